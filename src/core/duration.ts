@@ -1,0 +1,20 @@
+/** Durations as agents type them: `90s`, `30m`, `2h`, `1d`; a bare number means seconds. */
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+export function parseDuration(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);
+  if (!m) return null;
+  const unit = (m[2] ?? "s").toLowerCase() as keyof typeof UNIT_MS;
+  return Math.round(Number(m[1]) * UNIT_MS[unit]);
+}
+
+/** Compact human form: 45s, 12m, 3h, 2d. */
+export function formatDuration(ms: number): string {
+  const s = Math.round(Math.abs(ms) / 1000);
+  if (s < 120) return `${s}s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.round(m / 60);
+  if (h < 48) return `${h}h`;
+  return `${Math.round(h / 24)}d`;
+}

@@ -1,0 +1,56 @@
+/**
+ * One error type for every failure the ledger reports. The string code is the
+ * contract; each door maps it once (exit code, HTTP status, MCP tool error).
+ */
+export const ERROR_CODES = {
+  VALIDATION: "bad input: a field is missing, malformed or out of range",
+  NO_IDENTITY: "a mutating command was run without an agent identity",
+  LEASE_HELD: "another agent holds a live lease on the work order",
+  REVISION_MISMATCH: "--if-revision did not match the current revision",
+  ILLEGAL_TRANSITION: "the status change is not allowed from the current status",
+  FILE_CONFLICT: "the work order's files overlap a work order under another live lease",
+  DEPENDENCY_PENDING: "a work order it depends on is not done yet",
+  IDEMPOTENCY_MISMATCH: "an idempotency key was reused with different input",
+  NOTHING_TO_CLAIM: "no work order is free to claim",
+  NOT_FOUND: "the project, work order or context does not exist",
+  LEASE_LOST: "the caller's lease expired or was superseded",
+  VERIFICATION_FAILED: "the verification command failed",
+  UNAVAILABLE: "the ledger cannot be opened, is busy, or has a newer schema",
+  CONTEXT_STALE: "context is stale (with --require-fresh)",
+  UNAUTHORIZED: "missing, bad, revoked or under-privileged token",
+  INTERNAL: "an unexpected internal error",
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+  details?: Record<string, unknown>;
+}
+
+export class LedgerError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, opts: { hint?: string; details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = "LedgerError";
+    this.code = code;
+    this.hint = opts.hint;
+    this.details = opts.details;
+  }
+
+  toJSON(): ErrorBody {
+    const body: ErrorBody = { code: this.code, message: this.message };
+    if (this.hint !== undefined) body.hint = this.hint;
+    if (this.details !== undefined) body.details = this.details;
+    return body;
+  }
+}
+
+export function isLedgerError(e: unknown): e is LedgerError {
+  return e instanceof LedgerError;
+}

@@ -1,0 +1,379 @@
+/**
+ * The ledger service: validates input with the shared schemas, loads records
+ * through the storage port, applies the rules of rules.ts and persists the
+ * result in one transaction. Every door calls this (or the remote client that
+ * mirrors it); none re-implements a rule.
+ */
+import { createHash } from "node:crypto";
+import { judge, type PulledContext } from "./context.js";
+import { LedgerError } from "./errors.js";
+import { filesOverlap } from "./files.js";
+import * as rules from "./rules.js";
+import { DEFAULT_MAX_AGE_MS, DEFAULT_TTL_MS, inputs, type Inputs } from "./schemas.js";
+import type { ContextEntry, FileConflict, LedgerEvent, Note, NoteKind, ProjectSummary, Status, StoredWorkOrder, WorkOrder } from "./types.js";
+import { parse } from "./validate.js";
+import type { Store, StoreInfo, Tx } from "../storage/port.js";
+
+export type WorkOrderWithNotes = WorkOrder & { notes: Note[] };
+export type ClaimResult = WorkOrder & { file_conflicts: FileConflict[] };
+export interface ContextPull {
+  project: string;
+  verdict: "fresh" | "stale" | "none";
+  entries: PulledContext[];
+}
+export interface VerificationResult {
+  passed: boolean;
+  work_order: WorkOrder;
+  note: Note;
+}
+export interface Health {
+  store: StoreInfo;
+  integrity: string[];
+  now: string;
+  last_event_at: string | null;
+}
+
+const ACTIVE: readonly Status[] = ["open", "claimed", "blocked"];
+const DEFAULT_LIST_LIMIT = 100;
+const DEFAULT_FIND_LIMIT = 20;
+
+export class Ledger {
+  constructor(private readonly store: Store) {}
+
+  get info(): StoreInfo {
+    return this.store.info;
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+
+  async health(): Promise<Health> {
+    const integrity = await this.store.integrity();
+    return this.store.read(async (tx) => ({ store: this.store.info, integrity, now: tx.now(), last_event_at: await tx.lastEventAt() }));
+  }
+
+  async createProject(input: Inputs["createProject"]): Promise<{ name: string; created_at: string; created: boolean }> {
+    const { project } = parse(inputs.createProject, input);
+    return this.store.write(async (tx) => {
+      const existing = await tx.getProject(project);
+      if (existing) return { ...existing, created: false };
+      await tx.insertProject(project, tx.now());
+      return { name: project, created_at: tx.now(), created: true };
+    });
+  }
+
+  async projects(): Promise<ProjectSummary[]> {
+    await this.sweep(null);
+    return this.store.read((tx) => tx.listProjects());
+  }
+
+  async create(input: Inputs["create"]): Promise<WorkOrder[]> {
+    const { project, agent, items, idempotency_key } = parse(inputs.create, input);
+    const requestHash = createHash("sha256").update(JSON.stringify(items)).digest("hex");
+    return this.store.write(async (tx) => {
+      const now = tx.now();
+      if (!(await tx.getProject(project))) await tx.insertProject(project, now);
+      if (idempotency_key !== undefined) {
+        const seen = await tx.getIdempotency(project, idempotency_key);
+        if (seen) {
+          if (seen.request_hash !== requestHash) {
+            throw new LedgerError("IDEMPOTENCY_MISMATCH", `idempotency key ${JSON.stringify(idempotency_key)} was already used with different work orders`, {
+              hint: "use a new key for new work; reuse a key only to retry the identical request",
+              details: { project, idempotency_key, ids: seen.ids },
+            });
+          }
+          return Promise.all(seen.ids.map(async (id) => rules.toPublic(await mustGet(tx, project, id))));
+        }
+      }
+      for (const [i, item] of items.entries()) {
+        const missing = await tx.missingOf(project, item.depends_on ?? []);
+        if (missing.length) {
+          throw new LedgerError("VALIDATION", `items[${i}].depends_on: ${missing.map(rules.label).join(", ")} does not exist in project ${project}`, {
+            hint: "depend only on existing work orders of the same project; nothing was written",
+            details: { issues: [{ field: `items[${i}].depends_on`, message: "unknown work order" }], missing },
+          });
+        }
+      }
+      const first = await tx.allocateIds(project, items.length);
+      const created: WorkOrder[] = [];
+      for (const [i, item] of items.entries()) {
+        const wo: StoredWorkOrder = {
+          project,
+          id: first + i,
+          title: item.title,
+          description: item.description ?? "",
+          repo: item.repo ?? "",
+          acceptance: item.acceptance ?? [],
+          scope: item.scope ?? "",
+          files: item.files ?? [],
+          verification: item.verification ?? "",
+          priority: item.priority ?? "P2",
+          handover: item.handover ?? "",
+          labels: item.labels ?? [],
+          depends_on: item.depends_on ?? [],
+          status: "open",
+          lease: null,
+          revision: 1,
+          created_by: agent,
+          created_at: now,
+          updated_at: now,
+          prior_status: null,
+          fence: 0,
+        };
+        await tx.insertWorkOrder(wo);
+        const { project: _p, id: _i, status: _s, lease: _l, revision: _r, created_by: _c, created_at: _ca, updated_at: _u, ...fields } = rules.toPublic(wo);
+        await tx.appendEvents([{ project, wo: wo.id, type: "created", agent, revision: 1, at: now, data: { fields } }]);
+        created.push(rules.toPublic(wo));
+      }
+      if (idempotency_key !== undefined) await tx.putIdempotency(project, idempotency_key, requestHash, created.map((w) => w.id), now);
+      return created;
+    });
+  }
+
+  async get(input: Inputs["get"]): Promise<WorkOrderWithNotes> {
+    const { project, id } = parse(inputs.get, input);
+    await this.sweep(project);
+    return this.store.read(async (tx) => {
+      const wo = rules.effective(await mustGet(tx, project, id), tx.now());
+      return { ...rules.toPublic(wo), notes: await tx.listNotes(project, id) };
+    });
+  }
+
+  async list(input: Inputs["list"]): Promise<WorkOrder[]> {
+    const q = parse(inputs.list, input);
+    if (q.project !== undefined) await this.mustHaveProject(q.project);
+    await this.sweep(q.project ?? null);
+    const statuses = q.status === "all" ? undefined : q.status ? [q.status] : ACTIVE;
+    return this.store.read(async (tx) => {
+      const rows = await tx.listWorkOrders({ project: q.project, statuses, label: q.label, agent: q.agent, limit: q.limit ?? DEFAULT_LIST_LIMIT });
+      return rows.map((w) => rules.toPublic(rules.effective(w, tx.now())));
+    });
+  }
+
+  async findUnclaimed(input: Inputs["findUnclaimed"]): Promise<ClaimResult[]> {
+    const { project, limit } = parse(inputs.findUnclaimed, input);
+    await this.mustHaveProject(project);
+    await this.sweep(project);
+    return this.store.read(async (tx) => {
+      const live = await tx.liveLeases(project, tx.now());
+      const rows = await tx.claimable(project, limit ?? DEFAULT_FIND_LIMIT, 0);
+      return rows.map((w) => ({ ...rules.toPublic(w), file_conflicts: conflicts(w, live) }));
+    });
+  }
+
+  async claim(input: Inputs["claim"]): Promise<ClaimResult> {
+    const { project, agent, id, ttl, exclusive_files } = parse(inputs.claim, input);
+    const ttlMs = ttl ?? DEFAULT_TTL_MS;
+    return this.store.write(async (tx) => {
+      const now = tx.now();
+      if (id === undefined) return this.claimNext(tx, project, agent, ttlMs);
+      const wo = await touch(tx, project, id);
+      const change = rules.claim(wo, agent, now, ttlMs, await tx.undoneOf(project, wo.depends_on));
+      const file_conflicts = conflicts(wo, await tx.liveLeases(project, now));
+      if (exclusive_files && file_conflicts.length) throw fileConflict(wo, file_conflicts);
+      await apply(tx, change);
+      return { ...rules.toPublic(change.next), file_conflicts };
+    });
+  }
+
+  private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number): Promise<ClaimResult> {
+    const now = tx.now();
+    if (!(await tx.getProject(project))) throw projectNotFound(project);
+    await sweepIn(tx, project);
+    const live = await tx.liveLeases(project, now);
+    const batch = 50;
+    for (let offset = 0; ; offset += batch) {
+      const rows = await tx.claimable(project, batch, offset);
+      const pick = rows.find((w) => conflicts(w, live).length === 0);
+      if (pick) {
+        const change = rules.claim(pick, agent, now, ttlMs, []);
+        await apply(tx, change);
+        return { ...rules.toPublic(change.next), file_conflicts: [] };
+      }
+      if (rows.length < batch) break;
+    }
+    throw new LedgerError("NOTHING_TO_CLAIM", `no unclaimed work order in project ${project} is free to take`, {
+      hint: "all open work is claimed, waiting on dependencies, or touches files someone holds; try again later or create work",
+      details: { project },
+    });
+  }
+
+  async renew(input: Inputs["renew"]): Promise<WorkOrder> {
+    const { project, agent, id, ttl, lease_token } = parse(inputs.renew, input);
+    return this.change(project, id, (wo, now) => rules.renew(wo, agent, now, ttl ?? DEFAULT_TTL_MS, lease_token));
+  }
+
+  async release(input: Inputs["release"]): Promise<WorkOrder> {
+    const { project, agent, id, status, note, lease_token } = parse(inputs.release, input);
+    return this.change(project, id, (wo, now) => rules.release(wo, agent, now, status, lease_token), note === undefined ? undefined : { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
+  }
+
+  async update(input: Inputs["update"]): Promise<WorkOrder> {
+    const { project, agent, id, fields, status, note, if_revision, lease_token } = parse(inputs.update, input);
+    const hasFields = fields !== undefined && Object.values(fields).some((v) => v !== undefined);
+    if (!hasFields && status === undefined && note === undefined) {
+      throw new LedgerError("VALIDATION", "nothing to update: give at least one field, a status or a note", {
+        hint: "e.g. update --id 53 --status done, or --title \"…\"",
+        details: { issues: [{ field: "", message: "no change requested" }] },
+      });
+    }
+    return this.store.write(async (tx) => {
+      const wo = await touch(tx, project, id);
+      if (fields?.depends_on?.length) {
+        const bad = [...(await tx.missingOf(project, fields.depends_on)), ...fields.depends_on.filter((d) => d === id)];
+        if (bad.length) throw new LedgerError("VALIDATION", `depends_on: ${bad.map(rules.label).join(", ")} is not another work order of project ${project}`, { details: { issues: [{ field: "depends_on", message: "unknown work order" }] } });
+      }
+      const change = rules.update(wo, agent, tx.now(), { fields, status, ifRevision: if_revision, token: lease_token });
+      await apply(tx, change);
+      if (note !== undefined) await addNoteIn(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
+      return rules.toPublic(change.next);
+    });
+  }
+
+  async addNote(input: Inputs["addNote"]): Promise<Note> {
+    const { project, agent, id, kind, body } = parse(inputs.addNote, input);
+    return this.store.write(async (tx) => addNoteIn(tx, await touch(tx, project, id), { agent, body, kind: kind ?? "progress" }));
+  }
+
+  /** Records the outcome of running a WO's verification command (the door runs it). */
+  async recordVerification(input: Inputs["verification"]): Promise<VerificationResult> {
+    const v = parse(inputs.verification, input);
+    return this.store.write(async (tx) => {
+      let wo = await touch(tx, v.project, v.id);
+      const verdict = v.passed ? "PASSED" : `FAILED (exit ${v.exit_code ?? "timeout"})`;
+      const body = `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s: ${wo.verification}\n${v.output_tail}`.trimEnd();
+      if (!v.passed && v.block_on_fail) {
+        const change = rules.update(wo, v.agent, tx.now(), { status: "blocked", token: v.lease_token });
+        await apply(tx, change);
+        wo = change.next;
+      }
+      const note = await addNoteIn(tx, wo, { agent: v.agent, body, kind: "verification" });
+      return { passed: v.passed, work_order: rules.toPublic(wo), note };
+    });
+  }
+
+  async contextPut(input: Inputs["contextPut"]): Promise<ContextEntry> {
+    const c = parse(inputs.contextPut, input);
+    return this.store.write(async (tx) => {
+      const now = tx.now();
+      if (!(await tx.getProject(c.project))) await tx.insertProject(c.project, now);
+      if (c.wo !== undefined) await mustGet(tx, c.project, c.wo);
+      const entry = await tx.insertContext({ project: c.project, key: c.key ?? "handover", body: c.body, agent: c.agent, wo: c.wo ?? null, created_at: now, git: c.git ?? null });
+      await tx.appendEvents([{ project: c.project, wo: entry.wo, type: "context_put", agent: c.agent, revision: null, at: now, data: { key: entry.key, context_id: entry.id } }]);
+      return entry;
+    });
+  }
+
+  async contextPull(input: Inputs["contextPull"]): Promise<ContextPull> {
+    const c = parse(inputs.contextPull, input);
+    await this.mustHaveProject(c.project);
+    return this.store.read(async (tx) => {
+      const rows = await tx.latestContext(c.project, c.key ?? null);
+      const entries = rows.map((e) => judge(e, tx.now(), c.max_age ?? DEFAULT_MAX_AGE_MS, c.git));
+      const verdict = entries.length === 0 ? "none" : entries.some((e) => e.verdict === "stale") ? "stale" : "fresh";
+      return { project: c.project, verdict, entries };
+    });
+  }
+
+  async contextHistory(input: Inputs["contextPull"]): Promise<PulledContext[]> {
+    const c = parse(inputs.contextPull, input);
+    await this.mustHaveProject(c.project);
+    return this.store.read(async (tx) => {
+      const rows = await tx.contextHistory(c.project, c.key ?? null, c.limit ?? DEFAULT_LIST_LIMIT);
+      return rows.map((e) => judge(e, tx.now(), c.max_age ?? DEFAULT_MAX_AGE_MS, c.git));
+    });
+  }
+
+  async history(input: Inputs["history"]): Promise<LedgerEvent[]> {
+    const h = parse(inputs.history, input);
+    await this.mustHaveProject(h.project);
+    await this.sweep(h.project);
+    return this.store.read(async (tx) => {
+      if (h.id !== undefined) await mustGet(tx, h.project, h.id);
+      return tx.listEvents(h.project, h.id ?? null, h.after ?? 0, h.limit ?? 1000);
+    });
+  }
+
+  /** Loads, applies a rule, persists; optionally appends a note in the same transaction. */
+  private change(project: string, id: number, rule: (wo: StoredWorkOrder, now: string) => rules.Change, note?: { agent: string; body: string; kind: NoteKind }): Promise<WorkOrder> {
+    return this.store.write(async (tx) => {
+      const change = rule(await touch(tx, project, id), tx.now());
+      await apply(tx, change);
+      if (note) await addNoteIn(tx, change.next, note);
+      return rules.toPublic(change.next);
+    });
+  }
+
+  private async mustHaveProject(project: string): Promise<void> {
+    if (!(await this.store.read((tx) => tx.getProject(project)))) throw projectNotFound(project);
+  }
+
+  /**
+   * Records `expired` events for lapsed leases before a read. Only takes the
+   * write lock when something is actually due, so reads stay cheap.
+   */
+  private async sweep(project: string | null): Promise<void> {
+    const due = await this.store.read((tx) => tx.expiredLeases(project, tx.now(), 1));
+    if (due.length) await this.store.write((tx) => sweepIn(tx, project));
+  }
+}
+
+async function sweepIn(tx: Tx, project: string | null): Promise<void> {
+  for (const wo of await tx.expiredLeases(project, tx.now(), 10_000)) {
+    const change = rules.expire(wo, tx.now());
+    if (change) await apply(tx, change);
+  }
+}
+
+async function apply(tx: Tx, change: rules.Change): Promise<void> {
+  if (change.events.length === 0) return;
+  await tx.saveWorkOrder(change.next);
+  await tx.appendEvents(change.events);
+}
+
+/** Loads a WO inside a write transaction, recording the expiry of a lapsed lease first. */
+async function touch(tx: Tx, project: string, id: number): Promise<StoredWorkOrder> {
+  const wo = await mustGet(tx, project, id);
+  const expired = rules.expire(wo, tx.now());
+  if (!expired) return wo;
+  await apply(tx, expired);
+  return expired.next;
+}
+
+async function mustGet(tx: Tx, project: string, id: number): Promise<StoredWorkOrder> {
+  const wo = await tx.getWorkOrder(project, id);
+  if (wo) return wo;
+  if (!(await tx.getProject(project))) throw projectNotFound(project);
+  throw new LedgerError("NOT_FOUND", `${rules.label(id)} does not exist in project ${project}`, {
+    hint: "list shows the work orders of a project",
+    details: { project, id },
+  });
+}
+
+async function addNoteIn(tx: Tx, wo: StoredWorkOrder, n: { agent: string; body: string; kind: NoteKind }): Promise<Note> {
+  const note = await tx.insertNote({ project: wo.project, wo: wo.id, agent: n.agent, kind: n.kind, body: n.body, created_at: tx.now() });
+  await tx.appendEvents([{ project: wo.project, wo: wo.id, type: "note_added", agent: n.agent, revision: wo.revision, at: note.created_at, data: { note_id: note.id, kind: n.kind } }]);
+  return note;
+}
+
+function projectNotFound(project: string): LedgerError {
+  return new LedgerError("NOT_FOUND", `project ${project} does not exist`, {
+    hint: "projects lists existing projects; create work with create or project create",
+    details: { project },
+  });
+}
+
+function conflicts(wo: StoredWorkOrder, live: readonly StoredWorkOrder[]): FileConflict[] {
+  if (wo.files.length === 0) return [];
+  return live
+    .filter((o) => o.id !== wo.id && o.lease !== null && filesOverlap(wo.files, o.files))
+    .map((o) => ({ id: o.id, title: o.title, agent: o.lease?.agent ?? "", expires_at: o.lease?.expires_at ?? "", files: o.files }));
+}
+
+function fileConflict(wo: StoredWorkOrder, found: FileConflict[]): LedgerError {
+  return new LedgerError("FILE_CONFLICT", `${rules.label(wo.id)} touches files held under ${found.map((c) => `${rules.label(c.id)} (${c.agent})`).join(", ")}`, {
+    hint: "pick another work order (find-unclaimed), or claim without --exclusive-files to accept the overlap",
+    details: { project: wo.project, id: wo.id, file_conflicts: found },
+  });
+}

@@ -1,0 +1,171 @@
+/**
+ * The one set of input schemas every door validates against (CLI flags, HTTP
+ * bodies, MCP tool arguments, the library API). Field names follow the JSON
+ * contract of DESIGN.md §3.
+ */
+import { z } from "zod";
+import { parseDuration } from "./duration.js";
+import { NOTE_KINDS, PRIORITIES, STATUSES } from "./types.js";
+
+export const DEFAULT_TTL_MS = 30 * 60_000;
+export const MIN_TTL_MS = 1000;
+export const MAX_TTL_MS = 7 * 86_400_000;
+export const DEFAULT_MAX_AGE_MS = 24 * 3_600_000;
+export const MAX_ID = 2_147_483_647;
+
+// Control characters other than tab/newline/CR break terminals and logs.
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const LINE_CONTROL = /[\u0000-\u001f\u007f]/;
+
+const text = (max: number) =>
+  z
+    .string({ error: "must be a string" })
+    .max(max, { error: `must be at most ${max} characters` })
+    .refine((s) => !CONTROL.test(s), { error: "must not contain control characters" });
+const line = (min: number, max: number, what = "characters") =>
+  z
+    .string({ error: "must be a string" })
+    .min(min, { error: min === 1 ? "must not be empty" : `must be at least ${min} ${what}` })
+    .max(max, { error: `must be at most ${max} ${what}` })
+    .refine((s) => !LINE_CONTROL.test(s), { error: "must be a single line without control characters" });
+const list = (item: z.ZodType<string>, max: number) =>
+  z.array(item, { error: "must be an array of strings" }).max(max, { error: `must have at most ${max} entries` });
+
+export const projectName = z
+  .string({ error: "must be a string" })
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, {
+    error: "must match ^[a-z0-9][a-z0-9._-]{0,63}$ (lower-case letters, digits, . _ -; start with a letter or digit)",
+  });
+
+export const agentName = z
+  .string({ error: "must be a string" })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._@:+\/-]{0,127}$/, {
+    error: "must be 1-128 characters of letters, digits and . _ @ : + / - starting with a letter or digit",
+  });
+
+/** `53`, `"53"`, `"WO-53"` and `"wo-53"` all name work order 53. */
+export const woId = z.union([z.number(), z.string()], { error: "must be a number like 53 or WO-53" }).transform((v, ctx) => {
+  const n = typeof v === "number" ? v : /^\s*(?:wo-)?(\d{1,10})\s*$/i.test(v) ? Number(/(\d+)/.exec(v)?.[1]) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_ID) {
+    ctx.addIssue({ code: "custom", message: `must be a work-order id like 53 or WO-53 (1-${MAX_ID}), got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+/** A TTL as `90s`/`30m`/`2h`/`1d` or a number of seconds, between 1s and 7d; yields milliseconds. */
+export const ttl = z.union([z.number(), z.string()], { error: "must be a duration like 90s, 30m or 2h" }).transform((v, ctx) => {
+  const ms = typeof v === "number" ? v * 1000 : parseDuration(v);
+  if (ms === null || !Number.isFinite(ms) || ms < MIN_TTL_MS || ms > MAX_TTL_MS) {
+    ctx.addIssue({ code: "custom", message: `must be a duration between 1s and 7d like 90s, 30m or 2h, got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** A positive duration (e.g. context max age); no upper bound beyond a year. */
+export const maxAge = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const ms = typeof v === "number" ? v * 1000 : parseDuration(v);
+  if (ms === null || !Number.isFinite(ms) || ms < 1 || ms > 366 * 86_400_000) {
+    ctx.addIssue({ code: "custom", message: `must be a duration like 30m, 24h or 7d, got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export const priority = z.enum(PRIORITIES, { error: "must be one of P0, P1, P2, P3 (P0 is most urgent)" });
+export const status = z.enum(STATUSES, { error: `must be one of ${STATUSES.join(", ")}` });
+export const statusFilter = z.enum([...STATUSES, "all"], { error: `must be one of ${STATUSES.join(", ")}, all` });
+export const noteKind = z.enum(NOTE_KINDS, { error: `must be one of ${NOTE_KINDS.join(", ")}` });
+export const releaseStatus = z.enum(["open", "blocked", "done"], { error: "must be one of open, blocked, done" });
+export const updateStatus = z.enum(["open", "blocked", "done", "cancelled"], {
+  error: "must be one of open, blocked, done, cancelled (claim takes a lease; use claim for that)",
+});
+const limit = z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }).max(10_000, { error: "must be at most 10000" });
+const revision = z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(0, { error: "must be 0 or more" });
+const leaseToken = z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" });
+
+/** Every editable WO field; used whole for create and partially for update. */
+export const woFields = z.strictObject({
+  title: line(1, 200),
+  description: text(100_000),
+  repo: line(0, 500),
+  acceptance: list(line(1, 1000), 100),
+  scope: text(20_000),
+  files: list(line(1, 1000), 500),
+  verification: text(10_000),
+  priority,
+  handover: text(100_000),
+  labels: list(line(1, 64), 50),
+  depends_on: z.array(woId, { error: "must be an array of work-order ids" }).max(100, { error: "must have at most 100 entries" }),
+});
+
+export const woCreate = woFields.partial().required({ title: true });
+export const woPatch = woFields.partial();
+export type WoCreateInput = z.input<typeof woCreate>;
+export type WoPatch = z.output<typeof woPatch>;
+
+export const gitState = z.strictObject({ head: z.string().max(200), branch: z.string().max(500).nullable(), dirty: z.boolean() });
+
+const actor = { project: projectName, agent: agentName };
+const target = { ...actor, id: woId };
+
+export const inputs = {
+  createProject: z.strictObject(actor),
+  create: z.strictObject({
+    ...actor,
+    items: z.array(woCreate, { error: "must be an array of work orders" }).min(1, { error: "must contain at least one work order" }).max(1000, { error: "must contain at most 1000 work orders" }),
+    idempotency_key: line(1, 200).optional(),
+  }),
+  get: z.strictObject({ project: projectName, id: woId }),
+  list: z.strictObject({
+    project: projectName.optional(),
+    status: statusFilter.optional(),
+    label: line(1, 64).optional(),
+    agent: agentName.optional(),
+    limit: limit.optional(),
+  }),
+  findUnclaimed: z.strictObject({ project: projectName, limit: limit.optional() }),
+  claim: z
+    .strictObject({ ...actor, id: woId.optional(), next: z.boolean().optional(), ttl: ttl.optional(), exclusive_files: z.boolean().optional() })
+    .refine((v) => (v.id === undefined) !== (v.next !== true), { error: "give exactly one of id or next", path: ["id"] }),
+  renew: z.strictObject({ ...target, ttl: ttl.optional(), lease_token: leaseToken.optional() }),
+  release: z.strictObject({ ...target, status: releaseStatus.optional(), note: text(100_000).optional(), lease_token: leaseToken.optional() }),
+  update: z.strictObject({
+    ...target,
+    fields: woPatch.optional(),
+    status: updateStatus.optional(),
+    note: text(100_000).optional(),
+    if_revision: revision.optional(),
+    lease_token: leaseToken.optional(),
+  }),
+  addNote: z.strictObject({ ...target, kind: noteKind.optional(), body: text(100_000).min(1, { error: "must not be empty" }) }),
+  verification: z.strictObject({
+    ...target,
+    passed: z.boolean(),
+    exit_code: z.number().int().nullable(),
+    duration_ms: z.number().min(0),
+    output_tail: text(100_000),
+    block_on_fail: z.boolean().optional(),
+    lease_token: leaseToken.optional(),
+  }),
+  contextPut: z.strictObject({
+    ...actor,
+    key: line(1, 100).optional(),
+    body: text(1_000_000).refine((s) => s.trim().length > 0, { error: "must not be empty" }),
+    wo: woId.optional(),
+    git: gitState.nullable().optional(),
+  }),
+  contextPull: z.strictObject({
+    project: projectName,
+    key: line(1, 100).optional(),
+    history: z.boolean().optional(),
+    max_age: maxAge.optional(),
+    limit: limit.optional(),
+    git: gitState.nullable().optional(),
+  }),
+  history: z.strictObject({ project: projectName, id: woId.optional(), limit: limit.optional(), after: z.number().int().min(0).optional() }),
+} as const;
+
+export type Inputs = { [K in keyof typeof inputs]: z.input<(typeof inputs)[K]> };
+export type Parsed = { [K in keyof typeof inputs]: z.output<(typeof inputs)[K]> };

@@ -1,0 +1,125 @@
+/** Domain records. JSON field names here are the public contract (DESIGN.md §3). */
+
+export const STATUSES = ["open", "claimed", "blocked", "done", "cancelled"] as const;
+export type Status = (typeof STATUSES)[number];
+/** Statuses a WO can rest in without a lease. */
+export type RestingStatus = Exclude<Status, "claimed">;
+
+export const PRIORITIES = ["P0", "P1", "P2", "P3"] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export const NOTE_KINDS = ["progress", "finding", "blocker", "verification", "link"] as const;
+export type NoteKind = (typeof NOTE_KINDS)[number];
+
+export interface Lease {
+  agent: string;
+  /** Fencing token: grows with every claim of this WO. */
+  token: number;
+  claimed_at: string;
+  expires_at: string;
+  renewed_at: string | null;
+}
+
+/** The editable content of a work order. */
+export interface WorkOrderFields {
+  title: string;
+  description: string;
+  repo: string;
+  acceptance: string[];
+  scope: string;
+  files: string[];
+  verification: string;
+  priority: Priority;
+  handover: string;
+  labels: string[];
+  depends_on: number[];
+}
+
+export interface WorkOrder extends WorkOrderFields {
+  project: string;
+  id: number;
+  status: Status;
+  lease: Lease | null;
+  revision: number;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * What a store persists. `status` may say "claimed" with a lease whose time has
+ * passed; the core turns that into the effective view (lazy expiry).
+ */
+export interface StoredWorkOrder extends WorkOrder {
+  /** Status to return to when the lease ends without an explicit status. */
+  prior_status: RestingStatus | null;
+  /** Last fencing token handed out for this WO (0 = never claimed). */
+  fence: number;
+}
+
+export interface Note {
+  id: number;
+  project: string;
+  wo: number;
+  agent: string;
+  kind: NoteKind;
+  body: string;
+  created_at: string;
+}
+
+export interface GitState {
+  head: string;
+  branch: string | null;
+  dirty: boolean;
+}
+
+export interface ContextEntry {
+  id: number;
+  project: string;
+  key: string;
+  body: string;
+  agent: string;
+  wo: number | null;
+  created_at: string;
+  git: GitState | null;
+}
+
+export const EVENT_TYPES = [
+  "created",
+  "updated",
+  "claimed",
+  "renewed",
+  "released",
+  "expired",
+  "status_changed",
+  "note_added",
+  "context_put",
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface LedgerEvent {
+  seq: number;
+  project: string;
+  wo: number | null;
+  type: EventType;
+  agent: string;
+  revision: number | null;
+  at: string;
+  data: Record<string, unknown>;
+}
+
+export type NewEvent = Omit<LedgerEvent, "seq">;
+
+export interface ProjectSummary {
+  name: string;
+  created_at: string;
+  counts: Record<Status, number>;
+}
+
+export interface FileConflict {
+  id: number;
+  title: string;
+  agent: string;
+  expires_at: string;
+  files: string[];
+}

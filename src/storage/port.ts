@@ -1,0 +1,71 @@
+/**
+ * The storage port. It speaks the domain, not SQL: adapters persist records
+ * and answer queries atomically; the lease rules live in src/core/rules.ts.
+ */
+import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectSummary, Status, StoredWorkOrder } from "../core/types.js";
+
+export interface ListQuery {
+  project?: string | undefined;
+  statuses?: readonly Status[] | undefined;
+  label?: string | undefined;
+  agent?: string | undefined;
+  limit: number;
+}
+
+export interface StoreInfo {
+  kind: "sqlite" | "postgres";
+  location: string;
+  schema_version: number;
+}
+
+export interface Tx {
+  /** The transaction's clock, ISO-8601 UTC with milliseconds (the database clock where there is one). */
+  now(): string;
+
+  getProject(name: string): Promise<{ name: string; created_at: string } | null>;
+  insertProject(name: string, at: string): Promise<void>;
+  /** Projects with stored-status counts (callers sweep expired leases first). */
+  listProjects(): Promise<ProjectSummary[]>;
+  /** Reserves `count` consecutive ids in the project's sequence and returns the first. */
+  allocateIds(project: string, count: number): Promise<number>;
+
+  getWorkOrder(project: string, id: number): Promise<StoredWorkOrder | null>;
+  /** Ids among `ids` that do not exist or are not done. */
+  undoneOf(project: string, ids: readonly number[]): Promise<number[]>;
+  missingOf(project: string, ids: readonly number[]): Promise<number[]>;
+  insertWorkOrder(wo: StoredWorkOrder): Promise<void>;
+  saveWorkOrder(wo: StoredWorkOrder): Promise<void>;
+  listWorkOrders(q: ListQuery): Promise<StoredWorkOrder[]>;
+  /** Open WOs without a lease whose dependencies are all done, by priority then id. */
+  claimable(project: string, limit: number, offset: number): Promise<StoredWorkOrder[]>;
+  /** WOs whose stored lease is still live at `now`. */
+  liveLeases(project: string, now: string): Promise<StoredWorkOrder[]>;
+  /** WOs whose stored lease has passed its expiry at `now` (all projects when project is null). */
+  expiredLeases(project: string | null, now: string, limit: number): Promise<StoredWorkOrder[]>;
+
+  insertNote(note: Omit<Note, "id">): Promise<Note>;
+  listNotes(project: string, wo: number): Promise<Note[]>;
+
+  appendEvents(events: readonly NewEvent[]): Promise<void>;
+  listEvents(project: string, wo: number | null, after: number, limit: number): Promise<LedgerEvent[]>;
+  lastEventAt(): Promise<string | null>;
+
+  insertContext(entry: Omit<ContextEntry, "id">): Promise<ContextEntry>;
+  /** Newest entry per key (or for one key). */
+  latestContext(project: string, key: string | null): Promise<ContextEntry[]>;
+  contextHistory(project: string, key: string | null, limit: number): Promise<ContextEntry[]>;
+
+  getIdempotency(project: string, key: string): Promise<{ request_hash: string; ids: number[] } | null>;
+  putIdempotency(project: string, key: string, requestHash: string, ids: readonly number[], at: string): Promise<void>;
+}
+
+export interface Store {
+  readonly info: StoreInfo;
+  /** Runs fn in a transaction serialised against every other writer, on any process or machine. */
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs fn on a consistent snapshot. */
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Storage-level integrity check; returns problems found (empty when healthy). */
+  integrity(): Promise<string[]>;
+  close(): Promise<void>;
+}

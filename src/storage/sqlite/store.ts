@@ -1,0 +1,114 @@
+/**
+ * The embedded store: one better-sqlite3 connection per process, WAL mode,
+ * BEGIN IMMEDIATE for writes. SQLite has no row locks; taking the write lock
+ * up front serialises claimants across processes, and the busy timeout makes
+ * them queue briefly instead of failing.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { LedgerError } from "../../core/errors.js";
+import type { Store, StoreInfo, Tx } from "../port.js";
+import { migrate } from "./migrate.js";
+import { SqliteTx } from "./tx.js";
+
+export interface SqliteOptions {
+  /** Path of the ledger file. */
+  path: string;
+  /** Injectable clock (ms since epoch) for tests; defaults to Date.now. */
+  clock?: () => number;
+  /** How long a writer waits for the lock before giving up (ms). */
+  busyTimeoutMs?: number;
+}
+
+export function openSqliteStore(opts: SqliteOptions): Store {
+  const db = guard(opts.path, () => {
+    if (opts.path !== ":memory:") mkdirSync(dirname(opts.path), { recursive: true });
+    const db = new Database(opts.path, { timeout: opts.busyTimeoutMs ?? 5000 });
+    if (db.pragma("journal_mode", { simple: true }) !== "wal") db.pragma("journal_mode = WAL");
+    // FULL: a commit survives power loss too, not only a process crash.
+    db.pragma("synchronous = FULL");
+    db.pragma("foreign_keys = ON");
+    return db;
+  });
+  const schema_version = guard(opts.path, () => migrate(db, opts.path));
+  return new SqliteStore(db, { kind: "sqlite", location: opts.path, schema_version }, opts.clock ?? Date.now);
+}
+
+class SqliteStore implements Store {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly tx: SqliteTx;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly info: StoreInfo,
+    private readonly clock: () => number,
+  ) {
+    this.tx = new SqliteTx(db);
+  }
+
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.run("BEGIN IMMEDIATE", fn);
+  }
+
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.run("BEGIN DEFERRED", fn);
+  }
+
+  /**
+   * One connection cannot hold two transactions, so transactions of this
+   * process run one after another even when callers overlap.
+   */
+  private run<T>(begin: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const next = this.queue.then(async () => {
+      guard(this.info.location, () => this.db.exec(begin));
+      this.tx.at = new Date(this.clock()).toISOString();
+      try {
+        const out = await fn(this.tx);
+        guard(this.info.location, () => this.db.exec("COMMIT"));
+        return out;
+      } catch (e) {
+        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        throw translate(e, this.info.location);
+      }
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async integrity(): Promise<string[]> {
+    const rows = this.db.pragma("integrity_check") as { integrity_check: string }[];
+    return rows.map((r) => r.integrity_check).filter((m) => m !== "ok");
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    if (this.db.open) this.db.close();
+  }
+}
+
+function guard<T>(location: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw translate(e, location);
+  }
+}
+
+/** Storage failures an agent can act on become UNAVAILABLE (exit 7); others stay internal. */
+function translate(e: unknown, location: string): unknown {
+  if (e instanceof LedgerError) return e;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code !== "string") return e;
+  const busy = code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED");
+  const unusable = /^SQLITE_(CANTOPEN|READONLY|IOERR|FULL|CORRUPT|NOTADB|PERM|AUTH)/.test(code) || ["EACCES", "EROFS", "ENOTDIR", "EEXIST", "ENOSPC", "EPERM"].includes(code);
+  if (!busy && !unusable) return e;
+  const message = busy
+    ? `ledger ${location} is locked by another process for longer than the busy timeout`
+    : `cannot use ledger ${location}: ${(e as Error).message} (${code})`;
+  return new LedgerError("UNAVAILABLE", message, {
+    hint: busy ? "retry shortly; if it persists, find the process holding the file lock" : "check the --db path / WORKLEDGER_DB exists, is writable and is a workledger file",
+    details: { location, cause: code },
+    cause: e,
+  });
+}

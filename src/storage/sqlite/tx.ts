@@ -1,0 +1,183 @@
+/** The storage port's operations as SQLite statements, prepared once per connection. */
+import type Database from "better-sqlite3";
+import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectSummary, StoredWorkOrder } from "../../core/types.js";
+import { STATUSES } from "../../core/types.js";
+import type { ListQuery, Tx } from "../port.js";
+import { fromWorkOrder, toContext, toEvent, toWorkOrder, WO_COLUMNS, type ContextRow, type EventRow, type WorkOrderRow } from "./rows.js";
+
+const DEPS_DONE = `(w.depends_on = '[]' OR NOT EXISTS (
+  SELECT 1 FROM json_each(w.depends_on) d
+  LEFT JOIN work_orders x ON x.project = w.project AND x.id = d.value
+  WHERE x.status IS NOT 'done'))`;
+
+export class SqliteTx implements Tx {
+  /** Set by the store at the start of each transaction. */
+  at = "";
+  private readonly cache = new Map<string, Database.Statement>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  private sql(text: string): Database.Statement {
+    let s = this.cache.get(text);
+    if (!s) {
+      s = this.db.prepare(text);
+      this.cache.set(text, s);
+    }
+    return s;
+  }
+
+  now(): string {
+    return this.at;
+  }
+
+  async getProject(name: string) {
+    return (this.sql("SELECT name, created_at FROM projects WHERE name = ?").get(name) as { name: string; created_at: string } | undefined) ?? null;
+  }
+
+  async insertProject(name: string, at: string) {
+    this.sql("INSERT INTO projects (name, created_at) VALUES (?, ?)").run(name, at);
+  }
+
+  async listProjects(): Promise<ProjectSummary[]> {
+    const rows = this.sql(
+      `SELECT p.name, p.created_at, w.status, count(w.id) AS n
+       FROM projects p LEFT JOIN work_orders w ON w.project = p.name
+       GROUP BY p.name, w.status ORDER BY p.name`,
+    ).all() as { name: string; created_at: string; status: string | null; n: number }[];
+    const out = new Map<string, ProjectSummary>();
+    for (const r of rows) {
+      let p = out.get(r.name);
+      if (!p) {
+        p = { name: r.name, created_at: r.created_at, counts: Object.fromEntries(STATUSES.map((s) => [s, 0])) as ProjectSummary["counts"] };
+        out.set(r.name, p);
+      }
+      if (r.status !== null) p.counts[r.status as keyof ProjectSummary["counts"]] = r.n;
+    }
+    return [...out.values()];
+  }
+
+  async allocateIds(project: string, count: number) {
+    const r = this.sql("UPDATE projects SET next_id = next_id + ? WHERE name = ? RETURNING next_id - ? AS first").get(count, project, count) as { first: number };
+    return r.first;
+  }
+
+  async getWorkOrder(project: string, id: number) {
+    const r = this.sql("SELECT * FROM work_orders WHERE project = ? AND id = ?").get(project, id) as WorkOrderRow | undefined;
+    return r ? toWorkOrder(r) : null;
+  }
+
+  async undoneOf(project: string, ids: readonly number[]) {
+    if (ids.length === 0) return [];
+    const rows = this.sql(
+      `SELECT d.value AS id FROM json_each(?) d
+       LEFT JOIN work_orders x ON x.project = ? AND x.id = d.value
+       WHERE x.status IS NOT 'done' ORDER BY d.value`,
+    ).all(JSON.stringify(ids), project) as { id: number }[];
+    return rows.map((r) => r.id);
+  }
+
+  async missingOf(project: string, ids: readonly number[]) {
+    if (ids.length === 0) return [];
+    const rows = this.sql(
+      `SELECT d.value AS id FROM json_each(?) d
+       WHERE NOT EXISTS (SELECT 1 FROM work_orders x WHERE x.project = ? AND x.id = d.value) ORDER BY d.value`,
+    ).all(JSON.stringify(ids), project) as { id: number }[];
+    return rows.map((r) => r.id);
+  }
+
+  async insertWorkOrder(wo: StoredWorkOrder) {
+    this.sql(`INSERT INTO work_orders (${WO_COLUMNS.join(", ")}) VALUES (${WO_COLUMNS.map((c) => "@" + c).join(", ")})`).run(fromWorkOrder(wo));
+  }
+
+  async saveWorkOrder(wo: StoredWorkOrder) {
+    const set = WO_COLUMNS.filter((c) => c !== "project" && c !== "id").map((c) => `${c} = @${c}`);
+    this.sql(`UPDATE work_orders SET ${set.join(", ")} WHERE project = @project AND id = @id`).run(fromWorkOrder(wo));
+  }
+
+  async listWorkOrders(q: ListQuery) {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.project !== undefined) (where.push("w.project = ?"), args.push(q.project));
+    if (q.statuses) (where.push(`w.status IN (${q.statuses.map(() => "?").join(", ")})`), args.push(...q.statuses));
+    if (q.label !== undefined) (where.push("EXISTS (SELECT 1 FROM json_each(w.labels) l WHERE l.value = ?)"), args.push(q.label));
+    if (q.agent !== undefined) (where.push("w.lease_agent = ?"), args.push(q.agent));
+    const sql = `SELECT * FROM work_orders w ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY w.project, w.id LIMIT ?`;
+    return (this.sql(sql).all(...args, q.limit) as WorkOrderRow[]).map(toWorkOrder);
+  }
+
+  async claimable(project: string, limit: number, offset: number) {
+    const rows = this.sql(
+      `SELECT * FROM work_orders w WHERE w.project = ? AND w.status = 'open' AND ${DEPS_DONE}
+       ORDER BY w.priority, w.id LIMIT ? OFFSET ?`,
+    ).all(project, limit, offset) as WorkOrderRow[];
+    return rows.map(toWorkOrder);
+  }
+
+  async liveLeases(project: string, now: string) {
+    const rows = this.sql("SELECT * FROM work_orders WHERE lease_expires_at > ? AND project = ?").all(now, project) as WorkOrderRow[];
+    return rows.map(toWorkOrder);
+  }
+
+  async expiredLeases(project: string | null, now: string, limit: number) {
+    const rows = this.sql("SELECT * FROM work_orders WHERE lease_expires_at <= @now AND (@project IS NULL OR project = @project) LIMIT @limit").all({ now, project, limit }) as WorkOrderRow[];
+    return rows.map(toWorkOrder);
+  }
+
+  async insertNote(note: Omit<Note, "id">): Promise<Note> {
+    const r = this.sql("INSERT INTO notes (project, wo, agent, kind, body, created_at) VALUES (@project, @wo, @agent, @kind, @body, @created_at) RETURNING id").get(note) as { id: number };
+    return { id: r.id, ...note };
+  }
+
+  async listNotes(project: string, wo: number) {
+    return this.sql("SELECT id, project, wo, agent, kind, body, created_at FROM notes WHERE project = ? AND wo = ? ORDER BY id").all(project, wo) as Note[];
+  }
+
+  async appendEvents(events: readonly NewEvent[]) {
+    const ins = this.sql("INSERT INTO events (project, wo, type, agent, revision, at, data) VALUES (@project, @wo, @type, @agent, @revision, @at, @data)");
+    for (const e of events) ins.run({ ...e, data: JSON.stringify(e.data) });
+  }
+
+  async listEvents(project: string, wo: number | null, after: number, limit: number): Promise<LedgerEvent[]> {
+    const rows = (
+      wo === null
+        ? this.sql("SELECT * FROM events WHERE project = ? AND seq > ? ORDER BY seq LIMIT ?").all(project, after, limit)
+        : this.sql("SELECT * FROM events WHERE project = ? AND wo = ? AND seq > ? ORDER BY seq LIMIT ?").all(project, wo, after, limit)
+    ) as EventRow[];
+    return rows.map(toEvent);
+  }
+
+  async lastEventAt() {
+    return (this.sql("SELECT max(at) AS at FROM events").get() as { at: string | null }).at;
+  }
+
+  async insertContext(entry: Omit<ContextEntry, "id">): Promise<ContextEntry> {
+    const r = this.sql("INSERT INTO context (project, key, body, agent, wo, created_at, git) VALUES (@project, @key, @body, @agent, @wo, @created_at, @git) RETURNING id").get({
+      ...entry,
+      git: entry.git === null ? null : JSON.stringify(entry.git),
+    }) as { id: number };
+    return { id: r.id, ...entry };
+  }
+
+  async latestContext(project: string, key: string | null) {
+    const rows = this.sql(
+      `SELECT c.* FROM context c
+       JOIN (SELECT max(id) AS id FROM context WHERE project = @project AND (@key IS NULL OR key = @key) GROUP BY key) m ON m.id = c.id
+       ORDER BY c.key`,
+    ).all({ project, key }) as ContextRow[];
+    return rows.map(toContext);
+  }
+
+  async contextHistory(project: string, key: string | null, limit: number) {
+    const rows = this.sql("SELECT * FROM context WHERE project = @project AND (@key IS NULL OR key = @key) ORDER BY id DESC LIMIT @limit").all({ project, key, limit }) as ContextRow[];
+    return rows.map(toContext);
+  }
+
+  async getIdempotency(project: string, key: string) {
+    const r = this.sql("SELECT request_hash, ids FROM idempotency WHERE project = ? AND key = ?").get(project, key) as { request_hash: string; ids: string } | undefined;
+    return r ? { request_hash: r.request_hash, ids: JSON.parse(r.ids) as number[] } : null;
+  }
+
+  async putIdempotency(project: string, key: string, requestHash: string, ids: readonly number[], at: string) {
+    this.sql("INSERT INTO idempotency (project, key, request_hash, ids, created_at) VALUES (?, ?, ?, ?, ?)").run(project, key, requestHash, JSON.stringify(ids), at);
+  }
+}
