@@ -5,6 +5,15 @@ import { LedgerError } from "./errors.js";
 export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
+  const given = (value ?? {}) as Record<string, unknown>;
+  const missing = (field: string) => given[field] === undefined && r.error.issues.some((i) => i.path.length === 1 && i.path[0] === field);
+  if (missing("agent")) throw noIdentity();
+  if (missing("project")) {
+    throw new LedgerError("VALIDATION", "project: required, no project given", {
+      hint: "pass --project/-p NAME or set WORKLEDGER_PROJECT",
+      details: { issues: [{ field: "project", message: "required" }] },
+    });
+  }
   const issues = r.error.issues.map((i) => ({ field: formatPath(i.path), message: i.message }));
   const message = issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join("; ");
   throw new LedgerError("VALIDATION", message, {
@@ -15,4 +24,11 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<
 
 function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), "");
+}
+
+export function noIdentity(): LedgerError {
+  return new LedgerError("NO_IDENTITY", "no agent identity: every change is recorded under an agent name", {
+    hint: "pass --agent NAME or set WORKLEDGER_AGENT (remote mode: the token decides)",
+    details: { issues: [{ field: "agent", message: "required" }] },
+  });
 }

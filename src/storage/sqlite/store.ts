@@ -4,7 +4,7 @@
  * up front serialises claimants across processes, and the busy timeout makes
  * them queue briefly instead of failing.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { LedgerError } from "../../core/errors.js";
@@ -23,7 +23,7 @@ export interface SqliteOptions {
 
 export function openSqliteStore(opts: SqliteOptions): Store {
   const db = guard(opts.path, () => {
-    if (opts.path !== ":memory:") mkdirSync(dirname(opts.path), { recursive: true });
+    if (opts.path !== ":memory:") ensureDir(dirname(opts.path));
     const db = new Database(opts.path, { timeout: opts.busyTimeoutMs ?? 5000 });
     if (db.pragma("journal_mode", { simple: true }) !== "wal") db.pragma("journal_mode = WAL");
     // FULL: a commit survives power loss too, not only a process crash.
@@ -87,6 +87,14 @@ class SqliteStore implements Store {
   }
 }
 
+/** mkdir -p, by hand: Node 20's recursive mkdirSync spins forever under /proc. */
+function ensureDir(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) ensureDir(parent);
+  mkdirSync(dir);
+}
+
 function guard<T>(location: string, fn: () => T): T {
   try {
     return fn();
@@ -101,7 +109,7 @@ function translate(e: unknown, location: string): unknown {
   const code = (e as { code?: unknown }).code;
   if (typeof code !== "string") return e;
   const busy = code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED");
-  const unusable = /^SQLITE_(CANTOPEN|READONLY|IOERR|FULL|CORRUPT|NOTADB|PERM|AUTH)/.test(code) || ["EACCES", "EROFS", "ENOTDIR", "EEXIST", "ENOSPC", "EPERM"].includes(code);
+  const unusable = /^SQLITE_(CANTOPEN|READONLY|IOERR|FULL|CORRUPT|NOTADB|PERM|AUTH)/.test(code) || ["EACCES", "EROFS", "ENOTDIR", "ENOENT", "EEXIST", "ENOSPC", "EPERM"].includes(code);
   if (!busy && !unusable) return e;
   const message = busy
     ? `ledger ${location} is locked by another process for longer than the busy timeout`

@@ -1,0 +1,91 @@
+/** init, doctor, project create, projects. */
+import type { Command } from "commander";
+import { isLedgerError } from "../../../core/errors.js";
+import { formatDuration } from "../../../core/duration.js";
+import { identity, str } from "../context.js";
+import { EXIT } from "../exit.js";
+import { gitState } from "../input.js";
+import { c, table } from "../output.js";
+import * as render from "../render.js";
+import { act } from "../run.js";
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  exit?: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command("init")
+    .description("create the ledger (and a project with -p) and print where it is")
+    .action(
+      act(async (_o, ctx) => {
+        const ledger = ctx.ledger();
+        const project = ctx.project === undefined ? undefined : await ledger.createProject({ project: ctx.project, agent: identity(ctx) });
+        const data = { db: ledger.info.location, store: ledger.info.kind, schema_version: ledger.info.schema_version, ...(project ? { project: project.name } : {}) };
+        return { data, human: () => `ledger ready at ${data.db} (schema v${data.schema_version})${project ? `, project ${project.name}` : ""}` };
+      }),
+    );
+
+  program
+    .command("doctor")
+    .description("check storage, schema, integrity, clock, identity and (with -p) context freshness")
+    .option("--max-age <duration>", "context older than this is stale", "24h")
+    .action(
+      act(async (o, ctx) => {
+        const checks: Check[] = [];
+        try {
+          const ledger = ctx.ledger();
+          const h = await ledger.health();
+          checks.push({ name: "storage", ok: true, detail: `${h.store.kind} ${h.store.location}, schema v${h.store.schema_version}` });
+          checks.push({ name: "integrity", ok: h.integrity.length === 0, detail: h.integrity.length ? h.integrity.slice(0, 5).join("; ") : "ok", exit: 7 });
+          const ahead = h.last_event_at ? Date.parse(h.last_event_at) - Date.parse(h.now) : 0;
+          checks.push({ name: "clock", ok: ahead <= 1000, detail: ahead <= 1000 ? `now ${h.now}` : `the newest event is ${formatDuration(ahead)} in the future: this clock is behind`, exit: 1 });
+          if (ctx.project !== undefined) {
+            try {
+              const pull = await ledger.contextPull({ project: ctx.project, max_age: str(o.maxAge), git: gitState() });
+              const stale = pull.entries.filter((e) => e.verdict === "stale");
+              const detail = pull.verdict === "none" ? "no context saved yet" : stale.length ? stale.map((e) => `${e.key}: ${e.stale_reasons.join("; ")}`).join(", ") : `${pull.entries.length} key(s) fresh`;
+              checks.push({ name: "context", ok: stale.length === 0, detail, exit: 8 });
+            } catch (e) {
+              if (!isLedgerError(e)) throw e;
+              checks.push({ name: "context", ok: false, detail: e.message, exit: EXIT[e.code] });
+            }
+          }
+        } catch (e) {
+          checks.push({ name: "storage", ok: false, detail: isLedgerError(e) ? e.message : String(e), exit: isLedgerError(e) ? EXIT[e.code] : 1 });
+        }
+        checks.push({ name: "identity", ok: ctx.agent !== undefined, detail: ctx.agent ?? "no agent name: pass --agent NAME or set WORKLEDGER_AGENT", exit: 2 });
+        const failed = checks.find((k) => !k.ok);
+        const data = { ok: !failed, checks: checks.map(({ exit: _e, ...k }) => k) };
+        return {
+          data,
+          exitCode: failed?.exit ?? 0,
+          human: () => table(checks.map((k) => [k.ok ? c.green("ok") : c.red("FAIL"), k.name, k.detail])),
+        };
+      }),
+    );
+
+  const project = program.command("project").description("manage projects");
+  project
+    .command("create <name>")
+    .description("create a project (projects are also created by their first write)")
+    .action(
+      act(async (_o, ctx, args) => {
+        const p = await ctx.ledger().createProject({ project: args[0] as string, agent: identity(ctx) });
+        return { data: p, human: () => (p.created ? `created project ${p.name}` : `project ${p.name} already exists`) };
+      }),
+    );
+
+  program
+    .command("projects")
+    .description("list projects with counts per status")
+    .action(
+      act(async (_o, ctx) => {
+        const list = await ctx.ledger().projects();
+        return { data: list, human: () => render.projects(list) };
+      }),
+    );
+}

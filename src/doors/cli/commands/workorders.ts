@@ -1,0 +1,80 @@
+/** create, get/show, list, find-unclaimed. */
+import type { Command } from "commander";
+import { LedgerError } from "../../../core/errors.js";
+import type { Inputs, WoCreateInput } from "../../../core/schemas.js";
+import { identity, num, projectOf, str } from "../context.js";
+import { parseJson, readFileArg } from "../input.js";
+import * as render from "../render.js";
+import { act } from "../run.js";
+import { addFieldOptions, fieldsFrom } from "./fields.js";
+
+export function register(program: Command): void {
+  addFieldOptions(
+    program
+      .command("create")
+      .description("create a work order from flags, or many at once from a JSON array (--from FILE, - for stdin)")
+      .option("--from <file>", "JSON array of work orders; all are created or none")
+      .option("--idempotency-key <key>", "retrying with the same key returns the first result instead of creating twice"),
+  ).action(
+    act(async (o, ctx) => {
+      const fields = fieldsFrom(o);
+      const from = str(o.from);
+      if (from !== undefined && Object.keys(fields).length) {
+        throw new LedgerError("VALIDATION", "from: give either --from or field flags, not both", { hint: "put every field in the JSON file", details: { issues: [{ field: "from", message: "combined with field flags" }] } });
+      }
+      const parsed = from === undefined ? [fields] : parseJson(readFileArg(from, "from"), "from");
+      const items = (from !== undefined && !Array.isArray(parsed) ? [parsed] : parsed) as WoCreateInput[];
+      const key = str(o.idempotencyKey);
+      const created = await ctx.ledger().create({ project: projectOf(ctx), agent: identity(ctx), items, ...(key ? { idempotency_key: key } : {}) });
+      const data = from === undefined ? created[0] : created;
+      return { data, human: () => (created.length === 1 ? `created ${render.woRows(created)}` : `created ${created.length} work orders\n${render.woRows(created)}`) };
+    }),
+  );
+
+  program
+    .command("get")
+    .alias("show")
+    .description("one work order with its notes")
+    .option("--id <id>", "work order id (53 or WO-53)")
+    .action(
+      act(async (o, ctx) => {
+        const wo = await ctx.ledger().get({ project: projectOf(ctx), id: num(o.id) as number });
+        return { data: wo, human: () => render.woDetail(wo) };
+      }),
+    );
+
+  program
+    .command("list")
+    .description("work orders; by default all but done and cancelled (without -p: every project)")
+    .option("--status <status>", "open|claimed|blocked|done|cancelled|all")
+    .option("--label <label>", "only with this label")
+    .option("--agent <name>", "only those whose live lease this agent holds")
+    .option("--limit <n>", "at most this many (default 100)")
+    .action(
+      act(async (o, ctx) => {
+        const limit = num(o.limit) ?? 100;
+        const input = { status: str(o.status), label: str(o.label), agent: str(o.agent), limit, project: ctx.project } as Inputs["list"];
+        const wos = await ctx.ledger().list(input);
+        const warnings = wos.length === limit ? [`showing the first ${limit}; pass --limit for more`] : [];
+        return { data: wos, warnings, human: () => render.woRows(wos, ctx.project === undefined) };
+      }),
+    );
+
+  program
+    .command("find-unclaimed")
+    .description("open work nobody holds whose dependencies are done, most urgent first")
+    .option("--limit <n>", "at most this many (default 20)")
+    .action(
+      act(async (o, ctx) => {
+        const wos = await ctx.ledger().findUnclaimed({ project: projectOf(ctx), limit: num(o.limit) as number | undefined });
+        const overlaps = wos.filter((w) => w.file_conflicts.length);
+        return {
+          data: wos,
+          human: () =>
+            wos.length === 0
+              ? "nothing unclaimed: all open work is taken or waiting on dependencies"
+              : render.woRows(wos) + (overlaps.length ? "\n" + overlaps.flatMap((w) => render.conflictLines(w.file_conflicts).map((l) => `${render.woLabel(w)}: ${l}`)).join("\n") : ""),
+        };
+      }),
+    );
+}

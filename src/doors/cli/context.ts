@@ -1,0 +1,56 @@
+/** What every CLI command gets: global options resolved against the environment, and a lazily opened ledger. */
+import type { Ledger } from "../../core/ledger.js";
+import { openLedger } from "../../index.js";
+
+export type Opts = Record<string, string | boolean | string[] | undefined>;
+
+export interface Ctx {
+  json: boolean;
+  agent: string | undefined;
+  project: string | undefined;
+  db: string | undefined;
+  ledger(): Ledger;
+}
+
+/** What a command hands back; the runner prints it and sets the exit code. */
+export interface Result {
+  data: unknown;
+  human: () => string;
+  exitCode?: number;
+  warnings?: string[];
+}
+
+export function makeCtx(g: Opts): Ctx & { close(): Promise<void> } {
+  let ledger: Ledger | undefined;
+  const db = str(g.db) ?? process.env.WORKLEDGER_DB;
+  return {
+    json: g.json === true,
+    agent: str(g.agent) ?? (process.env.WORKLEDGER_AGENT || undefined),
+    project: str(g.project) ?? (process.env.WORKLEDGER_PROJECT || undefined),
+    db,
+    ledger: () => (ledger ??= openLedger(db === undefined ? {} : { db })),
+    close: async () => ledger?.close(),
+  };
+}
+
+export const str = (v: Opts[string]): string | undefined => (typeof v === "string" ? v : undefined);
+export const list = (v: Opts[string]): string[] | undefined => (Array.isArray(v) ? v : typeof v === "string" ? [v] : undefined);
+
+/** Whole numbers become numbers; anything else is passed on so the shared schema names the problem. */
+export const num = (v: Opts[string]): number | string | undefined => {
+  const s = str(v);
+  return s !== undefined && /^\s*-?\d+\s*$/.test(s) ? Number(s) : s;
+};
+
+/** Repeatable option collector that also splits commas: --label a --label b,c. */
+export const collect = (value: string, prev: string[] = []) => [...prev, ...value.split(",").map((s) => s.trim()).filter(Boolean)];
+/** Repeatable option collector that keeps each value whole (acceptance criteria may contain commas). */
+export const append = (value: string, prev: string[] = []) => [...prev, value];
+
+/**
+ * The caller's identity as the core expects it. When none is configured we
+ * pass nothing on purpose: the core's schema turns that into NO_IDENTITY
+ * (exit 2) with one message shared by every door.
+ */
+export const identity = (ctx: Ctx): string => ctx.agent as string;
+export const projectOf = (ctx: Ctx): string => ctx.project as string;

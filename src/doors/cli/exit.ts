@@ -1,0 +1,21 @@
+/** The CLI's one mapping from error codes to exit codes (DESIGN.md §5). */
+import type { ErrorCode } from "../../core/errors.js";
+
+export const EXIT: Record<ErrorCode, number> = {
+  INTERNAL: 1,
+  VALIDATION: 2,
+  NO_IDENTITY: 2,
+  LEASE_HELD: 3,
+  REVISION_MISMATCH: 3,
+  ILLEGAL_TRANSITION: 3,
+  FILE_CONFLICT: 3,
+  DEPENDENCY_PENDING: 3,
+  IDEMPOTENCY_MISMATCH: 3,
+  NOT_FOUND: 4,
+  NOTHING_TO_CLAIM: 4,
+  LEASE_LOST: 5,
+  VERIFICATION_FAILED: 6,
+  UNAVAILABLE: 7,
+  CONTEXT_STALE: 8,
+  UNAUTHORIZED: 9,
+};

@@ -1,0 +1,55 @@
+/** Reading free-form input (message bodies, batch files) and the caller's git state. */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { LedgerError } from "../../core/errors.js";
+import type { GitState } from "../../core/types.js";
+import { str, type Opts } from "./context.js";
+
+function usage(field: string, message: string, hint: string): LedgerError {
+  return new LedgerError("VALIDATION", `${field}: ${message}`, { hint, details: { issues: [{ field, message }] } });
+}
+
+export function readFileArg(path: string, field: string): string {
+  try {
+    return path === "-" ? readFileSync(0, "utf8") : readFileSync(path, "utf8");
+  } catch (e) {
+    throw usage(field, `cannot read ${path === "-" ? "stdin" : path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, "give a readable file, or - for stdin");
+  }
+}
+
+/** A body from -m, --body-file or piped stdin, in that order. */
+export function readBody(o: Opts): string {
+  const m = str(o.message);
+  if (m !== undefined) return m;
+  const file = str(o.bodyFile);
+  if (file !== undefined) return readFileArg(file, "body-file");
+  if (process.stdin.isTTY) throw usage("body", "no body given", "pass -m TEXT, --body-file FILE, or pipe the text on stdin");
+  return readFileArg("-", "body");
+}
+
+export function parseJson(text: string, field: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw usage(field, `not valid JSON: ${(e as Error).message}`, "give a JSON array of work orders, e.g. [{\"title\":\"…\"}]");
+  }
+}
+
+/** HEAD, branch and dirtiness of the work tree we run in, or null outside git. One git call. */
+export function gitState(cwd = process.cwd()): GitState | null {
+  let out: string;
+  try {
+    out = execFileSync("git", ["status", "--porcelain=v2", "--branch"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000 });
+  } catch {
+    return null;
+  }
+  let head = "";
+  let branch: string | null = null;
+  let dirty = false;
+  for (const line of out.split("\n")) {
+    if (line.startsWith("# branch.oid ")) head = line.slice(13);
+    else if (line.startsWith("# branch.head ")) branch = line.slice(14) === "(detached)" ? null : line.slice(14);
+    else if (line && !line.startsWith("#")) dirty = true;
+  }
+  return head && head !== "(initial)" ? { head, branch, dirty } : null;
+}

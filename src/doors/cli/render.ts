@@ -1,0 +1,110 @@
+/** Human renderings of ledger records. JSON output never passes through here. */
+import type { PulledContext } from "../../core/context.js";
+import type { ClaimResult, ContextPull, WorkOrderWithNotes } from "../../core/ledger.js";
+import type { FileConflict, LedgerEvent, Note, ProjectSummary, Status, WorkOrder } from "../../core/types.js";
+import { c, oneLine, relative, table } from "./output.js";
+
+const STATUS_COLOR: Record<Status, (s: string) => string> = { open: c.green, claimed: c.yellow, blocked: c.red, done: c.dim, cancelled: c.dim };
+
+export const woLabel = (wo: { id: number }) => `WO-${wo.id}`;
+
+function leaseCell(wo: WorkOrder): string {
+  if (!wo.lease) return "";
+  return `${wo.lease.agent}, expires ${relative(wo.lease.expires_at)}`;
+}
+
+export function woRows(wos: readonly WorkOrder[], showProject = false): string {
+  if (wos.length === 0) return c.dim("no work orders");
+  return table(
+    wos.map((w) => [
+      ...(showProject ? [w.project] : []),
+      c.bold(woLabel(w)),
+      w.priority,
+      STATUS_COLOR[w.status](w.status),
+      leaseCell(w),
+      oneLine(w.title) + (w.labels.length ? c.dim(` [${w.labels.join(", ")}]`) : ""),
+    ]),
+  );
+}
+
+export function conflictLines(found: readonly FileConflict[]): string[] {
+  return found.map((f) => `files overlap ${woLabel(f)} held by ${f.agent} (expires ${relative(f.expires_at)}): ${f.files.join(", ")}`);
+}
+
+export function claimed(wo: ClaimResult): string {
+  const l = wo.lease;
+  return l
+    ? `${c.green("claimed")} ${c.bold(woLabel(wo))} ${oneLine(wo.title)}\nlease: ${l.agent}, token ${l.token}, expires ${relative(l.expires_at)} (${l.expires_at})`
+    : woRows([wo]);
+}
+
+export function woDetail(wo: WorkOrder | WorkOrderWithNotes): string {
+  const lines = [`${c.bold(woLabel(wo))} ${c.bold(wo.title)}`, `${STATUS_COLOR[wo.status](wo.status)}  ${wo.priority}  project ${wo.project}  revision ${wo.revision}`];
+  if (wo.lease) lines.push(`lease: ${wo.lease.agent}, token ${wo.lease.token}, expires ${relative(wo.lease.expires_at)}`);
+  const field = (name: string, v: string) => v && lines.push(`${c.dim(name + ":")} ${v}`);
+  field("repo", wo.repo);
+  field("labels", wo.labels.join(", "));
+  field("depends on", wo.depends_on.map((d) => `WO-${d}`).join(", "));
+  field("files", wo.files.join(", "));
+  field("verification", wo.verification);
+  field("created", `${relative(wo.created_at)} by ${wo.created_by}, updated ${relative(wo.updated_at)}`);
+  if (wo.description) lines.push("", wo.description);
+  if (wo.acceptance.length) lines.push("", c.dim("acceptance:"), ...wo.acceptance.map((a) => `  [ ] ${a}`));
+  if (wo.scope) lines.push("", c.dim("scope:"), wo.scope);
+  if (wo.handover) lines.push("", c.dim("handover:"), wo.handover);
+  if ("notes" in wo && wo.notes.length) lines.push("", c.dim("notes:"), ...wo.notes.map(noteLine));
+  return lines.join("\n");
+}
+
+export const noteLine = (n: Note) => `  ${c.dim(relative(n.created_at))} ${n.agent} ${c.cyan(n.kind)}: ${n.body.replace(/\n/g, "\n    ")}`;
+
+export function projects(list: readonly ProjectSummary[]): string {
+  if (list.length === 0) return c.dim("no projects");
+  const head = ["PROJECT", "OPEN", "CLAIMED", "BLOCKED", "DONE", "CANCELLED"].map(c.dim);
+  return table([head, ...list.map((p) => [p.name, ...(["open", "claimed", "blocked", "done", "cancelled"] as const).map((s) => String(p.counts[s]))])]);
+}
+
+function eventText(e: LedgerEvent): string {
+  const d = e.data as Record<string, unknown>;
+  switch (e.type) {
+    case "updated": {
+      const changes = d.changes as Record<string, { from: unknown; to: unknown }>;
+      return Object.entries(changes).map(([k, v]) => `${k}: ${JSON.stringify(v.from)} → ${JSON.stringify(v.to)}`).join("; ");
+    }
+    case "claimed":
+    case "renewed":
+      return `token ${String(d.token)}, until ${String(d.expires_at)}`;
+    case "expired":
+      return `lease of ${String(d.holder)} (token ${String(d.token)}) lapsed at ${String(d.expires_at)}; back to ${String(d.status)}`;
+    case "released":
+      return `→ ${String(d.status)}`;
+    case "status_changed":
+      return `${String(d.from)} → ${String(d.to)}${d.lease_ended ? " (lease ended)" : ""}`;
+    case "note_added":
+      return `${String(d.kind)} note #${String(d.note_id)}`;
+    case "context_put":
+      return `key ${String(d.key)}`;
+    case "created":
+      return oneLine(String((d.fields as { title?: unknown } | undefined)?.title ?? ""));
+  }
+}
+
+export function history(events: readonly LedgerEvent[]): string {
+  if (events.length === 0) return c.dim("no events");
+  return table(events.map((e) => [c.dim(e.at), e.wo === null ? "" : `WO-${e.wo}`, e.type, e.agent, eventText(e)]));
+}
+
+function contextEntry(e: PulledContext): string {
+  const verdict = e.verdict === "fresh" ? c.green("fresh") : c.red(`stale: ${e.stale_reasons.join("; ")}`);
+  const git = e.git ? ` @ ${e.git.head.slice(0, 12)}${e.git.branch ? ` (${e.git.branch}${e.git.dirty ? ", dirty" : ""})` : ""}` : "";
+  const wo = e.wo === null ? "" : ` for WO-${e.wo}`;
+  return `${c.bold(e.key)}  ${relative(e.created_at)} by ${e.agent}${wo}${git}  ${verdict}\n${e.body}`;
+}
+
+export function contextPull(p: ContextPull): string {
+  return p.entries.length ? p.entries.map(contextEntry).join("\n\n") : c.dim(`no context saved for ${p.project} yet: start fresh`);
+}
+
+export function contextHistory(list: readonly PulledContext[]): string {
+  return list.length ? list.map(contextEntry).join("\n\n") : c.dim("no context");
+}

@@ -1,0 +1,34 @@
+/** Runs a command handler: prints its result as JSON or text, maps errors to exit codes. */
+import type { Command } from "commander";
+import { LedgerError, isLedgerError } from "../../core/errors.js";
+import { makeCtx, type Ctx, type Opts, type Result } from "./context.js";
+import { EXIT } from "./exit.js";
+import { c } from "./output.js";
+
+export type Handler = (o: Opts, ctx: Ctx, args: string[]) => Promise<Result>;
+
+export function act(handler: Handler) {
+  return async (...params: unknown[]): Promise<void> => {
+    const cmd = params.at(-1) as Command;
+    const g = cmd.optsWithGlobals<Opts>();
+    const ctx = makeCtx(g);
+    try {
+      const result = await handler(cmd.opts<Opts>(), ctx, cmd.args);
+      for (const w of result.warnings ?? []) process.stderr.write(`${c.yellow("warning:")} ${w}\n`);
+      process.stdout.write((ctx.json ? JSON.stringify(result.data) : result.human()) + "\n");
+      process.exitCode = result.exitCode ?? 0;
+    } catch (e) {
+      fail(e, ctx.json);
+    } finally {
+      await ctx.close().catch(() => undefined);
+    }
+  };
+}
+
+export function fail(e: unknown, json: boolean): void {
+  const err = isLedgerError(e) ? e : new LedgerError("INTERNAL", e instanceof Error ? e.message : String(e), { hint: "this is a bug in workledger; rerun with WORKLEDGER_DEBUG=1 and report it" });
+  if (!isLedgerError(e) && process.env.WORKLEDGER_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+  if (json) process.stdout.write(JSON.stringify({ error: err.toJSON() }) + "\n");
+  else process.stderr.write(`${c.red("error:")} ${err.message}\n${err.hint ? `${c.dim("hint:")} ${err.hint}\n` : ""}`);
+  process.exitCode = EXIT[err.code];
+}
