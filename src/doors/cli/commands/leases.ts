@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .option("--exclusive-files", "refuse when the files overlap a work order someone holds")
     .action(
       act(async (o, ctx) => {
-        const input = { project: projectOf(ctx), agent: identity(ctx), ttl: str(o.ttl), ...(o.next ? { next: true } : { id: num(o.id) }), ...(o.exclusiveFiles ? { exclusive_files: true } : {}) } as Inputs["claim"];
+        const input = { project: projectOf(ctx), agent: identity(ctx), ttl: str(o.ttl), id: num(o.id), next: o.next === true ? true : undefined, ...(o.exclusiveFiles ? { exclusive_files: true } : {}) } as Inputs["claim"];
         const wo = await ctx.ledger().claim(input);
         return { data: wo, warnings: render.conflictLines(wo.file_conflicts), human: () => render.claimed(wo) };
       }),

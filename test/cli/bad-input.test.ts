@@ -1,0 +1,97 @@
+/** Bad input is rejected with the contract's exit code and a message naming the problem, and changes nothing. */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import Database from "better-sqlite3";
+import { sandbox, type Sandbox } from "../helpers/cli.ts";
+
+function dump(db: string): string {
+  const conn = new Database(db, { readonly: true });
+  try {
+    const tables = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
+    return JSON.stringify(tables.map(({ name }) => [name, conn.prepare(`SELECT * FROM "${name}" ORDER BY 1, 2`).all()]));
+  } finally {
+    conn.close();
+  }
+}
+
+describe("bad input", () => {
+  let s: Sandbox;
+  let before_: string;
+  before(() => {
+    s = sandbox();
+    s.run(["create", "-p", "p", "--agent", "obs", "--title", "one", "--verification", "true"]);
+    s.run(["claim", "-p", "p", "--agent", "holder", "--id", "1"]);
+    s.run(["context-put", "-p", "p", "--agent", "obs", "-m", "ctx"]);
+    before_ = dump(s.db);
+  });
+  after(() => s.cleanup());
+
+  const cases: [string, string[], number, RegExp, string?][] = [
+    ["unknown status", ["update", "--id", "1", "--status", "bogus"], 2, /status: must be one of/],
+    ["list with unknown status", ["list", "--status", "finished"], 2, /status: must be one of/],
+    ["unknown priority", ["create", "--title", "x", "--priority", "P9"], 2, /priority: must be one of P0, P1, P2, P3/],
+    ["malformed id", ["claim", "--id", "WO-x"], 2, /id: must be a work-order id/],
+    ["negative id", ["get", "--id", "-4"], 2, /id: must be a work-order id/],
+    ["missing id", ["renew"], 2, /id:/],
+    ["empty title", ["create", "--title", ""], 2, /title: must not be empty/],
+    ["title too long", ["create", "--title", "x".repeat(201)], 2, /title: must be at most 200/],
+    ["TTL of 0", ["claim", "--id", "1", "--ttl", "0"], 2, /ttl: must be a duration between 1s and 7d/],
+    ["TTL abc", ["claim", "--id", "1", "--ttl", "abc"], 2, /ttl:/],
+    ["TTL over 7 days", ["renew", "--id", "1", "--ttl", "8d"], 2, /ttl:/],
+    ["malformed JSON batch", ["create", "--from", "-"], 2, /from: not valid JSON/, "[{title:"],
+    ["batch that is not work orders", ["create", "--from", "-"], 2, /items\[0\]/, "[42]"],
+    ["claim with both --id and --next", ["claim", "--id", "1", "--next"], 2, /exactly one of id or next/],
+    ["bad project name", ["list", "-p", "Not OK"], 2, /project: must match/],
+    ["unknown note kind", ["add-note", "--id", "1", "--kind", "rant", "-m", "x"], 2, /kind: must be one of/],
+    ["empty note", ["add-note", "--id", "1", "-m", ""], 2, /body: must not be empty/],
+    ["bad --if-revision", ["update", "--id", "1", "--title", "x", "--if-revision", "abc"], 2, /if_revision/],
+    ["unknown option", ["claim", "--id", "1", "--frobnicate"], 2, /unknown option/],
+    ["unknown command", ["frobnicate"], 2, /unknown command/],
+    ["update with nothing to change", ["update", "--id", "1"], 2, /nothing to update/],
+    ["dependency on a missing WO", ["create", "--title", "x", "--depends-on", "77"], 2, /WO-77 does not exist/],
+    ["unknown project for a read", ["list", "-p", "ghost"], 4, /project ghost does not exist/],
+    ["unknown WO", ["get", "--id", "99"], 4, /WO-99 does not exist/],
+    ["non-holder update", ["update", "--id", "1", "--title", "mine"], 3, /claimed by holder/],
+    ["non-writable --db path", ["list", "--db", "/proc/no/such/dir/ledger.db"], 7, /cannot use ledger/],
+  ];
+
+  for (const [name, args, code, message, input] of cases) {
+    it(`${name} → exit ${code}, ledger unchanged`, () => {
+      const env = { WORKLEDGER_AGENT: "intruder", WORKLEDGER_PROJECT: "p" };
+      const r = s.run([...args, "--json"], { env, input: input ?? "" });
+      assert.equal(r.code, code, r.stdout + r.stderr);
+      assert.match(r.json.error.message, message);
+      assert.equal(typeof r.json.error.code, "string");
+      assert.equal(r.stderr.includes("at "), false, "no stack trace");
+      const human = s.run(args, { env, input: input ?? "" });
+      assert.equal(human.code, code);
+      assert.match(human.stderr, /^error: /);
+      assert.equal(human.stdout, "");
+      assert.equal(dump(s.db), before_);
+    });
+  }
+
+  it("mutations without an identity fail with exit 2 and say how to fix it", () => {
+    for (const args of [["create", "--title", "x"], ["claim", "--id", "1"], ["renew", "--id", "1"], ["release", "--id", "1"], ["update", "--id", "1", "--status", "done"], ["add-note", "--id", "1", "-m", "x"], ["verify", "--id", "1"], ["context-put", "-m", "x"], ["project", "create", "q"]]) {
+      const r = s.run([...args, "--json"], { env: { WORKLEDGER_PROJECT: "p" } });
+      assert.equal(r.code, 2, args.join(" "));
+      assert.equal(r.json.error.code, "NO_IDENTITY");
+      assert.match(r.json.error.hint, /--agent NAME or set WORKLEDGER_AGENT/);
+    }
+    assert.equal(dump(s.db), before_);
+  });
+
+  it("a newer schema is refused with a clear message and left untouched", () => {
+    const db = `${s.dir}/future.db`;
+    assert.equal(s.run(["init", "--db", db]).code, 0);
+    const conn = new Database(db);
+    conn.pragma("user_version = 999");
+    conn.close();
+    const snapshot = dump(db);
+    const r = s.run(["list", "--db", db, "--json"]);
+    assert.equal(r.code, 7);
+    assert.match(r.json.error.message, /schema v999, newer than this workledger understands \(v1\)/);
+    assert.match(r.json.error.hint, /upgrade workledger/);
+    assert.equal(dump(db), snapshot);
+  });
+});

@@ -1,0 +1,338 @@
+/** Behaviour of DESIGN.md §3-5 through the library API, once per back end, with a hand-moved clock. */
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { LedgerError, type ErrorCode } from "../../src/core/errors.ts";
+import type { Ledger } from "../../src/core/ledger.ts";
+import { backends, clock, type Clock } from "./backends.ts";
+
+async function rejects(p: Promise<unknown>, code: ErrorCode): Promise<LedgerError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof LedgerError, `expected LedgerError ${code}, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    return e;
+  }
+  assert.fail(`expected ${code}`);
+}
+
+for (const backend of backends) {
+  describe(`ledger on ${backend.name}`, () => {
+    let l: Ledger;
+    let t: Clock;
+    let cleanup: () => Promise<void>;
+    const P = "proj";
+    const make = (...titles: string[]) => l.create({ project: P, agent: "obs", items: titles.map((title) => ({ title })) });
+
+    beforeEach(async () => {
+      t = clock();
+      ({ ledger: l, cleanup } = await backend.open(t));
+    });
+    afterEach(async () => cleanup());
+
+    describe("work orders", () => {
+      it("creates with defaults and per-project ids starting at 1", async () => {
+        const [a, b] = await make("one", "two");
+        assert.equal(a?.id, 1);
+        assert.equal(b?.id, 2);
+        assert.equal(a?.priority, "P2");
+        assert.equal(a?.status, "open");
+        assert.equal(a?.revision, 1);
+        assert.equal(a?.created_by, "obs");
+        const [other] = await l.create({ project: "other", agent: "obs", items: [{ title: "x" }] });
+        assert.equal(other?.id, 1);
+      });
+
+      it("stores every field and returns it with notes", async () => {
+        const fields = {
+          title: "Fix", description: "**md**", repo: "org/x", acceptance: ["a", "b"], scope: "only x", files: ["src/**"],
+          verification: "npm test", priority: "P0" as const, handover: "h", labels: ["bug"], depends_on: [],
+        };
+        const [wo] = await l.create({ project: P, agent: "obs", items: [fields] });
+        const got = await l.get({ project: P, id: `WO-${wo?.id}` });
+        assert.deepEqual({ ...got, notes: undefined }, { ...wo, notes: undefined });
+        for (const [k, v] of Object.entries(fields)) assert.deepEqual(got[k as keyof typeof got], v, k);
+        assert.deepEqual(got.notes, []);
+      });
+
+      it("creates a batch atomically: one bad item writes nothing", async () => {
+        await make("seed");
+        await rejects(l.create({ project: P, agent: "obs", items: [{ title: "ok" }, { title: "" }] }), "VALIDATION");
+        await rejects(l.create({ project: P, agent: "obs", items: [{ title: "ok" }, { title: "dep", depends_on: [99] }] }), "VALIDATION");
+        assert.equal((await l.list({ project: P, status: "all" })).length, 1);
+        const [next] = await make("after");
+        assert.equal(next?.id, 2, "no ids were burnt by the failed batches");
+      });
+
+      it("makes retries with an idempotency key safe", async () => {
+        const req = { project: P, agent: "obs", items: [{ title: "a" }, { title: "b" }], idempotency_key: "obs-1" };
+        const first = await l.create(req);
+        const again = await l.create(req);
+        assert.deepEqual(again.map((w) => w.id), first.map((w) => w.id));
+        assert.equal((await l.list({ project: P, status: "all" })).length, 2);
+        await rejects(l.create({ ...req, items: [{ title: "different" }] }), "IDEMPOTENCY_MISMATCH");
+      });
+
+      it("reads of unknown projects and ids are NOT_FOUND", async () => {
+        await rejects(l.get({ project: "nope", id: 1 }), "NOT_FOUND");
+        await rejects(l.list({ project: "nope" }), "NOT_FOUND");
+        await make("x");
+        await rejects(l.get({ project: P, id: 2 }), "NOT_FOUND");
+        await rejects(l.claim({ project: P, agent: "a", id: 2 }), "NOT_FOUND");
+      });
+
+      it("lists by status (default hides done and cancelled), label, holder and limit", async () => {
+        await l.create({ project: P, agent: "obs", items: [{ title: "a", labels: ["x"] }, { title: "b" }, { title: "c" }, { title: "d" }] });
+        await l.update({ project: P, agent: "obs", id: 3, status: "done" });
+        await l.update({ project: P, agent: "obs", id: 4, status: "cancelled" });
+        await l.claim({ project: P, agent: "alice", id: 2 });
+        const ids = async (q: object) => (await l.list({ project: P, ...q })).map((w) => w.id);
+        assert.deepEqual(await ids({}), [1, 2]);
+        assert.deepEqual(await ids({ status: "all" }), [1, 2, 3, 4]);
+        assert.deepEqual(await ids({ status: "open" }), [1]);
+        assert.deepEqual(await ids({ status: "claimed" }), [2]);
+        assert.deepEqual(await ids({ status: "done" }), [3]);
+        assert.deepEqual(await ids({ label: "x" }), [1]);
+        assert.deepEqual(await ids({ agent: "alice" }), [2]);
+        assert.deepEqual(await ids({ status: "all", limit: 2 }), [1, 2]);
+        assert.deepEqual((await l.list({})).map((w) => w.project), [P, P], "without a project: every project");
+      });
+
+      it("counts per status per project", async () => {
+        await make("a", "b");
+        await l.claim({ project: P, agent: "a", id: 1 });
+        const [p] = await l.projects();
+        assert.deepEqual(p?.counts, { open: 1, claimed: 1, blocked: 0, done: 0, cancelled: 0 });
+        assert.equal((await l.createProject({ project: P, agent: "a" })).created, false);
+        assert.equal((await l.createProject({ project: "new", agent: "a" })).created, true);
+      });
+    });
+
+    describe("leases", () => {
+      it("first claim wins; the loser learns holder and expiry", async () => {
+        await make("x");
+        const won = await l.claim({ project: P, agent: "alice", id: 1, ttl: "10m" });
+        assert.equal(won.status, "claimed");
+        assert.equal(won.lease?.agent, "alice");
+        assert.equal(won.lease?.token, 1);
+        assert.equal(won.lease?.expires_at, new Date(t.now + 600_000).toISOString());
+        const e = await rejects(l.claim({ project: P, agent: "bob", id: 1 }), "LEASE_HELD");
+        assert.equal(e.details?.holder, "alice");
+        assert.equal(e.details?.expires_at, won.lease?.expires_at);
+      });
+
+      it("defaults to a 30 minute TTL", async () => {
+        await make("x");
+        const wo = await l.claim({ project: P, agent: "a", id: 1 });
+        assert.equal(Date.parse(wo.lease!.expires_at) - t.now, 30 * 60_000);
+      });
+
+      it("expiry returns the work to the pool and is recorded on the next touch", async () => {
+        await make("x");
+        await l.claim({ project: P, agent: "alice", id: 1, ttl: "90s" });
+        t.advance(89_000);
+        assert.equal((await l.get({ project: P, id: 1 })).status, "claimed");
+        t.advance(1_000);
+        const view = await l.get({ project: P, id: 1 });
+        assert.equal(view.status, "open");
+        assert.equal(view.lease, null);
+        assert.deepEqual((await l.findUnclaimed({ project: P })).map((w) => w.id), [1]);
+        const types = (await l.history({ project: P, id: 1 })).map((e) => e.type);
+        assert.deepEqual(types, ["created", "claimed", "expired"]);
+        const taken = await l.claim({ project: P, agent: "bob", id: 1 });
+        assert.equal(taken.lease?.token, 2, "the fencing token grew");
+      });
+
+      it("renew extends a live lease and fails with LEASE_LOST once expired, even if nobody re-claimed", async () => {
+        await make("x");
+        await l.claim({ project: P, agent: "a", id: 1, ttl: "60s" });
+        t.advance(30_000);
+        const r = await l.renew({ project: P, agent: "a", id: 1, ttl: "60s" });
+        assert.equal(r.lease?.expires_at, new Date(t.now + 60_000).toISOString());
+        await rejects(l.renew({ project: P, agent: "b", id: 1 }), "LEASE_HELD");
+        t.advance(61_000);
+        await rejects(l.renew({ project: P, agent: "a", id: 1 }), "LEASE_LOST");
+      });
+
+      it("stale fencing tokens are rejected for renew, release and update", async () => {
+        await make("x");
+        const first = await l.claim({ project: P, agent: "a", id: 1, ttl: "60s" });
+        t.advance(61_000);
+        const second = await l.claim({ project: P, agent: "a", id: 1, ttl: "60s" });
+        const stale = first.lease!.token;
+        await rejects(l.renew({ project: P, agent: "a", id: 1, lease_token: stale }), "LEASE_LOST");
+        await rejects(l.release({ project: P, agent: "a", id: 1, lease_token: stale }), "LEASE_LOST");
+        await rejects(l.update({ project: P, agent: "a", id: 1, status: "done", lease_token: stale }), "LEASE_LOST");
+        const done = await l.update({ project: P, agent: "a", id: 1, status: "done", lease_token: second.lease!.token });
+        assert.equal(done.status, "done");
+      });
+
+      it("release restores the prior status; --status and --note in the same step", async () => {
+        await make("x", "y");
+        await l.update({ project: P, agent: "o", id: 2, status: "blocked" });
+        await l.claim({ project: P, agent: "a", id: 2 });
+        assert.equal((await l.release({ project: P, agent: "a", id: 2 })).status, "blocked");
+        await l.claim({ project: P, agent: "a", id: 1 });
+        await rejects(l.release({ project: P, agent: "b", id: 1 }), "LEASE_HELD");
+        const done = await l.release({ project: P, agent: "a", id: 1, status: "done", note: "all green" });
+        assert.equal(done.status, "done");
+        const got = await l.get({ project: P, id: 1 });
+        assert.deepEqual(got.notes.map((n) => [n.kind, n.body]), [["progress", "all green"]]);
+      });
+
+      it("the seed's two-step release then update --status done works", async () => {
+        await make("x");
+        await l.claim({ project: P, agent: "a", id: 1 });
+        await l.release({ project: P, agent: "a", id: 1 });
+        assert.equal((await l.update({ project: P, agent: "a", id: 1, status: "done" })).status, "done");
+      });
+
+      it("done and cancelled cannot be claimed; update --status open reopens", async () => {
+        await make("x");
+        await l.update({ project: P, agent: "a", id: 1, status: "done" });
+        await rejects(l.claim({ project: P, agent: "a", id: 1 }), "ILLEGAL_TRANSITION");
+        await l.update({ project: P, agent: "a", id: 1, status: "open" });
+        assert.equal((await l.claim({ project: P, agent: "a", id: 1 })).status, "claimed");
+      });
+
+      it("non-holders may add notes but not change fields or status", async () => {
+        await make("x");
+        await l.claim({ project: P, agent: "a", id: 1 });
+        await rejects(l.update({ project: P, agent: "b", id: 1, fields: { title: "mine" } }), "LEASE_HELD");
+        await rejects(l.update({ project: P, agent: "b", id: 1, status: "cancelled" }), "LEASE_HELD");
+        const note = await l.addNote({ project: P, agent: "b", id: 1, kind: "finding", body: "saw this" });
+        assert.equal(note.agent, "b");
+        assert.equal((await l.get({ project: P, id: 1 })).title, "x");
+      });
+
+      it("claim --next takes the most urgent free WO whose dependencies are done", async () => {
+        await l.create({ project: P, agent: "o", items: [{ title: "low", priority: "P3" }, { title: "urgent", priority: "P0" }, { title: "mid", priority: "P1" }] });
+        await l.create({ project: P, agent: "o", items: [{ title: "after urgent", priority: "P0", depends_on: [2] }] });
+        assert.deepEqual((await l.findUnclaimed({ project: P })).map((w) => w.id), [2, 3, 1]);
+        assert.equal((await l.claim({ project: P, agent: "a", next: true })).id, 2);
+        assert.equal((await l.claim({ project: P, agent: "b", next: true })).id, 3);
+        await rejects(l.claim({ project: P, agent: "c", id: 4 }), "DEPENDENCY_PENDING");
+        await l.update({ project: P, agent: "a", id: 2, status: "done" });
+        assert.equal((await l.claim({ project: P, agent: "c", next: true })).id, 4);
+        assert.equal((await l.claim({ project: P, agent: "d", next: true })).id, 1);
+        await rejects(l.claim({ project: P, agent: "e", next: true }), "NOTHING_TO_CLAIM");
+      });
+
+      it("same-file protection: warns on claim, refuses with exclusive_files, claim --next skips", async () => {
+        await l.create({ project: P, agent: "o", items: [{ title: "a", files: ["src/api/**"] }, { title: "b", files: ["src/api/users.ts"] }, { title: "c", files: ["docs/x.md"] }] });
+        await l.claim({ project: P, agent: "alice", id: 1 });
+        const unclaimed = await l.findUnclaimed({ project: P });
+        assert.deepEqual(unclaimed.map((w) => [w.id, w.file_conflicts.map((c) => c.id)]), [[2, [1]], [3, []]]);
+        const e = await rejects(l.claim({ project: P, agent: "bob", id: 2, exclusive_files: true }), "FILE_CONFLICT");
+        assert.match(e.message, /WO-1 \(alice\)/);
+        assert.equal((await l.claim({ project: P, agent: "bob", next: true })).id, 3);
+        const warned = await l.claim({ project: P, agent: "carol", id: 2 });
+        assert.deepEqual(warned.file_conflicts.map((c) => [c.id, c.agent]), [[1, "alice"]]);
+      });
+
+      it("update --if-revision is compare-and-set", async () => {
+        await make("x");
+        await rejects(l.update({ project: P, agent: "a", id: 1, fields: { title: "y" }, if_revision: 7 }), "REVISION_MISMATCH");
+        assert.equal((await l.update({ project: P, agent: "a", id: 1, fields: { title: "y" }, if_revision: 1 })).revision, 2);
+      });
+
+      it("history shows every revision with field diffs (enrichment is visible)", async () => {
+        await make("rough");
+        await l.claim({ project: P, agent: "smart", id: 1 });
+        await l.update({ project: P, agent: "smart", id: 1, fields: { title: "Sharp title", acceptance: ["tests pass"] } });
+        await l.release({ project: P, agent: "smart", id: 1 });
+        const events = await l.history({ project: P, id: 1 });
+        assert.deepEqual(events.map((e) => [e.type, e.revision]), [["created", 1], ["claimed", 2], ["updated", 3], ["released", 4]]);
+        assert.deepEqual(events[2]?.data.changes, { title: { from: "rough", to: "Sharp title" }, acceptance: { from: [], to: ["tests pass"] } });
+        assert.equal(events[2]?.agent, "smart");
+      });
+
+      it("update requires some change", async () => {
+        await make("x");
+        await rejects(l.update({ project: P, agent: "a", id: 1 }), "VALIDATION");
+      });
+    });
+
+    describe("verification and notes", () => {
+      it("records a failed verification as a note and blocks with block_on_fail", async () => {
+        await l.create({ project: P, agent: "o", items: [{ title: "x", verification: "npm test" }] });
+        await l.claim({ project: P, agent: "a", id: 1 });
+        const r = await l.recordVerification({ project: P, agent: "a", id: 1, passed: false, exit_code: 1, duration_ms: 1200, output_tail: "2 failed", block_on_fail: true });
+        assert.equal(r.work_order.status, "blocked");
+        assert.equal(r.work_order.lease, null);
+        assert.equal(r.note.kind, "verification");
+        assert.match(r.note.body, /FAILED \(exit 1\)[\s\S]*2 failed/);
+      });
+
+      it("a non-holder cannot block someone else's WO via verification", async () => {
+        await l.create({ project: P, agent: "o", items: [{ title: "x", verification: "false" }] });
+        await l.claim({ project: P, agent: "a", id: 1 });
+        await rejects(l.recordVerification({ project: P, agent: "b", id: 1, passed: false, exit_code: 1, duration_ms: 1, output_tail: "", block_on_fail: true }), "LEASE_HELD");
+      });
+
+      it("rejects empty notes and unknown kinds", async () => {
+        await make("x");
+        await rejects(l.addNote({ project: P, agent: "a", id: 1, body: "" }), "VALIDATION");
+        await rejects(l.addNote({ project: P, agent: "a", id: 1, body: "x", kind: "rant" as "progress" }), "VALIDATION");
+      });
+    });
+
+    describe("context handoff", () => {
+      const git = (head: string) => ({ head, branch: "main", dirty: false });
+
+      it("returns the newest entry per key with age, author and a verdict", async () => {
+        await l.contextPut({ project: P, agent: "a", body: "old", git: git("aaa") });
+        t.advance(1000);
+        await l.contextPut({ project: P, agent: "b", body: "new", git: git("aaa") });
+        await l.contextPut({ project: P, agent: "b", key: "deploy", body: "prod is on v2" });
+        t.advance(5000);
+        const pull = await l.contextPull({ project: P, git: git("aaa") });
+        assert.equal(pull.verdict, "fresh");
+        assert.deepEqual(pull.entries.map((e) => [e.key, e.body, e.agent, e.age_ms]), [["deploy", "prod is on v2", "b", 5000], ["handover", "new", "b", 5000]]);
+        const history = await l.contextHistory({ project: P, key: "handover" });
+        assert.deepEqual(history.map((e) => e.body), ["new", "old"]);
+      });
+
+      it("is stale when older than max_age or when the repository moved", async () => {
+        await l.contextPut({ project: P, agent: "a", body: "b", git: git("aaa") });
+        t.advance(2 * 3_600_000);
+        assert.equal((await l.contextPull({ project: P, max_age: "1h" })).verdict, "stale");
+        assert.equal((await l.contextPull({ project: P, max_age: "3h", git: git("aaa") })).verdict, "fresh");
+        const moved = await l.contextPull({ project: P, max_age: "3h", git: git("bbb") });
+        assert.equal(moved.verdict, "stale");
+        assert.match(moved.entries[0]?.stale_reasons[0] ?? "", /moved/);
+        t.advance(23 * 3_600_000);
+        assert.equal((await l.contextPull({ project: P })).verdict, "stale", "24h default");
+      });
+
+      it("links a work order, and the project must exist to pull", async () => {
+        await rejects(l.contextPull({ project: "nope" }), "NOT_FOUND");
+        await make("x");
+        const e = await l.contextPut({ project: P, agent: "a", body: "b", wo: "WO-1" });
+        assert.equal(e.wo, 1);
+        await rejects(l.contextPut({ project: P, agent: "a", body: "b", wo: 9 }), "NOT_FOUND");
+        assert.equal((await l.contextPull({ project: "proj" })).entries.length, 1);
+        await rejects(l.contextPut({ project: P, agent: "a", body: "  " }), "VALIDATION");
+      });
+
+      it("says none when nothing was handed over", async () => {
+        await make("x");
+        assert.equal((await l.contextPull({ project: P })).verdict, "none");
+      });
+    });
+
+    it("records every kind of state change in the project history", async () => {
+      await make("x");
+      await l.claim({ project: P, agent: "a", id: 1, ttl: "1m" });
+      await l.renew({ project: P, agent: "a", id: 1, ttl: "1m" });
+      await l.addNote({ project: P, agent: "a", id: 1, body: "n" });
+      t.advance(61_000);
+      await l.update({ project: P, agent: "b", id: 1, status: "blocked" });
+      await l.contextPut({ project: P, agent: "b", body: "c" });
+      const events = await l.history({ project: P });
+      assert.deepEqual(events.map((e) => e.type), ["created", "claimed", "renewed", "note_added", "expired", "status_changed", "context_put"]);
+      assert.ok(events.every((e, i) => i === 0 || e.seq > events[i - 1]!.seq));
+      assert.deepEqual((await l.history({ project: P, after: events[4]!.seq })).map((e) => e.type), ["status_changed", "context_put"]);
+    });
+  });
+}

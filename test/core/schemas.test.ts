@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { LedgerError } from "../../src/core/errors.ts";
+import { inputs, ttl, woId } from "../../src/core/schemas.ts";
+import { parse } from "../../src/core/validate.ts";
+
+describe("shared input schemas", () => {
+  it("accepts 53, '53', 'WO-53' and 'wo-53' as ids", () => {
+    for (const v of [53, "53", "WO-53", "wo-53"]) assert.equal(woId.parse(v), 53);
+  });
+  it("rejects malformed ids", () => {
+    for (const v of [0, -1, 1.5, "abc", "WO-", "53abc", "", 2 ** 31, "99999999999"]) assert.equal(woId.safeParse(v).success, false, String(v));
+  });
+  it("parses TTLs between 1s and 7d", () => {
+    assert.equal(ttl.parse("90s"), 90_000);
+    assert.equal(ttl.parse("30m"), 1_800_000);
+    assert.equal(ttl.parse("2h"), 7_200_000);
+    assert.equal(ttl.parse("7d"), 604_800_000);
+    assert.equal(ttl.parse(5), 5000);
+    for (const v of ["0", "0s", "abc", "8d", "-5m", "", "500ms", 0]) assert.equal(ttl.safeParse(v).success, false, String(v));
+  });
+  it("names the field in a validation error", () => {
+    try {
+      parse(inputs.create, { project: "p", agent: "a", items: [{ title: "ok" }, { title: "" }] });
+      assert.fail("should throw");
+    } catch (e) {
+      assert.ok(e instanceof LedgerError);
+      assert.equal(e.code, "VALIDATION");
+      assert.match(e.message, /items\[1\]\.title/);
+    }
+  });
+  it("turns a missing agent into NO_IDENTITY", () => {
+    assert.throws(() => parse(inputs.claim, { project: "p", id: 1 }), (e: unknown) => e instanceof LedgerError && e.code === "NO_IDENTITY");
+  });
+  it("rejects unknown fields in a work order (typos in batch files)", () => {
+    assert.throws(() => parse(inputs.create, { project: "p", agent: "a", items: [{ title: "x", titel: "y" }] }), /titel/);
+  });
+  it("rejects bad project names and control characters in titles", () => {
+    assert.throws(() => parse(inputs.get, { project: "Bad Name", id: 1 }), /project/);
+    assert.throws(() => parse(inputs.create, { project: "p", agent: "a", items: [{ title: "a\u0000b" }] }), /control/);
+  });
+});
