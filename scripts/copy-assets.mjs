@@ -3,4 +3,5 @@
 import { chmodSync, cpSync } from "node:fs";
 
 cpSync("src/storage/sqlite/migrations", "dist/storage/sqlite/migrations", { recursive: true });
+cpSync("src/storage/postgres/migrations", "dist/storage/postgres/migrations", { recursive: true });
 chmodSync("dist/doors/cli/main.js", 0o755);

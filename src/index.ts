@@ -1,7 +1,7 @@
 /** The library door: `import { openLedger } from "workledger"`. */
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { Ledger } from "./core/ledger.js";
+import { Ledger, type LedgerOptions } from "./core/ledger.js";
 import { openSqliteStore } from "./storage/sqlite/store.js";
 
 export { Ledger } from "./core/ledger.js";
@@ -19,9 +19,12 @@ export interface OpenOptions {
   /** Injectable clock (ms since epoch), for tests and simulations. */
   clock?: () => number;
   busyTimeoutMs?: number;
+  /** Called with the events of each committed change (metrics). */
+  onEvents?: LedgerOptions["onEvents"];
 }
 
 export function openLedger(opts: OpenOptions = {}): Ledger {
   const path = opts.db ?? process.env.WORKLEDGER_DB ?? DEFAULT_DB;
-  return new Ledger(openSqliteStore({ path, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.busyTimeoutMs ? { busyTimeoutMs: opts.busyTimeoutMs } : {}) }));
+  const store = openSqliteStore({ path, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.busyTimeoutMs ? { busyTimeoutMs: opts.busyTimeoutMs } : {}) });
+  return new Ledger(store, opts.onEvents ? { onEvents: opts.onEvents } : {});
 }

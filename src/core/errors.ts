@@ -16,8 +16,11 @@ export const ERROR_CODES = {
   LEASE_LOST: "the caller's lease expired or was superseded",
   VERIFICATION_FAILED: "the verification command failed",
   UNAVAILABLE: "the ledger cannot be opened, is busy, or has a newer schema",
+  RATE_LIMITED: "too many requests for this token; retry after a moment",
+  PAYLOAD_TOO_LARGE: "the request body is larger than the server accepts",
   CONTEXT_STALE: "context is stale (with --require-fresh)",
-  UNAUTHORIZED: "missing, bad, revoked or under-privileged token",
+  UNAUTHORIZED: "missing, unknown or revoked token",
+  FORBIDDEN: "the token's role or project does not allow this",
   INTERNAL: "an unexpected internal error",
 } as const;
 

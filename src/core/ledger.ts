@@ -7,11 +7,12 @@
 import { createHash } from "node:crypto";
 import { judge, type PulledContext } from "./context.js";
 import { LedgerError } from "./errors.js";
-import { filesOverlap } from "./files.js";
 import * as rules from "./rules.js";
 import { DEFAULT_MAX_AGE_MS, DEFAULT_TTL_MS, inputs, type Inputs } from "./schemas.js";
-import type { ContextEntry, FileConflict, LedgerEvent, Note, NoteKind, ProjectSummary, Status, StoredWorkOrder, WorkOrder } from "./types.js";
+import type { ContextEntry, FileConflict, LedgerEvent, NewEvent, Note, NoteKind, ProjectSummary, Status, StoredWorkOrder, WorkOrder } from "./types.js";
+import { Tokens } from "./tokens.js";
 import { parse } from "./validate.js";
+import { addNoteIn, apply, collecting, conflicts, fileConflict, mustGet, projectNotFound, sweepIn, touch } from "./steps.js";
 import type { Store, StoreInfo, Tx } from "../storage/port.js";
 
 export type WorkOrderWithNotes = WorkOrder & { notes: Note[] };
@@ -37,8 +38,31 @@ const ACTIVE: readonly Status[] = ["open", "claimed", "blocked"];
 const DEFAULT_LIST_LIMIT = 100;
 const DEFAULT_FIND_LIMIT = 20;
 
+export interface LedgerOptions {
+  /** Called after each commit with the events it appended (metrics; never for logging inside the core). */
+  onEvents?: (events: readonly NewEvent[]) => void;
+}
+
 export class Ledger {
-  constructor(private readonly store: Store) {}
+  /** API token administration (used by serve and the token commands). */
+  readonly tokens: Tokens;
+
+  constructor(
+    private readonly store: Store,
+    private readonly opts: LedgerOptions = {},
+  ) {
+    this.tokens = new Tokens(store);
+  }
+
+  /** A write transaction that reports its events to onEvents once committed. */
+  private async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const onEvents = this.opts.onEvents;
+    if (!onEvents) return this.store.write(fn);
+    const appended: NewEvent[] = [];
+    const out = await this.store.write((tx) => fn(collecting(tx, appended)));
+    if (appended.length) onEvents(appended);
+    return out;
+  }
 
   get info(): StoreInfo {
     return this.store.info;
@@ -48,14 +72,15 @@ export class Ledger {
     return this.store.close();
   }
 
-  async health(): Promise<Health> {
-    const integrity = await this.store.integrity();
+  /** Store, schema, clock and (unless told not to: it reads the whole file) an integrity check. */
+  async health(opts: { integrity?: boolean } = {}): Promise<Health> {
+    const integrity = opts.integrity === false ? [] : await this.store.integrity();
     return this.store.read(async (tx) => ({ store: this.store.info, integrity, now: tx.now(), last_event_at: await tx.lastEventAt() }));
   }
 
   async createProject(input: Inputs["createProject"]): Promise<{ name: string; created_at: string; created: boolean }> {
     const { project } = parse(inputs.createProject, input);
-    return this.store.write(async (tx) => {
+    return this.write(async (tx) => {
       const existing = await tx.getProject(project);
       if (existing) return { ...existing, created: false };
       await tx.insertProject(project, tx.now());
@@ -71,7 +96,7 @@ export class Ledger {
   async create(input: Inputs["create"]): Promise<WorkOrder[]> {
     const { project, agent, items, idempotency_key } = parse(inputs.create, input);
     const requestHash = createHash("sha256").update(JSON.stringify(items)).digest("hex");
-    return this.store.write(async (tx) => {
+    return this.write(async (tx) => {
       const now = tx.now();
       if (!(await tx.getProject(project))) await tx.insertProject(project, now);
       if (idempotency_key !== undefined) {
@@ -165,7 +190,7 @@ export class Ledger {
   async claim(input: Inputs["claim"]): Promise<ClaimResult> {
     const { project, agent, id, ttl, exclusive_files } = parse(inputs.claim, input);
     const ttlMs = ttl ?? DEFAULT_TTL_MS;
-    return this.store.write(async (tx) => {
+    return this.write(async (tx) => {
       const now = tx.now();
       if (id === undefined) return this.claimNext(tx, project, agent, ttlMs);
       const wo = await touch(tx, project, id);
@@ -218,7 +243,7 @@ export class Ledger {
         details: { issues: [{ field: "", message: "no change requested" }] },
       });
     }
-    return this.store.write(async (tx) => {
+    return this.write(async (tx) => {
       const wo = await touch(tx, project, id);
       if (fields?.depends_on?.length) {
         const bad = [...(await tx.missingOf(project, fields.depends_on)), ...fields.depends_on.filter((d) => d === id)];
@@ -233,13 +258,13 @@ export class Ledger {
 
   async addNote(input: Inputs["addNote"]): Promise<Note> {
     const { project, agent, id, kind, body } = parse(inputs.addNote, input);
-    return this.store.write(async (tx) => addNoteIn(tx, await touch(tx, project, id), { agent, body, kind: kind ?? "progress" }));
+    return this.write(async (tx) => addNoteIn(tx, await touch(tx, project, id), { agent, body, kind: kind ?? "progress" }));
   }
 
   /** Records the outcome of running a WO's verification command (the door runs it). */
   async recordVerification(input: Inputs["verification"]): Promise<VerificationResult> {
     const v = parse(inputs.verification, input);
-    return this.store.write(async (tx) => {
+    return this.write(async (tx) => {
       let wo = await touch(tx, v.project, v.id);
       const verdict = v.passed ? "PASSED" : `FAILED (exit ${v.exit_code ?? "timeout"})`;
       const body = `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s: ${wo.verification}\n${v.output_tail}`.trimEnd();
@@ -255,7 +280,7 @@ export class Ledger {
 
   async contextPut(input: Inputs["contextPut"]): Promise<ContextEntry> {
     const c = parse(inputs.contextPut, input);
-    return this.store.write(async (tx) => {
+    return this.write(async (tx) => {
       const now = tx.now();
       if (!(await tx.getProject(c.project))) await tx.insertProject(c.project, now);
       if (c.wo !== undefined) await mustGet(tx, c.project, c.wo);
@@ -295,9 +320,16 @@ export class Ledger {
     });
   }
 
+  /** The event log after a sequence number, across projects unless one is given (watch, SSE). */
+  async events(input: Inputs["events"]): Promise<LedgerEvent[]> {
+    const q = parse(inputs.events, input);
+    await this.sweep(q.project ?? null);
+    return this.store.read((tx) => tx.listEvents(q.project ?? null, null, q.after ?? 0, q.limit ?? 1000));
+  }
+
   /** Loads, applies a rule, persists; optionally appends a note in the same transaction. */
   private change(project: string, id: number, rule: (wo: StoredWorkOrder, now: string) => rules.Change, note?: { agent: string; body: string; kind: NoteKind }): Promise<WorkOrder> {
-    return this.store.write(async (tx) => {
+    return this.write(async (tx) => {
       const change = rule(await touch(tx, project, id), tx.now());
       await apply(tx, change);
       if (note) await addNoteIn(tx, change.next, note);
@@ -315,65 +347,6 @@ export class Ledger {
    */
   private async sweep(project: string | null): Promise<void> {
     const due = await this.store.read((tx) => tx.expiredLeases(project, tx.now(), 1));
-    if (due.length) await this.store.write((tx) => sweepIn(tx, project));
+    if (due.length) await this.write((tx) => sweepIn(tx, project));
   }
-}
-
-async function sweepIn(tx: Tx, project: string | null): Promise<void> {
-  for (const wo of await tx.expiredLeases(project, tx.now(), 10_000)) {
-    const change = rules.expire(wo, tx.now());
-    if (change) await apply(tx, change);
-  }
-}
-
-async function apply(tx: Tx, change: rules.Change): Promise<void> {
-  if (change.events.length === 0) return;
-  await tx.saveWorkOrder(change.next);
-  await tx.appendEvents(change.events);
-}
-
-/** Loads a WO inside a write transaction, recording the expiry of a lapsed lease first. */
-async function touch(tx: Tx, project: string, id: number): Promise<StoredWorkOrder> {
-  const wo = await mustGet(tx, project, id);
-  const expired = rules.expire(wo, tx.now());
-  if (!expired) return wo;
-  await apply(tx, expired);
-  return expired.next;
-}
-
-async function mustGet(tx: Tx, project: string, id: number): Promise<StoredWorkOrder> {
-  const wo = await tx.getWorkOrder(project, id);
-  if (wo) return wo;
-  if (!(await tx.getProject(project))) throw projectNotFound(project);
-  throw new LedgerError("NOT_FOUND", `${rules.label(id)} does not exist in project ${project}`, {
-    hint: "list shows the work orders of a project",
-    details: { project, id },
-  });
-}
-
-async function addNoteIn(tx: Tx, wo: StoredWorkOrder, n: { agent: string; body: string; kind: NoteKind }): Promise<Note> {
-  const note = await tx.insertNote({ project: wo.project, wo: wo.id, agent: n.agent, kind: n.kind, body: n.body, created_at: tx.now() });
-  await tx.appendEvents([{ project: wo.project, wo: wo.id, type: "note_added", agent: n.agent, revision: wo.revision, at: note.created_at, data: { note_id: note.id, kind: n.kind } }]);
-  return note;
-}
-
-function projectNotFound(project: string): LedgerError {
-  return new LedgerError("NOT_FOUND", `project ${project} does not exist`, {
-    hint: "projects lists existing projects; create work with create or project create",
-    details: { project },
-  });
-}
-
-function conflicts(wo: StoredWorkOrder, live: readonly StoredWorkOrder[]): FileConflict[] {
-  if (wo.files.length === 0) return [];
-  return live
-    .filter((o) => o.id !== wo.id && o.lease !== null && filesOverlap(wo.files, o.files))
-    .map((o) => ({ id: o.id, title: o.title, agent: o.lease?.agent ?? "", expires_at: o.lease?.expires_at ?? "", files: o.files }));
-}
-
-function fileConflict(wo: StoredWorkOrder, found: FileConflict[]): LedgerError {
-  return new LedgerError("FILE_CONFLICT", `${rules.label(wo.id)} touches files held under ${found.map((c) => `${rules.label(c.id)} (${c.agent})`).join(", ")}`, {
-    hint: "pick another work order (find-unclaimed), or claim without --exclusive-files to accept the overlap",
-    details: { project: wo.project, id: wo.id, file_conflicts: found },
-  });
 }

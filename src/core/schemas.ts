@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { parseDuration } from "./duration.js";
-import { NOTE_KINDS, PRIORITIES, STATUSES } from "./types.js";
+import { NOTE_KINDS, PRIORITIES, ROLES, STATUSES } from "./types.js";
 
 export const DEFAULT_TTL_MS = 30 * 60_000;
 export const MIN_TTL_MS = 1000;
@@ -165,6 +165,13 @@ export const inputs = {
     git: gitState.nullable().optional(),
   }),
   history: z.strictObject({ project: projectName, id: woId.optional(), limit: limit.optional(), after: z.number().int().min(0).optional() }),
+  events: z.strictObject({ project: projectName.optional(), after: z.number().int().min(0).optional(), limit: limit.optional() }),
+  tokenCreate: z.strictObject({
+    agent: agentName,
+    role: z.enum(ROLES, { error: `must be one of ${ROLES.join(", ")}` }),
+    project: projectName.optional(),
+  }),
+  tokenRevoke: z.strictObject({ id: z.string().regex(/^[0-9a-f]{12}$/, { error: "must be a token id as shown by token list (12 hex digits)" }) }),
 } as const;
 
 export type Inputs = { [K in keyof typeof inputs]: z.input<(typeof inputs)[K]> };

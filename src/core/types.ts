@@ -123,3 +123,17 @@ export interface FileConflict {
   expires_at: string;
   files: string[];
 }
+
+export const ROLES = ["agent", "admin", "reader"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** An API token as stored: only the hash of the secret is kept. */
+export interface TokenRecord {
+  id: string;
+  agent: string;
+  role: Role;
+  project: string | null;
+  hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}

@@ -8,12 +8,7 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<
   const given = (value ?? {}) as Record<string, unknown>;
   const missing = (field: string) => given[field] === undefined && r.error.issues.some((i) => i.path.length === 1 && i.path[0] === field);
   if (missing("agent")) throw noIdentity();
-  if (missing("project")) {
-    throw new LedgerError("VALIDATION", "project: required, no project given", {
-      hint: "pass --project/-p NAME or set WORKLEDGER_PROJECT",
-      details: { issues: [{ field: "project", message: "required" }] },
-    });
-  }
+  if (missing("project")) throw noProject();
   const issues = r.error.issues.map((i) => ({ field: formatPath(i.path), message: i.message }));
   const message = issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join("; ");
   throw new LedgerError("VALIDATION", message, {
@@ -30,5 +25,12 @@ export function noIdentity(): LedgerError {
   return new LedgerError("NO_IDENTITY", "no agent identity: every change is recorded under an agent name", {
     hint: "pass --agent NAME or set WORKLEDGER_AGENT (remote mode: the token decides)",
     details: { issues: [{ field: "agent", message: "required" }] },
+  });
+}
+
+export function noProject(): LedgerError {
+  return new LedgerError("VALIDATION", "project: required, no project given", {
+    hint: "pass --project/-p NAME or set WORKLEDGER_PROJECT",
+    details: { issues: [{ field: "project", message: "required" }] },
   });
 }

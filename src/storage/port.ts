@@ -2,7 +2,7 @@
  * The storage port. It speaks the domain, not SQL: adapters persist records
  * and answer queries atomically; the lease rules live in src/core/rules.ts.
  */
-import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectSummary, Status, StoredWorkOrder } from "../core/types.js";
+import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectSummary, Status, StoredWorkOrder, TokenRecord } from "../core/types.js";
 
 export interface ListQuery {
   project?: string | undefined;
@@ -13,7 +13,7 @@ export interface ListQuery {
 }
 
 export interface StoreInfo {
-  kind: "sqlite" | "postgres";
+  kind: "sqlite" | "postgres" | "remote";
   location: string;
   schema_version: number;
 }
@@ -23,6 +23,7 @@ export interface Tx {
   now(): string;
 
   getProject(name: string): Promise<{ name: string; created_at: string } | null>;
+  /** Creates the project unless it exists (concurrent first writes must not collide). */
   insertProject(name: string, at: string): Promise<void>;
   /** Projects with stored-status counts (callers sweep expired leases first). */
   listProjects(): Promise<ProjectSummary[]>;
@@ -47,7 +48,8 @@ export interface Tx {
   listNotes(project: string, wo: number): Promise<Note[]>;
 
   appendEvents(events: readonly NewEvent[]): Promise<void>;
-  listEvents(project: string, wo: number | null, after: number, limit: number): Promise<LedgerEvent[]>;
+  /** Events after `after` in sequence order; every project when project is null. */
+  listEvents(project: string | null, wo: number | null, after: number, limit: number): Promise<LedgerEvent[]>;
   lastEventAt(): Promise<string | null>;
 
   insertContext(entry: Omit<ContextEntry, "id">): Promise<ContextEntry>;
@@ -57,6 +59,12 @@ export interface Tx {
 
   getIdempotency(project: string, key: string): Promise<{ request_hash: string; ids: number[] } | null>;
   putIdempotency(project: string, key: string, requestHash: string, ids: readonly number[], at: string): Promise<void>;
+
+  insertToken(token: TokenRecord): Promise<void>;
+  findToken(hash: string): Promise<TokenRecord | null>;
+  listTokens(): Promise<TokenRecord[]>;
+  /** Marks a token revoked; false when no live token has this id. */
+  revokeToken(id: string, at: string): Promise<boolean>;
 }
 
 export interface Store {

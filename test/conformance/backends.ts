@@ -1,12 +1,20 @@
 /**
  * The back ends the behavioural suite runs against. Each gets a fresh,
  * isolated ledger and a clock the test moves by hand.
+ *
+ * PostgreSQL runs when a server is reachable at WORKLEDGER_TEST_DATABASE_URL
+ * (default postgres://postgres@127.0.0.1:5432/test), each test in its own
+ * throw-away schema. Unreachable, it is left out with a loud warning, or, in
+ * CI (CI=true), the run fails: a green CI must mean PostgreSQL was tested.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Ledger } from "../../src/core/ledger.ts";
+import pg from "pg";
+import { Ledger } from "../../src/core/ledger.ts";
 import { openLedger } from "../../src/index.ts";
+import { openPostgresStore } from "../../src/storage/postgres/store.ts";
 
 export interface Clock {
   now: number;
@@ -17,6 +25,85 @@ export interface Backend {
   name: string;
   open(clock: Clock): Promise<{ ledger: Ledger; cleanup(): Promise<void> }>;
 }
+
+export const PG_URL = process.env.WORKLEDGER_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+let probed: Promise<string | null> | undefined;
+/** Null when PostgreSQL answers at PG_URL, else why not. One quick connect per process. */
+export function probePostgres(): Promise<string | null> {
+  probed ??= (async () => {
+    const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+    client.on("error", () => undefined);
+    try {
+      await client.connect();
+      await client.query("SELECT 1");
+      return null;
+    } catch (e) {
+      return (e as Error).message || String(e);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  })();
+  return probed;
+}
+
+/**
+ * Whether the PostgreSQL tests of `suite` can run. Throws in CI when the server
+ * is unreachable; elsewhere prints a warning that cannot be missed and says no.
+ */
+export async function requirePostgres(suite: string): Promise<boolean> {
+  const why = await probePostgres();
+  if (why === null) return true;
+  const safeUrl = PG_URL.replace(/:[^:@/]*@/, ":***@");
+  if (process.env.CI === "true") throw new Error(`PostgreSQL is unreachable at ${safeUrl} (${why}) and CI=true: the ${suite} tests must run against PostgreSQL in CI`);
+  const bar = "!".repeat(78);
+  process.stderr.write(
+    [
+      "",
+      bar,
+      `!! WARNING: the PostgreSQL ${suite} tests were SKIPPED.`,
+      `!! PostgreSQL is unreachable at ${safeUrl}: ${why}`,
+      "!! To run them, start PostgreSQL (15+) there, or point the tests at a server:",
+      "!!   WORKLEDGER_TEST_DATABASE_URL=postgres://user:password@host:5432/db npm test",
+      "!! With CI=true an unreachable server fails the run instead of skipping.",
+      bar,
+      "",
+    ].join("\n"),
+  );
+  return false;
+}
+
+let schemas = 0;
+/** A schema name no other test, process or earlier run uses. */
+export function uniqueSchema(prefix = "wl_test"): string {
+  return `${prefix}_${process.pid}_${++schemas}_${randomBytes(4).toString("hex")}`;
+}
+
+/** Drops a test schema and everything in it. */
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+const postgres: Backend = {
+  name: "postgres",
+  async open(clock) {
+    const schema = uniqueSchema();
+    const ledger = new Ledger(await openPostgresStore({ connectionString: PG_URL, schema, clock: () => clock.now, poolSize: 4 }));
+    return {
+      ledger,
+      async cleanup() {
+        await ledger.close();
+        await dropSchema(schema);
+      },
+    };
+  },
+};
 
 export const backends: Backend[] = [
   {
@@ -33,6 +120,7 @@ export const backends: Backend[] = [
       };
     },
   },
+  ...((await requirePostgres("conformance")) ? [postgres] : []),
 ];
 
 export function clock(start = Date.parse("2026-01-01T00:00:00.000Z")): Clock {

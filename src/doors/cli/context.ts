@@ -1,19 +1,23 @@
 /** What every CLI command gets: global options resolved against the environment, and a lazily opened ledger. */
-import type { Ledger } from "../../core/ledger.js";
-import { openLedger } from "../../index.js";
+import type { LedgerApi } from "../../core/api.js";
+import { connect } from "./connect.js";
 
 export type Opts = Record<string, string | boolean | string[] | undefined>;
 
 export interface Ctx {
+  /** Options as typed on the command line, including the global ones (no environment fallback). */
+  flags: Opts;
   json: boolean;
   agent: string | undefined;
   project: string | undefined;
   db: string | undefined;
-  ledger(): Ledger;
+  /** The ledger this command talks to (local store or remote server), opened on first use. */
+  ledger(): Promise<LedgerApi>;
 }
 
 /** What a command hands back; the runner prints it and sets the exit code. */
 export interface Result {
+  /** Printed as JSON with --json; undefined for commands that streamed their output already. */
   data: unknown;
   human: () => string;
   exitCode?: number;
@@ -21,15 +25,16 @@ export interface Result {
 }
 
 export function makeCtx(g: Opts): Ctx & { close(): Promise<void> } {
-  let ledger: Ledger | undefined;
+  let ledger: Promise<LedgerApi> | undefined;
   const db = str(g.db) ?? process.env.WORKLEDGER_DB;
   return {
+    flags: g,
     json: g.json === true,
     agent: str(g.agent) ?? (process.env.WORKLEDGER_AGENT || undefined),
     project: str(g.project) ?? (process.env.WORKLEDGER_PROJECT || undefined),
     db,
-    ledger: () => (ledger ??= openLedger(db === undefined ? {} : { db })),
-    close: async () => ledger?.close(),
+    ledger: () => (ledger ??= connect(db)),
+    close: async () => (await ledger?.catch(() => undefined))?.close(),
   };
 }
 

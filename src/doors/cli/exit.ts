@@ -16,6 +16,9 @@ export const EXIT: Record<ErrorCode, number> = {
   LEASE_LOST: 5,
   VERIFICATION_FAILED: 6,
   UNAVAILABLE: 7,
+  RATE_LIMITED: 7,
+  PAYLOAD_TOO_LARGE: 2,
   CONTEXT_STALE: 8,
   UNAUTHORIZED: 9,
+  FORBIDDEN: 9,
 };

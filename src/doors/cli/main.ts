@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 /** The workledger command line: parses, calls the core, prints. */
-import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { LedgerError } from "../../core/errors.js";
 import * as context from "./commands/context.js";
@@ -8,23 +7,24 @@ import * as demo from "./commands/demo.js";
 import * as history from "./commands/history.js";
 import * as leases from "./commands/leases.js";
 import * as notes from "./commands/notes.js";
+import * as server from "./commands/server.js";
 import * as setup from "./commands/setup.js";
 import * as workorders from "./commands/workorders.js";
 import { fail } from "./run.js";
+import { pkgVersion } from "./version.js";
 
-const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 
 export function buildProgram(): Command {
   const program = new Command("workledger")
     .description("A shared ledger of work orders with exclusive TTL leases and context handoff, for agents that never talk to each other.")
-    .version(pkg.version, "--version", "print the version")
+    .version(pkgVersion, "--version", "print the version")
     .option("--json", "machine output: one JSON document on stdout, errors as {\"error\":{…}}")
     .option("--agent <name>", "who you are (or WORKLEDGER_AGENT); required for every change")
     .option("-p, --project <name>", "project (or WORKLEDGER_PROJECT)")
     .option("--db <path>", "SQLite ledger file (or WORKLEDGER_DB; default ~/.workledger/ledger.db)")
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-  for (const m of [setup, workorders, leases, notes, context, history, demo]) m.register(program);
+  for (const m of [setup, workorders, leases, notes, context, history, server, demo]) m.register(program);
   // Every subcommand inherits exit handling so usage errors become exit 2 with our error format.
   for (const cmd of program.commands) propagate(cmd);
   return program;

@@ -15,7 +15,7 @@ export function act(handler: Handler) {
     try {
       const result = await handler(cmd.opts<Opts>(), ctx, cmd.args);
       for (const w of result.warnings ?? []) process.stderr.write(`${c.yellow("warning:")} ${w}\n`);
-      process.stdout.write((ctx.json ? JSON.stringify(result.data) : result.human()) + "\n");
+      if (result.data !== undefined) process.stdout.write((ctx.json ? JSON.stringify(result.data) : result.human()) + "\n");
       process.exitCode = result.exitCode ?? 0;
     } catch (e) {
       fail(e, ctx.json);

@@ -1,6 +1,6 @@
 /** The storage port's operations as SQLite statements, prepared once per connection. */
 import type Database from "better-sqlite3";
-import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectSummary, StoredWorkOrder } from "../../core/types.js";
+import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
 import { STATUSES } from "../../core/types.js";
 import type { ListQuery, Tx } from "../port.js";
 import { fromWorkOrder, toContext, toEvent, toWorkOrder, WO_COLUMNS, type ContextRow, type EventRow, type WorkOrderRow } from "./rows.js";
@@ -35,7 +35,7 @@ export class SqliteTx implements Tx {
   }
 
   async insertProject(name: string, at: string) {
-    this.sql("INSERT INTO projects (name, created_at) VALUES (?, ?)").run(name, at);
+    this.sql("INSERT INTO projects (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING").run(name, at);
   }
 
   async listProjects(): Promise<ProjectSummary[]> {
@@ -137,11 +137,13 @@ export class SqliteTx implements Tx {
     for (const e of events) ins.run({ ...e, data: JSON.stringify(e.data) });
   }
 
-  async listEvents(project: string, wo: number | null, after: number, limit: number): Promise<LedgerEvent[]> {
+  async listEvents(project: string | null, wo: number | null, after: number, limit: number): Promise<LedgerEvent[]> {
     const rows = (
-      wo === null
-        ? this.sql("SELECT * FROM events WHERE project = ? AND seq > ? ORDER BY seq LIMIT ?").all(project, after, limit)
-        : this.sql("SELECT * FROM events WHERE project = ? AND wo = ? AND seq > ? ORDER BY seq LIMIT ?").all(project, wo, after, limit)
+      project === null
+        ? this.sql("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?").all(after, limit)
+        : wo === null
+          ? this.sql("SELECT * FROM events WHERE project = ? AND seq > ? ORDER BY seq LIMIT ?").all(project, after, limit)
+          : this.sql("SELECT * FROM events WHERE project = ? AND wo = ? AND seq > ? ORDER BY seq LIMIT ?").all(project, wo, after, limit)
     ) as EventRow[];
     return rows.map(toEvent);
   }
@@ -179,5 +181,21 @@ export class SqliteTx implements Tx {
 
   async putIdempotency(project: string, key: string, requestHash: string, ids: readonly number[], at: string) {
     this.sql("INSERT INTO idempotency (project, key, request_hash, ids, created_at) VALUES (?, ?, ?, ?, ?)").run(project, key, requestHash, JSON.stringify(ids), at);
+  }
+
+  async insertToken(t: TokenRecord) {
+    this.sql("INSERT INTO tokens (id, agent, role, project, hash, created_at, revoked_at) VALUES (@id, @agent, @role, @project, @hash, @created_at, @revoked_at)").run(t);
+  }
+
+  async findToken(hash: string) {
+    return (this.sql("SELECT * FROM tokens WHERE hash = ?").get(hash) as TokenRecord | undefined) ?? null;
+  }
+
+  async listTokens() {
+    return this.sql("SELECT * FROM tokens ORDER BY created_at, id").all() as TokenRecord[];
+  }
+
+  async revokeToken(id: string, at: string) {
+    return this.sql("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(at, id).changes > 0;
   }
 }

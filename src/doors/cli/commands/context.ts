@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .action(
       act(async (o, ctx) => {
         const input = { project: projectOf(ctx), agent: identity(ctx), key: str(o.key), body: readBody(o), git: gitState(), ...(o.id === undefined ? {} : { wo: num(o.id) }) } as Inputs["contextPut"];
-        const entry = await ctx.ledger().contextPut(input);
+        const entry = await (await ctx.ledger()).contextPut(input);
         return { data: entry, human: () => `saved context ${entry.key} for ${entry.project}${entry.git ? ` at ${entry.git.head.slice(0, 12)}` : ""}` };
       }),
     );
@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .action(
       act(async (o, ctx) => {
         const input = { project: projectOf(ctx), key: str(o.key), max_age: str(o.maxAge), git: gitState(), limit: num(o.limit) } as Inputs["contextPull"];
-        const ledger = ctx.ledger();
+        const ledger = await ctx.ledger();
         if (o.history) {
           const list = await ledger.contextHistory(input);
           return { data: list, human: () => render.contextHistory(list) };

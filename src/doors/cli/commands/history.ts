@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .action(
       act(async (o, ctx) => {
         const input = { project: projectOf(ctx), id: num(o.id), after: num(o.after), limit: num(o.limit) } as Inputs["history"];
-        const events = await ctx.ledger().history(input);
+        const events = await (await ctx.ledger()).history(input);
         return { data: events, human: () => render.history(events) };
       }),
     );

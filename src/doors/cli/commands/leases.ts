@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .action(
       act(async (o, ctx) => {
         const input = { project: projectOf(ctx), agent: identity(ctx), ttl: str(o.ttl), id: num(o.id), next: o.next === true ? true : undefined, ...(o.exclusiveFiles ? { exclusive_files: true } : {}) } as Inputs["claim"];
-        const wo = await ctx.ledger().claim(input);
+        const wo = await (await ctx.ledger()).claim(input);
         return { data: wo, warnings: render.conflictLines(wo.file_conflicts), human: () => render.claimed(wo) };
       }),
     );
@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .option("--lease-token <n>", TOKEN)
     .action(
       act(async (o, ctx) => {
-        const wo = await ctx.ledger().renew({ project: projectOf(ctx), agent: identity(ctx), id: num(o.id) as number, ttl: str(o.ttl), lease_token: num(o.leaseToken) as number | undefined });
+        const wo = await (await ctx.ledger()).renew({ project: projectOf(ctx), agent: identity(ctx), id: num(o.id) as number, ttl: str(o.ttl), lease_token: num(o.leaseToken) as number | undefined });
         return { data: wo, human: () => `renewed ${render.woLabel(wo)}: expires ${relative(wo.lease?.expires_at ?? "")}` };
       }),
     );
@@ -49,7 +49,7 @@ export function register(program: Command): void {
     .action(
       act(async (o, ctx) => {
         const input = { project: projectOf(ctx), agent: identity(ctx), id: num(o.id), status: str(o.status), note: str(o.note), lease_token: num(o.leaseToken) } as Inputs["release"];
-        const wo = await ctx.ledger().release(input);
+        const wo = await (await ctx.ledger()).release(input);
         return { data: wo, human: () => `released ${render.woLabel(wo)}: now ${wo.status}` };
       }),
     );
@@ -76,7 +76,7 @@ export function register(program: Command): void {
         if_revision: num(o.ifRevision),
         lease_token: num(o.leaseToken),
       } as Inputs["update"];
-      const wo = await ctx.ledger().update(input);
+      const wo = await (await ctx.ledger()).update(input);
       return { data: wo, human: () => `updated ${render.woLabel(wo)} (revision ${wo.revision}): ${c.bold(wo.status)}` };
     }),
   );

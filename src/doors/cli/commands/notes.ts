@@ -5,6 +5,7 @@ import { parseDuration } from "../../../core/duration.js";
 import type { Inputs } from "../../../core/schemas.js";
 import { noIdentity } from "../../../core/validate.js";
 import { runVerification } from "../../../exec/verify.js";
+import { remoteUrl } from "../connect.js";
 import { identity, num, projectOf, str } from "../context.js";
 import { readBody } from "../input.js";
 import { c } from "../output.js";
@@ -22,7 +23,7 @@ export function register(program: Command): void {
     .action(
       act(async (o, ctx) => {
         const input = { project: projectOf(ctx), agent: identity(ctx), id: num(o.id), kind: str(o.kind), body: readBody(o) } as Inputs["addNote"];
-        const note = await ctx.ledger().addNote(input);
+        const note = await (await ctx.ledger()).addNote(input);
         return { data: note, human: () => `noted on WO-${note.wo}:\n${render.noteLine(note)}` };
       }),
     );
@@ -36,8 +37,8 @@ export function register(program: Command): void {
     .option("--lease-token <n>", "fencing token from your claim")
     .action(
       act(async (o, ctx) => {
-        if (ctx.agent === undefined) throw noIdentity();
-        const ledger = ctx.ledger();
+        if (ctx.agent === undefined && remoteUrl() === undefined) throw noIdentity();
+        const ledger = await ctx.ledger();
         const project = projectOf(ctx);
         const wo = await ledger.get({ project, id: num(o.id) as number });
         if (!wo.verification.trim()) {

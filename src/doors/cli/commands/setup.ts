@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .description("create the ledger (and a project with -p) and print where it is")
     .action(
       act(async (_o, ctx) => {
-        const ledger = ctx.ledger();
+        const ledger = await ctx.ledger();
         const project = ctx.project === undefined ? undefined : await ledger.createProject({ project: ctx.project, agent: identity(ctx) });
         const data = { db: ledger.info.location, store: ledger.info.kind, schema_version: ledger.info.schema_version, ...(project ? { project: project.name } : {}) };
         return { data, human: () => `ledger ready at ${data.db} (schema v${data.schema_version})${project ? `, project ${project.name}` : ""}` };
@@ -37,7 +37,7 @@ export function register(program: Command): void {
       act(async (o, ctx) => {
         const checks: Check[] = [];
         try {
-          const ledger = ctx.ledger();
+          const ledger = await ctx.ledger();
           const h = await ledger.health();
           checks.push({ name: "storage", ok: true, detail: `${h.store.kind} ${h.store.location}, schema v${h.store.schema_version}` });
           checks.push({ name: "integrity", ok: h.integrity.length === 0, detail: h.integrity.length ? h.integrity.slice(0, 5).join("; ") : "ok", exit: 7 });
@@ -74,7 +74,7 @@ export function register(program: Command): void {
     .description("create a project (projects are also created by their first write)")
     .action(
       act(async (_o, ctx, args) => {
-        const p = await ctx.ledger().createProject({ project: args[0] as string, agent: identity(ctx) });
+        const p = await (await ctx.ledger()).createProject({ project: args[0] as string, agent: identity(ctx) });
         return { data: p, human: () => (p.created ? `created project ${p.name}` : `project ${p.name} already exists`) };
       }),
     );
@@ -84,7 +84,7 @@ export function register(program: Command): void {
     .description("list projects with counts per status")
     .action(
       act(async (_o, ctx) => {
-        const list = await ctx.ledger().projects();
+        const list = await (await ctx.ledger()).projects();
         return { data: list, human: () => render.projects(list) };
       }),
     );

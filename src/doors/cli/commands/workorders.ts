@@ -25,7 +25,7 @@ export function register(program: Command): void {
       const parsed = from === undefined ? [fields] : parseJson(readFileArg(from, "from"), "from");
       const items = (from !== undefined && !Array.isArray(parsed) ? [parsed] : parsed) as WoCreateInput[];
       const key = str(o.idempotencyKey);
-      const created = await ctx.ledger().create({ project: projectOf(ctx), agent: identity(ctx), items, ...(key ? { idempotency_key: key } : {}) });
+      const created = await (await ctx.ledger()).create({ project: projectOf(ctx), agent: identity(ctx), items, ...(key ? { idempotency_key: key } : {}) });
       const data = from === undefined ? created[0] : created;
       return { data, human: () => (created.length === 1 ? `created ${render.woRows(created)}` : `created ${created.length} work orders\n${render.woRows(created)}`) };
     }),
@@ -38,7 +38,7 @@ export function register(program: Command): void {
     .option("--id <id>", "work order id (53 or WO-53)")
     .action(
       act(async (o, ctx) => {
-        const wo = await ctx.ledger().get({ project: projectOf(ctx), id: num(o.id) as number });
+        const wo = await (await ctx.ledger()).get({ project: projectOf(ctx), id: num(o.id) as number });
         return { data: wo, human: () => render.woDetail(wo) };
       }),
     );
@@ -54,7 +54,7 @@ export function register(program: Command): void {
       act(async (o, ctx) => {
         const limit = num(o.limit) ?? 100;
         const input = { status: str(o.status), label: str(o.label), agent: str(o.agent), limit, project: ctx.project } as Inputs["list"];
-        const wos = await ctx.ledger().list(input);
+        const wos = await (await ctx.ledger()).list(input);
         const warnings = wos.length === limit ? [`showing the first ${limit}; pass --limit for more`] : [];
         return { data: wos, warnings, human: () => render.woRows(wos, ctx.project === undefined) };
       }),
@@ -66,7 +66,7 @@ export function register(program: Command): void {
     .option("--limit <n>", "at most this many (default 20)")
     .action(
       act(async (o, ctx) => {
-        const wos = await ctx.ledger().findUnclaimed({ project: projectOf(ctx), limit: num(o.limit) as number | undefined });
+        const wos = await (await ctx.ledger()).findUnclaimed({ project: projectOf(ctx), limit: num(o.limit) as number | undefined });
         const overlaps = wos.filter((w) => w.file_conflicts.length);
         return {
           data: wos,

@@ -1,0 +1,30 @@
+/**
+ * What every door needs from a ledger. The local `Ledger` provides it over a
+ * store; the remote client provides it over HTTP with the same inputs,
+ * results and error codes.
+ */
+import type { Ledger } from "./ledger.js";
+
+export type LedgerApi = Pick<
+  Ledger,
+  | "info"
+  | "health"
+  | "createProject"
+  | "projects"
+  | "create"
+  | "get"
+  | "list"
+  | "findUnclaimed"
+  | "claim"
+  | "renew"
+  | "release"
+  | "update"
+  | "addNote"
+  | "recordVerification"
+  | "contextPut"
+  | "contextPull"
+  | "contextHistory"
+  | "history"
+  | "events"
+  | "close"
+>;

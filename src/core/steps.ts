@@ -1,0 +1,84 @@
+/**
+ * Steps shared by the ledger's operations, each run inside one store
+ * transaction: load with lazy expiry, persist a rule's change, append notes.
+ */
+import { LedgerError } from "./errors.js";
+import { filesOverlap } from "./files.js";
+import * as rules from "./rules.js";
+import type { FileConflict, NewEvent, Note, NoteKind, StoredWorkOrder } from "./types.js";
+import type { Tx } from "../storage/port.js";
+
+/** The same transaction, recording what it appends. */
+export function collecting(tx: Tx, into: NewEvent[]): Tx {
+  return new Proxy(tx, {
+    get(target, prop) {
+      if (prop === "appendEvents") {
+        return (events: readonly NewEvent[]) => {
+          into.push(...events);
+          return target.appendEvents(events);
+        };
+      }
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+export async function sweepIn(tx: Tx, project: string | null): Promise<void> {
+  for (const wo of await tx.expiredLeases(project, tx.now(), 10_000)) {
+    const change = rules.expire(wo, tx.now());
+    if (change) await apply(tx, change);
+  }
+}
+
+export async function apply(tx: Tx, change: rules.Change): Promise<void> {
+  if (change.events.length === 0) return;
+  await tx.saveWorkOrder(change.next);
+  await tx.appendEvents(change.events);
+}
+
+/** Loads a WO inside a write transaction, recording the expiry of a lapsed lease first. */
+export async function touch(tx: Tx, project: string, id: number): Promise<StoredWorkOrder> {
+  const wo = await mustGet(tx, project, id);
+  const expired = rules.expire(wo, tx.now());
+  if (!expired) return wo;
+  await apply(tx, expired);
+  return expired.next;
+}
+
+export async function mustGet(tx: Tx, project: string, id: number): Promise<StoredWorkOrder> {
+  const wo = await tx.getWorkOrder(project, id);
+  if (wo) return wo;
+  if (!(await tx.getProject(project))) throw projectNotFound(project);
+  throw new LedgerError("NOT_FOUND", `${rules.label(id)} does not exist in project ${project}`, {
+    hint: "list shows the work orders of a project",
+    details: { project, id },
+  });
+}
+
+export async function addNoteIn(tx: Tx, wo: StoredWorkOrder, n: { agent: string; body: string; kind: NoteKind }): Promise<Note> {
+  const note = await tx.insertNote({ project: wo.project, wo: wo.id, agent: n.agent, kind: n.kind, body: n.body, created_at: tx.now() });
+  await tx.appendEvents([{ project: wo.project, wo: wo.id, type: "note_added", agent: n.agent, revision: wo.revision, at: note.created_at, data: { note_id: note.id, kind: n.kind } }]);
+  return note;
+}
+
+export function projectNotFound(project: string): LedgerError {
+  return new LedgerError("NOT_FOUND", `project ${project} does not exist`, {
+    hint: "projects lists existing projects; create work with create or project create",
+    details: { project },
+  });
+}
+
+export function conflicts(wo: StoredWorkOrder, live: readonly StoredWorkOrder[]): FileConflict[] {
+  if (wo.files.length === 0) return [];
+  return live
+    .filter((o) => o.id !== wo.id && o.lease !== null && filesOverlap(wo.files, o.files))
+    .map((o) => ({ id: o.id, title: o.title, agent: o.lease?.agent ?? "", expires_at: o.lease?.expires_at ?? "", files: o.files }));
+}
+
+export function fileConflict(wo: StoredWorkOrder, found: FileConflict[]): LedgerError {
+  return new LedgerError("FILE_CONFLICT", `${rules.label(wo.id)} touches files held under ${found.map((c) => `${rules.label(c.id)} (${c.agent})`).join(", ")}`, {
+    hint: "pick another work order (find-unclaimed), or claim without --exclusive-files to accept the overlap",
+    details: { project: wo.project, id: wo.id, file_conflicts: found },
+  });
+}

@@ -1,0 +1,155 @@
+/** serve, token create|list|revoke, watch. */
+import type { Command } from "commander";
+import { LedgerError } from "../../../core/errors.js";
+import { parseDuration } from "../../../core/duration.js";
+import type { Inputs } from "../../../core/schemas.js";
+import type { LedgerEvent } from "../../../core/types.js";
+import { Metrics } from "../../http/metrics.js";
+import { startServer } from "../../http/server.js";
+import { openLocal, remoteUrl } from "../connect.js";
+import { num, str, type Ctx } from "../context.js";
+import { c, table } from "../output.js";
+import * as render from "../render.js";
+import { act } from "../run.js";
+import { pkgVersion } from "../version.js";
+import { streamRemoteEvents } from "./watch-remote.js";
+
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => () => resolve(sig);
+    process.once("SIGTERM", on("SIGTERM"));
+    process.once("SIGINT", on("SIGINT"));
+  });
+}
+
+const positive = (v: unknown, field: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535 * 1e6) throw new LedgerError("VALIDATION", `${field}: must be a whole number, got ${JSON.stringify(v)}`, { details: { issues: [{ field, message: "not a whole number" }] } });
+  return n;
+};
+
+export function register(program: Command): void {
+  program
+    .command("serve")
+    .description("serve the JSON HTTP API (bearer tokens, /openapi.json, /metrics, /v1/events) over this machine's store")
+    .option("--port <n>", "port (0 picks a free one)", "7777")
+    .option("--host <address>", "address to bind; non-loopback needs tokens to exist", "127.0.0.1")
+    .option("--max-body <bytes>", "largest request body accepted", String(1 << 20))
+    .option("--rate <n>", "sustained requests per second per token", "100")
+    .option("--burst <n>", "requests a token may burst above the rate", "200")
+    .action(
+      act(async (o, ctx) => {
+        const metrics = new Metrics();
+        const ledger = await openLocal(ctx.db, { onEvents: (e) => metrics.observeEvents(e) });
+        try {
+          const server = await startServer({
+            ledger,
+            metrics,
+            host: str(o.host) ?? "127.0.0.1",
+            port: positive(o.port, "port"),
+            maxBodyBytes: positive(o.maxBody, "max-body"),
+            rateLimit: { perSecond: positive(o.rate, "rate"), burst: positive(o.burst, "burst") },
+            version: pkgVersion,
+          });
+          process.stderr.write(`workledger ${pkgVersion} serving ${ledger.info.kind} ${ledger.info.location} on ${server.url}\n`);
+          const sig = await untilSignal();
+          process.stderr.write(`${sig}: finishing in-flight requests\n`);
+          await server.close();
+          return { data: { stopped: true, url: server.url }, human: () => "stopped" };
+        } finally {
+          await ledger.close();
+        }
+      }),
+    );
+
+  const token = program.command("token").description("API tokens for serve (stored hashed; the secret is shown once)");
+  token
+    .command("create")
+    .description("create a token whose requests act as --agent")
+    .usage("--agent NAME --role agent|admin|reader [--project P]")
+    .requiredOption("--role <role>", "agent (read+write), admin (everything) or reader (read only)")
+    .addHelpText("after", "\n--agent NAME (required): the identity requests with this token act as.\n--project P: limit the token to one project.\nBoth must be given as flags; WORKLEDGER_AGENT/WORKLEDGER_PROJECT are not used here.")
+    .action(
+      act(async (o, ctx) => {
+        // --agent and --project are the global flags; read them as typed, never from the environment.
+        const agent = str(ctx.flags.agent);
+        if (agent === undefined) throw new LedgerError("VALIDATION", "agent: required, the identity this token's requests act as", { hint: "token create --agent NAME --role agent", details: { issues: [{ field: "agent", message: "required" }] } });
+        const ledger = await openLocal(ctx.db);
+        try {
+          const t = await ledger.tokens.create({ agent, role: str(o.role), project: str(ctx.flags.project) } as Inputs["tokenCreate"]);
+          return { data: t, human: () => `token ${t.id} for ${t.agent} (${t.role}${t.project ? `, project ${t.project}` : ""}); shown once, keep it secret:\n${c.bold(t.token)}\n\nexport WORKLEDGER_TOKEN=${t.token}` };
+        } finally {
+          await ledger.close();
+        }
+      }),
+    );
+  token
+    .command("list")
+    .description("tokens with agent, role, project and whether revoked (never the secret)")
+    .action(
+      act(async (_o, ctx) => {
+        const ledger = await openLocal(ctx.db);
+        try {
+          const list = await ledger.tokens.list();
+          return { data: list, human: () => (list.length ? table(list.map((t) => [t.id, t.agent, t.role, t.project ?? "*", t.revoked_at ? c.red(`revoked ${t.revoked_at}`) : c.green("active")])) : c.dim("no tokens")) };
+        } finally {
+          await ledger.close();
+        }
+      }),
+    );
+  token
+    .command("revoke <id>")
+    .description("revoke a token at once")
+    .action(
+      act(async (_o, ctx, args) => {
+        const ledger = await openLocal(ctx.db);
+        try {
+          const t = await ledger.tokens.revoke({ id: args[0] as string });
+          return { data: t, human: () => `revoked token ${t.id} (${t.agent})` };
+        } finally {
+          await ledger.close();
+        }
+      }),
+    );
+
+  program
+    .command("watch")
+    .description("stream ledger events as they happen (JSON lines with --json) until interrupted")
+    .option("--after <seq>", "start after this event sequence number (default: only new events)")
+    .option("--interval <duration>", "how often to look for new events (local mode)", "1s")
+    .action(act(async (o, ctx) => watch(ctx, num(o.after), str(o.interval) ?? "1s")));
+}
+
+async function watch(ctx: Ctx, afterArg: number | string | undefined, interval: string): Promise<{ data: undefined; human: () => string }> {
+  const print = (e: LedgerEvent) => process.stdout.write((ctx.json ? JSON.stringify(e) : render.history([e])) + "\n");
+  const stop = new AbortController();
+  void untilSignal().then(() => stop.abort());
+  const url = remoteUrl();
+  if (url !== undefined) {
+    await streamRemoteEvents(url, process.env.WORKLEDGER_TOKEN ?? "", { project: ctx.project, after: afterArg, signal: stop.signal }, print);
+    return { data: undefined, human: () => "" };
+  }
+  const ms = parseDuration(interval);
+  if (ms === null || ms < 10) throw new LedgerError("VALIDATION", `interval: must be a duration like 500ms or 2s, got ${JSON.stringify(interval)}`, { details: { issues: [{ field: "interval", message: "bad duration" }] } });
+  const ledger = await ctx.ledger();
+  const base = { ...(ctx.project ? { project: ctx.project } : {}) } as Inputs["events"];
+  let after = afterArg ?? (await lastSeq(ledger.events.bind(ledger), base));
+  while (!stop.signal.aborted) {
+    for (const e of await ledger.events({ ...base, after, limit: 1000 } as Inputs["events"])) {
+      print(e);
+      after = e.seq;
+    }
+    await new Promise((r) => setTimeout(r, ms));
+  }
+  return { data: undefined, human: () => "" };
+}
+
+/** The newest sequence number, so a plain `watch` shows only what happens from now on. */
+async function lastSeq(events: (i: Inputs["events"]) => Promise<LedgerEvent[]>, base: Inputs["events"]): Promise<number> {
+  let after = 0;
+  for (;;) {
+    const page = await events({ ...base, after, limit: 10_000 } as Inputs["events"]);
+    if (page.length === 0) return after;
+    after = page[page.length - 1]!.seq;
+  }
+}

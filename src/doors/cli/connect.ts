@@ -1,0 +1,25 @@
+/** Which ledger a CLI command talks to: remote (WORKLEDGER_URL), or the local store. */
+import type { LedgerApi } from "../../core/api.js";
+import { LedgerError } from "../../core/errors.js";
+import type { Ledger, LedgerOptions } from "../../core/ledger.js";
+import { openLedger } from "../../index.js";
+import { RemoteLedger } from "../../storage/remote/client.js";
+
+export const remoteUrl = () => process.env.WORKLEDGER_URL || undefined;
+
+export async function connect(db: string | undefined): Promise<LedgerApi> {
+  const url = remoteUrl();
+  if (url === undefined) return openLocal(db);
+  const token = process.env.WORKLEDGER_TOKEN;
+  if (!token) {
+    throw new LedgerError("UNAUTHORIZED", "WORKLEDGER_URL is set but WORKLEDGER_TOKEN is not", {
+      hint: "ask an admin for a token (workledger token create --agent NAME --role agent) and export WORKLEDGER_TOKEN",
+    });
+  }
+  return new RemoteLedger(url, token);
+}
+
+/** The store on this machine (serve and token administration always use it). */
+export async function openLocal(db: string | undefined, opts: LedgerOptions = {}): Promise<Ledger> {
+  return openLedger({ ...(db === undefined ? {} : { db }), ...opts });
+}

@@ -1,0 +1,147 @@
+/**
+ * The HTTP door: authenticate the bearer token, authorize by role and
+ * project, assemble the input, call the ledger, map errors to statuses.
+ * No business rule lives here.
+ */
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { authorize } from "../../core/auth.js";
+import { LedgerError, isLedgerError } from "../../core/errors.js";
+import type { Ledger } from "../../core/ledger.js";
+import type { TokenRecord } from "../../core/types.js";
+import { Metrics } from "./metrics.js";
+import { openapi } from "./openapi.js";
+import { RateLimiter } from "./ratelimit.js";
+import { BOOLEAN_QUERY, NUMERIC_QUERY, routes, type Input, type Route } from "./routes.js";
+import { eventStream } from "./sse.js";
+import { HTTP_STATUS } from "./status.js";
+
+export interface AppOptions {
+  ledger: Ledger;
+  metrics?: Metrics;
+  /** Largest accepted request body in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Sustained requests per second per token, and the burst above it. */
+  rateLimit?: { perSecond: number; burst: number };
+  /** How often the event stream polls the log (ms). */
+  pollMs?: number;
+  /** Ends open event streams (graceful shutdown). */
+  stop?: AbortSignal;
+  version: string;
+}
+
+export function createApp(opts: AppOptions): Hono {
+  const { ledger } = opts;
+  const metrics = opts.metrics ?? new Metrics();
+  const limiter = new RateLimiter(opts.rateLimit?.perSecond ?? 100, opts.rateLimit?.burst ?? 200);
+  const app = new Hono();
+
+  const fail = (c: Context, e: unknown) => {
+    const err = isLedgerError(e) ? e : new LedgerError("INTERNAL", "internal error", { hint: "see the server log" });
+    if (!isLedgerError(e)) process.stderr.write(`workledger serve: ${(e as Error)?.stack ?? String(e)}\n`);
+    const status = HTTP_STATUS[err.code];
+    if (err.code === "RATE_LIMITED") c.header("Retry-After", String(err.details?.retry_after ?? 1));
+    return c.json({ error: err.toJSON() }, status as 400);
+  };
+
+  /** 401 for a missing, unknown or revoked token; then the per-token rate limit. */
+  const authenticate = async (c: Context): Promise<TokenRecord> => {
+    const header = c.req.header("authorization") ?? "";
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    const token = authorize(m ? await ledger.tokens.find(m[1] as string) : null, "read", null);
+    const wait = limiter.take(token.id);
+    if (wait > 0) throw new LedgerError("RATE_LIMITED", `token ${token.id} is over its rate limit`, { hint: `retry in ${wait}s`, details: { retry_after: wait } });
+    return token;
+  };
+
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    await next();
+    metrics.observeRequest(c.req.routePath, c.res.status, (performance.now() - started) / 1000);
+  });
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: opts.maxBodyBytes ?? 1 << 20,
+      onError: (c) => fail(c, new LedgerError("PAYLOAD_TOO_LARGE", `request body is larger than ${opts.maxBodyBytes ?? 1 << 20} bytes`, { hint: "split a large batch into several requests" })),
+    }),
+  );
+
+  app.get("/healthz", async (c) => {
+    try {
+      const h = await ledger.health({ integrity: false });
+      return c.json({ ok: true, version: opts.version, store: h.store, now: h.now });
+    } catch (e) {
+      return fail(c, e);
+    }
+  });
+  app.get("/metrics", (c) => c.text(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }));
+  app.get("/openapi.json", (c) => c.json(openapi(opts.version)));
+  app.get("/v1/events", async (c) => {
+    try {
+      const token = authorize(await authenticate(c), "read", c.req.query("project") ?? null);
+      const project = token.project ?? c.req.query("project");
+      const after = Number(c.req.header("last-event-id") ?? c.req.query("after") ?? 0);
+      return eventStream(c, ledger, { project, after: Number.isFinite(after) ? after : 0, pollMs: opts.pollMs ?? 250, stop: opts.stop ?? new AbortController().signal });
+    } catch (e) {
+      return fail(c, e);
+    }
+  });
+
+  for (const route of routes) {
+    app.on(route.method, route.path, async (c) => {
+      try {
+        const token = await authenticate(c);
+        const input = await assemble(c, route);
+        authorize(token, route.access, typeof input.project === "string" ? input.project : null);
+        if (route.actor) input.agent = token.agent;
+        if (token.project !== null && route.name === "listAll") input.project = token.project;
+        let result = await route.run(ledger, input);
+        if (token.project !== null && route.name === "listProjects") result = (result as { name: string }[]).filter((p) => p.name === token.project);
+        return c.json(result as object, (route.status ?? 200) as 200);
+      } catch (e) {
+        return fail(c, e);
+      }
+    });
+  }
+
+  app.notFound((c) => fail(c, new LedgerError("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`, { hint: "GET /openapi.json lists the API" })));
+  app.onError((e, c) => fail(c, e));
+  return app;
+}
+
+/** Body (or query for GET) plus path parameters; the token decides the agent later. */
+async function assemble(c: Context, route: Route): Promise<Input> {
+  let input: Input = {};
+  if (route.method === "GET") {
+    for (const [k, v] of Object.entries(c.req.query())) {
+      input[k] = NUMERIC_QUERY.has(k) && /^\d+$/.test(v) ? Number(v) : BOOLEAN_QUERY.has(k) ? v === "true" : v;
+    }
+    if (typeof input.head === "string") {
+      input.git = { head: input.head, branch: null, dirty: false };
+      delete input.head;
+    }
+  } else {
+    const text = await c.req.text();
+    if (text.trim()) {
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch (e) {
+        throw new LedgerError("VALIDATION", `body: not valid JSON: ${(e as Error).message}`, { hint: "send a JSON object", details: { issues: [{ field: "body", message: "invalid JSON" }] } });
+      }
+      if (typeof body !== "object" || body === null || Array.isArray(body)) {
+        throw new LedgerError("VALIDATION", "body: must be a JSON object", { details: { issues: [{ field: "body", message: "not an object" }] } });
+      }
+      input = { ...(body as Input) };
+    }
+    delete input.agent; // identity comes from the token, never from the body
+  }
+  const { project, id } = c.req.param() as { project?: string; id?: string };
+  if (project !== undefined) input.project = project;
+  if (id !== undefined) {
+    if (route.name === "claim" && id === "next") input.next = true;
+    else input.id = id;
+  }
+  return input;
+}

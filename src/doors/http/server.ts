@@ -1,0 +1,48 @@
+/** `workledger serve`: the HTTP API on a socket, with a graceful stop. */
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { serve } from "@hono/node-server";
+import { LedgerError } from "../../core/errors.js";
+import type { Ledger } from "../../core/ledger.js";
+import { createApp, type AppOptions } from "./app.js";
+import { Metrics } from "./metrics.js";
+
+export interface ServeOptions extends Omit<AppOptions, "stop"> {
+  host: string;
+  port: number;
+}
+
+export interface RunningServer {
+  url: string;
+  /** Stops accepting, lets in-flight requests finish, ends event streams. The ledger stays open. */
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+export async function startServer(opts: ServeOptions & { ledger: Ledger }): Promise<RunningServer> {
+  if (!LOOPBACK.has(opts.host) && !(await opts.ledger.tokens.any())) {
+    throw new LedgerError("VALIDATION", `refusing to listen on ${opts.host} without any API token`, {
+      hint: "create tokens first (workledger token create --agent NAME --role agent), or bind 127.0.0.1",
+      details: { issues: [{ field: "host", message: "non-loopback without tokens" }] },
+    });
+  }
+  const stop = new AbortController();
+  const app = createApp({ ...opts, metrics: opts.metrics ?? new Metrics(), stop: stop.signal });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s as Server)) as Server;
+    s.once("error", (e) => reject(new LedgerError("UNAVAILABLE", `cannot listen on ${opts.host}:${opts.port}: ${(e as Error).message}`, { hint: "pick another --port" })));
+  });
+  server.keepAliveTimeout = 65_000;
+  const { port } = server.address() as AddressInfo;
+  const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        stop.abort();
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,24 @@
+/** The HTTP door's one mapping from error codes to statuses (DESIGN.md §6). */
+import type { ErrorCode } from "../../core/errors.js";
+
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  VALIDATION: 400,
+  NO_IDENTITY: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  NOTHING_TO_CLAIM: 404,
+  LEASE_HELD: 409,
+  REVISION_MISMATCH: 409,
+  ILLEGAL_TRANSITION: 409,
+  FILE_CONFLICT: 409,
+  DEPENDENCY_PENDING: 409,
+  IDEMPOTENCY_MISMATCH: 409,
+  LEASE_LOST: 410,
+  CONTEXT_STALE: 412,
+  PAYLOAD_TOO_LARGE: 413,
+  VERIFICATION_FAILED: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+};

@@ -1,0 +1,97 @@
+/**
+ * Versioned SQL files (migrations/NNNN_name.sql) applied on open. Applied
+ * versions are rows of workledger_schema_migrations in the ledger's schema.
+ * The up-to-date check is two cheap reads without locks; migrating takes a
+ * transaction-scoped advisory lock first, so servers starting together
+ * queue, and the second one re-reads the version, finds it current and skips.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { LedgerError } from "../../core/errors.js";
+
+const DIR = fileURLToPath(new URL("./migrations/", import.meta.url));
+
+/**
+ * Fixed key of the migration lock ("wledgmig" as ASCII). Advisory locks are
+ * per database, so this also serialises migrations of different schemas; they
+ * are rare and short, and one key keeps the lock easy to find in pg_locks.
+ */
+const LOCK_KEY = "8605364469904533863";
+
+interface Migration {
+  version: number;
+  file: string;
+}
+
+let cached: Migration[] | undefined;
+function migrations(): Migration[] {
+  cached ??= readdirSync(DIR)
+    .filter((f) => /^\d{4}_.+\.sql$/.test(f))
+    .sort()
+    .map((file) => ({ version: Number(file.slice(0, 4)), file }));
+  return cached;
+}
+
+export function latestVersion(): number {
+  return migrations().at(-1)?.version ?? 0;
+}
+
+/** The schema version recorded in the connection's search_path schema (0 when none). */
+async function currentVersion(client: pg.ClientBase): Promise<number> {
+  const exists = await client.query<{ ok: boolean }>("SELECT to_regclass('workledger_schema_migrations') IS NOT NULL AS ok");
+  if (!exists.rows[0]?.ok) return 0;
+  const r = await client.query<{ v: number | null }>("SELECT max(version) AS v FROM workledger_schema_migrations");
+  return r.rows[0]?.v ?? 0;
+}
+
+/**
+ * Brings the schema up to date and returns its version. `schema`, when given,
+ * is created if missing; the pool already points search_path at it.
+ */
+export async function migrate(pool: pg.Pool, location: string, schema: string | undefined): Promise<number> {
+  const latest = latestVersion();
+  const check = (v: number) => {
+    if (v > latest) {
+      throw new LedgerError("UNAVAILABLE", `ledger ${location} has schema v${v}, newer than this workledger understands (v${latest})`, {
+        hint: "upgrade workledger (npm install -g workledger@latest); the ledger was left untouched",
+        details: { schema_version: v, supported: latest },
+      });
+    }
+  };
+  const client = await pool.connect();
+  // A client whose connection failed must be destroyed, not returned to the pool.
+  let broken: Error | undefined;
+  const onError = (e: Error) => (broken = e);
+  client.on("error", onError);
+  try {
+    const seen = await currentVersion(client);
+    check(seen);
+    if (seen === latest) return latest;
+    await client.query("BEGIN");
+    try {
+      await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [LOCK_KEY]);
+      if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
+      const v = await currentVersion(client);
+      check(v);
+      if (v < latest) {
+        await client.query("CREATE TABLE IF NOT EXISTS workledger_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+        for (const m of migrations().filter((m) => m.version > v)) {
+          await client.query(readFileSync(DIR + m.file, "utf8"));
+          await client.query("INSERT INTO workledger_schema_migrations (version) VALUES ($1)", [m.version]);
+        }
+      }
+      await client.query("COMMIT");
+    } catch (e) {
+      await client.query("ROLLBACK").catch((re: unknown) => (broken = re instanceof Error ? re : new Error(String(re))));
+      throw e;
+    }
+    return latest;
+  } catch (e) {
+    if (!(e instanceof LedgerError) && broken === undefined && e instanceof Error && !("severity" in e)) broken = e;
+    throw e;
+  } finally {
+    client.off("error", onError);
+    client.release(broken);
+  }
+}

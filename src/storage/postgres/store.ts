@@ -1,0 +1,207 @@
+/**
+ * The PostgreSQL store, for teams and many machines: a pg.Pool, one pooled
+ * client per transaction. Writes run at READ COMMITTED and get their
+ * atomicity from row locks (see tx.ts) rather than from one global write lock
+ * as on SQLite, so claims of different WOs proceed in parallel. Time is the
+ * database's clock, read once at the start of each transaction, so agents on
+ * machines with drifting clocks still agree on when a lease expires.
+ */
+import pg from "pg";
+import { LedgerError } from "../../core/errors.js";
+import type { Store, StoreInfo, Tx } from "../port.js";
+import { migrate } from "./migrate.js";
+import { PgTx } from "./tx.js";
+
+export interface PostgresOptions {
+  /** postgres://user:password@host:port/database */
+  connectionString: string;
+  /** Schema holding the ledger (created if missing); default: the server's search_path. */
+  schema?: string;
+  /**
+   * Test hook only: an injectable clock (ms since epoch) replacing the
+   * database's now(). Production must leave it unset: time never comes from
+   * the client.
+   */
+  clock?: () => number;
+  /** Connections per process (default 10). */
+  poolSize?: number;
+}
+
+const TIMESTAMPTZ = 1184;
+const INT8 = 20;
+
+/**
+ * Rows come back in the shapes the SQLite adapter returns: times as ISO-8601
+ * UTC with milliseconds (the same strings the core wrote), and bigint (seq,
+ * ids, counts) as numbers; they stay far below 2^53.
+ */
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) => {
+    if (oid === TIMESTAMPTZ) {
+      const parse = pg.types.getTypeParser(TIMESTAMPTZ, "text") as (v: string) => Date;
+      return (v: string) => parse(v).toISOString();
+    }
+    if (oid === INT8) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as "text");
+  }) as pg.CustomTypesConfig["getTypeParser"],
+};
+
+export async function openPostgresStore(opts: PostgresOptions): Promise<Store> {
+  const location = redact(opts.connectionString) + (opts.schema === undefined ? "" : ` (schema ${opts.schema})`);
+  const pool = new pg.Pool({
+    connectionString: opts.connectionString,
+    max: opts.poolSize ?? 10,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 10_000,
+    // A CLI process must be able to exit even if a caller forgets close().
+    allowExitOnIdle: true,
+    application_name: "workledger",
+    types,
+  });
+  // An idle client that loses its connection emits 'error' on the pool; unhandled,
+  // that would crash the process. The next query fails and is translated instead.
+  pool.on("error", () => undefined);
+  if (opts.schema !== undefined) {
+    const searchPath = pg.escapeIdentifier(opts.schema);
+    // Queued on the client before any query of ours, so every statement sees the schema.
+    pool.on("connect", (client) => void client.query("SELECT set_config('search_path', $1, false)", [searchPath]).catch(() => undefined));
+  }
+  try {
+    const schema_version = await migrate(pool, location, opts.schema);
+    return new PostgresStore(pool, { kind: "postgres", location, schema_version }, opts.clock);
+  } catch (e) {
+    await pool.end().catch(() => undefined);
+    throw translate(e, location, false);
+  }
+}
+
+class PostgresStore implements Store {
+  private closed = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly info: StoreInfo,
+    private readonly clock: (() => number) | undefined,
+  ) {}
+
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.run("BEGIN ISOLATION LEVEL READ COMMITTED", true, fn);
+  }
+
+  /** One snapshot for the whole read, so e.g. a WO and its notes agree. */
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", false, fn);
+  }
+
+  private async run<T>(begin: string, writing: boolean, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw translate(e, this.info.location, false);
+    }
+    let broken: Error | undefined;
+    let committing = false;
+    // A checked-out client whose connection dies between queries (e.g. the
+    // server is shut down) emits 'error' on itself, not on the pool: record it,
+    // so the client is destroyed on release and the next query reports it.
+    let lost: Error | undefined;
+    const onError = (e: Error) => {
+      lost ??= e;
+      broken ??= e;
+    };
+    client.on("error", onError);
+    try {
+      await client.query(begin);
+      const at = this.clock ? new Date(this.clock()).toISOString() : (await client.query<{ now: string }>("SELECT now() AS now")).rows[0]!.now;
+      const out = await fn(new PgTx(client, at, writing));
+      committing = true;
+      await client.query("COMMIT");
+      return out;
+    } catch (e) {
+      await client.query("ROLLBACK").catch((re: unknown) => (broken = re instanceof Error ? re : new Error(String(re))));
+      // After the connection died, every query fails with a generic "not queryable"; the cause says more.
+      throw translate(e instanceof LedgerError ? e : (lost ?? e), this.info.location, committing);
+    } finally {
+      client.off("error", onError);
+      client.release(broken);
+    }
+  }
+
+  /** Cheap consistency checks the schema's constraints do not cover (index-backed, no full scans). */
+  async integrity(): Promise<string[]> {
+    try {
+      const problems: string[] = [];
+      const fences = await this.pool.query<{ project: string; id: number; lease_token: number | null; fence: number }>(
+        "SELECT project, id, lease_token, fence FROM work_orders WHERE lease_expires_at IS NOT NULL AND (lease_token IS NULL OR lease_token > fence) ORDER BY project, id LIMIT 20",
+      );
+      for (const r of fences.rows) problems.push(`${r.project} WO-${r.id}: lease token ${r.lease_token ?? "null"} is not a token the fence (${r.fence}) handed out`);
+      const ids = await this.pool.query<{ name: string; next_id: number }>(
+        "SELECT p.name, p.next_id FROM projects p WHERE EXISTS (SELECT 1 FROM work_orders w WHERE w.project = p.name AND w.id >= p.next_id) ORDER BY p.name LIMIT 20",
+      );
+      for (const r of ids.rows) problems.push(`project ${r.name}: next id ${r.next_id} is already taken by a work order`);
+      return problems;
+    } catch (e) {
+      throw translate(e, this.info.location, false);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+/** The URL without its password, safe for messages and `doctor`. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = "";
+    u.searchParams.delete("password");
+    return u.toString();
+  } catch {
+    return url.replace(/:[^:@/]*@/, "@").replace(/password=[^&\s]*/gi, "password=***");
+  }
+}
+
+const NET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
+/** Server states an agent can only wait out or fix in configuration: shutdown, no room, wrong login or database. */
+const PG_CODES: Record<string, string> = {
+  "57P01": "the server is shutting down",
+  "57P02": "the server crashed",
+  "57P03": "the server is starting up or cannot accept connections now",
+  "53300": "the server has too many connections",
+  "28000": "the login was rejected",
+  "28P01": "the password was rejected",
+  "3D000": "the database does not exist",
+};
+const LOST = /timeout exceeded when trying to connect|Connection terminated|connection error|not queryable/i;
+
+function codeOf(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === "string") return code;
+  // Node 20 reports a failed connect to a host with several addresses as an AggregateError.
+  const inner = (e as { errors?: unknown[] } | null)?.errors?.[0];
+  return inner === undefined ? undefined : codeOf(inner);
+}
+
+/** Failures an agent can act on become UNAVAILABLE (exit 7); everything else is rethrown untouched. */
+function translate(e: unknown, location: string, committing: boolean): unknown {
+  if (e instanceof LedgerError || !(e instanceof Error)) return e;
+  const code = codeOf(e);
+  const net = code !== undefined && (NET_CODES.has(code) || code.startsWith("08"));
+  const state = code === undefined ? undefined : PG_CODES[code];
+  if (!net && state === undefined && !LOST.test(e.message)) return e;
+  const config = code === "28000" || code === "28P01" || code === "3D000";
+  const hint = config
+    ? "check the user, password and database name in the database URL (WORKLEDGER_DATABASE_URL)"
+    : committing
+      ? "the connection dropped while committing, so the last write may or may not have been applied: check (get / history) before retrying"
+      : "check that PostgreSQL is running and reachable at the database URL (WORKLEDGER_DATABASE_URL), then retry";
+  return new LedgerError("UNAVAILABLE", `cannot use ledger ${location}: ${state ?? e.message}${code ? ` (${code})` : ""}`, {
+    hint,
+    details: { location, cause: code ?? e.message },
+    cause: e,
+  });
+}
