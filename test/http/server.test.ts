@@ -1,0 +1,204 @@
+/** The HTTP door over a real socket: auth, roles, project scope, limits, errors, OpenAPI, metrics, SSE. */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Ledger } from "../../src/core/ledger.ts";
+import { Metrics } from "../../src/doors/http/metrics.ts";
+import { startServer, type RunningServer } from "../../src/doors/http/server.ts";
+import { openLedger } from "../../src/index.ts";
+
+describe("HTTP API", () => {
+  let dir: string;
+  let ledger: Ledger;
+  let server: RunningServer;
+  const tokens: Record<string, string> = {};
+
+  const req = async (method: string, path: string, opts: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) => {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    const body = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const res = await fetch(server.url + path, { method, headers, ...(body === undefined ? {} : { body }) });
+    const text = await res.text();
+    let json: any = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
+    return { status: res.status, json, headers: res.headers };
+  };
+  const count = async () => (await ledger.list({ project: "p", status: "all" }).catch(() => [])).length;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "workledger-http-"));
+    const metrics = new Metrics();
+    ledger = openLedger({ db: join(dir, "ledger.db"), onEvents: (e) => metrics.observeEvents(e) });
+    for (const [name, role, project] of [["alice", "agent"], ["bob", "agent"], ["rita", "reader"], ["admin", "admin"], ["scoped", "agent", "other"], ["gone", "agent"]] as const) {
+      tokens[name] = (await ledger.tokens.create({ agent: name, role, ...(project ? { project } : {}) })).token;
+    }
+    server = await startServer({ ledger, metrics, host: "127.0.0.1", port: 0, version: "test", maxBodyBytes: 4096, rateLimit: { perSecond: 1000, burst: 1000 }, pollMs: 50 });
+  });
+  after(async () => {
+    await server.close();
+    await ledger.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("serves health, OpenAPI generated from the schemas, and metrics without a token", async () => {
+    const h = await req("GET", "/healthz");
+    assert.equal(h.status, 200);
+    assert.equal(h.json.store.kind, "sqlite");
+    const doc = (await req("GET", "/openapi.json")).json;
+    assert.equal(doc.openapi, "3.1.0");
+    const create = doc.paths["/v1/projects/{project}/wos"].post;
+    assert.deepEqual(create.requestBody.content["application/json"].schema.required, ["items"]);
+    assert.equal(create.requestBody.content["application/json"].schema.properties.items.items.properties.title.maxLength, 200);
+    assert.ok(doc.paths["/v1/projects/{project}/wos/{id}/claim"].post);
+    assert.equal((await req("GET", "/metrics")).status, 200);
+  });
+
+  it("every /v1 request needs a valid bearer token: 401 otherwise", async () => {
+    for (const token of [undefined, "wl_nope_nope"]) {
+      const r = await req("GET", "/v1/projects", token ? { token } : {});
+      assert.equal(r.status, 401);
+      assert.equal(r.json.error.code, "UNAUTHORIZED");
+    }
+    assert.equal((await req("POST", "/v1/projects/p/wos", { body: { items: [{ title: "x" }] } })).status, 401);
+    assert.equal(await count(), 0);
+  });
+
+  it("the agent comes from the token, never from the body", async () => {
+    const r = await req("POST", "/v1/projects/p/wos", { token: tokens.alice, body: { items: [{ title: "one" }, { title: "two" }], agent: "mallory" } });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    assert.deepEqual(r.json.map((w: { created_by: string }) => w.created_by), ["alice", "alice"]);
+  });
+
+  it("readers read but cannot write (403), and nothing is written", async () => {
+    assert.equal((await req("GET", "/v1/projects/p/wos", { token: tokens.rita })).status, 200);
+    const before = await count();
+    for (const [m, path, body] of [["POST", "/v1/projects/p/wos", { items: [{ title: "x" }] }], ["POST", "/v1/projects/p/wos/1/claim", {}], ["PATCH", "/v1/projects/p/wos/1", { status: "done" }], ["POST", "/v1/projects/p/context", { body: "x" }]] as const) {
+      const r = await req(m, path, { token: tokens.rita, body });
+      assert.equal(r.status, 403, path);
+      assert.equal(r.json.error.code, "FORBIDDEN");
+    }
+    assert.equal(await count(), before);
+  });
+
+  it("project-scoped tokens cannot touch other projects (403)", async () => {
+    assert.equal((await req("GET", "/v1/projects/p/wos", { token: tokens.scoped })).status, 403);
+    assert.equal((await req("POST", "/v1/projects/p/wos/1/claim", { token: tokens.scoped })).status, 403);
+    const own = await req("POST", "/v1/projects/other/wos", { token: tokens.scoped, body: { items: [{ title: "mine" }] } });
+    assert.equal(own.status, 201);
+    assert.deepEqual((await req("GET", "/v1/projects", { token: tokens.scoped })).json.map((p: { name: string }) => p.name), ["other"]);
+    assert.ok((await req("GET", "/v1/wos", { token: tokens.scoped })).json.every((w: { project: string }) => w.project === "other"));
+  });
+
+  it("a token for agent A cannot renew or release agent B's lease", async () => {
+    const claimed = await req("POST", "/v1/projects/p/wos/1/claim", { token: tokens.bob, body: { ttl: "10m" } });
+    assert.equal(claimed.status, 200);
+    assert.equal(claimed.json.lease.agent, "bob");
+    for (const action of ["renew", "release"]) {
+      const r = await req("POST", `/v1/projects/p/wos/1/${action}`, { token: tokens.alice, body: { lease_token: claimed.json.lease.token } });
+      assert.equal(r.status, 409, action);
+      assert.equal(r.json.error.code, "LEASE_HELD");
+    }
+    const lost = await req("POST", "/v1/projects/p/wos/1/claim", { token: tokens.alice });
+    assert.equal(lost.status, 409);
+    assert.equal(lost.json.error.details.holder, "bob");
+    const stale = await req("POST", "/v1/projects/p/wos/1/renew", { token: tokens.bob, body: { lease_token: 999 } });
+    assert.equal(stale.status, 410);
+    assert.equal(stale.json.error.code, "LEASE_LOST");
+  });
+
+  it("revoked tokens stop working at once", async () => {
+    assert.equal((await req("GET", "/v1/projects", { token: tokens.gone })).status, 200);
+    const id = /^wl_([0-9a-f]+)_/.exec(tokens.gone!)![1]!;
+    await ledger.tokens.revoke({ id });
+    const r = await req("GET", "/v1/projects", { token: tokens.gone });
+    assert.equal(r.status, 401);
+    assert.match(r.json.error.message, /revoked/);
+  });
+
+  it("oversized and malformed bodies get 413/400 with the standard error body, and nothing is written", async () => {
+    const before = await count();
+    const big = await req("POST", "/v1/projects/p/wos", { token: tokens.alice, body: { items: [{ title: "x", description: "y".repeat(10_000) }] } });
+    assert.equal(big.status, 413);
+    assert.equal(big.json.error.code, "PAYLOAD_TOO_LARGE");
+    for (const raw of ["{not json", "[1,2]", "\"str\"", "{\"items\":[{\"title\":\"\"}]}", "{\"items\":[{\"title\":\"x\",\"priority\":\"P7\"}]}", "{\"items\":[],\"surprise\":1}"]) {
+      const r = await req("POST", "/v1/projects/p/wos", { token: tokens.alice, raw });
+      assert.equal(r.status, 400, raw);
+      assert.equal(r.json.error.code, "VALIDATION", raw);
+      assert.equal(typeof r.json.error.message, "string");
+    }
+    assert.equal((await req("GET", "/v1/projects/p/wos/abc", { token: tokens.alice })).status, 400);
+    assert.equal((await req("GET", "/v1/projects/p/wos/99", { token: tokens.alice })).status, 404);
+    assert.equal((await req("GET", "/v1/nowhere", { token: tokens.alice })).status, 404);
+    assert.equal(await count(), before);
+  });
+
+  it("maps every error code to the contract's status and counts conflicts and claims", async () => {
+    const text = (await req("GET", "/metrics")).json as string;
+    assert.match(text, /workledger_claims_total [1-9]/);
+    assert.match(text, /workledger_conflicts_total [1-9]/);
+    assert.match(text, /workledger_http_request_duration_seconds_bucket\{route="\/v1\/projects\/:project\/wos\/:id\/claim",le="\+Inf"\} \d+/);
+  });
+
+  it("claim next, update, notes, context and history through the API", async () => {
+    await req("POST", "/v1/projects/q/wos", { token: tokens.alice, body: { items: [{ title: "a", priority: "P3" }, { title: "b", priority: "P0" }] } });
+    const next = await req("POST", "/v1/projects/q/wos/next/claim", { token: tokens.alice });
+    assert.equal(next.json.id, 2);
+    const upd = await req("PATCH", "/v1/projects/q/wos/2", { token: tokens.alice, body: { fields: { scope: "api" }, if_revision: next.json.revision } });
+    assert.equal(upd.status, 200, JSON.stringify(upd.json));
+    assert.equal((await req("POST", "/v1/projects/q/wos/2/notes", { token: tokens.bob, body: { kind: "finding", body: "seen" } })).json.agent, "bob");
+    await req("POST", "/v1/projects/q/context", { token: tokens.alice, body: { body: "ctx", git: { head: "abc", branch: "main", dirty: false } } });
+    const pulled = await req("GET", "/v1/projects/q/context?max_age=1h&head=def", { token: tokens.rita });
+    assert.equal(pulled.json.verdict, "stale");
+    const history = await req("GET", "/v1/projects/q/wos/2/history?limit=10", { token: tokens.rita });
+    assert.deepEqual(history.json.map((e: { type: string }) => e.type), ["created", "claimed", "updated", "note_added"]);
+  });
+
+  it("streams events over SSE, resuming after Last-Event-ID", async () => {
+    const ctl = new AbortController();
+    const res = await fetch(`${server.url}/v1/events?project=sse`, { headers: { authorization: `Bearer ${tokens.rita}` }, signal: ctl.signal });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
+    await ledger.create({ project: "sse", agent: "alice", items: [{ title: "live" }] });
+    await ledger.claim({ project: "sse", agent: "alice", id: 1 });
+    const reader = res.body!.getReader();
+    let text = "";
+    const deadline = Date.now() + 5000;
+    while (!/event: claimed/.test(text) && Date.now() < deadline) text += new TextDecoder().decode((await reader.read()).value);
+    ctl.abort();
+    assert.match(text, /event: created\ndata: \{"seq":\d+/);
+    const created = Number(/"seq":(\d+),"project":"sse","wo":1,"type":"created"/.exec(text)![1]);
+    assert.match(text, /"type":"claimed"/);
+    const resumed = new AbortController();
+    const again = await fetch(`${server.url}/v1/events?project=sse`, { headers: { authorization: `Bearer ${tokens.rita}`, "last-event-id": String(created) }, signal: resumed.signal });
+    const first = new TextDecoder().decode((await again.body!.getReader().read()).value);
+    resumed.abort();
+    assert.match(first, /^event: claimed/);
+  });
+
+  it("answers 429 past the rate limit", async () => {
+    const tight = await startServer({ ledger, host: "127.0.0.1", port: 0, version: "t", rateLimit: { perSecond: 1, burst: 3 } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await fetch(`${tight.url}/v1/projects`, { headers: { authorization: `Bearer ${tokens.alice}` } })).status);
+      assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+    } finally {
+      await tight.close();
+    }
+  });
+
+  it("refuses to listen beyond loopback when no token exists", async () => {
+    const empty = openLedger({ db: join(dir, "empty.db") });
+    try {
+      await assert.rejects(startServer({ ledger: empty, host: "0.0.0.0", port: 0, version: "t" }), /refusing to listen on 0.0.0.0 without any API token/);
+    } finally {
+      await empty.close();
+    }
+  });
+});
