@@ -1,0 +1,116 @@
+/** Remote mode: the same CLI commands through `workledger serve`, with the same output and exit codes. */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { after, before, describe, it } from "node:test";
+import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
+import { serve, type ServeProcess } from "../helpers/serve.ts";
+
+describe("remote CLI", () => {
+  let local: Sandbox;
+  let server: ServeProcess;
+  const tokens: Record<string, string> = {};
+  const remote = (who: string) => ({ WORKLEDGER_URL: server.url, WORKLEDGER_TOKEN: tokens[who]!, WORKLEDGER_PROJECT: "rp", WORKLEDGER_DB: "/nonexistent/never-used.db" });
+
+  before(async () => {
+    local = sandbox();
+    for (const [agent, role] of [["alice", "agent"], ["bob", "agent"], ["rita", "reader"]]) {
+      tokens[agent] = local.run(["token", "create", "--agent", agent!, "--role", role!, "--json"]).json.token;
+    }
+    server = await serve(local.env);
+  });
+  after(async () => {
+    await server.stop();
+    local.cleanup();
+  });
+
+  it("token create shows the secret once; list never shows it", () => {
+    const list = local.run(["token", "list", "--json"]).json;
+    assert.deepEqual(list.map((t: { agent: string }) => t.agent), ["alice", "bob", "rita"]);
+    assert.ok(list.every((t: Record<string, unknown>) => !("token" in t) && !("hash" in t)));
+    assert.equal(local.run(["token", "create", "--role", "agent"]).code, 2, "--agent is required");
+    assert.equal(local.run(["token", "create", "--agent", "x", "--role", "boss"]).code, 2);
+  });
+
+  it("runs the agent loop with local-mode JSON shapes and exit codes", () => {
+    const a = remote("alice");
+    const created = local.run(["create", "--title", "over http", "--file", "src/**", "--json"], { env: a });
+    assert.equal(created.code, 0, created.stdout);
+    assert.equal(created.json.created_by, "alice", "identity from the token, no --agent needed");
+    const claim = local.run(["claim", "--id", "WO-1", "--ttl", "10m", "--json"], { env: a });
+    assert.equal(claim.code, 0);
+    assert.deepEqual(Object.keys(claim.json).sort(), [...Object.keys(created.json), "file_conflicts"].sort());
+    const lost = local.run(["claim", "--id", "1", "--json"], { env: remote("bob") });
+    assert.equal(lost.code, 3);
+    assert.equal(lost.json.error.code, "LEASE_HELD");
+    assert.equal(lost.json.error.details.holder, "alice");
+    assert.equal(local.run(["renew", "--id", "1", "--json", "--lease-token", String(claim.json.lease.token)], { env: a }).code, 0);
+    assert.equal(local.run(["renew", "--id", "1", "--json", "--lease-token", "99"], { env: a }).code, 5);
+    assert.equal(local.run(["add-note", "--id", "1", "-m", "remote note", "--json"], { env: remote("bob") }).json.agent, "bob");
+    assert.equal(local.run(["context-put", "-m", "remote context", "--json"], { env: a }).code, 0);
+    const pull = local.run(["context-pull", "--json"], { env: remote("rita") });
+    assert.equal(pull.json.verdict, "fresh");
+    assert.equal(pull.json.entries[0].body, "remote context");
+    assert.equal(local.run(["release", "--id", "1", "--status", "done", "--json"], { env: a }).json.status, "done");
+    assert.equal(local.run(["get", "--id", "1", "--json"], { env: remote("rita") }).json.notes.length, 1);
+    assert.deepEqual(local.run(["history", "--id", "1", "--json"], { env: a }).json.map((e: { type: string }) => e.type), ["created", "claimed", "renewed", "note_added", "released"]);
+    assert.equal(local.run(["get", "--id", "99", "--json"], { env: a }).code, 4);
+    assert.equal(local.run(["claim", "--id", "x", "--json"], { env: a }).code, 2);
+    assert.equal(local.run(["claim", "--next", "--json"], { env: a }).code, 4);
+  });
+
+  it("human output matches local mode", () => {
+    const viaHttp = local.run(["list", "--status", "all"], { env: remote("rita") });
+    const direct = local.run(["list", "--status", "all"], { env: { WORKLEDGER_PROJECT: "rp" } });
+    assert.equal(viaHttp.code, 0);
+    assert.equal(viaHttp.stdout, direct.stdout);
+  });
+
+  it("readers get exit 9; a bad token exit 9; no token exit 9", () => {
+    const r = local.run(["create", "--title", "nope", "--json"], { env: remote("rita") });
+    assert.equal(r.code, 9);
+    assert.equal(r.json.error.code, "FORBIDDEN");
+    assert.equal(local.run(["list", "--json"], { env: { ...remote("alice"), WORKLEDGER_TOKEN: "wl_bad_bad" } }).code, 9);
+    assert.equal(local.run(["list", "--json"], { env: { ...remote("alice"), WORKLEDGER_TOKEN: "" } }).code, 9);
+  });
+
+  it("an unreachable server is exit 7 with a clear message", () => {
+    const r = local.run(["list", "--json"], { env: { ...remote("alice"), WORKLEDGER_URL: "http://127.0.0.1:9" } });
+    assert.equal(r.code, 7);
+    assert.match(r.json.error.message, /cannot reach the workledger server at http:\/\/127\.0\.0\.1:9/);
+  });
+
+  it("watch streams events as JSON lines, locally and over SSE", async () => {
+    const lines = async (env: Record<string, string>) => {
+      const child = spawn(process.execPath, [CLI, "watch", "--json", "--interval", "100ms", "-p", "w"], { env: { ...process.env, ...local.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      await new Promise((r) => setTimeout(r, 1200));
+      local.run(["create", "-p", "w", "--title", `watched ${Math.random()}`], { env: { WORKLEDGER_AGENT: "obs" } });
+      const deadline = Date.now() + 5000;
+      while (!out.includes("\n") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      child.kill("SIGINT");
+      await new Promise((r) => child.once("exit", r));
+      return out.trim().split("\n").map((l) => JSON.parse(l) as { type: string; project: string });
+    };
+    const viaPoll = await lines({});
+    assert.deepEqual(viaPoll.map((e) => [e.type, e.project]), [["created", "w"]]);
+    const viaSse = await lines({ WORKLEDGER_URL: server.url, WORKLEDGER_TOKEN: tokens.rita! });
+    assert.equal(viaSse.at(-1)?.type, "created");
+  });
+
+  it("SIGTERM stops serve gracefully (exit 0)", async () => {
+    const other = await serve(local.env);
+    assert.equal((await fetch(`${other.url}/healthz`)).status, 200);
+    assert.equal(await other.stop(), 0);
+    assert.match(other.stderr(), /SIGTERM: finishing in-flight requests/);
+  });
+
+  it("serve refuses a non-loopback address when no token exists", async () => {
+    const empty = sandbox();
+    try {
+      await assert.rejects(serve(empty.env, ["--host", "0.0.0.0"]), /refusing to listen on 0\.0\.0\.0 without any API token/);
+    } finally {
+      empty.cleanup();
+    }
+  });
+});
