@@ -73,6 +73,13 @@ describe("remote CLI", () => {
     assert.equal(local.run(["list", "--json"], { env: { ...remote("alice"), WORKLEDGER_TOKEN: "" } }).code, 9);
   });
 
+  it("doctor checks the server and the token's identity", () => {
+    const ok = local.run(["doctor", "--json"], { env: remote("alice") });
+    assert.equal(ok.code, 0, ok.stdout);
+    assert.match(ok.json.checks.find((c: { name: string }) => c.name === "identity").detail, /^alice \(token [0-9a-f]+, role agent\)/);
+    assert.equal(local.run(["doctor", "--json"], { env: { ...remote("alice"), WORKLEDGER_TOKEN: "wl_bad_bad" } }).code, 9);
+  });
+
   it("an unreachable server is exit 7 with a clear message", () => {
     const r = local.run(["list", "--json"], { env: { ...remote("alice"), WORKLEDGER_URL: "http://127.0.0.1:9" } });
     assert.equal(r.code, 7);

@@ -1,15 +1,21 @@
 /** Which ledger a CLI command talks to: remote (WORKLEDGER_URL), or the local store. */
 import type { LedgerApi } from "../../core/api.js";
 import { LedgerError } from "../../core/errors.js";
-import type { Ledger, LedgerOptions } from "../../core/ledger.js";
+import { Ledger, type LedgerOptions } from "../../core/ledger.js";
 import { openLedger } from "../../index.js";
 import { RemoteLedger } from "../../storage/remote/client.js";
 
 export const remoteUrl = () => process.env.WORKLEDGER_URL || undefined;
 
-export async function connect(db: string | undefined): Promise<LedgerApi> {
+/** Where the local store is: a SQLite file, or PostgreSQL when a database URL is given. */
+export interface Where {
+  db: string | undefined;
+  databaseUrl: string | undefined;
+}
+
+export async function connect(where: Where): Promise<LedgerApi> {
   const url = remoteUrl();
-  if (url === undefined) return openLocal(db);
+  if (url === undefined) return openLocal(where);
   const token = process.env.WORKLEDGER_TOKEN;
   if (!token) {
     throw new LedgerError("UNAUTHORIZED", "WORKLEDGER_URL is set but WORKLEDGER_TOKEN is not", {
@@ -20,6 +26,10 @@ export async function connect(db: string | undefined): Promise<LedgerApi> {
 }
 
 /** The store on this machine (serve and token administration always use it). */
-export async function openLocal(db: string | undefined, opts: LedgerOptions = {}): Promise<Ledger> {
+export async function openLocal({ db, databaseUrl }: Where, opts: LedgerOptions = {}): Promise<Ledger> {
+  if (databaseUrl !== undefined) {
+    const { openPostgresStore } = await import("../../storage/postgres/store.js");
+    return new Ledger(await openPostgresStore({ connectionString: databaseUrl }), opts);
+  }
   return openLedger({ ...(db === undefined ? {} : { db }), ...opts });
 }

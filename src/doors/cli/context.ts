@@ -11,6 +11,7 @@ export interface Ctx {
   agent: string | undefined;
   project: string | undefined;
   db: string | undefined;
+  databaseUrl: string | undefined;
   /** The ledger this command talks to (local store or remote server), opened on first use. */
   ledger(): Promise<LedgerApi>;
 }
@@ -27,13 +28,15 @@ export interface Result {
 export function makeCtx(g: Opts): Ctx & { close(): Promise<void> } {
   let ledger: Promise<LedgerApi> | undefined;
   const db = str(g.db) ?? process.env.WORKLEDGER_DB;
+  const databaseUrl = str(g.databaseUrl) ?? (process.env.WORKLEDGER_DATABASE_URL || undefined);
   return {
     flags: g,
     json: g.json === true,
     agent: str(g.agent) ?? (process.env.WORKLEDGER_AGENT || undefined),
     project: str(g.project) ?? (process.env.WORKLEDGER_PROJECT || undefined),
     db,
-    ledger: () => (ledger ??= connect(db)),
+    databaseUrl,
+    ledger: () => (ledger ??= connect({ db, databaseUrl })),
     close: async () => (await ledger?.catch(() => undefined))?.close(),
   };
 }

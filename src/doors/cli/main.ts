@@ -22,6 +22,7 @@ export function buildProgram(): Command {
     .option("--agent <name>", "who you are (or WORKLEDGER_AGENT); required for every change")
     .option("-p, --project <name>", "project (or WORKLEDGER_PROJECT)")
     .option("--db <path>", "SQLite ledger file (or WORKLEDGER_DB; default ~/.workledger/ledger.db)")
+    .option("--database-url <url>", "use PostgreSQL instead of SQLite (or WORKLEDGER_DATABASE_URL)")
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
   for (const m of [setup, workorders, leases, notes, context, history, server, demo]) m.register(program);

@@ -77,6 +77,14 @@ export function createApp(opts: AppOptions): Hono {
   });
   app.get("/metrics", (c) => c.text(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }));
   app.get("/openapi.json", (c) => c.json(openapi(opts.version)));
+  app.get("/v1/whoami", async (c) => {
+    try {
+      const { hash: _h, ...token } = await authenticate(c);
+      return c.json(token);
+    } catch (e) {
+      return fail(c, e);
+    }
+  });
   app.get("/v1/events", async (c) => {
     try {
       const token = authorize(await authenticate(c), "read", c.req.query("project") ?? null);

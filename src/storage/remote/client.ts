@@ -8,6 +8,7 @@ import type { LedgerApi } from "../../core/api.js";
 import { ERROR_CODES, LedgerError, type ErrorBody, type ErrorCode } from "../../core/errors.js";
 import type { Health } from "../../core/ledger.js";
 import type { Inputs } from "../../core/schemas.js";
+import type { TokenRecord } from "../../core/types.js";
 import { noProject } from "../../core/validate.js";
 import type { StoreInfo } from "../port.js";
 
@@ -56,6 +57,11 @@ export class RemoteLedger implements LedgerApi {
   async health(): Promise<Health> {
     const h = await this.call<{ store: StoreInfo; now: string }>("GET", "/healthz");
     return { store: h.store, integrity: [], now: h.now, last_event_at: null };
+  }
+
+  /** The identity and role of this client's token. */
+  whoami() {
+    return this.call<Omit<TokenRecord, "hash">>("GET", "/v1/whoami");
   }
 
   close(): Promise<void> {

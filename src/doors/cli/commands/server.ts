@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .action(
       act(async (o, ctx) => {
         const metrics = new Metrics();
-        const ledger = await openLocal(ctx.db, { onEvents: (e) => metrics.observeEvents(e) });
+        const ledger = await openLocal(ctx, { onEvents: (e) => metrics.observeEvents(e) });
         try {
           const server = await startServer({
             ledger,
@@ -74,7 +74,7 @@ export function register(program: Command): void {
         // --agent and --project are the global flags; read them as typed, never from the environment.
         const agent = str(ctx.flags.agent);
         if (agent === undefined) throw new LedgerError("VALIDATION", "agent: required, the identity this token's requests act as", { hint: "token create --agent NAME --role agent", details: { issues: [{ field: "agent", message: "required" }] } });
-        const ledger = await openLocal(ctx.db);
+        const ledger = await openLocal(ctx);
         try {
           const t = await ledger.tokens.create({ agent, role: str(o.role), project: str(ctx.flags.project) } as Inputs["tokenCreate"]);
           return { data: t, human: () => `token ${t.id} for ${t.agent} (${t.role}${t.project ? `, project ${t.project}` : ""}); shown once, keep it secret:\n${c.bold(t.token)}\n\nexport WORKLEDGER_TOKEN=${t.token}` };
@@ -88,7 +88,7 @@ export function register(program: Command): void {
     .description("tokens with agent, role, project and whether revoked (never the secret)")
     .action(
       act(async (_o, ctx) => {
-        const ledger = await openLocal(ctx.db);
+        const ledger = await openLocal(ctx);
         try {
           const list = await ledger.tokens.list();
           return { data: list, human: () => (list.length ? table(list.map((t) => [t.id, t.agent, t.role, t.project ?? "*", t.revoked_at ? c.red(`revoked ${t.revoked_at}`) : c.green("active")])) : c.dim("no tokens")) };
@@ -102,7 +102,7 @@ export function register(program: Command): void {
     .description("revoke a token at once")
     .action(
       act(async (_o, ctx, args) => {
-        const ledger = await openLocal(ctx.db);
+        const ledger = await openLocal(ctx);
         try {
           const t = await ledger.tokens.revoke({ id: args[0] as string });
           return { data: t, human: () => `revoked token ${t.id} (${t.agent})` };

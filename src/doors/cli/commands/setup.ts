@@ -2,7 +2,9 @@
 import type { Command } from "commander";
 import { isLedgerError } from "../../../core/errors.js";
 import { formatDuration } from "../../../core/duration.js";
-import { identity, str } from "../context.js";
+import type { RemoteLedger } from "../../../storage/remote/client.js";
+import { remoteUrl } from "../connect.js";
+import { identity, str, type Ctx } from "../context.js";
 import { EXIT } from "../exit.js";
 import { gitState } from "../input.js";
 import { c, table } from "../output.js";
@@ -57,7 +59,7 @@ export function register(program: Command): void {
         } catch (e) {
           checks.push({ name: "storage", ok: false, detail: isLedgerError(e) ? e.message : String(e), exit: isLedgerError(e) ? EXIT[e.code] : 1 });
         }
-        checks.push({ name: "identity", ok: ctx.agent !== undefined, detail: ctx.agent ?? "no agent name: pass --agent NAME or set WORKLEDGER_AGENT", exit: 2 });
+        checks.push(await identityCheck(ctx));
         const failed = checks.find((k) => !k.ok);
         const data = { ok: !failed, checks: checks.map(({ exit: _e, ...k }) => k) };
         return {
@@ -88,4 +90,15 @@ export function register(program: Command): void {
         return { data: list, human: () => render.projects(list) };
       }),
     );
+}
+
+/** Locally the identity is --agent/WORKLEDGER_AGENT; remotely it is the token's, so ask the server. */
+async function identityCheck(ctx: Ctx): Promise<Check> {
+  if (remoteUrl() === undefined) return { name: "identity", ok: ctx.agent !== undefined, detail: ctx.agent ?? "no agent name: pass --agent NAME or set WORKLEDGER_AGENT", exit: 2 };
+  try {
+    const me = await ((await ctx.ledger()) as RemoteLedger).whoami();
+    return { name: "identity", ok: true, detail: `${me.agent} (token ${me.id}, role ${me.role}${me.project ? `, project ${me.project}` : ""})` };
+  } catch (e) {
+    return { name: "identity", ok: false, detail: isLedgerError(e) ? e.message : String(e), exit: isLedgerError(e) ? EXIT[e.code] : 1 };
+  }
 }
