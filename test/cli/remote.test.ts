@@ -13,8 +13,8 @@ describe("remote CLI", () => {
 
   before(async () => {
     local = sandbox();
-    for (const [agent, role] of [["alice", "agent"], ["bob", "agent"], ["rita", "reader"]]) {
-      tokens[agent] = local.run(["token", "create", "--agent", agent!, "--role", role!, "--json"]).json.token;
+    for (const [agent, role] of [["alice", "agent"], ["bob", "agent"], ["rita", "reader"]] as const) {
+      tokens[agent] = local.run(["token", "create", "--agent", agent, "--role", role, "--json"]).json.token;
     }
     server = await serve(local.env);
   });
