@@ -195,7 +195,8 @@ export class Ledger {
       if (id === undefined) return this.claimNext(tx, project, agent, ttlMs);
       const wo = await touch(tx, project, id);
       const change = rules.claim(wo, agent, now, ttlMs, await tx.undoneOf(project, wo.depends_on));
-      const file_conflicts = conflicts(wo, await tx.liveLeases(project, now));
+      // Leases are only read (and on PostgreSQL, the project's lease lock only taken) when files can clash.
+      const file_conflicts = wo.files.length ? conflicts(wo, await tx.liveLeases(project, now)) : [];
       if (exclusive_files && file_conflicts.length) throw fileConflict(wo, file_conflicts);
       await apply(tx, change);
       return { ...rules.toPublic(change.next), file_conflicts };
@@ -206,11 +207,18 @@ export class Ledger {
     const now = tx.now();
     if (!(await tx.getProject(project))) throw projectNotFound(project);
     await sweepIn(tx, project);
-    const live = await tx.liveLeases(project, now);
+    let live: StoredWorkOrder[] | undefined;
     const batch = 50;
     for (let offset = 0; ; offset += batch) {
       const rows = await tx.claimable(project, batch, offset);
-      const pick = rows.find((w) => conflicts(w, live).length === 0);
+      let pick: StoredWorkOrder | undefined;
+      for (const w of rows) {
+        if (w.files.length) live ??= await tx.liveLeases(project, now);
+        if (!w.files.length || conflicts(w, live ?? []).length === 0) {
+          pick = w;
+          break;
+        }
+      }
       if (pick) {
         const change = rules.claim(pick, agent, now, ttlMs, []);
         await apply(tx, change);

@@ -1,8 +1,9 @@
 /**
  * The PostgreSQL store, for teams and many machines: a pg.Pool, one pooled
  * client per transaction. Writes run at READ COMMITTED and get their
- * atomicity from row locks (see tx.ts) rather than from one global write lock
- * as on SQLite, so claims of different WOs proceed in parallel. Time is the
+ * atomicity from row and advisory locks taken where the core reads what it
+ * decides on (see tx.ts), rather than from one global write lock as on
+ * SQLite, so writes to different WOs proceed in parallel. Time is the
  * database's clock, read once at the start of each transaction, so agents on
  * machines with drifting clocks still agree on when a lease expires.
  */
@@ -114,7 +115,9 @@ class PostgresStore implements Store {
     try {
       await client.query(begin);
       const at = this.clock ? new Date(this.clock()).toISOString() : (await client.query<{ now: string }>("SELECT now() AS now")).rows[0]!.now;
-      const out = await fn(new PgTx(client, at, writing));
+      const tx = new PgTx(client, at, writing);
+      const out = await fn(tx);
+      await tx.flush();
       committing = true;
       await client.query("COMMIT");
       return out;
@@ -168,7 +171,7 @@ function redact(url: string): string {
 const NET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
 /** Server states an agent can only wait out or fix in configuration: shutdown, no room, wrong login or database. */
 const PG_CODES: Record<string, string> = {
-  "57P01": "the server is shutting down",
+  "57P01": "the server closed the connection (shutdown or administrator command)",
   "57P02": "the server crashed",
   "57P03": "the server is starting up or cannot accept connections now",
   "53300": "the server has too many connections",

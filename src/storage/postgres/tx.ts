@@ -3,13 +3,19 @@
  * the one pooled client that holds the transaction. Statements are named, so
  * each connection parses and plans a statement once.
  *
- * Locking is the adapter's whole job here; the rules stay in the core:
- * - in a write transaction a WO read by id is locked (FOR UPDATE): of N
+ * Writes run at READ COMMITTED, so locking is the adapter's whole job here
+ * (the rules stay in the core). Each lock stands in for a guarantee SQLite's
+ * single writer gives for free:
+ * - a WO read by id in a write transaction is locked (FOR UPDATE): of N
  *   claimants exactly one wins, the rest wait, then see its lease;
  * - candidate lists (claimable, expiredLeases) skip rows another writer holds
- *   (FOR UPDATE SKIP LOCKED), so workers never queue behind each other and
- *   never get the same WO;
- * - read transactions (REPEATABLE READ READ ONLY) never lock.
+ *   (FOR UPDATE SKIP LOCKED), so no WO is handed to two workers and nobody
+ *   waits on a row someone else is already taking;
+ * - reading a project's live leases in a write transaction takes the
+ *   project's lease-set lock, so file-conflict checks see every other claim;
+ * - events are inserted under a global lock right before COMMIT, so their
+ *   sequence numbers become visible in order.
+ * Read transactions (REPEATABLE READ READ ONLY) never lock.
  */
 import { createHash } from "node:crypto";
 import type pg from "pg";
@@ -32,13 +38,23 @@ const UPDATE_WO = `UPDATE work_orders SET ${WO_COLUMNS.map((c, i) => [c, i] as c
 /**
  * Key of the lock that orders event appends ("wledgevt" as ASCII). Readers
  * follow the log by `seq > after` (watch, SSE). A sequence hands out numbers
- * at insert time, not at commit, so without this a later seq could become
- * visible before an earlier one and a follower would skip the earlier event
- * for good. Holding the lock from the first append to commit makes seq order
- * commit order, as SQLite's single writer does. The cost: the append-to-commit
- * tails of concurrent writes run one at a time (a few round trips each).
+ * at insert time, not at commit, so two writers could commit seq 11 before
+ * seq 10, and a follower that already read 11 would never see 10. Taking this
+ * lock right before inserting makes seq order commit order, as SQLite's
+ * single writer does. To keep the serialised part short, appends are buffered
+ * and written by flush() as the transaction's last statement, one INSERT that
+ * also takes the lock, so the lock is held for one statement plus COMMIT.
  */
 const EVENTS_LOCK_KEY = "8605364469904012916";
+const INSERT_EVENTS = `WITH turn AS (SELECT pg_advisory_xact_lock($8::bigint))
+  INSERT INTO events (project, wo, type, agent, revision, at, data)
+  SELECT e.project, e.wo, e.type, e.agent, e.revision, e.at, e.data
+  FROM turn, unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::integer[], $6::timestamptz[], $7::json[])
+    WITH ORDINALITY AS e(project, wo, type, agent, revision, at, data, n)
+  ORDER BY e.n`;
+
+/** Lock class of the per-project lease-set locks ("wlls"); the two-int key space is apart from the bigint keys. */
+const LEASES_LOCK_CLASS = 0x776c6c73;
 
 const names = new Map<string, string>();
 function statementName(text: string): string {
@@ -51,7 +67,8 @@ function statementName(text: string): string {
 }
 
 export class PgTx implements Tx {
-  private eventsLocked = false;
+  /** Events appended but not yet written (see EVENTS_LOCK_KEY). */
+  private readonly pending: NewEvent[] = [];
 
   constructor(
     private readonly client: pg.PoolClient,
@@ -171,7 +188,16 @@ export class PgTx implements Tx {
     return rows.map(toWorkOrder);
   }
 
+  /**
+   * In a write transaction (a claim) the project's lease set is locked first.
+   * Row locks cannot stop two claimants of different WOs with overlapping
+   * files from each missing the other's uncommitted lease and both winning;
+   * SQLite's single writer cannot let that happen, so claims in one project
+   * take turns from here to commit. The read is its own statement so that its
+   * snapshot is taken after the lock is granted.
+   */
   async liveLeases(project: string, now: string) {
+    if (this.writing) await this.run("SELECT pg_advisory_xact_lock($1::integer, hashtext($2))", [LEASES_LOCK_CLASS, project]);
     const rows = await this.rows<WorkOrderRow>("SELECT * FROM work_orders WHERE lease_expires_at > $1 AND project = $2 ORDER BY id", [now, project]);
     return rows.map(toWorkOrder);
   }
@@ -199,19 +225,21 @@ export class PgTx implements Tx {
   }
 
   async appendEvents(events: readonly NewEvent[]) {
-    if (events.length === 0) return;
-    if (!this.eventsLocked) {
-      await this.run("SELECT pg_advisory_xact_lock($1::bigint)", [EVENTS_LOCK_KEY]);
-      this.eventsLocked = true;
-    }
-    for (const e of events) {
-      await this.run("INSERT INTO events (project, wo, type, agent, revision, at, data) VALUES ($1, $2, $3, $4, $5, $6, $7)", [
-        e.project, e.wo, e.type, e.agent, e.revision, e.at, JSON.stringify(e.data),
-      ]);
-    }
+    this.pending.push(...events);
+  }
+
+  /** Writes the buffered events; the store calls it just before COMMIT. */
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const es = this.pending.splice(0);
+    await this.run(INSERT_EVENTS, [
+      es.map((e) => e.project), es.map((e) => e.wo), es.map((e) => e.type), es.map((e) => e.agent),
+      es.map((e) => e.revision), es.map((e) => e.at), es.map((e) => JSON.stringify(e.data)), EVENTS_LOCK_KEY,
+    ]);
   }
 
   async listEvents(project: string | null, wo: number | null, after: number, limit: number): Promise<LedgerEvent[]> {
+    await this.flush(); // a transaction sees its own appends
     const cols = "SELECT seq, project, wo, type, agent, revision, at, data FROM events";
     return project === null
       ? this.rows<EventRow>(`${cols} WHERE seq > $1 ORDER BY seq LIMIT $2`, [after, limit])
@@ -221,6 +249,7 @@ export class PgTx implements Tx {
   }
 
   async lastEventAt() {
+    await this.flush();
     return (await this.rows<{ at: string | null }>("SELECT max(at) AS at FROM events"))[0]?.at ?? null;
   }
 
