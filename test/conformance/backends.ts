@@ -15,6 +15,8 @@ import pg from "pg";
 import { Ledger } from "../../src/core/ledger.ts";
 import { openLedger } from "../../src/index.ts";
 import { openPostgresStore } from "../../src/storage/postgres/store.ts";
+import type { LedgerApi } from "../../src/core/api.ts";
+import { openRemote } from "./remote-backend.ts";
 
 export interface Clock {
   now: number;
@@ -23,7 +25,7 @@ export interface Clock {
 
 export interface Backend {
   name: string;
-  open(clock: Clock): Promise<{ ledger: Ledger; cleanup(): Promise<void> }>;
+  open(clock: Clock): Promise<{ ledger: LedgerApi; cleanup(): Promise<void> }>;
 }
 
 export const PG_URL = process.env.WORKLEDGER_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -110,7 +112,7 @@ export const backends: Backend[] = [
     name: "sqlite",
     async open(clock) {
       const dir = mkdtempSync(join(tmpdir(), "workledger-conf-"));
-      const ledger = openLedger({ db: join(dir, "ledger.db"), clock: () => clock.now });
+      const ledger = await openLedger({ db: join(dir, "ledger.db"), clock: () => clock.now });
       return {
         ledger,
         async cleanup() {
@@ -121,6 +123,8 @@ export const backends: Backend[] = [
     },
   },
   ...((await requirePostgres("conformance")) ? [postgres] : []),
+  // Over HTTP: `serve` on a SQLite ledger, one token per agent.
+  { name: "remote", open: openRemote },
 ];
 
 export function clock(start = Date.parse("2026-01-01T00:00:00.000Z")): Clock {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { LedgerError, type ErrorCode } from "../../src/core/errors.ts";
-import type { Ledger } from "../../src/core/ledger.ts";
+import type { LedgerApi } from "../../src/core/api.ts";
 import { backends, clock, type Clock } from "./backends.ts";
 
 async function rejects(p: Promise<unknown>, code: ErrorCode): Promise<LedgerError> {
@@ -18,7 +18,7 @@ async function rejects(p: Promise<unknown>, code: ErrorCode): Promise<LedgerErro
 
 for (const backend of backends) {
   describe(`ledger on ${backend.name}`, () => {
-    let l: Ledger;
+    let l: LedgerApi;
     let t: Clock;
     let cleanup: () => Promise<void>;
     const P = "proj";

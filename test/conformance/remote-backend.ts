@@ -14,7 +14,7 @@ import type { Clock } from "./backends.ts";
 
 export async function openRemote(clock: Clock): Promise<{ ledger: LedgerApi; cleanup(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), "workledger-remote-"));
-  const local = openLedger({ db: join(dir, "ledger.db"), clock: () => clock.now });
+  const local = await openLedger({ db: join(dir, "ledger.db"), clock: () => clock.now });
   const server = await startServer({ ledger: local, host: "127.0.0.1", port: 0, version: "test", rateLimit: { perSecond: 1e6, burst: 1e6 } });
   const clients = new Map<string, Promise<RemoteLedger>>();
   const as = (agent: string) => {

@@ -35,7 +35,7 @@ describe("HTTP API", () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "workledger-http-"));
     const metrics = new Metrics();
-    ledger = openLedger({ db: join(dir, "ledger.db"), onEvents: (e) => metrics.observeEvents(e) });
+    ledger = await openLedger({ db: join(dir, "ledger.db"), onEvents: (e) => metrics.observeEvents(e) });
     for (const [name, role, project] of [["alice", "agent"], ["bob", "agent"], ["rita", "reader"], ["admin", "admin"], ["scoped", "agent", "other"], ["gone", "agent"]] as const) {
       tokens[name] = (await ledger.tokens.create({ agent: name, role, ...(project ? { project } : {}) })).token;
     }
@@ -194,7 +194,7 @@ describe("HTTP API", () => {
   });
 
   it("refuses to listen beyond loopback when no token exists", async () => {
-    const empty = openLedger({ db: join(dir, "empty.db") });
+    const empty = await openLedger({ db: join(dir, "empty.db") });
     try {
       await assert.rejects(startServer({ ledger: empty, host: "0.0.0.0", port: 0, version: "t" }), /refusing to listen on 0.0.0.0 without any API token/);
     } finally {

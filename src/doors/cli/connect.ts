@@ -1,7 +1,7 @@
 /** Which ledger a CLI command talks to: remote (WORKLEDGER_URL), or the local store. */
 import type { LedgerApi } from "../../core/api.js";
 import { LedgerError } from "../../core/errors.js";
-import { Ledger, type LedgerOptions } from "../../core/ledger.js";
+import type { Ledger, LedgerOptions } from "../../core/ledger.js";
 import { openLedger } from "../../index.js";
 import { RemoteLedger } from "../../storage/remote/client.js";
 
@@ -26,10 +26,6 @@ export async function connect(where: Where): Promise<LedgerApi> {
 }
 
 /** The store on this machine (serve and token administration always use it). */
-export async function openLocal({ db, databaseUrl }: Where, opts: LedgerOptions = {}): Promise<Ledger> {
-  if (databaseUrl !== undefined) {
-    const { openPostgresStore } = await import("../../storage/postgres/store.js");
-    return new Ledger(await openPostgresStore({ connectionString: databaseUrl }), opts);
-  }
-  return openLedger({ ...(db === undefined ? {} : { db }), ...opts });
+export function openLocal({ db, databaseUrl }: Where, opts: LedgerOptions = {}): Promise<Ledger> {
+  return openLedger({ ...(databaseUrl !== undefined ? { databaseUrl } : db !== undefined ? { db } : {}), ...opts });
 }
