@@ -26,5 +26,6 @@ export type LedgerApi = Pick<
   | "contextHistory"
   | "history"
   | "events"
+  | "lastEventSeq"
   | "close"
 >;

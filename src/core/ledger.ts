@@ -335,6 +335,11 @@ export class Ledger {
     return this.store.read((tx) => tx.listEvents(q.project ?? null, null, q.after ?? 0, q.limit ?? 1000));
   }
 
+  /** Sequence number of the newest event, so a watcher can start from "now". */
+  lastEventSeq(): Promise<number> {
+    return this.store.read((tx) => tx.lastEventSeq());
+  }
+
   /** Loads, applies a rule, persists; optionally appends a note in the same transaction. */
   private change(project: string, id: number, rule: (wo: StoredWorkOrder, now: string) => rules.Change, note?: { agent: string; body: string; kind: NoteKind }): Promise<WorkOrder> {
     return this.write(async (tx) => {

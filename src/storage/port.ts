@@ -51,6 +51,8 @@ export interface Tx {
   /** Events after `after` in sequence order; every project when project is null. */
   listEvents(project: string | null, wo: number | null, after: number, limit: number): Promise<LedgerEvent[]>;
   lastEventAt(): Promise<string | null>;
+  /** The newest event's sequence number (0 when the log is empty). */
+  lastEventSeq(): Promise<number>;
 
   insertContext(entry: Omit<ContextEntry, "id">): Promise<ContextEntry>;
   /** Newest entry per key (or for one key). */

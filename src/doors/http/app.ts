@@ -85,6 +85,14 @@ export function createApp(opts: AppOptions): Hono {
       return fail(c, e);
     }
   });
+  app.get("/v1/events/last", async (c) => {
+    try {
+      await authenticate(c);
+      return c.json({ seq: await ledger.lastEventSeq() });
+    } catch (e) {
+      return fail(c, e);
+    }
+  });
   app.get("/v1/events", async (c) => {
     try {
       const token = authorize(await authenticate(c), "read", c.req.query("project") ?? null);

@@ -43,6 +43,8 @@ export function openapi(version: string): Record<string, unknown> {
     };
   }
   paths["/v1/events"] = { get: { operationId: "events", summary: "Server-sent events: the ledger's event log as it grows", security: [{ bearer: [] }], responses: { 200: { description: "text/event-stream" } } } };
+  paths["/v1/events/last"] = { get: { operationId: "lastEventSeq", summary: "Sequence number of the newest event (start a stream from now)", security: [{ bearer: [] }], responses: { 200: { description: "{seq}" } } } };
+  paths["/v1/whoami"] = { get: { operationId: "whoami", summary: "The agent, role and project of the presented token", security: [{ bearer: [] }], responses: { 200: { description: "token without its secret" } } } };
   paths["/healthz"] = { get: { operationId: "health", summary: "Liveness and store information", responses: { 200: { description: "OK" } } } };
   paths["/metrics"] = { get: { operationId: "metrics", summary: "Prometheus text format", responses: { 200: { description: "OK" } } } };
   cached = {

@@ -248,6 +248,11 @@ export class PgTx implements Tx {
         : this.rows<EventRow>(`${cols} WHERE project = $1 AND wo = $2 AND seq > $3 ORDER BY seq LIMIT $4`, [project, wo, after, limit]);
   }
 
+  async lastEventSeq() {
+    await this.flush();
+    return (await this.rows<{ seq: number }>("SELECT coalesce(max(seq), 0) AS seq FROM events"))[0]?.seq ?? 0;
+  }
+
   async lastEventAt() {
     await this.flush();
     return (await this.rows<{ at: string | null }>("SELECT max(at) AS at FROM events"))[0]?.at ?? null;

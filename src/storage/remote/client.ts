@@ -59,6 +59,10 @@ export class RemoteLedger implements LedgerApi {
     return { store: h.store, integrity: [], now: h.now, last_event_at: null };
   }
 
+  async lastEventSeq(): Promise<number> {
+    return (await this.call<{ seq: number }>("GET", "/v1/events/last")).seq;
+  }
+
   /** The identity and role of this client's token. */
   whoami() {
     return this.call<Omit<TokenRecord, "hash">>("GET", "/v1/whoami");

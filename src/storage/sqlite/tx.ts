@@ -152,6 +152,10 @@ export class SqliteTx implements Tx {
     return (this.sql("SELECT max(at) AS at FROM events").get() as { at: string | null }).at;
   }
 
+  async lastEventSeq() {
+    return (this.sql("SELECT coalesce(max(seq), 0) AS seq FROM events").get() as { seq: number }).seq;
+  }
+
   async insertContext(entry: Omit<ContextEntry, "id">): Promise<ContextEntry> {
     const r = this.sql("INSERT INTO context (project, key, body, agent, wo, created_at, git) VALUES (@project, @key, @body, @agent, @wo, @created_at, @git) RETURNING id").get({
       ...entry,

@@ -124,16 +124,17 @@ async function watch(ctx: Ctx, afterArg: number | string | undefined, interval: 
   const print = (e: LedgerEvent) => process.stdout.write((ctx.json ? JSON.stringify(e) : render.history([e])) + "\n");
   const stop = new AbortController();
   void untilSignal().then(() => stop.abort());
-  const url = remoteUrl();
-  if (url !== undefined) {
-    await streamRemoteEvents(url, process.env.WORKLEDGER_TOKEN ?? "", { project: ctx.project, after: afterArg, signal: stop.signal }, print);
-    return { data: undefined, human: () => "" };
-  }
   const ms = parseDuration(interval);
   if (ms === null || ms < 10) throw new LedgerError("VALIDATION", `interval: must be a duration like 500ms or 2s, got ${JSON.stringify(interval)}`, { details: { issues: [{ field: "interval", message: "bad duration" }] } });
   const ledger = await ctx.ledger();
-  const base = { ...(ctx.project ? { project: ctx.project } : {}) } as Inputs["events"];
-  let after = afterArg ?? (await lastSeq(ledger.events.bind(ledger), base));
+  // Without --after, show only what happens from now on.
+  let after = afterArg ?? (await ledger.lastEventSeq());
+  const url = remoteUrl();
+  if (url !== undefined) {
+    await streamRemoteEvents(url, process.env.WORKLEDGER_TOKEN ?? "", { project: ctx.project, after, signal: stop.signal }, print);
+    return { data: undefined, human: () => "" };
+  }
+  const base = { ...(ctx.project ? { project: ctx.project } : {}) };
   while (!stop.signal.aborted) {
     for (const e of await ledger.events({ ...base, after, limit: 1000 } as Inputs["events"])) {
       print(e);
@@ -142,14 +143,4 @@ async function watch(ctx: Ctx, afterArg: number | string | undefined, interval: 
     await new Promise((r) => setTimeout(r, ms));
   }
   return { data: undefined, human: () => "" };
-}
-
-/** The newest sequence number, so a plain `watch` shows only what happens from now on. */
-async function lastSeq(events: (i: Inputs["events"]) => Promise<LedgerEvent[]>, base: Inputs["events"]): Promise<number> {
-  let after = 0;
-  for (;;) {
-    const page = await events({ ...base, after, limit: 10_000 } as Inputs["events"]);
-    if (page.length === 0) return after;
-    after = page[page.length - 1]!.seq;
-  }
 }
