@@ -44,7 +44,7 @@ export const agentName = z
   });
 
 /** `53`, `"53"`, `"WO-53"` and `"wo-53"` all name work order 53. */
-export const woId = z.union([z.number(), z.string()], { error: "must be a number like 53 or WO-53" }).transform((v, ctx) => {
+export const woId = z.union([z.number(), z.string()], { error: "must be a number like 53 or WO-53" }).describe("53 or WO-53").transform((v, ctx) => {
   const n = typeof v === "number" ? v : /^\s*(?:wo-)?(\d{1,10})\s*$/i.test(v) ? Number(/(\d+)/.exec(v)?.[1]) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > MAX_ID) {
     ctx.addIssue({ code: "custom", message: `must be a work-order id like 53 or WO-53 (1-${MAX_ID}), got ${JSON.stringify(v)}` });
@@ -54,7 +54,7 @@ export const woId = z.union([z.number(), z.string()], { error: "must be a number
 });
 
 /** A TTL as `90s`/`30m`/`2h`/`1d` or a number of seconds, between 1s and 7d; yields milliseconds. */
-export const ttl = z.union([z.number(), z.string()], { error: "must be a duration like 90s, 30m or 2h" }).transform((v, ctx) => {
+export const ttl = z.union([z.number(), z.string()], { error: "must be a duration like 90s, 30m or 2h" }).describe("90s, 30m, 2h (1s-7d)").transform((v, ctx) => {
   const ms = typeof v === "number" ? v * 1000 : parseDuration(v);
   if (ms === null || !Number.isFinite(ms) || ms < MIN_TTL_MS || ms > MAX_TTL_MS) {
     ctx.addIssue({ code: "custom", message: `must be a duration between 1s and 7d like 90s, 30m or 2h, got ${JSON.stringify(v)}` });
@@ -110,6 +110,9 @@ export const gitState = z.strictObject({ head: z.string().max(200), branch: z.st
 const actor = { project: projectName, agent: agentName };
 const target = { ...actor, id: woId };
 
+/** Claim's fields without its one-of rule (zod cannot derive schemas from a refined object). */
+export const claimFields = z.strictObject({ ...actor, id: woId.optional(), next: z.boolean().optional(), ttl: ttl.optional(), exclusive_files: z.boolean().optional() });
+
 export const inputs = {
   createProject: z.strictObject(actor),
   create: z.strictObject({
@@ -126,9 +129,7 @@ export const inputs = {
     limit: limit.optional(),
   }),
   findUnclaimed: z.strictObject({ project: projectName, limit: limit.optional() }),
-  claim: z
-    .strictObject({ ...actor, id: woId.optional(), next: z.boolean().optional(), ttl: ttl.optional(), exclusive_files: z.boolean().optional() })
-    .refine((v) => (v.id === undefined) !== (v.next !== true), { error: "give exactly one of id or next", path: ["id"] }),
+  claim: claimFields.refine((v) => (v.id === undefined) !== (v.next !== true), { error: "give exactly one of id or next", path: ["id"] }),
   renew: z.strictObject({ ...target, ttl: ttl.optional(), lease_token: leaseToken.optional() }),
   release: z.strictObject({ ...target, status: releaseStatus.optional(), note: text(100_000).optional(), lease_token: leaseToken.optional() }),
   update: z.strictObject({
@@ -146,6 +147,13 @@ export const inputs = {
     exit_code: z.number().int().nullable(),
     duration_ms: z.number().min(0),
     output_tail: text(100_000),
+    block_on_fail: z.boolean().optional(),
+    lease_token: leaseToken.optional(),
+  }),
+  /** A request to run a WO's verification command (the door runs it, then records a `verification`). */
+  verify: z.strictObject({
+    ...target,
+    timeout: ttl.optional(),
     block_on_fail: z.boolean().optional(),
     lease_token: leaseToken.optional(),
   }),

@@ -5,6 +5,11 @@
  * pay for every byte.
  */
 import { spawn } from "node:child_process";
+import type { LedgerApi } from "../core/api.js";
+import { LedgerError } from "../core/errors.js";
+import type { VerificationResult } from "../core/ledger.js";
+import { agentName, inputs, type Inputs } from "../core/schemas.js";
+import { noIdentity, parse } from "../core/validate.js";
 
 export interface VerifyRun {
   passed: boolean;
@@ -15,6 +20,7 @@ export interface VerifyRun {
 }
 
 export const TAIL_CHARS = 4000;
+export const DEFAULT_VERIFY_TIMEOUT_MS = 10 * 60_000;
 
 export function runVerification(command: string, opts: { cwd?: string; timeoutMs: number; echo?: (chunk: Buffer) => void }): Promise<VerifyRun> {
   const started = Date.now();
@@ -44,4 +50,37 @@ export function runVerification(command: string, opts: { cwd?: string; timeoutMs
     child.on("error", (e) => finish(127, `\n[could not start: ${e.message}]`));
     child.on("close", (code) => finish(code));
   });
+}
+
+export type VerifyOutcome = VerificationResult & { exit_code: number | null; timed_out: boolean; duration_ms: number };
+
+/**
+ * The whole `verify` step shared by the CLI and MCP doors: load the WO, run
+ * its command here, record the result (and block on failure if asked).
+ * `requireAgent` is false in remote mode, where the server's token decides.
+ */
+export async function verifyWorkOrder(ledger: LedgerApi, input: Inputs["verify"], opts: { requireAgent: boolean; echo?: (chunk: Buffer) => void; onStart?: (command: string) => void }): Promise<VerifyOutcome> {
+  const v = parse(inputs.verify.extend({ agent: agentName.optional() }), input);
+  if (opts.requireAgent && v.agent === undefined) throw noIdentity();
+  const wo = await ledger.get({ project: v.project, id: v.id });
+  if (!wo.verification.trim()) {
+    throw new LedgerError("VALIDATION", `verification: WO-${wo.id} has no verification command`, {
+      hint: `set one with update --id ${wo.id} --verification "npm test"`,
+      details: { issues: [{ field: "verification", message: "empty" }] },
+    });
+  }
+  opts.onStart?.(wo.verification);
+  const run = await runVerification(wo.verification, { timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });
+  const result = await ledger.recordVerification({
+    project: v.project,
+    agent: v.agent as string,
+    id: wo.id,
+    passed: run.passed,
+    exit_code: run.exit_code,
+    duration_ms: run.duration_ms,
+    output_tail: run.output_tail,
+    ...(v.block_on_fail ? { block_on_fail: true } : {}),
+    ...(v.lease_token !== undefined ? { lease_token: v.lease_token } : {}),
+  });
+  return { ...result, exit_code: run.exit_code, timed_out: run.timed_out, duration_ms: run.duration_ms };
 }

@@ -1,10 +1,7 @@
 /** add-note and verify. */
 import type { Command } from "commander";
-import { LedgerError } from "../../../core/errors.js";
-import { parseDuration } from "../../../core/duration.js";
 import type { Inputs } from "../../../core/schemas.js";
-import { noIdentity } from "../../../core/validate.js";
-import { runVerification } from "../../../exec/verify.js";
+import { verifyWorkOrder } from "../../../exec/verify.js";
 import { remoteUrl } from "../connect.js";
 import { identity, num, projectOf, str } from "../context.js";
 import { readBody } from "../input.js";
@@ -37,26 +34,16 @@ export function register(program: Command): void {
     .option("--lease-token <n>", "fencing token from your claim")
     .action(
       act(async (o, ctx) => {
-        if (ctx.agent === undefined && remoteUrl() === undefined) throw noIdentity();
-        const ledger = await ctx.ledger();
-        const project = projectOf(ctx);
-        const wo = await ledger.get({ project, id: num(o.id) as number });
-        if (!wo.verification.trim()) {
-          throw new LedgerError("VALIDATION", `verification: WO-${wo.id} has no verification command`, { hint: `set one with update --id ${wo.id} --verification "npm test"`, details: { issues: [{ field: "verification", message: "empty" }] } });
-        }
-        const timeoutMs = parseDuration(str(o.timeout) ?? "");
-        if (timeoutMs === null || timeoutMs < 1000) {
-          throw new LedgerError("VALIDATION", `timeout: must be a duration like 90s or 10m, got ${JSON.stringify(o.timeout)}`, { details: { issues: [{ field: "timeout", message: "bad duration" }] } });
-        }
-        if (!ctx.json) process.stderr.write(c.dim(`$ ${wo.verification}\n`));
-        const run = await runVerification(wo.verification, { timeoutMs, ...(ctx.json ? {} : { echo: (b: Buffer) => process.stderr.write(b) }) });
-        const input = { project, agent: identity(ctx), id: wo.id, passed: run.passed, exit_code: run.exit_code, duration_ms: run.duration_ms, output_tail: run.output_tail, block_on_fail: o.blockOnFail === true, lease_token: num(o.leaseToken) } as Inputs["verification"];
-        const result = await ledger.recordVerification(input);
-        const data = { ...result, exit_code: run.exit_code, timed_out: run.timed_out, duration_ms: run.duration_ms };
+        const input = { project: projectOf(ctx), agent: ctx.agent, id: num(o.id), timeout: str(o.timeout), block_on_fail: o.blockOnFail === true, lease_token: num(o.leaseToken) } as Inputs["verify"];
+        const out = await verifyWorkOrder(await ctx.ledger(), input, {
+          requireAgent: remoteUrl() === undefined,
+          ...(ctx.json ? {} : { echo: (b: Buffer) => void process.stderr.write(b), onStart: (cmd: string) => void process.stderr.write(c.dim(`$ ${cmd}\n`)) }),
+        });
+        const id = out.work_order.id;
         return {
-          data,
-          exitCode: run.passed ? 0 : 6,
-          human: () => (run.passed ? c.green(`verification passed for WO-${wo.id}`) : c.red(`verification FAILED for WO-${wo.id}`) + ` (${run.timed_out ? "timed out" : `exit ${run.exit_code}`})${result.work_order.status === "blocked" ? "; marked blocked" : ""}`),
+          data: out,
+          exitCode: out.passed ? 0 : 6,
+          human: () => (out.passed ? c.green(`verification passed for WO-${id}`) : c.red(`verification FAILED for WO-${id}`) + ` (${out.timed_out ? "timed out" : `exit ${out.exit_code}`})${out.work_order.status === "blocked" ? "; marked blocked" : ""}`),
         };
       }),
     );

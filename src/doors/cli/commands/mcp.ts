@@ -1,0 +1,26 @@
+/** mcp and agent-setup: workledger as tools for LLM agents. */
+import type { Command } from "commander";
+import { runMcp } from "../../mcp/server.js";
+import { remoteUrl } from "../connect.js";
+import { gitState } from "../input.js";
+import { act } from "../run.js";
+import { pkgVersion } from "../version.js";
+import { agentSetup } from "./agent-setup.js";
+
+export function register(program: Command): void {
+  program
+    .command("mcp")
+    .description("Model Context Protocol server over stdio: one tool per agent command (identity: --agent, or the token in remote mode)")
+    .action(
+      act(async (_o, ctx) => {
+        await runMcp({ ledger: await ctx.ledger(), agent: ctx.agent, project: ctx.project, remote: remoteUrl() !== undefined, version: pkgVersion, git: () => gitState() });
+        return { data: undefined, human: () => "" };
+      }),
+    );
+
+  program
+    .command("agent-setup")
+    .description("print the MCP configuration and instructions to paste into an agent (claude, codex or generic)")
+    .option("--client <client>", "claude|codex|generic", "generic")
+    .action(act(async (o, ctx) => agentSetup(String(o.client), ctx)));
+}

@@ -1,0 +1,85 @@
+/**
+ * `workledger mcp`: a Model Context Protocol server over stdio. Tool inputs
+ * are validated by the core's schemas (the same as the CLI's and the HTTP
+ * API's), results are the JSON the CLI prints with --json, and failures are
+ * tool errors carrying the same {"error":{code,message,hint,details}} body.
+ * stdout belongs to the protocol: anything else goes to stderr.
+ */
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { LedgerApi } from "../../core/api.js";
+import { LedgerError, isLedgerError } from "../../core/errors.js";
+import type { GitState } from "../../core/types.js";
+import { verifyWorkOrder } from "../../exec/verify.js";
+import { jsonSchema, TOOLS } from "./tools.js";
+
+export interface McpOptions {
+  ledger: LedgerApi;
+  /** Identity for every call (local mode); remote mode: the token's. */
+  agent: string | undefined;
+  /** Used when a call names no project. */
+  project: string | undefined;
+  remote: boolean;
+  version: string;
+  /** The caller's work tree, recorded with context (context_put) and compared on context_pull. */
+  git: () => GitState | null;
+}
+
+type Args = Record<string, unknown>;
+type Call = (l: LedgerApi, a: Args, o: McpOptions) => Promise<unknown>;
+
+// Inputs are handed to the core as given; its schemas are the check (hence the casts).
+const CALLS: Record<string, Call> = {
+  context_pull: (l, a, o) => (a.history === true ? l.contextHistory({ ...a, git: o.git() } as never) : l.contextPull({ ...a, history: undefined, git: o.git() } as never)),
+  list: (l, a) => l.list(a as never),
+  find_unclaimed: (l, a) => l.findUnclaimed(a as never),
+  get: (l, a) => l.get(a as never),
+  claim: (l, a) => l.claim(a as never),
+  renew: (l, a) => l.renew(a as never),
+  release: (l, a) => l.release(a as never),
+  update: (l, a) => l.update(a as never),
+  add_note: (l, a) => l.addNote(a as never),
+  create: (l, a) => l.create(a as never),
+  verify: (l, a, o) => verifyWorkOrder(l, a as never, { requireAgent: !o.remote }),
+  context_put: (l, a, o) => l.contextPut({ ...a, git: o.git() } as never),
+  history: (l, a) => l.history(a as never),
+};
+
+const ACTS = new Set(["claim", "renew", "release", "update", "add_note", "create", "verify", "context_put"]);
+
+export function createMcpServer(opts: McpOptions): Server {
+  const server = new Server({ name: "workledger", version: opts.version }, { capabilities: { tools: {} } });
+  const listed = TOOLS.map((t) => ({ name: t.name, description: t.description, inputSchema: jsonSchema(t.schema) as { type: "object" } }));
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
+  server.setRequestHandler(CallToolRequestSchema, async (req): Promise<CallToolResult> => {
+    const { name, arguments: given } = req.params;
+    try {
+      const call = CALLS[name];
+      if (!call) throw new LedgerError("VALIDATION", `unknown tool ${name}`, { hint: `tools: ${Object.keys(CALLS).join(", ")}` });
+      const args: Args = { ...(given ?? {}) };
+      if (args.project === undefined && opts.project !== undefined) args.project = opts.project;
+      if (ACTS.has(name)) {
+        if ("agent" in args) throw new LedgerError("VALIDATION", "agent: not an argument; the server's identity is used", { details: { issues: [{ field: "agent", message: "not allowed" }] } });
+        if (opts.agent !== undefined) args.agent = opts.agent;
+      }
+      const result = await call(opts.ledger, args, opts);
+      return { content: [{ type: "text", text: JSON.stringify(result) }] };
+    } catch (e) {
+      const err = isLedgerError(e) ? e : new LedgerError("INTERNAL", e instanceof Error ? e.message : String(e));
+      if (!isLedgerError(e)) process.stderr.write(`workledger mcp: ${(e as Error)?.stack ?? String(e)}\n`);
+      return { isError: true, content: [{ type: "text", text: JSON.stringify({ error: err.toJSON() }) }] };
+    }
+  });
+  return server;
+}
+
+/** Serves on stdin/stdout until the client closes the stream. */
+export async function runMcp(opts: McpOptions): Promise<void> {
+  const server = createMcpServer(opts);
+  const closed = new Promise<void>((resolve) => (server.onclose = () => resolve()));
+  await server.connect(new StdioServerTransport());
+  if (!opts.remote && opts.agent === undefined) process.stderr.write("workledger mcp: no --agent / WORKLEDGER_AGENT: tools that change the ledger will fail with NO_IDENTITY\n");
+  await closed;
+}

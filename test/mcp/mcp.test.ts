@@ -1,0 +1,169 @@
+/** `workledger mcp` driven by the SDK's own client over stdio, two agents at once. */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import Database from "better-sqlite3";
+import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
+import { serve } from "../helpers/serve.ts";
+
+interface ToolResult {
+  isError?: boolean;
+  content: { type: string; text: string }[];
+}
+
+describe("MCP server", () => {
+  let s: Sandbox;
+  const clients: Record<string, Client> = {};
+
+  const connect = async (agent: string, extra: Record<string, string> = {}) => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [CLI, "mcp"],
+      env: { ...(process.env as Record<string, string>), ...s.env, WORKLEDGER_AGENT: agent, WORKLEDGER_PROJECT: "mcp", ...extra },
+      stderr: "pipe",
+    });
+    const client = new Client({ name: `test-${agent}`, version: "1.0.0" });
+    await client.connect(transport);
+    return client;
+  };
+  const call = async (who: string, name: string, args: Record<string, unknown> = {}) => {
+    const r = (await clients[who]!.callTool({ name, arguments: args })) as ToolResult;
+    const body = JSON.parse(r.content[0]!.text);
+    return { isError: r.isError === true, body };
+  };
+  const dump = () => {
+    const db = new Database(s.db, { readonly: true });
+    try {
+      return JSON.stringify(["work_orders", "notes", "events", "context"].map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY 1`).all()));
+    } finally {
+      db.close();
+    }
+  };
+
+  before(async () => {
+    s = sandbox();
+    s.run(["init"]);
+    clients.alice = await connect("alice");
+    clients.bob = await connect("bob");
+  });
+  after(async () => {
+    await Promise.all(Object.values(clients).map((c) => c.close()));
+    s.cleanup();
+  });
+
+  it("lists one tool per agent command, small enough for a model's context", async () => {
+    const { tools } = await clients.alice!.listTools();
+    assert.deepEqual(tools.map((t) => t.name).sort(), ["add_note", "claim", "context_pull", "context_put", "create", "find_unclaimed", "get", "history", "list", "release", "renew", "update", "verify"]);
+    for (const t of tools) {
+      assert.ok(t.description && t.description.length > 20, t.name);
+      assert.equal(t.inputSchema.type, "object");
+      assert.ok(!("agent" in (t.inputSchema.properties ?? {})), `${t.name} must not take an agent`);
+    }
+    assert.match(tools.find((t) => t.name === "claim")!.description!, /pick another/);
+    assert.match(tools.find((t) => t.name === "renew")!.description!, /stop working on it and claim again/);
+    const chars = JSON.stringify(tools).length;
+    assert.ok(chars / 4 < 4000, `tool list is about ${Math.round(chars / 4)} tokens`);
+  });
+
+  it("runs the agent loop; the second claimant gets the conflict as a tool error", async () => {
+    const created = await call("alice", "create", { items: [{ title: "fix api", verification: "echo ok", files: ["api/**"] }, { title: "fix web", verification: "echo 'web broken' >&2; exit 1" }] });
+    assert.equal(created.isError, false);
+    assert.deepEqual(created.body.map((w: { id: number }) => w.id), [1, 2]);
+    assert.equal((await call("bob", "find_unclaimed")).body.length, 2);
+    const claimed = await call("alice", "claim", { id: "WO-1", ttl: "10m" });
+    assert.equal(claimed.isError, false);
+    assert.equal(claimed.body.lease.agent, "alice");
+    const lost = await call("bob", "claim", { id: 1 });
+    assert.equal(lost.isError, true);
+    assert.equal(lost.body.error.code, "LEASE_HELD");
+    assert.equal(lost.body.error.details.holder, "alice");
+    assert.match(lost.body.error.hint, /pick another/);
+    assert.equal((await call("alice", "renew", { id: 1, lease_token: claimed.body.lease.token })).isError, false);
+    assert.equal((await call("bob", "add_note", { id: 1, kind: "finding", body: "api returns 500 on empty input" })).body.agent, "bob");
+    const verified = await call("alice", "verify", { id: 1 });
+    assert.equal(verified.body.passed, true);
+    assert.equal((await call("alice", "context_put", { body: "api fixed; web still broken" })).body.agent, "alice");
+    const pulled = await call("bob", "context_pull");
+    assert.equal(pulled.body.verdict, "fresh");
+    assert.equal(pulled.body.entries[0].body, "api fixed; web still broken");
+    const done = await call("alice", "release", { id: 1, status: "done", note: "shipped" });
+    assert.equal(done.body.status, "done");
+    const next = await call("bob", "claim", { next: true });
+    assert.equal(next.body.id, 2);
+    const failed = await call("bob", "verify", { id: 2, block_on_fail: true });
+    assert.equal(failed.body.passed, false);
+    assert.equal(failed.body.work_order.status, "blocked");
+    assert.deepEqual((await call("bob", "history", { id: 1 })).body.map((e: { type: string }) => e.type), ["created", "claimed", "renewed", "note_added", "note_added", "released", "note_added"]);
+
+    const viaCli = s.run(["get", "-p", "mcp", "--id", "1", "--json"]).json;
+    assert.equal(viaCli.status, "done");
+    assert.deepEqual(viaCli.notes.map((n: { agent: string; kind: string }) => [n.agent, n.kind]), [["bob", "finding"], ["alice", "verification"], ["alice", "progress"]]);
+    assert.equal(s.run(["get", "-p", "mcp", "--id", "2", "--json"]).json.status, "blocked");
+  });
+
+  it("rejects bad input with a tool error naming the field, and writes nothing", async () => {
+    const before = dump();
+    const bad: [string, Record<string, unknown>, RegExp][] = [
+      ["claim", {}, /give exactly one of id or next/],
+      ["claim", { id: 1, ttl: "0s" }, /ttl: must be a duration between 1s and 7d/],
+      ["claim", { id: "WO-x" }, /id: must be a work-order id/],
+      ["renew", { id: -3 }, /id:/],
+      ["update", { id: 2, status: "finished" }, /status: must be one of/],
+      ["create", { items: [{ title: "" }] }, /items\[0\]\.title/],
+      ["create", { items: "nope" }, /items/],
+      ["add_note", { id: 2, body: "x", kind: "rant" }, /kind: must be one of/],
+      ["list", { status: "whatever" }, /status/],
+      ["get", { id: 1, project: "Bad Project" }, /project: must match/],
+      ["claim", { id: 1, agent: "mallory" }, /agent: not an argument/],
+      ["nope", {}, /unknown tool/],
+    ];
+    for (const [tool, args, message] of bad) {
+      const r = await call("alice", tool, args);
+      assert.equal(r.isError, true, `${tool} ${JSON.stringify(args)}`);
+      assert.match(r.body.error.message, message, tool);
+      assert.ok(["VALIDATION"].includes(r.body.error.code), `${tool}: ${r.body.error.code}`);
+    }
+    assert.equal(dump(), before);
+  });
+
+  it("works in remote mode, with the token's identity", async () => {
+    const token = s.run(["token", "create", "--agent", "carol", "--role", "agent", "--json"]).json.token;
+    const server = await serve(s.env);
+    const remote = await connect("ignored-name", { WORKLEDGER_URL: server.url, WORKLEDGER_TOKEN: token, WORKLEDGER_DB: "/nonexistent/x.db" });
+    try {
+      const created = (await remote.callTool({ name: "create", arguments: { items: [{ title: "remote via mcp" }] } })) as ToolResult;
+      const wo = JSON.parse(created.content[0]!.text);
+      assert.equal(wo[0].created_by, "carol");
+      const claimed = (await remote.callTool({ name: "claim", arguments: { id: wo[0].id } })) as ToolResult;
+      assert.equal(JSON.parse(claimed.content[0]!.text).lease.agent, "carol");
+      const held = (await remote.callTool({ name: "claim", arguments: { id: wo[0].id } })) as ToolResult;
+      assert.equal(held.isError, true);
+      assert.equal(JSON.parse(held.content[0]!.text).error.code, "LEASE_HELD");
+    } finally {
+      await remote.close();
+      await server.stop();
+    }
+  });
+
+  it("agent-setup prints a configuration that starts a working server", async () => {
+    for (const client of ["claude", "codex", "generic"]) {
+      const r = s.run(["agent-setup", "--client", client, "--agent", "dana", "-p", "mcp", "--json"]);
+      assert.equal(r.code, 0, r.stdout);
+      assert.match(r.json.instructions, /context_pull[\s\S]*claim[\s\S]*LEASE_LOST[\s\S]*context_put/);
+      assert.match(r.json.config, client === "codex" ? /\[mcp_servers\.workledger\]/ : /"mcpServers"/);
+    }
+    assert.equal(s.run(["agent-setup", "--client", "vim"]).code, 2);
+    const { server } = s.run(["agent-setup", "--client", "generic", "--agent", "dana", "-p", "mcp", "--json"]).json;
+    assert.equal(server.env.WORKLEDGER_DB, s.db);
+    const client = new Client({ name: "setup", version: "1" });
+    await client.connect(new StdioClientTransport({ command: server.command, args: server.args, env: { PATH: process.env.PATH ?? "", ...server.env }, stderr: "pipe" }));
+    try {
+      const listed = (await client.callTool({ name: "list", arguments: {} })) as ToolResult;
+      assert.equal(listed.isError, undefined);
+      assert.ok(Array.isArray(JSON.parse(listed.content[0]!.text)));
+    } finally {
+      await client.close();
+    }
+  });
+});
