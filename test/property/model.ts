@@ -1,0 +1,126 @@
+/**
+ * A deliberately simple reference model of DESIGN.md §4, written separately
+ * from src/core so the property test can catch the real implementation
+ * drifting from the rules.
+ */
+export type Status = "open" | "claimed" | "blocked" | "done" | "cancelled";
+type Resting = Exclude<Status, "claimed">;
+
+export interface ModelWo {
+  title: string;
+  status: Status;
+  holder: string | null;
+  token: number | null;
+  expires: number | null;
+  prior: Resting | null;
+  fence: number;
+  revision: number;
+}
+
+export type Outcome = { ok: true } | { ok: false; code: string };
+
+const ALLOWED: Record<Resting, Resting[]> = { open: ["blocked", "done", "cancelled"], blocked: ["open", "done", "cancelled"], done: ["open"], cancelled: ["open"] };
+
+export class Model {
+  wos = new Map<number, ModelWo>();
+  now: number;
+
+  constructor(start: number) {
+    this.now = start;
+  }
+
+  private fail(code: string): Outcome {
+    return { ok: false, code };
+  }
+
+  /** Lazy expiry: a lapsed lease is recorded as ended (one revision) when anything touches the WO. */
+  expire(w: ModelWo): void {
+    if (w.holder !== null && (w.expires ?? 0) <= this.now) {
+      Object.assign(w, { status: w.prior ?? "open", holder: null, token: null, expires: null, prior: null, revision: w.revision + 1 });
+    }
+  }
+
+  expireAll(): void {
+    for (const w of this.wos.values()) this.expire(w);
+  }
+
+  create(titles: string[]): Outcome {
+    for (const title of titles) this.wos.set(this.wos.size + 1, { title, status: "open", holder: null, token: null, expires: null, prior: null, fence: 0, revision: 1 });
+    return { ok: true };
+  }
+
+  private load(id: number): ModelWo | null {
+    const w = this.wos.get(id) ?? null;
+    if (w) this.expire(w);
+    return w;
+  }
+
+  private take(w: ModelWo, agent: string, ttl: number): void {
+    w.fence += 1;
+    Object.assign(w, { prior: w.status as Resting, status: "claimed", holder: agent, token: w.fence, expires: this.now + ttl, revision: w.revision + 1 });
+  }
+
+  claim(agent: string, id: number, ttl: number): Outcome {
+    const w = this.load(id);
+    if (!w) return this.fail("NOT_FOUND");
+    if (w.holder !== null) return this.fail("LEASE_HELD");
+    if (w.status === "done" || w.status === "cancelled") return this.fail("ILLEGAL_TRANSITION");
+    this.take(w, agent, ttl);
+    return { ok: true };
+  }
+
+  claimNext(agent: string, ttl: number): Outcome {
+    this.expireAll();
+    const id = [...this.wos.entries()].filter(([, w]) => w.status === "open").map(([id]) => id).sort((a, b) => a - b)[0];
+    if (id === undefined) return this.fail("NOTHING_TO_CLAIM");
+    this.take(this.wos.get(id)!, agent, ttl);
+    return { ok: true };
+  }
+
+  /** Who may act: "holder", "free" (nobody holds it) or an error code. */
+  private holding(w: ModelWo, agent: string, token: number | undefined): "holder" | "free" | string {
+    if (w.holder !== null) {
+      if (w.holder !== agent) return "LEASE_HELD";
+      if (token !== undefined && token !== w.token) return "LEASE_LOST";
+      return "holder";
+    }
+    return token !== undefined ? "LEASE_LOST" : "free";
+  }
+
+  renew(agent: string, id: number, ttl: number, token?: number): Outcome {
+    const w = this.load(id);
+    if (!w) return this.fail("NOT_FOUND");
+    const h = this.holding(w, agent, token);
+    if (h === "free") return this.fail("LEASE_LOST");
+    if (h !== "holder") return this.fail(h);
+    Object.assign(w, { expires: this.now + ttl, revision: w.revision + 1 });
+    return { ok: true };
+  }
+
+  release(agent: string, id: number, status?: Resting, token?: number): Outcome {
+    const w = this.load(id);
+    if (!w) return this.fail("NOT_FOUND");
+    const h = this.holding(w, agent, token);
+    if (h === "free") return this.fail("LEASE_LOST");
+    if (h !== "holder") return this.fail(h);
+    Object.assign(w, { status: status ?? w.prior ?? "open", holder: null, token: null, expires: null, prior: null, revision: w.revision + 1 });
+    return { ok: true };
+  }
+
+  update(agent: string, id: number, req: { title?: string; status?: Resting; ifRevision?: number; token?: number }): Outcome {
+    const w = this.load(id);
+    if (!w) return this.fail("NOT_FOUND");
+    if (req.ifRevision !== undefined && req.ifRevision !== w.revision) return this.fail("REVISION_MISMATCH");
+    const h = this.holding(w, agent, req.token);
+    if (h !== "holder" && h !== "free") return this.fail(h);
+    const holder = h === "holder";
+    if (req.status !== undefined && !holder && req.status !== w.status && !ALLOWED[w.status as Resting].includes(req.status)) return this.fail("ILLEGAL_TRANSITION");
+    const titleChanges = req.title !== undefined && req.title !== w.title;
+    const statusChanges = req.status !== undefined && (holder || req.status !== w.status);
+    if (!titleChanges && !statusChanges) return { ok: true };
+    if (titleChanges) w.title = req.title!;
+    if (statusChanges) Object.assign(w, { status: req.status, holder: null, token: null, expires: null, prior: null });
+    w.revision += 1;
+    return { ok: true };
+  }
+}
