@@ -6,13 +6,13 @@
  */
 import { createHash } from "node:crypto";
 import { judge, type PulledContext } from "./context.js";
-import { LedgerError } from "./errors.js";
+import { LedgerError, isLedgerError, type ErrorBody } from "./errors.js";
 import * as rules from "./rules.js";
 import { DEFAULT_MAX_AGE_MS, DEFAULT_TTL_MS, inputs, type Inputs } from "./schemas.js";
 import type { ContextEntry, FileConflict, LedgerEvent, NewEvent, Note, NoteKind, ProjectSummary, Status, StoredWorkOrder, WorkOrder } from "./types.js";
 import { Tokens } from "./tokens.js";
 import { parse } from "./validate.js";
-import { addNoteIn, apply, collecting, conflicts, fileConflict, mustGet, projectNotFound, sweepIn, touch } from "./steps.js";
+import { addNoteIn, apply, collecting, conflicts, dependencyPath, fileConflict, mustGet, projectNotFound, sweepIn, touch } from "./steps.js";
 import type { Store, StoreInfo, Tx } from "../storage/port.js";
 
 export type WorkOrderWithNotes = WorkOrder & { notes: Note[] };
@@ -26,6 +26,8 @@ export interface VerificationResult {
   passed: boolean;
   work_order: WorkOrder;
   note: Note;
+  /** Why --block-on-fail could not block (the result is recorded anyway). */
+  block_refused?: ErrorBody;
 }
 export interface Health {
   store: StoreInfo;
@@ -191,9 +193,9 @@ export class Ledger {
     const { project, agent, id, ttl, exclusive_files } = parse(inputs.claim, input);
     const ttlMs = ttl ?? DEFAULT_TTL_MS;
     return this.write(async (tx) => {
-      const now = tx.now();
       if (id === undefined) return this.claimNext(tx, project, agent, ttlMs);
       const wo = await touch(tx, project, id);
+      const now = tx.now(); // read after the row is locked: the clock may have moved while we waited
       const change = rules.claim(wo, agent, now, ttlMs, await tx.undoneOf(project, wo.depends_on));
       // Leases are only read (and on PostgreSQL, the project's lease lock only taken) when files can clash.
       const file_conflicts = wo.files.length ? conflicts(wo, await tx.liveLeases(project, now)) : [];
@@ -204,23 +206,24 @@ export class Ledger {
   }
 
   private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number): Promise<ClaimResult> {
-    const now = tx.now();
     if (!(await tx.getProject(project))) throw projectNotFound(project);
     await sweepIn(tx, project);
     let live: StoredWorkOrder[] | undefined;
-    const batch = 50;
+    // One candidate at a time: on PostgreSQL each probe locks (SKIP LOCKED) only the row it returns,
+    // so concurrent workers each get a different WO instead of skipping each other's pages.
+    const batch = 1;
     for (let offset = 0; ; offset += batch) {
       const rows = await tx.claimable(project, batch, offset);
       let pick: StoredWorkOrder | undefined;
       for (const w of rows) {
-        if (w.files.length) live ??= await tx.liveLeases(project, now);
+        if (w.files.length) live ??= await tx.liveLeases(project, tx.now());
         if (!w.files.length || conflicts(w, live ?? []).length === 0) {
           pick = w;
           break;
         }
       }
       if (pick) {
-        const change = rules.claim(pick, agent, now, ttlMs, []);
+        const change = rules.claim(pick, agent, tx.now(), ttlMs, []);
         await apply(tx, change);
         return { ...rules.toPublic(change.next), file_conflicts: [] };
       }
@@ -256,6 +259,8 @@ export class Ledger {
       if (fields?.depends_on?.length) {
         const bad = [...(await tx.missingOf(project, fields.depends_on)), ...fields.depends_on.filter((d) => d === id)];
         if (bad.length) throw new LedgerError("VALIDATION", `depends_on: ${bad.map(rules.label).join(", ")} is not another work order of project ${project}`, { details: { issues: [{ field: "depends_on", message: "unknown work order" }] } });
+        const loop = await dependencyPath(tx, project, fields.depends_on, id);
+        if (loop) throw new LedgerError("VALIDATION", `depends_on: would make a cycle ${[id, ...loop].map(rules.label).join(" → ")}`, { hint: "a work order in a dependency cycle can never be claimed", details: { issues: [{ field: "depends_on", message: "cycle" }] } });
       }
       const change = rules.update(wo, agent, tx.now(), { fields, status, ifRevision: if_revision, token: lease_token });
       await apply(tx, change);
@@ -276,13 +281,20 @@ export class Ledger {
       let wo = await touch(tx, v.project, v.id);
       const verdict = v.passed ? "PASSED" : `FAILED (exit ${v.exit_code ?? "timeout"})`;
       const body = `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s: ${wo.verification}\n${v.output_tail}`.trimEnd();
+      let block_refused: ErrorBody | undefined;
       if (!v.passed && v.block_on_fail) {
-        const change = rules.update(wo, v.agent, tx.now(), { status: "blocked", token: v.lease_token });
-        await apply(tx, change);
-        wo = change.next;
+        // A refused block (someone else holds it, or it is done) must not cost the recorded result.
+        try {
+          const change = rules.update(wo, v.agent, tx.now(), { status: "blocked", token: v.lease_token });
+          await apply(tx, change);
+          wo = change.next;
+        } catch (e) {
+          if (!isLedgerError(e)) throw e;
+          block_refused = e.toJSON();
+        }
       }
       const note = await addNoteIn(tx, wo, { agent: v.agent, body, kind: "verification" });
-      return { passed: v.passed, work_order: rules.toPublic(wo), note };
+      return { passed: v.passed, work_order: rules.toPublic(wo), note, ...(block_refused ? { block_refused } : {}) };
     });
   }
 
@@ -336,8 +348,8 @@ export class Ledger {
   }
 
   /** Sequence number of the newest event, so a watcher can start from "now". */
-  lastEventSeq(): Promise<number> {
-    return this.store.read((tx) => tx.lastEventSeq());
+  lastEventSeq(project?: string): Promise<number> {
+    return this.store.read((tx) => tx.lastEventSeq(project ?? null));
   }
 
   /** Loads, applies a rule, persists; optionally appends a note in the same transaction. */

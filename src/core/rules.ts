@@ -71,8 +71,9 @@ function leaseLost(wo: StoredWorkOrder, why: string): LedgerError {
 function holding(wo: StoredWorkOrder, agent: string, now: string, token: number | undefined, mustHold: boolean): boolean {
   const lease = wo.lease;
   if (isLive(lease, now)) {
-    if (lease.agent !== agent) throw leaseHeld(wo, lease, now, agent);
+    // A stale token means the caller's own lease ended, whoever holds the WO now: stop, do not "pick another".
     if (token !== undefined && token !== lease.token) throw leaseLost(wo, `token ${token} is stale, the current lease has token ${lease.token}`);
+    if (lease.agent !== agent) throw leaseHeld(wo, lease, now, agent);
     return true;
   }
   if (mustHold) throw leaseLost(wo, wo.fence > 0 ? "it expired or was released" : "it was never claimed");
@@ -151,7 +152,7 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
   const statusChanges = to !== undefined && (holder || to !== from);
   if (Object.keys(changes).length === 0 && !statusChanges) return { next: wo, events: [] };
 
-  const patch: Partial<StoredWorkOrder> = { ...(req.fields ?? {}) } as Partial<StoredWorkOrder>;
+  const patch = Object.fromEntries(Object.entries(req.fields ?? {}).filter(([, v]) => v !== undefined)) as Partial<StoredWorkOrder>;
   if (statusChanges) Object.assign(patch, { status: to, lease: null, prior_status: null });
   const next = bump(wo, now, patch);
   const events: NewEvent[] = [];

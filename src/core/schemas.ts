@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { parseDuration } from "./duration.js";
+import { globProblem } from "./files.js";
 import { NOTE_KINDS, PRIORITIES, ROLES, STATUSES } from "./types.js";
 
 export const DEFAULT_TTL_MS = 30 * 60_000;
@@ -92,7 +93,13 @@ export const woFields = z.strictObject({
   repo: line(0, 500),
   acceptance: list(line(1, 1000), 100),
   scope: text(20_000),
-  files: list(line(1, 1000), 500),
+  files: list(
+    line(1, 1000).superRefine((p, ctx) => {
+      const problem = globProblem(p);
+      if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(p)} ${problem}` });
+    }),
+    500,
+  ),
   verification: text(10_000),
   priority,
   handover: text(100_000),
@@ -109,6 +116,8 @@ export const gitState = z.strictObject({ head: z.string().max(200), branch: z.st
 
 const actor = { project: projectName, agent: agentName };
 const target = { ...actor, id: woId };
+
+export const CLAIM_ONE_OF = "give exactly one of id or next";
 
 /** Claim's fields without its one-of rule (zod cannot derive schemas from a refined object). */
 export const claimFields = z.strictObject({ ...actor, id: woId.optional(), next: z.boolean().optional(), ttl: ttl.optional(), exclusive_files: z.boolean().optional() });
@@ -129,7 +138,7 @@ export const inputs = {
     limit: limit.optional(),
   }),
   findUnclaimed: z.strictObject({ project: projectName, limit: limit.optional() }),
-  claim: claimFields.refine((v) => (v.id === undefined) !== (v.next !== true), { error: "give exactly one of id or next", path: ["id"] }),
+  claim: claimFields.refine((v) => (v.id === undefined) !== (v.next !== true), { error: CLAIM_ONE_OF, path: ["id"] }),
   renew: z.strictObject({ ...target, ttl: ttl.optional(), lease_token: leaseToken.optional() }),
   release: z.strictObject({ ...target, status: releaseStatus.optional(), note: text(100_000).optional(), lease_token: leaseToken.optional() }),
   update: z.strictObject({

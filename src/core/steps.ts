@@ -82,3 +82,28 @@ export function fileConflict(wo: StoredWorkOrder, found: FileConflict[]): Ledger
     details: { project: wo.project, id: wo.id, file_conflicts: found },
   });
 }
+
+/**
+ * A dependency path from `from` back to `target` (which would close a cycle),
+ * or null. Read without row locks: locking the graph could deadlock two
+ * updates, and a cycle slipped in by a race only makes two WOs unclaimable.
+ */
+export async function dependencyPath(tx: Tx, project: string, from: readonly number[], target: number): Promise<number[] | null> {
+  const paths = new Map<number, number[]>(from.map((id) => [id, [id]]));
+  let frontier = [...from];
+  const seen = new Set<number>();
+  while (frontier.length && seen.size < 10_000) {
+    if (frontier.includes(target)) return paths.get(target) ?? null;
+    frontier.forEach((id) => seen.add(id));
+    const next: number[] = [];
+    for (const { id, depends_on } of await tx.dependenciesOf(project, frontier)) {
+      for (const d of depends_on) {
+        if (seen.has(d) || paths.has(d)) continue;
+        paths.set(d, [...(paths.get(id) ?? []), d]);
+        next.push(d);
+      }
+    }
+    frontier = next;
+  }
+  return null;
+}

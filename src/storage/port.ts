@@ -34,6 +34,8 @@ export interface Tx {
   /** Ids among `ids` that do not exist or are not done. */
   undoneOf(project: string, ids: readonly number[]): Promise<number[]>;
   missingOf(project: string, ids: readonly number[]): Promise<number[]>;
+  /** The depends_on lists of these WOs, read without locking them. */
+  dependenciesOf(project: string, ids: readonly number[]): Promise<{ id: number; depends_on: number[] }[]>;
   insertWorkOrder(wo: StoredWorkOrder): Promise<void>;
   saveWorkOrder(wo: StoredWorkOrder): Promise<void>;
   listWorkOrders(q: ListQuery): Promise<StoredWorkOrder[]>;
@@ -51,8 +53,8 @@ export interface Tx {
   /** Events after `after` in sequence order; every project when project is null. */
   listEvents(project: string | null, wo: number | null, after: number, limit: number): Promise<LedgerEvent[]>;
   lastEventAt(): Promise<string | null>;
-  /** The newest event's sequence number (0 when the log is empty). */
-  lastEventSeq(): Promise<number>;
+  /** The newest event's sequence number, of one project or of all (0 when there is none). */
+  lastEventSeq(project: string | null): Promise<number>;
 
   insertContext(entry: Omit<ContextEntry, "id">): Promise<ContextEntry>;
   /** Newest entry per key (or for one key). */

@@ -71,6 +71,13 @@ describe("bad input", () => {
     });
   }
 
+  it("no command at all is a usage error (exit 2), not help with exit 0", () => {
+    const r = s.run(["--json"]);
+    assert.equal(r.code, 2);
+    assert.equal(r.json.error.message, "no command given");
+    assert.equal(s.run(["help"]).code, 0);
+  });
+
   it("mutations without an identity fail with exit 2 and say how to fix it", () => {
     for (const args of [["create", "--title", "x"], ["claim", "--id", "1"], ["renew", "--id", "1"], ["release", "--id", "1"], ["update", "--id", "1", "--status", "done"], ["add-note", "--id", "1", "-m", "x"], ["verify", "--id", "1"], ["context-put", "-m", "x"], ["project", "create", "q"]]) {
       const r = s.run([...args, "--json"], { env: { WORKLEDGER_PROJECT: "p" } });

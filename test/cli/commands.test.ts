@@ -227,5 +227,8 @@ describe("CLI", () => {
     assert.equal(lines.length, 2);
     assert.equal(lines[0]!.indexOf("P2"), lines[1]!.indexOf("P0"), "columns align");
     assert.match(lines[1]!, /h, expires in 30m/);
+    // `--agent` on list filters by holder (commander hands it to the global flag first).
+    assert.deepEqual(s.run(["list", "--agent", "h", "--json"], { env }).json.map((w: { id: number }) => w.id), [2]);
+    assert.deepEqual(s.run(["list", "--agent", "nobody", "--json"], { env }).json, []);
   });
 });

@@ -56,6 +56,9 @@ describe("remote CLI", () => {
     assert.equal(local.run(["get", "--id", "99", "--json"], { env: a }).code, 4);
     assert.equal(local.run(["claim", "--id", "x", "--json"], { env: a }).code, 2);
     assert.equal(local.run(["claim", "--next", "--json"], { env: a }).code, 4);
+    const neither = local.run(["claim", "--json"], { env: a });
+    assert.equal(neither.code, 2, "same as local: give exactly one of id or next");
+    assert.equal(neither.json.error.message, local.run(["claim", "--json", "--agent", "x", "-p", "rp"]).json.error.message);
   });
 
   it("human output matches local mode", () => {
@@ -103,6 +106,12 @@ describe("remote CLI", () => {
     assert.deepEqual(viaPoll.map((e) => [e.type, e.project]), [["created", "w"]]);
     const viaSse = await lines({ WORKLEDGER_URL: server.url, WORKLEDGER_TOKEN: tokens.rita! });
     assert.deepEqual(viaSse.map((e) => [e.type, e.project]), [["created", "w"]], "only events from now on");
+  });
+
+  it("remote watch reports a bad project like local mode (exit 2)", () => {
+    const r = local.run(["watch", "-p", "Not Valid", "--json"], { env: remote("rita") });
+    assert.equal(r.code, 2, r.stdout);
+    assert.equal(r.json.error.code, "VALIDATION");
   });
 
   it("SIGTERM stops serve gracefully (exit 0)", async () => {

@@ -247,6 +247,15 @@ for (const backend of backends) {
         assert.equal(events[2]?.agent, "smart");
       });
 
+      it("refuses dependency cycles", async () => {
+        await make("a", "b", "c");
+        await l.update({ project: P, agent: "o", id: 2, fields: { depends_on: [1] } });
+        await l.update({ project: P, agent: "o", id: 3, fields: { depends_on: [2] } });
+        const e = await rejects(l.update({ project: P, agent: "o", id: 1, fields: { depends_on: [3] } }), "VALIDATION");
+        assert.match(e.message, /cycle WO-1 → WO-3 → WO-2 → WO-1/);
+        await rejects(l.update({ project: P, agent: "o", id: 1, fields: { depends_on: [1] } }), "VALIDATION");
+      });
+
       it("update requires some change", async () => {
         await make("x");
         await rejects(l.update({ project: P, agent: "a", id: 1 }), "VALIDATION");
@@ -264,10 +273,13 @@ for (const backend of backends) {
         assert.match(r.note.body, /FAILED \(exit 1\)[\s\S]*2 failed/);
       });
 
-      it("a non-holder cannot block someone else's WO via verification", async () => {
+      it("a non-holder cannot block someone else's WO via verification, but the result is kept", async () => {
         await l.create({ project: P, agent: "o", items: [{ title: "x", verification: "false" }] });
         await l.claim({ project: P, agent: "a", id: 1 });
-        await rejects(l.recordVerification({ project: P, agent: "b", id: 1, passed: false, exit_code: 1, duration_ms: 1, output_tail: "", block_on_fail: true }), "LEASE_HELD");
+        const r = await l.recordVerification({ project: P, agent: "b", id: 1, passed: false, exit_code: 1, duration_ms: 1, output_tail: "boom", block_on_fail: true });
+        assert.equal(r.block_refused?.code, "LEASE_HELD");
+        assert.equal(r.work_order.status, "claimed");
+        assert.deepEqual((await l.get({ project: P, id: 1 })).notes.map((n) => n.kind), ["verification"]);
       });
 
       it("rejects empty notes and unknown kinds", async () => {

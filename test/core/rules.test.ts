@@ -124,6 +124,15 @@ describe("renew", () => {
     assert.equal(rules.renew(held, "a", at(1), MIN, 1).next.lease?.token, 1);
   });
 
+  it("a stale token is LEASE_LOST even when another agent holds the WO now", () => {
+    const lapsed = rules.expire(claimed("a", 60), at(61))!.next;
+    const retaken = rules.claim(lapsed, "b", at(61), MIN, []).next;
+    assert.equal(code(() => rules.renew(retaken, "a", at(62), MIN, 1)), "LEASE_LOST");
+    assert.equal(code(() => rules.release(retaken, "a", at(62), undefined, 1)), "LEASE_LOST");
+    assert.equal(code(() => rules.update(retaken, "a", at(62), { status: "done", token: 1 })), "LEASE_LOST");
+    assert.equal(code(() => rules.renew(retaken, "a", at(62), MIN)), "LEASE_HELD", "without a token it is someone else's lease");
+  });
+
   it("fails for a WO never claimed", () => {
     assert.equal(code(() => rules.renew(wo(), "a", T0, MIN)), "LEASE_LOST");
   });
@@ -198,6 +207,11 @@ describe("update", () => {
   it("records reopening in history", () => {
     const { events } = rules.update(wo({ status: "done" }), "a", T0, { status: "open" });
     assert.deepEqual(events.map((e) => [e.type, e.data.from, e.data.to]), [["status_changed", "done", "open"]]);
+  });
+
+  it("ignores fields passed as undefined", () => {
+    const { next } = rules.update(wo({ description: "keep" }), "a", T0, { fields: { title: "new", description: undefined } });
+    assert.equal(next.description, "keep");
   });
 
   it("is a no-op without real changes", () => {

@@ -51,6 +51,7 @@ describe("HTTP API", () => {
     const h = await req("GET", "/healthz");
     assert.equal(h.status, 200);
     assert.equal(h.json.store.kind, "sqlite");
+    assert.equal(h.json.store.location, undefined, "no file path or database URL for anonymous callers");
     const doc = (await req("GET", "/openapi.json")).json;
     assert.equal(doc.openapi, "3.1.0");
     const create = doc.paths["/v1/projects/{project}/wos"].post;
@@ -180,6 +181,18 @@ describe("HTTP API", () => {
     const first = new TextDecoder().decode((await again.body!.getReader().read()).value);
     resumed.abort();
     assert.match(first, /^event: claimed/);
+  });
+
+  it("a revoked token's open event stream ends", async () => {
+    const t = await ledger.tokens.create({ agent: "streamer", role: "reader" });
+    const res = await fetch(`${server.url}/v1/events?project=sse`, { headers: { authorization: `Bearer ${t.token}` } });
+    assert.equal(res.status, 200);
+    await ledger.tokens.revoke({ id: t.id });
+    const reader = res.body!.getReader();
+    const deadline = Date.now() + 5000;
+    let done = false;
+    while (!done && Date.now() < deadline) done = (await reader.read()).done;
+    assert.equal(done, true, "the stream was closed");
   });
 
   it("answers 429 past the rate limit", async () => {

@@ -102,6 +102,15 @@ describe("concurrency on PostgreSQL", { skip: available ? false : "PostgreSQL is
     assert.ok(next.filter((r) => !r.won).every((r) => r.code === "NOTHING_TO_CLAIM"), nexts.join("\n"));
   });
 
+  it("concurrent claim --next hands out distinct WOs and never says nothing is free while work is free", async () => {
+    await ledger.create({ project: "nexts", agent: "obs", items: Array.from({ length: 10 }, (_, i) => ({ title: `free ${i}` })) });
+    const at = startAt();
+    const outs = await Promise.all(Array.from({ length: 6 }, (_, i) => node([fixture("pg-claim-at.mjs"), PG_URL, schema, `n-${i}`, at, "nexts", "next"])));
+    const results = outs.map((o) => JSON.parse(o) as { won: boolean; id?: number });
+    assert.ok(results.every((r) => r.won), outs.join("\n"));
+    assert.equal(new Set(results.map((r) => r.id)).size, 6);
+  });
+
   it("8 workers drain 300 WOs with claim --next: every WO done exactly once", async () => {
     const project = "pool";
     const items = Array.from({ length: 300 }, (_, i) => ({ title: `task ${i}`, priority: `P${i % 4}` as "P0" }));

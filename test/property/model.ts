@@ -80,8 +80,8 @@ export class Model {
   /** Who may act: "holder", "free" (nobody holds it) or an error code. */
   private holding(w: ModelWo, agent: string, token: number | undefined): "holder" | "free" | string {
     if (w.holder !== null) {
-      if (w.holder !== agent) return "LEASE_HELD";
       if (token !== undefined && token !== w.token) return "LEASE_LOST";
+      if (w.holder !== agent) return "LEASE_HELD";
       return "holder";
     }
     return token !== undefined ? "LEASE_LOST" : "free";

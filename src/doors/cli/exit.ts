@@ -1,4 +1,9 @@
-/** The CLI's one mapping from error codes to exit codes (DESIGN.md §5). */
+/**
+ * The CLI's one mapping from error codes to exit codes (DESIGN.md §5).
+ * Exits 6 (verification failed) and 8 (context stale) are results, not
+ * errors: `verify` and `context-pull --require-fresh` print their normal
+ * output and set the exit code themselves.
+ */
 import type { ErrorCode } from "../../core/errors.js";
 
 export const EXIT: Record<ErrorCode, number> = {
@@ -14,11 +19,9 @@ export const EXIT: Record<ErrorCode, number> = {
   NOT_FOUND: 4,
   NOTHING_TO_CLAIM: 4,
   LEASE_LOST: 5,
-  VERIFICATION_FAILED: 6,
   UNAVAILABLE: 7,
   RATE_LIMITED: 7,
   PAYLOAD_TOO_LARGE: 2,
-  CONTEXT_STALE: 8,
   UNAUTHORIZED: 9,
   FORBIDDEN: 9,
 };

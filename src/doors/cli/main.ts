@@ -43,6 +43,11 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
+      if (e.code === "commander.help" && !argv.slice(2).includes("help")) {
+        // No command at all: help went to stderr; it is still a usage error.
+        fail(new LedgerError("VALIDATION", "no command given", { hint: "run workledger --help for the commands", details: { issues: [{ field: "", message: "no command" }] } }), argv.includes("--json"));
+        return;
+      }
       if (e.exitCode === 0 || e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") {
         process.exitCode = 0;
         return;

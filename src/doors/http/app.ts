@@ -8,6 +8,8 @@ import { bodyLimit } from "hono/body-limit";
 import { authorize } from "../../core/auth.js";
 import { LedgerError, isLedgerError } from "../../core/errors.js";
 import type { Ledger } from "../../core/ledger.js";
+import { inputs } from "../../core/schemas.js";
+import { parse } from "../../core/validate.js";
 import type { TokenRecord } from "../../core/types.js";
 import { Metrics } from "./metrics.js";
 import { openapi } from "./openapi.js";
@@ -46,9 +48,8 @@ export function createApp(opts: AppOptions): Hono {
 
   /** 401 for a missing, unknown or revoked token; then the per-token rate limit. */
   const authenticate = async (c: Context): Promise<TokenRecord> => {
-    const header = c.req.header("authorization") ?? "";
-    const m = /^Bearer\s+(\S+)$/i.exec(header);
-    const token = authorize(m ? await ledger.tokens.find(m[1] as string) : null, "read", null);
+    const secret = bearer(c);
+    const token = authorize(secret ? await ledger.tokens.find(secret) : null, "read", null);
     const wait = limiter.take(token.id);
     if (wait > 0) throw new LedgerError("RATE_LIMITED", `token ${token.id} is over its rate limit`, { hint: `retry in ${wait}s`, details: { retry_after: wait } });
     return token;
@@ -70,7 +71,8 @@ export function createApp(opts: AppOptions): Hono {
   app.get("/healthz", async (c) => {
     try {
       const h = await ledger.health({ integrity: false });
-      return c.json({ ok: true, version: opts.version, store: h.store, now: h.now });
+      // Unauthenticated: say what kind of store answers, never where it is.
+      return c.json({ ok: true, version: opts.version, store: { kind: h.store.kind, schema_version: h.store.schema_version }, now: h.now });
     } catch (e) {
       return fail(c, e);
     }
@@ -87,8 +89,9 @@ export function createApp(opts: AppOptions): Hono {
   });
   app.get("/v1/events/last", async (c) => {
     try {
-      await authenticate(c);
-      return c.json({ seq: await ledger.lastEventSeq() });
+      const token = authorize(await authenticate(c), "read", c.req.query("project") ?? null);
+      const { project } = parse(inputs.events, { project: token.project ?? c.req.query("project") });
+      return c.json({ seq: await ledger.lastEventSeq(project) });
     } catch (e) {
       return fail(c, e);
     }
@@ -96,9 +99,14 @@ export function createApp(opts: AppOptions): Hono {
   app.get("/v1/events", async (c) => {
     try {
       const token = authorize(await authenticate(c), "read", c.req.query("project") ?? null);
-      const project = token.project ?? c.req.query("project");
-      const after = Number(c.req.header("last-event-id") ?? c.req.query("after") ?? 0);
-      return eventStream(c, ledger, { project, after: Number.isFinite(after) ? after : 0, pollMs: opts.pollMs ?? 250, stop: opts.stop ?? new AbortController().signal });
+      const rawAfter = c.req.header("last-event-id") ?? c.req.query("after");
+      // Validate before the 200 goes out: afterwards an error can only end the stream.
+      const { project, after } = parse(inputs.events, { project: token.project ?? c.req.query("project"), after: rawAfter === undefined ? undefined : /^\d+$/.test(rawAfter) ? Number(rawAfter) : rawAfter });
+      // Re-checked on every poll, so a revoked token's stream ends at once.
+      const stillAllowed = async () => {
+        authorize(await ledger.tokens.find(bearer(c) ?? ""), "read", project ?? null);
+      };
+      return eventStream(c, ledger, { project, after: after ?? 0, pollMs: opts.pollMs ?? 250, stop: opts.stop ?? new AbortController().signal, stillAllowed });
     } catch (e) {
       return fail(c, e);
     }
@@ -124,6 +132,10 @@ export function createApp(opts: AppOptions): Hono {
   app.notFound((c) => fail(c, new LedgerError("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`, { hint: "GET /openapi.json lists the API" })));
   app.onError((e, c) => fail(c, e));
   return app;
+}
+
+function bearer(c: Context): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
 }
 
 /** Body (or query for GET) plus path parameters; the token decides the agent later. */

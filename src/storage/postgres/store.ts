@@ -115,7 +115,7 @@ class PostgresStore implements Store {
     try {
       await client.query(begin);
       const at = this.clock ? new Date(this.clock()).toISOString() : (await client.query<{ now: string }>("SELECT now() AS now")).rows[0]!.now;
-      const tx = new PgTx(client, at, writing);
+      const tx = new PgTx(client, at, writing, !this.clock);
       const out = await fn(tx);
       await tx.flush();
       committing = true;

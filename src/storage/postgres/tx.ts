@@ -72,10 +72,23 @@ export class PgTx implements Tx {
 
   constructor(
     private readonly client: pg.PoolClient,
-    private readonly at: string,
+    private at: string,
     /** A write transaction: reads that precede a change take row locks. */
     private readonly writing: boolean,
+    /** Time is the database's (not a test clock): after waiting for a lock, read it again. */
+    private readonly dbClock: boolean,
   ) {}
+
+  /**
+   * A write that waited for a row lock must judge expiry at the time it got
+   * the lock, not when its transaction began, or it could renew a lease that
+   * lapsed while it waited.
+   */
+  private locked<R extends { locked_at?: string }>(rows: R[]): R[] {
+    const t = rows[0]?.locked_at;
+    if (this.dbClock && t !== undefined && t > this.at) this.at = t;
+    return rows;
+  }
 
   private async rows<R extends object>(text: string, values: unknown[] = []): Promise<R[]> {
     return (await this.client.query<R>({ name: statementName(text), text, values })).rows;
@@ -128,7 +141,7 @@ export class PgTx implements Tx {
   }
 
   async getWorkOrder(project: string, id: number) {
-    const [r] = await this.rows<WorkOrderRow>("SELECT * FROM work_orders WHERE project = $1 AND id = $2" + this.lock("FOR UPDATE"), [project, id]);
+    const [r] = this.locked(await this.rows<WorkOrderRow & { locked_at?: string }>(`SELECT *${this.writing ? ", clock_timestamp() AS locked_at" : ""} FROM work_orders WHERE project = $1 AND id = $2` + this.lock("FOR UPDATE"), [project, id]));
     return r ? toWorkOrder(r) : null;
   }
 
@@ -141,6 +154,11 @@ export class PgTx implements Tx {
       [project, ids],
     );
     return rows.map((r) => r.id);
+  }
+
+  async dependenciesOf(project: string, ids: readonly number[]) {
+    if (ids.length === 0) return [];
+    return this.rows<{ id: number; depends_on: number[] }>("SELECT id, depends_on FROM work_orders WHERE project = $1 AND id = ANY($2::integer[])", [project, ids]);
   }
 
   async missingOf(project: string, ids: readonly number[]) {
@@ -180,10 +198,12 @@ export class PgTx implements Tx {
    * concurrent claim --next then takes the next free ones, not the same.
    */
   async claimable(project: string, limit: number, offset: number) {
-    const rows = await this.rows<WorkOrderRow>(
-      `SELECT * FROM work_orders w WHERE w.project = $1 AND w.status = 'open' AND ${DEPS_DONE}
-       ORDER BY w.priority, w.id LIMIT $2 OFFSET $3` + this.lock("FOR UPDATE OF w SKIP LOCKED"),
-      [project, limit, offset],
+    const rows = this.locked(
+      await this.rows<WorkOrderRow & { locked_at?: string }>(
+        `SELECT w.*${this.writing ? ", clock_timestamp() AS locked_at" : ""} FROM work_orders w WHERE w.project = $1 AND w.status = 'open' AND ${DEPS_DONE}
+         ORDER BY w.priority, w.id LIMIT $2 OFFSET $3` + this.lock("FOR UPDATE OF w SKIP LOCKED"),
+        [project, limit, offset],
+      ),
     );
     return rows.map(toWorkOrder);
   }
@@ -248,9 +268,9 @@ export class PgTx implements Tx {
         : this.rows<EventRow>(`${cols} WHERE project = $1 AND wo = $2 AND seq > $3 ORDER BY seq LIMIT $4`, [project, wo, after, limit]);
   }
 
-  async lastEventSeq() {
+  async lastEventSeq(project: string | null) {
     await this.flush();
-    return (await this.rows<{ seq: number }>("SELECT coalesce(max(seq), 0) AS seq FROM events"))[0]?.seq ?? 0;
+    return (await this.rows<{ seq: number }>("SELECT coalesce(max(seq), 0) AS seq FROM events WHERE $1::text IS NULL OR project = $1", [project]))[0]?.seq ?? 0;
   }
 
   async lastEventAt() {

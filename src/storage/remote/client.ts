@@ -7,7 +7,7 @@
 import type { LedgerApi } from "../../core/api.js";
 import { ERROR_CODES, LedgerError, type ErrorBody, type ErrorCode } from "../../core/errors.js";
 import type { Health } from "../../core/ledger.js";
-import type { Inputs } from "../../core/schemas.js";
+import { CLAIM_ONE_OF, type Inputs } from "../../core/schemas.js";
 import type { TokenRecord } from "../../core/types.js";
 import { noProject } from "../../core/validate.js";
 import type { StoreInfo } from "../port.js";
@@ -59,8 +59,8 @@ export class RemoteLedger implements LedgerApi {
     return { store: h.store, integrity: [], now: h.now, last_event_at: null };
   }
 
-  async lastEventSeq(): Promise<number> {
-    return (await this.call<{ seq: number }>("GET", "/v1/events/last")).seq;
+  async lastEventSeq(project?: string): Promise<number> {
+    return (await this.call<{ seq: number }>("GET", "/v1/events/last", undefined, { project })).seq;
   }
 
   /** The identity and role of this client's token. */
@@ -91,6 +91,7 @@ export class RemoteLedger implements LedgerApi {
     return this.call<Awaited<ReturnType<LedgerApi["findUnclaimed"]>>>("GET", `${p(project)}/unclaimed`, undefined, query);
   }
   claim({ project, id, next, ...body }: Inputs["claim"]) {
+    if (id === undefined && next !== true) throw new LedgerError("VALIDATION", `id: ${CLAIM_ONE_OF}`, { hint: "fix the named field and retry; nothing was written", details: { issues: [{ field: "id", message: CLAIM_ONE_OF }] } });
     // Both given is a usage error the server must see, so send the id in the body then.
     const target = next === true && id === undefined ? "next" : (id ?? "");
     return this.call<Awaited<ReturnType<LedgerApi["claim"]>>>("POST", `${wo(project, target)}/claim`, { ...body, ...(next === true && id !== undefined ? { next } : {}) });

@@ -85,6 +85,12 @@ export class SqliteTx implements Tx {
     return rows.map((r) => r.id);
   }
 
+  async dependenciesOf(project: string, ids: readonly number[]) {
+    if (ids.length === 0) return [];
+    const rows = this.sql("SELECT w.id, w.depends_on FROM json_each(?) d JOIN work_orders w ON w.project = ? AND w.id = d.value").all(JSON.stringify(ids), project) as { id: number; depends_on: string }[];
+    return rows.map((r) => ({ id: r.id, depends_on: JSON.parse(r.depends_on) as number[] }));
+  }
+
   async insertWorkOrder(wo: StoredWorkOrder) {
     this.sql(`INSERT INTO work_orders (${WO_COLUMNS.join(", ")}) VALUES (${WO_COLUMNS.map((c) => "@" + c).join(", ")})`).run(fromWorkOrder(wo));
   }
@@ -152,8 +158,9 @@ export class SqliteTx implements Tx {
     return (this.sql("SELECT max(at) AS at FROM events").get() as { at: string | null }).at;
   }
 
-  async lastEventSeq() {
-    return (this.sql("SELECT coalesce(max(seq), 0) AS seq FROM events").get() as { seq: number }).seq;
+  async lastEventSeq(project: string | null) {
+    const row = project === null ? this.sql("SELECT coalesce(max(seq), 0) AS seq FROM events").get() : this.sql("SELECT coalesce(max(seq), 0) AS seq FROM events WHERE project = ?").get(project);
+    return (row as { seq: number }).seq;
   }
 
   async insertContext(entry: Omit<ContextEntry, "id">): Promise<ContextEntry> {

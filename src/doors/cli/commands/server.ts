@@ -128,7 +128,7 @@ async function watch(ctx: Ctx, afterArg: number | string | undefined, interval: 
   if (ms === null || ms < 10) throw new LedgerError("VALIDATION", `interval: must be a duration like 500ms or 2s, got ${JSON.stringify(interval)}`, { details: { issues: [{ field: "interval", message: "bad duration" }] } });
   const ledger = await ctx.ledger();
   // Without --after, show only what happens from now on.
-  let after = afterArg ?? (await ledger.lastEventSeq());
+  let after: number | string = afterArg ?? (await ledger.lastEventSeq(ctx.project));
   const url = remoteUrl();
   if (url !== undefined) {
     await streamRemoteEvents(url, process.env.WORKLEDGER_TOKEN ?? "", { project: ctx.project, after, signal: stop.signal }, print);

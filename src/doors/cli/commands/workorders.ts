@@ -53,7 +53,8 @@ export function register(program: Command): void {
     .action(
       act(async (o, ctx) => {
         const limit = num(o.limit) ?? 100;
-        const input = { status: str(o.status), label: str(o.label), agent: str(o.agent), limit, project: ctx.project } as Inputs["list"];
+        // `--agent` is also the global identity flag, which commander fills first: here it is the filter.
+        const input = { status: str(o.status), label: str(o.label), agent: str(o.agent) ?? str(ctx.flags.agent), limit, project: ctx.project } as Inputs["list"];
         const wos = await (await ctx.ledger()).list(input);
         const warnings = wos.length === limit ? [`showing the first ${limit}; pass --limit for more`] : [];
         return { data: wos, warnings, human: () => render.woRows(wos, ctx.project === undefined) };
