@@ -1,0 +1,229 @@
+/**
+ * `npm run test:torture -- [--backend sqlite|postgres] [--duration 20s] [--seed N] [--workers 8] [--wos 200] [--no-faults]`
+ *
+ * Many real agent processes work one ledger while faults are injected
+ * (SIGKILLed agents; on SQLite the file held locked past the busy timeout; on
+ * PostgreSQL a SIGKILLed and restarted `serve` and terminated backends). Every
+ * operation goes to a history file; then the pool is drained and the history
+ * and the ledger are checked (check.ts). Exits 1 on any violation.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { parseDuration } from "../../src/core/duration.ts";
+import type { Ledger } from "../../src/core/ledger.ts";
+import { openLedger } from "../../src/index.ts";
+import { check, type Op } from "./check.ts";
+
+const WORKER = fileURLToPath(new URL("./worker.mjs", import.meta.url));
+const CLI = fileURLToPath(new URL("../../dist/doors/cli/main.js", import.meta.url));
+const PG_URL = process.env.WORKLEDGER_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface TortureOptions {
+  backend: "sqlite" | "postgres";
+  durationMs: number;
+  seed: number;
+  workers: number;
+  wos: number;
+  faults: boolean;
+  out?: string;
+  log?: (line: string) => void;
+}
+
+export interface TortureReport {
+  backend: string;
+  seed: number;
+  ops: number;
+  byOutcome: Record<string, number>;
+  faults: Record<string, number>;
+  violations: string[];
+  history: string | undefined;
+}
+
+export async function torture(o: TortureOptions): Promise<TortureReport> {
+  const log = o.log ?? (() => undefined);
+  let seed = o.seed >>> 0 || 1;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const project = "torture";
+  const ops: Op[] = [];
+  const faults: Record<string, number> = {};
+  const fault = (k: string) => (faults[k] = (faults[k] ?? 0) + 1);
+  const dir = mkdtempSync(join(tmpdir(), "workledger-torture-"));
+  const schema = `wl_torture_${process.pid}_${Date.now()}`;
+  const servers: { port: number; child: ChildProcess }[] = [];
+  let ledger: Ledger | undefined;
+  const children = new Set<ChildProcess>();
+  try {
+    const pgUrl = (() => {
+      const u = new URL(PG_URL);
+      u.searchParams.set("options", `-c search_path=${schema}`);
+      return u.toString();
+    })();
+    ledger = o.backend === "sqlite" ? await openLedger({ db: join(dir, "ledger.db") }) : await openLedger({ databaseUrl: PG_URL, schema });
+    for (let i = 0; i < o.wos; i += 100) await ledger.create({ project, agent: "seed", items: Array.from({ length: Math.min(100, o.wos - i) }, (_, j) => ({ title: `task ${i + j}`, priority: (["P0", "P1", "P2", "P3"] as const)[(i + j) % 4] })) });
+
+    const startServer = (port: number) =>
+      new Promise<{ port: number; child: ChildProcess }>((resolve, reject) => {
+        const child = spawn(process.execPath, [CLI, "serve", "--port", String(port), "--rate", "100000", "--burst", "100000"], { env: { ...process.env, WORKLEDGER_DATABASE_URL: pgUrl }, stdio: ["ignore", "ignore", "pipe"] });
+        let err = "";
+        child.stderr!.on("data", (d: Buffer) => {
+          err += d.toString();
+          const m = /on http:\/\/127\.0\.0\.1:(\d+)/.exec(err);
+          if (m) resolve({ port: Number(m[1]), child });
+        });
+        child.once("exit", (c) => reject(new Error(`serve exited ${c}: ${err}`)));
+      });
+    if (o.backend === "postgres") servers.push(await startServer(0), await startServer(0));
+
+    let made = 0;
+    const target = async (i: number) => {
+      if (o.backend === "sqlite") return join(dir, "ledger.db");
+      const t = await ledger!.tokens.create({ agent: `agent-${made}`, role: "agent" });
+      return `http://127.0.0.1:${servers[i % servers.length]!.port}#${t.token}`;
+    };
+    const launch = async () => {
+      const i = made++;
+      const child = spawn(process.execPath, [WORKER, await target(i), project, `agent-${i}`, String(o.seed * 1000 + i)], { stdio: ["ignore", "pipe", "inherit"] });
+      children.add(child);
+      let buf = "";
+      child.stdout!.on("data", (d: Buffer) => {
+        buf += d.toString();
+        const lines = buf.split("\n");
+        buf = lines.pop() ?? "";
+        for (const l of lines) if (l) ops.push(JSON.parse(l) as Op);
+      });
+      child.once("exit", () => children.delete(child));
+      return child;
+    };
+    for (let i = 0; i < o.workers; i++) await launch();
+    log(`${o.backend}: ${o.workers} agents on ${o.wos} WOs for ${o.durationMs / 1000}s, seed ${o.seed}${o.faults ? ", with faults" : ""}`);
+
+    const until = Date.now() + o.durationMs;
+    while (Date.now() < until) {
+      await sleep(500 + rand() * 1000);
+      if (!o.faults) continue;
+      const r = rand();
+      if (r < 0.5) {
+        const victim = [...children][Math.floor(rand() * children.size)];
+        if (victim) {
+          victim.kill("SIGKILL");
+          fault("agent SIGKILL");
+          await launch();
+        }
+      } else if (o.backend === "sqlite" && r < 0.7) {
+        // Hold the write lock past the agents' 2 s busy timeout: they must fail cleanly (exit 7), never corrupt.
+        const holder = spawn(process.execPath, ["-e", `const D=require(${JSON.stringify(join(process.cwd(), "node_modules/better-sqlite3"))});const d=new D(${JSON.stringify(join(dir, "ledger.db"))});d.exec("BEGIN EXCLUSIVE");setTimeout(()=>{d.exec("ROLLBACK");d.close()},2500)`], { stdio: "inherit" });
+        await new Promise((r2) => holder.once("exit", r2));
+        fault("sqlite lock held past busy timeout");
+      } else if (o.backend === "postgres" && r < 0.7) {
+        const s = servers[Math.floor(rand() * servers.length)]!;
+        s.child.kill("SIGKILL");
+        await new Promise((r2) => s.child.once("exit", r2));
+        await sleep(300);
+        const again = await startServer(s.port);
+        s.child = again.child;
+        fault("serve SIGKILL and restart");
+      } else if (o.backend === "postgres") {
+        const c = new pg.Client({ connectionString: PG_URL });
+        await c.connect();
+        const { rowCount } = await c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'workledger' AND pid <> pg_backend_pid() AND datname = current_database()");
+        await c.end();
+        faults["backends terminated"] = (faults["backends terminated"] ?? 0) + (rowCount ?? 0);
+      }
+    }
+
+    for (const c of children) c.kill("SIGTERM");
+    const deadline = Date.now() + 15_000;
+    while (children.size && Date.now() < deadline) await sleep(50);
+    for (const c of children) c.kill("SIGKILL");
+
+    // Drain: once every lease has lapsed, everything left must be claimable and finishable.
+    await sleep(2500);
+    for (;;) {
+      let wo;
+      try {
+        wo = await ledger.claim({ project, agent: "drain", next: true, ttl: "1m" });
+      } catch (e) {
+        if ((e as { code?: string }).code === "NOTHING_TO_CLAIM") break;
+        throw e;
+      }
+      ops.push({ w: "drain", op: "claim", ok: true, start: Date.now(), end: Date.now(), wo: wo.id, token: wo.lease!.token });
+      await ledger.update({ project, agent: "drain", id: wo.id, status: "done", lease_token: wo.lease!.token });
+      ops.push({ w: "drain", op: "done", ok: true, start: Date.now(), end: Date.now(), wo: wo.id, token: wo.lease!.token });
+    }
+
+    const events = [];
+    for (let after = 0; ; ) {
+      const page = await ledger.history({ project, after, limit: 10_000 });
+      if (!page.length) break;
+      events.push(...page);
+      after = page[page.length - 1]!.seq;
+    }
+    const wos = await ledger.list({ project, status: "all", limit: 10_000 });
+    const noteIds = new Set<number>();
+    for (const w of wos) for (const n of (await ledger.get({ project, id: w.id })).notes) noteIds.add(n.id);
+    const contextIds = new Set((await ledger.contextHistory({ project, limit: 10_000 })).map((c) => c.id));
+    const { integrity } = await ledger.health();
+    const violations = check(ops, { events, wos, noteIds, contextIds, integrity }, { allDone: true });
+
+    let history: string | undefined;
+    if (o.out) {
+      mkdirSync(join(o.out, ".."), { recursive: true });
+      writeFileSync(o.out, ops.map((x) => JSON.stringify(x)).join("\n") + "\n");
+      history = o.out;
+    }
+    const byOutcome: Record<string, number> = {};
+    for (const x of ops) byOutcome[`${x.op} ${x.ok ? "ok" : x.code}`] = (byOutcome[`${x.op} ${x.ok ? "ok" : x.code}`] ?? 0) + 1;
+    return { backend: o.backend, seed: o.seed, ops: ops.length, byOutcome, faults, violations, history };
+  } finally {
+    for (const c of children) c.kill("SIGKILL");
+    for (const s of servers) s.child.kill("SIGKILL");
+    await ledger?.close();
+    rmSync(dir, { recursive: true, force: true });
+    if (o.backend === "postgres") {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await c.end();
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      backend: { type: "string", default: "sqlite" },
+      duration: { type: "string", default: "20s" },
+      seed: { type: "string", default: "1" },
+      workers: { type: "string", default: "8" },
+      wos: { type: "string", default: "200" },
+      "no-faults": { type: "boolean", default: false },
+      out: { type: "string" },
+    },
+  });
+  const backends = values.backend === "both" ? (["sqlite", "postgres"] as const) : [values.backend as "sqlite" | "postgres"];
+  let failed = false;
+  for (const backend of backends) {
+    const r = await torture({
+      backend,
+      durationMs: parseDuration(values.duration!) ?? 20_000,
+      seed: Number(values.seed),
+      workers: Number(values.workers),
+      wos: Number(values.wos),
+      faults: !values["no-faults"],
+      out: values.out ?? join("test-artifacts", `torture-${backend}-seed${values.seed}.jsonl`),
+      log: (l) => console.log(l),
+    });
+    console.log(JSON.stringify({ backend: r.backend, seed: r.seed, ops: r.ops, faults: r.faults, outcomes: r.byOutcome, violations: r.violations.length, history: r.history }, null, 2));
+    for (const v of r.violations) console.log(`VIOLATION: ${v}`);
+    failed ||= r.violations.length > 0;
+  }
+  process.exitCode = failed ? 1 : 0;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
