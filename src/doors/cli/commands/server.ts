@@ -4,8 +4,6 @@ import { LedgerError } from "../../../core/errors.js";
 import { parseDuration } from "../../../core/duration.js";
 import type { Inputs } from "../../../core/schemas.js";
 import type { LedgerEvent } from "../../../core/types.js";
-import { Metrics } from "../../http/metrics.js";
-import { startServer } from "../../http/server.js";
 import { openLocal, remoteUrl } from "../connect.js";
 import { num, str, type Ctx } from "../context.js";
 import { c, table } from "../output.js";
@@ -39,6 +37,8 @@ export function register(program: Command): void {
     .option("--burst <n>", "requests a token may burst above the rate", "200")
     .action(
       act(async (o, ctx) => {
+        // Loaded on demand: every other command starts faster without the HTTP stack.
+        const [{ Metrics }, { startServer }] = await Promise.all([import("../../http/metrics.js"), import("../../http/server.js")]);
         const metrics = new Metrics();
         const ledger = await openLocal(ctx, { onEvents: (e) => metrics.observeEvents(e) });
         try {

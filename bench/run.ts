@@ -1,0 +1,193 @@
+/**
+ * `npm run bench -- [--scenarios sqlite,cli,scale,postgres] [--sizes 10000,100000] [--quick] [--out FILE]`
+ *
+ * Every figure is measured next to a baseline in the same run on the same
+ * machine and printed as a ratio against its target (docs/PERFORMANCE.md).
+ * Nothing here asserts on time; `--quick` is the CI smoke run.
+ */
+import { execFile, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import type { Ledger } from "../src/core/ledger.ts";
+import { openLedger, RemoteLedger } from "../src/index.ts";
+import { startServer } from "../src/doors/http/server.ts";
+
+const CLI = fileURLToPath(new URL("../dist/doors/cli/main.js", import.meta.url));
+const WORKER = fileURLToPath(new URL("./sqlite-worker.mjs", import.meta.url));
+const PG_URL = process.env.WORKLEDGER_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+export interface Row {
+  figure: string;
+  value: number;
+  unit: string;
+  baseline: string;
+  baselineValue: number;
+  ratio: number;
+  target: string;
+  pass: boolean;
+}
+
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
+
+function node(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => execFile(process.execPath, args, { maxBuffer: 1 << 24 }, (e, out, err) => (e ? reject(new Error(`${e.message}\n${err}`)) : resolve(out))));
+}
+
+async function seeded(db: string, project: string, count: number): Promise<Ledger> {
+  const l = await openLedger({ db });
+  for (let i = 0; i < count; i += 1000) {
+    await l.create({ project, agent: "bench", items: Array.from({ length: Math.min(1000, count - i) }, (_, j) => ({ title: `task ${i + j}`, priority: (["P0", "P1", "P2", "P3"] as const)[(i + j) % 4] })) });
+  }
+  return l;
+}
+
+/** claim+complete cycles per second with `procs` processes on one file, workledger vs raw better-sqlite3. */
+async function sqliteThroughput(procs: number, perProc: number): Promise<Row> {
+  const run = async (mode: "raw" | "workledger") => {
+    const dir = mkdtempSync(join(tmpdir(), "workledger-bench-"));
+    const db = join(dir, "ledger.db");
+    await (await seeded(db, "bench", procs * perProc)).close();
+    const startAt = String(Date.now() + 1000);
+    const outs = await Promise.all(Array.from({ length: procs }, (_, i) => node([WORKER, mode, db, "bench", `w${i}`, String(perProc), startAt])));
+    rmSync(dir, { recursive: true, force: true });
+    const rs = outs.map((o) => JSON.parse(o) as { done: number; ms: number });
+    return rs.reduce((a, r) => a + r.done, 0) / (Math.max(...rs.map((r) => r.ms)) / 1000);
+  };
+  const raw = await run("raw");
+  const wl = await run("workledger");
+  return { figure: `SQLite claim+complete, ${procs} process${procs > 1 ? "es" : ""}`, value: wl, unit: "cycles/s", baseline: "raw better-sqlite3, same shape", baselineValue: raw, ratio: wl / raw, target: "≥ 0.5×", pass: wl / raw >= 0.5 };
+}
+
+/** Start-up plus one command, p50/p95 over `runs`, against bare `node -e 0`. */
+function cliLatency(runs: number): Row[] {
+  const dir = mkdtempSync(join(tmpdir(), "workledger-bench-"));
+  const env = { ...process.env, WORKLEDGER_DB: join(dir, "ledger.db"), WORKLEDGER_AGENT: "bench", WORKLEDGER_PROJECT: "cli" };
+  spawnSync(process.execPath, [CLI, "create", "--from", "-"], { env, input: JSON.stringify(Array.from({ length: runs + 5 }, (_, i) => ({ title: `t${i}` }))) });
+  const time = (args: string[]) => {
+    const ms: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      spawnSync(process.execPath, args.map((a) => a.replace("{i}", String(i + 1))), { env, stdio: "ignore" });
+      ms.push(performance.now() - t);
+    }
+    return ms;
+  };
+  const base = time(["-e", "0"]);
+  const rows = (["list", "find-unclaimed", "claim --id {i}"] as const).flatMap((cmd) => {
+    const ms = time([CLI, ...cmd.split(" ")]);
+    const r50 = quantile(ms, 0.5) / quantile(base, 0.5);
+    return [
+      { figure: `CLI ${cmd.replace(" {i}", "")} p50`, value: quantile(ms, 0.5), unit: "ms", baseline: "node -e 0 p50", baselineValue: quantile(base, 0.5), ratio: r50, target: "≤ 2×", pass: r50 <= 2 },
+      { figure: `CLI ${cmd.replace(" {i}", "")} p95`, value: quantile(ms, 0.95), unit: "ms", baseline: "node -e 0 p95", baselineValue: quantile(base, 0.95), ratio: quantile(ms, 0.95) / quantile(base, 0.95), target: "(reported)", pass: true },
+    ];
+  });
+  rmSync(dir, { recursive: true, force: true });
+  return rows;
+}
+
+/** find-unclaimed and list --status open latency (p50 of 20, in-process) as the ledger grows. */
+async function scale(sizes: number[]): Promise<Row[]> {
+  const rows: Row[] = [];
+  let first: { find: number; list: number; size: number } | undefined;
+  for (const size of sizes) {
+    const dir = mkdtempSync(join(tmpdir(), "workledger-bench-"));
+    const l = await seeded(join(dir, "ledger.db"), "big", size);
+    // Most of a real ledger is finished work: close 90% so the open queue is a tenth of it.
+    for (let i = 0; i < size * 0.9; i += 1000) await l.update({ project: "big", agent: "bench", id: i + 1, status: "done" }).catch(() => undefined);
+    const measure = async (fn: () => Promise<unknown>) => {
+      const ms: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const t = performance.now();
+        await fn();
+        ms.push(performance.now() - t);
+      }
+      return quantile(ms, 0.5);
+    };
+    const find = await measure(() => l.findUnclaimed({ project: "big" }));
+    const list = await measure(() => l.list({ project: "big", status: "open" }));
+    first ??= { find, list, size };
+    const growth = (v: number, b: number) => (v / b) / (size / first!.size);
+    rows.push({ figure: `find-unclaimed at ${size.toLocaleString("en")} WOs (SQLite)`, value: find, unit: "ms", baseline: `growth vs ${first.size.toLocaleString("en")} (1.0 = linear)`, baselineValue: first.find, ratio: growth(find, first.find), target: "< 50 ms, sub-linear", pass: find < 50 && (size === first.size || growth(find, first.find) < 1) });
+    rows.push({ figure: `list --status open at ${size.toLocaleString("en")} WOs (SQLite)`, value: list, unit: "ms", baseline: `growth vs ${first.size.toLocaleString("en")} (1.0 = linear)`, baselineValue: first.list, ratio: growth(list, first.list), target: "< 50 ms, sub-linear", pass: list < 50 && (size === first.size || growth(list, first.list) < 1) });
+    await l.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+/** PostgreSQL store called directly vs through `serve` (HTTP keep-alive), one process, claim+complete. */
+async function postgres(cycles: number): Promise<Row[]> {
+  const schema = `wl_bench_${process.pid}`;
+  const direct = await openLedger({ databaseUrl: PG_URL, schema });
+  const time = async (l: Pick<Ledger, "claim" | "update">, project: string) => {
+    const t = performance.now();
+    for (let i = 0; i < cycles; i++) {
+      const wo = await l.claim({ project, agent: "bench", next: true, ttl: "5m" });
+      await l.update({ project, agent: "bench", id: wo.id, status: "done", lease_token: wo.lease!.token });
+    }
+    return cycles / ((performance.now() - t) / 1000);
+  };
+  try {
+    for (const p of ["direct", "http"]) await direct.create({ project: p, agent: "bench", items: Array.from({ length: cycles }, (_, i) => ({ title: `t${i}` })) });
+    const d = await time(direct, "direct");
+    const server = await startServer({ ledger: direct, host: "127.0.0.1", port: 0, version: "bench", rateLimit: { perSecond: 1e9, burst: 1e9 } });
+    const token = (await direct.tokens.create({ agent: "bench", role: "agent" })).token;
+    const h = await time(new RemoteLedger(server.url, token), "http");
+    await server.close();
+    return [
+      { figure: "PostgreSQL claim+complete, 1 worker, direct", value: d, unit: "cycles/s", baseline: "(pg-boss, pgbench: not yet measured)", baselineValue: NaN, ratio: NaN, target: "≥ 1.0× pg-boss", pass: true },
+      { figure: "same through serve (HTTP keep-alive)", value: h, unit: "cycles/s", baseline: "PostgreSQL store called directly", baselineValue: d, ratio: h / d, target: "≥ 0.5×", pass: h / d >= 0.5 },
+    ];
+  } finally {
+    await direct.close();
+    const { default: pg } = await import("pg");
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.end();
+  }
+}
+
+export function table(rows: Row[]): string {
+  const fmt = (v: number) => (Number.isNaN(v) ? "-" : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+  const head = ["figure", "value", "baseline", "ratio", "target", ""];
+  const body = rows.map((r) => [r.figure, `${fmt(r.value)} ${r.unit}`, `${r.baseline}: ${fmt(r.baselineValue)}`, Number.isNaN(r.ratio) ? "-" : `${r.ratio.toFixed(2)}×`, r.target, r.pass ? "pass" : "MISS"]);
+  const widths = head.map((_, i) => Math.max(...[head, ...body].map((r) => (r[i] ?? "").length)));
+  return [head, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd()).join("\n");
+}
+
+export async function bench(opts: { scenarios: string[]; sizes: number[]; quick: boolean; log: (s: string) => void }): Promise<Row[]> {
+  const rows: Row[] = [];
+  const q = opts.quick;
+  if (opts.scenarios.includes("sqlite")) for (const procs of [1, 8]) rows.push(await sqliteThroughput(procs, q ? 20 : Math.round(4000 / procs)));
+  if (opts.scenarios.includes("cli")) rows.push(...cliLatency(q ? 3 : 30));
+  if (opts.scenarios.includes("scale")) rows.push(...(await scale(q ? [1000, 3000] : opts.sizes)));
+  if (opts.scenarios.includes("postgres")) {
+    const { probePostgres } = await import("../test/conformance/backends.ts");
+    const why = await probePostgres();
+    if (why) opts.log(`PostgreSQL at ${PG_URL} is unreachable (${why}): postgres scenario SKIPPED`);
+    else rows.push(...(await postgres(q ? 20 : 2000)));
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      scenarios: { type: "string", default: "sqlite,cli,scale,postgres" },
+      sizes: { type: "string", default: "10000,100000" },
+      quick: { type: "boolean", default: false },
+      out: { type: "string", default: "test-artifacts/bench.json" },
+    },
+  });
+  const rows = await bench({ scenarios: values.scenarios!.split(","), sizes: values.sizes!.split(",").map(Number), quick: values.quick!, log: (s) => console.error(s) });
+  console.log(table(rows));
+  mkdirSync(dirname(values.out!), { recursive: true });
+  writeFileSync(values.out!, JSON.stringify({ at: new Date().toISOString(), node: process.version, rows }, null, 2));
+  console.log(`\nwrote ${values.out}`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
