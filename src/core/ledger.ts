@@ -183,8 +183,8 @@ export class Ledger {
     await this.mustHaveProject(project);
     await this.sweep(project);
     return this.store.read(async (tx) => {
-      const live = await tx.liveLeases(project, tx.now());
       const rows = await tx.claimable(project, limit ?? DEFAULT_FIND_LIMIT, 0);
+      const live = rows.some((w) => w.files.length) ? await tx.liveLeases(project, tx.now()) : [];
       return rows.map((w) => ({ ...rules.toPublic(w), file_conflicts: conflicts(w, live) }));
     });
   }
