@@ -1,0 +1,76 @@
+/**
+ * PostgreSQL throughput: workledger claim+complete with N worker processes,
+ * against pg-boss fetch+complete and a pgbench single-row UPDATE at the same
+ * client count, all on the same local database in the same run.
+ */
+import { execFile, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { openLedger } from "../src/index.ts";
+import type { Row } from "./run.ts";
+
+const WORKER = fileURLToPath(new URL("./pg-worker.mjs", import.meta.url));
+
+function node(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => execFile(process.execPath, args, { maxBuffer: 1 << 24 }, (e, out, err) => (e ? reject(new Error(`${e.message}\n${err}`)) : resolve(out))));
+}
+
+async function processes(mode: "workledger" | "pgboss", url: string, schema: string, queue: string, workers: number, perWorker: number): Promise<number> {
+  const startAt = String(Date.now() + 1500 + workers * 50);
+  const outs = await Promise.all(Array.from({ length: workers }, (_, i) => node([WORKER, mode, url, schema, queue, `w${i}`, String(perWorker), startAt])));
+  const rs = outs.map((o) => JSON.parse(o) as { done: number; ms: number });
+  return rs.reduce((a, r) => a + r.done, 0) / (Math.max(...rs.map((r) => r.ms)) / 1000);
+}
+
+/** pgbench: transactions per second of one single-row UPDATE, `clients` connections, `seconds` long. */
+function pgbench(url: string, schema: string, clients: number, seconds: number): number {
+  const u = new URL(url);
+  const script = `\\set id random(1, 10000)\nUPDATE ${schema}.bench_rows SET v = v + 1 WHERE id = :id;\n`;
+  const file = join(mkdtempSync(join(tmpdir(), "workledger-pgbench-")), "update.sql");
+  writeFileSync(file, script);
+  const r = spawnSync("pgbench", ["-n", "-c", String(clients), "-j", String(Math.min(clients, 4)), "-T", String(seconds), "-f", file, "-h", u.hostname, "-p", u.port || "5432", "-U", u.username || "postgres", u.pathname.slice(1)], { encoding: "utf8" });
+  rmSync(dirname(file), { recursive: true, force: true });
+  const tps = /tps = ([\d.]+)/.exec(r.stdout)?.[1];
+  if (!tps) throw new Error(`pgbench failed: ${r.stderr || r.stdout}`);
+  return Number(tps);
+}
+
+export async function postgresThroughput(url: string, clients: number[], perWorker: (c: number) => number, pgbenchSeconds: number): Promise<Row[]> {
+  const schema = `wl_bench_pg_${process.pid}`;
+  const bossSchema = `${schema}_boss`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  const rows: Row[] = [];
+  try {
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    await admin.query(`CREATE TABLE ${schema}.bench_rows (id int PRIMARY KEY, v bigint NOT NULL DEFAULT 0)`);
+    await admin.query(`INSERT INTO ${schema}.bench_rows (id) SELECT generate_series(1, 10000)`);
+    const ledger = await openLedger({ databaseUrl: url, schema });
+    const { default: PgBoss } = await import("pg-boss");
+    const boss = new PgBoss({ connectionString: url, schema: bossSchema, supervise: false, schedule: false });
+    boss.on("error", () => undefined);
+    await boss.start();
+    for (const c of clients) {
+      const total = c * perWorker(c);
+      const queue = `q${c}`;
+      for (let i = 0; i < total; i += 1000) await ledger.create({ project: queue, agent: "bench", items: Array.from({ length: Math.min(1000, total - i) }, (_, j) => ({ title: `t${i + j}` })) });
+      await boss.createQueue(queue);
+      for (let i = 0; i < total; i += 1000) await boss.insert(Array.from({ length: Math.min(1000, total - i) }, () => ({ name: queue, data: {} })));
+      const wl = await processes("workledger", url, schema, queue, c, perWorker(c));
+      const pb = await processes("pgboss", url, bossSchema, queue, c, perWorker(c));
+      const bench = pgbench(url, schema, c, pgbenchSeconds);
+      rows.push({ figure: `PostgreSQL claim+complete, ${c} worker${c > 1 ? "s" : ""}`, value: wl, unit: "cycles/s", baseline: "pg-boss@10 fetch+complete", baselineValue: pb, ratio: wl / pb, target: "≥ 1.0×", pass: wl / pb >= 1 });
+      rows.push({ figure: `  same, against pgbench`, value: wl, unit: "cycles/s", baseline: "pgbench 1-row UPDATE tps", baselineValue: bench, ratio: wl / bench, target: "≥ 0.5×", pass: wl / bench >= 0.5 });
+    }
+    await boss.stop({ graceful: false, close: true });
+    await ledger.close();
+  } finally {
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.query(`DROP SCHEMA IF EXISTS ${bossSchema} CASCADE`);
+    await admin.end();
+  }
+  return rows;
+}
