@@ -4,6 +4,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
+import { assertNoOverlappingLeases } from "../helpers/leases.ts";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
@@ -13,21 +14,6 @@ function node(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<str
   });
 }
 
-/** Lease intervals per WO from the event log must never overlap: each claim ends before the next begins. */
-function assertNoOverlappingLeases(events: { wo: number | null; type: string; data: Record<string, unknown> }[]): void {
-  const holding = new Map<number, boolean>();
-  for (const e of events) {
-    if (e.wo === null) continue;
-    const ends = e.type === "released" || e.type === "expired" || (e.type === "status_changed" && e.data.lease_ended === true);
-    if (e.type === "claimed") {
-      assert.ok(!holding.get(e.wo), `WO-${e.wo} claimed while already held`);
-      holding.set(e.wo, true);
-    } else if (ends) {
-      assert.ok(holding.get(e.wo), `WO-${e.wo} lease ended without a claim`);
-      holding.set(e.wo, false);
-    }
-  }
-}
 
 describe("concurrency on SQLite", () => {
   let s: Sandbox;

@@ -12,6 +12,7 @@ import pg from "pg";
 import { Ledger } from "../../src/core/ledger.ts";
 import { openPostgresStore } from "../../src/storage/postgres/store.ts";
 import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from "../conformance/backends.ts";
+import { assertNoOverlappingLeases } from "../helpers/leases.ts";
 
 const available = await requirePostgres("concurrency");
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
@@ -32,21 +33,6 @@ interface EventRow {
   data: Record<string, unknown>;
 }
 
-/** Lease intervals per WO from the event log must never overlap: each claim ends before the next begins. */
-function assertNoOverlappingLeases(events: EventRow[]): void {
-  const holding = new Map<number, boolean>();
-  for (const e of events) {
-    if (e.wo === null) continue;
-    const ends = e.type === "released" || e.type === "expired" || (e.type === "status_changed" && e.data.lease_ended === true);
-    if (e.type === "claimed") {
-      assert.ok(!holding.get(e.wo), `WO-${e.wo} claimed while already held`);
-      holding.set(e.wo, true);
-    } else if (ends) {
-      assert.ok(holding.get(e.wo), `WO-${e.wo} lease ended without a claim`);
-      holding.set(e.wo, false);
-    }
-  }
-}
 
 describe("concurrency on PostgreSQL", { skip: available ? false : "PostgreSQL is unreachable (see the warning above)" }, () => {
   let schema: string;

@@ -5,10 +5,11 @@
  * transaction-scoped advisory lock first, so servers starting together
  * queue, and the second one re-reads the version, finds it current and skips.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { LedgerError } from "../../core/errors.js";
+import { listMigrations, refuseNewer, type Migration } from "../migrations.js";
 
 const DIR = fileURLToPath(new URL("./migrations/", import.meta.url));
 
@@ -19,19 +20,8 @@ const DIR = fileURLToPath(new URL("./migrations/", import.meta.url));
  */
 const LOCK_KEY = "8605364469904533863";
 
-interface Migration {
-  version: number;
-  file: string;
-}
-
 let cached: Migration[] | undefined;
-function migrations(): Migration[] {
-  cached ??= readdirSync(DIR)
-    .filter((f) => /^\d{4}_.+\.sql$/.test(f))
-    .sort()
-    .map((file) => ({ version: Number(file.slice(0, 4)), file }));
-  return cached;
-}
+const migrations = (): Migration[] => (cached ??= listMigrations(DIR));
 
 export function latestVersion(): number {
   return migrations().at(-1)?.version ?? 0;
@@ -51,14 +41,7 @@ async function currentVersion(client: pg.ClientBase): Promise<number> {
  */
 export async function migrate(pool: pg.Pool, location: string, schema: string | undefined): Promise<number> {
   const latest = latestVersion();
-  const check = (v: number) => {
-    if (v > latest) {
-      throw new LedgerError("UNAVAILABLE", `ledger ${location} has schema v${v}, newer than this workledger understands (v${latest})`, {
-        hint: "upgrade workledger (npm install -g workledger@latest); the ledger was left untouched",
-        details: { schema_version: v, supported: latest },
-      });
-    }
-  };
+  const check = (v: number) => refuseNewer(v, latest, location);
   const client = await pool.connect();
   // A client whose connection failed must be destroyed, not returned to the pool.
   let broken: Error | undefined;

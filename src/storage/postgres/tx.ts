@@ -20,9 +20,9 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
 import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
-import { STATUSES } from "../../core/types.js";
 import type { ListQuery, Tx } from "../port.js";
 import { toWorkOrder, WO_COLUMNS, woParams, type ContextRow, type EventRow, type NoteRow, type WorkOrderRow } from "./rows.js";
+import { foldProjectCounts } from "../rows.js";
 
 const DEPS_DONE = `(cardinality(w.depends_on) = 0 OR NOT EXISTS (
   SELECT 1 FROM unnest(w.depends_on) AS d(id)
@@ -121,16 +121,7 @@ export class PgTx implements Tx {
        FROM projects p LEFT JOIN work_orders w ON w.project = p.name
        GROUP BY p.name, p.created_at, w.status ORDER BY p.name`,
     );
-    const out = new Map<string, ProjectSummary>();
-    for (const r of rows) {
-      let p = out.get(r.name);
-      if (!p) {
-        p = { name: r.name, created_at: r.created_at, counts: Object.fromEntries(STATUSES.map((s) => [s, 0])) as ProjectSummary["counts"] };
-        out.set(r.name, p);
-      }
-      if (r.status !== null) p.counts[r.status as keyof ProjectSummary["counts"]] = r.n;
-    }
-    return [...out.values()];
+    return foldProjectCounts(rows);
   }
 
   /** The UPDATE row-locks the project, so concurrent creates in one project take turns here and never share an id. */

@@ -4,26 +4,15 @@
  * migration itself runs under BEGIN IMMEDIATE, so processes opening a fresh
  * ledger together apply it exactly once.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type Database from "better-sqlite3";
-import { LedgerError } from "../../core/errors.js";
+import { listMigrations, refuseNewer, type Migration } from "../migrations.js";
 
 const DIR = fileURLToPath(new URL("./migrations/", import.meta.url));
 
-interface Migration {
-  version: number;
-  file: string;
-}
-
 let cached: Migration[] | undefined;
-function migrations(): Migration[] {
-  cached ??= readdirSync(DIR)
-    .filter((f) => /^\d{4}_.+\.sql$/.test(f))
-    .sort()
-    .map((file) => ({ version: Number(file.slice(0, 4)), file }));
-  return cached;
-}
+const migrations = (): Migration[] => (cached ??= listMigrations(DIR));
 
 export function latestVersion(): number {
   return migrations().at(-1)?.version ?? 0;
@@ -32,14 +21,7 @@ export function latestVersion(): number {
 export function migrate(db: Database.Database, location: string): number {
   const latest = latestVersion();
   const current = () => db.pragma("user_version", { simple: true }) as number;
-  const check = (v: number) => {
-    if (v > latest) {
-      throw new LedgerError("UNAVAILABLE", `ledger ${location} has schema v${v}, newer than this workledger understands (v${latest})`, {
-        hint: "upgrade workledger (npm install -g workledger@latest); the ledger was left untouched",
-        details: { schema_version: v, supported: latest },
-      });
-    }
-  };
+  const check = (v: number) => refuseNewer(v, latest, location);
   const seen = current();
   check(seen);
   if (seen === latest) return latest;

@@ -1,9 +1,9 @@
 /** The storage port's operations as SQLite statements, prepared once per connection. */
 import type Database from "better-sqlite3";
 import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
-import { STATUSES } from "../../core/types.js";
 import type { ListQuery, Tx } from "../port.js";
 import { fromWorkOrder, toContext, toEvent, toWorkOrder, WO_COLUMNS, type ContextRow, type EventRow, type WorkOrderRow } from "./rows.js";
+import { foldProjectCounts } from "../rows.js";
 
 const DEPS_DONE = `(w.depends_on = '[]' OR NOT EXISTS (
   SELECT 1 FROM json_each(w.depends_on) d
@@ -44,16 +44,7 @@ export class SqliteTx implements Tx {
        FROM projects p LEFT JOIN work_orders w ON w.project = p.name
        GROUP BY p.name, w.status ORDER BY p.name`,
     ).all() as { name: string; created_at: string; status: string | null; n: number }[];
-    const out = new Map<string, ProjectSummary>();
-    for (const r of rows) {
-      let p = out.get(r.name);
-      if (!p) {
-        p = { name: r.name, created_at: r.created_at, counts: Object.fromEntries(STATUSES.map((s) => [s, 0])) as ProjectSummary["counts"] };
-        out.set(r.name, p);
-      }
-      if (r.status !== null) p.counts[r.status as keyof ProjectSummary["counts"]] = r.n;
-    }
-    return [...out.values()];
+    return foldProjectCounts(rows);
   }
 
   async allocateIds(project: string, count: number) {

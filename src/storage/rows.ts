@@ -1,0 +1,119 @@
+/**
+ * The work_orders row as both SQL adapters store it. Only how list columns
+ * are encoded differs (JSON text on SQLite, native arrays on PostgreSQL), so
+ * each adapter passes its codec and shares the mapping.
+ */
+import { STATUSES, type ProjectSummary, type StoredWorkOrder } from "../core/types.js";
+
+export interface WorkOrderRowOf<L> {
+  project: string;
+  id: number;
+  title: string;
+  description: string;
+  repo: string;
+  acceptance: L;
+  scope: string;
+  files: L;
+  verification: string;
+  priority: string;
+  handover: string;
+  labels: L;
+  depends_on: L;
+  status: string;
+  prior_status: string | null;
+  lease_agent: string | null;
+  lease_token: number | null;
+  lease_claimed_at: string | null;
+  lease_expires_at: string | null;
+  lease_renewed_at: string | null;
+  fence: number;
+  revision: number;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ListCodec<L> {
+  decode(v: L): unknown[];
+  encode(v: readonly unknown[]): L;
+}
+
+/** Columns in a fixed order, so statements are built once and their parameters line up. */
+export const WO_COLUMNS = [
+  "project", "id", "title", "description", "repo", "acceptance", "scope", "files", "verification", "priority", "handover", "labels", "depends_on",
+  "status", "prior_status", "lease_agent", "lease_token", "lease_claimed_at", "lease_expires_at", "lease_renewed_at", "fence", "revision",
+  "created_by", "created_at", "updated_at",
+] as const satisfies readonly (keyof WorkOrderRowOf<unknown>)[];
+
+export function rowToWorkOrder<L>(r: WorkOrderRowOf<L>, c: ListCodec<L>): StoredWorkOrder {
+  return {
+    project: r.project,
+    id: r.id,
+    title: r.title,
+    description: r.description,
+    repo: r.repo,
+    acceptance: c.decode(r.acceptance) as string[],
+    scope: r.scope,
+    files: c.decode(r.files) as string[],
+    verification: r.verification,
+    priority: r.priority as StoredWorkOrder["priority"],
+    handover: r.handover,
+    labels: c.decode(r.labels) as string[],
+    depends_on: c.decode(r.depends_on) as number[],
+    status: r.status as StoredWorkOrder["status"],
+    lease:
+      r.lease_agent === null || r.lease_expires_at === null
+        ? null
+        : { agent: r.lease_agent, token: r.lease_token ?? 0, claimed_at: r.lease_claimed_at ?? "", expires_at: r.lease_expires_at, renewed_at: r.lease_renewed_at },
+    revision: r.revision,
+    created_by: r.created_by,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    prior_status: r.prior_status as StoredWorkOrder["prior_status"],
+    fence: r.fence,
+  };
+}
+
+export function workOrderToRow<L>(wo: StoredWorkOrder, c: ListCodec<L>): WorkOrderRowOf<L> {
+  return {
+    project: wo.project,
+    id: wo.id,
+    title: wo.title,
+    description: wo.description,
+    repo: wo.repo,
+    acceptance: c.encode(wo.acceptance),
+    scope: wo.scope,
+    files: c.encode(wo.files),
+    verification: wo.verification,
+    priority: wo.priority,
+    handover: wo.handover,
+    labels: c.encode(wo.labels),
+    depends_on: c.encode(wo.depends_on),
+    status: wo.status,
+    prior_status: wo.prior_status,
+    lease_agent: wo.lease?.agent ?? null,
+    lease_token: wo.lease?.token ?? null,
+    lease_claimed_at: wo.lease?.claimed_at ?? null,
+    lease_expires_at: wo.lease?.expires_at ?? null,
+    lease_renewed_at: wo.lease?.renewed_at ?? null,
+    fence: wo.fence,
+    revision: wo.revision,
+    created_by: wo.created_by,
+    created_at: wo.created_at,
+    updated_at: wo.updated_at,
+  };
+}
+
+/** Projects with per-status counts, from rows of (project, status, count) with a null status for empty projects. */
+export function foldProjectCounts(rows: readonly { name: string; created_at: string; status: string | null; n: number }[]): ProjectSummary[] {
+  const out = new Map<string, ProjectSummary>();
+  for (const r of rows) {
+    let p = out.get(r.name);
+    if (!p) {
+      p = { name: r.name, created_at: r.created_at, counts: Object.fromEntries(STATUSES.map((s) => [s, 0])) as ProjectSummary["counts"] };
+      out.set(r.name, p);
+    }
+    if (r.status !== null) p.counts[r.status as keyof ProjectSummary["counts"]] = r.n;
+  }
+  return [...out.values()];
+}
