@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--scenarios sqlite,cli,scale,postgres] [--sizes 10000,100000] [--quick] [--out FILE]`
+ * `npm run bench -- [--scenarios sqlite,cli,scale,memory,postgres] [--sizes 10000,100000] [--memory-seconds 600] [--quick] [--out FILE]`
  *
  * Every figure is measured next to a baseline in the same run on the same
  * machine and printed as a ratio against its target (docs/PERFORMANCE.md).
@@ -157,12 +157,16 @@ export function table(rows: Row[]): string {
   return [head, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd()).join("\n");
 }
 
-export async function bench(opts: { scenarios: string[]; sizes: number[]; quick: boolean; log: (s: string) => void }): Promise<Row[]> {
+export async function bench(opts: { scenarios: string[]; sizes: number[]; quick: boolean; memorySeconds: number; log: (s: string) => void }): Promise<Row[]> {
   const rows: Row[] = [];
   const q = opts.quick;
   if (opts.scenarios.includes("sqlite")) for (const procs of [1, 8]) rows.push(await sqliteThroughput(procs, q ? 20 : Math.round(4000 / procs)));
   if (opts.scenarios.includes("cli")) rows.push(...cliLatency(q ? 3 : 30));
   if (opts.scenarios.includes("scale")) rows.push(...(await scale(q ? [1000, 3000] : opts.sizes)));
+  if (opts.scenarios.includes("memory")) {
+    const { serveMemory } = await import("./serve-memory.ts");
+    rows.push(await serveMemory(q ? 3 : opts.memorySeconds, 4));
+  }
   if (opts.scenarios.includes("postgres")) {
     const { probePostgres } = await import("../test/conformance/backends.ts");
     const why = await probePostgres();
@@ -179,13 +183,14 @@ export async function bench(opts: { scenarios: string[]; sizes: number[]; quick:
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      scenarios: { type: "string", default: "sqlite,cli,scale,postgres" },
+      scenarios: { type: "string", default: "sqlite,cli,scale,memory,postgres" },
+      "memory-seconds": { type: "string", default: "60" },
       sizes: { type: "string", default: "10000,100000" },
       quick: { type: "boolean", default: false },
       out: { type: "string", default: "test-artifacts/bench.json" },
     },
   });
-  const rows = await bench({ scenarios: values.scenarios!.split(","), sizes: values.sizes!.split(",").map(Number), quick: values.quick!, log: (s) => console.error(s) });
+  const rows = await bench({ scenarios: values.scenarios!.split(","), sizes: values.sizes!.split(",").map(Number), quick: values.quick!, memorySeconds: Number(values["memory-seconds"]), log: (s) => console.error(s) });
   console.log(table(rows));
   mkdirSync(dirname(values.out!), { recursive: true });
   writeFileSync(values.out!, JSON.stringify({ at: new Date().toISOString(), node: process.version, rows }, null, 2));

@@ -47,6 +47,11 @@ export class Metrics {
       out.push(`workledger_http_request_duration_seconds_sum{route="${route}"} ${h.sum}`);
       out.push(`workledger_http_request_duration_seconds_count{route="${route}"} ${h.count}`);
     }
+    const mem = process.memoryUsage();
+    family("process_resident_memory_bytes", "gauge", "Resident memory of this server process.");
+    out.push(`process_resident_memory_bytes ${mem.rss}`);
+    family("nodejs_heap_used_bytes", "gauge", "V8 heap in use.");
+    out.push(`nodejs_heap_used_bytes ${mem.heapUsed}`);
     return out.join("\n") + "\n";
   }
 }
