@@ -113,8 +113,15 @@ class PostgresStore implements Store {
     };
     client.on("error", onError);
     try {
-      await client.query(begin);
-      const at = this.clock ? new Date(this.clock()).toISOString() : (await client.query<{ now: string }>("SELECT now() AS now")).rows[0]!.now;
+      let at: string;
+      if (this.clock) {
+        await client.query(begin);
+        at = new Date(this.clock()).toISOString();
+      } else {
+        // One round trip for both: a multi-statement simple query answers with one result per statement.
+        const results = (await client.query(`${begin}; SELECT now() AS now`)) as unknown as pg.QueryResult<{ now: string }>[];
+        at = results[1]!.rows[0]!.now;
+      }
       const tx = new PgTx(client, at, writing, !this.clock);
       const out = await fn(tx);
       await tx.flush();
