@@ -53,6 +53,7 @@ describe("bad input", () => {
     ["unknown WO", ["get", "--id", "99"], 4, /WO-99 does not exist/],
     ["non-holder update", ["update", "--id", "1", "--title", "mine"], 3, /claimed by holder/],
     ["non-writable --db path", ["list", "--db", "/proc/no/such/dir/ledger.db"], 7, /cannot use ledger/],
+    ["serve on a port that cannot exist", ["serve", "--port", "70000"], 2, /port: must be a whole number from 0 to 65535/],
   ];
 
   for (const [name, args, code, message, input] of cases) {

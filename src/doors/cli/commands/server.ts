@@ -20,9 +20,9 @@ function untilSignal(): Promise<string> {
   });
 }
 
-const positive = (v: unknown, field: string): number => {
+const wholeNumber = (v: unknown, field: string, max: number): number => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535 * 1e6) throw new LedgerError("VALIDATION", `${field}: must be a whole number, got ${JSON.stringify(v)}`, { details: { issues: [{ field, message: "not a whole number" }] } });
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new LedgerError("VALIDATION", `${field}: must be a whole number from 0 to ${max}, got ${JSON.stringify(v)}`, { details: { issues: [{ field, message: "out of range" }] } });
   return n;
 };
 
@@ -46,9 +46,9 @@ export function register(program: Command): void {
             ledger,
             metrics,
             host: str(o.host) ?? "127.0.0.1",
-            port: positive(o.port, "port"),
-            maxBodyBytes: positive(o.maxBody, "max-body"),
-            rateLimit: { perSecond: positive(o.rate, "rate"), burst: positive(o.burst, "burst") },
+            port: wholeNumber(o.port, "port", 65_535),
+            maxBodyBytes: wholeNumber(o.maxBody, "max-body", 1 << 30),
+            rateLimit: { perSecond: wholeNumber(o.rate, "rate", 1e9), burst: wholeNumber(o.burst, "burst", 1e9) },
             version: pkgVersion,
           });
           process.stderr.write(`workledger ${pkgVersion} serving ${ledger.info.kind} ${ledger.info.location} on ${server.url}\n`);
