@@ -206,6 +206,19 @@ describe("HTTP API", () => {
     }
   });
 
+  it("limits requests with bad tokens per address before looking them up", async () => {
+    const guarded = await startServer({ ledger, host: "127.0.0.1", port: 0, version: "t", failedAuthLimit: { perSecond: 1, burst: 3 } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await fetch(`${guarded.url}/v1/projects`, { headers: { authorization: `Bearer wl_guess_${i}` } })).status);
+      assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
+      const good = await fetch(`${guarded.url}/v1/projects`, { headers: { authorization: `Bearer ${tokens.alice}` } });
+      assert.equal(good.status, 429, "the address is cooling down");
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it("refuses to listen beyond loopback when no token exists", async () => {
     const empty = await openLedger({ db: join(dir, "empty.db") });
     try {

@@ -25,6 +25,8 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** Sustained requests per second per token, and the burst above it. */
   rateLimit?: { perSecond: number; burst: number };
+  /** Requests with a bad token allowed per client address (default 10/s, burst 50). */
+  failedAuthLimit?: { perSecond: number; burst: number };
   /** How often the event stream polls the log (ms). */
   pollMs?: number;
   /** Ends open event streams (graceful shutdown). */
@@ -36,6 +38,7 @@ export function createApp(opts: AppOptions): Hono {
   const { ledger } = opts;
   const metrics = opts.metrics ?? new Metrics();
   const limiter = new RateLimiter(opts.rateLimit?.perSecond ?? 100, opts.rateLimit?.burst ?? 200);
+  const failures = new RateLimiter(opts.failedAuthLimit?.perSecond ?? 10, opts.failedAuthLimit?.burst ?? 50);
   const app = new Hono();
 
   const fail = (c: Context, e: unknown) => {
@@ -46,10 +49,23 @@ export function createApp(opts: AppOptions): Hono {
     return c.json({ error: err.toJSON() }, status as 400);
   };
 
-  /** 401 for a missing, unknown or revoked token; then the per-token rate limit. */
+  /**
+   * 401 for a missing, unknown or revoked token; then the per-token rate limit.
+   * Failed attempts are limited per client address too, checked before the
+   * token lookup, so guessing tokens cannot flood the store.
+   */
   const authenticate = async (c: Context): Promise<TokenRecord> => {
     const secret = bearer(c);
-    const token = authorize(secret ? await ledger.tokens.find(secret) : null, "read", null);
+    const client = `failed-auth:${clientAddress(c)}`;
+    const blocked = failures.waiting(client);
+    if (blocked > 0) throw new LedgerError("RATE_LIMITED", "too many requests with a bad token from this address", { hint: `retry in ${blocked}s with a valid token`, details: { retry_after: blocked } });
+    let token: TokenRecord;
+    try {
+      token = authorize(secret ? await ledger.tokens.find(secret) : null, "read", null);
+    } catch (e) {
+      failures.take(client);
+      throw e;
+    }
     const wait = limiter.take(token.id);
     if (wait > 0) throw new LedgerError("RATE_LIMITED", `token ${token.id} is over its rate limit`, { hint: `retry in ${wait}s`, details: { retry_after: wait } });
     return token;
@@ -132,6 +148,11 @@ export function createApp(opts: AppOptions): Hono {
   app.notFound((c) => fail(c, new LedgerError("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`, { hint: "GET /openapi.json lists the API" })));
   app.onError((e, c) => fail(c, e));
   return app;
+}
+
+/** The peer address on Node (the proxy's, behind a load balancer), or "unknown" elsewhere (e.g. app.request in tests). */
+function clientAddress(c: Context): string {
+  return (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? "unknown";
 }
 
 function bearer(c: Context): string | undefined {

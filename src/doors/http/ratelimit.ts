@@ -8,6 +8,14 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Seconds until `key` may make a request, without using one up (0: it may). */
+  waiting(key: string): number {
+    const b = this.buckets.get(key);
+    if (!b) return 0;
+    const tokens = Math.min(this.burst, b.tokens + ((this.now() - b.at) / 1000) * this.perSecond);
+    return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / this.perSecond);
+  }
+
   /** Seconds to wait before retrying, or 0 when the request may proceed. */
   take(key: string): number {
     const t = this.now();
