@@ -211,23 +211,16 @@ export class Ledger {
     let live: StoredWorkOrder[] | undefined;
     // One candidate at a time: on PostgreSQL each probe locks (SKIP LOCKED) only the row it returns,
     // so concurrent workers each get a different WO instead of skipping each other's pages.
-    const batch = 1;
-    for (let offset = 0; ; offset += batch) {
-      const rows = await tx.claimable(project, batch, offset);
-      let pick: StoredWorkOrder | undefined;
-      for (const w of rows) {
-        if (w.files.length) live ??= await tx.liveLeases(project, tx.now());
-        if (!w.files.length || conflicts(w, live ?? []).length === 0) {
-          pick = w;
-          break;
-        }
+    for (let offset = 0; ; offset++) {
+      const [w] = await tx.claimable(project, 1, offset);
+      if (!w) break;
+      if (w.files.length) {
+        live ??= await tx.liveLeases(project, tx.now());
+        if (conflicts(w, live).length) continue; // claim --next never takes a WO whose files someone holds
       }
-      if (pick) {
-        const change = rules.claim(pick, agent, tx.now(), ttlMs, []);
-        await apply(tx, change);
-        return { ...rules.toPublic(change.next), file_conflicts: [] };
-      }
-      if (rows.length < batch) break;
+      const change = rules.claim(w, agent, tx.now(), ttlMs, []);
+      await apply(tx, change);
+      return { ...rules.toPublic(change.next), file_conflicts: [] };
     }
     throw new LedgerError("NOTHING_TO_CLAIM", `no unclaimed work order in project ${project} is free to take`, {
       hint: "all open work is claimed, waiting on dependencies, or touches files someone holds; try again later or create work",
