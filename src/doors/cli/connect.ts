@@ -29,3 +29,13 @@ export async function connect(where: Where): Promise<LedgerApi> {
 export function openLocal({ db, databaseUrl }: Where, opts: LedgerOptions = {}): Promise<Ledger> {
   return openLedger({ ...(databaseUrl !== undefined ? { databaseUrl } : db !== undefined ? { db } : {}), ...opts });
 }
+
+/** Runs fn on the local store and closes it afterwards, however fn ends. */
+export async function withLocal<T>(where: Where, fn: (ledger: Ledger) => Promise<T>, opts: LedgerOptions = {}): Promise<T> {
+  const ledger = await openLocal(where, opts);
+  try {
+    return await fn(ledger);
+  } finally {
+    await ledger.close();
+  }
+}

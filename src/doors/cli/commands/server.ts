@@ -4,7 +4,7 @@ import { LedgerError } from "../../../core/errors.js";
 import { parseDuration } from "../../../core/duration.js";
 import type { Inputs } from "../../../core/schemas.js";
 import type { LedgerEvent } from "../../../core/types.js";
-import { openLocal, remoteUrl } from "../connect.js";
+import { remoteUrl, withLocal } from "../connect.js";
 import { num, str, type Ctx } from "../context.js";
 import { c, table } from "../output.js";
 import * as render from "../render.js";
@@ -40,25 +40,26 @@ export function register(program: Command): void {
         // Loaded on demand: every other command starts faster without the HTTP stack.
         const [{ Metrics }, { startServer }] = await Promise.all([import("../../http/metrics.js"), import("../../http/server.js")]);
         const metrics = new Metrics();
-        const ledger = await openLocal(ctx, { onEvents: (e) => metrics.observeEvents(e) });
-        try {
-          const server = await startServer({
-            ledger,
-            metrics,
-            host: str(o.host) ?? "127.0.0.1",
-            port: wholeNumber(o.port, "port", 65_535),
-            maxBodyBytes: wholeNumber(o.maxBody, "max-body", 1 << 30),
-            rateLimit: { perSecond: wholeNumber(o.rate, "rate", 1e9), burst: wholeNumber(o.burst, "burst", 1e9) },
-            version: pkgVersion,
-          });
-          process.stderr.write(`workledger ${pkgVersion} serving ${ledger.info.kind} ${ledger.info.location} on ${server.url}\n`);
-          const sig = await untilSignal();
-          process.stderr.write(`${sig}: finishing in-flight requests\n`);
-          await server.close();
-          return { data: { stopped: true, url: server.url }, human: () => "stopped" };
-        } finally {
-          await ledger.close();
-        }
+        return withLocal(
+          ctx,
+          async (ledger) => {
+            const server = await startServer({
+              ledger,
+              metrics,
+              host: str(o.host) ?? "127.0.0.1",
+              port: wholeNumber(o.port, "port", 65_535),
+              maxBodyBytes: wholeNumber(o.maxBody, "max-body", 1 << 30),
+              rateLimit: { perSecond: wholeNumber(o.rate, "rate", 1e9), burst: wholeNumber(o.burst, "burst", 1e9) },
+              version: pkgVersion,
+            });
+            process.stderr.write(`workledger ${pkgVersion} serving ${ledger.info.kind} ${ledger.info.location} on ${server.url}\n`);
+            const sig = await untilSignal();
+            process.stderr.write(`${sig}: finishing in-flight requests\n`);
+            await server.close();
+            return { data: { stopped: true, url: server.url }, human: () => "stopped" };
+          },
+          { onEvents: (e) => metrics.observeEvents(e) },
+        );
       }),
     );
 
@@ -74,13 +75,8 @@ export function register(program: Command): void {
         // --agent and --project are the global flags; read them as typed, never from the environment.
         const agent = str(ctx.flags.agent);
         if (agent === undefined) throw new LedgerError("VALIDATION", "agent: required, the identity this token's requests act as", { hint: "token create --agent NAME --role agent", details: { issues: [{ field: "agent", message: "required" }] } });
-        const ledger = await openLocal(ctx);
-        try {
-          const t = await ledger.tokens.create({ agent, role: str(o.role), project: str(ctx.flags.project) } as Inputs["tokenCreate"]);
-          return { data: t, human: () => `token ${t.id} for ${t.agent} (${t.role}${t.project ? `, project ${t.project}` : ""}); shown once, keep it secret:\n${c.bold(t.token)}\n\nexport WORKLEDGER_TOKEN=${t.token}` };
-        } finally {
-          await ledger.close();
-        }
+        const t = await withLocal(ctx, (ledger) => ledger.tokens.create({ agent, role: str(o.role), project: str(ctx.flags.project) } as Inputs["tokenCreate"]));
+        return { data: t, human: () => `token ${t.id} for ${t.agent} (${t.role}${t.project ? `, project ${t.project}` : ""}); shown once, keep it secret:\n${c.bold(t.token)}\n\nexport WORKLEDGER_TOKEN=${t.token}` };
       }),
     );
   token
@@ -88,13 +84,8 @@ export function register(program: Command): void {
     .description("tokens with agent, role, project and whether revoked (never the secret)")
     .action(
       act(async (_o, ctx) => {
-        const ledger = await openLocal(ctx);
-        try {
-          const list = await ledger.tokens.list();
-          return { data: list, human: () => (list.length ? table(list.map((t) => [t.id, t.agent, t.role, t.project ?? "*", t.revoked_at ? c.red(`revoked ${t.revoked_at}`) : c.green("active")])) : c.dim("no tokens")) };
-        } finally {
-          await ledger.close();
-        }
+        const list = await withLocal(ctx, (ledger) => ledger.tokens.list());
+        return { data: list, human: () => (list.length ? table(list.map((t) => [t.id, t.agent, t.role, t.project ?? "*", t.revoked_at ? c.red(`revoked ${t.revoked_at}`) : c.green("active")])) : c.dim("no tokens")) };
       }),
     );
   token
@@ -102,13 +93,8 @@ export function register(program: Command): void {
     .description("revoke a token at once")
     .action(
       act(async (_o, ctx, args) => {
-        const ledger = await openLocal(ctx);
-        try {
-          const t = await ledger.tokens.revoke({ id: args[0] as string });
-          return { data: t, human: () => `revoked token ${t.id} (${t.agent})` };
-        } finally {
-          await ledger.close();
-        }
+        const t = await withLocal(ctx, (ledger) => ledger.tokens.revoke({ id: args[0] as string }));
+        return { data: t, human: () => `revoked token ${t.id} (${t.agent})` };
       }),
     );
 
