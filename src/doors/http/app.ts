@@ -85,67 +85,48 @@ export function createApp(opts: AppOptions): Hono {
   );
 
   app.get("/healthz", async (c) => {
-    try {
-      const h = await ledger.health({ integrity: false });
-      // Unauthenticated: say what kind of store answers, never where it is.
-      return c.json({ ok: true, version: opts.version, store: { kind: h.store.kind, schema_version: h.store.schema_version }, now: h.now });
-    } catch (e) {
-      return fail(c, e);
-    }
+    const h = await ledger.health({ integrity: false });
+    // Unauthenticated: say what kind of store answers, never where it is.
+    return c.json({ ok: true, version: opts.version, store: { kind: h.store.kind, schema_version: h.store.schema_version }, now: h.now });
   });
   app.get("/metrics", (c) => c.text(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }));
   app.get("/openapi.json", (c) => c.json(openapi(opts.version)));
   app.get("/v1/whoami", async (c) => {
-    try {
-      const { hash: _h, ...token } = await authenticate(c);
-      return c.json(token);
-    } catch (e) {
-      return fail(c, e);
-    }
+    const { hash: _h, ...token } = await authenticate(c);
+    return c.json(token);
   });
   app.get("/v1/events/last", async (c) => {
-    try {
-      const token = authorize(await authenticate(c), "read", c.req.query("project") ?? null);
-      const { project } = parse(inputs.events, { project: token.project ?? c.req.query("project") });
-      return c.json({ seq: await ledger.lastEventSeq(project) });
-    } catch (e) {
-      return fail(c, e);
-    }
+    const token = authorize(await authenticate(c), "read", c.req.query("project") ?? null);
+    const { project } = parse(inputs.events, { project: token.project ?? c.req.query("project") });
+    return c.json({ seq: await ledger.lastEventSeq(project) });
   });
   app.get("/v1/events", async (c) => {
-    try {
-      const token = authorize(await authenticate(c), "read", c.req.query("project") ?? null);
-      const rawAfter = c.req.header("last-event-id") ?? c.req.query("after");
-      // Validate before the 200 goes out: afterwards an error can only end the stream.
-      const { project, after } = parse(inputs.events, { project: token.project ?? c.req.query("project"), after: rawAfter === undefined ? undefined : /^\d+$/.test(rawAfter) ? Number(rawAfter) : rawAfter });
-      // Re-checked on every poll, so a revoked token's stream ends at once.
-      const stillAllowed = async () => {
-        authorize(await ledger.tokens.find(bearer(c) ?? ""), "read", project ?? null);
-      };
-      return eventStream(c, ledger, { project, after: after ?? 0, pollMs: opts.pollMs ?? 250, stop: opts.stop ?? new AbortController().signal, stillAllowed });
-    } catch (e) {
-      return fail(c, e);
-    }
+    const token = authorize(await authenticate(c), "read", c.req.query("project") ?? null);
+    const rawAfter = c.req.header("last-event-id") ?? c.req.query("after");
+    // Validate before the 200 goes out: afterwards an error can only end the stream.
+    const { project, after } = parse(inputs.events, { project: token.project ?? c.req.query("project"), after: rawAfter === undefined ? undefined : /^\d+$/.test(rawAfter) ? Number(rawAfter) : rawAfter });
+    // Re-checked on every poll, so a revoked token's stream ends at once.
+    const stillAllowed = async () => {
+      authorize(await ledger.tokens.find(bearer(c) ?? ""), "read", project ?? null);
+    };
+    return eventStream(c, ledger, { project, after: after ?? 0, pollMs: opts.pollMs ?? 250, stop: opts.stop ?? new AbortController().signal, stillAllowed });
   });
 
   for (const route of routes) {
     app.on(route.method, route.path, async (c) => {
-      try {
-        const token = await authenticate(c);
-        const input = await assemble(c, route);
-        authorize(token, route.access, typeof input.project === "string" ? input.project : null);
-        if (route.actor) input.agent = token.agent;
-        if (token.project !== null && route.name === "listAll") input.project = token.project;
-        let result = await route.run(ledger, input);
-        if (token.project !== null && route.name === "listProjects") result = (result as { name: string }[]).filter((p) => p.name === token.project);
-        return c.json(result as object, (route.status ?? 200) as 200);
-      } catch (e) {
-        return fail(c, e);
-      }
+      const token = await authenticate(c);
+      const input = await assemble(c, route);
+      authorize(token, route.access, typeof input.project === "string" ? input.project : null);
+      if (route.actor) input.agent = token.agent;
+      if (token.project !== null && route.name === "listAll") input.project = token.project;
+      let result = await route.run(ledger, input);
+      if (token.project !== null && route.name === "listProjects") result = (result as { name: string }[]).filter((p) => p.name === token.project);
+      return c.json(result as object, (route.status ?? 200) as 200);
     });
   }
 
   app.notFound((c) => fail(c, new LedgerError("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`, { hint: "GET /openapi.json lists the API" })));
+  // Every handler's errors land here: one mapping from error codes to statuses.
   app.onError((e, c) => fail(c, e));
   return app;
 }
