@@ -12,7 +12,7 @@ import { DEFAULT_MAX_AGE_MS, DEFAULT_TTL_MS, inputs, type Inputs } from "./schem
 import type { ContextEntry, FileConflict, LedgerEvent, NewEvent, Note, NoteKind, ProjectSummary, Status, StoredWorkOrder, WorkOrder } from "./types.js";
 import { Tokens } from "./tokens.js";
 import { parse } from "./validate.js";
-import { addNoteIn, apply, collecting, conflicts, dependencyPath, fileConflict, mustGet, projectNotFound, sweepIn, touch } from "./steps.js";
+import { addNoteIn, apply, collecting, conflicts, dependencyPath, fileConflict, mustGet, requireProject, sweepIn, touch } from "./steps.js";
 import type { Store, StoreInfo, Tx } from "../storage/port.js";
 
 export type WorkOrderWithNotes = WorkOrder & { notes: Note[] };
@@ -169,10 +169,10 @@ export class Ledger {
 
   async list(input: Inputs["list"]): Promise<WorkOrder[]> {
     const q = parse(inputs.list, input);
-    if (q.project !== undefined) await this.mustHaveProject(q.project);
     await this.sweep(q.project ?? null);
     const statuses = q.status === "all" ? undefined : q.status ? [q.status] : ACTIVE;
     return this.store.read(async (tx) => {
+      if (q.project !== undefined) await requireProject(tx, q.project);
       const rows = await tx.listWorkOrders({ project: q.project, statuses, label: q.label, agent: q.agent, limit: q.limit ?? DEFAULT_LIST_LIMIT });
       return rows.map((w) => rules.toPublic(rules.effective(w, tx.now())));
     });
@@ -180,9 +180,9 @@ export class Ledger {
 
   async findUnclaimed(input: Inputs["findUnclaimed"]): Promise<ClaimResult[]> {
     const { project, limit } = parse(inputs.findUnclaimed, input);
-    await this.mustHaveProject(project);
     await this.sweep(project);
     return this.store.read(async (tx) => {
+      await requireProject(tx, project);
       const rows = await tx.claimable(project, limit ?? DEFAULT_FIND_LIMIT, 0);
       const live = rows.some((w) => w.files.length) ? await tx.liveLeases(project, tx.now()) : [];
       return rows.map((w) => ({ ...rules.toPublic(w), file_conflicts: conflicts(w, live) }));
@@ -206,7 +206,7 @@ export class Ledger {
   }
 
   private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number): Promise<ClaimResult> {
-    if (!(await tx.getProject(project))) throw projectNotFound(project);
+    await requireProject(tx, project);
     await sweepIn(tx, project);
     let live: StoredWorkOrder[] | undefined;
     // One candidate at a time: on PostgreSQL each probe locks (SKIP LOCKED) only the row it returns,
@@ -305,8 +305,8 @@ export class Ledger {
 
   async contextPull(input: Inputs["contextPull"]): Promise<ContextPull> {
     const c = parse(inputs.contextPull, input);
-    await this.mustHaveProject(c.project);
     return this.store.read(async (tx) => {
+      await requireProject(tx, c.project);
       const rows = await tx.latestContext(c.project, c.key ?? null);
       const entries = rows.map((e) => judge(e, tx.now(), c.max_age ?? DEFAULT_MAX_AGE_MS, c.git));
       const verdict = entries.length === 0 ? "none" : entries.some((e) => e.verdict === "stale") ? "stale" : "fresh";
@@ -316,8 +316,8 @@ export class Ledger {
 
   async contextHistory(input: Inputs["contextPull"]): Promise<PulledContext[]> {
     const c = parse(inputs.contextPull, input);
-    await this.mustHaveProject(c.project);
     return this.store.read(async (tx) => {
+      await requireProject(tx, c.project);
       const rows = await tx.contextHistory(c.project, c.key ?? null, c.limit ?? DEFAULT_LIST_LIMIT);
       return rows.map((e) => judge(e, tx.now(), c.max_age ?? DEFAULT_MAX_AGE_MS, c.git));
     });
@@ -325,9 +325,9 @@ export class Ledger {
 
   async history(input: Inputs["history"]): Promise<LedgerEvent[]> {
     const h = parse(inputs.history, input);
-    await this.mustHaveProject(h.project);
     await this.sweep(h.project);
     return this.store.read(async (tx) => {
+      await requireProject(tx, h.project);
       if (h.id !== undefined) await mustGet(tx, h.project, h.id);
       return tx.listEvents(h.project, h.id ?? null, h.after ?? 0, h.limit ?? 1000);
     });
@@ -353,10 +353,6 @@ export class Ledger {
       if (note) await addNoteIn(tx, change.next, note);
       return rules.toPublic(change.next);
     });
-  }
-
-  private async mustHaveProject(project: string): Promise<void> {
-    if (!(await this.store.read((tx) => tx.getProject(project)))) throw projectNotFound(project);
   }
 
   /**

@@ -49,7 +49,7 @@ export async function touch(tx: Tx, project: string, id: number): Promise<Stored
 export async function mustGet(tx: Tx, project: string, id: number): Promise<StoredWorkOrder> {
   const wo = await tx.getWorkOrder(project, id);
   if (wo) return wo;
-  if (!(await tx.getProject(project))) throw projectNotFound(project);
+  await requireProject(tx, project);
   throw new LedgerError("NOT_FOUND", `${rules.label(id)} does not exist in project ${project}`, {
     hint: "list shows the work orders of a project",
     details: { project, id },
@@ -60,6 +60,11 @@ export async function addNoteIn(tx: Tx, wo: StoredWorkOrder, n: { agent: string;
   const note = await tx.insertNote({ project: wo.project, wo: wo.id, agent: n.agent, kind: n.kind, body: n.body, created_at: tx.now() });
   await tx.appendEvents([{ project: wo.project, wo: wo.id, type: "note_added", agent: n.agent, revision: wo.revision, at: note.created_at, data: { note_id: note.id, kind: n.kind } }]);
   return note;
+}
+
+/** Reads of an unknown project are NOT_FOUND, checked inside the caller's transaction. */
+export async function requireProject(tx: Tx, project: string): Promise<void> {
+  if (!(await tx.getProject(project))) throw projectNotFound(project);
 }
 
 export function projectNotFound(project: string): LedgerError {
