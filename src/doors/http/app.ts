@@ -16,6 +16,7 @@ import { openapi } from "./openapi.js";
 import { RateLimiter } from "./ratelimit.js";
 import { BOOLEAN_QUERY, NUMERIC_QUERY, routes, type Input, type Route } from "./routes.js";
 import { eventStream } from "./sse.js";
+import { mountDashboard } from "../web/static.js";
 import { HTTP_STATUS } from "./status.js";
 
 export interface AppOptions {
@@ -124,6 +125,8 @@ export function createApp(opts: AppOptions): Hono {
       return c.json(result as object, (route.status ?? 200) as 200);
     });
   }
+
+  mountDashboard(app);
 
   app.notFound((c) => fail(c, new LedgerError("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`, { hint: "GET /openapi.json lists the API" })));
   // Every handler's errors land here: one mapping from error codes to statuses.

@@ -53,6 +53,7 @@ export function register(program: Command): void {
               version: pkgVersion,
             });
             process.stderr.write(`workledger ${pkgVersion} serving ${ledger.info.kind} ${ledger.info.location} on ${server.url}\n`);
+            process.stderr.write(`dashboard: ${server.url}/ (sign in with a token from: workledger token create --agent NAME --role admin|reader)\n`);
             const sig = await untilSignal();
             process.stderr.write(`${sig}: finishing in-flight requests\n`);
             await server.close();
