@@ -1,0 +1,72 @@
+/** The dashboard's pure logic (filters in the URL, lease countdowns), without a browser. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { WorkOrder } from "../../src/core/types.ts";
+import { byUrgency, columns, filtersToQuery, matches, parseFilters } from "../../src/doors/web/client/filters.ts";
+import { ago, countdown, leaseState } from "../../src/doors/web/client/time.ts";
+
+const wo = (over: Partial<WorkOrder>): WorkOrder => ({
+  project: "p", id: 1, title: "Fix tokenizer", description: "", repo: "", acceptance: [], scope: "", files: [], verification: "", priority: "P2", handover: "", labels: [], depends_on: [],
+  status: "open", lease: null, revision: 1, created_by: "o", created_at: "2026-01-01T00:00:00.000Z", updated_at: "2026-01-01T00:00:00.000Z", ...over,
+});
+
+describe("dashboard filters", () => {
+  it("round-trips through the URL and drops values that are not allowed", () => {
+    const f = parseFilters(new URLSearchParams("status=blocked&label=bug&agent=a&priority=P1&q=crash&cancelled=1"));
+    assert.deepEqual(f, { status: "blocked", label: "bug", agent: "a", priority: "P1", q: "crash", cancelled: true });
+    assert.equal(filtersToQuery(f), "?status=blocked&label=bug&agent=a&priority=P1&q=crash&cancelled=1");
+    assert.deepEqual(parseFilters(new URLSearchParams("status=bogus&priority=P9&q=%20%20")), { status: undefined, label: undefined, agent: undefined, priority: undefined, q: undefined, cancelled: false });
+    assert.equal(filtersToQuery(parseFilters(new URLSearchParams(""))), "");
+  });
+
+  it("shows four columns, cancelled only on request, one column for a status filter", () => {
+    assert.deepEqual(columns(parseFilters(new URLSearchParams())), ["open", "claimed", "blocked", "done"]);
+    assert.deepEqual(columns(parseFilters(new URLSearchParams("cancelled=1"))), ["open", "claimed", "blocked", "done", "cancelled"]);
+    assert.deepEqual(columns(parseFilters(new URLSearchParams("status=claimed"))), ["claimed"]);
+  });
+
+  it("matches label, holder, priority and free text (including WO-12 references)", () => {
+    const held = wo({ id: 12, labels: ["bug"], priority: "P1", files: ["src/lexer/**"], lease: { agent: "agent-a", token: 1, claimed_at: "", expires_at: "", renewed_at: null } });
+    const f = (q: string) => parseFilters(new URLSearchParams(q));
+    assert.ok(matches(held, f("label=bug&agent=agent-a&priority=P1")));
+    assert.ok(!matches(held, f("label=docs")));
+    assert.ok(!matches(held, f("agent=agent-b")));
+    assert.ok(!matches(held, f("priority=P0")));
+    for (const q of ["WO-12", "wo-12", "12", "TOKENIZER", "lexer", "agent-a"]) assert.ok(matches(held, f(`q=${q}`)), q);
+    assert.ok(!matches(held, f("q=13")));
+    assert.ok(!matches(held, f("q=parser")));
+  });
+
+  it("orders cards most urgent first, then oldest", () => {
+    const list = [wo({ id: 3, priority: "P2" }), wo({ id: 2, priority: "P0" }), wo({ id: 1, priority: "P2" })].sort(byUrgency);
+    assert.deepEqual(list.map((w) => w.id), [2, 1, 3]);
+  });
+});
+
+describe("dashboard lease countdown", () => {
+  const at = (s: number) => Date.parse("2026-01-01T00:00:00.000Z") + s * 1000;
+  const lease = { claimed_at: "2026-01-01T00:00:00.000Z", renewed_at: null, expires_at: "2026-01-01T00:30:00.000Z" };
+
+  it("warns in the last quarter of the lease, at most in its last five minutes, and expires on time", () => {
+    assert.equal(leaseState(lease, at(0)).state, "live");
+    assert.equal(leaseState(lease, at(1499)).state, "live");
+    assert.equal(leaseState(lease, at(1501)).state, "warn");
+    assert.equal(leaseState(lease, at(1800)).state, "expired");
+    const short = { claimed_at: "2026-01-01T00:00:00.000Z", renewed_at: null, expires_at: "2026-01-01T00:00:04.000Z" };
+    assert.equal(leaseState(short, at(2.9)).state, "live");
+    assert.equal(leaseState(short, at(3.1)).state, "warn");
+    // The quarter is of the lease since its last renewal: 10 minutes here, so 200 s left is no warning yet.
+    assert.equal(leaseState(lease, at(1600)).state, "warn");
+    assert.equal(leaseState({ ...lease, renewed_at: "2026-01-01T00:20:00.000Z" }, at(1600)).state, "live");
+  });
+
+  it("says how long is left, rounded up, and how long ago things happened", () => {
+    assert.equal(countdown(0), "expired");
+    assert.equal(countdown(1), "expires in 1s");
+    assert.equal(countdown(61_000), "expires in 1m 01s");
+    assert.equal(countdown(2 * 3600_000), "expires in 2h");
+    assert.equal(ago("2026-01-01T00:00:00.000Z", at(0.5)), "just now");
+    assert.equal(ago("2026-01-01T00:00:00.000Z", at(125)), "2m 05s ago");
+    assert.equal(ago("2026-01-01T00:00:00.000Z", at(3 * 86400)), "3d ago");
+  });
+});

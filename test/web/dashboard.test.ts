@@ -1,0 +1,235 @@
+/**
+ * The dashboard in a real browser against a real `serve` process, with the
+ * CLI acting as the agents: live updates over SSE, lease expiry without a
+ * reload, admin actions through the API, reader tokens, edit conflicts.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { ARTIFACTS, launchBrowser } from "../helpers/browser.ts";
+import { sandbox, type Sandbox } from "../helpers/cli.ts";
+import { serve, type ServeProcess } from "../helpers/serve.ts";
+
+const browser: Browser | null = await launchBrowser("dashboard");
+
+describe("web dashboard", { skip: browser === null }, () => {
+  let sb: Sandbox;
+  let server: ServeProcess;
+  const tokens: Record<string, string> = {};
+  const cli = (args: string[]) => sb.spawn(["-p", "ancc", "--json", ...args]);
+  const column = (status: string, id: number) => `section[data-column="${status}"] .card[data-wo="${id}"]`;
+
+  async function open(token: string, hash = "", viewport = { width: 1400, height: 900 }): Promise<Page> {
+    const page = await browser!.newPage({ viewport });
+    page.on("pageerror", (e) => assert.fail(`page error: ${e.message}`));
+    await page.goto(`${server.url}/${hash}`);
+    await page.fill("#token", token);
+    await page.click("form.signin button[type=submit]");
+    await page.locator('[data-testid="whoami"]').waitFor();
+    return page;
+  }
+  /** A value kept on `window`: still there afterwards means the page was never reloaded. */
+  const mark = (page: Page) => page.evaluate(() => ((window as unknown as { mark: number }).mark = 42));
+  const marked = (page: Page) => page.evaluate(() => (window as unknown as { mark?: number }).mark === 42);
+
+  before(async () => {
+    sb = sandbox();
+    for (const [agent, role] of [["alice", "admin"], ["bob", "admin"], ["rita", "reader"]]) {
+      tokens[agent] = sb.run(["token", "create", "--agent", agent!, "--role", role!, "--json"]).json.token;
+    }
+    const items = [
+      { title: "Fix tokenizer crash on empty input", priority: "P1", labels: ["bug"], files: ["src/tokenizer/**"], acceptance: ["empty input returns []", "no crash at EOF"], verification: "npm test -- tokenizer" },
+      { title: "Add streaming parser", labels: ["feature"], depends_on: [1] },
+      { title: "Document the API", priority: "P3", labels: ["docs"] },
+      { title: "Flaky CI on arm64", priority: "P0", labels: ["ci"] },
+    ];
+    // One at a time: a batch cannot depend on a WO it creates itself.
+    for (const item of items) assert.equal(sb.run(["-p", "ancc", "--agent", "observer", "create", "--from", "-", "--json"], { input: JSON.stringify([item]) }).code, 0);
+    server = await serve(sb.env);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    sb?.cleanup();
+  });
+
+  it("signs in with a token kept in the tab's session, never in the URL, and refuses a bad one", async () => {
+    const page = await browser!.newPage();
+    await page.goto(`${server.url}/#/p/ancc`);
+    await page.fill("#token", "wl_000000000000_nope");
+    await page.click("form.signin button[type=submit]");
+    await page.getByText("That token is unknown or revoked.").waitFor();
+    await page.fill("#token", tokens.alice!);
+    await page.click("form.signin button[type=submit]");
+    await page.locator(column("open", 1)).waitFor();
+    assert.ok(!page.url().includes("wl_"), page.url());
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("workledger.token")), tokens.alice);
+    await page.close();
+  });
+
+  it("shows the board: four columns, cards with id, title, priority and labels, and the overview", async () => {
+    const page = await open(tokens.alice!, "#/p/ancc");
+    await page.locator(column("open", 1)).waitFor();
+    assert.deepEqual(await page.locator("section[data-column]").evaluateAll((els) => els.map((e) => e.getAttribute("data-column"))), ["open", "claimed", "blocked", "done"]);
+    const text = await page.locator(column("open", 1)).innerText();
+    for (const s of ["WO-1", "Fix tokenizer crash on empty input", "P1", "bug"]) assert.ok(text.includes(s), text);
+    // Most urgent first within a column.
+    assert.deepEqual(await page.locator('section[data-column="open"] .card').evaluateAll((els) => els.map((e) => e.getAttribute("data-wo"))), ["4", "1", "2", "3"]);
+    assert.equal(await page.locator('[data-count="open"]').innerText(), "4");
+    await page.locator(".feed li", { hasText: "observer created" }).first().waitFor();
+    await page.close();
+  });
+
+  it("shows a claim made through the CLI within 2 s, without a reload, with the agent and a countdown", async () => {
+    const page = await open(tokens.alice!, "#/p/ancc");
+    await page.locator('.live-status[data-state="live"]').waitFor();
+    await mark(page);
+    assert.equal((await cli(["--agent", "agent-a", "claim", "--id", "1"])).code, 0);
+    const card = page.locator(column("claimed", 1));
+    await card.waitFor({ timeout: 2000 });
+    assert.match(await card.innerText(), /agent-a · expires in (30m|29m)/);
+    await page.locator(".holders", { hasText: "agent-a" }).waitFor();
+    await page.locator(".feed li", { hasText: "agent-a claimed" }).waitFor();
+    assert.ok(await marked(page));
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-board.png") });
+    await page.close();
+  });
+
+  it("moves a card back to open when its short lease expires, without a reload", async () => {
+    const page = await open(tokens.alice!, "#/p/ancc");
+    await page.locator('.live-status[data-state="live"]').waitFor();
+    await mark(page);
+    assert.equal((await cli(["--agent", "agent-b", "claim", "--id", "3", "--ttl", "2s"])).code, 0);
+    await page.locator(column("claimed", 3)).waitFor({ timeout: 2000 });
+    await page.locator(column("open", 3)).waitFor({ timeout: 6000 });
+    assert.equal(await page.locator(`${column("open", 3)} .lease`).count(), 0);
+    assert.ok(await marked(page));
+    await page.close();
+  });
+
+  it("shows every field, notes, history with field diffs and dependencies on the WO page", async () => {
+    assert.equal((await cli(["--agent", "smart", "update", "--id", "2", "--scope", "parser only", "--acceptance", "streams 1 GB in constant memory"])).code, 0);
+    assert.equal((await cli(["--agent", "smart", "add-note", "--id", "2", "--kind", "finding", "-m", "needs the tokenizer fix first"])).code, 0);
+    const page = await open(tokens.alice!, "#/p/ancc/wo/2");
+    await page.locator("table.diff").waitFor();
+    const history = await page.locator(".history").innerText();
+    assert.match(history, /smart updated acceptance, scope/);
+    assert.match(await page.locator("table.diff").innerText(), /scope\s+parser only/);
+    assert.match(await page.locator(".checklist").innerText(), /streams 1 GB in constant memory/);
+    assert.match(await page.locator(".timeline").innerText(), /finding\s+smart[\s\S]*needs the tokenizer fix first/);
+    assert.match(await page.locator(".deps").innerText(), /WO-1\s+claimed\s+Fix tokenizer crash/);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-wo.png"), fullPage: true });
+    await page.close();
+  });
+
+  it("creates a WO through the form that `workledger list` then shows", async () => {
+    const page = await open(tokens.alice!, "#/p/ancc");
+    await page.click("text=New work order");
+    await page.fill("#f-title", "Dashboard-made task");
+    await page.selectOption("#f-priority", "P1");
+    await page.fill("#f-acceptance", "first check\nsecond check");
+    await page.fill("#f-files", "docs/**");
+    await page.fill("#f-labels", "ui, dash");
+    await page.click("form.wo-form button[type=submit]");
+    await page.locator("h1", { hasText: "Dashboard-made task" }).waitFor();
+    const wo = (await cli(["list"])).json.find((w: { title: string }) => w.title === "Dashboard-made task");
+    assert.ok(wo, "created WO missing from list");
+    assert.equal(wo.created_by, "alice");
+    assert.equal(wo.priority, "P1");
+    assert.deepEqual(wo.acceptance, ["first check", "second check"]);
+    assert.deepEqual(wo.labels, ["ui", "dash"]);
+    assert.deepEqual(wo.files, ["docs/**"]);
+    await page.close();
+  });
+
+  it("lets a reader see everything and change nothing", async () => {
+    const page = await open(tokens.rita!, "#/p/ancc");
+    await page.locator(column("claimed", 1)).waitFor();
+    assert.equal(await page.getByText("New work order").count(), 0);
+    await page.goto(`${server.url}/#/p/ancc/wo/2`);
+    await page.locator(".history").waitFor();
+    assert.equal(await page.locator("main button, main form, main textarea").count(), 0);
+    await page.goto(`${server.url}/#/p/ancc/new`);
+    await page.getByText("Only tokens with the admin role").waitFor();
+    assert.equal(await page.locator("form.wo-form").count(), 0);
+    await page.close();
+  });
+
+  it("shows a conflict when two people edit the same WO, and keeps the first edit", async () => {
+    const [a, b] = [await open(tokens.alice!, "#/p/ancc/wo/4"), await open(tokens.bob!, "#/p/ancc/wo/4")];
+    for (const p of [a, b]) {
+      await p.locator("[data-revision]").waitFor();
+      await p.click("button:text('Edit')");
+    }
+    await a.fill("#f-scope", "arm64 runners only");
+    await a.click("form.wo-form button[type=submit]");
+    await a.locator(".page-head h1", { hasText: "Flaky CI on arm64" }).waitFor();
+    await b.fill("#f-title", "Bob's title");
+    await b.click("form.wo-form button[type=submit]");
+    const alert = b.locator('.alert.conflict[data-code="REVISION_MISMATCH"]');
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /Conflict/);
+    await b.screenshot({ path: join(ARTIFACTS, "dashboard-conflict.png") });
+    const wo = (await cli(["get", "--id", "4"])).json;
+    assert.equal(wo.scope, "arm64 runners only");
+    assert.equal(wo.title, "Flaky CI on arm64");
+    await a.close();
+    await b.close();
+  });
+
+  it("refuses to cancel a WO an agent holds, saying who holds it", async () => {
+    const page = await open(tokens.alice!, "#/p/ancc/wo/1");
+    await page.locator(".lease-row").waitFor();
+    page.once("dialog", (d) => void d.accept());
+    await page.click("button:text('Cancel work order')");
+    const alert = page.locator('.alert.conflict[data-code="LEASE_HELD"]');
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /agent-a/);
+    assert.equal((await cli(["get", "--id", "1"])).json.status, "claimed");
+    await page.close();
+  });
+
+  it("reopens a blocked WO and cancels another through the API", async () => {
+    assert.equal((await cli(["--agent", "agent-c", "claim", "--id", "3"])).code, 0);
+    assert.equal((await cli(["--agent", "agent-c", "release", "--id", "3", "--status", "blocked", "--note", "needs a decision"])).code, 0);
+    const page = await open(tokens.alice!, "#/p/ancc/wo/3");
+    await page.locator('.page-head [data-status="blocked"]').waitFor();
+    await page.click("button:text('Reopen')");
+    await page.locator('.page-head [data-status="open"]').waitFor();
+    page.once("dialog", (d) => void d.accept());
+    await page.click("button:text('Cancel work order')");
+    await page.locator('.page-head [data-status="cancelled"]').waitFor();
+    assert.equal((await cli(["get", "--id", "3"])).json.status, "cancelled");
+    // Hidden from the board by default, shown on request.
+    await page.goto(`${server.url}/#/p/ancc`);
+    await page.locator(column("open", 2)).waitFor();
+    assert.equal(await page.locator('.card[data-wo="3"]').count(), 0);
+    await page.check('input[name="cancelled"]');
+    await page.locator(column("cancelled", 3)).waitFor();
+    await page.close();
+  });
+
+  it("keeps filters and search in the URL, so a deep link restores the view", async () => {
+    const page = await open(tokens.alice!, "#/p/ancc?label=bug");
+    await page.locator(column("claimed", 1)).waitFor();
+    assert.equal(await page.locator(".card").count(), 1);
+    await page.selectOption('select[name="label"]', "");
+    await page.fill('input[name="q"]', "stream");
+    await page.locator('.card[data-wo="1"]').waitFor({ state: "detached" });
+    assert.match(page.url(), /#\/p\/ancc\?q=stream$/);
+    await page.reload();
+    await page.locator(column("open", 2)).waitFor();
+    assert.equal(await page.locator(".card").count(), 1);
+    assert.equal(await page.inputValue('input[name="q"]'), "stream");
+    await page.close();
+  });
+
+  it("is readable at phone width: no sideways scrolling", async () => {
+    const page = await open(tokens.alice!, "#/p/ancc", { width: 390, height: 844 });
+    await page.locator(column("claimed", 1)).waitFor();
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1));
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-phone.png"), fullPage: true });
+    await page.close();
+  });
+});
