@@ -36,8 +36,8 @@ describe("web dashboard", { skip: browser === null }, () => {
 
   before(async () => {
     sb = sandbox();
-    for (const [agent, role] of [["alice", "admin"], ["bob", "admin"], ["rita", "reader"]]) {
-      tokens[agent] = sb.run(["token", "create", "--agent", agent!, "--role", role!, "--json"]).json.token;
+    for (const [agent, role] of [["alice", "admin"], ["bob", "admin"], ["rita", "reader"]] as const) {
+      tokens[agent] = sb.run(["token", "create", "--agent", agent, "--role", role, "--json"]).json.token;
     }
     const items = [
       { title: "Fix tokenizer crash on empty input", priority: "P1", labels: ["bug"], files: ["src/tokenizer/**"], acceptance: ["empty input returns []", "no crash at EOF"], verification: "npm test -- tokenizer" },
@@ -208,6 +208,37 @@ describe("web dashboard", { skip: browser === null }, () => {
     assert.equal(await page.locator('.card[data-wo="3"]').count(), 0);
     await page.check('input[name="cancelled"]');
     await page.locator(column("cancelled", 3)).waitFor();
+    await page.close();
+  });
+
+  it("adds a note from the WO page and reaches a card by keyboard alone", async () => {
+    const page = await open(tokens.alice!, "#/p/ancc");
+    await page.locator(column("open", 2)).waitFor();
+    await page.locator('.live-status[data-state="live"]').waitFor();
+    await page.locator(`${column("open", 2)} a`).focus();
+    // A live update redraws the board; the focus stays on the card.
+    assert.equal((await cli(["--agent", "agent-d", "update", "--id", "4", "--label", "ci,needs-runner"])).code, 0);
+    await page.locator('.card[data-wo="4"]', { hasText: "needs-runner" }).waitFor();
+    assert.equal(await page.evaluate("document.activeElement.closest('[data-wo]').dataset.wo"), "2");
+    await page.keyboard.press("Enter");
+    await page.locator(".history").waitFor();
+    assert.match(page.url(), /#\/p\/ancc\/wo\/2$/);
+    await page.fill("#note-body", "reviewed by a human: go ahead");
+    await page.selectOption("#note-kind", "link");
+    await page.click("button:text('Add note')");
+    await page.locator(".timeline .k-link", { hasText: "reviewed by a human" }).waitFor();
+    const notes = (await cli(["get", "--id", "2"])).json.notes;
+    assert.deepEqual(notes.at(-1), { ...notes.at(-1), agent: "alice", kind: "link", body: "reviewed by a human: go ahead" });
+    await page.close();
+  });
+
+  it("signs out a dashboard whose token is revoked", async () => {
+    const t = sb.run(["token", "create", "--agent", "temp", "--role", "reader", "--json"]).json;
+    const page = await open(t.token, "#/p/ancc");
+    await page.locator('.live-status[data-state="live"]').waitFor();
+    assert.equal(sb.run(["token", "revoke", t.id]).code, 0);
+    await page.getByText("Your token was revoked or is unknown").waitFor({ timeout: 5000 });
+    assert.equal(await page.evaluate('sessionStorage.getItem("workledger.token")'), null);
     await page.close();
   });
 

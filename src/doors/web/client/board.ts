@@ -34,6 +34,8 @@ export const boardView: View = ({ root, me, project, params }) => {
   );
 
   function render(): void {
+    // A live update redraws the columns; keep keyboard focus on the card it was on.
+    const focused = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>(".board [data-wo]")?.dataset.wo;
     replace(
       board,
       columns(filters).map((s) => {
@@ -43,6 +45,7 @@ export const boardView: View = ({ root, me, project, params }) => {
     );
     side.setWorkOrders(wos.values());
     form.options([...wos.values()]);
+    if (focused) board.querySelector<HTMLElement>(`[data-wo="${focused}"] a`)?.focus();
   }
 
   // Re-read WOs named by events, coalesced so a burst costs one read per WO.

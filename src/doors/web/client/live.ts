@@ -15,6 +15,7 @@ export function follow(project: string, after: number, onEvent: (e: LedgerEvent)
     while (!signal.aborted) {
       try {
         const res = await fetch(`/v1/events?project=${enc(project)}&after=${last}`, { headers: { ...authHeader(), accept: "text/event-stream" }, signal });
+        if (res.status === 401) window.dispatchEvent(new Event("workledger:unauthorized")); // revoked: back to sign-in
         if (res.status === 401 || res.status === 403) return onStatus("denied");
         if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
         onStatus("live");
