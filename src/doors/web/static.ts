@@ -1,6 +1,6 @@
 /**
  * Serves the dashboard: one HTML page and its bundled script and styles,
- * read once from the folder the build put beside this module. Nothing is
+ * read once from the folder the build writes them to. Nothing is
  * fetched from elsewhere at run time (the CSP forbids it).
  */
 import { createHash } from "node:crypto";
@@ -27,6 +27,8 @@ interface Asset {
 }
 
 const ASSETS = ["index.html", "app.js", "style.css", "favicon.svg"] as const;
+/** Where the build puts them: the same path from src/doors/web (tests) and dist/doors/web (the package). */
+const ASSETS_DIR = new URL("../../../dist/doors/web/assets/", import.meta.url);
 
 function load(dir: URL): Map<string, Asset> {
   const out = new Map<string, Asset>();
@@ -44,7 +46,7 @@ function load(dir: URL): Map<string, Asset> {
 }
 
 /** `GET /` and `GET /assets/<file>`; assets revalidate by ETag so an upgrade shows at once. */
-export function mountDashboard(app: Hono, dir = new URL("./assets/", import.meta.url)): void {
+export function mountDashboard(app: Hono, dir = ASSETS_DIR): void {
   let assets: Map<string, Asset> | undefined;
   const send = (name: string, ifNoneMatch: string | undefined): Response => {
     assets ??= load(dir);
