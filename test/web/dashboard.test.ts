@@ -92,6 +92,11 @@ describe("web dashboard", { skip: browser === null }, () => {
     assert.match(await card.innerText(), /agent-a · expires in (30m|29m)/);
     await page.locator(".holders", { hasText: "agent-a" }).waitFor();
     await page.locator(".feed li", { hasText: "agent-a claimed" }).waitFor();
+    // Context handed over by an agent shows up live, with its age, author and verdict.
+    assert.equal((await cli(["--agent", "agent-a", "context-put", "-m", "peek() reads past EOF; fix in progress"])).code, 0);
+    const ctx = page.locator('.ctx[data-key="handover"]');
+    await ctx.waitFor({ timeout: 2000 });
+    assert.match(await ctx.locator("summary").innerText(), /handover\s+fresh\s+\d+s old · agent-a/);
     assert.ok(await marked(page));
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-board.png") });
     await page.close();
