@@ -162,6 +162,17 @@ describe("web dashboard", { skip: browser === null }, () => {
     await page.close();
   });
 
+  it("takes a token limited to one project straight to its board, and names the view in the title", async () => {
+    const t = sb.run(["token", "create", "--agent", "pat", "--role", "reader", "-p", "ancc", "--json"]).json;
+    const page = await open(t.token);
+    await page.locator('.card[data-wo="2"]').waitFor();
+    assert.equal(await page.title(), "ancc · workledger");
+    await page.goto(`${server.url}/#/p/ancc/wo/2`);
+    await page.locator(".history").waitFor();
+    assert.equal(await page.title(), "WO-2 · ancc · workledger");
+    await page.close();
+  });
+
   it("shows a conflict when two people edit the same WO, and keeps the first edit", async () => {
     const [a, b] = [await open(tokens.alice!, "#/p/ancc/wo/4"), await open(tokens.bob!, "#/p/ancc/wo/4")];
     for (const p of [a, b]) {

@@ -32,6 +32,8 @@ function route(): Route {
     if (parts[2] === "new") return { view: createView, project: parts[1], params };
     return { view: boardView, project: parts[1], params };
   }
+  // A token limited to one project has nothing else to pick.
+  if (me?.project) return { view: boardView, project: me.project, params };
   return { view: projectsView, params };
 }
 
@@ -51,6 +53,7 @@ function render(): void {
   if (!me) return signIn();
   const r = route();
   const main = h("main", { id: "main", tabindex: "-1" });
+  document.title = [r.id ? `WO-${r.id}` : null, r.project, "workledger"].filter(Boolean).join(" · ");
   replace(root, h("a", { href: "#main", class: "skip" }, "Skip to content"), header(me), main);
   cleanup = r.view({ root: main, me, project: r.project ?? "", id: r.id ?? 0, params: r.params, navigate: (hash) => (location.hash = hash) });
 }
