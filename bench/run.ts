@@ -165,7 +165,7 @@ export async function bench(opts: { scenarios: string[]; sizes: number[]; quick:
   if (opts.scenarios.includes("scale")) rows.push(...(await scale(q ? [1000, 3000] : opts.sizes)));
   if (opts.scenarios.includes("memory")) {
     const { serveMemory } = await import("./serve-memory.ts");
-    rows.push(await serveMemory(q ? 3 : opts.memorySeconds, 4));
+    rows.push(...(await serveMemory(q ? 3 : opts.memorySeconds, 4)));
   }
   if (opts.scenarios.includes("postgres")) {
     const { probePostgres } = await import("../test/conformance/backends.ts");

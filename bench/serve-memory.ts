@@ -1,7 +1,10 @@
 /**
  * Memory of `serve` under load: a real `serve` process on SQLite, clients
  * creating, claiming, finishing and reading through HTTP for `seconds`, RSS
- * sampled from /metrics. Reports growth from the first to the last quarter.
+ * and V8 heap sampled from /metrics. Reports growth from the first to the last
+ * quarter: RSS on average, and the heap's lowest sample per quarter, which is
+ * what survives garbage collection (a leak raises that floor; the saw-tooth
+ * between collections does not).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -13,7 +16,7 @@ import type { Row } from "./run.ts";
 
 const CLI = fileURLToPath(new URL("../dist/doors/cli/main.js", import.meta.url));
 
-export async function serveMemory(seconds: number, clients: number): Promise<Row> {
+export async function serveMemory(seconds: number, clients: number): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), "workledger-mem-"));
   const env = { ...process.env, WORKLEDGER_DB: join(dir, "ledger.db") };
   const tokens = Array.from({ length: clients }, (_, i) => (JSON.parse(spawnSync(process.execPath, [CLI, "token", "create", "--agent", `m${i}`, "--role", "agent", "--json"], { env, encoding: "utf8" }).stdout) as { token: string }).token);
@@ -26,13 +29,16 @@ export async function serveMemory(seconds: number, clients: number): Promise<Row
       if (m) resolve(m[1]!);
     });
   });
-  const rss = async () => Number(/process_resident_memory_bytes (\d+)/.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
-  const samples: number[] = [];
+  const sample = async () => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    return { rss: Number(/process_resident_memory_bytes (\d+)/.exec(text)?.[1]), heap: Number(/nodejs_heap_used_bytes (\d+)/.exec(text)?.[1]) };
+  };
+  const samples: { rss: number; heap: number }[] = [];
   const until = Date.now() + seconds * 1000;
   const sampler = (async () => {
     while (Date.now() < until) {
-      samples.push(await rss());
-      await new Promise((r) => setTimeout(r, Math.max(250, (seconds * 1000) / 40)));
+      samples.push(await sample());
+      await new Promise((r) => setTimeout(r, Math.max(250, (seconds * 1000) / 120)));
     }
   })();
   await Promise.all(
@@ -55,7 +61,12 @@ export async function serveMemory(seconds: number, clients: number): Promise<Row
   rmSync(dir, { recursive: true, force: true });
   const q = Math.max(1, Math.floor(samples.length / 4));
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const first = avg(samples.slice(0, q));
-  const last = avg(samples.slice(-q));
-  return { figure: `serve RSS under load, ${seconds}s, ${clients} clients (last vs first quarter)`, value: last / 2 ** 20, unit: "MiB", baseline: "first quarter MiB", baselineValue: first / 2 ** 20, ratio: last / first, target: "flat (≤ 1.2×)", pass: last / first <= 1.2 };
+  const [head, tail] = [samples.slice(0, q), samples.slice(-q)];
+  const rss = { first: avg(head.map((s) => s.rss)), last: avg(tail.map((s) => s.rss)) };
+  const heap = { first: Math.min(...head.map((s) => s.heap)), last: Math.min(...tail.map((s) => s.heap)) };
+  const what = `${seconds}s, ${clients} clients (last vs first quarter)`;
+  return [
+    { figure: `serve RSS under load, ${what}`, value: rss.last / 2 ** 20, unit: "MiB", baseline: "first quarter MiB", baselineValue: rss.first / 2 ** 20, ratio: rss.last / rss.first, target: "flat (≤ 1.2×)", pass: rss.last / rss.first <= 1.2 },
+    { figure: `serve V8 heap floor under load, ${what}`, value: heap.last / 2 ** 20, unit: "MiB", baseline: "first quarter MiB", baselineValue: heap.first / 2 ** 20, ratio: heap.last / heap.first, target: "flat (≤ 1.2×)", pass: heap.last / heap.first <= 1.2 },
+  ];
 }
