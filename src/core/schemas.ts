@@ -3,7 +3,7 @@
  * bodies, MCP tool arguments, the library API). Field names follow the JSON
  * contract of DESIGN.md §3.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { parseDuration } from "./duration.js";
 import { globProblem } from "./files.js";
 import { NOTE_KINDS, PRIORITIES, ROLES, STATUSES } from "./types.js";
