@@ -3,9 +3,10 @@
  * bodies, MCP tool arguments, the library API). Field names follow the JSON
  * contract of DESIGN.md §3.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { parseDuration } from "./duration.js";
 import { globProblem } from "./files.js";
+import { builtOnFirstRead, once } from "./lazy.js";
 import { NOTE_KINDS, PRIORITIES, ROLES, STATUSES } from "./types.js";
 
 export const DEFAULT_TTL_MS = 30 * 60_000;
@@ -86,33 +87,35 @@ const limit = z.number({ error: "must be a number" }).int({ error: "must be a wh
 const revision = z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(0, { error: "must be 0 or more" });
 const leaseToken = z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" });
 
-/** Every editable WO field; used whole for create and partially for update. */
-export const woFields = z.strictObject({
-  title: line(1, 200),
-  description: text(100_000),
-  repo: line(0, 500),
-  acceptance: list(line(1, 1000), 100),
-  scope: text(20_000),
-  files: list(
-    line(1, 1000).superRefine((p, ctx) => {
-      const problem = globProblem(p);
-      if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(p)} ${problem}` });
-    }),
-    500,
-  ),
-  verification: text(10_000),
-  priority,
-  handover: text(100_000),
-  labels: list(line(1, 64), 50),
-  depends_on: z.array(woId, { error: "must be an array of work-order ids" }).max(100, { error: "must have at most 100 entries" }),
-});
+/** Every editable WO field; used whole for create and partially for update. Built on first use, like `inputs`. */
+export const woFields = once(() =>
+  z.strictObject({
+    title: line(1, 200),
+    description: text(100_000),
+    repo: line(0, 500),
+    acceptance: list(line(1, 1000), 100),
+    scope: text(20_000),
+    files: list(
+      line(1, 1000).superRefine((p, ctx) => {
+        const problem = globProblem(p);
+        if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(p)} ${problem}` });
+      }),
+      500,
+    ),
+    verification: text(10_000),
+    priority,
+    handover: text(100_000),
+    labels: list(line(1, 64), 50),
+    depends_on: z.array(woId, { error: "must be an array of work-order ids" }).max(100, { error: "must have at most 100 entries" }),
+  }),
+);
 
-export const woCreate = woFields.partial().required({ title: true });
-export const woPatch = woFields.partial();
-export type WoCreateInput = z.input<typeof woCreate>;
-export type WoPatch = z.output<typeof woPatch>;
+export const woCreate = once(() => woFields().partial().required({ title: true }));
+export const woPatch = once(() => woFields().partial());
+export type WoCreateInput = z.input<ReturnType<typeof woCreate>>;
+export type WoPatch = z.output<ReturnType<typeof woPatch>>;
 
-export const gitState = z.strictObject({ head: z.string().max(200), branch: z.string().max(500).nullable(), dirty: z.boolean() });
+export const gitState = once(() => z.strictObject({ head: z.string().max(200), branch: z.string().max(500).nullable(), dirty: z.boolean() }));
 
 const actor = { project: projectName, agent: agentName };
 const target = { ...actor, id: woId };
@@ -122,35 +125,39 @@ export const CLAIM_ONE_OF = "give exactly one of id or next";
 /** Claim's fields without its one-of rule (zod cannot derive schemas from a refined object). */
 export const claimFields = z.strictObject({ ...actor, id: woId.optional(), next: z.boolean().optional(), ttl: ttl.optional(), exclusive_files: z.boolean().optional() });
 
-export const inputs = {
-  createProject: z.strictObject(actor),
-  create: z.strictObject({
+/**
+ * Each door's input schemas by operation. Each is built when first read (see
+ * ./lazy.ts): a CLI command pays only for the one it validates.
+ */
+export const inputs = builtOnFirstRead({
+  createProject: () => z.strictObject(actor),
+  create: () => z.strictObject({
     ...actor,
-    items: z.array(woCreate, { error: "must be an array of work orders" }).min(1, { error: "must contain at least one work order" }).max(1000, { error: "must contain at most 1000 work orders" }),
+    items: z.array(woCreate(), { error: "must be an array of work orders" }).min(1, { error: "must contain at least one work order" }).max(1000, { error: "must contain at most 1000 work orders" }),
     idempotency_key: line(1, 200).optional(),
   }),
-  get: z.strictObject({ project: projectName, id: woId }),
-  list: z.strictObject({
+  get: () => z.strictObject({ project: projectName, id: woId }),
+  list: () => z.strictObject({
     project: projectName.optional(),
     status: statusFilter.optional(),
     label: line(1, 64).optional(),
     agent: agentName.optional(),
     limit: limit.optional(),
   }),
-  findUnclaimed: z.strictObject({ project: projectName, limit: limit.optional() }),
-  claim: claimFields.refine((v) => (v.id === undefined) !== (v.next !== true), { error: CLAIM_ONE_OF, path: ["id"] }),
-  renew: z.strictObject({ ...target, ttl: ttl.optional(), lease_token: leaseToken.optional() }),
-  release: z.strictObject({ ...target, status: releaseStatus.optional(), note: text(100_000).optional(), lease_token: leaseToken.optional() }),
-  update: z.strictObject({
+  findUnclaimed: () => z.strictObject({ project: projectName, limit: limit.optional() }),
+  claim: () => claimFields.refine((v) => (v.id === undefined) !== (v.next !== true), { error: CLAIM_ONE_OF, path: ["id"] }),
+  renew: () => z.strictObject({ ...target, ttl: ttl.optional(), lease_token: leaseToken.optional() }),
+  release: () => z.strictObject({ ...target, status: releaseStatus.optional(), note: text(100_000).optional(), lease_token: leaseToken.optional() }),
+  update: () => z.strictObject({
     ...target,
-    fields: woPatch.optional(),
+    fields: woPatch().optional(),
     status: updateStatus.optional(),
     note: text(100_000).optional(),
     if_revision: revision.optional(),
     lease_token: leaseToken.optional(),
   }),
-  addNote: z.strictObject({ ...target, kind: noteKind.optional(), body: text(100_000).min(1, { error: "must not be empty" }) }),
-  verification: z.strictObject({
+  addNote: () => z.strictObject({ ...target, kind: noteKind.optional(), body: text(100_000).min(1, { error: "must not be empty" }) }),
+  verification: () => z.strictObject({
     ...target,
     passed: z.boolean(),
     exit_code: z.number().int().nullable(),
@@ -160,36 +167,36 @@ export const inputs = {
     lease_token: leaseToken.optional(),
   }),
   /** A request to run a WO's verification command (the door runs it, then records a `verification`). */
-  verify: z.strictObject({
+  verify: () => z.strictObject({
     ...target,
     timeout: ttl.optional(),
     block_on_fail: z.boolean().optional(),
     lease_token: leaseToken.optional(),
   }),
-  contextPut: z.strictObject({
+  contextPut: () => z.strictObject({
     ...actor,
     key: line(1, 100).optional(),
     body: text(1_000_000).refine((s) => s.trim().length > 0, { error: "must not be empty" }),
     wo: woId.optional(),
-    git: gitState.nullable().optional(),
+    git: gitState().nullable().optional(),
   }),
-  contextPull: z.strictObject({
+  contextPull: () => z.strictObject({
     project: projectName,
     key: line(1, 100).optional(),
     history: z.boolean().optional(),
     max_age: maxAge.optional(),
     limit: limit.optional(),
-    git: gitState.nullable().optional(),
+    git: gitState().nullable().optional(),
   }),
-  history: z.strictObject({ project: projectName, id: woId.optional(), limit: limit.optional(), after: z.number().int().min(0).optional() }),
-  events: z.strictObject({ project: projectName.optional(), after: z.number().int().min(0).optional(), limit: limit.optional() }),
-  tokenCreate: z.strictObject({
+  history: () => z.strictObject({ project: projectName, id: woId.optional(), limit: limit.optional(), after: z.number().int().min(0).optional() }),
+  events: () => z.strictObject({ project: projectName.optional(), after: z.number().int().min(0).optional(), limit: limit.optional() }),
+  tokenCreate: () => z.strictObject({
     agent: agentName,
     role: z.enum(ROLES, { error: `must be one of ${ROLES.join(", ")}` }),
     project: projectName.optional(),
   }),
-  tokenRevoke: z.strictObject({ id: z.string().regex(/^[0-9a-f]{12}$/, { error: "must be a token id as shown by token list (12 hex digits)" }) }),
-} as const;
+  tokenRevoke: () => z.strictObject({ id: z.string().regex(/^[0-9a-f]{12}$/, { error: "must be a token id as shown by token list (12 hex digits)" }) }),
+});
 
 export type Inputs = { [K in keyof typeof inputs]: z.input<(typeof inputs)[K]> };
 export type Parsed = { [K in keyof typeof inputs]: z.output<(typeof inputs)[K]> };

@@ -59,10 +59,15 @@ describe("crashes", () => {
     const lastExpiry = Math.max(...holder.lines.map((l) => Date.parse(JSON.parse(l).expires_at)));
     const early = s.run(["claim", "-p", "crash", "--id", "1", "--agent", "rescuer", "--json"]);
     if (Date.now() < lastExpiry - 200) assert.equal(early.code, 3, "still held until the TTL passes");
-    await sleep(Math.max(0, lastExpiry - Date.now()) + 50);
-    const rescued = s.run(["claim", "-p", "crash", "--id", "1", "--agent", "rescuer", "--json"]);
+    // On a loaded machine the early attempt itself can land after the TTL and win; then it is the rescue.
+    let rescued = early;
+    if (early.code !== 0) {
+      await sleep(Math.max(0, lastExpiry - Date.now()) + 50);
+      rescued = s.run(["claim", "-p", "crash", "--id", "1", "--agent", "rescuer", "--json"]);
+    }
     assert.equal(rescued.code, 0, rescued.stdout);
     assert.equal(rescued.json.lease.agent, "rescuer");
+    assert.ok(Date.parse(rescued.json.lease.claimed_at) >= lastExpiry, "taken only after the dead holder's TTL");
     assert.ok(rescued.json.lease.token > JSON.parse(holder.lines[0]!).token, "new fencing token");
     const types = s.run(["history", "-p", "crash", "--id", "1", "--json"]).json.map((e: { type: string }) => e.type);
     assert.ok(types.includes("expired"));

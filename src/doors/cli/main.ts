@@ -1,5 +1,7 @@
-#!/usr/bin/env node
-/** The workledger command line: parses, calls the core, prints. */
+/**
+ * The workledger command line: parses, calls the core, prints. Run through
+ * bin.ts, which loads the bundle of this file with V8's code cache.
+ */
 import { Command, CommanderError } from "commander";
 import { LedgerError } from "../../core/errors.js";
 import * as context from "./commands/context.js";
@@ -60,4 +62,5 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv);
+// Not a top-level await: the bundle is CommonJS (see scripts/bundle-cli.mjs); main reports its own errors.
+void main(process.argv);

@@ -1,5 +1,5 @@
 /** OpenAPI 3.1, generated from the route table and the same schemas that validate requests. */
-import { z } from "zod";
+import * as z from "zod";
 import { routes } from "./routes.js";
 import { HTTP_STATUS } from "./status.js";
 

@@ -3,7 +3,7 @@
  * from the shared schemas (minus what the server fills in: the agent, and the
  * caller's git state), and a description written for a model.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { claimFields, inputs } from "../../core/schemas.js";
 
 export interface ToolDef {
