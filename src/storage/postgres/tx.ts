@@ -13,8 +13,8 @@
  *   waits on a row someone else is already taking;
  * - reading a project's live leases in a write transaction takes the
  *   project's lease-set lock, so file-conflict checks see every other claim;
- * - events are inserted under a global lock right before COMMIT, so their
- *   sequence numbers become visible in order.
+ * - events take no lock at all: they carry an ordering key that lets
+ *   followers read them gap-free without serialising commits (below).
  * Read transactions (REPEATABLE READ READ ONLY) never lock.
  */
 import { createHash } from "node:crypto";
@@ -36,22 +36,40 @@ const UPDATE_WO = `UPDATE work_orders SET ${WO_COLUMNS.map((c, i) => [c, i] as c
   .join(", ")} WHERE project = $1 AND id = $2`;
 
 /**
- * Key of the lock that orders event appends ("wledgevt" as ASCII). Readers
- * follow the log by `seq > after` (watch, SSE). A sequence hands out numbers
- * at insert time, not at commit, so two writers could commit seq 11 before
- * seq 10, and a follower that already read 11 would never see 10. Taking this
- * lock right before inserting makes seq order commit order, as SQLite's
- * single writer does. To keep the serialised part short, appends are buffered
- * and written by flush() as the transaction's last statement, one INSERT that
- * also takes the lock, so the lock is held for one statement plus COMMIT.
+ * Event order. `seq` comes from a sequence at insert time, so without a lock
+ * concurrent writers make seq 11 visible before seq 10, and a follower reading
+ * `seq > after` that has passed 11 would never see 10. Until schema v3 a
+ * global advisory lock held to COMMIT prevented that, at the price of one
+ * commit (one fsync) at a time in the whole database.
+ *
+ * Now every event records order_xid = greatest(own xid, xmax of the snapshot
+ * taken when the events are written), and followers (followEvents) read in
+ * (order_xid, seq) order, only events with order_xid below the xmin of their
+ * snapshot (the oldest transaction id still running):
+ * - gap-free: an event with order_xid < xmin was written by a transaction
+ *   whose id is below xmin, so it has finished and the follower sees all of
+ *   it; a transaction still running or not yet started writes order_xid >=
+ *   xmin, i.e. after everything a follower has been given;
+ * - causal: a writer that waited for another's lock, or read what it
+ *   committed, writes its events in a later statement, whose snapshot xmax is
+ *   at least as high and whose seq is higher, so it sorts after the other.
+ * The price: followers see an event only once every transaction that began
+ * writing before it committed has ended (usually milliseconds; a long write
+ * transaction anywhere on the server holds them back until it ends), and seq
+ * is not monotonic along the stream, so a follower resumes from the seq of the
+ * last event it received (followEvents maps it back to its position).
  */
-const EVENTS_LOCK_KEY = "8605364469904012916";
-const INSERT_EVENTS = `WITH turn AS (SELECT pg_advisory_xact_lock($8::bigint))
-  INSERT INTO events (project, wo, type, agent, revision, at, data)
-  SELECT e.project, e.wo, e.type, e.agent, e.revision, e.at, e.data
-  FROM turn, unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::integer[], $6::timestamptz[], $7::json[])
+const insertEvents = (p: number) => `INSERT INTO events (project, wo, type, agent, revision, at, data, order_xid)
+  SELECT e.project, e.wo, e.type, e.agent, e.revision, e.at, e.data, greatest(pg_current_xact_id(), pg_snapshot_xmax(pg_current_snapshot()))
+  FROM unnest($${p + 1}::text[], $${p + 2}::integer[], $${p + 3}::text[], $${p + 4}::text[], $${p + 5}::integer[], $${p + 6}::timestamptz[], $${p + 7}::json[])
     WITH ORDINALITY AS e(project, wo, type, agent, revision, at, data, n)
   ORDER BY e.n`;
+const INSERT_EVENTS = insertEvents(0);
+
+/** The stream position of a cursor: the order key of the event with that seq (or the last one before it). */
+const CURSOR = `(SELECT coalesce((SELECT order_xid FROM events WHERE seq <= $1 ORDER BY seq DESC LIMIT 1), '0'::xid8))`;
+const EVENT_COLUMNS = "seq, project, wo, type, agent, revision, at, data";
+const SETTLED = "order_xid < pg_snapshot_xmin(pg_current_snapshot())";
 
 /** Lock class of the per-project lease-set locks ("wlls"); the two-int key space is apart from the bigint keys. */
 const LEASES_LOCK_CLASS = 0x776c6c73;
@@ -67,7 +85,7 @@ function statementName(text: string): string {
 }
 
 export class PgTx implements Tx {
-  /** Events appended but not yet written (see EVENTS_LOCK_KEY). */
+  /** Events held back and written in one INSERT, usually the last statement before COMMIT; any other statement writes them first. */
   private readonly pending: NewEvent[] = [];
 
   constructor(
@@ -91,10 +109,12 @@ export class PgTx implements Tx {
   }
 
   private async rows<R extends object>(text: string, values: unknown[] = []): Promise<R[]> {
+    await this.flush();
     return (await this.client.query<R>({ name: statementName(text), text, values })).rows;
   }
 
   private async run(text: string, values: unknown[] = []): Promise<number> {
+    await this.flush();
     return (await this.client.query({ name: statementName(text), text, values })).rowCount ?? 0;
   }
 
@@ -239,18 +259,17 @@ export class PgTx implements Tx {
     this.pending.push(...events);
   }
 
-  /** Writes the buffered events; the store calls it just before COMMIT. */
+  /** Writes the held-back events; the store calls it just before COMMIT. */
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const es = this.pending.splice(0);
-    await this.run(INSERT_EVENTS, [
+    await this.client.query({ name: statementName(INSERT_EVENTS), text: INSERT_EVENTS, values: [
       es.map((e) => e.project), es.map((e) => e.wo), es.map((e) => e.type), es.map((e) => e.agent),
-      es.map((e) => e.revision), es.map((e) => e.at), es.map((e) => JSON.stringify(e.data)), EVENTS_LOCK_KEY,
-    ]);
+      es.map((e) => e.revision), es.map((e) => e.at), es.map((e) => JSON.stringify(e.data)),
+    ] });
   }
 
   async listEvents(project: string | null, wo: number | null, after: number, limit: number): Promise<LedgerEvent[]> {
-    await this.flush(); // a transaction sees its own appends
     const cols = "SELECT seq, project, wo, type, agent, revision, at, data FROM events";
     return project === null
       ? this.rows<EventRow>(`${cols} WHERE seq > $1 ORDER BY seq LIMIT $2`, [after, limit])
@@ -259,13 +278,26 @@ export class PgTx implements Tx {
         : this.rows<EventRow>(`${cols} WHERE project = $1 AND wo = $2 AND seq > $3 ORDER BY seq LIMIT $4`, [project, wo, after, limit]);
   }
 
+  /** The follower's read (see "Event order"): settled events after the cursor's position, in stream order. */
+  async followEvents(project: string | null, after: number, limit: number): Promise<LedgerEvent[]> {
+    return project === null
+      ? this.rows<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE (order_xid, seq) > (${CURSOR}, $1) AND ${SETTLED} ORDER BY order_xid, seq LIMIT $2`, [after, limit])
+      : this.rows<EventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE project = $3 AND (order_xid, seq) > (${CURSOR}, $1) AND ${SETTLED} ORDER BY order_xid, seq LIMIT $2`,
+          [after, limit, project],
+        );
+  }
+
+  /** "Now" for a follower: the last settled event in stream order, so nothing after it has been delivered yet. */
   async lastEventSeq(project: string | null) {
-    await this.flush();
-    return (await this.rows<{ seq: number }>("SELECT coalesce(max(seq), 0) AS seq FROM events WHERE $1::text IS NULL OR project = $1", [project]))[0]?.seq ?? 0;
+    const rows =
+      project === null
+        ? await this.rows<{ seq: number }>(`SELECT seq FROM events WHERE ${SETTLED} ORDER BY order_xid DESC, seq DESC LIMIT 1`)
+        : await this.rows<{ seq: number }>(`SELECT seq FROM events WHERE project = $1 AND ${SETTLED} ORDER BY order_xid DESC, seq DESC LIMIT 1`, [project]);
+    return rows[0]?.seq ?? 0;
   }
 
   async lastEventAt() {
-    await this.flush();
     return (await this.rows<{ at: string | null }>("SELECT max(at) AS at FROM events"))[0]?.at ?? null;
   }
 
