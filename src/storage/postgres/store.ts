@@ -58,6 +58,10 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Store> {
     allowExitOnIdle: true,
     application_name: "workledger",
     types,
+    // Statements issued without waiting go out at once, so a transaction's
+    // last writes and its COMMIT share one round trip (PgTx.commit). Every
+    // other statement is still awaited before the next is sent.
+    pipeline: true,
   });
   // An idle client that loses its connection emits 'error' on the pool; unhandled,
   // that would crash the process. The next query fails and is translated instead.
@@ -124,9 +128,8 @@ class PostgresStore implements Store {
       }
       const tx = new PgTx(client, at, writing, !this.clock);
       const out = await fn(tx);
-      await tx.flush();
       committing = true;
-      await client.query("COMMIT");
+      await tx.commit();
       return out;
     } catch (e) {
       await client.query("ROLLBACK").catch((re: unknown) => (broken = re instanceof Error ? re : new Error(String(re))));

@@ -268,21 +268,39 @@ export class PgTx implements Tx {
     this.pending.push(...events);
   }
 
-  /** Writes what is held back (see `pending`); the store calls it just before COMMIT. */
+  /** Writes what is held back (see `pending`) before another statement. */
   async flush(): Promise<void> {
-    if (this.pending.length === 0 && this.pendingSaves.size === 0) return;
+    await Promise.all(this.sendHeldBack());
+  }
+
+  /**
+   * Writes what is held back and commits, in one round trip: the pool's
+   * clients pipeline (store.ts), so the statements and COMMIT go out together
+   * and the answers come back in order. If a statement fails, the server turns
+   * the COMMIT into a rollback, and the failure is what this rejects with.
+   */
+  async commit(): Promise<void> {
+    const sent = this.sendHeldBack();
+    sent.push(this.client.query("COMMIT").then(() => undefined));
+    await Promise.all(sent);
+  }
+
+  /** Sends the held-back writes without waiting for their answers. */
+  private sendHeldBack(): Promise<void>[] {
+    if (this.pending.length === 0 && this.pendingSaves.size === 0) return [];
     const saves = [...this.pendingSaves.values()];
     this.pendingSaves.clear();
     const es = this.pending.splice(0);
     const last = saves.pop();
-    for (const wo of saves) await this.exec(UPDATE_WO, woParams(wo));
+    const sent = saves.map((wo) => this.exec(UPDATE_WO, woParams(wo)));
     const events = es.length === 0 ? [] : [
       es.map((e) => e.project), es.map((e) => e.wo), es.map((e) => e.type), es.map((e) => e.agent),
       es.map((e) => e.revision), es.map((e) => e.at), es.map((e) => JSON.stringify(e.data)),
     ];
-    if (last === undefined) await this.exec(INSERT_EVENTS, events);
-    else if (es.length === 0) await this.exec(UPDATE_WO, woParams(last));
-    else await this.exec(SAVE_WITH_EVENTS, [...woParams(last), ...events]);
+    if (last === undefined) sent.push(this.exec(INSERT_EVENTS, events));
+    else if (es.length === 0) sent.push(this.exec(UPDATE_WO, woParams(last)));
+    else sent.push(this.exec(SAVE_WITH_EVENTS, [...woParams(last), ...events]));
+    return sent;
   }
 
   private async exec(text: string, values: unknown[]): Promise<void> {
