@@ -76,6 +76,17 @@ const SETTLED = "order_xid < pg_snapshot_xmin(pg_current_snapshot())";
 /** Lock class of the per-project lease-set locks ("wlls"); the two-int key space is apart from the bigint keys. */
 const LEASES_LOCK_CLASS = 0x776c6c73;
 
+/**
+ * now() was called before the transaction's first statement, so the database
+ * clock has not been read yet. The store then begins the transaction the
+ * plain way and runs the function again (see store.ts).
+ */
+export class ClockNotRead extends Error {
+  constructor() {
+    super("the transaction's clock was read before its first statement");
+  }
+}
+
 const names = new Map<string, string>();
 function statementName(text: string): string {
   let name = names.get(text);
@@ -97,14 +108,44 @@ export class PgTx implements Tx {
   /** Latest full state per WO (a later save of the same WO replaces an earlier one: saves write every column). */
   private readonly pendingSaves = new Map<string, StoredWorkOrder>();
 
+  /** BEGIN (and the clock read) sent, answer pending or received; see start(). */
+  private started: Promise<void> | undefined;
+
   constructor(
     private readonly client: pg.PoolClient,
-    private at: string,
+    /** Undefined until the database's clock has been read (see start()). */
+    private at: string | undefined,
     /** A write transaction: reads that precede a change take row locks. */
     private readonly writing: boolean,
     /** Time is the database's (not a test clock): after waiting for a lock, read it again. */
     private readonly dbClock: boolean,
-  ) {}
+    /** The BEGIN statement to send with the first statement; undefined when the caller already began the transaction. */
+    private readonly begin?: string,
+  ) {
+    if (begin === undefined) this.started = Promise.resolve();
+  }
+
+  /** Whether anything has been sent, i.e. there is a transaction to end. */
+  get begun(): boolean {
+    return this.started !== undefined;
+  }
+
+  /**
+   * Sends BEGIN, and the clock read unless a test clock is set, pipelined with
+   * the transaction's first statement: one round trip for both. The answers
+   * come back in order, so `at` is set before the first statement's result
+   * is seen.
+   */
+  private start(): Promise<void> {
+    if (this.started) return this.started;
+    const begin = this.begin!;
+    this.started = this.dbClock
+      ? (this.client.query(`${begin}; SELECT now() AS now`) as unknown as Promise<pg.QueryResult<{ now: string }>[]>).then((results) => {
+          this.at = results[1]!.rows[0]!.now;
+        })
+      : this.client.query(begin).then(() => undefined);
+    return this.started;
+  }
 
   /**
    * A write that waited for a row lock must judge expiry at the time it got
@@ -113,18 +154,24 @@ export class PgTx implements Tx {
    */
   private locked<R extends { locked_at?: string }>(rows: R[]): R[] {
     const t = rows[0]?.locked_at;
-    if (this.dbClock && t !== undefined && t > this.at) this.at = t;
+    if (this.dbClock && t !== undefined && this.at !== undefined && t > this.at) this.at = t;
     return rows;
   }
 
   private async rows<R extends object>(text: string, values: unknown[] = []): Promise<R[]> {
-    await this.flush();
-    return (await this.client.query<R>({ name: statementName(text), text, values })).rows;
+    return (await this.statement<R>(text, values)).rows;
   }
 
   private async run(text: string, values: unknown[] = []): Promise<number> {
+    return (await this.statement(text, values)).rowCount ?? 0;
+  }
+
+  /** One statement, after BEGIN (pipelined with it when first) and after the held-back writes. */
+  private async statement<R extends object>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    const started = this.start();
     await this.flush();
-    return (await this.client.query({ name: statementName(text), text, values })).rowCount ?? 0;
+    const [, result] = await Promise.all([started, this.client.query<R>({ name: statementName(text), text, values })]);
+    return result;
   }
 
   /** FOR UPDATE-style suffix, only inside write transactions (read-only ones may not lock). */
@@ -133,6 +180,7 @@ export class PgTx implements Tx {
   }
 
   now(): string {
+    if (this.at === undefined) throw new ClockNotRead();
     return this.at;
   }
 
@@ -280,6 +328,7 @@ export class PgTx implements Tx {
    * the COMMIT into a rollback, and the failure is what this rejects with.
    */
   async commit(): Promise<void> {
+    if (!this.begun) return; // nothing was sent, so there is no transaction
     const sent = this.sendHeldBack();
     sent.push(this.client.query("COMMIT").then(() => undefined));
     await Promise.all(sent);
@@ -304,7 +353,7 @@ export class PgTx implements Tx {
   }
 
   private async exec(text: string, values: unknown[]): Promise<void> {
-    await this.client.query({ name: statementName(text), text, values });
+    await Promise.all([this.start(), this.client.query({ name: statementName(text), text, values })]);
   }
 
   async listEvents(project: string | null, wo: number | null, after: number, limit: number): Promise<LedgerEvent[]> {
