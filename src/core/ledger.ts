@@ -333,11 +333,15 @@ export class Ledger {
     });
   }
 
-  /** The event log after a sequence number, across projects unless one is given (watch, SSE). */
+  /**
+   * The event log after a sequence number, across projects unless one is given
+   * (watch, SSE). Resume from the seq of the last event received: on
+   * PostgreSQL the stream is gap-free but not in seq order (storage/postgres/tx.ts).
+   */
   async events(input: Inputs["events"]): Promise<LedgerEvent[]> {
     const q = parse(inputs.events, input);
     await this.sweep(q.project ?? null);
-    return this.store.read((tx) => tx.listEvents(q.project ?? null, null, q.after ?? 0, q.limit ?? 1000));
+    return this.store.read((tx) => (tx.followEvents ? tx.followEvents(q.project ?? null, q.after ?? 0, q.limit ?? 1000) : tx.listEvents(q.project ?? null, null, q.after ?? 0, q.limit ?? 1000)));
   }
 
   /** Sequence number of the newest event, so a watcher can start from "now". */

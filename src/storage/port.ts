@@ -52,8 +52,16 @@ export interface Tx {
   appendEvents(events: readonly NewEvent[]): Promise<void>;
   /** Events after `after` in sequence order; every project when project is null. */
   listEvents(project: string | null, wo: number | null, after: number, limit: number): Promise<LedgerEvent[]>;
+  /**
+   * What a follower (watch, SSE) reads: events after the one with seq `after`,
+   * in delivery order, such that resuming from the seq of the last one returned
+   * never misses an event and never repeats one. Adapters whose seq order is
+   * commit order (SQLite's single writer) leave it out and followers use
+   * listEvents; PostgreSQL commits concurrently and needs its own order.
+   */
+  followEvents?(project: string | null, after: number, limit: number): Promise<LedgerEvent[]>;
   lastEventAt(): Promise<string | null>;
-  /** The newest event's sequence number, of one project or of all (0 when there is none). */
+  /** Where a follower starts to see only what happens from now on: the seq of the last event delivered so far (0 when none). */
   lastEventSeq(project: string | null): Promise<number>;
 
   insertContext(entry: Omit<ContextEntry, "id">): Promise<ContextEntry>;

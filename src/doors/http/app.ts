@@ -14,6 +14,7 @@ import type { TokenRecord } from "../../core/types.js";
 import { Metrics } from "./metrics.js";
 import { openapi } from "./openapi.js";
 import { RateLimiter } from "./ratelimit.js";
+import { tokenLookup } from "./token-cache.js";
 import { BOOLEAN_QUERY, NUMERIC_QUERY, routes, type Input, type Route } from "./routes.js";
 import { eventStream } from "./sse.js";
 import { mountDashboard } from "../web/static.js";
@@ -40,6 +41,8 @@ export function createApp(opts: AppOptions): Hono {
   const metrics = opts.metrics ?? new Metrics();
   const limiter = new RateLimiter(opts.rateLimit?.perSecond ?? 100, opts.rateLimit?.burst ?? 200);
   const failures = new RateLimiter(opts.failedAuthLimit?.perSecond ?? 10, opts.failedAuthLimit?.burst ?? 50);
+  // On PostgreSQL a revoked token is refused within a second on every server (see token-cache.ts).
+  const tokens = tokenLookup(ledger);
   const app = new Hono();
 
   const fail = (c: Context, e: unknown) => {
@@ -62,7 +65,7 @@ export function createApp(opts: AppOptions): Hono {
     if (blocked > 0) throw new LedgerError("RATE_LIMITED", "too many requests with a bad token from this address", { hint: `retry in ${blocked}s with a valid token`, details: { retry_after: blocked } });
     let token: TokenRecord;
     try {
-      token = authorize(secret ? await ledger.tokens.find(secret) : null, "read", null);
+      token = authorize(secret ? await tokens.find(secret) : null, "read", null);
     } catch (e) {
       failures.take(client);
       throw e;

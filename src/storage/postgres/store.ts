@@ -11,7 +11,7 @@ import pg from "pg";
 import { LedgerError } from "../../core/errors.js";
 import type { Store, StoreInfo, Tx } from "../port.js";
 import { migrate } from "./migrate.js";
-import { PgTx } from "./tx.js";
+import { ClockNotRead, PgTx } from "./tx.js";
 
 export interface PostgresOptions {
   /** postgres://user:password@host:port/database */
@@ -58,6 +58,10 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Store> {
     allowExitOnIdle: true,
     application_name: "workledger",
     types,
+    // Statements issued without waiting go out at once, so a transaction's
+    // last writes and its COMMIT share one round trip (PgTx.commit). Every
+    // other statement is still awaited before the next is sent.
+    pipeline: true,
   });
   // An idle client that loses its connection emits 'error' on the pool; unhandled,
   // that would crash the process. The next query fails and is translated instead.
@@ -112,24 +116,31 @@ class PostgresStore implements Store {
       broken ??= e;
     };
     client.on("error", onError);
-    try {
-      let at: string;
-      if (this.clock) {
-        await client.query(begin);
-        at = new Date(this.clock()).toISOString();
-      } else {
-        // One round trip for both: a multi-statement simple query answers with one result per statement.
-        const results = (await client.query(`${begin}; SELECT now() AS now`)) as unknown as pg.QueryResult<{ now: string }>[];
-        at = results[1]!.rows[0]!.now;
-      }
-      const tx = new PgTx(client, at, writing, !this.clock);
-      const out = await fn(tx);
-      await tx.flush();
+    let tx: PgTx | undefined;
+    const attempt = async (t: PgTx): Promise<T> => {
+      tx = t;
+      const out = await fn(t);
       committing = true;
-      await client.query("COMMIT");
+      await t.commit();
       return out;
+    };
+    try {
+      const testClock = this.clock ? new Date(this.clock()).toISOString() : undefined;
+      try {
+        // BEGIN and the clock read go out with the first statement (PgTx.start).
+        return await attempt(new PgTx(client, testClock, writing, !this.clock, begin));
+      } catch (e) {
+        if (!(e instanceof ClockNotRead)) throw e;
+      }
+      // fn read the clock before its first statement (e.g. create stamps records
+      // first). Nothing was written, and fn's only effects are through tx, so
+      // end whatever was sent, read the clock first and run fn again.
+      if (tx?.begun) await client.query("ROLLBACK");
+      // One round trip for both: a multi-statement simple query answers with one result per statement.
+      const results = (await client.query(`${begin}; SELECT now() AS now`)) as unknown as pg.QueryResult<{ now: string }>[];
+      return await attempt(new PgTx(client, results[1]!.rows[0]!.now, writing, true));
     } catch (e) {
-      await client.query("ROLLBACK").catch((re: unknown) => (broken = re instanceof Error ? re : new Error(String(re))));
+      if (tx?.begun !== false) await client.query("ROLLBACK").catch((re: unknown) => (broken = re instanceof Error ? re : new Error(String(re))));
       // After the connection died, every query fails with a generic "not queryable"; the cause says more.
       throw translate(e instanceof LedgerError ? e : (lost ?? e), this.info.location, committing);
     } finally {

@@ -13,8 +13,8 @@
  *   waits on a row someone else is already taking;
  * - reading a project's live leases in a write transaction takes the
  *   project's lease-set lock, so file-conflict checks see every other claim;
- * - events are inserted under a global lock right before COMMIT, so their
- *   sequence numbers become visible in order.
+ * - events take no lock at all: they carry an ordering key that lets
+ *   followers read them gap-free without serialising commits (below).
  * Read transactions (REPEATABLE READ READ ONLY) never lock.
  */
 import { createHash } from "node:crypto";
@@ -36,25 +36,56 @@ const UPDATE_WO = `UPDATE work_orders SET ${WO_COLUMNS.map((c, i) => [c, i] as c
   .join(", ")} WHERE project = $1 AND id = $2`;
 
 /**
- * Key of the lock that orders event appends ("wledgevt" as ASCII). Readers
- * follow the log by `seq > after` (watch, SSE). A sequence hands out numbers
- * at insert time, not at commit, so two writers could commit seq 11 before
- * seq 10, and a follower that already read 11 would never see 10. Taking this
- * lock right before inserting makes seq order commit order, as SQLite's
- * single writer does. To keep the serialised part short, appends are buffered
- * and written by flush() as the transaction's last statement, one INSERT that
- * also takes the lock, so the lock is held for one statement plus COMMIT.
+ * Event order. `seq` comes from a sequence at insert time, so without a lock
+ * concurrent writers make seq 11 visible before seq 10, and a follower reading
+ * `seq > after` that has passed 11 would never see 10. Until schema v3 a
+ * global advisory lock held to COMMIT prevented that, at the price of one
+ * commit (one fsync) at a time in the whole database.
+ *
+ * Now every event records order_xid = greatest(own xid, xmax of the snapshot
+ * taken when the events are written), and followers (followEvents) read in
+ * (order_xid, seq) order, only events with order_xid below the xmin of their
+ * snapshot (the oldest transaction id still running):
+ * - gap-free: an event with order_xid < xmin was written by a transaction
+ *   whose id is below xmin, so it has finished and the follower sees all of
+ *   it; a transaction still running or not yet started writes order_xid >=
+ *   xmin, i.e. after everything a follower has been given;
+ * - causal: a writer that waited for another's lock, or read what it
+ *   committed, writes its events in a later statement, whose snapshot xmax is
+ *   at least as high and whose seq is higher, so it sorts after the other.
+ * The price: followers see an event only once every transaction that began
+ * writing before it committed has ended (usually milliseconds; a long write
+ * transaction anywhere on the server holds them back until it ends), and seq
+ * is not monotonic along the stream, so a follower resumes from the seq of the
+ * last event it received (followEvents maps it back to its position).
  */
-const EVENTS_LOCK_KEY = "8605364469904012916";
-const INSERT_EVENTS = `WITH turn AS (SELECT pg_advisory_xact_lock($8::bigint))
-  INSERT INTO events (project, wo, type, agent, revision, at, data)
-  SELECT e.project, e.wo, e.type, e.agent, e.revision, e.at, e.data
-  FROM turn, unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::integer[], $6::timestamptz[], $7::json[])
+const insertEvents = (p: number) => `INSERT INTO events (project, wo, type, agent, revision, at, data, order_xid)
+  SELECT e.project, e.wo, e.type, e.agent, e.revision, e.at, e.data, greatest(pg_current_xact_id(), pg_snapshot_xmax(pg_current_snapshot()))
+  FROM unnest($${p + 1}::text[], $${p + 2}::integer[], $${p + 3}::text[], $${p + 4}::text[], $${p + 5}::integer[], $${p + 6}::timestamptz[], $${p + 7}::json[])
     WITH ORDINALITY AS e(project, wo, type, agent, revision, at, data, n)
   ORDER BY e.n`;
+const INSERT_EVENTS = insertEvents(0);
+/** A WO's new state and its events in one round trip (a data-modifying CTE always runs). */
+const SAVE_WITH_EVENTS = `WITH saved AS (${UPDATE_WO}) ${insertEvents(WO_COLUMNS.length)}`;
+
+/** The stream position of a cursor: the order key of the event with that seq (or the last one before it). */
+const CURSOR = `(SELECT coalesce((SELECT order_xid FROM events WHERE seq <= $1 ORDER BY seq DESC LIMIT 1), '0'::xid8))`;
+const EVENT_COLUMNS = "seq, project, wo, type, agent, revision, at, data";
+const SETTLED = "order_xid < pg_snapshot_xmin(pg_current_snapshot())";
 
 /** Lock class of the per-project lease-set locks ("wlls"); the two-int key space is apart from the bigint keys. */
 const LEASES_LOCK_CLASS = 0x776c6c73;
+
+/**
+ * now() was called before the transaction's first statement, so the database
+ * clock has not been read yet. The store then begins the transaction the
+ * plain way and runs the function again (see store.ts).
+ */
+export class ClockNotRead extends Error {
+  constructor() {
+    super("the transaction's clock was read before its first statement");
+  }
+}
 
 const names = new Map<string, string>();
 function statementName(text: string): string {
@@ -67,17 +98,54 @@ function statementName(text: string): string {
 }
 
 export class PgTx implements Tx {
-  /** Events appended but not yet written (see EVENTS_LOCK_KEY). */
+  /**
+   * Writes held back so that a WO's new state and its events go to the server
+   * in one statement, usually the last before COMMIT: a claim or a completion
+   * then costs one round trip fewer. Any other statement writes them first
+   * (flush), so every read still sees the transaction's earlier writes.
+   */
   private readonly pending: NewEvent[] = [];
+  /** Latest full state per WO (a later save of the same WO replaces an earlier one: saves write every column). */
+  private readonly pendingSaves = new Map<string, StoredWorkOrder>();
+
+  /** BEGIN (and the clock read) sent, answer pending or received; see start(). */
+  private started: Promise<void> | undefined;
 
   constructor(
     private readonly client: pg.PoolClient,
-    private at: string,
+    /** Undefined until the database's clock has been read (see start()). */
+    private at: string | undefined,
     /** A write transaction: reads that precede a change take row locks. */
     private readonly writing: boolean,
     /** Time is the database's (not a test clock): after waiting for a lock, read it again. */
     private readonly dbClock: boolean,
-  ) {}
+    /** The BEGIN statement to send with the first statement; undefined when the caller already began the transaction. */
+    private readonly begin?: string,
+  ) {
+    if (begin === undefined) this.started = Promise.resolve();
+  }
+
+  /** Whether anything has been sent, i.e. there is a transaction to end. */
+  get begun(): boolean {
+    return this.started !== undefined;
+  }
+
+  /**
+   * Sends BEGIN, and the clock read unless a test clock is set, pipelined with
+   * the transaction's first statement: one round trip for both. The answers
+   * come back in order, so `at` is set before the first statement's result
+   * is seen.
+   */
+  private start(): Promise<void> {
+    if (this.started) return this.started;
+    const begin = this.begin!;
+    this.started = this.dbClock
+      ? (this.client.query(`${begin}; SELECT now() AS now`) as unknown as Promise<pg.QueryResult<{ now: string }>[]>).then((results) => {
+          this.at = results[1]!.rows[0]!.now;
+        })
+      : this.client.query(begin).then(() => undefined);
+    return this.started;
+  }
 
   /**
    * A write that waited for a row lock must judge expiry at the time it got
@@ -86,16 +154,24 @@ export class PgTx implements Tx {
    */
   private locked<R extends { locked_at?: string }>(rows: R[]): R[] {
     const t = rows[0]?.locked_at;
-    if (this.dbClock && t !== undefined && t > this.at) this.at = t;
+    if (this.dbClock && t !== undefined && this.at !== undefined && t > this.at) this.at = t;
     return rows;
   }
 
   private async rows<R extends object>(text: string, values: unknown[] = []): Promise<R[]> {
-    return (await this.client.query<R>({ name: statementName(text), text, values })).rows;
+    return (await this.statement<R>(text, values)).rows;
   }
 
   private async run(text: string, values: unknown[] = []): Promise<number> {
-    return (await this.client.query({ name: statementName(text), text, values })).rowCount ?? 0;
+    return (await this.statement(text, values)).rowCount ?? 0;
+  }
+
+  /** One statement, after BEGIN (pipelined with it when first) and after the held-back writes. */
+  private async statement<R extends object>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    const started = this.start();
+    await this.flush();
+    const [, result] = await Promise.all([started, this.client.query<R>({ name: statementName(text), text, values })]);
+    return result;
   }
 
   /** FOR UPDATE-style suffix, only inside write transactions (read-only ones may not lock). */
@@ -104,6 +180,7 @@ export class PgTx implements Tx {
   }
 
   now(): string {
+    if (this.at === undefined) throw new ClockNotRead();
     return this.at;
   }
 
@@ -167,7 +244,7 @@ export class PgTx implements Tx {
   }
 
   async saveWorkOrder(wo: StoredWorkOrder) {
-    await this.run(UPDATE_WO, woParams(wo));
+    this.pendingSaves.set(`${wo.project}\0${wo.id}`, wo);
   }
 
   async listWorkOrders(q: ListQuery) {
@@ -239,18 +316,47 @@ export class PgTx implements Tx {
     this.pending.push(...events);
   }
 
-  /** Writes the buffered events; the store calls it just before COMMIT. */
+  /** Writes what is held back (see `pending`) before another statement. */
   async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
+    await Promise.all(this.sendHeldBack());
+  }
+
+  /**
+   * Writes what is held back and commits, in one round trip: the pool's
+   * clients pipeline (store.ts), so the statements and COMMIT go out together
+   * and the answers come back in order. If a statement fails, the server turns
+   * the COMMIT into a rollback, and the failure is what this rejects with.
+   */
+  async commit(): Promise<void> {
+    if (!this.begun) return; // nothing was sent, so there is no transaction
+    const sent = this.sendHeldBack();
+    sent.push(this.client.query("COMMIT").then(() => undefined));
+    await Promise.all(sent);
+  }
+
+  /** Sends the held-back writes without waiting for their answers. */
+  private sendHeldBack(): Promise<void>[] {
+    if (this.pending.length === 0 && this.pendingSaves.size === 0) return [];
+    const saves = [...this.pendingSaves.values()];
+    this.pendingSaves.clear();
     const es = this.pending.splice(0);
-    await this.run(INSERT_EVENTS, [
+    const last = saves.pop();
+    const sent = saves.map((wo) => this.exec(UPDATE_WO, woParams(wo)));
+    const events = es.length === 0 ? [] : [
       es.map((e) => e.project), es.map((e) => e.wo), es.map((e) => e.type), es.map((e) => e.agent),
-      es.map((e) => e.revision), es.map((e) => e.at), es.map((e) => JSON.stringify(e.data)), EVENTS_LOCK_KEY,
-    ]);
+      es.map((e) => e.revision), es.map((e) => e.at), es.map((e) => JSON.stringify(e.data)),
+    ];
+    if (last === undefined) sent.push(this.exec(INSERT_EVENTS, events));
+    else if (es.length === 0) sent.push(this.exec(UPDATE_WO, woParams(last)));
+    else sent.push(this.exec(SAVE_WITH_EVENTS, [...woParams(last), ...events]));
+    return sent;
+  }
+
+  private async exec(text: string, values: unknown[]): Promise<void> {
+    await Promise.all([this.start(), this.client.query({ name: statementName(text), text, values })]);
   }
 
   async listEvents(project: string | null, wo: number | null, after: number, limit: number): Promise<LedgerEvent[]> {
-    await this.flush(); // a transaction sees its own appends
     const cols = "SELECT seq, project, wo, type, agent, revision, at, data FROM events";
     return project === null
       ? this.rows<EventRow>(`${cols} WHERE seq > $1 ORDER BY seq LIMIT $2`, [after, limit])
@@ -259,13 +365,26 @@ export class PgTx implements Tx {
         : this.rows<EventRow>(`${cols} WHERE project = $1 AND wo = $2 AND seq > $3 ORDER BY seq LIMIT $4`, [project, wo, after, limit]);
   }
 
+  /** The follower's read (see "Event order"): settled events after the cursor's position, in stream order. */
+  async followEvents(project: string | null, after: number, limit: number): Promise<LedgerEvent[]> {
+    return project === null
+      ? this.rows<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE (order_xid, seq) > (${CURSOR}, $1) AND ${SETTLED} ORDER BY order_xid, seq LIMIT $2`, [after, limit])
+      : this.rows<EventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE project = $3 AND (order_xid, seq) > (${CURSOR}, $1) AND ${SETTLED} ORDER BY order_xid, seq LIMIT $2`,
+          [after, limit, project],
+        );
+  }
+
+  /** "Now" for a follower: the last settled event in stream order, so nothing after it has been delivered yet. */
   async lastEventSeq(project: string | null) {
-    await this.flush();
-    return (await this.rows<{ seq: number }>("SELECT coalesce(max(seq), 0) AS seq FROM events WHERE $1::text IS NULL OR project = $1", [project]))[0]?.seq ?? 0;
+    const rows =
+      project === null
+        ? await this.rows<{ seq: number }>(`SELECT seq FROM events WHERE ${SETTLED} ORDER BY order_xid DESC, seq DESC LIMIT 1`)
+        : await this.rows<{ seq: number }>(`SELECT seq FROM events WHERE project = $1 AND ${SETTLED} ORDER BY order_xid DESC, seq DESC LIMIT 1`, [project]);
+    return rows[0]?.seq ?? 0;
   }
 
   async lastEventAt() {
-    await this.flush();
     return (await this.rows<{ at: string | null }>("SELECT max(at) AS at FROM events"))[0]?.at ?? null;
   }
 
