@@ -5,7 +5,7 @@
  * machine and printed as a ratio against its target (docs/PERFORMANCE.md).
  * Nothing here asserts on time; `--quick` is the CI smoke run.
  */
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -13,7 +13,6 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Ledger } from "../src/core/ledger.ts";
 import { openLedger, RemoteLedger } from "../src/index.ts";
-import { startServer } from "../src/doors/http/server.ts";
 
 const CLI = fileURLToPath(new URL("../dist/doors/cli/main.js", import.meta.url));
 const WORKER = fileURLToPath(new URL("./sqlite-worker.mjs", import.meta.url));
@@ -135,7 +134,7 @@ async function scale(sizes: number[]): Promise<Row[]> {
   return rows;
 }
 
-/** PostgreSQL store called directly vs through `serve` (HTTP keep-alive), one process, claim+complete. */
+/** PostgreSQL store called directly vs through a `serve` process (HTTP keep-alive), one client, claim+complete. */
 async function postgres(cycles: number): Promise<Row[]> {
   const schema = `wl_bench_${process.pid}`;
   const direct = await openLedger({ databaseUrl: PG_URL, schema });
@@ -150,10 +149,15 @@ async function postgres(cycles: number): Promise<Row[]> {
   try {
     for (const p of ["direct", "http"]) for (let i = 0; i < cycles; i += 1000) await direct.create({ project: p, agent: "bench", items: Array.from({ length: Math.min(1000, cycles - i) }, (_, j) => ({ title: `t${i + j}` })) });
     const d = await time(direct, "direct");
-    const server = await startServer({ ledger: direct, host: "127.0.0.1", port: 0, version: "bench", rateLimit: { perSecond: 1e9, burst: 1e9 } });
+    // The server runs in its own process, as `workledger serve` does, so client and server do not share one event loop.
+    const server = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./pg-serve.ts", import.meta.url)), PG_URL, schema], { stdio: ["ignore", "pipe", "inherit"] });
+    const url = await new Promise<string>((resolve, reject) => {
+      server.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim()));
+      server.once("exit", (code) => reject(new Error(`bench serve exited with ${code}`)));
+    });
     const token = (await direct.tokens.create({ agent: "bench", role: "agent" })).token;
-    const h = await time(new RemoteLedger(server.url, token), "http");
-    await server.close();
+    const h = await time(new RemoteLedger(url, token), "http");
+    server.kill("SIGTERM");
     return [
       { figure: "PostgreSQL claim+complete through serve (HTTP keep-alive), 1 worker", value: h, unit: "cycles/s", baseline: "PostgreSQL store called directly", baselineValue: d, ratio: h / d, target: "≥ 0.5×", pass: h / d >= 0.5 },
     ];
