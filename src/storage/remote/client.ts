@@ -11,6 +11,7 @@ import { CLAIM_ONE_OF, type Inputs } from "../../core/schemas.js";
 import type { TokenRecord } from "../../core/types.js";
 import { noProject } from "../../core/validate.js";
 import type { StoreInfo } from "../port.js";
+import { send, type Answer } from "./http.js";
 
 type Query = Record<string, string | number | boolean | undefined>;
 
@@ -27,28 +28,24 @@ export class RemoteLedger implements LedgerApi {
 
   private async call<T>(method: string, path: string, body?: Record<string, unknown>, query: Query = {}): Promise<T> {
     const qs = Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join("&");
-    let res: Response;
+    let res: Answer;
     try {
-      res = await fetch(`${this.url}${path}${qs ? `?${qs}` : ""}`, {
-        method,
-        headers: { authorization: `Bearer ${this.token}`, ...(body ? { "content-type": "application/json" } : {}) },
-        ...(body ? { body: JSON.stringify(stripAgent(body)) } : {}),
-        signal: AbortSignal.timeout(60_000),
-      });
+      const payload = body ? JSON.stringify(stripAgent(body)) : undefined;
+      res = await send(new URL(`${this.url}${path}${qs ? `?${qs}` : ""}`), method, { authorization: `Bearer ${this.token}`, ...(payload ? { "content-type": "application/json" } : {}) }, payload, 60_000);
     } catch (e) {
-      throw new LedgerError("UNAVAILABLE", `cannot reach the workledger server at ${this.url}: ${(e as Error).cause ? String((e as { cause: unknown }).cause) : (e as Error).message}`, {
+      throw new LedgerError("UNAVAILABLE", `cannot reach the workledger server at ${this.url}: ${(e as Error).message}`, {
         hint: "check WORKLEDGER_URL and that `workledger serve` is running; retry shortly",
         details: { url: this.url },
       });
     }
-    const text = await res.text();
     let json: unknown;
     try {
-      json = text ? JSON.parse(text) : null;
+      json = res.text ? JSON.parse(res.text) : null;
     } catch {
       throw new LedgerError("UNAVAILABLE", `the server at ${this.url} answered ${res.status} with something that is not JSON`, { hint: "is WORKLEDGER_URL pointing at workledger serve?", details: { status: res.status } });
     }
-    if (res.ok) return json as T;
+    const ok = res.status >= 200 && res.status < 300;
+    if (ok) return json as T;
     const err = (json as { error?: ErrorBody } | null)?.error;
     const code: ErrorCode = err && err.code in ERROR_CODES ? err.code : res.status >= 500 ? "UNAVAILABLE" : "INTERNAL";
     throw new LedgerError(code, err?.message ?? `HTTP ${res.status}`, { ...(err?.hint ? { hint: err.hint } : {}), ...(err?.details ? { details: err.details } : {}) });
