@@ -72,7 +72,7 @@ for (const backend of backends) {
             await cleanup();
           }
         }),
-        { numRuns: backend.name === "sqlite" ? runs : Math.max(5, Math.round(runs / 3)), seed },
+        { numRuns: backend.name === "sqlite" ? runs : Math.max(5, Math.round(runs / 3)), seed, includeErrorInReport: true },
       );
     });
   });

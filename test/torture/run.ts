@@ -55,6 +55,7 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
   const fault = (k: string) => (faults[k] = (faults[k] ?? 0) + 1);
   const dir = mkdtempSync(join(tmpdir(), "workledger-torture-"));
   const schema = `wl_torture_${process.pid}_${Date.now()}`;
+  const appName = `workledger-torture-${process.pid}`;
   const servers: { port: number; child: ChildProcess }[] = [];
   let ledger: Ledger | undefined;
   const children = new Set<ChildProcess>();
@@ -62,6 +63,8 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
     const pgUrl = (() => {
       const u = new URL(PG_URL);
       u.searchParams.set("options", `-c search_path=${schema}`);
+      // Our own name, so the fault below kills this run's servers' connections and no one else's (other test files share the database).
+      u.searchParams.set("application_name", appName);
       return u.toString();
     })();
     ledger = o.backend === "sqlite" ? await openLedger({ db: join(dir, "ledger.db") }) : await openLedger({ databaseUrl: PG_URL, schema });
@@ -131,7 +134,7 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
       } else if (o.backend === "postgres") {
         const c = new pg.Client({ connectionString: PG_URL });
         await c.connect();
-        const { rowCount } = await c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'workledger' AND pid <> pg_backend_pid() AND datname = current_database()");
+        const { rowCount } = await c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", [appName]);
         await c.end();
         faults["backends terminated"] = (faults["backends terminated"] ?? 0) + (rowCount ?? 0);
       }
