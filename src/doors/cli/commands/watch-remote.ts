@@ -5,6 +5,7 @@
  */
 import { ERROR_CODES, LedgerError, type ErrorBody } from "../../../core/errors.js";
 import type { LedgerEvent } from "../../../core/types.js";
+import { EventStreamParser } from "../../../storage/remote/event-stream.js";
 
 const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((r) => (signal.aborted ? r() : (setTimeout(r, ms), signal.addEventListener("abort", () => r(), { once: true }))));
 
@@ -37,17 +38,10 @@ export async function streamRemoteEvents(url: string, token: string, opts: { pro
     connected = true;
     backoff = 500;
     const decoder = new TextDecoder();
-    let buf = "";
+    const parser = new EventStreamParser();
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buf.indexOf("\n\n")) >= 0) {
-          const block = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trimStart()).join("\n");
-          if (!data) continue;
-          const event = JSON.parse(data) as LedgerEvent;
+        for (const event of parser.push(decoder.decode(chunk, { stream: true }))) {
           after = event.seq;
           onEvent(event);
         }

@@ -5,6 +5,7 @@
  */
 import { authHeader, enc } from "./api.js";
 import type { LedgerEvent } from "../../../core/types.js";
+import { EventStreamParser } from "../../../storage/remote/event-stream.js";
 
 export type LiveStatus = "live" | "reconnecting" | "denied";
 
@@ -21,18 +22,11 @@ export function follow(project: string, after: number, onEvent: (e: LedgerEvent)
         onStatus("live");
         backoff = 500;
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-        let buf = "";
+        const parser = new EventStreamParser();
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
-          buf += value;
-          let end: number;
-          while ((end = buf.indexOf("\n\n")) >= 0) {
-            const block = buf.slice(0, end);
-            buf = buf.slice(end + 2);
-            const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trimStart()).join("\n");
-            if (!data) continue; // keep-alive comment
-            const e = JSON.parse(data) as LedgerEvent;
+          for (const e of parser.push(value)) {
             last = e.seq;
             onEvent(e);
           }
