@@ -136,9 +136,9 @@ class PostgresStore implements Store {
       // first). Nothing was written, and fn's only effects are through tx, so
       // end whatever was sent, read the clock first and run fn again.
       if (tx?.begun) await client.query("ROLLBACK");
-      // One round trip for both: a multi-statement simple query answers with one result per statement.
-      const results = (await client.query(`${begin}; SELECT now() AS now`)) as unknown as pg.QueryResult<{ now: string }>[];
-      return await attempt(new PgTx(client, results[1]!.rows[0]!.now, writing, true));
+      const again = new PgTx(client, undefined, writing, true, begin);
+      await again.start();
+      return await attempt(again);
     } catch (e) {
       if (tx?.begun !== false) await client.query("ROLLBACK").catch((re: unknown) => (broken = re instanceof Error ? re : new Error(String(re))));
       // After the connection died, every query fails with a generic "not queryable"; the cause says more.

@@ -134,9 +134,9 @@ export class PgTx implements Tx {
    * Sends BEGIN, and the clock read unless a test clock is set, pipelined with
    * the transaction's first statement: one round trip for both. The answers
    * come back in order, so `at` is set before the first statement's result
-   * is seen.
+   * is seen. The store calls it alone when the clock is needed first.
    */
-  private start(): Promise<void> {
+  start(): Promise<void> {
     if (this.started) return this.started;
     const begin = this.begin!;
     this.started = this.dbClock
