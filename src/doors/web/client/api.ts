@@ -55,3 +55,9 @@ export async function api<T>(method: "GET" | "POST" | "PATCH", path: string, bod
 }
 
 export const enc = encodeURIComponent;
+
+/** `/v1/projects/{project}/wos[/{id}]`. */
+export const woPath = (project: string, id?: number): string => `/v1/projects/${enc(project)}/wos${id === undefined ? "" : `/${id}`}`;
+
+/** Where the project's event stream stands now: views load after reading it and follow from it, so nothing falls between. */
+export const lastSeq = async (project: string): Promise<number> => (await api<{ seq: number }>("GET", `/v1/events/last?project=${enc(project)}`)).seq;

@@ -4,7 +4,7 @@
  * countdowns, re-reading a WO when its lease runs out (expiry is computed by
  * the server from time, so the re-read shows it back in its resting column).
  */
-import { api, enc } from "./api.js";
+import { api, lastSeq, woPath } from "./api.js";
 import { card, tick } from "./card.js";
 import { h, replace } from "./dom.js";
 import { byUrgency, columns, filtersToQuery, matches, parseFilters, type Filters } from "./filters.js";
@@ -60,7 +60,7 @@ export const boardView: View = ({ root, me, project, params }) => {
       await Promise.all(
         ids.map(async (i) => {
           try {
-            const { notes: _n, ...wo } = await api<WorkOrder & { notes: unknown }>("GET", `/v1/projects/${enc(project)}/wos/${i}`);
+            const { notes: _n, ...wo } = await api<WorkOrder & { notes: unknown }>("GET", woPath(project, i));
             wos.set(i, wo);
           } catch (e) {
             replace(notice, errorBox(e));
@@ -77,8 +77,8 @@ export const boardView: View = ({ root, me, project, params }) => {
 
   void (async () => {
     try {
-      const { seq } = await api<{ seq: number }>("GET", `/v1/events/last?project=${enc(project)}`);
-      const list = await api<WorkOrder[]>("GET", `/v1/projects/${enc(project)}/wos?status=all&limit=${LIMIT}`);
+      const seq = await lastSeq(project);
+      const list = await api<WorkOrder[]>("GET", `${woPath(project)}?status=all&limit=${LIMIT}`);
       for (const w of list) wos.set(w.id, w);
       if (list.length === LIMIT) replace(notice, h("p", { class: "alert" }, `Showing the first ${LIMIT} work orders; use the filters or the CLI for the rest.`));
       render();

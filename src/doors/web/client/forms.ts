@@ -1,5 +1,5 @@
 /** The work-order form (create and edit) and the create view. */
-import { api, enc } from "./api.js";
+import { api, woPath } from "./api.js";
 import { h, replace } from "./dom.js";
 import { canAct, errorBox, projectHash, woHash, type View } from "./view.js";
 import { PRIORITIES, type WorkOrder, type WorkOrderFields } from "../../../core/types.js";
@@ -93,7 +93,7 @@ export const createView: View = ({ root, me, project, navigate }) => {
     back,
     h("h1", {}, "New work order"),
     woForm({}, "Create", async (fields) => {
-      const [wo] = await api<WorkOrder[]>("POST", `/v1/projects/${enc(project)}/wos`, { items: [fields] });
+      const [wo] = await api<WorkOrder[]>("POST", woPath(project), { items: [fields] });
       navigate(woHash(project, wo!.id));
     }),
   );

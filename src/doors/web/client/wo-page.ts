@@ -4,7 +4,7 @@
  * actions. Edits carry the revision they were based on, so a change made
  * meanwhile is reported as a conflict instead of being overwritten.
  */
-import { api, enc } from "./api.js";
+import { api, lastSeq, woPath } from "./api.js";
 import { labelChips, leaseLine, priorityBadge, statusBadge, tick } from "./card.js";
 import { h, replace, woRef, type Child } from "./dom.js";
 import { changed, woForm } from "./forms.js";
@@ -31,7 +31,7 @@ function historyItem(e: LedgerEvent): HTMLElement {
 
 export const woView: View = ({ root, me, project, id }) => {
   const stop = new AbortController();
-  const path = `/v1/projects/${enc(project)}/wos/${id}`;
+  const path = woPath(project, id);
   const alerts = h("div", { class: "alerts" });
   const body = h("div", {});
   let wo: Full | null = null;
@@ -42,7 +42,7 @@ export const woView: View = ({ root, me, project, id }) => {
   async function load(): Promise<void> {
     try {
       const [next, history] = await Promise.all([api<Full>("GET", path), api<LedgerEvent[]>("GET", `${path}/history?limit=10000`)]);
-      const deps = await Promise.all(next.depends_on.map((d) => api<WorkOrder>("GET", `/v1/projects/${enc(project)}/wos/${d}`).catch(() => null)));
+      const deps = await Promise.all(next.depends_on.map((d) => api<WorkOrder>("GET", woPath(project, d)).catch(() => null)));
       if (editing && wo && next.revision !== wo.revision) {
         replace(alerts, h("div", { class: "alert conflict", role: "alert" }, `${woRef(id)} changed while you were editing (now revision ${next.revision} by ${history.at(-1)?.agent ?? "someone"}). Saving will be refused; cancel and edit again to start from the new version.`));
         return;
@@ -153,7 +153,7 @@ export const woView: View = ({ root, me, project, id }) => {
   }, 1000);
 
   void (async () => {
-    const { seq } = await api<{ seq: number }>("GET", `/v1/events/last?project=${enc(project)}`).catch(() => ({ seq: 0 }));
+    const seq = await lastSeq(project).catch(() => 0);
     await load();
     follow(project, seq, (e) => {
       if (e.wo === id || (e.wo !== null && wo?.depends_on.includes(e.wo))) void load();
