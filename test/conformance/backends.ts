@@ -75,6 +75,13 @@ export async function requirePostgres(suite: string): Promise<boolean> {
   return false;
 }
 
+/** PG_URL with `schema` as the search path: for raw clients and for `serve` processes, which take no schema option. */
+export function schemaUrl(schema: string): string {
+  const u = new URL(PG_URL);
+  u.searchParams.set("options", `-c search_path=${schema}`);
+  return u.toString();
+}
+
 let schemas = 0;
 /** A schema name no other test, process or earlier run uses. */
 export function uniqueSchema(prefix = "wl_test"): string {

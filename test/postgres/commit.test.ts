@@ -8,7 +8,7 @@ import pg from "pg";
 import { Ledger } from "../../src/core/ledger.ts";
 import { openPostgresStore } from "../../src/storage/postgres/store.ts";
 import { PgTx } from "../../src/storage/postgres/tx.ts";
-import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from "../conformance/backends.ts";
+import { dropSchema, PG_URL, requirePostgres, schemaUrl, uniqueSchema } from "../conformance/backends.ts";
 
 const available = await requirePostgres("commit");
 
@@ -20,9 +20,7 @@ describe("pipelined commit on PostgreSQL", { skip: available ? false : "PostgreS
   before(async () => {
     schema = uniqueSchema("wl_commit");
     ledger = new Ledger(await openPostgresStore({ connectionString: PG_URL, schema, poolSize: 2 }));
-    const u = new URL(PG_URL);
-    u.searchParams.set("options", `-c search_path=${schema}`);
-    raw = new pg.Pool({ connectionString: u.toString(), max: 2, pipeline: true });
+    raw = new pg.Pool({ connectionString: schemaUrl(schema), max: 2, pipeline: true });
   });
   after(async () => {
     await raw?.end();

@@ -11,7 +11,7 @@ import { Ledger } from "../../src/core/ledger.ts";
 import type { LedgerEvent } from "../../src/core/types.ts";
 import { openPostgresStore } from "../../src/storage/postgres/store.ts";
 import { PgTx } from "../../src/storage/postgres/tx.ts";
-import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from "../conformance/backends.ts";
+import { dropSchema, PG_URL, requirePostgres, schemaUrl, uniqueSchema } from "../conformance/backends.ts";
 
 const available = await requirePostgres("follow");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -55,9 +55,7 @@ describe("following the event log on PostgreSQL", { skip: available ? false : "P
   beforeEach(async () => {
     schema = uniqueSchema("wl_follow");
     ledger = new Ledger(await openPostgresStore({ connectionString: PG_URL, schema, poolSize: 4 }));
-    const u = new URL(PG_URL);
-    u.searchParams.set("options", `-c search_path=${schema}`);
-    raw = new pg.Pool({ connectionString: u.toString(), max: 4 });
+    raw = new pg.Pool({ connectionString: schemaUrl(schema), max: 4 });
   });
 
   afterEach(async () => {

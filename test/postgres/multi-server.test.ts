@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { Ledger } from "../../src/core/ledger.ts";
 import { openPostgresStore } from "../../src/storage/postgres/store.ts";
-import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from "../conformance/backends.ts";
+import { dropSchema, PG_URL, requirePostgres, schemaUrl, uniqueSchema } from "../conformance/backends.ts";
 import { CLI } from "../helpers/cli.ts";
 import { serve, type ServeProcess } from "../helpers/serve.ts";
 
@@ -33,9 +33,7 @@ describe("two servers, one PostgreSQL database", { skip: available ? false : "Po
   before(async () => {
     schema = uniqueSchema("wl_multi");
     ledger = new Ledger(await openPostgresStore({ connectionString: PG_URL, schema }));
-    const u = new URL(PG_URL);
-    u.searchParams.set("options", `-c search_path=${schema}`);
-    url = u.toString();
+    url = schemaUrl(schema);
     servers = await Promise.all([serve({ WORKLEDGER_DATABASE_URL: url }), serve({ WORKLEDGER_DATABASE_URL: url })]);
   });
   after(async () => {
