@@ -9,6 +9,8 @@ import type { WoPatch } from "./schemas.js";
 import type { Lease, NewEvent, RestingStatus, Status, StoredWorkOrder, WorkOrder, WorkOrderFields } from "./types.js";
 
 export interface Change {
+  /** The record the rule was applied to, as read in this transaction. */
+  prev: StoredWorkOrder;
   next: StoredWorkOrder;
   events: NewEvent[];
 }
@@ -44,7 +46,7 @@ export function expire(wo: StoredWorkOrder, now: string): Change | null {
   if (wo.lease === null || isLive(wo.lease, now)) return null;
   const next = bump(wo, now, { status: wo.prior_status ?? "open", lease: null, prior_status: null });
   const { agent, token, expires_at } = wo.lease;
-  return { next, events: [event(next, "expired", agent, now, { holder: agent, token, expires_at, status: next.status })] };
+  return { prev: wo, next, events: [event(next, "expired", agent, now, { holder: agent, token, expires_at, status: next.status })] };
 }
 
 function leaseHeld(wo: StoredWorkOrder, lease: Lease, now: string, caller: string): LedgerError {
@@ -99,7 +101,7 @@ export function claim(wo: StoredWorkOrder, agent: string, now: string, ttlMs: nu
   const expires_at = new Date(Date.parse(now) + ttlMs).toISOString();
   const lease: Lease = { agent, token, claimed_at: now, expires_at, renewed_at: null };
   const next = bump(wo, now, { status: "claimed", prior_status: wo.status as RestingStatus, lease, fence: token });
-  return { next, events: [event(next, "claimed", agent, now, { token, expires_at, ttl_ms: ttlMs })] };
+  return { prev: wo, next, events: [event(next, "claimed", agent, now, { token, expires_at, ttl_ms: ttlMs })] };
 }
 
 export function renew(wo: StoredWorkOrder, agent: string, now: string, ttlMs: number, token?: number): Change {
@@ -107,14 +109,14 @@ export function renew(wo: StoredWorkOrder, agent: string, now: string, ttlMs: nu
   const lease = wo.lease as Lease;
   const expires_at = new Date(Date.parse(now) + ttlMs).toISOString();
   const next = bump(wo, now, { lease: { ...lease, expires_at, renewed_at: now } });
-  return { next, events: [event(next, "renewed", agent, now, { token: lease.token, expires_at, ttl_ms: ttlMs })] };
+  return { prev: wo, next, events: [event(next, "renewed", agent, now, { token: lease.token, expires_at, ttl_ms: ttlMs })] };
 }
 
 export function release(wo: StoredWorkOrder, agent: string, now: string, status?: RestingStatus, token?: number): Change {
   holding(wo, agent, now, token, true);
   const to = status ?? wo.prior_status ?? "open";
   const next = bump(wo, now, { status: to, lease: null, prior_status: null });
-  return { next, events: [event(next, "released", agent, now, { token: wo.lease?.token, status: to })] };
+  return { prev: wo, next, events: [event(next, "released", agent, now, { token: wo.lease?.token, status: to })] };
 }
 
 const TRANSITIONS: Record<RestingStatus, readonly RestingStatus[]> = {
@@ -150,7 +152,7 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
     });
   }
   const statusChanges = to !== undefined && (holder || to !== from);
-  if (Object.keys(changes).length === 0 && !statusChanges) return { next: wo, events: [] };
+  if (Object.keys(changes).length === 0 && !statusChanges) return { prev: wo, next: wo, events: [] };
 
   const patch = Object.fromEntries(Object.entries(req.fields ?? {}).filter(([, v]) => v !== undefined)) as Partial<StoredWorkOrder>;
   if (statusChanges) Object.assign(patch, { status: to, lease: null, prior_status: null });
@@ -158,7 +160,7 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
   const events: NewEvent[] = [];
   if (Object.keys(changes).length > 0) events.push(event(next, "updated", agent, now, { changes }));
   if (statusChanges) events.push(event(next, "status_changed", agent, now, { from, to, ...(holder ? { lease_ended: true, token: wo.lease?.token } : {}) }));
-  return { next, events };
+  return { prev: wo, next, events };
 }
 
 type FieldDiff = Partial<Record<keyof WorkOrderFields, { from: unknown; to: unknown }>>;

@@ -33,7 +33,7 @@ export async function sweepIn(tx: Tx, project: string | null): Promise<void> {
 
 export async function apply(tx: Tx, change: rules.Change): Promise<void> {
   if (change.events.length === 0) return;
-  await tx.saveWorkOrder(change.next);
+  await tx.saveWorkOrder(change.next, change.prev);
   await tx.appendEvents(change.events);
 }
 

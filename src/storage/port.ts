@@ -37,7 +37,8 @@ export interface Tx {
   /** The depends_on lists of these WOs, read without locking them. */
   dependenciesOf(project: string, ids: readonly number[]): Promise<{ id: number; depends_on: number[] }[]>;
   insertWorkOrder(wo: StoredWorkOrder): Promise<void>;
-  saveWorkOrder(wo: StoredWorkOrder): Promise<void>;
+  /** Writes `wo` over `prev`, the same record as read in this transaction (adapters may write only what differs). */
+  saveWorkOrder(wo: StoredWorkOrder, prev: StoredWorkOrder): Promise<void>;
   listWorkOrders(q: ListQuery): Promise<StoredWorkOrder[]>;
   /** Open WOs without a lease whose dependencies are all done, by priority then id. */
   claimable(project: string, limit: number, offset: number): Promise<StoredWorkOrder[]>;

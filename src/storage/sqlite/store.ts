@@ -38,6 +38,8 @@ export function openSqliteStore(opts: SqliteOptions): Store {
 class SqliteStore implements Store {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly tx: SqliteTx;
+  /** Prepared once: db.exec would parse the text on every transaction. */
+  private readonly statements: Record<"BEGIN IMMEDIATE" | "BEGIN DEFERRED" | "COMMIT", Database.Statement>;
 
   constructor(
     private readonly db: Database.Database,
@@ -45,6 +47,7 @@ class SqliteStore implements Store {
     private readonly clock: () => number,
   ) {
     this.tx = new SqliteTx(db);
+    this.statements = { "BEGIN IMMEDIATE": db.prepare("BEGIN IMMEDIATE"), "BEGIN DEFERRED": db.prepare("BEGIN DEFERRED"), COMMIT: db.prepare("COMMIT") };
   }
 
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -59,13 +62,13 @@ class SqliteStore implements Store {
    * One connection cannot hold two transactions, so transactions of this
    * process run one after another even when callers overlap.
    */
-  private run<T>(begin: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  private run<T>(begin: "BEGIN IMMEDIATE" | "BEGIN DEFERRED", fn: (tx: Tx) => Promise<T>): Promise<T> {
     const next = this.queue.then(async () => {
-      guard(this.info.location, () => this.db.exec(begin));
+      guard(this.info.location, () => this.statements[begin].run());
       this.tx.at = new Date(this.clock()).toISOString();
       try {
         const out = await fn(this.tx);
-        guard(this.info.location, () => this.db.exec("COMMIT"));
+        guard(this.info.location, () => this.statements.COMMIT.run());
         return out;
       } catch (e) {
         if (this.db.inTransaction) this.db.exec("ROLLBACK");
