@@ -12,7 +12,7 @@ import { DEFAULT_MAX_AGE_MS, DEFAULT_TTL_MS, inputs, type Inputs } from "./schem
 import type { ContextEntry, FileConflict, LedgerEvent, NewEvent, Note, NoteKind, ProjectSummary, Status, StoredWorkOrder, WorkOrder } from "./types.js";
 import { Tokens } from "./tokens.js";
 import { parse } from "./validate.js";
-import { addNoteIn, apply, collecting, conflicts, dependencyPath, fileConflict, mustGet, requireProject, sweepIn, touch } from "./steps.js";
+import { addNoteIn, apply, collecting, conflicts, dependencyPath, fileConflict, mustGet, projectNotFound, requireProject, SWEEP_BATCH, sweepIn, touch } from "./steps.js";
 import type { Store, StoreInfo, Tx } from "../storage/port.js";
 
 export type WorkOrderWithNotes = WorkOrder & { notes: Note[] };
@@ -206,13 +206,17 @@ export class Ledger {
   }
 
   private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number): Promise<ClaimResult> {
-    await requireProject(tx, project);
-    await sweepIn(tx, project);
+    // Asked together, these three share one round trip on PostgreSQL. The first
+    // candidate is only good if no lease had lapsed: an expiry returns a WO to
+    // the queue, maybe ahead of it, so then the probe starts again.
+    const [exists, lapsed, first] = await Promise.all([tx.getProject(project), tx.expiredLeases(project, SWEEP_BATCH), tx.claimable(project, 1, 0)]);
+    if (!exists) throw projectNotFound(project);
+    if (lapsed.length) await sweepIn(tx, project, lapsed);
     let live: StoredWorkOrder[] | undefined;
     // One candidate at a time: on PostgreSQL each probe locks (SKIP LOCKED) only the row it returns,
     // so concurrent workers each get a different WO instead of skipping each other's pages.
     for (let offset = 0; ; offset++) {
-      const [w] = await tx.claimable(project, 1, offset);
+      const [w] = offset === 0 && !lapsed.length ? first : await tx.claimable(project, 1, offset);
       if (!w) break;
       if (w.files.length) {
         live ??= await tx.liveLeases(project, tx.now());
@@ -364,7 +368,7 @@ export class Ledger {
    * write lock when something is actually due, so reads stay cheap.
    */
   private async sweep(project: string | null): Promise<void> {
-    const due = await this.store.read((tx) => tx.expiredLeases(project, tx.now(), 1));
+    const due = await this.store.read((tx) => tx.expiredLeases(project, 1));
     if (due.length) await this.write((tx) => sweepIn(tx, project));
   }
 }

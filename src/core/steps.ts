@@ -24,8 +24,12 @@ export function collecting(tx: Tx, into: NewEvent[]): Tx {
   });
 }
 
-export async function sweepIn(tx: Tx, project: string | null): Promise<void> {
-  for (const wo of await tx.expiredLeases(project, tx.now(), 10_000)) {
+/** Lapsed leases recorded per sweep (a sweep is one transaction). */
+export const SWEEP_BATCH = 10_000;
+
+/** Records the expiry of lapsed leases (those given, or the project's). */
+export async function sweepIn(tx: Tx, project: string | null, lapsed?: readonly StoredWorkOrder[]): Promise<void> {
+  for (const wo of lapsed ?? (await tx.expiredLeases(project, SWEEP_BATCH))) {
     const change = rules.expire(wo, tx.now());
     if (change) await apply(tx, change);
   }

@@ -44,8 +44,12 @@ export interface Tx {
   claimable(project: string, limit: number, offset: number): Promise<StoredWorkOrder[]>;
   /** WOs whose stored lease is still live at `now`. */
   liveLeases(project: string, now: string): Promise<StoredWorkOrder[]>;
-  /** WOs whose stored lease has passed its expiry at `now` (all projects when project is null). */
-  expiredLeases(project: string | null, now: string, limit: number): Promise<StoredWorkOrder[]>;
+  /**
+   * WOs whose stored lease has passed its expiry at the transaction's clock
+   * (all projects when project is null). Needs no clock from the caller, so
+   * it can be a transaction's first statement.
+   */
+  expiredLeases(project: string | null, limit: number): Promise<StoredWorkOrder[]>;
 
   insertNote(note: Omit<Note, "id">): Promise<Note>;
   listNotes(project: string, wo: number): Promise<Note[]>;

@@ -218,6 +218,17 @@ for (const backend of backends) {
         await rejects(l.claim({ project: P, agent: "e", next: true }), "NOTHING_TO_CLAIM");
       });
 
+      it("claim --next records lapsed leases first and takes a lapsed WO ahead of less urgent open work", async () => {
+        await l.create({ project: P, agent: "o", items: [{ title: "urgent", priority: "P0" }, { title: "later", priority: "P3" }] });
+        await l.claim({ project: P, agent: "crashed", id: 1, ttl: "60s" });
+        t.advance(61_000);
+        const taken = await l.claim({ project: P, agent: "b", next: true });
+        assert.equal(taken.id, 1, "the expired P0 comes back before the open P3");
+        assert.equal(taken.lease?.token, 2);
+        assert.deepEqual((await l.history({ project: P, id: 1 })).map((e) => e.type), ["created", "claimed", "expired", "claimed"]);
+        assert.equal((await l.claim({ project: P, agent: "c", next: true })).id, 2);
+      });
+
       it("same-file protection: warns on claim, refuses with exclusive_files, claim --next skips", async () => {
         await l.create({ project: P, agent: "o", items: [{ title: "a", files: ["src/api/**"] }, { title: "b", files: ["src/api/users.ts"] }, { title: "c", files: ["docs/x.md"] }] });
         await l.claim({ project: P, agent: "alice", id: 1 });

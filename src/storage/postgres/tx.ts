@@ -108,6 +108,8 @@ export class PgTx implements Tx {
   /** Latest full state per WO (a later save of the same WO replaces an earlier one: saves write every column). */
   private readonly pendingSaves = new Map<string, StoredWorkOrder>();
 
+  private corked = false;
+
   /** BEGIN (and the clock read) sent, answer pending or received; see start(). */
   private started: Promise<void> | undefined;
 
@@ -125,6 +127,23 @@ export class PgTx implements Tx {
     if (begin === undefined) this.started = Promise.resolve();
   }
 
+  /**
+   * Statements sent in the same turn of the event loop (e.g. reads the core
+   * asks for together, or the last writes and COMMIT) leave in one socket
+   * write instead of one each: on this kind of machine the system calls were
+   * the largest single cost of a statement on the client.
+   */
+  private batch(): void {
+    if (this.corked) return;
+    const stream = this.client.connection.stream;
+    stream.cork();
+    this.corked = true;
+    process.nextTick(() => {
+      this.corked = false;
+      stream.uncork();
+    });
+  }
+
   /** Whether anything has been sent, i.e. there is a transaction to end. */
   get begun(): boolean {
     return this.started !== undefined;
@@ -139,6 +158,7 @@ export class PgTx implements Tx {
   start(): Promise<void> {
     if (this.started) return this.started;
     const begin = this.begin!;
+    this.batch();
     this.started = this.dbClock
       ? (this.client.query(`${begin}; SELECT now() AS now`) as unknown as Promise<pg.QueryResult<{ now: string }>[]>).then((results) => {
           this.at = results[1]!.rows[0]!.now;
@@ -170,6 +190,7 @@ export class PgTx implements Tx {
   private async statement<R extends object>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
     const started = this.start();
     await this.flush();
+    this.batch();
     const [, result] = await Promise.all([started, this.client.query<R>({ name: statementName(text), text, values })]);
     return result;
   }
@@ -260,10 +281,10 @@ export class PgTx implements Tx {
   }
 
   /**
-   * In a write transaction (claim --next) the page is locked with SKIP LOCKED:
+   * In a write transaction (claim --next) the rows are locked with SKIP LOCKED:
    * rows another claimant is looking at are passed over instead of waited for.
-   * The core asks for pages of 50, so a claim briefly holds up to 50 rows; a
-   * concurrent claim --next then takes the next free ones, not the same.
+   * The core probes one row at a time, so a concurrent claim --next takes the
+   * next free one, not the same.
    */
   async claimable(project: string, limit: number, offset: number) {
     const rows = this.locked(
@@ -290,12 +311,16 @@ export class PgTx implements Tx {
     return rows.map(toWorkOrder);
   }
 
-  /** A lapsed lease another writer is already expiring is skipped, not waited for. */
-  async expiredLeases(project: string | null, now: string, limit: number) {
+  /**
+   * A lapsed lease another writer is already expiring is skipped, not waited
+   * for. As a first statement the clock's answer is still on its way (start()),
+   * so the server's now() stands in: it is the same transaction start time.
+   */
+  async expiredLeases(project: string | null, limit: number) {
     const rows = await this.rows<WorkOrderRow>(
-      `SELECT * FROM work_orders WHERE lease_expires_at <= $1 AND ($2::text IS NULL OR project = $2)
+      `SELECT * FROM work_orders WHERE lease_expires_at <= coalesce($1::timestamptz, now()) AND ($2::text IS NULL OR project = $2)
        ORDER BY lease_expires_at, project, id LIMIT $3` + this.lock("FOR UPDATE SKIP LOCKED"),
-      [now, project, limit],
+      [this.at ?? null, project, limit],
     );
     return rows.map(toWorkOrder);
   }
@@ -330,6 +355,7 @@ export class PgTx implements Tx {
   async commit(): Promise<void> {
     if (!this.begun) return; // nothing was sent, so there is no transaction
     const sent = this.sendHeldBack();
+    this.batch();
     sent.push(this.client.query("COMMIT").then(() => undefined));
     await Promise.all(sent);
   }
@@ -353,7 +379,9 @@ export class PgTx implements Tx {
   }
 
   private async exec(text: string, values: unknown[]): Promise<void> {
-    await Promise.all([this.start(), this.client.query({ name: statementName(text), text, values })]);
+    const started = this.start();
+    this.batch();
+    await Promise.all([started, this.client.query({ name: statementName(text), text, values })]);
   }
 
   async listEvents(project: string | null, wo: number | null, after: number, limit: number): Promise<LedgerEvent[]> {

@@ -135,8 +135,8 @@ export class SqliteTx implements Tx {
     return rows.map(toWorkOrder);
   }
 
-  async expiredLeases(project: string | null, now: string, count: number) {
-    const rows = this.sql(`SELECT * FROM work_orders WHERE lease_expires_at <= @now AND (@project IS NULL OR project = @project) ${limit(count)}`).all({ now, project }) as WorkOrderRow[];
+  async expiredLeases(project: string | null, count: number) {
+    const rows = this.sql(`SELECT * FROM work_orders WHERE lease_expires_at <= @now AND (@project IS NULL OR project = @project) ${limit(count)}`).all({ now: this.at, project }) as WorkOrderRow[];
     return rows.map(toWorkOrder);
   }
 
