@@ -1,17 +1,17 @@
 // One PostgreSQL benchmark process: claim+complete cycles through workledger
 // (claim --next, update --status done) or fetch+complete through pg-boss on the
-// same database (the baseline). Waits for a shared start instant.
+// same database (the baseline). Starts when every worker is ready (together.ts).
 import { openLedger } from "../dist/index.js";
+import { readyThenGo } from "./ready.mjs";
 
-const [mode, url, schema, queue, agent, count, startAt] = process.argv.slice(2);
+const [mode, url, schema, queue, agent, count] = process.argv.slice(2);
 const n = Number(count);
-const sleepUntil = async (t) => { while (Date.now() < t) await new Promise((r) => setTimeout(r, 1)); };
 let done = 0;
 let t0;
 if (mode === "workledger") {
   const ledger = await openLedger({ databaseUrl: url, schema });
   await ledger.list({ project: queue, limit: 1 });
-  await sleepUntil(Number(startAt));
+  await readyThenGo();
   t0 = performance.now();
   for (let i = 0; i < n; i++) {
     let wo;
@@ -32,7 +32,7 @@ if (mode === "workledger") {
   const boss = new PgBoss({ connectionString: url, schema, supervise: false, schedule: false, migrate: false, max: 2 });
   boss.on("error", () => undefined);
   await boss.start();
-  await sleepUntil(Number(startAt));
+  await readyThenGo();
   t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const [job] = await boss.fetch(queue);

@@ -3,7 +3,7 @@
  * against pg-boss fetch+complete and a pgbench single-row UPDATE at the same
  * client count, all on the same local database in the same run.
  */
-import { execFile, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -11,17 +11,12 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { openLedger } from "../src/index.ts";
 import type { Row } from "./run.ts";
+import { runTogether } from "./together.ts";
 
 const WORKER = fileURLToPath(new URL("./pg-worker.mjs", import.meta.url));
 
-function node(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => execFile(process.execPath, args, { maxBuffer: 1 << 24 }, (e, out, err) => (e ? reject(new Error(`${e.message}\n${err}`)) : resolve(out))));
-}
-
 async function processes(mode: "workledger" | "pgboss", url: string, schema: string, queue: string, workers: number, perWorker: number): Promise<number> {
-  const startAt = String(Date.now() + 1500 + workers * 50);
-  const outs = await Promise.all(Array.from({ length: workers }, (_, i) => node([WORKER, mode, url, schema, queue, `w${i}`, String(perWorker), startAt])));
-  const rs = outs.map((o) => JSON.parse(o) as { done: number; ms: number });
+  const rs = await runTogether(WORKER, Array.from({ length: workers }, (_, i) => [mode, url, schema, queue, `w${i}`, String(perWorker)]));
   return rs.reduce((a, r) => a + r.done, 0) / (Math.max(...rs.map((r) => r.ms)) / 1000);
 }
 

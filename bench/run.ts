@@ -5,7 +5,7 @@
  * machine and printed as a ratio against its target (docs/PERFORMANCE.md).
  * Nothing here asserts on time; `--quick` is the CI smoke run.
  */
-import { execFile, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Ledger } from "../src/core/ledger.ts";
 import { openLedger, RemoteLedger } from "../src/index.ts";
+import { runTogether } from "./together.ts";
 
 const CLI = fileURLToPath(new URL("../dist/doors/cli/main.js", import.meta.url));
 const WORKER = fileURLToPath(new URL("./sqlite-worker.mjs", import.meta.url));
@@ -31,10 +32,6 @@ export interface Row {
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
 
-function node(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => execFile(process.execPath, args, { maxBuffer: 1 << 24 }, (e, out, err) => (e ? reject(new Error(`${e.message}\n${err}`)) : resolve(out))));
-}
-
 async function seeded(db: string, project: string, count: number): Promise<Ledger> {
   const l = await openLedger({ db });
   for (let i = 0; i < count; i += 1000) {
@@ -49,10 +46,8 @@ async function sqliteThroughput(procs: number, perProc: number): Promise<Row> {
     const dir = mkdtempSync(join(tmpdir(), "workledger-bench-"));
     const db = join(dir, "ledger.db");
     await (await seeded(db, "bench", procs * perProc)).close();
-    const startAt = String(Date.now() + 1000);
-    const outs = await Promise.all(Array.from({ length: procs }, (_, i) => node([WORKER, mode, db, "bench", `w${i}`, String(perProc), startAt])));
+    const rs = await runTogether(WORKER, Array.from({ length: procs }, (_, i) => [mode, db, "bench", `w${i}`, String(perProc)]));
     rmSync(dir, { recursive: true, force: true });
-    const rs = outs.map((o) => JSON.parse(o) as { done: number; ms: number });
     return rs.reduce((a, r) => a + r.done, 0) / (Math.max(...rs.map((r) => r.ms)) / 1000);
   };
   const raw = await run("raw");

@@ -1,18 +1,18 @@
 // One benchmark process: claim+complete cycles against one SQLite ledger file,
 // either through workledger or as raw better-sqlite3 transactions of the same
-// shape (the baseline). Waits for a shared start instant, prints its timings.
+// shape (the baseline). Starts when every worker is ready (together.ts), prints its timings.
 import Database from "better-sqlite3";
 import { openLedger } from "../dist/index.js";
+import { readyThenGo } from "./ready.mjs";
 
-const [mode, db, project, agent, count, startAt] = process.argv.slice(2);
+const [mode, db, project, agent, count] = process.argv.slice(2);
 const n = Number(count);
-const sleepUntil = async (t) => { while (Date.now() < t) await new Promise((r) => setTimeout(r, 1)); };
 let done = 0;
 
 if (mode === "workledger") {
   const ledger = await openLedger({ db });
   await ledger.list({ project, limit: 1 });
-  await sleepUntil(Number(startAt));
+  await readyThenGo();
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     let wo;
@@ -38,7 +38,7 @@ if (mode === "workledger") {
   const log = conn.prepare("INSERT INTO events (project, wo, type, agent, revision, at, data) VALUES (?, ?, ?, ?, ?, ?, ?)");
   const begin = conn.prepare("BEGIN IMMEDIATE");
   const commit = conn.prepare("COMMIT");
-  await sleepUntil(Number(startAt));
+  await readyThenGo();
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     begin.run();

@@ -123,6 +123,26 @@ describe("HTTP API", () => {
     assert.match(r.json.error.message, /revoked/);
   });
 
+  it("a chunked body (no content-length) is limited as it streams in", async () => {
+    const chunked = async (text: string) => {
+      const stream = new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < text.length; i += 1000) c.enqueue(new TextEncoder().encode(text.slice(i, i + 1000)));
+          c.close();
+        },
+      });
+      const res = await fetch(server.url + "/v1/projects/p/wos", { method: "POST", headers: { authorization: `Bearer ${tokens.alice}`, "content-type": "application/json" }, body: stream, duplex: "half" } as RequestInit);
+      return { status: res.status, json: (await res.json()) as { error?: { code: string } } };
+    };
+    const before = await count();
+    const big = await chunked(JSON.stringify({ items: [{ title: "x", description: "y".repeat(10_000) }] }));
+    assert.equal(big.status, 413);
+    assert.equal(big.json.error?.code, "PAYLOAD_TOO_LARGE");
+    assert.equal(await count(), before);
+    assert.equal((await chunked(JSON.stringify({ items: [{ title: "streamed" }] }))).status, 201);
+    assert.equal(await count(), before + 1);
+  });
+
   it("oversized and malformed bodies get 413/400 with the standard error body, and nothing is written", async () => {
     const before = await count();
     const big = await req("POST", "/v1/projects/p/wos", { token: tokens.alice, body: { items: [{ title: "x", description: "y".repeat(10_000) }] } });

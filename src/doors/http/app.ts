@@ -80,13 +80,18 @@ export function createApp(opts: AppOptions): Hono {
     await next();
     metrics.observeRequest(c.req.routePath, c.res.status, (performance.now() - started) / 1000);
   });
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: opts.maxBodyBytes ?? 1 << 20,
-      onError: (c) => fail(c, new LedgerError("PAYLOAD_TOO_LARGE", `request body is larger than ${opts.maxBodyBytes ?? 1 << 20} bytes`, { hint: "split a large batch into several requests" })),
-    }),
-  );
+  const maxBody = opts.maxBodyBytes ?? 1 << 20;
+  const tooLarge = (c: Context) => fail(c, new LedgerError("PAYLOAD_TOO_LARGE", `request body is larger than ${maxBody} bytes`, { hint: "split a large batch into several requests" }));
+  const streamedLimit = bodyLimit({ maxSize: maxBody, onError: tooLarge });
+  app.use("/v1/*", (c, next) => {
+    // hono's bodyLimit reads c.req.raw.body, which makes @hono/node-server build a
+    // full web Request and stream for every request. A declared length is enough
+    // (Node's parser never reads past it), so only chunked bodies go through it.
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+    const declared = c.req.header("content-length");
+    if (declared !== undefined && c.req.header("transfer-encoding") === undefined) return Number(declared) > maxBody ? Promise.resolve(tooLarge(c)) : next();
+    return streamedLimit(c, next);
+  });
 
   app.get("/healthz", async (c) => {
     const h = await ledger.health({ integrity: false });
