@@ -206,17 +206,17 @@ export class Ledger {
   }
 
   private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number): Promise<ClaimResult> {
-    // Asked together, these three share one round trip on PostgreSQL. The first
-    // candidate is only good if no lease had lapsed: an expiry returns a WO to
-    // the queue, maybe ahead of it, so then the probe starts again.
-    const [exists, lapsed, first] = await Promise.all([tx.getProject(project), tx.expiredLeases(project, SWEEP_BATCH), tx.claimable(project, 1, 0)]);
+    // One read (one statement on PostgreSQL). The first candidate is only good if
+    // no lease had lapsed: an expiry returns a WO to the queue, maybe ahead of it,
+    // so then the probe starts again.
+    const { exists, lapsed, first } = await tx.claimProbe(project, SWEEP_BATCH);
     if (!exists) throw projectNotFound(project);
     if (lapsed.length) await sweepIn(tx, project, lapsed);
     let live: StoredWorkOrder[] | undefined;
     // One candidate at a time: on PostgreSQL each probe locks (SKIP LOCKED) only the row it returns,
     // so concurrent workers each get a different WO instead of skipping each other's pages.
     for (let offset = 0; ; offset++) {
-      const [w] = offset === 0 && !lapsed.length ? first : await tx.claimable(project, 1, offset);
+      const w = offset === 0 && !lapsed.length ? first : (await tx.claimable(project, 1, offset))[0];
       if (!w) break;
       if (w.files.length) {
         live ??= await tx.liveLeases(project, tx.now());

@@ -12,6 +12,12 @@ export interface ListQuery {
   limit: number;
 }
 
+export interface ClaimProbe {
+  exists: boolean;
+  lapsed: StoredWorkOrder[];
+  first: StoredWorkOrder | null;
+}
+
 export interface StoreInfo {
   kind: "sqlite" | "postgres" | "remote";
   location: string;
@@ -42,6 +48,13 @@ export interface Tx {
   listWorkOrders(q: ListQuery): Promise<StoredWorkOrder[]>;
   /** Open WOs without a lease whose dependencies are all done, by priority then id. */
   claimable(project: string, limit: number, offset: number): Promise<StoredWorkOrder[]>;
+  /**
+   * What claim --next reads before it chooses, as one read inside a write
+   * transaction: whether the project exists, its lapsed leases (as
+   * expiredLeases(project, limit)) and its first claimable WO (as
+   * claimable(project, 1, 0)).
+   */
+  claimProbe(project: string, limit: number): Promise<ClaimProbe>;
   /** WOs whose stored lease is still live at `now`. */
   liveLeases(project: string, now: string): Promise<StoredWorkOrder[]>;
   /**

@@ -20,7 +20,7 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
 import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
-import type { ListQuery, Tx } from "../port.js";
+import type { ClaimProbe, ListQuery, Tx } from "../port.js";
 import { toWorkOrder, WO_COLUMNS, woParams, type ContextRow, type EventRow, type NoteRow, type WorkOrderRow } from "./rows.js";
 import { foldProjectCounts } from "../rows.js";
 
@@ -28,6 +28,21 @@ const DEPS_DONE = `(cardinality(w.depends_on) = 0 OR NOT EXISTS (
   SELECT 1 FROM unnest(w.depends_on) AS d(id)
   LEFT JOIN work_orders x ON x.project = w.project AND x.id = d.id
   WHERE x.status IS DISTINCT FROM 'done'))`;
+
+/** The open queue in claim order, for the project in parameter `p`. */
+const queue = (p: string) => `FROM work_orders w WHERE w.project = ${p} AND w.status = 'open' AND ${DEPS_DONE} ORDER BY w.priority, w.id`;
+/**
+ * Lapsed leases: $1 the transaction's clock, or null as a first statement,
+ * when its answer is still on the way (start()) and now() is the same
+ * transaction start time; $2 the project (null: all); $3 the limit.
+ */
+const LAPSED = `FROM work_orders w WHERE w.lease_expires_at <= coalesce($1::timestamptz, now()) AND ($2::text IS NULL OR w.project = $2)
+  ORDER BY w.lease_expires_at, w.project, w.id LIMIT $3`;
+/** claimProbe in one statement; it always returns a row, whose `found` says whether the project exists. */
+const CLAIM_PROBE = `WITH lapsed AS (SELECT w.* ${LAPSED} FOR UPDATE SKIP LOCKED),
+  first AS (SELECT w.*, clock_timestamp() AS locked_at ${queue("$2")} LIMIT 1 FOR UPDATE OF w SKIP LOCKED)
+  SELECT p.found, r.* FROM (SELECT EXISTS (SELECT 1 FROM projects WHERE name = $2) AS found) p
+  LEFT JOIN (SELECT 'lapsed' AS probe, lapsed.*, NULL::timestamptz AS locked_at FROM lapsed UNION ALL SELECT 'first', first.* FROM first) r ON true`;
 
 const INSERT_WO = `INSERT INTO work_orders (${WO_COLUMNS.join(", ")}) VALUES (${WO_COLUMNS.map((_, i) => `$${i + 1}`).join(", ")})`;
 const UPDATE_WO = `UPDATE work_orders SET ${WO_COLUMNS.map((c, i) => [c, i] as const)
@@ -289,8 +304,7 @@ export class PgTx implements Tx {
   async claimable(project: string, limit: number, offset: number) {
     const rows = this.locked(
       await this.rows<WorkOrderRow & { locked_at?: string }>(
-        `SELECT w.*${this.writing ? ", clock_timestamp() AS locked_at" : ""} FROM work_orders w WHERE w.project = $1 AND w.status = 'open' AND ${DEPS_DONE}
-         ORDER BY w.priority, w.id LIMIT $2 OFFSET $3` + this.lock("FOR UPDATE OF w SKIP LOCKED"),
+        `SELECT w.*${this.writing ? ", clock_timestamp() AS locked_at" : ""} ${queue("$1")} LIMIT $2 OFFSET $3` + this.lock("FOR UPDATE OF w SKIP LOCKED"),
         [project, limit, offset],
       ),
     );
@@ -311,18 +325,17 @@ export class PgTx implements Tx {
     return rows.map(toWorkOrder);
   }
 
-  /**
-   * A lapsed lease another writer is already expiring is skipped, not waited
-   * for. As a first statement the clock's answer is still on its way (start()),
-   * so the server's now() stands in: it is the same transaction start time.
-   */
+  /** A lapsed lease another writer is already expiring is skipped, not waited for. */
   async expiredLeases(project: string | null, limit: number) {
-    const rows = await this.rows<WorkOrderRow>(
-      `SELECT * FROM work_orders WHERE lease_expires_at <= coalesce($1::timestamptz, now()) AND ($2::text IS NULL OR project = $2)
-       ORDER BY lease_expires_at, project, id LIMIT $3` + this.lock("FOR UPDATE SKIP LOCKED"),
-      [this.at ?? null, project, limit],
-    );
+    const rows = await this.rows<WorkOrderRow>(`SELECT w.* ${LAPSED}` + this.lock("FOR UPDATE SKIP LOCKED"), [this.at ?? null, project, limit]);
     return rows.map(toWorkOrder);
+  }
+
+  /** Locks as expiredLeases and claimable do; write transactions only. */
+  async claimProbe(project: string, limit: number): Promise<ClaimProbe> {
+    const rows = await this.rows<WorkOrderRow & { found: boolean; probe: "lapsed" | "first" | null; locked_at?: string }>(CLAIM_PROBE, [this.at ?? null, project, limit]);
+    const [first] = this.locked(rows.filter((r) => r.probe === "first"));
+    return { exists: rows[0]?.found === true, lapsed: rows.filter((r) => r.probe === "lapsed").map(toWorkOrder), first: first ? toWorkOrder(first) : null };
   }
 
   async insertNote(note: Omit<Note, "id">): Promise<Note> {

@@ -1,7 +1,7 @@
 /** The storage port's operations as SQLite statements, prepared once per connection. */
 import type Database from "better-sqlite3";
 import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
-import type { ListQuery, Tx } from "../port.js";
+import type { ClaimProbe, ListQuery, Tx } from "../port.js";
 import { fromWorkOrder, toContext, toEvent, toWorkOrder, WO_COLUMNS, type ContextRow, type EventRow, type WorkOrderRow } from "./rows.js";
 import { foldProjectCounts } from "../rows.js";
 
@@ -128,6 +128,11 @@ export class SqliteTx implements Tx {
        ORDER BY w.priority, w.id ${limit(count)} OFFSET ?`,
     ).all(project, offset) as WorkOrderRow[];
     return rows.map(toWorkOrder);
+  }
+
+  async claimProbe(project: string, count: number): Promise<ClaimProbe> {
+    const [exists, lapsed, [first]] = [await this.getProject(project), await this.expiredLeases(project, count), await this.claimable(project, 1, 0)];
+    return { exists: exists !== null, lapsed, first: first ?? null };
   }
 
   async liveLeases(project: string, now: string) {
