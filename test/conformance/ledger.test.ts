@@ -76,6 +76,7 @@ for (const backend of backends) {
       it("reads of unknown projects and ids are NOT_FOUND", async () => {
         await rejects(l.get({ project: "nope", id: 1 }), "NOT_FOUND");
         await rejects(l.list({ project: "nope" }), "NOT_FOUND");
+        await rejects(l.claim({ project: "nope", agent: "a", next: true }), "NOT_FOUND");
         await make("x");
         await rejects(l.get({ project: P, id: 2 }), "NOT_FOUND");
         await rejects(l.claim({ project: P, agent: "a", id: 2 }), "NOT_FOUND");

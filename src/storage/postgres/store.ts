@@ -36,13 +36,13 @@ const INT8 = 20;
  * UTC with milliseconds (the same strings the core wrote), and bigint (seq,
  * ids, counts) as numbers; they stay far below 2^53.
  */
+const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ, "text") as (v: string) => Date;
+const isoTimestamp = (v: string) => parseTimestamptz(v).toISOString();
+// pg asks for the parsers of every column of every result: hand out the same functions.
 const types: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: string) => {
-    if (oid === TIMESTAMPTZ) {
-      const parse = pg.types.getTypeParser(TIMESTAMPTZ, "text") as (v: string) => Date;
-      return (v: string) => parse(v).toISOString();
-    }
-    if (oid === INT8) return (v: string) => Number(v);
+    if (oid === TIMESTAMPTZ) return isoTimestamp;
+    if (oid === INT8) return Number;
     return pg.types.getTypeParser(oid, format as "text");
   }) as pg.CustomTypesConfig["getTypeParser"],
 };
