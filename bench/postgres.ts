@@ -33,7 +33,27 @@ function pgbench(url: string, schema: string, clients: number, seconds: number):
   return Number(tps);
 }
 
-export async function postgresThroughput(url: string, clients: number[], perWorker: (c: number) => number, pgbenchSeconds: number): Promise<Row[]> {
+/** One measurement: `workers` processes, each finishing up to `perWorker` WOs (and jobs) from a shared backlog. */
+export interface ThroughputRun {
+  workers: number;
+  perWorker: number;
+  /** Also run pgbench at this client count. */
+  pgbench: boolean;
+  /** Name the backlog in the figure (when several runs share a worker count). */
+  label?: string;
+}
+
+/**
+ * Before each timed phase: vacuum and checkpoint, so no phase pays for the
+ * dead rows or dirty pages the one before left (needs a superuser or
+ * pg_checkpoint for CHECKPOINT; without, the phases run unsettled).
+ */
+async function settle(admin: pg.Client): Promise<void> {
+  await admin.query("VACUUM ANALYZE");
+  await admin.query("CHECKPOINT").catch(() => undefined);
+}
+
+export async function postgresThroughput(url: string, runs: ThroughputRun[], pgbenchSeconds: number): Promise<Row[]> {
   const schema = `wl_bench_pg_${process.pid}`;
   const bossSchema = `${schema}_boss`;
   const admin = new pg.Client({ connectionString: url });
@@ -48,16 +68,20 @@ export async function postgresThroughput(url: string, clients: number[], perWork
     const boss = new PgBoss({ connectionString: url, schema: bossSchema, supervise: false, schedule: false });
     boss.on("error", () => undefined);
     await boss.start();
-    for (const c of clients) {
-      const total = c * perWorker(c);
-      const queue = `q${c}`;
+    for (const [n, { workers: c, perWorker, pgbench: alsoPgbench, label }] of runs.entries()) {
+      const total = c * perWorker;
+      const queue = `q${n}`;
       for (let i = 0; i < total; i += 1000) await ledger.create({ project: queue, agent: "bench", items: Array.from({ length: Math.min(1000, total - i) }, (_, j) => ({ title: `t${i + j}` })) });
       await boss.createQueue(queue);
       for (let i = 0; i < total; i += 1000) await boss.insert(Array.from({ length: Math.min(1000, total - i) }, () => ({ name: queue, data: {} })));
-      const wl = await processes("workledger", url, schema, queue, c, perWorker(c));
-      const pb = await processes("pgboss", url, bossSchema, queue, c, perWorker(c));
+      await settle(admin);
+      const wl = await processes("workledger", url, schema, queue, c, perWorker);
+      await settle(admin);
+      const pb = await processes("pgboss", url, bossSchema, queue, c, perWorker);
+      rows.push({ figure: `PostgreSQL claim+complete, ${c} worker${c > 1 ? "s" : ""}${label ? `, ${label}` : ""}`, value: wl, unit: "cycles/s", baseline: "pg-boss@10 fetch+complete", baselineValue: pb, ratio: wl / pb, target: "≥ 1.0×", pass: wl / pb >= 1 });
+      if (!alsoPgbench) continue;
+      await settle(admin);
       const bench = pgbench(url, schema, c, pgbenchSeconds);
-      rows.push({ figure: `PostgreSQL claim+complete, ${c} worker${c > 1 ? "s" : ""}`, value: wl, unit: "cycles/s", baseline: "pg-boss@10 fetch+complete", baselineValue: pb, ratio: wl / pb, target: "≥ 1.0×", pass: wl / pb >= 1 });
       rows.push({ figure: `  same, against pgbench`, value: wl, unit: "cycles/s", baseline: "pgbench 1-row UPDATE tps", baselineValue: bench, ratio: wl / bench, target: "≥ 0.5×", pass: wl / bench >= 0.5 });
     }
     await boss.stop({ graceful: false, close: true });
