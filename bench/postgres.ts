@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { openLedger } from "../src/index.ts";
 import type { Row } from "./run.ts";
+import { queueLatency, SHAPES } from "./queue-latency.ts";
 import { runTogether } from "./together.ts";
 
 const WORKER = fileURLToPath(new URL("./pg-worker.mjs", import.meta.url));
@@ -92,4 +93,38 @@ export async function postgresThroughput(url: string, runs: ThroughputRun[], pgb
     await admin.end();
   }
   return rows;
+}
+
+/**
+ * Queue latency on PostgreSQL as one project grows through `sizes`. Seeded
+ * with INSERT … SELECT generate_series (the rows create writes, without their
+ * events), because a million creates would take most of an hour here.
+ */
+export async function postgresScale(url: string, sizes: number[]): Promise<Row[]> {
+  const schema = `wl_bench_scale_${process.pid}`;
+  const ledger = await openLedger({ databaseUrl: url, schema });
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`SET search_path = ${pg.escapeIdentifier(schema)}`);
+    const projects = Object.keys(SHAPES);
+    await admin.query("INSERT INTO projects (name, created_at) SELECT unnest($1::text[]), now()", [projects]);
+    let have = 0;
+    return await queueLatency("PostgreSQL", sizes, ledger, async (size) => {
+      await admin.query(
+        `INSERT INTO work_orders (project, id, title, description, repo, acceptance, scope, files, verification, priority, handover, labels, depends_on, status, revision, created_by, created_at, updated_at)
+         SELECT p, g, 'task ' || g, '', '', '{}', '', '{}', '', (ARRAY['P0', 'P1', 'P2', 'P3'])[1 + g % 4], '', '{}', '{}', 'open', 1, 'bench', now(), now()
+         FROM unnest($3::text[]) p, generate_series($1::integer, $2::integer) g`,
+        [have + 1, size, projects],
+      );
+      await admin.query("UPDATE work_orders SET status = 'done' WHERE project = 'done' AND status = 'open' AND id <= $1", [size - 100]);
+      await admin.query("UPDATE projects SET next_id = $1", [size + 1]);
+      await admin.query("VACUUM ANALYZE work_orders");
+      have = size;
+    });
+  } finally {
+    await ledger.close();
+    await admin.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+    await admin.end();
+  }
 }

@@ -6,6 +6,7 @@
  * Nothing here asserts on time; `--quick` is the CI smoke run.
  */
 import { spawn, spawnSync } from "node:child_process";
+import Database from "better-sqlite3";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -14,6 +15,7 @@ import { parseArgs } from "node:util";
 import type { Ledger } from "../src/core/ledger.ts";
 import type { ThroughputRun } from "./postgres.ts";
 import { openLedger, RemoteLedger } from "../src/index.ts";
+import { queueLatency, SHAPES } from "./queue-latency.ts";
 import { runTogether } from "./together.ts";
 
 const CLI = fileURLToPath(new URL("../dist/doors/cli/main.js", import.meta.url));
@@ -33,11 +35,16 @@ export interface Row {
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
 
+/** Creates WOs number `from` up to `to` (exclusive), 1,000 per call, priorities in turn. */
+async function grow(l: Ledger, project: string, from: number, to: number): Promise<void> {
+  for (let i = from; i < to; i += 1000) {
+    await l.create({ project, agent: "bench", items: Array.from({ length: Math.min(1000, to - i) }, (_, j) => ({ title: `task ${i + j}`, priority: (["P0", "P1", "P2", "P3"] as const)[(i + j) % 4] })) });
+  }
+}
+
 async function seeded(db: string, project: string, count: number): Promise<Ledger> {
   const l = await openLedger({ db });
-  for (let i = 0; i < count; i += 1000) {
-    await l.create({ project, agent: "bench", items: Array.from({ length: Math.min(1000, count - i) }, (_, j) => ({ title: `task ${i + j}`, priority: (["P0", "P1", "P2", "P3"] as const)[(i + j) % 4] })) });
-  }
+  await grow(l, project, 0, count);
   return l;
 }
 
@@ -101,33 +108,27 @@ function cliLatency(runs: number): Row[] {
   return rows;
 }
 
-/** find-unclaimed and list --status open latency (p50 of 20, in-process) as the ledger grows. */
+/**
+ * Queue latency on one SQLite ledger grown with create; the finished WOs are
+ * marked done straight in the file (a seeding shortcut: no events).
+ */
 async function scale(sizes: number[]): Promise<Row[]> {
-  const rows: Row[] = [];
-  let first: { find: number; list: number; size: number } | undefined;
-  for (const size of sizes) {
-    const dir = mkdtempSync(join(tmpdir(), "workledger-bench-"));
-    const l = await seeded(join(dir, "ledger.db"), "big", size);
-    // Worst case for the queue: every WO is open (a real ledger is mostly done work).
-    const measure = async (fn: () => Promise<unknown>) => {
-      const ms: number[] = [];
-      for (let i = 0; i < 20; i++) {
-        const t = performance.now();
-        await fn();
-        ms.push(performance.now() - t);
-      }
-      return quantile(ms, 0.5);
-    };
-    const find = await measure(() => l.findUnclaimed({ project: "big" }));
-    const list = await measure(() => l.list({ project: "big", status: "open" }));
-    first ??= { find, list, size };
-    const growth = (v: number, b: number) => (v / b) / (size / first!.size);
-    rows.push({ figure: `find-unclaimed at ${size.toLocaleString("en")} WOs (SQLite)`, value: find, unit: "ms", baseline: `growth vs ${first.size.toLocaleString("en")} (1.0 = linear)`, baselineValue: first.find, ratio: growth(find, first.find), target: "< 50 ms, sub-linear", pass: find < 50 && (size === first.size || growth(find, first.find) < 1) });
-    rows.push({ figure: `list --status open at ${size.toLocaleString("en")} WOs (SQLite)`, value: list, unit: "ms", baseline: `growth vs ${first.size.toLocaleString("en")} (1.0 = linear)`, baselineValue: first.list, ratio: growth(list, first.list), target: "< 50 ms, sub-linear", pass: list < 50 && (size === first.size || growth(list, first.list) < 1) });
+  const dir = mkdtempSync(join(tmpdir(), "workledger-bench-"));
+  const file = join(dir, "ledger.db");
+  const l = await openLedger({ db: file });
+  const raw = new Database(file);
+  let have = 0;
+  try {
+    return await queueLatency("SQLite", sizes, l, async (size) => {
+      for (const shape of Object.keys(SHAPES)) await grow(l, shape, have, size);
+      raw.prepare("UPDATE work_orders SET status = 'done' WHERE project = 'done' AND status = 'open' AND id <= ?").run(size - 100);
+      have = size;
+    });
+  } finally {
+    raw.close();
     await l.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  return rows;
 }
 
 /** PostgreSQL store called directly vs through a `serve` process (HTTP keep-alive), one client, claim+complete. */
@@ -175,19 +176,29 @@ export function table(rows: Row[]): string {
   return [head, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd()).join("\n");
 }
 
+/** Why the local PostgreSQL cannot be used, or undefined when it can. */
+async function postgresUnreachable(): Promise<string | undefined> {
+  const { probePostgres } = await import("../test/conformance/backends.ts");
+  return (await probePostgres()) ?? undefined;
+}
+
 export async function bench(opts: { scenarios: string[]; sizes: number[]; quick: boolean; memorySeconds: number; log: (s: string) => void }): Promise<Row[]> {
   const rows: Row[] = [];
   const q = opts.quick;
   if (opts.scenarios.includes("sqlite")) for (const procs of [1, 8]) rows.push(await sqliteThroughput(procs, q ? 20 : Math.round(4000 / procs)));
   if (opts.scenarios.includes("cli")) rows.push(...cliLatency(q ? 3 : 30));
-  if (opts.scenarios.includes("scale")) rows.push(...(await scale(q ? [1000, 3000] : opts.sizes)));
+  if (opts.scenarios.includes("scale")) {
+    rows.push(...(await scale(q ? [1000, 3000] : opts.sizes)));
+    const why = await postgresUnreachable();
+    if (why) opts.log(`PostgreSQL at ${PG_URL} is unreachable (${why}): PostgreSQL queue latency SKIPPED`);
+    else rows.push(...(await (await import("./postgres.ts")).postgresScale(PG_URL, q ? [1000, 3000] : opts.sizes)));
+  }
   if (opts.scenarios.includes("memory")) {
     const { serveMemory } = await import("./serve-memory.ts");
     rows.push(...(await serveMemory(q ? 3 : opts.memorySeconds, 4)));
   }
   if (opts.scenarios.includes("postgres")) {
-    const { probePostgres } = await import("../test/conformance/backends.ts");
-    const why = await probePostgres();
+    const why = await postgresUnreachable();
     if (why) opts.log(`PostgreSQL at ${PG_URL} is unreachable (${why}): postgres scenario SKIPPED`);
     else {
       const { postgresThroughput } = await import("./postgres.ts");

@@ -99,6 +99,22 @@ for (const backend of backends) {
         assert.deepEqual((await l.list({})).map((w) => w.project), [P, P], "without a project: every project");
       });
 
+      it("the default list merges its statuses in id order and cuts at the limit", async () => {
+        await make("a", "b", "c", "d", "e", "f", "g");
+        await l.claim({ project: P, agent: "alice", id: 2 });
+        await l.update({ project: P, agent: "obs", id: 3, status: "blocked" });
+        await l.update({ project: P, agent: "obs", id: 4, status: "done" });
+        await l.claim({ project: P, agent: "bob", id: 5 });
+        await l.update({ project: P, agent: "obs", id: 7, status: "blocked" });
+        const ids = async (q: object) => (await l.list({ project: P, ...q })).map((w) => w.id);
+        assert.deepEqual(await ids({}), [1, 2, 3, 5, 6, 7]);
+        assert.deepEqual(await ids({ limit: 4 }), [1, 2, 3, 5]);
+        assert.deepEqual(await ids({ limit: 1 }), [1]);
+        assert.deepEqual(await ids({ agent: "bob" }), [5]);
+        assert.deepEqual(await ids({ status: "blocked", limit: 1 }), [3]);
+        assert.deepEqual((await l.list({ status: "claimed" })).map((w) => w.id), [2, 5], "without a project");
+      });
+
       it("counts per status per project", async () => {
         await make("a", "b");
         await l.claim({ project: P, agent: "a", id: 1 });

@@ -31,14 +31,15 @@ export interface PostgresOptions {
 const TIMESTAMPTZ = 1184;
 const INT8 = 20;
 
+const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ, "text") as (v: string) => Date;
+const isoTimestamp = (v: string) => parseTimestamptz(v).toISOString();
+
 /**
  * Rows come back in the shapes the SQLite adapter returns: times as ISO-8601
  * UTC with milliseconds (the same strings the core wrote), and bigint (seq,
- * ids, counts) as numbers; they stay far below 2^53.
+ * ids, counts) as numbers; they stay far below 2^53. pg asks for the parsers
+ * of every column of every result, so the same functions are handed out.
  */
-const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ, "text") as (v: string) => Date;
-const isoTimestamp = (v: string) => parseTimestamptz(v).toISOString();
-// pg asks for the parsers of every column of every result: hand out the same functions.
 const types: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: string) => {
     if (oid === TIMESTAMPTZ) return isoTimestamp;

@@ -283,15 +283,22 @@ export class PgTx implements Tx {
     this.pendingSaves.set(`${wo.project}\0${wo.id}`, wo);
   }
 
+  /** In one project with a status filter: one index range per status, merged (as on SQLite). */
   async listWorkOrders(q: ListQuery) {
     const where: string[] = [];
     const args: unknown[] = [];
     const arg = (v: unknown) => (args.push(v), `$${args.length}`);
-    if (q.project !== undefined) where.push(`w.project = ${arg(q.project)}`);
-    if (q.statuses) where.push(`w.status = ANY(${arg(q.statuses)}::text[])`);
+    const limit = arg(q.limit);
     if (q.label !== undefined) where.push(`${arg(q.label)}::text = ANY(w.labels)`);
     if (q.agent !== undefined) where.push(`w.lease_agent = ${arg(q.agent)}`);
-    const sql = `SELECT * FROM work_orders w ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY w.project, w.id LIMIT ${arg(q.limit)}`;
+    if (q.project !== undefined && q.statuses) {
+      const project = arg(q.project);
+      const one = (status: string) => `(SELECT * FROM work_orders w WHERE ${[`w.project = ${project}`, `w.status = ${arg(status)}`, ...where].join(" AND ")} ORDER BY w.id LIMIT ${limit})`;
+      return (await this.rows<WorkOrderRow>(`SELECT * FROM (${q.statuses.map(one).join(" UNION ALL ")}) u ORDER BY id LIMIT ${limit}`, args)).map(toWorkOrder);
+    }
+    if (q.project !== undefined) where.push(`w.project = ${arg(q.project)}`);
+    if (q.statuses) where.push(`w.status = ANY(${arg(q.statuses)}::text[])`);
+    const sql = `SELECT * FROM work_orders w ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY w.project, w.id LIMIT ${limit}`;
     return (await this.rows<WorkOrderRow>(sql, args)).map(toWorkOrder);
   }
 

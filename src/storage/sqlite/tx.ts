@@ -15,7 +15,7 @@ const STATEMENT_CACHE = 200;
 /**
  * A LIMIT written into the SQL text rather than bound. Since 3.47 SQLite's
  * planner reads a bound LIMIT's value, which makes every later bind re-prepare
- * the statement: a one-row claim probe took 25 µs bound and 9 µs inlined.
+ * the statement: the one-row claim probe took 36 µs bound and 9 µs inlined.
  */
 function limit(n: number): string {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`bad limit ${n}`);
@@ -102,7 +102,7 @@ export class SqliteTx implements Tx {
     this.sql(`INSERT INTO work_orders (${WO_COLUMNS.join(", ")}) VALUES (${WO_COLUMNS.map((c) => "@" + c).join(", ")})`).run(fromWorkOrder(wo));
   }
 
-  /** Only the columns that changed: SQLite rewrites every index on a column named in SET (42 µs for all, 4 µs for a claim's). */
+  /** Only the columns that changed: SQLite rewrites every index on a column named in SET (measured: 42 µs naming all 23, 4 µs naming 3). */
   async saveWorkOrder(wo: StoredWorkOrder, prev: StoredWorkOrder) {
     const next = fromWorkOrder(wo);
     const old = fromWorkOrder(prev);
@@ -111,15 +111,27 @@ export class SqliteTx implements Tx {
     this.sql(`UPDATE work_orders SET ${changed.map((c) => `${c} = ?`).join(", ")} WHERE project = ? AND id = ?`).run(...changed.map((c) => next[c]), prev.project, prev.id);
   }
 
+  /**
+   * In one project with a status filter: one (project, status, id) index range
+   * per status, each read in id order up to the limit, then merged, so the cost
+   * does not depend on how many WOs have other statuses (or on how many match).
+   */
   async listWorkOrders(q: ListQuery) {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.project !== undefined) (where.push("w.project = ?"), args.push(q.project));
-    if (q.statuses) (where.push(`w.status IN (${q.statuses.map(() => "?").join(", ")})`), args.push(...q.statuses));
     if (q.label !== undefined) (where.push("EXISTS (SELECT 1 FROM json_each(w.labels) l WHERE l.value = ?)"), args.push(q.label));
     if (q.agent !== undefined) (where.push("w.lease_agent = ?"), args.push(q.agent));
-    const sql = `SELECT * FROM work_orders w ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY w.project, w.id ${limit(q.limit)}`;
-    return (this.sql(sql).all(...args) as WorkOrderRow[]).map(toWorkOrder);
+    const filter = where.map((w) => ` AND ${w}`).join("");
+    if (q.project !== undefined && q.statuses) {
+      const one = `SELECT * FROM (SELECT * FROM work_orders w WHERE w.project = ? AND w.status = ?${filter} ORDER BY w.id ${limit(q.limit)})`;
+      const sql = `${q.statuses.map(() => one).join(" UNION ALL ")} ORDER BY id ${limit(q.limit)}`;
+      return (this.sql(sql).all(...q.statuses.flatMap((s) => [q.project, s, ...args])) as WorkOrderRow[]).map(toWorkOrder);
+    }
+    const scope = q.project !== undefined ? ["w.project = ?"] : [];
+    const statuses = q.statuses ? [`w.status IN (${q.statuses.map(() => "?").join(", ")})`] : [];
+    const all = [...scope, ...statuses, ...where];
+    const sql = `SELECT * FROM work_orders w ${all.length ? "WHERE " + all.join(" AND ") : ""} ORDER BY w.project, w.id ${limit(q.limit)}`;
+    return (this.sql(sql).all(...(q.project !== undefined ? [q.project] : []), ...(q.statuses ?? []), ...args) as WorkOrderRow[]).map(toWorkOrder);
   }
 
   async claimable(project: string, count: number, offset: number) {
@@ -131,8 +143,10 @@ export class SqliteTx implements Tx {
   }
 
   async claimProbe(project: string, count: number): Promise<ClaimProbe> {
-    const [exists, lapsed, [first]] = [await this.getProject(project), await this.expiredLeases(project, count), await this.claimable(project, 1, 0)];
-    return { exists: exists !== null, lapsed, first: first ?? null };
+    const exists = (await this.getProject(project)) !== null;
+    const lapsed = await this.expiredLeases(project, count);
+    const [first] = await this.claimable(project, 1, 0);
+    return { exists, lapsed, first: first ?? null };
   }
 
   async liveLeases(project: string, now: string) {
