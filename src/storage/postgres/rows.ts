@@ -1,8 +1,8 @@
 /**
  * Row <-> record mapping for the PostgreSQL adapter. The pool's type parsers
  * (store.ts) already turn timestamptz into ISO strings, bigint into numbers,
- * text[] / integer[] into arrays and json into values, so rows need little
- * more than renaming the lease columns.
+ * text[] / integer[] into arrays and json into values; work orders arrive as
+ * one JSON column (jsonToWorkOrder).
  */
 import type { ContextEntry, LedgerEvent, Note, StoredWorkOrder } from "../../core/types.js";
 import { rowToWorkOrder, WO_COLUMNS, workOrderToRow, type ListCodec, type WorkOrderRowOf } from "../rows.js";
@@ -10,14 +10,25 @@ import { rowToWorkOrder, WO_COLUMNS, workOrderToRow, type ListCodec, type WorkOr
 // pg sends and receives JS arrays as SQL arrays.
 const NATIVE_LISTS: ListCodec<unknown[]> = { decode: (v) => v, encode: (v) => [...v] };
 
-export type WorkOrderRow = WorkOrderRowOf<unknown[]>;
-export const toWorkOrder = (r: WorkOrderRow): StoredWorkOrder => rowToWorkOrder(r, NATIVE_LISTS);
 export { WO_COLUMNS };
 
 /** Parameter values in WO_COLUMNS order. */
 export function woParams(wo: StoredWorkOrder): unknown[] {
   const row = workOrderToRow(wo, NATIVE_LISTS);
   return WO_COLUMNS.map((c) => row[c]);
+}
+
+const TIMESTAMPS = ["created_at", "updated_at", "lease_claimed_at", "lease_expires_at", "lease_renewed_at"] as const;
+
+/**
+ * A WO selected as one `to_json(w)` column: one field for pg to describe and
+ * parse instead of 25, and arrays arrive as JSON. Timestamps come with the
+ * session's offset and microseconds, so they are brought to the ISO form.
+ */
+export function jsonToWorkOrder(j: Record<string, unknown>): StoredWorkOrder {
+  const r = { ...j } as Record<string, unknown>;
+  for (const c of TIMESTAMPS) if (typeof r[c] === "string") r[c] = new Date(r[c] as string).toISOString();
+  return rowToWorkOrder(r as unknown as WorkOrderRowOf<unknown[]>, NATIVE_LISTS);
 }
 
 export type EventRow = LedgerEvent;

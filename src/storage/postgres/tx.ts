@@ -21,7 +21,7 @@ import { createHash } from "node:crypto";
 import type pg from "pg";
 import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
 import type { ClaimProbe, ListQuery, Tx } from "../port.js";
-import { toWorkOrder, WO_COLUMNS, woParams, type ContextRow, type EventRow, type NoteRow, type WorkOrderRow } from "./rows.js";
+import { jsonToWorkOrder, WO_COLUMNS, woParams, type ContextRow, type EventRow, type NoteRow } from "./rows.js";
 import { foldProjectCounts } from "../rows.js";
 
 const DEPS_DONE = `(cardinality(w.depends_on) = 0 OR NOT EXISTS (
@@ -42,7 +42,9 @@ const LAPSED = `FROM work_orders w WHERE w.lease_expires_at <= coalesce($1::time
 const CLAIM_PROBE = `WITH lapsed AS (SELECT w.* ${LAPSED} FOR UPDATE SKIP LOCKED),
   first AS (SELECT w.*, clock_timestamp() AS locked_at ${queue("$2")} LIMIT 1 FOR UPDATE OF w SKIP LOCKED)
   SELECT p.found, r.* FROM (SELECT EXISTS (SELECT 1 FROM projects WHERE name = $2) AS found) p
-  LEFT JOIN (SELECT 'lapsed' AS probe, lapsed.*, NULL::timestamptz AS locked_at FROM lapsed UNION ALL SELECT 'first', first.* FROM first) r ON true`;
+  LEFT JOIN (SELECT 'lapsed' AS probe, to_json(lapsed) AS wo, NULL::timestamptz AS locked_at FROM lapsed UNION ALL SELECT 'first', to_json(first), first.locked_at FROM first) r ON true`;
+/** Work orders are selected as one JSON column (see jsonToWorkOrder). */
+const WO_JSON = "to_json(w) AS wo";
 
 const INSERT_WO = `INSERT INTO work_orders (${WO_COLUMNS.join(", ")}) VALUES (${WO_COLUMNS.map((_, i) => `$${i + 1}`).join(", ")})`;
 const UPDATE_WO = `UPDATE work_orders SET ${WO_COLUMNS.map((c, i) => [c, i] as const)
@@ -76,7 +78,7 @@ const UPDATE_WO = `UPDATE work_orders SET ${WO_COLUMNS.map((c, i) => [c, i] as c
  */
 const insertEvents = (p: number) => `INSERT INTO events (project, wo, type, agent, revision, at, data, order_xid)
   SELECT e.project, e.wo, e.type, e.agent, e.revision, e.at, e.data, greatest(pg_current_xact_id(), pg_snapshot_xmax(pg_current_snapshot()))
-  FROM unnest($${p + 1}::text[], $${p + 2}::integer[], $${p + 3}::text[], $${p + 4}::text[], $${p + 5}::integer[], $${p + 6}::timestamptz[], $${p + 7}::json[])
+  FROM ROWS FROM (json_to_recordset($${p + 1}::json) AS (project text, wo integer, type text, agent text, revision integer, at timestamptz, data json))
     WITH ORDINALITY AS e(project, wo, type, agent, revision, at, data, n)
   ORDER BY e.n`;
 const INSERT_EVENTS = insertEvents(0);
@@ -193,6 +195,11 @@ export class PgTx implements Tx {
     return rows;
   }
 
+  /** Work orders selected as WO_JSON (plus locked_at, when they were locked). */
+  private async workOrders(text: string, values: unknown[]): Promise<StoredWorkOrder[]> {
+    return this.locked(await this.rows<{ wo: Record<string, unknown>; locked_at?: string }>(text, values)).map((r) => jsonToWorkOrder(r.wo));
+  }
+
   private async rows<R extends object>(text: string, values: unknown[] = []): Promise<R[]> {
     return (await this.statement<R>(text, values)).rows;
   }
@@ -245,8 +252,8 @@ export class PgTx implements Tx {
   }
 
   async getWorkOrder(project: string, id: number) {
-    const [r] = this.locked(await this.rows<WorkOrderRow & { locked_at?: string }>(`SELECT *${this.writing ? ", clock_timestamp() AS locked_at" : ""} FROM work_orders WHERE project = $1 AND id = $2` + this.lock("FOR UPDATE"), [project, id]));
-    return r ? toWorkOrder(r) : null;
+    const [wo] = await this.workOrders(`SELECT ${WO_JSON}${this.writing ? ", clock_timestamp() AS locked_at" : ""} FROM work_orders w WHERE w.project = $1 AND w.id = $2` + this.lock("FOR UPDATE"), [project, id]);
+    return wo ?? null;
   }
 
   async undoneOf(project: string, ids: readonly number[]) {
@@ -293,13 +300,12 @@ export class PgTx implements Tx {
     if (q.agent !== undefined) where.push(`w.lease_agent = ${arg(q.agent)}`);
     if (q.project !== undefined && q.statuses) {
       const project = arg(q.project);
-      const one = (status: string) => `(SELECT * FROM work_orders w WHERE ${[`w.project = ${project}`, `w.status = ${arg(status)}`, ...where].join(" AND ")} ORDER BY w.id LIMIT ${limit})`;
-      return (await this.rows<WorkOrderRow>(`SELECT * FROM (${q.statuses.map(one).join(" UNION ALL ")}) u ORDER BY id LIMIT ${limit}`, args)).map(toWorkOrder);
+      const one = (status: string) => `(SELECT w.id, ${WO_JSON} FROM work_orders w WHERE ${[`w.project = ${project}`, `w.status = ${arg(status)}`, ...where].join(" AND ")} ORDER BY w.id LIMIT ${limit})`;
+      return this.workOrders(`SELECT wo FROM (${q.statuses.map(one).join(" UNION ALL ")}) u ORDER BY id LIMIT ${limit}`, args);
     }
     if (q.project !== undefined) where.push(`w.project = ${arg(q.project)}`);
     if (q.statuses) where.push(`w.status = ANY(${arg(q.statuses)}::text[])`);
-    const sql = `SELECT * FROM work_orders w ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY w.project, w.id LIMIT ${limit}`;
-    return (await this.rows<WorkOrderRow>(sql, args)).map(toWorkOrder);
+    return this.workOrders(`SELECT ${WO_JSON} FROM work_orders w ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY w.project, w.id LIMIT ${limit}`, args);
   }
 
   /**
@@ -309,13 +315,7 @@ export class PgTx implements Tx {
    * next free one, not the same.
    */
   async claimable(project: string, limit: number, offset: number) {
-    const rows = this.locked(
-      await this.rows<WorkOrderRow & { locked_at?: string }>(
-        `SELECT w.*${this.writing ? ", clock_timestamp() AS locked_at" : ""} ${queue("$1")} LIMIT $2 OFFSET $3` + this.lock("FOR UPDATE OF w SKIP LOCKED"),
-        [project, limit, offset],
-      ),
-    );
-    return rows.map(toWorkOrder);
+    return this.workOrders(`SELECT ${WO_JSON}${this.writing ? ", clock_timestamp() AS locked_at" : ""} ${queue("$1")} LIMIT $2 OFFSET $3` + this.lock("FOR UPDATE OF w SKIP LOCKED"), [project, limit, offset]);
   }
 
   /**
@@ -328,21 +328,19 @@ export class PgTx implements Tx {
    */
   async liveLeases(project: string, now: string) {
     if (this.writing) await this.run("SELECT pg_advisory_xact_lock($1::integer, hashtext($2))", [LEASES_LOCK_CLASS, project]);
-    const rows = await this.rows<WorkOrderRow>("SELECT * FROM work_orders WHERE lease_expires_at > $1 AND project = $2 ORDER BY id", [now, project]);
-    return rows.map(toWorkOrder);
+    return this.workOrders(`SELECT ${WO_JSON} FROM work_orders w WHERE w.lease_expires_at > $1 AND w.project = $2 ORDER BY w.id`, [now, project]);
   }
 
   /** A lapsed lease another writer is already expiring is skipped, not waited for. */
   async expiredLeases(project: string | null, limit: number) {
-    const rows = await this.rows<WorkOrderRow>(`SELECT w.* ${LAPSED}` + this.lock("FOR UPDATE SKIP LOCKED"), [this.at ?? null, project, limit]);
-    return rows.map(toWorkOrder);
+    return this.workOrders(`SELECT ${WO_JSON} ${LAPSED}` + this.lock("FOR UPDATE SKIP LOCKED"), [this.at ?? null, project, limit]);
   }
 
   /** Locks as expiredLeases and claimable do; write transactions only. */
   async claimProbe(project: string, limit: number): Promise<ClaimProbe> {
-    const rows = await this.rows<WorkOrderRow & { found: boolean; probe: "lapsed" | "first" | null; locked_at?: string }>(CLAIM_PROBE, [this.at ?? null, project, limit]);
+    const rows = await this.rows<{ found: boolean; probe: "lapsed" | "first" | null; wo: Record<string, unknown>; locked_at?: string }>(CLAIM_PROBE, [this.at ?? null, project, limit]);
     const [first] = this.locked(rows.filter((r) => r.probe === "first"));
-    return { exists: rows[0]?.found === true, lapsed: rows.filter((r) => r.probe === "lapsed").map(toWorkOrder), first: first ? toWorkOrder(first) : null };
+    return { exists: rows[0]?.found === true, lapsed: rows.filter((r) => r.probe === "lapsed").map((r) => jsonToWorkOrder(r.wo)), first: first ? jsonToWorkOrder(first.wo) : null };
   }
 
   async insertNote(note: Omit<Note, "id">): Promise<Note> {
@@ -388,10 +386,8 @@ export class PgTx implements Tx {
     const es = this.pending.splice(0);
     const last = saves.pop();
     const sent = saves.map((wo) => this.exec(UPDATE_WO, woParams(wo)));
-    const events = es.length === 0 ? [] : [
-      es.map((e) => e.project), es.map((e) => e.wo), es.map((e) => e.type), es.map((e) => e.agent),
-      es.map((e) => e.revision), es.map((e) => e.at), es.map((e) => JSON.stringify(e.data)),
-    ];
+    // One JSON text (JSON.stringify is native) instead of seven arrays that pg escapes element by element.
+    const events = es.length === 0 ? [] : [JSON.stringify(es)];
     if (last === undefined) sent.push(this.exec(INSERT_EVENTS, events));
     else if (es.length === 0) sent.push(this.exec(UPDATE_WO, woParams(last)));
     else sent.push(this.exec(SAVE_WITH_EVENTS, [...woParams(last), ...events]));
