@@ -208,10 +208,15 @@ export class PgTx implements Tx {
     return (await this.statement(text, values)).rowCount ?? 0;
   }
 
-  /** One statement, after BEGIN (pipelined with it when first) and after the held-back writes. */
+  /** One statement, after the held-back writes. */
   private async statement<R extends object>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
-    const started = this.start();
     await this.flush();
+    return this.send<R>(text, values);
+  }
+
+  /** Sends a statement after BEGIN (pipelined with it when first), in this tick's write. */
+  private async send<R extends object>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    const started = this.start();
     this.batch();
     const [, result] = await Promise.all([started, this.client.query<R>({ name: statementName(text), text, values })]);
     return result;
@@ -379,25 +384,19 @@ export class PgTx implements Tx {
   }
 
   /** Sends the held-back writes without waiting for their answers. */
-  private sendHeldBack(): Promise<void>[] {
+  private sendHeldBack(): Promise<unknown>[] {
     if (this.pending.length === 0 && this.pendingSaves.size === 0) return [];
     const saves = [...this.pendingSaves.values()];
     this.pendingSaves.clear();
     const es = this.pending.splice(0);
     const last = saves.pop();
-    const sent = saves.map((wo) => this.exec(UPDATE_WO, woParams(wo)));
+    const sent = saves.map((wo) => this.send(UPDATE_WO, woParams(wo)));
     // One JSON text (JSON.stringify is native) instead of seven arrays that pg escapes element by element.
     const events = es.length === 0 ? [] : [JSON.stringify(es)];
-    if (last === undefined) sent.push(this.exec(INSERT_EVENTS, events));
-    else if (es.length === 0) sent.push(this.exec(UPDATE_WO, woParams(last)));
-    else sent.push(this.exec(SAVE_WITH_EVENTS, [...woParams(last), ...events]));
+    if (last === undefined) sent.push(this.send(INSERT_EVENTS, events));
+    else if (es.length === 0) sent.push(this.send(UPDATE_WO, woParams(last)));
+    else sent.push(this.send(SAVE_WITH_EVENTS, [...woParams(last), ...events]));
     return sent;
-  }
-
-  private async exec(text: string, values: unknown[]): Promise<void> {
-    const started = this.start();
-    this.batch();
-    await Promise.all([started, this.client.query({ name: statementName(text), text, values })]);
   }
 
   async listEvents(project: string | null, wo: number | null, after: number, limit: number): Promise<LedgerEvent[]> {
