@@ -7,11 +7,10 @@
  */
 import type { Ledger } from "../src/core/ledger.ts";
 import type { Row } from "./run.ts";
+import { quantile } from "./stats.ts";
 
 export const SHAPES = { open: "all open", done: "all but 100 done" } as const;
 export type Shape = keyof typeof SHAPES;
-
-const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function measure(fn: () => Promise<unknown>): Promise<number> {
   const ms: number[] = [];
@@ -20,7 +19,7 @@ async function measure(fn: () => Promise<unknown>): Promise<number> {
     await fn();
     ms.push(performance.now() - t);
   }
-  return p50(ms);
+  return quantile(ms, 0.5);
 }
 
 /** `growTo(size)` brings both projects (named after their shape) to `size` WOs. */

@@ -16,6 +16,7 @@ import type { Ledger } from "../src/core/ledger.ts";
 import type { ThroughputRun } from "./postgres.ts";
 import { openLedger, RemoteLedger } from "../src/index.ts";
 import { queueLatency, SHAPES } from "./queue-latency.ts";
+import { quantile } from "./stats.ts";
 import { runTogether } from "./together.ts";
 
 const CLI = fileURLToPath(new URL("../dist/doors/cli/main.js", import.meta.url));
@@ -33,7 +34,6 @@ export interface Row {
   pass: boolean;
 }
 
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
 
 /** Creates WOs number `from` up to `to` (exclusive), 1,000 per call, priorities in turn. */
 async function grow(l: Ledger, project: string, from: number, to: number): Promise<void> {

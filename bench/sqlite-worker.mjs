@@ -3,29 +3,16 @@
 // shape (the baseline). Starts when every worker is ready (together.ts), prints its timings.
 import Database from "better-sqlite3";
 import { openLedger } from "../dist/index.js";
-import { readyThenGo } from "./ready.mjs";
+import { claimAndComplete, readyThenGo } from "./worker.mjs";
 
 const [mode, db, project, agent, count] = process.argv.slice(2);
 const n = Number(count);
-let done = 0;
 
 if (mode === "workledger") {
   const ledger = await openLedger({ db });
   await ledger.list({ project, limit: 1 });
   await readyThenGo();
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    let wo;
-    try {
-      wo = await ledger.claim({ project, agent, next: true, ttl: "5m" });
-    } catch (e) {
-      if (e.code === "NOTHING_TO_CLAIM") break;
-      throw e;
-    }
-    await ledger.update({ project, agent, id: wo.id, status: "done", lease_token: wo.lease.token });
-    done++;
-  }
-  process.stdout.write(JSON.stringify({ done, ms: performance.now() - t0 }));
+  process.stdout.write(JSON.stringify(await claimAndComplete(ledger, project, agent, n)));
   await ledger.close();
 } else {
   // The same work without the ledger: pick the most urgent open row, lease it, log it; then finish it, log it.
@@ -39,6 +26,7 @@ if (mode === "workledger") {
   const begin = conn.prepare("BEGIN IMMEDIATE");
   const commit = conn.prepare("COMMIT");
   await readyThenGo();
+  let done = 0;
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     begin.run();

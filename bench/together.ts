@@ -13,35 +13,32 @@ export interface WorkerResult {
 }
 
 export async function runTogether(script: string, argLists: string[][]): Promise<WorkerResult[]> {
-  const children = argLists.map((args) => spawn(process.execPath, [script, ...args], { stdio: ["pipe", "pipe", "pipe"] }));
-  const results = children.map(
-    (child) =>
-      new Promise<{ ready: Promise<void>; result: Promise<WorkerResult> }>((settle) => {
-        let out = "";
-        let err = "";
-        let markReady: () => void;
-        const ready = new Promise<void>((r) => (markReady = r));
-        const result = new Promise<WorkerResult>((resolve, reject) => {
-          child.stdout.on("data", (d: Buffer) => {
-            out += d.toString();
-            if (out.startsWith("ready\n")) markReady();
-          });
-          child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-          child.on("error", reject);
-          child.on("exit", (code) => {
-            const last = out.trim().split("\n").at(-1) ?? "";
-            if (code === 0 && last.startsWith("{")) resolve(JSON.parse(last) as WorkerResult);
-            else reject(new Error(`benchmark worker exited with ${code}: ${err || out}`));
-          });
-        });
-        settle({ ready: Promise.race([ready, result.then(() => undefined)]), result });
-      }),
-  );
-  const workers = await Promise.all(results);
+  const workers = argLists.map((args) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    let markReady!: () => void;
+    const ready = new Promise<void>((r) => (markReady = r));
+    const result = new Promise<WorkerResult>((resolve, reject) => {
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.startsWith("ready\n")) markReady();
+      });
+      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+      child.on("error", reject);
+      child.on("exit", (code) => {
+        const last = out.trim().split("\n").at(-1) ?? "";
+        if (code === 0 && last.startsWith("{")) resolve(JSON.parse(last) as WorkerResult);
+        else reject(new Error(`benchmark worker exited with ${code}: ${err || out}`));
+      });
+    });
+    // A worker that dies before it is ready ends the wait too (with its error).
+    return { child, ready: Promise.race([ready, result.then(() => undefined)]), result };
+  });
   try {
     await Promise.all(workers.map((w) => w.ready));
   } finally {
-    for (const child of children) child.stdin.end("go\n");
+    for (const w of workers) w.child.stdin.end("go\n");
   }
   return Promise.all(workers.map((w) => w.result));
 }
