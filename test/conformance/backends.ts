@@ -99,6 +99,32 @@ export async function dropSchema(schema: string): Promise<void> {
   }
 }
 
+export interface PgTestLedger {
+  schema: string;
+  ledger: Ledger;
+  /** A pool on the same schema, for tests that reach under the store (it connects only when used). */
+  raw: pg.Pool;
+  /** Closes both and drops the schema. */
+  close(): Promise<void>;
+}
+
+/** A PostgreSQL ledger in a fresh schema, `poolSize` connections for each of it and `raw`. */
+export async function pgTestLedger(prefix: string, poolSize: number, raw: pg.PoolConfig = {}): Promise<PgTestLedger> {
+  const schema = uniqueSchema(prefix);
+  const ledger = new Ledger(await openPostgresStore({ connectionString: PG_URL, schema, poolSize }));
+  const pool = new pg.Pool({ connectionString: schemaUrl(schema), max: poolSize, ...raw });
+  return {
+    schema,
+    ledger,
+    raw: pool,
+    async close() {
+      await pool.end();
+      await ledger.close();
+      await dropSchema(schema);
+    },
+  };
+}
+
 const postgres: Backend = {
   name: "postgres",
   async open(clock) {

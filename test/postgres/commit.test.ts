@@ -6,27 +6,18 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { Ledger } from "../../src/core/ledger.ts";
-import { openPostgresStore } from "../../src/storage/postgres/store.ts";
 import { PgTx } from "../../src/storage/postgres/tx.ts";
-import { dropSchema, PG_URL, requirePostgres, schemaUrl, uniqueSchema } from "../conformance/backends.ts";
+import { pgTestLedger, requirePostgres } from "../conformance/backends.ts";
 
 const available = await requirePostgres("commit");
 
 describe("pipelined commit on PostgreSQL", { skip: available ? false : "PostgreSQL is unreachable (see the warning above)" }, () => {
-  let schema: string;
   let ledger: Ledger;
   let raw: pg.Pool;
+  let close: (() => Promise<void>) | undefined;
 
-  before(async () => {
-    schema = uniqueSchema("wl_commit");
-    ledger = new Ledger(await openPostgresStore({ connectionString: PG_URL, schema, poolSize: 2 }));
-    raw = new pg.Pool({ connectionString: schemaUrl(schema), max: 2, pipeline: true });
-  });
-  after(async () => {
-    await raw?.end();
-    await ledger?.close();
-    if (schema) await dropSchema(schema);
-  });
+  before(async () => ({ ledger, raw, close } = await pgTestLedger("wl_commit", 2, { pipeline: true })));
+  after(() => close?.());
 
   it("a held-back write that violates a constraint fails the commit and leaves nothing behind", async () => {
     await ledger.create({ project: "p", agent: "a", items: [{ title: "x" }] });

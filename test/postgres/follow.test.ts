@@ -11,7 +11,7 @@ import { Ledger } from "../../src/core/ledger.ts";
 import type { LedgerEvent } from "../../src/core/types.ts";
 import { openPostgresStore } from "../../src/storage/postgres/store.ts";
 import { PgTx } from "../../src/storage/postgres/tx.ts";
-import { dropSchema, PG_URL, requirePostgres, schemaUrl, uniqueSchema } from "../conformance/backends.ts";
+import { PG_URL, pgTestLedger, requirePostgres } from "../conformance/backends.ts";
 
 const available = await requirePostgres("follow");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -51,18 +51,10 @@ describe("following the event log on PostgreSQL", { skip: available ? false : "P
   let schema: string;
   let ledger: Ledger;
   let raw: pg.Pool;
+  let close: () => Promise<void>;
 
-  beforeEach(async () => {
-    schema = uniqueSchema("wl_follow");
-    ledger = new Ledger(await openPostgresStore({ connectionString: PG_URL, schema, poolSize: 4 }));
-    raw = new pg.Pool({ connectionString: schemaUrl(schema), max: 4 });
-  });
-
-  afterEach(async () => {
-    await raw.end();
-    await ledger.close();
-    await dropSchema(schema);
-  });
+  beforeEach(async () => ({ schema, ledger, raw, close } = await pgTestLedger("wl_follow", 4)));
+  afterEach(() => close());
 
   /**
    * Two write transactions through the adapter's own Tx, committed by hand:

@@ -8,23 +8,16 @@ import { after, before, describe, it } from "node:test";
 import { authorize } from "../../src/core/auth.ts";
 import { Ledger } from "../../src/core/ledger.ts";
 import { TokenCache, tokenLookup, TTL_MS } from "../../src/doors/http/token-cache.ts";
-import { openPostgresStore } from "../../src/storage/postgres/store.ts";
-import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from "../conformance/backends.ts";
+import { pgTestLedger, requirePostgres } from "../conformance/backends.ts";
 
 const available = await requirePostgres("token cache");
 
 describe("serve's token cache on PostgreSQL", { skip: available ? false : "PostgreSQL is unreachable (see the warning above)" }, () => {
-  let schema: string;
   let ledger: Ledger;
+  let close: (() => Promise<void>) | undefined;
 
-  before(async () => {
-    schema = uniqueSchema("wl_tokens");
-    ledger = new Ledger(await openPostgresStore({ connectionString: PG_URL, schema, poolSize: 2 }));
-  });
-  after(async () => {
-    await ledger?.close();
-    if (schema) await dropSchema(schema);
-  });
+  before(async () => ({ ledger, close } = await pgTestLedger("wl_tokens", 2)));
+  after(() => close?.());
 
   it("a PostgreSQL ledger gets the cache", () => {
     assert.ok(tokenLookup(ledger) instanceof TokenCache);
