@@ -12,10 +12,9 @@ const NATIVE_LISTS: ListCodec<unknown[]> = { decode: (v) => v, encode: (v) => [.
 
 export { WO_COLUMNS };
 
-/** Parameter values in WO_COLUMNS order. */
-export function woParams(wo: StoredWorkOrder): unknown[] {
-  const row = workOrderToRow(wo, NATIVE_LISTS);
-  return WO_COLUMNS.map((c) => row[c]);
+/** A WO as the one JSON parameter the statements spread into a row (tx.ts). */
+export function woJson(wo: StoredWorkOrder): string {
+  return JSON.stringify(workOrderToRow(wo, NATIVE_LISTS));
 }
 
 const TIMESTAMPS = ["created_at", "updated_at", "lease_claimed_at", "lease_expires_at", "lease_renewed_at"] as const;

@@ -21,7 +21,7 @@ import { createHash } from "node:crypto";
 import type pg from "pg";
 import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
 import type { ClaimProbe, ListQuery, Tx } from "../port.js";
-import { jsonToWorkOrder, WO_COLUMNS, woParams, type ContextRow, type EventRow, type NoteRow } from "./rows.js";
+import { jsonToWorkOrder, WO_COLUMNS, woJson, type ContextRow, type EventRow, type NoteRow } from "./rows.js";
 import { foldProjectCounts } from "../rows.js";
 
 const DEPS_DONE = `(cardinality(w.depends_on) = 0 OR NOT EXISTS (
@@ -46,11 +46,17 @@ const CLAIM_PROBE = `WITH lapsed AS (SELECT w.* ${LAPSED} FOR UPDATE SKIP LOCKED
 /** Work orders are selected as one JSON column (see jsonToWorkOrder). */
 const WO_JSON = "to_json(w) AS wo";
 
-const INSERT_WO = `INSERT INTO work_orders (${WO_COLUMNS.join(", ")}) VALUES (${WO_COLUMNS.map((_, i) => `$${i + 1}`).join(", ")})`;
-const UPDATE_WO = `UPDATE work_orders SET ${WO_COLUMNS.map((c, i) => [c, i] as const)
-  .filter(([c]) => c !== "project" && c !== "id")
-  .map(([c, i]) => `${c} = $${i + 1}`)
-  .join(", ")} WHERE project = $1 AND id = $2`;
+/**
+ * A WO goes to the server as one JSON parameter (woJson), spread into a row of
+ * the table's type by json_populate_record: JSON.stringify is native, where
+ * pg prepared 25 parameters one by one and escaped four arrays element by
+ * element. PostgreSQL turns JSON arrays into the array columns.
+ */
+const WO_RECORD = (p: number) => `json_populate_record(NULL::work_orders, $${p}::json)`;
+const INSERT_WO = `INSERT INTO work_orders (${WO_COLUMNS.join(", ")}) SELECT ${WO_COLUMNS.join(", ")} FROM ${WO_RECORD(1)}`;
+const SET_COLUMNS = WO_COLUMNS.filter((c) => c !== "project" && c !== "id");
+const UPDATE_WO = `UPDATE work_orders w SET (${SET_COLUMNS.join(", ")}) = (${SET_COLUMNS.map((c) => `r.${c}`).join(", ")})
+  FROM ${WO_RECORD(1)} r WHERE w.project = r.project AND w.id = r.id`;
 
 /**
  * Event order. `seq` comes from a sequence at insert time, so without a lock
@@ -83,7 +89,7 @@ const insertEvents = (p: number) => `INSERT INTO events (project, wo, type, agen
   ORDER BY e.n`;
 const INSERT_EVENTS = insertEvents(0);
 /** A WO's new state and its events in one round trip (a data-modifying CTE always runs). */
-const SAVE_WITH_EVENTS = `WITH saved AS (${UPDATE_WO}) ${insertEvents(WO_COLUMNS.length)}`;
+const SAVE_WITH_EVENTS = `WITH saved AS (${UPDATE_WO}) ${insertEvents(1)}`;
 
 /** The stream position of a cursor: the order key of the event with that seq (or the last one before it). */
 const CURSOR = `(SELECT coalesce((SELECT order_xid FROM events WHERE seq <= $1 ORDER BY seq DESC LIMIT 1), '0'::xid8))`;
@@ -288,7 +294,7 @@ export class PgTx implements Tx {
   }
 
   async insertWorkOrder(wo: StoredWorkOrder) {
-    await this.run(INSERT_WO, woParams(wo));
+    await this.run(INSERT_WO, [woJson(wo)]);
   }
 
   async saveWorkOrder(wo: StoredWorkOrder) {
@@ -390,12 +396,12 @@ export class PgTx implements Tx {
     this.pendingSaves.clear();
     const es = this.pending.splice(0);
     const last = saves.pop();
-    const sent = saves.map((wo) => this.send(UPDATE_WO, woParams(wo)));
+    const sent = saves.map((wo) => this.send(UPDATE_WO, [woJson(wo)]));
     // One JSON text (JSON.stringify is native) instead of seven arrays that pg escapes element by element.
     const events = es.length === 0 ? [] : [JSON.stringify(es)];
     if (last === undefined) sent.push(this.send(INSERT_EVENTS, events));
-    else if (es.length === 0) sent.push(this.send(UPDATE_WO, woParams(last)));
-    else sent.push(this.send(SAVE_WITH_EVENTS, [...woParams(last), ...events]));
+    else if (es.length === 0) sent.push(this.send(UPDATE_WO, [woJson(last)]));
+    else sent.push(this.send(SAVE_WITH_EVENTS, [woJson(last), ...events]));
     return sent;
   }
 
