@@ -4,7 +4,7 @@
  * client count, all on the same local database in the same run.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,9 +16,42 @@ import { runTogether } from "./together.ts";
 
 const WORKER = fileURLToPath(new URL("./pg-worker.mjs", import.meta.url));
 
-async function processes(mode: "workledger" | "pgboss", url: string, schema: string, queue: string, workers: number, perWorker: number): Promise<number> {
+type Mode = "workledger" | "pgboss" | "shape-workledger" | "shape-pgboss";
+
+/**
+ * CPU time (ms) used so far by every process named postgres that this user
+ * can see in /proc, i.e. a local server's backends; NaN where there is none.
+ * Ticks are taken as 1/100 s (USER_HZ on Linux).
+ */
+function serverCpuMs(): number {
+  let ticks = 0;
+  let seen = false;
+  try {
+    for (const pid of readdirSync("/proc")) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        if (!stat.includes("(postgres)")) continue;
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+        seen = true;
+      } catch {
+        // the process ended while we looked
+      }
+    }
+  } catch {
+    return NaN;
+  }
+  return seen ? ticks * 10 : NaN;
+}
+
+/** Cycles per second over the slowest worker's time; the workers' and the server's CPU time per cycle. */
+async function processes(mode: Mode, url: string, schema: string, queue: string, workers: number, perWorker: number): Promise<{ rate: number; cpuMs: number; serverMs: number }> {
+  const server0 = serverCpuMs();
   const rs = await runTogether(WORKER, Array.from({ length: workers }, (_, i) => [mode, url, schema, queue, `w${i}`, String(perWorker)]));
-  return rs.reduce((a, r) => a + r.done, 0) / (Math.max(...rs.map((r) => r.ms)) / 1000);
+  const server = serverCpuMs() - server0;
+  const done = rs.reduce((a, r) => a + r.done, 0);
+  return { rate: done / (Math.max(...rs.map((r) => r.ms)) / 1000), cpuMs: rs.reduce((a, r) => a + r.cpuMs, 0) / done, serverMs: server / done };
 }
 
 /** pgbench: transactions per second of one single-row UPDATE, `clients` connections, `seconds` long. */
@@ -42,6 +75,11 @@ export interface ThroughputRun {
   pgbench: boolean;
   /** Name the backlog in the figure (when several runs share a worker count). */
   label?: string;
+  /**
+   * Also report the workers' CPU time per cycle, and what bare pg costs the
+   * client sending trivial statements in each product's wire pattern.
+   */
+  cpu?: boolean;
 }
 
 /**
@@ -69,21 +107,31 @@ export async function postgresThroughput(url: string, runs: ThroughputRun[], pgb
     const boss = new PgBoss({ connectionString: url, schema: bossSchema, supervise: false, schedule: false });
     boss.on("error", () => undefined);
     await boss.start();
-    for (const [n, { workers: c, perWorker, pgbench: alsoPgbench, label }] of runs.entries()) {
+    for (const [n, { workers: c, perWorker, pgbench: alsoPgbench, label, cpu }] of runs.entries()) {
       const total = c * perWorker;
       const queue = `q${n}`;
       for (let i = 0; i < total; i += 1000) await ledger.create({ project: queue, agent: "bench", items: Array.from({ length: Math.min(1000, total - i) }, (_, j) => ({ title: `t${i + j}` })) });
       await boss.createQueue(queue);
       for (let i = 0; i < total; i += 1000) await boss.insert(Array.from({ length: Math.min(1000, total - i) }, () => ({ name: queue, data: {} })));
       await settle(admin);
-      const wl = await processes("workledger", url, schema, queue, c, perWorker);
+      const { rate: wl, cpuMs: wlCpu, serverMs: wlServer } = await processes("workledger", url, schema, queue, c, perWorker);
       await settle(admin);
-      const pb = await processes("pgboss", url, bossSchema, queue, c, perWorker);
+      const { rate: pb, cpuMs: pbCpu, serverMs: pbServer } = await processes("pgboss", url, bossSchema, queue, c, perWorker);
       rows.push({ figure: `PostgreSQL claim+complete, ${c} worker${c > 1 ? "s" : ""}${label ? `, ${label}` : ""}`, value: wl, unit: "cycles/s", baseline: "pg-boss@10 fetch+complete", baselineValue: pb, ratio: wl / pb, target: "≥ 1.0×", pass: wl / pb >= 1 });
-      if (!alsoPgbench) continue;
-      await settle(admin);
-      const bench = pgbench(url, schema, c, pgbenchSeconds);
-      rows.push({ figure: `  same, against pgbench`, value: wl, unit: "cycles/s", baseline: "pgbench 1-row UPDATE tps", baselineValue: bench, ratio: wl / bench, target: "≥ 0.5×", pass: wl / bench >= 0.5 });
+      if (alsoPgbench) {
+        await settle(admin);
+        const bench = pgbench(url, schema, c, pgbenchSeconds);
+        rows.push({ figure: `  same, against pgbench`, value: wl, unit: "cycles/s", baseline: "pgbench 1-row UPDATE tps", baselineValue: bench, ratio: wl / bench, target: "≥ 0.5×", pass: wl / bench >= 0.5 });
+      }
+      if (cpu) {
+        const info = { unit: "ms", target: "—", pass: null };
+        rows.push({ ...info, figure: "  same, workers' CPU per cycle", value: wlCpu, baseline: "pg-boss", baselineValue: pbCpu, ratio: wlCpu / pbCpu });
+        // Only for a local server (its processes in /proc) and a run long enough for its clock ticks.
+        if (wlServer > 0 && pbServer > 0) rows.push({ ...info, figure: "  same, PostgreSQL's CPU per cycle", value: wlServer, baseline: "pg-boss", baselineValue: pbServer, ratio: wlServer / pbServer });
+        const shapeWl = (await processes("shape-workledger", url, schema, queue, c, perWorker)).cpuMs;
+        const shapePb = (await processes("shape-pgboss", url, schema, queue, c, perWorker)).cpuMs;
+        rows.push({ ...info, figure: "  bare pg, trivial SQL in workledger's pattern, CPU per cycle", value: shapeWl, baseline: "in pg-boss's pattern", baselineValue: shapePb, ratio: shapeWl / shapePb });
+      }
     }
     await boss.stop({ graceful: false, close: true });
     await ledger.close();

@@ -3,7 +3,7 @@
 // shape (the baseline). Starts when every worker is ready (together.ts), prints its timings.
 import Database from "better-sqlite3";
 import { openLedger } from "../dist/index.js";
-import { claimAndComplete, readyThenGo } from "./worker.mjs";
+import { claimAndComplete, readyThenGo, timed } from "./worker.mjs";
 
 const [mode, db, project, agent, count] = process.argv.slice(2);
 const n = Number(count);
@@ -26,14 +26,12 @@ if (mode === "workledger") {
   const begin = conn.prepare("BEGIN IMMEDIATE");
   const commit = conn.prepare("COMMIT");
   await readyThenGo();
-  let done = 0;
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
+  const result = await timed(n, () => {
     begin.run();
     const row = pick.get(project);
     if (!row) {
       commit.run();
-      break;
+      return false;
     }
     const now = new Date().toISOString();
     take.run(agent, row.fence + 1, now, new Date(Date.now() + 300_000).toISOString(), row.fence + 1, now, project, row.id);
@@ -44,8 +42,8 @@ if (mode === "workledger") {
     finish.run(at, project, row.id, agent);
     log.run(project, row.id, "status_changed", agent, row.revision + 2, at, "{}");
     commit.run();
-    done++;
-  }
-  process.stdout.write(JSON.stringify({ done, ms: performance.now() - t0 }));
+    return true;
+  });
+  process.stdout.write(JSON.stringify(result));
   conn.close();
 }

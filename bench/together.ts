@@ -10,6 +10,8 @@ import { spawn } from "node:child_process";
 export interface WorkerResult {
   done: number;
   ms: number;
+  /** The process's CPU time (user + system) in its timed loop. */
+  cpuMs: number;
 }
 
 export async function runTogether(script: string, argLists: string[][]): Promise<WorkerResult[]> {
