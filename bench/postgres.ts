@@ -20,8 +20,9 @@ type Mode = "workledger" | "pgboss" | "shape-workledger" | "shape-pgboss";
 
 /**
  * CPU time (ms) used so far by every process named postgres that this user
- * can see in /proc, i.e. a local server's backends; NaN where there is none.
- * Ticks are taken as 1/100 s (USER_HZ on Linux).
+ * can see in /proc, i.e. a local server, with the backends that have exited
+ * (their time is in the postmaster's children's time); NaN where there is
+ * none. Ticks are taken as 1/100 s (USER_HZ on Linux).
  */
 function serverCpuMs(): number {
   let ticks = 0;
@@ -33,7 +34,7 @@ function serverCpuMs(): number {
         const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
         if (!stat.includes("(postgres)")) continue;
         const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+        ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]); // utime, stime, cutime, cstime
         seen = true;
       } catch {
         // the process ended while we looked
@@ -49,6 +50,7 @@ function serverCpuMs(): number {
 async function processes(mode: Mode, url: string, schema: string, queue: string, workers: number, perWorker: number): Promise<{ rate: number; cpuMs: number; serverMs: number }> {
   const server0 = serverCpuMs();
   const rs = await runTogether(WORKER, Array.from({ length: workers }, (_, i) => [mode, url, schema, queue, `w${i}`, String(perWorker)]));
+  await new Promise((r) => setTimeout(r, 300)); // the workers' backends end after them, and the postmaster reaps them
   const server = serverCpuMs() - server0;
   const done = rs.reduce((a, r) => a + r.done, 0);
   return { rate: done / (Math.max(...rs.map((r) => r.ms)) / 1000), cpuMs: rs.reduce((a, r) => a + r.cpuMs, 0) / done, serverMs: server / done };
