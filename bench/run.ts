@@ -221,7 +221,8 @@ export async function bench(opts: { scenarios: string[]; sizes: number[]; quick:
     else {
       const { postgresThroughput } = await import("./postgres.ts");
       // 3,000 WOs shared by the workers; 32 workers once more with 9,600 (300 each), because the
-      // short run mostly measures each process warming up, and pg-boss slows as its backlog grows.
+      // short run mostly measures each process warming up, and pg-boss slows as its backlog grows
+      // (its fetch sorts every queued job).
       const runs: ThroughputRun[] = q
         ? [1, 2].map((workers) => ({ workers, perWorker: 10, pgbench: true, cpu: workers === 2 }))
         : [...[1, 8, 32].map((workers) => ({ workers, perWorker: Math.round(3000 / workers), pgbench: true, cpu: workers === 32 })), { workers: 32, perWorker: 300, pgbench: false, label: "9,600 WOs" }];
