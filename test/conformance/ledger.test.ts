@@ -55,6 +55,27 @@ for (const backend of backends) {
         assert.deepEqual(got.notes, []);
       });
 
+      it("keeps awkward text exactly, through create, update and a claim (every write path)", async () => {
+        // Quotes, backslashes, JSON and SQL look-alikes, array syntax, non-ASCII: each store encodes
+        // these its own way (PostgreSQL sends a WO as one JSON parameter), and none may change them.
+        const odd = [`it's "quoted"`, String.raw`C:\path\n\u0041 \\`, `{"a":[1,"}"]}`, `'); DROP TABLE work_orders; --`, `{x,"y"}`, "ünï 😀 日本"];
+        const fields = {
+          title: odd[0]!, description: odd.join("\n"), repo: odd[1]!, acceptance: odd, scope: odd[2]!, files: ["src/{a,b}/*.ts", "it's.md"],
+          verification: odd[3]!, handover: odd[4]!, labels: ["x,y", "{z}", `"q"`, "ü"],
+        };
+        const [wo] = await l.create({ project: P, agent: "obs", items: [fields] });
+        const same = (got: Record<string, unknown>, want: Record<string, unknown>) => {
+          for (const [k, v] of Object.entries(want)) assert.deepEqual(got[k], v, k);
+        };
+        same(await l.get({ project: P, id: wo!.id }), fields);
+        const changed = { title: odd[5]!, description: odd[3]!, acceptance: [...odd].reverse(), labels: ["\\", "'"] };
+        await l.update({ project: P, agent: "obs", id: wo!.id, fields: changed, note: odd.join(" ") });
+        same(await l.get({ project: P, id: wo!.id }), { ...fields, ...changed });
+        await l.claim({ project: P, agent: odd[5]!.replace(/\W/g, "") || "agent", id: wo!.id });
+        same(await l.get({ project: P, id: wo!.id }), { ...fields, ...changed });
+        assert.equal((await l.get({ project: P, id: wo!.id })).notes.at(-1)?.body, odd.join(" "));
+      });
+
       it("creates a batch atomically: one bad item writes nothing", async () => {
         await make("seed");
         await rejects(l.create({ project: P, agent: "obs", items: [{ title: "ok" }, { title: "" }] }), "VALIDATION");
