@@ -64,8 +64,8 @@ for (const backend of backends) {
           verification: odd[3]!, handover: odd[4]!, labels: ["x,y", "{z}", `"q"`, "ü"],
         };
         const [wo] = await l.create({ project: P, agent: "obs", items: [fields] });
-        const same = (got: Record<string, unknown>, want: Record<string, unknown>) => {
-          for (const [k, v] of Object.entries(want)) assert.deepEqual(got[k], v, k);
+        const same = (got: object, want: object) => {
+          for (const [k, v] of Object.entries(want)) assert.deepEqual((got as Record<string, unknown>)[k], v, k);
         };
         same(await l.get({ project: P, id: wo!.id }), fields);
         const changed = { title: odd[5]!, description: odd[3]!, acceptance: [...odd].reverse(), labels: ["\\", "'"] };
