@@ -127,11 +127,10 @@ export class SqliteTx implements Tx {
       const sql = `${q.statuses.map(() => one).join(" UNION ALL ")} ORDER BY id ${limit(q.limit)}`;
       return (this.sql(sql).all(...q.statuses.flatMap((s) => [q.project, s, ...args])) as WorkOrderRow[]).map(toWorkOrder);
     }
-    const scope = q.project !== undefined ? ["w.project = ?"] : [];
-    const statuses = q.statuses ? [`w.status IN (${q.statuses.map(() => "?").join(", ")})`] : [];
-    const all = [...scope, ...statuses, ...where];
-    const sql = `SELECT * FROM work_orders w ${all.length ? "WHERE " + all.join(" AND ") : ""} ORDER BY w.project, w.id ${limit(q.limit)}`;
-    return (this.sql(sql).all(...(q.project !== undefined ? [q.project] : []), ...(q.statuses ?? []), ...args) as WorkOrderRow[]).map(toWorkOrder);
+    if (q.project !== undefined) (where.push("w.project = ?"), args.push(q.project));
+    if (q.statuses) (where.push(`w.status IN (${q.statuses.map(() => "?").join(", ")})`), args.push(...q.statuses));
+    const sql = `SELECT * FROM work_orders w ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY w.project, w.id ${limit(q.limit)}`;
+    return (this.sql(sql).all(...args) as WorkOrderRow[]).map(toWorkOrder);
   }
 
   async claimable(project: string, count: number, offset: number) {
