@@ -22,12 +22,12 @@ const TIMESTAMPS = ["created_at", "updated_at", "lease_claimed_at", "lease_expir
 /**
  * A WO selected as one `to_json(w)` column: one field for pg to describe and
  * parse instead of 25, and arrays arrive as JSON. Timestamps come with the
- * session's offset and microseconds, so they are brought to the ISO form.
+ * session's offset and microseconds, so they are brought to the ISO form in
+ * place (`j` is the freshly parsed column, read by nothing else).
  */
 export function jsonToWorkOrder(j: Record<string, unknown>): StoredWorkOrder {
-  const r = { ...j } as Record<string, unknown>;
-  for (const c of TIMESTAMPS) if (typeof r[c] === "string") r[c] = new Date(r[c] as string).toISOString();
-  return rowToWorkOrder(r as unknown as WorkOrderRowOf<unknown[]>, NATIVE_LISTS);
+  for (const c of TIMESTAMPS) if (typeof j[c] === "string") j[c] = new Date(j[c] as string).toISOString();
+  return rowToWorkOrder(j as unknown as WorkOrderRowOf<unknown[]>, NATIVE_LISTS);
 }
 
 export type EventRow = LedgerEvent;
