@@ -18,6 +18,7 @@ import { openLedger, RemoteLedger } from "../src/index.ts";
 import { queueLatency, SHAPES } from "./queue-latency.ts";
 import { quantile } from "./stats.ts";
 import { runTogether } from "./together.ts";
+import { claimAndComplete } from "./worker.mjs";
 
 const CLI = fileURLToPath(new URL("../dist/doors/cli/main.js", import.meta.url));
 const WORKER = fileURLToPath(new URL("./sqlite-worker.mjs", import.meta.url));
@@ -141,13 +142,10 @@ async function scale(sizes: number[]): Promise<Row[]> {
 export async function serveThroughput(cycles: number, warmup: number): Promise<Row[]> {
   const schema = `wl_bench_${process.pid}`;
   const direct = await openLedger({ databaseUrl: PG_URL, schema });
-  const run = async (l: Pick<Ledger, "claim" | "update">, project: string, n: number) => {
-    const t = performance.now();
-    for (let i = 0; i < n; i++) {
-      const wo = await l.claim({ project, agent: "bench", next: true, ttl: "5m" });
-      await l.update({ project, agent: "bench", id: wo.id, status: "done", lease_token: wo.lease!.token });
-    }
-    return performance.now() - t;
+  const run = async (l: Pick<Ledger, "claim" | "update">, project: string, n: number): Promise<number> => {
+    const { done, ms } = await claimAndComplete(l, project, "bench", n);
+    if (done < n) throw new Error(`serve benchmark: only ${done} of ${n} WOs left to claim in ${project}`);
+    return ms;
   };
   try {
     const total = warmup + cycles;
