@@ -5,20 +5,105 @@
  * costs an agent a second look while a missed one costs a merge conflict.
  * A pattern without wildcards also covers everything below it (a directory).
  *
- * Matching is a dynamic program, never a regular expression: patterns come
- * from agents, and a backtracking regex on `*a*a*a…` could stall the ledger
- * inside a write transaction.
+ * Patterns come from any agent and are compared inside write transactions,
+ * so every comparison runs on a budget of work units (one unit is about one
+ * step of a dynamic program; no regular expression, which could backtrack).
+ * When the budget runs out, or a pattern is beyond the limits below, the
+ * answer is "unknown": protection treats it as an overlap, and the caller
+ * says why. The limits are also checked when a WO is saved (globProblem), so
+ * only patterns stored before them, or many patterns together, reach them.
  */
-export function patternsOverlap(a: string, b: string): boolean {
-  return segmentsOverlap(split(a), split(b));
+export type Overlap = "yes" | "no" | "unknown";
+
+/** Work one file-list comparison (one WO against one other) may use. */
+export const CHECK_BUDGET = 200_000;
+/** Work one operation (find-unclaimed, claim) may use across all its comparisons. */
+export const REQUEST_BUDGET = 2_000_000;
+export const MAX_SEGMENTS = 32;
+export const MAX_EXPANSIONS = 64;
+export const MAX_BRACE_GROUPS = 4;
+
+export const UNKNOWN_REASON = `the file patterns are too complex to compare within the work bound (at most ${MAX_SEGMENTS} path segments and ${MAX_EXPANSIONS} brace alternatives per pattern, ${CHECK_BUDGET} steps per comparison): treated as overlapping`;
+
+class OutOfBudget extends Error {}
+
+type Token = { kind: "star" } | { kind: "one" } | { kind: "set"; negate: boolean; ranges: [string, string][] } | { kind: "lit"; c: string };
+/** A path segment: `**`, literal text, or a glob as its brace expansions, tokenised. */
+type Segment = { kind: "any" } | { kind: "lit"; text: string } | { kind: "glob"; raw: string; alternatives: Token[][] };
+type Compiled = Segment[] | null; // null: beyond the limits
+
+/**
+ * Compares file lists within a budget. One checker serves one operation: it
+ * remembers compiled patterns and spends from the operation's budget.
+ */
+export class OverlapChecker {
+  private readonly compiled = new Map<string, Compiled>();
+  private left: number;
+  /** Units spent so far (tests read it to prove the bound). */
+  spent = 0;
+
+  constructor(
+    requestBudget = REQUEST_BUDGET,
+    private readonly checkBudget = CHECK_BUDGET,
+  ) {
+    this.left = requestBudget;
+  }
+
+  /** Whether any pattern of `a` may touch a file of `b`. */
+  files(a: readonly string[], b: readonly string[]): Overlap {
+    if (a.length === 0 || b.length === 0) return "no";
+    const allowed = Math.min(this.checkBudget, this.left);
+    const run = { left: allowed };
+    try {
+      let unknown = false;
+      for (const x of a) {
+        for (const y of b) {
+          const cx = this.compile(x, run);
+          const cy = this.compile(y, run);
+          if (cx === null || cy === null) unknown = true;
+          else if (segmentsOverlap(cx, cy, run)) return "yes";
+        }
+      }
+      return unknown ? "unknown" : "no";
+    } catch (e) {
+      if (e instanceof OutOfBudget) return "unknown";
+      throw e;
+    } finally {
+      const used = allowed - Math.max(0, run.left);
+      this.left -= used;
+      this.spent += used;
+    }
+  }
+
+  private compile(p: string, run: Budget): Compiled {
+    let c = this.compiled.get(p);
+    if (c === undefined) {
+      spend(run, p.length);
+      c = compile(p);
+      this.compiled.set(p, c);
+    }
+    return c;
+  }
 }
 
-export function filesOverlap(a: readonly string[], b: readonly string[]): boolean {
-  return a.some((x) => b.some((y) => patternsOverlap(x, y)));
+interface Budget {
+  left: number;
+}
+
+function spend(run: Budget, units: number): void {
+  run.left -= units;
+  if (run.left < 0) throw new OutOfBudget();
+}
+
+/** One pair of patterns, with a fresh budget (tests and one-off questions). */
+export function patternsOverlap(a: string, b: string): Overlap {
+  return new OverlapChecker().files([a], [b]);
 }
 
 /** Why a file pattern is unusable, or null when it is fine (checked when a WO is saved). */
 export function globProblem(p: string): string | null {
+  let groups = 0;
+  let expansions = 1;
   for (let i = 0; i < p.length; i++) {
     const c = p[i];
     if (c === "[") {
@@ -31,54 +116,76 @@ export function globProblem(p: string): string | null {
       const end = p.indexOf("}", i);
       if (end < 0) return "has an unclosed {";
       if (p.slice(i + 1, end).includes("{")) return "nests braces";
+      groups++;
+      expansions *= p.slice(i + 1, end).split(",").length;
       i = end;
     }
   }
-  if ((p.match(/\{/g) ?? []).length > 4) return "has more than 4 brace groups";
+  if (groups > MAX_BRACE_GROUPS) return `has more than ${MAX_BRACE_GROUPS} brace groups`;
+  if (expansions > MAX_EXPANSIONS) return `expands to ${expansions} alternatives (at most ${MAX_EXPANSIONS})`;
+  if (segmentsOf(p).length > MAX_SEGMENTS) return `has more than ${MAX_SEGMENTS} path segments`;
   return null;
 }
 
-function split(p: string): string[] {
-  const segs = p.trim().replace(/\\/g, "/").replace(/^\.\//, "").split("/").filter((s) => s !== "" && s !== ".");
+function segmentsOf(p: string): string[] {
+  return p.trim().replace(/\\/g, "/").replace(/^\.\//, "").split("/").filter((s) => s !== "" && s !== ".");
+}
+
+function compile(p: string): Compiled {
+  const raw = segmentsOf(p);
+  if (raw.length > MAX_SEGMENTS) return null;
+  const out: Segment[] = [];
+  for (const s of raw) {
+    if (s === "**") {
+      if (out.at(-1)?.kind !== "any") out.push({ kind: "any" }); // a/**/**/b is a/**/b
+    } else if (!hasWildcard(s)) out.push({ kind: "lit", text: s });
+    else {
+      const expanded = expandBraces(s);
+      if (expanded === null) return null;
+      out.push({ kind: "glob", raw: s, alternatives: expanded.map(tokens) });
+    }
+  }
   // A plain path names a file or a directory and everything under it.
-  if (!segs.some(hasWildcard)) segs.push("**");
-  return segs;
+  if (!out.some((s) => s.kind !== "lit")) out.push({ kind: "any" });
+  return out;
 }
 
 function hasWildcard(s: string): boolean {
   return /[*?[{]/.test(s);
 }
 
-function segmentsOverlap(a: string[], b: string[]): boolean {
-  const memo = new Map<string, boolean>();
+/** Whether two segment lists can match a common path; memoised over (i, j), one unit per cell. */
+function segmentsOverlap(a: Segment[], b: Segment[], run: Budget): boolean {
+  const width = b.length + 1;
+  const memo = new Int8Array((a.length + 1) * width); // 0 unknown, 1 no, 2 yes
   const go = (i: number, j: number): boolean => {
-    const k = `${i},${j}`;
-    const hit = memo.get(k);
-    if (hit !== undefined) return hit;
-    let r: boolean;
+    const k = i * width + j;
+    if (memo[k] !== 0) return memo[k] === 2;
+    spend(run, 1);
     const x = a[i];
     const y = b[j];
+    let r: boolean;
     if (x === undefined && y === undefined) r = true;
-    else if (x === "**") r = go(i + 1, j) || (y !== undefined && go(i, j + 1));
-    else if (y === "**") r = go(i, j + 1) || (x !== undefined && go(i + 1, j));
+    else if (x?.kind === "any") r = go(i + 1, j) || (y !== undefined && go(i, j + 1));
+    else if (y?.kind === "any") r = go(i, j + 1) || (x !== undefined && go(i + 1, j));
     else if (x === undefined || y === undefined) r = false;
-    else r = segmentOverlap(x, y) && go(i + 1, j + 1);
-    memo.set(k, r);
+    else r = segmentOverlap(x, y, run) && go(i + 1, j + 1);
+    memo[k] = r ? 2 : 1;
     return r;
   };
   return go(0, 0);
 }
 
-function segmentOverlap(x: string, y: string): boolean {
-  if (x === y) return true;
-  const wx = hasWildcard(x);
-  const wy = hasWildcard(y);
-  if (!wx && !wy) return false;
-  if (!wx) return matches(y, x);
-  if (!wy) return matches(x, y);
+function segmentOverlap(x: Segment, y: Segment, run: Budget): boolean {
+  if (x.kind === "lit" && y.kind === "lit") return x.text === y.text;
+  if (x.kind === "glob" && y.kind === "lit") return matches(x, y.text, run);
+  if (x.kind === "lit" && y.kind === "glob") return matches(y, x.text, run);
+  if (x.kind !== "glob" || y.kind !== "glob") return true;
+  if (x.raw === y.raw) return true;
   // Both wildcarded: compatible literal prefixes and suffixes is as far as we check.
-  const [px, sx] = literalEnds(x);
-  const [py, sy] = literalEnds(y);
+  spend(run, x.raw.length + y.raw.length);
+  const [px, sx] = literalEnds(x.raw);
+  const [py, sy] = literalEnds(y.raw);
   return (px.startsWith(py) || py.startsWith(px)) && (sx.endsWith(sy) || sy.endsWith(sx));
 }
 
@@ -89,23 +196,32 @@ function literalEnds(s: string): [string, string] {
   return [s.slice(0, first), s.slice(last + 1)];
 }
 
-type Token = { kind: "star" } | { kind: "one" } | { kind: "set"; negate: boolean; test: (c: string) => boolean } | { kind: "lit"; c: string };
-
-/** Does one glob segment match one literal segment? Braces are expanded, the rest is O(glob × text). */
-function matches(glob: string, text: string): boolean {
-  return expandBraces(glob).some((g) => matchTokens(tokens(g), text));
+/** Does one glob segment match one literal segment? O(tokens × text) per alternative. */
+function matches(glob: Extract<Segment, { kind: "glob" }>, text: string, run: Budget): boolean {
+  return glob.alternatives.some((toks) => {
+    spend(run, (toks.length + 1) * (text.length + 1));
+    return matchTokens(toks, text);
+  });
 }
 
-function expandBraces(glob: string): string[] {
-  const open = glob.indexOf("{");
-  const close = open < 0 ? -1 : glob.indexOf("}", open);
-  if (open < 0 || close < 0) return [glob];
-  const head = glob.slice(0, open);
-  const rest = expandBraces(glob.slice(close + 1));
-  return glob
-    .slice(open + 1, close)
-    .split(",")
-    .flatMap((alt) => rest.map((r) => head + alt + r));
+/** The brace alternatives of one segment, or null when there are more than MAX_EXPANSIONS. */
+function expandBraces(glob: string): string[] | null {
+  let out = [""];
+  let i = 0;
+  while (i < glob.length) {
+    const open = glob.indexOf("{", i);
+    const close = open < 0 ? -1 : glob.indexOf("}", open);
+    if (open < 0 || close < 0) {
+      out = out.map((o) => o + glob.slice(i));
+      break;
+    }
+    const head = glob.slice(i, open);
+    const alts = glob.slice(open + 1, close).split(",");
+    if (out.length * alts.length > MAX_EXPANSIONS) return null;
+    out = out.flatMap((o) => alts.map((a) => o + head + a));
+    i = close + 1;
+  }
+  return out;
 }
 
 function tokens(glob: string): Token[] {
@@ -128,7 +244,7 @@ function tokens(glob: string): Token[] {
           j += 2;
         } else ranges.push([lo, lo]);
       }
-      out.push({ kind: "set", negate, test: (ch) => ranges.some(([lo, hi]) => ch >= lo && ch <= hi) });
+      out.push({ kind: "set", negate, ranges });
       i = end;
     } else out.push({ kind: "lit", c });
   }
@@ -137,24 +253,25 @@ function tokens(glob: string): Token[] {
 
 function matchTokens(toks: Token[], text: string): boolean {
   // ok[j]: the tokens so far can match text[0..j).
-  let ok = new Array<boolean>(text.length + 1).fill(false);
-  ok[0] = true;
+  let ok = new Uint8Array(text.length + 1);
+  ok[0] = 1;
   for (const t of toks) {
-    const next = new Array<boolean>(text.length + 1).fill(false);
+    const next = new Uint8Array(text.length + 1);
     if (t.kind === "star") {
-      let any = false;
+      let any = 0;
       for (let j = 0; j <= text.length; j++) {
-        any ||= ok[j] === true;
+        any |= ok[j] as number;
         next[j] = any;
       }
     } else {
       for (let j = 1; j <= text.length; j++) {
         if (!ok[j - 1]) continue;
         const ch = text[j - 1] as string;
-        next[j] = t.kind === "one" ? true : t.kind === "lit" ? t.c === ch : t.test(ch) !== t.negate;
+        const hit = t.kind === "one" ? true : t.kind === "lit" ? t.c === ch : t.ranges.some(([lo, hi]) => ch >= lo && ch <= hi) !== t.negate;
+        next[j] = hit ? 1 : 0;
       }
     }
     ok = next;
   }
-  return ok[text.length] === true;
+  return ok[text.length] === 1;
 }

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { judge, type PulledContext } from "./context.js";
 import { LedgerError, isLedgerError, type ErrorBody } from "./errors.js";
+import { OverlapChecker } from "./files.js";
 import * as rules from "./rules.js";
 import { DEFAULT_MAX_AGE_MS, DEFAULT_TTL_MS, inputs, type Inputs } from "./schemas.js";
 import type { ContextEntry, FileConflict, LedgerEvent, NewEvent, Note, NoteKind, ProjectSummary, Status, StoredWorkOrder, WorkOrder } from "./types.js";
@@ -185,7 +186,8 @@ export class Ledger {
       await requireProject(tx, project);
       const rows = await tx.claimable(project, limit ?? DEFAULT_FIND_LIMIT, 0);
       const live = rows.some((w) => w.files.length) ? await tx.liveLeases(project, tx.now()) : [];
-      return rows.map((w) => ({ ...rules.toPublic(w), file_conflicts: conflicts(w, live) }));
+      const checker = new OverlapChecker();
+      return rows.map((w) => ({ ...rules.toPublic(w), file_conflicts: conflicts(w, live, checker) }));
     });
   }
 
@@ -198,7 +200,7 @@ export class Ledger {
       const now = tx.now(); // read after the row is locked: the clock may have moved while we waited
       const change = rules.claim(wo, agent, now, ttlMs, await tx.undoneOf(project, wo.depends_on));
       // Leases are only read (and on PostgreSQL, the project's lease lock only taken) when files can clash.
-      const file_conflicts = wo.files.length ? conflicts(wo, await tx.liveLeases(project, now)) : [];
+      const file_conflicts = wo.files.length ? conflicts(wo, await tx.liveLeases(project, now), new OverlapChecker()) : [];
       if (exclusive_files && file_conflicts.length) throw fileConflict(wo, file_conflicts);
       await apply(tx, change);
       return { ...rules.toPublic(change.next), file_conflicts };
@@ -213,6 +215,7 @@ export class Ledger {
     if (!exists) throw projectNotFound(project);
     if (lapsed.length) await sweepIn(tx, project, lapsed);
     let live: StoredWorkOrder[] | undefined;
+    const checker = new OverlapChecker();
     // One candidate at a time: on PostgreSQL each probe locks (SKIP LOCKED) only the row it returns,
     // so concurrent workers each get a different WO instead of skipping each other's pages.
     for (let offset = 0; ; offset++) {
@@ -220,7 +223,7 @@ export class Ledger {
       if (!w) break;
       if (w.files.length) {
         live ??= await tx.liveLeases(project, tx.now());
-        if (conflicts(w, live).length) continue; // claim --next never takes a WO whose files someone holds
+        if (conflicts(w, live, checker).length) continue; // claim --next never takes a WO whose files someone holds
       }
       const change = rules.claim(w, agent, tx.now(), ttlMs, []);
       await apply(tx, change);

@@ -3,7 +3,7 @@
  * transaction: load with lazy expiry, persist a rule's change, append notes.
  */
 import { LedgerError } from "./errors.js";
-import { filesOverlap } from "./files.js";
+import { UNKNOWN_REASON, type OverlapChecker } from "./files.js";
 import * as rules from "./rules.js";
 import type { FileConflict, NewEvent, Note, NoteKind, StoredWorkOrder } from "./types.js";
 import type { Tx } from "../storage/port.js";
@@ -78,15 +78,22 @@ export function projectNotFound(project: string): LedgerError {
   });
 }
 
-export function conflicts(wo: StoredWorkOrder, live: readonly StoredWorkOrder[]): FileConflict[] {
+/** Live leases whose files may overlap `wo`'s; an overlap the checker could not decide is listed as unknown. */
+export function conflicts(wo: StoredWorkOrder, live: readonly StoredWorkOrder[], checker: OverlapChecker): FileConflict[] {
   if (wo.files.length === 0) return [];
-  return live
-    .filter((o) => o.id !== wo.id && o.lease !== null && filesOverlap(wo.files, o.files))
-    .map((o) => ({ id: o.id, title: o.title, agent: o.lease?.agent ?? "", expires_at: o.lease?.expires_at ?? "", files: o.files }));
+  const found: FileConflict[] = [];
+  for (const o of live) {
+    if (o.id === wo.id || o.lease === null) continue;
+    const overlap = checker.files(wo.files, o.files);
+    if (overlap === "no") continue;
+    found.push({ id: o.id, title: o.title, agent: o.lease.agent, expires_at: o.lease.expires_at, files: o.files, ...(overlap === "unknown" ? { overlap, reason: UNKNOWN_REASON } : {}) });
+  }
+  return found;
 }
 
 export function fileConflict(wo: StoredWorkOrder, found: FileConflict[]): LedgerError {
-  return new LedgerError("FILE_CONFLICT", `${rules.label(wo.id)} touches files held under ${found.map((c) => `${rules.label(c.id)} (${c.agent})`).join(", ")}`, {
+  const held = found.map((c) => `${rules.label(c.id)} (${c.agent}${c.overlap === "unknown" ? ", overlap unknown: patterns too complex to compare" : ""})`);
+  return new LedgerError("FILE_CONFLICT", `${rules.label(wo.id)} touches files held under ${held.join(", ")}`, {
     hint: "pick another work order (find-unclaimed), or claim without --exclusive-files to accept the overlap",
     details: { project: wo.project, id: wo.id, file_conflicts: found },
   });

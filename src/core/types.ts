@@ -122,6 +122,9 @@ export interface FileConflict {
   agent: string;
   expires_at: string;
   files: string[];
+  /** Present when the patterns were too complex to compare: treated as an overlap where protection is asked for. */
+  overlap?: "unknown";
+  reason?: string;
 }
 
 export const ROLES = ["agent", "admin", "reader"] as const;

@@ -28,7 +28,7 @@ export function woRows(wos: readonly WorkOrder[], showProject = false): string {
 }
 
 export function conflictLines(found: readonly FileConflict[]): string[] {
-  return found.map((f) => `files overlap ${woLabel(f)} held by ${f.agent} (expires ${relative(f.expires_at)}): ${f.files.join(", ")}`);
+  return found.map((f) => `files ${f.overlap === "unknown" ? "may overlap (too complex to compare)" : "overlap"} ${woLabel(f)} held by ${f.agent} (expires ${relative(f.expires_at)}): ${f.files.join(", ")}`);
 }
 
 export function claimed(wo: ClaimResult): string {

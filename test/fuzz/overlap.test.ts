@@ -1,0 +1,100 @@
+/**
+ * Issue 13, item 1: file patterns chosen by an attacker cannot stall
+ * find-unclaimed or claim --next. Random brace and ** patterns up to the
+ * schema's limits, plus patterns stored before the limits existed (written
+ * under the schema, straight into the store), on both stores: every
+ * operation ends, and no operation's overlap work passes the budget the code
+ * enforces.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import fc from "fast-check";
+import { Ledger } from "../../src/core/ledger.ts";
+import { globProblem, OverlapChecker, REQUEST_BUDGET } from "../../src/core/files.ts";
+import type { Store } from "../../src/storage/port.ts";
+import { openPostgresStore } from "../../src/storage/postgres/store.ts";
+import { openSqliteStore } from "../../src/storage/sqlite/store.ts";
+import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from "../conformance/backends.ts";
+import { HOSTILE_PATTERNS } from "../helpers/patterns.ts";
+
+// Every checker's spending, read after each comparison.
+let maxSpent = 0;
+const files = OverlapChecker.prototype.files;
+OverlapChecker.prototype.files = function (this: OverlapChecker, a, b) {
+  const r = files.call(this, a, b);
+  maxSpent = Math.max(maxSpent, this.spent);
+  return r;
+};
+
+const alts = fc.array(fc.stringMatching(/^[a-c*]{0,3}$/), { minLength: 1, maxLength: 8 }).map((a) => `{${a.join(",")}}`);
+const segment = fc.oneof(
+  { arbitrary: fc.constantFrom("**", "*", "a", "b"), weight: 6 },
+  { arbitrary: fc.stringMatching(/^[a-c*?]{1,30}$/), weight: 3 },
+  { arbitrary: fc.tuple(alts, fc.stringMatching(/^[a-c*]{0,3}$/), alts).map((p) => p.join("")), weight: 1 },
+);
+/** Patterns the schema accepts: up to 32 segments and 1000 characters, at most 4 brace groups and 64 alternatives. */
+const pattern = fc.array(segment, { minLength: 1, maxLength: 32 }).map((s) => s.join("/").slice(0, 1000)).filter((p) => globProblem(p) === null);
+
+async function exercise(open: () => Promise<{ store: Store; close(): Promise<void> }>): Promise<void> {
+  const { store, close } = await open();
+  const ledger = new Ledger(store);
+  try {
+    const P = "fuzz";
+    const sets = fc.sample(fc.array(pattern, { minLength: 1, maxLength: 60 }), 24);
+    await ledger.create({ project: P, agent: "attacker", items: sets.map((f, i) => ({ title: `w${i}`, files: f })) });
+    // Two WOs carrying patterns from before the save-time limits.
+    const [h1, h2] = await ledger.create({ project: P, agent: "attacker", items: [{ title: "old braces" }, { title: "old stars" }] });
+    await store.write(async (tx) => {
+      for (const [wo, f] of [[h1!, [HOSTILE_PATTERNS.braces]], [h2!, Array.from({ length: 20 }, (_, i) => HOSTILE_PATTERNS.stars + i)]] as const) {
+        const prev = (await tx.getWorkOrder(P, wo.id))!;
+        await tx.saveWorkOrder({ ...prev, files: [...f], revision: prev.revision + 1 }, prev);
+      }
+    });
+    // Half the WOs under live leases, hostile ones included.
+    for (let i = 1; i <= 26; i += 2) await ledger.claim({ project: P, agent: `a${i}`, id: i });
+    await ledger.claim({ project: P, agent: "attacker", id: h2!.id }).catch(() => undefined);
+    for (let round = 0; round < 3; round++) {
+      maxSpent = 0;
+      const free = await ledger.findUnclaimed({ project: P, limit: 10_000 });
+      assert.ok(free.length > 0);
+      assert.ok(maxSpent <= REQUEST_BUDGET, `find-unclaimed spent ${maxSpent}`);
+      maxSpent = 0;
+      await ledger.claim({ project: P, agent: `n${round}`, next: true }).catch((e: { code?: string }) => assert.equal(e.code, "NOTHING_TO_CLAIM"));
+      assert.ok(maxSpent <= REQUEST_BUDGET, `claim --next spent ${maxSpent}`);
+      maxSpent = 0;
+      await ledger.claim({ project: P, agent: `x${round}`, id: h1!.id, exclusive_files: true }).catch((e: { code?: string }) => assert.match(e.code ?? "", /FILE_CONFLICT|LEASE_HELD/));
+      assert.ok(maxSpent <= REQUEST_BUDGET, `claim spent ${maxSpent}`);
+    }
+    // The hostile WO whose overlap cannot be decided is reported as such, not as free of conflicts.
+    const braces = (await ledger.findUnclaimed({ project: P, limit: 10_000 })).find((w) => w.id === h1!.id);
+    if (braces) assert.ok(braces.file_conflicts.every((c) => c.overlap === undefined || /too complex/.test(c.reason ?? "")));
+  } finally {
+    await close();
+  }
+}
+
+describe("hostile file patterns cannot stall the queue (issue 13)", () => {
+  const dirs: string[] = [];
+  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it("on SQLite", { timeout: 120_000 }, async () => {
+    await exercise(async () => {
+      const dir = mkdtempSync(join(tmpdir(), "workledger-overlap-"));
+      dirs.push(dir);
+      const store = openSqliteStore({ path: join(dir, "l.db") });
+      return { store, close: () => store.close() };
+    });
+  });
+
+  it("on PostgreSQL", { timeout: 120_000 }, async (t) => {
+    if (!(await requirePostgres("overlap fuzz"))) return t.skip("PostgreSQL unreachable");
+    const schema = uniqueSchema("wl_overlap");
+    await exercise(async () => {
+      const store = await openPostgresStore({ connectionString: PG_URL, schema, poolSize: 2 });
+      return { store, close: async () => { await store.close(); await dropSchema(schema); } };
+    });
+  });
+});
