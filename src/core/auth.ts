@@ -19,6 +19,11 @@ export function newToken(): { id: string; secret: string } {
   return { id, secret: `wl_${id}_${randomBytes(24).toString("base64url")}` };
 }
 
+/** Whether text has the shape newToken gives secrets (checked before spending a lookup on it). */
+export function looksLikeToken(secret: string): boolean {
+  return /^wl_[0-9a-f]{12}_[A-Za-z0-9_-]{32}$/.test(secret);
+}
+
 const CAN: Record<Role, readonly Access[]> = { reader: ["read"], agent: ["read", "write"], admin: ["read", "write", "admin"] };
 
 /** Throws unless the token may perform `access` on `project` (null: not project-specific). */

@@ -226,16 +226,37 @@ describe("HTTP API", () => {
     }
   });
 
-  it("limits requests with bad tokens per address before looking them up", async () => {
+  it("limits bad tokens per address, and a flood of them never locks a valid token out (issue 13)", async () => {
     const guarded = await startServer({ ledger, host: "127.0.0.1", port: 0, version: "t", failedAuthLimit: { perSecond: 1, burst: 3 } });
     try {
+      const get = (token: string, headers: Record<string, string> = {}) => fetch(`${guarded.url}/v1/projects`, { headers: { authorization: `Bearer ${token}`, ...headers } }).then((r) => r.status);
       const statuses: number[] = [];
-      for (let i = 0; i < 5; i++) statuses.push((await fetch(`${guarded.url}/v1/projects`, { headers: { authorization: `Bearer wl_guess_${i}` } })).status);
+      for (let i = 0; i < 5; i++) statuses.push(await get(`wl_guess_${i}`));
       assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
-      const good = await fetch(`${guarded.url}/v1/projects`, { headers: { authorization: `Bearer ${tokens.alice}` } });
-      assert.equal(good.status, 429, "the address is cooling down");
+      // Bogus tokens (malformed and well-formed) interleaved with a valid one: the valid one always passes.
+      const valid: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        assert.equal(await get(i % 2 ? `wl_000000000000_${"A".repeat(32)}` : "nonsense"), 429);
+        valid.push(await get(tokens.admin!));
+      }
+      assert.deepEqual(valid, Array(20).fill(200));
+      // Without a trusted proxy, X-Forwarded-For is the client's own claim and changes nothing.
+      assert.equal(await get("nonsense", { "x-forwarded-for": "203.0.113.9" }), 429);
     } finally {
       await guarded.close();
+    }
+  });
+
+  it("behind a trusted proxy, limits bad tokens per forwarded client address", async () => {
+    const proxied = await startServer({ ledger, host: "127.0.0.1", port: 0, version: "t", failedAuthLimit: { perSecond: 1, burst: 2 }, trustProxy: ["127.0.0.0/8", "::1"] });
+    try {
+      const get = (xff: string) => fetch(`${proxied.url}/v1/projects`, { headers: { authorization: "Bearer nonsense", "x-forwarded-for": xff } }).then((r) => r.status);
+      assert.deepEqual([await get("203.0.113.9"), await get("203.0.113.9"), await get("203.0.113.9")], [401, 401, 429]);
+      assert.equal(await get("198.51.100.7"), 401, "another client behind the same proxy has its own allowance");
+      // A client that prepends a fake address is still known by the address the proxy appended.
+      assert.equal(await get("198.51.100.99, 203.0.113.9"), 429);
+    } finally {
+      await proxied.close();
     }
   });
 

@@ -5,12 +5,13 @@
  */
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { authorize } from "../../core/auth.js";
+import { authorize, looksLikeToken } from "../../core/auth.js";
 import { LedgerError, isLedgerError } from "../../core/errors.js";
 import type { Ledger } from "../../core/ledger.js";
 import { inputs } from "../../core/schemas.js";
 import { parse } from "../../core/validate.js";
 import type { TokenRecord } from "../../core/types.js";
+import { clientAddress, trustProxies } from "./client-address.js";
 import { Metrics } from "./metrics.js";
 import { openapi } from "./openapi.js";
 import { RateLimiter } from "./ratelimit.js";
@@ -29,6 +30,8 @@ export interface AppOptions {
   rateLimit?: { perSecond: number; burst: number };
   /** Requests with a bad token allowed per client address (default 10/s, burst 50). */
   failedAuthLimit?: { perSecond: number; burst: number };
+  /** Proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client. */
+  trustProxy?: readonly string[];
   /** How often the event stream polls the log (ms). */
   pollMs?: number;
   /** Ends open event streams (graceful shutdown). */
@@ -41,6 +44,7 @@ export function createApp(opts: AppOptions): Hono {
   const metrics = opts.metrics ?? new Metrics();
   const limiter = new RateLimiter(opts.rateLimit?.perSecond ?? 100, opts.rateLimit?.burst ?? 200);
   const failures = new RateLimiter(opts.failedAuthLimit?.perSecond ?? 10, opts.failedAuthLimit?.burst ?? 50);
+  const trusted = trustProxies(opts.trustProxy ?? []);
   // On PostgreSQL a revoked token is refused within a second on every server (see token-cache.ts).
   const tokens = tokenLookup(ledger);
   const app = new Hono();
@@ -55,19 +59,22 @@ export function createApp(opts: AppOptions): Hono {
 
   /**
    * 401 for a missing, unknown or revoked token; then the per-token rate limit.
-   * Failed attempts are limited per client address too, checked before the
-   * token lookup, so guessing tokens cannot flood the store.
+   * Failed lookups spend an allowance per client address; once it is spent
+   * they get 429, and text that cannot be a token is refused without a
+   * lookup. A valid token always gets through: bogus tokens sent from the
+   * same address (or through the same load balancer) cannot lock it out.
    */
   const authenticate = async (c: Context): Promise<TokenRecord> => {
     const secret = bearer(c);
-    const client = `failed-auth:${clientAddress(c)}`;
+    const client = `failed-auth:${clientAddress(peerAddress(c), c.req.header("x-forwarded-for"), trusted)}`;
     const blocked = failures.waiting(client);
-    if (blocked > 0) throw new LedgerError("RATE_LIMITED", "too many requests with a bad token from this address", { hint: `retry in ${blocked}s with a valid token`, details: { retry_after: blocked } });
+    const found = secret !== undefined && (blocked === 0 || looksLikeToken(secret)) ? await tokens.find(secret) : null;
     let token: TokenRecord;
     try {
-      token = authorize(secret ? await tokens.find(secret) : null, "read", null);
+      token = authorize(found, "read", null);
     } catch (e) {
-      failures.take(client);
+      const wait = failures.take(client);
+      if (wait > 0) throw new LedgerError("RATE_LIMITED", "too many requests with a bad token from this address", { hint: `retry in ${wait}s with a valid token`, details: { retry_after: wait } });
       throw e;
     }
     const wait = limiter.take(token.id);
@@ -142,9 +149,9 @@ export function createApp(opts: AppOptions): Hono {
   return app;
 }
 
-/** The peer address on Node (the proxy's, behind a load balancer), or "unknown" elsewhere (e.g. app.request in tests). */
-function clientAddress(c: Context): string {
-  return (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? "unknown";
+/** The peer address on Node (the proxy's, behind a load balancer); undefined elsewhere (e.g. app.request in tests). */
+function peerAddress(c: Context): string | undefined {
+  return (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
 }
 
 function bearer(c: Context): string | undefined {

@@ -1,4 +1,7 @@
-/** A token bucket per API token: bursts are fine, sustained floods get 429. */
+/** Keys remembered at most; the oldest goes first (a full bucket is what a forgotten key gets back). */
+const MAX_KEYS = 100_000;
+
+/** A token bucket per key (API token, client address): bursts are fine, sustained floods get 429. */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
@@ -19,7 +22,11 @@ export class RateLimiter {
   /** Seconds to wait before retrying, or 0 when the request may proceed. */
   take(key: string): number {
     const t = this.now();
-    const b = this.buckets.get(key) ?? { tokens: this.burst, at: t };
+    let b = this.buckets.get(key);
+    if (b === undefined) {
+      if (this.buckets.size >= MAX_KEYS) this.buckets.delete(this.buckets.keys().next().value as string);
+      b = { tokens: this.burst, at: t };
+    }
     b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.perSecond);
     b.at = t;
     this.buckets.set(key, b);

@@ -35,6 +35,7 @@ export function register(program: Command): void {
     .option("--max-body <bytes>", "largest request body accepted", String(1 << 20))
     .option("--rate <n>", "sustained requests per second per token", "100")
     .option("--burst <n>", "requests a token may burst above the rate", "200")
+    .option("--trust-proxy <list>", "comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For names the client (default: none)")
     .action(
       act(async (o, ctx) => {
         // Loaded on demand: every other command starts faster without the HTTP stack.
@@ -50,6 +51,7 @@ export function register(program: Command): void {
               port: wholeNumber(o.port, "port", 65_535),
               maxBodyBytes: wholeNumber(o.maxBody, "max-body", 1 << 30),
               rateLimit: { perSecond: wholeNumber(o.rate, "rate", 1e9), burst: wholeNumber(o.burst, "burst", 1e9) },
+              trustProxy: (str(o.trustProxy) ?? "").split(",").filter((s) => s.trim()),
               version: pkgVersion,
             });
             process.stderr.write(`workledger ${pkgVersion} serving ${ledger.info.kind} ${ledger.info.location} on ${server.url}\n`);
