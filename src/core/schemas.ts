@@ -15,21 +15,28 @@ export const MAX_TTL_MS = 7 * 86_400_000;
 export const DEFAULT_MAX_AGE_MS = 24 * 3_600_000;
 export const MAX_ID = 2_147_483_647;
 
-// Control characters other than tab/newline/CR break terminals and logs.
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-const LINE_CONTROL = /[\u0000-\u001f\u007f]/;
+// Control characters (C0 other than tab/newline/CR, DEL, C1) break terminals and logs.
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+// On one line: no C0 or C1 controls (terminal escapes), and no bidi overrides or
+// isolates, which make a name or a command read differently from what it is.
+const LINE_CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+// A UTF-16 surrogate without its partner is not text: SQLite stores it altered and PostgreSQL refuses it.
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+const wellFormed = { error: "must be valid Unicode text (it holds a lone surrogate such as \\ud800)" };
 
 const text = (max: number) =>
   z
     .string({ error: "must be a string" })
     .max(max, { error: `must be at most ${max} characters` })
-    .refine((s) => !CONTROL.test(s), { error: "must not contain control characters" });
+    .refine((s) => !CONTROL.test(s), { error: "must not contain control characters" })
+    .refine((s) => !LONE_SURROGATE.test(s), wellFormed);
 const line = (min: number, max: number, what = "characters") =>
   z
     .string({ error: "must be a string" })
     .min(min, { error: min === 1 ? "must not be empty" : `must be at least ${min} ${what}` })
     .max(max, { error: `must be at most ${max} ${what}` })
-    .refine((s) => !LINE_CONTROL.test(s), { error: "must be a single line without control characters" });
+    .refine((s) => !LINE_CONTROL.test(s), { error: "must be a single line without control characters or bidi overrides" })
+    .refine((s) => !LONE_SURROGATE.test(s), wellFormed);
 const list = (item: z.ZodType<string>, max: number) =>
   z.array(item, { error: "must be an array of strings" }).max(max, { error: `must have at most ${max} entries` });
 
@@ -102,7 +109,8 @@ export const woFields = once(() =>
       }),
       500,
     ),
-    verification: text(10_000),
+    // A shell command another agent will run: one line, nothing hidden (see SECURITY in the README).
+    verification: line(0, 10_000),
     priority,
     handover: text(100_000),
     labels: list(line(1, 64), 50),
@@ -115,7 +123,7 @@ export const woPatch = once(() => woFields().partial());
 export type WoCreateInput = z.input<ReturnType<typeof woCreate>>;
 export type WoPatch = z.output<ReturnType<typeof woPatch>>;
 
-export const gitState = once(() => z.strictObject({ head: z.string().max(200), branch: z.string().max(500).nullable(), dirty: z.boolean() }));
+export const gitState = once(() => z.strictObject({ head: line(0, 200), branch: line(0, 500).nullable(), dirty: z.boolean() }));
 
 const actor = { project: projectName, agent: agentName };
 const target = { ...actor, id: woId };

@@ -17,6 +17,20 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<
   });
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Bytes as text, refusing what is not UTF-8 (a lenient decoder would store U+FFFD in its place). */
+export function utf8(bytes: Uint8Array, field: string): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw new LedgerError("VALIDATION", `${field}: not valid UTF-8 text`, {
+      hint: "send text encoded as UTF-8; nothing was written",
+      details: { issues: [{ field, message: "invalid UTF-8" }] },
+    });
+  }
+}
+
 function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), "");
 }

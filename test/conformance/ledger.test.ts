@@ -311,6 +311,35 @@ for (const backend of backends) {
       });
     });
 
+    describe("text that is not text (issue 13)", () => {
+      it("refuses lone surrogates everywhere, and bidi overrides and C1 controls on single lines", async () => {
+        await make("x");
+        const before = JSON.stringify(await l.get({ project: P, id: 1 }));
+        const refused = async (p: Promise<unknown>, field: RegExp) => assert.match((await rejects(p, "VALIDATION")).message, field);
+        await refused(l.create({ project: P, agent: "a", items: [{ title: "bad \ud800" }] }), /items\[0\]\.title: must be valid Unicode text/);
+        await refused(l.create({ project: P, agent: "a", items: [{ title: "ok", description: "tail \udc00" }] }), /description: must be valid Unicode/);
+        await refused(l.update({ project: P, agent: "a", id: 1, fields: { acceptance: ["\ud83d"] } }), /acceptance\[0\]/);
+        await refused(l.addNote({ project: P, agent: "a", id: 1, body: "\ud800" }), /body/);
+        await refused(l.contextPut({ project: P, agent: "a", body: "x", key: "k\udfff" }), /key/);
+        await refused(l.update({ project: P, agent: "a", id: 1, fields: { title: "invoice\u202egnp.exe" } }), /title: must be a single line/);
+        await refused(l.update({ project: P, agent: "a", id: 1, fields: { labels: ["\u2066x"] } }), /labels\[0\]/);
+        await refused(l.update({ project: P, agent: "a", id: 1, fields: { verification: "npm test \u009b2J" } }), /verification/);
+        await refused(l.update({ project: P, agent: "a", id: 1, fields: { description: "C1 \u0085 in text" } }), /description: must not contain control characters/);
+        assert.equal(JSON.stringify(await l.get({ project: P, id: 1 })), before);
+        // Pairs are text, and right-to-left text without overrides is fine.
+        const [ok] = await l.create({ project: P, agent: "a", items: [{ title: "😀 שלום", description: "\u202b embedding in free text" }] });
+        assert.equal(ok?.title, "😀 שלום");
+      });
+
+      it("validates git head and branch of context like every other line (no terminal escapes)", async () => {
+        for (const git of [{ head: "abc\u001b]0;pwned\u0007", branch: "main", dirty: false }, { head: "abc", branch: "main\u001b[2J", dirty: false }, { head: "abc", branch: "\ud800", dirty: false }]) {
+          await rejects(l.contextPut({ project: P, agent: "a", body: "x", git }), "VALIDATION");
+        }
+        await make("x");
+        await rejects(l.contextPull({ project: P, git: { head: "\u001b[31m", branch: null, dirty: false } }), "VALIDATION");
+      });
+    });
+
     describe("verification and notes", () => {
       it("records a failed verification as a note and blocks with block_on_fail", async () => {
         await l.create({ project: P, agent: "o", items: [{ title: "x", verification: "npm test" }] });

@@ -160,6 +160,21 @@ describe("HTTP API", () => {
     assert.equal(await count(), before);
   });
 
+  it("text that is not text gets 400, never U+FFFD stored or a 500 (issue 13)", async () => {
+    const before = await count();
+    const post = (body: Uint8Array | string) => fetch(`${server.url}/v1/projects/p/wos`, { method: "POST", headers: { authorization: `Bearer ${tokens.alice}`, "content-type": "application/json" }, body });
+    const invalid = Buffer.concat([Buffer.from('{"items":[{"title":"a'), Buffer.from([0xc3, 0x28]), Buffer.from('"}]}')]);
+    for (const body of [invalid, '{"items":[{"title":"\\ud800"}]}', '{"items":[{"title":"x\\u202eexe.pdf"}]}', '{"items":[{"title":"x","verification":"true\\u0085"}]}']) {
+      const r = await post(body);
+      const json = (await r.json()) as { error: { code: string; message: string } };
+      assert.equal(r.status, 400, String(body));
+      assert.equal(json.error.code, "VALIDATION");
+    }
+    const ctx = await req("POST", "/v1/projects/p/context", { token: tokens.alice, raw: '{"body":"x","git":{"head":"\\u001b[2J","branch":null,"dirty":false}}' });
+    assert.equal(ctx.status, 400);
+    assert.equal(await count(), before);
+  });
+
   it("maps every error code to the contract's status and counts conflicts and claims", async () => {
     const text = (await req("GET", "/metrics")).json as string;
     assert.match(text, /workledger_claims_total [1-9]/);

@@ -1,5 +1,6 @@
 /** `workledger mcp` driven by the SDK's own client over stdio, two agents at once. */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -117,6 +118,8 @@ describe("MCP server", () => {
       ["get", { id: 1, project: "Bad Project" }, /project: must match/],
       ["claim", { id: 1, agent: "mallory" }, /agent: not an argument/],
       ["nope", {}, /unknown tool/],
+      ["create", { items: [{ title: "lone \ud800" }] }, /items\[0\]\.title: must be valid Unicode text/],
+      ["update", { id: 2, fields: { title: "x\u202eexe" } }, /title: must be a single line/],
     ];
     for (const [tool, args, message] of bad) {
       const r = await call("alice", tool, args);
@@ -124,6 +127,34 @@ describe("MCP server", () => {
       assert.match(r.body.error.message, message, tool);
       assert.ok(["VALIDATION"].includes(r.body.error.code), `${tool}: ${r.body.error.code}`);
     }
+    assert.equal(dump(), before);
+  });
+
+  it("a request that is not UTF-8 gets a tool error and writes nothing (issue 13)", async () => {
+    const before = dump();
+    const child = spawn(process.execPath, [CLI, "mcp"], { env: { ...process.env, ...s.env, WORKLEDGER_AGENT: "alice", WORKLEDGER_PROJECT: "mcp" }, stdio: ["pipe", "pipe", "inherit"] });
+    const replies: { id: number; result?: ToolResult; error?: { code: number } }[] = [];
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString("utf8");
+      for (let nl = out.indexOf("\n"); nl >= 0; nl = out.indexOf("\n")) {
+        replies.push(JSON.parse(out.slice(0, nl)));
+        out = out.slice(nl + 1);
+      }
+    });
+    const send = (line: Buffer | string) => child.stdin.write(Buffer.concat([Buffer.from(line), Buffer.from("\n")]));
+    send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } }));
+    send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));
+    const [head, tail] = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "create", arguments: { items: [{ title: "a@b" }] } } }).split("@");
+    send(Buffer.concat([Buffer.from(head!), Buffer.from([0xff, 0xfe]), Buffer.from(tail!)]));
+    send(JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/list" }));
+    const deadline = Date.now() + 10_000;
+    while (replies.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    child.kill();
+    const refused = replies.find((r) => r.id === 2);
+    assert.equal(refused?.result?.isError, true);
+    assert.match(JSON.parse(refused!.result!.content[0]!.text).error.message, /not valid UTF-8/);
+    assert.ok(replies.find((r) => r.id === 3)?.result, "the session goes on");
     assert.equal(dump(), before);
   });
 

@@ -1,8 +1,9 @@
 /** Reading free-form input (message bodies, batch files) and the caller's git state. */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { LedgerError } from "../../core/errors.js";
 import type { GitState } from "../../core/types.js";
+import { utf8 } from "../../core/validate.js";
 import { str, type Opts } from "./context.js";
 
 function usage(field: string, message: string, hint: string): LedgerError {
@@ -10,11 +11,28 @@ function usage(field: string, message: string, hint: string): LedgerError {
 }
 
 export function readFileArg(path: string, field: string): string {
+  let bytes: Buffer;
   try {
-    return path === "-" ? readFileSync(0, "utf8") : readFileSync(path, "utf8");
+    bytes = path === "-" ? readFileSync(0) : readFileSync(path);
   } catch (e) {
     throw usage(field, `cannot read ${path === "-" ? "stdin" : path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, "give a readable file, or - for stdin");
   }
+  return utf8(bytes, field);
+}
+
+/**
+ * Node turns bytes of the command line that are not UTF-8 into U+FFFD, so
+ * only then are the raw bytes read back (Linux) to tell them from a real
+ * U+FFFD, and refused like invalid UTF-8 anywhere else.
+ */
+export function checkArgvUtf8(argv: readonly string[], cmdline = "/proc/self/cmdline"): void {
+  const user = argv.slice(2);
+  if (!user.some((a) => a.includes("\ufffd")) || !existsSync(cmdline)) return;
+  const raw = readFileSync(cmdline).toString("latin1").split("\0").slice(0, -1);
+  raw.slice(raw.length - user.length).forEach((a, i) => {
+    const flag = user[i - 1]?.startsWith("-") ? user[i - 1] : undefined;
+    utf8(Buffer.from(a, "latin1"), flag ?? `argument ${i + 1}`);
+  });
 }
 
 /** A body from -m, --body-file or piped stdin, in that order. */

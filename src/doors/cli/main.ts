@@ -13,6 +13,7 @@ import * as notes from "./commands/notes.js";
 import * as server from "./commands/server.js";
 import * as setup from "./commands/setup.js";
 import * as workorders from "./commands/workorders.js";
+import { checkArgvUtf8 } from "./input.js";
 import { fail } from "./run.js";
 import { pkgVersion } from "./version.js";
 
@@ -42,6 +43,7 @@ function propagate(cmd: Command): void {
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   try {
+    checkArgvUtf8(argv);
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -20,8 +20,15 @@ export function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell + " ".repeat((widths[i] ?? 0) - visible(cell)))).join("  ").trimEnd()).join("\n");
 }
 
+/**
+ * Stored text made safe to print: controls other than newline and tab, and
+ * bidi overrides, shown as \u{…} instead of acting on the terminal. New input
+ * cannot hold them (the schemas refuse them), but a ledger may predate that.
+ */
+export const shown = (s: string) => s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u{${(ch.codePointAt(0) ?? 0).toString(16)}}`);
+
 /** Keeps one-line cells one line. */
 export const oneLine = (s: string, max = 80) => {
-  const t = s.replace(/\s+/g, " ").trim();
+  const t = shown(s.replace(/\s+/g, " ").trim());
   return t.length > max ? t.slice(0, max - 1) + "…" : t;
 };

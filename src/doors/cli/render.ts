@@ -2,7 +2,7 @@
 import type { PulledContext } from "../../core/context.js";
 import type { ClaimResult, ContextPull, WorkOrderWithNotes } from "../../core/ledger.js";
 import type { FileConflict, LedgerEvent, Note, ProjectSummary, Status, WorkOrder } from "../../core/types.js";
-import { c, oneLine, relative, table } from "./output.js";
+import { c, oneLine, relative, shown, table } from "./output.js";
 
 const STATUS_COLOR: Record<Status, (s: string) => string> = { open: c.green, claimed: c.yellow, blocked: c.red, done: c.dim, cancelled: c.dim };
 
@@ -22,13 +22,13 @@ export function woRows(wos: readonly WorkOrder[], showProject = false): string {
       w.priority,
       STATUS_COLOR[w.status](w.status),
       leaseCell(w),
-      oneLine(w.title) + (w.labels.length ? c.dim(` [${w.labels.join(", ")}]`) : ""),
+      oneLine(w.title) + (w.labels.length ? c.dim(` [${shown(w.labels.join(", "))}]`) : ""),
     ]),
   );
 }
 
 export function conflictLines(found: readonly FileConflict[]): string[] {
-  return found.map((f) => `files ${f.overlap === "unknown" ? "may overlap (too complex to compare)" : "overlap"} ${woLabel(f)} held by ${f.agent} (expires ${relative(f.expires_at)}): ${f.files.join(", ")}`);
+  return found.map((f) => `files ${f.overlap === "unknown" ? "may overlap (too complex to compare)" : "overlap"} ${woLabel(f)} held by ${f.agent} (expires ${relative(f.expires_at)}): ${shown(f.files.join(", "))}`);
 }
 
 export function claimed(wo: ClaimResult): string {
@@ -39,24 +39,24 @@ export function claimed(wo: ClaimResult): string {
 }
 
 export function woDetail(wo: WorkOrder | WorkOrderWithNotes): string {
-  const lines = [`${c.bold(woLabel(wo))} ${c.bold(wo.title)}`, `${STATUS_COLOR[wo.status](wo.status)}  ${wo.priority}  project ${wo.project}  revision ${wo.revision}`];
+  const lines = [`${c.bold(woLabel(wo))} ${c.bold(oneLine(wo.title, 200))}`, `${STATUS_COLOR[wo.status](wo.status)}  ${wo.priority}  project ${wo.project}  revision ${wo.revision}`];
   if (wo.lease) lines.push(`lease: ${wo.lease.agent}, token ${wo.lease.token}, expires ${relative(wo.lease.expires_at)}`);
-  const field = (name: string, v: string) => v && lines.push(`${c.dim(name + ":")} ${v}`);
+  const field = (name: string, v: string) => v && lines.push(`${c.dim(name + ":")} ${shown(v)}`);
   field("repo", wo.repo);
   field("labels", wo.labels.join(", "));
   field("depends on", wo.depends_on.map((d) => `WO-${d}`).join(", "));
   field("files", wo.files.join(", "));
   field("verification", wo.verification);
   field("created", `${relative(wo.created_at)} by ${wo.created_by}, updated ${relative(wo.updated_at)}`);
-  if (wo.description) lines.push("", wo.description);
-  if (wo.acceptance.length) lines.push("", c.dim("acceptance:"), ...wo.acceptance.map((a) => `  [ ] ${a}`));
-  if (wo.scope) lines.push("", c.dim("scope:"), wo.scope);
-  if (wo.handover) lines.push("", c.dim("handover:"), wo.handover);
+  if (wo.description) lines.push("", shown(wo.description));
+  if (wo.acceptance.length) lines.push("", c.dim("acceptance:"), ...wo.acceptance.map((a) => `  [ ] ${shown(a)}`));
+  if (wo.scope) lines.push("", c.dim("scope:"), shown(wo.scope));
+  if (wo.handover) lines.push("", c.dim("handover:"), shown(wo.handover));
   if ("notes" in wo && wo.notes.length) lines.push("", c.dim("notes:"), ...wo.notes.map(noteLine));
   return lines.join("\n");
 }
 
-export const noteLine = (n: Note) => `  ${c.dim(relative(n.created_at))} ${n.agent} ${c.cyan(n.kind)}: ${n.body.replace(/\n/g, "\n    ")}`;
+export const noteLine = (n: Note) => `  ${c.dim(relative(n.created_at))} ${n.agent} ${c.cyan(n.kind)}: ${shown(n.body).replace(/\n/g, "\n    ")}`;
 
 export function projects(list: readonly ProjectSummary[]): string {
   if (list.length === 0) return c.dim("no projects");
@@ -91,14 +91,14 @@ function eventText(e: LedgerEvent): string {
 
 export function history(events: readonly LedgerEvent[]): string {
   if (events.length === 0) return c.dim("no events");
-  return table(events.map((e) => [c.dim(e.at), e.wo === null ? "" : `WO-${e.wo}`, e.type, e.agent, eventText(e)]));
+  return table(events.map((e) => [c.dim(e.at), e.wo === null ? "" : `WO-${e.wo}`, e.type, e.agent, shown(eventText(e))]));
 }
 
 function contextEntry(e: PulledContext): string {
-  const verdict = e.verdict === "fresh" ? c.green("fresh") : c.red(`stale: ${e.stale_reasons.join("; ")}`);
-  const git = e.git ? ` @ ${e.git.head.slice(0, 12)}${e.git.branch ? ` (${e.git.branch}${e.git.dirty ? ", dirty" : ""})` : ""}` : "";
+  const verdict = e.verdict === "fresh" ? c.green("fresh") : c.red(`stale: ${shown(e.stale_reasons.join("; "))}`);
+  const git = e.git ? shown(` @ ${e.git.head.slice(0, 12)}${e.git.branch ? ` (${e.git.branch}${e.git.dirty ? ", dirty" : ""})` : ""}`) : "";
   const wo = e.wo === null ? "" : ` for WO-${e.wo}`;
-  return `${c.bold(e.key)}  ${relative(e.created_at)} by ${e.agent}${wo}${git}  ${verdict}\n${e.body}`;
+  return `${c.bold(shown(e.key))}  ${relative(e.created_at)} by ${e.agent}${wo}${git}  ${verdict}\n${shown(e.body)}`;
 }
 
 export function contextPull(p: ContextPull): string {

@@ -9,7 +9,7 @@ import { authorize, looksLikeToken } from "../../core/auth.js";
 import { LedgerError, isLedgerError } from "../../core/errors.js";
 import type { Ledger } from "../../core/ledger.js";
 import { inputs } from "../../core/schemas.js";
-import { parse } from "../../core/validate.js";
+import { parse, utf8 } from "../../core/validate.js";
 import type { TokenRecord } from "../../core/types.js";
 import { clientAddress, trustProxies } from "./client-address.js";
 import { Metrics } from "./metrics.js";
@@ -170,7 +170,7 @@ async function assemble(c: Context, route: Route): Promise<Input> {
       delete input.head;
     }
   } else {
-    const text = await c.req.text();
+    const text = utf8(new Uint8Array(await c.req.arrayBuffer()), "body");
     if (text.trim()) {
       let body: unknown;
       try {

@@ -13,6 +13,7 @@ import { LedgerError, isLedgerError } from "../../core/errors.js";
 import type { GitState } from "../../core/types.js";
 import { verifyWorkOrder } from "../../exec/verify.js";
 import { jsonSchema, TOOLS } from "./tools.js";
+import { utf8Filter } from "./utf8-filter.js";
 
 export interface McpOptions {
   ledger: LedgerApi;
@@ -79,7 +80,8 @@ export function createMcpServer(opts: McpOptions): Server {
 export async function runMcp(opts: McpOptions): Promise<void> {
   const server = createMcpServer(opts);
   const closed = new Promise<void>((resolve) => (server.onclose = () => resolve()));
-  await server.connect(new StdioServerTransport());
+  const stdin = process.stdin.pipe(utf8Filter((m) => process.stdout.write(JSON.stringify(m) + "\n")));
+  await server.connect(new StdioServerTransport(stdin));
   if (!opts.remote && opts.agent === undefined) process.stderr.write("workledger mcp: no --agent / WORKLEDGER_AGENT: tools that change the ledger will fail with NO_IDENTITY\n");
   await closed;
 }
