@@ -1,6 +1,7 @@
 /** The HTTP door over a real socket: auth, roles, project scope, limits, errors, OpenAPI, metrics, SSE. */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -47,7 +48,7 @@ describe("HTTP API", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("serves health, OpenAPI generated from the schemas, and metrics without a token", async () => {
+  it("serves health and OpenAPI without a token; metrics need one (issue 13)", async () => {
     const h = await req("GET", "/healthz");
     assert.equal(h.status, 200);
     assert.equal(h.json.store.kind, "sqlite");
@@ -58,7 +59,21 @@ describe("HTTP API", () => {
     assert.deepEqual(create.requestBody.content["application/json"].schema.required, ["items"]);
     assert.equal(create.requestBody.content["application/json"].schema.properties.items.items.properties.title.maxLength, 200);
     assert.ok(doc.paths["/v1/projects/{project}/wos/{id}/claim"].post);
-    assert.equal((await req("GET", "/metrics")).status, 200);
+    assert.equal((await req("GET", "/metrics")).status, 401);
+    assert.equal((await req("GET", "/metrics", { token: tokens.rita })).status, 200);
+    const open = await startServer({ ledger, host: "127.0.0.1", port: 0, version: "t", publicMetrics: true });
+    try {
+      assert.equal((await fetch(`${open.url}/metrics`)).status, 200, "--public-metrics");
+    } finally {
+      await open.close();
+    }
+  });
+
+  it("every response says nosniff (issue 13)", async () => {
+    for (const [path, token] of [["/healthz"], ["/openapi.json"], ["/metrics"], ["/metrics", tokens.rita], ["/v1/projects", tokens.rita], ["/v1/projects/p/wos/abc", tokens.rita], ["/nowhere"], ["/"]] as const) {
+      const r = await req("GET", path, token ? { token } : {});
+      assert.equal(r.headers.get("x-content-type-options"), "nosniff", `${path} (${r.status})`);
+    }
   });
 
   it("every /v1 request needs a valid bearer token: 401 otherwise", async () => {
@@ -175,8 +190,34 @@ describe("HTTP API", () => {
     assert.equal(await count(), before);
   });
 
+  it("a client that aborts mid-request is logged in one line as its own doing, and counted as 499, not 500 (issue 13)", async () => {
+    const logged: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => (logged.push(String(chunk)), true)) as typeof process.stderr.write;
+    try {
+      const { port } = new URL(server.url);
+      for (const body of ["Content-Length: 1000\r\n\r\n{\"items\":", "Transfer-Encoding: chunked\r\n\r\n5\r\n{\"ite\r\n"]) {
+        const sock = connect(Number(port), "127.0.0.1");
+        await new Promise((r) => sock.once("connect", r));
+        sock.write(`POST /v1/projects/p/wos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${tokens.alice}\r\nContent-Type: application/json\r\n${body}`);
+        await new Promise((r) => setTimeout(r, 100));
+        sock.destroy();
+      }
+      const deadline = Date.now() + 5000;
+      while (logged.filter((l) => /client closed/.test(l)).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.equal(logged.filter((l) => /client closed POST \/v1\/projects\/p\/wos/.test(l)).length, 2, logged.join(""));
+    assert.doesNotMatch(logged.join(""), /\n\s+at |INTERNAL|Error: aborted/);
+    const text = (await req("GET", "/metrics", { token: tokens.rita })).json as string;
+    const aborted = [...text.matchAll(/status="499"\} (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    assert.equal(aborted, 2);
+    assert.doesNotMatch(text, /status="500"/);
+  });
+
   it("maps every error code to the contract's status and counts conflicts and claims", async () => {
-    const text = (await req("GET", "/metrics")).json as string;
+    const text = (await req("GET", "/metrics", { token: tokens.rita })).json as string;
     assert.match(text, /workledger_claims_total [1-9]/);
     assert.match(text, /workledger_conflicts_total [1-9]/);
     assert.match(text, /workledger_http_request_duration_seconds_bucket\{route="\/v1\/projects\/:project\/wos\/:id\/claim",le="\+Inf"\} \d+/);
@@ -228,6 +269,64 @@ describe("HTTP API", () => {
     let done = false;
     while (!done && Date.now() < deadline) done = (await reader.read()).done;
     assert.equal(done, true, "the stream was closed");
+  });
+
+  it("caps open event streams per token (issue 13)", async () => {
+    const capped = await startServer({ ledger, host: "127.0.0.1", port: 0, version: "t", maxStreamsPerToken: 2, pollMs: 20 });
+    const ctl = new AbortController();
+    try {
+      const open = (token: string) => fetch(`${capped.url}/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: ctl.signal });
+      const [a, b] = [await open(tokens.rita!), await open(tokens.rita!)];
+      assert.deepEqual([a.status, b.status], [200, 200]);
+      const third = await open(tokens.rita!);
+      assert.equal(third.status, 429);
+      assert.match(((await third.json()) as { error: { message: string } }).error.message, /already has 2 open event streams/);
+      assert.equal((await open(tokens.alice!)).status, 200, "other tokens are not affected");
+      await a.body!.cancel();
+      const deadline = Date.now() + 5000;
+      let again = 429;
+      while (again === 429 && Date.now() < deadline) {
+        const r = await open(tokens.rita!);
+        again = r.status;
+        if (again === 429) await r.body?.cancel();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(again, 200, "a closed stream frees its place");
+    } finally {
+      ctl.abort();
+      await capped.close();
+    }
+  });
+
+  it("cuts off clients that send headers too slowly, and caps open connections (issue 13)", async () => {
+    const strict = await startServer({ ledger, host: "127.0.0.1", port: 0, version: "t", headersTimeoutMs: 300, maxConnections: 3 });
+    const { port } = new URL(strict.url);
+    const sockets: Socket[] = [];
+    const closed = (sock: Socket, ms: number) => new Promise<boolean>((resolve) => {
+      if (sock.destroyed) return resolve(true);
+      const timer = setTimeout(() => resolve(false), ms);
+      sock.once("close", () => (clearTimeout(timer), resolve(true)));
+    });
+    const open = async () => {
+      const sock = connect(Number(port), "127.0.0.1");
+      sock.on("error", () => undefined);
+      sock.resume(); // read what the server sends, so its closing is seen
+      sockets.push(sock);
+      await new Promise((r) => sock.once("connect", r));
+      return sock;
+    };
+    try {
+      const slow = await open();
+      slow.write("GET /healthz HTTP/1.1\r\nHost: x\r\n"); // never finishes its headers
+      assert.equal(await closed(slow, 5000), true, "a stalled request is cut off");
+      const idle = [await open(), await open(), await open()];
+      const fourth = await open();
+      assert.equal(await closed(fourth, 2000), true, "past the cap, a connection is closed at once");
+      assert.equal(idle.some((s) => s.destroyed), false);
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      await strict.close();
+    }
   });
 
   it("answers 429 past the rate limit", async () => {

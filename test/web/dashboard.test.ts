@@ -157,8 +157,17 @@ describe("web dashboard", { skip: browser === null }, () => {
     await page.locator(".history").waitFor();
     assert.equal(await page.locator("main button, main form, main textarea").count(), 0);
     await page.goto(`${server.url}/#/p/ancc/new`);
-    await page.getByText("Only tokens with the admin role").waitFor();
+    await page.getByText("Only agent and admin tokens can create work orders here").waitFor();
     assert.equal(await page.locator("form.wo-form").count(), 0);
+    await page.close();
+  });
+
+  it("offers an agent token the same edit controls the API allows it (issue 13)", async () => {
+    const t = sb.run(["token", "create", "--agent", "ada", "--role", "agent", "--json"]).json;
+    const page = await open(t.token, "#/p/ancc");
+    await page.getByText("New work order").waitFor();
+    await page.goto(`${server.url}/#/p/ancc/new`);
+    await page.locator("form.wo-form").waitFor();
     await page.close();
   });
 

@@ -17,6 +17,7 @@ import { openapi } from "./openapi.js";
 import { RateLimiter } from "./ratelimit.js";
 import { tokenLookup } from "./token-cache.js";
 import { BOOLEAN_QUERY, NUMERIC_QUERY, routes, type Input, type Route } from "./routes.js";
+import { EventHub } from "./event-hub.js";
 import { eventStream } from "./sse.js";
 import { mountDashboard } from "../web/static.js";
 import { HTTP_STATUS } from "./status.js";
@@ -30,10 +31,14 @@ export interface AppOptions {
   rateLimit?: { perSecond: number; burst: number };
   /** Requests with a bad token allowed per client address (default 10/s, burst 50). */
   failedAuthLimit?: { perSecond: number; burst: number };
+  /** Serve /metrics without a token (default: a reader token or better is needed). */
+  publicMetrics?: boolean;
   /** Proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client. */
   trustProxy?: readonly string[];
-  /** How often the event stream polls the log (ms). */
+  /** How often the event streams' shared reader polls the log (ms). */
   pollMs?: number;
+  /** Event streams one token may hold open at once (default 16). */
+  maxStreamsPerToken?: number;
   /** Ends open event streams (graceful shutdown). */
   stop?: AbortSignal;
   version: string;
@@ -47,9 +52,17 @@ export function createApp(opts: AppOptions): Hono {
   const trusted = trustProxies(opts.trustProxy ?? []);
   // On PostgreSQL a revoked token is refused within a second on every server (see token-cache.ts).
   const tokens = tokenLookup(ledger);
+  const hub = new EventHub(ledger, opts.pollMs ?? 250, opts.stop ?? new AbortController().signal);
+  const streams = new Map<string, number>();
+  const maxStreams = opts.maxStreamsPerToken ?? 16;
   const app = new Hono();
 
   const fail = (c: Context, e: unknown) => {
+    if (!isLedgerError(e) && clientGone(c, e)) {
+      // The client's doing, not ours: one line, no stack, and 499 (client closed request) in /metrics.
+      process.stderr.write(`workledger serve: client closed ${c.req.method} ${c.req.path} before the request was read\n`);
+      return c.body(null, 499 as 400);
+    }
     const err = isLedgerError(e) ? e : new LedgerError("INTERNAL", "internal error", { hint: "see the server log" });
     if (!isLedgerError(e)) process.stderr.write(`workledger serve: ${(e as Error)?.stack ?? String(e)}\n`);
     const status = HTTP_STATUS[err.code];
@@ -85,6 +98,8 @@ export function createApp(opts: AppOptions): Hono {
   app.use("*", async (c, next) => {
     const started = performance.now();
     await next();
+    // No response is ever to be read as anything but its declared type.
+    c.res.headers.set("X-Content-Type-Options", "nosniff");
     metrics.observeRequest(c.req.routePath, c.res.status, (performance.now() - started) / 1000);
   });
   const maxBody = opts.maxBodyBytes ?? 1 << 20;
@@ -105,7 +120,10 @@ export function createApp(opts: AppOptions): Hono {
     // Unauthenticated: say what kind of store answers, never where it is.
     return c.json({ ok: true, version: opts.version, store: { kind: h.store.kind, schema_version: h.store.schema_version }, now: h.now });
   });
-  app.get("/metrics", (c) => c.text(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }));
+  app.get("/metrics", async (c) => {
+    if (!opts.publicMetrics) await authenticate(c);
+    return c.text(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" });
+  });
   app.get("/openapi.json", (c) => c.json(openapi(opts.version)));
   app.get("/v1/whoami", async (c) => {
     const { hash: _h, ...token } = await authenticate(c);
@@ -121,11 +139,27 @@ export function createApp(opts: AppOptions): Hono {
     const rawAfter = c.req.header("last-event-id") ?? c.req.query("after");
     // Validate before the 200 goes out: afterwards an error can only end the stream.
     const { project, after } = parse(inputs.events, { project: token.project ?? c.req.query("project"), after: rawAfter === undefined ? undefined : /^\d+$/.test(rawAfter) ? Number(rawAfter) : rawAfter });
-    // Re-checked on every poll, so a revoked token's stream ends at once.
-    const stillAllowed = async () => {
-      authorize(await ledger.tokens.find(bearer(c) ?? ""), "read", project ?? null);
-    };
-    return eventStream(c, ledger, { project, after: after ?? 0, pollMs: opts.pollMs ?? 250, stop: opts.stop ?? new AbortController().signal, stillAllowed });
+    const open = streams.get(token.id) ?? 0;
+    if (open >= maxStreams) {
+      throw new LedgerError("RATE_LIMITED", `token ${token.id} already has ${open} open event streams (at most ${maxStreams})`, { hint: "close a stream first; one stream per client is enough (filter by project in the client)", details: { retry_after: 5, open_streams: open } });
+    }
+    streams.set(token.id, open + 1);
+    const secret = bearer(c) ?? "";
+    return eventStream(c, hub, {
+      project,
+      after: after ?? 0,
+      // Checked once per poll for all streams of the token, so a revoked token's streams end at once.
+      allowed: async () => {
+        authorize(await tokens.find(secret), "read", project ?? null);
+        return true;
+      },
+      authKey: secret,
+      onClose: () => {
+        const left = (streams.get(token.id) ?? 1) - 1;
+        if (left > 0) streams.set(token.id, left);
+        else streams.delete(token.id);
+      },
+    });
   });
 
   for (const route of routes) {
@@ -147,6 +181,13 @@ export function createApp(opts: AppOptions): Hono {
   // Every handler's errors land here: one mapping from error codes to statuses.
   app.onError((e, c) => fail(c, e));
   return app;
+}
+
+/** Whether an error comes from the client going away mid-request (Node's "aborted", a reset socket). */
+function clientGone(c: Context, e: unknown): boolean {
+  const incoming = (c.env as { incoming?: { destroyed?: boolean; socket?: { destroyed?: boolean } } } | undefined)?.incoming;
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return incoming?.destroyed === true || incoming?.socket?.destroyed === true || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE";
 }
 
 /** The peer address on Node (the proxy's, behind a load balancer); undefined elsewhere (e.g. app.request in tests). */

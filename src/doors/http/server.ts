@@ -10,7 +10,15 @@ import { Metrics } from "./metrics.js";
 export interface ServeOptions extends Omit<AppOptions, "stop"> {
   host: string;
   port: number;
+  /** Open connections at most; more are closed as they arrive (default 1024). */
+  maxConnections?: number;
+  /** Time allowed to receive a request's headers, and the whole request (ms; defaults 10 s and 30 s). */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
+
+/** How often Node looks for requests past their time (it checks on an interval, not per request). */
+const TIMEOUT_CHECK_MS = 1000;
 
 export interface RunningServer {
   url: string;
@@ -30,10 +38,14 @@ export async function startServer(opts: ServeOptions & { ledger: Ledger }): Prom
   const stop = new AbortController();
   const app = createApp({ ...opts, metrics: opts.metrics ?? new Metrics(), stop: stop.signal });
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s as Server)) as Server;
+    // Slow or stalled clients (slowloris) are cut off; event streams are responses, which these do not limit.
+    const headersTimeout = opts.headersTimeoutMs ?? 10_000;
+    const serverOptions = { headersTimeout, requestTimeout: Math.max(headersTimeout, opts.requestTimeoutMs ?? 30_000), connectionsCheckingInterval: TIMEOUT_CHECK_MS };
+    const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port, serverOptions }, () => resolve(s as Server)) as Server;
     s.once("error", (e) => reject(new LedgerError("UNAVAILABLE", `cannot listen on ${opts.host}:${opts.port}: ${(e as Error).message}`, { hint: "pick another --port" })));
   });
-  server.keepAliveTimeout = 65_000;
+  server.keepAliveTimeout = 65_000; // longer than the usual proxy's idle timeout (60 s), so the proxy closes first
+  server.maxConnections = opts.maxConnections ?? 1024;
   const { port } = server.address() as AddressInfo;
   const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
   return {

@@ -1,33 +1,34 @@
 /**
- * Server-sent events from the event log. Servers are stateless, so the
- * stream polls the log: an event committed through any instance reaches
- * every subscriber of every instance.
+ * Server-sent events from the event log. Servers are stateless, so events
+ * come from reading the log (one shared reader per server, event-hub.ts): an
+ * event committed through any instance reaches every subscriber of every
+ * instance.
  */
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
-import type { LedgerApi } from "../../core/api.js";
+import type { EventHub } from "./event-hub.js";
 
-export function eventStream(c: Context, ledger: LedgerApi, opts: { project: string | undefined; after: number; pollMs: number; stop: AbortSignal; stillAllowed: () => Promise<void> }): Response {
+/** A comment this often keeps proxies from closing a quiet stream. */
+const KEEP_ALIVE_MS = 15_000;
+
+export function eventStream(c: Context, hub: EventHub, opts: { project: string | undefined; after: number; allowed: () => Promise<boolean>; authKey: string; onClose: () => void }): Response {
   return streamSSE(c, async (stream) => {
-    let after = opts.after;
-    let idle = 0;
-    while (!stream.aborted && !stream.closed && !opts.stop.aborted) {
-      try {
-        await opts.stillAllowed();
-      } catch {
-        break;
+    const sub = hub.subscribe(opts);
+    stream.onAbort(() => sub.close());
+    try {
+      let quietSince = Date.now();
+      while (sub.open && !stream.aborted && !stream.closed) {
+        const events = sub.take();
+        for (const e of events) await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(e) });
+        if (events.length) quietSince = Date.now();
+        else if (Date.now() - quietSince >= KEEP_ALIVE_MS) {
+          await stream.write(": keep-alive\n\n");
+          quietSince = Date.now();
+        } else await sub.wait(KEEP_ALIVE_MS - (Date.now() - quietSince));
       }
-      const events = await ledger.events({ ...(opts.project ? { project: opts.project } : {}), after, limit: 500 });
-      for (const e of events) {
-        await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(e) });
-        after = e.seq;
-      }
-      idle = events.length ? 0 : idle + opts.pollMs;
-      if (idle >= 15_000) {
-        await stream.write(": keep-alive\n\n");
-        idle = 0;
-      }
-      await stream.sleep(opts.pollMs);
+    } finally {
+      sub.close();
+      opts.onClose();
     }
   });
 }

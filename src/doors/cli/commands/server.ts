@@ -35,6 +35,9 @@ export function register(program: Command): void {
     .option("--max-body <bytes>", "largest request body accepted", String(1 << 20))
     .option("--rate <n>", "sustained requests per second per token", "100")
     .option("--burst <n>", "requests a token may burst above the rate", "200")
+    .option("--public-metrics", "serve /metrics without a token (default: any valid token may read it)")
+    .option("--max-connections <n>", "open connections at most; more are refused", "1024")
+    .option("--max-streams <n>", "open event streams (/v1/events) per token at most", "16")
     .option("--trust-proxy <list>", "comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For names the client (default: none)")
     .action(
       act(async (o, ctx) => {
@@ -52,6 +55,9 @@ export function register(program: Command): void {
               maxBodyBytes: wholeNumber(o.maxBody, "max-body", 1 << 30),
               rateLimit: { perSecond: wholeNumber(o.rate, "rate", 1e9), burst: wholeNumber(o.burst, "burst", 1e9) },
               trustProxy: (str(o.trustProxy) ?? "").split(",").filter((s) => s.trim()),
+              publicMetrics: o.publicMetrics === true,
+              maxConnections: wholeNumber(o.maxConnections, "max-connections", 1e6),
+              maxStreamsPerToken: wholeNumber(o.maxStreams, "max-streams", 1e4),
               version: pkgVersion,
             });
             process.stderr.write(`workledger ${pkgVersion} serving ${ledger.info.kind} ${ledger.info.location} on ${server.url}\n`);

@@ -85,7 +85,7 @@ export function changed(before: WorkOrder, after: Partial<Record<keyof WorkOrder
 export const createView: View = ({ root, me, project, navigate }) => {
   const back = h("nav", { class: "crumbs" }, h("a", { href: projectHash(project) }, project), " › new work order");
   if (!canAct(me)) {
-    replace(root, back, h("p", { class: "alert" }, "Only tokens with the admin role can create work orders here."));
+    replace(root, back, h("p", { class: "alert" }, "Only agent and admin tokens can create work orders here; this token can only read."));
     return () => {};
   }
   replace(

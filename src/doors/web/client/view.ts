@@ -22,7 +22,8 @@ export interface ViewContext {
 /** Draws into ctx.root and returns what stops its timers and streams. */
 export type View = (ctx: ViewContext) => () => void;
 
-export const canAct = (me: Me): boolean => me.role === "admin";
+/** Agent and admin tokens may write through the API, so the dashboard offers them the same (the server decides each request). */
+export const canAct = (me: Me): boolean => me.role !== "reader";
 
 export const projectHash = (project: string): string => `#/p/${encodeURIComponent(project)}`;
 export const woHash = (project: string, id: number): string => `${projectHash(project)}/wo/${id}`;

@@ -1,6 +1,6 @@
 /**
  * One work order: every field, notes as a timeline, the full history with
- * field diffs, dependencies with their status, and (for admins) the human
+ * field diffs, dependencies with their status, and (for agent and admin tokens) the human
  * actions. Edits carry the revision they were based on, so a change made
  * meanwhile is reported as a conflict instead of being overwritten.
  */
