@@ -72,7 +72,7 @@ async function childRss(dir: string, clients: number, seconds: number, every: nu
     });
   });
   const until = Date.now() + seconds * 1000; // from when the server is up
-  const rss = async () => Number(/process_resident_memory_bytes (\d+)/.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
+  const rss = async () => Number(/process_resident_memory_bytes (\d+)/.exec(await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${tokens[0]}` } })).text())?.[1]);
   const [samples] = await Promise.all([sampleUntil(until, every, rss), load(url, tokens, until)]);
   child.kill("SIGTERM");
   return samples;
