@@ -21,6 +21,8 @@ export type LedgerApi = Pick<
   | "update"
   | "addNote"
   | "recordVerification"
+  | "verifyCommand"
+  | "setPolicy"
   | "contextPut"
   | "contextPull"
   | "contextHistory"

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   FILE_CONFLICT: "the work order's files overlap a work order under another live lease",
   DEPENDENCY_PENDING: "a work order it depends on is not done yet",
   IDEMPOTENCY_MISMATCH: "an idempotency key was reused with different input",
+  VERIFICATION_CHANGED: "the verification command changed after the lease began; the holder's verify runs only the command it claimed with",
   NOTHING_TO_CLAIM: "no work order is free to claim",
   NOT_FOUND: "the project, work order or context does not exist",
   LEASE_LOST: "the caller's lease expired or was superseded",

@@ -10,7 +10,8 @@ import { LedgerError, isLedgerError, type ErrorBody } from "./errors.js";
 import { OverlapChecker } from "./files.js";
 import * as rules from "./rules.js";
 import { DEFAULT_MAX_AGE_MS, DEFAULT_TTL_MS, inputs, type Inputs } from "./schemas.js";
-import type { ContextEntry, FileConflict, LedgerEvent, NewEvent, Note, NoteKind, ProjectSummary, Status, StoredWorkOrder, WorkOrder } from "./types.js";
+import type { ContextEntry, FileConflict, GitState, LedgerEvent, NewEvent, Note, NoteKind, Project, ProjectSummary, Status, StoredWorkOrder, WorkOrder } from "./types.js";
+import { assertMayAuthor, commandToRun, DEFAULT_POLICY, verifierOf } from "./verification.js";
 import { Tokens } from "./tokens.js";
 import { parse } from "./validate.js";
 import { addNoteIn, apply, collecting, conflicts, dependencyPath, fileConflict, mustGet, projectNotFound, requireProject, SWEEP_BATCH, sweepIn, touch } from "./steps.js";
@@ -25,6 +26,9 @@ export interface ContextPull {
 }
 export interface VerificationResult {
   passed: boolean;
+  /** The command that ran, and the work tree it ran in. */
+  command: string;
+  git: GitState | null;
   work_order: WorkOrder;
   note: Note;
   /** Why --block-on-fail could not block (the result is recorded anyway). */
@@ -81,13 +85,28 @@ export class Ledger {
     return this.store.read(async (tx) => ({ store: this.store.info, integrity, now: tx.now(), last_event_at: await tx.lastEventAt() }));
   }
 
-  async createProject(input: Inputs["createProject"]): Promise<{ name: string; created_at: string; created: boolean }> {
+  async createProject(input: Inputs["createProject"]): Promise<Project & { created: boolean }> {
     const { project } = parse(inputs.createProject, input);
     return this.write(async (tx) => {
       const existing = await tx.getProject(project);
       if (existing) return { ...existing, created: false };
       await tx.insertProject(project, tx.now());
-      return { name: project, created_at: tx.now(), created: true };
+      return { name: project, created_at: tx.now(), policy: DEFAULT_POLICY, created: true };
+    });
+  }
+
+  /** Sets a project's policy (admins only; see verification.ts). */
+  async setPolicy(input: Inputs["setPolicy"]): Promise<Project> {
+    const { project, role, verification_authors } = parse(inputs.setPolicy, input);
+    if (role !== undefined && role !== "admin") {
+      throw new LedgerError("FORBIDDEN", `only admins may change the policy of project ${project}`, { hint: "ask an admin", details: { project, role } });
+    }
+    return this.write(async (tx) => {
+      const existing = await tx.getProject(project);
+      if (!existing) throw projectNotFound(project);
+      const policy = { ...existing.policy, verification_authors };
+      await tx.setProjectPolicy(project, policy);
+      return { ...existing, policy };
     });
   }
 
@@ -97,11 +116,13 @@ export class Ledger {
   }
 
   async create(input: Inputs["create"]): Promise<WorkOrder[]> {
-    const { project, agent, items, idempotency_key } = parse(inputs.create, input);
+    const { project, agent, role, items, idempotency_key } = parse(inputs.create, input);
     const requestHash = createHash("sha256").update(JSON.stringify(items)).digest("hex");
     return this.write(async (tx) => {
       const now = tx.now();
-      if (!(await tx.getProject(project))) await tx.insertProject(project, now);
+      const proj = await tx.getProject(project);
+      if (!proj) await tx.insertProject(project, now);
+      if (items.some((i) => i.verification)) assertMayAuthor(proj?.policy ?? DEFAULT_POLICY, project, agent, role, null);
       if (idempotency_key !== undefined) {
         const seen = await tx.getIdempotency(project, idempotency_key);
         if (seen) {
@@ -148,6 +169,7 @@ export class Ledger {
           updated_at: now,
           prior_status: null,
           fence: 0,
+          pinned_verification: null,
         };
         await tx.insertWorkOrder(wo);
         const { project: _p, id: _i, status: _s, lease: _l, revision: _r, created_by: _c, created_at: _ca, updated_at: _u, ...fields } = rules.toPublic(wo);
@@ -246,7 +268,7 @@ export class Ledger {
   }
 
   async update(input: Inputs["update"]): Promise<WorkOrder> {
-    const { project, agent, id, fields, status, note, if_revision, lease_token } = parse(inputs.update, input);
+    const { project, agent, role, id, fields, status, note, if_revision, lease_token } = parse(inputs.update, input);
     const hasFields = fields !== undefined && Object.values(fields).some((v) => v !== undefined);
     if (!hasFields && status === undefined && note === undefined) {
       throw new LedgerError("VALIDATION", "nothing to update: give at least one field, a status or a note", {
@@ -256,6 +278,9 @@ export class Ledger {
     }
     return this.write(async (tx) => {
       const wo = await touch(tx, project, id);
+      if (fields?.verification !== undefined && fields.verification !== wo.verification) {
+        assertMayAuthor((await tx.getProject(project))?.policy ?? DEFAULT_POLICY, project, agent, role, wo);
+      }
       if (fields?.depends_on?.length) {
         const bad = [...(await tx.missingOf(project, fields.depends_on)), ...fields.depends_on.filter((d) => d === id)];
         if (bad.length) throw new LedgerError("VALIDATION", `depends_on: ${bad.map(rules.label).join(", ")} is not another work order of project ${project}`, { details: { issues: [{ field: "depends_on", message: "unknown work order" }] } });
@@ -270,17 +295,44 @@ export class Ledger {
   }
 
   async addNote(input: Inputs["addNote"]): Promise<Note> {
-    const { project, agent, id, kind, body } = parse(inputs.addNote, input);
-    return this.write(async (tx) => addNoteIn(tx, await touch(tx, project, id), { agent, body, kind: kind ?? "progress" }));
+    const { project, agent, role, id, kind, body } = parse(inputs.addNote, input);
+    return this.write(async (tx) => {
+      const wo = await touch(tx, project, id);
+      // A verification result is evidence others rely on: only the holder or an admin records one.
+      if (kind === "verification") verifierOf(wo, agent, role, tx.now(), undefined);
+      return addNoteIn(tx, wo, { agent, body, kind: kind ?? "progress" });
+    });
   }
 
-  /** Records the outcome of running a WO's verification command (the door runs it). */
+  /**
+   * The command the caller's verify may run now: the one pinned when its lease
+   * began (refused if someone changed it since), or for an admin the current
+   * one. Nothing is written; the door runs it, then calls recordVerification.
+   */
+  async verifyCommand(input: Inputs["verifyCommand"]): Promise<{ project: string; id: number; command: string }> {
+    const { project, agent, role, id, lease_token } = parse(inputs.verifyCommand, input);
+    return this.store.read(async (tx) => {
+      const wo = rules.effective(await mustGet(tx, project, id), tx.now());
+      return { project, id, command: commandToRun(wo, agent, role, tx.now(), lease_token) };
+    });
+  }
+
+  /** Records the outcome of running a WO's verification command (the door runs it), by its holder or an admin. */
   async recordVerification(input: Inputs["verification"]): Promise<VerificationResult> {
     const v = parse(inputs.verification, input);
     return this.write(async (tx) => {
       let wo = await touch(tx, v.project, v.id);
+      const allowed = commandToRun(wo, v.agent, v.role, tx.now(), v.lease_token);
+      if (v.command !== allowed) {
+        throw new LedgerError("VERIFICATION_CHANGED", `the command that ran is not the one ${rules.label(wo.id)} lets you verify with now (${JSON.stringify(allowed)}); nothing was recorded`, {
+          hint: "run verify again: it runs the command the work order lets you run",
+          details: { project: v.project, id: wo.id, ran: v.command, current: allowed },
+        });
+      }
+      const git = v.git ?? null;
       const verdict = v.passed ? "PASSED" : `FAILED (exit ${v.exit_code ?? "timeout"})`;
-      const body = `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s: ${wo.verification}\n${v.output_tail}`.trimEnd();
+      const where = git ? ` at ${git.head.slice(0, 12)}${git.branch ? ` (${git.branch}${git.dirty ? ", dirty" : ""})` : ""}` : "";
+      const body = `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s by ${v.agent}${where}: ${v.command}\n${v.output_tail}`.trimEnd();
       let block_refused: ErrorBody | undefined;
       if (!v.passed && v.block_on_fail) {
         // A refused block (someone else holds it, or it is done) must not cost the recorded result.
@@ -294,7 +346,7 @@ export class Ledger {
         }
       }
       const note = await addNoteIn(tx, wo, { agent: v.agent, body, kind: "verification" });
-      return { passed: v.passed, work_order: rules.toPublic(wo), note, ...(block_refused ? { block_refused } : {}) };
+      return { passed: v.passed, command: v.command, git, work_order: rules.toPublic(wo), note, ...(block_refused ? { block_refused } : {}) };
     });
   }
 

@@ -29,7 +29,7 @@ export function effective(wo: StoredWorkOrder, now: string): StoredWorkOrder {
 
 /** The public shape: the stored bookkeeping fields are not part of the contract. */
 export function toPublic(wo: StoredWorkOrder): WorkOrder {
-  const { prior_status: _p, fence: _f, ...pub } = wo;
+  const { prior_status: _p, fence: _f, pinned_verification: _v, ...pub } = wo;
   return pub;
 }
 
@@ -70,7 +70,7 @@ function leaseLost(wo: StoredWorkOrder, why: string): LedgerError {
  * attempted by someone else (LEASE_HELD) or with a lease that is no longer
  * theirs (LEASE_LOST). `wo` must already be the effective view.
  */
-function holding(wo: StoredWorkOrder, agent: string, now: string, token: number | undefined, mustHold: boolean): boolean {
+export function holding(wo: StoredWorkOrder, agent: string, now: string, token: number | undefined, mustHold: boolean): boolean {
   const lease = wo.lease;
   if (isLive(lease, now)) {
     // A stale token means the caller's own lease ended, whoever holds the WO now: stop, do not "pick another".
@@ -100,7 +100,8 @@ export function claim(wo: StoredWorkOrder, agent: string, now: string, ttlMs: nu
   const token = wo.fence + 1;
   const expires_at = new Date(Date.parse(now) + ttlMs).toISOString();
   const lease: Lease = { agent, token, claimed_at: now, expires_at, renewed_at: null };
-  const next = bump(wo, now, { status: "claimed", prior_status: wo.status as RestingStatus, lease, fence: token });
+  // The holder's verify runs the command as it is now (see verification.ts).
+  const next = bump(wo, now, { status: "claimed", prior_status: wo.status as RestingStatus, lease, fence: token, pinned_verification: wo.verification });
   return { prev: wo, next, events: [event(next, "claimed", agent, now, { token, expires_at, ttl_ms: ttlMs })] };
 }
 
@@ -155,6 +156,8 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
   if (Object.keys(changes).length === 0 && !statusChanges) return { prev: wo, next: wo, events: [] };
 
   const patch = Object.fromEntries(Object.entries(req.fields ?? {}).filter(([, v]) => v !== undefined)) as Partial<StoredWorkOrder>;
+  // A holder who changes the command verifies with what it wrote.
+  if (holder && patch.verification !== undefined) patch.pinned_verification = patch.verification;
   if (statusChanges) Object.assign(patch, { status: to, lease: null, prior_status: null });
   const next = bump(wo, now, patch);
   const events: NewEvent[] = [];

@@ -7,7 +7,7 @@ import * as z from "zod";
 import { parseDuration } from "./duration.js";
 import { globProblem } from "./files.js";
 import { builtOnFirstRead, once } from "./lazy.js";
-import { NOTE_KINDS, PRIORITIES, ROLES, STATUSES } from "./types.js";
+import { NOTE_KINDS, PRIORITIES, ROLES, STATUSES, VERIFICATION_AUTHORS } from "./types.js";
 
 export const DEFAULT_TTL_MS = 30 * 60_000;
 export const MIN_TTL_MS = 1000;
@@ -125,7 +125,13 @@ export type WoPatch = z.output<ReturnType<typeof woPatch>>;
 
 export const gitState = once(() => z.strictObject({ head: line(0, 200), branch: line(0, 500).nullable(), dirty: z.boolean() }));
 
-const actor = { project: projectName, agent: agentName };
+/**
+ * Who acts: the agent, and the role of its token (set by the HTTP door from
+ * the token, never taken from a request). No role means a local caller, who
+ * can write the ledger file anyway and is trusted like an admin.
+ */
+const actor = { project: projectName, agent: agentName, role: z.enum(ROLES).optional() };
+const command = line(1, 10_000);
 const target = { ...actor, id: woId };
 
 export const CLAIM_ONE_OF = "give exactly one of id or next";
@@ -171,8 +177,17 @@ export const inputs = builtOnFirstRead({
     exit_code: z.number().int().nullable(),
     duration_ms: z.number().min(0),
     output_tail: text(100_000),
+    /** The command that was run (the pinned one for the holder), and the work tree it ran in. */
+    command,
+    git: gitState().nullable().optional(),
     block_on_fail: z.boolean().optional(),
     lease_token: leaseToken.optional(),
+  }),
+  /** Which command the caller's verify may run now (see verifyCommand in ledger.ts). */
+  verifyCommand: () => z.strictObject({ ...target, lease_token: leaseToken.optional() }),
+  setPolicy: () => z.strictObject({
+    ...actor,
+    verification_authors: z.enum(VERIFICATION_AUTHORS, { error: `must be one of ${VERIFICATION_AUTHORS.join(", ")}` }),
   }),
   /** A request to run a WO's verification command (the door runs it, then records a `verification`). */
   verify: () => z.strictObject({

@@ -55,6 +55,8 @@ export interface StoredWorkOrder extends WorkOrder {
   prior_status: RestingStatus | null;
   /** Last fencing token handed out for this WO (0 = never claimed). */
   fence: number;
+  /** The verification command as it was when the current lease began: what the holder's verify runs. */
+  pinned_verification: string | null;
 }
 
 export interface Note {
@@ -110,9 +112,21 @@ export interface LedgerEvent {
 
 export type NewEvent = Omit<LedgerEvent, "seq">;
 
-export interface ProjectSummary {
+/** Who may set or change a WO's verification command: its creator (and admins), admins only, or any agent. */
+export const VERIFICATION_AUTHORS = ["creator", "admins", "any"] as const;
+export type VerificationAuthors = (typeof VERIFICATION_AUTHORS)[number];
+
+export interface ProjectPolicy {
+  verification_authors: VerificationAuthors;
+}
+
+export interface Project {
   name: string;
   created_at: string;
+  policy: ProjectPolicy;
+}
+
+export interface ProjectSummary extends Project {
   counts: Record<Status, number>;
 }
 

@@ -6,8 +6,8 @@
  */
 import { spawn } from "node:child_process";
 import type { LedgerApi } from "../core/api.js";
-import { LedgerError } from "../core/errors.js";
 import type { VerificationResult } from "../core/ledger.js";
+import type { GitState } from "../core/types.js";
 import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { noIdentity, parse } from "../core/validate.js";
 
@@ -55,32 +55,28 @@ export function runVerification(command: string, opts: { cwd?: string; timeoutMs
 export type VerifyOutcome = VerificationResult & { exit_code: number | null; timed_out: boolean; duration_ms: number };
 
 /**
- * The whole `verify` step shared by the CLI and MCP doors: load the WO, run
- * its command here, record the result (and block on failure if asked).
- * `requireAgent` is false in remote mode, where the server's token decides.
+ * The whole `verify` step shared by the CLI and MCP doors: ask the ledger
+ * which command this caller may run (the one pinned at its claim), run it
+ * here, record the result with the work tree it ran in (and block on failure
+ * if asked). `requireAgent` is false in remote mode, where the server's
+ * token decides.
  */
-export async function verifyWorkOrder(ledger: LedgerApi, input: Inputs["verify"], opts: { requireAgent: boolean; echo?: (chunk: Buffer) => void; onStart?: (command: string) => void }): Promise<VerifyOutcome> {
+export async function verifyWorkOrder(ledger: LedgerApi, input: Inputs["verify"], opts: { requireAgent: boolean; git: () => GitState | null; echo?: (chunk: Buffer) => void; onStart?: (command: string) => void }): Promise<VerifyOutcome> {
   const v = parse(inputs.verify.extend({ agent: agentName.optional() }), input);
   if (opts.requireAgent && v.agent === undefined) throw noIdentity();
-  const wo = await ledger.get({ project: v.project, id: v.id });
-  if (!wo.verification.trim()) {
-    throw new LedgerError("VALIDATION", `verification: WO-${wo.id} has no verification command`, {
-      hint: `set one with update --id ${wo.id} --verification "npm test"`,
-      details: { issues: [{ field: "verification", message: "empty" }] },
-    });
-  }
-  opts.onStart?.(wo.verification);
-  const run = await runVerification(wo.verification, { timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });
+  const who = { project: v.project, agent: v.agent as string, id: v.id, ...(v.role ? { role: v.role } : {}), ...(v.lease_token !== undefined ? { lease_token: v.lease_token } : {}) };
+  const { command } = await ledger.verifyCommand(who);
+  opts.onStart?.(command);
+  const run = await runVerification(command, { timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });
   const result = await ledger.recordVerification({
-    project: v.project,
-    agent: v.agent as string,
-    id: wo.id,
+    ...who,
     passed: run.passed,
     exit_code: run.exit_code,
     duration_ms: run.duration_ms,
     output_tail: run.output_tail,
+    command,
+    git: opts.git(),
     ...(v.block_on_fail ? { block_on_fail: true } : {}),
-    ...(v.lease_token !== undefined ? { lease_token: v.lease_token } : {}),
   });
   return { ...result, exit_code: run.exit_code, timed_out: run.timed_out, duration_ms: run.duration_ms };
 }

@@ -2,7 +2,7 @@
  * The storage port. It speaks the domain, not SQL: adapters persist records
  * and answer queries atomically; the lease rules live in src/core/rules.ts.
  */
-import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectSummary, Status, StoredWorkOrder, TokenRecord } from "../core/types.js";
+import type { ContextEntry, LedgerEvent, NewEvent, Note, Project, ProjectPolicy, ProjectSummary, Status, StoredWorkOrder, TokenRecord } from "../core/types.js";
 
 export interface ListQuery {
   project?: string | undefined;
@@ -28,7 +28,8 @@ export interface Tx {
   /** The transaction's clock, ISO-8601 UTC with milliseconds (the database clock where there is one). */
   now(): string;
 
-  getProject(name: string): Promise<{ name: string; created_at: string } | null>;
+  getProject(name: string): Promise<Project | null>;
+  setProjectPolicy(name: string, policy: ProjectPolicy): Promise<void>;
   /** Creates the project unless it exists (concurrent first writes must not collide). */
   insertProject(name: string, at: string): Promise<void>;
   /** Projects with stored-status counts (callers sweep expired leases first). */

@@ -3,7 +3,7 @@
  * are encoded differs (JSON text on SQLite, native arrays on PostgreSQL), so
  * each adapter passes its codec and shares the mapping.
  */
-import { STATUSES, type ProjectSummary, type StoredWorkOrder } from "../core/types.js";
+import { STATUSES, type Project, type ProjectSummary, type StoredWorkOrder, type VerificationAuthors } from "../core/types.js";
 
 export interface WorkOrderRowOf<L> {
   project: string;
@@ -27,6 +27,7 @@ export interface WorkOrderRowOf<L> {
   lease_expires_at: string | null;
   lease_renewed_at: string | null;
   fence: number;
+  pinned_verification: string | null;
   revision: number;
   created_by: string;
   created_at: string;
@@ -41,7 +42,7 @@ export interface ListCodec<L> {
 /** Columns in a fixed order, so statements are built once and their parameters line up. */
 export const WO_COLUMNS = [
   "project", "id", "title", "description", "repo", "acceptance", "scope", "files", "verification", "priority", "handover", "labels", "depends_on",
-  "status", "prior_status", "lease_agent", "lease_token", "lease_claimed_at", "lease_expires_at", "lease_renewed_at", "fence", "revision",
+  "status", "prior_status", "lease_agent", "lease_token", "lease_claimed_at", "lease_expires_at", "lease_renewed_at", "fence", "pinned_verification", "revision",
   "created_by", "created_at", "updated_at",
 ] as const satisfies readonly (keyof WorkOrderRowOf<unknown>)[];
 
@@ -71,6 +72,7 @@ export function rowToWorkOrder<L>(r: WorkOrderRowOf<L>, c: ListCodec<L>): Stored
     updated_at: r.updated_at,
     prior_status: r.prior_status as StoredWorkOrder["prior_status"],
     fence: r.fence,
+    pinned_verification: r.pinned_verification ?? null,
   };
 }
 
@@ -97,6 +99,7 @@ export function workOrderToRow<L>(wo: StoredWorkOrder, c: ListCodec<L>): WorkOrd
     lease_expires_at: wo.lease?.expires_at ?? null,
     lease_renewed_at: wo.lease?.renewed_at ?? null,
     fence: wo.fence,
+    pinned_verification: wo.pinned_verification,
     revision: wo.revision,
     created_by: wo.created_by,
     created_at: wo.created_at,
@@ -104,13 +107,22 @@ export function workOrderToRow<L>(wo: StoredWorkOrder, c: ListCodec<L>): WorkOrd
   };
 }
 
+/** The projects row as both adapters read it. */
+export interface ProjectRow {
+  name: string;
+  created_at: string;
+  verification_authors: string;
+}
+
+export const toProject = (r: ProjectRow): Project => ({ name: r.name, created_at: r.created_at, policy: { verification_authors: r.verification_authors as VerificationAuthors } });
+
 /** Projects with per-status counts, from rows of (project, status, count) with a null status for empty projects. */
-export function foldProjectCounts(rows: readonly { name: string; created_at: string; status: string | null; n: number }[]): ProjectSummary[] {
+export function foldProjectCounts(rows: readonly (ProjectRow & { status: string | null; n: number })[]): ProjectSummary[] {
   const out = new Map<string, ProjectSummary>();
   for (const r of rows) {
     let p = out.get(r.name);
     if (!p) {
-      p = { name: r.name, created_at: r.created_at, counts: Object.fromEntries(STATUSES.map((s) => [s, 0])) as ProjectSummary["counts"] };
+      p = { ...toProject(r), counts: Object.fromEntries(STATUSES.map((s) => [s, 0])) as ProjectSummary["counts"] };
       out.set(r.name, p);
     }
     if (r.status !== null) p.counts[r.status as keyof ProjectSummary["counts"]] = r.n;

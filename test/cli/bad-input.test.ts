@@ -143,7 +143,7 @@ describe("bad input", () => {
     const snapshot = dump(db);
     const r = s.run(["list", "--db", db, "--json"]);
     assert.equal(r.code, 7);
-    assert.match(r.json.error.message, /schema v999, newer than this workledger understands \(v4\)/);
+    assert.match(r.json.error.message, /schema v999, newer than this workledger understands \(v5\)/);
     assert.match(r.json.error.hint, /upgrade workledger/);
     assert.equal(dump(db), snapshot);
   });

@@ -1,6 +1,7 @@
 /** Remote mode: the same CLI commands through `workledger serve`, with the same output and exit codes. */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
 import { serve, type ServeProcess } from "../helpers/serve.ts";
@@ -59,6 +60,23 @@ describe("remote CLI", () => {
     const neither = local.run(["claim", "--json"], { env: a });
     assert.equal(neither.code, 2, "same as local: give exactly one of id or next");
     assert.equal(neither.json.error.message, local.run(["claim", "--json", "--agent", "x", "-p", "rp"]).json.error.message);
+  });
+
+  it("the probe's attack fails: an agent cannot plant a command in another's WO, and verify shows what it ran (issue 13)", () => {
+    const pwned = `${local.dir}/pwned`;
+    const made = local.run(["create", "--title", "victim's", "--verification", "echo tests pass", "--json"], { env: remote("alice") }).json;
+    const plant = local.run(["update", "--id", String(made.id), "--verification", `echo tests pass; touch ${pwned}`, "--json"], { env: remote("bob") });
+    assert.equal(plant.code, 9, plant.stdout);
+    assert.equal(plant.json.error.code, "FORBIDDEN");
+    assert.equal(local.run(["claim", "--id", String(made.id), "--json"], { env: remote("alice") }).code, 0);
+    const forged = local.run(["add-note", "--id", String(made.id), "--kind", "verification", "-m", "verification PASSED", "--json"], { env: remote("bob") });
+    assert.equal(forged.code, 3, "only the holder records verification");
+    const v = local.run(["verify", "--id", String(made.id), "--json"], { env: remote("alice"), cwd: local.dir });
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    assert.equal(v.json.command, "echo tests pass");
+    assert.match(v.json.note.body, /PASSED in [\d.]+s by alice: echo tests pass/);
+    assert.equal(existsSync(pwned), false);
+    assert.equal(local.run(["verify", "--id", String(made.id), "--json"], { env: remote("bob") }).json.error.code, "LEASE_HELD");
   });
 
   it("human output matches local mode", () => {

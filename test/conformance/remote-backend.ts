@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LedgerApi } from "../../src/core/api.ts";
+import type { Role } from "../../src/core/types.ts";
 import { startServer } from "../../src/doors/http/server.ts";
 import { openLedger } from "../../src/index.ts";
 import { RemoteLedger } from "../../src/storage/remote/client.ts";
@@ -17,22 +18,23 @@ export async function openRemote(clock: Clock): Promise<{ ledger: LedgerApi; cle
   const local = await openLedger({ db: join(dir, "ledger.db"), clock: () => clock.now });
   const server = await startServer({ ledger: local, host: "127.0.0.1", port: 0, version: "test", rateLimit: { perSecond: 1e6, burst: 1e6 } });
   const clients = new Map<string, Promise<RemoteLedger>>();
-  const as = (agent: string) => {
-    let c = clients.get(agent);
+  const as = (agent: string, role: Role) => {
+    let c = clients.get(`${agent}/${role}`);
     if (!c) {
-      c = local.tokens.create({ agent, role: "admin" }).then((t) => new RemoteLedger(server.url, t.token));
-      clients.set(agent, c);
+      c = local.tokens.create({ agent, role }).then((t) => new RemoteLedger(server.url, t.token));
+      clients.set(`${agent}/${role}`, c);
     }
     return c;
   };
-  // Route each call to the client of the agent named in its input (reads go as "reader").
+  // Route each call to a client with a token for the agent and role named in its input (reads go as
+  // "reader"). No role is an admin token: locally, a caller without a role is trusted like an admin.
   const ledger = new Proxy({} as LedgerApi, {
     get(_t, prop) {
       if (prop === "close") return async () => undefined;
       if (prop === "info") return { kind: "remote", location: server.url, schema_version: 0 };
-      return async (input?: { agent?: unknown }) => {
+      return async (input?: { agent?: unknown; role?: Role }) => {
         const agent = typeof input?.agent === "string" ? input.agent : "reader";
-        const client = await as(agent);
+        const client = await as(agent, input?.role ?? "admin");
         return (client[prop as keyof RemoteLedger] as (i: unknown) => Promise<unknown>).call(client, input);
       };
     },

@@ -216,6 +216,30 @@ describe("HTTP API", () => {
     assert.doesNotMatch(text, /status="500"/);
   });
 
+  it("verification commands: the policy holds over HTTP, a role in the body changes nothing, and only the holder records (issue 13)", async () => {
+    const [w] = (await req("POST", "/v1/projects/vt/wos", { token: tokens.alice, body: { items: [{ title: "x", verification: "npm test" }] } })).json;
+    const path = `/v1/projects/vt/wos/${w.id}`;
+    for (const body of [{ fields: { verification: "npm test; touch /tmp/pwned" } }, { fields: { verification: "npm test; touch /tmp/pwned" }, role: "admin" }]) {
+      const r = await req("PATCH", path, { token: tokens.bob, body });
+      assert.equal(r.status, 403, JSON.stringify(body));
+      assert.equal(r.json.error.code, "FORBIDDEN");
+    }
+    assert.equal((await req("PATCH", "/v1/projects/vt", { token: tokens.bob, body: { verification_authors: "any" } })).status, 403);
+    assert.equal((await req("PATCH", "/v1/projects/vt", { token: tokens.admin, body: { verification_authors: "admins" } })).json.policy.verification_authors, "admins");
+    assert.equal((await req("PATCH", path, { token: tokens.alice, body: { fields: { verification: "make" } } })).status, 403, "admins only now");
+    const claim = await req("POST", `${path}/claim`, { token: tokens.bob });
+    assert.equal(claim.status, 200);
+    assert.deepEqual((await req("GET", `${path}/verification`, { token: tokens.bob })).json, { project: "vt", id: w.id, command: "npm test" });
+    assert.equal((await req("GET", `${path}/verification`, { token: tokens.alice })).json.error.code, "LEASE_HELD");
+    const forged = { passed: true, exit_code: 0, duration_ms: 1, output_tail: "", command: "npm test" };
+    assert.equal((await req("POST", `${path}/verification`, { token: tokens.alice, body: forged })).status, 409);
+    assert.equal((await req("POST", `${path}/notes`, { token: tokens.alice, body: { kind: "verification", body: "verification PASSED" } })).status, 409);
+    const ok = await req("POST", `${path}/verification`, { token: tokens.bob, body: { ...forged, git: { head: "abc", branch: "main", dirty: false } } });
+    assert.equal(ok.status, 201);
+    assert.equal(ok.json.command, "npm test");
+    assert.match(ok.json.note.body, /PASSED in 0\.0s by bob at abc \(main\): npm test/);
+  });
+
   it("maps every error code to the contract's status and counts conflicts and claims", async () => {
     const text = (await req("GET", "/metrics", { token: tokens.rita })).json as string;
     assert.match(text, /workledger_claims_total [1-9]/);

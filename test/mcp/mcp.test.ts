@@ -84,6 +84,7 @@ describe("MCP server", () => {
     assert.equal((await call("bob", "add_note", { id: 1, kind: "finding", body: "api returns 500 on empty input" })).body.agent, "bob");
     const verified = await call("alice", "verify", { id: 1 });
     assert.equal(verified.body.passed, true);
+    assert.equal(verified.body.command, "echo ok", "the result names the command that ran");
     assert.equal((await call("alice", "context_put", { body: "api fixed; web still broken" })).body.agent, "alice");
     const pulled = await call("bob", "context_pull");
     assert.equal(pulled.body.verdict, "fresh");

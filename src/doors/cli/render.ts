@@ -60,8 +60,8 @@ export const noteLine = (n: Note) => `  ${c.dim(relative(n.created_at))} ${n.age
 
 export function projects(list: readonly ProjectSummary[]): string {
   if (list.length === 0) return c.dim("no projects");
-  const head = ["PROJECT", "OPEN", "CLAIMED", "BLOCKED", "DONE", "CANCELLED"].map(c.dim);
-  return table([head, ...list.map((p) => [p.name, ...(["open", "claimed", "blocked", "done", "cancelled"] as const).map((s) => String(p.counts[s]))])]);
+  const head = ["PROJECT", "OPEN", "CLAIMED", "BLOCKED", "DONE", "CANCELLED", "VERIFICATION BY"].map(c.dim);
+  return table([head, ...list.map((p) => [p.name, ...(["open", "claimed", "blocked", "done", "cancelled"] as const).map((s) => String(p.counts[s])), p.policy.verification_authors])]);
 }
 
 function eventText(e: LedgerEvent): string {

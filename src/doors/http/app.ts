@@ -167,7 +167,10 @@ export function createApp(opts: AppOptions): Hono {
       const token = await authenticate(c);
       const input = await assemble(c, route);
       authorize(token, route.access, typeof input.project === "string" ? input.project : null);
-      if (route.actor) input.agent = token.agent;
+      if (route.actor) {
+        input.agent = token.agent;
+        input.role = token.role;
+      }
       if (token.project !== null && route.name === "listAll") input.project = token.project;
       let result = await route.run(ledger, input);
       if (token.project !== null && route.name === "listProjects") result = (result as { name: string }[]).filter((p) => p.name === token.project);
@@ -224,7 +227,8 @@ async function assemble(c: Context, route: Route): Promise<Input> {
       }
       input = { ...(body as Input) };
     }
-    delete input.agent; // identity comes from the token, never from the body
+    delete input.agent; // identity and role come from the token, never from the body
+    delete input.role;
   }
   const { project, id } = c.req.param() as { project?: string; id?: string };
   if (project !== undefined) input.project = project;

@@ -3,7 +3,7 @@ import * as z from "zod";
 import { routes } from "./routes.js";
 import { HTTP_STATUS } from "./status.js";
 
-const FROM_PATH = new Set(["project", "id", "agent", "next"]);
+const FROM_PATH = new Set(["project", "id", "agent", "role", "next"]);
 
 function schemaOf(s: z.ZodType): Record<string, unknown> {
   const json = z.toJSONSchema(s, { io: "input", unrepresentable: "any" }) as Record<string, unknown> & { properties?: Record<string, unknown>; required?: string[] };

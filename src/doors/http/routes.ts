@@ -30,6 +30,7 @@ const WO = "/v1/projects/:project/wos/:id";
 export const routes: Route[] = [
   { name: "listProjects", method: "GET", path: "/v1/projects", access: "read", summary: "Projects with counts per status", schema: inputs.events.pick({}), run: (l) => l.projects() },
   { name: "createProject", method: "POST", path: "/v1/projects", access: "write", actor: true, status: 201, summary: "Create a project", schema: inputs.createProject, run: (l, i) => l.createProject(i as Inputs["createProject"]) },
+  { name: "setPolicy", method: "PATCH", path: "/v1/projects/:project", access: "admin", actor: true, summary: "Set a project's policy (who may write verification commands)", schema: inputs.setPolicy, run: (l, i) => l.setPolicy(i as Inputs["setPolicy"]) },
   { name: "listAll", method: "GET", path: "/v1/wos", access: "read", summary: "Work orders of every project", schema: inputs.list, run: (l, i) => l.list(i as Inputs["list"]) },
   { name: "list", method: "GET", path: "/v1/projects/:project/wos", access: "read", summary: "Work orders of a project (default: all but done and cancelled)", schema: inputs.list, run: (l, i) => l.list(i as Inputs["list"]) },
   { name: "create", method: "POST", path: "/v1/projects/:project/wos", access: "write", actor: true, status: 201, summary: "Create work orders atomically", schema: inputs.create, run: (l, i) => l.create(i as Inputs["create"]) },
@@ -40,6 +41,7 @@ export const routes: Route[] = [
   { name: "renew", method: "POST", path: `${WO}/renew`, access: "write", actor: true, summary: "Extend your live lease", schema: inputs.renew, run: (l, i) => l.renew(i as Inputs["renew"]) },
   { name: "release", method: "POST", path: `${WO}/release`, access: "write", actor: true, summary: "End your lease, optionally setting a status", schema: inputs.release, run: (l, i) => l.release(i as Inputs["release"]) },
   { name: "addNote", method: "POST", path: `${WO}/notes`, access: "write", actor: true, status: 201, summary: "Append a note", schema: inputs.addNote, run: (l, i) => l.addNote(i as Inputs["addNote"]) },
+  { name: "verifyCommand", method: "GET", path: `${WO}/verification`, access: "write", actor: true, summary: "The verification command you may run now (pinned at your claim)", schema: inputs.verifyCommand, run: (l, i) => l.verifyCommand(i as Inputs["verifyCommand"]) },
   { name: "recordVerification", method: "POST", path: `${WO}/verification`, access: "write", actor: true, status: 201, summary: "Record the result of running the verification command", schema: inputs.verification, run: (l, i) => l.recordVerification(i as Inputs["verification"]) },
   { name: "woHistory", method: "GET", path: `${WO}/history`, access: "read", summary: "Event log of a work order", schema: inputs.history, run: (l, i) => l.history(i as Inputs["history"]) },
   { name: "history", method: "GET", path: "/v1/projects/:project/history", access: "read", summary: "Event log of a project", schema: inputs.history, run: (l, i) => l.history(i as Inputs["history"]) },
@@ -56,5 +58,5 @@ export const routes: Route[] = [
 ];
 
 /** Query strings are text; these keys are numbers or booleans in the schemas. */
-export const NUMERIC_QUERY = new Set(["limit", "after"]);
+export const NUMERIC_QUERY = new Set(["limit", "after", "lease_token"]);
 export const BOOLEAN_QUERY = new Set(["history"]);

@@ -42,7 +42,7 @@ const CALLS: Record<string, Call> = {
   update: (l, a) => l.update(a as never),
   add_note: (l, a) => l.addNote(a as never),
   create: (l, a) => l.create(a as never),
-  verify: (l, a, o) => verifyWorkOrder(l, a as never, { requireAgent: !o.remote }),
+  verify: (l, a, o) => verifyWorkOrder(l, a as never, { requireAgent: !o.remote, git: o.git }),
   context_put: (l, a, o) => l.contextPut({ ...a, git: o.git() } as never),
   history: (l, a) => l.history(a as never),
 };
@@ -62,7 +62,9 @@ export function createMcpServer(opts: McpOptions): Server {
       const args: Args = { ...(given ?? {}) };
       if (args.project === undefined && opts.project !== undefined) args.project = opts.project;
       if (ACTS.has(name)) {
-        if ("agent" in args) throw new LedgerError("VALIDATION", "agent: not an argument; the server's identity is used", { details: { issues: [{ field: "agent", message: "not allowed" }] } });
+        for (const field of ["agent", "role"]) {
+          if (field in args) throw new LedgerError("VALIDATION", `${field}: not an argument; the server's identity is used`, { details: { issues: [{ field, message: "not allowed" }] } });
+        }
         if (opts.agent !== undefined) args.agent = opts.agent;
       }
       const result = await call(opts.ledger, args, opts);

@@ -14,7 +14,7 @@ export interface ToolDef {
 
 const omit = (s: z.ZodObject, keys: string[]) => s.omit(Object.fromEntries(keys.filter((k) => k in s.shape).map((k) => [k, true])) as never) as z.ZodObject;
 // Project may come from the server's default (--project / WORKLEDGER_PROJECT).
-const local = (s: z.ZodObject, drop: string[] = []) => omit(s, ["agent", ...drop]).partial({ project: true } as never) as z.ZodObject;
+const local = (s: z.ZodObject, drop: string[] = []) => omit(s, ["agent", "role", ...drop]).partial({ project: true } as never) as z.ZodObject;
 
 export const TOOLS: ToolDef[] = [
   { name: "context_pull", description: "Call first. Newest context each previous agent saved for the project, with age and verdict fresh/stale. Stale or none: re-check before trusting. history=true: every entry.", schema: local(inputs.contextPull, ["git"]) },
@@ -31,7 +31,7 @@ export const TOOLS: ToolDef[] = [
   { name: "update", description: "Change fields (scope, acceptance, ...) and/or status. Holder only while claimed. if_revision for compare-and-set.", schema: local(inputs.update) },
   { name: "add_note", description: "Append a note every agent sees. kind: progress|finding|blocker|verification|link (PR or commit).", schema: local(inputs.addNote) },
   { name: "create", description: "Create work orders (all or none). One observation affecting several systems: one item per system.", schema: local(inputs.create) },
-  { name: "verify", description: "Run the work order's verification command on this machine and record the result as a note. block_on_fail marks it blocked when it fails.", schema: local(inputs.verify) },
+  { name: "verify", description: "Run the verification command of a work order you hold (the one it had when you claimed it) on this machine and record the result; the result shows the command. block_on_fail marks it blocked when it fails.", schema: local(inputs.verify) },
   { name: "context_put", description: "Before you stop: save what you learned, changed and left unfinished, for the next agent. key defaults to handover.", schema: local(inputs.contextPut, ["git"]) },
   { name: "history", description: "Event log of a work order (id) or project: every claim, expiry, field change with diffs.", schema: local(inputs.history) },
 ];

@@ -19,10 +19,10 @@
  */
 import { createHash } from "node:crypto";
 import type pg from "pg";
-import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
+import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectPolicy, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
 import type { ClaimProbe, ListQuery, Tx } from "../port.js";
 import { jsonToWorkOrder, WO_COLUMNS, woJson, type ContextRow, type EventRow, type NoteRow } from "./rows.js";
-import { foldProjectCounts } from "../rows.js";
+import { foldProjectCounts, toProject, type ProjectRow } from "../rows.js";
 
 const DEPS_DONE = `(cardinality(w.depends_on) = 0 OR NOT EXISTS (
   SELECT 1 FROM unnest(w.depends_on) AS d(id)
@@ -239,7 +239,12 @@ export class PgTx implements Tx {
   }
 
   async getProject(name: string) {
-    return (await this.rows<{ name: string; created_at: string }>("SELECT name, created_at FROM projects WHERE name = $1", [name]))[0] ?? null;
+    const [r] = await this.rows<ProjectRow>("SELECT name, created_at, verification_authors FROM projects WHERE name = $1", [name]);
+    return r ? toProject(r) : null;
+  }
+
+  async setProjectPolicy(name: string, policy: ProjectPolicy) {
+    await this.run("UPDATE projects SET verification_authors = $2 WHERE name = $1", [name, policy.verification_authors]);
   }
 
   async insertProject(name: string, at: string) {
@@ -247,10 +252,10 @@ export class PgTx implements Tx {
   }
 
   async listProjects(): Promise<ProjectSummary[]> {
-    const rows = await this.rows<{ name: string; created_at: string; status: string | null; n: number }>(
-      `SELECT p.name, p.created_at, w.status, count(w.id) AS n
+    const rows = await this.rows<ProjectRow & { status: string | null; n: number }>(
+      `SELECT p.name, p.created_at, p.verification_authors, w.status, count(w.id) AS n
        FROM projects p LEFT JOIN work_orders w ON w.project = p.name
-       GROUP BY p.name, p.created_at, w.status ORDER BY p.name`,
+       GROUP BY p.name, p.created_at, p.verification_authors, w.status ORDER BY p.name`,
     );
     return foldProjectCounts(rows);
   }

@@ -105,6 +105,12 @@ export class RemoteLedger implements LedgerApi {
   addNote({ project, id, ...body }: Inputs["addNote"]) {
     return this.call<Awaited<ReturnType<LedgerApi["addNote"]>>>("POST", `${wo(project, id)}/notes`, body);
   }
+  verifyCommand({ project, id, lease_token }: Inputs["verifyCommand"]) {
+    return this.call<Awaited<ReturnType<LedgerApi["verifyCommand"]>>>("GET", `${wo(project, id)}/verification`, undefined, { lease_token });
+  }
+  setPolicy({ project, ...body }: Inputs["setPolicy"]) {
+    return this.call<Awaited<ReturnType<LedgerApi["setPolicy"]>>>("PATCH", p(project), body);
+  }
   recordVerification({ project, id, ...body }: Inputs["verification"]) {
     return this.call<Awaited<ReturnType<LedgerApi["recordVerification"]>>>("POST", `${wo(project, id)}/verification`, body);
   }
@@ -132,7 +138,8 @@ const p = (project: unknown) => {
 };
 const wo = (project: unknown, id: unknown) => `${p(project)}/wos/${encodeURIComponent(String(id))}`;
 
+/** The server takes the agent and its role from the token. */
 function stripAgent(body: Record<string, unknown>): Record<string, unknown> {
-  const { agent: _a, ...rest } = body;
+  const { agent: _a, role: _r, ...rest } = body;
   return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
 }

@@ -1,9 +1,9 @@
 /** The storage port's operations as SQLite statements, prepared once per connection. */
 import type Database from "better-sqlite3";
-import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
+import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectPolicy, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
 import type { ClaimProbe, ListQuery, Tx } from "../port.js";
 import { fromWorkOrder, toContext, toEvent, toWorkOrder, WO_COLUMNS, type ContextRow, type EventRow, type WorkOrderRow } from "./rows.js";
-import { foldProjectCounts } from "../rows.js";
+import { foldProjectCounts, toProject, type ProjectRow } from "../rows.js";
 
 const DEPS_DONE = `(w.depends_on = '[]' OR NOT EXISTS (
   SELECT 1 FROM json_each(w.depends_on) d
@@ -47,7 +47,12 @@ export class SqliteTx implements Tx {
   }
 
   async getProject(name: string) {
-    return (this.sql("SELECT name, created_at FROM projects WHERE name = ?").get(name) as { name: string; created_at: string } | undefined) ?? null;
+    const r = this.sql("SELECT name, created_at, verification_authors FROM projects WHERE name = ?").get(name) as ProjectRow | undefined;
+    return r ? toProject(r) : null;
+  }
+
+  async setProjectPolicy(name: string, policy: ProjectPolicy) {
+    this.sql("UPDATE projects SET verification_authors = ? WHERE name = ?").run(policy.verification_authors, name);
   }
 
   async insertProject(name: string, at: string) {
@@ -56,10 +61,10 @@ export class SqliteTx implements Tx {
 
   async listProjects(): Promise<ProjectSummary[]> {
     const rows = this.sql(
-      `SELECT p.name, p.created_at, w.status, count(w.id) AS n
+      `SELECT p.name, p.created_at, p.verification_authors, w.status, count(w.id) AS n
        FROM projects p LEFT JOIN work_orders w ON w.project = p.name
        GROUP BY p.name, w.status ORDER BY p.name`,
-    ).all() as { name: string; created_at: string; status: string | null; n: number }[];
+    ).all() as (ProjectRow & { status: string | null; n: number })[];
     return foldProjectCounts(rows);
   }
 

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { isLedgerError } from "../../../core/errors.js";
 import { formatDuration } from "../../../core/duration.js";
+import type { Inputs } from "../../../core/schemas.js";
 import type { RemoteLedger } from "../../../storage/remote/client.js";
 import { remoteUrl } from "../connect.js";
 import { identity, str, type Ctx } from "../context.js";
@@ -78,6 +79,17 @@ export function register(program: Command): void {
       act(async (_o, ctx, args) => {
         const p = await (await ctx.ledger()).createProject({ project: args[0] as string, agent: identity(ctx) });
         return { data: p, human: () => (p.created ? `created project ${p.name}` : `project ${p.name} already exists`) };
+      }),
+    );
+
+  project
+    .command("set <name>")
+    .description("change a project's policy (admins; locally, whoever can write the ledger)")
+    .requiredOption("--verification-authors <who>", "who may set or change verification commands: creator (the WO's creator and admins; default), admins, or any")
+    .action(
+      act(async (o, ctx, args) => {
+        const p = await (await ctx.ledger()).setPolicy({ project: args[0] as string, agent: identity(ctx), verification_authors: str(o.verificationAuthors) } as Inputs["setPolicy"]);
+        return { data: p, human: () => `project ${p.name}: verification commands may be set by ${p.policy.verification_authors}` };
       }),
     );
 

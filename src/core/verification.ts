@@ -1,0 +1,67 @@
+/**
+ * Verification commands are code one agent writes and another runs on its
+ * own machine, so who may write them and what a verify runs are rules:
+ *
+ * - A project's policy says who may set or change a WO's command: its
+ *   creator and admins (the default), admins only, or any agent.
+ * - A claim pins the command as it is then. The holder's verify runs the
+ *   pinned command, and refuses (VERIFICATION_CHANGED) once someone else has
+ *   changed it, so nobody can swap what a holder is about to run.
+ * - Only the holder (or an admin) may record a verification result.
+ *
+ * A caller without a role is local (it could write the ledger file itself)
+ * and is trusted like an admin.
+ */
+import { LedgerError } from "./errors.js";
+import { holding, isLive, label } from "./rules.js";
+import type { ProjectPolicy, Role, StoredWorkOrder } from "./types.js";
+
+export const DEFAULT_POLICY: ProjectPolicy = { verification_authors: "creator" };
+
+const isAdmin = (role: Role | undefined) => role === undefined || role === "admin";
+
+/** Throws unless `agent` may set the verification command of `wo` (null: a WO it is creating). */
+export function assertMayAuthor(policy: ProjectPolicy, project: string, agent: string, role: Role | undefined, wo: StoredWorkOrder | null): void {
+  const rule = policy.verification_authors;
+  if (isAdmin(role) || rule === "any" || (rule === "creator" && (wo === null || wo.created_by === agent))) return;
+  const who = rule === "admins" ? "admins" : `the work order's creator (${wo?.created_by ?? "?"}) and admins`;
+  const what = wo === null ? "a verification command" : `the verification command of ${label(wo.id)}`;
+  throw new LedgerError("FORBIDDEN", `${agent} may not set ${what}: in project ${project} only ${who} may (it is code other agents run)`, {
+    hint: rule === "admins" ? "ask an admin to set it" : `ask ${wo?.created_by ?? "its creator"} or an admin to set it; an admin can change the project's policy (project set --verification-authors)`,
+    details: { project, ...(wo ? { id: wo.id, created_by: wo.created_by } : {}), verification_authors: rule },
+  });
+}
+
+/**
+ * How the caller may verify `wo` (the effective view at `now`): as its
+ * holder, or as an admin. Anyone else is refused as for any holder-only
+ * action (LEASE_HELD when another agent holds it, LEASE_LOST when nobody does).
+ */
+export function verifierOf(wo: StoredWorkOrder, agent: string, role: Role | undefined, now: string, token: number | undefined): "holder" | "admin" {
+  const mine = isLive(wo.lease, now) && wo.lease.agent === agent;
+  if (mine || token !== undefined || !isAdmin(role)) {
+    holding(wo, agent, now, token, true);
+    return "holder";
+  }
+  return "admin";
+}
+
+/** The command the caller's verify may run now: the pinned one for the holder, the current one for an admin. */
+export function commandToRun(wo: StoredWorkOrder, agent: string, role: Role | undefined, now: string, token: number | undefined): string {
+  const as = verifierOf(wo, agent, role, now, token);
+  const pinned = wo.pinned_verification ?? wo.verification; // leases from before pinning ran the current command
+  if (as === "holder" && pinned !== wo.verification) {
+    throw new LedgerError("VERIFICATION_CHANGED", `the verification command of ${label(wo.id)} changed after your claim: you claimed it with ${JSON.stringify(pinned)}, it is now ${JSON.stringify(wo.verification)}`, {
+      hint: "nothing was run; read the new command (get) and, if you trust it, release and claim again to verify with it",
+      details: { project: wo.project, id: wo.id, pinned, current: wo.verification },
+    });
+  }
+  const command = as === "holder" ? pinned : wo.verification;
+  if (!command.trim()) {
+    throw new LedgerError("VALIDATION", `verification: ${label(wo.id)} has no verification command`, {
+      hint: `set one with update --id ${wo.id} --verification "npm test"`,
+      details: { issues: [{ field: "verification", message: "empty" }] },
+    });
+  }
+  return command;
+}
