@@ -5,7 +5,7 @@ import { verifyWorkOrder } from "../../../exec/verify.js";
 import { remoteUrl } from "../connect.js";
 import { identity, num, projectOf, str } from "../context.js";
 import { gitState, readBody } from "../input.js";
-import { c } from "../output.js";
+import { c, shown } from "../output.js";
 import * as render from "../render.js";
 import { act } from "../run.js";
 
@@ -27,7 +27,7 @@ export function register(program: Command): void {
 
   program
     .command("verify")
-    .description("run the work order's verification command and record the result as a note (exit 6 on failure)")
+    .description("run the verification command of a work order you hold (as it was when you claimed it) and record the result as a note (exit 6 on failure)")
     .option("--id <id>", "work order id (53 or WO-53)")
     .option("--timeout <duration>", "kill the command after this long", "10m")
     .option("--block-on-fail", "mark the work order blocked when verification fails (ends your lease)")
@@ -44,7 +44,7 @@ export function register(program: Command): void {
         return {
           data: out,
           exitCode: out.passed ? 0 : 6,
-          human: () => (out.passed ? c.green(`verification passed for WO-${id}`) : c.red(`verification FAILED for WO-${id}`) + ` (${out.timed_out ? "timed out" : `exit ${out.exit_code}`})${out.work_order.status === "blocked" ? "; marked blocked" : ""}`),
+          human: () => (out.passed ? c.green(`verification passed for WO-${id}`) : c.red(`verification FAILED for WO-${id}`) + ` (${out.timed_out ? "timed out" : `exit ${out.exit_code}`})${out.work_order.status === "blocked" ? "; marked blocked" : ""}`) + `: ${shown(out.command)}`,
         };
       }),
     );
