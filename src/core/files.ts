@@ -16,9 +16,9 @@
 export type Overlap = "yes" | "no" | "unknown";
 
 /** Work one file-list comparison (one WO against one other) may use. */
-export const CHECK_BUDGET = 200_000;
+export const CHECK_BUDGET = 100_000;
 /** Work one operation (find-unclaimed, claim) may use across all its comparisons. */
-export const REQUEST_BUDGET = 2_000_000;
+export const REQUEST_BUDGET = 1_000_000;
 export const MAX_SEGMENTS = 32;
 export const MAX_EXPANSIONS = 64;
 export const MAX_BRACE_GROUPS = 4;
