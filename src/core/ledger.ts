@@ -110,9 +110,12 @@ export class Ledger {
     });
   }
 
-  async projects(): Promise<ProjectSummary[]> {
-    await this.sweep(null);
-    return this.store.read((tx) => tx.listProjects());
+  /** Every project with counts per status (or only `project`). */
+  async projects(input: Inputs["projects"] = {}): Promise<ProjectSummary[]> {
+    const { project } = parse(inputs.projects, input);
+    await this.sweep(project ?? null);
+    const all = await this.store.read((tx) => tx.listProjects());
+    return project === undefined ? all : all.filter((p) => p.name === project);
   }
 
   async create(input: Inputs["create"]): Promise<WorkOrder[]> {

@@ -145,6 +145,7 @@ export const claimFields = z.strictObject({ ...actor, id: woId.optional(), next:
  */
 export const inputs = builtOnFirstRead({
   createProject: () => z.strictObject(actor),
+  projects: () => z.strictObject({ project: projectName.optional() }),
   create: () => z.strictObject({
     ...actor,
     items: z.array(woCreate(), { error: "must be an array of work orders" }).min(1, { error: "must contain at least one work order" }).max(1000, { error: "must contain at most 1000 work orders" }),

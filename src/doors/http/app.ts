@@ -8,6 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import { authorize, looksLikeToken } from "../../core/auth.js";
 import { LedgerError, isLedgerError } from "../../core/errors.js";
 import type { Ledger } from "../../core/ledger.js";
+import { callLedger, resolve } from "../../core/operations.js";
 import { inputs } from "../../core/schemas.js";
 import { parse, utf8 } from "../../core/validate.js";
 import type { TokenRecord } from "../../core/types.js";
@@ -16,7 +17,7 @@ import { Metrics } from "./metrics.js";
 import { openapi } from "./openapi.js";
 import { RateLimiter } from "./ratelimit.js";
 import { tokenLookup } from "./token-cache.js";
-import { BOOLEAN_QUERY, NUMERIC_QUERY, routes, type Input, type Route } from "./routes.js";
+import { fromQuery, routes, type Input, type Route } from "./routes.js";
 import { EventHub } from "./event-hub.js";
 import { eventStream } from "./sse.js";
 import { mountDashboard } from "../web/static.js";
@@ -162,19 +163,20 @@ export function createApp(opts: AppOptions): Hono {
     });
   });
 
-  for (const route of routes) {
+  for (const route of routes()) {
     app.on(route.method, route.path, async (c) => {
       const token = await authenticate(c);
       const input = await assemble(c, route);
-      authorize(token, route.access, typeof input.project === "string" ? input.project : null);
-      if (route.actor) {
+      const op = resolve(route.op, input);
+      authorize(token, op.access, typeof input.project === "string" ? input.project : null);
+      if (op.actor) {
         input.agent = token.agent;
         input.role = token.role;
       }
-      if (token.project !== null && route.name === "listAll") input.project = token.project;
-      let result = await route.run(ledger, input);
-      if (token.project !== null && route.name === "listProjects") result = (result as { name: string }[]).filter((p) => p.name === token.project);
-      return c.json(result as object, (route.status ?? 200) as 200);
+      // A token limited to one project sees that project where a call may name none (list, projects).
+      if (token.project !== null && input.project === undefined) input.project = token.project;
+      const result = await callLedger(ledger, op, input);
+      return c.json(result as object, (op.http?.status ?? 200) as 200);
     });
   }
 
@@ -205,15 +207,8 @@ function bearer(c: Context): string | undefined {
 /** Body (or query for GET) plus path parameters; the token decides the agent later. */
 async function assemble(c: Context, route: Route): Promise<Input> {
   let input: Input = {};
-  if (route.method === "GET") {
-    for (const [k, v] of Object.entries(c.req.query())) {
-      input[k] = NUMERIC_QUERY.has(k) && /^\d+$/.test(v) ? Number(v) : BOOLEAN_QUERY.has(k) ? v === "true" : v;
-    }
-    if (typeof input.head === "string") {
-      input.git = { head: input.head, branch: null, dirty: false };
-      delete input.head;
-    }
-  } else {
+  if (route.method === "GET") input = fromQuery(route.op, c.req.query());
+  else {
     const text = utf8(new Uint8Array(await c.req.arrayBuffer()), "body");
     if (text.trim()) {
       let body: unknown;
@@ -233,7 +228,7 @@ async function assemble(c: Context, route: Route): Promise<Input> {
   const { project, id } = c.req.param() as { project?: string; id?: string };
   if (project !== undefined) input.project = project;
   if (id !== undefined) {
-    if (route.name === "claim" && id === "next") input.next = true;
+    if (route.op.http?.idMayBeNext && id === "next") input.next = true;
     else input.id = id;
   }
   return input;

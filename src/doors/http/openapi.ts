@@ -1,13 +1,13 @@
 /** OpenAPI 3.1, generated from the route table and the same schemas that validate requests. */
-import * as z from "zod";
-import { routes } from "./routes.js";
+import { pathParams, type Operation } from "../../core/operations.js";
+import { jsonSchemaOf, routes } from "./routes.js";
 import { HTTP_STATUS } from "./status.js";
 
 const FROM_PATH = new Set(["project", "id", "agent", "role", "next"]);
 
-function schemaOf(s: z.ZodType): Record<string, unknown> {
-  const json = z.toJSONSchema(s, { io: "input", unrepresentable: "any" }) as Record<string, unknown> & { properties?: Record<string, unknown>; required?: string[] };
-  delete json.$schema;
+function schemaOf(op: Operation): Record<string, unknown> {
+  const json = { ...jsonSchemaOf(op) } as Record<string, unknown> & { properties?: Record<string, unknown>; required?: string[] };
+  if (json.properties) json.properties = { ...json.properties };
   if (json.properties) {
     for (const k of Object.keys(json.properties)) if (FROM_PATH.has(k)) delete json.properties[k];
     if (json.required) json.required = json.required.filter((k) => !FROM_PATH.has(k));
@@ -25,19 +25,20 @@ export function openapi(version: string): Record<string, unknown> {
     properties: { error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" }, hint: { type: "string" }, details: { type: "object" } } } },
   };
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of routes) {
+  for (const r of routes()) {
     const path = r.path.replace(/:(\w+)/g, "{$1}");
-    const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
-    const body = schemaOf(r.schema);
+    const params = pathParams(r.path).map((name) => ({ name, in: "path", required: true, schema: { type: "string" } }));
+    const body = schemaOf(r.op);
+    const nth = r.op.http?.paths.indexOf(r.path) ?? 0;
     const query = r.method === "GET" ? Object.entries((body.properties ?? {}) as Record<string, unknown>).map(([name, schema]) => ({ name, in: "query", required: false, schema })) : [];
     (paths[path] ??= {})[r.method.toLowerCase()] = {
-      operationId: r.name,
-      summary: r.summary,
+      operationId: nth ? `${r.op.name}${nth + 1}` : r.op.name,
+      summary: r.op.summary,
       security: [{ bearer: [] }],
       parameters: [...params, ...query],
       ...(r.method === "GET" ? {} : { requestBody: { required: false, content: { "application/json": { schema: body } } } }),
       responses: {
-        [String(r.status ?? 200)]: { description: "OK", content: { "application/json": { schema: {} } } },
+        [String(r.op.http?.status ?? 200)]: { description: "OK", content: { "application/json": { schema: {} } } },
         default: { description: "Error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
       },
     };

@@ -12,6 +12,7 @@ import type { LedgerApi } from "../../core/api.js";
 import { LedgerError, isLedgerError } from "../../core/errors.js";
 import type { GitState } from "../../core/types.js";
 import { verifyWorkOrder } from "../../exec/verify.js";
+import { callLedger, resolve } from "../../core/operations.js";
 import { jsonSchema, TOOLS } from "./tools.js";
 import { utf8Filter } from "./utf8-filter.js";
 
@@ -28,26 +29,13 @@ export interface McpOptions {
 }
 
 type Args = Record<string, unknown>;
-type Call = (l: LedgerApi, a: Args, o: McpOptions) => Promise<unknown>;
 
-// Inputs are handed to the core as given; its schemas are the check (hence the casts).
-const CALLS: Record<string, Call> = {
-  context_pull: (l, a, o) => (a.history === true ? l.contextHistory({ ...a, git: o.git() } as never) : l.contextPull({ ...a, history: undefined, git: o.git() } as never)),
-  list: (l, a) => l.list(a as never),
-  find_unclaimed: (l, a) => l.findUnclaimed(a as never),
-  get: (l, a) => l.get(a as never),
-  claim: (l, a) => l.claim(a as never),
-  renew: (l, a) => l.renew(a as never),
-  release: (l, a) => l.release(a as never),
-  update: (l, a) => l.update(a as never),
-  add_note: (l, a) => l.addNote(a as never),
-  create: (l, a) => l.create(a as never),
+/** Operations that run on this machine rather than through the ledger (see core/operations.ts). */
+const LOCAL: Record<string, (l: LedgerApi, a: Args, o: McpOptions) => Promise<unknown>> = {
+  // The core's schema is the check (hence the cast).
   verify: (l, a, o) => verifyWorkOrder(l, a as never, { requireAgent: !o.remote, git: o.git }),
-  context_put: (l, a, o) => l.contextPut({ ...a, git: o.git() } as never),
-  history: (l, a) => l.history(a as never),
 };
-
-const ACTS = new Set(["claim", "renew", "release", "update", "add_note", "create", "verify", "context_put"]);
+const BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));
 
 export function createMcpServer(opts: McpOptions): Server {
   const server = new Server({ name: "workledger", version: opts.version }, { capabilities: { tools: {} } });
@@ -57,17 +45,23 @@ export function createMcpServer(opts: McpOptions): Server {
   server.setRequestHandler(CallToolRequestSchema, async (req): Promise<CallToolResult> => {
     const { name, arguments: given } = req.params;
     try {
-      const call = CALLS[name];
-      if (!call) throw new LedgerError("VALIDATION", `unknown tool ${name}`, { hint: `tools: ${Object.keys(CALLS).join(", ")}` });
+      const tool = BY_NAME.get(name);
+      if (!tool) throw new LedgerError("VALIDATION", `unknown tool ${name}`, { hint: `tools: ${[...BY_NAME.keys()].join(", ")}` });
       const args: Args = { ...(given ?? {}) };
       if (args.project === undefined && opts.project !== undefined) args.project = opts.project;
-      if (ACTS.has(name)) {
+      const op = resolve(tool.op, args);
+      if (op.callerGit) {
+        if ("git" in args) throw new LedgerError("VALIDATION", "git: not an argument; the server reads its own work tree", { details: { issues: [{ field: "git", message: "not allowed" }] } });
+        args.git = opts.git();
+      }
+      if (op.actor) {
         for (const field of ["agent", "role"]) {
           if (field in args) throw new LedgerError("VALIDATION", `${field}: not an argument; the server's identity is used`, { details: { issues: [{ field, message: "not allowed" }] } });
         }
         if (opts.agent !== undefined) args.agent = opts.agent;
       }
-      const result = await call(opts.ledger, args, opts);
+      const local = LOCAL[op.name];
+      const result = op.local && local ? await local(opts.ledger, args, opts) : await callLedger(opts.ledger, op, args);
       return { content: [{ type: "text", text: JSON.stringify(result) }] };
     } catch (e) {
       const err = isLedgerError(e) ? e : new LedgerError("INTERNAL", e instanceof Error ? e.message : String(e));

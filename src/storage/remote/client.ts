@@ -7,13 +7,21 @@
 import type { LedgerApi } from "../../core/api.js";
 import { ERROR_CODES, LedgerError, type ErrorBody, type ErrorCode } from "../../core/errors.js";
 import type { Health } from "../../core/ledger.js";
-import { CLAIM_ONE_OF, type Inputs } from "../../core/schemas.js";
-import type { TokenRecord } from "../../core/types.js";
-import { noProject } from "../../core/validate.js";
+import type { z } from "zod";
+import { OPERATIONS, pathParams, type Operation } from "../../core/operations.js";
+import { inputs, type Inputs } from "../../core/schemas.js";
+import type { GitState, TokenRecord } from "../../core/types.js";
+import { noProject, parse } from "../../core/validate.js";
 import type { StoreInfo } from "../port.js";
 import { send, type Answer } from "./http.js";
 
 type Query = Record<string, string | number | boolean | undefined>;
+
+/** Everything but what the class writes itself is an operation of the table, installed below. */
+type TableMethods = Omit<LedgerApi, "info" | "health" | "lastEventSeq" | "events" | "close">;
+
+// Declaration merging: the class's type gains the methods installed from the operation table.
+export interface RemoteLedger extends TableMethods {}
 
 export class RemoteLedger implements LedgerApi {
   readonly info: StoreInfo;
@@ -30,7 +38,7 @@ export class RemoteLedger implements LedgerApi {
     const qs = Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join("&");
     let res: Answer;
     try {
-      const payload = body ? JSON.stringify(stripAgent(body)) : undefined;
+      const payload = body ? JSON.stringify(body) : undefined;
       res = await send(new URL(`${this.url}${path}${qs ? `?${qs}` : ""}`), method, { authorization: `Bearer ${this.token}`, ...(payload ? { "content-type": "application/json" } : {}) }, payload, 60_000);
     } catch (e) {
       throw new LedgerError("UNAVAILABLE", `cannot reach the workledger server at ${this.url}: ${(e as Error).message}`, {
@@ -69,76 +77,49 @@ export class RemoteLedger implements LedgerApi {
     return Promise.resolve();
   }
 
-  createProject(i: Inputs["createProject"]) {
-    return this.call<Awaited<ReturnType<LedgerApi["createProject"]>>>("POST", "/v1/projects", { project: i.project });
+  /**
+   * One operation over HTTP (core/operations.ts): the first of its paths whose
+   * parameters the input has, the rest of the input as the query (GET) or the
+   * body. An input that fits none of its paths is checked here with the
+   * operation's schema, so it fails as it would locally.
+   */
+  request(op: Operation, input: Record<string, unknown> = {}): Promise<unknown> {
+    const http = op.http;
+    if (!http || op.local) throw new Error(`operation ${op.name} has no HTTP binding`);
+    // An actor's agent and role are the token's; `agent` of a read is a filter (list --agent).
+    const fields = op.actor ? stripAgent(input) : Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+    const value = (k: string) => (k === "id" && http.idMayBeNext && fields.id === undefined && fields.next === true ? "next" : fields[k]);
+    const path = http.paths.find((p) => pathParams(p).every((k) => value(k) !== undefined));
+    if (path === undefined) {
+      parse(inputs[op.input] as z.ZodType, { ...fields, ...(op.actor ? { agent: "remote" } : {}) });
+      throw noProject();
+    }
+    const url = path.replace(/:(\w+)/g, (_m, k: string) => encodeURIComponent(String(value(k))));
+    // `next` went into the path as the id; with an id as well, it stays in the body for the server to refuse.
+    if (value("id") === "next" && fields.id === undefined) delete fields.next;
+    for (const k of pathParams(path)) delete fields[k];
+    if (http.method !== "GET") return this.call(http.method, url, fields);
+    const { git, ...query } = { ...fields, ...http.when } as Record<string, unknown>;
+    // The caller's work tree travels as its HEAD (all the server compares).
+    return this.call("GET", url, undefined, { ...(query as Query), head: (git as GitState | null | undefined)?.head });
   }
-  projects() {
-    return this.call<Awaited<ReturnType<LedgerApi["projects"]>>>("GET", "/v1/projects");
-  }
-  create({ project, ...body }: Inputs["create"]) {
-    return this.call<Awaited<ReturnType<LedgerApi["create"]>>>("POST", `${p(project)}/wos`, body);
-  }
-  get({ project, id }: Inputs["get"]) {
-    return this.call<Awaited<ReturnType<LedgerApi["get"]>>>("GET", wo(project, id));
-  }
-  list({ project, ...query }: Inputs["list"]) {
-    return this.call<Awaited<ReturnType<LedgerApi["list"]>>>("GET", project === undefined ? "/v1/wos" : `${p(project)}/wos`, undefined, query);
-  }
-  findUnclaimed({ project, ...query }: Inputs["findUnclaimed"]) {
-    return this.call<Awaited<ReturnType<LedgerApi["findUnclaimed"]>>>("GET", `${p(project)}/unclaimed`, undefined, query);
-  }
-  claim({ project, id, next, ...body }: Inputs["claim"]) {
-    if (id === undefined && next !== true) throw new LedgerError("VALIDATION", `id: ${CLAIM_ONE_OF}`, { hint: "fix the named field and retry; nothing was written", details: { issues: [{ field: "id", message: CLAIM_ONE_OF }] } });
-    // Both given is a usage error the server must see, so send the id in the body then.
-    const target = next === true && id === undefined ? "next" : (id ?? "");
-    return this.call<Awaited<ReturnType<LedgerApi["claim"]>>>("POST", `${wo(project, target)}/claim`, { ...body, ...(next === true && id !== undefined ? { next } : {}) });
-  }
-  renew({ project, id, ...body }: Inputs["renew"]) {
-    return this.call<Awaited<ReturnType<LedgerApi["renew"]>>>("POST", `${wo(project, id)}/renew`, body);
-  }
-  release({ project, id, ...body }: Inputs["release"]) {
-    return this.call<Awaited<ReturnType<LedgerApi["release"]>>>("POST", `${wo(project, id)}/release`, body);
-  }
-  update({ project, id, ...body }: Inputs["update"]) {
-    return this.call<Awaited<ReturnType<LedgerApi["update"]>>>("PATCH", wo(project, id), body);
-  }
-  addNote({ project, id, ...body }: Inputs["addNote"]) {
-    return this.call<Awaited<ReturnType<LedgerApi["addNote"]>>>("POST", `${wo(project, id)}/notes`, body);
-  }
-  verifyCommand({ project, id, lease_token }: Inputs["verifyCommand"]) {
-    return this.call<Awaited<ReturnType<LedgerApi["verifyCommand"]>>>("GET", `${wo(project, id)}/verification`, undefined, { lease_token });
-  }
-  setPolicy({ project, ...body }: Inputs["setPolicy"]) {
-    return this.call<Awaited<ReturnType<LedgerApi["setPolicy"]>>>("PATCH", p(project), body);
-  }
-  recordVerification({ project, id, ...body }: Inputs["verification"]) {
-    return this.call<Awaited<ReturnType<LedgerApi["recordVerification"]>>>("POST", `${wo(project, id)}/verification`, body);
-  }
-  contextPut({ project, ...body }: Inputs["contextPut"]) {
-    return this.call<Awaited<ReturnType<LedgerApi["contextPut"]>>>("POST", `${p(project)}/context`, body);
-  }
-  contextPull({ project, git, ...query }: Inputs["contextPull"]) {
-    return this.call<Awaited<ReturnType<LedgerApi["contextPull"]>>>("GET", `${p(project)}/context`, undefined, { ...query, head: git?.head });
-  }
-  contextHistory({ project, git, ...query }: Inputs["contextPull"]) {
-    return this.call<Awaited<ReturnType<LedgerApi["contextHistory"]>>>("GET", `${p(project)}/context`, undefined, { ...query, head: git?.head, history: true });
-  }
-  history({ project, id, ...query }: Inputs["history"]) {
-    return this.call<Awaited<ReturnType<LedgerApi["history"]>>>("GET", id === undefined ? `${p(project)}/history` : `${wo(project, id)}/history`, undefined, query);
-  }
+
   events({ project, ...query }: Inputs["events"]) {
     if (project === undefined) throw new LedgerError("VALIDATION", "project: required for events in remote mode", { hint: "pass --project, or stream GET /v1/events", details: { issues: [{ field: "project", message: "required" }] } });
     return this.history({ project, ...query });
   }
 }
 
-const p = (project: unknown) => {
-  if (project === undefined) throw noProject();
-  return `/v1/projects/${encodeURIComponent(String(project))}`;
-};
-const wo = (project: unknown, id: unknown) => `${p(project)}/wos/${encodeURIComponent(String(id))}`;
+for (const op of OPERATIONS) {
+  if (!op.http || op.local) continue;
+  Object.defineProperty(RemoteLedger.prototype, op.name, {
+    value(this: RemoteLedger, input?: Record<string, unknown>) {
+      return this.request(op, input);
+    },
+  });
+}
 
-/** The server takes the agent and its role from the token. */
+/** The server takes the agent and its role from the token; undefined fields are left out. */
 function stripAgent(body: Record<string, unknown>): Record<string, unknown> {
   const { agent: _a, role: _r, ...rest } = body;
   return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));

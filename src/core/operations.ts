@@ -1,0 +1,212 @@
+/**
+ * Every operation of the ledger, defined once (DESIGN.md §8): who may call
+ * it, whether it acts as the caller, its input schema, and how each door
+ * reaches it. The HTTP routes and OpenAPI document, the MCP tools and the
+ * remote client are generated from this table; adding an operation is one
+ * entry here, its rule in the core, its rendering and its tests.
+ *
+ * An operation's name is the ledger method it calls with its input, except
+ * for `local` operations, which run on the caller's machine (verify runs a
+ * command there), so each door that offers one provides it.
+ */
+import type { z } from "zod";
+import type { LedgerApi } from "./api.js";
+import type { Access } from "./auth.js";
+import { claimFields, inputs } from "./schemas.js";
+
+export type InputName = keyof typeof inputs;
+
+export interface HttpBinding {
+  method: "GET" | "POST" | "PATCH";
+  /** Its paths, most specific first: a client takes the first whose parameters the input has. */
+  paths: readonly string[];
+  /** Status of a success (default 200). */
+  status?: number;
+  /** When operations share a method and path, the query fields that choose this one (e.g. history=true). */
+  when?: Readonly<Record<string, string | number | boolean>>;
+  /** `:id` may be `next`, meaning `next: true` (claim the most urgent free WO). */
+  idMayBeNext?: boolean;
+}
+
+export interface ToolBinding {
+  name: string;
+  /** For a model: when to call it and what its answers mean. */
+  description: string;
+  /** The tool's input schema when it cannot be derived from the operation's (zod cannot omit fields of a refined object). */
+  schema?: () => z.ZodObject;
+}
+
+export interface Operation {
+  name: string;
+  /** One line for people (OpenAPI, help). */
+  summary: string;
+  input: InputName;
+  access: Access;
+  /** Acts as the calling agent: the door supplies `agent` (and `role`), never the caller's input. */
+  actor: boolean;
+  /** The door supplies the caller's work tree as `git` (recorded with it, or compared with it). */
+  callerGit?: boolean;
+  /** Runs on the caller's machine instead of through the ledger. */
+  local?: boolean;
+  http?: HttpBinding;
+  tool?: ToolBinding;
+}
+
+const P = "/v1/projects/:project";
+const WO = `${P}/wos/:id`;
+
+export const OPERATIONS: readonly Operation[] = [
+  {
+    name: "contextPull",
+    summary: "Newest context per key with freshness verdicts (history=true: every entry)",
+    input: "contextPull",
+    access: "read",
+    actor: false,
+    callerGit: true,
+    http: { method: "GET", paths: [`${P}/context`] },
+    tool: { name: "context_pull", description: "Call first. Newest context each previous agent saved for the project, with age and verdict fresh/stale. Stale or none: re-check before trusting. history=true: every entry." },
+  },
+  { name: "contextHistory", summary: "Every context entry, newest first", input: "contextPull", access: "read", actor: false, callerGit: true, http: { method: "GET", paths: [`${P}/context`], when: { history: true } } },
+  { name: "projects", summary: "Projects with counts per status", input: "projects", access: "read", actor: false, http: { method: "GET", paths: ["/v1/projects"] } },
+  { name: "createProject", summary: "Create a project", input: "createProject", access: "write", actor: true, http: { method: "POST", paths: ["/v1/projects"], status: 201 } },
+  { name: "setPolicy", summary: "Set a project's policy (who may write verification commands)", input: "setPolicy", access: "admin", actor: true, http: { method: "PATCH", paths: [P] } },
+  {
+    name: "list",
+    summary: "Work orders (default: all but done and cancelled), of one project or every project",
+    input: "list",
+    access: "read",
+    actor: false,
+    http: { method: "GET", paths: [`${P}/wos`, "/v1/wos"] },
+    tool: { name: "list", description: "Work orders (default: open, claimed, blocked). status: open|claimed|blocked|done|cancelled|all." },
+  },
+  {
+    name: "findUnclaimed",
+    summary: "Open work nobody holds whose dependencies are done, most urgent first",
+    input: "findUnclaimed",
+    access: "read",
+    actor: false,
+    http: { method: "GET", paths: [`${P}/unclaimed`] },
+    tool: { name: "find_unclaimed", description: "Open work orders nobody holds whose dependencies are done, most urgent first. file_conflicts lists held WOs touching the same files." },
+  },
+  {
+    name: "get",
+    summary: "One work order with its notes",
+    input: "get",
+    access: "read",
+    actor: false,
+    http: { method: "GET", paths: [WO] },
+    tool: { name: "get", description: "One work order with its notes. Read it fully before working." },
+  },
+  {
+    name: "claim",
+    summary: "Take a work order under an exclusive lease (id `next`: the most urgent free one)",
+    input: "claim",
+    access: "write",
+    actor: true,
+    http: { method: "POST", paths: [`${WO}/claim`], idMayBeNext: true },
+    tool: {
+      name: "claim",
+      description: "Take a work order under an exclusive lease (id, or next=true for the most urgent free one). Only the holder may change it. LEASE_HELD means someone else has it: pick another, never work on it. Keep lease.token; renew before lease.expires_at.",
+      schema: () => claimFields,
+    },
+  },
+  {
+    name: "renew",
+    summary: "Extend your live lease",
+    input: "renew",
+    access: "write",
+    actor: true,
+    http: { method: "POST", paths: [`${WO}/renew`] },
+    tool: { name: "renew", description: "Extend your live lease (ttl from now, default 30m). LEASE_LOST: stop working on it and claim again." },
+  },
+  {
+    name: "release",
+    summary: "End your lease, optionally setting a status",
+    input: "release",
+    access: "write",
+    actor: true,
+    http: { method: "POST", paths: [`${WO}/release`] },
+    tool: { name: "release", description: "End your lease. status done|blocked|open sets it in the same step (prefer this to finish); note explains why." },
+  },
+  {
+    name: "update",
+    summary: "Change fields and/or status (compare-and-set with if_revision)",
+    input: "update",
+    access: "write",
+    actor: true,
+    http: { method: "PATCH", paths: [WO] },
+    tool: { name: "update", description: "Change fields (scope, acceptance, ...) and/or status. Holder only while claimed. if_revision for compare-and-set." },
+  },
+  {
+    name: "addNote",
+    summary: "Append a note",
+    input: "addNote",
+    access: "write",
+    actor: true,
+    http: { method: "POST", paths: [`${WO}/notes`], status: 201 },
+    tool: { name: "add_note", description: "Append a note every agent sees. kind: progress|finding|blocker|verification|link (PR or commit)." },
+  },
+  {
+    name: "create",
+    summary: "Create work orders atomically",
+    input: "create",
+    access: "write",
+    actor: true,
+    http: { method: "POST", paths: [`${P}/wos`], status: 201 },
+    tool: { name: "create", description: "Create work orders (all or none). One observation affecting several systems: one item per system." },
+  },
+  { name: "verifyCommand", summary: "The verification command you may run now (pinned at your claim)", input: "verifyCommand", access: "write", actor: true, http: { method: "GET", paths: [`${WO}/verification`] } },
+  { name: "recordVerification", summary: "Record the result of running the verification command", input: "verification", access: "write", actor: true, http: { method: "POST", paths: [`${WO}/verification`], status: 201 } },
+  {
+    name: "verify",
+    summary: "Run the verification command of a work order you hold, here, and record the result",
+    input: "verify",
+    access: "write",
+    actor: true,
+    local: true,
+    tool: { name: "verify", description: "Run the verification command of a work order you hold (the one it had when you claimed it) on this machine and record the result; the result shows the command. block_on_fail marks it blocked when it fails." },
+  },
+  {
+    name: "contextPut",
+    summary: "Save context for the next agent",
+    input: "contextPut",
+    access: "write",
+    actor: true,
+    callerGit: true,
+    http: { method: "POST", paths: [`${P}/context`], status: 201 },
+    tool: { name: "context_put", description: "Before you stop: save what you learned, changed and left unfinished, for the next agent. key defaults to handover." },
+  },
+  {
+    name: "history",
+    summary: "Event log of a work order, or of a project",
+    input: "history",
+    access: "read",
+    actor: false,
+    http: { method: "GET", paths: [`${WO}/history`, `${P}/history`] },
+    tool: { name: "history", description: "Event log of a work order (id) or project: every claim, expiry, field change with diffs." },
+  },
+];
+
+/** The parameters of a path (`/v1/projects/:project/wos/:id` → project, id). */
+export function pathParams(path: string): string[] {
+  return [...path.matchAll(/:(\w+)/g)].map((m) => m[1] as string);
+}
+
+/**
+ * The operation an input is for: among operations sharing `op`'s method and
+ * path, the one whose `when` the input matches (contextPull with
+ * history=true is contextHistory), else `op` itself.
+ */
+export function resolve(op: Operation, input: Readonly<Record<string, unknown>>): Operation {
+  if (!op.http) return op;
+  const { method, paths } = op.http;
+  const alike = OPERATIONS.filter((o) => o.http?.method === method && o.http.paths.some((p) => paths.includes(p)) && o.http.when);
+  return alike.find((o) => Object.entries(o.http?.when ?? {}).every(([k, v]) => input[k] === v)) ?? op;
+}
+
+/** Calls the ledger method an operation names (not for `local` operations). */
+export function callLedger(ledger: LedgerApi, op: Operation, input: unknown): Promise<unknown> {
+  const method = (ledger as unknown as Record<string, ((i: unknown) => Promise<unknown>) | undefined>)[op.name];
+  if (op.local || typeof method !== "function") throw new Error(`operation ${op.name} is not a ledger call`);
+  return method.call(ledger, input);
+}
