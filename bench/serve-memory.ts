@@ -18,7 +18,7 @@ import vm from "node:vm";
 import { Metrics } from "../src/doors/http/metrics.ts";
 import { startServer } from "../src/doors/http/server.ts";
 import { openLedger } from "../src/index.ts";
-import { RemoteLedger } from "../src/storage/remote/client.ts";
+import { RemoteLedger } from "../src/remote/client.ts";
 import type { Row } from "./run.ts";
 
 const CLI = fileURLToPath(new URL("../dist/doors/cli/main.js", import.meta.url));

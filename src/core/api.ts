@@ -8,6 +8,9 @@ import type { Ledger } from "./ledger.js";
 export type LedgerApi = Pick<
   Ledger,
   | "info"
+  | "knowsCaller"
+  | "whoami"
+  | "follow"
   | "health"
   | "createProject"
   | "projects"

@@ -12,10 +12,12 @@ import * as rules from "./rules.js";
 import { DEFAULT_MAX_AGE_MS, DEFAULT_TTL_MS, inputs, type Inputs } from "./schemas.js";
 import type { ContextEntry, FileConflict, GitState, LedgerEvent, NewEvent, Note, NoteKind, Project, ProjectSummary, Status, StoredWorkOrder, WorkOrder } from "./types.js";
 import { assertMayAuthor, commandToRun, DEFAULT_POLICY, verifierOf } from "./verification.js";
-import { Tokens } from "./tokens.js";
+import { pollEvents, type FollowOptions } from "./follow.js";
+import { TokenCache, type TokenLookup } from "./token-cache.js";
+import { Tokens, type PublicToken } from "./tokens.js";
 import { parse } from "./validate.js";
 import { addNoteIn, apply, collecting, conflicts, dependencyPath, fileConflict, mustGet, projectNotFound, requireProject, SWEEP_BATCH, sweepIn, touch } from "./steps.js";
-import type { Store, StoreInfo, Tx } from "../storage/port.js";
+import type { Store, StoreInfo, Tx } from "./port.js";
 
 export type WorkOrderWithNotes = WorkOrder & { notes: Note[] };
 export type ClaimResult = WorkOrder & { file_conflicts: FileConflict[] };
@@ -48,17 +50,34 @@ const DEFAULT_FIND_LIMIT = 20;
 export interface LedgerOptions {
   /** Called after each commit with the events it appended (metrics; never for logging inside the core). */
   onEvents?: (events: readonly NewEvent[]) => void;
+  /** Remember live tokens this long when looking them up (see token-cache.ts); 0: always ask the store. */
+  tokenCacheMs?: number;
 }
 
 export class Ledger {
   /** API token administration (used by serve and the token commands). */
   readonly tokens: Tokens;
+  /** How serve looks a presented token up (cached where the store asked for it). */
+  readonly tokenLookup: TokenLookup;
+  /** The caller names itself (agent, and no role: trusted like an admin); a remote ledger knows its caller by token. */
+  readonly knowsCaller: boolean = false;
 
   constructor(
     private readonly store: Store,
     private readonly opts: LedgerOptions = {},
   ) {
     this.tokens = new Tokens(store);
+    this.tokenLookup = opts.tokenCacheMs ? new TokenCache(this.tokens, opts.tokenCacheMs) : this.tokens;
+  }
+
+  /** Who the ledger knows the caller as: nobody, locally (the caller passes its agent name). */
+  async whoami(): Promise<PublicToken | null> {
+    return null;
+  }
+
+  /** Hands on each event after `after` as it is committed, until the signal aborts. */
+  follow(opts: FollowOptions, onEvent: (e: LedgerEvent) => void): Promise<void> {
+    return pollEvents((after) => this.events({ ...(opts.project ? { project: opts.project } : {}), after, limit: 1000 }), opts, onEvent);
   }
 
   /** A write transaction that reports its events to onEvents once committed. */

@@ -6,7 +6,7 @@ import { LedgerError } from "./errors.js";
 import { UNKNOWN_REASON, type OverlapChecker } from "./files.js";
 import * as rules from "./rules.js";
 import type { FileConflict, NewEvent, Note, NoteKind, StoredWorkOrder } from "./types.js";
-import type { Tx } from "../storage/port.js";
+import type { Tx } from "./port.js";
 
 /** The same transaction, recording what it appends. */
 export function collecting(tx: Tx, into: NewEvent[]): Tx {

@@ -4,7 +4,7 @@ import { LedgerError } from "./errors.js";
 import { inputs, type Inputs } from "./schemas.js";
 import type { TokenRecord } from "./types.js";
 import { parse } from "./validate.js";
-import type { Store } from "../storage/port.js";
+import type { Store } from "./port.js";
 
 export type PublicToken = Omit<TokenRecord, "hash">;
 

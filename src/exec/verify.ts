@@ -58,12 +58,12 @@ export type VerifyOutcome = VerificationResult & { exit_code: number | null; tim
  * The whole `verify` step shared by the CLI and MCP doors: ask the ledger
  * which command this caller may run (the one pinned at its claim), run it
  * here, record the result with the work tree it ran in (and block on failure
- * if asked). `requireAgent` is false in remote mode, where the server's
- * token decides.
+ * if asked). A remote ledger knows the caller by its token; a local one needs
+ * the agent's name.
  */
-export async function verifyWorkOrder(ledger: LedgerApi, input: Inputs["verify"], opts: { requireAgent: boolean; git: () => GitState | null; echo?: (chunk: Buffer) => void; onStart?: (command: string) => void }): Promise<VerifyOutcome> {
+export async function verifyWorkOrder(ledger: LedgerApi, input: Inputs["verify"], opts: { git: () => GitState | null; echo?: (chunk: Buffer) => void; onStart?: (command: string) => void }): Promise<VerifyOutcome> {
   const v = parse(inputs.verify.extend({ agent: agentName.optional() }), input);
-  if (opts.requireAgent && v.agent === undefined) throw noIdentity();
+  if (!ledger.knowsCaller && v.agent === undefined) throw noIdentity();
   const who = { project: v.project, agent: v.agent as string, id: v.id, ...(v.role ? { role: v.role } : {}), ...(v.lease_token !== undefined ? { lease_token: v.lease_token } : {}) };
   const { command } = await ledger.verifyCommand(who);
   opts.onStart?.(command);

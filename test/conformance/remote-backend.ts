@@ -10,7 +10,7 @@ import type { LedgerApi } from "../../src/core/api.ts";
 import type { Role } from "../../src/core/types.ts";
 import { startServer } from "../../src/doors/http/server.ts";
 import { openLedger } from "../../src/index.ts";
-import { RemoteLedger } from "../../src/storage/remote/client.ts";
+import { RemoteLedger } from "../../src/remote/client.ts";
 import type { Clock } from "./backends.ts";
 
 export async function openRemote(clock: Clock): Promise<{ ledger: LedgerApi; cleanup(): Promise<void> }> {

@@ -18,10 +18,12 @@ import { openapi } from "../../src/doors/http/openapi.ts";
 import { startServer, type RunningServer } from "../../src/doors/http/server.ts";
 import { createMcpServer } from "../../src/doors/mcp/server.ts";
 import { openLedger } from "../../src/index.ts";
-import { RemoteLedger } from "../../src/storage/remote/client.ts";
+import { RemoteLedger } from "../../src/remote/client.ts";
 
 /** Methods of the ledger that are not operations: lifecycle, health and event following. */
-const NOT_OPERATIONS = new Set(["constructor", "info", "close", "health", "events", "lastEventSeq", "write", "change", "sweep", "claimNext"]);
+/** Members of the ledger that are not operations: lifecycle, health, identity and event following (and private helpers). */
+const API_EXTRAS = ["info", "knowsCaller", "whoami", "follow", "close", "health", "events", "lastEventSeq"];
+const NOT_OPERATIONS = new Set([...API_EXTRAS, "constructor", "write", "change", "sweep", "claimNext"]);
 
 describe("operation table", () => {
   let dir: string;
@@ -37,7 +39,7 @@ describe("operation table", () => {
     server = await startServer({ ledger, host: "127.0.0.1", port: 0, version: "t" });
     remote = new RemoteLedger(server.url, (await ledger.tokens.create({ agent: "seed", role: "admin" })).token);
     const [a, b] = InMemoryTransport.createLinkedPair();
-    await createMcpServer({ ledger, agent: "seed", project: "p", remote: false, version: "t", git: () => null }).connect(a);
+    await createMcpServer({ ledger, agent: "seed", project: "p", version: "t", git: () => null }).connect(a);
     mcp = new Client({ name: "ops", version: "1" });
     await mcp.connect(b);
   });
@@ -54,6 +56,11 @@ describe("operation table", () => {
     assert.deepEqual([...named].sort(), [...methods].sort());
     assert.equal(new Set(OPERATIONS.map((o) => o.name)).size, OPERATIONS.length);
     assert.equal(new Set(OPERATIONS.flatMap((o) => (o.tool ? [o.tool.name] : []))).size, OPERATIONS.filter((o) => o.tool).length);
+  });
+
+  it("the remote client has the rest of the API too, and says it knows its caller", () => {
+    for (const m of API_EXTRAS) assert.notEqual((remote as unknown as Record<string, unknown>)[m], undefined, m);
+    assert.deepEqual([remote.knowsCaller, ledger.knowsCaller], [true, false]);
   });
 
   it("every HTTP binding is a route in OpenAPI and a method of the remote client", () => {

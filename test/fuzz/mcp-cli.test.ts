@@ -42,7 +42,7 @@ describe("fuzzing the MCP and CLI doors", () => {
     ledger = await openLedger({ db: s.db });
     await ledger.create({ project: "p", agent: "seed", items: [{ title: "$(touch /tmp/workledger-pwned)", verification: "echo safe", description: "`touch /tmp/workledger-pwned`", files: ["; touch /tmp/workledger-pwned"] }, { title: "two" }] });
     await ledger.claim({ project: "p", agent: "holder", id: 1 });
-    const server = createMcpServer({ ledger, agent: "fuzzer", project: "p", remote: false, version: "fuzz", git: () => null });
+    const server = createMcpServer({ ledger, agent: "fuzzer", project: "p", version: "fuzz", git: () => null });
     const [a, b] = InMemoryTransport.createLinkedPair();
     await server.connect(a);
     client = new Client({ name: "fuzz", version: "1" });

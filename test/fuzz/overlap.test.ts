@@ -14,7 +14,7 @@ import { after, describe, it } from "node:test";
 import fc from "fast-check";
 import { Ledger } from "../../src/core/ledger.ts";
 import { globProblem, OverlapChecker, REQUEST_BUDGET } from "../../src/core/files.ts";
-import type { Store } from "../../src/storage/port.ts";
+import type { Store } from "../../src/core/port.ts";
 import { openPostgresStore } from "../../src/storage/postgres/store.ts";
 import { openSqliteStore } from "../../src/storage/sqlite/store.ts";
 import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from "../conformance/backends.ts";

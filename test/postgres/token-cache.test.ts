@@ -7,8 +7,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { authorize } from "../../src/core/auth.ts";
 import { Ledger } from "../../src/core/ledger.ts";
-import { TokenCache, tokenLookup, TTL_MS } from "../../src/doors/http/token-cache.ts";
-import { pgTestLedger, requirePostgres } from "../conformance/backends.ts";
+import { TokenCache, TTL_MS } from "../../src/core/token-cache.ts";
+import { openLedger } from "../../src/index.ts";
+import { dropSchema, PG_URL, pgTestLedger, requirePostgres, uniqueSchema } from "../conformance/backends.ts";
 
 const available = await requirePostgres("token cache");
 
@@ -19,8 +20,18 @@ describe("serve's token cache on PostgreSQL", { skip: available ? false : "Postg
   before(async () => ({ ledger, close } = await pgTestLedger("wl_tokens", 2)));
   after(() => close?.());
 
-  it("a PostgreSQL ledger gets the cache", () => {
-    assert.ok(tokenLookup(ledger) instanceof TokenCache);
+  it("the composition point gives a PostgreSQL ledger the cache, and a SQLite one none", async () => {
+    const schema = uniqueSchema("wl_tokens");
+    const pgLedger = await openLedger({ databaseUrl: PG_URL, schema });
+    try {
+      assert.ok(pgLedger.tokenLookup instanceof TokenCache);
+    } finally {
+      await pgLedger.close();
+      await dropSchema(schema);
+    }
+    const sqlite = await openLedger({ db: ":memory:" });
+    assert.equal(sqlite.tokenLookup, sqlite.tokens);
+    await sqlite.close();
   });
 
   it("a revoked token is accepted at most until the entry is TTL_MS old, then refused", async () => {

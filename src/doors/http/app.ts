@@ -16,7 +16,6 @@ import { clientAddress, trustProxies } from "./client-address.js";
 import { Metrics } from "./metrics.js";
 import { openapi } from "./openapi.js";
 import { RateLimiter } from "./ratelimit.js";
-import { tokenLookup } from "./token-cache.js";
 import { fromQuery, routes, type Input, type Route } from "./routes.js";
 import { EventHub } from "./event-hub.js";
 import { eventStream } from "./sse.js";
@@ -52,7 +51,7 @@ export function createApp(opts: AppOptions): Hono {
   const failures = new RateLimiter(opts.failedAuthLimit?.perSecond ?? 10, opts.failedAuthLimit?.burst ?? 50);
   const trusted = trustProxies(opts.trustProxy ?? []);
   // On PostgreSQL a revoked token is refused within a second on every server (see token-cache.ts).
-  const tokens = tokenLookup(ledger);
+  const tokens = ledger.tokenLookup;
   const hub = new EventHub(ledger, opts.pollMs ?? 250, opts.stop ?? new AbortController().signal);
   const streams = new Map<string, number>();
   const maxStreams = opts.maxStreamsPerToken ?? 16;

@@ -18,11 +18,10 @@ import { utf8Filter } from "./utf8-filter.js";
 
 export interface McpOptions {
   ledger: LedgerApi;
-  /** Identity for every call (local mode); remote mode: the token's. */
+  /** Identity for every call of a local ledger; a remote one knows the caller by its token. */
   agent: string | undefined;
   /** Used when a call names no project. */
   project: string | undefined;
-  remote: boolean;
   version: string;
   /** The caller's work tree, recorded with context (context_put) and compared on context_pull. */
   git: () => GitState | null;
@@ -33,7 +32,7 @@ type Args = Record<string, unknown>;
 /** Operations that run on this machine rather than through the ledger (see core/operations.ts). */
 const LOCAL: Record<string, (l: LedgerApi, a: Args, o: McpOptions) => Promise<unknown>> = {
   // The core's schema is the check (hence the cast).
-  verify: (l, a, o) => verifyWorkOrder(l, a as never, { requireAgent: !o.remote, git: o.git }),
+  verify: (l, a, o) => verifyWorkOrder(l, a as never, { git: o.git }),
 };
 const BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));
 
@@ -78,6 +77,6 @@ export async function runMcp(opts: McpOptions): Promise<void> {
   const closed = new Promise<void>((resolve) => (server.onclose = () => resolve()));
   const stdin = process.stdin.pipe(utf8Filter((m) => process.stdout.write(JSON.stringify(m) + "\n")));
   await server.connect(new StdioServerTransport(stdin));
-  if (!opts.remote && opts.agent === undefined) process.stderr.write("workledger mcp: no --agent / WORKLEDGER_AGENT: tools that change the ledger will fail with NO_IDENTITY\n");
+  if (!opts.ledger.knowsCaller && opts.agent === undefined) process.stderr.write("workledger mcp: no --agent / WORKLEDGER_AGENT: tools that change the ledger will fail with NO_IDENTITY\n");
   await closed;
 }

@@ -9,7 +9,7 @@
  */
 import pg from "pg";
 import { LedgerError } from "../../core/errors.js";
-import type { Store, StoreInfo, Tx } from "../port.js";
+import type { Store, StoreInfo, Tx } from "../../core/port.js";
 import { migrate } from "./migrate.js";
 import { ClockNotRead, PgTx } from "./tx.js";
 

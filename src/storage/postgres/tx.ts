@@ -20,7 +20,7 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
 import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectPolicy, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
-import type { ClaimProbe, ListQuery, Tx } from "../port.js";
+import type { ClaimProbe, ListQuery, Tx } from "../../core/port.js";
 import { jsonToWorkOrder, WO_COLUMNS, woJson, type ContextRow, type EventRow, type NoteRow } from "./rows.js";
 import { foldProjectCounts, toProject, type ProjectRow } from "../rows.js";
 

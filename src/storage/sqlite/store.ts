@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { LedgerError } from "../../core/errors.js";
-import type { Store, StoreInfo, Tx } from "../port.js";
+import type { Store, StoreInfo, Tx } from "../../core/port.js";
 import { migrate } from "./migrate.js";
 import { SqliteTx } from "./tx.js";
 

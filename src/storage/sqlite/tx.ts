@@ -1,7 +1,7 @@
 /** The storage port's operations as SQLite statements, prepared once per connection. */
 import type Database from "better-sqlite3";
 import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectPolicy, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
-import type { ClaimProbe, ListQuery, Tx } from "../port.js";
+import type { ClaimProbe, ListQuery, Tx } from "../../core/port.js";
 import { fromWorkOrder, toContext, toEvent, toWorkOrder, WO_COLUMNS, type ContextRow, type EventRow, type WorkOrderRow } from "./rows.js";
 import { foldProjectCounts, toProject, type ProjectRow } from "../rows.js";
 

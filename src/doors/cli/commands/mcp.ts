@@ -1,6 +1,5 @@
 /** mcp and agent-setup: workledger as tools for LLM agents. */
 import type { Command } from "commander";
-import { remoteUrl } from "../connect.js";
 import { gitState } from "../input.js";
 import { act } from "../run.js";
 import { pkgVersion } from "../version.js";
@@ -13,7 +12,7 @@ export function register(program: Command): void {
     .action(
       act(async (_o, ctx) => {
         const { runMcp } = await import("../../mcp/server.js"); // the SDK only loads for this command
-        await runMcp({ ledger: await ctx.ledger(), agent: ctx.agent, project: ctx.project, remote: remoteUrl() !== undefined, version: pkgVersion, git: () => gitState() });
+        await runMcp({ ledger: await ctx.ledger(), agent: ctx.agent, project: ctx.project, version: pkgVersion, git: () => gitState() });
         return { data: undefined, human: () => "" };
       }),
     );

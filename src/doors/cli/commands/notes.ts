@@ -2,7 +2,6 @@
 import type { Command } from "commander";
 import type { Inputs } from "../../../core/schemas.js";
 import { verifyWorkOrder } from "../../../exec/verify.js";
-import { remoteUrl } from "../connect.js";
 import { identity, num, projectOf, str } from "../context.js";
 import { gitState, readBody } from "../input.js";
 import { c, shown } from "../output.js";
@@ -36,7 +35,6 @@ export function register(program: Command): void {
       act(async (o, ctx) => {
         const input = { project: projectOf(ctx), agent: ctx.agent, id: num(o.id), timeout: str(o.timeout), block_on_fail: o.blockOnFail === true, lease_token: num(o.leaseToken) } as Inputs["verify"];
         const out = await verifyWorkOrder(await ctx.ledger(), input, {
-          requireAgent: remoteUrl() === undefined,
           git: () => gitState(),
           ...(ctx.json ? {} : { echo: (b: Buffer) => void process.stderr.write(b), onStart: (cmd: string) => void process.stderr.write(c.dim(`$ ${cmd}\n`)) }),
         });

@@ -2,15 +2,15 @@
 import type { Command } from "commander";
 import { LedgerError } from "../../../core/errors.js";
 import { parseDuration } from "../../../core/duration.js";
-import type { Inputs } from "../../../core/schemas.js";
+import { inputs, type Inputs } from "../../../core/schemas.js";
+import { parse } from "../../../core/validate.js";
 import type { LedgerEvent } from "../../../core/types.js";
-import { remoteUrl, withLocal } from "../connect.js";
+import { withLocal } from "../connect.js";
 import { num, str, type Ctx } from "../context.js";
 import { c, table } from "../output.js";
 import * as render from "../render.js";
 import { act } from "../run.js";
 import { pkgVersion } from "../version.js";
-import { streamRemoteEvents } from "./watch-remote.js";
 
 function untilSignal(): Promise<string> {
   return new Promise((resolve) => {
@@ -123,19 +123,7 @@ async function watch(ctx: Ctx, afterArg: number | string | undefined, interval: 
   if (ms === null || ms < 10) throw new LedgerError("VALIDATION", `interval: must be a duration like 500ms or 2s, got ${JSON.stringify(interval)}`, { details: { issues: [{ field: "interval", message: "bad duration" }] } });
   const ledger = await ctx.ledger();
   // Without --after, show only what happens from now on.
-  let after: number | string = afterArg ?? (await ledger.lastEventSeq(ctx.project));
-  const url = remoteUrl();
-  if (url !== undefined) {
-    await streamRemoteEvents(url, process.env.WORKLEDGER_TOKEN ?? "", { project: ctx.project, after, signal: stop.signal }, print);
-    return { data: undefined, human: () => "" };
-  }
-  const base = { ...(ctx.project ? { project: ctx.project } : {}) };
-  while (!stop.signal.aborted) {
-    for (const e of await ledger.events({ ...base, after, limit: 1000 } as Inputs["events"])) {
-      print(e);
-      after = e.seq;
-    }
-    await new Promise((r) => setTimeout(r, ms));
-  }
+  const after = afterArg === undefined ? await ledger.lastEventSeq(ctx.project) : parse(inputs.events, { after: afterArg }).after ?? 0;
+  await ledger.follow({ project: ctx.project, after, signal: stop.signal, pollMs: ms }, print);
   return { data: undefined, human: () => "" };
 }

@@ -3,8 +3,6 @@ import type { Command } from "commander";
 import { isLedgerError } from "../../../core/errors.js";
 import { formatDuration } from "../../../core/duration.js";
 import type { Inputs } from "../../../core/schemas.js";
-import type { RemoteLedger } from "../../../storage/remote/client.js";
-import { remoteUrl } from "../connect.js";
 import { identity, str, type Ctx } from "../context.js";
 import { EXIT } from "../exit.js";
 import { gitState } from "../input.js";
@@ -104,11 +102,11 @@ export function register(program: Command): void {
     );
 }
 
-/** Locally the identity is --agent/WORKLEDGER_AGENT; remotely it is the token's, so ask the server. */
+/** Who the ledger knows the caller as (a remote one: the token's agent), or else --agent/WORKLEDGER_AGENT. */
 async function identityCheck(ctx: Ctx): Promise<Check> {
-  if (remoteUrl() === undefined) return { name: "identity", ok: ctx.agent !== undefined, detail: ctx.agent ?? "no agent name: pass --agent NAME or set WORKLEDGER_AGENT", exit: 2 };
   try {
-    const me = await ((await ctx.ledger()) as RemoteLedger).whoami();
+    const me = await (await ctx.ledger()).whoami();
+    if (me === null) return { name: "identity", ok: ctx.agent !== undefined, detail: ctx.agent ?? "no agent name: pass --agent NAME or set WORKLEDGER_AGENT", exit: 2 };
     return { name: "identity", ok: true, detail: `${me.agent} (token ${me.id}, role ${me.role}${me.project ? `, project ${me.project}` : ""})` };
   } catch (e) {
     return { name: "identity", ok: false, detail: isLedgerError(e) ? e.message : String(e), exit: isLedgerError(e) ? EXIT[e.code] : 1 };

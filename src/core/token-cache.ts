@@ -1,5 +1,5 @@
 /**
- * Token lookups of `serve`, remembered for a moment. Looking a bearer token up
+ * Token lookups, remembered for a moment (on PostgreSQL: see index.ts). Looking a bearer token up
  * is a read transaction of its own before every ledger call: on PostgreSQL
  * three round trips, as many as a whole completion, and the main reason the
  * HTTP door ran at under half the speed of the store called directly.
@@ -14,21 +14,16 @@
  * looked up every time (and limited per address before that), and a record
  * never changes except by revocation, so nothing else can go stale.
  *
- * Only a PostgreSQL ledger gets the cache. An embedded SQLite ledger answers
- * a lookup in-process in microseconds, so there a cache would weaken
- * revocation (refused at once today) for nothing.
+ * Only a PostgreSQL ledger gets the cache (the composition point, index.ts,
+ * asks for it). An embedded SQLite ledger answers a lookup in-process in
+ * microseconds, so there a cache would weaken revocation (refused at once
+ * today) for nothing.
  */
-import { hashToken } from "../../core/auth.js";
-import type { Tokens } from "../../core/tokens.js";
-import type { TokenRecord } from "../../core/types.js";
-import type { Ledger } from "../../core/ledger.js";
+import { hashToken } from "./auth.js";
+import type { Tokens } from "./tokens.js";
+import type { TokenRecord } from "./types.js";
 
 export type TokenLookup = Pick<Tokens, "find">;
-
-/** How `serve` looks tokens up for this ledger (see above). */
-export function tokenLookup(ledger: Ledger): TokenLookup {
-  return ledger.info.kind === "postgres" ? new TokenCache(ledger.tokens) : ledger.tokens;
-}
 
 /** Long enough that a busy agent looks its token up about once a second, short enough for revocation. */
 export const TTL_MS = 1000;

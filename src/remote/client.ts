@@ -4,27 +4,31 @@
  * them with the shared schemas); errors come back with their codes, so the
  * CLI prints the same output and exits with the same codes as locally.
  */
-import type { LedgerApi } from "../../core/api.js";
-import { ERROR_CODES, LedgerError, type ErrorBody, type ErrorCode } from "../../core/errors.js";
-import type { Health } from "../../core/ledger.js";
+import type { LedgerApi } from "../core/api.js";
+import { ERROR_CODES, LedgerError, type ErrorBody, type ErrorCode } from "../core/errors.js";
+import type { Health } from "../core/ledger.js";
 import type { z } from "zod";
-import { OPERATIONS, pathParams, type Operation } from "../../core/operations.js";
-import { inputs, type Inputs } from "../../core/schemas.js";
-import type { GitState, TokenRecord } from "../../core/types.js";
-import { noProject, parse } from "../../core/validate.js";
-import type { StoreInfo } from "../port.js";
+import { OPERATIONS, pathParams, type Operation } from "../core/operations.js";
+import { inputs, type Inputs } from "../core/schemas.js";
+import type { FollowOptions } from "../core/follow.js";
+import type { GitState, LedgerEvent, TokenRecord } from "../core/types.js";
+import { streamRemoteEvents } from "./follow.js";
+import { noProject, parse } from "../core/validate.js";
+import type { StoreInfo } from "../core/port.js";
 import { send, type Answer } from "./http.js";
 
 type Query = Record<string, string | number | boolean | undefined>;
 
 /** Everything but what the class writes itself is an operation of the table, installed below. */
-type TableMethods = Omit<LedgerApi, "info" | "health" | "lastEventSeq" | "events" | "close">;
+type TableMethods = Omit<LedgerApi, "info" | "knowsCaller" | "whoami" | "follow" | "health" | "lastEventSeq" | "events" | "close">;
 
 // Declaration merging: the class's type gains the methods installed from the operation table.
 export interface RemoteLedger extends TableMethods {}
 
 export class RemoteLedger implements LedgerApi {
   readonly info: StoreInfo;
+  /** The server knows the caller by its token. */
+  readonly knowsCaller: boolean = true;
 
   constructor(
     private readonly url: string,
@@ -71,6 +75,11 @@ export class RemoteLedger implements LedgerApi {
   /** The identity and role of this client's token. */
   whoami() {
     return this.call<Omit<TokenRecord, "hash">>("GET", "/v1/whoami");
+  }
+
+  /** Follows the server's event stream, reconnecting where it left off. */
+  follow(opts: FollowOptions, onEvent: (e: LedgerEvent) => void): Promise<void> {
+    return streamRemoteEvents(this.url, this.token, opts, onEvent);
   }
 
   close(): Promise<void> {

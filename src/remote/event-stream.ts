@@ -3,7 +3,7 @@
  * arrives. Shared by the CLI's remote `watch` and the dashboard, which both
  * read the stream with fetch (EventSource cannot send a bearer header).
  */
-import type { LedgerEvent } from "../../core/types.js";
+import type { LedgerEvent } from "../core/types.js";
 
 export class EventStreamParser {
   private buffer = "";

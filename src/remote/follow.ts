@@ -1,13 +1,13 @@
 /**
- * `watch` in remote mode: reads the server's event stream (SSE) and hands each
- * event on. When the stream ends (a server restarts, a load balancer cuts the
- * connection) it reconnects and resumes after the last event it saw.
+ * Following the event log of a remote ledger: reads the server's event stream
+ * (SSE) and hands each event on. When the stream ends (a server restarts, a
+ * load balancer cuts the connection) it reconnects and resumes after the last
+ * event it saw.
  */
-import { ERROR_CODES, LedgerError, type ErrorBody } from "../../../core/errors.js";
-import type { LedgerEvent } from "../../../core/types.js";
-import { EventStreamParser } from "../../../storage/remote/event-stream.js";
-
-const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((r) => (signal.aborted ? r() : (setTimeout(r, ms), signal.addEventListener("abort", () => r(), { once: true }))));
+import { ERROR_CODES, LedgerError, type ErrorBody } from "../core/errors.js";
+import { sleep } from "../core/follow.js";
+import type { LedgerEvent } from "../core/types.js";
+import { EventStreamParser } from "./event-stream.js";
 
 async function open(url: string, token: string, project: string | undefined, after: number, signal: AbortSignal): Promise<Response> {
   const qs = new URLSearchParams({ after: String(after) });
@@ -19,7 +19,7 @@ async function open(url: string, token: string, project: string | undefined, aft
   throw new LedgerError(code, err?.message ?? `HTTP ${res.status} from ${url}`, { ...(err?.hint ? { hint: err.hint } : {}), ...(err?.details ? { details: err.details } : {}) });
 }
 
-export async function streamRemoteEvents(url: string, token: string, opts: { project: string | undefined; after: number | string; signal: AbortSignal }, onEvent: (e: LedgerEvent) => void): Promise<void> {
+export async function streamRemoteEvents(url: string, token: string, opts: { project?: string | undefined; after: number; signal: AbortSignal }, onEvent: (e: LedgerEvent) => void): Promise<void> {
   let after = Number(opts.after);
   let connected = false;
   let backoff = 500;
