@@ -41,7 +41,7 @@ export function authorize(token: TokenRecord | null, access: Access, project: st
   }
   if (token.project !== null && project !== null && token.project !== project) {
     throw new LedgerError("FORBIDDEN", `token ${token.id} is limited to project ${token.project}, not ${project}`, {
-      hint: `use a token for project ${project}, or one without --project`,
+      hint: `use a token for project ${project}, or one not limited to a project`,
       details: { token_project: token.project, project },
     });
   }

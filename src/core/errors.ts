@@ -1,3 +1,5 @@
+import { API_DIALECT, renderHint, type HintDialect } from "./hints.js";
+
 /**
  * One error type for every failure the ledger reports. The string code is the
  * contract; each door maps it once (exit code, HTTP status, MCP tool error).
@@ -34,20 +36,26 @@ export interface ErrorBody {
 
 export class LedgerError extends Error {
   readonly code: ErrorCode;
-  readonly hint: string | undefined;
+  /** What to do next, in neutral words (hints.ts); `hint` is its API rendering. */
+  readonly hintTemplate: string | undefined;
   readonly details: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, message: string, opts: { hint?: string; details?: Record<string, unknown>; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "LedgerError";
     this.code = code;
-    this.hint = opts.hint;
+    this.hintTemplate = opts.hint;
     this.details = opts.details;
   }
 
-  toJSON(): ErrorBody {
+  get hint(): string | undefined {
+    return this.hintTemplate === undefined ? undefined : renderHint(this.hintTemplate, API_DIALECT);
+  }
+
+  /** The error body, its hint in a door's dialect (default: the API's), or as the neutral template. */
+  toJSON(dialect: HintDialect | "template" = API_DIALECT): ErrorBody {
     const body: ErrorBody = { code: this.code, message: this.message };
-    if (this.hint !== undefined) body.hint = this.hint;
+    if (this.hintTemplate !== undefined) body.hint = dialect === "template" ? this.hintTemplate : renderHint(this.hintTemplate, dialect);
     if (this.details !== undefined) body.details = this.details;
     return body;
   }

@@ -274,7 +274,7 @@ export class Ledger {
       return { ...rules.toPublic(change.next), file_conflicts: [] };
     }
     throw new LedgerError("NOTHING_TO_CLAIM", `no unclaimed work order in project ${project} is free to take`, {
-      hint: "all open work is claimed, waiting on dependencies, or touches files someone holds; try again later or create work",
+      hint: "all open work is claimed, waiting on dependencies, or touches files someone holds; try again later or {{op:create}} work",
       details: { project },
     });
   }
@@ -294,7 +294,7 @@ export class Ledger {
     const hasFields = fields !== undefined && Object.values(fields).some((v) => v !== undefined);
     if (!hasFields && status === undefined && note === undefined) {
       throw new LedgerError("VALIDATION", "nothing to update: give at least one field, a status or a note", {
-        hint: "e.g. update --id 53 --status done, or --title \"…\"",
+        hint: "e.g. {{status=done}}, or {{title=…}}",
         details: { issues: [{ field: "", message: "no change requested" }] },
       });
     }
@@ -347,7 +347,7 @@ export class Ledger {
       const allowed = commandToRun(wo, v.agent, v.role, tx.now(), v.lease_token);
       if (v.command !== allowed) {
         throw new LedgerError("VERIFICATION_CHANGED", `the command that ran is not the one ${rules.label(wo.id)} lets you verify with now (${JSON.stringify(allowed)}); nothing was recorded`, {
-          hint: "run verify again: it runs the command the work order lets you run",
+          hint: "{{op:verify}} again: it runs the command the work order lets you run",
           details: { project: v.project, id: wo.id, ran: v.command, current: allowed },
         });
       }

@@ -53,14 +53,14 @@ function leaseHeld(wo: StoredWorkOrder, lease: Lease, now: string, caller: strin
   const left = formatDuration(Date.parse(lease.expires_at) - Date.parse(now));
   const own = lease.agent === caller;
   return new LedgerError("LEASE_HELD", `${label(wo.id)} is claimed by ${lease.agent} until ${lease.expires_at} (expires in ${left})`, {
-    hint: own ? "you already hold this lease: use renew, or release it first" : "pick another work order (find-unclaimed)",
+    hint: own ? "you already hold this lease: {{op:renew}} it, or {{op:release}} it first" : "pick another work order ({{op:findUnclaimed}})",
     details: { project: wo.project, id: wo.id, holder: lease.agent, expires_at: lease.expires_at },
   });
 }
 
 function leaseLost(wo: StoredWorkOrder, why: string): LedgerError {
   return new LedgerError("LEASE_LOST", `your lease on ${label(wo.id)} is gone: ${why}`, {
-    hint: "stop working on it and claim it again (someone may have taken it meanwhile)",
+    hint: "stop working on it and {{op:claim}} it again (someone may have taken it meanwhile)",
     details: { project: wo.project, id: wo.id, holder: wo.lease?.agent ?? null, status: wo.status },
   });
 }
@@ -87,13 +87,13 @@ export function claim(wo: StoredWorkOrder, agent: string, now: string, ttlMs: nu
   if (isLive(wo.lease, now)) throw leaseHeld(wo, wo.lease, now, agent);
   if (wo.status === "done" || wo.status === "cancelled") {
     throw new LedgerError("ILLEGAL_TRANSITION", `${label(wo.id)} is ${wo.status} and cannot be claimed`, {
-      hint: "pick another work order (find-unclaimed), or reopen it with update --status open",
+      hint: "pick another work order ({{op:findUnclaimed}}), or reopen it with {{op:update}} {{status=open}}",
       details: { project: wo.project, id: wo.id, status: wo.status },
     });
   }
   if (pendingDeps.length > 0) {
     throw new LedgerError("DEPENDENCY_PENDING", `${label(wo.id)} depends on ${pendingDeps.map(label).join(", ")}, not done yet`, {
-      hint: "pick another work order (find-unclaimed lists only those whose dependencies are done)",
+      hint: "pick another work order ({{op:findUnclaimed}} lists only those whose dependencies are done)",
       details: { project: wo.project, id: wo.id, pending: pendingDeps },
     });
   }
@@ -138,7 +138,7 @@ export interface UpdateRequest {
 export function update(wo: StoredWorkOrder, agent: string, now: string, req: UpdateRequest): Change {
   if (req.ifRevision !== undefined && req.ifRevision !== wo.revision) {
     throw new LedgerError("REVISION_MISMATCH", `${label(wo.id)} is at revision ${wo.revision}, not ${req.ifRevision}`, {
-      hint: "get it again, re-apply your change to the current version, and retry with the new --if-revision",
+      hint: "{{op:get}} it again, re-apply your change to the current version, and retry with the new {{if_revision}}",
       details: { project: wo.project, id: wo.id, revision: wo.revision, expected: req.ifRevision },
     });
   }

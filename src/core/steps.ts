@@ -55,7 +55,7 @@ export async function mustGet(tx: Tx, project: string, id: number): Promise<Stor
   if (wo) return wo;
   await requireProject(tx, project);
   throw new LedgerError("NOT_FOUND", `${rules.label(id)} does not exist in project ${project}`, {
-    hint: "list shows the work orders of a project",
+    hint: "{{op:list}} shows the work orders of a project",
     details: { project, id },
   });
 }
@@ -73,7 +73,7 @@ export async function requireProject(tx: Tx, project: string): Promise<void> {
 
 export function projectNotFound(project: string): LedgerError {
   return new LedgerError("NOT_FOUND", `project ${project} does not exist`, {
-    hint: "projects lists existing projects; create work with create or project create",
+    hint: "{{op:projects}} lists the projects; {{op:create}} makes work (and its project)",
     details: { project },
   });
 }
@@ -94,7 +94,7 @@ export function conflicts(wo: StoredWorkOrder, live: readonly StoredWorkOrder[],
 export function fileConflict(wo: StoredWorkOrder, found: FileConflict[]): LedgerError {
   const held = found.map((c) => `${rules.label(c.id)} (${c.agent}${c.overlap === "unknown" ? ", overlap unknown: patterns too complex to compare" : ""})`);
   return new LedgerError("FILE_CONFLICT", `${rules.label(wo.id)} touches files held under ${held.join(", ")}`, {
-    hint: "pick another work order (find-unclaimed), or claim without --exclusive-files to accept the overlap",
+    hint: "pick another work order ({{op:findUnclaimed}}), or {{op:claim}} without {{exclusive_files}} to accept the overlap",
     details: { project: wo.project, id: wo.id, file_conflicts: found },
   });
 }

@@ -37,14 +37,14 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 export function noIdentity(): LedgerError {
   return new LedgerError("NO_IDENTITY", "no agent identity: every change is recorded under an agent name", {
-    hint: "pass --agent NAME or set WORKLEDGER_AGENT (remote mode: the token decides)",
+    hint: "give {{agent=NAME}} (or set WORKLEDGER_AGENT where workledger runs; with a server, its token decides)",
     details: { issues: [{ field: "agent", message: "required" }] },
   });
 }
 
 export function noProject(): LedgerError {
   return new LedgerError("VALIDATION", "project: required, no project given", {
-    hint: "pass --project/-p NAME or set WORKLEDGER_PROJECT",
+    hint: "give {{project=NAME}} (or set WORKLEDGER_PROJECT where workledger runs)",
     details: { issues: [{ field: "project", message: "required" }] },
   });
 }

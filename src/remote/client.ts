@@ -43,7 +43,9 @@ export class RemoteLedger implements LedgerApi {
     let res: Answer;
     try {
       const payload = body ? JSON.stringify(body) : undefined;
-      res = await send(new URL(`${this.url}${path}${qs ? `?${qs}` : ""}`), method, { authorization: `Bearer ${this.token}`, ...(payload ? { "content-type": "application/json" } : {}) }, payload, 60_000);
+      // Hints come as templates: the door that shows the error renders them in its own words.
+      const headers = { authorization: `Bearer ${this.token}`, "x-workledger-hints": "template", ...(payload ? { "content-type": "application/json" } : {}) };
+      res = await send(new URL(`${this.url}${path}${qs ? `?${qs}` : ""}`), method, headers, payload, 60_000);
     } catch (e) {
       throw new LedgerError("UNAVAILABLE", `cannot reach the workledger server at ${this.url}: ${(e as Error).message}`, {
         hint: "check WORKLEDGER_URL and that `workledger serve` is running; retry shortly",

@@ -129,7 +129,7 @@ describe("bad input", () => {
       const r = s.run([...args, "--json"], { env: { WORKLEDGER_PROJECT: "p" } });
       assert.equal(r.code, 2, args.join(" "));
       assert.equal(r.json.error.code, "NO_IDENTITY");
-      assert.match(r.json.error.hint, /--agent NAME or set WORKLEDGER_AGENT/);
+      assert.match(r.json.error.hint, /--agent NAME \(or set WORKLEDGER_AGENT/);
     }
     assert.equal(dump(s.db), before_);
   });

@@ -53,7 +53,7 @@ describe("claim", () => {
       assert.ok(e instanceof LedgerError);
       assert.equal(e.code, "LEASE_HELD");
       assert.match(e.message, /claimed by a until/);
-      assert.match(e.hint ?? "", /find-unclaimed/);
+      assert.match(e.hint ?? "", /find_unclaimed/);
       assert.equal(e.details?.holder, "a");
     }
   });

@@ -225,6 +225,7 @@ describe("HTTP API", () => {
       assert.equal(r.json.error.code, "FORBIDDEN");
     }
     assert.equal((await req("PATCH", "/v1/projects/vt", { token: tokens.bob, body: { verification_authors: "any" } })).status, 403);
+    assert.match((await req("PATCH", path, { token: tokens.bob, body: { fields: { verification: "x" } } })).json.error.hint, /\(set_policy verification_authors\)/, "hints in the API's words");
     assert.equal((await req("PATCH", "/v1/projects/vt", { token: tokens.admin, body: { verification_authors: "admins" } })).json.policy.verification_authors, "admins");
     assert.equal((await req("PATCH", path, { token: tokens.alice, body: { fields: { verification: "make" } } })).status, 403, "admins only now");
     const claim = await req("POST", `${path}/claim`, { token: tokens.bob });

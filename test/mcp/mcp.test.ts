@@ -79,7 +79,7 @@ describe("MCP server", () => {
     assert.equal(lost.isError, true);
     assert.equal(lost.body.error.code, "LEASE_HELD");
     assert.equal(lost.body.error.details.holder, "alice");
-    assert.match(lost.body.error.hint, /pick another/);
+    assert.match(lost.body.error.hint, /pick another work order \(find_unclaimed\)/, "hints name tools, never CLI commands or flags");
     assert.equal((await call("alice", "renew", { id: 1, lease_token: claimed.body.lease.token })).isError, false);
     assert.equal((await call("bob", "add_note", { id: 1, kind: "finding", body: "api returns 500 on empty input" })).body.agent, "bob");
     const verified = await call("alice", "verify", { id: 1 });

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { LedgerError, isLedgerError } from "../../core/errors.js";
 import { makeCtx, type Ctx, type Opts, type Result } from "./context.js";
 import { EXIT } from "./exit.js";
+import { CLI_DIALECT } from "./hints.js";
 import { c } from "./output.js";
 
 export type Handler = (o: Opts, ctx: Ctx, args: string[]) => Promise<Result>;
@@ -28,7 +29,8 @@ export function act(handler: Handler) {
 export function fail(e: unknown, json: boolean): void {
   const err = isLedgerError(e) ? e : new LedgerError("INTERNAL", e instanceof Error ? e.message : String(e), { hint: "this is a bug in workledger; rerun with WORKLEDGER_DEBUG=1 and report it" });
   if (!isLedgerError(e) && process.env.WORKLEDGER_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
-  if (json) process.stdout.write(JSON.stringify({ error: err.toJSON() }) + "\n");
-  else process.stderr.write(`${c.red("error:")} ${err.message}\n${err.hint ? `${c.dim("hint:")} ${err.hint}\n` : ""}`);
+  const body = err.toJSON(CLI_DIALECT);
+  if (json) process.stdout.write(JSON.stringify({ error: body }) + "\n");
+  else process.stderr.write(`${c.red("error:")} ${body.message}\n${body.hint ? `${c.dim("hint:")} ${body.hint}\n` : ""}`);
   process.exitCode = EXIT[err.code];
 }

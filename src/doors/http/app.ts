@@ -67,7 +67,8 @@ export function createApp(opts: AppOptions): Hono {
     if (!isLedgerError(e)) process.stderr.write(`workledger serve: ${(e as Error)?.stack ?? String(e)}\n`);
     const status = HTTP_STATUS[err.code];
     if (err.code === "RATE_LIMITED") c.header("Retry-After", String(err.details?.retry_after ?? 1));
-    return c.json({ error: err.toJSON() }, status as 400);
+    // Hints in the API's words, or as the neutral template for a client that renders them itself (the remote client).
+    return c.json({ error: err.toJSON(c.req.header("x-workledger-hints") === "template" ? "template" : undefined) }, status as 400);
   };
 
   /**
