@@ -14,7 +14,7 @@ export type { LedgerApi } from "./core/api.js";
 export { LedgerError, ERROR_CODES, type ErrorCode, type ErrorBody } from "./core/errors.js";
 export type { Inputs } from "./core/schemas.js";
 export * from "./core/types.js";
-export type { PulledContext } from "./core/context.js";
+export type { PulledContext } from "./core/freshness.js";
 export { RemoteLedger };
 
 export const DEFAULT_DB = join(homedir(), ".workledger", "ledger.db");

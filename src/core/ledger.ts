@@ -5,7 +5,7 @@
  * mirrors it); none re-implements a rule.
  */
 import { createHash } from "node:crypto";
-import { judge, type PulledContext } from "./context.js";
+import { freshness, type PulledContext } from "./freshness.js";
 import { LedgerError, isLedgerError, type ErrorBody } from "./errors.js";
 import { OverlapChecker } from "./files.js";
 import * as rules from "./rules.js";
@@ -16,7 +16,8 @@ import { pollEvents, type FollowOptions } from "./follow.js";
 import { TokenCache, type TokenLookup } from "./token-cache.js";
 import { Tokens, type PublicToken } from "./tokens.js";
 import { parse } from "./validate.js";
-import { addNoteIn, apply, collecting, conflicts, dependencyPath, fileConflict, mustGet, projectNotFound, requireProject, SWEEP_BATCH, sweepIn, touch } from "./steps.js";
+import { conflicts, fileConflict } from "./file-conflicts.js";
+import { appendNote, collecting, dependencyPath, getOrNotFound, loadForWrite, persist, projectNotFound, recordExpiries, requireProject, SWEEP_BATCH } from "./steps.js";
 import type { Store, StoreInfo, Tx } from "./port.js";
 
 export type WorkOrderWithNotes = WorkOrder & { notes: Note[] };
@@ -154,7 +155,7 @@ export class Ledger {
               details: { project, idempotency_key, ids: seen.ids },
             });
           }
-          return Promise.all(seen.ids.map(async (id) => rules.toPublic(await mustGet(tx, project, id))));
+          return Promise.all(seen.ids.map(async (id) => rules.toPublic(await getOrNotFound(tx, project, id))));
         }
       }
       for (const [i, item] of items.entries()) {
@@ -169,33 +170,9 @@ export class Ledger {
       const first = await tx.allocateIds(project, items.length);
       const created: WorkOrder[] = [];
       for (const [i, item] of items.entries()) {
-        const wo: StoredWorkOrder = {
-          project,
-          id: first + i,
-          title: item.title,
-          description: item.description ?? "",
-          repo: item.repo ?? "",
-          acceptance: item.acceptance ?? [],
-          scope: item.scope ?? "",
-          files: item.files ?? [],
-          verification: item.verification ?? "",
-          priority: item.priority ?? "P2",
-          handover: item.handover ?? "",
-          labels: item.labels ?? [],
-          depends_on: item.depends_on ?? [],
-          status: "open",
-          lease: null,
-          revision: 1,
-          created_by: agent,
-          created_at: now,
-          updated_at: now,
-          prior_status: null,
-          fence: 0,
-          pinned_verification: null,
-        };
+        const { wo, event } = rules.create(project, first + i, item, agent, now);
         await tx.insertWorkOrder(wo);
-        const { project: _p, id: _i, status: _s, lease: _l, revision: _r, created_by: _c, created_at: _ca, updated_at: _u, ...fields } = rules.toPublic(wo);
-        await tx.appendEvents([{ project, wo: wo.id, type: "created", agent, revision: 1, at: now, data: { fields } }]);
+        await tx.appendEvents([event]);
         created.push(rules.toPublic(wo));
       }
       if (idempotency_key !== undefined) await tx.putIdempotency(project, idempotency_key, requestHash, created.map((w) => w.id), now);
@@ -207,7 +184,7 @@ export class Ledger {
     const { project, id } = parse(inputs.get, input);
     await this.sweep(project);
     return this.store.read(async (tx) => {
-      const wo = rules.effective(await mustGet(tx, project, id), tx.now());
+      const wo = rules.effective(await getOrNotFound(tx, project, id), tx.now());
       return { ...rules.toPublic(wo), notes: await tx.listNotes(project, id) };
     });
   }
@@ -240,13 +217,13 @@ export class Ledger {
     const ttlMs = ttl ?? DEFAULT_TTL_MS;
     return this.write(async (tx) => {
       if (id === undefined) return this.claimNext(tx, project, agent, ttlMs);
-      const wo = await touch(tx, project, id);
+      const wo = await loadForWrite(tx, project, id);
       const now = tx.now(); // read after the row is locked: the clock may have moved while we waited
-      const change = rules.claim(wo, agent, now, ttlMs, await tx.undoneOf(project, wo.depends_on));
+      const change = rules.claim(wo, agent, now, ttlMs, await tx.notDoneOf(project, wo.depends_on));
       // Leases are only read (and on PostgreSQL, the project's lease lock only taken) when files can clash.
       const file_conflicts = wo.files.length ? conflicts(wo, await tx.liveLeases(project, now), new OverlapChecker()) : [];
       if (exclusive_files && file_conflicts.length) throw fileConflict(wo, file_conflicts);
-      await apply(tx, change);
+      await persist(tx, change);
       return { ...rules.toPublic(change.next), file_conflicts };
     });
   }
@@ -257,7 +234,7 @@ export class Ledger {
     // so then the probe starts again.
     const { exists, lapsed, first } = await tx.claimProbe(project, SWEEP_BATCH);
     if (!exists) throw projectNotFound(project);
-    if (lapsed.length) await sweepIn(tx, project, lapsed);
+    if (lapsed.length) await recordExpiries(tx, project, lapsed);
     let live: StoredWorkOrder[] | undefined;
     const checker = new OverlapChecker();
     // One candidate at a time: on PostgreSQL each probe locks (SKIP LOCKED) only the row it returns,
@@ -270,7 +247,7 @@ export class Ledger {
         if (conflicts(w, live, checker).length) continue; // claim --next never takes a WO whose files someone holds
       }
       const change = rules.claim(w, agent, tx.now(), ttlMs, []);
-      await apply(tx, change);
+      await persist(tx, change);
       return { ...rules.toPublic(change.next), file_conflicts: [] };
     }
     throw new LedgerError("NOTHING_TO_CLAIM", `no unclaimed work order in project ${project} is free to take`, {
@@ -299,7 +276,7 @@ export class Ledger {
       });
     }
     return this.write(async (tx) => {
-      const wo = await touch(tx, project, id);
+      const wo = await loadForWrite(tx, project, id);
       if (fields?.verification !== undefined && fields.verification !== wo.verification) {
         assertMayAuthor((await tx.getProject(project))?.policy ?? DEFAULT_POLICY, project, agent, role, wo);
       }
@@ -310,8 +287,8 @@ export class Ledger {
         if (loop) throw new LedgerError("VALIDATION", `depends_on: would make a cycle ${[id, ...loop].map(rules.label).join(" → ")}`, { hint: "a work order in a dependency cycle can never be claimed", details: { issues: [{ field: "depends_on", message: "cycle" }] } });
       }
       const change = rules.update(wo, agent, tx.now(), { fields, status, ifRevision: if_revision, token: lease_token });
-      await apply(tx, change);
-      if (note !== undefined) await addNoteIn(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
+      await persist(tx, change);
+      if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
       return rules.toPublic(change.next);
     });
   }
@@ -319,10 +296,10 @@ export class Ledger {
   async addNote(input: Inputs["addNote"]): Promise<Note> {
     const { project, agent, role, id, kind, body } = parse(inputs.addNote, input);
     return this.write(async (tx) => {
-      const wo = await touch(tx, project, id);
+      const wo = await loadForWrite(tx, project, id);
       // A verification result is evidence others rely on: only the holder or an admin records one.
       if (kind === "verification") verifierOf(wo, agent, role, tx.now(), undefined);
-      return addNoteIn(tx, wo, { agent, body, kind: kind ?? "progress" });
+      return appendNote(tx, wo, { agent, body, kind: kind ?? "progress" });
     });
   }
 
@@ -334,7 +311,7 @@ export class Ledger {
   async verifyCommand(input: Inputs["verifyCommand"]): Promise<{ project: string; id: number; command: string }> {
     const { project, agent, role, id, lease_token } = parse(inputs.verifyCommand, input);
     return this.store.read(async (tx) => {
-      const wo = rules.effective(await mustGet(tx, project, id), tx.now());
+      const wo = rules.effective(await getOrNotFound(tx, project, id), tx.now());
       return { project, id, command: commandToRun(wo, agent, role, tx.now(), lease_token) };
     });
   }
@@ -343,7 +320,7 @@ export class Ledger {
   async recordVerification(input: Inputs["verification"]): Promise<VerificationResult> {
     const v = parse(inputs.verification, input);
     return this.write(async (tx) => {
-      let wo = await touch(tx, v.project, v.id);
+      let wo = await loadForWrite(tx, v.project, v.id);
       const allowed = commandToRun(wo, v.agent, v.role, tx.now(), v.lease_token);
       if (v.command !== allowed) {
         throw new LedgerError("VERIFICATION_CHANGED", `the command that ran is not the one ${rules.label(wo.id)} lets you verify with now (${JSON.stringify(allowed)}); nothing was recorded`, {
@@ -360,14 +337,14 @@ export class Ledger {
         // A refused block (someone else holds it, or it is done) must not cost the recorded result.
         try {
           const change = rules.update(wo, v.agent, tx.now(), { status: "blocked", token: v.lease_token });
-          await apply(tx, change);
+          await persist(tx, change);
           wo = change.next;
         } catch (e) {
           if (!isLedgerError(e)) throw e;
           block_refused = e.toJSON();
         }
       }
-      const note = await addNoteIn(tx, wo, { agent: v.agent, body, kind: "verification" });
+      const note = await appendNote(tx, wo, { agent: v.agent, body, kind: "verification" });
       return { passed: v.passed, command: v.command, git, work_order: rules.toPublic(wo), note, ...(block_refused ? { block_refused } : {}) };
     });
   }
@@ -377,7 +354,7 @@ export class Ledger {
     return this.write(async (tx) => {
       const now = tx.now();
       if (!(await tx.getProject(c.project))) await tx.insertProject(c.project, now);
-      if (c.wo !== undefined) await mustGet(tx, c.project, c.wo);
+      if (c.wo !== undefined) await getOrNotFound(tx, c.project, c.wo);
       const entry = await tx.insertContext({ project: c.project, key: c.key ?? "handover", body: c.body, agent: c.agent, wo: c.wo ?? null, created_at: now, git: c.git ?? null });
       await tx.appendEvents([{ project: c.project, wo: entry.wo, type: "context_put", agent: c.agent, revision: null, at: now, data: { key: entry.key, context_id: entry.id } }]);
       return entry;
@@ -389,7 +366,7 @@ export class Ledger {
     return this.store.read(async (tx) => {
       await requireProject(tx, c.project);
       const rows = await tx.latestContext(c.project, c.key ?? null);
-      const entries = rows.map((e) => judge(e, tx.now(), c.max_age ?? DEFAULT_MAX_AGE_MS, c.git));
+      const entries = rows.map((e) => freshness(e, tx.now(), c.max_age ?? DEFAULT_MAX_AGE_MS, c.git));
       const verdict = entries.length === 0 ? "none" : entries.some((e) => e.verdict === "stale") ? "stale" : "fresh";
       return { project: c.project, verdict, entries };
     });
@@ -400,7 +377,7 @@ export class Ledger {
     return this.store.read(async (tx) => {
       await requireProject(tx, c.project);
       const rows = await tx.contextHistory(c.project, c.key ?? null, c.limit ?? DEFAULT_LIST_LIMIT);
-      return rows.map((e) => judge(e, tx.now(), c.max_age ?? DEFAULT_MAX_AGE_MS, c.git));
+      return rows.map((e) => freshness(e, tx.now(), c.max_age ?? DEFAULT_MAX_AGE_MS, c.git));
     });
   }
 
@@ -409,7 +386,7 @@ export class Ledger {
     await this.sweep(h.project);
     return this.store.read(async (tx) => {
       await requireProject(tx, h.project);
-      if (h.id !== undefined) await mustGet(tx, h.project, h.id);
+      if (h.id !== undefined) await getOrNotFound(tx, h.project, h.id);
       return tx.listEvents(h.project, h.id ?? null, h.after ?? 0, h.limit ?? 1000);
     });
   }
@@ -433,9 +410,9 @@ export class Ledger {
   /** Loads, applies a rule, persists; optionally appends a note in the same transaction. */
   private change(project: string, id: number, rule: (wo: StoredWorkOrder, now: string) => rules.Change, note?: { agent: string; body: string; kind: NoteKind }): Promise<WorkOrder> {
     return this.write(async (tx) => {
-      const change = rule(await touch(tx, project, id), tx.now());
-      await apply(tx, change);
-      if (note) await addNoteIn(tx, change.next, note);
+      const change = rule(await loadForWrite(tx, project, id), tx.now());
+      await persist(tx, change);
+      if (note) await appendNote(tx, change.next, note);
       return rules.toPublic(change.next);
     });
   }
@@ -446,6 +423,6 @@ export class Ledger {
    */
   private async sweep(project: string | null): Promise<void> {
     const due = await this.store.read((tx) => tx.expiredLeases(project, 1));
-    if (due.length) await this.write((tx) => sweepIn(tx, project));
+    if (due.length) await this.write((tx) => recordExpiries(tx, project));
   }
 }

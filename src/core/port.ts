@@ -39,7 +39,7 @@ export interface Tx {
 
   getWorkOrder(project: string, id: number): Promise<StoredWorkOrder | null>;
   /** Ids among `ids` that do not exist or are not done. */
-  undoneOf(project: string, ids: readonly number[]): Promise<number[]>;
+  notDoneOf(project: string, ids: readonly number[]): Promise<number[]>;
   missingOf(project: string, ids: readonly number[]): Promise<number[]>;
   /** The depends_on lists of these WOs, read without locking them. */
   dependenciesOf(project: string, ids: readonly number[]): Promise<{ id: number; depends_on: number[] }[]>;
@@ -47,7 +47,7 @@ export interface Tx {
   /** Writes `wo` over `prev`, the same record as read in this transaction (adapters may write only what differs). */
   saveWorkOrder(wo: StoredWorkOrder, prev: StoredWorkOrder): Promise<void>;
   listWorkOrders(q: ListQuery): Promise<StoredWorkOrder[]>;
-  /** Open WOs without a lease whose dependencies are all done, by priority then id. */
+  /** Open WOs without a lease whose dependencies are all done, in QUEUE_ORDER. */
   claimable(project: string, limit: number, offset: number): Promise<StoredWorkOrder[]>;
   /**
    * What claim --next reads before it chooses, as one read inside a write
@@ -100,7 +100,14 @@ export interface Tx {
 
 export interface Store {
   readonly info: StoreInfo;
-  /** Runs fn in a transaction serialised against every other writer, on any process or machine. */
+  /**
+   * Runs fn in one write transaction: all of it commits or none of it does.
+   * SQLite serialises writers (one at a time); PostgreSQL runs them
+   * concurrently and serialises only what they lock (rows read with
+   * getWorkOrder, a project's lease set; see the adapter). fn may run a second
+   * time (a PostgreSQL transaction whose clock was read too early starts
+   * again), so it must do nothing but through `tx` until it returns.
+   */
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs fn on a consistent snapshot. */
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;

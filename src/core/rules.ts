@@ -5,7 +5,7 @@
  */
 import { LedgerError } from "./errors.js";
 import { formatDuration } from "./duration.js";
-import type { WoPatch } from "./schemas.js";
+import type { WoCreate, WoPatch } from "./schemas.js";
 import type { Lease, NewEvent, RestingStatus, Status, StoredWorkOrder, WorkOrder, WorkOrderFields } from "./types.js";
 
 export interface Change {
@@ -81,6 +81,36 @@ export function holding(wo: StoredWorkOrder, agent: string, now: string, token: 
   if (mustHold) throw leaseLost(wo, wo.fence > 0 ? "it expired or was released" : "it was never claimed");
   if (token !== undefined) throw leaseLost(wo, `token ${token} is stale, nobody holds a lease now`);
   return false;
+}
+
+/** A new work order: the defaults of every field not given, open, at revision 1, and its `created` event. */
+export function create(project: string, id: number, fields: WoCreate, agent: string, now: string): { wo: StoredWorkOrder; event: NewEvent } {
+  const wo: StoredWorkOrder = {
+    project,
+    id,
+    title: fields.title,
+    description: fields.description ?? "",
+    repo: fields.repo ?? "",
+    acceptance: fields.acceptance ?? [],
+    scope: fields.scope ?? "",
+    files: fields.files ?? [],
+    verification: fields.verification ?? "",
+    priority: fields.priority ?? "P2",
+    handover: fields.handover ?? "",
+    labels: fields.labels ?? [],
+    depends_on: fields.depends_on ?? [],
+    status: "open",
+    lease: null,
+    revision: 1,
+    created_by: agent,
+    created_at: now,
+    updated_at: now,
+    prior_status: null,
+    fence: 0,
+    pinned_verification: null,
+  };
+  const { project: _p, id: _i, status: _s, lease: _l, revision: _r, created_by: _c, created_at: _ca, updated_at: _u, ...initial } = toPublic(wo);
+  return { wo, event: event(wo, "created", agent, now, { fields: initial }) };
 }
 
 export function claim(wo: StoredWorkOrder, agent: string, now: string, ttlMs: number, pendingDeps: number[]): Change {

@@ -122,6 +122,7 @@ export const woCreate = once(() => woFields().partial().required({ title: true }
 export const woPatch = once(() => woFields().partial());
 export type WoCreateInput = z.input<ReturnType<typeof woCreate>>;
 export type WoPatch = z.output<ReturnType<typeof woPatch>>;
+export type WoCreate = z.output<ReturnType<typeof woCreate>>;
 
 export const gitState = once(() => z.strictObject({ head: line(0, 200), branch: line(0, 500).nullable(), dirty: z.boolean() }));
 

@@ -3,9 +3,8 @@
  * transaction: load with lazy expiry, persist a rule's change, append notes.
  */
 import { LedgerError } from "./errors.js";
-import { UNKNOWN_REASON, type OverlapChecker } from "./files.js";
 import * as rules from "./rules.js";
-import type { FileConflict, NewEvent, Note, NoteKind, StoredWorkOrder } from "./types.js";
+import type { NewEvent, Note, NoteKind, StoredWorkOrder } from "./types.js";
 import type { Tx } from "./port.js";
 
 /** The same transaction, recording what it appends. */
@@ -28,29 +27,29 @@ export function collecting(tx: Tx, into: NewEvent[]): Tx {
 export const SWEEP_BATCH = 10_000;
 
 /** Records the expiry of lapsed leases (those given, or the project's). */
-export async function sweepIn(tx: Tx, project: string | null, lapsed?: readonly StoredWorkOrder[]): Promise<void> {
+export async function recordExpiries(tx: Tx, project: string | null, lapsed?: readonly StoredWorkOrder[]): Promise<void> {
   for (const wo of lapsed ?? (await tx.expiredLeases(project, SWEEP_BATCH))) {
     const change = rules.expire(wo, tx.now());
-    if (change) await apply(tx, change);
+    if (change) await persist(tx, change);
   }
 }
 
-export async function apply(tx: Tx, change: rules.Change): Promise<void> {
+export async function persist(tx: Tx, change: rules.Change): Promise<void> {
   if (change.events.length === 0) return;
   await tx.saveWorkOrder(change.next, change.prev);
   await tx.appendEvents(change.events);
 }
 
 /** Loads a WO inside a write transaction, recording the expiry of a lapsed lease first. */
-export async function touch(tx: Tx, project: string, id: number): Promise<StoredWorkOrder> {
-  const wo = await mustGet(tx, project, id);
+export async function loadForWrite(tx: Tx, project: string, id: number): Promise<StoredWorkOrder> {
+  const wo = await getOrNotFound(tx, project, id);
   const expired = rules.expire(wo, tx.now());
   if (!expired) return wo;
-  await apply(tx, expired);
+  await persist(tx, expired);
   return expired.next;
 }
 
-export async function mustGet(tx: Tx, project: string, id: number): Promise<StoredWorkOrder> {
+export async function getOrNotFound(tx: Tx, project: string, id: number): Promise<StoredWorkOrder> {
   const wo = await tx.getWorkOrder(project, id);
   if (wo) return wo;
   await requireProject(tx, project);
@@ -60,7 +59,7 @@ export async function mustGet(tx: Tx, project: string, id: number): Promise<Stor
   });
 }
 
-export async function addNoteIn(tx: Tx, wo: StoredWorkOrder, n: { agent: string; body: string; kind: NoteKind }): Promise<Note> {
+export async function appendNote(tx: Tx, wo: StoredWorkOrder, n: { agent: string; body: string; kind: NoteKind }): Promise<Note> {
   const note = await tx.insertNote({ project: wo.project, wo: wo.id, agent: n.agent, kind: n.kind, body: n.body, created_at: tx.now() });
   await tx.appendEvents([{ project: wo.project, wo: wo.id, type: "note_added", agent: n.agent, revision: wo.revision, at: note.created_at, data: { note_id: note.id, kind: n.kind } }]);
   return note;
@@ -75,27 +74,6 @@ export function projectNotFound(project: string): LedgerError {
   return new LedgerError("NOT_FOUND", `project ${project} does not exist`, {
     hint: "{{op:projects}} lists the projects; {{op:create}} makes work (and its project)",
     details: { project },
-  });
-}
-
-/** Live leases whose files may overlap `wo`'s; an overlap the checker could not decide is listed as unknown. */
-export function conflicts(wo: StoredWorkOrder, live: readonly StoredWorkOrder[], checker: OverlapChecker): FileConflict[] {
-  if (wo.files.length === 0) return [];
-  const found: FileConflict[] = [];
-  for (const o of live) {
-    if (o.id === wo.id || o.lease === null) continue;
-    const overlap = checker.files(wo.files, o.files);
-    if (overlap === "no") continue;
-    found.push({ id: o.id, title: o.title, agent: o.lease.agent, expires_at: o.lease.expires_at, files: o.files, ...(overlap === "unknown" ? { overlap, reason: UNKNOWN_REASON } : {}) });
-  }
-  return found;
-}
-
-export function fileConflict(wo: StoredWorkOrder, found: FileConflict[]): LedgerError {
-  const held = found.map((c) => `${rules.label(c.id)} (${c.agent}${c.overlap === "unknown" ? ", overlap unknown: patterns too complex to compare" : ""})`);
-  return new LedgerError("FILE_CONFLICT", `${rules.label(wo.id)} touches files held under ${held.join(", ")}`, {
-    hint: "pick another work order ({{op:findUnclaimed}}), or {{op:claim}} without {{exclusive_files}} to accept the overlap",
-    details: { project: wo.project, id: wo.id, file_conflicts: found },
   });
 }
 

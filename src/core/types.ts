@@ -6,6 +6,14 @@ export type Status = (typeof STATUSES)[number];
 export type RestingStatus = Exclude<Status, "claimed">;
 
 export const PRIORITIES = ["P0", "P1", "P2", "P3"] as const;
+
+/**
+ * The queue order of claimable work (find-unclaimed, claim next): most urgent
+ * priority first, then oldest id. Priorities sort as text, and P0 < P1 < P2
+ * < P3 as text is the urgency order, so both stores sort by the column itself
+ * (and index it that way).
+ */
+export const QUEUE_ORDER = "w.priority, w.id";
 export type Priority = (typeof PRIORITIES)[number];
 
 export const NOTE_KINDS = ["progress", "finding", "blocker", "verification", "link"] as const;

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { LedgerError } from "../../core/errors.js";
 import type { GitState } from "../../core/types.js";
 import { utf8 } from "../../core/validate.js";
-import { str, type Opts } from "./context.js";
+import { str, type Opts } from "./invocation.js";
 
 function usage(field: string, message: string, hint: string): LedgerError {
   return new LedgerError("VALIDATION", `${field}: ${message}`, { hint, details: { issues: [{ field, message }] } });

@@ -1,5 +1,5 @@
 /** Human renderings of ledger records. JSON output never passes through here. */
-import type { PulledContext } from "../../core/context.js";
+import type { PulledContext } from "../../core/freshness.js";
 import type { ClaimResult, ContextPull, WorkOrderWithNotes } from "../../core/ledger.js";
 import type { FileConflict, LedgerEvent, Note, ProjectSummary, Status, WorkOrder } from "../../core/types.js";
 import { c, oneLine, relative, shown, table } from "./output.js";

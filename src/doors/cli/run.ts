@@ -1,14 +1,14 @@
 /** Runs a command handler: prints its result as JSON or text, maps errors to exit codes. */
 import type { Command } from "commander";
 import { LedgerError, isLedgerError } from "../../core/errors.js";
-import { makeCtx, type Ctx, type Opts, type Result } from "./context.js";
+import { makeCtx, type Ctx, type Opts, type Result } from "./invocation.js";
 import { EXIT } from "./exit.js";
 import { CLI_DIALECT } from "./hints.js";
 import { c } from "./output.js";
 
 export type Handler = (o: Opts, ctx: Ctx, args: string[]) => Promise<Result>;
 
-export function act(handler: Handler) {
+export function cliAction(handler: Handler) {
   return async (...params: unknown[]): Promise<void> => {
     const cmd = params.at(-1) as Command;
     const g = cmd.optsWithGlobals<Opts>();

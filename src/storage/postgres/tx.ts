@@ -19,10 +19,10 @@
  */
 import { createHash } from "node:crypto";
 import type pg from "pg";
-import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectPolicy, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
+import { QUEUE_ORDER, type ContextEntry, type LedgerEvent, type NewEvent, type Note, type ProjectPolicy, type ProjectSummary, type StoredWorkOrder, type TokenRecord } from "../../core/types.js";
 import type { ClaimProbe, ListQuery, Tx } from "../../core/port.js";
-import { jsonToWorkOrder, WO_COLUMNS, woJson, type ContextRow, type EventRow, type NoteRow } from "./rows.js";
-import { foldProjectCounts, toProject, type ProjectRow } from "../rows.js";
+import { jsonToWorkOrder, WO_COLUMNS, woJson, type ContextRow, type EventRow, type NoteRow } from "./records.js";
+import { foldProjectCounts, toProject, type ProjectRow } from "../work-order-row.js";
 
 const DEPS_DONE = `(cardinality(w.depends_on) = 0 OR NOT EXISTS (
   SELECT 1 FROM unnest(w.depends_on) AS d(id)
@@ -30,7 +30,7 @@ const DEPS_DONE = `(cardinality(w.depends_on) = 0 OR NOT EXISTS (
   WHERE x.status IS DISTINCT FROM 'done'))`;
 
 /** The open queue in claim order, for the project in parameter `p`. */
-const queue = (p: string) => `FROM work_orders w WHERE w.project = ${p} AND w.status = 'open' AND ${DEPS_DONE} ORDER BY w.priority, w.id`;
+const queue = (p: string) => `FROM work_orders w WHERE w.project = ${p} AND w.status = 'open' AND ${DEPS_DONE} ORDER BY ${QUEUE_ORDER}`;
 /**
  * Lapsed leases: $1 the transaction's clock, or null as a first statement,
  * when its answer is still on the way (start()) and now() is the same
@@ -272,7 +272,7 @@ export class PgTx implements Tx {
     return wo ?? null;
   }
 
-  async undoneOf(project: string, ids: readonly number[]) {
+  async notDoneOf(project: string, ids: readonly number[]) {
     if (ids.length === 0) return [];
     const rows = await this.rows<{ id: number }>(
       `SELECT d.id FROM unnest($2::integer[]) AS d(id)

@@ -1,9 +1,9 @@
 /** The storage port's operations as SQLite statements, prepared once per connection. */
 import type Database from "better-sqlite3";
-import type { ContextEntry, LedgerEvent, NewEvent, Note, ProjectPolicy, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
+import { QUEUE_ORDER, type ContextEntry, type LedgerEvent, type NewEvent, type Note, type ProjectPolicy, type ProjectSummary, type StoredWorkOrder, type TokenRecord } from "../../core/types.js";
 import type { ClaimProbe, ListQuery, Tx } from "../../core/port.js";
-import { fromWorkOrder, toContext, toEvent, toWorkOrder, WO_COLUMNS, type ContextRow, type EventRow, type WorkOrderRow } from "./rows.js";
-import { foldProjectCounts, toProject, type ProjectRow } from "../rows.js";
+import { fromWorkOrder, toContext, toEvent, toWorkOrder, WO_COLUMNS, type ContextRow, type EventRow, type WorkOrderRow } from "./records.js";
+import { foldProjectCounts, toProject, type ProjectRow } from "../work-order-row.js";
 
 const DEPS_DONE = `(w.depends_on = '[]' OR NOT EXISTS (
   SELECT 1 FROM json_each(w.depends_on) d
@@ -78,7 +78,7 @@ export class SqliteTx implements Tx {
     return r ? toWorkOrder(r) : null;
   }
 
-  async undoneOf(project: string, ids: readonly number[]) {
+  async notDoneOf(project: string, ids: readonly number[]) {
     if (ids.length === 0) return [];
     const rows = this.sql(
       `SELECT d.value AS id FROM json_each(?) d
@@ -141,7 +141,7 @@ export class SqliteTx implements Tx {
   async claimable(project: string, count: number, offset: number) {
     const rows = this.sql(
       `SELECT * FROM work_orders w WHERE w.project = ? AND w.status = 'open' AND ${DEPS_DONE}
-       ORDER BY w.priority, w.id ${limit(count)} OFFSET ?`,
+       ORDER BY ${QUEUE_ORDER} ${limit(count)} OFFSET ?`,
     ).all(project, offset) as WorkOrderRow[];
     return rows.map(toWorkOrder);
   }

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { LedgerError } from "../../../core/errors.js";
-import type { Ctx, Result } from "../context.js";
+import type { Ctx, Result } from "../invocation.js";
 
 const CLI = fileURLToPath(new URL("../main.js", import.meta.url));
 const CLIENTS = ["claude", "codex", "generic"] as const;

@@ -1,10 +1,10 @@
 /** context-put, context-pull: handing working knowledge to the next agent. */
 import type { Command } from "commander";
 import type { Inputs } from "../../../core/schemas.js";
-import { identity, num, projectOf, str } from "../context.js";
+import { identity, num, projectOf, str } from "../invocation.js";
 import { gitState, readBody } from "../input.js";
 import * as render from "../render.js";
-import { act } from "../run.js";
+import { cliAction } from "../run.js";
 
 export function register(program: Command): void {
   program
@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .option("--key <key>", "context key", "handover")
     .option("--id <id>", "link a work order")
     .action(
-      act(async (o, ctx) => {
+      cliAction(async (o, ctx) => {
         const input = { project: projectOf(ctx), agent: identity(ctx), key: str(o.key), body: readBody(o), git: gitState(), ...(o.id === undefined ? {} : { wo: num(o.id) }) } as Inputs["contextPut"];
         const entry = await (await ctx.ledger()).contextPut(input);
         return { data: entry, human: () => `saved context ${entry.key} for ${entry.project}${entry.git ? ` at ${entry.git.head.slice(0, 12)}` : ""}` };
@@ -31,7 +31,7 @@ export function register(program: Command): void {
     .option("--limit <n>", "with --history: at most this many (default 100)")
     .option("--require-fresh", "exit 8 unless there is context and all of it is fresh")
     .action(
-      act(async (o, ctx) => {
+      cliAction(async (o, ctx) => {
         const input = { project: projectOf(ctx), key: str(o.key), max_age: str(o.maxAge), git: gitState(), limit: num(o.limit) } as Inputs["contextPull"];
         const ledger = await ctx.ledger();
         if (o.history) {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { c } from "../output.js";
-import { act } from "../run.js";
+import { cliAction } from "../run.js";
 
 const CLI = fileURLToPath(new URL("../main.js", import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .description("run a scripted multi-agent session in a temporary ledger (about 10 seconds)")
     .option("--keep", "keep the temporary ledger and print its path")
     .action(
-      act(async (o, ctx) => {
+      cliAction(async (o, ctx) => {
         if (ctx.json) write = (s) => void process.stderr.write(s);
         const dir = mkdtempSync(join(tmpdir(), "workledger-demo-"));
         const db = join(dir, "ledger.db");

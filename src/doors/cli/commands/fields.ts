@@ -1,6 +1,6 @@
 /** The work-order field flags shared by create and update. */
 import type { Command } from "commander";
-import { append, collect, list, num, str, type Opts } from "../context.js";
+import { append, collect, list, num, str, type Opts } from "../invocation.js";
 
 export function addFieldOptions(cmd: Command): Command {
   return cmd

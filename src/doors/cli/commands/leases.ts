@@ -1,10 +1,10 @@
 /** claim, renew, release, update: the lease lifecycle. */
 import type { Command } from "commander";
 import type { Inputs } from "../../../core/schemas.js";
-import { identity, num, projectOf, str } from "../context.js";
+import { identity, num, projectOf, str } from "../invocation.js";
 import { c, relative } from "../output.js";
 import * as render from "../render.js";
-import { act } from "../run.js";
+import { cliAction } from "../run.js";
 import { addFieldOptions, fieldsFrom } from "./fields.js";
 
 const ID = "work order id (53 or WO-53)";
@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .option("--ttl <duration>", "lease length: 90s, 30m, 2h (1s to 7d)", "30m")
     .option("--exclusive-files", "refuse when the files overlap a work order someone holds")
     .action(
-      act(async (o, ctx) => {
+      cliAction(async (o, ctx) => {
         const input = { project: projectOf(ctx), agent: identity(ctx), ttl: str(o.ttl), id: num(o.id), next: o.next === true ? true : undefined, ...(o.exclusiveFiles ? { exclusive_files: true } : {}) } as Inputs["claim"];
         const wo = await (await ctx.ledger()).claim(input);
         return { data: wo, warnings: render.conflictLines(wo.file_conflicts), human: () => render.claimed(wo) };
@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .option("--ttl <duration>", "new lease length from now", "30m")
     .option("--lease-token <n>", TOKEN)
     .action(
-      act(async (o, ctx) => {
+      cliAction(async (o, ctx) => {
         const wo = await (await ctx.ledger()).renew({ project: projectOf(ctx), agent: identity(ctx), id: num(o.id) as number, ttl: str(o.ttl), lease_token: num(o.leaseToken) as number | undefined });
         return { data: wo, human: () => `renewed ${render.woLabel(wo)}: expires ${relative(wo.lease?.expires_at ?? "")}` };
       }),
@@ -47,7 +47,7 @@ export function register(program: Command): void {
     .option("--note <text>", "note recorded with the release")
     .option("--lease-token <n>", TOKEN)
     .action(
-      act(async (o, ctx) => {
+      cliAction(async (o, ctx) => {
         const input = { project: projectOf(ctx), agent: identity(ctx), id: num(o.id), status: str(o.status), note: str(o.note), lease_token: num(o.leaseToken) } as Inputs["release"];
         const wo = await (await ctx.ledger()).release(input);
         return { data: wo, human: () => `released ${render.woLabel(wo)}: now ${wo.status}` };
@@ -64,7 +64,7 @@ export function register(program: Command): void {
       .option("--if-revision <n>", "only if the work order is still at this revision (compare-and-set)")
       .option("--lease-token <n>", TOKEN),
   ).action(
-    act(async (o, ctx) => {
+    cliAction(async (o, ctx) => {
       const fields = fieldsFrom(o);
       const input = {
         project: projectOf(ctx),

@@ -1,7 +1,7 @@
 /** mcp and agent-setup: workledger as tools for LLM agents. */
 import type { Command } from "commander";
 import { gitState } from "../input.js";
-import { act } from "../run.js";
+import { cliAction } from "../run.js";
 import { pkgVersion } from "../version.js";
 import { agentSetup } from "./agent-setup.js";
 
@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .command("mcp")
     .description("Model Context Protocol server over stdio: one tool per agent command (identity: --agent, or the token in remote mode)")
     .action(
-      act(async (_o, ctx) => {
+      cliAction(async (_o, ctx) => {
         const { runMcp } = await import("../../mcp/server.js"); // the SDK only loads for this command
         await runMcp({ ledger: await ctx.ledger(), agent: ctx.agent, project: ctx.project, version: pkgVersion, git: () => gitState() });
         return { data: undefined, human: () => "" };
@@ -21,5 +21,5 @@ export function register(program: Command): void {
     .command("agent-setup")
     .description("print the MCP configuration and instructions to paste into an agent (claude, codex or generic)")
     .option("--client <client>", "claude|codex|generic", "generic")
-    .action(act(async (o, ctx) => agentSetup(String(o.client), ctx)));
+    .action(cliAction(async (o, ctx) => agentSetup(String(o.client), ctx)));
 }

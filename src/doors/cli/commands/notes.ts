@@ -2,11 +2,11 @@
 import type { Command } from "commander";
 import type { Inputs } from "../../../core/schemas.js";
 import { verifyWorkOrder } from "../../../exec/verify.js";
-import { identity, num, projectOf, str } from "../context.js";
+import { identity, num, projectOf, str } from "../invocation.js";
 import { gitState, readBody } from "../input.js";
 import { c, shown } from "../output.js";
 import * as render from "../render.js";
-import { act } from "../run.js";
+import { cliAction } from "../run.js";
 
 export function register(program: Command): void {
   program
@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .option("-m, --message <text>", "the note (or --body-file, or stdin)")
     .option("--body-file <file>", "read the note from a file")
     .action(
-      act(async (o, ctx) => {
+      cliAction(async (o, ctx) => {
         const input = { project: projectOf(ctx), agent: identity(ctx), id: num(o.id), kind: str(o.kind), body: readBody(o) } as Inputs["addNote"];
         const note = await (await ctx.ledger()).addNote(input);
         return { data: note, human: () => `noted on WO-${note.wo}:\n${render.noteLine(note)}` };
@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .option("--block-on-fail", "mark the work order blocked when verification fails (ends your lease)")
     .option("--lease-token <n>", "fencing token from your claim")
     .action(
-      act(async (o, ctx) => {
+      cliAction(async (o, ctx) => {
         const input = { project: projectOf(ctx), agent: ctx.agent, id: num(o.id), timeout: str(o.timeout), block_on_fail: o.blockOnFail === true, lease_token: num(o.leaseToken) } as Inputs["verify"];
         const out = await verifyWorkOrder(await ctx.ledger(), input, {
           git: () => gitState(),

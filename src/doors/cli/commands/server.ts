@@ -6,10 +6,10 @@ import { inputs, type Inputs } from "../../../core/schemas.js";
 import { parse } from "../../../core/validate.js";
 import type { LedgerEvent } from "../../../core/types.js";
 import { withLocal } from "../connect.js";
-import { num, str, type Ctx } from "../context.js";
+import { num, str, type Ctx } from "../invocation.js";
 import { c, table } from "../output.js";
 import * as render from "../render.js";
-import { act } from "../run.js";
+import { cliAction } from "../run.js";
 import { pkgVersion } from "../version.js";
 
 function untilSignal(): Promise<string> {
@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .option("--max-streams <n>", "open event streams (/v1/events) per token at most", "16")
     .option("--trust-proxy <list>", "comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For names the client (default: none)")
     .action(
-      act(async (o, ctx) => {
+      cliAction(async (o, ctx) => {
         // Loaded on demand: every other command starts faster without the HTTP stack.
         const [{ Metrics }, { startServer }] = await Promise.all([import("../../http/metrics.js"), import("../../http/server.js")]);
         const metrics = new Metrics();
@@ -80,7 +80,7 @@ export function register(program: Command): void {
     .requiredOption("--role <role>", "agent (read+write), admin (everything) or reader (read only)")
     .addHelpText("after", "\n--agent NAME (required): the identity requests with this token act as.\n--project P: limit the token to one project.\nBoth must be given as flags; WORKLEDGER_AGENT/WORKLEDGER_PROJECT are not used here.")
     .action(
-      act(async (o, ctx) => {
+      cliAction(async (o, ctx) => {
         // --agent and --project are the global flags; read them as typed, never from the environment.
         const agent = str(ctx.flags.agent);
         if (agent === undefined) throw new LedgerError("VALIDATION", "agent: required, the identity this token's requests act as", { hint: "token create --agent NAME --role agent", details: { issues: [{ field: "agent", message: "required" }] } });
@@ -92,7 +92,7 @@ export function register(program: Command): void {
     .command("list")
     .description("tokens with agent, role, project and whether revoked (never the secret)")
     .action(
-      act(async (_o, ctx) => {
+      cliAction(async (_o, ctx) => {
         const list = await withLocal(ctx, (ledger) => ledger.tokens.list());
         return { data: list, human: () => (list.length ? table(list.map((t) => [t.id, t.agent, t.role, t.project ?? "*", t.revoked_at ? c.red(`revoked ${t.revoked_at}`) : c.green("active")])) : c.dim("no tokens")) };
       }),
@@ -101,7 +101,7 @@ export function register(program: Command): void {
     .command("revoke <id>")
     .description("revoke a token at once")
     .action(
-      act(async (_o, ctx, args) => {
+      cliAction(async (_o, ctx, args) => {
         const t = await withLocal(ctx, (ledger) => ledger.tokens.revoke({ id: args[0] as string }));
         return { data: t, human: () => `revoked token ${t.id} (${t.agent})` };
       }),
@@ -112,7 +112,7 @@ export function register(program: Command): void {
     .description("stream ledger events as they happen (JSON lines with --json) until interrupted")
     .option("--after <seq>", "start after this event sequence number (default: only new events)")
     .option("--interval <duration>", "how often to look for new events (local mode)", "1s")
-    .action(act(async (o, ctx) => watch(ctx, num(o.after), str(o.interval) ?? "1s")));
+    .action(cliAction(async (o, ctx) => watch(ctx, num(o.after), str(o.interval) ?? "1s")));
 }
 
 async function watch(ctx: Ctx, afterArg: number | string | undefined, interval: string): Promise<{ data: undefined; human: () => string }> {

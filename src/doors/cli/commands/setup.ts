@@ -3,12 +3,12 @@ import type { Command } from "commander";
 import { isLedgerError } from "../../../core/errors.js";
 import { formatDuration } from "../../../core/duration.js";
 import type { Inputs } from "../../../core/schemas.js";
-import { identity, str, type Ctx } from "../context.js";
+import { identity, str, type Ctx } from "../invocation.js";
 import { EXIT } from "../exit.js";
 import { gitState } from "../input.js";
 import { c, table } from "../output.js";
 import * as render from "../render.js";
-import { act } from "../run.js";
+import { cliAction } from "../run.js";
 
 interface Check {
   name: string;
@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .command("init")
     .description("create the ledger (and a project with -p) and print where it is")
     .action(
-      act(async (_o, ctx) => {
+      cliAction(async (_o, ctx) => {
         const ledger = await ctx.ledger();
         const project = ctx.project === undefined ? undefined : await ledger.createProject({ project: ctx.project, agent: identity(ctx) });
         const data = { db: ledger.info.location, store: ledger.info.kind, schema_version: ledger.info.schema_version, ...(project ? { project: project.name } : {}) };
@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .description("check storage, schema, integrity, clock, identity and (with -p) context freshness")
     .option("--max-age <duration>", "context older than this is stale", "24h")
     .action(
-      act(async (o, ctx) => {
+      cliAction(async (o, ctx) => {
         const checks: Check[] = [];
         try {
           const ledger = await ctx.ledger();
@@ -74,7 +74,7 @@ export function register(program: Command): void {
     .command("create <name>")
     .description("create a project (projects are also created by their first write)")
     .action(
-      act(async (_o, ctx, args) => {
+      cliAction(async (_o, ctx, args) => {
         const p = await (await ctx.ledger()).createProject({ project: args[0] as string, agent: identity(ctx) });
         return { data: p, human: () => (p.created ? `created project ${p.name}` : `project ${p.name} already exists`) };
       }),
@@ -85,7 +85,7 @@ export function register(program: Command): void {
     .description("change a project's policy (admins; locally, whoever can write the ledger)")
     .requiredOption("--verification-authors <who>", "who may set or change verification commands: creator (the WO's creator and admins; default), admins, or any")
     .action(
-      act(async (o, ctx, args) => {
+      cliAction(async (o, ctx, args) => {
         const p = await (await ctx.ledger()).setPolicy({ project: args[0] as string, agent: identity(ctx), verification_authors: str(o.verificationAuthors) } as Inputs["setPolicy"]);
         return { data: p, human: () => `project ${p.name}: verification commands may be set by ${p.policy.verification_authors}` };
       }),
@@ -95,7 +95,7 @@ export function register(program: Command): void {
     .command("projects")
     .description("list projects with counts per status")
     .action(
-      act(async (_o, ctx) => {
+      cliAction(async (_o, ctx) => {
         const list = await (await ctx.ledger()).projects();
         return { data: list, human: () => render.projects(list) };
       }),

@@ -2,10 +2,10 @@
 import type { Command } from "commander";
 import { LedgerError } from "../../../core/errors.js";
 import type { Inputs, WoCreateInput } from "../../../core/schemas.js";
-import { identity, num, projectOf, str } from "../context.js";
+import { identity, num, projectOf, str } from "../invocation.js";
 import { parseJson, readFileArg } from "../input.js";
 import * as render from "../render.js";
-import { act } from "../run.js";
+import { cliAction } from "../run.js";
 import { addFieldOptions, fieldsFrom } from "./fields.js";
 
 export function register(program: Command): void {
@@ -16,7 +16,7 @@ export function register(program: Command): void {
       .option("--from <file>", "JSON array of work orders; all are created or none")
       .option("--idempotency-key <key>", "retrying with the same key returns the first result instead of creating twice"),
   ).action(
-    act(async (o, ctx) => {
+    cliAction(async (o, ctx) => {
       const fields = fieldsFrom(o);
       const from = str(o.from);
       if (from !== undefined && Object.keys(fields).length) {
@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .description("one work order with its notes")
     .option("--id <id>", "work order id (53 or WO-53)")
     .action(
-      act(async (o, ctx) => {
+      cliAction(async (o, ctx) => {
         const wo = await (await ctx.ledger()).get({ project: projectOf(ctx), id: num(o.id) as number });
         return { data: wo, human: () => render.woDetail(wo) };
       }),
@@ -51,7 +51,7 @@ export function register(program: Command): void {
     .option("--agent <name>", "only those whose live lease this agent holds")
     .option("--limit <n>", "at most this many (default 100)")
     .action(
-      act(async (o, ctx) => {
+      cliAction(async (o, ctx) => {
         const limit = num(o.limit) ?? 100;
         // `--agent` is also the global identity flag, which commander fills first: here it is the filter.
         const input = { status: str(o.status), label: str(o.label), agent: str(o.agent) ?? str(ctx.flags.agent), limit, project: ctx.project } as Inputs["list"];
@@ -66,7 +66,7 @@ export function register(program: Command): void {
     .description("open work nobody holds whose dependencies are done, most urgent first")
     .option("--limit <n>", "at most this many (default 20)")
     .action(
-      act(async (o, ctx) => {
+      cliAction(async (o, ctx) => {
         const wos = await (await ctx.ledger()).findUnclaimed({ project: projectOf(ctx), limit: num(o.limit) as number | undefined });
         const overlaps = wos.filter((w) => w.file_conflicts.length);
         return {

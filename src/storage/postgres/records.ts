@@ -5,7 +5,7 @@
  * one JSON column (jsonToWorkOrder).
  */
 import type { ContextEntry, LedgerEvent, Note, StoredWorkOrder } from "../../core/types.js";
-import { rowToWorkOrder, WO_COLUMNS, workOrderToRow, type ListCodec, type WorkOrderRowOf } from "../rows.js";
+import { rowToWorkOrder, WO_COLUMNS, workOrderToRow, type ListCodec, type WorkOrderRowOf } from "../work-order-row.js";
 
 // pg sends and receives JS arrays as SQL arrays.
 const NATIVE_LISTS: ListCodec<unknown[]> = { decode: (v) => v, encode: (v) => [...v] };

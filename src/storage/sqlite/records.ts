@@ -1,6 +1,6 @@
 /** Row <-> record mapping for the SQLite adapter. */
 import type { ContextEntry, LedgerEvent, Note, StoredWorkOrder } from "../../core/types.js";
-import { rowToWorkOrder, WO_COLUMNS, workOrderToRow, type ListCodec, type WorkOrderRowOf } from "../rows.js";
+import { rowToWorkOrder, WO_COLUMNS, workOrderToRow, type ListCodec, type WorkOrderRowOf } from "../work-order-row.js";
 
 const JSON_LISTS: ListCodec<string> = { decode: (v) => JSON.parse(v) as unknown[], encode: (v) => JSON.stringify(v) };
 

@@ -8,7 +8,7 @@ export interface PulledContext extends ContextEntry {
   stale_reasons: string[];
 }
 
-export function judge(entry: ContextEntry, now: string, maxAgeMs: number, current: GitState | null | undefined): PulledContext {
+export function freshness(entry: ContextEntry, now: string, maxAgeMs: number, current: GitState | null | undefined): PulledContext {
   const age_ms = Math.max(0, Date.parse(now) - Date.parse(entry.created_at));
   const stale_reasons: string[] = [];
   if (age_ms > maxAgeMs) stale_reasons.push(`older than ${formatDuration(maxAgeMs)} (${formatDuration(age_ms)} old)`);
