@@ -5,16 +5,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
-
-function dump(db: string): string {
-  const conn = new Database(db, { readonly: true });
-  try {
-    const tables = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
-    return JSON.stringify(tables.map(({ name }) => [name, conn.prepare(`SELECT * FROM "${name}" ORDER BY 1, 2`).all()]));
-  } finally {
-    conn.close();
-  }
-}
+import { dumpSqlite as dump } from "../helpers/db.ts";
 
 describe("bad input", () => {
   let s: Sandbox;

@@ -47,6 +47,13 @@ describe("bundled bin", () => {
     assert.equal(server.command, process.execPath);
     assert.equal(realpathSync(server.args[0]), realpathSync(CLI));
     assert.equal(server.args[1], "mcp");
+    // demo's agents are the bin run as child processes: their claims and context reach its ledger.
+    const demo = s.run(["demo", "--keep", "--json"]);
+    assert.equal(demo.code, 0, demo.stderr);
+    assert.equal(demo.json.ok, true);
+    const history = s.run(["history", "-p", "shop", "--json"], { env: { WORKLEDGER_DB: demo.json.db } }).json as { type: string; agent: string }[];
+    assert.ok(history.some((e) => e.type === "claimed" && e.agent === "alice"), JSON.stringify(history.map((e) => e.type)));
+    assert.ok(history.some((e) => e.type === "context_put"));
   });
 
   it("list loads only better-sqlite3 from node_modules, and little code of its own", () => {

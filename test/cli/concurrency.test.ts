@@ -1,12 +1,11 @@
 /** Real processes racing for the same work on one SQLite file. */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
 import { assertNoOverlappingLeases } from "../helpers/leases.ts";
+import { fixture } from "../helpers/util.ts";
 
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
 function node(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
   return new Promise((resolve, reject) => {

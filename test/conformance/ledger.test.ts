@@ -71,7 +71,9 @@ for (const backend of backends) {
         const changed = { title: odd[5]!, description: odd[3]!, acceptance: [...odd].reverse(), labels: ["\\", "'"] };
         await l.update({ project: P, agent: "obs", id: wo!.id, fields: changed, note: odd.join(" ") });
         same(await l.get({ project: P, id: wo!.id }), { ...fields, ...changed });
-        await l.claim({ project: P, agent: odd[5]!.replace(/\W/g, "") || "agent", id: wo!.id });
+        // Agent names are ASCII; every punctuation mark they may hold, at once.
+        await l.claim({ project: P, agent: "o.b_c@d:e+f/g-h", id: wo!.id });
+        assert.equal((await l.get({ project: P, id: wo!.id })).lease?.agent, "o.b_c@d:e+f/g-h");
         same(await l.get({ project: P, id: wo!.id }), { ...fields, ...changed });
         assert.equal((await l.get({ project: P, id: wo!.id })).notes.at(-1)?.body, odd.join(" "));
       });

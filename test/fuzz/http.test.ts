@@ -9,11 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
-import Database from "better-sqlite3";
 import type { Hono } from "hono";
 import type { Ledger } from "../../src/core/ledger.ts";
 import { createApp } from "../../src/doors/http/app.ts";
 import { openLedger } from "../../src/index.ts";
+import { dumpSqlite } from "../helpers/db.ts";
 import { hostileBody, nasty } from "./hostile.ts";
 
 const runs = Number(process.env.WORKLEDGER_FUZZ_RUNS ?? 300);
@@ -26,14 +26,7 @@ describe("HTTP fuzzing", () => {
   let app: Hono;
   let token: string;
 
-  const dump = () => {
-    const conn = new Database(db, { readonly: true });
-    try {
-      return JSON.stringify(["projects", "work_orders", "notes", "events", "context", "idempotency"].map((t) => conn.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()));
-    } finally {
-      conn.close();
-    }
-  };
+  const dump = () => dumpSqlite(db);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "workledger-fuzz-"));

@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { existsSync, rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
-import Database from "better-sqlite3";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { Ledger } from "../../src/core/ledger.ts";
@@ -16,20 +15,12 @@ import { createMcpServer } from "../../src/doors/mcp/server.ts";
 import { TOOLS } from "../../src/doors/mcp/tools.ts";
 import { openLedger } from "../../src/index.ts";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
+import { dumpSqlite as dump } from "../helpers/db.ts";
 import { hostileBody, hostileJson, nasty } from "./hostile.ts";
 
 const runs = Number(process.env.WORKLEDGER_FUZZ_RUNS ?? 300);
 const seed = Number(process.env.WORKLEDGER_FUZZ_SEED ?? 424242);
 const PWNED = "/tmp/workledger-pwned";
-
-function dump(db: string): string {
-  const conn = new Database(db, { readonly: true });
-  try {
-    return JSON.stringify(["projects", "work_orders", "notes", "events", "context", "idempotency"].map((t) => conn.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()));
-  } finally {
-    conn.close();
-  }
-}
 
 describe("fuzzing the MCP and CLI doors", () => {
   let s: Sandbox;

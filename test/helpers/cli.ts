@@ -44,7 +44,8 @@ function result(code: number | null, stdout: string, stderr: string): Run {
 export function sandbox(): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), "workledger-test-"));
   const db = join(dir, "ledger.db");
-  const env = { WORKLEDGER_DB: db, NO_COLOR: "1" };
+  // The CLI's code cache goes into the sandbox, never into the user's cache folder.
+  const env = { WORKLEDGER_DB: db, NO_COLOR: "1", WORKLEDGER_CODE_CACHE: join(dir, "code-cache") };
   const fullEnv = (extra: Record<string, string | undefined> = {}) => {
     const e: Record<string, string | undefined> = { ...process.env, ...env, ...extra };
     for (const k of ["WORKLEDGER_AGENT", "WORKLEDGER_PROJECT"]) if (!(k in extra)) delete e[k];

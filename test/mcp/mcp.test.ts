@@ -4,8 +4,8 @@ import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import Database from "better-sqlite3";
 import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
+import { dumpSqlite } from "../helpers/db.ts";
 import { serve } from "../helpers/serve.ts";
 
 interface ToolResult {
@@ -33,14 +33,7 @@ describe("MCP server", () => {
     const body = JSON.parse(r.content[0]!.text);
     return { isError: r.isError === true, body };
   };
-  const dump = () => {
-    const db = new Database(s.db, { readonly: true });
-    try {
-      return JSON.stringify(["work_orders", "notes", "events", "context"].map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY 1`).all()));
-    } finally {
-      db.close();
-    }
-  };
+  const dump = () => dumpSqlite(s.db);
 
   before(async () => {
     s = sandbox();

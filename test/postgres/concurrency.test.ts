@@ -6,16 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import pg from "pg";
 import { Ledger } from "../../src/core/ledger.ts";
 import { openPostgresStore } from "../../src/storage/postgres/store.ts";
 import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from "../conformance/backends.ts";
 import { assertNoOverlappingLeases } from "../helpers/leases.ts";
+import { fixture } from "../helpers/util.ts";
 
 const available = await requirePostgres("concurrency");
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
 function node(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {

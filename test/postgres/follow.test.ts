@@ -12,9 +12,9 @@ import type { LedgerEvent } from "../../src/core/types.ts";
 import { openPostgresStore } from "../../src/storage/postgres/store.ts";
 import { PgTx } from "../../src/storage/postgres/tx.ts";
 import { PG_URL, pgTestLedger, requirePostgres } from "../conformance/backends.ts";
+import { sleep } from "../helpers/util.ts";
 
 const available = await requirePostgres("follow");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A follower as watch and SSE are: poll, remember the last seq received, resume after it. */
 class Follower {
