@@ -1,7 +1,7 @@
 // Post-build: replace tsc's many CLI modules with two esbuild bundles in
 // dist/doors/cli/:
-//   main.js  the bin (src/doors/cli/bin.ts): loads cli.js with V8's code cache
-//   cli.js   the CLI itself (src/doors/cli/main.ts and everything it imports)
+//   main.js  the bin (src/doors/cli/main.ts): loads cli.js with V8's code cache
+//   cli.js   the CLI itself (src/doors/cli/cli.ts, which runs program.ts)
 // The bin keeps its path, so the MCP configurations agent-setup wrote and
 // every helper that spawns dist/doors/cli/main.js keep working. The library
 // entry (dist/index.js) stays tsc's output; only the CLI is bundled.
@@ -64,7 +64,7 @@ const twinUrl = {
 rmSync(OUT, { recursive: true, force: true });
 
 const result = await build({
-  entryPoints: { main: "src/doors/cli/bin.ts", cli: "src/doors/cli/main.ts" },
+  entryPoints: { main: "src/doors/cli/main.ts", cli: "src/doors/cli/cli.ts" },
   outdir: OUT,
   bundle: true,
   format: "cjs",
@@ -85,4 +85,4 @@ chmodSync(resolve(OUT, "main.js"), 0o755);
 
 const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
 const sizes = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith(".js")).map(([f, o]) => `${f.split("/").pop()} ${kb(o.bytes)}`);
-console.log(`bundled the CLI: ${sizes.join(", ")}`);
+console.error(`bundled the CLI: ${sizes.join(", ")}`); // stderr: stdout belongs to whoever runs the build (npm pack --json)

@@ -198,10 +198,18 @@ export function pathParams(path: string): string[] {
  * history=true is contextHistory), else `op` itself.
  */
 export function resolve(op: Operation, input: Readonly<Record<string, unknown>>): Operation {
-  if (!op.http) return op;
-  const { method, paths } = op.http;
-  const alike = OPERATIONS.filter((o) => o.http?.method === method && o.http.paths.some((p) => paths.includes(p)) && o.http.when);
+  const alike = chosenByQuery.get(op);
+  if (alike === undefined) return op;
   return alike.find((o) => Object.entries(o.http?.when ?? {}).every(([k, v]) => input[k] === v)) ?? op;
+}
+
+/** For each operation, the others on its method and path that a query chooses (contextPull: contextHistory); most have none. */
+const chosenByQuery = new Map<Operation, Operation[]>();
+for (const op of OPERATIONS) {
+  const h = op.http;
+  if (!h) continue;
+  const alike = OPERATIONS.filter((o) => o !== op && o.http?.when && o.http.method === h.method && o.http.paths.some((p) => h.paths.includes(p)));
+  if (alike.length) chosenByQuery.set(op, alike);
 }
 
 /** Calls the ledger method an operation names (not for `local` operations). */

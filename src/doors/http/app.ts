@@ -98,9 +98,9 @@ export function createApp(opts: AppOptions): Hono {
 
   app.use("*", async (c, next) => {
     const started = performance.now();
-    await next();
     // No response is ever to be read as anything but its declared type.
-    c.res.headers.set("X-Content-Type-Options", "nosniff");
+    c.header("X-Content-Type-Options", "nosniff");
+    await next();
     metrics.observeRequest(c.req.routePath, c.res.status, (performance.now() - started) / 1000);
   });
   const maxBody = opts.maxBodyBytes ?? 1 << 20;
