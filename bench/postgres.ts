@@ -49,7 +49,10 @@ function serverCpuMs(): number {
 /** Cycles per second over the slowest worker's time; the workers' and the server's CPU time per cycle. */
 async function processes(mode: Mode, url: string, schema: string, queue: string, workers: number, perWorker: number): Promise<{ rate: number; cpuMs: number; serverMs: number }> {
   const server0 = serverCpuMs();
-  const rs = await runTogether(WORKER, Array.from({ length: workers }, (_, i) => [mode, url, schema, queue, `w${i}`, String(perWorker)]));
+  const rs = await runTogether(
+    WORKER,
+    Array.from({ length: workers }, (_, i) => [mode, url, schema, queue, `w${i}`, String(perWorker)]),
+  );
   await new Promise((r) => setTimeout(r, 300)); // the workers' backends end after them, and the postmaster reaps them
   const server = serverCpuMs() - server0;
   const done = rs.reduce((a, r) => a + r.done, 0);
@@ -62,7 +65,28 @@ function pgbench(url: string, schema: string, clients: number, seconds: number):
   const script = `\\set id random(1, 10000)\nUPDATE ${schema}.bench_rows SET v = v + 1 WHERE id = :id;\n`;
   const file = join(mkdtempSync(join(tmpdir(), "workledger-pgbench-")), "update.sql");
   writeFileSync(file, script);
-  const r = spawnSync("pgbench", ["-n", "-c", String(clients), "-j", String(Math.min(clients, 4)), "-T", String(seconds), "-f", file, "-h", u.hostname, "-p", u.port || "5432", "-U", u.username || "postgres", u.pathname.slice(1)], { encoding: "utf8" });
+  const r = spawnSync(
+    "pgbench",
+    [
+      "-n",
+      "-c",
+      String(clients),
+      "-j",
+      String(Math.min(clients, 4)),
+      "-T",
+      String(seconds),
+      "-f",
+      file,
+      "-h",
+      u.hostname,
+      "-p",
+      u.port || "5432",
+      "-U",
+      u.username || "postgres",
+      u.pathname.slice(1),
+    ],
+    { encoding: "utf8" },
+  );
   rmSync(dirname(file), { recursive: true, force: true });
   const tps = /tps = ([\d.]+)/.exec(r.stdout)?.[1];
   if (!tps) throw new Error(`pgbench failed: ${r.stderr || r.stdout}`);
@@ -112,27 +136,54 @@ export async function postgresThroughput(url: string, runs: ThroughputRun[], pgb
     for (const [n, { workers: c, perWorker, pgbench: alsoPgbench, label, cpu }] of runs.entries()) {
       const total = c * perWorker;
       const queue = `q${n}`;
-      for (let i = 0; i < total; i += 1000) await ledger.create({ project: queue, agent: "bench", items: Array.from({ length: Math.min(1000, total - i) }, (_, j) => ({ title: `t${i + j}` })) });
+      for (let i = 0; i < total; i += 1000)
+        await ledger.create({ project: queue, agent: "bench", items: Array.from({ length: Math.min(1000, total - i) }, (_, j) => ({ title: `t${i + j}` })) });
       await boss.createQueue(queue);
       for (let i = 0; i < total; i += 1000) await boss.insert(Array.from({ length: Math.min(1000, total - i) }, () => ({ name: queue, data: {} })));
       await settle(admin);
       const { rate: wl, cpuMs: wlCpu, serverMs: wlServer } = await processes("workledger", url, schema, queue, c, perWorker);
       await settle(admin);
       const { rate: pb, cpuMs: pbCpu, serverMs: pbServer } = await processes("pgboss", url, bossSchema, queue, c, perWorker);
-      rows.push({ figure: `PostgreSQL claim+complete, ${c} worker${c > 1 ? "s" : ""}${label ? `, ${label}` : ""}`, value: wl, unit: "cycles/s", baseline: "pg-boss@10 fetch+complete", baselineValue: pb, ratio: wl / pb, target: "≥ 1.0×", pass: wl / pb >= 1 });
+      rows.push({
+        figure: `PostgreSQL claim+complete, ${c} worker${c > 1 ? "s" : ""}${label ? `, ${label}` : ""}`,
+        value: wl,
+        unit: "cycles/s",
+        baseline: "pg-boss@10 fetch+complete",
+        baselineValue: pb,
+        ratio: wl / pb,
+        target: "≥ 1.0×",
+        pass: wl / pb >= 1,
+      });
       if (alsoPgbench) {
         await settle(admin);
         const bench = pgbench(url, schema, c, pgbenchSeconds);
-        rows.push({ figure: `  same, against pgbench`, value: wl, unit: "cycles/s", baseline: "pgbench 1-row UPDATE tps", baselineValue: bench, ratio: wl / bench, target: "≥ 0.5×", pass: wl / bench >= 0.5 });
+        rows.push({
+          figure: `  same, against pgbench`,
+          value: wl,
+          unit: "cycles/s",
+          baseline: "pgbench 1-row UPDATE tps",
+          baselineValue: bench,
+          ratio: wl / bench,
+          target: "≥ 0.5×",
+          pass: wl / bench >= 0.5,
+        });
       }
       if (cpu) {
         const info = { unit: "ms", target: "—", pass: null };
         rows.push({ ...info, figure: "  same, workers' CPU per cycle", value: wlCpu, baseline: "pg-boss", baselineValue: pbCpu, ratio: wlCpu / pbCpu });
         // Only for a local server (its processes in /proc) and a run long enough for its clock ticks.
-        if (wlServer > 0 && pbServer > 0) rows.push({ ...info, figure: "  same, PostgreSQL's CPU per cycle", value: wlServer, baseline: "pg-boss", baselineValue: pbServer, ratio: wlServer / pbServer });
+        if (wlServer > 0 && pbServer > 0)
+          rows.push({ ...info, figure: "  same, PostgreSQL's CPU per cycle", value: wlServer, baseline: "pg-boss", baselineValue: pbServer, ratio: wlServer / pbServer });
         const shapeWl = (await processes("shape-workledger", url, schema, queue, c, perWorker)).cpuMs;
         const shapePb = (await processes("shape-pgboss", url, schema, queue, c, perWorker)).cpuMs;
-        rows.push({ ...info, figure: "  bare pg, trivial SQL in workledger's pattern, CPU per cycle", value: shapeWl, baseline: "in pg-boss's pattern", baselineValue: shapePb, ratio: shapeWl / shapePb });
+        rows.push({
+          ...info,
+          figure: "  bare pg, trivial SQL in workledger's pattern, CPU per cycle",
+          value: shapeWl,
+          baseline: "in pg-boss's pattern",
+          baselineValue: shapePb,
+          ratio: shapeWl / shapePb,
+        });
       }
     }
     await boss.stop({ graceful: false, close: true });
@@ -162,7 +213,8 @@ export async function postgresScale(url: string, sizes: number[]): Promise<Row[]
     let have = 0;
     return await queueLatency("PostgreSQL", sizes, ledger, async (size) => {
       await admin.query(
-        `INSERT INTO work_orders (project, id, title, description, repo, acceptance, scope, files, verification, priority, handover, labels, depends_on, status, revision, created_by, created_at, updated_at)
+        `INSERT INTO work_orders (project, id, title, description, repo, acceptance, scope, files, verification, priority, handover, labels, depends_on,
+         status, revision, created_by, created_at, updated_at)
          SELECT p, g, 'task ' || g, '', '', '{}', '', '{}', '', (ARRAY['P0', 'P1', 'P2', 'P3'])[1 + g % 4], '', '{}', '{}', 'open', 1, 'bench', now(), now()
          FROM unnest($3::text[]) p, generate_series($1::integer, $2::integer) g`,
         [have + 1, size, projects],

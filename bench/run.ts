@@ -36,11 +36,14 @@ export interface Row {
   pass: boolean | null;
 }
 
-
 /** Creates WOs number `from` up to `to` (exclusive), 1,000 per call, priorities in turn. */
 async function grow(l: Ledger, project: string, from: number, to: number): Promise<void> {
   for (let i = from; i < to; i += 1000) {
-    await l.create({ project, agent: "bench", items: Array.from({ length: Math.min(1000, to - i) }, (_, j) => ({ title: `task ${i + j}`, priority: (["P0", "P1", "P2", "P3"] as const)[(i + j) % 4] })) });
+    await l.create({
+      project,
+      agent: "bench",
+      items: Array.from({ length: Math.min(1000, to - i) }, (_, j) => ({ title: `task ${i + j}`, priority: (["P0", "P1", "P2", "P3"] as const)[(i + j) % 4] })),
+    });
   }
 }
 
@@ -56,13 +59,25 @@ async function sqliteThroughput(procs: number, perProc: number): Promise<Row> {
     const dir = mkdtempSync(join(tmpdir(), "workledger-bench-"));
     const db = join(dir, "ledger.db");
     await (await seeded(db, "bench", procs * perProc)).close();
-    const rs = await runTogether(WORKER, Array.from({ length: procs }, (_, i) => [mode, db, "bench", `w${i}`, String(perProc)]));
+    const rs = await runTogether(
+      WORKER,
+      Array.from({ length: procs }, (_, i) => [mode, db, "bench", `w${i}`, String(perProc)]),
+    );
     rmSync(dir, { recursive: true, force: true });
     return rs.reduce((a, r) => a + r.done, 0) / (Math.max(...rs.map((r) => r.ms)) / 1000);
   };
   const raw = await run("raw");
   const wl = await run("workledger");
-  return { figure: `SQLite claim+complete, ${procs} process${procs > 1 ? "es" : ""}`, value: wl, unit: "cycles/s", baseline: "raw better-sqlite3, same shape", baselineValue: raw, ratio: wl / raw, target: "≥ 0.5×", pass: wl / raw >= 0.5 };
+  return {
+    figure: `SQLite claim+complete, ${procs} process${procs > 1 ? "es" : ""}`,
+    value: wl,
+    unit: "cycles/s",
+    baseline: "raw better-sqlite3, same shape",
+    baselineValue: raw,
+    ratio: wl / raw,
+    target: "≥ 0.5×",
+    pass: wl / raw >= 0.5,
+  };
 }
 
 /** Fisher-Yates. */
@@ -102,8 +117,26 @@ function cliLatency(runs: number): Row[] {
     const times = ms.get(cmd)!;
     const r50 = quantile(times, 0.5) / quantile(base, 0.5);
     return [
-      { figure: `CLI ${cmd.split(" ")[0]} p50`, value: quantile(times, 0.5), unit: "ms", baseline: "node -e 0 p50", baselineValue: quantile(base, 0.5), ratio: r50, target: "≤ 2×", pass: r50 <= 2 },
-      { figure: `CLI ${cmd.split(" ")[0]} p95`, value: quantile(times, 0.95), unit: "ms", baseline: "node -e 0 p95", baselineValue: quantile(base, 0.95), ratio: quantile(times, 0.95) / quantile(base, 0.95), target: "—", pass: null },
+      {
+        figure: `CLI ${cmd.split(" ")[0]} p50`,
+        value: quantile(times, 0.5),
+        unit: "ms",
+        baseline: "node -e 0 p50",
+        baselineValue: quantile(base, 0.5),
+        ratio: r50,
+        target: "≤ 2×",
+        pass: r50 <= 2,
+      },
+      {
+        figure: `CLI ${cmd.split(" ")[0]} p95`,
+        value: quantile(times, 0.95),
+        unit: "ms",
+        baseline: "node -e 0 p95",
+        baselineValue: quantile(base, 0.95),
+        ratio: quantile(times, 0.95) / quantile(base, 0.95),
+        target: "—",
+        pass: null,
+      },
     ];
   });
   rmSync(dir, { recursive: true, force: true });
@@ -149,7 +182,9 @@ export async function serveThroughput(cycles: number, warmup: number): Promise<R
   };
   try {
     const total = warmup + cycles;
-    for (const p of ["direct", "http"]) for (let i = 0; i < total; i += 1000) await direct.create({ project: p, agent: "bench", items: Array.from({ length: Math.min(1000, total - i) }, (_, j) => ({ title: `t${i + j}` })) });
+    for (const p of ["direct", "http"])
+      for (let i = 0; i < total; i += 1000)
+        await direct.create({ project: p, agent: "bench", items: Array.from({ length: Math.min(1000, total - i) }, (_, j) => ({ title: `t${i + j}` })) });
     // The server runs in its own process, as `workledger serve` does, so client and server do not share one event loop.
     const server = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./pg-serve.ts", import.meta.url)), PG_URL, schema], { stdio: ["ignore", "pipe", "inherit"] });
     const url = await new Promise<string>((resolve, reject) => {
@@ -172,7 +207,16 @@ export async function serveThroughput(cycles: number, warmup: number): Promise<R
     const d = cycles / (directMs / 1000);
     const h = cycles / (httpMs / 1000);
     return [
-      { figure: "PostgreSQL claim+complete through serve (HTTP keep-alive), 1 worker", value: h, unit: "cycles/s", baseline: "PostgreSQL store called directly", baselineValue: d, ratio: h / d, target: "≥ 0.5×", pass: h / d >= 0.5 },
+      {
+        figure: "PostgreSQL claim+complete through serve (HTTP keep-alive), 1 worker",
+        value: h,
+        unit: "cycles/s",
+        baseline: "PostgreSQL store called directly",
+        baselineValue: d,
+        ratio: h / d,
+        target: "≥ 0.5×",
+        pass: h / d >= 0.5,
+      },
     ];
   } finally {
     await direct.close();
@@ -187,9 +231,23 @@ export async function serveThroughput(cycles: number, warmup: number): Promise<R
 export function table(rows: Row[]): string {
   const fmt = (v: number) => (Number.isNaN(v) ? "-" : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
   const head = ["figure", "value", "baseline", "ratio", "target", ""];
-  const body = rows.map((r) => [r.figure, `${fmt(r.value)} ${r.unit}`, `${r.baseline}: ${fmt(r.baselineValue)}`, Number.isNaN(r.ratio) ? "-" : `${r.ratio.toFixed(2)}×`, r.target, r.pass === null ? "info" : r.pass ? "pass" : "MISS"]);
+  const body = rows.map((r) => [
+    r.figure,
+    `${fmt(r.value)} ${r.unit}`,
+    `${r.baseline}: ${fmt(r.baselineValue)}`,
+    Number.isNaN(r.ratio) ? "-" : `${r.ratio.toFixed(2)}×`,
+    r.target,
+    r.pass === null ? "info" : r.pass ? "pass" : "MISS",
+  ]);
   const widths = head.map((_, i) => Math.max(...[head, ...body].map((r) => (r[i] ?? "").length)));
-  return [head, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd()).join("\n");
+  return [head, ...body]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 /** Why the local PostgreSQL cannot be used, or undefined when it can. */
@@ -223,7 +281,10 @@ export async function bench(opts: { scenarios: string[]; sizes: number[]; quick:
       // (its fetch sorts every queued job).
       const runs: ThroughputRun[] = q
         ? [1, 2].map((workers) => ({ workers, perWorker: 10, pgbench: true, cpu: workers === 2 }))
-        : [...[1, 8, 32].map((workers) => ({ workers, perWorker: Math.round(3000 / workers), pgbench: true, cpu: workers === 32 })), { workers: 32, perWorker: 300, pgbench: false, label: "9,600 WOs" }];
+        : [
+            ...[1, 8, 32].map((workers) => ({ workers, perWorker: Math.round(3000 / workers), pgbench: true, cpu: workers === 32 })),
+            { workers: 32, perWorker: 300, pgbench: false, label: "9,600 WOs" },
+          ];
       rows.push(...(await postgresThroughput(PG_URL, runs, q ? 1 : 5)));
       rows.push(...(await serveThroughput(q ? 20 : 2000, q ? 5 : 200)));
     }
@@ -241,7 +302,13 @@ async function main(): Promise<void> {
       out: { type: "string", default: "test-artifacts/bench.json" },
     },
   });
-  const rows = await bench({ scenarios: values.scenarios!.split(","), sizes: values.sizes!.split(",").map(Number), quick: values.quick!, memorySeconds: Number(values["memory-seconds"]), log: (s) => console.error(s) });
+  const rows = await bench({
+    scenarios: values.scenarios!.split(","),
+    sizes: values.sizes!.split(",").map(Number),
+    quick: values.quick!,
+    memorySeconds: Number(values["memory-seconds"]),
+    log: (s) => console.error(s),
+  });
   console.log(table(rows));
   mkdirSync(dirname(values.out!), { recursive: true });
   writeFileSync(values.out!, JSON.stringify({ at: new Date().toISOString(), node: process.version, rows }, null, 2));

@@ -56,12 +56,26 @@ function growth(figure: string, samples: number[]): Row {
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const first = avg(samples.slice(0, q));
   const last = avg(samples.slice(-q));
-  return { figure, value: last / 2 ** 20, unit: "MiB", baseline: "first quarter MiB", baselineValue: first / 2 ** 20, ratio: last / first, target: "flat (≤ 1.2×)", pass: last / first <= 1.2 };
+  return {
+    figure,
+    value: last / 2 ** 20,
+    unit: "MiB",
+    baseline: "first quarter MiB",
+    baselineValue: first / 2 ** 20,
+    ratio: last / first,
+    target: "flat (≤ 1.2×)",
+    pass: last / first <= 1.2,
+  };
 }
 
 async function childRss(dir: string, clients: number, seconds: number, every: number): Promise<number[]> {
   const env = { ...process.env, WORKLEDGER_DB: join(dir, "child.db") };
-  const tokens = Array.from({ length: clients }, (_, i) => (JSON.parse(spawnSync(process.execPath, [CLI, "token", "create", "--agent", `m${i}`, "--role", "agent", "--json"], { env, encoding: "utf8" }).stdout) as { token: string }).token);
+  const tokens = Array.from(
+    { length: clients },
+    (_, i) =>
+      (JSON.parse(spawnSync(process.execPath, [CLI, "token", "create", "--agent", `m${i}`, "--role", "agent", "--json"], { env, encoding: "utf8" }).stdout) as { token: string })
+        .token,
+  );
   const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--rate", "1000000", "--burst", "1000000"], { env, stdio: ["ignore", "ignore", "pipe"] });
   const url = await new Promise<string>((resolve) => {
     let err = "";
@@ -72,7 +86,8 @@ async function childRss(dir: string, clients: number, seconds: number, every: nu
     });
   });
   const until = Date.now() + seconds * 1000; // from when the server is up
-  const rss = async () => Number(/process_resident_memory_bytes (\d+)/.exec(await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${tokens[0]}` } })).text())?.[1]);
+  const rss = async () =>
+    Number(/process_resident_memory_bytes (\d+)/.exec(await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${tokens[0]}` } })).text())?.[1]);
   const [samples] = await Promise.all([sampleUntil(until, every, rss), load(url, tokens, until)]);
   child.kill("SIGTERM");
   return samples;
@@ -91,7 +106,14 @@ async function inProcessHeap(dir: string, clients: number, seconds: number, ever
     gc();
     return process.memoryUsage().heapUsed;
   };
-  const [samples] = await Promise.all([sampleUntil(until, every, heap), load(server.url, tokens.map((t) => t.token), until)]);
+  const [samples] = await Promise.all([
+    sampleUntil(until, every, heap),
+    load(
+      server.url,
+      tokens.map((t) => t.token),
+      until,
+    ),
+  ]);
   await server.close();
   await ledger.close();
   return samples;

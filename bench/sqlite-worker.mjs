@@ -20,8 +20,14 @@ if (mode === "workledger") {
   conn.pragma("journal_mode = WAL");
   conn.pragma("synchronous = FULL");
   const pick = conn.prepare("SELECT id, revision, fence FROM work_orders WHERE project = ? AND status = 'open' ORDER BY priority, id LIMIT 1");
-  const take = conn.prepare("UPDATE work_orders SET status = 'claimed', prior_status = 'open', lease_agent = ?, lease_token = ?, lease_claimed_at = ?, lease_expires_at = ?, fence = ?, revision = revision + 1, updated_at = ? WHERE project = ? AND id = ?");
-  const finish = conn.prepare("UPDATE work_orders SET status = 'done', prior_status = NULL, lease_agent = NULL, lease_token = NULL, lease_claimed_at = NULL, lease_expires_at = NULL, revision = revision + 1, updated_at = ? WHERE project = ? AND id = ? AND lease_agent = ?");
+  const take = conn.prepare(
+    "UPDATE work_orders SET status = 'claimed', prior_status = 'open', lease_agent = ?, lease_token = ?, lease_claimed_at = ?, lease_expires_at = ?, " +
+      "fence = ?, revision = revision + 1, updated_at = ? WHERE project = ? AND id = ?",
+  );
+  const finish = conn.prepare(
+    "UPDATE work_orders SET status = 'done', prior_status = NULL, lease_agent = NULL, lease_token = NULL, lease_claimed_at = NULL, lease_expires_at = NULL, " +
+      "revision = revision + 1, updated_at = ? WHERE project = ? AND id = ? AND lease_agent = ?",
+  );
   const log = conn.prepare("INSERT INTO events (project, wo, type, agent, revision, at, data) VALUES (?, ?, ?, ?, ?, ?, ?)");
   const begin = conn.prepare("BEGIN IMMEDIATE");
   const commit = conn.prepare("COMMIT");

@@ -84,5 +84,7 @@ writeFileSync(resolve(OUT, "package.json"), JSON.stringify({ type: "commonjs" })
 chmodSync(resolve(OUT, "main.js"), 0o755);
 
 const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
-const sizes = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith(".js")).map(([f, o]) => `${f.split("/").pop()} ${kb(o.bytes)}`);
+const sizes = Object.entries(result.metafile.outputs)
+  .filter(([f]) => f.endsWith(".js"))
+  .map(([f, o]) => `${f.split("/").pop()} ${kb(o.bytes)}`);
 console.error(`bundled the CLI: ${sizes.join(", ")}`); // stderr: stdout belongs to whoever runs the build (npm pack --json)

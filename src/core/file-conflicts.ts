@@ -17,7 +17,14 @@ export function conflicts(wo: StoredWorkOrder, live: readonly StoredWorkOrder[],
     if (o.id === wo.id || o.lease === null) continue;
     const overlap = checker.files(wo.files, o.files);
     if (overlap === "no") continue;
-    found.push({ id: o.id, title: o.title, agent: o.lease.agent, expires_at: o.lease.expires_at, files: o.files, ...(overlap === "unknown" ? { overlap, reason: UNKNOWN_REASON } : {}) });
+    found.push({
+      id: o.id,
+      title: o.title,
+      agent: o.lease.agent,
+      expires_at: o.lease.expires_at,
+      files: o.files,
+      ...(overlap === "unknown" ? { overlap, reason: UNKNOWN_REASON } : {}),
+    });
   }
   return found;
 }
@@ -29,4 +36,3 @@ export function fileConflict(wo: StoredWorkOrder, found: FileConflict[]): Ledger
     details: { project: wo.project, id: wo.id, file_conflicts: found },
   });
 }
-

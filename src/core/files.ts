@@ -23,7 +23,9 @@ export const MAX_SEGMENTS = 32;
 export const MAX_EXPANSIONS = 64;
 export const MAX_BRACE_GROUPS = 4;
 
-export const UNKNOWN_REASON = `the file patterns are too complex to compare within the work bound (at most ${MAX_SEGMENTS} path segments and ${MAX_EXPANSIONS} brace alternatives per pattern, ${CHECK_BUDGET} steps per comparison): treated as overlapping`;
+export const UNKNOWN_REASON =
+  `the file patterns are too complex to compare within the work bound (at most ${MAX_SEGMENTS} path segments and ${MAX_EXPANSIONS} brace alternatives ` +
+  `per pattern, ${CHECK_BUDGET} steps per comparison): treated as overlapping`;
 
 class OutOfBudget extends Error {}
 
@@ -128,7 +130,12 @@ export function globProblem(p: string): string | null {
 }
 
 function segmentsOf(p: string): string[] {
-  return p.trim().replace(/\\/g, "/").replace(/^\.\//, "").split("/").filter((s) => s !== "" && s !== ".");
+  return p
+    .trim()
+    .replace(/\\/g, "/")
+    .replace(/^\.\//, "")
+    .split("/")
+    .filter((s) => s !== "" && s !== ".");
 }
 
 function compile(p: string): Compiled {
@@ -192,7 +199,11 @@ function segmentOverlap(x: Segment, y: Segment, run: Budget): boolean {
 function literalEnds(s: string): [string, string] {
   const first = s.search(/[*?[{]/);
   let last = -1;
-  for (let i = s.length - 1; i >= 0; i--) if ("*?]}".includes(s[i] ?? "")) { last = i; break; }
+  for (let i = s.length - 1; i >= 0; i--)
+    if ("*?]}".includes(s[i] ?? "")) {
+      last = i;
+      break;
+    }
   return [s.slice(0, first), s.slice(last + 1)];
 }
 

@@ -20,5 +20,7 @@ export const API_DIALECT: HintDialect = {
 };
 
 export function renderHint(template: string, dialect: HintDialect): string {
-  return template.replace(/\{\{(op:)?(\w+)(?:=([^}]*))?\}\}/g, (_m, op: string | undefined, name: string, value: string | undefined) => (op ? dialect.op(name) : dialect.field(name, value)));
+  return template.replace(/\{\{(op:)?(\w+)(?:=([^}]*))?\}\}/g, (_m, op: string | undefined, name: string, value: string | undefined) =>
+    op ? dialect.op(name) : dialect.field(name, value),
+  );
 }

@@ -175,7 +175,14 @@ export class Ledger {
         await tx.appendEvents([event]);
         created.push(rules.toPublic(wo));
       }
-      if (idempotency_key !== undefined) await tx.putIdempotency(project, idempotency_key, requestHash, created.map((w) => w.id), now);
+      if (idempotency_key !== undefined)
+        await tx.putIdempotency(
+          project,
+          idempotency_key,
+          requestHash,
+          created.map((w) => w.id),
+          now,
+        );
       return created;
     });
   }
@@ -263,7 +270,12 @@ export class Ledger {
 
   async release(input: Inputs["release"]): Promise<WorkOrder> {
     const { project, agent, id, status, note, lease_token } = parse(inputs.release, input);
-    return this.change(project, id, (wo, now) => rules.release(wo, agent, now, status, lease_token), note === undefined ? undefined : { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
+    return this.change(
+      project,
+      id,
+      (wo, now) => rules.release(wo, agent, now, status, lease_token),
+      note === undefined ? undefined : { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" },
+    );
   }
 
   async update(input: Inputs["update"]): Promise<WorkOrder> {
@@ -282,9 +294,16 @@ export class Ledger {
       }
       if (fields?.depends_on?.length) {
         const bad = [...(await tx.missingOf(project, fields.depends_on)), ...fields.depends_on.filter((d) => d === id)];
-        if (bad.length) throw new LedgerError("VALIDATION", `depends_on: ${bad.map(rules.label).join(", ")} is not another work order of project ${project}`, { details: { issues: [{ field: "depends_on", message: "unknown work order" }] } });
+        if (bad.length)
+          throw new LedgerError("VALIDATION", `depends_on: ${bad.map(rules.label).join(", ")} is not another work order of project ${project}`, {
+            details: { issues: [{ field: "depends_on", message: "unknown work order" }] },
+          });
         const loop = await dependencyPath(tx, project, fields.depends_on, id);
-        if (loop) throw new LedgerError("VALIDATION", `depends_on: would make a cycle ${[id, ...loop].map(rules.label).join(" → ")}`, { hint: "a work order in a dependency cycle can never be claimed", details: { issues: [{ field: "depends_on", message: "cycle" }] } });
+        if (loop)
+          throw new LedgerError("VALIDATION", `depends_on: would make a cycle ${[id, ...loop].map(rules.label).join(" → ")}`, {
+            hint: "a work order in a dependency cycle can never be claimed",
+            details: { issues: [{ field: "depends_on", message: "cycle" }] },
+          });
       }
       const change = rules.update(wo, agent, tx.now(), { fields, status, ifRevision: if_revision, token: lease_token });
       await persist(tx, change);
@@ -323,10 +342,14 @@ export class Ledger {
       let wo = await loadForWrite(tx, v.project, v.id);
       const allowed = commandToRun(wo, v.agent, v.role, tx.now(), v.lease_token);
       if (v.command !== allowed) {
-        throw new LedgerError("VERIFICATION_CHANGED", `the command that ran is not the one ${rules.label(wo.id)} lets you verify with now (${JSON.stringify(allowed)}); nothing was recorded`, {
-          hint: "{{op:verify}} again: it runs the command the work order lets you run",
-          details: { project: v.project, id: wo.id, ran: v.command, current: allowed },
-        });
+        throw new LedgerError(
+          "VERIFICATION_CHANGED",
+          `the command that ran is not the one ${rules.label(wo.id)} lets you verify with now (${JSON.stringify(allowed)}); nothing was recorded`,
+          {
+            hint: "{{op:verify}} again: it runs the command the work order lets you run",
+            details: { project: v.project, id: wo.id, ran: v.command, current: allowed },
+          },
+        );
       }
       const git = v.git ?? null;
       const verdict = v.passed ? "PASSED" : `FAILED (exit ${v.exit_code ?? "timeout"})`;
@@ -399,7 +422,9 @@ export class Ledger {
   async events(input: Inputs["events"]): Promise<LedgerEvent[]> {
     const q = parse(inputs.events, input);
     await this.sweep(q.project ?? null);
-    return this.store.read((tx) => (tx.followEvents ? tx.followEvents(q.project ?? null, q.after ?? 0, q.limit ?? 1000) : tx.listEvents(q.project ?? null, null, q.after ?? 0, q.limit ?? 1000)));
+    return this.store.read((tx) =>
+      tx.followEvents ? tx.followEvents(q.project ?? null, q.after ?? 0, q.limit ?? 1000) : tx.listEvents(q.project ?? null, null, q.after ?? 0, q.limit ?? 1000),
+    );
   }
 
   /** Sequence number of the newest event, so a watcher can start from "now". */
@@ -408,7 +433,12 @@ export class Ledger {
   }
 
   /** Loads, applies a rule, persists; optionally appends a note in the same transaction. */
-  private change(project: string, id: number, rule: (wo: StoredWorkOrder, now: string) => rules.Change, note?: { agent: string; body: string; kind: NoteKind }): Promise<WorkOrder> {
+  private change(
+    project: string,
+    id: number,
+    rule: (wo: StoredWorkOrder, now: string) => rules.Change,
+    note?: { agent: string; body: string; kind: NoteKind },
+  ): Promise<WorkOrder> {
     return this.write(async (tx) => {
       const change = rule(await loadForWrite(tx, project, id), tx.now());
       await persist(tx, change);

@@ -64,12 +64,32 @@ export const OPERATIONS: readonly Operation[] = [
     actor: false,
     callerGit: true,
     http: { method: "GET", paths: [`${P}/context`] },
-    tool: { name: "context_pull", description: "Call first. Newest context each previous agent saved for the project, with age and verdict fresh/stale. Stale or none: re-check before trusting. history=true: every entry." },
+    tool: {
+      name: "context_pull",
+      description:
+        "Call first. Newest context each previous agent saved for the project, with age and verdict fresh/stale. " +
+        "Stale or none: re-check before trusting. history=true: every entry.",
+    },
   },
-  { name: "contextHistory", summary: "Every context entry, newest first", input: "contextPull", access: "read", actor: false, callerGit: true, http: { method: "GET", paths: [`${P}/context`], when: { history: true } } },
+  {
+    name: "contextHistory",
+    summary: "Every context entry, newest first",
+    input: "contextPull",
+    access: "read",
+    actor: false,
+    callerGit: true,
+    http: { method: "GET", paths: [`${P}/context`], when: { history: true } },
+  },
   { name: "projects", summary: "Projects with counts per status", input: "projects", access: "read", actor: false, http: { method: "GET", paths: ["/v1/projects"] } },
   { name: "createProject", summary: "Create a project", input: "createProject", access: "write", actor: true, http: { method: "POST", paths: ["/v1/projects"], status: 201 } },
-  { name: "setPolicy", summary: "Set a project's policy (who may write verification commands)", input: "setPolicy", access: "admin", actor: true, http: { method: "PATCH", paths: [P] } },
+  {
+    name: "setPolicy",
+    summary: "Set a project's policy (who may write verification commands)",
+    input: "setPolicy",
+    access: "admin",
+    actor: true,
+    http: { method: "PATCH", paths: [P] },
+  },
   {
     name: "list",
     summary: "Work orders (default: all but done and cancelled), of one project or every project",
@@ -86,7 +106,10 @@ export const OPERATIONS: readonly Operation[] = [
     access: "read",
     actor: false,
     http: { method: "GET", paths: [`${P}/unclaimed`] },
-    tool: { name: "find_unclaimed", description: "Open work orders nobody holds whose dependencies are done, most urgent first. file_conflicts lists held WOs touching the same files." },
+    tool: {
+      name: "find_unclaimed",
+      description: "Open work orders nobody holds whose dependencies are done, most urgent first. file_conflicts lists held WOs touching the same files.",
+    },
   },
   {
     name: "get",
@@ -106,7 +129,9 @@ export const OPERATIONS: readonly Operation[] = [
     http: { method: "POST", paths: [`${WO}/claim`], idMayBeNext: true },
     tool: {
       name: "claim",
-      description: "Take a work order under an exclusive lease (id, or next=true for the most urgent free one). Only the holder may change it. LEASE_HELD means someone else has it: pick another, never work on it. Keep lease.token; renew before lease.expires_at.",
+      description:
+        "Take a work order under an exclusive lease (id, or next=true for the most urgent free one). Only the holder may change it. " +
+        "LEASE_HELD means someone else has it: pick another, never work on it. Keep lease.token; renew before lease.expires_at.",
       schema: () => claimFields,
     },
   },
@@ -155,8 +180,22 @@ export const OPERATIONS: readonly Operation[] = [
     http: { method: "POST", paths: [`${P}/wos`], status: 201 },
     tool: { name: "create", description: "Create work orders (all or none). One observation affecting several systems: one item per system." },
   },
-  { name: "verifyCommand", summary: "The verification command you may run now (pinned at your claim)", input: "verifyCommand", access: "write", actor: true, http: { method: "GET", paths: [`${WO}/verification`] } },
-  { name: "recordVerification", summary: "Record the result of running the verification command", input: "verification", access: "write", actor: true, http: { method: "POST", paths: [`${WO}/verification`], status: 201 } },
+  {
+    name: "verifyCommand",
+    summary: "The verification command you may run now (pinned at your claim)",
+    input: "verifyCommand",
+    access: "write",
+    actor: true,
+    http: { method: "GET", paths: [`${WO}/verification`] },
+  },
+  {
+    name: "recordVerification",
+    summary: "Record the result of running the verification command",
+    input: "verification",
+    access: "write",
+    actor: true,
+    http: { method: "POST", paths: [`${WO}/verification`], status: 201 },
+  },
   {
     name: "verify",
     summary: "Run the verification command of a work order you hold, here, and record the result",
@@ -164,7 +203,12 @@ export const OPERATIONS: readonly Operation[] = [
     access: "write",
     actor: true,
     local: true,
-    tool: { name: "verify", description: "Run the verification command of a work order you hold (the one it had when you claimed it) on this machine and record the result; the result shows the command. block_on_fail marks it blocked when it fails." },
+    tool: {
+      name: "verify",
+      description:
+        "Run the verification command of a work order you hold (the one it had when you claimed it) on this machine and record the result; " +
+        "the result shows the command. block_on_fail marks it blocked when it fails.",
+    },
   },
   {
     name: "contextPut",

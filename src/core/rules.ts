@@ -24,7 +24,7 @@ export function isLive(lease: Lease | null, now: string): lease is Lease {
 /** The record as every reader must see it at `now`: an expired lease is absent. */
 export function effective(wo: StoredWorkOrder, now: string): StoredWorkOrder {
   if (wo.lease === null || isLive(wo.lease, now)) return wo;
-  return { ...wo, status: wo.status === "claimed" ? wo.prior_status ?? "open" : wo.status, lease: null, prior_status: null };
+  return { ...wo, status: wo.status === "claimed" ? (wo.prior_status ?? "open") : wo.status, lease: null, prior_status: null };
 }
 
 /** The public shape: the stored bookkeeping fields are not part of the contract. */

@@ -37,40 +37,41 @@ const line = (min: number, max: number, what = "characters") =>
     .max(max, { error: `must be at most ${max} ${what}` })
     .refine((s) => !LINE_CONTROL.test(s), { error: "must be a single line without control characters or bidi overrides" })
     .refine((s) => !LONE_SURROGATE.test(s), wellFormed);
-const list = (item: z.ZodType<string>, max: number) =>
-  z.array(item, { error: "must be an array of strings" }).max(max, { error: `must have at most ${max} entries` });
+const list = (item: z.ZodType<string>, max: number) => z.array(item, { error: "must be an array of strings" }).max(max, { error: `must have at most ${max} entries` });
 
-export const projectName = z
-  .string({ error: "must be a string" })
-  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, {
-    error: "must match ^[a-z0-9][a-z0-9._-]{0,63}$ (lower-case letters, digits, . _ -; start with a letter or digit)",
-  });
+export const projectName = z.string({ error: "must be a string" }).regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, {
+  error: "must match ^[a-z0-9][a-z0-9._-]{0,63}$ (lower-case letters, digits, . _ -; start with a letter or digit)",
+});
 
-export const agentName = z
-  .string({ error: "must be a string" })
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._@:+\/-]{0,127}$/, {
-    error: "must be 1-128 characters of letters, digits and . _ @ : + / - starting with a letter or digit",
-  });
+export const agentName = z.string({ error: "must be a string" }).regex(/^[A-Za-z0-9][A-Za-z0-9._@:+/-]{0,127}$/, {
+  error: "must be 1-128 characters of letters, digits and . _ @ : + / - starting with a letter or digit",
+});
 
 /** `53`, `"53"`, `"WO-53"` and `"wo-53"` all name work order 53. */
-export const woId = z.union([z.number(), z.string()], { error: "must be a number like 53 or WO-53" }).describe("53 or WO-53").transform((v, ctx) => {
-  const n = typeof v === "number" ? v : /^\s*(?:wo-)?(\d{1,10})\s*$/i.test(v) ? Number(/(\d+)/.exec(v)?.[1]) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_ID) {
-    ctx.addIssue({ code: "custom", message: `must be a work-order id like 53 or WO-53 (1-${MAX_ID}), got ${JSON.stringify(v)}` });
-    return z.NEVER;
-  }
-  return n;
-});
+export const woId = z
+  .union([z.number(), z.string()], { error: "must be a number like 53 or WO-53" })
+  .describe("53 or WO-53")
+  .transform((v, ctx) => {
+    const n = typeof v === "number" ? v : /^\s*(?:wo-)?(\d{1,10})\s*$/i.test(v) ? Number(/(\d+)/.exec(v)?.[1]) : NaN;
+    if (!Number.isInteger(n) || n < 1 || n > MAX_ID) {
+      ctx.addIssue({ code: "custom", message: `must be a work-order id like 53 or WO-53 (1-${MAX_ID}), got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return n;
+  });
 
 /** A TTL as `90s`/`30m`/`2h`/`1d` or a number of seconds, between 1s and 7d; yields milliseconds. */
-export const ttl = z.union([z.number(), z.string()], { error: "must be a duration like 90s, 30m or 2h" }).describe("90s, 30m, 2h (1s-7d)").transform((v, ctx) => {
-  const ms = typeof v === "number" ? v * 1000 : parseDuration(v);
-  if (ms === null || !Number.isFinite(ms) || ms < MIN_TTL_MS || ms > MAX_TTL_MS) {
-    ctx.addIssue({ code: "custom", message: `must be a duration between 1s and 7d like 90s, 30m or 2h, got ${JSON.stringify(v)}` });
-    return z.NEVER;
-  }
-  return ms;
-});
+export const ttl = z
+  .union([z.number(), z.string()], { error: "must be a duration like 90s, 30m or 2h" })
+  .describe("90s, 30m, 2h (1s-7d)")
+  .transform((v, ctx) => {
+    const ms = typeof v === "number" ? v * 1000 : parseDuration(v);
+    if (ms === null || !Number.isFinite(ms) || ms < MIN_TTL_MS || ms > MAX_TTL_MS) {
+      ctx.addIssue({ code: "custom", message: `must be a duration between 1s and 7d like 90s, 30m or 2h, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 /** A positive duration (e.g. context max age); no upper bound beyond a year. */
 export const maxAge = z.union([z.number(), z.string()]).transform((v, ctx) => {
@@ -90,7 +91,11 @@ export const releaseStatus = z.enum(["open", "blocked", "done"], { error: "must 
 export const updateStatus = z.enum(["open", "blocked", "done", "cancelled"], {
   error: "must be one of open, blocked, done, cancelled (claim takes a lease; use claim for that)",
 });
-const limit = z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }).max(10_000, { error: "must be at most 10000" });
+const limit = z
+  .number({ error: "must be a number" })
+  .int({ error: "must be a whole number" })
+  .min(1, { error: "must be at least 1" })
+  .max(10_000, { error: "must be at most 10000" });
 const revision = z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(0, { error: "must be 0 or more" });
 const leaseToken = z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" });
 
@@ -147,79 +152,91 @@ export const claimFields = z.strictObject({ ...actor, id: woId.optional(), next:
 export const inputs = builtOnFirstRead({
   createProject: () => z.strictObject(actor),
   projects: () => z.strictObject({ project: projectName.optional() }),
-  create: () => z.strictObject({
-    ...actor,
-    items: z.array(woCreate(), { error: "must be an array of work orders" }).min(1, { error: "must contain at least one work order" }).max(1000, { error: "must contain at most 1000 work orders" }),
-    idempotency_key: line(1, 200).optional(),
-  }),
+  create: () =>
+    z.strictObject({
+      ...actor,
+      items: z
+        .array(woCreate(), { error: "must be an array of work orders" })
+        .min(1, { error: "must contain at least one work order" })
+        .max(1000, { error: "must contain at most 1000 work orders" }),
+      idempotency_key: line(1, 200).optional(),
+    }),
   get: () => z.strictObject({ project: projectName, id: woId }),
-  list: () => z.strictObject({
-    project: projectName.optional(),
-    status: statusFilter.optional(),
-    label: line(1, 64).optional(),
-    agent: agentName.optional(),
-    limit: limit.optional(),
-  }),
+  list: () =>
+    z.strictObject({
+      project: projectName.optional(),
+      status: statusFilter.optional(),
+      label: line(1, 64).optional(),
+      agent: agentName.optional(),
+      limit: limit.optional(),
+    }),
   findUnclaimed: () => z.strictObject({ project: projectName, limit: limit.optional() }),
   claim: () => claimFields.refine((v) => (v.id === undefined) !== (v.next !== true), { error: CLAIM_ONE_OF, path: ["id"] }),
   renew: () => z.strictObject({ ...target, ttl: ttl.optional(), lease_token: leaseToken.optional() }),
   release: () => z.strictObject({ ...target, status: releaseStatus.optional(), note: text(100_000).optional(), lease_token: leaseToken.optional() }),
-  update: () => z.strictObject({
-    ...target,
-    fields: woPatch().optional(),
-    status: updateStatus.optional(),
-    note: text(100_000).optional(),
-    if_revision: revision.optional(),
-    lease_token: leaseToken.optional(),
-  }),
+  update: () =>
+    z.strictObject({
+      ...target,
+      fields: woPatch().optional(),
+      status: updateStatus.optional(),
+      note: text(100_000).optional(),
+      if_revision: revision.optional(),
+      lease_token: leaseToken.optional(),
+    }),
   addNote: () => z.strictObject({ ...target, kind: noteKind.optional(), body: text(100_000).min(1, { error: "must not be empty" }) }),
-  verification: () => z.strictObject({
-    ...target,
-    passed: z.boolean(),
-    exit_code: z.number().int().nullable(),
-    duration_ms: z.number().min(0),
-    output_tail: text(100_000),
-    /** The command that was run (the pinned one for the holder), and the work tree it ran in. */
-    command,
-    git: gitState().nullable().optional(),
-    block_on_fail: z.boolean().optional(),
-    lease_token: leaseToken.optional(),
-  }),
+  verification: () =>
+    z.strictObject({
+      ...target,
+      passed: z.boolean(),
+      exit_code: z.number().int().nullable(),
+      duration_ms: z.number().min(0),
+      output_tail: text(100_000),
+      /** The command that was run (the pinned one for the holder), and the work tree it ran in. */
+      command,
+      git: gitState().nullable().optional(),
+      block_on_fail: z.boolean().optional(),
+      lease_token: leaseToken.optional(),
+    }),
   /** Which command the caller's verify may run now (see verifyCommand in ledger.ts). */
   verifyCommand: () => z.strictObject({ ...target, lease_token: leaseToken.optional() }),
-  setPolicy: () => z.strictObject({
-    ...actor,
-    verification_authors: z.enum(VERIFICATION_AUTHORS, { error: `must be one of ${VERIFICATION_AUTHORS.join(", ")}` }),
-  }),
+  setPolicy: () =>
+    z.strictObject({
+      ...actor,
+      verification_authors: z.enum(VERIFICATION_AUTHORS, { error: `must be one of ${VERIFICATION_AUTHORS.join(", ")}` }),
+    }),
   /** A request to run a WO's verification command (the door runs it, then records a `verification`). */
-  verify: () => z.strictObject({
-    ...target,
-    timeout: ttl.optional(),
-    block_on_fail: z.boolean().optional(),
-    lease_token: leaseToken.optional(),
-  }),
-  contextPut: () => z.strictObject({
-    ...actor,
-    key: line(1, 100).optional(),
-    body: text(1_000_000).refine((s) => s.trim().length > 0, { error: "must not be empty" }),
-    wo: woId.optional(),
-    git: gitState().nullable().optional(),
-  }),
-  contextPull: () => z.strictObject({
-    project: projectName,
-    key: line(1, 100).optional(),
-    history: z.boolean().optional(),
-    max_age: maxAge.optional(),
-    limit: limit.optional(),
-    git: gitState().nullable().optional(),
-  }),
+  verify: () =>
+    z.strictObject({
+      ...target,
+      timeout: ttl.optional(),
+      block_on_fail: z.boolean().optional(),
+      lease_token: leaseToken.optional(),
+    }),
+  contextPut: () =>
+    z.strictObject({
+      ...actor,
+      key: line(1, 100).optional(),
+      body: text(1_000_000).refine((s) => s.trim().length > 0, { error: "must not be empty" }),
+      wo: woId.optional(),
+      git: gitState().nullable().optional(),
+    }),
+  contextPull: () =>
+    z.strictObject({
+      project: projectName,
+      key: line(1, 100).optional(),
+      history: z.boolean().optional(),
+      max_age: maxAge.optional(),
+      limit: limit.optional(),
+      git: gitState().nullable().optional(),
+    }),
   history: () => z.strictObject({ project: projectName, id: woId.optional(), limit: limit.optional(), after: z.number().int().min(0).optional() }),
   events: () => z.strictObject({ project: projectName.optional(), after: z.number().int().min(0).optional(), limit: limit.optional() }),
-  tokenCreate: () => z.strictObject({
-    agent: agentName,
-    role: z.enum(ROLES, { error: `must be one of ${ROLES.join(", ")}` }),
-    project: projectName.optional(),
-  }),
+  tokenCreate: () =>
+    z.strictObject({
+      agent: agentName,
+      role: z.enum(ROLES, { error: `must be one of ${ROLES.join(", ")}` }),
+      project: projectName.optional(),
+    }),
   tokenRevoke: () => z.strictObject({ id: z.string().regex(/^[0-9a-f]{12}$/, { error: "must be a token id as shown by token list (12 hex digits)" }) }),
 });
 

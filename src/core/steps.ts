@@ -61,7 +61,9 @@ export async function getOrNotFound(tx: Tx, project: string, id: number): Promis
 
 export async function appendNote(tx: Tx, wo: StoredWorkOrder, n: { agent: string; body: string; kind: NoteKind }): Promise<Note> {
   const note = await tx.insertNote({ project: wo.project, wo: wo.id, agent: n.agent, kind: n.kind, body: n.body, created_at: tx.now() });
-  await tx.appendEvents([{ project: wo.project, wo: wo.id, type: "note_added", agent: n.agent, revision: wo.revision, at: note.created_at, data: { note_id: note.id, kind: n.kind } }]);
+  await tx.appendEvents([
+    { project: wo.project, wo: wo.id, type: "note_added", agent: n.agent, revision: wo.revision, at: note.created_at, data: { note_id: note.id, kind: n.kind } },
+  ]);
   return note;
 }
 

@@ -94,17 +94,7 @@ export interface ContextEntry {
   git: GitState | null;
 }
 
-export const EVENT_TYPES = [
-  "created",
-  "updated",
-  "claimed",
-  "renewed",
-  "released",
-  "expired",
-  "status_changed",
-  "note_added",
-  "context_put",
-] as const;
+export const EVENT_TYPES = ["created", "updated", "claimed", "renewed", "released", "expired", "status_changed", "note_added", "context_put"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface LedgerEvent {

@@ -27,7 +27,10 @@ export function assertMayAuthor(policy: ProjectPolicy, project: string, agent: s
   const who = rule === "admins" ? "admins" : `the work order's creator (${wo?.created_by ?? "?"}) and admins`;
   const what = wo === null ? "a verification command" : `the verification command of ${label(wo.id)}`;
   throw new LedgerError("FORBIDDEN", `${agent} may not set ${what}: in project ${project} only ${who} may (it is code other agents run)`, {
-    hint: rule === "admins" ? "ask an admin to set it" : `ask ${wo?.created_by ?? "its creator"} or an admin to set it; an admin can change the project's policy ({{op:setPolicy}} {{verification_authors}})`,
+    hint:
+      rule === "admins"
+        ? "ask an admin to set it"
+        : `ask ${wo?.created_by ?? "its creator"} or an admin to set it; an admin can change the project's policy ({{op:setPolicy}} {{verification_authors}})`,
     details: { project, ...(wo ? { id: wo.id, created_by: wo.created_by } : {}), verification_authors: rule },
   });
 }
@@ -51,10 +54,14 @@ export function commandToRun(wo: StoredWorkOrder, agent: string, role: Role | un
   const as = verifierOf(wo, agent, role, now, token);
   const pinned = wo.pinned_verification ?? wo.verification; // leases from before pinning ran the current command
   if (as === "holder" && pinned !== wo.verification) {
-    throw new LedgerError("VERIFICATION_CHANGED", `the verification command of ${label(wo.id)} changed after your claim: you claimed it with ${JSON.stringify(pinned)}, it is now ${JSON.stringify(wo.verification)}`, {
-      hint: "nothing was run; read the new command ({{op:get}}) and, if you trust it, {{op:release}} and {{op:claim}} again to verify with it",
-      details: { project: wo.project, id: wo.id, pinned, current: wo.verification },
-    });
+    throw new LedgerError(
+      "VERIFICATION_CHANGED",
+      `the verification command of ${label(wo.id)} changed after your claim: you claimed it with ${JSON.stringify(pinned)}, it is now ${JSON.stringify(wo.verification)}`,
+      {
+        hint: "nothing was run; read the new command ({{op:get}}) and, if you trust it, {{op:release}} and {{op:claim}} again to verify with it",
+        details: { project: wo.project, id: wo.id, pinned, current: wo.verification },
+      },
+    );
   }
   const command = as === "holder" ? pinned : wo.verification;
   if (!command.trim()) {

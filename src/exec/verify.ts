@@ -45,7 +45,13 @@ export function runVerification(command: string, opts: { cwd?: string; timeoutMs
     const finish = (code: number | null, extra = "") => {
       clearTimeout(timer);
       const note = timedOut ? `\n[timed out after ${opts.timeoutMs} ms]` : extra;
-      resolve({ passed: code === 0 && !timedOut, exit_code: timedOut ? null : code, timed_out: timedOut, duration_ms: Date.now() - started, output_tail: (tail + note).slice(-TAIL_CHARS) });
+      resolve({
+        passed: code === 0 && !timedOut,
+        exit_code: timedOut ? null : code,
+        timed_out: timedOut,
+        duration_ms: Date.now() - started,
+        output_tail: (tail + note).slice(-TAIL_CHARS),
+      });
     };
     child.on("error", (e) => finish(127, `\n[could not start: ${e.message}]`));
     child.on("close", (code) => finish(code));
@@ -61,10 +67,20 @@ export type VerifyOutcome = VerificationResult & { exit_code: number | null; tim
  * if asked). A remote ledger knows the caller by its token; a local one needs
  * the agent's name.
  */
-export async function verifyWorkOrder(ledger: LedgerApi, input: Inputs["verify"], opts: { git: () => GitState | null; echo?: (chunk: Buffer) => void; onStart?: (command: string) => void }): Promise<VerifyOutcome> {
+export async function verifyWorkOrder(
+  ledger: LedgerApi,
+  input: Inputs["verify"],
+  opts: { git: () => GitState | null; echo?: (chunk: Buffer) => void; onStart?: (command: string) => void },
+): Promise<VerifyOutcome> {
   const v = parse(inputs.verify.extend({ agent: agentName.optional() }), input);
   if (!ledger.knowsCaller && v.agent === undefined) throw noIdentity();
-  const who = { project: v.project, agent: v.agent as string, id: v.id, ...(v.role ? { role: v.role } : {}), ...(v.lease_token !== undefined ? { lease_token: v.lease_token } : {}) };
+  const who = {
+    project: v.project,
+    agent: v.agent as string,
+    id: v.id,
+    ...(v.role ? { role: v.role } : {}),
+    ...(v.lease_token !== undefined ? { lease_token: v.lease_token } : {}),
+  };
   const { command } = await ledger.verifyCommand(who);
   opts.onStart?.(command);
   const run = await runVerification(command, { timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });

@@ -16,7 +16,11 @@ export class EventStreamParser {
     while ((end = this.buffer.indexOf("\n\n")) >= 0) {
       const block = this.buffer.slice(0, end);
       this.buffer = this.buffer.slice(end + 2);
-      const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trimStart()).join("\n");
+      const data = block
+        .split("\n")
+        .filter((l) => l.startsWith("data:"))
+        .map((l) => l.slice(5).trimStart())
+        .join("\n");
       if (data) events.push(JSON.parse(data) as LedgerEvent);
     }
     return events;

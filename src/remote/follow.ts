@@ -19,7 +19,12 @@ async function open(url: string, token: string, project: string | undefined, aft
   throw new LedgerError(code, err?.message ?? `HTTP ${res.status} from ${url}`, { ...(err?.hint ? { hint: err.hint } : {}), ...(err?.details ? { details: err.details } : {}) });
 }
 
-export async function streamRemoteEvents(url: string, token: string, opts: { project?: string | undefined; after: number; signal: AbortSignal }, onEvent: (e: LedgerEvent) => void): Promise<void> {
+export async function streamRemoteEvents(
+  url: string,
+  token: string,
+  opts: { project?: string | undefined; after: number; signal: AbortSignal },
+  onEvent: (e: LedgerEvent) => void,
+): Promise<void> {
   let after = Number(opts.after);
   let connected = false;
   let backoff = 500;
@@ -30,7 +35,10 @@ export async function streamRemoteEvents(url: string, token: string, opts: { pro
     } catch (e) {
       if (opts.signal.aborted) return;
       if (e instanceof LedgerError && e.code !== "UNAVAILABLE") throw e; // bad token, bad project: retrying will not help
-      if (!connected) throw e instanceof LedgerError ? e : new LedgerError("UNAVAILABLE", `cannot reach the workledger server at ${url}: ${(e as Error).message}`, { hint: "check WORKLEDGER_URL and that the server runs" });
+      if (!connected)
+        throw e instanceof LedgerError
+          ? e
+          : new LedgerError("UNAVAILABLE", `cannot reach the workledger server at ${url}: ${(e as Error).message}`, { hint: "check WORKLEDGER_URL and that the server runs" });
       await sleep(backoff, opts.signal);
       backoff = Math.min(backoff * 2, 5000);
       continue;

@@ -18,12 +18,21 @@ export function send(url: URL, method: string, headers: Record<string, string>, 
   const client = url.protocol === "https:" ? https : url.protocol === "http:" ? http : null;
   if (client === null) return Promise.reject(new Error(`unsupported protocol ${url.protocol} (use http: or https:)`));
   return new Promise((resolve, reject) => {
-    const req = client.request(url, { method, headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) }, agent: agents[url.protocol as keyof typeof agents], timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
+    const req = client.request(
+      url,
+      {
+        method,
+        headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) },
+        agent: agents[url.protocol as keyof typeof agents],
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      },
+    );
     req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs / 1000}s`)));
     req.on("error", reject);
     req.end(body);

@@ -41,9 +41,32 @@ export interface ListCodec<L> {
 
 /** Columns in a fixed order, so statements are built once and their parameters line up. */
 export const WO_COLUMNS = [
-  "project", "id", "title", "description", "repo", "acceptance", "scope", "files", "verification", "priority", "handover", "labels", "depends_on",
-  "status", "prior_status", "lease_agent", "lease_token", "lease_claimed_at", "lease_expires_at", "lease_renewed_at", "fence", "pinned_verification", "revision",
-  "created_by", "created_at", "updated_at",
+  "project",
+  "id",
+  "title",
+  "description",
+  "repo",
+  "acceptance",
+  "scope",
+  "files",
+  "verification",
+  "priority",
+  "handover",
+  "labels",
+  "depends_on",
+  "status",
+  "prior_status",
+  "lease_agent",
+  "lease_token",
+  "lease_claimed_at",
+  "lease_expires_at",
+  "lease_renewed_at",
+  "fence",
+  "pinned_verification",
+  "revision",
+  "created_by",
+  "created_at",
+  "updated_at",
 ] as const satisfies readonly (keyof WorkOrderRowOf<unknown>)[];
 
 export function rowToWorkOrder<L>(r: WorkOrderRowOf<L>, c: ListCodec<L>): StoredWorkOrder {

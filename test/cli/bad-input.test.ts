@@ -116,7 +116,17 @@ describe("bad input", () => {
   });
 
   it("mutations without an identity fail with exit 2 and say how to fix it", () => {
-    for (const args of [["create", "--title", "x"], ["claim", "--id", "1"], ["renew", "--id", "1"], ["release", "--id", "1"], ["update", "--id", "1", "--status", "done"], ["add-note", "--id", "1", "-m", "x"], ["verify", "--id", "1"], ["context-put", "-m", "x"], ["project", "create", "q"]]) {
+    for (const args of [
+      ["create", "--title", "x"],
+      ["claim", "--id", "1"],
+      ["renew", "--id", "1"],
+      ["release", "--id", "1"],
+      ["update", "--id", "1", "--status", "done"],
+      ["add-note", "--id", "1", "-m", "x"],
+      ["verify", "--id", "1"],
+      ["context-put", "-m", "x"],
+      ["project", "create", "q"],
+    ]) {
       const r = s.run([...args, "--json"], { env: { WORKLEDGER_PROJECT: "p" } });
       assert.equal(r.code, 2, args.join(" "));
       assert.equal(r.json.error.code, "NO_IDENTITY");

@@ -52,7 +52,10 @@ describe("bundled bin", () => {
     assert.equal(demo.code, 0, demo.stderr);
     assert.equal(demo.json.ok, true);
     const history = s.run(["history", "-p", "shop", "--json"], { env: { WORKLEDGER_DB: demo.json.db } }).json as { type: string; agent: string }[];
-    assert.ok(history.some((e) => e.type === "claimed" && e.agent === "alice"), JSON.stringify(history.map((e) => e.type)));
+    assert.ok(
+      history.some((e) => e.type === "claimed" && e.agent === "alice"),
+      JSON.stringify(history.map((e) => e.type)),
+    );
     assert.ok(history.some((e) => e.type === "context_put"));
   });
 

@@ -25,7 +25,26 @@ describe("CLI", () => {
     const version = s.run(["--version"]);
     assert.equal(version.code, 0);
     assert.match(version.stdout, /^\d+\.\d+\.\d+/);
-    for (const cmd of ["init", "doctor", "projects", "create", "get", "show", "list", "find-unclaimed", "claim", "renew", "release", "update", "add-note", "verify", "context-put", "context-pull", "history", "demo"]) {
+    for (const cmd of [
+      "init",
+      "doctor",
+      "projects",
+      "create",
+      "get",
+      "show",
+      "list",
+      "find-unclaimed",
+      "claim",
+      "renew",
+      "release",
+      "update",
+      "add-note",
+      "verify",
+      "context-put",
+      "context-pull",
+      "history",
+      "demo",
+    ]) {
       const r = s.run([cmd, "--help"]);
       assert.equal(r.code, 0, cmd);
       assert.match(r.stdout, /Usage: workledger/, cmd);
@@ -34,15 +53,58 @@ describe("CLI", () => {
   });
 
   it("create from flags prints the WO; every field flag lands", () => {
-    const r = s.run(["create", "--project", "ancc", "--agent", "obs", "--json", "--title", "Fix tokenizer", "--description", "desc", "--repo", "org/ancc",
-      "--acceptance", "parses a, b", "--acceptance", "no regressions", "--scope", "tokenizer only", "--file", "src/tok/**", "--file", "test/tok.ts",
-      "--verification", "exit 0", "--priority", "p1", "--handover", "see notes", "--label", "bug,parser", "--label", "p"]);
+    const r = s.run([
+      "create",
+      "--project",
+      "ancc",
+      "--agent",
+      "obs",
+      "--json",
+      "--title",
+      "Fix tokenizer",
+      "--description",
+      "desc",
+      "--repo",
+      "org/ancc",
+      "--acceptance",
+      "parses a, b",
+      "--acceptance",
+      "no regressions",
+      "--scope",
+      "tokenizer only",
+      "--file",
+      "src/tok/**",
+      "--file",
+      "test/tok.ts",
+      "--verification",
+      "exit 0",
+      "--priority",
+      "p1",
+      "--handover",
+      "see notes",
+      "--label",
+      "bug,parser",
+      "--label",
+      "p",
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const wo = r.json;
     assert.equal(wo.id, 1);
     assert.deepEqual(
       [wo.title, wo.description, wo.repo, wo.acceptance, wo.scope, wo.files, wo.verification, wo.priority, wo.handover, wo.labels, wo.status],
-      ["Fix tokenizer", "desc", "org/ancc", ["parses a, b", "no regressions"], "tokenizer only", ["src/tok/**", "test/tok.ts"], "exit 0", "P1", "see notes", ["bug", "parser", "p"], "open"],
+      [
+        "Fix tokenizer",
+        "desc",
+        "org/ancc",
+        ["parses a, b", "no regressions"],
+        "tokenizer only",
+        ["src/tok/**", "test/tok.ts"],
+        "exit 0",
+        "P1",
+        "see notes",
+        ["bug", "parser", "p"],
+        "open",
+      ],
     );
     const dep = s.run(["create", "-p", "ancc", "--agent", "obs", "--json", "--title", "Then this", "--depends-on", "WO-1"]);
     assert.deepEqual(dep.json.depends_on, [1]);
@@ -53,12 +115,18 @@ describe("CLI", () => {
     writeFileSync(file, JSON.stringify([{ title: "api" }, { title: "web", priority: "P0", files: ["web/**"] }]));
     const r = s.run(["create", "-p", "ancc", "--agent", "obs", "--json", "--from", file]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.json.map((w: { id: number }) => w.id), [3, 4]);
+    assert.deepEqual(
+      r.json.map((w: { id: number }) => w.id),
+      [3, 4],
+    );
     const stdin = s.run(["create", "-p", "ancc", "--agent", "obs", "--json", "--from", "-"], { input: '[{"title":"from stdin"}]' });
-    assert.deepEqual(stdin.json.map((w: { title: string }) => w.title), ["from stdin"]);
+    assert.deepEqual(
+      stdin.json.map((w: { title: string }) => w.title),
+      ["from stdin"],
+    );
     const count = () => s.run(["list", "-p", "ancc", "--status", "all", "--json"]).json.length;
     const before = count();
-    for (const bad of ["[{\"title\":\"ok\"},{\"title\":\"\"}]", "not json", "[{\"title\":\"x\",\"priority\":\"P9\"}]", "[]", "[{\"title\":\"x\",\"bogus\":1}]"]) {
+    for (const bad of ['[{"title":"ok"},{"title":""}]', "not json", '[{"title":"x","priority":"P9"}]', "[]", '[{"title":"x","bogus":1}]']) {
       const b = s.run(["create", "-p", "ancc", "--agent", "obs", "--json", "--from", "-"], { input: bad });
       assert.equal(b.code, 2, bad);
       assert.equal(b.json.error.code, "VALIDATION", bad);
@@ -108,7 +176,10 @@ describe("CLI", () => {
     s.run(["create", "--title", "works", "--verification", "echo all good", "--file", "src/**"], { env });
     s.run(["create", "--title", "breaks", "--verification", "echo boom >&2; exit 3"], { env });
     const found = s.run(["find-unclaimed", "--json"], { env }).json;
-    assert.deepEqual(found.map((w: { id: number }) => w.id), [1, 2]);
+    assert.deepEqual(
+      found.map((w: { id: number }) => w.id),
+      [1, 2],
+    );
     assert.deepEqual(found[0].file_conflicts, []);
     const claimed = s.run(["claim", "--next", "--ttl", "2h", "--json"], { env }).json;
     assert.equal(claimed.id, 1);
@@ -130,7 +201,10 @@ describe("CLI", () => {
     assert.equal(released.status, "done");
     assert.equal(released.lease, null);
     const got = s.run(["show", "--id", "1", "--json"], { env }).json;
-    assert.deepEqual(got.notes.map((n: { kind: string }) => n.kind), ["link", "progress", "verification", "progress"]);
+    assert.deepEqual(
+      got.notes.map((n: { kind: string }) => n.kind),
+      ["link", "progress", "verification", "progress"],
+    );
     s.run(["claim", "--id", "2"], { env });
     const bad = s.run(["verify", "--id", "2", "--block-on-fail", "--json"], { env });
     assert.equal(bad.code, 6);
@@ -139,7 +213,10 @@ describe("CLI", () => {
     assert.equal(bad.json.work_order.status, "blocked");
     assert.match(bad.json.note.body, /boom/);
     const history = s.run(["history", "--id", "1", "--json"], { env }).json;
-    assert.deepEqual(history.map((e: { type: string }) => e.type), ["created", "claimed", "renewed", "note_added", "note_added", "note_added", "released", "note_added"]);
+    assert.deepEqual(
+      history.map((e: { type: string }) => e.type),
+      ["created", "claimed", "renewed", "note_added", "note_added", "note_added", "released", "note_added"],
+    );
     assert.ok(s.run(["history", "--json"], { env }).json.length > history.length);
     assert.match(s.run(["history", "--id", "1"], { env }).stdout, /claimed\s+loop\s+token 1/);
   });
@@ -166,11 +243,17 @@ describe("CLI", () => {
     assert.deepEqual([put.key, put.body, put.agent], ["deploy", "second", "ctx"]);
     const pull = s.run(["context-pull", "--json"], { env }).json;
     assert.equal(pull.verdict, "fresh");
-    assert.deepEqual(pull.entries.map((e: { body: string }) => e.body), ["second"]);
+    assert.deepEqual(
+      pull.entries.map((e: { body: string }) => e.body),
+      ["second"],
+    );
     assert.equal(typeof pull.entries[0].age_ms, "number");
     const history = s.run(["context-pull", "--history", "--json"], { env }).json;
     assert.ok(Array.isArray(history));
-    assert.deepEqual(history.map((e: { body: string }) => e.body), ["second", "first"]);
+    assert.deepEqual(
+      history.map((e: { body: string }) => e.body),
+      ["second", "first"],
+    );
     assert.equal(s.run(["context-pull", "--require-fresh", "--json"], { env }).code, 0);
     execFileSync("sleep", ["1.1"]);
     const stale = s.run(["context-pull", "--max-age", "1s", "--require-fresh", "--json"], { env });
@@ -206,7 +289,10 @@ describe("CLI", () => {
   it("doctor checks storage, identity and context freshness", () => {
     const ok = s.run(["doctor", "--json", "--agent", "doc"]);
     assert.equal(ok.code, 0, ok.stdout);
-    assert.deepEqual(ok.json.checks.map((c: { name: string }) => c.name), ["storage", "integrity", "clock", "identity"]);
+    assert.deepEqual(
+      ok.json.checks.map((c: { name: string }) => c.name),
+      ["storage", "integrity", "clock", "identity"],
+    );
     const noIdentity = s.run(["doctor", "--json"]);
     assert.equal(noIdentity.code, 2);
     assert.equal(noIdentity.json.ok, false);
@@ -228,7 +314,10 @@ describe("CLI", () => {
     assert.equal(lines[0]!.indexOf("P2"), lines[1]!.indexOf("P0"), "columns align");
     assert.match(lines[1]!, /h, expires in 30m/);
     // `--agent` on list filters by holder (commander hands it to the global flag first).
-    assert.deepEqual(s.run(["list", "--agent", "h", "--json"], { env }).json.map((w: { id: number }) => w.id), [2]);
+    assert.deepEqual(
+      s.run(["list", "--agent", "h", "--json"], { env }).json.map((w: { id: number }) => w.id),
+      [2],
+    );
     assert.deepEqual(s.run(["list", "--agent", "nobody", "--json"], { env }).json, []);
   });
 });

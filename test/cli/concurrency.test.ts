@@ -6,13 +6,13 @@ import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
 import { assertNoOverlappingLeases } from "../helpers/leases.ts";
 import { fixture } from "../helpers/util.ts";
 
-
 function node(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { env, timeout: 300_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+    execFile(process.execPath, args, { env, timeout: 300_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+    );
   });
 }
-
 
 describe("concurrency on SQLite", () => {
   let s: Sandbox;
@@ -40,7 +40,10 @@ describe("concurrency on SQLite", () => {
     const outs = await Promise.all(Array.from({ length: 16 }, (_, i) => node([fixture("claim-at.mjs"), s.db, `racer-${i}`, startAt])));
     const results = outs.map((o) => JSON.parse(o) as { won: boolean; code?: string });
     assert.equal(results.filter((r) => r.won).length, 1, outs.join("\n"));
-    assert.ok(results.filter((r) => !r.won).every((r) => r.code === "LEASE_HELD"), outs.join("\n"));
+    assert.ok(
+      results.filter((r) => !r.won).every((r) => r.code === "LEASE_HELD"),
+      outs.join("\n"),
+    );
   });
 
   it("a pool of 8 workers drains 200 WOs with claim --next: every WO done exactly once", async () => {
@@ -50,9 +53,16 @@ describe("concurrency on SQLite", () => {
     const env = { ...process.env, ...s.env, WORKLEDGER_PROJECT: project };
     const outs = await Promise.all(Array.from({ length: 8 }, (_, i) => node([fixture("pool-worker.mjs"), CLI, `worker-${i}`], env)));
     const workers = outs.map((o) => JSON.parse(o) as { agent: string; done: number[]; errors: string[] });
-    assert.deepEqual(workers.flatMap((w) => w.errors), []);
+    assert.deepEqual(
+      workers.flatMap((w) => w.errors),
+      [],
+    );
     const done = workers.flatMap((w) => w.done).sort((a, b) => a - b);
-    assert.deepEqual(done, Array.from({ length: 200 }, (_, i) => i + 1), "each WO completed by exactly one worker");
+    assert.deepEqual(
+      done,
+      Array.from({ length: 200 }, (_, i) => i + 1),
+      "each WO completed by exactly one worker",
+    );
     assert.ok(workers.filter((w) => w.done.length > 0).length > 1, "work was shared");
 
     const events = s.run(["history", "-p", project, "--limit", "10000", "--json"]).json;

@@ -6,7 +6,6 @@ import Database from "better-sqlite3";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
 import { fixture, sleep } from "../helpers/util.ts";
 
-
 function start(args: string[]): { child: ChildProcess; lines: string[]; ready: Promise<void> } {
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   const lines: string[] = [];

@@ -14,7 +14,11 @@ describe("remote CLI", () => {
 
   before(async () => {
     local = sandbox();
-    for (const [agent, role] of [["alice", "agent"], ["bob", "agent"], ["rita", "reader"]] as const) {
+    for (const [agent, role] of [
+      ["alice", "agent"],
+      ["bob", "agent"],
+      ["rita", "reader"],
+    ] as const) {
       tokens[agent] = local.run(["token", "create", "--agent", agent, "--role", role, "--json"]).json.token;
     }
     server = await serve(local.env);
@@ -26,7 +30,10 @@ describe("remote CLI", () => {
 
   it("token create shows the secret once; list never shows it", () => {
     const list = local.run(["token", "list", "--json"]).json;
-    assert.deepEqual(list.map((t: { agent: string }) => t.agent), ["alice", "bob", "rita"]);
+    assert.deepEqual(
+      list.map((t: { agent: string }) => t.agent),
+      ["alice", "bob", "rita"],
+    );
     assert.ok(list.every((t: Record<string, unknown>) => !("token" in t) && !("hash" in t)));
     assert.equal(local.run(["token", "create", "--role", "agent"]).code, 2, "--agent is required");
     assert.equal(local.run(["token", "create", "--agent", "x", "--role", "boss"]).code, 2);
@@ -55,7 +62,10 @@ describe("remote CLI", () => {
     assert.equal(pull.json.entries[0].body, "remote context");
     assert.equal(local.run(["release", "--id", "1", "--status", "done", "--json"], { env: a }).json.status, "done");
     assert.equal(local.run(["get", "--id", "1", "--json"], { env: remote("rita") }).json.notes.length, 1);
-    assert.deepEqual(local.run(["history", "--id", "1", "--json"], { env: a }).json.map((e: { type: string }) => e.type), ["created", "claimed", "renewed", "note_added", "released"]);
+    assert.deepEqual(
+      local.run(["history", "--id", "1", "--json"], { env: a }).json.map((e: { type: string }) => e.type),
+      ["created", "claimed", "renewed", "note_added", "released"],
+    );
     assert.equal(local.run(["get", "--id", "99", "--json"], { env: a }).code, 4);
     assert.equal(local.run(["claim", "--id", "x", "--json"], { env: a }).code, 2);
     assert.equal(local.run(["claim", "--next", "--json"], { env: a }).code, 4);
@@ -111,7 +121,10 @@ describe("remote CLI", () => {
 
   it("watch streams events as JSON lines, locally and over SSE", async () => {
     const lines = async (env: Record<string, string>) => {
-      const child = spawn(process.execPath, [CLI, "watch", "--json", "--interval", "100ms", "-p", "w"], { env: { ...process.env, ...local.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [CLI, "watch", "--json", "--interval", "100ms", "-p", "w"], {
+        env: { ...process.env, ...local.env, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let out = "";
       child.stdout.on("data", (d: Buffer) => (out += d.toString()));
       await new Promise((r) => setTimeout(r, 1200));
@@ -120,12 +133,22 @@ describe("remote CLI", () => {
       while (!out.includes("\n") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       child.kill("SIGINT");
       await new Promise((r) => child.once("exit", r));
-      return out.trim().split("\n").map((l) => JSON.parse(l) as { type: string; project: string });
+      return out
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { type: string; project: string });
     };
     const viaPoll = await lines({});
-    assert.deepEqual(viaPoll.map((e) => [e.type, e.project]), [["created", "w"]]);
+    assert.deepEqual(
+      viaPoll.map((e) => [e.type, e.project]),
+      [["created", "w"]],
+    );
     const viaSse = await lines({ WORKLEDGER_URL: server.url, WORKLEDGER_TOKEN: tokens.rita! });
-    assert.deepEqual(viaSse.map((e) => [e.type, e.project]), [["created", "w"]], "only events from now on");
+    assert.deepEqual(
+      viaSse.map((e) => [e.type, e.project]),
+      [["created", "w"]],
+      "only events from now on",
+    );
   });
 
   it("remote watch reports a bad project like local mode (exit 2)", () => {

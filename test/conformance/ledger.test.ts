@@ -45,8 +45,17 @@ for (const backend of backends) {
 
       it("stores every field and returns it with notes", async () => {
         const fields = {
-          title: "Fix", description: "**md**", repo: "org/x", acceptance: ["a", "b"], scope: "only x", files: ["src/**"],
-          verification: "npm test", priority: "P0" as const, handover: "h", labels: ["bug"], depends_on: [],
+          title: "Fix",
+          description: "**md**",
+          repo: "org/x",
+          acceptance: ["a", "b"],
+          scope: "only x",
+          files: ["src/**"],
+          verification: "npm test",
+          priority: "P0" as const,
+          handover: "h",
+          labels: ["bug"],
+          depends_on: [],
         };
         const [wo] = await l.create({ project: P, agent: "obs", items: [fields] });
         const got = await l.get({ project: P, id: `WO-${wo?.id}` });
@@ -60,8 +69,15 @@ for (const backend of backends) {
         // these its own way (PostgreSQL sends a WO as one JSON parameter), and none may change them.
         const odd = [`it's "quoted"`, String.raw`C:\path\n\u0041 \\`, `{"a":[1,"}"]}`, `'); DROP TABLE work_orders; --`, `{x,"y"}`, "ünï 😀 日本"];
         const fields = {
-          title: odd[0]!, description: odd.join("\n"), repo: odd[1]!, acceptance: odd, scope: odd[2]!, files: ["src/{a,b}/*.ts", "it's.md"],
-          verification: odd[3]!, handover: odd[4]!, labels: ["x,y", "{z}", `"q"`, "ü"],
+          title: odd[0]!,
+          description: odd.join("\n"),
+          repo: odd[1]!,
+          acceptance: odd,
+          scope: odd[2]!,
+          files: ["src/{a,b}/*.ts", "it's.md"],
+          verification: odd[3]!,
+          handover: odd[4]!,
+          labels: ["x,y", "{z}", `"q"`, "ü"],
         };
         const [wo] = await l.create({ project: P, agent: "obs", items: [fields] });
         const same = (got: object, want: object) => {
@@ -91,7 +107,10 @@ for (const backend of backends) {
         const req = { project: P, agent: "obs", items: [{ title: "a" }, { title: "b" }], idempotency_key: "obs-1" };
         const first = await l.create(req);
         const again = await l.create(req);
-        assert.deepEqual(again.map((w) => w.id), first.map((w) => w.id));
+        assert.deepEqual(
+          again.map((w) => w.id),
+          first.map((w) => w.id),
+        );
         assert.equal((await l.list({ project: P, status: "all" })).length, 2);
         await rejects(l.create({ ...req, items: [{ title: "different" }] }), "IDEMPOTENCY_MISMATCH");
       });
@@ -119,7 +138,11 @@ for (const backend of backends) {
         assert.deepEqual(await ids({ label: "x" }), [1]);
         assert.deepEqual(await ids({ agent: "alice" }), [2]);
         assert.deepEqual(await ids({ status: "all", limit: 2 }), [1, 2]);
-        assert.deepEqual((await l.list({})).map((w) => w.project), [P, P], "without a project: every project");
+        assert.deepEqual(
+          (await l.list({})).map((w) => w.project),
+          [P, P],
+          "without a project: every project",
+        );
       });
 
       it("the default list merges its statuses in id order and cuts at the limit", async () => {
@@ -135,7 +158,11 @@ for (const backend of backends) {
         assert.deepEqual(await ids({ limit: 1 }), [1]);
         assert.deepEqual(await ids({ agent: "bob" }), [5]);
         assert.deepEqual(await ids({ status: "blocked", limit: 1 }), [3]);
-        assert.deepEqual((await l.list({ status: "claimed" })).map((w) => w.id), [2, 5], "without a project");
+        assert.deepEqual(
+          (await l.list({ status: "claimed" })).map((w) => w.id),
+          [2, 5],
+          "without a project",
+        );
       });
 
       it("counts per status per project", async () => {
@@ -176,7 +203,10 @@ for (const backend of backends) {
         const view = await l.get({ project: P, id: 1 });
         assert.equal(view.status, "open");
         assert.equal(view.lease, null);
-        assert.deepEqual((await l.findUnclaimed({ project: P })).map((w) => w.id), [1]);
+        assert.deepEqual(
+          (await l.findUnclaimed({ project: P })).map((w) => w.id),
+          [1],
+        );
         const types = (await l.history({ project: P, id: 1 })).map((e) => e.type);
         assert.deepEqual(types, ["created", "claimed", "expired"]);
         const taken = await l.claim({ project: P, agent: "bob", id: 1 });
@@ -217,7 +247,10 @@ for (const backend of backends) {
         const done = await l.release({ project: P, agent: "a", id: 1, status: "done", note: "all green" });
         assert.equal(done.status, "done");
         const got = await l.get({ project: P, id: 1 });
-        assert.deepEqual(got.notes.map((n) => [n.kind, n.body]), [["progress", "all green"]]);
+        assert.deepEqual(
+          got.notes.map((n) => [n.kind, n.body]),
+          [["progress", "all green"]],
+        );
       });
 
       it("the seed's two-step release then update --status done works", async () => {
@@ -246,9 +279,20 @@ for (const backend of backends) {
       });
 
       it("claim --next takes the most urgent free WO whose dependencies are done", async () => {
-        await l.create({ project: P, agent: "o", items: [{ title: "low", priority: "P3" }, { title: "urgent", priority: "P0" }, { title: "mid", priority: "P1" }] });
+        await l.create({
+          project: P,
+          agent: "o",
+          items: [
+            { title: "low", priority: "P3" },
+            { title: "urgent", priority: "P0" },
+            { title: "mid", priority: "P1" },
+          ],
+        });
         await l.create({ project: P, agent: "o", items: [{ title: "after urgent", priority: "P0", depends_on: [2] }] });
-        assert.deepEqual((await l.findUnclaimed({ project: P })).map((w) => w.id), [2, 3, 1]);
+        assert.deepEqual(
+          (await l.findUnclaimed({ project: P })).map((w) => w.id),
+          [2, 3, 1],
+        );
         assert.equal((await l.claim({ project: P, agent: "a", next: true })).id, 2);
         assert.equal((await l.claim({ project: P, agent: "b", next: true })).id, 3);
         await rejects(l.claim({ project: P, agent: "c", id: 4 }), "DEPENDENCY_PENDING");
@@ -259,26 +303,53 @@ for (const backend of backends) {
       });
 
       it("claim --next records lapsed leases first and takes a lapsed WO ahead of less urgent open work", async () => {
-        await l.create({ project: P, agent: "o", items: [{ title: "urgent", priority: "P0" }, { title: "later", priority: "P3" }] });
+        await l.create({
+          project: P,
+          agent: "o",
+          items: [
+            { title: "urgent", priority: "P0" },
+            { title: "later", priority: "P3" },
+          ],
+        });
         await l.claim({ project: P, agent: "crashed", id: 1, ttl: "60s" });
         t.advance(61_000);
         const taken = await l.claim({ project: P, agent: "b", next: true });
         assert.equal(taken.id, 1, "the expired P0 comes back before the open P3");
         assert.equal(taken.lease?.token, 2);
-        assert.deepEqual((await l.history({ project: P, id: 1 })).map((e) => e.type), ["created", "claimed", "expired", "claimed"]);
+        assert.deepEqual(
+          (await l.history({ project: P, id: 1 })).map((e) => e.type),
+          ["created", "claimed", "expired", "claimed"],
+        );
         assert.equal((await l.claim({ project: P, agent: "c", next: true })).id, 2);
       });
 
       it("same-file protection: warns on claim, refuses with exclusive_files, claim --next skips", async () => {
-        await l.create({ project: P, agent: "o", items: [{ title: "a", files: ["src/api/**"] }, { title: "b", files: ["src/api/users.ts"] }, { title: "c", files: ["docs/x.md"] }] });
+        await l.create({
+          project: P,
+          agent: "o",
+          items: [
+            { title: "a", files: ["src/api/**"] },
+            { title: "b", files: ["src/api/users.ts"] },
+            { title: "c", files: ["docs/x.md"] },
+          ],
+        });
         await l.claim({ project: P, agent: "alice", id: 1 });
         const unclaimed = await l.findUnclaimed({ project: P });
-        assert.deepEqual(unclaimed.map((w) => [w.id, w.file_conflicts.map((c) => c.id)]), [[2, [1]], [3, []]]);
+        assert.deepEqual(
+          unclaimed.map((w) => [w.id, w.file_conflicts.map((c) => c.id)]),
+          [
+            [2, [1]],
+            [3, []],
+          ],
+        );
         const e = await rejects(l.claim({ project: P, agent: "bob", id: 2, exclusive_files: true }), "FILE_CONFLICT");
         assert.match(e.message, /WO-1 \(alice\)/);
         assert.equal((await l.claim({ project: P, agent: "bob", next: true })).id, 3);
         const warned = await l.claim({ project: P, agent: "carol", id: 2 });
-        assert.deepEqual(warned.file_conflicts.map((c) => [c.id, c.agent]), [[1, "alice"]]);
+        assert.deepEqual(
+          warned.file_conflicts.map((c) => [c.id, c.agent]),
+          [[1, "alice"]],
+        );
       });
 
       it("update --if-revision is compare-and-set", async () => {
@@ -293,7 +364,15 @@ for (const backend of backends) {
         await l.update({ project: P, agent: "smart", id: 1, fields: { title: "Sharp title", acceptance: ["tests pass"] } });
         await l.release({ project: P, agent: "smart", id: 1 });
         const events = await l.history({ project: P, id: 1 });
-        assert.deepEqual(events.map((e) => [e.type, e.revision]), [["created", 1], ["claimed", 2], ["updated", 3], ["released", 4]]);
+        assert.deepEqual(
+          events.map((e) => [e.type, e.revision]),
+          [
+            ["created", 1],
+            ["claimed", 2],
+            ["updated", 3],
+            ["released", 4],
+          ],
+        );
         assert.deepEqual(events[2]?.data.changes, { title: { from: "rough", to: "Sharp title" }, acceptance: { from: [], to: ["tests pass"] } });
         assert.equal(events[2]?.agent, "smart");
       });
@@ -334,7 +413,11 @@ for (const backend of backends) {
       });
 
       it("validates git head and branch of context like every other line (no terminal escapes)", async () => {
-        for (const git of [{ head: "abc\u001b]0;pwned\u0007", branch: "main", dirty: false }, { head: "abc", branch: "main\u001b[2J", dirty: false }, { head: "abc", branch: "\ud800", dirty: false }]) {
+        for (const git of [
+          { head: "abc\u001b]0;pwned\u0007", branch: "main", dirty: false },
+          { head: "abc", branch: "main\u001b[2J", dirty: false },
+          { head: "abc", branch: "\ud800", dirty: false },
+        ]) {
           await rejects(l.contextPut({ project: P, agent: "a", body: "x", git }), "VALIDATION");
         }
         await make("x");
@@ -374,7 +457,13 @@ for (const backend of backends) {
         const r = await l.recordVerification({ project: P, agent: "root", role: "admin", id: 1, ...result(false), command: "false", block_on_fail: true });
         assert.equal(r.block_refused?.code, "LEASE_HELD");
         assert.equal(r.work_order.status, "claimed");
-        assert.deepEqual((await l.get({ project: P, id: 1 })).notes.map((n) => [n.agent, n.kind]), [["a", "verification"], ["root", "verification"]]);
+        assert.deepEqual(
+          (await l.get({ project: P, id: 1 })).notes.map((n) => [n.agent, n.kind]),
+          [
+            ["a", "verification"],
+            ["root", "verification"],
+          ],
+        );
       });
 
       it("a project's policy says who may write verification commands; the default is the creator and admins (issue 13)", async () => {
@@ -399,7 +488,10 @@ for (const backend of backends) {
       it("the command is pinned at the claim: nobody else changes what the holder runs (issue 13)", async () => {
         await l.create({ project: P, agent: "o", role: "agent", items: [{ title: "x", verification: "npm test" }] });
         await l.claim({ project: P, agent: "a", role: "agent", id: 1 });
-        for (const [agent, role] of [["o", "agent"], ["root", "admin"]] as const) {
+        for (const [agent, role] of [
+          ["o", "agent"],
+          ["root", "admin"],
+        ] as const) {
           await rejects(l.update({ project: P, agent, role, id: 1, fields: { verification: "npm test; touch /tmp/pwned" } }), "LEASE_HELD");
         }
         assert.equal((await l.verifyCommand({ project: P, agent: "a", role: "agent", id: 1 })).command, "npm test");
@@ -438,9 +530,18 @@ for (const backend of backends) {
         t.advance(5000);
         const pull = await l.contextPull({ project: P, git: git("aaa") });
         assert.equal(pull.verdict, "fresh");
-        assert.deepEqual(pull.entries.map((e) => [e.key, e.body, e.agent, e.age_ms]), [["deploy", "prod is on v2", "b", 5000], ["handover", "new", "b", 5000]]);
+        assert.deepEqual(
+          pull.entries.map((e) => [e.key, e.body, e.agent, e.age_ms]),
+          [
+            ["deploy", "prod is on v2", "b", 5000],
+            ["handover", "new", "b", 5000],
+          ],
+        );
         const history = await l.contextHistory({ project: P, key: "handover" });
-        assert.deepEqual(history.map((e) => e.body), ["new", "old"]);
+        assert.deepEqual(
+          history.map((e) => e.body),
+          ["new", "old"],
+        );
       });
 
       it("is stale when older than max_age or when the repository moved", async () => {
@@ -480,9 +581,15 @@ for (const backend of backends) {
       await l.update({ project: P, agent: "b", id: 1, status: "blocked" });
       await l.contextPut({ project: P, agent: "b", body: "c" });
       const events = await l.history({ project: P });
-      assert.deepEqual(events.map((e) => e.type), ["created", "claimed", "renewed", "note_added", "expired", "status_changed", "context_put"]);
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ["created", "claimed", "renewed", "note_added", "expired", "status_changed", "context_put"],
+      );
       assert.ok(events.every((e, i) => i === 0 || e.seq > events[i - 1]!.seq));
-      assert.deepEqual((await l.history({ project: P, after: events[4]!.seq })).map((e) => e.type), ["status_changed", "context_put"]);
+      assert.deepEqual(
+        (await l.history({ project: P, after: events[4]!.seq })).map((e) => e.type),
+        ["status_changed", "context_put"],
+      );
     });
   });
 }

@@ -28,14 +28,16 @@ describe("file overlap", () => {
     ["src/{a,b}.ts", "src/c.ts"],
     ["src/a*.ts", "src/b*.ts"],
   ];
-  for (const [a, b] of yes) it(`${a} overlaps ${b}`, () => {
-    assert.equal(patternsOverlap(a, b), "yes");
-    assert.equal(patternsOverlap(b, a), "yes");
-  });
-  for (const [a, b] of no) it(`${a} does not overlap ${b}`, () => {
-    assert.equal(patternsOverlap(a, b), "no");
-    assert.equal(patternsOverlap(b, a), "no");
-  });
+  for (const [a, b] of yes)
+    it(`${a} overlaps ${b}`, () => {
+      assert.equal(patternsOverlap(a, b), "yes");
+      assert.equal(patternsOverlap(b, a), "yes");
+    });
+  for (const [a, b] of no)
+    it(`${a} does not overlap ${b}`, () => {
+      assert.equal(patternsOverlap(a, b), "no");
+      assert.equal(patternsOverlap(b, a), "no");
+    });
   // A backtracking matcher takes minutes on this; the timeout turns a regression into a failure.
   it("does not stall on patterns that make a regex backtrack", { timeout: 10_000 }, () => {
     assert.equal(patternsOverlap("*a*a*a*a*a*a*a*a*a*a*a*a*b", "a".repeat(1000)), "no");
@@ -78,7 +80,12 @@ describe("file overlap under hostile patterns (issue 13)", () => {
     assert.match(globProblem(`src/${alternatives(8)}/${alternatives(9)}.ts`) ?? "", new RegExp(`at most ${MAX_EXPANSIONS}`));
   });
   it("fuzz: random brace and ** patterns up to 1000 characters never exceed the budgets", { timeout: 60_000 }, () => {
-    const seg = fc.oneof(fc.constant("**"), fc.constant("*"), fc.stringMatching(/^[a-c*?]{1,6}$/), fc.array(fc.stringMatching(/^[a-c*]{0,3}$/), { minLength: 1, maxLength: 40 }).map((alts) => `x{${alts.join(",")}}y`));
+    const seg = fc.oneof(
+      fc.constant("**"),
+      fc.constant("*"),
+      fc.stringMatching(/^[a-c*?]{1,6}$/),
+      fc.array(fc.stringMatching(/^[a-c*]{0,3}$/), { minLength: 1, maxLength: 40 }).map((alts) => `x{${alts.join(",")}}y`),
+    );
     const pattern = fc.array(seg, { minLength: 1, maxLength: 300 }).map((s) => s.join("/").slice(0, 1000));
     fc.assert(
       fc.property(fc.array(pattern, { minLength: 1, maxLength: 8 }), fc.array(pattern, { minLength: 1, maxLength: 8 }), (a, b) => {

@@ -8,7 +8,9 @@ import { OPERATIONS } from "../../src/core/operations.ts";
 import { CLI_DIALECT } from "../../src/doors/cli/hints.ts";
 
 const core = new URL("../../src/core/", import.meta.url);
-const sources = readdirSync(core).filter((f) => f.endsWith(".ts")).map((f) => [f, readFileSync(new URL(f, core), "utf8")] as const);
+const sources = readdirSync(core)
+  .filter((f) => f.endsWith(".ts"))
+  .map((f) => [f, readFileSync(new URL(f, core), "utf8")] as const);
 
 describe("error hints", () => {
   it("render in each door's words", () => {

@@ -80,7 +80,19 @@ describe("operation table", () => {
   });
 
   it("each door refuses the same bad input with the same message as the ledger itself", async () => {
-    const bad = { project: "Bad Project", agent: "seed", id: 1, items: [{ title: "x" }], body: "b", passed: true, exit_code: 0, duration_ms: 1, output_tail: "", command: "true", verification_authors: "any" };
+    const bad = {
+      project: "Bad Project",
+      agent: "seed",
+      id: 1,
+      items: [{ title: "x" }],
+      body: "b",
+      passed: true,
+      exit_code: 0,
+      duration_ms: 1,
+      output_tail: "",
+      command: "true",
+      verification_authors: "any",
+    };
     const message = async (p: Promise<unknown>) => {
       try {
         await p;

@@ -30,7 +30,10 @@ describe("shared input schemas", () => {
     }
   });
   it("turns a missing agent into NO_IDENTITY", () => {
-    assert.throws(() => parse(inputs.claim, { project: "p", id: 1 }), (e: unknown) => e instanceof LedgerError && e.code === "NO_IDENTITY");
+    assert.throws(
+      () => parse(inputs.claim, { project: "p", id: 1 }),
+      (e: unknown) => e instanceof LedgerError && e.code === "NO_IDENTITY",
+    );
   });
   it("rejects unknown fields in a work order (typos in batch files)", () => {
     assert.throws(() => parse(inputs.create, { project: "p", agent: "a", items: [{ title: "x", titel: "y" }] }), /titel/);

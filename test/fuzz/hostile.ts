@@ -6,7 +6,7 @@ export const nasty = fc.oneof(
     "",
     " ",
     "'; DROP TABLE work_orders; --",
-    "\" OR 1=1 --",
+    '" OR 1=1 --',
     "$(touch /tmp/workledger-pwned)",
     "`touch /tmp/workledger-pwned`",
     "; rm -rf / #",
@@ -37,13 +37,44 @@ export const nasty = fc.oneof(
 export const hostileJson: fc.Arbitrary<unknown> = fc.oneof(
   nasty,
   fc.jsonValue({ maxDepth: 4 }),
-  fc.dictionary(fc.constantFrom("title", "items", "id", "ttl", "status", "fields", "body", "kind", "next", "lease_token", "if_revision", "priority", "files", "depends_on", "agent", "project", "__proto__"), nasty, { maxKeys: 6 }),
-  fc.record({ items: fc.array(fc.dictionary(fc.constantFrom("title", "priority", "files", "depends_on", "labels", "acceptance", "bogus"), nasty, { maxKeys: 4 }), { maxLength: 3 }) }),
+  fc.dictionary(
+    fc.constantFrom(
+      "title",
+      "items",
+      "id",
+      "ttl",
+      "status",
+      "fields",
+      "body",
+      "kind",
+      "next",
+      "lease_token",
+      "if_revision",
+      "priority",
+      "files",
+      "depends_on",
+      "agent",
+      "project",
+      "__proto__",
+    ),
+    nasty,
+    { maxKeys: 6 },
+  ),
+  fc.record({
+    items: fc.array(fc.dictionary(fc.constantFrom("title", "priority", "files", "depends_on", "labels", "acceptance", "bogus"), nasty, { maxKeys: 4 }), { maxLength: 3 }),
+  }),
 );
 
 /** Request bodies as sent: hostile JSON, deep nesting, and text that is not JSON at all. */
 export const hostileBody: fc.Arbitrary<string> = fc.oneof(
   hostileJson.map((v) => JSON.stringify(v) ?? "null"),
-  fc.constantFrom("[".repeat(5000) + "]".repeat(5000), '{"items":' + "[".repeat(3000) + "]".repeat(3000) + "}", '{"title":"x"', "\u0000", "{}{}", '{"items":[{"title":"a"}],"items":7}'),
+  fc.constantFrom(
+    "[".repeat(5000) + "]".repeat(5000),
+    '{"items":' + "[".repeat(3000) + "]".repeat(3000) + "}",
+    '{"title":"x"',
+    "\u0000",
+    "{}{}",
+    '{"items":[{"title":"a"}],"items":7}',
+  ),
   fc.string({ maxLength: 60 }),
 );

@@ -42,9 +42,14 @@ describe("HTTP fuzzing", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const segment = fc.oneof(fc.constantFrom("p", "1", "2", "next", "WO-1", "nope"), nasty.map((v) => encodeURIComponent(String(v)).slice(0, 200)));
+  const segment = fc.oneof(
+    fc.constantFrom("p", "1", "2", "next", "WO-1", "nope"),
+    nasty.map((v) => encodeURIComponent(String(v)).slice(0, 200)),
+  );
   const path = fc.oneof(
-    fc.tuple(segment, segment, fc.constantFrom("", "/claim", "/renew", "/release", "/notes", "/verification", "/history")).map(([p, id, tail]) => `/v1/projects/${p}/wos/${id}${tail}`),
+    fc
+      .tuple(segment, segment, fc.constantFrom("", "/claim", "/renew", "/release", "/notes", "/verification", "/history"))
+      .map(([p, id, tail]) => `/v1/projects/${p}/wos/${id}${tail}`),
     segment.map((p) => `/v1/projects/${p}/wos`),
     fc.tuple(segment, fc.constantFrom("unclaimed", "context", "history")).map(([p, r]) => `/v1/projects/${p}/${r}`),
     fc.constantFrom("/v1/projects", "/v1/wos", "/v1/whoami", "/v1/events/last"),
@@ -53,24 +58,31 @@ describe("HTTP fuzzing", () => {
 
   it(`rejects hostile requests cleanly (${runs} runs, seed ${seed})`, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom("GET", "POST", "PATCH", "PUT", "DELETE"), path, query, hostileBody, fc.constantFrom("good", "none", "garbage", "basic"), async (method, p, q, body, auth) => {
-        const before = dump();
-        const headers: Record<string, string> = { "content-type": "application/json" };
-        if (auth === "good") headers.authorization = `Bearer ${token}`;
-        if (auth === "garbage") headers.authorization = "Bearer \u00ff\u00fe' OR 1=1";
-        if (auth === "basic") headers.authorization = "Basic Zm9vOmJhcg==";
-        const qs = new URLSearchParams(q).toString();
-        const init: RequestInit = { method, headers, ...(method === "GET" ? {} : { body }) };
-        const res = await app.request(`${p}${qs ? `?${qs}` : ""}`, init);
-        const text = await res.text();
-        assert.ok(res.status < 500, `${method} ${p} → ${res.status} ${text.slice(0, 300)}`);
-        if (res.status >= 400) {
-          const err = (JSON.parse(text) as { error: { code: string; message: string } }).error;
-          assert.equal(typeof err.code, "string");
-          assert.ok(err.message.length > 0);
-          assert.equal(dump(), before, `${method} ${p} was rejected (${res.status}) but changed the ledger`);
-        }
-      }),
+      fc.asyncProperty(
+        fc.constantFrom("GET", "POST", "PATCH", "PUT", "DELETE"),
+        path,
+        query,
+        hostileBody,
+        fc.constantFrom("good", "none", "garbage", "basic"),
+        async (method, p, q, body, auth) => {
+          const before = dump();
+          const headers: Record<string, string> = { "content-type": "application/json" };
+          if (auth === "good") headers.authorization = `Bearer ${token}`;
+          if (auth === "garbage") headers.authorization = "Bearer \u00ff\u00fe' OR 1=1";
+          if (auth === "basic") headers.authorization = "Basic Zm9vOmJhcg==";
+          const qs = new URLSearchParams(q).toString();
+          const init: RequestInit = { method, headers, ...(method === "GET" ? {} : { body }) };
+          const res = await app.request(`${p}${qs ? `?${qs}` : ""}`, init);
+          const text = await res.text();
+          assert.ok(res.status < 500, `${method} ${p} → ${res.status} ${text.slice(0, 300)}`);
+          if (res.status >= 400) {
+            const err = (JSON.parse(text) as { error: { code: string; message: string } }).error;
+            assert.equal(typeof err.code, "string");
+            assert.ok(err.message.length > 0);
+            assert.equal(dump(), before, `${method} ${p} was rejected (${res.status}) but changed the ledger`);
+          }
+        },
+      ),
       { numRuns: runs, seed },
     );
   });

@@ -31,7 +31,14 @@ describe("fuzzing the MCP and CLI doors", () => {
     rmSync(PWNED, { force: true });
     s = sandbox();
     ledger = await openLedger({ db: s.db });
-    await ledger.create({ project: "p", agent: "seed", items: [{ title: "$(touch /tmp/workledger-pwned)", verification: "echo safe", description: "`touch /tmp/workledger-pwned`", files: ["; touch /tmp/workledger-pwned"] }, { title: "two" }] });
+    await ledger.create({
+      project: "p",
+      agent: "seed",
+      items: [
+        { title: "$(touch /tmp/workledger-pwned)", verification: "echo safe", description: "`touch /tmp/workledger-pwned`", files: ["; touch /tmp/workledger-pwned"] },
+        { title: "two" },
+      ],
+    });
     await ledger.claim({ project: "p", agent: "holder", id: 1 });
     const server = createMcpServer({ ledger, agent: "fuzzer", project: "p", version: "fuzz", git: () => null });
     const [a, b] = InMemoryTransport.createLinkedPair();
@@ -46,7 +53,34 @@ describe("fuzzing the MCP and CLI doors", () => {
   });
 
   it(`MCP: hostile tool arguments are tool errors that change nothing (${runs} runs)`, async () => {
-    const args = fc.oneof(fc.dictionary(fc.constantFrom("project", "id", "next", "ttl", "status", "body", "kind", "items", "fields", "lease_token", "if_revision", "key", "history", "limit", "max_age", "timeout", "block_on_fail", "agent", "zzz"), nasty, { maxKeys: 5 }), hostileJson);
+    const args = fc.oneof(
+      fc.dictionary(
+        fc.constantFrom(
+          "project",
+          "id",
+          "next",
+          "ttl",
+          "status",
+          "body",
+          "kind",
+          "items",
+          "fields",
+          "lease_token",
+          "if_revision",
+          "key",
+          "history",
+          "limit",
+          "max_age",
+          "timeout",
+          "block_on_fail",
+          "agent",
+          "zzz",
+        ),
+        nasty,
+        { maxKeys: 5 },
+      ),
+      hostileJson,
+    );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...TOOLS.map((t) => t.name), "bogus"), args, async (name, a) => {
         const before = dump(s.db);
@@ -69,9 +103,39 @@ describe("fuzzing the MCP and CLI doors", () => {
   });
 
   it("CLI: hostile flag values and batch files are exit 2-4 with a message, never 1, and change nothing", async () => {
-    const flag = fc.constantFrom("--id", "--ttl", "--status", "--priority", "--limit", "--lease-token", "--if-revision", "--kind", "--title", "--depends-on", "--label", "--max-age", "-p");
-    const value = nasty.map((v) => String(v).replace(/\u0000/g, "").slice(0, 5000));
-    const command = fc.constantFrom(["claim"], ["renew"], ["release"], ["update"], ["get"], ["list"], ["add-note", "-m", "x"], ["context-pull"], ["history"], ["find-unclaimed"], ["create"]);
+    const flag = fc.constantFrom(
+      "--id",
+      "--ttl",
+      "--status",
+      "--priority",
+      "--limit",
+      "--lease-token",
+      "--if-revision",
+      "--kind",
+      "--title",
+      "--depends-on",
+      "--label",
+      "--max-age",
+      "-p",
+    );
+    const value = nasty.map((v) =>
+      String(v)
+        .replace(/\u0000/g, "")
+        .slice(0, 5000),
+    );
+    const command = fc.constantFrom(
+      ["claim"],
+      ["renew"],
+      ["release"],
+      ["update"],
+      ["get"],
+      ["list"],
+      ["add-note", "-m", "x"],
+      ["context-pull"],
+      ["history"],
+      ["find-unclaimed"],
+      ["create"],
+    );
     await fc.assert(
       fc.asyncProperty(command, fc.array(fc.tuple(flag, value), { minLength: 1, maxLength: 3 }), async (cmd, flags) => {
         const before = dump(s.db);

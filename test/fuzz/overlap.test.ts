@@ -36,7 +36,10 @@ const segment = fc.oneof(
   { arbitrary: fc.tuple(alts, fc.stringMatching(/^[a-c*]{0,3}$/), alts).map((p) => p.join("")), weight: 1 },
 );
 /** Patterns the schema accepts: up to 32 segments and 1000 characters, at most 4 brace groups and 64 alternatives. */
-const pattern = fc.array(segment, { minLength: 1, maxLength: 32 }).map((s) => s.join("/").slice(0, 1000)).filter((p) => globProblem(p) === null);
+const pattern = fc
+  .array(segment, { minLength: 1, maxLength: 32 })
+  .map((s) => s.join("/").slice(0, 1000))
+  .filter((p) => globProblem(p) === null);
 
 async function exercise(open: () => Promise<{ store: Store; close(): Promise<void> }>): Promise<void> {
   const { store, close } = await open();
@@ -48,7 +51,10 @@ async function exercise(open: () => Promise<{ store: Store; close(): Promise<voi
     // Two WOs carrying patterns from before the save-time limits.
     const [h1, h2] = await ledger.create({ project: P, agent: "attacker", items: [{ title: "old braces" }, { title: "old stars" }] });
     await store.write(async (tx) => {
-      for (const [wo, f] of [[h1!, [HOSTILE_PATTERNS.braces]], [h2!, Array.from({ length: 20 }, (_, i) => HOSTILE_PATTERNS.stars + i)]] as const) {
+      for (const [wo, f] of [
+        [h1!, [HOSTILE_PATTERNS.braces]],
+        [h2!, Array.from({ length: 20 }, (_, i) => HOSTILE_PATTERNS.stars + i)],
+      ] as const) {
         const prev = (await tx.getWorkOrder(P, wo.id))!;
         await tx.saveWorkOrder({ ...prev, files: [...f], revision: prev.revision + 1 }, prev);
       }
@@ -65,7 +71,9 @@ async function exercise(open: () => Promise<{ store: Store; close(): Promise<voi
       await ledger.claim({ project: P, agent: `n${round}`, next: true }).catch((e: { code?: string }) => assert.equal(e.code, "NOTHING_TO_CLAIM"));
       assert.ok(maxSpent <= REQUEST_BUDGET, `claim --next spent ${maxSpent}`);
       maxSpent = 0;
-      await ledger.claim({ project: P, agent: `x${round}`, id: h1!.id, exclusive_files: true }).catch((e: { code?: string }) => assert.match(e.code ?? "", /FILE_CONFLICT|LEASE_HELD/));
+      await ledger
+        .claim({ project: P, agent: `x${round}`, id: h1!.id, exclusive_files: true })
+        .catch((e: { code?: string }) => assert.match(e.code ?? "", /FILE_CONFLICT|LEASE_HELD/));
       assert.ok(maxSpent <= REQUEST_BUDGET, `claim spent ${maxSpent}`);
     }
     // The hostile WO whose overlap cannot be decided is reported as such, not as free of conflicts.
@@ -94,7 +102,13 @@ describe("hostile file patterns cannot stall the queue (issue 13)", () => {
     const schema = uniqueSchema("wl_overlap");
     await exercise(async () => {
       const store = await openPostgresStore({ connectionString: PG_URL, schema, poolSize: 2 });
-      return { store, close: async () => { await store.close(); await dropSchema(schema); } };
+      return {
+        store,
+        close: async () => {
+          await store.close();
+          await dropSchema(schema);
+        },
+      };
     });
   });
 });

@@ -56,7 +56,14 @@ export function sandbox(): Sandbox {
     db,
     env,
     run(args, opts = {}) {
-      const r = spawnSync(process.execPath, [CLI, ...args], { env: fullEnv(opts.env), input: opts.input ?? "", encoding: "utf8", cwd: opts.cwd ?? dir, timeout: 60_000, maxBuffer: 256 << 20 });
+      const r = spawnSync(process.execPath, [CLI, ...args], {
+        env: fullEnv(opts.env),
+        input: opts.input ?? "",
+        encoding: "utf8",
+        cwd: opts.cwd ?? dir,
+        timeout: 60_000,
+        maxBuffer: 256 << 20,
+      });
       return result(r.status, r.stdout, r.stderr);
     },
     spawn(args, opts = {}) {

@@ -19,7 +19,10 @@ function fakeLog() {
       const after = q.after ?? 0;
       const from = after === 0 ? 0 : log.findIndex((e) => e.seq === after) + 1;
       assert.ok(after === 0 || from > 0, `cursor ${after} is an event of the log`);
-      return log.slice(from).filter((e) => q.project === undefined || e.project === q.project).slice(0, q.limit ?? 1000);
+      return log
+        .slice(from)
+        .filter((e) => q.project === undefined || e.project === q.project)
+        .slice(0, q.limit ?? 1000);
     },
     async lastEventSeq() {
       return log.at(-1)?.seq ?? 0;
@@ -39,42 +42,50 @@ function fakeLog() {
 
 function lcg(seed: number) {
   let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 describe("event hub", () => {
-  for (const seed of [7, 11, 2026]) it(`delivers every event once, in order, per project, to streams that start, lag and resume anywhere (seed ${seed})`, { timeout: 60_000 }, async () => {
-    const rand = lcg(seed);
-    const { log, ledger, append } = fakeLog();
-    const stop = new AbortController();
-    const hub = new EventHub(ledger, 1, stop.signal);
-    append(300, rand);
-    const streams: { sub: Subscription; project: string | undefined; start: number; got: LedgerEvent[]; slow: boolean }[] = [];
-    const open = (project: string | undefined, startIndex: number, slow = false) => {
-      const after = startIndex < 0 ? 0 : log[startIndex]!.seq;
-      streams.push({ sub: hub.subscribe({ project, after, allowed: async () => true, authKey: "t" }), project, start: startIndex + 1, got: [], slow });
-    };
-    open(undefined, -1);
-    open("a", 10);
-    open("b", 299);
-    for (let round = 0; round < 60; round++) {
-      append(Math.floor(rand() * (round % 10 === 0 ? 1500 : 40)), rand);
-      if (round % 7 === 0) open(rand() < 0.3 ? undefined : rand() < 0.5 ? "a" : "b", Math.floor(rand() * log.length) - 1, round % 14 === 0);
-      await new Promise((r) => setTimeout(r, 5));
-      for (const s of streams) if (!s.slow || round % 20 === 19) s.got.push(...s.sub.take());
-    }
-    // Let everyone drain.
-    for (let i = 0; i < 400 && streams.some((s) => s.got.length + 0 < log.slice(s.start).filter((e) => !s.project || e.project === s.project).length); i++) {
-      await new Promise((r) => setTimeout(r, 5));
-      for (const s of streams) s.got.push(...s.sub.take());
-    }
-    stop.abort();
-    for (const [i, s] of streams.entries()) {
-      const want = log.slice(s.start).filter((e) => !s.project || e.project === s.project).map((e) => e.seq);
-      assert.deepEqual(s.got.map((e) => e.seq), want, `stream ${i} (${s.project ?? "all"}, from ${s.start}${s.slow ? ", slow" : ""})`);
-    }
-    assert.equal(hub.size, 0, "stopping the server ends every stream");
-  });
+  for (const seed of [7, 11, 2026])
+    it(`delivers every event once, in order, per project, to streams that start, lag and resume anywhere (seed ${seed})`, { timeout: 60_000 }, async () => {
+      const rand = lcg(seed);
+      const { log, ledger, append } = fakeLog();
+      const stop = new AbortController();
+      const hub = new EventHub(ledger, 1, stop.signal);
+      append(300, rand);
+      const streams: { sub: Subscription; project: string | undefined; start: number; got: LedgerEvent[]; slow: boolean }[] = [];
+      const open = (project: string | undefined, startIndex: number, slow = false) => {
+        const after = startIndex < 0 ? 0 : log[startIndex]!.seq;
+        streams.push({ sub: hub.subscribe({ project, after, allowed: async () => true, authKey: "t" }), project, start: startIndex + 1, got: [], slow });
+      };
+      open(undefined, -1);
+      open("a", 10);
+      open("b", 299);
+      for (let round = 0; round < 60; round++) {
+        append(Math.floor(rand() * (round % 10 === 0 ? 1500 : 40)), rand);
+        if (round % 7 === 0) open(rand() < 0.3 ? undefined : rand() < 0.5 ? "a" : "b", Math.floor(rand() * log.length) - 1, round % 14 === 0);
+        await new Promise((r) => setTimeout(r, 5));
+        for (const s of streams) if (!s.slow || round % 20 === 19) s.got.push(...s.sub.take());
+      }
+      // Let everyone drain.
+      for (let i = 0; i < 400 && streams.some((s) => s.got.length + 0 < log.slice(s.start).filter((e) => !s.project || e.project === s.project).length); i++) {
+        await new Promise((r) => setTimeout(r, 5));
+        for (const s of streams) s.got.push(...s.sub.take());
+      }
+      stop.abort();
+      for (const [i, s] of streams.entries()) {
+        const want = log
+          .slice(s.start)
+          .filter((e) => !s.project || e.project === s.project)
+          .map((e) => e.seq);
+        assert.deepEqual(
+          s.got.map((e) => e.seq),
+          want,
+          `stream ${i} (${s.project ?? "all"}, from ${s.start}${s.slow ? ", slow" : ""})`,
+        );
+      }
+      assert.equal(hub.size, 0, "stopping the server ends every stream");
+    });
 
   it("reads the log once per tick however many streams follow it, and ends streams whose token is refused", async () => {
     const { ledger, append, reads } = fakeLog();

@@ -37,7 +37,14 @@ describe("HTTP API", () => {
     dir = mkdtempSync(join(tmpdir(), "workledger-http-"));
     const metrics = new Metrics();
     ledger = await openLedger({ db: join(dir, "ledger.db"), onEvents: (e) => metrics.observeEvents(e) });
-    for (const [name, role, project] of [["alice", "agent"], ["bob", "agent"], ["rita", "reader"], ["admin", "admin"], ["scoped", "agent", "other"], ["gone", "agent"]] as const) {
+    for (const [name, role, project] of [
+      ["alice", "agent"],
+      ["bob", "agent"],
+      ["rita", "reader"],
+      ["admin", "admin"],
+      ["scoped", "agent", "other"],
+      ["gone", "agent"],
+    ] as const) {
       tokens[name] = (await ledger.tokens.create({ agent: name, role, ...(project ? { project } : {}) })).token;
     }
     server = await startServer({ ledger, metrics, host: "127.0.0.1", port: 0, version: "test", maxBodyBytes: 4096, rateLimit: { perSecond: 1000, burst: 1000 }, pollMs: 50 });
@@ -70,7 +77,16 @@ describe("HTTP API", () => {
   });
 
   it("every response says nosniff (issue 13)", async () => {
-    for (const [path, token] of [["/healthz"], ["/openapi.json"], ["/metrics"], ["/metrics", tokens.rita], ["/v1/projects", tokens.rita], ["/v1/projects/p/wos/abc", tokens.rita], ["/nowhere"], ["/"]] as const) {
+    for (const [path, token] of [
+      ["/healthz"],
+      ["/openapi.json"],
+      ["/metrics"],
+      ["/metrics", tokens.rita],
+      ["/v1/projects", tokens.rita],
+      ["/v1/projects/p/wos/abc", tokens.rita],
+      ["/nowhere"],
+      ["/"],
+    ] as const) {
       const r = await req("GET", path, token ? { token } : {});
       assert.equal(r.headers.get("x-content-type-options"), "nosniff", `${path} (${r.status})`);
     }
@@ -89,13 +105,21 @@ describe("HTTP API", () => {
   it("the agent comes from the token, never from the body", async () => {
     const r = await req("POST", "/v1/projects/p/wos", { token: tokens.alice, body: { items: [{ title: "one" }, { title: "two" }], agent: "mallory" } });
     assert.equal(r.status, 201, JSON.stringify(r.json));
-    assert.deepEqual(r.json.map((w: { created_by: string }) => w.created_by), ["alice", "alice"]);
+    assert.deepEqual(
+      r.json.map((w: { created_by: string }) => w.created_by),
+      ["alice", "alice"],
+    );
   });
 
   it("readers read but cannot write (403), and nothing is written", async () => {
     assert.equal((await req("GET", "/v1/projects/p/wos", { token: tokens.rita })).status, 200);
     const before = await count();
-    for (const [m, path, body] of [["POST", "/v1/projects/p/wos", { items: [{ title: "x" }] }], ["POST", "/v1/projects/p/wos/1/claim", {}], ["PATCH", "/v1/projects/p/wos/1", { status: "done" }], ["POST", "/v1/projects/p/context", { body: "x" }]] as const) {
+    for (const [m, path, body] of [
+      ["POST", "/v1/projects/p/wos", { items: [{ title: "x" }] }],
+      ["POST", "/v1/projects/p/wos/1/claim", {}],
+      ["PATCH", "/v1/projects/p/wos/1", { status: "done" }],
+      ["POST", "/v1/projects/p/context", { body: "x" }],
+    ] as const) {
       const r = await req(m, path, { token: tokens.rita, body });
       assert.equal(r.status, 403, path);
       assert.equal(r.json.error.code, "FORBIDDEN");
@@ -108,7 +132,10 @@ describe("HTTP API", () => {
     assert.equal((await req("POST", "/v1/projects/p/wos/1/claim", { token: tokens.scoped })).status, 403);
     const own = await req("POST", "/v1/projects/other/wos", { token: tokens.scoped, body: { items: [{ title: "mine" }] } });
     assert.equal(own.status, 201);
-    assert.deepEqual((await req("GET", "/v1/projects", { token: tokens.scoped })).json.map((p: { name: string }) => p.name), ["other"]);
+    assert.deepEqual(
+      (await req("GET", "/v1/projects", { token: tokens.scoped })).json.map((p: { name: string }) => p.name),
+      ["other"],
+    );
     assert.ok((await req("GET", "/v1/wos", { token: tokens.scoped })).json.every((w: { project: string }) => w.project === "other"));
   });
 
@@ -146,7 +173,12 @@ describe("HTTP API", () => {
           c.close();
         },
       });
-      const res = await fetch(server.url + "/v1/projects/p/wos", { method: "POST", headers: { authorization: `Bearer ${tokens.alice}`, "content-type": "application/json" }, body: stream, duplex: "half" } as RequestInit);
+      const res = await fetch(server.url + "/v1/projects/p/wos", {
+        method: "POST",
+        headers: { authorization: `Bearer ${tokens.alice}`, "content-type": "application/json" },
+        body: stream,
+        duplex: "half",
+      } as RequestInit);
       return { status: res.status, json: (await res.json()) as { error?: { code: string } } };
     };
     const before = await count();
@@ -163,7 +195,7 @@ describe("HTTP API", () => {
     const big = await req("POST", "/v1/projects/p/wos", { token: tokens.alice, body: { items: [{ title: "x", description: "y".repeat(10_000) }] } });
     assert.equal(big.status, 413);
     assert.equal(big.json.error.code, "PAYLOAD_TOO_LARGE");
-    for (const raw of ["{not json", "[1,2]", "\"str\"", "{\"items\":[{\"title\":\"\"}]}", "{\"items\":[{\"title\":\"x\",\"priority\":\"P7\"}]}", "{\"items\":[],\"surprise\":1}"]) {
+    for (const raw of ["{not json", "[1,2]", '"str"', '{"items":[{"title":""}]}', '{"items":[{"title":"x","priority":"P7"}]}', '{"items":[],"surprise":1}']) {
       const r = await req("POST", "/v1/projects/p/wos", { token: tokens.alice, raw });
       assert.equal(r.status, 400, raw);
       assert.equal(r.json.error.code, "VALIDATION", raw);
@@ -177,7 +209,8 @@ describe("HTTP API", () => {
 
   it("text that is not text gets 400, never U+FFFD stored or a 500 (issue 13)", async () => {
     const before = await count();
-    const post = (body: Uint8Array | string) => fetch(`${server.url}/v1/projects/p/wos`, { method: "POST", headers: { authorization: `Bearer ${tokens.alice}`, "content-type": "application/json" }, body });
+    const post = (body: Uint8Array | string) =>
+      fetch(`${server.url}/v1/projects/p/wos`, { method: "POST", headers: { authorization: `Bearer ${tokens.alice}`, "content-type": "application/json" }, body });
     const invalid = Buffer.concat([Buffer.from('{"items":[{"title":"a'), Buffer.from([0xc3, 0x28]), Buffer.from('"}]}')]);
     for (const body of [invalid, '{"items":[{"title":"\\ud800"}]}', '{"items":[{"title":"x\\u202eexe.pdf"}]}', '{"items":[{"title":"x","verification":"true\\u0085"}]}']) {
       const r = await post(body);
@@ -196,7 +229,7 @@ describe("HTTP API", () => {
     process.stderr.write = ((chunk: string | Uint8Array) => (logged.push(String(chunk)), true)) as typeof process.stderr.write;
     try {
       const { port } = new URL(server.url);
-      for (const body of ["Content-Length: 1000\r\n\r\n{\"items\":", "Transfer-Encoding: chunked\r\n\r\n5\r\n{\"ite\r\n"]) {
+      for (const body of ['Content-Length: 1000\r\n\r\n{"items":', 'Transfer-Encoding: chunked\r\n\r\n5\r\n{"ite\r\n']) {
         const sock = connect(Number(port), "127.0.0.1");
         await new Promise((r) => sock.once("connect", r));
         sock.write(`POST /v1/projects/p/wos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${tokens.alice}\r\nContent-Type: application/json\r\n${body}`);
@@ -225,7 +258,11 @@ describe("HTTP API", () => {
       assert.equal(r.json.error.code, "FORBIDDEN");
     }
     assert.equal((await req("PATCH", "/v1/projects/vt", { token: tokens.bob, body: { verification_authors: "any" } })).status, 403);
-    assert.match((await req("PATCH", path, { token: tokens.bob, body: { fields: { verification: "x" } } })).json.error.hint, /\(set_policy verification_authors\)/, "hints in the API's words");
+    assert.match(
+      (await req("PATCH", path, { token: tokens.bob, body: { fields: { verification: "x" } } })).json.error.hint,
+      /\(set_policy verification_authors\)/,
+      "hints in the API's words",
+    );
     assert.equal((await req("PATCH", "/v1/projects/vt", { token: tokens.admin, body: { verification_authors: "admins" } })).json.policy.verification_authors, "admins");
     assert.equal((await req("PATCH", path, { token: tokens.alice, body: { fields: { verification: "make" } } })).status, 403, "admins only now");
     const claim = await req("POST", `${path}/claim`, { token: tokens.bob });
@@ -249,7 +286,15 @@ describe("HTTP API", () => {
   });
 
   it("claim next, update, notes, context and history through the API", async () => {
-    await req("POST", "/v1/projects/q/wos", { token: tokens.alice, body: { items: [{ title: "a", priority: "P3" }, { title: "b", priority: "P0" }] } });
+    await req("POST", "/v1/projects/q/wos", {
+      token: tokens.alice,
+      body: {
+        items: [
+          { title: "a", priority: "P3" },
+          { title: "b", priority: "P0" },
+        ],
+      },
+    });
     const next = await req("POST", "/v1/projects/q/wos/next/claim", { token: tokens.alice });
     assert.equal(next.json.id, 2);
     const upd = await req("PATCH", "/v1/projects/q/wos/2", { token: tokens.alice, body: { fields: { scope: "api" }, if_revision: next.json.revision } });
@@ -259,7 +304,10 @@ describe("HTTP API", () => {
     const pulled = await req("GET", "/v1/projects/q/context?max_age=1h&head=def", { token: tokens.rita });
     assert.equal(pulled.json.verdict, "stale");
     const history = await req("GET", "/v1/projects/q/wos/2/history?limit=10", { token: tokens.rita });
-    assert.deepEqual(history.json.map((e: { type: string }) => e.type), ["created", "claimed", "updated", "note_added"]);
+    assert.deepEqual(
+      history.json.map((e: { type: string }) => e.type),
+      ["created", "claimed", "updated", "note_added"],
+    );
   });
 
   it("streams events over SSE, resuming after Last-Event-ID", async () => {
@@ -278,7 +326,10 @@ describe("HTTP API", () => {
     const created = Number(/"seq":(\d+),"project":"sse","wo":1,"type":"created"/.exec(text)![1]);
     assert.match(text, /"type":"claimed"/);
     const resumed = new AbortController();
-    const again = await fetch(`${server.url}/v1/events?project=sse`, { headers: { authorization: `Bearer ${tokens.rita}`, "last-event-id": String(created) }, signal: resumed.signal });
+    const again = await fetch(`${server.url}/v1/events?project=sse`, {
+      headers: { authorization: `Bearer ${tokens.rita}`, "last-event-id": String(created) },
+      signal: resumed.signal,
+    });
     const first = new TextDecoder().decode((await again.body!.getReader().read()).value);
     resumed.abort();
     assert.match(first, /^event: claimed/);
@@ -327,11 +378,12 @@ describe("HTTP API", () => {
     const strict = await startServer({ ledger, host: "127.0.0.1", port: 0, version: "t", headersTimeoutMs: 300, maxConnections: 3 });
     const { port } = new URL(strict.url);
     const sockets: Socket[] = [];
-    const closed = (sock: Socket, ms: number) => new Promise<boolean>((resolve) => {
-      if (sock.destroyed) return resolve(true);
-      const timer = setTimeout(() => resolve(false), ms);
-      sock.once("close", () => (clearTimeout(timer), resolve(true)));
-    });
+    const closed = (sock: Socket, ms: number) =>
+      new Promise<boolean>((resolve) => {
+        if (sock.destroyed) return resolve(true);
+        const timer = setTimeout(() => resolve(false), ms);
+        sock.once("close", () => (clearTimeout(timer), resolve(true)));
+      });
     const open = async () => {
       const sock = connect(Number(port), "127.0.0.1");
       sock.on("error", () => undefined);
@@ -347,7 +399,10 @@ describe("HTTP API", () => {
       const idle = [await open(), await open(), await open()];
       const fourth = await open();
       assert.equal(await closed(fourth, 2000), true, "past the cap, a connection is closed at once");
-      assert.equal(idle.some((s) => s.destroyed), false);
+      assert.equal(
+        idle.some((s) => s.destroyed),
+        false,
+      );
     } finally {
       sockets.forEach((s) => s.destroy());
       await strict.close();
@@ -368,7 +423,8 @@ describe("HTTP API", () => {
   it("limits bad tokens per address, and a flood of them never locks a valid token out (issue 13)", async () => {
     const guarded = await startServer({ ledger, host: "127.0.0.1", port: 0, version: "t", failedAuthLimit: { perSecond: 1, burst: 3 } });
     try {
-      const get = (token: string, headers: Record<string, string> = {}) => fetch(`${guarded.url}/v1/projects`, { headers: { authorization: `Bearer ${token}`, ...headers } }).then((r) => r.status);
+      const get = (token: string, headers: Record<string, string> = {}) =>
+        fetch(`${guarded.url}/v1/projects`, { headers: { authorization: `Bearer ${token}`, ...headers } }).then((r) => r.status);
       const statuses: number[] = [];
       for (let i = 0; i < 5; i++) statuses.push(await get(`wl_guess_${i}`));
       assert.deepEqual(statuses, [401, 401, 401, 429, 429]);

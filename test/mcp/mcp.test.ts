@@ -48,7 +48,21 @@ describe("MCP server", () => {
 
   it("lists one tool per agent command, small enough for a model's context", async () => {
     const { tools } = await clients.alice!.listTools();
-    assert.deepEqual(tools.map((t) => t.name).sort(), ["add_note", "claim", "context_pull", "context_put", "create", "find_unclaimed", "get", "history", "list", "release", "renew", "update", "verify"]);
+    assert.deepEqual(tools.map((t) => t.name).sort(), [
+      "add_note",
+      "claim",
+      "context_pull",
+      "context_put",
+      "create",
+      "find_unclaimed",
+      "get",
+      "history",
+      "list",
+      "release",
+      "renew",
+      "update",
+      "verify",
+    ]);
     for (const t of tools) {
       assert.ok(t.description && t.description.length > 20, t.name);
       assert.equal(t.inputSchema.type, "object");
@@ -61,9 +75,17 @@ describe("MCP server", () => {
   });
 
   it("runs the agent loop; the second claimant gets the conflict as a tool error", async () => {
-    const created = await call("alice", "create", { items: [{ title: "fix api", verification: "echo ok", files: ["api/**"] }, { title: "fix web", verification: "echo 'web broken' >&2; exit 1" }] });
+    const created = await call("alice", "create", {
+      items: [
+        { title: "fix api", verification: "echo ok", files: ["api/**"] },
+        { title: "fix web", verification: "echo 'web broken' >&2; exit 1" },
+      ],
+    });
     assert.equal(created.isError, false);
-    assert.deepEqual(created.body.map((w: { id: number }) => w.id), [1, 2]);
+    assert.deepEqual(
+      created.body.map((w: { id: number }) => w.id),
+      [1, 2],
+    );
     assert.equal((await call("bob", "find_unclaimed")).body.length, 2);
     const claimed = await call("alice", "claim", { id: "WO-1", ttl: "10m" });
     assert.equal(claimed.isError, false);
@@ -89,11 +111,21 @@ describe("MCP server", () => {
     const failed = await call("bob", "verify", { id: 2, block_on_fail: true });
     assert.equal(failed.body.passed, false);
     assert.equal(failed.body.work_order.status, "blocked");
-    assert.deepEqual((await call("bob", "history", { id: 1 })).body.map((e: { type: string }) => e.type), ["created", "claimed", "renewed", "note_added", "note_added", "released", "note_added"]);
+    assert.deepEqual(
+      (await call("bob", "history", { id: 1 })).body.map((e: { type: string }) => e.type),
+      ["created", "claimed", "renewed", "note_added", "note_added", "released", "note_added"],
+    );
 
     const viaCli = s.run(["get", "-p", "mcp", "--id", "1", "--json"]).json;
     assert.equal(viaCli.status, "done");
-    assert.deepEqual(viaCli.notes.map((n: { agent: string; kind: string }) => [n.agent, n.kind]), [["bob", "finding"], ["alice", "verification"], ["alice", "progress"]]);
+    assert.deepEqual(
+      viaCli.notes.map((n: { agent: string; kind: string }) => [n.agent, n.kind]),
+      [
+        ["bob", "finding"],
+        ["alice", "verification"],
+        ["alice", "progress"],
+      ],
+    );
     assert.equal(s.run(["get", "-p", "mcp", "--id", "2", "--json"]).json.status, "blocked");
   });
 
@@ -126,7 +158,10 @@ describe("MCP server", () => {
 
   it("a request that is not UTF-8 gets a tool error and writes nothing (issue 13)", async () => {
     const before = dump();
-    const child = spawn(process.execPath, [CLI, "mcp"], { env: { ...process.env, ...s.env, WORKLEDGER_AGENT: "alice", WORKLEDGER_PROJECT: "mcp" }, stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [CLI, "mcp"], {
+      env: { ...process.env, ...s.env, WORKLEDGER_AGENT: "alice", WORKLEDGER_PROJECT: "mcp" },
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     const replies: { id: number; result?: ToolResult; error?: { code: number } }[] = [];
     let out = "";
     child.stdout.on("data", (d: Buffer) => {

@@ -38,6 +38,9 @@ describe("pipelined commit on PostgreSQL", { skip: available ? false : "PostgreS
     const got = await ledger.get({ project: "p", id: 1 });
     assert.equal(got.status, "open");
     assert.deepEqual(got.notes, []);
-    assert.deepEqual((await ledger.history({ project: "p", id: 1 })).map((e) => e.type), ["created"]);
+    assert.deepEqual(
+      (await ledger.history({ project: "p", id: 1 })).map((e) => e.type),
+      ["created"],
+    );
   });
 });

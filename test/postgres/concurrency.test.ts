@@ -32,7 +32,6 @@ interface EventRow {
   data: Record<string, unknown>;
 }
 
-
 describe("concurrency on PostgreSQL", { skip: available ? false : "PostgreSQL is unreachable (see the warning above)" }, () => {
   let schema: string;
   let ledger: Ledger;
@@ -64,9 +63,15 @@ describe("concurrency on PostgreSQL", { skip: available ? false : "PostgreSQL is
     assert.equal(winners.length, 1, outs.join("\n"));
     assert.equal(winners[0]?.token, 1);
     const losers = results.filter((r) => !r.won);
-    assert.ok(losers.every((r) => r.code === "LEASE_HELD" && r.holder === winners[0]?.agent), outs.join("\n"));
+    assert.ok(
+      losers.every((r) => r.code === "LEASE_HELD" && r.holder === winners[0]?.agent),
+      outs.join("\n"),
+    );
     const claims = await query<{ agent: string }>("SELECT agent FROM events WHERE project = 'race' AND wo = 1 AND type = 'claimed'");
-    assert.deepEqual(claims.map((c) => c.agent), [winners[0]?.agent]);
+    assert.deepEqual(
+      claims.map((c) => c.agent),
+      [winners[0]?.agent],
+    );
   });
 
   it("same-file protection holds under a race: of 8 claims of different WOs touching the same files, one wins", async () => {
@@ -76,7 +81,10 @@ describe("concurrency on PostgreSQL", { skip: available ? false : "PostgreSQL is
     const byId = await Promise.all(items.map((_, i) => node([fixture("pg-claim-at.mjs"), PG_URL, schema, `excl-${i}`, at, "files", String(i + 1), "exclusive"])));
     const exclusive = byId.map((o) => JSON.parse(o) as { won: boolean; id?: number; code?: string });
     assert.equal(exclusive.filter((r) => r.won).length, 1, byId.join("\n"));
-    assert.ok(exclusive.filter((r) => !r.won).every((r) => r.code === "FILE_CONFLICT"), byId.join("\n"));
+    assert.ok(
+      exclusive.filter((r) => !r.won).every((r) => r.code === "FILE_CONFLICT"),
+      byId.join("\n"),
+    );
     const [held] = exclusive.filter((r) => r.won);
     await ledger.release({ project: "files", agent: `excl-${held!.id! - 1}`, id: held!.id! });
 
@@ -84,7 +92,10 @@ describe("concurrency on PostgreSQL", { skip: available ? false : "PostgreSQL is
     const nexts = await Promise.all(items.map((_, i) => node([fixture("pg-claim-at.mjs"), PG_URL, schema, `next-${i}`, at, "files", "next"])));
     const next = nexts.map((o) => JSON.parse(o) as { won: boolean; code?: string });
     assert.equal(next.filter((r) => r.won).length, 1, nexts.join("\n"));
-    assert.ok(next.filter((r) => !r.won).every((r) => r.code === "NOTHING_TO_CLAIM"), nexts.join("\n"));
+    assert.ok(
+      next.filter((r) => !r.won).every((r) => r.code === "NOTHING_TO_CLAIM"),
+      nexts.join("\n"),
+    );
   });
 
   it("concurrent claim --next hands out distinct WOs and never says nothing is free while work is free", async () => {
@@ -92,7 +103,10 @@ describe("concurrency on PostgreSQL", { skip: available ? false : "PostgreSQL is
     const at = startAt();
     const outs = await Promise.all(Array.from({ length: 6 }, (_, i) => node([fixture("pg-claim-at.mjs"), PG_URL, schema, `n-${i}`, at, "nexts", "next"])));
     const results = outs.map((o) => JSON.parse(o) as { won: boolean; id?: number });
-    assert.ok(results.every((r) => r.won), outs.join("\n"));
+    assert.ok(
+      results.every((r) => r.won),
+      outs.join("\n"),
+    );
     assert.equal(new Set(results.map((r) => r.id)).size, 6);
   });
 
@@ -103,9 +117,16 @@ describe("concurrency on PostgreSQL", { skip: available ? false : "PostgreSQL is
     const at = startAt();
     const outs = await Promise.all(Array.from({ length: 8 }, (_, i) => node([fixture("pg-pool-worker.mjs"), PG_URL, schema, project, `worker-${i}`, at])));
     const workers = outs.map((o) => JSON.parse(o) as { agent: string; done: number[]; errors: string[] });
-    assert.deepEqual(workers.flatMap((w) => w.errors), []);
+    assert.deepEqual(
+      workers.flatMap((w) => w.errors),
+      [],
+    );
     const done = workers.flatMap((w) => w.done).sort((a, b) => a - b);
-    assert.deepEqual(done, Array.from({ length: 300 }, (_, i) => i + 1), "each WO completed by exactly one worker");
+    assert.deepEqual(
+      done,
+      Array.from({ length: 300 }, (_, i) => i + 1),
+      "each WO completed by exactly one worker",
+    );
     assert.ok(workers.filter((w) => w.done.length > 0).length > 1, "work was shared");
 
     const events = await query<EventRow>("SELECT seq, wo, type, data FROM events WHERE project = $1 ORDER BY seq", [project]);
@@ -123,11 +144,21 @@ describe("concurrency on PostgreSQL", { skip: available ? false : "PostgreSQL is
     const at = startAt();
     const outs = await Promise.all(Array.from({ length: 8 }, (_, i) => node([fixture("pg-creator.mjs"), PG_URL, schema, project, `creator-${i}`, "50", at])));
     const creators = outs.map((o) => JSON.parse(o) as { agent: string; ids: number[]; errors: string[] });
-    assert.deepEqual(creators.flatMap((c) => c.errors), []);
+    assert.deepEqual(
+      creators.flatMap((c) => c.errors),
+      [],
+    );
     const expected = Array.from({ length: 400 }, (_, i) => i + 1);
-    assert.deepEqual(creators.flatMap((c) => c.ids).sort((a, b) => a - b), expected, "the processes were given distinct ids");
+    assert.deepEqual(
+      creators.flatMap((c) => c.ids).sort((a, b) => a - b),
+      expected,
+      "the processes were given distinct ids",
+    );
     const stored = await query<{ id: number }>("SELECT id FROM work_orders WHERE project = $1 ORDER BY id", [project]);
-    assert.deepEqual(stored.map((r) => r.id), expected);
+    assert.deepEqual(
+      stored.map((r) => r.id),
+      expected,
+    );
     const [p] = await query<{ next_id: number }>("SELECT next_id FROM projects WHERE name = $1", [project]);
     assert.equal(p?.next_id, 401);
   });

@@ -64,7 +64,8 @@ describe("following the event log on PostgreSQL", { skip: available ? false : "P
    * filters by `xid < xmin` misses it when the early committer has the lower id.
    */
   for (const earlyHasLowerXid of [true, false]) {
-    it(`a follower polling between the commits gets both events when the lower seq commits last (${earlyHasLowerXid ? "early" : "late"} committer took its xid first)`, async () => {
+    const who = earlyHasLowerXid ? "early" : "late";
+    it(`a follower polling between the commits gets both events when the lower seq commits last (${who} committer took its xid first)`, async () => {
       await ledger.createProject({ project: "p", agent: "t" });
       const early = await raw.connect();
       const late = await raw.connect();
@@ -89,7 +90,11 @@ describe("following the event log on PostgreSQL", { skip: available ? false : "P
         await follower.poll(); // between the commits: the late event is not visible yet
         await late.query("COMMIT");
         await follower.until(2);
-        assert.deepEqual(seqs(follower.got).sort((a, b) => a - b), [lateSeq, earlySeq], "each event exactly once");
+        assert.deepEqual(
+          seqs(follower.got).sort((a, b) => a - b),
+          [lateSeq, earlySeq],
+          "each event exactly once",
+        );
         // A follower starting from scratch now gets the same two, in the same order.
         const fresh = new Follower(ledger, undefined, 1);
         await fresh.until(2);
@@ -134,11 +139,23 @@ describe("following the event log on PostgreSQL", { skip: available ? false : "P
     await all.until(stored.length);
     const inW1 = stored.filter((r) => r.project === "w1").map((r) => Number(r.seq));
     await one.until(inW1.length);
-    assert.deepEqual(seqs(all.got).sort((a, b) => a - b), stored.map((r) => Number(r.seq)), "the all-projects follower got every event once");
-    assert.deepEqual(seqs(one.got).sort((a, b) => a - b), inW1, "the project follower got every event of its project once");
+    assert.deepEqual(
+      seqs(all.got).sort((a, b) => a - b),
+      stored.map((r) => Number(r.seq)),
+      "the all-projects follower got every event once",
+    );
+    assert.deepEqual(
+      seqs(one.got).sort((a, b) => a - b),
+      inW1,
+      "the project follower got every event of its project once",
+    );
     // Per WO, the stream keeps the order in which the changes happened.
     for (const wo of new Set(all.got.map((e) => `${e.project}/${e.wo}`))) {
-      assert.deepEqual(all.got.filter((e) => `${e.project}/${e.wo}` === wo).map((e) => e.type), ["created", "claimed", "status_changed"], wo);
+      assert.deepEqual(
+        all.got.filter((e) => `${e.project}/${e.wo}` === wo).map((e) => e.type),
+        ["created", "claimed", "status_changed"],
+        wo,
+      );
     }
   });
 
@@ -150,6 +167,9 @@ describe("following the event log on PostgreSQL", { skip: available ? false : "P
     await ledger.create({ project: "p", agent: "a", items: [{ title: "after" }] });
     await follower.until(1);
     await follower.poll();
-    assert.deepEqual(follower.got.map((e) => e.wo), [2]);
+    assert.deepEqual(
+      follower.got.map((e) => e.wo),
+      [2],
+    );
   });
 });

@@ -19,7 +19,9 @@ const fixture = fileURLToPath(new URL("../fixtures/remote-pool-worker.mjs", impo
 
 function run(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { env: { ...process.env, ...env }, timeout: 300_000, maxBuffer: 16 << 20 }, (err, stdout) => resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout }));
+    execFile(process.execPath, args, { env: { ...process.env, ...env }, timeout: 300_000, maxBuffer: 16 << 20 }, (err, stdout) =>
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout }),
+    );
   });
 }
 
@@ -45,9 +47,7 @@ describe("two servers, one PostgreSQL database", { skip: available ? false : "Po
   it("16 CLI clients split across both servers claim one WO: exactly one wins", async () => {
     await ledger.create({ project: "race", agent: "obs", items: [{ title: "contested" }] });
     const clients = await Promise.all(Array.from({ length: 16 }, (_, i) => token(`client-${i}`)));
-    const runs = await Promise.all(
-      clients.map((t, i) => run([CLI, "claim", "-p", "race", "--id", "1", "--json"], { WORKLEDGER_URL: servers[i % 2]!.url, WORKLEDGER_TOKEN: t })),
-    );
+    const runs = await Promise.all(clients.map((t, i) => run([CLI, "claim", "-p", "race", "--id", "1", "--json"], { WORKLEDGER_URL: servers[i % 2]!.url, WORKLEDGER_TOKEN: t })));
     assert.deepEqual(runs.map((r) => r.code).sort(), [0, ...Array(15).fill(3)], runs.map((r) => r.stdout).join("\n"));
     const winner = JSON.parse(runs.find((r) => r.code === 0)!.stdout).lease.agent;
     for (const r of runs.filter((r) => r.code === 3)) assert.equal(JSON.parse(r.stdout).error.details.holder, winner);
@@ -56,14 +56,24 @@ describe("two servers, one PostgreSQL database", { skip: available ? false : "Po
   it("a claim --next pool of 8 workers over 500 WOs through both servers: every WO done exactly once", async () => {
     const project = "pool";
     for (let i = 0; i < 5; i++) {
-      await ledger.create({ project, agent: "obs", items: Array.from({ length: 100 }, (_, j) => ({ title: `task ${i * 100 + j}`, priority: (["P0", "P1", "P2", "P3"] as const)[j % 4] })) });
+      await ledger.create({
+        project,
+        agent: "obs",
+        items: Array.from({ length: 100 }, (_, j) => ({ title: `task ${i * 100 + j}`, priority: (["P0", "P1", "P2", "P3"] as const)[j % 4] })),
+      });
     }
     const workers = await Promise.all(Array.from({ length: 8 }, (_, i) => token(`worker-${i}`)));
     const outs = await Promise.all(workers.map((t, i) => run([fixture, servers[i % 2]!.url, t, project], {})));
     const results = outs.map((o) => JSON.parse(o.stdout) as { done: number[]; errors: string[] });
-    assert.deepEqual(results.flatMap((r) => r.errors), []);
+    assert.deepEqual(
+      results.flatMap((r) => r.errors),
+      [],
+    );
     const done = results.flatMap((r) => r.done).sort((a, b) => a - b);
-    assert.deepEqual(done, Array.from({ length: 500 }, (_, i) => i + 1));
+    assert.deepEqual(
+      done,
+      Array.from({ length: 500 }, (_, i) => i + 1),
+    );
     assert.ok(results.filter((r) => r.done.length > 0).length >= 4, "work spread over the workers");
 
     const db = new pg.Client({ connectionString: url });
@@ -73,7 +83,13 @@ describe("two servers, one PostgreSQL database", { skip: available ? false : "Po
         "SELECT type, count(*) AS n, count(DISTINCT wo) AS wos FROM events WHERE project = $1 AND type IN ('claimed', 'status_changed') GROUP BY type ORDER BY type",
         [project],
       );
-      assert.deepEqual(rows.map((r) => [r.type, Number(r.n), Number(r.wos)]), [["claimed", 500, 500], ["status_changed", 500, 500]]);
+      assert.deepEqual(
+        rows.map((r) => [r.type, Number(r.n), Number(r.wos)]),
+        [
+          ["claimed", 500, 500],
+          ["status_changed", 500, 500],
+        ],
+      );
     } finally {
       await db.end();
     }

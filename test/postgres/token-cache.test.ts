@@ -55,7 +55,7 @@ describe("serve's token cache on PostgreSQL", { skip: available ? false : "Postg
   });
 
   it("revoked and unknown tokens are never remembered", async () => {
-    let now = 0;
+    const now = 0;
     let lookups = 0;
     const cache = new TokenCache({ find: (s) => (lookups++, ledger.tokens.find(s)) }, TTL_MS, () => now);
     const t = await ledger.tokens.create({ agent: "b", role: "agent" });

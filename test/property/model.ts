@@ -71,7 +71,10 @@ export class Model {
 
   claimNext(agent: string, ttl: number): Outcome {
     this.expireAll();
-    const id = [...this.wos.entries()].filter(([, w]) => w.status === "open").map(([id]) => id).sort((a, b) => a - b)[0];
+    const id = [...this.wos.entries()]
+      .filter(([, w]) => w.status === "open")
+      .map(([id]) => id)
+      .sort((a, b) => a - b)[0];
     if (id === undefined) return this.fail("NOTHING_TO_CLAIM");
     this.take(this.wos.get(id)!, agent, ttl);
     return { ok: true };

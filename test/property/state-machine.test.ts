@@ -37,7 +37,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant("renew"), agent, id, ttl, token }),
   fc.record({ op: fc.constant("release"), agent, id, status: fc.option(fc.constantFrom("open", "blocked", "done") as fc.Arbitrary<Resting>, { nil: undefined, freq: 2 }), token }),
   fc
-    .record({ op: fc.constant("update"), agent, id, title: fc.option(fc.constantFrom("x", "y"), { nil: undefined }), status: fc.option(resting, { nil: undefined, freq: 4 }), rev: fc.constantFrom("current", "stale", "none"), token })
+    .record({
+      op: fc.constant("update"),
+      agent,
+      id,
+      title: fc.option(fc.constantFrom("x", "y"), { nil: undefined }),
+      status: fc.option(resting, { nil: undefined, freq: 4 }),
+      rev: fc.constantFrom("current", "stale", "none"),
+      token,
+    })
     .filter((u) => u.title !== undefined || u.status !== undefined) as fc.Arbitrary<Op>,
   fc.record({ op: fc.constant("advance"), ms: fc.constantFrom(500, 2000, 6000, 40_000) }),
   // Plain status moves by whoever is free to make them, so blocked/done/reopened WOs are common.
@@ -113,7 +121,9 @@ async function replay(l: LedgerApi, m: Model, t: { now: number; advance(ms: numb
         if (!m.wos.size) continue;
         const lt = tok(o.token);
         expected = m.release(o.agent, o.id, o.status, lt);
-        real = await outcome(l.release({ project: P, agent: o.agent, id: o.id, ...(o.status ? { status: o.status as "open" } : {}), ...(lt === undefined ? {} : { lease_token: lt }) }));
+        real = await outcome(
+          l.release({ project: P, agent: o.agent, id: o.id, ...(o.status ? { status: o.status as "open" } : {}), ...(lt === undefined ? {} : { lease_token: lt }) }),
+        );
         break;
       }
       case "update": {
@@ -125,7 +135,15 @@ async function replay(l: LedgerApi, m: Model, t: { now: number; advance(ms: numb
         const ifRevision = o.rev === "current" ? cur : rev;
         expected = m.update(o.agent, o.id, { title: o.title, status: o.status, ifRevision, token: lt });
         real = await outcome(
-          l.update({ project: P, agent: o.agent, id: o.id, ...(o.title ? { fields: { title: o.title } } : {}), ...(o.status ? { status: o.status } : {}), ...(ifRevision === undefined ? {} : { if_revision: ifRevision }), ...(lt === undefined ? {} : { lease_token: lt }) }),
+          l.update({
+            project: P,
+            agent: o.agent,
+            id: o.id,
+            ...(o.title ? { fields: { title: o.title } } : {}),
+            ...(o.status ? { status: o.status } : {}),
+            ...(ifRevision === undefined ? {} : { if_revision: ifRevision }),
+            ...(lt === undefined ? {} : { lease_token: lt }),
+          }),
         );
         break;
       }
@@ -138,8 +156,22 @@ async function replay(l: LedgerApi, m: Model, t: { now: number; advance(ms: numb
     m.expireAll();
     for (const [wid, mw] of m.wos) {
       const got = await l.get({ project: P, id: wid });
-      const want = { status: mw.status, title: mw.title, agent: mw.holder, token: mw.token, expires_at: mw.expires === null ? null : new Date(mw.expires).toISOString(), revision: mw.revision };
-      const have = { status: got.status, title: got.title, agent: got.lease?.agent ?? null, token: got.lease?.token ?? null, expires_at: got.lease?.expires_at ?? null, revision: got.revision };
+      const want = {
+        status: mw.status,
+        title: mw.title,
+        agent: mw.holder,
+        token: mw.token,
+        expires_at: mw.expires === null ? null : new Date(mw.expires).toISOString(),
+        revision: mw.revision,
+      };
+      const have = {
+        status: got.status,
+        title: got.title,
+        agent: got.lease?.agent ?? null,
+        token: got.lease?.token ?? null,
+        expires_at: got.lease?.expires_at ?? null,
+        revision: got.revision,
+      };
       assert.deepEqual(have, want, `WO-${wid} after step ${step} ${JSON.stringify(o)}`);
     }
   }

@@ -5,7 +5,16 @@ import type { LedgerEvent, WorkOrder } from "../../src/core/types.ts";
 import { check, type Final, type Op } from "./check.ts";
 
 let seq = 0;
-const ev = (wo: number, type: LedgerEvent["type"], at: string, data: Record<string, unknown> = {}): LedgerEvent => ({ seq: ++seq, project: "p", wo, type, agent: "a", revision: 1, at, data });
+const ev = (wo: number, type: LedgerEvent["type"], at: string, data: Record<string, unknown> = {}): LedgerEvent => ({
+  seq: ++seq,
+  project: "p",
+  wo,
+  type,
+  agent: "a",
+  revision: 1,
+  at,
+  data,
+});
 const wo = (id: number, status: WorkOrder["status"] = "done") => ({ id, status, title: `t${id}`, lease: null }) as unknown as WorkOrder;
 const T = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
 const base = (events: LedgerEvent[], wos = [wo(1)]): Final => ({ events, wos, noteIds: new Set(), contextIds: new Set(), integrity: [] });
@@ -14,7 +23,10 @@ const done = (token: number, at: number) => ev(1, "status_changed", T(at), { fro
 
 describe("history checker", () => {
   it("accepts a clean history", () => {
-    const ops: Op[] = [{ w: "a", op: "claim", ok: true, start: 0, end: 1, wo: 1, token: 1 }, { w: "a", op: "done", ok: true, start: 2, end: 3, wo: 1, token: 1 }];
+    const ops: Op[] = [
+      { w: "a", op: "claim", ok: true, start: 0, end: 1, wo: 1, token: 1 },
+      { w: "a", op: "done", ok: true, start: 2, end: 3, wo: 1, token: 1 },
+    ];
     assert.deepEqual(check(ops, base([claim(1, 0), done(1, 5)]), { allDone: true }), []);
   });
   it("catches overlapping leases", () => {

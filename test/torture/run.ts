@@ -48,7 +48,7 @@ export interface TortureReport {
 export async function torture(o: TortureOptions): Promise<TortureReport> {
   const log = o.log ?? (() => undefined);
   let seed = o.seed >>> 0 || 1;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const project = "torture";
   const ops: Op[] = [];
   const faults: Record<string, number> = {};
@@ -68,11 +68,19 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
       return u.toString();
     })();
     ledger = o.backend === "sqlite" ? await openLedger({ db: join(dir, "ledger.db") }) : await openLedger({ databaseUrl: PG_URL, schema });
-    for (let i = 0; i < o.wos; i += 100) await ledger.create({ project, agent: "seed", items: Array.from({ length: Math.min(100, o.wos - i) }, (_, j) => ({ title: `task ${i + j}`, priority: (["P0", "P1", "P2", "P3"] as const)[(i + j) % 4] })) });
+    for (let i = 0; i < o.wos; i += 100)
+      await ledger.create({
+        project,
+        agent: "seed",
+        items: Array.from({ length: Math.min(100, o.wos - i) }, (_, j) => ({ title: `task ${i + j}`, priority: (["P0", "P1", "P2", "P3"] as const)[(i + j) % 4] })),
+      });
 
     const startServer = (port: number) =>
       new Promise<{ port: number; child: ChildProcess }>((resolve, reject) => {
-        const child = spawn(process.execPath, [CLI, "serve", "--port", String(port), "--rate", "100000", "--burst", "100000"], { env: { ...process.env, WORKLEDGER_DATABASE_URL: pgUrl }, stdio: ["ignore", "ignore", "pipe"] });
+        const child = spawn(process.execPath, [CLI, "serve", "--port", String(port), "--rate", "100000", "--burst", "100000"], {
+          env: { ...process.env, WORKLEDGER_DATABASE_URL: pgUrl },
+          stdio: ["ignore", "ignore", "pipe"],
+        });
         let err = "";
         child.stderr!.on("data", (d: Buffer) => {
           err += d.toString();
@@ -120,7 +128,15 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
         }
       } else if (o.backend === "sqlite" && r < 0.7) {
         // Hold the write lock past the agents' 2 s busy timeout: they must fail cleanly (exit 7), never corrupt.
-        const holder = spawn(process.execPath, ["-e", `const D=require(${JSON.stringify(join(process.cwd(), "node_modules/better-sqlite3"))});const d=new D(${JSON.stringify(join(dir, "ledger.db"))});d.exec("BEGIN EXCLUSIVE");setTimeout(()=>{d.exec("ROLLBACK");d.close()},2500)`], { stdio: "inherit" });
+        const holder = spawn(
+          process.execPath,
+          [
+            "-e",
+            `const D=require(${JSON.stringify(join(process.cwd(), "node_modules/better-sqlite3"))});` +
+              `const d=new D(${JSON.stringify(join(dir, "ledger.db"))});d.exec("BEGIN EXCLUSIVE");setTimeout(()=>{d.exec("ROLLBACK");d.close()},2500)`,
+          ],
+          { stdio: "inherit" },
+        );
         await new Promise((r2) => holder.once("exit", r2));
         fault("sqlite lock held past busy timeout");
       } else if (o.backend === "postgres" && r < 0.7) {
@@ -161,7 +177,7 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
     }
 
     const events = [];
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const page = await ledger.history({ project, after, limit: 10_000 });
       if (!page.length) break;
       events.push(...page);
@@ -222,7 +238,9 @@ async function main(): Promise<void> {
       out: values.out ?? join("test-artifacts", `torture-${backend}-seed${values.seed}.jsonl`),
       log: (l) => console.log(l),
     });
-    console.log(JSON.stringify({ backend: r.backend, seed: r.seed, ops: r.ops, faults: r.faults, outcomes: r.byOutcome, violations: r.violations.length, history: r.history }, null, 2));
+    console.log(
+      JSON.stringify({ backend: r.backend, seed: r.seed, ops: r.ops, faults: r.faults, outcomes: r.byOutcome, violations: r.violations.length, history: r.history }, null, 2),
+    );
     for (const v of r.violations) console.log(`VIOLATION: ${v}`);
     failed ||= r.violations.length > 0;
   }

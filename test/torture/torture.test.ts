@@ -12,11 +12,15 @@ const pgAvailable = await requirePostgres("torture");
 
 describe("torture (short, fixed seed)", () => {
   for (const backend of ["sqlite", "postgres"] as const) {
-    it(`${backend}: 8 agents, faults injected, history checks out`, { skip: backend === "postgres" && !pgAvailable ? "PostgreSQL is unreachable (see the warning above)" : false }, async () => {
-      const r = await torture({ backend, durationMs: 8000, seed: 7, workers: 8, wos: 120, faults: true });
-      assert.ok(r.ops > 200, `only ${r.ops} operations ran`);
-      assert.ok(Object.values(r.faults).reduce((a, b) => a + b, 0) > 0, "faults were injected");
-      assert.deepEqual(r.violations, []);
-    });
+    it(
+      `${backend}: 8 agents, faults injected, history checks out`,
+      { skip: backend === "postgres" && !pgAvailable ? "PostgreSQL is unreachable (see the warning above)" : false },
+      async () => {
+        const r = await torture({ backend, durationMs: 8000, seed: 7, workers: 8, wos: 120, faults: true });
+        assert.ok(r.ops > 200, `only ${r.ops} operations ran`);
+        assert.ok(Object.values(r.faults).reduce((a, b) => a + b, 0) > 0, "faults were injected");
+        assert.deepEqual(r.violations, []);
+      },
+    );
   }
 });

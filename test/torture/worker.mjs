@@ -5,7 +5,7 @@ import { openLedger, RemoteLedger } from "../../dist/index.js";
 
 const [target, project, agent, seedArg, ttl = "2s"] = process.argv.slice(2);
 let seed = Number(seedArg) >>> 0 || 1;
-const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+const rand = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 const pick = (p) => rand() < p;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const ledger = target.startsWith("http") ? new RemoteLedger(target.split("#")[0], target.split("#")[1]) : await openLedger({ db: target, busyTimeoutMs: 2000 });
@@ -33,7 +33,8 @@ while (!stopping) {
     const key = `${agent}-${n}`;
     const items = [{ title: `made by ${key} a` }, { title: `made by ${key} b` }];
     const first = await op("create", { key, count: 2 }, async () => ({ ids: (await ledger.create({ project, agent, items, idempotency_key: key })).map((w) => w.id) }));
-    if (pick(0.5) || !first.ok) await op("create", { key, count: 2, retry: true }, async () => ({ ids: (await ledger.create({ project, agent, items, idempotency_key: key })).map((w) => w.id) }));
+    if (pick(0.5) || !first.ok)
+      await op("create", { key, count: 2, retry: true }, async () => ({ ids: (await ledger.create({ project, agent, items, idempotency_key: key })).map((w) => w.id) }));
     continue;
   }
   if (r < 0.14) {

@@ -6,8 +6,26 @@ import { byUrgency, columns, filtersToQuery, matches, parseFilters } from "../..
 import { ago, countdown, leaseState } from "../../src/doors/web/client/time.ts";
 
 const wo = (over: Partial<WorkOrder>): WorkOrder => ({
-  project: "p", id: 1, title: "Fix tokenizer", description: "", repo: "", acceptance: [], scope: "", files: [], verification: "", priority: "P2", handover: "", labels: [], depends_on: [],
-  status: "open", lease: null, revision: 1, created_by: "o", created_at: "2026-01-01T00:00:00.000Z", updated_at: "2026-01-01T00:00:00.000Z", ...over,
+  project: "p",
+  id: 1,
+  title: "Fix tokenizer",
+  description: "",
+  repo: "",
+  acceptance: [],
+  scope: "",
+  files: [],
+  verification: "",
+  priority: "P2",
+  handover: "",
+  labels: [],
+  depends_on: [],
+  status: "open",
+  lease: null,
+  revision: 1,
+  created_by: "o",
+  created_at: "2026-01-01T00:00:00.000Z",
+  updated_at: "2026-01-01T00:00:00.000Z",
+  ...over,
 });
 
 describe("dashboard filters", () => {
@@ -15,7 +33,14 @@ describe("dashboard filters", () => {
     const f = parseFilters(new URLSearchParams("status=blocked&label=bug&agent=a&priority=P1&q=crash&cancelled=1"));
     assert.deepEqual(f, { status: "blocked", label: "bug", agent: "a", priority: "P1", q: "crash", cancelled: true });
     assert.equal(filtersToQuery(f), "?status=blocked&label=bug&agent=a&priority=P1&q=crash&cancelled=1");
-    assert.deepEqual(parseFilters(new URLSearchParams("status=bogus&priority=P9&q=%20%20")), { status: undefined, label: undefined, agent: undefined, priority: undefined, q: undefined, cancelled: false });
+    assert.deepEqual(parseFilters(new URLSearchParams("status=bogus&priority=P9&q=%20%20")), {
+      status: undefined,
+      label: undefined,
+      agent: undefined,
+      priority: undefined,
+      q: undefined,
+      cancelled: false,
+    });
     assert.equal(filtersToQuery(parseFilters(new URLSearchParams(""))), "");
   });
 
@@ -39,7 +64,10 @@ describe("dashboard filters", () => {
 
   it("orders cards most urgent first, then oldest", () => {
     const list = [wo({ id: 3, priority: "P2" }), wo({ id: 2, priority: "P0" }), wo({ id: 1, priority: "P2" })].sort(byUrgency);
-    assert.deepEqual(list.map((w) => w.id), [2, 1, 3]);
+    assert.deepEqual(
+      list.map((w) => w.id),
+      [2, 1, 3],
+    );
   });
 });
 

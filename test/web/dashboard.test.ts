@@ -36,11 +36,22 @@ describe("web dashboard", { skip: browser === null }, () => {
 
   before(async () => {
     sb = sandbox();
-    for (const [agent, role] of [["alice", "admin"], ["bob", "admin"], ["rita", "reader"]] as const) {
+    for (const [agent, role] of [
+      ["alice", "admin"],
+      ["bob", "admin"],
+      ["rita", "reader"],
+    ] as const) {
       tokens[agent] = sb.run(["token", "create", "--agent", agent, "--role", role, "--json"]).json.token;
     }
     const items = [
-      { title: "Fix tokenizer crash on empty input", priority: "P1", labels: ["bug"], files: ["src/tokenizer/**"], acceptance: ["empty input returns []", "no crash at EOF"], verification: "npm test -- tokenizer" },
+      {
+        title: "Fix tokenizer crash on empty input",
+        priority: "P1",
+        labels: ["bug"],
+        files: ["src/tokenizer/**"],
+        acceptance: ["empty input returns []", "no crash at EOF"],
+        verification: "npm test -- tokenizer",
+      },
       { title: "Add streaming parser", labels: ["feature"], depends_on: [1] },
       { title: "Document the API", priority: "P3", labels: ["docs"] },
       { title: "Flaky CI on arm64", priority: "P0", labels: ["ci"] },

@@ -31,7 +31,11 @@ describe("dashboard assets", () => {
     assert.match(await page.text(), /<script type="module" src="\/assets\/app.js">/);
     assert.match(page.headers.get("content-security-policy") ?? "", /default-src 'none'; script-src 'self'/);
     assert.equal(page.headers.get("x-content-type-options"), "nosniff");
-    for (const [file, type] of [["app.js", /^text\/javascript/], ["style.css", /^text\/css/], ["favicon.svg", /^image\/svg\+xml/]] as const) {
+    for (const [file, type] of [
+      ["app.js", /^text\/javascript/],
+      ["style.css", /^text\/css/],
+      ["favicon.svg", /^image\/svg\+xml/],
+    ] as const) {
       const res = await app.request(`/assets/${file}`);
       assert.equal(res.status, 200, file);
       assert.match(res.headers.get("content-type") ?? "", type);

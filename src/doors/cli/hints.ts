@@ -3,7 +3,13 @@ import type { HintDialect } from "../../core/hints.js";
 
 const kebab = (s: string) => s.replace(/[A-Z_]/g, (c) => `-${c.replace("_", "").toLowerCase()}`);
 /** Operations whose command is not their name in kebab-case. */
-const COMMAND: Record<string, string> = { createProject: "project create", setPolicy: "project set", verifyCommand: "verify", recordVerification: "verify", contextHistory: "context-pull --history" };
+const COMMAND: Record<string, string> = {
+  createProject: "project create",
+  setPolicy: "project set",
+  verifyCommand: "verify",
+  recordVerification: "verify",
+  contextHistory: "context-pull --history",
+};
 
 export const CLI_DIALECT: HintDialect = {
   op: (name) => COMMAND[name] ?? kebab(name),

@@ -49,7 +49,7 @@ export function parseJson(text: string, field: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw usage(field, `not valid JSON: ${(e as Error).message}`, "give a JSON array of work orders, e.g. [{\"title\":\"…\"}]");
+    throw usage(field, `not valid JSON: ${(e as Error).message}`, 'give a JSON array of work orders, e.g. [{"title":"…"}]');
   }
 }
 

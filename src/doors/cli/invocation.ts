@@ -51,7 +51,13 @@ export const num = (v: Opts[string]): number | string | undefined => {
 };
 
 /** Repeatable option collector that also splits commas: --label a --label b,c. */
-export const collect = (value: string, prev: string[] = []) => [...prev, ...value.split(",").map((s) => s.trim()).filter(Boolean)];
+export const collect = (value: string, prev: string[] = []) => [
+  ...prev,
+  ...value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 /** Repeatable option collector that keeps each value whole (acceptance criteria may contain commas). */
 export const append = (value: string, prev: string[] = []) => [...prev, value];
 

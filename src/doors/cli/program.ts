@@ -19,12 +19,11 @@ import { checkArgvUtf8 } from "./input.js";
 import { fail } from "./run.js";
 import { pkgVersion } from "./version.js";
 
-
 export function buildProgram(): Command {
   const program = new Command("workledger")
     .description("A shared ledger of work orders with exclusive TTL leases and context handoff, for agents that never talk to each other.")
     .version(pkgVersion, "--version", "print the version")
-    .option("--json", "machine output: one JSON document on stdout, errors as {\"error\":{…}}")
+    .option("--json", 'machine output: one JSON document on stdout, errors as {"error":{…}}')
     .option("--agent <name>", "who you are (or WORKLEDGER_AGENT); required for every change")
     .option("-p, --project <name>", "project (or WORKLEDGER_PROJECT)")
     .option("--db <path>", "SQLite ledger file (or WORKLEDGER_DB; default ~/.workledger/ledger.db)")
@@ -51,7 +50,10 @@ export async function main(argv: string[]): Promise<void> {
     if (e instanceof CommanderError) {
       if (e.code === "commander.help" && !argv.slice(2).includes("help")) {
         // No command at all: help went to stderr; it is still a usage error.
-        fail(new LedgerError("VALIDATION", "no command given", { hint: "run workledger --help for the commands", details: { issues: [{ field: "", message: "no command" }] } }), argv.includes("--json"));
+        fail(
+          new LedgerError("VALIDATION", "no command given", { hint: "run workledger --help for the commands", details: { issues: [{ field: "", message: "no command" }] } }),
+          argv.includes("--json"),
+        );
         return;
       }
       if (e.exitCode === 0 || e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") {
@@ -59,10 +61,12 @@ export async function main(argv: string[]): Promise<void> {
         return;
       }
       const message = e.message.replace(/^error: /, "");
-      fail(new LedgerError("VALIDATION", message, { hint: "run workledger --help, or workledger <command> --help", details: { issues: [{ field: "", message }] } }), argv.includes("--json"));
+      fail(
+        new LedgerError("VALIDATION", message, { hint: "run workledger --help, or workledger <command> --help", details: { issues: [{ field: "", message }] } }),
+        argv.includes("--json"),
+      );
       return;
     }
     fail(e, argv.includes("--json"));
   }
 }
-

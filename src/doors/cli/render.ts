@@ -28,7 +28,11 @@ export function woRows(wos: readonly WorkOrder[], showProject = false): string {
 }
 
 export function conflictLines(found: readonly FileConflict[]): string[] {
-  return found.map((f) => `files ${f.overlap === "unknown" ? "may overlap (too complex to compare)" : "overlap"} ${woLabel(f)} held by ${f.agent} (expires ${relative(f.expires_at)}): ${shown(f.files.join(", "))}`);
+  return found.map(
+    (f) =>
+      `files ${f.overlap === "unknown" ? "may overlap (too complex to compare)" : "overlap"} ${woLabel(f)} held by ${f.agent} ` +
+      `(expires ${relative(f.expires_at)}): ${shown(f.files.join(", "))}`,
+  );
 }
 
 export function claimed(wo: ClaimResult): string {
@@ -39,7 +43,10 @@ export function claimed(wo: ClaimResult): string {
 }
 
 export function woDetail(wo: WorkOrder | WorkOrderWithNotes): string {
-  const lines = [`${c.bold(woLabel(wo))} ${c.bold(oneLine(wo.title, 200))}`, `${STATUS_COLOR[wo.status](wo.status)}  ${wo.priority}  project ${wo.project}  revision ${wo.revision}`];
+  const lines = [
+    `${c.bold(woLabel(wo))} ${c.bold(oneLine(wo.title, 200))}`,
+    `${STATUS_COLOR[wo.status](wo.status)}  ${wo.priority}  project ${wo.project}  revision ${wo.revision}`,
+  ];
   if (wo.lease) lines.push(`lease: ${wo.lease.agent}, token ${wo.lease.token}, expires ${relative(wo.lease.expires_at)}`);
   const field = (name: string, v: string) => v && lines.push(`${c.dim(name + ":")} ${shown(v)}`);
   field("repo", wo.repo);
@@ -61,7 +68,10 @@ export const noteLine = (n: Note) => `  ${c.dim(relative(n.created_at))} ${n.age
 export function projects(list: readonly ProjectSummary[]): string {
   if (list.length === 0) return c.dim("no projects");
   const head = ["PROJECT", "OPEN", "CLAIMED", "BLOCKED", "DONE", "CANCELLED", "VERIFICATION BY"].map(c.dim);
-  return table([head, ...list.map((p) => [p.name, ...(["open", "claimed", "blocked", "done", "cancelled"] as const).map((s) => String(p.counts[s])), p.policy.verification_authors])]);
+  return table([
+    head,
+    ...list.map((p) => [p.name, ...(["open", "claimed", "blocked", "done", "cancelled"] as const).map((s) => String(p.counts[s])), p.policy.verification_authors]),
+  ]);
 }
 
 function eventText(e: LedgerEvent): string {
@@ -69,7 +79,9 @@ function eventText(e: LedgerEvent): string {
   switch (e.type) {
     case "updated": {
       const changes = d.changes as Record<string, { from: unknown; to: unknown }>;
-      return Object.entries(changes).map(([k, v]) => `${k}: ${JSON.stringify(v.from)} → ${JSON.stringify(v.to)}`).join("; ");
+      return Object.entries(changes)
+        .map(([k, v]) => `${k}: ${JSON.stringify(v.from)} → ${JSON.stringify(v.to)}`)
+        .join("; ");
     }
     case "claimed":
     case "renewed":

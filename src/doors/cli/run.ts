@@ -27,7 +27,9 @@ export function cliAction(handler: Handler) {
 }
 
 export function fail(e: unknown, json: boolean): void {
-  const err = isLedgerError(e) ? e : new LedgerError("INTERNAL", e instanceof Error ? e.message : String(e), { hint: "this is a bug in workledger; rerun with WORKLEDGER_DEBUG=1 and report it" });
+  const err = isLedgerError(e)
+    ? e
+    : new LedgerError("INTERNAL", e instanceof Error ? e.message : String(e), { hint: "this is a bug in workledger; rerun with WORKLEDGER_DEBUG=1 and report it" });
   if (!isLedgerError(e) && process.env.WORKLEDGER_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
   const body = err.toJSON(CLI_DIALECT);
   if (json) process.stdout.write(JSON.stringify({ error: body }) + "\n");

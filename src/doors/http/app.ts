@@ -88,7 +88,11 @@ export function createApp(opts: AppOptions): Hono {
       token = authorize(found, "read", null);
     } catch (e) {
       const wait = failures.take(client);
-      if (wait > 0) throw new LedgerError("RATE_LIMITED", "too many requests with a bad token from this address", { hint: `retry in ${wait}s with a valid token`, details: { retry_after: wait } });
+      if (wait > 0)
+        throw new LedgerError("RATE_LIMITED", "too many requests with a bad token from this address", {
+          hint: `retry in ${wait}s with a valid token`,
+          details: { retry_after: wait },
+        });
       throw e;
     }
     const wait = limiter.take(token.id);
@@ -104,7 +108,8 @@ export function createApp(opts: AppOptions): Hono {
     metrics.observeRequest(c.req.routePath, c.res.status, (performance.now() - started) / 1000);
   });
   const maxBody = opts.maxBodyBytes ?? 1 << 20;
-  const tooLarge = (c: Context) => fail(c, new LedgerError("PAYLOAD_TOO_LARGE", `request body is larger than ${maxBody} bytes`, { hint: "split a large batch into several requests" }));
+  const tooLarge = (c: Context) =>
+    fail(c, new LedgerError("PAYLOAD_TOO_LARGE", `request body is larger than ${maxBody} bytes`, { hint: "split a large batch into several requests" }));
   const streamedLimit = bodyLimit({ maxSize: maxBody, onError: tooLarge });
   app.use("/v1/*", (c, next) => {
     // hono's bodyLimit reads c.req.raw.body, which makes @hono/node-server build a
@@ -139,10 +144,16 @@ export function createApp(opts: AppOptions): Hono {
     const token = authorize(await authenticate(c), "read", c.req.query("project") ?? null);
     const rawAfter = c.req.header("last-event-id") ?? c.req.query("after");
     // Validate before the 200 goes out: afterwards an error can only end the stream.
-    const { project, after } = parse(inputs.events, { project: token.project ?? c.req.query("project"), after: rawAfter === undefined ? undefined : /^\d+$/.test(rawAfter) ? Number(rawAfter) : rawAfter });
+    const { project, after } = parse(inputs.events, {
+      project: token.project ?? c.req.query("project"),
+      after: rawAfter === undefined ? undefined : /^\d+$/.test(rawAfter) ? Number(rawAfter) : rawAfter,
+    });
     const open = streams.get(token.id) ?? 0;
     if (open >= maxStreams) {
-      throw new LedgerError("RATE_LIMITED", `token ${token.id} already has ${open} open event streams (at most ${maxStreams})`, { hint: "close a stream first; one stream per client is enough (filter by project in the client)", details: { retry_after: 5, open_streams: open } });
+      throw new LedgerError("RATE_LIMITED", `token ${token.id} already has ${open} open event streams (at most ${maxStreams})`, {
+        hint: "close a stream first; one stream per client is enough (filter by project in the client)",
+        details: { retry_after: 5, open_streams: open },
+      });
     }
     streams.set(token.id, open + 1);
     const secret = bearer(c) ?? "";
@@ -215,7 +226,10 @@ async function assemble(c: Context, route: Route): Promise<Input> {
       try {
         body = JSON.parse(text);
       } catch (e) {
-        throw new LedgerError("VALIDATION", `body: not valid JSON: ${(e as Error).message}`, { hint: "send a JSON object", details: { issues: [{ field: "body", message: "invalid JSON" }] } });
+        throw new LedgerError("VALIDATION", `body: not valid JSON: ${(e as Error).message}`, {
+          hint: "send a JSON object",
+          details: { issues: [{ field: "body", message: "invalid JSON" }] },
+        });
       }
       if (typeof body !== "object" || body === null || Array.isArray(body)) {
         throw new LedgerError("VALIDATION", "body: must be a JSON object", { details: { issues: [{ field: "body", message: "not an object" }] } });

@@ -48,7 +48,10 @@ function plain(address: string): string {
 export function clientAddress(peer: string | undefined, forwardedFor: string | undefined, trusted: ProxyTrust): string {
   if (peer === undefined) return "unknown";
   if (forwardedFor === undefined || !trusted(peer)) return plain(peer);
-  const hops = forwardedFor.split(",").map((s) => s.trim()).filter(Boolean);
+  const hops = forwardedFor
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i] as string;
     if (isIP(plain(hop)) === 0) return plain(peer); // a garbled header: fall back to the proxy itself

@@ -76,7 +76,17 @@ export class EventHub {
   }
 
   subscribe(opts: { project: string | undefined; after: number; allowed: () => Promise<boolean>; authKey: string }): Subscription {
-    const sub: Sub = { project: opts.project, pos: opts.after, taken: opts.after, at: undefined, queue: [], open: !this.stop.aborted, allowed: opts.allowed, authKey: opts.authKey, wake: undefined };
+    const sub: Sub = {
+      project: opts.project,
+      pos: opts.after,
+      taken: opts.after,
+      at: undefined,
+      queue: [],
+      open: !this.stop.aborted,
+      allowed: opts.allowed,
+      authKey: opts.authKey,
+      wake: undefined,
+    };
     if (sub.open) this.subs.add(sub);
     if (!this.running) void this.loop();
     return {

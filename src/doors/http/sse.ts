@@ -11,7 +11,11 @@ import type { EventHub } from "./event-hub.js";
 /** A comment this often keeps proxies from closing a quiet stream. */
 const KEEP_ALIVE_MS = 15_000;
 
-export function eventStream(c: Context, hub: EventHub, opts: { project: string | undefined; after: number; allowed: () => Promise<boolean>; authKey: string; onClose: () => void }): Response {
+export function eventStream(
+  c: Context,
+  hub: EventHub,
+  opts: { project: string | undefined; after: number; allowed: () => Promise<boolean>; authKey: string; onClose: () => void },
+): Response {
   return streamSSE(c, async (stream) => {
     const sub = hub.subscribe(opts);
     stream.onAbort(() => sub.close());

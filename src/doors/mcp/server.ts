@@ -50,12 +50,14 @@ export function createMcpServer(opts: McpOptions): Server {
       if (args.project === undefined && opts.project !== undefined) args.project = opts.project;
       const op = resolve(tool.op, args);
       if (op.callerGit) {
-        if ("git" in args) throw new LedgerError("VALIDATION", "git: not an argument; the server reads its own work tree", { details: { issues: [{ field: "git", message: "not allowed" }] } });
+        if ("git" in args)
+          throw new LedgerError("VALIDATION", "git: not an argument; the server reads its own work tree", { details: { issues: [{ field: "git", message: "not allowed" }] } });
         args.git = opts.git();
       }
       if (op.actor) {
         for (const field of ["agent", "role"]) {
-          if (field in args) throw new LedgerError("VALIDATION", `${field}: not an argument; the server's identity is used`, { details: { issues: [{ field, message: "not allowed" }] } });
+          if (field in args)
+            throw new LedgerError("VALIDATION", `${field}: not an argument; the server's identity is used`, { details: { issues: [{ field, message: "not allowed" }] } });
         }
         if (opts.agent !== undefined) args.agent = opts.agent;
       }
@@ -77,6 +79,7 @@ export async function runMcp(opts: McpOptions): Promise<void> {
   const closed = new Promise<void>((resolve) => (server.onclose = () => resolve()));
   const stdin = process.stdin.pipe(utf8Filter((m) => process.stdout.write(JSON.stringify(m) + "\n")));
   await server.connect(new StdioServerTransport(stdin));
-  if (!opts.ledger.knowsCaller && opts.agent === undefined) process.stderr.write("workledger mcp: no --agent / WORKLEDGER_AGENT: tools that change the ledger will fail with NO_IDENTITY\n");
+  if (!opts.ledger.knowsCaller && opts.agent === undefined)
+    process.stderr.write("workledger mcp: no --agent / WORKLEDGER_AGENT: tools that change the ledger will fail with NO_IDENTITY\n");
   await closed;
 }

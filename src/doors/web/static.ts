@@ -15,7 +15,8 @@ const TYPES: Record<string, string> = {
 };
 
 const SECURITY_HEADERS = {
-  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  "content-security-policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
 };
@@ -51,7 +52,11 @@ export function mountDashboard(app: Hono, dir = ASSETS_DIR): void {
   const send = (name: string, ifNoneMatch: string | undefined): Response => {
     assets ??= load(dir);
     const a = assets.get(name);
-    if (!a) return new Response(name === "index.html" ? "dashboard assets are missing: run npm run build\n" : "not found\n", { status: 404, headers: { "content-type": "text/plain; charset=utf-8" } });
+    if (!a)
+      return new Response(name === "index.html" ? "dashboard assets are missing: run npm run build\n" : "not found\n", {
+        status: 404,
+        headers: { "content-type": "text/plain; charset=utf-8" },
+      });
     const headers = { ...SECURITY_HEADERS, "content-type": a.type, etag: a.etag, "cache-control": "no-cache" };
     if (ifNoneMatch === a.etag) return new Response(null, { status: 304, headers });
     return new Response(new Uint8Array(a.body), { headers });

@@ -61,7 +61,10 @@ export class PgTx extends PgSession implements Tx {
   }
 
   async getWorkOrder(project: string, id: number) {
-    const [wo] = await this.workOrders(`SELECT ${WO_JSON}${this.writing ? ", clock_timestamp() AS locked_at" : ""} FROM work_orders w WHERE w.project = $1 AND w.id = $2` + this.lock("FOR UPDATE"), [project, id]);
+    const [wo] = await this.workOrders(
+      `SELECT ${WO_JSON}${this.writing ? ", clock_timestamp() AS locked_at" : ""} FROM work_orders w WHERE w.project = $1 AND w.id = $2` + this.lock("FOR UPDATE"),
+      [project, id],
+    );
     return wo ?? null;
   }
 
@@ -105,7 +108,8 @@ export class PgTx extends PgSession implements Tx {
     if (q.agent !== undefined) where.push(`w.lease_agent = ${arg(q.agent)}`);
     if (q.project !== undefined && q.statuses) {
       const project = arg(q.project);
-      const one = (status: string) => `(SELECT w.id, ${WO_JSON} FROM work_orders w WHERE ${[`w.project = ${project}`, `w.status = ${arg(status)}`, ...where].join(" AND ")} ORDER BY w.id LIMIT ${limit})`;
+      const one = (status: string) =>
+        `(SELECT w.id, ${WO_JSON} FROM work_orders w WHERE ${[`w.project = ${project}`, `w.status = ${arg(status)}`, ...where].join(" AND ")} ORDER BY w.id LIMIT ${limit})`;
       return this.workOrders(`SELECT wo FROM (${q.statuses.map(one).join(" UNION ALL ")}) u ORDER BY id LIMIT ${limit}`, args);
     }
     if (q.project !== undefined) where.push(`w.project = ${arg(q.project)}`);
@@ -120,7 +124,10 @@ export class PgTx extends PgSession implements Tx {
    * next free one, not the same.
    */
   async claimable(project: string, limit: number, offset: number) {
-    return this.workOrders(`SELECT ${WO_JSON}${this.writing ? ", clock_timestamp() AS locked_at" : ""} ${queue("$1")} LIMIT $2 OFFSET $3` + this.lock("FOR UPDATE OF w SKIP LOCKED"), [project, limit, offset]);
+    return this.workOrders(
+      `SELECT ${WO_JSON}${this.writing ? ", clock_timestamp() AS locked_at" : ""} ${queue("$1")} LIMIT $2 OFFSET $3` + this.lock("FOR UPDATE OF w SKIP LOCKED"),
+      [project, limit, offset],
+    );
   }
 
   /**
@@ -143,16 +150,24 @@ export class PgTx extends PgSession implements Tx {
 
   /** Locks as expiredLeases and claimable do; write transactions only. */
   async claimProbe(project: string, limit: number): Promise<ClaimProbe> {
-    const rows = await this.rows<{ found: boolean; probe: "lapsed" | "first" | null; wo: Record<string, unknown>; locked_at?: string }>(CLAIM_PROBE, [this.at ?? null, project, limit]);
+    const rows = await this.rows<{ found: boolean; probe: "lapsed" | "first" | null; wo: Record<string, unknown>; locked_at?: string }>(CLAIM_PROBE, [
+      this.at ?? null,
+      project,
+      limit,
+    ]);
     const [first] = this.locked(rows.filter((r) => r.probe === "first"));
     return { exists: rows[0]?.found === true, lapsed: rows.filter((r) => r.probe === "lapsed").map((r) => jsonToWorkOrder(r.wo)), first: first ? jsonToWorkOrder(first.wo) : null };
   }
 
   async insertNote(note: Omit<Note, "id">): Promise<Note> {
-    const [r] = await this.rows<{ id: number }>(
-      "INSERT INTO notes (project, wo, agent, kind, body, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-      [note.project, note.wo, note.agent, note.kind, note.body, note.created_at],
-    );
+    const [r] = await this.rows<{ id: number }>("INSERT INTO notes (project, wo, agent, kind, body, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id", [
+      note.project,
+      note.wo,
+      note.agent,
+      note.kind,
+      note.body,
+      note.created_at,
+    ]);
     return { id: r!.id, ...note };
   }
 
@@ -173,10 +188,11 @@ export class PgTx extends PgSession implements Tx {
   async followEvents(project: string | null, after: number, limit: number): Promise<LedgerEvent[]> {
     return project === null
       ? this.rows<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE (order_xid, seq) > (${CURSOR}, $1) AND ${SETTLED} ORDER BY order_xid, seq LIMIT $2`, [after, limit])
-      : this.rows<EventRow>(
-          `SELECT ${EVENT_COLUMNS} FROM events WHERE project = $3 AND (order_xid, seq) > (${CURSOR}, $1) AND ${SETTLED} ORDER BY order_xid, seq LIMIT $2`,
-          [after, limit, project],
-        );
+      : this.rows<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE project = $3 AND (order_xid, seq) > (${CURSOR}, $1) AND ${SETTLED} ORDER BY order_xid, seq LIMIT $2`, [
+          after,
+          limit,
+          project,
+        ]);
   }
 
   /** "Now" for a follower: the last settled event in stream order, so nothing after it has been delivered yet. */
@@ -193,10 +209,15 @@ export class PgTx extends PgSession implements Tx {
   }
 
   async insertContext(entry: Omit<ContextEntry, "id">): Promise<ContextEntry> {
-    const [r] = await this.rows<{ id: number }>(
-      "INSERT INTO context (project, key, body, agent, wo, created_at, git) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-      [entry.project, entry.key, entry.body, entry.agent, entry.wo, entry.created_at, entry.git === null ? null : JSON.stringify(entry.git)],
-    );
+    const [r] = await this.rows<{ id: number }>("INSERT INTO context (project, key, body, agent, wo, created_at, git) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id", [
+      entry.project,
+      entry.key,
+      entry.body,
+      entry.agent,
+      entry.wo,
+      entry.created_at,
+      entry.git === null ? null : JSON.stringify(entry.git),
+    ]);
     return { id: r!.id, ...entry };
   }
 
@@ -234,7 +255,13 @@ export class PgTx extends PgSession implements Tx {
 
   async insertToken(t: TokenRecord) {
     await this.run("INSERT INTO tokens (id, agent, role, project, hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)", [
-      t.id, t.agent, t.role, t.project, t.hash, t.created_at, t.revoked_at,
+      t.id,
+      t.agent,
+      t.role,
+      t.project,
+      t.hash,
+      t.created_at,
+      t.revoked_at,
     ]);
   }
 

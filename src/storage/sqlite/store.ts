@@ -112,11 +112,10 @@ function translate(e: unknown, location: string): unknown {
   const code = (e as { code?: unknown }).code;
   if (typeof code !== "string") return e;
   const busy = code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED");
-  const unusable = /^SQLITE_(CANTOPEN|READONLY|IOERR|FULL|CORRUPT|NOTADB|PERM|AUTH)/.test(code) || ["EACCES", "EROFS", "ENOTDIR", "ENOENT", "EEXIST", "ENOSPC", "EPERM"].includes(code);
+  const unusable =
+    /^SQLITE_(CANTOPEN|READONLY|IOERR|FULL|CORRUPT|NOTADB|PERM|AUTH)/.test(code) || ["EACCES", "EROFS", "ENOTDIR", "ENOENT", "EEXIST", "ENOSPC", "EPERM"].includes(code);
   if (!busy && !unusable) return e;
-  const message = busy
-    ? `ledger ${location} is locked by another process for longer than the busy timeout`
-    : `cannot use ledger ${location}: ${(e as Error).message} (${code})`;
+  const message = busy ? `ledger ${location} is locked by another process for longer than the busy timeout` : `cannot use ledger ${location}: ${(e as Error).message} (${code})`;
   return new LedgerError("UNAVAILABLE", message, {
     hint: busy ? "retry shortly; if it persists, find the process holding the file lock" : "check the --db path / WORKLEDGER_DB exists, is writable and is a workledger file",
     details: { location, cause: code },

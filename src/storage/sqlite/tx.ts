@@ -1,6 +1,16 @@
 /** The storage port's operations as SQLite statements, prepared once per connection. */
 import type Database from "better-sqlite3";
-import { QUEUE_ORDER, type ContextEntry, type LedgerEvent, type NewEvent, type Note, type ProjectPolicy, type ProjectSummary, type StoredWorkOrder, type TokenRecord } from "../../core/types.js";
+import {
+  QUEUE_ORDER,
+  type ContextEntry,
+  type LedgerEvent,
+  type NewEvent,
+  type Note,
+  type ProjectPolicy,
+  type ProjectSummary,
+  type StoredWorkOrder,
+  type TokenRecord,
+} from "../../core/types.js";
 import type { ClaimProbe, ListQuery, Tx } from "../../core/port.js";
 import { fromWorkOrder, toContext, toEvent, toWorkOrder, WO_COLUMNS, type ContextRow, type EventRow, type WorkOrderRow } from "./records.js";
 import { foldProjectCounts, toProject, type ProjectRow } from "../work-order-row.js";
@@ -99,7 +109,10 @@ export class SqliteTx implements Tx {
 
   async dependenciesOf(project: string, ids: readonly number[]) {
     if (ids.length === 0) return [];
-    const rows = this.sql("SELECT w.id, w.depends_on FROM json_each(?) d JOIN work_orders w ON w.project = ? AND w.id = d.value").all(JSON.stringify(ids), project) as { id: number; depends_on: string }[];
+    const rows = this.sql("SELECT w.id, w.depends_on FROM json_each(?) d JOIN work_orders w ON w.project = ? AND w.id = d.value").all(JSON.stringify(ids), project) as {
+      id: number;
+      depends_on: string;
+    }[];
     return rows.map((r) => ({ id: r.id, depends_on: JSON.parse(r.depends_on) as number[] }));
   }
 
@@ -124,16 +137,20 @@ export class SqliteTx implements Tx {
   async listWorkOrders(q: ListQuery) {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.label !== undefined) (where.push("EXISTS (SELECT 1 FROM json_each(w.labels) l WHERE l.value = ?)"), args.push(q.label));
-    if (q.agent !== undefined) (where.push("w.lease_agent = ?"), args.push(q.agent));
+    const filterBy = (condition: string, ...values: unknown[]) => {
+      where.push(condition);
+      args.push(...values);
+    };
+    if (q.label !== undefined) filterBy("EXISTS (SELECT 1 FROM json_each(w.labels) l WHERE l.value = ?)", q.label);
+    if (q.agent !== undefined) filterBy("w.lease_agent = ?", q.agent);
     const filter = where.map((w) => ` AND ${w}`).join("");
     if (q.project !== undefined && q.statuses) {
       const one = `SELECT * FROM (SELECT * FROM work_orders w WHERE w.project = ? AND w.status = ?${filter} ORDER BY w.id ${limit(q.limit)})`;
       const sql = `${q.statuses.map(() => one).join(" UNION ALL ")} ORDER BY id ${limit(q.limit)}`;
       return (this.sql(sql).all(...q.statuses.flatMap((s) => [q.project, s, ...args])) as WorkOrderRow[]).map(toWorkOrder);
     }
-    if (q.project !== undefined) (where.push("w.project = ?"), args.push(q.project));
-    if (q.statuses) (where.push(`w.status IN (${q.statuses.map(() => "?").join(", ")})`), args.push(...q.statuses));
+    if (q.project !== undefined) filterBy("w.project = ?", q.project);
+    if (q.statuses) filterBy(`w.status IN (${q.statuses.map(() => "?").join(", ")})`, ...q.statuses);
     const sql = `SELECT * FROM work_orders w ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY w.project, w.id ${limit(q.limit)}`;
     return (this.sql(sql).all(...args) as WorkOrderRow[]).map(toWorkOrder);
   }
@@ -159,12 +176,17 @@ export class SqliteTx implements Tx {
   }
 
   async expiredLeases(project: string | null, count: number) {
-    const rows = this.sql(`SELECT * FROM work_orders WHERE lease_expires_at <= @now AND (@project IS NULL OR project = @project) ${limit(count)}`).all({ now: this.at, project }) as WorkOrderRow[];
+    const rows = this.sql(`SELECT * FROM work_orders WHERE lease_expires_at <= @now AND (@project IS NULL OR project = @project) ${limit(count)}`).all({
+      now: this.at,
+      project,
+    }) as WorkOrderRow[];
     return rows.map(toWorkOrder);
   }
 
   async insertNote(note: Omit<Note, "id">): Promise<Note> {
-    const r = this.sql("INSERT INTO notes (project, wo, agent, kind, body, created_at) VALUES (@project, @wo, @agent, @kind, @body, @created_at) RETURNING id").get(note) as { id: number };
+    const r = this.sql("INSERT INTO notes (project, wo, agent, kind, body, created_at) VALUES (@project, @wo, @agent, @kind, @body, @created_at) RETURNING id").get(note) as {
+      id: number;
+    };
     return { id: r.id, ...note };
   }
 
@@ -193,7 +215,10 @@ export class SqliteTx implements Tx {
   }
 
   async lastEventSeq(project: string | null) {
-    const row = project === null ? this.sql("SELECT coalesce(max(seq), 0) AS seq FROM events").get() : this.sql("SELECT coalesce(max(seq), 0) AS seq FROM events WHERE project = ?").get(project);
+    const row =
+      project === null
+        ? this.sql("SELECT coalesce(max(seq), 0) AS seq FROM events").get()
+        : this.sql("SELECT coalesce(max(seq), 0) AS seq FROM events WHERE project = ?").get(project);
     return (row as { seq: number }).seq;
   }
 

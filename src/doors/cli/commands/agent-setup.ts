@@ -34,10 +34,15 @@ function env(ctx: Ctx): Record<string, string> {
 
 export async function agentSetup(client: string, ctx: Ctx): Promise<Result> {
   if (!(CLIENTS as readonly string[]).includes(client)) {
-    throw new LedgerError("VALIDATION", `client: must be one of ${CLIENTS.join(", ")}, got ${JSON.stringify(client)}`, { details: { issues: [{ field: "client", message: "unknown client" }] } });
+    throw new LedgerError("VALIDATION", `client: must be one of ${CLIENTS.join(", ")}, got ${JSON.stringify(client)}`, {
+      details: { issues: [{ field: "client", message: "unknown client" }] },
+    });
   }
   const server = { command: process.execPath, args: [CLI, "mcp"], env: env(ctx) };
-  const toml = (v: Record<string, string>) => `{ ${Object.entries(v).map(([k, x]) => `${k} = ${JSON.stringify(x)}`).join(", ")} }`;
+  const toml = (v: Record<string, string>) =>
+    `{ ${Object.entries(v)
+      .map(([k, x]) => `${k} = ${JSON.stringify(x)}`)
+      .join(", ")} }`;
   let config: string;
   let where: string;
   if (client === "codex") {
@@ -45,8 +50,11 @@ export async function agentSetup(client: string, ctx: Ctx): Promise<Result> {
     config = `[mcp_servers.workledger]\ncommand = ${JSON.stringify(server.command)}\nargs = ${JSON.stringify(server.args)}\nenv = ${toml(server.env)}`;
   } else if (client === "claude") {
     where = "Add to .mcp.json in the project (or run the claude mcp add line), and the instructions to CLAUDE.md:";
-    const flags = Object.entries(server.env).map(([k, v]) => `-e ${k}=${JSON.stringify(v)}`).join(" ");
-    config = `${JSON.stringify({ mcpServers: { workledger: server } }, null, 2)}\n\n# or:\nclaude mcp add workledger ${flags} -- ${JSON.stringify(server.command)} ${server.args.map((a) => JSON.stringify(a)).join(" ")}`;
+    const flags = Object.entries(server.env)
+      .map(([k, v]) => `-e ${k}=${JSON.stringify(v)}`)
+      .join(" ");
+    const add = `claude mcp add workledger ${flags} -- ${JSON.stringify(server.command)} ${server.args.map((a) => JSON.stringify(a)).join(" ")}`;
+    config = `${JSON.stringify({ mcpServers: { workledger: server } }, null, 2)}\n\n# or:\n${add}`;
   } else {
     where = "MCP server definition (stdio) for any client, and the instructions for the agent's system prompt:";
     config = JSON.stringify({ mcpServers: { workledger: server } }, null, 2);

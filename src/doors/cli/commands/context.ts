@@ -16,7 +16,14 @@ export function register(program: Command): void {
     .option("--id <id>", "link a work order")
     .action(
       cliAction(async (o, ctx) => {
-        const input = { project: projectOf(ctx), agent: identity(ctx), key: str(o.key), body: readBody(o), git: gitState(), ...(o.id === undefined ? {} : { wo: num(o.id) }) } as Inputs["contextPut"];
+        const input = {
+          project: projectOf(ctx),
+          agent: identity(ctx),
+          key: str(o.key),
+          body: readBody(o),
+          git: gitState(),
+          ...(o.id === undefined ? {} : { wo: num(o.id) }),
+        } as Inputs["contextPut"];
         const entry = await (await ctx.ledger()).contextPut(input);
         return { data: entry, human: () => `saved context ${entry.key} for ${entry.project}${entry.git ? ` at ${entry.git.head.slice(0, 12)}` : ""}` };
       }),

@@ -73,7 +73,11 @@ async function scenario(dir: string, db: string): Promise<void> {
   say("Agent alice claims the most urgent work with a 3s lease, saves context... and then crashes");
   const alice = spawn(
     "/bin/sh",
-    ["-c", `"${process.execPath}" "${CLI}" claim --next --ttl 3s && "${process.execPath}" "${CLI}" context-put -m "Rounding bug is in src/checkout/total.ts: uses Math.round on cents*100. Half-way through a fix." && sleep 600`],
+    [
+      "-c",
+      `"${process.execPath}" "${CLI}" claim --next --ttl 3s && "${process.execPath}" "${CLI}" context-put ` +
+        `-m "Rounding bug is in src/checkout/total.ts: uses Math.round on cents*100. Half-way through a fix." && sleep 600`,
+    ],
     { env: env(db, "alice"), stdio: "ignore", detached: true },
   );
   write(c.dim(`alice$ workledger claim --next --ttl 3s && workledger context-put -m '…' && (keeps working)\n`));

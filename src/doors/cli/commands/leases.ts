@@ -20,7 +20,14 @@ export function register(program: Command): void {
     .option("--exclusive-files", "refuse when the files overlap a work order someone holds")
     .action(
       cliAction(async (o, ctx) => {
-        const input = { project: projectOf(ctx), agent: identity(ctx), ttl: str(o.ttl), id: num(o.id), next: o.next === true ? true : undefined, ...(o.exclusiveFiles ? { exclusive_files: true } : {}) } as Inputs["claim"];
+        const input = {
+          project: projectOf(ctx),
+          agent: identity(ctx),
+          ttl: str(o.ttl),
+          id: num(o.id),
+          next: o.next === true ? true : undefined,
+          ...(o.exclusiveFiles ? { exclusive_files: true } : {}),
+        } as Inputs["claim"];
         const wo = await (await ctx.ledger()).claim(input);
         return { data: wo, warnings: render.conflictLines(wo.file_conflicts), human: () => render.claimed(wo) };
       }),
@@ -34,7 +41,9 @@ export function register(program: Command): void {
     .option("--lease-token <n>", TOKEN)
     .action(
       cliAction(async (o, ctx) => {
-        const wo = await (await ctx.ledger()).renew({ project: projectOf(ctx), agent: identity(ctx), id: num(o.id) as number, ttl: str(o.ttl), lease_token: num(o.leaseToken) as number | undefined });
+        const wo = await (
+          await ctx.ledger()
+        ).renew({ project: projectOf(ctx), agent: identity(ctx), id: num(o.id) as number, ttl: str(o.ttl), lease_token: num(o.leaseToken) as number | undefined });
         return { data: wo, human: () => `renewed ${render.woLabel(wo)}: expires ${relative(wo.lease?.expires_at ?? "")}` };
       }),
     );
@@ -48,7 +57,14 @@ export function register(program: Command): void {
     .option("--lease-token <n>", TOKEN)
     .action(
       cliAction(async (o, ctx) => {
-        const input = { project: projectOf(ctx), agent: identity(ctx), id: num(o.id), status: str(o.status), note: str(o.note), lease_token: num(o.leaseToken) } as Inputs["release"];
+        const input = {
+          project: projectOf(ctx),
+          agent: identity(ctx),
+          id: num(o.id),
+          status: str(o.status),
+          note: str(o.note),
+          lease_token: num(o.leaseToken),
+        } as Inputs["release"];
         const wo = await (await ctx.ledger()).release(input);
         return { data: wo, human: () => `released ${render.woLabel(wo)}: now ${wo.status}` };
       }),

@@ -33,7 +33,14 @@ export function register(program: Command): void {
     .option("--lease-token <n>", "fencing token from your claim")
     .action(
       cliAction(async (o, ctx) => {
-        const input = { project: projectOf(ctx), agent: ctx.agent, id: num(o.id), timeout: str(o.timeout), block_on_fail: o.blockOnFail === true, lease_token: num(o.leaseToken) } as Inputs["verify"];
+        const input = {
+          project: projectOf(ctx),
+          agent: ctx.agent,
+          id: num(o.id),
+          timeout: str(o.timeout),
+          block_on_fail: o.blockOnFail === true,
+          lease_token: num(o.leaseToken),
+        } as Inputs["verify"];
         const out = await verifyWorkOrder(await ctx.ledger(), input, {
           git: () => gitState(),
           ...(ctx.json ? {} : { echo: (b: Buffer) => void process.stderr.write(b), onStart: (cmd: string) => void process.stderr.write(c.dim(`$ ${cmd}\n`)) }),
@@ -42,7 +49,11 @@ export function register(program: Command): void {
         return {
           data: out,
           exitCode: out.passed ? 0 : 6,
-          human: () => (out.passed ? c.green(`verification passed for WO-${id}`) : c.red(`verification FAILED for WO-${id}`) + ` (${out.timed_out ? "timed out" : `exit ${out.exit_code}`})${out.work_order.status === "blocked" ? "; marked blocked" : ""}`) + `: ${shown(out.command)}`,
+          human: () =>
+            (out.passed
+              ? c.green(`verification passed for WO-${id}`)
+              : c.red(`verification FAILED for WO-${id}`) +
+                ` (${out.timed_out ? "timed out" : `exit ${out.exit_code}`})${out.work_order.status === "blocked" ? "; marked blocked" : ""}`) + `: ${shown(out.command)}`,
         };
       }),
     );

@@ -22,7 +22,10 @@ function untilSignal(): Promise<string> {
 
 const wholeNumber = (v: unknown, field: string, max: number): number => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > max) throw new LedgerError("VALIDATION", `${field}: must be a whole number from 0 to ${max}, got ${JSON.stringify(v)}`, { details: { issues: [{ field, message: "out of range" }] } });
+  if (!Number.isInteger(n) || n < 0 || n > max)
+    throw new LedgerError("VALIDATION", `${field}: must be a whole number from 0 to ${max}, got ${JSON.stringify(v)}`, {
+      details: { issues: [{ field, message: "out of range" }] },
+    });
   return n;
 };
 
@@ -78,14 +81,27 @@ export function register(program: Command): void {
     .description("create a token whose requests act as --agent")
     .usage("--agent NAME --role agent|admin|reader [--project P]")
     .requiredOption("--role <role>", "agent (read+write), admin (everything) or reader (read only)")
-    .addHelpText("after", "\n--agent NAME (required): the identity requests with this token act as.\n--project P: limit the token to one project.\nBoth must be given as flags; WORKLEDGER_AGENT/WORKLEDGER_PROJECT are not used here.")
+    .addHelpText(
+      "after",
+      "\n--agent NAME (required): the identity requests with this token act as.\n--project P: limit the token to one project.\n" +
+        "Both must be given as flags; WORKLEDGER_AGENT/WORKLEDGER_PROJECT are not used here.",
+    )
     .action(
       cliAction(async (o, ctx) => {
         // --agent and --project are the global flags; read them as typed, never from the environment.
         const agent = str(ctx.flags.agent);
-        if (agent === undefined) throw new LedgerError("VALIDATION", "agent: required, the identity this token's requests act as", { hint: "token create --agent NAME --role agent", details: { issues: [{ field: "agent", message: "required" }] } });
+        if (agent === undefined)
+          throw new LedgerError("VALIDATION", "agent: required, the identity this token's requests act as", {
+            hint: "token create --agent NAME --role agent",
+            details: { issues: [{ field: "agent", message: "required" }] },
+          });
         const t = await withLocal(ctx, (ledger) => ledger.tokens.create({ agent, role: str(o.role), project: str(ctx.flags.project) } as Inputs["tokenCreate"]));
-        return { data: t, human: () => `token ${t.id} for ${t.agent} (${t.role}${t.project ? `, project ${t.project}` : ""}); shown once, keep it secret:\n${c.bold(t.token)}\n\nexport WORKLEDGER_TOKEN=${t.token}` };
+        return {
+          data: t,
+          human: () =>
+            `token ${t.id} for ${t.agent} (${t.role}${t.project ? `, project ${t.project}` : ""}); shown once, keep it secret:\n` +
+            `${c.bold(t.token)}\n\nexport WORKLEDGER_TOKEN=${t.token}`,
+        };
       }),
     );
   token
@@ -94,7 +110,13 @@ export function register(program: Command): void {
     .action(
       cliAction(async (_o, ctx) => {
         const list = await withLocal(ctx, (ledger) => ledger.tokens.list());
-        return { data: list, human: () => (list.length ? table(list.map((t) => [t.id, t.agent, t.role, t.project ?? "*", t.revoked_at ? c.red(`revoked ${t.revoked_at}`) : c.green("active")])) : c.dim("no tokens")) };
+        return {
+          data: list,
+          human: () =>
+            list.length
+              ? table(list.map((t) => [t.id, t.agent, t.role, t.project ?? "*", t.revoked_at ? c.red(`revoked ${t.revoked_at}`) : c.green("active")]))
+              : c.dim("no tokens"),
+        };
       }),
     );
   token
@@ -120,10 +142,13 @@ async function watch(ctx: Ctx, afterArg: number | string | undefined, interval: 
   const stop = new AbortController();
   void untilSignal().then(() => stop.abort());
   const ms = parseDuration(interval);
-  if (ms === null || ms < 10) throw new LedgerError("VALIDATION", `interval: must be a duration like 500ms or 2s, got ${JSON.stringify(interval)}`, { details: { issues: [{ field: "interval", message: "bad duration" }] } });
+  if (ms === null || ms < 10)
+    throw new LedgerError("VALIDATION", `interval: must be a duration like 500ms or 2s, got ${JSON.stringify(interval)}`, {
+      details: { issues: [{ field: "interval", message: "bad duration" }] },
+    });
   const ledger = await ctx.ledger();
   // Without --after, show only what happens from now on.
-  const after = afterArg === undefined ? await ledger.lastEventSeq(ctx.project) : parse(inputs.events, { after: afterArg }).after ?? 0;
+  const after = afterArg === undefined ? await ledger.lastEventSeq(ctx.project) : (parse(inputs.events, { after: afterArg }).after ?? 0);
   await ledger.follow({ project: ctx.project, after, signal: stop.signal, pollMs: ms }, print);
   return { data: undefined, human: () => "" };
 }

@@ -43,12 +43,22 @@ export function register(program: Command): void {
           checks.push({ name: "storage", ok: true, detail: `${h.store.kind} ${h.store.location}, schema v${h.store.schema_version}` });
           checks.push({ name: "integrity", ok: h.integrity.length === 0, detail: h.integrity.length ? h.integrity.slice(0, 5).join("; ") : "ok", exit: 7 });
           const ahead = h.last_event_at ? Date.parse(h.last_event_at) - Date.parse(h.now) : 0;
-          checks.push({ name: "clock", ok: ahead <= 1000, detail: ahead <= 1000 ? `now ${h.now}` : `the newest event is ${formatDuration(ahead)} in the future: this clock is behind`, exit: 1 });
+          checks.push({
+            name: "clock",
+            ok: ahead <= 1000,
+            detail: ahead <= 1000 ? `now ${h.now}` : `the newest event is ${formatDuration(ahead)} in the future: this clock is behind`,
+            exit: 1,
+          });
           if (ctx.project !== undefined) {
             try {
               const pull = await ledger.contextPull({ project: ctx.project, max_age: str(o.maxAge), git: gitState() });
               const stale = pull.entries.filter((e) => e.verdict === "stale");
-              const detail = pull.verdict === "none" ? "no context saved yet" : stale.length ? stale.map((e) => `${e.key}: ${e.stale_reasons.join("; ")}`).join(", ") : `${pull.entries.length} key(s) fresh`;
+              const detail =
+                pull.verdict === "none"
+                  ? "no context saved yet"
+                  : stale.length
+                    ? stale.map((e) => `${e.key}: ${e.stale_reasons.join("; ")}`).join(", ")
+                    : `${pull.entries.length} key(s) fresh`;
               checks.push({ name: "context", ok: stale.length === 0, detail, exit: 8 });
             } catch (e) {
               if (!isLedgerError(e)) throw e;
@@ -86,7 +96,9 @@ export function register(program: Command): void {
     .requiredOption("--verification-authors <who>", "who may set or change verification commands: creator (the WO's creator and admins; default), admins, or any")
     .action(
       cliAction(async (o, ctx, args) => {
-        const p = await (await ctx.ledger()).setPolicy({ project: args[0] as string, agent: identity(ctx), verification_authors: str(o.verificationAuthors) } as Inputs["setPolicy"]);
+        const p = await (
+          await ctx.ledger()
+        ).setPolicy({ project: args[0] as string, agent: identity(ctx), verification_authors: str(o.verificationAuthors) } as Inputs["setPolicy"]);
         return { data: p, human: () => `project ${p.name}: verification commands may be set by ${p.policy.verification_authors}` };
       }),
     );

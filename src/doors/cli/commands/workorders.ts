@@ -20,7 +20,10 @@ export function register(program: Command): void {
       const fields = fieldsFrom(o);
       const from = str(o.from);
       if (from !== undefined && Object.keys(fields).length) {
-        throw new LedgerError("VALIDATION", "from: give either --from or field flags, not both", { hint: "put every field in the JSON file", details: { issues: [{ field: "from", message: "combined with field flags" }] } });
+        throw new LedgerError("VALIDATION", "from: give either --from or field flags, not both", {
+          hint: "put every field in the JSON file",
+          details: { issues: [{ field: "from", message: "combined with field flags" }] },
+        });
       }
       const parsed = from === undefined ? [fields] : parseJson(readFileArg(from, "from"), "from");
       const items = (from !== undefined && !Array.isArray(parsed) ? [parsed] : parsed) as WoCreateInput[];
@@ -74,7 +77,8 @@ export function register(program: Command): void {
           human: () =>
             wos.length === 0
               ? "nothing unclaimed: all open work is taken or waiting on dependencies"
-              : render.woRows(wos) + (overlaps.length ? "\n" + overlaps.flatMap((w) => render.conflictLines(w.file_conflicts).map((l) => `${render.woLabel(w)}: ${l}`)).join("\n") : ""),
+              : render.woRows(wos) +
+                (overlaps.length ? "\n" + overlaps.flatMap((w) => render.conflictLines(w.file_conflicts).map((l) => `${render.woLabel(w)}: ${l}`)).join("\n") : ""),
         };
       }),
     );

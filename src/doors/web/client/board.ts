@@ -40,7 +40,12 @@ export const boardView: View = ({ root, me, project, params }) => {
       board,
       columns(filters).map((s) => {
         const cards = [...wos.values()].filter((w) => w.status === s && matches(w, filters)).sort(byUrgency);
-        return h("section", { class: "column", "data-column": s, "aria-label": s }, h("h2", {}, s, " ", h("span", { class: "muted" }, cards.length)), h("ol", { class: "cards" }, cards.map(card)));
+        return h(
+          "section",
+          { class: "column", "data-column": s, "aria-label": s },
+          h("h2", {}, s, " ", h("span", { class: "muted" }, cards.length)),
+          h("ol", { class: "cards" }, cards.map(card)),
+        );
       }),
     );
     side.setWorkOrders(wos.values());
@@ -106,7 +111,18 @@ export const boardView: View = ({ root, me, project, params }) => {
 
   function filterForm() {
     const select = (name: string, label: string, values: readonly string[]) =>
-      h("label", {}, label, " ", h("select", { name }, h("option", { value: "" }, "any"), values.map((v) => h("option", { value: v }, v))));
+      h(
+        "label",
+        {},
+        label,
+        " ",
+        h(
+          "select",
+          { name },
+          h("option", { value: "" }, "any"),
+          values.map((v) => h("option", { value: v }, v)),
+        ),
+      );
     const el = h(
       "form",
       { class: "filters", role: "search", onsubmit: (e: Event) => e.preventDefault(), oninput: () => apply(), onchange: () => apply() },
@@ -141,11 +157,21 @@ export const boardView: View = ({ root, me, project, params }) => {
         const all = [...new Set([...values, ...(chosen ? [chosen] : [])])].sort();
         const now = [...s.options].slice(1).map((o) => o.value);
         if (now.join("\n") === all.join("\n")) return;
-        replace(s, h("option", { value: "" }, "any"), all.map((v) => h("option", { value: v }, v)));
+        replace(
+          s,
+          h("option", { value: "" }, "any"),
+          all.map((v) => h("option", { value: v }, v)),
+        );
         s.value = chosen ?? "";
       };
-      fill("label", list.flatMap((w) => w.labels));
-      fill("agent", list.flatMap((w) => (w.lease ? [w.lease.agent] : [])));
+      fill(
+        "label",
+        list.flatMap((w) => w.labels),
+      );
+      fill(
+        "agent",
+        list.flatMap((w) => (w.lease ? [w.lease.agent] : [])),
+      );
     }
     setValues();
     return { el, options };

@@ -11,7 +11,13 @@ export const labelChips = (labels: string[]): HTMLElement[] => labels.map((l) =>
 /** A lease countdown; `tick` keeps every one on the page current. */
 export function leaseLine(lease: Lease): HTMLElement {
   const { state, remainingMs } = leaseState(lease);
-  return h("span", { class: `lease ${state}`, "data-expires": lease.expires_at, "data-claimed": lease.renewed_at ?? lease.claimed_at }, h("span", { class: "agent" }, lease.agent), " · ", h("span", { class: "countdown" }, countdown(remainingMs)));
+  return h(
+    "span",
+    { class: `lease ${state}`, "data-expires": lease.expires_at, "data-claimed": lease.renewed_at ?? lease.claimed_at },
+    h("span", { class: "agent" }, lease.agent),
+    " · ",
+    h("span", { class: "countdown" }, countdown(remainingMs)),
+  );
 }
 
 /** Updates every countdown and relative time in `root`; returns the WOs whose lease has run out. */

@@ -31,7 +31,11 @@ function read(form: HTMLFormElement): Partial<Record<keyof WorkOrderFields, unkn
   const out: Partial<Record<keyof WorkOrderFields, unknown>> = {};
   for (const [k, , kind] of FIELDS) {
     const raw = (form.elements.namedItem(k) as HTMLInputElement).value;
-    const items = (sep: RegExp) => raw.split(sep).map((s) => s.trim()).filter(Boolean);
+    const items = (sep: RegExp) =>
+      raw
+        .split(sep)
+        .map((s) => s.trim())
+        .filter(Boolean);
     if (kind === "lines") out[k] = items(/\n/);
     else if (kind === "list") out[k] = items(/,/);
     else if (kind === "ids") out[k] = items(/[,\s]+/).map((s) => (/^(wo-)?\d+$/i.test(s) ? Number(s.replace(/^wo-/i, "")) : s));
@@ -40,7 +44,11 @@ function read(form: HTMLFormElement): Partial<Record<keyof WorkOrderFields, unkn
   return out;
 }
 
-export function woForm(initial: Partial<WorkOrderFields>, submitLabel: string, onSubmit: (fields: Partial<Record<keyof WorkOrderFields, unknown>>, form: HTMLFormElement) => Promise<void>): HTMLFormElement {
+export function woForm(
+  initial: Partial<WorkOrderFields>,
+  submitLabel: string,
+  onSubmit: (fields: Partial<Record<keyof WorkOrderFields, unknown>>, form: HTMLFormElement) => Promise<void>,
+): HTMLFormElement {
   const status = h("div", { class: "form-status" });
   const button = h("button", { type: "submit" }, submitLabel);
   const form = h(
@@ -51,7 +59,11 @@ export function woForm(initial: Partial<WorkOrderFields>, submitLabel: string, o
       const value = show(initial, k, kind);
       const control =
         kind === "priority"
-          ? h("select", { id, name: k }, PRIORITIES.map((p) => h("option", { value: p, selected: p === value }, p)))
+          ? h(
+              "select",
+              { id, name: k },
+              PRIORITIES.map((p) => h("option", { value: p, selected: p === value }, p)),
+            )
           : kind === "text" || kind === "lines"
             ? h("textarea", { id, name: k, rows: kind === "text" ? 4 : 3 }, value)
             : h("input", { id, name: k, value, required: k === "title", maxlength: k === "title" ? 200 : null, autocomplete: "off" });

@@ -73,7 +73,15 @@ function signIn(message?: string): void {
     h("h1", {}, "workledger"),
     h("label", { for: "token" }, "API token"),
     input,
-    h("p", { id: "token-help", class: "muted" }, "Create one with ", h("code", {}, "workledger token create --agent you --role agent"), " (", h("code", {}, "reader"), " can only look). It stays in this browser tab only."),
+    h(
+      "p",
+      { id: "token-help", class: "muted" },
+      "Create one with ",
+      h("code", {}, "workledger token create --agent you --role agent"),
+      " (",
+      h("code", {}, "reader"),
+      " can only look). It stays in this browser tab only.",
+    ),
     h("button", { type: "submit" }, "Sign in"),
     error,
   );

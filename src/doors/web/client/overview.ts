@@ -71,15 +71,32 @@ export function overview(project: string) {
   let events: LedgerEvent[] = [];
 
   const feedItem = (e: LedgerEvent) =>
-    h("li", { "data-seq": e.seq }, h("time", { datetime: e.at, title: e.at }, ago(e.at)), " ", h("strong", {}, e.agent), " ", describe(e), e.wo ? [" ", h("a", { href: woHash(project, e.wo) }, woRef(e.wo))] : null);
+    h(
+      "li",
+      { "data-seq": e.seq },
+      h("time", { datetime: e.at, title: e.at }, ago(e.at)),
+      " ",
+      h("strong", {}, e.agent),
+      " ",
+      describe(e),
+      e.wo ? [" ", h("a", { href: woHash(project, e.wo) }, woRef(e.wo))] : null,
+    );
 
   return {
     el,
     setWorkOrders(wos: Iterable<WorkOrder>): void {
       const list = [...wos];
-      replace(counts, STATUSES.map((s) => [h("dt", {}, statusBadge(s)), h("dd", { "data-count": s }, list.filter((w) => w.status === s).length)]));
+      replace(
+        counts,
+        STATUSES.map((s) => [h("dt", {}, statusBadge(s)), h("dd", { "data-count": s }, list.filter((w) => w.status === s).length)]),
+      );
       const held = list.filter((w) => w.lease).sort((a, b) => a.lease!.agent.localeCompare(b.lease!.agent) || a.id - b.id);
-      replace(holders, held.length ? held.map((w) => h("li", { "data-wo": w.id }, leaseLine(w.lease!), " ", h("a", { href: woHash(project, w.id) }, woRef(w.id)))) : h("li", { class: "muted" }, "nobody"));
+      replace(
+        holders,
+        held.length
+          ? held.map((w) => h("li", { "data-wo": w.id }, leaseLine(w.lease!), " ", h("a", { href: woHash(project, w.id) }, woRef(w.id))))
+          : h("li", { class: "muted" }, "nobody"),
+      );
     },
     async loadActivity(last: number): Promise<void> {
       try {

@@ -22,7 +22,11 @@ export const projectsView: View = ({ root }) => {
                   "li",
                   {},
                   h("a", { href: projectHash(p.name), class: "project-link" }, p.name),
-                  h("span", { class: "counts" }, [...BOARD_COLUMNS, "cancelled" as const].map((s) => h("span", { class: `count s-${s}` }, `${p.counts[s]} ${s}`))),
+                  h(
+                    "span",
+                    { class: "counts" },
+                    [...BOARD_COLUMNS, "cancelled" as const].map((s) => h("span", { class: `count s-${s}` }, `${p.counts[s]} ${s}`)),
+                  ),
                 ),
               ),
             ),

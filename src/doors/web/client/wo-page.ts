@@ -21,12 +21,31 @@ const text = (v: string) => (v ? h("p", { class: "pre" }, v) : h("p", { class: "
 
 function diffTable(changes: Record<string, { from: unknown; to: unknown }>): HTMLElement {
   const fmt = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
-  return h("table", { class: "diff" }, h("thead", {}, h("tr", {}, h("th", {}, "field"), h("th", {}, "from"), h("th", {}, "to"))), h("tbody", {}, Object.entries(changes).map(([k, d]) => h("tr", {}, h("th", {}, k), h("td", { class: "from" }, fmt(d.from)), h("td", { class: "to" }, fmt(d.to))))));
+  return h(
+    "table",
+    { class: "diff" },
+    h("thead", {}, h("tr", {}, h("th", {}, "field"), h("th", {}, "from"), h("th", {}, "to"))),
+    h(
+      "tbody",
+      {},
+      Object.entries(changes).map(([k, d]) => h("tr", {}, h("th", {}, k), h("td", { class: "from" }, fmt(d.from)), h("td", { class: "to" }, fmt(d.to)))),
+    ),
+  );
 }
 
 function historyItem(e: LedgerEvent): HTMLElement {
   const changes = e.type === "updated" ? (e.data.changes as Record<string, { from: unknown; to: unknown }> | undefined) : undefined;
-  return h("li", { "data-type": e.type }, h("time", { datetime: e.at, title: e.at }, ago(e.at)), " ", h("strong", {}, e.agent), " ", describe(e), e.revision !== null ? h("span", { class: "muted" }, ` (rev ${e.revision})`) : null, changes ? diffTable(changes) : null);
+  return h(
+    "li",
+    { "data-type": e.type },
+    h("time", { datetime: e.at, title: e.at }, ago(e.at)),
+    " ",
+    h("strong", {}, e.agent),
+    " ",
+    describe(e),
+    e.revision !== null ? h("span", { class: "muted" }, ` (rev ${e.revision})`) : null,
+    changes ? diffTable(changes) : null,
+  );
 }
 
 export const woView: View = ({ root, me, project, id }) => {
@@ -44,7 +63,15 @@ export const woView: View = ({ root, me, project, id }) => {
       const [next, history] = await Promise.all([api<Full>("GET", path), api<LedgerEvent[]>("GET", `${path}/history?limit=10000`)]);
       const deps = await Promise.all(next.depends_on.map((d) => api<WorkOrder>("GET", woPath(project, d)).catch(() => null)));
       if (editing && wo && next.revision !== wo.revision) {
-        replace(alerts, h("div", { class: "alert conflict", role: "alert" }, `${woRef(id)} changed while you were editing (now revision ${next.revision} by ${history.at(-1)?.agent ?? "someone"}). Saving will be refused; cancel and edit again to start from the new version.`));
+        replace(
+          alerts,
+          h(
+            "div",
+            { class: "alert conflict", role: "alert" },
+            `${woRef(id)} changed while you were editing (now revision ${next.revision} by ${history.at(-1)?.agent ?? "someone"}). ` +
+              "Saving will be refused; cancel and edit again to start from the new version.",
+          ),
+        );
         return;
       }
       wo = next;
@@ -73,7 +100,9 @@ export const woView: View = ({ root, me, project, id }) => {
       { class: "actions" },
       h("button", { type: "button", onclick: () => edit(w) }, "Edit"),
       ["blocked", "done", "cancelled"].includes(w.status) ? h("button", { type: "button", onclick: patch("open") }, "Reopen") : null,
-      w.status !== "cancelled" ? h("button", { type: "button", class: "danger", onclick: () => confirm(`Cancel ${woRef(id)}? It leaves the queue.`) && patch("cancelled")() }, "Cancel work order") : null,
+      w.status !== "cancelled"
+        ? h("button", { type: "button", class: "danger", onclick: () => confirm(`Cancel ${woRef(id)}? It leaves the queue.`) && patch("cancelled")() }, "Cancel work order")
+        : null,
     );
   }
 
@@ -99,7 +128,11 @@ export const woView: View = ({ root, me, project, id }) => {
   function noteForm(): HTMLElement | null {
     if (!canAct(me)) return null;
     const area = h("textarea", { id: "note-body", name: "body", rows: 3, required: true });
-    const kind = h("select", { id: "note-kind", name: "kind" }, NOTE_KINDS.map((k) => h("option", { value: k }, k)));
+    const kind = h(
+      "select",
+      { id: "note-kind", name: "kind" },
+      NOTE_KINDS.map((k) => h("option", { value: k }, k)),
+    );
     return h(
       "form",
       { class: "note-form", onsubmit: (e: Event) => (e.preventDefault(), void act("Adding note", () => api("POST", `${path}/notes`, { kind: kind.value, body: area.value }))) },
@@ -112,7 +145,15 @@ export const woView: View = ({ root, me, project, id }) => {
   function draw(w: Full, history: LedgerEvent[], deps: (WorkOrder | null)[]): void {
     replace(
       body,
-      h("div", { class: "page-head", "data-wo": w.id }, h("h1", {}, h("span", { class: "ref" }, woRef(w.id)), " ", w.title), statusBadge(w.status), priorityBadge(w.priority), labelChips(w.labels), h("span", { class: "muted", "data-revision": w.revision }, `rev ${w.revision}`)),
+      h(
+        "div",
+        { class: "page-head", "data-wo": w.id },
+        h("h1", {}, h("span", { class: "ref" }, woRef(w.id)), " ", w.title),
+        statusBadge(w.status),
+        priorityBadge(w.priority),
+        labelChips(w.labels),
+        h("span", { class: "muted", "data-revision": w.revision }, `rev ${w.revision}`),
+      ),
       w.lease ? h("p", { class: "lease-row", "data-wo": w.id }, "Claimed by ", leaseLine(w.lease), ` · fencing token ${w.lease.token}`) : null,
       actions(w),
       h(
@@ -122,23 +163,85 @@ export const woView: View = ({ root, me, project, id }) => {
           "div",
           {},
           section("Description", text(w.description)),
-          section("Acceptance criteria", w.acceptance.length ? h("ul", { class: "checklist" }, w.acceptance.map((a) => h("li", {}, h("input", { type: "checkbox", disabled: true, "aria-label": a }), " ", a))) : text("")),
+          section(
+            "Acceptance criteria",
+            w.acceptance.length
+              ? h(
+                  "ul",
+                  { class: "checklist" },
+                  w.acceptance.map((a) => h("li", {}, h("input", { type: "checkbox", disabled: true, "aria-label": a }), " ", a)),
+                )
+              : text(""),
+          ),
           section("Scope", text(w.scope)),
           section("Handover", text(w.handover)),
-          section("Notes", w.notes.length ? h("ol", { class: "timeline" }, w.notes.map((n) => h("li", { class: `note k-${n.kind}` }, h("div", {}, h("span", { class: "badge" }, n.kind), " ", h("strong", {}, n.agent), " ", h("time", { datetime: n.created_at, title: n.created_at }, ago(n.created_at))), h("p", { class: "pre" }, n.body)))) : text(""), noteForm()),
+          section(
+            "Notes",
+            w.notes.length
+              ? h(
+                  "ol",
+                  { class: "timeline" },
+                  w.notes.map((n) =>
+                    h(
+                      "li",
+                      { class: `note k-${n.kind}` },
+                      h(
+                        "div",
+                        {},
+                        h("span", { class: "badge" }, n.kind),
+                        " ",
+                        h("strong", {}, n.agent),
+                        " ",
+                        h("time", { datetime: n.created_at, title: n.created_at }, ago(n.created_at)),
+                      ),
+                      h("p", { class: "pre" }, n.body),
+                    ),
+                  ),
+                )
+              : text(""),
+            noteForm(),
+          ),
           section("History", h("ol", { class: "history" }, history.map(historyItem))),
         ),
         h(
           "dl",
           { class: "facts" },
           h("dt", {}, "Files"),
-          h("dd", {}, w.files.length ? h("ul", {}, w.files.map((f) => h("li", {}, h("code", {}, f)))) : "—"),
+          h(
+            "dd",
+            {},
+            w.files.length
+              ? h(
+                  "ul",
+                  {},
+                  w.files.map((f) => h("li", {}, h("code", {}, f))),
+                )
+              : "—",
+          ),
           h("dt", {}, "Verification"),
           h("dd", {}, w.verification ? h("code", {}, w.verification) : "—"),
           h("dt", {}, "Repository"),
           h("dd", {}, w.repo || "—"),
           h("dt", {}, "Depends on"),
-          h("dd", {}, w.depends_on.length ? h("ul", { class: "deps" }, w.depends_on.map((d, i) => h("li", {}, h("a", { href: woHash(project, d) }, woRef(d)), " ", deps[i] ? [statusBadge(deps[i]!.status), " ", deps[i]!.title] : h("span", { class: "muted" }, "missing")))) : "—"),
+          h(
+            "dd",
+            {},
+            w.depends_on.length
+              ? h(
+                  "ul",
+                  { class: "deps" },
+                  w.depends_on.map((d, i) =>
+                    h(
+                      "li",
+                      {},
+                      h("a", { href: woHash(project, d) }, woRef(d)),
+                      " ",
+                      deps[i] ? [statusBadge(deps[i]!.status), " ", deps[i]!.title] : h("span", { class: "muted" }, "missing"),
+                    ),
+                  ),
+                )
+              : "—",
+          ),
           h("dt", {}, "Created"),
           h("dd", {}, `${w.created_by}, ${ago(w.created_at)}`),
           h("dt", {}, "Updated"),
@@ -155,9 +258,15 @@ export const woView: View = ({ root, me, project, id }) => {
   void (async () => {
     const seq = await lastSeq(project).catch(() => 0);
     await load();
-    follow(project, seq, (e) => {
-      if (e.wo === id || (e.wo !== null && wo?.depends_on.includes(e.wo))) void load();
-    }, () => {}, stop.signal);
+    follow(
+      project,
+      seq,
+      (e) => {
+        if (e.wo === id || (e.wo !== null && wo?.depends_on.includes(e.wo))) void load();
+      },
+      () => {},
+      stop.signal,
+    );
   })();
 
   return () => {
