@@ -35,7 +35,7 @@ export async function api<T>(method: "GET" | "POST" | "PATCH", path: string, bod
     res = await fetch(path, {
       method,
       headers: { ...authHeader(token), ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? null : JSON.stringify(body),
     });
   } catch (e) {
     throw new ApiError(0, "UNAVAILABLE", `the server cannot be reached (${(e as Error).message})`, "check that workledger serve is running");

@@ -5,11 +5,11 @@
 import { PRIORITIES, STATUSES, type Priority, type Status, type WorkOrder } from "../../../core/types.js";
 
 export interface Filters {
-  status?: Status;
-  label?: string;
-  agent?: string;
-  priority?: Priority;
-  q?: string;
+  status?: Status | undefined;
+  label?: string | undefined;
+  agent?: string | undefined;
+  priority?: Priority | undefined;
+  q?: string | undefined;
   /** Show the cancelled column (hidden by default). */
   cancelled: boolean;
 }
