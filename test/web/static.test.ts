@@ -17,7 +17,8 @@ describe("dashboard assets", () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "workledger-web-"));
     ledger = await openLedger({ db: join(dir, "ledger.db") });
-    app = createApp({ ledger, version: "test" });
+    // Run from src/, the server is told where the build put the dashboard.
+    app = createApp({ ledger, version: "test", dashboardAssets: new URL("../../dist/doors/web/assets/", import.meta.url) });
   });
   after(async () => {
     await ledger.close();

@@ -39,6 +39,8 @@ export interface AppOptions {
   pollMs?: number;
   /** Event streams one token may hold open at once (default 16). */
   maxStreamsPerToken?: number;
+  /** The dashboard's built assets (default: beside the compiled server, see web/static.ts). */
+  dashboardAssets?: URL;
   /** Ends open event streams (graceful shutdown). */
   stop?: AbortSignal;
   version: string;
@@ -191,7 +193,7 @@ export function createApp(opts: AppOptions): Hono {
     });
   }
 
-  mountDashboard(app);
+  mountDashboard(app, opts.dashboardAssets);
 
   app.notFound((c) => fail(c, new LedgerError("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`, { hint: "GET /openapi.json lists the API" })));
   // Every handler's errors land here: one mapping from error codes to statuses.

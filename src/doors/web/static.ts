@@ -28,8 +28,8 @@ interface Asset {
 }
 
 const ASSETS = ["index.html", "app.js", "style.css", "favicon.svg"] as const;
-/** Where the build puts them: the same path from src/doors/web (tests) and dist/doors/web (the package). */
-const ASSETS_DIR = new URL("../../../dist/doors/web/assets/", import.meta.url);
+/** Where the build puts them: beside the compiled module (dist/doors/web/assets); code run from src/ passes the built folder. */
+const ASSETS_DIR = new URL("./assets/", import.meta.url);
 
 function load(dir: URL): Map<string, Asset> {
   const out = new Map<string, Asset>();
