@@ -137,6 +137,12 @@ export class EventHub {
       this.subs.forEach((s) => this.end(s));
     } finally {
       this.running = false;
+      if (this.subs.size === 0) {
+        // Nobody follows: the next stream starts the reader from "now", not from where it stopped.
+        this.ring = [];
+        this.first = 0;
+        this.cursor = this.base = null;
+      }
     }
     if (this.subs.size && !this.stop.aborted) void this.loop(); // someone subscribed as the loop ended
   }
