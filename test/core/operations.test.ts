@@ -14,6 +14,8 @@ import { LedgerError } from "../../src/core/errors.ts";
 import type { Ledger } from "../../src/core/ledger.ts";
 import { callLedger, OPERATIONS } from "../../src/core/operations.ts";
 import { inputs } from "../../src/core/schemas.ts";
+import { FILLED_BY_DOOR, REGISTERED } from "../../src/doors/cli/operation.ts";
+import { buildProgram } from "../../src/doors/cli/program.ts";
 import { openapi } from "../../src/doors/http/openapi.ts";
 import { startServer, type RunningServer } from "../../src/doors/http/server.ts";
 import { createMcpServer } from "../../src/doors/mcp/server.ts";
@@ -70,6 +72,15 @@ describe("operation table", () => {
       assert.equal(typeof (remote as unknown as Record<string, unknown>)[op.name], "function", op.name);
       if (op.http.when) continue; // shares its path with the operation it is chosen from
       for (const path of op.http.paths) assert.ok(doc.paths[path.replace(/:(\w+)/g, "{$1}")]?.[op.http.method.toLowerCase()], `${op.http.method} ${path}`);
+    }
+  });
+
+  it("every CLI command registered from the table has a flag for each field of its operation's input", () => {
+    buildProgram();
+    assert.ok(REGISTERED.size >= 6, [...REGISTERED.keys()].join(", "));
+    for (const [name, { op, flags }] of REGISTERED) {
+      const fields = Object.keys((inputs[op.input] as unknown as { shape: Record<string, unknown> }).shape).filter((f) => !FILLED_BY_DOOR.includes(f));
+      assert.deepEqual([...flags].sort(), fields.sort(), `${name} (${op.name})`);
     }
   });
 

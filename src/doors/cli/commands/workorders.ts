@@ -1,10 +1,12 @@
 /** create, get/show, list, find-unclaimed. */
 import type { Command } from "commander";
 import { LedgerError } from "../../../core/errors.js";
+import type { ClaimResult, WorkOrderWithNotes } from "../../../core/ledger.js";
 import type { Inputs, WoCreateInput } from "../../../core/schemas.js";
 import { identity, num, projectOf, str } from "../invocation.js";
 import { parseJson, readFileArg } from "../input.js";
 import * as render from "../render.js";
+import { registerOperation } from "../operation.js";
 import { cliAction } from "../run.js";
 import { addFieldOptions, fieldsFrom } from "./fields.js";
 
@@ -34,17 +36,12 @@ export function register(program: Command): void {
     }),
   );
 
-  program
-    .command("get")
-    .alias("show")
-    .description("one work order with its notes")
-    .option("--id <id>", "work order id (53 or WO-53)")
-    .action(
-      cliAction(async (o, ctx) => {
-        const wo = await (await ctx.ledger()).get({ project: projectOf(ctx), id: num(o.id) as number });
-        return { data: wo, human: () => render.woDetail(wo) };
-      }),
-    );
+  registerOperation<WorkOrderWithNotes>(program, {
+    op: "get",
+    description: "one work order with its notes",
+    flags: { id: { help: "work order id (53 or WO-53)", flag: "--id <id>", number: true } },
+    render: (wo) => ({ human: () => render.woDetail(wo) }),
+  }).alias("show");
 
   program
     .command("list")
@@ -64,22 +61,19 @@ export function register(program: Command): void {
       }),
     );
 
-  program
-    .command("find-unclaimed")
-    .description("open work nobody holds whose dependencies are done, most urgent first")
-    .option("--limit <n>", "at most this many (default 20)")
-    .action(
-      cliAction(async (o, ctx) => {
-        const wos = await (await ctx.ledger()).findUnclaimed({ project: projectOf(ctx), limit: num(o.limit) as number | undefined });
-        const overlaps = wos.filter((w) => w.file_conflicts.length);
-        return {
-          data: wos,
-          human: () =>
-            wos.length === 0
-              ? "nothing unclaimed: all open work is taken or waiting on dependencies"
-              : render.woRows(wos) +
-                (overlaps.length ? "\n" + overlaps.flatMap((w) => render.conflictLines(w.file_conflicts).map((l) => `${render.woLabel(w)}: ${l}`)).join("\n") : ""),
-        };
-      }),
-    );
+  registerOperation<ClaimResult[]>(program, {
+    op: "findUnclaimed",
+    description: "open work nobody holds whose dependencies are done, most urgent first",
+    flags: { limit: { help: "at most this many (default 20)", flag: "--limit <n>", number: true } },
+    render: (wos) => {
+      const overlaps = wos.filter((w) => w.file_conflicts.length);
+      return {
+        human: () =>
+          wos.length === 0
+            ? "nothing unclaimed: all open work is taken or waiting on dependencies"
+            : render.woRows(wos) +
+              (overlaps.length ? "\n" + overlaps.flatMap((w) => render.conflictLines(w.file_conflicts).map((l) => `${render.woLabel(w)}: ${l}`)).join("\n") : ""),
+      };
+    },
+  });
 }

@@ -1,0 +1,81 @@
+/**
+ * CLI commands registered from the operation table (core/operations.ts): a
+ * command names its operation and adds only what is the CLI's own, its
+ * flags' spelling and help, and its human rendering. The input is assembled
+ * the same way for every command (project and agent from the invocation, the
+ * caller's git work tree where the operation records or compares it, each
+ * flag under its field's name) and validated by the operation's schema in
+ * the core; a test checks that every field of the schema has a flag.
+ */
+import type { Command } from "commander";
+import { callLedger, OPERATIONS, resolve, type Operation } from "../../core/operations.js";
+import { gitState } from "./input.js";
+import { identity, num, projectOf, str, type Ctx, type Opts, type Result } from "./invocation.js";
+import { cliAction } from "./run.js";
+
+export interface FlagSpec {
+  help: string;
+  /** The flag as typed, default `--<field in kebab-case> <value>`; a flag without `<…>` is a switch. */
+  flag?: string;
+  default?: string;
+  /** Whole numbers are passed as numbers (ids, limits, tokens); everything else as typed. */
+  number?: boolean;
+}
+
+export interface OperationCommand<R> {
+  /** The operation of the table this command runs. */
+  op: string;
+  /** The command's name (default: the operation's in kebab-case). */
+  name?: string;
+  description: string;
+  /** A flag for every input field the caller gives (the door fills project, agent, role and git). */
+  flags: Readonly<Record<string, FlagSpec>>;
+  /** The result for people (and warnings, an exit code); --json prints the result itself. */
+  render(result: R, ctx: Ctx): Omit<Result, "data">;
+}
+
+/** Input fields the CLI fills itself instead of taking them as the command's flags. */
+export const FILLED_BY_DOOR = ["project", "agent", "role", "git"];
+
+const kebab = (s: string) => s.replace(/_/g, "-");
+const camel = (s: string) => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+export function operationOf(name: string): Operation {
+  const op = OPERATIONS.find((o) => o.name === name);
+  if (!op) throw new Error(`no operation ${name} in the table`);
+  return op;
+}
+
+/** The commands registered from the table, by command name (read by the test that holds them to their schemas). */
+export const REGISTERED = new Map<string, { op: Operation; flags: readonly string[] }>();
+
+export function registerOperation<R>(program: Command, spec: OperationCommand<R>): Command {
+  const op = operationOf(spec.op);
+  REGISTERED.set(spec.name ?? op.name, { op, flags: Object.keys(spec.flags) });
+  const cmd = program.command(spec.name ?? kebab(op.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))).description(spec.description);
+  for (const [field, f] of Object.entries(spec.flags)) {
+    const flag = f.flag ?? `--${kebab(field)} <${kebab(field)}>`;
+    if (f.default === undefined) cmd.option(flag, f.help);
+    else cmd.option(flag, f.help, f.default);
+  }
+  return cmd.action(
+    cliAction(async (o, ctx) => {
+      const input = inputOf(op, spec, o, ctx);
+      const result = (await callLedger(await ctx.ledger(), resolve(op, input), input)) as R;
+      return { data: result, ...spec.render(result, ctx) };
+    }),
+  );
+}
+
+function inputOf(op: Operation, spec: OperationCommand<unknown>, o: Opts, ctx: Ctx): Record<string, unknown> {
+  // An unset project or agent is passed on as nothing: the core's schema names what is missing.
+  const input: Record<string, unknown> = { project: projectOf(ctx) };
+  if (op.actor) input.agent = identity(ctx);
+  if (op.callerGit) input.git = gitState();
+  for (const [field, f] of Object.entries(spec.flags)) {
+    const v = o[camel(field)];
+    const value = f.flag !== undefined && !f.flag.includes("<") ? (v === true ? true : undefined) : f.number ? num(v) : str(v);
+    if (value !== undefined) input[field] = value;
+  }
+  return input;
+}
