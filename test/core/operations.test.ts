@@ -14,7 +14,7 @@ import { LedgerError } from "../../src/core/errors.ts";
 import type { Ledger } from "../../src/core/ledger.ts";
 import { callLedger, OPERATIONS } from "../../src/core/operations.ts";
 import { inputs } from "../../src/core/schemas.ts";
-import { FILLED_BY_DOOR, REGISTERED } from "../../src/doors/cli/operation.ts";
+import { filledByDoor, REGISTERED } from "../../src/doors/cli/operation.ts";
 import { buildProgram } from "../../src/doors/cli/program.ts";
 import { openapi } from "../../src/doors/http/openapi.ts";
 import { startServer, type RunningServer } from "../../src/doors/http/server.ts";
@@ -79,7 +79,7 @@ describe("operation table", () => {
     buildProgram();
     assert.ok(REGISTERED.size >= 6, [...REGISTERED.keys()].join(", "));
     for (const [name, { op, flags }] of REGISTERED) {
-      const fields = Object.keys((inputs[op.input] as unknown as { shape: Record<string, unknown> }).shape).filter((f) => !FILLED_BY_DOOR.includes(f));
+      const fields = Object.keys((inputs[op.input] as unknown as { shape: Record<string, unknown> }).shape).filter((f) => !filledByDoor(op).includes(f));
       assert.deepEqual([...flags].sort(), fields.sort(), `${name} (${op.name})`);
     }
   });

@@ -14,12 +14,15 @@ import { identity, num, projectOf, str, type Ctx, type Opts, type Result } from 
 import { cliAction } from "./run.js";
 
 export interface FlagSpec {
-  help: string;
+  /** Help for the field's flag; without it the field has no flag of its own (see `read`). */
+  help?: string;
   /** The flag as typed, default `--<field in kebab-case> <value>`; a flag without `<…>` is a switch. */
   flag?: string;
   default?: string;
   /** Whole numbers are passed as numbers (ids, limits, tokens); everything else as typed. */
   number?: boolean;
+  /** Reads the value from the command's options instead (a body from -m, --body-file or stdin; the WO field flags). */
+  read?: (o: Opts, ctx: Ctx) => unknown;
 }
 
 export interface OperationCommand<R> {
@@ -30,12 +33,15 @@ export interface OperationCommand<R> {
   description: string;
   /** A flag for every input field the caller gives (the door fills project, agent, role and git). */
   flags: Readonly<Record<string, FlagSpec>>;
-  /** The result for people (and warnings, an exit code); --json prints the result itself. */
-  render(result: R, ctx: Ctx): Omit<Result, "data">;
+  /** Options that are not one field's flag (read by a field's `read`, or by `render`). */
+  options?: (cmd: Command) => Command;
+  /** The result for people (and warnings, an exit code); --json prints `output`, by default the result itself. */
+  render(result: R, ctx: Ctx, o: Opts): Omit<Result, "data">;
+  output?: (result: R, o: Opts) => unknown;
 }
 
-/** Input fields the CLI fills itself instead of taking them as the command's flags. */
-export const FILLED_BY_DOOR = ["project", "agent", "role", "git"];
+/** Input fields the CLI fills itself instead of taking them as the command's flags (an actor's agent is its identity). */
+export const filledByDoor = (op: Operation): string[] => ["project", "role", "git", ...(op.actor ? ["agent"] : [])];
 
 const kebab = (s: string) => s.replace(/_/g, "-");
 const camel = (s: string) => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
@@ -54,27 +60,32 @@ export function registerOperation<R>(program: Command, spec: OperationCommand<R>
   REGISTERED.set(spec.name ?? op.name, { op, flags: Object.keys(spec.flags) });
   const cmd = program.command(spec.name ?? kebab(op.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))).description(spec.description);
   for (const [field, f] of Object.entries(spec.flags)) {
+    if (f.help === undefined) continue;
     const flag = f.flag ?? `--${kebab(field)} <${kebab(field)}>`;
     if (f.default === undefined) cmd.option(flag, f.help);
     else cmd.option(flag, f.help, f.default);
   }
+  spec.options?.(cmd);
   return cmd.action(
     cliAction(async (o, ctx) => {
-      const input = inputOf(op, spec, o, ctx);
+      const input = inputOf(op, spec.flags, o, ctx);
       const result = (await callLedger(await ctx.ledger(), resolve(op, input), input)) as R;
-      return { data: result, ...spec.render(result, ctx) };
+      return { data: spec.output ? spec.output(result, o) : result, ...spec.render(result, ctx, o) };
     }),
   );
 }
 
-function inputOf(op: Operation, spec: OperationCommand<unknown>, o: Opts, ctx: Ctx): Record<string, unknown> {
+/** The options key commander gives a flag: `--lease-token <n>` is `leaseToken`. */
+const attribute = (flag: string) => camel((/--([a-z0-9-]+)/.exec(flag)?.[1] ?? "").replace(/-/g, "_"));
+
+function inputOf(op: Operation, flags: Readonly<Record<string, FlagSpec>>, o: Opts, ctx: Ctx): Record<string, unknown> {
   // An unset project or agent is passed on as nothing: the core's schema names what is missing.
   const input: Record<string, unknown> = { project: projectOf(ctx) };
   if (op.actor) input.agent = identity(ctx);
   if (op.callerGit) input.git = gitState();
-  for (const [field, f] of Object.entries(spec.flags)) {
-    const v = o[camel(field)];
-    const value = f.flag !== undefined && !f.flag.includes("<") ? (v === true ? true : undefined) : f.number ? num(v) : str(v);
+  for (const [field, f] of Object.entries(flags)) {
+    const v = o[attribute(f.flag ?? `--${kebab(field)}`)];
+    const value = f.read ? f.read(o, ctx) : f.flag !== undefined && !f.flag.includes("<") ? (v === true ? true : undefined) : f.number ? num(v) : str(v);
     if (value !== undefined) input[field] = value;
   }
   return input;

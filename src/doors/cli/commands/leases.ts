@@ -1,14 +1,13 @@
 /** claim, renew, release, update: the lease lifecycle. */
 import type { Command } from "commander";
 import type { ClaimResult } from "../../../core/ledger.js";
-import type { Inputs } from "../../../core/schemas.js";
 import type { WorkOrder } from "../../../core/types.js";
-import { identity, num, projectOf, str } from "../invocation.js";
 import { c, relative } from "../output.js";
 import * as render from "../render.js";
 import { registerOperation } from "../operation.js";
-import { cliAction } from "../run.js";
 import { addFieldOptions, fieldsFrom } from "./fields.js";
+
+const nonEmpty = (fields: Record<string, unknown>) => (Object.keys(fields).length ? fields : undefined);
 
 const ID = "work order id (53 or WO-53)";
 const TOKEN = "fencing token from your claim; a stale token is rejected";
@@ -49,30 +48,18 @@ export function register(program: Command): void {
     render: (wo) => ({ human: () => `released ${render.woLabel(wo)}: now ${wo.status}` }),
   });
 
-  addFieldOptions(
-    program
-      .command("update")
-      .description("change fields and/or status; a holder's status change ends the lease in the same step")
-      .option("--id <id>", ID)
-      .option("--status <status>", "open|blocked|done|cancelled")
-      .option("--note <text>", "note recorded with the update")
-      .option("--if-revision <n>", "only if the work order is still at this revision (compare-and-set)")
-      .option("--lease-token <n>", TOKEN),
-  ).action(
-    cliAction(async (o, ctx) => {
-      const fields = fieldsFrom(o);
-      const input = {
-        project: projectOf(ctx),
-        agent: identity(ctx),
-        id: num(o.id),
-        ...(Object.keys(fields).length ? { fields } : {}),
-        status: str(o.status),
-        note: str(o.note),
-        if_revision: num(o.ifRevision),
-        lease_token: num(o.leaseToken),
-      } as Inputs["update"];
-      const wo = await (await ctx.ledger()).update(input);
-      return { data: wo, human: () => `updated ${render.woLabel(wo)} (revision ${wo.revision}): ${c.bold(wo.status)}` };
-    }),
-  );
+  registerOperation<WorkOrder>(program, {
+    op: "update",
+    description: "change fields and/or status; a holder's status change ends the lease in the same step",
+    flags: {
+      fields: { read: (o) => nonEmpty(fieldsFrom(o)) },
+      id: { help: ID, flag: "--id <id>", number: true },
+      status: { help: "open|blocked|done|cancelled", flag: "--status <status>" },
+      note: { help: "note recorded with the update", flag: "--note <text>" },
+      if_revision: { help: "only if the work order is still at this revision (compare-and-set)", flag: "--if-revision <n>", number: true },
+      lease_token: { help: TOKEN, flag: "--lease-token <n>", number: true },
+    },
+    options: addFieldOptions,
+    render: (wo) => ({ human: () => `updated ${render.woLabel(wo)} (revision ${wo.revision}): ${c.bold(wo.status)}` }),
+  });
 }

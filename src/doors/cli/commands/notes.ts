@@ -1,28 +1,27 @@
 /** add-note and verify. */
 import type { Command } from "commander";
 import type { Inputs } from "../../../core/schemas.js";
+import type { Note } from "../../../core/types.js";
 import { verifyWorkOrder } from "../../../exec/verify.js";
-import { identity, num, projectOf, str } from "../invocation.js";
+import { num, projectOf, str } from "../invocation.js";
 import { gitState, readBody } from "../input.js";
 import { c, shown } from "../output.js";
 import * as render from "../render.js";
+import { registerOperation } from "../operation.js";
 import { cliAction } from "../run.js";
 
 export function register(program: Command): void {
-  program
-    .command("add-note")
-    .description("append a note every agent can read (anyone may add notes)")
-    .option("--id <id>", "work order id (53 or WO-53)")
-    .option("--kind <kind>", "progress|finding|blocker|verification|link", "progress")
-    .option("-m, --message <text>", "the note (or --body-file, or stdin)")
-    .option("--body-file <file>", "read the note from a file")
-    .action(
-      cliAction(async (o, ctx) => {
-        const input = { project: projectOf(ctx), agent: identity(ctx), id: num(o.id), kind: str(o.kind), body: readBody(o) } as Inputs["addNote"];
-        const note = await (await ctx.ledger()).addNote(input);
-        return { data: note, human: () => `noted on WO-${note.wo}:\n${render.noteLine(note)}` };
-      }),
-    );
+  registerOperation<Note>(program, {
+    op: "addNote",
+    description: "append a note every agent can read (anyone may add notes)",
+    flags: {
+      id: { help: "work order id (53 or WO-53)", flag: "--id <id>", number: true },
+      kind: { help: "progress|finding|blocker|verification|link", flag: "--kind <kind>", default: "progress" },
+      body: { read: (o) => readBody(o) },
+    },
+    options: (cmd) => cmd.option("-m, --message <text>", "the note (or --body-file, or stdin)").option("--body-file <file>", "read the note from a file"),
+    render: (note) => ({ human: () => `noted on WO-${note.wo}:\n${render.noteLine(note)}` }),
+  });
 
   program
     .command("verify")

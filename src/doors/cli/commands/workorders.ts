@@ -2,39 +2,31 @@
 import type { Command } from "commander";
 import { LedgerError } from "../../../core/errors.js";
 import type { ClaimResult, WorkOrderWithNotes } from "../../../core/ledger.js";
-import type { Inputs, WoCreateInput } from "../../../core/schemas.js";
-import { identity, num, projectOf, str } from "../invocation.js";
+import type { WorkOrder } from "../../../core/types.js";
+import type { WoCreateInput } from "../../../core/schemas.js";
+import { num, str, type Opts } from "../invocation.js";
 import { parseJson, readFileArg } from "../input.js";
 import * as render from "../render.js";
 import { registerOperation } from "../operation.js";
-import { cliAction } from "../run.js";
 import { addFieldOptions, fieldsFrom } from "./fields.js";
 
 export function register(program: Command): void {
-  addFieldOptions(
-    program
-      .command("create")
-      .description("create a work order from flags, or many at once from a JSON array (--from FILE, - for stdin)")
-      .option("--from <file>", "JSON array of work orders; all are created or none")
-      .option("--idempotency-key <key>", "retrying with the same key returns the first result instead of creating twice"),
-  ).action(
-    cliAction(async (o, ctx) => {
-      const fields = fieldsFrom(o);
-      const from = str(o.from);
-      if (from !== undefined && Object.keys(fields).length) {
-        throw new LedgerError("VALIDATION", "from: give either --from or field flags, not both", {
-          hint: "put every field in the JSON file",
-          details: { issues: [{ field: "from", message: "combined with field flags" }] },
-        });
-      }
-      const parsed = from === undefined ? [fields] : parseJson(readFileArg(from, "from"), "from");
-      const items = (from !== undefined && !Array.isArray(parsed) ? [parsed] : parsed) as WoCreateInput[];
-      const key = str(o.idempotencyKey);
-      const created = await (await ctx.ledger()).create({ project: projectOf(ctx), agent: identity(ctx), items, ...(key ? { idempotency_key: key } : {}) });
-      const data = from === undefined ? created[0] : created;
-      return { data, human: () => (created.length === 1 ? `created ${render.woRows(created)}` : `created ${created.length} work orders\n${render.woRows(created)}`) };
+  registerOperation<WorkOrder[]>(program, {
+    op: "create",
+    description: "create a work order from flags, or many at once from a JSON array (--from FILE, - for stdin)",
+    flags: { items: { read: itemsFrom }, idempotency_key: { read: (o) => str(o.idempotencyKey) } },
+    options: (cmd) =>
+      addFieldOptions(
+        cmd
+          .option("--from <file>", "JSON array of work orders; all are created or none")
+          .option("--idempotency-key <key>", "retrying with the same key returns the first result instead of creating twice"),
+      ),
+    // Created from flags: the one work order; from a file: all of them.
+    output: (created, o) => (str(o.from) === undefined ? created[0] : created),
+    render: (created) => ({
+      human: () => (created.length === 1 ? `created ${render.woRows(created)}` : `created ${created.length} work orders\n${render.woRows(created)}`),
     }),
-  );
+  });
 
   registerOperation<WorkOrderWithNotes>(program, {
     op: "get",
@@ -43,23 +35,22 @@ export function register(program: Command): void {
     render: (wo) => ({ human: () => render.woDetail(wo) }),
   }).alias("show");
 
-  program
-    .command("list")
-    .description("work orders; by default all but done and cancelled (without -p: every project)")
-    .option("--status <status>", "open|claimed|blocked|done|cancelled|all")
-    .option("--label <label>", "only with this label")
-    .option("--agent <name>", "only those whose live lease this agent holds")
-    .option("--limit <n>", "at most this many (default 100)")
-    .action(
-      cliAction(async (o, ctx) => {
-        const limit = num(o.limit) ?? 100;
-        // `--agent` is also the global identity flag, which commander fills first: here it is the filter.
-        const input = { status: str(o.status), label: str(o.label), agent: str(o.agent) ?? str(ctx.flags.agent), limit, project: ctx.project } as Inputs["list"];
-        const wos = await (await ctx.ledger()).list(input);
-        const warnings = wos.length === limit ? [`showing the first ${limit}; pass --limit for more`] : [];
-        return { data: wos, warnings, human: () => render.woRows(wos, ctx.project === undefined) };
-      }),
-    );
+  const listLimit = (o: Opts) => num(o.limit) ?? 100;
+  registerOperation<WorkOrder[]>(program, {
+    op: "list",
+    description: "work orders; by default all but done and cancelled (without -p: every project)",
+    flags: {
+      status: { help: "open|claimed|blocked|done|cancelled|all", flag: "--status <status>" },
+      label: { help: "only with this label", flag: "--label <label>" },
+      // `--agent` is also the global identity flag, which commander fills first: here it is the filter.
+      agent: { help: "only those whose live lease this agent holds", flag: "--agent <name>", read: (o, ctx) => str(o.agent) ?? str(ctx.flags.agent) },
+      limit: { help: "at most this many (default 100)", flag: "--limit <n>", read: listLimit },
+    },
+    render: (wos, ctx, o) => ({
+      warnings: wos.length === listLimit(o) ? [`showing the first ${listLimit(o)}; pass --limit for more`] : [],
+      human: () => render.woRows(wos, ctx.project === undefined),
+    }),
+  });
 
   registerOperation<ClaimResult[]>(program, {
     op: "findUnclaimed",
@@ -76,4 +67,18 @@ export function register(program: Command): void {
       };
     },
   });
+}
+
+/** The work orders to create: the field flags as one, or the JSON array of --from (not both). */
+function itemsFrom(o: Opts): WoCreateInput[] {
+  const fields = fieldsFrom(o);
+  const from = str(o.from);
+  if (from !== undefined && Object.keys(fields).length) {
+    throw new LedgerError("VALIDATION", "from: give either --from or field flags, not both", {
+      hint: "put every field in the JSON file",
+      details: { issues: [{ field: "from", message: "combined with field flags" }] },
+    });
+  }
+  const parsed = from === undefined ? [fields] : parseJson(readFileArg(from, "from"), "from");
+  return (from !== undefined && !Array.isArray(parsed) ? [parsed] : parsed) as WoCreateInput[];
 }
