@@ -8,6 +8,7 @@
  * the core; a test checks that every field of the schema has a flag.
  */
 import type { Command } from "commander";
+import type { LedgerApi } from "../../core/api.js";
 import { callLedger, OPERATIONS, resolve, type Operation } from "../../core/operations.js";
 import { gitState } from "./input.js";
 import { identity, num, projectOf, str, type Ctx, type Opts, type Result } from "./invocation.js";
@@ -21,8 +22,14 @@ export interface FlagSpec {
   default?: string;
   /** Whole numbers are passed as numbers (ids, limits, tokens); everything else as typed. */
   number?: boolean;
-  /** Reads the value from the command's options instead (a body from -m, --body-file or stdin; the WO field flags). */
-  read?: (o: Opts, ctx: Ctx) => unknown;
+  /** The flag must be given (commander says so before anything runs). */
+  required?: boolean;
+  /**
+   * Reads the value from the command's options or arguments instead (a body
+   * from -m, --body-file or stdin; the WO field flags; a project named as an
+   * argument). It may also replace a field the door fills.
+   */
+  read?: (o: Opts, ctx: Ctx, args: string[]) => unknown;
 }
 
 export interface OperationCommand<R> {
@@ -38,6 +45,8 @@ export interface OperationCommand<R> {
   /** The result for people (and warnings, an exit code); --json prints `output`, by default the result itself. */
   render(result: R, ctx: Ctx, o: Opts): Omit<Result, "data">;
   output?: (result: R, o: Opts) => unknown;
+  /** How a `local` operation runs here (verify runs a command on this machine). */
+  run?: (ledger: LedgerApi, input: Record<string, unknown>, ctx: Ctx) => Promise<R>;
 }
 
 /** Input fields the CLI fills itself instead of taking them as the command's flags (an actor's agent is its identity). */
@@ -62,14 +71,16 @@ export function registerOperation<R>(program: Command, spec: OperationCommand<R>
   for (const [field, f] of Object.entries(spec.flags)) {
     if (f.help === undefined) continue;
     const flag = f.flag ?? `--${kebab(field)} <${kebab(field)}>`;
-    if (f.default === undefined) cmd.option(flag, f.help);
+    if (f.required) cmd.requiredOption(flag, f.help);
+    else if (f.default === undefined) cmd.option(flag, f.help);
     else cmd.option(flag, f.help, f.default);
   }
   spec.options?.(cmd);
   return cmd.action(
-    cliAction(async (o, ctx) => {
-      const input = inputOf(op, spec.flags, o, ctx);
-      const result = (await callLedger(await ctx.ledger(), resolve(op, input), input)) as R;
+    cliAction(async (o, ctx, args) => {
+      const input = inputOf(op, spec.flags, o, ctx, args);
+      const ledger = await ctx.ledger();
+      const result = op.local && spec.run ? await spec.run(ledger, input, ctx) : ((await callLedger(ledger, resolve(op, input), input)) as R);
       return { data: spec.output ? spec.output(result, o) : result, ...spec.render(result, ctx, o) };
     }),
   );
@@ -78,15 +89,15 @@ export function registerOperation<R>(program: Command, spec: OperationCommand<R>
 /** The options key commander gives a flag: `--lease-token <n>` is `leaseToken`. */
 const attribute = (flag: string) => camel((/--([a-z0-9-]+)/.exec(flag)?.[1] ?? "").replace(/-/g, "_"));
 
-function inputOf(op: Operation, flags: Readonly<Record<string, FlagSpec>>, o: Opts, ctx: Ctx): Record<string, unknown> {
+function inputOf(op: Operation, flags: Readonly<Record<string, FlagSpec>>, o: Opts, ctx: Ctx, args: string[]): Record<string, unknown> {
   // An unset project or agent is passed on as nothing: the core's schema names what is missing.
   const input: Record<string, unknown> = { project: projectOf(ctx) };
   if (op.actor) input.agent = identity(ctx);
   if (op.callerGit) input.git = gitState();
   for (const [field, f] of Object.entries(flags)) {
     const v = o[attribute(f.flag ?? `--${kebab(field)}`)];
-    const value = f.read ? f.read(o, ctx) : f.flag !== undefined && !f.flag.includes("<") ? (v === true ? true : undefined) : f.number ? num(v) : str(v);
-    if (value !== undefined) input[field] = value;
+    const value = f.read ? f.read(o, ctx, args) : f.flag !== undefined && !f.flag.includes("<") ? (v === true ? true : undefined) : f.number ? num(v) : str(v);
+    if (value !== undefined || f.read) input[field] = value;
   }
   return input;
 }

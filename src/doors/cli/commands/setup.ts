@@ -2,11 +2,12 @@
 import type { Command } from "commander";
 import { isLedgerError } from "../../../core/errors.js";
 import { formatDuration } from "../../../core/duration.js";
-import type { Inputs } from "../../../core/schemas.js";
-import { identity, str, type Ctx } from "../invocation.js";
+import type { Project, ProjectSummary } from "../../../core/types.js";
+import { identity, str, type Ctx, type Opts } from "../invocation.js";
 import { EXIT } from "../exit.js";
 import { gitState } from "../input.js";
 import { c, table } from "../output.js";
+import { registerOperation } from "../operation.js";
 import * as render from "../render.js";
 import { cliAction } from "../run.js";
 
@@ -80,38 +81,37 @@ export function register(program: Command): void {
     );
 
   const project = program.command("project").description("manage projects");
-  project
-    .command("create <name>")
-    .description("create a project (projects are also created by their first write)")
-    .action(
-      cliAction(async (_o, ctx, args) => {
-        const p = await (await ctx.ledger()).createProject({ project: args[0] as string, agent: identity(ctx) });
-        return { data: p, human: () => (p.created ? `created project ${p.name}` : `project ${p.name} already exists`) };
-      }),
-    );
+  const named = { read: (_o: Opts, _ctx: Ctx, args: string[]) => args[0] };
+  registerOperation<Project & { created: boolean }>(project, {
+    op: "createProject",
+    name: "create <name>",
+    description: "create a project (projects are also created by their first write)",
+    flags: { project: named },
+    render: (p) => ({ human: () => (p.created ? `created project ${p.name}` : `project ${p.name} already exists`) }),
+  });
 
-  project
-    .command("set <name>")
-    .description("change a project's policy (admins; locally, whoever can write the ledger)")
-    .requiredOption("--verification-authors <who>", "who may set or change verification commands: creator (the WO's creator and admins; default), admins, or any")
-    .action(
-      cliAction(async (o, ctx, args) => {
-        const p = await (
-          await ctx.ledger()
-        ).setPolicy({ project: args[0] as string, agent: identity(ctx), verification_authors: str(o.verificationAuthors) } as Inputs["setPolicy"]);
-        return { data: p, human: () => `project ${p.name}: verification commands may be set by ${p.policy.verification_authors}` };
-      }),
-    );
+  registerOperation<Project>(project, {
+    op: "setPolicy",
+    name: "set <name>",
+    description: "change a project's policy (admins; locally, whoever can write the ledger)",
+    flags: {
+      project: named,
+      verification_authors: {
+        help: "who may set or change verification commands: creator (the WO's creator and admins; default), admins, or any",
+        flag: "--verification-authors <who>",
+        required: true,
+      },
+    },
+    render: (p) => ({ human: () => `project ${p.name}: verification commands may be set by ${p.policy.verification_authors}` }),
+  });
 
-  program
-    .command("projects")
-    .description("list projects with counts per status")
-    .action(
-      cliAction(async (_o, ctx) => {
-        const list = await (await ctx.ledger()).projects();
-        return { data: list, human: () => render.projects(list) };
-      }),
-    );
+  registerOperation<ProjectSummary[]>(program, {
+    op: "projects",
+    description: "list projects with counts per status",
+    // Every project, whatever -p / WORKLEDGER_PROJECT says.
+    flags: { project: { read: () => undefined } },
+    render: (list) => ({ human: () => render.projects(list) }),
+  });
 }
 
 /** Who the ledger knows the caller as (a remote one: the token's agent), or else --agent/WORKLEDGER_AGENT. */
