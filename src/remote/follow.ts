@@ -7,7 +7,7 @@
 import { ERROR_CODES, LedgerError, type ErrorBody } from "../core/errors.js";
 import { sleep } from "../core/follow.js";
 import type { LedgerEvent } from "../core/types.js";
-import { EventStreamParser } from "./event-stream.js";
+import { EventStreamParser } from "../protocol/event-stream.js";
 
 async function open(url: string, token: string, project: string | undefined, after: number, signal: AbortSignal): Promise<Response> {
   const qs = new URLSearchParams({ after: String(after) });

@@ -20,6 +20,7 @@ import { openapi } from "../../src/doors/http/openapi.ts";
 import { startServer, type RunningServer } from "../../src/doors/http/server.ts";
 import { createMcpServer } from "../../src/doors/mcp/server.ts";
 import { openLedger } from "../../src/index.ts";
+import { sandbox } from "../helpers/cli.ts";
 import { RemoteLedger } from "../../src/remote/client.ts";
 
 /** Methods of the ledger that are not operations: lifecycle, health and event following. */
@@ -86,6 +87,33 @@ describe("operation table", () => {
     const commands = new Set([...REGISTERED.values()].map((r) => r.op.name));
     const internal = new Set(["contextHistory", "verifyCommand", "recordVerification"]);
     for (const op of OPERATIONS) if (!internal.has(op.name)) assert.ok(commands.has(op.name), `no CLI command for ${op.name}`);
+  });
+
+  it("each CLI command refuses a bad project with the ledger's own message", () => {
+    const s = sandbox();
+    try {
+      for (const [name, { op }] of REGISTERED) {
+        const words = name.split(" ")[0]!;
+        const args = name.includes("<name>") ? ["project", words, "Bad Project"] : [words, "-p", "Bad Project"];
+        const extra =
+          op.name === "create"
+            ? ["--title", "x"]
+            : op.name === "addNote" || op.name === "contextPut"
+              ? ["-m", "x", "--id", "1"]
+              : op.name === "setPolicy"
+                ? ["--verification-authors", "any"]
+                : [];
+        const r = s.run([...args, ...extra, "--json"], { env: { WORKLEDGER_AGENT: "seed" } });
+        if (op.name === "projects") {
+          assert.equal(r.code, 0, "projects lists every project, whatever the project flag says");
+          continue;
+        }
+        assert.equal(r.code, 2, `${name}: ${r.stdout}${r.stderr}`);
+        assert.match(r.json.error.message, /project: must match/, name);
+      }
+    } finally {
+      s.cleanup();
+    }
   });
 
   it("every tool binding is an MCP tool, without the fields the server fills in", async () => {

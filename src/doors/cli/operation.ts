@@ -61,13 +61,14 @@ export function operationOf(name: string): Operation {
   return op;
 }
 
-/** The commands registered from the table, by command name (read by the test that holds them to their schemas). */
+/** The commands registered from the table, by command (`find-unclaimed`, `create <name>` under `project`), for the test that holds them to the table. */
 export const REGISTERED = new Map<string, { op: Operation; flags: readonly string[] }>();
 
 export function registerOperation<R>(program: Command, spec: OperationCommand<R>): Command {
   const op = operationOf(spec.op);
-  REGISTERED.set(spec.name ?? op.name, { op, flags: Object.keys(spec.flags) });
-  const cmd = program.command(spec.name ?? kebab(op.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))).description(spec.description);
+  const name = spec.name ?? kebab(op.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+  REGISTERED.set(name, { op, flags: Object.keys(spec.flags) });
+  const cmd = program.command(name).description(spec.description);
   for (const [field, f] of Object.entries(spec.flags)) {
     if (f.help === undefined) continue;
     const flag = f.flag ?? `--${kebab(field)} <${kebab(field)}>`;

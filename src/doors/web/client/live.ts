@@ -5,7 +5,7 @@
  */
 import { authHeader, enc } from "./api.js";
 import type { LedgerEvent } from "../../../core/types.js";
-import { EventStreamParser } from "../../../remote/event-stream.js";
+import { EventStreamParser } from "../../../protocol/event-stream.js";
 
 export type LiveStatus = "live" | "reconnecting" | "denied";
 
