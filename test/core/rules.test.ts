@@ -10,32 +10,9 @@ const T0 = "2026-01-01T00:00:00.000Z";
 const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
 const MIN = 60_000;
 
+/** A new WO as the core makes one (its defaults), with `over` on top. */
 function wo(over: Partial<StoredWorkOrder> = {}): StoredWorkOrder {
-  return {
-    project: "p",
-    id: 1,
-    title: "t",
-    description: "",
-    repo: "",
-    acceptance: [],
-    scope: "",
-    files: [],
-    verification: "",
-    priority: "P2",
-    handover: "",
-    labels: [],
-    depends_on: [],
-    status: "open",
-    lease: null,
-    revision: 1,
-    created_by: "obs",
-    created_at: T0,
-    updated_at: T0,
-    prior_status: null,
-    fence: 0,
-    pinned_verification: null,
-    ...over,
-  };
+  return { ...rules.create("p", 1, { title: "t" }, "obs", T0).wo, ...over };
 }
 
 function code(fn: () => unknown): string {

@@ -1,32 +1,13 @@
 /** The dashboard's pure logic (filters in the URL, lease countdowns), without a browser. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { create, toPublic } from "../../src/core/rules.ts";
 import type { WorkOrder } from "../../src/core/types.ts";
 import { byUrgency, columns, filtersToQuery, matches, parseFilters } from "../../src/doors/web/client/filters.ts";
 import { ago, countdown, leaseState } from "../../src/doors/web/client/time.ts";
 
-const wo = (over: Partial<WorkOrder>): WorkOrder => ({
-  project: "p",
-  id: 1,
-  title: "Fix tokenizer",
-  description: "",
-  repo: "",
-  acceptance: [],
-  scope: "",
-  files: [],
-  verification: "",
-  priority: "P2",
-  handover: "",
-  labels: [],
-  depends_on: [],
-  status: "open",
-  lease: null,
-  revision: 1,
-  created_by: "o",
-  created_at: "2026-01-01T00:00:00.000Z",
-  updated_at: "2026-01-01T00:00:00.000Z",
-  ...over,
-});
+/** A new WO as the core makes one (its defaults), with `over` on top. */
+const wo = (over: Partial<WorkOrder>): WorkOrder => ({ ...toPublic(create("p", 1, { title: "Fix tokenizer" }, "o", "2026-01-01T00:00:00.000Z").wo), ...over });
 
 describe("dashboard filters", () => {
   it("round-trips through the URL and drops values that are not allowed", () => {
