@@ -1,7 +1,8 @@
 /** The CLI's dialect for error hints (core/hints.ts): commands and flags as this door spells them. */
 import type { HintDialect } from "../../core/hints.js";
 
-const kebab = (s: string) => s.replace(/[A-Z_]/g, (c) => `-${c.replace("_", "").toLowerCase()}`);
+/** `findUnclaimed` and `lease_token` as the CLI spells them: `find-unclaimed`, `lease-token`. */
+export const kebab = (s: string) => s.replace(/[A-Z_]/g, (c) => `-${c.replace("_", "").toLowerCase()}`);
 /** Operations whose command is not their name in kebab-case. */
 const COMMAND: Record<string, string> = {
   createProject: "project create",

@@ -10,6 +10,7 @@
 import type { Command } from "commander";
 import type { LedgerApi } from "../../core/api.js";
 import { callLedger, OPERATIONS, resolve, type Operation } from "../../core/operations.js";
+import { kebab } from "./hints.js";
 import { gitState } from "./input.js";
 import { identity, num, projectOf, str, type Ctx, type Opts, type Result } from "./invocation.js";
 import { cliAction } from "./run.js";
@@ -49,10 +50,12 @@ export interface OperationCommand<R> {
   run?: (ledger: LedgerApi, input: Record<string, unknown>, ctx: Ctx) => Promise<R>;
 }
 
+/** The work-order id flag most commands take. */
+export const WO_ID: FlagSpec = { help: "work order id (53 or WO-53)", flag: "--id <id>", number: true };
+
 /** Input fields the CLI fills itself instead of taking them as the command's flags (an actor's agent is its identity). */
 export const filledByDoor = (op: Operation): string[] => ["project", "role", "git", ...(op.actor ? ["agent"] : [])];
 
-const kebab = (s: string) => s.replace(/_/g, "-");
 const camel = (s: string) => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 
 export function operationOf(name: string): Operation {
@@ -66,7 +69,7 @@ export const REGISTERED = new Map<string, { op: Operation; flags: readonly strin
 
 export function registerOperation<R>(program: Command, spec: OperationCommand<R>): Command {
   const op = operationOf(spec.op);
-  const name = spec.name ?? kebab(op.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+  const name = spec.name ?? kebab(op.name);
   REGISTERED.set(name, { op, flags: Object.keys(spec.flags) });
   const cmd = program.command(name).description(spec.description);
   for (const [field, f] of Object.entries(spec.flags)) {

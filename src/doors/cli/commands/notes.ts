@@ -6,14 +6,14 @@ import { verifyWorkOrder, type VerifyOutcome } from "../../../exec/verify.js";
 import { gitState, readBody } from "../input.js";
 import { c, shown } from "../output.js";
 import * as render from "../render.js";
-import { registerOperation } from "../operation.js";
+import { registerOperation, WO_ID } from "../operation.js";
 
 export function register(program: Command): void {
   registerOperation<Note>(program, {
     op: "addNote",
     description: "append a note every agent can read (anyone may add notes)",
     flags: {
-      id: { help: "work order id (53 or WO-53)", flag: "--id <id>", number: true },
+      id: WO_ID,
       kind: { help: "progress|finding|blocker|verification|link", flag: "--kind <kind>", default: "progress" },
       body: { read: (o) => readBody(o) },
     },
@@ -25,7 +25,7 @@ export function register(program: Command): void {
     op: "verify",
     description: "run the verification command of a work order you hold (as it was when you claimed it) and record the result as a note (exit 6 on failure)",
     flags: {
-      id: { help: "work order id (53 or WO-53)", flag: "--id <id>", number: true },
+      id: WO_ID,
       timeout: { help: "kill the command after this long", flag: "--timeout <duration>", default: "10m" },
       block_on_fail: { help: "mark the work order blocked when verification fails (ends your lease)", flag: "--block-on-fail" },
       lease_token: { help: "fencing token from your claim", flag: "--lease-token <n>", number: true },

@@ -7,7 +7,7 @@ import type { WoCreateInput } from "../../../core/schemas.js";
 import { num, str, type Opts } from "../invocation.js";
 import { parseJson, readFileArg } from "../input.js";
 import * as render from "../render.js";
-import { registerOperation } from "../operation.js";
+import { registerOperation, WO_ID } from "../operation.js";
 import { addFieldOptions, fieldsFrom } from "./fields.js";
 
 export function register(program: Command): void {
@@ -31,7 +31,7 @@ export function register(program: Command): void {
   registerOperation<WorkOrderWithNotes>(program, {
     op: "get",
     description: "one work order with its notes",
-    flags: { id: { help: "work order id (53 or WO-53)", flag: "--id <id>", number: true } },
+    flags: { id: WO_ID },
     render: (wo) => ({ human: () => render.woDetail(wo) }),
   }).alias("show");
 
