@@ -20,6 +20,7 @@ export type LedgerApi = Pick<
   | "findUnclaimed"
   | "claim"
   | "renew"
+  | "renewAll"
   | "release"
   | "update"
   | "addNote"

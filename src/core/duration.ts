@@ -1,11 +1,21 @@
-/** Durations as agents type them: `90s`, `30m`, `2h`, `1d`; a bare number means seconds. */
+/**
+ * Durations as agents type them: `90s`, `30m`, `2h`, `1d`. The unit is
+ * required: a bare `30` was once read as seconds where the agent meant
+ * minutes, so it is refused with a suggestion instead (unitless).
+ */
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 export function parseDuration(text: string): number | null {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/i.exec(text);
   if (!m) return null;
-  const unit = (m[2] ?? "s").toLowerCase() as keyof typeof UNIT_MS;
-  return Math.round(Number(m[1]) * UNIT_MS[unit]);
+  return Math.round(Number(m[1]) * UNIT_MS[(m[2] as string).toLowerCase() as keyof typeof UNIT_MS]);
+}
+
+/** For a number given without a unit, what was probably meant (30 → 30m, 1800 → 1800s), else null. */
+export function unitless(v: unknown): string | null {
+  const s = typeof v === "number" ? String(v) : typeof v === "string" ? v.trim() : "";
+  if (!/^\d+(\.\d+)?$/.test(s)) return null;
+  return Number(s) >= 300 ? `${s}s` : `${s}m`;
 }
 
 /** Compact human form: 45s, 12m, 3h, 2d. */

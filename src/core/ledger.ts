@@ -9,8 +9,23 @@ import { freshness, type PulledContext } from "./freshness.js";
 import { LedgerError, isLedgerError, type ErrorBody } from "./errors.js";
 import { OverlapChecker } from "./files.js";
 import * as rules from "./rules.js";
+import { isLive } from "./rules.js";
 import { DEFAULT_MAX_AGE_MS, DEFAULT_TTL_MS, inputs, type Inputs } from "./schemas.js";
-import type { ContextEntry, FileConflict, GitState, LedgerEvent, NewEvent, Note, NoteKind, Project, ProjectSummary, Status, StoredWorkOrder, WorkOrder } from "./types.js";
+import type {
+  ContextEntry,
+  FileConflict,
+  GitState,
+  LedgerEvent,
+  NewEvent,
+  Note,
+  Project,
+  ProjectPolicy,
+  ProjectSummary,
+  Role,
+  Status,
+  StoredWorkOrder,
+  WorkOrder,
+} from "./types.js";
 import { assertMayAuthor, commandToRun, DEFAULT_POLICY, verifierOf } from "./verification.js";
 import { pollEvents, type FollowOptions } from "./follow.js";
 import { TokenCache, type TokenLookup } from "./token-cache.js";
@@ -37,6 +52,22 @@ export interface VerificationResult {
   /** Why --block-on-fail could not block (the result is recorded anyway). */
   block_refused?: ErrorBody;
 }
+/** A release or update: the WO, and warnings for the caller (finished without a passing verification). */
+export type Finished = WorkOrder & { warnings?: string[] };
+export interface RenewAllResult {
+  renewed: WorkOrder[];
+  /** Leases that could not be renewed (e.g. MAX_HOLD_REACHED), with why. */
+  refused: { id: number; error: ErrorBody }[];
+}
+
+/** What finishing `wo` must satisfy: its project's policy is read only when it has a verification command to check. */
+async function finishing(tx: Tx, wo: StoredWorkOrder, role: Role | undefined, unverifiedReason: string | undefined): Promise<rules.Finish> {
+  const hasCommand = (wo.pinned_verification ?? wo.verification).trim() !== "";
+  const policy = hasCommand ? ((await tx.getProject(wo.project))?.policy ?? DEFAULT_POLICY) : DEFAULT_POLICY;
+  return { policy, role, unverifiedReason };
+}
+const finished = (change: rules.Change): Finished => ({ ...rules.toPublic(change.next), ...(change.warnings ? { warnings: change.warnings } : {}) });
+
 export interface Health {
   store: StoreInfo;
   integrity: string[];
@@ -115,16 +146,20 @@ export class Ledger {
     });
   }
 
-  /** Sets a project's policy (admins only; see verification.ts). */
+  /** Sets a project's policy (admins only): who may write verification commands, whether done needs one to pass, the lease hold cap. */
   async setPolicy(input: Inputs["setPolicy"]): Promise<Project> {
-    const { project, role, verification_authors } = parse(inputs.setPolicy, input);
+    const { project, role, verification_authors, require_verification, max_hold } = parse(inputs.setPolicy, input);
     if (role !== undefined && role !== "admin") {
       throw new LedgerError("FORBIDDEN", `only admins may change the policy of project ${project}`, { hint: "ask an admin", details: { project, role } });
     }
     return this.write(async (tx) => {
       const existing = await tx.getProject(project);
       if (!existing) throw projectNotFound(project);
-      const policy = { ...existing.policy, verification_authors };
+      const policy: ProjectPolicy = {
+        verification_authors: verification_authors ?? existing.policy.verification_authors,
+        require_verification: require_verification ?? existing.policy.require_verification,
+        max_hold_ms: max_hold === undefined ? existing.policy.max_hold_ms : max_hold,
+      };
       await tx.setProjectPolicy(project, policy);
       return { ...existing, policy };
     });
@@ -220,13 +255,14 @@ export class Ledger {
   }
 
   async claim(input: Inputs["claim"]): Promise<ClaimResult> {
-    const { project, agent, id, ttl, exclusive_files } = parse(inputs.claim, input);
+    const { project, agent, id, ttl, exclusive_files, max_hold } = parse(inputs.claim, input);
     const ttlMs = ttl ?? DEFAULT_TTL_MS;
     return this.write(async (tx) => {
-      if (id === undefined) return this.claimNext(tx, project, agent, ttlMs);
+      const maxHoldMs = max_hold ?? (await tx.getProject(project))?.policy.max_hold_ms ?? null;
+      if (id === undefined) return this.claimNext(tx, project, agent, ttlMs, maxHoldMs);
       const wo = await loadForWrite(tx, project, id);
       const now = tx.now(); // read after the row is locked: the clock may have moved while we waited
-      const change = rules.claim(wo, agent, now, ttlMs, await tx.notDoneOf(project, wo.depends_on));
+      const change = rules.claim(wo, agent, now, ttlMs, await tx.notDoneOf(project, wo.depends_on), maxHoldMs);
       // Leases are only read (and on PostgreSQL, the project's lease lock only taken) when files can clash.
       const file_conflicts = wo.files.length ? conflicts(wo, await tx.liveLeases(project, now), new OverlapChecker()) : [];
       if (exclusive_files && file_conflicts.length) throw fileConflict(wo, file_conflicts);
@@ -235,7 +271,7 @@ export class Ledger {
     });
   }
 
-  private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number): Promise<ClaimResult> {
+  private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number, maxHoldMs: number | null): Promise<ClaimResult> {
     // One read (one statement on PostgreSQL). The first candidate is only good if
     // no lease had lapsed: an expiry returns a WO to the queue, maybe ahead of it,
     // so then the probe starts again.
@@ -253,7 +289,7 @@ export class Ledger {
         live ??= await tx.liveLeases(project, tx.now());
         if (conflicts(w, live, checker).length) continue; // claim --next never takes a WO whose files someone holds
       }
-      const change = rules.claim(w, agent, tx.now(), ttlMs, []);
+      const change = rules.claim(w, agent, tx.now(), ttlMs, [], maxHoldMs);
       await persist(tx, change);
       return { ...rules.toPublic(change.next), file_conflicts: [] };
     }
@@ -265,21 +301,47 @@ export class Ledger {
 
   async renew(input: Inputs["renew"]): Promise<WorkOrder> {
     const { project, agent, id, ttl, lease_token } = parse(inputs.renew, input);
-    return this.change(project, id, (wo, now) => rules.renew(wo, agent, now, ttl ?? DEFAULT_TTL_MS, lease_token));
+    return this.write(async (tx) => {
+      const change = rules.renew(await loadForWrite(tx, project, id), agent, tx.now(), ttl ?? DEFAULT_TTL_MS, lease_token);
+      await persist(tx, change);
+      return rules.toPublic(change.next);
+    });
   }
 
-  async release(input: Inputs["release"]): Promise<WorkOrder> {
-    const { project, agent, id, status, note, lease_token } = parse(inputs.release, input);
-    return this.change(
-      project,
-      id,
-      (wo, now) => rules.release(wo, agent, now, status, lease_token),
-      note === undefined ? undefined : { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" },
-    );
+  /** Renews every live lease the caller holds in the project; a lease that cannot be renewed (its hold cap) is reported, not fatal. */
+  async renewAll(input: Inputs["renewAll"]): Promise<RenewAllResult> {
+    const { project, agent, ttl } = parse(inputs.renewAll, input);
+    return this.write(async (tx) => {
+      await requireProject(tx, project);
+      const out: RenewAllResult = { renewed: [], refused: [] };
+      for (const held of (await tx.liveLeases(project, tx.now())).filter((w) => w.lease?.agent === agent)) {
+        try {
+          const change = rules.renew(await loadForWrite(tx, project, held.id), agent, tx.now(), ttl ?? DEFAULT_TTL_MS, undefined);
+          await persist(tx, change);
+          out.renewed.push(rules.toPublic(change.next));
+        } catch (e) {
+          if (!isLedgerError(e)) throw e;
+          out.refused.push({ id: held.id, error: e.toJSON() });
+        }
+      }
+      return out;
+    });
   }
 
-  async update(input: Inputs["update"]): Promise<WorkOrder> {
-    const { project, agent, role, id, fields, status, note, if_revision, lease_token } = parse(inputs.update, input);
+  async release(input: Inputs["release"]): Promise<Finished> {
+    const { project, agent, role, id, status, note, lease_token, unverified_reason } = parse(inputs.release, input);
+    return this.write(async (tx) => {
+      const wo = await loadForWrite(tx, project, id);
+      const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
+      const change = rules.release(wo, agent, tx.now(), status, lease_token, finish);
+      await persist(tx, change);
+      if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
+      return finished(change);
+    });
+  }
+
+  async update(input: Inputs["update"]): Promise<Finished> {
+    const { project, agent, role, id, fields, status, note, if_revision, lease_token, unverified_reason } = parse(inputs.update, input);
     const hasFields = fields !== undefined && Object.values(fields).some((v) => v !== undefined);
     if (!hasFields && status === undefined && note === undefined) {
       throw new LedgerError("VALIDATION", "nothing to update: give at least one field, a status or a note", {
@@ -305,10 +367,11 @@ export class Ledger {
             details: { issues: [{ field: "depends_on", message: "cycle" }] },
           });
       }
-      const change = rules.update(wo, agent, tx.now(), { fields, status, ifRevision: if_revision, token: lease_token });
+      const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
+      const change = rules.update(wo, agent, tx.now(), { fields, status, ifRevision: if_revision, token: lease_token, finish });
       await persist(tx, change);
       if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
-      return rules.toPublic(change.next);
+      return finished(change);
     });
   }
 
@@ -355,11 +418,16 @@ export class Ledger {
       const verdict = v.passed ? "PASSED" : `FAILED (exit ${v.exit_code ?? "timeout"})`;
       const where = git ? ` at ${git.head.slice(0, 12)}${git.branch ? ` (${git.branch}${git.dirty ? ", dirty" : ""})` : ""}` : "";
       const body = `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s by ${v.agent}${where}: ${v.command}\n${v.output_tail}`.trimEnd();
+      // The result counts for `done` (rules.checkDone) only under the lease it was recorded in.
+      const underLease = isLive(wo.lease, tx.now()) && wo.lease.agent === v.agent ? wo.lease.token : null;
+      const recorded = { ...wo, last_verification: { passed: v.passed, agent: v.agent, at: tx.now(), token: underLease } };
+      await tx.saveWorkOrder(recorded, wo);
+      wo = recorded;
       let block_refused: ErrorBody | undefined;
       if (!v.passed && v.block_on_fail) {
         // A refused block (someone else holds it, or it is done) must not cost the recorded result.
         try {
-          const change = rules.update(wo, v.agent, tx.now(), { status: "blocked", token: v.lease_token });
+          const change = rules.update(wo, v.agent, tx.now(), { status: "blocked", token: v.lease_token, via: "verify" });
           await persist(tx, change);
           wo = change.next;
         } catch (e) {
@@ -430,21 +498,6 @@ export class Ledger {
   /** Sequence number of the newest event, so a watcher can start from "now". */
   lastEventSeq(project?: string): Promise<number> {
     return this.store.read((tx) => tx.lastEventSeq(project ?? null));
-  }
-
-  /** Loads, applies a rule, persists; optionally appends a note in the same transaction. */
-  private change(
-    project: string,
-    id: number,
-    rule: (wo: StoredWorkOrder, now: string) => rules.Change,
-    note?: { agent: string; body: string; kind: NoteKind },
-  ): Promise<WorkOrder> {
-    return this.write(async (tx) => {
-      const change = rule(await loadForWrite(tx, project, id), tx.now());
-      await persist(tx, change);
-      if (note) await appendNote(tx, change.next, note);
-      return rules.toPublic(change.next);
-    });
   }
 
   /**

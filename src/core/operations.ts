@@ -145,6 +145,14 @@ export const OPERATIONS: readonly Operation[] = [
     tool: { name: "renew", description: "Extend your live lease (ttl from now, default 30m). LEASE_LOST: stop working on it and claim again." },
   },
   {
+    name: "renewAll",
+    summary: "Extend every live lease you hold in the project",
+    input: "renewAll",
+    access: "write",
+    actor: true,
+    http: { method: "POST", paths: [`${P}/renew`] },
+  },
+  {
     name: "release",
     summary: "End your lease, optionally setting a status",
     input: "release",

@@ -6,13 +6,15 @@
 import { LedgerError } from "./errors.js";
 import { formatDuration } from "./duration.js";
 import type { WoCreate, WoPatch } from "./schemas.js";
-import type { Lease, NewEvent, RestingStatus, Status, StoredWorkOrder, WorkOrder, WorkOrderFields } from "./types.js";
+import type { EndedLease, Lease, NewEvent, ProjectPolicy, RestingStatus, Role, Status, StoredWorkOrder, WorkOrder, WorkOrderFields } from "./types.js";
 
 export interface Change {
   /** The record the rule was applied to, as read in this transaction. */
   prev: StoredWorkOrder;
   next: StoredWorkOrder;
   events: NewEvent[];
+  /** For the caller (printed on stderr by the CLI, `warnings` in JSON); the change went through. */
+  warnings?: string[];
 }
 
 export const label = (id: number) => `WO-${id}`;
@@ -29,7 +31,7 @@ export function effective(wo: StoredWorkOrder, now: string): StoredWorkOrder {
 
 /** The public shape: the stored bookkeeping fields are not part of the contract. */
 export function toPublic(wo: StoredWorkOrder): WorkOrder {
-  const { prior_status: _p, fence: _f, pinned_verification: _v, ...pub } = wo;
+  const { prior_status: _p, fence: _f, pinned_verification: _v, ended_leases: _e, last_verification: _lv, ...pub } = wo;
   return pub;
 }
 
@@ -41,11 +43,16 @@ function bump(wo: StoredWorkOrder, at: string, patch: Partial<StoredWorkOrder>):
   return { ...wo, ...patch, revision: wo.revision + 1, updated_at: at };
 }
 
+/** An agent's ended lease replaces its older one; the list stays short (one entry per recent holder). */
+export const ENDED_LEASES_KEPT = 8;
+const withEnded = (wo: StoredWorkOrder, e: EndedLease): EndedLease[] => [e, ...wo.ended_leases.filter((x) => x.agent !== e.agent)].slice(0, ENDED_LEASES_KEPT);
+
 /** Records the lazy expiry of a lease whose time has passed, or null when there is none. */
 export function expire(wo: StoredWorkOrder, now: string): Change | null {
   if (wo.lease === null || isLive(wo.lease, now)) return null;
-  const next = bump(wo, now, { status: wo.prior_status ?? "open", lease: null, prior_status: null });
   const { agent, token, expires_at } = wo.lease;
+  const status = wo.prior_status ?? "open";
+  const next = bump(wo, now, { status, lease: null, prior_status: null, ended_leases: withEnded(wo, { agent, token, at: expires_at, how: "expired", status }) });
   return { prev: wo, next, events: [event(next, "expired", agent, now, { holder: agent, token, expires_at, status: next.status })] };
 }
 
@@ -58,29 +65,63 @@ function leaseHeld(wo: StoredWorkOrder, lease: Lease, now: string, caller: strin
   });
 }
 
-function leaseLost(wo: StoredWorkOrder, why: string): LedgerError {
+const VIA: Record<NonNullable<EndedLease["via"]>, string> = { release: "release", update: "a status change", verify: "verify (block_on_fail)" };
+
+/**
+ * The caller's lease is not current: says what ended it (expired at T, taken
+ * by B with token N, ended by the caller itself) and what to do, which
+ * differs: after its own release there is nothing to stop.
+ */
+function leaseLost(wo: StoredWorkOrder, agent: string, now: string, token: number | undefined, mine: EndedLease | undefined): LedgerError {
+  const live = isLive(wo.lease, now) ? wo.lease : null;
+  let why: string;
+  if (mine?.how === "expired") why = `your lease (token ${mine.token}) expired at ${mine.at}`;
+  else if (mine) why = `you ended your lease (token ${mine.token}) at ${mine.at} by ${VIA[mine.via ?? "release"]}; it is ${mine.status} now`;
+  else if (token !== undefined) why = `token ${token} is not a current lease`;
+  else why = wo.fence > 0 ? `${agent} holds no lease on it` : "it was never claimed";
+  if (live) why += `; ${live.agent} holds it now (token ${live.token}, claimed at ${live.claimed_at})`;
+  else if (mine?.how !== "ended") why += `; it is ${wo.status} now`;
+  const own = mine?.how === "ended" && !live;
   return new LedgerError("LEASE_LOST", `your lease on ${label(wo.id)} is gone: ${why}`, {
-    hint: "stop working on it and {{op:claim}} it again (someone may have taken it meanwhile)",
-    details: { project: wo.project, id: wo.id, holder: wo.lease?.agent ?? null, status: wo.status },
+    hint: own
+      ? "nothing to do for the lease: it already ended; {{op:claim}} it again only if there is more work to do"
+      : "stop working on it; {{op:claim}} it again if it is free (someone may have changed it meanwhile), else pick another ({{op:findUnclaimed}})",
+    details: { project: wo.project, id: wo.id, holder: live?.agent ?? null, status: wo.status, ended: mine ?? null },
   });
 }
 
 /**
- * Who the caller is relative to the lease. Throws when a holder-only action is
- * attempted by someone else (LEASE_HELD) or with a lease that is no longer
- * theirs (LEASE_LOST). `wo` must already be the effective view.
+ * Who the caller is relative to the lease (`wo` must be the effective view).
+ * A holder-only action by someone else fails with LEASE_HELD; one with a
+ * stale token, or by an agent whose own lease lapsed and who has not claimed
+ * again (fenced by name, token or not), with LEASE_LOST.
  */
 export function holding(wo: StoredWorkOrder, agent: string, now: string, token: number | undefined, mustHold: boolean): boolean {
   const lease = wo.lease;
+  const mine = wo.ended_leases.find((e) => e.agent === agent);
   if (isLive(lease, now)) {
-    // A stale token means the caller's own lease ended, whoever holds the WO now: stop, do not "pick another".
-    if (token !== undefined && token !== lease.token) throw leaseLost(wo, `token ${token} is stale, the current lease has token ${lease.token}`);
-    if (lease.agent !== agent) throw leaseHeld(wo, lease, now, agent);
-    return true;
+    if (lease.agent === agent) {
+      if (token !== undefined && token !== lease.token) throw notYourToken(wo, lease, token);
+      return true;
+    }
+    // A stale token, or a lapsed lease, means the caller's own lease ended: stop, do not "pick another".
+    if ((token !== undefined && token !== lease.token) || mine?.how === "expired") throw leaseLost(wo, agent, now, token, mine);
+    throw leaseHeld(wo, lease, now, agent);
   }
-  if (mustHold) throw leaseLost(wo, wo.fence > 0 ? "it expired or was released" : "it was never claimed");
-  if (token !== undefined) throw leaseLost(wo, `token ${token} is stale, nobody holds a lease now`);
+  if (mustHold || token !== undefined || mine?.how === "expired") throw leaseLost(wo, agent, now, token, mine);
   return false;
+}
+
+/** The caller holds the lease, but under another token: another process of the same agent claimed it again. */
+function notYourToken(wo: StoredWorkOrder, lease: Lease, token: number): LedgerError {
+  return new LedgerError(
+    "LEASE_LOST",
+    `token ${token} is not the lease on ${label(wo.id)}: ${lease.agent} holds it under token ${lease.token}, claimed at ${lease.claimed_at} by another claim`,
+    {
+      hint: "your claim's lease is gone; if another process of yours claimed it again, leave the work to that one",
+      details: { project: wo.project, id: wo.id, holder: lease.agent, token: lease.token, given: token },
+    },
+  );
 }
 
 /** A new work order: the defaults of every field not given, open, at revision 1, and its `created` event. */
@@ -108,12 +149,14 @@ export function create(project: string, id: number, fields: WoCreate, agent: str
     prior_status: null,
     fence: 0,
     pinned_verification: null,
+    ended_leases: [],
+    last_verification: null,
   };
   const { project: _p, id: _i, status: _s, lease: _l, revision: _r, created_by: _c, created_at: _ca, updated_at: _u, ...initial } = toPublic(wo);
   return { wo, event: event(wo, "created", agent, now, { fields: initial }) };
 }
 
-export function claim(wo: StoredWorkOrder, agent: string, now: string, ttlMs: number, pendingDeps: number[]): Change {
+export function claim(wo: StoredWorkOrder, agent: string, now: string, ttlMs: number, pendingDeps: number[], maxHoldMs: number | null = null): Change {
   if (isLive(wo.lease, now)) throw leaseHeld(wo, wo.lease, now, agent);
   if (wo.status === "done" || wo.status === "cancelled") {
     throw new LedgerError("ILLEGAL_TRANSITION", `${label(wo.id)} is ${wo.status} and cannot be claimed`, {
@@ -128,27 +171,94 @@ export function claim(wo: StoredWorkOrder, agent: string, now: string, ttlMs: nu
     });
   }
   const token = wo.fence + 1;
-  const expires_at = new Date(Date.parse(now) + ttlMs).toISOString();
-  const lease: Lease = { agent, token, claimed_at: now, expires_at, renewed_at: null };
-  // The holder's verify runs the command as it is now (see verification.ts).
-  const next = bump(wo, now, { status: "claimed", prior_status: wo.status as RestingStatus, lease, fence: token, pinned_verification: wo.verification });
-  return { prev: wo, next, events: [event(next, "claimed", agent, now, { token, expires_at, ttl_ms: ttlMs })] };
+  const hold_until = maxHoldMs === null ? null : after(now, maxHoldMs);
+  const expires_at = earliest(after(now, ttlMs), hold_until);
+  const lease: Lease = { agent, token, claimed_at: now, expires_at, renewed_at: null, hold_until };
+  // The holder's verify runs the command as it is now (see verification.ts); claiming again lifts the caller's fence.
+  const next = bump(wo, now, {
+    status: "claimed",
+    prior_status: wo.status as RestingStatus,
+    lease,
+    fence: token,
+    pinned_verification: wo.verification,
+    ended_leases: wo.ended_leases.filter((e) => e.agent !== agent),
+  });
+  const data = { token, expires_at, ttl_ms: ttlMs, ...(hold_until ? { hold_until } : {}) };
+  return { prev: wo, next, events: [event(next, "claimed", agent, now, data)] };
 }
+
+const after = (now: string, ms: number) => new Date(Date.parse(now) + ms).toISOString();
+const earliest = (t: string, cap: string | null) => (cap !== null && cap < t ? cap : t);
 
 export function renew(wo: StoredWorkOrder, agent: string, now: string, ttlMs: number, token?: number): Change {
   holding(wo, agent, now, token, true);
   const lease = wo.lease as Lease;
-  const expires_at = new Date(Date.parse(now) + ttlMs).toISOString();
+  if (lease.hold_until !== null && lease.expires_at >= lease.hold_until) {
+    throw new LedgerError("MAX_HOLD_REACHED", `${label(wo.id)} has been held for as long as one lease may be (until ${lease.hold_until}); it cannot be renewed`, {
+      hint: "finish now and {{op:release}} it with a status, or release it with a note saying what is left",
+      details: { project: wo.project, id: wo.id, hold_until: lease.hold_until, expires_at: lease.expires_at },
+    });
+  }
+  const expires_at = earliest(after(now, ttlMs), lease.hold_until);
   const next = bump(wo, now, { lease: { ...lease, expires_at, renewed_at: now } });
   return { prev: wo, next, events: [event(next, "renewed", agent, now, { token: lease.token, expires_at, ttl_ms: ttlMs })] };
 }
 
-export function release(wo: StoredWorkOrder, agent: string, now: string, status?: RestingStatus, token?: number): Change {
+/** How the caller finishes (status done): the project's policy, the caller's role, and an admin's reason to finish unverified. */
+export interface Finish {
+  policy: ProjectPolicy;
+  role: Role | undefined;
+  unverifiedReason?: string | undefined;
+}
+
+/**
+ * Whether `done` may be set now (DESIGN.md §9). Where the project requires it,
+ * the WO's verification command must have passed under the current lease
+ * (VERIFICATION_REQUIRED otherwise, unless an admin gives a reason); elsewhere
+ * finishing without that only warns, and the event says `unverified`.
+ */
+function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefined): { warnings: string[]; data: Record<string, unknown> } {
+  const command = wo.pinned_verification ?? wo.verification;
+  if (!command.trim()) return { warnings: [], data: {} };
+  const v = wo.last_verification;
+  const lease = wo.lease;
+  const verified = v !== null && v.passed && (lease === null ? v.token === null || v.token === wo.fence : v.token === lease.token);
+  if (verified) return { warnings: [], data: {} };
+  const what = v === null ? "no verification was recorded" : !v.passed ? `the last verification FAILED (${v.at})` : "its passing verification was under an earlier lease";
+  const reason = finish?.unverifiedReason;
+  if (reason !== undefined) {
+    if (finish?.role !== undefined && finish.role !== "admin")
+      throw new LedgerError("FORBIDDEN", `only admins may finish ${label(wo.id)} without a passing verification`, { details: { project: wo.project, id: wo.id } });
+    return { warnings: [], data: { unverified: true, unverified_reason: reason } };
+  }
+  if (finish?.policy.require_verification) {
+    throw new LedgerError(
+      "VERIFICATION_REQUIRED",
+      `${label(wo.id)} cannot be done yet: project ${wo.project} requires a passing verification under the current lease, and ${what}`,
+      {
+        hint: "run {{op:verify}} while you hold it and fix what fails until it passes, then finish; if it cannot pass, {{op:release}} {{status=blocked}} with a note",
+        details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
+      },
+    );
+  }
+  return { warnings: [`${label(wo.id)} is done without a passing verification: ${what} (command: ${command})`], data: { unverified: true } };
+}
+
+export function release(wo: StoredWorkOrder, agent: string, now: string, status?: RestingStatus, token?: number, finish?: Finish): Change {
   holding(wo, agent, now, token, true);
   const to = status ?? wo.prior_status ?? "open";
-  const next = bump(wo, now, { status: to, lease: null, prior_status: null });
-  return { prev: wo, next, events: [event(next, "released", agent, now, { token: wo.lease?.token, status: to })] };
+  const lease = wo.lease as Lease;
+  const done = to === "done" ? checkDone(wo, agent, finish) : { warnings: [], data: {} };
+  const next = bump(wo, now, {
+    status: to,
+    lease: null,
+    prior_status: null,
+    ended_leases: withEnded(wo, { agent, token: lease.token, at: now, how: "ended", status: to, via: "release" }),
+  });
+  return { prev: wo, next, events: [event(next, "released", agent, now, { token: lease.token, status: to, ...done.data })], ...warned(done.warnings) };
 }
+
+const warned = (warnings: string[]) => (warnings.length ? { warnings } : {});
 
 const TRANSITIONS: Record<RestingStatus, readonly RestingStatus[]> = {
   open: ["blocked", "done", "cancelled"],
@@ -162,6 +272,9 @@ export interface UpdateRequest {
   status?: RestingStatus | undefined;
   ifRevision?: number | undefined;
   token?: number | undefined;
+  finish?: Finish | undefined;
+  /** What made the change, when it ends the caller's lease (verify's block_on_fail). */
+  via?: "update" | "verify";
 }
 
 /** Field edits and/or a status change. A holder's status change ends the lease in the same step. */
@@ -172,7 +285,9 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
       details: { project: wo.project, id: wo.id, revision: wo.revision, expected: req.ifRevision },
     });
   }
-  const holder = holding(wo, agent, now, req.token, false);
+  // A done or cancelled WO has no holder to fence: reopening it is anyone's (a remembered token is moot).
+  const resting = wo.status === "done" || wo.status === "cancelled";
+  const holder = resting ? false : holding(wo, agent, now, req.token, false);
   const changes = diff(wo, req.fields ?? {});
   const from: Status = wo.status;
   const to = req.status;
@@ -188,12 +303,17 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
   const patch = Object.fromEntries(Object.entries(req.fields ?? {}).filter(([, v]) => v !== undefined)) as Partial<StoredWorkOrder>;
   // A holder who changes the command verifies with what it wrote.
   if (holder && patch.verification !== undefined) patch.pinned_verification = patch.verification;
+  const done = statusChanges && to === "done" ? checkDone(wo, agent, req.finish) : { warnings: [], data: {} };
   if (statusChanges) Object.assign(patch, { status: to, lease: null, prior_status: null });
+  if (statusChanges && holder) {
+    const ended: EndedLease = { agent, token: (wo.lease as Lease).token, at: now, how: "ended", status: to, via: req.via ?? "update" };
+    patch.ended_leases = withEnded(wo, ended);
+  }
   const next = bump(wo, now, patch);
   const events: NewEvent[] = [];
   if (Object.keys(changes).length > 0) events.push(event(next, "updated", agent, now, { changes }));
-  if (statusChanges) events.push(event(next, "status_changed", agent, now, { from, to, ...(holder ? { lease_ended: true, token: wo.lease?.token } : {}) }));
-  return { prev: wo, next, events };
+  if (statusChanges) events.push(event(next, "status_changed", agent, now, { from, to, ...(holder ? { lease_ended: true, token: wo.lease?.token } : {}), ...done.data }));
+  return { prev: wo, next, events, ...warned(done.warnings) };
 }
 
 type FieldDiff = Partial<Record<keyof WorkOrderFields, { from: unknown; to: unknown }>>;
@@ -205,9 +325,4 @@ function diff(wo: StoredWorkOrder, fields: WoPatch): FieldDiff {
     if (JSON.stringify(wo[k]) !== JSON.stringify(v)) out[k] = { from: wo[k], to: v };
   }
   return out;
-}
-
-/** Holder-only check for actions that are not state changes themselves (e.g. verify --block-on-fail). */
-export function assertMayWrite(wo: StoredWorkOrder, agent: string, now: string, token?: number): void {
-  holding(wo, agent, now, token, false);
 }

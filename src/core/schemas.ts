@@ -4,7 +4,7 @@
  * contract of DESIGN.md §3.
  */
 import * as z from "zod";
-import { parseDuration } from "./duration.js";
+import { parseDuration, unitless } from "./duration.js";
 import { globProblem } from "./files.js";
 import { builtOnFirstRead, once } from "./lazy.js";
 import { NOTE_KINDS, PRIORITIES, ROLES, STATUSES, VERIFICATION_AUTHORS } from "./types.js";
@@ -60,28 +60,42 @@ export const woId = z
     return n;
   });
 
-/** A TTL as `90s`/`30m`/`2h`/`1d` or a number of seconds, between 1s and 7d; yields milliseconds. */
-export const ttl = z
-  .union([z.number(), z.string()], { error: "must be a duration like 90s, 30m or 2h" })
-  .describe("90s, 30m, 2h (1s-7d)")
-  .transform((v, ctx) => {
-    const ms = typeof v === "number" ? v * 1000 : parseDuration(v);
-    if (ms === null || !Number.isFinite(ms) || ms < MIN_TTL_MS || ms > MAX_TTL_MS) {
-      ctx.addIssue({ code: "custom", message: `must be a duration between 1s and 7d like 90s, 30m or 2h, got ${JSON.stringify(v)}` });
+/**
+ * A duration with its unit (`90s`, `30m`, `2h`, `1d`) between min and max; yields
+ * milliseconds. A number without a unit is refused with a suggestion: "30"
+ * means 30 minutes to one agent and 30 seconds to another.
+ */
+const duration = (minMs: number, maxMs: number, range: string) =>
+  z
+    .string({ error: (iss) => (unitless(iss.input) ? `needs a unit: did you mean ${unitless(iss.input)}? (s, m, h or d)` : `must be a duration like 90s, 30m or 2h`) })
+    .describe(`90s, 30m, 2h (${range})`)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      const guess = ms === null ? unitless(v) : null;
+      if (guess !== null) ctx.addIssue({ code: "custom", message: `needs a unit: did you mean ${guess}? (s, m, h or d)` });
+      else if (ms === null || ms < minMs || ms > maxMs)
+        ctx.addIssue({ code: "custom", message: `must be a duration between ${range} like 90s, 30m or 2h, got ${JSON.stringify(v)}` });
+      else return ms;
       return z.NEVER;
-    }
-    return ms;
-  });
+    });
 
-/** A positive duration (e.g. context max age); no upper bound beyond a year. */
-export const maxAge = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const ms = typeof v === "number" ? v * 1000 : parseDuration(v);
-  if (ms === null || !Number.isFinite(ms) || ms < 1 || ms > 366 * 86_400_000) {
-    ctx.addIssue({ code: "custom", message: `must be a duration like 30m, 24h or 7d, got ${JSON.stringify(v)}` });
+/** A lease's TTL (and verify's timeout): 1s to 7d. */
+export const ttl = duration(MIN_TTL_MS, MAX_TTL_MS, "1s and 7d");
+/** How long renewals may keep one lease: 1m to 30d. */
+export const maxHold = duration(60_000, 30 * 86_400_000, "1m and 30d");
+/** A project's default cap: a duration, or `none` (null) to remove it. */
+const maxHoldSetting = z
+  .string({ error: "must be a duration like 4h, or none" })
+  .describe("4h, 1d, or none")
+  .transform((v, ctx): number | null => {
+    if (v.trim() === "none") return null;
+    const r = maxHold.safeParse(v);
+    if (r.success) return r.data;
+    for (const i of r.error.issues) ctx.addIssue({ code: "custom", message: i.message });
     return z.NEVER;
-  }
-  return ms;
-});
+  });
+/** A context's maximum age before it counts as stale. */
+export const maxAge = duration(1, 366 * 86_400_000, "1ms and 366d");
 
 export const priority = z.enum(PRIORITIES, { error: "must be one of P0, P1, P2, P3 (P0 is most urgent)" });
 export const status = z.enum(STATUSES, { error: `must be one of ${STATUSES.join(", ")}` });
@@ -97,6 +111,8 @@ const limit = z
   .min(1, { error: "must be at least 1" })
   .max(10_000, { error: "must be at most 10000" });
 const revision = z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(0, { error: "must be 0 or more" });
+/** An admin's reason to finish a WO without the passing verification its project requires. */
+const unverifiedReason = line(1, 1000);
 const leaseToken = z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" });
 
 /** Every editable WO field; used whole for create and partially for update. Built on first use, like `inputs`. */
@@ -143,7 +159,14 @@ const target = { ...actor, id: woId };
 export const CLAIM_ONE_OF = "give exactly one of id or next";
 
 /** Claim's fields without its one-of rule (zod cannot derive schemas from a refined object). */
-export const claimFields = z.strictObject({ ...actor, id: woId.optional(), next: z.boolean().optional(), ttl: ttl.optional(), exclusive_files: z.boolean().optional() });
+export const claimFields = z.strictObject({
+  ...actor,
+  id: woId.optional(),
+  next: z.boolean().optional(),
+  ttl: ttl.optional(),
+  exclusive_files: z.boolean().optional(),
+  max_hold: maxHold.optional(),
+});
 
 /**
  * Each door's input schemas by operation. Each is built when first read (see
@@ -173,7 +196,15 @@ export const inputs = builtOnFirstRead({
   findUnclaimed: () => z.strictObject({ project: projectName, limit: limit.optional() }),
   claim: () => claimFields.refine((v) => (v.id === undefined) !== (v.next !== true), { error: CLAIM_ONE_OF, path: ["id"] }),
   renew: () => z.strictObject({ ...target, ttl: ttl.optional(), lease_token: leaseToken.optional() }),
-  release: () => z.strictObject({ ...target, status: releaseStatus.optional(), note: text(100_000).optional(), lease_token: leaseToken.optional() }),
+  renewAll: () => z.strictObject({ ...actor, ttl: ttl.optional() }),
+  release: () =>
+    z.strictObject({
+      ...target,
+      status: releaseStatus.optional(),
+      note: text(100_000).optional(),
+      lease_token: leaseToken.optional(),
+      unverified_reason: unverifiedReason.optional(),
+    }),
   update: () =>
     z.strictObject({
       ...target,
@@ -182,6 +213,7 @@ export const inputs = builtOnFirstRead({
       note: text(100_000).optional(),
       if_revision: revision.optional(),
       lease_token: leaseToken.optional(),
+      unverified_reason: unverifiedReason.optional(),
     }),
   addNote: () => z.strictObject({ ...target, kind: noteKind.optional(), body: text(100_000).min(1, { error: "must not be empty" }) }),
   verification: () =>
@@ -200,10 +232,17 @@ export const inputs = builtOnFirstRead({
   /** Which command the caller's verify may run now (see verifyCommand in ledger.ts). */
   verifyCommand: () => z.strictObject({ ...target, lease_token: leaseToken.optional() }),
   setPolicy: () =>
-    z.strictObject({
-      ...actor,
-      verification_authors: z.enum(VERIFICATION_AUTHORS, { error: `must be one of ${VERIFICATION_AUTHORS.join(", ")}` }),
-    }),
+    z
+      .strictObject({
+        ...actor,
+        verification_authors: z.enum(VERIFICATION_AUTHORS, { error: `must be one of ${VERIFICATION_AUTHORS.join(", ")}` }).optional(),
+        require_verification: z.boolean({ error: "must be true or false" }).optional(),
+        max_hold: maxHoldSetting.optional(),
+      })
+      .refine((v) => v.verification_authors !== undefined || v.require_verification !== undefined || v.max_hold !== undefined, {
+        error: "give at least one setting: verification_authors, require_verification or max_hold",
+        path: ["verification_authors"],
+      }),
   /** A request to run a WO's verification command (the door runs it, then records a `verification`). */
   verify: () =>
     z.strictObject({

@@ -26,6 +26,33 @@ export interface Lease {
   claimed_at: string;
   expires_at: string;
   renewed_at: string | null;
+  /** Renewals cannot keep the lease past this time (claim's max_hold, or the project's); null: no cap. */
+  hold_until: string | null;
+}
+
+/**
+ * How an agent's last lease on a WO ended, kept so that an agent whose lease
+ * lapsed is fenced by name (DESIGN.md §9): `expired` fences its holder-type
+ * writes until it claims again; `ended` (its own release or status change)
+ * only explains a later renew or release.
+ */
+export interface EndedLease {
+  agent: string;
+  token: number;
+  at: string;
+  how: "expired" | "ended";
+  /** The status the WO went to, and the operation that ended it (for `ended`). */
+  status: RestingStatus;
+  via?: "release" | "update" | "verify";
+}
+
+/** The newest verification result recorded on a WO, and the lease it was recorded under. */
+export interface VerificationRecord {
+  passed: boolean;
+  agent: string;
+  at: string;
+  /** The fencing token of the lease it ran under (null: recorded by an admin without a lease). */
+  token: number | null;
 }
 
 /** The editable content of a work order. */
@@ -65,6 +92,9 @@ export interface StoredWorkOrder extends WorkOrder {
   fence: number;
   /** The verification command as it was when the current lease began: what the holder's verify runs. */
   pinned_verification: string | null;
+  /** The last lease of each recent holder (newest first, one per agent, at most ENDED_LEASES_KEPT). */
+  ended_leases: EndedLease[];
+  last_verification: VerificationRecord | null;
 }
 
 export interface Note {
@@ -116,6 +146,10 @@ export type VerificationAuthors = (typeof VERIFICATION_AUTHORS)[number];
 
 export interface ProjectPolicy {
   verification_authors: VerificationAuthors;
+  /** `done` needs a passing verification under the current lease (VERIFICATION_REQUIRED otherwise). */
+  require_verification: boolean;
+  /** Default cap on how long renewals may keep one lease (ms); null: none. */
+  max_hold_ms: number | null;
 }
 
 export interface Project {

@@ -1,6 +1,9 @@
 import type { z } from "zod";
 import { LedgerError } from "./errors.js";
 
+/** The message of a required field that was not given (the CLI says which flag). */
+export const REQUIRED = "required, not given";
+
 /** Parse with a shared schema; failures become VALIDATION errors naming each field. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const r = schema.safeParse(value);
@@ -9,7 +12,9 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<
   const missing = (field: string) => given[field] === undefined && r.error.issues.some((i) => i.path.length === 1 && i.path[0] === field);
   if (missing("agent")) throw noIdentity();
   if (missing("project")) throw noProject();
-  const issues = r.error.issues.map((i) => ({ field: formatPath(i.path), message: i.message }));
+  // A required field left out is named as missing, not as malformed ("id: must be a number" misleads).
+  const absent = (i: z.core.$ZodIssue) => (i.code === "invalid_type" || i.code === "invalid_union") && i.path.length === 1 && given[i.path[0] as string] === undefined;
+  const issues = r.error.issues.map((i) => ({ field: formatPath(i.path), message: absent(i) ? REQUIRED : i.message }));
   const message = issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join("; ");
   throw new LedgerError("VALIDATION", message, {
     hint: "fix the named field and retry; nothing was written",

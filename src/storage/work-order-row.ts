@@ -26,8 +26,12 @@ export interface WorkOrderRowOf<L> {
   lease_claimed_at: string | null;
   lease_expires_at: string | null;
   lease_renewed_at: string | null;
+  lease_hold_until: string | null;
   fence: number;
   pinned_verification: string | null;
+  /** JSON text on both stores (only the core reads them). */
+  ended_leases: string;
+  last_verification: string | null;
   revision: number;
   created_by: string;
   created_at: string;
@@ -61,8 +65,11 @@ export const WO_COLUMNS = [
   "lease_claimed_at",
   "lease_expires_at",
   "lease_renewed_at",
+  "lease_hold_until",
   "fence",
   "pinned_verification",
+  "ended_leases",
+  "last_verification",
   "revision",
   "created_by",
   "created_at",
@@ -88,7 +95,14 @@ export function rowToWorkOrder<L>(r: WorkOrderRowOf<L>, c: ListCodec<L>): Stored
     lease:
       r.lease_agent === null || r.lease_expires_at === null
         ? null
-        : { agent: r.lease_agent, token: r.lease_token ?? 0, claimed_at: r.lease_claimed_at ?? "", expires_at: r.lease_expires_at, renewed_at: r.lease_renewed_at },
+        : {
+            agent: r.lease_agent,
+            token: r.lease_token ?? 0,
+            claimed_at: r.lease_claimed_at ?? "",
+            expires_at: r.lease_expires_at,
+            renewed_at: r.lease_renewed_at,
+            hold_until: r.lease_hold_until ?? null,
+          },
     revision: r.revision,
     created_by: r.created_by,
     created_at: r.created_at,
@@ -96,6 +110,8 @@ export function rowToWorkOrder<L>(r: WorkOrderRowOf<L>, c: ListCodec<L>): Stored
     prior_status: r.prior_status as StoredWorkOrder["prior_status"],
     fence: r.fence,
     pinned_verification: r.pinned_verification ?? null,
+    ended_leases: r.ended_leases ? (JSON.parse(r.ended_leases) as StoredWorkOrder["ended_leases"]) : [],
+    last_verification: r.last_verification ? (JSON.parse(r.last_verification) as StoredWorkOrder["last_verification"]) : null,
   };
 }
 
@@ -121,8 +137,11 @@ export function workOrderToRow<L>(wo: StoredWorkOrder, c: ListCodec<L>): WorkOrd
     lease_claimed_at: wo.lease?.claimed_at ?? null,
     lease_expires_at: wo.lease?.expires_at ?? null,
     lease_renewed_at: wo.lease?.renewed_at ?? null,
+    lease_hold_until: wo.lease?.hold_until ?? null,
     fence: wo.fence,
     pinned_verification: wo.pinned_verification,
+    ended_leases: JSON.stringify(wo.ended_leases),
+    last_verification: wo.last_verification === null ? null : JSON.stringify(wo.last_verification),
     revision: wo.revision,
     created_by: wo.created_by,
     created_at: wo.created_at,
@@ -135,9 +154,23 @@ export interface ProjectRow {
   name: string;
   created_at: string;
   verification_authors: string;
+  require_verification: boolean | number;
+  max_hold_ms: number | null;
 }
 
-export const toProject = (r: ProjectRow): Project => ({ name: r.name, created_at: r.created_at, policy: { verification_authors: r.verification_authors as VerificationAuthors } });
+const PROJECT_FIELDS = ["name", "created_at", "verification_authors", "require_verification", "max_hold_ms"] as const satisfies readonly (keyof ProjectRow)[];
+/** The columns of a ProjectRow, for SELECT (and, prefixed with the table's alias, GROUP BY) lists. */
+export const projectColumns = (alias?: string) => PROJECT_FIELDS.map((c) => (alias ? `${alias}.${c}` : c)).join(", ");
+
+export const toProject = (r: ProjectRow): Project => ({
+  name: r.name,
+  created_at: r.created_at,
+  policy: {
+    verification_authors: r.verification_authors as VerificationAuthors,
+    require_verification: Boolean(r.require_verification),
+    max_hold_ms: r.max_hold_ms === null ? null : Number(r.max_hold_ms),
+  },
+});
 
 /** Projects with per-status counts, from rows of (project, status, count) with a null status for empty projects. */
 export function foldProjectCounts(rows: readonly (ProjectRow & { status: string | null; n: number })[]): ProjectSummary[] {

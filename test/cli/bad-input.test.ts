@@ -25,10 +25,12 @@ describe("bad input", () => {
     ["unknown priority", ["create", "--title", "x", "--priority", "P9"], 2, /priority: must be one of P0, P1, P2, P3/],
     ["malformed id", ["claim", "--id", "WO-x"], 2, /id: must be a work-order id/],
     ["negative id", ["get", "--id", "-4"], 2, /id: must be a work-order id/],
-    ["missing id", ["renew"], 2, /id:/],
+    ["missing id", ["release"], 2, /^--id is required$/],
+    ["missing id (update, get)", ["get"], 2, /^--id is required$/],
     ["empty title", ["create", "--title", ""], 2, /title: must not be empty/],
     ["title too long", ["create", "--title", "x".repeat(201)], 2, /title: must be at most 200/],
-    ["TTL of 0", ["claim", "--id", "1", "--ttl", "0"], 2, /ttl: must be a duration between 1s and 7d/],
+    ["TTL of 0s", ["claim", "--id", "1", "--ttl", "0s"], 2, /ttl: must be a duration between 1s and 7d/],
+    ["TTL without a unit", ["claim", "--id", "1", "--ttl", "30"], 2, /ttl: needs a unit: did you mean 30m\?/],
     ["TTL abc", ["claim", "--id", "1", "--ttl", "abc"], 2, /ttl:/],
     ["TTL over 7 days", ["renew", "--id", "1", "--ttl", "8d"], 2, /ttl:/],
     ["malformed JSON batch", ["create", "--from", "-"], 2, /from: not valid JSON/, "[{title:"],
@@ -38,7 +40,8 @@ describe("bad input", () => {
     ["unknown note kind", ["add-note", "--id", "1", "--kind", "rant", "-m", "x"], 2, /kind: must be one of/],
     ["empty note", ["add-note", "--id", "1", "-m", ""], 2, /body: must not be empty/],
     ["bad --if-revision", ["update", "--id", "1", "--title", "x", "--if-revision", "abc"], 2, /if_revision/],
-    ["unknown option", ["claim", "--id", "1", "--frobnicate"], 2, /unknown option/],
+    ["unknown option", ["claim", "--id", "1", "--frobnicate"], 2, /unknown option '--frobnicate'; the options of claim: --id, --next, --ttl/],
+    ["mistyped option", ["claim", "--id", "1", "--tl", "5m"], 2, /unknown option '--tl' \(Did you mean --ttl\?\)/],
     ["unknown command", ["frobnicate"], 2, /unknown command/],
     ["update with nothing to change", ["update", "--id", "1"], 2, /nothing to update/],
     ["dependency on a missing WO", ["create", "--title", "x", "--depends-on", "77"], 2, /WO-77 does not exist/],
@@ -144,7 +147,7 @@ describe("bad input", () => {
     const snapshot = dump(db);
     const r = s.run(["list", "--db", db, "--json"]);
     assert.equal(r.code, 7);
-    assert.match(r.json.error.message, /schema v999, newer than this workledger understands \(v5\)/);
+    assert.match(r.json.error.message, /schema v999, newer than this workledger understands \(v6\)/);
     assert.match(r.json.error.hint, /upgrade workledger/);
     assert.equal(dump(db), snapshot);
   });

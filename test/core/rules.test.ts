@@ -31,7 +31,7 @@ describe("claim", () => {
   it("takes an open WO: status claimed, lease with token 1, revision +1, claimed event", () => {
     const { next, events } = rules.claim(wo(), "a", T0, 30 * MIN, []);
     assert.equal(next.status, "claimed");
-    assert.deepEqual(next.lease, { agent: "a", token: 1, claimed_at: T0, expires_at: at(1800), renewed_at: null });
+    assert.deepEqual(next.lease, { agent: "a", token: 1, claimed_at: T0, expires_at: at(1800), renewed_at: null, hold_until: null });
     assert.equal(next.revision, 2);
     assert.equal(next.prior_status, "open");
     assert.deepEqual(
@@ -163,8 +163,13 @@ describe("renew", () => {
     );
     assert.equal(
       code(() => rules.renew(retaken, "a", at(62), MIN)),
+      "LEASE_LOST",
+      "without a token too: a's own lease lapsed (fenced by name)",
+    );
+    assert.equal(
+      code(() => rules.renew(retaken, "c", at(62), MIN)),
       "LEASE_HELD",
-      "without a token it is someone else's lease",
+      "an agent that never held it is told who holds it",
     );
   });
 
@@ -344,10 +349,10 @@ describe("verification trust (issue 13)", () => {
       "FORBIDDEN",
     );
     assert.equal(
-      code(() => assertMayAuthor({ verification_authors: "admins" }, "p", "o", "agent", null)),
+      code(() => assertMayAuthor({ ...DEFAULT_POLICY, verification_authors: "admins" }, "p", "o", "agent", null)),
       "FORBIDDEN",
     );
-    assert.doesNotThrow(() => assertMayAuthor({ verification_authors: "admins" }, "p", "o", "admin", mine));
-    assert.doesNotThrow(() => assertMayAuthor({ verification_authors: "any" }, "p", "x", "agent", mine));
+    assert.doesNotThrow(() => assertMayAuthor({ ...DEFAULT_POLICY, verification_authors: "admins" }, "p", "o", "admin", mine));
+    assert.doesNotThrow(() => assertMayAuthor({ ...DEFAULT_POLICY, verification_authors: "any" }, "p", "x", "agent", mine));
   });
 });

@@ -16,8 +16,20 @@ describe("shared input schemas", () => {
     assert.equal(ttl.parse("30m"), 1_800_000);
     assert.equal(ttl.parse("2h"), 7_200_000);
     assert.equal(ttl.parse("7d"), 604_800_000);
-    assert.equal(ttl.parse(5), 5000);
-    for (const v of ["0", "0s", "abc", "8d", "-5m", "", "500ms", 0]) assert.equal(ttl.safeParse(v).success, false, String(v));
+    for (const v of ["0", "0s", "abc", "8d", "-5m", "", "500ms", 0, 5]) assert.equal(ttl.safeParse(v).success, false, String(v));
+  });
+  it("refuses a duration without a unit, suggesting one", () => {
+    for (const [v, guess] of [
+      ["30", "30m"],
+      [30, "30m"],
+      [" 5 ", "5m"],
+      ["1800", "1800s"],
+      [1800, "1800s"],
+    ] as const) {
+      const r = ttl.safeParse(v);
+      assert.equal(r.success, false, String(v));
+      assert.match(r.error?.issues[0]?.message ?? "", new RegExp(`needs a unit: did you mean ${guess}\\?`), String(v));
+    }
   });
   it("names the field in a validation error", () => {
     try {

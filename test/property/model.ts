@@ -15,6 +15,8 @@ export interface ModelWo {
   prior: Resting | null;
   fence: number;
   revision: number;
+  /** How each agent's last lease ended: an expired one fences the agent by name until it claims again (DESIGN.md §9). */
+  ended: Map<string, "expired" | "ended">;
 }
 
 export type Outcome = { ok: true } | { ok: false; code: string };
@@ -36,6 +38,7 @@ export class Model {
   /** Lazy expiry: a lapsed lease is recorded as ended (one revision) when anything touches the WO. */
   expire(w: ModelWo): void {
     if (w.holder !== null && (w.expires ?? 0) <= this.now) {
+      w.ended.set(w.holder, "expired");
       Object.assign(w, { status: w.prior ?? "open", holder: null, token: null, expires: null, prior: null, revision: w.revision + 1 });
     }
   }
@@ -45,7 +48,8 @@ export class Model {
   }
 
   create(titles: string[]): Outcome {
-    for (const title of titles) this.wos.set(this.wos.size + 1, { title, status: "open", holder: null, token: null, expires: null, prior: null, fence: 0, revision: 1 });
+    for (const title of titles)
+      this.wos.set(this.wos.size + 1, { title, status: "open", holder: null, token: null, expires: null, prior: null, fence: 0, revision: 1, ended: new Map() });
     return { ok: true };
   }
 
@@ -57,6 +61,7 @@ export class Model {
 
   private take(w: ModelWo, agent: string, ttl: number): void {
     w.fence += 1;
+    w.ended.delete(agent);
     Object.assign(w, { prior: w.status as Resting, status: "claimed", holder: agent, token: w.fence, expires: this.now + ttl, revision: w.revision + 1 });
   }
 
@@ -82,12 +87,13 @@ export class Model {
 
   /** Who may act: "holder", "free" (nobody holds it) or an error code. */
   private holding(w: ModelWo, agent: string, token: number | undefined): "holder" | "free" | string {
+    const lapsed = w.ended.get(agent) === "expired";
     if (w.holder !== null) {
       if (token !== undefined && token !== w.token) return "LEASE_LOST";
-      if (w.holder !== agent) return "LEASE_HELD";
+      if (w.holder !== agent) return lapsed ? "LEASE_LOST" : "LEASE_HELD";
       return "holder";
     }
-    return token !== undefined ? "LEASE_LOST" : "free";
+    return token !== undefined || lapsed ? "LEASE_LOST" : "free";
   }
 
   renew(agent: string, id: number, ttl: number, token?: number): Outcome {
@@ -106,6 +112,7 @@ export class Model {
     const h = this.holding(w, agent, token);
     if (h === "free") return this.fail("LEASE_LOST");
     if (h !== "holder") return this.fail(h);
+    w.ended.set(agent, "ended");
     Object.assign(w, { status: status ?? w.prior ?? "open", holder: null, token: null, expires: null, prior: null, revision: w.revision + 1 });
     return { ok: true };
   }
@@ -114,7 +121,8 @@ export class Model {
     const w = this.load(id);
     if (!w) return this.fail("NOT_FOUND");
     if (req.ifRevision !== undefined && req.ifRevision !== w.revision) return this.fail("REVISION_MISMATCH");
-    const h = this.holding(w, agent, req.token);
+    // Nobody holds a done or cancelled WO: reopening it is anyone's, token or fence aside.
+    const h = w.status === "done" || w.status === "cancelled" ? "free" : this.holding(w, agent, req.token);
     if (h !== "holder" && h !== "free") return this.fail(h);
     const holder = h === "holder";
     if (req.status !== undefined && !holder && req.status !== w.status && !ALLOWED[w.status as Resting].includes(req.status)) return this.fail("ILLEGAL_TRANSITION");
@@ -122,6 +130,7 @@ export class Model {
     const statusChanges = req.status !== undefined && (holder || req.status !== w.status);
     if (!titleChanges && !statusChanges) return { ok: true };
     if (titleChanges) w.title = req.title!;
+    if (statusChanges && holder) w.ended.set(agent, "ended");
     if (statusChanges) Object.assign(w, { status: req.status, holder: null, token: null, expires: null, prior: null });
     w.revision += 1;
     return { ok: true };

@@ -103,18 +103,18 @@ async function replay(l: LedgerApi, m: Model, t: { now: number; advance(ms: numb
       case "claim":
         if (!m.wos.size) continue; // the project does not exist yet: NOT_FOUND is covered elsewhere
         expected = m.claim(o.agent, o.id, o.ttl);
-        real = await outcome(l.claim({ project: P, agent: o.agent, id: o.id, ttl: o.ttl / 1000 }));
+        real = await outcome(l.claim({ project: P, agent: o.agent, id: o.id, ttl: `${o.ttl / 1000}s` }));
         break;
       case "claimNext":
         if (!m.wos.size) continue;
         expected = m.claimNext(o.agent, o.ttl);
-        real = await outcome(l.claim({ project: P, agent: o.agent, next: true, ttl: o.ttl / 1000 }));
+        real = await outcome(l.claim({ project: P, agent: o.agent, next: true, ttl: `${o.ttl / 1000}s` }));
         break;
       case "renew": {
         if (!m.wos.size) continue;
         const lt = tok(o.token);
         expected = m.renew(o.agent, o.id, o.ttl, lt);
-        real = await outcome(l.renew({ project: P, agent: o.agent, id: o.id, ttl: o.ttl / 1000, ...(lt === undefined ? {} : { lease_token: lt }) }));
+        real = await outcome(l.renew({ project: P, agent: o.agent, id: o.id, ttl: `${o.ttl / 1000}s`, ...(lt === undefined ? {} : { lease_token: lt }) }));
         break;
       }
       case "release": {

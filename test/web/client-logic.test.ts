@@ -32,7 +32,13 @@ describe("dashboard filters", () => {
   });
 
   it("matches label, holder, priority and free text (including WO-12 references)", () => {
-    const held = wo({ id: 12, labels: ["bug"], priority: "P1", files: ["src/lexer/**"], lease: { agent: "agent-a", token: 1, claimed_at: "", expires_at: "", renewed_at: null } });
+    const held = wo({
+      id: 12,
+      labels: ["bug"],
+      priority: "P1",
+      files: ["src/lexer/**"],
+      lease: { agent: "agent-a", token: 1, claimed_at: "", expires_at: "", renewed_at: null, hold_until: null },
+    });
     const f = (q: string) => parseFilters(new URLSearchParams(q));
     assert.ok(matches(held, f("label=bug&agent=agent-a&priority=P1")));
     assert.ok(!matches(held, f("label=docs")));

@@ -1,5 +1,6 @@
 /** The CLI's dialect for error hints (core/hints.ts): commands and flags as this door spells them. */
 import type { HintDialect } from "../../core/hints.js";
+import { REQUIRED } from "../../core/validate.js";
 
 /** `findUnclaimed` and `lease_token` as the CLI spells them: `find-unclaimed`, `lease-token`. */
 export const kebab = (s: string) => s.replace(/[A-Z_]/g, (c) => `-${c.replace("_", "").toLowerCase()}`);
@@ -16,3 +17,6 @@ export const CLI_DIALECT: HintDialect = {
   op: (name) => COMMAND[name] ?? kebab(name),
   field: (name, value) => `--${kebab(name)}${value === undefined ? "" : ` ${/\s/.test(value) ? JSON.stringify(value) : value}`}`,
 };
+
+/** A validation message in the CLI's words: a required field not given is its flag, named as missing ("--id is required"). */
+export const cliMessage = (message: string) => message.replace(new RegExp(`(?<=^|; )([a-z_]+): ${REQUIRED}`, "g"), (_m, field: string) => `--${kebab(field)} is required`);

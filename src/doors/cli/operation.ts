@@ -10,6 +10,7 @@
 import type { Command } from "commander";
 import type { LedgerApi } from "../../core/api.js";
 import { callLedger, OPERATIONS, resolve, type Operation } from "../../core/operations.js";
+import { inputs } from "../../core/schemas.js";
 import { kebab } from "./hints.js";
 import { gitState } from "./input.js";
 import { identity, num, projectOf, str, type Ctx, type Opts, type Result } from "./invocation.js";
@@ -48,6 +49,8 @@ export interface OperationCommand<R> {
   output?: (result: R, o: Opts) => unknown;
   /** How a `local` operation runs here (verify runs a command on this machine). */
   run?: (ledger: LedgerApi, input: Record<string, unknown>, ctx: Ctx) => Promise<R>;
+  /** Another operation this command runs when `when` says so (renew without --id renews every lease: renewAll); it gets the input's fields it has. */
+  alternate?: { op: string; when: (input: Record<string, unknown>, o: Opts) => boolean };
 }
 
 /** The work-order id flag most commands take. */
@@ -71,6 +74,8 @@ export function registerOperation<R>(program: Command, spec: OperationCommand<R>
   const op = operationOf(spec.op);
   const name = spec.name ?? kebab(op.name);
   REGISTERED.set(name, { op, flags: Object.keys(spec.flags) });
+  const alt = spec.alternate && { ...spec.alternate, op: operationOf(spec.alternate.op) };
+  if (alt) REGISTERED.set(`${name} (${alt.op.name})`, { op: alt.op, flags: Object.keys(spec.flags).filter((f) => f in fieldsOf(alt.op)) });
   const cmd = program.command(name).description(spec.description);
   for (const [field, f] of Object.entries(spec.flags)) {
     if (f.help === undefined) continue;
@@ -82,13 +87,22 @@ export function registerOperation<R>(program: Command, spec: OperationCommand<R>
   spec.options?.(cmd);
   return cmd.action(
     cliAction(async (o, ctx, args) => {
-      const input = inputOf(op, spec.flags, o, ctx, args);
+      let input = inputOf(op, spec.flags, o, ctx, args);
       const ledger = await ctx.ledger();
-      const result = op.local && spec.run ? await spec.run(ledger, input, ctx) : ((await callLedger(ledger, resolve(op, input), input)) as R);
+      let target = resolve(op, input);
+      if (alt?.when(input, o)) {
+        const fields = fieldsOf(alt.op);
+        input = Object.fromEntries(Object.entries(input).filter(([k]) => k in fields));
+        target = alt.op;
+      }
+      const result = op.local && spec.run ? await spec.run(ledger, input, ctx) : ((await callLedger(ledger, target, input)) as R);
       return { data: spec.output ? spec.output(result, o) : result, ...spec.render(result, ctx, o) };
     }),
   );
 }
+
+/** The fields of an operation's input schema. */
+const fieldsOf = (op: Operation): Record<string, unknown> => (inputs[op.input] as unknown as { shape: Record<string, unknown> }).shape;
 
 /** The options key commander gives a flag: `--lease-token <n>` is `leaseToken`. */
 const attribute = (flag: string) => camel((/--([a-z0-9-]+)/.exec(flag)?.[1] ?? "").replace(/-/g, "_"));

@@ -60,7 +60,8 @@ export async function main(argv: string[]): Promise<void> {
         process.exitCode = 0;
         return;
       }
-      const message = e.message.replace(/^error: /, "");
+      let message = e.message.replace(/^error: /, "").replace(/\n/g, " ");
+      if (e.code === "commander.unknownOption" && !/Did you mean/.test(message)) message += optionsOf(program, argv);
       fail(
         new LedgerError("VALIDATION", message, { hint: "run workledger --help, or workledger <command> --help", details: { issues: [{ field: "", message }] } }),
         argv.includes("--json"),
@@ -69,4 +70,16 @@ export async function main(argv: string[]): Promise<void> {
     }
     fail(e, argv.includes("--json"));
   }
+}
+
+/** "; the options of claim: --id, --next, …": for an unknown option with no close match, what the command does take. */
+function optionsOf(program: Command, argv: string[]): string {
+  let cmd = program;
+  for (const word of argv.slice(2).filter((a) => !a.startsWith("-"))) {
+    const sub = cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!sub) break;
+    cmd = sub;
+  }
+  const flags = cmd.options.map((o) => o.long).filter((f): f is string => f !== undefined);
+  return cmd === program ? "" : `; the options of ${cmd.name()}: ${flags.join(", ")} (and the global ones: workledger --help)`;
 }

@@ -1,7 +1,8 @@
 /** Human renderings of ledger records. JSON output never passes through here. */
 import type { PulledContext } from "../../core/freshness.js";
 import type { ClaimResult, ContextPull, WorkOrderWithNotes } from "../../core/ledger.js";
-import type { FileConflict, LedgerEvent, Note, ProjectSummary, Status, WorkOrder } from "../../core/types.js";
+import type { FileConflict, LedgerEvent, Note, Project, ProjectSummary, Status, WorkOrder } from "../../core/types.js";
+import { formatDuration } from "../../core/duration.js";
 import { c, oneLine, relative, shown, table } from "./output.js";
 
 const STATUS_COLOR: Record<Status, (s: string) => string> = { open: c.green, claimed: c.yellow, blocked: c.red, done: c.dim, cancelled: c.dim };
@@ -67,11 +68,24 @@ export const noteLine = (n: Note) => `  ${c.dim(relative(n.created_at))} ${n.age
 
 export function projects(list: readonly ProjectSummary[]): string {
   if (list.length === 0) return c.dim("no projects");
-  const head = ["PROJECT", "OPEN", "CLAIMED", "BLOCKED", "DONE", "CANCELLED", "VERIFICATION BY"].map(c.dim);
+  const head = ["PROJECT", "OPEN", "CLAIMED", "BLOCKED", "DONE", "CANCELLED", "VERIFICATION BY", "DONE NEEDS VERIFY", "MAX HOLD"].map(c.dim);
   return table([
     head,
-    ...list.map((p) => [p.name, ...(["open", "claimed", "blocked", "done", "cancelled"] as const).map((s) => String(p.counts[s])), p.policy.verification_authors]),
+    ...list.map((p) => [
+      p.name,
+      ...(["open", "claimed", "blocked", "done", "cancelled"] as const).map((s) => String(p.counts[s])),
+      p.policy.verification_authors,
+      p.policy.require_verification ? "yes" : "no",
+      p.policy.max_hold_ms === null ? "-" : formatDuration(p.policy.max_hold_ms),
+    ]),
   ]);
+}
+
+/** A project's policy in one line. */
+export function policy(p: Project): string {
+  const { verification_authors, require_verification, max_hold_ms } = p.policy;
+  const hold = max_hold_ms === null ? "no cap on holding a lease" : `a lease may be held at most ${formatDuration(max_hold_ms)}`;
+  return `project ${p.name}: verification commands may be set by ${verification_authors}; done ${require_verification ? "needs" : "does not need"} a passing verification; ${hold}`;
 }
 
 function eventText(e: LedgerEvent): string {

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { LedgerError, isLedgerError } from "../../core/errors.js";
 import { makeCtx, type Ctx, type Opts, type Result } from "./invocation.js";
 import { EXIT } from "./exit.js";
-import { CLI_DIALECT } from "./hints.js";
+import { CLI_DIALECT, cliMessage } from "./hints.js";
 import { c } from "./output.js";
 
 export type Handler = (o: Opts, ctx: Ctx, args: string[]) => Promise<Result>;
@@ -32,6 +32,7 @@ export function fail(e: unknown, json: boolean): void {
     : new LedgerError("INTERNAL", e instanceof Error ? e.message : String(e), { hint: "this is a bug in workledger; rerun with WORKLEDGER_DEBUG=1 and report it" });
   if (!isLedgerError(e) && process.env.WORKLEDGER_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
   const body = err.toJSON(CLI_DIALECT);
+  body.message = cliMessage(body.message);
   if (json) process.stdout.write(JSON.stringify({ error: body }) + "\n");
   else process.stderr.write(`${c.red("error:")} ${body.message}\n${body.hint ? `${c.dim("hint:")} ${body.hint}\n` : ""}`);
   process.exitCode = EXIT[err.code];

@@ -17,7 +17,7 @@ export function woJson(wo: StoredWorkOrder): string {
   return JSON.stringify(workOrderToRow(wo, NATIVE_LISTS));
 }
 
-const TIMESTAMPS = ["created_at", "updated_at", "lease_claimed_at", "lease_expires_at", "lease_renewed_at"] as const;
+const TIMESTAMPS = ["created_at", "updated_at", "lease_claimed_at", "lease_expires_at", "lease_renewed_at", "lease_hold_until"] as const;
 
 /**
  * A WO selected as one `to_json(w)` column: one field for pg to describe and

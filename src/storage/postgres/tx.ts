@@ -19,7 +19,7 @@
  */
 import type { ClaimProbe, ListQuery, Tx } from "../../core/port.js";
 import type { ContextEntry, LedgerEvent, Note, ProjectPolicy, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
-import { foldProjectCounts, toProject, type ProjectRow } from "../work-order-row.js";
+import { foldProjectCounts, projectColumns, toProject, type ProjectRow } from "../work-order-row.js";
 import { jsonToWorkOrder, woJson, type ContextRow, type EventRow, type NoteRow } from "./records.js";
 import { PgSession } from "./session.js";
 import { CURSOR, EVENT_COLUMNS, SETTLED } from "./sql/events.js";
@@ -32,12 +32,17 @@ const LEASES_LOCK_CLASS = 0x776c6c73;
 
 export class PgTx extends PgSession implements Tx {
   async getProject(name: string) {
-    const [r] = await this.rows<ProjectRow>("SELECT name, created_at, verification_authors FROM projects WHERE name = $1", [name]);
+    const [r] = await this.rows<ProjectRow>(`SELECT ${projectColumns()} FROM projects WHERE name = $1`, [name]);
     return r ? toProject(r) : null;
   }
 
   async setProjectPolicy(name: string, policy: ProjectPolicy) {
-    await this.run("UPDATE projects SET verification_authors = $2 WHERE name = $1", [name, policy.verification_authors]);
+    await this.run("UPDATE projects SET verification_authors = $2, require_verification = $3, max_hold_ms = $4 WHERE name = $1", [
+      name,
+      policy.verification_authors,
+      policy.require_verification,
+      policy.max_hold_ms,
+    ]);
   }
 
   async insertProject(name: string, at: string) {
@@ -46,9 +51,9 @@ export class PgTx extends PgSession implements Tx {
 
   async listProjects(): Promise<ProjectSummary[]> {
     const rows = await this.rows<ProjectRow & { status: string | null; n: number }>(
-      `SELECT p.name, p.created_at, p.verification_authors, w.status, count(w.id) AS n
+      `SELECT ${projectColumns("p")}, w.status, count(w.id) AS n
        FROM projects p LEFT JOIN work_orders w ON w.project = p.name
-       GROUP BY p.name, p.created_at, p.verification_authors, w.status ORDER BY p.name`,
+       GROUP BY ${projectColumns("p")}, w.status ORDER BY p.name`,
     );
     return foldProjectCounts(rows);
   }

@@ -13,7 +13,7 @@ import {
 } from "../../core/types.js";
 import type { ClaimProbe, ListQuery, Tx } from "../../core/port.js";
 import { fromWorkOrder, toContext, toEvent, toWorkOrder, WO_COLUMNS, type ContextRow, type EventRow, type WorkOrderRow } from "./records.js";
-import { foldProjectCounts, toProject, type ProjectRow } from "../work-order-row.js";
+import { foldProjectCounts, projectColumns, toProject, type ProjectRow } from "../work-order-row.js";
 
 const DEPS_DONE = `(w.depends_on = '[]' OR NOT EXISTS (
   SELECT 1 FROM json_each(w.depends_on) d
@@ -57,12 +57,17 @@ export class SqliteTx implements Tx {
   }
 
   async getProject(name: string) {
-    const r = this.sql("SELECT name, created_at, verification_authors FROM projects WHERE name = ?").get(name) as ProjectRow | undefined;
+    const r = this.sql(`SELECT ${projectColumns()} FROM projects WHERE name = ?`).get(name) as ProjectRow | undefined;
     return r ? toProject(r) : null;
   }
 
   async setProjectPolicy(name: string, policy: ProjectPolicy) {
-    this.sql("UPDATE projects SET verification_authors = ? WHERE name = ?").run(policy.verification_authors, name);
+    this.sql("UPDATE projects SET verification_authors = ?, require_verification = ?, max_hold_ms = ? WHERE name = ?").run(
+      policy.verification_authors,
+      policy.require_verification ? 1 : 0,
+      policy.max_hold_ms,
+      name,
+    );
   }
 
   async insertProject(name: string, at: string) {
@@ -71,7 +76,7 @@ export class SqliteTx implements Tx {
 
   async listProjects(): Promise<ProjectSummary[]> {
     const rows = this.sql(
-      `SELECT p.name, p.created_at, p.verification_authors, w.status, count(w.id) AS n
+      `SELECT ${projectColumns("p")}, w.status, count(w.id) AS n
        FROM projects p LEFT JOIN work_orders w ON w.project = p.name
        GROUP BY p.name, w.status ORDER BY p.name`,
     ).all() as (ProjectRow & { status: string | null; n: number })[];

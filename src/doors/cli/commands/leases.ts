@@ -1,15 +1,30 @@
 /** claim, renew, release, update: the lease lifecycle. */
 import type { Command } from "commander";
-import type { ClaimResult } from "../../../core/ledger.js";
+import { LedgerError } from "../../../core/errors.js";
+import type { ClaimResult, Finished, RenewAllResult } from "../../../core/ledger.js";
 import type { WorkOrder } from "../../../core/types.js";
+import { EXIT } from "../exit.js";
+import type { Opts } from "../invocation.js";
 import { c, relative } from "../output.js";
 import * as render from "../render.js";
-import { registerOperation, WO_ID } from "../operation.js";
+import { registerOperation, WO_ID, type FlagSpec } from "../operation.js";
 import { addFieldOptions, fieldsFrom } from "./fields.js";
 
 const nonEmpty = (fields: Record<string, unknown>) => (Object.keys(fields).length ? fields : undefined);
 
-const TOKEN = "fencing token from your claim; a stale token is rejected";
+const TOKEN = "fencing token from your claim (remembered for you; see WORKLEDGER_NO_TOKEN_MEMORY); a stale token is rejected";
+const UNVERIFIED: FlagSpec = {
+  help: "admins: finish as done without the passing verification the project requires, saying why",
+  flag: "--unverified-reason <text>",
+};
+
+/** renew without --id, or with --all, renews every lease the caller holds in the project. */
+function renewsAll(input: Record<string, unknown>, o: Opts): boolean {
+  if (o.all === true && input.id !== undefined) {
+    throw new LedgerError("VALIDATION", "id: give --id or --all, not both", { details: { issues: [{ field: "id", message: "given with --all" }] } });
+  }
+  return input.id === undefined;
+}
 
 export function register(program: Command): void {
   registerOperation<ClaimResult>(program, {
@@ -20,22 +35,33 @@ export function register(program: Command): void {
       next: { help: "atomically take the most urgent unclaimed work order whose files nobody holds", flag: "--next" },
       ttl: { help: "lease length: 90s, 30m, 2h (1s to 7d)", flag: "--ttl <duration>", default: "30m" },
       exclusive_files: { help: "refuse when the files overlap a work order someone holds", flag: "--exclusive-files" },
+      max_hold: { help: "renewals cannot keep this lease longer than this (e.g. 4h; default: the project's max hold, if any)", flag: "--max-hold <duration>" },
     },
     render: (wo) => ({ warnings: render.conflictLines(wo.file_conflicts), human: () => render.claimed(wo) }),
   });
 
-  registerOperation<WorkOrder>(program, {
+  registerOperation<WorkOrder | RenewAllResult>(program, {
     op: "renew",
-    description: "extend your live lease; an expired lease cannot be renewed (claim again)",
+    description: "extend your live lease (without --id: every lease you hold in the project); an expired lease cannot be renewed (claim again)",
     flags: {
       id: WO_ID,
       ttl: { help: "new lease length from now", flag: "--ttl <duration>", default: "30m" },
       lease_token: { help: TOKEN, flag: "--lease-token <n>", number: true },
     },
-    render: (wo) => ({ human: () => `renewed ${render.woLabel(wo)}: expires ${relative(wo.lease?.expires_at ?? "")}` }),
+    options: (cmd) => cmd.option("--all", "renew every lease you hold in the project (the same as leaving out --id)"),
+    alternate: { op: "renewAll", when: (input, o) => renewsAll(input, o) },
+    render: (r) =>
+      "renewed" in r
+        ? {
+            warnings: r.refused.map((f) => `WO-${f.id}: ${f.error.message}`),
+            human: () =>
+              r.renewed.length ? r.renewed.map((wo) => `renewed ${render.woLabel(wo)}: expires ${relative(wo.lease?.expires_at ?? "")}`).join("\n") : "you hold no lease to renew",
+            exitCode: r.refused.length ? EXIT[r.refused[0]?.error.code ?? "LEASE_LOST"] : 0,
+          }
+        : { human: () => `renewed ${render.woLabel(r)}: expires ${relative(r.lease?.expires_at ?? "")}` },
   });
 
-  registerOperation<WorkOrder>(program, {
+  registerOperation<Finished>(program, {
     op: "release",
     description: "end your lease; the work order returns to its prior status unless --status says otherwise",
     flags: {
@@ -43,11 +69,12 @@ export function register(program: Command): void {
       status: { help: "open|blocked|done, set in the same step", flag: "--status <status>" },
       note: { help: "note recorded with the release", flag: "--note <text>" },
       lease_token: { help: TOKEN, flag: "--lease-token <n>", number: true },
+      unverified_reason: UNVERIFIED,
     },
-    render: (wo) => ({ human: () => `released ${render.woLabel(wo)}: now ${wo.status}` }),
+    render: (wo) => ({ warnings: wo.warnings ?? [], human: () => `released ${render.woLabel(wo)}: now ${wo.status}` }),
   });
 
-  registerOperation<WorkOrder>(program, {
+  registerOperation<Finished>(program, {
     op: "update",
     description: "change fields and/or status; a holder's status change ends the lease in the same step",
     flags: {
@@ -57,8 +84,9 @@ export function register(program: Command): void {
       note: { help: "note recorded with the update", flag: "--note <text>" },
       if_revision: { help: "only if the work order is still at this revision (compare-and-set)", flag: "--if-revision <n>", number: true },
       lease_token: { help: TOKEN, flag: "--lease-token <n>", number: true },
+      unverified_reason: UNVERIFIED,
     },
     options: addFieldOptions,
-    render: (wo) => ({ human: () => `updated ${render.woLabel(wo)} (revision ${wo.revision}): ${c.bold(wo.status)}` }),
+    render: (wo) => ({ warnings: wo.warnings ?? [], human: () => `updated ${render.woLabel(wo)} (revision ${wo.revision}): ${c.bold(wo.status)}` }),
   });
 }

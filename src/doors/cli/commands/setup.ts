@@ -99,10 +99,15 @@ export function register(program: Command): void {
       verification_authors: {
         help: "who may set or change verification commands: creator (the WO's creator and admins; default), admins, or any",
         flag: "--verification-authors <who>",
-        required: true,
       },
+      require_verification: {
+        help: "on: done needs a passing verify under the current lease (VERIFICATION_REQUIRED otherwise); off: it only warns",
+        flag: "--require-verification <on|off>",
+        read: (o) => onOff(o.requireVerification),
+      },
+      max_hold: { help: "default cap on how long renewals may keep one lease (e.g. 4h), or none", flag: "--max-hold <duration>" },
     },
-    render: (p) => ({ human: () => `project ${p.name}: verification commands may be set by ${p.policy.verification_authors}` }),
+    render: (p) => ({ human: () => render.policy(p) }),
   });
 
   registerOperation<ProjectSummary[]>(program, {
@@ -112,6 +117,13 @@ export function register(program: Command): void {
     flags: { project: { read: () => undefined } },
     render: (list) => ({ human: () => render.projects(list) }),
   });
+}
+
+/** on/off (and true/false, yes/no) as a boolean; anything else is passed on for the schema to name. */
+function onOff(v: Opts[string]): boolean | string | undefined {
+  const s = str(v)?.toLowerCase();
+  if (s === undefined) return undefined;
+  return ["on", "true", "yes"].includes(s) ? true : ["off", "false", "no"].includes(s) ? false : s;
 }
 
 /** Who the ledger knows the caller as (a remote one: the token's agent), or else --agent/WORKLEDGER_AGENT. */

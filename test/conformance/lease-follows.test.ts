@@ -1,0 +1,165 @@
+/** DESIGN.md §9 through the library API, once per back end: guarantees that hold for an agent that never passes a token. */
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { LedgerError, type ErrorCode } from "../../src/core/errors.ts";
+import type { LedgerApi } from "../../src/core/api.ts";
+import { backends, clock, type Clock } from "./backends.ts";
+
+async function rejects(p: Promise<unknown>, code: ErrorCode): Promise<LedgerError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof LedgerError, `expected LedgerError ${code}, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    return e;
+  }
+  assert.fail(`expected ${code}`);
+}
+
+for (const backend of backends) {
+  describe(`the lease follows the agent on ${backend.name} (issue 15)`, () => {
+    let l: LedgerApi;
+    let t: Clock;
+    let cleanup: () => Promise<void>;
+    const P = "proj";
+    const A = { project: P, agent: "alice", role: "agent" as const };
+    const B = { project: P, agent: "bob", role: "agent" as const };
+    const result = (passed: boolean) => ({ passed, exit_code: passed ? 0 : 1, duration_ms: 10, output_tail: "", command: "npm test" });
+
+    beforeEach(async () => {
+      t = clock();
+      ({ ledger: l, cleanup } = await backend.open(t));
+      await l.create({ project: P, agent: "obs", items: [{ title: "x" }, { title: "y", verification: "npm test" }] });
+    });
+    afterEach(async () => cleanup());
+
+    describe("a lapsed holder is fenced by name", () => {
+      it("without a token: its renew, release, status change and field edit fail with LEASE_LOST saying it expired", async () => {
+        await l.claim({ ...A, id: 1, ttl: "1s" });
+        t.advance(2000);
+        const writes = [
+          () => l.renew({ ...A, id: 1 }),
+          () => l.release({ ...A, id: 1, status: "done" }),
+          () => l.update({ ...A, id: 1, status: "done" }),
+          () => l.update({ ...A, id: 1, fields: { title: "stale edit" } }),
+        ];
+        for (const w of writes) {
+          const e = await rejects(w(), "LEASE_LOST");
+          assert.match(e.message, /your lease \(token 1\) expired at 2026-01-01T00:00:01\.000Z/);
+        }
+        const wo = await l.get({ project: P, id: 1 });
+        assert.equal(wo.status, "open");
+        assert.equal(wo.title, "x");
+        // Others are not fenced; notes stay open to everyone.
+        await l.addNote({ ...A, id: 1, body: "I was too slow" });
+        await l.update({ ...B, id: 1, fields: { title: "planned" } });
+      });
+
+      it("when another agent took it over, says who, with which token; claiming again lifts the fence", async () => {
+        await l.claim({ ...A, id: 1, ttl: "1s" });
+        t.advance(2000);
+        await l.claim({ ...B, id: 1 });
+        const e = await rejects(l.update({ ...A, id: 1, status: "done" }), "LEASE_LOST");
+        assert.match(e.message, /bob holds it now \(token 2/);
+        await rejects(l.claim({ ...B, agent: "carol", id: 1 }), "LEASE_HELD");
+        await l.release({ ...B, id: 1 });
+        const again = await l.claim({ ...A, id: 1 });
+        assert.equal(again.lease?.token, 3);
+        await l.update({ ...A, id: 1, fields: { title: "mine again" } });
+      });
+
+      it("after its own verify blocked the WO, release says the lease already ended, not 'claim it again'", async () => {
+        await l.claim({ ...A, id: 2 });
+        await l.recordVerification({ ...A, id: 2, ...result(false), block_on_fail: true });
+        const e = await rejects(l.release({ ...A, id: 2, status: "blocked" }), "LEASE_LOST");
+        assert.match(e.message, /you ended your lease \(token 1\) .* by verify \(block_on_fail\); it is blocked now/);
+        assert.match(e.hint ?? "", /already ended/);
+        // A done or cancelled WO can be reopened by anyone, the lapsed holder too.
+        await l.claim({ ...A, id: 1, ttl: "1s" });
+        t.advance(2000);
+        await l.claim({ ...B, id: 1 });
+        await l.release({ ...B, id: 1, status: "done" });
+        await l.update({ ...A, id: 1, status: "open" });
+      });
+
+      it("a wrong token while the caller holds the lease says it holds it under another token", async () => {
+        await l.claim({ ...A, id: 1 });
+        const e = await rejects(l.renew({ ...A, id: 1, lease_token: 7 }), "LEASE_LOST");
+        assert.match(e.message, /token 7 is not the lease on WO-1: alice holds it under token 1/);
+      });
+    });
+
+    describe("done means verified where the project says so", () => {
+      it("without the setting, finishing after a failed or missing verification warns and the event says unverified", async () => {
+        await l.claim({ ...A, id: 2 });
+        await l.recordVerification({ ...A, id: 2, ...result(false) });
+        const done = await l.release({ ...A, id: 2, status: "done" });
+        assert.equal(done.status, "done");
+        assert.match(done.warnings?.[0] ?? "", /WO-2 is done without a passing verification: the last verification FAILED/);
+        const released = (await l.history({ project: P, id: 2 })).find((e) => e.type === "released");
+        assert.equal(released?.data.unverified, true);
+        // A WO without a verification command finishes quietly.
+        await l.claim({ ...A, id: 1 });
+        assert.equal((await l.update({ ...A, id: 1, status: "done" })).warnings, undefined);
+      });
+
+      it("with require_verification, done needs a pass under the current lease; a pass under an earlier lease does not count", async () => {
+        await l.setPolicy({ project: P, agent: "root", role: "admin", require_verification: true });
+        assert.equal((await l.projects({ project: P }))[0]?.policy.require_verification, true);
+        await l.claim({ ...A, id: 2 });
+        await rejects(l.release({ ...A, id: 2, status: "done" }), "VERIFICATION_REQUIRED");
+        await l.recordVerification({ ...A, id: 2, ...result(true) });
+        await l.release({ ...A, id: 2 });
+        await l.claim({ ...A, id: 2 });
+        const e = await rejects(l.update({ ...A, id: 2, status: "done" }), "VERIFICATION_REQUIRED");
+        assert.match(e.message, /earlier lease/);
+        await l.recordVerification({ ...A, id: 2, ...result(true) });
+        const done = await l.release({ ...A, id: 2, status: "done" });
+        assert.equal(done.status, "done");
+        assert.equal(done.warnings, undefined);
+      });
+
+      it("an admin may finish unverified with a reason; an agent may not", async () => {
+        await l.setPolicy({ project: P, agent: "root", role: "admin", require_verification: true });
+        await rejects(l.update({ ...B, id: 2, status: "done", unverified_reason: "trust me" }), "FORBIDDEN");
+        const done = await l.update({ project: P, agent: "root", role: "admin", id: 2, status: "done", unverified_reason: "verified by hand on staging" });
+        assert.equal(done.status, "done");
+        const ev = (await l.history({ project: P, id: 2 })).find((e) => e.type === "status_changed");
+        assert.equal(ev?.data.unverified_reason, "verified by hand on staging");
+      });
+    });
+
+    describe("renewals", () => {
+      it("max_hold caps how long renewals keep one lease, then MAX_HOLD_REACHED; the project default applies", async () => {
+        const c = await l.claim({ ...A, id: 1, ttl: "10m", max_hold: "15m" });
+        assert.equal(c.lease?.hold_until, new Date(t.now + 15 * 60_000).toISOString());
+        t.advance(9 * 60_000);
+        const r = await l.renew({ ...A, id: 1, ttl: "10m" });
+        assert.equal(r.lease?.expires_at, c.lease?.hold_until, "the renewal stops at the cap");
+        await rejects(l.renew({ ...A, id: 1 }), "MAX_HOLD_REACHED");
+        await l.setPolicy({ project: P, agent: "root", role: "admin", max_hold: "1h" });
+        const d = await l.claim({ ...B, id: 2 });
+        assert.equal(d.lease?.hold_until, new Date(t.now + 3_600_000).toISOString());
+        await l.setPolicy({ project: P, agent: "root", role: "admin", max_hold: "none" });
+        assert.equal((await l.projects({ project: P }))[0]?.policy.max_hold_ms, null);
+      });
+
+      it("renewAll renews every live lease the caller holds in the project, and only those", async () => {
+        await l.create({ project: P, agent: "obs", items: [{ title: "z" }] });
+        await l.claim({ ...A, id: 1, ttl: "1m" });
+        await l.claim({ ...A, id: 2, ttl: "1m" });
+        await l.claim({ ...B, id: 3, ttl: "1m" });
+        t.advance(30_000);
+        const r = await l.renewAll({ ...A, ttl: "10m" });
+        assert.deepEqual(r.renewed.map((w) => w.id).sort(), [1, 2]);
+        assert.deepEqual(r.refused, []);
+        assert.equal((await l.get({ project: P, id: 3 })).lease?.expires_at, new Date(t.now + 30_000).toISOString());
+      });
+    });
+
+    it("refuses a duration without a unit with a suggestion", async () => {
+      const e = await rejects(l.claim({ ...A, id: 1, ttl: "30" }), "VALIDATION");
+      assert.match(e.message, /ttl: needs a unit: did you mean 30m\?/);
+    });
+  });
+}
