@@ -302,13 +302,17 @@ export class Ledger {
   async renew(input: Inputs["renew"]): Promise<WorkOrder> {
     const { project, agent, id, ttl, lease_token } = parse(inputs.renew, input);
     return this.write(async (tx) => {
-      const change = rules.renew(await loadForWrite(tx, project, id), agent, tx.now(), ttl ?? DEFAULT_TTL_MS, lease_token);
+      const change = rules.renew(await loadForWrite(tx, project, id), agent, tx.now(), ttl, lease_token);
       await persist(tx, change);
       return rules.toPublic(change.next);
     });
   }
 
-  /** Renews every live lease the caller holds in the project; a lease that cannot be renewed (its hold cap) is reported, not fatal. */
+  /**
+   * Renews every live lease the caller holds in the project, each by its own
+   * length unless a TTL is given; a lease that cannot be renewed (its hold
+   * cap) is reported, not fatal.
+   */
   async renewAll(input: Inputs["renewAll"]): Promise<RenewAllResult> {
     const { project, agent, ttl } = parse(inputs.renewAll, input);
     return this.write(async (tx) => {
@@ -316,7 +320,7 @@ export class Ledger {
       const out: RenewAllResult = { renewed: [], refused: [] };
       for (const held of (await tx.liveLeases(project, tx.now())).filter((w) => w.lease?.agent === agent)) {
         try {
-          const change = rules.renew(await loadForWrite(tx, project, held.id), agent, tx.now(), ttl ?? DEFAULT_TTL_MS, undefined);
+          const change = rules.renew(await loadForWrite(tx, project, held.id), agent, tx.now(), ttl, undefined);
           await persist(tx, change);
           out.renewed.push(rules.toPublic(change.next));
         } catch (e) {

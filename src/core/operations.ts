@@ -48,6 +48,8 @@ export interface Operation {
   callerGit?: boolean;
   /** Runs on the caller's machine instead of through the ledger. */
   local?: boolean;
+  /** The lease token travels by itself (lease-memory.ts): a claim `takes` one, a holder write `uses` it. */
+  lease?: "takes" | "uses";
   http?: HttpBinding;
   tool?: ToolBinding;
 }
@@ -124,6 +126,7 @@ export const OPERATIONS: readonly Operation[] = [
     name: "claim",
     summary: "Take a work order under an exclusive lease (id `next`: the most urgent free one)",
     input: "claim",
+    lease: "takes",
     access: "write",
     actor: true,
     http: { method: "POST", paths: [`${WO}/claim`], idMayBeNext: true },
@@ -139,10 +142,11 @@ export const OPERATIONS: readonly Operation[] = [
     name: "renew",
     summary: "Extend your live lease",
     input: "renew",
+    lease: "uses",
     access: "write",
     actor: true,
     http: { method: "POST", paths: [`${WO}/renew`] },
-    tool: { name: "renew", description: "Extend your live lease (ttl from now, default 30m). LEASE_LOST: stop working on it and claim again." },
+    tool: { name: "renew", description: "Extend your live lease (ttl from now; default: its own length). LEASE_LOST: stop working on it." },
   },
   {
     name: "renewAll",
@@ -156,6 +160,7 @@ export const OPERATIONS: readonly Operation[] = [
     name: "release",
     summary: "End your lease, optionally setting a status",
     input: "release",
+    lease: "uses",
     access: "write",
     actor: true,
     http: { method: "POST", paths: [`${WO}/release`] },
@@ -165,6 +170,7 @@ export const OPERATIONS: readonly Operation[] = [
     name: "update",
     summary: "Change fields and/or status (compare-and-set with if_revision)",
     input: "update",
+    lease: "uses",
     access: "write",
     actor: true,
     http: { method: "PATCH", paths: [WO] },
@@ -192,6 +198,7 @@ export const OPERATIONS: readonly Operation[] = [
     name: "verifyCommand",
     summary: "The verification command you may run now (pinned at your claim)",
     input: "verifyCommand",
+    lease: "uses",
     access: "write",
     actor: true,
     http: { method: "GET", paths: [`${WO}/verification`] },
@@ -200,6 +207,7 @@ export const OPERATIONS: readonly Operation[] = [
     name: "recordVerification",
     summary: "Record the result of running the verification command",
     input: "verification",
+    lease: "uses",
     access: "write",
     actor: true,
     http: { method: "POST", paths: [`${WO}/verification`], status: 201 },
@@ -208,6 +216,7 @@ export const OPERATIONS: readonly Operation[] = [
     name: "verify",
     summary: "Run the verification command of a work order you hold, here, and record the result",
     input: "verify",
+    lease: "uses",
     access: "write",
     actor: true,
     local: true,

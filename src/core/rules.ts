@@ -190,9 +190,14 @@ export function claim(wo: StoredWorkOrder, agent: string, now: string, ttlMs: nu
 const after = (now: string, ms: number) => new Date(Date.parse(now) + ms).toISOString();
 const earliest = (t: string, cap: string | null) => (cap !== null && cap < t ? cap : t);
 
-export function renew(wo: StoredWorkOrder, agent: string, now: string, ttlMs: number, token?: number): Change {
+/** How long a lease runs from each claim or renewal: what a renewal without a TTL keeps. */
+export const leaseLength = (lease: Lease) => Date.parse(lease.expires_at) - Date.parse(lease.renewed_at ?? lease.claimed_at);
+
+/** Extends the caller's live lease by `ttlMs` from now (default: the lease's own length), up to its hold cap. */
+export function renew(wo: StoredWorkOrder, agent: string, now: string, ttlMs: number | undefined, token?: number): Change {
   holding(wo, agent, now, token, true);
   const lease = wo.lease as Lease;
+  ttlMs ??= Math.max(leaseLength(lease), 1000);
   if (lease.hold_until !== null && lease.expires_at >= lease.hold_until) {
     throw new LedgerError("MAX_HOLD_REACHED", `${label(wo.id)} has been held for as long as one lease may be (until ${lease.hold_until}); it cannot be renewed`, {
       hint: "finish now and {{op:release}} it with a status, or release it with a note saying what is left",

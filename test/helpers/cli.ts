@@ -45,7 +45,7 @@ export function sandbox(): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), "workledger-test-"));
   const db = join(dir, "ledger.db");
   // The CLI's code cache goes into the sandbox, never into the user's cache folder.
-  const env = { WORKLEDGER_DB: db, NO_COLOR: "1", WORKLEDGER_CODE_CACHE: join(dir, "code-cache") };
+  const env = { WORKLEDGER_DB: db, NO_COLOR: "1", WORKLEDGER_CODE_CACHE: join(dir, "code-cache"), WORKLEDGER_STATE_DIR: join(dir, "state") };
   const fullEnv = (extra: Record<string, string | undefined> = {}) => {
     const e: Record<string, string | undefined> = { ...process.env, ...env, ...extra };
     for (const k of ["WORKLEDGER_AGENT", "WORKLEDGER_PROJECT"]) if (!(k in extra)) delete e[k];

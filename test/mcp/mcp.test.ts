@@ -69,7 +69,7 @@ describe("MCP server", () => {
       assert.ok(!("agent" in (t.inputSchema.properties ?? {})), `${t.name} must not take an agent`);
     }
     assert.match(tools.find((t) => t.name === "claim")!.description!, /pick another/);
-    assert.match(tools.find((t) => t.name === "renew")!.description!, /stop working on it and claim again/);
+    assert.match(tools.find((t) => t.name === "renew")!.description!, /LEASE_LOST: stop working on it/);
     const chars = JSON.stringify(tools).length;
     assert.ok(chars / 4 < 4000, `tool list is about ${Math.round(chars / 4)} tokens`);
   });

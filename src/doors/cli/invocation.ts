@@ -1,6 +1,9 @@
 /** What every CLI command gets: global options resolved against the environment, and a lazily opened ledger. */
+import { createHash } from "node:crypto";
 import type { LedgerApi } from "../../core/api.js";
+import { withLeaseMemory } from "../../core/lease-memory.js";
 import { connect } from "./connect.js";
+import { fileLeaseMemory, tokenMemoryOff } from "./lease-files.js";
 
 export type Opts = Record<string, string | boolean | string[] | undefined>;
 
@@ -12,8 +15,12 @@ export interface Ctx {
   project: string | undefined;
   db: string | undefined;
   databaseUrl: string | undefined;
-  /** The ledger this command talks to (local store or remote server), opened on first use. */
-  ledger(): Promise<LedgerApi>;
+  /**
+   * The ledger this command talks to (local store or remote server), opened on
+   * first use, remembering lease tokens in the CLI's state files unless told
+   * not to (the MCP server keeps its session's own).
+   */
+  ledger(opts?: { tokenMemory?: boolean }): Promise<LedgerApi>;
 }
 
 /** What a command hands back; the runner prints it and sets the exit code. */
@@ -29,16 +36,24 @@ export function makeCtx(g: Opts): Ctx & { close(): Promise<void> } {
   let ledger: Promise<LedgerApi> | undefined;
   const db = str(g.db) ?? process.env.WORKLEDGER_DB;
   const databaseUrl = str(g.databaseUrl) ?? (process.env.WORKLEDGER_DATABASE_URL || undefined);
+  const agent = str(g.agent) ?? (process.env.WORKLEDGER_AGENT || undefined);
   return {
     flags: g,
     json: g.json === true,
-    agent: str(g.agent) ?? (process.env.WORKLEDGER_AGENT || undefined),
+    agent,
     project: str(g.project) ?? (process.env.WORKLEDGER_PROJECT || undefined),
     db,
     databaseUrl,
-    ledger: () => (ledger ??= connect({ db, databaseUrl })),
+    ledger: ({ tokenMemory = true } = {}) =>
+      (ledger ??= connect({ db, databaseUrl }).then((l) => (!tokenMemory || tokenMemoryOff() ? l : withLeaseMemory(l, fileLeaseMemory(l.info.location, memoryKey(agent)))))),
     close: async () => (await ledger?.catch(() => undefined))?.close(),
   };
+}
+
+/** Whose leases the memory holds: the agent's name, or with a server, its token's (never the token itself). */
+function memoryKey(agent: string | undefined): string {
+  const token = process.env.WORKLEDGER_URL ? process.env.WORKLEDGER_TOKEN : undefined;
+  return token ? `token:${createHash("sha256").update(token).digest("hex").slice(0, 16)}` : (agent ?? "");
 }
 
 export const str = (v: Opts[string]): string | undefined => (typeof v === "string" ? v : undefined);

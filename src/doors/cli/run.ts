@@ -37,3 +37,12 @@ export function fail(e: unknown, json: boolean): void {
   else process.stderr.write(`${c.red("error:")} ${body.message}\n${body.hint ? `${c.dim("hint:")} ${body.hint}\n` : ""}`);
   process.exitCode = EXIT[err.code];
 }
+
+/** Resolves with the first SIGTERM or SIGINT: long-running commands (serve, watch, keepalive) stop cleanly. */
+export function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => () => resolve(sig);
+    process.once("SIGTERM", on("SIGTERM"));
+    process.once("SIGINT", on("SIGINT"));
+  });
+}

@@ -13,6 +13,8 @@ import { LedgerError, isLedgerError } from "../../core/errors.js";
 import type { GitState } from "../../core/types.js";
 import { verifyWorkOrder } from "../../exec/verify.js";
 import { callLedger, resolve } from "../../core/operations.js";
+import { mapLeaseMemory, withLeaseMemory } from "../../core/lease-memory.js";
+import { KeepAlive } from "./keep-alive.js";
 import { jsonSchema, TOOLS } from "./tools.js";
 import { utf8Filter } from "./utf8-filter.js";
 
@@ -36,8 +38,16 @@ const LOCAL: Record<string, (l: LedgerApi, a: Args, o: McpOptions) => Promise<un
 };
 const BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));
 
-export function createMcpServer(opts: McpOptions): Server {
+/**
+ * The server, and its session's keep-alive: every lease the session claims
+ * is remembered, its token sent with the session's later writes of that WO,
+ * and the lease renewed while the client is connected (stop() when it leaves).
+ */
+export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAlive } {
   const server = new Server({ name: "workledger", version: opts.version }, { capabilities: { tools: {} } });
+  const memory = mapLeaseMemory();
+  const ledger = withLeaseMemory(opts.ledger, memory);
+  const keepAlive = new KeepAlive(ledger, memory, opts.agent);
   const listed = TOOLS.map((t) => ({ name: t.name, description: t.description, inputSchema: jsonSchema(t.schema) as { type: "object" } }));
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
@@ -62,21 +72,28 @@ export function createMcpServer(opts: McpOptions): Server {
         if (opts.agent !== undefined) args.agent = opts.agent;
       }
       const local = LOCAL[op.name];
-      const result = op.local && local ? await local(opts.ledger, args, opts) : await callLedger(opts.ledger, op, args);
-      return { content: [{ type: "text", text: JSON.stringify(result) }] };
+      const result = op.local && local ? await local(ledger, args, opts) : await callLedger(ledger, op, args);
+      return { content: [{ type: "text", text: JSON.stringify(result) }, ...keepAliveNews()] };
     } catch (e) {
       const err = isLedgerError(e) ? e : new LedgerError("INTERNAL", e instanceof Error ? e.message : String(e));
       if (!isLedgerError(e)) process.stderr.write(`workledger mcp: ${(e as Error)?.stack ?? String(e)}\n`);
-      return { isError: true, content: [{ type: "text", text: JSON.stringify({ error: err.toJSON() }) }] };
+      return { isError: true, content: [{ type: "text", text: JSON.stringify({ error: err.toJSON() }) }, ...keepAliveNews()] };
     }
   });
-  return server;
+  /** Renewals that failed since the last call, as a second content block of the next result. */
+  const keepAliveNews = () => {
+    const failures = keepAlive.takeFailures();
+    return failures.length ? [{ type: "text" as const, text: JSON.stringify({ warnings: failures }) }] : [];
+  };
+  keepAlive.start();
+  return Object.assign(server, { keepAlive });
 }
 
 /** Serves on stdin/stdout until the client closes the stream. */
 export async function runMcp(opts: McpOptions): Promise<void> {
   const server = createMcpServer(opts);
   const closed = new Promise<void>((resolve) => (server.onclose = () => resolve()));
+  void closed.then(() => server.keepAlive.stop()); // the client went away: its leases lapse one TTL from their last renewal
   const stdin = process.stdin.pipe(utf8Filter((m) => process.stdout.write(JSON.stringify(m) + "\n")));
   await server.connect(new StdioServerTransport(stdin));
   if (!opts.ledger.knowsCaller && opts.agent === undefined)

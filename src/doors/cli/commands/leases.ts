@@ -12,7 +12,7 @@ import { addFieldOptions, fieldsFrom } from "./fields.js";
 
 const nonEmpty = (fields: Record<string, unknown>) => (Object.keys(fields).length ? fields : undefined);
 
-const TOKEN = "fencing token from your claim (remembered for you; see WORKLEDGER_NO_TOKEN_MEMORY); a stale token is rejected";
+const TOKEN = "fencing token from your claim (remembered for you; WORKLEDGER_TOKEN_MEMORY=off turns that off); a stale token is rejected";
 const UNVERIFIED: FlagSpec = {
   help: "admins: finish as done without the passing verification the project requires, saying why",
   flag: "--unverified-reason <text>",
@@ -45,7 +45,7 @@ export function register(program: Command): void {
     description: "extend your live lease (without --id: every lease you hold in the project); an expired lease cannot be renewed (claim again)",
     flags: {
       id: WO_ID,
-      ttl: { help: "new lease length from now", flag: "--ttl <duration>", default: "30m" },
+      ttl: { help: "new lease length from now (default: the lease's own length)", flag: "--ttl <duration>" },
       lease_token: { help: TOKEN, flag: "--lease-token <n>", number: true },
     },
     options: (cmd) => cmd.option("--all", "renew every lease you hold in the project (the same as leaving out --id)"),

@@ -9,16 +9,8 @@ import { withLocal } from "../connect.js";
 import { num, str, type Ctx } from "../invocation.js";
 import { c, table } from "../output.js";
 import * as render from "../render.js";
-import { cliAction } from "../run.js";
+import { cliAction, untilSignal } from "../run.js";
 import { pkgVersion } from "../version.js";
-
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (sig: string) => () => resolve(sig);
-    process.once("SIGTERM", on("SIGTERM"));
-    process.once("SIGINT", on("SIGINT"));
-  });
-}
 
 const wholeNumber = (v: unknown, field: string, max: number): number => {
   const n = Number(v);

@@ -1,0 +1,68 @@
+/**
+ * Keep-alive tied to liveness (DESIGN.md §9): while its client is connected,
+ * the MCP server renews each lease its session holds when a third of the
+ * lease's length has passed since the claim or the last renewal. It stops
+ * when the client goes away (or the process dies), so a dead agent's lease
+ * lapses one TTL later and a live one never lapses by forgetting.
+ */
+import type { LedgerApi } from "../../core/api.js";
+import { isLedgerError } from "../../core/errors.js";
+import type { LeaseMemory } from "../../core/lease-memory.js";
+import { callLedger, OPERATIONS, type Operation } from "../../core/operations.js";
+
+const TICK_MS = 250;
+const RENEW = OPERATIONS.find((o) => o.name === "renew") as Operation;
+
+export class KeepAlive {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  /** When each lease (project\0id\0token) was last claimed or renewed, as this process saw it. */
+  private readonly renewedAt = new Map<string, number>();
+  private readonly failures: string[] = [];
+
+  constructor(
+    private readonly ledger: LedgerApi,
+    private readonly memory: LeaseMemory,
+    private readonly agent: string | undefined,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** Failed renewals since the last call (the next tool result reports them). */
+  takeFailures(): string[] {
+    return this.failures.splice(0);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick().finally(() => this.schedule()), TICK_MS);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    for (const lease of this.memory.all().filter((l) => !l.lost)) {
+      const key = `${lease.project}\0${lease.id}\0${lease.token}`;
+      const last = this.renewedAt.get(key);
+      if (last === undefined) this.renewedAt.set(key, Date.now()); // first seen: just claimed
+      if (last === undefined || Date.now() - last < lease.length_ms / 3) continue;
+      try {
+        // The memory attaches the token; without a TTL the lease keeps its length. (A remote ledger knows the agent by its token.)
+        await callLedger(this.ledger, RENEW, { project: lease.project, id: lease.id, ...(this.agent === undefined ? {} : { agent: this.agent }) });
+        this.renewedAt.delete(key);
+        const now = this.memory.recall(lease.project, lease.id);
+        if (now) this.renewedAt.set(`${now.project}\0${now.id}\0${now.token}`, Date.now());
+      } catch (e) {
+        this.renewedAt.delete(key); // a lost lease is marked so by the memory; anything else is tried again
+        this.failures.push(`keep-alive could not renew WO-${lease.id} in ${lease.project}: ${isLedgerError(e) ? `${e.code}: ${e.message}` : String(e)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,120 @@
+/** DESIGN.md §9 through the real CLI: remembered tokens, keepalive --pid, the name fence, done needs verified. */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
+import { sleep } from "../helpers/util.ts";
+
+describe("CLI: the lease follows the agent (issue 15)", { concurrency: true }, () => {
+  let s: Sandbox;
+  const P = "follow";
+  const as = (agent: string, extra: Record<string, string> = {}) => ({ WORKLEDGER_AGENT: agent, WORKLEDGER_PROJECT: P, ...extra });
+  const newWo = (title: string, more: string[] = []): string => String(s.run(["create", "--title", title, ...more, "--json"], { env: as("obs") }).json.id);
+
+  before(() => {
+    s = sandbox();
+    s.run(["init"]);
+  });
+  after(() => s.cleanup());
+
+  it("remembers the claim's token in a file only the user can read, and sends it: a second machine's claim by the same agent fences the first", () => {
+    const id = newWo("two machines");
+    const m1 = as("same", { WORKLEDGER_STATE_DIR: join(s.dir, "m1") });
+    const m2 = as("same", { WORKLEDGER_STATE_DIR: join(s.dir, "m2") });
+    assert.equal(s.run(["claim", "--id", id, "--ttl", "1s", "--json"], { env: m1 }).code, 0);
+    const files = readdirSync(join(s.dir, "m1"));
+    assert.equal(files.length, 1);
+    assert.equal(statSync(join(s.dir, "m1", files[0]!)).mode & 0o777, 0o600);
+    assert.equal(statSync(join(s.dir, "m1")).mode & 0o777, 0o700);
+    spawnSyncSleep(1200);
+    assert.equal(s.run(["claim", "--id", id, "--json"], { env: m2 }).json.lease.token, 2);
+    // "same" holds the lease, so by name machine 1 would pass; its remembered token 1 does not.
+    const stale = s.run(["update", "--id", id, "--status", "done", "--json"], { env: m1 });
+    assert.equal(stale.code, 5, stale.stdout);
+    assert.match(stale.json.error.message, /token 1 is not the lease/);
+    assert.equal(s.run(["renew", "--id", id, "--json"], { env: m1 }).code, 5, "and again: a lost token stays remembered");
+    // The switch turns the memory off (then the name is all there is), and an explicit token always wins.
+    assert.equal(s.run(["renew", "--id", id, "--json"], { env: { ...m1, WORKLEDGER_TOKEN_MEMORY: "off" } }).code, 0);
+    assert.equal(s.run(["renew", "--id", id, "--lease-token", "2", "--json"], { env: m1 }).code, 0);
+    const done = s.run(["release", "--id", id, "--status", "done", "--json"], { env: m2 });
+    assert.equal(done.code, 0, done.stdout);
+    assert.deepEqual(readdirSync(join(s.dir, "m2")), [], "a lease the agent ended is forgotten");
+  });
+
+  it("with no token ever passed, a lapsed holder's renew, release, status change and field edit exit 5 and say what ended the lease", () => {
+    const id = newWo("lapsed");
+    assert.equal(s.run(["claim", "--id", id, "--ttl", "1s"], { env: as("slow") }).code, 0);
+    spawnSyncSleep(1200);
+    assert.equal(s.run(["claim", "--id", id], { env: as("quick") }).code, 0);
+    const off = as("slow", { WORKLEDGER_TOKEN_MEMORY: "off" }); // the fence by name, without any token
+    for (const args of [["renew"], ["release", "--status", "done"], ["update", "--status", "done"], ["update", "--title", "stale"]]) {
+      const r = s.run([...args, "--id", id], { env: off });
+      assert.equal(r.code, 5, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /your lease \(token 1\) expired at .*; quick holds it now \(token 2/);
+      assert.match(r.stderr, /hint: stop working on it/);
+    }
+  });
+
+  it("done needs a passing verify where the project says so (exit 6); elsewhere it warns on stderr and in JSON", () => {
+    const id = newWo("verified", ["--verification", "false"]);
+    assert.equal(s.run(["claim", "--id", id], { env: as("v") }).code, 0);
+    assert.equal(s.run(["verify", "--id", id], { env: as("v") }).code, 6);
+    const warned = s.run(["release", "--id", id, "--status", "done", "--json"], { env: as("v") });
+    assert.equal(warned.code, 0);
+    assert.match(warned.json.warnings[0], /done without a passing verification: the last verification FAILED/);
+    assert.match(warned.stderr, /warning: WO-\d+ is done without a passing verification/);
+
+    assert.equal(s.run(["project", "set", P, "--require-verification", "on"], { env: as("root") }).code, 0);
+    assert.match(s.run(["projects"]).stdout, /follow .* yes/);
+    const strict = newWo("strict", ["--verification", "true"]);
+    s.run(["claim", "--id", strict], { env: as("v") });
+    const refused = s.run(["release", "--id", strict, "--status", "done"], { env: as("v") });
+    assert.equal(refused.code, 6);
+    assert.match(refused.stderr, /requires a passing verification under the current lease, and no verification was recorded/);
+    assert.match(refused.stderr, /hint: run verify while you hold it/);
+    assert.equal(s.run(["verify", "--id", strict], { env: as("v") }).code, 0);
+    assert.equal(s.run(["release", "--id", strict, "--status", "done"], { env: as("v") }).code, 0);
+    s.run(["project", "set", P, "--require-verification", "off"], { env: as("root") });
+  });
+
+  it("keepalive --pid renews while the process lives (3s lease, 15s idle) and exits when it dies; the lease then lapses", async () => {
+    const id = newWo("kept by pid");
+    const agentProcess = spawn("sleep", ["60"], { stdio: "ignore" });
+    assert.equal(s.run(["claim", "--id", id, "--ttl", "3s"], { env: as("cli-agent") }).code, 0);
+    const keeper = spawn(process.execPath, [CLI, "keepalive", "--pid", String(agentProcess.pid)], {
+      env: { ...process.env, ...s.env, ...as("cli-agent") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let err = "";
+    keeper.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    await sleep(15_000);
+    const refused = s.run(["claim", "--id", id, "--json"], { env: as("rival") });
+    assert.equal(refused.code, 3, `${refused.stdout}\n${err}`);
+    const exited = new Promise<number | null>((r) => keeper.once("exit", (code) => r(code)));
+    agentProcess.kill("SIGKILL");
+    assert.equal(await exited, 0);
+    assert.match(err, /keeping WO-\d+ alive while process \d+ lives[\s\S]*ended: leases lapse after their TTL/);
+    await sleep(3_200);
+    assert.equal(s.run(["claim", "--id", id], { env: as("rival") }).code, 0);
+  });
+
+  it("renew without --id renews every lease the agent holds; --ttl without a unit is refused with a suggestion", () => {
+    const a = newWo("one");
+    const b = newWo("two");
+    s.run(["claim", "--id", a, "--ttl", "1m"], { env: as("many") });
+    s.run(["claim", "--id", b, "--ttl", "1m"], { env: as("many") });
+    const r = s.run(["renew", "--json"], { env: as("many") });
+    assert.equal(r.code, 0, r.stdout);
+    assert.deepEqual(r.json.renewed.map((w: { id: number }) => String(w.id)).sort(), [a, b].sort());
+    const bare = s.run(["claim", "--id", a, "--ttl", "30"], { env: as("many") });
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /ttl: needs a unit: did you mean 30m\?/);
+  });
+});
+
+/** Blocks for ms (the sandbox's runs are synchronous too). */
+function spawnSyncSleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}

@@ -1,0 +1,132 @@
+/**
+ * DESIGN.md §9 through `workledger mcp` (the real server over stdio): an
+ * agent that never passes a token and never renews keeps its guarantees.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
+import { sleep } from "../helpers/util.ts";
+
+interface ToolResult {
+  isError?: boolean;
+  content: { type: string; text: string }[];
+}
+
+describe("MCP: the lease follows the agent (issue 15)", { concurrency: true }, () => {
+  let s: Sandbox;
+  const P = "mcpl";
+
+  const connect = async (agent: string) => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [CLI, "mcp"],
+      env: { ...(process.env as Record<string, string>), ...s.env, WORKLEDGER_AGENT: agent, WORKLEDGER_PROJECT: P },
+      stderr: "pipe",
+    });
+    const client = new Client({ name: `test-${agent}`, version: "1.0.0" });
+    await client.connect(transport);
+    const call = async (name: string, args: Record<string, unknown> = {}) => {
+      const r = (await client.callTool({ name, arguments: args })) as ToolResult;
+      return { isError: r.isError === true, body: JSON.parse(r.content[0]!.text), extra: r.content.slice(1).map((c) => JSON.parse(c.text)) };
+    };
+    return { client, transport, call };
+  };
+  const newWo = (title: string): number => s.run(["create", "-p", P, "--agent", "obs", "--title", title, "--json"]).json.id;
+  const claimBy = (agent: string, id: number) => s.run(["claim", "-p", P, "--agent", agent, "--id", String(id), "--json"], { env: { WORKLEDGER_TOKEN_MEMORY: "off" } });
+
+  before(() => {
+    s = sandbox();
+    s.run(["init"]);
+  });
+  after(() => s.cleanup());
+
+  it("a session that holds a 3s lease and stays idle for 15s still holds it; 3s after its client disconnects the WO is claimable", async () => {
+    const id = newWo("kept alive");
+    const a = await connect("idle-agent");
+    assert.equal((await a.call("claim", { id, ttl: "3s" })).isError, false);
+    await sleep(15_000);
+    const refused = claimBy("other", id);
+    assert.equal(refused.code, 3, refused.stdout);
+    assert.equal(refused.json.error.details.holder, "idle-agent");
+    await a.client.close();
+    await sleep(3_500);
+    assert.equal(claimBy("other", id).code, 0, "the lease lapsed one TTL after the client left");
+  });
+
+  it("a SIGKILLed server stops renewing: its lease lapses after the TTL", async () => {
+    const id = newWo("killed");
+    const a = await connect("doomed-agent");
+    await a.call("claim", { id, ttl: "3s" });
+    await sleep(2_500);
+    process.kill(a.transport.pid!, "SIGKILL");
+    assert.equal(claimBy("other", id).code, 3, "renewed while alive");
+    await sleep(4_000);
+    assert.equal(claimBy("other", id).code, 0);
+    await a.client.close().catch(() => undefined);
+  });
+
+  it("the session's token travels by itself: a paused session is refused after the same agent re-took the lease elsewhere, and keeps being refused", async () => {
+    const id = newWo("same agent, two sessions");
+    const first = await connect("twin");
+    assert.equal((await first.call("claim", { id, ttl: "2s" })).body.lease.token, 1);
+    process.kill(first.transport.pid!, "SIGSTOP"); // a paused agent: its keep-alive stops too
+    await sleep(2_500);
+    const second = await connect("twin");
+    assert.equal((await second.call("claim", { id })).body.lease.token, 2);
+    process.kill(first.transport.pid!, "SIGCONT");
+    // "twin" holds the lease, so the name alone would let the paused session through; its remembered token does not.
+    for (let i = 0; i < 2; i++) {
+      const r = await first.call("update", { id, status: "done" });
+      assert.equal(r.isError, true, JSON.stringify(r.body));
+      assert.equal(r.body.error.code, "LEASE_LOST");
+      assert.match(r.body.error.message, /token 1 is not the lease on WO-\d+: twin holds it under token 2/);
+    }
+    assert.equal(s.run(["get", "-p", P, "--id", String(id), "--json"]).json.status, "claimed");
+    assert.equal((await second.call("release", { id, status: "done" })).isError, false, "the current session's token is its own");
+    await first.client.close();
+    await second.client.close();
+  });
+
+  it("a failed renewal is reported in the next tool result", async () => {
+    const id = newWo("capped");
+    const a = await connect("capped-agent");
+    await a.call("claim", { id, ttl: "3s" });
+    // Force a loss: pause the server past its TTL, let another agent take the WO, resume.
+    process.kill(a.transport.pid!, "SIGSTOP");
+    await sleep(3_500);
+    assert.equal(claimBy("taker", id).code, 0);
+    process.kill(a.transport.pid!, "SIGCONT");
+    await sleep(1_500);
+    const r = await a.call("list", {});
+    assert.equal(r.isError, false);
+    assert.match(JSON.stringify(r.extra), /keep-alive could not renew WO-\d+ in mcpl: LEASE_LOST/);
+    await a.client.close();
+  });
+
+  it("a stale session's renew, release, status change and field edit fail with LEASE_LOST, with no token ever passed", async () => {
+    const id = newWo("fenced");
+    const a = await connect("forgetful");
+    await a.call("claim", { id, ttl: "2s" });
+    // Keep-alive would renew it: stand in for a paused agent by stopping the server's renewals (the client stays).
+    process.kill(a.transport.pid!, "SIGSTOP");
+    await sleep(2_500);
+    assert.equal(claimBy("rival", id).code, 0);
+    process.kill(a.transport.pid!, "SIGCONT");
+    for (const [tool, args] of [
+      ["renew", { id }],
+      ["release", { id, status: "done" }],
+      ["update", { id, status: "done" }],
+      ["update", { id, fields: { title: "stale" } }],
+    ] as const) {
+      const r = await a.call(tool, args);
+      assert.equal(r.isError, true, `${tool} ${JSON.stringify(args)}`);
+      assert.equal(r.body.error.code, "LEASE_LOST", `${tool}: ${JSON.stringify(r.body)}`);
+    }
+    const wo = s.run(["get", "-p", P, "--id", String(id), "--json"]).json;
+    assert.equal(wo.lease.agent, "rival");
+    assert.equal(wo.title, "fenced");
+    await a.client.close();
+  });
+});
