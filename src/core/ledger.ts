@@ -32,11 +32,29 @@ import { TokenCache, type TokenLookup } from "./token-cache.js";
 import { Tokens, type PublicToken } from "./tokens.js";
 import { parse } from "./validate.js";
 import { conflicts, fileConflict } from "./file-conflicts.js";
-import { appendNote, collecting, dependencyPath, getOrNotFound, loadForWrite, persist, projectNotFound, recordExpiries, requireProject, SWEEP_BATCH } from "./steps.js";
+import {
+  appendNote,
+  collecting,
+  dependencyPath,
+  getOrNotFound,
+  loadForWrite,
+  persist,
+  projectForWrite,
+  projectNotFound,
+  recordExpiries,
+  requireProject,
+  SWEEP_BATCH,
+} from "./steps.js";
 import type { Store, StoreInfo, Tx } from "./port.js";
 
-export type WorkOrderWithNotes = WorkOrder & { notes: Note[] };
-export type ClaimResult = WorkOrder & { file_conflicts: FileConflict[] };
+/** The context linked to a WO (context-put with its id), and whether the project's handover is newer. */
+export interface WoContext {
+  linked: PulledContext | null;
+  newer_handover: { created_at: string; agent: string; wo: number | null } | null;
+}
+export type WorkOrderWithNotes = WorkOrder & { notes: Note[]; context: WoContext };
+export type Unclaimed = WorkOrder & { file_conflicts: FileConflict[] };
+export type ClaimResult = Unclaimed & { context: WoContext };
 export interface ContextPull {
   project: string;
   verdict: "fresh" | "stale" | "none";
@@ -60,11 +78,40 @@ export interface RenewAllResult {
   refused: { id: number; error: ErrorBody }[];
 }
 
+function pulled(project: string, rows: readonly ContextEntry[], now: string, maxAge: number | undefined, git: GitState | null | undefined): ContextPull {
+  const entries = rows.map((e) => freshness(e, now, maxAge ?? DEFAULT_MAX_AGE_MS, git));
+  const verdict = entries.length === 0 ? "none" : entries.some((e) => e.verdict === "stale") ? "stale" : "fresh";
+  return { project, verdict, entries };
+}
+
+/**
+ * The context a WO's next agent needs (claim, get): the newest entry linked to
+ * it, and the project's newest handover when that is newer (it may say
+ * something the linked entry does not).
+ */
+async function linkedContext(tx: Tx, project: string, id: number): Promise<WoContext> {
+  const [linked] = await tx.contextHistory(project, null, 1, id);
+  const [handover] = await tx.latestContext(project, "handover", null);
+  const newer = handover && (!linked || handover.id > linked.id) ? { created_at: handover.created_at, agent: handover.agent, wo: handover.wo } : null;
+  return { linked: linked ? freshness(linked, tx.now(), DEFAULT_MAX_AGE_MS, undefined) : null, newer_handover: newer };
+}
+
 /** What finishing `wo` must satisfy: its project's policy is read only when it has a verification command to check. */
 async function finishing(tx: Tx, wo: StoredWorkOrder, role: Role | undefined, unverifiedReason: string | undefined): Promise<rules.Finish> {
   const hasCommand = (wo.pinned_verification ?? wo.verification).trim() !== "";
   const policy = hasCommand ? ((await tx.getProject(wo.project))?.policy ?? DEFAULT_POLICY) : DEFAULT_POLICY;
   return { policy, role, unverifiedReason };
+}
+/** The id of batch item `#N` named by item `i` (ids start at `first`); only earlier items, so a batch cannot loop. */
+function batchItem(ref: string, i: number, first: number): number {
+  const n = Number(ref.slice(1));
+  if (n < 1 || n > i) {
+    throw new LedgerError("VALIDATION", `items[${i}].depends_on: ${ref} is not an earlier item of this batch (item ${i + 1} may name #1 to #${i})`, {
+      hint: "#N names the Nth item of the same batch, counting from 1, and only items before this one; nothing was written",
+      details: { issues: [{ field: `items[${i}].depends_on`, message: "bad batch reference" }] },
+    });
+  }
+  return first + n - 1;
 }
 const finished = (change: rules.Change): Finished => ({ ...rules.toPublic(change.next), ...(change.warnings ? { warnings: change.warnings } : {}) });
 
@@ -174,12 +221,11 @@ export class Ledger {
   }
 
   async create(input: Inputs["create"]): Promise<WorkOrder[]> {
-    const { project, agent, role, items, idempotency_key } = parse(inputs.create, input);
+    const { project, agent, role, items, idempotency_key, new_project } = parse(inputs.create, input);
     const requestHash = createHash("sha256").update(JSON.stringify(items)).digest("hex");
     return this.write(async (tx) => {
       const now = tx.now();
-      const proj = await tx.getProject(project);
-      if (!proj) await tx.insertProject(project, now);
+      const proj = await projectForWrite(tx, project, new_project === true);
       if (items.some((i) => i.verification)) assertMayAuthor(proj?.policy ?? DEFAULT_POLICY, project, agent, role, null);
       if (idempotency_key !== undefined) {
         const seen = await tx.getIdempotency(project, idempotency_key);
@@ -194,17 +240,21 @@ export class Ledger {
         }
       }
       for (const [i, item] of items.entries()) {
-        const missing = await tx.missingOf(project, item.depends_on ?? []);
+        const missing = await tx.missingOf(
+          project,
+          (item.depends_on ?? []).filter((d): d is number => typeof d === "number"),
+        );
         if (missing.length) {
           throw new LedgerError("VALIDATION", `items[${i}].depends_on: ${missing.map(rules.label).join(", ")} does not exist in project ${project}`, {
-            hint: "depend only on existing work orders of the same project; nothing was written",
+            hint: "depend only on existing work orders of the same project, or on an earlier item of this batch as #N; nothing was written",
             details: { issues: [{ field: `items[${i}].depends_on`, message: "unknown work order" }], missing },
           });
         }
       }
       const first = await tx.allocateIds(project, items.length);
+      const resolved = items.map((item, i) => ({ ...item, depends_on: item.depends_on?.map((d) => (typeof d === "number" ? d : batchItem(d, i, first))) }));
       const created: WorkOrder[] = [];
-      for (const [i, item] of items.entries()) {
+      for (const [i, item] of resolved.entries()) {
         const { wo, event } = rules.create(project, first + i, item, agent, now);
         await tx.insertWorkOrder(wo);
         await tx.appendEvents([event]);
@@ -227,7 +277,7 @@ export class Ledger {
     await this.sweep(project);
     return this.store.read(async (tx) => {
       const wo = rules.effective(await getOrNotFound(tx, project, id), tx.now());
-      return { ...rules.toPublic(wo), notes: await tx.listNotes(project, id) };
+      return { ...rules.toPublic(wo), notes: await tx.listNotes(project, id), context: await linkedContext(tx, project, id) };
     });
   }
 
@@ -242,7 +292,7 @@ export class Ledger {
     });
   }
 
-  async findUnclaimed(input: Inputs["findUnclaimed"]): Promise<ClaimResult[]> {
+  async findUnclaimed(input: Inputs["findUnclaimed"]): Promise<Unclaimed[]> {
     const { project, limit } = parse(inputs.findUnclaimed, input);
     await this.sweep(project);
     return this.store.read(async (tx) => {
@@ -257,7 +307,7 @@ export class Ledger {
   async claim(input: Inputs["claim"]): Promise<ClaimResult> {
     const { project, agent, id, ttl, exclusive_files, max_hold } = parse(inputs.claim, input);
     const ttlMs = ttl ?? DEFAULT_TTL_MS;
-    return this.write(async (tx) => {
+    const claimed = await this.write(async (tx): Promise<Unclaimed> => {
       const maxHoldMs = max_hold ?? (await tx.getProject(project))?.policy.max_hold_ms ?? null;
       if (id === undefined) return this.claimNext(tx, project, agent, ttlMs, maxHoldMs);
       const wo = await loadForWrite(tx, project, id);
@@ -269,9 +319,11 @@ export class Ledger {
       await persist(tx, change);
       return { ...rules.toPublic(change.next), file_conflicts };
     });
+    // Read after the claim commits: the lease does not wait for it, and it needs no lock.
+    return { ...claimed, context: await this.store.read((tx) => linkedContext(tx, project, claimed.id)) };
   }
 
-  private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number, maxHoldMs: number | null): Promise<ClaimResult> {
+  private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number, maxHoldMs: number | null): Promise<Unclaimed> {
     // One read (one statement on PostgreSQL). The first candidate is only good if
     // no lease had lapsed: an expiry returns a WO to the queue, maybe ahead of it,
     // so then the probe starts again.
@@ -280,6 +332,7 @@ export class Ledger {
     if (lapsed.length) await recordExpiries(tx, project, lapsed);
     let live: StoredWorkOrder[] | undefined;
     const checker = new OverlapChecker();
+    const skipped: number[] = [];
     // One candidate at a time: on PostgreSQL each probe locks (SKIP LOCKED) only the row it returns,
     // so concurrent workers each get a different WO instead of skipping each other's pages.
     for (let offset = 0; ; offset++) {
@@ -287,14 +340,24 @@ export class Ledger {
       if (!w) break;
       if (w.files.length) {
         live ??= await tx.liveLeases(project, tx.now());
-        if (conflicts(w, live, checker).length) continue; // claim --next never takes a WO whose files someone holds
+        if (conflicts(w, live, checker).length) {
+          skipped.push(w.id); // claim --next never takes a WO whose files someone holds
+          continue;
+        }
       }
       const change = rules.claim(w, agent, tx.now(), ttlMs, [], maxHoldMs);
       await persist(tx, change);
       return { ...rules.toPublic(change.next), file_conflicts: [] };
     }
+    if (skipped.length) {
+      const some = skipped.slice(0, 10).map(rules.label).join(", ");
+      throw new LedgerError("NOTHING_TO_CLAIM", `no unclaimed work order in project ${project} is free to take: ${some} touch files someone holds (their file_conflicts)`, {
+        hint: "wait for those files to be released, or {{op:claim}} one of them by id to accept the overlap",
+        details: { project, touching_held_files: skipped },
+      });
+    }
     throw new LedgerError("NOTHING_TO_CLAIM", `no unclaimed work order in project ${project} is free to take`, {
-      hint: "all open work is claimed, waiting on dependencies, or touches files someone holds; try again later or {{op:create}} work",
+      hint: "all open work is claimed or waiting on dependencies; try again later or {{op:create}} work",
       details: { project },
     });
   }
@@ -448,31 +511,32 @@ export class Ledger {
     const c = parse(inputs.contextPut, input);
     return this.write(async (tx) => {
       const now = tx.now();
-      if (!(await tx.getProject(c.project))) await tx.insertProject(c.project, now);
-      if (c.wo !== undefined) await getOrNotFound(tx, c.project, c.wo);
-      const entry = await tx.insertContext({ project: c.project, key: c.key ?? "handover", body: c.body, agent: c.agent, wo: c.wo ?? null, created_at: now, git: c.git ?? null });
+      await projectForWrite(tx, c.project, c.new_project === true);
+      if (c.id !== undefined) await getOrNotFound(tx, c.project, c.id);
+      const entry = await tx.insertContext({ project: c.project, key: c.key ?? "handover", body: c.body, agent: c.agent, wo: c.id ?? null, created_at: now, git: c.git ?? null });
       await tx.appendEvents([{ project: c.project, wo: entry.wo, type: "context_put", agent: c.agent, revision: null, at: now, data: { key: entry.key, context_id: entry.id } }]);
       return entry;
     });
   }
 
+  /** Newest context per key (of those linked to WO `id`, when given), each with its freshness. */
   async contextPull(input: Inputs["contextPull"]): Promise<ContextPull> {
     const c = parse(inputs.contextPull, input);
     return this.store.read(async (tx) => {
       await requireProject(tx, c.project);
-      const rows = await tx.latestContext(c.project, c.key ?? null);
-      const entries = rows.map((e) => freshness(e, tx.now(), c.max_age ?? DEFAULT_MAX_AGE_MS, c.git));
-      const verdict = entries.length === 0 ? "none" : entries.some((e) => e.verdict === "stale") ? "stale" : "fresh";
-      return { project: c.project, verdict, entries };
+      const rows = await tx.latestContext(c.project, c.key ?? null, c.id ?? null);
+      return pulled(c.project, rows, tx.now(), c.max_age, c.git);
     });
   }
 
-  async contextHistory(input: Inputs["contextPull"]): Promise<PulledContext[]> {
+  /** Every entry newest first, in the same shape as contextPull (its verdict is the newest entry's). */
+  async contextHistory(input: Inputs["contextPull"]): Promise<ContextPull> {
     const c = parse(inputs.contextPull, input);
     return this.store.read(async (tx) => {
       await requireProject(tx, c.project);
-      const rows = await tx.contextHistory(c.project, c.key ?? null, c.limit ?? DEFAULT_LIST_LIMIT);
-      return rows.map((e) => freshness(e, tx.now(), c.max_age ?? DEFAULT_MAX_AGE_MS, c.git));
+      const rows = await tx.contextHistory(c.project, c.key ?? null, c.limit ?? DEFAULT_LIST_LIMIT, c.id ?? null);
+      const all = pulled(c.project, rows, tx.now(), c.max_age, c.git);
+      return { ...all, verdict: all.entries[0]?.verdict ?? "none" };
     });
   }
 
@@ -482,7 +546,8 @@ export class Ledger {
     return this.store.read(async (tx) => {
       await requireProject(tx, h.project);
       if (h.id !== undefined) await getOrNotFound(tx, h.project, h.id);
-      return tx.listEvents(h.project, h.id ?? null, h.after ?? 0, h.limit ?? 1000);
+      // Limited without a cursor: the newest events (what an agent asking for "the last 5" means); with `after`, the next ones.
+      return tx.listEvents(h.project, h.id ?? null, h.after ?? 0, h.limit ?? 1000, h.after === undefined && h.limit !== undefined);
     });
   }
 

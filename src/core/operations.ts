@@ -12,7 +12,7 @@
 import type { z } from "zod";
 import type { LedgerApi } from "./api.js";
 import type { Access } from "./auth.js";
-import { claimFields, inputs } from "./schemas.js";
+import { claimFields, createTool, inputs } from "./schemas.js";
 
 export type InputName = keyof typeof inputs;
 
@@ -46,6 +46,8 @@ export interface Operation {
   actor: boolean;
   /** The door supplies the caller's work tree as `git` (recorded with it, or compared with it). */
   callerGit?: boolean;
+  /** Without a project it answers for every project, so a door does not fill in its default project. */
+  everyProject?: boolean;
   /** Runs on the caller's machine instead of through the ledger. */
   local?: boolean;
   /** The lease token travels by itself (lease-memory.ts): a claim `takes` one, a holder write `uses` it. */
@@ -68,9 +70,7 @@ export const OPERATIONS: readonly Operation[] = [
     http: { method: "GET", paths: [`${P}/context`] },
     tool: {
       name: "context_pull",
-      description:
-        "Call first. Newest context each previous agent saved for the project, with age and verdict fresh/stale. " +
-        "Stale or none: re-check before trusting. history=true: every entry.",
+      description: "Call first: the newest context per key with age and verdict fresh/stale (stale or none: re-check before trusting).",
     },
   },
   {
@@ -82,7 +82,25 @@ export const OPERATIONS: readonly Operation[] = [
     callerGit: true,
     http: { method: "GET", paths: [`${P}/context`], when: { history: true } },
   },
-  { name: "projects", summary: "Projects with counts per status", input: "projects", access: "read", actor: false, http: { method: "GET", paths: ["/v1/projects"] } },
+  {
+    name: "projects",
+    summary: "Projects with counts per status",
+    input: "projects",
+    access: "read",
+    actor: false,
+    everyProject: true,
+    http: { method: "GET", paths: ["/v1/projects"] },
+    tool: { name: "projects", description: "Every project: counts per status, policy." },
+  },
+  {
+    name: "whoami",
+    summary: "Who you are, your role and the leases you hold",
+    input: "whoami",
+    access: "read",
+    actor: true,
+    local: true,
+    tool: { name: "whoami", description: "Your agent name, role and the leases you hold." },
+  },
   { name: "createProject", summary: "Create a project", input: "createProject", access: "write", actor: true, http: { method: "POST", paths: ["/v1/projects"], status: 201 } },
   {
     name: "setPolicy",
@@ -99,7 +117,7 @@ export const OPERATIONS: readonly Operation[] = [
     access: "read",
     actor: false,
     http: { method: "GET", paths: [`${P}/wos`, "/v1/wos"] },
-    tool: { name: "list", description: "Work orders (default: open, claimed, blocked). status: open|claimed|blocked|done|cancelled|all." },
+    tool: { name: "list", description: "Work orders of a project (or all)." },
   },
   {
     name: "findUnclaimed",
@@ -110,7 +128,7 @@ export const OPERATIONS: readonly Operation[] = [
     http: { method: "GET", paths: [`${P}/unclaimed`] },
     tool: {
       name: "find_unclaimed",
-      description: "Open work orders nobody holds whose dependencies are done, most urgent first. file_conflicts lists held WOs touching the same files.",
+      description: "Open work nobody holds, dependencies done, most urgent first; claim with next=true takes the first without file_conflicts.",
     },
   },
   {
@@ -120,7 +138,7 @@ export const OPERATIONS: readonly Operation[] = [
     access: "read",
     actor: false,
     http: { method: "GET", paths: [WO] },
-    tool: { name: "get", description: "One work order with its notes. Read it fully before working." },
+    tool: { name: "get", description: "One work order with notes and the context linked to it. Read it before working." },
   },
   {
     name: "claim",
@@ -132,9 +150,7 @@ export const OPERATIONS: readonly Operation[] = [
     http: { method: "POST", paths: [`${WO}/claim`], idMayBeNext: true },
     tool: {
       name: "claim",
-      description:
-        "Take a work order under an exclusive lease (id, or next=true for the most urgent free one). Only the holder may change it. " +
-        "LEASE_HELD means someone else has it: pick another, never work on it. Keep lease.token; renew before lease.expires_at.",
+      description: "Take a work order under an exclusive lease (id, or next=true). Only the holder may change it. LEASE_HELD: someone else has it, pick another.",
       schema: () => claimFields,
     },
   },
@@ -146,7 +162,7 @@ export const OPERATIONS: readonly Operation[] = [
     access: "write",
     actor: true,
     http: { method: "POST", paths: [`${WO}/renew`] },
-    tool: { name: "renew", description: "Extend your live lease (ttl from now; default: its own length). LEASE_LOST: stop working on it." },
+    tool: { name: "renew", description: "Extend your lease now (this server already renews while you are connected)." },
   },
   {
     name: "renewAll",
@@ -164,7 +180,7 @@ export const OPERATIONS: readonly Operation[] = [
     access: "write",
     actor: true,
     http: { method: "POST", paths: [`${WO}/release`] },
-    tool: { name: "release", description: "End your lease. status done|blocked|open sets it in the same step (prefer this to finish); note explains why." },
+    tool: { name: "release", description: "End your lease; status=done finishes (blocked needs a note)." },
   },
   {
     name: "update",
@@ -174,7 +190,7 @@ export const OPERATIONS: readonly Operation[] = [
     access: "write",
     actor: true,
     http: { method: "PATCH", paths: [WO] },
-    tool: { name: "update", description: "Change fields (scope, acceptance, ...) and/or status. Holder only while claimed. if_revision for compare-and-set." },
+    tool: { name: "update", description: "Change fields and/or status; the holder's status change ends its lease." },
   },
   {
     name: "addNote",
@@ -183,7 +199,7 @@ export const OPERATIONS: readonly Operation[] = [
     access: "write",
     actor: true,
     http: { method: "POST", paths: [`${WO}/notes`], status: 201 },
-    tool: { name: "add_note", description: "Append a note every agent sees. kind: progress|finding|blocker|verification|link (PR or commit)." },
+    tool: { name: "add_note", description: "A note every agent sees." },
   },
   {
     name: "create",
@@ -192,7 +208,7 @@ export const OPERATIONS: readonly Operation[] = [
     access: "write",
     actor: true,
     http: { method: "POST", paths: [`${P}/wos`], status: 201 },
-    tool: { name: "create", description: "Create work orders (all or none). One observation affecting several systems: one item per system." },
+    tool: { name: "create", description: "Create work orders: one (its fields here) or items (all or none). One item per affected system.", schema: createTool },
   },
   {
     name: "verifyCommand",
@@ -222,9 +238,7 @@ export const OPERATIONS: readonly Operation[] = [
     local: true,
     tool: {
       name: "verify",
-      description:
-        "Run the verification command of a work order you hold (the one it had when you claimed it) on this machine and record the result; " +
-        "the result shows the command. block_on_fail marks it blocked when it fails.",
+      description: "Run the verification command of a WO you hold here and record the result (with the command).",
     },
   },
   {
@@ -235,7 +249,7 @@ export const OPERATIONS: readonly Operation[] = [
     actor: true,
     callerGit: true,
     http: { method: "POST", paths: [`${P}/context`], status: 201 },
-    tool: { name: "context_put", description: "Before you stop: save what you learned, changed and left unfinished, for the next agent. key defaults to handover." },
+    tool: { name: "context_put", description: "Before you stop: save what the next agent needs (id links a work order)." },
   },
   {
     name: "history",
@@ -244,7 +258,7 @@ export const OPERATIONS: readonly Operation[] = [
     access: "read",
     actor: false,
     http: { method: "GET", paths: [`${WO}/history`, `${P}/history`] },
-    tool: { name: "history", description: "Event log of a work order (id) or project: every claim, expiry, field change with diffs." },
+    tool: { name: "history", description: "Event log of a work order (id) or project, newest last." },
   },
 ];
 

@@ -32,6 +32,8 @@ export interface Tx {
   setProjectPolicy(name: string, policy: ProjectPolicy): Promise<void>;
   /** Creates the project unless it exists (concurrent first writes must not collide). */
   insertProject(name: string, at: string): Promise<void>;
+  /** Every project's name (to suggest the one a mistyped name meant). */
+  projectNames(): Promise<string[]>;
   /** Projects with stored-status counts (callers sweep expired leases first). */
   listProjects(): Promise<ProjectSummary[]>;
   /** Reserves `count` consecutive ids in the project's sequence and returns the first. */
@@ -70,7 +72,8 @@ export interface Tx {
 
   appendEvents(events: readonly NewEvent[]): Promise<void>;
   /** Events after `after` in sequence order; every project when project is null. */
-  listEvents(project: string | null, wo: number | null, after: number, limit: number): Promise<LedgerEvent[]>;
+  /** Events after `after` in seq order: the first `limit`, or with `newest` the last `limit` (still in seq order). */
+  listEvents(project: string | null, wo: number | null, after: number, limit: number, newest?: boolean): Promise<LedgerEvent[]>;
   /**
    * What a follower (watch, SSE) reads: events after the one with seq `after`,
    * in delivery order, such that resuming from the seq of the last one returned
@@ -84,9 +87,10 @@ export interface Tx {
   lastEventSeq(project: string | null): Promise<number>;
 
   insertContext(entry: Omit<ContextEntry, "id">): Promise<ContextEntry>;
-  /** Newest entry per key (or for one key). */
-  latestContext(project: string, key: string | null): Promise<ContextEntry[]>;
-  contextHistory(project: string, key: string | null, limit: number): Promise<ContextEntry[]>;
+  /** Newest entry per key (or for one key), of those linked to WO `wo` when it is given. */
+  latestContext(project: string, key: string | null, wo: number | null): Promise<ContextEntry[]>;
+  /** Entries newest first (of one key, of those linked to WO `wo`, when given). */
+  contextHistory(project: string, key: string | null, limit: number, wo: number | null): Promise<ContextEntry[]>;
 
   getIdempotency(project: string, key: string): Promise<{ request_hash: string; ids: number[] } | null>;
   putIdempotency(project: string, key: string, requestHash: string, ids: readonly number[], at: string): Promise<void>;

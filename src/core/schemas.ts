@@ -39,26 +39,44 @@ const line = (min: number, max: number, what = "characters") =>
     .refine((s) => !LONE_SURROGATE.test(s), wellFormed);
 const list = (item: z.ZodType<string>, max: number) => z.array(item, { error: "must be an array of strings" }).max(max, { error: `must have at most ${max} entries` });
 
-export const projectName = z.string({ error: "must be a string" }).regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, {
-  error: "must match ^[a-z0-9][a-z0-9._-]{0,63}$ (lower-case letters, digits, . _ -; start with a letter or digit)",
-});
+export const projectName = z
+  .string({ error: "must be a string" })
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, {
+    error: "must match ^[a-z0-9][a-z0-9._-]{0,63}$ (lower-case letters, digits, . _ -; start with a letter or digit)",
+  })
+  .describe("project name");
 
 export const agentName = z.string({ error: "must be a string" }).regex(/^[A-Za-z0-9][A-Za-z0-9._@:+/-]{0,127}$/, {
   error: "must be 1-128 characters of letters, digits and . _ @ : + / - starting with a letter or digit",
 });
 
+/**
+ * How a schema is advertised to MCP clients when it accepts more than one JSON
+ * type: some clients map tools onto a single-type dialect and reject a `type`
+ * array or an anyOf, so the tool list names the one type a model should send
+ * (the server still accepts the others).
+ */
+export const TOOL_JSON = new WeakMap<z.ZodType, Record<string, unknown>>();
+const advertised = <T extends z.ZodType>(schema: T, json: Record<string, unknown>): T => {
+  TOOL_JSON.set(schema, json);
+  return schema;
+};
+
 /** `53`, `"53"`, `"WO-53"` and `"wo-53"` all name work order 53. */
-export const woId = z
-  .union([z.number(), z.string()], { error: "must be a number like 53 or WO-53" })
-  .describe("53 or WO-53")
-  .transform((v, ctx) => {
-    const n = typeof v === "number" ? v : /^\s*(?:wo-)?(\d{1,10})\s*$/i.test(v) ? Number(/(\d+)/.exec(v)?.[1]) : NaN;
-    if (!Number.isInteger(n) || n < 1 || n > MAX_ID) {
-      ctx.addIssue({ code: "custom", message: `must be a work-order id like 53 or WO-53 (1-${MAX_ID}), got ${JSON.stringify(v)}` });
-      return z.NEVER;
-    }
-    return n;
-  });
+export const woId = advertised(
+  z
+    .union([z.number(), z.string()], { error: "must be a number like 53 or WO-53" })
+    .describe("53 or WO-53")
+    .transform((v, ctx) => {
+      const n = typeof v === "number" ? v : /^\s*(?:wo-)?(\d{1,10})\s*$/i.test(v) ? Number(/(\d+)/.exec(v)?.[1]) : NaN;
+      if (!Number.isInteger(n) || n < 1 || n > MAX_ID) {
+        ctx.addIssue({ code: "custom", message: `must be a work-order id like 53 or WO-53 (1-${MAX_ID}), got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  { type: "integer", description: "work order id, e.g. 53" },
+);
 
 /**
  * A duration with its unit (`90s`, `30m`, `2h`, `1d`) between min and max; yields
@@ -109,41 +127,67 @@ const limit = z
   .number({ error: "must be a number" })
   .int({ error: "must be a whole number" })
   .min(1, { error: "must be at least 1" })
-  .max(10_000, { error: "must be at most 10000" });
-const revision = z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(0, { error: "must be 0 or more" });
+  .max(10_000, { error: "must be at most 10000" })
+  .describe("at most this many");
+const revision = z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(0, { error: "must be 0 or more" }).describe("only if still at this revision");
 /** An admin's reason to finish a WO without the passing verification its project requires. */
-const unverifiedReason = line(1, 1000);
-const leaseToken = z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" });
+const unverifiedReason = line(1, 1000).describe("admins: why done without verify");
+const leaseToken = z
+  .number({ error: "must be a number" })
+  .int({ error: "must be a whole number" })
+  .min(1, { error: "must be at least 1" })
+  .describe("your claim's token (sent for you)");
 
 /** Every editable WO field; used whole for create and partially for update. Built on first use, like `inputs`. */
 export const woFields = once(() =>
   z.strictObject({
-    title: line(1, 200),
-    description: text(100_000),
-    repo: line(0, 500),
-    acceptance: list(line(1, 1000), 100),
-    scope: text(20_000),
+    title: line(1, 200).describe("one line"),
+    description: text(100_000).describe("markdown"),
+    repo: line(0, 500).describe("URL or org/name"),
+    acceptance: list(line(1, 1000), 100).describe("acceptance criteria"),
+    scope: text(20_000).describe("what is in and out"),
     files: list(
       line(1, 1000).superRefine((p, ctx) => {
         const problem = globProblem(p);
         if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(p)} ${problem}` });
       }),
       500,
-    ),
+    ).describe("paths or globs it touches"),
     // A shell command another agent will run: one line, nothing hidden (see SECURITY in the README).
-    verification: line(0, 10_000),
-    priority,
-    handover: text(100_000),
-    labels: list(line(1, 64), 50),
-    depends_on: z.array(woId, { error: "must be an array of work-order ids" }).max(100, { error: "must have at most 100 entries" }),
+    verification: line(0, 10_000).describe("shell command that must pass"),
+    priority: priority.describe("P0 most urgent, default P2"),
+    handover: text(100_000).describe("what the next agent must know"),
+    labels: list(line(1, 64), 50).describe("tags"),
+    depends_on: z.array(woId, { error: "must be an array of work-order ids" }).max(100, { error: "must have at most 100 entries" }).describe("ids that must be done first"),
   }),
 );
 
+/**
+ * An item of a batch may depend on an earlier item of the same batch by its
+ * place in the batch: `#1` is the first item (resolved to its id when the
+ * batch is written; see Ledger.create).
+ */
+export const batchRef = z.string().regex(/^#\d{1,4}$/, { error: "must be a work-order id like 53 or WO-53, or #N for the Nth item of this batch" });
+export const BATCH_DEPENDS_ON = "ids of this project (53 or WO-53), or #N for the Nth item of this batch";
+
 export const woCreate = once(() => woFields().partial().required({ title: true }));
+/** A work order of a create request: its depends_on may name earlier items of the batch. */
+export const woCreateItem = once(() =>
+  woCreate().extend({
+    depends_on: z
+      .array(advertised(z.union([woId, batchRef], { error: `must be ${BATCH_DEPENDS_ON}` }), { type: "string", description: "53, WO-53 or #N" }), {
+        error: "must be an array of work-order ids",
+      })
+      .max(100, { error: "must have at most 100 entries" })
+      .describe(BATCH_DEPENDS_ON)
+      .optional(),
+  }),
+);
 export const woPatch = once(() => woFields().partial());
-export type WoCreateInput = z.input<ReturnType<typeof woCreate>>;
+export type WoCreateInput = z.input<ReturnType<typeof woCreateItem>>;
 export type WoPatch = z.output<ReturnType<typeof woPatch>>;
 export type WoCreate = z.output<ReturnType<typeof woCreate>>;
+export type WoCreateItem = z.output<ReturnType<typeof woCreateItem>>;
 
 export const gitState = once(() => z.strictObject({ head: line(0, 200), branch: line(0, 500).nullable(), dirty: z.boolean() }));
 
@@ -155,6 +199,8 @@ export const gitState = once(() => z.strictObject({ head: line(0, 200), branch: 
 const actor = { project: projectName, agent: agentName, role: z.enum(ROLES).optional() };
 const command = line(1, 10_000);
 const target = { ...actor, id: woId };
+/** A first write creates its project, unless the name is a near miss of an existing one; this says the new name is meant. */
+const newProject = z.boolean({ error: "must be true or false" }).describe("the project name is new, not a typo").optional();
 
 export const CLAIM_ONE_OF = "give exactly one of id or next";
 
@@ -162,10 +208,10 @@ export const CLAIM_ONE_OF = "give exactly one of id or next";
 export const claimFields = z.strictObject({
   ...actor,
   id: woId.optional(),
-  next: z.boolean().optional(),
+  next: z.boolean().describe("take the most urgent free WO").optional(),
   ttl: ttl.optional(),
-  exclusive_files: z.boolean().optional(),
-  max_hold: maxHold.optional(),
+  exclusive_files: z.boolean().describe("refuse if its files overlap a held WO's").optional(),
+  max_hold: maxHold.describe("renewals stop after this long").optional(),
 });
 
 /**
@@ -179,18 +225,20 @@ export const inputs = builtOnFirstRead({
     z.strictObject({
       ...actor,
       items: z
-        .array(woCreate(), { error: "must be an array of work orders" })
+        .array(woCreateItem(), { error: "must be an array of work orders" })
         .min(1, { error: "must contain at least one work order" })
-        .max(1000, { error: "must contain at most 1000 work orders" }),
-      idempotency_key: line(1, 200).optional(),
+        .max(1000, { error: "must contain at most 1000 work orders" })
+        .describe("work orders, all created or none"),
+      idempotency_key: line(1, 200).describe("a retry with the same key creates nothing new").optional(),
+      new_project: newProject,
     }),
   get: () => z.strictObject({ project: projectName, id: woId }),
   list: () =>
     z.strictObject({
       project: projectName.optional(),
-      status: statusFilter.optional(),
-      label: line(1, 64).optional(),
-      agent: agentName.optional(),
+      status: statusFilter.describe("default: open, claimed, blocked").optional(),
+      label: line(1, 64).describe("only with this label").optional(),
+      agent: agentName.describe("only WOs this agent holds (yours: your name)").optional(),
       limit: limit.optional(),
     }),
   findUnclaimed: () => z.strictObject({ project: projectName, limit: limit.optional() }),
@@ -200,22 +248,27 @@ export const inputs = builtOnFirstRead({
   release: () =>
     z.strictObject({
       ...target,
-      status: releaseStatus.optional(),
-      note: text(100_000).optional(),
+      status: releaseStatus.describe("set in the same step (done to finish)").optional(),
+      note: text(100_000).describe("why, recorded as a note").optional(),
       lease_token: leaseToken.optional(),
       unverified_reason: unverifiedReason.optional(),
     }),
   update: () =>
     z.strictObject({
       ...target,
-      fields: woPatch().optional(),
-      status: updateStatus.optional(),
-      note: text(100_000).optional(),
+      fields: woPatch().describe("fields to change").optional(),
+      status: updateStatus.describe("a holder's status change ends its lease").optional(),
+      note: text(100_000).describe("recorded as a note").optional(),
       if_revision: revision.optional(),
       lease_token: leaseToken.optional(),
       unverified_reason: unverifiedReason.optional(),
     }),
-  addNote: () => z.strictObject({ ...target, kind: noteKind.optional(), body: text(100_000).min(1, { error: "must not be empty" }) }),
+  addNote: () =>
+    z.strictObject({
+      ...target,
+      kind: noteKind.describe("default progress; link for a PR or commit").optional(),
+      body: text(100_000).min(1, { error: "must not be empty" }).describe("the note"),
+    }),
   verification: () =>
     z.strictObject({
       ...target,
@@ -247,28 +300,42 @@ export const inputs = builtOnFirstRead({
   verify: () =>
     z.strictObject({
       ...target,
-      timeout: ttl.optional(),
-      block_on_fail: z.boolean().optional(),
+      timeout: ttl.describe("default 10m").optional(),
+      block_on_fail: z.boolean().describe("mark it blocked if it fails").optional(),
       lease_token: leaseToken.optional(),
     }),
   contextPut: () =>
     z.strictObject({
       ...actor,
-      key: line(1, 100).optional(),
-      body: text(1_000_000).refine((s) => s.trim().length > 0, { error: "must not be empty" }),
-      wo: woId.optional(),
+      key: line(1, 100).describe("default handover").optional(),
+      body: text(1_000_000)
+        .refine((s) => s.trim().length > 0, { error: "must not be empty" })
+        .describe("what you learned, changed and left unfinished"),
+      /** The work order this context is about (claim and get show it to its next agent). */
+      id: woId.optional(),
       git: gitState().nullable().optional(),
+      new_project: newProject,
     }),
   contextPull: () =>
     z.strictObject({
       project: projectName,
-      key: line(1, 100).optional(),
-      history: z.boolean().optional(),
-      max_age: maxAge.optional(),
+      key: line(1, 100).describe("only this key").optional(),
+      /** Only context linked to this work order. */
+      id: woId.describe("only context linked to this WO").optional(),
+      history: z.boolean().describe("every entry, newest first").optional(),
+      max_age: maxAge.describe("older is stale (default 24h)").optional(),
       limit: limit.optional(),
       git: gitState().nullable().optional(),
     }),
-  history: () => z.strictObject({ project: projectName, id: woId.optional(), limit: limit.optional(), after: z.number().int().min(0).optional() }),
+  history: () =>
+    z.strictObject({
+      project: projectName,
+      id: woId.optional(),
+      limit: limit.describe("the newest this many (default 1000)").optional(),
+      after: z.number().int().min(0).describe("events after this seq, oldest first").optional(),
+    }),
+  /** Who the caller is (see whoami.ts); without a project, its leases in every project. */
+  whoami: () => z.strictObject({ project: projectName.optional(), agent: agentName.optional(), role: z.enum(ROLES).optional() }),
   events: () => z.strictObject({ project: projectName.optional(), after: z.number().int().min(0).optional(), limit: limit.optional() }),
   tokenCreate: () =>
     z.strictObject({
@@ -277,6 +344,20 @@ export const inputs = builtOnFirstRead({
       project: projectName.optional(),
     }),
   tokenRevoke: () => z.strictObject({ id: z.string().regex(/^[0-9a-f]{12}$/, { error: "must be a token id as shown by token list (12 hex digits)" }) }),
+});
+
+/**
+ * The MCP create tool's arguments: `items`, or one work order's fields at the
+ * top level (an agent's first guess; the server wraps them into `items`).
+ */
+export const createTool = once(() => {
+  const c = inputs.create as z.ZodObject;
+  const items = advertised(c.shape.items as z.ZodType, {
+    type: "array",
+    items: { type: "object" },
+    description: "several work orders, each with the fields above (#N in depends_on: the Nth); all or none",
+  });
+  return c.extend({ ...woCreateItem().partial().shape, items: items.optional() });
 });
 
 export type Inputs = { [K in keyof typeof inputs]: z.input<(typeof inputs)[K]> };

@@ -4,7 +4,8 @@
  */
 import { LedgerError } from "./errors.js";
 import * as rules from "./rules.js";
-import type { NewEvent, Note, NoteKind, StoredWorkOrder } from "./types.js";
+import { nearMisses } from "./names.js";
+import type { NewEvent, Note, NoteKind, Project, StoredWorkOrder } from "./types.js";
 import type { Tx } from "./port.js";
 
 /** The same transaction, recording what it appends. */
@@ -67,16 +68,37 @@ export async function appendNote(tx: Tx, wo: StoredWorkOrder, n: { agent: string
   return note;
 }
 
-/** Reads of an unknown project are NOT_FOUND, checked inside the caller's transaction. */
+/** Reads of an unknown project are NOT_FOUND (naming the project it may have meant), checked inside the caller's transaction. */
 export async function requireProject(tx: Tx, project: string): Promise<void> {
-  if (!(await tx.getProject(project))) throw projectNotFound(project);
+  if (!(await tx.getProject(project))) throw projectNotFound(project, nearMisses(project, await tx.projectNames()));
 }
 
-export function projectNotFound(project: string): LedgerError {
-  return new LedgerError("NOT_FOUND", `project ${project} does not exist`, {
+export function projectNotFound(project: string, close: readonly string[] = []): LedgerError {
+  const meant = close.length ? `; did you mean ${close.slice(0, 3).join(" or ")}?` : "";
+  return new LedgerError("NOT_FOUND", `project ${project} does not exist${meant}`, {
     hint: "{{op:projects}} lists the projects; {{op:create}} makes work (and its project)",
-    details: { project },
+    details: { project, ...(close.length ? { did_you_mean: close.slice(0, 3) } : {}) },
   });
+}
+
+/**
+ * The project a write names, created by that first write (DESIGN.md §3),
+ * unless its name is a near miss of an existing one (`shopp` beside `shop`):
+ * then it is refused, so a typo never silently starts a second project.
+ * `explicit` (new_project) creates it anyway.
+ */
+export async function projectForWrite(tx: Tx, project: string, explicit: boolean): Promise<Project | null> {
+  const existing = await tx.getProject(project);
+  if (existing) return existing;
+  const close = explicit ? [] : nearMisses(project, await tx.projectNames());
+  if (close.length) {
+    throw new LedgerError("NOT_FOUND", `project ${project} does not exist; did you mean ${close.slice(0, 3).join(" or ")}? (nothing was written)`, {
+      hint: `use {{project=${close[0]}}}; to start a new project named ${project}, repeat with {{new_project=true}}`,
+      details: { project, did_you_mean: close.slice(0, 3) },
+    });
+  }
+  await tx.insertProject(project, tx.now());
+  return null;
 }
 
 /**

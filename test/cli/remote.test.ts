@@ -46,7 +46,7 @@ describe("remote CLI", () => {
     assert.equal(created.json.created_by, "alice", "identity from the token, no --agent needed");
     const claim = local.run(["claim", "--id", "WO-1", "--ttl", "10m", "--json"], { env: a });
     assert.equal(claim.code, 0);
-    assert.deepEqual(Object.keys(claim.json).sort(), [...Object.keys(created.json), "file_conflicts"].sort());
+    assert.deepEqual(Object.keys(claim.json).sort(), [...Object.keys(created.json), "file_conflicts", "context"].sort());
     const lost = local.run(["claim", "--id", "1", "--json"], { env: remote("bob") });
     assert.equal(lost.code, 3);
     assert.equal(lost.json.error.code, "LEASE_HELD");

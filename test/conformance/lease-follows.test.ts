@@ -157,6 +157,103 @@ for (const backend of backends) {
       });
     });
 
+    describe("context per work order", () => {
+      it("claim and get show the newest context linked to the WO, and say when the project's handover is newer", async () => {
+        await l.contextPut({ ...A, id: 1, key: "wo-1-notes", body: "half done: the parser is fixed, the tests are not" });
+        await l.contextPut({ ...B, body: "project-wide handover about something else" });
+        await l.contextPut({ ...B, id: 2, body: "about WO-2" });
+        const c = await l.claim({ ...B, id: 1 });
+        assert.equal(c.context.linked?.body, "half done: the parser is fixed, the tests are not");
+        assert.equal(c.context.linked?.agent, "alice");
+        assert.equal(c.context.newer_handover?.agent, "bob", "a later project handover is pointed at");
+        const g = await l.get({ project: P, id: 2 });
+        assert.equal(g.context.linked?.body, "about WO-2");
+        assert.equal(g.context.newer_handover, null);
+        assert.deepEqual(
+          (await l.contextPull({ project: P, id: 1 })).entries.map((e) => e.key),
+          ["wo-1-notes"],
+        );
+        const all = await l.contextHistory({ project: P, history: true, id: 2 });
+        assert.deepEqual(
+          all.entries.map((e) => e.body),
+          ["about WO-2"],
+        );
+        assert.equal(all.verdict, "fresh", "history has the same shape as a pull");
+      });
+    });
+
+    describe("batch references", () => {
+      it("an item may depend on an earlier item of its batch as #N; a later or missing one is refused and nothing is written", async () => {
+        const made = await l.create({ ...A, items: [{ title: "schema" }, { title: "api", depends_on: ["#1"] }, { title: "ui", depends_on: ["#2", 1] }] });
+        assert.deepEqual(
+          made.map((w) => w.depends_on),
+          [[], [3], [4, 1]],
+        );
+        const e = await rejects(l.create({ ...A, items: [{ title: "a", depends_on: ["#2"] }, { title: "b" }] }), "VALIDATION");
+        assert.match(e.message, /items\[0\]\.depends_on: #2 is not an earlier item of this batch/);
+        await rejects(l.create({ ...A, items: [{ title: "a", depends_on: ["#x"] }] }), "VALIDATION");
+        assert.equal((await l.list({ project: P, status: "all" })).length, 5);
+        assert.deepEqual(
+          (await l.findUnclaimed({ project: P })).map((w) => w.title),
+          ["x", "y", "schema"],
+        );
+      });
+    });
+
+    describe("nothing ambiguous is guessed", () => {
+      it("a write to a near miss of an existing project is refused with a suggestion, unless new_project says it is meant", async () => {
+        await l.create({ project: "shop", agent: "obs", items: [{ title: "a" }] });
+        const e = await rejects(l.create({ project: "shopp", agent: "obs", items: [{ title: "b" }] }), "NOT_FOUND");
+        assert.match(e.message, /project shopp does not exist; did you mean shop\?/);
+        await rejects(l.contextPut({ project: "shops", agent: "obs", body: "x" }), "NOT_FOUND");
+        assert.match((await rejects(l.list({ project: "shopp" }), "NOT_FOUND")).message, /did you mean shop\?/);
+        assert.deepEqual(
+          (await l.projects()).map((p) => p.name),
+          [P, "shop"],
+          "nothing was created",
+        );
+        await l.create({ project: "shopp", agent: "obs", items: [{ title: "b" }], new_project: true });
+        await l.contextPut({ project: "chainwatch", agent: "obs", body: "a new name far from any other is created by its first write" });
+      });
+
+      it("history limited without a cursor returns the newest events, oldest first", async () => {
+        await l.claim({ ...A, id: 1 });
+        await l.addNote({ ...A, id: 1, body: "n" });
+        await l.release({ ...A, id: 1 });
+        assert.deepEqual(
+          (await l.history({ project: P, id: 1, limit: 2 })).map((e) => e.type),
+          ["note_added", "released"],
+        );
+        const all = await l.history({ project: P, id: 1 });
+        assert.deepEqual(
+          (await l.history({ project: P, id: 1, after: all[0]!.seq, limit: 1 })).map((e) => e.type),
+          ["claimed"],
+        );
+      });
+
+      it("claim next refuses WOs find_unclaimed lists with file_conflicts, naming them", async () => {
+        await l.create({
+          project: P,
+          agent: "obs",
+          items: [
+            { title: "held", files: ["src/**"] },
+            { title: "same files", files: ["src/a.ts"] },
+          ],
+        });
+        await l.claim({ ...A, id: 1 });
+        await l.claim({ ...A, id: 2 });
+        await l.claim({ ...A, id: 3 });
+        const listed = await l.findUnclaimed({ project: P });
+        assert.deepEqual(
+          listed.map((w) => [w.id, w.file_conflicts.length]),
+          [[4, 1]],
+        );
+        const e = await rejects(l.claim({ ...B, next: true }), "NOTHING_TO_CLAIM");
+        assert.match(e.message, /WO-4 touch files someone holds/);
+        assert.deepEqual(e.details?.touching_held_files, [4]);
+      });
+    });
+
     it("refuses a duration without a unit with a suggestion", async () => {
       const e = await rejects(l.claim({ ...A, id: 1, ttl: "30" }), "VALIDATION");
       assert.match(e.message, /ttl: needs a unit: did you mean 30m\?/);

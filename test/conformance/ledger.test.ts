@@ -59,7 +59,7 @@ for (const backend of backends) {
         };
         const [wo] = await l.create({ project: P, agent: "obs", items: [fields] });
         const got = await l.get({ project: P, id: `WO-${wo?.id}` });
-        assert.deepEqual({ ...got, notes: undefined }, { ...wo, notes: undefined });
+        assert.deepEqual({ ...got, notes: undefined, context: undefined }, { ...wo, notes: undefined, context: undefined });
         for (const [k, v] of Object.entries(fields)) assert.deepEqual(got[k as keyof typeof got], v, k);
         assert.deepEqual(got.notes, []);
       });
@@ -539,7 +539,7 @@ for (const backend of backends) {
         );
         const history = await l.contextHistory({ project: P, key: "handover" });
         assert.deepEqual(
-          history.map((e) => e.body),
+          history.entries.map((e) => e.body),
           ["new", "old"],
         );
       });
@@ -559,9 +559,9 @@ for (const backend of backends) {
       it("links a work order, and the project must exist to pull", async () => {
         await rejects(l.contextPull({ project: "nope" }), "NOT_FOUND");
         await make("x");
-        const e = await l.contextPut({ project: P, agent: "a", body: "b", wo: "WO-1" });
+        const e = await l.contextPut({ project: P, agent: "a", body: "b", id: "WO-1" });
         assert.equal(e.wo, 1);
-        await rejects(l.contextPut({ project: P, agent: "a", body: "b", wo: 9 }), "NOT_FOUND");
+        await rejects(l.contextPut({ project: P, agent: "a", body: "b", id: 9 }), "NOT_FOUND");
         assert.equal((await l.contextPull({ project: "proj" })).entries.length, 1);
         await rejects(l.contextPut({ project: P, agent: "a", body: "  " }), "VALIDATION");
       });

@@ -186,7 +186,7 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
     const wos = await ledger.list({ project, status: "all", limit: 10_000 });
     const noteIds = new Set<number>();
     for (const w of wos) for (const n of (await ledger.get({ project, id: w.id })).notes) noteIds.add(n.id);
-    const contextIds = new Set((await ledger.contextHistory({ project, limit: 10_000 })).map((c) => c.id));
+    const contextIds = new Set((await ledger.contextHistory({ project, limit: 10_000 })).entries.map((c) => c.id));
     const { integrity } = await ledger.health();
     const violations = check(ops, { events, wos, noteIds, contextIds, integrity }, { allDone: true });
 

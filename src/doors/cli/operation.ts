@@ -56,6 +56,9 @@ export interface OperationCommand<R> {
 /** The work-order id flag most commands take. */
 export const WO_ID: FlagSpec = { help: "work order id (53 or WO-53)", flag: "--id <id>", number: true };
 
+/** A write's switch to create a project whose name is close to an existing one (a typo is refused without it). */
+export const NEW_PROJECT: FlagSpec = { help: "create the project even though its name is close to an existing one's", flag: "--new-project" };
+
 /** Input fields the CLI fills itself instead of taking them as the command's flags (an actor's agent is its identity). */
 export const filledByDoor = (op: Operation): string[] => ["project", "role", "git", ...(op.actor ? ["agent"] : [])];
 
@@ -109,7 +112,7 @@ const attribute = (flag: string) => camel((/--([a-z0-9-]+)/.exec(flag)?.[1] ?? "
 
 function inputOf(op: Operation, flags: Readonly<Record<string, FlagSpec>>, o: Opts, ctx: Ctx, args: string[]): Record<string, unknown> {
   // An unset project or agent is passed on as nothing: the core's schema names what is missing.
-  const input: Record<string, unknown> = { project: projectOf(ctx) };
+  const input: Record<string, unknown> = { project: op.everyProject ? undefined : projectOf(ctx) };
   if (op.actor) input.agent = identity(ctx);
   if (op.callerGit) input.git = gitState();
   for (const [field, f] of Object.entries(flags)) {

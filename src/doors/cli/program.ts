@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { LedgerError } from "../../core/errors.js";
+import * as agentCheck from "./commands/agent-check.js";
 import * as context from "./commands/context.js";
 import * as demo from "./commands/demo.js";
 import * as history from "./commands/history.js";
@@ -31,7 +32,7 @@ export function buildProgram(): Command {
     .option("--database-url <url>", "use PostgreSQL instead of SQLite (or WORKLEDGER_DATABASE_URL)")
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-  for (const m of [setup, workorders, leases, keepalive, notes, context, history, server, mcp, demo]) m.register(program);
+  for (const m of [setup, workorders, leases, keepalive, notes, context, history, server, mcp, agentCheck, demo]) m.register(program);
   // Every subcommand inherits exit handling so usage errors become exit 2 with our error format.
   for (const cmd of program.commands) propagate(cmd);
   return program;

@@ -1,6 +1,6 @@
 /** Human renderings of ledger records. JSON output never passes through here. */
 import type { PulledContext } from "../../core/freshness.js";
-import type { ClaimResult, ContextPull, WorkOrderWithNotes } from "../../core/ledger.js";
+import type { ClaimResult, ContextPull, WoContext, WorkOrderWithNotes } from "../../core/ledger.js";
 import type { FileConflict, LedgerEvent, Note, Project, ProjectSummary, Status, WorkOrder } from "../../core/types.js";
 import { formatDuration } from "../../core/duration.js";
 import { c, oneLine, relative, shown, table } from "./output.js";
@@ -38,9 +38,18 @@ export function conflictLines(found: readonly FileConflict[]): string[] {
 
 export function claimed(wo: ClaimResult): string {
   const l = wo.lease;
-  return l
+  const head = l
     ? `${c.green("claimed")} ${c.bold(woLabel(wo))} ${oneLine(wo.title)}\nlease: ${l.agent}, token ${l.token}, expires ${relative(l.expires_at)} (${l.expires_at})`
     : woRows([wo]);
+  return [head, ...woContext(wo.context)].join("\n");
+}
+
+/** The context linked to a WO, and a pointer to a newer project handover. */
+function woContext(ctx: WoContext): string[] {
+  const lines: string[] = [];
+  if (ctx.linked) lines.push("", c.dim("context for this work order:"), contextEntry(ctx.linked));
+  if (ctx.newer_handover) lines.push(c.dim(`the project's handover is newer (${relative(ctx.newer_handover.created_at)}, ${ctx.newer_handover.agent}): read it with context-pull`));
+  return lines;
 }
 
 export function woDetail(wo: WorkOrder | WorkOrderWithNotes): string {
@@ -61,6 +70,7 @@ export function woDetail(wo: WorkOrder | WorkOrderWithNotes): string {
   if (wo.scope) lines.push("", c.dim("scope:"), shown(wo.scope));
   if (wo.handover) lines.push("", c.dim("handover:"), shown(wo.handover));
   if ("notes" in wo && wo.notes.length) lines.push("", c.dim("notes:"), ...wo.notes.map(noteLine));
+  if ("context" in wo) lines.push(...woContext(wo.context));
   return lines.join("\n");
 }
 

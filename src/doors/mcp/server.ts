@@ -12,10 +12,11 @@ import type { LedgerApi } from "../../core/api.js";
 import { LedgerError, isLedgerError } from "../../core/errors.js";
 import type { GitState } from "../../core/types.js";
 import { verifyWorkOrder } from "../../exec/verify.js";
+import { whoami } from "../../core/whoami.js";
 import { callLedger, resolve } from "../../core/operations.js";
 import { mapLeaseMemory, withLeaseMemory } from "../../core/lease-memory.js";
 import { KeepAlive } from "./keep-alive.js";
-import { jsonSchema, TOOLS } from "./tools.js";
+import { jsonSchema, MCP_DIALECT, TOOLS } from "./tools.js";
 import { utf8Filter } from "./utf8-filter.js";
 
 export interface McpOptions {
@@ -33,9 +34,26 @@ type Args = Record<string, unknown>;
 
 /** Operations that run on this machine rather than through the ledger (see core/operations.ts). */
 const LOCAL: Record<string, (l: LedgerApi, a: Args, o: McpOptions) => Promise<unknown>> = {
-  // The core's schema is the check (hence the cast).
+  // The core's schemas are the check (hence the casts).
   verify: (l, a, o) => verifyWorkOrder(l, a as never, { git: o.git }),
+  whoami: (l, a) => whoami(l, a as never),
 };
+
+/** Said at initialize: the loop, and what the server does for the agent. */
+export const INSTRUCTIONS = [
+  "workledger: a shared queue of work orders; claim one before working on it, so no two agents do the same work.",
+  "Loop: context_pull; find_unclaimed; claim (id, or next=true); get and work only within its scope and files; add_note as you go;",
+  "verify; release with status=done (or status=blocked and a note); context_put (with id) what the next agent needs.",
+  "This server remembers your lease tokens and renews your leases while you are connected: never pass lease_token, never renew by hand.",
+  "LEASE_HELD: pick another. LEASE_LOST: stop working on that work order. whoami lists the leases you hold.",
+].join(" ");
+
+/** A first guess at create is one work order: its fields at the top level become the one item. */
+function oneItem(args: Args): Args {
+  if (args.items !== undefined || args.title === undefined) return args;
+  const { project, idempotency_key, new_project, ...fields } = args;
+  return { project, idempotency_key, new_project, items: [fields] };
+}
 const BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));
 
 /**
@@ -44,11 +62,16 @@ const BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));
  * and the lease renewed while the client is connected (stop() when it leaves).
  */
 export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAlive } {
-  const server = new Server({ name: "workledger", version: opts.version }, { capabilities: { tools: {} } });
+  const server = new Server({ name: "workledger", version: opts.version }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
   const memory = mapLeaseMemory();
   const ledger = withLeaseMemory(opts.ledger, memory);
   const keepAlive = new KeepAlive(ledger, memory, opts.agent);
-  const listed = TOOLS.map((t) => ({ name: t.name, description: t.description, inputSchema: jsonSchema(t.schema) as { type: "object" } }));
+  const listed = TOOLS.map((t) => ({
+    name: t.name,
+    description: t.description,
+    inputSchema: jsonSchema(t.schema) as { type: "object" },
+    ...(t.op.access === "read" ? { annotations: { readOnlyHint: true } } : {}),
+  }));
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
   server.setRequestHandler(CallToolRequestSchema, async (req): Promise<CallToolResult> => {
@@ -56,8 +79,8 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
     try {
       const tool = BY_NAME.get(name);
       if (!tool) throw new LedgerError("VALIDATION", `unknown tool ${name}`, { hint: `tools: ${[...BY_NAME.keys()].join(", ")}` });
-      const args: Args = { ...(given ?? {}) };
-      if (args.project === undefined && opts.project !== undefined) args.project = opts.project;
+      const args: Args = tool.name === "create" ? oneItem({ ...(given ?? {}) }) : { ...(given ?? {}) };
+      if (args.project === undefined && opts.project !== undefined && !tool.op.everyProject) args.project = opts.project;
       const op = resolve(tool.op, args);
       if (op.callerGit) {
         if ("git" in args)
@@ -77,7 +100,7 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
     } catch (e) {
       const err = isLedgerError(e) ? e : new LedgerError("INTERNAL", e instanceof Error ? e.message : String(e));
       if (!isLedgerError(e)) process.stderr.write(`workledger mcp: ${(e as Error)?.stack ?? String(e)}\n`);
-      return { isError: true, content: [{ type: "text", text: JSON.stringify({ error: err.toJSON() }) }, ...keepAliveNews()] };
+      return { isError: true, content: [{ type: "text", text: JSON.stringify({ error: err.toJSON(MCP_DIALECT) }) }, ...keepAliveNews()] };
     }
   });
   /** Renewals that failed since the last call, as a second content block of the next result. */

@@ -5,8 +5,9 @@
  * tree), and a description written for a model.
  */
 import * as z from "zod";
+import { API_DIALECT, snake, type HintDialect } from "../../core/hints.js";
 import { OPERATIONS, type Operation } from "../../core/operations.js";
-import { inputs } from "../../core/schemas.js";
+import { inputs, TOOL_JSON } from "../../core/schemas.js";
 
 export interface ToolDef {
   name: string;
@@ -20,14 +21,59 @@ const omit = (s: z.ZodObject, keys: string[]) => s.omit(Object.fromEntries(keys.
 function toolSchema(op: Operation): z.ZodObject {
   const base = op.tool?.schema?.() ?? (inputs[op.input] as z.ZodObject);
   // Project may come from the server's default (--project / WORKLEDGER_PROJECT).
-  return omit(base, ["agent", "role", ...(op.callerGit ? ["git"] : [])]).partial({ project: true } as never) as z.ZodObject;
+  // The server sends lease tokens itself (core/lease-memory.ts): a model should never pass one.
+  return omit(base, ["agent", "role", "lease_token", ...(op.callerGit ? ["git"] : [])]).partial({ project: true } as never) as z.ZodObject;
 }
+
+/**
+ * Hints in MCP words: an operation is its tool (one without a tool is named
+ * as not offered here), a field is a JSON argument (`status=open`).
+ */
+export const MCP_DIALECT: HintDialect = {
+  op: (name) => OPERATIONS.find((o) => o.name === name)?.tool?.name ?? `${snake(name)} (not an MCP tool: ask a person to run it)`,
+  field: API_DIALECT.field,
+};
 
 export const TOOLS: ToolDef[] = OPERATIONS.flatMap((op) => (op.tool ? [{ name: op.tool.name, description: op.tool.description, schema: toolSchema(op), op }] : []));
 
-/** JSON Schema for tools/list, as compact as the schemas allow. */
+/** The single JSON type a schema (or the one it was derived from by .describe()) is advertised as (see TOOL_JSON). */
+function advertisedAs(schema: z.core.$ZodType): Record<string, unknown> | undefined {
+  for (let s: z.core.$ZodType | undefined = schema; s; s = s._zod.parent) {
+    const json = TOOL_JSON.get(s as z.ZodType);
+    if (json) return json;
+  }
+  return undefined;
+}
+
+/** Limits the server checks itself (and explains when one is broken): a model pays for each byte of the tool list. */
+const CHECKED_BY_THE_SERVER = ["minLength", "maxLength", "minItems", "maxItems", "minimum", "maximum", "pattern", "additionalProperties"];
+
+function compact(node: unknown): void {
+  if (typeof node !== "object" || node === null) return;
+  const o = node as Record<string, unknown>;
+  for (const k of CHECKED_BY_THE_SERVER) delete o[k];
+  for (const v of Object.values(o)) compact(v);
+}
+
+/**
+ * JSON Schema for tools/list, small and portable: one type per field (no
+ * type arrays or anyOf), without the limits the server checks itself (it
+ * refuses unknown fields, too long text or a bad project name, and says what
+ * is allowed).
+ */
 export function jsonSchema(s: z.ZodObject): Record<string, unknown> {
-  const j = z.toJSONSchema(s, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  const j = z.toJSONSchema(s, {
+    io: "input",
+    unrepresentable: "any",
+    override: (ctx) => {
+      const json = advertisedAs(ctx.zodSchema);
+      if (!json) return;
+      const description = ctx.jsonSchema.description;
+      for (const k of Object.keys(ctx.jsonSchema)) delete ctx.jsonSchema[k];
+      Object.assign(ctx.jsonSchema, json, description && description !== "53 or WO-53" ? { description } : {});
+    },
+  }) as { properties?: Record<string, Record<string, unknown>> } & Record<string, unknown>;
   delete j.$schema;
+  compact(j.properties);
   return j;
 }

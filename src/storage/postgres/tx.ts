@@ -49,6 +49,10 @@ export class PgTx extends PgSession implements Tx {
     await this.run("INSERT INTO projects (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", [name, at]);
   }
 
+  async projectNames() {
+    return (await this.rows<{ name: string }>("SELECT name FROM projects ORDER BY name")).map((r) => r.name);
+  }
+
   async listProjects(): Promise<ProjectSummary[]> {
     const rows = await this.rows<ProjectRow & { status: string | null; n: number }>(
       `SELECT ${projectColumns("p")}, w.status, count(w.id) AS n
@@ -180,13 +184,15 @@ export class PgTx extends PgSession implements Tx {
     return this.rows<NoteRow>("SELECT id, project, wo, agent, kind, body, created_at FROM notes WHERE project = $1 AND wo = $2 ORDER BY id", [project, wo]);
   }
 
-  async listEvents(project: string | null, wo: number | null, after: number, limit: number): Promise<LedgerEvent[]> {
+  async listEvents(project: string | null, wo: number | null, after: number, limit: number, newest = false): Promise<LedgerEvent[]> {
     const cols = "SELECT seq, project, wo, type, agent, revision, at, data FROM events";
-    return project === null
-      ? this.rows<EventRow>(`${cols} WHERE seq > $1 ORDER BY seq LIMIT $2`, [after, limit])
+    const order = newest ? "ORDER BY seq DESC" : "ORDER BY seq";
+    const rows = await (project === null
+      ? this.rows<EventRow>(`${cols} WHERE seq > $1 ${order} LIMIT $2`, [after, limit])
       : wo === null
-        ? this.rows<EventRow>(`${cols} WHERE project = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [project, after, limit])
-        : this.rows<EventRow>(`${cols} WHERE project = $1 AND wo = $2 AND seq > $3 ORDER BY seq LIMIT $4`, [project, wo, after, limit]);
+        ? this.rows<EventRow>(`${cols} WHERE project = $1 AND seq > $2 ${order} LIMIT $3`, [project, after, limit])
+        : this.rows<EventRow>(`${cols} WHERE project = $1 AND wo = $2 AND seq > $3 ${order} LIMIT $4`, [project, wo, after, limit]));
+    return newest ? rows.reverse() : rows;
   }
 
   /** The follower's read (see "Event order"): settled events after the cursor's position, in stream order. */
@@ -226,20 +232,20 @@ export class PgTx extends PgSession implements Tx {
     return { id: r!.id, ...entry };
   }
 
-  async latestContext(project: string, key: string | null) {
+  async latestContext(project: string, key: string | null, wo: number | null) {
     return this.rows<ContextRow>(
       `SELECT c.id, c.project, c.key, c.body, c.agent, c.wo, c.created_at, c.git FROM context c
-       JOIN (SELECT max(id) AS id FROM context WHERE project = $1 AND ($2::text IS NULL OR key = $2) GROUP BY key) m ON m.id = c.id
+       JOIN (SELECT max(id) AS id FROM context WHERE project = $1 AND ($2::text IS NULL OR key = $2) AND ($3::int IS NULL OR wo = $3) GROUP BY key) m ON m.id = c.id
        ORDER BY c.key`,
-      [project, key],
+      [project, key, wo],
     );
   }
 
-  async contextHistory(project: string, key: string | null, limit: number) {
+  async contextHistory(project: string, key: string | null, limit: number, wo: number | null) {
     return this.rows<ContextRow>(
       `SELECT id, project, key, body, agent, wo, created_at, git FROM context
-       WHERE project = $1 AND ($2::text IS NULL OR key = $2) ORDER BY id DESC LIMIT $3`,
-      [project, key, limit],
+       WHERE project = $1 AND ($2::text IS NULL OR key = $2) AND ($4::int IS NULL OR wo = $4) ORDER BY id DESC LIMIT $3`,
+      [project, key, limit, wo],
     );
   }
 

@@ -74,6 +74,10 @@ export class SqliteTx implements Tx {
     this.sql("INSERT INTO projects (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING").run(name, at);
   }
 
+  async projectNames() {
+    return (this.sql("SELECT name FROM projects ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+  }
+
   async listProjects(): Promise<ProjectSummary[]> {
     const rows = this.sql(
       `SELECT ${projectColumns("p")}, w.status, count(w.id) AS n
@@ -204,15 +208,17 @@ export class SqliteTx implements Tx {
     for (const e of events) ins.run(e.project, e.wo, e.type, e.agent, e.revision, e.at, JSON.stringify(e.data));
   }
 
-  async listEvents(project: string | null, wo: number | null, after: number, count: number): Promise<LedgerEvent[]> {
+  async listEvents(project: string | null, wo: number | null, after: number, count: number, newest = false): Promise<LedgerEvent[]> {
+    const order = `ORDER BY seq ${newest ? "DESC" : ""} ${limit(count)}`;
     const rows = (
       project === null
-        ? this.sql(`SELECT * FROM events WHERE seq > ? ORDER BY seq ${limit(count)}`).all(after)
+        ? this.sql(`SELECT * FROM events WHERE seq > ? ${order}`).all(after)
         : wo === null
-          ? this.sql(`SELECT * FROM events WHERE project = ? AND seq > ? ORDER BY seq ${limit(count)}`).all(project, after)
-          : this.sql(`SELECT * FROM events WHERE project = ? AND wo = ? AND seq > ? ORDER BY seq ${limit(count)}`).all(project, wo, after)
+          ? this.sql(`SELECT * FROM events WHERE project = ? AND seq > ? ${order}`).all(project, after)
+          : this.sql(`SELECT * FROM events WHERE project = ? AND wo = ? AND seq > ? ${order}`).all(project, wo, after)
     ) as EventRow[];
-    return rows.map(toEvent);
+    const events = rows.map(toEvent);
+    return newest ? events.reverse() : events;
   }
 
   async lastEventAt() {
@@ -235,17 +241,21 @@ export class SqliteTx implements Tx {
     return { id: r.id, ...entry };
   }
 
-  async latestContext(project: string, key: string | null) {
+  async latestContext(project: string, key: string | null, wo: number | null) {
     const rows = this.sql(
       `SELECT c.* FROM context c
-       JOIN (SELECT max(id) AS id FROM context WHERE project = @project AND (@key IS NULL OR key = @key) GROUP BY key) m ON m.id = c.id
+       JOIN (SELECT max(id) AS id FROM context WHERE project = @project AND (@key IS NULL OR key = @key) AND (@wo IS NULL OR wo = @wo) GROUP BY key) m ON m.id = c.id
        ORDER BY c.key`,
-    ).all({ project, key }) as ContextRow[];
+    ).all({ project, key, wo }) as ContextRow[];
     return rows.map(toContext);
   }
 
-  async contextHistory(project: string, key: string | null, count: number) {
-    const rows = this.sql(`SELECT * FROM context WHERE project = @project AND (@key IS NULL OR key = @key) ORDER BY id DESC ${limit(count)}`).all({ project, key }) as ContextRow[];
+  async contextHistory(project: string, key: string | null, count: number, wo: number | null) {
+    const rows = this.sql(`SELECT * FROM context WHERE project = @project AND (@key IS NULL OR key = @key) AND (@wo IS NULL OR wo = @wo) ORDER BY id DESC ${limit(count)}`).all({
+      project,
+      key,
+      wo,
+    }) as ContextRow[];
     return rows.map(toContext);
   }
 

@@ -1,23 +1,33 @@
 /**
- * `agent-setup`: the exact MCP configuration for this installation (absolute
- * paths, the caller's identity and ledger), and the instructions an agent
- * needs, ready to paste.
+ * `agent-setup`: client integration in one step (DESIGN.md §9). For a client
+ * it writes (or with --print shows) every file the client reads: the MCP
+ * server entry, the hooks that pull context at session start, keep the
+ * agent's leases alive while it lives and warn at session end, and the
+ * instructions. JSON files are merged into what is there; instructions are
+ * appended once. Every command embeds the absolute paths and the ledger, so
+ * a hook works whatever the client's environment.
  */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LedgerError } from "../../../core/errors.js";
-import type { Ctx, Result } from "../invocation.js";
+import type { Ctx, Opts, Result } from "../invocation.js";
+import { str } from "../invocation.js";
 
 const CLI = fileURLToPath(new URL("../main.js", import.meta.url));
 const CLIENTS = ["claude", "codex", "generic"] as const;
+type Client = (typeof CLIENTS)[number];
 
 export const AGENT_INSTRUCTIONS = `## Coordinating through workledger
 You share work with other agents through the workledger MCP tools. Never assume you are alone.
 1. context_pull first. If the verdict is stale or none, verify before trusting it.
 2. find_unclaimed, then claim one work order (or claim with next=true). A LEASE_HELD error means another agent has it: pick another, never work on it.
-3. get it and work only within its scope and files. renew before lease.expires_at. A LEASE_LOST error means stop at once and claim again.
+3. get it and work only within its scope and files. The server sends your lease token and renews your lease while you are connected. A LEASE_LOST error means stop at once.
 4. add_note for progress and findings; verify runs its verification command.
 5. Finish with release status=done, or status=blocked with a note saying what failed.
-6. context_put what you learned, changed and left unfinished before you stop.`;
+6. context_put (with the work order's id) what you learned, changed and left unfinished before you stop.`;
+
+const MARK = "## Coordinating through workledger";
 
 function env(ctx: Ctx): Record<string, string> {
   const e: Record<string, string> = { WORKLEDGER_AGENT: ctx.agent ?? "<agent-name>" };
@@ -32,33 +42,112 @@ function env(ctx: Ctx): Record<string, string> {
   return e;
 }
 
-export async function agentSetup(client: string, ctx: Ctx): Promise<Result> {
+const sh = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** The hook commands, as a shell runs them: `$PPID` is the client process that ran the hook. */
+function hooks(e: Record<string, string>) {
+  const run = (args: string) =>
+    `env ${Object.entries(e)
+      .map(([k, v]) => sh(`${k}=${v}`))
+      .join(" ")} ${sh(process.execPath)} ${sh(CLI)} ${args}`;
+  return {
+    /** Context for the model (a session-start hook's stdout is shown to it). */
+    start: run("context-pull"),
+    /** Renews the agent's leases while the client lives; detached, so the hook returns at once. */
+    keepalive: `nohup ${run("keepalive --pid $PPID")} >/dev/null 2>&1 &`,
+    /** Warns (stderr) when the agent leaves leases or no context behind. */
+    end: run("agent-check"),
+  };
+}
+
+type Files = Record<string, string>;
+
+function filesFor(client: Client, server: { command: string; args: string[]; env: Record<string, string> }, dir: string): Files {
+  const h = hooks(server.env);
+  const json = (path: string, add: Record<string, unknown>) => JSON.stringify(merge(readJson(join(dir, path)), add), null, 2) + "\n";
+  const appended = (path: string) => {
+    const had = existsSync(join(dir, path)) ? readFileSync(join(dir, path), "utf8") : "";
+    return had.includes(MARK) ? had : `${had}${had && !had.endsWith("\n") ? "\n" : ""}${had ? "\n" : ""}${AGENT_INSTRUCTIONS}\n`;
+  };
+  if (client === "claude") {
+    const command = (c: string) => ({ hooks: [{ type: "command", command: c }] });
+    return {
+      ".mcp.json": json(".mcp.json", { mcpServers: { workledger: server } }),
+      ".claude/settings.json": json(".claude/settings.json", { hooks: { SessionStart: [command(h.start), command(h.keepalive)], SessionEnd: [command(h.end)] } }),
+      "CLAUDE.md": appended("CLAUDE.md"),
+    };
+  }
+  if (client === "codex") {
+    const toml = (v: Record<string, string>) =>
+      `{ ${Object.entries(v)
+        .map(([k, x]) => `${k} = ${JSON.stringify(x)}`)
+        .join(", ")} }`;
+    // Codex has no session hooks: its MCP entry (the server keeps leases alive while connected) and the instructions.
+    const entry = `[mcp_servers.workledger]\ncommand = ${JSON.stringify(server.command)}\nargs = ${JSON.stringify(server.args)}\nenv = ${toml(server.env)}\n`;
+    return { "codex-config.toml": entry, "AGENTS.md": appended("AGENTS.md") };
+  }
+  const recipe = [
+    "# Source this in the shell your agent runs in (or run these three steps from its session hooks).",
+    "# At session start: what the previous agent left.",
+    h.start,
+    "# While this shell lives: keep your leases alive (they lapse one TTL after it ends).",
+    h.keepalive.replace("$PPID", "$$"),
+    "# At session end: warn about leases held or context not saved.",
+    `trap ${sh(h.end)} EXIT`,
+    "",
+  ].join("\n");
+  return { "workledger-session.sh": recipe, "mcp.json": JSON.stringify({ mcpServers: { workledger: server } }, null, 2) + "\n", "AGENTS.md": appended("AGENTS.md") };
+}
+
+function readJson(path: string): Record<string, unknown> {
+  if (!existsSync(path)) return {};
+  try {
+    const v = JSON.parse(readFileSync(path, "utf8")) as unknown;
+    if (typeof v === "object" && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new LedgerError("VALIDATION", `${path}: not a JSON object; fix it or move it away, then run agent-setup again`, {
+    details: { issues: [{ field: "dir", message: "unreadable JSON file" }] },
+  });
+}
+
+/** Objects merge key by key; arrays gain the entries they do not have yet (hooks run again only once). */
+function merge(into: Record<string, unknown>, add: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...into };
+  for (const [k, v] of Object.entries(add)) {
+    const had = out[k];
+    if (Array.isArray(v)) out[k] = [...(Array.isArray(had) ? had : []), ...v.filter((x) => !(Array.isArray(had) && had.some((y) => JSON.stringify(y) === JSON.stringify(x))))];
+    else if (typeof v === "object" && v !== null && typeof had === "object" && had !== null && !Array.isArray(had))
+      out[k] = merge(had as Record<string, unknown>, v as Record<string, unknown>);
+    else out[k] = v;
+  }
+  return out;
+}
+
+export async function agentSetup(o: Opts, ctx: Ctx): Promise<Result> {
+  const client = str(o.client) ?? "generic";
   if (!(CLIENTS as readonly string[]).includes(client)) {
     throw new LedgerError("VALIDATION", `client: must be one of ${CLIENTS.join(", ")}, got ${JSON.stringify(client)}`, {
       details: { issues: [{ field: "client", message: "unknown client" }] },
     });
   }
+  const dir = resolve(str(o.dir) ?? ".");
   const server = { command: process.execPath, args: [CLI, "mcp"], env: env(ctx) };
-  const toml = (v: Record<string, string>) =>
-    `{ ${Object.entries(v)
-      .map(([k, x]) => `${k} = ${JSON.stringify(x)}`)
-      .join(", ")} }`;
-  let config: string;
-  let where: string;
-  if (client === "codex") {
-    where = "Add to ~/.codex/config.toml, and the instructions to AGENTS.md:";
-    config = `[mcp_servers.workledger]\ncommand = ${JSON.stringify(server.command)}\nargs = ${JSON.stringify(server.args)}\nenv = ${toml(server.env)}`;
-  } else if (client === "claude") {
-    where = "Add to .mcp.json in the project (or run the claude mcp add line), and the instructions to CLAUDE.md:";
-    const flags = Object.entries(server.env)
-      .map(([k, v]) => `-e ${k}=${JSON.stringify(v)}`)
-      .join(" ");
-    const add = `claude mcp add workledger ${flags} -- ${JSON.stringify(server.command)} ${server.args.map((a) => JSON.stringify(a)).join(" ")}`;
-    config = `${JSON.stringify({ mcpServers: { workledger: server } }, null, 2)}\n\n# or:\n${add}`;
-  } else {
-    where = "MCP server definition (stdio) for any client, and the instructions for the agent's system prompt:";
-    config = JSON.stringify({ mcpServers: { workledger: server } }, null, 2);
+  const files = filesFor(client as Client, server, dir);
+  const print = o.print === true;
+  if (!print) {
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
   }
-  const data = { client, server, config, instructions: AGENT_INSTRUCTIONS };
-  return { data, human: () => `${where}\n\n${config}\n\n${AGENT_INSTRUCTIONS}\n` };
+  const data = { client, dir, written: !print, server, files, instructions: AGENT_INSTRUCTIONS };
+  const human = () =>
+    print
+      ? Object.entries(files)
+          .map(([path, content]) => `==> ${path} <==\n${content}`)
+          .join("\n")
+      : `wrote ${Object.keys(files).join(", ")} in ${dir}${client === "codex" ? "\n(codex-config.toml: add it to ~/.codex/config.toml)" : ""}`;
+  return { data, human };
 }

@@ -1,10 +1,9 @@
 /** context-put, context-pull: handing working knowledge to the next agent. */
 import type { Command } from "commander";
 import type { ContextPull } from "../../../core/ledger.js";
-import type { PulledContext } from "../../../core/freshness.js";
 import type { ContextEntry } from "../../../core/types.js";
 import { readBody } from "../input.js";
-import { registerOperation } from "../operation.js";
+import { NEW_PROJECT, registerOperation } from "../operation.js";
 import * as render from "../render.js";
 
 export function register(program: Command): void {
@@ -14,25 +13,29 @@ export function register(program: Command): void {
     flags: {
       body: { read: (o) => readBody(o) },
       key: { help: "context key", flag: "--key <key>", default: "handover" },
-      wo: { help: "link a work order", flag: "--id <id>", number: true },
+      id: { help: "link the work order this is about: its claim and get show it", flag: "--id <id>", number: true },
+      new_project: NEW_PROJECT,
     },
     options: (cmd) => cmd.option("-m, --message <text>", "the context (or --body-file, or stdin)").option("--body-file <file>", "read the context from a file"),
     render: (entry) => ({ human: () => `saved context ${entry.key} for ${entry.project}${entry.git ? ` at ${entry.git.head.slice(0, 12)}` : ""}` }),
   });
 
   // With --history the table's contextHistory answers (the query chooses it), with every entry.
-  registerOperation<ContextPull | PulledContext[]>(program, {
+  registerOperation<ContextPull>(program, {
     op: "contextPull",
     description: "newest context per key with its age, author, git head and a fresh/stale verdict",
     flags: {
       key: { help: "only this key", flag: "--key <key>" },
+      id: { help: "only context linked to this work order", flag: "--id <id>", number: true },
       max_age: { help: "older than this is stale", flag: "--max-age <duration>", default: "24h" },
       history: { help: "every entry, newest first, not just the newest per key", flag: "--history" },
       limit: { help: "with --history: at most this many (default 100)", flag: "--limit <n>", number: true },
     },
     options: (cmd) => cmd.option("--require-fresh", "exit 8 unless there is context and all of it is fresh"),
+    // --history prints its entries as a JSON array (DESIGN.md §5).
+    output: (pulled, o) => (o.history === true ? pulled.entries : pulled),
     render: (pulled, _ctx, o) => {
-      if (Array.isArray(pulled)) return { human: () => render.contextHistory(pulled) };
+      if (o.history === true) return { human: () => render.contextHistory(pulled.entries) };
       const refuse = o.requireFresh === true && pulled.verdict !== "fresh";
       return {
         exitCode: refuse ? 8 : 0,

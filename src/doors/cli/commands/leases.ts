@@ -3,6 +3,8 @@ import type { Command } from "commander";
 import { LedgerError } from "../../../core/errors.js";
 import type { ClaimResult, Finished, RenewAllResult } from "../../../core/ledger.js";
 import type { WorkOrder } from "../../../core/types.js";
+import type { Inputs } from "../../../core/schemas.js";
+import { whoami, type Whoami } from "../../../core/whoami.js";
 import { EXIT } from "../exit.js";
 import type { Opts } from "../invocation.js";
 import { c, relative } from "../output.js";
@@ -72,6 +74,21 @@ export function register(program: Command): void {
       unverified_reason: UNVERIFIED,
     },
     render: (wo) => ({ warnings: wo.warnings ?? [], human: () => `released ${render.woLabel(wo)}: now ${wo.status}` }),
+  });
+
+  registerOperation<Whoami>(program, {
+    op: "whoami",
+    description: "who you are (your agent name, or your token's), your role, and the leases you hold (in the project, or everywhere)",
+    flags: {},
+    // The core's schema is the check (hence the cast).
+    run: (ledger, input) => whoami(ledger, input as Inputs["whoami"]),
+    render: (me) => ({
+      human: () =>
+        [
+          `${me.agent} (${me.role}${me.token_project ? `, project ${me.token_project}` : ""})`,
+          ...me.leases.map((l) => `holds WO-${l.id} in ${l.project}: ${l.title}, expires ${relative(l.expires_at)}`),
+        ].join("\n"),
+    }),
   });
 
   registerOperation<Finished>(program, {

@@ -19,7 +19,9 @@ export function register(program: Command): void {
 
   program
     .command("agent-setup")
-    .description("print the MCP configuration and instructions to paste into an agent (claude, codex or generic)")
+    .description("write the client's MCP entry, session hooks (context at start, keepalive, a warning at end) and instructions (--print: only show them)")
     .option("--client <client>", "claude|codex|generic", "generic")
-    .action(cliAction(async (o, ctx) => agentSetup(String(o.client), ctx)));
+    .option("--dir <dir>", "the project folder the client runs in", ".")
+    .option("--print", "show the files instead of writing them")
+    .action(cliAction(async (o, ctx) => agentSetup(o, ctx)));
 }

@@ -113,8 +113,8 @@ export function register(program: Command): void {
   registerOperation<ProjectSummary[]>(program, {
     op: "projects",
     description: "list projects with counts per status",
-    // Every project, whatever -p / WORKLEDGER_PROJECT says.
-    flags: { project: { read: () => undefined } },
+    // Every project, whatever -p / WORKLEDGER_PROJECT says (the table's everyProject).
+    flags: {},
     render: (list) => ({ human: () => render.projects(list) }),
   });
 }

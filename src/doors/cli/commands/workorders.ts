@@ -7,14 +7,14 @@ import type { WoCreateInput } from "../../../core/schemas.js";
 import { num, str, type Opts } from "../invocation.js";
 import { parseJson, readFileArg } from "../input.js";
 import * as render from "../render.js";
-import { registerOperation, WO_ID } from "../operation.js";
+import { NEW_PROJECT, registerOperation, WO_ID } from "../operation.js";
 import { addFieldOptions, fieldsFrom } from "./fields.js";
 
 export function register(program: Command): void {
   registerOperation<WorkOrder[]>(program, {
     op: "create",
     description: "create a work order from flags, or many at once from a JSON array (--from FILE, - for stdin)",
-    flags: { items: { read: itemsFrom }, idempotency_key: { read: (o) => str(o.idempotencyKey) } },
+    flags: { items: { read: itemsFrom }, idempotency_key: { read: (o) => str(o.idempotencyKey) }, new_project: NEW_PROJECT },
     options: (cmd) =>
       addFieldOptions(
         cmd

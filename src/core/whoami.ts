@@ -1,0 +1,33 @@
+/**
+ * Who the caller is and what it holds (the MCP `whoami` tool and the CLI's
+ * `whoami`): its agent name (a remote ledger knows it by the token), its role,
+ * and its live leases, so an agent that lost track can find its own work.
+ */
+import type { LedgerApi } from "./api.js";
+import { inputs, type Inputs } from "./schemas.js";
+import { noIdentity, parse } from "./validate.js";
+
+export interface Whoami {
+  agent: string;
+  /** The token's role; `local` for a caller of a local ledger (trusted like an admin). */
+  role: string;
+  /** The project a project-scoped token is limited to. */
+  token_project: string | null;
+  leases: { project: string; id: number; title: string; token: number; expires_at: string; hold_until: string | null }[];
+}
+
+export async function whoami(ledger: LedgerApi, input: Inputs["whoami"]): Promise<Whoami> {
+  const { project, agent: given } = parse(inputs.whoami, input);
+  const me = await ledger.whoami();
+  const agent = me?.agent ?? given;
+  if (agent === undefined) throw noIdentity();
+  const held = await ledger.list({ ...(project === undefined ? {} : { project }), agent, status: "claimed", limit: 1000 });
+  return {
+    agent,
+    role: me?.role ?? "local",
+    token_project: me?.project ?? null,
+    leases: held.flatMap((w) =>
+      w.lease ? [{ project: w.project, id: w.id, title: w.title, token: w.lease.token, expires_at: w.lease.expires_at, hold_until: w.lease.hold_until }] : [],
+    ),
+  };
+}

@@ -1,0 +1,66 @@
+/** agent-setup writes the client's files, and its hooks work when run the way the client runs them (sh -c, child of the client). */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { sandbox, type Sandbox } from "../helpers/cli.ts";
+import { sleep } from "../helpers/util.ts";
+
+interface Settings {
+  hooks: Record<string, { hooks: { type: string; command: string }[] }[]>;
+}
+
+describe("agent-setup --client claude (issue 15)", () => {
+  let s: Sandbox;
+  const as = { WORKLEDGER_AGENT: "hooked", WORKLEDGER_PROJECT: "hooks" };
+  const commands = (settings: Settings, event: string) => settings.hooks[event]!.flatMap((e) => e.hooks.map((h) => h.command));
+  /** Runs a hook as Claude Code does: `sh -c command` as a child of the client (here a shell that then waits, standing in for it). */
+  const asClient = (command: string) => spawn("sh", ["-c", 'sh -c "$HOOK"; sleep 60'], { stdio: "ignore", env: { PATH: process.env.PATH ?? "", HOOK: command } });
+
+  before(() => {
+    s = sandbox();
+    s.run(["create", "--title", "hooked work"], { env: as });
+  });
+  after(() => s.cleanup());
+
+  it("writes .mcp.json, the hooks and CLAUDE.md, merging into what is there, once", () => {
+    writeFileSync(join(s.dir, "CLAUDE.md"), "# My project\n");
+    writeFileSync(join(s.dir, ".mcp.json"), JSON.stringify({ mcpServers: { other: { command: "x" } } }));
+    for (let i = 0; i < 2; i++) {
+      const r = s.run(["agent-setup", "--client", "claude", "--dir", s.dir, "--json"], { env: as });
+      assert.equal(r.code, 0, r.stdout);
+    }
+    const mcp = JSON.parse(readFileSync(join(s.dir, ".mcp.json"), "utf8"));
+    assert.deepEqual(Object.keys(mcp.mcpServers).sort(), ["other", "workledger"]);
+    const settings = JSON.parse(readFileSync(join(s.dir, ".claude/settings.json"), "utf8")) as Settings;
+    assert.equal(commands(settings, "SessionStart").length, 2, "running it twice adds nothing");
+    const md = readFileSync(join(s.dir, "CLAUDE.md"), "utf8");
+    assert.match(md, /^# My project\n\n## Coordinating through workledger/);
+    assert.equal(md.split("## Coordinating through workledger").length, 2);
+  });
+
+  it("the session-start hooks print context and keep the agent's lease alive while the client lives; the session-end hook warns", async () => {
+    const settings = JSON.parse(readFileSync(join(s.dir, ".claude/settings.json"), "utf8")) as Settings;
+    const [pull, keep] = commands(settings, "SessionStart");
+    s.run(["context-put", "-m", "the parser is half done"], { env: as });
+    const printed = spawnSync("sh", ["-c", pull!], { encoding: "utf8", env: { PATH: process.env.PATH ?? "" } });
+    assert.equal(printed.status, 0, printed.stderr);
+    assert.match(printed.stdout, /the parser is half done/);
+
+    assert.equal(s.run(["claim", "--id", "1", "--ttl", "2s"], { env: as }).code, 0);
+    const client = asClient(keep!);
+    await sleep(6_000);
+    assert.equal(s.run(["claim", "--id", "1"], { env: { ...as, WORKLEDGER_AGENT: "rival" } }).code, 3, "kept alive past its 2s TTL");
+
+    const [end] = commands(settings, "SessionEnd");
+    const warned = spawnSync("sh", ["-c", end!], { encoding: "utf8", env: { PATH: process.env.PATH ?? "" } });
+    assert.equal(warned.status, 0);
+    assert.match(warned.stderr, /you still hold WO-1 in hooks/);
+    assert.match(warned.stderr, /you saved no context since you claimed WO-1/);
+
+    client.kill("SIGKILL"); // the client dies: keepalive stops, the lease lapses one TTL later
+    await sleep(3_000);
+    assert.equal(s.run(["claim", "--id", "1"], { env: { ...as, WORKLEDGER_AGENT: "rival" } }).code, 0);
+  });
+});
