@@ -300,6 +300,9 @@ describe("CLI", () => {
     assert.equal(stale.code, 8);
     const broken = s.run(["doctor", "--json", "--agent", "doc", "--db", "/proc/nope/ledger.db"]);
     assert.equal(broken.code, 7);
+    const missing = s.run(["doctor", "--agent", "doc", "-p", "no-such-project"]);
+    assert.equal(missing.code, 4);
+    assert.match(missing.stdout, /FAIL\s+context\s+project no-such-project does not exist[\s\S]*hint: projects lists the projects/);
   });
 
   it("human output is aligned, relative and uncoloured off a TTY", () => {

@@ -91,6 +91,19 @@ describe("remote CLI", () => {
     assert.equal(local.run(["verify", "--id", String(made.id), "--json"], { env: remote("bob") }).json.error.code, "LEASE_HELD");
   });
 
+  it("remembers lease tokens per token over HTTP too: a second machine's claim under the same token fences the first (issue 15)", () => {
+    const id = String(local.run(["create", "--title", "two machines, one token", "--json"], { env: remote("alice") }).json.id);
+    const m1 = { ...remote("alice"), WORKLEDGER_STATE_DIR: `${local.dir}/remote-m1` };
+    const m2 = { ...remote("alice"), WORKLEDGER_STATE_DIR: `${local.dir}/remote-m2` };
+    assert.equal(local.run(["claim", "--id", id, "--ttl", "1s"], { env: m1 }).code, 0);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1200);
+    assert.equal(local.run(["claim", "--id", id, "--json"], { env: m2 }).code, 0);
+    const stale = local.run(["update", "--id", id, "--status", "done", "--json"], { env: m1 });
+    assert.equal(stale.code, 5, stale.stdout);
+    assert.match(stale.json.error.message, /alice holds it under token 2/);
+    assert.equal(local.run(["release", "--id", id, "--status", "done"], { env: m2 }).code, 0);
+  });
+
   it("human output matches local mode", () => {
     const viaHttp = local.run(["list", "--status", "all"], { env: remote("rita") });
     const direct = local.run(["list", "--status", "all"], { env: { WORKLEDGER_PROJECT: "rp" } });

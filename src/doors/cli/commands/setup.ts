@@ -1,6 +1,8 @@
 /** init, doctor, project create, projects. */
 import type { Command } from "commander";
-import { isLedgerError } from "../../../core/errors.js";
+import { isLedgerError, type LedgerError } from "../../../core/errors.js";
+import { renderHint } from "../../../core/hints.js";
+import { CLI_DIALECT } from "../hints.js";
 import { formatDuration } from "../../../core/duration.js";
 import type { Project, ProjectSummary } from "../../../core/types.js";
 import { identity, str, type Ctx, type Opts } from "../invocation.js";
@@ -15,8 +17,19 @@ interface Check {
   name: string;
   ok: boolean;
   detail: string;
+  /** What to do about a failed check. */
+  hint?: string;
   exit?: number;
 }
+
+/** A failed check from a ledger error: its message, its hint in the CLI's words, its exit code. */
+const failedCheck = (name: string, e: LedgerError): Check => ({
+  name,
+  ok: false,
+  detail: e.message,
+  ...(e.hintTemplate ? { hint: renderHint(e.hintTemplate, CLI_DIALECT) } : {}),
+  exit: EXIT[e.code],
+});
 
 export function register(program: Command): void {
   program
@@ -63,11 +76,11 @@ export function register(program: Command): void {
               checks.push({ name: "context", ok: stale.length === 0, detail, exit: 8 });
             } catch (e) {
               if (!isLedgerError(e)) throw e;
-              checks.push({ name: "context", ok: false, detail: e.message, exit: EXIT[e.code] });
+              checks.push(failedCheck("context", e));
             }
           }
         } catch (e) {
-          checks.push({ name: "storage", ok: false, detail: isLedgerError(e) ? e.message : String(e), exit: isLedgerError(e) ? EXIT[e.code] : 1 });
+          checks.push(isLedgerError(e) ? failedCheck("storage", e) : { name: "storage", ok: false, detail: String(e), exit: 1 });
         }
         checks.push(await identityCheck(ctx));
         const failed = checks.find((k) => !k.ok);
@@ -75,7 +88,10 @@ export function register(program: Command): void {
         return {
           data,
           exitCode: failed?.exit ?? 0,
-          human: () => table(checks.map((k) => [k.ok ? c.green("ok") : c.red("FAIL"), k.name, k.detail])),
+          human: () =>
+            [table(checks.map((k) => [k.ok ? c.green("ok") : c.red("FAIL"), k.name, k.detail])), ...checks.flatMap((k) => (k.hint ? [`${c.dim("hint:")} ${k.hint}`] : []))].join(
+              "\n",
+            ),
         };
       }),
     );
