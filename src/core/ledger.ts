@@ -5,12 +5,12 @@
  * mirrors it); none re-implements a rule.
  */
 import { createHash } from "node:crypto";
-import { freshness, type PulledContext } from "./freshness.js";
+import type { PulledContext } from "./freshness.js";
+import { linkedContext, pulled, type WoContext } from "./context.js";
 import { LedgerError, isLedgerError, type ErrorBody } from "./errors.js";
 import { OverlapChecker } from "./files.js";
 import * as rules from "./rules.js";
-import { isLive } from "./rules.js";
-import { DEFAULT_MAX_AGE_MS, DEFAULT_TTL_MS, inputs, type Inputs } from "./schemas.js";
+import { DEFAULT_TTL_MS, inputs, type Inputs } from "./schemas.js";
 import type {
   ContextEntry,
   FileConflict,
@@ -34,6 +34,7 @@ import { parse } from "./validate.js";
 import { conflicts, fileConflict } from "./file-conflicts.js";
 import {
   appendNote,
+  batchItem,
   collecting,
   dependencyPath,
   getOrNotFound,
@@ -47,11 +48,7 @@ import {
 } from "./steps.js";
 import type { Store, StoreInfo, Tx } from "./port.js";
 
-/** The context linked to a WO (context-put with its id), and whether the project's handover is newer. */
-export interface WoContext {
-  linked: PulledContext | null;
-  newer_handover: { created_at: string; agent: string; wo: number | null } | null;
-}
+export type { WoContext };
 export type WorkOrderWithNotes = WorkOrder & { notes: Note[]; context: WoContext };
 export type Unclaimed = WorkOrder & { file_conflicts: FileConflict[] };
 export type ClaimResult = Unclaimed & { context: WoContext };
@@ -78,40 +75,16 @@ export interface RenewAllResult {
   refused: { id: number; error: ErrorBody }[];
 }
 
-function pulled(project: string, rows: readonly ContextEntry[], now: string, maxAge: number | undefined, git: GitState | null | undefined): ContextPull {
-  const entries = rows.map((e) => freshness(e, now, maxAge ?? DEFAULT_MAX_AGE_MS, git));
-  const verdict = entries.length === 0 ? "none" : entries.some((e) => e.verdict === "stale") ? "stale" : "fresh";
-  return { project, verdict, entries };
-}
-
-/**
- * The context a WO's next agent needs (claim, get): the newest entry linked to
- * it, and the project's newest handover when that is newer (it may say
- * something the linked entry does not).
- */
-async function linkedContext(tx: Tx, project: string, id: number): Promise<WoContext> {
-  const [linked] = await tx.contextHistory(project, null, 1, id);
-  const [handover] = await tx.latestContext(project, "handover", null);
-  const newer = handover && (!linked || handover.id > linked.id) ? { created_at: handover.created_at, agent: handover.agent, wo: handover.wo } : null;
-  return { linked: linked ? freshness(linked, tx.now(), DEFAULT_MAX_AGE_MS, undefined) : null, newer_handover: newer };
-}
-
 /** What finishing `wo` must satisfy: its project's policy is read only when it has a verification command to check. */
 async function finishing(tx: Tx, wo: StoredWorkOrder, role: Role | undefined, unverifiedReason: string | undefined): Promise<rules.Finish> {
   const hasCommand = (wo.pinned_verification ?? wo.verification).trim() !== "";
   const policy = hasCommand ? ((await tx.getProject(wo.project))?.policy ?? DEFAULT_POLICY) : DEFAULT_POLICY;
   return { policy, role, unverifiedReason };
 }
-/** The id of batch item `#N` named by item `i` (ids start at `first`); only earlier items, so a batch cannot loop. */
-function batchItem(ref: string, i: number, first: number): number {
-  const n = Number(ref.slice(1));
-  if (n < 1 || n > i) {
-    throw new LedgerError("VALIDATION", `items[${i}].depends_on: ${ref} is not an earlier item of this batch (item ${i + 1} may name #1 to #${i})`, {
-      hint: "#N names the Nth item of the same batch, counting from 1, and only items before this one; nothing was written",
-      details: { issues: [{ field: `items[${i}].depends_on`, message: "bad batch reference" }] },
-    });
-  }
-  return first + n - 1;
+/** An admin who finished a WO without the verification its project requires leaves the reason as a verification note, for all to see. */
+async function noteOverride(tx: Tx, change: rules.Change, agent: string): Promise<void> {
+  const reason = change.events.find((e) => typeof e.data.unverified_reason === "string")?.data.unverified_reason as string | undefined;
+  if (reason !== undefined) await appendNote(tx, change.next, { agent, body: `done without a passing verification (admin override by ${agent}): ${reason}`, kind: "verification" });
 }
 const finished = (change: rules.Change): Finished => ({ ...rules.toPublic(change.next), ...(change.warnings ? { warnings: change.warnings } : {}) });
 
@@ -402,6 +375,7 @@ export class Ledger {
       const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
       const change = rules.release(wo, agent, tx.now(), status, lease_token, finish);
       await persist(tx, change);
+      await noteOverride(tx, change, agent);
       if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
       return finished(change);
     });
@@ -437,6 +411,7 @@ export class Ledger {
       const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
       const change = rules.update(wo, agent, tx.now(), { fields, status, ifRevision: if_revision, token: lease_token, finish });
       await persist(tx, change);
+      await noteOverride(tx, change, agent);
       if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
       return finished(change);
     });
@@ -486,7 +461,7 @@ export class Ledger {
       const where = git ? ` at ${git.head.slice(0, 12)}${git.branch ? ` (${git.branch}${git.dirty ? ", dirty" : ""})` : ""}` : "";
       const body = `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s by ${v.agent}${where}: ${v.command}\n${v.output_tail}`.trimEnd();
       // The result counts for `done` (rules.checkDone) only under the lease it was recorded in.
-      const underLease = isLive(wo.lease, tx.now()) && wo.lease.agent === v.agent ? wo.lease.token : null;
+      const underLease = rules.isLive(wo.lease, tx.now()) && wo.lease.agent === v.agent ? wo.lease.token : null;
       const recorded = { ...wo, last_verification: { passed: v.passed, agent: v.agent, at: tx.now(), token: underLease } };
       await tx.saveWorkOrder(recorded, wo);
       wo = recorded;

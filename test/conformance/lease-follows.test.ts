@@ -1,20 +1,9 @@
 /** DESIGN.md §9 through the library API, once per back end: guarantees that hold for an agent that never passes a token. */
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { LedgerError, type ErrorCode } from "../../src/core/errors.ts";
+import { rejects } from "../helpers/rejects.ts";
 import type { LedgerApi } from "../../src/core/api.ts";
 import { backends, clock, type Clock } from "./backends.ts";
-
-async function rejects(p: Promise<unknown>, code: ErrorCode): Promise<LedgerError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof LedgerError, `expected LedgerError ${code}, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    return e;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 for (const backend of backends) {
   describe(`the lease follows the agent on ${backend.name} (issue 15)`, () => {
@@ -126,6 +115,7 @@ for (const backend of backends) {
         assert.equal(done.status, "done");
         const ev = (await l.history({ project: P, id: 2 })).find((e) => e.type === "status_changed");
         assert.equal(ev?.data.unverified_reason, "verified by hand on staging");
+        assert.match((await l.get({ project: P, id: 2 })).notes.at(-1)?.body ?? "", /\(admin override by root\): verified by hand on staging/);
       });
     });
 

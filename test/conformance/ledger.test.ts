@@ -1,20 +1,9 @@
 /** Behaviour of DESIGN.md §3-5 through the library API, once per back end, with a hand-moved clock. */
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { LedgerError, type ErrorCode } from "../../src/core/errors.ts";
+import { rejects } from "../helpers/rejects.ts";
 import type { LedgerApi } from "../../src/core/api.ts";
 import { backends, clock, type Clock } from "./backends.ts";
-
-async function rejects(p: Promise<unknown>, code: ErrorCode): Promise<LedgerError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof LedgerError, `expected LedgerError ${code}, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    return e;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 for (const backend of backends) {
   describe(`ledger on ${backend.name}`, () => {

@@ -61,6 +61,7 @@ export class KeepAlive {
         if (now) this.renewedAt.set(`${now.project}\0${now.id}\0${now.token}`, Date.now());
       } catch (e) {
         this.renewedAt.delete(key); // a lost lease is marked so by the memory; anything else is tried again
+        if (!this.memory.recall(lease.project, lease.id)) continue; // the session ended it meanwhile (release): nothing to report
         this.failures.push(`keep-alive could not renew WO-${lease.id} in ${lease.project}: ${isLedgerError(e) ? `${e.code}: ${e.message}` : String(e)}`);
       }
     }

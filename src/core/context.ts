@@ -1,0 +1,34 @@
+/**
+ * Context as the ledger answers with it: pulled with freshness verdicts, and
+ * the context a work order's next agent needs (claim and get show it).
+ */
+import { freshness } from "./freshness.js";
+import type { ContextPull } from "./ledger.js";
+import type { PulledContext } from "./freshness.js";
+import type { Tx } from "./port.js";
+import { DEFAULT_MAX_AGE_MS } from "./schemas.js";
+import type { ContextEntry, GitState } from "./types.js";
+
+/** The context linked to a WO (context-put with its id), and whether the project's handover is newer. */
+export interface WoContext {
+  linked: PulledContext | null;
+  newer_handover: { created_at: string; agent: string; wo: number | null } | null;
+}
+
+export function pulled(project: string, rows: readonly ContextEntry[], now: string, maxAge: number | undefined, git: GitState | null | undefined): ContextPull {
+  const entries = rows.map((e) => freshness(e, now, maxAge ?? DEFAULT_MAX_AGE_MS, git));
+  const verdict = entries.length === 0 ? "none" : entries.some((e) => e.verdict === "stale") ? "stale" : "fresh";
+  return { project, verdict, entries };
+}
+
+/**
+ * The context a WO's next agent needs (claim, get): the newest entry linked to
+ * it, and the project's newest handover when that is newer (it may say
+ * something the linked entry does not).
+ */
+export async function linkedContext(tx: Tx, project: string, id: number): Promise<WoContext> {
+  const [linked] = await tx.contextHistory(project, null, 1, id);
+  const [handover] = await tx.latestContext(project, "handover", null);
+  const newer = handover && (!linked || handover.id > linked.id) ? { created_at: handover.created_at, agent: handover.agent, wo: handover.wo } : null;
+  return { linked: linked ? freshness(linked, tx.now(), DEFAULT_MAX_AGE_MS, undefined) : null, newer_handover: newer };
+}
