@@ -27,8 +27,8 @@ export function pulled(project: string, rows: readonly ContextEntry[], now: stri
  * something the linked entry does not).
  */
 export async function linkedContext(tx: Tx, project: string, id: number): Promise<WoContext> {
-  const [linked] = await tx.contextHistory(project, null, 1, id);
-  const [handover] = await tx.latestContext(project, "handover", null);
+  // Both in one round trip on PostgreSQL (statements of one turn are sent together).
+  const [[linked], [handover]] = await Promise.all([tx.contextHistory(project, null, 1, id), tx.latestContext(project, "handover", null)]);
   const newer = handover && (!linked || handover.id > linked.id) ? { created_at: handover.created_at, agent: handover.agent, wo: handover.wo } : null;
   return { linked: linked ? freshness(linked, tx.now(), DEFAULT_MAX_AGE_MS, undefined) : null, newer_handover: newer };
 }

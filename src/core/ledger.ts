@@ -281,11 +281,14 @@ export class Ledger {
     const { project, agent, id, ttl, exclusive_files, max_hold } = parse(inputs.claim, input);
     const ttlMs = ttl ?? DEFAULT_TTL_MS;
     const claimed = await this.write(async (tx): Promise<Unclaimed> => {
-      const maxHoldMs = max_hold ?? (await tx.getProject(project))?.policy.max_hold_ms ?? null;
-      if (id === undefined) return this.claimNext(tx, project, agent, ttlMs, maxHoldMs);
+      // The project's default hold cap is read alongside the claim's first statement (one round trip on PostgreSQL).
+      const defaults = max_hold === undefined ? tx.getProject(project) : Promise.resolve(null);
+      defaults.catch(() => undefined); // awaited below; a failure surfaces there (or the claim's own comes first)
+      const holdCap = async () => max_hold ?? (await defaults)?.policy.max_hold_ms ?? null;
+      if (id === undefined) return this.claimNext(tx, project, agent, ttlMs, holdCap);
       const wo = await loadForWrite(tx, project, id);
       const now = tx.now(); // read after the row is locked: the clock may have moved while we waited
-      const change = rules.claim(wo, agent, now, ttlMs, await tx.notDoneOf(project, wo.depends_on), maxHoldMs);
+      const change = rules.claim(wo, agent, now, ttlMs, await tx.notDoneOf(project, wo.depends_on), await holdCap());
       // Leases are only read (and on PostgreSQL, the project's lease lock only taken) when files can clash.
       const file_conflicts = wo.files.length ? conflicts(wo, await tx.liveLeases(project, now), new OverlapChecker()) : [];
       if (exclusive_files && file_conflicts.length) throw fileConflict(wo, file_conflicts);
@@ -296,7 +299,7 @@ export class Ledger {
     return { ...claimed, context: await this.store.read((tx) => linkedContext(tx, project, claimed.id)) };
   }
 
-  private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number, maxHoldMs: number | null): Promise<Unclaimed> {
+  private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number, holdCap: () => Promise<number | null>): Promise<Unclaimed> {
     // One read (one statement on PostgreSQL). The first candidate is only good if
     // no lease had lapsed: an expiry returns a WO to the queue, maybe ahead of it,
     // so then the probe starts again.
@@ -318,7 +321,7 @@ export class Ledger {
           continue;
         }
       }
-      const change = rules.claim(w, agent, tx.now(), ttlMs, [], maxHoldMs);
+      const change = rules.claim(w, agent, tx.now(), ttlMs, [], await holdCap());
       await persist(tx, change);
       return { ...rules.toPublic(change.next), file_conflicts: [] };
     }
