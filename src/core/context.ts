@@ -15,6 +15,9 @@ export interface WoContext {
   newer_handover: { created_at: string; agent: string; wo: number | null } | null;
 }
 
+/** What a claim in a project without any context shows. */
+export const NO_CONTEXT: WoContext = { linked: null, newer_handover: null };
+
 export function pulled(project: string, rows: readonly ContextEntry[], now: string, maxAge: number | undefined, git: GitState | null | undefined): ContextPull {
   const entries = rows.map((e) => freshness(e, now, maxAge ?? DEFAULT_MAX_AGE_MS, git));
   const verdict = entries.length === 0 ? "none" : entries.some((e) => e.verdict === "stale") ? "stale" : "fresh";

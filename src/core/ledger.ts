@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { PulledContext } from "./freshness.js";
-import { linkedContext, pulled, type WoContext } from "./context.js";
+import { linkedContext, NO_CONTEXT, pulled, type WoContext } from "./context.js";
 import { LedgerError, isLedgerError, type ErrorBody } from "./errors.js";
 import { OverlapChecker } from "./files.js";
 import * as rules from "./rules.js";
@@ -280,12 +280,14 @@ export class Ledger {
   async claim(input: Inputs["claim"]): Promise<ClaimResult> {
     const { project, agent, id, ttl, exclusive_files, max_hold } = parse(inputs.claim, input);
     const ttlMs = ttl ?? DEFAULT_TTL_MS;
-    const claimed = await this.write(async (tx): Promise<Unclaimed> => {
-      // The project's default hold cap is read alongside the claim's first statement (one round trip on PostgreSQL).
+    return this.write(async (tx): Promise<ClaimResult> => {
+      // Sent with the claim's first statement (one round trip on PostgreSQL): the project's default hold cap, and the WO's context.
       const defaults = max_hold === undefined ? tx.getProject(project) : Promise.resolve(null);
       defaults.catch(() => undefined); // awaited below; a failure surfaces there (or the claim's own comes first)
       const holdCap = async () => max_hold ?? (await defaults)?.policy.max_hold_ms ?? null;
       if (id === undefined) return this.claimNext(tx, project, agent, ttlMs, holdCap);
+      const context = linkedContext(tx, project, id);
+      context.catch(() => undefined);
       const wo = await loadForWrite(tx, project, id);
       const now = tx.now(); // read after the row is locked: the clock may have moved while we waited
       const change = rules.claim(wo, agent, now, ttlMs, await tx.notDoneOf(project, wo.depends_on), await holdCap());
@@ -293,17 +295,15 @@ export class Ledger {
       const file_conflicts = wo.files.length ? conflicts(wo, await tx.liveLeases(project, now), new OverlapChecker()) : [];
       if (exclusive_files && file_conflicts.length) throw fileConflict(wo, file_conflicts);
       await persist(tx, change);
-      return { ...rules.toPublic(change.next), file_conflicts };
+      return { ...rules.toPublic(change.next), file_conflicts, context: await context };
     });
-    // Read after the claim commits: the lease does not wait for it, and it needs no lock.
-    return { ...claimed, context: await this.store.read((tx) => linkedContext(tx, project, claimed.id)) };
   }
 
-  private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number, holdCap: () => Promise<number | null>): Promise<Unclaimed> {
+  private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number, holdCap: () => Promise<number | null>): Promise<ClaimResult> {
     // One read (one statement on PostgreSQL). The first candidate is only good if
     // no lease had lapsed: an expiry returns a WO to the queue, maybe ahead of it,
     // so then the probe starts again.
-    const { exists, lapsed, first } = await tx.claimProbe(project, SWEEP_BATCH);
+    const { exists, lapsed, first, hasContext } = await tx.claimProbe(project, SWEEP_BATCH);
     if (!exists) throw projectNotFound(project);
     if (lapsed.length) await recordExpiries(tx, project, lapsed);
     let live: StoredWorkOrder[] | undefined;
@@ -322,8 +322,9 @@ export class Ledger {
         }
       }
       const change = rules.claim(w, agent, tx.now(), ttlMs, [], await holdCap());
+      const context = hasContext ? await linkedContext(tx, project, w.id) : NO_CONTEXT;
       await persist(tx, change);
-      return { ...rules.toPublic(change.next), file_conflicts: [] };
+      return { ...rules.toPublic(change.next), file_conflicts: [], context };
     }
     if (skipped.length) {
       const some = skipped.slice(0, 10).map(rules.label).join(", ");

@@ -16,6 +16,8 @@ export interface ClaimProbe {
   exists: boolean;
   lapsed: StoredWorkOrder[];
   first: StoredWorkOrder | null;
+  /** The project has context entries (else a claim has no context to show, and need not look). */
+  hasContext: boolean;
 }
 
 export interface StoreInfo {

@@ -99,6 +99,21 @@ describe("MCP surface (issue 15)", () => {
     );
   });
 
+  it("with the project's require_verification on, done without a passing verify under the lease is VERIFICATION_REQUIRED", async () => {
+    assert.equal(s.run(["project", "set", "shop", "--require-verification", "on"], { env: { WORKLEDGER_AGENT: "root" } }).code, 0);
+    try {
+      const [wo] = (await call("create", { title: "must verify", verification: "true" })).body;
+      await call("claim", { id: wo.id });
+      const refused = await call("release", { id: wo.id, status: "done" });
+      assert.equal(refused.body.error.code, "VERIFICATION_REQUIRED");
+      assert.match(refused.body.error.hint, /run verify while you hold it/);
+      assert.equal((await call("verify", { id: wo.id })).body.passed, true);
+      assert.equal((await call("release", { id: wo.id, status: "done" })).body.status, "done");
+    } finally {
+      s.run(["project", "set", "shop", "--require-verification", "off"], { env: { WORKLEDGER_AGENT: "root" } });
+    }
+  });
+
   it("whoami names the agent and the leases it holds; hints name tools", async () => {
     const [wo] = (await call("create", { title: "mine" })).body;
     await call("claim", { id: wo.id });

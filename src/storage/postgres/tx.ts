@@ -159,13 +159,18 @@ export class PgTx extends PgSession implements Tx {
 
   /** Locks as expiredLeases and claimable do; write transactions only. */
   async claimProbe(project: string, limit: number): Promise<ClaimProbe> {
-    const rows = await this.rows<{ found: boolean; probe: "lapsed" | "first" | null; wo: Record<string, unknown>; locked_at?: string }>(CLAIM_PROBE, [
+    const rows = await this.rows<{ found: boolean; has_context: boolean; probe: "lapsed" | "first" | null; wo: Record<string, unknown>; locked_at?: string }>(CLAIM_PROBE, [
       this.at ?? null,
       project,
       limit,
     ]);
     const [first] = this.locked(rows.filter((r) => r.probe === "first"));
-    return { exists: rows[0]?.found === true, lapsed: rows.filter((r) => r.probe === "lapsed").map((r) => jsonToWorkOrder(r.wo)), first: first ? jsonToWorkOrder(first.wo) : null };
+    return {
+      exists: rows[0]?.found === true,
+      hasContext: rows[0]?.has_context === true,
+      lapsed: rows.filter((r) => r.probe === "lapsed").map((r) => jsonToWorkOrder(r.wo)),
+      first: first ? jsonToWorkOrder(first.wo) : null,
+    };
   }
 
   async insertNote(note: Omit<Note, "id">): Promise<Note> {

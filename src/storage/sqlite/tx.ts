@@ -176,7 +176,8 @@ export class SqliteTx implements Tx {
     const exists = (await this.getProject(project)) !== null;
     const lapsed = await this.expiredLeases(project, count);
     const [first] = await this.claimable(project, 1, 0);
-    return { exists, lapsed, first: first ?? null };
+    const hasContext = this.sql("SELECT 1 FROM context WHERE project = ? LIMIT 1").get(project) !== undefined;
+    return { exists, lapsed, first: first ?? null, hasContext };
   }
 
   async liveLeases(project: string, now: string) {
