@@ -281,16 +281,16 @@ export class Ledger {
     const { project, agent, id, ttl, exclusive_files, max_hold } = parse(inputs.claim, input);
     const ttlMs = ttl ?? DEFAULT_TTL_MS;
     return this.write(async (tx): Promise<ClaimResult> => {
+      if (id === undefined) return this.claimNext(tx, project, agent, ttlMs, max_hold);
       // Sent with the claim's first statement (one round trip on PostgreSQL): the project's default hold cap, and the WO's context.
       const defaults = max_hold === undefined ? tx.getProject(project) : Promise.resolve(null);
       defaults.catch(() => undefined); // awaited below; a failure surfaces there (or the claim's own comes first)
-      const holdCap = async () => max_hold ?? (await defaults)?.policy.max_hold_ms ?? null;
-      if (id === undefined) return this.claimNext(tx, project, agent, ttlMs, holdCap);
       const context = linkedContext(tx, project, id);
       context.catch(() => undefined);
       const wo = await loadForWrite(tx, project, id);
       const now = tx.now(); // read after the row is locked: the clock may have moved while we waited
-      const change = rules.claim(wo, agent, now, ttlMs, await tx.notDoneOf(project, wo.depends_on), await holdCap());
+      const holdCap = max_hold ?? (await defaults)?.policy.max_hold_ms ?? null;
+      const change = rules.claim(wo, agent, now, ttlMs, await tx.notDoneOf(project, wo.depends_on), holdCap);
       // Leases are only read (and on PostgreSQL, the project's lease lock only taken) when files can clash.
       const file_conflicts = wo.files.length ? conflicts(wo, await tx.liveLeases(project, now), new OverlapChecker()) : [];
       if (exclusive_files && file_conflicts.length) throw fileConflict(wo, file_conflicts);
@@ -299,11 +299,11 @@ export class Ledger {
     });
   }
 
-  private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number, holdCap: () => Promise<number | null>): Promise<ClaimResult> {
+  private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number, maxHold: number | undefined): Promise<ClaimResult> {
     // One read (one statement on PostgreSQL). The first candidate is only good if
     // no lease had lapsed: an expiry returns a WO to the queue, maybe ahead of it,
     // so then the probe starts again.
-    const { exists, lapsed, first, hasContext } = await tx.claimProbe(project, SWEEP_BATCH);
+    const { exists, lapsed, first, hasContext, maxHoldMs } = await tx.claimProbe(project, SWEEP_BATCH);
     if (!exists) throw projectNotFound(project);
     if (lapsed.length) await recordExpiries(tx, project, lapsed);
     let live: StoredWorkOrder[] | undefined;
@@ -321,7 +321,7 @@ export class Ledger {
           continue;
         }
       }
-      const change = rules.claim(w, agent, tx.now(), ttlMs, [], await holdCap());
+      const change = rules.claim(w, agent, tx.now(), ttlMs, [], maxHold ?? maxHoldMs);
       const context = hasContext ? await linkedContext(tx, project, w.id) : NO_CONTEXT;
       await persist(tx, change);
       return { ...rules.toPublic(change.next), file_conflicts: [], context };

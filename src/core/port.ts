@@ -18,6 +18,8 @@ export interface ClaimProbe {
   first: StoredWorkOrder | null;
   /** The project has context entries (else a claim has no context to show, and need not look). */
   hasContext: boolean;
+  /** The project's default cap on holding a lease (its policy's max_hold_ms). */
+  maxHoldMs: number | null;
 }
 
 export interface StoreInfo {

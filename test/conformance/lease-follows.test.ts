@@ -130,6 +130,9 @@ for (const backend of backends) {
         await l.setPolicy({ project: P, agent: "root", role: "admin", max_hold: "1h" });
         const d = await l.claim({ ...B, id: 2 });
         assert.equal(d.lease?.hold_until, new Date(t.now + 3_600_000).toISOString());
+        await l.create({ project: P, agent: "obs", items: [{ title: "next" }] });
+        const n = await l.claim({ ...B, agent: "carol", next: true });
+        assert.equal(n.lease?.hold_until, new Date(t.now + 3_600_000).toISOString(), "claim next applies the project's cap too");
         await l.setPolicy({ project: P, agent: "root", role: "admin", max_hold: "none" });
         assert.equal((await l.projects({ project: P }))[0]?.policy.max_hold_ms, null);
       });

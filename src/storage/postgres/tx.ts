@@ -159,15 +159,19 @@ export class PgTx extends PgSession implements Tx {
 
   /** Locks as expiredLeases and claimable do; write transactions only. */
   async claimProbe(project: string, limit: number): Promise<ClaimProbe> {
-    const rows = await this.rows<{ found: boolean; has_context: boolean; probe: "lapsed" | "first" | null; wo: Record<string, unknown>; locked_at?: string }>(CLAIM_PROBE, [
-      this.at ?? null,
-      project,
-      limit,
-    ]);
+    const rows = await this.rows<{
+      found: boolean;
+      has_context: boolean;
+      max_hold_ms: number | null;
+      probe: "lapsed" | "first" | null;
+      wo: Record<string, unknown>;
+      locked_at?: string;
+    }>(CLAIM_PROBE, [this.at ?? null, project, limit]);
     const [first] = this.locked(rows.filter((r) => r.probe === "first"));
     return {
       exists: rows[0]?.found === true,
       hasContext: rows[0]?.has_context === true,
+      maxHoldMs: rows[0]?.max_hold_ms ?? null,
       lapsed: rows.filter((r) => r.probe === "lapsed").map((r) => jsonToWorkOrder(r.wo)),
       first: first ? jsonToWorkOrder(first.wo) : null,
     };

@@ -173,11 +173,11 @@ export class SqliteTx implements Tx {
   }
 
   async claimProbe(project: string, count: number): Promise<ClaimProbe> {
-    const exists = (await this.getProject(project)) !== null;
+    const p = await this.getProject(project);
     const lapsed = await this.expiredLeases(project, count);
     const [first] = await this.claimable(project, 1, 0);
     const hasContext = this.sql("SELECT 1 FROM context WHERE project = ? LIMIT 1").get(project) !== undefined;
-    return { exists, lapsed, first: first ?? null, hasContext };
+    return { exists: p !== null, lapsed, first: first ?? null, hasContext, maxHoldMs: p?.policy.max_hold_ms ?? null };
   }
 
   async liveLeases(project: string, now: string) {

@@ -19,8 +19,8 @@ export const LAPSED = `FROM work_orders w WHERE w.lease_expires_at <= coalesce($
 /** claimProbe in one statement; it always returns a row, whose `found` says whether the project exists. */
 export const CLAIM_PROBE = `WITH lapsed AS (SELECT w.* ${LAPSED} FOR UPDATE SKIP LOCKED),
   first AS (SELECT w.*, clock_timestamp() AS locked_at ${queue("$2")} LIMIT 1 FOR UPDATE OF w SKIP LOCKED)
-  SELECT p.found, p.has_context, r.* FROM (SELECT EXISTS (SELECT 1 FROM projects WHERE name = $2) AS found,
-    EXISTS (SELECT 1 FROM context WHERE project = $2) AS has_context) p
+  SELECT p.found, p.has_context, p.max_hold_ms, r.* FROM (SELECT EXISTS (SELECT 1 FROM projects WHERE name = $2) AS found,
+    EXISTS (SELECT 1 FROM context WHERE project = $2) AS has_context, (SELECT max_hold_ms FROM projects WHERE name = $2) AS max_hold_ms) p
   LEFT JOIN (SELECT 'lapsed' AS probe, to_json(lapsed) AS wo, NULL::timestamptz AS locked_at FROM lapsed
     UNION ALL SELECT 'first', to_json(first), first.locked_at FROM first) r ON true`;
 /** Work orders are selected as one JSON column (see jsonToWorkOrder). */
