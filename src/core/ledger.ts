@@ -77,7 +77,7 @@ export interface RenewAllResult {
 
 /** What finishing `wo` must satisfy: its project's policy is read only when it has a verification command to check. */
 async function finishing(tx: Tx, wo: StoredWorkOrder, role: Role | undefined, unverifiedReason: string | undefined): Promise<rules.Finish> {
-  const hasCommand = (wo.pinned_verification ?? wo.verification).trim() !== "";
+  const hasCommand = rules.commandForDone(wo).trim() !== "";
   const policy = hasCommand ? ((await tx.getProject(wo.project))?.policy ?? DEFAULT_POLICY) : DEFAULT_POLICY;
   return { policy, role, unverifiedReason };
 }

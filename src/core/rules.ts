@@ -216,6 +216,9 @@ export interface Finish {
   unverifiedReason?: string | undefined;
 }
 
+/** The verification command `done` is judged by: the holder's pinned one, or without a lease the current one. */
+export const commandForDone = (wo: StoredWorkOrder) => (wo.lease ? (wo.pinned_verification ?? wo.verification) : wo.verification);
+
 /**
  * Whether `done` may be set now (DESIGN.md §9). Where the project requires it,
  * the WO's verification command must have passed under the current lease
@@ -223,7 +226,7 @@ export interface Finish {
  * finishing without that only warns, and the event says `unverified`.
  */
 function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefined): { warnings: string[]; data: Record<string, unknown> } {
-  const command = wo.pinned_verification ?? wo.verification;
+  const command = commandForDone(wo);
   if (!command.trim()) return { warnings: [], data: {} };
   const v = wo.last_verification;
   const lease = wo.lease;
