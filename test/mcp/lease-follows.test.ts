@@ -36,6 +36,14 @@ describe("MCP: the lease follows the agent (issue 15)", { concurrency: true }, (
   const newWo = (title: string): number => s.run(["create", "-p", P, "--agent", "obs", "--title", title, "--json"]).json.id;
   const claimBy = (agent: string, id: number) => s.run(["claim", "-p", P, "--agent", agent, "--id", String(id), "--json"], { env: { WORKLEDGER_TOKEN_MEMORY: "off" } });
 
+  /** A paused agent: its server (keep-alive included) stops for `ms`, past the lease's TTL, while `rival` takes the WO; then it resumes. */
+  const pausedWhileTaken = async (pid: number, ms: number, rival: string, id: number) => {
+    process.kill(pid, "SIGSTOP");
+    await sleep(ms);
+    assert.equal(claimBy(rival, id).code, 0);
+    process.kill(pid, "SIGCONT");
+  };
+
   before(() => {
     s = sandbox();
     s.run(["init"]);
@@ -93,11 +101,7 @@ describe("MCP: the lease follows the agent (issue 15)", { concurrency: true }, (
     const id = newWo("capped");
     const a = await connect("capped-agent");
     await a.call("claim", { id, ttl: "3s" });
-    // Force a loss: pause the server past its TTL, let another agent take the WO, resume.
-    process.kill(a.transport.pid!, "SIGSTOP");
-    await sleep(3_500);
-    assert.equal(claimBy("taker", id).code, 0);
-    process.kill(a.transport.pid!, "SIGCONT");
+    await pausedWhileTaken(a.transport.pid!, 3_500, "taker", id);
     await sleep(1_500);
     const r = await a.call("list", {});
     assert.equal(r.isError, false);
@@ -109,11 +113,7 @@ describe("MCP: the lease follows the agent (issue 15)", { concurrency: true }, (
     const id = newWo("fenced");
     const a = await connect("forgetful");
     await a.call("claim", { id, ttl: "2s" });
-    // Keep-alive would renew it: stand in for a paused agent by stopping the server's renewals (the client stays).
-    process.kill(a.transport.pid!, "SIGSTOP");
-    await sleep(2_500);
-    assert.equal(claimBy("rival", id).code, 0);
-    process.kill(a.transport.pid!, "SIGCONT");
+    await pausedWhileTaken(a.transport.pid!, 2_500, "rival", id);
     for (const [tool, args] of [
       ["renew", { id }],
       ["release", { id, status: "done" }],
