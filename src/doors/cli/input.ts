@@ -1,13 +1,21 @@
 /** Reading free-form input (message bodies, batch files) and the caller's git state. */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { parseDuration } from "../../core/duration.js";
 import { LedgerError } from "../../core/errors.js";
 import type { GitState } from "../../core/types.js";
 import { utf8 } from "../../core/validate.js";
 import { str, type Opts } from "./invocation.js";
 
-function usage(field: string, message: string, hint: string): LedgerError {
-  return new LedgerError("VALIDATION", `${field}: ${message}`, { hint, details: { issues: [{ field, message }] } });
+export function usage(field: string, message: string, hint?: string): LedgerError {
+  return new LedgerError("VALIDATION", `${field}: ${message}`, { ...(hint === undefined ? {} : { hint }), details: { issues: [{ field, message }] } });
+}
+
+/** A polling interval flag (watch, keepalive): a duration of at least `minMs`. */
+export function intervalMs(text: string, minMs: number): number {
+  const ms = parseDuration(text);
+  if (ms === null || ms < minMs) throw usage("interval", `must be a duration like 500ms or 5s (at least ${minMs}ms), got ${JSON.stringify(text)}`);
+  return ms;
 }
 
 export function readFileArg(path: string, field: string): string {

@@ -56,6 +56,13 @@ export interface OperationCommand<R> {
 /** The work-order id flag most commands take. */
 export const WO_ID: FlagSpec = { help: "work order id (53 or WO-53)", flag: "--id <id>", number: true };
 
+/** The lease token flag of every holder write (renew, release, update, verify). */
+export const LEASE_TOKEN: FlagSpec = {
+  help: "fencing token from your claim (remembered for you; WORKLEDGER_TOKEN_MEMORY=off turns that off); a stale token is rejected",
+  flag: "--lease-token <n>",
+  number: true,
+};
+
 /** A write's switch to create a project whose name is close to an existing one (a typo is refused without it). */
 export const NEW_PROJECT: FlagSpec = { help: "create the project even though its name is close to an existing one's", flag: "--new-project" };
 

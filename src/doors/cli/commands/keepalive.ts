@@ -7,10 +7,10 @@
  */
 import type { Command } from "commander";
 import { LedgerError, isLedgerError } from "../../../core/errors.js";
-import { parseDuration } from "../../../core/duration.js";
 import type { RenewAllResult } from "../../../core/ledger.js";
 import { leaseLength } from "../../../core/rules.js";
 import type { Lease } from "../../../core/types.js";
+import { intervalMs, usage } from "../input.js";
 import { identity, projectOf, str, type Ctx } from "../invocation.js";
 import { cliAction, untilSignal } from "../run.js";
 import { c } from "../output.js";
@@ -38,8 +38,7 @@ function alive(pid: number): boolean {
 async function keepalive(ctx: Ctx, pidArg: string, intervalArg: string): Promise<{ data: undefined; human: () => string; exitCode: number }> {
   const pid = /^\d+$/.test(pidArg) ? Number(pidArg) : NaN;
   if (!Number.isSafeInteger(pid) || pid < 1) throw usage("pid", `must be a process id, got ${JSON.stringify(pidArg)}`);
-  const idleMs = parseDuration(intervalArg);
-  if (idleMs === null || idleMs < 100) throw usage("interval", `must be a duration like 5s or 500ms (at least 100ms), got ${JSON.stringify(intervalArg)}`);
+  const idleMs = intervalMs(intervalArg, 100);
   if (!alive(pid)) throw new LedgerError("NOT_FOUND", `no process ${pid}`, { hint: "give the pid of the agent process that is alive now", details: { pid } });
   const ledger = await ctx.ledger();
   let stopped = false;
@@ -69,4 +68,3 @@ async function keepalive(ctx: Ctx, pidArg: string, intervalArg: string): Promise
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(ms, 1)));
-const usage = (field: string, message: string) => new LedgerError("VALIDATION", `${field}: ${message}`, { details: { issues: [{ field, message }] } });

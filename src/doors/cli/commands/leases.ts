@@ -9,16 +9,17 @@ import { EXIT } from "../exit.js";
 import type { Opts } from "../invocation.js";
 import { c, relative } from "../output.js";
 import * as render from "../render.js";
-import { registerOperation, WO_ID, type FlagSpec } from "../operation.js";
+import { LEASE_TOKEN, registerOperation, WO_ID, type FlagSpec } from "../operation.js";
 import { addFieldOptions, fieldsFrom } from "./fields.js";
 
 const nonEmpty = (fields: Record<string, unknown>) => (Object.keys(fields).length ? fields : undefined);
 
-const TOKEN = "fencing token from your claim (remembered for you; WORKLEDGER_TOKEN_MEMORY=off turns that off); a stale token is rejected";
 const UNVERIFIED: FlagSpec = {
   help: "admins: finish as done without the passing verification the project requires, saying why",
   flag: "--unverified-reason <text>",
 };
+
+const renewedLine = (wo: WorkOrder) => `renewed ${render.woLabel(wo)}: expires ${relative(wo.lease?.expires_at ?? "")}`;
 
 /** renew without --id, or with --all, renews every lease the caller holds in the project. */
 function renewsAll(input: Record<string, unknown>, o: Opts): boolean {
@@ -48,7 +49,7 @@ export function register(program: Command): void {
     flags: {
       id: WO_ID,
       ttl: { help: "new lease length from now (default: the lease's own length)", flag: "--ttl <duration>" },
-      lease_token: { help: TOKEN, flag: "--lease-token <n>", number: true },
+      lease_token: LEASE_TOKEN,
     },
     options: (cmd) => cmd.option("--all", "renew every lease you hold in the project (the same as leaving out --id)"),
     alternate: { op: "renewAll", when: (input, o) => renewsAll(input, o) },
@@ -56,11 +57,10 @@ export function register(program: Command): void {
       "renewed" in r
         ? {
             warnings: r.refused.map((f) => `WO-${f.id}: ${f.error.message}`),
-            human: () =>
-              r.renewed.length ? r.renewed.map((wo) => `renewed ${render.woLabel(wo)}: expires ${relative(wo.lease?.expires_at ?? "")}`).join("\n") : "you hold no lease to renew",
+            human: () => (r.renewed.length ? r.renewed.map(renewedLine).join("\n") : "you hold no lease to renew"),
             exitCode: r.refused.length ? EXIT[r.refused[0]?.error.code ?? "LEASE_LOST"] : 0,
           }
-        : { human: () => `renewed ${render.woLabel(r)}: expires ${relative(r.lease?.expires_at ?? "")}` },
+        : { human: () => renewedLine(r) },
   });
 
   registerOperation<Finished>(program, {
@@ -70,7 +70,7 @@ export function register(program: Command): void {
       id: WO_ID,
       status: { help: "open|blocked|done, set in the same step", flag: "--status <status>" },
       note: { help: "note recorded with the release", flag: "--note <text>" },
-      lease_token: { help: TOKEN, flag: "--lease-token <n>", number: true },
+      lease_token: LEASE_TOKEN,
       unverified_reason: UNVERIFIED,
     },
     render: (wo) => ({ warnings: wo.warnings ?? [], human: () => `released ${render.woLabel(wo)}: now ${wo.status}` }),
@@ -100,7 +100,7 @@ export function register(program: Command): void {
       status: { help: "open|blocked|done|cancelled", flag: "--status <status>" },
       note: { help: "note recorded with the update", flag: "--note <text>" },
       if_revision: { help: "only if the work order is still at this revision (compare-and-set)", flag: "--if-revision <n>", number: true },
-      lease_token: { help: TOKEN, flag: "--lease-token <n>", number: true },
+      lease_token: LEASE_TOKEN,
       unverified_reason: UNVERIFIED,
     },
     options: addFieldOptions,

@@ -6,7 +6,7 @@ import { verifyWorkOrder, type VerifyOutcome } from "../../../exec/verify.js";
 import { gitState, readBody } from "../input.js";
 import { c, shown } from "../output.js";
 import * as render from "../render.js";
-import { registerOperation, WO_ID } from "../operation.js";
+import { LEASE_TOKEN, registerOperation, WO_ID } from "../operation.js";
 
 export function register(program: Command): void {
   registerOperation<Note>(program, {
@@ -28,7 +28,7 @@ export function register(program: Command): void {
       id: WO_ID,
       timeout: { help: "kill the command after this long", flag: "--timeout <duration>", default: "10m" },
       block_on_fail: { help: "mark the work order blocked when verification fails (ends your lease)", flag: "--block-on-fail" },
-      lease_token: { help: "fencing token from your claim", flag: "--lease-token <n>", number: true },
+      lease_token: LEASE_TOKEN,
     },
     // Runs here: the command's output streams to stderr as it runs (unless --json).
     run: (ledger, input, ctx) =>

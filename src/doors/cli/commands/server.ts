@@ -1,11 +1,11 @@
 /** serve, token create|list|revoke, watch. */
 import type { Command } from "commander";
 import { LedgerError } from "../../../core/errors.js";
-import { parseDuration } from "../../../core/duration.js";
 import { inputs, type Inputs } from "../../../core/schemas.js";
 import { parse } from "../../../core/validate.js";
 import type { LedgerEvent } from "../../../core/types.js";
 import { withLocal } from "../connect.js";
+import { intervalMs } from "../input.js";
 import { num, str, type Ctx } from "../invocation.js";
 import { c, table } from "../output.js";
 import * as render from "../render.js";
@@ -133,11 +133,7 @@ async function watch(ctx: Ctx, afterArg: number | string | undefined, interval: 
   const print = (e: LedgerEvent) => process.stdout.write((ctx.json ? JSON.stringify(e) : render.history([e])) + "\n");
   const stop = new AbortController();
   void untilSignal().then(() => stop.abort());
-  const ms = parseDuration(interval);
-  if (ms === null || ms < 10)
-    throw new LedgerError("VALIDATION", `interval: must be a duration like 500ms or 2s, got ${JSON.stringify(interval)}`, {
-      details: { issues: [{ field: "interval", message: "bad duration" }] },
-    });
+  const ms = intervalMs(interval, 10);
   const ledger = await ctx.ledger();
   // Without --after, show only what happens from now on.
   const after = afterArg === undefined ? await ledger.lastEventSeq(ctx.project) : (parse(inputs.events, { after: afterArg }).after ?? 0);
