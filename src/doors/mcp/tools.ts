@@ -36,11 +36,11 @@ export const MCP_DIALECT: HintDialect = {
 
 export const TOOLS: ToolDef[] = OPERATIONS.flatMap((op) => (op.tool ? [{ name: op.tool.name, description: op.tool.description, schema: toolSchema(op), op }] : []));
 
-/** The single JSON type a schema (or the one it was derived from by .describe()) is advertised as (see TOOL_JSON). */
-function advertisedAs(schema: z.core.$ZodType): Record<string, unknown> | undefined {
+/** The schema registered in TOOL_JSON that `schema` is, or was derived from by .describe(), and how it is advertised. */
+function advertisedAs(schema: z.core.$ZodType): { registered: z.core.$ZodType; json: Record<string, unknown> } | undefined {
   for (let s: z.core.$ZodType | undefined = schema; s; s = s._zod.parent) {
     const json = TOOL_JSON.get(s as z.ZodType);
-    if (json) return json;
+    if (json) return { registered: s, json };
   }
   return undefined;
 }
@@ -66,11 +66,12 @@ export function jsonSchema(s: z.ZodObject): Record<string, unknown> {
     io: "input",
     unrepresentable: "any",
     override: (ctx) => {
-      const json = advertisedAs(ctx.zodSchema);
-      if (!json) return;
-      const description = ctx.jsonSchema.description;
+      const found = advertisedAs(ctx.zodSchema);
+      if (!found) return;
+      // A description given where the schema is used (a .describe() copy) is kept; the registered schema's own gives way to the advertised one.
+      const description = found.registered === ctx.zodSchema ? undefined : ctx.jsonSchema.description;
       for (const k of Object.keys(ctx.jsonSchema)) delete ctx.jsonSchema[k];
-      Object.assign(ctx.jsonSchema, json, description && description !== "53 or WO-53" ? { description } : {});
+      Object.assign(ctx.jsonSchema, found.json, description ? { description } : {});
     },
   }) as { properties?: Record<string, Record<string, unknown>> } & Record<string, unknown>;
   delete j.$schema;
