@@ -1,6 +1,6 @@
 /** A tiny element builder: strings always become text nodes, so data from the ledger is never parsed as HTML. */
 export type Child = Node | string | number | null | undefined | false | Child[];
-type AttrValue = string | number | boolean | null | undefined | ((e: Event) => void);
+export type AttrValue = string | number | boolean | null | undefined | ((e: Event) => void);
 
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, AttrValue> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);

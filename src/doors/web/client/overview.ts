@@ -4,7 +4,7 @@
  */
 import { api, enc } from "./api.js";
 import { leaseLine, statusBadge } from "./card.js";
-import { h, replace, woRef } from "./dom.js";
+import { h, replace, woRef, type AttrValue, type Child } from "./dom.js";
 import { ago, age } from "./time.js";
 import { errorBox, woHash } from "./view.js";
 import { STATUSES, type ContextEntry, type LedgerEvent, type WorkOrder } from "../../../core/types.js";
@@ -17,6 +17,11 @@ interface Freshness {
   stale_reasons: string[];
 }
 type PulledContext = { verdict: "fresh" | "stale" | "none"; entries: (ContextEntry & Freshness)[] };
+
+/** One event as a list item: when, who, what, then `tail` (the project feed links the WO, a WO's history shows the revision and diff). */
+export function eventItem(e: LedgerEvent, attrs: Record<string, AttrValue>, ...tail: Child[]): HTMLLIElement {
+  return h("li", attrs, h("time", { datetime: e.at, title: e.at }, ago(e.at)), " ", h("strong", {}, e.agent), " ", describe(e), ...tail);
+}
 
 export function describe(e: LedgerEvent): string {
   const d = e.data as Record<string, unknown>;
@@ -70,17 +75,7 @@ export function overview(project: string) {
   );
   let events: LedgerEvent[] = [];
 
-  const feedItem = (e: LedgerEvent) =>
-    h(
-      "li",
-      { "data-seq": e.seq },
-      h("time", { datetime: e.at, title: e.at }, ago(e.at)),
-      " ",
-      h("strong", {}, e.agent),
-      " ",
-      describe(e),
-      e.wo ? [" ", h("a", { href: woHash(project, e.wo) }, woRef(e.wo))] : null,
-    );
+  const feedItem = (e: LedgerEvent) => eventItem(e, { "data-seq": e.seq }, e.wo ? [" ", h("a", { href: woHash(project, e.wo) }, woRef(e.wo))] : null);
 
   return {
     el,

@@ -9,7 +9,7 @@ import { labelChips, leaseLine, priorityBadge, statusBadge, tick } from "./card.
 import { h, replace, woRef, type Child } from "./dom.js";
 import { changed, woForm } from "./forms.js";
 import { follow } from "./live.js";
-import { describe } from "./overview.js";
+import { eventItem } from "./overview.js";
 import { ago } from "./time.js";
 import { canAct, errorBox, projectHash, woHash, type View } from "./view.js";
 import { NOTE_KINDS, type LedgerEvent, type Note, type WorkOrder } from "../../../core/types.js";
@@ -35,17 +35,7 @@ function diffTable(changes: Record<string, { from: unknown; to: unknown }>): HTM
 
 function historyItem(e: LedgerEvent): HTMLElement {
   const changes = e.type === "updated" ? (e.data.changes as Record<string, { from: unknown; to: unknown }> | undefined) : undefined;
-  return h(
-    "li",
-    { "data-type": e.type },
-    h("time", { datetime: e.at, title: e.at }, ago(e.at)),
-    " ",
-    h("strong", {}, e.agent),
-    " ",
-    describe(e),
-    e.revision !== null ? h("span", { class: "muted" }, ` (rev ${e.revision})`) : null,
-    changes ? diffTable(changes) : null,
-  );
+  return eventItem(e, { "data-type": e.type }, e.revision !== null ? h("span", { class: "muted" }, ` (rev ${e.revision})`) : null, changes ? diffTable(changes) : null);
 }
 
 export const woView: View = ({ root, me, project, id }) => {
