@@ -12,6 +12,7 @@ import { OverlapChecker } from "./files.js";
 import * as rules from "./rules.js";
 import { DEFAULT_TTL_MS, inputs, type Inputs } from "./schemas.js";
 import type {
+  Attempt,
   ContextEntry,
   FileConflict,
   GitState,
@@ -22,15 +23,21 @@ import type {
   ProjectPolicy,
   ProjectSummary,
   Role,
+  SpendRecord,
+  SpendTotals,
   Status,
   StoredWorkOrder,
   WorkOrder,
 } from "./types.js";
+import { addSpend, NO_SPEND } from "./budget.js";
 import { assertMayAuthor, commandToRun, DEFAULT_POLICY, verifierOf } from "./verification.js";
 import { pollEvents, type FollowOptions } from "./follow.js";
 import { TokenCache, type TokenLookup } from "./token-cache.js";
 import { Tokens, type PublicToken } from "./tokens.js";
 import { parse } from "./validate.js";
+import { attemptFor, growth, recordSpend, type Figures } from "./spend.js";
+import { costOf, priceOf } from "./pricing.js";
+import { buildReport, type Report } from "./report.js";
 import { conflicts, fileConflict } from "./file-conflicts.js";
 import {
   appendNote,
@@ -69,6 +76,15 @@ export interface VerificationResult {
 }
 /** A release or update: the WO, and warnings for the caller (finished without a passing verification). */
 export type Finished = WorkOrder & { warnings?: string[] };
+/** What a spend report recorded (null: a cumulative report that added nothing new), against which attempt. */
+export interface SpendResult {
+  spend: SpendRecord | null;
+  attempt: Attempt;
+  work_order: WorkOrder;
+  warnings?: string[];
+}
+/** An attempt with its length and what was spent in it. */
+export type AttemptView = Attempt & { duration_ms: number | null; spend: SpendTotals };
 export interface RenewAllResult {
   renewed: WorkOrder[];
   /** Leases that could not be renewed (e.g. MAX_HOLD_REACHED), with why. */
@@ -168,7 +184,7 @@ export class Ledger {
 
   /** Sets a project's policy (admins only): who may write verification commands, whether done needs one to pass, the lease hold cap. */
   async setPolicy(input: Inputs["setPolicy"]): Promise<Project> {
-    const { project, role, verification_authors, require_verification, max_hold } = parse(inputs.setPolicy, input);
+    const { project, role, verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices } = parse(inputs.setPolicy, input);
     if (role !== undefined && role !== "admin") {
       throw new LedgerError("FORBIDDEN", `only admins may change the policy of project ${project}`, { hint: "ask an admin", details: { project, role } });
     }
@@ -179,6 +195,10 @@ export class Ledger {
         verification_authors: verification_authors ?? existing.policy.verification_authors,
         require_verification: require_verification ?? existing.policy.require_verification,
         max_hold_ms: max_hold === undefined ? existing.policy.max_hold_ms : max_hold,
+        max_usd: max_usd === undefined ? existing.policy.max_usd : max_usd,
+        max_tokens: max_tokens === undefined ? existing.policy.max_tokens : max_tokens,
+        max_attempts: max_attempts === undefined ? existing.policy.max_attempts : max_attempts,
+        prices: prices === undefined ? existing.policy.prices : prices,
       };
       await tx.setProjectPolicy(project, policy);
       return { ...existing, policy };
@@ -225,7 +245,15 @@ export class Ledger {
         }
       }
       const first = await tx.allocateIds(project, items.length);
-      const resolved = items.map((item, i) => ({ ...item, depends_on: item.depends_on?.map((d) => (typeof d === "number" ? d : batchItem(d, i, first))) }));
+      const caps = proj?.policy ?? DEFAULT_POLICY;
+      const resolved = items.map((item, i) => ({
+        ...item,
+        depends_on: item.depends_on?.map((d) => (typeof d === "number" ? d : batchItem(d, i, first))),
+        // The project's budget defaults are copied in, so a WO's caps never change behind its back.
+        max_usd: item.max_usd === undefined ? caps.max_usd : item.max_usd,
+        max_tokens: item.max_tokens === undefined ? caps.max_tokens : item.max_tokens,
+        max_attempts: item.max_attempts === undefined ? caps.max_attempts : item.max_attempts,
+      }));
       const created: WorkOrder[] = [];
       for (const [i, item] of resolved.entries()) {
         const { wo, event } = rules.create(project, first + i, item, agent, now);
@@ -399,6 +427,13 @@ export class Ledger {
       if (fields?.verification !== undefined && fields.verification !== wo.verification) {
         assertMayAuthor((await tx.getProject(project))?.policy ?? DEFAULT_POLICY, project, agent, role, wo);
       }
+      const caps = (["max_usd", "max_tokens", "max_attempts"] as const).filter((c) => fields?.[c] !== undefined && fields[c] !== wo[c]);
+      if (caps.length && role !== undefined && role !== "admin") {
+        throw new LedgerError("FORBIDDEN", `only admins may change the budget of ${rules.label(id)} (${caps.join(", ")})`, {
+          hint: "ask an admin; a budget is set when the work order is created",
+          details: { project, id, fields: caps },
+        });
+      }
       if (fields?.depends_on?.length) {
         const bad = [...(await tx.missingOf(project, fields.depends_on)), ...fields.depends_on.filter((d) => d === id)];
         if (bad.length)
@@ -483,6 +518,84 @@ export class Ledger {
       }
       const note = await appendNote(tx, wo, { agent: v.agent, body, kind: "verification" });
       return { passed: v.passed, command: v.command, git, work_order: rules.toPublic(wo), note, ...(block_refused ? { block_refused } : {}) };
+    });
+  }
+
+  /**
+   * Records spend against an attempt (DESIGN.md §10): the caller's current
+   * one, or after it ended its latest (agents report after finishing), or the
+   * one its token names. With a source the figures are that source's running
+   * totals and only their growth is recorded, so a transcript read twice
+   * counts once. Append-only.
+   */
+  async spend(input: Inputs["spend"]): Promise<SpendResult> {
+    const s = parse(inputs.spend, input);
+    return this.write(async (tx): Promise<SpendResult> => {
+      const wo = await loadForWrite(tx, s.project, s.id);
+      const attempt = attemptFor(wo, await tx.listAttempts({ project: s.project, wo: s.id }), s.agent, s.role, s.lease_token, tx.now());
+      const model = s.model ?? null;
+      let figures: Figures | null = {
+        tokens_in: s.tokens_in ?? 0,
+        tokens_out: s.tokens_out ?? 0,
+        cache_read_tokens: s.cache_read_tokens ?? 0,
+        cache_write_tokens: s.cache_write_tokens ?? 0,
+        cost_usd: s.cost_usd ?? null,
+      };
+      if (s.source !== undefined) {
+        const before = (await tx.listSpend({ project: s.project, wo: s.id, token: attempt.token, source: s.source })).filter((r) => r.model === model);
+        figures = growth(figures, before);
+        if (figures === null) return { spend: null, attempt, work_order: rules.toPublic(wo) };
+      }
+      const cost = figures.cost_usd ?? (model === null ? null : costOf(figures, priceOf(model, (await tx.getProject(s.project))?.policy.prices ?? null)));
+      const record = await tx.insertSpend({
+        project: s.project,
+        wo: s.id,
+        token: attempt.token,
+        agent: s.agent,
+        phase: s.phase ?? "execute",
+        model,
+        ...figures,
+        cost_usd: cost,
+        source: s.source ?? null,
+        created_at: tx.now(),
+      });
+      const change = recordSpend(wo, attempt, record, tx.now());
+      await persist(tx, change);
+      return { spend: record, attempt: change.attempt ?? attempt, work_order: rules.toPublic(change.next), ...(change.warnings ? { warnings: change.warnings } : {}) };
+    });
+  }
+
+  /** Attempts oldest first (of a WO, or of the project: an agent's, recent ones), each with its length and spend. */
+  async attempts(input: Inputs["attempts"]): Promise<AttemptView[]> {
+    const q = parse(inputs.attempts, input);
+    await this.sweep(q.project);
+    return this.store.read(async (tx) => {
+      if (q.id !== undefined) await getOrNotFound(tx, q.project, q.id);
+      else await requireProject(tx, q.project);
+      const since = q.since === undefined ? undefined : new Date(Date.parse(tx.now()) - q.since).toISOString();
+      const list = (await tx.listAttempts({ project: q.project, wo: q.id, since })).filter((a) => q.agent === undefined || a.agent === q.agent);
+      const spend = list.length ? await tx.listSpend({ project: q.project, wo: q.id, since }) : [];
+      return list.map((a) => ({
+        ...a,
+        duration_ms: a.ended_at === null ? null : Date.parse(a.ended_at) - Date.parse(a.started_at),
+        spend: spend.filter((r) => r.wo === a.wo && r.token === a.token).reduce((t, r) => addSpend(t, r), NO_SPEND),
+      }));
+    });
+  }
+
+  /** Spend, attempts and outcomes of a project over a window, grouped (see report.ts). */
+  async report(input: Inputs["report"]): Promise<Report> {
+    const r = parse(inputs.report, input);
+    await this.sweep(r.project);
+    return this.store.read(async (tx) => {
+      await requireProject(tx, r.project);
+      const until = tx.now();
+      const since = new Date(Date.parse(until) - (r.since ?? 7 * 86_400_000)).toISOString();
+      const attempts = await tx.listAttempts({ project: r.project, since });
+      const spend = await tx.listSpend({ project: r.project, since });
+      const ids = [...new Set([...attempts.map((a) => a.wo), ...spend.map((s) => s.wo)])];
+      const labels = new Map((await tx.labelsOf(r.project, ids)).map((l) => [l.id, l.labels]));
+      return buildReport(r.project, since, until, r.by ?? "agent", { attempts, spend, labels });
     });
   }
 

@@ -12,7 +12,7 @@
 import type { z } from "zod";
 import type { LedgerApi } from "./api.js";
 import type { Access } from "./auth.js";
-import { claimFields, createTool, inputs } from "./schemas.js";
+import { claimFields, createTool, inputs, spendTool, updateTool } from "./schemas.js";
 
 export type InputName = keyof typeof inputs;
 
@@ -190,7 +190,7 @@ export const OPERATIONS: readonly Operation[] = [
     access: "write",
     actor: true,
     http: { method: "PATCH", paths: [WO] },
-    tool: { name: "update", description: "Change fields and/or status; the holder's status change ends its lease." },
+    tool: { name: "update", description: "Change fields and/or status; the holder's status change ends its lease.", schema: updateTool },
   },
   {
     name: "addNote",
@@ -209,6 +209,35 @@ export const OPERATIONS: readonly Operation[] = [
     actor: true,
     http: { method: "POST", paths: [`${P}/wos`], status: 201 },
     tool: { name: "create", description: "Create work orders: one (its fields here) or items (all or none). One item per affected system.", schema: createTool },
+  },
+  {
+    name: "spend",
+    summary: "Record tokens and cost against your attempt (source: running totals, only growth is added)",
+    input: "spend",
+    access: "write",
+    actor: true,
+    http: { method: "POST", paths: [`${WO}/spend`], status: 201 },
+    tool: {
+      name: "spend",
+      description: "Report tokens/cost used on a WO, after each phase (enrich|execute|review|verify).",
+      schema: spendTool,
+    },
+  },
+  {
+    name: "attempts",
+    summary: "A work order's attempts (claims), how each ended and what it cost",
+    input: "attempts",
+    access: "read",
+    actor: false,
+    http: { method: "GET", paths: [`${WO}/attempts`, `${P}/attempts`] },
+  },
+  {
+    name: "report",
+    summary: "Spend, attempts and outcomes over a window, by agent, phase, label, WO or model",
+    input: "report",
+    access: "read",
+    actor: false,
+    http: { method: "GET", paths: [`${P}/report`] },
   },
   {
     name: "verifyCommand",

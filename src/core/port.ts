@@ -2,7 +2,20 @@
  * The storage port. It speaks the domain, not SQL: adapters persist records
  * and answer queries atomically; the lease rules live in src/core/rules.ts.
  */
-import type { ContextEntry, LedgerEvent, NewEvent, Note, Project, ProjectPolicy, ProjectSummary, Status, StoredWorkOrder, TokenRecord } from "../core/types.js";
+import type {
+  Attempt,
+  ContextEntry,
+  LedgerEvent,
+  NewEvent,
+  Note,
+  Project,
+  ProjectPolicy,
+  ProjectSummary,
+  SpendRecord,
+  Status,
+  StoredWorkOrder,
+  TokenRecord,
+} from "../core/types.js";
 
 export interface ListQuery {
   project?: string | undefined;
@@ -10,6 +23,22 @@ export interface ListQuery {
   label?: string | undefined;
   agent?: string | undefined;
   limit: number;
+}
+
+/** Attempts of a project (started at or after `since`), or of one WO; oldest first. */
+export interface AttemptQuery {
+  project: string;
+  wo?: number | undefined;
+  since?: string | undefined;
+}
+
+/** Spend records of a project (created at or after `since`), or of one WO, attempt and source; oldest first. */
+export interface SpendQuery {
+  project: string;
+  wo?: number | undefined;
+  token?: number | undefined;
+  source?: string | undefined;
+  since?: string | undefined;
 }
 
 export interface ClaimProbe {
@@ -70,6 +99,14 @@ export interface Tx {
    * it can be a transaction's first statement.
    */
   expiredLeases(project: string | null, limit: number): Promise<StoredWorkOrder[]>;
+
+  /** Writes an attempt (inserted when it opens, overwritten when it ends), keyed by project, WO and token. */
+  saveAttempt(a: Attempt): Promise<void>;
+  listAttempts(q: AttemptQuery): Promise<Attempt[]>;
+  insertSpend(s: Omit<SpendRecord, "id">): Promise<SpendRecord>;
+  listSpend(q: SpendQuery): Promise<SpendRecord[]>;
+  /** The labels of these WOs (for reports by label). */
+  labelsOf(project: string, ids: readonly number[]): Promise<{ id: number; labels: string[] }[]>;
 
   insertNote(note: Omit<Note, "id">): Promise<Note>;
   listNotes(project: string, wo: number): Promise<Note[]>;

@@ -5,8 +5,23 @@
  */
 import { LedgerError } from "./errors.js";
 import { formatDuration } from "./duration.js";
+import { budgetExhausted, budgetReached, deadLetterNote, NO_SPEND, spendCapReached } from "./budget.js";
 import type { WoCreate, WoPatch } from "./schemas.js";
-import type { EndedLease, Lease, NewEvent, ProjectPolicy, RestingStatus, Role, Status, StoredWorkOrder, WorkOrder, WorkOrderFields } from "./types.js";
+import type {
+  Attempt,
+  AttemptOutcome,
+  EndedLease,
+  Lease,
+  NewEvent,
+  NoteKind,
+  ProjectPolicy,
+  RestingStatus,
+  Role,
+  Status,
+  StoredWorkOrder,
+  WorkOrder,
+  WorkOrderFields,
+} from "./types.js";
 
 export interface Change {
   /** The record the rule was applied to, as read in this transaction. */
@@ -15,6 +30,10 @@ export interface Change {
   events: NewEvent[];
   /** For the caller (printed on stderr by the CLI, `warnings` in JSON); the change went through. */
   warnings?: string[];
+  /** The attempt the change opened or ended, saved with it. */
+  attempt?: Attempt | undefined;
+  /** A note the change leaves for whoever looks next (a dead-letter's reason). */
+  note?: { kind: NoteKind; body: string } | undefined;
 }
 
 export const label = (id: number) => `WO-${id}`;
@@ -31,8 +50,28 @@ export function effective(wo: StoredWorkOrder, now: string): StoredWorkOrder {
 
 /** The public shape: the stored bookkeeping fields are not part of the contract. */
 export function toPublic(wo: StoredWorkOrder): WorkOrder {
-  const { prior_status: _p, fence: _f, pinned_verification: _v, ended_leases: _e, last_verification: _lv, ...pub } = wo;
-  return pub;
+  const { prior_status: _p, fence, pinned_verification: _v, ended_leases: _e, last_verification: _lv, ...pub } = wo;
+  return { ...pub, attempts: fence };
+}
+
+/** How an attempt ends when its holder leaves the WO in a status. */
+const OUTCOME: Record<RestingStatus, AttemptOutcome> = { done: "done", blocked: "blocked", open: "released", cancelled: "released" };
+
+/** The attempt of `lease` on `wo`, ended at `at` (or open: at null). */
+function attemptOf(wo: StoredWorkOrder, lease: Lease, at: string | null, outcome: AttemptOutcome | null): Attempt {
+  return { project: wo.project, wo: wo.id, token: lease.token, agent: lease.agent, started_at: lease.claimed_at, ended_at: at, outcome };
+}
+
+/**
+ * Where a WO goes when an attempt ends and leaves it `to`: back to the queue,
+ * unless a cap is reached; then blocked with the reason (dead-letter), and a
+ * note and warning say so.
+ */
+function afterAttempt(wo: StoredWorkOrder, to: RestingStatus): { status: RestingStatus; dead_letter: string | null; extra: Pick<Change, "note" | "warnings"> } {
+  const reason = to === "open" ? budgetReached(wo) : null;
+  if (reason === null) return { status: to, dead_letter: null, extra: {} };
+  const body = deadLetterNote(wo, reason);
+  return { status: "blocked", dead_letter: reason, extra: { note: { kind: "blocker", body }, warnings: [body] } };
 }
 
 function event(wo: StoredWorkOrder, type: NewEvent["type"], agent: string, at: string, data: Record<string, unknown> = {}): NewEvent {
@@ -51,9 +90,10 @@ const withEnded = (wo: StoredWorkOrder, e: EndedLease): EndedLease[] => [e, ...w
 export function expire(wo: StoredWorkOrder, now: string): Change | null {
   if (wo.lease === null || isLive(wo.lease, now)) return null;
   const { agent, token, expires_at } = wo.lease;
-  const status = wo.prior_status ?? "open";
-  const next = bump(wo, now, { status, lease: null, prior_status: null, ended_leases: withEnded(wo, { agent, token, at: expires_at, how: "expired", status }) });
-  return { prev: wo, next, events: [event(next, "expired", agent, now, { holder: agent, token, expires_at, status: next.status })] };
+  const { status, dead_letter, extra } = afterAttempt(wo, wo.prior_status ?? "open");
+  const next = bump(wo, now, { status, dead_letter, lease: null, prior_status: null, ended_leases: withEnded(wo, { agent, token, at: expires_at, how: "expired", status }) });
+  const data = { holder: agent, token, expires_at, status: next.status, outcome: "expired", ...(dead_letter ? { dead_letter } : {}) };
+  return { prev: wo, next, events: [event(next, "expired", agent, now, data)], attempt: attemptOf(wo, wo.lease, expires_at, "expired"), note: extra.note };
 }
 
 function leaseHeld(wo: StoredWorkOrder, lease: Lease, now: string, caller: string): LedgerError {
@@ -140,6 +180,9 @@ export function create(project: string, id: number, fields: WoCreate, agent: str
     handover: fields.handover ?? "",
     labels: fields.labels ?? [],
     depends_on: fields.depends_on ?? [],
+    max_usd: fields.max_usd ?? null,
+    max_tokens: fields.max_tokens ?? null,
+    max_attempts: fields.max_attempts ?? null,
     status: "open",
     lease: null,
     revision: 1,
@@ -151,8 +194,23 @@ export function create(project: string, id: number, fields: WoCreate, agent: str
     pinned_verification: null,
     ended_leases: [],
     last_verification: null,
+    spend: NO_SPEND,
+    dead_letter: null,
   };
-  const { project: _p, id: _i, status: _s, lease: _l, revision: _r, created_by: _c, created_at: _ca, updated_at: _u, ...initial } = toPublic(wo);
+  const {
+    project: _p,
+    id: _i,
+    status: _s,
+    lease: _l,
+    revision: _r,
+    created_by: _c,
+    created_at: _ca,
+    updated_at: _u,
+    attempts: _a,
+    spend: _sp,
+    dead_letter: _d,
+    ...initial
+  } = toPublic(wo);
   return { wo, event: event(wo, "created", agent, now, { fields: initial }) };
 }
 
@@ -170,6 +228,8 @@ export function claim(wo: StoredWorkOrder, agent: string, now: string, ttlMs: nu
       details: { project: wo.project, id: wo.id, pending: pendingDeps },
     });
   }
+  const spent = budgetReached(wo);
+  if (spent !== null) throw budgetExhausted(wo, spent, "claimed");
   const token = wo.fence + 1;
   const hold_until = maxHoldMs === null ? null : after(now, maxHoldMs);
   const expires_at = earliest(after(now, ttlMs), hold_until);
@@ -184,7 +244,7 @@ export function claim(wo: StoredWorkOrder, agent: string, now: string, ttlMs: nu
     ended_leases: wo.ended_leases.filter((e) => e.agent !== agent),
   });
   const data = { token, expires_at, ttl_ms: ttlMs, ...(hold_until ? { hold_until } : {}) };
-  return { prev: wo, next, events: [event(next, "claimed", agent, now, data)] };
+  return { prev: wo, next, events: [event(next, "claimed", agent, now, data)], attempt: attemptOf(wo, lease, null, null) };
 }
 
 const after = (now: string, ms: number) => new Date(Date.parse(now) + ms).toISOString();
@@ -198,6 +258,8 @@ export function renew(wo: StoredWorkOrder, agent: string, now: string, ttlMs: nu
   holding(wo, agent, now, token, true);
   const lease = wo.lease as Lease;
   ttlMs ??= Math.max(leaseLength(lease), 1000);
+  const spent = spendCapReached(wo);
+  if (spent !== null) throw budgetExhausted(wo, spent, "renewed");
   if (lease.hold_until !== null && lease.expires_at >= lease.hold_until) {
     throw new LedgerError("MAX_HOLD_REACHED", `${label(wo.id)} has been held for as long as one lease may be (until ${lease.hold_until}); it cannot be renewed`, {
       hint: "finish now and {{op:release}} it with a status, or release it with a note saying what is left",
@@ -254,16 +316,27 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
 
 export function release(wo: StoredWorkOrder, agent: string, now: string, status?: RestingStatus, token?: number, finish?: Finish): Change {
   holding(wo, agent, now, token, true);
-  const to = status ?? wo.prior_status ?? "open";
+  const requested = status ?? wo.prior_status ?? "open";
   const lease = wo.lease as Lease;
-  const done = to === "done" ? checkDone(wo, agent, finish) : { warnings: [], data: {} };
+  const done = requested === "done" ? checkDone(wo, agent, finish) : { warnings: [], data: {} };
+  const { status: to, dead_letter, extra } = afterAttempt(wo, requested);
   const next = bump(wo, now, {
     status: to,
+    dead_letter,
     lease: null,
     prior_status: null,
     ended_leases: withEnded(wo, { agent, token: lease.token, at: now, how: "ended", status: to, via: "release" }),
   });
-  return { prev: wo, next, events: [event(next, "released", agent, now, { token: lease.token, status: to, ...done.data })], ...warned(done.warnings) };
+  const outcome = OUTCOME[requested];
+  const data = { token: lease.token, status: to, outcome, ...done.data, ...(dead_letter ? { dead_letter } : {}) };
+  return {
+    prev: wo,
+    next,
+    events: [event(next, "released", agent, now, data)],
+    attempt: attemptOf(wo, lease, now, outcome),
+    note: extra.note,
+    ...warned([...done.warnings, ...(extra.warnings ?? [])]),
+  };
 }
 
 const warned = (warnings: string[]) => (warnings.length ? { warnings } : {});
@@ -306,22 +379,71 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
     });
   }
   const statusChanges = to !== undefined && (holder || to !== from);
-  if (Object.keys(changes).length === 0 && !statusChanges) return { prev: wo, next: wo, events: [] };
-
   const patch = Object.fromEntries(Object.entries(req.fields ?? {}).filter(([, v]) => v !== undefined)) as Partial<StoredWorkOrder>;
+  // Budgets are judged with the caps as this change leaves them (raising one and reopening may go together).
+  const patched: StoredWorkOrder = { ...wo, ...patch };
+  const budget = statusChanges ? null : rebudget(wo, patched, changes);
+  if (Object.keys(changes).length === 0 && !statusChanges && !budget) return { prev: wo, next: wo, events: [] };
+
   // A holder who changes the command verifies with what it wrote.
   if (holder && patch.verification !== undefined) patch.pinned_verification = patch.verification;
   const done = statusChanges && to === "done" ? checkDone(wo, agent, req.finish) : { warnings: [], data: {} };
-  if (statusChanges) Object.assign(patch, { status: to, lease: null, prior_status: null });
+  let extra: Pick<Change, "note" | "warnings"> = budget?.extra ?? {};
+  let attempt: Attempt | undefined;
+  let outcome: AttemptOutcome | undefined;
+  if (statusChanges) {
+    let status: RestingStatus = to;
+    let dead_letter: string | null = null;
+    if (holder) {
+      outcome = OUTCOME[to];
+      ({ status, dead_letter, extra } = afterAttempt(patched, to));
+      attempt = attemptOf(wo, wo.lease as Lease, now, outcome);
+    } else if (to === "open") {
+      const reason = budgetReached(patched);
+      if (reason !== null) throw budgetExhausted(patched, reason, "reopened");
+    }
+    Object.assign(patch, { status, dead_letter, lease: null, prior_status: null });
+  } else if (budget) Object.assign(patch, { status: budget.to, dead_letter: budget.dead_letter });
   if (statusChanges && holder) {
-    const ended: EndedLease = { agent, token: (wo.lease as Lease).token, at: now, how: "ended", status: to, via: req.via ?? "update" };
+    const ended: EndedLease = { agent, token: (wo.lease as Lease).token, at: now, how: "ended", status: patch.status as RestingStatus, via: req.via ?? "update" };
     patch.ended_leases = withEnded(wo, ended);
   }
   const next = bump(wo, now, patch);
   const events: NewEvent[] = [];
   if (Object.keys(changes).length > 0) events.push(event(next, "updated", agent, now, { changes }));
-  if (statusChanges) events.push(event(next, "status_changed", agent, now, { from, to, ...(holder ? { lease_ended: true, token: wo.lease?.token } : {}), ...done.data }));
-  return { prev: wo, next, events, ...warned(done.warnings) };
+  if (statusChanges || budget) {
+    const data = {
+      from,
+      to: next.status,
+      ...(holder && statusChanges ? { lease_ended: true, token: wo.lease?.token, outcome } : {}),
+      ...(next.dead_letter ? { dead_letter: next.dead_letter } : {}),
+      ...(budget?.to === "open" ? { budget_raised: true } : {}),
+      ...done.data,
+    };
+    events.push(event(next, "status_changed", agent, now, data));
+  }
+  // A holder that keeps working past a spend cap is told on each write (it cannot renew; it may finish).
+  const capped = holder && !statusChanges ? spendCapReached(wo) : null;
+  const told = capped === null ? [] : [`${label(wo.id)} has used its budget (${capped}): finish now; the lease cannot be renewed`];
+  return { prev: wo, next, events, attempt, note: extra.note, ...warned([...done.warnings, ...(extra.warnings ?? []), ...told]) };
+}
+
+const CAPS = ["max_usd", "max_tokens", "max_attempts"] as const;
+
+/**
+ * A change of caps alone moves a WO nobody holds: raising the cap of a
+ * dead-lettered WO returns it to the queue; lowering one below what an open
+ * WO has used dead-letters it. A held WO is judged when its attempt ends.
+ */
+function rebudget(wo: StoredWorkOrder, patched: StoredWorkOrder, changes: FieldDiff): (Omit<ReturnType<typeof afterAttempt>, "status"> & { to: RestingStatus }) | null {
+  if (!CAPS.some((c) => c in changes)) return null;
+  const reason = budgetReached(patched);
+  if (wo.status === "blocked" && wo.dead_letter !== null) return reason === null ? { to: "open", dead_letter: null, extra: {} } : null;
+  if (wo.status === "open" && reason !== null) {
+    const { status, dead_letter, extra } = afterAttempt(patched, "open");
+    return { to: status, dead_letter, extra };
+  }
+  return null;
 }
 
 type FieldDiff = Partial<Record<keyof WorkOrderFields, { from: unknown; to: unknown }>>;

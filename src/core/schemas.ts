@@ -9,6 +9,8 @@ import { globProblem } from "./files.js";
 import { builtOnFirstRead, once } from "./lazy.js";
 import { NOTE_KINDS, PRIORITIES, ROLES, STATUSES, VERIFICATION_AUTHORS } from "./types.js";
 
+export const REPORT_BY = ["agent", "phase", "label", "wo", "model"] as const;
+
 export const DEFAULT_TTL_MS = 30 * 60_000;
 export const MIN_TTL_MS = 1000;
 export const MAX_TTL_MS = 7 * 86_400_000;
@@ -138,6 +140,26 @@ const leaseToken = z
   .min(1, { error: "must be at least 1" })
   .describe("your claim's token (sent for you)");
 
+/** Upper bounds of one spend report and of a cap: beyond them a figure is a mistake, not a bill. */
+export const MAX_TOKENS = 10_000_000_000;
+export const MAX_USD = 100_000;
+
+const amount = (max: number, what: string, int: boolean): z.ZodType<number, number> => {
+  let n = z.number({ error: `must be a number (${what})` }).refine(Number.isFinite, { error: "must be a finite number" });
+  if (int) n = n.refine(Number.isInteger, { error: "must be a whole number" });
+  return n.refine((v) => v >= 0, { error: "must not be negative" }).refine((v) => v <= max, { error: `must be at most ${max} (${what})` });
+};
+const tokens = (what: string) => amount(MAX_TOKENS, what, true);
+const usd = (what: string) => amount(MAX_USD, what, false);
+/** A cap: a positive number, or null to remove it (advertised to models as the number). */
+const cap = (schema: z.ZodType<number, number>, json: Record<string, unknown>, help: string) =>
+  advertised(schema.refine((v) => v > 0, { error: "must be more than 0 (null removes the cap)" }).nullable(), { ...json, description: help });
+const budgetFields = () => ({
+  max_usd: cap(usd("USD"), { type: "number" }, "budget cap in USD; reached: dead-letter"),
+  max_tokens: cap(tokens("tokens"), { type: "integer" }, "budget cap in tokens (input + output)"),
+  max_attempts: cap(amount(10_000, "attempts", true), { type: "integer" }, "at most this many claims"),
+});
+
 /** Every editable WO field; used whole for create and partially for update. Built on first use, like `inputs`. */
 export const woFields = once(() =>
   z.strictObject({
@@ -159,6 +181,7 @@ export const woFields = once(() =>
     handover: text(100_000).describe("what the next agent must know"),
     labels: list(line(1, 64), 50).describe("tags"),
     depends_on: z.array(woId, { error: "must be an array of work-order ids" }).max(100, { error: "must have at most 100 entries" }).describe("ids that must be done first"),
+    ...budgetFields(),
   }),
 );
 
@@ -202,6 +225,32 @@ const target = { ...actor, id: woId };
 /** A first write creates its project, unless the name is a near miss of an existing one; this says the new name is meant. */
 const newProject = z.boolean({ error: "must be true or false" }).describe("the project name is new, not a typo").optional();
 
+/** A spend report's figures; `source` makes them cumulative totals of that source (a transcript), of which only the growth is recorded. */
+const spendFields = {
+  phase: z
+    .string({ error: "must be a string" })
+    .regex(/^[a-z][a-z0-9_-]{0,31}$/, { error: "must be a word like enrich, execute, review or verify (lower-case, at most 32 characters)" })
+    .describe("enrich, execute (default), review, verify, …")
+    .optional(),
+  model: z
+    .string({ error: "must be a string" })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,99}$/, { error: "must be a model name like claude-sonnet-4-5 (letters, digits, . _ : / @ -)" })
+    .describe("model name; prices the tokens")
+    .optional(),
+  tokens_in: tokens("input tokens, cache included").describe("input tokens, cache included").optional(),
+  tokens_out: tokens("output tokens").describe("output tokens").optional(),
+  cache_read_tokens: tokens("cache reads").describe("of tokens_in: read from cache").optional(),
+  cache_write_tokens: tokens("cache writes").describe("of tokens_in: written to cache").optional(),
+  cost_usd: usd("USD").describe("cost; default from the model's price").optional(),
+};
+type Figures = Partial<Record<"tokens_in" | "tokens_out" | "cost_usd" | "cache_read_tokens" | "cache_write_tokens", number | undefined>>;
+const spendFigures = (v: Figures, ctx: z.RefinementCtx) => {
+  if (v.tokens_in === undefined && v.tokens_out === undefined && v.cost_usd === undefined)
+    ctx.addIssue({ code: "custom", path: ["tokens_in"], message: "give tokens_in, tokens_out or cost_usd" });
+  if ((v.cache_read_tokens ?? 0) + (v.cache_write_tokens ?? 0) > (v.tokens_in ?? 0))
+    ctx.addIssue({ code: "custom", path: ["cache_read_tokens"], message: "cache reads and writes are part of tokens_in, so together at most tokens_in" });
+};
+
 export const CLAIM_ONE_OF = "give exactly one of id or next";
 
 /** Claim's fields without its one-of rule (zod cannot derive schemas from a refined object). */
@@ -213,6 +262,16 @@ export const claimFields = z.strictObject({
   exclusive_files: z.boolean().describe("refuse if its files overlap a held WO's").optional(),
   max_hold: maxHold.describe("renewals stop after this long").optional(),
 });
+
+/** Spend's fields without its rules across fields (the MCP tool's schema: zod cannot derive one from a refined object). */
+export const spendObject = once(() =>
+  z.strictObject({
+    ...target,
+    ...spendFields,
+    lease_token: leaseToken.describe("the attempt (default: your current or latest)").optional(),
+    source: line(1, 200).describe("figures are this source's running totals; only growth is added").optional(),
+  }),
+);
 
 /**
  * Each door's input schemas by operation. Each is built when first read (see
@@ -245,6 +304,23 @@ export const inputs = builtOnFirstRead({
   claim: () => claimFields.refine((v) => (v.id === undefined) !== (v.next !== true), { error: CLAIM_ONE_OF, path: ["id"] }),
   renew: () => z.strictObject({ ...target, ttl: ttl.optional(), lease_token: leaseToken.optional() }),
   renewAll: () => z.strictObject({ ...actor, ttl: ttl.optional() }),
+  spend: () => spendObject().superRefine(spendFigures),
+  attempts: () =>
+    z.strictObject({
+      project: projectName,
+      id: woId.describe("this WO's attempts (else the project's)").optional(),
+      agent: agentName.describe("only this agent's").optional(),
+      since: maxAge.describe("only those started this recently").optional(),
+    }),
+  report: () =>
+    z.strictObject({
+      project: projectName,
+      since: maxAge.describe("window, default 7d").optional(),
+      by: z
+        .enum(REPORT_BY, { error: `must be one of ${REPORT_BY.join(", ")}` })
+        .describe("group rows by")
+        .optional(),
+    }),
   release: () =>
     z.strictObject({
       ...target,
@@ -291,9 +367,21 @@ export const inputs = builtOnFirstRead({
         verification_authors: z.enum(VERIFICATION_AUTHORS, { error: `must be one of ${VERIFICATION_AUTHORS.join(", ")}` }).optional(),
         require_verification: z.boolean({ error: "must be true or false" }).optional(),
         max_hold: maxHoldSetting.optional(),
+        ...(Object.fromEntries(Object.entries(budgetFields()).map(([k, f]) => [k, f.optional()])) as {
+          [K in keyof ReturnType<typeof budgetFields>]: z.ZodOptional<ReturnType<typeof budgetFields>[K]>;
+        }),
+        prices: z
+          .record(
+            line(1, 100),
+            z.strictObject({ input: usd("USD per million tokens"), output: usd("USD per million tokens"), cache_write: usd("USD").optional(), cache_read: usd("USD").optional() }),
+          )
+          .refine((r) => Object.keys(r).length <= 100, { error: "must have at most 100 models" })
+          .nullable()
+          .describe("USD per million tokens by model prefix; null: built-in")
+          .optional(),
       })
-      .refine((v) => v.verification_authors !== undefined || v.require_verification !== undefined || v.max_hold !== undefined, {
-        error: "give at least one setting: verification_authors, require_verification or max_hold",
+      .refine((v) => Object.entries(v).some(([k, x]) => !["project", "agent", "role"].includes(k) && x !== undefined), {
+        error: "give at least one setting: verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts or prices",
         path: ["verification_authors"],
       }),
   /** A request to run a WO's verification command (the door runs it, then records a `verification`). */
@@ -357,8 +445,18 @@ export const createTool = once(() => {
     items: { type: "object" },
     description: "several work orders, each with the fields above (#N in depends_on: the Nth); all or none",
   });
-  return c.extend({ ...woCreateItem().partial().shape, items: items.optional() });
+  return c.extend({ ...woCreateItem().partial().omit(CAPS).shape, items: items.optional() });
 });
+
+/**
+ * What the MCP tools leave out to keep the tool list small (a model pays for
+ * every byte of it): budget caps (admins set them; the project's defaults
+ * apply, and `items` still takes them), and spend's running-total source and
+ * cache split (the CLI's transcript reader sends those).
+ */
+const CAPS = { max_usd: true, max_tokens: true, max_attempts: true } as const;
+export const updateTool = once(() => (inputs.update as z.ZodObject).extend({ fields: woPatch().omit(CAPS).describe("fields to change").optional() }));
+export const spendTool = once(() => spendObject().omit({ source: true, cache_read_tokens: true, cache_write_tokens: true }));
 
 export type Inputs = { [K in keyof typeof inputs]: z.input<(typeof inputs)[K]> };
 export type Parsed = { [K in keyof typeof inputs]: z.output<(typeof inputs)[K]> };

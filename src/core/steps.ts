@@ -39,6 +39,8 @@ export async function persist(tx: Tx, change: rules.Change): Promise<void> {
   if (change.events.length === 0) return;
   await tx.saveWorkOrder(change.next, change.prev);
   await tx.appendEvents(change.events);
+  if (change.attempt) await tx.saveAttempt(change.attempt);
+  if (change.note) await appendNote(tx, change.next, { agent: change.events[0]!.agent, ...change.note });
 }
 
 /** Loads a WO inside a write transaction, recording the expiry of a lapsed lease first. */

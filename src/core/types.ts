@@ -68,6 +68,19 @@ export interface WorkOrderFields {
   handover: string;
   labels: string[];
   depends_on: number[];
+  /** Budget caps (DESIGN.md §10): reaching one dead-letters the WO; null: no cap. A project's defaults are copied in at create. */
+  max_usd: number | null;
+  max_tokens: number | null;
+  max_attempts: number | null;
+}
+
+/** What a WO has used: the spend recorded against its attempts (tokens count input, cache included, plus output). */
+export interface SpendTotals {
+  usd: number;
+  tokens_in: number;
+  tokens_out: number;
+  /** Spend records whose cost is unknown (a model without a price): their tokens count, their cost does not. */
+  unpriced: number;
 }
 
 export interface WorkOrder extends WorkOrderFields {
@@ -79,16 +92,21 @@ export interface WorkOrder extends WorkOrderFields {
   created_by: string;
   created_at: string;
   updated_at: string;
+  /** Claims so far: each claim opens one attempt, numbered by its fencing token. */
+  attempts: number;
+  spend: SpendTotals;
+  /** Why the WO is blocked by its budget (dead-letter), or null; raising the cap returns it to the queue. */
+  dead_letter: string | null;
 }
 
 /**
  * What a store persists. `status` may say "claimed" with a lease whose time has
  * passed; the core turns that into the effective view (lazy expiry).
  */
-export interface StoredWorkOrder extends WorkOrder {
+export interface StoredWorkOrder extends Omit<WorkOrder, "attempts"> {
   /** Status to return to when the lease ends without an explicit status. */
   prior_status: RestingStatus | null;
-  /** Last fencing token handed out for this WO (0 = never claimed). */
+  /** Last fencing token handed out for this WO (0 = never claimed): also its number of attempts. */
   fence: number;
   /** The verification command as it was when the current lease began: what the holder's verify runs. */
   pinned_verification: string | null;
@@ -124,7 +142,49 @@ export interface ContextEntry {
   git: GitState | null;
 }
 
-export const EVENT_TYPES = ["created", "updated", "claimed", "renewed", "released", "expired", "status_changed", "note_added", "context_put"] as const;
+export const ATTEMPT_OUTCOMES = ["done", "blocked", "released", "expired", "lost"] as const;
+/**
+ * How an attempt ended: `released` covers a release to open (or cancelled);
+ * `expired`, its lease lapsed; `lost`, its lease lapsed while its agent was
+ * still working (it reported spend on it afterwards), so the work may have
+ * been done twice.
+ */
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+
+/** One claim of a WO and how it ended (DESIGN.md §10); `token` is the claim's fencing token, which numbers the attempts. */
+export interface Attempt {
+  project: string;
+  wo: number;
+  token: number;
+  agent: string;
+  started_at: string;
+  ended_at: string | null;
+  outcome: AttemptOutcome | null;
+}
+
+/** One report of spend against an attempt. Append-only. */
+export interface SpendRecord {
+  id: number;
+  project: string;
+  wo: number;
+  /** The attempt (its fencing token). */
+  token: number;
+  agent: string;
+  phase: string;
+  model: string | null;
+  tokens_in: number;
+  tokens_out: number;
+  /** Parts of tokens_in read from or written to a prompt cache (priced differently). */
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  /** null: unknown (no price for the model, and none given). */
+  cost_usd: number | null;
+  /** Where cumulative figures came from (a transcript), so a second report adds only what is new. */
+  source: string | null;
+  created_at: string;
+}
+
+export const EVENT_TYPES = ["created", "updated", "claimed", "renewed", "released", "expired", "status_changed", "note_added", "context_put", "spend_recorded"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface LedgerEvent {
@@ -150,7 +210,22 @@ export interface ProjectPolicy {
   require_verification: boolean;
   /** Default cap on how long renewals may keep one lease (ms); null: none. */
   max_hold_ms: number | null;
+  /** Budget caps copied into each WO created without its own (null: none). */
+  max_usd: number | null;
+  max_tokens: number | null;
+  max_attempts: number | null;
+  /** USD per million tokens by model name prefix, over the built-in table (pricing.ts); null: the built-in table. */
+  prices: PriceTable | null;
 }
+
+export interface ModelPrice {
+  /** USD per million tokens: uncached input, output, cache writes, cache reads (the last two default to input's). */
+  input: number;
+  output: number;
+  cache_write?: number | undefined;
+  cache_read?: number | undefined;
+}
+export type PriceTable = Record<string, ModelPrice>;
 
 export interface Project {
   name: string;

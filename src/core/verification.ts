@@ -16,7 +16,15 @@ import { LedgerError } from "./errors.js";
 import { holding, isLive, label } from "./rules.js";
 import type { ProjectPolicy, Role, StoredWorkOrder } from "./types.js";
 
-export const DEFAULT_POLICY: ProjectPolicy = { verification_authors: "creator", require_verification: false, max_hold_ms: null };
+export const DEFAULT_POLICY: ProjectPolicy = {
+  verification_authors: "creator",
+  require_verification: false,
+  max_hold_ms: null,
+  max_usd: null,
+  max_tokens: null,
+  max_attempts: null,
+  prices: null,
+};
 
 const isAdmin = (role: Role | undefined) => role === undefined || role === "admin";
 

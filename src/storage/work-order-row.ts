@@ -3,7 +3,19 @@
  * are encoded differs (JSON text on SQLite, native arrays on PostgreSQL), so
  * each adapter passes its codec and shares the mapping.
  */
-import { STATUSES, type Project, type ProjectSummary, type StoredWorkOrder, type VerificationAuthors } from "../core/types.js";
+import { NO_SPEND } from "../core/budget.js";
+import { toUsd } from "../core/pricing.js";
+import {
+  STATUSES,
+  type PriceTable,
+  type Project,
+  type ProjectPolicy,
+  type ProjectSummary,
+  type SpendRecord,
+  type SpendTotals,
+  type StoredWorkOrder,
+  type VerificationAuthors,
+} from "../core/types.js";
 
 export interface WorkOrderRowOf<L> {
   project: string;
@@ -32,6 +44,12 @@ export interface WorkOrderRowOf<L> {
   /** JSON text on both stores (only the core reads them). */
   ended_leases: string;
   last_verification: string | null;
+  max_usd: number | null;
+  max_tokens: number | null;
+  max_attempts: number | null;
+  /** JSON text (SpendTotals). */
+  spend: string;
+  dead_letter: string | null;
   revision: number;
   created_by: string;
   created_at: string;
@@ -70,6 +88,11 @@ export const WO_COLUMNS = [
   "pinned_verification",
   "ended_leases",
   "last_verification",
+  "max_usd",
+  "max_tokens",
+  "max_attempts",
+  "spend",
+  "dead_letter",
   "revision",
   "created_by",
   "created_at",
@@ -112,6 +135,11 @@ export function rowToWorkOrder<L>(r: WorkOrderRowOf<L>, c: ListCodec<L>): Stored
     pinned_verification: r.pinned_verification ?? null,
     ended_leases: r.ended_leases ? (JSON.parse(r.ended_leases) as StoredWorkOrder["ended_leases"]) : [],
     last_verification: r.last_verification ? (JSON.parse(r.last_verification) as StoredWorkOrder["last_verification"]) : null,
+    max_usd: r.max_usd ?? null,
+    max_tokens: r.max_tokens === null || r.max_tokens === undefined ? null : Number(r.max_tokens),
+    max_attempts: r.max_attempts ?? null,
+    spend: r.spend ? (JSON.parse(r.spend) as SpendTotals) : NO_SPEND,
+    dead_letter: r.dead_letter ?? null,
   };
 }
 
@@ -142,6 +170,11 @@ export function workOrderToRow<L>(wo: StoredWorkOrder, c: ListCodec<L>): WorkOrd
     pinned_verification: wo.pinned_verification,
     ended_leases: JSON.stringify(wo.ended_leases),
     last_verification: wo.last_verification === null ? null : JSON.stringify(wo.last_verification),
+    max_usd: wo.max_usd,
+    max_tokens: wo.max_tokens,
+    max_attempts: wo.max_attempts,
+    spend: JSON.stringify(wo.spend),
+    dead_letter: wo.dead_letter,
     revision: wo.revision,
     created_by: wo.created_by,
     created_at: wo.created_at,
@@ -156,9 +189,24 @@ export interface ProjectRow {
   verification_authors: string;
   require_verification: boolean | number;
   max_hold_ms: number | null;
+  max_usd: number | null;
+  max_tokens: number | null;
+  max_attempts: number | null;
+  /** JSON text (PriceTable). */
+  prices: string | null;
 }
 
-const PROJECT_FIELDS = ["name", "created_at", "verification_authors", "require_verification", "max_hold_ms"] as const satisfies readonly (keyof ProjectRow)[];
+const PROJECT_FIELDS = [
+  "name",
+  "created_at",
+  "verification_authors",
+  "require_verification",
+  "max_hold_ms",
+  "max_usd",
+  "max_tokens",
+  "max_attempts",
+  "prices",
+] as const satisfies readonly (keyof ProjectRow)[];
 /** The columns of a ProjectRow, for SELECT (and, prefixed with the table's alias, GROUP BY) lists. */
 export const projectColumns = (alias?: string) => PROJECT_FIELDS.map((c) => (alias ? `${alias}.${c}` : c)).join(", ");
 
@@ -169,8 +217,33 @@ export const toProject = (r: ProjectRow): Project => ({
     verification_authors: r.verification_authors as VerificationAuthors,
     require_verification: Boolean(r.require_verification),
     max_hold_ms: r.max_hold_ms === null ? null : Number(r.max_hold_ms),
+    max_usd: r.max_usd,
+    max_tokens: r.max_tokens === null ? null : Number(r.max_tokens),
+    max_attempts: r.max_attempts,
+    prices: r.prices === null ? null : (JSON.parse(r.prices) as PriceTable),
   },
 });
+
+/** The policy columns a store writes, in PROJECT_FIELDS order after name and created_at. */
+export const policyRow = (p: ProjectPolicy) => [
+  p.verification_authors,
+  p.require_verification,
+  p.max_hold_ms,
+  p.max_usd,
+  p.max_tokens,
+  p.max_attempts,
+  p.prices === null ? null : JSON.stringify(p.prices),
+];
+export const POLICY_COLUMNS = PROJECT_FIELDS.slice(2);
+
+/** The attempts and spend rows as both adapters store them (money in whole micro-dollars). */
+export type SpendRow = Omit<SpendRecord, "cost_usd"> & { cost_micros: number | null };
+export const SPEND_COLUMNS = "id, project, wo, token, agent, phase, model, tokens_in, tokens_out, cache_read_tokens, cache_write_tokens, cost_micros, source, created_at";
+export const toSpend = (r: SpendRow): SpendRecord => {
+  const { cost_micros, ...rest } = r;
+  return { ...rest, cost_usd: cost_micros === null ? null : toUsd(Number(cost_micros)) };
+};
+export const ATTEMPT_COLUMNS = "project, wo, token, agent, started_at, ended_at, outcome";
 
 /** Projects with per-status counts, from rows of (project, status, count) with a null status for empty projects. */
 export function foldProjectCounts(rows: readonly (ProjectRow & { status: string | null; n: number })[]): ProjectSummary[] {

@@ -53,7 +53,20 @@ describe("agent-setup --client claude (issue 15)", () => {
     await sleep(6_000);
     assert.equal(s.run(["claim", "--id", "1"], { env: { ...as, WORKLEDGER_AGENT: "rival" } }).code, 3, "kept alive past its 2s TTL");
 
-    const [end] = commands(settings, "SessionEnd");
+    const [spend, end] = commands(settings, "SessionEnd");
+    // The session-end hook reports the transcript's usage against the agent's attempt (Claude Code gives the hook its path on stdin).
+    const transcript = join(s.dir, "transcript.jsonl");
+    const usage = { input_tokens: 40, cache_read_input_tokens: 2000, output_tokens: 300 };
+    writeFileSync(
+      transcript,
+      JSON.stringify({ type: "assistant", sessionId: "s1", timestamp: new Date().toISOString(), message: { id: "m1", model: "claude-sonnet-4-5", usage } }) + "\n",
+    );
+    const hookInput = JSON.stringify({ session_id: "s1", transcript_path: transcript, hook_event_name: "SessionEnd" });
+    for (let i = 0; i < 2; i++) {
+      const reported = spawnSync("sh", ["-c", spend!], { encoding: "utf8", input: hookInput, env: { PATH: process.env.PATH ?? "" } });
+      assert.equal(reported.status, 0, reported.stderr);
+    }
+    assert.deepEqual(s.run(["get", "--id", "1", "--json"], { env: as }).json.spend, { usd: 0.00522, tokens_in: 2040, tokens_out: 300, unpriced: 0 }, "recorded once");
     const warned = spawnSync("sh", ["-c", end!], { encoding: "utf8", env: { PATH: process.env.PATH ?? "" } });
     assert.equal(warned.status, 0);
     assert.match(warned.stderr, /you still hold WO-1 in hooks/);

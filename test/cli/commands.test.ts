@@ -5,6 +5,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
+import { latestVersion } from "../../src/storage/sqlite/migrate.ts";
 
 describe("CLI", () => {
   let s: Sandbox;
@@ -17,7 +18,7 @@ describe("CLI", () => {
   it("init creates the ledger and prints where it is", () => {
     const r = s.run(["init", "--json"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.json, { db: s.db, store: "sqlite", schema_version: 6 });
+    assert.deepEqual(r.json, { db: s.db, store: "sqlite", schema_version: latestVersion() });
     assert.match(s.run(["init", "-p", "ancc", "--agent", "obs"]).stdout, /ledger ready at .*project ancc/);
   });
 

@@ -61,6 +61,7 @@ describe("MCP server", () => {
       "projects",
       "release",
       "renew",
+      "spend",
       "update",
       "verify",
       "whoami",
@@ -106,6 +107,11 @@ describe("MCP server", () => {
     const pulled = await call("bob", "context_pull");
     assert.equal(pulled.body.verdict, "fresh");
     assert.equal(pulled.body.entries[0].body, "api fixed; web still broken");
+    const spent = await call("alice", "spend", { id: 1, phase: "execute", model: "claude-haiku-4-5", tokens_in: 1000, tokens_out: 100 });
+    assert.equal(spent.isError, false, JSON.stringify(spent.body));
+    assert.deepEqual([spent.body.spend.token, spent.body.spend.cost_usd, spent.body.work_order.spend.tokens_in], [claimed.body.lease.token, 0.0015, 1000]);
+    const negative = await call("alice", "spend", { id: 1, tokens_in: -1 });
+    assert.equal(negative.body.error.code, "VALIDATION");
     const done = await call("alice", "release", { id: 1, status: "done", note: "shipped" });
     assert.equal(done.body.status, "done");
     const next = await call("bob", "claim", { next: true });
@@ -115,7 +121,7 @@ describe("MCP server", () => {
     assert.equal(failed.body.work_order.status, "blocked");
     assert.deepEqual(
       (await call("bob", "history", { id: 1 })).body.map((e: { type: string }) => e.type),
-      ["created", "claimed", "renewed", "note_added", "note_added", "released", "note_added"],
+      ["created", "claimed", "renewed", "note_added", "note_added", "spend_recorded", "released", "note_added"],
     );
 
     const viaCli = s.run(["get", "-p", "mcp", "--id", "1", "--json"]).json;

@@ -65,6 +65,12 @@ export const num = (v: Opts[string]): number | string | undefined => {
   return s !== undefined && /^\s*-?\d+\s*$/.test(s) ? Number(s) : s;
 };
 
+/** Decimal numbers (amounts in USD) become numbers; anything else is passed on for the schema to name. */
+export const decimal = (v: Opts[string]): number | string | undefined => {
+  const s = str(v);
+  return s !== undefined && /^\s*-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(s) ? Number(s) : s;
+};
+
 /** Repeatable option collector that also splits commas: --label a --label b,c. */
 export const collect = (value: string, prev: string[] = []) => [
   ...prev,

@@ -47,8 +47,10 @@ export interface OperationCommand<R> {
   /** The result for people (and warnings, an exit code); --json prints `output`, by default the result itself. */
   render(result: R, ctx: Ctx, o: Opts): Omit<Result, "data">;
   output?: (result: R, o: Opts) => unknown;
-  /** How a `local` operation runs here (verify runs a command on this machine). */
-  run?: (ledger: LedgerApi, input: Record<string, unknown>, ctx: Ctx) => Promise<R>;
+  /** How a `local` operation runs here (verify runs a command on this machine), or how this command runs when `runWhen` says so. */
+  run?: (ledger: LedgerApi, input: Record<string, unknown>, ctx: Ctx, o: Opts) => Promise<R>;
+  /** For an operation that is not local: when the command runs `run` instead (spend --from-transcript reads a file, then reports through the operation). */
+  runWhen?: (o: Opts) => boolean;
   /** Another operation this command runs when `when` says so (renew without --id renews every lease: renewAll); it gets the input's fields it has. */
   alternate?: { op: string; when: (input: Record<string, unknown>, o: Opts) => boolean };
 }
@@ -112,7 +114,8 @@ export function registerOperation<R>(program: Command, spec: OperationCommand<R>
         input = Object.fromEntries(Object.entries(input).filter(([k]) => k in fields));
         target = alt.op;
       }
-      const result = op.local && spec.run ? await spec.run(ledger, input, ctx) : ((await callLedger(ledger, target, input)) as R);
+      const runHere = spec.run && (op.local || spec.runWhen?.(o));
+      const result = runHere ? await spec.run!(ledger, input, ctx, o) : ((await callLedger(ledger, target, input)) as R);
       return { data: spec.output ? spec.output(result, o) : result, ...spec.render(result, ctx, o) };
     }),
   );

@@ -13,6 +13,7 @@ import * as history from "./commands/history.js";
 import * as keepalive from "./commands/keepalive.js";
 import * as leases from "./commands/leases.js";
 import * as mcp from "./commands/mcp.js";
+import * as spend from "./commands/spend.js";
 import * as notes from "./commands/notes.js";
 import * as server from "./commands/server.js";
 import * as setup from "./commands/setup.js";
@@ -32,7 +33,7 @@ export function buildProgram(): Command {
     .option("--database-url <url>", "use PostgreSQL instead of SQLite (or WORKLEDGER_DATABASE_URL)")
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-  for (const m of [setup, workorders, leases, keepalive, notes, context, history, server, mcp, agentCheck, demo]) m.register(program);
+  for (const m of [setup, workorders, leases, keepalive, notes, spend, context, history, server, mcp, agentCheck, demo]) m.register(program);
   // Every subcommand inherits exit handling so usage errors become exit 2 with our error format.
   for (const cmd of program.commands) propagate(cmd);
   return program;

@@ -3,6 +3,7 @@ import type { PulledContext } from "../../core/freshness.js";
 import type { ClaimResult, ContextPull, WoContext, WorkOrderWithNotes } from "../../core/ledger.js";
 import type { FileConflict, LedgerEvent, Note, Project, ProjectSummary, Status, WorkOrder } from "../../core/types.js";
 import { formatDuration } from "../../core/duration.js";
+import { budgetLine, capsText, outcomeText, spendText } from "./render-spend.js";
 import { c, oneLine, relative, shown, table } from "./output.js";
 
 const STATUS_COLOR: Record<Status, (s: string) => string> = { open: c.green, claimed: c.yellow, blocked: c.red, done: c.dim, cancelled: c.dim };
@@ -65,6 +66,8 @@ export function woDetail(wo: WorkOrder | WorkOrderWithNotes): string {
   field("files", wo.files.join(", "));
   field("verification", wo.verification);
   field("created", `${relative(wo.created_at)} by ${wo.created_by}, updated ${relative(wo.updated_at)}`);
+  field("budget", budgetLine(wo));
+  if (wo.dead_letter) lines.push(c.red(`dead-letter: ${shown(wo.dead_letter)}`));
   if (wo.description) lines.push("", shown(wo.description));
   if (wo.acceptance.length) lines.push("", c.dim("acceptance:"), ...wo.acceptance.map((a) => `  [ ] ${shown(a)}`));
   if (wo.scope) lines.push("", c.dim("scope:"), shown(wo.scope));
@@ -95,7 +98,9 @@ export function projects(list: readonly ProjectSummary[]): string {
 export function policy(p: Project): string {
   const { verification_authors, require_verification, max_hold_ms } = p.policy;
   const hold = max_hold_ms === null ? "no cap on holding a lease" : `a lease may be held at most ${formatDuration(max_hold_ms)}`;
-  return `project ${p.name}: verification commands may be set by ${verification_authors}; done ${require_verification ? "needs" : "does not need"} a passing verification; ${hold}`;
+  const caps = capsText(p.policy);
+  const prices = p.policy.prices ? `; prices for ${Object.keys(p.policy.prices).join(", ")}` : "";
+  return `project ${p.name}: verification commands may be set by ${verification_authors}; done ${require_verification ? "needs" : "does not need"} a passing verification; ${hold}; ${caps ? `new work orders get caps ${caps}` : "no default budget"}${prices}`;
 }
 
 function eventText(e: LedgerEvent): string {
@@ -111,11 +116,13 @@ function eventText(e: LedgerEvent): string {
     case "renewed":
       return `token ${String(d.token)}, until ${String(d.expires_at)}`;
     case "expired":
-      return `lease of ${String(d.holder)} (token ${String(d.token)}) lapsed at ${String(d.expires_at)}; back to ${String(d.status)}`;
+      return `lease of ${String(d.holder)} (token ${String(d.token)}) lapsed at ${String(d.expires_at)}; back to ${String(d.status)}${outcomeText(d)}`;
     case "released":
-      return `→ ${String(d.status)}`;
+      return `→ ${String(d.status)}${outcomeText(d)}`;
     case "status_changed":
-      return `${String(d.from)} → ${String(d.to)}${d.lease_ended ? " (lease ended)" : ""}`;
+      return `${String(d.from)} → ${String(d.to)}${d.lease_ended ? " (lease ended)" : ""}${outcomeText(d)}${d.budget_raised ? " (budget raised)" : ""}`;
+    case "spend_recorded":
+      return spendText(d);
     case "note_added":
       return `${String(d.kind)} note #${String(d.note_id)}`;
     case "context_put":

@@ -2,10 +2,30 @@
 import type { NewEvent } from "../../core/types.js";
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/** Label sets per governance family: agents and phases are written by token holders, so the series a server keeps are bounded. */
+const MAX_SERIES = 1000;
+const OTHER = "_other";
+/** A Prometheus label value (names here are already restricted to safe characters; escaped anyway). */
+const lv = (v: unknown) => String(v).replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
 
 export class Metrics {
   private readonly counters = new Map<string, number>();
   private readonly histogram = new Map<string, { buckets: number[]; sum: number; count: number }>();
+  /** Attempts and spend by labels (DESIGN.md §10), each family at most MAX_SERIES label sets. */
+  private readonly governance = new Map<string, Map<string, number>>();
+
+  private add(family: string, labels: Record<string, unknown>, by: number): void {
+    let f = this.governance.get(family);
+    if (!f) this.governance.set(family, (f = new Map()));
+    let key = Object.entries(labels)
+      .map(([k, v]) => `${k}="${lv(v)}"`)
+      .join(",");
+    if (!f.has(key) && f.size >= MAX_SERIES)
+      key = Object.keys(labels)
+        .map((k) => `${k}="${OTHER}"`)
+        .join(",");
+    f.set(key, (f.get(key) ?? 0) + by);
+  }
 
   private inc(key: string, by = 1): void {
     this.counters.set(key, (this.counters.get(key) ?? 0) + by);
@@ -16,6 +36,13 @@ export class Metrics {
     for (const e of events) {
       if (e.type === "claimed") this.inc("workledger_claims_total");
       if (e.type === "expired") this.inc("workledger_expiries_total");
+      if (e.type === "claimed") this.add("workledger_attempts_total", { project: e.project, agent: e.agent }, 1);
+      if (e.type === "spend_recorded") {
+        const labels = { project: e.project, agent: e.agent, phase: e.data.phase };
+        if (typeof e.data.cost_usd === "number") this.add("workledger_spend_usd_total", labels, e.data.cost_usd);
+        this.add("workledger_spend_tokens_total", { ...labels, direction: "in" }, Number(e.data.tokens_in) || 0);
+        this.add("workledger_spend_tokens_total", { ...labels, direction: "out" }, Number(e.data.tokens_out) || 0);
+      }
     }
   }
 
@@ -38,6 +65,15 @@ export class Metrics {
     out.push(`workledger_conflicts_total ${this.counters.get("workledger_conflicts_total") ?? 0}`);
     family("workledger_expiries_total", "counter", "Lapsed leases recorded by this instance.");
     out.push(`workledger_expiries_total ${this.counters.get("workledger_expiries_total") ?? 0}`);
+    const help: Record<string, string> = {
+      workledger_attempts_total: "Attempts (claims) recorded by this instance, by project and agent.",
+      workledger_spend_usd_total: "Spend in USD recorded by this instance, by project, agent and phase.",
+      workledger_spend_tokens_total: "Tokens recorded by this instance, by project, agent, phase and direction.",
+    };
+    for (const [name, text] of Object.entries(help)) {
+      family(name, "counter", text);
+      for (const [labels, v] of this.governance.get(name) ?? []) out.push(`${name}{${labels}} ${Math.round(v * 1e6) / 1e6}`);
+    }
     family("workledger_http_requests_total", "counter", "HTTP requests by route and status.");
     for (const [k, v] of this.counters) if (k.startsWith("workledger_http_requests_total{")) out.push(`${k} ${v}`);
     family("workledger_http_request_duration_seconds", "histogram", "HTTP request latency by route.");

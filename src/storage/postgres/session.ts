@@ -7,10 +7,10 @@
  */
 import { createHash } from "node:crypto";
 import type pg from "pg";
-import type { NewEvent, StoredWorkOrder } from "../../core/types.js";
+import type { Attempt, NewEvent, StoredWorkOrder } from "../../core/types.js";
 import { jsonToWorkOrder, woJson } from "./records.js";
 import { INSERT_EVENTS, SAVE_WITH_EVENTS } from "./sql/events.js";
-import { UPDATE_WO } from "./sql/work-orders.js";
+import { SAVE_ATTEMPTS, UPDATE_WO } from "./sql/work-orders.js";
 
 /**
  * now() was called before the transaction's first statement, so the database
@@ -43,6 +43,8 @@ export class PgSession {
   protected readonly pending: NewEvent[] = [];
   /** Latest full state per WO (a later save of the same WO replaces an earlier one: saves write every column). */
   protected readonly pendingSaves = new Map<string, StoredWorkOrder>();
+  /** Attempts opened or ended (a claim's, a release's), written with the rest: one more statement in the same round trip. */
+  protected readonly pendingAttempts = new Map<string, Attempt>();
 
   private corked = false;
 
@@ -159,6 +161,11 @@ export class PgSession {
     this.pending.push(...events);
   }
 
+  async saveAttempt(a: Attempt) {
+    // One row per attempt per statement (ON CONFLICT cannot touch a row twice): the later state wins.
+    this.pendingAttempts.set(`${a.project}\0${a.wo}\0${a.token}`, a);
+  }
+
   /** Writes what is held back (see `pending`) before another statement. */
   async flush(): Promise<void> {
     await Promise.all(this.sendHeldBack());
@@ -180,7 +187,7 @@ export class PgSession {
 
   /** Sends the held-back writes without waiting for their answers. */
   private sendHeldBack(): Promise<unknown>[] {
-    if (this.pending.length === 0 && this.pendingSaves.size === 0) return [];
+    if (this.pending.length === 0 && this.pendingSaves.size === 0 && this.pendingAttempts.size === 0) return [];
     const saves = [...this.pendingSaves.values()];
     this.pendingSaves.clear();
     const es = this.pending.splice(0);
@@ -188,9 +195,15 @@ export class PgSession {
     const sent = saves.map((wo) => this.send(UPDATE_WO, [woJson(wo)]));
     // One JSON text (JSON.stringify is native) instead of seven arrays that pg escapes element by element.
     const events = es.length === 0 ? [] : [JSON.stringify(es)];
-    if (last === undefined) sent.push(this.send(INSERT_EVENTS, events));
-    else if (es.length === 0) sent.push(this.send(UPDATE_WO, [woJson(last)]));
+    if (last === undefined) {
+      if (es.length) sent.push(this.send(INSERT_EVENTS, events));
+    } else if (es.length === 0) sent.push(this.send(UPDATE_WO, [woJson(last)]));
     else sent.push(this.send(SAVE_WITH_EVENTS, [woJson(last), ...events]));
+    // After the WO they belong to: an attempt's row references it.
+    if (this.pendingAttempts.size) {
+      sent.push(this.send(SAVE_ATTEMPTS, [JSON.stringify([...this.pendingAttempts.values()])]));
+      this.pendingAttempts.clear();
+    }
     return sent;
   }
 }

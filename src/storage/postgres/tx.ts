@@ -17,9 +17,21 @@
  *   followers read them gap-free without serialising commits (below).
  * Read transactions (REPEATABLE READ READ ONLY) never lock.
  */
-import type { ClaimProbe, ListQuery, Tx } from "../../core/port.js";
-import type { ContextEntry, LedgerEvent, Note, ProjectPolicy, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
-import { foldProjectCounts, projectColumns, toProject, type ProjectRow } from "../work-order-row.js";
+import type { AttemptQuery, ClaimProbe, ListQuery, SpendQuery, Tx } from "../../core/port.js";
+import type { Attempt, SpendRecord, ContextEntry, LedgerEvent, Note, ProjectPolicy, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
+import {
+  ATTEMPT_COLUMNS,
+  foldProjectCounts,
+  POLICY_COLUMNS,
+  policyRow,
+  projectColumns,
+  SPEND_COLUMNS,
+  toProject,
+  toSpend,
+  type ProjectRow,
+  type SpendRow,
+} from "../work-order-row.js";
+import { toMicros } from "../../core/pricing.js";
 import { jsonToWorkOrder, woJson, type ContextRow, type EventRow, type NoteRow } from "./records.js";
 import { PgSession } from "./session.js";
 import { CURSOR, EVENT_COLUMNS, SETTLED } from "./sql/events.js";
@@ -37,12 +49,7 @@ export class PgTx extends PgSession implements Tx {
   }
 
   async setProjectPolicy(name: string, policy: ProjectPolicy) {
-    await this.run("UPDATE projects SET verification_authors = $2, require_verification = $3, max_hold_ms = $4 WHERE name = $1", [
-      name,
-      policy.verification_authors,
-      policy.require_verification,
-      policy.max_hold_ms,
-    ]);
+    await this.run(`UPDATE projects SET ${POLICY_COLUMNS.map((c, i) => `${c} = $${i + 2}`).join(", ")} WHERE name = $1`, [name, ...policyRow(policy)]);
   }
 
   async insertProject(name: string, at: string) {
@@ -175,6 +182,51 @@ export class PgTx extends PgSession implements Tx {
       lapsed: rows.filter((r) => r.probe === "lapsed").map((r) => jsonToWorkOrder(r.wo)),
       first: first ? jsonToWorkOrder(first.wo) : null,
     };
+  }
+
+  async listAttempts(q: AttemptQuery) {
+    return this.rows<Attempt>(
+      `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE project = $1 AND ($2::int IS NULL OR wo = $2) AND ($3::timestamptz IS NULL OR started_at >= $3)
+       ORDER BY started_at, wo, token`,
+      [q.project, q.wo ?? null, q.since ?? null],
+    );
+  }
+
+  async insertSpend(r: Omit<SpendRecord, "id">): Promise<SpendRecord> {
+    const [row] = await this.rows<{ id: number }>(
+      `INSERT INTO spend (project, wo, token, agent, phase, model, tokens_in, tokens_out, cache_read_tokens, cache_write_tokens, cost_micros, source, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+      [
+        r.project,
+        r.wo,
+        r.token,
+        r.agent,
+        r.phase,
+        r.model,
+        r.tokens_in,
+        r.tokens_out,
+        r.cache_read_tokens,
+        r.cache_write_tokens,
+        r.cost_usd === null ? null : toMicros(r.cost_usd),
+        r.source,
+        r.created_at,
+      ],
+    );
+    return { id: row!.id, ...r };
+  }
+
+  async listSpend(q: SpendQuery) {
+    const rows = await this.rows<SpendRow>(
+      `SELECT ${SPEND_COLUMNS} FROM spend WHERE project = $1 AND ($2::int IS NULL OR wo = $2) AND ($3::int IS NULL OR token = $3)
+       AND ($4::text IS NULL OR source = $4) AND ($5::timestamptz IS NULL OR created_at >= $5) ORDER BY id`,
+      [q.project, q.wo ?? null, q.token ?? null, q.source ?? null, q.since ?? null],
+    );
+    return rows.map(toSpend);
+  }
+
+  async labelsOf(project: string, ids: readonly number[]) {
+    if (ids.length === 0) return [];
+    return this.rows<{ id: number; labels: string[] }>("SELECT id, labels FROM work_orders WHERE project = $1 AND id = ANY($2::integer[])", [project, ids]);
   }
 
   async insertNote(note: Omit<Note, "id">): Promise<Note> {

@@ -2,18 +2,32 @@
 import type Database from "better-sqlite3";
 import {
   QUEUE_ORDER,
+  type Attempt,
   type ContextEntry,
   type LedgerEvent,
   type NewEvent,
   type Note,
   type ProjectPolicy,
   type ProjectSummary,
+  type SpendRecord,
   type StoredWorkOrder,
   type TokenRecord,
 } from "../../core/types.js";
-import type { ClaimProbe, ListQuery, Tx } from "../../core/port.js";
+import type { AttemptQuery, ClaimProbe, ListQuery, SpendQuery, Tx } from "../../core/port.js";
 import { fromWorkOrder, toContext, toEvent, toWorkOrder, WO_COLUMNS, type ContextRow, type EventRow, type WorkOrderRow } from "./records.js";
-import { foldProjectCounts, projectColumns, toProject, type ProjectRow } from "../work-order-row.js";
+import {
+  ATTEMPT_COLUMNS,
+  foldProjectCounts,
+  POLICY_COLUMNS,
+  policyRow,
+  projectColumns,
+  SPEND_COLUMNS,
+  toProject,
+  toSpend,
+  type ProjectRow,
+  type SpendRow,
+} from "../work-order-row.js";
+import { toMicros } from "../../core/pricing.js";
 
 const DEPS_DONE = `(w.depends_on = '[]' OR NOT EXISTS (
   SELECT 1 FROM json_each(w.depends_on) d
@@ -62,12 +76,8 @@ export class SqliteTx implements Tx {
   }
 
   async setProjectPolicy(name: string, policy: ProjectPolicy) {
-    this.sql("UPDATE projects SET verification_authors = ?, require_verification = ?, max_hold_ms = ? WHERE name = ?").run(
-      policy.verification_authors,
-      policy.require_verification ? 1 : 0,
-      policy.max_hold_ms,
-      name,
-    );
+    const values = policyRow(policy).map((v) => (typeof v === "boolean" ? Number(v) : v));
+    this.sql(`UPDATE projects SET ${POLICY_COLUMNS.map((c) => `${c} = ?`).join(", ")} WHERE name = ?`).run(...values, name);
   }
 
   async insertProject(name: string, at: string) {
@@ -191,6 +201,45 @@ export class SqliteTx implements Tx {
       project,
     }) as WorkOrderRow[];
     return rows.map(toWorkOrder);
+  }
+
+  async saveAttempt(a: Attempt) {
+    this.sql(
+      `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (@project, @wo, @token, @agent, @started_at, @ended_at, @outcome)
+       ON CONFLICT (project, wo, token) DO UPDATE SET ended_at = excluded.ended_at, outcome = excluded.outcome`,
+    ).run(a);
+  }
+
+  async listAttempts(q: AttemptQuery) {
+    return this.sql(
+      `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE project = @project AND (@wo IS NULL OR wo = @wo) AND (@since IS NULL OR started_at >= @since) ORDER BY started_at, wo, token`,
+    ).all({ project: q.project, wo: q.wo ?? null, since: q.since ?? null }) as Attempt[];
+  }
+
+  async insertSpend(r: Omit<SpendRecord, "id">): Promise<SpendRecord> {
+    const { cost_usd, ...rest } = r;
+    const row = this.sql(
+      `INSERT INTO spend (project, wo, token, agent, phase, model, tokens_in, tokens_out, cache_read_tokens, cache_write_tokens, cost_micros, source, created_at)
+       VALUES (@project, @wo, @token, @agent, @phase, @model, @tokens_in, @tokens_out, @cache_read_tokens, @cache_write_tokens, @cost_micros, @source, @created_at) RETURNING id`,
+    ).get({ ...rest, cost_micros: cost_usd === null ? null : toMicros(cost_usd) }) as { id: number };
+    return { id: row.id, ...r };
+  }
+
+  async listSpend(q: SpendQuery) {
+    const rows = this.sql(
+      `SELECT ${SPEND_COLUMNS} FROM spend WHERE project = @project AND (@wo IS NULL OR wo = @wo) AND (@token IS NULL OR token = @token)
+       AND (@source IS NULL OR source = @source) AND (@since IS NULL OR created_at >= @since) ORDER BY id`,
+    ).all({ project: q.project, wo: q.wo ?? null, token: q.token ?? null, source: q.source ?? null, since: q.since ?? null }) as SpendRow[];
+    return rows.map(toSpend);
+  }
+
+  async labelsOf(project: string, ids: readonly number[]) {
+    if (ids.length === 0) return [];
+    const rows = this.sql("SELECT w.id, w.labels FROM json_each(?) d JOIN work_orders w ON w.project = ? AND w.id = d.value").all(JSON.stringify(ids), project) as {
+      id: number;
+      labels: string;
+    }[];
+    return rows.map((r) => ({ id: r.id, labels: JSON.parse(r.labels) as string[] }));
   }
 
   async insertNote(note: Omit<Note, "id">): Promise<Note> {

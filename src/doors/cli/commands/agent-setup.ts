@@ -25,7 +25,8 @@ You share work with other agents through the workledger MCP tools. Never assume 
 3. get it and work only within its scope and files. The server sends your lease token and renews your lease while you are connected. A LEASE_LOST error means stop at once.
 4. add_note for progress and findings; verify runs its verification command.
 5. Finish with release status=done, or status=blocked with a note saying what failed.
-6. context_put (with the work order's id) what you learned, changed and left unfinished before you stop.`;
+6. context_put (with the work order's id) what you learned, changed and left unfinished before you stop.
+7. spend: report the tokens or cost of each phase (enrich, execute, review, verify) on the work order, unless your client's session hook reports them for you.`;
 
 const MARK = "## Coordinating through workledger";
 
@@ -55,6 +56,8 @@ function hooks(e: Record<string, string>) {
     start: run("context-pull"),
     /** Renews the agent's leases while the client lives; detached, so the hook returns at once. */
     keepalive: `nohup ${run("keepalive --pid $PPID")} >/dev/null 2>&1 &`,
+    /** Records the session's token use against the agent's attempts (the hook's JSON on stdin names the transcript). */
+    spend: run("spend --from-transcript -"),
     /** Warns (stderr) when the agent leaves leases or no context behind. */
     end: run("agent-check"),
   };
@@ -73,7 +76,7 @@ function filesFor(client: Client, server: { command: string; args: string[]; env
     const command = (c: string) => ({ hooks: [{ type: "command", command: c }] });
     return {
       ".mcp.json": json(".mcp.json", { mcpServers: { workledger: server } }),
-      ".claude/settings.json": json(".claude/settings.json", { hooks: { SessionStart: [command(h.start), command(h.keepalive)], SessionEnd: [command(h.end)] } }),
+      ".claude/settings.json": json(".claude/settings.json", { hooks: { SessionStart: [command(h.start), command(h.keepalive)], SessionEnd: [command(h.spend), command(h.end)] } }),
       "CLAUDE.md": appended("CLAUDE.md"),
     };
   }
@@ -92,6 +95,8 @@ function filesFor(client: Client, server: { command: string; args: string[]; env
     h.start,
     "# While this shell lives: keep your leases alive (they lapse one TTL after it ends).",
     h.keepalive.replace("$PPID", "$$"),
+    "# After a phase of work: what it cost (if your client keeps a Claude Code-style transcript, spend --from-transcript PATH reads it).",
+    "# workledger spend --id N --phase execute --model MODEL --tokens-in N --tokens-out N",
     "# At session end: warn about leases held or context not saved.",
     `trap ${sh(h.end)} EXIT`,
     "",

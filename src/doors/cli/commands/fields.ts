@@ -1,6 +1,6 @@
 /** The work-order field flags shared by create and update. */
 import type { Command } from "commander";
-import { append, collect, list, num, str, type Opts } from "../invocation.js";
+import { append, collect, decimal, list, num, str, type Opts } from "../invocation.js";
 
 export function addFieldOptions(cmd: Command): Command {
   return cmd
@@ -14,7 +14,18 @@ export function addFieldOptions(cmd: Command): Command {
     .option("--priority <P0-P3>", "P0 most urgent (default P2)")
     .option("--handover <text>", "what the next agent must know")
     .option("--label <label>", "label (repeatable, or comma-separated)", collect)
-    .option("--depends-on <id>", "id that must be done first (repeatable, or comma-separated)", collect);
+    .option("--depends-on <id>", "id that must be done first (repeatable, or comma-separated)", collect)
+    .option("--max-usd <usd>", "budget cap in USD (none removes it); reaching it dead-letters the work order")
+    .option("--max-tokens <n>", "budget cap in tokens, input plus output (none removes it)")
+    .option("--max-attempts <n>", "at most this many claims (none removes it)");
+}
+
+/** A cap flag: `none` removes the cap (null), a number is a number, anything else goes on for the schema to name. */
+export function capFlag(v: Opts[string]): number | string | null | undefined {
+  const s = str(v);
+  if (s === undefined) return undefined;
+  if (s.trim().toLowerCase() === "none") return null;
+  return decimal(s);
 }
 
 /** The fields given on the command line, in the JSON contract's names. */
@@ -31,6 +42,9 @@ export function fieldsFrom(o: Opts): Record<string, unknown> {
     handover: str(o.handover),
     labels: list(o.label),
     depends_on: list(o.dependsOn)?.map((d) => num(d)),
+    max_usd: capFlag(o.maxUsd),
+    max_tokens: capFlag(o.maxTokens),
+    max_attempts: capFlag(o.maxAttempts),
   };
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }

@@ -7,7 +7,8 @@ import { formatDuration } from "../../../core/duration.js";
 import type { Project, ProjectSummary } from "../../../core/types.js";
 import { identity, str, type Ctx, type Opts } from "../invocation.js";
 import { EXIT } from "../exit.js";
-import { gitState } from "../input.js";
+import { gitState, parseJson, readFileArg } from "../input.js";
+import { capFlag } from "./fields.js";
 import { c, table } from "../output.js";
 import { registerOperation } from "../operation.js";
 import * as render from "../render.js";
@@ -122,6 +123,14 @@ export function register(program: Command): void {
         read: (o) => onOff(o.requireVerification),
       },
       max_hold: { help: "default cap on how long renewals may keep one lease (e.g. 4h), or none", flag: "--max-hold <duration>" },
+      max_usd: { help: "default USD cap of new work orders, or none", flag: "--max-usd <usd>", read: (o) => capFlag(o.maxUsd) },
+      max_tokens: { help: "default token cap of new work orders, or none", flag: "--max-tokens <n>", read: (o) => capFlag(o.maxTokens) },
+      max_attempts: { help: "default attempts cap of new work orders, or none", flag: "--max-attempts <n>", read: (o) => capFlag(o.maxAttempts) },
+      prices: {
+        help: 'USD per million tokens by model prefix, as JSON ({"my-model":{"input":1,"output":4}}), a file (@prices.json), or none',
+        flag: "--prices <json>",
+        read: (o) => pricesFlag(o.prices),
+      },
     },
     render: (p) => ({ human: () => render.policy(p) }),
   });
@@ -133,6 +142,14 @@ export function register(program: Command): void {
     flags: {},
     render: (list) => ({ human: () => render.projects(list) }),
   });
+}
+
+/** --prices: JSON inline or from @file, or none (null). */
+function pricesFlag(v: Opts[string]): unknown {
+  const s = str(v);
+  if (s === undefined) return undefined;
+  if (s.trim().toLowerCase() === "none") return null;
+  return parseJson(s.startsWith("@") ? readFileArg(s.slice(1), "prices") : s, "prices");
 }
 
 /** on/off (and true/false, yes/no) as a boolean; anything else is passed on for the schema to name. */

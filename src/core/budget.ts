@@ -1,0 +1,62 @@
+/**
+ * Budgets and dead-letter (DESIGN.md §10), as pure functions of the stored
+ * WO. A WO's caps are its own fields (a project's defaults are copied in when
+ * it is created). The attempts cap stops new claims; the USD and token caps
+ * stop renewals too. When an attempt ends without finishing and a cap is
+ * reached, the WO goes to `blocked` with the reason (its dead-letter) instead
+ * of back to the queue; raising the cap returns it.
+ */
+import { LedgerError } from "./errors.js";
+import { toMicros, toUsd } from "./pricing.js";
+import type { SpendTotals, StoredWorkOrder } from "./types.js";
+
+const label = (id: number) => `WO-${id}`;
+const usd = (n: number) => `$${n.toFixed(n < 1 ? 4 : 2)}`;
+
+/** A reached spend cap (USD or tokens), or null. */
+export function spendCapReached(wo: StoredWorkOrder): string | null {
+  if (wo.max_usd !== null && toMicros(wo.spend.usd) >= toMicros(wo.max_usd)) return `${usd(wo.spend.usd)} spent of a ${usd(wo.max_usd)} cap`;
+  const tokens = wo.spend.tokens_in + wo.spend.tokens_out;
+  if (wo.max_tokens !== null && tokens >= wo.max_tokens) return `${tokens} tokens used of a ${wo.max_tokens} cap`;
+  return null;
+}
+
+/** Why no further attempt may start (a cap reached), or null. */
+export function budgetReached(wo: StoredWorkOrder): string | null {
+  if (wo.max_attempts !== null && wo.fence >= wo.max_attempts) return `${wo.fence} of ${wo.max_attempts} attempts used`;
+  return spendCapReached(wo);
+}
+
+/** The cap flags an admin raises for this reason (for hints). */
+const raise = (wo: StoredWorkOrder) =>
+  wo.max_attempts !== null && wo.fence >= wo.max_attempts
+    ? `{{max_attempts=${wo.fence + 1}}}`
+    : wo.max_usd !== null && spendCapReached(wo)?.startsWith("$")
+      ? `{{max_usd=${wo.max_usd * 2}}}`
+      : `{{max_tokens=${(wo.max_tokens ?? 0) * 2}}}`;
+
+export function budgetExhausted(wo: StoredWorkOrder, reason: string, what: "claimed" | "renewed" | "reopened"): LedgerError {
+  return new LedgerError("BUDGET_EXHAUSTED", `${label(wo.id)} cannot be ${what}: its budget is used up (${reason})${wo.dead_letter ? "; it is blocked (dead-letter)" : ""}`, {
+    hint:
+      what === "renewed"
+        ? "finish now: {{op:release}} it with a status, or with a note saying what is left (an admin can raise the cap)"
+        : `pick another work order ({{op:findUnclaimed}}); an admin can raise the cap with {{op:update}} ${raise(wo)}, which returns it to the queue`,
+    details: { project: wo.project, id: wo.id, reason, max_usd: wo.max_usd, max_tokens: wo.max_tokens, max_attempts: wo.max_attempts, attempts: wo.fence, spend: wo.spend },
+  });
+}
+
+/** The note a dead-lettered WO gets, for whoever looks at it next. */
+export const deadLetterNote = (wo: StoredWorkOrder, reason: string) =>
+  `budget exhausted (${reason}): ${label(wo.id)} is blocked and out of the queue; an admin can raise the cap (update --max-attempts, --max-usd or --max-tokens) to return it`;
+
+export const NO_SPEND: SpendTotals = { usd: 0, tokens_in: 0, tokens_out: 0, unpriced: 0 };
+
+/** Totals after one more record (money summed in micro-dollars, so it stays exact). */
+export function addSpend(t: SpendTotals, r: { cost_usd: number | null; tokens_in: number; tokens_out: number }): SpendTotals {
+  return {
+    usd: toUsd(toMicros(t.usd) + toMicros(r.cost_usd ?? 0)),
+    tokens_in: t.tokens_in + r.tokens_in,
+    tokens_out: t.tokens_out + r.tokens_out,
+    unpriced: t.unpriced + (r.cost_usd === null ? 1 : 0),
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Spend reports (DESIGN.md §10): which attempt a report belongs to, what a
+ * cumulative report (a transcript read again) adds, and the change recording
+ * one makes to its WO. Pure functions; Ledger.spend runs them in one
+ * transaction.
+ */
+import { addSpend, budgetExhausted, deadLetterNote, spendCapReached } from "./budget.js";
+import { LedgerError } from "./errors.js";
+import { toMicros, toUsd, type Usage } from "./pricing.js";
+import { isLive, type Change } from "./rules.js";
+import type { Attempt, Role, SpendRecord, StoredWorkOrder } from "./types.js";
+
+const label = (id: number) => `WO-${id}`;
+
+/**
+ * The attempt a report is for: the one its token names, else the caller's
+ * live lease, else the caller's newest attempt on the WO (agents report after
+ * they finish). Only an attempt's own agent (or an admin) reports against it.
+ */
+export function attemptFor(wo: StoredWorkOrder, attempts: readonly Attempt[], agent: string, role: Role | undefined, token: number | undefined, now: string): Attempt {
+  if (token !== undefined) {
+    const a = attempts.find((x) => x.token === token);
+    if (!a) {
+      throw new LedgerError("NOT_FOUND", `${label(wo.id)} has no attempt ${token} (it has had ${wo.fence})`, {
+        hint: "leave out the token to report against your current or latest attempt",
+        details: { project: wo.project, id: wo.id, token, attempts: wo.fence },
+      });
+    }
+    if (a.agent !== agent && role !== undefined && role !== "admin") {
+      throw new LedgerError("FORBIDDEN", `attempt ${token} of ${label(wo.id)} is ${a.agent}'s; report spend against your own attempt`, {
+        details: { project: wo.project, id: wo.id, token, agent: a.agent },
+      });
+    }
+    return a;
+  }
+  const live = isLive(wo.lease, now) && wo.lease.agent === agent ? wo.lease.token : null;
+  const mine = attempts.filter((a) => a.agent === agent);
+  const a = mine.find((x) => x.token === live) ?? mine.at(-1);
+  if (!a) {
+    throw new LedgerError("NOT_FOUND", `${agent} has no attempt on ${label(wo.id)}: spend is recorded against the attempt (claim) that did the work`, {
+      hint: "{{op:claim}} it before working on it; report spend with the agent name you claimed with",
+      details: { project: wo.project, id: wo.id, agent },
+    });
+  }
+  return a;
+}
+
+export type Figures = Usage & { cost_usd: number | null };
+
+/**
+ * What a cumulative report adds over what its source reported before: each
+ * figure's growth, never negative (a shorter transcript adds nothing). Null
+ * when nothing grew, so reading the same transcript twice records nothing.
+ */
+export function growth(total: Figures, before: readonly SpendRecord[]): Figures | null {
+  const sum = (k: keyof Usage) => before.reduce((n, r) => n + r[k], 0);
+  const more = (k: keyof Usage) => Math.max(0, total[k] - sum(k));
+  const out: Figures = {
+    tokens_in: more("tokens_in"),
+    tokens_out: more("tokens_out"),
+    cache_read_tokens: more("cache_read_tokens"),
+    cache_write_tokens: more("cache_write_tokens"),
+    cost_usd: total.cost_usd === null ? null : toUsd(Math.max(0, toMicros(total.cost_usd) - before.reduce((n, r) => n + toMicros(r.cost_usd ?? 0), 0))),
+  };
+  return out.tokens_in || out.tokens_out || out.cost_usd ? out : null;
+}
+
+/**
+ * The WO after one more spend record: its totals grow; an attempt whose lease
+ * had already lapsed is `lost` (its agent was still working); a WO nobody
+ * holds that reaches a cap is dead-lettered; a live holder is warned that it
+ * cannot renew past the cap.
+ */
+export function recordSpend(wo: StoredWorkOrder, attempt: Attempt, r: SpendRecord, now: string): Change {
+  const spend = addSpend(wo.spend, r);
+  let next: StoredWorkOrder = { ...wo, spend, revision: wo.revision + 1, updated_at: now };
+  const data = {
+    spend_id: r.id,
+    token: r.token,
+    phase: r.phase,
+    model: r.model,
+    tokens_in: r.tokens_in,
+    tokens_out: r.tokens_out,
+    cost_usd: r.cost_usd,
+    ...(r.source ? { source: r.source } : {}),
+  };
+  const events: Change["events"] = [{ project: wo.project, wo: wo.id, type: "spend_recorded", agent: r.agent, revision: next.revision, at: now, data }];
+  const change: Change = { prev: wo, next, events };
+  if (attempt.outcome === "expired") change.attempt = { ...attempt, outcome: "lost" };
+  const reason = spendCapReached(next);
+  if (reason === null || spendCapReached(wo) !== null) return change;
+  if (isLive(wo.lease, now)) {
+    change.warnings = [`${budgetExhausted(next, reason, "renewed").message}: finish now; the lease cannot be renewed past the cap`];
+  } else if (wo.status === "open") {
+    const body = deadLetterNote(next, reason);
+    change.next = next = { ...next, status: "blocked", dead_letter: reason };
+    events.push({
+      project: wo.project,
+      wo: wo.id,
+      type: "status_changed",
+      agent: r.agent,
+      revision: next.revision,
+      at: now,
+      data: { from: "open", to: "blocked", dead_letter: reason },
+    });
+    change.note = { kind: "blocker", body };
+    change.warnings = [body];
+  }
+  return change;
+}
