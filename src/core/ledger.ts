@@ -10,7 +10,7 @@ import { linkedContext, NO_CONTEXT, pulled, type WoContext } from "./context.js"
 import { LedgerError, isLedgerError, type ErrorBody } from "./errors.js";
 import { OverlapChecker } from "./files.js";
 import * as rules from "./rules.js";
-import { DEFAULT_TTL_MS, inputs, type Inputs } from "./schemas.js";
+import { DEFAULT_TTL_MS, inputs, type Inputs, type Parsed } from "./schemas.js";
 import type {
   Attempt,
   ContextEntry,
@@ -85,6 +85,7 @@ export interface SpendResult {
 }
 /** An attempt with its length and what was spent in it. */
 export type AttemptView = Attempt & { duration_ms: number | null; spend: SpendTotals };
+type SpendReport = Parsed["spend"];
 export interface RenewAllResult {
   renewed: WorkOrder[];
   /** Leases that could not be renewed (e.g. MAX_HOLD_REACHED), with why. */
@@ -103,6 +104,44 @@ async function noteOverride(tx: Tx, change: rules.Change, agent: string): Promis
   if (reason !== undefined) await appendNote(tx, change.next, { agent, body: `done without a passing verification (admin override by ${agent}): ${reason}`, kind: "verification" });
 }
 const finished = (change: rules.Change): Finished => ({ ...rules.toPublic(change.next), ...(change.warnings ? { warnings: change.warnings } : {}) });
+
+/** Records one spend report on `wo` (loaded for write in this transaction; `next` is it afterwards); see spend(). */
+async function spendIn(tx: Tx, wo: StoredWorkOrder, s: SpendReport): Promise<{ result: SpendResult; next: StoredWorkOrder }> {
+  const attempts = await tx.listAttempts({ project: wo.project, wo: wo.id });
+  const attempt = attemptFor(wo, attempts, s.agent, s.role, s.lease_token, tx.now());
+  // A lease claimed before attempts were recorded (an upgrade mid-lease) gets its row now.
+  if (!attempts.some((a) => a.token === attempt.token)) await tx.saveAttempt(attempt);
+  const model = s.model ?? null;
+  let figures: Figures | null = {
+    tokens_in: s.tokens_in ?? 0,
+    tokens_out: s.tokens_out ?? 0,
+    cache_read_tokens: s.cache_read_tokens ?? 0,
+    cache_write_tokens: s.cache_write_tokens ?? 0,
+    cost_usd: s.cost_usd ?? null,
+  };
+  if (s.source !== undefined) {
+    const before = (await tx.listSpend({ project: wo.project, wo: wo.id, token: attempt.token, source: s.source })).filter((r) => r.model === model);
+    figures = growth(figures, before);
+    if (figures === null) return { result: { spend: null, attempt, work_order: rules.toPublic(wo) }, next: wo };
+  }
+  const cost = figures.cost_usd ?? (model === null ? null : costOf(figures, priceOf(model, (await tx.getProject(wo.project))?.policy.prices ?? null)));
+  const record = await tx.insertSpend({
+    project: wo.project,
+    wo: wo.id,
+    token: attempt.token,
+    agent: s.agent,
+    phase: s.phase ?? "execute",
+    model,
+    ...figures,
+    cost_usd: cost,
+    source: s.source ?? null,
+    created_at: tx.now(),
+  });
+  const change = recordSpend(wo, attempt, record, tx.now());
+  await persist(tx, change);
+  const result = { spend: record, attempt: change.attempt ?? attempt, work_order: rules.toPublic(change.next), ...(change.warnings ? { warnings: change.warnings } : {}) };
+  return { result, next: change.next };
+}
 
 export interface Health {
   store: StoreInfo;
@@ -401,15 +440,24 @@ export class Ledger {
   }
 
   async release(input: Inputs["release"]): Promise<Finished> {
-    const { project, agent, role, id, status, note, lease_token, unverified_reason } = parse(inputs.release, input);
+    const { project, agent, role, id, status, note, lease_token, unverified_reason, spend } = parse(inputs.release, input);
     return this.write(async (tx) => {
-      const wo = await loadForWrite(tx, project, id);
+      let wo = await loadForWrite(tx, project, id);
+      // Spend given with the release goes against the attempt it ends, before it ends (a cap it reaches then decides where the WO goes).
+      let spent: string[] = [];
+      if (spend !== undefined) {
+        rules.holding(rules.effective(wo, tx.now()), agent, tx.now(), lease_token, true);
+        const r = await spendIn(tx, wo, { ...spend, project, agent, role, id, lease_token });
+        wo = r.next;
+        spent = r.result.warnings ?? [];
+      }
       const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
       const change = rules.release(wo, agent, tx.now(), status, lease_token, finish);
       await persist(tx, change);
       await noteOverride(tx, change, agent);
       if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
-      return finished(change);
+      const out = finished(change);
+      return spent.length ? { ...out, warnings: [...spent, ...(out.warnings ?? [])] } : out;
     });
   }
 
@@ -531,37 +579,7 @@ export class Ledger {
   async spend(input: Inputs["spend"]): Promise<SpendResult> {
     const s = parse(inputs.spend, input);
     return this.write(async (tx): Promise<SpendResult> => {
-      const wo = await loadForWrite(tx, s.project, s.id);
-      const attempt = attemptFor(wo, await tx.listAttempts({ project: s.project, wo: s.id }), s.agent, s.role, s.lease_token, tx.now());
-      const model = s.model ?? null;
-      let figures: Figures | null = {
-        tokens_in: s.tokens_in ?? 0,
-        tokens_out: s.tokens_out ?? 0,
-        cache_read_tokens: s.cache_read_tokens ?? 0,
-        cache_write_tokens: s.cache_write_tokens ?? 0,
-        cost_usd: s.cost_usd ?? null,
-      };
-      if (s.source !== undefined) {
-        const before = (await tx.listSpend({ project: s.project, wo: s.id, token: attempt.token, source: s.source })).filter((r) => r.model === model);
-        figures = growth(figures, before);
-        if (figures === null) return { spend: null, attempt, work_order: rules.toPublic(wo) };
-      }
-      const cost = figures.cost_usd ?? (model === null ? null : costOf(figures, priceOf(model, (await tx.getProject(s.project))?.policy.prices ?? null)));
-      const record = await tx.insertSpend({
-        project: s.project,
-        wo: s.id,
-        token: attempt.token,
-        agent: s.agent,
-        phase: s.phase ?? "execute",
-        model,
-        ...figures,
-        cost_usd: cost,
-        source: s.source ?? null,
-        created_at: tx.now(),
-      });
-      const change = recordSpend(wo, attempt, record, tx.now());
-      await persist(tx, change);
-      return { spend: record, attempt: change.attempt ?? attempt, work_order: rules.toPublic(change.next), ...(change.warnings ? { warnings: change.warnings } : {}) };
+      return (await spendIn(tx, await loadForWrite(tx, s.project, s.id), s)).result;
     });
   }
 

@@ -12,7 +12,7 @@
 import type { z } from "zod";
 import type { LedgerApi } from "./api.js";
 import type { Access } from "./auth.js";
-import { claimFields, createTool, inputs, spendTool, updateTool } from "./schemas.js";
+import { claimFields, createTool, inputs, releaseTool, spendTool, updateTool } from "./schemas.js";
 
 export type InputName = keyof typeof inputs;
 
@@ -180,7 +180,7 @@ export const OPERATIONS: readonly Operation[] = [
     access: "write",
     actor: true,
     http: { method: "POST", paths: [`${WO}/release`] },
-    tool: { name: "release", description: "End your lease; status=done finishes (blocked needs a note)." },
+    tool: { name: "release", description: "End your lease; status=done finishes (blocked needs a note).", schema: releaseTool },
   },
   {
     name: "update",

@@ -328,6 +328,7 @@ export const inputs = builtOnFirstRead({
       note: text(100_000).describe("why, recorded as a note").optional(),
       lease_token: leaseToken.optional(),
       unverified_reason: unverifiedReason.optional(),
+      spend: z.strictObject(spendFields).superRefine(spendFigures).describe("what this attempt cost, recorded before it ends (as spend)").optional(),
     }),
   update: () =>
     z.strictObject({
@@ -456,6 +457,7 @@ export const createTool = once(() => {
  */
 const CAPS = { max_usd: true, max_tokens: true, max_attempts: true } as const;
 export const updateTool = once(() => (inputs.update as z.ZodObject).extend({ fields: woPatch().omit(CAPS).describe("fields to change").optional() }));
+export const releaseTool = once(() => (inputs.release as z.ZodObject).omit({ spend: true }));
 export const spendTool = once(() => spendObject().omit({ source: true, cache_read_tokens: true, cache_write_tokens: true }));
 
 export type Inputs = { [K in keyof typeof inputs]: z.input<(typeof inputs)[K]> };

@@ -91,6 +91,16 @@ describe("spend from the CLI", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /1\s+ann\s+.*running/);
   });
+
+  it("release --tokens-in … records the attempt's spend with the release", () => {
+    assert.equal(s.run(["create", "--title", "two"], { env: as("obs") }).code, 0);
+    assert.equal(s.run(["claim", "--id", "2"], { env: as("ann") }).code, 0);
+    const r = s.run(["release", "--id", "2", "--status", "done", "--phase", "review", "--cost-usd", "0.5", "--tokens-out", "9", "--json"], { env: as("ann") });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual([r.json.status, r.json.spend.usd, r.json.spend.tokens_out], ["done", 0.5, 9]);
+    const [a] = s.run(["attempts", "--id", "2", "--json"], { env: as("ann") }).json;
+    assert.deepEqual([a.outcome, a.spend.usd], ["done", 0.5]);
+  });
 });
 
 describe("report --json on a seeded ledger", () => {

@@ -91,6 +91,20 @@ for (const backend of backends) {
       assert.deepEqual(events[0]!.data.cost_usd, 0.195);
     });
 
+    it("release takes the attempt's spend with it: recorded before the lease ends, and a cap it reaches dead-letters the WO", async () => {
+      await l.claim({ ...A, id: 1 });
+      const out = await l.release({ ...A, id: 1, spend: { phase: "review", cost_usd: 1.25, tokens_out: 40 } });
+      assert.deepEqual([out.status, out.dead_letter, out.spend.usd, out.attempts], ["blocked", "$1.25 spent of a $1.00 cap", 1.25, 1]);
+      assert.match(out.warnings?.join("\n") ?? "", /budget exhausted/);
+      const [a] = await l.attempts({ project: P, id: 1 });
+      assert.deepEqual([a!.outcome, a!.spend.usd], ["released", 1.25]);
+      // Only the holder reports with a release: anyone else's is refused with the release, and nothing is recorded.
+      await l.claim({ ...A, id: 2 });
+      await rejects(l.release({ ...B, id: 2, spend: { cost_usd: 1 } }), "LEASE_HELD");
+      await rejects(l.release({ ...A, id: 2, spend: { cost_usd: -1 } }), "VALIDATION");
+      assert.equal((await l.get({ project: P, id: 2 })).spend.usd, 0);
+    });
+
     it("spend needs an attempt of the caller's; another agent's attempt is refused; bad figures are refused and nothing is written", async () => {
       await rejects(l.spend({ ...A, id: 2, tokens_in: 1 }), "NOT_FOUND");
       await l.claim({ ...A, id: 2 });

@@ -133,9 +133,28 @@ function inputOf(op: Operation, flags: Readonly<Record<string, FlagSpec>>, o: Op
   if (op.actor) input.agent = identity(ctx);
   if (op.callerGit) input.git = gitState();
   for (const [field, f] of Object.entries(flags)) {
-    const v = o[attribute(f.flag ?? `--${kebab(field)}`)];
-    const value = f.read ? f.read(o, ctx, args) : f.flag !== undefined && !f.flag.includes("<") ? (v === true ? true : undefined) : f.number ? num(v) : str(v);
+    const value = f.read ? f.read(o, ctx, args) : flagValue(field, f, o);
     if (value !== undefined || f.read) input[field] = value;
   }
   return input;
+}
+
+/** A flag's value as typed (a switch is true or absent; whole-number flags are numbers). */
+function flagValue(field: string, f: FlagSpec, o: Opts): unknown {
+  const v = o[attribute(f.flag ?? `--${kebab(field)}`)];
+  return f.flag !== undefined && !f.flag.includes("<") ? (v === true ? true : undefined) : f.number ? num(v) : str(v);
+}
+
+/** Flags that together make one input field (release's `spend`): declares them on `cmd` and reads them into an object, or undefined when none was given. */
+export function flagGroup(flags: Readonly<Record<string, FlagSpec>>, suffix = "") {
+  return {
+    declare: (cmd: Command) => Object.entries(flags).reduce((c, [field, f]) => c.option(f.flag ?? `--${kebab(field)} <${kebab(field)}>`, `${f.help ?? ""}${suffix}`), cmd),
+    read: (o: Opts, ctx: Ctx, args: string[]) => {
+      const values = Object.entries(flags).flatMap(([field, f]) => {
+        const v = f.read ? f.read(o, ctx, args) : flagValue(field, f, o);
+        return v === undefined ? [] : [[field, v] as const];
+      });
+      return values.length ? Object.fromEntries(values) : undefined;
+    },
+  };
 }

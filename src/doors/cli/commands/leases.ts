@@ -9,7 +9,8 @@ import { EXIT } from "../exit.js";
 import type { Opts } from "../invocation.js";
 import { c, relative } from "../output.js";
 import * as render from "../render.js";
-import { LEASE_TOKEN, registerOperation, WO_ID, type FlagSpec } from "../operation.js";
+import { flagGroup, LEASE_TOKEN, registerOperation, WO_ID, type FlagSpec } from "../operation.js";
+import { SPEND_FIGURES } from "./spend.js";
 import { addFieldOptions, fieldsFrom } from "./fields.js";
 
 const nonEmpty = (fields: Record<string, unknown>) => (Object.keys(fields).length ? fields : undefined);
@@ -28,6 +29,9 @@ function renewsAll(input: Record<string, unknown>, o: Opts): boolean {
   }
   return input.id === undefined;
 }
+
+/** release --tokens-in … : what the attempt cost, recorded as spend before the lease ends. */
+const releaseSpend = flagGroup(SPEND_FIGURES, " (recorded as spend on the attempt this ends)");
 
 export function register(program: Command): void {
   registerOperation<ClaimResult>(program, {
@@ -72,7 +76,9 @@ export function register(program: Command): void {
       note: { help: "note recorded with the release", flag: "--note <text>" },
       lease_token: LEASE_TOKEN,
       unverified_reason: UNVERIFIED,
+      spend: { read: releaseSpend.read },
     },
+    options: releaseSpend.declare,
     render: (wo) => ({ warnings: wo.warnings ?? [], human: () => `released ${render.woLabel(wo)}: now ${wo.status}` }),
   });
 

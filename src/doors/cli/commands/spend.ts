@@ -22,19 +22,24 @@ export interface TranscriptSpend {
 }
 type SpendOut = SpendResult | TranscriptSpend;
 
+/** The figures of a spend report, as flags (spend's own, and release's to report with the release). */
+export const SPEND_FIGURES: Readonly<Record<string, FlagSpec>> = {
+  phase: { help: "enrich, execute (default), review, verify, or a word of your project's", flag: "--phase <phase>" },
+  model: { help: "model name (prices the tokens; e.g. claude-sonnet-4-5)", flag: "--model <model>" },
+  tokens_in: count("input tokens, cache reads and writes included", "--tokens-in <n>"),
+  tokens_out: count("output tokens", "--tokens-out <n>"),
+  cache_read_tokens: count("of --tokens-in, read from a prompt cache", "--cache-read-tokens <n>"),
+  cache_write_tokens: count("of --tokens-in, written to a prompt cache", "--cache-write-tokens <n>"),
+  cost_usd: { help: "cost in USD (default: from the model's price)", flag: "--cost-usd <usd>", read: (o) => decimal(o.costUsd) },
+};
+
 export function register(program: Command): void {
   registerOperation<SpendOut>(program, {
     op: "spend",
     description: "record tokens and cost against your attempt on a work order (or --from-transcript: read them from a Claude Code transcript)",
     flags: {
       id: WO_ID,
-      phase: { help: "enrich, execute (default), review, verify, or a word of your project's", flag: "--phase <phase>" },
-      model: { help: "model name (prices the tokens; e.g. claude-sonnet-4-5)", flag: "--model <model>" },
-      tokens_in: count("input tokens, cache reads and writes included", "--tokens-in <n>"),
-      tokens_out: count("output tokens", "--tokens-out <n>"),
-      cache_read_tokens: count("of --tokens-in, read from a prompt cache", "--cache-read-tokens <n>"),
-      cache_write_tokens: count("of --tokens-in, written to a prompt cache", "--cache-write-tokens <n>"),
-      cost_usd: { help: "cost in USD (default: from the model's price)", flag: "--cost-usd <usd>", read: (o) => decimal(o.costUsd) },
+      ...SPEND_FIGURES,
       lease_token: { help: "the attempt (its claim's token); default: your live or latest attempt", flag: "--lease-token <n>", number: true },
       source: { help: "the figures are this source's running totals: only their growth is recorded", flag: "--source <key>" },
     },
