@@ -35,6 +35,8 @@ export interface Report {
   totals: ReportRow;
   /** WOs with spend in an `enrich` phase in the window, against the others. */
   enrichment: { with_enrich: ReportRow; without_enrich: ReportRow };
+  /** Spend per UTC day and group (days with spend only, oldest first): the dashboard's chart. */
+  days: { day: string; key: string; usd: number; tokens: number }[];
 }
 
 export const NO_GROUP = "(none)";
@@ -106,11 +108,22 @@ export function buildReport(project: string, since: string, until: string, by: R
       w.attempts.filter((a) => enriched.has(a.wo) === yes),
       w.spend.filter((s) => enriched.has(s.wo) === yes),
     );
+  const days = new Map<string, { day: string; key: string; micros: number; tokens: number }>();
+  for (const s of w.spend) {
+    for (const key of keys.spend(s)) {
+      const day = s.created_at.slice(0, 10);
+      const d = days.get(`${day}\0${key}`) ?? { day, key, micros: 0, tokens: 0 };
+      d.micros += toMicros(s.cost_usd ?? 0);
+      d.tokens += s.tokens_in + s.tokens_out;
+      days.set(`${day}\0${key}`, d);
+    }
+  }
   return {
     project,
     since,
     until,
     by,
+    days: [...days.values()].sort((a, b) => a.day.localeCompare(b.day) || a.key.localeCompare(b.key)).map(({ micros, ...d }) => ({ ...d, usd: toUsd(micros) })),
     rows,
     totals: row("total", w.attempts, w.spend),
     enrichment: { with_enrich: part("with enrich", true), without_enrich: part("without enrich", false) },

@@ -226,6 +226,10 @@ for (const backend of backends) {
       );
       assert.deepEqual([r.totals.attempts, r.totals.outcomes.done, r.totals.outcomes.expired, r.totals.usd], [2, 1, 1, 0.65]);
       assert.deepEqual([r.enrichment.with_enrich.cost_per_done_wo, r.enrichment.with_enrich.attempts_per_done_wo, r.enrichment.without_enrich.done_wos], [0.4, 1, 0]);
+      assert.deepEqual(r.days, [
+        { day: "2026-01-01", key: "alice", usd: 0.4, tokens: 100 },
+        { day: "2026-01-01", key: "bob", usd: 0.25, tokens: 50 },
+      ]);
       const byLabel = await l.report({ project: P, by: "label" });
       assert.deepEqual(byLabel.rows.map((x) => x.key).sort(), ["(none)", "ui"]);
       t.advance(8 * 86_400_000);

@@ -293,6 +293,52 @@ describe("web dashboard", { skip: browser === null }, () => {
     await page.close();
   });
 
+  it("shows attempts and spend on cards and the WO page, budget bars that turn red at the cap, and the project's spend per day (issue 16)", async () => {
+    const c = (args: string[], agent = "alice") => sb.spawn(["-p", "costs", "--agent", agent, "--json", ...args]);
+    assert.equal((await c(["create", "--title", "capped", "--max-usd", "1", "--max-attempts", "3"])).code, 0);
+    assert.equal((await c(["create", "--title", "cheap", "--max-usd", "10"])).code, 0);
+    const page = await open(tokens.alice!, "#/p/costs");
+    await page.locator(column("open", 1)).waitFor();
+    // Live: a claim and spend near the cap turn the bar amber, then over it red, without a reload.
+    assert.equal((await c(["claim", "--id", "1"], "bob")).code, 0);
+    assert.equal((await c(["spend", "--id", "1", "--phase", "enrich", "--cost-usd", "0.85"], "bob")).code, 0);
+    await page.locator('.card[data-wo="1"] .budget[data-cap="usd"][data-level="near"]').waitFor();
+    assert.equal((await c(["spend", "--id", "1", "--phase", "execute", "--cost-usd", "0.30"], "bob")).code, 0);
+    await page.locator('.card[data-wo="1"] .budget[data-level="over"]').waitFor();
+    assert.equal(await page.evaluate(`getComputedStyle(document.querySelector('.card[data-wo="1"] .budget-fill')).backgroundColor`), "rgb(192, 57, 43)", "red at the cap");
+    assert.match((await page.locator('.card[data-wo="1"] .usage').textContent()) ?? "", /1 attempt · \$1\.15/);
+    assert.equal((await c(["release", "--id", "1"], "bob")).code, 0);
+    await page.locator(column("blocked", 1)).waitFor();
+    // The project's spend: a chart per day, by agent or by phase.
+    await page.locator('.spend-chart .legend [data-key="bob"]').waitFor();
+    assert.ok((await page.locator(".spend-chart svg rect").count()) >= 1);
+    await page.selectOption("#spend-by", "phase");
+    await page.locator('.spend-chart .legend [data-key="enrich"]').waitFor();
+    await page.locator('.spend-chart .legend [data-key="execute"]').waitFor();
+    assert.match((await page.locator("[data-totals]").textContent()) ?? "", /\$1\.15 · 1 attempt ·/);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-spend.png") });
+    // The WO page: why it left the queue, each attempt with its outcome and cost, and the cap's bar.
+    await page.click('.card[data-wo="1"] a');
+    await page.locator(".alert.dead-letter").waitFor();
+    assert.match((await page.locator(".alert.dead-letter").textContent()) ?? "", /\$1\.15 spent of a \$1\.00 cap/);
+    const attempt = page.locator('.attempts .attempt[data-token="1"]');
+    await attempt.waitFor();
+    assert.equal(await attempt.getAttribute("data-outcome"), "released");
+    assert.match((await attempt.textContent()) ?? "", /bob.*\$1\.15/);
+    assert.equal(await page.locator('.facts .budget[data-cap="usd"]').getAttribute("data-level"), "over");
+    assert.equal(await page.locator('.facts .budget[data-cap="attempts"]').getAttribute("data-level"), "ok");
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-attempts.png"), fullPage: true });
+    // An admin raises the cap in the edit form: the WO returns to the queue.
+    await page.click("button:text('Edit')");
+    assert.equal(await page.inputValue("#f-max_usd"), "1");
+    await page.fill("#f-max_usd", "5");
+    await page.click("button:text('Save')");
+    await page.locator(".alert.dead-letter").waitFor({ state: "detached" });
+    await page.locator('.page-head .badge[data-status="open"]').waitFor();
+    assert.equal((await c(["get", "--id", "1"])).json.max_usd, 5);
+    await page.close();
+  });
+
   it("is readable at phone width: no sideways scrolling", async () => {
     const page = await open(tokens.alice!, "#/p/ancc", { width: 390, height: 844 });
     await page.locator(column("claimed", 1)).waitFor();

@@ -14,6 +14,8 @@ import { canAct, errorBox, projectHash, type View } from "./view.js";
 import { PRIORITIES, STATUSES, type WorkOrder } from "../../../core/types.js";
 
 const LIMIT = 2000;
+/** Events that change the spend panel (new spend, or an attempt that opens or ends). */
+const SPEND_EVENTS = new Set(["spend_recorded", "claimed", "released", "expired", "status_changed"]);
 
 export const boardView: View = ({ root, me, project, params }) => {
   const stop = new AbortController();
@@ -76,6 +78,15 @@ export const boardView: View = ({ root, me, project, params }) => {
     }, 100);
   };
 
+  // A burst of events redraws the spend panel once.
+  let spendTimer: ReturnType<typeof setTimeout> | null = null;
+  const spendSoon = () => {
+    spendTimer ??= setTimeout(() => {
+      spendTimer = null;
+      if (!stop.signal.aborted) void side.loadSpend();
+    }, 300);
+  };
+
   const ticker = setInterval(() => {
     for (const id of tick(root)) if (!pending.has(id)) refresh(id);
   }, 1000);
@@ -89,6 +100,7 @@ export const boardView: View = ({ root, me, project, params }) => {
       render();
       void side.loadActivity(seq);
       void side.loadContext();
+      void side.loadSpend();
       const show: Record<LiveStatus, string> = { live: "● live", reconnecting: "reconnecting…", denied: "not allowed to follow events" };
       follow(
         project,
@@ -97,6 +109,7 @@ export const boardView: View = ({ root, me, project, params }) => {
           side.pushEvent(e);
           if (e.wo !== null) refresh(e.wo);
           if (e.type === "context_put") void side.loadContext();
+          if (SPEND_EVENTS.has(e.type)) spendSoon();
         },
         (s) => {
           status.textContent = show[s];

@@ -2,6 +2,7 @@
 import { h } from "./dom.js";
 import { ago, countdown, leaseState } from "./time.js";
 import { woHash } from "./view.js";
+import { cardUsage } from "./budget.js";
 import type { Lease, WorkOrder } from "../../../core/types.js";
 
 export const statusBadge = (status: string): HTMLElement => h("span", { class: `badge s-${status}`, "data-status": status }, status);
@@ -43,5 +44,6 @@ export function card(wo: WorkOrder): HTMLElement {
     h("a", { href: woHash(wo.project, wo.id), class: "card-link" }, h("span", { class: "ref" }, `WO-${wo.id}`), " ", h("span", { class: "title" }, wo.title)),
     h("div", { class: "meta" }, priorityBadge(wo.priority), labelChips(wo.labels)),
     wo.lease ? h("div", {}, leaseLine(wo.lease)) : null,
+    cardUsage(wo),
   );
 }

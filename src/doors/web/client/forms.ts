@@ -4,7 +4,7 @@ import { h, replace } from "./dom.js";
 import { canAct, errorBox, projectHash, woHash, type View } from "./view.js";
 import { PRIORITIES, type WorkOrder, type WorkOrderFields } from "../../../core/types.js";
 
-type Kind = "line" | "text" | "lines" | "list" | "ids" | "priority";
+type Kind = "line" | "text" | "lines" | "list" | "ids" | "priority" | "cap";
 const FIELDS: [keyof WorkOrderFields, string, Kind, string?][] = [
   ["title", "Title", "line"],
   ["priority", "Priority", "priority"],
@@ -17,11 +17,14 @@ const FIELDS: [keyof WorkOrderFields, string, Kind, string?][] = [
   ["labels", "Labels", "list", "comma-separated"],
   ["depends_on", "Depends on", "ids", "ids, comma-separated (e.g. 3, WO-7)"],
   ["handover", "Handover", "text"],
+  ["max_usd", "Budget: USD", "cap", "cap in USD; empty: none (changing it on an existing work order is for admins)"],
+  ["max_tokens", "Budget: tokens", "cap", "cap on input plus output tokens; empty: none"],
+  ["max_attempts", "Budget: attempts", "cap", "at most this many claims; empty: none"],
 ];
 
 const show = (wo: Partial<WorkOrderFields>, k: keyof WorkOrderFields, kind: Kind): string => {
   const v = wo[k];
-  if (v === undefined) return kind === "priority" ? "P2" : "";
+  if (v === undefined || v === null) return kind === "priority" ? "P2" : "";
   if (Array.isArray(v)) return kind === "lines" ? v.join("\n") : v.join(", ");
   return String(v);
 };
@@ -38,6 +41,7 @@ function read(form: HTMLFormElement): Partial<Record<keyof WorkOrderFields, unkn
         .filter(Boolean);
     if (kind === "lines") out[k] = items(/\n/);
     else if (kind === "list") out[k] = items(/,/);
+    else if (kind === "cap") out[k] = raw.trim() === "" ? null : /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : raw;
     else if (kind === "ids") out[k] = items(/[,\s]+/).map((s) => (/^(wo-)?\d+$/i.test(s) ? Number(s.replace(/^wo-/i, "")) : s));
     else out[k] = kind === "line" ? raw.trim() : raw;
   }
@@ -105,7 +109,9 @@ export const createView: View = ({ root, me, project, navigate }) => {
     back,
     h("h1", {}, "New work order"),
     woForm({}, "Create", async (fields) => {
-      const [wo] = await api<WorkOrder[]>("POST", woPath(project), { items: [fields] });
+      // An empty cap leaves the project's default in place.
+      const item = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null));
+      const [wo] = await api<WorkOrder[]>("POST", woPath(project), { items: [item] });
       navigate(woHash(project, wo!.id));
     }),
   );

@@ -8,6 +8,8 @@ import { h, replace, woRef, type AttrValue, type Child } from "./dom.js";
 import { ago, age } from "./time.js";
 import { errorBox, woHash } from "./view.js";
 import { STATUSES, type ContextEntry, type LedgerEvent, type WorkOrder } from "../../../core/types.js";
+import type { Report, ReportRow } from "../../../core/report.js";
+import { spendChart, usd } from "./budget.js";
 
 const FEED = 30;
 
@@ -61,6 +63,33 @@ export function overview(project: string) {
   const holders = h("ul", { class: "holders" });
   const feed = h("ol", { class: "feed", "aria-live": "off" });
   const context = h("div", { class: "context" });
+  const spend = h("div", { class: "spend" });
+  let spendBy: "agent" | "phase" = "agent";
+  const byPicker = h(
+    "select",
+    { id: "spend-by", "aria-label": "Spend by", onchange: (e: Event) => ((spendBy = (e.target as HTMLSelectElement).value as "agent" | "phase"), void loadSpend()) },
+    h("option", { value: "agent" }, "by agent"),
+    h("option", { value: "phase" }, "by phase"),
+  );
+  async function loadSpend(): Promise<void> {
+    try {
+      const r = await api<Report>("GET", `/v1/projects/${enc(project)}/report?since=7d&by=${spendBy}`);
+      const e = r.enrichment;
+      const perDone = (x: ReportRow) => (x.cost_per_done_wo === null ? "–" : usd(x.cost_per_done_wo));
+      replace(
+        spend,
+        spendChart(r.days, r.since, r.until),
+        h(
+          "p",
+          { class: "muted", "data-totals": "" },
+          `${usd(r.totals.usd)} · ${r.totals.attempts} attempt${r.totals.attempts === 1 ? "" : "s"} · ${r.totals.done_wos} done · ${perDone(r.totals)} per done WO`,
+        ),
+        h("p", { class: "muted", "data-enrichment": "" }, `enriched: ${perDone(e.with_enrich)} per done WO; not: ${perDone(e.without_enrich)}`),
+      );
+    } catch (err) {
+      replace(spend, errorBox(err));
+    }
+  }
   const el = h(
     "aside",
     { class: "overview", "aria-label": "Project overview" },
@@ -70,6 +99,8 @@ export function overview(project: string) {
     holders,
     h("h2", {}, "Latest context"),
     context,
+    h("h2", {}, "Spend, 7 days ", byPicker),
+    spend,
     h("h2", {}, "Activity"),
     feed,
   );
@@ -79,6 +110,7 @@ export function overview(project: string) {
 
   return {
     el,
+    loadSpend,
     setWorkOrders(wos: Iterable<WorkOrder>): void {
       const list = [...wos];
       replace(

@@ -10,6 +10,7 @@ import { h, replace, woRef, type Child } from "./dom.js";
 import { changed, woForm } from "./forms.js";
 import { follow } from "./live.js";
 import { eventItem } from "./overview.js";
+import { attemptTimeline, budgetFacts, deadLetter, type AttemptView } from "./budget.js";
 import { ago } from "./time.js";
 import { canAct, errorBox, projectHash, woHash, type View } from "./view.js";
 import { NOTE_KINDS, type LedgerEvent, type Note, type WorkOrder } from "../../../core/types.js";
@@ -50,7 +51,11 @@ export const woView: View = ({ root, me, project, id }) => {
 
   async function load(): Promise<void> {
     try {
-      const [next, history] = await Promise.all([api<Full>("GET", path), api<LedgerEvent[]>("GET", `${path}/history?limit=10000`)]);
+      const [next, history, attempts] = await Promise.all([
+        api<Full>("GET", path),
+        api<LedgerEvent[]>("GET", `${path}/history?limit=10000`),
+        api<AttemptView[]>("GET", `${path}/attempts`),
+      ]);
       const deps = await Promise.all(next.depends_on.map((d) => api<WorkOrder>("GET", woPath(project, d)).catch(() => null)));
       if (editing && wo && next.revision !== wo.revision) {
         replace(
@@ -65,7 +70,7 @@ export const woView: View = ({ root, me, project, id }) => {
         return;
       }
       wo = next;
-      if (!editing) draw(next, history, deps);
+      if (!editing) draw(next, history, deps, attempts);
     } catch (e) {
       replace(alerts, errorBox(e));
     }
@@ -132,7 +137,7 @@ export const woView: View = ({ root, me, project, id }) => {
     );
   }
 
-  function draw(w: Full, history: LedgerEvent[], deps: (WorkOrder | null)[]): void {
+  function draw(w: Full, history: LedgerEvent[], deps: (WorkOrder | null)[], attempts: AttemptView[]): void {
     replace(
       body,
       h(
@@ -145,6 +150,7 @@ export const woView: View = ({ root, me, project, id }) => {
         h("span", { class: "muted", "data-revision": w.revision }, `rev ${w.revision}`),
       ),
       w.lease ? h("p", { class: "lease-row", "data-wo": w.id }, "Claimed by ", leaseLine(w.lease), ` · fencing token ${w.lease.token}`) : null,
+      deadLetter(w),
       actions(w),
       h(
         "div",
@@ -191,6 +197,7 @@ export const woView: View = ({ root, me, project, id }) => {
               : text(""),
             noteForm(),
           ),
+          section("Attempts", attemptTimeline(attempts)),
           section("History", h("ol", { class: "history" }, history.map(historyItem))),
         ),
         h(
@@ -232,6 +239,7 @@ export const woView: View = ({ root, me, project, id }) => {
                 )
               : "—",
           ),
+          budgetFacts(w),
           h("dt", {}, "Created"),
           h("dd", {}, `${w.created_by}, ${ago(w.created_at)}`),
           h("dt", {}, "Updated"),
