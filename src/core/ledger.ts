@@ -107,7 +107,7 @@ const finished = (change: rules.Change): Finished => ({ ...rules.toPublic(change
 
 /** Records one spend report on `wo` (loaded for write in this transaction; `next` is it afterwards); see spend(). */
 async function spendIn(tx: Tx, wo: StoredWorkOrder, s: SpendReport): Promise<{ result: SpendResult; next: StoredWorkOrder }> {
-  const attempts = await tx.listAttempts({ project: wo.project, wo: wo.id });
+  const attempts = await tx.listAttempts({ project: wo.project, wo: wo.id, limit: MAX_ROWS });
   const attempt = attemptFor(wo, attempts, s.agent, s.role, s.lease_token, tx.now());
   // A lease claimed before attempts were recorded (an upgrade mid-lease) gets its row now.
   if (!attempts.some((a) => a.token === attempt.token)) await tx.saveAttempt(attempt);
@@ -120,7 +120,7 @@ async function spendIn(tx: Tx, wo: StoredWorkOrder, s: SpendReport): Promise<{ r
     cost_usd: s.cost_usd ?? null,
   };
   if (s.source !== undefined) {
-    const before = (await tx.listSpend({ project: wo.project, wo: wo.id, token: attempt.token, source: s.source })).filter((r) => r.model === model);
+    const before = (await tx.listSpend({ project: wo.project, wo: wo.id, token: attempt.token, source: s.source, limit: MAX_ROWS })).filter((r) => r.model === model);
     figures = growth(figures, before);
     if (figures === null) return { result: { spend: null, attempt, work_order: rules.toPublic(wo) }, next: wo };
   }
@@ -153,6 +153,8 @@ export interface Health {
 const ACTIVE: readonly Status[] = ["open", "claimed", "blocked"];
 const DEFAULT_LIST_LIMIT = 100;
 const DEFAULT_FIND_LIMIT = 20;
+/** At most this many attempts or spend records are read for one answer (a report over a busy year would not fit in memory). */
+export const MAX_ROWS = 100_000;
 
 export interface LedgerOptions {
   /** Called after each commit with the events it appended (metrics; never for logging inside the core). */
@@ -591,8 +593,9 @@ export class Ledger {
       if (q.id !== undefined) await getOrNotFound(tx, q.project, q.id);
       else await requireProject(tx, q.project);
       const since = q.since === undefined ? undefined : new Date(Date.parse(tx.now()) - q.since).toISOString();
-      const list = (await tx.listAttempts({ project: q.project, wo: q.id, since })).filter((a) => q.agent === undefined || a.agent === q.agent);
-      const spend = list.length ? await tx.listSpend({ project: q.project, wo: q.id, since }) : [];
+      const list = await tx.listAttempts({ project: q.project, wo: q.id, agent: q.agent, since, limit: q.limit ?? DEFAULT_LIST_LIMIT });
+      const from = list[0]?.started_at;
+      const spend = from === undefined ? [] : await tx.listSpend({ project: q.project, wo: q.id, since: from, limit: MAX_ROWS });
       return list.map((a) => ({
         ...a,
         duration_ms: a.ended_at === null ? null : Date.parse(a.ended_at) - Date.parse(a.started_at),
@@ -609,11 +612,13 @@ export class Ledger {
       await requireProject(tx, r.project);
       const until = tx.now();
       const since = new Date(Date.parse(until) - (r.since ?? 7 * 86_400_000)).toISOString();
-      const attempts = await tx.listAttempts({ project: r.project, since });
-      const spend = await tx.listSpend({ project: r.project, since });
+      const attempts = await tx.listAttempts({ project: r.project, since, limit: MAX_ROWS });
+      const spend = await tx.listSpend({ project: r.project, since, limit: MAX_ROWS });
       const ids = [...new Set([...attempts.map((a) => a.wo), ...spend.map((s) => s.wo)])];
       const labels = new Map((await tx.labelsOf(r.project, ids)).map((l) => [l.id, l.labels]));
-      return buildReport(r.project, since, until, r.by ?? "agent", { attempts, spend, labels });
+      const report = buildReport(r.project, since, until, r.by ?? "agent", { attempts, spend, labels });
+      // Bounded in memory: past MAX_ROWS of either, the report covers the newest and says so.
+      return attempts.length === MAX_ROWS || spend.length === MAX_ROWS ? { ...report, truncated: true } : report;
     });
   }
 

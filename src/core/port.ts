@@ -25,20 +25,23 @@ export interface ListQuery {
   limit: number;
 }
 
-/** Attempts of a project (started at or after `since`), or of one WO; oldest first. */
+/** Attempts of a project (started at or after `since`), or of one WO or agent: the newest `limit`, oldest first. */
 export interface AttemptQuery {
   project: string;
   wo?: number | undefined;
+  agent?: string | undefined;
   since?: string | undefined;
+  limit: number;
 }
 
-/** Spend records of a project (created at or after `since`), or of one WO, attempt and source; oldest first. */
+/** Spend records of a project (created at or after `since`), or of one WO, attempt and source: the newest `limit`, oldest first. */
 export interface SpendQuery {
   project: string;
   wo?: number | undefined;
   token?: number | undefined;
   source?: string | undefined;
   since?: string | undefined;
+  limit: number;
 }
 
 export interface ClaimProbe {

@@ -35,6 +35,8 @@ export interface Report {
   totals: ReportRow;
   /** WOs with spend in an `enrich` phase in the window, against the others. */
   enrichment: { with_enrich: ReportRow; without_enrich: ReportRow };
+  /** Set when the window held more than the ledger reads for one report: the figures cover its newest part. */
+  truncated?: true;
   /** Spend per UTC day and group (days with spend only, oldest first): the dashboard's chart. */
   days: { day: string; key: string; usd: number; tokens: number }[];
 }

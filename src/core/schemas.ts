@@ -311,6 +311,7 @@ export const inputs = builtOnFirstRead({
       id: woId.describe("this WO's attempts (else the project's)").optional(),
       agent: agentName.describe("only this agent's").optional(),
       since: maxAge.describe("only those started this recently").optional(),
+      limit: limit.describe("the newest this many (default 100)").optional(),
     }),
   report: () =>
     z.strictObject({

@@ -185,11 +185,12 @@ export class PgTx extends PgSession implements Tx {
   }
 
   async listAttempts(q: AttemptQuery) {
-    return this.rows<Attempt>(
-      `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE project = $1 AND ($2::int IS NULL OR wo = $2) AND ($3::timestamptz IS NULL OR started_at >= $3)
-       ORDER BY started_at, wo, token`,
-      [q.project, q.wo ?? null, q.since ?? null],
+    const rows = await this.rows<Attempt>(
+      `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE project = $1 AND ($2::int IS NULL OR wo = $2) AND ($3::text IS NULL OR agent = $3)
+       AND ($4::timestamptz IS NULL OR started_at >= $4) ORDER BY started_at DESC, wo DESC, token DESC LIMIT $5`,
+      [q.project, q.wo ?? null, q.agent ?? null, q.since ?? null, q.limit],
     );
+    return rows.reverse();
   }
 
   async insertSpend(r: Omit<SpendRecord, "id">): Promise<SpendRecord> {
@@ -218,10 +219,10 @@ export class PgTx extends PgSession implements Tx {
   async listSpend(q: SpendQuery) {
     const rows = await this.rows<SpendRow>(
       `SELECT ${SPEND_COLUMNS} FROM spend WHERE project = $1 AND ($2::int IS NULL OR wo = $2) AND ($3::int IS NULL OR token = $3)
-       AND ($4::text IS NULL OR source = $4) AND ($5::timestamptz IS NULL OR created_at >= $5) ORDER BY id`,
-      [q.project, q.wo ?? null, q.token ?? null, q.source ?? null, q.since ?? null],
+       AND ($4::text IS NULL OR source = $4) AND ($5::timestamptz IS NULL OR created_at >= $5) ORDER BY id DESC LIMIT $6`,
+      [q.project, q.wo ?? null, q.token ?? null, q.source ?? null, q.since ?? null, q.limit],
     );
-    return rows.map(toSpend);
+    return rows.reverse().map(toSpend);
   }
 
   async labelsOf(project: string, ids: readonly number[]) {

@@ -211,9 +211,11 @@ export class SqliteTx implements Tx {
   }
 
   async listAttempts(q: AttemptQuery) {
-    return this.sql(
-      `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE project = @project AND (@wo IS NULL OR wo = @wo) AND (@since IS NULL OR started_at >= @since) ORDER BY started_at, wo, token`,
-    ).all({ project: q.project, wo: q.wo ?? null, since: q.since ?? null }) as Attempt[];
+    const rows = this.sql(
+      `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE project = @project AND (@wo IS NULL OR wo = @wo) AND (@agent IS NULL OR agent = @agent)
+       AND (@since IS NULL OR started_at >= @since) ORDER BY started_at DESC, wo DESC, token DESC ${limit(q.limit)}`,
+    ).all({ project: q.project, wo: q.wo ?? null, agent: q.agent ?? null, since: q.since ?? null }) as Attempt[];
+    return rows.reverse();
   }
 
   async insertSpend(r: Omit<SpendRecord, "id">): Promise<SpendRecord> {
@@ -228,9 +230,9 @@ export class SqliteTx implements Tx {
   async listSpend(q: SpendQuery) {
     const rows = this.sql(
       `SELECT ${SPEND_COLUMNS} FROM spend WHERE project = @project AND (@wo IS NULL OR wo = @wo) AND (@token IS NULL OR token = @token)
-       AND (@source IS NULL OR source = @source) AND (@since IS NULL OR created_at >= @since) ORDER BY id`,
+       AND (@source IS NULL OR source = @source) AND (@since IS NULL OR created_at >= @since) ORDER BY id DESC ${limit(q.limit)}`,
     ).all({ project: q.project, wo: q.wo ?? null, token: q.token ?? null, source: q.source ?? null, since: q.since ?? null }) as SpendRow[];
-    return rows.map(toSpend);
+    return rows.reverse().map(toSpend);
   }
 
   async labelsOf(project: string, ids: readonly number[]) {

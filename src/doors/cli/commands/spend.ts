@@ -60,6 +60,7 @@ export function register(program: Command): void {
       id: { ...WO_ID, help: "work order id (without it: the project's attempts)" },
       agent: { help: "only this agent's attempts", flag: "--by-agent <name>" },
       since: { help: "only attempts started this recently (e.g. 7d)", flag: "--since <duration>" },
+      limit: { help: "the newest this many (default 100)", flag: "--limit <n>", number: true },
     },
     render: (list) => ({ human: () => render.attempts(list) }),
   });
@@ -72,7 +73,10 @@ export function register(program: Command): void {
       by: { help: "group by agent (default), phase, label, wo or model", flag: "--by <what>" },
     },
     options: (cmd) => cmd.option("--csv", "CSV instead of a table"),
-    render: (r, _ctx, o) => ({ human: () => (o.csv === true ? render.reportCsv(r) : render.report(r)) }),
+    render: (r, _ctx, o) => ({
+      warnings: r.truncated ? ["the window holds more attempts or spend records than one report reads: the figures cover its newest part; give a shorter --since"] : [],
+      human: () => (o.csv === true ? render.reportCsv(r) : render.report(r)),
+    }),
   });
 }
 
@@ -101,7 +105,7 @@ async function fromTranscript(ledger: LedgerApi, input: Record<string, unknown>,
   const first = t.usage.map((u) => u.at).sort()[0];
   const project = input.project as string;
   const agent = input.agent as string;
-  const window = first === undefined ? [] : await ledger.attempts({ project, agent, ...(input.id === undefined ? {} : { id: input.id as number }) });
+  const window = first === undefined ? [] : await ledger.attempts({ project, agent, limit: 10_000, ...(input.id === undefined ? {} : { id: input.id as number }) });
   const attempts = window.filter((a) => a.agent === agent);
   const owners = attribute(t.usage, attempts);
   const recorded: SpendResult[] = [];
