@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import type pg from "pg";
 import type { Attempt, NewEvent, StoredWorkOrder } from "../../core/types.js";
 import { jsonToWorkOrder, woJson } from "./records.js";
-import { INSERT_EVENTS, SAVE_WITH_EVENTS } from "./sql/events.js";
+import { INSERT_EVENTS, SAVE_WITH_EVENTS, SAVE_WITH_EVENTS_AND_ATTEMPTS } from "./sql/events.js";
 import { SAVE_ATTEMPTS, UPDATE_WO } from "./sql/work-orders.js";
 
 /**
@@ -195,14 +195,15 @@ export class PgSession {
     const sent = saves.map((wo) => this.send(UPDATE_WO, [woJson(wo)]));
     // One JSON text (JSON.stringify is native) instead of seven arrays that pg escapes element by element.
     const events = es.length === 0 ? [] : [JSON.stringify(es)];
-    if (last === undefined) {
-      if (es.length) sent.push(this.send(INSERT_EVENTS, events));
-    } else if (es.length === 0) sent.push(this.send(UPDATE_WO, [woJson(last)]));
-    else sent.push(this.send(SAVE_WITH_EVENTS, [woJson(last), ...events]));
-    // After the WO they belong to: an attempt's row references it.
-    if (this.pendingAttempts.size) {
-      sent.push(this.send(SAVE_ATTEMPTS, [JSON.stringify([...this.pendingAttempts.values()])]));
-      this.pendingAttempts.clear();
+    const attempts = this.pendingAttempts.size ? JSON.stringify([...this.pendingAttempts.values()]) : null;
+    this.pendingAttempts.clear();
+    if (last !== undefined && es.length && attempts !== null) sent.push(this.send(SAVE_WITH_EVENTS_AND_ATTEMPTS, [woJson(last), ...events, attempts]));
+    else {
+      if (last === undefined) {
+        if (es.length) sent.push(this.send(INSERT_EVENTS, events));
+      } else if (es.length === 0) sent.push(this.send(UPDATE_WO, [woJson(last)]));
+      else sent.push(this.send(SAVE_WITH_EVENTS, [woJson(last), ...events]));
+      if (attempts !== null) sent.push(this.send(SAVE_ATTEMPTS, [attempts]));
     }
     return sent;
   }

@@ -203,11 +203,13 @@ export class SqliteTx implements Tx {
     return rows.map(toWorkOrder);
   }
 
+  /** An attempt opens with an INSERT and ends with an UPDATE (an upsert costs more); one claimed before the upgrade is inserted ended. */
   async saveAttempt(a: Attempt) {
-    this.sql(
-      `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (@project, @wo, @token, @agent, @started_at, @ended_at, @outcome)
-       ON CONFLICT (project, wo, token) DO UPDATE SET ended_at = excluded.ended_at, outcome = excluded.outcome`,
-    ).run(a);
+    if (a.ended_at !== null) {
+      const ended = this.sql("UPDATE attempts SET ended_at = @ended_at, outcome = @outcome WHERE project = @project AND wo = @wo AND token = @token").run(a);
+      if (ended.changes > 0) return;
+    }
+    this.sql(`INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (@project, @wo, @token, @agent, @started_at, @ended_at, @outcome)`).run(a);
   }
 
   async listAttempts(q: AttemptQuery) {

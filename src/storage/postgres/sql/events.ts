@@ -23,7 +23,7 @@
  * is not monotonic along the stream, so a follower resumes from the seq of the
  * last event it received (followEvents maps it back to its position).
  */
-import { UPDATE_WO } from "./work-orders.js";
+import { saveAttempts, UPDATE_WO } from "./work-orders.js";
 
 const insertEvents = (p: number) => `INSERT INTO events (project, wo, type, agent, revision, at, data, order_xid)
   SELECT e.project, e.wo, e.type, e.agent, e.revision, e.at, e.data, greatest(pg_current_xact_id(), pg_snapshot_xmax(pg_current_snapshot()))
@@ -33,6 +33,8 @@ const insertEvents = (p: number) => `INSERT INTO events (project, wo, type, agen
 export const INSERT_EVENTS = insertEvents(0);
 /** A WO's new state and its events in one round trip (a data-modifying CTE always runs). */
 export const SAVE_WITH_EVENTS = `WITH saved AS (${UPDATE_WO}) ${insertEvents(1)}`;
+/** The same, with the attempts the change opened or ended (a claim's, a release's) in the same statement. */
+export const SAVE_WITH_EVENTS_AND_ATTEMPTS = `WITH saved AS (${UPDATE_WO}), attempted AS (${saveAttempts(3)}) ${insertEvents(1)}`;
 
 /** The stream position of a cursor: the order key of the event with that seq (or the last one before it). */
 export const CURSOR = `(SELECT coalesce((SELECT order_xid FROM events WHERE seq <= $1 ORDER BY seq DESC LIMIT 1), '0'::xid8))`;

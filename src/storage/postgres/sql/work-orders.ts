@@ -38,8 +38,9 @@ const SET_COLUMNS = WO_COLUMNS.filter((c) => c !== "project" && c !== "id");
 export const UPDATE_WO = `UPDATE work_orders w SET (${SET_COLUMNS.join(", ")}) = (${SET_COLUMNS.map((c) => `r.${c}`).join(", ")})
   FROM ${WO_RECORD(1)} r WHERE w.project = r.project AND w.id = r.id`;
 
-/** Attempts opened or ended, as one JSON array: inserted, or their end written over (see Tx.saveAttempt). */
-export const SAVE_ATTEMPTS = `INSERT INTO attempts (project, wo, token, agent, started_at, ended_at, outcome)
+/** Attempts opened or ended, as one JSON array in parameter `p`: inserted, or their end written over (see Tx.saveAttempt). */
+export const saveAttempts = (p: number) => `INSERT INTO attempts (project, wo, token, agent, started_at, ended_at, outcome)
   SELECT a.project, a.wo, a.token, a.agent, a.started_at, a.ended_at, a.outcome
-  FROM json_to_recordset($1::json) AS a(project text, wo integer, token integer, agent text, started_at timestamptz, ended_at timestamptz, outcome text)
+  FROM json_to_recordset($${p}::json) AS a(project text, wo integer, token integer, agent text, started_at timestamptz, ended_at timestamptz, outcome text)
   ON CONFLICT (project, wo, token) DO UPDATE SET ended_at = excluded.ended_at, outcome = excluded.outcome`;
+export const SAVE_ATTEMPTS = saveAttempts(1);
