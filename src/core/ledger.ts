@@ -35,6 +35,7 @@ import { pollEvents, type FollowOptions } from "./follow.js";
 import { TokenCache, type TokenLookup } from "./token-cache.js";
 import { Tokens, type PublicToken } from "./tokens.js";
 import { parse } from "./validate.js";
+import { once } from "./idempotency.js";
 import { attemptFor, growth, recordSpend, type Figures } from "./spend.js";
 import { costOf, priceOf } from "./pricing.js";
 import { buildReport, type Report } from "./report.js";
@@ -347,25 +348,27 @@ export class Ledger {
   }
 
   async claim(input: Inputs["claim"]): Promise<ClaimResult> {
-    const { project, agent, id, ttl, exclusive_files, max_hold } = parse(inputs.claim, input);
-    const ttlMs = ttl ?? DEFAULT_TTL_MS;
-    return this.write(async (tx): Promise<ClaimResult> => {
-      if (id === undefined) return this.claimNext(tx, project, agent, ttlMs, max_hold);
-      // Sent with the claim's first statement (one round trip on PostgreSQL): the project's default hold cap, and the WO's context.
-      const defaults = max_hold === undefined ? tx.getProject(project) : Promise.resolve(null);
-      defaults.catch(() => undefined); // awaited below; a failure surfaces there (or the claim's own comes first)
-      const context = linkedContext(tx, project, id);
-      context.catch(() => undefined);
-      const wo = await loadForWrite(tx, project, id);
-      const now = tx.now(); // read after the row is locked: the clock may have moved while we waited
-      const holdCap = max_hold ?? (await defaults)?.policy.max_hold_ms ?? null;
-      const change = rules.claim(wo, agent, now, ttlMs, await tx.notDoneOf(project, wo.depends_on), holdCap);
-      // Leases are only read (and on PostgreSQL, the project's lease lock only taken) when files can clash.
-      const file_conflicts = wo.files.length ? conflicts(wo, await tx.liveLeases(project, now), new OverlapChecker()) : [];
-      if (exclusive_files && file_conflicts.length) throw fileConflict(wo, file_conflicts);
-      await persist(tx, change);
-      return { ...rules.toPublic(change.next), file_conflicts, context: await context };
-    });
+    const c = parse(inputs.claim, input);
+    return this.write((tx) => once(tx, "claim", c, () => this.claimIn(tx, c, c.ttl ?? DEFAULT_TTL_MS)));
+  }
+
+  private async claimIn(tx: Tx, c: Parsed["claim"], ttlMs: number): Promise<ClaimResult> {
+    const { project, agent, id, exclusive_files, max_hold } = c;
+    if (id === undefined) return this.claimNext(tx, project, agent, ttlMs, max_hold);
+    // Sent with the claim's first statement (one round trip on PostgreSQL): the project's default hold cap, and the WO's context.
+    const defaults = max_hold === undefined ? tx.getProject(project) : Promise.resolve(null);
+    defaults.catch(() => undefined); // awaited below; a failure surfaces there (or the claim's own comes first)
+    const context = linkedContext(tx, project, id);
+    context.catch(() => undefined);
+    const wo = await loadForWrite(tx, project, id);
+    const now = tx.now(); // read after the row is locked: the clock may have moved while we waited
+    const holdCap = max_hold ?? (await defaults)?.policy.max_hold_ms ?? null;
+    const change = rules.claim(wo, agent, now, ttlMs, await tx.notDoneOf(project, wo.depends_on), holdCap);
+    // Leases are only read (and on PostgreSQL, the project's lease lock only taken) when files can clash.
+    const file_conflicts = wo.files.length ? conflicts(wo, await tx.liveLeases(project, now), new OverlapChecker()) : [];
+    if (exclusive_files && file_conflicts.length) throw fileConflict(wo, file_conflicts);
+    await persist(tx, change);
+    return { ...rules.toPublic(change.next), file_conflicts, context: await context };
   }
 
   private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number, maxHold: number | undefined): Promise<ClaimResult> {
@@ -409,12 +412,15 @@ export class Ledger {
   }
 
   async renew(input: Inputs["renew"]): Promise<WorkOrder> {
-    const { project, agent, id, ttl, lease_token } = parse(inputs.renew, input);
-    return this.write(async (tx) => {
-      const change = rules.renew(await loadForWrite(tx, project, id), agent, tx.now(), ttl, lease_token);
-      await persist(tx, change);
-      return rules.toPublic(change.next);
-    });
+    const r = parse(inputs.renew, input);
+    const { project, agent, id, ttl, lease_token } = r;
+    return this.write((tx) =>
+      once(tx, "renew", r, async () => {
+        const change = rules.renew(await loadForWrite(tx, project, id), agent, tx.now(), ttl, lease_token);
+        await persist(tx, change);
+        return rules.toPublic(change.next);
+      }),
+    );
   }
 
   /**
@@ -442,29 +448,33 @@ export class Ledger {
   }
 
   async release(input: Inputs["release"]): Promise<Finished> {
-    const { project, agent, role, id, status, note, lease_token, unverified_reason, spend } = parse(inputs.release, input);
-    return this.write(async (tx) => {
-      let wo = await loadForWrite(tx, project, id);
-      // Spend given with the release goes against the attempt it ends, before it ends (a cap it reaches then decides where the WO goes).
-      let spent: string[] = [];
-      if (spend !== undefined) {
-        rules.holding(rules.effective(wo, tx.now()), agent, tx.now(), lease_token, true);
-        const r = await spendIn(tx, wo, { ...spend, project, agent, role, id, lease_token });
-        wo = r.next;
-        spent = r.result.warnings ?? [];
-      }
-      const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
-      const change = rules.release(wo, agent, tx.now(), status, lease_token, finish);
-      await persist(tx, change);
-      await noteOverride(tx, change, agent);
-      if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
-      const out = finished(change);
-      return spent.length ? { ...out, warnings: [...spent, ...(out.warnings ?? [])] } : out;
-    });
+    const r = parse(inputs.release, input);
+    const { project, agent, role, id, status, note, lease_token, unverified_reason, spend } = r;
+    return this.write((tx) =>
+      once(tx, "release", r, async () => {
+        let wo = await loadForWrite(tx, project, id);
+        // Spend given with the release goes against the attempt it ends, before it ends (a cap it reaches then decides where the WO goes).
+        let spent: string[] = [];
+        if (spend !== undefined) {
+          rules.holding(rules.effective(wo, tx.now()), agent, tx.now(), lease_token, true);
+          const r = await spendIn(tx, wo, { ...spend, project, agent, role, id, lease_token });
+          wo = r.next;
+          spent = r.result.warnings ?? [];
+        }
+        const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
+        const change = rules.release(wo, agent, tx.now(), status, lease_token, finish);
+        await persist(tx, change);
+        await noteOverride(tx, change, agent);
+        if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
+        const out = finished(change);
+        return spent.length ? { ...out, warnings: [...spent, ...(out.warnings ?? [])] } : out;
+      }),
+    );
   }
 
   async update(input: Inputs["update"]): Promise<Finished> {
-    const { project, agent, role, id, fields, status, note, if_revision, lease_token, unverified_reason } = parse(inputs.update, input);
+    const u = parse(inputs.update, input);
+    const { project, agent, role, id, fields, status, note, if_revision, lease_token, unverified_reason } = u;
     const hasFields = fields !== undefined && Object.values(fields).some((v) => v !== undefined);
     if (!hasFields && status === undefined && note === undefined) {
       throw new LedgerError("VALIDATION", "nothing to update: give at least one field, a status or a note", {
@@ -472,48 +482,53 @@ export class Ledger {
         details: { issues: [{ field: "", message: "no change requested" }] },
       });
     }
-    return this.write(async (tx) => {
-      const wo = await loadForWrite(tx, project, id);
-      if (fields?.verification !== undefined && fields.verification !== wo.verification) {
-        assertMayAuthor((await tx.getProject(project))?.policy ?? DEFAULT_POLICY, project, agent, role, wo);
-      }
-      const caps = (["max_usd", "max_tokens", "max_attempts"] as const).filter((c) => fields?.[c] !== undefined && fields[c] !== wo[c]);
-      if (caps.length && role !== undefined && role !== "admin") {
-        throw new LedgerError("FORBIDDEN", `only admins may change the budget of ${rules.label(id)} (${caps.join(", ")})`, {
-          hint: "ask an admin; a budget is set when the work order is created",
-          details: { project, id, fields: caps },
-        });
-      }
-      if (fields?.depends_on?.length) {
-        const bad = [...(await tx.missingOf(project, fields.depends_on)), ...fields.depends_on.filter((d) => d === id)];
-        if (bad.length)
-          throw new LedgerError("VALIDATION", `depends_on: ${bad.map(rules.label).join(", ")} is not another work order of project ${project}`, {
-            details: { issues: [{ field: "depends_on", message: "unknown work order" }] },
+    return this.write((tx) =>
+      once(tx, "update", u, async () => {
+        const wo = await loadForWrite(tx, project, id);
+        if (fields?.verification !== undefined && fields.verification !== wo.verification) {
+          assertMayAuthor((await tx.getProject(project))?.policy ?? DEFAULT_POLICY, project, agent, role, wo);
+        }
+        const caps = (["max_usd", "max_tokens", "max_attempts"] as const).filter((c) => fields?.[c] !== undefined && fields[c] !== wo[c]);
+        if (caps.length && role !== undefined && role !== "admin") {
+          throw new LedgerError("FORBIDDEN", `only admins may change the budget of ${rules.label(id)} (${caps.join(", ")})`, {
+            hint: "ask an admin; a budget is set when the work order is created",
+            details: { project, id, fields: caps },
           });
-        const loop = await dependencyPath(tx, project, fields.depends_on, id);
-        if (loop)
-          throw new LedgerError("VALIDATION", `depends_on: would make a cycle ${[id, ...loop].map(rules.label).join(" → ")}`, {
-            hint: "a work order in a dependency cycle can never be claimed",
-            details: { issues: [{ field: "depends_on", message: "cycle" }] },
-          });
-      }
-      const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
-      const change = rules.update(wo, agent, tx.now(), { fields, status, ifRevision: if_revision, token: lease_token, finish });
-      await persist(tx, change);
-      await noteOverride(tx, change, agent);
-      if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
-      return finished(change);
-    });
+        }
+        if (fields?.depends_on?.length) {
+          const bad = [...(await tx.missingOf(project, fields.depends_on)), ...fields.depends_on.filter((d) => d === id)];
+          if (bad.length)
+            throw new LedgerError("VALIDATION", `depends_on: ${bad.map(rules.label).join(", ")} is not another work order of project ${project}`, {
+              details: { issues: [{ field: "depends_on", message: "unknown work order" }] },
+            });
+          const loop = await dependencyPath(tx, project, fields.depends_on, id);
+          if (loop)
+            throw new LedgerError("VALIDATION", `depends_on: would make a cycle ${[id, ...loop].map(rules.label).join(" → ")}`, {
+              hint: "a work order in a dependency cycle can never be claimed",
+              details: { issues: [{ field: "depends_on", message: "cycle" }] },
+            });
+        }
+        const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
+        const change = rules.update(wo, agent, tx.now(), { fields, status, ifRevision: if_revision, token: lease_token, finish });
+        await persist(tx, change);
+        await noteOverride(tx, change, agent);
+        if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
+        return finished(change);
+      }),
+    );
   }
 
   async addNote(input: Inputs["addNote"]): Promise<Note> {
-    const { project, agent, role, id, kind, body } = parse(inputs.addNote, input);
-    return this.write(async (tx) => {
-      const wo = await loadForWrite(tx, project, id);
-      // A verification result is evidence others rely on: only the holder or an admin records one.
-      if (kind === "verification") verifierOf(wo, agent, role, tx.now(), undefined);
-      return appendNote(tx, wo, { agent, body, kind: kind ?? "progress" });
-    });
+    const n = parse(inputs.addNote, input);
+    const { project, agent, role, id, kind, body } = n;
+    return this.write((tx) =>
+      once(tx, "addNote", n, async () => {
+        const wo = await loadForWrite(tx, project, id);
+        // A verification result is evidence others rely on: only the holder or an admin records one.
+        if (kind === "verification") verifierOf(wo, agent, role, tx.now(), undefined);
+        return appendNote(tx, wo, { agent, body, kind: kind ?? "progress" });
+      }),
+    );
   }
 
   /**
@@ -532,43 +547,45 @@ export class Ledger {
   /** Records the outcome of running a WO's verification command (the door runs it), by its holder or an admin. */
   async recordVerification(input: Inputs["verification"]): Promise<VerificationResult> {
     const v = parse(inputs.verification, input);
-    return this.write(async (tx) => {
-      let wo = await loadForWrite(tx, v.project, v.id);
-      const allowed = commandToRun(wo, v.agent, v.role, tx.now(), v.lease_token);
-      if (v.command !== allowed) {
-        throw new LedgerError(
-          "VERIFICATION_CHANGED",
-          `the command that ran is not the one ${rules.label(wo.id)} lets you verify with now (${JSON.stringify(allowed)}); nothing was recorded`,
-          {
-            hint: "{{op:verify}} again: it runs the command the work order lets you run",
-            details: { project: v.project, id: wo.id, ran: v.command, current: allowed },
-          },
-        );
-      }
-      const git = v.git ?? null;
-      const verdict = v.passed ? "PASSED" : `FAILED (exit ${v.exit_code ?? "timeout"})`;
-      const where = git ? ` at ${git.head.slice(0, 12)}${git.branch ? ` (${git.branch}${git.dirty ? ", dirty" : ""})` : ""}` : "";
-      const body = `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s by ${v.agent}${where}: ${v.command}\n${v.output_tail}`.trimEnd();
-      // The result counts for `done` (rules.checkDone) only under the lease it was recorded in.
-      const underLease = rules.isLive(wo.lease, tx.now()) && wo.lease.agent === v.agent ? wo.lease.token : null;
-      const recorded = { ...wo, last_verification: { passed: v.passed, agent: v.agent, at: tx.now(), token: underLease } };
-      await tx.saveWorkOrder(recorded, wo);
-      wo = recorded;
-      let block_refused: ErrorBody | undefined;
-      if (!v.passed && v.block_on_fail) {
-        // A refused block (someone else holds it, or it is done) must not cost the recorded result.
-        try {
-          const change = rules.update(wo, v.agent, tx.now(), { status: "blocked", token: v.lease_token, via: "verify" });
-          await persist(tx, change);
-          wo = change.next;
-        } catch (e) {
-          if (!isLedgerError(e)) throw e;
-          block_refused = e.toJSON();
+    return this.write((tx) =>
+      once(tx, "recordVerification", v, async () => {
+        let wo = await loadForWrite(tx, v.project, v.id);
+        const allowed = commandToRun(wo, v.agent, v.role, tx.now(), v.lease_token);
+        if (v.command !== allowed) {
+          throw new LedgerError(
+            "VERIFICATION_CHANGED",
+            `the command that ran is not the one ${rules.label(wo.id)} lets you verify with now (${JSON.stringify(allowed)}); nothing was recorded`,
+            {
+              hint: "{{op:verify}} again: it runs the command the work order lets you run",
+              details: { project: v.project, id: wo.id, ran: v.command, current: allowed },
+            },
+          );
         }
-      }
-      const note = await appendNote(tx, wo, { agent: v.agent, body, kind: "verification" });
-      return { passed: v.passed, command: v.command, git, work_order: rules.toPublic(wo), note, ...(block_refused ? { block_refused } : {}) };
-    });
+        const git = v.git ?? null;
+        const verdict = v.passed ? "PASSED" : `FAILED (exit ${v.exit_code ?? "timeout"})`;
+        const where = git ? ` at ${git.head.slice(0, 12)}${git.branch ? ` (${git.branch}${git.dirty ? ", dirty" : ""})` : ""}` : "";
+        const body = `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s by ${v.agent}${where}: ${v.command}\n${v.output_tail}`.trimEnd();
+        // The result counts for `done` (rules.checkDone) only under the lease it was recorded in.
+        const underLease = rules.isLive(wo.lease, tx.now()) && wo.lease.agent === v.agent ? wo.lease.token : null;
+        const recorded = { ...wo, last_verification: { passed: v.passed, agent: v.agent, at: tx.now(), token: underLease } };
+        await tx.saveWorkOrder(recorded, wo);
+        wo = recorded;
+        let block_refused: ErrorBody | undefined;
+        if (!v.passed && v.block_on_fail) {
+          // A refused block (someone else holds it, or it is done) must not cost the recorded result.
+          try {
+            const change = rules.update(wo, v.agent, tx.now(), { status: "blocked", token: v.lease_token, via: "verify" });
+            await persist(tx, change);
+            wo = change.next;
+          } catch (e) {
+            if (!isLedgerError(e)) throw e;
+            block_refused = e.toJSON();
+          }
+        }
+        const note = await appendNote(tx, wo, { agent: v.agent, body, kind: "verification" });
+        return { passed: v.passed, command: v.command, git, work_order: rules.toPublic(wo), note, ...(block_refused ? { block_refused } : {}) };
+      }),
+    );
   }
 
   /**
@@ -580,9 +597,7 @@ export class Ledger {
    */
   async spend(input: Inputs["spend"]): Promise<SpendResult> {
     const s = parse(inputs.spend, input);
-    return this.write(async (tx): Promise<SpendResult> => {
-      return (await spendIn(tx, await loadForWrite(tx, s.project, s.id), s)).result;
-    });
+    return this.write((tx) => once(tx, "spend", s, async () => (await spendIn(tx, await loadForWrite(tx, s.project, s.id), s)).result));
   }
 
   /** Attempts oldest first (of a WO, or of the project: an agent's, recent ones), each with its length and spend. */
@@ -624,14 +639,16 @@ export class Ledger {
 
   async contextPut(input: Inputs["contextPut"]): Promise<ContextEntry> {
     const c = parse(inputs.contextPut, input);
-    return this.write(async (tx) => {
-      const now = tx.now();
-      await projectForWrite(tx, c.project, c.new_project === true);
-      if (c.id !== undefined) await getOrNotFound(tx, c.project, c.id);
-      const entry = await tx.insertContext({ project: c.project, key: c.key ?? "handover", body: c.body, agent: c.agent, wo: c.id ?? null, created_at: now, git: c.git ?? null });
-      await tx.appendEvents([{ project: c.project, wo: entry.wo, type: "context_put", agent: c.agent, revision: null, at: now, data: { key: entry.key, context_id: entry.id } }]);
-      return entry;
-    });
+    return this.write((tx) =>
+      once(tx, "contextPut", c, async () => {
+        const now = tx.now();
+        await projectForWrite(tx, c.project, c.new_project === true);
+        if (c.id !== undefined) await getOrNotFound(tx, c.project, c.id);
+        const entry = await tx.insertContext({ project: c.project, key: c.key ?? "handover", body: c.body, agent: c.agent, wo: c.id ?? null, created_at: now, git: c.git ?? null });
+        await tx.appendEvents([{ project: c.project, wo: entry.wo, type: "context_put", agent: c.agent, revision: null, at: now, data: { key: entry.key, context_id: entry.id } }]);
+        return entry;
+      }),
+    );
   }
 
   /** Newest context per key (of those linked to WO `id`, when given), each with its freshness. */

@@ -44,6 +44,18 @@ export interface SpendQuery {
   limit: number;
 }
 
+/** A write's first result, kept under its idempotency key. */
+export interface IdempotentWrite {
+  project: string;
+  agent: string;
+  key: string;
+  operation: string;
+  request_hash: string;
+  /** The result as JSON text. */
+  result: string;
+  created_at: string;
+}
+
 export interface ClaimProbe {
   exists: boolean;
   lapsed: StoredWorkOrder[];
@@ -135,6 +147,17 @@ export interface Tx {
   latestContext(project: string, key: string | null, wo: number | null): Promise<ContextEntry[]>;
   /** Entries newest first (of one key, of those linked to WO `wo`, when given). */
   contextHistory(project: string, key: string | null, limit: number, wo: number | null): Promise<ContextEntry[]>;
+
+  /**
+   * The write recorded under an idempotency key of an agent's, or null. In a
+   * write transaction a concurrent write with the same key waits here until
+   * this one ends (then sees its record), so a key is never used twice.
+   */
+  getIdempotentWrite(project: string, agent: string, key: string): Promise<IdempotentWrite | null>;
+  /** Records (or, for a key past its window, replaces) the first result of a write. */
+  putIdempotentWrite(w: IdempotentWrite): Promise<void>;
+  /** Deletes up to `limit` records made before `before` (any project). */
+  purgeIdempotentWrites(before: string, limit: number): Promise<void>;
 
   getIdempotency(project: string, key: string): Promise<{ request_hash: string; ids: number[] } | null>;
   putIdempotency(project: string, key: string, requestHash: string, ids: readonly number[], at: string): Promise<void>;

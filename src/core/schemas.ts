@@ -222,6 +222,8 @@ export const gitState = once(() => z.strictObject({ head: line(0, 200), branch: 
 const actor = { project: projectName, agent: agentName, role: z.enum(ROLES).optional() };
 const command = line(1, 10_000);
 const target = { ...actor, id: woId };
+/** A write's idempotency key (see idempotency.ts): a retry with the same key and input gets the first result. */
+const idempotencyKey = line(1, 200).describe("a retry with the same key and input returns the first result").optional();
 /** A first write creates its project, unless the name is a near miss of an existing one; this says the new name is meant. */
 const newProject = z.boolean({ error: "must be true or false" }).describe("the project name is new, not a typo").optional();
 
@@ -261,6 +263,7 @@ export const claimFields = z.strictObject({
   ttl: ttl.optional(),
   exclusive_files: z.boolean().describe("refuse if its files overlap a held WO's").optional(),
   max_hold: maxHold.describe("renewals stop after this long").optional(),
+  idempotency_key: idempotencyKey,
 });
 
 /** Spend's fields without its rules across fields (the MCP tool's schema: zod cannot derive one from a refined object). */
@@ -270,6 +273,7 @@ export const spendObject = once(() =>
     ...spendFields,
     lease_token: leaseToken.describe("the attempt (default: your current or latest)").optional(),
     source: line(1, 200).describe("figures are this source's running totals; only growth is added").optional(),
+    idempotency_key: idempotencyKey,
   }),
 );
 
@@ -302,7 +306,7 @@ export const inputs = builtOnFirstRead({
     }),
   findUnclaimed: () => z.strictObject({ project: projectName, limit: limit.optional() }),
   claim: () => claimFields.refine((v) => (v.id === undefined) !== (v.next !== true), { error: CLAIM_ONE_OF, path: ["id"] }),
-  renew: () => z.strictObject({ ...target, ttl: ttl.optional(), lease_token: leaseToken.optional() }),
+  renew: () => z.strictObject({ ...target, ttl: ttl.optional(), lease_token: leaseToken.optional(), idempotency_key: idempotencyKey }),
   renewAll: () => z.strictObject({ ...actor, ttl: ttl.optional() }),
   spend: () => spendObject().superRefine(spendFigures),
   attempts: () =>
@@ -330,6 +334,7 @@ export const inputs = builtOnFirstRead({
       lease_token: leaseToken.optional(),
       unverified_reason: unverifiedReason.optional(),
       spend: z.strictObject(spendFields).superRefine(spendFigures).describe("what this attempt cost, recorded before it ends (as spend)").optional(),
+      idempotency_key: idempotencyKey,
     }),
   update: () =>
     z.strictObject({
@@ -340,12 +345,14 @@ export const inputs = builtOnFirstRead({
       if_revision: revision.optional(),
       lease_token: leaseToken.optional(),
       unverified_reason: unverifiedReason.optional(),
+      idempotency_key: idempotencyKey,
     }),
   addNote: () =>
     z.strictObject({
       ...target,
       kind: noteKind.describe("default progress; link for a PR or commit").optional(),
       body: text(100_000).min(1, { error: "must not be empty" }).describe("the note"),
+      idempotency_key: idempotencyKey,
     }),
   verification: () =>
     z.strictObject({
@@ -359,6 +366,7 @@ export const inputs = builtOnFirstRead({
       git: gitState().nullable().optional(),
       block_on_fail: z.boolean().optional(),
       lease_token: leaseToken.optional(),
+      idempotency_key: idempotencyKey,
     }),
   /** Which command the caller's verify may run now (see verifyCommand in ledger.ts). */
   verifyCommand: () => z.strictObject({ ...target, lease_token: leaseToken.optional() }),
@@ -393,6 +401,7 @@ export const inputs = builtOnFirstRead({
       timeout: ttl.describe("default 10m").optional(),
       block_on_fail: z.boolean().describe("mark it blocked if it fails").optional(),
       lease_token: leaseToken.optional(),
+      idempotency_key: idempotencyKey,
     }),
   contextPut: () =>
     z.strictObject({
@@ -405,6 +414,7 @@ export const inputs = builtOnFirstRead({
       id: woId.optional(),
       git: gitState().nullable().optional(),
       new_project: newProject,
+      idempotency_key: idempotencyKey,
     }),
   contextPull: () =>
     z.strictObject({

@@ -93,6 +93,7 @@ export async function verifyWorkOrder(
     command,
     git: opts.git(),
     ...(v.block_on_fail ? { block_on_fail: true } : {}),
+    ...(v.idempotency_key !== undefined ? { idempotency_key: v.idempotency_key } : {}),
   });
   return { ...result, exit_code: run.exit_code, timed_out: run.timed_out, duration_ms: run.duration_ms };
 }

@@ -4,6 +4,7 @@
  * them with the shared schemas); errors come back with their codes, so the
  * CLI prints the same output and exits with the same codes as locally.
  */
+import { randomUUID } from "node:crypto";
 import type { LedgerApi } from "../core/api.js";
 import { ERROR_CODES, LedgerError, type ErrorBody, type ErrorCode } from "../core/errors.js";
 import type { Health } from "../core/ledger.js";
@@ -18,6 +19,10 @@ import type { StoreInfo } from "../core/port.js";
 import { send, type Answer } from "./http.js";
 
 type Query = Record<string, string | number | boolean | undefined>;
+
+/** Waits before each repeat of a request that is safe to repeat. */
+const RETRY_DELAYS_MS = [100, 300, 900];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Everything but what the class writes itself is an operation of the table, installed below. */
 type TableMethods = Omit<LedgerApi, "info" | "knowsCaller" | "whoami" | "follow" | "health" | "lastEventSeq" | "events" | "close">;
@@ -41,22 +46,37 @@ export class RemoteLedger implements LedgerApi {
     this.info = { kind: "remote", location: this.url, schema_version: 0 };
   }
 
-  private async call<T>(method: string, path: string, body?: Record<string, unknown>, query: Query = {}): Promise<T> {
+  /**
+   * One request. One that is safe to repeat (a read, or a write carrying an
+   * idempotency key) is sent again when the connection fails or the server
+   * answers 503: a reply lost after the server committed is then answered
+   * from the key, so the write happens once.
+   */
+  private async call<T>(method: string, path: string, body?: Record<string, unknown>, query: Query = {}, retry = method === "GET"): Promise<T> {
     const qs = Object.entries(query)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
       .join("&");
+    const payload = body ? JSON.stringify(body) : undefined;
+    // Hints come as templates: the door that shows the error renders them in its own words.
+    const headers = { authorization: `Bearer ${this.token}`, "x-workledger-hints": "template", ...(payload ? { "content-type": "application/json" } : {}) };
     let res: Answer;
-    try {
-      const payload = body ? JSON.stringify(body) : undefined;
-      // Hints come as templates: the door that shows the error renders them in its own words.
-      const headers = { authorization: `Bearer ${this.token}`, "x-workledger-hints": "template", ...(payload ? { "content-type": "application/json" } : {}) };
-      res = await send(new URL(`${this.url}${path}${qs ? `?${qs}` : ""}`), method, headers, payload, 60_000);
-    } catch (e) {
-      throw new LedgerError("UNAVAILABLE", `cannot reach the workledger server at ${this.url}: ${(e as Error).message}`, {
-        hint: "check WORKLEDGER_URL and that `workledger serve` is running; retry shortly",
-        details: { url: this.url },
-      });
+    for (let attempt = 0; ; attempt++) {
+      const again = retry && attempt < RETRY_DELAYS_MS.length;
+      try {
+        res = await send(new URL(`${this.url}${path}${qs ? `?${qs}` : ""}`), method, headers, payload, 60_000);
+      } catch (e) {
+        if (again) {
+          await sleep(RETRY_DELAYS_MS[attempt]!);
+          continue;
+        }
+        throw new LedgerError("UNAVAILABLE", `cannot reach the workledger server at ${this.url}: ${(e as Error).message}`, {
+          hint: "check WORKLEDGER_URL and that `workledger serve` is running; retry shortly",
+          details: { url: this.url },
+        });
+      }
+      if (res.status !== 503 || !again) break;
+      await sleep(Math.max(RETRY_DELAYS_MS[attempt]!, Math.min(5, Number(res.headers?.["retry-after"]) || 0) * 1000));
     }
     let json: unknown;
     try {
@@ -118,7 +138,12 @@ export class RemoteLedger implements LedgerApi {
     // `next` went into the path as the id; with an id as well, it stays in the body for the server to refuse.
     if (value("id") === "next" && fields.id === undefined) delete fields.next;
     for (const k of pathParams(path)) delete fields[k];
-    if (http.method !== "GET") return this.call(http.method, url, fields);
+    if (http.method !== "GET") {
+      // A write that can carry a key gets one, so it can be retried safely (see call).
+      const keyed = "idempotency_key" in (inputs[op.input] as unknown as { shape: object }).shape;
+      if (keyed && fields.idempotency_key === undefined) fields.idempotency_key = `auto-${randomUUID()}`;
+      return this.call(http.method, url, fields, {}, keyed);
+    }
     const { git, ...query } = { ...fields, ...http.when } as Record<string, unknown>;
     // The caller's work tree travels as its HEAD (all the server compares).
     return this.call("GET", url, undefined, { ...(query as Query), head: (git as GitState | null | undefined)?.head });

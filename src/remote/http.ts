@@ -12,6 +12,7 @@ const agents = { "http:": new http.Agent({ keepAlive: true }), "https:": new htt
 export interface Answer {
   status: number;
   text: string;
+  headers?: http.IncomingHttpHeaders;
 }
 
 export function send(url: URL, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<Answer> {
@@ -29,7 +30,7 @@ export function send(url: URL, method: string, headers: Record<string, string>, 
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8"), headers: res.headers }));
         res.on("error", reject);
       },
     );

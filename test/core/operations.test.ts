@@ -26,7 +26,7 @@ import { RemoteLedger } from "../../src/remote/client.ts";
 /** Methods of the ledger that are not operations: lifecycle, health and event following. */
 /** Members of the ledger that are not operations: lifecycle, health, identity and event following (and private helpers). */
 const API_EXTRAS = ["info", "knowsCaller", "whoami", "follow", "close", "health", "events", "lastEventSeq"];
-const NOT_OPERATIONS = new Set([...API_EXTRAS, "constructor", "write", "change", "sweep", "claimNext"]);
+const NOT_OPERATIONS = new Set([...API_EXTRAS, "constructor", "write", "change", "sweep", "claimNext", "claimIn"]);
 
 describe("operation table", () => {
   let dir: string;

@@ -65,6 +65,12 @@ export const LEASE_TOKEN: FlagSpec = {
   number: true,
 };
 
+/** Every write's idempotency key: a retry with the same key and input gets the first result (a lost reply is safe to retry). */
+export const IDEMPOTENCY_KEY: FlagSpec = {
+  help: "a retry with the same key (and the same input) returns the first result instead of acting twice; keys count for 24h",
+  flag: "--idempotency-key <key>",
+};
+
 /** A write's switch to create a project whose name is close to an existing one (a typo is refused without it). */
 export const NEW_PROJECT: FlagSpec = { help: "create the project even though its name is close to an existing one's", flag: "--new-project" };
 

@@ -217,6 +217,23 @@ function bearer(c: Context): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
 }
 
+/**
+ * The `Idempotency-Key` header is the body's `idempotency_key`. Operations
+ * without one (renewing all leases, setting a policy) are idempotent by nature
+ * and ignore it.
+ */
+function idempotencyHeader(c: Context, route: Route, input: Input): void {
+  const key = c.req.header("idempotency-key");
+  if (key === undefined || !("idempotency_key" in (inputs[route.op.input] as unknown as { shape: object }).shape)) return;
+  if (input.idempotency_key !== undefined && input.idempotency_key !== key) {
+    throw new LedgerError("VALIDATION", "idempotency_key: the Idempotency-Key header and the body's idempotency_key differ", {
+      hint: "send the key once, in the header or in the body",
+      details: { issues: [{ field: "idempotency_key", message: "header and body differ" }] },
+    });
+  }
+  input.idempotency_key = key;
+}
+
 /** Body (or query for GET) plus path parameters; the token decides the agent later. */
 async function assemble(c: Context, route: Route): Promise<Input> {
   let input: Input = {};
@@ -240,6 +257,7 @@ async function assemble(c: Context, route: Route): Promise<Input> {
     }
     delete input.agent; // identity and role come from the token, never from the body
     delete input.role;
+    idempotencyHeader(c, route, input);
   }
   const { project, id } = c.req.param() as { project?: string; id?: string };
   if (project !== undefined) input.project = project;

@@ -21,8 +21,10 @@ const omit = (s: z.ZodObject, keys: string[]) => s.omit(Object.fromEntries(keys.
 function toolSchema(op: Operation): z.ZodObject {
   const base = op.tool?.schema?.() ?? (inputs[op.input] as z.ZodObject);
   // Project may come from the server's default (--project / WORKLEDGER_PROJECT).
-  // The server sends lease tokens itself (core/lease-memory.ts): a model should never pass one.
-  return omit(base, ["agent", "role", "lease_token", ...(op.callerGit ? ["git"] : [])]).partial({ project: true } as never) as z.ZodObject;
+  // The server sends lease tokens itself (core/lease-memory.ts): a model should never pass one. Idempotency
+  // keys are for clients that retry a lost reply; a model's tool call is answered on the session, and every
+  // byte of the tool list costs it context.
+  return omit(base, ["agent", "role", "lease_token", "idempotency_key", ...(op.callerGit ? ["git"] : [])]).partial({ project: true } as never) as z.ZodObject;
 }
 
 /**

@@ -17,7 +17,7 @@
  *   followers read them gap-free without serialising commits (below).
  * Read transactions (REPEATABLE READ READ ONLY) never lock.
  */
-import type { AttemptQuery, ClaimProbe, ListQuery, SpendQuery, Tx } from "../../core/port.js";
+import type { AttemptQuery, ClaimProbe, IdempotentWrite, ListQuery, SpendQuery, Tx } from "../../core/port.js";
 import type { Attempt, SpendRecord, ContextEntry, LedgerEvent, Note, ProjectPolicy, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
 import {
   ATTEMPT_COLUMNS,
@@ -41,6 +41,8 @@ export { ClockNotRead } from "./session.js";
 
 /** Lock class of the per-project lease-set locks ("wlls"); the two-int key space is apart from the bigint keys. */
 const LEASES_LOCK_CLASS = 0x776c6c73;
+/** Lock class of idempotency keys ("wlik"). */
+const IDEMPOTENCY_LOCK_CLASS = 0x776c696b;
 
 export class PgTx extends PgSession implements Tx {
   async getProject(name: string) {
@@ -309,6 +311,32 @@ export class PgTx extends PgSession implements Tx {
        WHERE project = $1 AND ($2::text IS NULL OR key = $2) AND ($4::int IS NULL OR wo = $4) ORDER BY id DESC LIMIT $3`,
       [project, key, limit, wo],
     );
+  }
+
+  /** In a write transaction the key is locked first (a transaction-scoped advisory lock): a concurrent retry waits for this one, then finds its record. */
+  async getIdempotentWrite(project: string, agent: string, key: string) {
+    if (this.writing) await this.run("SELECT pg_advisory_xact_lock($1::integer, hashtext($2))", [IDEMPOTENCY_LOCK_CLASS, JSON.stringify([project, agent, key])]);
+    const [r] = await this.rows<IdempotentWrite>(
+      "SELECT project, agent, key, operation, request_hash, result, created_at FROM idempotent_writes WHERE project = $1 AND agent = $2 AND key = $3",
+      [project, agent, key],
+    );
+    return r ?? null;
+  }
+
+  async putIdempotentWrite(w: IdempotentWrite) {
+    await this.run(
+      `INSERT INTO idempotent_writes (project, agent, key, operation, request_hash, result, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (project, agent, key) DO UPDATE SET operation = excluded.operation, request_hash = excluded.request_hash, result = excluded.result, created_at = excluded.created_at`,
+      [w.project, w.agent, w.key, w.operation, w.request_hash, w.result, w.created_at],
+    );
+  }
+
+  /** Rows another writer is deleting are skipped, not waited for. */
+  async purgeIdempotentWrites(before: string, limit: number) {
+    await this.run("DELETE FROM idempotent_writes WHERE ctid IN (SELECT ctid FROM idempotent_writes WHERE created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)", [
+      before,
+      limit,
+    ]);
   }
 
   /**

@@ -13,7 +13,7 @@ import {
   type StoredWorkOrder,
   type TokenRecord,
 } from "../../core/types.js";
-import type { AttemptQuery, ClaimProbe, ListQuery, SpendQuery, Tx } from "../../core/port.js";
+import type { AttemptQuery, ClaimProbe, IdempotentWrite, ListQuery, SpendQuery, Tx } from "../../core/port.js";
 import { fromWorkOrder, toContext, toEvent, toWorkOrder, WO_COLUMNS, type ContextRow, type EventRow, type WorkOrderRow } from "./records.js";
 import {
   ATTEMPT_COLUMNS,
@@ -311,6 +311,28 @@ export class SqliteTx implements Tx {
       wo,
     }) as ContextRow[];
     return rows.map(toContext);
+  }
+
+  async getIdempotentWrite(project: string, agent: string, key: string) {
+    const r = this.sql("SELECT project, agent, key, operation, request_hash, result, created_at FROM idempotent_writes WHERE project = ? AND agent = ? AND key = ?").get(
+      project,
+      agent,
+      key,
+    ) as IdempotentWrite | undefined;
+    return r ?? null;
+  }
+
+  async putIdempotentWrite(w: IdempotentWrite) {
+    this.sql(
+      `INSERT INTO idempotent_writes (project, agent, key, operation, request_hash, result, created_at) VALUES (@project, @agent, @key, @operation, @request_hash, @result, @created_at)
+       ON CONFLICT (project, agent, key) DO UPDATE SET operation = excluded.operation, request_hash = excluded.request_hash, result = excluded.result, created_at = excluded.created_at`,
+    ).run(w);
+  }
+
+  async purgeIdempotentWrites(before: string, count: number) {
+    this.sql(
+      `DELETE FROM idempotent_writes WHERE (project, agent, key) IN (SELECT project, agent, key FROM idempotent_writes WHERE created_at < ? ORDER BY created_at ${limit(count)})`,
+    ).run(before);
   }
 
   async getIdempotency(project: string, key: string) {

@@ -9,7 +9,7 @@ import { EXIT } from "../exit.js";
 import type { Opts } from "../invocation.js";
 import { c, relative } from "../output.js";
 import * as render from "../render.js";
-import { flagGroup, LEASE_TOKEN, registerOperation, WO_ID, type FlagSpec } from "../operation.js";
+import { flagGroup, IDEMPOTENCY_KEY, LEASE_TOKEN, registerOperation, WO_ID, type FlagSpec } from "../operation.js";
 import { SPEND_FIGURES } from "./spend.js";
 import { addFieldOptions, fieldsFrom } from "./fields.js";
 
@@ -43,6 +43,7 @@ export function register(program: Command): void {
       ttl: { help: "lease length: 90s, 30m, 2h (1s to 7d)", flag: "--ttl <duration>", default: "30m" },
       exclusive_files: { help: "refuse when the files overlap a work order someone holds", flag: "--exclusive-files" },
       max_hold: { help: "renewals cannot keep this lease longer than this (e.g. 4h; default: the project's max hold, if any)", flag: "--max-hold <duration>" },
+      idempotency_key: IDEMPOTENCY_KEY,
     },
     render: (wo) => ({ warnings: render.conflictLines(wo.file_conflicts), human: () => render.claimed(wo) }),
   });
@@ -54,6 +55,7 @@ export function register(program: Command): void {
       id: WO_ID,
       ttl: { help: "new lease length from now (default: the lease's own length)", flag: "--ttl <duration>" },
       lease_token: LEASE_TOKEN,
+      idempotency_key: IDEMPOTENCY_KEY,
     },
     options: (cmd) => cmd.option("--all", "renew every lease you hold in the project (the same as leaving out --id)"),
     alternate: { op: "renewAll", when: (input, o) => renewsAll(input, o) },
@@ -75,6 +77,7 @@ export function register(program: Command): void {
       status: { help: "open|blocked|done, set in the same step", flag: "--status <status>" },
       note: { help: "note recorded with the release", flag: "--note <text>" },
       lease_token: LEASE_TOKEN,
+      idempotency_key: IDEMPOTENCY_KEY,
       unverified_reason: UNVERIFIED,
       spend: { read: releaseSpend.read },
     },
@@ -107,6 +110,7 @@ export function register(program: Command): void {
       note: { help: "note recorded with the update", flag: "--note <text>" },
       if_revision: { help: "only if the work order is still at this revision (compare-and-set)", flag: "--if-revision <n>", number: true },
       lease_token: LEASE_TOKEN,
+      idempotency_key: IDEMPOTENCY_KEY,
       unverified_reason: UNVERIFIED,
     },
     options: addFieldOptions,

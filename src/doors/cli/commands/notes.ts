@@ -6,7 +6,7 @@ import { verifyWorkOrder, type VerifyOutcome } from "../../../exec/verify.js";
 import { gitState, readBody } from "../input.js";
 import { c, shown } from "../output.js";
 import * as render from "../render.js";
-import { LEASE_TOKEN, registerOperation, WO_ID } from "../operation.js";
+import { IDEMPOTENCY_KEY, LEASE_TOKEN, registerOperation, WO_ID } from "../operation.js";
 
 export function register(program: Command): void {
   registerOperation<Note>(program, {
@@ -16,6 +16,7 @@ export function register(program: Command): void {
       id: WO_ID,
       kind: { help: "progress|finding|blocker|verification|link", flag: "--kind <kind>", default: "progress" },
       body: { read: (o) => readBody(o) },
+      idempotency_key: IDEMPOTENCY_KEY,
     },
     options: (cmd) => cmd.option("-m, --message <text>", "the note (or --body-file, or stdin)").option("--body-file <file>", "read the note from a file"),
     render: (note) => ({ human: () => `noted on WO-${note.wo}:\n${render.noteLine(note)}` }),
@@ -29,6 +30,7 @@ export function register(program: Command): void {
       timeout: { help: "kill the command after this long", flag: "--timeout <duration>", default: "10m" },
       block_on_fail: { help: "mark the work order blocked when verification fails (ends your lease)", flag: "--block-on-fail" },
       lease_token: LEASE_TOKEN,
+      idempotency_key: IDEMPOTENCY_KEY,
     },
     // Runs here: the command's output streams to stderr as it runs (unless --json).
     run: (ledger, input, ctx) =>

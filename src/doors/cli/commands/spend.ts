@@ -8,7 +8,7 @@ import type { Report } from "../../../core/report.js";
 import { byModel, readTranscript } from "../../../exec/transcript.js";
 import { decimal, str } from "../invocation.js";
 import * as render from "../render-spend.js";
-import { registerOperation, WO_ID, type FlagSpec } from "../operation.js";
+import { IDEMPOTENCY_KEY, registerOperation, WO_ID, type FlagSpec } from "../operation.js";
 
 const count = (help: string, flag: string): FlagSpec => ({ help, flag, number: true });
 
@@ -42,6 +42,7 @@ export function register(program: Command): void {
       ...SPEND_FIGURES,
       lease_token: { help: "the attempt (its claim's token); default: your live or latest attempt", flag: "--lease-token <n>", number: true },
       source: { help: "the figures are this source's running totals: only their growth is recorded", flag: "--source <key>" },
+      idempotency_key: IDEMPOTENCY_KEY,
     },
     options: (cmd) =>
       cmd.option("--from-transcript <path>", "read usage from a Claude Code transcript (JSONL; - reads a hook's JSON from stdin); only what is new since the last report is added"),
@@ -87,7 +88,9 @@ export function register(program: Command): void {
  * ledger records only their growth, so running it again adds nothing.
  */
 async function fromTranscript(ledger: LedgerApi, input: Record<string, unknown>, path: string): Promise<TranscriptSpend> {
-  const given = ["tokens_in", "tokens_out", "cache_read_tokens", "cache_write_tokens", "cost_usd", "source", "model", "lease_token"].filter((k) => input[k] !== undefined);
+  const given = ["tokens_in", "tokens_out", "cache_read_tokens", "cache_write_tokens", "cost_usd", "source", "model", "lease_token", "idempotency_key"].filter(
+    (k) => input[k] !== undefined,
+  );
   if (given.length) {
     throw new LedgerError("VALIDATION", `--from-transcript reads the figures itself: leave out ${given.map((k) => `--${k.replace(/_/g, "-")}`).join(", ")}`, {
       details: { issues: given.map((field) => ({ field, message: "not with --from-transcript" })) },

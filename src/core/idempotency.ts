@@ -1,0 +1,46 @@
+/**
+ * Safe retries of every write (issue 17): a write that carries an
+ * idempotency key keeps its first result under (project, agent, key) in the
+ * same transaction as the write itself, so it happened once or not at all. A
+ * repeat with the same key and the same input gets that result back (the same
+ * revision, the same lease token) and changes nothing; with other input it is
+ * refused. A write that failed kept nothing, so its retry runs again. Keys
+ * count for IDEMPOTENCY_WINDOW_MS; after that a key may be used afresh.
+ */
+import { createHash } from "node:crypto";
+import { LedgerError } from "./errors.js";
+import type { Tx } from "./port.js";
+
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
+const PURGE_BATCH = 16;
+
+interface Keyed {
+  project: string;
+  agent: string;
+  idempotency_key?: string | undefined;
+}
+
+/** Runs `write` once per key: the first time for real, afterwards its recorded result. */
+export async function once<T>(tx: Tx, operation: string, input: Keyed, write: () => Promise<T>): Promise<T> {
+  const key = input.idempotency_key;
+  if (key === undefined) return write();
+  const { idempotency_key: _k, agent: _a, role: _r, ...request } = input as Keyed & Record<string, unknown>;
+  const hash = createHash("sha256").update(operation).update("\0").update(JSON.stringify(request)).digest("hex");
+  const seen = await tx.getIdempotentWrite(input.project, input.agent, key);
+  if (seen && Date.parse(seen.created_at) > Date.parse(tx.now()) - IDEMPOTENCY_WINDOW_MS) {
+    if (seen.request_hash === hash) return JSON.parse(seen.result) as T;
+    throw new LedgerError(
+      "IDEMPOTENCY_MISMATCH",
+      `idempotency key ${JSON.stringify(key)} was already used by ${input.agent} at ${seen.created_at} for ${seen.operation === operation ? "a different request" : `a ${seen.operation}`}; nothing was written`,
+      {
+        hint: "use a new key for a new write; repeat a key only to retry exactly the same request",
+        details: { project: input.project, idempotency_key: key, operation: seen.operation, at: seen.created_at },
+      },
+    );
+  }
+  const result = await write();
+  await tx.putIdempotentWrite({ project: input.project, agent: input.agent, key, operation, request_hash: hash, result: JSON.stringify(result), created_at: tx.now() });
+  // Each new record clears a few past their window, so the table stays about one window's writes.
+  await tx.purgeIdempotentWrites(new Date(Date.parse(tx.now()) - IDEMPOTENCY_WINDOW_MS).toISOString(), PURGE_BATCH);
+  return result;
+}
