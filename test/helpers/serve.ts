@@ -26,7 +26,7 @@ export function serve(env: Record<string, string>, args: string[] = []): Promise
           stderr: () => err,
           stop: () =>
             new Promise((done) => {
-              if (child.exitCode !== null) return done(child.exitCode);
+              if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
               child.once("exit", (code) => done(code));
               child.kill("SIGTERM");
             }),

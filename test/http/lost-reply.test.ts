@@ -81,3 +81,78 @@ describe("a claim whose reply is lost after the commit (issue 17)", () => {
     }
   });
 });
+
+/** A TCP proxy to the first of `targets` that accepts the connection (a dead server refuses it). */
+function failoverProxy(targets: URL[]): Promise<{ url: string; close: () => void }> {
+  const open = new Set<net.Socket>();
+  const track = (sock: net.Socket) => {
+    open.add(sock);
+    sock.on("close", () => open.delete(sock));
+  };
+  const server = net.createServer((client) => {
+    track(client);
+    client.pause();
+    const attempt = (i: number) => {
+      const t = targets[i];
+      if (!t) return void client.destroy();
+      const upstream = net.connect(Number(t.port), t.hostname);
+      track(upstream);
+      upstream.once("error", () => (upstream.bytesWritten === 0 ? attempt(i + 1) : client.destroy()));
+      upstream.once("connect", () => {
+        client.pipe(upstream);
+        upstream.pipe(client);
+        client.resume();
+        upstream.on("close", () => client.destroy());
+      });
+    };
+    attempt(0);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port;
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        close: () => {
+          server.close();
+          for (const sock of open) sock.destroy();
+        },
+      });
+    }),
+  );
+}
+
+describe("a claim whose server is SIGKILLed after the commit, before the reply (issue 17)", () => {
+  let s: Sandbox;
+  let doomed: ServeProcess;
+  let spare: ServeProcess;
+  before(async () => {
+    s = sandbox();
+    assert.equal(s.run(["create", "-p", "lost", "--agent", "obs", "--title", "contested"]).code, 0);
+    // Two servers on one ledger, as a team runs them; the first dies right after committing a claim.
+    doomed = await serve({ ...s.env, WORKLEDGER_FAILPOINT: "kill-after-commit:claim" });
+    spare = await serve(s.env);
+  });
+  after(async () => {
+    await doomed.stop();
+    await spare.stop();
+    s.cleanup();
+  });
+
+  it("the client's automatic retry reaches the other server and holds the lease exactly once", async () => {
+    const token = s.run(["token", "create", "--agent", "ann", "--role", "agent", "--json"]).json.token as string;
+    const proxy = await failoverProxy([new URL(doomed.url), new URL(spare.url)]);
+    try {
+      const wo = await new RemoteLedger(proxy.url, token).claim({ project: "lost", agent: "ann", id: 1 });
+      assert.deepEqual([wo.lease?.agent, wo.lease?.token], ["ann", 1]);
+      const history = s.run(["history", "-p", "lost", "--id", "1", "--json"]).json as { type: string }[];
+      assert.equal(history.filter((e) => e.type === "claimed").length, 1, "claimed once");
+      const probe = await fetch(`${doomed.url}/healthz`).then(
+        () => "alive",
+        () => "dead",
+      );
+      assert.equal(probe, "dead", "the first server really died after the commit");
+    } finally {
+      proxy.close();
+    }
+  });
+});

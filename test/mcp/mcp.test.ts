@@ -100,6 +100,9 @@ describe("MCP server", () => {
     assert.match(lost.body.error.hint, /pick another work order \(find_unclaimed\)/, "hints name tools, never CLI commands or flags");
     assert.equal((await call("alice", "renew", { id: 1, lease_token: claimed.body.lease.token })).isError, false);
     assert.equal((await call("bob", "add_note", { id: 1, kind: "finding", body: "api returns 500 on empty input" })).body.agent, "bob");
+    // A tool call repeated with an idempotency key (not advertised, accepted) acts once.
+    const keyed = await call("bob", "add_note", { id: 1, body: "retried", idempotency_key: "note-1" });
+    assert.equal((await call("bob", "add_note", { id: 1, body: "retried", idempotency_key: "note-1" })).body.id, keyed.body.id);
     const verified = await call("alice", "verify", { id: 1 });
     assert.equal(verified.body.passed, true);
     assert.equal(verified.body.command, "echo ok", "the result names the command that ran");
@@ -121,7 +124,7 @@ describe("MCP server", () => {
     assert.equal(failed.body.work_order.status, "blocked");
     assert.deepEqual(
       (await call("bob", "history", { id: 1 })).body.map((e: { type: string }) => e.type),
-      ["created", "claimed", "renewed", "note_added", "note_added", "spend_recorded", "released", "note_added"],
+      ["created", "claimed", "renewed", "note_added", "note_added", "note_added", "spend_recorded", "released", "note_added"],
     );
 
     const viaCli = s.run(["get", "-p", "mcp", "--id", "1", "--json"]).json;
@@ -130,6 +133,7 @@ describe("MCP server", () => {
       viaCli.notes.map((n: { agent: string; kind: string }) => [n.agent, n.kind]),
       [
         ["bob", "finding"],
+        ["bob", "progress"],
         ["alice", "verification"],
         ["alice", "progress"],
       ],

@@ -189,6 +189,7 @@ export function createApp(opts: AppOptions): Hono {
       // A token limited to one project sees that project where a call may name none (list, projects).
       if (token.project !== null && input.project === undefined) input.project = token.project;
       const result = await callLedger(ledger, op, input);
+      if (killAfterCommit === op.name) process.kill(process.pid, "SIGKILL");
       return c.json(result as object, (op.http?.status ?? 200) as 200);
     });
   }
@@ -216,6 +217,13 @@ function peerAddress(c: Context): string | undefined {
 function bearer(c: Context): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
 }
+
+/**
+ * Fault injection for the reliability tests: `WORKLEDGER_FAILPOINT=kill-after-commit:claim`
+ * makes the server SIGKILL itself after that operation committed and before it
+ * answers (the reply a client loses). Read once at start; unset, nothing happens.
+ */
+const killAfterCommit = /^kill-after-commit:(\w+)$/.exec(process.env.WORKLEDGER_FAILPOINT ?? "")?.[1];
 
 /**
  * The `Idempotency-Key` header is the body's `idempotency_key`. Operations
