@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import type pg from "pg";
+import type { IdempotentWrite } from "../../core/port.js";
 import type { Attempt, NewEvent, StoredWorkOrder } from "../../core/types.js";
 import { jsonToWorkOrder, woJson } from "./records.js";
 import { INSERT_EVENTS, SAVE_WITH_EVENTS, SAVE_WITH_EVENTS_AND_ATTEMPTS } from "./sql/events.js";
@@ -43,6 +44,8 @@ export class PgSession {
   protected readonly pending: NewEvent[] = [];
   /** Latest full state per WO (a later save of the same WO replaces an earlier one: saves write every column). */
   protected readonly pendingSaves = new Map<string, StoredWorkOrder>();
+  /** An idempotency record and the purge of expired ones (idempotency.ts), written with the rest, purge first. */
+  protected readonly pendingIdempotent: { put?: IdempotentWrite; purge?: [before: string, limit: number] } = {};
   /** Attempts opened or ended (a claim's, a release's), written with the rest: one more statement in the same round trip. */
   protected readonly pendingAttempts = new Map<string, Attempt>();
 
@@ -161,6 +164,15 @@ export class PgSession {
     this.pending.push(...events);
   }
 
+  async putIdempotentWrite(w: IdempotentWrite) {
+    this.pendingIdempotent.put = w;
+  }
+
+  /** Rows another writer is deleting are skipped, not waited for. */
+  async purgeIdempotentWrites(before: string, limit: number) {
+    this.pendingIdempotent.purge = [before, limit];
+  }
+
   async saveAttempt(a: Attempt) {
     // One row per attempt per statement (ON CONFLICT cannot touch a row twice): the later state wins.
     this.pendingAttempts.set(`${a.project}\0${a.wo}\0${a.token}`, a);
@@ -187,7 +199,7 @@ export class PgSession {
 
   /** Sends the held-back writes without waiting for their answers. */
   private sendHeldBack(): Promise<unknown>[] {
-    if (this.pending.length === 0 && this.pendingSaves.size === 0 && this.pendingAttempts.size === 0) return [];
+    if (this.pending.length === 0 && this.pendingSaves.size === 0 && this.pendingAttempts.size === 0 && !this.pendingIdempotent.put && !this.pendingIdempotent.purge) return [];
     const saves = [...this.pendingSaves.values()];
     this.pendingSaves.clear();
     const es = this.pending.splice(0);
@@ -205,6 +217,16 @@ export class PgSession {
       else sent.push(this.send(SAVE_WITH_EVENTS, [woJson(last), ...events]));
       if (attempts !== null) sent.push(this.send(SAVE_ATTEMPTS, [attempts]));
     }
+    const { put, purge } = this.pendingIdempotent;
+    if (purge) sent.push(this.send(PURGE_IDEMPOTENT, purge));
+    if (put) sent.push(this.send(PUT_IDEMPOTENT, [put.project, put.agent, put.key, put.operation, put.request_hash, put.result, put.created_at]));
+    delete this.pendingIdempotent.put;
+    delete this.pendingIdempotent.purge;
     return sent;
   }
 }
+
+const PUT_IDEMPOTENT = `INSERT INTO idempotent_writes (project, agent, key, operation, request_hash, result, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+  ON CONFLICT (project, agent, key) DO UPDATE SET operation = excluded.operation, request_hash = excluded.request_hash, result = excluded.result, created_at = excluded.created_at`;
+const PURGE_IDEMPOTENT = `DELETE FROM idempotent_writes WHERE ctid IN
+  (SELECT ctid FROM idempotent_writes WHERE created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)`;

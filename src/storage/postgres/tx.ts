@@ -315,28 +315,15 @@ export class PgTx extends PgSession implements Tx {
 
   /** In a write transaction the key is locked first (a transaction-scoped advisory lock): a concurrent retry waits for this one, then finds its record. */
   async getIdempotentWrite(project: string, agent: string, key: string) {
-    if (this.writing) await this.run("SELECT pg_advisory_xact_lock($1::integer, hashtext($2))", [IDEMPOTENCY_LOCK_CLASS, JSON.stringify([project, agent, key])]);
-    const [r] = await this.rows<IdempotentWrite>(
+    // The lock and the read go out together; the read's snapshot is taken when it runs, after the lock is granted.
+    const locked = this.writing ? this.run("SELECT pg_advisory_xact_lock($1::integer, hashtext($2))", [IDEMPOTENCY_LOCK_CLASS, JSON.stringify([project, agent, key])]) : null;
+    const read = this.rows<IdempotentWrite>(
       "SELECT project, agent, key, operation, request_hash, result, created_at FROM idempotent_writes WHERE project = $1 AND agent = $2 AND key = $3",
       [project, agent, key],
     );
+    await locked;
+    const [r] = await read;
     return r ?? null;
-  }
-
-  async putIdempotentWrite(w: IdempotentWrite) {
-    await this.run(
-      `INSERT INTO idempotent_writes (project, agent, key, operation, request_hash, result, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (project, agent, key) DO UPDATE SET operation = excluded.operation, request_hash = excluded.request_hash, result = excluded.result, created_at = excluded.created_at`,
-      [w.project, w.agent, w.key, w.operation, w.request_hash, w.result, w.created_at],
-    );
-  }
-
-  /** Rows another writer is deleting are skipped, not waited for. */
-  async purgeIdempotentWrites(before: string, limit: number) {
-    await this.run("DELETE FROM idempotent_writes WHERE ctid IN (SELECT ctid FROM idempotent_writes WHERE created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)", [
-      before,
-      limit,
-    ]);
   }
 
   /**
