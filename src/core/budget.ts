@@ -7,11 +7,8 @@
  * of back to the queue; raising the cap returns it.
  */
 import { LedgerError } from "./errors.js";
-import { toMicros, toUsd } from "./pricing.js";
-import type { SpendTotals, StoredWorkOrder } from "./types.js";
-
-const label = (id: number) => `WO-${id}`;
-const usd = (n: number) => `$${n.toFixed(n < 1 ? 4 : 2)}`;
+import { formatUsd as usd, toMicros, toUsd } from "./pricing.js";
+import { label, type SpendTotals, type StoredWorkOrder } from "./types.js";
 
 /** A reached spend cap (USD or tokens), or null. */
 export function spendCapReached(wo: StoredWorkOrder): string | null {
@@ -44,6 +41,9 @@ export function budgetExhausted(wo: StoredWorkOrder, reason: string, what: "clai
     details: { project: wo.project, id: wo.id, reason, max_usd: wo.max_usd, max_tokens: wo.max_tokens, max_attempts: wo.max_attempts, attempts: wo.fence, spend: wo.spend },
   });
 }
+
+/** What a holder still working past a USD or token cap is told (it may finish; it cannot renew). */
+export const capReached = (wo: StoredWorkOrder, reason: string) => `${label(wo.id)} has used its budget (${reason}): finish now; the lease cannot be renewed`;
 
 /** The note a dead-lettered WO gets, for whoever looks at it next. */
 export const deadLetterNote = (wo: StoredWorkOrder, reason: string) =>

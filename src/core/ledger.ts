@@ -11,6 +11,7 @@ import { LedgerError, isLedgerError, type ErrorBody } from "./errors.js";
 import { OverlapChecker } from "./files.js";
 import * as rules from "./rules.js";
 import { DEFAULT_TTL_MS, inputs, type Inputs, type Parsed } from "./schemas.js";
+import { CAP_FIELDS } from "./types.js";
 import type {
   Attempt,
   ContextEntry,
@@ -292,9 +293,7 @@ export class Ledger {
         ...item,
         depends_on: item.depends_on?.map((d) => (typeof d === "number" ? d : batchItem(d, i, first))),
         // The project's budget defaults are copied in, so a WO's caps never change behind its back.
-        max_usd: item.max_usd === undefined ? caps.max_usd : item.max_usd,
-        max_tokens: item.max_tokens === undefined ? caps.max_tokens : item.max_tokens,
-        max_attempts: item.max_attempts === undefined ? caps.max_attempts : item.max_attempts,
+        ...Object.fromEntries(CAP_FIELDS.map((c) => [c, item[c] === undefined ? caps[c] : item[c]])),
       }));
       const created: WorkOrder[] = [];
       for (const [i, item] of resolved.entries()) {
@@ -456,7 +455,7 @@ export class Ledger {
         // Spend given with the release goes against the attempt it ends, before it ends (a cap it reaches then decides where the WO goes).
         let spent: string[] = [];
         if (spend !== undefined) {
-          rules.holding(rules.effective(wo, tx.now()), agent, tx.now(), lease_token, true);
+          rules.holding(wo, agent, tx.now(), lease_token, true);
           const r = await spendIn(tx, wo, { ...spend, project, agent, role, id, lease_token });
           wo = r.next;
           spent = r.result.warnings ?? [];
@@ -488,7 +487,7 @@ export class Ledger {
         if (fields?.verification !== undefined && fields.verification !== wo.verification) {
           assertMayAuthor((await tx.getProject(project))?.policy ?? DEFAULT_POLICY, project, agent, role, wo);
         }
-        const caps = (["max_usd", "max_tokens", "max_attempts"] as const).filter((c) => fields?.[c] !== undefined && fields[c] !== wo[c]);
+        const caps = CAP_FIELDS.filter((c) => fields?.[c] !== undefined && fields[c] !== wo[c]);
         if (caps.length && role !== undefined && role !== "admin") {
           throw new LedgerError("FORBIDDEN", `only admins may change the budget of ${rules.label(id)} (${caps.join(", ")})`, {
             hint: "ask an admin; a budget is set when the work order is created",
@@ -610,11 +609,13 @@ export class Ledger {
       const since = q.since === undefined ? undefined : new Date(Date.parse(tx.now()) - q.since).toISOString();
       const list = await tx.listAttempts({ project: q.project, wo: q.id, agent: q.agent, since, limit: q.limit ?? DEFAULT_LIST_LIMIT });
       const from = list[0]?.started_at;
-      const spend = from === undefined ? [] : await tx.listSpend({ project: q.project, wo: q.id, since: from, limit: MAX_ROWS });
+      const totals = new Map<string, SpendTotals>();
+      for (const r of from === undefined ? [] : await tx.listSpend({ project: q.project, wo: q.id, since: from, limit: MAX_ROWS }))
+        totals.set(`${r.wo}#${r.token}`, addSpend(totals.get(`${r.wo}#${r.token}`) ?? NO_SPEND, r));
       return list.map((a) => ({
         ...a,
         duration_ms: a.ended_at === null ? null : Date.parse(a.ended_at) - Date.parse(a.started_at),
-        spend: spend.filter((r) => r.wo === a.wo && r.token === a.token).reduce((t, r) => addSpend(t, r), NO_SPEND),
+        spend: totals.get(`${a.wo}#${a.token}`) ?? NO_SPEND,
       }));
     });
   }

@@ -316,6 +316,9 @@ for (const op of OPERATIONS) {
   if (alike.length) chosenByQuery.set(op, alike);
 }
 
+/** The fields of an operation's input schema (every input is an object schema). */
+export const inputFields = (op: Operation): Record<string, unknown> => (inputs[op.input] as unknown as { shape: Record<string, unknown> }).shape;
+
 /** Calls the ledger method an operation names (not for `local` operations). */
 export function callLedger(ledger: LedgerApi, op: Operation, input: unknown): Promise<unknown> {
   const method = (ledger as unknown as Record<string, ((i: unknown) => Promise<unknown>) | undefined>)[op.name];

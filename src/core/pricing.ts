@@ -50,6 +50,11 @@ export function costOf(u: Usage, price: ModelPrice | null): number | null {
   return toUsd(Math.round(micros));
 }
 
+/** `$0.3400` under a dollar, `$12.50` above, `?` when unknown: how every door shows money. */
+export const formatUsd = (usd: number | null): string => (usd === null ? "?" : `$${usd.toFixed(usd !== 0 && usd < 1 ? 4 : 2)}`);
+/** `950`, `12.3k`, `4500k`: how every door shows token counts. */
+export const formatTokens = (n: number): string => (n >= 10_000 ? `${(n / 1000).toFixed(n >= 1e6 ? 0 : 1)}k` : String(n));
+
 /** Money is summed in whole micro-dollars, so totals are exact (0.1 + 0.2 is 0.3). */
 export const toMicros = (usd: number) => Math.round(usd * 1e6);
 export const toUsd = (micros: number) => micros / 1e6;

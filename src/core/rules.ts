@@ -5,8 +5,9 @@
  */
 import { LedgerError } from "./errors.js";
 import { formatDuration } from "./duration.js";
-import { budgetExhausted, budgetReached, deadLetterNote, NO_SPEND, spendCapReached } from "./budget.js";
+import { budgetExhausted, budgetReached, capReached, deadLetterNote, NO_SPEND, spendCapReached } from "./budget.js";
 import type { WoCreate, WoPatch } from "./schemas.js";
+import { CAP_FIELDS, label } from "./types.js";
 import type {
   Attempt,
   AttemptOutcome,
@@ -36,7 +37,7 @@ export interface Change {
   note?: { kind: NoteKind; body: string } | undefined;
 }
 
-export const label = (id: number) => `WO-${id}`;
+export { label };
 
 export function isLive(lease: Lease | null, now: string): lease is Lease {
   return lease !== null && lease.expires_at > now;
@@ -424,11 +425,9 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
   }
   // A holder that keeps working past a spend cap is told on each write (it cannot renew; it may finish).
   const capped = holder && !statusChanges ? spendCapReached(wo) : null;
-  const told = capped === null ? [] : [`${label(wo.id)} has used its budget (${capped}): finish now; the lease cannot be renewed`];
+  const told = capped === null ? [] : [capReached(wo, capped)];
   return { prev: wo, next, events, attempt, note: extra.note, ...warned([...done.warnings, ...(extra.warnings ?? []), ...told]) };
 }
-
-const CAPS = ["max_usd", "max_tokens", "max_attempts"] as const;
 
 /**
  * A change of caps alone moves a WO nobody holds: raising the cap of a
@@ -436,7 +435,7 @@ const CAPS = ["max_usd", "max_tokens", "max_attempts"] as const;
  * WO has used dead-letters it. A held WO is judged when its attempt ends.
  */
 function rebudget(wo: StoredWorkOrder, patched: StoredWorkOrder, changes: FieldDiff): (Omit<ReturnType<typeof afterAttempt>, "status"> & { to: RestingStatus }) | null {
-  if (!CAPS.some((c) => c in changes)) return null;
+  if (!CAP_FIELDS.some((c) => c in changes)) return null;
   const reason = budgetReached(patched);
   if (wo.status === "blocked" && wo.dead_letter !== null) return reason === null ? { to: "open", dead_letter: null, extra: {} } : null;
   if (wo.status === "open" && reason !== null) {

@@ -7,7 +7,7 @@ import * as z from "zod";
 import { parseDuration, unitless } from "./duration.js";
 import { globProblem } from "./files.js";
 import { builtOnFirstRead, once } from "./lazy.js";
-import { NOTE_KINDS, PRIORITIES, ROLES, STATUSES, VERIFICATION_AUTHORS } from "./types.js";
+import { type CAP_FIELDS, NOTE_KINDS, PRIORITIES, ROLES, STATUSES, VERIFICATION_AUTHORS } from "./types.js";
 
 export const REPORT_BY = ["agent", "phase", "label", "wo", "model"] as const;
 
@@ -466,7 +466,7 @@ export const createTool = once(() => {
  * apply, and `items` still takes them), and spend's running-total source and
  * cache split (the CLI's transcript reader sends those).
  */
-const CAPS = { max_usd: true, max_tokens: true, max_attempts: true } as const;
+const CAPS = { max_usd: true, max_tokens: true, max_attempts: true } as const satisfies Record<(typeof CAP_FIELDS)[number], true>;
 export const updateTool = once(() => (inputs.update as z.ZodObject).extend({ fields: woPatch().omit(CAPS).describe("fields to change").optional() }));
 export const releaseTool = once(() => (inputs.release as z.ZodObject).omit({ spend: true }));
 export const spendTool = once(() => spendObject().omit({ source: true, cache_read_tokens: true, cache_write_tokens: true }));

@@ -4,13 +4,11 @@
  * one makes to its WO. Pure functions; Ledger.spend runs them in one
  * transaction.
  */
-import { addSpend, budgetExhausted, deadLetterNote, spendCapReached } from "./budget.js";
+import { addSpend, capReached, deadLetterNote, spendCapReached } from "./budget.js";
 import { LedgerError } from "./errors.js";
 import { toMicros, toUsd, type Usage } from "./pricing.js";
 import { isLive, type Change } from "./rules.js";
-import type { Attempt, Role, SpendRecord, StoredWorkOrder } from "./types.js";
-
-const label = (id: number) => `WO-${id}`;
+import { label, type Attempt, type Role, type SpendRecord, type StoredWorkOrder } from "./types.js";
 
 /**
  * The attempt a report is for: the one its token names, else the caller's
@@ -90,7 +88,7 @@ export function recordSpend(wo: StoredWorkOrder, attempt: Attempt, r: SpendRecor
   const reason = spendCapReached(next);
   if (reason === null || spendCapReached(wo) !== null) return change;
   if (isLive(wo.lease, now)) {
-    change.warnings = [`${budgetExhausted(next, reason, "renewed").message}: finish now; the lease cannot be renewed past the cap`];
+    change.warnings = [capReached(next, reason)];
   } else if (wo.status === "open") {
     const body = deadLetterNote(next, reason);
     change.next = next = { ...next, status: "blocked", dead_letter: reason };

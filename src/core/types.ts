@@ -16,6 +16,9 @@ export const PRIORITIES = ["P0", "P1", "P2", "P3"] as const;
 export const QUEUE_ORDER = "w.priority, w.id";
 export type Priority = (typeof PRIORITIES)[number];
 
+/** How a work order is named to people and agents (DESIGN.md §3: `WO-53`). */
+export const label = (id: number) => `WO-${id}`;
+
 export const NOTE_KINDS = ["progress", "finding", "blocker", "verification", "link"] as const;
 export type NoteKind = (typeof NOTE_KINDS)[number];
 
@@ -73,6 +76,9 @@ export interface WorkOrderFields {
   max_tokens: number | null;
   max_attempts: number | null;
 }
+
+/** The budget caps of a WO (and a project's defaults for them). */
+export const CAP_FIELDS = ["max_usd", "max_tokens", "max_attempts"] as const;
 
 /** What a WO has used: the spend recorded against its attempts (tokens count input, cache included, plus output). */
 export interface SpendTotals {

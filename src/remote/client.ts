@@ -9,7 +9,7 @@ import type { LedgerApi } from "../core/api.js";
 import { ERROR_CODES, LedgerError, type ErrorBody, type ErrorCode } from "../core/errors.js";
 import type { Health } from "../core/ledger.js";
 import type { z } from "zod";
-import { OPERATIONS, pathParams, type Operation } from "../core/operations.js";
+import { inputFields, OPERATIONS, pathParams, type Operation } from "../core/operations.js";
 import { inputs, type Inputs } from "../core/schemas.js";
 import type { FollowOptions } from "../core/follow.js";
 import type { GitState, LedgerEvent, TokenRecord } from "../core/types.js";
@@ -140,7 +140,7 @@ export class RemoteLedger implements LedgerApi {
     for (const k of pathParams(path)) delete fields[k];
     if (http.method !== "GET") {
       // A write that can carry a key gets one, so it can be retried safely (see call).
-      const keyed = "idempotency_key" in (inputs[op.input] as unknown as { shape: object }).shape;
+      const keyed = "idempotency_key" in inputFields(op);
       if (keyed && fields.idempotency_key === undefined) fields.idempotency_key = `auto-${randomUUID()}`;
       return this.call(http.method, url, fields, {}, keyed);
     }

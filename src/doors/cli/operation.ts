@@ -9,8 +9,7 @@
  */
 import type { Command } from "commander";
 import type { LedgerApi } from "../../core/api.js";
-import { callLedger, OPERATIONS, resolve, type Operation } from "../../core/operations.js";
-import { inputs } from "../../core/schemas.js";
+import { callLedger, inputFields, OPERATIONS, resolve, type Operation } from "../../core/operations.js";
 import { kebab } from "./hints.js";
 import { gitState } from "./input.js";
 import { identity, num, projectOf, str, type Ctx, type Opts, type Result } from "./invocation.js";
@@ -98,7 +97,7 @@ export function registerOperation<R>(program: Command, spec: OperationCommand<R>
     REGISTERED.set(`${name} (${alt.op.name})`, {
       op: alt.op,
       get flags() {
-        return Object.keys(spec.flags).filter((f) => f in fieldsOf(alt.op));
+        return Object.keys(spec.flags).filter((f) => f in inputFields(alt.op));
       },
     });
   const cmd = program.command(name).description(spec.description);
@@ -116,7 +115,7 @@ export function registerOperation<R>(program: Command, spec: OperationCommand<R>
       const ledger = await ctx.ledger();
       let target = resolve(op, input);
       if (alt?.when(input, o)) {
-        const fields = fieldsOf(alt.op);
+        const fields = inputFields(alt.op);
         input = Object.fromEntries(Object.entries(input).filter(([k]) => k in fields));
         target = alt.op;
       }
@@ -126,9 +125,6 @@ export function registerOperation<R>(program: Command, spec: OperationCommand<R>
     }),
   );
 }
-
-/** The fields of an operation's input schema. */
-const fieldsOf = (op: Operation): Record<string, unknown> => (inputs[op.input] as unknown as { shape: Record<string, unknown> }).shape;
 
 /** The options key commander gives a flag: `--lease-token <n>` is `leaseToken`. */
 const attribute = (flag: string) => camel((/--([a-z0-9-]+)/.exec(flag)?.[1] ?? "").replace(/-/g, "_"));

@@ -2,11 +2,9 @@
 import type { AttemptView, SpendResult } from "../../core/ledger.js";
 import { formatDuration } from "../../core/duration.js";
 import type { Report, ReportRow } from "../../core/report.js";
+import { formatTokens as count, formatUsd as money } from "../../core/pricing.js";
 import type { WorkOrder } from "../../core/types.js";
 import { c, relative, shown, table } from "./output.js";
-
-export const money = (usd: number | null) => (usd === null ? "?" : `$${usd.toFixed(usd !== 0 && usd < 1 ? 4 : 2)}`);
-const count = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(n >= 1e6 ? 0 : 1)}k` : String(n));
 
 /** `$1.20 / 5 attempts` style caps, or "" without any. */
 export function capsText(p: { max_usd: number | null; max_tokens: number | null; max_attempts: number | null }): string {

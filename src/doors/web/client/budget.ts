@@ -5,13 +5,14 @@
  */
 import { h, woRef } from "./dom.js";
 import { ago } from "./time.js";
+import { formatDuration } from "../../../core/duration.js";
+import { formatTokens as tokens, formatUsd } from "../../../core/pricing.js";
 import type { Attempt, SpendTotals, WorkOrder } from "../../../core/types.js";
 
 /** Near a cap from this share on (amber), at it from 1 (red). */
 export const NEAR = 0.8;
 
-export const usd = (v: number | null): string => (v === null ? "?" : `$${v.toFixed(v !== 0 && v < 1 ? 4 : 2)}`);
-const tokens = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(n >= 1e6 ? 0 : 1)}k` : String(n));
+export const usd = formatUsd;
 
 export interface Cap {
   name: "attempts" | "usd" | "tokens";
@@ -61,8 +62,6 @@ export function cardUsage(wo: WorkOrder): HTMLElement | null {
 
 export type AttemptView = Attempt & { duration_ms: number | null; spend: SpendTotals };
 
-const lasted = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)}s` : ms < 3_600_000 ? `${Math.round(ms / 60_000)}m` : `${(ms / 3_600_000).toFixed(1)}h`);
-
 /** The WO page's attempts: one line each, oldest first, with outcome and cost. */
 export function attemptTimeline(list: readonly AttemptView[]): HTMLElement {
   if (!list.length) return h("p", { class: "muted" }, "No attempts yet.");
@@ -79,7 +78,7 @@ export function attemptTimeline(list: readonly AttemptView[]): HTMLElement {
         " ",
         h("time", { datetime: a.started_at, title: a.started_at }, ago(a.started_at)),
         " · ",
-        a.duration_ms === null ? "running" : lasted(a.duration_ms),
+        a.duration_ms === null ? "running" : formatDuration(a.duration_ms),
         " ",
         h("span", { class: "badge" }, a.outcome ?? "running"),
         " ",
