@@ -20,8 +20,14 @@ import { send, type Answer } from "./http.js";
 
 type Query = Record<string, string | number | boolean | undefined>;
 
-/** Waits before each repeat of a request that is safe to repeat. */
+/** Waits before each repeat of a request that is safe to repeat, when the server cannot be reached. */
 const RETRY_DELAYS_MS = [100, 300, 900];
+/**
+ * A server that answers 503 is up but cannot reach a writable database, e.g.
+ * while PostgreSQL fails over (seconds); it is asked again, as its
+ * Retry-After says, for this long before the caller gets UNAVAILABLE.
+ */
+const UNAVAILABLE_PATIENCE_MS = 20_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Everything but what the class writes itself is an operation of the table, installed below. */
@@ -61,13 +67,14 @@ export class RemoteLedger implements LedgerApi {
     // Hints come as templates: the door that shows the error renders them in its own words.
     const headers = { authorization: `Bearer ${this.token}`, "x-workledger-hints": "template", ...(payload ? { "content-type": "application/json" } : {}) };
     let res: Answer;
+    const started = Date.now();
     for (let attempt = 0; ; attempt++) {
-      const again = retry && attempt < RETRY_DELAYS_MS.length;
+      const backoff = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)]!;
       try {
         res = await send(new URL(`${this.url}${path}${qs ? `?${qs}` : ""}`), method, headers, payload, 60_000);
       } catch (e) {
-        if (again) {
-          await sleep(RETRY_DELAYS_MS[attempt]!);
+        if (retry && attempt < RETRY_DELAYS_MS.length) {
+          await sleep(backoff);
           continue;
         }
         throw new LedgerError("UNAVAILABLE", `cannot reach the workledger server at ${this.url}: ${(e as Error).message}`, {
@@ -75,8 +82,10 @@ export class RemoteLedger implements LedgerApi {
           details: { url: this.url },
         });
       }
-      if (res.status !== 503 || !again) break;
-      await sleep(Math.max(RETRY_DELAYS_MS[attempt]!, Math.min(5, Number(res.headers?.["retry-after"]) || 0) * 1000));
+      if (res.status !== 503 || !retry) break;
+      const wait = Math.max(backoff, Math.min(5, Number(res.headers?.["retry-after"]) || 0) * 1000);
+      if (Date.now() - started + wait > UNAVAILABLE_PATIENCE_MS) break;
+      await sleep(wait);
     }
     let json: unknown;
     try {

@@ -17,7 +17,7 @@ const ev = (wo: number, type: LedgerEvent["type"], at: string, data: Record<stri
 });
 const wo = (id: number, status: WorkOrder["status"] = "done") => ({ id, status, title: `t${id}`, lease: null }) as unknown as WorkOrder;
 const T = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
-const base = (events: LedgerEvent[], wos = [wo(1)]): Final => ({ events, wos, noteIds: new Set(), contextIds: new Set(), integrity: [] });
+const base = (events: LedgerEvent[], wos = [wo(1)]): Final => ({ events, wos, notes: [], contexts: [], integrity: [] });
 const claim = (token: number, at: number, ttl = 10) => ev(1, "claimed", T(at), { token, expires_at: T(at + ttl) });
 const done = (token: number, at: number) => ev(1, "status_changed", T(at), { from: "claimed", to: "done", lease_ended: true, token });
 
@@ -61,5 +61,9 @@ describe("history checker", () => {
     assert.match(v, /idempotency key k: 2 WOs for a request of 1/);
     assert.match(v, /WO-1 is still open after the drain/);
     assert.match(v, /failed with INTERNAL/);
+  });
+  it("catches a resent write applied twice", () => {
+    const f = { ...base([], []), notes: [1, 2].map((id) => ({ id, body: "progress by a #3" })), contexts: [{ id: 1, body: "context from a #4" }] };
+    assert.deepEqual(check([], f, { allDone: true }), ['note "progress by a #3" was written 2 times']);
   });
 });

@@ -24,8 +24,8 @@ export interface Op {
 export interface Final {
   events: LedgerEvent[];
   wos: WorkOrder[];
-  noteIds: Set<number>;
-  contextIds: Set<number>;
+  notes: { id: number; body: string }[];
+  contexts: { id: number; body: string }[];
   integrity: string[];
 }
 
@@ -76,13 +76,23 @@ export function check(ops: Op[], f: Final, opts: { allDone: boolean }): string[]
   }
   for (const [wo, n] of doneBy) if (n > 1) say(`WO-${wo}: marked done ${n} times`);
 
-  // Every acknowledged operation is in the ledger.
+  // Every acknowledged operation is in the ledger, and every write (each has its own body) at most once, however often the client resent it.
+  const noteIds = new Set(f.notes.map((n) => n.id));
+  const contextIds = new Set(f.contexts.map((c) => c.id));
+  for (const [kind, list] of [
+    ["note", f.notes],
+    ["context", f.contexts],
+  ] as const) {
+    const seen = new Map<string, number>();
+    for (const x of list) seen.set(x.body, (seen.get(x.body) ?? 0) + 1);
+    for (const [body, n] of seen) if (n > 1) say(`${kind} "${body}" was written ${n} times`);
+  }
   const status = new Map(f.wos.map((w) => [w.id, w]));
   for (const o of ops.filter((o) => o.ok)) {
     if (o.op === "claim" && claimed.get(`${o.wo}:${o.token}`) !== 1) say(`${o.w}'s acknowledged claim of WO-${o.wo} (token ${o.token}) is not in the log exactly once`);
     if (o.op === "done" && status.get(o.wo ?? 0)?.status !== "done") say(`${o.w}'s acknowledged done of WO-${o.wo} is lost (now ${status.get(o.wo ?? 0)?.status})`);
-    if (o.op === "note" && !f.noteIds.has(o.id ?? -1)) say(`acknowledged note ${o.id} is lost`);
-    if (o.op === "context_put" && !f.contextIds.has(o.id ?? -1)) say(`acknowledged context ${o.id} is lost`);
+    if (o.op === "note" && !noteIds.has(o.id ?? -1)) say(`acknowledged note ${o.id} is lost`);
+    if (o.op === "context_put" && !contextIds.has(o.id ?? -1)) say(`acknowledged context ${o.id} is lost`);
     if (o.op === "create") for (const id of o.ids ?? []) if (!status.has(id)) say(`acknowledged WO-${id} (key ${o.key}) is lost`);
   }
   // Retried creates with one idempotency key never duplicate.

@@ -1,11 +1,13 @@
 /**
- * `npm run test:torture -- [--backend sqlite|postgres] [--duration 20s] [--seed N] [--workers 8] [--wos 200] [--no-faults]`
+ * `npm run test:torture -- [--backend sqlite|postgres] [--duration 20s] [--seed N] [--workers 8] [--wos 200] [--faults standard|failover|none] [--failovers 5]`
  *
  * Many real agent processes work one ledger while faults are injected
  * (SIGKILLed agents; on SQLite the file held locked past the busy timeout; on
- * PostgreSQL a SIGKILLed and restarted `serve` and terminated backends). Every
- * operation goes to a history file; then the pool is drained and the history
- * and the ledger are checked (check.ts). Exits 1 on any violation.
+ * PostgreSQL a SIGKILLed and restarted `serve` and terminated backends; with
+ * `--faults failover`, a pg_auto_failover formation of the run's own whose
+ * primary is SIGKILLed again and again). Every operation goes to a history
+ * file; then the pool is drained and the history and the ledger are checked
+ * (check.ts). Exits 1 on any violation.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -17,7 +19,11 @@ import pg from "pg";
 import { parseDuration } from "../../src/core/duration.ts";
 import type { Ledger } from "../../src/core/ledger.ts";
 import { openLedger } from "../../src/index.ts";
+import { PartitionNet } from "../helpers/partition-net.ts";
+import { Formation } from "../helpers/pg-cluster.ts";
+import { CLEAN } from "../helpers/relay.ts";
 import { check, type Op } from "./check.ts";
+import { failoverWindows, latency, type FailoverRecord } from "./windows.ts";
 
 const WORKER = fileURLToPath(new URL("./worker.mjs", import.meta.url));
 const CLI = fileURLToPath(new URL("../../dist/doors/cli/main.js", import.meta.url));
@@ -30,7 +36,14 @@ export interface TortureOptions {
   seed: number;
   workers: number;
   wos: number;
-  faults: boolean;
+  /**
+   * standard: the store's usual faults; failover: PostgreSQL primaries killed;
+   * partition: servers and agents on test hosts of their own, links cut, delay
+   * and loss (the last two postgres only); none.
+   */
+  faults: "standard" | "failover" | "partition" | "none";
+  /** With faults "failover": how many, spread over the run. */
+  failovers?: number;
   out?: string;
   log?: (line: string) => void;
 }
@@ -43,6 +56,10 @@ export interface TortureReport {
   faults: Record<string, number>;
   violations: string[];
   history: string | undefined;
+  /** With faults "failover": each failover and how long no operation succeeded around it. */
+  failovers?: FailoverRecord[];
+  /** Successful operations' latency (ms), outside the failovers' windows. */
+  latency?: { p50: number; p99: number; count: number };
 }
 
 export async function torture(o: TortureOptions): Promise<TortureReport> {
@@ -58,16 +75,20 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
   const appName = `workledger-torture-${process.pid}`;
   const servers: { port: number; child: ChildProcess }[] = [];
   let ledger: Ledger | undefined;
+  let formation: Formation | undefined;
+  let network: PartitionNet | undefined;
+  const kills: FailoverRecord[] = [];
   const children = new Set<ChildProcess>();
   try {
-    const pgUrl = (() => {
-      const u = new URL(PG_URL);
-      u.searchParams.set("options", `-c search_path=${schema}`);
-      // Our own name, so the fault below kills this run's servers' connections and no one else's (other test files share the database).
-      u.searchParams.set("application_name", appName);
-      return u.toString();
-    })();
-    ledger = o.backend === "sqlite" ? await openLedger({ db: join(dir, "ledger.db") }) : await openLedger({ databaseUrl: PG_URL, schema });
+    if (o.faults === "failover") {
+      if (o.backend !== "postgres") throw new Error("--faults failover needs --backend postgres");
+      formation = await Formation.start(log);
+      log(`pg_auto_failover formation up: ${formation.url}`);
+    }
+    const baseUrl = formation?.url ?? PG_URL;
+    // Our own name, so the fault below kills this run's servers' connections and no one else's (other test files share the database).
+    const pgUrl = `${baseUrl}${baseUrl.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}&application_name=${appName}`;
+    ledger = o.backend === "sqlite" ? await openLedger({ db: join(dir, "ledger.db") }) : await openLedger({ databaseUrl: baseUrl, schema });
     for (let i = 0; i < o.wos; i += 100)
       await ledger.create({
         project,
@@ -89,17 +110,30 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
         });
         child.once("exit", (c) => reject(new Error(`serve exited ${c}: ${err}`)));
       });
-    if (o.backend === "postgres") servers.push(await startServer(0), await startServer(0));
+    if (o.faults === "partition") {
+      if (o.backend !== "postgres") throw new Error("--faults partition needs --backend postgres");
+      await ledger.tokens.create({ agent: "observer", role: "agent" }); // serve binds a test host's address, which needs tokens to exist
+      const u = new URL(PG_URL);
+      network = await PartitionNet.start({
+        servers: 2,
+        agentHosts: 2,
+        pg: { host: u.hostname, port: Number(u.port || 5432), user: decodeURIComponent(u.username), database: u.pathname.slice(1), schema },
+        dbParams: { query_timeout: "2000", connect_timeout: "2", application_name: appName },
+      });
+    } else if (o.backend === "postgres") servers.push(await startServer(0), await startServer(0));
 
     let made = 0;
     const target = async (i: number) => {
       if (o.backend === "sqlite") return join(dir, "ledger.db");
       const t = await ledger!.tokens.create({ agent: `agent-${made}`, role: "agent" });
-      return `http://127.0.0.1:${servers[i % servers.length]!.port}#${t.token}`;
+      const url = network ? network.agents[i % network.agents.length]!.url : `http://127.0.0.1:${servers[i % servers.length]!.port}`;
+      return `${url}#${t.token}`;
     };
     const launch = async () => {
       const i = made++;
-      const child = spawn(process.execPath, [WORKER, await target(i), project, `agent-${i}`, String(o.seed * 1000 + i)], { stdio: ["ignore", "pipe", "inherit"] });
+      const args = [WORKER, await target(i), project, `agent-${i}`, String(o.seed * 1000 + i)];
+      const stdio: ["ignore", "pipe", "inherit"] = ["ignore", "pipe", "inherit"];
+      const child = network ? network.spawnAgent(i % network.agents.length, process.execPath, args, { stdio }) : spawn(process.execPath, args, { stdio });
       children.add(child);
       let buf = "";
       child.stdout!.on("data", (d: Buffer) => {
@@ -112,14 +146,26 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
       return child;
     };
     for (let i = 0; i < o.workers; i++) await launch();
-    log(`${o.backend}: ${o.workers} agents on ${o.wos} WOs for ${o.durationMs / 1000}s, seed ${o.seed}${o.faults ? ", with faults" : ""}`);
+    log(`${o.backend}: ${o.workers} agents on ${o.wos} WOs for ${o.durationMs / 1000}s, seed ${o.seed}, faults: ${o.faults}`);
 
-    const until = Date.now() + o.durationMs;
+    const started = Date.now();
+    const until = started + o.durationMs;
+    let networkFaults = 0;
+    // Failovers at evenly spread times, each a little early or late.
+    const failoverAt = Array.from({ length: o.faults === "failover" ? (o.failovers ?? 5) : 0 }, (_, k) => started + (o.durationMs * (k + 0.3 + rand() * 0.4)) / (o.failovers ?? 5));
     while (Date.now() < until) {
       await sleep(500 + rand() * 1000);
-      if (!o.faults) continue;
+      if (o.faults === "none") continue;
+      if (formation && failoverAt.length && Date.now() >= failoverAt[0]!) {
+        failoverAt.shift();
+        const f = await formation.failover();
+        kills.push(f);
+        log(`failover ${kills.length}: ${f.killed} SIGKILLed, new primary after ${f.promotedAfterMs} ms, pair healthy after ${Date.now() - f.at} ms`);
+        fault("primary SIGKILL (failover)");
+        continue;
+      }
       const r = rand();
-      if (r < 0.5) {
+      if (r < (network ? 0.3 : 0.5)) {
         const victim = [...children][Math.floor(rand() * children.size)];
         if (victim) {
           victim.kill("SIGKILL");
@@ -139,6 +185,31 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
         );
         await new Promise((r2) => holder.once("exit", r2));
         fault("sqlite lock held past busy timeout");
+      } else if (formation) {
+        // Between failovers only agents die.
+      } else if (network) {
+        // The three network faults in turn, so that even a short run has each.
+        const kind = networkFaults++ % 3;
+        const cut = 1000 + rand() * 3000;
+        if (kind === 0) {
+          const s = network.servers[Math.floor(rand() * network.servers.length)]!;
+          s.db.down();
+          await sleep(cut);
+          s.db.up();
+          fault("serve cut off from PostgreSQL");
+        } else if (kind === 1) {
+          const a = network.agents[Math.floor(rand() * network.agents.length)]!;
+          a.link.down();
+          await sleep(cut);
+          a.link.up();
+          fault("agent host cut off from serve");
+        } else {
+          const relays = [...network.servers.map((s) => s.dbRelay), ...network.agents.map((a) => a.relay)];
+          for (const x of relays) x.conditions = { delayMs: Math.floor(rand() * 40), loss: 0.03, reset: 0.003 };
+          await sleep(cut);
+          for (const x of relays) x.conditions = { ...CLEAN };
+          fault("delay and loss");
+        }
       } else if (o.backend === "postgres" && r < 0.7) {
         const s = servers[Math.floor(rand() * servers.length)]!;
         s.child.kill("SIGKILL");
@@ -184,11 +255,12 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
       after = page[page.length - 1]!.seq;
     }
     const wos = await ledger.list({ project, status: "all", limit: 10_000 });
-    const noteIds = new Set<number>();
-    for (const w of wos) for (const n of (await ledger.get({ project, id: w.id })).notes) noteIds.add(n.id);
-    const contextIds = new Set((await ledger.contextHistory({ project, limit: 10_000 })).entries.map((c) => c.id));
+    const notes = [];
+    for (const w of wos) notes.push(...(await ledger.get({ project, id: w.id })).notes);
+    const contexts = (await ledger.contextHistory({ project, limit: 10_000 })).entries;
     const { integrity } = await ledger.health();
-    const violations = check(ops, { events, wos, noteIds, contextIds, integrity }, { allDone: true });
+    const violations = check(ops, { events, wos, notes, contexts, integrity }, { allDone: true });
+    if (o.faults === "failover" && kills.length < (o.failovers ?? 5)) violations.push(`only ${kills.length} of ${o.failovers ?? 5} failovers happened in the run`);
 
     let history: string | undefined;
     if (o.out) {
@@ -198,13 +270,26 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
     }
     const byOutcome: Record<string, number> = {};
     for (const x of ops) byOutcome[`${x.op} ${x.ok ? "ok" : x.code}`] = (byOutcome[`${x.op} ${x.ok ? "ok" : x.code}`] ?? 0) + 1;
-    return { backend: o.backend, seed: o.seed, ops: ops.length, byOutcome, faults, violations, history };
+    const windows = failoverWindows(ops, kills);
+    return {
+      backend: o.backend,
+      seed: o.seed,
+      ops: ops.length,
+      byOutcome,
+      faults,
+      violations,
+      history,
+      ...(formation ? { failovers: windows } : {}),
+      latency: latency(ops, windows),
+    };
   } finally {
     for (const c of children) c.kill("SIGKILL");
     for (const s of servers) s.child.kill("SIGKILL");
     await ledger?.close();
     rmSync(dir, { recursive: true, force: true });
-    if (o.backend === "postgres") {
+    network?.stop();
+    if (formation) await formation.stop();
+    else if (o.backend === "postgres") {
       const c = new pg.Client({ connectionString: PG_URL });
       await c.connect();
       await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
@@ -221,10 +306,13 @@ async function main(): Promise<void> {
       seed: { type: "string", default: "1" },
       workers: { type: "string", default: "8" },
       wos: { type: "string", default: "200" },
+      faults: { type: "string", default: "standard" },
+      failovers: { type: "string", default: "5" },
       "no-faults": { type: "boolean", default: false },
       out: { type: "string" },
     },
   });
+  if (!["none", "standard", "failover", "partition"].includes(values.faults!)) throw new Error(`--faults ${values.faults}: use standard, failover, partition or none`);
   const backends = values.backend === "both" ? (["sqlite", "postgres"] as const) : [values.backend as "sqlite" | "postgres"];
   let failed = false;
   for (const backend of backends) {
@@ -234,12 +322,27 @@ async function main(): Promise<void> {
       seed: Number(values.seed),
       workers: Number(values.workers),
       wos: Number(values.wos),
-      faults: !values["no-faults"],
+      faults: values["no-faults"] ? "none" : (values.faults as TortureOptions["faults"]),
+      failovers: Number(values.failovers),
       out: values.out ?? join("test-artifacts", `torture-${backend}-seed${values.seed}.jsonl`),
       log: (l) => console.log(l),
     });
     console.log(
-      JSON.stringify({ backend: r.backend, seed: r.seed, ops: r.ops, faults: r.faults, outcomes: r.byOutcome, violations: r.violations.length, history: r.history }, null, 2),
+      JSON.stringify(
+        {
+          backend: r.backend,
+          seed: r.seed,
+          ops: r.ops,
+          faults: r.faults,
+          outcomes: r.byOutcome,
+          failovers: r.failovers,
+          latency: r.latency,
+          violations: r.violations.length,
+          history: r.history,
+        },
+        null,
+        2,
+      ),
     );
     for (const v of r.violations) console.log(`VIOLATION: ${v}`);
     failed ||= r.violations.length > 0;

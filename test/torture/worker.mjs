@@ -50,7 +50,7 @@ while (!stopping) {
     continue;
   }
   const { wo, token } = claim;
-  if (pick(0.3)) await op("note", { wo }, async () => ({ id: (await ledger.addNote({ project, agent, id: wo, body: `progress by ${agent}` })).id }));
+  if (pick(0.3)) await op("note", { wo }, async () => ({ id: (await ledger.addNote({ project, agent, id: wo, body: `progress by ${agent} #${n}` })).id }));
   if (pick(0.3)) await op("renew", { wo, token }, async () => ({ expires_at: (await ledger.renew({ project, agent, id: wo, ttl, lease_token: token })).lease.expires_at }));
   // Sometimes work past the TTL: the finishing write must then be refused (stale token or lease lost).
   if (pick(0.1)) await sleep(2600);

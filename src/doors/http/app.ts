@@ -68,7 +68,8 @@ export function createApp(opts: AppOptions): Hono {
     const err = isLedgerError(e) ? e : new LedgerError("INTERNAL", "internal error", { hint: "see the server log" });
     if (!isLedgerError(e)) process.stderr.write(`workledger serve: ${(e as Error)?.stack ?? String(e)}\n`);
     const status = HTTP_STATUS[err.code];
-    if (err.code === "RATE_LIMITED") c.header("Retry-After", String(err.details?.retry_after ?? 1));
+    // Both clear by themselves: a spent allowance refills, a database failing over gets a new primary.
+    if (err.code === "RATE_LIMITED" || err.code === "UNAVAILABLE") c.header("Retry-After", String(err.details?.retry_after ?? 1));
     // Hints in the API's words, or as the neutral template for a client that renders them itself (the remote client).
     return c.json({ error: err.toJSON(c.req.header("x-workledger-hints") === "template" ? "template" : undefined) }, status as 400);
   };

@@ -39,10 +39,10 @@ async function currentVersion(client: pg.ClientBase): Promise<number> {
  * Brings the schema up to date and returns its version. `schema`, when given,
  * is created if missing; the pool already points search_path at it.
  */
-export async function migrate(pool: pg.Pool, location: string, schema: string | undefined): Promise<number> {
+export async function migrate(connect: () => Promise<pg.PoolClient>, location: string, schema: string | undefined): Promise<number> {
   const latest = latestVersion();
   const check = (v: number) => refuseNewer(v, latest, location);
-  const client = await pool.connect();
+  const client = await connect();
   // A client whose connection failed must be destroyed, not returned to the pool.
   let broken: Error | undefined;
   const onError = (e: Error) => (broken = e);

@@ -11,6 +11,7 @@ import pg from "pg";
 import { LedgerError } from "../../core/errors.js";
 import type { Store, StoreInfo, Tx } from "../../core/port.js";
 import { migrate } from "./migrate.js";
+import { HostPools, parseHosts } from "./hosts.js";
 import { ClockNotRead, PgTx } from "./tx.js";
 
 export interface PostgresOptions {
@@ -50,33 +51,45 @@ const types: pg.CustomTypesConfig = {
 
 export async function openPostgresStore(opts: PostgresOptions): Promise<Store> {
   const location = redact(opts.connectionString) + (opts.schema === undefined ? "" : ` (schema ${opts.schema})`);
-  const pool = new pg.Pool({
-    connectionString: opts.connectionString,
-    max: opts.poolSize ?? 10,
-    connectionTimeoutMillis: 10_000,
-    idleTimeoutMillis: 10_000,
-    // A CLI process must be able to exit even if a caller forgets close().
-    allowExitOnIdle: true,
-    application_name: "workledger",
-    types,
-    // Statements issued without waiting go out at once, so a transaction's
-    // last writes and its COMMIT share one round trip (PgTx.commit). Every
-    // other statement is still awaited before the next is sent.
-    pipeline: true,
+  const target = parseHosts(opts.connectionString);
+  const pools = target.urls.map((connectionString) => {
+    const pool = new pg.Pool({
+      connectionString,
+      max: opts.poolSize ?? 10,
+      connectionTimeoutMillis: target.connectTimeoutMs ?? 10_000,
+      // A statement with no answer (the server or the network is gone without
+      // a reset) fails after this instead of holding its request forever; the
+      // URL's query_timeout overrides it.
+      query_timeout: 30_000,
+      idleTimeoutMillis: 10_000,
+      // A CLI process must be able to exit even if a caller forgets close().
+      allowExitOnIdle: true,
+      application_name: "workledger",
+      types,
+      // Statements issued without waiting go out at once, so a transaction's
+      // last writes and its COMMIT share one round trip (PgTx.commit). Every
+      // other statement is still awaited before the next is sent.
+      pipeline: true,
+    });
+    // An idle client that loses its connection emits 'error' on the pool; unhandled,
+    // that would crash the process. The next query fails and is translated instead.
+    pool.on("error", () => undefined);
+    // Queued on each new connection before any query of ours (no extra round trip):
+    // - the schema, so every statement sees it;
+    // - our transactions never wait on the client for long, so one whose client
+    //   vanished without a reset (a partition) must not hold its row locks until
+    //   TCP gives up: the server ends it after 10 s idle.
+    const setup = `SELECT set_config('idle_in_transaction_session_timeout', '10s', false)${opts.schema === undefined ? "" : ", set_config('search_path', $1, false)"}`;
+    const values = opts.schema === undefined ? [] : [pg.escapeIdentifier(opts.schema)];
+    pool.on("connect", (client) => void client.query(setup, values).catch(() => undefined));
+    return pool;
   });
-  // An idle client that loses its connection emits 'error' on the pool; unhandled,
-  // that would crash the process. The next query fails and is translated instead.
-  pool.on("error", () => undefined);
-  if (opts.schema !== undefined) {
-    const searchPath = pg.escapeIdentifier(opts.schema);
-    // Queued on the client before any query of ours, so every statement sees the schema.
-    pool.on("connect", (client) => void client.query("SELECT set_config('search_path', $1, false)", [searchPath]).catch(() => undefined));
-  }
+  const hosts = new HostPools(pools, target.labels, target.readWrite);
   try {
-    const schema_version = await migrate(pool, location, opts.schema);
-    return new PostgresStore(pool, { kind: "postgres", location, schema_version }, opts.clock);
+    const schema_version = await migrate(() => hosts.connect(), location, opts.schema);
+    return new PostgresStore(hosts, { kind: "postgres", location, schema_version }, opts.clock);
   } catch (e) {
-    await pool.end().catch(() => undefined);
+    await hosts.end().catch(() => undefined);
     throw translate(e, location, false);
   }
 }
@@ -85,7 +98,7 @@ class PostgresStore implements Store {
   private closed = false;
 
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly hosts: HostPools,
     readonly info: StoreInfo,
     private readonly clock: (() => number) | undefined,
   ) {}
@@ -102,7 +115,7 @@ class PostgresStore implements Store {
   private async run<T>(begin: string, writing: boolean, fn: (tx: Tx) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      client = await this.hosts.connect();
     } catch (e) {
       throw translate(e, this.info.location, false);
     }
@@ -143,7 +156,10 @@ class PostgresStore implements Store {
     } catch (e) {
       if (tx?.begun !== false) await client.query("ROLLBACK").catch((re: unknown) => (broken = re instanceof Error ? re : new Error(String(re))));
       // After the connection died, every query fails with a generic "not queryable"; the cause says more.
-      throw translate(e instanceof LedgerError ? e : (lost ?? e), this.info.location, committing);
+      const out = translate(e instanceof LedgerError ? e : (lost ?? e), this.info.location, committing);
+      // A connection to a server that stopped answering, or that turned read-only, is not reused.
+      if (!(e instanceof LedgerError) && out instanceof LedgerError) broken ??= e instanceof Error ? e : new Error(String(e));
+      throw out;
     } finally {
       client.off("error", onError);
       client.release(broken);
@@ -152,26 +168,32 @@ class PostgresStore implements Store {
 
   /** Cheap consistency checks the schema's constraints do not cover (index-backed, no full scans). */
   async integrity(): Promise<string[]> {
+    let client: pg.PoolClient | undefined;
+    let failed: Error | undefined;
     try {
+      client = await this.hosts.connect();
       const problems: string[] = [];
-      const fences = await this.pool.query<{ project: string; id: number; lease_token: number | null; fence: number }>(
+      const fences = await client.query<{ project: string; id: number; lease_token: number | null; fence: number }>(
         "SELECT project, id, lease_token, fence FROM work_orders WHERE lease_expires_at IS NOT NULL AND (lease_token IS NULL OR lease_token > fence) ORDER BY project, id LIMIT 20",
       );
       for (const r of fences.rows) problems.push(`${r.project} WO-${r.id}: lease token ${r.lease_token ?? "null"} is not a token the fence (${r.fence}) handed out`);
-      const ids = await this.pool.query<{ name: string; next_id: number }>(
+      const ids = await client.query<{ name: string; next_id: number }>(
         "SELECT p.name, p.next_id FROM projects p WHERE EXISTS (SELECT 1 FROM work_orders w WHERE w.project = p.name AND w.id >= p.next_id) ORDER BY p.name LIMIT 20",
       );
       for (const r of ids.rows) problems.push(`project ${r.name}: next id ${r.next_id} is already taken by a work order`);
       return problems;
     } catch (e) {
+      failed = e instanceof Error ? e : new Error(String(e));
       throw translate(e, this.info.location, false);
+    } finally {
+      client?.release(failed);
     }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.end();
+    await this.hosts.end();
   }
 }
 
@@ -193,12 +215,13 @@ const PG_CODES: Record<string, string> = {
   "57P01": "the server closed the connection (shutdown or administrator command)",
   "57P02": "the server crashed",
   "57P03": "the server is starting up or cannot accept connections now",
+  "25006": "the server is read-only (a standby, or a primary being demoted): no primary is reachable now",
   "53300": "the server has too many connections",
   "28000": "the login was rejected",
   "28P01": "the password was rejected",
   "3D000": "the database does not exist",
 };
-const LOST = /timeout exceeded when trying to connect|Connection terminated|connection error|not queryable/i;
+const LOST = /timeout exceeded when trying to connect|Connection terminated|connection error|not queryable|Query read timeout/i;
 
 function codeOf(e: unknown): string | undefined {
   const code = (e as { code?: unknown } | null)?.code;
@@ -218,9 +241,11 @@ function translate(e: unknown, location: string, committing: boolean): unknown {
   const config = code === "28000" || code === "28P01" || code === "3D000";
   const hint = config
     ? "check the user, password and database name in the database URL (WORKLEDGER_DATABASE_URL)"
-    : committing
-      ? "the connection dropped while committing, so the last write may or may not have been applied: check (get / history) before retrying"
-      : "check that PostgreSQL is running and reachable at the database URL (WORKLEDGER_DATABASE_URL), then retry";
+    : code === "25006" && !committing
+      ? "no writable primary right now (a failover takes seconds): retry shortly; with a standby, list every node in the URL with target_session_attrs=read-write"
+      : committing
+        ? "the connection dropped while committing, so the last write may or may not have been applied: check (get / history) before retrying"
+        : "check that PostgreSQL is running and reachable at the database URL (WORKLEDGER_DATABASE_URL), then retry";
   return new LedgerError("UNAVAILABLE", `cannot use ledger ${location}: ${state ?? e.message}${code ? ` (${code})` : ""}`, {
     hint,
     details: { location, cause: code ?? e.message },

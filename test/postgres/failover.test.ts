@@ -1,0 +1,96 @@
+/**
+ * Issue 17: PostgreSQL failover with pg_auto_failover. A formation of the
+ * test's own (monitor, primary, synchronous standby); workledger gets the URL
+ * listing both nodes. The primary is SIGKILLed (keeper and server): while no
+ * node takes writes, `serve` answers 503 with Retry-After and the CLI exits 7,
+ * never 500 or a wrong answer; an agent's remote client rides it out; once
+ * the standby is promoted both work again without a restart, and what was
+ * acknowledged before is there, lease times unchanged. The long run with
+ * five failovers under load is `npm run test:torture -- --faults failover`.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { RemoteLedger } from "../../src/remote/client.ts";
+import { sandbox, type Sandbox } from "../helpers/cli.ts";
+import { Formation, requireFormation } from "../helpers/pg-cluster.ts";
+import { serve, type ServeProcess } from "../helpers/serve.ts";
+import { sleep } from "../helpers/util.ts";
+
+const available = requireFormation("PostgreSQL failover tests");
+
+describe("PostgreSQL failover (pg_auto_failover)", { skip: available ? false : "pg_auto_failover is missing (see the warning above)" }, () => {
+  let f: Formation;
+  let s: Sandbox;
+  let server: ServeProcess;
+  let token: string;
+  const cli = (args: string[], url = f.url) => s.run(args, { env: { WORKLEDGER_DATABASE_URL: url, WORKLEDGER_AGENT: "ann" } });
+
+  before(async () => {
+    f = await Formation.start();
+    s = sandbox();
+    for (const title of ["one", "two"]) assert.equal(cli(["create", "-p", "fo", "--title", title]).code, 0);
+    token = cli(["token", "create", "--agent", "bob", "--role", "agent", "--json"]).json.token as string;
+    server = await serve({ ...s.env, WORKLEDGER_DATABASE_URL: f.url });
+  });
+  after(async () => {
+    await server?.stop();
+    await f?.stop();
+    s?.cleanup();
+  });
+
+  it("no primary: 503 with Retry-After and exit 7, never a 500; afterwards both work again and nothing acknowledged is lost", async () => {
+    const held = cli(["claim", "-p", "fo", "--id", "1", "--ttl", "10m", "--json"]);
+    assert.equal(held.code, 0, held.stderr);
+    const expires = held.json.lease.expires_at as string;
+    const primary = (await f.primary())!;
+    const standby = f.nodes.find((n) => n !== primary)!;
+    // The standby listed first: a connection there is refused as read-only, and the write goes to the primary.
+    const standbyFirst = f.url.replace(/@[^/]+\//, `@127.0.0.1:${standby.port},127.0.0.1:${primary.port}/`);
+    assert.equal(cli(["add-note", "-p", "fo", "--id", "1", "-m", "before the failover"], standbyFirst).code, 0);
+
+    f.kill(primary);
+    const during = cli(["get", "-p", "fo", "--id", "1"]);
+    assert.equal(during.code, 7, `exit 7 while no node takes writes: ${during.stderr}`);
+    assert.match(during.stderr, /read-only|ECONNREFUSED/);
+    assert.match(during.stderr, /retry/);
+
+    // An agent's remote client started now gets its claim through once a primary is back.
+    const agent = new RemoteLedger(server.url, token).claim({ project: "fo", agent: "bob", id: 2, ttl: "10m" });
+
+    const statuses = new Map<number, number>();
+    let retryAfter = true;
+    let code = "";
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+      const res = await fetch(`${server.url}/v1/projects/fo/wos/1`, { headers: { authorization: `Bearer ${token}` } });
+      const body = (await res.json()) as { error?: { code: string } };
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      if (res.status === 503) {
+        retryAfter &&= Number(res.headers.get("retry-after")) >= 1;
+        code = body.error!.code;
+      }
+      if (res.status === 200 && statuses.has(503)) break;
+      await sleep(100);
+    }
+    assert.deepEqual([...statuses.keys()].sort(), [200, 503], `only 503 then 200: ${JSON.stringify([...statuses])}`);
+    assert.equal(code, "UNAVAILABLE");
+    assert.ok(retryAfter, "every 503 says when to retry");
+
+    const claimed = await agent;
+    assert.deepEqual([claimed.lease?.agent, claimed.lease?.token], ["bob", 1]);
+    // Both come back by themselves: the same serve, a new CLI process.
+    const after = cli(["get", "-p", "fo", "--id", "1", "--json"]);
+    assert.equal(after.code, 0, after.stderr);
+    assert.equal(after.json.lease.token, 1);
+    assert.equal(after.json.lease.expires_at, expires, "the lease neither grew nor shrank in the failover");
+    assert.deepEqual(
+      after.json.notes.map((n: { body: string }) => n.body),
+      ["before the failover"],
+    );
+    const history = cli(["history", "-p", "fo", "--id", "2", "--json"]).json as { type: string }[];
+    assert.equal(history.filter((e) => e.type === "claimed").length, 1, "the agent's claim was applied once");
+    assert.equal(cli(["renew", "-p", "fo", "--id", "1", "--ttl", "10m"]).code, 0);
+
+    f.restart(primary);
+    await f.healthy();
+  });
+});
