@@ -49,6 +49,9 @@ export interface PartitionNetOptions {
 export class PartitionNet {
   readonly servers: ServeHost[] = [];
   readonly agents: AgentHost[] = [];
+  /** Servers that stopped without being told to: a failure of the run. */
+  readonly crashes: string[] = [];
+  private stopping = false;
   private readonly net = new TestNet();
 
   static async start(o: PartitionNetOptions): Promise<PartitionNet> {
@@ -93,9 +96,10 @@ export class PartitionNet {
           resolve(Number(m[1]));
         }
       });
-      child.once("exit", (code) => {
+      child.once("close", (code, signal) => {
         clearTimeout(timer);
         reject(new Error(`serve on ${ns} exited with ${code}:\n${err}`));
+        if (!this.stopping) this.crashes.push(`serve on ${ns} exited by itself (${code ?? signal}): ${err.slice(-2000)}`);
       });
     });
     return { ns, db, dbRelay, front, port, child, url: `http://${front.remote}:${port}`, stderr: () => err };
@@ -107,6 +111,7 @@ export class PartitionNet {
   }
 
   stop(): void {
+    this.stopping = true;
     for (const s of this.servers) {
       s.child.kill("SIGKILL");
       s.dbRelay.close();

@@ -49,6 +49,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** libfaketime, which shifts a process's wall clock (Debian's libfaketime), or undefined. */
+export function faketimeLibrary(): string | undefined {
+  const lib = "/usr/lib";
+  if (!existsSync(lib)) return undefined;
+  return readdirSync(lib)
+    .map((d) => join(lib, d, "faketime", "libfaketime.so.1"))
+    .find((f) => existsSync(f));
+}
+
 /** Monitor settings that make a dead primary be replaced in about five seconds. */
 const FAST = {
   "pgautofailover.health_check_period": 1000,
@@ -65,6 +74,8 @@ interface Node {
   port: number;
   pgdata: string;
   child?: ChildProcess;
+  /** The node's wall clock offset (libfaketime's FAKETIME, e.g. "-20s"), if shifted. */
+  clock?: string;
 }
 
 export class Formation {
@@ -78,17 +89,19 @@ export class Formation {
     readonly dir: string,
     ports: number[],
     private readonly log: (line: string) => void,
+    clocks: (string | undefined)[],
   ) {
     this.monitorPort = ports[0]!;
-    this.nodes = [1, 2].map((i) => ({ name: `node${i}`, port: ports[i]!, pgdata: join(dir, `node${i}`) }));
+    this.nodes = [1, 2].map((i) => ({ name: `node${i}`, port: ports[i]!, pgdata: join(dir, `node${i}`), ...(clocks[i - 1] ? { clock: clocks[i - 1] } : {}) }));
     const asRoot = process.getuid?.() === 0;
     this.user = asRoot ? { uid: Number(execFileSync("id", ["-u", "postgres"]).toString()), gid: Number(execFileSync("id", ["-g", "postgres"]).toString()) } : undefined;
     if (this.user) chownSync(dir, this.user.uid, this.user.gid);
     this.env = { PATH: `${pgBin()}:${process.env.PATH}`, HOME: dir, XDG_CONFIG_HOME: join(dir, "config"), XDG_DATA_HOME: join(dir, "data") };
   }
 
-  static async start(log: (line: string) => void = () => undefined): Promise<Formation> {
-    const f = new Formation(mkdtempSync(join(tmpdir(), "workledger-failover-")), [await freePort(), await freePort(), await freePort()], log);
+  /** `clocks`: per node, a wall clock offset for libfaketime (e.g. [undefined, "-20s"]: node2 runs 20 s slow). */
+  static async start(log: (line: string) => void = () => undefined, clocks: (string | undefined)[] = []): Promise<Formation> {
+    const f = new Formation(mkdtempSync(join(tmpdir(), "workledger-failover-")), [await freePort(), await freePort(), await freePort()], log, clocks);
     try {
       await f.boot();
       return f;
@@ -112,8 +125,10 @@ export class Formation {
   }
 
   /** A service in its own process group, so that SIGKILL of the group takes PostgreSQL down with its keeper. */
-  private run(args: string[], name: string): ChildProcess {
-    const child = spawn("pg_autoctl", args, { cwd: this.dir, env: this.env, detached: true, stdio: ["ignore", "ignore", "pipe"], ...(this.user ?? {}) });
+  private run(args: string[], name: string, clock?: string): ChildProcess {
+    // A shifted wall clock for the node's keeper and PostgreSQL; timers (the monotonic clock) stay true.
+    const env = clock === undefined ? this.env : { ...this.env, LD_PRELOAD: faketimeLibrary(), FAKETIME: clock, DONT_FAKE_MONOTONIC: "1" };
+    const child = spawn("pg_autoctl", args, { cwd: this.dir, env, detached: true, stdio: ["ignore", "ignore", "pipe"], ...(this.user ?? {}) });
     let tail = "";
     child.stderr!.on("data", (d: Buffer) => {
       tail = (tail + d.toString()).slice(-4000);
@@ -155,6 +170,7 @@ export class Formation {
           "--run",
         ],
         n.name,
+        n.clock,
       );
       // The second node copies the first with pg_basebackup: the first must be primary by then.
       await this.until(`${n.name} joins`, 90_000, async () => {
@@ -219,7 +235,7 @@ export class Formation {
 
   /** Starts a killed node again; pg_auto_failover makes it the new primary's standby. */
   restart(n: Node): void {
-    n.child = this.run(["run", "--pgdata", n.pgdata], n.name);
+    n.child = this.run(["run", "--pgdata", n.pgdata], n.name, n.clock);
   }
 
   /** Kills the primary, waits until the other node takes writes, restarts the dead one and waits for the pair. */

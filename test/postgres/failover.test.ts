@@ -12,23 +12,27 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { RemoteLedger } from "../../src/remote/client.ts";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
-import { Formation, requireFormation } from "../helpers/pg-cluster.ts";
+import { faketimeLibrary, Formation, requireFormation } from "../helpers/pg-cluster.ts";
 import { serve, type ServeProcess } from "../helpers/serve.ts";
-import { sleep } from "../helpers/util.ts";
+import { skipLoudly, sleep } from "../helpers/util.ts";
 
 const available = requireFormation("PostgreSQL failover tests");
+/** node2's wall clock runs this far behind node1's (libfaketime). */
+const SLOW = 20_000;
+const shifted =
+  available && (faketimeLibrary() !== undefined || skipLoudly("failover clock tests", "libfaketime is not installed", ["apt-get install -y libfaketime (.ci/run does)"]));
 
 describe("PostgreSQL failover (pg_auto_failover)", { skip: available ? false : "pg_auto_failover is missing (see the warning above)" }, () => {
   let f: Formation;
   let s: Sandbox;
   let server: ServeProcess;
   let token: string;
-  const cli = (args: string[], url = f.url) => s.run(args, { env: { WORKLEDGER_DATABASE_URL: url, WORKLEDGER_AGENT: "ann" } });
+  const cli = (args: string[], url = f.url, agent = "ann") => s.run(args, { env: { WORKLEDGER_DATABASE_URL: url, WORKLEDGER_AGENT: agent } });
 
   before(async () => {
-    f = await Formation.start();
+    f = await Formation.start(undefined, [undefined, shifted ? `-${SLOW / 1000}s` : undefined]);
     s = sandbox();
-    for (const title of ["one", "two"]) assert.equal(cli(["create", "-p", "fo", "--title", title]).code, 0);
+    for (const title of ["one", "two", "three"]) assert.equal(cli(["create", "-p", "fo", "--title", title]).code, 0);
     token = cli(["token", "create", "--agent", "bob", "--role", "agent", "--json"]).json.token as string;
     server = await serve({ ...s.env, WORKLEDGER_DATABASE_URL: f.url });
   });
@@ -93,4 +97,39 @@ describe("PostgreSQL failover (pg_auto_failover)", { skip: available ? false : "
     f.restart(primary);
     await f.healthy();
   });
+
+  it(
+    "after a failover the new primary's clock judges leases: a lease ends early by the nodes' clock offset at most, and fencing still holds",
+    { skip: shifted ? false : "libfaketime is missing" },
+    async () => {
+      const slow = f.nodes[1]!;
+      if ((await f.primary()) !== slow) await f.failover();
+      const claimedAt = Date.now();
+      const held = cli(["claim", "-p", "fo", "--id", "3", "--ttl", "25s", "--json"]);
+      assert.equal(held.code, 0, held.stderr);
+      const ends = Date.parse(held.json.lease.expires_at as string);
+      // The slow node's now(): the lease ends 25 s after a clock 20 s behind, about 5 s from now.
+      assert.ok(Math.abs(ends - (claimedAt + 25_000 - SLOW)) < 2000, `expires_at ${held.json.lease.expires_at} is 25 s after the slow node's clock`);
+
+      f.kill(slow);
+      let taken: ReturnType<typeof cli> | undefined;
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(200)) {
+        const r = cli(["claim", "-p", "fo", "--id", "3", "--ttl", "1m", "--json"], f.url, "bob");
+        if (r.code === 0) {
+          taken = r;
+          break;
+        }
+      }
+      const takenAt = Date.now();
+      assert.equal(taken?.json.lease.token, 2, "bob got the lease once the new primary's clock passed its end");
+      // The lease lasted at least TTL − offset (and less than its TTL by the true clock): the bound in the README.
+      assert.ok(takenAt - claimedAt >= 25_000 - SLOW - 1000, `held ${takenAt - claimedAt} ms`);
+      assert.ok(takenAt - claimedAt < 25_000, `held ${takenAt - claimedAt} ms: the lease ended by the new primary's clock, not 25 s later`);
+      const late = cli(["renew", "-p", "fo", "--id", "3", "--ttl", "1m"]);
+      assert.equal(late.code, 5, `the first holder's renewal is refused (LEASE_LOST): ${late.stderr}`);
+
+      f.restart(slow);
+      await f.healthy();
+    },
+  );
 });

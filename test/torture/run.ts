@@ -79,6 +79,7 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
   let network: PartitionNet | undefined;
   const kills: FailoverRecord[] = [];
   const children = new Set<ChildProcess>();
+  const crashes: string[] = [];
   try {
     if (o.faults === "failover") {
       if (o.backend !== "postgres") throw new Error("--faults failover needs --backend postgres");
@@ -104,11 +105,16 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
         });
         let err = "";
         child.stderr!.on("data", (d: Buffer) => {
-          err += d.toString();
+          err = (err + d.toString()).slice(-20_000);
           const m = /on http:\/\/127\.0\.0\.1:(\d+)/.exec(err);
           if (m) resolve({ port: Number(m[1]), child });
         });
-        child.once("exit", (c) => reject(new Error(`serve exited ${c}: ${err}`)));
+        // "close", not "exit": by then everything the server wrote to stderr has been read.
+        child.once("close", (c, signal) => {
+          reject(new Error(`serve exited ${c}: ${err}`));
+          // Only the fault schedule and the run's end may stop a server.
+          if (signal !== "SIGKILL" && signal !== "SIGTERM") crashes.push(`serve on port ${port} exited by itself (${c ?? signal}): ${err.slice(-2000)}`);
+        });
       });
     if (o.faults === "partition") {
       if (o.backend !== "postgres") throw new Error("--faults partition needs --backend postgres");
@@ -259,7 +265,7 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
     for (const w of wos) notes.push(...(await ledger.get({ project, id: w.id })).notes);
     const contexts = (await ledger.contextHistory({ project, limit: 10_000 })).entries;
     const { integrity } = await ledger.health();
-    const violations = check(ops, { events, wos, notes, contexts, integrity }, { allDone: true });
+    const violations = [...crashes, ...(network?.crashes ?? []), ...check(ops, { events, wos, notes, contexts, integrity }, { allDone: true })];
     if (o.faults === "failover" && kills.length < (o.failovers ?? 5)) violations.push(`only ${kills.length} of ${o.failovers ?? 5} failovers happened in the run`);
 
     let history: string | undefined;

@@ -74,8 +74,8 @@ export class ReadOnlyServer extends Error {
 /** One pool per host; connections come from the first host that gives one, starting with the last that did. */
 export class HostPools {
   private current = 0;
-  /** Connections already found writable: each new connection is asked once. */
-  private readonly checked = new WeakSet<pg.PoolClient>();
+  /** Connections already handed out once (guarded, and found writable when that is asked). */
+  private readonly seen = new WeakSet<pg.PoolClient>();
 
   constructor(
     readonly pools: pg.Pool[],
@@ -89,7 +89,13 @@ export class HostPools {
       const k = (this.current + i) % this.pools.length;
       try {
         const client = await this.pools[k]!.connect();
-        if (this.readWrite && !this.checked.has(client)) await this.refuseReadOnly(client);
+        if (!this.seen.has(client)) {
+          // A checked-out client whose connection dies emits 'error'; with no listener that
+          // would end the process. Its queries fail too, and that is how the store hears of it.
+          client.on("error", () => undefined);
+          if (this.readWrite) await this.refuseReadOnly(client);
+          this.seen.add(client);
+        }
         this.current = k;
         return client;
       } catch (e) {
@@ -104,10 +110,7 @@ export class HostPools {
     let refused: Error;
     try {
       const r = await client.query<{ transaction_read_only: string }>("SHOW transaction_read_only");
-      if (r.rows[0]?.transaction_read_only === "off") {
-        this.checked.add(client);
-        return;
-      }
+      if (r.rows[0]?.transaction_read_only === "off") return;
       refused = new ReadOnlyServer();
     } catch (e) {
       refused = e instanceof Error ? e : new Error(String(e));

@@ -321,8 +321,8 @@ export class PgTx extends PgSession implements Tx {
       "SELECT project, agent, key, operation, request_hash, result, created_at FROM idempotent_writes WHERE project = $1 AND agent = $2 AND key = $3",
       [project, agent, key],
     );
-    await locked;
-    const [r] = await read;
+    // Both awaited together: if the connection dies, both fail, and neither failure may go unheard (an unhandled rejection ends the process).
+    const [, [r]] = await Promise.all([locked, read]);
     return r ?? null;
   }
 
