@@ -111,9 +111,9 @@ export class Formation {
     }
   }
 
-  /** The URL workledger is given: every node, writable sessions only (what `pg_autoctl show uri` prints). */
+  /** The URL workledger is given, as the README says: every node, writable sessions only, TLS with the formation's self-signed certificates. */
   get url(): string {
-    return `postgres://postgres@${this.nodes.map((n) => `127.0.0.1:${n.port}`).join(",")}/test?target_session_attrs=read-write`;
+    return `postgres://postgres@${this.nodes.map((n) => `127.0.0.1:${n.port}`).join(",")}/test?target_session_attrs=read-write&sslmode=require&uselibpqcompat=true`;
   }
 
   nodeUrl(n: Node): string {
@@ -141,7 +141,7 @@ export class Formation {
   }
 
   private async boot(): Promise<void> {
-    const common = ["--auth", "trust", "--no-ssl", "--hostname", "127.0.0.1", "--pgctl", join(pgBin()!, "pg_ctl")];
+    const common = ["--auth", "trust", "--ssl-self-signed", "--hostname", "127.0.0.1", "--pgctl", join(pgBin()!, "pg_ctl")];
     this.monitor = this.run(["create", "monitor", "--pgdata", join(this.dir, "monitor"), "--pgport", String(this.monitorPort), ...common, "--run"], "monitor");
     await this.until("the monitor accepts connections", 60_000, async () => {
       await this.sql(`postgres://postgres@127.0.0.1:${this.monitorPort}/pg_auto_failover`, "SELECT 1 FROM pgautofailover.formation LIMIT 1");

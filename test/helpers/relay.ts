@@ -57,9 +57,23 @@ export class Relay {
     upstream.on("close", end);
   }
 
-  /** Chunks leave in order, each no earlier than its delay after it arrived. */
+  /**
+   * Chunks leave in order, each no earlier than its delay after it arrived:
+   * one queue per direction drained by one timer at a time (timers of
+   * different lengths due at the same moment may fire in either order, and
+   * a reordered byte stream is not a network fault TCP lets through).
+   */
   private forward(from: net.Socket, to: net.Socket, due: { at: number }): void {
-    let last = 0;
+    const queue: { at: number; data: Buffer }[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const drain = () => {
+      timer = undefined;
+      while (queue.length && queue[0]!.at <= Date.now()) {
+        const { data } = queue.shift()!;
+        if (!to.destroyed) to.write(data);
+      }
+      if (queue.length) timer = setTimeout(drain, queue[0]!.at - Date.now());
+    };
     from.on("data", (d: Buffer) => {
       const c = this.conditions;
       if (c.reset > 0 && Math.random() < c.reset) {
@@ -69,14 +83,10 @@ export class Relay {
         return;
       }
       const stall = c.loss > 0 && Math.random() < c.loss ? 200 + Math.random() * 800 : 0;
-      last = Math.max(last, Date.now() + c.delayMs + stall);
-      due.at = Math.max(due.at, last);
-      const wait = last - Date.now();
-      if (wait <= 0) to.write(d);
-      else
-        setTimeout(() => {
-          if (!to.destroyed) to.write(d);
-        }, wait);
+      const at = Math.max(queue.at(-1)?.at ?? 0, Date.now() + c.delayMs + stall);
+      due.at = Math.max(due.at, at);
+      queue.push({ at, data: d });
+      if (timer === undefined) drain();
     });
   }
 

@@ -266,6 +266,8 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
     const contexts = (await ledger.contextHistory({ project, limit: 10_000 })).entries;
     const { integrity } = await ledger.health();
     const violations = [...crashes, ...(network?.crashes ?? []), ...check(ops, { events, wos, notes, contexts, integrity }, { allDone: true })];
+    // What the servers logged besides clients that hung up: the stack of whatever went wrong.
+    for (const s of network?.servers ?? []) for (const m of s.stderr().matchAll(/^workledger serve: (?!client closed).*(\n\s+at .*)*/gm)) log(`${s.ns}: ${m[0]}`);
     if (o.faults === "failover" && kills.length < (o.failovers ?? 5)) violations.push(`only ${kills.length} of ${o.failovers ?? 5} failovers happened in the run`);
 
     let history: string | undefined;

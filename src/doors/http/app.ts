@@ -205,9 +205,10 @@ export function createApp(opts: AppOptions): Hono {
 
 /** Whether an error comes from the client going away mid-request (Node's "aborted", a reset socket). */
 function clientGone(c: Context, e: unknown): boolean {
-  const incoming = (c.env as { incoming?: { destroyed?: boolean; socket?: { destroyed?: boolean } } } | undefined)?.incoming;
+  const incoming = (c.env as { incoming?: { socket?: { destroyed?: boolean } } } | undefined)?.incoming;
   const code = (e as NodeJS.ErrnoException | null)?.code;
-  return incoming?.destroyed === true || incoming?.socket?.destroyed === true || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE";
+  // Not incoming.destroyed: a request whose body was read in full is destroyed too (autoDestroy), client or not.
+  return incoming?.socket?.destroyed === true || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE";
 }
 
 /** The peer address on Node (the proxy's, behind a load balancer); undefined elsewhere (e.g. app.request in tests). */
