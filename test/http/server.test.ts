@@ -249,6 +249,31 @@ describe("HTTP API", () => {
     assert.doesNotMatch(text, /status="500"/);
   });
 
+  it("a failure of the server's own after the request body was read is a 500 with its stack logged, not a client's 499", async () => {
+    const broken = await openLedger({ db: join(dir, "broken.db") });
+    const token = (await broken.tokens.create({ agent: "ann", role: "agent" })).token;
+    broken.addNote = () => Promise.reject(new TypeError("a bug after the body was read"));
+    const app = await startServer({ ledger: broken, host: "127.0.0.1", port: 0, version: "t" });
+    const logged: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => (logged.push(String(chunk)), true)) as typeof process.stderr.write;
+    try {
+      const res = await fetch(`${app.url}/v1/projects/p/wos/1/notes`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: '{"body":"x"}',
+      });
+      assert.equal(res.status, 500);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, "INTERNAL");
+    } finally {
+      process.stderr.write = write;
+      await app.close();
+      await broken.close();
+    }
+    assert.match(logged.join(""), /TypeError: a bug after the body was read/);
+    assert.doesNotMatch(logged.join(""), /client closed/);
+  });
+
   it("verification commands: the policy holds over HTTP, a role in the body changes nothing, and only the holder records (issue 13)", async () => {
     const [w] = (await req("POST", "/v1/projects/vt/wos", { token: tokens.alice, body: { items: [{ title: "x", verification: "npm test" }] } })).json;
     const path = `/v1/projects/vt/wos/${w.id}`;
