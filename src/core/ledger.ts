@@ -4,7 +4,6 @@
  * result in one transaction. Every door calls this (or the remote client that
  * mirrors it); none re-implements a rule.
  */
-import { createHash } from "node:crypto";
 import type { PulledContext } from "./freshness.js";
 import { linkedContext, NO_CONTEXT, pulled, type WoContext } from "./context.js";
 import { LedgerError, isLedgerError, type ErrorBody } from "./errors.js";
@@ -257,61 +256,43 @@ export class Ledger {
   }
 
   async create(input: Inputs["create"]): Promise<WorkOrder[]> {
-    const { project, agent, role, items, idempotency_key, new_project } = parse(inputs.create, input);
-    const requestHash = createHash("sha256").update(JSON.stringify(items)).digest("hex");
-    return this.write(async (tx) => {
-      const now = tx.now();
-      const proj = await projectForWrite(tx, project, new_project === true);
-      if (items.some((i) => i.verification)) assertMayAuthor(proj?.policy ?? DEFAULT_POLICY, project, agent, role, null);
-      if (idempotency_key !== undefined) {
-        const seen = await tx.getIdempotency(project, idempotency_key);
-        if (seen) {
-          if (seen.request_hash !== requestHash) {
-            throw new LedgerError("IDEMPOTENCY_MISMATCH", `idempotency key ${JSON.stringify(idempotency_key)} was already used with different work orders`, {
-              hint: "use a new key for new work; reuse a key only to retry the identical request",
-              details: { project, idempotency_key, ids: seen.ids },
+    const c = parse(inputs.create, input);
+    const { project, agent, role, items, new_project } = c;
+    return this.write((tx) =>
+      once(tx, "create", c, async () => {
+        const now = tx.now();
+        const proj = await projectForWrite(tx, project, new_project === true);
+        if (items.some((i) => i.verification)) assertMayAuthor(proj?.policy ?? DEFAULT_POLICY, project, agent, role, null);
+        for (const [i, item] of items.entries()) {
+          const missing = await tx.missingOf(
+            project,
+            (item.depends_on ?? []).filter((d): d is number => typeof d === "number"),
+          );
+          if (missing.length) {
+            throw new LedgerError("VALIDATION", `items[${i}].depends_on: ${missing.map(rules.label).join(", ")} does not exist in project ${project}`, {
+              hint: "depend only on existing work orders of the same project, or on an earlier item of this batch as #N; nothing was written",
+              details: { issues: [{ field: `items[${i}].depends_on`, message: "unknown work order" }], missing },
             });
           }
-          return Promise.all(seen.ids.map(async (id) => rules.toPublic(await getOrNotFound(tx, project, id))));
         }
-      }
-      for (const [i, item] of items.entries()) {
-        const missing = await tx.missingOf(
-          project,
-          (item.depends_on ?? []).filter((d): d is number => typeof d === "number"),
-        );
-        if (missing.length) {
-          throw new LedgerError("VALIDATION", `items[${i}].depends_on: ${missing.map(rules.label).join(", ")} does not exist in project ${project}`, {
-            hint: "depend only on existing work orders of the same project, or on an earlier item of this batch as #N; nothing was written",
-            details: { issues: [{ field: `items[${i}].depends_on`, message: "unknown work order" }], missing },
-          });
+        const first = await tx.allocateIds(project, items.length);
+        const caps = proj?.policy ?? DEFAULT_POLICY;
+        const resolved = items.map((item, i) => ({
+          ...item,
+          depends_on: item.depends_on?.map((d) => (typeof d === "number" ? d : batchItem(d, i, first))),
+          // The project's budget defaults are copied in, so a WO's caps never change behind its back.
+          ...Object.fromEntries(CAP_FIELDS.map((c) => [c, item[c] === undefined ? caps[c] : item[c]])),
+        }));
+        const created: WorkOrder[] = [];
+        for (const [i, item] of resolved.entries()) {
+          const { wo, event } = rules.create(project, first + i, item, agent, now);
+          await tx.insertWorkOrder(wo);
+          await tx.appendEvents([event]);
+          created.push(rules.toPublic(wo));
         }
-      }
-      const first = await tx.allocateIds(project, items.length);
-      const caps = proj?.policy ?? DEFAULT_POLICY;
-      const resolved = items.map((item, i) => ({
-        ...item,
-        depends_on: item.depends_on?.map((d) => (typeof d === "number" ? d : batchItem(d, i, first))),
-        // The project's budget defaults are copied in, so a WO's caps never change behind its back.
-        ...Object.fromEntries(CAP_FIELDS.map((c) => [c, item[c] === undefined ? caps[c] : item[c]])),
-      }));
-      const created: WorkOrder[] = [];
-      for (const [i, item] of resolved.entries()) {
-        const { wo, event } = rules.create(project, first + i, item, agent, now);
-        await tx.insertWorkOrder(wo);
-        await tx.appendEvents([event]);
-        created.push(rules.toPublic(wo));
-      }
-      if (idempotency_key !== undefined)
-        await tx.putIdempotency(
-          project,
-          idempotency_key,
-          requestHash,
-          created.map((w) => w.id),
-          now,
-        );
-      return created;
-    });
+        return created;
+      }),
+    );
   }
 
   async get(input: Inputs["get"]): Promise<WorkOrderWithNotes> {

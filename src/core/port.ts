@@ -159,9 +159,6 @@ export interface Tx {
   /** Deletes up to `limit` records made before `before` (any project). */
   purgeIdempotentWrites(before: string, limit: number): Promise<void>;
 
-  getIdempotency(project: string, key: string): Promise<{ request_hash: string; ids: number[] } | null>;
-  putIdempotency(project: string, key: string, requestHash: string, ids: readonly number[], at: string): Promise<void>;
-
   insertToken(token: TokenRecord): Promise<void>;
   findToken(hash: string): Promise<TokenRecord | null>;
   listTokens(): Promise<TokenRecord[]>;

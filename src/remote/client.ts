@@ -4,12 +4,11 @@
  * them with the shared schemas); errors come back with their codes, so the
  * CLI prints the same output and exits with the same codes as locally.
  */
-import { randomUUID } from "node:crypto";
 import type { LedgerApi } from "../core/api.js";
 import { ERROR_CODES, LedgerError, type ErrorBody, type ErrorCode } from "../core/errors.js";
 import type { Health } from "../core/ledger.js";
 import type { z } from "zod";
-import { inputFields, OPERATIONS, pathParams, type Operation } from "../core/operations.js";
+import { OPERATIONS, pathParams, type Operation } from "../core/operations.js";
 import { inputs, type Inputs } from "../core/schemas.js";
 import type { FollowOptions } from "../core/follow.js";
 import type { GitState, LedgerEvent, TokenRecord } from "../core/types.js";
@@ -17,17 +16,13 @@ import { streamRemoteEvents } from "./follow.js";
 import { noProject, parse } from "../core/validate.js";
 import type { StoreInfo } from "../core/port.js";
 import { send, type Answer } from "./http.js";
+import { PATIENCE_MS, takesKey, withKey } from "../core/retry.js";
 
 type Query = Record<string, string | number | boolean | undefined>;
 
 /** Waits before each repeat of a request that is safe to repeat, when the server cannot be reached. */
 const RETRY_DELAYS_MS = [100, 300, 900];
-/**
- * A server that answers 503 is up but cannot reach a writable database, e.g.
- * while PostgreSQL fails over (seconds); it is asked again, as its
- * Retry-After says, for this long before the caller gets UNAVAILABLE.
- */
-const UNAVAILABLE_PATIENCE_MS = 20_000;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Everything but what the class writes itself is an operation of the table, installed below. */
@@ -82,9 +77,10 @@ export class RemoteLedger implements LedgerApi {
           details: { url: this.url },
         });
       }
+      // A server that answers 503 is up but cannot reach a writable database, e.g. while PostgreSQL fails over.
       if (res.status !== 503 || !retry) break;
       const wait = Math.max(backoff, Math.min(5, Number(res.headers?.["retry-after"]) || 0) * 1000);
-      if (Date.now() - started + wait > UNAVAILABLE_PATIENCE_MS) break;
+      if (Date.now() - started + wait > PATIENCE_MS) break;
       await sleep(wait);
     }
     let json: unknown;
@@ -149,9 +145,7 @@ export class RemoteLedger implements LedgerApi {
     for (const k of pathParams(path)) delete fields[k];
     if (http.method !== "GET") {
       // A write that can carry a key gets one, so it can be retried safely (see call).
-      const keyed = "idempotency_key" in inputFields(op);
-      if (keyed && fields.idempotency_key === undefined) fields.idempotency_key = `auto-${randomUUID()}`;
-      return this.call(http.method, url, fields, {}, keyed);
+      return this.call(http.method, url, withKey(op, fields), {}, takesKey(op));
     }
     const { git, ...query } = { ...fields, ...http.when } as Record<string, unknown>;
     // The caller's work tree travels as its HEAD (all the server compares).

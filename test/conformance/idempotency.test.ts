@@ -124,6 +124,16 @@ for (const backend of backends) {
       assert.equal((await l.claim({ ...B, id: 1, idempotency_key: "attempt-1" })).lease?.agent, "bob");
     });
 
+    it("create: a key is the agent's (another agent's same key creates its own), and a repeat answers the first result even after the WOs changed", async () => {
+      const [mine] = await l.create({ ...A, items: [{ title: "batch" }], idempotency_key: "plan-1" });
+      const [theirs] = await l.create({ ...B, items: [{ title: "batch" }], idempotency_key: "plan-1" });
+      assert.notEqual(theirs!.id, mine!.id);
+      await l.update({ ...A, id: mine!.id, fields: { title: "renamed since" } });
+      const [again] = await l.create({ ...A, items: [{ title: "batch" }], idempotency_key: "plan-1" });
+      assert.deepEqual([again!.id, again!.title, again!.revision], [mine!.id, "batch", mine!.revision]);
+      assert.equal((await l.list({ project: P, status: "all" })).length, 4);
+    });
+
     it("a key counts for 24 hours: after that it may be used afresh", async () => {
       await l.addNote({ ...A, id: 1, body: "first", idempotency_key: "daily" });
       t.advance(24 * 3_600_000 + 1000);

@@ -240,18 +240,24 @@ export class Formation {
 
   /** Kills the primary, waits until the other node takes writes, restarts the dead one and waits for the pair. */
   async failover(): Promise<{ at: number; killed: string; promotedAfterMs: number }> {
-    const old = await this.primary();
-    if (!old) throw new Error("no primary to kill");
-    const t0 = Date.now();
-    this.kill(old);
+    let old: Node | undefined;
+    await this.until("a primary", 60_000, async () => (old = await this.primary()) !== undefined);
+    const at = Date.now();
+    this.kill(old!);
+    const promoted = await this.recover(old!);
+    return { at, killed: old!.name, promotedAfterMs: promoted - at };
+  }
+
+  /** After `old` was killed: waits until the other node takes writes, then restarts `old` and waits for the pair. Returns when the other took writes. */
+  async recover(old: Node): Promise<number> {
     await this.until("a new primary", 60_000, async () => {
       const p = await this.primary();
       return p !== undefined && p !== old;
     });
-    const promotedAfterMs = Date.now() - t0;
+    const promoted = Date.now();
     this.restart(old);
     await this.healthy(90_000);
-    return { at: t0, killed: old.name, promotedAfterMs };
+    return promoted;
   }
 
   private async sql<R extends object>(url: string, text: string): Promise<R[]> {

@@ -10,8 +10,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { RemoteLedger } from "../../src/remote/client.ts";
-import { sandbox, type Sandbox } from "../helpers/cli.ts";
+import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
 import { faketimeLibrary, Formation, requireFormation } from "../helpers/pg-cluster.ts";
 import { serve, type ServeProcess } from "../helpers/serve.ts";
 import { skipLoudly, sleep } from "../helpers/util.ts";
@@ -94,8 +96,31 @@ describe("PostgreSQL failover (pg_auto_failover)", { skip: available ? false : "
     assert.equal(history.filter((e) => e.type === "claimed").length, 1, "the agent's claim was applied once");
     assert.equal(cli(["renew", "-p", "fo", "--id", "1", "--ttl", "10m"]).code, 0);
 
-    f.restart(primary);
-    await f.healthy();
+    await f.recover(primary);
+  });
+
+  it("an MCP agent on the database directly: a tool call made while no primary is up is answered once one is, and applied once", async () => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [CLI, "mcp"],
+      env: { ...(process.env as Record<string, string>), ...s.env, WORKLEDGER_DATABASE_URL: f.url, WORKLEDGER_AGENT: "carol", WORKLEDGER_PROJECT: "fo" },
+      stderr: "pipe",
+    });
+    const mcp = new Client({ name: "carol", version: "1" });
+    await mcp.connect(transport);
+    const primary = (await f.primary())!;
+    try {
+      const note = (body: string) => mcp.callTool({ name: "add_note", arguments: { id: 2, body } }) as Promise<{ isError?: boolean; content: { text: string }[] }>;
+      assert.ok(!(await note("before")).isError);
+      f.kill(primary);
+      const during = await note("during the failover");
+      assert.ok(!during.isError, during.content[0]!.text);
+      const notes = cli(["get", "-p", "fo", "--id", "2", "--json"]).json.notes as { body: string }[];
+      assert.equal(notes.filter((n) => n.body === "during the failover").length, 1);
+    } finally {
+      await mcp.close();
+      await f.recover(primary);
+    }
   });
 
   it(
@@ -128,8 +153,7 @@ describe("PostgreSQL failover (pg_auto_failover)", { skip: available ? false : "
       const late = cli(["renew", "-p", "fo", "--id", "3", "--ttl", "1m"]);
       assert.equal(late.code, 5, `the first holder's renewal is refused (LEASE_LOST): ${late.stderr}`);
 
-      f.restart(slow);
-      await f.healthy();
+      await f.recover(slow);
     },
   );
 });

@@ -14,6 +14,7 @@ import type { GitState } from "../../core/types.js";
 import { verifyWorkOrder } from "../../exec/verify.js";
 import { whoami } from "../../core/whoami.js";
 import { callLedger, resolve } from "../../core/operations.js";
+import { patiently } from "../../core/retry.js";
 import { mapLeaseMemory, withLeaseMemory } from "../../core/lease-memory.js";
 import { KeepAlive } from "./keep-alive.js";
 import { jsonSchema, MCP_DIALECT, TOOLS } from "./tools.js";
@@ -66,6 +67,7 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
   const memory = mapLeaseMemory();
   const ledger = withLeaseMemory(opts.ledger, memory);
   const keepAlive = new KeepAlive(ledger, memory, opts.agent);
+  const remote = opts.ledger.info.kind === "remote";
   const listed = TOOLS.map((t) => ({
     name: t.name,
     description: t.description,
@@ -95,7 +97,9 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
         if (opts.agent !== undefined) args.agent = opts.agent;
       }
       const local = LOCAL[op.name];
-      const result = op.local && local ? await local(ledger, args, opts) : await callLedger(ledger, op, args);
+      // Over a store of its own, the server rides out a database failover for the model (the remote client does so itself).
+      const result =
+        op.local && local ? await local(ledger, args, opts) : remote ? await callLedger(ledger, op, args) : await patiently(op, args, (input) => callLedger(ledger, op, input));
       return { content: [{ type: "text", text: JSON.stringify(result) }, ...keepAliveNews()] };
     } catch (e) {
       const err = isLedgerError(e) ? e : new LedgerError("INTERNAL", e instanceof Error ? e.message : String(e));

@@ -326,21 +326,6 @@ export class PgTx extends PgSession implements Tx {
     return r ?? null;
   }
 
-  /**
-   * In a write transaction the project row is locked first (the lock the id
-   * allocation takes anyway), so a concurrent retry with the same key waits
-   * for the first to commit and then finds its ids, instead of both creating.
-   */
-  async getIdempotency(project: string, key: string) {
-    if (this.writing) await this.run("SELECT 1 FROM projects WHERE name = $1 FOR NO KEY UPDATE", [project]);
-    const [r] = await this.rows<{ request_hash: string; ids: number[] }>("SELECT request_hash, ids FROM idempotency WHERE project = $1 AND key = $2", [project, key]);
-    return r ?? null;
-  }
-
-  async putIdempotency(project: string, key: string, requestHash: string, ids: readonly number[], at: string) {
-    await this.run("INSERT INTO idempotency (project, key, request_hash, ids, created_at) VALUES ($1, $2, $3, $4, $5)", [project, key, requestHash, ids, at]);
-  }
-
   async insertToken(t: TokenRecord) {
     await this.run("INSERT INTO tokens (id, agent, role, project, hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)", [
       t.id,

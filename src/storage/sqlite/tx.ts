@@ -335,15 +335,6 @@ export class SqliteTx implements Tx {
     ).run(before);
   }
 
-  async getIdempotency(project: string, key: string) {
-    const r = this.sql("SELECT request_hash, ids FROM idempotency WHERE project = ? AND key = ?").get(project, key) as { request_hash: string; ids: string } | undefined;
-    return r ? { request_hash: r.request_hash, ids: JSON.parse(r.ids) as number[] } : null;
-  }
-
-  async putIdempotency(project: string, key: string, requestHash: string, ids: readonly number[], at: string) {
-    this.sql("INSERT INTO idempotency (project, key, request_hash, ids, created_at) VALUES (?, ?, ?, ?, ?)").run(project, key, requestHash, JSON.stringify(ids), at);
-  }
-
   async insertToken(t: TokenRecord) {
     this.sql("INSERT INTO tokens (id, agent, role, project, hash, created_at, revoked_at) VALUES (@id, @agent, @role, @project, @hash, @created_at, @revoked_at)").run(t);
   }
