@@ -136,6 +136,19 @@ describe("CLI", () => {
     assert.equal(count(), before);
   });
 
+  it("add-note and context-put take --body (the field's name in JSON, what agents guess) like -m; both at once must agree", () => {
+    assert.equal(s.run(["create", "-p", "guess", "--agent", "obs", "--title", "t"]).code, 0);
+    const note = s.run(["add-note", "-p", "guess", "--agent", "ann", "--id", "1", "--body", "guessed", "--json"]);
+    assert.equal(note.code, 0, note.stderr);
+    assert.equal(note.json.body, "guessed");
+    const ctx = s.run(["context-put", "-p", "guess", "--agent", "ann", "--body", "handed over", "--json"]);
+    assert.equal(ctx.code, 0, ctx.stderr);
+    assert.equal(ctx.json.body, "handed over");
+    const both = s.run(["add-note", "-p", "guess", "--agent", "ann", "--id", "1", "--body", "a", "-m", "b", "--json"]);
+    assert.equal(both.code, 2);
+    assert.equal(both.json.error.code, "VALIDATION");
+  });
+
   it("create --idempotency-key makes a retry return the same WOs", () => {
     const args = ["create", "-p", "idem", "--agent", "obs", "--json", "--title", "once", "--idempotency-key", "k1"];
     const a = s.run(args).json;

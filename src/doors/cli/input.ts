@@ -43,10 +43,11 @@ export function checkArgvUtf8(argv: readonly string[], cmdline = "/proc/self/cmd
   });
 }
 
-/** A body from -m, --body-file or piped stdin, in that order. */
+/** A body from -m (or --body, the field's name in JSON, which agents guess), --body-file or piped stdin, in that order. */
 export function readBody(o: Opts): string {
-  const m = str(o.message);
-  if (m !== undefined) return m;
+  const [m, b] = [str(o.message), str(o.body)];
+  if (m !== undefined && b !== undefined && m !== b) throw usage("body", "-m and --body are the same option, given twice", "pass the text once");
+  if (m !== undefined || b !== undefined) return (m ?? b)!;
   const file = str(o.bodyFile);
   if (file !== undefined) return readFileArg(file, "body-file");
   if (process.stdin.isTTY) throw usage("body", "no body given", "pass -m TEXT, --body-file FILE, or pipe the text on stdin");

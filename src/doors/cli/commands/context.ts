@@ -17,7 +17,11 @@ export function register(program: Command): void {
       new_project: NEW_PROJECT,
       idempotency_key: IDEMPOTENCY_KEY,
     },
-    options: (cmd) => cmd.option("-m, --message <text>", "the context (or --body-file, or stdin)").option("--body-file <file>", "read the context from a file"),
+    options: (cmd) =>
+      cmd
+        .option("-m, --message <text>", "the context (or --body-file, or stdin)")
+        .option("--body <text>", "same as -m")
+        .option("--body-file <file>", "read the context from a file"),
     render: (entry) => ({ human: () => `saved context ${entry.key} for ${entry.project}${entry.git ? ` at ${entry.git.head.slice(0, 12)}` : ""}` }),
   });
 

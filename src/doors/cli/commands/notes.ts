@@ -18,7 +18,8 @@ export function register(program: Command): void {
       body: { read: (o) => readBody(o) },
       idempotency_key: IDEMPOTENCY_KEY,
     },
-    options: (cmd) => cmd.option("-m, --message <text>", "the note (or --body-file, or stdin)").option("--body-file <file>", "read the note from a file"),
+    options: (cmd) =>
+      cmd.option("-m, --message <text>", "the note (or --body-file, or stdin)").option("--body <text>", "same as -m").option("--body-file <file>", "read the note from a file"),
     render: (note) => ({ human: () => `noted on WO-${note.wo}:\n${render.noteLine(note)}` }),
   });
 
