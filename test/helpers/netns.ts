@@ -38,13 +38,20 @@ export function requireNetns(tests: string): boolean {
   return why === undefined || skipLoudly(tests, why, ["Run them as root on Linux with iproute2 (these machines allow `ip netns add`)."]);
 }
 
+function freeNet(): number {
+  const used = execFileSync("ip", ["-o", "-4", "addr", "show"], { encoding: "utf8" });
+  const free = Array.from({ length: 100 }, (_, i) => 100 + i).filter((n) => !used.includes(` 10.${n}.`));
+  if (!free.length) throw new Error("no free 10.100-199.x.x range for test links (delete stale namespaces: ip netns list)");
+  return free[Math.floor(Math.random() * free.length)]!;
+}
+
 export class TestNet {
   private readonly hosts: string[] = [];
   private links = 0;
   /** A per-run prefix for names, so that runs never collide. */
   private readonly id = Math.floor(Math.random() * 100_000);
-  /** Links are 10.<net>.<link>.0/30, <net> picked per run. */
-  private readonly net = 100 + Math.floor(Math.random() * 100);
+  /** Links are 10.<net>.<link>.0/30, <net> picked per run among those no interface here uses (a run killed before its cleanup leaves its links). */
+  private readonly net = freeNet();
 
   /** A new host (namespace) with loopback up; returns its name for exec(). */
   host(name: string): string {
