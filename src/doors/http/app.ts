@@ -8,7 +8,8 @@ import { bodyLimit } from "hono/body-limit";
 import { authorize, looksLikeToken } from "../../core/auth.js";
 import { LedgerError, isLedgerError } from "../../core/errors.js";
 import type { Ledger } from "../../core/ledger.js";
-import { callLedger, inputFields, resolve } from "../../core/operations.js";
+import { callLedger, resolve } from "../../core/operations.js";
+import { takesKey } from "../../core/retry.js";
 import { inputs } from "../../core/schemas.js";
 import { parse, utf8 } from "../../core/validate.js";
 import type { TokenRecord } from "../../core/types.js";
@@ -234,7 +235,7 @@ const killAfterCommit = /^kill-after-commit:(\w+)$/.exec(process.env.WORKLEDGER_
  */
 function idempotencyHeader(c: Context, route: Route, input: Input): void {
   const key = c.req.header("idempotency-key");
-  if (key === undefined || !("idempotency_key" in inputFields(route.op))) return;
+  if (key === undefined || !takesKey(route.op)) return;
   if (input.idempotency_key !== undefined && input.idempotency_key !== key) {
     throw new LedgerError("VALIDATION", "idempotency_key: the Idempotency-Key header and the body's idempotency_key differ", {
       hint: "send the key once, in the header or in the body",
