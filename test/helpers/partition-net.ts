@@ -10,9 +10,9 @@
  *   agents[j] ──link──▶ relay ──▶ servers[j % n] ──link──▶ relay ──▶ PostgreSQL
  */
 import type { ChildProcess, SpawnOptions } from "node:child_process";
-import { CLI } from "./cli.ts";
 import { TestNet, type Link } from "./netns.ts";
 import { Relay } from "./relay.ts";
+import { serve } from "./serve.ts";
 
 export interface ServeHost {
   ns: string;
@@ -81,28 +81,15 @@ export class PartitionNet {
     const dbPort = await dbRelay.listen(db.local);
     const params = new URLSearchParams({ options: `-c search_path=${o.pg.schema}`, ...(o.dbParams ?? {}) });
     const databaseUrl = `postgres://${o.pg.user}@${db.local}:${dbPort}/${o.pg.database}?${params}`;
-    const child = this.net.spawn(ns, process.execPath, [CLI, "serve", "--host", front.remote, "--port", "0", "--rate", "100000", "--burst", "100000"], {
-      env: { ...process.env, ...(o.env ?? {}), WORKLEDGER_DATABASE_URL: databaseUrl },
-      stdio: ["ignore", "ignore", "pipe"],
-    } satisfies SpawnOptions);
-    let err = "";
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve on ${ns} did not start:\n${err}`)), 20_000);
-      child.stderr!.on("data", (d: Buffer) => {
-        err = (err + d.toString()).slice(-20_000);
-        const m = / on http:\/\/[^:]+:(\d+)/.exec(err);
-        if (m) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-      child.once("close", (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`serve on ${ns} exited with ${code}:\n${err}`));
-        if (!this.stopping) this.crashes.push(`serve on ${ns} exited by itself (${code ?? signal}): ${err.slice(-2000)}`);
-      });
+    const s = await serve(
+      { ...(o.env ?? {}), WORKLEDGER_DATABASE_URL: databaseUrl },
+      ["--host", front.remote, "--rate", "100000", "--burst", "100000"],
+      ["ip", "netns", "exec", ns],
+    );
+    s.child.once("close", (code, signal) => {
+      if (!this.stopping) this.crashes.push(`serve on ${ns} exited by itself (${code ?? signal}): ${s.stderr().slice(-2000)}`);
     });
-    return { ns, db, dbRelay, front, port, child, url: `http://${front.remote}:${port}`, stderr: () => err };
+    return { ns, db, dbRelay, front, port: Number(new URL(s.url).port), child: s.child, url: s.url, stderr: s.stderr };
   }
 
   /** A process on agent host j. */

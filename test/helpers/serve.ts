@@ -10,8 +10,10 @@ export interface ServeProcess {
   stop(): Promise<number | null>;
 }
 
-export function serve(env: Record<string, string>, args: string[] = []): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+/** `prefix` runs it through another command, e.g. `ip netns exec HOST` for a test host (later `args` override earlier ones: `--port 5555`). */
+export function serve(env: Record<string, string>, args: string[] = [], prefix: readonly string[] = []): Promise<ServeProcess> {
+  const [command, ...before] = [...prefix, process.execPath];
+  const child = spawn(command!, [...before, CLI, "serve", "--port", "0", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start:\n${err}`)), 15_000);

@@ -22,11 +22,11 @@ import { openLedger } from "../../src/index.ts";
 import { PartitionNet } from "../helpers/partition-net.ts";
 import { Formation } from "../helpers/pg-cluster.ts";
 import { CLEAN } from "../helpers/relay.ts";
+import { serve } from "../helpers/serve.ts";
 import { check, type Op } from "./check.ts";
 import { failoverWindows, latency, type FailoverRecord } from "./windows.ts";
 
 const WORKER = fileURLToPath(new URL("./worker.mjs", import.meta.url));
-const CLI = fileURLToPath(new URL("../../dist/doors/cli/main.js", import.meta.url));
 const PG_URL = process.env.WORKLEDGER_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -97,25 +97,14 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
         items: Array.from({ length: Math.min(100, o.wos - i) }, (_, j) => ({ title: `task ${i + j}`, priority: (["P0", "P1", "P2", "P3"] as const)[(i + j) % 4] })),
       });
 
-    const startServer = (port: number) =>
-      new Promise<{ port: number; child: ChildProcess }>((resolve, reject) => {
-        const child = spawn(process.execPath, [CLI, "serve", "--port", String(port), "--rate", "100000", "--burst", "100000"], {
-          env: { ...process.env, WORKLEDGER_DATABASE_URL: pgUrl },
-          stdio: ["ignore", "ignore", "pipe"],
-        });
-        let err = "";
-        child.stderr!.on("data", (d: Buffer) => {
-          err = (err + d.toString()).slice(-20_000);
-          const m = /on http:\/\/127\.0\.0\.1:(\d+)/.exec(err);
-          if (m) resolve({ port: Number(m[1]), child });
-        });
-        // "close", not "exit": by then everything the server wrote to stderr has been read.
-        child.once("close", (c, signal) => {
-          reject(new Error(`serve exited ${c}: ${err}`));
-          // Only the fault schedule and the run's end may stop a server.
-          if (signal !== "SIGKILL" && signal !== "SIGTERM") crashes.push(`serve on port ${port} exited by itself (${c ?? signal}): ${err.slice(-2000)}`);
-        });
+    const startServer = async (port: number) => {
+      const s = await serve({ WORKLEDGER_DATABASE_URL: pgUrl }, ["--port", String(port), "--rate", "100000", "--burst", "100000"]);
+      // "close", not "exit": by then everything the server wrote to stderr has been read. Only the fault schedule and the run's end may stop a server.
+      s.child.once("close", (c, signal) => {
+        if (signal !== "SIGKILL" && signal !== "SIGTERM") crashes.push(`serve on port ${port} exited by itself (${c ?? signal}): ${s.stderr().slice(-2000)}`);
       });
+      return { port: Number(new URL(s.url).port), child: s.child };
+    };
     if (o.faults === "partition") {
       if (o.backend !== "postgres") throw new Error("--faults partition needs --backend postgres");
       await ledger.tokens.create({ agent: "observer", role: "agent" }); // serve binds a test host's address, which needs tokens to exist
