@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   VALIDATION: "bad input: a field is missing, malformed or out of range",
   NO_IDENTITY: "a mutating command was run without an agent identity",
   LEASE_HELD: "another agent holds a live lease on the work order",
+  NOT_HOLDER: "the caller holds no lease on the work order and may not do this without one (claim it first)",
   REVISION_MISMATCH: "--if-revision did not match the current revision",
   ILLEGAL_TRANSITION: "the status change is not allowed from the current status",
   FILE_CONFLICT: "the work order's files overlap a work order under another live lease",

@@ -24,7 +24,9 @@ interface Keyed {
 export async function once<T>(tx: Tx, operation: string, input: Keyed, write: () => Promise<T>): Promise<T> {
   const key = input.idempotency_key;
   if (key === undefined) return write();
-  const { idempotency_key: _k, agent: _a, role: _r, ...request } = input as Keyed & Record<string, unknown>;
+  // The lease token is not part of a request's identity: the CLI and the MCP server send a remembered one, and
+  // forget it when the write ends the lease, so the resend of a release would otherwise differ from the first.
+  const { idempotency_key: _k, agent: _a, role: _r, lease_token: _t, ...request } = input as Keyed & Record<string, unknown>;
   const hash = createHash("sha256").update(operation).update("\0").update(JSON.stringify(request)).digest("hex");
   const seen = await tx.getIdempotentWrite(input.project, input.agent, key);
   if (seen && Date.parse(seen.created_at) > Date.parse(tx.now()) - IDEMPOTENCY_WINDOW_MS) {

@@ -93,11 +93,28 @@ export interface RenewAllResult {
   refused: { id: number; error: ErrorBody }[];
 }
 
-/** What finishing `wo` must satisfy: its project's policy is read only when it has a verification command to check. */
+/** What finishing `wo` must satisfy: its dependencies, and its project's policy (read only when it has a verification command to check). */
 async function finishing(tx: Tx, wo: StoredWorkOrder, role: Role | undefined, unverifiedReason: string | undefined): Promise<rules.Finish> {
   const hasCommand = rules.commandForDone(wo).trim() !== "";
   const policy = hasCommand ? ((await tx.getProject(wo.project))?.policy ?? DEFAULT_POLICY) : DEFAULT_POLICY;
-  return { policy, role, unverifiedReason };
+  const pending = wo.depends_on.length ? await tx.notDoneOf(wo.project, wo.depends_on) : [];
+  return { policy, role, unverifiedReason, pending };
+}
+
+/**
+ * Loads a WO for a write by `agent` (lazy expiry recorded first), with the
+ * agent's newest attempt on it read from the store when it is not the live
+ * holder: whether a lapsed holder is fenced is judged from every attempt
+ * ever stored, not from a bounded list (rules.withAttempt).
+ */
+async function loadAs(tx: Tx, project: string, id: number, agent: string): Promise<StoredWorkOrder> {
+  return asCaller(tx, await loadForWrite(tx, project, id), agent);
+}
+async function asCaller(tx: Tx, wo: StoredWorkOrder, agent: string): Promise<StoredWorkOrder> {
+  if (rules.isLive(wo.lease, tx.now()) && wo.lease.agent === agent) return wo;
+  if (wo.fence === 0) return wo;
+  const [last] = await tx.listAttempts({ project: wo.project, wo: wo.id, agent, limit: 1 });
+  return rules.withAttempt(wo, agent, last, tx.now());
 }
 /** An admin who finished a WO without the verification its project requires leaves the reason as a verification note, for all to see. */
 async function noteOverride(tx: Tx, change: rules.Change, agent: string): Promise<void> {
@@ -190,13 +207,18 @@ export class Ledger {
     return pollEvents((after) => this.events({ ...(opts.project ? { project: opts.project } : {}), after, limit: 1000 }), opts, onEvent);
   }
 
-  /** A write transaction that reports its events to onEvents once committed. */
-  private async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  /**
+   * A write transaction that reports its events to onEvents once committed.
+   * An admin's write marks its events `admin: true`: acts that bend the
+   * agents' rules are recorded as such.
+   */
+  private async write<T>(fn: (tx: Tx) => Promise<T>, role?: Role): Promise<T> {
     const onEvents = this.opts.onEvents;
-    if (!onEvents) return this.store.write(fn);
+    const admin = role === "admin";
+    if (!onEvents && !admin) return this.store.write(fn);
     const appended: NewEvent[] = [];
-    const out = await this.store.write((tx) => fn(collecting(tx, appended)));
-    if (appended.length) onEvents(appended);
+    const out = await this.store.write((tx) => fn(collecting(tx, appended, admin)));
+    if (appended.length && onEvents) onEvents(appended);
     return out;
   }
 
@@ -227,7 +249,7 @@ export class Ledger {
   /** Sets a project's policy (admins only): who may write verification commands, whether done needs one to pass, the lease hold cap. */
   async setPolicy(input: Inputs["setPolicy"]): Promise<Project> {
     const { project, role, verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices } = parse(inputs.setPolicy, input);
-    if (role !== undefined && role !== "admin") {
+    if (role !== "admin") {
       throw new LedgerError("FORBIDDEN", `only admins may change the policy of project ${project}`, { hint: "ask an admin", details: { project, role } });
     }
     return this.write(async (tx) => {
@@ -258,40 +280,42 @@ export class Ledger {
   async create(input: Inputs["create"]): Promise<WorkOrder[]> {
     const c = parse(inputs.create, input);
     const { project, agent, role, items, new_project } = c;
-    return this.write((tx) =>
-      once(tx, "create", c, async () => {
-        const now = tx.now();
-        const proj = await projectForWrite(tx, project, new_project === true);
-        if (items.some((i) => i.verification)) assertMayAuthor(proj?.policy ?? DEFAULT_POLICY, project, agent, role, null);
-        for (const [i, item] of items.entries()) {
-          const missing = await tx.missingOf(
-            project,
-            (item.depends_on ?? []).filter((d): d is number => typeof d === "number"),
-          );
-          if (missing.length) {
-            throw new LedgerError("VALIDATION", `items[${i}].depends_on: ${missing.map(rules.label).join(", ")} does not exist in project ${project}`, {
-              hint: "depend only on existing work orders of the same project, or on an earlier item of this batch as #N; nothing was written",
-              details: { issues: [{ field: `items[${i}].depends_on`, message: "unknown work order" }], missing },
-            });
+    return this.write(
+      (tx) =>
+        once(tx, "create", c, async () => {
+          const now = tx.now();
+          const proj = await projectForWrite(tx, project, new_project === true);
+          if (items.some((i) => i.verification)) assertMayAuthor(proj?.policy ?? DEFAULT_POLICY, project, agent, role, null);
+          for (const [i, item] of items.entries()) {
+            const missing = await tx.missingOf(
+              project,
+              (item.depends_on ?? []).filter((d): d is number => typeof d === "number"),
+            );
+            if (missing.length) {
+              throw new LedgerError("VALIDATION", `items[${i}].depends_on: ${missing.map(rules.label).join(", ")} does not exist in project ${project}`, {
+                hint: "depend only on existing work orders of the same project, or on an earlier item of this batch as #N; nothing was written",
+                details: { issues: [{ field: `items[${i}].depends_on`, message: "unknown work order" }], missing },
+              });
+            }
           }
-        }
-        const first = await tx.allocateIds(project, items.length);
-        const caps = proj?.policy ?? DEFAULT_POLICY;
-        const resolved = items.map((item, i) => ({
-          ...item,
-          depends_on: item.depends_on?.map((d) => (typeof d === "number" ? d : batchItem(d, i, first))),
-          // The project's budget defaults are copied in, so a WO's caps never change behind its back.
-          ...Object.fromEntries(CAP_FIELDS.map((c) => [c, item[c] === undefined ? caps[c] : item[c]])),
-        }));
-        const created: WorkOrder[] = [];
-        for (const [i, item] of resolved.entries()) {
-          const { wo, event } = rules.create(project, first + i, item, agent, now);
-          await tx.insertWorkOrder(wo);
-          await tx.appendEvents([event]);
-          created.push(rules.toPublic(wo));
-        }
-        return created;
-      }),
+          const first = await tx.allocateIds(project, items.length);
+          const caps = proj?.policy ?? DEFAULT_POLICY;
+          const resolved = items.map((item, i) => ({
+            ...item,
+            depends_on: item.depends_on?.map((d) => (typeof d === "number" ? d : batchItem(d, i, first))),
+            // The project's budget defaults are copied in, so a WO's caps never change behind its back.
+            ...Object.fromEntries(CAP_FIELDS.map((c) => [c, item[c] === undefined ? caps[c] : item[c]])),
+          }));
+          const created: WorkOrder[] = [];
+          for (const [i, item] of resolved.entries()) {
+            const { wo, event } = rules.create(project, first + i, item, agent, now);
+            await tx.insertWorkOrder(wo);
+            await tx.appendEvents([event]);
+            created.push(rules.toPublic(wo));
+          }
+          return created;
+        }),
+      role,
     );
   }
 
@@ -396,7 +420,7 @@ export class Ledger {
     const { project, agent, id, ttl, lease_token } = r;
     return this.write((tx) =>
       once(tx, "renew", r, async () => {
-        const change = rules.renew(await loadForWrite(tx, project, id), agent, tx.now(), ttl, lease_token);
+        const change = rules.renew(await loadAs(tx, project, id, agent), agent, tx.now(), ttl, lease_token);
         await persist(tx, change);
         return rules.toPublic(change.next);
       }),
@@ -430,25 +454,27 @@ export class Ledger {
   async release(input: Inputs["release"]): Promise<Finished> {
     const r = parse(inputs.release, input);
     const { project, agent, role, id, status, note, lease_token, unverified_reason, spend } = r;
-    return this.write((tx) =>
-      once(tx, "release", r, async () => {
-        let wo = await loadForWrite(tx, project, id);
-        // Spend given with the release goes against the attempt it ends, before it ends (a cap it reaches then decides where the WO goes).
-        let spent: string[] = [];
-        if (spend !== undefined) {
-          rules.holding(wo, agent, tx.now(), lease_token, true);
-          const r = await spendIn(tx, wo, { ...spend, project, agent, role, id, lease_token });
-          wo = r.next;
-          spent = r.result.warnings ?? [];
-        }
-        const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
-        const change = rules.release(wo, agent, tx.now(), status, lease_token, finish);
-        await persist(tx, change);
-        await noteOverride(tx, change, agent);
-        if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
-        const out = finished(change);
-        return spent.length ? { ...out, warnings: [...spent, ...(out.warnings ?? [])] } : out;
-      }),
+    return this.write(
+      (tx) =>
+        once(tx, "release", r, async () => {
+          let wo = await loadAs(tx, project, id, agent);
+          // Spend given with the release goes against the attempt it ends, before it ends (a cap it reaches then decides where the WO goes).
+          let spent: string[] = [];
+          if (spend !== undefined) {
+            rules.holding(wo, agent, tx.now(), lease_token, true);
+            const r = await spendIn(tx, wo, { ...spend, project, agent, role, id, lease_token });
+            wo = r.next;
+            spent = r.result.warnings ?? [];
+          }
+          const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
+          const change = rules.release(wo, agent, tx.now(), status, lease_token, finish);
+          await persist(tx, change);
+          await noteOverride(tx, change, agent);
+          if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
+          const out = finished(change);
+          return spent.length ? { ...out, warnings: [...spent, ...(out.warnings ?? [])] } : out;
+        }),
+      role,
     );
   }
 
@@ -462,52 +488,58 @@ export class Ledger {
         details: { issues: [{ field: "", message: "no change requested" }] },
       });
     }
-    return this.write((tx) =>
-      once(tx, "update", u, async () => {
-        const wo = await loadForWrite(tx, project, id);
-        if (fields?.verification !== undefined && fields.verification !== wo.verification) {
-          assertMayAuthor((await tx.getProject(project))?.policy ?? DEFAULT_POLICY, project, agent, role, wo);
-        }
-        const caps = CAP_FIELDS.filter((c) => fields?.[c] !== undefined && fields[c] !== wo[c]);
-        if (caps.length && role !== undefined && role !== "admin") {
-          throw new LedgerError("FORBIDDEN", `only admins may change the budget of ${rules.label(id)} (${caps.join(", ")})`, {
-            hint: "ask an admin; a budget is set when the work order is created",
-            details: { project, id, fields: caps },
-          });
-        }
-        if (fields?.depends_on?.length) {
-          const bad = [...(await tx.missingOf(project, fields.depends_on)), ...fields.depends_on.filter((d) => d === id)];
-          if (bad.length)
-            throw new LedgerError("VALIDATION", `depends_on: ${bad.map(rules.label).join(", ")} is not another work order of project ${project}`, {
-              details: { issues: [{ field: "depends_on", message: "unknown work order" }] },
+    return this.write(
+      (tx) =>
+        once(tx, "update", u, async () => {
+          const wo = await loadAs(tx, project, id, agent);
+          if (fields?.verification !== undefined && fields.verification !== wo.verification) {
+            assertMayAuthor((await tx.getProject(project))?.policy ?? DEFAULT_POLICY, project, agent, role, wo);
+          }
+          const caps = CAP_FIELDS.filter((c) => fields?.[c] !== undefined && fields[c] !== wo[c]);
+          if (caps.length && role !== "admin") {
+            throw new LedgerError("FORBIDDEN", `only admins may change the budget of ${rules.label(id)} (${caps.join(", ")})`, {
+              hint: "ask an admin; a budget is set when the work order is created",
+              details: { project, id, fields: caps },
             });
-          const loop = await dependencyPath(tx, project, fields.depends_on, id);
-          if (loop)
-            throw new LedgerError("VALIDATION", `depends_on: would make a cycle ${[id, ...loop].map(rules.label).join(" → ")}`, {
-              hint: "a work order in a dependency cycle can never be claimed",
-              details: { issues: [{ field: "depends_on", message: "cycle" }] },
-            });
-        }
-        const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
-        const change = rules.update(wo, agent, tx.now(), { fields, status, ifRevision: if_revision, token: lease_token, finish });
-        await persist(tx, change);
-        await noteOverride(tx, change, agent);
-        if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
-        return finished(change);
-      }),
+          }
+          if (fields?.depends_on?.length) {
+            const bad = [...(await tx.missingOf(project, fields.depends_on)), ...fields.depends_on.filter((d) => d === id)];
+            if (bad.length)
+              throw new LedgerError("VALIDATION", `depends_on: ${bad.map(rules.label).join(", ")} is not another work order of project ${project}`, {
+                details: { issues: [{ field: "depends_on", message: "unknown work order" }] },
+              });
+            const loop = await dependencyPath(tx, project, fields.depends_on, id);
+            if (loop)
+              throw new LedgerError("VALIDATION", `depends_on: would make a cycle ${[id, ...loop].map(rules.label).join(" → ")}`, {
+                hint: "a work order in a dependency cycle can never be claimed",
+                details: { issues: [{ field: "depends_on", message: "cycle" }] },
+              });
+          }
+          const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
+          const change = rules.update(wo, agent, tx.now(), { role, fields, status, ifRevision: if_revision, token: lease_token, finish });
+          await persist(tx, change);
+          await noteOverride(tx, change, agent);
+          if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
+          return finished(change);
+        }),
+      role,
     );
   }
 
   async addNote(input: Inputs["addNote"]): Promise<Note> {
     const n = parse(inputs.addNote, input);
     const { project, agent, role, id, kind, body } = n;
-    return this.write((tx) =>
-      once(tx, "addNote", n, async () => {
-        const wo = await loadForWrite(tx, project, id);
-        // A verification result is evidence others rely on: only the holder or an admin records one.
-        if (kind === "verification") verifierOf(wo, agent, role, tx.now(), undefined);
-        return appendNote(tx, wo, { agent, body, kind: kind ?? "progress" });
-      }),
+    return this.write(
+      (tx) =>
+        once(tx, "addNote", n, async () => {
+          const wo = await loadAs(tx, project, id, agent);
+          // Anyone may comment, except a lapsed holder, whose words must not pass for the new holder's.
+          rules.assertNotFenced(wo, agent, tx.now());
+          // A verification result is evidence others rely on: only the holder or an admin records one.
+          if (kind === "verification") verifierOf(wo, agent, role, tx.now(), undefined);
+          return appendNote(tx, wo, { agent, body, kind: kind ?? "progress" });
+        }),
+      role,
     );
   }
 
@@ -519,7 +551,7 @@ export class Ledger {
   async verifyCommand(input: Inputs["verifyCommand"]): Promise<{ project: string; id: number; command: string }> {
     const { project, agent, role, id, lease_token } = parse(inputs.verifyCommand, input);
     return this.store.read(async (tx) => {
-      const wo = rules.effective(await getOrNotFound(tx, project, id), tx.now());
+      const wo = await asCaller(tx, rules.effective(await getOrNotFound(tx, project, id), tx.now()), agent);
       return { project, id, command: commandToRun(wo, agent, role, tx.now(), lease_token) };
     });
   }
@@ -527,44 +559,48 @@ export class Ledger {
   /** Records the outcome of running a WO's verification command (the door runs it), by its holder or an admin. */
   async recordVerification(input: Inputs["verification"]): Promise<VerificationResult> {
     const v = parse(inputs.verification, input);
-    return this.write((tx) =>
-      once(tx, "recordVerification", v, async () => {
-        let wo = await loadForWrite(tx, v.project, v.id);
-        const allowed = commandToRun(wo, v.agent, v.role, tx.now(), v.lease_token);
-        if (v.command !== allowed) {
-          throw new LedgerError(
-            "VERIFICATION_CHANGED",
-            `the command that ran is not the one ${rules.label(wo.id)} lets you verify with now (${JSON.stringify(allowed)}); nothing was recorded`,
-            {
-              hint: "{{op:verify}} again: it runs the command the work order lets you run",
-              details: { project: v.project, id: wo.id, ran: v.command, current: allowed },
-            },
-          );
-        }
-        const git = v.git ?? null;
-        const verdict = v.passed ? "PASSED" : `FAILED (exit ${v.exit_code ?? "timeout"})`;
-        const where = git ? ` at ${git.head.slice(0, 12)}${git.branch ? ` (${git.branch}${git.dirty ? ", dirty" : ""})` : ""}` : "";
-        const body = `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s by ${v.agent}${where}: ${v.command}\n${v.output_tail}`.trimEnd();
-        // The result counts for `done` (rules.checkDone) only under the lease it was recorded in.
-        const underLease = rules.isLive(wo.lease, tx.now()) && wo.lease.agent === v.agent ? wo.lease.token : null;
-        const recorded = { ...wo, last_verification: { passed: v.passed, agent: v.agent, at: tx.now(), token: underLease } };
-        await tx.saveWorkOrder(recorded, wo);
-        wo = recorded;
-        let block_refused: ErrorBody | undefined;
-        if (!v.passed && v.block_on_fail) {
-          // A refused block (someone else holds it, or it is done) must not cost the recorded result.
-          try {
-            const change = rules.update(wo, v.agent, tx.now(), { status: "blocked", token: v.lease_token, via: "verify" });
-            await persist(tx, change);
-            wo = change.next;
-          } catch (e) {
-            if (!isLedgerError(e)) throw e;
-            block_refused = e.toJSON();
+    return this.write(
+      (tx) =>
+        once(tx, "recordVerification", v, async () => {
+          let wo = await loadAs(tx, v.project, v.id, v.agent);
+          const allowed = commandToRun(wo, v.agent, v.role, tx.now(), v.lease_token);
+          const asAdmin = verifierOf(wo, v.agent, v.role, tx.now(), v.lease_token) === "admin";
+          if (v.command !== allowed) {
+            throw new LedgerError(
+              "VERIFICATION_CHANGED",
+              `the command that ran is not the one ${rules.label(wo.id)} lets you verify with now (${JSON.stringify(allowed)}); nothing was recorded`,
+              {
+                hint: "{{op:verify}} again: it runs the command the work order lets you run",
+                details: { project: v.project, id: wo.id, ran: v.command, current: allowed },
+              },
+            );
           }
-        }
-        const note = await appendNote(tx, wo, { agent: v.agent, body, kind: "verification" });
-        return { passed: v.passed, command: v.command, git, work_order: rules.toPublic(wo), note, ...(block_refused ? { block_refused } : {}) };
-      }),
+          const git = v.git ?? null;
+          const verdict = v.passed ? "PASSED" : `FAILED (exit ${v.exit_code ?? "timeout"})`;
+          const where = git ? ` at ${git.head.slice(0, 12)}${git.branch ? ` (${git.branch}${git.dirty ? ", dirty" : ""})` : ""}` : "";
+          const by = asAdmin ? `${v.agent} (admin, not the holder)` : v.agent;
+          const body = `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s by ${by}${where}: ${v.command}\n${v.output_tail}`.trimEnd();
+          // The result counts for `done` (rules.checkDone) only under the lease it was recorded in.
+          const underLease = rules.isLive(wo.lease, tx.now()) && wo.lease.agent === v.agent ? wo.lease.token : null;
+          const recorded = { ...wo, last_verification: { passed: v.passed, agent: v.agent, at: tx.now(), token: underLease } };
+          await tx.saveWorkOrder(recorded, wo);
+          wo = recorded;
+          let block_refused: ErrorBody | undefined;
+          if (!v.passed && v.block_on_fail) {
+            // A refused block (someone else holds it, or it is done) must not cost the recorded result.
+            try {
+              const change = rules.update(wo, v.agent, tx.now(), { role: v.role, status: "blocked", token: v.lease_token, via: "verify" });
+              await persist(tx, change);
+              wo = change.next;
+            } catch (e) {
+              if (!isLedgerError(e)) throw e;
+              block_refused = e.toJSON();
+            }
+          }
+          const note = await appendNote(tx, wo, { agent: v.agent, body, kind: "verification" });
+          return { passed: v.passed, command: v.command, git, work_order: rules.toPublic(wo), note, ...(block_refused ? { block_refused } : {}) };
+        }),
+      v.role,
     );
   }
 
@@ -577,7 +613,7 @@ export class Ledger {
    */
   async spend(input: Inputs["spend"]): Promise<SpendResult> {
     const s = parse(inputs.spend, input);
-    return this.write((tx) => once(tx, "spend", s, async () => (await spendIn(tx, await loadForWrite(tx, s.project, s.id), s)).result));
+    return this.write((tx) => once(tx, "spend", s, async () => (await spendIn(tx, await loadForWrite(tx, s.project, s.id), s)).result), s.role);
   }
 
   /** Attempts oldest first (of a WO, or of the project: an agent's, recent ones), each with its length and spend. */
@@ -621,15 +657,28 @@ export class Ledger {
 
   async contextPut(input: Inputs["contextPut"]): Promise<ContextEntry> {
     const c = parse(inputs.contextPut, input);
-    return this.write((tx) =>
-      once(tx, "contextPut", c, async () => {
-        const now = tx.now();
-        await projectForWrite(tx, c.project, c.new_project === true);
-        if (c.id !== undefined) await getOrNotFound(tx, c.project, c.id);
-        const entry = await tx.insertContext({ project: c.project, key: c.key ?? "handover", body: c.body, agent: c.agent, wo: c.id ?? null, created_at: now, git: c.git ?? null });
-        await tx.appendEvents([{ project: c.project, wo: entry.wo, type: "context_put", agent: c.agent, revision: null, at: now, data: { key: entry.key, context_id: entry.id } }]);
-        return entry;
-      }),
+    return this.write(
+      (tx) =>
+        once(tx, "contextPut", c, async () => {
+          const now = tx.now();
+          await projectForWrite(tx, c.project, c.new_project === true);
+          // Context linked to a WO is its next agent's briefing: a lapsed holder's may not become it.
+          if (c.id !== undefined) rules.assertNotFenced(await asCaller(tx, await getOrNotFound(tx, c.project, c.id), c.agent), c.agent, now);
+          const entry = await tx.insertContext({
+            project: c.project,
+            key: c.key ?? "handover",
+            body: c.body,
+            agent: c.agent,
+            wo: c.id ?? null,
+            created_at: now,
+            git: c.git ?? null,
+          });
+          await tx.appendEvents([
+            { project: c.project, wo: entry.wo, type: "context_put", agent: c.agent, revision: null, at: now, data: { key: entry.key, context_id: entry.id } },
+          ]);
+          return entry;
+        }),
+      c.role,
     );
   }
 

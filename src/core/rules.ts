@@ -83,8 +83,48 @@ function bump(wo: StoredWorkOrder, at: string, patch: Partial<StoredWorkOrder>):
   return { ...wo, ...patch, revision: wo.revision + 1, updated_at: at };
 }
 
-/** An agent's ended lease replaces its older one; the list stays short (one entry per recent holder). */
+/**
+ * An agent's ended lease replaces its older one; the list stays short (one
+ * entry per recent holder). It explains a refusal; whether a caller is fenced
+ * is judged from its stored attempts (withAttempt), so it never forgets.
+ */
 export const ENDED_LEASES_KEPT = 8;
+
+const ENDED_STATUS: Record<AttemptOutcome, RestingStatus> = { done: "done", blocked: "blocked", released: "open", expired: "open", lost: "open" };
+
+/**
+ * `wo` as the rules must judge `agent`: with its newest attempt on the WO
+ * (from the store's attempts, which keep every one) in place of whatever the
+ * bounded `ended_leases` list remembers of it. An attempt that lapsed (or was
+ * lost) fences the agent by name until it claims again.
+ */
+export function withAttempt(wo: StoredWorkOrder, agent: string, last: Attempt | undefined, now: string): StoredWorkOrder {
+  if (last === undefined || last.agent !== agent) return wo;
+  if (isLive(wo.lease, now) && wo.lease.token === last.token) return wo; // its current lease
+  const listed = wo.ended_leases.find((e) => e.agent === agent);
+  if (listed !== undefined && listed.token >= last.token) return wo;
+  // Still open in the store, but not the live lease: it lapsed and its expiry is not recorded yet (a read).
+  const lapsed = last.outcome === null || last.outcome === "expired" || last.outcome === "lost";
+  const ended: EndedLease = {
+    agent,
+    token: last.token,
+    at: last.ended_at ?? wo.lease?.expires_at ?? now,
+    how: lapsed ? "expired" : "ended",
+    status: last.outcome === null ? (wo.prior_status ?? "open") : ENDED_STATUS[last.outcome],
+  };
+  return { ...wo, ended_leases: [ended, ...wo.ended_leases.filter((e) => e.agent !== agent)] };
+}
+
+/**
+ * Writes about a WO that need no lease (notes, linked context) are refused to
+ * an agent whose own lease on it lapsed, until it claims again: its work may
+ * have passed to another agent, and its words must not pass for theirs.
+ */
+export function assertNotFenced(wo: StoredWorkOrder, agent: string, now: string): void {
+  if (isLive(wo.lease, now) && wo.lease.agent === agent) return;
+  const mine = wo.ended_leases.find((e) => e.agent === agent);
+  if (mine?.how === "expired") throw leaseLost(wo, agent, now, undefined, mine);
+}
 const withEnded = (wo: StoredWorkOrder, e: EndedLease): EndedLease[] => [e, ...wo.ended_leases.filter((x) => x.agent !== e.agent)].slice(0, ENDED_LEASES_KEPT);
 
 /** Records the lazy expiry of a lease whose time has passed, or null when there is none. */
@@ -277,6 +317,8 @@ export interface Finish {
   policy: ProjectPolicy;
   role: Role | undefined;
   unverifiedReason?: string | undefined;
+  /** Its dependencies that are not done: done waits for them. */
+  pending: readonly number[];
 }
 
 /** The verification command `done` is judged by: the holder's pinned one, or without a lease the current one. */
@@ -289,18 +331,39 @@ export const commandForDone = (wo: StoredWorkOrder) => (wo.lease ? (wo.pinned_ve
  * finishing without that only warns, and the event says `unverified`.
  */
 function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefined): { warnings: string[]; data: Record<string, unknown> } {
+  const pending = finish?.pending ?? [];
+  if (pending.length > 0) {
+    throw new LedgerError("DEPENDENCY_PENDING", `${label(wo.id)} cannot be done: it depends on ${pending.map(label).join(", ")}, not done yet`, {
+      hint: "finish those first, or {{op:release}} it with a note saying what it waits for",
+      details: { project: wo.project, id: wo.id, pending },
+    });
+  }
   const command = commandForDone(wo);
   if (!command.trim()) return { warnings: [], data: {} };
   const v = wo.last_verification;
   const lease = wo.lease;
-  const verified = v !== null && v.passed && (lease === null ? v.token === null || v.token === wo.fence : v.token === lease.token);
+  // The attempt `done` ends: the live lease's, or without one the last attempt (the caller's own, see statusWithoutLease).
+  const attempt = lease === null ? wo.fence : lease.token;
+  const verified = v !== null && v.passed && (lease === null ? v.token === null || v.token === attempt : v.token === attempt);
   if (verified) return { warnings: [], data: {} };
+  const failedNow = v !== null && !v.passed && v.token === attempt;
   const what = v === null ? "no verification was recorded" : !v.passed ? `the last verification FAILED (${v.at})` : "its passing verification was under an earlier lease";
   const reason = finish?.unverifiedReason;
   if (reason !== undefined) {
-    if (finish?.role !== undefined && finish.role !== "admin")
-      throw new LedgerError("FORBIDDEN", `only admins may finish ${label(wo.id)} without a passing verification`, { details: { project: wo.project, id: wo.id } });
+    if (finish?.role !== "admin")
+      throw new LedgerError("FORBIDDEN", `only admins may finish ${label(wo.id)} without a passing verification`, {
+        hint: failedNow
+          ? "fix what fails and {{op:verify}} again, or {{op:release}} {{status=blocked}} with a note"
+          : "leave out the reason: done without a passing verification only warns here",
+        details: { project: wo.project, id: wo.id },
+      });
     return { warnings: [], data: { unverified: true, unverified_reason: reason } };
+  }
+  if (failedNow) {
+    throw new LedgerError("VERIFICATION_REQUIRED", `${label(wo.id)} cannot be done: its verification FAILED in this attempt (${v.at}): ${command}`, {
+      hint: "fix what fails and {{op:verify}} again until it passes, or {{op:release}} {{status=blocked}} with a note saying what fails",
+      details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
+    });
   }
   if (finish?.policy.require_verification) {
     throw new LedgerError(
@@ -350,6 +413,8 @@ const TRANSITIONS: Record<RestingStatus, readonly RestingStatus[]> = {
 };
 
 export interface UpdateRequest {
+  /** The caller's role: without a lease, only an admin may change any WO's status. */
+  role?: Role | undefined;
   fields?: WoPatch | undefined;
   status?: RestingStatus | undefined;
   ifRevision?: number | undefined;
@@ -367,9 +432,9 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
       details: { project: wo.project, id: wo.id, revision: wo.revision, expected: req.ifRevision },
     });
   }
-  // A done or cancelled WO has no holder to fence: reopening it is anyone's (a remembered token is moot).
+  // A done or cancelled WO has no holder: a remembered token is moot, but a lapsed holder is still fenced.
   const resting = wo.status === "done" || wo.status === "cancelled";
-  const holder = resting ? false : holding(wo, agent, now, req.token, false);
+  const holder = resting ? (assertNotFenced(wo, agent, now), false) : holding(wo, agent, now, req.token, false);
   const changes = diff(wo, req.fields ?? {});
   const from: Status = wo.status;
   const to = req.status;
@@ -388,6 +453,13 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
 
   // A holder who changes the command verifies with what it wrote.
   if (holder && patch.verification !== undefined) patch.pinned_verification = patch.verification;
+  if (statusChanges && !holder) {
+    if (to === "open") {
+      const reason = budgetReached(patched);
+      if (reason !== null) throw budgetExhausted(patched, reason, "reopened");
+    }
+    if (req.role !== "admin") statusWithoutLease(wo, agent, to);
+  }
   const done = statusChanges && to === "done" ? checkDone(wo, agent, req.finish) : { warnings: [], data: {} };
   let extra: Pick<Change, "note" | "warnings"> = budget?.extra ?? {};
   let attempt: Attempt | undefined;
@@ -399,9 +471,6 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
       outcome = OUTCOME[to];
       ({ status, dead_letter, extra } = afterAttempt(patched, to));
       attempt = attemptOf(wo, wo.lease as Lease, now, outcome);
-    } else if (to === "open") {
-      const reason = budgetReached(patched);
-      if (reason !== null) throw budgetExhausted(patched, reason, "reopened");
     }
     Object.assign(patch, { status, dead_letter, lease: null, prior_status: null });
   } else if (budget) Object.assign(patch, { status: budget.to, dead_letter: budget.dead_letter });
@@ -427,6 +496,35 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
   const capped = holder && !statusChanges ? spendCapReached(wo) : null;
   const told = capped === null ? [] : [capReached(wo, capped)];
   return { prev: wo, next, events, attempt, note: extra.note, ...warned([...done.warnings, ...(extra.warnings ?? []), ...told]) };
+}
+
+/**
+ * Who may change the status of a WO nobody holds (DESIGN.md §9): the agent
+ * whose own release ended its last attempt (the seed's `release`, then
+ * `update --status done`), and, for a WO never claimed, its creator (to
+ * block, cancel or reopen its own contract, never to call it done). Admins
+ * are not asked. Anyone else must claim it first.
+ */
+function statusWithoutLease(wo: StoredWorkOrder, agent: string, to: RestingStatus): void {
+  const last = wo.ended_leases.find((e) => e.token === wo.fence);
+  if (last?.agent === agent && last.how === "ended") return;
+  if (wo.fence === 0 && wo.created_by === agent && to !== "done") return;
+  const who = last
+    ? `${last.agent}, whose lease (token ${last.token}) ${last.how === "expired" ? "lapsed" : "ended"} last`
+    : wo.fence === 0
+      ? "nobody: it was never claimed"
+      : "another agent";
+  throw new LedgerError(
+    "NOT_HOLDER",
+    `${agent} may not set ${label(wo.id)} to ${to} without a lease: only the agent whose own release ended its last attempt (${who}), ${wo.fence === 0 && to !== "done" ? `its creator (${wo.created_by}), ` : ""}or an admin may`,
+    {
+      hint:
+        to === "done"
+          ? "{{op:claim}} it, do the work, {{op:verify}}, then {{op:release}} {{status=done}}"
+          : "{{op:claim}} it first and change it while you hold it (or ask an admin)",
+      details: { project: wo.project, id: wo.id, status: wo.status, to, last_attempt: last ?? null },
+    },
+  );
 }
 
 /**

@@ -215,11 +215,12 @@ export type WoCreateItem = z.output<ReturnType<typeof woCreateItem>>;
 export const gitState = once(() => z.strictObject({ head: line(0, 200), branch: line(0, 500).nullable(), dirty: z.boolean() }));
 
 /**
- * Who acts: the agent, and the role of its token (set by the HTTP door from
- * the token, never taken from a request). No role means a local caller, who
- * can write the ledger file anyway and is trusted like an admin.
+ * Who acts: the agent, and its role (set by the HTTP door from the token,
+ * never taken from a request). A caller that names no role is an agent: the
+ * rules are guardrails that bind every caller, local ones too (DESIGN.md §9);
+ * a local door passes admin only when its user asked for it (--as-admin).
  */
-const actor = { project: projectName, agent: agentName, role: z.enum(ROLES).optional() };
+const actor = { project: projectName, agent: agentName, role: z.enum(ROLES).default("agent") };
 const command = line(1, 10_000);
 const target = { ...actor, id: woId };
 /** A write's idempotency key (see idempotency.ts): a retry with the same key and input gets the first result. */

@@ -24,7 +24,7 @@ export function attemptFor(wo: StoredWorkOrder, attempts: readonly Attempt[], ag
         details: { project: wo.project, id: wo.id, token, attempts: wo.fence },
       });
     }
-    if (a.agent !== agent && role !== undefined && role !== "admin") {
+    if (a.agent !== agent && role !== "admin") {
       throw new LedgerError("FORBIDDEN", `attempt ${token} of ${label(wo.id)} is ${a.agent}'s; report spend against your own attempt`, {
         details: { project: wo.project, id: wo.id, token, agent: a.agent },
       });

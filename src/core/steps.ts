@@ -8,12 +8,13 @@ import { nearMisses } from "./names.js";
 import type { NewEvent, Note, NoteKind, Project, StoredWorkOrder } from "./types.js";
 import type { Tx } from "./port.js";
 
-/** The same transaction, recording what it appends. */
-export function collecting(tx: Tx, into: NewEvent[]): Tx {
+/** The same transaction, recording what it appends (marked as an admin's when `admin`). */
+export function collecting(tx: Tx, into: NewEvent[], admin = false): Tx {
   return new Proxy(tx, {
     get(target, prop) {
       if (prop === "appendEvents") {
-        return (events: readonly NewEvent[]) => {
+        return (given: readonly NewEvent[]) => {
+          const events = admin ? given.map((e) => ({ ...e, data: { ...e.data, admin: true } })) : given;
           into.push(...events);
           return target.appendEvents(events);
         };

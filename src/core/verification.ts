@@ -7,10 +7,9 @@
  * - A claim pins the command as it is then. The holder's verify runs the
  *   pinned command, and refuses (VERIFICATION_CHANGED) once someone else has
  *   changed it, so nobody can swap what a holder is about to run.
- * - Only the holder (or an admin) may record a verification result.
+ * - Only the holder (or an admin) may run and record a verification.
  *
- * A caller without a role is local (it could write the ledger file itself)
- * and is trusted like an admin.
+ * Every caller has a role; a local one is an agent unless it asked for admin.
  */
 import { LedgerError } from "./errors.js";
 import { holding, isLive, label } from "./rules.js";
@@ -26,7 +25,7 @@ export const DEFAULT_POLICY: ProjectPolicy = {
   prices: null,
 };
 
-const isAdmin = (role: Role | undefined) => role === undefined || role === "admin";
+export const isAdmin = (role: Role | undefined) => role === "admin";
 
 /** Throws unless `agent` may set the verification command of `wo` (null: a WO it is creating). */
 export function assertMayAuthor(policy: ProjectPolicy, project: string, agent: string, role: Role | undefined, wo: StoredWorkOrder | null): void {
@@ -44,13 +43,21 @@ export function assertMayAuthor(policy: ProjectPolicy, project: string, agent: s
 }
 
 /**
- * How the caller may verify `wo` (the effective view at `now`): as its
- * holder, or as an admin. Anyone else is refused as for any holder-only
- * action (LEASE_HELD when another agent holds it, LEASE_LOST when nobody does).
+ * How the caller may verify `wo` (the effective view at `now`, with the
+ * caller's last attempt: ledger.ts asCaller): as its holder, or as an admin.
+ * Anyone else is refused before anything runs: LEASE_HELD when another agent
+ * holds it, LEASE_LOST when the caller's own lease ended, NOT_HOLDER when it
+ * never held one.
  */
 export function verifierOf(wo: StoredWorkOrder, agent: string, role: Role | undefined, now: string, token: number | undefined): "holder" | "admin" {
   const mine = isLive(wo.lease, now) && wo.lease.agent === agent;
   if (mine || token !== undefined || !isAdmin(role)) {
+    if (!mine && !isLive(wo.lease, now) && token === undefined && !wo.ended_leases.some((e) => e.agent === agent)) {
+      throw new LedgerError("NOT_HOLDER", `${agent} holds no lease on ${label(wo.id)}: only its holder runs and records its verification`, {
+        hint: "{{op:claim}} it first; its verification then runs the command as it was at your claim",
+        details: { project: wo.project, id: wo.id, status: wo.status },
+      });
+    }
     holding(wo, agent, now, token, true);
     return "holder";
   }

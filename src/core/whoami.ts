@@ -9,7 +9,7 @@ import { noIdentity, parse } from "./validate.js";
 
 export interface Whoami {
   agent: string;
-  /** The token's role; `local` for a caller of a local ledger (trusted like an admin). */
+  /** The token's role, or on a local ledger the one the caller acts in (agent unless it asked for admin). */
   role: string;
   /** The project a project-scoped token is limited to. */
   token_project: string | null;
@@ -17,14 +17,14 @@ export interface Whoami {
 }
 
 export async function whoami(ledger: LedgerApi, input: Inputs["whoami"]): Promise<Whoami> {
-  const { project, agent: given } = parse(inputs.whoami, input);
+  const { project, agent: given, role } = parse(inputs.whoami, input);
   const me = await ledger.whoami();
   const agent = me?.agent ?? given;
   if (agent === undefined) throw noIdentity();
   const held = await ledger.list({ ...(project === undefined ? {} : { project }), agent, status: "claimed", limit: 1000 });
   return {
     agent,
-    role: me?.role ?? "local",
+    role: me?.role ?? role ?? "agent",
     token_project: me?.project ?? null,
     leases: held.flatMap((w) =>
       w.lease ? [{ project: w.project, id: w.id, title: w.title, token: w.lease.token, expires_at: w.lease.expires_at, hold_until: w.lease.hold_until }] : [],

@@ -57,16 +57,24 @@ describe("CLI: the lease follows the agent (issue 15)", { concurrency: true }, (
     }
   });
 
-  it("done needs a passing verify where the project says so (exit 6); elsewhere it warns on stderr and in JSON", () => {
+  it("done after a failed verify is refused (exit 6); without one it warns on stderr and in JSON, or is refused where the project says so", () => {
     const id = newWo("verified", ["--verification", "false"]);
     assert.equal(s.run(["claim", "--id", id], { env: as("v") }).code, 0);
     assert.equal(s.run(["verify", "--id", id], { env: as("v") }).code, 6);
-    const warned = s.run(["release", "--id", id, "--status", "done", "--json"], { env: as("v") });
+    const failed = s.run(["release", "--id", id, "--status", "done", "--json"], { env: as("v") });
+    assert.equal(failed.code, 6);
+    assert.equal(failed.json.error.code, "VERIFICATION_REQUIRED");
+    assert.match(failed.json.error.hint, /release --status blocked/);
+    const unverified = newWo("unverified", ["--verification", "false"]);
+    assert.equal(s.run(["claim", "--id", unverified], { env: as("v") }).code, 0);
+    const warned = s.run(["release", "--id", unverified, "--status", "done", "--json"], { env: as("v") });
     assert.equal(warned.code, 0);
-    assert.match(warned.json.warnings[0], /done without a passing verification: the last verification FAILED/);
+    assert.match(warned.json.warnings[0], /done without a passing verification: no verification was recorded/);
     assert.match(warned.stderr, /warning: WO-\d+ is done without a passing verification/);
 
-    assert.equal(s.run(["project", "set", P, "--require-verification", "on"], { env: as("root") }).code, 0);
+    // Policy is an admin's: a local caller is an agent unless it asks (--as-admin, WORKLEDGER_ROLE=admin).
+    assert.equal(s.run(["project", "set", P, "--require-verification", "on"], { env: as("root") }).code, 9);
+    assert.equal(s.run(["project", "set", P, "--require-verification", "on", "--as-admin"], { env: as("root") }).code, 0);
     assert.match(s.run(["projects"]).stdout, /follow .* yes/);
     const strict = newWo("strict", ["--verification", "true"]);
     s.run(["claim", "--id", strict], { env: as("v") });
@@ -76,7 +84,7 @@ describe("CLI: the lease follows the agent (issue 15)", { concurrency: true }, (
     assert.match(refused.stderr, /hint: run verify while you hold it/);
     assert.equal(s.run(["verify", "--id", strict], { env: as("v") }).code, 0);
     assert.equal(s.run(["release", "--id", strict, "--status", "done"], { env: as("v") }).code, 0);
-    s.run(["project", "set", P, "--require-verification", "off"], { env: as("root") });
+    s.run(["project", "set", P, "--require-verification", "off"], { env: as("root", { WORKLEDGER_ROLE: "admin" }) });
   });
 
   it("keepalive --pid renews while the process lives (3s lease, 15s idle) and exits when it dies; the lease then lapses", async () => {

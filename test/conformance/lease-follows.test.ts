@@ -39,8 +39,9 @@ for (const backend of backends) {
         const wo = await l.get({ project: P, id: 1 });
         assert.equal(wo.status, "open");
         assert.equal(wo.title, "x");
-        // Others are not fenced; notes stay open to everyone.
-        await l.addNote({ ...A, id: 1, body: "I was too slow" });
+        // Its notes are fenced too (they would pass for the next holder's); others are not fenced.
+        await rejects(l.addNote({ ...A, id: 1, body: "I was too slow" }), "LEASE_LOST");
+        await l.addNote({ ...B, id: 1, body: "I will look at it" });
         await l.update({ ...B, id: 1, fields: { title: "planned" } });
       });
 
@@ -63,12 +64,13 @@ for (const backend of backends) {
         const e = await rejects(l.release({ ...A, id: 2, status: "blocked" }), "LEASE_LOST");
         assert.match(e.message, /you ended your lease \(token 1\) .* by verify \(block_on_fail\); it is blocked now/);
         assert.match(e.hint ?? "", /already ended/);
-        // A done or cancelled WO can be reopened by anyone, the lapsed holder too.
+        // A done WO is reopened by the agent that finished it, never by a lapsed holder.
         await l.claim({ ...A, id: 1, ttl: "1s" });
         t.advance(2000);
         await l.claim({ ...B, id: 1 });
         await l.release({ ...B, id: 1, status: "done" });
-        await l.update({ ...A, id: 1, status: "open" });
+        await rejects(l.update({ ...A, id: 1, status: "open" }), "LEASE_LOST");
+        await l.update({ ...B, id: 1, status: "open" });
       });
 
       it("a wrong token while the caller holds the lease says it holds it under another token", async () => {
@@ -79,13 +81,17 @@ for (const backend of backends) {
     });
 
     describe("done means verified where the project says so", () => {
-      it("without the setting, finishing after a failed or missing verification warns and the event says unverified", async () => {
+      it("without the setting, finishing without a verification warns and the event says unverified; after a failed one it is refused", async () => {
         await l.claim({ ...A, id: 2 });
         await l.recordVerification({ ...A, id: 2, ...result(false) });
+        const e = await rejects(l.release({ ...A, id: 2, status: "done" }), "VERIFICATION_REQUIRED");
+        assert.match(e.message, /its verification FAILED in this attempt/);
+        await l.release({ ...A, id: 2 });
+        await l.claim({ ...A, id: 2 });
         const done = await l.release({ ...A, id: 2, status: "done" });
         assert.equal(done.status, "done");
         assert.match(done.warnings?.[0] ?? "", /WO-2 is done without a passing verification: the last verification FAILED/);
-        const released = (await l.history({ project: P, id: 2 })).find((e) => e.type === "released");
+        const released = (await l.history({ project: P, id: 2 })).filter((e) => e.type === "released").at(-1);
         assert.equal(released?.data.unverified, true);
         // A WO without a verification command finishes quietly.
         await l.claim({ ...A, id: 1 });
@@ -110,7 +116,9 @@ for (const backend of backends) {
 
       it("an admin may finish unverified with a reason; an agent may not", async () => {
         await l.setPolicy({ project: P, agent: "root", role: "admin", require_verification: true });
+        await l.claim({ ...B, id: 2 });
         await rejects(l.update({ ...B, id: 2, status: "done", unverified_reason: "trust me" }), "FORBIDDEN");
+        await l.release({ ...B, id: 2 });
         const done = await l.update({ project: P, agent: "root", role: "admin", id: 2, status: "done", unverified_reason: "verified by hand on staging" });
         assert.equal(done.status, "done");
         const ev = (await l.history({ project: P, id: 2 })).find((e) => e.type === "status_changed");

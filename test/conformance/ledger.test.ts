@@ -115,8 +115,8 @@ for (const backend of backends) {
 
       it("lists by status (default hides done and cancelled), label, holder and limit", async () => {
         await l.create({ project: P, agent: "obs", items: [{ title: "a", labels: ["x"] }, { title: "b" }, { title: "c" }, { title: "d" }] });
-        await l.update({ project: P, agent: "obs", id: 3, status: "done" });
-        await l.update({ project: P, agent: "obs", id: 4, status: "cancelled" });
+        await l.update({ project: P, agent: "obs", role: "admin", id: 3, status: "done" });
+        await l.update({ project: P, agent: "obs", role: "admin", id: 4, status: "cancelled" });
         await l.claim({ project: P, agent: "alice", id: 2 });
         const ids = async (q: object) => (await l.list({ project: P, ...q })).map((w) => w.id);
         assert.deepEqual(await ids({}), [1, 2]);
@@ -137,10 +137,10 @@ for (const backend of backends) {
       it("the default list merges its statuses in id order and cuts at the limit", async () => {
         await make("a", "b", "c", "d", "e", "f", "g");
         await l.claim({ project: P, agent: "alice", id: 2 });
-        await l.update({ project: P, agent: "obs", id: 3, status: "blocked" });
-        await l.update({ project: P, agent: "obs", id: 4, status: "done" });
+        await l.update({ project: P, agent: "obs", role: "admin", id: 3, status: "blocked" });
+        await l.update({ project: P, agent: "obs", role: "admin", id: 4, status: "done" });
         await l.claim({ project: P, agent: "bob", id: 5 });
-        await l.update({ project: P, agent: "obs", id: 7, status: "blocked" });
+        await l.update({ project: P, agent: "obs", role: "admin", id: 7, status: "blocked" });
         const ids = async (q: object) => (await l.list({ project: P, ...q })).map((w) => w.id);
         assert.deepEqual(await ids({}), [1, 2, 3, 5, 6, 7]);
         assert.deepEqual(await ids({ limit: 4 }), [1, 2, 3, 5]);
@@ -228,7 +228,7 @@ for (const backend of backends) {
 
       it("release restores the prior status; --status and --note in the same step", async () => {
         await make("x", "y");
-        await l.update({ project: P, agent: "o", id: 2, status: "blocked" });
+        await l.update({ project: P, agent: "o", role: "admin", id: 2, status: "blocked" });
         await l.claim({ project: P, agent: "a", id: 2 });
         assert.equal((await l.release({ project: P, agent: "a", id: 2 })).status, "blocked");
         await l.claim({ project: P, agent: "a", id: 1 });
@@ -251,7 +251,8 @@ for (const backend of backends) {
 
       it("done and cancelled cannot be claimed; update --status open reopens", async () => {
         await make("x");
-        await l.update({ project: P, agent: "a", id: 1, status: "done" });
+        await l.claim({ project: P, agent: "a", id: 1 });
+        await l.release({ project: P, agent: "a", id: 1, status: "done" });
         await rejects(l.claim({ project: P, agent: "a", id: 1 }), "ILLEGAL_TRANSITION");
         await l.update({ project: P, agent: "a", id: 1, status: "open" });
         assert.equal((await l.claim({ project: P, agent: "a", id: 1 })).status, "claimed");
@@ -433,9 +434,9 @@ for (const backend of backends) {
 
       it("only the holder or an admin may verify or record a result (issue 13)", async () => {
         await l.create({ project: P, agent: "o", items: [{ title: "x", verification: "false" }] });
-        await rejects(l.verifyCommand({ project: P, agent: "b", role: "agent", id: 1 }), "LEASE_LOST");
-        await rejects(l.recordVerification({ project: P, agent: "b", role: "agent", id: 1, ...result(true), command: "false" }), "LEASE_LOST");
-        await rejects(l.addNote({ project: P, agent: "b", role: "agent", id: 1, kind: "verification", body: "verification PASSED" }), "LEASE_LOST");
+        await rejects(l.verifyCommand({ project: P, agent: "b", role: "agent", id: 1 }), "NOT_HOLDER");
+        await rejects(l.recordVerification({ project: P, agent: "b", role: "agent", id: 1, ...result(true), command: "false" }), "NOT_HOLDER");
+        await rejects(l.addNote({ project: P, agent: "b", role: "agent", id: 1, kind: "verification", body: "verification PASSED" }), "NOT_HOLDER");
         await l.claim({ project: P, agent: "a", role: "agent", id: 1 });
         await rejects(l.verifyCommand({ project: P, agent: "b", role: "agent", id: 1 }), "LEASE_HELD");
         await rejects(l.recordVerification({ project: P, agent: "b", role: "agent", id: 1, ...result(true), command: "false" }), "LEASE_HELD");
@@ -567,7 +568,7 @@ for (const backend of backends) {
       await l.renew({ project: P, agent: "a", id: 1, ttl: "1m" });
       await l.addNote({ project: P, agent: "a", id: 1, body: "n" });
       t.advance(61_000);
-      await l.update({ project: P, agent: "b", id: 1, status: "blocked" });
+      await l.update({ project: P, agent: "b", role: "admin", id: 1, status: "blocked" });
       await l.contextPut({ project: P, agent: "b", body: "c" });
       const events = await l.history({ project: P });
       assert.deepEqual(

@@ -27,14 +27,14 @@ export async function openRemote(clock: Clock): Promise<{ ledger: LedgerApi; cle
     return c;
   };
   // Route each call to a client with a token for the agent and role named in its input (reads go as
-  // "reader"). No role is an admin token: locally, a caller without a role is trusted like an admin.
+  // "reader"). No role is an agent token, as a caller without a role is an agent locally.
   const ledger = new Proxy({} as LedgerApi, {
     get(_t, prop) {
       if (prop === "close") return async () => undefined;
       if (prop === "info") return { kind: "remote", location: server.url, schema_version: 0 };
       return async (input?: { agent?: unknown; role?: Role }) => {
         const agent = typeof input?.agent === "string" ? input.agent : "reader";
-        const client = await as(agent, input?.role ?? "admin");
+        const client = await as(agent, input?.role ?? "agent");
         return (client[prop as keyof RemoteLedger] as (i: unknown) => Promise<unknown>).call(client, input);
       };
     },

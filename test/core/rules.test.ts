@@ -269,7 +269,7 @@ describe("update", () => {
       ["done", "open"],
       ["cancelled", "open"],
     ];
-    for (const [from, to] of legal) assert.equal(rules.update(wo({ status: from }), "a", T0, { status: to }).next.status, to, `${from} -> ${to}`);
+    for (const [from, to] of legal) assert.equal(rules.update(wo({ status: from }), "a", T0, { role: "admin", status: to }).next.status, to, `${from} -> ${to}`);
     const illegal: typeof legal = [
       ["done", "blocked"],
       ["done", "cancelled"],
@@ -278,14 +278,14 @@ describe("update", () => {
     ];
     for (const [from, to] of illegal)
       assert.equal(
-        code(() => rules.update(wo({ status: from }), "a", T0, { status: to })),
+        code(() => rules.update(wo({ status: from }), "a", T0, { role: "admin", status: to })),
         "ILLEGAL_TRANSITION",
         `${from} -> ${to}`,
       );
   });
 
   it("records reopening in history", () => {
-    const { events } = rules.update(wo({ status: "done" }), "a", T0, { status: "open" });
+    const { events } = rules.update(wo({ status: "done" }), "a", T0, { role: "admin", status: "open" });
     assert.deepEqual(
       events.map((e) => [e.type, e.data.from, e.data.to]),
       [["status_changed", "done", "open"]],
@@ -343,7 +343,12 @@ describe("verification trust (issue 13)", () => {
     const mine = wo({ created_by: "o" });
     assert.doesNotThrow(() => assertMayAuthor(DEFAULT_POLICY, "p", "o", "agent", mine));
     assert.doesNotThrow(() => assertMayAuthor(DEFAULT_POLICY, "p", "x", "agent", null));
-    assert.doesNotThrow(() => assertMayAuthor(DEFAULT_POLICY, "p", "x", undefined, mine));
+    assert.doesNotThrow(() => assertMayAuthor(DEFAULT_POLICY, "p", "x", "admin", mine));
+    assert.equal(
+      code(() => assertMayAuthor(DEFAULT_POLICY, "p", "x", undefined, mine)),
+      "FORBIDDEN",
+      "a caller that names no role is an agent",
+    );
     assert.equal(
       code(() => assertMayAuthor(DEFAULT_POLICY, "p", "x", "agent", mine)),
       "FORBIDDEN",

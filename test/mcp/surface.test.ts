@@ -100,7 +100,7 @@ describe("MCP surface (issue 15)", () => {
   });
 
   it("with the project's require_verification on, done without a passing verify under the lease is VERIFICATION_REQUIRED", async () => {
-    assert.equal(s.run(["project", "set", "shop", "--require-verification", "on"], { env: { WORKLEDGER_AGENT: "root" } }).code, 0);
+    assert.equal(s.run(["project", "set", "shop", "--require-verification", "on", "--as-admin"], { env: { WORKLEDGER_AGENT: "root" } }).code, 0);
     try {
       const [wo] = (await call("create", { title: "must verify", verification: "true" })).body;
       await call("claim", { id: wo.id });
@@ -110,7 +110,7 @@ describe("MCP surface (issue 15)", () => {
       assert.equal((await call("verify", { id: wo.id })).body.passed, true);
       assert.equal((await call("release", { id: wo.id, status: "done" })).body.status, "done");
     } finally {
-      s.run(["project", "set", "shop", "--require-verification", "off"], { env: { WORKLEDGER_AGENT: "root" } });
+      s.run(["project", "set", "shop", "--require-verification", "off", "--as-admin"], { env: { WORKLEDGER_AGENT: "root" } });
     }
   });
 
@@ -119,7 +119,7 @@ describe("MCP surface (issue 15)", () => {
     await call("claim", { id: wo.id });
     const me = await call("whoami", { project: "shop" });
     assert.equal(me.body.agent, "surfer");
-    assert.equal(me.body.role, "local");
+    assert.equal(me.body.role, "agent", "an MCP server's caller is an agent, never an admin by default");
     assert.deepEqual(
       me.body.leases.map((l: { id: number }) => l.id),
       [wo.id],

@@ -17,6 +17,8 @@ export interface ModelWo {
   revision: number;
   /** How each agent's last lease ended: an expired one fences the agent by name until it claims again (DESIGN.md §9). */
   ended: Map<string, "expired" | "ended">;
+  /** Who held the newest lease, and how it ended: only that agent, after ending it itself, may change the status of a WO nobody holds. */
+  last: { agent: string; how: "live" | "expired" | "ended" } | null;
 }
 
 export type Outcome = { ok: true } | { ok: false; code: string };
@@ -39,6 +41,7 @@ export class Model {
   expire(w: ModelWo): void {
     if (w.holder !== null && (w.expires ?? 0) <= this.now) {
       w.ended.set(w.holder, "expired");
+      w.last = { agent: w.holder, how: "expired" };
       Object.assign(w, { status: w.prior ?? "open", holder: null, token: null, expires: null, prior: null, revision: w.revision + 1 });
     }
   }
@@ -49,7 +52,7 @@ export class Model {
 
   create(titles: string[]): Outcome {
     for (const title of titles)
-      this.wos.set(this.wos.size + 1, { title, status: "open", holder: null, token: null, expires: null, prior: null, fence: 0, revision: 1, ended: new Map() });
+      this.wos.set(this.wos.size + 1, { title, status: "open", holder: null, token: null, expires: null, prior: null, fence: 0, revision: 1, ended: new Map(), last: null });
     return { ok: true };
   }
 
@@ -62,6 +65,7 @@ export class Model {
   private take(w: ModelWo, agent: string, ttl: number): void {
     w.fence += 1;
     w.ended.delete(agent);
+    w.last = { agent, how: "live" };
     Object.assign(w, { prior: w.status as Resting, status: "claimed", holder: agent, token: w.fence, expires: this.now + ttl, revision: w.revision + 1 });
   }
 
@@ -113,6 +117,7 @@ export class Model {
     if (h === "free") return this.fail("LEASE_LOST");
     if (h !== "holder") return this.fail(h);
     w.ended.set(agent, "ended");
+    w.last = { agent, how: "ended" };
     Object.assign(w, { status: status ?? w.prior ?? "open", holder: null, token: null, expires: null, prior: null, revision: w.revision + 1 });
     return { ok: true };
   }
@@ -121,16 +126,21 @@ export class Model {
     const w = this.load(id);
     if (!w) return this.fail("NOT_FOUND");
     if (req.ifRevision !== undefined && req.ifRevision !== w.revision) return this.fail("REVISION_MISMATCH");
-    // Nobody holds a done or cancelled WO: reopening it is anyone's, token or fence aside.
-    const h = w.status === "done" || w.status === "cancelled" ? "free" : this.holding(w, agent, req.token);
+    // Nobody holds a done or cancelled WO: a token is moot, but a lapsed holder stays fenced.
+    const h = w.status === "done" || w.status === "cancelled" ? (w.ended.get(agent) === "expired" ? "LEASE_LOST" : "free") : this.holding(w, agent, req.token);
     if (h !== "holder" && h !== "free") return this.fail(h);
     const holder = h === "holder";
     if (req.status !== undefined && !holder && req.status !== w.status && !ALLOWED[w.status as Resting].includes(req.status)) return this.fail("ILLEGAL_TRANSITION");
     const titleChanges = req.title !== undefined && req.title !== w.title;
     const statusChanges = req.status !== undefined && (holder || req.status !== w.status);
     if (!titleChanges && !statusChanges) return { ok: true };
+    // Without a lease, only the agent whose own release ended the newest lease changes the status (WOs here are the creator's, obs's).
+    if (statusChanges && !holder && !(w.last?.agent === agent && w.last.how === "ended")) return this.fail("NOT_HOLDER");
     if (titleChanges) w.title = req.title!;
-    if (statusChanges && holder) w.ended.set(agent, "ended");
+    if (statusChanges && holder) {
+      w.ended.set(agent, "ended");
+      w.last = { agent, how: "ended" };
+    }
     if (statusChanges) Object.assign(w, { status: req.status, holder: null, token: null, expires: null, prior: null });
     w.revision += 1;
     return { ok: true };

@@ -11,6 +11,7 @@ export const EXIT: Record<ErrorCode, number> = {
   VALIDATION: 2,
   NO_IDENTITY: 2,
   LEASE_HELD: 3,
+  NOT_HOLDER: 3,
   REVISION_MISMATCH: 3,
   ILLEGAL_TRANSITION: 3,
   FILE_CONFLICT: 3,

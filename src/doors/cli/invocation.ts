@@ -12,6 +12,8 @@ export interface Ctx {
   flags: Opts;
   json: boolean;
   agent: string | undefined;
+  /** The role on a local ledger: an agent, unless the user asked for admin (--as-admin, WORKLEDGER_ROLE=admin). A server takes it from the token. */
+  role: "agent" | "admin";
   project: string | undefined;
   db: string | undefined;
   databaseUrl: string | undefined;
@@ -41,6 +43,7 @@ export function makeCtx(g: Opts): Ctx & { close(): Promise<void> } {
     flags: g,
     json: g.json === true,
     agent,
+    role: g.asAdmin === true || process.env.WORKLEDGER_ROLE === "admin" ? "admin" : "agent",
     project: str(g.project) ?? (process.env.WORKLEDGER_PROJECT || undefined),
     db,
     databaseUrl,

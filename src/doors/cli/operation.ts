@@ -132,7 +132,7 @@ const attribute = (flag: string) => camel((/--([a-z0-9-]+)/.exec(flag)?.[1] ?? "
 function inputOf(op: Operation, flags: Readonly<Record<string, FlagSpec>>, o: Opts, ctx: Ctx, args: string[]): Record<string, unknown> {
   // An unset project or agent is passed on as nothing: the core's schema names what is missing.
   const input: Record<string, unknown> = { project: op.everyProject ? undefined : projectOf(ctx) };
-  if (op.actor) input.agent = identity(ctx);
+  if (op.actor) Object.assign(input, { agent: identity(ctx), role: ctx.role });
   if (op.callerGit) input.git = gitState();
   for (const [field, f] of Object.entries(flags)) {
     const value = f.read ? f.read(o, ctx, args) : flagValue(field, f, o);

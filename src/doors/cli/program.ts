@@ -31,6 +31,7 @@ export function buildProgram(): Command {
     .option("-p, --project <name>", "project (or WORKLEDGER_PROJECT)")
     .option("--db <path>", "SQLite ledger file (or WORKLEDGER_DB; default ~/.workledger/ledger.db)")
     .option("--database-url <url>", "use PostgreSQL instead of SQLite (or WORKLEDGER_DATABASE_URL)")
+    .option("--as-admin", "act as an admin on a local ledger (or WORKLEDGER_ROLE=admin; for a person's shell, never an agent's): recorded in the events")
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
   for (const m of [setup, workorders, leases, keepalive, notes, spend, context, history, server, mcp, agentCheck, demo]) m.register(program);

