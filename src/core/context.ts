@@ -15,12 +15,17 @@ export interface WoContext {
   newer_handover: { created_at: string; agent: string; wo: number | null } | null;
 }
 
+/** Said when there is no context: what to do instead of trusting it. */
+const NOTHING_HANDED_OVER =
+  "nothing was handed over yet (or nothing under this key or work order): start from the work orders themselves, and hand over what you learn when you stop";
+
 /** What a claim in a project without any context shows. */
 export const NO_CONTEXT: WoContext = { linked: null, newer_handover: null };
 
 export function pulled(project: string, rows: readonly ContextEntry[], now: string, maxAge: number | undefined, git: GitState | null | undefined): ContextPull {
   const entries = rows.map((e) => freshness(e, now, maxAge ?? DEFAULT_MAX_AGE_MS, git));
   const verdict = entries.length === 0 ? "none" : entries.some((e) => e.verdict === "stale") ? "stale" : "fresh";
+  if (verdict === "none") return { project, verdict, entries, hint: NOTHING_HANDED_OVER };
   return { project, verdict, entries };
 }
 

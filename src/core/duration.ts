@@ -11,11 +11,11 @@ export function parseDuration(text: string): number | null {
   return Math.round(Number(m[1]) * UNIT_MS[(m[2] as string).toLowerCase() as keyof typeof UNIT_MS]);
 }
 
-/** For a number given without a unit, what was probably meant (30 → 30m, 1800 → 1800s), else null. */
+/** For a number given without a unit, the readings to offer (30 → "30s or 30m"), else null: which one was meant is the caller's to say. */
 export function unitless(v: unknown): string | null {
   const s = typeof v === "number" ? String(v) : typeof v === "string" ? v.trim() : "";
   if (!/^\d+(\.\d+)?$/.test(s)) return null;
-  return Number(s) >= 300 ? `${s}s` : `${s}m`;
+  return `${s}s or ${s}m`;
 }
 
 /** Compact human form: 45s, 12m, 3h, 2d. */

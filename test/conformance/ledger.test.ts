@@ -387,7 +387,8 @@ for (const backend of backends) {
         await make("x");
         const before = JSON.stringify(await l.get({ project: P, id: 1 }));
         const refused = async (p: Promise<unknown>, field: RegExp) => assert.match((await rejects(p, "VALIDATION")).message, field);
-        await refused(l.create({ project: P, agent: "a", items: [{ title: "bad \ud800" }] }), /items\[0\]\.title: must be valid Unicode text/);
+        await refused(l.create({ project: P, agent: "a", items: [{ title: "bad \ud800" }] }), /^title: must be valid Unicode text/);
+        await refused(l.create({ project: P, agent: "a", items: [{ title: "ok" }, { title: "bad \ud800" }] }), /items\[1\]\.title: must be valid Unicode text/);
         await refused(l.create({ project: P, agent: "a", items: [{ title: "ok", description: "tail \udc00" }] }), /description: must be valid Unicode/);
         await refused(l.update({ project: P, agent: "a", id: 1, fields: { acceptance: ["\ud83d"] } }), /acceptance\[0\]/);
         await refused(l.addNote({ project: P, agent: "a", id: 1, body: "\ud800" }), /body/);

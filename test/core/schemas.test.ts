@@ -18,13 +18,13 @@ describe("shared input schemas", () => {
     assert.equal(ttl.parse("7d"), 604_800_000);
     for (const v of ["0", "0s", "abc", "8d", "-5m", "", "500ms", 0, 5]) assert.equal(ttl.safeParse(v).success, false, String(v));
   });
-  it("refuses a duration without a unit, suggesting one", () => {
+  it("refuses a duration without a unit, offering both readings (the tools' own example is 90s)", () => {
     for (const [v, guess] of [
-      ["30", "30m"],
-      [30, "30m"],
-      [" 5 ", "5m"],
-      ["1800", "1800s"],
-      [1800, "1800s"],
+      ["30", "30s or 30m"],
+      [30, "30s or 30m"],
+      [" 5 ", "5s or 5m"],
+      ["90", "90s or 90m"],
+      [1800, "1800s or 1800m"],
     ] as const) {
       const r = ttl.safeParse(v);
       assert.equal(r.success, false, String(v));
@@ -53,5 +53,28 @@ describe("shared input schemas", () => {
   it("rejects bad project names and control characters in titles", () => {
     assert.throws(() => parse(inputs.get, { project: "Bad Name", id: 1 }), /project/);
     assert.throws(() => parse(inputs.create, { project: "p", agent: "a", items: [{ title: "a\u0000b" }] }), /control/);
+  });
+});
+
+describe("validation messages an agent can act on (issue 23)", () => {
+  const issues = (schema: Parameters<typeof parse>[0], value: unknown) => {
+    try {
+      parse(schema, value);
+    } catch (e) {
+      return (e as LedgerError).details?.issues as { field: string; message: string }[];
+    }
+    throw new Error("accepted");
+  };
+  it("an unknown field is named, with the fields that are valid", () => {
+    const [i] = issues(inputs.claim, { project: "p", agent: "a", id: 1, tll: "90s" });
+    assert.equal(i?.field, "tll");
+    assert.match(i?.message ?? "", /^unknown field; valid: project, id, next, ttl, /);
+    assert.doesNotMatch(i?.message ?? "", /agent|role/, "fields the door fills are not offered");
+  });
+  it("a bad spend figure is one issue, not a second about the cache split", () => {
+    assert.deepEqual(
+      issues(inputs.spend, { project: "p", agent: "a", id: 1, tokens_in: -5 }).map((i) => i.field),
+      ["tokens_in"],
+    );
   });
 });

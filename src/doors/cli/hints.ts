@@ -15,7 +15,8 @@ const COMMAND: Record<string, string> = {
 
 export const CLI_DIALECT: HintDialect = {
   op: (name) => COMMAND[name] ?? kebab(name),
-  field: (name, value) => `--${kebab(name)}${value === undefined ? "" : ` ${/\s/.test(value) ? JSON.stringify(value) : value}`}`,
+  // A switch set to true is the flag alone (`--new-project`, not `--new-project true`).
+  field: (name, value) => `--${kebab(name)}${value === undefined || value === "true" ? "" : ` ${/\s/.test(value) ? JSON.stringify(value) : value}`}`,
 };
 
 /** A validation message in the CLI's words: a required field not given is its flag, named as missing ("--id is required"). */

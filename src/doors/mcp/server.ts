@@ -68,12 +68,12 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
   const ledger = withLeaseMemory(opts.ledger, memory);
   const keepAlive = new KeepAlive(ledger, memory, opts.agent);
   const remote = opts.ledger.info.kind === "remote";
-  const listed = TOOLS.map((t) => ({
-    name: t.name,
-    description: t.description,
-    inputSchema: jsonSchema(t.schema) as { type: "object" },
-    ...(t.op.access === "read" ? { annotations: { readOnlyHint: true } } : {}),
-  }));
+  const listed = TOOLS.map((t) => {
+    const inputSchema = jsonSchema(t.schema) as { type: "object"; required?: string[] };
+    // Without a default project (--project, WORKLEDGER_PROJECT) every call must name one: say so in the schema.
+    if (opts.project === undefined && t.needsProject) inputSchema.required = [...new Set([...(inputSchema.required ?? []), "project"])];
+    return { name: t.name, description: t.description, inputSchema, ...(t.op.access === "read" ? { annotations: { readOnlyHint: true } } : {}) };
+  });
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
   server.setRequestHandler(CallToolRequestSchema, async (req): Promise<CallToolResult> => {

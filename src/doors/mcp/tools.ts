@@ -14,6 +14,8 @@ export interface ToolDef {
   description: string;
   schema: z.ZodObject;
   op: Operation;
+  /** The operation needs a project: the tool's schema requires one when the server has no default. */
+  needsProject: boolean;
 }
 
 const omit = (s: z.ZodObject, keys: string[]) => s.omit(Object.fromEntries(keys.filter((k) => k in s.shape).map((k) => [k, true])) as never) as z.ZodObject;
@@ -36,7 +38,14 @@ export const MCP_DIALECT: HintDialect = {
   field: API_DIALECT.field,
 };
 
-export const TOOLS: ToolDef[] = OPERATIONS.flatMap((op) => (op.tool ? [{ name: op.tool.name, description: op.tool.description, schema: toolSchema(op), op }] : []));
+const needsProject = (op: Operation) => {
+  const project = (inputs[op.input] as z.ZodObject).shape.project as z.ZodType | undefined;
+  return project !== undefined && !project.safeParse(undefined).success;
+};
+
+export const TOOLS: ToolDef[] = OPERATIONS.flatMap((op) =>
+  op.tool ? [{ name: op.tool.name, description: op.tool.description, schema: toolSchema(op), op, needsProject: needsProject(op) }] : [],
+);
 
 /** The schema registered in TOOL_JSON that `schema` is, or was derived from by .describe(), and how it is advertised. */
 function advertisedAs(schema: z.core.$ZodType): { registered: z.core.$ZodType; json: Record<string, unknown> } | undefined {

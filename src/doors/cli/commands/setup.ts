@@ -77,7 +77,9 @@ export function register(program: Command): void {
               checks.push({ name: "context", ok: stale.length === 0, detail, exit: 8 });
             } catch (e) {
               if (!isLedgerError(e)) throw e;
-              checks.push(failedCheck("context", e));
+              // A project that does not exist yet is made by its first write; a near miss of one that does is a typo.
+              const fresh = e.code === "NOT_FOUND" && e.details?.did_you_mean === undefined;
+              checks.push(fresh ? { name: "context", ok: true, detail: `project ${ctx.project} has no work yet (its first write creates it)` } : failedCheck("context", e));
             }
           }
         } catch (e) {

@@ -1,0 +1,125 @@
+/**
+ * Issue 23 through the real CLI on a local ledger: what the SKILL.md-only
+ * trial did, one command at a time, no longer breaks the promise.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { sandbox, type Sandbox } from "../helpers/cli.ts";
+import { sleep } from "../helpers/util.ts";
+
+describe("CLI: guardrails bind local agents (issue 23)", () => {
+  let s: Sandbox;
+  const P = "guard";
+  const as = (agent: string, extra: Record<string, string> = {}) => ({ env: { WORKLEDGER_AGENT: agent, WORKLEDGER_PROJECT: P, ...extra } });
+  const newWo = (title: string, ...flags: string[]): string => String(s.run(["create", "--title", title, ...flags, "--json"], as("obs")).json.id);
+
+  before(() => {
+    s = sandbox();
+    s.run(["init", "-p", P], { env: { WORKLEDGER_AGENT: "obs" } });
+  });
+  after(() => s.cleanup());
+
+  it("a local caller is an agent: policy and caps need --as-admin (or WORKLEDGER_ROLE=admin), and whoami says which", () => {
+    const id = newWo("capped");
+    assert.equal(s.run(["whoami", "--json"], as("bob")).json.role, "agent");
+    assert.equal(s.run(["whoami", "--as-admin", "--json"], as("bob")).json.role, "admin");
+    const refused = s.run(["project", "set", P, "--max-attempts", "9", "--json"], as("bob"));
+    assert.equal(refused.code, 9);
+    assert.equal(refused.json.error.code, "FORBIDDEN");
+    assert.equal(s.run(["update", "--id", id, "--max-attempts", "9"], as("bob")).code, 9);
+    const raised = s.run(["update", "--id", id, "--max-attempts", "9", "--json"], as("root", { WORKLEDGER_ROLE: "admin" }));
+    assert.equal(raised.code, 0, raised.stdout);
+    const event = s.run(["history", "--id", id, "--json"], as("root")).json.at(-1);
+    assert.deepEqual([event.type, event.data.admin], ["updated", true]);
+  });
+
+  it("verify by someone who does not hold the WO is refused before anything runs, and nothing is recorded", () => {
+    const marker = `${s.dir}/ran-${Date.now()}`;
+    const id = newWo("held by carol", "--verification", `touch ${marker}`);
+    assert.equal(s.run(["claim", "--id", id], as("carol")).code, 0);
+    const r = s.run(["verify", "--id", id, "--json"], as("bob"));
+    assert.equal(r.code, 3);
+    assert.equal(r.json.error.code, "LEASE_HELD");
+    assert.equal(s.run(["get", "--id", id, "--json"], as("bob")).json.notes.length, 0);
+    assert.equal(s.run(["release", "--id", id], as("carol")).code, 0);
+    const free = s.run(["verify", "--id", id, "--json"], as("bob"));
+    assert.equal(free.json.error.code, "NOT_HOLDER");
+    assert.match(free.json.error.hint, /claim/);
+    assert.equal(s.run(["verify", "--id", id], as("carol")).code, 5, "carol's lease ended with her release");
+    assert.equal(existsSync(marker), false, "the command never ran");
+  });
+
+  it("a lapsed holder's note and linked context are refused after carol took over and finished; carol's handover stays the newest", async () => {
+    const id = newWo("taken over");
+    assert.equal(s.run(["claim", "--id", id, "--ttl", "1s"], as("bob")).code, 0);
+    await sleep(1200);
+    assert.equal(s.run(["claim", "--id", id], as("carol")).code, 0);
+    assert.equal(s.run(["context-put", "--id", id, "-m", "carol: fixed it"], as("carol")).code, 0);
+    assert.equal(s.run(["release", "--id", id, "--status", "done"], as("carol")).code, 0);
+    const note = s.run(["add-note", "--id", id, "-m", "Writing LICENSE now.", "--json"], as("bob"));
+    assert.equal(note.code, 5);
+    assert.equal(note.json.error.code, "LEASE_LOST");
+    assert.equal(s.run(["context-put", "--id", id, "-m", `WO${id} done by bob`], as("bob")).code, 5);
+    const got = s.run(["get", "--id", id, "--json"], as("bob")).json;
+    assert.equal(got.context.linked.body, "carol: fixed it");
+    assert.equal(s.run(["context-pull", "--json"], as("bob")).json.entries[0].agent, "carol");
+  });
+
+  it("done right after a FAILED verify is refused with exit 6; done by someone without the lease is NOT_HOLDER", () => {
+    const id = newWo("broken", "--verification", "false");
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    assert.equal(s.run(["verify", "--id", id], as("bob")).code, 6);
+    const done = s.run(["release", "--id", id, "--status", "done", "--json"], as("bob"));
+    assert.equal(done.code, 6);
+    assert.equal(done.json.error.code, "VERIFICATION_REQUIRED");
+    assert.equal(s.run(["release", "--id", id, "--status", "blocked", "--note", "false fails"], as("bob")).code, 0);
+
+    const dep = newWo("first");
+    const free = newWo("second", "--depends-on", dep);
+    const r = s.run(["update", "--id", free, "--status", "done", "--json"], as("dave"));
+    assert.equal(r.code, 3);
+    assert.equal(r.json.error.code, "NOT_HOLDER");
+    assert.equal(s.run(["get", "--id", free, "--json"], as("dave")).json.status, "open");
+  });
+
+  it("the seed's release then update --status done still works, and a retried release with the same key answers the first result", () => {
+    const id = newWo("two steps");
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    assert.equal(s.run(["release", "--id", id], as("bob")).code, 0);
+    const done = s.run(["update", "--id", id, "--status", "done", "--json"], as("bob"));
+    assert.deepEqual([done.code, done.json.status, done.json.warnings], [0, "done", undefined]);
+
+    const again = newWo("retried");
+    assert.equal(s.run(["claim", "--id", again], as("bob")).code, 0);
+    const first = s.run(["release", "--id", again, "--status", "done", "--idempotency-key", "r1", "--json"], as("bob"));
+    const second = s.run(["release", "--id", again, "--status", "done", "--idempotency-key", "r1", "--json"], as("bob"));
+    assert.equal(first.code, 0, first.stdout);
+    assert.equal(second.code, 0, second.stdout);
+    assert.deepEqual(second.json, first.json);
+  });
+
+  it("messages: one create names its fields as given, no context gives a hint, doctor is healthy on a fresh ledger, --new-project is a switch", () => {
+    const bad = s.run(["create", "--title", "x", "--priority", "P9", "--json"], as("obs"));
+    assert.equal(bad.code, 2);
+    assert.deepEqual(
+      bad.json.error.details.issues.map((i: { field: string }) => i.field),
+      ["priority"],
+    );
+    assert.match(bad.json.error.message, /^priority: must be one of P0/);
+    const pulled = s.run(["context-pull", "--key", "nothing-here", "--json"], as("bob"));
+    assert.deepEqual([pulled.code, pulled.json.verdict], [0, "none"]);
+    assert.match(pulled.json.hint, /nothing was handed over/);
+    const fresh = sandbox();
+    try {
+      const doctor = fresh.run(["doctor", "--json"], { env: { WORKLEDGER_AGENT: "bob", WORKLEDGER_PROJECT: "brand-new" } });
+      assert.equal(doctor.code, 0, doctor.stdout);
+      assert.equal(doctor.json.ok, true);
+    } finally {
+      fresh.cleanup();
+    }
+    const typo = s.run(["create", "-p", "guarf", "--title", "x", "--json"], as("obs"));
+    assert.equal(typo.code, 4);
+    assert.match(typo.json.error.hint, /repeat with --new-project$/);
+  });
+});

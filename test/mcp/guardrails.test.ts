@@ -1,0 +1,116 @@
+/**
+ * Issue 23 through `workledger mcp` (the real server over stdio) on a local
+ * ledger: what the MCP-only trial did no longer breaks the promise.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
+import { sleep } from "../helpers/util.ts";
+
+interface ToolResult {
+  isError?: boolean;
+  content: { type: string; text: string }[];
+}
+
+describe("MCP: guardrails bind local agents (issue 23)", () => {
+  let s: Sandbox;
+  const P = "mcpg";
+  const open: Client[] = [];
+
+  const connect = async (agent: string, env: Record<string, string> = { WORKLEDGER_PROJECT: P }) => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [CLI, "mcp"],
+      // A person's shell may say admin; the MCP server never takes it from there.
+      env: { ...(process.env as Record<string, string>), ...s.env, WORKLEDGER_AGENT: agent, WORKLEDGER_ROLE: "admin", ...env },
+      stderr: "pipe",
+    });
+    const client = new Client({ name: `test-${agent}`, version: "1.0.0" });
+    await client.connect(transport);
+    open.push(client);
+    const call = async (name: string, args: Record<string, unknown> = {}) => {
+      const r = (await client.callTool({ name, arguments: args })) as ToolResult;
+      return { isError: r.isError === true, body: JSON.parse(r.content[0]!.text) };
+    };
+    return { client, transport, call };
+  };
+  const cli = (agent: string, args: string[]) => s.run([...args, "--json"], { env: { WORKLEDGER_AGENT: agent, WORKLEDGER_PROJECT: P, WORKLEDGER_TOKEN_MEMORY: "off" } });
+  const newWo = (title: string, ...flags: string[]): number => cli("obs", ["create", "--title", title, ...flags]).json.id;
+
+  before(() => {
+    s = sandbox();
+    s.run(["init", "-p", P], { env: { WORKLEDGER_AGENT: "obs" } });
+  });
+  after(async () => {
+    await Promise.all(open.map((c) => c.close()));
+    s.cleanup();
+  });
+
+  it("the server's caller is an agent even when its environment says admin: no caps, no others' verify", async () => {
+    const dave = await connect("dave");
+    const me = await dave.call("whoami");
+    assert.equal(me.body.role, "agent", JSON.stringify(me.body));
+    const id = newWo("carol's", "--verification", "true");
+    assert.equal(cli("carol", ["claim", "--id", String(id)]).code, 0);
+    const v = await dave.call("verify", { id });
+    assert.equal(v.body.error.code, "LEASE_HELD");
+    assert.equal(cli("dave", ["get", "--id", String(id)]).json.notes.length, 0);
+    const done = await dave.call("update", { id: newWo("free"), status: "done" });
+    assert.equal(done.body.error.code, "NOT_HOLDER");
+    assert.match(done.body.error.hint, /claim/);
+  });
+
+  it("a paused session whose lease passed to another agent cannot write a note on it", async () => {
+    const id = newWo("taken over");
+    const dave = await connect("dave-paused");
+    assert.equal((await dave.call("claim", { id, ttl: "1s" })).isError, false);
+    const pid = (dave.transport as unknown as { pid: number | null }).pid!;
+    process.kill(pid, "SIGSTOP");
+    await sleep(1500);
+    assert.equal(cli("carol", ["claim", "--id", String(id)]).code, 0);
+    process.kill(pid, "SIGCONT");
+    const note = await dave.call("add_note", { id, body: "Writing LICENSE now." });
+    assert.equal(note.body.error.code, "LEASE_LOST");
+    const ctx = await dave.call("context_put", { id, body: "done by dave" });
+    assert.equal(ctx.body.error.code, "LEASE_LOST");
+    assert.equal(cli("carol", ["get", "--id", String(id)]).json.notes.length, 0);
+  });
+
+  it("done right after a failed verify is refused, with what to do", async () => {
+    const id = newWo("broken", "--verification", "false");
+    const erin = await connect("erin");
+    await erin.call("claim", { id });
+    assert.equal((await erin.call("verify", { id })).body.passed, false);
+    const r = await erin.call("release", { id, status: "done" });
+    assert.equal(r.body.error.code, "VERIFICATION_REQUIRED");
+    assert.match(r.body.error.hint, /status=blocked/);
+  });
+
+  it("without a default project the schemas require one; with WORKLEDGER_PROJECT it is taken from there", async () => {
+    const bare = await connect("fay", {});
+    const tools = (await bare.client.listTools()).tools;
+    const required = (name: string) => (tools.find((t) => t.name === name)?.inputSchema as { required?: string[] }).required ?? [];
+    assert.ok(required("claim").includes("project"));
+    assert.ok(required("context_pull").includes("project"));
+    assert.ok(!required("projects").includes("project"));
+    const withDefault = await connect("fay");
+    const listed = (await withDefault.client.listTools()).tools.find((t) => t.name === "claim")?.inputSchema as { required?: string[] };
+    assert.ok(!(listed.required ?? []).includes("project"));
+    assert.equal((await withDefault.call("find_unclaimed")).isError, false);
+  });
+
+  it("messages: a ttl without a unit offers 90s and 90m; an unknown argument lists the valid ones; one create's bad field is named as given", async () => {
+    const gus = await connect("gus");
+    const ttl = await gus.call("claim", { next: true, ttl: "90" });
+    assert.match(ttl.body.error.message, /did you mean 90s or 90m\?/);
+    const unknown = await gus.call("claim", { next: true, tll: "90s" });
+    assert.equal(unknown.body.error.details.issues[0].field, "tll");
+    assert.match(unknown.body.error.message, /valid: project, id, next, ttl/);
+    const bad = await gus.call("create", { title: "x", priority: "P9" });
+    assert.equal(bad.body.error.details.issues[0].field, "priority");
+    const none = await gus.call("context_pull", { key: "nothing" });
+    assert.match(none.body.hint, /nothing was handed over/);
+  });
+});
