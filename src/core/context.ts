@@ -9,9 +9,14 @@ import type { Tx } from "./port.js";
 import { DEFAULT_MAX_AGE_MS } from "./schemas.js";
 import type { ContextEntry, GitState } from "./types.js";
 
-/** The context linked to a WO (context-put with its id), and whether the project's handover is newer. */
+/**
+ * The context linked to a WO (context-put with its id), the newest per key
+ * linked to each WO it depends on (each names its `wo`), and whether the
+ * project's handover is newer.
+ */
 export interface WoContext {
   linked: PulledContext | null;
+  dependencies: PulledContext[];
   newer_handover: { created_at: string; agent: string; wo: number | null } | null;
 }
 
@@ -20,7 +25,7 @@ const NOTHING_HANDED_OVER =
   "nothing was handed over yet (or nothing under this key or work order): start from the work orders themselves, and hand over what you learn when you stop";
 
 /** What a claim in a project without any context shows. */
-export const NO_CONTEXT: WoContext = { linked: null, newer_handover: null };
+export const NO_CONTEXT: WoContext = { linked: null, dependencies: [], newer_handover: null };
 
 export function pulled(project: string, rows: readonly ContextEntry[], now: string, maxAge: number | undefined, git: GitState | null | undefined): ContextPull {
   const entries = rows.map((e) => freshness(e, now, maxAge ?? DEFAULT_MAX_AGE_MS, git));
@@ -38,5 +43,16 @@ export async function linkedContext(tx: Tx, project: string, id: number): Promis
   // Both in one round trip on PostgreSQL (statements of one turn are sent together).
   const [[linked], [handover]] = await Promise.all([tx.contextHistory(project, null, 1, id), tx.latestContext(project, "handover", null)]);
   const newer = handover && (!linked || handover.id > linked.id) ? { created_at: handover.created_at, agent: handover.agent, wo: handover.wo } : null;
-  return { linked: linked ? freshness(linked, tx.now(), DEFAULT_MAX_AGE_MS, undefined) : null, newer_handover: newer };
+  return { linked: linked ? freshness(linked, tx.now(), DEFAULT_MAX_AGE_MS, undefined) : null, dependencies: [], newer_handover: newer };
+}
+
+/**
+ * Handoff follows dependencies: what was learned on the WOs this one depends
+ * on (newest per key and WO) is part of its briefing. Sent together (one
+ * round trip on PostgreSQL); a WO has at most 100 dependencies.
+ */
+export async function withDependencies(tx: Tx, project: string, context: WoContext, deps: readonly number[]): Promise<WoContext> {
+  if (deps.length === 0) return context;
+  const rows = (await Promise.all(deps.map((d) => tx.latestContext(project, null, d)))).flat();
+  return { ...context, dependencies: rows.map((e) => freshness(e, tx.now(), DEFAULT_MAX_AGE_MS, undefined)) };
 }

@@ -5,7 +5,7 @@
  * mirrors it); none re-implements a rule.
  */
 import type { PulledContext } from "./freshness.js";
-import { linkedContext, NO_CONTEXT, pulled, type WoContext } from "./context.js";
+import { linkedContext, NO_CONTEXT, pulled, withDependencies, type WoContext } from "./context.js";
 import { LedgerError, isLedgerError, type ErrorBody } from "./errors.js";
 import { OverlapChecker } from "./files.js";
 import * as rules from "./rules.js";
@@ -36,7 +36,7 @@ import { TokenCache, type TokenLookup } from "./token-cache.js";
 import { Tokens, type PublicToken } from "./tokens.js";
 import { asOneItem, parse } from "./validate.js";
 import { once } from "./idempotency.js";
-import { attemptFor, growth, recordSpend, type Figures } from "./spend.js";
+import { attemptFor, growth, NO_ATTEMPT, recordSpend, type Figures } from "./spend.js";
 import { costOf, priceOf } from "./pricing.js";
 import { buildReport, type Report } from "./report.js";
 import { conflicts, fileConflict } from "./file-conflicts.js";
@@ -69,8 +69,9 @@ export interface ContextPull {
 }
 export interface VerificationResult {
   passed: boolean;
-  /** The command that ran, and the work tree it ran in. */
+  /** The command that ran, the directory it ran in, and that work tree's git state. */
   command: string;
+  dir: string | null;
   git: GitState | null;
   work_order: WorkOrder;
   note: Note;
@@ -79,10 +80,10 @@ export interface VerificationResult {
 }
 /** A release or update: the WO, and warnings for the caller (finished without a passing verification). */
 export type Finished = WorkOrder & { warnings?: string[] };
-/** What a spend report recorded (null: a cumulative report that added nothing new), against which attempt. */
+/** What a spend report recorded (null: a cumulative report that added nothing new), against which attempt (null: the WO, outside any attempt). */
 export interface SpendResult {
   spend: SpendRecord | null;
-  attempt: Attempt;
+  attempt: Attempt | null;
   work_order: WorkOrder;
   warnings?: string[];
 }
@@ -130,7 +131,8 @@ async function spendIn(tx: Tx, wo: StoredWorkOrder, s: SpendReport): Promise<{ r
   const attempts = await tx.listAttempts({ project: wo.project, wo: wo.id, limit: MAX_ROWS });
   const attempt = attemptFor(wo, attempts, s.agent, s.role, s.lease_token, tx.now());
   // A lease claimed before attempts were recorded (an upgrade mid-lease) gets its row now.
-  if (!attempts.some((a) => a.token === attempt.token)) await tx.saveAttempt(attempt);
+  if (attempt && !attempts.some((a) => a.token === attempt.token)) await tx.saveAttempt(attempt);
+  const token = attempt?.token ?? NO_ATTEMPT;
   const model = s.model ?? null;
   let figures: Figures | null = {
     tokens_in: s.tokens_in ?? 0,
@@ -140,7 +142,7 @@ async function spendIn(tx: Tx, wo: StoredWorkOrder, s: SpendReport): Promise<{ r
     cost_usd: s.cost_usd ?? null,
   };
   if (s.source !== undefined) {
-    const before = (await tx.listSpend({ project: wo.project, wo: wo.id, token: attempt.token, source: s.source, limit: MAX_ROWS })).filter((r) => r.model === model);
+    const before = (await tx.listSpend({ project: wo.project, wo: wo.id, token, source: s.source, limit: MAX_ROWS })).filter((r) => r.model === model);
     figures = growth(figures, before);
     if (figures === null) return { result: { spend: null, attempt, work_order: rules.toPublic(wo) }, next: wo };
   }
@@ -148,7 +150,7 @@ async function spendIn(tx: Tx, wo: StoredWorkOrder, s: SpendReport): Promise<{ r
   const record = await tx.insertSpend({
     project: wo.project,
     wo: wo.id,
-    token: attempt.token,
+    token,
     agent: s.agent,
     phase: s.phase ?? "execute",
     model,
@@ -334,7 +336,8 @@ export class Ledger {
     await this.sweep(project);
     return this.store.read(async (tx) => {
       const wo = rules.effective(await getOrNotFound(tx, project, id), tx.now());
-      return { ...rules.toPublic(wo), notes: await tx.listNotes(project, id), context: await linkedContext(tx, project, id) };
+      const context = await withDependencies(tx, project, await linkedContext(tx, project, id), wo.depends_on);
+      return { ...rules.toPublic(wo), notes: await tx.listNotes(project, id), context };
     });
   }
 
@@ -382,7 +385,7 @@ export class Ledger {
     const file_conflicts = wo.files.length ? conflicts(wo, await tx.liveLeases(project, now), new OverlapChecker()) : [];
     if (exclusive_files && file_conflicts.length) throw fileConflict(wo, file_conflicts);
     await persist(tx, change);
-    return { ...rules.toPublic(change.next), file_conflicts, context: await context };
+    return { ...rules.toPublic(change.next), file_conflicts, context: await withDependencies(tx, project, await context, wo.depends_on) };
   }
 
   private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number, maxHold: number | undefined): Promise<ClaimResult> {
@@ -408,7 +411,7 @@ export class Ledger {
         }
       }
       const change = rules.claim(w, agent, tx.now(), ttlMs, [], maxHold ?? maxHoldMs);
-      const context = hasContext ? await linkedContext(tx, project, w.id) : NO_CONTEXT;
+      const context = hasContext ? await withDependencies(tx, project, await linkedContext(tx, project, w.id), w.depends_on) : NO_CONTEXT;
       await persist(tx, change);
       return { ...rules.toPublic(change.next), file_conflicts: [], context };
     }
@@ -589,7 +592,8 @@ export class Ledger {
           const verdict = v.passed ? "PASSED" : `FAILED (exit ${v.exit_code ?? "timeout"})`;
           const where = git ? ` at ${git.head.slice(0, 12)}${git.branch ? ` (${git.branch}${git.dirty ? ", dirty" : ""})` : ""}` : "";
           const by = asAdmin ? `${v.agent} (admin, not the holder)` : v.agent;
-          const body = `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s by ${by}${where}: ${v.command}\n${v.output_tail}`.trimEnd();
+          const dir = v.dir ?? null;
+          const body = `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s by ${by}${where}${dir ? ` in ${dir}` : ""}: ${v.command}\n${v.output_tail}`.trimEnd();
           // The result counts for `done` (rules.checkDone) only under the lease it was recorded in.
           const underLease = rules.isLive(wo.lease, tx.now()) && wo.lease.agent === v.agent ? wo.lease.token : null;
           const recorded = { ...wo, last_verification: { passed: v.passed, agent: v.agent, at: tx.now(), token: underLease } };
@@ -608,7 +612,7 @@ export class Ledger {
             }
           }
           const note = await appendNote(tx, wo, { agent: v.agent, body, kind: "verification" });
-          return { passed: v.passed, command: v.command, git, work_order: rules.toPublic(wo), note, ...(block_refused ? { block_refused } : {}) };
+          return { passed: v.passed, command: v.command, dir, git, work_order: rules.toPublic(wo), note, ...(block_refused ? { block_refused } : {}) };
         }),
       v.role,
     );

@@ -365,8 +365,9 @@ export const inputs = builtOnFirstRead({
       exit_code: z.number().int().nullable(),
       duration_ms: z.number().min(0),
       output_tail: text(100_000),
-      /** The command that was run (the pinned one for the holder), and the work tree it ran in. */
+      /** The command that was run (the pinned one for the holder), the directory it ran in, and that work tree's git state. */
       command,
+      dir: line(1, 4096).optional(),
       git: gitState().nullable().optional(),
       block_on_fail: z.boolean().optional(),
       lease_token: leaseToken.optional(),
@@ -403,6 +404,7 @@ export const inputs = builtOnFirstRead({
     z.strictObject({
       ...target,
       timeout: ttl.describe("default 10m").optional(),
+      dir: line(1, 4096).describe("run it here (default: your working directory)").optional(),
       block_on_fail: z.boolean().describe("mark it blocked if it fails").optional(),
       lease_token: leaseToken.optional(),
       idempotency_key: idempotencyKey,

@@ -10,12 +10,17 @@ import { toMicros, toUsd, type Usage } from "./pricing.js";
 import { isLive, type Change } from "./rules.js";
 import { label, type Attempt, type Role, type SpendRecord, type StoredWorkOrder } from "./types.js";
 
+/** The token of spend recorded against a WO outside any attempt (planning and review by agents that never claimed it). */
+export const NO_ATTEMPT = 0;
+
 /**
  * The attempt a report is for: the one its token names, else the caller's
  * live lease, else the caller's newest attempt on the WO (agents report after
- * they finish). Only an attempt's own agent (or an admin) reports against it.
+ * they finish), else none: an agent that never claimed the WO (a planner
+ * enriching it, a reviewer) reports against the WO itself. Only an attempt's
+ * own agent (or an admin) reports against it.
  */
-export function attemptFor(wo: StoredWorkOrder, attempts: readonly Attempt[], agent: string, role: Role | undefined, token: number | undefined, now: string): Attempt {
+export function attemptFor(wo: StoredWorkOrder, attempts: readonly Attempt[], agent: string, role: Role | undefined, token: number | undefined, now: string): Attempt | null {
   if (token !== undefined) {
     const a = attempts.find((x) => x.token === token);
     if (!a) {
@@ -33,14 +38,7 @@ export function attemptFor(wo: StoredWorkOrder, attempts: readonly Attempt[], ag
   }
   const live = isLive(wo.lease, now) && wo.lease.agent === agent ? wo.lease.token : null;
   const mine = attempts.filter((a) => a.agent === agent);
-  const a = mine.find((x) => x.token === live) ?? mine.at(-1);
-  if (!a) {
-    throw new LedgerError("NOT_FOUND", `${agent} has no attempt on ${label(wo.id)}: spend is recorded against the attempt (claim) that did the work`, {
-      hint: "{{op:claim}} it before working on it; report spend with the agent name you claimed with",
-      details: { project: wo.project, id: wo.id, agent },
-    });
-  }
-  return a;
+  return mine.find((x) => x.token === live) ?? mine.at(-1) ?? null;
 }
 
 export type Figures = Usage & { cost_usd: number | null };
@@ -69,7 +67,7 @@ export function growth(total: Figures, before: readonly SpendRecord[]): Figures 
  * holds that reaches a cap is dead-lettered; a live holder is warned that it
  * cannot renew past the cap.
  */
-export function recordSpend(wo: StoredWorkOrder, attempt: Attempt, r: SpendRecord, now: string): Change {
+export function recordSpend(wo: StoredWorkOrder, attempt: Attempt | null, r: SpendRecord, now: string): Change {
   const spend = addSpend(wo.spend, r);
   let next: StoredWorkOrder = { ...wo, spend, revision: wo.revision + 1, updated_at: now };
   const data = {
@@ -84,7 +82,7 @@ export function recordSpend(wo: StoredWorkOrder, attempt: Attempt, r: SpendRecor
   };
   const events: Change["events"] = [{ project: wo.project, wo: wo.id, type: "spend_recorded", agent: r.agent, revision: next.revision, at: now, data }];
   const change: Change = { prev: wo, next, events };
-  if (attempt.outcome === "expired") change.attempt = { ...attempt, outcome: "lost" };
+  if (attempt?.outcome === "expired") change.attempt = { ...attempt, outcome: "lost" };
   const reason = spendCapReached(next);
   if (reason === null || spendCapReached(wo) !== null) return change;
   if (isLive(wo.lease, now)) {

@@ -5,6 +5,9 @@
  * pay for every byte.
  */
 import { spawn } from "node:child_process";
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { LedgerError } from "../core/errors.js";
 import type { LedgerApi } from "../core/api.js";
 import type { VerificationResult } from "../core/ledger.js";
 import type { GitState } from "../core/types.js";
@@ -58,6 +61,14 @@ export function runVerification(command: string, opts: { cwd?: string; timeoutMs
   });
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export type VerifyOutcome = VerificationResult & { exit_code: number | null; timed_out: boolean; duration_ms: number };
 
 /**
@@ -70,10 +81,18 @@ export type VerifyOutcome = VerificationResult & { exit_code: number | null; tim
 export async function verifyWorkOrder(
   ledger: LedgerApi,
   input: Inputs["verify"],
-  opts: { git: () => GitState | null; echo?: (chunk: Buffer) => void; onStart?: (command: string) => void },
+  opts: { git: (cwd: string) => GitState | null; echo?: (chunk: Buffer) => void; onStart?: (command: string) => void },
 ): Promise<VerifyOutcome> {
   const v = parse(inputs.verify.extend({ agent: agentName.optional() }), input);
   if (!ledger.knowsCaller && v.agent === undefined) throw noIdentity();
+  // Where it runs decides what it checks: the caller's working directory unless told, and the result says which.
+  const dir = resolve(v.dir ?? process.cwd());
+  if (!isDirectory(dir)) {
+    throw new LedgerError("VALIDATION", `dir: ${dir} is not a directory here`, {
+      hint: "give the work tree the verification should run in; nothing was run",
+      details: { issues: [{ field: "dir", message: "not a directory" }] },
+    });
+  }
   const who = {
     project: v.project,
     agent: v.agent as string,
@@ -83,7 +102,7 @@ export async function verifyWorkOrder(
   };
   const { command } = await ledger.verifyCommand(who);
   opts.onStart?.(command);
-  const run = await runVerification(command, { timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });
+  const run = await runVerification(command, { cwd: dir, timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });
   const result = await ledger.recordVerification({
     ...who,
     passed: run.passed,
@@ -91,7 +110,8 @@ export async function verifyWorkOrder(
     duration_ms: run.duration_ms,
     output_tail: run.output_tail,
     command,
-    git: opts.git(),
+    dir,
+    git: opts.git(dir),
     ...(v.block_on_fail ? { block_on_fail: true } : {}),
     ...(v.idempotency_key !== undefined ? { idempotency_key: v.idempotency_key } : {}),
   });

@@ -3,7 +3,7 @@
  * trial did, one command at a time, no longer breaks the promise.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
 import { sleep } from "../helpers/util.ts";
@@ -121,5 +121,21 @@ describe("CLI: guardrails bind local agents (issue 23)", () => {
     const typo = s.run(["create", "-p", "guarf", "--title", "x", "--json"], as("obs"));
     assert.equal(typo.code, 4);
     assert.match(typo.json.error.hint, /repeat with --new-project$/);
+  });
+
+  it("verify names the directory it ran in, runs in --dir when given, and refuses one that does not exist", () => {
+    const id = newWo("checks a file", "--verification", "test -f marker.txt");
+    const tree = `${s.dir}/tree`;
+    mkdirSync(tree);
+    writeFileSync(`${tree}/marker.txt`, "");
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    const here = s.run(["verify", "--id", id, "--json"], as("bob"));
+    assert.deepEqual([here.code, here.json.passed, here.json.dir], [6, false, s.dir]);
+    const there = s.run(["verify", "--id", id, "--dir", tree, "--json"], as("bob"));
+    assert.deepEqual([there.code, there.json.passed, there.json.dir], [0, true, tree]);
+    assert.match(there.json.note.body, new RegExp(`in ${tree}: test -f marker.txt`));
+    const nowhere = s.run(["verify", "--id", id, "--dir", `${s.dir}/nope`, "--json"], as("bob"));
+    assert.equal(nowhere.code, 2);
+    assert.match(nowhere.json.error.message, /^dir: .*nope is not a directory/);
   });
 });

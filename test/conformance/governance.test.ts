@@ -76,10 +76,10 @@ for (const backend of backends) {
       const r = await l.spend({ ...A, id: 2, model: "claude-sonnet-4-5-20250929", phase: "enrich", tokens_in: 100_000, cache_read_tokens: 50_000, tokens_out: 2_000 });
       // 50k plain input at $3/M, 50k cache reads at $0.30/M, 2k output at $15/M
       assert.equal(r.spend?.cost_usd, 0.195);
-      assert.deepEqual([r.spend?.token, r.spend?.phase, r.attempt.token], [1, "enrich", 1]);
+      assert.deepEqual([r.spend?.token, r.spend?.phase, r.attempt?.token], [1, "enrich", 1]);
       await l.release({ ...A, id: 2, status: "done" });
       const late = await l.spend({ ...A, id: 2, cost_usd: 0.1, tokens_out: 10 });
-      assert.deepEqual([late.spend?.token, late.spend?.phase, late.attempt.outcome], [1, "execute", "done"]);
+      assert.deepEqual([late.spend?.token, late.spend?.phase, late.attempt?.outcome], [1, "execute", "done"]);
       const unknown = await l.spend({ ...A, id: 2, model: "some-local-model", tokens_in: 5, tokens_out: 5 });
       assert.equal(unknown.spend?.cost_usd, null);
       const wo = await l.get({ project: P, id: 2 });
@@ -105,10 +105,12 @@ for (const backend of backends) {
       assert.equal((await l.get({ project: P, id: 2 })).spend.usd, 0);
     });
 
-    it("spend needs an attempt of the caller's; another agent's attempt is refused; bad figures are refused and nothing is written", async () => {
-      await rejects(l.spend({ ...A, id: 2, tokens_in: 1 }), "NOT_FOUND");
+    it("spend without an attempt of the caller's is the WO's (planning, review); another agent's attempt is refused; bad figures are refused and nothing is written", async () => {
+      const planned = await l.spend({ ...A, id: 2, phase: "enrich", cost_usd: 0.25 });
+      assert.deepEqual([planned.attempt, planned.spend?.token, planned.work_order.spend.usd], [null, 0, 0.25]);
       await l.claim({ ...A, id: 2 });
-      await rejects(l.spend({ ...B, id: 2, tokens_in: 1 }), "NOT_FOUND");
+      const review = await l.spend({ ...B, id: 2, phase: "review", tokens_in: 1 });
+      assert.deepEqual([review.attempt, review.spend?.agent], [null, "bob"]);
       await rejects(l.spend({ ...B, id: 2, tokens_in: 1, lease_token: 1 }), "FORBIDDEN");
       await rejects(l.spend({ ...A, id: 2, tokens_in: 1, lease_token: 7 }), "NOT_FOUND");
       for (const bad of [
@@ -128,8 +130,17 @@ for (const backend of backends) {
         await rejects(l.spend({ ...A, id: 2, ...bad }), "VALIDATION");
       }
       const wo = await l.get({ project: P, id: 2 });
-      assert.deepEqual(wo.spend, { usd: 0, tokens_in: 0, tokens_out: 0, unpriced: 0 });
-      assert.equal((await l.history({ project: P, id: 2 })).filter((e) => e.type === "spend_recorded").length, 0);
+      assert.deepEqual(wo.spend, { usd: 0.25, tokens_in: 1, tokens_out: 0, unpriced: 1 });
+      assert.equal((await l.history({ project: P, id: 2 })).filter((e) => e.type === "spend_recorded").length, 2);
+      // Counted in the report, by phase.
+      const report = await l.report({ project: P, by: "phase" });
+      assert.deepEqual(
+        report.rows.filter((r) => r.key !== "(none)").map((r) => [r.key, r.usd]),
+        [
+          ["enrich", 0.25],
+          ["review", 0],
+        ],
+      );
     });
 
     it("a source's running totals are recorded once: the same totals add nothing, grown ones only the growth", async () => {

@@ -88,7 +88,7 @@ for (const backend of backends) {
         assert.equal(pulled.entries[0]?.agent, "carol");
         // Accounting still takes a late report, against bob's ended attempt; carol's is untouched.
         const s = await l.spend({ ...BOB, id: 2, cost_usd: 0.5 });
-        assert.deepEqual([s.attempt.token, s.attempt.agent], [1, "bob"]);
+        assert.deepEqual([s.attempt?.token, s.attempt?.agent], [1, "bob"]);
         const carols = (await l.attempts({ project: P, id: 2 })).find((a) => a.agent === "carol");
         assert.equal(carols?.outcome, "done");
       });
@@ -151,6 +151,23 @@ for (const backend of backends) {
         await l.release({ ...BOB, id: 3 });
         await rejects(l.update({ ...ADMIN, id: 3, status: "done" }), "DEPENDENCY_PENDING");
       });
+    });
+
+    it("handoff follows dependencies: claim and get show the newest context per key of each WO this one depends on", async () => {
+      await l.claim({ ...BOB, id: 2 });
+      await l.contextPut({ ...BOB, id: 2, key: "decision", body: "use the v2 API" });
+      await l.contextPut({ ...BOB, id: 2, key: "decision", body: "use the v3 API" });
+      await l.contextPut({ ...BOB, id: 2, body: "tests are slow" });
+      await l.release({ ...BOB, id: 2, status: "done" });
+      await l.contextPut({ ...CAROL, id: 1, body: "unrelated" });
+      const c = await l.claim({ ...CAROL, id: 3 });
+      assert.equal(c.context.linked, null);
+      assert.deepEqual(c.context.dependencies.map((e) => [e.wo, e.key, e.body, e.agent, e.verdict]).sort(), [
+        [2, "decision", "use the v3 API", "bob", "fresh"],
+        [2, "handover", "tests are slow", "bob", "fresh"],
+      ]);
+      assert.deepEqual((await l.get({ project: P, id: 3 })).context.dependencies.length, 2);
+      assert.deepEqual((await l.get({ project: P, id: 1 })).context.dependencies, []);
     });
 
     it("a resent write with the same key answers the first result, though the remembered token was forgotten", async () => {

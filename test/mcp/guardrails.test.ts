@@ -111,6 +111,10 @@ describe("MCP: guardrails bind local agents (issue 23)", () => {
     const bad = await gus.call("create", { title: "x", priority: "P9" });
     assert.equal(bad.body.error.details.issues[0].field, "priority");
     const none = await gus.call("context_pull", { key: "nothing" });
+    const id = newWo("verified somewhere", "--verification", "true");
+    await gus.call("claim", { id });
+    const v = await gus.call("verify", { id, dir: s.dir });
+    assert.deepEqual([v.body.passed, v.body.dir], [true, s.dir]);
     assert.match(none.body.hint, /nothing was handed over/);
   });
 });

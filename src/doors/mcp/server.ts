@@ -27,8 +27,8 @@ export interface McpOptions {
   /** Used when a call names no project. */
   project: string | undefined;
   version: string;
-  /** The caller's work tree, recorded with context (context_put) and compared on context_pull. */
-  git: () => GitState | null;
+  /** The git state of a work tree (default: the server's working directory, the client's), recorded with context and verify. */
+  git: (cwd?: string) => GitState | null;
 }
 
 type Args = Record<string, unknown>;
@@ -44,7 +44,7 @@ const LOCAL: Record<string, (l: LedgerApi, a: Args, o: McpOptions) => Promise<un
 export const INSTRUCTIONS = [
   "workledger: a shared queue of work orders; claim one before working on it, so no two agents do the same work.",
   "Loop: context_pull; find_unclaimed; claim (id, or next=true); get and work only within its scope and files; add_note as you go;",
-  "verify; release with status=done (or status=blocked and a note); context_put (with id) what the next agent needs.",
+  "verify (it runs in this server's working directory, your client's, unless you give dir); release with status=done (or status=blocked and a note); context_put (with id) what the next agent needs.",
   "This server remembers your lease tokens and renews your leases while you are connected: never pass lease_token, never renew by hand.",
   "LEASE_HELD: pick another. LEASE_LOST: stop working on that work order. whoami lists the leases you hold.",
 ].join(" ");

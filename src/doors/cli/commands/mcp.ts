@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .action(
       cliAction(async (_o, ctx) => {
         const { runMcp } = await import("../../mcp/server.js"); // the SDK only loads for this command
-        await runMcp({ ledger: await ctx.ledger({ tokenMemory: false }), agent: ctx.agent, project: ctx.project, version: pkgVersion, git: () => gitState() });
+        await runMcp({ ledger: await ctx.ledger({ tokenMemory: false }), agent: ctx.agent, project: ctx.project, version: pkgVersion, git: (cwd) => gitState(cwd) });
         return { data: undefined, human: () => "" };
       }),
     );

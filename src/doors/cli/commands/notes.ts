@@ -29,6 +29,7 @@ export function register(program: Command): void {
     flags: {
       id: WO_ID,
       timeout: { help: "kill the command after this long", flag: "--timeout <duration>", default: "10m" },
+      dir: { help: "run it in this directory (default: the current one); the result names where it ran", flag: "--dir <path>" },
       block_on_fail: { help: "mark the work order blocked when verification fails (ends your lease)", flag: "--block-on-fail" },
       lease_token: LEASE_TOKEN,
       idempotency_key: IDEMPOTENCY_KEY,
@@ -36,7 +37,7 @@ export function register(program: Command): void {
     // Runs here: the command's output streams to stderr as it runs (unless --json).
     run: (ledger, input, ctx) =>
       verifyWorkOrder(ledger, input as Inputs["verify"], {
-        git: () => gitState(),
+        git: (cwd) => gitState(cwd),
         ...(ctx.json ? {} : { echo: (b: Buffer) => void process.stderr.write(b), onStart: (cmd: string) => void process.stderr.write(c.dim(`$ ${cmd}\n`)) }),
       }),
     render: (out) => ({
@@ -45,7 +46,8 @@ export function register(program: Command): void {
         (out.passed
           ? c.green(`verification passed for WO-${out.work_order.id}`)
           : c.red(`verification FAILED for WO-${out.work_order.id}`) +
-            ` (${out.timed_out ? "timed out" : `exit ${out.exit_code}`})${out.work_order.status === "blocked" ? "; marked blocked" : ""}`) + `: ${shown(out.command)}`,
+            ` (${out.timed_out ? "timed out" : `exit ${out.exit_code}`})${out.work_order.status === "blocked" ? "; marked blocked" : ""}`) +
+        `: ${shown(out.command)}${out.dir ? ` (in ${shown(out.dir)})` : ""}`,
     }),
   });
 }
