@@ -283,13 +283,14 @@ export class Ledger {
 
   async create(input: Inputs["create"]): Promise<WorkOrder[]> {
     try {
-      return await this.createIn(input);
+      return await this.createBatch(input);
     } catch (e) {
       throw Array.isArray(input?.items) && input.items.length === 1 ? asOneItem(e) : e;
     }
   }
 
-  private async createIn(input: Inputs["create"]): Promise<WorkOrder[]> {
+  /** create(), with the errors of a batch (see asOneItem). */
+  private readonly createBatch = async (input: Inputs["create"]): Promise<WorkOrder[]> => {
     const c = parse(inputs.create, input);
     const { project, agent, role, items, new_project } = c;
     return this.write(
@@ -329,7 +330,7 @@ export class Ledger {
         }),
       role,
     );
-  }
+  };
 
   async get(input: Inputs["get"]): Promise<WorkOrderWithNotes> {
     const { project, id } = parse(inputs.get, input);

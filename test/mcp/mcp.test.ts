@@ -149,14 +149,15 @@ describe("MCP server", () => {
       ["claim", { id: "WO-x" }, /id: must be a work-order id/],
       ["renew", { id: -3 }, /id:/],
       ["update", { id: 2, status: "finished" }, /status: must be one of/],
-      ["create", { items: [{ title: "" }] }, /items\[0\]\.title/],
+      ["create", { title: "" }, /^title: must not be empty/],
+      ["create", { items: [{ title: "x" }, { title: "" }] }, /items\[1\]\.title/],
       ["create", { items: "nope" }, /items/],
       ["add_note", { id: 2, body: "x", kind: "rant" }, /kind: must be one of/],
       ["list", { status: "whatever" }, /status/],
       ["get", { id: 1, project: "Bad Project" }, /project: must match/],
       ["claim", { id: 1, agent: "mallory" }, /agent: not an argument/],
       ["nope", {}, /unknown tool/],
-      ["create", { items: [{ title: "lone \ud800" }] }, /items\[0\]\.title: must be valid Unicode text/],
+      ["create", { items: [{ title: "ok" }, { title: "lone \ud800" }] }, /items\[1\]\.title: must be valid Unicode text/],
       ["update", { id: 2, fields: { title: "x\u202eexe" } }, /title: must be a single line/],
     ];
     for (const [tool, args, message] of bad) {
