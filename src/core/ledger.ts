@@ -431,10 +431,10 @@ export class Ledger {
 
   async renew(input: Inputs["renew"]): Promise<WorkOrder> {
     const r = parse(inputs.renew, input);
-    const { project, agent, id, ttl, lease_token } = r;
+    const { project, agent, id, ttl, lease_token, keepalive } = r;
     return this.write((tx) =>
       once(tx, "renew", r, async () => {
-        const change = rules.renew(await loadAs(tx, project, id, agent), agent, tx.now(), ttl, lease_token);
+        const change = rules.renew(await loadAs(tx, project, id, agent), agent, tx.now(), ttl, lease_token, keepalive);
         await persist(tx, change);
         return rules.toPublic(change.next);
       }),
@@ -447,13 +447,13 @@ export class Ledger {
    * cap) is reported, not fatal.
    */
   async renewAll(input: Inputs["renewAll"]): Promise<RenewAllResult> {
-    const { project, agent, ttl } = parse(inputs.renewAll, input);
+    const { project, agent, ttl, keepalive } = parse(inputs.renewAll, input);
     return this.write(async (tx) => {
       await requireProject(tx, project);
       const out: RenewAllResult = { renewed: [], refused: [] };
       for (const held of (await tx.liveLeases(project, tx.now())).filter((w) => w.lease?.agent === agent)) {
         try {
-          const change = rules.renew(await loadForWrite(tx, project, held.id), agent, tx.now(), ttl, undefined);
+          const change = rules.renew(await loadForWrite(tx, project, held.id), agent, tx.now(), ttl, undefined, keepalive);
           await persist(tx, change);
           out.renewed.push(rules.toPublic(change.next));
         } catch (e) {

@@ -294,8 +294,8 @@ const earliest = (t: string, cap: string | null) => (cap !== null && cap < t ? c
 /** How long a lease runs from each claim or renewal: what a renewal without a TTL keeps. */
 export const leaseLength = (lease: Lease) => Date.parse(lease.expires_at) - Date.parse(lease.renewed_at ?? lease.claimed_at);
 
-/** Extends the caller's live lease by `ttlMs` from now (default: the lease's own length), up to its hold cap. */
-export function renew(wo: StoredWorkOrder, agent: string, now: string, ttlMs: number | undefined, token?: number): Change {
+/** Extends the caller's live lease by `ttlMs` from now (default: the lease's own length), up to its hold cap; a keep-alive's renewal appends no event. */
+export function renew(wo: StoredWorkOrder, agent: string, now: string, ttlMs: number | undefined, token?: number, keepalive = false): Change {
   holding(wo, agent, now, token, true);
   const lease = wo.lease as Lease;
   ttlMs ??= Math.max(leaseLength(lease), 1000);
@@ -309,7 +309,7 @@ export function renew(wo: StoredWorkOrder, agent: string, now: string, ttlMs: nu
   }
   const expires_at = earliest(after(now, ttlMs), lease.hold_until);
   const next = bump(wo, now, { lease: { ...lease, expires_at, renewed_at: now } });
-  return { prev: wo, next, events: [event(next, "renewed", agent, now, { token: lease.token, expires_at, ttl_ms: ttlMs })] };
+  return { prev: wo, next, events: keepalive ? [] : [event(next, "renewed", agent, now, { token: lease.token, expires_at, ttl_ms: ttlMs })] };
 }
 
 /** How the caller finishes (status done): the project's policy, the caller's role, and an admin's reason to finish unverified. */

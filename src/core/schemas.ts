@@ -257,6 +257,9 @@ const spendFigures = (v: Figures, ctx: z.RefinementCtx) => {
     ctx.addIssue({ code: "custom", path: ["cache_read_tokens"], message: "cache reads and writes are part of tokens_in, so together at most tokens_in" });
 };
 
+/** A keep-alive's renewal: the WO records it (lease.renewed_at), the event log does not, so the log grows with work, not with time. */
+const keepalive = z.boolean({ error: "must be true or false" }).describe("a keep-alive's renewal: no event");
+
 export const CLAIM_ONE_OF = "give exactly one of id or next";
 
 /** Claim's fields without its one-of rule (zod cannot derive schemas from a refined object). */
@@ -310,8 +313,8 @@ export const inputs = builtOnFirstRead({
     }),
   findUnclaimed: () => z.strictObject({ project: projectName, limit: limit.optional() }),
   claim: () => claimFields.refine((v) => (v.id === undefined) !== (v.next !== true), { error: CLAIM_ONE_OF, path: ["id"] }),
-  renew: () => z.strictObject({ ...target, ttl: ttl.optional(), lease_token: leaseToken.optional(), idempotency_key: idempotencyKey }),
-  renewAll: () => z.strictObject({ ...actor, ttl: ttl.optional() }),
+  renew: () => z.strictObject({ ...target, ttl: ttl.optional(), lease_token: leaseToken.optional(), keepalive: keepalive.optional(), idempotency_key: idempotencyKey }),
+  renewAll: () => z.strictObject({ ...actor, ttl: ttl.optional(), keepalive: keepalive.optional() }),
   spend: () => spendObject().superRefine(spendFigures),
   attempts: () =>
     z.strictObject({

@@ -37,8 +37,9 @@ export async function recordExpiries(tx: Tx, project: string | null, lapsed?: re
 }
 
 export async function persist(tx: Tx, change: rules.Change): Promise<void> {
-  if (change.events.length === 0) return;
+  if (change.next === change.prev) return; // nothing changed
   await tx.saveWorkOrder(change.next, change.prev);
+  if (change.events.length === 0) return; // a keep-alive's renewal: recorded on the WO only
   await tx.appendEvents(change.events);
   if (change.attempt) await tx.saveAttempt(change.attempt);
   if (change.note) await appendNote(tx, change.next, { agent: change.events[0]!.agent, ...change.note });

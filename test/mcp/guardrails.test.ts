@@ -117,4 +117,34 @@ describe("MCP: guardrails bind local agents (issue 23)", () => {
     assert.deepEqual([v.body.passed, v.body.dir], [true, s.dir]);
     assert.match(none.body.hint, /nothing was handed over/);
   });
+
+  it("a session SIGKILLed right after a claim with the default TTL, and one that exits cleanly, both let their WOs go within 90s", async () => {
+    const [a, b] = [newWo("killed session"), newWo("closed session")];
+    const killed = await connect("killed");
+    const closed = await connect("closed");
+    const held = (await killed.call("claim", { id: a })).body;
+    assert.equal(Date.parse(held.lease.expires_at) - Date.parse(held.lease.claimed_at), 60_000, "held with the liveness TTL, not 30m");
+    assert.equal((await closed.call("claim", { id: b })).isError, false);
+    process.kill((killed.transport as unknown as { pid: number }).pid, "SIGKILL");
+    await closed.client.close();
+    const started = Date.now();
+    const free = new Set<number>();
+    while (free.size < 2 && Date.now() - started < 90_000) {
+      for (const id of [a, b]) if (!free.has(id) && cli("next-agent", ["claim", "--id", String(id)]).code === 0) free.add(id);
+      if (free.size < 2) await sleep(2000);
+    }
+    assert.equal(free.size, 2, `claimable after ${Date.now() - started} ms`);
+  });
+
+  it("the keep-alive's renewals are recorded on the WO, not in the event log", async () => {
+    const id = newWo("kept");
+    const hank = await connect("hank");
+    await hank.call("claim", { id, ttl: "2s" });
+    await sleep(3000);
+    const wo = cli("hank", ["get", "--id", String(id)]).json;
+    assert.equal(wo.lease?.agent, "hank", "still held");
+    assert.notEqual(wo.lease.renewed_at, null);
+    const types = cli("hank", ["history", "--id", String(id)]).json.map((e: { type: string }) => e.type);
+    assert.deepEqual(types, ["created", "claimed"]);
+  });
 });

@@ -55,7 +55,7 @@ export class KeepAlive {
       if (last === undefined || Date.now() - last < lease.length_ms / 3) continue;
       try {
         // The memory attaches the token; without a TTL the lease keeps its length. (A remote ledger knows the agent by its token.)
-        await callLedger(this.ledger, RENEW, { project: lease.project, id: lease.id, ...(this.agent === undefined ? {} : { agent: this.agent }) });
+        await callLedger(this.ledger, RENEW, { project: lease.project, id: lease.id, keepalive: true, ...(this.agent === undefined ? {} : { agent: this.agent }) });
         this.renewedAt.delete(key);
         const now = this.memory.recall(lease.project, lease.id);
         if (now) this.renewedAt.set(`${now.project}\0${now.id}\0${now.token}`, Date.now());

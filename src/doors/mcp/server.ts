@@ -17,6 +17,7 @@ import { callLedger, resolve } from "../../core/operations.js";
 import { patiently } from "../../core/retry.js";
 import { mapLeaseMemory, withLeaseMemory } from "../../core/lease-memory.js";
 import { KeepAlive } from "./keep-alive.js";
+import { livenessTtl } from "../../core/liveness.js";
 import { jsonSchema, MCP_DIALECT, TOOLS } from "./tools.js";
 import { utf8Filter } from "./utf8-filter.js";
 
@@ -45,7 +46,7 @@ export const INSTRUCTIONS = [
   "workledger: a shared queue of work orders; claim one before working on it, so no two agents do the same work.",
   "Loop: context_pull; find_unclaimed; claim (id, or next=true); get and work only within its scope and files; add_note as you go;",
   "verify (it runs in this server's working directory, your client's, unless you give dir); release with status=done (or status=blocked and a note); context_put (with id) what the next agent needs.",
-  "This server remembers your lease tokens and renews your leases while you are connected: never pass lease_token, never renew by hand.",
+  "This server remembers your lease tokens and renews your leases (a minute at a time) while you are connected: never pass lease_token, never renew by hand.",
   "LEASE_HELD: pick another. LEASE_LOST: stop working on that work order. whoami lists the leases you hold.",
 ].join(" ");
 
@@ -84,6 +85,8 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
       const args: Args = tool.name === "create" ? oneItem({ ...(given ?? {}) }) : { ...(given ?? {}) };
       if (args.project === undefined && opts.project !== undefined && !tool.op.everyProject) args.project = opts.project;
       const op = resolve(tool.op, args);
+      // This session keeps its leases alive: a claim is held with the short liveness TTL, so a session that ends lets it go soon.
+      if (op.name === "claim") args.ttl = livenessTtl(args.ttl);
       if (op.callerGit) {
         if ("git" in args)
           throw new LedgerError("VALIDATION", "git: not an argument; the server reads its own work tree", { details: { issues: [{ field: "git", message: "not allowed" }] } });

@@ -26,7 +26,7 @@ function toolSchema(op: Operation): z.ZodObject {
   // The server sends lease tokens itself (core/lease-memory.ts): a model should never pass one. Idempotency
   // keys are for clients that retry a lost reply; a model's tool call is answered on the session, and every
   // byte of the tool list costs it context.
-  return omit(base, ["agent", "role", "lease_token", "idempotency_key", ...(op.callerGit ? ["git"] : [])]).partial({ project: true } as never) as z.ZodObject;
+  return omit(base, ["agent", "role", "lease_token", "idempotency_key", "keepalive", ...(op.callerGit ? ["git"] : [])]).partial({ project: true } as never) as z.ZodObject;
 }
 
 /**

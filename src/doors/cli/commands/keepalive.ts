@@ -48,7 +48,7 @@ async function keepalive(ctx: Ctx, pidArg: string, intervalArg: string): Promise
   while (!stopped && alive(pid)) {
     let r: RenewAllResult;
     try {
-      r = await ledger.renewAll({ project: projectOf(ctx), agent: identity(ctx) });
+      r = await ledger.renewAll({ project: projectOf(ctx), agent: identity(ctx), keepalive: true });
     } catch (e) {
       // Bad input or identity is final; anything else (server down) is retried at the next round.
       if (isLedgerError(e) && ["VALIDATION", "NO_IDENTITY", "NOT_FOUND", "UNAUTHORIZED", "FORBIDDEN"].includes(e.code)) throw e;
