@@ -344,7 +344,7 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
   const lease = wo.lease;
   // The attempt `done` ends: the live lease's, or without one the last attempt (the caller's own, see statusWithoutLease).
   const attempt = lease === null ? wo.fence : lease.token;
-  const verified = v !== null && v.passed && (lease === null ? v.token === null || v.token === attempt : v.token === attempt);
+  const verified = v !== null && v.passed && (v.token === attempt || (lease === null && v.token === null));
   if (verified) return { warnings: [], data: {} };
   const failedNow = v !== null && !v.passed && v.token === attempt;
   const what = v === null ? "no verification was recorded" : !v.passed ? `the last verification FAILED (${v.at})` : "its passing verification was under an earlier lease";
