@@ -566,7 +566,7 @@ export class Ledger {
     const { project, agent, role, id, lease_token } = parse(inputs.verifyCommand, input);
     return this.store.read(async (tx) => {
       const wo = await asCaller(tx, rules.effective(await getOrNotFound(tx, project, id), tx.now()), agent);
-      return { project, id, command: commandToRun(wo, agent, role, tx.now(), lease_token) };
+      return { project, id, command: commandToRun(wo, agent, role, tx.now(), lease_token).command };
     });
   }
 
@@ -577,8 +577,7 @@ export class Ledger {
       (tx) =>
         once(tx, "recordVerification", v, async () => {
           let wo = await loadAs(tx, v.project, v.id, v.agent);
-          const allowed = commandToRun(wo, v.agent, v.role, tx.now(), v.lease_token);
-          const asAdmin = verifierOf(wo, v.agent, v.role, tx.now(), v.lease_token) === "admin";
+          const { command: allowed, as } = commandToRun(wo, v.agent, v.role, tx.now(), v.lease_token);
           if (v.command !== allowed) {
             throw new LedgerError(
               "VERIFICATION_CHANGED",
@@ -592,7 +591,7 @@ export class Ledger {
           const git = v.git ?? null;
           const verdict = v.passed ? "PASSED" : `FAILED (exit ${v.exit_code ?? "timeout"})`;
           const where = git ? ` at ${git.head.slice(0, 12)}${git.branch ? ` (${git.branch}${git.dirty ? ", dirty" : ""})` : ""}` : "";
-          const by = asAdmin ? `${v.agent} (admin, not the holder)` : v.agent;
+          const by = as === "admin" ? `${v.agent} (admin, not the holder)` : v.agent;
           const dir = v.dir ?? null;
           const body = `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s by ${by}${where}${dir ? ` in ${dir}` : ""}: ${v.command}\n${v.output_tail}`.trimEnd();
           // The result counts for `done` (rules.checkDone) only under the lease it was recorded in.

@@ -25,7 +25,7 @@ export const DEFAULT_POLICY: ProjectPolicy = {
   prices: null,
 };
 
-export const isAdmin = (role: Role | undefined) => role === "admin";
+const isAdmin = (role: Role | undefined) => role === "admin";
 
 /** Throws unless `agent` may set the verification command of `wo` (null: a WO it is creating). */
 export function assertMayAuthor(policy: ProjectPolicy, project: string, agent: string, role: Role | undefined, wo: StoredWorkOrder | null): void {
@@ -64,8 +64,8 @@ export function verifierOf(wo: StoredWorkOrder, agent: string, role: Role | unde
   return "admin";
 }
 
-/** The command the caller's verify may run now: the pinned one for the holder, the current one for an admin. */
-export function commandToRun(wo: StoredWorkOrder, agent: string, role: Role | undefined, now: string, token: number | undefined): string {
+/** The command the caller's verify may run now (the pinned one for the holder, the current one for an admin), and as whom it runs. */
+export function commandToRun(wo: StoredWorkOrder, agent: string, role: Role | undefined, now: string, token: number | undefined): { command: string; as: "holder" | "admin" } {
   const as = verifierOf(wo, agent, role, now, token);
   const pinned = wo.pinned_verification ?? wo.verification; // leases from before pinning ran the current command
   if (as === "holder" && pinned !== wo.verification) {
@@ -85,5 +85,5 @@ export function commandToRun(wo: StoredWorkOrder, agent: string, role: Role | un
       details: { issues: [{ field: "verification", message: "empty" }] },
     });
   }
-  return command;
+  return { command, as };
 }
