@@ -96,6 +96,15 @@ export interface RenewAllResult {
   refused: { id: number; error: ErrorBody }[];
 }
 
+/** A create of one work order, validated: its errors name the fields as given (see asOneItem). */
+function parseOne(input: Inputs["create"]): Parsed["create"] {
+  try {
+    return parse(inputs.create, input);
+  } catch (e) {
+    throw asOneItem(e);
+  }
+}
+
 /** What finishing `wo` must satisfy: its dependencies, and its project's policy (read only when it has a verification command to check). */
 async function finishing(tx: Tx, wo: StoredWorkOrder, role: Role | undefined, unverifiedReason: string | undefined): Promise<rules.Finish> {
   const hasCommand = rules.commandForDone(wo).trim() !== "";
@@ -282,17 +291,11 @@ export class Ledger {
   }
 
   async create(input: Inputs["create"]): Promise<WorkOrder[]> {
-    try {
-      return await this.createBatch(input);
-    } catch (e) {
-      throw Array.isArray(input?.items) && input.items.length === 1 ? asOneItem(e) : e;
-    }
-  }
-
-  /** create(), with the errors of a batch (see asOneItem). */
-  private readonly createBatch = async (input: Inputs["create"]): Promise<WorkOrder[]> => {
-    const c = parse(inputs.create, input);
+    // One work order's fields are named as given (`priority`), a batch's by item (`items[2].priority`).
+    const one = Array.isArray(input?.items) && input.items.length === 1;
+    const c = one ? parseOne(input) : parse(inputs.create, input);
     const { project, agent, role, items, new_project } = c;
+    const at = (i: number) => (one ? "" : `items[${i}].`);
     return this.write(
       (tx) =>
         once(tx, "create", c, async () => {
@@ -305,9 +308,9 @@ export class Ledger {
               (item.depends_on ?? []).filter((d): d is number => typeof d === "number"),
             );
             if (missing.length) {
-              throw new LedgerError("VALIDATION", `items[${i}].depends_on: ${missing.map(rules.label).join(", ")} does not exist in project ${project}`, {
+              throw new LedgerError("VALIDATION", `${at(i)}depends_on: ${missing.map(rules.label).join(", ")} does not exist in project ${project}`, {
                 hint: "depend only on existing work orders of the same project, or on an earlier item of this batch as #N; nothing was written",
-                details: { issues: [{ field: `items[${i}].depends_on`, message: "unknown work order" }], missing },
+                details: { issues: [{ field: `${at(i)}depends_on`, message: "unknown work order" }], missing },
               });
             }
           }
@@ -330,7 +333,7 @@ export class Ledger {
         }),
       role,
     );
-  };
+  }
 
   async get(input: Inputs["get"]): Promise<WorkOrderWithNotes> {
     const { project, id } = parse(inputs.get, input);
