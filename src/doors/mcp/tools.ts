@@ -20,13 +20,16 @@ export interface ToolDef {
 
 const omit = (s: z.ZodObject, keys: string[]) => s.omit(Object.fromEntries(keys.filter((k) => k in s.shape).map((k) => [k, true])) as never) as z.ZodObject;
 
-function toolSchema(op: Operation): z.ZodObject {
+/** The tool's schema, and whether its operation needs a project (then the schema requires one when the server has no default). */
+function toolSchema(op: Operation): Pick<ToolDef, "schema" | "needsProject"> {
   const base = op.tool?.schema?.() ?? (inputs[op.input] as z.ZodObject);
+  const project = base.shape.project as z.ZodType | undefined;
   // Project may come from the server's default (--project / WORKLEDGER_PROJECT).
   // The server sends lease tokens itself (core/lease-memory.ts): a model should never pass one. Idempotency
   // keys are for clients that retry a lost reply; a model's tool call is answered on the session, and every
   // byte of the tool list costs it context.
-  return omit(base, ["agent", "role", "lease_token", "idempotency_key", "keepalive", ...(op.callerGit ? ["git"] : [])]).partial({ project: true } as never) as z.ZodObject;
+  const schema = omit(base, ["agent", "role", "lease_token", "idempotency_key", "keepalive", ...(op.callerGit ? ["git"] : [])]).partial({ project: true } as never) as z.ZodObject;
+  return { schema, needsProject: project !== undefined && !project.safeParse(undefined).success };
 }
 
 /**
@@ -38,14 +41,7 @@ export const MCP_DIALECT: HintDialect = {
   field: API_DIALECT.field,
 };
 
-const needsProject = (op: Operation) => {
-  const project = (inputs[op.input] as z.ZodObject).shape.project as z.ZodType | undefined;
-  return project !== undefined && !project.safeParse(undefined).success;
-};
-
-export const TOOLS: ToolDef[] = OPERATIONS.flatMap((op) =>
-  op.tool ? [{ name: op.tool.name, description: op.tool.description, schema: toolSchema(op), op, needsProject: needsProject(op) }] : [],
-);
+export const TOOLS: ToolDef[] = OPERATIONS.flatMap((op) => (op.tool ? [{ name: op.tool.name, description: op.tool.description, op, ...toolSchema(op) }] : []));
 
 /** The schema registered in TOOL_JSON that `schema` is, or was derived from by .describe(), and how it is advertised. */
 function advertisedAs(schema: z.core.$ZodType): { registered: z.core.$ZodType; json: Record<string, unknown> } | undefined {
