@@ -4,37 +4,21 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { sandbox, type Sandbox } from "../helpers/cli.ts";
+import { connectMcp } from "../helpers/mcp.ts";
 import { sleep } from "../helpers/util.ts";
-
-interface ToolResult {
-  isError?: boolean;
-  content: { type: string; text: string }[];
-}
 
 describe("MCP: guardrails bind local agents (issue 23)", () => {
   let s: Sandbox;
   const P = "mcpg";
   const open: Client[] = [];
 
+  // A person's shell may say admin; the MCP server never takes it from there.
   const connect = async (agent: string, env: Record<string, string> = { WORKLEDGER_PROJECT: P }) => {
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [CLI, "mcp"],
-      // A person's shell may say admin; the MCP server never takes it from there.
-      env: { ...(process.env as Record<string, string>), ...s.env, WORKLEDGER_AGENT: agent, WORKLEDGER_ROLE: "admin", ...env },
-      stderr: "pipe",
-    });
-    const client = new Client({ name: `test-${agent}`, version: "1.0.0" });
-    await client.connect(transport);
-    open.push(client);
-    const call = async (name: string, args: Record<string, unknown> = {}) => {
-      const r = (await client.callTool({ name, arguments: args })) as ToolResult;
-      return { isError: r.isError === true, body: JSON.parse(r.content[0]!.text) };
-    };
-    return { client, transport, call };
+    const session = await connectMcp(s, agent, { WORKLEDGER_ROLE: "admin", ...env });
+    open.push(session.client);
+    return session;
   };
   const cli = (agent: string, args: string[]) => s.run([...args, "--json"], { env: { WORKLEDGER_AGENT: agent, WORKLEDGER_PROJECT: P, WORKLEDGER_TOKEN_MEMORY: "off" } });
   const newWo = (title: string, ...flags: string[]): number => cli("obs", ["create", "--title", title, ...flags]).json.id;

@@ -4,35 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
+import { sandbox, type Sandbox } from "../helpers/cli.ts";
+import { connectMcp } from "../helpers/mcp.ts";
 import { sleep } from "../helpers/util.ts";
-
-interface ToolResult {
-  isError?: boolean;
-  content: { type: string; text: string }[];
-}
 
 describe("MCP: the lease follows the agent (issue 15)", { concurrency: true }, () => {
   let s: Sandbox;
   const P = "mcpl";
 
-  const connect = async (agent: string) => {
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [CLI, "mcp"],
-      env: { ...(process.env as Record<string, string>), ...s.env, WORKLEDGER_AGENT: agent, WORKLEDGER_PROJECT: P },
-      stderr: "pipe",
-    });
-    const client = new Client({ name: `test-${agent}`, version: "1.0.0" });
-    await client.connect(transport);
-    const call = async (name: string, args: Record<string, unknown> = {}) => {
-      const r = (await client.callTool({ name, arguments: args })) as ToolResult;
-      return { isError: r.isError === true, body: JSON.parse(r.content[0]!.text), extra: r.content.slice(1).map((c) => JSON.parse(c.text)) };
-    };
-    return { client, transport, call };
-  };
+  const connect = (agent: string) => connectMcp(s, agent, { WORKLEDGER_PROJECT: P });
   const newWo = (title: string): number => s.run(["create", "-p", P, "--agent", "obs", "--title", title, "--json"]).json.id;
   const claimBy = (agent: string, id: number) => s.run(["claim", "-p", P, "--agent", agent, "--id", String(id), "--json"], { env: { WORKLEDGER_TOKEN_MEMORY: "off" } });
 

@@ -6,6 +6,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
 import { dumpSqlite } from "../helpers/db.ts";
+import { connectMcp } from "../helpers/mcp.ts";
 import { serve } from "../helpers/serve.ts";
 
 interface ToolResult {
@@ -17,17 +18,7 @@ describe("MCP server", () => {
   let s: Sandbox;
   const clients: Record<string, Client> = {};
 
-  const connect = async (agent: string, extra: Record<string, string> = {}) => {
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [CLI, "mcp"],
-      env: { ...(process.env as Record<string, string>), ...s.env, WORKLEDGER_AGENT: agent, WORKLEDGER_PROJECT: "mcp", ...extra },
-      stderr: "pipe",
-    });
-    const client = new Client({ name: `test-${agent}`, version: "1.0.0" });
-    await client.connect(transport);
-    return client;
-  };
+  const connect = async (agent: string, extra: Record<string, string> = {}) => (await connectMcp(s, agent, { WORKLEDGER_PROJECT: "mcp", ...extra })).client;
   const call = async (who: string, name: string, args: Record<string, unknown> = {}) => {
     const r = (await clients[who]!.callTool({ name, arguments: args })) as ToolResult;
     const body = JSON.parse(r.content[0]!.text);
