@@ -1,6 +1,7 @@
 /** Human rendering of attempts, spend, budgets and reports. */
 import type { AttemptView, SpendResult } from "../../core/ledger.js";
 import { formatDuration } from "../../core/duration.js";
+import { NO_ATTEMPT } from "../../core/spend.js";
 import type { Report, ReportRow } from "../../core/report.js";
 import { formatTokens as count, formatUsd as money } from "../../core/pricing.js";
 import type { WorkOrder } from "../../core/types.js";
@@ -33,14 +34,14 @@ export const outcomeText = (d: Record<string, unknown>) =>
   `${typeof d.outcome === "string" ? ` [${d.outcome}]` : ""}${typeof d.dead_letter === "string" ? ` dead-letter: ${d.dead_letter}` : ""}`;
 
 export const spendText = (d: Record<string, unknown>) =>
-  `${String(d.phase)} ${d.model === null ? "" : `${String(d.model)} `}${count(Number(d.tokens_in))} in / ${count(Number(d.tokens_out))} out, ${money(d.cost_usd as number | null)} (${Number(d.token) === 0 ? "no attempt" : `attempt ${String(d.token)}`})`;
+  `${String(d.phase)} ${d.model === null ? "" : `${String(d.model)} `}${count(Number(d.tokens_in))} in / ${count(Number(d.tokens_out))} out, ${money(d.cost_usd as number | null)} (${Number(d.token) === NO_ATTEMPT ? "no attempt" : `attempt ${String(d.token)}`})`;
 
 export function spendResult(r: SpendResult): string {
   if (r.spend === null)
     return c.dim(`nothing new to record for WO-${r.work_order.id} (${r.attempt ? `attempt ${r.attempt.token}` : "no attempt"}): the source reported no more than before`);
   const s = r.spend;
   const cost = s.cost_usd === null ? c.yellow("cost unknown (no price for this model; pass --cost-usd or set project prices)") : money(s.cost_usd);
-  return `recorded ${s.phase} spend on WO-${s.wo} ${s.token === 0 ? "(no attempt)" : `attempt ${s.token}`}: ${count(s.tokens_in)} in / ${count(s.tokens_out)} out, ${cost}\n${budgetLine(r.work_order)}`;
+  return `recorded ${s.phase} spend on WO-${s.wo} ${s.token === NO_ATTEMPT ? "(no attempt)" : `attempt ${s.token}`}: ${count(s.tokens_in)} in / ${count(s.tokens_out)} out, ${cost}\n${budgetLine(r.work_order)}`;
 }
 
 export function attempts(list: readonly AttemptView[]): string {
