@@ -86,6 +86,19 @@ export function projectNotFound(project: string, close: readonly string[] = []):
 }
 
 /**
+ * A project NOT_FOUND names the ledger that was searched: agents that cannot
+ * see each other's projects are most often on two ledgers (another HOME,
+ * another --db), and creating the project again would split their work.
+ */
+export function searchedIn(e: unknown, ledger: string): unknown {
+  if (!(e instanceof LedgerError) || e.code !== "NOT_FOUND" || typeof e.details?.project !== "string" || e.details.id !== undefined) return e;
+  // A near miss of an existing name is a typo, not another ledger: its hint stays as it is.
+  const elsewhere = "if other agents use this project, use their ledger (WORKLEDGER_DB, or a .workledger file at the repository's root: workledger init writes one)";
+  const hint = e.details.did_you_mean !== undefined ? e.hintTemplate : e.hintTemplate ? `${e.hintTemplate}; ${elsewhere}` : elsewhere;
+  return new LedgerError("NOT_FOUND", `${e.message} (searched ledger ${ledger})`, { ...(hint === undefined ? {} : { hint }), details: { ...e.details, ledger } });
+}
+
+/**
  * The project a write names, created by that first write (DESIGN.md §3),
  * unless its name is a near miss of an existing one (`shopp` beside `shop`):
  * then it is refused, so a typo never silently starts a second project.

@@ -9,6 +9,9 @@ import { noIdentity, parse } from "./validate.js";
 
 export interface Whoami {
   agent: string;
+  /** The ledger in use (a file, a database or a server), and the project asked about. */
+  ledger: string;
+  project: string | null;
   /** The token's role, or on a local ledger the one the caller acts in (agent unless it asked for admin). */
   role: string;
   /** The project a project-scoped token is limited to. */
@@ -24,6 +27,8 @@ export async function whoami(ledger: LedgerApi, input: Inputs["whoami"]): Promis
   const held = await ledger.list({ ...(project === undefined ? {} : { project }), agent, status: "claimed", limit: 1000 });
   return {
     agent,
+    ledger: ledger.info.location,
+    project: project ?? null,
     role: me?.role ?? role ?? "agent",
     token_project: me?.project ?? null,
     leases: held.flatMap((w) =>

@@ -18,7 +18,7 @@ describe("CLI", () => {
   it("init creates the ledger and prints where it is", () => {
     const r = s.run(["init", "--json"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.json, { db: s.db, store: "sqlite", schema_version: latestVersion() });
+    assert.deepEqual(r.json, { db: s.db, store: "sqlite", schema_version: latestVersion(), config: null });
     assert.match(s.run(["init", "-p", "ancc", "--agent", "obs"]).stdout, /ledger ready at .*project ancc/);
   });
 

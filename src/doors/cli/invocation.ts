@@ -4,6 +4,9 @@ import type { LedgerApi } from "../../core/api.js";
 import { withLeaseMemory } from "../../core/lease-memory.js";
 import { connect } from "./connect.js";
 import { fileLeaseMemory, tokenMemoryOff } from "./lease-files.js";
+import { findRepoConfig } from "./ledger-config.js";
+import { LedgerError } from "../../core/errors.js";
+import { searchedIn } from "../../core/steps.js";
 
 export type Opts = Record<string, string | boolean | string[] | undefined>;
 
@@ -17,6 +20,8 @@ export interface Ctx {
   project: string | undefined;
   db: string | undefined;
   databaseUrl: string | undefined;
+  /** Where the ledger and the project were found (DESIGN.md §9): a flag, a variable, the repository's .workledger, or the default. */
+  from: { ledger: string; project: string | null };
   /**
    * The ledger this command talks to (local store or remote server), opened on
    * first use, remembering lease tokens in the CLI's state files unless told
@@ -34,23 +39,60 @@ export interface Result {
   warnings?: string[];
 }
 
-export function makeCtx(g: Opts): Ctx & { close(): Promise<void> } {
+export function makeCtx(g: Opts): Ctx & { close(): Promise<void>; searched(e: unknown): Promise<unknown> } {
   let ledger: Promise<LedgerApi> | undefined;
-  const db = str(g.db) ?? process.env.WORKLEDGER_DB;
   const databaseUrl = str(g.databaseUrl) ?? (process.env.WORKLEDGER_DATABASE_URL || undefined);
   const agent = str(g.agent) ?? (process.env.WORKLEDGER_AGENT || undefined);
+  const given = str(g.db) ?? (process.env.WORKLEDGER_DB || undefined);
+  // The repository's .workledger only where nothing names a ledger (a database or a server URL does too).
+  const config = given === undefined && databaseUrl === undefined && !process.env.WORKLEDGER_URL ? findRepoConfig() : null;
+  const db = given ?? config?.db;
+  const project = str(g.project) ?? (process.env.WORKLEDGER_PROJECT || undefined) ?? config?.project;
+  const from = {
+    ledger: process.env.WORKLEDGER_URL
+      ? "WORKLEDGER_URL"
+      : databaseUrl !== undefined
+        ? str(g.databaseUrl) !== undefined
+          ? "--database-url"
+          : "WORKLEDGER_DATABASE_URL"
+        : str(g.db) !== undefined
+          ? "--db"
+          : given !== undefined
+            ? "WORKLEDGER_DB"
+            : config?.db !== undefined
+              ? config.path
+              : "default",
+    project: str(g.project) !== undefined ? "--project" : process.env.WORKLEDGER_PROJECT ? "WORKLEDGER_PROJECT" : config?.project !== undefined ? config.path : null,
+  };
   return {
     flags: g,
     json: g.json === true,
     agent,
-    role: g.asAdmin === true || process.env.WORKLEDGER_ROLE === "admin" ? "admin" : "agent",
-    project: str(g.project) ?? (process.env.WORKLEDGER_PROJECT || undefined),
+    role: roleOf(g),
+    project,
     db,
     databaseUrl,
+    from,
     ledger: ({ tokenMemory = true } = {}) =>
       (ledger ??= connect({ db, databaseUrl }).then((l) => (!tokenMemory || tokenMemoryOff() ? l : withLeaseMemory(l, fileLeaseMemory(l.info.location, memoryKey(agent)))))),
     close: async () => (await ledger?.catch(() => undefined))?.close(),
+    searched: async (e: unknown) => {
+      const opened = await ledger?.catch(() => undefined);
+      return opened ? searchedIn(e, opened.info.location) : e;
+    },
   };
+}
+
+/** A local caller is an agent unless it asks for admin; any other WORKLEDGER_ROLE is a mistake, not a role. */
+function roleOf(g: Opts): "agent" | "admin" {
+  const env = process.env.WORKLEDGER_ROLE || undefined;
+  if (env !== undefined && env !== "admin" && env !== "agent") {
+    throw new LedgerError("VALIDATION", `WORKLEDGER_ROLE: must be admin or agent, got ${JSON.stringify(env)}`, {
+      hint: "unset it (a local caller is an agent), or set it to admin in a person's shell",
+      details: { issues: [{ field: "WORKLEDGER_ROLE", message: "must be admin or agent" }] },
+    });
+  }
+  return g.asAdmin === true || env === "admin" ? "admin" : "agent";
 }
 
 /** Whose leases the memory holds: the agent's name, or with a server, its token's (never the token itself). */

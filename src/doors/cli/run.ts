@@ -12,16 +12,18 @@ export function cliAction(handler: Handler) {
   return async (...params: unknown[]): Promise<void> => {
     const cmd = params.at(-1) as Command;
     const g = cmd.optsWithGlobals<Opts>();
-    const ctx = makeCtx(g);
+    const json = g.json === true;
+    let ctx: ReturnType<typeof makeCtx> | undefined;
     try {
+      ctx = makeCtx(g); // may refuse a broken .workledger or WORKLEDGER_ROLE
       const result = await handler(cmd.opts<Opts>(), ctx, cmd.args);
       for (const w of result.warnings ?? []) process.stderr.write(`${c.yellow("warning:")} ${w}\n`);
-      if (result.data !== undefined) process.stdout.write((ctx.json ? JSON.stringify(result.data) : result.human()) + "\n");
+      if (result.data !== undefined) process.stdout.write((json ? JSON.stringify(result.data) : result.human()) + "\n");
       process.exitCode = result.exitCode ?? 0;
     } catch (e) {
-      fail(e, ctx.json);
+      fail((await ctx?.searched(e)) ?? e, json);
     } finally {
-      await ctx.close().catch(() => undefined);
+      await ctx?.close().catch(() => undefined);
     }
   };
 }

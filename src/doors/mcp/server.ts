@@ -18,6 +18,7 @@ import { patiently } from "../../core/retry.js";
 import { mapLeaseMemory, withLeaseMemory } from "../../core/lease-memory.js";
 import { KeepAlive } from "./keep-alive.js";
 import { livenessTtl } from "../../core/liveness.js";
+import { searchedIn } from "../../core/steps.js";
 import { jsonSchema, MCP_DIALECT, TOOLS } from "./tools.js";
 import { utf8Filter } from "./utf8-filter.js";
 
@@ -47,7 +48,8 @@ export const INSTRUCTIONS = [
   "Loop: context_pull; find_unclaimed; claim (id, or next=true); get and work only within its scope and files; add_note as you go;",
   "verify (it runs in this server's working directory, your client's, unless you give dir); release with status=done (or status=blocked and a note); context_put (with id) what the next agent needs.",
   "This server remembers your lease tokens and renews your leases (a minute at a time) while you are connected: never pass lease_token, never renew by hand.",
-  "LEASE_HELD: pick another. LEASE_LOST: stop working on that work order. whoami lists the leases you hold.",
+  "LEASE_HELD: pick another. LEASE_LOST: stop working on that work order. whoami lists the leases you hold and the ledger and project in use.",
+  "Agents on one machine share the ledger named by WORKLEDGER_DB, else by the .workledger file at the git repository's root (workledger init writes it), else ~/.workledger.",
 ].join(" ");
 
 /** A first guess at create is one work order: its fields at the top level become the one item. */
@@ -105,7 +107,7 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
         op.local && local ? await local(ledger, args, opts) : remote ? await callLedger(ledger, op, args) : await patiently(op, args, (input) => callLedger(ledger, op, input));
       return { content: [{ type: "text", text: JSON.stringify(result) }, ...keepAliveNews()] };
     } catch (e) {
-      const err = isLedgerError(e) ? e : new LedgerError("INTERNAL", e instanceof Error ? e.message : String(e));
+      const err = isLedgerError(e) ? (searchedIn(e, opts.ledger.info.location) as LedgerError) : new LedgerError("INTERNAL", e instanceof Error ? e.message : String(e));
       if (!isLedgerError(e)) process.stderr.write(`workledger mcp: ${(e as Error)?.stack ?? String(e)}\n`);
       return { isError: true, content: [{ type: "text", text: JSON.stringify({ error: err.toJSON(MCP_DIALECT) }) }, ...keepAliveNews()] };
     }

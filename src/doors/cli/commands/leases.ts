@@ -6,7 +6,7 @@ import type { WorkOrder } from "../../../core/types.js";
 import type { Inputs } from "../../../core/schemas.js";
 import { whoami, type Whoami } from "../../../core/whoami.js";
 import { EXIT } from "../exit.js";
-import type { Opts } from "../invocation.js";
+import type { Ctx, Opts } from "../invocation.js";
 import { c, relative } from "../output.js";
 import * as render from "../render.js";
 import { flagGroup, IDEMPOTENCY_KEY, LEASE_TOKEN, registerOperation, WO_ID, type FlagSpec } from "../operation.js";
@@ -86,16 +86,18 @@ export function register(program: Command): void {
     render: (wo) => ({ warnings: wo.warnings ?? [], human: () => `released ${render.woLabel(wo)}: now ${wo.status}` }),
   });
 
-  registerOperation<Whoami>(program, {
+  registerOperation<Whoami & { from: Ctx["from"] }>(program, {
     op: "whoami",
     description: "who you are (your agent name, or your token's), your role, and the leases you hold (in the project, or everywhere)",
     flags: {},
     // The core's schema is the check (hence the cast).
-    run: (ledger, input) => whoami(ledger, input as Inputs["whoami"]),
+    // Where the ledger and the project came from (a flag, a variable, the repository's .workledger, the default) is the CLI's to say.
+    run: async (ledger, input, ctx) => ({ ...(await whoami(ledger, input as Inputs["whoami"])), from: ctx.from }),
     render: (me) => ({
       human: () =>
         [
           `${me.agent} (${me.role}${me.token_project ? `, project ${me.token_project}` : ""})`,
+          `ledger ${me.ledger} (${me.from.ledger})${me.project ? `, project ${me.project} (${me.from.project})` : ""}`,
           ...me.leases.map((l) => `holds WO-${l.id} in ${l.project}: ${l.title}, expires ${relative(l.expires_at)}`),
         ].join("\n"),
     }),

@@ -13,6 +13,7 @@ import { c, table } from "../output.js";
 import { registerOperation } from "../operation.js";
 import * as render from "../render.js";
 import { cliAction } from "../run.js";
+import { repoRoot, writeRepoConfig } from "../ledger-config.js";
 
 interface Check {
   name: string;
@@ -35,13 +36,23 @@ const failedCheck = (name: string, e: LedgerError): Check => ({
 export function register(program: Command): void {
   program
     .command("init")
-    .description("create the ledger (and a project with -p) and print where it is")
+    .description("create the ledger (and a project with -p) and print where it is; inside a git repository, also write its .workledger so every agent there finds this ledger")
     .action(
       cliAction(async (_o, ctx) => {
         const ledger = await ctx.ledger();
         const project = ctx.project === undefined ? undefined : await ledger.createProject({ project: ctx.project, agent: identity(ctx) });
-        const data = { db: ledger.info.location, store: ledger.info.kind, schema_version: ledger.info.schema_version, ...(project ? { project: project.name } : {}) };
-        return { data, human: () => `ledger ready at ${data.db} (schema v${data.schema_version})${project ? `, project ${project.name}` : ""}` };
+        // Agents working in this repository (any HOME, any worktree) find this ledger through it.
+        const root = ledger.info.kind === "sqlite" ? repoRoot(process.cwd()) : null;
+        const config = root === null ? null : writeRepoConfig(root, ledger.info.location, project?.name);
+        const data = {
+          db: ledger.info.location,
+          store: ledger.info.kind,
+          schema_version: ledger.info.schema_version,
+          ...(project ? { project: project.name } : {}),
+          config: config?.path ?? null,
+        };
+        const said = config ? `\n${config.written ? "wrote" : "kept the existing"} ${config.path}: agents in this repository use this ledger` : "";
+        return { data, human: () => `ledger ready at ${data.db} (schema v${data.schema_version})${project ? `, project ${project.name}` : ""}${said}` };
       }),
     );
 
@@ -55,7 +66,7 @@ export function register(program: Command): void {
         try {
           const ledger = await ctx.ledger();
           const h = await ledger.health();
-          checks.push({ name: "storage", ok: true, detail: `${h.store.kind} ${h.store.location}, schema v${h.store.schema_version}` });
+          checks.push({ name: "storage", ok: true, detail: `${h.store.kind} ${h.store.location}, schema v${h.store.schema_version} (from ${ctx.from.ledger})` });
           checks.push({ name: "integrity", ok: h.integrity.length === 0, detail: h.integrity.length ? h.integrity.slice(0, 5).join("; ") : "ok", exit: 7 });
           const ahead = h.last_event_at ? Date.parse(h.last_event_at) - Date.parse(h.now) : 0;
           checks.push({
@@ -74,12 +85,16 @@ export function register(program: Command): void {
                   : stale.length
                     ? stale.map((e) => `${e.key}: ${e.stale_reasons.join("; ")}`).join(", ")
                     : `${pull.entries.length} key(s) fresh`;
-              checks.push({ name: "context", ok: stale.length === 0, detail, exit: 8 });
+              checks.push({ name: "context", ok: stale.length === 0, detail: `${detail} (project ${ctx.project} from ${ctx.from.project})`, exit: 8 });
             } catch (e) {
               if (!isLedgerError(e)) throw e;
               // A project that does not exist yet is made by its first write; a near miss of one that does is a typo.
               const fresh = e.code === "NOT_FOUND" && e.details?.did_you_mean === undefined;
-              checks.push(fresh ? { name: "context", ok: true, detail: `project ${ctx.project} has no work yet (its first write creates it)` } : failedCheck("context", e));
+              checks.push(
+                fresh
+                  ? { name: "context", ok: true, detail: `project ${ctx.project} has no work yet (its first write creates it; from ${ctx.from.project})` }
+                  : failedCheck("context", e),
+              );
             }
           }
         } catch (e) {
