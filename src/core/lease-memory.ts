@@ -25,6 +25,8 @@ export interface RememberedLease {
   length_ms: number;
   /** The ledger said this lease is gone: its token is still sent (and refused) until the caller claims again. */
   lost?: boolean;
+  /** The keep-alive session that took it (the pid `keepalive --pid` watches): only that session renews it. */
+  session?: number;
 }
 
 export interface LeaseMemory {

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { sandbox, type Sandbox } from "../helpers/cli.ts";
+import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
 import { sleep } from "../helpers/util.ts";
 
 interface Settings {
@@ -15,8 +15,17 @@ describe("agent-setup --client claude (issue 15)", () => {
   let s: Sandbox;
   const as = { WORKLEDGER_AGENT: "hooked", WORKLEDGER_PROJECT: "hooks" };
   const commands = (settings: Settings, event: string) => settings.hooks[event]!.flatMap((e) => e.hooks.map((h) => h.command));
-  /** Runs a hook as Claude Code does: `sh -c command` as a child of the client (here a shell that then waits, standing in for it). */
-  const asClient = (command: string) => spawn("sh", ["-c", 'sh -c "$HOOK"; sleep 60'], { stdio: "ignore", env: { PATH: process.env.PATH ?? "", HOOK: command } });
+  /**
+   * Runs a hook as Claude Code does: `sh -c command` as a child of the client (here a shell standing in for it), which
+   * then runs `then` (the agent's own commands) and waits.
+   */
+  const asClient = (command: string, then = "") =>
+    spawn("sh", ["-c", `sh -c "$HOOK"; ${then} sleep 60`], {
+      stdio: "ignore",
+      env: { PATH: process.env.PATH ?? "", HOOK: command, WORKLEDGER_STATE_DIR: s.env.WORKLEDGER_STATE_DIR },
+    });
+  /** A workledger command as the agent runs it inside its client. */
+  const agentCommand = (args: string) => `env WORKLEDGER_AGENT=hooked WORKLEDGER_PROJECT=hooks WORKLEDGER_DB='${s.db}' '${process.execPath}' '${CLI}' ${args}`;
 
   before(() => {
     s = sandbox();
@@ -48,8 +57,8 @@ describe("agent-setup --client claude (issue 15)", () => {
     assert.equal(printed.status, 0, printed.stderr);
     assert.match(printed.stdout, /the parser is half done/);
 
-    assert.equal(s.run(["claim", "--id", "1", "--ttl", "2s"], { env: as }).code, 0);
-    const client = asClient(keep!);
+    // The agent claims inside its session (a descendant of the client the keepalive hook watches).
+    const client = asClient(keep!, `sleep 1; ${agentCommand("claim --id 1 --ttl 2s")} >/dev/null;`);
     await sleep(6_000);
     assert.equal(s.run(["claim", "--id", "1"], { env: { ...as, WORKLEDGER_AGENT: "rival" } }).code, 3, "kept alive past its 2s TTL");
 

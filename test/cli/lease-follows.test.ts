@@ -87,25 +87,50 @@ describe("CLI: the lease follows the agent (issue 15)", { concurrency: true }, (
     s.run(["project", "set", P, "--require-verification", "off"], { env: as("root", { WORKLEDGER_ROLE: "admin" }) });
   });
 
-  it("keepalive --pid renews while the process lives (3s lease, 15s idle) and exits when it dies; the lease then lapses", async () => {
-    const id = newWo("kept by pid");
-    const agentProcess = spawn("sleep", ["60"], { stdio: "ignore" });
-    assert.equal(s.run(["claim", "--id", id, "--ttl", "3s"], { env: as("cli-agent") }).code, 0);
-    const keeper = spawn(process.execPath, [CLI, "keepalive", "--pid", String(agentProcess.pid)], {
-      env: { ...process.env, ...s.env, ...as("cli-agent") },
-      stdio: ["ignore", "pipe", "pipe"],
+  /** An agent process whose shell runs `workledger …args` after a second (inside its session once a keepalive watches it), then waits. */
+  const agentRunning = (agent: string, args: string[]) =>
+    spawn("sh", ["-c", 'sleep 1; "$NODE" "$CLI" "$@" >/dev/null; sleep 60', "agent", ...args], {
+      stdio: "ignore",
+      env: { ...process.env, ...s.env, ...as(agent), NODE: process.execPath, CLI },
     });
-    let err = "";
-    keeper.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const keepalive = (agent: string, pid: number) => {
+    const keeper = spawn(process.execPath, [CLI, "keepalive", "--pid", String(pid)], { env: { ...process.env, ...s.env, ...as(agent) }, stdio: ["ignore", "pipe", "pipe"] });
+    const out = { err: "" };
+    keeper.stderr.on("data", (d: Buffer) => (out.err += d.toString()));
+    return Object.assign(out, { keeper });
+  };
+
+  it("keepalive --pid renews its session's claims while the process lives (3s lease, 15s idle) and exits when it dies; the lease then lapses", async () => {
+    const id = newWo("kept by pid");
+    const agentProcess = agentRunning("cli-agent", ["claim", "--id", id, "--ttl", "3s"]);
+    const log = keepalive("cli-agent", agentProcess.pid!);
     await sleep(15_000);
     const refused = s.run(["claim", "--id", id, "--json"], { env: as("rival") });
-    assert.equal(refused.code, 3, `${refused.stdout}\n${err}`);
-    const exited = new Promise<number | null>((r) => keeper.once("exit", (code) => r(code)));
+    assert.equal(refused.code, 3, `${refused.stdout}\n${log.err}`);
+    const exited = new Promise<number | null>((r) => log.keeper.once("exit", (code) => r(code)));
     agentProcess.kill("SIGKILL");
     assert.equal(await exited, 0);
-    assert.match(err, /keeping WO-\d+ alive while process \d+ lives[\s\S]*ended: leases lapse after their TTL/);
+    assert.match(log.err, /keeping WO-\d+ in \S+ alive while process \d+ lives[\s\S]*ended: leases lapse after their TTL/);
     await sleep(3_200);
     assert.equal(s.run(["claim", "--id", id], { env: as("rival") }).code, 0);
+  });
+
+  it("a session's claim is held 60s at a time; a keepalive renews only its own session's leases, never another session's of the same agent", async () => {
+    const [mine, theirs] = [newWo("session one"), newWo("session two")];
+    const one = agentRunning("twin", ["claim", "--id", mine]);
+    const two = agentRunning("twin", ["claim", "--id", theirs, "--ttl", "2s"]);
+    const k1 = keepalive("twin", one.pid!);
+    const exited = new Promise<void>((r) => k1.keeper.once("exit", () => r()));
+    await sleep(2_000);
+    const held = s.run(["get", "--id", mine, "--json"], { env: as("twin") }).json.lease;
+    assert.equal(Date.parse(held.expires_at) - Date.parse(held.claimed_at), 60_000, "the default 30m claim is held with the liveness TTL");
+    // Session two has no keepalive: session one's keepalive (same agent) lets its 2s lease lapse.
+    await sleep(2_000);
+    assert.equal(s.run(["claim", "--id", theirs], { env: as("rival") }).code, 0, k1.err);
+    assert.equal(s.run(["claim", "--id", mine], { env: as("rival") }).code, 3, "its own session's lease is kept");
+    one.kill("SIGKILL");
+    two.kill("SIGKILL");
+    await exited;
   });
 
   it("renew without --id renews every lease the agent holds; --ttl without a unit is refused with a suggestion", () => {

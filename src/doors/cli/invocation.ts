@@ -3,7 +3,8 @@ import { createHash } from "node:crypto";
 import type { LedgerApi } from "../../core/api.js";
 import { withLeaseMemory } from "../../core/lease-memory.js";
 import { connect } from "./connect.js";
-import { fileLeaseMemory, tokenMemoryOff } from "./lease-files.js";
+import { fileLeaseMemory, leaseDir, tokenMemoryOff } from "./lease-files.js";
+import { currentSession } from "./sessions.js";
 import { findRepoConfig } from "./ledger-config.js";
 import { LedgerError } from "../../core/errors.js";
 import { searchedIn } from "../../core/steps.js";
@@ -74,7 +75,7 @@ export function makeCtx(g: Opts): Ctx & { close(): Promise<void>; searched(e: un
     databaseUrl,
     from,
     ledger: ({ tokenMemory = true } = {}) =>
-      (ledger ??= connect({ db, databaseUrl }).then((l) => (!tokenMemory || tokenMemoryOff() ? l : withLeaseMemory(l, fileLeaseMemory(l.info.location, memoryKey(agent)))))),
+      (ledger ??= connect({ db, databaseUrl }).then((l) => (!tokenMemory || tokenMemoryOff() ? l : withLeaseMemory(l, leaseMemoryOf(l, agent))))),
     close: async () => (await ledger?.catch(() => undefined))?.close(),
     searched: async (e: unknown) => {
       const opened = await ledger?.catch(() => undefined);
@@ -94,6 +95,9 @@ function roleOf(g: Opts): "agent" | "admin" {
   }
   return g.asAdmin === true || env === "admin" ? "admin" : "agent";
 }
+
+/** The CLI's lease memory of `agent` on `ledger`; a lease first remembered inside a keep-alive session is that session's. */
+export const leaseMemoryOf = (ledger: LedgerApi, agent: string | undefined) => fileLeaseMemory(ledger.info.location, memoryKey(agent), leaseDir(), currentSession);
 
 /** Whose leases the memory holds: the agent's name, or with a server, its token's (never the token itself). */
 function memoryKey(agent: string | undefined): string {

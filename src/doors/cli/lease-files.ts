@@ -21,8 +21,12 @@ interface Stored extends RememberedLease {
   agent: string;
 }
 
-/** The leases this agent took on this ledger (`ledger`: its location; `agent`: its name, or its token's digest). */
-export function fileLeaseMemory(ledger: string, agent: string, dir = leaseDir()): LeaseMemory {
+/**
+ * The leases this agent took on this ledger (`ledger`: its location; `agent`:
+ * its name, or its token's digest). A lease first remembered inside a
+ * keep-alive session (`session()`, see sessions.ts) stays that session's.
+ */
+export function fileLeaseMemory(ledger: string, agent: string, dir = leaseDir(), session: () => number | undefined = () => undefined): LeaseMemory {
   const name = (project: string, id: number) =>
     createHash("sha256")
       .update(JSON.stringify([ledger, agent, project, id]))
@@ -42,8 +46,10 @@ export function fileLeaseMemory(ledger: string, agent: string, dir = leaseDir())
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const file = join(dir, name(lease.project, lease.id));
       const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+      const before = read(name(lease.project, lease.id));
+      const owner = lease.session ?? (before?.token === lease.token ? before.session : session());
       try {
-        writeFileSync(tmp, JSON.stringify({ ...lease, ledger, agent } satisfies Stored), { mode: 0o600 });
+        writeFileSync(tmp, JSON.stringify({ ...lease, ledger, agent, ...(owner === undefined ? {} : { session: owner }) } satisfies Stored), { mode: 0o600 });
         renameSync(tmp, file);
       } catch {
         rmSync(tmp, { force: true }); // a memory that cannot be written only loses the convenience
@@ -65,7 +71,18 @@ export function fileLeaseMemory(ledger: string, agent: string, dir = leaseDir())
       }
       return files.flatMap((f) => {
         const s = read(f);
-        return s ? [{ project: s.project, id: s.id, token: s.token, length_ms: s.length_ms, ...(s.lost ? { lost: true } : {}) }] : [];
+        return s
+          ? [
+              {
+                project: s.project,
+                id: s.id,
+                token: s.token,
+                length_ms: s.length_ms,
+                ...(s.lost ? { lost: true } : {}),
+                ...(s.session === undefined ? {} : { session: s.session }),
+              },
+            ]
+          : [];
       });
     },
   };

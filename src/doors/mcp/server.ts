@@ -16,7 +16,7 @@ import { whoami } from "../../core/whoami.js";
 import { callLedger, resolve } from "../../core/operations.js";
 import { patiently } from "../../core/retry.js";
 import { mapLeaseMemory, withLeaseMemory } from "../../core/lease-memory.js";
-import { KeepAlive } from "./keep-alive.js";
+import { KeepAlive } from "../keep-alive.js";
 import { livenessTtl } from "../../core/liveness.js";
 import { searchedIn } from "../../core/steps.js";
 import { jsonSchema, MCP_DIALECT, TOOLS } from "./tools.js";

@@ -6,7 +6,10 @@ import type { WorkOrder } from "../../../core/types.js";
 import type { Inputs } from "../../../core/schemas.js";
 import { whoami, type Whoami } from "../../../core/whoami.js";
 import { EXIT } from "../exit.js";
-import type { Ctx, Opts } from "../invocation.js";
+import { str, type Ctx, type Opts } from "../invocation.js";
+import { livenessTtl } from "../../../core/liveness.js";
+import { tokenMemoryOff } from "../lease-files.js";
+import { currentSession } from "../sessions.js";
 import { c, relative } from "../output.js";
 import * as render from "../render.js";
 import { flagGroup, IDEMPOTENCY_KEY, LEASE_TOKEN, registerOperation, WO_ID, type FlagSpec } from "../operation.js";
@@ -40,7 +43,13 @@ export function register(program: Command): void {
     flags: {
       id: WO_ID,
       next: { help: "atomically take the most urgent unclaimed work order whose files nobody holds", flag: "--next" },
-      ttl: { help: "lease length: 90s, 30m, 2h (1s to 7d)", flag: "--ttl <duration>", default: "30m" },
+      ttl: {
+        help: "lease length: 90s, 30m, 2h (1s to 7d); inside a keepalive --pid session, held 60s at a time while the session lives",
+        flag: "--ttl <duration>",
+        default: "30m",
+        // A claim in a keep-alive session is held with the liveness TTL: the session renews it, and lets it go soon when it ends.
+        read: (o) => (tokenMemoryOff() || currentSession() === undefined ? str(o.ttl) : livenessTtl(str(o.ttl))),
+      },
       exclusive_files: { help: "refuse when the files overlap a work order someone holds", flag: "--exclusive-files" },
       max_hold: { help: "renewals cannot keep this lease longer than this (e.g. 4h; default: the project's max hold, if any)", flag: "--max-hold <duration>" },
       idempotency_key: IDEMPOTENCY_KEY,

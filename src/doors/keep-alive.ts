@@ -1,14 +1,15 @@
 /**
- * Keep-alive tied to liveness (DESIGN.md §9): while its client is connected,
- * the MCP server renews each lease its session holds when a third of the
- * lease's length has passed since the claim or the last renewal. It stops
- * when the client goes away (or the process dies), so a dead agent's lease
- * lapses one TTL later and a live one never lapses by forgetting.
+ * Keep-alive tied to liveness (DESIGN.md §9): while its session lives (an
+ * MCP client connected, or the process `keepalive --pid` watches), each lease
+ * the session took (its lease memory) is renewed when a third of the lease's
+ * length has passed since the claim or the last renewal. It stops when the
+ * session ends, so a dead agent's lease lapses one TTL later and a live one
+ * never lapses by forgetting. Its renewals append no event.
  */
-import type { LedgerApi } from "../../core/api.js";
-import { isLedgerError } from "../../core/errors.js";
-import type { LeaseMemory } from "../../core/lease-memory.js";
-import { callLedger, OPERATIONS, type Operation } from "../../core/operations.js";
+import type { LedgerApi } from "../core/api.js";
+import { isLedgerError } from "../core/errors.js";
+import type { LeaseMemory } from "../core/lease-memory.js";
+import { callLedger, OPERATIONS, type Operation } from "../core/operations.js";
 
 const TICK_MS = 250;
 const RENEW = OPERATIONS.find((o) => o.name === "renew") as Operation;
