@@ -50,20 +50,20 @@ export function makeCtx(g: Opts): Ctx & { close(): Promise<void>; searched(e: un
   const db = given ?? config?.db;
   const project = str(g.project) ?? (process.env.WORKLEDGER_PROJECT || undefined) ?? config?.project;
   const from = {
-    ledger: process.env.WORKLEDGER_URL
-      ? "WORKLEDGER_URL"
-      : databaseUrl !== undefined
-        ? str(g.databaseUrl) !== undefined
-          ? "--database-url"
-          : "WORKLEDGER_DATABASE_URL"
-        : str(g.db) !== undefined
-          ? "--db"
-          : given !== undefined
-            ? "WORKLEDGER_DB"
-            : config?.db !== undefined
-              ? config.path
-              : "default",
-    project: str(g.project) !== undefined ? "--project" : process.env.WORKLEDGER_PROJECT ? "WORKLEDGER_PROJECT" : config?.project !== undefined ? config.path : null,
+    ledger:
+      sourceOf([
+        [process.env.WORKLEDGER_URL, "WORKLEDGER_URL"],
+        [str(g.databaseUrl), "--database-url"],
+        [process.env.WORKLEDGER_DATABASE_URL, "WORKLEDGER_DATABASE_URL"],
+        [str(g.db), "--db"],
+        [process.env.WORKLEDGER_DB, "WORKLEDGER_DB"],
+        [config?.db, config?.path],
+      ]) ?? "default",
+    project: sourceOf([
+      [str(g.project), "--project"],
+      [process.env.WORKLEDGER_PROJECT, "WORKLEDGER_PROJECT"],
+      [config?.project, config?.path],
+    ]),
   };
   return {
     flags: g,
@@ -83,6 +83,9 @@ export function makeCtx(g: Opts): Ctx & { close(): Promise<void>; searched(e: un
     },
   };
 }
+
+/** The first setting given, in the order they take effect: where a value came from. */
+const sourceOf = (settings: [string | undefined, string | undefined][]): string | null => settings.find(([value]) => value)?.[1] ?? null;
 
 /** A local caller is an agent unless it asks for admin; any other WORKLEDGER_ROLE is a mistake, not a role. */
 function roleOf(g: Opts): "agent" | "admin" {
