@@ -35,6 +35,7 @@ import { pollEvents, type FollowOptions } from "./follow.js";
 import { TokenCache, type TokenLookup } from "./token-cache.js";
 import { Tokens, type PublicToken } from "./tokens.js";
 import { asOneItem, parse } from "./validate.js";
+import { nearMisses } from "./names.js";
 import { once } from "./idempotency.js";
 import { attemptFor, growth, NO_ATTEMPT, recordSpend, type Figures } from "./spend.js";
 import { costOf, priceOf } from "./pricing.js";
@@ -397,7 +398,7 @@ export class Ledger {
     // no lease had lapsed: an expiry returns a WO to the queue, maybe ahead of it,
     // so then the probe starts again.
     const { exists, lapsed, first, hasContext, maxHoldMs } = await tx.claimProbe(project, SWEEP_BATCH);
-    if (!exists) throw projectNotFound(project);
+    if (!exists) throw projectNotFound(project, nearMisses(project, await tx.projectNames()));
     if (lapsed.length) await recordExpiries(tx, project, lapsed);
     let live: StoredWorkOrder[] | undefined;
     const checker = new OverlapChecker();
@@ -568,7 +569,8 @@ export class Ledger {
   async verifyCommand(input: Inputs["verifyCommand"]): Promise<{ project: string; id: number; command: string }> {
     const { project, agent, role, id, lease_token } = parse(inputs.verifyCommand, input);
     return this.store.read(async (tx) => {
-      const wo = await asCaller(tx, rules.effective(await getOrNotFound(tx, project, id), tx.now()), agent);
+      // The caller's attempt is read against the stored lease, which still says when a lapsed one expired.
+      const wo = rules.effective(await asCaller(tx, await getOrNotFound(tx, project, id), agent), tx.now());
       return { project, id, command: commandToRun(wo, agent, role, tx.now(), lease_token).command };
     });
   }

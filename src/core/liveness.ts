@@ -6,14 +6,14 @@
  * A shorter TTL asked for is kept; renewals stop at the claim's max hold.
  */
 import { parseDuration } from "./duration.js";
-import { DEFAULT_TTL_MS } from "./schemas.js";
+import { DEFAULT_TTL_MS, MAX_TTL_MS } from "./schemas.js";
 
 export const LIVENESS_TTL_MS = 60_000;
 
-/** The TTL a kept-alive claim asks for: the one given (or the default) when shorter than the liveness TTL, else the liveness TTL. */
+/** The TTL a kept-alive claim asks for: the one given (or the default) when shorter than the liveness TTL, else the liveness TTL; one out of range is left for the schema to refuse. */
 export function livenessTtl(requested: unknown): unknown {
   if (requested !== undefined && typeof requested !== "string") return requested; // the schema names what is wrong
   const ms = requested === undefined ? DEFAULT_TTL_MS : parseDuration(requested);
-  if (ms === null || ms <= LIVENESS_TTL_MS) return requested;
+  if (ms === null || ms <= LIVENESS_TTL_MS || ms > MAX_TTL_MS) return requested;
   return `${LIVENESS_TTL_MS / 1000}s`;
 }

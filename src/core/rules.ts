@@ -172,10 +172,12 @@ function leaseLost(wo: StoredWorkOrder, agent: string, now: string, token: numbe
 }
 
 /**
- * Who the caller is relative to the lease (`wo` must be the effective view).
- * A holder-only action by someone else fails with LEASE_HELD; one with a
- * stale token, or by an agent whose own lease lapsed and who has not claimed
- * again (fenced by name, token or not), with LEASE_LOST.
+ * Who the caller is relative to the lease (`wo` must be the effective view,
+ * with the caller's last attempt: ledger.ts asCaller). A holder-only action
+ * by someone else fails with LEASE_HELD; one with a stale token, or by an
+ * agent whose own lease lapsed and who has not claimed again (fenced by name,
+ * token or not), with LEASE_LOST; one by an agent that never held it, on a WO
+ * nobody holds, with NOT_HOLDER.
  */
 export function holding(wo: StoredWorkOrder, agent: string, now: string, token: number | undefined, mustHold: boolean): boolean {
   const lease = wo.lease;
@@ -189,8 +191,16 @@ export function holding(wo: StoredWorkOrder, agent: string, now: string, token: 
     if ((token !== undefined && token !== lease.token) || mine?.how === "expired") throw leaseLost(wo, agent, now, token, mine);
     throw leaseHeld(wo, lease, now, agent);
   }
+  if (mustHold && token === undefined && mine === undefined) throw notHolder(wo, agent);
   if (mustHold || token !== undefined || mine?.how === "expired") throw leaseLost(wo, agent, now, token, mine);
   return false;
+}
+
+function notHolder(wo: StoredWorkOrder, agent: string): LedgerError {
+  return new LedgerError("NOT_HOLDER", `${agent} holds no lease on ${label(wo.id)} (nobody does): only its holder may do this`, {
+    hint: "{{op:claim}} it first",
+    details: { project: wo.project, id: wo.id, status: wo.status },
+  });
 }
 
 /** The caller holds the lease, but under another token: another process of the same agent claimed it again. */

@@ -85,6 +85,10 @@ export function projectNotFound(project: string, close: readonly string[] = []):
   });
 }
 
+/** A project nobody has written to yet (its first write creates it), as opposed to a near miss of an existing name (a typo). */
+export const notYetWritten = (e: unknown): boolean =>
+  e instanceof LedgerError && e.code === "NOT_FOUND" && typeof e.details?.project === "string" && e.details.id === undefined && e.details.did_you_mean === undefined;
+
 /**
  * A project NOT_FOUND names the ledger that was searched: agents that cannot
  * see each other's projects are most often on two ledgers (another HOME,

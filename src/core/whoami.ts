@@ -6,6 +6,7 @@
 import type { LedgerApi } from "./api.js";
 import { inputs, type Inputs } from "./schemas.js";
 import { noIdentity, parse } from "./validate.js";
+import { notYetWritten } from "./steps.js";
 
 export interface Whoami {
   agent: string;
@@ -24,7 +25,11 @@ export async function whoami(ledger: LedgerApi, input: Inputs["whoami"]): Promis
   const me = await ledger.whoami();
   const agent = me?.agent ?? given;
   if (agent === undefined) throw noIdentity();
-  const held = await ledger.list({ ...(project === undefined ? {} : { project }), agent, status: "claimed", limit: 1000 });
+  // Before a project's first write there is nothing held in it: whoami still answers (a near miss of a name is still refused).
+  const held = await ledger.list({ ...(project === undefined ? {} : { project }), agent, status: "claimed", limit: 1000 }).catch((e: unknown) => {
+    if (notYetWritten(e)) return [];
+    throw e;
+  });
   return {
     agent,
     ledger: ledger.info.location,

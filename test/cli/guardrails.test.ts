@@ -138,4 +138,21 @@ describe("CLI: guardrails bind local agents (issue 23)", () => {
     assert.equal(nowhere.code, 2);
     assert.match(nowhere.json.error.message, /^dir: .*nope is not a directory/);
   });
+
+  it("what a trial found: the generic recipe watches its shell ($$), whoami answers before a project's first write, claim --next suggests a near-miss project, verify says when the lease really expired", async () => {
+    const recipe = s.run(["agent-setup", "--client", "generic", "--print", "--json"], as("bob")).json;
+    const script = Object.entries(recipe.files as Record<string, string>).find(([path]) => path.endsWith("workledger-session.sh"))![1];
+    assert.match(script, /keepalive --pid \$\$ /);
+    const me = s.run(["whoami", "-p", "brand-new", "--json"], as("bob"));
+    assert.deepEqual([me.code, me.json.project, me.json.leases], [0, "brand-new", []]);
+    const typo = s.run(["claim", "--next", "-p", "guarx", "--json"], as("bob"));
+    assert.equal(typo.code, 4);
+    assert.match(typo.json.error.message, /did you mean guard\?/);
+    const id = newWo("lapses", "--verification", "true");
+    const claim = s.run(["claim", "--id", id, "--ttl", "1s", "--json"], as("bob")).json;
+    await sleep(1500);
+    const late = s.run(["verify", "--id", id, "--json"], as("bob"));
+    assert.equal(late.code, 5);
+    assert.match(late.json.error.message, new RegExp(`expired at ${claim.lease.expires_at.replace(/\./g, "\\.")}`));
+  });
 });

@@ -129,6 +129,9 @@ for (const backend of backends) {
       it("a WO nobody holds changes status only by the agent whose release ended its last attempt, or an admin", async () => {
         const e = await rejects(l.update({ ...BOB, id: 2, status: "done" }), "NOT_HOLDER");
         assert.match(e.message, /never claimed/);
+        // Holder-only writes by an agent that never held it say so too (its lease was not "lost").
+        await rejects(l.release({ ...BOB, id: 2, status: "done" }), "NOT_HOLDER");
+        await rejects(l.renew({ ...BOB, id: 2 }), "NOT_HOLDER");
         await l.claim({ ...CAROL, id: 2 });
         await l.release({ ...CAROL, id: 2 });
         await rejects(l.update({ ...BOB, id: 2, status: "done" }), "NOT_HOLDER");

@@ -128,7 +128,8 @@ describe("renew", () => {
   it("fails with LEASE_LOST after expiry even when nobody re-claimed", () => {
     const held = claimed("a", 60);
     assert.equal(
-      code(() => rules.renew(rules.effective(held, at(61)), "a", at(61), MIN)),
+      // As the ledger loads it: the lapse recorded (rules.expire), so the holder is known to have lost it.
+      code(() => rules.renew(rules.expire(held, at(61))!.next, "a", at(61), MIN)),
       "LEASE_LOST",
     );
   });
@@ -173,10 +174,10 @@ describe("renew", () => {
     );
   });
 
-  it("fails for a WO never claimed", () => {
+  it("fails for a WO never claimed: the caller holds nothing to renew (claim it first)", () => {
     assert.equal(
       code(() => rules.renew(wo(), "a", T0, MIN)),
-      "LEASE_LOST",
+      "NOT_HOLDER",
     );
   });
 });
@@ -201,7 +202,7 @@ describe("release", () => {
       "LEASE_HELD",
     );
     assert.equal(
-      code(() => rules.release(rules.effective(claimed("a", 60), at(61)), "a", at(61))),
+      code(() => rules.release(rules.expire(claimed("a", 60), at(61))!.next, "a", at(61))),
       "LEASE_LOST",
     );
   });

@@ -87,6 +87,8 @@ describe("MCP: guardrails bind local agents (issue 23)", () => {
 
   it("messages: a ttl without a unit offers 90s and 90m; an unknown argument lists the valid ones; one create's bad field is named as given", async () => {
     const gus = await connect("gus");
+    const tooLong = await gus.call("claim", { next: true, ttl: "30d" });
+    assert.match(tooLong.body.error.message, /ttl: must be a duration between 1s and 7d/, "a session's liveness TTL does not hide a bad one");
     const ttl = await gus.call("claim", { next: true, ttl: "90" });
     assert.match(ttl.body.error.message, /did you mean 90s or 90m\?/);
     const unknown = await gus.call("claim", { next: true, tll: "90s" });

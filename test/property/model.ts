@@ -89,6 +89,11 @@ export class Model {
     return { ok: true };
   }
 
+  /** A holder-only action on a WO nobody holds: never held by the agent (and no token), or its lease is gone. */
+  private notHeld(w: ModelWo, agent: string, token: number | undefined): Outcome {
+    return this.fail(token === undefined && !w.ended.has(agent) ? "NOT_HOLDER" : "LEASE_LOST");
+  }
+
   /** Who may act: "holder", "free" (nobody holds it) or an error code. */
   private holding(w: ModelWo, agent: string, token: number | undefined): "holder" | "free" | string {
     const lapsed = w.ended.get(agent) === "expired";
@@ -104,7 +109,7 @@ export class Model {
     const w = this.load(id);
     if (!w) return this.fail("NOT_FOUND");
     const h = this.holding(w, agent, token);
-    if (h === "free") return this.fail("LEASE_LOST");
+    if (h === "free") return this.notHeld(w, agent, token);
     if (h !== "holder") return this.fail(h);
     Object.assign(w, { expires: this.now + ttl, revision: w.revision + 1 });
     return { ok: true };
@@ -114,7 +119,7 @@ export class Model {
     const w = this.load(id);
     if (!w) return this.fail("NOT_FOUND");
     const h = this.holding(w, agent, token);
-    if (h === "free") return this.fail("LEASE_LOST");
+    if (h === "free") return this.notHeld(w, agent, token);
     if (h !== "holder") return this.fail(h);
     w.ended.set(agent, "ended");
     w.last = { agent, how: "ended" };

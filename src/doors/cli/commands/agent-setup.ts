@@ -94,7 +94,8 @@ function filesFor(client: Client, server: { command: string; args: string[]; env
     "# At session start: what the previous agent left.",
     h.start,
     "# While this shell lives: keep your leases alive (they lapse one TTL after it ends).",
-    h.keepalive.replace("$PPID", "$$"),
+    // The shell that sources this is the session: `$$` (a replacer function: in a replacement string "$$" would be one "$").
+    h.keepalive.replace("$PPID", () => "$$"),
     "# After a phase of work: what it cost (if your client keeps a Claude Code-style transcript, spend --from-transcript PATH reads it).",
     "# workledger spend --id N --phase execute --model MODEL --tokens-in N --tokens-out N",
     "# At session end: warn about leases held or context not saved.",

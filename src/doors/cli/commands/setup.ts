@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { isLedgerError, type LedgerError } from "../../../core/errors.js";
 import { renderHint } from "../../../core/hints.js";
+import { notYetWritten } from "../../../core/steps.js";
 import { CLI_DIALECT } from "../hints.js";
 import { formatDuration } from "../../../core/duration.js";
 import type { Project, ProjectSummary } from "../../../core/types.js";
@@ -89,9 +90,8 @@ export function register(program: Command): void {
             } catch (e) {
               if (!isLedgerError(e)) throw e;
               // A project that does not exist yet is made by its first write; a near miss of one that does is a typo.
-              const fresh = e.code === "NOT_FOUND" && e.details?.did_you_mean === undefined;
               checks.push(
-                fresh
+                notYetWritten(e)
                   ? { name: "context", ok: true, detail: `project ${ctx.project} has no work yet (its first write creates it; from ${ctx.from.project})` }
                   : failedCheck("context", e),
               );
@@ -127,7 +127,7 @@ export function register(program: Command): void {
   registerOperation<Project>(project, {
     op: "setPolicy",
     name: "set <name>",
-    description: "change a project's policy (admins; locally, whoever can write the ledger)",
+    description: "change a project's policy (admins only: locally, --as-admin or WORKLEDGER_ROLE=admin)",
     flags: {
       project: named,
       verification_authors: {
