@@ -123,6 +123,10 @@ async function finishing(tx: Tx, wo: StoredWorkOrder, role: Role | undefined, un
 async function loadAs(tx: Tx, project: string, id: number, agent: string): Promise<StoredWorkOrder> {
   return asCaller(tx, await loadForWrite(tx, project, id), agent);
 }
+/** The same in a read: the effective view, with the caller's attempt judged against the stored lease (which still says when a lapsed one expired). */
+async function readAs(tx: Tx, project: string, id: number, agent: string): Promise<StoredWorkOrder> {
+  return rules.effective(await asCaller(tx, await getOrNotFound(tx, project, id), agent), tx.now());
+}
 async function asCaller(tx: Tx, wo: StoredWorkOrder, agent: string): Promise<StoredWorkOrder> {
   if (rules.isLive(wo.lease, tx.now()) && wo.lease.agent === agent) return wo;
   if (wo.fence === 0) return wo;
@@ -569,8 +573,7 @@ export class Ledger {
   async verifyCommand(input: Inputs["verifyCommand"]): Promise<{ project: string; id: number; command: string }> {
     const { project, agent, role, id, lease_token } = parse(inputs.verifyCommand, input);
     return this.store.read(async (tx) => {
-      // The caller's attempt is read against the stored lease, which still says when a lapsed one expired.
-      const wo = rules.effective(await asCaller(tx, await getOrNotFound(tx, project, id), agent), tx.now());
+      const wo = await readAs(tx, project, id, agent);
       return { project, id, command: commandToRun(wo, agent, role, tx.now(), lease_token).command };
     });
   }
@@ -682,7 +685,7 @@ export class Ledger {
           const now = tx.now();
           await projectForWrite(tx, c.project, c.new_project === true);
           // Context linked to a WO is its next agent's briefing: a lapsed holder's may not become it.
-          if (c.id !== undefined) rules.assertNotFenced(await asCaller(tx, await getOrNotFound(tx, c.project, c.id), c.agent), c.agent, now);
+          if (c.id !== undefined) rules.assertNotFenced(await loadAs(tx, c.project, c.id, c.agent), c.agent, now);
           const entry = await tx.insertContext({
             project: c.project,
             key: c.key ?? "handover",

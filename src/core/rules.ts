@@ -356,7 +356,8 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
   const attempt = lease === null ? wo.fence : lease.token;
   const verified = v !== null && v.passed && (v.token === attempt || (lease === null && v.token === null));
   if (verified) return { warnings: [], data: {} };
-  const failedNow = v !== null && !v.passed && v.token === attempt;
+  // The newest verification FAILED in this attempt, or in an earlier one of the caller's: releasing and claiming again does not launder it.
+  const failedNow = v !== null && !v.passed && (v.token === attempt || v.agent === agent);
   const what = v === null ? "no verification was recorded" : !v.passed ? `the last verification FAILED (${v.at})` : "its passing verification was under an earlier lease";
   const reason = finish?.unverifiedReason;
   if (reason !== undefined) {
@@ -370,10 +371,14 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
     return { warnings: [], data: { unverified: true, unverified_reason: reason } };
   }
   if (failedNow) {
-    throw new LedgerError("VERIFICATION_REQUIRED", `${label(wo.id)} cannot be done: its verification FAILED in this attempt (${v.at}): ${command}`, {
-      hint: "fix what fails and {{op:verify}} again until it passes, or {{op:release}} {{status=blocked}} with a note saying what fails",
-      details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
-    });
+    throw new LedgerError(
+      "VERIFICATION_REQUIRED",
+      `${label(wo.id)} cannot be done: its verification FAILED ${v.token === attempt ? "in this attempt" : `when ${v.agent} ran it in an earlier attempt`} (${v.at}), and none has passed since: ${command}`,
+      {
+        hint: "fix what fails and {{op:verify}} again until it passes, or {{op:release}} {{status=blocked}} with a note saying what fails",
+        details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
+      },
+    );
   }
   if (finish?.policy.require_verification) {
     throw new LedgerError(

@@ -75,7 +75,7 @@ export function commandToRun(wo: StoredWorkOrder, agent: string, role: Role | un
   const command = as === "holder" ? pinned : wo.verification;
   if (!command.trim()) {
     throw new LedgerError("VALIDATION", `verification: ${label(wo.id)} has no verification command`, {
-      hint: "set one with {{op:update}} {{verification=npm test}}",
+      hint: "its creator or an admin sets one ({{op:update}} {{verification=npm test}}); until then, finishing it only warns",
       details: { issues: [{ field: "verification", message: "empty" }] },
     });
   }

@@ -93,6 +93,15 @@ for (const backend of backends) {
         assert.equal(carols?.outcome, "done");
       });
 
+      it("when nobody took it over, says the WO is open again (context-put as add-note)", async () => {
+        await l.claim({ ...BOB, id: 2, ttl: "1s" });
+        t.advance(2000);
+        for (const write of [() => l.contextPut({ ...BOB, id: 2, body: "late" }), () => l.addNote({ ...BOB, id: 2, body: "late" })]) {
+          const e = await rejects(write(), "LEASE_LOST");
+          assert.match(e.message, /expired at .*; it is open now/);
+        }
+      });
+
       it("never forgets, however many agents held the WO since", async () => {
         await l.claim({ ...BOB, id: 2, ttl: "1s" });
         t.advance(2000);
@@ -117,10 +126,12 @@ for (const backend of backends) {
         const e = await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED");
         assert.match(e.hint ?? "", /blocked/);
         await rejects(l.update({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED");
-        // The seed's two steps cannot launder it either.
+        // The seed's two steps cannot launder it either, nor releasing and claiming again.
         await l.release({ ...BOB, id: 1 });
         await rejects(l.update({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED");
         await l.claim({ ...BOB, id: 1 });
+        const again = await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED");
+        assert.match(again.message, /when bob ran it in an earlier attempt/);
         await l.recordVerification({ ...BOB, id: 1, ...result(true) });
         const done = await l.release({ ...BOB, id: 1, status: "done" });
         assert.deepEqual([done.status, done.warnings], ["done", undefined]);

@@ -44,7 +44,7 @@ export function register(program: Command): void {
       id: WO_ID,
       next: { help: "atomically take the most urgent unclaimed work order whose files nobody holds", flag: "--next" },
       ttl: {
-        help: "lease length: 90s, 30m, 2h (1s to 7d); inside a keepalive --pid session, held 60s at a time while the session lives",
+        help: "lease length: 90s, 30m, 2h (1s to 7d); inside a keepalive --pid session, held at most 60s at a time while the session lives",
         flag: "--ttl <duration>",
         default: "30m",
         // A claim in a keep-alive session is held with the liveness TTL: the session renews it, and lets it go soon when it ends.
