@@ -22,6 +22,10 @@ export const REQUEST_BUDGET = 1_000_000;
 export const MAX_SEGMENTS = 32;
 export const MAX_EXPANSIONS = 64;
 export const MAX_BRACE_GROUPS = 4;
+/** Characters one pattern may compile to (its brace alternatives × its length), checked when a WO is saved. */
+export const MAX_COMPILED = 4096;
+/** Compiled characters one checker keeps for reuse; beyond it, a pattern is compiled (and charged) each time. */
+export const CACHE_LIMIT = 256 * 1024;
 
 export const UNKNOWN_REASON =
   `the file patterns are too complex to compare within the work bound (at most ${MAX_SEGMENTS} path segments and ${MAX_EXPANSIONS} brace alternatives ` +
@@ -29,9 +33,8 @@ export const UNKNOWN_REASON =
 
 class OutOfBudget extends Error {}
 
-type Token = { kind: "star" } | { kind: "one" } | { kind: "set"; negate: boolean; ranges: [string, string][] } | { kind: "lit"; c: string };
-/** A path segment: `**`, literal text, or a glob as its brace expansions, tokenised. */
-type Segment = { kind: "any" } | { kind: "lit"; text: string } | { kind: "glob"; raw: string; alternatives: Token[][] };
+/** A path segment: `**`, literal text, or a glob as its brace expansions (strings: two bytes a character, nothing else kept). */
+type Segment = { kind: "any" } | { kind: "lit"; text: string } | { kind: "glob"; raw: string; alternatives: string[] };
 type Compiled = Segment[] | null; // null: beyond the limits
 
 /**
@@ -40,6 +43,7 @@ type Compiled = Segment[] | null; // null: beyond the limits
  */
 export class OverlapChecker {
   private readonly compiled = new Map<string, Compiled>();
+  private cached = 0;
   private left: number;
   /** Units spent so far (tests read it to prove the bound). */
   spent = 0;
@@ -77,12 +81,16 @@ export class OverlapChecker {
     }
   }
 
+  /** Charged by what it compiles to, before compiling: a short pattern with many braces costs its expansions. */
   private compile(p: string, run: Budget): Compiled {
-    let c = this.compiled.get(p);
-    if (c === undefined) {
-      spend(run, p.length);
-      c = compile(p);
+    const hit = this.compiled.get(p);
+    if (hit !== undefined) return hit;
+    const size = compiledSize(p);
+    spend(run, p.length + size);
+    const c = compile(p);
+    if (this.cached + size <= CACHE_LIMIT) {
       this.compiled.set(p, c);
+      this.cached += size;
     }
     return c;
   }
@@ -126,7 +134,29 @@ export function globProblem(p: string): string | null {
   if (groups > MAX_BRACE_GROUPS) return `has more than ${MAX_BRACE_GROUPS} brace groups`;
   if (expansions > MAX_EXPANSIONS) return `expands to ${expansions} alternatives (at most ${MAX_EXPANSIONS})`;
   if (segmentsOf(p).length > MAX_SEGMENTS) return `has more than ${MAX_SEGMENTS} path segments`;
+  if (expansions * p.length > MAX_COMPILED)
+    return `expands to ${expansions} alternatives of ${p.length} characters, ${expansions * p.length} in all (at most ${MAX_COMPILED}: use fewer braces or a shorter pattern)`;
   return null;
+}
+
+/** Characters `p` compiles to: each wildcard segment's length times its brace alternatives (or 0 past the limits, where nothing is expanded). */
+function compiledSize(p: string): number {
+  const raw = segmentsOf(p);
+  if (raw.length > MAX_SEGMENTS) return 0;
+  let size = 0;
+  for (const s of raw) {
+    if (s === "**" || !hasWildcard(s)) continue;
+    let n = 1;
+    for (let i = s.indexOf("{"); i >= 0 && n <= MAX_EXPANSIONS; i = s.indexOf("{", i + 1)) {
+      const close = s.indexOf("}", i);
+      if (close < 0) break;
+      n *= s.slice(i + 1, close).split(",").length;
+      i = close;
+    }
+    if (n > MAX_EXPANSIONS) return size;
+    size += n * s.length;
+  }
+  return size;
 }
 
 function segmentsOf(p: string): string[] {
@@ -149,7 +179,7 @@ function compile(p: string): Compiled {
     else {
       const expanded = expandBraces(s);
       if (expanded === null) return null;
-      out.push({ kind: "glob", raw: s, alternatives: expanded.map(tokens) });
+      out.push({ kind: "glob", raw: s, alternatives: expanded });
     }
   }
   // A plain path names a file or a directory and everything under it.
@@ -209,9 +239,9 @@ function literalEnds(s: string): [string, string] {
 
 /** Does one glob segment match one literal segment? O(tokens × text) per alternative. */
 function matches(glob: Extract<Segment, { kind: "glob" }>, text: string, run: Budget): boolean {
-  return glob.alternatives.some((toks) => {
-    spend(run, (toks.length + 1) * (text.length + 1));
-    return matchTokens(toks, text);
+  return glob.alternatives.some((alt) => {
+    spend(run, (alt.length + 1) * (text.length + 1));
+    return matchGlob(alt, text);
   });
 }
 
@@ -235,54 +265,44 @@ function expandBraces(glob: string): string[] | null {
   return out;
 }
 
-function tokens(glob: string): Token[] {
-  const out: Token[] = [];
+/** Does a brace-free glob match `text`? One pass over the glob, one row of the table per step: no backtracking. */
+function matchGlob(glob: string, text: string): boolean {
+  // ok[j]: the glob so far can match text[0..j).
+  let ok = new Uint8Array(text.length + 1);
+  let next = new Uint8Array(text.length + 1);
+  ok[0] = 1;
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i] as string;
     if (c === "*") {
-      if (out.at(-1)?.kind !== "star") out.push({ kind: "star" });
-    } else if (c === "?") out.push({ kind: "one" });
-    else if (c === "[" && glob.indexOf("]", i + 2) > 0) {
-      const end = glob.indexOf("]", i + 2);
-      let body = glob.slice(i + 1, end);
-      const negate = body.startsWith("!") || body.startsWith("^");
-      if (negate) body = body.slice(1);
-      const ranges: [string, string][] = [];
-      for (let j = 0; j < body.length; j++) {
-        const lo = body[j] as string;
-        if (body[j + 1] === "-" && j + 2 < body.length) {
-          ranges.push([lo, body[j + 2] as string]);
-          j += 2;
-        } else ranges.push([lo, lo]);
-      }
-      out.push({ kind: "set", negate, ranges });
-      i = end;
-    } else out.push({ kind: "lit", c });
-  }
-  return out;
-}
-
-function matchTokens(toks: Token[], text: string): boolean {
-  // ok[j]: the tokens so far can match text[0..j).
-  let ok = new Uint8Array(text.length + 1);
-  ok[0] = 1;
-  for (const t of toks) {
-    const next = new Uint8Array(text.length + 1);
-    if (t.kind === "star") {
       let any = 0;
-      for (let j = 0; j <= text.length; j++) {
-        any |= ok[j] as number;
-        next[j] = any;
-      }
+      for (let j = 0; j <= text.length; j++) next[j] = any |= ok[j] as number;
     } else {
-      for (let j = 1; j <= text.length; j++) {
-        if (!ok[j - 1]) continue;
-        const ch = text[j - 1] as string;
-        const hit = t.kind === "one" ? true : t.kind === "lit" ? t.c === ch : t.ranges.some(([lo, hi]) => ch >= lo && ch <= hi) !== t.negate;
-        next[j] = hit ? 1 : 0;
+      let hit: (ch: string) => boolean = (ch) => ch === c;
+      const end = c === "[" ? glob.indexOf("]", i + 2) : -1;
+      if (c === "?") hit = () => true;
+      else if (end > 0) {
+        hit = charClass(glob.slice(i + 1, end));
+        i = end;
       }
+      next[0] = 0;
+      for (let j = 1; j <= text.length; j++) next[j] = ok[j - 1] && hit(text[j - 1] as string) ? 1 : 0;
     }
-    ok = next;
+    [ok, next] = [next, ok];
   }
   return ok[text.length] === 1;
+}
+
+/** A `[...]` class body (`!` or `^` negates, `a-z` ranges) as a test of one character. */
+function charClass(body: string): (ch: string) => boolean {
+  const negate = body.startsWith("!") || body.startsWith("^");
+  if (negate) body = body.slice(1);
+  const ranges: [string, string][] = [];
+  for (let j = 0; j < body.length; j++) {
+    const lo = body[j] as string;
+    if (body[j + 1] === "-" && j + 2 < body.length) {
+      ranges.push([lo, body[j + 2] as string]);
+      j += 2;
+    } else ranges.push([lo, lo]);
+  }
+  return (ch) => ranges.some(([lo, hi]) => ch >= lo && ch <= hi) !== negate;
 }

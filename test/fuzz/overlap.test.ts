@@ -7,17 +7,11 @@
  * enforces.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import fc from "fast-check";
 import { Ledger } from "../../src/core/ledger.ts";
 import { globProblem, OverlapChecker, REQUEST_BUDGET } from "../../src/core/files.ts";
-import type { Store } from "../../src/core/port.ts";
-import { openPostgresStore } from "../../src/storage/postgres/store.ts";
-import { openSqliteStore } from "../../src/storage/sqlite/store.ts";
-import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from "../conformance/backends.ts";
+import { storeCases, type OpenStore } from "../helpers/stores.ts";
 import { HOSTILE_PATTERNS } from "../helpers/patterns.ts";
 
 // Every checker's spending, read after each comparison.
@@ -41,8 +35,7 @@ const pattern = fc
   .map((s) => s.join("/").slice(0, 1000))
   .filter((p) => globProblem(p) === null);
 
-async function exercise(open: () => Promise<{ store: Store; close(): Promise<void> }>): Promise<void> {
-  const { store, close } = await open();
+async function exercise({ store, close }: OpenStore): Promise<void> {
   const ledger = new Ledger(store);
   try {
     const P = "fuzz";
@@ -85,30 +78,10 @@ async function exercise(open: () => Promise<{ store: Store; close(): Promise<voi
 }
 
 describe("hostile file patterns cannot stall the queue (issue 13)", () => {
-  const dirs: string[] = [];
-  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-  it("on SQLite", { timeout: 120_000 }, async () => {
-    await exercise(async () => {
-      const dir = mkdtempSync(join(tmpdir(), "workledger-overlap-"));
-      dirs.push(dir);
-      const store = openSqliteStore({ path: join(dir, "l.db") });
-      return { store, close: () => store.close() };
+  for (const c of storeCases("overlap fuzz"))
+    it(`on ${c.name}`, { timeout: 120_000 }, async (t) => {
+      const opened = await c.open();
+      if (!opened) return t.skip("PostgreSQL unreachable");
+      await exercise(opened);
     });
-  });
-
-  it("on PostgreSQL", { timeout: 120_000 }, async (t) => {
-    if (!(await requirePostgres("overlap fuzz"))) return t.skip("PostgreSQL unreachable");
-    const schema = uniqueSchema("wl_overlap");
-    await exercise(async () => {
-      const store = await openPostgresStore({ connectionString: PG_URL, schema, poolSize: 2 });
-      return {
-        store,
-        close: async () => {
-          await store.close();
-          await dropSchema(schema);
-        },
-      };
-    });
-  });
 });
