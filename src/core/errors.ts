@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   DEPENDENCY_PENDING: "a work order it depends on is not done yet",
   IDEMPOTENCY_MISMATCH: "an idempotency key was reused with different input",
   VERIFICATION_CHANGED: "the verification command changed after the lease began; the holder's verify runs only the command it claimed with",
+  UNTRUSTED_VERIFICATION: "the verification command was written by an agent the project does not list as a trusted author; nothing was run",
+  SANDBOX_REQUIRED: "the project runs verification commands only in a sandbox, and none is available on this machine; nothing was run",
   VERIFICATION_REQUIRED: "the project requires a passing verification under the current lease before done",
   MAX_HOLD_REACHED: "the lease has been renewed up to its cap (max_hold) and cannot be renewed again",
   BUDGET_EXHAUSTED: "the work order has used its budget (attempts, USD or tokens): it is blocked until an admin raises the cap",

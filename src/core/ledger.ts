@@ -31,6 +31,7 @@ import type {
 } from "./types.js";
 import { addSpend, NO_SPEND } from "./budget.js";
 import { assertMayAuthor, commandToRun, DEFAULT_POLICY, verifierOf } from "./verification.js";
+import { assertTrusted, sandboxFor, type SandboxKind } from "./sandbox.js";
 import { pollEvents, type FollowOptions } from "./follow.js";
 import { TokenCache, type TokenLookup } from "./token-cache.js";
 import { Tokens, type PublicToken } from "./tokens.js";
@@ -74,10 +75,20 @@ export interface VerificationResult {
   command: string;
   dir: string | null;
   git: GitState | null;
+  /** What it ran in (core/sandbox.ts). */
+  sandbox: SandboxKind;
   work_order: WorkOrder;
   note: Note;
   /** Why --block-on-fail could not block (the result is recorded anyway). */
   block_refused?: ErrorBody;
+}
+/** The command the caller's verify may run, who wrote it, and how the project says to run it. */
+export interface VerifyCommand {
+  project: string;
+  id: number;
+  command: string;
+  author: string | null;
+  sandbox: { required: boolean; network: boolean; env: string[] };
 }
 /** A release or update: the WO, and warnings for the caller (finished without a passing verification). */
 export type Finished = WorkOrder & { warnings?: string[] };
@@ -266,7 +277,7 @@ export class Ledger {
 
   /** Sets a project's policy (admins only): who may write verification commands, whether done needs one to pass, the lease hold cap. */
   async setPolicy(input: Inputs["setPolicy"]): Promise<Project> {
-    const { project, role, verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices } = parse(inputs.setPolicy, input);
+    const { project, role, verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices, ...sandbox } = parse(inputs.setPolicy, input);
     if (role !== "admin") {
       throw new LedgerError("FORBIDDEN", `only admins may change the policy of project ${project}`, { hint: "ask an admin", details: { project, role } });
     }
@@ -281,6 +292,10 @@ export class Ledger {
         max_tokens: max_tokens === undefined ? existing.policy.max_tokens : max_tokens,
         max_attempts: max_attempts === undefined ? existing.policy.max_attempts : max_attempts,
         prices: prices === undefined ? existing.policy.prices : prices,
+        trusted_authors: sandbox.trusted_authors === undefined ? existing.policy.trusted_authors : sandbox.trusted_authors,
+        verification_env: sandbox.verification_env ?? existing.policy.verification_env,
+        verification_network: sandbox.verification_network ?? existing.policy.verification_network,
+        require_sandbox: sandbox.require_sandbox ?? existing.policy.require_sandbox,
       };
       await tx.setProjectPolicy(project, policy);
       return { ...existing, policy };
@@ -570,11 +585,20 @@ export class Ledger {
    * began (refused if someone changed it since), or for an admin the current
    * one. Nothing is written; the door runs it, then calls recordVerification.
    */
-  async verifyCommand(input: Inputs["verifyCommand"]): Promise<{ project: string; id: number; command: string }> {
-    const { project, agent, role, id, lease_token } = parse(inputs.verifyCommand, input);
+  async verifyCommand(input: Inputs["verifyCommand"]): Promise<VerifyCommand> {
+    const { project, agent, role, id, lease_token, trust } = parse(inputs.verifyCommand, input);
     return this.store.read(async (tx) => {
       const wo = await readAs(tx, project, id, agent);
-      return { project, id, command: commandToRun(wo, agent, role, tx.now(), lease_token).command };
+      const { command } = commandToRun(wo, agent, role, tx.now(), lease_token);
+      const { policy } = (await tx.getProject(project)) ?? { policy: DEFAULT_POLICY };
+      assertTrusted(policy, wo, agent, wo.verification_by, trust === true);
+      return {
+        project,
+        id,
+        command,
+        author: wo.verification_by,
+        sandbox: { required: policy.require_sandbox, network: policy.verification_network, env: policy.verification_env },
+      };
     });
   }
 
@@ -596,12 +620,16 @@ export class Ledger {
               },
             );
           }
+          const { policy } = (await tx.getProject(v.project)) ?? { policy: DEFAULT_POLICY };
+          const sandbox = v.sandbox ?? "none";
+          if (sandbox === "none") sandboxFor(policy.require_sandbox, wo, "none", "the result says it ran without one");
           const git = v.git ?? null;
           const verdict = v.passed ? "PASSED" : `FAILED (exit ${v.exit_code ?? "timeout"})`;
           const where = git ? ` at ${git.head.slice(0, 12)}${git.branch ? ` (${git.branch}${git.dirty ? ", dirty" : ""})` : ""}` : "";
           const by = as === "admin" ? `${v.agent} (admin, not the holder)` : v.agent;
           const dir = v.dir ?? null;
-          const body = `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s by ${by}${where}${dir ? ` in ${dir}` : ""}: ${v.command}\n${v.output_tail}`.trimEnd();
+          const body =
+            `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s (sandbox: ${sandbox}) by ${by}${where}${dir ? ` in ${dir}` : ""}: ${v.command}\n${v.output_tail}`.trimEnd();
           // The result counts for `done` (rules.checkDone) only under the lease it was recorded in.
           const underLease = rules.isLive(wo.lease, tx.now()) && wo.lease.agent === v.agent ? wo.lease.token : null;
           const recorded = { ...wo, last_verification: { passed: v.passed, agent: v.agent, at: tx.now(), token: underLease } };
@@ -620,7 +648,7 @@ export class Ledger {
             }
           }
           const note = await appendNote(tx, wo, { agent: v.agent, body, kind: "verification" });
-          return { passed: v.passed, command: v.command, dir, git, work_order: rules.toPublic(wo), note, ...(block_refused ? { block_refused } : {}) };
+          return { passed: v.passed, command: v.command, dir, git, sandbox, work_order: rules.toPublic(wo), note, ...(block_refused ? { block_refused } : {}) };
         }),
       v.role,
     );

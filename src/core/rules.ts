@@ -240,6 +240,7 @@ export function create(project: string, id: number, fields: WoCreate, agent: str
     created_by: agent,
     created_at: now,
     updated_at: now,
+    verification_by: fields.verification?.trim() ? agent : null,
     prior_status: null,
     fence: 0,
     pinned_verification: null,
@@ -260,6 +261,7 @@ export function create(project: string, id: number, fields: WoCreate, agent: str
     attempts: _a,
     spend: _sp,
     dead_letter: _d,
+    verification_by: _vb,
     ...initial
   } = toPublic(wo);
   return { wo, event: event(wo, "created", agent, now, { fields: initial }) };
@@ -466,8 +468,9 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
   const budget = statusChanges ? null : rebudget(wo, patched, changes);
   if (Object.keys(changes).length === 0 && !statusChanges && !budget) return { prev: wo, next: wo, events: [] };
 
-  // A holder who changes the command verifies with what it wrote.
-  if (holder && patch.verification !== undefined) patch.pinned_verification = patch.verification;
+  // Whoever changes the command is its author from now on. The pinned command stays: a holder's edit,
+  // even a blank, counts as a change (VERIFICATION_CHANGED) until it claims again.
+  if (changes.verification) patch.verification_by = (patch.verification ?? "").trim() ? agent : null;
   if (statusChanges && !holder) {
     if (to === "open") {
       const reason = budgetReached(patched);

@@ -185,6 +185,9 @@ export const woFields = once(() =>
   }),
 );
 
+/** verify's consent to run a command by an author the project does not list as trusted. */
+const trustFlag = () => z.boolean({ error: "must be true or false" }).describe("run it even if its author is not trusted (read it first)").optional();
+
 /**
  * An item of a batch may depend on an earlier item of the same batch by its
  * place in the batch: `#1` is the first item (resolved to its id when the
@@ -372,12 +375,14 @@ export const inputs = builtOnFirstRead({
       command,
       dir: line(1, 4096).optional(),
       git: gitState().nullable().optional(),
+      /** What the command ran in: bwrap, or none (exec/sandbox.ts). */
+      sandbox: z.enum(["bwrap", "none"], { error: "must be bwrap or none" }).optional(),
       block_on_fail: z.boolean().optional(),
       lease_token: leaseToken.optional(),
       idempotency_key: idempotencyKey,
     }),
   /** Which command the caller's verify may run now (see verifyCommand in ledger.ts). */
-  verifyCommand: () => z.strictObject({ ...target, lease_token: leaseToken.optional() }),
+  verifyCommand: () => z.strictObject({ ...target, lease_token: leaseToken.optional(), trust: trustFlag() }),
   setPolicy: () =>
     z
       .strictObject({
@@ -397,9 +402,16 @@ export const inputs = builtOnFirstRead({
           .nullable()
           .describe("USD per million tokens by model prefix; null: built-in")
           .optional(),
+        trusted_authors: list(agentName, 100).nullable().describe("verify runs only these authors' commands without trust; null: any allowed author").optional(),
+        verification_env: list(z.string({ error: "must be a string" }).regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { error: "must be an environment variable name" }), 100)
+          .describe("variables passed to verification commands although they look secret")
+          .optional(),
+        verification_network: z.boolean({ error: "must be true or false" }).describe("verification commands may use the network").optional(),
+        require_sandbox: z.boolean({ error: "must be true or false" }).describe("verify refuses to run without a sandbox (bwrap)").optional(),
       })
       .refine((v) => Object.entries(v).some(([k, x]) => !["project", "agent", "role"].includes(k) && x !== undefined), {
-        error: "give at least one setting: verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts or prices",
+        error:
+          "give at least one setting: verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices, trusted_authors, verification_env, verification_network or require_sandbox",
         path: ["verification_authors"],
       }),
   /** A request to run a WO's verification command (the door runs it, then records a `verification`). */
@@ -408,6 +420,7 @@ export const inputs = builtOnFirstRead({
       ...target,
       timeout: ttl.describe("default 10m").optional(),
       dir: line(1, 4096).describe("run it here (default: your working directory)").optional(),
+      trust: trustFlag(),
       block_on_fail: z.boolean().describe("mark it blocked if it fails").optional(),
       lease_token: leaseToken.optional(),
       idempotency_key: idempotencyKey,

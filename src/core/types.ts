@@ -98,6 +98,8 @@ export interface WorkOrder extends WorkOrderFields {
   created_by: string;
   created_at: string;
   updated_at: string;
+  /** Who wrote the current verification command (null: none set); verify runs code this agent wrote. */
+  verification_by: string | null;
   /** Claims so far: each claim opens one attempt, numbered by its fencing token. */
   attempts: number;
   spend: SpendTotals;
@@ -222,6 +224,14 @@ export interface ProjectPolicy {
   max_attempts: number | null;
   /** USD per million tokens by model name prefix, over the built-in table (pricing.ts); null: the built-in table. */
   prices: PriceTable | null;
+  /** Authors whose verification commands verify runs without --trust; null: any author the project lets write them. */
+  trusted_authors: string[] | null;
+  /** Variables passed to verification commands although they look secret (core/sandbox.ts). */
+  verification_env: string[];
+  /** Verification commands may use the network (in the sandbox they have none otherwise). */
+  verification_network: boolean;
+  /** verify refuses to run without a sandbox (SANDBOX_REQUIRED), and a result recorded without one is refused. */
+  require_sandbox: boolean;
 }
 
 export interface ModelPrice {

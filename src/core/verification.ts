@@ -23,6 +23,10 @@ export const DEFAULT_POLICY: ProjectPolicy = {
   max_tokens: null,
   max_attempts: null,
   prices: null,
+  trusted_authors: null,
+  verification_env: [],
+  verification_network: false,
+  require_sandbox: false,
 };
 
 const isAdmin = (role: Role | undefined) => role === "admin";

@@ -1,8 +1,9 @@
 /**
  * Runs a work order's verification command exactly as the WO states it, in a
- * shell, with a timeout that kills the whole process group. Only the tail of
- * the output is kept: it goes into a note, and notes are read by agents that
- * pay for every byte.
+ * shell, sandboxed where this machine can (exec/sandbox.ts) and without the
+ * caller's secrets, with a timeout that kills the whole process group. Only
+ * the tail of the output is kept: it goes into a note, and notes are read by
+ * agents that pay for every byte.
  */
 import { spawn } from "node:child_process";
 import { statSync } from "node:fs";
@@ -13,6 +14,8 @@ import type { VerificationResult } from "../core/ledger.js";
 import type { GitState } from "../core/types.js";
 import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { noIdentity, parse } from "../core/validate.js";
+import { sandboxFor, scrubEnvironment } from "../core/sandbox.js";
+import { detectSandbox } from "./sandbox.js";
 
 export interface VerifyRun {
   passed: boolean;
@@ -25,10 +28,13 @@ export interface VerifyRun {
 export const TAIL_CHARS = 4000;
 export const DEFAULT_VERIFY_TIMEOUT_MS = 10 * 60_000;
 
-export function runVerification(command: string, opts: { cwd?: string; timeoutMs: number; echo?: (chunk: Buffer) => void }): Promise<VerifyRun> {
+export function runVerification(
+  [program, args]: [string, string[]],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number; echo?: (chunk: Buffer) => void },
+): Promise<VerifyRun> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn("/bin/sh", ["-c", command], { cwd: opts.cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(program, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let tail = "";
     let timedOut = false;
     const keep = (chunk: Buffer) => {
@@ -69,7 +75,15 @@ function isDirectory(path: string): boolean {
   }
 }
 
-export type VerifyOutcome = VerificationResult & { exit_code: number | null; timed_out: boolean; duration_ms: number };
+export type VerifyOutcome = VerificationResult & {
+  exit_code: number | null;
+  timed_out: boolean;
+  duration_ms: number;
+  /** Who wrote the command that ran. */
+  author: string | null;
+  /** Variables left out of the command's environment (names only). */
+  env_removed: string[];
+};
 
 /**
  * The whole `verify` step shared by the CLI and MCP doors: ask the ledger
@@ -100,9 +114,13 @@ export async function verifyWorkOrder(
     ...(v.role ? { role: v.role } : {}),
     ...(v.lease_token !== undefined ? { lease_token: v.lease_token } : {}),
   };
-  const { command } = await ledger.verifyCommand(who);
+  const { command, author, sandbox: rules } = await ledger.verifyCommand({ ...who, ...(v.trust ? { trust: true } : {}) });
+  const box = detectSandbox();
+  const sandbox = sandboxFor(rules.required, who, box.kind, box.why);
+  const { env, removed } = scrubEnvironment(process.env, rules.env);
   opts.onStart?.(command);
-  const run = await runVerification(command, { cwd: dir, timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });
+  const program = box.wrap(command, dir, { network: rules.network, hide: ledgerFiles(ledger) });
+  const run = await runVerification(program, { cwd: dir, env, timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });
   const result = await ledger.recordVerification({
     ...who,
     passed: run.passed,
@@ -112,8 +130,16 @@ export async function verifyWorkOrder(
     command,
     dir,
     git: opts.git(dir),
+    sandbox,
     ...(v.block_on_fail ? { block_on_fail: true } : {}),
     ...(v.idempotency_key !== undefined ? { idempotency_key: v.idempotency_key } : {}),
   });
-  return { ...result, exit_code: run.exit_code, timed_out: run.timed_out, duration_ms: run.duration_ms };
+  return { ...result, exit_code: run.exit_code, timed_out: run.timed_out, duration_ms: run.duration_ms, author, env_removed: removed };
+}
+
+/** The local ledger's own files (database, journals, lease memory): a verification command never sees them. */
+function ledgerFiles(ledger: LedgerApi): string[] {
+  const db = ledger.info.kind === "sqlite" ? ledger.info.location : null;
+  const state = process.env.WORKLEDGER_STATE_DIR;
+  return [...(db ? [db, `${db}-wal`, `${db}-shm`, `${db}-journal`] : []), ...(state ? [state] : [])];
 }

@@ -54,6 +54,7 @@ export interface WorkOrderRowOf<L> {
   created_by: string;
   created_at: string;
   updated_at: string;
+  verification_by: string | null;
 }
 
 export interface ListCodec<L> {
@@ -97,6 +98,7 @@ export const WO_COLUMNS = [
   "created_by",
   "created_at",
   "updated_at",
+  "verification_by",
 ] as const satisfies readonly (keyof WorkOrderRowOf<unknown>)[];
 
 export function rowToWorkOrder<L>(r: WorkOrderRowOf<L>, c: ListCodec<L>): StoredWorkOrder {
@@ -130,6 +132,8 @@ export function rowToWorkOrder<L>(r: WorkOrderRowOf<L>, c: ListCodec<L>): Stored
     created_by: r.created_by,
     created_at: r.created_at,
     updated_at: r.updated_at,
+    // Rows from before authors were recorded: the creator wrote it, unless someone changed it since (the events say).
+    verification_by: r.verification_by ?? (r.verification.trim() ? r.created_by : null),
     prior_status: r.prior_status as StoredWorkOrder["prior_status"],
     fence: r.fence,
     pinned_verification: r.pinned_verification ?? null,
@@ -179,6 +183,7 @@ export function workOrderToRow<L>(wo: StoredWorkOrder, c: ListCodec<L>): WorkOrd
     created_by: wo.created_by,
     created_at: wo.created_at,
     updated_at: wo.updated_at,
+    verification_by: wo.verification_by,
   };
 }
 
@@ -194,7 +199,12 @@ export interface ProjectRow {
   max_attempts: number | null;
   /** JSON text (PriceTable). */
   prices: string | null;
+  /** JSON text (VerificationRules); null: the defaults. */
+  verification_rules: string | null;
 }
+
+/** The policy fields about running verification commands, stored as one JSON column. */
+type VerificationRules = Pick<ProjectPolicy, "trusted_authors" | "verification_env" | "verification_network" | "require_sandbox">;
 
 const PROJECT_FIELDS = [
   "name",
@@ -206,6 +216,7 @@ const PROJECT_FIELDS = [
   "max_tokens",
   "max_attempts",
   "prices",
+  "verification_rules",
 ] as const satisfies readonly (keyof ProjectRow)[];
 /** The columns of a ProjectRow, for SELECT (and, prefixed with the table's alias, GROUP BY) lists. */
 export const projectColumns = (alias?: string) => PROJECT_FIELDS.map((c) => (alias ? `${alias}.${c}` : c)).join(", ");
@@ -221,8 +232,19 @@ export const toProject = (r: ProjectRow): Project => ({
     max_tokens: r.max_tokens === null ? null : Number(r.max_tokens),
     max_attempts: r.max_attempts,
     prices: r.prices === null ? null : (JSON.parse(r.prices) as PriceTable),
+    ...verificationRules(r.verification_rules),
   },
 });
+
+function verificationRules(json: string | null): VerificationRules {
+  const v = json === null ? {} : (JSON.parse(json) as Partial<VerificationRules>);
+  return {
+    trusted_authors: v.trusted_authors ?? null,
+    verification_env: v.verification_env ?? [],
+    verification_network: v.verification_network ?? false,
+    require_sandbox: v.require_sandbox ?? false,
+  };
+}
 
 /** The policy columns a store writes, in PROJECT_FIELDS order after name and created_at. */
 export const policyRow = (p: ProjectPolicy) => [
@@ -233,6 +255,12 @@ export const policyRow = (p: ProjectPolicy) => [
   p.max_tokens,
   p.max_attempts,
   p.prices === null ? null : JSON.stringify(p.prices),
+  JSON.stringify({
+    trusted_authors: p.trusted_authors,
+    verification_env: p.verification_env,
+    verification_network: p.verification_network,
+    require_sandbox: p.require_sandbox,
+  } satisfies VerificationRules),
 ];
 export const POLICY_COLUMNS = PROJECT_FIELDS.slice(2);
 

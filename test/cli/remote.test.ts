@@ -86,7 +86,7 @@ describe("remote CLI", () => {
     const v = local.run(["verify", "--id", String(made.id), "--json"], { env: remote("alice"), cwd: local.dir });
     assert.equal(v.code, 0, v.stdout + v.stderr);
     assert.equal(v.json.command, "echo tests pass");
-    assert.match(v.json.note.body, /PASSED in [\d.]+s by alice in \/\S+: echo tests pass/);
+    assert.match(v.json.note.body, /PASSED in [\d.]+s \(sandbox: \w+\) by alice in \/\S+: echo tests pass/);
     assert.equal(existsSync(pwned), false);
     assert.equal(local.run(["verify", "--id", String(made.id), "--json"], { env: remote("bob") }).json.error.code, "LEASE_HELD");
   });

@@ -423,14 +423,20 @@ for (const backend of backends) {
       it("records the holder's result with the command, who ran it and on which HEAD, and blocks with block_on_fail", async () => {
         await l.create({ project: P, agent: "o", items: [{ title: "x", verification: "npm test" }] });
         await l.claim({ project: P, agent: "a", role: "agent", id: 1 });
-        assert.deepEqual(await l.verifyCommand({ project: P, agent: "a", role: "agent", id: 1 }), { project: P, id: 1, command: "npm test" });
+        assert.deepEqual(await l.verifyCommand({ project: P, agent: "a", role: "agent", id: 1 }), {
+          project: P,
+          id: 1,
+          command: "npm test",
+          author: "o",
+          sandbox: { required: false, network: false, env: [] },
+        });
         const r = await l.recordVerification({ project: P, agent: "a", role: "agent", id: 1, ...result(false), command: "npm test", git, block_on_fail: true });
         assert.equal(r.work_order.status, "blocked");
         assert.equal(r.work_order.lease, null);
         assert.equal(r.command, "npm test");
         assert.deepEqual(r.git, git);
         assert.equal(r.note.kind, "verification");
-        assert.match(r.note.body, /FAILED \(exit 1\) in 1\.2s by a at 0123456789ab \(wo\/1, dirty\): npm test[\s\S]*2 failed/);
+        assert.match(r.note.body, /FAILED \(exit 1\) in 1\.2s \(sandbox: none\) by a at 0123456789ab \(wo\/1, dirty\): npm test[\s\S]*2 failed/);
       });
 
       it("only the holder or an admin may verify or record a result (issue 13)", async () => {
@@ -495,12 +501,18 @@ for (const backend of backends) {
         assert.equal((await l.verifyCommand({ project: P, agent: "a", role: "agent", id: 1 })).command, "npm run test:all");
       });
 
-      it("a holder allowed to change the command verifies with what it wrote", async () => {
+      it("a holder's own change under its lease counts as changed, a blank too: it claims again to verify with it (issue 24, finding 15)", async () => {
         await l.create({ project: P, agent: "o", role: "agent", items: [{ title: "x", verification: "npm test" }] });
         await l.claim({ project: P, agent: "o", role: "agent", id: 1 });
-        await l.update({ project: P, agent: "o", role: "agent", id: 1, fields: { verification: "npm run check" } });
+        const wo = await l.update({ project: P, agent: "o", role: "agent", id: 1, fields: { verification: "" } });
+        assert.equal(wo.verification_by, null);
+        await rejects(l.verifyCommand({ project: P, agent: "o", role: "agent", id: 1 }), "VERIFICATION_CHANGED");
+        // Finishing is judged by the command it claimed with: it warns, it is not silently clean.
+        const done = await l.release({ project: P, agent: "o", role: "agent", id: 1, status: "done" });
+        assert.match(done.warnings?.join(" ") ?? "", /without a passing verification.*npm test/);
+        await l.update({ project: P, agent: "o", role: "agent", id: 1, status: "open", fields: { verification: "npm run check" } });
+        await l.claim({ project: P, agent: "o", role: "agent", id: 1 });
         assert.equal((await l.verifyCommand({ project: P, agent: "o", role: "agent", id: 1 })).command, "npm run check");
-        assert.equal((await l.recordVerification({ project: P, agent: "o", role: "agent", id: 1, ...result(true), command: "npm run check" })).passed, true);
       });
 
       it("rejects empty notes and unknown kinds", async () => {

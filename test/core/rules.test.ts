@@ -334,10 +334,21 @@ describe("verification trust (issue 13)", () => {
       "VALIDATION",
     );
   });
-  it("the holder's own change moves the pin; the public shape never shows it", () => {
-    const held = claimed("obs", 60, wo({ verification: "npm test" }));
+  it("the holder's own change does not move the pin (issue 24, finding 15); it becomes the author; the public shape never shows the pin", () => {
+    const held = claimed("obs", 60, wo({ verification: "npm test", created_by: "o" }));
     const changed = rules.update(held, "obs", T0, { fields: { verification: "make check" } }).next;
-    assert.equal(changed.pinned_verification, "make check");
+    assert.equal(changed.pinned_verification, "npm test");
+    assert.equal(changed.verification_by, "obs");
+    assert.equal(
+      code(() => commandToRun(changed, "obs", "agent", T0, undefined)),
+      "VERIFICATION_CHANGED",
+    );
+    const blanked = rules.update(held, "obs", T0, { fields: { verification: "" } }).next;
+    assert.equal(blanked.verification_by, null);
+    assert.equal(
+      code(() => commandToRun(blanked, "obs", "agent", T0, undefined)),
+      "VERIFICATION_CHANGED",
+    );
     assert.equal("pinned_verification" in rules.toPublic(changed), false);
   });
   it("policy: creator (default), admins, any", () => {

@@ -292,7 +292,13 @@ describe("HTTP API", () => {
     assert.equal((await req("PATCH", path, { token: tokens.alice, body: { fields: { verification: "make" } } })).status, 403, "admins only now");
     const claim = await req("POST", `${path}/claim`, { token: tokens.bob });
     assert.equal(claim.status, 200);
-    assert.deepEqual((await req("GET", `${path}/verification`, { token: tokens.bob })).json, { project: "vt", id: w.id, command: "npm test" });
+    assert.deepEqual((await req("GET", `${path}/verification`, { token: tokens.bob })).json, {
+      project: "vt",
+      id: w.id,
+      command: "npm test",
+      author: "alice",
+      sandbox: { required: false, network: false, env: [] },
+    });
     assert.equal((await req("GET", `${path}/verification`, { token: tokens.alice })).json.error.code, "LEASE_HELD");
     const forged = { passed: true, exit_code: 0, duration_ms: 1, output_tail: "", command: "npm test" };
     assert.equal((await req("POST", `${path}/verification`, { token: tokens.alice, body: forged })).status, 409);
@@ -300,7 +306,7 @@ describe("HTTP API", () => {
     const ok = await req("POST", `${path}/verification`, { token: tokens.bob, body: { ...forged, git: { head: "abc", branch: "main", dirty: false } } });
     assert.equal(ok.status, 201);
     assert.equal(ok.json.command, "npm test");
-    assert.match(ok.json.note.body, /PASSED in 0\.0s by bob at abc \(main\): npm test/);
+    assert.match(ok.json.note.body, /PASSED in 0\.0s \(sandbox: none\) by bob at abc \(main\): npm test/);
   });
 
   it("maps every error code to the contract's status and counts conflicts and claims", async () => {

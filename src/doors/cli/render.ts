@@ -65,7 +65,7 @@ export function woDetail(wo: WorkOrder | WorkOrderWithNotes): string {
   field("labels", wo.labels.join(", "));
   field("depends on", wo.depends_on.map((d) => `WO-${d}`).join(", "));
   field("files", wo.files.join(", "));
-  field("verification", wo.verification);
+  field("verification", wo.verification && `${wo.verification}${wo.verification_by ? c.dim(` (written by ${wo.verification_by})`) : ""}`);
   field("created", `${relative(wo.created_at)} by ${wo.created_by}, updated ${relative(wo.updated_at)}`);
   field("budget", budgetLine(wo));
   if (wo.dead_letter) lines.push(c.red(`dead-letter: ${shown(wo.dead_letter)}`));
@@ -101,7 +101,14 @@ export function policy(p: Project): string {
   const hold = max_hold_ms === null ? "no cap on holding a lease" : `a lease may be held at most ${formatDuration(max_hold_ms)}`;
   const caps = capsText(p.policy);
   const prices = p.policy.prices ? `; prices for ${Object.keys(p.policy.prices).join(", ")}` : "";
-  return `project ${p.name}: verification commands may be set by ${verification_authors}; done ${require_verification ? "needs" : "does not need"} a passing verification; ${hold}; ${caps ? `new work orders get caps ${caps}` : "no default budget"}${prices}`;
+  const { trusted_authors, verification_env, verification_network, require_sandbox } = p.policy;
+  const running = [
+    trusted_authors === null ? "verify runs any allowed author's command" : `verify runs commands by ${trusted_authors.join(", ") || "nobody"} without --trust`,
+    require_sandbox ? "only in a sandbox" : "in a sandbox where bwrap is available",
+    verification_network ? "with network" : "without network",
+    ...(verification_env.length ? [`passing ${verification_env.join(", ")}`] : []),
+  ].join(", ");
+  return `project ${p.name}: verification commands may be set by ${verification_authors}; done ${require_verification ? "needs" : "does not need"} a passing verification; ${hold}; ${caps ? `new work orders get caps ${caps}` : "no default budget"}${prices}; ${running}`;
 }
 
 function eventText(e: LedgerEvent): string {

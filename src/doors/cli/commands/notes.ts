@@ -30,6 +30,7 @@ export function register(program: Command): void {
       id: WO_ID,
       timeout: { help: "kill the command after this long", flag: "--timeout <duration>", default: "10m" },
       dir: { help: "run it in this directory (default: the current one); the result names where it ran", flag: "--dir <path>" },
+      trust: { help: "run it although its author is not one the project trusts (read it with get first)", flag: "--trust" },
       block_on_fail: { help: "mark the work order blocked when verification fails (ends your lease)", flag: "--block-on-fail" },
       lease_token: LEASE_TOKEN,
       idempotency_key: IDEMPOTENCY_KEY,
@@ -47,7 +48,7 @@ export function register(program: Command): void {
           ? c.green(`verification passed for WO-${out.work_order.id}`)
           : c.red(`verification FAILED for WO-${out.work_order.id}`) +
             ` (${out.timed_out ? "timed out" : `exit ${out.exit_code}`})${out.work_order.status === "blocked" ? "; marked blocked" : ""}`) +
-        `: ${shown(out.command)}${out.dir ? ` (in ${shown(out.dir)})` : ""}`,
+        `: ${shown(out.command)}${out.dir ? ` (in ${shown(out.dir)}` : " ("}sandbox: ${out.sandbox})`,
     }),
   });
 }

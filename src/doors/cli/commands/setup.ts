@@ -148,6 +148,26 @@ export function register(program: Command): void {
         flag: "--prices <json>",
         read: (o) => pricesFlag(o.prices),
       },
+      trusted_authors: {
+        help: "agents whose verification commands verify runs without --trust (comma-separated), or none to trust every allowed author",
+        flag: "--trusted-authors <agents>",
+        read: (o) => (str(o.trustedAuthors)?.trim().toLowerCase() === "none" ? null : commaList(o.trustedAuthors)),
+      },
+      verification_env: {
+        help: "environment variables passed to verification commands although they look secret (comma-separated; empty: none)",
+        flag: "--verification-env <names>",
+        read: (o) => commaList(o.verificationEnv),
+      },
+      verification_network: {
+        help: "on: verification commands may use the network; off (default): none inside the sandbox",
+        flag: "--verification-network <on|off>",
+        read: (o) => onOff(o.verificationNetwork),
+      },
+      require_sandbox: {
+        help: "on: verify refuses to run without a sandbox (bwrap); off (default): it runs scrubbed and says sandbox none",
+        flag: "--require-sandbox <on|off>",
+        read: (o) => onOff(o.requireSandbox),
+      },
     },
     render: (p) => ({ human: () => render.policy(p) }),
   });
@@ -159,6 +179,14 @@ export function register(program: Command): void {
     flags: {},
     render: (list) => ({ human: () => render.projects(list) }),
   });
+}
+
+/** A comma-separated flag as a list ("" is the empty list). */
+function commaList(v: Opts[string]): string[] | undefined {
+  return str(v)
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** --prices: JSON inline or from @file, or none (null). */

@@ -1,0 +1,79 @@
+/**
+ * What a verification command may see (issue 24). The command is code another
+ * agent wrote, run on the verifier's machine: it gets an environment without
+ * workledger's own variables or anything that looks like a secret, and,
+ * where a sandbox is available, a read-only file system with credential
+ * folders hidden and no network. The rules are here; exec/sandbox.ts applies them.
+ */
+import { LedgerError } from "./errors.js";
+import { label } from "./rules.js";
+import type { ProjectPolicy } from "./types.js";
+
+export type SandboxKind = "bwrap" | "none";
+
+/** Variable names that never reach a verification command (unless the project passes them by name). */
+export const SECRET_NAME = /^WORKLEDGER_|TOKEN|SECRET|PASS|CREDENTIAL|PRIVATE|COOKIE|SESSION|AUTH|(^|_)KEYS?($|_)|APIKEY|DATABASE_URL|_DSN$/i;
+/** Values that carry a password in a URL (`scheme://user:password@host`), whatever the variable is called. */
+const SECRET_VALUE = /[a-z][a-z0-9+.-]*:\/\/[^/\s@]*:[^/\s@]*@/i;
+
+/** Folders and files under the home directory a verification command never sees (hidden even when the rest is readable). */
+export const HIDDEN_IN_HOME = [
+  ".workledger",
+  ".ssh",
+  ".aws",
+  ".azure",
+  ".config/gcloud",
+  ".config/gh",
+  ".config/hub",
+  ".docker",
+  ".kube",
+  ".gnupg",
+  ".npmrc",
+  ".yarnrc.yml",
+  ".pypirc",
+  ".netrc",
+  ".git-credentials",
+  ".pgpass",
+  ".config/workledger",
+];
+
+/** The environment a verification command runs with, and the names left out (never their values). */
+export function scrubEnvironment(env: Readonly<Record<string, string | undefined>>, pass: readonly string[]): { env: Record<string, string>; removed: string[] } {
+  const out: Record<string, string> = {};
+  const removed: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) continue;
+    // Workledger's own variables are never passed, even when named: they are the caller's identity.
+    const keep = !/^WORKLEDGER_/i.test(name) && (pass.includes(name) || (!SECRET_NAME.test(name) && !SECRET_VALUE.test(value)));
+    if (keep) out[name] = value;
+    else removed.push(name);
+  }
+  return { env: out, removed: removed.sort() };
+}
+
+/** The sandbox verify uses: bwrap where available; none without it, unless the project requires one. */
+export function sandboxFor(required: boolean, wo: { project: string; id: number }, available: SandboxKind, why: string): SandboxKind {
+  if (available !== "none" || !required) return available;
+  throw new LedgerError("SANDBOX_REQUIRED", `project ${wo.project} runs verification commands only in a sandbox, and none is available here (${why}); nothing was run`, {
+    hint: "install bubblewrap (apt-get install bubblewrap) and verify again; or ask an admin to change the project's policy ({{op:setPolicy}} {{require_sandbox=false}})",
+    details: { project: wo.project, id: wo.id, sandbox: "none", reason: why },
+  });
+}
+
+/**
+ * Whether `agent` may run `author`'s command without saying it trusts it: a
+ * project may list trusted authors (null: every author the project lets
+ * write commands). An agent's own command is always its own risk.
+ */
+export function assertTrusted(policy: ProjectPolicy, wo: { project: string; id: number }, agent: string, author: string | null, trust: boolean): void {
+  const trusted = policy.trusted_authors;
+  if (trusted === null || trust || author === agent || (author !== null && trusted.includes(author))) return;
+  throw new LedgerError(
+    "UNTRUSTED_VERIFICATION",
+    `the verification command of ${label(wo.id)} was written by ${author ?? "an unknown author"}, who is not a trusted author in project ${wo.project} (${trusted.join(", ") || "nobody"}); nothing was run`,
+    {
+      hint: "read the command first ({{op:get}}); run it only if you would run it yourself ({{trust}}), or ask an admin to set it",
+      details: { project: wo.project, id: wo.id, author, trusted_authors: trusted },
+    },
+  );
+}

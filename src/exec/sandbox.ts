@@ -1,0 +1,89 @@
+/**
+ * Runs a verification command the way core/sandbox.ts says: inside
+ * bubblewrap where it works here (the root file system read-only, the work
+ * tree and a private /tmp writable, credential folders and the ledger's own
+ * files hidden, no network unless the project allows it, its own process
+ * tree), and with a scrubbed environment either way.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { delimiter, join, resolve, sep } from "node:path";
+import { HIDDEN_IN_HOME, type SandboxKind } from "../core/sandbox.js";
+
+export interface Sandbox {
+  kind: SandboxKind;
+  /** Why there is none (shown in SANDBOX_REQUIRED). */
+  why: string;
+  /** The program and arguments that run `command` in `dir`. */
+  wrap(command: string, dir: string, opts: { network: boolean; hide: readonly string[] }): [string, string[]];
+}
+
+const shell = (command: string): [string, string[]] => ["/bin/sh", ["-c", command]];
+
+let found: Sandbox | undefined;
+
+/** The sandbox this machine offers, probed once: bwrap (WORKLEDGER_BWRAP, or on PATH) if it can start, else none. */
+export function detectSandbox(): Sandbox {
+  if (found) return found;
+  const bwrap = process.env.WORKLEDGER_BWRAP ?? onPath("bwrap");
+  if (!bwrap) return (found = none("bubblewrap (bwrap) is not installed"));
+  // User namespaces may be off (some containers): then bwrap exists but cannot start.
+  const probe = spawnSync(bwrap, ["--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "/bin/true"], { stdio: ["ignore", "ignore", "pipe"], timeout: 10_000 });
+  if (probe.error || probe.status !== 0) {
+    const why = probe.error ? probe.error.message : probe.stderr.toString().trim() || `exit ${probe.status}`;
+    return (found = none(`bwrap at ${bwrap} cannot start here: ${why}`));
+  }
+  return (found = { kind: "bwrap", why: "", wrap: (command, dir, opts) => [bwrap, [...bwrapArgs(dir, opts), "/bin/sh", "-c", command]] });
+}
+
+function none(why: string): Sandbox {
+  return { kind: "none", why, wrap: shell };
+}
+
+function onPath(name: string): string | undefined {
+  for (const d of (process.env.PATH ?? "").split(delimiter)) {
+    const p = join(d || ".", name);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+/** Paths hidden from every verification command: credentials under the home directory, plus `hide` (the ledger's files). */
+export function hiddenPaths(hide: readonly string[]): string[] {
+  const home = homedir();
+  return [...HIDDEN_IN_HOME.map((p) => join(home, p)), ...hide].map((p) => resolve(p)).filter((p) => existsSync(p));
+}
+
+function bwrapArgs(dir: string, opts: { network: boolean; hide: readonly string[] }): string[] {
+  const work = resolve(dir);
+  const hidden = hiddenPaths(opts.hide);
+  const under = (p: string, root: string) => p === root || p.startsWith(root + sep);
+  // A directory is covered by an empty tmpfs, a file by /dev/null. What lies under /tmp is gone with
+  // the private /tmp, unless it is in the work tree: that is covered again after the work tree's mount.
+  const cover = (p: string) => (statSync(p).isDirectory() ? ["--tmpfs", p] : ["--ro-bind", "/dev/null", p]);
+  const late = (p: string) => under(p, work);
+  const early = (p: string) => !late(p) && !under(p, "/tmp");
+  return [
+    "--die-with-parent",
+    "--new-session",
+    "--unshare-all",
+    ...(opts.network ? ["--share-net"] : []),
+    "--ro-bind",
+    "/",
+    "/",
+    "--dev",
+    "/dev",
+    "--proc",
+    "/proc",
+    ...hidden.filter(early).flatMap(cover),
+    "--tmpfs",
+    "/tmp",
+    "--bind",
+    work,
+    work,
+    ...hidden.filter(late).flatMap(cover),
+    "--chdir",
+    work,
+  ];
+}

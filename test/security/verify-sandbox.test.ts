@@ -1,0 +1,181 @@
+/**
+ * Issue 24, finding 2: a WO's verification command is code its author runs on
+ * the verifier's machine. The probe's WO handed over the claimer's token; now
+ * the command runs without workledger's variables or secret-looking ones, and
+ * under bubblewrap without the network, the credential folders or the
+ * ledger's files, while a build in the work tree still passes. Projects can
+ * require the sandbox and list the authors verify trusts.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { scrubEnvironment } from "../../src/core/sandbox.ts";
+import { sandbox, type Sandbox } from "../helpers/cli.ts";
+import { skipLoudly } from "../helpers/util.ts";
+
+const hasBwrap = spawnSync("bwrap", ["--ro-bind", "/", "/", "--unshare-all", "/bin/true"]).status === 0;
+
+describe("the verification environment (issue 24, finding 2)", () => {
+  it("leaves out workledger's variables and anything that looks secret, names what it left out, and passes named ones", () => {
+    const env = {
+      PATH: "/usr/bin",
+      HOME: "/home/a",
+      LANG: "C",
+      WORKLEDGER_TOKEN: "wl_x",
+      WORKLEDGER_AGENT: "bob",
+      GITHUB_TOKEN: "g",
+      AWS_SECRET_ACCESS_KEY: "s",
+      OPENAI_API_KEY: "k",
+      PGPASSWORD: "p",
+      SSH_AUTH_SOCK: "/run/ssh",
+      NPM_CONFIG__AUTH: "a",
+      DATABASE_URL: "postgres://u:p@h/db",
+      MIRROR: "https://user:pw@example.com/x",
+      CI: "true",
+    };
+    const { env: out, removed } = scrubEnvironment(env, ["GITHUB_TOKEN", "WORKLEDGER_TOKEN"]);
+    assert.deepEqual(Object.keys(out).sort(), ["CI", "GITHUB_TOKEN", "HOME", "LANG", "PATH"]);
+    assert.deepEqual(removed, [
+      "AWS_SECRET_ACCESS_KEY",
+      "DATABASE_URL",
+      "MIRROR",
+      "NPM_CONFIG__AUTH",
+      "OPENAI_API_KEY",
+      "PGPASSWORD",
+      "SSH_AUTH_SOCK",
+      "WORKLEDGER_AGENT",
+      "WORKLEDGER_TOKEN",
+    ]);
+  });
+});
+
+describe("verify runs the command sandboxed and without secrets (issue 24, finding 2)", () => {
+  let s: Sandbox;
+  let home: string;
+  let tree: string;
+  let server: Server;
+  let port = 0;
+  const P = "sbx";
+  const env = (agent: string, extra: Record<string, string> = {}) => ({ WORKLEDGER_AGENT: agent, WORKLEDGER_PROJECT: P, HOME: home, ...extra });
+  const as = (agent: string, extra: Record<string, string> = {}) => ({ env: env(agent, extra), cwd: tree });
+  const admin = { env: env("root", { WORKLEDGER_ROLE: "admin" }), cwd: tree };
+  const wo = (verification: string, agent = "mallory") => String(s.run(["create", "--title", "t", "--verification", verification, "--json"], as(agent)).json.id);
+
+  before(async () => {
+    s = sandbox();
+    home = join(s.dir, "home");
+    tree = join(s.dir, "tree");
+    mkdirSync(join(home, ".ssh"), { recursive: true });
+    writeFileSync(join(home, ".ssh", "id_ed25519"), "PRIVATE KEY");
+    mkdirSync(join(tree, "src"), { recursive: true });
+    writeFileSync(join(tree, "src", "math.js"), "exports.add = (a, b) => a + b;\n");
+    writeFileSync(join(tree, "build.js"), "require('fs').mkdirSync('dist', { recursive: true }); require('fs').copyFileSync('src/math.js', 'dist/math.js');\n");
+    writeFileSync(join(tree, "test.js"), "const assert = require('assert'); assert.equal(require('./dist/math.js').add(2, 3), 5); console.log('1 test passed');\n");
+    s.run(["init", "-p", P], { env: env("obs") });
+    server = createServer((c) => c.end());
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    port = (server.address() as { port: number }).port;
+  });
+  after(() => {
+    server.close();
+    s.cleanup();
+  });
+
+  it("a command that reaches for the token, the ledger, ~/.ssh or the network gets nothing and fails; a build and test in the work tree passes", (t) => {
+    if (!hasBwrap && !skipLoudly("bubblewrap verification tests", "bwrap cannot run here", ["Install it: apt-get install bubblewrap"])) return t.skip("no bwrap");
+    const loot = join(tree, "loot.txt");
+    const steal = [
+      `printf 'token=%s\\n' "$WORKLEDGER_TOKEN" >> ${loot}`,
+      `cat ${home}/.ssh/id_ed25519 >> ${loot} 2>/dev/null`,
+      `cat ${s.db} >> ${loot} 2>/dev/null`,
+      `ls ${join(s.dir, "state")} >> ${loot} 2>/dev/null`,
+      `node -e "require('net').connect(${port}, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(3))"`,
+    ].join("; ");
+    const bad = wo(steal);
+    assert.equal(s.run(["claim", "--id", bad], as("bob")).code, 0);
+    const r = s.run(["verify", "--id", bad, "--json"], as("bob", { WORKLEDGER_TOKEN: "wl_secret_of_bob" }));
+    assert.equal(r.code, 6, r.stdout + r.stderr);
+    assert.equal(r.json.sandbox, "bwrap");
+    assert.equal(r.json.author, "mallory");
+    assert.ok(r.json.env_removed.includes("WORKLEDGER_TOKEN"));
+    assert.equal(r.json.exit_code, 3, "the TCP connection failed");
+    assert.equal(readFileSync(loot, "utf8"), "token=\n", "nothing but an empty token reached the work tree");
+    assert.match(r.json.note.body, /\(sandbox: bwrap\)/);
+
+    const good = wo("node build.js && node test.js", "obs");
+    assert.equal(s.run(["claim", "--id", good], as("bob")).code, 0);
+    const built = s.run(["verify", "--id", good, "--json"], as("bob"));
+    assert.equal(built.code, 0, built.stdout + built.stderr);
+    assert.match(built.json.note.body, /1 test passed/);
+    assert.ok(existsSync(join(tree, "dist", "math.js")), "the work tree is writable");
+  });
+
+  it("a project may allow the network and pass named variables", (t) => {
+    if (!hasBwrap && !skipLoudly("bubblewrap verification tests", "bwrap cannot run here", ["Install it: apt-get install bubblewrap"])) return t.skip("no bwrap");
+    assert.equal(s.run(["project", "set", P, "--verification-network", "on", "--verification-env", "NPM_TOKEN"], admin).code, 0);
+    try {
+      const id = wo(
+        `test "$NPM_TOKEN" = n1 && node -e "require('net').connect(${port}, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(3))"`,
+        "obs",
+      );
+      assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+      const r = s.run(["verify", "--id", id, "--json"], as("bob", { NPM_TOKEN: "n1" }));
+      assert.equal(r.code, 0, r.stdout + r.stderr); // the variable arrived and the connection opened
+    } finally {
+      s.run(["project", "set", P, "--verification-network", "off", "--verification-env", ""], admin);
+    }
+  });
+
+  it("without bwrap it runs scrubbed and says sandbox none; a project that requires a sandbox refuses before anything runs", () => {
+    const noBwrap = { WORKLEDGER_BWRAP: join(s.dir, "no-such-bwrap") };
+    const marker = join(tree, "ran-unsandboxed");
+    const id = wo(`printf '%s' "$WORKLEDGER_TOKEN" > ${marker}`, "obs");
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    const r = s.run(["verify", "--id", id, "--json"], as("bob", { ...noBwrap, WORKLEDGER_TOKEN: "wl_secret" }));
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.json.sandbox, "none");
+    assert.equal(readFileSync(marker, "utf8"), "", "scrubbed even without a sandbox");
+
+    assert.equal(s.run(["project", "set", P, "--require-sandbox", "on"], admin).code, 0);
+    try {
+      const again = wo(`touch ${marker}-2`, "obs");
+      assert.equal(s.run(["claim", "--id", again], as("bob")).code, 0);
+      const refused = s.run(["verify", "--id", again, "--json"], as("bob", noBwrap));
+      assert.equal(refused.code, 3);
+      assert.equal(refused.json.error.code, "SANDBOX_REQUIRED");
+      assert.match(refused.json.error.hint, /bubblewrap/);
+      assert.equal(existsSync(`${marker}-2`), false, "nothing ran");
+    } finally {
+      s.run(["project", "set", P, "--require-sandbox", "off"], admin);
+    }
+  });
+
+  it("claim and get name the command's author; with trusted authors, verify refuses anyone else's command unless --trust, and an agent's own is its own", () => {
+    const marker = join(tree, "untrusted-ran");
+    const id = wo(`touch ${marker}`);
+    const claimed = s.run(["claim", "--id", id, "--json"], as("bob"));
+    assert.equal(claimed.json.verification_by, "mallory");
+    assert.match(s.run(["get", "--id", id], as("bob")).stdout, /written by mallory/);
+    assert.equal(s.run(["project", "set", P, "--trusted-authors", "obs,root"], admin).code, 0);
+    try {
+      const refused = s.run(["verify", "--id", id, "--json"], as("bob"));
+      assert.equal(refused.code, 3);
+      assert.equal(refused.json.error.code, "UNTRUSTED_VERIFICATION");
+      assert.match(refused.json.error.message, /written by mallory/);
+      assert.match(refused.json.error.hint, /--trust/);
+      assert.equal(existsSync(marker), false, "nothing ran");
+      const trusted = s.run(["verify", "--id", id, "--trust", "--json"], as("bob"));
+      assert.equal(trusted.code, 0, trusted.stdout + trusted.stderr);
+      assert.equal(existsSync(marker), true);
+      // mallory's own command is her own risk.
+      const own = wo("true");
+      assert.equal(s.run(["claim", "--id", own], as("mallory")).code, 0);
+      assert.equal(s.run(["verify", "--id", own], as("mallory")).code, 0);
+    } finally {
+      s.run(["project", "set", P, "--trusted-authors", "none"], admin);
+    }
+  });
+});
