@@ -61,7 +61,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
   const P = "sbx";
   const env = (agent: string, extra: Record<string, string> = {}) => ({ WORKLEDGER_AGENT: agent, WORKLEDGER_PROJECT: P, HOME: home, ...extra });
   const as = (agent: string, extra: Record<string, string> = {}) => ({ env: env(agent, extra), cwd: tree });
-  const admin = { env: env("root", { WORKLEDGER_ROLE: "admin" }), cwd: tree };
+  const admin = () => as("root", { WORKLEDGER_ROLE: "admin" });
   const wo = (verification: string, agent = "mallory") => String(s.run(["create", "--title", "t", "--verification", verification, "--json"], as(agent)).json.id);
 
   before(async () => {
@@ -115,7 +115,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
 
   it("a project may allow the network and pass named variables", (t) => {
     if (!hasBwrap && !skipLoudly("bubblewrap verification tests", "bwrap cannot run here", ["Install it: apt-get install bubblewrap"])) return t.skip("no bwrap");
-    assert.equal(s.run(["project", "set", P, "--verification-network", "on", "--verification-env", "NPM_TOKEN"], admin).code, 0);
+    assert.equal(s.run(["project", "set", P, "--verification-network", "on", "--verification-env", "NPM_TOKEN"], admin()).code, 0);
     try {
       const id = wo(
         `test "$NPM_TOKEN" = n1 && node -e "require('net').connect(${port}, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(3))"`,
@@ -125,7 +125,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
       const r = s.run(["verify", "--id", id, "--json"], as("bob", { NPM_TOKEN: "n1" }));
       assert.equal(r.code, 0, r.stdout + r.stderr); // the variable arrived and the connection opened
     } finally {
-      s.run(["project", "set", P, "--verification-network", "off", "--verification-env", ""], admin);
+      s.run(["project", "set", P, "--verification-network", "off", "--verification-env", ""], admin());
     }
   });
 
@@ -139,7 +139,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     assert.equal(r.json.sandbox, "none");
     assert.equal(readFileSync(marker, "utf8"), "", "scrubbed even without a sandbox");
 
-    assert.equal(s.run(["project", "set", P, "--require-sandbox", "on"], admin).code, 0);
+    assert.equal(s.run(["project", "set", P, "--require-sandbox", "on"], admin()).code, 0);
     try {
       const again = wo(`touch ${marker}-2`, "obs");
       assert.equal(s.run(["claim", "--id", again], as("bob")).code, 0);
@@ -149,7 +149,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
       assert.match(refused.json.error.hint, /bubblewrap/);
       assert.equal(existsSync(`${marker}-2`), false, "nothing ran");
     } finally {
-      s.run(["project", "set", P, "--require-sandbox", "off"], admin);
+      s.run(["project", "set", P, "--require-sandbox", "off"], admin());
     }
   });
 
@@ -159,7 +159,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     const claimed = s.run(["claim", "--id", id, "--json"], as("bob"));
     assert.equal(claimed.json.verification_by, "mallory");
     assert.match(s.run(["get", "--id", id], as("bob")).stdout, /written by mallory/);
-    assert.equal(s.run(["project", "set", P, "--trusted-authors", "obs,root"], admin).code, 0);
+    assert.equal(s.run(["project", "set", P, "--trusted-authors", "obs,root"], admin()).code, 0);
     try {
       const refused = s.run(["verify", "--id", id, "--json"], as("bob"));
       assert.equal(refused.code, 3);
@@ -175,7 +175,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
       assert.equal(s.run(["claim", "--id", own], as("mallory")).code, 0);
       assert.equal(s.run(["verify", "--id", own], as("mallory")).code, 0);
     } finally {
-      s.run(["project", "set", P, "--trusted-authors", "none"], admin);
+      s.run(["project", "set", P, "--trusted-authors", "none"], admin());
     }
   });
 });
