@@ -191,7 +191,7 @@ export async function serveThroughput(cycles: number, warmup: number): Promise<R
       server.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim()));
       server.once("exit", (code) => reject(new Error(`bench serve exited with ${code}`)));
     });
-    const token = (await direct.tokens.create({ agent: "bench", role: "agent" })).token;
+    const token = (await direct.tokens.create({ agent: "bench", role: "agent" }, "admin")).token;
     const remote = new RemoteLedger(url, token);
     await run(direct, "direct", warmup);
     await run(remote, "http", warmup);

@@ -100,7 +100,7 @@ async function inProcessHeap(dir: string, clients: number, seconds: number, ever
   const metrics = new Metrics();
   const ledger = await openLedger({ db: join(dir, "in-process.db"), onEvents: (e) => metrics.observeEvents(e) });
   const server = await startServer({ ledger, metrics, host: "127.0.0.1", port: 0, rateLimit: { perSecond: 1e6, burst: 1e6 }, version: "bench", publicMetrics: true });
-  const tokens = await Promise.all(Array.from({ length: clients }, (_, i) => ledger.tokens.create({ agent: `h${i}`, role: "agent" })));
+  const tokens = await Promise.all(Array.from({ length: clients }, (_, i) => ledger.tokens.create({ agent: `h${i}`, role: "agent" }, "admin")));
   const until = Date.now() + seconds * 1000;
   const heap = async () => {
     gc();

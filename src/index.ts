@@ -65,7 +65,7 @@ export async function connectLedger(opts: ConnectOptions = {}): Promise<LedgerAp
   if (url === undefined) return openLedger(local);
   if (!token) {
     throw new LedgerError("UNAUTHORIZED", "WORKLEDGER_URL is set but WORKLEDGER_TOKEN is not", {
-      hint: "ask an admin for a token (workledger token create --agent NAME --role agent) and export WORKLEDGER_TOKEN",
+      hint: "ask an admin for a token (workledger token create --as-admin --agent NAME --role agent) and export WORKLEDGER_TOKEN",
     });
   }
   return new RemoteLedger(url, token);

@@ -30,7 +30,7 @@ const CAN: Record<Role, readonly Access[]> = { reader: ["read"], agent: ["read",
 export function authorize(token: TokenRecord | null, access: Access, project: string | null): TokenRecord {
   if (token === null || token.revoked_at !== null) {
     throw new LedgerError("UNAUTHORIZED", token ? `token ${token.id} was revoked` : "missing or unknown API token", {
-      hint: "send Authorization: Bearer <token>; an admin creates one with: workledger token create --agent NAME --role agent",
+      hint: "send Authorization: Bearer <token>; an admin creates one with: workledger token create --as-admin --agent NAME --role agent",
     });
   }
   if (!CAN[token.role].includes(access)) {

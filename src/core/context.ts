@@ -37,13 +37,14 @@ export function pulled(project: string, rows: readonly ContextEntry[], now: stri
 /**
  * The context a WO's next agent needs (claim, get): the newest entry linked to
  * it, and the project's newest handover when that is newer (it may say
- * something the linked entry does not).
+ * something the linked entry does not). Judged against the caller's work
+ * tree (`git`) as context-pull judges it: from another HEAD is stale.
  */
-export async function linkedContext(tx: Tx, project: string, id: number): Promise<WoContext> {
+export async function linkedContext(tx: Tx, project: string, id: number, git: GitState | null | undefined): Promise<WoContext> {
   // Both in one round trip on PostgreSQL (statements of one turn are sent together).
   const [[linked], [handover]] = await Promise.all([tx.contextHistory(project, null, 1, id), tx.latestContext(project, "handover", null)]);
   const newer = handover && (!linked || handover.id > linked.id) ? { created_at: handover.created_at, agent: handover.agent, wo: handover.wo } : null;
-  return { linked: linked ? freshness(linked, tx.now(), DEFAULT_MAX_AGE_MS, undefined) : null, dependencies: [], newer_handover: newer };
+  return { linked: linked ? freshness(linked, tx.now(), DEFAULT_MAX_AGE_MS, git) : null, dependencies: [], newer_handover: newer };
 }
 
 /**
@@ -51,8 +52,8 @@ export async function linkedContext(tx: Tx, project: string, id: number): Promis
  * on (newest per key and WO) is part of its briefing. Sent together (one
  * round trip on PostgreSQL); a WO has at most 100 dependencies.
  */
-export async function withDependencies(tx: Tx, project: string, context: WoContext, deps: readonly number[]): Promise<WoContext> {
+export async function withDependencies(tx: Tx, project: string, context: WoContext, deps: readonly number[], git: GitState | null | undefined): Promise<WoContext> {
   if (deps.length === 0) return context;
   const rows = (await Promise.all(deps.map((d) => tx.latestContext(project, null, d)))).flat();
-  return { ...context, dependencies: rows.map((e) => freshness(e, tx.now(), DEFAULT_MAX_AGE_MS, undefined)) };
+  return { ...context, dependencies: rows.map((e) => freshness(e, tx.now(), DEFAULT_MAX_AGE_MS, git)) };
 }

@@ -20,17 +20,25 @@ interface Keyed {
   idempotency_key?: string | undefined;
 }
 
-/** Runs `write` once per key: the first time for real, afterwards its recorded result. */
-export async function once<T>(tx: Tx, operation: string, input: Keyed, write: () => Promise<T>): Promise<T> {
+/**
+ * Runs `write` once per key: the first time for real, afterwards its recorded
+ * result, passed through `replayed` when what it says may have stopped being
+ * true (a claim's lease may have ended since).
+ */
+export async function once<T>(tx: Tx, operation: string, input: Keyed, write: () => Promise<T>, replayed?: (first: T) => Promise<T>): Promise<T> {
   const key = input.idempotency_key;
   if (key === undefined) return write();
   // The lease token is not part of a request's identity: the CLI and the MCP server send a remembered one, and
   // forget it when the write ends the lease, so the resend of a release would otherwise differ from the first.
-  const { idempotency_key: _k, agent: _a, role: _r, lease_token: _t, ...request } = input as Keyed & Record<string, unknown>;
+  // Nor is the caller's work tree, which the door reads afresh for each attempt.
+  const { idempotency_key: _k, agent: _a, role: _r, lease_token: _t, git: _g, ...request } = input as Keyed & Record<string, unknown>;
   const hash = createHash("sha256").update(operation).update("\0").update(JSON.stringify(request)).digest("hex");
   const seen = await tx.getIdempotentWrite(input.project, input.agent, key);
   if (seen && Date.parse(seen.created_at) > Date.parse(tx.now()) - IDEMPOTENCY_WINDOW_MS) {
-    if (seen.request_hash === hash) return JSON.parse(seen.result) as T;
+    if (seen.request_hash === hash) {
+      const first = JSON.parse(seen.result) as T;
+      return replayed ? replayed(first) : first;
+    }
     throw new LedgerError(
       "IDEMPOTENCY_MISMATCH",
       `idempotency key ${JSON.stringify(key)} was already used by ${input.agent} at ${seen.created_at} for ${seen.operation === operation ? "a different request" : `a ${seen.operation}`}; nothing was written`,

@@ -356,11 +356,11 @@ export class Ledger {
   }
 
   async get(input: Inputs["get"]): Promise<WorkOrderWithNotes> {
-    const { project, id } = parse(inputs.get, input);
+    const { project, id, git } = parse(inputs.get, input);
     await this.sweep(project);
     return this.store.read(async (tx) => {
       const wo = rules.effective(await getOrNotFound(tx, project, id), tx.now());
-      const context = await withDependencies(tx, project, await linkedContext(tx, project, id), wo.depends_on);
+      const context = await withDependencies(tx, project, await linkedContext(tx, project, id, git), wo.depends_on, git);
       return { ...rules.toPublic(wo), notes: await tx.listNotes(project, id), context };
     });
   }
@@ -390,16 +390,30 @@ export class Ledger {
 
   async claim(input: Inputs["claim"]): Promise<ClaimResult> {
     const c = parse(inputs.claim, input);
-    return this.write((tx) => once(tx, "claim", c, () => this.claimIn(tx, c, c.ttl ?? DEFAULT_TTL_MS)));
+    // A retried claim answers its first result only while that lease lives: a lease that ended since is LEASE_LOST, not a success.
+    const still = async (tx: Tx, first: ClaimResult): Promise<ClaimResult> => {
+      const wo = await readAs(tx, c.project, first.id, c.agent);
+      rules.holding(wo, c.agent, tx.now(), first.lease?.token, true);
+      return { ...first, ...rules.toPublic(wo) };
+    };
+    return this.write((tx) =>
+      once(
+        tx,
+        "claim",
+        c,
+        () => this.claimIn(tx, c, c.ttl ?? DEFAULT_TTL_MS),
+        (first) => still(tx, first),
+      ),
+    );
   }
 
   private async claimIn(tx: Tx, c: Parsed["claim"], ttlMs: number): Promise<ClaimResult> {
-    const { project, agent, id, exclusive_files, max_hold } = c;
-    if (id === undefined) return this.claimNext(tx, project, agent, ttlMs, max_hold);
+    const { project, agent, id, exclusive_files, max_hold, git } = c;
+    if (id === undefined) return this.claimNext(tx, project, agent, ttlMs, max_hold, git);
     // Sent with the claim's first statement (one round trip on PostgreSQL): the project's default hold cap, and the WO's context.
     const defaults = max_hold === undefined ? tx.getProject(project) : Promise.resolve(null);
     defaults.catch(() => undefined); // awaited below; a failure surfaces there (or the claim's own comes first)
-    const context = linkedContext(tx, project, id);
+    const context = linkedContext(tx, project, id, git);
     context.catch(() => undefined);
     const wo = await loadForWrite(tx, project, id);
     const now = tx.now(); // read after the row is locked: the clock may have moved while we waited
@@ -409,10 +423,10 @@ export class Ledger {
     const file_conflicts = wo.files.length ? conflicts(wo, await tx.liveLeases(project, now), new OverlapChecker()) : [];
     if (exclusive_files && file_conflicts.length) throw fileConflict(wo, file_conflicts);
     await persist(tx, change);
-    return { ...rules.toPublic(change.next), file_conflicts, context: await withDependencies(tx, project, await context, wo.depends_on) };
+    return { ...rules.toPublic(change.next), file_conflicts, context: await withDependencies(tx, project, await context, wo.depends_on, git) };
   }
 
-  private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number, maxHold: number | undefined): Promise<ClaimResult> {
+  private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number, maxHold: number | undefined, git: GitState | null | undefined): Promise<ClaimResult> {
     // One read (one statement on PostgreSQL). The first candidate is only good if
     // no lease had lapsed: an expiry returns a WO to the queue, maybe ahead of it,
     // so then the probe starts again.
@@ -435,7 +449,7 @@ export class Ledger {
         }
       }
       const change = rules.claim(w, agent, tx.now(), ttlMs, [], maxHold ?? maxHoldMs);
-      const context = hasContext ? await withDependencies(tx, project, await linkedContext(tx, project, w.id), w.depends_on) : NO_CONTEXT;
+      const context = hasContext ? await withDependencies(tx, project, await linkedContext(tx, project, w.id, git), w.depends_on, git) : NO_CONTEXT;
       await persist(tx, change);
       return { ...rules.toPublic(change.next), file_conflicts: [], context };
     }
@@ -531,6 +545,10 @@ export class Ledger {
           const wo = await loadAs(tx, project, id, agent);
           if (fields?.verification !== undefined && fields.verification !== wo.verification) {
             assertMayAuthor((await tx.getProject(project))?.policy ?? DEFAULT_POLICY, project, agent, role, wo);
+          }
+          if (fields?.depends_on !== undefined) {
+            const dropped = wo.depends_on.filter((d) => !fields.depends_on?.includes(d));
+            if (dropped.length) rules.assertMayDropDependencies(wo, agent, role, await tx.notDoneOf(project, dropped));
           }
           const caps = CAP_FIELDS.filter((c) => fields?.[c] !== undefined && fields[c] !== wo[c]);
           if (caps.length && role !== "admin") {
@@ -712,8 +730,7 @@ export class Ledger {
         once(tx, "contextPut", c, async () => {
           const now = tx.now();
           await projectForWrite(tx, c.project, c.new_project === true);
-          // Context linked to a WO is its next agent's briefing: a lapsed holder's may not become it.
-          if (c.id !== undefined) rules.assertNotFenced(await loadAs(tx, c.project, c.id, c.agent), c.agent, now);
+          if (c.id !== undefined) rules.assertMayLinkContext(await loadAs(tx, c.project, c.id, c.agent), c.agent, now);
           const entry = await tx.insertContext({
             project: c.project,
             key: c.key ?? "handover",

@@ -1,25 +1,43 @@
 /** Near misses among names (a mistyped project must not silently become a new one). */
 
-/** Levenshtein distance, giving up (returning max + 1) once it must exceed `max`. */
+/**
+ * Edit distance where swapping two neighbours is one edit (optimal string
+ * alignment: `shpo` is one typo from `shop`), giving up (returning max + 1)
+ * once it must exceed `max`.
+ */
 export function editDistance(a: string, b: string, max = 2): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
     let best = i;
     for (let j = 1; j <= b.length; j++) {
-      const d = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      let d = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, (before[j - 2] as number) + 1);
       row.push(d);
       best = Math.min(best, d);
     }
     if (best > max) return max + 1;
+    before = prev;
     prev = row;
   }
   return prev[b.length] as number;
 }
 
-/** How many edits still count as a typo: none for names of 3 characters or fewer (every short name is close to every other), 1 up to 5, then 2. */
-const typoDistance = (name: string) => (name.length <= 3 ? 0 : name.length <= 5 ? 1 : 2);
+/** How many edits still count as a typo: 1 up to 5 characters, then 2 (names of 3 or fewer: see shortMiss). */
+const typoDistance = (name: string) => (name.length <= 5 ? 1 : 2);
+
+/**
+ * Every short name is one edit from many others (`api`, `app`), so for names
+ * of 3 characters or fewer only a swap of neighbours, or a fourth character
+ * added or dropped (`sho`, `shop`), counts as a typo.
+ */
+function shortMiss(a: string, b: string): boolean {
+  if (a.length === b.length) return editDistance(a, b, 1) === 1 && [...a].sort().join("") === [...b].sort().join("");
+  const [short, long] = a.length < b.length ? [a, b] : [b, a];
+  return long.length === 4 && long.startsWith(short);
+}
 
 /** Names that differ only in their digits are a numbered series (`api-1`, `api-2`), not a typo. */
 const numbered = (a: string, b: string) => a.replace(/\d+/g, "#") === b.replace(/\d+/g, "#");
@@ -27,11 +45,10 @@ const numbered = (a: string, b: string) => a.replace(/\d+/g, "#") === b.replace(
 /** The names a typo of `name` could have meant (not itself), closest first. */
 export function nearMisses(name: string, names: readonly string[]): string[] {
   const max = typoDistance(name);
-  if (max === 0) return [];
   return names
     .filter((n) => n !== name && !numbered(n, name))
     .map((n) => ({ n, d: editDistance(name, n, max) }))
-    .filter((x) => x.d <= max)
+    .filter((x) => x.d <= max && (Math.min(name.length, x.n.length) > 3 || shortMiss(name, x.n)))
     .sort((x, y) => x.d - y.d || x.n.localeCompare(y.n))
     .map((x) => x.n);
 }

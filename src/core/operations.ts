@@ -137,6 +137,7 @@ export const OPERATIONS: readonly Operation[] = [
     input: "get",
     access: "read",
     actor: false,
+    callerGit: true,
     http: { method: "GET", paths: [WO] },
     tool: { name: "get", description: "One work order with notes and the context linked to it. Read it before working." },
   },
@@ -147,6 +148,7 @@ export const OPERATIONS: readonly Operation[] = [
     lease: "takes",
     access: "write",
     actor: true,
+    callerGit: true,
     http: { method: "POST", paths: [`${WO}/claim`], idMayBeNext: true },
     tool: {
       name: "claim",

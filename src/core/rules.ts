@@ -125,6 +125,19 @@ export function assertNotFenced(wo: StoredWorkOrder, agent: string, now: string)
   const mine = wo.ended_leases.find((e) => e.agent === agent);
   if (mine?.how === "expired") throw leaseLost(wo, agent, now, undefined, mine);
 }
+/**
+ * Context linked to a WO is its next agent's briefing: while someone holds
+ * the WO only the holder writes it (anyone may still add a note), and a
+ * lapsed holder never does.
+ */
+export function assertMayLinkContext(wo: StoredWorkOrder, agent: string, now: string): void {
+  assertNotFenced(wo, agent, now);
+  if (!isLive(wo.lease, now) || wo.lease.agent === agent) return;
+  throw new LedgerError("LEASE_HELD", `${label(wo.id)} is held by ${wo.lease.agent}: while it is held, only its holder links context to it`, {
+    hint: "{{op:addNote}} for the holder instead, or save it without {{id}} as project-wide context",
+    details: { project: wo.project, id: wo.id, holder: wo.lease.agent, expires_at: wo.lease.expires_at },
+  });
+}
 const withEnded = (wo: StoredWorkOrder, e: EndedLease): EndedLease[] => [e, ...wo.ended_leases.filter((x) => x.agent !== e.agent)].slice(0, ENDED_LEASES_KEPT);
 
 /** Records the lazy expiry of a lease whose time has passed, or null when there is none. */
@@ -439,6 +452,23 @@ export interface UpdateRequest {
   finish?: Finish | undefined;
   /** What made the change, when it ends the caller's lease (verify's block_on_fail). */
   via?: "update" | "verify";
+}
+
+/**
+ * Dropping a dependency that is not done loosens the rule that done waits for
+ * dependencies, so only the WO's creator or an admin may: otherwise any agent
+ * could edit a dependency away and finish work whose prerequisite is open.
+ */
+export function assertMayDropDependencies(wo: StoredWorkOrder, agent: string, role: Role | undefined, pending: number[]): void {
+  if (pending.length === 0 || role === "admin" || agent === wo.created_by) return;
+  throw new LedgerError(
+    "FORBIDDEN",
+    `${agent} may not drop ${pending.map(label).join(", ")} from the dependencies of ${label(wo.id)}: not done yet, and only its creator (${wo.created_by}) or an admin may`,
+    {
+      hint: `finish ${pending.map(label).join(", ")} first, or ask ${wo.created_by} or an admin to change the dependencies`,
+      details: { project: wo.project, id: wo.id, pending, created_by: wo.created_by },
+    },
+  );
 }
 
 /** Field edits and/or a status change. A holder's status change ends the lease in the same step. */

@@ -274,6 +274,7 @@ export const claimFields = z.strictObject({
   exclusive_files: z.boolean().describe("refuse if its files overlap a held WO's").optional(),
   max_hold: maxHold.describe("renewals stop after this long").optional(),
   idempotency_key: idempotencyKey,
+  git: gitState().nullable().optional(),
 });
 
 /** Spend's fields without its rules across fields (the MCP tool's schema: zod cannot derive one from a refined object). */
@@ -305,7 +306,8 @@ export const inputs = builtOnFirstRead({
       idempotency_key: line(1, 200).describe("a retry with the same key creates nothing new").optional(),
       new_project: newProject,
     }),
-  get: () => z.strictObject({ project: projectName, id: woId }),
+  /** `git`: the caller's work tree, which linked context is judged against (the door fills it in). */
+  get: () => z.strictObject({ project: projectName, id: woId, git: gitState().nullable().optional() }),
   list: () =>
     z.strictObject({
       project: projectName.optional(),

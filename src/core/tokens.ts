@@ -2,11 +2,24 @@
 import { hashToken, newToken } from "./auth.js";
 import { LedgerError } from "./errors.js";
 import { inputs, type Inputs } from "./schemas.js";
-import type { TokenRecord } from "./types.js";
+import type { Role, TokenRecord } from "./types.js";
 import { parse } from "./validate.js";
 import type { Store } from "./port.js";
 
 export type PublicToken = Omit<TokenRecord, "hash">;
+
+/**
+ * Tokens are identities: whoever mints one can act as anyone, admin included.
+ * A local agent that could mint an admin token and serve it to itself would be
+ * an admin (issue 23's third trial), so managing tokens is for admins only.
+ */
+function assertAdmin(by: Role, what: string): void {
+  if (by === "admin") return;
+  throw new LedgerError("FORBIDDEN", `only an admin may ${what}: a token acts as whoever it names, so minting one is an admin's act`, {
+    hint: "ask a person to run it as an admin in their own shell",
+    details: { role: by },
+  });
+}
 
 const strip = ({ hash: _h, ...pub }: TokenRecord): PublicToken => pub;
 
@@ -14,8 +27,9 @@ export class Tokens {
   constructor(private readonly store: Store) {}
 
   /** Creates a token; the secret is returned this once and never stored. */
-  async create(input: Inputs["tokenCreate"]): Promise<PublicToken & { token: string }> {
+  async create(input: Inputs["tokenCreate"], by: Role): Promise<PublicToken & { token: string }> {
     const t = parse(inputs.tokenCreate, input);
+    assertAdmin(by, `create a token (here: ${t.role} ${t.agent})`);
     const { id, secret } = newToken();
     return this.store.write(async (tx) => {
       const record: TokenRecord = { id, agent: t.agent, role: t.role, project: t.project ?? null, hash: hashToken(secret), created_at: tx.now(), revoked_at: null };
@@ -24,16 +38,18 @@ export class Tokens {
     });
   }
 
-  list(): Promise<PublicToken[]> {
+  list(by: Role): Promise<PublicToken[]> {
+    assertAdmin(by, "list tokens");
     return this.store.read(async (tx) => (await tx.listTokens()).map(strip));
   }
 
-  async revoke(input: Inputs["tokenRevoke"]): Promise<PublicToken> {
+  async revoke(input: Inputs["tokenRevoke"], by: Role): Promise<PublicToken> {
     const { id } = parse(inputs.tokenRevoke, input);
+    assertAdmin(by, `revoke token ${id}`);
     return this.store.write(async (tx) => {
       const ok = await tx.revokeToken(id, tx.now());
       const found = (await tx.listTokens()).find((t) => t.id === id);
-      if (!found) throw new LedgerError("NOT_FOUND", `no token with id ${id}`, { hint: "token list shows the ids", details: { id } });
+      if (!found) throw new LedgerError("NOT_FOUND", `no token with id ${id}`, { hint: "an admin's token list shows the ids", details: { id } });
       if (!ok && found.revoked_at === null) throw new LedgerError("INTERNAL", `token ${id} could not be revoked`);
       return strip(found);
     });

@@ -34,6 +34,17 @@ describe("CLI: guardrails bind local agents (issue 23)", () => {
     assert.deepEqual([event.type, event.data.admin], ["updated", true]);
   });
 
+  it("an agent cannot mint itself a token (and so an admin identity): token create, list and revoke are for admins (issue 23, third trial)", () => {
+    const minted = s.run(["token", "create", "--agent", "erin", "--role", "admin", "--json"], as("erin"));
+    assert.equal(minted.code, 9, minted.stdout);
+    assert.equal(minted.json.error.code, "FORBIDDEN");
+    assert.equal(s.run(["token", "list"], as("erin")).code, 9);
+    const made = s.run(["token", "create", "--as-admin", "--agent", "erin", "--role", "agent", "--json"], as("root"));
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal(s.run(["token", "revoke", made.json.id], as("erin")).code, 9);
+    assert.equal(s.run(["token", "revoke", made.json.id, "--as-admin"], as("root")).code, 0);
+  });
+
   it("verify by someone who does not hold the WO is refused before anything runs, and nothing is recorded", () => {
     const marker = `${s.dir}/ran-${Date.now()}`;
     const id = newWo("held by carol", "--verification", `touch ${marker}`);

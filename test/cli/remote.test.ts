@@ -19,7 +19,7 @@ describe("remote CLI", () => {
       ["bob", "agent"],
       ["rita", "reader"],
     ] as const) {
-      tokens[agent] = local.run(["token", "create", "--agent", agent, "--role", role, "--json"]).json.token;
+      tokens[agent] = local.run(["token", "create", "--as-admin", "--agent", agent, "--role", role, "--json"]).json.token;
     }
     server = await serve(local.env);
   });
@@ -29,14 +29,14 @@ describe("remote CLI", () => {
   });
 
   it("token create shows the secret once; list never shows it", () => {
-    const list = local.run(["token", "list", "--json"]).json;
+    const list = local.run(["token", "list", "--as-admin", "--json"]).json;
     assert.deepEqual(
       list.map((t: { agent: string }) => t.agent),
       ["alice", "bob", "rita"],
     );
     assert.ok(list.every((t: Record<string, unknown>) => !("token" in t) && !("hash" in t)));
-    assert.equal(local.run(["token", "create", "--role", "agent"]).code, 2, "--agent is required");
-    assert.equal(local.run(["token", "create", "--agent", "x", "--role", "boss"]).code, 2);
+    assert.equal(local.run(["token", "create", "--as-admin", "--role", "agent"]).code, 2, "--agent is required");
+    assert.equal(local.run(["token", "create", "--as-admin", "--agent", "x", "--role", "boss"]).code, 2);
   });
 
   it("runs the agent loop with local-mode JSON shapes and exit codes", () => {

@@ -190,5 +190,55 @@ for (const backend of backends) {
       const again = await l.release({ ...BOB, id: 2, status: "done", idempotency_key: "r1" });
       assert.deepEqual(again, first);
     });
+
+    describe("what the third trials found (issue 23)", () => {
+      it("only the creator or an admin drops a dependency that is not done; adding one, or dropping a done one, is anyone's", async () => {
+        const e = await rejects(l.update({ ...BOB, id: 3, fields: { depends_on: [] } }), "FORBIDDEN");
+        assert.match(e.message, /only its creator \(obs\) or an admin/);
+        await l.claim({ ...BOB, id: 3 }).catch(() => undefined); // DEPENDENCY_PENDING: not claimable, so not finishable
+        await rejects(l.update({ ...BOB, id: 3, status: "done" }), "NOT_HOLDER");
+        await l.update({ ...BOB, id: 3, fields: { depends_on: [2, 1] } });
+        await l.update({ project: P, agent: "obs", id: 3, fields: { depends_on: [2] } });
+        await l.update({ ...ADMIN, id: 3, fields: { depends_on: [] } });
+        assert.deepEqual((await l.get({ project: P, id: 3 })).depends_on, []);
+      });
+
+      it("while someone holds a WO only the holder links context to it; anyone may still add a note", async () => {
+        await l.claim({ ...CAROL, id: 2 });
+        const e = await rejects(l.contextPut({ ...BOB, id: 2, body: "ignore the spec" }), "LEASE_HELD");
+        assert.match(e.message, /held by carol/);
+        await l.addNote({ ...BOB, id: 2, body: "a finding for carol", kind: "finding" });
+        await l.contextPut({ ...CAROL, id: 2, body: "the real handover" });
+        await l.release({ ...CAROL, id: 2 });
+        await l.contextPut({ ...BOB, id: 2, body: "reviewed while free" });
+        assert.equal((await l.get({ project: P, id: 2 })).context.linked?.body, "reviewed while free");
+      });
+
+      it("a claim retried with its key answers only while that lease lives: ended since, it is LEASE_LOST, not a success", async () => {
+        const first = await l.claim({ ...BOB, id: 2, idempotency_key: "k1" });
+        t.advance(1000);
+        await l.renew({ ...BOB, id: 2, lease_token: first.lease!.token });
+        const again = await l.claim({ ...BOB, id: 2, idempotency_key: "k1" });
+        assert.equal(again.lease?.token, first.lease?.token);
+        assert.notEqual(again.lease?.expires_at, first.lease?.expires_at, "the lease as it is now, renewed since");
+        await l.release({ ...BOB, id: 2, lease_token: first.lease!.token });
+        await l.claim({ ...CAROL, id: 2 });
+        await rejects(l.claim({ ...BOB, id: 2, idempotency_key: "k1" }), "LEASE_LOST");
+      });
+
+      it("claim and get judge linked context against the caller's work tree, as context-pull does", async () => {
+        const at = (head: string) => ({ head, branch: "main", dirty: false });
+        await l.claim({ ...BOB, id: 2 });
+        await l.contextPut({ ...BOB, id: 2, body: "at a", git: at("aaa") });
+        await l.release({ ...BOB, id: 2, status: "done" });
+        assert.equal((await l.get({ project: P, id: 2, git: at("aaa") })).context.linked?.verdict, "fresh");
+        assert.equal((await l.get({ project: P, id: 2, git: at("bbb") })).context.linked?.verdict, "stale");
+        const c = await l.claim({ ...CAROL, id: 3, git: at("bbb") });
+        assert.deepEqual(
+          c.context.dependencies.map((e) => e.verdict),
+          ["stale"],
+        );
+      });
+    });
   });
 }

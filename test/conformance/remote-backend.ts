@@ -21,7 +21,7 @@ export async function openRemote(clock: Clock): Promise<{ ledger: LedgerApi; cle
   const as = (agent: string, role: Role) => {
     let c = clients.get(`${agent}/${role}`);
     if (!c) {
-      c = local.tokens.create({ agent, role }).then((t) => new RemoteLedger(server.url, t.token));
+      c = local.tokens.create({ agent, role }, "admin").then((t) => new RemoteLedger(server.url, t.token));
       clients.set(`${agent}/${role}`, c);
     }
     return c;

@@ -5,7 +5,8 @@ import { editDistance, nearMisses } from "../../src/core/names.ts";
 describe("near misses among project names", () => {
   it("measures edit distance, giving up past the bound", () => {
     assert.equal(editDistance("shop", "shopp"), 1);
-    assert.equal(editDistance("shop", "shpo"), 2);
+    assert.equal(editDistance("shop", "shpo"), 1, "a swap of neighbours is one typo");
+    assert.equal(editDistance("demo", "dmeo"), 1);
     assert.equal(editDistance("kitten", "sitting", 3), 3);
     assert.equal(editDistance("a", "abcdef"), 3, "more than max: max + 1");
   });
@@ -14,6 +15,12 @@ describe("near misses among project names", () => {
     assert.deepEqual(nearMisses("shopp", ["shop", "shops", "other"]), ["shop", "shops"]);
     assert.deepEqual(nearMisses("chainwach", ["chainwatch", "shop"]), ["chainwatch"]);
     assert.deepEqual(nearMisses("ab", ["abc", "a"]), [], "every short name is close to every other");
+    assert.deepEqual(nearMisses("api", ["app", "apx"]), [], "nor is a three-letter name a typo of another by one letter");
+    // What the trials typed (issue 23): swapped letters, and a short name missing its last letter.
+    assert.deepEqual(nearMisses("dmeo", ["demo"]), ["demo"]);
+    assert.deepEqual(nearMisses("shpo", ["shop"]), ["shop"]);
+    assert.deepEqual(nearMisses("sho", ["shop", "ship"]), ["shop"]);
+    assert.deepEqual(nearMisses("hspo", ["shop"]), [], "two swaps are not one typo");
     assert.deepEqual(nearMisses("mem1", ["mem0", "mem2"]), [], "a numbered series");
     assert.deepEqual(nearMisses("api-12", ["api-1"]), []);
     assert.deepEqual(nearMisses("shop", ["shop"]), []);

@@ -40,7 +40,7 @@ describe("operation table", () => {
     ledger = await openLedger({ db: join(dir, "l.db") });
     await ledger.create({ project: "p", agent: "seed", items: [{ title: "one", verification: "true" }] });
     server = await startServer({ ledger, host: "127.0.0.1", port: 0, version: "t" });
-    remote = new RemoteLedger(server.url, (await ledger.tokens.create({ agent: "seed", role: "admin" })).token);
+    remote = new RemoteLedger(server.url, (await ledger.tokens.create({ agent: "seed", role: "admin" }, "admin")).token);
     const [a, b] = InMemoryTransport.createLinkedPair();
     await createMcpServer({ ledger, agent: "seed", project: "p", version: "t", git: () => null }).connect(a);
     mcp = new Client({ name: "ops", version: "1" });

@@ -32,7 +32,7 @@ describe("HTTP fuzzing", () => {
     dir = mkdtempSync(join(tmpdir(), "workledger-fuzz-"));
     db = join(dir, "ledger.db");
     ledger = await openLedger({ db });
-    token = (await ledger.tokens.create({ agent: "fuzzer", role: "admin" })).token;
+    token = (await ledger.tokens.create({ agent: "fuzzer", role: "admin" }, "admin")).token;
     await ledger.create({ project: "p", agent: "seed", items: [{ title: "one", verification: "true" }, { title: "two" }] });
     await ledger.claim({ project: "p", agent: "holder", id: 1 });
     app = createApp({ ledger, version: "fuzz", rateLimit: { perSecond: 1e9, burst: 1e9 } });

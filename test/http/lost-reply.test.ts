@@ -64,7 +64,7 @@ describe("a claim whose reply is lost after the commit (issue 17)", () => {
   });
 
   it("is retried by the remote client with its key and holds the lease exactly once", async () => {
-    const token = s.run(["token", "create", "--agent", "ann", "--role", "agent", "--json"]).json.token as string;
+    const token = s.run(["token", "create", "--as-admin", "--agent", "ann", "--role", "agent", "--json"]).json.token as string;
     const proxy = await lossyProxy(new URL(server.url), /^POST \/v1\/projects\/lost\/wos\/1\/claim /);
     try {
       const client = new RemoteLedger(proxy.url, token);
@@ -139,7 +139,7 @@ describe("a claim whose server is SIGKILLed after the commit, before the reply (
   });
 
   it("the client's automatic retry reaches the other server and holds the lease exactly once", async () => {
-    const token = s.run(["token", "create", "--agent", "ann", "--role", "agent", "--json"]).json.token as string;
+    const token = s.run(["token", "create", "--as-admin", "--agent", "ann", "--role", "agent", "--json"]).json.token as string;
     const proxy = await failoverProxy([new URL(doomed.url), new URL(spare.url)]);
     try {
       const wo = await new RemoteLedger(proxy.url, token).claim({ project: "lost", agent: "ann", id: 1 });

@@ -45,7 +45,7 @@ describe("HTTP API", () => {
       ["scoped", "agent", "other"],
       ["gone", "agent"],
     ] as const) {
-      tokens[name] = (await ledger.tokens.create({ agent: name, role, ...(project ? { project } : {}) })).token;
+      tokens[name] = (await ledger.tokens.create({ agent: name, role, ...(project ? { project } : {}) }, "admin")).token;
     }
     server = await startServer({ ledger, metrics, host: "127.0.0.1", port: 0, version: "test", maxBodyBytes: 4096, rateLimit: { perSecond: 1000, burst: 1000 }, pollMs: 50 });
   });
@@ -159,7 +159,7 @@ describe("HTTP API", () => {
   it("revoked tokens stop working at once", async () => {
     assert.equal((await req("GET", "/v1/projects", { token: tokens.gone })).status, 200);
     const id = /^wl_([0-9a-f]+)_/.exec(tokens.gone!)![1]!;
-    await ledger.tokens.revoke({ id });
+    await ledger.tokens.revoke({ id }, "admin");
     const r = await req("GET", "/v1/projects", { token: tokens.gone });
     assert.equal(r.status, 401);
     assert.match(r.json.error.message, /revoked/);
@@ -251,7 +251,7 @@ describe("HTTP API", () => {
 
   it("a failure of the server's own after the request body was read is a 500 with its stack logged, not a client's 499", async () => {
     const broken = await openLedger({ db: join(dir, "broken.db") });
-    const token = (await broken.tokens.create({ agent: "ann", role: "agent" })).token;
+    const token = (await broken.tokens.create({ agent: "ann", role: "agent" }, "admin")).token;
     broken.addNote = () => Promise.reject(new TypeError("a bug after the body was read"));
     const app = await startServer({ ledger: broken, host: "127.0.0.1", port: 0, version: "t" });
     const logged: string[] = [];
@@ -367,10 +367,10 @@ describe("HTTP API", () => {
   });
 
   it("a revoked token's open event stream ends", async () => {
-    const t = await ledger.tokens.create({ agent: "streamer", role: "reader" });
+    const t = await ledger.tokens.create({ agent: "streamer", role: "reader" }, "admin");
     const res = await fetch(`${server.url}/v1/events?project=sse`, { headers: { authorization: `Bearer ${t.token}` } });
     assert.equal(res.status, 200);
-    await ledger.tokens.revoke({ id: t.id });
+    await ledger.tokens.revoke({ id: t.id }, "admin");
     const reader = res.body!.getReader();
     const deadline = Date.now() + 5000;
     let done = false;

@@ -192,7 +192,7 @@ describe("MCP server", () => {
   });
 
   it("works in remote mode, with the token's identity", async () => {
-    const token = s.run(["token", "create", "--agent", "carol", "--role", "agent", "--json"]).json.token;
+    const token = s.run(["token", "create", "--as-admin", "--agent", "carol", "--role", "agent", "--json"]).json.token;
     const server = await serve(s.env);
     const remote = await connect("ignored-name", { WORKLEDGER_URL: server.url, WORKLEDGER_TOKEN: token, WORKLEDGER_DB: "/nonexistent/x.db" });
     try {

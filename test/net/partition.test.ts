@@ -59,7 +59,7 @@ describe("network partitions between test hosts", { skip: available ? false : "P
   before(async () => {
     s = sandbox();
     ledger = await openLedger({ databaseUrl: PG_URL, schema });
-    ann = (await ledger.tokens.create({ agent: "ann", role: "agent" })).token;
+    ann = (await ledger.tokens.create({ agent: "ann", role: "agent" }, "admin")).token;
     await ledger.create({ project: "net", agent: "seed", items: ["cut long", "cut short", "in flight"].map((title) => ({ title })) });
     net = await PartitionNet.start({
       servers: 1,

@@ -35,7 +35,7 @@ describe("PostgreSQL failover (pg_auto_failover)", { skip: available ? false : "
     f = await Formation.start(undefined, [undefined, shifted ? `-${SLOW / 1000}s` : undefined]);
     s = sandbox();
     for (const title of ["one", "two", "three"]) assert.equal(cli(["create", "-p", "fo", "--title", title]).code, 0);
-    token = cli(["token", "create", "--agent", "bob", "--role", "agent", "--json"]).json.token as string;
+    token = cli(["token", "create", "--as-admin", "--agent", "bob", "--role", "agent", "--json"]).json.token as string;
     server = await serve({ ...s.env, WORKLEDGER_DATABASE_URL: f.url });
   });
   after(async () => {

@@ -30,7 +30,7 @@ describe("two servers, one PostgreSQL database", { skip: available ? false : "Po
   let url: string;
   let ledger: Ledger;
   let servers: ServeProcess[];
-  const token = async (agent: string) => (await ledger.tokens.create({ agent, role: "agent" })).token;
+  const token = async (agent: string) => (await ledger.tokens.create({ agent, role: "agent" }, "admin")).token;
 
   before(async () => {
     schema = uniqueSchema("wl_multi");
@@ -96,7 +96,7 @@ describe("two servers, one PostgreSQL database", { skip: available ? false : "Po
   });
 
   it("events written through one server stream out of the other", async () => {
-    const reader = (await ledger.tokens.create({ agent: "watcher", role: "reader" })).token;
+    const reader = (await ledger.tokens.create({ agent: "watcher", role: "reader" }, "admin")).token;
     const ctl = new AbortController();
     const res = await fetch(`${servers[1]!.url}/v1/events?project=sse`, { headers: { authorization: `Bearer ${reader}` }, signal: ctl.signal });
     const writer = await token("writer");

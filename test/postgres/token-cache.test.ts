@@ -38,13 +38,13 @@ describe("serve's token cache on PostgreSQL", { skip: available ? false : "Postg
     let now = 0;
     let lookups = 0;
     const cache = new TokenCache({ find: (s) => (lookups++, ledger.tokens.find(s)) }, TTL_MS, () => now);
-    const t = await ledger.tokens.create({ agent: "a", role: "agent" });
+    const t = await ledger.tokens.create({ agent: "a", role: "agent" }, "admin");
     assert.equal((await cache.find(t.token))?.id, t.id);
     now += TTL_MS / 2;
     await cache.find(t.token);
     assert.equal(lookups, 1, "the second request within the TTL did not touch the database");
 
-    await ledger.tokens.revoke({ id: t.id });
+    await ledger.tokens.revoke({ id: t.id }, "admin");
     now += TTL_MS / 2 - 1;
     assert.equal((await cache.find(t.token))?.revoked_at, null, "inside the window the cached record is used");
     assert.equal(lookups, 1);
@@ -58,8 +58,8 @@ describe("serve's token cache on PostgreSQL", { skip: available ? false : "Postg
     const now = 0;
     let lookups = 0;
     const cache = new TokenCache({ find: (s) => (lookups++, ledger.tokens.find(s)) }, TTL_MS, () => now);
-    const t = await ledger.tokens.create({ agent: "b", role: "agent" });
-    await ledger.tokens.revoke({ id: t.id });
+    const t = await ledger.tokens.create({ agent: "b", role: "agent" }, "admin");
+    await ledger.tokens.revoke({ id: t.id }, "admin");
     assert.notEqual((await cache.find(t.token))?.revoked_at, null);
     assert.notEqual((await cache.find(t.token))?.revoked_at, null);
     assert.equal(await cache.find("wl_000000000000_unknown"), null);

@@ -107,7 +107,7 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
     };
     if (o.faults === "partition") {
       if (o.backend !== "postgres") throw new Error("--faults partition needs --backend postgres");
-      await ledger.tokens.create({ agent: "observer", role: "agent" }); // serve binds a test host's address, which needs tokens to exist
+      await ledger.tokens.create({ agent: "observer", role: "agent" }, "admin"); // serve binds a test host's address, which needs tokens to exist
       const u = new URL(PG_URL);
       network = await PartitionNet.start({
         servers: 2,
@@ -120,7 +120,7 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
     let made = 0;
     const target = async (i: number) => {
       if (o.backend === "sqlite") return join(dir, "ledger.db");
-      const t = await ledger!.tokens.create({ agent: `agent-${made}`, role: "agent" });
+      const t = await ledger!.tokens.create({ agent: `agent-${made}`, role: "agent" }, "admin");
       const url = network ? network.agents[i % network.agents.length]!.url : `http://127.0.0.1:${servers[i % servers.length]!.port}`;
       return `${url}#${t.token}`;
     };

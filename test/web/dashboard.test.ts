@@ -41,7 +41,7 @@ describe("web dashboard", { skip: browser === null }, () => {
       ["bob", "admin"],
       ["rita", "reader"],
     ] as const) {
-      tokens[agent] = sb.run(["token", "create", "--agent", agent, "--role", role, "--json"]).json.token;
+      tokens[agent] = sb.run(["token", "create", "--as-admin", "--agent", agent, "--role", role, "--json"]).json.token;
     }
     const items = [
       {
@@ -174,7 +174,7 @@ describe("web dashboard", { skip: browser === null }, () => {
   });
 
   it("offers an agent token the same edit controls the API allows it (issue 13)", async () => {
-    const t = sb.run(["token", "create", "--agent", "ada", "--role", "agent", "--json"]).json;
+    const t = sb.run(["token", "create", "--as-admin", "--agent", "ada", "--role", "agent", "--json"]).json;
     const page = await open(t.token, "#/p/ancc");
     await page.getByText("New work order").waitFor();
     await page.goto(`${server.url}/#/p/ancc/new`);
@@ -183,7 +183,7 @@ describe("web dashboard", { skip: browser === null }, () => {
   });
 
   it("takes a token limited to one project straight to its board, and names the view in the title", async () => {
-    const t = sb.run(["token", "create", "--agent", "pat", "--role", "reader", "-p", "ancc", "--json"]).json;
+    const t = sb.run(["token", "create", "--as-admin", "--agent", "pat", "--role", "reader", "-p", "ancc", "--json"]).json;
     const page = await open(t.token);
     await page.locator('.card[data-wo="2"]').waitFor();
     assert.equal(await page.title(), "ancc · workledger");
@@ -269,10 +269,10 @@ describe("web dashboard", { skip: browser === null }, () => {
   });
 
   it("signs out a dashboard whose token is revoked", async () => {
-    const t = sb.run(["token", "create", "--agent", "temp", "--role", "reader", "--json"]).json;
+    const t = sb.run(["token", "create", "--as-admin", "--agent", "temp", "--role", "reader", "--json"]).json;
     const page = await open(t.token, "#/p/ancc");
     await page.locator('.live-status[data-state="live"]').waitFor();
-    assert.equal(sb.run(["token", "revoke", t.id]).code, 0);
+    assert.equal(sb.run(["token", "revoke", "--as-admin", t.id]).code, 0);
     await page.getByText("Your token was revoked or is unknown").waitFor({ timeout: 5000 });
     assert.equal(await page.evaluate('sessionStorage.getItem("workledger.token")'), null);
     await page.close();

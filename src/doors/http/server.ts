@@ -31,7 +31,7 @@ const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 export async function startServer(opts: ServeOptions & { ledger: Ledger }): Promise<RunningServer> {
   if (!LOOPBACK.has(opts.host) && !(await opts.ledger.tokens.any())) {
     throw new LedgerError("VALIDATION", `refusing to listen on ${opts.host} without any API token`, {
-      hint: "create tokens first (workledger token create --agent NAME --role agent), or bind 127.0.0.1",
+      hint: "create tokens first (workledger token create --as-admin --agent NAME --role agent), or bind 127.0.0.1",
       details: { issues: [{ field: "host", message: "non-loopback without tokens" }] },
     });
   }

@@ -56,7 +56,7 @@ export function register(program: Command): void {
               version: pkgVersion,
             });
             process.stderr.write(`workledger ${pkgVersion} serving ${ledger.info.kind} ${ledger.info.location} on ${server.url}\n`);
-            process.stderr.write(`dashboard: ${server.url}/ (sign in with a token from: workledger token create --agent NAME --role admin|reader)\n`);
+            process.stderr.write(`dashboard: ${server.url}/ (sign in with a token from: workledger token create --as-admin --agent NAME --role admin|reader)\n`);
             const sig = await untilSignal();
             process.stderr.write(`${sig}: finishing in-flight requests\n`);
             await server.close();
@@ -84,10 +84,10 @@ export function register(program: Command): void {
         const agent = str(ctx.flags.agent);
         if (agent === undefined)
           throw new LedgerError("VALIDATION", "agent: required, the identity this token's requests act as", {
-            hint: "token create --agent NAME --role agent",
+            hint: "token create --as-admin --agent NAME --role agent",
             details: { issues: [{ field: "agent", message: "required" }] },
           });
-        const t = await withLocal(ctx, (ledger) => ledger.tokens.create({ agent, role: str(o.role), project: str(ctx.flags.project) } as Inputs["tokenCreate"]));
+        const t = await withLocal(ctx, (ledger) => ledger.tokens.create({ agent, role: str(o.role), project: str(ctx.flags.project) } as Inputs["tokenCreate"], ctx.role));
         return {
           data: t,
           human: () =>
@@ -101,7 +101,7 @@ export function register(program: Command): void {
     .description("tokens with agent, role, project and whether revoked (never the secret)")
     .action(
       cliAction(async (_o, ctx) => {
-        const list = await withLocal(ctx, (ledger) => ledger.tokens.list());
+        const list = await withLocal(ctx, (ledger) => ledger.tokens.list(ctx.role));
         return {
           data: list,
           human: () =>
@@ -116,7 +116,7 @@ export function register(program: Command): void {
     .description("revoke a token at once")
     .action(
       cliAction(async (_o, ctx, args) => {
-        const t = await withLocal(ctx, (ledger) => ledger.tokens.revoke({ id: args[0] as string }));
+        const t = await withLocal(ctx, (ledger) => ledger.tokens.revoke({ id: args[0] as string }, ctx.role));
         return { data: t, human: () => `revoked token ${t.id} (${t.agent})` };
       }),
     );

@@ -77,7 +77,7 @@ function signIn(message?: string): void {
       "p",
       { id: "token-help", class: "muted" },
       "Create one with ",
-      h("code", {}, "workledger token create --agent you --role agent"),
+      h("code", {}, "workledger token create --as-admin --agent you --role agent"),
       " (",
       h("code", {}, "reader"),
       " can only look). It stays in this browser tab only.",
