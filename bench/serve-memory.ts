@@ -73,8 +73,11 @@ async function childRss(dir: string, clients: number, seconds: number, every: nu
   const tokens = Array.from(
     { length: clients },
     (_, i) =>
-      (JSON.parse(spawnSync(process.execPath, [CLI, "token", "create", "--agent", `m${i}`, "--role", "agent", "--json"], { env, encoding: "utf8" }).stdout) as { token: string })
-        .token,
+      (
+        JSON.parse(spawnSync(process.execPath, [CLI, "token", "create", "--as-admin", "--agent", `m${i}`, "--role", "agent", "--json"], { env, encoding: "utf8" }).stdout) as {
+          token: string;
+        }
+      ).token,
   );
   const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--rate", "1000000", "--burst", "1000000"], { env, stdio: ["ignore", "ignore", "pipe"] });
   const url = await new Promise<string>((resolve) => {

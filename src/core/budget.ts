@@ -24,13 +24,13 @@ export function budgetReached(wo: StoredWorkOrder): string | null {
   return spendCapReached(wo);
 }
 
-/** The cap flags an admin raises for this reason (for hints). */
+/** The cap flags an admin raises for this reason (for hints): above what is already spent, by one more cap's worth. */
 const raise = (wo: StoredWorkOrder) =>
   wo.max_attempts !== null && wo.fence >= wo.max_attempts
     ? `{{max_attempts=${wo.fence + 1}}}`
     : wo.max_usd !== null && spendCapReached(wo)?.startsWith("$")
-      ? `{{max_usd=${wo.max_usd * 2}}}`
-      : `{{max_tokens=${(wo.max_tokens ?? 0) * 2}}}`;
+      ? `{{max_usd=${toUsd(Math.ceil((toMicros(Math.max(wo.spend.usd, wo.max_usd)) + toMicros(wo.max_usd)) / 10_000) * 10_000)}}}`
+      : `{{max_tokens=${Math.max(wo.spend.tokens_in + wo.spend.tokens_out, wo.max_tokens ?? 0) + (wo.max_tokens ?? 0)}}}`;
 
 export function budgetExhausted(wo: StoredWorkOrder, reason: string, what: "claimed" | "renewed" | "reopened"): LedgerError {
   return new LedgerError("BUDGET_EXHAUSTED", `${label(wo.id)} cannot be ${what}: its budget is used up (${reason})${wo.dead_letter ? "; it is blocked (dead-letter)" : ""}`, {

@@ -11,11 +11,20 @@ export function parseDuration(text: string): number | null {
   return Math.round(Number(m[1]) * UNIT_MS[(m[2] as string).toLowerCase() as keyof typeof UNIT_MS]);
 }
 
-/** For a number given without a unit, the readings to offer (30 → "30s or 30m"), else null: which one was meant is the caller's to say. */
-export function unitless(v: unknown): string | null {
+/**
+ * For a number given without a unit, the readings to offer (30 → "30s or
+ * 30m"; only those within [minMs, maxMs] when given), else null: which one
+ * was meant is the caller's to say.
+ */
+export function unitless(v: unknown, minMs = 0, maxMs = Infinity): string | null {
   const s = typeof v === "number" ? String(v) : typeof v === "string" ? v.trim() : "";
   if (!/^\d+(\.\d+)?$/.test(s)) return null;
-  return `${s}s or ${s}m`;
+  const fits = (["s", "m", "h"] as const).filter((u) => {
+    const ms = Number(s) * UNIT_MS[u];
+    return ms >= minMs && ms <= maxMs;
+  });
+  const offer = (fits.length ? fits : (["s", "m"] as const)).slice(0, 2).map((u) => `${s}${u}`);
+  return offer.join(" or ");
 }
 
 /** Compact human form: 45s, 12m, 3h, 2d. */

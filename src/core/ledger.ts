@@ -117,10 +117,9 @@ function parseOne(input: Inputs["create"]): Parsed["create"] {
   }
 }
 
-/** What finishing `wo` must satisfy: its dependencies, and its project's policy (read only when it has a verification command to check). */
+/** What finishing `wo` must satisfy: its dependencies, and its project's policy. */
 async function finishing(tx: Tx, wo: StoredWorkOrder, role: Role | undefined, unverifiedReason: string | undefined): Promise<rules.Finish> {
-  const hasCommand = rules.commandForDone(wo).trim() !== "";
-  const policy = hasCommand ? ((await tx.getProject(wo.project))?.policy ?? DEFAULT_POLICY) : DEFAULT_POLICY;
+  const policy = (await tx.getProject(wo.project))?.policy ?? DEFAULT_POLICY;
   const pending = wo.depends_on.length ? await tx.notDoneOf(wo.project, wo.depends_on) : [];
   return { policy, role, unverifiedReason, pending };
 }
@@ -505,6 +504,13 @@ export class Ledger {
   async release(input: Inputs["release"]): Promise<Finished> {
     const r = parse(inputs.release, input);
     const { project, agent, role, id, status, note, lease_token, unverified_reason, spend } = r;
+    if (status === "blocked" && !note?.trim()) {
+      // The next agent (or a person) must learn what blocks it; a bare "blocked" says nothing.
+      throw new LedgerError("VALIDATION", "note: required when releasing as blocked: say what blocks it", {
+        hint: "{{op:release}} {{status=blocked}} {{note=what fails or what is missing}}",
+        details: { issues: [{ field: "note", message: "required with status blocked" }] },
+      });
+    }
     return this.write(
       (tx) =>
         once(tx, "release", r, async () => {

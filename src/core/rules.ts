@@ -170,7 +170,7 @@ function leaseLost(wo: StoredWorkOrder, agent: string, now: string, token: numbe
   const live = isLive(wo.lease, now) ? wo.lease : null;
   let why: string;
   if (mine?.how === "expired") why = `your lease (token ${mine.token}) expired at ${mine.at}`;
-  else if (mine) why = `you ended your lease (token ${mine.token}) at ${mine.at} by ${VIA[mine.via ?? "release"]}; it is ${mine.status} now`;
+  else if (mine) why = `you ended your lease (token ${mine.token}) at ${mine.at} by ${VIA[mine.via ?? "release"]}${live ? "" : `; it is ${mine.status} now`}`;
   else if (token !== undefined) why = `token ${token} is not a current lease`;
   else why = wo.fence > 0 ? `${agent} holds no lease on it` : "it was never claimed";
   if (live) why += `; ${live.agent} holds it now (token ${live.token}, claimed at ${live.claimed_at})`;
@@ -364,8 +364,9 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
     });
   }
   const command = commandForDone(wo);
-  if (!command.trim()) return { warnings: [], data: {} };
-  const v = wo.last_verification;
+  // A WO without a command is not verified by finishing it: it warns (or, where verification is required, is refused) like one never run.
+  const none = !command.trim();
+  const v = none ? null : wo.last_verification;
   const lease = wo.lease;
   // The attempt `done` ends: the live lease's, or without one the last attempt (the caller's own, see statusWithoutLease).
   const attempt = lease === null ? wo.fence : lease.token;
@@ -373,14 +374,22 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
   if (verified) return { warnings: [], data: {} };
   // The newest verification FAILED in this attempt, or in an earlier one of the caller's: releasing and claiming again does not launder it.
   const failedNow = v !== null && !v.passed && (v.token === attempt || v.agent === agent);
-  const what = v === null ? "no verification was recorded" : !v.passed ? `the last verification FAILED (${v.at})` : "its passing verification was under an earlier lease";
+  const what = none
+    ? "it has no verification command"
+    : v === null
+      ? "no verification was recorded"
+      : !v.passed
+        ? `the last verification FAILED (${v.at})`
+        : "its passing verification was under an earlier lease";
   const reason = finish?.unverifiedReason;
   if (reason !== undefined) {
     if (finish?.role !== "admin")
       throw new LedgerError("FORBIDDEN", `only admins may finish ${label(wo.id)} without a passing verification`, {
         hint: failedNow
           ? "fix what fails and {{op:verify}} again, or {{op:release}} {{status=blocked}} with a note"
-          : "leave out the reason: done without a passing verification only warns here",
+          : finish?.policy.require_verification
+            ? "{{op:verify}} until it passes (the project requires it), or ask an admin to finish it"
+            : "leave out the reason: done without a passing verification only warns here",
         details: { project: wo.project, id: wo.id },
       });
     return { warnings: [], data: { unverified: true, unverified_reason: reason } };
@@ -400,12 +409,15 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
       "VERIFICATION_REQUIRED",
       `${label(wo.id)} cannot be done yet: project ${wo.project} requires a passing verification under the current lease, and ${what}`,
       {
-        hint: "run {{op:verify}} while you hold it and fix what fails until it passes, then finish; if it cannot pass, {{op:release}} {{status=blocked}} with a note",
+        hint: none
+          ? "its creator or an admin sets a verification command ({{op:update}} {{verification=npm test}}); then claim, {{op:verify}} and finish, or an admin finishes it with a reason"
+          : "run {{op:verify}} while you hold it and fix what fails until it passes, then finish; if it cannot pass, {{op:release}} {{status=blocked}} with a note",
         details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
       },
     );
   }
-  return { warnings: [`${label(wo.id)} is done without a passing verification: ${what} (command: ${command})`], data: { unverified: true } };
+  const shown = none ? "" : ` (command: ${command})`;
+  return { warnings: [`${label(wo.id)} is done without a passing verification: ${what}${shown}`], data: { unverified: true } };
 }
 
 export function release(wo: StoredWorkOrder, agent: string, now: string, status?: RestingStatus, token?: number, finish?: Finish): Change {

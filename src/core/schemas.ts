@@ -87,11 +87,14 @@ export const woId = advertised(
  */
 const duration = (minMs: number, maxMs: number, range: string) =>
   z
-    .string({ error: (iss) => (unitless(iss.input) ? `needs a unit: did you mean ${unitless(iss.input)}? (s, m, h or d)` : `must be a duration like 90s, 30m or 2h`) })
+    .string({
+      error: (iss) =>
+        unitless(iss.input, minMs, maxMs) ? `needs a unit: did you mean ${unitless(iss.input, minMs, maxMs)}? (s, m, h or d)` : `must be a duration like 90s, 30m or 2h`,
+    })
     .describe(`90s, 30m, 2h (${range})`)
     .transform((v, ctx) => {
       const ms = parseDuration(v);
-      const guess = ms === null ? unitless(v) : null;
+      const guess = ms === null ? unitless(v, minMs, maxMs) : null;
       if (guess !== null) ctx.addIssue({ code: "custom", message: `needs a unit: did you mean ${guess}? (s, m, h or d)` });
       else if (ms === null || ms < minMs || ms > maxMs)
         ctx.addIssue({ code: "custom", message: `must be a duration between ${range} like 90s, 30m or 2h, got ${JSON.stringify(v)}` });
@@ -363,7 +366,9 @@ export const inputs = builtOnFirstRead({
     z.strictObject({
       ...target,
       kind: noteKind.describe("default progress; link for a PR or commit").optional(),
-      body: text(100_000).min(1, { error: "must not be empty" }).describe("the note"),
+      body: text(100_000)
+        .refine((s) => s.trim().length > 0, { error: "must not be empty" })
+        .describe("the note"),
       idempotency_key: idempotencyKey,
     }),
   verification: () =>

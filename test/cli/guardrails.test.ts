@@ -99,7 +99,7 @@ describe("CLI: guardrails bind local agents (issue 23)", () => {
     assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
     assert.equal(s.run(["release", "--id", id], as("bob")).code, 0);
     const done = s.run(["update", "--id", id, "--status", "done", "--json"], as("bob"));
-    assert.deepEqual([done.code, done.json.status, done.json.warnings], [0, "done", undefined]);
+    assert.deepEqual([done.code, done.json.status, done.json.warnings], [0, "done", [`WO-${id} is done without a passing verification: it has no verification command`]]);
 
     const again = newWo("retried");
     assert.equal(s.run(["claim", "--id", again], as("bob")).code, 0);

@@ -195,6 +195,9 @@ for (const backend of backends) {
       const released = await l.release({ ...A, id: 1 });
       assert.equal(released.status, "blocked");
       assert.match(released.warnings?.[0] ?? "", /budget exhausted/);
+      // The hint's cap is above what is already spent (a trial followed "max_usd=2" with $1.50 spent of $1: still exhausted).
+      const e = await rejects(l.claim({ ...A, id: 1 }), "BUDGET_EXHAUSTED");
+      assert.match(e.hint ?? "", /max_usd=2\.5\b/);
       // Spend reported when nobody holds it dead-letters an open WO at once.
       await l.create({ ...ADMIN, items: [{ title: "tokens", max_tokens: 100 }] });
       await l.claim({ ...A, id: 3 });

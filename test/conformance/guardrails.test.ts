@@ -226,6 +226,23 @@ for (const backend of backends) {
         await rejects(l.claim({ ...BOB, id: 2, idempotency_key: "k1" }), "LEASE_LOST");
       });
 
+      it("messages the trials followed into another error now say what works", async () => {
+        await l.claim({ ...BOB, id: 2 });
+        const blocked = await rejects(l.release({ ...BOB, id: 2, status: "blocked" }), "VALIDATION");
+        assert.match(blocked.message, /note: required when releasing as blocked/);
+        await rejects(l.addNote({ ...BOB, id: 2, body: "\n  " }), "VALIDATION");
+        const maxHold = await rejects(l.claim({ ...CAROL, id: 1, max_hold: "30" as never }), "VALIDATION");
+        assert.match(maxHold.message, /did you mean 30m or 30h\?/, "30s is below max_hold's 1m");
+        await l.setPolicy({ ...ADMIN, require_verification: true });
+        const reason = await rejects(l.release({ ...BOB, id: 2, status: "done", unverified_reason: "trust me" }), "FORBIDDEN");
+        assert.match(reason.hint ?? "", /verify until it passes/);
+        const token = (await l.get({ project: P, id: 2 })).lease!.token;
+        await l.release({ ...BOB, id: 2, status: "open" });
+        await l.claim({ ...CAROL, id: 2 });
+        const lost = await rejects(l.release({ ...BOB, id: 2, lease_token: token }), "LEASE_LOST");
+        assert.match(lost.message, /you ended your lease \(token 1\) at \S+ by release; carol holds it now/, "not also 'it is open now'");
+      });
+
       it("claim and get judge linked context against the caller's work tree, as context-pull does", async () => {
         const at = (head: string) => ({ head, branch: "main", dirty: false });
         await l.claim({ ...BOB, id: 2 });

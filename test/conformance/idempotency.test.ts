@@ -42,7 +42,7 @@ const CASES: Case[] = [
     op: "release",
     setup: holding(1),
     write: (l, k) => l.release({ ...A, id: 1, status: "done", idempotency_key: k }),
-    other: (l, k) => l.release({ ...A, id: 1, status: "blocked", idempotency_key: k }),
+    other: (l, k) => l.release({ ...A, id: 1, status: "blocked", note: "stuck", idempotency_key: k }),
   },
   {
     op: "update",

@@ -61,7 +61,7 @@ for (const backend of backends) {
       it("after its own verify blocked the WO, release says the lease already ended, not 'claim it again'", async () => {
         await l.claim({ ...A, id: 2 });
         await l.recordVerification({ ...A, id: 2, ...result(false), block_on_fail: true });
-        const e = await rejects(l.release({ ...A, id: 2, status: "blocked" }), "LEASE_LOST");
+        const e = await rejects(l.release({ ...A, id: 2, status: "blocked", note: "stuck" }), "LEASE_LOST");
         assert.match(e.message, /you ended your lease \(token 1\) .* by verify \(block_on_fail\); it is blocked now/);
         assert.match(e.hint ?? "", /already ended/);
         // A done WO is reopened by the agent that finished it, never by a lapsed holder.
@@ -94,9 +94,9 @@ for (const backend of backends) {
         assert.match(done.warnings?.[0] ?? "", /WO-2 is done without a passing verification: the last verification FAILED/);
         const released = (await l.history({ project: P, id: 2 })).filter((e) => e.type === "released").at(-1);
         assert.equal(released?.data.unverified, true);
-        // A WO without a verification command finishes quietly.
+        // A WO without a verification command is not verified by finishing it: it warns too (DESIGN.md: done with no verification run warns).
         await l.claim({ ...A, id: 1 });
-        assert.equal((await l.update({ ...A, id: 1, status: "done" })).warnings, undefined);
+        assert.deepEqual((await l.update({ ...A, id: 1, status: "done" })).warnings, ["WO-1 is done without a passing verification: it has no verification command"]);
       });
 
       it("with require_verification, done needs a pass under the current lease; a pass under an earlier lease does not count", async () => {

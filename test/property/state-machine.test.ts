@@ -122,7 +122,14 @@ async function replay(l: LedgerApi, m: Model, t: { now: number; advance(ms: numb
         const lt = tok(o.token);
         expected = m.release(o.agent, o.id, o.status, lt);
         real = await outcome(
-          l.release({ project: P, agent: o.agent, id: o.id, ...(o.status ? { status: o.status as "open" } : {}), ...(lt === undefined ? {} : { lease_token: lt }) }),
+          l.release({
+            project: P,
+            agent: o.agent,
+            id: o.id,
+            ...(o.status ? { status: o.status as "open" } : {}),
+            ...(o.status === "blocked" ? { note: "why" } : {}),
+            ...(lt === undefined ? {} : { lease_token: lt }),
+          }),
         );
         break;
       }
