@@ -110,6 +110,7 @@ describe("MCP: guardrails bind local agents (issue 23)", () => {
     const closed = await connect("closed");
     const held = (await killed.call("claim", { id: a })).body;
     assert.equal(Date.parse(held.lease.expires_at) - Date.parse(held.lease.claimed_at), 60_000, "held with the liveness TTL, not 30m");
+    assert.match(held.kept_alive, /60s at a time and renews it every 20s/, "and the result says so (a trial took it for its ttl silently cut)");
     assert.equal((await closed.call("claim", { id: b })).isError, false);
     process.kill((killed.transport as unknown as { pid: number }).pid, "SIGKILL");
     await closed.client.close();

@@ -17,7 +17,7 @@ import { callLedger, resolve } from "../../core/operations.js";
 import { patiently } from "../../core/retry.js";
 import { mapLeaseMemory, withLeaseMemory } from "../../core/lease-memory.js";
 import { KeepAlive } from "../keep-alive.js";
-import { livenessTtl } from "../../core/liveness.js";
+import { LIVENESS_TTL_MS, livenessTtl } from "../../core/liveness.js";
 import { searchedIn } from "../../core/steps.js";
 import { jsonSchema, MCP_DIALECT, TOOLS } from "./tools.js";
 import { utf8Filter } from "./utf8-filter.js";
@@ -51,6 +51,8 @@ export const INSTRUCTIONS = [
   "LEASE_HELD: pick another. LEASE_LOST: stop working on that work order. whoami lists the leases you hold and the ledger and project in use.",
   "Agents on one machine share the ledger named by WORKLEDGER_DB, else by the .workledger file at the git repository's root (workledger init writes it), else ~/.workledger.",
 ].join(" ");
+
+const KEPT_ALIVE = `this session holds the lease ${LIVENESS_TTL_MS / 1000}s at a time and renews it every ${LIVENESS_TTL_MS / 3000}s while you are connected (up to max_hold): it lapses within a minute after the session ends, never while you work`;
 
 /** A first guess at create is one work order: its fields at the top level become the one item. */
 function oneItem(args: Args): Args {
@@ -88,7 +90,9 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
       if (args.project === undefined && opts.project !== undefined && !tool.op.everyProject) args.project = opts.project;
       const op = resolve(tool.op, args);
       // This session keeps its leases alive: a claim is held with the short liveness TTL, so a session that ends lets it go soon.
-      if (op.name === "claim") args.ttl = livenessTtl(args.ttl);
+      const asked = args.ttl;
+      if (op.name === "claim") args.ttl = livenessTtl(asked);
+      const shortened = op.name === "claim" && args.ttl !== asked;
       if (op.callerGit) {
         if ("git" in args)
           throw new LedgerError("VALIDATION", "git: not an argument; the server reads its own work tree", { details: { issues: [{ field: "git", message: "not allowed" }] } });
@@ -105,7 +109,9 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
       // Over a store of its own, the server rides out a database failover for the model (the remote client does so itself).
       const result =
         op.local && local ? await local(ledger, args, opts) : remote ? await callLedger(ledger, op, args) : await patiently(op, args, (input) => callLedger(ledger, op, input));
-      return { content: [{ type: "text", text: JSON.stringify(result) }, ...keepAliveNews()] };
+      // Said with the lease, so a TTL of a minute is not taken for the one asked for.
+      const said = shortened ? { ...(result as object), kept_alive: KEPT_ALIVE } : result;
+      return { content: [{ type: "text", text: JSON.stringify(said) }, ...keepAliveNews()] };
     } catch (e) {
       const err = isLedgerError(e) ? (searchedIn(e, opts.ledger.info.location) as LedgerError) : new LedgerError("INTERNAL", e instanceof Error ? e.message : String(e));
       if (!isLedgerError(e)) process.stderr.write(`workledger mcp: ${(e as Error)?.stack ?? String(e)}\n`);
