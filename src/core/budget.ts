@@ -8,12 +8,16 @@
  */
 import { LedgerError } from "./errors.js";
 import { formatUsd as usd, toMicros, toUsd } from "./pricing.js";
-import { label, type SpendTotals, type StoredWorkOrder } from "./types.js";
+import { CAP_FIELDS, label, type CapField, type Role, type SpendTotals, type StoredWorkOrder } from "./types.js";
 
-/** A reached spend cap (USD or tokens), or null. */
+/**
+ * A reached spend cap (USD or tokens), or null. Late reports do not count:
+ * a former holder's report can never end another attempt or dead-letter the WO.
+ */
 export function spendCapReached(wo: StoredWorkOrder): string | null {
-  if (wo.max_usd !== null && toMicros(wo.spend.usd) >= toMicros(wo.max_usd)) return `${usd(wo.spend.usd)} spent of a ${usd(wo.max_usd)} cap`;
-  const tokens = wo.spend.tokens_in + wo.spend.tokens_out;
+  const spent = toUsd(toMicros(wo.spend.usd) - toMicros(wo.spend.outside_usd ?? 0));
+  if (wo.max_usd !== null && toMicros(spent) >= toMicros(wo.max_usd)) return `${usd(spent)} spent of a ${usd(wo.max_usd)} cap`;
+  const tokens = wo.spend.tokens_in + wo.spend.tokens_out - (wo.spend.outside_tokens ?? 0);
   if (wo.max_tokens !== null && tokens >= wo.max_tokens) return `${tokens} tokens used of a ${wo.max_tokens} cap`;
   return null;
 }
@@ -22,6 +26,26 @@ export function spendCapReached(wo: StoredWorkOrder): string | null {
 export function budgetReached(wo: StoredWorkOrder): string | null {
   if (wo.max_attempts !== null && wo.fence >= wo.max_attempts) return `${wo.fence} of ${wo.max_attempts} attempts used`;
   return spendCapReached(wo);
+}
+
+/**
+ * A WO's caps given by a non-admin may only tighten the project's defaults:
+ * never remove one (null) or raise it, or an agent could opt its work out of
+ * the budget an admin set (issue 24).
+ */
+export function assertWithinCaps(item: { [K in CapField]?: number | null | undefined }, defaults: Record<CapField, number | null>, role: Role | undefined, at: string): void {
+  if (role === "admin") return;
+  const loose = CAP_FIELDS.filter((c) => {
+    const given = item[c];
+    const cap = defaults[c];
+    return given !== undefined && cap !== null && (given === null || given > cap);
+  });
+  if (loose.length === 0) return;
+  const what = loose.map((c) => `${c} ${item[c] ?? "none"} (the project's is ${defaults[c]})`).join(", ");
+  throw new LedgerError("FORBIDDEN", `only admins may raise or remove a project's budget caps: ${what}`, {
+    hint: "leave the caps out to get the project's, or give smaller ones; an admin can change the project's defaults",
+    details: { issues: loose.map((c) => ({ field: `${at}${c}`, message: `at most the project's ${defaults[c]}` })) },
+  });
 }
 
 /** The cap flags an admin raises for this reason (for hints): above what is already spent, by one more cap's worth. */
@@ -54,6 +78,7 @@ export const NO_SPEND: SpendTotals = { usd: 0, tokens_in: 0, tokens_out: 0, unpr
 /** Totals after one more record (money summed in micro-dollars, so it stays exact). */
 export function addSpend(t: SpendTotals, r: { cost_usd: number | null; tokens_in: number; tokens_out: number }): SpendTotals {
   return {
+    ...t,
     usd: toUsd(toMicros(t.usd) + toMicros(r.cost_usd ?? 0)),
     tokens_in: t.tokens_in + r.tokens_in,
     tokens_out: t.tokens_out + r.tokens_out,

@@ -9,7 +9,7 @@ import { linkedContext, NO_CONTEXT, pulled, withDependencies, type WoContext } f
 import { LedgerError, isLedgerError, type ErrorBody } from "./errors.js";
 import { OverlapChecker } from "./files.js";
 import * as rules from "./rules.js";
-import { DEFAULT_TTL_MS, inputs, type Inputs, type Parsed } from "./schemas.js";
+import { DEFAULT_TTL_MS, inputs, MAX_USD, type Inputs, type Parsed } from "./schemas.js";
 import { CAP_FIELDS } from "./types.js";
 import type {
   Attempt,
@@ -29,7 +29,7 @@ import type {
   StoredWorkOrder,
   WorkOrder,
 } from "./types.js";
-import { addSpend, NO_SPEND } from "./budget.js";
+import { addSpend, assertWithinCaps, NO_SPEND } from "./budget.js";
 import { assertMayAuthor, commandToRun, DEFAULT_POLICY, verifierOf } from "./verification.js";
 import { assertTrusted, sandboxFor, type SandboxKind } from "./sandbox.js";
 import { pollEvents, type FollowOptions } from "./follow.js";
@@ -38,7 +38,7 @@ import { Tokens, type PublicToken } from "./tokens.js";
 import { asOneItem, parse } from "./validate.js";
 import { nearMisses } from "./names.js";
 import { once } from "./idempotency.js";
-import { attemptFor, growth, NO_ATTEMPT, recordSpend, type Figures } from "./spend.js";
+import { assertReportBound, attemptFor, growth, isOutside, NO_ATTEMPT, recordSpend, type Figures } from "./spend.js";
 import { costOf, priceOf } from "./pricing.js";
 import { buildReport, type Report } from "./report.js";
 import { conflicts, fileConflict } from "./file-conflicts.js";
@@ -171,6 +171,7 @@ async function spendIn(tx: Tx, wo: StoredWorkOrder, s: SpendReport): Promise<{ r
     if (figures === null) return { result: { spend: null, attempt, work_order: rules.toPublic(wo) }, next: wo };
   }
   const cost = figures.cost_usd ?? (model === null ? null : costOf(figures, priceOf(model, (await tx.getProject(wo.project))?.policy.prices ?? null)));
+  assertReportBound(cost, MAX_USD);
   const record = await tx.insertSpend({
     project: wo.project,
     wo: wo.id,
@@ -183,7 +184,7 @@ async function spendIn(tx: Tx, wo: StoredWorkOrder, s: SpendReport): Promise<{ r
     source: s.source ?? null,
     created_at: tx.now(),
   });
-  const change = recordSpend(wo, attempt, record, tx.now());
+  const change = recordSpend(wo, attempt, record, tx.now(), isOutside(wo, attempt, s.agent, tx.now()));
   await persist(tx, change);
   const result = { spend: record, attempt: change.attempt ?? attempt, work_order: rules.toPublic(change.next), ...(change.warnings ? { warnings: change.warnings } : {}) };
   return { result, next: change.next };
@@ -333,8 +334,9 @@ export class Ledger {
               });
             }
           }
-          const first = await tx.allocateIds(project, items.length);
           const caps = proj?.policy ?? DEFAULT_POLICY;
+          items.forEach((item, i) => assertWithinCaps(item, caps, role, at(i)));
+          const first = await tx.allocateIds(project, items.length);
           const resolved = items.map((item, i) => ({
             ...item,
             depends_on: item.depends_on?.map((d) => (typeof d === "number" ? d : batchItem(d, i, first))),
@@ -407,16 +409,16 @@ export class Ledger {
   }
 
   private async claimIn(tx: Tx, c: Parsed["claim"], ttlMs: number): Promise<ClaimResult> {
-    const { project, agent, id, exclusive_files, max_hold, git } = c;
-    if (id === undefined) return this.claimNext(tx, project, agent, ttlMs, max_hold, git);
+    const { project, agent, role, id, exclusive_files, max_hold, git } = c;
+    if (id === undefined) return this.claimNext(tx, project, agent, role, ttlMs, max_hold, git);
     // Sent with the claim's first statement (one round trip on PostgreSQL): the project's default hold cap, and the WO's context.
-    const defaults = max_hold === undefined ? tx.getProject(project) : Promise.resolve(null);
+    const defaults = tx.getProject(project);
     defaults.catch(() => undefined); // awaited below; a failure surfaces there (or the claim's own comes first)
     const context = linkedContext(tx, project, id, git);
     context.catch(() => undefined);
     const wo = await loadForWrite(tx, project, id);
     const now = tx.now(); // read after the row is locked: the clock may have moved while we waited
-    const holdCap = max_hold ?? (await defaults)?.policy.max_hold_ms ?? null;
+    const holdCap = rules.holdCapFor(max_hold, (await defaults)?.policy.max_hold_ms ?? null, role);
     const change = rules.claim(wo, agent, now, ttlMs, await tx.notDoneOf(project, wo.depends_on), holdCap);
     // Leases are only read (and on PostgreSQL, the project's lease lock only taken) when files can clash.
     const file_conflicts = wo.files.length ? conflicts(wo, await tx.liveLeases(project, now), new OverlapChecker()) : [];
@@ -425,7 +427,15 @@ export class Ledger {
     return { ...rules.toPublic(change.next), file_conflicts, context: await withDependencies(tx, project, await context, wo.depends_on, git) };
   }
 
-  private async claimNext(tx: Tx, project: string, agent: string, ttlMs: number, maxHold: number | undefined, git: GitState | null | undefined): Promise<ClaimResult> {
+  private async claimNext(
+    tx: Tx,
+    project: string,
+    agent: string,
+    role: Role | undefined,
+    ttlMs: number,
+    maxHold: number | undefined,
+    git: GitState | null | undefined,
+  ): Promise<ClaimResult> {
     // One read (one statement on PostgreSQL). The first candidate is only good if
     // no lease had lapsed: an expiry returns a WO to the queue, maybe ahead of it,
     // so then the probe starts again.
@@ -447,7 +457,7 @@ export class Ledger {
           continue;
         }
       }
-      const change = rules.claim(w, agent, tx.now(), ttlMs, [], maxHold ?? maxHoldMs);
+      const change = rules.claim(w, agent, tx.now(), ttlMs, [], rules.holdCapFor(maxHold, maxHoldMs, role));
       const context = hasContext ? await withDependencies(tx, project, await linkedContext(tx, project, w.id, git), w.depends_on, git) : NO_CONTEXT;
       await persist(tx, change);
       return { ...rules.toPublic(change.next), file_conflicts: [], context };

@@ -280,6 +280,17 @@ export function create(project: string, id: number, fields: WoCreate, agent: str
   return { wo, event: event(wo, "created", agent, now, { fields: initial }) };
 }
 
+/**
+ * The hold cap a claim gets: the project's default, which only an admin may
+ * raise or lift; anyone may ask for a shorter one (issue 24: an agent's
+ * max_hold of 30d outlived the admin's 1m).
+ */
+export function holdCapFor(asked: number | undefined, projectDefault: number | null, role: Role | undefined): number | null {
+  if (asked === undefined) return projectDefault;
+  if (role === "admin" || projectDefault === null) return asked;
+  return Math.min(asked, projectDefault);
+}
+
 export function claim(wo: StoredWorkOrder, agent: string, now: string, ttlMs: number, pendingDeps: number[], maxHoldMs: number | null = null): Change {
   if (isLive(wo.lease, now)) throw leaseHeld(wo, wo.lease, now, agent);
   if (wo.status === "done" || wo.status === "cancelled") {

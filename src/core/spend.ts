@@ -62,13 +62,38 @@ export function growth(total: Figures, before: readonly SpendRecord[]): Figures 
 }
 
 /**
+ * Whether a report is outside the attempt a cap judges: against an attempt another has started after, or
+ * made without one while another agent holds the WO. It is recorded and
+ * counted, but never against a cap, so a former holder cannot end the
+ * current attempt or dead-letter the WO at its end (issue 24). A report
+ * after one's own release, before anyone claims again, is not outside: agents
+ * report when they finish, and that spend is what the cap is for.
+ */
+export function isOutside(wo: StoredWorkOrder, attempt: Attempt | null, agent: string, now: string): boolean {
+  return attempt ? attempt.token !== wo.fence : isLive(wo.lease, now) && wo.lease.agent !== agent;
+}
+
+/** One report's cost is bounded like a cost given by hand: a token count at a high price must not record more. */
+export function assertReportBound(cost: number | null, max: number): void {
+  if (cost === null || cost <= max) return;
+  throw new LedgerError("VALIDATION", `cost_usd: this report costs ${cost.toFixed(2)} USD at the model's price, more than one report may (${max} USD)`, {
+    hint: "report each phase as it ends, in smaller reports; check the token counts",
+    details: { issues: [{ field: "cost_usd", message: `at most ${max} USD per report` }] },
+  });
+}
+
+/**
  * The WO after one more spend record: its totals grow; an attempt whose lease
  * had already lapsed is `lost` (its agent was still working); a WO nobody
  * holds that reaches a cap is dead-lettered; a live holder is warned that it
- * cannot renew past the cap.
+ * cannot renew past the cap. A report outside changes nothing but the totals.
  */
-export function recordSpend(wo: StoredWorkOrder, attempt: Attempt | null, r: SpendRecord, now: string): Change {
-  const spend = addSpend(wo.spend, r);
+export function recordSpend(wo: StoredWorkOrder, attempt: Attempt | null, r: SpendRecord, now: string, outside = false): Change {
+  let spend = addSpend(wo.spend, r);
+  if (outside) {
+    const tokens = r.tokens_in + r.tokens_out;
+    spend = { ...spend, outside_usd: toUsd(toMicros(wo.spend.outside_usd ?? 0) + toMicros(r.cost_usd ?? 0)), outside_tokens: (wo.spend.outside_tokens ?? 0) + tokens };
+  }
   let next: StoredWorkOrder = { ...wo, spend, revision: wo.revision + 1, updated_at: now };
   const data = {
     spend_id: r.id,
@@ -84,7 +109,7 @@ export function recordSpend(wo: StoredWorkOrder, attempt: Attempt | null, r: Spe
   const change: Change = { prev: wo, next, events };
   if (attempt?.outcome === "expired") change.attempt = { ...attempt, outcome: "lost" };
   const reason = spendCapReached(next);
-  if (reason === null || spendCapReached(wo) !== null) return change;
+  if (outside || reason === null || spendCapReached(wo) !== null) return change;
   if (isLive(wo.lease, now)) {
     change.warnings = [capReached(next, reason)];
   } else if (wo.status === "open") {

@@ -79,6 +79,7 @@ export interface WorkOrderFields {
 
 /** The budget caps of a WO (and a project's defaults for them). */
 export const CAP_FIELDS = ["max_usd", "max_tokens", "max_attempts"] as const;
+export type CapField = (typeof CAP_FIELDS)[number];
 
 /** What a WO has used: the spend recorded against its attempts (tokens count input, cache included, plus output). */
 export interface SpendTotals {
@@ -87,6 +88,9 @@ export interface SpendTotals {
   tokens_out: number;
   /** Spend records whose cost is unknown (a model without a price): their tokens count, their cost does not. */
   unpriced: number;
+  /** Of the totals, what was reported outside the attempt a cap judges (a superseded attempt's, or another agent's during an attempt): counted, never against a cap. */
+  outside_usd?: number;
+  outside_tokens?: number;
 }
 
 export interface WorkOrder extends WorkOrderFields {

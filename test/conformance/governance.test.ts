@@ -130,7 +130,8 @@ for (const backend of backends) {
         await rejects(l.spend({ ...A, id: 2, ...bad }), "VALIDATION");
       }
       const wo = await l.get({ project: P, id: 2 });
-      assert.deepEqual(wo.spend, { usd: 0.25, tokens_in: 1, tokens_out: 0, unpriced: 1 });
+      // bob's review came while alice held it: counted, but not against alice's attempt's cap (issue 24).
+      assert.deepEqual(wo.spend, { usd: 0.25, tokens_in: 1, tokens_out: 0, unpriced: 1, outside_usd: 0, outside_tokens: 1 });
       assert.equal((await l.history({ project: P, id: 2 })).filter((e) => e.type === "spend_recorded").length, 2);
       // Counted in the report, by phase.
       const report = await l.report({ project: P, by: "phase" });
@@ -208,7 +209,10 @@ for (const backend of backends) {
 
     it("a project's default caps are copied into the WOs created after they are set", async () => {
       await l.setPolicy({ ...ADMIN, max_attempts: 5, max_usd: 2.5 });
-      const [capped, uncapped] = await l.create({ ...A, items: [{ title: "d" }, { title: "e", max_attempts: null }] });
+      const [capped] = await l.create({ ...A, items: [{ title: "d" }] });
+      // Only an admin lifts a project's cap (issue 24).
+      await rejects(l.create({ ...A, items: [{ title: "e", max_attempts: null }] }), "FORBIDDEN");
+      const [uncapped] = await l.create({ ...ADMIN, items: [{ title: "e", max_attempts: null }] });
       assert.deepEqual([capped!.max_attempts, capped!.max_usd, capped!.max_tokens], [5, 2.5, null]);
       assert.equal(uncapped!.max_attempts, null);
       assert.equal((await l.get({ project: P, id: 2 })).max_attempts, null);
