@@ -6,7 +6,7 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { authorize, looksLikeToken } from "../../core/auth.js";
-import { LedgerError, isLedgerError } from "../../core/errors.js";
+import { ERROR_CODES, LedgerError, isLedgerError, type ErrorBody } from "../../core/errors.js";
 import type { Ledger } from "../../core/ledger.js";
 import { callLedger, resolve } from "../../core/operations.js";
 import { takesKey } from "../../core/retry.js";
@@ -72,8 +72,11 @@ export function createApp(opts: AppOptions): Hono {
     // Both clear by themselves: a spent allowance refills, a database failing over gets a new primary.
     if (err.code === "RATE_LIMITED" || err.code === "UNAVAILABLE") c.header("Retry-After", String(err.details?.retry_after ?? 1));
     // Hints in the API's words, or as the neutral template for a client that renders them itself (the remote client).
-    return c.json({ error: err.toJSON(c.req.header("x-workledger-hints") === "template" ? "template" : undefined) }, status as 400);
+    const body = err.toJSON(c.req.header("x-workledger-hints") === "template" ? "template" : undefined);
+    return c.json({ error: authenticated.has(c.req.raw) ? body : anonymous(body) }, status as 400);
   };
+  /** Requests that presented a valid token: only they may learn more than an error's code (no database name, user or host). */
+  const authenticated = new WeakSet<Request>();
 
   /**
    * 401 for a missing, unknown or revoked token; then the per-token rate limit.
@@ -99,6 +102,7 @@ export function createApp(opts: AppOptions): Hono {
         });
       throw e;
     }
+    authenticated.add(c.req.raw);
     const wait = limiter.take(token.id);
     if (wait > 0) throw new LedgerError("RATE_LIMITED", `token ${token.id} is over its rate limit`, { hint: `retry in ${wait}s`, details: { retry_after: wait } });
     return token;
@@ -227,6 +231,18 @@ function bearer(c: Context): string | undefined {
  * answers (the reply a client loses). Read once at start; unset, nothing happens.
  */
 const killAfterCommit = /^kill-after-commit:(\w+)$/.exec(process.env.WORKLEDGER_FAILPOINT ?? "")?.[1];
+
+/**
+ * What an error says to a client that showed no valid token: its code and
+ * the code's fixed meaning, and how long to wait; never a message or detail
+ * that may name the database, its user, hosts or ports (issue 24).
+ */
+function anonymous(body: ErrorBody): ErrorBody {
+  const told = body.code === "UNAUTHORIZED" || body.code === "RATE_LIMITED" || body.code === "PAYLOAD_TOO_LARGE";
+  if (told) return body;
+  const retry = body.details?.retry_after;
+  return { code: body.code, message: ERROR_CODES[body.code], ...(retry === undefined ? {} : { details: { retry_after: retry } }) };
+}
 
 /**
  * The `Idempotency-Key` header is the body's `idempotency_key`. Operations

@@ -197,16 +197,21 @@ class PostgresStore implements Store {
   }
 }
 
-/** The URL without its password, safe for messages and `doctor`. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    u.password = "";
-    u.searchParams.delete("password");
-    return u.toString();
-  } catch {
-    return url.replace(/:[^:@/]*@/, "@").replace(/password=[^&\s]*/gi, "password=***");
-  }
+/**
+ * The URL without its password, safe for messages, logs and `doctor`, in
+ * every form a connection string takes: several hosts (`h1:5432,h2:5432`,
+ * which URL parsers refuse), and passwords holding `:`, `@`, `/` or `%`. The
+ * user information runs to the last `@` before the query; all of it after the
+ * user's name goes, and so does a `password` parameter.
+ */
+export function redact(url: string): string {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? "";
+  const rest = url.slice(scheme.length);
+  const query = rest.indexOf("?");
+  const at = rest.lastIndexOf("@", query < 0 ? rest.length : query);
+  const user = at < 0 ? "" : rest.slice(0, at).split(":")[0];
+  const tail = at < 0 ? rest : `${user}@${rest.slice(at + 1)}`;
+  return (scheme + tail).replace(/([?&]password=)[^&#]*/gi, "$1***");
 }
 
 const NET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
