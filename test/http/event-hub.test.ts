@@ -104,4 +104,31 @@ describe("event hub", () => {
     assert.equal(subs.filter((s) => s.open).length, 100);
     stop.abort();
   });
+
+  it("a stream that stops reading is not read for again and again, and is ended after the stall time (issue 24, finding 9)", async () => {
+    const { log, ledger, append, reads } = fakeLog();
+    append(20_000, lcg(3));
+    const stop = new AbortController();
+    const hub = new EventHub(ledger, 5, stop.signal, () => undefined, 400);
+    // Opened from the start of a long log, never read (a client that does not read its socket).
+    const stalled = hub.subscribe({ project: undefined, after: 0, allowed: async () => true, authKey: "t" });
+    await new Promise((r) => setTimeout(r, 200));
+    const before = reads();
+    await new Promise((r) => setTimeout(r, 150));
+    // The hub's own tick reads once per tick; the stalled stream adds nothing while its queue waits.
+    assert.ok(reads() - before <= 150 / 5 + 2, `${reads() - before} reads in 150 ms`);
+    assert.equal(stalled.open, true);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(stalled.open, false, "ended after 400 ms without taking");
+    assert.equal(hub.size, 0);
+    // A reading stream is never ended, however long it follows.
+    const reading = hub.subscribe({ project: undefined, after: log.at(-1)!.seq, allowed: async () => true, authKey: "t" });
+    for (let i = 0; i < 10; i++) {
+      append(1, Math.random);
+      await new Promise((r) => setTimeout(r, 60));
+      reading.take();
+    }
+    assert.equal(reading.open, true);
+    stop.abort();
+  });
 });

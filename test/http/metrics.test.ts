@@ -23,7 +23,7 @@ describe("governance metrics", () => {
       ev("spend_recorded", "ann", { phase: "enrich", cost_usd: 0.2, tokens_in: 1, tokens_out: 0 }),
     ]);
     m.observeEvents([ev("spend_recorded", "bob", { phase: "execute", cost_usd: null, tokens_in: 5, tokens_out: 5 })]);
-    const text = m.render();
+    const text = m.render({ all: true });
     assert.match(text, /^workledger_attempts_total\{project="p",agent="ann"\} 2$/m);
     assert.match(text, /^workledger_attempts_total\{project="p",agent="bob"\} 1$/m);
     assert.match(text, /^workledger_spend_usd_total\{project="p",agent="ann",phase="enrich"\} 0\.3$/m);
@@ -33,11 +33,25 @@ describe("governance metrics", () => {
     assert.match(text, /# TYPE workledger_spend_usd_total counter/);
   });
 
+  it("show per-project series only to admins, and a project's to a token scoped to it (issue 24, finding 10)", () => {
+    const m = new Metrics();
+    m.observeEvents([ev("claimed", "ann"), { ...ev("claimed", "eve"), project: "payroll" }]);
+    const series = (view: Parameters<Metrics["render"]>[0]) =>
+      m
+        .render(view)
+        .split("\n")
+        .filter((l) => l.startsWith("workledger_attempts_total{"));
+    assert.equal(series({ all: true }).length, 2);
+    assert.deepEqual(series({ project: "p" }), ['workledger_attempts_total{project="p",agent="ann"} 1']);
+    assert.deepEqual(series(null), [], "an unscoped agent or reader token, or no token");
+    assert.match(m.render(null), /^workledger_claims_total 2$/m, "the server's own figures stay");
+  });
+
   it("keep at most 1000 label sets per family: the rest count under _other", () => {
     const m = new Metrics();
     for (let i = 0; i < 1500; i++) m.observeEvents([ev("claimed", `agent-${i}`)]);
     const lines = m
-      .render()
+      .render({ all: true })
       .split("\n")
       .filter((l) => l.startsWith("workledger_attempts_total{"));
     assert.equal(lines.length, 1001);

@@ -73,10 +73,11 @@ export function createApp(opts: AppOptions): Hono {
     if (err.code === "RATE_LIMITED" || err.code === "UNAVAILABLE") c.header("Retry-After", String(err.details?.retry_after ?? 1));
     // Hints in the API's words, or as the neutral template for a client that renders them itself (the remote client).
     const body = err.toJSON(c.req.header("x-workledger-hints") === "template" ? "template" : undefined);
-    return c.json({ error: authenticated.has(c.req.raw) ? body : anonymous(body) }, status as 400);
+    const token = authenticated.get(c.req.raw);
+    return c.json({ error: token === undefined ? anonymous(body) : token.project !== null ? withinScope(body) : body }, status as 400);
   };
   /** Requests that presented a valid token: only they may learn more than an error's code (no database name, user or host). */
-  const authenticated = new WeakSet<Request>();
+  const authenticated = new WeakMap<Request, TokenRecord>();
 
   /**
    * 401 for a missing, unknown or revoked token; then the per-token rate limit.
@@ -102,7 +103,7 @@ export function createApp(opts: AppOptions): Hono {
         });
       throw e;
     }
-    authenticated.add(c.req.raw);
+    authenticated.set(c.req.raw, token);
     const wait = limiter.take(token.id);
     if (wait > 0) throw new LedgerError("RATE_LIMITED", `token ${token.id} is over its rate limit`, { hint: `retry in ${wait}s`, details: { retry_after: wait } });
     return token;
@@ -135,8 +136,10 @@ export function createApp(opts: AppOptions): Hono {
     return c.json({ ok: true, version: opts.version, store: { kind: h.store.kind, schema_version: h.store.schema_version }, now: h.now });
   });
   app.get("/metrics", async (c) => {
-    if (!opts.publicMetrics) await authenticate(c);
-    return c.text(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" });
+    // Public metrics need no token, but one presented still decides what per-project series it may see.
+    const token = opts.publicMetrics && bearer(c) === undefined ? null : await authenticate(c);
+    const view = token === null ? null : token.role === "admin" ? { all: true } : token.project !== null ? { project: token.project } : null;
+    return c.text(metrics.render(view), 200, { "content-type": "text/plain; version=0.0.4" });
   });
   app.get("/openapi.json", (c) => c.json(openapi(opts.version)));
   app.get("/v1/whoami", async (c) => {
@@ -194,6 +197,8 @@ export function createApp(opts: AppOptions): Hono {
       }
       // A token limited to one project sees that project where a call may name none (list, projects).
       if (token.project !== null && input.project === undefined) input.project = token.project;
+      // Its project was named by an admin: a near miss of a project it cannot see is no typo of its own (nor a hint to give it).
+      if (token.project !== null && NAMES_NEW_PROJECT.has(op.input)) input.new_project = true;
       const result = await callLedger(ledger, op, input);
       if (killAfterCommit === op.name) process.kill(process.pid, "SIGKILL");
       return c.json(result as object, (op.http?.status ?? 200) as 200);
@@ -231,6 +236,16 @@ function bearer(c: Context): string | undefined {
  * answers (the reply a client loses). Read once at start; unset, nothing happens.
  */
 const killAfterCommit = /^kill-after-commit:(\w+)$/.exec(process.env.WORKLEDGER_FAILPOINT ?? "")?.[1];
+
+/** Inputs that take `new_project`. */
+const NAMES_NEW_PROJECT = new Set(["create", "contextPut"]);
+
+/** A token limited to one project learns no other project's name from a "did you mean" (issue 24). */
+function withinScope(body: ErrorBody): ErrorBody {
+  if (body.code !== "NOT_FOUND" || body.details?.did_you_mean === undefined) return body;
+  const { did_you_mean: _d, ...details } = body.details;
+  return { ...body, message: body.message.replace(/; did you mean [^?]*\?/, ""), details };
+}
 
 /**
  * What an error says to a client that showed no valid token: its code and

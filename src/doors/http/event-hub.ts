@@ -23,6 +23,8 @@ const BATCH = 500;
 const RING = 5000;
 /** Events waiting for one slow stream before it is sent back to catching up on its own. */
 const MAX_QUEUE = 5000;
+/** A stream with events waiting that takes none for this long is ended (its client resumes with Last-Event-ID). */
+export const STALL_MS = 60_000;
 
 export interface Subscription {
   /** The next events for this stream, oldest first; empty when there are none yet. */
@@ -43,6 +45,8 @@ interface Sub {
   /** Place in the ring of the last event considered for it, while it follows the ring. */
   at: number | undefined;
   queue: LedgerEvent[];
+  /** When it last took events (or subscribed): a stream that stops reading is ended after STALL_MS. */
+  tookAt: number;
   open: boolean;
   allowed: () => Promise<boolean>;
   /** Groups streams of one token, so the loop asks about each token once per tick. */
@@ -66,6 +70,7 @@ export class EventHub {
     private readonly pollMs: number,
     private readonly stop: AbortSignal,
     private readonly log: (line: string) => void = (l) => process.stderr.write(l),
+    private readonly stallMs = STALL_MS,
   ) {
     stop.addEventListener("abort", () => this.subs.forEach((s) => this.end(s)), { once: true });
   }
@@ -82,6 +87,7 @@ export class EventHub {
       taken: opts.after,
       at: undefined,
       queue: [],
+      tookAt: Date.now(),
       open: !this.stop.aborted,
       allowed: opts.allowed,
       authKey: opts.authKey,
@@ -93,6 +99,7 @@ export class EventHub {
       take: () => {
         const out = sub.queue.splice(0);
         if (out.length) sub.taken = (out.at(-1) as LedgerEvent).seq;
+        sub.tookAt = Date.now();
         return out;
       },
       wait: (ms) =>
@@ -166,6 +173,8 @@ export class EventHub {
       let ok = verdicts.get(sub.authKey);
       if (ok === undefined) verdicts.set(sub.authKey, (ok = sub.allowed().catch(() => false)));
       if (!(await ok)) this.end(sub);
+      else if (sub.queue.length && Date.now() - sub.tookAt > this.stallMs)
+        this.end(sub); // not reading: stop working for it
       else await this.serve(sub);
     }
     return batch.length === BATCH;
@@ -176,6 +185,8 @@ export class EventHub {
     if (sub.at === undefined) {
       let found = this.placeOf(sub.pos);
       if (found === undefined) {
+        // What it was handed is still waiting: reading more for it now would only be thrown away (issue 24).
+        if (sub.queue.length) return;
         // Catching up: read the whole log (not only the project), so the position reached is one the ring will hold.
         const own = await this.ledger.events({ after: sub.pos, limit: BATCH });
         if (!this.hand(sub, own)) return;

@@ -56,7 +56,13 @@ export class Metrics {
     h.count++;
   }
 
-  render(): string {
+  /**
+   * The text for one reader. Series by project (attempts, spend) name agents
+   * and phases, so they go only to admins (all of them) and to a token scoped
+   * to a project (that project's); everyone else sees the server's own figures.
+   */
+  render(view: { all: boolean } | { project: string } | null = null): string {
+    const shown = (labels: string) => view !== null && ("all" in view ? view.all : labels.startsWith(`project="${lv(view.project)}",`));
     const out: string[] = [];
     const family = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     family("workledger_claims_total", "counter", "Leases granted by this instance.");
@@ -72,7 +78,7 @@ export class Metrics {
     };
     for (const [name, text] of Object.entries(help)) {
       family(name, "counter", text);
-      for (const [labels, v] of this.governance.get(name) ?? []) out.push(`${name}{${labels}} ${Math.round(v * 1e6) / 1e6}`);
+      for (const [labels, v] of this.governance.get(name) ?? []) if (shown(labels)) out.push(`${name}{${labels}} ${Math.round(v * 1e6) / 1e6}`);
     }
     family("workledger_http_requests_total", "counter", "HTTP requests by route and status.");
     for (const [k, v] of this.counters) if (k.startsWith("workledger_http_requests_total{")) out.push(`${k} ${v}`);
