@@ -11,8 +11,11 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, w
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { LeaseMemory, RememberedLease } from "../../core/lease-memory.js";
+import { assertPrivateDir } from "./private-dir.js";
 
 export const leaseDir = () => process.env.WORKLEDGER_STATE_DIR || join(homedir(), ".workledger", "leases");
+/** How errors name it. */
+export const STATE_DIR = "WORKLEDGER_STATE_DIR";
 
 export const tokenMemoryOff = () => /^(off|0|false|no)$/i.test(process.env.WORKLEDGER_TOKEN_MEMORY ?? "");
 
@@ -27,6 +30,7 @@ interface Stored extends RememberedLease {
  * keep-alive session (`session()`, see sessions.ts) stays that session's.
  */
 export function fileLeaseMemory(ledger: string, agent: string, dir = leaseDir(), session: () => number | undefined = () => undefined): LeaseMemory {
+  assertPrivateDir(dir, STATE_DIR);
   const name = (project: string, id: number) =>
     createHash("sha256")
       .update(JSON.stringify([ledger, agent, project, id]))

@@ -12,7 +12,8 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { leaseDir } from "./lease-files.js";
+import { leaseDir, STATE_DIR } from "./lease-files.js";
+import { assertPrivateDir } from "./private-dir.js";
 
 const sessionDir = () => join(leaseDir(), "sessions");
 const MAX_DEPTH = 64;
@@ -28,6 +29,7 @@ export function alive(pid: number): boolean {
 
 /** Marks `pid` as a session kept alive by this process; undone by the returned function. */
 export function registerSession(pid: number): () => void {
+  assertPrivateDir(leaseDir(), STATE_DIR);
   mkdirSync(sessionDir(), { recursive: true, mode: 0o700 });
   const file = join(sessionDir(), String(pid));
   writeFileSync(file, JSON.stringify({ keeper: process.pid }), { mode: 0o600 });

@@ -4,7 +4,7 @@
  * up front serialises claimants across processes, and the busy timeout makes
  * them queue briefly instead of failing.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { LedgerError } from "../../core/errors.js";
@@ -23,7 +23,12 @@ export interface SqliteOptions {
 
 export function openSqliteStore(opts: SqliteOptions): Store {
   const db = guard(opts.path, () => {
-    if (opts.path !== ":memory:") ensureDir(dirname(opts.path));
+    if (opts.path !== ":memory:" && !existsSync(opts.path)) {
+      // Private from the start (issue 24): notes and context are nobody else's to read. SQLite gives the WAL and
+      // shared-memory files the database's mode. To share with a group, create the file (and folder) with the group's modes first.
+      ensureDir(dirname(opts.path));
+      closeSync(openSync(opts.path, "a", 0o600));
+    }
     const db = new Database(opts.path, { timeout: opts.busyTimeoutMs ?? 5000 });
     if (db.pragma("journal_mode", { simple: true }) !== "wal") db.pragma("journal_mode = WAL");
     // FULL: a commit survives power loss too, not only a process crash.
@@ -90,12 +95,12 @@ class SqliteStore implements Store {
   }
 }
 
-/** mkdir -p, by hand: Node 20's recursive mkdirSync spins forever under /proc. */
+/** mkdir -p, by hand (Node 20's recursive mkdirSync spins forever under /proc); what it creates is the user's only. */
 function ensureDir(dir: string): void {
   if (existsSync(dir)) return;
   const parent = dirname(dir);
   if (parent !== dir) ensureDir(parent);
-  mkdirSync(dir);
+  mkdirSync(dir, { mode: 0o700 });
 }
 
 function guard<T>(location: string, fn: () => T): T {

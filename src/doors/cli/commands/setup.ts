@@ -1,4 +1,6 @@
 /** init, doctor, project create, projects. */
+import { statSync } from "node:fs";
+import { dirname } from "node:path";
 import type { Command } from "commander";
 import { isLedgerError, type LedgerError } from "../../../core/errors.js";
 import { renderHint } from "../../../core/hints.js";
@@ -69,6 +71,7 @@ export function register(program: Command): void {
           const h = await ledger.health();
           checks.push({ name: "storage", ok: true, detail: `${h.store.kind} ${h.store.location}, schema v${h.store.schema_version} (from ${ctx.from.ledger})` });
           checks.push({ name: "integrity", ok: h.integrity.length === 0, detail: h.integrity.length ? h.integrity.slice(0, 5).join("; ") : "ok", exit: 7 });
+          if (h.store.kind === "sqlite") checks.push(privacyCheck(h.store.location));
           const ahead = h.last_event_at ? Date.parse(h.last_event_at) - Date.parse(h.now) : 0;
           checks.push({
             name: "clock",
@@ -179,6 +182,25 @@ export function register(program: Command): void {
     flags: {},
     render: (list) => ({ human: () => render.projects(list) }),
   });
+}
+
+/** Whether every user of the machine can read the ledger (older versions made it 0644): notes and context are the team's only. */
+function privacyCheck(db: string): Check {
+  let mode: number;
+  try {
+    mode = statSync(db).mode & 0o777;
+  } catch {
+    return { name: "privacy", ok: true, detail: "in memory" };
+  }
+  const shown = `0${mode.toString(8)}`;
+  if (!(mode & 0o004)) return { name: "privacy", ok: true, detail: `${db} is mode ${shown}` };
+  return {
+    name: "privacy",
+    ok: false,
+    detail: `${db} is readable by every user of this machine (mode ${shown})`,
+    hint: `chmod 600 ${db} ${db}-wal ${db}-shm and chmod 700 ${dirname(db)}; to share with a group, chmod 660 and 770 instead, with the files in that group`,
+    exit: 1,
+  };
 }
 
 /** A comma-separated flag as a list ("" is the empty list). */
