@@ -305,7 +305,7 @@ describe("CLI", () => {
     assert.equal(ok.code, 0, ok.stdout);
     assert.deepEqual(
       ok.json.checks.map((c: { name: string }) => c.name),
-      ["storage", "integrity", "clock", "identity"],
+      ["storage", "integrity", "privacy", "clock", "identity"],
     );
     const noIdentity = s.run(["doctor", "--json"]);
     assert.equal(noIdentity.code, 2);
