@@ -114,6 +114,9 @@ export function createApp(opts: AppOptions): Hono {
     // No response is ever to be read as anything but its declared type.
     c.header("X-Content-Type-Options", "nosniff");
     await next();
+    // A connection is kept open only for a client that showed a valid token: twenty sockets that ask for
+    // /healthz once and then idle must not hold every connection slot for the keep-alive time (issue 24).
+    if (!authenticated.has(c.req.raw)) c.res.headers.set("Connection", "close");
     metrics.observeRequest(c.req.routePath, c.res.status, (performance.now() - started) / 1000);
   });
   const maxBody = opts.maxBodyBytes ?? 1 << 20;

@@ -32,6 +32,7 @@ export function register(program: Command): void {
     .option("--burst <n>", "requests a token may burst above the rate", "200")
     .option("--public-metrics", "serve /metrics without a token (default: any valid token may read it)")
     .option("--max-connections <n>", "open connections at most; more are refused", "1024")
+    .option("--max-connections-per-address <n>", "open connections from one address at most (default: a quarter of --max-connections; trusted proxies exempt)")
     .option("--max-streams <n>", "open event streams (/v1/events) per token at most", "16")
     .option("--trust-proxy <list>", "comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For names the client (default: none)")
     .action(
@@ -52,6 +53,7 @@ export function register(program: Command): void {
               trustProxy: (str(o.trustProxy) ?? "").split(",").filter((s) => s.trim()),
               publicMetrics: o.publicMetrics === true,
               maxConnections: wholeNumber(o.maxConnections, "max-connections", 1e6),
+              ...(o.maxConnectionsPerAddress === undefined ? {} : { maxConnectionsPerAddress: wholeNumber(o.maxConnectionsPerAddress, "max-connections-per-address", 1e6) }),
               maxStreamsPerToken: wholeNumber(o.maxStreams, "max-streams", 1e4),
               version: pkgVersion,
             });
