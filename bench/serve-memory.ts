@@ -79,7 +79,10 @@ async function childRss(dir: string, clients: number, seconds: number, every: nu
         }
       ).token,
   );
-  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--rate", "1000000", "--burst", "1000000"], { env, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--rate", "1000000", "--burst", "1000000", "--read-rate", "1000000000", "--read-burst", "1000000000"], {
+    env,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   const url = await new Promise<string>((resolve) => {
     let err = "";
     child.stderr!.on("data", (d: Buffer) => {
@@ -102,7 +105,16 @@ async function inProcessHeap(dir: string, clients: number, seconds: number, ever
   const gc = vm.runInNewContext("gc") as () => void;
   const metrics = new Metrics();
   const ledger = await openLedger({ db: join(dir, "in-process.db"), onEvents: (e) => metrics.observeEvents(e) });
-  const server = await startServer({ ledger, metrics, host: "127.0.0.1", port: 0, rateLimit: { perSecond: 1e6, burst: 1e6 }, version: "bench", publicMetrics: true });
+  const server = await startServer({
+    ledger,
+    metrics,
+    host: "127.0.0.1",
+    port: 0,
+    rateLimit: { perSecond: 1e6, burst: 1e6 },
+    readLimit: { perSecond: 1e9, burst: 1e9 },
+    version: "bench",
+    publicMetrics: true,
+  });
   const tokens = await Promise.all(Array.from({ length: clients }, (_, i) => ledger.tokens.create({ agent: `h${i}`, role: "agent" }, "admin")));
   const until = Date.now() + seconds * 1000;
   const heap = async () => {

@@ -372,7 +372,10 @@ export class Ledger {
     const statuses = q.status === "all" ? undefined : q.status ? [q.status] : ACTIVE;
     return this.store.read(async (tx) => {
       if (q.project !== undefined) await requireProject(tx, q.project);
-      const rows = await tx.listWorkOrders({ project: q.project, statuses, label: q.label, agent: q.agent, limit: q.limit ?? DEFAULT_LIST_LIMIT });
+      if (q.after !== undefined && q.project === undefined) {
+        throw new LedgerError("VALIDATION", "after: pages one project at a time; give a project", { details: { issues: [{ field: "after", message: "needs a project" }] } });
+      }
+      const rows = await tx.listWorkOrders({ project: q.project, statuses, label: q.label, agent: q.agent, after: q.after, limit: q.limit ?? DEFAULT_LIST_LIMIT });
       return rows.map((w) => rules.toPublic(rules.effective(w, tx.now())));
     });
   }

@@ -22,6 +22,8 @@ export interface ListQuery {
   statuses?: readonly Status[] | undefined;
   label?: string | undefined;
   agent?: string | undefined;
+  /** Only ids above this one (a page's cursor; with a project). */
+  after?: number | undefined;
   limit: number;
 }
 

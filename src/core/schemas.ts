@@ -128,6 +128,8 @@ export const releaseStatus = z.enum(["open", "blocked", "done"], { error: "must 
 export const updateStatus = z.enum(["open", "blocked", "done", "cancelled"], {
   error: "must be one of open, blocked, done, cancelled (claim takes a lease; use claim for that)",
 });
+/** A list's page at most (issue 24: one reader's 10,000-row pages slowed every other request). */
+export const MAX_PAGE = 1000;
 const limit = z
   .number({ error: "must be a number" })
   .int({ error: "must be a whole number" })
@@ -317,7 +319,14 @@ export const inputs = builtOnFirstRead({
       status: statusFilter.describe("default: open, claimed, blocked").optional(),
       label: line(1, 64).describe("only with this label").optional(),
       agent: agentName.describe("only WOs this agent holds (yours: your name)").optional(),
-      limit: limit.optional(),
+      limit: z
+        .number({ error: "must be a number" })
+        .int({ error: "must be a whole number" })
+        .min(1, { error: "must be at least 1" })
+        .max(MAX_PAGE, { error: `must be at most ${MAX_PAGE}: page on with after (the last id of this page)` })
+        .describe(`at most this many (up to ${MAX_PAGE})`)
+        .optional(),
+      after: woId.describe("only ids after this one: the last id of the previous page (with a project)").optional(),
     }),
   findUnclaimed: () => z.strictObject({ project: projectName, limit: limit.optional() }),
   claim: () => claimFields.refine((v) => (v.id === undefined) !== (v.next !== true), { error: CLAIM_ONE_OF, path: ["id"] }),

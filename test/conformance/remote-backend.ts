@@ -16,7 +16,14 @@ import type { Clock } from "./backends.ts";
 export async function openRemote(clock: Clock): Promise<{ ledger: LedgerApi; cleanup(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), "workledger-remote-"));
   const local = await openLedger({ db: join(dir, "ledger.db"), clock: () => clock.now });
-  const server = await startServer({ ledger: local, host: "127.0.0.1", port: 0, version: "test", rateLimit: { perSecond: 1e6, burst: 1e6 } });
+  const server = await startServer({
+    ledger: local,
+    host: "127.0.0.1",
+    port: 0,
+    version: "test",
+    rateLimit: { perSecond: 1e6, burst: 1e6 },
+    readLimit: { perSecond: 1e9, burst: 1e9 },
+  });
   const clients = new Map<string, Promise<RemoteLedger>>();
   const as = (agent: string, role: Role) => {
     let c = clients.get(`${agent}/${role}`);

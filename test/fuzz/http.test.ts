@@ -35,7 +35,7 @@ describe("HTTP fuzzing", () => {
     token = (await ledger.tokens.create({ agent: "fuzzer", role: "admin" }, "admin")).token;
     await ledger.create({ project: "p", agent: "seed", items: [{ title: "one", verification: "true" }, { title: "two" }] });
     await ledger.claim({ project: "p", agent: "holder", id: 1 });
-    app = createApp({ ledger, version: "fuzz", rateLimit: { perSecond: 1e9, burst: 1e9 } });
+    app = createApp({ ledger, version: "fuzz", rateLimit: { perSecond: 1e9, burst: 1e9 }, readLimit: { perSecond: 1e9, burst: 1e9 } });
   });
   after(async () => {
     await ledger.close();

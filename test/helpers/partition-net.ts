@@ -83,7 +83,7 @@ export class PartitionNet {
     const databaseUrl = `postgres://${o.pg.user}@${db.local}:${dbPort}/${o.pg.database}?${params}`;
     const s = await serve(
       { ...(o.env ?? {}), WORKLEDGER_DATABASE_URL: databaseUrl },
-      ["--host", front.remote, "--rate", "100000", "--burst", "100000"],
+      ["--host", front.remote, "--rate", "100000", "--burst", "100000", "--read-rate", "1000000000", "--read-burst", "1000000000"],
       ["ip", "netns", "exec", ns],
     );
     s.child.once("close", (code, signal) => {

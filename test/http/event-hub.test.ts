@@ -109,17 +109,20 @@ describe("event hub", () => {
     const { log, ledger, append, reads } = fakeLog();
     append(20_000, lcg(3));
     const stop = new AbortController();
-    const hub = new EventHub(ledger, 5, stop.signal, () => undefined, 400);
+    const hub = new EventHub(ledger, 5, stop.signal, () => undefined, 1500);
     // Opened from the start of a long log, never read (a client that does not read its socket).
+    const opened = Date.now();
     const stalled = hub.subscribe({ project: undefined, after: 0, allowed: async () => true, authKey: "t" });
-    await new Promise((r) => setTimeout(r, 200));
-    const before = reads();
-    await new Promise((r) => setTimeout(r, 150));
-    // The hub's own tick reads once per tick; the stalled stream adds nothing while its queue waits.
-    assert.ok(reads() - before <= 150 / 5 + 2, `${reads() - before} reads in 150 ms`);
-    assert.equal(stalled.open, true);
-    await new Promise((r) => setTimeout(r, 400));
-    assert.equal(stalled.open, false, "ended after 400 ms without taking");
+    await new Promise((r) => setTimeout(r, 300));
+    const [before, from] = [reads(), Date.now()];
+    await new Promise((r) => setTimeout(r, 300));
+    // The hub's own tick reads at most once per tick (a tick waits 5 ms); the stalled stream adds nothing while its queue waits.
+    const ticks = (Date.now() - from) / 5;
+    assert.ok(reads() - before <= ticks + 2, `${reads() - before} reads in ${Date.now() - from} ms`);
+    if (Date.now() - opened < 1500) assert.equal(stalled.open, true);
+    for (let waited = 0; stalled.open && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(stalled.open, false, "ended after the stall time without taking");
+    assert.ok(Date.now() - opened >= 1500);
     assert.equal(hub.size, 0);
     // A reading stream is never ended, however long it follows.
     const reading = hub.subscribe({ project: undefined, after: log.at(-1)!.seq, allowed: async () => true, authKey: "t" });

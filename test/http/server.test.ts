@@ -406,7 +406,7 @@ describe("HTTP API", () => {
   });
 
   it("cuts off clients that send headers too slowly, and caps open connections (issue 13)", async () => {
-    const strict = await startServer({ ledger, host: "127.0.0.1", port: 0, version: "t", headersTimeoutMs: 300, maxConnections: 3 });
+    const strict = await startServer({ ledger, host: "127.0.0.1", port: 0, version: "t", headersTimeoutMs: 300, maxConnections: 3, maxConnectionsPerAddress: 3 });
     const { port } = new URL(strict.url);
     const sockets: Socket[] = [];
     const closed = (sock: Socket, ms: number) =>
@@ -452,7 +452,7 @@ describe("HTTP API", () => {
   });
 
   it("limits bad tokens per address, and a flood of them never locks a valid token out (issue 13)", async () => {
-    const guarded = await startServer({ ledger, host: "127.0.0.1", port: 0, version: "t", failedAuthLimit: { perSecond: 1, burst: 3 } });
+    const guarded = await startServer({ ledger, host: "127.0.0.1", port: 0, version: "t", failedAuthLimit: { perSecond: 0.01, burst: 3 } });
     try {
       const get = (token: string, headers: Record<string, string> = {}) =>
         fetch(`${guarded.url}/v1/projects`, { headers: { authorization: `Bearer ${token}`, ...headers } }).then((r) => r.status);
@@ -474,7 +474,7 @@ describe("HTTP API", () => {
   });
 
   it("behind a trusted proxy, limits bad tokens per forwarded client address", async () => {
-    const proxied = await startServer({ ledger, host: "127.0.0.1", port: 0, version: "t", failedAuthLimit: { perSecond: 1, burst: 2 }, trustProxy: ["127.0.0.0/8", "::1"] });
+    const proxied = await startServer({ ledger, host: "127.0.0.1", port: 0, version: "t", failedAuthLimit: { perSecond: 0.01, burst: 2 }, trustProxy: ["127.0.0.0/8", "::1"] });
     try {
       const get = (xff: string) => fetch(`${proxied.url}/v1/projects`, { headers: { authorization: "Bearer nonsense", "x-forwarded-for": xff } }).then((r) => r.status);
       assert.deepEqual([await get("203.0.113.9"), await get("203.0.113.9"), await get("203.0.113.9")], [401, 401, 429]);

@@ -98,7 +98,18 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
       });
 
     const startServer = async (port: number) => {
-      const s = await serve({ WORKLEDGER_DATABASE_URL: pgUrl }, ["--port", String(port), "--rate", "100000", "--burst", "100000"]);
+      const s = await serve({ WORKLEDGER_DATABASE_URL: pgUrl }, [
+        "--port",
+        String(port),
+        "--rate",
+        "100000",
+        "--burst",
+        "100000",
+        "--read-rate",
+        "1000000000",
+        "--read-burst",
+        "1000000000",
+      ]);
       // "close", not "exit": by then everything the server wrote to stderr has been read. Only the fault schedule and the run's end may stop a server.
       s.child.once("close", (c, signal) => {
         if (signal !== "SIGKILL" && signal !== "SIGTERM") crashes.push(`serve on port ${port} exited by itself (${c ?? signal}): ${s.stderr().slice(-2000)}`);
@@ -249,7 +260,13 @@ export async function torture(o: TortureOptions): Promise<TortureReport> {
       events.push(...page);
       after = page[page.length - 1]!.seq;
     }
-    const wos = await ledger.list({ project, status: "all", limit: 10_000 });
+    const wos = [];
+    for (
+      let page = await ledger.list({ project, status: "all", limit: 1000 });
+      page.length;
+      page = await ledger.list({ project, status: "all", limit: 1000, after: page.at(-1)!.id })
+    )
+      wos.push(...page);
     const notes = [];
     for (const w of wos) notes.push(...(await ledger.get({ project, id: w.id })).notes);
     const contexts = (await ledger.contextHistory({ project, limit: 10_000 })).entries;

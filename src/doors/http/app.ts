@@ -30,6 +30,8 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** Sustained requests per second per token, and the burst above it. */
   rateLimit?: { perSecond: number; burst: number };
+  /** Rows a token may read per second, and in a burst (default 5,000 and 10,000): a request's cost, next to the request count. */
+  readLimit?: { perSecond: number; burst: number };
   /** Requests with a bad token allowed per client address (default 10/s, burst 50). */
   failedAuthLimit?: { perSecond: number; burst: number };
   /** Serve /metrics without a token (default: a reader token or better is needed). */
@@ -51,6 +53,7 @@ export function createApp(opts: AppOptions): Hono {
   const { ledger } = opts;
   const metrics = opts.metrics ?? new Metrics();
   const limiter = new RateLimiter(opts.rateLimit?.perSecond ?? 100, opts.rateLimit?.burst ?? 200);
+  const reads = new RateLimiter(opts.readLimit?.perSecond ?? 5_000, opts.readLimit?.burst ?? 10_000);
   const failures = new RateLimiter(opts.failedAuthLimit?.perSecond ?? 10, opts.failedAuthLimit?.burst ?? 50);
   const trusted = trustProxies(opts.trustProxy ?? []);
   // On PostgreSQL a revoked token is refused within a second on every server (see token-cache.ts).
@@ -106,6 +109,13 @@ export function createApp(opts: AppOptions): Hono {
     authenticated.set(c.req.raw, token);
     const wait = limiter.take(token.id);
     if (wait > 0) throw new LedgerError("RATE_LIMITED", `token ${token.id} is over its rate limit`, { hint: `retry in ${wait}s`, details: { retry_after: wait } });
+    // One reader's large pages must not slow everyone else (issue 24): rows read are paid for like requests.
+    const owed = reads.waiting(token.id);
+    if (owed > 0)
+      throw new LedgerError("RATE_LIMITED", `token ${token.id} has read more rows than its allowance`, {
+        hint: `retry in ${owed}s, with smaller pages ({{limit}})`,
+        details: { retry_after: owed },
+      });
     return token;
   };
 
@@ -203,6 +213,7 @@ export function createApp(opts: AppOptions): Hono {
       // Its project was named by an admin: a near miss of a project it cannot see is no typo of its own (nor a hint to give it).
       if (token.project !== null && NAMES_NEW_PROJECT.has(op.input)) input.new_project = true;
       const result = await callLedger(ledger, op, input);
+      reads.charge(token.id, rowsIn(result));
       if (killAfterCommit === op.name) process.kill(process.pid, "SIGKILL");
       return c.json(result as object, (op.http?.status ?? 200) as 200);
     });
@@ -239,6 +250,17 @@ function bearer(c: Context): string | undefined {
  * answers (the reply a client loses). Read once at start; unset, nothing happens.
  */
 const killAfterCommit = /^kill-after-commit:(\w+)$/.exec(process.env.WORKLEDGER_FAILPOINT ?? "")?.[1];
+
+/** What an answer cost to read, in rows: its items, or its lists' items (at least one). */
+function rowsIn(result: unknown): number {
+  if (Array.isArray(result)) return Math.max(1, result.length);
+  if (result === null || typeof result !== "object") return 1;
+  const lists = Object.values(result).filter(Array.isArray);
+  return Math.max(
+    1,
+    lists.reduce((n, l: unknown[]) => n + l.length, 0),
+  );
+}
 
 /** Inputs that take `new_project`. */
 const NAMES_NEW_PROJECT = new Set(["create", "contextPut"]);

@@ -19,6 +19,13 @@ export class RateLimiter {
     return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / this.perSecond);
   }
 
+  /** Uses up `n` at once, going into debt if need be (a cost known only once the work is done); later requests wait it off. */
+  charge(key: string, n: number): void {
+    this.take(key);
+    const b = this.buckets.get(key) as { tokens: number };
+    b.tokens -= n - 1;
+  }
+
   /** Seconds to wait before retrying, or 0 when the request may proceed. */
   take(key: string): number {
     const t = this.now();

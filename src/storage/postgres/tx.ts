@@ -124,6 +124,7 @@ export class PgTx extends PgSession implements Tx {
     const limit = arg(q.limit);
     if (q.label !== undefined) where.push(`${arg(q.label)}::text = ANY(w.labels)`);
     if (q.agent !== undefined) where.push(`w.lease_agent = ${arg(q.agent)}`);
+    if (q.after !== undefined) where.push(`w.id > ${arg(q.after)}`);
     if (q.project !== undefined && q.statuses) {
       const project = arg(q.project);
       const one = (status: string) =>

@@ -162,6 +162,7 @@ export class SqliteTx implements Tx {
     };
     if (q.label !== undefined) filterBy("EXISTS (SELECT 1 FROM json_each(w.labels) l WHERE l.value = ?)", q.label);
     if (q.agent !== undefined) filterBy("w.lease_agent = ?", q.agent);
+    if (q.after !== undefined) filterBy("w.id > ?", q.after);
     const filter = where.map((w) => ` AND ${w}`).join("");
     if (q.project !== undefined && q.statuses) {
       const one = `SELECT * FROM (SELECT * FROM work_orders w WHERE w.project = ? AND w.status = ?${filter} ORDER BY w.id ${limit(q.limit)})`;

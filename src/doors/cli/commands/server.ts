@@ -30,6 +30,8 @@ export function register(program: Command): void {
     .option("--max-body <bytes>", "largest request body accepted", String(1 << 20))
     .option("--rate <n>", "sustained requests per second per token", "100")
     .option("--burst <n>", "requests a token may burst above the rate", "200")
+    .option("--read-rate <n>", "rows (work orders, events, entries) a token may read per second", "5000")
+    .option("--read-burst <n>", "rows a token may read in a burst above the read rate", "10000")
     .option("--public-metrics", "serve /metrics without a token (default: any valid token may read it)")
     .option("--max-connections <n>", "open connections at most; more are refused", "1024")
     .option("--max-connections-per-address <n>", "open connections from one address at most (default: a quarter of --max-connections; trusted proxies exempt)")
@@ -50,6 +52,7 @@ export function register(program: Command): void {
               port: wholeNumber(o.port, "port", 65_535),
               maxBodyBytes: wholeNumber(o.maxBody, "max-body", 1 << 30),
               rateLimit: { perSecond: wholeNumber(o.rate, "rate", 1e9), burst: wholeNumber(o.burst, "burst", 1e9) },
+              readLimit: { perSecond: wholeNumber(o.readRate, "read-rate", 1e9), burst: wholeNumber(o.readBurst, "read-burst", 1e9) },
               trustProxy: (str(o.trustProxy) ?? "").split(",").filter((s) => s.trim()),
               publicMetrics: o.publicMetrics === true,
               maxConnections: wholeNumber(o.maxConnections, "max-connections", 1e6),

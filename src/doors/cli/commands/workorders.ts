@@ -44,10 +44,11 @@ export function register(program: Command): void {
       label: { help: "only with this label", flag: "--label <label>" },
       // `--agent` is also the global identity flag, which commander fills first: here it is the filter.
       agent: { help: "only those whose live lease this agent holds", flag: "--agent <name>", read: (o, ctx) => str(o.agent) ?? str(ctx.flags.agent) },
-      limit: { help: "at most this many (default 100)", flag: "--limit <n>", read: listLimit },
+      limit: { help: "at most this many (default 100, at most 1000)", flag: "--limit <n>", read: listLimit },
+      after: { help: "only ids after this one: the last id of the previous page (with -p)", flag: "--after <id>", read: (o) => num(o.after) },
     },
     render: (wos, ctx, o) => ({
-      warnings: wos.length === listLimit(o) ? [`showing the first ${listLimit(o)}; pass --limit for more`] : [],
+      warnings: wos.length === listLimit(o) ? [`showing ${listLimit(o)}; pass --limit for more, or --after ${wos.at(-1)?.id ?? 0} for the next page`] : [],
       human: () => render.woRows(wos, ctx.project === undefined),
     }),
   });

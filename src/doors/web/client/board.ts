@@ -14,6 +14,7 @@ import { canAct, errorBox, projectHash, type View } from "./view.js";
 import { PRIORITIES, STATUSES, type WorkOrder } from "../../../core/types.js";
 
 const LIMIT = 2000;
+const PAGE = 1000;
 /** Events that change the spend panel (new spend, or an attempt that opens or ends). */
 const SPEND_EVENTS = new Set(["spend_recorded", "claimed", "released", "expired", "status_changed"]);
 
@@ -94,7 +95,13 @@ export const boardView: View = ({ root, me, project, params }) => {
   void (async () => {
     try {
       const seq = await lastSeq(project);
-      const list = await api<WorkOrder[]>("GET", `${woPath(project)}?status=all&limit=${LIMIT}`);
+      // Pages of at most 1,000 (the API's page), up to LIMIT.
+      const list: WorkOrder[] = [];
+      while (list.length < LIMIT) {
+        const page = await api<WorkOrder[]>("GET", `${woPath(project)}?status=all&limit=${PAGE}${list.length ? `&after=${list.at(-1)!.id}` : ""}`);
+        list.push(...page);
+        if (page.length < PAGE) break;
+      }
       for (const w of list) wos.set(w.id, w);
       if (list.length === LIMIT) replace(notice, h("p", { class: "alert" }, `Showing the first ${LIMIT} work orders; use the filters or the CLI for the rest.`));
       render();
