@@ -179,7 +179,7 @@ export const woFields = once(() =>
         if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(p)} ${problem}` });
       }),
       500,
-    ).describe("paths or globs it touches"),
+    ).describe("paths or globs"),
     // A shell command another agent will run: one line, nothing hidden (see SECURITY in the README).
     verification: line(0, 10_000).describe("shell command that must pass"),
     priority: priority.describe("P0 most urgent, default P2"),
@@ -191,7 +191,7 @@ export const woFields = once(() =>
 );
 
 /** verify's consent to run a command by an author the project does not list as trusted. */
-const trustFlag = () => z.boolean({ error: "must be true or false" }).describe("run it even if its author is not trusted (read it first)").optional();
+const trustFlag = () => z.boolean({ error: "must be true or false" }).describe("run an untrusted author's command").optional();
 
 /**
  * An item of a batch may depend on an earlier item of the same batch by its
@@ -324,9 +324,9 @@ export const inputs = builtOnFirstRead({
         .int({ error: "must be a whole number" })
         .min(1, { error: "must be at least 1" })
         .max(MAX_PAGE, { error: `must be at most ${MAX_PAGE}: page on with after (the last id of this page)` })
-        .describe(`at most this many (up to ${MAX_PAGE})`)
+        .describe(`at most ${MAX_PAGE}`)
         .optional(),
-      after: woId.describe("only ids after this one: the last id of the previous page (with a project)").optional(),
+      after: woId.describe("next page: ids after this").optional(),
     }),
   findUnclaimed: () => z.strictObject({ project: projectName, limit: limit.optional() }),
   claim: () => claimFields.refine((v) => (v.id === undefined) !== (v.next !== true), { error: CLAIM_ONE_OF, path: ["id"] }),
@@ -364,7 +364,7 @@ export const inputs = builtOnFirstRead({
     z.strictObject({
       ...target,
       fields: woPatch().describe("fields to change").optional(),
-      status: updateStatus.describe("a holder's status change ends its lease").optional(),
+      status: updateStatus.describe("ends a holder's lease").optional(),
       note: text(100_000).describe("recorded as a note").optional(),
       if_revision: revision.optional(),
       lease_token: leaseToken.optional(),
@@ -435,7 +435,7 @@ export const inputs = builtOnFirstRead({
     z.strictObject({
       ...target,
       timeout: ttl.describe("default 10m").optional(),
-      dir: line(1, 4096).describe("run it here (default: your working directory)").optional(),
+      dir: line(1, 4096).describe("default: your working directory").optional(),
       trust: trustFlag(),
       block_on_fail: z.boolean().describe("mark it blocked if it fails").optional(),
       lease_token: leaseToken.optional(),

@@ -46,7 +46,7 @@ const LOCAL: Record<string, (l: LedgerApi, a: Args, o: McpOptions) => Promise<un
 export const INSTRUCTIONS = [
   "workledger: a shared queue of work orders; claim one before working on it, so no two agents do the same work.",
   "Loop: context_pull; find_unclaimed; claim (id, or next=true); get and work only within its scope and files; add_note as you go;",
-  "verify (it runs in this server's working directory, your client's, unless you give dir); release with status=done (or status=blocked and a note); context_put (with id) what the next agent needs.",
+  "verify (it runs in this server's working directory, your client's, unless you give dir; without your secrets, sandboxed where bubblewrap is installed); release with status=done (or status=blocked and a note); context_put (with id) what the next agent needs.",
   "This server remembers your lease tokens and renews your leases (a minute at a time) while you are connected: never pass lease_token, never renew by hand.",
   "LEASE_HELD: pick another. LEASE_LOST: stop working on that work order. whoami lists the leases you hold and the ledger and project in use.",
   "Agents on one machine share the ledger named by WORKLEDGER_DB, else by the .workledger file at the git repository's root (workledger init writes it), else ~/.workledger.",
