@@ -10,18 +10,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { Ledger } from "../../src/core/ledger.ts";
-import { globProblem, OverlapChecker, REQUEST_BUDGET } from "../../src/core/files.ts";
+import { globProblem, REQUEST_BUDGET } from "../../src/core/files.ts";
 import { storeCases, type OpenStore } from "../helpers/stores.ts";
-import { HOSTILE_PATTERNS } from "../helpers/patterns.ts";
+import { HOSTILE_PATTERNS, watchSpending } from "../helpers/patterns.ts";
 
-// Every checker's spending, read after each comparison.
-let maxSpent = 0;
-const files = OverlapChecker.prototype.files;
-OverlapChecker.prototype.files = function (this: OverlapChecker, a, b) {
-  const r = files.call(this, a, b);
-  maxSpent = Math.max(maxSpent, this.spent);
-  return r;
-};
+const spending = watchSpending();
 
 const alts = fc.array(fc.stringMatching(/^[a-c*]{0,3}$/), { minLength: 1, maxLength: 8 }).map((a) => `{${a.join(",")}}`);
 const segment = fc.oneof(
@@ -56,18 +49,18 @@ async function exercise({ store, close }: OpenStore): Promise<void> {
     for (let i = 1; i <= 26; i += 2) await ledger.claim({ project: P, agent: `a${i}`, id: i });
     await ledger.claim({ project: P, agent: "attacker", id: h2!.id }).catch(() => undefined);
     for (let round = 0; round < 3; round++) {
-      maxSpent = 0;
+      spending.reset();
       const free = await ledger.findUnclaimed({ project: P, limit: 10_000 });
       assert.ok(free.length > 0);
-      assert.ok(maxSpent <= REQUEST_BUDGET, `find-unclaimed spent ${maxSpent}`);
-      maxSpent = 0;
+      assert.ok(spending.max() <= REQUEST_BUDGET, `find-unclaimed spent ${spending.max()}`);
+      spending.reset();
       await ledger.claim({ project: P, agent: `n${round}`, next: true }).catch((e: { code?: string }) => assert.equal(e.code, "NOTHING_TO_CLAIM"));
-      assert.ok(maxSpent <= REQUEST_BUDGET, `claim --next spent ${maxSpent}`);
-      maxSpent = 0;
+      assert.ok(spending.max() <= REQUEST_BUDGET, `claim --next spent ${spending.max()}`);
+      spending.reset();
       await ledger
         .claim({ project: P, agent: `x${round}`, id: h1!.id, exclusive_files: true })
         .catch((e: { code?: string }) => assert.match(e.code ?? "", /FILE_CONFLICT|LEASE_HELD/));
-      assert.ok(maxSpent <= REQUEST_BUDGET, `claim spent ${maxSpent}`);
+      assert.ok(spending.max() <= REQUEST_BUDGET, `claim spent ${spending.max()}`);
     }
     // The hostile WO whose overlap cannot be decided is reported as such, not as free of conflicts.
     const braces = (await ledger.findUnclaimed({ project: P, limit: 10_000 })).find((w) => w.id === h1!.id);

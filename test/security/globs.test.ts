@@ -8,21 +8,15 @@
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 import { describe, it } from "node:test";
-import { globProblem, MAX_COMPILED, OverlapChecker, REQUEST_BUDGET } from "../../src/core/files.ts";
+import { globProblem, MAX_COMPILED, REQUEST_BUDGET } from "../../src/core/files.ts";
+import { watchSpending } from "../helpers/patterns.ts";
 import { Ledger } from "../../src/core/ledger.ts";
 import { storeCases } from "../helpers/stores.ts";
 
 /** The probe's pattern: three brace groups (64 alternatives), ~900 literal characters, a star; `i` keeps each distinct. */
 const probe = (i: number) => `p/{a,b,c,d}{e,f,g,h}{i,j,k,l}${"x".repeat(900)}${i}*`;
 
-// Every checker's spending, read after each comparison.
-let maxSpent = 0;
-const files = OverlapChecker.prototype.files;
-OverlapChecker.prototype.files = function (this: OverlapChecker, a, b) {
-  const r = files.call(this, a, b);
-  maxSpent = Math.max(maxSpent, this.spent);
-  return r;
-};
+const spending = watchSpending();
 
 describe("glob patterns are charged by what they compile to (issue 24, finding 1)", () => {
   it("a pattern whose expansions are too large is refused when saved, with the numbers", () => {
@@ -50,7 +44,7 @@ describe("glob patterns are charged by what they compile to (issue 24, finding 1
         await ledger.claim({ project: P, agent: "mallory", id: wos[0]!.id });
         const times: number[] = [];
         for (let round = 0; round < 3; round++) {
-          maxSpent = 0;
+          spending.reset();
           let t0 = performance.now();
           const free = await ledger.findUnclaimed({ project: P });
           times.push(performance.now() - t0);
@@ -59,12 +53,12 @@ describe("glob patterns are charged by what they compile to (issue 24, finding 1
             free.every((w) => w.file_conflicts.length === 1),
             "each is reported as (maybe) overlapping the held WO",
           );
-          assert.ok(maxSpent <= REQUEST_BUDGET, `find-unclaimed spent ${maxSpent}`);
-          maxSpent = 0;
+          assert.ok(spending.max() <= REQUEST_BUDGET, `find-unclaimed spent ${spending.max()}`);
+          spending.reset();
           t0 = performance.now();
           await assert.rejects(ledger.claim({ project: P, agent: `b${round}`, next: true }), { code: "NOTHING_TO_CLAIM" });
           times.push(performance.now() - t0);
-          assert.ok(maxSpent <= REQUEST_BUDGET, `claim --next spent ${maxSpent}`);
+          assert.ok(spending.max() <= REQUEST_BUDGET, `claim --next spent ${spending.max()}`);
         }
         // The target is 100 ms; the assertion is ten times looser so a loaded CI machine does not flake, and still catches the old 7-8 s.
         assert.ok(Math.max(...times) < 1000, `requests took ${times.join(", ")} ms`);
