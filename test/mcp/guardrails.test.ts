@@ -104,6 +104,25 @@ describe("MCP: guardrails bind local agents (issue 23)", () => {
     assert.match(none.body.hint, /nothing was handed over/);
   });
 
+  it("verify runs without the session's secrets and names its sandbox; a project's trusted authors bind it, trust runs one anyway (issue 24)", async () => {
+    const id = newWo("leaky", "--verification", 'test -z "$WORKLEDGER_AGENT$WORKLEDGER_TOKEN"');
+    const hal = await connect("hal", { WORKLEDGER_PROJECT: P, WORKLEDGER_TOKEN: "wl_secret" });
+    await hal.call("claim", { id });
+    const ran = await hal.call("verify", { id, dir: s.dir });
+    assert.equal(ran.body.passed, true, JSON.stringify(ran.body));
+    assert.match(ran.body.sandbox, /^(bwrap|none)$/);
+    assert.ok(ran.body.env_removed.includes("WORKLEDGER_TOKEN"));
+    assert.equal(s.run(["project", "set", P, "--trusted-authors", "root"], { env: { WORKLEDGER_AGENT: "root", WORKLEDGER_ROLE: "admin" } }).code, 0);
+    try {
+      const refused = await hal.call("verify", { id, dir: s.dir });
+      assert.deepEqual([refused.isError, refused.body.error.code], [true, "UNTRUSTED_VERIFICATION"]);
+      assert.match(refused.body.error.hint, /trust/);
+      assert.equal((await hal.call("verify", { id, dir: s.dir, trust: true })).body.passed, true);
+    } finally {
+      s.run(["project", "set", P, "--trusted-authors", "none"], { env: { WORKLEDGER_AGENT: "root", WORKLEDGER_ROLE: "admin" } });
+    }
+  });
+
   it("a session SIGKILLed right after a claim with the default TTL, and one that exits cleanly, both let their WOs go within 90s", async () => {
     const [a, b] = [newWo("killed session"), newWo("closed session")];
     const killed = await connect("killed");
