@@ -266,11 +266,12 @@ export class Ledger {
   }
 
   async createProject(input: Inputs["createProject"]): Promise<Project & { created: boolean }> {
-    const { project } = parse(inputs.createProject, input);
+    const { project, new_project } = parse(inputs.createProject, input);
     return this.write(async (tx) => {
       const existing = await tx.getProject(project);
       if (existing) return { ...existing, created: false };
-      await tx.insertProject(project, tx.now());
+      // A typo is refused here too (issue 23: `init -p shpo` beside shop split the work), unless the name is meant.
+      await projectForWrite(tx, project, new_project === true);
       return { name: project, created_at: tx.now(), policy: DEFAULT_POLICY, created: true };
     });
   }

@@ -381,17 +381,21 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
   const lease = wo.lease;
   // The attempt `done` ends: the live lease's, or without one the last attempt (the caller's own, see statusWithoutLease).
   const attempt = lease === null ? wo.fence : lease.token;
-  const verified = v !== null && v.passed && (v.token === attempt || (lease === null && v.token === null));
+  // A command edited under the lease makes a pass of the pinned one stale: done would rest on a check the WO no longer states.
+  const changed = lease !== null && wo.pinned_verification !== null && wo.pinned_verification !== wo.verification;
+  const verified = !changed && v !== null && v.passed && (v.token === attempt || (lease === null && v.token === null));
   if (verified) return { warnings: [], data: {} };
   // The newest verification FAILED in this attempt, or in an earlier one of the caller's: releasing and claiming again does not launder it.
   const failedNow = v !== null && !v.passed && (v.token === attempt || v.agent === agent);
   const what = none
     ? "it has no verification command"
-    : v === null
-      ? "no verification was recorded"
-      : !v.passed
-        ? `the last verification FAILED (${v.at})`
-        : "its passing verification was under an earlier lease";
+    : changed
+      ? `its verification command changed after the claim (now ${JSON.stringify(wo.verification)}): claim it again to verify with it`
+      : v === null
+        ? "no verification was recorded"
+        : !v.passed
+          ? `the last verification FAILED (${v.at})`
+          : "its passing verification was under an earlier lease";
   const reason = finish?.unverifiedReason;
   if (reason !== undefined) {
     if (finish?.role !== "admin")

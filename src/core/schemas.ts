@@ -298,7 +298,7 @@ export const spendObject = once(() =>
  * ./lazy.ts): a CLI command pays only for the one it validates.
  */
 export const inputs = builtOnFirstRead({
-  createProject: () => z.strictObject(actor),
+  createProject: () => z.strictObject({ ...actor, new_project: z.boolean().describe("create it though its name is close to an existing one").optional() }),
   projects: () => z.strictObject({ project: projectName.optional() }),
   create: () =>
     z.strictObject({

@@ -34,6 +34,18 @@ describe("CLI: guardrails bind local agents (issue 23)", () => {
     assert.deepEqual([event.type, event.data.admin], ["updated", true]);
   });
 
+  it("init -p and project create refuse a near miss of an existing project unless --new-project (issue 23, fourth trial)", () => {
+    for (const args of [
+      ["init", "-p", "gaurd"],
+      ["project", "create", "gaurd"],
+    ]) {
+      const r = s.run([...args, "--json"], as("carol"));
+      assert.equal(r.code, 4, r.stdout);
+      assert.match(r.json.error.message, /did you mean guard\?/);
+    }
+    assert.equal(s.run(["project", "create", "gaurd", "--new-project", "--json"], as("carol")).json.created, true);
+  });
+
   it("an agent cannot mint itself a token (and so an admin identity): token create, list and revoke are for admins (issue 23, third trial)", () => {
     const minted = s.run(["token", "create", "--agent", "erin", "--role", "admin", "--json"], as("erin"));
     assert.equal(minted.code, 9, minted.stdout);

@@ -226,6 +226,21 @@ for (const backend of backends) {
         await rejects(l.claim({ ...BOB, id: 2, idempotency_key: "k1" }), "LEASE_LOST");
       });
 
+      it("a pass of the pinned command does not finish a WO whose command its holder changed since (issue 23, fourth trial)", async () => {
+        const [mine] = await l.create({ ...BOB, items: [{ title: "bob's own", verification: "true" }] });
+        await l.claim({ ...BOB, id: mine!.id });
+        await l.recordVerification({ ...BOB, id: mine!.id, ...result(true, "true") });
+        await l.update({ ...BOB, id: mine!.id, fields: { verification: "exit 1" } });
+        const done = await l.release({ ...BOB, id: mine!.id, status: "done" });
+        assert.match(done.warnings?.join(" ") ?? "", /command changed after the claim \(now "exit 1"\)/);
+        await l.setPolicy({ ...ADMIN, require_verification: true });
+        const [again] = await l.create({ ...BOB, items: [{ title: "bob's other", verification: "true" }] });
+        await l.claim({ ...BOB, id: again!.id });
+        await l.recordVerification({ ...BOB, id: again!.id, ...result(true, "true") });
+        await l.update({ ...BOB, id: again!.id, fields: { verification: "exit 1" } });
+        await rejects(l.release({ ...BOB, id: again!.id, status: "done" }), "VERIFICATION_REQUIRED");
+      });
+
       it("messages the trials followed into another error now say what works", async () => {
         await l.claim({ ...BOB, id: 2 });
         const blocked = await rejects(l.release({ ...BOB, id: 2, status: "blocked" }), "VALIDATION");

@@ -263,7 +263,7 @@ function rowsIn(result: unknown): number {
 }
 
 /** Inputs that take `new_project`. */
-const NAMES_NEW_PROJECT = new Set(["create", "contextPut"]);
+const NAMES_NEW_PROJECT = new Set(["create", "contextPut", "createProject"]);
 
 /** A token limited to one project learns no other project's name from a "did you mean" (issue 24). */
 function withinScope(body: ErrorBody): ErrorBody {

@@ -13,7 +13,7 @@ import { EXIT } from "../exit.js";
 import { gitState, parseJson, readFileArg } from "../input.js";
 import { capFlag } from "./fields.js";
 import { c, table } from "../output.js";
-import { registerOperation } from "../operation.js";
+import { NEW_PROJECT, registerOperation } from "../operation.js";
 import * as render from "../render.js";
 import { cliAction } from "../run.js";
 import { repoRoot, writeRepoConfig } from "../ledger-config.js";
@@ -40,10 +40,12 @@ export function register(program: Command): void {
   program
     .command("init")
     .description("create the ledger (and a project with -p) and print where it is; inside a git repository, also write its .workledger so every agent there finds this ledger")
+    .option("--new-project", "create the project though its name is close to an existing one's")
     .action(
-      cliAction(async (_o, ctx) => {
+      cliAction(async (o, ctx) => {
         const ledger = await ctx.ledger();
-        const project = ctx.project === undefined ? undefined : await ledger.createProject({ project: ctx.project, agent: identity(ctx) });
+        const project =
+          ctx.project === undefined ? undefined : await ledger.createProject({ project: ctx.project, agent: identity(ctx), ...(o.newProject === true ? { new_project: true } : {}) });
         // Agents working in this repository (any HOME, any worktree) find this ledger through it.
         const root = ledger.info.kind === "sqlite" ? repoRoot(process.cwd()) : null;
         const config = root === null ? null : writeRepoConfig(root, ledger.info.location, project?.name);
@@ -123,7 +125,7 @@ export function register(program: Command): void {
     op: "createProject",
     name: "create <name>",
     description: "create a project (projects are also created by their first write)",
-    flags: { project: named },
+    flags: { project: named, new_project: NEW_PROJECT },
     render: (p) => ({ human: () => (p.created ? `created project ${p.name}` : `project ${p.name} already exists`) }),
   });
 
