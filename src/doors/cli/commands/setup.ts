@@ -45,7 +45,9 @@ export function register(program: Command): void {
       cliAction(async (o, ctx) => {
         const ledger = await ctx.ledger();
         const project =
-          ctx.project === undefined ? undefined : await ledger.createProject({ project: ctx.project, agent: identity(ctx), ...(o.newProject === true ? { new_project: true } : {}) });
+          ctx.project === undefined
+            ? undefined
+            : await ledger.createProject({ project: ctx.project, agent: identity(ctx), ...(o.newProject === true ? { new_project: true } : {}) });
         // Agents working in this repository (any HOME, any worktree) find this ledger through it.
         const root = ledger.info.kind === "sqlite" ? repoRoot(process.cwd()) : null;
         const config = root === null ? null : writeRepoConfig(root, ledger.info.location, project?.name);
