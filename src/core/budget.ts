@@ -11,8 +11,9 @@ import { formatUsd as usd, toMicros, toUsd } from "./pricing.js";
 import { CAP_FIELDS, label, type CapField, type Role, type SpendTotals, type StoredWorkOrder } from "./types.js";
 
 /**
- * A reached spend cap (USD or tokens), or null. Late reports do not count:
- * a former holder's report can never end another attempt or dead-letter the WO.
+ * A reached spend cap (USD or tokens), or null. Spend reported from outside
+ * the attempt a cap judges (spend.ts isOutside) does not count: a former
+ * holder's report can never end another attempt or dead-letter the WO.
  */
 export function spendCapReached(wo: StoredWorkOrder): string | null {
   const spent = toUsd(toMicros(wo.spend.usd) - toMicros(wo.spend.outside_usd ?? 0));
@@ -75,13 +76,19 @@ export const deadLetterNote = (wo: StoredWorkOrder, reason: string) =>
 
 export const NO_SPEND: SpendTotals = { usd: 0, tokens_in: 0, tokens_out: 0, unpriced: 0 };
 
-/** Totals after one more record (money summed in micro-dollars, so it stays exact). */
-export function addSpend(t: SpendTotals, r: { cost_usd: number | null; tokens_in: number; tokens_out: number }): SpendTotals {
-  return {
+/**
+ * Totals after one more record (money summed in micro-dollars, so it stays
+ * exact); one reported from outside the attempt a cap judges is also counted
+ * in `outside_usd` and `outside_tokens`.
+ */
+export function addSpend(t: SpendTotals, r: { cost_usd: number | null; tokens_in: number; tokens_out: number }, outside = false): SpendTotals {
+  const sum: SpendTotals = {
     ...t,
     usd: toUsd(toMicros(t.usd) + toMicros(r.cost_usd ?? 0)),
     tokens_in: t.tokens_in + r.tokens_in,
     tokens_out: t.tokens_out + r.tokens_out,
     unpriced: t.unpriced + (r.cost_usd === null ? 1 : 0),
   };
+  if (!outside) return sum;
+  return { ...sum, outside_usd: toUsd(toMicros(t.outside_usd ?? 0) + toMicros(r.cost_usd ?? 0)), outside_tokens: (t.outside_tokens ?? 0) + r.tokens_in + r.tokens_out };
 }

@@ -117,9 +117,14 @@ function parseOne(input: Inputs["create"]): Parsed["create"] {
   }
 }
 
+/** A project's policy, or the default one for a project that does not exist (yet). */
+async function policyOf(tx: Tx, project: string): Promise<ProjectPolicy> {
+  return (await tx.getProject(project))?.policy ?? DEFAULT_POLICY;
+}
+
 /** What finishing `wo` must satisfy: its dependencies, and its project's policy. */
 async function finishing(tx: Tx, wo: StoredWorkOrder, role: Role | undefined, unverifiedReason: string | undefined): Promise<rules.Finish> {
-  const policy = (await tx.getProject(wo.project))?.policy ?? DEFAULT_POLICY;
+  const policy = await policyOf(tx, wo.project);
   const pending = wo.depends_on.length ? await tx.notDoneOf(wo.project, wo.depends_on) : [];
   return { policy, role, unverifiedReason, pending };
 }
@@ -170,7 +175,7 @@ async function spendIn(tx: Tx, wo: StoredWorkOrder, s: SpendReport): Promise<{ r
     figures = growth(figures, before);
     if (figures === null) return { result: { spend: null, attempt, work_order: rules.toPublic(wo) }, next: wo };
   }
-  const cost = figures.cost_usd ?? (model === null ? null : costOf(figures, priceOf(model, (await tx.getProject(wo.project))?.policy.prices ?? null)));
+  const cost = figures.cost_usd ?? (model === null ? null : costOf(figures, priceOf(model, (await policyOf(tx, wo.project)).prices)));
   assertReportBound(cost, MAX_USD);
   const record = await tx.insertSpend({
     project: wo.project,
@@ -564,7 +569,7 @@ export class Ledger {
         once(tx, "update", u, async () => {
           const wo = await loadAs(tx, project, id, agent);
           if (fields?.verification !== undefined && fields.verification !== wo.verification) {
-            assertMayAuthor((await tx.getProject(project))?.policy ?? DEFAULT_POLICY, project, agent, role, wo);
+            assertMayAuthor(await policyOf(tx, project), project, agent, role, wo);
           }
           if (fields?.depends_on !== undefined) {
             const dropped = wo.depends_on.filter((d) => !fields.depends_on?.includes(d));
@@ -628,7 +633,7 @@ export class Ledger {
     return this.store.read(async (tx) => {
       const wo = await readAs(tx, project, id, agent);
       const { command } = commandToRun(wo, agent, role, tx.now(), lease_token);
-      const { policy } = (await tx.getProject(project)) ?? { policy: DEFAULT_POLICY };
+      const policy = await policyOf(tx, project);
       assertTrusted(policy, wo, agent, wo.verification_by, trust === true);
       return {
         project,
@@ -658,7 +663,7 @@ export class Ledger {
               },
             );
           }
-          const { policy } = (await tx.getProject(v.project)) ?? { policy: DEFAULT_POLICY };
+          const policy = await policyOf(tx, v.project);
           const sandbox = v.sandbox ?? "none";
           if (sandbox === "none") sandboxFor(policy.require_sandbox, wo, "none", "the result says it ran without one");
           const git = v.git ?? null;

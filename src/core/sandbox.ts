@@ -11,8 +11,8 @@ import type { ProjectPolicy } from "./types.js";
 
 export type SandboxKind = "bwrap" | "none";
 
-/** Variable names that never reach a verification command (unless the project passes them by name). */
-export const SECRET_NAME = /^WORKLEDGER_|TOKEN|SECRET|PASS|CREDENTIAL|PRIVATE|COOKIE|SESSION|AUTH|(^|_)KEYS?($|_)|APIKEY|DATABASE_URL|_DSN$/i;
+/** Variable names that never reach a verification command unless the project passes them by name (workledger's own never do). */
+export const SECRET_NAME = /TOKEN|SECRET|PASS|CREDENTIAL|PRIVATE|COOKIE|SESSION|AUTH|(^|_)KEYS?($|_)|APIKEY|DATABASE_URL|_DSN$/i;
 /** Values that carry a password in a URL (`scheme://user:password@host`), whatever the variable is called. */
 const SECRET_VALUE = /[a-z][a-z0-9+.-]*:\/\/[^/\s@]*:[^/\s@]*@/i;
 

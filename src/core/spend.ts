@@ -89,11 +89,7 @@ export function assertReportBound(cost: number | null, max: number): void {
  * cannot renew past the cap. A report outside changes nothing but the totals.
  */
 export function recordSpend(wo: StoredWorkOrder, attempt: Attempt | null, r: SpendRecord, now: string, outside = false): Change {
-  let spend = addSpend(wo.spend, r);
-  if (outside) {
-    const tokens = r.tokens_in + r.tokens_out;
-    spend = { ...spend, outside_usd: toUsd(toMicros(wo.spend.outside_usd ?? 0) + toMicros(r.cost_usd ?? 0)), outside_tokens: (wo.spend.outside_tokens ?? 0) + tokens };
-  }
+  const spend = addSpend(wo.spend, r, outside);
   let next: StoredWorkOrder = { ...wo, spend, revision: wo.revision + 1, updated_at: now };
   const data = {
     spend_id: r.id,

@@ -50,7 +50,7 @@ function onPath(name: string): string | undefined {
 }
 
 /** Paths hidden from every verification command: credentials under the home directory, plus `hide` (the ledger's files). */
-export function hiddenPaths(hide: readonly string[]): string[] {
+function hiddenPaths(hide: readonly string[]): string[] {
   const home = homedir();
   return [...HIDDEN_IN_HOME.map((p) => join(home, p)), ...hide].map((p) => resolve(p)).filter((p) => existsSync(p));
 }
