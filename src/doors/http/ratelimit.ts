@@ -21,13 +21,21 @@ export class RateLimiter {
 
   /** Uses up `n` at once, going into debt if need be (a cost known only once the work is done); later requests wait it off. */
   charge(key: string, n: number): void {
-    this.take(key);
-    const b = this.buckets.get(key) as { tokens: number };
-    b.tokens -= n - 1;
+    this.refill(key).tokens -= n;
   }
 
   /** Seconds to wait before retrying, or 0 when the request may proceed. */
   take(key: string): number {
+    const b = this.refill(key);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil((1 - b.tokens) / this.perSecond);
+  }
+
+  /** The key's bucket, filled for the time since it was last used. */
+  private refill(key: string): { tokens: number; at: number } {
     const t = this.now();
     let b = this.buckets.get(key);
     if (b === undefined) {
@@ -37,10 +45,6 @@ export class RateLimiter {
     b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.perSecond);
     b.at = t;
     this.buckets.set(key, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil((1 - b.tokens) / this.perSecond);
+    return b;
   }
 }
