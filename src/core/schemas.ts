@@ -130,12 +130,10 @@ export const updateStatus = z.enum(["open", "blocked", "done", "cancelled"], {
 });
 /** A list's page at most (issue 24: one reader's 10,000-row pages slowed every other request). */
 export const MAX_PAGE = 1000;
-const limit = z
-  .number({ error: "must be a number" })
-  .int({ error: "must be a whole number" })
-  .min(1, { error: "must be at least 1" })
-  .max(10_000, { error: "must be at most 10000" })
-  .describe("at most this many");
+/** A count of rows from 1 to `max`. */
+const countUpTo = (max: number, over = `must be at most ${max}`) =>
+  z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }).max(max, { error: over });
+const limit = countUpTo(10_000).describe("at most this many");
 const revision = z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(0, { error: "must be 0 or more" }).describe("only if still at this revision");
 /** An admin's reason to finish a WO without the passing verification its project requires. */
 const unverifiedReason = line(1, 1000).describe("admins: why done without verify");
@@ -319,13 +317,7 @@ export const inputs = builtOnFirstRead({
       status: statusFilter.describe("default: open, claimed, blocked").optional(),
       label: line(1, 64).describe("only with this label").optional(),
       agent: agentName.describe("only WOs this agent holds (yours: your name)").optional(),
-      limit: z
-        .number({ error: "must be a number" })
-        .int({ error: "must be a whole number" })
-        .min(1, { error: "must be at least 1" })
-        .max(MAX_PAGE, { error: `must be at most ${MAX_PAGE}: page on with after (the last id of this page)` })
-        .describe(`at most ${MAX_PAGE}`)
-        .optional(),
+      limit: countUpTo(MAX_PAGE, `must be at most ${MAX_PAGE}: page on with after (the last id of this page)`).describe(`at most ${MAX_PAGE}`).optional(),
       after: woId.describe("next page: ids after this").optional(),
     }),
   findUnclaimed: () => z.strictObject({ project: projectName, limit: limit.optional() }),
