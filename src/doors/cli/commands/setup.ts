@@ -8,7 +8,7 @@ import { notYetWritten } from "../../../core/steps.js";
 import { CLI_DIALECT } from "../hints.js";
 import { formatDuration } from "../../../core/duration.js";
 import type { Project, ProjectSummary } from "../../../core/types.js";
-import { identity, str, type Ctx, type Opts } from "../invocation.js";
+import { collect, identity, str, type Ctx, type Opts } from "../invocation.js";
 import { EXIT } from "../exit.js";
 import { gitState, parseJson, readFileArg } from "../input.js";
 import { capFlag } from "./fields.js";
@@ -207,12 +207,10 @@ function privacyCheck(db: string): Check {
   };
 }
 
-/** A comma-separated flag as a list ("" is the empty list). */
+/** A comma-separated flag as a list ("" is the empty list), split as the repeatable flags are. */
 function commaList(v: Opts[string]): string[] | undefined {
-  return str(v)
-    ?.split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const s = str(v);
+  return s === undefined ? undefined : collect(s);
 }
 
 /** --prices: JSON inline or from @file, or none (null). */
