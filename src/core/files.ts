@@ -24,6 +24,8 @@ export const MAX_EXPANSIONS = 64;
 export const MAX_BRACE_GROUPS = 4;
 /** Characters one pattern may compile to (its brace alternatives × its length), checked when a WO is saved. */
 export const MAX_COMPILED = 4096;
+/** Characters one WO's file list may hold in all: every request that compares files reads whole lists. */
+export const MAX_FILE_LIST = 32 * 1024;
 /** Compiled characters one checker keeps for reuse; beyond it, a pattern is compiled (and charged) each time. */
 export const CACHE_LIMIT = 256 * 1024;
 
@@ -111,6 +113,13 @@ export function patternsOverlap(a: string, b: string): Overlap {
 }
 
 /** Why a file pattern is unusable, or null when it is fine (checked when a WO is saved). */
+/** Why a WO's whole file list is refused, or null. */
+export function fileListProblem(files: readonly string[]): string | null {
+  const total = files.reduce((n, f) => n + f.length, 0);
+  if (total <= MAX_FILE_LIST) return null;
+  return `holds ${total} characters in all (at most ${MAX_FILE_LIST}): name a directory or a glob instead of many files`;
+}
+
 export function globProblem(p: string): string | null {
   let groups = 0;
   let expansions = 1;

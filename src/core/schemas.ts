@@ -5,7 +5,7 @@
  */
 import * as z from "zod";
 import { parseDuration, unitless } from "./duration.js";
-import { globProblem } from "./files.js";
+import { fileListProblem, globProblem } from "./files.js";
 import { builtOnFirstRead, once } from "./lazy.js";
 import { type CAP_FIELDS, NOTE_KINDS, PRIORITIES, ROLES, STATUSES, VERIFICATION_AUTHORS } from "./types.js";
 
@@ -177,7 +177,12 @@ export const woFields = once(() =>
         if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(p)} ${problem}` });
       }),
       500,
-    ).describe("paths or globs"),
+    )
+      .superRefine((files, ctx) => {
+        const problem = fileListProblem(files);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .describe("paths or globs"),
     // A shell command another agent will run: one line, nothing hidden (see SECURITY in the README).
     verification: line(0, 10_000).describe("shell command that must pass"),
     priority: priority.describe("P0 most urgent, default P2"),
