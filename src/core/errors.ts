@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   VERIFICATION_REQUIRED: "the project requires a passing verification under the current lease before done",
   MAX_HOLD_REACHED: "the lease has been renewed up to its cap (max_hold) and cannot be renewed again",
   BUDGET_EXHAUSTED: "the work order has used its budget (attempts, USD or tokens): it is blocked until an admin raises the cap",
+  CAPABILITY_MISSING: "the work order needs a capability the caller did not declare",
   NOTHING_TO_CLAIM: "no work order is free to claim",
   NOT_FOUND: "the project, work order or context does not exist",
   LEASE_LOST: "the caller's lease expired or was superseded",

@@ -36,6 +36,7 @@ import { pollEvents, type FollowOptions } from "./follow.js";
 import { TokenCache, type TokenLookup } from "./token-cache.js";
 import { Tokens, type PublicToken } from "./tokens.js";
 import { asOneItem, parse } from "./validate.js";
+import { initialStage, queueFilter, stageOf } from "./stages.js";
 import { nearMisses } from "./names.js";
 import { once } from "./idempotency.js";
 import { assertReportBound, attemptFor, growth, isOutside, NO_ATTEMPT, recordSpend, type Figures } from "./spend.js";
@@ -115,6 +116,34 @@ function parseOne(input: Inputs["create"]): Parsed["create"] {
   } catch (e) {
     throw asOneItem(e);
   }
+}
+
+/** The filters of a claim --next, in words (" in stage ready with label api that fits your capabilities (code)"). */
+function filterWords(q: { stage?: string | undefined; labels?: readonly string[] | undefined; can?: readonly string[] | undefined; any?: boolean | undefined }): string {
+  const parts = [
+    q.stage === undefined ? "" : ` in stage ${q.stage}`,
+    q.labels?.length ? ` with label ${q.labels.join(" or ")}` : "",
+    q.any ? "" : ` that fits your capabilities (${q.can?.length ? q.can.join(", ") : "none declared"})`,
+  ];
+  return parts.join("");
+}
+
+/**
+ * A project's stages may change only so that no unfinished WO is left in a
+ * stage that no longer exists (its agents would never find it again), and the
+ * done stage must be one of them.
+ */
+async function assertStagesFit(tx: Tx, before: ProjectPolicy, after: ProjectPolicy, project: string): Promise<void> {
+  if (after.done_stage !== null) stageOf(after, project, after.done_stage, "done_stage");
+  const dropped = before.stages.filter((s) => !after.stages.includes(s));
+  if (dropped.length === 0) return;
+  const left = (await tx.stageCounts(project)).filter((c) => c.stage !== null && dropped.includes(c.stage));
+  if (left.length === 0) return;
+  const where = left.map((c) => `${c.n} in ${c.stage}`).join(", ");
+  throw new LedgerError("VALIDATION", `stages: ${dropped.join(", ")} still hold unfinished work orders (${where}); they would never be found again`, {
+    hint: "move them to a stage that stays ({{op:update}} {{stage=…}}) or finish them first, then change the stages",
+    details: { issues: [{ field: "stages", message: "a dropped stage still holds work" }], left },
+  });
 }
 
 /** A project's policy, or the default one for a project that does not exist (yet). */
@@ -283,7 +312,10 @@ export class Ledger {
 
   /** Sets a project's policy (admins only): who may write verification commands, whether done needs one to pass, the lease hold cap. */
   async setPolicy(input: Inputs["setPolicy"]): Promise<Project> {
-    const { project, role, verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices, ...sandbox } = parse(inputs.setPolicy, input);
+    const { project, role, verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices, stages, done_stage, ...sandbox } = parse(
+      inputs.setPolicy,
+      input,
+    );
     if (role !== "admin") {
       throw new LedgerError("FORBIDDEN", `only admins may change the policy of project ${project}`, { hint: "ask an admin", details: { project, role } });
     }
@@ -302,7 +334,10 @@ export class Ledger {
         verification_env: sandbox.verification_env ?? existing.policy.verification_env,
         verification_network: sandbox.verification_network ?? existing.policy.verification_network,
         require_sandbox: sandbox.require_sandbox ?? existing.policy.require_sandbox,
+        stages: stages ?? existing.policy.stages,
+        done_stage: done_stage === undefined ? existing.policy.done_stage : done_stage,
       };
+      await assertStagesFit(tx, existing.policy, policy, project);
       await tx.setProjectPolicy(project, policy);
       return { ...existing, policy };
     });
@@ -342,6 +377,7 @@ export class Ledger {
           }
           const caps = proj?.policy ?? DEFAULT_POLICY;
           items.forEach((item, i) => assertWithinCaps(item, caps, role, at(i)));
+          const stages = items.map((item, i) => initialStage(caps, project, item.stage, `${at(i)}stage`));
           const first = await tx.allocateIds(project, items.length);
           const resolved = items.map((item, i) => ({
             ...item,
@@ -351,7 +387,7 @@ export class Ledger {
           }));
           const created: WorkOrder[] = [];
           for (const [i, item] of resolved.entries()) {
-            const { wo, event } = rules.create(project, first + i, item, agent, now);
+            const { wo, event } = rules.create(project, first + i, item, agent, now, stages[i] ?? null);
             await tx.insertWorkOrder(wo);
             await tx.appendEvents([event]);
             created.push(rules.toPublic(wo));
@@ -387,11 +423,13 @@ export class Ledger {
   }
 
   async findUnclaimed(input: Inputs["findUnclaimed"]): Promise<Unclaimed[]> {
-    const { project, limit } = parse(inputs.findUnclaimed, input);
+    const q = parse(inputs.findUnclaimed, input);
+    const { project, limit } = q;
     await this.sweep(project);
     return this.store.read(async (tx) => {
-      await requireProject(tx, project);
-      const rows = await tx.claimable(project, limit ?? DEFAULT_FIND_LIMIT, 0);
+      const policy = (await requireProject(tx, project)).policy;
+      if (q.stage !== undefined) stageOf(policy, project, q.stage);
+      const rows = await tx.claimable(project, limit ?? DEFAULT_FIND_LIMIT, 0, queueFilter(q));
       const live = rows.some((w) => w.files.length) ? await tx.liveLeases(project, tx.now()) : [];
       const checker = new OverlapChecker();
       return rows.map((w) => ({ ...rules.toPublic(w), file_conflicts: conflicts(w, live, checker) }));
@@ -419,7 +457,7 @@ export class Ledger {
 
   private async claimIn(tx: Tx, c: Parsed["claim"], ttlMs: number): Promise<ClaimResult> {
     const { project, agent, role, id, exclusive_files, max_hold, git } = c;
-    if (id === undefined) return this.claimNext(tx, project, agent, role, ttlMs, max_hold, git);
+    if (id === undefined) return this.claimNext(tx, c, ttlMs);
     // Sent with the claim's first statement (one round trip on PostgreSQL): the project's default hold cap, and the WO's context.
     const defaults = tx.getProject(project);
     defaults.catch(() => undefined); // awaited below; a failure surfaces there (or the claim's own comes first)
@@ -428,7 +466,7 @@ export class Ledger {
     const wo = await loadForWrite(tx, project, id);
     const now = tx.now(); // read after the row is locked: the clock may have moved while we waited
     const holdCap = rules.holdCapFor(max_hold, (await defaults)?.policy.max_hold_ms ?? null, role);
-    const change = rules.claim(wo, agent, now, ttlMs, await tx.notDoneOf(project, wo.depends_on), holdCap);
+    const change = rules.claim(wo, agent, now, ttlMs, await tx.notDoneOf(project, wo.depends_on), holdCap, c.any ? undefined : (c.can ?? []));
     // Leases are only read (and on PostgreSQL, the project's lease lock only taken) when files can clash.
     const file_conflicts = wo.files.length ? conflicts(wo, await tx.liveLeases(project, now), new OverlapChecker()) : [];
     if (exclusive_files && file_conflicts.length) throw fileConflict(wo, file_conflicts);
@@ -436,19 +474,13 @@ export class Ledger {
     return { ...rules.toPublic(change.next), file_conflicts, context: await withDependencies(tx, project, await context, wo.depends_on, git) };
   }
 
-  private async claimNext(
-    tx: Tx,
-    project: string,
-    agent: string,
-    role: Role | undefined,
-    ttlMs: number,
-    maxHold: number | undefined,
-    git: GitState | null | undefined,
-  ): Promise<ClaimResult> {
+  private async claimNext(tx: Tx, c: Parsed["claim"], ttlMs: number): Promise<ClaimResult> {
+    const { project, agent, role, max_hold: maxHold, git } = c;
+    const filter = queueFilter(c);
     // One read (one statement on PostgreSQL). The first candidate is only good if
     // no lease had lapsed: an expiry returns a WO to the queue, maybe ahead of it,
     // so then the probe starts again.
-    const { exists, lapsed, first, hasContext, maxHoldMs } = await tx.claimProbe(project, SWEEP_BATCH);
+    const { exists, lapsed, first, hasContext, maxHoldMs } = await tx.claimProbe(project, SWEEP_BATCH, filter);
     if (!exists) throw projectNotFound(project, nearMisses(project, await tx.projectNames()));
     if (lapsed.length) await recordExpiries(tx, project, lapsed);
     let live: StoredWorkOrder[] | undefined;
@@ -457,7 +489,7 @@ export class Ledger {
     // One candidate at a time: on PostgreSQL each probe locks (SKIP LOCKED) only the row it returns,
     // so concurrent workers each get a different WO instead of skipping each other's pages.
     for (let offset = 0; ; offset++) {
-      const w = offset === 0 && !lapsed.length ? first : (await tx.claimable(project, 1, offset))[0];
+      const w = offset === 0 && !lapsed.length ? first : (await tx.claimable(project, 1, offset, filter))[0];
       if (!w) break;
       if (w.files.length) {
         live ??= await tx.liveLeases(project, tx.now());
@@ -466,21 +498,31 @@ export class Ledger {
           continue;
         }
       }
-      const change = rules.claim(w, agent, tx.now(), ttlMs, [], rules.holdCapFor(maxHold, maxHoldMs, role));
+      const change = rules.claim(w, agent, tx.now(), ttlMs, [], rules.holdCapFor(maxHold, maxHoldMs, role), filter.can);
       const context = hasContext ? await withDependencies(tx, project, await linkedContext(tx, project, w.id, git), w.depends_on, git) : NO_CONTEXT;
       await persist(tx, change);
       return { ...rules.toPublic(change.next), file_conflicts: [], context };
     }
+    const wanted = filterWords(c);
     if (skipped.length) {
       const some = skipped.slice(0, 10).map(rules.label).join(", ");
-      throw new LedgerError("NOTHING_TO_CLAIM", `no unclaimed work order in project ${project} is free to take: ${some} touch files someone holds (their file_conflicts)`, {
-        hint: "wait for those files to be released, or {{op:claim}} one of them by id to accept the overlap",
-        details: { project, touching_held_files: skipped },
-      });
+      throw new LedgerError(
+        "NOTHING_TO_CLAIM",
+        `no unclaimed work order in project ${project}${wanted} is free to take: ${some} touch files someone holds (their file_conflicts)`,
+        {
+          hint: "wait for those files to be released, or {{op:claim}} one of them by id to accept the overlap",
+          details: { project, touching_held_files: skipped },
+        },
+      );
     }
-    throw new LedgerError("NOTHING_TO_CLAIM", `no unclaimed work order in project ${project} is free to take`, {
-      hint: "all open work is claimed or waiting on dependencies; try again later or {{op:create}} work",
-      details: { project },
+    if (c.stage !== undefined) stageOf(await policyOf(tx, project), project, c.stage);
+    // An agent that forgot to declare what it can do should learn that work is waiting for it.
+    const [unfit] = filter.can ? await tx.claimable(project, 1, 0, { ...filter, can: undefined }) : [];
+    throw new LedgerError("NOTHING_TO_CLAIM", `no unclaimed work order in project ${project}${wanted} is free to take`, {
+      hint: unfit
+        ? `${rules.label(unfit.id)} waits for an agent that can ${unfit.requires.join(", ")}; declare capabilities you have, or claim it by id with {{any=true}}`
+        : "all open work is claimed or waiting on dependencies; try again later or {{op:create}} work",
+      details: { project, ...(unfit ? { needs_capabilities: { id: unfit.id, requires: unfit.requires } } : {}) },
     });
   }
 
@@ -522,7 +564,7 @@ export class Ledger {
 
   async release(input: Inputs["release"]): Promise<Finished> {
     const r = parse(inputs.release, input);
-    const { project, agent, role, id, status, note, lease_token, unverified_reason, spend } = r;
+    const { project, agent, role, id, status, note, lease_token, unverified_reason, spend, stage } = r;
     if (status === "blocked" && !note?.trim()) {
       // The next agent (or a person) must learn what blocks it; a bare "blocked" says nothing.
       throw new LedgerError("VALIDATION", "note: required when releasing as blocked: say what blocks it", {
@@ -542,8 +584,9 @@ export class Ledger {
             wo = r.next;
             spent = r.result.warnings ?? [];
           }
+          if (stage !== undefined) stageOf(await policyOf(tx, project), project, stage);
           const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
-          const change = rules.release(wo, agent, tx.now(), status, lease_token, finish);
+          const change = rules.release(wo, agent, tx.now(), status, lease_token, finish, stage);
           await persist(tx, change);
           await noteOverride(tx, change, agent);
           if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
@@ -556,10 +599,10 @@ export class Ledger {
 
   async update(input: Inputs["update"]): Promise<Finished> {
     const u = parse(inputs.update, input);
-    const { project, agent, role, id, fields, status, note, if_revision, lease_token, unverified_reason } = u;
+    const { project, agent, role, id, fields, status, note, if_revision, lease_token, unverified_reason, stage } = u;
     const hasFields = fields !== undefined && Object.values(fields).some((v) => v !== undefined);
-    if (!hasFields && status === undefined && note === undefined) {
-      throw new LedgerError("VALIDATION", "nothing to update: give at least one field, a status or a note", {
+    if (!hasFields && status === undefined && note === undefined && stage === undefined) {
+      throw new LedgerError("VALIDATION", "nothing to update: give at least one field, a status, a stage or a note", {
         hint: "e.g. {{status=done}}, or {{title=…}}",
         details: { issues: [{ field: "", message: "no change requested" }] },
       });
@@ -571,6 +614,10 @@ export class Ledger {
           if (fields?.verification !== undefined && fields.verification !== wo.verification) {
             assertMayAuthor(await policyOf(tx, project), project, agent, role, wo);
           }
+          if (fields?.depends_on?.includes(id))
+            throw new LedgerError("VALIDATION", `depends_on: ${rules.label(id)} cannot depend on itself`, {
+              details: { issues: [{ field: "depends_on", message: "names the work order itself" }] },
+            });
           if (fields?.depends_on !== undefined) {
             const dropped = wo.depends_on.filter((d) => !fields.depends_on?.includes(d));
             if (dropped.length) rules.assertMayDropDependencies(wo, agent, role, await tx.notDoneOf(project, dropped));
@@ -583,7 +630,7 @@ export class Ledger {
             });
           }
           if (fields?.depends_on?.length) {
-            const bad = [...(await tx.missingOf(project, fields.depends_on)), ...fields.depends_on.filter((d) => d === id)];
+            const bad = await tx.missingOf(project, fields.depends_on);
             if (bad.length)
               throw new LedgerError("VALIDATION", `depends_on: ${bad.map(rules.label).join(", ")} is not another work order of project ${project}`, {
                 details: { issues: [{ field: "depends_on", message: "unknown work order" }] },
@@ -595,8 +642,9 @@ export class Ledger {
                 details: { issues: [{ field: "depends_on", message: "cycle" }] },
               });
           }
+          if (stage !== undefined) stageOf(await policyOf(tx, project), project, stage);
           const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
-          const change = rules.update(wo, agent, tx.now(), { role, fields, status, ifRevision: if_revision, token: lease_token, finish });
+          const change = rules.update(wo, agent, tx.now(), { role, fields, status, stage, ifRevision: if_revision, token: lease_token, finish });
           await persist(tx, change);
           await noteOverride(tx, change, agent);
           if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
@@ -755,7 +803,11 @@ export class Ledger {
         once(tx, "contextPut", c, async () => {
           const now = tx.now();
           await projectForWrite(tx, c.project, c.new_project === true);
-          if (c.id !== undefined) rules.assertMayLinkContext(await loadAs(tx, c.project, c.id, c.agent), c.agent, now);
+          if (c.id !== undefined) rules.assertMayLinkContext(await loadAs(tx, c.project, c.id, c.agent), c.agent, c.role, now);
+          else if (c.role !== "admin") {
+            await recordExpiries(tx, c.project);
+            rules.assertNotLapsedSince(await tx.listAttempts({ project: c.project, agent: c.agent, limit: 20 }), c.agent, c.project);
+          }
           const entry = await tx.insertContext({
             project: c.project,
             key: c.key ?? "handover",

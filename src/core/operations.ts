@@ -46,6 +46,8 @@ export interface Operation {
   actor: boolean;
   /** The door supplies the caller's work tree as `git` (recorded with it, or compared with it). */
   callerGit?: boolean;
+  /** Takes the caller's capabilities as `can`: a door with a caller's token holds them to what it allows (stages.capabilitiesOf). */
+  capabilities?: boolean;
   /** Without a project it answers for every project, so a door does not fill in its default project. */
   everyProject?: boolean;
   /** Runs on the caller's machine instead of through the ledger. */
@@ -98,6 +100,7 @@ export const OPERATIONS: readonly Operation[] = [
     input: "whoami",
     access: "read",
     actor: true,
+    capabilities: true,
     local: true,
     tool: { name: "whoami", description: "Your agent name, role and the leases you hold." },
   },
@@ -125,6 +128,7 @@ export const OPERATIONS: readonly Operation[] = [
     input: "findUnclaimed",
     access: "read",
     actor: false,
+    capabilities: true,
     http: { method: "GET", paths: [`${P}/unclaimed`] },
     tool: {
       name: "find_unclaimed",
@@ -148,6 +152,7 @@ export const OPERATIONS: readonly Operation[] = [
     lease: "takes",
     access: "write",
     actor: true,
+    capabilities: true,
     callerGit: true,
     http: { method: "POST", paths: [`${WO}/claim`], idMayBeNext: true },
     tool: {

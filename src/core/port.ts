@@ -16,6 +16,7 @@ import type {
   StoredWorkOrder,
   TokenRecord,
 } from "../core/types.js";
+import type { QueueFilter } from "./stages.js";
 
 export interface ListQuery {
   project?: string | undefined;
@@ -99,15 +100,17 @@ export interface Tx {
   /** Writes `wo` over `prev`, the same record as read in this transaction (adapters may write only what differs). */
   saveWorkOrder(wo: StoredWorkOrder, prev: StoredWorkOrder): Promise<void>;
   listWorkOrders(q: ListQuery): Promise<StoredWorkOrder[]>;
-  /** Open WOs without a lease whose dependencies are all done, in QUEUE_ORDER. */
-  claimable(project: string, limit: number, offset: number): Promise<StoredWorkOrder[]>;
+  /** How many unfinished WOs (open, claimed, blocked) each stage of the project holds (null: no stage); stages holding none are left out. */
+  stageCounts(project: string): Promise<{ stage: string | null; n: number }[]>;
+  /** Open WOs without a lease whose dependencies are all done and that pass `filter` (stages.passes), in QUEUE_ORDER. */
+  claimable(project: string, limit: number, offset: number, filter?: QueueFilter): Promise<StoredWorkOrder[]>;
   /**
    * What claim --next reads before it chooses, as one read inside a write
    * transaction: whether the project exists, its lapsed leases (as
    * expiredLeases(project, limit)) and its first claimable WO (as
    * claimable(project, 1, 0)).
    */
-  claimProbe(project: string, limit: number): Promise<ClaimProbe>;
+  claimProbe(project: string, limit: number, filter?: QueueFilter): Promise<ClaimProbe>;
   /** WOs whose stored lease is still live at `now`. */
   liveLeases(project: string, now: string): Promise<StoredWorkOrder[]>;
   /**

@@ -6,6 +6,7 @@
 import { LedgerError } from "./errors.js";
 import { formatDuration } from "./duration.js";
 import { budgetExhausted, budgetReached, capReached, deadLetterNote, NO_SPEND, spendCapReached } from "./budget.js";
+import { assertDoneStage, assertFits } from "./stages.js";
 import type { WoCreate, WoPatch } from "./schemas.js";
 import { CAP_FIELDS, label } from "./types.js";
 import type {
@@ -90,7 +91,7 @@ function bump(wo: StoredWorkOrder, at: string, patch: Partial<StoredWorkOrder>):
  */
 export const ENDED_LEASES_KEPT = 8;
 
-const ENDED_STATUS: Record<AttemptOutcome, RestingStatus> = { done: "done", blocked: "blocked", released: "open", expired: "open", lost: "open" };
+const ENDED_STATUS: Record<AttemptOutcome, RestingStatus> = { done: "done", blocked: "blocked", released: "open", expired: "open", lost: "open", handed_on: "open" };
 
 /**
  * `wo` as the rules must judge `agent`: with its newest attempt on the WO
@@ -126,17 +127,55 @@ export function assertNotFenced(wo: StoredWorkOrder, agent: string, now: string)
   if (mine?.how === "expired") throw leaseLost(wo, agent, now, undefined, mine);
 }
 /**
- * Context linked to a WO is its next agent's briefing: while someone holds
- * the WO only the holder writes it (anyone may still add a note), and a
- * lapsed holder never does.
+ * Context linked to a WO is its next agent's briefing (and its dependents'):
+ * its holder writes it, or with nobody holding it the agent whose own release
+ * ended its last attempt (the loop's last step), its creator before anyone
+ * claimed it, or an admin. Anyone else adds a note, which is shown as theirs;
+ * a lapsed holder does neither.
  */
-export function assertMayLinkContext(wo: StoredWorkOrder, agent: string, now: string): void {
+export function assertMayLinkContext(wo: StoredWorkOrder, agent: string, role: Role | undefined, now: string): void {
   assertNotFenced(wo, agent, now);
-  if (!isLive(wo.lease, now) || wo.lease.agent === agent) return;
-  throw new LedgerError("LEASE_HELD", `${label(wo.id)} is held by ${wo.lease.agent}: while it is held, only its holder links context to it`, {
-    hint: "{{op:addNote}} for the holder instead, or save it without {{id}} as project-wide context",
-    details: { project: wo.project, id: wo.id, holder: wo.lease.agent, expires_at: wo.lease.expires_at },
-  });
+  if (isLive(wo.lease, now)) {
+    if (wo.lease.agent === agent) return;
+    throw new LedgerError("LEASE_HELD", `${label(wo.id)} is held by ${wo.lease.agent}: while it is held, only its holder links context to it`, {
+      hint: "{{op:addNote}} for the holder instead, or save it without {{id}} as project-wide context",
+      details: { project: wo.project, id: wo.id, holder: wo.lease.agent, expires_at: wo.lease.expires_at },
+    });
+  }
+  if (role === "admin") return;
+  const last = wo.ended_leases.find((e) => e.token === wo.fence);
+  if (last?.agent === agent && last.how === "ended") return;
+  if (wo.fence === 0 && wo.created_by === agent) return;
+  const who = last ? `its last holder, ${last.agent}` : wo.fence === 0 ? `its creator, ${wo.created_by}` : "its last holder";
+  throw new LedgerError(
+    "NOT_HOLDER",
+    `${agent} may not link context to ${label(wo.id)}: only ${who} or an admin may while nobody holds it (its next agents read it as the handover)`,
+    {
+      hint: "{{op:addNote}} instead (shown as yours), or save it without {{id}} as project-wide context",
+      details: { project: wo.project, id: wo.id, last_attempt: last ?? null },
+    },
+  );
+}
+/**
+ * Project-wide context from an agent whose lease lapsed and which has claimed
+ * nothing since would pass for the state of work that moved on (issue 23,
+ * both trials: "WO-11 is finished, no need to redo" became the next holder's
+ * newest handover). `attempts` are the agent's recent ones, oldest first,
+ * with expiries recorded.
+ */
+export function assertNotLapsedSince(attempts: readonly Attempt[], agent: string, project: string): void {
+  const newest = attempts.at(-1);
+  if (newest === undefined) return;
+  const lapsed = attempts.filter((a) => (a.outcome === "expired" || a.outcome === "lost") && (a.ended_at ?? "") >= newest.started_at).at(-1);
+  if (lapsed === undefined) return;
+  throw new LedgerError(
+    "LEASE_LOST",
+    `your lease on ${label(lapsed.wo)} lapsed (${lapsed.ended_at}) and you have claimed nothing since: context you save now would pass for the state of work that has moved on`,
+    {
+      hint: `{{op:get}} ${label(lapsed.wo)} to see where it stands now, and claim work again before saving context`,
+      details: { project, agent, lapsed: { id: lapsed.wo, token: lapsed.token, at: lapsed.ended_at } },
+    },
+  );
 }
 const withEnded = (wo: StoredWorkOrder, e: EndedLease): EndedLease[] => [e, ...wo.ended_leases.filter((x) => x.agent !== e.agent)].slice(0, ENDED_LEASES_KEPT);
 
@@ -229,7 +268,7 @@ function notYourToken(wo: StoredWorkOrder, lease: Lease, token: number): LedgerE
 }
 
 /** A new work order: the defaults of every field not given, open, at revision 1, and its `created` event. */
-export function create(project: string, id: number, fields: WoCreate, agent: string, now: string): { wo: StoredWorkOrder; event: NewEvent } {
+export function create(project: string, id: number, fields: WoCreate, agent: string, now: string, stage: string | null = null): { wo: StoredWorkOrder; event: NewEvent } {
   const wo: StoredWorkOrder = {
     project,
     id,
@@ -244,6 +283,8 @@ export function create(project: string, id: number, fields: WoCreate, agent: str
     handover: fields.handover ?? "",
     labels: fields.labels ?? [],
     depends_on: fields.depends_on ?? [],
+    requires: fields.requires ?? [],
+    stage,
     max_usd: fields.max_usd ?? null,
     max_tokens: fields.max_tokens ?? null,
     max_attempts: fields.max_attempts ?? null,
@@ -291,11 +332,12 @@ export function holdCapFor(asked: number | undefined, projectDefault: number | n
   return Math.min(asked, projectDefault);
 }
 
-export function claim(wo: StoredWorkOrder, agent: string, now: string, ttlMs: number, pendingDeps: number[], maxHoldMs: number | null = null): Change {
+/** A claim by `agent`, which declared capabilities `can` (undefined: it says it can do the WO whatever it requires). */
+export function claim(wo: StoredWorkOrder, agent: string, now: string, ttlMs: number, pendingDeps: number[], maxHoldMs: number | null = null, can?: readonly string[]): Change {
   if (isLive(wo.lease, now)) throw leaseHeld(wo, wo.lease, now, agent);
   if (wo.status === "done" || wo.status === "cancelled") {
     throw new LedgerError("ILLEGAL_TRANSITION", `${label(wo.id)} is ${wo.status} and cannot be claimed`, {
-      hint: "pick another work order ({{op:findUnclaimed}}), or reopen it with {{op:update}} {{status=open}}",
+      hint: "pick another work order ({{op:findUnclaimed}}); only the agent that finished it or an admin can reopen it",
       details: { project: wo.project, id: wo.id, status: wo.status },
     });
   }
@@ -305,6 +347,7 @@ export function claim(wo: StoredWorkOrder, agent: string, now: string, ttlMs: nu
       details: { project: wo.project, id: wo.id, pending: pendingDeps },
     });
   }
+  if (can !== undefined) assertFits(wo, can);
   const spent = budgetReached(wo);
   if (spent !== null) throw budgetExhausted(wo, spent, "claimed");
   const token = wo.fence + 1;
@@ -344,8 +387,11 @@ export function renew(wo: StoredWorkOrder, agent: string, now: string, ttlMs: nu
     });
   }
   const expires_at = earliest(after(now, ttlMs), lease.hold_until);
-  const next = bump(wo, now, { lease: { ...lease, expires_at, renewed_at: now } });
-  return { prev: wo, next, events: keepalive ? [] : [event(next, "renewed", agent, now, { token: lease.token, expires_at, ttl_ms: ttlMs })] };
+  const renewed = { lease: { ...lease, expires_at, renewed_at: now } };
+  // A keep-alive's renewal is no revision: the history shows every revision, and the holder's own compare-and-set must not fail on its keep-alive.
+  if (keepalive) return { prev: wo, next: { ...wo, ...renewed }, events: [] };
+  const next = bump(wo, now, renewed);
+  return { prev: wo, next, events: [event(next, "renewed", agent, now, { token: lease.token, expires_at, ttl_ms: ttlMs })] };
 }
 
 /** How the caller finishes (status done): the project's policy, the caller's role, and an admin's reason to finish unverified. */
@@ -366,7 +412,8 @@ export const commandForDone = (wo: StoredWorkOrder) => (wo.lease ? (wo.pinned_ve
  * (VERIFICATION_REQUIRED otherwise, unless an admin gives a reason); elsewhere
  * finishing without that only warns, and the event says `unverified`.
  */
-function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefined): { warnings: string[]; data: Record<string, unknown> } {
+function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefined, stage: string | null): { warnings: string[]; data: Record<string, unknown> } {
+  if (finish) assertDoneStage(wo, stage, finish.policy);
   const pending = finish?.pending ?? [];
   if (pending.length > 0) {
     throw new LedgerError("DEPENDENCY_PENDING", `${label(wo.id)} cannot be done: it depends on ${pending.map(label).join(", ")}, not done yet`, {
@@ -379,7 +426,7 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
   const none = !command.trim();
   const v = none ? null : wo.last_verification;
   const lease = wo.lease;
-  // The attempt `done` ends: the live lease's, or without one the last attempt (the caller's own, see statusWithoutLease).
+  // The attempt `done` ends: the live lease's, or without one the last attempt (the caller's own, see withoutLease).
   const attempt = lease === null ? wo.fence : lease.token;
   // A command edited under the lease makes a pass of the pinned one stale: done would rest on a check the WO no longer states.
   const changed = lease !== null && wo.pinned_verification !== null && wo.pinned_verification !== wo.verification;
@@ -435,11 +482,13 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
   return { warnings: [`${label(wo.id)} is done without a passing verification: ${what}${shown}`], data: { unverified: true } };
 }
 
-export function release(wo: StoredWorkOrder, agent: string, now: string, status?: RestingStatus, token?: number, finish?: Finish): Change {
+/** Ends the caller's lease, leaving the WO in `status` (default: where it was before the claim) and, handed on, in `stage` (then open by default). */
+export function release(wo: StoredWorkOrder, agent: string, now: string, status?: RestingStatus, token?: number, finish?: Finish, stage?: string): Change {
   holding(wo, agent, now, token, true);
-  const requested = status ?? wo.prior_status ?? "open";
+  const moved = stage !== undefined && stage !== wo.stage;
+  const requested = status ?? (moved ? "open" : (wo.prior_status ?? "open"));
   const lease = wo.lease as Lease;
-  const done = requested === "done" ? checkDone(wo, agent, finish) : { warnings: [], data: {} };
+  const done = requested === "done" ? checkDone(wo, agent, finish, stage ?? wo.stage) : { warnings: [], data: {} };
   const { status: to, dead_letter, extra } = afterAttempt(wo, requested);
   const next = bump(wo, now, {
     status: to,
@@ -447,9 +496,10 @@ export function release(wo: StoredWorkOrder, agent: string, now: string, status?
     lease: null,
     prior_status: null,
     ended_leases: withEnded(wo, { agent, token: lease.token, at: now, how: "ended", status: to, via: "release" }),
+    ...(moved ? { stage } : {}),
   });
-  const outcome = OUTCOME[requested];
-  const data = { token: lease.token, status: to, outcome, ...done.data, ...(dead_letter ? { dead_letter } : {}) };
+  const outcome = moved && requested === "open" ? "handed_on" : OUTCOME[requested];
+  const data = { token: lease.token, status: to, outcome, ...(moved ? { stage: { from: wo.stage, to: stage } } : {}), ...done.data, ...(dead_letter ? { dead_letter } : {}) };
   return {
     prev: wo,
     next,
@@ -474,6 +524,8 @@ export interface UpdateRequest {
   role?: Role | undefined;
   fields?: WoPatch | undefined;
   status?: RestingStatus | undefined;
+  /** Hands the WO on to this stage: the holder's lease ends (open, unless a status is given). */
+  stage?: string | undefined;
   ifRevision?: number | undefined;
   token?: number | undefined;
   finish?: Finish | undefined;
@@ -508,10 +560,25 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
   }
   // A done or cancelled WO has no holder: a remembered token is moot, but a lapsed holder is still fenced.
   const resting = wo.status === "done" || wo.status === "cancelled";
-  const holder = resting ? (assertNotFenced(wo, agent, now), false) : holding(wo, agent, now, req.token, false);
+  // An admin may change a held WO's budget (raise its cap) without taking the lease; the rest of the contract waits for the holder.
+  const onlyCaps = Object.entries(req.fields ?? {}).every(([k, v]) => v === undefined || (CAP_FIELDS as readonly string[]).includes(k));
+  const adminEdit = req.role === "admin" && onlyCaps && req.status === undefined && req.stage === undefined && isLive(wo.lease, now) && wo.lease.agent !== agent;
+  const holder = resting ? (assertNotFenced(wo, agent, now), false) : adminEdit ? false : holding(wo, agent, now, req.token, false);
   const changes = diff(wo, req.fields ?? {});
+  // Reopening in the same step makes it editable again (the reopen itself has its own rule, withoutLease).
+  if (!holder && req.role !== "admin" && Object.keys(changes).length) mayEditUnheld(wo, agent, resting && req.status !== "open");
+  const moved = req.stage !== undefined && req.stage !== wo.stage;
+  if (moved) {
+    if (resting && req.status !== "open")
+      throw new LedgerError("ILLEGAL_TRANSITION", `${label(wo.id)} is ${wo.status}: it has no stage to move on to`, {
+        hint: "reopen it in the same step ({{status=open}}) to send it back into the pipeline",
+        details: { project: wo.project, id: wo.id, status: wo.status, stage: req.stage },
+      });
+    changes.stage = { from: wo.stage, to: req.stage };
+  }
   const from: Status = wo.status;
-  const to = req.status;
+  // Handing a held WO on ends the lease: it waits, open, for the next stage's agents.
+  const to = req.status ?? (moved && holder ? "open" : undefined);
   if (to !== undefined && !holder && to !== from && !TRANSITIONS[from as RestingStatus].includes(to)) {
     throw new LedgerError("ILLEGAL_TRANSITION", `${label(wo.id)} cannot go from ${from} to ${to}`, {
       hint: `allowed from ${from}: ${TRANSITIONS[from as RestingStatus].join(", ")}`,
@@ -520,6 +587,7 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
   }
   const statusChanges = to !== undefined && (holder || to !== from);
   const patch = Object.fromEntries(Object.entries(req.fields ?? {}).filter(([, v]) => v !== undefined)) as Partial<StoredWorkOrder>;
+  if (moved) patch.stage = req.stage ?? null;
   // Budgets are judged with the caps as this change leaves them (raising one and reopening may go together).
   const patched: StoredWorkOrder = { ...wo, ...patch };
   const budget = statusChanges ? null : rebudget(wo, patched, changes);
@@ -533,9 +601,9 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
       const reason = budgetReached(patched);
       if (reason !== null) throw budgetExhausted(patched, reason, "reopened");
     }
-    if (req.role !== "admin") statusWithoutLease(wo, agent, to);
-  }
-  const done = statusChanges && to === "done" ? checkDone(wo, agent, req.finish) : { warnings: [], data: {} };
+    if (req.role !== "admin") withoutLease(wo, agent, to, `set ${label(wo.id)} to ${to}`);
+  } else if (moved && !holder && req.role !== "admin") withoutLease(wo, agent, "open", `move ${label(wo.id)} to stage ${req.stage}`);
+  const done = statusChanges && to === "done" ? checkDone(wo, agent, req.finish, patch.stage ?? wo.stage) : { warnings: [], data: {} };
   let extra: Pick<Change, "note" | "warnings"> = budget?.extra ?? {};
   let attempt: Attempt | undefined;
   let outcome: AttemptOutcome | undefined;
@@ -543,7 +611,7 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
     let status: RestingStatus = to;
     let dead_letter: string | null = null;
     if (holder) {
-      outcome = OUTCOME[to];
+      outcome = moved && to === "open" ? "handed_on" : OUTCOME[to];
       ({ status, dead_letter, extra } = afterAttempt(patched, to));
       attempt = attemptOf(wo, wo.lease as Lease, now, outcome);
     }
@@ -580,7 +648,7 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
  * block, cancel or reopen its own contract, never to call it done). Admins
  * are not asked. Anyone else must claim it first.
  */
-function statusWithoutLease(wo: StoredWorkOrder, agent: string, to: RestingStatus): void {
+function withoutLease(wo: StoredWorkOrder, agent: string, to: RestingStatus, what: string): void {
   const last = wo.ended_leases.find((e) => e.token === wo.fence);
   if (last?.agent === agent && last.how === "ended") return;
   if (wo.fence === 0 && wo.created_by === agent && to !== "done") return;
@@ -591,13 +659,38 @@ function statusWithoutLease(wo: StoredWorkOrder, agent: string, to: RestingStatu
       : "another agent";
   throw new LedgerError(
     "NOT_HOLDER",
-    `${agent} may not set ${label(wo.id)} to ${to} without a lease: only the agent whose own release ended its last attempt (${who}), ${wo.fence === 0 && to !== "done" ? `its creator (${wo.created_by}), ` : ""}or an admin may`,
+    `${agent} may not ${what} without a lease: only the agent whose own release ended its last attempt (${who}), ${wo.fence === 0 && to !== "done" ? `its creator (${wo.created_by}), ` : ""}or an admin may`,
     {
       hint:
         to === "done"
           ? "{{op:claim}} it, do the work, {{op:verify}}, then {{op:release}} {{status=done}}"
           : "{{op:claim}} it first and change it while you hold it (or ask an admin)",
       details: { project: wo.project, id: wo.id, status: wo.status, to, last_attempt: last ?? null },
+    },
+  );
+}
+
+/**
+ * Who may edit the fields of a WO nobody holds (issue 23, SKILL.md trial: any
+ * agent rewrote others' contracts, done ones included): its creator, and the
+ * agent whose own release ended its last attempt, while it is open or blocked.
+ * A done or cancelled WO's fields are its record (admins only). Anyone else
+ * claims it first, or adds a note.
+ */
+function mayEditUnheld(wo: StoredWorkOrder, agent: string, frozen: boolean): void {
+  const last = wo.ended_leases.find((e) => e.token === wo.fence);
+  const lastHolder = last?.agent === agent && last.how === "ended";
+  if (!frozen && (agent === wo.created_by || lastHolder)) return;
+  throw new LedgerError(
+    "NOT_HOLDER",
+    frozen
+      ? `${label(wo.id)} is ${wo.status}: its fields are its record, and only an admin may change them`
+      : `${agent} may not edit ${label(wo.id)} without a lease: only its creator (${wo.created_by}), ${last ? `its last holder (${last.agent}), ` : ""}or an admin may while nobody holds it`,
+    {
+      hint: frozen
+        ? "create a new work order for what is left, or {{op:addNote}} to it"
+        : "{{op:claim}} it first and edit it while you hold it, or {{op:addNote}} what you would change",
+      details: { project: wo.project, id: wo.id, status: wo.status, created_by: wo.created_by, last_attempt: last ?? null },
     },
   );
 }
@@ -618,7 +711,7 @@ function rebudget(wo: StoredWorkOrder, patched: StoredWorkOrder, changes: FieldD
   return null;
 }
 
-type FieldDiff = Partial<Record<keyof WorkOrderFields, { from: unknown; to: unknown }>>;
+type FieldDiff = Partial<Record<keyof WorkOrderFields | "stage", { from: unknown; to: unknown }>>;
 
 function diff(wo: StoredWorkOrder, fields: WoPatch): FieldDiff {
   const out: FieldDiff = {};

@@ -46,7 +46,7 @@ export const projectName = z
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, {
     error: "must match ^[a-z0-9][a-z0-9._-]{0,63}$ (lower-case letters, digits, . _ -; start with a letter or digit)",
   })
-  .describe("project name");
+  .describe("project");
 
 export const agentName = z.string({ error: "must be a string" }).regex(/^[A-Za-z0-9][A-Za-z0-9._@:+/-]{0,127}$/, {
   error: "must be 1-128 characters of letters, digits and . _ @ : + / - starting with a letter or digit",
@@ -77,7 +77,7 @@ export const woId = advertised(
       }
       return n;
     }),
-  { type: "integer", description: "work order id, e.g. 53" },
+  { type: "integer", description: "WO id, e.g. 53" },
 );
 
 /**
@@ -91,7 +91,7 @@ const duration = (minMs: number, maxMs: number, range: string) =>
       error: (iss) =>
         unitless(iss.input, minMs, maxMs) ? `needs a unit: did you mean ${unitless(iss.input, minMs, maxMs)}? (s, m, h or d)` : `must be a duration like 90s, 30m or 2h`,
     })
-    .describe(`90s, 30m, 2h (${range})`)
+    .describe(`e.g. 90s, 30m, 2h; ${range.replace(" and ", " to ")}`)
     .transform((v, ctx) => {
       const ms = parseDuration(v);
       const guess = ms === null ? unitless(v, minMs, maxMs) : null;
@@ -128,6 +128,17 @@ export const releaseStatus = z.enum(["open", "blocked", "done"], { error: "must 
 export const updateStatus = z.enum(["open", "blocked", "done", "cancelled"], {
   error: "must be one of open, blocked, done, cancelled (claim takes a lease; use claim for that)",
 });
+/** A stage or capability name: a word like enrich, code or db. */
+const WORD = /^[a-z][a-z0-9_-]{0,31}$/;
+const word = (what: string) =>
+  z.string({ error: "must be a string" }).regex(WORD, { error: `must be a word like ${what} (lower-case letter first, then letters, digits, _ or -; at most 32)` });
+export const stageName = word("enrich or ready").describe("a stage of the project");
+export const capability = word("code, db or opus");
+/** Capabilities: what an agent can do (`can`), what a WO needs (`requires`). */
+export const capabilities = z
+  .array(capability, { error: "must be an array of capabilities" })
+  .max(20, { error: "must have at most 20 entries" })
+  .refine((l) => new Set(l).size === l.length, { error: "must not repeat a capability" });
 /** A list's page at most (issue 24: one reader's 10,000-row pages slowed every other request). */
 export const MAX_PAGE = 1000;
 /** A count of rows from 1 to `max`. */
@@ -189,6 +200,7 @@ export const woFields = once(() =>
     handover: text(100_000).describe("what the next agent must know"),
     labels: list(line(1, 64), 50).describe("tags"),
     depends_on: z.array(woId, { error: "must be an array of work-order ids" }).max(100, { error: "must have at most 100 entries" }).describe("ids that must be done first"),
+    requires: capabilities.describe("capabilities a claimer needs"),
     ...budgetFields(),
   }),
 );
@@ -202,9 +214,14 @@ const trustFlag = () => z.boolean({ error: "must be true or false" }).describe("
  * batch is written; see Ledger.create).
  */
 export const batchRef = z.string().regex(/^#\d{1,4}$/, { error: "must be a work-order id like 53 or WO-53, or #N for the Nth item of this batch" });
-export const BATCH_DEPENDS_ON = "ids of this project (53 or WO-53), or #N for the Nth item of this batch";
+export const BATCH_DEPENDS_ON = "ids (53, WO-53) or #N: this batch's Nth item";
 
-export const woCreate = once(() => woFields().partial().required({ title: true }));
+export const woCreate = once(() =>
+  woFields()
+    .partial()
+    .required({ title: true })
+    .extend({ stage: stageName.describe("default: the project's first").optional() }),
+);
 /** A work order of a create request: its depends_on may name earlier items of the batch. */
 export const woCreateItem = once(() =>
   woCreate().extend({
@@ -273,6 +290,16 @@ const keepalive = z.boolean({ error: "must be true or false" }).describe("a keep
 
 export const CLAIM_ONE_OF = "give exactly one of id or next";
 
+/** What an agent can do; the door fills it in (a flag or WORKLEDGER_CAN, the MCP server's setting, a token's). */
+const can = capabilities.describe("your capabilities");
+/** Which free work the caller wants, and whether to ignore what it can do. */
+const queueFields = {
+  stage: stageName.describe("only this stage").optional(),
+  labels: list(line(1, 64), 50).describe("only with any of these").optional(),
+  can: can.optional(),
+  any: z.boolean({ error: "must be true or false" }).describe("ignore required capabilities").optional(),
+};
+
 /** Claim's fields without its one-of rule (zod cannot derive schemas from a refined object). */
 export const claimFields = z.strictObject({
   ...actor,
@@ -283,6 +310,7 @@ export const claimFields = z.strictObject({
   max_hold: maxHold.describe("renewals stop after this long").optional(),
   idempotency_key: idempotencyKey,
   git: gitState().nullable().optional(),
+  ...queueFields,
 });
 
 /** Spend's fields without its rules across fields (the MCP tool's schema: zod cannot derive one from a refined object). */
@@ -325,7 +353,7 @@ export const inputs = builtOnFirstRead({
       limit: countUpTo(MAX_PAGE, `must be at most ${MAX_PAGE}: page on with after (the last id of this page)`).describe(`at most ${MAX_PAGE}`).optional(),
       after: woId.describe("next page: ids after this").optional(),
     }),
-  findUnclaimed: () => z.strictObject({ project: projectName, limit: limit.optional() }),
+  findUnclaimed: () => z.strictObject({ project: projectName, limit: limit.optional(), ...queueFields }),
   claim: () => claimFields.refine((v) => (v.id === undefined) !== (v.next !== true), { error: CLAIM_ONE_OF, path: ["id"] }),
   renew: () => z.strictObject({ ...target, ttl: ttl.optional(), lease_token: leaseToken.optional(), keepalive: keepalive.optional(), idempotency_key: idempotencyKey }),
   renewAll: () => z.strictObject({ ...actor, ttl: ttl.optional(), keepalive: keepalive.optional() }),
@@ -351,6 +379,7 @@ export const inputs = builtOnFirstRead({
     z.strictObject({
       ...target,
       status: releaseStatus.describe("set in the same step (done to finish)").optional(),
+      stage: stageName.describe("hand on to this stage").optional(),
       note: text(100_000).describe("why, recorded as a note").optional(),
       lease_token: leaseToken.optional(),
       unverified_reason: unverifiedReason.optional(),
@@ -362,6 +391,7 @@ export const inputs = builtOnFirstRead({
       ...target,
       fields: woPatch().describe("fields to change").optional(),
       status: updateStatus.describe("ends a holder's lease").optional(),
+      stage: stageName.describe("hand on to this stage (ends your lease)").optional(),
       note: text(100_000).describe("recorded as a note").optional(),
       if_revision: revision.optional(),
       lease_token: leaseToken.optional(),
@@ -421,10 +451,17 @@ export const inputs = builtOnFirstRead({
           .optional(),
         verification_network: z.boolean({ error: "must be true or false" }).describe("verification commands may use the network").optional(),
         require_sandbox: z.boolean({ error: "must be true or false" }).describe("verify refuses to run without a sandbox (bwrap)").optional(),
+        stages: z
+          .array(stageName, { error: "must be an array of stage names" })
+          .max(20, { error: "must have at most 20 stages" })
+          .refine((l) => new Set(l).size === l.length, { error: "must not repeat a stage" })
+          .describe("the pipeline in order; empty: none")
+          .optional(),
+        done_stage: stageName.nullable().describe("work is done only from this stage; null: any").optional(),
       })
       .refine((v) => Object.entries(v).some(([k, x]) => !["project", "agent", "role"].includes(k) && x !== undefined), {
         error:
-          "give at least one setting: verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices, trusted_authors, verification_env, verification_network or require_sandbox",
+          "give at least one setting: verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices, trusted_authors, verification_env, verification_network, require_sandbox, stages or done_stage",
         path: ["verification_authors"],
       }),
   /** A request to run a WO's verification command (the door runs it, then records a `verification`). */
@@ -470,13 +507,14 @@ export const inputs = builtOnFirstRead({
       after: z.number().int().min(0).describe("events after this seq, oldest first").optional(),
     }),
   /** Who the caller is (see whoami.ts); without a project, its leases in every project. */
-  whoami: () => z.strictObject({ project: projectName.optional(), agent: agentName.optional(), role: z.enum(ROLES).optional() }),
+  whoami: () => z.strictObject({ project: projectName.optional(), agent: agentName.optional(), role: z.enum(ROLES).optional(), can: can.optional() }),
   events: () => z.strictObject({ project: projectName.optional(), after: z.number().int().min(0).optional(), limit: limit.optional() }),
   tokenCreate: () =>
     z.strictObject({
       agent: agentName,
       role: z.enum(ROLES, { error: `must be one of ${ROLES.join(", ")}` }),
       project: projectName.optional(),
+      can: capabilities.describe("the most its holder may declare; default: whatever it declares").optional(),
     }),
   tokenRevoke: () => z.strictObject({ id: z.string().regex(/^[0-9a-f]{12}$/, { error: "must be a token id as shown by token list (12 hex digits)" }) }),
 });
@@ -490,7 +528,7 @@ export const createTool = once(() => {
   const items = advertised(c.shape.items as z.ZodType, {
     type: "array",
     items: { type: "object" },
-    description: "several work orders, each with the fields above (#N in depends_on: the Nth); all or none",
+    description: "several WOs, each with the fields above; all or none",
   });
   return c.extend({ ...woCreateItem().partial().omit(CAPS).shape, items: items.optional() });
 });

@@ -73,8 +73,10 @@ export async function appendNote(tx: Tx, wo: StoredWorkOrder, n: { agent: string
 }
 
 /** Reads of an unknown project are NOT_FOUND (naming the project it may have meant), checked inside the caller's transaction. */
-export async function requireProject(tx: Tx, project: string): Promise<void> {
-  if (!(await tx.getProject(project))) throw projectNotFound(project, nearMisses(project, await tx.projectNames()));
+export async function requireProject(tx: Tx, project: string): Promise<Project> {
+  const found = await tx.getProject(project);
+  if (!found) throw projectNotFound(project, nearMisses(project, await tx.projectNames()));
+  return found;
 }
 
 export function projectNotFound(project: string, close: readonly string[] = []): LedgerError {

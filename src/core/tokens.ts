@@ -32,7 +32,16 @@ export class Tokens {
     assertAdmin(by, `create a token (here: ${t.role} ${t.agent})`);
     const { id, secret } = newToken();
     return this.store.write(async (tx) => {
-      const record: TokenRecord = { id, agent: t.agent, role: t.role, project: t.project ?? null, hash: hashToken(secret), created_at: tx.now(), revoked_at: null };
+      const record: TokenRecord = {
+        id,
+        agent: t.agent,
+        role: t.role,
+        project: t.project ?? null,
+        hash: hashToken(secret),
+        created_at: tx.now(),
+        revoked_at: null,
+        can: t.can ?? null,
+      };
       await tx.insertToken(record);
       return { ...strip(record), token: secret };
     });

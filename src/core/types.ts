@@ -71,6 +71,8 @@ export interface WorkOrderFields {
   handover: string;
   labels: string[];
   depends_on: number[];
+  /** Capabilities an agent needs to claim it (core/stages.ts). */
+  requires: string[];
   /** Budget caps (DESIGN.md §10): reaching one dead-letters the WO; null: no cap. A project's defaults are copied in at create. */
   max_usd: number | null;
   max_tokens: number | null;
@@ -97,6 +99,8 @@ export interface WorkOrder extends WorkOrderFields {
   project: string;
   id: number;
   status: Status;
+  /** Where it is in its project's pipeline (null: the project has no stages, or had none when it was created). */
+  stage: string | null;
   lease: Lease | null;
   revision: number;
   created_by: string;
@@ -154,9 +158,10 @@ export interface ContextEntry {
   git: GitState | null;
 }
 
-export const ATTEMPT_OUTCOMES = ["done", "blocked", "released", "expired", "lost"] as const;
+export const ATTEMPT_OUTCOMES = ["done", "blocked", "released", "expired", "lost", "handed_on"] as const;
 /**
  * How an attempt ended: `released` covers a release to open (or cancelled);
+ * `handed_on`, its holder moved the WO on to another stage (its part done);
  * `expired`, its lease lapsed; `lost`, its lease lapsed while its agent was
  * still working (it reported spend on it afterwards), so the work may have
  * been done twice.
@@ -236,6 +241,10 @@ export interface ProjectPolicy {
   verification_network: boolean;
   /** verify refuses to run without a sandbox (SANDBOX_REQUIRED), and a result recorded without one is refused. */
   require_sandbox: boolean;
+  /** The pipeline's stages in order (empty: none; WOs have no stage). */
+  stages: string[];
+  /** The stage a WO must be in to be done (null: any). */
+  done_stage: string | null;
 }
 
 export interface ModelPrice {
@@ -280,4 +289,6 @@ export interface TokenRecord {
   hash: string;
   created_at: string;
   revoked_at: string | null;
+  /** The capabilities an admin gave the token (null: whatever its holder declares). */
+  can: string[] | null;
 }

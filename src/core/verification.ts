@@ -27,6 +27,8 @@ export const DEFAULT_POLICY: ProjectPolicy = {
   verification_env: [],
   verification_network: false,
   require_sandbox: false,
+  stages: [],
+  done_stage: null,
 };
 
 const isAdmin = (role: Role | undefined) => role === "admin";
@@ -79,7 +81,7 @@ export function commandToRun(wo: StoredWorkOrder, agent: string, role: Role | un
   const command = as === "holder" ? pinned : wo.verification;
   if (!command.trim()) {
     throw new LedgerError("VALIDATION", `verification: ${label(wo.id)} has no verification command`, {
-      hint: "its creator or an admin sets one ({{op:update}} {{verification=npm test}}); until then, finishing it only warns",
+      hint: "its creator or an admin sets one ({{op:update}} {{verification=npm test}}); until then, finishing it warns, or is refused where the project requires verification",
       details: { issues: [{ field: "verification", message: "empty" }] },
     });
   }

@@ -7,6 +7,7 @@ import type { LedgerApi } from "./api.js";
 import { inputs, type Inputs } from "./schemas.js";
 import { noIdentity, parse } from "./validate.js";
 import { notYetWritten } from "./steps.js";
+import { capabilitiesOf } from "./stages.js";
 
 export interface Whoami {
   agent: string;
@@ -17,11 +18,13 @@ export interface Whoami {
   role: string;
   /** The project a project-scoped token is limited to. */
   token_project: string | null;
+  /** The capabilities claims are judged by (declared, within what a token allows); claims take only work requiring none other. */
+  can: readonly string[];
   leases: { project: string; id: number; title: string; token: number; expires_at: string; hold_until: string | null }[];
 }
 
 export async function whoami(ledger: LedgerApi, input: Inputs["whoami"]): Promise<Whoami> {
-  const { project, agent: given, role } = parse(inputs.whoami, input);
+  const { project, agent: given, role, can } = parse(inputs.whoami, input);
   const me = await ledger.whoami();
   const agent = me?.agent ?? given;
   if (agent === undefined) throw noIdentity();
@@ -36,6 +39,7 @@ export async function whoami(ledger: LedgerApi, input: Inputs["whoami"]): Promis
     project: project ?? null,
     role: me?.role ?? role ?? "agent",
     token_project: me?.project ?? null,
+    can: capabilitiesOf(me?.can ?? null, can) ?? [],
     leases: held.flatMap((w) =>
       w.lease ? [{ project: w.project, id: w.id, title: w.title, token: w.lease.token, expires_at: w.lease.expires_at, hold_until: w.lease.hold_until }] : [],
     ),

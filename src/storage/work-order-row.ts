@@ -55,6 +55,8 @@ export interface WorkOrderRowOf<L> {
   created_at: string;
   updated_at: string;
   verification_by: string | null;
+  stage: string | null;
+  requires: L;
 }
 
 export interface ListCodec<L> {
@@ -99,6 +101,8 @@ export const WO_COLUMNS = [
   "created_at",
   "updated_at",
   "verification_by",
+  "stage",
+  "requires",
 ] as const satisfies readonly (keyof WorkOrderRowOf<unknown>)[];
 
 export function rowToWorkOrder<L>(r: WorkOrderRowOf<L>, c: ListCodec<L>): StoredWorkOrder {
@@ -144,6 +148,8 @@ export function rowToWorkOrder<L>(r: WorkOrderRowOf<L>, c: ListCodec<L>): Stored
     max_attempts: r.max_attempts ?? null,
     spend: r.spend ? (JSON.parse(r.spend) as SpendTotals) : NO_SPEND,
     dead_letter: r.dead_letter ?? null,
+    stage: r.stage ?? null,
+    requires: r.requires === undefined || r.requires === null ? [] : (c.decode(r.requires) as string[]),
   };
 }
 
@@ -184,6 +190,8 @@ export function workOrderToRow<L>(wo: StoredWorkOrder, c: ListCodec<L>): WorkOrd
     created_at: wo.created_at,
     updated_at: wo.updated_at,
     verification_by: wo.verification_by,
+    stage: wo.stage,
+    requires: c.encode(wo.requires),
   };
 }
 
@@ -201,10 +209,14 @@ export interface ProjectRow {
   prices: string | null;
   /** JSON text (VerificationRules); null: the defaults. */
   verification_rules: string | null;
+  /** JSON text (WorkRules); null: the defaults. */
+  work_rules: string | null;
 }
 
 /** The policy fields about running verification commands, stored as one JSON column. */
 type VerificationRules = Pick<ProjectPolicy, "trusted_authors" | "verification_env" | "verification_network" | "require_sandbox">;
+/** The policy fields about the pipeline, stored as one JSON column. */
+type WorkRules = Pick<ProjectPolicy, "stages" | "done_stage">;
 
 const PROJECT_FIELDS = [
   "name",
@@ -217,6 +229,7 @@ const PROJECT_FIELDS = [
   "max_attempts",
   "prices",
   "verification_rules",
+  "work_rules",
 ] as const satisfies readonly (keyof ProjectRow)[];
 /** The columns of a ProjectRow, for SELECT (and, prefixed with the table's alias, GROUP BY) lists. */
 export const projectColumns = (alias?: string) => PROJECT_FIELDS.map((c) => (alias ? `${alias}.${c}` : c)).join(", ");
@@ -233,8 +246,14 @@ export const toProject = (r: ProjectRow): Project => ({
     max_attempts: r.max_attempts,
     prices: r.prices === null ? null : (JSON.parse(r.prices) as PriceTable),
     ...verificationRules(r.verification_rules),
+    ...workRules(r.work_rules),
   },
 });
+
+function workRules(json: string | null): WorkRules {
+  const v = json === null ? {} : (JSON.parse(json) as Partial<WorkRules>);
+  return { stages: v.stages ?? [], done_stage: v.done_stage ?? null };
+}
 
 function verificationRules(json: string | null): VerificationRules {
   const v = json === null ? {} : (JSON.parse(json) as Partial<VerificationRules>);
@@ -261,6 +280,7 @@ export const policyRow = (p: ProjectPolicy) => [
     verification_network: p.verification_network,
     require_sandbox: p.require_sandbox,
   } satisfies VerificationRules),
+  JSON.stringify({ stages: p.stages, done_stage: p.done_stage } satisfies WorkRules),
 ];
 export const POLICY_COLUMNS = PROJECT_FIELDS.slice(2);
 

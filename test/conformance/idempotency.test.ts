@@ -46,6 +46,7 @@ const CASES: Case[] = [
   },
   {
     op: "update",
+    setup: holding(1),
     write: (l, k) => l.update({ ...A, id: 1, fields: { title: "renamed" }, idempotency_key: k }),
     other: (l, k) => l.update({ ...A, id: 1, fields: { title: "renamed again" }, idempotency_key: k }),
   },
@@ -62,6 +63,7 @@ const CASES: Case[] = [
   },
   {
     op: "contextPut",
+    setup: holding(1),
     write: (l, k) => l.contextPut({ ...A, body: "halfway", id: 1, idempotency_key: k }),
     other: (l, k) => l.contextPut({ ...A, body: "all done", id: 1, idempotency_key: k }),
   },

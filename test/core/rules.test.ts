@@ -256,7 +256,7 @@ describe("update", () => {
       code(() => rules.update(wo({ revision: 3 }), "a", T0, { fields: { title: "x" }, ifRevision: 2 })),
       "REVISION_MISMATCH",
     );
-    assert.equal(rules.update(wo({ revision: 3 }), "a", T0, { fields: { title: "x" }, ifRevision: 3 }).next.revision, 4);
+    assert.equal(rules.update(wo({ revision: 3 }), "obs", T0, { fields: { title: "x" }, ifRevision: 3 }).next.revision, 4);
   });
 
   it("allows legal resting transitions and refuses illegal ones", () => {
@@ -294,7 +294,7 @@ describe("update", () => {
   });
 
   it("ignores fields passed as undefined", () => {
-    const { next } = rules.update(wo({ description: "keep" }), "a", T0, { fields: { title: "new", description: undefined } });
+    const { next } = rules.update(wo({ description: "keep" }), "obs", T0, { fields: { title: "new", description: undefined } });
     assert.equal(next.description, "keep");
   });
 

@@ -65,7 +65,7 @@ function examples(doc: string): Example[] {
 }
 
 /** Commands that act as the holder of WO 53: a table example of one gets the lease first. */
-const HOLDER = /^workledger (renew|release|update|verify|add-note|keepalive|agent-check|spend)\b/;
+const HOLDER = /^workledger (renew|release|update|verify|add-note|keepalive|agent-check|spend|context-put)\b/;
 
 describe("every command example in SKILL.md, its reference and README.md runs", () => {
   let seed: Sandbox;

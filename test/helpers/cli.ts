@@ -48,7 +48,7 @@ export function sandbox(): Sandbox {
   const env = { WORKLEDGER_DB: db, NO_COLOR: "1", WORKLEDGER_CODE_CACHE: join(dir, "code-cache"), WORKLEDGER_STATE_DIR: join(dir, "state") };
   const fullEnv = (extra: Record<string, string | undefined> = {}) => {
     const e: Record<string, string | undefined> = { ...process.env, ...env, ...extra };
-    for (const k of ["WORKLEDGER_AGENT", "WORKLEDGER_PROJECT"]) if (!(k in extra)) delete e[k];
+    for (const k of ["WORKLEDGER_AGENT", "WORKLEDGER_PROJECT", "WORKLEDGER_CAN"]) if (!(k in extra)) delete e[k];
     return e as NodeJS.ProcessEnv;
   };
   return {

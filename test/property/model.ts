@@ -135,8 +135,14 @@ export class Model {
     const h = w.status === "done" || w.status === "cancelled" ? (w.ended.get(agent) === "expired" ? "LEASE_LOST" : "free") : this.holding(w, agent, req.token);
     if (h !== "holder" && h !== "free") return this.fail(h);
     const holder = h === "holder";
-    if (req.status !== undefined && !holder && req.status !== w.status && !ALLOWED[w.status as Resting].includes(req.status)) return this.fail("ILLEGAL_TRANSITION");
     const titleChanges = req.title !== undefined && req.title !== w.title;
+    // Without a lease, fields are edited only by the creator (obs here) or the agent whose own release ended the newest
+    // lease, and never on a done or cancelled WO unless the same request reopens it.
+    if (titleChanges && !holder) {
+      const frozen = (w.status === "done" || w.status === "cancelled") && req.status !== "open";
+      if (frozen || !(w.last?.agent === agent && w.last.how === "ended")) return this.fail("NOT_HOLDER");
+    }
+    if (req.status !== undefined && !holder && req.status !== w.status && !ALLOWED[w.status as Resting].includes(req.status)) return this.fail("ILLEGAL_TRANSITION");
     const statusChanges = req.status !== undefined && (holder || req.status !== w.status);
     if (!titleChanges && !statusChanges) return { ok: true };
     // Without a lease, only the agent whose own release ended the newest lease changes the status (WOs here are the creator's, obs's).

@@ -126,12 +126,12 @@ describe("web dashboard", { skip: browser === null }, () => {
   });
 
   it("shows every field, notes, history with field diffs and dependencies on the WO page", async () => {
-    assert.equal((await cli(["--agent", "smart", "update", "--id", "2", "--scope", "parser only", "--acceptance", "streams 1 GB in constant memory"])).code, 0);
+    assert.equal((await cli(["--agent", "observer", "update", "--id", "2", "--scope", "parser only", "--acceptance", "streams 1 GB in constant memory"])).code, 0);
     assert.equal((await cli(["--agent", "smart", "add-note", "--id", "2", "--kind", "finding", "-m", "needs the tokenizer fix first"])).code, 0);
     const page = await open(tokens.alice!, "#/p/ancc/wo/2");
     await page.locator("table.diff").waitFor();
     const history = await page.locator(".history").innerText();
-    assert.match(history, /smart updated acceptance, scope/);
+    assert.match(history, /observer updated acceptance, scope/);
     assert.match(await page.locator("table.diff").innerText(), /scope\s+parser only/);
     assert.match(await page.locator(".checklist").innerText(), /streams 1 GB in constant memory/);
     assert.match(await page.locator(".timeline").innerText(), /finding\s+smart[\s\S]*needs the tokenizer fix first/);
@@ -253,7 +253,7 @@ describe("web dashboard", { skip: browser === null }, () => {
     await page.locator('.live-status[data-state="live"]').waitFor();
     await page.locator(`${column("open", 2)} a`).focus();
     // A live update redraws the board; the focus stays on the card.
-    assert.equal((await cli(["--agent", "agent-d", "update", "--id", "4", "--label", "ci,needs-runner"])).code, 0);
+    assert.equal((await cli(["--agent", "observer", "update", "--id", "4", "--label", "ci,needs-runner"])).code, 0);
     await page.locator('.card[data-wo="4"]', { hasText: "needs-runner" }).waitFor();
     assert.equal(await page.evaluate("document.activeElement.closest('[data-wo]').dataset.wo"), "2");
     await page.keyboard.press("Enter");

@@ -131,6 +131,11 @@ export const collect = (value: string, prev: string[] = []) => [
     .map((s) => s.trim())
     .filter(Boolean),
 ];
+/** A comma-separated flag as a list (empty: an empty list). */
+export function commaList(v: Opts[string]): string[] | undefined {
+  const s = str(v);
+  return s === undefined ? undefined : collect(s);
+}
 /** Repeatable option collector that keeps each value whole (acceptance criteria may contain commas). */
 export const append = (value: string, prev: string[] = []) => [...prev, value];
 

@@ -12,7 +12,7 @@ import type { LedgerApi } from "../../core/api.js";
 import { callLedger, inputFields, OPERATIONS, resolve, type Operation } from "../../core/operations.js";
 import { kebab } from "./hints.js";
 import { gitState } from "./input.js";
-import { identity, num, projectOf, str, type Ctx, type Opts, type Result } from "./invocation.js";
+import { collect, commaList, identity, list, num, projectOf, str, type Ctx, type Opts, type Result } from "./invocation.js";
 import { cliAction } from "./run.js";
 
 export interface FlagSpec {
@@ -160,3 +160,18 @@ export function flagGroup(flags: Readonly<Record<string, FlagSpec>>, suffix = ""
     },
   };
 }
+
+/** The caller's capabilities: --can, else WORKLEDGER_CAN (comma-separated); none declared: undefined. */
+export function declaredCan(o: Opts): string[] | undefined {
+  return commaList(o.can ?? (process.env.WORKLEDGER_CAN || undefined));
+}
+
+/** claim --next's and find-unclaimed's filters: which free work the caller wants, and what it can do (with queueOptions). */
+export const QUEUE_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  stage: { help: "only work in this stage of the project's pipeline", flag: "--stage <stage>" },
+  labels: { read: (o) => list(o.label) },
+  can: { help: "your capabilities, comma-separated (default: WORKLEDGER_CAN); work that requires others is left out", flag: "--can <capabilities>", read: declaredCan },
+  any: { help: "also work that requires capabilities you did not declare", flag: "--any" },
+};
+/** The queue flags commander cannot declare from a FlagSpec (a repeatable, comma-separated --label). */
+export const queueOptions = (cmd: Command) => cmd.option("--label <label>", "only work with any of these labels (repeatable, or comma-separated)", collect);

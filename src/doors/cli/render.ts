@@ -22,7 +22,7 @@ export function woRows(wos: readonly WorkOrder[], showProject = false): string {
       ...(showProject ? [w.project] : []),
       c.bold(woLabel(w)),
       w.priority,
-      STATUS_COLOR[w.status](w.status),
+      STATUS_COLOR[w.status](w.status) + (w.stage === null ? "" : c.dim(` ${w.stage}`)),
       leaseCell(w),
       oneLine(w.title) + (w.labels.length ? c.dim(` [${shown(w.labels.join(", "))}]`) : ""),
     ]),
@@ -62,6 +62,8 @@ export function woDetail(wo: WorkOrder | WorkOrderWithNotes): string {
   if (wo.lease) lines.push(`lease: ${wo.lease.agent}, token ${wo.lease.token}, expires ${relative(wo.lease.expires_at)}`);
   const field = (name: string, v: string) => v && lines.push(`${c.dim(name + ":")} ${shown(v)}`);
   field("repo", wo.repo);
+  field("stage", wo.stage ?? "");
+  field("requires", wo.requires.join(", "));
   field("labels", wo.labels.join(", "));
   field("depends on", wo.depends_on.map((d) => `WO-${d}`).join(", "));
   field("files", wo.files.join(", "));
@@ -108,7 +110,9 @@ export function policy(p: Project): string {
     verification_network ? "with network" : "without network",
     ...(verification_env.length ? [`passing ${verification_env.join(", ")}`] : []),
   ].join(", ");
-  return `project ${p.name}: verification commands may be set by ${verification_authors}; done ${require_verification ? "needs" : "does not need"} a passing verification; ${hold}; ${caps ? `new work orders get caps ${caps}` : "no default budget"}${prices}; ${running}`;
+  const { stages, done_stage } = p.policy;
+  const pipeline = stages.length ? `; stages ${stages.join(" → ")}${done_stage ? `, done only from ${done_stage}` : ""}` : "";
+  return `project ${p.name}: verification commands may be set by ${verification_authors}; done ${require_verification ? "needs" : "does not need"} a passing verification; ${hold}; ${caps ? `new work orders get caps ${caps}` : "no default budget"}${prices}; ${running}${pipeline}`;
 }
 
 function eventText(e: LedgerEvent): string {

@@ -10,6 +10,7 @@ import { ERROR_CODES, LedgerError, isLedgerError, type ErrorBody } from "../../c
 import type { Ledger } from "../../core/ledger.js";
 import { callLedger, resolve } from "../../core/operations.js";
 import { takesKey } from "../../core/retry.js";
+import { capabilitiesOf } from "../../core/stages.js";
 import { inputs } from "../../core/schemas.js";
 import { parse, utf8 } from "../../core/validate.js";
 import type { TokenRecord } from "../../core/types.js";
@@ -207,6 +208,11 @@ export function createApp(opts: AppOptions): Hono {
       if (op.actor) {
         input.agent = token.agent;
         input.role = token.role;
+      }
+      // What the caller declares, within what an admin allowed its token (a malformed list is left for the schema to name).
+      if (op.capabilities && (input.can === undefined || Array.isArray(input.can))) {
+        const can = capabilitiesOf(token.can, input.can as string[] | undefined);
+        if (can !== undefined) input.can = can;
       }
       // A token limited to one project sees that project where a call may name none (list, projects).
       if (token.project !== null && input.project === undefined) input.project = token.project;

@@ -35,7 +35,7 @@ export function jsonSchemaOf(op: Operation): { properties?: Record<string, { typ
   return json;
 }
 
-const queryTypes = new Map<string, Map<string, "number" | "boolean">>();
+const queryTypes = new Map<string, Map<string, "number" | "boolean" | "list">>();
 
 /** Query strings are text: fields the schema types as numbers or booleans are read as such. */
 export function fromQuery(op: Operation, query: Record<string, string>): Input {
@@ -45,13 +45,15 @@ export function fromQuery(op: Operation, query: Record<string, string>): Input {
     for (const [k, v] of Object.entries(jsonSchemaOf(op).properties ?? {})) {
       if (v.type === "integer" || v.type === "number") types.set(k, "number");
       else if (v.type === "boolean") types.set(k, "boolean");
+      else if (v.type === "array") types.set(k, "list");
     }
     queryTypes.set(op.input, types);
   }
   const input: Input = {};
   for (const [k, v] of Object.entries(query)) {
     const type = types.get(k);
-    input[k] = type === "number" && /^\d+$/.test(v) ? Number(v) : type === "boolean" ? v === "true" : v;
+    // A list travels comma-separated (labels=api,ui); an empty value is an empty list.
+    input[k] = type === "number" && /^\d+$/.test(v) ? Number(v) : type === "boolean" ? v === "true" : type === "list" ? (v === "" ? [] : v.split(",")) : v;
   }
   // The caller's work tree travels as its HEAD (all context-pull compares).
   if (typeof input.head === "string") {

@@ -28,6 +28,8 @@ export interface McpOptions {
   agent: string | undefined;
   /** Used when a call names no project. */
   project: string | undefined;
+  /** The agent's capabilities (--can, WORKLEDGER_CAN): the server's setting, never a model's argument. */
+  can?: string[] | undefined;
   version: string;
   /** The git state of a work tree (default: the server's working directory, the client's), recorded with context and verify. */
   git: (cwd?: string) => GitState | null;
@@ -49,6 +51,7 @@ export const INSTRUCTIONS = [
   "verify (it runs in this server's working directory, your client's, unless you give dir; without your secrets, sandboxed where bubblewrap is installed); release with status=done (or status=blocked and a note); context_put (with id) what the next agent needs.",
   "This server remembers your lease tokens and renews your leases (a minute at a time) while you are connected: never pass lease_token, never renew by hand.",
   "LEASE_HELD: pick another. LEASE_LOST: stop working on that work order. whoami lists the leases you hold and the ledger and project in use.",
+  "In a project with stages, take your stage's work (claim next=true, stage=…) and hand it on when your part is done (release stage=…); claims take only work whose requires your capabilities (this server's WORKLEDGER_CAN) cover.",
   "Agents on one machine share the ledger named by WORKLEDGER_DB, else by the .workledger file at the git repository's root (workledger init writes it), else ~/.workledger.",
 ].join(" ");
 
@@ -80,12 +83,21 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
     return { name: t.name, description: t.description, inputSchema, ...(t.op.access === "read" ? { annotations: { readOnlyHint: true } } : {}) };
   });
 
+  // Only what a tool advertises is taken (issue 23, MCP trial: hidden arguments were accepted, so the schema lied).
+  const advertised = new Map(listed.map((t) => [t.name, Object.keys((t.inputSchema as { properties?: object }).properties ?? {})]));
+
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
   server.setRequestHandler(CallToolRequestSchema, async (req): Promise<CallToolResult> => {
     const { name, arguments: given } = req.params;
     try {
       const tool = BY_NAME.get(name);
       if (!tool) throw new LedgerError("VALIDATION", `unknown tool ${name}`, { hint: `tools: ${[...BY_NAME.keys()].join(", ")}` });
+      const valid = advertised.get(name) ?? [];
+      const unknown = Object.keys(given ?? {}).filter((k) => !valid.includes(k));
+      if (unknown.length)
+        throw new LedgerError("VALIDATION", `${unknown.join(", ")}: not an argument of ${name}; valid: ${valid.join(", ")}`, {
+          details: { issues: unknown.map((field) => ({ field, message: "not an argument of this tool" })) },
+        });
       const args: Args = tool.name === "create" ? oneItem({ ...(given ?? {}) }) : { ...(given ?? {}) };
       if (args.project === undefined && opts.project !== undefined && !tool.op.everyProject) args.project = opts.project;
       const op = resolve(tool.op, args);
@@ -93,18 +105,10 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
       const asked = args.ttl;
       if (op.name === "claim") args.ttl = livenessTtl(asked);
       const shortened = op.name === "claim" && args.ttl !== asked;
-      if (op.callerGit) {
-        if ("git" in args)
-          throw new LedgerError("VALIDATION", "git: not an argument; the server reads its own work tree", { details: { issues: [{ field: "git", message: "not allowed" }] } });
-        args.git = opts.git();
-      }
-      if (op.actor) {
-        for (const field of ["agent", "role"]) {
-          if (field in args)
-            throw new LedgerError("VALIDATION", `${field}: not an argument; the server's identity is used`, { details: { issues: [{ field, message: "not allowed" }] } });
-        }
-        if (opts.agent !== undefined) args.agent = opts.agent;
-      }
+      // What the server fills in (identity, work tree, capabilities) is no tool's argument: refused above, never taken from the model.
+      if (op.callerGit) args.git = opts.git();
+      if (op.actor && opts.agent !== undefined) args.agent = opts.agent;
+      if (op.capabilities && opts.can !== undefined) args.can = opts.can;
       const local = LOCAL[op.name];
       // Over a store of its own, the server rides out a database failover for the model (the remote client does so itself).
       const result =

@@ -28,7 +28,9 @@ function toolSchema(op: Operation): Pick<ToolDef, "schema" | "needsProject"> {
   // The server sends lease tokens itself (core/lease-memory.ts): a model should never pass one. Idempotency
   // keys are for clients that retry a lost reply; a model's tool call is answered on the session, and every
   // byte of the tool list costs it context.
-  const schema = omit(base, ["agent", "role", "lease_token", "idempotency_key", "keepalive", ...(op.callerGit ? ["git"] : [])]).partial({ project: true } as never) as z.ZodObject;
+  // An admin's unverified_reason is for a person's shell: the MCP server is never an admin by default.
+  const hidden = ["agent", "role", "lease_token", "idempotency_key", "keepalive", "unverified_reason", ...(op.callerGit ? ["git"] : []), ...(op.capabilities ? ["can"] : [])];
+  const schema = omit(base, hidden).partial({ project: true } as never) as z.ZodObject;
   return { schema, needsProject: project !== undefined && !project.safeParse(undefined).success };
 }
 
@@ -82,6 +84,8 @@ export function jsonSchema(s: z.ZodObject): Record<string, unknown> {
     },
   }) as { properties?: Record<string, Record<string, unknown>> } & Record<string, unknown>;
   delete j.$schema;
+  // The server refuses unknown arguments itself, naming the valid ones.
+  delete j.additionalProperties;
   compact(j.properties);
   return j;
 }

@@ -35,7 +35,14 @@ import { toMicros } from "../../core/pricing.js";
 import { jsonToWorkOrder, woJson, type ContextRow, type EventRow, type NoteRow } from "./records.js";
 import { PgSession } from "./session.js";
 import { CURSOR, EVENT_COLUMNS, SETTLED } from "./sql/events.js";
-import { CLAIM_PROBE, INSERT_WO, LAPSED, queue, WO_JSON } from "./sql/work-orders.js";
+import { claimProbe, INSERT_WO, LAPSED, queue, queueFilter, WO_JSON } from "./sql/work-orders.js";
+import type { QueueFilter } from "../../core/stages.js";
+
+/** Parameters $first… of a statement, and their values. */
+function params(first: number): { values: unknown[]; arg: (v: unknown) => string } {
+  const values: unknown[] = [];
+  return { values, arg: (v) => (values.push(v), `$${first + values.length - 1}`) };
+}
 
 export { ClockNotRead } from "./session.js";
 
@@ -142,10 +149,19 @@ export class PgTx extends PgSession implements Tx {
    * The core probes one row at a time, so a concurrent claim --next takes the
    * next free one, not the same.
    */
-  async claimable(project: string, limit: number, offset: number) {
+  async stageCounts(project: string) {
+    return this.rows<{ stage: string | null; n: number }>(
+      "SELECT stage, count(*)::int AS n FROM work_orders WHERE project = $1 AND status IN ('open', 'claimed', 'blocked') GROUP BY stage ORDER BY stage",
+      [project],
+    );
+  }
+
+  async claimable(project: string, limit: number, offset: number, filter?: QueueFilter) {
+    const p = params(4);
+    const where = queueFilter(filter, p.arg);
     return this.workOrders(
-      `SELECT ${WO_JSON}${this.writing ? ", clock_timestamp() AS locked_at" : ""} ${queue("$1")} LIMIT $2 OFFSET $3` + this.lock("FOR UPDATE OF w SKIP LOCKED"),
-      [project, limit, offset],
+      `SELECT ${WO_JSON}${this.writing ? ", clock_timestamp() AS locked_at" : ""} ${queue("$1", where)} LIMIT $2 OFFSET $3` + this.lock("FOR UPDATE OF w SKIP LOCKED"),
+      [project, limit, offset, ...p.values],
     );
   }
 
@@ -168,7 +184,9 @@ export class PgTx extends PgSession implements Tx {
   }
 
   /** Locks as expiredLeases and claimable do; write transactions only. */
-  async claimProbe(project: string, limit: number): Promise<ClaimProbe> {
+  async claimProbe(project: string, limit: number, filter?: QueueFilter): Promise<ClaimProbe> {
+    const p = params(4);
+    const where = queueFilter(filter, p.arg);
     const rows = await this.rows<{
       found: boolean;
       has_context: boolean;
@@ -176,7 +194,7 @@ export class PgTx extends PgSession implements Tx {
       probe: "lapsed" | "first" | null;
       wo: Record<string, unknown>;
       locked_at?: string;
-    }>(CLAIM_PROBE, [this.at ?? null, project, limit]);
+    }>(claimProbe(where), [this.at ?? null, project, limit, ...p.values]);
     const [first] = this.locked(rows.filter((r) => r.probe === "first"));
     return {
       exists: rows[0]?.found === true,
@@ -328,7 +346,7 @@ export class PgTx extends PgSession implements Tx {
   }
 
   async insertToken(t: TokenRecord) {
-    await this.run("INSERT INTO tokens (id, agent, role, project, hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)", [
+    await this.run("INSERT INTO tokens (id, agent, role, project, hash, created_at, revoked_at, can) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", [
       t.id,
       t.agent,
       t.role,
@@ -336,15 +354,16 @@ export class PgTx extends PgSession implements Tx {
       t.hash,
       t.created_at,
       t.revoked_at,
+      t.can,
     ]);
   }
 
   async findToken(hash: string) {
-    return (await this.rows<TokenRecord>("SELECT id, agent, role, project, hash, created_at, revoked_at FROM tokens WHERE hash = $1", [hash]))[0] ?? null;
+    return (await this.rows<TokenRecord>("SELECT id, agent, role, project, hash, created_at, revoked_at, can FROM tokens WHERE hash = $1", [hash]))[0] ?? null;
   }
 
   async listTokens() {
-    return this.rows<TokenRecord>("SELECT id, agent, role, project, hash, created_at, revoked_at FROM tokens ORDER BY created_at, id");
+    return this.rows<TokenRecord>("SELECT id, agent, role, project, hash, created_at, revoked_at, can FROM tokens ORDER BY created_at, id");
   }
 
   async revokeToken(id: string, at: string) {

@@ -14,6 +14,7 @@ import {
   type TokenRecord,
 } from "../../core/types.js";
 import type { AttemptQuery, ClaimProbe, IdempotentWrite, ListQuery, SpendQuery, Tx } from "../../core/port.js";
+import type { QueueFilter } from "../../core/stages.js";
 import { fromWorkOrder, toContext, toEvent, toWorkOrder, WO_COLUMNS, type ContextRow, type EventRow, type WorkOrderRow } from "./records.js";
 import {
   ATTEMPT_COLUMNS,
@@ -33,6 +34,32 @@ const DEPS_DONE = `(w.depends_on = '[]' OR NOT EXISTS (
   SELECT 1 FROM json_each(w.depends_on) d
   LEFT JOIN work_orders x ON x.project = w.project AND x.id = d.value
   WHERE x.status IS NOT 'done'))`;
+
+/**
+ * A queue filter (core/stages.ts) as SQL with its arguments: lists travel as
+ * JSON text and are read with json_each, so a filter is one statement text
+ * whatever its lists hold.
+ */
+function queueWhere(f: QueueFilter | undefined): { sql: string; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (f?.stage !== undefined) {
+    where.push("w.stage = ?");
+    args.push(f.stage);
+  }
+  if (f?.labels) {
+    where.push("EXISTS (SELECT 1 FROM json_each(w.labels) l WHERE l.value IN (SELECT value FROM json_each(?)))");
+    args.push(JSON.stringify(f.labels));
+  }
+  if (f?.can) {
+    where.push("(w.requires = '[]' OR NOT EXISTS (SELECT 1 FROM json_each(w.requires) r WHERE r.value NOT IN (SELECT value FROM json_each(?))))");
+    args.push(JSON.stringify(f.can));
+  }
+  return { sql: where.map((w) => ` AND ${w}`).join(""), args };
+}
+
+type TokenRow = Omit<TokenRecord, "can"> & { can: string | null };
+const toToken = (r: TokenRow): TokenRecord => ({ ...r, can: r.can === null ? null : (JSON.parse(r.can) as string[]) });
 
 const STATEMENT_CACHE = 200;
 
@@ -175,18 +202,26 @@ export class SqliteTx implements Tx {
     return (this.sql(sql).all(...args) as WorkOrderRow[]).map(toWorkOrder);
   }
 
-  async claimable(project: string, count: number, offset: number) {
+  async stageCounts(project: string) {
+    return this.sql("SELECT stage, count(*) AS n FROM work_orders WHERE project = ? AND status IN ('open', 'claimed', 'blocked') GROUP BY stage ORDER BY stage").all(project) as {
+      stage: string | null;
+      n: number;
+    }[];
+  }
+
+  async claimable(project: string, count: number, offset: number, filter?: QueueFilter) {
+    const q = queueWhere(filter);
     const rows = this.sql(
-      `SELECT * FROM work_orders w WHERE w.project = ? AND w.status = 'open' AND ${DEPS_DONE}
+      `SELECT * FROM work_orders w WHERE w.project = ? AND w.status = 'open'${q.sql} AND ${DEPS_DONE}
        ORDER BY ${QUEUE_ORDER} ${limit(count)} OFFSET ?`,
-    ).all(project, offset) as WorkOrderRow[];
+    ).all(project, ...q.args, offset) as WorkOrderRow[];
     return rows.map(toWorkOrder);
   }
 
-  async claimProbe(project: string, count: number): Promise<ClaimProbe> {
+  async claimProbe(project: string, count: number, filter?: QueueFilter): Promise<ClaimProbe> {
     const p = await this.getProject(project);
     const lapsed = await this.expiredLeases(project, count);
-    const [first] = await this.claimable(project, 1, 0);
+    const [first] = await this.claimable(project, 1, 0, filter);
     const hasContext = this.sql("SELECT 1 FROM context WHERE project = ? LIMIT 1").get(project) !== undefined;
     return { exists: p !== null, lapsed, first: first ?? null, hasContext, maxHoldMs: p?.policy.max_hold_ms ?? null };
   }
@@ -337,15 +372,19 @@ export class SqliteTx implements Tx {
   }
 
   async insertToken(t: TokenRecord) {
-    this.sql("INSERT INTO tokens (id, agent, role, project, hash, created_at, revoked_at) VALUES (@id, @agent, @role, @project, @hash, @created_at, @revoked_at)").run(t);
+    this.sql("INSERT INTO tokens (id, agent, role, project, hash, created_at, revoked_at, can) VALUES (@id, @agent, @role, @project, @hash, @created_at, @revoked_at, @can)").run({
+      ...t,
+      can: t.can === null ? null : JSON.stringify(t.can),
+    });
   }
 
   async findToken(hash: string) {
-    return (this.sql("SELECT * FROM tokens WHERE hash = ?").get(hash) as TokenRecord | undefined) ?? null;
+    const row = this.sql("SELECT * FROM tokens WHERE hash = ?").get(hash) as TokenRow | undefined;
+    return row === undefined ? null : toToken(row);
   }
 
   async listTokens() {
-    return this.sql("SELECT * FROM tokens ORDER BY created_at, id").all() as TokenRecord[];
+    return (this.sql("SELECT * FROM tokens ORDER BY created_at, id").all() as TokenRow[]).map(toToken);
   }
 
   async revokeToken(id: string, at: string) {

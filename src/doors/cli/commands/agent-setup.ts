@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { LedgerError } from "../../../core/errors.js";
 import type { Ctx, Opts, Result } from "../invocation.js";
 import { str } from "../invocation.js";
+import { declaredCan } from "../operation.js";
 
 const CLI = fileURLToPath(new URL("../main.js", import.meta.url));
 const CLIENTS = ["claude", "codex", "generic"] as const;
@@ -30,9 +31,10 @@ You share work with other agents through the workledger MCP tools. Never assume 
 
 const MARK = "## Coordinating through workledger";
 
-function env(ctx: Ctx): Record<string, string> {
+function env(ctx: Ctx, can: string[] | undefined): Record<string, string> {
   const e: Record<string, string> = { WORKLEDGER_AGENT: ctx.agent ?? "<agent-name>" };
   if (ctx.project) e.WORKLEDGER_PROJECT = ctx.project;
+  if (can !== undefined) e.WORKLEDGER_CAN = can.join(",");
   const remote = process.env.WORKLEDGER_URL;
   if (remote) {
     e.WORKLEDGER_URL = remote;
@@ -139,7 +141,7 @@ export async function agentSetup(o: Opts, ctx: Ctx): Promise<Result> {
     });
   }
   const dir = resolve(str(o.dir) ?? ".");
-  const server = { command: process.execPath, args: [CLI, "mcp"], env: env(ctx) };
+  const server = { command: process.execPath, args: [CLI, "mcp"], env: env(ctx, declaredCan(o)) };
   const files = filesFor(client as Client, server, dir);
   const print = o.print === true;
   if (!print) {

@@ -15,6 +15,7 @@ export function addFieldOptions(cmd: Command): Command {
     .option("--handover <text>", "what the next agent must know")
     .option("--label <label>", "label (repeatable, or comma-separated)", collect)
     .option("--depends-on <id>", "id that must be done first (repeatable, or comma-separated)", collect)
+    .option("--requires <capabilities>", "capabilities an agent needs to claim it, comma-separated (e.g. code,db); empty: none", (v: string) => collect(v))
     .option("--max-usd <usd>", "budget cap in USD (none removes it); reaching it dead-letters the work order")
     .option("--max-tokens <n>", "budget cap in tokens, input plus output (none removes it)")
     .option("--max-attempts <n>", "at most this many claims (none removes it)");
@@ -42,6 +43,7 @@ export function fieldsFrom(o: Opts): Record<string, unknown> {
     handover: str(o.handover),
     labels: list(o.label),
     depends_on: list(o.dependsOn)?.map((d) => num(d)),
+    requires: list(o.requires),
     max_usd: capFlag(o.maxUsd),
     max_tokens: capFlag(o.maxTokens),
     max_attempts: capFlag(o.maxAttempts),

@@ -12,7 +12,7 @@ import { tokenMemoryOff } from "../lease-files.js";
 import { currentSession } from "../sessions.js";
 import { c, relative } from "../output.js";
 import * as render from "../render.js";
-import { flagGroup, IDEMPOTENCY_KEY, LEASE_TOKEN, registerOperation, WO_ID, type FlagSpec } from "../operation.js";
+import { flagGroup, IDEMPOTENCY_KEY, LEASE_TOKEN, QUEUE_FLAGS, queueOptions, registerOperation, WO_ID, type FlagSpec } from "../operation.js";
 import { SPEND_FIGURES } from "./spend.js";
 import { addFieldOptions, fieldsFrom } from "./fields.js";
 
@@ -53,7 +53,9 @@ export function register(program: Command): void {
       exclusive_files: { help: "refuse when the files overlap a work order someone holds", flag: "--exclusive-files" },
       max_hold: { help: "renewals cannot keep this lease longer than this (e.g. 4h; default: the project's max hold, if any)", flag: "--max-hold <duration>" },
       idempotency_key: IDEMPOTENCY_KEY,
+      ...QUEUE_FLAGS,
     },
+    options: queueOptions,
     render: (wo) => ({ warnings: render.conflictLines(wo.file_conflicts), human: () => render.claimed(wo) }),
   });
 
@@ -85,6 +87,7 @@ export function register(program: Command): void {
     flags: {
       id: WO_ID,
       status: { help: "open|blocked|done, set in the same step", flag: "--status <status>" },
+      stage: { help: "hand it on to this stage of the project's pipeline (open, for that stage's agents)", flag: "--stage <stage>" },
       note: { help: "note recorded with the release", flag: "--note <text>" },
       lease_token: LEASE_TOKEN,
       idempotency_key: IDEMPOTENCY_KEY,
@@ -98,14 +101,14 @@ export function register(program: Command): void {
   registerOperation<Whoami & { from: Ctx["from"] }>(program, {
     op: "whoami",
     description: "who you are (your agent name, or your token's), your role, and the leases you hold (in the project, or everywhere)",
-    flags: {},
+    flags: { can: QUEUE_FLAGS.can! },
     // The core's schema is the check (hence the cast).
     // Where the ledger and the project came from (a flag, a variable, the repository's .workledger, the default) is the CLI's to say.
     run: async (ledger, input, ctx) => ({ ...(await whoami(ledger, input as Inputs["whoami"])), from: ctx.from }),
     render: (me) => ({
       human: () =>
         [
-          `${me.agent} (${me.role}${me.token_project ? `, project ${me.token_project}` : ""})`,
+          `${me.agent} (${me.role}${me.token_project ? `, project ${me.token_project}` : ""}), can: ${me.can.length ? me.can.join(", ") : "(no capabilities declared)"}`,
           `ledger ${me.ledger} (${me.from.ledger})${me.project ? `, project ${me.project} (${me.from.project})` : ""}`,
           ...me.leases.map((l) => `holds WO-${l.id} in ${l.project}: ${l.title}, expires ${relative(l.expires_at)}`),
         ].join("\n"),
@@ -119,6 +122,7 @@ export function register(program: Command): void {
       fields: { read: (o) => nonEmpty(fieldsFrom(o)) },
       id: WO_ID,
       status: { help: "open|blocked|done|cancelled", flag: "--status <status>" },
+      stage: { help: "move it to this stage of the project's pipeline (the holder's lease ends: it waits for that stage's agents)", flag: "--stage <stage>" },
       note: { help: "note recorded with the update", flag: "--note <text>" },
       if_revision: { help: "only if the work order is still at this revision (compare-and-set)", flag: "--if-revision <n>", number: true },
       lease_token: LEASE_TOKEN,

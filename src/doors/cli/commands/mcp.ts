@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { gitState } from "../input.js";
 import { cliAction } from "../run.js";
+import { declaredCan } from "../operation.js";
 import { pkgVersion } from "../version.js";
 import { agentSetup } from "./agent-setup.js";
 
@@ -9,10 +10,12 @@ export function register(program: Command): void {
   program
     .command("mcp")
     .description("Model Context Protocol server over stdio: one tool per agent command (identity: --agent, or the token in remote mode)")
+    .option("--can <capabilities>", "the agent's capabilities, comma-separated (default: WORKLEDGER_CAN): claims take only work that requires no others")
     .action(
-      cliAction(async (_o, ctx) => {
+      cliAction(async (o, ctx) => {
         const { runMcp } = await import("../../mcp/server.js"); // the SDK only loads for this command
-        await runMcp({ ledger: await ctx.ledger({ tokenMemory: false }), agent: ctx.agent, project: ctx.project, version: pkgVersion, git: (cwd) => gitState(cwd) });
+        const ledger = await ctx.ledger({ tokenMemory: false });
+        await runMcp({ ledger, agent: ctx.agent, project: ctx.project, can: declaredCan(o), version: pkgVersion, git: (cwd) => gitState(cwd) });
         return { data: undefined, human: () => "" };
       }),
     );
@@ -22,6 +25,7 @@ export function register(program: Command): void {
     .description("write the client's MCP entry, session hooks (context at start, keepalive, a warning at end) and instructions (--print: only show them)")
     .option("--client <client>", "claude|codex|generic", "generic")
     .option("--dir <dir>", "the project folder the client runs in", ".")
+    .option("--can <capabilities>", "the agent's capabilities, comma-separated (default: WORKLEDGER_CAN), written into its MCP server's settings")
     .option("--print", "show the files instead of writing them")
     .action(cliAction(async (o, ctx) => agentSetup(o, ctx)));
 }

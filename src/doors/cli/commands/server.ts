@@ -6,7 +6,7 @@ import { parse } from "../../../core/validate.js";
 import type { LedgerEvent } from "../../../core/types.js";
 import { withLocal } from "../connect.js";
 import { intervalMs } from "../input.js";
-import { num, str, type Ctx } from "../invocation.js";
+import { commaList, num, str, type Ctx } from "../invocation.js";
 import { c, table } from "../output.js";
 import * as render from "../render.js";
 import { cliAction, untilSignal } from "../run.js";
@@ -78,6 +78,7 @@ export function register(program: Command): void {
     .description("create a token whose requests act as --agent")
     .usage("--agent NAME --role agent|admin|reader [--project P]")
     .requiredOption("--role <role>", "agent (read+write), admin (everything) or reader (read only)")
+    .option("--can <capabilities>", "the most its holder may declare, comma-separated (e.g. review); default: whatever it declares")
     .addHelpText(
       "after",
       "\n--agent NAME (required): the identity requests with this token act as.\n--project P: limit the token to one project.\n" +
@@ -92,7 +93,9 @@ export function register(program: Command): void {
             hint: "token create --as-admin --agent NAME --role agent",
             details: { issues: [{ field: "agent", message: "required" }] },
           });
-        const t = await withLocal(ctx, (ledger) => ledger.tokens.create({ agent, role: str(o.role), project: str(ctx.flags.project) } as Inputs["tokenCreate"], ctx.role));
+        const t = await withLocal(ctx, (ledger) =>
+          ledger.tokens.create({ agent, role: str(o.role), project: str(ctx.flags.project), can: commaList(o.can) } as Inputs["tokenCreate"], ctx.role),
+        );
         return {
           data: t,
           human: () =>

@@ -8,7 +8,7 @@ import { notYetWritten } from "../../../core/steps.js";
 import { CLI_DIALECT } from "../hints.js";
 import { formatDuration } from "../../../core/duration.js";
 import type { Project, ProjectSummary } from "../../../core/types.js";
-import { collect, identity, str, type Ctx, type Opts } from "../invocation.js";
+import { commaList, identity, str, type Ctx, type Opts } from "../invocation.js";
 import { EXIT } from "../exit.js";
 import { gitState, parseJson, readFileArg } from "../input.js";
 import { capFlag } from "./fields.js";
@@ -175,6 +175,16 @@ export function register(program: Command): void {
         flag: "--require-sandbox <on|off>",
         read: (o) => onOff(o.requireSandbox),
       },
+      stages: {
+        help: "the pipeline's stages in order, comma-separated (e.g. enrich,ready); new work starts in the first; none removes them",
+        flag: "--stages <names>",
+        read: (o) => (str(o.stages)?.trim().toLowerCase() === "none" ? [] : commaList(o.stages)),
+      },
+      done_stage: {
+        help: "work may be done only from this stage (e.g. review), or none (default: any)",
+        flag: "--done-stage <stage>",
+        read: (o) => (str(o.doneStage)?.trim().toLowerCase() === "none" ? null : str(o.doneStage)),
+      },
     },
     render: (p) => ({ human: () => render.policy(p) }),
   });
@@ -208,11 +218,6 @@ function privacyCheck(db: string): Check {
 }
 
 /** A comma-separated flag as a list ("" is the empty list), split as the repeatable flags are. */
-function commaList(v: Opts[string]): string[] | undefined {
-  const s = str(v);
-  return s === undefined ? undefined : collect(s);
-}
-
 /** --prices: JSON inline or from @file, or none (null). */
 function pricesFlag(v: Opts[string]): unknown {
   const s = str(v);

@@ -7,7 +7,7 @@ import type { WoCreateInput } from "../../../core/schemas.js";
 import { num, str, type Opts } from "../invocation.js";
 import { parseJson, readFileArg } from "../input.js";
 import * as render from "../render.js";
-import { NEW_PROJECT, registerOperation, WO_ID } from "../operation.js";
+import { NEW_PROJECT, QUEUE_FLAGS, queueOptions, registerOperation, WO_ID } from "../operation.js";
 import { addFieldOptions, fieldsFrom } from "./fields.js";
 
 export function register(program: Command): void {
@@ -19,6 +19,7 @@ export function register(program: Command): void {
       addFieldOptions(
         cmd
           .option("--from <file>", "JSON array of work orders; all are created or none")
+          .option("--stage <stage>", "the stage of the project's pipeline it starts in (default: the first)")
           .option("--idempotency-key <key>", "retrying with the same key returns the first result instead of creating twice"),
       ),
     // Created from flags: the one work order; from a file: all of them.
@@ -56,7 +57,8 @@ export function register(program: Command): void {
   registerOperation<ClaimResult[]>(program, {
     op: "findUnclaimed",
     description: "open work nobody holds whose dependencies are done, most urgent first",
-    flags: { limit: { help: "at most this many (default 20)", flag: "--limit <n>", number: true } },
+    flags: { limit: { help: "at most this many (default 20)", flag: "--limit <n>", number: true }, ...QUEUE_FLAGS },
+    options: queueOptions,
     render: (wos) => {
       const overlaps = wos.filter((w) => w.file_conflicts.length);
       return {
@@ -74,12 +76,13 @@ export function register(program: Command): void {
 function itemsFrom(o: Opts): WoCreateInput[] {
   const fields = fieldsFrom(o);
   const from = str(o.from);
-  if (from !== undefined && Object.keys(fields).length) {
+  if (from !== undefined && (Object.keys(fields).length || o.stage !== undefined)) {
     throw new LedgerError("VALIDATION", "from: give either --from or field flags, not both", {
       hint: "put every field in the JSON file",
       details: { issues: [{ field: "from", message: "combined with field flags" }] },
     });
   }
-  const parsed = from === undefined ? [fields] : parseJson(readFileArg(from, "from"), "from");
+  const stage = str(o.stage);
+  const parsed = from === undefined ? [{ ...fields, ...(stage === undefined ? {} : { stage }) }] : parseJson(readFileArg(from, "from"), "from");
   return (from !== undefined && !Array.isArray(parsed) ? [parsed] : parsed) as WoCreateInput[];
 }

@@ -1,0 +1,99 @@
+/**
+ * Stages and capabilities (issue 25): a project may be a pipeline of stages
+ * (triage → enrich → ready …), each a queue of its own that the holder hands
+ * work on through; and work may need capabilities (`code`, `db`, `opus`) that
+ * only some agents declare. A WO is claimable by an agent whose capabilities
+ * include all it requires. Pure rules; stores only filter by a QueueFilter.
+ */
+import { LedgerError } from "./errors.js";
+import { label } from "./types.js";
+import type { ProjectPolicy, StoredWorkOrder } from "./types.js";
+
+/** What claim --next and find-unclaimed take, as a store filters it (see Tx.claimable). */
+export interface QueueFilter {
+  /** Only WOs in this stage. */
+  stage?: string | undefined;
+  /** Only WOs with at least one of these labels. */
+  labels?: readonly string[] | undefined;
+  /** Only WOs whose `requires` are all among these capabilities (undefined: any WO). */
+  can?: readonly string[] | undefined;
+}
+
+/** The stage named `name` in the policy, or a VALIDATION error naming the stages there are. */
+export function stageOf(policy: ProjectPolicy, project: string, name: string, field = "stage"): string {
+  const names = policy.stages;
+  if (names.includes(name)) return name;
+  throw new LedgerError(
+    "VALIDATION",
+    names.length
+      ? `${field}: project ${project} has no stage ${JSON.stringify(name)}; its stages are ${names.join(", ")}`
+      : `${field}: project ${project} has no stages, so a work order cannot be put in one`,
+    {
+      hint: names.length ? `use one of ${names.join(", ")}` : "leave the stage out, or ask an admin to give the project stages ({{op:setPolicy}} {{stages=…}})",
+      details: { issues: [{ field, message: names.length ? `must be one of ${names.join(", ")}` : "the project has no stages" }], stages: names },
+    },
+  );
+}
+
+/** The stage a new WO starts in: the one asked for, else the project's first (null: the project has no stages). */
+export function initialStage(policy: ProjectPolicy, project: string, asked: string | undefined, field = "stage"): string | null {
+  if (asked !== undefined) return stageOf(policy, project, asked, field);
+  return policy.stages[0] ?? null;
+}
+
+/** Throws unless an agent with capabilities `can` fits `wo` (a claim by id; `any` says the caller knows it does not). */
+export function assertFits(wo: StoredWorkOrder, can: readonly string[]): void {
+  const missing = wo.requires.filter((c) => !can.includes(c));
+  if (missing.length === 0) return;
+  throw new LedgerError(
+    "CAPABILITY_MISSING",
+    `${label(wo.id)} requires ${wo.requires.join(", ")}; you declared ${can.length ? can.join(", ") : "no capabilities"}, so ${missing.join(", ")} is missing`,
+    {
+      hint: "pick work that fits ({{op:findUnclaimed}} lists only that), declare the capability if you have it, or claim it with {{any=true}} if you know you can do it",
+      details: { project: wo.project, id: wo.id, requires: wo.requires, missing, can },
+    },
+  );
+}
+
+/** The store's filter: a stage, any of some labels, and unless `any`, only WOs whose requirements the caller's capabilities cover. */
+export function queueFilter(q: {
+  stage?: string | undefined;
+  labels?: readonly string[] | undefined;
+  can?: readonly string[] | undefined;
+  any?: boolean | undefined;
+}): QueueFilter {
+  return { stage: q.stage, labels: q.labels?.length ? q.labels : undefined, can: q.any ? undefined : (q.can ?? []) };
+}
+
+/** Whether `wo` passes `filter` (what the stores filter by, stated once in the core for tests to hold them to). */
+export function passes(wo: Pick<StoredWorkOrder, "stage" | "labels" | "requires">, filter: QueueFilter): boolean {
+  if (filter.stage !== undefined && wo.stage !== filter.stage) return false;
+  if (filter.labels && !wo.labels.some((l) => filter.labels!.includes(l))) return false;
+  return filter.can === undefined || wo.requires.every((c) => filter.can!.includes(c));
+}
+
+/** Throws unless `done` may be set on a WO that will rest in `stage` (a project may name the stage work finishes from). */
+export function assertDoneStage(wo: StoredWorkOrder, stage: string | null, policy: ProjectPolicy): void {
+  const last = policy.done_stage;
+  if (last === null || stage === last) return;
+  throw new LedgerError("ILLEGAL_TRANSITION", `${label(wo.id)} cannot be done in stage ${stage ?? "(none)"}: project ${wo.project} finishes work only from stage ${last}`, {
+    hint: `move it on to ${last} (release it with {{stage=${last}}}) for the agents of that stage, or release it with a note`,
+    details: { project: wo.project, id: wo.id, stage, done_stage: last },
+  });
+}
+
+/**
+ * The capabilities a caller acts with: what it declares, within what an
+ * admin allowed its token (`can` on the token); declaring nothing, the
+ * token's. A token without `can` takes what its holder declares.
+ */
+export function capabilitiesOf(allowed: readonly string[] | null, declared: readonly string[] | undefined): readonly string[] | undefined {
+  if (allowed === null) return declared;
+  if (declared === undefined) return allowed;
+  const extra = declared.filter((c) => !allowed.includes(c));
+  if (extra.length === 0) return declared;
+  throw new LedgerError("FORBIDDEN", `your token allows the capabilities ${allowed.length ? allowed.join(", ") : "(none)"}, not ${extra.join(", ")}`, {
+    hint: "declare only capabilities your token allows, or ask an admin for a token that allows more",
+    details: { allowed, declared },
+  });
+}
