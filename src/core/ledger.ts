@@ -91,6 +91,8 @@ export interface VerifyCommand {
   author: string | null;
   sandbox: { required: boolean; network: boolean; env: string[] };
 }
+/** A renewed WO; or, when its keep-alive said the agent was idle past the project's limit, the WO whose lease that ended. */
+export type Renewed = WorkOrder & { ended?: { reason: "idle"; idle_ms: number; idle_limit_ms: number } };
 /** A release or update: the WO, and warnings for the caller (finished without a passing verification). */
 export type Finished = WorkOrder & { warnings?: string[] };
 /** What a spend report recorded (null: a cumulative report that added nothing new), against which attempt (null: the WO, outside any attempt). */
@@ -312,7 +314,7 @@ export class Ledger {
 
   /** Sets a project's policy (admins only): who may write verification commands, whether done needs one to pass, the lease hold cap. */
   async setPolicy(input: Inputs["setPolicy"]): Promise<Project> {
-    const { project, role, verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices, stages, done_stage, ...sandbox } = parse(
+    const { project, role, verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices, stages, done_stage, idle_limit, ...sandbox } = parse(
       inputs.setPolicy,
       input,
     );
@@ -336,6 +338,7 @@ export class Ledger {
         require_sandbox: sandbox.require_sandbox ?? existing.policy.require_sandbox,
         stages: stages ?? existing.policy.stages,
         done_stage: done_stage === undefined ? existing.policy.done_stage : done_stage,
+        idle_limit_ms: idle_limit === undefined ? existing.policy.idle_limit_ms : idle_limit,
       };
       await assertStagesFit(tx, existing.policy, policy, project);
       await tx.setProjectPolicy(project, policy);
@@ -526,12 +529,20 @@ export class Ledger {
     });
   }
 
-  async renew(input: Inputs["renew"]): Promise<WorkOrder> {
+  async renew(input: Inputs["renew"]): Promise<Renewed> {
     const r = parse(inputs.renew, input);
-    const { project, agent, id, ttl, lease_token, keepalive } = r;
+    const { project, agent, id, ttl, lease_token, keepalive, idle_ms } = r;
     return this.write((tx) =>
-      once(tx, "renew", r, async () => {
-        const change = rules.renew(await loadAs(tx, project, id, agent), agent, tx.now(), ttl, lease_token, keepalive);
+      once(tx, "renew", r, async (): Promise<Renewed> => {
+        const wo = await loadAs(tx, project, id, agent);
+        // A keep-alive says how long its agent has been idle; past the project's limit it ends the lease instead.
+        const limit = keepalive && idle_ms !== undefined ? (await policyOf(tx, project)).idle_limit_ms : null;
+        if (limit !== null && idle_ms! > limit) {
+          const ended = rules.endIdle(wo, agent, tx.now(), lease_token, idle_ms!, limit);
+          await persist(tx, ended);
+          return { ...rules.toPublic(ended.next), ended: { reason: "idle", idle_ms: idle_ms!, idle_limit_ms: limit } };
+        }
+        const change = rules.renew(wo, agent, tx.now(), ttl, lease_token, keepalive);
         await persist(tx, change);
         return rules.toPublic(change.next);
       }),

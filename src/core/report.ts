@@ -24,6 +24,14 @@ export interface ReportRow {
   unpriced: number;
   attempts_per_done_wo: number | null;
   cost_per_done_wo: number | null;
+  /**
+   * Of the WOs whose work was tried here (an attempt that did not just hand
+   * the WO on to another stage, and has ended), the share whose first such
+   * attempt finished it: null when none was.
+   */
+  first_attempt_done: number | null;
+  /** Spend in the `execute` phase per done WO: what doing the work cost, enrichment and review aside. */
+  execute_cost_per_done_wo: number | null;
 }
 
 export interface Report {
@@ -33,8 +41,8 @@ export interface Report {
   by: ReportBy;
   rows: ReportRow[];
   totals: ReportRow;
-  /** WOs with spend in an `enrich` phase in the window, against the others. */
-  enrichment: { with_enrich: ReportRow; without_enrich: ReportRow };
+  /** WOs with spend in an `enrich` phase in the window, against the others; and the same split per model of their execute spend. */
+  enrichment: { with_enrich: ReportRow; without_enrich: ReportRow; by_model: ReportRow[] };
   /** Set when the window held more than the ledger reads for one report: the figures cover its newest part. */
   truncated?: true;
   /** Spend per UTC day and group (days with spend only, oldest first): the dashboard's chart. */
@@ -56,6 +64,7 @@ function row(key: string, attempts: readonly Attempt[], spend: readonly SpendRec
   const done = new Set(attempts.filter((a) => a.outcome === "done").map((a) => a.wo)).size;
   const micros = spend.reduce((n, s) => n + toMicros(s.cost_usd ?? 0), 0);
   const ratio = (n: number) => (done ? Math.round((n / done) * 1e6) / 1e6 : null);
+  const execute = spend.filter((s) => s.phase === "execute").reduce((n, s) => n + toMicros(s.cost_usd ?? 0), 0);
   return {
     key,
     attempts: attempts.length,
@@ -67,7 +76,22 @@ function row(key: string, attempts: readonly Attempt[], spend: readonly SpendRec
     unpriced: spend.filter((s) => s.cost_usd === null).length,
     attempts_per_done_wo: ratio(attempts.length),
     cost_per_done_wo: done ? toUsd(Math.round(micros / done)) : null,
+    first_attempt_done: firstAttemptDone(attempts),
+    execute_cost_per_done_wo: done ? toUsd(Math.round(execute / done)) : null,
   };
+}
+
+/** See ReportRow.first_attempt_done: each WO's first ended attempt that was not a hand-off, and how many of those were done. */
+function firstAttemptDone(attempts: readonly Attempt[]): number | null {
+  const first = new Map<number, Attempt>();
+  for (const a of attempts) {
+    if (a.outcome === null || a.outcome === "handed_on") continue;
+    const seen = first.get(a.wo);
+    if (!seen || a.token < seen.token) first.set(a.wo, a);
+  }
+  if (first.size === 0) return null;
+  const done = [...first.values()].filter((a) => a.outcome === "done").length;
+  return Math.round((done / first.size) * 1e6) / 1e6;
 }
 
 const attemptKey = (a: { wo: number; token: number }) => `${a.wo}#${a.token}`;
@@ -104,12 +128,23 @@ export function buildReport(project: string, since: string, until: string, by: R
   for (const s of w.spend) for (const k of keys.spend(s)) group(k).spend.push(s);
   const rows = [...groups.entries()].map(([k, g]) => row(k, g.attempts, g.spend)).sort((a, b) => b.usd - a.usd || b.attempts - a.attempts || a.key.localeCompare(b.key));
   const enriched = new Set(w.spend.filter((s) => s.phase === "enrich").map((s) => s.wo));
-  const part = (key: string, yes: boolean) =>
+  const part = (key: string, yes: boolean, wos?: ReadonlySet<number>) =>
     row(
       key,
-      w.attempts.filter((a) => enriched.has(a.wo) === yes),
-      w.spend.filter((s) => enriched.has(s.wo) === yes),
+      w.attempts.filter((a) => enriched.has(a.wo) === yes && (!wos || wos.has(a.wo))),
+      w.spend.filter((s) => enriched.has(s.wo) === yes && (!wos || wos.has(s.wo))),
     );
+  // Per model: the WOs whose execute spend names it (a WO done by two models counts under both).
+  const byModel = new Map<string, Set<number>>();
+  for (const s of w.spend) {
+    if (s.phase !== "execute") continue;
+    const m = s.model ?? NO_GROUP;
+    if (!byModel.has(m)) byModel.set(m, new Set());
+    byModel.get(m)!.add(s.wo);
+  }
+  const by_model = [...byModel.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .flatMap(([m, wos]) => [part(`${m}, with enrich`, true, wos), part(`${m}, without enrich`, false, wos)]);
   const days = new Map<string, { day: string; key: string; micros: number; tokens: number }>();
   for (const s of w.spend) {
     for (const key of keys.spend(s)) {
@@ -128,6 +163,6 @@ export function buildReport(project: string, since: string, until: string, by: R
     days: [...days.values()].sort((a, b) => a.day.localeCompare(b.day) || a.key.localeCompare(b.key)).map(({ micros, ...d }) => ({ ...d, usd: toUsd(micros) })),
     rows,
     totals: row("total", w.attempts, w.spend),
-    enrichment: { with_enrich: part("with enrich", true), without_enrich: part("without enrich", false) },
+    enrichment: { with_enrich: part("with enrich", true), without_enrich: part("without enrich", false), by_model },
   };
 }

@@ -394,6 +394,19 @@ export function renew(wo: StoredWorkOrder, agent: string, now: string, ttlMs: nu
   return { prev: wo, next, events: [event(next, "renewed", agent, now, { token: lease.token, expires_at, ttl_ms: ttlMs })] };
 }
 
+/**
+ * A keep-alive found its agent idle past the project's limit (issue 25: a
+ * hung agent that is still connected must not hold its WO for ever): the
+ * lease ends now as if it had lapsed (the agent is fenced until it claims
+ * again), and the `expired` event says why.
+ */
+export function endIdle(wo: StoredWorkOrder, agent: string, now: string, token: number | undefined, idleMs: number, limitMs: number): Change {
+  holding(wo, agent, now, token, true);
+  const change = expire({ ...wo, lease: { ...(wo.lease as Lease), expires_at: now } }, now) as Change;
+  const [ended] = change.events;
+  return { ...change, prev: wo, events: [{ ...ended!, data: { ...ended!.data, reason: "idle", idle_ms: idleMs, idle_limit_ms: limitMs } }] };
+}
+
 /** How the caller finishes (status done): the project's policy, the caller's role, and an admin's reason to finish unverified. */
 export interface Finish {
   policy: ProjectPolicy;

@@ -117,6 +117,17 @@ const maxHoldSetting = z
     for (const i of r.error.issues) ctx.addIssue({ code: "custom", message: i.message });
     return z.NEVER;
   });
+/** A project's idle limit: a duration (1s to 7d), or `none` (null): a keep-alive never stops for idleness. */
+const idleLimitSetting = z
+  .string({ error: "must be a duration like 20m, or none" })
+  .describe("20m, 2h, or none")
+  .transform((v, ctx): number | null => {
+    if (v.trim() === "none") return null;
+    const r = ttl.safeParse(v);
+    if (r.success) return r.data;
+    for (const i of r.error.issues) ctx.addIssue({ code: "custom", message: i.message });
+    return z.NEVER;
+  });
 /** A context's maximum age before it counts as stale. */
 export const maxAge = duration(1, 366 * 86_400_000, "1ms and 366d");
 
@@ -355,7 +366,16 @@ export const inputs = builtOnFirstRead({
     }),
   findUnclaimed: () => z.strictObject({ project: projectName, limit: limit.optional(), ...queueFields }),
   claim: () => claimFields.refine((v) => (v.id === undefined) !== (v.next !== true), { error: CLAIM_ONE_OF, path: ["id"] }),
-  renew: () => z.strictObject({ ...target, ttl: ttl.optional(), lease_token: leaseToken.optional(), keepalive: keepalive.optional(), idempotency_key: idempotencyKey }),
+  renew: () =>
+    z.strictObject({
+      ...target,
+      ttl: ttl.optional(),
+      lease_token: leaseToken.optional(),
+      keepalive: keepalive.optional(),
+      /** A keep-alive's: how long ago (by its own clock) the agent last did something; past the project's idle limit the lease ends. */
+      idle_ms: z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(0, { error: "must not be negative" }).optional(),
+      idempotency_key: idempotencyKey,
+    }),
   renewAll: () => z.strictObject({ ...actor, ttl: ttl.optional(), keepalive: keepalive.optional() }),
   spend: () => spendObject().superRefine(spendFigures),
   attempts: () =>
@@ -458,10 +478,11 @@ export const inputs = builtOnFirstRead({
           .describe("the pipeline in order; empty: none")
           .optional(),
         done_stage: stageName.nullable().describe("work is done only from this stage; null: any").optional(),
+        idle_limit: idleLimitSetting.optional(),
       })
       .refine((v) => Object.entries(v).some(([k, x]) => !["project", "agent", "role"].includes(k) && x !== undefined), {
         error:
-          "give at least one setting: verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices, trusted_authors, verification_env, verification_network, require_sandbox, stages or done_stage",
+          "give at least one setting: verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices, trusted_authors, verification_env, verification_network, require_sandbox, stages, done_stage or idle_limit",
         path: ["verification_authors"],
       }),
   /** A request to run a WO's verification command (the door runs it, then records a `verification`). */

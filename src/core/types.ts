@@ -245,6 +245,8 @@ export interface ProjectPolicy {
   stages: string[];
   /** The stage a WO must be in to be done (null: any). */
   done_stage: string | null;
+  /** A keep-alive stops holding the leases of an agent that did nothing for this long (ms; null: never). */
+  idle_limit_ms: number | null;
 }
 
 export interface ModelPrice {

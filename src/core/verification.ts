@@ -29,6 +29,7 @@ export const DEFAULT_POLICY: ProjectPolicy = {
   require_sandbox: false,
   stages: [],
   done_stage: null,
+  idle_limit_ms: 20 * 60_000,
 };
 
 const isAdmin = (role: Role | undefined) => role === "admin";

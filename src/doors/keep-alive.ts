@@ -5,11 +5,17 @@
  * length has passed since the claim or the last renewal. It stops when the
  * session ends, so a dead agent's lease lapses one TTL later and a live one
  * never lapses by forgetting. Its renewals append no event.
+ *
+ * Each renewal says how long the agent has been idle (its last tool call or
+ * hook-recorded action): past the project's idle limit the ledger ends the
+ * lease instead (issue 25), so a hung agent that is still connected lets go.
  */
 import type { LedgerApi } from "../core/api.js";
 import { isLedgerError } from "../core/errors.js";
 import type { LeaseMemory } from "../core/lease-memory.js";
 import { callLedger, OPERATIONS, type Operation } from "../core/operations.js";
+import type { Renewed } from "../core/ledger.js";
+import { formatDuration } from "../core/duration.js";
 
 const TICK_MS = 250;
 const RENEW = OPERATIONS.find((o) => o.name === "renew") as Operation;
@@ -25,6 +31,8 @@ export class KeepAlive {
     private readonly ledger: LedgerApi,
     private readonly memory: LeaseMemory,
     private readonly agent: string | undefined,
+    /** How long ago the agent last did something (ms); undefined: unknown, so idleness is not judged. */
+    private readonly idleMs: () => number | undefined = () => undefined,
   ) {}
 
   start(): void {
@@ -56,8 +64,19 @@ export class KeepAlive {
       if (last === undefined || Date.now() - last < lease.length_ms / 3) continue;
       try {
         // The memory attaches the token; without a TTL the lease keeps its length. (A remote ledger knows the agent by its token.)
-        await callLedger(this.ledger, RENEW, { project: lease.project, id: lease.id, keepalive: true, ...(this.agent === undefined ? {} : { agent: this.agent }) });
+        const idle = this.idleMs();
+        const input = { project: lease.project, id: lease.id, keepalive: true, ...(idle === undefined ? {} : { idle_ms: Math.max(0, Math.round(idle)) }) };
+        const renewed = (await callLedger(this.ledger, RENEW, { ...input, ...(this.agent === undefined ? {} : { agent: this.agent }) })) as Renewed;
         this.renewedAt.delete(key);
+        if (renewed.ended) {
+          // Ended for idleness: the agent must stop (its next write about the WO is LEASE_LOST), and is told so.
+          this.memory.remember({ ...lease, lost: true });
+          const { idle_ms, idle_limit_ms } = renewed.ended;
+          this.failures.push(
+            `WO-${lease.id} in ${lease.project} went back to the pool: no activity for ${formatDuration(idle_ms)} (the project's idle limit is ${formatDuration(idle_limit_ms)})`,
+          );
+          continue;
+        }
         const now = this.memory.recall(lease.project, lease.id);
         if (now) this.renewedAt.set(`${now.project}\0${now.id}\0${now.token}`, Date.now());
       } catch (e) {

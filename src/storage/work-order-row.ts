@@ -5,6 +5,7 @@
  */
 import { NO_SPEND } from "../core/budget.js";
 import { toUsd } from "../core/pricing.js";
+import { DEFAULT_POLICY } from "../core/verification.js";
 import {
   STATUSES,
   type PriceTable,
@@ -216,7 +217,7 @@ export interface ProjectRow {
 /** The policy fields about running verification commands, stored as one JSON column. */
 type VerificationRules = Pick<ProjectPolicy, "trusted_authors" | "verification_env" | "verification_network" | "require_sandbox">;
 /** The policy fields about the pipeline, stored as one JSON column. */
-type WorkRules = Pick<ProjectPolicy, "stages" | "done_stage">;
+type WorkRules = Pick<ProjectPolicy, "stages" | "done_stage" | "idle_limit_ms">;
 
 const PROJECT_FIELDS = [
   "name",
@@ -252,7 +253,7 @@ export const toProject = (r: ProjectRow): Project => ({
 
 function workRules(json: string | null): WorkRules {
   const v = json === null ? {} : (JSON.parse(json) as Partial<WorkRules>);
-  return { stages: v.stages ?? [], done_stage: v.done_stage ?? null };
+  return { stages: v.stages ?? [], done_stage: v.done_stage ?? null, idle_limit_ms: v.idle_limit_ms === undefined ? DEFAULT_POLICY.idle_limit_ms : v.idle_limit_ms };
 }
 
 function verificationRules(json: string | null): VerificationRules {
@@ -280,7 +281,7 @@ export const policyRow = (p: ProjectPolicy) => [
     verification_network: p.verification_network,
     require_sandbox: p.require_sandbox,
   } satisfies VerificationRules),
-  JSON.stringify({ stages: p.stages, done_stage: p.done_stage } satisfies WorkRules),
+  JSON.stringify({ stages: p.stages, done_stage: p.done_stage, idle_limit_ms: p.idle_limit_ms } satisfies WorkRules),
 ];
 export const POLICY_COLUMNS = PROJECT_FIELDS.slice(2);
 

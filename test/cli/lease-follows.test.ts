@@ -115,6 +115,35 @@ describe("CLI: the lease follows the agent (issue 15)", { concurrency: true }, (
     assert.equal(s.run(["claim", "--id", id], { env: as("rival") }).code, 0);
   });
 
+  it("a keepalive lets go of an idle agent's leases past the project's idle limit, saying why; an agent whose hook records each tool use keeps them (issue 25)", async () => {
+    const idleProject = { WORKLEDGER_PROJECT: "idle" };
+    s.run(["project", "create", "idle"], { env: as("root") });
+    assert.equal(s.run(["project", "set", "idle", "--as-admin", "--idle-limit", "3s"], { env: as("root") }).code, 0);
+    const [hung, busy] = ["hung", "busy"].map((t) => String(s.run(["create", "--title", t, "--json"], { env: as("obs", idleProject) }).json.id)) as [string, string];
+    // The PostToolUse hook agent-setup writes for Claude Code, run as the client runs it (a shell whose parent is the agent).
+    const hooks = s.run(["agent-setup", "--client", "claude", "--print", "--json"], { env: as("x") }).json.files[".claude/settings.json"];
+    const touch: string = JSON.parse(hooks).hooks.PostToolUse[0].hooks[0].command;
+    assert.match(touch, /^touch .*"\$PPID\.active" 2>\/dev\/null \|\| true$/);
+    const agent = (name: string, id: string, working: boolean) =>
+      spawn("sh", ["-c", `sleep 1; "$NODE" "$CLI" claim --id ${id} --ttl 2s >/dev/null; while true; do ${working ? 'sh -c "$TOUCH";' : ""} sleep 0.5; done`], {
+        stdio: "ignore",
+        env: { ...process.env, ...s.env, ...as(name, idleProject), NODE: process.execPath, CLI, TOUCH: touch },
+      });
+    const [h, b] = [agent("hung-agent", hung, false), agent("busy-agent", busy, true)];
+    const [kh, kb] = [keepalive("hung-agent", h.pid!), keepalive("busy-agent", b.pid!)];
+    try {
+      await sleep(9_000);
+      const lost = s.run(["get", "--id", hung, "--json"], { env: as("obs", idleProject) }).json;
+      assert.equal(lost.lease, null, kh.err);
+      const expired = s.run(["history", "--id", hung, "--json"], { env: as("obs", idleProject) }).json.find((e: { type: string }) => e.type === "expired");
+      assert.deepEqual([expired.data.reason, expired.data.idle_limit_ms], ["idle", 3000]);
+      assert.match(kh.err, /WO-\d+ in idle went back to the pool: no activity for \d+s \(the project's idle limit is 3s\)/);
+      assert.equal(s.run(["get", "--id", busy, "--json"], { env: as("obs", idleProject) }).json.lease?.agent, "busy-agent", kb.err);
+    } finally {
+      for (const p of [h, b]) p.kill("SIGKILL");
+    }
+  });
+
   it("a session's claim is held 60s at a time; a keepalive renews only its own session's leases, never another session's of the same agent", async () => {
     const [mine, theirs] = [newWo("session one"), newWo("session two")];
     const one = agentRunning("twin", ["claim", "--id", mine]);

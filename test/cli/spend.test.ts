@@ -160,6 +160,6 @@ describe("report --json on a seeded ledger", () => {
     assert.equal(r.json.enrichment.with_enrich.done_wos, enrichedDone);
     assert.equal(r.json.totals.attempts, 15);
     const csv = s.run(["report", "-p", P, "--csv"]);
-    assert.equal(csv.stdout.trim().split("\n").length, 1 + got.length + 3);
+    assert.equal(csv.stdout.trim().split("\n").length, 1 + got.length + 3 + r.json.enrichment.by_model.length);
   });
 });

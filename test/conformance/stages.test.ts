@@ -136,6 +136,63 @@ for (const backend of backends) {
       assert.equal((await l.create({ ...tri, items: [{ title: "b" }] }))[0]!.stage, null);
     });
 
+    it("report says whether enrichment pays: first-attempt success, attempts and execute spend per done WO, enriched or not, per model", async () => {
+      await l.setPolicy({ ...ADMIN, stages: ["enrich", "ready"] });
+      await l.create({ ...tri, items: [{ title: "enriched" }, { title: "rough", stage: "ready" }] });
+      // WO-1: enriched (its hand-off is not a try), then done at the first try.
+      await l.claim({ ...enricher, ...ENRICH, id: 1 });
+      await l.spend({ ...enricher, id: 1, phase: "enrich", model: "opus", cost_usd: 0.5 });
+      await l.release({ ...enricher, id: 1, stage: "ready" });
+      await l.claim({ ...coder, ...CODE, id: 1 });
+      await l.spend({ ...coder, id: 1, phase: "execute", model: "haiku", cost_usd: 1 });
+      await l.release({ ...coder, id: 1, status: "done" });
+      // WO-2: not enriched, given up once, done at the second try.
+      await l.claim({ ...coder, ...CODE, id: 2 });
+      await l.spend({ ...coder, id: 2, phase: "execute", model: "haiku", cost_usd: 2 });
+      await l.release({ ...coder, id: 2, status: "blocked", note: "unclear what done means" });
+      await l.claim({ ...coder, ...CODE, id: 2 });
+      await l.spend({ ...coder, id: 2, phase: "execute", model: "haiku", cost_usd: 3 });
+      await l.release({ ...coder, id: 2, status: "done" });
+      const r = await l.report({ project: P });
+      const figures = (x: typeof r.totals) => [x.key, x.done_wos, x.first_attempt_done, x.attempts_per_done_wo, x.execute_cost_per_done_wo, x.cost_per_done_wo];
+      assert.deepEqual(figures(r.enrichment.with_enrich), ["with enrich", 1, 1, 2, 1, 1.5]);
+      assert.deepEqual(figures(r.enrichment.without_enrich), ["without enrich", 1, 0, 2, 5, 5]);
+      assert.deepEqual(
+        r.enrichment.by_model.map((x) => [x.key, x.done_wos, x.execute_cost_per_done_wo]),
+        [
+          ["haiku, with enrich", 1, 1],
+          ["haiku, without enrich", 1, 5],
+        ],
+      );
+      assert.equal(r.totals.outcomes.handed_on, 1);
+    });
+
+    it("a keep-alive's renewal for an agent idle past the project's limit ends the lease, saying why; under it, or with no limit, it renews", async () => {
+      await rejects(l.setPolicy({ ...ADMIN, idle_limit: "20" }), "VALIDATION", /needs a unit/);
+      assert.equal((await l.projects({ project: P }))[0]?.policy.idle_limit_ms, 20 * 60_000, "20 minutes unless an admin says otherwise");
+      await l.setPolicy({ ...ADMIN, idle_limit: "5m" });
+      await l.create({ ...tri, items: [{ title: "a" }, { title: "b" }] });
+      await l.claim({ ...coder, id: 1, ttl: "1m" });
+      t.advance(20_000);
+      const kept = await l.renew({ ...coder, id: 1, keepalive: true, idle_ms: 299_000 });
+      assert.deepEqual([kept.ended, kept.lease?.agent], [undefined, "coder"]);
+      const ended = await l.renew({ ...coder, id: 1, keepalive: true, idle_ms: 301_000 });
+      assert.deepEqual([ended.ended, ended.lease, ended.status], [{ reason: "idle", idle_ms: 301_000, idle_limit_ms: 300_000 }, null, "open"]);
+      const expired = (await l.history({ project: P, id: 1 })).find((e) => e.type === "expired")!;
+      assert.deepEqual([expired.data.reason, expired.data.idle_ms, expired.agent], ["idle", 301_000, "coder"]);
+      assert.deepEqual(
+        (await l.attempts({ project: P, id: 1 })).map((a) => a.outcome),
+        ["expired"],
+      );
+      await rejects(l.addNote({ ...coder, id: 1, body: "back" }), "LEASE_LOST", /expired/);
+      assert.equal((await l.claim({ project: P, agent: "other", id: 1 })).lease?.agent, "other");
+      // Only a keep-alive's renewal is judged, and only where the project has a limit.
+      await l.claim({ ...coder, id: 2, ttl: "1m" });
+      assert.equal((await l.renew({ ...coder, id: 2, idle_ms: 999_999 })).ended, undefined);
+      await l.setPolicy({ ...ADMIN, idle_limit: "none" });
+      assert.equal((await l.renew({ ...coder, id: 2, keepalive: true, idle_ms: 999_999_999 })).ended, undefined);
+    });
+
     it("work that requires capabilities goes only to agents that declare them, unless one says it knows (any)", async () => {
       await l.create({
         ...tri,

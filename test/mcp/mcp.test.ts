@@ -225,7 +225,7 @@ describe("MCP server", () => {
       const files = r.json.files as Record<string, string>;
       if (client === "claude") {
         assert.ok(JSON.parse(files[".mcp.json"]!).mcpServers.workledger);
-        assert.deepEqual(Object.keys(JSON.parse(files[".claude/settings.json"]!).hooks), ["SessionStart", "SessionEnd"]);
+        assert.deepEqual(Object.keys(JSON.parse(files[".claude/settings.json"]!).hooks), ["SessionStart", "PostToolUse", "SessionEnd"]);
       }
       if (client === "codex") assert.match(files["codex-config.toml"]!, /\[mcp_servers\.workledger\]/);
       if (client === "generic") assert.match(files["workledger-session.sh"]!, /keepalive --pid/);

@@ -77,6 +77,8 @@ const REPORT_HEAD = [
   "unpriced",
   "attempts_per_done_wo",
   "cost_per_done_wo",
+  "first_attempt_done",
+  "execute_cost_per_done_wo",
 ];
 const cells = (r: ReportRow): (string | number | null)[] => [
   r.attempts,
@@ -94,6 +96,8 @@ const cells = (r: ReportRow): (string | number | null)[] => [
   r.unpriced,
   r.attempts_per_done_wo,
   r.cost_per_done_wo,
+  r.first_attempt_done,
+  r.execute_cost_per_done_wo,
 ];
 
 export function report(r: Report): string {
@@ -106,19 +110,23 @@ export function report(r: Report): string {
     count(x.tokens_in + x.tokens_out),
     x.cost_per_done_wo === null ? "-" : money(x.cost_per_done_wo),
     x.attempts_per_done_wo === null ? "-" : x.attempts_per_done_wo.toFixed(2),
+    x.first_attempt_done === null ? "-" : `${Math.round(x.first_attempt_done * 100)}%`,
+    x.execute_cost_per_done_wo === null ? "-" : money(x.execute_cost_per_done_wo),
   ];
-  const head = [r.by.toUpperCase(), "ATTEMPTS", "DONE/BLK/REL/EXP", "DONE WOS", "SPEND", "TOKENS", "COST/DONE WO", "ATTEMPTS/DONE WO"].map(c.dim);
+  const head = [r.by.toUpperCase(), "ATTEMPTS", "DONE/BLK/REL/EXP", "DONE WOS", "SPEND", "TOKENS", "COST/DONE WO", "ATTEMPTS/DONE WO", "DONE 1ST TRY", "EXECUTE/DONE WO"].map(
+    c.dim,
+  );
   const e = r.enrichment;
   return [
     `project ${r.project}, ${r.since} to ${r.until}`,
     table([head, ...r.rows.map(line), line(r.totals)]),
     "",
     c.dim("enrichment: is it worth its spend?"),
-    table([["", ...head.slice(1)], line(e.with_enrich), line(e.without_enrich)]),
+    table([["", ...head.slice(1)], line(e.with_enrich), line(e.without_enrich), ...e.by_model.map(line)]),
   ].join("\n");
 }
 
-/** The report as CSV: one line per row, the totals and the two enrichment rows, with a `group` column saying which. */
+/** The report as CSV: one line per row, the totals and the enrichment rows (also per model), with a `group` column saying which. */
 export function reportCsv(r: Report): string {
   const esc = (v: string | number | null) => (v === null ? "" : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
   const rows: [string, ReportRow][] = [
@@ -126,6 +134,7 @@ export function reportCsv(r: Report): string {
     ["total", r.totals],
     ["enrichment", r.enrichment.with_enrich],
     ["enrichment", r.enrichment.without_enrich],
+    ...r.enrichment.by_model.map((x): [string, ReportRow] => ["enrichment by model", x]),
   ];
   return [["group", "key", ...REPORT_HEAD].join(","), ...rows.map(([g, x]) => [g, x.key, ...cells(x)].map(esc).join(","))].join("\n");
 }

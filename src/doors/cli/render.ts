@@ -100,7 +100,8 @@ export function projects(list: readonly ProjectSummary[]): string {
 /** A project's policy in one line. */
 export function policy(p: Project): string {
   const { verification_authors, require_verification, max_hold_ms } = p.policy;
-  const hold = max_hold_ms === null ? "no cap on holding a lease" : `a lease may be held at most ${formatDuration(max_hold_ms)}`;
+  const idle = p.policy.idle_limit_ms === null ? "" : `, or an agent idle for ${formatDuration(p.policy.idle_limit_ms)}`;
+  const hold = (max_hold_ms === null ? "no cap on holding a lease" : `a lease may be held at most ${formatDuration(max_hold_ms)}`) + idle;
   const caps = capsText(p.policy);
   const prices = p.policy.prices ? `; prices for ${Object.keys(p.policy.prices).join(", ")}` : "";
   const { trusted_authors, verification_env, verification_network, require_sandbox } = p.policy;

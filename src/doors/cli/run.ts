@@ -5,6 +5,7 @@ import { makeCtx, type Ctx, type Opts, type Result } from "./invocation.js";
 import { EXIT } from "./exit.js";
 import { CLI_DIALECT, cliMessage } from "./hints.js";
 import { c } from "./output.js";
+import { currentSession, touchActivity } from "./sessions.js";
 
 export type Handler = (o: Opts, ctx: Ctx, args: string[]) => Promise<Result>;
 
@@ -16,6 +17,9 @@ export function cliAction(handler: Handler) {
     let ctx: ReturnType<typeof makeCtx> | undefined;
     try {
       ctx = makeCtx(g); // may refuse a broken .workledger or WORKLEDGER_ROLE
+      // A command run in a keep-alive session is the agent doing something: its leases stay held (see keep-alive.ts).
+      const session = currentSession();
+      if (session !== undefined) touchActivity(session);
       const result = await handler(cmd.opts<Opts>(), ctx, cmd.args);
       for (const w of result.warnings ?? []) process.stderr.write(`${c.yellow("warning:")} ${w}\n`);
       if (result.data !== undefined) process.stdout.write((json ? JSON.stringify(result.data) : result.human()) + "\n");

@@ -10,12 +10,14 @@
  * Descent is read from /proc (Linux); elsewhere no claim finds a session and
  * leases keep their full TTL, renewed by hand.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { leaseDir, STATE_DIR } from "./lease-files.js";
 import { assertPrivateDir } from "./private-dir.js";
 
-const sessionDir = () => join(leaseDir(), "sessions");
+export const sessionDir = () => join(leaseDir(), "sessions");
+/** Touched whenever the session's agent does something: a workledger command in it, or a client hook per tool use (agent-setup). */
+export const activityFile = (pid: number) => join(sessionDir(), `${pid}.active`);
 const MAX_DEPTH = 64;
 
 export function alive(pid: number): boolean {
@@ -33,7 +35,35 @@ export function registerSession(pid: number): () => void {
   mkdirSync(sessionDir(), { recursive: true, mode: 0o700 });
   const file = join(sessionDir(), String(pid));
   writeFileSync(file, JSON.stringify({ keeper: process.pid }), { mode: 0o600 });
-  return () => rmSync(file, { force: true });
+  touchActivity(pid);
+  return () => {
+    rmSync(file, { force: true });
+    rmSync(activityFile(pid), { force: true });
+  };
+}
+
+/** Records that session `pid`'s agent did something now; never fails the command that does it. */
+export function touchActivity(pid: number): void {
+  const file = activityFile(pid);
+  const now = new Date();
+  try {
+    utimesSync(file, now, now);
+  } catch {
+    try {
+      writeFileSync(file, "", { mode: 0o600 });
+    } catch {
+      // no session directory (yet): nothing to record
+    }
+  }
+}
+
+/** How long ago session `pid`'s agent last did something (ms), or undefined when nothing was recorded. */
+export function idleFor(pid: number): number | undefined {
+  try {
+    return Math.max(0, Date.now() - statSync(activityFile(pid)).mtimeMs);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The parent of `pid`, from /proc (null where there is none, or no /proc). */

@@ -30,6 +30,8 @@ export interface McpOptions {
   project: string | undefined;
   /** The agent's capabilities (--can, WORKLEDGER_CAN): the server's setting, never a model's argument. */
   can?: string[] | undefined;
+  /** How long ago the client's hooks last recorded the agent doing something (ms), if they do; tool calls count too. */
+  hookIdle?: () => number | undefined;
   version: string;
   /** The git state of a work tree (default: the server's working directory, the client's), recorded with context and verify. */
   git: (cwd?: string) => GitState | null;
@@ -49,7 +51,7 @@ export const INSTRUCTIONS = [
   "workledger: a shared queue of work orders; claim one before working on it, so no two agents do the same work.",
   "Loop: context_pull; find_unclaimed; claim (id, or next=true); get and work only within its scope and files; add_note as you go;",
   "verify (it runs in this server's working directory, your client's, unless you give dir; without your secrets, sandboxed where bubblewrap is installed); release with status=done (or status=blocked and a note); context_put (with id) what the next agent needs.",
-  "This server remembers your lease tokens and renews your leases (a minute at a time) while you are connected: never pass lease_token, never renew by hand.",
+  "This server remembers your lease tokens and renews your leases (a minute at a time) while you are connected and active: never pass lease_token, never renew by hand; with no tool call for the project's idle limit (default 20 minutes) you lose them, so add_note your progress when you work long.",
   "LEASE_HELD: pick another. LEASE_LOST: stop working on that work order. whoami lists the leases you hold and the ledger and project in use.",
   "In a project with stages, take your stage's work (claim next=true, stage=…) and hand it on when your part is done (release stage=…); claims take only work whose requires your capabilities (this server's WORKLEDGER_CAN) cover.",
   "Agents on one machine share the ledger named by WORKLEDGER_DB, else by the .workledger file at the git repository's root (workledger init writes it), else ~/.workledger.",
@@ -74,7 +76,10 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
   const server = new Server({ name: "workledger", version: opts.version }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
   const memory = mapLeaseMemory();
   const ledger = withLeaseMemory(opts.ledger, memory);
-  const keepAlive = new KeepAlive(ledger, memory, opts.agent);
+  // The agent is active while it calls tools (or its client's hooks say it works): a hung one loses its leases (issue 25).
+  let lastCall = Date.now();
+  const idle = () => Math.min(Date.now() - lastCall, opts.hookIdle?.() ?? Infinity);
+  const keepAlive = new KeepAlive(ledger, memory, opts.agent, idle);
   const remote = opts.ledger.info.kind === "remote";
   const listed = TOOLS.map((t) => {
     const inputSchema = jsonSchema(t.schema) as { type: "object"; required?: string[] };
@@ -89,6 +94,7 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
   server.setRequestHandler(CallToolRequestSchema, async (req): Promise<CallToolResult> => {
     const { name, arguments: given } = req.params;
+    lastCall = Date.now();
     try {
       const tool = BY_NAME.get(name);
       if (!tool) throw new LedgerError("VALIDATION", `unknown tool ${name}`, { hint: `tools: ${[...BY_NAME.keys()].join(", ")}` });

@@ -29,7 +29,17 @@ function toolSchema(op: Operation): Pick<ToolDef, "schema" | "needsProject"> {
   // keys are for clients that retry a lost reply; a model's tool call is answered on the session, and every
   // byte of the tool list costs it context.
   // An admin's unverified_reason is for a person's shell: the MCP server is never an admin by default.
-  const hidden = ["agent", "role", "lease_token", "idempotency_key", "keepalive", "unverified_reason", ...(op.callerGit ? ["git"] : []), ...(op.capabilities ? ["can"] : [])];
+  const hidden = [
+    "agent",
+    "role",
+    "lease_token",
+    "idempotency_key",
+    "keepalive",
+    "idle_ms",
+    "unverified_reason",
+    ...(op.callerGit ? ["git"] : []),
+    ...(op.capabilities ? ["can"] : []),
+  ];
   const schema = omit(base, hidden).partial({ project: true } as never) as z.ZodObject;
   return { schema, needsProject: project !== undefined && !project.safeParse(undefined).success };
 }

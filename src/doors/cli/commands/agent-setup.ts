@@ -14,6 +14,7 @@ import { LedgerError } from "../../../core/errors.js";
 import type { Ctx, Opts, Result } from "../invocation.js";
 import { str } from "../invocation.js";
 import { declaredCan } from "../operation.js";
+import { sessionDir } from "../sessions.js";
 
 const CLI = fileURLToPath(new URL("../main.js", import.meta.url));
 const CLIENTS = ["claude", "codex", "generic"] as const;
@@ -62,6 +63,8 @@ function hooks(e: Record<string, string>) {
     spend: run("spend --from-transcript -"),
     /** Warns (stderr) when the agent leaves leases or no context behind. */
     end: run("agent-check"),
+    /** Each tool use: the agent is active, so its keep-alive keeps holding its leases (a plain touch: it runs on every tool call). */
+    active: `touch ${sh(sessionDir())}/"$PPID.active" 2>/dev/null || true`,
   };
 }
 
@@ -78,7 +81,9 @@ function filesFor(client: Client, server: { command: string; args: string[]; env
     const command = (c: string) => ({ hooks: [{ type: "command", command: c }] });
     return {
       ".mcp.json": json(".mcp.json", { mcpServers: { workledger: server } }),
-      ".claude/settings.json": json(".claude/settings.json", { hooks: { SessionStart: [command(h.start), command(h.keepalive)], SessionEnd: [command(h.spend), command(h.end)] } }),
+      ".claude/settings.json": json(".claude/settings.json", {
+        hooks: { SessionStart: [command(h.start), command(h.keepalive)], PostToolUse: [command(h.active)], SessionEnd: [command(h.spend), command(h.end)] },
+      }),
       "CLAUDE.md": appended("CLAUDE.md"),
     };
   }

@@ -15,7 +15,7 @@ import { leaseMemoryOf, str, type Ctx } from "../invocation.js";
 import { tokenMemoryOff } from "../lease-files.js";
 import { cliAction, untilSignal } from "../run.js";
 import { c } from "../output.js";
-import { alive, registerSession } from "../sessions.js";
+import { alive, idleFor, registerSession } from "../sessions.js";
 
 const POLL_MS = 200;
 
@@ -45,7 +45,7 @@ async function keepalive(ctx: Ctx, pidArg: string, intervalArg: string): Promise
   const ledger = await ctx.ledger();
   const memory = sessionOnly(leaseMemoryOf(ledger, ctx.agent), pid);
   const unregister = registerSession(pid);
-  const keeper = new KeepAlive(ledger, memory, ctx.agent);
+  const keeper = new KeepAlive(ledger, memory, ctx.agent, () => idleFor(pid));
   let stopped = false;
   void untilSignal().then(() => (stopped = true));
   const say = (line: string) => process.stderr.write(`${c.dim("keepalive:")} ${line}\n`);

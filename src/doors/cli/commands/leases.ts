@@ -67,6 +67,7 @@ export function register(program: Command): void {
       ttl: { help: "new lease length from now (default: the lease's own length)", flag: "--ttl <duration>" },
       lease_token: LEASE_TOKEN,
       keepalive: { help: "a keep-alive's renewal: recorded on the work order, not in the event log", flag: "--keepalive" },
+      idle_ms: { help: "with --keepalive: how long the agent has been idle (ms); past the project's idle limit the lease ends instead", flag: "--idle-ms <ms>", number: true },
       idempotency_key: IDEMPOTENCY_KEY,
     },
     options: (cmd) => cmd.option("--all", "renew every lease you hold in the project (the same as leaving out --id)"),

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { gitState } from "../input.js";
 import { cliAction } from "../run.js";
 import { declaredCan } from "../operation.js";
+import { idleFor } from "../sessions.js";
 import { pkgVersion } from "../version.js";
 import { agentSetup } from "./agent-setup.js";
 
@@ -15,7 +16,9 @@ export function register(program: Command): void {
       cliAction(async (o, ctx) => {
         const { runMcp } = await import("../../mcp/server.js"); // the SDK only loads for this command
         const ledger = await ctx.ledger({ tokenMemory: false });
-        await runMcp({ ledger, agent: ctx.agent, project: ctx.project, can: declaredCan(o), version: pkgVersion, git: (cwd) => gitState(cwd) });
+        // The client that started this server is the session its hooks record activity for (agent-setup).
+        const hookIdle = () => idleFor(process.ppid);
+        await runMcp({ ledger, agent: ctx.agent, project: ctx.project, can: declaredCan(o), hookIdle, version: pkgVersion, git: (cwd) => gitState(cwd) });
         return { data: undefined, human: () => "" };
       }),
     );

@@ -180,6 +180,10 @@ export function register(program: Command): void {
         flag: "--stages <names>",
         read: (o) => (str(o.stages)?.trim().toLowerCase() === "none" ? [] : commaList(o.stages)),
       },
+      idle_limit: {
+        help: "a keep-alive stops holding the leases of an agent idle this long (no tool call, hook or workledger command; default 20m), or none",
+        flag: "--idle-limit <duration>",
+      },
       done_stage: {
         help: "work may be done only from this stage (e.g. review), or none (default: any)",
         flag: "--done-stage <stage>",

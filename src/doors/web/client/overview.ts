@@ -76,6 +76,8 @@ export function overview(project: string) {
       const r = await api<Report>("GET", `/v1/projects/${enc(project)}/report?since=7d&by=${spendBy}`);
       const e = r.enrichment;
       const perDone = (x: ReportRow) => (x.cost_per_done_wo === null ? "–" : usd(x.cost_per_done_wo));
+      const firstTry = (x: ReportRow) => (x.first_attempt_done === null ? "" : `, ${Math.round(x.first_attempt_done * 100)}% done at the first try`);
+      const worth = (x: ReportRow) => `${perDone(x)} per done WO${firstTry(x)}`;
       replace(
         spend,
         spendChart(r.days, r.since, r.until),
@@ -84,7 +86,7 @@ export function overview(project: string) {
           { class: "muted", "data-totals": "" },
           `${usd(r.totals.usd)} · ${r.totals.attempts} attempt${r.totals.attempts === 1 ? "" : "s"} · ${r.totals.done_wos} done · ${perDone(r.totals)} per done WO`,
         ),
-        h("p", { class: "muted", "data-enrichment": "" }, `enriched: ${perDone(e.with_enrich)} per done WO; not: ${perDone(e.without_enrich)}`),
+        h("p", { class: "muted", "data-enrichment": "" }, `enriched: ${worth(e.with_enrich)}; not: ${worth(e.without_enrich)}`),
       );
     } catch (err) {
       replace(spend, errorBox(err));
