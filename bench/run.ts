@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--scenarios sqlite,cli,scale,memory,postgres] [--sizes 10000,100000] [--memory-seconds 600] [--quick] [--out FILE]`
+ * `npm run bench -- [--scenarios sqlite,cli,scale,pipeline,memory,postgres] [--sizes 10000,100000] [--memory-seconds 600] [--quick] [--out FILE]`
  *
  * Every figure is measured next to a baseline in the same run on the same
  * machine and printed as a ratio against its target (docs/PERFORMANCE.md).
@@ -267,6 +267,14 @@ export async function bench(opts: { scenarios: string[]; sizes: number[]; quick:
     if (why) opts.log(`PostgreSQL at ${PG_URL} is unreachable (${why}): PostgreSQL queue latency SKIPPED`);
     else rows.push(...(await (await import("./postgres.ts")).postgresScale(PG_URL, q ? [1000, 3000] : opts.sizes)));
   }
+  if (opts.scenarios.includes("pipeline")) {
+    const { pipelinePostgres, pipelineSqlite } = await import("./pipeline.ts");
+    const size = q ? 10_000 : 1_000_000;
+    rows.push(...(await pipelineSqlite(size)));
+    const why = await postgresUnreachable();
+    if (why) opts.log(`PostgreSQL at ${PG_URL} is unreachable (${why}): PostgreSQL pipeline claims SKIPPED`);
+    else rows.push(...(await pipelinePostgres(PG_URL, size)));
+  }
   if (opts.scenarios.includes("memory")) {
     const { serveMemory } = await import("./serve-memory.ts");
     rows.push(...(await serveMemory(q ? 3 : opts.memorySeconds, 4)));
@@ -295,7 +303,7 @@ export async function bench(opts: { scenarios: string[]; sizes: number[]; quick:
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      scenarios: { type: "string", default: "sqlite,cli,scale,memory,postgres" },
+      scenarios: { type: "string", default: "sqlite,cli,scale,pipeline,memory,postgres" },
       "memory-seconds": { type: "string", default: "60" },
       sizes: { type: "string", default: "10000,100000" },
       quick: { type: "boolean", default: false },

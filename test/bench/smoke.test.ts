@@ -5,7 +5,7 @@ import { bench, table } from "../../bench/run.ts";
 
 describe("benchmark smoke run", () => {
   it("measures every scenario against its baseline and prints a table", async () => {
-    const rows = await bench({ scenarios: ["sqlite", "cli", "scale", "memory", "postgres"], sizes: [], quick: true, memorySeconds: 3, log: () => undefined });
+    const rows = await bench({ scenarios: ["sqlite", "cli", "scale", "pipeline", "memory", "postgres"], sizes: [], quick: true, memorySeconds: 3, log: () => undefined });
     const figures = rows.map((r) => r.figure).join("\n");
     for (const expected of [
       /SQLite claim\+complete, 1 process/,
@@ -13,6 +13,8 @@ describe("benchmark smoke run", () => {
       /CLI list p50/,
       /CLI claim p50/,
       /find-unclaimed at 1,000 WOs/,
+      /claim --next --stage ready --label api at 10,000 WOs \(SQLite/,
+      /claim --next --stage ready --label api at 10,000 WOs \(PostgreSQL/,
       /serve RSS under load/,
       /serve V8 heap after full GC/,
     ])

@@ -11,12 +11,14 @@ const wo = (over: Partial<WorkOrder>): WorkOrder => ({ ...toPublic(create("p", 1
 
 describe("dashboard filters", () => {
   it("round-trips through the URL and drops values that are not allowed", () => {
-    const f = parseFilters(new URLSearchParams("status=blocked&label=bug&agent=a&priority=P1&q=crash&cancelled=1"));
-    assert.deepEqual(f, { status: "blocked", label: "bug", agent: "a", priority: "P1", q: "crash", cancelled: true });
-    assert.equal(filtersToQuery(f), "?status=blocked&label=bug&agent=a&priority=P1&q=crash&cancelled=1");
+    const f = parseFilters(new URLSearchParams("status=blocked&stage=ready&label=bug&requires=db&agent=a&priority=P1&q=crash&cancelled=1"));
+    assert.deepEqual(f, { status: "blocked", stage: "ready", label: "bug", requires: "db", agent: "a", priority: "P1", q: "crash", cancelled: true });
+    assert.equal(filtersToQuery(f), "?status=blocked&stage=ready&label=bug&requires=db&agent=a&priority=P1&q=crash&cancelled=1");
     assert.deepEqual(parseFilters(new URLSearchParams("status=bogus&priority=P9&q=%20%20")), {
       status: undefined,
+      stage: undefined,
       label: undefined,
+      requires: undefined,
       agent: undefined,
       priority: undefined,
       q: undefined,
@@ -31,9 +33,11 @@ describe("dashboard filters", () => {
     assert.deepEqual(columns(parseFilters(new URLSearchParams("status=claimed"))), ["claimed"]);
   });
 
-  it("matches label, holder, priority and free text (including WO-12 references)", () => {
+  it("matches stage, label, requirement, holder, priority and free text (including WO-12 references)", () => {
     const held = wo({
       id: 12,
+      stage: "ready",
+      requires: ["db"],
       labels: ["bug"],
       priority: "P1",
       files: ["src/lexer/**"],
@@ -42,6 +46,9 @@ describe("dashboard filters", () => {
     const f = (q: string) => parseFilters(new URLSearchParams(q));
     assert.ok(matches(held, f("label=bug&agent=agent-a&priority=P1")));
     assert.ok(!matches(held, f("label=docs")));
+    assert.ok(matches(held, f("stage=ready&requires=db")));
+    assert.ok(!matches(held, f("stage=enrich")));
+    assert.ok(!matches(held, f("requires=code")));
     assert.ok(!matches(held, f("agent=agent-b")));
     assert.ok(!matches(held, f("priority=P0")));
     for (const q of ["WO-12", "wo-12", "12", "TOKENIZER", "lexer", "agent-a"]) assert.ok(matches(held, f(`q=${q}`)), q);

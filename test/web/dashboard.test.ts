@@ -339,6 +339,28 @@ describe("web dashboard", { skip: browser === null }, () => {
     await page.close();
   });
 
+  it("shows each card's stage and what it requires, and filters the board by them (issue 25)", async () => {
+    const run = (args: string[]) => assert.equal(sb.run(["-p", "pipe", "--agent", "observer", ...args]).code, 0, args.join(" "));
+    run(["project", "create", "pipe"]);
+    run(["project", "set", "pipe", "--as-admin", "--stages", "enrich,ready"]);
+    run(["create", "--title", "Rough idea"]);
+    run(["create", "--title", "Schema change", "--stage", "ready", "--requires", "db"]);
+    const page = await open(tokens.alice!, "#/p/pipe");
+    await page.locator(column("open", 2)).waitFor();
+    assert.match(await page.locator(column("open", 2)).innerText(), /ready[\s\S]*needs db/);
+    assert.match(await page.locator(column("open", 1)).innerText(), /enrich/);
+    await page.selectOption("select[name=stage]", "ready");
+    await page.locator(column("open", 1)).waitFor({ state: "detached" });
+    assert.match(page.url(), /#\/p\/pipe\?stage=ready$/);
+    await page.selectOption("select[name=stage]", "");
+    await page.selectOption("select[name=requires]", "db");
+    await page.locator(column("open", 1)).waitFor({ state: "detached" });
+    assert.equal(await page.locator('section[data-column="open"] .card').count(), 1);
+    await page.goto(`${server.url}/#/p/pipe/wo/2`);
+    await page.locator(".page-head .badge.stage", { hasText: "ready" }).waitFor();
+    await page.close();
+  });
+
   it("is readable at phone width: no sideways scrolling", async () => {
     const page = await open(tokens.alice!, "#/p/ancc", { width: 390, height: 844 });
     await page.locator(column("claimed", 1)).waitFor();

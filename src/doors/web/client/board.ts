@@ -147,7 +147,9 @@ export const boardView: View = ({ root, me, project, params }) => {
       "form",
       { class: "filters", role: "search", onsubmit: (e: Event) => e.preventDefault(), oninput: () => apply(), onchange: () => apply() },
       select("status", "Status", STATUSES),
+      select("stage", "Stage", []),
       select("label", "Label", []),
+      select("requires", "Requires", []),
       select("agent", "Agent", []),
       select("priority", "Priority", PRIORITIES),
       h("label", {}, "Search ", h("input", { name: "q", type: "search", placeholder: "title, WO-12, file…" })),
@@ -162,16 +164,16 @@ export const boardView: View = ({ root, me, project, params }) => {
     };
     function apply(): void {
       const p = new URLSearchParams();
-      for (const n of ["status", "label", "agent", "priority", "q"]) p.set(n, field(n).value);
+      for (const n of ["status", "stage", "label", "requires", "agent", "priority", "q"]) p.set(n, field(n).value);
       if ((field("cancelled") as HTMLInputElement).checked) p.set("cancelled", "1");
       filters = parseFilters(p);
       // The URL follows the view without a navigation, so reloading or sharing it shows the same board.
       history.replaceState(null, "", `${projectHash(project)}${filtersToQuery(filters)}`);
       render();
     }
-    /** Label and agent choices come from the WOs on the board; the chosen one stays even if no WO has it now. */
+    /** Stage, label, requirement and agent choices come from the WOs on the board; the chosen one stays even if no WO has it now. */
     function options(list: WorkOrder[]): void {
-      const fill = (n: "label" | "agent", values: string[]) => {
+      const fill = (n: "stage" | "label" | "requires" | "agent", values: string[]) => {
         const s = field(n) as HTMLSelectElement;
         const chosen = filters[n];
         const all = [...new Set([...values, ...(chosen ? [chosen] : [])])].sort();
@@ -185,8 +187,16 @@ export const boardView: View = ({ root, me, project, params }) => {
         s.value = chosen ?? "";
       };
       fill(
+        "stage",
+        list.flatMap((w) => (w.stage === null ? [] : [w.stage])),
+      );
+      fill(
         "label",
         list.flatMap((w) => w.labels),
+      );
+      fill(
+        "requires",
+        list.flatMap((w) => w.requires),
       );
       fill(
         "agent",

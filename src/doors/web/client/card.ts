@@ -8,6 +8,9 @@ import type { Lease, WorkOrder } from "../../../core/types.js";
 export const statusBadge = (status: string): HTMLElement => h("span", { class: `badge s-${status}`, "data-status": status }, status);
 export const priorityBadge = (p: string): HTMLElement => h("span", { class: `badge p-${p}` }, p);
 export const labelChips = (labels: string[]): HTMLElement[] => labels.map((l) => h("span", { class: "chip" }, l));
+/** Where it is in the pipeline, and what an agent needs to take it. */
+export const stageBadge = (stage: string | null): HTMLElement | null => (stage === null ? null : h("span", { class: "badge stage", "data-stage": stage, title: "stage" }, stage));
+export const requiresChips = (requires: string[]): HTMLElement[] => requires.map((r) => h("span", { class: "chip requires", title: "requires" }, `needs ${r}`));
 
 /** A lease countdown; `tick` keeps every one on the page current. */
 export function leaseLine(lease: Lease): HTMLElement {
@@ -42,7 +45,7 @@ export function card(wo: WorkOrder): HTMLElement {
     "li",
     { class: `card s-${wo.status}`, "data-wo": wo.id, "data-status": wo.status },
     h("a", { href: woHash(wo.project, wo.id), class: "card-link" }, h("span", { class: "ref" }, `WO-${wo.id}`), " ", h("span", { class: "title" }, wo.title)),
-    h("div", { class: "meta" }, priorityBadge(wo.priority), labelChips(wo.labels)),
+    h("div", { class: "meta" }, priorityBadge(wo.priority), stageBadge(wo.stage), labelChips(wo.labels), requiresChips(wo.requires)),
     wo.lease ? h("div", {}, leaseLine(wo.lease)) : null,
     cardUsage(wo),
   );

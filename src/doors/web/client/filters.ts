@@ -1,12 +1,16 @@
 /**
  * The board's view state, kept in the URL so every view is a deep link:
- * `#/p/ancc?status=open&label=bug&agent=a&priority=P1&q=crash&cancelled=1`.
+ * `#/p/ancc?status=open&stage=ready&label=bug&requires=db&agent=a&priority=P1&q=crash&cancelled=1`.
  */
 import { PRIORITIES, STATUSES, type Priority, type Status, type WorkOrder } from "../../../core/types.js";
 
 export interface Filters {
   status?: Status | undefined;
+  /** A stage of the project's pipeline. */
+  stage?: string | undefined;
   label?: string | undefined;
+  /** A capability the WO requires. */
+  requires?: string | undefined;
   agent?: string | undefined;
   priority?: Priority | undefined;
   q?: string | undefined;
@@ -23,7 +27,9 @@ export function parseFilters(params: URLSearchParams): Filters {
   const priority = params.get("priority");
   return {
     status: (STATUSES as readonly string[]).includes(status ?? "") ? (status as Status) : undefined,
+    stage: nonEmpty(params.get("stage")),
     label: nonEmpty(params.get("label")),
+    requires: nonEmpty(params.get("requires")),
     agent: nonEmpty(params.get("agent")),
     priority: (PRIORITIES as readonly string[]).includes(priority ?? "") ? (priority as Priority) : undefined,
     q: nonEmpty(params.get("q")),
@@ -34,7 +40,9 @@ export function parseFilters(params: URLSearchParams): Filters {
 export function filtersToQuery(f: Filters): string {
   const p = new URLSearchParams();
   if (f.status) p.set("status", f.status);
+  if (f.stage) p.set("stage", f.stage);
   if (f.label) p.set("label", f.label);
+  if (f.requires) p.set("requires", f.requires);
   if (f.agent) p.set("agent", f.agent);
   if (f.priority) p.set("priority", f.priority);
   if (f.q) p.set("q", f.q);
@@ -51,7 +59,9 @@ export function columns(f: Filters): Status[] {
 
 /** Free text matches the reference (WO-12 or 12), title, description, labels, files, repo and the holder. */
 export function matches(wo: WorkOrder, f: Filters): boolean {
+  if (f.stage && wo.stage !== f.stage) return false;
   if (f.label && !wo.labels.includes(f.label)) return false;
+  if (f.requires && !wo.requires.includes(f.requires)) return false;
   if (f.agent && wo.lease?.agent !== f.agent) return false;
   if (f.priority && wo.priority !== f.priority) return false;
   if (f.q) {

@@ -5,7 +5,7 @@
  * meanwhile is reported as a conflict instead of being overwritten.
  */
 import { api, lastSeq, woPath } from "./api.js";
-import { labelChips, leaseLine, priorityBadge, statusBadge, tick } from "./card.js";
+import { labelChips, leaseLine, priorityBadge, requiresChips, stageBadge, statusBadge, tick } from "./card.js";
 import { h, replace, woRef, type Child } from "./dom.js";
 import { changed, woForm } from "./forms.js";
 import { follow } from "./live.js";
@@ -146,7 +146,9 @@ export const woView: View = ({ root, me, project, id }) => {
         h("h1", {}, h("span", { class: "ref" }, woRef(w.id)), " ", w.title),
         statusBadge(w.status),
         priorityBadge(w.priority),
+        stageBadge(w.stage),
         labelChips(w.labels),
+        requiresChips(w.requires),
         h("span", { class: "muted", "data-revision": w.revision }, `rev ${w.revision}`),
       ),
       w.lease ? h("p", { class: "lease-row", "data-wo": w.id }, "Claimed by ", leaseLine(w.lease), ` · fencing token ${w.lease.token}`) : null,
