@@ -106,28 +106,22 @@ const duration = (minMs: number, maxMs: number, range: string) =>
 export const ttl = duration(MIN_TTL_MS, MAX_TTL_MS, "1s and 7d");
 /** How long renewals may keep one lease: 1m to 30d. */
 export const maxHold = duration(60_000, 30 * 86_400_000, "1m and 30d");
-/** A project's default cap: a duration, or `none` (null) to remove it. */
-const maxHoldSetting = z
-  .string({ error: "must be a duration like 4h, or none" })
-  .describe("4h, 1d, or none")
-  .transform((v, ctx): number | null => {
-    if (v.trim() === "none") return null;
-    const r = maxHold.safeParse(v);
-    if (r.success) return r.data;
-    for (const i of r.error.issues) ctx.addIssue({ code: "custom", message: i.message });
-    return z.NEVER;
-  });
-/** A project's idle limit: a duration (1s to 7d), or `none` (null): a keep-alive never stops for idleness. */
-const idleLimitSetting = z
-  .string({ error: "must be a duration like 20m, or none" })
-  .describe("20m, 2h, or none")
-  .transform((v, ctx): number | null => {
-    if (v.trim() === "none") return null;
-    const r = ttl.safeParse(v);
-    if (r.success) return r.data;
-    for (const i of r.error.issues) ctx.addIssue({ code: "custom", message: i.message });
-    return z.NEVER;
-  });
+/** A project setting that is a duration (within `within`'s range), or `none` (null) to turn it off; `example` like 4h. */
+const durationOrNone = (within: typeof ttl, example: string, more: string) =>
+  z
+    .string({ error: `must be a duration like ${example}, or none` })
+    .describe(`${example}, ${more}, or none`)
+    .transform((v, ctx): number | null => {
+      if (v.trim() === "none") return null;
+      const r = within.safeParse(v);
+      if (r.success) return r.data;
+      for (const i of r.error.issues) ctx.addIssue({ code: "custom", message: i.message });
+      return z.NEVER;
+    });
+/** A project's default cap on holding a lease; none removes it. */
+const maxHoldSetting = durationOrNone(maxHold, "4h", "1d");
+/** A project's idle limit (1s to 7d); none: a keep-alive never stops for idleness. */
+const idleLimitSetting = durationOrNone(ttl, "20m", "2h");
 /** A context's maximum age before it counts as stale. */
 export const maxAge = duration(1, 366 * 86_400_000, "1ms and 366d");
 
