@@ -5,7 +5,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
-import { sleep } from "../helpers/util.ts";
+import { sleep, until } from "../helpers/util.ts";
 
 describe("CLI: the lease follows the agent (issue 15)", { concurrency: true }, () => {
   let s: Sandbox;
@@ -125,19 +125,28 @@ describe("CLI: the lease follows the agent (issue 15)", { concurrency: true }, (
     const touch: string = JSON.parse(hooks).hooks.PostToolUse[0].hooks[0].command;
     assert.match(touch, /^touch .*"\$PPID\.active" 2>\/dev\/null \|\| true$/);
     const agent = (name: string, id: string, working: boolean) =>
-      spawn("sh", ["-c", `sleep 1; "$NODE" "$CLI" claim --id ${id} --ttl 2s >/dev/null; while true; do ${working ? 'sh -c "$TOUCH";' : ""} sleep 0.5; done`], {
-        stdio: "ignore",
-        env: { ...process.env, ...s.env, ...as(name, idleProject), NODE: process.execPath, CLI, TOUCH: touch },
-      });
+      // It claims once its keepalive has made it a session (the session file exists), however slowly that process starts.
+      spawn(
+        "sh",
+        [
+          "-c",
+          `until [ -f "$WORKLEDGER_STATE_DIR/sessions/$$" ]; do sleep 0.1; done; "$NODE" "$CLI" claim --id ${id} --ttl 2s >/dev/null; while true; do ${working ? 'sh -c "$TOUCH";' : ""} sleep 0.5; done`,
+        ],
+        {
+          stdio: "ignore",
+          env: { ...process.env, ...s.env, ...as(name, idleProject), NODE: process.execPath, CLI, TOUCH: touch },
+        },
+      );
     const [h, b] = [agent("hung-agent", hung, false), agent("busy-agent", busy, true)];
     const [kh, kb] = [keepalive("hung-agent", h.pid!), keepalive("busy-agent", b.pid!)];
     try {
-      await sleep(9_000);
+      // The keepalive says so on stderr when it ends the lease (waited for: a loaded machine starts processes slowly).
+      const said = /WO-\d+ in idle went back to the pool: no activity for \d+s \(the project's idle limit is 3s\)/;
+      assert.ok(await until(() => said.test(kh.err), 60_000), kh.err);
       const lost = s.run(["get", "--id", hung, "--json"], { env: as("obs", idleProject) }).json;
       assert.equal(lost.lease, null, kh.err);
       const expired = s.run(["history", "--id", hung, "--json"], { env: as("obs", idleProject) }).json.find((e: { type: string }) => e.type === "expired");
       assert.deepEqual([expired.data.reason, expired.data.idle_limit_ms], ["idle", 3000]);
-      assert.match(kh.err, /WO-\d+ in idle went back to the pool: no activity for \d+s \(the project's idle limit is 3s\)/);
       assert.equal(s.run(["get", "--id", busy, "--json"], { env: as("obs", idleProject) }).json.lease?.agent, "busy-agent", kb.err);
     } finally {
       for (const p of [h, b]) p.kill("SIGKILL");

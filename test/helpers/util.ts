@@ -3,6 +3,12 @@ import { fileURLToPath } from "node:url";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits until `ok()` holds, checking every 100 ms; false when `ms` passed first (a loaded machine is slow, not wrong). */
+export async function until(ok: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (ok()) return true;
+  return ok();
+}
+
 /** The path of a file in test/fixtures. */
 export const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 

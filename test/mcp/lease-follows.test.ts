@@ -33,18 +33,20 @@ describe("MCP: the lease follows the agent (issue 15)", { concurrency: true }, (
   it("a connected agent that calls no tool past the project's idle limit loses its lease, and is told why; one that keeps calling keeps it (issue 25)", async () => {
     s.run(["project", "create", "mcpidle", "--agent", "root"]);
     assert.equal(s.run(["project", "set", "mcpidle", "--as-admin", "--agent", "root", "--idle-limit", "3s"]).code, 0);
-    const [hung, busy] = ["hung", "busy"].map((t) => s.run(["create", "-p", "mcpidle", "--agent", "obs", "--title", t, "--json"]).json.id as number);
+    const [hung, busy] = ["hung", "busy"].map((t) => s.run(["create", "-p", "mcpidle", "--agent", "obs", "--title", t, "--json"]).json.id as number) as [number, number];
     const [h, b] = await Promise.all(["hung-mcp", "busy-mcp"].map((agent) => connectMcp(s, agent, { WORKLEDGER_PROJECT: "mcpidle" })));
     try {
       assert.equal((await h!.call("claim", { id: hung, ttl: "2s" })).isError, false);
       assert.equal((await b!.call("claim", { id: busy, ttl: "2s" })).isError, false);
-      for (let i = 0; i < 14; i++) {
+      // The busy one calls a tool every half second while the rival tries for the hung one's WO (until it gets it: a loaded machine is slow).
+      const rivalClaims = (id: number) => s.run(["claim", "-p", "mcpidle", "--agent", "rival", "--id", String(id), "--json"], { env: { WORKLEDGER_TOKEN_MEMORY: "off" } });
+      let taken = rivalClaims(hung);
+      for (const end = Date.now() + 60_000; taken.code !== 0 && Date.now() < end; taken = rivalClaims(hung)) {
         await sleep(500);
         await b!.call("whoami");
       }
-      const taken = s.run(["claim", "-p", "mcpidle", "--agent", "rival", "--id", String(hung), "--json"], { env: { WORKLEDGER_TOKEN_MEMORY: "off" } });
       assert.equal(taken.code, 0, taken.stdout);
-      const refused = s.run(["claim", "-p", "mcpidle", "--agent", "rival", "--id", String(busy), "--json"], { env: { WORKLEDGER_TOKEN_MEMORY: "off" } });
+      const refused = rivalClaims(busy);
       assert.equal(refused.json.error.details.holder, "busy-mcp");
       const back = await h!.call("add_note", { id: hung, body: "still here" });
       assert.equal(back.body.error.code, "LEASE_LOST");
