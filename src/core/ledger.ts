@@ -314,10 +314,22 @@ export class Ledger {
 
   /** Sets a project's policy (admins only): who may write verification commands, whether done needs one to pass, the lease hold cap. */
   async setPolicy(input: Inputs["setPolicy"]): Promise<Project> {
-    const { project, role, verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices, stages, done_stage, idle_limit, ...sandbox } = parse(
-      inputs.setPolicy,
-      input,
-    );
+    const {
+      project,
+      role,
+      verification_authors,
+      require_verification,
+      max_hold,
+      max_usd,
+      max_tokens,
+      max_attempts,
+      prices,
+      stages,
+      done_stage,
+      idle_limit,
+      branch_prefix,
+      ...sandbox
+    } = parse(inputs.setPolicy, input);
     if (role !== "admin") {
       throw new LedgerError("FORBIDDEN", `only admins may change the policy of project ${project}`, { hint: "ask an admin", details: { project, role } });
     }
@@ -339,6 +351,7 @@ export class Ledger {
         stages: stages ?? existing.policy.stages,
         done_stage: done_stage === undefined ? existing.policy.done_stage : done_stage,
         idle_limit_ms: idle_limit === undefined ? existing.policy.idle_limit_ms : idle_limit,
+        branch_prefix: branch_prefix ?? existing.policy.branch_prefix,
       };
       await assertStagesFit(tx, existing.policy, policy, project);
       await tx.setProjectPolicy(project, policy);
@@ -390,7 +403,7 @@ export class Ledger {
           }));
           const created: WorkOrder[] = [];
           for (const [i, item] of resolved.entries()) {
-            const { wo, event } = rules.create(project, first + i, item, agent, now, stages[i] ?? null);
+            const { wo, event } = rules.create(project, first + i, item, agent, now, stages[i] ?? null, caps.branch_prefix);
             await tx.insertWorkOrder(wo);
             await tx.appendEvents([event]);
             created.push(rules.toPublic(wo));

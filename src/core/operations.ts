@@ -278,6 +278,14 @@ export const OPERATIONS: readonly Operation[] = [
     },
   },
   {
+    name: "branch",
+    summary: "A work order's git branch, created from the repository's default branch if it does not exist",
+    input: "branch",
+    access: "read",
+    actor: false,
+    local: true,
+  },
+  {
     name: "contextPut",
     summary: "Save context for the next agent",
     input: "contextPut",

@@ -7,6 +7,7 @@ import { LedgerError } from "./errors.js";
 import { formatDuration } from "./duration.js";
 import { budgetExhausted, budgetReached, capReached, deadLetterNote, NO_SPEND, spendCapReached } from "./budget.js";
 import { assertDoneStage, assertFits } from "./stages.js";
+import { branchName, DEFAULT_BRANCH_PREFIX } from "./branch.js";
 import type { WoCreate, WoPatch } from "./schemas.js";
 import { CAP_FIELDS, label } from "./types.js";
 import type {
@@ -268,7 +269,15 @@ function notYourToken(wo: StoredWorkOrder, lease: Lease, token: number): LedgerE
 }
 
 /** A new work order: the defaults of every field not given, open, at revision 1, and its `created` event. */
-export function create(project: string, id: number, fields: WoCreate, agent: string, now: string, stage: string | null = null): { wo: StoredWorkOrder; event: NewEvent } {
+export function create(
+  project: string,
+  id: number,
+  fields: WoCreate,
+  agent: string,
+  now: string,
+  stage: string | null = null,
+  branchPrefix = DEFAULT_BRANCH_PREFIX,
+): { wo: StoredWorkOrder; event: NewEvent } {
   const wo: StoredWorkOrder = {
     project,
     id,
@@ -285,6 +294,7 @@ export function create(project: string, id: number, fields: WoCreate, agent: str
     depends_on: fields.depends_on ?? [],
     requires: fields.requires ?? [],
     stage,
+    branch: branchName(branchPrefix, id, fields.title),
     max_usd: fields.max_usd ?? null,
     max_tokens: fields.max_tokens ?? null,
     max_attempts: fields.max_attempts ?? null,

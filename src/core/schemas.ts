@@ -6,6 +6,7 @@
 import * as z from "zod";
 import { parseDuration, unitless } from "./duration.js";
 import { fileListProblem, globProblem } from "./files.js";
+import { BRANCH_PREFIX } from "./branch.js";
 import { builtOnFirstRead, once } from "./lazy.js";
 import { type CAP_FIELDS, NOTE_KINDS, PRIORITIES, ROLES, STATUSES, VERIFICATION_AUTHORS } from "./types.js";
 
@@ -473,10 +474,16 @@ export const inputs = builtOnFirstRead({
           .optional(),
         done_stage: stageName.nullable().describe("work is done only from this stage; null: any").optional(),
         idle_limit: idleLimitSetting.optional(),
+        branch_prefix: z
+          .string({ error: "must be a string" })
+          .max(32, { error: "must be at most 32 characters" })
+          .regex(BRANCH_PREFIX, { error: "must be words of a-z, 0-9, . _ - joined by /, ending in / or - (like wo/ or team/wo-), or empty" })
+          .describe("new WOs' branches start with this (default wo/)")
+          .optional(),
       })
       .refine((v) => Object.entries(v).some(([k, x]) => !["project", "agent", "role"].includes(k) && x !== undefined), {
         error:
-          "give at least one setting: verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices, trusted_authors, verification_env, verification_network, require_sandbox, stages, done_stage or idle_limit",
+          "give at least one setting: verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices, trusted_authors, verification_env, verification_network, require_sandbox, stages, done_stage, idle_limit or branch_prefix",
         path: ["verification_authors"],
       }),
   /** A request to run a WO's verification command (the door runs it, then records a `verification`). */
@@ -490,6 +497,8 @@ export const inputs = builtOnFirstRead({
       lease_token: leaseToken.optional(),
       idempotency_key: idempotencyKey,
     }),
+  /** The WO whose branch to make sure of, in the git repository at `dir` (default: the caller's). */
+  branch: () => z.strictObject({ project: projectName, id: woId, dir: line(1, 4096).describe("default: your working directory").optional() }),
   contextPut: () =>
     z.strictObject({
       ...actor,

@@ -101,6 +101,8 @@ export interface WorkOrder extends WorkOrderFields {
   status: Status;
   /** Where it is in its project's pipeline (null: the project has no stages, or had none when it was created). */
   stage: string | null;
+  /** Its git branch (core/branch.ts): named when it was created, never renamed. */
+  branch: string;
   lease: Lease | null;
   revision: number;
   created_by: string;
@@ -247,6 +249,8 @@ export interface ProjectPolicy {
   done_stage: string | null;
   /** A keep-alive stops holding the leases of an agent that did nothing for this long (ms; null: never). */
   idle_limit_ms: number | null;
+  /** What new WOs' branch names start with (core/branch.ts). */
+  branch_prefix: string;
 }
 
 export interface ModelPrice {

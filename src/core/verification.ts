@@ -11,6 +11,7 @@
  *
  * Every caller has a role; a local one is an agent unless it asked for admin.
  */
+import { DEFAULT_BRANCH_PREFIX } from "./branch.js";
 import { LedgerError } from "./errors.js";
 import { holding, isLive, label } from "./rules.js";
 import type { ProjectPolicy, Role, StoredWorkOrder } from "./types.js";
@@ -30,6 +31,7 @@ export const DEFAULT_POLICY: ProjectPolicy = {
   stages: [],
   done_stage: null,
   idle_limit_ms: 20 * 60_000,
+  branch_prefix: DEFAULT_BRANCH_PREFIX,
 };
 
 const isAdmin = (role: Role | undefined) => role === "admin";

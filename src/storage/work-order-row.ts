@@ -6,6 +6,7 @@
 import { NO_SPEND } from "../core/budget.js";
 import { toUsd } from "../core/pricing.js";
 import { DEFAULT_POLICY } from "../core/verification.js";
+import { legacyBranch } from "../core/branch.js";
 import {
   STATUSES,
   type PriceTable,
@@ -58,6 +59,7 @@ export interface WorkOrderRowOf<L> {
   verification_by: string | null;
   stage: string | null;
   requires: L;
+  branch: string | null;
 }
 
 export interface ListCodec<L> {
@@ -104,6 +106,7 @@ export const WO_COLUMNS = [
   "verification_by",
   "stage",
   "requires",
+  "branch",
 ] as const satisfies readonly (keyof WorkOrderRowOf<unknown>)[];
 
 export function rowToWorkOrder<L>(r: WorkOrderRowOf<L>, c: ListCodec<L>): StoredWorkOrder {
@@ -151,6 +154,7 @@ export function rowToWorkOrder<L>(r: WorkOrderRowOf<L>, c: ListCodec<L>): Stored
     dead_letter: r.dead_letter ?? null,
     stage: r.stage ?? null,
     requires: r.requires === undefined || r.requires === null ? [] : (c.decode(r.requires) as string[]),
+    branch: r.branch ?? legacyBranch(r.id),
   };
 }
 
@@ -193,6 +197,7 @@ export function workOrderToRow<L>(wo: StoredWorkOrder, c: ListCodec<L>): WorkOrd
     verification_by: wo.verification_by,
     stage: wo.stage,
     requires: c.encode(wo.requires),
+    branch: wo.branch,
   };
 }
 
@@ -217,7 +222,7 @@ export interface ProjectRow {
 /** The policy fields about running verification commands, stored as one JSON column. */
 type VerificationRules = Pick<ProjectPolicy, "trusted_authors" | "verification_env" | "verification_network" | "require_sandbox">;
 /** The policy fields about the pipeline, stored as one JSON column. */
-type WorkRules = Pick<ProjectPolicy, "stages" | "done_stage" | "idle_limit_ms">;
+type WorkRules = Pick<ProjectPolicy, "stages" | "done_stage" | "idle_limit_ms" | "branch_prefix">;
 
 const PROJECT_FIELDS = [
   "name",
@@ -253,7 +258,12 @@ export const toProject = (r: ProjectRow): Project => ({
 
 function workRules(json: string | null): WorkRules {
   const v = json === null ? {} : (JSON.parse(json) as Partial<WorkRules>);
-  return { stages: v.stages ?? [], done_stage: v.done_stage ?? null, idle_limit_ms: v.idle_limit_ms === undefined ? DEFAULT_POLICY.idle_limit_ms : v.idle_limit_ms };
+  return {
+    stages: v.stages ?? [],
+    done_stage: v.done_stage ?? null,
+    idle_limit_ms: v.idle_limit_ms === undefined ? DEFAULT_POLICY.idle_limit_ms : v.idle_limit_ms,
+    branch_prefix: v.branch_prefix ?? DEFAULT_POLICY.branch_prefix,
+  };
 }
 
 function verificationRules(json: string | null): VerificationRules {
@@ -281,7 +291,7 @@ export const policyRow = (p: ProjectPolicy) => [
     verification_network: p.verification_network,
     require_sandbox: p.require_sandbox,
   } satisfies VerificationRules),
-  JSON.stringify({ stages: p.stages, done_stage: p.done_stage, idle_limit_ms: p.idle_limit_ms } satisfies WorkRules),
+  JSON.stringify({ stages: p.stages, done_stage: p.done_stage, idle_limit_ms: p.idle_limit_ms, branch_prefix: p.branch_prefix } satisfies WorkRules),
 ];
 export const POLICY_COLUMNS = PROJECT_FIELDS.slice(2);
 

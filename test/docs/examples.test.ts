@@ -99,6 +99,9 @@ describe("every command example in SKILL.md, its reference and README.md runs", 
         const dir = mkdtempSync(join(tmpdir(), "workledger-example-"));
         try {
           copyFileSync(seed.db, join(dir, "ledger.db"));
+          // Agents work in a repository: the examples run in one (with a first commit on main).
+          spawnSync("git", ["init", "-q", "-b", "main"], { cwd: dir });
+          spawnSync("git", ["-c", "user.name=example", "-c", "user.email=example@example.com", "commit", "-q", "--allow-empty", "-m", "init"], { cwd: dir });
           const env: Record<string, string> = {
             ...(process.env as Record<string, string>),
             ...seed.env,

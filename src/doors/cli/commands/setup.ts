@@ -184,6 +184,7 @@ export function register(program: Command): void {
         help: "a keep-alive stops holding the leases of an agent idle this long (no tool call, hook or workledger command; default 20m), or none",
         flag: "--idle-limit <duration>",
       },
+      branch_prefix: { help: "what new work orders' branch names start with (default wo/; e.g. team/wo-); existing ones keep theirs", flag: "--branch-prefix <prefix>" },
       done_stage: {
         help: "work may be done only from this stage (e.g. review), or none (default: any)",
         flag: "--done-stage <stage>",
