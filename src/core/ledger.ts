@@ -36,7 +36,7 @@ import { pollEvents, type FollowOptions } from "./follow.js";
 import { TokenCache, type TokenLookup } from "./token-cache.js";
 import { Tokens, type PublicToken } from "./tokens.js";
 import { asOneItem, parse } from "./validate.js";
-import { initialStage, queueFilter, stageOf } from "./stages.js";
+import { initialStage, passes, queueFilter, stageOf } from "./stages.js";
 import { nearMisses } from "./names.js";
 import { once } from "./idempotency.js";
 import { assertReportBound, attemptFor, growth, isOutside, NO_ATTEMPT, recordSpend, type Figures } from "./spend.js";
@@ -335,7 +335,7 @@ export class Ledger {
     }
     return this.write(async (tx) => {
       const existing = await tx.getProject(project);
-      if (!existing) throw projectNotFound(project);
+      if (!existing) throw projectNotFound(project, [], "create it first ({{op:createProject}}), then set its policy");
       const policy: ProjectPolicy = {
         verification_authors: verification_authors ?? existing.policy.verification_authors,
         require_verification: require_verification ?? existing.policy.require_verification,
@@ -481,6 +481,13 @@ export class Ledger {
     context.catch(() => undefined);
     const wo = await loadForWrite(tx, project, id);
     const now = tx.now(); // read after the row is locked: the clock may have moved while we waited
+    // Filters are for claim --next; given with an id they must hold (issue 23, MCP trial: stage=build took a WO in spec).
+    const unfit = { ...queueFilter(c), can: undefined };
+    if (!passes(wo, unfit))
+      throw new LedgerError("VALIDATION", `${rules.label(id)} is not what was asked for: it is in stage ${wo.stage ?? "(none)"} with labels ${wo.labels.join(", ") || "(none)"}`, {
+        hint: "leave out the stage and labels to claim it by id, or {{op:claim}} {{next=true}} with them",
+        details: { issues: [{ field: c.stage !== undefined ? "stage" : "labels", message: "the work order does not match" }], stage: wo.stage, labels: wo.labels },
+      });
     const holdCap = rules.holdCapFor(max_hold, (await defaults)?.policy.max_hold_ms ?? null, role);
     const change = rules.claim(wo, agent, now, ttlMs, await tx.notDoneOf(project, wo.depends_on), holdCap, c.any ? undefined : (c.can ?? []));
     // Leases are only read (and on PostgreSQL, the project's lease lock only taken) when files can clash.

@@ -52,6 +52,8 @@ export interface Operation {
   everyProject?: boolean;
   /** Runs on the caller's machine instead of through the ledger. */
   local?: boolean;
+  /** Its CLI command where that is not its name in kebab-case (a person is told to run it where a door does not offer it). */
+  cli?: string;
   /** The lease token travels by itself (lease-memory.ts): a claim `takes` one, a holder write `uses` it. */
   lease?: "takes" | "uses";
   http?: HttpBinding;
@@ -104,13 +106,22 @@ export const OPERATIONS: readonly Operation[] = [
     local: true,
     tool: { name: "whoami", description: "Your agent name, role and the leases you hold." },
   },
-  { name: "createProject", summary: "Create a project", input: "createProject", access: "write", actor: true, http: { method: "POST", paths: ["/v1/projects"], status: 201 } },
+  {
+    name: "createProject",
+    summary: "Create a project",
+    input: "createProject",
+    access: "write",
+    actor: true,
+    cli: "project create",
+    http: { method: "POST", paths: ["/v1/projects"], status: 201 },
+  },
   {
     name: "setPolicy",
     summary: "Set a project's policy (who may write verification commands)",
     input: "setPolicy",
     access: "admin",
     actor: true,
+    cli: "project set",
     http: { method: "PATCH", paths: [P] },
   },
   {

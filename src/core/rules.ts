@@ -113,6 +113,7 @@ export function withAttempt(wo: StoredWorkOrder, agent: string, last: Attempt | 
     at: last.ended_at ?? wo.lease?.expires_at ?? now,
     how: lapsed ? "expired" : "ended",
     status: last.outcome === null ? (wo.prior_status ?? "open") : ENDED_STATUS[last.outcome],
+    ...(last.outcome === "handed_on" ? { handed_on: true as const } : {}),
   };
   return { ...wo, ended_leases: [ended, ...wo.ended_leases.filter((e) => e.agent !== agent)] };
 }
@@ -145,9 +146,9 @@ export function assertMayLinkContext(wo: StoredWorkOrder, agent: string, role: R
   }
   if (role === "admin") return;
   const last = wo.ended_leases.find((e) => e.token === wo.fence);
-  if (last?.agent === agent && last.how === "ended") return;
+  if (last?.agent === agent && last.how === "ended") return; // its own release, a hand-off included: the loop's last step
   if (wo.fence === 0 && wo.created_by === agent) return;
-  const who = last ? `its last holder, ${last.agent}` : wo.fence === 0 ? `its creator, ${wo.created_by}` : "its last holder";
+  const who = last?.how === "ended" ? `its last holder, ${last.agent}` : wo.fence === 0 ? `its creator, ${wo.created_by}` : "whoever claims it next";
   throw new LedgerError(
     "NOT_HOLDER",
     `${agent} may not link context to ${label(wo.id)}: only ${who} or an admin may while nobody holds it (its next agents read it as the handover)`,
@@ -171,7 +172,7 @@ export function assertNotLapsedSince(attempts: readonly Attempt[], agent: string
   if (lapsed === undefined) return;
   throw new LedgerError(
     "LEASE_LOST",
-    `your lease on ${label(lapsed.wo)} lapsed (${lapsed.ended_at}) and you have claimed nothing since: context you save now would pass for the state of work that has moved on`,
+    `your lease on ${label(lapsed.wo)} lapsed (${lapsed.ended_at}) and you have claimed nothing in project ${project} since it did: context you save now would pass for the state of work that has moved on`,
     {
       hint: `{{op:get}} ${label(lapsed.wo)} to see where it stands now, and claim work again before saving context`,
       details: { project, agent, lapsed: { id: lapsed.wo, token: lapsed.token, at: lapsed.ended_at } },
@@ -455,8 +456,9 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
   const changed = lease !== null && wo.pinned_verification !== null && wo.pinned_verification !== wo.verification;
   const verified = !changed && v !== null && v.passed && (v.token === attempt || (lease === null && v.token === null));
   if (verified) return { warnings: [], data: {} };
-  // The newest verification FAILED in this attempt, or in an earlier one of the caller's: releasing and claiming again does not launder it.
-  const failedNow = v !== null && !v.passed && (v.token === attempt || v.agent === agent);
+  // The newest verification FAILED, in this attempt or an earlier one, the caller's or another agent's: done waits for a pass
+  // (issue 23, sixth trials: a second agent claimed a WO that had just failed and finished it at once).
+  const failedNow = v !== null && !v.passed;
   const what = none
     ? "it has no verification command"
     : changed
@@ -511,14 +513,23 @@ export function release(wo: StoredWorkOrder, agent: string, now: string, status?
   const moved = stage !== undefined && stage !== wo.stage;
   const requested = status ?? (moved ? "open" : (wo.prior_status ?? "open"));
   const lease = wo.lease as Lease;
-  const done = requested === "done" ? checkDone(wo, agent, finish, stage ?? wo.stage) : { warnings: [], data: {} };
+  // Done is judged in the stage the WO is in: handing it on to the done stage and finishing it is two agents' work, not one step.
+  const done = requested === "done" ? checkDone(wo, agent, finish, wo.stage) : { warnings: [], data: {} };
   const { status: to, dead_letter, extra } = afterAttempt(wo, requested);
   const next = bump(wo, now, {
     status: to,
     dead_letter,
     lease: null,
     prior_status: null,
-    ended_leases: withEnded(wo, { agent, token: lease.token, at: now, how: "ended", status: to, via: "release" }),
+    ended_leases: withEnded(wo, {
+      agent,
+      token: lease.token,
+      at: now,
+      how: "ended",
+      status: to,
+      via: "release",
+      ...(moved && requested === "open" ? { handed_on: true as const } : {}),
+    }),
     ...(moved ? { stage } : {}),
   });
   const outcome = moved && requested === "open" ? "handed_on" : OUTCOME[requested];
@@ -626,7 +637,7 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
     }
     if (req.role !== "admin") withoutLease(wo, agent, to, `set ${label(wo.id)} to ${to}`);
   } else if (moved && !holder && req.role !== "admin") withoutLease(wo, agent, "open", `move ${label(wo.id)} to stage ${req.stage}`);
-  const done = statusChanges && to === "done" ? checkDone(wo, agent, req.finish, patch.stage ?? wo.stage) : { warnings: [], data: {} };
+  const done = statusChanges && to === "done" ? checkDone(wo, agent, req.finish, wo.stage) : { warnings: [], data: {} };
   let extra: Pick<Change, "note" | "warnings"> = budget?.extra ?? {};
   let attempt: Attempt | undefined;
   let outcome: AttemptOutcome | undefined;
@@ -641,7 +652,15 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
     Object.assign(patch, { status, dead_letter, lease: null, prior_status: null });
   } else if (budget) Object.assign(patch, { status: budget.to, dead_letter: budget.dead_letter });
   if (statusChanges && holder) {
-    const ended: EndedLease = { agent, token: (wo.lease as Lease).token, at: now, how: "ended", status: patch.status as RestingStatus, via: req.via ?? "update" };
+    const ended: EndedLease = {
+      agent,
+      token: (wo.lease as Lease).token,
+      at: now,
+      how: "ended",
+      status: patch.status as RestingStatus,
+      via: req.via ?? "update",
+      ...(outcome === "handed_on" ? { handed_on: true as const } : {}),
+    };
     patch.ended_leases = withEnded(wo, ended);
   }
   const next = bump(wo, now, patch);
@@ -673,16 +692,11 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
  */
 function withoutLease(wo: StoredWorkOrder, agent: string, to: RestingStatus, what: string): void {
   const last = wo.ended_leases.find((e) => e.token === wo.fence);
-  if (last?.agent === agent && last.how === "ended") return;
+  if (ownRelease(last, agent)) return;
   if (wo.fence === 0 && wo.created_by === agent && to !== "done") return;
-  const who = last
-    ? `${last.agent}, whose lease (token ${last.token}) ${last.how === "expired" ? "lapsed" : "ended"} last`
-    : wo.fence === 0
-      ? "nobody: it was never claimed"
-      : "another agent";
   throw new LedgerError(
     "NOT_HOLDER",
-    `${agent} may not ${what} without a lease: only the agent whose own release ended its last attempt (${who}), ${wo.fence === 0 && to !== "done" ? `its creator (${wo.created_by}), ` : ""}or an admin may`,
+    `${agent} may not ${what} without a lease: ${lastHolderMay(wo, last)}${wo.fence === 0 && to !== "done" ? `, its creator (${wo.created_by})` : ""} or an admin may`,
     {
       hint:
         to === "done"
@@ -702,13 +716,12 @@ function withoutLease(wo: StoredWorkOrder, agent: string, to: RestingStatus, wha
  */
 function mayEditUnheld(wo: StoredWorkOrder, agent: string, frozen: boolean): void {
   const last = wo.ended_leases.find((e) => e.token === wo.fence);
-  const lastHolder = last?.agent === agent && last.how === "ended";
-  if (!frozen && (agent === wo.created_by || lastHolder)) return;
+  if (!frozen && (agent === wo.created_by || ownRelease(last, agent))) return;
   throw new LedgerError(
     "NOT_HOLDER",
     frozen
       ? `${label(wo.id)} is ${wo.status}: its fields are its record, and only an admin may change them`
-      : `${agent} may not edit ${label(wo.id)} without a lease: only its creator (${wo.created_by}), ${last ? `its last holder (${last.agent}), ` : ""}or an admin may while nobody holds it`,
+      : `${agent} may not edit ${label(wo.id)} without a lease: only its creator (${wo.created_by}), ${ownRelease(last, last?.agent ?? "") ? `its last holder (${last!.agent}), ` : ""}or an admin may while nobody holds it`,
     {
       hint: frozen
         ? "create a new work order for what is left, or {{op:addNote}} to it"
@@ -716,6 +729,17 @@ function mayEditUnheld(wo: StoredWorkOrder, agent: string, frozen: boolean): voi
       details: { project: wo.project, id: wo.id, status: wo.status, created_by: wo.created_by, last_attempt: last ?? null },
     },
   );
+}
+
+/** Whether `last` (a WO's last attempt) was ended by `agent` itself, not handed on to another stage: that agent may still finish or fix what it released. */
+const ownRelease = (last: EndedLease | undefined, agent: string): boolean => last?.agent === agent && last.how === "ended" && !last.handed_on;
+
+/** Who, besides an admin, may act on a WO nobody holds because its own release ended the last attempt, in words. */
+function lastHolderMay(wo: StoredWorkOrder, last: EndedLease | undefined): string {
+  if (ownRelease(last, last?.agent ?? "")) return `only ${last!.agent}, whose own release ended its last attempt,`;
+  if (wo.fence === 0) return "it was never claimed: only";
+  const why = last?.handed_on ? `${last.agent} handed it on to its stage's agents` : last ? `${last.agent}'s lease lapsed` : "its last attempt is not this agent's";
+  return `${why}, so only whoever claims it next`;
 }
 
 /**

@@ -87,10 +87,12 @@ export function assertReportBound(cost: number | null, max: number): void {
  * had already lapsed is `lost` (its agent was still working); a WO nobody
  * holds that reaches a cap is dead-lettered; a live holder is warned that it
  * cannot renew past the cap. A report outside changes nothing but the totals.
+ * A report is accounting, not a revision (like a note): it never breaks the
+ * holder's compare-and-set; a dead-letter it causes is.
  */
 export function recordSpend(wo: StoredWorkOrder, attempt: Attempt | null, r: SpendRecord, now: string, outside = false): Change {
   const spend = addSpend(wo.spend, r, outside);
-  let next: StoredWorkOrder = { ...wo, spend, revision: wo.revision + 1, updated_at: now };
+  let next: StoredWorkOrder = { ...wo, spend, updated_at: now };
   const data = {
     spend_id: r.id,
     token: r.token,
@@ -110,7 +112,7 @@ export function recordSpend(wo: StoredWorkOrder, attempt: Attempt | null, r: Spe
     change.warnings = [capReached(next, reason)];
   } else if (wo.status === "open") {
     const body = deadLetterNote(next, reason);
-    change.next = next = { ...next, status: "blocked", dead_letter: reason };
+    change.next = next = { ...next, status: "blocked", dead_letter: reason, revision: next.revision + 1 };
     events.push({
       project: wo.project,
       wo: wo.id,

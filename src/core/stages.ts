@@ -87,8 +87,13 @@ export function assertDoneStage(wo: StoredWorkOrder, stage: string | null, polic
  * admin allowed its token (`can` on the token); declaring nothing, the
  * token's. A token without `can` takes what its holder declares.
  */
-export function capabilitiesOf(allowed: readonly string[] | null, declared: readonly string[] | undefined): readonly string[] | undefined {
+export function capabilitiesOf(allowed: readonly string[] | null, declared: readonly string[] | undefined, any = false): readonly string[] | undefined {
   if (allowed === null) return declared;
+  if (any)
+    throw new LedgerError("FORBIDDEN", "your token's capabilities were set by an admin: you may not claim work that needs others (any)", {
+      hint: "pick work that fits your capabilities, or ask an admin for a token that allows more",
+      details: { allowed },
+    });
   if (declared === undefined) return allowed;
   const extra = declared.filter((c) => !allowed.includes(c));
   if (extra.length === 0) return declared;

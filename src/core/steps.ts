@@ -79,10 +79,14 @@ export async function requireProject(tx: Tx, project: string): Promise<Project> 
   return found;
 }
 
-export function projectNotFound(project: string, close: readonly string[] = []): LedgerError {
+export function projectNotFound(
+  project: string,
+  close: readonly string[] = [],
+  hint = "{{op:projects}} lists the projects; {{op:create}} makes work (and its project)",
+): LedgerError {
   const meant = close.length ? `; did you mean ${close.slice(0, 3).join(" or ")}?` : "";
   return new LedgerError("NOT_FOUND", `project ${project} does not exist${meant}`, {
-    hint: "{{op:projects}} lists the projects; {{op:create}} makes work (and its project)",
+    hint,
     details: { project, ...(close.length ? { did_you_mean: close.slice(0, 3) } : {}) },
   });
 }

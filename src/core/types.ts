@@ -47,6 +47,8 @@ export interface EndedLease {
   /** The status the WO went to, and the operation that ended it (for `ended`). */
   status: RestingStatus;
   via?: "release" | "update" | "verify";
+  /** It handed the WO on to another stage: the next stage's agents finish it, not this one. */
+  handed_on?: true;
 }
 
 /** The newest verification result recorded on a WO, and the lease it was recorded under. */

@@ -13,7 +13,14 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<
   if (missing("agent")) throw noIdentity();
   if (missing("project")) throw noProject();
   // A required field left out is named as missing, not as malformed ("id: must be a number" misleads).
-  const absent = (i: z.core.$ZodIssue) => (i.code === "invalid_type" || i.code === "invalid_union") && i.path.length === 1 && given[i.path[0] as string] === undefined;
+  // A field not given, at any depth (an item of a batch without its title): said as "required", not as the type it lacked.
+  const parentOf = (path: readonly PropertyKey[]): unknown =>
+    path.slice(0, -1).reduce<unknown>((o, k) => (typeof o === "object" && o !== null ? (o as Record<PropertyKey, unknown>)[k] : undefined), given);
+  const absent = (i: z.core.$ZodIssue) => {
+    if (!(i.code === "invalid_type" || i.code === "invalid_union") || i.path.length === 0) return false;
+    const parent = parentOf(i.path);
+    return typeof parent === "object" && parent !== null && (parent as Record<PropertyKey, unknown>)[i.path.at(-1)!] === undefined;
+  };
   const issues = r.error.issues.flatMap((i) =>
     i.code === "unrecognized_keys"
       ? i.keys.map((k) => ({ field: formatPath([...i.path, k]), message: unknownField(schema, i.path) }))

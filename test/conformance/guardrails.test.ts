@@ -120,6 +120,27 @@ for (const backend of backends) {
     });
 
     describe("status changes need the lease, and done needs what done means", () => {
+      it("done after a FAILED verification waits for a pass, whoever ran it, whoever finishes (sixth trials)", async () => {
+        await l.claim({ ...BOB, id: 1 });
+        await l.recordVerification({ ...BOB, id: 1, ...result(false) });
+        await l.release({ ...BOB, id: 1 });
+        await l.claim({ ...CAROL, id: 1 });
+        const e = await rejects(l.release({ ...CAROL, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /its verification FAILED when bob ran it in an earlier attempt/);
+        assert.match(e.hintTemplate ?? "", /verify/);
+        await l.recordVerification({ ...CAROL, id: 1, ...result(true) });
+        assert.equal((await l.release({ ...CAROL, id: 1, status: "done" })).status, "done");
+      });
+
+      it("a spend report is no revision: a lapsed holder's or a stranger's never breaks the holder's compare-and-set (sixth trials)", async () => {
+        await l.claim({ ...BOB, id: 2, ttl: "1m" });
+        t.advance(61_000);
+        const held = await l.claim({ ...CAROL, id: 2 });
+        const late = await l.spend({ ...BOB, id: 2, cost_usd: 0.1 });
+        await l.spend({ project: P, agent: "stranger", id: 2, phase: "review", cost_usd: 0.2 });
+        assert.equal(late.work_order.revision, held.revision);
+        assert.equal((await l.update({ ...CAROL, id: 2, fields: { scope: "still mine" }, if_revision: held.revision })).revision, held.revision + 1);
+      });
+
       it("done right after a FAILED verification is refused; release as blocked works", async () => {
         await l.claim({ ...BOB, id: 1 });
         await l.recordVerification({ ...BOB, id: 1, ...result(false) });
@@ -297,7 +318,7 @@ for (const backend of backends) {
         const e = await rejects(
           l.contextPut({ ...BOB, body: "WO-1 is finished, no need to redo it" }),
           "LEASE_LOST",
-          /your lease on WO-1 lapsed .* and you have claimed nothing since/,
+          /your lease on WO-1 lapsed .* and you have claimed nothing in project proj since it did/,
         );
         assert.deepEqual((e.details?.lapsed as { id: number }).id, 1);
         assert.equal((await l.contextPull({ project: P })).entries[0]?.body, "before any work");

@@ -67,6 +67,10 @@ for (const backend of backends) {
       assert.equal((await l.claim({ ...enricher, ...ENRICH, next: true, stage: "enrich" })).id, 1);
       await rejects(l.claim({ ...enricher, ...ENRICH, next: true, stage: "enrich" }), "NOTHING_TO_CLAIM", /in stage enrich that fits your capabilities \(enrich\)/);
       await rejects(l.claim({ ...enricher, ...ENRICH, next: true, stage: "review" }), "VALIDATION", /no stage "review"/);
+      // By id, a stage or labels given must hold (the MCP trial's stage=build took a WO in spec).
+      await rejects(l.claim({ ...coder, ...CODE, id: 2, stage: "enrich" }), "VALIDATION", /WO-2 is not what was asked for: it is in stage ready with labels ui/);
+      await rejects(l.claim({ ...coder, ...CODE, id: 2, labels: ["api"] }), "VALIDATION");
+      assert.equal((await l.claim({ ...coder, ...CODE, id: 2, stage: "ready", labels: ["ui", "x"] })).id, 2);
     });
 
     it("the holder hands work on to the next stage: its attempt ends handed_on, the next stage's agents find it, the event says from where to where", async () => {
@@ -118,11 +122,21 @@ for (const backend of backends) {
       await l.claim({ project: P, agent: "reviewer", id: 1 });
       const done = await l.release({ project: P, agent: "reviewer", id: 1, status: "done" });
       assert.deepEqual([done.status, done.stage], ["done", "review"]);
-      // Done and moved to the done stage in one step.
+      await rejects(l.update({ ...ADMIN, id: 1, stage: "implement" }), "ILLEGAL_TRANSITION", /is done: it has no stage to move on to/);
+      // Handing on to the done stage and finishing is two agents' work, not one step, and not the hander's after it (issue 23, sixth trials).
       await l.create({ ...tri, items: [{ title: "small" }] });
       await l.claim({ ...coder, ...CODE, id: 2 });
-      assert.equal((await l.update({ ...coder, id: 2, stage: "review", status: "done" })).status, "done");
-      await rejects(l.update({ ...ADMIN, id: 2, stage: "implement" }), "ILLEGAL_TRANSITION", /is done: it has no stage to move on to/);
+      await rejects(l.update({ ...coder, id: 2, stage: "review", status: "done" }), "ILLEGAL_TRANSITION", /cannot be done in stage implement/);
+      await rejects(l.release({ ...coder, id: 2, stage: "review", status: "done" }), "ILLEGAL_TRANSITION");
+      await l.release({ ...coder, id: 2, stage: "review" });
+      const e = await rejects(
+        l.update({ ...coder, id: 2, status: "done" }),
+        "NOT_HOLDER",
+        /coder handed it on to its stage's agents, so only whoever claims it next or an admin may/,
+      );
+      assert.match(e.hintTemplate ?? "", /claim/);
+      await rejects(l.update({ ...coder, id: 2, fields: { title: "renamed after handing on" } }), "NOT_HOLDER");
+      await l.contextPut({ ...coder, id: 2, body: "what the reviewer should look at" });
     });
 
     it("a stage that still holds unfinished work cannot be dropped; stages can be removed once empty", async () => {

@@ -53,8 +53,9 @@ async function main(role: string, agent: string): Promise<void> {
         });
         if (wo === null) {
           const wos = await all();
-          const mine = wos.filter((w) => w.stage === stage && w.status !== "done");
-          if (wos.length === TOTAL && mine.length === 0) break;
+          // The enricher is done when nothing is left in its stage; an executor only when everything is (work may be on its way to it).
+          const left = role === "enricher" ? wos.filter((w) => w.stage === stage) : wos.filter((w) => w.status !== "done");
+          if (wos.length === TOTAL && left.length === 0) break;
           await sleep(30);
           continue;
         }

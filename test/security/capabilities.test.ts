@@ -58,6 +58,15 @@ describe("capabilities a token allows (issue 25)", () => {
     assert.equal((await ledger.get({ project: P, id: 1 })).lease, null);
   });
 
+  it("a token an admin gave capabilities cannot set them aside with any; an unrestricted one can (MCP trial)", async () => {
+    await rejects(remote.rita!.claim({ project: P, agent: "x", id: 1, any: true }), "FORBIDDEN", /capabilities were set by an admin/);
+    await rejects(remote.rita!.findUnclaimed({ project: P, any: true }), "FORBIDDEN");
+    assert.deepEqual(
+      (await remote.cody!.findUnclaimed({ project: P, any: true })).map((w) => w.id),
+      [1, 2],
+    );
+  });
+
   it("declaring nothing, it acts with the token's capabilities: the coding work is not its to take", async () => {
     assert.deepEqual((await whoami(remote.rita!, {})).can, ["review"]);
     assert.deepEqual(

@@ -211,7 +211,7 @@ export function createApp(opts: AppOptions): Hono {
       }
       // What the caller declares, within what an admin allowed its token (a malformed list is left for the schema to name).
       if (op.capabilities && (input.can === undefined || Array.isArray(input.can))) {
-        const can = capabilitiesOf(token.can, input.can as string[] | undefined);
+        const can = capabilitiesOf(token.can, input.can as string[] | undefined, input.any === true);
         if (can !== undefined) input.can = can;
       }
       // A token limited to one project sees that project where a call may name none (list, projects).

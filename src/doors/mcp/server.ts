@@ -57,7 +57,7 @@ export const INSTRUCTIONS = [
   "Agents on one machine share the ledger named by WORKLEDGER_DB, else by the .workledger file at the git repository's root (workledger init writes it), else ~/.workledger.",
 ].join(" ");
 
-const KEPT_ALIVE = `this session holds the lease ${LIVENESS_TTL_MS / 1000}s at a time and renews it every ${LIVENESS_TTL_MS / 3000}s while you are connected (up to max_hold): it lapses within a minute after the session ends, never while you work`;
+const KEPT_ALIVE = `this session holds the lease ${LIVENESS_TTL_MS / 1000}s at a time and renews it every ${LIVENESS_TTL_MS / 3000}s while you are connected and active (up to max_hold): it lapses within a minute after the session ends, or when you make no tool call for the project's idle limit`;
 
 /** A first guess at create is one work order: its fields at the top level become the one item. */
 function oneItem(args: Args): Args {
@@ -109,8 +109,9 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
       const op = resolve(tool.op, args);
       // This session keeps its leases alive: a claim is held with the short liveness TTL, so a session that ends lets it go soon.
       const asked = args.ttl;
-      if (op.name === "claim") args.ttl = livenessTtl(asked);
-      const shortened = op.name === "claim" && args.ttl !== asked;
+      // A renewal asked for by hand too (issue 23, MCP trial: renew ttl=2h held a crashed session's WO for two hours).
+      if (op.name === "claim" || (op.name === "renew" && asked !== undefined)) args.ttl = livenessTtl(asked);
+      const shortened = (op.name === "claim" || op.name === "renew") && args.ttl !== asked;
       // What the server fills in (identity, work tree, capabilities) is no tool's argument: refused above, never taken from the model.
       if (op.callerGit) args.git = opts.git();
       if (op.actor && opts.agent !== undefined) args.agent = opts.agent;

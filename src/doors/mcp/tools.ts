@@ -28,7 +28,8 @@ function toolSchema(op: Operation): Pick<ToolDef, "schema" | "needsProject"> {
   // The server sends lease tokens itself (core/lease-memory.ts): a model should never pass one. Idempotency
   // keys are for clients that retry a lost reply; a model's tool call is answered on the session, and every
   // byte of the tool list costs it context.
-  // An admin's unverified_reason is for a person's shell: the MCP server is never an admin by default.
+  // An admin's unverified_reason is for a person's shell: the MCP server is never an admin by default. A model does
+  // not set aside the capabilities its server was given (`any`): work that needs others is not its to take.
   const hidden = [
     "agent",
     "role",
@@ -38,7 +39,7 @@ function toolSchema(op: Operation): Pick<ToolDef, "schema" | "needsProject"> {
     "idle_ms",
     "unverified_reason",
     ...(op.callerGit ? ["git"] : []),
-    ...(op.capabilities ? ["can"] : []),
+    ...(op.capabilities ? ["can", "any"] : []),
   ];
   const schema = omit(base, hidden).partial({ project: true } as never) as z.ZodObject;
   return { schema, needsProject: project !== undefined && !project.safeParse(undefined).success };
@@ -49,7 +50,10 @@ function toolSchema(op: Operation): Pick<ToolDef, "schema" | "needsProject"> {
  * as not offered here), a field is a JSON argument (`status=open`).
  */
 export const MCP_DIALECT: HintDialect = {
-  op: (name) => OPERATIONS.find((o) => o.name === name)?.tool?.name ?? `${snake(name)} (not an MCP tool: ask a person to run it)`,
+  op: (name) => {
+    const op = OPERATIONS.find((o) => o.name === name);
+    return op?.tool?.name ?? `workledger ${op?.cli ?? snake(name).replace(/_/g, "-")} (not an MCP tool: ask a person to run it)`;
+  },
   field: API_DIALECT.field,
 };
 

@@ -64,7 +64,12 @@ export function register(program: Command): void {
     description: "extend your live lease (without --id: every lease you hold in the project); an expired lease cannot be renewed (claim again)",
     flags: {
       id: WO_ID,
-      ttl: { help: "new lease length from now (default: the lease's own length)", flag: "--ttl <duration>" },
+      ttl: {
+        help: "new lease length from now (default: the lease's own length); inside a keepalive --pid session at most 60s (the session renews it)",
+        flag: "--ttl <duration>",
+        // As for claim: a session's lease stays short, so a session that dies lets it go soon, whatever was asked.
+        read: (o) => (str(o.ttl) === undefined || tokenMemoryOff() || currentSession() === undefined ? str(o.ttl) : livenessTtl(str(o.ttl))),
+      },
       lease_token: LEASE_TOKEN,
       keepalive: { help: "a keep-alive's renewal: recorded on the work order, not in the event log", flag: "--keepalive" },
       idle_ms: { help: "with --keepalive: how long the agent has been idle (ms); past the project's idle limit the lease ends instead", flag: "--idle-ms <ms>", number: true },
