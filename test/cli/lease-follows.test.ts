@@ -153,6 +153,30 @@ describe("CLI: the lease follows the agent (issue 15)", { concurrency: true }, (
     }
   });
 
+  it("in a session a renewal asked for by hand is held 60s at a time too: a crashed agent never holds work for hours (issue 23, sixth trials)", async () => {
+    const id = newWo("renewed by hand");
+    const agent = spawn(
+      "sh",
+      [
+        "-c",
+        `until [ -f "$WORKLEDGER_STATE_DIR/sessions/$$" ]; do sleep 0.1; done; "$NODE" "$CLI" claim --id ${id} >/dev/null; "$NODE" "$CLI" renew --id ${id} --ttl 2h >/dev/null; sleep 60`,
+      ],
+      {
+        stdio: "ignore",
+        env: { ...process.env, ...s.env, ...as("by-hand"), NODE: process.execPath, CLI },
+      },
+    );
+    const k = keepalive("by-hand", agent.pid!);
+    try {
+      const renewed = () => s.run(["get", "--id", id, "--json"], { env: as("obs") }).json.lease;
+      assert.ok(await until(() => renewed()?.renewed_at !== null && renewed()?.renewed_at !== undefined, 30_000), k.err);
+      const lease = renewed();
+      assert.ok(Date.parse(lease.expires_at) - Date.parse(lease.renewed_at) <= 60_000, JSON.stringify(lease));
+    } finally {
+      agent.kill("SIGKILL");
+    }
+  });
+
   it("a session's claim is held 60s at a time; a keepalive renews only its own session's leases, never another session's of the same agent", async () => {
     const [mine, theirs] = [newWo("session one"), newWo("session two")];
     const one = agentRunning("twin", ["claim", "--id", mine]);
