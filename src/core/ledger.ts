@@ -36,7 +36,7 @@ import { pollEvents, type FollowOptions } from "./follow.js";
 import { TokenCache, type TokenLookup } from "./token-cache.js";
 import { Tokens, type PublicToken } from "./tokens.js";
 import { asOneItem, parse } from "./validate.js";
-import { initialStage, passes, queueFilter, stageOf } from "./stages.js";
+import { assertStageMove, initialStage, passes, queueFilter, stageOf } from "./stages.js";
 import { nearMisses } from "./names.js";
 import { once } from "./idempotency.js";
 import { assertReportBound, attemptFor, growth, isOutside, NO_ATTEMPT, recordSpend, type Figures } from "./spend.js";
@@ -499,6 +499,10 @@ export class Ledger {
 
   private async claimNext(tx: Tx, c: Parsed["claim"], ttlMs: number): Promise<ClaimResult> {
     const { project, agent, role, max_hold: maxHold, git } = c;
+    if (c.any)
+      throw new LedgerError("VALIDATION", "any: only with an id: say which work order you know you can do (claim --next takes only work that fits)", {
+        details: { issues: [{ field: "any", message: "needs an id" }] },
+      });
     const filter = queueFilter(c);
     // One read (one statement on PostgreSQL). The first candidate is only good if
     // no lease had lapsed: an expiry returns a WO to the queue, maybe ahead of it,
@@ -543,7 +547,7 @@ export class Ledger {
     const [unfit] = filter.can ? await tx.claimable(project, 1, 0, { ...filter, can: undefined }) : [];
     throw new LedgerError("NOTHING_TO_CLAIM", `no unclaimed work order in project ${project}${wanted} is free to take`, {
       hint: unfit
-        ? `${rules.label(unfit.id)} waits for an agent that can ${unfit.requires.join(", ")}; declare capabilities you have, or claim it by id with {{any=true}}`
+        ? `${rules.label(unfit.id)} waits for an agent that can ${unfit.requires.join(", ")}: declare the capabilities you have, or try again later`
         : "all open work is claimed or waiting on dependencies; try again later or {{op:create}} work",
       details: { project, ...(unfit ? { needs_capabilities: { id: unfit.id, requires: unfit.requires } } : {}) },
     });
@@ -615,7 +619,7 @@ export class Ledger {
             wo = r.next;
             spent = r.result.warnings ?? [];
           }
-          if (stage !== undefined) stageOf(await policyOf(tx, project), project, stage);
+          if (stage !== undefined) assertStageMove(await policyOf(tx, project), wo, stage, role);
           const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
           const change = rules.release(wo, agent, tx.now(), status, lease_token, finish, stage);
           await persist(tx, change);
@@ -673,7 +677,7 @@ export class Ledger {
                 details: { issues: [{ field: "depends_on", message: "cycle" }] },
               });
           }
-          if (stage !== undefined) stageOf(await policyOf(tx, project), project, stage);
+          if (stage !== undefined) assertStageMove(await policyOf(tx, project), wo, stage, role);
           const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
           const change = rules.update(wo, agent, tx.now(), { role, fields, status, stage, ifRevision: if_revision, token: lease_token, finish });
           await persist(tx, change);
@@ -754,7 +758,7 @@ export class Ledger {
             `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s (sandbox: ${sandbox}) by ${by}${where}${dir ? ` in ${dir}` : ""}: ${v.command}\n${v.output_tail}`.trimEnd();
           // The result counts for `done` (rules.checkDone) only under the lease it was recorded in.
           const underLease = rules.isLive(wo.lease, tx.now()) && wo.lease.agent === v.agent ? wo.lease.token : null;
-          const recorded = { ...wo, last_verification: { passed: v.passed, agent: v.agent, at: tx.now(), token: underLease } };
+          const recorded = { ...wo, last_verification: { passed: v.passed, agent: v.agent, at: tx.now(), token: underLease, command: v.command } };
           await tx.saveWorkOrder(recorded, wo);
           wo = recorded;
           let block_refused: ErrorBody | undefined;

@@ -454,7 +454,9 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
   const attempt = lease === null ? wo.fence : lease.token;
   // A command edited under the lease makes a pass of the pinned one stale: done would rest on a check the WO no longer states.
   const changed = lease !== null && wo.pinned_verification !== null && wo.pinned_verification !== wo.verification;
-  const verified = !changed && v !== null && v.passed && (v.token === attempt || (lease === null && v.token === null));
+  // A pass counts for the command that ran: one changed since (even between attempts) needs its own run.
+  const sameCommand = v?.command === undefined || v.command === command;
+  const verified = !changed && sameCommand && v !== null && v.passed && (v.token === attempt || (lease === null && v.token === null));
   if (verified) return { warnings: [], data: {} };
   // The newest verification FAILED, in this attempt or an earlier one, the caller's or another agent's: done waits for a pass
   // (issue 23, sixth trials: a second agent claimed a WO that had just failed and finished it at once).
@@ -467,7 +469,9 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
         ? "no verification was recorded"
         : !v.passed
           ? `the last verification FAILED (${v.at})`
-          : "its passing verification was under an earlier lease";
+          : !sameCommand
+            ? `its command changed since it last passed (it ran ${JSON.stringify(v.command)})`
+            : "its passing verification was under an earlier lease";
   const reason = finish?.unverifiedReason;
   if (reason !== undefined) {
     if (finish?.role !== "admin")
@@ -484,7 +488,7 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
   if (failedNow) {
     throw new LedgerError(
       "VERIFICATION_REQUIRED",
-      `${label(wo.id)} cannot be done: its verification FAILED ${v.token === attempt ? "in this attempt" : `when ${v.agent} ran it in an earlier attempt`} (${v.at}), and none has passed since: ${command}`,
+      `${label(wo.id)} cannot be done: its verification FAILED ${v.token === attempt ? (lease ? "in this attempt" : "in its last attempt") : `when ${v.agent} ran it in an earlier attempt`} (${v.at}), and none has passed since${v.command !== undefined && v.command !== command ? ` (it ran ${JSON.stringify(v.command)}; the command is now ${JSON.stringify(command)})` : `: ${command}`}`,
       {
         hint: "fix what fails and {{op:verify}} again until it passes, or {{op:release}} {{status=blocked}} with a note saying what fails",
         details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
@@ -636,7 +640,13 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
       if (reason !== null) throw budgetExhausted(patched, reason, "reopened");
     }
     if (req.role !== "admin") withoutLease(wo, agent, to, `set ${label(wo.id)} to ${to}`);
-  } else if (moved && !holder && req.role !== "admin") withoutLease(wo, agent, "open", `move ${label(wo.id)} to stage ${req.stage}`);
+  } else if (moved && !holder && req.role !== "admin" && !(wo.fence === 0 && wo.created_by === agent)) {
+    // Handing work on is its holder's act (release or update with the stage): the last releaser claims it again first.
+    throw new LedgerError("NOT_HOLDER", `${agent} may not move ${label(wo.id)} to stage ${req.stage} without a lease: only its holder hands it on (or an admin moves it)`, {
+      hint: "{{op:claim}} it, then hand it on with {{op:release}} {{stage=…}}",
+      details: { project: wo.project, id: wo.id, stage: wo.stage, to: req.stage },
+    });
+  }
   const done = statusChanges && to === "done" ? checkDone(wo, agent, req.finish, wo.stage) : { warnings: [], data: {} };
   let extra: Pick<Change, "note" | "warnings"> = budget?.extra ?? {};
   let attempt: Attempt | undefined;
@@ -737,7 +747,7 @@ const ownRelease = (last: EndedLease | undefined, agent: string): boolean => las
 /** Who, besides an admin, may act on a WO nobody holds because its own release ended the last attempt, in words. */
 function lastHolderMay(wo: StoredWorkOrder, last: EndedLease | undefined): string {
   if (ownRelease(last, last?.agent ?? "")) return `only ${last!.agent}, whose own release ended its last attempt,`;
-  if (wo.fence === 0) return "it was never claimed: only";
+  if (wo.fence === 0) return "it was never claimed: whoever claims it,";
   const why = last?.handed_on ? `${last.agent} handed it on to its stage's agents` : last ? `${last.agent}'s lease lapsed` : "its last attempt is not this agent's";
   return `${why}, so only whoever claims it next`;
 }

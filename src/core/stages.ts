@@ -49,7 +49,7 @@ export function assertFits(wo: StoredWorkOrder, can: readonly string[]): void {
     "CAPABILITY_MISSING",
     `${label(wo.id)} requires ${wo.requires.join(", ")}; you declared ${can.length ? can.join(", ") : "no capabilities"}, so ${missing.join(", ")} is missing`,
     {
-      hint: "pick work that fits ({{op:findUnclaimed}} lists only that), declare the capability if you have it, or claim it with {{any=true}} if you know you can do it",
+      hint: "pick work that fits ({{op:findUnclaimed}} lists only that), or declare the capability if you have it",
       details: { project: wo.project, id: wo.id, requires: wo.requires, missing, can },
     },
   );
@@ -72,12 +72,30 @@ export function passes(wo: Pick<StoredWorkOrder, "stage" | "labels" | "requires"
   return filter.can === undefined || wo.requires.every((c) => filter.can!.includes(c));
 }
 
+/**
+ * Where a WO may be moved (issue 23, seventh trials: work skipped every stage
+ * between enrich and ship): on to the next stage, or back to any earlier one;
+ * an admin anywhere. A WO without a stage enters at the first. Who may move it
+ * is the update rule's (the holder, or before any claim its creator).
+ */
+export function assertStageMove(policy: ProjectPolicy, wo: StoredWorkOrder, to: string, role: string | undefined): void {
+  stageOf(policy, wo.project, to);
+  if (role === "admin" || to === wo.stage) return;
+  const at = wo.stage === null ? -1 : policy.stages.indexOf(wo.stage);
+  const next = policy.stages[at + 1];
+  if (policy.stages.indexOf(to) <= at || to === next) return;
+  throw new LedgerError("ILLEGAL_TRANSITION", `${label(wo.id)} is in stage ${wo.stage ?? "(none)"}: it moves on to ${next ?? "no later stage"} next, not to ${to}`, {
+    hint: `hand it on to ${next ?? "an earlier stage"} ({{stage=${next ?? policy.stages[0]}}}); its agents take it from there`,
+    details: { project: wo.project, id: wo.id, stage: wo.stage, to, next: next ?? null, stages: policy.stages },
+  });
+}
+
 /** Throws unless `done` may be set on a WO that will rest in `stage` (a project may name the stage work finishes from). */
 export function assertDoneStage(wo: StoredWorkOrder, stage: string | null, policy: ProjectPolicy): void {
   const last = policy.done_stage;
   if (last === null || stage === last) return;
   throw new LedgerError("ILLEGAL_TRANSITION", `${label(wo.id)} cannot be done in stage ${stage ?? "(none)"}: project ${wo.project} finishes work only from stage ${last}`, {
-    hint: `move it on to ${last} (release it with {{stage=${last}}}) for the agents of that stage, or release it with a note`,
+    hint: `hand it on towards ${last} (release it with the next stage) for the agents of that stage, or release it with a note`,
     details: { project: wo.project, id: wo.id, stage, done_stage: last },
   });
 }

@@ -58,6 +58,8 @@ export interface VerificationRecord {
   at: string;
   /** The fencing token of the lease it ran under (null: recorded by an admin without a lease). */
   token: number | null;
+  /** The command that ran (absent in records from before it was kept): a pass counts only for that command. */
+  command?: string;
 }
 
 /** The editable content of a work order. */

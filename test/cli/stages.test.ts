@@ -35,7 +35,7 @@ describe("stages and capabilities in the CLI and over MCP (issue 25)", () => {
     const none = s.run(["claim", "--next", "--stage", "ready", "--json"], as("x1"));
     assert.equal(none.code, 4);
     assert.match(none.json.error.message, /in stage ready that fits your capabilities \(none declared\)/);
-    assert.match(none.json.error.hint, /WO-2 waits for an agent that can db, code; .*--any/);
+    assert.match(none.json.error.hint, /WO-2 waits for an agent that can db, code: declare the capabilities you have/);
     const byId = s.run(["claim", "--id", "2", "--can", "code", "--json"], as("x1"));
     assert.equal(byId.code, 3);
     assert.equal(byId.json.error.code, "CAPABILITY_MISSING");
@@ -50,7 +50,7 @@ describe("stages and capabilities in the CLI and over MCP (issue 25)", () => {
     const early = s.run(["release", "--id", "1", "--status", "done", "--json"], as("enr"));
     assert.equal(early.code, 3);
     assert.match(early.json.error.message, /finishes work only from stage ready/);
-    assert.match(early.json.error.hint, /--stage ready/);
+    assert.match(early.json.error.hint, /hand it on towards ready/);
     const handed = s.run(["release", "--id", "1", "--stage", "ready", "--json"], as("enr"));
     assert.deepEqual([handed.json.status, handed.json.stage], ["open", "ready"]);
     assert.deepEqual(

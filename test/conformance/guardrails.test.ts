@@ -131,6 +131,19 @@ for (const backend of backends) {
         assert.equal((await l.release({ ...CAROL, id: 1, status: "done" })).status, "done");
       });
 
+      it("a pass counts only for the command that ran: changed since, even between attempts, done needs a new run (seventh trials)", async () => {
+        await l.claim({ ...BOB, id: 1 });
+        await l.recordVerification({ ...BOB, id: 1, ...result(true) });
+        await l.release({ ...BOB, id: 1, status: "done" });
+        await l.update({ ...BOB, id: 1, status: "open" });
+        await l.update({ project: P, agent: "obs", id: 1, fields: { verification: "false" } });
+        const done = await l.update({ ...BOB, id: 1, status: "done" });
+        assert.match(done.warnings?.[0] ?? "", /its command changed since it last passed \(it ran "npm test"\)/);
+        await l.setPolicy({ ...ADMIN, require_verification: true });
+        await l.update({ ...BOB, id: 1, status: "open" });
+        await rejects(l.update({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED");
+      });
+
       it("a spend report is no revision: a lapsed holder's or a stranger's never breaks the holder's compare-and-set (sixth trials)", async () => {
         await l.claim({ ...BOB, id: 2, ttl: "1m" });
         t.advance(61_000);

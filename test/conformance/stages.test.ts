@@ -111,6 +111,22 @@ for (const backend of backends) {
       await rejects(l.release({ ...coder, id: 2, stage: "enrich" }), "LEASE_HELD");
     });
 
+    it("work moves on one stage at a time (or back to any earlier one), by its holder; an admin moves it anywhere (seventh trials)", async () => {
+      await l.setPolicy({ ...ADMIN, stages: ["enrich", "build", "review", "ship"], done_stage: "ship" });
+      await l.create({ ...tri, items: [{ title: "a" }] });
+      await l.claim({ ...enricher, ...ENRICH, id: 1 });
+      await rejects(l.release({ ...enricher, id: 1, stage: "ship" }), "ILLEGAL_TRANSITION", /is in stage enrich: it moves on to build next, not to ship/);
+      await l.release({ ...enricher, id: 1 });
+      // Its last releaser may still edit it, but handing it on is the holder's act.
+      await rejects(l.update({ ...enricher, id: 1, stage: "build" }), "NOT_HOLDER", /only its holder hands it on/);
+      await l.claim({ ...enricher, ...ENRICH, id: 1 });
+      await l.release({ ...enricher, id: 1, stage: "build" });
+      await l.claim({ ...coder, ...CODE, id: 1 });
+      assert.equal((await l.release({ ...coder, id: 1, stage: "enrich" })).stage, "enrich", "back to any earlier stage");
+      assert.equal((await l.update({ ...ADMIN, id: 1, stage: "review" })).stage, "review", "an admin moves it anywhere");
+      await rejects(l.claim({ ...coder, ...CODE, next: true, any: true }), "VALIDATION", /any: only with an id/);
+    });
+
     it("a project that names a done stage refuses done from any other", async () => {
       await l.setPolicy({ ...ADMIN, stages: ["implement", "review"], done_stage: "review" });
       await rejects(l.setPolicy({ ...ADMIN, done_stage: "shipped" }), "VALIDATION", /done_stage: .*its stages are implement, review/);
