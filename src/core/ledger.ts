@@ -482,8 +482,8 @@ export class Ledger {
     const wo = await loadForWrite(tx, project, id);
     const now = tx.now(); // read after the row is locked: the clock may have moved while we waited
     // Filters are for claim --next; given with an id they must hold (issue 23, MCP trial: stage=build took a WO in spec).
-    const unfit = { ...queueFilter(c), can: undefined };
-    if (!passes(wo, unfit))
+    const asked = { ...queueFilter(c), can: undefined };
+    if (!passes(wo, asked))
       throw new LedgerError("VALIDATION", `${rules.label(id)} is not what was asked for: it is in stage ${wo.stage ?? "(none)"} with labels ${wo.labels.join(", ") || "(none)"}`, {
         hint: "leave out the stage and labels to claim it by id, or {{op:claim}} {{next=true}} with them",
         details: { issues: [{ field: c.stage !== undefined ? "stage" : "labels", message: "the work order does not match" }], stage: wo.stage, labels: wo.labels },

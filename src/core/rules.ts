@@ -145,7 +145,7 @@ export function assertMayLinkContext(wo: StoredWorkOrder, agent: string, role: R
     });
   }
   if (role === "admin") return;
-  const last = wo.ended_leases.find((e) => e.token === wo.fence);
+  const last = lastEnded(wo);
   if (last?.agent === agent && last.how === "ended") return; // its own release, a hand-off included: the loop's last step
   if (wo.fence === 0 && wo.created_by === agent) return;
   const who = last?.how === "ended" ? `its last holder, ${last.agent}` : wo.fence === 0 ? `its creator, ${wo.created_by}` : "whoever claims it next";
@@ -179,6 +179,10 @@ export function assertNotLapsedSince(attempts: readonly Attempt[], agent: string
     },
   );
 }
+/** How the WO's last attempt ended (undefined: never claimed, or that attempt is the live one). */
+const lastEnded = (wo: StoredWorkOrder): EndedLease | undefined => wo.ended_leases.find((e) => e.token === wo.fence);
+/** The outcome of an attempt its holder ends leaving the WO `to`: handed on when it also moved the WO to another stage. */
+const endedAs = (to: RestingStatus, moved: boolean): AttemptOutcome => (moved && to === "open" ? "handed_on" : OUTCOME[to]);
 const withEnded = (wo: StoredWorkOrder, e: EndedLease): EndedLease[] => [e, ...wo.ended_leases.filter((x) => x.agent !== e.agent)].slice(0, ENDED_LEASES_KEPT);
 
 /** Records the lazy expiry of a lease whose time has passed, or null when there is none. */
@@ -517,6 +521,7 @@ export function release(wo: StoredWorkOrder, agent: string, now: string, status?
   const moved = stage !== undefined && stage !== wo.stage;
   const requested = status ?? (moved ? "open" : (wo.prior_status ?? "open"));
   const lease = wo.lease as Lease;
+  const outcome = endedAs(requested, moved);
   // Done is judged in the stage the WO is in: handing it on to the done stage and finishing it is two agents' work, not one step.
   const done = requested === "done" ? checkDone(wo, agent, finish, wo.stage) : { warnings: [], data: {} };
   const { status: to, dead_letter, extra } = afterAttempt(wo, requested);
@@ -532,11 +537,10 @@ export function release(wo: StoredWorkOrder, agent: string, now: string, status?
       how: "ended",
       status: to,
       via: "release",
-      ...(moved && requested === "open" ? { handed_on: true as const } : {}),
+      ...(outcome === "handed_on" ? { handed_on: true as const } : {}),
     }),
     ...(moved ? { stage } : {}),
   });
-  const outcome = moved && requested === "open" ? "handed_on" : OUTCOME[requested];
   const data = { token: lease.token, status: to, outcome, ...(moved ? { stage: { from: wo.stage, to: stage } } : {}), ...done.data, ...(dead_letter ? { dead_letter } : {}) };
   return {
     prev: wo,
@@ -655,7 +659,7 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
     let status: RestingStatus = to;
     let dead_letter: string | null = null;
     if (holder) {
-      outcome = moved && to === "open" ? "handed_on" : OUTCOME[to];
+      outcome = endedAs(to, moved);
       ({ status, dead_letter, extra } = afterAttempt(patched, to));
       attempt = attemptOf(wo, wo.lease as Lease, now, outcome);
     }
@@ -701,7 +705,7 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
  * are not asked. Anyone else must claim it first.
  */
 function withoutLease(wo: StoredWorkOrder, agent: string, to: RestingStatus, what: string): void {
-  const last = wo.ended_leases.find((e) => e.token === wo.fence);
+  const last = lastEnded(wo);
   if (ownRelease(last, agent)) return;
   if (wo.fence === 0 && wo.created_by === agent && to !== "done") return;
   throw new LedgerError(
@@ -725,13 +729,13 @@ function withoutLease(wo: StoredWorkOrder, agent: string, to: RestingStatus, wha
  * claims it first, or adds a note.
  */
 function mayEditUnheld(wo: StoredWorkOrder, agent: string, frozen: boolean): void {
-  const last = wo.ended_leases.find((e) => e.token === wo.fence);
+  const last = lastEnded(wo);
   if (!frozen && (agent === wo.created_by || ownRelease(last, agent))) return;
   throw new LedgerError(
     "NOT_HOLDER",
     frozen
       ? `${label(wo.id)} is ${wo.status}: its fields are its record, and only an admin may change them`
-      : `${agent} may not edit ${label(wo.id)} without a lease: only its creator (${wo.created_by}), ${ownRelease(last, last?.agent ?? "") ? `its last holder (${last!.agent}), ` : ""}or an admin may while nobody holds it`,
+      : `${agent} may not edit ${label(wo.id)} without a lease: only its creator (${wo.created_by}), ${last && ownRelease(last, last.agent) ? `its last holder (${last.agent}), ` : ""}or an admin may while nobody holds it`,
     {
       hint: frozen
         ? "create a new work order for what is left, or {{op:addNote}} to it"
@@ -746,7 +750,7 @@ const ownRelease = (last: EndedLease | undefined, agent: string): boolean => las
 
 /** Who, besides an admin, may act on a WO nobody holds because its own release ended the last attempt, in words. */
 function lastHolderMay(wo: StoredWorkOrder, last: EndedLease | undefined): string {
-  if (ownRelease(last, last?.agent ?? "")) return `only ${last!.agent}, whose own release ended its last attempt,`;
+  if (last && ownRelease(last, last.agent)) return `only ${last.agent}, whose own release ended its last attempt,`;
   if (wo.fence === 0) return "it was never claimed: whoever claims it,";
   const why = last?.handed_on ? `${last.agent} handed it on to its stage's agents` : last ? `${last.agent}'s lease lapsed` : "its last attempt is not this agent's";
   return `${why}, so only whoever claims it next`;

@@ -126,8 +126,7 @@ export class PgTx extends PgSession implements Tx {
   /** In one project with a status filter: one index range per status, merged (as on SQLite). */
   async listWorkOrders(q: ListQuery) {
     const where: string[] = [];
-    const args: unknown[] = [];
-    const arg = (v: unknown) => (args.push(v), `$${args.length}`);
+    const { values: args, arg } = params(1);
     const limit = arg(q.limit);
     if (q.label !== undefined) where.push(`${arg(q.label)}::text = ANY(w.labels)`);
     if (q.agent !== undefined) where.push(`w.lease_agent = ${arg(q.agent)}`);

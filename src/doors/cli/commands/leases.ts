@@ -23,6 +23,9 @@ const UNVERIFIED: FlagSpec = {
   flag: "--unverified-reason <text>",
 };
 
+/** A TTL asked for inside a keep-alive session is held with the liveness TTL: the session renews it, and a session that dies lets it go soon. */
+const heldInSession = (ttl: string | undefined) => (tokenMemoryOff() || currentSession() === undefined ? ttl : livenessTtl(ttl));
+
 const renewedLine = (wo: WorkOrder) => `renewed ${render.woLabel(wo)}: expires ${relative(wo.lease?.expires_at ?? "")}`;
 
 /** renew without --id, or with --all, renews every lease the caller holds in the project. */
@@ -48,7 +51,7 @@ export function register(program: Command): void {
         flag: "--ttl <duration>",
         default: "30m",
         // A claim in a keep-alive session is held with the liveness TTL: the session renews it, and lets it go soon when it ends.
-        read: (o) => (tokenMemoryOff() || currentSession() === undefined ? str(o.ttl) : livenessTtl(str(o.ttl))),
+        read: (o) => heldInSession(str(o.ttl)),
       },
       exclusive_files: { help: "refuse when the files overlap a work order someone holds", flag: "--exclusive-files" },
       max_hold: { help: "renewals cannot keep this lease longer than this (e.g. 4h; default: the project's max hold, if any)", flag: "--max-hold <duration>" },
@@ -68,7 +71,7 @@ export function register(program: Command): void {
         help: "new lease length from now (default: the lease's own length); inside a keepalive --pid session at most 60s (the session renews it)",
         flag: "--ttl <duration>",
         // As for claim: a session's lease stays short, so a session that dies lets it go soon, whatever was asked.
-        read: (o) => (str(o.ttl) === undefined || tokenMemoryOff() || currentSession() === undefined ? str(o.ttl) : livenessTtl(str(o.ttl))),
+        read: (o) => (str(o.ttl) === undefined ? undefined : heldInSession(str(o.ttl))),
       },
       lease_token: LEASE_TOKEN,
       keepalive: { help: "a keep-alive's renewal: recorded on the work order, not in the event log", flag: "--keepalive" },
