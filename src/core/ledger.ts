@@ -13,6 +13,7 @@ import { DEFAULT_TTL_MS, inputs, MAX_USD, type Inputs, type Parsed } from "./sch
 import { CAP_FIELDS } from "./types.js";
 import type {
   Attempt,
+  Checkpoint,
   ContextEntry,
   FileConflict,
   GitState,
@@ -38,6 +39,7 @@ import { Tokens, type PublicToken } from "./tokens.js";
 import { asOneItem, parse } from "./validate.js";
 import { assertStageMove, initialStage, passes, queueFilter, stageOf } from "./stages.js";
 import { nearMisses } from "./names.js";
+import { judgeCommit, type CommitVerdict } from "./commits.js";
 import { once } from "./idempotency.js";
 import { assertReportBound, attemptFor, growth, isOutside, NO_ATTEMPT, recordSpend, type Figures } from "./spend.js";
 import { costOf, priceOf } from "./pricing.js";
@@ -60,7 +62,13 @@ import {
 import type { Store, StoreInfo, Tx } from "./port.js";
 
 export type { WoContext };
-export type WorkOrderWithNotes = WorkOrder & { notes: Note[]; context: WoContext };
+export type WorkOrderWithNotes = WorkOrder & { notes: Note[]; context: WoContext; checkpoints: Checkpoint[] };
+/** A WO its caller holds, with the checkpoints made on it so far (oldest first). */
+export type Held = WorkOrder & { lease: NonNullable<WorkOrder["lease"]>; checkpoints: Checkpoint[] };
+export interface CheckpointResult {
+  checkpoint: Checkpoint;
+  work_order: WorkOrder;
+}
 export type Unclaimed = WorkOrder & { file_conflicts: FileConflict[] };
 export type ClaimResult = Unclaimed & { context: WoContext };
 export interface ContextPull {
@@ -178,6 +186,17 @@ async function asCaller(tx: Tx, wo: StoredWorkOrder, agent: string): Promise<Sto
   if (wo.fence === 0) return wo;
   const [last] = await tx.listAttempts({ project: wo.project, wo: wo.id, agent, limit: 1 });
   return rules.withAttempt(wo, agent, last, tx.now());
+}
+/** The newest checkpoints made on a WO (a WO's page shows them; the next holder's worktree starts from the last). */
+const CHECKPOINTS_SHOWN = 100;
+async function checkpointsOf(tx: Tx, project: string, id: number): Promise<Checkpoint[]> {
+  return (await tx.eventsOfType(project, id, "checkpoint", CHECKPOINTS_SHOWN)).map((e) => ({
+    commit: String(e.data.commit),
+    agent: e.agent,
+    token: Number(e.data.token),
+    at: e.at,
+    message: String(e.data.message),
+  }));
 }
 /** An admin who finished a WO without the verification its project requires leaves the reason as a verification note, for all to see. */
 async function noteOverride(tx: Tx, change: rules.Change, agent: string): Promise<void> {
@@ -420,7 +439,7 @@ export class Ledger {
     return this.store.read(async (tx) => {
       const wo = rules.effective(await getOrNotFound(tx, project, id), tx.now());
       const context = await withDependencies(tx, project, await linkedContext(tx, project, id, git), wo.depends_on, git);
-      return { ...rules.toPublic(wo), notes: await tx.listNotes(project, id), context };
+      return { ...rules.toPublic(wo), notes: await tx.listNotes(project, id), context, checkpoints: await checkpointsOf(tx, project, id) };
     });
   }
 
@@ -704,6 +723,66 @@ export class Ledger {
         }),
       role,
     );
+  }
+
+  /**
+   * The WO the caller holds a live lease on (refused otherwise, as a holder's
+   * write would be), with its checkpoints: what worktree and checkpoint ask
+   * before they touch git, so a lapsed holder is stopped before it commits.
+   */
+  async holding(input: Inputs["holding"]): Promise<Held> {
+    const { project, id, agent, lease_token } = parse(inputs.holding, input);
+    await this.sweep(project);
+    return this.store.read(async (tx) => {
+      const wo = await readAs(tx, project, id, agent);
+      rules.holding(wo, agent, tx.now(), lease_token, true);
+      return { ...rules.toPublic(wo), lease: wo.lease!, checkpoints: await checkpointsOf(tx, project, id) };
+    });
+  }
+
+  /**
+   * Records a checkpoint commit under the caller's live lease (the door made
+   * the commit and moves the branch to it only once this succeeds). Not a
+   * change of the WO's fields: its revision stays.
+   */
+  async recordCheckpoint(input: Inputs["checkpoint"]): Promise<CheckpointResult> {
+    const c = parse(inputs.checkpoint, input);
+    return this.write(
+      (tx) =>
+        once(tx, "recordCheckpoint", c, async () => {
+          const wo = await loadAs(tx, c.project, c.id, c.agent);
+          rules.holding(wo, c.agent, tx.now(), c.lease_token, true);
+          const checkpoint: Checkpoint = { commit: c.commit, agent: c.agent, token: wo.lease!.token, at: tx.now(), message: c.message };
+          const { commit, token, message } = checkpoint;
+          await tx.appendEvents([
+            { project: c.project, wo: c.id, type: "checkpoint", agent: c.agent, revision: wo.revision, at: checkpoint.at, data: { commit, token, message, branch: wo.branch } },
+          ]);
+          return { checkpoint, work_order: rules.toPublic(wo) };
+        }),
+      c.role,
+    );
+  }
+
+  /** Whether each commit was made while the lease its trailers name was live (core/commits.ts). */
+  async checkCommits(input: Inputs["checkCommits"]): Promise<CommitVerdict[]> {
+    const { project, commits } = parse(inputs.checkCommits, input);
+    await this.sweep(project);
+    return this.store.read(async (tx) => {
+      await requireProject(tx, project);
+      const seen = new Map<number, { wo: StoredWorkOrder | null; attempts: Attempt[] }>();
+      const out: CommitVerdict[] = [];
+      for (const c of commits) {
+        let known = seen.get(c.id);
+        if (known === undefined) {
+          const wo = await tx.getWorkOrder(project, c.id);
+          known = { wo, attempts: wo ? await tx.listAttempts({ project, wo: c.id, limit: MAX_ROWS }) : [] };
+          seen.set(c.id, known);
+        }
+        const attempt = known.attempts.find((a) => a.token === c.token);
+        out.push(judgeCommit({ commit: c.commit ?? null, project, id: c.id, token: c.token, at: c.at ?? tx.now() }, known.wo, attempt, tx.now()));
+      }
+      return out;
+    });
   }
 
   /**

@@ -142,6 +142,8 @@ export interface Tx {
    * commit order (SQLite's single writer) leave it out and followers use
    * listEvents; PostgreSQL commits concurrently and needs its own order.
    */
+  /** The newest `limit` events of one type on one WO, in seq order. */
+  eventsOfType(project: string, wo: number, type: LedgerEvent["type"], limit: number): Promise<LedgerEvent[]>;
   followEvents?(project: string | null, after: number, limit: number): Promise<LedgerEvent[]>;
   lastEventAt(): Promise<string | null>;
   /** Where a follower starts to see only what happens from now on: the seq of the last event delivered so far (0 when none). */

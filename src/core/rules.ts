@@ -57,6 +57,9 @@ export function toPublic(wo: StoredWorkOrder): WorkOrder {
   return { ...pub, attempts: fence };
 }
 
+/** Done and cancelled WOs are finished: nobody works on them again (unless an admin reopens one). */
+export const isFinished = (status: Status) => status === "done" || status === "cancelled";
+
 /** How an attempt ends when its holder leaves the WO in a status. */
 const OUTCOME: Record<RestingStatus, AttemptOutcome> = { done: "done", blocked: "blocked", open: "released", cancelled: "released" };
 

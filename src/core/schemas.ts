@@ -160,6 +160,9 @@ const leaseToken = z
   .min(1, { error: "must be at least 1" })
   .describe("your claim's token (sent for you)");
 
+/** Commits one check-commits request judges (the CLI sends a long range in parts). */
+export const MAX_COMMITS_CHECKED = 1000;
+
 /** Upper bounds of one spend report and of a cap: beyond them a figure is a mistake, not a bill. */
 export const MAX_TOKENS = 10_000_000_000;
 export const MAX_USD = 100_000;
@@ -494,6 +497,60 @@ export const inputs = builtOnFirstRead({
       dir: line(1, 4096).describe("default: your working directory").optional(),
       trust: trustFlag(),
       block_on_fail: z.boolean().describe("mark it blocked if it fails").optional(),
+      lease_token: leaseToken.optional(),
+      idempotency_key: idempotencyKey,
+    }),
+  /** Whether the caller holds a WO's live lease (worktree and checkpoint ask before touching git). */
+  holding: () => z.strictObject({ ...target, lease_token: leaseToken.optional() }),
+  /** A commit of the holder's work tree to the WO's branch, recorded under its lease. */
+  checkpoint: () =>
+    z.strictObject({
+      ...target,
+      commit: z.string({ error: "must be a string" }).regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, { error: "must be a full git commit id (40 or 64 hex digits)" }),
+      message: line(1, 1000).describe("what the checkpoint holds"),
+      lease_token: leaseToken.optional(),
+      idempotency_key: idempotencyKey,
+    }),
+  /** Commits that name a lease of the project in their trailers, judged against its attempts (at: the commit's date; default now). */
+  checkCommits: () =>
+    z.strictObject({
+      project: projectName,
+      commits: z
+        .array(
+          z.strictObject({
+            /** Absent for a commit being made (the commit-msg hook). */
+            commit: z
+              .string({ error: "must be a string" })
+              .regex(/^[0-9a-f]{4,64}$/, { error: "must be a git commit id (hex)" })
+              .optional(),
+            id: woId,
+            token: leaseToken,
+            at: z.iso
+              .datetime({ offset: true, error: "must be a date and time like 2026-12-05T07:41:41Z" })
+              .transform((s) => new Date(s).toISOString())
+              .optional(),
+          }),
+          { error: "must be an array of {commit, id, token, at}" },
+        )
+        .min(1, { error: "must name at least one commit" })
+        .max(MAX_COMMITS_CHECKED, { error: `must have at most ${MAX_COMMITS_CHECKED} entries (check a long range in parts)` }),
+    }),
+  /** The worktree of the caller's attempt on a WO (created on its branch), or with `prune` the removal of finished ones. */
+  worktree: () =>
+    z.strictObject({
+      ...actor,
+      /** Required unless `prune`. */
+      id: woId.optional(),
+      dir: line(1, 4096).describe("default: your working directory").optional(),
+      prune: z.boolean().describe("remove worktrees of done or cancelled WOs that hold no uncommitted changes").optional(),
+      lease_token: leaseToken.optional(),
+    }),
+  /** Commit the work tree's changes (tracked and untracked) to the WO's branch as a checkpoint. */
+  commitCheckpoint: () =>
+    z.strictObject({
+      ...target,
+      message: line(1, 1000).describe("what the checkpoint holds"),
+      dir: line(1, 4096).describe("the worktree (default: your working directory, else your attempt's worktree)").optional(),
       lease_token: leaseToken.optional(),
       idempotency_key: idempotencyKey,
     }),

@@ -207,7 +207,19 @@ export interface SpendRecord {
   created_at: string;
 }
 
-export const EVENT_TYPES = ["created", "updated", "claimed", "renewed", "released", "expired", "status_changed", "note_added", "context_put", "spend_recorded"] as const;
+export const EVENT_TYPES = [
+  "created",
+  "updated",
+  "claimed",
+  "renewed",
+  "released",
+  "expired",
+  "status_changed",
+  "note_added",
+  "context_put",
+  "spend_recorded",
+  "checkpoint",
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface LedgerEvent {
@@ -222,6 +234,16 @@ export interface LedgerEvent {
 }
 
 export type NewEvent = Omit<LedgerEvent, "seq">;
+
+/** A commit of a holder's work tree to its WO's branch, recorded under the lease it was made in (issue 26). */
+export interface Checkpoint {
+  commit: string;
+  agent: string;
+  /** The lease (fencing token) it was made under. */
+  token: number;
+  at: string;
+  message: string;
+}
 
 /** Who may set or change a WO's verification command: its creator (and admins), admins only, or any agent. */
 export const VERIFICATION_AUTHORS = ["creator", "admins", "any"] as const;

@@ -3,8 +3,8 @@
  * (issue 26), created from the repository's default branch when it does not,
  * without checking anything out: the caller's work tree is left as it is.
  */
-import { execFileSync } from "node:child_process";
 import { LedgerError } from "../core/errors.js";
+import { git, mainWorkTree } from "./git.js";
 
 export interface BranchResult {
   branch: string;
@@ -13,14 +13,6 @@ export interface BranchResult {
   created: boolean;
   base: string | null;
 }
-
-const git = (dir: string, args: string[]): string | null => {
-  try {
-    return execFileSync("git", args, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 }).trim();
-  } catch {
-    return null;
-  }
-};
 
 /** The default branch: the remote's HEAD, else init.defaultBranch, main or master if it exists here, else HEAD. */
 function defaultBranch(dir: string): string {
@@ -32,12 +24,7 @@ function defaultBranch(dir: string): string {
 }
 
 export function ensureBranch(dir: string, branch: string): BranchResult {
-  const top = git(dir, ["rev-parse", "--show-toplevel"]);
-  if (top === null)
-    throw new LedgerError("VALIDATION", `dir: ${dir} is not in a git repository`, {
-      hint: "run it in the repository the work order is about, or give its path ({{dir=PATH}})",
-      details: { issues: [{ field: "dir", message: "not a git repository" }] },
-    });
+  const top = mainWorkTree(dir);
   if (git(top, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`]) !== null) return { branch, dir: top, created: false, base: null };
   const base = defaultBranch(top);
   if (git(top, ["branch", "--no-track", branch, base]) === null)

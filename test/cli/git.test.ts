@@ -1,10 +1,11 @@
 /** `workledger branch` in a scratch repository (issue 26): created from the default branch, nothing checked out, idempotent. */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
+import { until } from "../helpers/util.ts";
 
 describe("CLI: a branch per work order (issue 26)", () => {
   let s: Sandbox;
@@ -40,5 +41,125 @@ describe("CLI: a branch per work order (issue 26)", () => {
     assert.equal(out.code, 2);
     assert.match(out.json.error.message, /is not in a git repository/);
     assert.equal(s.run(["branch", "--id", "1", "--dir", repo, "--json"], { env, cwd: s.dir }).json.dir, repo);
+  });
+});
+
+describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (issue 26)", () => {
+  let s: Sandbox;
+  let repo: string;
+  const alice = { WORKLEDGER_AGENT: "alice", WORKLEDGER_PROJECT: "gitty" };
+  const bob = { WORKLEDGER_AGENT: "bob", WORKLEDGER_PROJECT: "gitty" };
+  const id = { GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" };
+  /** git as an agent runs it: its hooks run workledger with the agent's environment. */
+  const gitIn = (cwd: string, agent: Record<string, string>, ...args: string[]) =>
+    spawnSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, ...s.env, ...id, ...agent } });
+  const git = (cwd: string, ...args: string[]) => {
+    const r = gitIn(cwd, {}, ...args);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+
+  before(() => {
+    s = sandbox();
+    repo = join(s.dir, "repo");
+    mkdirSync(repo);
+    git(repo, "init", "-q", "-b", "main");
+    writeFileSync(join(repo, "README"), "hello\n");
+    git(repo, "add", ".");
+    git(repo, "commit", "-q", "-m", "start");
+    const wo = s.run(["create", "--title", "Add greeting", "--verification", "grep -q hi greeting.txt && test -f notes.txt", "--new-project"], { env: alice });
+    assert.equal(wo.code, 0, wo.stderr);
+  });
+  after(() => s.cleanup());
+
+  it("takeover: the second holder's worktree starts from the first's checkpoint; the first's late commit is refused by the hook and flagged by check-commits; nothing uncommitted is deleted", async () => {
+    const hooks = s.run(["git-hooks", "install", "--json"], { cwd: repo });
+    assert.equal(hooks.code, 0, hooks.stderr);
+    assert.equal(hooks.json.installed.length, 2);
+
+    // Alice claims with a short lease, works in her worktree, checkpoints, commits once in time, and stalls.
+    assert.equal(s.run(["claim", "--id", "1", "--ttl", "2s"], { env: alice }).code, 0);
+    const wa = s.run(["worktree", "--id", "1"], { env: alice, cwd: repo });
+    assert.equal(wa.code, 0, wa.stderr);
+    const aliceTree = wa.stdout.trim();
+    assert.equal(aliceTree, join(s.dir, "repo.worktrees", "gitty", "wo-1-lease-1"));
+    assert.equal(git(aliceTree, "branch", "--show-current"), "wo/1-add-greeting");
+    assert.equal(s.run(["worktree", "--id", "1"], { env: alice, cwd: aliceTree }).stdout.trim(), aliceTree, "asked again: the same worktree");
+    writeFileSync(join(aliceTree, "greeting.txt"), "hi\n"); // untracked: a checkpoint takes it too
+    const cp = s.run(["checkpoint", "--id", "1", "-m", "greeting drafted", "--json"], { env: alice, cwd: aliceTree });
+    assert.equal(cp.code, 0, cp.stderr);
+    assert.equal(cp.json.files, 1);
+    assert.equal(git(aliceTree, "rev-parse", "HEAD"), cp.json.checkpoint.commit);
+    assert.equal(git(aliceTree, "status", "--porcelain"), "", "the checkpoint leaves the work tree clean");
+    assert.match(git(aliceTree, "log", "-1", "--format=%B"), /greeting drafted\n\nWork-Order: gitty#1\nLease-Token: 1/);
+    writeFileSync(join(aliceTree, "draft.txt"), "unfinished\n"); // never committed: must survive everything below
+    assert.ok(await until(() => s.run(["get", "--id", "1", "--json"], { env: alice }).json.status === "open", 10_000), "alice's lease lapses");
+
+    // Alice's later commit: refused by the commit-msg hook, naming who holds the WO now; with --no-verify it lands.
+    assert.equal(s.run(["claim", "--id", "1"], { env: bob }).code, 0);
+    writeFileSync(join(aliceTree, "late.txt"), "late\n");
+    git(aliceTree, "add", "late.txt");
+    const refused = gitIn(aliceTree, alice, "commit", "-q", "-m", "late work");
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /commit refused: .*after alice's lease 1 on WO-1 ended .*bob holds it now \(lease 2\)/);
+    assert.equal(gitIn(aliceTree, alice, "commit", "-q", "--no-verify", "-m", "late work, hook skipped").status, 0);
+    const late = git(aliceTree, "rev-parse", "HEAD");
+    assert.equal(s.run(["checkpoint", "--id", "1", "-m", "x"], { env: alice, cwd: aliceTree }).code, 5, "a lapsed holder cannot checkpoint");
+
+    // Bob's worktree holds alice's checkpoint; he finishes and verifies there.
+    const wb = s.run(["worktree", "--id", "1", "--json"], { env: bob, cwd: repo });
+    assert.equal(wb.code, 0, wb.stderr);
+    const bobTree = wb.json.path as string;
+    assert.equal(wb.json.checkpoint.commit, cp.json.checkpoint.commit);
+    assert.equal(readFileSync(join(bobTree, "greeting.txt"), "utf8"), "hi\n");
+    writeFileSync(join(bobTree, "notes.txt"), "done\n");
+    assert.equal(s.run(["checkpoint", "--id", "1", "-m", "notes added"], { env: bob, cwd: bobTree }).code, 0);
+    const verified = s.run(["verify", "--id", "1", "--json"], { env: bob, cwd: bobTree });
+    assert.equal(verified.code, 0, verified.stderr);
+    assert.equal(verified.json.dir, bobTree, "verify ran in the worktree");
+    assert.equal(verified.json.git.branch, "wo/1-add-greeting");
+    assert.equal(s.run(["release", "--id", "1", "--status", "done"], { env: bob }).code, 0);
+
+    // check-commits over the branch flags exactly the commit made after alice's lease ended.
+    const check = s.run(["check-commits", "main..wo/1-add-greeting", "--json"], { cwd: repo });
+    assert.equal(check.code, 5, check.stderr);
+    assert.deepEqual(
+      check.json.commits.filter((x: { verdict: { ok: boolean } }) => !x.verdict.ok).map((x: { commit: string }) => x.commit),
+      [late],
+    );
+    assert.equal(check.json.ok, check.json.commits.length - 1);
+    const get = s.run(["get", "--id", "1", "--json"], { env: alice }).json;
+    assert.deepEqual(
+      get.checkpoints.map((x: { agent: string; token: number }) => [x.agent, x.token]),
+      [
+        ["alice", 1],
+        ["bob", 2],
+      ],
+    );
+
+    // Nothing uncommitted was deleted; prune removes only the finished, clean worktree, and says why it kept alice's.
+    assert.equal(readFileSync(join(aliceTree, "draft.txt"), "utf8"), "unfinished\n");
+    const pruned = s.run(["worktree", "--prune", "--json"], { cwd: repo });
+    assert.equal(pruned.code, 0, pruned.stderr);
+    assert.deepEqual(pruned.json.removed, [bobTree]);
+    assert.deepEqual(pruned.json.kept, [{ path: aliceTree, reason: "it holds 2 uncommitted change(s)" }]);
+    assert.equal(readFileSync(join(aliceTree, "draft.txt"), "utf8"), "unfinished\n");
+  });
+
+  it("check-commits reports commits without trailers, and fails on them only with --require-trailers; a bad range is refused", () => {
+    git(repo, "checkout", "-q", "-b", "plain");
+    git(repo, "commit", "-q", "--allow-empty", "-m", "no trailers here");
+    const r = s.run(["check-commits", "main..plain"], { cwd: repo });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /unmarked\s+\w{12} no trailers here/);
+    assert.equal(s.run(["check-commits", "main..plain", "--require-trailers"], { cwd: repo }).code, 5);
+    const forge = ["commit", "-q", "--allow-empty", "-m", "forged", "-m", "Work-Order: gitty#1\nLease-Token: 99"];
+    assert.match(gitIn(repo, {}, ...forge).stderr, /commit refused: lease token 99 was never issued on WO-1/);
+    git(repo, ...forge, "--no-verify");
+    const forged = s.run(["check-commits", "main..plain", "--json"], { cwd: repo });
+    assert.equal(forged.code, 5);
+    assert.equal(forged.json.commits.at(-1).verdict.problem, "never_issued");
+    assert.equal(s.run(["check-commits", "--output=/tmp/x"], { cwd: repo }).code, 2);
+    assert.equal(s.run(["check-commits", "--", "--output=/tmp/x"], { cwd: repo }).code, 2);
   });
 });

@@ -48,7 +48,7 @@ for (const backend of backends) {
         };
         const [wo] = await l.create({ project: P, agent: "obs", items: [fields] });
         const got = await l.get({ project: P, id: `WO-${wo?.id}` });
-        assert.deepEqual({ ...got, notes: undefined, context: undefined }, { ...wo, notes: undefined, context: undefined });
+        assert.deepEqual({ ...got, notes: undefined, context: undefined, checkpoints: undefined }, { ...wo, notes: undefined, context: undefined, checkpoints: undefined });
         for (const [k, v] of Object.entries(fields)) assert.deepEqual(got[k as keyof typeof got], v, k);
         assert.deepEqual(got.notes, []);
       });

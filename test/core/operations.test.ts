@@ -83,9 +83,9 @@ describe("operation table", () => {
       for (const f of fields) if (!filledByDoor(op).includes(f)) assert.ok(flags.includes(f), `${name} (${op.name}) has no flag for ${f}`);
       for (const f of flags) assert.ok(fields.includes(f), `${name} (${op.name}): ${f} is not an input of ${op.name}`);
     }
-    // Every operation a person calls by hand has its command (the rest are the server's and the verify step's).
+    // Every operation a person calls by hand has its command (the rest are the server's, and steps of verify, worktree, checkpoint and check-commits).
     const commands = new Set([...REGISTERED.values()].map((r) => r.op.name));
-    const internal = new Set(["contextHistory", "verifyCommand", "recordVerification"]);
+    const internal = new Set(["contextHistory", "verifyCommand", "recordVerification", "holding", "recordCheckpoint", "checkCommits"]);
     for (const op of OPERATIONS) if (!internal.has(op.name)) assert.ok(commands.has(op.name), `no CLI command for ${op.name}`);
   });
 

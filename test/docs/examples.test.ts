@@ -64,8 +64,8 @@ function examples(doc: string): Example[] {
   return out;
 }
 
-/** Commands that act as the holder of WO 53: a table example of one gets the lease first. */
-const HOLDER = /^workledger (renew|release|update|verify|add-note|keepalive|agent-check|spend|context-put)\b/;
+/** Commands that act as the holder of WO 53: an example that starts with one gets the lease first. */
+const HOLDER = /^workledger (renew|release|update|verify|add-note|keepalive|agent-check|spend|context-put|worktree|checkpoint)\b/;
 
 describe("every command example in SKILL.md, its reference and README.md runs", () => {
   let seed: Sandbox;
@@ -112,7 +112,7 @@ describe("every command example in SKILL.md, its reference and README.md runs", 
             WORKLEDGER_AGENT: "agent-a",
             WORKLEDGER_PROJECT: "ancc",
           };
-          if (ex.script.length === 1 && HOLDER.test(ex.script[0]!)) {
+          if (HOLDER.test(ex.script[0]!)) {
             spawnSync("sh", ["-c", "workledger claim --id 53"], { env, cwd: dir });
           }
           for (const cmd of ex.script) {

@@ -10,6 +10,8 @@ const COMMAND: Record<string, string> = {
   setPolicy: "project set",
   verifyCommand: "verify",
   recordVerification: "verify",
+  holding: "worktree",
+  recordCheckpoint: "checkpoint",
   contextHistory: "context-pull --history",
 };
 

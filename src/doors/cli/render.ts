@@ -76,6 +76,12 @@ export function woDetail(wo: WorkOrder | WorkOrderWithNotes): string {
   if (wo.scope) lines.push("", c.dim("scope:"), shown(wo.scope));
   if (wo.handover) lines.push("", c.dim("handover:"), shown(wo.handover));
   if ("notes" in wo && wo.notes.length) lines.push("", c.dim("notes:"), ...wo.notes.map(noteLine));
+  if ("checkpoints" in wo && wo.checkpoints.length)
+    lines.push(
+      "",
+      c.dim(`checkpoints on ${wo.branch}:`),
+      ...wo.checkpoints.map((k) => `  ${c.dim(relative(k.at))} ${k.commit.slice(0, 12)} ${k.agent} (lease ${k.token}): ${shown(oneLine(k.message))}`),
+    );
   if ("context" in wo) lines.push(...woContext(wo.context));
   return lines.join("\n");
 }
@@ -140,6 +146,8 @@ function eventText(e: LedgerEvent): string {
       return `${String(d.kind)} note #${String(d.note_id)}`;
     case "context_put":
       return `key ${String(d.key)}`;
+    case "checkpoint":
+      return `${String(d.commit).slice(0, 12)} on ${String(d.branch)} (token ${String(d.token)}): ${oneLine(String(d.message))}`;
     case "created":
       return oneLine(String((d.fields as { title?: unknown } | undefined)?.title ?? ""));
   }

@@ -277,6 +277,11 @@ export class PgTx extends PgSession implements Tx {
     return newest ? rows.reverse() : rows;
   }
 
+  async eventsOfType(project: string, wo: number, type: LedgerEvent["type"], limit: number): Promise<LedgerEvent[]> {
+    const cols = "SELECT seq, project, wo, type, agent, revision, at, data FROM events";
+    return (await this.rows<EventRow>(`${cols} WHERE project = $1 AND wo = $2 AND type = $3 ORDER BY seq DESC LIMIT $4`, [project, wo, type, limit])).reverse();
+  }
+
   /** The follower's read (see "Event order"): settled events after the cursor's position, in stream order. */
   async followEvents(project: string | null, after: number, limit: number): Promise<LedgerEvent[]> {
     return project === null

@@ -311,6 +311,11 @@ export class SqliteTx implements Tx {
     return newest ? events.reverse() : events;
   }
 
+  async eventsOfType(project: string, wo: number, type: LedgerEvent["type"], count: number): Promise<LedgerEvent[]> {
+    const rows = this.sql(`SELECT * FROM events WHERE project = ? AND wo = ? AND type = ? ORDER BY seq DESC ${limit(count)}`).all(project, wo, type) as EventRow[];
+    return rows.map(toEvent).reverse();
+  }
+
   async lastEventAt() {
     return (this.sql("SELECT max(at) AS at FROM events").get() as { at: string | null }).at;
   }

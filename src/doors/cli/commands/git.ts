@@ -1,15 +1,29 @@
-/** branch: the git side of a work order (issue 26). */
+/** branch, worktree, checkpoint, git-hooks and check-commits: the git side of a work order (issue 26). */
+import { realpathSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { inputs } from "../../../core/schemas.js";
 import { parse } from "../../../core/validate.js";
 import { ensureBranch, type BranchResult } from "../../../exec/branch.js";
-import { registerOperation, WO_ID } from "../operation.js";
+import { checkpoint, type CheckpointOutcome } from "../../../exec/checkpoint.js";
+import { worktree, type PruneResult, type WorktreeResult } from "../../../exec/worktree.js";
+import { checkCommits, type CheckedCommit, type CommitCheck } from "../../../exec/commits.js";
+import { HOOKS, installHooks, runHook, type HookName } from "../../../exec/hooks.js";
+import { c, shown } from "../output.js";
+import { EXIT } from "../exit.js";
+import { IDEMPOTENCY_KEY, LEASE_TOKEN, registerOperation, WO_ID } from "../operation.js";
+import { str } from "../invocation.js";
+import { cliAction } from "../run.js";
+
+const DIR = { help: "the git repository (default: the current directory)", flag: "--dir <path>" };
 
 export function register(program: Command): void {
+  registerGitHooks(program);
+  registerCheckCommits(program);
   registerOperation<BranchResult & { project: string; id: number }>(program, {
     op: "branch",
     description: "print a work order's git branch (e.g. wo/53-fix-tokenizer-crash), creating it from the repository's default branch if it does not exist; nothing is checked out",
-    flags: { id: WO_ID, dir: { help: "the git repository (default: the current directory)", flag: "--dir <path>" } },
+    flags: { id: WO_ID, dir: DIR },
     run: async (ledger, input) => {
       const { project, id, dir } = parse(inputs.branch, input);
       const wo = await ledger.get({ project, id });
@@ -17,4 +31,128 @@ export function register(program: Command): void {
     },
     render: (r) => ({ human: () => (r.created ? `${r.branch} (created from ${r.base})` : r.branch) }),
   });
+
+  registerOperation<WorktreeResult | PruneResult>(program, {
+    op: "worktree",
+    description:
+      "print the git worktree of your attempt on a work order you hold (beside the repository, in <repo>.worktrees/<project>/wo-<id>-lease-<token>), creating it on the work order's branch, which starts from its last checkpoint; --prune removes those of done or cancelled work orders that hold no uncommitted changes",
+    flags: {
+      id: { ...WO_ID, help: "work order id (53 or WO-53); not with --prune" },
+      dir: DIR,
+      prune: { help: "remove the worktrees of done or cancelled work orders that hold no uncommitted changes, and say why the others stay", flag: "--prune" },
+      lease_token: LEASE_TOKEN,
+    },
+    run: (ledger, input) => worktree(ledger, input as Parameters<typeof worktree>[1]),
+    render: (r) => ({
+      ...("path" in r && r.warnings ? { warnings: r.warnings } : {}),
+      human: () => ("path" in r ? worktreeText(r) : pruneText(r)),
+    }),
+  });
+
+  registerOperation<CheckpointOutcome>(program, {
+    op: "checkpoint",
+    description:
+      "commit your work tree's changes (tracked and untracked) to the branch of a work order you hold, with Work-Order and Lease-Token trailers, recorded under your lease: the next holder's worktree starts from it",
+    flags: {
+      id: WO_ID,
+      message: { help: "what the checkpoint holds (required)", flag: "-m, --message <text>" },
+      dir: { help: "the work tree (default: the current directory when it is on the work order's branch, else your worktree)", flag: "--dir <path>" },
+      lease_token: LEASE_TOKEN,
+      idempotency_key: IDEMPOTENCY_KEY,
+    },
+    run: (ledger, input) => checkpoint(ledger, input as Parameters<typeof checkpoint>[1]),
+    render: (r) => ({
+      human: () =>
+        "nothing" in r
+          ? c.dim(`nothing to checkpoint in ${shown(r.dir)}: it holds no changes since the last commit on ${r.branch}`)
+          : `checkpoint ${r.checkpoint.commit.slice(0, 12)} on ${r.branch} (${r.files} file${r.files === 1 ? "" : "s"}, lease token ${r.checkpoint.token})`,
+    }),
+  });
+}
+
+/** Exit of check-commits and the commit-msg hook when a commit names a lease that was not live: LEASE_LOST's. */
+const FENCED_EXIT = EXIT.LEASE_LOST;
+
+function registerGitHooks(program: Command): void {
+  const hooks = program.command("git-hooks").description("git hooks that put your lease on your commits and refuse a commit once it has lapsed");
+  hooks
+    .command("install")
+    .description(
+      "install prepare-commit-msg (adds Work-Order and Lease-Token trailers in worktrees made by workledger worktree) and commit-msg (refuses the commit when that lease is no longer live) in the repository, for all its worktrees",
+    )
+    .option("--dir <path>", "the git repository (default: the current directory)")
+    .action(
+      cliAction(async (o) => {
+        const r = installHooks(resolve(str(o.dir) ?? process.cwd()), process.execPath, realpathSync(process.argv[1]!));
+        return {
+          data: r,
+          warnings: r.kept.map((k) => `kept ${k.hook}: ${k.reason}`),
+          human: () => r.installed.map((p) => `installed ${shown(p)}`).join("\n") || c.dim("nothing installed"),
+        };
+      }),
+    );
+  // What the installed hooks run (not for people: git calls it with the message file).
+  program
+    .command("git-hook <hook> <file> [args...]", { hidden: true })
+    .description(`run a workledger git hook (${HOOKS.join(", ")})`)
+    .action(
+      cliAction(async (_o, ctx, args) => {
+        const [hook, file] = args as [string, string];
+        if (!(HOOKS as readonly string[]).includes(hook)) return { data: null, human: () => "" }; // a hook of a newer version: let the commit be
+        const out = await runHook(await ctx.ledger(), hook as HookName, process.cwd(), file);
+        const v = out.verdict;
+        if (v === null || v.ok) return { data: out, human: () => "" };
+        return {
+          data: out,
+          exitCode: FENCED_EXIT,
+          human: () =>
+            `${c.red("workledger: commit refused:")} ${shown(v.message)}\n` +
+            c.dim(
+              "your changes are still in the work tree; claim the work order again (or leave it to its holder) before committing it; git commit --no-verify skips this check, and check-commits will flag the commit",
+            ),
+        };
+      }),
+    );
+}
+
+function registerCheckCommits(program: Command): void {
+  program
+    .command("check-commits <range>")
+    .description(
+      `check that every commit in a git range (e.g. origin/main..HEAD) was made while the lease its Work-Order / Lease-Token trailers name was live; exit ${FENCED_EXIT} when one was not, or names a lease never issued (for pre-push, CI and server hooks)`,
+    )
+    .option("--dir <path>", "the git repository (default: the current directory)")
+    .option("--require-trailers", `commits without Work-Order / Lease-Token trailers fail too (exit ${FENCED_EXIT}); by default they are only reported`)
+    .action(
+      cliAction(async (o, ctx, args) => {
+        const r = await checkCommits(await ctx.ledger(), resolve(str(o.dir) ?? process.cwd()), args[0]!, o.requireTrailers === true);
+        return { data: r, ...(r.passed ? {} : { exitCode: FENCED_EXIT }), human: () => checkText(r) };
+      }),
+    );
+}
+
+function commitLine(x: CheckedCommit): string {
+  const sha = x.commit.slice(0, 12);
+  if (x.trailers === "none") return `${c.dim("unmarked")}  ${sha} ${shown(x.subject)}`;
+  if (x.trailers === "malformed") return `${c.red("MALFORMED")} ${sha} ${shown(x.subject)}: its Work-Order / Lease-Token trailers cannot be read`;
+  const v = x.verdict!;
+  const lease = `${v.project}#${v.id} lease ${v.token}`;
+  return v.ok ? `${c.green("ok")}        ${sha} ${lease}: ${shown(v.message)}` : `${c.red("REFUSED")}   ${sha} ${lease}: ${shown(v.message)}`;
+}
+
+function checkText(r: CommitCheck): string {
+  const summary = `${r.commits.length} commit(s) in ${r.range}: ${r.ok} ok, ${r.refused} refused, ${r.malformed} malformed, ${r.unmarked} without trailers`;
+  return [...r.commits.map(commitLine), r.passed ? summary : c.red(summary)].join("\n");
+}
+
+/** The path alone on stdout (`cd "$(workledger worktree --id 53)"`); what it starts from on stderr. */
+function worktreeText(r: WorktreeResult): string {
+  const from = r.checkpoint ? ` from checkpoint ${r.checkpoint.commit.slice(0, 12)} by ${r.checkpoint.agent}` : "";
+  if (r.created) process.stderr.write(c.dim(`created on ${r.branch}${from}\n`));
+  return r.path;
+}
+
+function pruneText(r: PruneResult): string {
+  const lines = [...r.removed.map((p) => `removed ${shown(p)}`), ...r.kept.map((k) => `kept ${shown(k.path)}: ${k.reason}`)];
+  return lines.length ? lines.join("\n") : c.dim("no worktrees made by workledger here");
 }

@@ -48,7 +48,7 @@ export function register(program: Command): void {
           ? c.green(`verification passed for WO-${out.work_order.id}`)
           : c.red(`verification FAILED for WO-${out.work_order.id}`) +
             ` (${out.timed_out ? "timed out" : `exit ${out.exit_code}`})${out.work_order.status === "blocked" ? "; marked blocked" : ""}`) +
-        `: ${shown(out.command)}${out.dir ? ` (in ${shown(out.dir)}` : " ("}sandbox: ${out.sandbox})`,
+        `: ${shown(out.command)} (${out.dir ? `in ${shown(out.dir)}; ` : ""}sandbox: ${out.sandbox})`,
     }),
   });
 }

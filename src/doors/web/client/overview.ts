@@ -36,6 +36,8 @@ export function describe(e: LedgerEvent): string {
       return `${String(d.kind ?? "note")} note`;
     case "context_put":
       return `context "${String(d.key ?? "handover")}"`;
+    case "checkpoint":
+      return `checkpoint ${String(d.commit).slice(0, 12)}: ${String(d.message)}`;
     default:
       return e.type.replace("_", " ");
   }

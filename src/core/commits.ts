@@ -1,0 +1,52 @@
+/**
+ * Fencing to the merge (issue 26): whether a commit that names a lease in its
+ * trailers (core/trailers.ts) was made while that lease was live. The
+ * commit-msg hook asks at the moment of the commit; check-commits asks later
+ * with the commit's committer date (which whoever made the commit chose, so a
+ * server-side hook, which judges at push time, is the stronger check). Git
+ * keeps whole seconds: a commit dated 12:00:05 was made in [05, 06), so it is
+ * judged before a lease only when that whole second is.
+ */
+import type { Attempt, Lease, Status, StoredWorkOrder } from "./types.js";
+import { isLive, label } from "./rules.js";
+
+export type CommitProblem = "unknown_work_order" | "never_issued" | "before_lease" | "after_lease";
+
+export interface CommitVerdict {
+  /** null: a commit being made. */
+  commit: string | null;
+  project: string;
+  id: number;
+  token: number;
+  /** When it was made (the commit's date, or the ledger's now for a commit being made). */
+  at: string;
+  ok: boolean;
+  problem?: CommitProblem;
+  /** Why, in words: the WO, the attempt, when it ended and who holds the WO now. */
+  message: string;
+  attempt: Attempt | null;
+  status: Status | null;
+  holder: Pick<Lease, "agent" | "token" | "expires_at"> | null;
+}
+
+/** Judges one commit: `wo` is the WO as stored (null: none), `attempt` its attempt under the commit's token (if ever issued). */
+export function judgeCommit(
+  c: { commit: string | null; project: string; id: number; token: number; at: string },
+  wo: StoredWorkOrder | null,
+  attempt: Attempt | undefined,
+  now: string,
+): CommitVerdict {
+  const live = wo !== null && isLive(wo.lease, now) ? wo.lease : null;
+  const holder = live && { agent: live.agent, token: live.token, expires_at: live.expires_at };
+  const base = { ...c, attempt: attempt ?? null, status: wo?.status ?? null, holder };
+  const now_ = holder ? `; ${holder.agent} holds it now (lease ${holder.token})` : wo ? `; nobody holds it now (${wo.status})` : "";
+  const refuse = (problem: CommitProblem, why: string): CommitVerdict => ({ ...base, ok: false, problem, message: `${why}${now_}` });
+  if (wo === null) return refuse("unknown_work_order", `${label(c.id)} does not exist in project ${c.project}`);
+  if (attempt === undefined) return refuse("never_issued", `lease token ${c.token} was never issued on ${label(c.id)} (its leases so far: ${wo.fence})`);
+  // An attempt still open in the store whose lease is no longer live lapsed at its expiry (not recorded yet).
+  const ended = attempt.ended_at ?? (live?.token === attempt.token ? null : (wo.lease?.expires_at ?? now));
+  const lease = `${attempt.agent}'s lease ${attempt.token} on ${label(c.id)}`;
+  if (Date.parse(c.at) + 1000 <= Date.parse(attempt.started_at)) return refuse("before_lease", `made at ${c.at}, before ${lease} began (${attempt.started_at})`);
+  if (ended !== null && c.at > ended) return refuse("after_lease", `made at ${c.at}, after ${lease} ended (${ended}, ${attempt.outcome ?? "expired"})`);
+  return { ...base, ok: true, message: `made under ${lease}${ended === null ? " (live)" : ` (ended ${ended})`}` };
+}

@@ -1,0 +1,69 @@
+/**
+ * `workledger checkpoint` (issue 26): commits the holder's work tree, tracked
+ * and untracked files alike (not what .gitignore leaves out), to the WO's
+ * branch, so its work outlives its lease. The order keeps a lapsed holder
+ * from moving the branch: the commit is made without moving anything, the
+ * ledger records it under the live lease (or refuses), and only then does
+ * the branch move to it.
+ */
+import { resolve } from "node:path";
+import type { LedgerApi } from "../core/api.js";
+import { LedgerError } from "../core/errors.js";
+import type { CheckpointResult, Held } from "../core/ledger.js";
+import { agentName, inputs, type Inputs } from "../core/schemas.js";
+import { trailerLines } from "../core/trailers.js";
+import { noIdentity, parse } from "../core/validate.js";
+import { git, gitOrFail, mainWorkTree } from "./git.js";
+import { worktreePath } from "./worktree.js";
+
+export type CheckpointOutcome = (CheckpointResult & { dir: string; branch: string; files: number }) | { nothing: true; dir: string; branch: string; id: number };
+
+export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpoint"]): Promise<CheckpointOutcome> {
+  const c = parse(inputs.commitCheckpoint.extend({ agent: agentName.optional() }), input);
+  if (!ledger.knowsCaller && c.agent === undefined) throw noIdentity();
+  const who = { project: c.project, agent: c.agent as string, role: c.role, id: c.id, ...(c.lease_token !== undefined ? { lease_token: c.lease_token } : {}) };
+  const held = await ledger.holding(who);
+  const dir = workTreeOf(held, resolve(c.dir ?? process.cwd()));
+  const head = gitOrFail(dir, ["rev-parse", "--verify", "HEAD"], "read HEAD");
+  const staged = git(dir, ["write-tree"]); // what the caller had staged, put back if the ledger refuses
+  gitOrFail(dir, ["add", "--all"], "stage the work tree's changes");
+  const tree = gitOrFail(dir, ["write-tree"], "write the tree");
+  if (tree === gitOrFail(dir, ["rev-parse", `${head}^{tree}`], "read HEAD's tree")) return { nothing: true, dir, branch: held.branch, id: held.id };
+  const files = gitOrFail(dir, ["diff", "--cached", "--name-only", head], "list the changes").split("\n").filter(Boolean).length;
+  const message = [c.message, "", ...trailerLines({ project: held.project, id: held.id, token: held.lease.token })].join("\n") + "\n";
+  const commit = gitOrFail(dir, ["commit-tree", tree, "-p", head, "-F", "-"], "make the checkpoint commit", { input: message, env: withIdentity(dir, held.lease.agent) });
+  let recorded: CheckpointResult;
+  try {
+    recorded = await ledger.recordCheckpoint({ ...who, commit, message: c.message, ...(c.idempotency_key !== undefined ? { idempotency_key: c.idempotency_key } : {}) });
+  } catch (e) {
+    if (staged === null || git(dir, ["read-tree", staged]) === null) git(dir, ["reset", "--quiet"]); // the files stay as they are
+    throw e;
+  }
+  gitOrFail(dir, ["update-ref", "-m", `workledger checkpoint WO-${held.id}`, `refs/heads/${held.branch}`, commit, head], `move ${held.branch} to the checkpoint ${commit}`);
+  return { ...recorded, dir, branch: held.branch, files };
+}
+
+/** The work tree to checkpoint: `dir` when it has the WO's branch checked out, else the caller's attempt's worktree. */
+function workTreeOf(held: Held, dir: string): string {
+  if (git(dir, ["symbolic-ref", "--quiet", "--short", "HEAD"]) === held.branch) return gitOrFail(dir, ["rev-parse", "--show-toplevel"], "find the work tree");
+  const own = worktreePath(mainWorkTree(dir), held.project, held.id, held.lease.token);
+  if (git(own, ["symbolic-ref", "--quiet", "--short", "HEAD"]) === held.branch) return own;
+  throw new LedgerError("VALIDATION", `dir: ${dir} does not have ${held.branch} checked out, and your worktree for WO-${held.id} does not exist; nothing was committed`, {
+    hint: `{{op:worktree}} {{id=${held.id}}} makes your worktree on ${held.branch}: work there, then checkpoint`,
+    details: { issues: [{ field: "dir", message: `not on ${held.branch}` }], branch: held.branch },
+  });
+}
+
+/** git's configured identity, or where there is none the agent's (a checkpoint must not fail for want of user.email). */
+function withIdentity(dir: string, agent: string): NodeJS.ProcessEnv {
+  const name = git(dir, ["config", "user.name"]) ?? agent;
+  const email = git(dir, ["config", "user.email"]) ?? `${agent.replace(/[^A-Za-z0-9._-]/g, "-")}@workledger.invalid`;
+  const e = process.env;
+  return {
+    ...e,
+    GIT_AUTHOR_NAME: e.GIT_AUTHOR_NAME ?? name,
+    GIT_AUTHOR_EMAIL: e.GIT_AUTHOR_EMAIL ?? email,
+    GIT_COMMITTER_NAME: e.GIT_COMMITTER_NAME ?? name,
+    GIT_COMMITTER_EMAIL: e.GIT_COMMITTER_EMAIL ?? email,
+  };
+}

@@ -1,0 +1,55 @@
+/** Running git for the ledger's git commands: bounded in time, never through a shell. */
+import { execFileSync } from "node:child_process";
+import { LedgerError } from "../core/errors.js";
+
+export interface GitOptions {
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+}
+
+/** git's output (trimmed), or null when it failed. */
+export function git(dir: string, args: string[], opts: GitOptions = {}): string | null {
+  try {
+    return run(dir, args, opts);
+  } catch {
+    return null;
+  }
+}
+
+/** git's output (trimmed); a failure is UNAVAILABLE with git's own words and `what` the caller was doing. */
+export function gitOrFail(dir: string, args: string[], what: string, opts: GitOptions = {}): string {
+  try {
+    return run(dir, args, opts);
+  } catch (e) {
+    const said = String((e as { stderr?: unknown }).stderr ?? (e as Error).message)
+      .trim()
+      .split("\n")
+      .slice(-3)
+      .join("; ");
+    throw new LedgerError("UNAVAILABLE", `git could not ${what} in ${dir}: ${said}`, { hint: "fix what git says and run it again", details: { dir, git: args } });
+  }
+}
+
+function run(dir: string, args: string[], opts: GitOptions): string {
+  return execFileSync("git", args, {
+    cwd: dir,
+    encoding: "utf8",
+    stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    timeout: 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+    ...(opts.input === undefined ? {} : { input: opts.input }),
+    ...(opts.env ? { env: opts.env } : {}),
+  }).trim();
+}
+
+/** The main work tree of the repository `dir` is in (from a linked worktree too). */
+export function mainWorkTree(dir: string): string {
+  const common = git(dir, ["rev-parse", "--path-format=absolute", "--git-common-dir"]);
+  if (common === null)
+    throw new LedgerError("VALIDATION", `dir: ${dir} is not in a git repository`, {
+      hint: "run it in the repository the work order is about, or give its path ({{dir=PATH}})",
+      details: { issues: [{ field: "dir", message: "not a git repository" }] },
+    });
+  // A repository whose git directory is not `<root>/.git` (GIT_DIR elsewhere): the work tree git names.
+  return /\/\.git\/?$/.test(common) ? common.replace(/\/\.git\/?$/, "") : gitOrFail(dir, ["rev-parse", "--show-toplevel"], "find the work tree");
+}

@@ -1,0 +1,95 @@
+/**
+ * Git hooks that carry the lease to the commit (issue 26). `prepare-commit-msg`
+ * adds the Work-Order and Lease-Token trailers of the WO a worktree was made
+ * for; `commit-msg` refuses the commit when that lease is no longer live,
+ * naming who holds the WO now. Installed in the repository's hooks directory
+ * (core.hooksPath honoured), which its worktrees share.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { LedgerApi } from "../core/api.js";
+import type { CommitVerdict } from "../core/commits.js";
+import { commitLease, trailerLines } from "../core/trailers.js";
+import { gitOrFail } from "./git.js";
+import { worktreeTag } from "./worktree.js";
+
+export const HOOKS = ["prepare-commit-msg", "commit-msg"] as const;
+export type HookName = (typeof HOOKS)[number];
+const MARK = "# installed by workledger git-hooks install";
+
+export interface HooksInstalled {
+  dir: string;
+  installed: string[];
+  /** Hooks that were there already and are someone else's: left as they are. */
+  kept: { hook: string; reason: string }[];
+}
+
+const quoted = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Installs both hooks, running this workledger (`node` and its `script`) by absolute path: an agent's PATH need not have it. */
+export function installHooks(dir: string, node: string, script: string): HooksInstalled {
+  const hooks = gitOrFail(dir, ["rev-parse", "--path-format=absolute", "--git-path", "hooks"], "find the hooks directory");
+  mkdirSync(hooks, { recursive: true });
+  const out: HooksInstalled = { dir: hooks, installed: [], kept: [] };
+  for (const name of HOOKS) {
+    const path = join(hooks, name);
+    if (existsSync(path) && !readFileSync(path, "utf8").includes(MARK)) {
+      out.kept.push({ hook: path, reason: `a ${name} hook is there already; add this line to it: ${quoted(node)} ${quoted(script)} git-hook ${name} "$@" || exit 1` });
+      continue;
+    }
+    writeFileSync(path, `#!/bin/sh\n${MARK}\nexec ${quoted(node)} ${quoted(script)} git-hook ${name} "$@"\n`);
+    chmodSync(path, 0o755);
+    out.installed.push(path);
+  }
+  return out;
+}
+
+export interface HookOutcome {
+  /** null: the commit is not a WO's (no trailers, not in a worktree workledger made). */
+  verdict: CommitVerdict | null;
+  added_trailers: boolean;
+}
+
+/** Adds the worktree's lease as trailers to the message in `file` (replacing any it had); false outside a worktree workledger made. */
+function addTrailers(cwd: string, file: string): boolean {
+  const tag = worktreeTag(cwd);
+  if (tag === null) return false;
+  const args = trailerLines(tag).flatMap((t) => ["--trailer", t]);
+  gitOrFail(cwd, ["interpret-trailers", "--in-place", "--if-exists", "replace", ...args, file], "add the work order's trailers");
+  return true;
+}
+
+/** Runs a hook for the commit whose message is in `file`, in the work tree `cwd`. */
+export async function runHook(ledger: LedgerApi, name: HookName, cwd: string, file: string): Promise<HookOutcome> {
+  if (name === "prepare-commit-msg") return { verdict: null, added_trailers: addTrailers(cwd, file) };
+  const read = () => commitLease(gitOrFail(cwd, ["interpret-trailers", "--parse", file], "read the commit message's trailers"));
+  let lease = read();
+  let added = false;
+  if (lease === null && addTrailers(cwd, file)) {
+    added = true; // committed without prepare-commit-msg (a message given with -F, or the hook missing)
+    lease = read();
+  }
+  if (lease === null) return { verdict: null, added_trailers: added };
+  if (lease === "malformed") {
+    const said = readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => /^(work-order|lease-token):/i.test(l));
+    return {
+      added_trailers: added,
+      verdict: {
+        commit: null,
+        project: "",
+        id: 0,
+        token: 0,
+        at: new Date().toISOString(),
+        ok: false,
+        message: `the commit's Work-Order / Lease-Token trailers cannot be read: ${said.join("; ")}`,
+        attempt: null,
+        status: null,
+        holder: null,
+      },
+    };
+  }
+  const [verdict] = await ledger.checkCommits({ project: lease.project, commits: [{ id: lease.id, token: lease.token }] });
+  return { verdict: verdict!, added_trailers: added };
+}

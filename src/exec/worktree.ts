@@ -1,0 +1,151 @@
+/**
+ * A git worktree per attempt (issue 26). The holder of WO 53's lease 2 works
+ * in `<repo>.worktrees/<project>/wo-53-lease-2` beside the repository, on the
+ * WO's branch, which holds every checkpoint so far: a takeover starts from
+ * the last one. A worktree is never deleted or reset by a takeover; `prune`
+ * removes only those whose WO is finished and that hold nothing uncommitted.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import type { LedgerApi } from "../core/api.js";
+import { LedgerError } from "../core/errors.js";
+import { isFinished } from "../core/rules.js";
+import { agentName, inputs, projectName, type Inputs } from "../core/schemas.js";
+import type { Checkpoint } from "../core/types.js";
+import { noIdentity, parse, REQUIRED } from "../core/validate.js";
+import { ensureBranch } from "./branch.js";
+import { git, gitOrFail, mainWorkTree } from "./git.js";
+
+/** What a worktree made by workledger records about itself, in its own git directory (hooks read it). */
+export interface WorktreeTag {
+  project: string;
+  id: number;
+  token: number;
+  agent: string;
+  branch: string;
+}
+const TAG_FILE = "workledger.json";
+
+export interface WorktreeResult {
+  project: string;
+  id: number;
+  path: string;
+  branch: string;
+  token: number;
+  /** false: it existed already (this attempt's, reused as it is). */
+  created: boolean;
+  /** The checkpoint it starts from (the WO's last), or null when there is none. */
+  checkpoint: Checkpoint | null;
+  warnings?: string[];
+}
+
+export interface PruneResult {
+  removed: string[];
+  kept: { path: string; reason: string }[];
+}
+
+/** Where the worktree of `token` (an attempt) on WO `id` lives, beside the repository whose main work tree is `top`. */
+export const worktreePath = (top: string, project: string, id: number, token: number) => join(dirname(top), `${basename(top)}.worktrees`, project, `wo-${id}-lease-${token}`);
+
+/** The tag of the worktree `dir` is in, or null when workledger did not make it. */
+export function worktreeTag(dir: string): WorktreeTag | null {
+  const gitDir = git(dir, ["rev-parse", "--absolute-git-dir"]);
+  if (gitDir === null || !existsSync(join(gitDir, TAG_FILE))) return null;
+  try {
+    const t = JSON.parse(readFileSync(join(gitDir, TAG_FILE), "utf8")) as WorktreeTag;
+    return typeof t.project === "string" && Number.isInteger(t.id) && Number.isInteger(t.token) ? t : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The paths of the repository's linked worktrees (git's list; the main work tree excluded). */
+function linkedWorktrees(top: string): string[] {
+  const out = gitOrFail(top, ["worktree", "list", "--porcelain"], "list worktrees");
+  return out
+    .split("\n")
+    .filter((l) => l.startsWith("worktree "))
+    .map((l) => l.slice("worktree ".length))
+    .filter((p) => resolve(p) !== resolve(top));
+}
+
+export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], dir: string): Promise<WorktreeResult> {
+  // The lease first: a lapsed holder gets no new worktree and touches nothing.
+  const held = await ledger.holding(who);
+  const top = mainWorkTree(dir);
+  const { branch } = ensureBranch(top, held.branch);
+  const path = worktreePath(top, held.project, held.id, held.lease.token);
+  const checkpoint = held.checkpoints.at(-1) ?? null;
+  const base = { project: held.project, id: held.id, path, branch, token: held.lease.token, checkpoint };
+  if (linkedWorktrees(top).includes(path)) return { ...base, created: false };
+  if (existsSync(path))
+    throw new LedgerError("VALIDATION", `${path} exists and is not a worktree of ${top}; nothing was changed`, {
+      hint: "move it away (workledger never deletes a directory it did not make), then run it again",
+      details: { path },
+    });
+  // --force: the branch may be checked out in a lapsed holder's worktree, which stays as it is.
+  gitOrFail(top, ["worktree", "add", "--force", "--quiet", path, branch], `add a worktree for ${branch}`);
+  writeTag(path, { project: held.project, id: held.id, token: held.lease.token, agent: held.lease.agent, branch });
+  const missing = checkpoint !== null && git(path, ["merge-base", "--is-ancestor", checkpoint.commit, "HEAD"]) === null;
+  return {
+    ...base,
+    created: true,
+    ...(missing
+      ? {
+          warnings: [
+            `the last checkpoint (${checkpoint.commit.slice(0, 12)} by ${checkpoint.agent}) is not on ${branch} in this repository: fetch ${branch} from where it was pushed`,
+          ],
+        }
+      : {}),
+  };
+}
+
+function writeTag(path: string, tag: WorktreeTag): void {
+  const gitDir = gitOrFail(path, ["rev-parse", "--absolute-git-dir"], "find the worktree's git directory");
+  writeFileSync(join(gitDir, TAG_FILE), JSON.stringify(tag) + "\n");
+}
+
+/** Removes the worktrees workledger made whose WO is done or cancelled and that hold no uncommitted change; says why it kept the others. */
+export async function pruneWorktrees(ledger: LedgerApi, dir: string): Promise<PruneResult> {
+  const top = mainWorkTree(dir);
+  const mine = resolve(dirname(top), `${basename(top)}.worktrees`);
+  const out: PruneResult = { removed: [], kept: [] };
+  for (const path of linkedWorktrees(top).filter((p) => p.startsWith(mine + "/"))) {
+    const keep = (reason: string) => out.kept.push({ path, reason });
+    if (!existsSync(path)) {
+      keep("its directory is gone (git worktree prune forgets it)");
+      continue;
+    }
+    const tag = worktreeTag(path);
+    if (tag === null) {
+      keep("workledger did not make it");
+      continue;
+    }
+    const wo = await ledger.get({ project: tag.project, id: tag.id });
+    if (!isFinished(wo.status)) {
+      keep(`WO-${wo.id} is ${wo.status}`);
+      continue;
+    }
+    const changes = git(path, ["status", "--porcelain", "--untracked-files=all"]);
+    if (changes === null || changes !== "") {
+      keep(changes === null ? "git could not say whether it holds uncommitted changes" : `it holds ${changes.split("\n").length} uncommitted change(s)`);
+      continue;
+    }
+    gitOrFail(top, ["worktree", "remove", path], `remove the worktree ${path}`);
+    out.removed.push(path);
+  }
+  return out;
+}
+
+/** `workledger worktree`: the caller's worktree on a WO, or with prune the removal of finished ones. */
+export async function worktree(ledger: LedgerApi, input: Inputs["worktree"]): Promise<WorktreeResult | PruneResult> {
+  // Pruning needs no identity or project: each worktree's tag names its WO.
+  const w = parse(inputs.worktree.extend({ agent: agentName.optional(), project: projectName.optional() }), input);
+  const dir = resolve(w.dir ?? process.cwd());
+  if (w.prune) return pruneWorktrees(ledger, dir);
+  for (const field of ["project", "id"] as const)
+    if (w[field] === undefined) throw new LedgerError("VALIDATION", `${field}: ${REQUIRED}`, { details: { issues: [{ field, message: REQUIRED }] } });
+  if (!ledger.knowsCaller && w.agent === undefined) throw noIdentity();
+  const { project, agent, role, id, lease_token } = w as typeof w & { project: string; id: number };
+  return openWorktree(ledger, { project, agent: agent!, role, id, ...(lease_token !== undefined ? { lease_token } : {}) }, dir);
+}
