@@ -6,6 +6,7 @@ import type { LedgerApi } from "./core/api.js";
 import { LedgerError } from "./core/errors.js";
 import { TTL_MS as TOKEN_CACHE_MS } from "./core/token-cache.js";
 import { RemoteLedger } from "./remote/client.js";
+import { resolveHost } from "./net/outbound.js";
 import { openSqliteStore } from "./storage/sqlite/store.js";
 
 export { Ledger } from "./core/ledger.js";
@@ -34,7 +35,8 @@ export interface OpenOptions extends LedgerOptions {
 
 /** Opens the ledger: PostgreSQL when a database URL is configured, otherwise the embedded SQLite file. */
 export async function openLedger(opts: OpenOptions = {}): Promise<Ledger> {
-  const ledgerOpts: LedgerOptions = opts.onEvents ? { onEvents: opts.onEvents } : {};
+  // Webhook URLs are judged by every address their host resolves to (net/outbound.ts).
+  const ledgerOpts: LedgerOptions = { resolveHost: opts.resolveHost ?? resolveHost, ...(opts.onEvents ? { onEvents: opts.onEvents } : {}) };
   const databaseUrl = opts.databaseUrl ?? (opts.db === undefined ? process.env.WORKLEDGER_DATABASE_URL || undefined : undefined);
   if (databaseUrl !== undefined) {
     // Loaded on demand: the SQLite-only CLI path never pays for the pg driver.

@@ -34,10 +34,14 @@ export function authorize(token: TokenRecord | null, access: Access, project: st
     });
   }
   if (!CAN[token.role].includes(access)) {
-    throw new LedgerError("FORBIDDEN", `token ${token.id} has role ${token.role}, which cannot ${access === "read" ? "read" : access === "write" ? "write" : "manage tokens"}`, {
-      hint: access === "write" ? "readers can only read; use a token with role agent or admin" : "use an admin token",
-      details: { role: token.role, needs: access },
-    });
+    throw new LedgerError(
+      "FORBIDDEN",
+      `token ${token.id} has role ${token.role}, which cannot ${access === "read" ? "read" : access === "write" ? "write" : "do what only admins may"}`,
+      {
+        hint: access === "write" ? "readers can only read; use a token with role agent or admin" : "use an admin token",
+        details: { role: token.role, needs: access },
+      },
+    );
   }
   if (token.project !== null && project !== null && token.project !== project) {
     throw new LedgerError("FORBIDDEN", `token ${token.id} is limited to project ${token.project}, not ${project}`, {

@@ -35,11 +35,13 @@ import { assertMayAuthor, commandToRun, DEFAULT_POLICY, verifierOf } from "./ver
 import { assertTrusted, sandboxFor, type SandboxKind } from "./sandbox.js";
 import { pollEvents, type FollowOptions } from "./follow.js";
 import { TokenCache, type TokenLookup } from "./token-cache.js";
-import { Tokens, type PublicToken } from "./tokens.js";
+import { assertAdmin, Tokens, type PublicToken } from "./tokens.js";
 import { asOneItem, parse } from "./validate.js";
 import { assertStageMove, initialStage, passes, queueFilter, stageOf } from "./stages.js";
 import { nearMisses } from "./names.js";
 import { judgeCommit, type CommitVerdict } from "./commits.js";
+import { destinationRefused } from "./address.js";
+import { mayDeliver, newWebhookId, newWebhookSecret, NO_HEALTH, notFound as webhookNotFound, toPublicWebhook, urlProblem, type PublicWebhook, type Webhook } from "./webhooks.js";
 import { once } from "./idempotency.js";
 import { assertReportBound, attemptFor, growth, isOutside, NO_ATTEMPT, recordSpend, type Figures } from "./spend.js";
 import { costOf, priceOf } from "./pricing.js";
@@ -187,6 +189,9 @@ async function asCaller(tx: Tx, wo: StoredWorkOrder, agent: string): Promise<Sto
   const [last] = await tx.listAttempts({ project: wo.project, wo: wo.id, agent, limit: 1 });
   return rules.withAttempt(wo, agent, last, tx.now());
 }
+/** Why webhooks are admins' (tokens.assertAdmin). */
+const WEBHOOKS_ARE_ADMINS = "the server sends every matching event of the ledger to the URL, so choosing where is an admin's act";
+
 /** The newest checkpoints made on a WO (a WO's page shows them; the next holder's worktree starts from the last). */
 const CHECKPOINTS_SHOWN = 100;
 async function checkpointsOf(tx: Tx, project: string, id: number): Promise<Checkpoint[]> {
@@ -263,6 +268,8 @@ export interface LedgerOptions {
   onEvents?: (events: readonly NewEvent[]) => void;
   /** Remember live tokens this long when looking them up (see token-cache.ts); 0: always ask the store. */
   tokenCacheMs?: number;
+  /** A host name's addresses (webhook URLs are judged by every one); without it a name is judged only when delivered to. */
+  resolveHost?: (host: string) => Promise<string[]>;
 }
 
 export class Ledger {
@@ -763,6 +770,124 @@ export class Ledger {
     );
   }
 
+  // Webhook subscriptions (core/webhooks.ts): an admin's; serve's deliverer uses the methods after these.
+
+  async webhookAdd(input: Inputs["webhookAdd"]): Promise<PublicWebhook & { secret: string }> {
+    const w = parse(inputs.webhookAdd, input);
+    assertAdmin(w.role, "subscribe a URL to the ledger's events", WEBHOOKS_ARE_ADMINS);
+    const allowPrivate = w.allow_private ?? false;
+    const bad = urlProblem(w.url) ?? (await destinationRefused(new URL(w.url), allowPrivate, this.opts.resolveHost));
+    if (bad !== null)
+      throw new LedgerError("VALIDATION", `url: ${bad}; nothing was stored`, {
+        hint: "give an http(s) URL on the public internet (or, for a private one, allow_private as an admin)",
+        details: { issues: [{ field: "url", message: bad }] },
+      });
+    return this.write(async (tx) => {
+      if (w.project !== undefined) await requireProject(tx, w.project);
+      const hook: Webhook = {
+        id: newWebhookId(),
+        url: w.url,
+        format: w.format ?? "standard",
+        events: [...new Set(w.events)],
+        project: w.project ?? null,
+        secret: newWebhookSecret(),
+        allow_private: allowPrivate,
+        state: "active",
+        cursor: await tx.lastEventSeq(w.project ?? null), // what happens from now on
+        created_by: w.agent,
+        created_at: tx.now(),
+        health: NO_HEALTH,
+        owner: null,
+        owner_until: null,
+      };
+      await tx.insertWebhook(hook);
+      return { ...toPublicWebhook(hook), secret: hook.secret };
+    });
+  }
+
+  async webhookList(input: Inputs["webhookList"]): Promise<PublicWebhook[]> {
+    assertAdmin(parse(inputs.webhookList, input).role, "list webhook subscriptions", WEBHOOKS_ARE_ADMINS);
+    return this.store.read(async (tx) => (await tx.listWebhooks()).map(toPublicWebhook));
+  }
+
+  webhookPause(input: Inputs["webhook"]): Promise<PublicWebhook> {
+    return this.webhookChange(input, "pause", (w) => ({ ...w, state: "paused", owner: null, owner_until: null }));
+  }
+
+  webhookResume(input: Inputs["webhook"]): Promise<PublicWebhook> {
+    return this.webhookChange(input, "resume", (w) => ({ ...w, state: "active", health: { ...w.health, failures: 0, failing_since: null } }));
+  }
+
+  webhookTest(input: Inputs["webhook"]): Promise<PublicWebhook> {
+    return this.webhookChange(input, "test", (w, now) => ({ ...w, health: { ...w.health, test_requested_at: now } }));
+  }
+
+  async webhookDelete(input: Inputs["webhook"]): Promise<{ id: string; deleted: true }> {
+    const { id, role } = parse(inputs.webhook, input);
+    assertAdmin(role, `delete webhook subscription ${id}`, WEBHOOKS_ARE_ADMINS);
+    return this.write(async (tx) => {
+      if (!(await tx.deleteWebhook(id))) throw webhookNotFound(id);
+      return { id, deleted: true as const };
+    });
+  }
+
+  private async webhookChange(input: Inputs["webhook"], what: string, change: (w: Webhook, now: string) => Webhook): Promise<PublicWebhook> {
+    const { id, role } = parse(inputs.webhook, input);
+    assertAdmin(role, `${what} webhook subscription ${id}`, WEBHOOKS_ARE_ADMINS);
+    return this.write(async (tx) => {
+      const w = await tx.getWebhook(id);
+      if (w === null) throw webhookNotFound(id);
+      const next = change(w, tx.now());
+      await tx.saveWebhook(next);
+      return toPublicWebhook(next);
+    });
+  }
+
+  /**
+   * The subscriptions deliverer `owner` may send for now (active ones, and
+   * any with a test asked for), each taken under the ledger's own lease for
+   * `leaseMs` (webhooks.mayDeliver): another deliverer gets one only after
+   * its holder stopped renewing it.
+   */
+  async webhooksToDeliver(owner: string, leaseMs: number): Promise<Webhook[]> {
+    const candidates = await this.store.read((tx) => tx.listWebhooks());
+    const out: Webhook[] = [];
+    for (const { id } of candidates) {
+      const taken = await this.webhookProgress(id, owner, leaseMs, (w) => w, true);
+      if (taken) out.push(taken);
+    }
+    return out;
+  }
+
+  /**
+   * Applies `change` (a rule of webhooks.ts, given the ledger's now) to a
+   * subscription deliverer `owner` holds, renewing its lease; null when it
+   * does not hold it (any more), or an admin paused it: stop sending for it.
+   */
+  async webhookProgress(id: string, owner: string, leaseMs: number, change: (w: Webhook, now: string) => Webhook, take = false): Promise<Webhook | null> {
+    return this.write(async (tx) => {
+      const w = await tx.getWebhook(id);
+      const now = tx.now();
+      if (w === null) return null;
+      if (take ? !mayDeliver(w, owner, now) : w.owner !== owner) return null;
+      const next = change({ ...w, owner, owner_until: new Date(Date.parse(now) + leaseMs).toISOString() }, now);
+      await tx.saveWebhook(next);
+      return next;
+    });
+  }
+
+  /** Events after a subscription's cursor, in delivery order (as watch reads them). */
+  async webhookEvents(w: Webhook, limit: number): Promise<LedgerEvent[]> {
+    return this.store.read((tx) => (tx.followEvents ? tx.followEvents(w.project, w.cursor, limit) : tx.listEvents(w.project, null, w.cursor, limit)));
+  }
+
+  /** Lets go of every subscription `owner` holds (a server shutting down), so another server takes them at once. */
+  async webhooksRelease(owner: string): Promise<void> {
+    for (const { id, owner: o } of await this.store.read((tx) => tx.listWebhooks())) {
+      if (o === owner) await this.webhookProgress(id, owner, 0, (w) => ({ ...w, owner: null, owner_until: null }));
+    }
+  }
+
   /** Whether each commit was made while the lease its trailers name was live (core/commits.ts). */
   async checkCommits(input: Inputs["checkCommits"]): Promise<CommitVerdict[]> {
     const { project, commits } = parse(inputs.checkCommits, input);
@@ -852,7 +977,7 @@ export class Ledger {
               block_refused = e.toJSON();
             }
           }
-          const note = await appendNote(tx, wo, { agent: v.agent, body, kind: "verification" });
+          const note = await appendNote(tx, wo, { agent: v.agent, body, kind: "verification", data: { passed: v.passed } });
           return { passed: v.passed, command: v.command, dir, git, sandbox, work_order: rules.toPublic(wo), note, ...(block_refused ? { block_refused } : {}) };
         }),
       v.role,

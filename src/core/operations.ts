@@ -17,7 +17,7 @@ import { claimFields, createTool, inputs, releaseTool, spendTool, updateTool } f
 export type InputName = keyof typeof inputs;
 
 export interface HttpBinding {
-  method: "GET" | "POST" | "PATCH";
+  method: "GET" | "POST" | "PATCH" | "DELETE";
   /** Its paths, most specific first: a client takes the first whose parameters the input has. */
   paths: readonly string[];
   /** Status of a success (default 200). */
@@ -314,6 +314,7 @@ export const OPERATIONS: readonly Operation[] = [
     actor: true,
     http: { method: "POST", paths: [`${WO}/checkpoints`], status: 201 },
   },
+  ...webhookOperations(),
   {
     name: "checkCommits",
     summary: "Judge commits by the lease their Work-Order and Lease-Token trailers name: made while it was live, or not",
@@ -360,6 +361,47 @@ export const OPERATIONS: readonly Operation[] = [
     tool: { name: "history", description: "Event log of a work order (id) or project, newest last." },
   },
 ];
+
+/** Webhook subscriptions: an admin's (core/webhooks.ts); `serve` delivers. */
+function webhookOperations(): Operation[] {
+  const W = "/v1/webhooks";
+  const one = (name: string, summary: string, method: HttpBinding["method"], path: string, cli: string): Operation => ({
+    name,
+    summary,
+    input: "webhook",
+    access: "admin",
+    actor: true,
+    everyProject: true,
+    cli,
+    http: { method, paths: [path] },
+  });
+  return [
+    {
+      name: "webhookAdd",
+      summary: "Subscribe a URL to events (its signing secret is shown this once)",
+      input: "webhookAdd",
+      access: "admin",
+      actor: true,
+      everyProject: true,
+      cli: "webhook add",
+      http: { method: "POST", paths: [W], status: 201 },
+    },
+    {
+      name: "webhookList",
+      summary: "Webhook subscriptions and their health",
+      input: "webhookList",
+      access: "admin",
+      actor: true,
+      everyProject: true,
+      cli: "webhook list",
+      http: { method: "GET", paths: [W] },
+    },
+    one("webhookPause", "Stop delivering to a subscription until resumed (events wait)", "POST", `${W}/:id/pause`, "webhook pause"),
+    one("webhookResume", "Deliver to a paused or suspended subscription again, from where it stopped", "POST", `${W}/:id/resume`, "webhook resume"),
+    one("webhookTest", "Ask the server to send a subscription a test message now", "POST", `${W}/:id/test`, "webhook test"),
+    one("webhookDelete", "Delete a subscription", "DELETE", `${W}/:id`, "webhook delete"),
+  ];
+}
 
 /** The parameters of a path (`/v1/projects/:project/wos/:id` → project, id). */
 export function pathParams(path: string): string[] {

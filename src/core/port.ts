@@ -17,6 +17,7 @@ import type {
   TokenRecord,
 } from "../core/types.js";
 import type { QueueFilter } from "./stages.js";
+import type { Webhook } from "./webhooks.js";
 
 export interface ListQuery {
   project?: string | undefined;
@@ -165,6 +166,14 @@ export interface Tx {
   putIdempotentWrite(w: IdempotentWrite): Promise<void>;
   /** Deletes up to `limit` records made before `before` (any project). */
   purgeIdempotentWrites(before: string, limit: number): Promise<void>;
+
+  insertWebhook(w: Webhook): Promise<void>;
+  /** One subscription (in a write transaction, locked until it ends). */
+  getWebhook(id: string): Promise<Webhook | null>;
+  listWebhooks(): Promise<Webhook[]>;
+  /** Writes `w` over the subscription with its id (read in this transaction). */
+  saveWebhook(w: Webhook): Promise<void>;
+  deleteWebhook(id: string): Promise<boolean>;
 
   insertToken(token: TokenRecord): Promise<void>;
   findToken(hash: string): Promise<TokenRecord | null>;

@@ -8,7 +8,7 @@ import { parseDuration, unitless } from "./duration.js";
 import { fileListProblem, globProblem } from "./files.js";
 import { BRANCH_PREFIX } from "./branch.js";
 import { builtOnFirstRead, once } from "./lazy.js";
-import { type CAP_FIELDS, NOTE_KINDS, PRIORITIES, ROLES, STATUSES, VERIFICATION_AUTHORS } from "./types.js";
+import { type CAP_FIELDS, NOTE_KINDS, PRIORITIES, ROLES, STATUSES, VERIFICATION_AUTHORS, WEBHOOK_EVENT_NAMES, WEBHOOK_FORMATS } from "./types.js";
 
 export const REPORT_BY = ["agent", "phase", "label", "wo", "model"] as const;
 
@@ -510,6 +510,28 @@ export const inputs = builtOnFirstRead({
       message: line(1, 1000).describe("what the checkpoint holds"),
       lease_token: leaseToken.optional(),
       idempotency_key: idempotencyKey,
+    }),
+  /** A webhook subscription (admins): where, which events (types, needs-human, or *), of which project (default: all). */
+  webhookAdd: () =>
+    z.strictObject({
+      agent: agentName,
+      role: z.enum(ROLES).default("agent"),
+      project: projectName.describe("only this project's events (default: every project's)").optional(),
+      url: line(1, 2048).describe("http(s) URL that receives the events"),
+      events: z
+        .array(z.enum(WEBHOOK_EVENT_NAMES, { error: `must be one of ${WEBHOOK_EVENT_NAMES.join(", ")}` }), { error: "must be an array of event types" })
+        .min(1, { error: "must name at least one event type (or needs-human, or *)" })
+        .max(20, { error: "must have at most 20 entries" }),
+      format: z.enum(WEBHOOK_FORMATS, { error: `must be one of ${WEBHOOK_FORMATS.join(", ")}` }).optional(),
+      allow_private: z.boolean({ error: "must be true or false" }).describe("let it reach private and loopback addresses").optional(),
+    }),
+  webhookList: () => z.strictObject({ agent: agentName, role: z.enum(ROLES).default("agent") }),
+  /** One subscription by id (pause, resume, test, delete). */
+  webhook: () =>
+    z.strictObject({
+      agent: agentName,
+      role: z.enum(ROLES).default("agent"),
+      id: z.string({ error: "must be a string" }).regex(/^[0-9a-f]{12}$/, { error: "must be a subscription id as webhook list shows it (12 hex digits)" }),
     }),
   /** Commits that name a lease of the project in their trailers, judged against its attempts (at: the commit's date; default now). */
   checkCommits: () =>

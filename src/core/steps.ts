@@ -64,10 +64,11 @@ export async function getOrNotFound(tx: Tx, project: string, id: number): Promis
   });
 }
 
-export async function appendNote(tx: Tx, wo: StoredWorkOrder, n: { agent: string; body: string; kind: NoteKind }): Promise<Note> {
+/** Appends a note and its event (`data`: more for the event, e.g. whether a verification passed, so webhooks need not read the note). */
+export async function appendNote(tx: Tx, wo: StoredWorkOrder, n: { agent: string; body: string; kind: NoteKind; data?: Record<string, unknown> }): Promise<Note> {
   const note = await tx.insertNote({ project: wo.project, wo: wo.id, agent: n.agent, kind: n.kind, body: n.body, created_at: tx.now() });
   await tx.appendEvents([
-    { project: wo.project, wo: wo.id, type: "note_added", agent: n.agent, revision: wo.revision, at: note.created_at, data: { note_id: note.id, kind: n.kind } },
+    { project: wo.project, wo: wo.id, type: "note_added", agent: n.agent, revision: wo.revision, at: note.created_at, data: { note_id: note.id, kind: n.kind, ...n.data } },
   ]);
   return note;
 }

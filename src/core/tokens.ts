@@ -13,9 +13,9 @@ export type PublicToken = Omit<TokenRecord, "hash">;
  * A local agent that could mint an admin token and serve it to itself would be
  * an admin (issue 23's third trial), so managing tokens is for admins only.
  */
-function assertAdmin(by: Role, what: string): void {
+export function assertAdmin(by: Role, what: string, why = "a token acts as whoever it names, so minting one is an admin's act"): void {
   if (by === "admin") return;
-  throw new LedgerError("FORBIDDEN", `only an admin may ${what}: a token acts as whoever it names, so minting one is an admin's act`, {
+  throw new LedgerError("FORBIDDEN", `only an admin may ${what}: ${why}`, {
     hint: "ask a person to run it as an admin in their own shell",
     details: { role: by },
   });

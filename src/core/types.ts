@@ -222,6 +222,14 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** How a webhook subscription's messages look (core/webhooks.ts). */
+export const WEBHOOK_FORMATS = ["standard", "slack"] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+/** The preset of events that need a person: no agent will fix them. */
+export const NEEDS_HUMAN = "needs-human";
+/** What a subscription may name: event types, the preset, or every event. */
+export const WEBHOOK_EVENT_NAMES = ["*", NEEDS_HUMAN, ...EVENT_TYPES] as const;
+
 export interface LedgerEvent {
   seq: number;
   project: string;

@@ -90,11 +90,13 @@ export const REGISTERED = new Map<string, { op: Operation; flags: readonly strin
 export function registerOperation<R>(program: Command, spec: OperationCommand<R>): Command {
   const op = operationOf(spec.op);
   const name = spec.name ?? kebab(op.name);
-  REGISTERED.set(name, { op, flags: Object.keys(spec.flags) });
+  // Keyed by the whole command (`webhook list` is not `list`).
+  const key = program.parent ? `${program.name()} ${name}` : name;
+  REGISTERED.set(key, { op, flags: Object.keys(spec.flags) });
   const alt = spec.alternate && { ...spec.alternate, op: operationOf(spec.alternate.op) };
   // The alternate's flags are those its input has; computed when read (by the test), so start-up builds no extra schema.
   if (alt)
-    REGISTERED.set(`${name} (${alt.op.name})`, {
+    REGISTERED.set(`${key} (${alt.op.name})`, {
       op: alt.op,
       get flags() {
         return Object.keys(spec.flags).filter((f) => f in inputFields(alt.op));
@@ -131,7 +133,7 @@ const attribute = (flag: string) => camel((/--([a-z0-9-]+)/.exec(flag)?.[1] ?? "
 
 function inputOf(op: Operation, flags: Readonly<Record<string, FlagSpec>>, o: Opts, ctx: Ctx, args: string[]): Record<string, unknown> {
   // An unset project or agent is passed on as nothing: the core's schema names what is missing.
-  const input: Record<string, unknown> = { project: op.everyProject ? undefined : projectOf(ctx) };
+  const input: Record<string, unknown> = op.everyProject ? {} : { project: projectOf(ctx) };
   if (op.actor) Object.assign(input, { agent: identity(ctx), role: ctx.role });
   if (op.callerGit) input.git = gitState();
   for (const [field, f] of Object.entries(flags)) {

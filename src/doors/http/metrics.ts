@@ -46,6 +46,12 @@ export class Metrics {
     }
   }
 
+  /** A webhook delivery attempt of this instance's deliverer and how long it took. */
+  observeDelivery(result: "ok" | "error", seconds: number): void {
+    this.inc(`workledger_webhook_deliveries_total{result="${result}"}`);
+    this.inc("workledger_webhook_delivery_seconds_sum", seconds);
+  }
+
   observeRequest(route: string, status: number, seconds: number): void {
     this.inc(`workledger_http_requests_total{route="${route}",status="${status}"}`);
     if (status === 409) this.inc("workledger_conflicts_total");
@@ -80,6 +86,11 @@ export class Metrics {
       family(name, "counter", text);
       for (const [labels, v] of this.governance.get(name) ?? []) if (shown(labels)) out.push(`${name}{${labels}} ${Math.round(v * 1e6) / 1e6}`);
     }
+    family("workledger_webhook_deliveries_total", "counter", "Webhook deliveries attempted by this instance, by result (ok: a 2xx answer).");
+    for (const result of ["ok", "error"])
+      out.push(`workledger_webhook_deliveries_total{result="${result}"} ${this.counters.get(`workledger_webhook_deliveries_total{result="${result}"}`) ?? 0}`);
+    family("workledger_webhook_delivery_seconds_sum", "counter", "Seconds spent waiting for webhook receivers.");
+    out.push(`workledger_webhook_delivery_seconds_sum ${this.counters.get("workledger_webhook_delivery_seconds_sum") ?? 0}`);
     family("workledger_http_requests_total", "counter", "HTTP requests by route and status.");
     for (const [k, v] of this.counters) if (k.startsWith("workledger_http_requests_total{")) out.push(`${k} ${v}`);
     family("workledger_http_request_duration_seconds", "histogram", "HTTP request latency by route.");

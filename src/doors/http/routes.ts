@@ -12,7 +12,7 @@ import { once } from "../../core/lazy.js";
 export type Input = Record<string, unknown>;
 
 export interface Route {
-  method: "GET" | "POST" | "PATCH";
+  method: "GET" | "POST" | "PATCH" | "DELETE";
   path: string;
   /** The operation answering it (on a shared path, the one without a `when`). */
   op: Operation;

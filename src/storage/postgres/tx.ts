@@ -19,6 +19,8 @@
  */
 import type { AttemptQuery, ClaimProbe, IdempotentWrite, ListQuery, SpendQuery, Tx } from "../../core/port.js";
 import type { Attempt, SpendRecord, ContextEntry, LedgerEvent, Note, ProjectPolicy, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
+import type { Webhook } from "../../core/webhooks.js";
+import { WEBHOOK_COLUMNS } from "../webhook-columns.js";
 import {
   ATTEMPT_COLUMNS,
   foldProjectCounts,
@@ -50,6 +52,8 @@ export { ClockNotRead } from "./session.js";
 const LEASES_LOCK_CLASS = 0x776c6c73;
 /** Lock class of idempotency keys ("wlik"). */
 const IDEMPOTENCY_LOCK_CLASS = 0x776c696b;
+
+const webhookValues = (w: Webhook) => WEBHOOK_COLUMNS.map((c) => (c === "events" || c === "health" ? JSON.stringify(w[c]) : w[c]));
 
 export class PgTx extends PgSession implements Tx {
   async getProject(name: string) {
@@ -347,6 +351,35 @@ export class PgTx extends PgSession implements Tx {
     // Both awaited together: if the connection dies, both fail, and neither failure may go unheard (an unhandled rejection ends the process).
     const [, [r]] = await Promise.all([locked, read]);
     return r ?? null;
+  }
+
+  async insertWebhook(w: Webhook) {
+    await this.run(`INSERT INTO webhooks (${WEBHOOK_COLUMNS.join(", ")}) VALUES (${WEBHOOK_COLUMNS.map((_c, i) => `$${i + 1}`).join(", ")})`, webhookValues(w));
+  }
+
+  async getWebhook(id: string) {
+    const rows = this.locked(
+      await this.rows<Webhook & { locked_at?: string }>(
+        `SELECT ${WEBHOOK_COLUMNS.join(", ")}${this.writing ? ", clock_timestamp() AS locked_at" : ""} FROM webhooks WHERE id = $1` + this.lock("FOR UPDATE"),
+        [id],
+      ),
+    );
+    if (rows[0] === undefined) return null;
+    const { locked_at: _l, ...w } = rows[0];
+    return w;
+  }
+
+  async listWebhooks() {
+    return this.rows<Webhook>(`SELECT ${WEBHOOK_COLUMNS.join(", ")} FROM webhooks ORDER BY created_at, id`);
+  }
+
+  async saveWebhook(w: Webhook) {
+    const set = WEBHOOK_COLUMNS.map((c, i) => `${c} = $${i + 1}`).slice(1);
+    await this.run(`UPDATE webhooks SET ${set.join(", ")} WHERE id = $1`, webhookValues(w));
+  }
+
+  async deleteWebhook(id: string) {
+    return (await this.run("DELETE FROM webhooks WHERE id = $1", [id])) > 0;
   }
 
   async insertToken(t: TokenRecord) {

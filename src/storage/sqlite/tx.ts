@@ -15,6 +15,8 @@ import {
 } from "../../core/types.js";
 import type { AttemptQuery, ClaimProbe, IdempotentWrite, ListQuery, SpendQuery, Tx } from "../../core/port.js";
 import type { QueueFilter } from "../../core/stages.js";
+import type { Webhook } from "../../core/webhooks.js";
+import { WEBHOOK_COLUMNS } from "../webhook-columns.js";
 import { fromWorkOrder, toContext, toEvent, toWorkOrder, WO_COLUMNS, type ContextRow, type EventRow, type WorkOrderRow } from "./records.js";
 import {
   ATTEMPT_COLUMNS,
@@ -59,6 +61,14 @@ function queueWhere(f: QueueFilter | undefined): { sql: string; args: unknown[] 
 }
 
 type TokenRow = Omit<TokenRecord, "can"> & { can: string | null };
+type WebhookRow = Omit<Webhook, "events" | "health" | "allow_private"> & { events: string; health: string; allow_private: number };
+const toWebhook = (r: WebhookRow): Webhook => ({
+  ...r,
+  events: JSON.parse(r.events) as string[],
+  health: JSON.parse(r.health) as Webhook["health"],
+  allow_private: r.allow_private === 1,
+});
+const webhookRow = (w: Webhook) => ({ ...w, events: JSON.stringify(w.events), health: JSON.stringify(w.health), allow_private: w.allow_private ? 1 : 0 });
 const toToken = (r: TokenRow): TokenRecord => ({ ...r, can: r.can === null ? null : (JSON.parse(r.can) as string[]) });
 
 const STATEMENT_CACHE = 200;
@@ -374,6 +384,31 @@ export class SqliteTx implements Tx {
     this.sql(
       `DELETE FROM idempotent_writes WHERE (project, agent, key) IN (SELECT project, agent, key FROM idempotent_writes WHERE created_at < ? ORDER BY created_at ${limit(count)})`,
     ).run(before);
+  }
+
+  async insertWebhook(w: Webhook) {
+    this.sql(`INSERT INTO webhooks (${WEBHOOK_COLUMNS.join(", ")}) VALUES (${WEBHOOK_COLUMNS.map((c) => `@${c}`).join(", ")})`).run(webhookRow(w));
+  }
+
+  async getWebhook(id: string) {
+    const row = this.sql("SELECT * FROM webhooks WHERE id = ?").get(id) as WebhookRow | undefined;
+    return row === undefined ? null : toWebhook(row);
+  }
+
+  async listWebhooks() {
+    return (this.sql("SELECT * FROM webhooks ORDER BY created_at, id").all() as WebhookRow[]).map(toWebhook);
+  }
+
+  async saveWebhook(w: Webhook) {
+    this.sql(
+      `UPDATE webhooks SET ${WEBHOOK_COLUMNS.filter((c) => c !== "id")
+        .map((c) => `${c} = @${c}`)
+        .join(", ")} WHERE id = @id`,
+    ).run(webhookRow(w));
+  }
+
+  async deleteWebhook(id: string) {
+    return this.sql("DELETE FROM webhooks WHERE id = ?").run(id).changes > 0;
   }
 
   async insertToken(t: TokenRecord) {

@@ -5,7 +5,8 @@ import { inputs, type Inputs } from "../../../core/schemas.js";
 import { parse } from "../../../core/validate.js";
 import type { LedgerEvent } from "../../../core/types.js";
 import { withLocal } from "../connect.js";
-import { intervalMs } from "../input.js";
+import { intervalMs, usage } from "../input.js";
+import { parseDuration } from "../../../core/duration.js";
 import { commaList, num, str, type Ctx } from "../invocation.js";
 import { c, table } from "../output.js";
 import * as render from "../render.js";
@@ -19,6 +20,13 @@ const wholeNumber = (v: unknown, field: string, max: number): number => {
       details: { issues: [{ field, message: "out of range" }] },
     });
   return n;
+};
+
+/** A duration flag of serve (--webhook-timeout 10s): at least `minMs`. */
+const durationFlag = (v: unknown, field: string, minMs: number): number => {
+  const ms = parseDuration(String(v));
+  if (ms === null || ms < minMs) throw usage(field, `must be a duration like 10s or 5m (at least ${minMs}ms), got ${JSON.stringify(v)}`);
+  return ms;
 };
 
 export function register(program: Command): void {
@@ -36,12 +44,26 @@ export function register(program: Command): void {
     .option("--max-connections <n>", "open connections at most; more are refused", "1024")
     .option("--max-connections-per-address <n>", "open connections from one address at most (default: a quarter of --max-connections; trusted proxies exempt)")
     .option("--max-streams <n>", "open event streams (/v1/events) per token at most", "16")
+    .option("--webhook-timeout <duration>", "a webhook receiver must answer within this", "10s")
+    .option("--webhook-retry-max <duration>", "failed deliveries are retried with exponential backoff (and jitter) up to this wait", "5m")
+    .option("--webhook-suspend-after <duration>", "a subscription failing for this long is suspended (webhook resume restarts it)", "24h")
     .option("--trust-proxy <list>", "comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For names the client (default: none)")
     .action(
       cliAction(async (o, ctx) => {
         // Loaded on demand: every other command starts faster without the HTTP stack.
-        const [{ Metrics }, { startServer }] = await Promise.all([import("../../http/metrics.js"), import("../../http/server.js")]);
+        const [{ Metrics }, { startServer }, { Deliverer }] = await Promise.all([
+          import("../../http/metrics.js"),
+          import("../../http/server.js"),
+          import("../../http/deliverer.js"),
+        ]);
         const metrics = new Metrics();
+        let deliverer: InstanceType<typeof Deliverer> | undefined;
+        const webhooks = {
+          timeoutMs: durationFlag(o.webhookTimeout, "webhook-timeout", 100),
+          retryMaxMs: durationFlag(o.webhookRetryMax, "webhook-retry-max", 100),
+          suspendAfterMs: durationFlag(o.webhookSuspendAfter, "webhook-suspend-after", 1000),
+          onDelivery: (result: "ok" | "error", seconds: number) => metrics.observeDelivery(result, seconds),
+        };
         return withLocal(
           ctx,
           async (ledger) => {
@@ -60,14 +82,23 @@ export function register(program: Command): void {
               maxStreamsPerToken: wholeNumber(o.maxStreams, "max-streams", 1e4),
               version: pkgVersion,
             });
+            deliverer = new Deliverer(ledger, webhooks);
+            deliverer.start();
             process.stderr.write(`workledger ${pkgVersion} serving ${ledger.info.kind} ${ledger.info.location} on ${server.url}\n`);
+            process.stderr.write(`webhooks: delivered by ${deliverer.owner}\n`);
             process.stderr.write(`dashboard: ${server.url}/ (sign in with a token from: workledger token create --as-admin --agent NAME --role admin|reader)\n`);
             const sig = await untilSignal();
             process.stderr.write(`${sig}: finishing in-flight requests\n`);
             await server.close();
+            await deliverer.stop();
             return { data: { stopped: true, url: server.url }, human: () => "stopped" };
           },
-          { onEvents: (e) => metrics.observeEvents(e) },
+          {
+            onEvents: (e) => {
+              metrics.observeEvents(e);
+              deliverer?.wake();
+            },
+          },
         );
       }),
     );
