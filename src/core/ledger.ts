@@ -722,8 +722,10 @@ export class Ledger {
       (tx) =>
         once(tx, "addNote", n, async () => {
           const wo = await loadAs(tx, project, id, agent);
-          // Anyone may comment, except a lapsed holder, whose words must not pass for the new holder's.
+          // Anyone may comment, except a lapsed holder, whose words must not pass for the new holder's:
+          // fenced by name, and by the token its door remembers (another session of the same agent may hold it now).
           rules.assertNotFenced(wo, agent, tx.now());
+          if (n.lease_token !== undefined) rules.holding(wo, agent, tx.now(), n.lease_token, false);
           // A verification result is evidence others rely on: only the holder or an admin records one.
           if (kind === "verification") verifierOf(wo, agent, role, tx.now(), undefined);
           return appendNote(tx, wo, { agent, body, kind: kind ?? "progress" });
@@ -962,7 +964,8 @@ export class Ledger {
             `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s (sandbox: ${sandbox}) by ${by}${where}${dir ? ` in ${dir}` : ""}: ${v.command}\n${v.output_tail}`.trimEnd();
           // The result counts for `done` (rules.checkDone) only under the lease it was recorded in.
           const underLease = rules.isLive(wo.lease, tx.now()) && wo.lease.agent === v.agent ? wo.lease.token : null;
-          const recorded = { ...wo, last_verification: { passed: v.passed, agent: v.agent, at: tx.now(), token: underLease, command: v.command } };
+          const record = { passed: v.passed, agent: v.agent, at: tx.now(), token: underLease, command: v.command };
+          const recorded = { ...wo, last_verification: rules.verificationRecord(wo.last_verification, record, v.repo ?? v.dir) };
           await tx.saveWorkOrder(recorded, wo);
           wo = recorded;
           let block_refused: ErrorBody | undefined;
@@ -1042,8 +1045,11 @@ export class Ledger {
         once(tx, "contextPut", c, async () => {
           const now = tx.now();
           await projectForWrite(tx, c.project, c.new_project === true);
-          if (c.id !== undefined) rules.assertMayLinkContext(await loadAs(tx, c.project, c.id, c.agent), c.agent, c.role, now);
-          else if (c.role !== "admin") {
+          if (c.id !== undefined) {
+            const wo = await loadAs(tx, c.project, c.id, c.agent);
+            rules.assertMayLinkContext(wo, c.agent, c.role, now);
+            if (c.lease_token !== undefined) rules.holding(wo, c.agent, now, c.lease_token, false);
+          } else if (c.role !== "admin") {
             await recordExpiries(tx, c.project);
             rules.assertNotLapsedSince(await tx.listAttempts({ project: c.project, agent: c.agent, limit: 20 }), c.agent, c.project);
           }

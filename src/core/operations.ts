@@ -12,7 +12,7 @@
 import type { z } from "zod";
 import type { LedgerApi } from "./api.js";
 import type { Access } from "./auth.js";
-import { claimFields, createTool, inputs, releaseTool, spendTool, updateTool } from "./schemas.js";
+import { checkpointTool, claimFields, createTool, inputs, releaseTool, spendTool, updateTool, worktreeTool } from "./schemas.js";
 
 export type InputName = keyof typeof inputs;
 
@@ -212,6 +212,7 @@ export const OPERATIONS: readonly Operation[] = [
   },
   {
     name: "addNote",
+    lease: "uses",
     summary: "Append a note",
     input: "addNote",
     access: "write",
@@ -230,6 +231,7 @@ export const OPERATIONS: readonly Operation[] = [
   },
   {
     name: "spend",
+    lease: "uses",
     summary: "Record tokens and cost against your attempt (source: running totals, only growth is added)",
     input: "spend",
     access: "write",
@@ -331,6 +333,7 @@ export const OPERATIONS: readonly Operation[] = [
     access: "write",
     actor: true,
     local: true,
+    tool: { name: "worktree", description: "Your git worktree for a WO you hold (path), on its branch from the last checkpoint. Work there.", schema: worktreeTool },
   },
   {
     name: "checkpoint",
@@ -340,9 +343,11 @@ export const OPERATIONS: readonly Operation[] = [
     access: "write",
     actor: true,
     local: true,
+    tool: { name: "checkpoint", description: "Commit your worktree's changes to the WO's branch under your lease; a takeover starts from them.", schema: checkpointTool },
   },
   {
     name: "contextPut",
+    lease: "uses",
     summary: "Save context for the next agent",
     input: "contextPut",
     access: "write",

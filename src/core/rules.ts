@@ -22,6 +22,7 @@ import type {
   Role,
   Status,
   StoredWorkOrder,
+  VerificationRecord,
   WorkOrder,
   WorkOrderFields,
 } from "./types.js";
@@ -151,7 +152,7 @@ export function assertMayLinkContext(wo: StoredWorkOrder, agent: string, role: R
   const last = lastEnded(wo);
   if (last?.agent === agent && last.how === "ended") return; // its own release, a hand-off included: the loop's last step
   if (wo.fence === 0 && wo.created_by === agent) return;
-  const who = last?.how === "ended" ? `its last holder, ${last.agent}` : wo.fence === 0 ? `its creator, ${wo.created_by}` : "whoever claims it next";
+  const who = last?.how === "ended" ? `its last holder (${last.agent})` : wo.fence === 0 ? `its creator (${wo.created_by})` : "whoever claims it next";
   throw new LedgerError(
     "NOT_HOLDER",
     `${agent} may not link context to ${label(wo.id)}: only ${who} or an admin may while nobody holds it (its next agents read it as the handover)`,
@@ -225,9 +226,11 @@ function leaseLost(wo: StoredWorkOrder, agent: string, now: string, token: numbe
   else if (mine?.how !== "ended") why += `; it is ${wo.status} now`;
   const own = mine?.how === "ended" && !live;
   return new LedgerError("LEASE_LOST", `your lease on ${label(wo.id)} is gone: ${why}`, {
-    hint: own
-      ? "nothing to do for the lease: it already ended; {{op:claim}} it again only if there is more work to do"
-      : "stop working on it; {{op:claim}} it again if it is free (someone may have changed it meanwhile), else pick another ({{op:findUnclaimed}})",
+    hint: isFinished(wo.status)
+      ? `stop working on it: it is ${wo.status}, and nobody works on it any more; pick other work ({{op:findUnclaimed}})`
+      : own
+        ? "nothing to do for the lease: it already ended; {{op:claim}} it again only if there is more work to do"
+        : "stop working on it; {{op:claim}} it again if it is free (someone may have changed it meanwhile), else pick another ({{op:findUnclaimed}})",
     details: { project: wo.project, id: wo.id, holder: live?.agent ?? null, status: wo.status, ended: mine ?? null },
   });
 }
@@ -443,6 +446,20 @@ export const commandForDone = (wo: StoredWorkOrder) => (wo.lease ? (wo.pinned_ve
  * (VERIFICATION_REQUIRED otherwise, unless an admin gives a reason); elsewhere
  * finishing without that only warns, and the event says `unverified`.
  */
+/**
+ * The record of a new verification result: a pass after a failure counts
+ * only where that failure ran (the same repository, any of its worktrees, or
+ * without git the same directory); a pass elsewhere is recorded, and the
+ * failure stays unanswered (issue 23, eighth trials: a failing verify, then a
+ * passing one in a scratch directory, then done).
+ */
+export function verificationRecord(prev: VerificationRecord | null, next: VerificationRecord, where: string | undefined): VerificationRecord {
+  const record: VerificationRecord = { ...next, ...(where === undefined ? {} : { where }) };
+  if (!next.passed) return record;
+  const open = prev === null ? undefined : !prev.passed ? prev.where : prev.failed_in;
+  return open !== undefined && open !== where ? { ...record, failed_in: open } : record;
+}
+
 function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefined, stage: string | null): { warnings: string[]; data: Record<string, unknown> } {
   if (finish) assertDoneStage(wo, stage, finish.policy);
   const pending = finish?.pending ?? [];
@@ -463,11 +480,11 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
   const changed = lease !== null && wo.pinned_verification !== null && wo.pinned_verification !== wo.verification;
   // A pass counts for the command that ran: one changed since (even between attempts) needs its own run.
   const sameCommand = v?.command === undefined || v.command === command;
-  const verified = !changed && sameCommand && v !== null && v.passed && (v.token === attempt || (lease === null && v.token === null));
+  const verified = !changed && sameCommand && v !== null && v.passed && v.failed_in === undefined && (v.token === attempt || (lease === null && v.token === null));
   if (verified) return { warnings: [], data: {} };
   // The newest verification FAILED, in this attempt or an earlier one, the caller's or another agent's: done waits for a pass
   // (issue 23, sixth trials: a second agent claimed a WO that had just failed and finished it at once).
-  const failedNow = v !== null && !v.passed;
+  const failedNow = v !== null && (!v.passed || v.failed_in !== undefined);
   const what = none
     ? "it has no verification command"
     : changed
@@ -476,9 +493,11 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
         ? "no verification was recorded"
         : !v.passed
           ? `the last verification FAILED (${v.at})`
-          : !sameCommand
-            ? `its command changed since it last passed (it ran ${JSON.stringify(v.command)})`
-            : "its passing verification was under an earlier lease";
+          : v.failed_in !== undefined
+            ? `its last failing verification ran in ${v.failed_in}, and a pass elsewhere (${v.where ?? "not said"}) does not answer it: verify where it failed`
+            : !sameCommand
+              ? `its command changed since it last passed (it ran ${JSON.stringify(v.command)})`
+              : "its passing verification was under an earlier lease";
   const reason = finish?.unverifiedReason;
   if (reason !== undefined) {
     if (finish?.role !== "admin")
@@ -491,6 +510,12 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
         details: { project: wo.project, id: wo.id },
       });
     return { warnings: [], data: { unverified: true, unverified_reason: reason } };
+  }
+  if (failedNow && v.failed_in !== undefined) {
+    throw new LedgerError("VERIFICATION_REQUIRED", `${label(wo.id)} cannot be done: ${what}`, {
+      hint: `{{op:verify}} in ${v.failed_in} (or a worktree of it) until it passes, or {{op:release}} {{status=blocked}} with a note saying what fails`,
+      details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
+    });
   }
   if (failedNow) {
     throw new LedgerError(
@@ -649,10 +674,14 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
     if (req.role !== "admin") withoutLease(wo, agent, to, `set ${label(wo.id)} to ${to}`);
   } else if (moved && !holder && req.role !== "admin" && !(wo.fence === 0 && wo.created_by === agent)) {
     // Handing work on is its holder's act (release or update with the stage): the last releaser claims it again first.
-    throw new LedgerError("NOT_HOLDER", `${agent} may not move ${label(wo.id)} to stage ${req.stage} without a lease: only its holder hands it on (or an admin moves it)`, {
-      hint: "{{op:claim}} it, then hand it on with {{op:release}} {{stage=…}}",
-      details: { project: wo.project, id: wo.id, stage: wo.stage, to: req.stage },
-    });
+    throw new LedgerError(
+      "NOT_HOLDER",
+      `${agent} may not move ${label(wo.id)} to stage ${req.stage} without a lease: only its holder hands it on (before anyone claimed it, its creator places it; an admin moves it anywhere)`,
+      {
+        hint: "{{op:claim}} it, then hand it on with {{op:release}} {{stage=…}}",
+        details: { project: wo.project, id: wo.id, stage: wo.stage, to: req.stage },
+      },
+    );
   }
   const done = statusChanges && to === "done" ? checkDone(wo, agent, req.finish, wo.stage) : { warnings: [], data: {} };
   let extra: Pick<Change, "note" | "warnings"> = budget?.extra ?? {};
@@ -708,12 +737,18 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
  * are not asked. Anyone else must claim it first.
  */
 function withoutLease(wo: StoredWorkOrder, agent: string, to: RestingStatus, what: string): void {
+  // A done WO is its record: reopening it (and finishing it again, unverified) is an admin's act (issue 23, eighth trials).
+  if (wo.status === "done")
+    throw new LedgerError("NOT_HOLDER", `${label(wo.id)} is done: its record stands, and only an admin may reopen it`, {
+      hint: "create a new work order for what is left (it may depend on this one), or {{op:addNote}} what you found",
+      details: { project: wo.project, id: wo.id, status: wo.status, to },
+    });
   const last = lastEnded(wo);
   if (ownRelease(last, agent)) return;
   if (wo.fence === 0 && wo.created_by === agent && to !== "done") return;
   throw new LedgerError(
     "NOT_HOLDER",
-    `${agent} may not ${what} without a lease: ${lastHolderMay(wo, last)}${wo.fence === 0 && to !== "done" ? `, its creator (${wo.created_by})` : ""} or an admin may`,
+    `${agent} may not ${what} without a lease: ${lastHolderMay(wo, last)}${wo.fence === 0 && to !== "done" ? `, its creator (${wo.created_by})` : ""}, or an admin may`,
     {
       hint:
         to === "done"
@@ -753,8 +788,8 @@ const ownRelease = (last: EndedLease | undefined, agent: string): boolean => las
 
 /** Who, besides an admin, may act on a WO nobody holds because its own release ended the last attempt, in words. */
 function lastHolderMay(wo: StoredWorkOrder, last: EndedLease | undefined): string {
-  if (last && ownRelease(last, last.agent)) return `only ${last.agent}, whose own release ended its last attempt,`;
-  if (wo.fence === 0) return "it was never claimed: whoever claims it,";
+  if (last && ownRelease(last, last.agent)) return `only ${last.agent}, whose own release ended its last attempt`;
+  if (wo.fence === 0) return "it was never claimed: whoever claims it";
   const why = last?.handed_on ? `${last.agent} handed it on to its stage's agents` : last ? `${last.agent}'s lease lapsed` : "its last attempt is not this agent's";
   return `${why}, so only whoever claims it next`;
 }

@@ -423,6 +423,7 @@ export const inputs = builtOnFirstRead({
       body: text(100_000)
         .refine((s) => s.trim().length > 0, { error: "must not be empty" })
         .describe("the note"),
+      lease_token: leaseToken.optional(),
       idempotency_key: idempotencyKey,
     }),
   verification: () =>
@@ -435,6 +436,8 @@ export const inputs = builtOnFirstRead({
       /** The command that was run (the pinned one for the holder), the directory it ran in, and that work tree's git state. */
       command,
       dir: line(1, 4096).optional(),
+      /** The git repository `dir` is in (its main work tree): a pass after a failure counts only in the same one. */
+      repo: line(1, 4096).optional(),
       git: gitState().nullable().optional(),
       /** What the command ran in: bwrap, or none (exec/sandbox.ts). */
       sandbox: z.enum(["bwrap", "none"], { error: "must be bwrap or none" }).optional(),
@@ -587,6 +590,7 @@ export const inputs = builtOnFirstRead({
         .describe("what you learned, changed and left unfinished"),
       /** The work order this context is about (claim and get show it to its next agent). */
       id: woId.optional(),
+      lease_token: leaseToken.optional(),
       git: gitState().nullable().optional(),
       new_project: newProject,
       idempotency_key: idempotencyKey,
@@ -643,7 +647,15 @@ export const createTool = once(() => {
  * cache split (the CLI's transcript reader sends those).
  */
 const CAPS = { max_usd: true, max_tokens: true, max_attempts: true } as const satisfies Record<(typeof CAP_FIELDS)[number], true>;
-export const updateTool = once(() => (inputs.update as z.ZodObject).extend({ fields: woPatch().omit(CAPS).describe("fields to change").optional() }));
+/** update's fields are create's: advertised as an object naming them, not each again (the server still checks every one). */
+export const updateTool = once(() =>
+  (inputs.update as z.ZodObject).extend({
+    fields: advertised(woPatch().omit(CAPS), { type: "object", description: "fields to change, as in create (title, scope, files, verification, …)" }).optional(),
+  }),
+);
+/** worktree and checkpoint as a model calls them: in the server's repository (the client's), prune left to people. */
+export const worktreeTool = once(() => (inputs.worktree as z.ZodObject).omit({ dir: true, prune: true }).extend({ id: woId }));
+export const checkpointTool = once(() => (inputs.commitCheckpoint as z.ZodObject).omit({ dir: true }));
 export const releaseTool = once(() => (inputs.release as z.ZodObject).omit({ spend: true }));
 export const spendTool = once(() => spendObject().omit({ source: true, cache_read_tokens: true, cache_write_tokens: true }));
 

@@ -60,6 +60,10 @@ export interface VerificationRecord {
   token: number | null;
   /** The command that ran (absent in records from before it was kept): a pass counts only for that command. */
   command?: string;
+  /** Where it ran: the git repository (its main work tree), else the directory (absent: not said). */
+  where?: string;
+  /** A pass recorded after a failure elsewhere: where that failure ran, still unanswered (issue 23, eighth trials). */
+  failed_in?: string;
 }
 
 /** The editable content of a work order. */
@@ -229,6 +233,44 @@ export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 export const NEEDS_HUMAN = "needs-human";
 /** What a subscription may name: event types, the preset, or every event. */
 export const WEBHOOK_EVENT_NAMES = ["*", NEEDS_HUMAN, ...EVENT_TYPES] as const;
+export type WebhookState = "active" | "paused" | "suspended";
+
+/** How a subscription's deliveries are going; shown to admins (never the secret). */
+export interface WebhookHealth {
+  delivered: number;
+  /** Failed attempts at the event it is stuck on (0: none). */
+  failures: number;
+  failing_since: string | null;
+  last_error: string | null;
+  last_error_at: string | null;
+  last_delivery_at: string | null;
+  /** When a test was asked for and not yet sent; and how the last test went. */
+  test_requested_at: string | null;
+  test_result: string | null;
+}
+
+export interface Webhook {
+  id: string;
+  url: string;
+  format: WebhookFormat;
+  events: string[];
+  /** Only this project's events (null: every project's). */
+  project: string | null;
+  /** `whsec_…`: kept to sign with, never shown after creation. */
+  secret: string;
+  allow_private: boolean;
+  state: WebhookState;
+  /** The seq of the last event handled (sent, or skipped as not wanted): delivery resumes after it. */
+  cursor: number;
+  created_by: string;
+  created_at: string;
+  health: WebhookHealth;
+  /** The deliverer holding the subscription's lease, and until when. */
+  owner: string | null;
+  owner_until: string | null;
+}
+
+export type PublicWebhook = Omit<Webhook, "secret" | "owner" | "owner_until">;
 
 export interface LedgerEvent {
   seq: number;

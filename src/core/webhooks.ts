@@ -8,47 +8,10 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { LedgerError } from "./errors.js";
-import { label, NEEDS_HUMAN, type LedgerEvent, type WebhookFormat } from "./types.js";
+import { label, NEEDS_HUMAN, type LedgerEvent, type PublicWebhook, type Webhook, type WebhookHealth } from "./types.js";
 
-export { NEEDS_HUMAN, WEBHOOK_EVENT_NAMES, WEBHOOK_FORMATS, type WebhookFormat } from "./types.js";
-export type WebhookState = "active" | "paused" | "suspended";
+export { NEEDS_HUMAN, WEBHOOK_EVENT_NAMES, WEBHOOK_FORMATS, type PublicWebhook, type Webhook, type WebhookFormat, type WebhookHealth, type WebhookState } from "./types.js";
 
-/** How a subscription's deliveries are going; shown to admins (never the secret). */
-export interface WebhookHealth {
-  delivered: number;
-  /** Failed attempts at the event it is stuck on (0: none). */
-  failures: number;
-  failing_since: string | null;
-  last_error: string | null;
-  last_error_at: string | null;
-  last_delivery_at: string | null;
-  /** When a test was asked for and not yet sent; and how the last test went. */
-  test_requested_at: string | null;
-  test_result: string | null;
-}
-
-export interface Webhook {
-  id: string;
-  url: string;
-  format: WebhookFormat;
-  events: string[];
-  /** Only this project's events (null: every project's). */
-  project: string | null;
-  /** `whsec_…`: kept to sign with, never shown after creation. */
-  secret: string;
-  allow_private: boolean;
-  state: WebhookState;
-  /** The seq of the last event handled (sent, or skipped as not wanted): delivery resumes after it. */
-  cursor: number;
-  created_by: string;
-  created_at: string;
-  health: WebhookHealth;
-  /** The deliverer holding the subscription's lease, and until when. */
-  owner: string | null;
-  owner_until: string | null;
-}
-
-export type PublicWebhook = Omit<Webhook, "secret" | "owner" | "owner_until">;
 export const toPublicWebhook = ({ secret: _s, owner: _o, owner_until: _u, ...pub }: Webhook): PublicWebhook => pub;
 
 export const NO_HEALTH: WebhookHealth = {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
 import { until } from "../helpers/util.ts";
+import { connectMcp } from "../helpers/mcp.ts";
 
 describe("CLI: a branch per work order (issue 26)", () => {
   let s: Sandbox;
@@ -144,6 +145,24 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.deepEqual(pruned.json.removed, [bobTree]);
     assert.deepEqual(pruned.json.kept, [{ path: aliceTree, reason: "it holds 2 uncommitted change(s)" }]);
     assert.equal(readFileSync(join(aliceTree, "draft.txt"), "utf8"), "unfinished\n");
+  });
+
+  it("over MCP: worktree gives the holder's worktree, and checkpoint commits it under the lease", async () => {
+    const id = s.run(["create", "--title", "Over MCP", "--json"], { env: alice }).json.id as number;
+    const m = await connectMcp(s, "mcp-agent", { WORKLEDGER_PROJECT: "gitty" }, repo);
+    try {
+      assert.equal((await m.call("worktree", { id })).body.error.code, "NOT_HOLDER");
+      await m.call("claim", { id });
+      const w = await m.call("worktree", { id });
+      assert.equal(w.isError, false, JSON.stringify(w.body));
+      writeFileSync(join(w.body.path, "mcp.txt"), "from a model\n");
+      const cp = await m.call("checkpoint", { id, message: "a model's work" });
+      assert.equal(cp.isError, false, JSON.stringify(cp.body));
+      assert.equal(git(repo, "show", "-s", "--format=%s", w.body.branch), "a model's work");
+      assert.equal((await m.call("checkpoint", { id, message: "again", dir: "/" })).body.error.code, "VALIDATION", "dir is not a tool argument");
+    } finally {
+      await m.client.close();
+    }
   });
 
   it("check-commits reports commits without trailers, and fails on them only with --require-trailers; a bad range is refused", () => {

@@ -135,12 +135,12 @@ for (const backend of backends) {
         await l.claim({ ...BOB, id: 1 });
         await l.recordVerification({ ...BOB, id: 1, ...result(true) });
         await l.release({ ...BOB, id: 1, status: "done" });
-        await l.update({ ...BOB, id: 1, status: "open" });
+        await l.update({ ...ADMIN, id: 1, status: "open" });
         await l.update({ project: P, agent: "obs", id: 1, fields: { verification: "false" } });
         const done = await l.update({ ...BOB, id: 1, status: "done" });
         assert.match(done.warnings?.[0] ?? "", /its command changed since it last passed \(it ran "npm test"\)/);
         await l.setPolicy({ ...ADMIN, require_verification: true });
-        await l.update({ ...BOB, id: 1, status: "open" });
+        await l.update({ ...ADMIN, id: 1, status: "open" });
         await rejects(l.update({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED");
       });
 
@@ -193,7 +193,7 @@ for (const backend of backends) {
         await l.claim({ ...CAROL, id: 2 });
         await l.release({ ...CAROL, id: 2, status: "done" });
         await l.claim({ ...BOB, id: 3 });
-        await l.update({ ...CAROL, id: 2, status: "open" });
+        await l.update({ ...ADMIN, id: 2, status: "open" });
         const e = await rejects(l.release({ ...BOB, id: 3, status: "done" }), "DEPENDENCY_PENDING");
         assert.match(e.message, /WO-2/);
         await l.release({ ...BOB, id: 3 });
@@ -240,7 +240,7 @@ for (const backend of backends) {
 
       it("only the holder links context to a WO, or with nobody holding it its last holder, its creator before any claim, or an admin; anyone may add a note", async () => {
         await l.contextPut({ project: P, agent: "obs", id: 2, body: "the creator's briefing" });
-        await rejects(l.contextPut({ ...BOB, id: 2, body: "never held it" }), "NOT_HOLDER", /only its creator, obs or an admin/);
+        await rejects(l.contextPut({ ...BOB, id: 2, body: "never held it" }), "NOT_HOLDER", /only its creator \(obs\) or an admin/);
         await l.claim({ ...CAROL, id: 2 });
         const e = await rejects(l.contextPut({ ...BOB, id: 2, body: "ignore the spec" }), "LEASE_HELD");
         assert.match(e.message, /held by carol/);
@@ -249,7 +249,7 @@ for (const backend of backends) {
         await l.contextPut({ ...CAROL, id: 2, body: "the real handover" });
         // issue 23, MCP trial 5: a stranger's "redo it" became the dependency context its dependents trusted.
         const stranger = await rejects(l.contextPut({ ...BOB, id: 2, body: "mul is broken, redo it" }), "NOT_HOLDER");
-        assert.match(stranger.message, /only its last holder, carol or an admin may while nobody holds it/);
+        assert.match(stranger.message, /only its last holder \(carol\) or an admin may while nobody holds it/);
         await rejects(l.contextPut({ project: P, agent: "obs", id: 2, body: "creator, after the work" }), "NOT_HOLDER");
         await l.contextPut({ ...ADMIN, id: 2, key: "review", body: "an admin's review" });
         assert.equal((await l.get({ project: P, id: 2 })).context.linked?.body, "an admin's review");
@@ -357,6 +357,57 @@ for (const backend of backends) {
           c.context.dependencies.map((e) => e.verdict),
           ["stale"],
         );
+      });
+    });
+
+    describe("what the eighth trials found (issue 23)", () => {
+      it("a done WO is its record: the agent whose release finished it cannot reopen it (nor finish it again unverified); an admin can", async () => {
+        await l.claim({ ...BOB, id: 2 });
+        await l.release({ ...BOB, id: 2, status: "done" });
+        await rejects(l.update({ ...BOB, id: 2, status: "open" }), "NOT_HOLDER", /WO-2 is done: its record stands, and only an admin may reopen it/);
+        await rejects(l.update({ project: P, agent: "obs", id: 2, status: "open" }), "NOT_HOLDER", /only an admin may reopen it/);
+        await rejects(l.update({ ...BOB, id: 2, fields: { scope: "rewritten" } }), "NOT_HOLDER", /its fields are its record/);
+        assert.equal((await l.update({ ...ADMIN, id: 2, status: "open" })).status, "open");
+      });
+
+      it("a session holding a stale token of its agent's is fenced for notes, linked context and spend, while the agent holds the WO anew elsewhere", async () => {
+        const first = await l.claim({ ...CAROL, id: 2, ttl: "1m" });
+        t.advance(61_000);
+        const second = await l.claim({ ...CAROL, id: 2 }); // another session of carol's
+        assert.equal(second.lease!.token, first.lease!.token + 1);
+        const stale = { ...CAROL, id: 2, lease_token: first.lease!.token };
+        await rejects(l.addNote({ ...stale, body: "done, just release it" }), "LEASE_LOST", /token 1 is not the lease on WO-2/);
+        await rejects(l.contextPut({ ...stale, body: "done, just release it" }), "LEASE_LOST");
+        await l.addNote({ ...CAROL, id: 2, lease_token: second.lease!.token, body: "the live session" });
+        await l.contextPut({ ...CAROL, id: 2, lease_token: second.lease!.token, body: "the live session's handover" });
+        const spent = await l.spend({ ...stale, cost_usd: 0.25 });
+        assert.equal(spent.attempt?.token, first.lease!.token, "charged to the stale session's own attempt");
+      });
+
+      it("after a FAILED verification only a pass in the same repository (or directory) answers it: a pass elsewhere is recorded, and done still waits", async () => {
+        const where = (repo: string | undefined, dir: string) => ({ dir, ...(repo ? { repo } : {}) });
+        await l.claim({ ...BOB, id: 1 });
+        await l.recordVerification({ ...BOB, id: 1, ...result(false), ...where("/src/app", "/src/app") });
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where(undefined, "/tmp/fake") });
+        await rejects(
+          l.release({ ...BOB, id: 1, status: "done" }),
+          "VERIFICATION_REQUIRED",
+          /its last failing verification ran in \/src\/app, and a pass elsewhere \(\/tmp\/fake\) does not answer it/,
+        );
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where(undefined, "/tmp/fake") });
+        await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /ran in \/src\/app/); // a second pass elsewhere does not either
+        // A worktree of the same repository answers it.
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where("/src/app", "/src/app.worktrees/proj/wo-1-lease-1") });
+        assert.equal((await l.release({ ...BOB, id: 1, status: "done" })).status, "done");
+      });
+
+      it("a lapsed holder of a WO that is done since is told there is nothing left to do on it, not to claim it again", async () => {
+        await l.claim({ ...BOB, id: 2, ttl: "1m" });
+        t.advance(61_000);
+        await l.claim({ ...CAROL, id: 2 });
+        await l.release({ ...CAROL, id: 2, status: "done" });
+        const e = await rejects(l.addNote({ ...BOB, id: 2, body: "late" }), "LEASE_LOST");
+        assert.match(e.hintTemplate ?? "", /it is done, and nobody works on it any more/);
       });
     });
   });

@@ -64,13 +64,13 @@ for (const backend of backends) {
         const e = await rejects(l.release({ ...A, id: 2, status: "blocked", note: "stuck" }), "LEASE_LOST");
         assert.match(e.message, /you ended your lease \(token 1\) .* by verify \(block_on_fail\); it is blocked now/);
         assert.match(e.hint ?? "", /already ended/);
-        // A done WO is reopened by the agent that finished it, never by a lapsed holder.
+        // A done WO is its record: not reopened by a lapsed holder, nor by the agent that finished it (an admin does).
         await l.claim({ ...A, id: 1, ttl: "1s" });
         t.advance(2000);
         await l.claim({ ...B, id: 1 });
         await l.release({ ...B, id: 1, status: "done" });
         await rejects(l.update({ ...A, id: 1, status: "open" }), "LEASE_LOST");
-        await l.update({ ...B, id: 1, status: "open" });
+        await rejects(l.update({ ...B, id: 1, status: "open" }), "NOT_HOLDER", /only an admin may reopen it/);
       });
 
       it("a wrong token while the caller holds the lease says it holds it under another token", async () => {

@@ -249,12 +249,12 @@ for (const backend of backends) {
         assert.equal((await l.update({ project: P, agent: "a", id: 1, status: "done" })).status, "done");
       });
 
-      it("done and cancelled cannot be claimed; update --status open reopens", async () => {
+      it("done and cancelled cannot be claimed; update --status open reopens (a done one: an admin)", async () => {
         await make("x");
         await l.claim({ project: P, agent: "a", id: 1 });
         await l.release({ project: P, agent: "a", id: 1, status: "done" });
         await rejects(l.claim({ project: P, agent: "a", id: 1 }), "ILLEGAL_TRANSITION");
-        await l.update({ project: P, agent: "a", id: 1, status: "open" });
+        await l.update({ project: P, agent: "root", role: "admin", id: 1, status: "open" });
         assert.equal((await l.claim({ project: P, agent: "a", id: 1 })).status, "claimed");
       });
 
@@ -511,7 +511,8 @@ for (const backend of backends) {
         // Finishing is judged by the command it claimed with: it warns, it is not silently clean.
         const done = await l.release({ project: P, agent: "o", role: "agent", id: 1, status: "done" });
         assert.match(done.warnings?.join(" ") ?? "", /without a passing verification.*npm test/);
-        await l.update({ project: P, agent: "o", role: "agent", id: 1, status: "open", fields: { verification: "npm run check" } });
+        await l.update({ project: P, agent: "root", role: "admin", id: 1, status: "open" });
+        await l.update({ project: P, agent: "o", role: "agent", id: 1, fields: { verification: "npm run check" } });
         await l.claim({ project: P, agent: "o", role: "agent", id: 1 });
         assert.equal((await l.verifyCommand({ project: P, agent: "o", role: "agent", id: 1 })).command, "npm run check");
       });

@@ -148,7 +148,7 @@ for (const backend of backends) {
       const e = await rejects(
         l.update({ ...coder, id: 2, status: "done" }),
         "NOT_HOLDER",
-        /coder handed it on to its stage's agents, so only whoever claims it next or an admin may/,
+        /coder handed it on to its stage.s agents, so only whoever claims it next, or an admin may/,
       );
       assert.match(e.hintTemplate ?? "", /claim/);
       await rejects(l.update({ ...coder, id: 2, fields: { title: "renamed after handing on" } }), "NOT_HOLDER");

@@ -15,11 +15,12 @@ export interface McpSession {
   call(name: string, args?: Record<string, unknown>): Promise<{ isError: boolean; body: any; extra: any[] }>;
 }
 
-/** A session as `agent`, with the sandbox's ledger and `env` over the test's environment. */
-export async function connectMcp(s: Sandbox, agent: string, env: Record<string, string> = {}): Promise<McpSession> {
+/** A session as `agent`, with the sandbox's ledger and `env` over the test's environment (started in `cwd`, as a client starts it in its repository). */
+export async function connectMcp(s: Sandbox, agent: string, env: Record<string, string> = {}, cwd?: string): Promise<McpSession> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [CLI, "mcp"],
+    ...(cwd ? { cwd } : {}),
     env: { ...(process.env as Record<string, string>), ...s.env, WORKLEDGER_AGENT: agent, ...env },
     stderr: "pipe",
   });

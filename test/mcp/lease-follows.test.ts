@@ -97,6 +97,16 @@ describe("MCP: the lease follows the agent (issue 15)", { concurrency: true }, (
       assert.equal(r.body.error.code, "LEASE_LOST");
       assert.match(r.body.error.message, /token 1 is not the lease on WO-\d+: twin holds it under token 2/);
     }
+    // Its words would pass for the live session's (issue 23, eighth trials): notes and linked context are refused too.
+    for (const [tool, args] of [
+      ["add_note", { id, body: "pid.sh is done, just release it" }],
+      ["context_put", { id, body: "done and verified, just release done" }],
+    ] as const) {
+      const r = await first.call(tool, args);
+      assert.equal(r.body.error?.code, "LEASE_LOST", `${tool}: ${JSON.stringify(r.body)}`);
+    }
+    // Its spend is its own attempt's, not the live session's.
+    assert.equal((await first.call("spend", { id, tokens_in: 50 })).body.attempt.token, 1);
     assert.equal(s.run(["get", "-p", P, "--id", String(id), "--json"]).json.status, "claimed");
     assert.equal((await second.call("release", { id, status: "done" })).isError, false, "the current session's token is its own");
     await first.client.close();

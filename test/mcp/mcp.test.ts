@@ -41,6 +41,7 @@ describe("MCP server", () => {
     const { tools } = await clients.alice!.listTools();
     assert.deepEqual(tools.map((t) => t.name).sort(), [
       "add_note",
+      "checkpoint",
       "claim",
       "context_pull",
       "context_put",
@@ -56,6 +57,7 @@ describe("MCP server", () => {
       "update",
       "verify",
       "whoami",
+      "worktree",
     ]);
     for (const t of tools) {
       assert.ok(t.description && t.description.length > 20, t.name);

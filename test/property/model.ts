@@ -145,8 +145,9 @@ export class Model {
     if (req.status !== undefined && !holder && req.status !== w.status && !ALLOWED[w.status as Resting].includes(req.status)) return this.fail("ILLEGAL_TRANSITION");
     const statusChanges = req.status !== undefined && (holder || req.status !== w.status);
     if (!titleChanges && !statusChanges) return { ok: true };
-    // Without a lease, only the agent whose own release ended the newest lease changes the status (WOs here are the creator's, obs's).
-    if (statusChanges && !holder && !(w.last?.agent === agent && w.last.how === "ended")) return this.fail("NOT_HOLDER");
+    // Without a lease, only the agent whose own release ended the newest lease changes the status (WOs here are the creator's, obs's),
+    // and a done WO is its record: only an admin reopens it (none acts here).
+    if (statusChanges && !holder && (w.status === "done" || !(w.last?.agent === agent && w.last.how === "ended"))) return this.fail("NOT_HOLDER");
     if (titleChanges) w.title = req.title!;
     if (statusChanges && holder) {
       w.ended.set(agent, "ended");

@@ -259,6 +259,7 @@ describe("web dashboard", { skip: browser === null }, () => {
     await page.keyboard.press("Enter");
     await page.locator(".history").waitFor();
     assert.match(page.url(), /#\/p\/ancc\/wo\/2$/);
+    await page.locator(".facts dd code", { hasText: /^wo\/2-/ }).waitFor(); // its branch (issue 26)
     await page.fill("#note-body", "reviewed by a human: go ahead");
     await page.selectOption("#note-kind", "link");
     await page.click("button:text('Add note')");

@@ -12,6 +12,8 @@ import type { LedgerApi } from "../../core/api.js";
 import { LedgerError, isLedgerError } from "../../core/errors.js";
 import type { GitState } from "../../core/types.js";
 import { verifyWorkOrder } from "../../exec/verify.js";
+import { checkpoint } from "../../exec/checkpoint.js";
+import { worktree } from "../../exec/worktree.js";
 import { whoami } from "../../core/whoami.js";
 import { callLedger, resolve } from "../../core/operations.js";
 import { patiently } from "../../core/retry.js";
@@ -44,6 +46,8 @@ const LOCAL: Record<string, (l: LedgerApi, a: Args, o: McpOptions) => Promise<un
   // The core's schemas are the check (hence the casts).
   verify: (l, a, o) => verifyWorkOrder(l, a as never, { git: o.git }),
   whoami: (l, a) => whoami(l, a as never),
+  worktree: (l, a) => worktree(l, a as never),
+  checkpoint: (l, a) => checkpoint(l, a as never),
 };
 
 /** Said at initialize: the loop, and what the server does for the agent. */

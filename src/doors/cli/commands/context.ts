@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import type { ContextPull } from "../../../core/ledger.js";
 import type { ContextEntry } from "../../../core/types.js";
 import { readBody } from "../input.js";
-import { IDEMPOTENCY_KEY, NEW_PROJECT, registerOperation } from "../operation.js";
+import { IDEMPOTENCY_KEY, LEASE_TOKEN, NEW_PROJECT, registerOperation } from "../operation.js";
 import * as render from "../render.js";
 
 export function register(program: Command): void {
@@ -15,6 +15,7 @@ export function register(program: Command): void {
       key: { help: "context key", flag: "--key <key>", default: "handover" },
       id: { help: "link the work order this is about: its claim and get show it", flag: "--id <id>", number: true },
       new_project: NEW_PROJECT,
+      lease_token: LEASE_TOKEN,
       idempotency_key: IDEMPOTENCY_KEY,
     },
     options: (cmd) =>

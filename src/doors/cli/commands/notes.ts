@@ -16,6 +16,7 @@ export function register(program: Command): void {
       id: WO_ID,
       kind: { help: "progress|finding|blocker|verification|link", flag: "--kind <kind>", default: "progress" },
       body: { read: (o) => readBody(o) },
+      lease_token: LEASE_TOKEN,
       idempotency_key: IDEMPOTENCY_KEY,
     },
     options: (cmd) =>

@@ -4,8 +4,9 @@ import { h, replace } from "./dom.js";
 import { BOARD_COLUMNS } from "./filters.js";
 import { errorBox, projectHash, type View } from "./view.js";
 import type { ProjectSummary } from "../../../core/types.js";
+import { webhooksSection } from "./webhooks.js";
 
-export const projectsView: View = ({ root }) => {
+export const projectsView: View = ({ root, me }) => {
   replace(root, h("h1", {}, "Projects"), h("p", { class: "muted" }, "Loading…"));
   api<ProjectSummary[]>("GET", "/v1/projects").then(
     (projects) =>
@@ -30,6 +31,7 @@ export const projectsView: View = ({ root }) => {
                 ),
               ),
             ),
+        me.role === "admin" ? webhooksSection() : null,
       ),
     (e) => replace(root, h("h1", {}, "Projects"), errorBox(e)),
   );

@@ -13,9 +13,9 @@ import { eventItem } from "./overview.js";
 import { attemptTimeline, budgetFacts, deadLetter, type AttemptView } from "./budget.js";
 import { ago } from "./time.js";
 import { canAct, errorBox, projectHash, woHash, type View } from "./view.js";
-import { NOTE_KINDS, type LedgerEvent, type Note, type WorkOrder } from "../../../core/types.js";
+import { NOTE_KINDS, type Checkpoint, type LedgerEvent, type Note, type WorkOrder } from "../../../core/types.js";
 
-type Full = WorkOrder & { notes: Note[] };
+type Full = WorkOrder & { notes: Note[]; checkpoints?: Checkpoint[] };
 
 const section = (title: string, ...body: Child[]) => h("section", { class: "wo-section" }, h("h2", {}, title), ...body);
 const text = (v: string) => (v ? h("p", { class: "pre" }, v) : h("p", { class: "muted" }, "—"));
@@ -200,6 +200,27 @@ export const woView: View = ({ root, me, project, id }) => {
             noteForm(),
           ),
           section("Attempts", attemptTimeline(attempts)),
+          section(
+            "Checkpoints",
+            w.checkpoints?.length
+              ? h(
+                  "ol",
+                  { class: "timeline" },
+                  w.checkpoints.map((k) =>
+                    h(
+                      "li",
+                      {},
+                      h("code", { title: k.commit }, k.commit.slice(0, 12)),
+                      " ",
+                      h("strong", {}, k.agent),
+                      ` (lease ${k.token}) `,
+                      h("time", { datetime: k.at, title: k.at }, ago(k.at)),
+                      h("p", { class: "pre" }, k.message),
+                    ),
+                  ),
+                )
+              : text(""),
+          ),
           section("History", h("ol", { class: "history" }, history.map(historyItem))),
         ),
         h(
@@ -217,6 +238,8 @@ export const woView: View = ({ root, me, project, id }) => {
                 )
               : "—",
           ),
+          h("dt", {}, "Branch"),
+          h("dd", {}, h("code", {}, w.branch)),
           h("dt", {}, "Verification"),
           h("dd", {}, w.verification ? h("code", {}, w.verification) : "—"),
           h("dt", {}, "Repository"),
