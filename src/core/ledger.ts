@@ -189,6 +189,9 @@ async function asCaller(tx: Tx, wo: StoredWorkOrder, agent: string): Promise<Sto
   const [last] = await tx.listAttempts({ project: wo.project, wo: wo.id, agent, limit: 1 });
   return rules.withAttempt(wo, agent, last, tx.now());
 }
+/** A lapsed agent that keeps writing is recorded once a minute per WO, not once per attempt. */
+const REFUSALS_RECORDED_EVERY_MS = 60_000;
+
 /** Why webhooks are admins' (tokens.assertAdmin). */
 const WEBHOOKS_ARE_ADMINS = "the server sends every matching event of the ledger to the URL, so choosing where is an admin's act";
 
@@ -306,11 +309,39 @@ export class Ledger {
   private async write<T>(fn: (tx: Tx) => Promise<T>, role?: Role): Promise<T> {
     const onEvents = this.opts.onEvents;
     const admin = role === "admin";
-    if (!onEvents && !admin) return this.store.write(fn);
-    const appended: NewEvent[] = [];
-    const out = await this.store.write((tx) => fn(collecting(tx, appended, admin)));
-    if (appended.length && onEvents) onEvents(appended);
-    return out;
+    try {
+      if (!onEvents && !admin) return await this.store.write(fn);
+      const appended: NewEvent[] = [];
+      const out = await this.store.write((tx) => fn(collecting(tx, appended, admin)));
+      if (appended.length && onEvents) onEvents(appended);
+      return out;
+    } catch (e) {
+      await this.recordRefusal(e);
+      throw e;
+    }
+  }
+
+  /**
+   * A write refused because the caller's own lease lapsed is worth a person's
+   * look (an agent working on after losing its work): recorded as an event,
+   * at most one per agent and WO a minute, in a transaction of its own (the
+   * refused one rolled back). Never in the way of the refusal itself.
+   */
+  private async recordRefusal(e: unknown): Promise<void> {
+    if (!isLedgerError(e) || e.code !== "LEASE_LOST" || e.details?.lapsed !== true) return;
+    const { project, id, agent } = e.details as { project: string; id: number; agent: string };
+    try {
+      const event = await this.store.write(async (tx) => {
+        const recent = (await tx.eventsOfType(project, id, "write_refused", 20)).filter((x) => x.agent === agent).at(-1);
+        if (recent && Date.parse(tx.now()) - Date.parse(recent.at) < REFUSALS_RECORDED_EVERY_MS) return null;
+        const refused: NewEvent = { project, wo: id, type: "write_refused", agent, revision: null, at: tx.now(), data: { code: e.code, message: e.message } };
+        await tx.appendEvents([refused]);
+        return refused;
+      });
+      if (event) this.opts.onEvents?.([event]);
+    } catch {
+      // the refusal is what the caller needs; its record is a courtesy
+    }
   }
 
   get info(): StoreInfo {

@@ -231,7 +231,8 @@ function leaseLost(wo: StoredWorkOrder, agent: string, now: string, token: numbe
       : own
         ? "nothing to do for the lease: it already ended; {{op:claim}} it again only if there is more work to do"
         : "stop working on it; {{op:claim}} it again if it is free (someone may have changed it meanwhile), else pick another ({{op:findUnclaimed}})",
-    details: { project: wo.project, id: wo.id, holder: live?.agent ?? null, status: wo.status, ended: mine ?? null },
+    // `lapsed`: the caller's own lease lapsed under it, so the ledger records the refusal (webhooks' needs-human preset).
+    details: { project: wo.project, id: wo.id, agent, holder: live?.agent ?? null, status: wo.status, ended: mine ?? null, ...(mine?.how === "expired" ? { lapsed: true } : {}) },
   });
 }
 

@@ -223,6 +223,7 @@ export const EVENT_TYPES = [
   "context_put",
   "spend_recorded",
   "checkpoint",
+  "write_refused",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

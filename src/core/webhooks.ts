@@ -53,6 +53,7 @@ export function needsHuman(e: LedgerEvent): string | null {
   const d = e.data;
   if (typeof d.dead_letter === "string") return `dead-lettered: ${d.dead_letter}`;
   if (e.type === "expired") return `lease lost: ${String(d.holder)}'s lease lapsed`;
+  if (e.type === "write_refused") return `a lapsed holder's write was refused: ${e.agent} kept working after losing its lease`;
   if ((e.type === "status_changed" && d.to === "blocked") || (e.type === "released" && d.status === "blocked")) return "blocked";
   if (e.type === "note_added" && d.kind === "verification" && d.passed === false) return "verification failed";
   return null;

@@ -401,6 +401,24 @@ for (const backend of backends) {
         assert.equal((await l.release({ ...BOB, id: 1, status: "done" })).status, "done");
       });
 
+      it("a lapsed holder's refused writes are recorded as an event (a person's concern), at most once a minute per agent and WO", async () => {
+        await l.claim({ ...BOB, id: 2, ttl: "1m" });
+        t.advance(61_000);
+        await l.claim({ ...CAROL, id: 2 });
+        await rejects(l.addNote({ ...BOB, id: 2, body: "still on it" }), "LEASE_LOST");
+        await rejects(l.update({ ...BOB, id: 2, status: "done" }), "LEASE_LOST");
+        const refused = () => l.history({ project: P, id: 2 }).then((h) => h.filter((e) => e.type === "write_refused"));
+        assert.deepEqual(
+          (await refused()).map((e) => [e.agent, e.data.code]),
+          [["bob", "LEASE_LOST"]],
+        );
+        t.advance(61_000);
+        await rejects(l.addNote({ ...BOB, id: 2, body: "still on it" }), "LEASE_LOST");
+        assert.equal((await refused()).length, 2);
+        await rejects(l.addNote({ project: P, agent: "stranger", id: 2, body: "x", lease_token: 1 }), "LEASE_LOST");
+        assert.equal((await refused()).length, 2, "only an agent whose own lease lapsed is recorded");
+      });
+
       it("a lapsed holder of a WO that is done since is told there is nothing left to do on it, not to claim it again", async () => {
         await l.claim({ ...BOB, id: 2, ttl: "1m" });
         t.advance(61_000);

@@ -146,6 +146,8 @@ function eventText(e: LedgerEvent): string {
       return `${String(d.kind)} note #${String(d.note_id)}`;
     case "context_put":
       return `key ${String(d.key)}`;
+    case "write_refused":
+      return `refused: ${oneLine(String(d.message))}`;
     case "checkpoint":
       return `${String(d.commit).slice(0, 12)} on ${String(d.branch)} (token ${String(d.token)}): ${oneLine(String(d.message))}`;
     case "created":
