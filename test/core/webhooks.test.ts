@@ -1,7 +1,10 @@
 /** The rules of webhooks and outbound addresses (issue 26), without a server. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Webhook as Verifier } from "standardwebhooks";
+import { post } from "../../src/net/outbound.ts";
 import { addressKind, addressRefused } from "../../src/core/address.ts";
 import type { LedgerEvent } from "../../src/core/types.ts";
 import { backoffMs, failed, message, needsHuman, newWebhookSecret, NO_HEALTH, signedHeaders, wants, type Webhook } from "../../src/core/webhooks.ts";
@@ -32,6 +35,30 @@ const hook = (over: Partial<Webhook> = {}): Webhook => ({
   owner: null,
   owner_until: null,
   ...over,
+});
+
+describe("outbound calls (issue 26)", () => {
+  it("judge the addresses a name resolves to on the connection itself, follow no redirect, and keep a short excerpt of the answer", async () => {
+    const server = createServer((req, res) => {
+      if (req.url === "/moved") res.writeHead(302, { location: "http://169.254.169.254/" }).end();
+      else res.writeHead(500).end("x".repeat(10_000));
+    });
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", () => done()));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const opts = { timeoutMs: 2000, allowPrivate: false };
+      await assert.rejects(post(new URL(`http://localhost:${port}/`), {}, "{}", opts), /refused: localhost resolves to 127\.0\.0\.1, a loopback address/);
+      await assert.rejects(post(new URL(`http://127.0.0.1:${port}/`), {}, "{}", opts), /refused: 127\.0\.0\.1 is a loopback address/);
+      const allowed = { ...opts, allowPrivate: true };
+      const moved = await post(new URL(`http://localhost:${port}/moved`), {}, "{}", allowed);
+      assert.equal(moved.status, 302, "a redirect is an answer, not followed");
+      const failed = await post(new URL(`http://localhost:${port}/`), {}, "{}", allowed);
+      assert.equal(failed.status, 500);
+      assert.ok(failed.excerpt.length <= 300, `excerpt of ${failed.excerpt.length} characters`);
+    } finally {
+      server.close();
+    }
+  });
 });
 
 describe("webhook rules (issue 26)", () => {

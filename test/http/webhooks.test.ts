@@ -48,7 +48,7 @@ describe("webhook delivery by serve (issue 26)", () => {
   it("delivers every event of a 2,000-event run in order, each verified, no duplicate without a crash", { timeout: 120_000 }, async () => {
     const r = await receiver();
     const w = await subscribe(r);
-    const server = await serve(s.env, FAST);
+    const server = await serve(s.env, [...FAST, "--public-metrics"]);
     try {
       await createMany(2000);
       assert.ok(await until(() => r.accepted().length >= 2000, 90_000), `only ${r.accepted().length} of 2000 arrived`);
@@ -60,6 +60,8 @@ describe("webhook delivery by serve (issue 26)", () => {
       assert.ok(r.deliveries.every((d) => d.verified && d.type === "workledger.created"));
       assert.equal(new Set(r.deliveries.map((d) => d.id)).size, r.deliveries.length, "no duplicates");
       assert.match(r.deliveries[0]!.id, new RegExp(`^msg_${w.id}_${w.cursor + 1}$`));
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      assert.match(metrics, /^workledger_webhook_deliveries_total\{result="ok"\} 2000$/m);
     } finally {
       await server.stop();
       await r.close();
