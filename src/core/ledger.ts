@@ -883,7 +883,11 @@ export class Ledger {
    * its holder stopped renewing it.
    */
   async webhooksToDeliver(owner: string, leaseMs: number): Promise<Webhook[]> {
-    const candidates = await this.store.read((tx) => tx.listWebhooks());
+    // Read first, so a poll that finds nothing to take writes nothing; the take itself is judged again under the row's lock.
+    const candidates = await this.store.read(async (tx) => {
+      const now = tx.now();
+      return (await tx.listWebhooks()).filter((w) => mayDeliver(w, owner, now));
+    });
     const out: Webhook[] = [];
     for (const { id } of candidates) {
       const taken = await this.webhookProgress(id, owner, leaseMs, (w) => w, true);

@@ -116,9 +116,10 @@ export function failed(w: Webhook, error: string, now: string, suspendAfterMs: n
   return { ...w, health, state: suspend ? "suspended" : w.state, ...(suspend ? { owner: null, owner_until: null } : {}) };
 }
 
-/** Whether deliverer `owner` may take (or keep) the subscription's lease at `now`. */
+/** Whether deliverer `owner` may take (or keep) the subscription's lease at `now`: to deliver to an active one, or to send a test asked for. */
 export function mayDeliver(w: Webhook, owner: string, now: string): boolean {
-  return w.state === "active" && (w.owner === null || w.owner === owner || w.owner_until === null || w.owner_until <= now);
+  const work = w.state === "active" || w.health.test_requested_at !== null;
+  return work && (w.owner === null || w.owner === owner || w.owner_until === null || w.owner_until <= now);
 }
 
 export function notFound(id: string): LedgerError {

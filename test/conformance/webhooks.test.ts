@@ -95,6 +95,12 @@ for (const backend of backends) {
         const [shown] = await ledger.webhookList(ADMIN);
         assert.deepEqual([shown!.state, shown!.health.last_error, shown!.health.failures], ["suspended", "HTTP 500: still down", 2]);
         assert.deepEqual(await ledger.webhooksToDeliver("B", 30_000), [], "a suspended subscription is not delivered to");
+        await ledger.webhookTest({ ...ADMIN, id: w.id });
+        assert.deepEqual(
+          (await ledger.webhooksToDeliver("B", 30_000)).map((y) => [y.state, y.health.test_requested_at !== null]),
+          [["suspended", true]],
+          "but a test asked for is sent",
+        );
       });
     }
   });
