@@ -10,6 +10,8 @@
 export interface HintDialect {
   op(name: string): string;
   field(name: string, value: string | undefined): string;
+  /** Said once after a hint that named these operations (e.g. that one is not offered by this door). */
+  after?(ops: readonly string[]): string;
 }
 
 export const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -20,7 +22,10 @@ export const API_DIALECT: HintDialect = {
 };
 
 export function renderHint(template: string, dialect: HintDialect): string {
-  return template.replace(/\{\{(op:)?(\w+)(?:=([^}]*))?\}\}/g, (_m, op: string | undefined, name: string, value: string | undefined) =>
-    op ? dialect.op(name) : dialect.field(name, value),
-  );
+  const ops: string[] = [];
+  const text = template.replace(/\{\{(op:)?(\w+)(?:=([^}]*))?\}\}/g, (_m, op: string | undefined, name: string, value: string | undefined) => {
+    if (op) ops.push(name);
+    return op ? dialect.op(name) : dialect.field(name, value);
+  });
+  return text + (dialect.after?.(ops) ?? "");
 }

@@ -4,6 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
 import { connectMcp, type McpSession } from "../helpers/mcp.ts";
 import { MCP_DIALECT } from "../../src/doors/mcp/tools.ts";
+import { renderHint } from "../../src/core/hints.ts";
 
 describe("stages and capabilities in the CLI and over MCP (issue 25)", () => {
   let s: Sandbox;
@@ -93,7 +94,12 @@ describe("stages and capabilities in the CLI and over MCP (issue 25)", () => {
       assert.ok(Date.parse(renewed.body.lease.expires_at) - Date.now() <= 61_000, renewed.body.lease.expires_at);
       assert.match(renewed.body.kept_alive, /60s at a time/);
       // What the tools do not offer, the hints send to a person, by its CLI command.
-      assert.equal(MCP_DIALECT.op("setPolicy"), "workledger project set (not an MCP tool: ask a person to run it)");
+      // (said once at the end, not between the command and its arguments: MCP trial 8).
+      assert.equal(
+        renderHint("an admin can change it ({{op:setPolicy}} {{verification_authors=any}})", MCP_DIALECT),
+        "an admin can change it (workledger project set verification_authors=any) (a workledger command is not an MCP tool: ask a person to run it)",
+      );
+      assert.equal(renderHint("{{op:claim}} it first", MCP_DIALECT), "claim it first");
       const none = await mcp.call("claim", { id: 2 });
       assert.equal(none.body.error.code, "LEASE_HELD");
     });

@@ -49,12 +49,15 @@ function toolSchema(op: Operation): Pick<ToolDef, "schema" | "needsProject"> {
  * Hints in MCP words: an operation is its tool (one without a tool is named
  * as not offered here), a field is a JSON argument (`status=open`).
  */
+const toolOf = (name: string) => OPERATIONS.find((o) => o.name === name);
 export const MCP_DIALECT: HintDialect = {
   op: (name) => {
-    const op = OPERATIONS.find((o) => o.name === name);
-    return op?.tool?.name ?? `workledger ${op?.cli ?? snake(name).replace(/_/g, "-")} (not an MCP tool: ask a person to run it)`;
+    const op = toolOf(name);
+    return op?.tool?.name ?? `workledger ${op?.cli ?? snake(name).replace(/_/g, "-")}`;
   },
   field: API_DIALECT.field,
+  // Said once, at the end: in the middle it would split a command from its arguments.
+  after: (ops) => (ops.some((o) => !toolOf(o)?.tool) ? " (a workledger command is not an MCP tool: ask a person to run it)" : ""),
 };
 
 export const TOOLS: ToolDef[] = OPERATIONS.flatMap((op) => (op.tool ? [{ name: op.tool.name, description: op.tool.description, op, ...toolSchema(op) }] : []));
