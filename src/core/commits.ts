@@ -10,7 +10,7 @@
 import type { Attempt, Lease, Status, StoredWorkOrder } from "./types.js";
 import { isLive, label } from "./rules.js";
 
-export type CommitProblem = "unknown_work_order" | "never_issued" | "before_lease" | "after_lease";
+export type CommitProblem = "unknown_work_order" | "never_issued" | "before_lease" | "after_lease" | "not_the_holder";
 
 export interface CommitVerdict {
   /** null: a commit being made. */
@@ -49,4 +49,10 @@ export function judgeCommit(
   if (Date.parse(c.at) + 1000 <= Date.parse(attempt.started_at)) return refuse("before_lease", `made at ${c.at}, before ${lease} began (${attempt.started_at})`);
   if (ended !== null && c.at > ended) return refuse("after_lease", `made at ${c.at}, after ${lease} ended (${ended}, ${attempt.outcome ?? "expired"})`);
   return { ...base, ok: true, message: `made under ${lease}${ended === null ? " (live)" : ` (ended ${ended})`}` };
+}
+
+/** A commit being made by `agent` under a live lease: only that lease's holder commits under it (ninth trials: a non-holder committed in the holder's worktree). */
+export function byItsHolder(v: CommitVerdict, agent: string | undefined): CommitVerdict {
+  if (!v.ok || agent === undefined || v.holder === null || v.holder.agent === agent) return v;
+  return { ...v, ok: false, problem: "not_the_holder", message: `${label(v.id)} is ${v.holder.agent}'s under lease ${v.holder.token}: ${agent} may not commit under it` };
 }

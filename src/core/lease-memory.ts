@@ -89,7 +89,9 @@ export function withLeaseMemory(ledger: LedgerApi, memory: LeaseMemory): LedgerA
         const known = id.success && project !== undefined && input.lease_token === undefined ? memory.recall(project, id.data) : undefined;
         try {
           const result = await call(known ? { ...input, lease_token: known.token } : input);
-          learn(memory, workOrderOf(result), agent);
+          // Spend is accounting, accepted from a lapsed holder too: its result says nothing of this caller's lease
+          // (learning from it forgot a lost token, and let a stale session act as its agent's new one: ninth MCP trial).
+          if (op.name !== "spend") learn(memory, workOrderOf(result), agent);
           return result;
         } catch (e) {
           // Keep the dead token: forgetting it would let this caller's next write through as its agent's.

@@ -359,7 +359,10 @@ export function claim(wo: StoredWorkOrder, agent: string, now: string, ttlMs: nu
   if (isLive(wo.lease, now)) throw leaseHeld(wo, wo.lease, now, agent);
   if (wo.status === "done" || wo.status === "cancelled") {
     throw new LedgerError("ILLEGAL_TRANSITION", `${label(wo.id)} is ${wo.status} and cannot be claimed`, {
-      hint: "pick another work order ({{op:findUnclaimed}}); only the agent that finished it or an admin can reopen it",
+      hint:
+        wo.status === "done"
+          ? "pick another work order ({{op:findUnclaimed}}); a done one is its record, and only an admin reopens it"
+          : "pick another work order ({{op:findUnclaimed}}); its creator, the agent that cancelled it, or an admin can reopen it",
       details: { project: wo.project, id: wo.id, status: wo.status },
     });
   }
@@ -448,17 +451,23 @@ export const commandForDone = (wo: StoredWorkOrder) => (wo.lease ? (wo.pinned_ve
  * finishing without that only warns, and the event says `unverified`.
  */
 /**
- * The record of a new verification result: a pass after a failure counts
- * only where that failure ran (the same repository, any of its worktrees, or
- * without git the same directory); a pass elsewhere is recorded, and the
- * failure stays unanswered (issue 23, eighth trials: a failing verify, then a
- * passing one in a scratch directory, then done).
+ * The record of a new verification result: a pass after a failure answers it
+ * only where that failure ran (the same directory) or on the WO's own branch
+ * (its worktree); a pass elsewhere is recorded, and the failure stays
+ * unanswered (issue 23, eighth and ninth trials: a failing verify, then a
+ * passing one in a scratch directory or another WO's worktree, then done).
  */
-export function verificationRecord(prev: VerificationRecord | null, next: VerificationRecord, where: string | undefined): VerificationRecord {
-  const record: VerificationRecord = { ...next, ...(where === undefined ? {} : { where }) };
+export function verificationRecord(
+  prev: VerificationRecord | null,
+  next: VerificationRecord,
+  at: { dir?: string | undefined; branch?: string | null | undefined },
+  woBranch: string,
+): VerificationRecord {
+  const record: VerificationRecord = { ...next, ...(at.dir === undefined ? {} : { where: at.dir }) };
   if (!next.passed) return record;
   const open = prev === null ? undefined : !prev.passed ? prev.where : prev.failed_in;
-  return open !== undefined && open !== where ? { ...record, failed_in: open } : record;
+  const answers = open === undefined || at.dir === open || (at.branch != null && at.branch === woBranch);
+  return answers ? record : { ...record, failed_in: open };
 }
 
 function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefined, stage: string | null): { warnings: string[]; data: Record<string, unknown> } {
@@ -495,7 +504,7 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
         : !v.passed
           ? `the last verification FAILED (${v.at})`
           : v.failed_in !== undefined
-            ? `its last failing verification ran in ${v.failed_in}, and a pass elsewhere (${v.where ?? "not said"}) does not answer it: verify where it failed`
+            ? `its last failing verification ran in ${v.failed_in}, and a pass elsewhere (${v.where ?? "not said"}) does not answer it: verify there or in the work order's worktree`
             : !sameCommand
               ? `its command changed since it last passed (it ran ${JSON.stringify(v.command)})`
               : "its passing verification was under an earlier lease";
@@ -514,7 +523,7 @@ function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefine
   }
   if (failedNow && v.failed_in !== undefined) {
     throw new LedgerError("VERIFICATION_REQUIRED", `${label(wo.id)} cannot be done: ${what}`, {
-      hint: `{{op:verify}} in ${v.failed_in} (or a worktree of it) until it passes, or {{op:release}} {{status=blocked}} with a note saying what fails`,
+      hint: `{{op:verify}} in ${v.failed_in} or in the work order's worktree ({{op:worktree}}, on branch ${wo.branch}) until it passes, or {{op:release}} {{status=blocked}} with a note saying what fails`,
       details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
     });
   }
@@ -652,7 +661,7 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
   const to = req.status ?? (moved && holder ? "open" : undefined);
   if (to !== undefined && !holder && to !== from && !TRANSITIONS[from as RestingStatus].includes(to)) {
     throw new LedgerError("ILLEGAL_TRANSITION", `${label(wo.id)} cannot go from ${from} to ${to}`, {
-      hint: `allowed from ${from}: ${TRANSITIONS[from as RestingStatus].join(", ")}`,
+      hint: `allowed from ${from}: ${TRANSITIONS[from as RestingStatus].join(", ")}${from === "done" ? " (by an admin: a done work order is its record)" : ""}`,
       details: { project: wo.project, id: wo.id, from, to },
     });
   }

@@ -436,8 +436,6 @@ export const inputs = builtOnFirstRead({
       /** The command that was run (the pinned one for the holder), the directory it ran in, and that work tree's git state. */
       command,
       dir: line(1, 4096).optional(),
-      /** The git repository `dir` is in (its main work tree): a pass after a failure counts only in the same one. */
-      repo: line(1, 4096).optional(),
       git: gitState().nullable().optional(),
       /** What the command ran in: bwrap, or none (exec/sandbox.ts). */
       sandbox: z.enum(["bwrap", "none"], { error: "must be bwrap or none" }).optional(),

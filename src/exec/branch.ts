@@ -15,7 +15,7 @@ export interface BranchResult {
 }
 
 /** The default branch: the remote's HEAD, else init.defaultBranch, main or master if it exists here, else HEAD. */
-function defaultBranch(dir: string): string {
+export function defaultBranch(dir: string): string {
   const remote = git(dir, ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]);
   if (remote) return remote;
   const configured = git(dir, ["config", "--get", "init.defaultBranch"]);

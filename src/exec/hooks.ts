@@ -8,7 +8,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LedgerApi } from "../core/api.js";
-import type { CommitVerdict } from "../core/commits.js";
+import { byItsHolder, type CommitVerdict } from "../core/commits.js";
 import { commitLease, trailerLines } from "../core/trailers.js";
 import { gitOrFail } from "./git.js";
 import { worktreeTag } from "./worktree.js";
@@ -91,5 +91,5 @@ export async function runHook(ledger: LedgerApi, name: HookName, cwd: string, fi
     };
   }
   const [verdict] = await ledger.checkCommits({ project: lease.project, commits: [{ id: lease.id, token: lease.token }] });
-  return { verdict: verdict!, added_trailers: added };
+  return { verdict: byItsHolder(verdict!, process.env.WORKLEDGER_AGENT || undefined), added_trailers: added };
 }

@@ -16,13 +16,6 @@ import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { noIdentity, parse } from "../core/validate.js";
 import { sandboxFor, scrubEnvironment } from "../core/sandbox.js";
 import { detectSandbox } from "./sandbox.js";
-import { git } from "./git.js";
-
-/** The git repository `dir` is in, as its main work tree (a worktree's is its repository's), when it is in one. */
-function repoOf(dir: string): { repo?: string } {
-  const common = git(dir, ["rev-parse", "--path-format=absolute", "--git-common-dir"]);
-  return common === null ? {} : { repo: common.replace(/\/\.git\/?$/, "") };
-}
 
 export interface VerifyRun {
   passed: boolean;
@@ -136,7 +129,6 @@ export async function verifyWorkOrder(
     output_tail: run.output_tail,
     command,
     dir,
-    ...repoOf(dir),
     git: opts.git(dir),
     sandbox,
     ...(v.block_on_fail ? { block_on_fail: true } : {}),

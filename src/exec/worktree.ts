@@ -13,7 +13,8 @@ import { isFinished } from "../core/rules.js";
 import { agentName, inputs, projectName, type Inputs } from "../core/schemas.js";
 import type { Checkpoint } from "../core/types.js";
 import { noIdentity, parse, REQUIRED } from "../core/validate.js";
-import { ensureBranch } from "./branch.js";
+import { defaultBranch, ensureBranch } from "./branch.js";
+import { checkCommits } from "./commits.js";
 import { git, gitOrFail, mainWorkTree } from "./git.js";
 
 /** What a worktree made by workledger records about itself, in its own git directory (hooks read it). */
@@ -87,17 +88,30 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
   gitOrFail(top, ["worktree", "add", "--force", "--quiet", path, branch], `add a worktree for ${branch}`);
   writeTag(path, { project: held.project, id: held.id, token: held.lease.token, agent: held.lease.agent, branch });
   const missing = checkpoint !== null && git(path, ["merge-base", "--is-ancestor", checkpoint.commit, "HEAD"]) === null;
-  return {
-    ...base,
-    created: true,
-    ...(missing
-      ? {
-          warnings: [
-            `the last checkpoint (${checkpoint.commit.slice(0, 12)} by ${checkpoint.agent}) is not on ${branch} in this repository: fetch ${branch} from where it was pushed`,
-          ],
-        }
-      : {}),
-  };
+  const warnings = missing
+    ? [`the last checkpoint (${checkpoint.commit.slice(0, 12)} by ${checkpoint.agent}) is not on ${branch} in this repository: fetch ${branch} from where it was pushed`]
+    : await refusedSince(ledger, path, checkpoint?.commit ?? defaultBranch(top), branch);
+  return { ...base, created: true, ...(warnings.length ? { warnings } : {}) };
+}
+
+/**
+ * Commits on the branch after `since` (the last checkpoint, or the default
+ * branch) that were made outside the lease they name: a lapsed holder's
+ * `--no-verify` commits. The new holder is told before building on them
+ * (ninth trials); they stay, for check-commits to flag.
+ */
+async function refusedSince(ledger: LedgerApi, path: string, since: string, branch: string): Promise<string[]> {
+  try {
+    const refused = (await checkCommits(ledger, path, `${since}..HEAD`, false)).commits.filter((c) => c.trailers === "malformed" || c.verdict?.ok === false);
+    if (refused.length === 0) return [];
+    const first = refused[0]!;
+    const why = first.verdict?.message ?? "its trailers cannot be read";
+    return [
+      `${branch} holds ${refused.length} commit(s) made outside the lease they name (${first.commit.slice(0, 12)} "${first.subject}": ${why}); check-commits flags them: revert them, or reset to ${since.slice(0, 12)}, before building on them`,
+    ];
+  } catch {
+    return []; // a warning, never in the way of the worktree
+  }
 }
 
 function writeTag(path: string, tag: WorktreeTag): void {

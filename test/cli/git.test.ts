@@ -1,7 +1,7 @@
 /** `workledger branch` in a scratch repository (issue 26): created from the default branch, nothing checked out, idempotent. */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
@@ -79,7 +79,7 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(hooks.json.installed.length, 2);
 
     // Alice claims with a short lease, works in her worktree, checkpoints, commits once in time, and stalls.
-    assert.equal(s.run(["claim", "--id", "1", "--ttl", "2s"], { env: alice }).code, 0);
+    assert.equal(s.run(["claim", "--id", "1", "--ttl", "8s"], { env: alice }).code, 0); // long enough for the steps below on a busy machine
     const wa = s.run(["worktree", "--id", "1"], { env: alice, cwd: repo });
     assert.equal(wa.code, 0, wa.stderr);
     const aliceTree = wa.stdout.trim();
@@ -93,8 +93,16 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(git(aliceTree, "rev-parse", "HEAD"), cp.json.checkpoint.commit);
     assert.equal(git(aliceTree, "status", "--porcelain"), "", "the checkpoint leaves the work tree clean");
     assert.match(git(aliceTree, "log", "-1", "--format=%B"), /greeting drafted\n\nWork-Order: gitty#1\nLease-Token: 1/);
+    // Only the holder commits under its lease, in its worktree or anywhere (ninth trials).
+    writeFileSync(join(aliceTree, "intruder.txt"), "x\n");
+    git(aliceTree, "add", "intruder.txt");
+    const intruder = gitIn(aliceTree, bob, "commit", "-q", "-m", "not mine");
+    assert.notEqual(intruder.status, 0);
+    assert.match(intruder.stderr, /WO-1 is alice's under lease 1: bob may not commit under it/);
+    git(aliceTree, "reset", "-q", "intruder.txt");
+    rmSync(join(aliceTree, "intruder.txt"));
     writeFileSync(join(aliceTree, "draft.txt"), "unfinished\n"); // never committed: must survive everything below
-    assert.ok(await until(() => s.run(["get", "--id", "1", "--json"], { env: alice }).json.status === "open", 10_000), "alice's lease lapses");
+    assert.ok(await until(() => s.run(["get", "--id", "1", "--json"], { env: alice }).json.status === "open", 20_000), "alice's lease lapses");
 
     // Alice's later commit: refused by the commit-msg hook, naming who holds the WO now; with --no-verify it lands.
     assert.equal(s.run(["claim", "--id", "1"], { env: bob }).code, 0);
@@ -112,6 +120,8 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(wb.code, 0, wb.stderr);
     const bobTree = wb.json.path as string;
     assert.equal(wb.json.checkpoint.commit, cp.json.checkpoint.commit);
+    // The branch also holds alice's late commit: bob is told before he builds on it (ninth trials).
+    assert.match(wb.json.warnings?.[0] ?? "", new RegExp(`holds 1 commit\\(s\\) made outside the lease they name \\(${late.slice(0, 12)} "late work, hook skipped"`));
     assert.equal(readFileSync(join(bobTree, "greeting.txt"), "utf8"), "hi\n");
     writeFileSync(join(bobTree, "notes.txt"), "done\n");
     assert.equal(s.run(["checkpoint", "--id", "1", "-m", "notes added"], { env: bob, cwd: bobTree }).code, 0);

@@ -384,20 +384,22 @@ for (const backend of backends) {
         assert.equal(spent.attempt?.token, first.lease!.token, "charged to the stale session's own attempt");
       });
 
-      it("after a FAILED verification only a pass in the same repository (or directory) answers it: a pass elsewhere is recorded, and done still waits", async () => {
-        const where = (repo: string | undefined, dir: string) => ({ dir, ...(repo ? { repo } : {}) });
+      it("after a FAILED verification only a pass where it failed or on the WO's own branch answers it: a pass elsewhere is recorded, and done still waits", async () => {
+        const where = (branch: string | null, dir: string) => ({ dir, git: branch === null ? null : { head: "a".repeat(40), branch, dirty: false } });
         await l.claim({ ...BOB, id: 1 });
-        await l.recordVerification({ ...BOB, id: 1, ...result(false), ...where("/src/app", "/src/app") });
-        await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where(undefined, "/tmp/fake") });
+        await l.recordVerification({ ...BOB, id: 1, ...result(false), ...where("main", "/src/app") });
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where(null, "/tmp/fake") });
         await rejects(
           l.release({ ...BOB, id: 1, status: "done" }),
           "VERIFICATION_REQUIRED",
           /its last failing verification ran in \/src\/app, and a pass elsewhere \(\/tmp\/fake\) does not answer it/,
         );
-        await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where(undefined, "/tmp/fake") });
-        await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /ran in \/src\/app/); // a second pass elsewhere does not either
-        // A worktree of the same repository answers it.
-        await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where("/src/app", "/src/app.worktrees/proj/wo-1-lease-1") });
+        // Nor does a second pass elsewhere, or one in another WO's worktree (ninth trials).
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where(null, "/tmp/fake") });
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where("wo/2-y", "/src/app.worktrees/proj/wo-2-lease-1") });
+        await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /ran in \/src\/app/);
+        // The WO's own worktree (its branch) answers it.
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where("wo/1-x", "/src/app.worktrees/proj/wo-1-lease-1") });
         assert.equal((await l.release({ ...BOB, id: 1, status: "done" })).status, "done");
       });
 

@@ -105,8 +105,10 @@ describe("MCP: the lease follows the agent (issue 15)", { concurrency: true }, (
       const r = await first.call(tool, args);
       assert.equal(r.body.error?.code, "LEASE_LOST", `${tool}: ${JSON.stringify(r.body)}`);
     }
-    // Its spend is its own attempt's, not the live session's.
+    // Its spend is its own attempt's, not the live session's, and teaches the session nothing (ninth trials: after a spend
+    // the stale session forgot its token and acted as the live one).
     assert.equal((await first.call("spend", { id, tokens_in: 50 })).body.attempt.token, 1);
+    assert.equal((await first.call("add_note", { id, body: "after a spend" })).body.error?.code, "LEASE_LOST");
     assert.equal(s.run(["get", "-p", P, "--id", String(id), "--json"]).json.status, "claimed");
     assert.equal((await second.call("release", { id, status: "done" })).isError, false, "the current session's token is its own");
     await first.client.close();
