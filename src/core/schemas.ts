@@ -495,7 +495,7 @@ export const inputs = builtOnFirstRead({
     z.strictObject({
       ...target,
       timeout: ttl.describe("default 10m").optional(),
-      dir: line(1, 4096).describe("default: your working directory").optional(),
+      dir: line(1, 4096).describe("default: your worktree for it, else your working directory").optional(),
       trust: trustFlag(),
       block_on_fail: z.boolean().describe("mark it blocked if it fails").optional(),
       lease_token: leaseToken.optional(),

@@ -16,6 +16,8 @@ import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { noIdentity, parse } from "../core/validate.js";
 import { sandboxFor, scrubEnvironment } from "../core/sandbox.js";
 import { detectSandbox } from "./sandbox.js";
+import { mainWorkTree } from "./git.js";
+import { worktreePath, worktreeTag } from "./worktree.js";
 
 export interface VerifyRun {
   passed: boolean;
@@ -99,14 +101,6 @@ export async function verifyWorkOrder(
 ): Promise<VerifyOutcome> {
   const v = parse(inputs.verify.extend({ agent: agentName.optional() }), input);
   if (!ledger.knowsCaller && v.agent === undefined) throw noIdentity();
-  // Where it runs decides what it checks: the caller's working directory unless told, and the result says which.
-  const dir = resolve(v.dir ?? process.cwd());
-  if (!isDirectory(dir)) {
-    throw new LedgerError("VALIDATION", `dir: ${dir} is not a directory here`, {
-      hint: "give the work tree the verification should run in; nothing was run",
-      details: { issues: [{ field: "dir", message: "not a directory" }] },
-    });
-  }
   const who = {
     project: v.project,
     agent: v.agent as string,
@@ -114,6 +108,15 @@ export async function verifyWorkOrder(
     ...(v.role ? { role: v.role } : {}),
     ...(v.lease_token !== undefined ? { lease_token: v.lease_token } : {}),
   };
+  // Where it runs decides what it checks: the directory given, else the caller's worktree for the WO when it has one
+  // and stands outside it (an MCP server runs in the repository, the model works in the worktree), else here.
+  const dir = resolve(v.dir ?? (await ownWorktree(ledger, who)) ?? process.cwd());
+  if (!isDirectory(dir)) {
+    throw new LedgerError("VALIDATION", `dir: ${dir} is not a directory here`, {
+      hint: "give the work tree the verification should run in; nothing was run",
+      details: { issues: [{ field: "dir", message: "not a directory" }] },
+    });
+  }
   const { command, author, sandbox: rules } = await ledger.verifyCommand({ ...who, ...(v.trust ? { trust: true } : {}) });
   const box = detectSandbox();
   const sandbox = sandboxFor(rules.required, who, box.kind, box.why);
@@ -135,6 +138,19 @@ export async function verifyWorkOrder(
     ...(v.idempotency_key !== undefined ? { idempotency_key: v.idempotency_key } : {}),
   });
   return { ...result, exit_code: run.exit_code, timed_out: run.timed_out, duration_ms: run.duration_ms, author, env_removed: removed };
+}
+
+/** The caller's worktree for the WO (exec/worktree.ts) when it exists and the caller is not in it already; else undefined. */
+async function ownWorktree(ledger: LedgerApi, who: Inputs["holding"]): Promise<string | undefined> {
+  const here = process.cwd();
+  if (worktreeTag(here) !== null) return undefined; // in a worktree workledger made: here is meant
+  try {
+    const held = await ledger.holding(who);
+    const path = worktreePath(mainWorkTree(here), held.project, held.id, held.lease.token);
+    return isDirectory(path) ? path : undefined;
+  } catch {
+    return undefined; // not the holder, or not in a repository: verify says so itself, or runs here
+  }
 }
 
 /** The local ledger's own files (database, journals, lease memory): a verification command never sees them. */

@@ -158,7 +158,7 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
   });
 
   it("over MCP: worktree gives the holder's worktree, and checkpoint commits it under the lease", async () => {
-    const id = s.run(["create", "--title", "Over MCP", "--json"], { env: alice }).json.id as number;
+    const id = s.run(["create", "--title", "Over MCP", "--verification", "test -f mcp.txt", "--json"], { env: alice }).json.id as number;
     const m = await connectMcp(s, "mcp-agent", { WORKLEDGER_PROJECT: "gitty" }, repo);
     try {
       assert.equal((await m.call("worktree", { id })).body.error.code, "NOT_HOLDER");
@@ -169,6 +169,10 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
       const cp = await m.call("checkpoint", { id, message: "a model's work" });
       assert.equal(cp.isError, false, JSON.stringify(cp.body));
       assert.equal(git(repo, "show", "-s", "--format=%s", w.body.branch), "a model's work");
+      // The server runs in the repository; verify runs in the model's worktree for the WO, where the work is (ninth MCP trial).
+      const v = await m.call("verify", { id });
+      assert.equal(v.isError, false, JSON.stringify(v.body));
+      assert.deepEqual([v.body.passed, v.body.dir], [true, w.body.path]);
       assert.equal((await m.call("checkpoint", { id, message: "again", dir: "/" })).body.error.code, "VALIDATION", "dir is not a tool argument");
     } finally {
       await m.client.close();

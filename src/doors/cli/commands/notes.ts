@@ -30,7 +30,10 @@ export function register(program: Command): void {
     flags: {
       id: WO_ID,
       timeout: { help: "kill the command after this long", flag: "--timeout <duration>", default: "10m" },
-      dir: { help: "run it in this directory (default: the current one); the result names where it ran", flag: "--dir <path>" },
+      dir: {
+        help: "run it in this directory (default: your worktree for the work order if you have one and are not in it, else the current one); the result names where it ran",
+        flag: "--dir <path>",
+      },
       trust: { help: "run it although its author is not one the project trusts (read it with get first)", flag: "--trust" },
       block_on_fail: { help: "mark the work order blocked when verification fails (ends your lease)", flag: "--block-on-fail" },
       lease_token: LEASE_TOKEN,
