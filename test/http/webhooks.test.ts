@@ -158,6 +158,24 @@ describe("webhook delivery by serve (issue 26)", () => {
     }
   });
 
+  it("--format slack posts a one-line message a person reads in a channel", async () => {
+    const r = await receiver();
+    const w = await ledger.webhookAdd({ ...ADMIN, url: r.url, events: ["needs-human"], allow_private: true, project: "p", format: "slack" });
+    r.secret = w.secret;
+    const server = await serve(s.env, FAST);
+    try {
+      const [wo] = await ledger.create({ project: "p", agent: "alice", items: [{ title: "for slack" }] });
+      await ledger.claim({ project: "p", agent: "bob", id: wo!.id });
+      await ledger.release({ project: "p", agent: "bob", id: wo!.id, status: "blocked", note: "no key" });
+      assert.ok(await until(() => r.accepted().length === 1, 20_000));
+      assert.deepEqual(r.accepted()[0]!.body, { text: `[needs a human: blocked] p WO-${wo!.id}: released by bob` });
+    } finally {
+      await server.stop();
+      await r.close();
+      await ledger.webhookDelete({ ...ADMIN, id: w.id });
+    }
+  });
+
   it("the CLI refuses a metadata or link-local URL with exit 2 and stores nothing", () => {
     for (const url of ["http://169.254.169.254/latest", "http://[fe80::1]:80/", "http://localhost:9/"]) {
       const r = s.run(["--as-admin", "--agent", "root", "webhook", "add", "--url", url, "--events", "*", "--json"]);
