@@ -56,3 +56,9 @@ export function byItsHolder(v: CommitVerdict, agent: string | undefined): Commit
   if (!v.ok || agent === undefined || v.holder === null || v.holder.agent === agent) return v;
   return { ...v, ok: false, problem: "not_the_holder", message: `${label(v.id)} is ${v.holder.agent}'s under lease ${v.holder.token}: ${agent} may not commit under it` };
 }
+
+/** A commit being made whose Work-Order / Lease-Token trailers (`lines`) cannot be read: refused, naming them. */
+export function unreadable(lines: readonly string[], at: string): CommitVerdict {
+  const message = `the commit's Work-Order / Lease-Token trailers cannot be read: ${lines.join("; ")}`;
+  return { commit: null, project: "", id: 0, token: 0, at, ok: false, message, attempt: null, status: null, holder: null };
+}

@@ -189,6 +189,10 @@ async function asCaller(tx: Tx, wo: StoredWorkOrder, agent: string): Promise<Sto
   const [last] = await tx.listAttempts({ project: wo.project, wo: wo.id, agent, limit: 1 });
   return rules.withAttempt(wo, agent, last, tx.now());
 }
+/** What a follower reads after `after` (events, SSE, webhooks): the store's follow order where it has one, else seq order. */
+const followed = (tx: Tx, project: string | null, after: number, limit: number): Promise<LedgerEvent[]> =>
+  tx.followEvents ? tx.followEvents(project, after, limit) : tx.listEvents(project, null, after, limit);
+
 /** A lapsed agent that keeps writing is recorded once a minute per WO, not once per attempt. */
 const REFUSALS_RECORDED_EVERY_MS = 60_000;
 
@@ -755,8 +759,7 @@ export class Ledger {
           const wo = await loadAs(tx, project, id, agent);
           // Anyone may comment, except a lapsed holder, whose words must not pass for the new holder's:
           // fenced by name, and by the token its door remembers (another session of the same agent may hold it now).
-          rules.assertNotFenced(wo, agent, tx.now());
-          if (n.lease_token !== undefined) rules.holding(wo, agent, tx.now(), n.lease_token, false);
+          rules.assertNotFenced(wo, agent, tx.now(), n.lease_token);
           // A verification result is evidence others rely on: only the holder or an admin records one.
           if (kind === "verification") verifierOf(wo, agent, role, tx.now(), undefined);
           return appendNote(tx, wo, { agent, body, kind: kind ?? "progress" });
@@ -915,7 +918,7 @@ export class Ledger {
 
   /** Events after a subscription's cursor, in delivery order (as watch reads them). */
   async webhookEvents(w: Webhook, limit: number): Promise<LedgerEvent[]> {
-    return this.store.read((tx) => (tx.followEvents ? tx.followEvents(w.project, w.cursor, limit) : tx.listEvents(w.project, null, w.cursor, limit)));
+    return this.store.read((tx) => followed(tx, w.project, w.cursor, limit));
   }
 
   /** Lets go of every subscription `owner` holds (a server shutting down), so another server takes them at once. */
@@ -1081,9 +1084,7 @@ export class Ledger {
           const now = tx.now();
           await projectForWrite(tx, c.project, c.new_project === true);
           if (c.id !== undefined) {
-            const wo = await loadAs(tx, c.project, c.id, c.agent);
-            rules.assertMayLinkContext(wo, c.agent, c.role, now);
-            if (c.lease_token !== undefined) rules.holding(wo, c.agent, now, c.lease_token, false);
+            rules.assertMayLinkContext(await loadAs(tx, c.project, c.id, c.agent), c.agent, c.role, now, c.lease_token);
           } else if (c.role !== "admin") {
             await recordExpiries(tx, c.project);
             rules.assertNotLapsedSince(await tx.listAttempts({ project: c.project, agent: c.agent, limit: 20 }), c.agent, c.project);
@@ -1146,9 +1147,7 @@ export class Ledger {
   async events(input: Inputs["events"]): Promise<LedgerEvent[]> {
     const q = parse(inputs.events, input);
     await this.sweep(q.project ?? null);
-    return this.store.read((tx) =>
-      tx.followEvents ? tx.followEvents(q.project ?? null, q.after ?? 0, q.limit ?? 1000) : tx.listEvents(q.project ?? null, null, q.after ?? 0, q.limit ?? 1000),
-    );
+    return this.store.read((tx) => followed(tx, q.project ?? null, q.after ?? 0, q.limit ?? 1000));
   }
 
   /** Sequence number of the newest event, so a watcher can start from "now". */

@@ -125,12 +125,16 @@ export function withAttempt(wo: StoredWorkOrder, agent: string, last: Attempt | 
 /**
  * Writes about a WO that need no lease (notes, linked context) are refused to
  * an agent whose own lease on it lapsed, until it claims again: its work may
- * have passed to another agent, and its words must not pass for theirs.
+ * have passed to another agent, and its words must not pass for theirs. A
+ * `token` the caller's door remembers fences it too: another session of the
+ * same agent may hold the WO now (issue 23, eighth trials).
  */
-export function assertNotFenced(wo: StoredWorkOrder, agent: string, now: string): void {
-  if (isLive(wo.lease, now) && wo.lease.agent === agent) return;
-  const mine = wo.ended_leases.find((e) => e.agent === agent);
-  if (mine?.how === "expired") throw leaseLost(wo, agent, now, undefined, mine);
+export function assertNotFenced(wo: StoredWorkOrder, agent: string, now: string, token?: number): void {
+  if (!(isLive(wo.lease, now) && wo.lease.agent === agent)) {
+    const mine = wo.ended_leases.find((e) => e.agent === agent);
+    if (mine?.how === "expired") throw leaseLost(wo, agent, now, undefined, mine);
+  }
+  if (token !== undefined) holding(wo, agent, now, token, false);
 }
 /**
  * Context linked to a WO is its next agent's briefing (and its dependents'):
@@ -139,8 +143,8 @@ export function assertNotFenced(wo: StoredWorkOrder, agent: string, now: string)
  * claimed it, or an admin. Anyone else adds a note, which is shown as theirs;
  * a lapsed holder does neither.
  */
-export function assertMayLinkContext(wo: StoredWorkOrder, agent: string, role: Role | undefined, now: string): void {
-  assertNotFenced(wo, agent, now);
+export function assertMayLinkContext(wo: StoredWorkOrder, agent: string, role: Role | undefined, now: string, token?: number): void {
+  assertNotFenced(wo, agent, now, token);
   if (isLive(wo.lease, now)) {
     if (wo.lease.agent === agent) return;
     throw new LedgerError("LEASE_HELD", `${label(wo.id)} is held by ${wo.lease.agent}: while it is held, only its holder links context to it`, {
@@ -357,7 +361,7 @@ export function holdCapFor(asked: number | undefined, projectDefault: number | n
 /** A claim by `agent`, which declared capabilities `can` (undefined: it says it can do the WO whatever it requires). */
 export function claim(wo: StoredWorkOrder, agent: string, now: string, ttlMs: number, pendingDeps: number[], maxHoldMs: number | null = null, can?: readonly string[]): Change {
   if (isLive(wo.lease, now)) throw leaseHeld(wo, wo.lease, now, agent);
-  if (wo.status === "done" || wo.status === "cancelled") {
+  if (isFinished(wo.status)) {
     throw new LedgerError("ILLEGAL_TRANSITION", `${label(wo.id)} is ${wo.status} and cannot be claimed`, {
       hint:
         wo.status === "done"
@@ -445,12 +449,6 @@ export interface Finish {
 export const commandForDone = (wo: StoredWorkOrder) => (wo.lease ? (wo.pinned_verification ?? wo.verification) : wo.verification);
 
 /**
- * Whether `done` may be set now (DESIGN.md §9). Where the project requires it,
- * the WO's verification command must have passed under the current lease
- * (VERIFICATION_REQUIRED otherwise, unless an admin gives a reason); elsewhere
- * finishing without that only warns, and the event says `unverified`.
- */
-/**
  * The record of a new verification result: a pass after a failure answers it
  * only where that failure ran (the same directory) or on the WO's own branch
  * (its worktree); a pass elsewhere is recorded, and the failure stays
@@ -470,6 +468,12 @@ export function verificationRecord(
   return answers ? record : { ...record, failed_in: open };
 }
 
+/**
+ * Whether `done` may be set now (DESIGN.md §9). Where the project requires it,
+ * the WO's verification command must have passed under the current lease
+ * (VERIFICATION_REQUIRED otherwise, unless an admin gives a reason); elsewhere
+ * finishing without that only warns, and the event says `unverified`.
+ */
 function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefined, stage: string | null): { warnings: string[]; data: Record<string, unknown> } {
   if (finish) assertDoneStage(wo, stage, finish.policy);
   const pending = finish?.pending ?? [];
@@ -639,7 +643,7 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
     });
   }
   // A done or cancelled WO has no holder: a remembered token is moot, but a lapsed holder is still fenced.
-  const resting = wo.status === "done" || wo.status === "cancelled";
+  const resting = isFinished(wo.status);
   // An admin may change a held WO's budget (raise its cap) without taking the lease; the rest of the contract waits for the holder.
   const onlyCaps = Object.entries(req.fields ?? {}).every(([k, v]) => v === undefined || (CAP_FIELDS as readonly string[]).includes(k));
   const adminEdit = req.role === "admin" && onlyCaps && req.status === undefined && req.stage === undefined && isLive(wo.lease, now) && wo.lease.agent !== agent;

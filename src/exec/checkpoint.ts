@@ -46,7 +46,7 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
 /** The work tree to checkpoint: `dir` when it has the WO's branch checked out, else the caller's attempt's worktree. */
 function workTreeOf(held: Held, dir: string): string {
   if (git(dir, ["symbolic-ref", "--quiet", "--short", "HEAD"]) === held.branch) return gitOrFail(dir, ["rev-parse", "--show-toplevel"], "find the work tree");
-  const own = worktreePath(mainWorkTree(dir), held.project, held.id, held.lease.token);
+  const own = worktreePath(mainWorkTree(dir), held);
   if (git(own, ["symbolic-ref", "--quiet", "--short", "HEAD"]) === held.branch) return own;
   throw new LedgerError("VALIDATION", `dir: ${dir} does not have ${held.branch} checked out, and your worktree for WO-${held.id} does not exist; nothing was committed`, {
     hint: `{{op:worktree}} {{id=${held.id}}} makes your worktree on ${held.branch}: work there, then checkpoint`,

@@ -8,7 +8,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LedgerApi } from "../core/api.js";
-import { byItsHolder, type CommitVerdict } from "../core/commits.js";
+import { byItsHolder, unreadable, type CommitVerdict } from "../core/commits.js";
 import { commitLease, trailerLines } from "../core/trailers.js";
 import { gitOrFail } from "./git.js";
 import { worktreeTag } from "./worktree.js";
@@ -74,21 +74,7 @@ export async function runHook(ledger: LedgerApi, name: HookName, cwd: string, fi
     const said = readFileSync(file, "utf8")
       .split("\n")
       .filter((l) => /^(work-order|lease-token):/i.test(l));
-    return {
-      added_trailers: added,
-      verdict: {
-        commit: null,
-        project: "",
-        id: 0,
-        token: 0,
-        at: new Date().toISOString(),
-        ok: false,
-        message: `the commit's Work-Order / Lease-Token trailers cannot be read: ${said.join("; ")}`,
-        attempt: null,
-        status: null,
-        holder: null,
-      },
-    };
+    return { added_trailers: added, verdict: unreadable(said, new Date().toISOString()) };
   }
   const [verdict] = await ledger.checkCommits({ project: lease.project, commits: [{ id: lease.id, token: lease.token }] });
   return { verdict: byItsHolder(verdict!, process.env.WORKLEDGER_AGENT || undefined), added_trailers: added };

@@ -146,7 +146,7 @@ async function ownWorktree(ledger: LedgerApi, who: Inputs["holding"]): Promise<s
   if (worktreeTag(here) !== null) return undefined; // in a worktree workledger made: here is meant
   try {
     const held = await ledger.holding(who);
-    const path = worktreePath(mainWorkTree(here), held.project, held.id, held.lease.token);
+    const path = worktreePath(mainWorkTree(here), held);
     return isDirectory(path) ? path : undefined;
   } catch {
     return undefined; // not the holder, or not in a repository: verify says so itself, or runs here

@@ -45,8 +45,12 @@ export interface PruneResult {
   kept: { path: string; reason: string }[];
 }
 
-/** Where the worktree of `token` (an attempt) on WO `id` lives, beside the repository whose main work tree is `top`. */
-export const worktreePath = (top: string, project: string, id: number, token: number) => join(dirname(top), `${basename(top)}.worktrees`, project, `wo-${id}-lease-${token}`);
+/** Where workledger's worktrees of the repository whose main work tree is `top` live: beside it. */
+const worktreesRoot = (top: string) => join(dirname(top), `${basename(top)}.worktrees`);
+
+/** Where the worktree of an attempt (a held lease) on a WO lives. */
+export const worktreePath = (top: string, held: { project: string; id: number; lease: { token: number } }) =>
+  join(worktreesRoot(top), held.project, `wo-${held.id}-lease-${held.lease.token}`);
 
 /** The tag of the worktree `dir` is in, or null when workledger did not make it. */
 export function worktreeTag(dir: string): WorktreeTag | null {
@@ -75,7 +79,7 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
   const held = await ledger.holding(who);
   const top = mainWorkTree(dir);
   const { branch } = ensureBranch(top, held.branch);
-  const path = worktreePath(top, held.project, held.id, held.lease.token);
+  const path = worktreePath(top, held);
   const checkpoint = held.checkpoints.at(-1) ?? null;
   const base = { project: held.project, id: held.id, path, branch, token: held.lease.token, checkpoint };
   if (linkedWorktrees(top).includes(path)) return { ...base, created: false };
@@ -122,7 +126,7 @@ function writeTag(path: string, tag: WorktreeTag): void {
 /** Removes the worktrees workledger made whose WO is done or cancelled and that hold no uncommitted change; says why it kept the others. */
 export async function pruneWorktrees(ledger: LedgerApi, dir: string): Promise<PruneResult> {
   const top = mainWorkTree(dir);
-  const mine = resolve(dirname(top), `${basename(top)}.worktrees`);
+  const mine = resolve(worktreesRoot(top));
   const out: PruneResult = { removed: [], kept: [] };
   for (const path of linkedWorktrees(top).filter((p) => p.startsWith(mine + "/"))) {
     const keep = (reason: string) => out.kept.push({ path, reason });

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
-import { until } from "../helpers/util.ts";
+import { sleep, until } from "../helpers/util.ts";
 import { connectMcp } from "../helpers/mcp.ts";
 
 describe("CLI: a branch per work order (issue 26)", () => {
@@ -103,6 +103,8 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     rmSync(join(aliceTree, "intruder.txt"));
     writeFileSync(join(aliceTree, "draft.txt"), "unfinished\n"); // never committed: must survive everything below
     assert.ok(await until(() => s.run(["get", "--id", "1", "--json"], { env: alice }).json.status === "open", 20_000), "alice's lease lapses");
+    // Git dates commits in whole seconds: one made in the second the lease ended is judged in its favour; be past it.
+    await sleep(1100);
 
     // Alice's later commit: refused by the commit-msg hook, naming who holds the WO now; with --no-verify it lands.
     assert.equal(s.run(["claim", "--id", "1"], { env: bob }).code, 0);

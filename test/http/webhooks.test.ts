@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { openLedger } from "../../src/index.ts";
 import type { Ledger } from "../../src/core/ledger.ts";
+import type { PublicWebhook } from "../../src/core/types.ts";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
 import { receiver, type Delivery, type Receiver } from "../helpers/receiver.ts";
 import { serve, type ServeProcess } from "../helpers/serve.ts";
@@ -35,10 +36,26 @@ describe("webhook delivery by serve (issue 26)", () => {
     s.cleanup();
   });
 
-  const subscribe = async (r: Receiver, events: string[] = ["*"]) => {
-    const w = await ledger.webhookAdd({ ...ADMIN, url: r.url, events: events as never, allow_private: true, project: "p" });
+  const subscribe = async (r: Receiver, events: string[] = ["*"], format?: "slack") => {
+    const w = await ledger.webhookAdd({ ...ADMIN, url: r.url, events: events as never, allow_private: true, project: "p", ...(format ? { format } : {}) });
     r.secret = w.secret;
     return w;
+  };
+  /** A receiver subscribed to project p's `events` and a running serve, for `fn`; all of it stopped and deleted afterwards. */
+  const delivering = async (
+    opts: { events?: string[]; format?: "slack"; args?: string[] },
+    fn: (r: Receiver, w: PublicWebhook, server: ServeProcess) => Promise<void>,
+  ): Promise<void> => {
+    const r = await receiver();
+    const w = await subscribe(r, opts.events, opts.format);
+    const server = await serve(s.env, [...FAST, ...(opts.args ?? [])]);
+    try {
+      await fn(r, w, server);
+    } finally {
+      await server.stop();
+      await r.close();
+      await ledger.webhookDelete({ ...ADMIN, id: w.id });
+    }
   };
   const createMany = async (n: number) => {
     for (let done = 0; done < n; done += 500)
@@ -46,10 +63,7 @@ describe("webhook delivery by serve (issue 26)", () => {
   };
 
   it("delivers every event of a 2,000-event run in order, each verified, no duplicate without a crash", { timeout: 120_000 }, async () => {
-    const r = await receiver();
-    const w = await subscribe(r);
-    const server = await serve(s.env, [...FAST, "--public-metrics"]);
-    try {
+    await delivering({ args: ["--public-metrics"] }, async (r, w, server) => {
       await createMany(2000);
       assert.ok(await until(() => r.accepted().length >= 2000, 90_000), `only ${r.accepted().length} of 2000 arrived`);
       const got = seqs(r.accepted());
@@ -62,20 +76,13 @@ describe("webhook delivery by serve (issue 26)", () => {
       assert.match(r.deliveries[0]!.id, new RegExp(`^msg_${w.id}_${w.cursor + 1}$`));
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
       assert.match(metrics, /^workledger_webhook_deliveries_total\{result="ok"\} 2000$/m);
-    } finally {
-      await server.stop();
-      await r.close();
-      await ledger.webhookDelete({ ...ADMIN, id: w.id });
-    }
+    });
   });
 
   it("a receiver that fails for a while gets the events after it recovers, in order; a subscription's filter leaves the others out", async () => {
-    const r = await receiver();
-    const w = await subscribe(r, ["needs-human"]);
-    let failures = 3;
-    r.answer = () => (failures-- > 0 ? 500 : 200);
-    const server = await serve(s.env, FAST);
-    try {
+    await delivering({ events: ["needs-human"] }, async (r) => {
+      let failures = 3;
+      r.answer = () => (failures-- > 0 ? 500 : 200);
       await ledger.claim({ project: "p", agent: "bob", id: 1 });
       await ledger.release({ project: "p", agent: "bob", id: 1, status: "blocked", note: "needs a key" });
       await ledger.create({ project: "p", agent: "alice", items: [{ title: "noise" }] });
@@ -87,19 +94,12 @@ describe("webhook delivery by serve (issue 26)", () => {
       const [listed] = await ledger.webhookList(ADMIN);
       assert.equal(listed!.health.delivered, 1);
       assert.match(listed!.health.last_error ?? "", /HTTP 500: receiver is down/);
-    } finally {
-      await server.stop();
-      await r.close();
-      await ledger.webhookDelete({ ...ADMIN, id: w.id });
-    }
+    });
   });
 
   it("a receiver that never recovers ends suspended with its error shown; resume delivers from where it stopped", async () => {
-    const r = await receiver();
-    const w = await subscribe(r);
-    r.answer = () => 503;
-    const server = await serve(s.env, [...FAST, "--webhook-suspend-after", "2s"]);
-    try {
+    await delivering({ args: ["--webhook-suspend-after", "2s"] }, async (r, w) => {
+      r.answer = () => 503;
       await ledger.addNote({ project: "p", agent: "alice", id: 1, body: "hello" });
       assert.ok(await until(() => s.run(["--as-admin", "--agent", "root", "webhook", "list", "--json"]).json[0]?.state === "suspended", 20_000));
       const shown = s.run(["--as-admin", "--agent", "root", "webhook", "list"]).stdout;
@@ -117,11 +117,7 @@ describe("webhook delivery by serve (issue 26)", () => {
       assert.match(test.stdout, /test delivered at/);
       assert.equal(r.deliveries.at(-1)!.type, "workledger.test");
       assert.ok(r.deliveries.at(-1)!.verified);
-    } finally {
-      await server.stop();
-      await r.close();
-      await ledger.webhookDelete({ ...ADMIN, id: w.id });
-    }
+    });
   });
 
   it("after a SIGKILL mid-stream a new serve resumes: every event arrives, and only the one in flight may repeat, with the same webhook-id", { timeout: 120_000 }, async () => {
@@ -159,21 +155,13 @@ describe("webhook delivery by serve (issue 26)", () => {
   });
 
   it("--format slack posts a one-line message a person reads in a channel", async () => {
-    const r = await receiver();
-    const w = await ledger.webhookAdd({ ...ADMIN, url: r.url, events: ["needs-human"], allow_private: true, project: "p", format: "slack" });
-    r.secret = w.secret;
-    const server = await serve(s.env, FAST);
-    try {
+    await delivering({ events: ["needs-human"], format: "slack" }, async (r) => {
       const [wo] = await ledger.create({ project: "p", agent: "alice", items: [{ title: "for slack" }] });
       await ledger.claim({ project: "p", agent: "bob", id: wo!.id });
       await ledger.release({ project: "p", agent: "bob", id: wo!.id, status: "blocked", note: "no key" });
       assert.ok(await until(() => r.accepted().length === 1, 20_000));
       assert.deepEqual(r.accepted()[0]!.body, { text: `[needs a human: blocked] p WO-${wo!.id}: released by bob` });
-    } finally {
-      await server.stop();
-      await r.close();
-      await ledger.webhookDelete({ ...ADMIN, id: w.id });
-    }
+    });
   });
 
   it("the CLI refuses a metadata or link-local URL with exit 2 and stores nothing", () => {
