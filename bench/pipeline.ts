@@ -7,6 +7,7 @@
  * the filter's worst case), one in three requires `code`, and half the
  * `code` ones also require `db`, which the agent lacks.
  */
+import { progress } from "./progress.ts";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -53,6 +54,7 @@ async function claims(ledger: Ledger, filter: Record<string, unknown>): Promise<
 }
 
 async function figures(store: string, size: number, ledger: Ledger): Promise<Row[]> {
+  progress(`  claim --next with filters at ${size.toLocaleString("en")} WOs (${store})`);
   await ledger.setPolicy({ project: P, agent: "bench", role: "admin", stages: STAGES });
   const base = await claims(ledger, {});
   const row = (what: string, ms: number, target: boolean): Row => ({

@@ -3,6 +3,7 @@
  * against pg-boss fetch+complete and a pgbench single-row UPDATE at the same
  * client count, all on the same local database in the same run.
  */
+import { progress } from "./progress.ts";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -140,9 +141,12 @@ export async function postgresThroughput(url: string, runs: ThroughputRun[], pgb
         await ledger.create({ project: queue, agent: "bench", items: Array.from({ length: Math.min(1000, total - i) }, (_, j) => ({ title: `t${i + j}` })) });
       await boss.createQueue(queue);
       for (let i = 0; i < total; i += 1000) await boss.insert(Array.from({ length: Math.min(1000, total - i) }, () => ({ name: queue, data: {} })));
+      const what = `${c} worker${c > 1 ? "s" : ""}, ${total.toLocaleString("en")} WOs`;
       await settle(admin);
+      progress(`  PostgreSQL claim+complete, ${what}: workledger`);
       const { rate: wl, cpuMs: wlCpu, serverMs: wlServer } = await processes("workledger", url, schema, queue, c, perWorker);
       await settle(admin);
+      progress(`  PostgreSQL claim+complete, ${what}: pg-boss`);
       const { rate: pb, cpuMs: pbCpu, serverMs: pbServer } = await processes("pgboss", url, bossSchema, queue, c, perWorker);
       rows.push({
         figure: `PostgreSQL claim+complete, ${c} worker${c > 1 ? "s" : ""}${label ? `, ${label}` : ""}`,
@@ -156,6 +160,7 @@ export async function postgresThroughput(url: string, runs: ThroughputRun[], pgb
       });
       if (alsoPgbench) {
         await settle(admin);
+        progress(`  pgbench, ${c} clients, ${pgbenchSeconds}s`);
         const bench = pgbench(url, schema, c, pgbenchSeconds);
         rows.push({
           figure: `  same, against pgbench`,
@@ -174,6 +179,7 @@ export async function postgresThroughput(url: string, runs: ThroughputRun[], pgb
         // Only for a local server (its processes in /proc) and a run long enough for its clock ticks.
         if (wlServer > 0 && pbServer > 0)
           rows.push({ ...info, figure: "  same, PostgreSQL's CPU per cycle", value: wlServer, baseline: "pg-boss", baselineValue: pbServer, ratio: wlServer / pbServer });
+        progress(`  bare pg in each product's wire pattern, ${what}`);
         const shapeWl = (await processes("shape-workledger", url, schema, queue, c, perWorker)).cpuMs;
         const shapePb = (await processes("shape-pgboss", url, schema, queue, c, perWorker)).cpuMs;
         rows.push({

@@ -5,6 +5,7 @@
  * newest 100 are done (what a ledger in use looks like, and the worst case
  * for a listing that scans in id order).
  */
+import { progress } from "./progress.ts";
 import type { Ledger } from "../src/core/ledger.ts";
 import type { Row } from "./run.ts";
 import { quantile } from "./stats.ts";
@@ -27,6 +28,7 @@ export async function queueLatency(store: string, sizes: number[], ledger: Ledge
   const rows: Row[] = [];
   const first = new Map<string, { ms: number; size: number }>();
   for (const size of sizes) {
+    progress(`  queue latency (${store}): growing to ${size.toLocaleString("en")} WOs`);
     await growTo(size);
     for (const shape of Object.keys(SHAPES) as Shape[]) {
       for (const [figure, fn] of [

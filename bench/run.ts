@@ -10,6 +10,7 @@ import Database from "better-sqlite3";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { progress, progressTo } from "./progress.ts";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Ledger } from "../src/core/ledger.ts";
@@ -109,6 +110,7 @@ function cliLatency(runs: number): Row[] {
     return performance.now() - t;
   };
   for (const cmd of commands) once(cmd, runs + 1);
+  progress(`  CLI latency: ${runs} rounds of ${commands.join(", ")}`);
   for (let i = 0; i < runs; i++) {
     for (const cmd of shuffled(commands)) ms.get(cmd)!.push(once(cmd, i + 1));
   }
@@ -193,6 +195,7 @@ export async function serveThroughput(cycles: number, warmup: number): Promise<R
     });
     const token = (await direct.tokens.create({ agent: "bench", role: "agent" }, "admin")).token;
     const remote = new RemoteLedger(url, token);
+    progress(`  PostgreSQL store directly vs through serve: ${warmup} warm-up and ${cycles} timed cycles each`);
     await run(direct, "direct", warmup);
     await run(remote, "http", warmup);
     const rounds = 4;
@@ -259,15 +262,25 @@ async function postgresUnreachable(): Promise<string | undefined> {
 export async function bench(opts: { scenarios: string[]; sizes: number[]; quick: boolean; memorySeconds: number; log: (s: string) => void }): Promise<Row[]> {
   const rows: Row[] = [];
   const q = opts.quick;
-  if (opts.scenarios.includes("sqlite")) for (const procs of [1, 8]) rows.push(await sqliteThroughput(procs, q ? 20 : Math.round(4000 / procs)));
-  if (opts.scenarios.includes("cli")) rows.push(...cliLatency(q ? 3 : 30));
-  if (opts.scenarios.includes("scale")) {
+  progressTo(opts.log);
+  const scenario = (name: string) => {
+    if (!opts.scenarios.includes(name)) return false;
+    progress(`scenario ${name}`);
+    return true;
+  };
+  if (scenario("sqlite"))
+    for (const procs of [1, 8]) {
+      progress(`  SQLite claim+complete, ${procs} process${procs > 1 ? "es" : ""}`);
+      rows.push(await sqliteThroughput(procs, q ? 20 : Math.round(4000 / procs)));
+    }
+  if (scenario("cli")) rows.push(...cliLatency(q ? 3 : 30));
+  if (scenario("scale")) {
     rows.push(...(await scale(q ? [1000, 3000] : opts.sizes)));
     const why = await postgresUnreachable();
     if (why) opts.log(`PostgreSQL at ${PG_URL} is unreachable (${why}): PostgreSQL queue latency SKIPPED`);
     else rows.push(...(await (await import("./postgres.ts")).postgresScale(PG_URL, q ? [1000, 3000] : opts.sizes)));
   }
-  if (opts.scenarios.includes("pipeline")) {
+  if (scenario("pipeline")) {
     const { pipelinePostgres, pipelineSqlite } = await import("./pipeline.ts");
     const size = q ? 10_000 : 1_000_000;
     rows.push(...(await pipelineSqlite(size)));
@@ -275,11 +288,11 @@ export async function bench(opts: { scenarios: string[]; sizes: number[]; quick:
     if (why) opts.log(`PostgreSQL at ${PG_URL} is unreachable (${why}): PostgreSQL pipeline claims SKIPPED`);
     else rows.push(...(await pipelinePostgres(PG_URL, size)));
   }
-  if (opts.scenarios.includes("memory")) {
+  if (scenario("memory")) {
     const { serveMemory } = await import("./serve-memory.ts");
     rows.push(...(await serveMemory(q ? 3 : opts.memorySeconds, 4)));
   }
-  if (opts.scenarios.includes("postgres")) {
+  if (scenario("postgres")) {
     const why = await postgresUnreachable();
     if (why) opts.log(`PostgreSQL at ${PG_URL} is unreachable (${why}): postgres scenario SKIPPED`);
     else {

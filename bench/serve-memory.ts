@@ -8,6 +8,7 @@
  *   collections, which made the child's heap samples unreadable, does not).
  * Both report the last quarter of the run against the first.
  */
+import { progress } from "./progress.ts";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -137,6 +138,7 @@ async function inProcessHeap(dir: string, clients: number, seconds: number, ever
 export async function serveMemory(seconds: number, clients: number): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), "workledger-mem-"));
   const every = Math.max(250, (seconds * 1000) / 120);
+  progress(`  serve memory: ${seconds}s of load from ${clients} clients, a child process and in-process side by side`);
   try {
     const [rss, heap] = await Promise.all([childRss(dir, clients, seconds, every), inProcessHeap(dir, clients, seconds, every)]);
     const what = `${seconds}s, ${clients} clients (last vs first quarter)`;

@@ -5,7 +5,25 @@ import { bench, table } from "../../bench/run.ts";
 
 describe("benchmark smoke run", () => {
   it("measures every scenario against its baseline and prints a table", async () => {
-    const rows = await bench({ scenarios: ["sqlite", "cli", "scale", "pipeline", "memory", "postgres"], sizes: [], quick: true, memorySeconds: 3, log: () => undefined });
+    const said: string[] = [];
+    const rows = await bench({ scenarios: ["sqlite", "cli", "scale", "pipeline", "memory", "postgres"], sizes: [], quick: true, memorySeconds: 3, log: (s) => said.push(s) });
+    // A long run says where it is as it goes (issue 27): each scenario, and the phases inside it.
+    for (const scenario of ["sqlite", "cli", "scale", "pipeline", "memory", "postgres"])
+      assert.ok(
+        said.some((s) => s.endsWith(`] scenario ${scenario}`)),
+        scenario,
+      );
+    for (const phase of [
+      /SQLite claim\+complete, 8 processes/,
+      /queue latency \(PostgreSQL\): growing to 3,000 WOs/,
+      /PostgreSQL claim\+complete, 2 workers, 20 WOs: pg-boss/,
+      /serve memory/,
+    ])
+      assert.ok(
+        said.some((s) => phase.test(s)),
+        String(phase),
+      );
+    assert.match(said[0]!, /^\[bench \d+:\d\d\] /);
     const figures = rows.map((r) => r.figure).join("\n");
     for (const expected of [
       /SQLite claim\+complete, 1 process/,
