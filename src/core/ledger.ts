@@ -9,6 +9,7 @@ import { linkedContext, NO_CONTEXT, pulled, withDependencies, type WoContext } f
 import { LedgerError, isLedgerError, type ErrorBody } from "./errors.js";
 import { OverlapChecker } from "./files.js";
 import * as rules from "./rules.js";
+import { CLAIM } from "./write-rules.js";
 import { DEFAULT_TTL_MS, inputs, MAX_USD, type Inputs, type Parsed } from "./schemas.js";
 import { CAP_FIELDS } from "./types.js";
 import type {
@@ -515,6 +516,8 @@ export class Ledger {
 
   async claim(input: Inputs["claim"]): Promise<ClaimResult> {
     const c = parse(inputs.claim, input);
+    const atOnce = this.store.applyRule ? await this.claimAtOnce(c) : null;
+    if (atOnce) return atOnce;
     // A retried claim answers its first result only while that lease lives: a lease that ended since is LEASE_LOST, not a success.
     const still = async (tx: Tx, first: ClaimResult): Promise<ClaimResult> => {
       const wo = await readAs(tx, c.project, first.id, c.agent);
@@ -530,6 +533,28 @@ export class Ledger {
         (first) => still(tx, first),
       ),
     );
+  }
+
+  /**
+   * The claim as one statement, where the store compiles the rule
+   * (write-rules.ts CLAIM): one round trip on PostgreSQL. Whatever the rule
+   * leaves to the full sequence (a retry key, an admin's act, a filter given
+   * with an id, an expiry to record, files to check) or refuses, the full
+   * sequence does again, and words the refusal: null.
+   */
+  private async claimAtOnce(c: Parsed["claim"]): Promise<ClaimResult | null> {
+    const { project, agent, role, id, git } = c;
+    if (c.idempotency_key !== undefined || role === "admin" || (id === undefined ? c.any : c.stage !== undefined || c.labels?.length)) return null;
+    const filter = queueFilter(c);
+    const { args } = rules.claimEnv(agent, "", c.ttl ?? DEFAULT_TTL_MS, false, { asked: c.max_hold, role }, id === undefined ? filter.can : c.any ? undefined : (c.can ?? []));
+    const out = await this.store.applyRule!(CLAIM, id === undefined ? { project, next: filter } : { project, id }, args);
+    if (out.verdict !== "applied") return null;
+    if (out.event) this.opts.onEvents?.([out.event]);
+    const wo = out.after!;
+    const context = out.hasContext
+      ? await this.store.read(async (tx) => withDependencies(tx, project, await linkedContext(tx, project, wo.id, git), wo.depends_on, git))
+      : NO_CONTEXT;
+    return { ...rules.toPublic(wo), file_conflicts: [], context };
   }
 
   private async claimIn(tx: Tx, c: Parsed["claim"], ttlMs: number): Promise<ClaimResult> {
@@ -549,8 +574,8 @@ export class Ledger {
         hint: "leave out the stage and labels to claim it by id, or {{op:claim}} {{next=true}} with them",
         details: { issues: [{ field: c.stage !== undefined ? "stage" : "labels", message: "the work order does not match" }], stage: wo.stage, labels: wo.labels },
       });
-    const holdCap = rules.holdCapFor(max_hold, (await defaults)?.policy.max_hold_ms ?? null, role);
-    const change = rules.claim(wo, agent, now, ttlMs, await tx.notDoneOf(project, wo.depends_on), holdCap, c.any ? undefined : (c.can ?? []));
+    const hold = { asked: max_hold, projectDefault: (await defaults)?.policy.max_hold_ms ?? null, role };
+    const change = rules.claim(wo, agent, now, ttlMs, await tx.notDoneOf(project, wo.depends_on), hold, c.any ? undefined : (c.can ?? []));
     // Leases are only read (and on PostgreSQL, the project's lease lock only taken) when files can clash.
     const file_conflicts = wo.files.length ? conflicts(wo, await tx.liveLeases(project, now), new OverlapChecker()) : [];
     if (exclusive_files && file_conflicts.length) throw fileConflict(wo, file_conflicts);
@@ -586,7 +611,7 @@ export class Ledger {
           continue;
         }
       }
-      const change = rules.claim(w, agent, tx.now(), ttlMs, [], rules.holdCapFor(maxHold, maxHoldMs, role), filter.can);
+      const change = rules.claim(w, agent, tx.now(), ttlMs, [], { asked: maxHold, projectDefault: maxHoldMs, role }, filter.can);
       const context = hasContext ? await withDependencies(tx, project, await linkedContext(tx, project, w.id, git), w.depends_on, git) : NO_CONTEXT;
       await persist(tx, change);
       return { ...rules.toPublic(change.next), file_conflicts: [], context };

@@ -17,6 +17,7 @@ import type {
   TokenRecord,
 } from "../core/types.js";
 import type { QueueFilter } from "./stages.js";
+import type { RuleEnv, WriteRule } from "./rule-data.js";
 import type { Webhook } from "./webhooks.js";
 
 export interface ListQuery {
@@ -182,8 +183,33 @@ export interface Tx {
   revokeToken(id: string, at: string): Promise<boolean>;
 }
 
+/** Which WO a rule applies to: one by id, or the first of a project's queue that passes a filter. */
+export type RuleTarget = { project: string; id: number } | { project: string; next: QueueFilter };
+
+/** What a store's one-statement rule did (Store.applyRule). */
+export interface RuleOutcome {
+  /**
+   * "applied"; "defer": a state the rule leaves to the core's full sequence;
+   * "none": no such WO (or project), or nothing in the queue; else the code
+   * of the refusal that held (nothing was written).
+   */
+  verdict: string;
+  before: StoredWorkOrder | null;
+  after: StoredWorkOrder | null;
+  /** The event it appended (applied). */
+  event: NewEvent | null;
+  /** The project holds context entries (a claim's result then shows the WO's). */
+  hasContext: boolean;
+}
+
 export interface Store {
   readonly info: StoreInfo;
+  /**
+   * A store that compiles rules (core/rule-data.ts) applies one in a single
+   * statement, its own transaction; stores without it leave the rule to the
+   * core, which interprets the same rule inside write().
+   */
+  applyRule?(rule: WriteRule, target: RuleTarget, args: RuleEnv["args"]): Promise<RuleOutcome>;
   /**
    * Runs fn in one write transaction: all of it commits or none of it does.
    * SQLite serialises writers (one at a time); PostgreSQL runs them

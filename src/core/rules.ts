@@ -6,7 +6,9 @@
 import { LedgerError } from "./errors.js";
 import { formatDuration } from "./duration.js";
 import { budgetExhausted, budgetReached, capReached, deadLetterNote, NO_SPEND, spendCapReached } from "./budget.js";
-import { assertDoneStage, assertFits } from "./stages.js";
+import { assertDoneStage, capabilityMissing } from "./stages.js";
+import { decide, effect, type RuleEnv } from "./rule-data.js";
+import { CLAIM } from "./write-rules.js";
 import { branchName, DEFAULT_BRANCH_PREFIX } from "./branch.js";
 import type { WoCreate, WoPatch } from "./schemas.js";
 import { CAP_FIELDS, label } from "./types.js";
@@ -347,53 +349,58 @@ export function create(
   return { wo, event: event(wo, "created", agent, now, { fields: initial }) };
 }
 
-/**
- * The hold cap a claim gets: the project's default, which only an admin may
- * raise or lift; anyone may ask for a shorter one (issue 24: an agent's
- * max_hold of 30d outlived the admin's 1m).
- */
-export function holdCapFor(asked: number | undefined, projectDefault: number | null, role: Role | undefined): number | null {
-  if (asked === undefined) return projectDefault;
-  if (role === "admin" || projectDefault === null) return asked;
-  return Math.min(asked, projectDefault);
+/** How long a claim may hold its lease: what it asked for, the project's default, and whether an admin asks (write-rules.ts holdCap). */
+export interface HoldAsk {
+  asked?: number | undefined;
+  projectDefault?: number | null | undefined;
+  role?: Role | undefined;
 }
 
-/** A claim by `agent`, which declared capabilities `can` (undefined: it says it can do the WO whatever it requires). */
-export function claim(wo: StoredWorkOrder, agent: string, now: string, ttlMs: number, pendingDeps: number[], maxHoldMs: number | null = null, can?: readonly string[]): Change {
-  if (isLive(wo.lease, now)) throw leaseHeld(wo, wo.lease, now, agent);
-  if (isFinished(wo.status)) {
-    throw new LedgerError("ILLEGAL_TRANSITION", `${label(wo.id)} is ${wo.status} and cannot be claimed`, {
-      hint:
-        wo.status === "done"
-          ? "pick another work order ({{op:findUnclaimed}}); a done one is its record, and only an admin reopens it"
-          : "pick another work order ({{op:findUnclaimed}}); its creator, the agent that cancelled it, or an admin can reopen it",
-      details: { project: wo.project, id: wo.id, status: wo.status },
-    });
+/** The environment the claim rule is judged in (also what the PostgreSQL adapter sends it as parameters). */
+export function claimEnv(agent: string, now: string, ttlMs: number, depsPending: boolean, hold: HoldAsk, can: readonly string[] | undefined): RuleEnv {
+  return {
+    args: { agent, ttl_ms: ttlMs, max_hold_ms: hold.asked ?? null, admin: hold.role === "admin", can: can ?? null },
+    now,
+    maxHoldMs: hold.projectDefault ?? null,
+    depsPending,
+  };
+}
+
+/**
+ * A claim by `agent`, which declared capabilities `can` (undefined: it says
+ * it can do the WO whatever it requires), as write-rules.ts CLAIM states it;
+ * here only the refusals' words are added.
+ */
+export function claim(wo: StoredWorkOrder, agent: string, now: string, ttlMs: number, pendingDeps: number[], hold: HoldAsk = {}, can?: readonly string[]): Change {
+  const env = claimEnv(agent, now, ttlMs, pendingDeps.length > 0, hold, can);
+  const verdict = decide(CLAIM, wo, env, false);
+  if (verdict.kind === "refuse") throw claimRefused(verdict.code, wo, agent, now, pendingDeps, can);
+  const { next, data } = effect(CLAIM, wo, env);
+  return { prev: wo, next, events: [event(next, "claimed", agent, now, data)], attempt: attemptOf(wo, next.lease!, null, null) };
+}
+
+function claimRefused(code: string, wo: StoredWorkOrder, agent: string, now: string, pendingDeps: number[], can: readonly string[] | undefined): LedgerError {
+  switch (code) {
+    case "LEASE_HELD":
+      return leaseHeld(wo, wo.lease!, now, agent);
+    case "ILLEGAL_TRANSITION":
+      return new LedgerError("ILLEGAL_TRANSITION", `${label(wo.id)} is ${wo.status} and cannot be claimed`, {
+        hint:
+          wo.status === "done"
+            ? "pick another work order ({{op:findUnclaimed}}); a done one is its record, and only an admin reopens it"
+            : "pick another work order ({{op:findUnclaimed}}); its creator, the agent that cancelled it, or an admin can reopen it",
+        details: { project: wo.project, id: wo.id, status: wo.status },
+      });
+    case "DEPENDENCY_PENDING":
+      return new LedgerError("DEPENDENCY_PENDING", `${label(wo.id)} depends on ${pendingDeps.map(label).join(", ")}, not done yet`, {
+        hint: "pick another work order ({{op:findUnclaimed}} lists only those whose dependencies are done)",
+        details: { project: wo.project, id: wo.id, pending: pendingDeps },
+      });
+    case "CAPABILITY_MISSING":
+      return capabilityMissing(wo, can ?? []);
+    default:
+      return budgetExhausted(wo, budgetReached(wo) ?? "its caps", "claimed");
   }
-  if (pendingDeps.length > 0) {
-    throw new LedgerError("DEPENDENCY_PENDING", `${label(wo.id)} depends on ${pendingDeps.map(label).join(", ")}, not done yet`, {
-      hint: "pick another work order ({{op:findUnclaimed}} lists only those whose dependencies are done)",
-      details: { project: wo.project, id: wo.id, pending: pendingDeps },
-    });
-  }
-  if (can !== undefined) assertFits(wo, can);
-  const spent = budgetReached(wo);
-  if (spent !== null) throw budgetExhausted(wo, spent, "claimed");
-  const token = wo.fence + 1;
-  const hold_until = maxHoldMs === null ? null : after(now, maxHoldMs);
-  const expires_at = earliest(after(now, ttlMs), hold_until);
-  const lease: Lease = { agent, token, claimed_at: now, expires_at, renewed_at: null, hold_until };
-  // The holder's verify runs the command as it is now (see verification.ts); claiming again lifts the caller's fence.
-  const next = bump(wo, now, {
-    status: "claimed",
-    prior_status: wo.status as RestingStatus,
-    lease,
-    fence: token,
-    pinned_verification: wo.verification,
-    ended_leases: wo.ended_leases.filter((e) => e.agent !== agent),
-  });
-  const data = { token, expires_at, ttl_ms: ttlMs, ...(hold_until ? { hold_until } : {}) };
-  return { prev: wo, next, events: [event(next, "claimed", agent, now, data)], attempt: attemptOf(wo, lease, null, null) };
 }
 
 const after = (now: string, ms: number) => new Date(Date.parse(now) + ms).toISOString();

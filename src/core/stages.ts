@@ -41,11 +41,10 @@ export function initialStage(policy: ProjectPolicy, project: string, asked: stri
   return policy.stages[0] ?? null;
 }
 
-/** Throws unless an agent with capabilities `can` fits `wo` (a claim by id; `any` says the caller knows it does not). */
-export function assertFits(wo: StoredWorkOrder, can: readonly string[]): void {
+/** Why an agent with capabilities `can` does not fit `wo` (a claim by id; `any` says the caller knows it does not). */
+export function capabilityMissing(wo: StoredWorkOrder, can: readonly string[]): LedgerError {
   const missing = wo.requires.filter((c) => !can.includes(c));
-  if (missing.length === 0) return;
-  throw new LedgerError(
+  return new LedgerError(
     "CAPABILITY_MISSING",
     `${label(wo.id)} requires ${wo.requires.join(", ")}; you declared ${can.length ? can.join(", ") : "no capabilities"}, so ${missing.join(", ")} is missing`,
     {

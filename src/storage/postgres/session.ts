@@ -25,7 +25,7 @@ export class ClockNotRead extends Error {
 }
 
 const names = new Map<string, string>();
-function statementName(text: string): string {
+export function statementName(text: string): string {
   let name = names.get(text);
   if (name === undefined) {
     name = "wl_" + createHash("sha1").update(text).digest("hex").slice(0, 24);

@@ -13,6 +13,23 @@ import type { Store, StoreInfo, Tx } from "../../core/port.js";
 import { migrate } from "./migrate.js";
 import { HostPools, parseHosts } from "./hosts.js";
 import { ClockNotRead, PgTx } from "./tx.js";
+import type { RuleOutcome, RuleTarget } from "../../core/port.js";
+import type { RuleEnv, WriteRule } from "../../core/rule-data.js";
+import type { NewEvent } from "../../core/types.js";
+import { jsonToWorkOrder } from "./records.js";
+import { statementName } from "./session.js";
+import { ruleStatement } from "./sql/compile.js";
+import { queueFilter } from "./sql/work-orders.js";
+
+interface RuleRow {
+  verdict: string | null;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  data: Record<string, unknown> | null;
+  at: string | null;
+  events: number;
+  has_context: boolean;
+}
 
 export interface PostgresOptions {
   /** postgres://user:password@host:port/database */
@@ -158,6 +175,48 @@ class PostgresStore implements Store {
       // After the connection died, every query fails with a generic "not queryable"; the cause says more.
       const out = translate(e instanceof LedgerError ? e : (lost ?? e), this.info.location, committing);
       // A connection to a server that stopped answering, or that turned read-only, is not reused.
+      if (!(e instanceof LedgerError) && out instanceof LedgerError) broken ??= e instanceof Error ? e : new Error(String(e));
+      throw out;
+    } finally {
+      client.off("error", onError);
+      client.release(broken);
+    }
+  }
+
+  /**
+   * A rule in one autocommitted statement (sql/compile.ts): one round trip,
+   * no BEGIN or COMMIT. Its text depends only on the rule and the filter's
+   * shape, so each connection prepares it once.
+   */
+  async applyRule(rule: WriteRule, target: RuleTarget, args: RuleEnv["args"]): Promise<RuleOutcome> {
+    const values: unknown[] = [target.project, "id" in target ? target.id : null, this.clock ? new Date(this.clock()).toISOString() : null];
+    for (const [name, type] of Object.entries(rule.args)) {
+      const v = args[name] ?? null;
+      values.push(type === "text[]" || v === null ? v : type === "boolean" ? v === true : v);
+    }
+    const text =
+      "id" in target ? ruleStatement(rule, { id: true }) : ruleStatement(rule, { next: true, filter: queueFilter(target.next, (v) => (values.push(v), `$${values.length}`)) });
+    let client: pg.PoolClient;
+    try {
+      client = await this.hosts.connect();
+    } catch (e) {
+      throw translate(e, this.info.location, false);
+    }
+    let broken: Error | undefined;
+    const onError = (e: Error) => (broken ??= e);
+    client.on("error", onError);
+    try {
+      const [r] = (await client.query<RuleRow>({ name: statementName(text), text, values })).rows;
+      const before = r?.before ? jsonToWorkOrder(r.before) : null;
+      const after = r?.after ? jsonToWorkOrder(r.after) : null;
+      const event: NewEvent | null =
+        after && r!.events > 0
+          ? { project: after.project, wo: after.id, type: rule.event.type, agent: String(args.agent), revision: after.revision, at: r!.at!, data: r!.data! }
+          : null;
+      return { verdict: after ? "applied" : before ? (r!.verdict ?? "none") : "none", before, after, event, hasContext: r?.has_context ?? false };
+    } catch (e) {
+      // Its own transaction: a connection lost before the answer leaves the outcome unknown, as a lost COMMIT does.
+      const out = translate(e, this.info.location, true);
       if (!(e instanceof LedgerError) && out instanceof LedgerError) broken ??= e instanceof Error ? e : new Error(String(e));
       throw out;
     } finally {

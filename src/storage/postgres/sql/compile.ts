@@ -1,0 +1,148 @@
+/**
+ * A core write rule (core/rule-data.ts) compiled into one PostgreSQL
+ * statement: lock the WO (by id, or the queue's first with SKIP LOCKED),
+ * judge it (the first `defer` or `refuse` condition that holds names the
+ * verdict), and only when none holds write its new state, its event and its
+ * attempt, all from the state before, at one time read once the row is
+ * locked. It answers the verdict, the row before and the row after, so the
+ * core can word a refusal exactly as it would have (rules.ts).
+ *
+ * Autocommitted, the statement is its own transaction: one round trip.
+ * Its event's order key (events.ts) stays causal: the statement's first
+ * write is the lock on the WO it changes, so its transaction id is taken
+ * after any wait for that lock, above every id a writer it waited for could
+ * have ordered its events by.
+ */
+import type { ArgType, Expr, Field, WriteRule } from "../../../core/rule-data.js";
+import { DEPS_DONE, queue } from "./work-orders.js";
+
+const TIME_FIELDS: ReadonlySet<Field> = new Set(["lease_claimed_at", "lease_expires_at", "lease_renewed_at", "lease_hold_until", "updated_at"]);
+
+interface Ctx {
+  /** The alias the row's fields are read from. */
+  row: string;
+  arg: (name: string) => string;
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+function literal(v: string | number | boolean | null): string {
+  if (v === null) return "NULL";
+  if (typeof v === "string") return quote(v);
+  if (typeof v === "number" && !Number.isFinite(v)) throw new Error(`rule literal ${v}`);
+  return String(v);
+}
+
+/** Whether `e` stands for a timestamp (rendered as ISO text where it goes into JSON). */
+function isTime(e: Expr): boolean {
+  if ("now" in e) return true;
+  if ("f" in e) return TIME_FIELDS.has(e.f);
+  if ("op" in e) return e.op === "addMs" || e.op === "earliest" || (e.op === "if" && (isTime(e.args[1]) || isTime(e.args[2])));
+  return false;
+}
+
+const CMP = { eq: "=", lt: "<", le: "<=", gt: ">", ge: ">=" } as const;
+
+/** `e` as a SQL expression over the row alias in `c`. */
+export function sql(e: Expr, c: Ctx): string {
+  if ("f" in e) return `${c.row}.${e.f}`;
+  if ("arg" in e) return c.arg(e.arg);
+  if ("now" in e) return `${c.row}.wl_now`;
+  if ("lit" in e) return literal(e.lit);
+  if ("policy" in e) return `${c.row}.wl_max_hold_ms`;
+  if ("depsPending" in e) return `${c.row}.wl_deps_pending`;
+  const x = (i: number) => sql((e as { args: Expr[] }).args[i]!, c);
+  switch (e.op) {
+    case "and":
+    case "or":
+      return `(${e.args.map((a) => sql(a, c)).join(` ${e.op.toUpperCase()} `)})`;
+    case "not":
+      return `(NOT ${x(0)})`;
+    case "isNull":
+      return `(${x(0)} IS NULL)`;
+    case "in":
+      return `(${x(0)} IN (${e.values.map(quote).join(", ")}))`;
+    case "eq":
+    case "lt":
+    case "le":
+    case "gt":
+    case "ge":
+      return `(${x(0)} ${CMP[e.op]} ${x(1)})`;
+    case "plus":
+      return `(${x(0)} + ${x(1)})`;
+    case "minus":
+      return `(${x(0)} - ${x(1)})`;
+    case "least":
+    case "earliest":
+      return `LEAST(${x(0)}, ${x(1)})`;
+    case "addMs":
+      return `(${x(0)} + ${x(1)} * interval '1 millisecond')`;
+    case "if":
+      return `(CASE WHEN ${x(0)} THEN ${x(1)} ELSE ${x(2)} END)`;
+    case "subsetOf":
+      return `(${x(0)} <@ ${x(1)})`;
+    case "isEmpty":
+      return `(cardinality(${x(0)}) = 0)`;
+    case "spent":
+      return `coalesce((${c.row}.spend::json->>${quote(e.key)})::float8, 0)`;
+    case "micros":
+      // Math.round: halves go up.
+      return `floor(${x(0)} * 1e6::float8 + 0.5)`;
+    case "withoutAgent":
+      return `coalesce((SELECT json_agg(x)::text FROM json_array_elements(${x(0)}::json) AS x WHERE x->>'agent' IS DISTINCT FROM ${x(1)}), '[]')`;
+  }
+}
+
+/** A value as it goes into the event's JSON data: timestamps as the core writes them (ISO-8601 UTC, milliseconds). */
+const jsonValue = (e: Expr, c: Ctx) => (isTime(e) ? `to_char(${sql(e, c)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')` : sql(e, c));
+
+/** Which WO a rule applies to: one by id, or the first of the project's queue that passes a filter (its SQL from queueFilter). */
+export type Target = { id: true } | { next: true; filter: string };
+
+/**
+ * The statement for `rule` on `target`. Parameters: $1 the project, $2 the
+ * WO's id (by id), $3 the time (null: the database's, read once the row is
+ * locked), then the rule's arguments in the order of rule.args, then the
+ * filter's (in `target.filter`, numbered on from there).
+ */
+export function ruleStatement(rule: WriteRule, target: Target): string {
+  const names = Object.keys(rule.args);
+  const types: Record<string, ArgType> = rule.args;
+  const argAt = (name: string) => {
+    const i = names.indexOf(name);
+    if (i < 0) throw new Error(`rule ${rule.name}: no argument ${name}`);
+    return `$${4 + i}::${types[name]}`;
+  };
+  const now = "coalesce($3::timestamptz, date_trunc('milliseconds', clock_timestamp()))";
+  const maxHold = "(SELECT max_hold_ms FROM projects WHERE name = w.project) AS wl_max_hold_ms";
+  const locked =
+    "id" in target
+      ? `SELECT w.*, ${now} AS wl_now, NOT ${DEPS_DONE} AS wl_deps_pending, ${maxHold} FROM work_orders w WHERE w.project = $1 AND w.id = $2::integer FOR UPDATE`
+      : // An expiry anywhere in the project is recorded first by the core's sweep (it may return a WO to the queue ahead of this one).
+        `SELECT w.*, ${now} AS wl_now, false AS wl_deps_pending, ${maxHold} ${queue("$1", target.filter).replace(" ORDER BY", ` AND $2::integer IS NULL AND NOT EXISTS (SELECT 1 FROM work_orders l WHERE l.project = $1 AND l.lease_expires_at <= ${now}) ORDER BY`)} LIMIT 1 FOR UPDATE OF w SKIP LOCKED`;
+  const v: Ctx = { row: "v", arg: argAt };
+  const judged = [...rule.defer.map((d) => ({ code: "defer", when: d.when })), ...rule.refuse]
+    .map((r) => `WHEN coalesce(${sql(r.when, { row: "c", arg: argAt })}, false) THEN ${quote(r.code)}`)
+    .join(" ");
+  const set = Object.entries(rule.set)
+    .map(([k, e]) => `${k} = ${sql(e, v)}`)
+    .join(", ");
+  const data = Object.entries(rule.event.data).map(([k, e]) => {
+    const pair = `jsonb_build_object(${quote(k)}, ${jsonValue(e, v)})`;
+    return rule.event.omitNull.includes(k) ? `CASE WHEN ${sql(e, v)} IS NULL THEN '{}'::jsonb ELSE ${pair} END` : pair;
+  });
+  const attempt = rule.opensAttempt
+    ? `, a AS (INSERT INTO attempts (project, wo, token, agent, started_at, ended_at, outcome)
+      SELECT u.project, u.id, u.lease_token, u.lease_agent, u.lease_claimed_at, NULL, NULL FROM u)`
+    : "";
+  return `WITH c AS (${locked}),
+  v AS (SELECT c.*, CASE ${judged} ELSE NULL END AS wl_verdict FROM c),
+  u AS (UPDATE work_orders w SET ${set} FROM v WHERE v.wl_verdict IS NULL AND w.project = v.project AND w.id = v.id RETURNING w.*),
+  d AS (SELECT u.project, u.id, u.revision, v.wl_now, (${data.join(" || ")})::json AS data FROM u, v),
+  e AS (INSERT INTO events (project, wo, type, agent, revision, at, data, order_xid)
+    SELECT d.project, d.id, ${quote(rule.event.type)}, ${argAt("agent")}, d.revision, d.wl_now, d.data, greatest(pg_current_xact_id(), pg_snapshot_xmax(pg_current_snapshot())) FROM d
+    RETURNING seq)${attempt}
+  SELECT (SELECT wl_verdict FROM v) AS verdict, (SELECT to_json(c) FROM c) AS before, (SELECT to_json(u) FROM u) AS after,
+    (SELECT data FROM d) AS data, (SELECT wl_now FROM v) AS at, (SELECT count(*) FROM e) AS events,
+    EXISTS (SELECT 1 FROM context WHERE project = $1) AS has_context`;
+}
