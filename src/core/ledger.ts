@@ -9,7 +9,7 @@ import { linkedContext, NO_CONTEXT, pulled, withDependencies, type WoContext } f
 import { LedgerError, isLedgerError, type ErrorBody } from "./errors.js";
 import { OverlapChecker } from "./files.js";
 import * as rules from "./rules.js";
-import { CLAIM } from "./write-rules.js";
+import { CLAIM, FINISH_BY_RELEASE, FINISH_BY_UPDATE } from "./write-rules.js";
 import { DEFAULT_TTL_MS, inputs, MAX_USD, type Inputs, type Parsed } from "./schemas.js";
 import { CAP_FIELDS } from "./types.js";
 import type {
@@ -557,6 +557,28 @@ export class Ledger {
     return { ...rules.toPublic(wo), file_conflicts: [], context };
   }
 
+  /**
+   * The holder's `done` as one statement where the store compiles rules
+   * (write-rules.ts FINISH_BY_*); null: the full sequence's (see claimAtOnce).
+   * Finished unverified, the warning is the core's own words for the state
+   * before.
+   */
+  private async finishAtOnce(r: Parsed["release"] | Parsed["update"], via: "release" | "update"): Promise<Finished | null> {
+    const { project, agent, role, id, lease_token } = r;
+    if (!this.store.applyRule || r.idempotency_key !== undefined || role === "admin" || r.unverified_reason !== undefined) return null;
+    const out = await this.store.applyRule(via === "release" ? FINISH_BY_RELEASE : FINISH_BY_UPDATE, { project, id }, { agent, token: lease_token ?? null });
+    if (out.verdict !== "applied") return null;
+    if (out.event) this.opts.onEvents?.([out.event]);
+    const finished = rules.toPublic(out.after!);
+    if (!out.before) return finished;
+    // The rule applied, so the project neither requires verification nor has a done stage, and no dependency is pending.
+    const finish: rules.Finish = { policy: DEFAULT_POLICY, role, pending: [] };
+    const at = out.event!.at;
+    const { warnings } =
+      via === "release" ? rules.release(out.before, agent, at, "done", lease_token, finish) : rules.update(out.before, agent, at, { status: "done", token: lease_token, finish });
+    return warnings?.length ? { ...finished, warnings } : finished;
+  }
+
   private async claimIn(tx: Tx, c: Parsed["claim"], ttlMs: number): Promise<ClaimResult> {
     const { project, agent, role, id, exclusive_files, max_hold, git } = c;
     if (id === undefined) return this.claimNext(tx, c, ttlMs);
@@ -693,6 +715,10 @@ export class Ledger {
         details: { issues: [{ field: "note", message: "required with status blocked" }] },
       });
     }
+    if (status === "done" && note === undefined && spend === undefined && stage === undefined) {
+      const atOnce = await this.finishAtOnce(r, "release");
+      if (atOnce) return atOnce;
+    }
     return this.write(
       (tx) =>
         once(tx, "release", r, async () => {
@@ -727,6 +753,10 @@ export class Ledger {
         hint: "e.g. {{status=done}}, or {{title=…}}",
         details: { issues: [{ field: "", message: "no change requested" }] },
       });
+    }
+    if (status === "done" && !hasFields && note === undefined && stage === undefined && if_revision === undefined) {
+      const atOnce = await this.finishAtOnce(u, "update");
+      if (atOnce) return atOnce;
     }
     return this.write(
       (tx) =>

@@ -35,6 +35,8 @@ export const RULE_FIELDS = [
   "max_usd",
   "max_tokens",
   "spend",
+  "last_verification",
+  "dead_letter",
 ] as const;
 export type Field = (typeof RULE_FIELDS)[number];
 
@@ -49,12 +51,14 @@ export type Expr =
   | { arg: string }
   | { now: true }
   | { lit: string | number | boolean | null }
-  /** The project's default cap on holding a lease (null: none). */
-  | { policy: "max_hold_ms" }
+  /** A setting of the WO's project (ProjectPolicy). */
+  | { policy: PolicyKey }
   /** Whether a WO it depends on is not done. */
   | { depsPending: true }
   | { op: Cmp | "and" | "or"; args: Expr[] }
   | { op: "not" | "isNull"; args: [Expr] }
+  /** True when its argument is (false for null): two-valued, so it may be negated safely. */
+  | { op: "holds"; args: [Expr] }
   | { op: "in"; args: [Expr]; values: readonly string[] }
   /** Integer sum. */
   | { op: "plus"; args: [Expr, Expr] }
@@ -73,7 +77,16 @@ export type Expr =
   | { op: "micros"; args: [Expr] }
   | { op: "minus"; args: [Expr, Expr] }
   /** The ended-leases list without the entries of an agent. */
-  | { op: "withoutAgent"; args: [Expr, Expr] };
+  | { op: "withoutAgent"; args: [Expr, Expr] }
+  /** The ended-leases list with an entry first, the agent's older one dropped, `keep` entries at most. */
+  | { op: "prepend"; args: [list: Expr, entry: Expr, agent: Expr]; keep: number }
+  | { op: "object"; fields: Record<string, Expr> }
+  /** A field of the WO's last verification record (null: none, or absent). */
+  | { op: "verification"; key: "passed" | "token" | "command" | "failed_in" }
+  /** Only whitespace (String.prototype.trim's). */
+  | { op: "blank"; args: [Expr] };
+
+export type PolicyKey = "max_hold_ms" | "done_stage" | "require_verification";
 
 export const f = (name: Field): Expr => ({ f: name });
 export const arg = (name: string): Expr => ({ arg: name });
@@ -104,15 +117,18 @@ export interface WriteRule {
   defer: readonly { why: string; when: Expr }[];
   refuse: readonly { code: string; when: Expr }[];
   set: Partial<Record<Field, Expr>>;
-  event: { type: "claimed"; data: Record<string, Expr>; omitNull: readonly string[] };
-  opensAttempt: boolean;
+  event: { type: "claimed" | "status_changed" | "released"; data: Record<string, Expr>; omitNull: readonly string[] };
+  /** When the core needs the state before even though the rule applied (to word a warning); refused or deferred, it always gets it. */
+  needsBefore: Expr;
+  /** The attempt it opens (a claim), or the outcome of the one it ends. */
+  attempt: "opens" | { ends: "done" };
 }
 
 /** What a rule's interpretation needs besides the WO: its arguments, the time, and the two facts it may look up. */
 export interface RuleEnv {
   args: Record<string, Value | undefined>;
   now: string;
-  maxHoldMs: number | null;
+  policy: { max_hold_ms: number | null; done_stage: string | null; require_verification: boolean };
   depsPending: boolean;
 }
 
@@ -146,6 +162,8 @@ export function ruleRow(wo: StoredWorkOrder): Row {
     max_usd: wo.max_usd,
     max_tokens: wo.max_tokens,
     spend: wo.spend,
+    last_verification: wo.last_verification,
+    dead_letter: wo.dead_letter,
   };
 }
 
@@ -158,7 +176,7 @@ export function evaluate(e: Expr, row: Row, env: RuleEnv): Value {
   if ("arg" in e) return env.args[e.arg] ?? null;
   if ("now" in e) return env.now;
   if ("lit" in e) return e.lit;
-  if ("policy" in e) return env.maxHoldMs;
+  if ("policy" in e) return env.policy[e.policy];
   if ("depsPending" in e) return env.depsPending;
   const v = (i: number) => evaluate((e as { args: Expr[] }).args[i]!, row, env);
   switch (e.op) {
@@ -176,12 +194,22 @@ export function evaluate(e: Expr, row: Row, env: RuleEnv): Value {
     }
     case "isNull":
       return v(0) === null;
+    case "holds":
+      return v(0) === true;
     case "in": {
       const x = v(0);
       return x === null ? null : e.values.includes(x as string);
     }
     case "spent":
       return (row.spend as Record<string, number | undefined>)[e.key] ?? 0;
+    case "verification":
+      return (row.last_verification as Record<string, Value> | null)?.[e.key] ?? null;
+    case "object":
+      return Object.fromEntries(Object.entries(e.fields).map(([k, x]) => [k, evaluate(x, row, env)]));
+    case "prepend": {
+      const [list, entry, agent] = [v(0) as { agent: string }[], v(1) as object, v(2)];
+      return [entry, ...list.filter((x) => x.agent !== agent)].slice(0, e.keep);
+    }
   }
   const a = v(0);
   const b = e.op === "if" ? null : e.args.length > 1 ? v(1) : null;
@@ -211,6 +239,8 @@ export function evaluate(e: Expr, row: Row, env: RuleEnv): Value {
       return a === null || b === null ? null : (a as string[]).every((x) => (b as string[]).includes(x));
     case "isEmpty":
       return a === null ? null : (a as unknown[]).length === 0;
+    case "blank":
+      return a === null ? null : (a as string).trim() === "";
     case "micros":
       return a === null ? null : Math.round((a as number) * 1e6);
     case "withoutAgent":
@@ -266,5 +296,6 @@ function fromRow(wo: StoredWorkOrder, r: Row): StoredWorkOrder {
     verification: r.verification as string,
     pinned_verification: r.pinned_verification as string | null,
     ended_leases: r.ended_leases as StoredWorkOrder["ended_leases"],
+    dead_letter: r.dead_letter as string | null,
   };
 }

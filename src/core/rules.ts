@@ -8,7 +8,7 @@ import { formatDuration } from "./duration.js";
 import { budgetExhausted, budgetReached, capReached, deadLetterNote, NO_SPEND, spendCapReached } from "./budget.js";
 import { assertDoneStage, capabilityMissing } from "./stages.js";
 import { decide, effect, type RuleEnv } from "./rule-data.js";
-import { CLAIM } from "./write-rules.js";
+import { CLAIM, ENDED_LEASES_KEPT } from "./write-rules.js";
 import { branchName, DEFAULT_BRANCH_PREFIX } from "./branch.js";
 import type { WoCreate, WoPatch } from "./schemas.js";
 import { CAP_FIELDS, label } from "./types.js";
@@ -90,13 +90,6 @@ function event(wo: StoredWorkOrder, type: NewEvent["type"], agent: string, at: s
 function bump(wo: StoredWorkOrder, at: string, patch: Partial<StoredWorkOrder>): StoredWorkOrder {
   return { ...wo, ...patch, revision: wo.revision + 1, updated_at: at };
 }
-
-/**
- * An agent's ended lease replaces its older one; the list stays short (one
- * entry per recent holder). It explains a refusal; whether a caller is fenced
- * is judged from its stored attempts (withAttempt), so it never forgets.
- */
-export const ENDED_LEASES_KEPT = 8;
 
 const ENDED_STATUS: Record<AttemptOutcome, RestingStatus> = { done: "done", blocked: "blocked", released: "open", expired: "open", lost: "open", handed_on: "open" };
 
@@ -361,7 +354,7 @@ export function claimEnv(agent: string, now: string, ttlMs: number, depsPending:
   return {
     args: { agent, ttl_ms: ttlMs, max_hold_ms: hold.asked ?? null, admin: hold.role === "admin", can: can ?? null },
     now,
-    maxHoldMs: hold.projectDefault ?? null,
+    policy: { max_hold_ms: hold.projectDefault ?? null, done_stage: null, require_verification: false },
     depsPending,
   };
 }

@@ -4,6 +4,13 @@
  */
 import { and, arg, cmp, f, given, isNull, lit, minus, not, NOW, oneOf, or, plus, when, type Expr, type WriteRule } from "./rule-data.js";
 
+/**
+ * An agent's ended lease replaces its older one; the list stays short (one
+ * entry per recent holder). It explains a refusal; whether a caller is fenced
+ * is judged from its stored attempts (rules.ts withAttempt), so it never forgets.
+ */
+export const ENDED_LEASES_KEPT = 8;
+
 /** The hold cap a claim gets (rules.holdCapFor): the project's default, which only an admin may raise or lift; anyone may ask for less. */
 const holdCap: Expr = when(
   isNull(arg("max_hold_ms")),
@@ -64,5 +71,82 @@ export const CLAIM: WriteRule = {
     updated_at: NOW,
   },
   event: { type: "claimed", data: { token, expires_at: expiresAt, ttl_ms: arg("ttl_ms"), hold_until: holdUntil }, omitNull: ["hold_until"] },
-  opensAttempt: true,
+  needsBefore: lit(false),
+  attempt: "opens",
 };
+
+const lv = (key: "passed" | "token" | "command" | "failed_in"): Expr => ({ op: "verification", key });
+/** Whether `e` is true (false for null): a condition that may be null, negated or combined without SQL's nulls. */
+const holds = (e: Expr): Expr => ({ op: "holds", args: [e] });
+const ne = (a: Expr, b: Expr): Expr => not(cmp("eq", a, b));
+
+/** The caller holds the live lease, under the token it gave (if it gave one). */
+const HOLDER = and(leaseLive, cmp("eq", f("lease_agent"), arg("agent")), or(isNull(arg("token")), cmp("eq", arg("token"), f("lease_token"))));
+/** rules.ts commandForDone, for a holder: the command pinned at the claim. */
+const command: Expr = when(isNull(f("pinned_verification")), f("verification"), f("pinned_verification"));
+const none: Expr = { op: "blank", args: [command] };
+/** rules.ts checkDone: a pass of the command as it is, under this lease, that no failure elsewhere still waits on. */
+const VERIFIED = holds(
+  and(
+    not(none),
+    not(and(given(f("pinned_verification")), ne(f("pinned_verification"), f("verification")))),
+    or(isNull(lv("command")), cmp("eq", lv("command"), command)),
+    cmp("eq", lv("passed"), lit(true)),
+    isNull(lv("failed_in")),
+    cmp("eq", lv("token"), f("lease_token")),
+  ),
+);
+/** The newest verification failed (or a failure elsewhere is unanswered): done waits for a pass. */
+const FAILED = holds(and(not(none), given(f("last_verification")), or(cmp("eq", lv("passed"), lit(false)), given(lv("failed_in")))));
+
+/**
+ * The holder finishes (status done, nothing else in the same step), by
+ * `release` or by `update`: rules.ts release/update with checkDone, for the
+ * case they share. Whoever is not the live holder, and projects with a done
+ * stage, are the full sequence's (its refusals need the caller's history).
+ */
+function finish(via: "release" | "update"): WriteRule {
+  const token = f("lease_token");
+  const done = lit("done");
+  const unverified = when(VERIFIED, lit(null), lit(true));
+  return {
+    name: `finish by ${via}`,
+    args: { agent: "text", token: "integer" },
+    defer: [
+      { why: "only the live holder finishes this way", when: not(HOLDER) },
+      { why: "the project finishes work only from its done stage", when: given({ policy: "done_stage" }) },
+    ],
+    refuse: [
+      { code: "DEPENDENCY_PENDING", when: { depsPending: true } },
+      { code: "VERIFICATION_REQUIRED", when: FAILED },
+      { code: "VERIFICATION_REQUIRED", when: and({ policy: "require_verification" }, not(VERIFIED)) },
+    ],
+    set: {
+      status: done,
+      dead_letter: lit(null),
+      prior_status: lit(null),
+      lease_agent: lit(null),
+      lease_token: lit(null),
+      lease_claimed_at: lit(null),
+      lease_expires_at: lit(null),
+      lease_renewed_at: lit(null),
+      lease_hold_until: lit(null),
+      ended_leases: {
+        op: "prepend",
+        args: [f("ended_leases"), { op: "object", fields: { agent: arg("agent"), token, at: NOW, how: lit("ended"), status: done, via: lit(via) } }, arg("agent")],
+        keep: ENDED_LEASES_KEPT,
+      },
+      revision: plus(f("revision"), lit(1)),
+      updated_at: NOW,
+    },
+    event:
+      via === "release"
+        ? { type: "released", data: { token, status: done, outcome: done, unverified }, omitNull: ["unverified"] }
+        : { type: "status_changed", data: { from: f("status"), to: done, lease_ended: lit(true), token, outcome: done, unverified }, omitNull: ["unverified"] },
+    // Finished unverified, the caller is told why (rules.ts doneWarning), from the state before.
+    needsBefore: not(VERIFIED),
+    attempt: { ends: "done" },
+  };
+}
+export const FINISH_BY_RELEASE = finish("release");
+export const FINISH_BY_UPDATE = finish("update");

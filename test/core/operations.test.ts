@@ -27,7 +27,7 @@ import { RemoteLedger } from "../../src/remote/client.ts";
 const API_EXTRAS = ["info", "knowsCaller", "whoami", "follow", "close", "health", "events", "lastEventSeq"];
 /** serve's webhook deliverer (doors/http/deliverer.ts) calls these; no door offers them. */
 const DELIVERER = ["webhooksToDeliver", "webhookProgress", "webhookEvents", "webhooksRelease", "webhookChange"];
-const NOT_OPERATIONS = new Set([...API_EXTRAS, ...DELIVERER, "constructor", "write", "recordRefusal", "change", "sweep", "claimNext", "claimIn"]);
+const NOT_OPERATIONS = new Set([...API_EXTRAS, ...DELIVERER, "constructor", "write", "recordRefusal", "change", "sweep", "claimNext", "claimIn", "claimAtOnce", "finishAtOnce"]);
 
 describe("operation table", () => {
   let dir: string;

@@ -11,9 +11,10 @@ import { after, before, describe, it } from "node:test";
 import type { Store } from "../../src/core/port.ts";
 import { decide, effect, type RuleEnv } from "../../src/core/rule-data.ts";
 import * as rules from "../../src/core/rules.ts";
-import type { StoredWorkOrder } from "../../src/core/types.ts";
+import type { ProjectPolicy, StoredWorkOrder } from "../../src/core/types.ts";
 import { DEFAULT_POLICY } from "../../src/core/verification.ts";
-import { CLAIM } from "../../src/core/write-rules.ts";
+import { CLAIM, FINISH_BY_RELEASE, FINISH_BY_UPDATE } from "../../src/core/write-rules.ts";
+import { LedgerError } from "../../src/core/errors.ts";
 import { NO_CONTEXT } from "../../src/core/context.ts";
 import { Ledger } from "../../src/core/ledger.ts";
 import { openPostgresStore } from "../../src/storage/postgres/store.ts";
@@ -33,14 +34,22 @@ function random(seed: number) {
 }
 type Rnd = ReturnType<typeof random>;
 
-const PROJECTS = { free: null, capped: 90_000 } as const;
+/** Projects and their settings: a hold cap, verification required, a done stage. */
+const PROJECTS = {
+  free: { ...DEFAULT_POLICY },
+  capped: { ...DEFAULT_POLICY, max_hold_ms: 90_000 },
+  strict: { ...DEFAULT_POLICY, require_verification: true },
+  staged: { ...DEFAULT_POLICY, stages: ["build", "ready"], done_stage: "ready" },
+} satisfies Record<string, ProjectPolicy>;
+type ProjectName = keyof typeof PROJECTS;
+const policyOf = (p: ProjectName) => ({ max_hold_ms: PROJECTS[p].max_hold_ms, done_stage: PROJECTS[p].done_stage, require_verification: PROJECTS[p].require_verification });
 /** WO 1 is done and WO 2 open in each project: dependencies on them are met or pending. */
 const DEPS = [1, 2];
 
 function randomWo(r: Rnd, project: string, id: number): StoredWorkOrder {
   const base = rules.create(project, id, { title: `wo ${id}` }, "planner", at(-3_600_000)).wo;
   const status = r.pick(["open", "open", "blocked", "claimed", "claimed", "done", "cancelled"] as const);
-  const verification = r.pick(["", "npm test", "node -e 'process.exit(0)'"]);
+  const verification = r.pick(["", " \t", "npm test", "node -e 'process.exit(0)'"]);
   const fence = status === "claimed" ? r.int(1, 5) : r.int(0, 5);
   const expires = at(r.pick([-60_000, -1, 0, 1, 30_000]));
   const spend = { usd: r.pick([0, 0.5, 0.999999, 1, 1.0000004, 2]), tokens_in: r.int(0, 600), tokens_out: r.int(0, 600), unpriced: 0 };
@@ -63,7 +72,17 @@ function randomWo(r: Rnd, project: string, id: number): StoredWorkOrder {
     revision: r.int(1, 9),
     verification,
     verification_by: verification ? "planner" : null,
-    pinned_verification: r.pick([null, "old command"]),
+    pinned_verification: r.pick([null, "old command", verification, verification]),
+    last_verification: r.chance(0.25)
+      ? null
+      : {
+          passed: r.chance(0.6),
+          agent: "a",
+          at: at(-30_000),
+          token: r.pick([null, fence, fence, fence - 1]),
+          ...(r.chance(0.8) ? { command: r.pick([verification, verification, "old command"]) } : {}),
+          ...(r.chance(0.15) ? { failed_in: "/elsewhere" } : {}),
+        },
     ended_leases: r.chance(0.5)
       ? [
           { agent: "a", token: 1, at: at(-500_000), how: "expired", status: "open" },
@@ -101,9 +120,9 @@ describe(
       schema = uniqueSchema("wl_rules");
       store = await openPostgresStore({ connectionString: PG_URL, schema, clock: () => Date.parse(NOW), poolSize: 4 });
       await store.write(async (tx) => {
-        for (const [name, maxHold] of Object.entries(PROJECTS)) {
+        for (const [name, policy] of Object.entries(PROJECTS)) {
           await tx.insertProject(name, at(-7_200_000));
-          await tx.setProjectPolicy(name, { ...DEFAULT_POLICY, max_hold_ms: maxHold });
+          await tx.setProjectPolicy(name, policy);
           await tx.allocateIds(name, 1000);
           for (const id of DEPS) await tx.insertWorkOrder({ ...rules.create(name, id, { title: `dep ${id}` }, "planner", at(-7_000_000)).wo, status: id === 1 ? "done" : "open" });
         }
@@ -119,11 +138,11 @@ describe(
       const r = random(seed);
       const seen = new Map<string, number>();
       for (let n = 0; n < 400; n++) {
-        const project = r.pick(Object.keys(PROJECTS)) as keyof typeof PROJECTS;
+        const project = r.pick(Object.keys(PROJECTS)) as ProjectName;
         const wo = randomWo(r, project, 100 + n);
         const args = randomArgs(r);
         await store.write((tx) => tx.insertWorkOrder(wo));
-        const env: RuleEnv = { args, now: NOW, maxHoldMs: PROJECTS[project], depsPending: wo.depends_on.includes(2) };
+        const env: RuleEnv = { args, now: NOW, policy: { ...policyOf(project), done_stage: null, require_verification: false }, depsPending: wo.depends_on.includes(2) };
         const verdict = decide(CLAIM, wo, env);
         const expected = verdict.kind === "apply" ? "applied" : verdict.kind === "defer" ? "defer" : verdict.code;
         const out = await store.applyRule!(CLAIM, { project, id: wo.id }, args);
@@ -144,7 +163,7 @@ describe(
           NOW,
           Number(args.ttl_ms),
           env.depsPending ? [2] : [],
-          { asked: (args.max_hold_ms as number | null) ?? undefined, projectDefault: PROJECTS[project], role: args.admin ? "admin" : "agent" },
+          { asked: (args.max_hold_ms as number | null) ?? undefined, projectDefault: PROJECTS[project].max_hold_ms, role: args.admin ? "admin" : "agent" },
           (args.can as string[] | null) ?? undefined,
         );
         assert.deepEqual(core.next, next, where);
@@ -156,7 +175,53 @@ describe(
         assert.ok((seen.get(outcome) ?? 0) > 0, `no case ended ${outcome}: ${JSON.stringify([...seen])}`);
     });
 
-    it("the ledger claims in the one statement when it can, and leaves the rest to the full sequence", async () => {
+    it("finish by release and by update: 400 random states give the same verdict, record, event and attempt as the core's release and update", async () => {
+      const seed = Number(process.env.RULES_SEED ?? 23);
+      const r = random(seed);
+      const seen = new Map<string, number>();
+      for (let n = 0; n < 400; n++) {
+        const project = r.pick(Object.keys(PROJECTS)) as ProjectName;
+        const wo = randomWo(r, project, 1000 + n);
+        const holder = wo.lease?.agent;
+        const agent = holder !== undefined && r.chance(0.8) ? holder : r.pick(["a", "b"]);
+        const token = r.pick([null, null, wo.lease?.token ?? 1, (wo.lease?.token ?? 1) + 1]);
+        const via = r.pick(["release", "update"] as const);
+        const rule = via === "release" ? FINISH_BY_RELEASE : FINISH_BY_UPDATE;
+        await store.write((tx) => tx.insertWorkOrder(wo));
+        const pending = wo.depends_on.filter((d) => d === 2);
+        const env: RuleEnv = { args: { agent, token }, now: NOW, policy: policyOf(project), depsPending: pending.length > 0 };
+        const verdict = decide(rule, wo, env);
+        const expected = verdict.kind === "apply" ? "applied" : verdict.kind === "defer" ? "defer" : verdict.code;
+        const out = await store.applyRule!(rule, { project, id: wo.id }, env.args);
+        const where = `seed ${seed}, case ${n} (${via}): ${JSON.stringify({ wo, agent, token })}`;
+        assert.equal(out.verdict, expected, where);
+        seen.set(expected, (seen.get(expected) ?? 0) + 1);
+        if (verdict.kind === "defer") continue;
+        // The core's own release and update on the same state, as the ledger calls them.
+        const finish = { policy: PROJECTS[project], role: "agent" as const, pending };
+        const core = () =>
+          via === "release"
+            ? rules.release(wo, agent, NOW, "done", token ?? undefined, finish)
+            : rules.update(wo, agent, NOW, { status: "done", token: token ?? undefined, finish });
+        if (verdict.kind === "refuse") {
+          assert.throws(core, (e) => e instanceof LedgerError && e.code === verdict.code, where);
+          assert.equal(out.after, null, where);
+          continue;
+        }
+        const change = core();
+        const { next, data } = effect(rule, wo, env);
+        assert.deepEqual(next, change.next, where);
+        assert.deepEqual(out.after, next, where);
+        assert.deepEqual(out.event, { ...change.events[0], data }, where);
+        assert.deepEqual(change.events[0]!.data, data, where);
+        const attempts = await store.read((tx) => tx.listAttempts({ project, wo: wo.id, limit: 10 }));
+        assert.deepEqual(attempts, [change.attempt], where);
+      }
+      for (const outcome of ["applied", "defer", "DEPENDENCY_PENDING", "VERIFICATION_REQUIRED"])
+        assert.ok((seen.get(outcome) ?? 0) > 0, `no case ended ${outcome}: ${JSON.stringify([...seen])}`);
+    });
+
+    it("the ledger claims and finishes in one statement when it can, and leaves the rest to the full sequence", async () => {
       let atOnce = 0;
       const apply = store.applyRule!.bind(store);
       const counted: Store = Object.assign(Object.create(store) as Store, {
@@ -190,6 +255,16 @@ describe(
       await assert.rejects(ledger.claim({ project: "fast", agent: "w3", id: plain!.id }), { code: "LEASE_HELD" });
       await assert.rejects(ledger.claim({ project: "fast", agent: "w3", next: true }), { code: "NOTHING_TO_CLAIM" });
       assert.equal(atOnce, 1);
+      // The holder's done is one statement too, by update or by release; unverified, it is told why in the core's words.
+      const done = await ledger.update({ project: "fast", agent: "w1", id: first.id, status: "done", lease_token: first.lease!.token });
+      assert.equal(done.status, "done");
+      assert.deepEqual(done.warnings, [`WO-${first.id} is done without a passing verification: it has no verification command`]);
+      assert.equal(atOnce, 2);
+      await assert.rejects(ledger.release({ project: "fast", agent: "w1", id: first.id, status: "done" }), { code: "LEASE_LOST" });
+      assert.equal(atOnce, 2, "a caller that is not the holder goes through the full sequence, which words the refusal");
+      assert.equal((await ledger.release({ project: "fast", agent: "w2", id: second.id, status: "done" })).status, "done");
+      assert.equal(atOnce, 3);
+      assert.deepEqual(events.slice(-2), [`status_changed ${first.id}`, `released ${second.id}`]);
     });
   },
 );

@@ -213,7 +213,7 @@ class PostgresStore implements Store {
         after && r!.events > 0
           ? { project: after.project, wo: after.id, type: rule.event.type, agent: String(args.agent), revision: after.revision, at: r!.at!, data: r!.data! }
           : null;
-      return { verdict: after ? "applied" : before ? (r!.verdict ?? "none") : "none", before, after, event, hasContext: r?.has_context ?? false };
+      return { verdict: after ? "applied" : (r?.verdict ?? "none"), before, after, event, hasContext: r?.has_context ?? false };
     } catch (e) {
       // Its own transaction: a connection lost before the answer leaves the outcome unknown, as a lost COMMIT does.
       const out = translate(e, this.info.location, true);

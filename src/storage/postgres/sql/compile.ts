@@ -13,7 +13,7 @@
  * after any wait for that lock, above every id a writer it waited for could
  * have ordered its events by.
  */
-import type { ArgType, Expr, Field, WriteRule } from "../../../core/rule-data.js";
+import type { ArgType, Expr, Field, PolicyKey, WriteRule } from "../../../core/rule-data.js";
 import { DEPS_DONE, queue } from "./work-orders.js";
 
 const TIME_FIELDS: ReadonlySet<Field> = new Set(["lease_claimed_at", "lease_expires_at", "lease_renewed_at", "lease_hold_until", "updated_at"]);
@@ -43,13 +43,23 @@ function isTime(e: Expr): boolean {
 
 const CMP = { eq: "=", lt: "<", le: "<=", gt: ">", ge: ">=" } as const;
 
+/** The project's settings, from the projects row selected with the WO (`wl_p`). */
+const POLICY: Record<PolicyKey, (p: string) => string> = {
+  max_hold_ms: (p) => `${p}.max_hold_ms`,
+  require_verification: (p) => `coalesce(${p}.require_verification, false)`,
+  done_stage: (p) => `(${p}.work_rules::json->>'done_stage')`,
+};
+
+/** Only the whitespace String.prototype.trim removes (so both interpreters call the same commands blank). */
+const BLANK = "^[ \t\n\v\f\r\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*$";
+
 /** `e` as a SQL expression over the row alias in `c`. */
 export function sql(e: Expr, c: Ctx): string {
   if ("f" in e) return `${c.row}.${e.f}`;
   if ("arg" in e) return c.arg(e.arg);
   if ("now" in e) return `${c.row}.wl_now`;
   if ("lit" in e) return literal(e.lit);
-  if ("policy" in e) return `${c.row}.wl_max_hold_ms`;
+  if ("policy" in e) return POLICY[e.policy](`(${c.row}.wl_p)`);
   if ("depsPending" in e) return `${c.row}.wl_deps_pending`;
   const x = (i: number) => sql((e as { args: Expr[] }).args[i]!, c);
   switch (e.op) {
@@ -60,6 +70,8 @@ export function sql(e: Expr, c: Ctx): string {
       return `(NOT ${x(0)})`;
     case "isNull":
       return `(${x(0)} IS NULL)`;
+    case "holds":
+      return `coalesce(${x(0)}, false)`;
     case "in":
       return `(${x(0)} IN (${e.values.map(quote).join(", ")}))`;
     case "eq":
@@ -88,6 +100,18 @@ export function sql(e: Expr, c: Ctx): string {
     case "micros":
       // Math.round: halves go up.
       return `floor(${x(0)} * 1e6::float8 + 0.5)`;
+    case "verification":
+      return `(${c.row}.last_verification::json->>${quote(e.key)})${e.key === "passed" ? "::boolean" : e.key === "token" ? "::integer" : ""}`;
+    case "object":
+      return `json_build_object(${Object.entries(e.fields)
+        .map(([k, x]) => `${quote(k)}, ${jsonValue(x, c)}`)
+        .join(", ")})`;
+    case "prepend":
+      return `(SELECT coalesce(json_agg(k.x ORDER BY k.n), '[]')::text FROM (SELECT s.x, s.n FROM (SELECT ${x(1)} AS x, 0::bigint AS n
+        UNION ALL SELECT t.x, t.n FROM json_array_elements(${x(0)}::json) WITH ORDINALITY AS t(x, n) WHERE t.x->>'agent' IS DISTINCT FROM ${x(2)}) s
+        ORDER BY s.n LIMIT ${e.keep}) k)`;
+    case "blank":
+      return `(${x(0)} ~ ${quote(BLANK)})`;
     case "withoutAgent":
       return `coalesce((SELECT json_agg(x)::text FROM json_array_elements(${x(0)}::json) AS x WHERE x->>'agent' IS DISTINCT FROM ${x(1)}), '[]')`;
   }
@@ -106,6 +130,18 @@ export type Target = { id: true } | { next: true; filter: string };
  * filter's (in `target.filter`, numbered on from there).
  */
 export function ruleStatement(rule: WriteRule, target: Target): string {
+  const key = "id" in target ? "" : target.filter;
+  let texts = compiled.get(rule);
+  if (!texts) compiled.set(rule, (texts = new Map()));
+  let text = texts.get(key);
+  if (text === undefined) texts.set(key, (text = compile(rule, target)));
+  return text;
+}
+
+/** Statements per rule and filter shape: built once, so each call sends the same string (and pg compares it by identity). */
+const compiled = new WeakMap<WriteRule, Map<string, string>>();
+
+function compile(rule: WriteRule, target: Target): string {
   const names = Object.keys(rule.args);
   const types: Record<string, ArgType> = rule.args;
   const argAt = (name: string) => {
@@ -114,12 +150,12 @@ export function ruleStatement(rule: WriteRule, target: Target): string {
     return `$${4 + i}::${types[name]}`;
   };
   const now = "coalesce($3::timestamptz, date_trunc('milliseconds', clock_timestamp()))";
-  const maxHold = "(SELECT max_hold_ms FROM projects WHERE name = w.project) AS wl_max_hold_ms";
+  const project = "(SELECT p FROM projects p WHERE p.name = w.project) AS wl_p";
   const locked =
     "id" in target
-      ? `SELECT w.*, ${now} AS wl_now, NOT ${DEPS_DONE} AS wl_deps_pending, ${maxHold} FROM work_orders w WHERE w.project = $1 AND w.id = $2::integer FOR UPDATE`
+      ? `SELECT w.*, ${now} AS wl_now, NOT ${DEPS_DONE} AS wl_deps_pending, ${project} FROM work_orders w WHERE w.project = $1 AND w.id = $2::integer FOR UPDATE`
       : // An expiry anywhere in the project is recorded first by the core's sweep (it may return a WO to the queue ahead of this one).
-        `SELECT w.*, ${now} AS wl_now, false AS wl_deps_pending, ${maxHold} ${queue("$1", target.filter).replace(" ORDER BY", ` AND $2::integer IS NULL AND NOT EXISTS (SELECT 1 FROM work_orders l WHERE l.project = $1 AND l.lease_expires_at <= ${now}) ORDER BY`)} LIMIT 1 FOR UPDATE OF w SKIP LOCKED`;
+        `SELECT w.*, ${now} AS wl_now, false AS wl_deps_pending, ${project} ${queue("$1", target.filter).replace(" ORDER BY", ` AND $2::integer IS NULL AND NOT EXISTS (SELECT 1 FROM work_orders l WHERE l.project = $1 AND l.lease_expires_at <= ${now}) ORDER BY`)} LIMIT 1 FOR UPDATE OF w SKIP LOCKED`;
   const v: Ctx = { row: "v", arg: argAt };
   const judged = [...rule.defer.map((d) => ({ code: "defer", when: d.when })), ...rule.refuse]
     .map((r) => `WHEN coalesce(${sql(r.when, { row: "c", arg: argAt })}, false) THEN ${quote(r.code)}`)
@@ -131,10 +167,14 @@ export function ruleStatement(rule: WriteRule, target: Target): string {
     const pair = `jsonb_build_object(${quote(k)}, ${jsonValue(e, v)})`;
     return rule.event.omitNull.includes(k) ? `CASE WHEN ${sql(e, v)} IS NULL THEN '{}'::jsonb ELSE ${pair} END` : pair;
   });
-  const attempt = rule.opensAttempt
-    ? `, a AS (INSERT INTO attempts (project, wo, token, agent, started_at, ended_at, outcome)
+  const attempt =
+    rule.attempt === "opens"
+      ? `, a AS (INSERT INTO attempts (project, wo, token, agent, started_at, ended_at, outcome)
       SELECT u.project, u.id, u.lease_token, u.lease_agent, u.lease_claimed_at, NULL, NULL FROM u)`
-    : "";
+      : // A lease from before attempts were recorded gets its row now (as Tx.saveAttempt does).
+        `, a AS (INSERT INTO attempts (project, wo, token, agent, started_at, ended_at, outcome)
+      SELECT v.project, v.id, v.lease_token, v.lease_agent, v.lease_claimed_at, v.wl_now, ${quote(rule.attempt.ends)} FROM v, u
+      ON CONFLICT (project, wo, token) DO UPDATE SET ended_at = excluded.ended_at, outcome = excluded.outcome)`;
   return `WITH c AS (${locked}),
   v AS (SELECT c.*, CASE ${judged} ELSE NULL END AS wl_verdict FROM c),
   u AS (UPDATE work_orders w SET ${set} FROM v WHERE v.wl_verdict IS NULL AND w.project = v.project AND w.id = v.id RETURNING w.*),
@@ -142,7 +182,8 @@ export function ruleStatement(rule: WriteRule, target: Target): string {
   e AS (INSERT INTO events (project, wo, type, agent, revision, at, data, order_xid)
     SELECT d.project, d.id, ${quote(rule.event.type)}, ${argAt("agent")}, d.revision, d.wl_now, d.data, greatest(pg_current_xact_id(), pg_snapshot_xmax(pg_current_snapshot())) FROM d
     RETURNING seq)${attempt}
-  SELECT (SELECT wl_verdict FROM v) AS verdict, (SELECT to_json(c) FROM c) AS before, (SELECT to_json(u) FROM u) AS after,
+  SELECT (SELECT wl_verdict FROM v) AS verdict,
+    (SELECT to_json(c) FROM v c WHERE c.wl_verdict IS NOT NULL OR coalesce(${sql(rule.needsBefore, { row: "c", arg: argAt })}, false)) AS before, (SELECT to_json(u) FROM u) AS after,
     (SELECT data FROM d) AS data, (SELECT wl_now FROM v) AS at, (SELECT count(*) FROM e) AS events,
     EXISTS (SELECT 1 FROM context WHERE project = $1) AS has_context`;
 }
