@@ -521,7 +521,14 @@ export class Ledger {
     // A retried claim answers its first result only while that lease lives: a lease that ended since is LEASE_LOST, not a success.
     const still = async (tx: Tx, first: ClaimResult): Promise<ClaimResult> => {
       const wo = await readAs(tx, c.project, first.id, c.agent);
-      rules.holding(wo, c.agent, tx.now(), first.lease?.token, true);
+      try {
+        rules.holding(wo, c.agent, tx.now(), first.lease?.token, true);
+      } catch (e) {
+        // Resending the same key only ever answers that first claim (tenth trials: the retry kept failing).
+        if (!isLedgerError(e) || e.code !== "LEASE_LOST") throw e;
+        const hint = `${e.hintTemplate ?? ""}; to claim it again, send a new {{idempotency_key}} or none: this one answers only its first claim`;
+        throw new LedgerError(e.code, e.message, { hint, ...(e.details ? { details: e.details } : {}) });
+      }
       return { ...first, ...rules.toPublic(wo) };
     };
     return this.write((tx) =>

@@ -226,7 +226,11 @@ function leaseLost(wo: StoredWorkOrder, agent: string, now: string, token: numbe
   const own = mine?.how === "ended" && !live;
   return new LedgerError("LEASE_LOST", `your lease on ${label(wo.id)} is gone: ${why}`, {
     hint: isFinished(wo.status)
-      ? `stop working on it: it is ${wo.status}, and nobody works on it any more; pick other work ({{op:findUnclaimed}})`
+      ? `stop working on it: it is ${wo.status}, and nobody works on it any more; pick other work ({{op:findUnclaimed}})${
+          mine?.how === "expired"
+            ? "; your lease on it lapsed, so notes and context from you about it are refused for good: what you found goes in a new work order ({{op:create}})"
+            : ""
+        }`
       : own
         ? "nothing to do for the lease: it already ended; {{op:claim}} it again only if there is more work to do"
         : "stop working on it; {{op:claim}} it again if it is free (someone may have changed it meanwhile), else pick another ({{op:findUnclaimed}})",

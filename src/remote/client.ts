@@ -148,8 +148,9 @@ export class RemoteLedger implements LedgerApi {
       return this.call(http.method, url, withKey(op, fields), {}, takesKey(op));
     }
     const { git, ...query } = { ...fields, ...http.when } as Record<string, unknown>;
-    // The caller's work tree travels as its HEAD (all the server compares).
-    return this.call("GET", url, undefined, { ...(query as Query), head: (git as GitState | null | undefined)?.head });
+    // The caller's work tree travels as its HEAD and branch (what the server compares).
+    const g = git as GitState | null | undefined;
+    return this.call("GET", url, undefined, { ...(query as Query), head: g?.head, git_branch: g?.branch ?? undefined });
   }
 
   events({ project, ...query }: Inputs["events"]) {

@@ -132,6 +132,10 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(verified.json.dir, bobTree, "verify ran in the worktree");
     assert.equal(verified.json.git.branch, "wo/1-add-greeting");
     assert.equal(s.run(["release", "--id", "1", "--status", "done"], { env: bob }).code, 0);
+    // Done, the branch takes no more commits, and the refusal says where the rest goes instead of "claim it again" (tenth trials).
+    const afterDone = gitIn(aliceTree, alice, "commit", "-q", "--allow-empty", "-m", "after done");
+    assert.notEqual(afterDone.status, 0);
+    assert.match(afterDone.stderr, /WO-1 is done: nobody commits to its branch any more; carry what is left to a new work order/);
 
     // check-commits over the branch flags exactly the commit made after alice's lease ended.
     const check = s.run(["check-commits", "main..wo/1-add-greeting", "--json"], { cwd: repo });

@@ -78,7 +78,9 @@ for (const backend of backends) {
         await l.claim({ ...CAROL, id: 2 });
         await l.contextPut({ ...CAROL, id: 2, body: "carol: fixed it" });
         await l.release({ ...CAROL, id: 2, status: "done" });
-        await rejects(l.addNote({ ...BOB, id: 2, body: "Writing LICENSE now." }), "LEASE_LOST");
+        const note = await rejects(l.addNote({ ...BOB, id: 2, body: "Writing LICENSE now." }), "LEASE_LOST");
+        // Finished, it can never be claimed again: the hint says the refusal is for good and where the finding goes (tenth trials).
+        assert.match(note.hint ?? "", /refused for good: what you found goes in a new work order/);
         await rejects(l.contextPut({ ...BOB, id: 2, body: "WO2 done by bob" }), "LEASE_LOST");
         await rejects(l.update({ ...BOB, id: 2, status: "open" }), "LEASE_LOST");
         const wo = await l.get({ project: P, id: 2 });
@@ -216,6 +218,12 @@ for (const backend of backends) {
       ]);
       assert.deepEqual((await l.get({ project: P, id: 3 })).context.dependencies.length, 2);
       assert.deepEqual((await l.get({ project: P, id: 1 })).context.dependencies, []);
+      assert.equal(c.context.newer_handover?.wo, 1, "a newer handover about another WO is pointed to");
+      // The newest handover is a dependency's: shown under dependencies, not named a second time (tenth trials).
+      await l.contextPut({ ...BOB, id: 2, body: "one more thing" });
+      const again = (await l.get({ project: P, id: 3 })).context;
+      assert.deepEqual(again.dependencies.map((e) => e.body).sort(), ["one more thing", "use the v3 API"]);
+      assert.equal(again.newer_handover, null);
     });
 
     it("a resent write with the same key answers the first result, though the remembered token was forgotten", async () => {
@@ -268,7 +276,8 @@ for (const backend of backends) {
         assert.notEqual(again.lease?.expires_at, first.lease?.expires_at, "the lease as it is now, renewed since");
         await l.release({ ...BOB, id: 2, lease_token: first.lease!.token });
         await l.claim({ ...CAROL, id: 2 });
-        await rejects(l.claim({ ...BOB, id: 2, idempotency_key: "k1" }), "LEASE_LOST");
+        const lost = await rejects(l.claim({ ...BOB, id: 2, idempotency_key: "k1" }), "LEASE_LOST");
+        assert.match(lost.hint ?? "", /to claim it again, send a new idempotency_key or none: this one answers only its first claim/, "tenth trials");
       });
 
       it("a pass of the pinned command does not finish a WO whose command its holder changed since (issue 23, fourth trial)", async () => {

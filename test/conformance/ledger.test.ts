@@ -561,6 +561,17 @@ for (const backend of backends) {
         assert.equal((await l.contextPull({ project: P })).verdict, "stale", "24h default");
       });
 
+      it("judges HEAD only on the branch the entry was saved on: a worktree's handover is not stale from the main checkout (issue 23, tenth trials)", async () => {
+        const on = (head: string, branch: string | null) => ({ head, branch, dirty: false });
+        await l.contextPut({ project: P, agent: "a", body: "halfway", git: on("f72ea43", "wo/8-modulo") });
+        const fromMain = await l.contextPull({ project: P, git: on("82e3e2b", "main") });
+        assert.equal(fromMain.verdict, "fresh", JSON.stringify(fromMain.entries[0]?.stale_reasons));
+        assert.equal((await l.contextPull({ project: P, git: on("f72ea43", "wo/8-modulo") })).verdict, "fresh");
+        const moved = await l.contextPull({ project: P, git: on("9999999", "wo/8-modulo") });
+        assert.equal(moved.verdict, "stale", "the branch it was saved on moved on");
+        assert.equal((await l.contextPull({ project: P, git: on("82e3e2b", null) })).verdict, "stale", "a detached HEAD cannot say which line it is on: compared");
+      });
+
       it("links a work order, and the project must exist to pull", async () => {
         await rejects(l.contextPull({ project: "nope" }), "NOT_FOUND");
         await make("x");

@@ -2,6 +2,7 @@
 import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { label } from "../../../core/types.js";
 import { inputs } from "../../../core/schemas.js";
 import { parse } from "../../../core/validate.js";
 import { ensureBranch, type BranchResult } from "../../../exec/branch.js";
@@ -108,7 +109,11 @@ function registerGitHooks(program: Command): void {
           human: () =>
             `${c.red("workledger: commit refused:")} ${shown(v.message)}\n` +
             c.dim(
-              "your changes are still in the work tree; claim the work order again (or leave it to its holder) before committing it; git commit --no-verify skips this check, and check-commits will flag the commit",
+              `your changes are still in the work tree; ${
+                v.status === "done" || v.status === "cancelled"
+                  ? `${label(v.id)} is ${v.status}: nobody commits to its branch any more; carry what is left to a new work order (git stash, then apply it in that one's worktree)`
+                  : "claim the work order again (or leave it to its holder) before committing it"
+              }; git commit --no-verify skips this check, and check-commits will flag the commit`,
             ),
         };
       }),
