@@ -15,7 +15,7 @@ import { isLedgerError } from "./errors.js";
 import { OPERATIONS, type Operation } from "./operations.js";
 import { leaseLength } from "./rules.js";
 import { woId } from "./schemas.js";
-import type { WorkOrder } from "./types.js";
+import type { Lease, WorkOrder } from "./types.js";
 
 export interface RememberedLease {
   project: string;
@@ -68,6 +68,19 @@ function learn(memory: LeaseMemory, wo: WorkOrder | undefined, agent: string | u
   else memory.forget(wo.project, wo.id);
 }
 
+/**
+ * A claim of a WO the caller already holds (a retry, or a new session under
+ * the same name after the old one died) answers LEASE_HELD with the lease:
+ * remembered, so the session's later writes carry its token and its
+ * keep-alive renews it (tenth MCP trial: told it held the lease, the new
+ * session let it lapse while it worked).
+ */
+function adoptOwn(memory: LeaseMemory, e: unknown): void {
+  if (!isLedgerError(e) || e.code !== "LEASE_HELD" || e.details?.yours !== true) return;
+  const { project, id, lease } = e.details as { project: string; id: number; lease: Lease };
+  memory.remember({ project, id, token: lease.token, length_ms: leaseLength(lease) });
+}
+
 /** `ledger`, with each claim's token remembered in `memory` and attached to the caller's later holder writes. */
 export function withLeaseMemory(ledger: LedgerApi, memory: LeaseMemory): LedgerApi {
   return new Proxy(ledger, {
@@ -80,9 +93,14 @@ export function withLeaseMemory(ledger: LedgerApi, memory: LeaseMemory): LedgerA
       return async (input: Input) => {
         const agent = typeof input.agent === "string" ? input.agent : undefined;
         if (op.lease === "takes") {
-          const result = await call(input);
-          learn(memory, workOrderOf(result), agent);
-          return result;
+          try {
+            const result = await call(input);
+            learn(memory, workOrderOf(result), agent);
+            return result;
+          } catch (e) {
+            adoptOwn(memory, e);
+            throw e;
+          }
         }
         const id = woId.safeParse(input.id);
         const project = typeof input.project === "string" ? input.project : undefined;

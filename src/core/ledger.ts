@@ -459,7 +459,7 @@ export class Ledger {
           const first = await tx.allocateIds(project, items.length);
           const resolved = items.map((item, i) => ({
             ...item,
-            depends_on: item.depends_on?.map((d) => (typeof d === "number" ? d : batchItem(d, i, first))),
+            depends_on: item.depends_on?.map((d) => (typeof d === "number" ? d : batchItem(d, i, first, `${at(i)}depends_on`))),
             // The project's budget defaults are copied in, so a WO's caps never change behind its back.
             ...Object.fromEntries(CAP_FIELDS.map((c) => [c, item[c] === undefined ? caps[c] : item[c]])),
           }));

@@ -198,11 +198,24 @@ export function expire(wo: StoredWorkOrder, now: string): Change | null {
   return { prev: wo, next, events: [event(next, "expired", agent, now, data)], attempt: attemptOf(wo, wo.lease, expires_at, "expired"), note: extra.note };
 }
 
-function leaseHeld(wo: StoredWorkOrder, lease: Lease, now: string, caller: string): LedgerError {
+/**
+ * Someone holds the WO. The caller itself (a retried claim, or a new session
+ * under the same name: tenth MCP trial) is told it is already its own, with
+ * the lease, so its door remembers the token and keeps the lease alive from
+ * then on (lease-memory.ts); someone else's answers "pick another" to a
+ * claim, and to a change says where the change goes instead.
+ */
+function leaseHeld(wo: StoredWorkOrder, lease: Lease, now: string, caller: string, claiming = true): LedgerError {
   const left = formatDuration(Date.parse(lease.expires_at) - Date.parse(now));
-  const own = lease.agent === caller;
+  if (lease.agent === caller)
+    return new LedgerError("LEASE_HELD", `${label(wo.id)} is already yours: you hold its lease (token ${lease.token}) until ${lease.expires_at} (expires in ${left})`, {
+      hint: "carry on working on it: your session keeps it alive from now on (without a keep-alive, {{op:renew}} it before it expires)",
+      details: { project: wo.project, id: wo.id, holder: lease.agent, expires_at: lease.expires_at, yours: true, lease },
+    });
   return new LedgerError("LEASE_HELD", `${label(wo.id)} is claimed by ${lease.agent} until ${lease.expires_at} (expires in ${left})`, {
-    hint: own ? "you already hold this lease: {{op:renew}} it, or {{op:release}} it first" : "pick another work order ({{op:findUnclaimed}})",
+    hint: claiming
+      ? "pick another work order ({{op:findUnclaimed}})"
+      : `it is ${lease.agent}'s until released: {{op:addNote}} what should change for its holder, or pick another work order ({{op:findUnclaimed}})`,
     details: { project: wo.project, id: wo.id, holder: lease.agent, expires_at: lease.expires_at },
   });
 }
@@ -257,7 +270,7 @@ export function holding(wo: StoredWorkOrder, agent: string, now: string, token: 
     }
     // A stale token, or a lapsed lease, means the caller's own lease ended: stop, do not "pick another".
     if ((token !== undefined && token !== lease.token) || mine?.how === "expired") throw leaseLost(wo, agent, now, token, mine);
-    throw leaseHeld(wo, lease, now, agent);
+    throw leaseHeld(wo, lease, now, agent, false);
   }
   if (mustHold && token === undefined && mine === undefined) throw notHolder(wo, agent);
   if (mustHold || token !== undefined || mine?.how === "expired") throw leaseLost(wo, agent, now, token, mine);

@@ -155,12 +155,13 @@ export async function dependencyPath(tx: Tx, project: string, from: readonly num
 }
 
 /** The id of batch item `#N` named by item `i` (ids start at `first`); only earlier items, so a batch cannot loop. */
-export function batchItem(ref: string, i: number, first: number): number {
+export function batchItem(ref: string, i: number, first: number, field = `items[${i}].depends_on`): number {
   const n = Number(ref.slice(1));
   if (n < 1 || n > i) {
-    throw new LedgerError("VALIDATION", `items[${i}].depends_on: ${ref} is not an earlier item of this batch (item ${i + 1} may name #1 to #${i})`, {
+    const which = i === 0 ? "no item comes before this one (a single work order depends on existing ones, by id)" : `item ${i + 1} may name #1 to #${i}`;
+    throw new LedgerError("VALIDATION", `${field}: ${ref} is not an earlier item of this batch: ${which}`, {
       hint: "#N names the Nth item of the same batch, counting from 1, and only items before this one; nothing was written",
-      details: { issues: [{ field: `items[${i}].depends_on`, message: "bad batch reference" }] },
+      details: { issues: [{ field, message: "bad batch reference" }] },
     });
   }
   return first + n - 1;

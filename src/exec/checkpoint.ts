@@ -15,6 +15,7 @@ import { trailerLines } from "../core/trailers.js";
 import { noIdentity, parse } from "../core/validate.js";
 import { git, gitOrFail, mainWorkTree } from "./git.js";
 import { worktreePath } from "./worktree.js";
+import { defaultBranch } from "./branch.js";
 
 export type CheckpointOutcome = (CheckpointResult & { dir: string; branch: string; files: number }) | { nothing: true; dir: string; branch: string; id: number };
 
@@ -28,7 +29,18 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   const staged = git(dir, ["write-tree"]); // what the caller had staged, put back if the ledger refuses
   gitOrFail(dir, ["add", "--all"], "stage the work tree's changes");
   const tree = gitOrFail(dir, ["write-tree"], "write the tree");
-  if (tree === gitOrFail(dir, ["rev-parse", `${head}^{tree}`], "read HEAD's tree")) return { nothing: true, dir, branch: held.branch, id: held.id };
+  if (tree === gitOrFail(dir, ["rev-parse", `${head}^{tree}`], "read HEAD's tree")) {
+    // Nothing to commit, but the holder's own commits since the last checkpoint (a merge, a commit of its own) are
+    // recorded as they are (tenth MCP trial: they were "nothing", and the next worktree's checkpoint named an older one).
+    if (head === held.checkpoints.at(-1)?.commit || isIn(dir, head, defaultBranch(dir))) return { nothing: true, dir, branch: held.branch, id: held.id };
+    const recorded = await ledger.recordCheckpoint({
+      ...who,
+      commit: head,
+      message: c.message,
+      ...(c.idempotency_key !== undefined ? { idempotency_key: c.idempotency_key } : {}),
+    });
+    return { ...recorded, dir, branch: held.branch, files: 0 };
+  }
   const files = gitOrFail(dir, ["diff", "--cached", "--name-only", head], "list the changes").split("\n").filter(Boolean).length;
   const message = [c.message, "", ...trailerLines({ project: held.project, id: held.id, token: held.lease.token })].join("\n") + "\n";
   const commit = gitOrFail(dir, ["commit-tree", tree, "-p", head, "-F", "-"], "make the checkpoint commit", { input: message, env: withIdentity(dir, held.lease.agent) });
@@ -42,6 +54,9 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   gitOrFail(dir, ["update-ref", "-m", `workledger checkpoint WO-${held.id}`, `refs/heads/${held.branch}`, commit, head], `move ${held.branch} to the checkpoint ${commit}`);
   return { ...recorded, dir, branch: held.branch, files };
 }
+
+/** Whether `commit` is already on `branch` (a worktree not yet moved past its base has no work to record). */
+const isIn = (dir: string, commit: string, branch: string) => git(dir, ["merge-base", "--is-ancestor", commit, branch]) !== null;
 
 /** The work tree to checkpoint: `dir` when it has the WO's branch checked out, else the caller's attempt's worktree. */
 function workTreeOf(held: Held, dir: string): string {

@@ -127,6 +127,14 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(readFileSync(join(bobTree, "greeting.txt"), "utf8"), "hi\n");
     writeFileSync(join(bobTree, "notes.txt"), "done\n");
     assert.equal(s.run(["checkpoint", "--id", "1", "-m", "notes added"], { env: bob, cwd: bobTree }).code, 0);
+    // A commit bob makes himself is recorded by the next checkpoint, though nothing is left to commit (tenth MCP trial).
+    writeFileSync(join(bobTree, "own.txt"), "committed by hand\n");
+    git(bobTree, "add", "own.txt");
+    assert.equal(gitIn(bobTree, bob, "commit", "-q", "-m", "bob's own commit").status, 0);
+    const own = s.run(["checkpoint", "--id", "1", "-m", "record my commit", "--json"], { env: bob, cwd: bobTree });
+    assert.equal(own.code, 0, own.stderr);
+    assert.deepEqual([own.json.checkpoint?.commit, own.json.files], [git(bobTree, "rev-parse", "HEAD"), 0]);
+    assert.equal(s.run(["checkpoint", "--id", "1", "-m", "again", "--json"], { env: bob, cwd: bobTree }).json.nothing, true, "recorded once");
     const verified = s.run(["verify", "--id", "1", "--json"], { env: bob, cwd: bobTree });
     assert.equal(verified.code, 0, verified.stderr);
     assert.equal(verified.json.dir, bobTree, "verify ran in the worktree");
@@ -151,6 +159,7 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
       [
         ["alice", 1],
         ["bob", 2],
+        ["bob", 2],
       ],
     );
 
@@ -159,7 +168,8 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     const pruned = s.run(["worktree", "--prune", "--json"], { cwd: repo });
     assert.equal(pruned.code, 0, pruned.stderr);
     assert.deepEqual(pruned.json.removed, [bobTree]);
-    assert.deepEqual(pruned.json.kept, [{ path: aliceTree, reason: "it holds 2 uncommitted change(s)" }]);
+    // Her draft, and (as her tree sees it) the files bob committed to the branch since: kept.
+    assert.deepEqual(pruned.json.kept, [{ path: aliceTree, reason: "it holds 3 uncommitted change(s)" }], git(aliceTree, "status", "--porcelain"));
     assert.equal(readFileSync(join(aliceTree, "draft.txt"), "utf8"), "unfinished\n");
   });
 

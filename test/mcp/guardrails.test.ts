@@ -96,6 +96,14 @@ describe("MCP: guardrails bind local agents (issue 23)", () => {
     assert.match(unknown.body.error.message, /valid: project, id, next, ttl/);
     const bad = await gus.call("create", { title: "x", priority: "P9" });
     assert.equal(bad.body.error.details.issues[0].field, "priority");
+    // Tenth MCP trial: no title said "items: required"; a single item's #5 said "may name #1 to #0".
+    const untitled = await gus.call("create", { description: "forgot the title" });
+    assert.equal(untitled.body.error.details.issues[0].field, "title");
+    const batchRef = await gus.call("create", { title: "x", depends_on: ["#5"] });
+    assert.match(
+      batchRef.body.error.message,
+      /^depends_on: #5 is not an earlier item of this batch: no item comes before this one \(a single work order depends on existing ones, by id\)/,
+    );
     const none = await gus.call("context_pull", { key: "nothing" });
     const id = newWo("verified somewhere", "--verification", "true");
     await gus.call("claim", { id });
@@ -129,7 +137,11 @@ describe("MCP: guardrails bind local agents (issue 23)", () => {
     const closed = await connect("closed");
     const held = (await killed.call("claim", { id: a })).body;
     assert.equal(Date.parse(held.lease.expires_at) - Date.parse(held.lease.claimed_at), 60_000, "held with the liveness TTL, not 30m");
-    assert.match(held.kept_alive, /60s at a time and renews it every 20s/, "and the result says so (a trial took it for its ttl silently cut)");
+    assert.match(
+      held.kept_alive,
+      /60s at a time \(or the shorter ttl you asked for\) and renews it after a third of that \(every 20s\)/,
+      "and the result says so (a trial took it for its ttl silently cut)",
+    );
     assert.equal((await closed.call("claim", { id: b })).isError, false);
     process.kill((killed.transport as unknown as { pid: number }).pid, "SIGKILL");
     await closed.client.close();

@@ -81,6 +81,28 @@ describe("MCP: the lease follows the agent (issue 15)", { concurrency: true }, (
     await a.client.close().catch(() => undefined);
   });
 
+  it("a new session under the same name that claims its dead predecessor's WO is told the lease is its own, and keeps it alive from then on (tenth MCP trial)", async () => {
+    const id = newWo("restarted");
+    const a = await connect("phoenix");
+    assert.equal((await a.call("claim", { id, ttl: "3s" })).isError, false);
+    process.kill(a.transport.pid!, "SIGKILL");
+    await a.client.close().catch(() => undefined);
+    const b = await connect("phoenix");
+    try {
+      const again = await b.call("claim", { id });
+      assert.equal(again.body.error.code, "LEASE_HELD");
+      assert.match(again.body.error.message, /is already yours: you hold its lease \(token 1\)/);
+      assert.match(again.body.error.hint, /carry on working on it/);
+      // Adopted: renewed by this session past the 3s the dead one's lease had left.
+      await sleep(7_000);
+      const note = await b.call("add_note", { id, body: "still mine" });
+      assert.equal(note.isError, false, JSON.stringify(note.body));
+      assert.equal(claimBy("other", id).code, 3, "still held, kept alive by the new session");
+    } finally {
+      await b.client.close();
+    }
+  });
+
   it("the session's token travels by itself: a paused session is refused after the same agent re-took the lease elsewhere, and keeps being refused", async () => {
     const id = newWo("same agent, two sessions");
     const first = await connect("twin");

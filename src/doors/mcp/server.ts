@@ -56,16 +56,16 @@ export const INSTRUCTIONS = [
   "Loop: context_pull; find_unclaimed; claim (id, or next=true); get and work only within its scope and files; add_note as you go;",
   "verify (it runs in this server's working directory, your client's, unless you give dir; without your secrets, sandboxed where bubblewrap is installed); release with status=done (or status=blocked and a note); context_put (with id) what the next agent needs.",
   "This server remembers your lease tokens and renews your leases (a minute at a time) while you are connected and active: never pass lease_token, never renew by hand; with no tool call for the project's idle limit (default 20 minutes) you lose them, so add_note your progress when you work long.",
-  "LEASE_HELD: pick another. LEASE_LOST: stop working on that work order. whoami lists the leases you hold and the ledger and project in use.",
+  "LEASE_HELD: someone else holds it, pick another (unless it says the lease is yours: then carry on, this session keeps it alive). LEASE_LOST: stop working on that work order. whoami lists the leases you hold and the ledger and project in use.",
   "In a project with stages, take your stage's work (claim next=true, stage=…) and hand it on when your part is done (release stage=…); claims take only work whose requires your capabilities (this server's WORKLEDGER_CAN) cover.",
   "Agents on one machine share the ledger named by WORKLEDGER_DB, else by the .workledger file at the git repository's root (workledger init writes it), else ~/.workledger.",
 ].join(" ");
 
-const KEPT_ALIVE = `this session holds the lease ${LIVENESS_TTL_MS / 1000}s at a time and renews it every ${LIVENESS_TTL_MS / 3000}s while you are connected and active (up to max_hold): it lapses within a minute after the session ends, or when you make no tool call for the project's idle limit`;
+const KEPT_ALIVE = `this session holds the lease ${LIVENESS_TTL_MS / 1000}s at a time (or the shorter ttl you asked for) and renews it after a third of that (every ${LIVENESS_TTL_MS / 3000}s) while you are connected and active (up to max_hold): it lapses within a minute after the session ends, or when you make no tool call for the project's idle limit`;
 
 /** A first guess at create is one work order: its fields at the top level become the one item. */
 function oneItem(args: Args): Args {
-  if (args.items !== undefined || args.title === undefined) return args;
+  if (args.items !== undefined) return args;
   const { project, idempotency_key, new_project, ...fields } = args;
   return { project, idempotency_key, new_project, items: [fields] };
 }
