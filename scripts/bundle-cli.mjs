@@ -25,6 +25,7 @@
 //   package.json version, the CLI's own path) must see the URL its tsc twin
 //   would have, not the bundle's. See `twinUrl` below.
 import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, relative, resolve } from "node:path";
 import { build } from "esbuild";
 
@@ -33,7 +34,7 @@ const DIST = resolve("dist");
 const OUT = resolve("dist/doors/cli");
 
 /** Pure-JS dependencies whose many modules are worth inlining; every other dependency stays external. */
-const INLINED = new Set(["zod", "commander"]);
+const INLINED = new Set(["zod", "commander", "better-sqlite3"]);
 const pkg = JSON.parse(readFileSync("package.json", "utf8"));
 const external = Object.keys(pkg.dependencies ?? {}).filter((d) => !INLINED.has(d));
 
@@ -59,6 +60,34 @@ const twinUrl = {
   },
 };
 
+/**
+ * Node built-ins most commands never touch (crypto, child processes, HTTP,
+ * DNS, sockets) are required on first use instead of when the bundle starts:
+ * a bundle hoists every module's imports, and loading these cost a `list`
+ * about 9 ms of its start (docs/PERFORMANCE.md). Each import becomes a small module
+ * whose functions require the real one when first called; a default import
+ * (`import http from "node:http"`) reads through to it.
+ */
+const LAZY_BUILTINS = /^node:(crypto|child_process|http|https|dns|dns\/promises|net)$/;
+const requireHere = createRequire(import.meta.url);
+const lazyBuiltins = {
+  name: "lazy-builtins",
+  setup(b) {
+    b.onResolve({ filter: LAZY_BUILTINS }, (args) => (args.namespace === "lazy-builtin" ? { path: args.path, external: true } : { path: args.path, namespace: "lazy-builtin" }));
+    b.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (args) => {
+      const real = requireHere(args.path);
+      const names = Object.keys(real).filter((k) => typeof real[k] === "function" && /^[A-Za-z_$][\w$]*$/.test(k) && k !== "default");
+      const contents = [
+        `let loaded;`,
+        `const __real = () => (loaded ??= require(${JSON.stringify(args.path)}));`,
+        ...names.map((n) => `export function ${n}(...a) { return new.target ? new (__real().${n})(...a) : __real().${n}(...a); }`),
+        `export default new Proxy({}, { get: (_, k) => __real()[k] });`,
+      ].join("\n");
+      return { contents, loader: "js" };
+    });
+  },
+};
+
 // tsc's CLI output is superseded by the bundles; leaving it would ship a
 // second, unused copy of the CLI next to them.
 rmSync(OUT, { recursive: true, force: true });
@@ -77,7 +106,7 @@ const result = await build({
   sourcesContent: false,
   metafile: true,
   logLevel: "warning",
-  plugins: [twinUrl],
+  plugins: [twinUrl, lazyBuiltins],
 });
 
 writeFileSync(resolve(OUT, "package.json"), JSON.stringify({ type: "commonjs" }) + "\n");

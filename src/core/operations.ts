@@ -36,8 +36,8 @@ export interface ToolBinding {
   schema?: () => z.ZodObject;
 }
 
-export interface Operation {
-  name: string;
+export interface Operation<N extends string = string> {
+  name: N;
   /** One line for people (OpenAPI, help). */
   summary: string;
   input: InputName;
@@ -63,7 +63,7 @@ export interface Operation {
 const P = "/v1/projects/:project";
 const WO = `${P}/wos/:id`;
 
-export const OPERATIONS: readonly Operation[] = [
+const TABLE = [
   {
     name: "contextPull",
     summary: "Newest context per key with freshness verdicts (history=true: every entry)",
@@ -365,12 +365,16 @@ export const OPERATIONS: readonly Operation[] = [
     http: { method: "GET", paths: [`${WO}/history`, `${P}/history`] },
     tool: { name: "history", description: "Event log of a work order (id) or project, newest last." },
   },
-];
+] as const satisfies readonly Operation[];
+
+export const OPERATIONS: readonly Operation[] = TABLE;
+/** The ledger's methods the table names (local operations run on the caller's machine instead: see above). */
+export type LedgerOperation = Exclude<(typeof TABLE)[number], { local: true }>["name"];
 
 /** Webhook subscriptions: an admin's (core/webhooks.ts); `serve` delivers. */
-function webhookOperations(): Operation[] {
+function webhookOperations() {
   const W = "/v1/webhooks";
-  const one = (name: string, summary: string, method: HttpBinding["method"], path: string, cli: string): Operation => ({
+  const one = <N extends string>(name: N, summary: string, method: HttpBinding["method"], path: string, cli: string): Operation<N> => ({
     name,
     summary,
     input: "webhook",
@@ -405,7 +409,7 @@ function webhookOperations(): Operation[] {
     one("webhookResume", "Deliver to a paused or suspended subscription again, from where it stopped", "POST", `${W}/:id/resume`, "webhook resume"),
     one("webhookTest", "Ask the server to send a subscription a test message now", "POST", `${W}/:id/test`, "webhook test"),
     one("webhookDelete", "Delete a subscription", "DELETE", `${W}/:id`, "webhook delete"),
-  ];
+  ] as const satisfies readonly Operation[];
 }
 
 /** The parameters of a path (`/v1/projects/:project/wos/:id` → project, id). */

@@ -5,29 +5,14 @@
  */
 import { LedgerError } from "./errors.js";
 import { formatDuration } from "./duration.js";
-import { budgetExhausted, budgetReached, capReached, deadLetterNote, NO_SPEND, spendCapReached } from "./budget.js";
-import { assertDoneStage, capabilityMissing } from "./stages.js";
+import { budgetExhausted, budgetReached, deadLetterNote, NO_SPEND, spendCapReached } from "./budget.js";
+import { capabilityMissing } from "./stages.js";
 import { decide, effect, type RuleEnv } from "./rule-data.js";
 import { CLAIM, ENDED_LEASES_KEPT } from "./write-rules.js";
 import { branchName, DEFAULT_BRANCH_PREFIX } from "./branch.js";
-import type { WoCreate, WoPatch } from "./schemas.js";
-import { CAP_FIELDS, label } from "./types.js";
-import type {
-  Attempt,
-  AttemptOutcome,
-  EndedLease,
-  Lease,
-  NewEvent,
-  NoteKind,
-  ProjectPolicy,
-  RestingStatus,
-  Role,
-  Status,
-  StoredWorkOrder,
-  VerificationRecord,
-  WorkOrder,
-  WorkOrderFields,
-} from "./types.js";
+import type { WoCreate } from "./schemas.js";
+import { label } from "./types.js";
+import type { Attempt, AttemptOutcome, EndedLease, Lease, NewEvent, NoteKind, RestingStatus, Role, Status, StoredWorkOrder, WorkOrder } from "./types.js";
 
 export interface Change {
   /** The record the rule was applied to, as read in this transaction. */
@@ -64,10 +49,10 @@ export function toPublic(wo: StoredWorkOrder): WorkOrder {
 export const isFinished = (status: Status) => status === "done" || status === "cancelled";
 
 /** How an attempt ends when its holder leaves the WO in a status. */
-const OUTCOME: Record<RestingStatus, AttemptOutcome> = { done: "done", blocked: "blocked", open: "released", cancelled: "released" };
+export const OUTCOME: Record<RestingStatus, AttemptOutcome> = { done: "done", blocked: "blocked", open: "released", cancelled: "released" };
 
 /** The attempt of `lease` on `wo`, ended at `at` (or open: at null). */
-function attemptOf(wo: StoredWorkOrder, lease: Lease, at: string | null, outcome: AttemptOutcome | null): Attempt {
+export function attemptOf(wo: StoredWorkOrder, lease: Lease, at: string | null, outcome: AttemptOutcome | null): Attempt {
   return { project: wo.project, wo: wo.id, token: lease.token, agent: lease.agent, started_at: lease.claimed_at, ended_at: at, outcome };
 }
 
@@ -76,18 +61,18 @@ function attemptOf(wo: StoredWorkOrder, lease: Lease, at: string | null, outcome
  * unless a cap is reached; then blocked with the reason (dead-letter), and a
  * note and warning say so.
  */
-function afterAttempt(wo: StoredWorkOrder, to: RestingStatus): { status: RestingStatus; dead_letter: string | null; extra: Pick<Change, "note" | "warnings"> } {
+export function afterAttempt(wo: StoredWorkOrder, to: RestingStatus): { status: RestingStatus; dead_letter: string | null; extra: Pick<Change, "note" | "warnings"> } {
   const reason = to === "open" ? budgetReached(wo) : null;
   if (reason === null) return { status: to, dead_letter: null, extra: {} };
   const body = deadLetterNote(wo, reason);
   return { status: "blocked", dead_letter: reason, extra: { note: { kind: "blocker", body }, warnings: [body] } };
 }
 
-function event(wo: StoredWorkOrder, type: NewEvent["type"], agent: string, at: string, data: Record<string, unknown> = {}): NewEvent {
+export function event(wo: StoredWorkOrder, type: NewEvent["type"], agent: string, at: string, data: Record<string, unknown> = {}): NewEvent {
   return { project: wo.project, wo: wo.id, type, agent, revision: wo.revision, at, data };
 }
 
-function bump(wo: StoredWorkOrder, at: string, patch: Partial<StoredWorkOrder>): StoredWorkOrder {
+export function bump(wo: StoredWorkOrder, at: string, patch: Partial<StoredWorkOrder>): StoredWorkOrder {
   return { ...wo, ...patch, revision: wo.revision + 1, updated_at: at };
 }
 
@@ -183,10 +168,10 @@ export function assertNotLapsedSince(attempts: readonly Attempt[], agent: string
   );
 }
 /** How the WO's last attempt ended (undefined: never claimed, or that attempt is the live one). */
-const lastEnded = (wo: StoredWorkOrder): EndedLease | undefined => wo.ended_leases.find((e) => e.token === wo.fence);
+export const lastEnded = (wo: StoredWorkOrder): EndedLease | undefined => wo.ended_leases.find((e) => e.token === wo.fence);
 /** The outcome of an attempt its holder ends leaving the WO `to`: handed on when it also moved the WO to another stage. */
-const endedAs = (to: RestingStatus, moved: boolean): AttemptOutcome => (moved && to === "open" ? "handed_on" : OUTCOME[to]);
-const withEnded = (wo: StoredWorkOrder, e: EndedLease): EndedLease[] => [e, ...wo.ended_leases.filter((x) => x.agent !== e.agent)].slice(0, ENDED_LEASES_KEPT);
+export const endedAs = (to: RestingStatus, moved: boolean): AttemptOutcome => (moved && to === "open" ? "handed_on" : OUTCOME[to]);
+export const withEnded = (wo: StoredWorkOrder, e: EndedLease): EndedLease[] => [e, ...wo.ended_leases.filter((x) => x.agent !== e.agent)].slice(0, ENDED_LEASES_KEPT);
 
 /** Records the lazy expiry of a lease whose time has passed, or null when there is none. */
 export function expire(wo: StoredWorkOrder, now: string): Change | null {
@@ -453,401 +438,5 @@ export function endIdle(wo: StoredWorkOrder, agent: string, now: string, token: 
   return { ...change, prev: wo, events: [{ ...ended!, data: { ...ended!.data, reason: "idle", idle_ms: idleMs, idle_limit_ms: limitMs } }] };
 }
 
-/** How the caller finishes (status done): the project's policy, the caller's role, and an admin's reason to finish unverified. */
-export interface Finish {
-  policy: ProjectPolicy;
-  role: Role | undefined;
-  unverifiedReason?: string | undefined;
-  /** Its dependencies that are not done: done waits for them. */
-  pending: readonly number[];
-}
-
-/** The verification command `done` is judged by: the holder's pinned one, or without a lease the current one. */
-export const commandForDone = (wo: StoredWorkOrder) => (wo.lease ? (wo.pinned_verification ?? wo.verification) : wo.verification);
-
-/**
- * The record of a new verification result: a pass after a failure answers it
- * only where that failure ran (the same directory) or on the WO's own branch
- * (its worktree); a pass elsewhere is recorded, and the failure stays
- * unanswered (issue 23, eighth and ninth trials: a failing verify, then a
- * passing one in a scratch directory or another WO's worktree, then done).
- */
-export function verificationRecord(
-  prev: VerificationRecord | null,
-  next: VerificationRecord,
-  at: { dir?: string | undefined; branch?: string | null | undefined },
-  woBranch: string,
-): VerificationRecord {
-  const record: VerificationRecord = { ...next, ...(at.dir === undefined ? {} : { where: at.dir }) };
-  if (!next.passed) return record;
-  const open = prev === null ? undefined : !prev.passed ? prev.where : prev.failed_in;
-  const answers = open === undefined || at.dir === open || (at.branch != null && at.branch === woBranch);
-  return answers ? record : { ...record, failed_in: open };
-}
-
-/**
- * Whether `done` may be set now (DESIGN.md §9). Where the project requires it,
- * the WO's verification command must have passed under the current lease
- * (VERIFICATION_REQUIRED otherwise, unless an admin gives a reason); elsewhere
- * finishing without that only warns, and the event says `unverified`.
- */
-function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefined, stage: string | null): { warnings: string[]; data: Record<string, unknown> } {
-  if (finish) assertDoneStage(wo, stage, finish.policy);
-  const pending = finish?.pending ?? [];
-  if (pending.length > 0) {
-    throw new LedgerError("DEPENDENCY_PENDING", `${label(wo.id)} cannot be done: it depends on ${pending.map(label).join(", ")}, not done yet`, {
-      hint: "finish those first, or {{op:release}} it with a note saying what it waits for",
-      details: { project: wo.project, id: wo.id, pending },
-    });
-  }
-  const command = commandForDone(wo);
-  // A WO without a command is not verified by finishing it: it warns (or, where verification is required, is refused) like one never run.
-  const none = !command.trim();
-  const v = none ? null : wo.last_verification;
-  const lease = wo.lease;
-  // The attempt `done` ends: the live lease's, or without one the last attempt (the caller's own, see withoutLease).
-  const attempt = lease === null ? wo.fence : lease.token;
-  // A command edited under the lease makes a pass of the pinned one stale: done would rest on a check the WO no longer states.
-  const changed = lease !== null && wo.pinned_verification !== null && wo.pinned_verification !== wo.verification;
-  // A pass counts for the command that ran: one changed since (even between attempts) needs its own run.
-  const sameCommand = v?.command === undefined || v.command === command;
-  const verified = !changed && sameCommand && v !== null && v.passed && v.failed_in === undefined && (v.token === attempt || (lease === null && v.token === null));
-  if (verified) return { warnings: [], data: {} };
-  // The newest verification FAILED, in this attempt or an earlier one, the caller's or another agent's: done waits for a pass
-  // (issue 23, sixth trials: a second agent claimed a WO that had just failed and finished it at once).
-  const failedNow = v !== null && (!v.passed || v.failed_in !== undefined);
-  const what = none
-    ? "it has no verification command"
-    : changed
-      ? `its verification command changed after the claim (now ${JSON.stringify(wo.verification)}): claim it again to verify with it`
-      : v === null
-        ? "no verification was recorded"
-        : !v.passed
-          ? `the last verification FAILED (${v.at})`
-          : v.failed_in !== undefined
-            ? `its last failing verification ran in ${v.failed_in}, and a pass elsewhere (${v.where ?? "not said"}) does not answer it: verify there or in the work order's worktree`
-            : !sameCommand
-              ? `its command changed since it last passed (it ran ${JSON.stringify(v.command)})`
-              : "its passing verification was under an earlier lease";
-  const reason = finish?.unverifiedReason;
-  if (reason !== undefined) {
-    if (finish?.role !== "admin")
-      throw new LedgerError("FORBIDDEN", `only admins may finish ${label(wo.id)} without a passing verification`, {
-        hint: failedNow
-          ? "fix what fails and {{op:verify}} again, or {{op:release}} {{status=blocked}} with a note"
-          : finish?.policy.require_verification
-            ? "{{op:verify}} until it passes (the project requires it), or ask an admin to finish it"
-            : "leave out the reason: done without a passing verification only warns here",
-        details: { project: wo.project, id: wo.id },
-      });
-    return { warnings: [], data: { unverified: true, unverified_reason: reason } };
-  }
-  if (failedNow && v.failed_in !== undefined) {
-    throw new LedgerError("VERIFICATION_REQUIRED", `${label(wo.id)} cannot be done: ${what}`, {
-      hint: `{{op:verify}} in ${v.failed_in} or in the work order's worktree ({{op:worktree}}, on branch ${wo.branch}) until it passes, or {{op:release}} {{status=blocked}} with a note saying what fails`,
-      details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
-    });
-  }
-  if (failedNow) {
-    throw new LedgerError(
-      "VERIFICATION_REQUIRED",
-      `${label(wo.id)} cannot be done: its verification FAILED ${v.token === attempt ? (lease ? "in this attempt" : "in its last attempt") : `when ${v.agent} ran it in an earlier attempt`} (${v.at}), and none has passed since${v.command !== undefined && v.command !== command ? ` (it ran ${JSON.stringify(v.command)}; the command is now ${JSON.stringify(command)})` : `: ${command}`}`,
-      {
-        hint: "fix what fails and {{op:verify}} again until it passes, or {{op:release}} {{status=blocked}} with a note saying what fails",
-        details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
-      },
-    );
-  }
-  if (finish?.policy.require_verification) {
-    throw new LedgerError(
-      "VERIFICATION_REQUIRED",
-      `${label(wo.id)} cannot be done yet: project ${wo.project} requires a passing verification under the current lease, and ${what}`,
-      {
-        hint: none
-          ? "its creator or an admin sets a verification command ({{op:update}} {{verification=npm test}}); then claim, {{op:verify}} and finish, or an admin finishes it with a reason"
-          : "run {{op:verify}} while you hold it and fix what fails until it passes, then finish; if it cannot pass, {{op:release}} {{status=blocked}} with a note",
-        details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
-      },
-    );
-  }
-  const shown = none ? "" : ` (command: ${command})`;
-  return { warnings: [`${label(wo.id)} is done without a passing verification: ${what}${shown}`], data: { unverified: true } };
-}
-
-/** Ends the caller's lease, leaving the WO in `status` (default: where it was before the claim) and, handed on, in `stage` (then open by default). */
-export function release(wo: StoredWorkOrder, agent: string, now: string, status?: RestingStatus, token?: number, finish?: Finish, stage?: string): Change {
-  holding(wo, agent, now, token, true);
-  const moved = stage !== undefined && stage !== wo.stage;
-  const requested = status ?? (moved ? "open" : (wo.prior_status ?? "open"));
-  const lease = wo.lease as Lease;
-  const outcome = endedAs(requested, moved);
-  // Done is judged in the stage the WO is in: handing it on to the done stage and finishing it is two agents' work, not one step.
-  const done = requested === "done" ? checkDone(wo, agent, finish, wo.stage) : { warnings: [], data: {} };
-  const { status: to, dead_letter, extra } = afterAttempt(wo, requested);
-  const next = bump(wo, now, {
-    status: to,
-    dead_letter,
-    lease: null,
-    prior_status: null,
-    ended_leases: withEnded(wo, {
-      agent,
-      token: lease.token,
-      at: now,
-      how: "ended",
-      status: to,
-      via: "release",
-      ...(outcome === "handed_on" ? { handed_on: true as const } : {}),
-    }),
-    ...(moved ? { stage } : {}),
-  });
-  const data = { token: lease.token, status: to, outcome, ...(moved ? { stage: { from: wo.stage, to: stage } } : {}), ...done.data, ...(dead_letter ? { dead_letter } : {}) };
-  return {
-    prev: wo,
-    next,
-    events: [event(next, "released", agent, now, data)],
-    attempt: attemptOf(wo, lease, now, outcome),
-    note: extra.note,
-    ...warned([...done.warnings, ...(extra.warnings ?? [])]),
-  };
-}
-
-const warned = (warnings: string[]) => (warnings.length ? { warnings } : {});
-
-const TRANSITIONS: Record<RestingStatus, readonly RestingStatus[]> = {
-  open: ["blocked", "done", "cancelled"],
-  blocked: ["open", "done", "cancelled"],
-  done: ["open"],
-  cancelled: ["open"],
-};
-
-export interface UpdateRequest {
-  /** The caller's role: without a lease, only an admin may change any WO's status. */
-  role?: Role | undefined;
-  fields?: WoPatch | undefined;
-  status?: RestingStatus | undefined;
-  /** Hands the WO on to this stage: the holder's lease ends (open, unless a status is given). */
-  stage?: string | undefined;
-  ifRevision?: number | undefined;
-  token?: number | undefined;
-  finish?: Finish | undefined;
-  /** What made the change, when it ends the caller's lease (verify's block_on_fail). */
-  via?: "update" | "verify";
-}
-
-/**
- * Dropping a dependency that is not done loosens the rule that done waits for
- * dependencies, so only the WO's creator or an admin may: otherwise any agent
- * could edit a dependency away and finish work whose prerequisite is open.
- */
-export function assertMayDropDependencies(wo: StoredWorkOrder, agent: string, role: Role | undefined, pending: number[]): void {
-  if (pending.length === 0 || role === "admin" || agent === wo.created_by) return;
-  throw new LedgerError(
-    "FORBIDDEN",
-    `${agent} may not drop ${pending.map(label).join(", ")} from the dependencies of ${label(wo.id)}: not done yet, and only its creator (${wo.created_by}) or an admin may`,
-    {
-      hint: `finish ${pending.map(label).join(", ")} first, or ask ${wo.created_by} or an admin to change the dependencies`,
-      details: { project: wo.project, id: wo.id, pending, created_by: wo.created_by },
-    },
-  );
-}
-
-/** Field edits and/or a status change. A holder's status change ends the lease in the same step. */
-export function update(wo: StoredWorkOrder, agent: string, now: string, req: UpdateRequest): Change {
-  if (req.ifRevision !== undefined && req.ifRevision !== wo.revision) {
-    throw new LedgerError("REVISION_MISMATCH", `${label(wo.id)} is at revision ${wo.revision}, not ${req.ifRevision}`, {
-      hint: "{{op:get}} it again, re-apply your change to the current version, and retry with the new {{if_revision}}",
-      details: { project: wo.project, id: wo.id, revision: wo.revision, expected: req.ifRevision },
-    });
-  }
-  // A done or cancelled WO has no holder: a remembered token is moot, but a lapsed holder is still fenced.
-  const resting = isFinished(wo.status);
-  // An admin may change a held WO's budget (raise its cap) without taking the lease; the rest of the contract waits for the holder.
-  const onlyCaps = Object.entries(req.fields ?? {}).every(([k, v]) => v === undefined || (CAP_FIELDS as readonly string[]).includes(k));
-  const adminEdit = req.role === "admin" && onlyCaps && req.status === undefined && req.stage === undefined && isLive(wo.lease, now) && wo.lease.agent !== agent;
-  const holder = resting ? (assertNotFenced(wo, agent, now), false) : adminEdit ? false : holding(wo, agent, now, req.token, false);
-  const changes = diff(wo, req.fields ?? {});
-  // Reopening in the same step makes it editable again (the reopen itself has its own rule, withoutLease).
-  if (!holder && req.role !== "admin" && Object.keys(changes).length) mayEditUnheld(wo, agent, resting && req.status !== "open");
-  const moved = req.stage !== undefined && req.stage !== wo.stage;
-  if (moved) {
-    if (resting && req.status !== "open")
-      throw new LedgerError("ILLEGAL_TRANSITION", `${label(wo.id)} is ${wo.status}: it has no stage to move on to`, {
-        hint: "reopen it in the same step ({{status=open}}) to send it back into the pipeline",
-        details: { project: wo.project, id: wo.id, status: wo.status, stage: req.stage },
-      });
-    changes.stage = { from: wo.stage, to: req.stage };
-  }
-  const from: Status = wo.status;
-  // Handing a held WO on ends the lease: it waits, open, for the next stage's agents.
-  const to = req.status ?? (moved && holder ? "open" : undefined);
-  if (to !== undefined && !holder && to !== from && !TRANSITIONS[from as RestingStatus].includes(to)) {
-    throw new LedgerError("ILLEGAL_TRANSITION", `${label(wo.id)} cannot go from ${from} to ${to}`, {
-      hint: `allowed from ${from}: ${TRANSITIONS[from as RestingStatus].join(", ")}${from === "done" ? " (by an admin: a done work order is its record)" : ""}`,
-      details: { project: wo.project, id: wo.id, from, to },
-    });
-  }
-  const statusChanges = to !== undefined && (holder || to !== from);
-  const patch = Object.fromEntries(Object.entries(req.fields ?? {}).filter(([, v]) => v !== undefined)) as Partial<StoredWorkOrder>;
-  if (moved) patch.stage = req.stage ?? null;
-  // Budgets are judged with the caps as this change leaves them (raising one and reopening may go together).
-  const patched: StoredWorkOrder = { ...wo, ...patch };
-  const budget = statusChanges ? null : rebudget(wo, patched, changes);
-  if (Object.keys(changes).length === 0 && !statusChanges && !budget) return { prev: wo, next: wo, events: [] };
-
-  // Whoever changes the command is its author from now on. The pinned command stays: a holder's edit,
-  // even a blank, counts as a change (VERIFICATION_CHANGED) until it claims again.
-  if (changes.verification) patch.verification_by = (patch.verification ?? "").trim() ? agent : null;
-  if (statusChanges && !holder) {
-    if (to === "open") {
-      const reason = budgetReached(patched);
-      if (reason !== null) throw budgetExhausted(patched, reason, "reopened");
-    }
-    if (req.role !== "admin") withoutLease(wo, agent, to, `set ${label(wo.id)} to ${to}`);
-  } else if (moved && !holder && req.role !== "admin" && !(wo.fence === 0 && wo.created_by === agent)) {
-    // Handing work on is its holder's act (release or update with the stage): the last releaser claims it again first.
-    throw new LedgerError(
-      "NOT_HOLDER",
-      `${agent} may not move ${label(wo.id)} to stage ${req.stage} without a lease: only its holder hands it on (before anyone claimed it, its creator places it; an admin moves it anywhere)`,
-      {
-        hint: "{{op:claim}} it, then hand it on with {{op:release}} {{stage=…}}",
-        details: { project: wo.project, id: wo.id, stage: wo.stage, to: req.stage },
-      },
-    );
-  }
-  const done = statusChanges && to === "done" ? checkDone(wo, agent, req.finish, wo.stage) : { warnings: [], data: {} };
-  let extra: Pick<Change, "note" | "warnings"> = budget?.extra ?? {};
-  let attempt: Attempt | undefined;
-  let outcome: AttemptOutcome | undefined;
-  if (statusChanges) {
-    let status: RestingStatus = to;
-    let dead_letter: string | null = null;
-    if (holder) {
-      outcome = endedAs(to, moved);
-      ({ status, dead_letter, extra } = afterAttempt(patched, to));
-      attempt = attemptOf(wo, wo.lease as Lease, now, outcome);
-    }
-    Object.assign(patch, { status, dead_letter, lease: null, prior_status: null });
-  } else if (budget) Object.assign(patch, { status: budget.to, dead_letter: budget.dead_letter });
-  if (statusChanges && holder) {
-    const ended: EndedLease = {
-      agent,
-      token: (wo.lease as Lease).token,
-      at: now,
-      how: "ended",
-      status: patch.status as RestingStatus,
-      via: req.via ?? "update",
-      ...(outcome === "handed_on" ? { handed_on: true as const } : {}),
-    };
-    patch.ended_leases = withEnded(wo, ended);
-  }
-  const next = bump(wo, now, patch);
-  const events: NewEvent[] = [];
-  if (Object.keys(changes).length > 0) events.push(event(next, "updated", agent, now, { changes }));
-  if (statusChanges || budget) {
-    const data = {
-      from,
-      to: next.status,
-      ...(holder && statusChanges ? { lease_ended: true, token: wo.lease?.token, outcome } : {}),
-      ...(next.dead_letter ? { dead_letter: next.dead_letter } : {}),
-      ...(budget?.to === "open" ? { budget_raised: true } : {}),
-      ...done.data,
-    };
-    events.push(event(next, "status_changed", agent, now, data));
-  }
-  // A holder that keeps working past a spend cap is told on each write (it cannot renew; it may finish).
-  const capped = holder && !statusChanges ? spendCapReached(wo) : null;
-  const told = capped === null ? [] : [capReached(wo, capped)];
-  return { prev: wo, next, events, attempt, note: extra.note, ...warned([...done.warnings, ...(extra.warnings ?? []), ...told]) };
-}
-
-/**
- * Who may change the status of a WO nobody holds (DESIGN.md §9): the agent
- * whose own release ended its last attempt (the seed's `release`, then
- * `update --status done`), and, for a WO never claimed, its creator (to
- * block, cancel or reopen its own contract, never to call it done). Admins
- * are not asked. Anyone else must claim it first.
- */
-function withoutLease(wo: StoredWorkOrder, agent: string, to: RestingStatus, what: string): void {
-  // A done WO is its record: reopening it (and finishing it again, unverified) is an admin's act (issue 23, eighth trials).
-  if (wo.status === "done")
-    throw new LedgerError("NOT_HOLDER", `${label(wo.id)} is done: its record stands, and only an admin may reopen it`, {
-      hint: "create a new work order for what is left (it may depend on this one), or {{op:addNote}} what you found",
-      details: { project: wo.project, id: wo.id, status: wo.status, to },
-    });
-  const last = lastEnded(wo);
-  if (ownRelease(last, agent)) return;
-  if (wo.fence === 0 && wo.created_by === agent && to !== "done") return;
-  throw new LedgerError(
-    "NOT_HOLDER",
-    `${agent} may not ${what} without a lease: ${lastHolderMay(wo, last)}${wo.fence === 0 && to !== "done" ? `, its creator (${wo.created_by})` : ""}, or an admin may`,
-    {
-      hint:
-        to === "done"
-          ? "{{op:claim}} it, do the work, {{op:verify}}, then {{op:release}} {{status=done}}"
-          : "{{op:claim}} it first and change it while you hold it (or ask an admin)",
-      details: { project: wo.project, id: wo.id, status: wo.status, to, last_attempt: last ?? null },
-    },
-  );
-}
-
-/**
- * Who may edit the fields of a WO nobody holds (issue 23, SKILL.md trial: any
- * agent rewrote others' contracts, done ones included): its creator, and the
- * agent whose own release ended its last attempt, while it is open or blocked.
- * A done or cancelled WO's fields are its record (admins only). Anyone else
- * claims it first, or adds a note.
- */
-function mayEditUnheld(wo: StoredWorkOrder, agent: string, frozen: boolean): void {
-  const last = lastEnded(wo);
-  if (!frozen && (agent === wo.created_by || ownRelease(last, agent))) return;
-  throw new LedgerError(
-    "NOT_HOLDER",
-    frozen
-      ? `${label(wo.id)} is ${wo.status}: its fields are its record, and only an admin may change them`
-      : `${agent} may not edit ${label(wo.id)} without a lease: only its creator (${wo.created_by}), ${last && ownRelease(last, last.agent) ? `its last holder (${last.agent}), ` : ""}or an admin may while nobody holds it`,
-    {
-      hint: frozen
-        ? "create a new work order for what is left, or {{op:addNote}} to it"
-        : "{{op:claim}} it first and edit it while you hold it, or {{op:addNote}} what you would change",
-      details: { project: wo.project, id: wo.id, status: wo.status, created_by: wo.created_by, last_attempt: last ?? null },
-    },
-  );
-}
-
-/** Whether `last` (a WO's last attempt) was ended by `agent` itself, not handed on to another stage: that agent may still finish or fix what it released. */
-const ownRelease = (last: EndedLease | undefined, agent: string): boolean => last?.agent === agent && last.how === "ended" && !last.handed_on;
-
-/** Who, besides an admin, may act on a WO nobody holds because its own release ended the last attempt, in words. */
-function lastHolderMay(wo: StoredWorkOrder, last: EndedLease | undefined): string {
-  if (last && ownRelease(last, last.agent)) return `only ${last.agent}, whose own release ended its last attempt`;
-  if (wo.fence === 0) return "it was never claimed: whoever claims it";
-  const why = last?.handed_on ? `${last.agent} handed it on to its stage's agents` : last ? `${last.agent}'s lease lapsed` : "its last attempt is not this agent's";
-  return `${why}, so only whoever claims it next`;
-}
-
-/**
- * A change of caps alone moves a WO nobody holds: raising the cap of a
- * dead-lettered WO returns it to the queue; lowering one below what an open
- * WO has used dead-letters it. A held WO is judged when its attempt ends.
- */
-function rebudget(wo: StoredWorkOrder, patched: StoredWorkOrder, changes: FieldDiff): (Omit<ReturnType<typeof afterAttempt>, "status"> & { to: RestingStatus }) | null {
-  if (!CAP_FIELDS.some((c) => c in changes)) return null;
-  const reason = budgetReached(patched);
-  if (wo.status === "blocked" && wo.dead_letter !== null) return reason === null ? { to: "open", dead_letter: null, extra: {} } : null;
-  if (wo.status === "open" && reason !== null) {
-    const { status, dead_letter, extra } = afterAttempt(patched, "open");
-    return { to: status, dead_letter, extra };
-  }
-  return null;
-}
-
-type FieldDiff = Partial<Record<keyof WorkOrderFields | "stage", { from: unknown; to: unknown }>>;
-
-function diff(wo: StoredWorkOrder, fields: WoPatch): FieldDiff {
-  const out: FieldDiff = {};
-  for (const [k, v] of Object.entries(fields) as [keyof WorkOrderFields, unknown][]) {
-    if (v === undefined) continue;
-    if (JSON.stringify(wo[k]) !== JSON.stringify(v)) out[k] = { from: wo[k], to: v };
-  }
-  return out;
-}
+export { release, update, assertMayDropDependencies, type UpdateRequest } from "./status-rules.js";
+export { commandForDone, verificationRecord, type Finish } from "./done.js";

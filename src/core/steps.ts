@@ -129,31 +129,6 @@ export async function projectForWrite(tx: Tx, project: string, explicit: boolean
   return null;
 }
 
-/**
- * A dependency path from `from` back to `target` (which would close a cycle),
- * or null. Read without row locks: locking the graph could deadlock two
- * updates, and a cycle slipped in by a race only makes two WOs unclaimable.
- */
-export async function dependencyPath(tx: Tx, project: string, from: readonly number[], target: number): Promise<number[] | null> {
-  const paths = new Map<number, number[]>(from.map((id) => [id, [id]]));
-  let frontier = [...from];
-  const seen = new Set<number>();
-  while (frontier.length && seen.size < 10_000) {
-    if (frontier.includes(target)) return paths.get(target) ?? null;
-    frontier.forEach((id) => seen.add(id));
-    const next: number[] = [];
-    for (const { id, depends_on } of await tx.dependenciesOf(project, frontier)) {
-      for (const d of depends_on) {
-        if (seen.has(d) || paths.has(d)) continue;
-        paths.set(d, [...(paths.get(id) ?? []), d]);
-        next.push(d);
-      }
-    }
-    frontier = next;
-  }
-  return null;
-}
-
 /** The id of batch item `#N` named by item `i` (ids start at `first`); only earlier items, so a batch cannot loop. */
 export function batchItem(ref: string, i: number, first: number, field = `items[${i}].depends_on`): number {
   const n = Number(ref.slice(1));

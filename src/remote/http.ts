@@ -6,8 +6,10 @@
  */
 import http from "node:http";
 import https from "node:https";
+import { once } from "../core/lazy.js";
 
-const agents = { "http:": new http.Agent({ keepAlive: true }), "https:": new https.Agent({ keepAlive: true }) };
+/** Made on the first request: a CLI command that never goes remote does not load node:http (scripts/bundle-cli.mjs). */
+const agents = once(() => ({ "http:": new http.Agent({ keepAlive: true }), "https:": new https.Agent({ keepAlive: true }) }));
 
 export interface Answer {
   status: number;
@@ -24,7 +26,7 @@ export function send(url: URL, method: string, headers: Record<string, string>, 
       {
         method,
         headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) },
-        agent: agents[url.protocol as keyof typeof agents],
+        agent: agents()[url.protocol as "http:" | "https:"],
         timeout: timeoutMs,
       },
       (res) => {

@@ -6,22 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 const BUNDLE = join(CLI, "..", "cli.js");
-
-/** A package and everything it depends on, as installed. */
-function withDependencies(name: string, seen = new Set<string>()): Set<string> {
-  if (seen.has(name)) return seen;
-  seen.add(name);
-  const manifest = createRequire(CLI)(`${name}/package.json`) as { dependencies?: Record<string, string> };
-  for (const dep of Object.keys(manifest.dependencies ?? {})) withDependencies(dep, seen);
-  return seen;
-}
 
 describe("bundled bin", () => {
   let s: Sandbox;
@@ -59,10 +49,13 @@ describe("bundled bin", () => {
     assert.ok(history.some((e) => e.type === "context_put"));
   });
 
-  it("list loads only better-sqlite3 from node_modules, and little code of its own", () => {
+  it("list loads only better-sqlite3's addon from node_modules, none of the Node modules it does not use, and little code of its own", () => {
     const recorder = join(s.dir, "record-loads.cjs");
     const log = join(s.dir, "loaded.txt");
-    writeFileSync(recorder, `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(log)}, Object.keys(require.cache).join("\\n")));`);
+    writeFileSync(
+      recorder,
+      `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(log)}, [...Object.keys(require.cache), ...process.moduleLoadList].join("\\n")));`,
+    );
     s.run(["create", "-p", "small", "--agent", "a", "--title", "x"]);
     const r = s.run(["list", "-p", "small", "--json"], { env: { NODE_OPTIONS: `--require ${recorder}` } });
     assert.equal(r.code, 0, r.stderr);
@@ -70,15 +63,20 @@ describe("bundled bin", () => {
 
     const files = readFileSync(log, "utf8").split("\n");
     const packages = new Set(files.map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1]).filter((p) => p !== undefined));
-    // zod and commander are inlined; serve, mcp and PostgreSQL load their stacks only when used.
-    const allowed = withDependencies("better-sqlite3");
-    assert.ok(packages.has("better-sqlite3"), files.join("\n"));
-    for (const p of packages) assert.ok(allowed.has(p), `list loaded ${p}`);
+    // zod, commander and better-sqlite3's JavaScript are inlined (only its addon is loaded);
+    // serve, mcp and PostgreSQL load their stacks only when used.
+    assert.deepEqual([...packages], ["better-sqlite3"], files.join("\n"));
+    assert.ok(
+      files.every((f) => !f.includes("node_modules") || f.endsWith(".node")),
+      files.filter((f) => f.includes("node_modules")).join("\n"),
+    );
+    // Built-ins a list never uses are loaded on first use only (scripts/bundle-cli.mjs, issue 27).
+    for (const m of ["crypto", "child_process", "http", "https", "dns"]) assert.ok(!files.includes(`NativeModule ${m}`), `list loaded node:${m}`);
     // A size budget, not a timing: start-up cost grows with the code compiled.
-    // Today about 400 KB (stages, capabilities and branches added 20 KB); a regression such as
-    // `import { z } from "zod"` (every locale, +600 KB) fails here.
+    // Today about 475 KB (better-sqlite3's JavaScript, 17 KB, is inlined to be code-cached with the rest);
+    // a regression such as `import { z } from "zod"` (every locale, +600 KB) fails here.
     const bytes = statSync(CLI).size + statSync(BUNDLE).size;
-    assert.ok(bytes < 450_000, `the bin is ${bytes} bytes of JavaScript`);
+    assert.ok(bytes < 500_000, `the bin is ${bytes} bytes of JavaScript`);
   });
 });
 

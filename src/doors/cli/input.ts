@@ -1,6 +1,7 @@
 /** Reading free-form input (message bodies, batch files) and the caller's git state. */
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { parseDuration } from "../../core/duration.js";
 import { LedgerError } from "../../core/errors.js";
 import type { GitState } from "../../core/types.js";
@@ -60,6 +61,51 @@ export function parseJson(text: string, field: string): unknown {
   } catch (e) {
     throw usage(field, `not valid JSON: ${(e as Error).message}`, 'give a JSON array of work orders, e.g. [{"title":"…"}]');
   }
+}
+
+/**
+ * HEAD and branch of the work tree we run in, read from the repository's
+ * files without running git (a command that only judges context by them,
+ * like claim or get, then starts no process: docs/PERFORMANCE.md); `dirty`
+ * is not looked at (false). Anything it does not know how to read (GIT_DIR
+ * set, an unborn branch, another ref store) is asked of git (gitState).
+ */
+export function headState(cwd = process.cwd()): GitState | null {
+  if (process.env.GIT_DIR !== undefined) return gitState(cwd);
+  const found = gitDirOf(cwd);
+  if (found === undefined) return null; // not in a work tree: git would say so too
+  try {
+    const { dir, common } = found;
+    const head = readFileSync(join(dir, "HEAD"), "utf8").trim();
+    if (/^[0-9a-f]{40,64}$/.test(head)) return { head, branch: null, dirty: false };
+    const ref = /^ref: (refs\/heads\/.+)$/.exec(head)?.[1];
+    if (ref === undefined) return gitState(cwd);
+    const loose = existsSync(join(common, ref)) ? readFileSync(join(common, ref), "utf8").trim() : undefined;
+    const packed = loose ?? packedRef(join(common, "packed-refs"), ref);
+    return packed !== undefined && /^[0-9a-f]{40,64}$/.test(packed) ? { head: packed, branch: ref.slice("refs/heads/".length), dirty: false } : gitState(cwd);
+  } catch {
+    return gitState(cwd);
+  }
+}
+
+/** The git directory of the work tree `cwd` is in, and the common one (a linked worktree's is the main repository's); undefined outside any. */
+function gitDirOf(cwd: string): { dir: string; common: string } | undefined {
+  for (let at = resolve(cwd); ; at = dirname(at)) {
+    const dotGit = join(at, ".git");
+    if (existsSync(dotGit)) {
+      const linked = statSync(dotGit).isFile() ? /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"))?.[1]?.trim() : undefined;
+      const dir = linked === undefined ? dotGit : resolve(at, linked);
+      const commondir = join(dir, "commondir");
+      return { dir, common: existsSync(commondir) ? resolve(dir, readFileSync(commondir, "utf8").trim()) : dir };
+    }
+    if (dirname(at) === at) return undefined;
+  }
+}
+
+function packedRef(file: string, ref: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  for (const line of readFileSync(file, "utf8").split("\n")) if (line.endsWith(` ${ref}`)) return line.slice(0, line.indexOf(" "));
+  return undefined;
 }
 
 /** HEAD, branch and dirtiness of the work tree we run in, or null outside git. One git call. */

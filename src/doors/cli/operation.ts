@@ -11,7 +11,7 @@ import type { Command } from "commander";
 import type { LedgerApi } from "../../core/api.js";
 import { callLedger, inputFields, OPERATIONS, resolve, type Operation } from "../../core/operations.js";
 import { kebab } from "./hints.js";
-import { gitState } from "./input.js";
+import { gitState, headState } from "./input.js";
 import { collect, commaList, identity, list, num, projectOf, str, type Ctx, type Opts, type Result } from "./invocation.js";
 import { cliAction } from "./run.js";
 
@@ -135,7 +135,8 @@ function inputOf(op: Operation, flags: Readonly<Record<string, FlagSpec>>, o: Op
   // An unset project or agent is passed on as nothing: the core's schema names what is missing.
   const input: Record<string, unknown> = op.everyProject ? {} : { project: projectOf(ctx) };
   if (op.actor) Object.assign(input, { agent: identity(ctx), role: ctx.role });
-  if (op.callerGit) input.git = gitState();
+  // Recorded with what is written (context-put) it is the whole state; only judged against (claim, get), HEAD and branch.
+  if (op.callerGit) input.git = op.name === "contextPut" ? gitState() : headState();
   for (const [field, f] of Object.entries(flags)) {
     const value = f.read ? f.read(o, ctx, args) : flagValue(field, f, o);
     if (value !== undefined || f.read) input[field] = value;

@@ -5,7 +5,9 @@
  * them queue briefly instead of failing.
  */
 import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
-import { dirname } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { once } from "../../core/lazy.js";
 import Database from "better-sqlite3";
 import { LedgerError } from "../../core/errors.js";
 import type { Store, StoreInfo, Tx } from "../../core/port.js";
@@ -21,6 +23,16 @@ export interface SqliteOptions {
   busyTimeoutMs?: number;
 }
 
+/**
+ * The addon's path, so better-sqlite3 need not search for it with the
+ * `bindings` package (a third of what a CLI command spent loading it:
+ * docs/PERFORMANCE.md); where it is built elsewhere, that search as before.
+ */
+const nativeBinding = once((): { nativeBinding?: string } => {
+  const addon = join(dirname(createRequire(import.meta.url).resolve("better-sqlite3/package.json")), "build", "Release", "better_sqlite3.node");
+  return existsSync(addon) ? { nativeBinding: addon } : {};
+});
+
 export function openSqliteStore(opts: SqliteOptions): Store {
   const db = guard(opts.path, () => {
     if (opts.path !== ":memory:" && !existsSync(opts.path)) {
@@ -29,7 +41,7 @@ export function openSqliteStore(opts: SqliteOptions): Store {
       ensureDir(dirname(opts.path));
       closeSync(openSync(opts.path, "a", 0o600));
     }
-    const db = new Database(opts.path, { timeout: opts.busyTimeoutMs ?? 5000 });
+    const db = new Database(opts.path, { timeout: opts.busyTimeoutMs ?? 5000, ...nativeBinding() });
     if (db.pragma("journal_mode", { simple: true }) !== "wal") db.pragma("journal_mode = WAL");
     // FULL: a commit survives power loss too, not only a process crash.
     db.pragma("synchronous = FULL");

@@ -1,0 +1,130 @@
+/**
+ * Whether `done` may be set now (DESIGN.md §9): the verification a WO's
+ * holder must have passed, under which lease and where, and what finishing
+ * without it costs (a warning, or a refusal where the project requires it).
+ */
+import { LedgerError } from "./errors.js";
+import { assertDoneStage } from "./stages.js";
+import { label } from "./types.js";
+import type { ProjectPolicy, Role, StoredWorkOrder, VerificationRecord } from "./types.js";
+
+/** How the caller finishes (status done): the project's policy, the caller's role, and an admin's reason to finish unverified. */
+export interface Finish {
+  policy: ProjectPolicy;
+  role: Role | undefined;
+  unverifiedReason?: string | undefined;
+  /** Its dependencies that are not done: done waits for them. */
+  pending: readonly number[];
+}
+
+/** The verification command `done` is judged by: the holder's pinned one, or without a lease the current one. */
+export const commandForDone = (wo: StoredWorkOrder) => (wo.lease ? (wo.pinned_verification ?? wo.verification) : wo.verification);
+
+/**
+ * The record of a new verification result: a pass after a failure answers it
+ * only where that failure ran (the same directory) or on the WO's own branch
+ * (its worktree); a pass elsewhere is recorded, and the failure stays
+ * unanswered (issue 23, eighth and ninth trials: a failing verify, then a
+ * passing one in a scratch directory or another WO's worktree, then done).
+ */
+export function verificationRecord(
+  prev: VerificationRecord | null,
+  next: VerificationRecord,
+  at: { dir?: string | undefined; branch?: string | null | undefined },
+  woBranch: string,
+): VerificationRecord {
+  const record: VerificationRecord = { ...next, ...(at.dir === undefined ? {} : { where: at.dir }) };
+  if (!next.passed) return record;
+  const open = prev === null ? undefined : !prev.passed ? prev.where : prev.failed_in;
+  const answers = open === undefined || at.dir === open || (at.branch != null && at.branch === woBranch);
+  return answers ? record : { ...record, failed_in: open };
+}
+
+/**
+ * Whether `done` may be set now (DESIGN.md §9). Where the project requires it,
+ * the WO's verification command must have passed under the current lease
+ * (VERIFICATION_REQUIRED otherwise, unless an admin gives a reason); elsewhere
+ * finishing without that only warns, and the event says `unverified`.
+ */
+export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefined, stage: string | null): { warnings: string[]; data: Record<string, unknown> } {
+  if (finish) assertDoneStage(wo, stage, finish.policy);
+  const pending = finish?.pending ?? [];
+  if (pending.length > 0) {
+    throw new LedgerError("DEPENDENCY_PENDING", `${label(wo.id)} cannot be done: it depends on ${pending.map(label).join(", ")}, not done yet`, {
+      hint: "finish those first, or {{op:release}} it with a note saying what it waits for",
+      details: { project: wo.project, id: wo.id, pending },
+    });
+  }
+  const command = commandForDone(wo);
+  // A WO without a command is not verified by finishing it: it warns (or, where verification is required, is refused) like one never run.
+  const none = !command.trim();
+  const v = none ? null : wo.last_verification;
+  const lease = wo.lease;
+  // The attempt `done` ends: the live lease's, or without one the last attempt (the caller's own, see withoutLease).
+  const attempt = lease === null ? wo.fence : lease.token;
+  // A command edited under the lease makes a pass of the pinned one stale: done would rest on a check the WO no longer states.
+  const changed = lease !== null && wo.pinned_verification !== null && wo.pinned_verification !== wo.verification;
+  // A pass counts for the command that ran: one changed since (even between attempts) needs its own run.
+  const sameCommand = v?.command === undefined || v.command === command;
+  const verified = !changed && sameCommand && v !== null && v.passed && v.failed_in === undefined && (v.token === attempt || (lease === null && v.token === null));
+  if (verified) return { warnings: [], data: {} };
+  // The newest verification FAILED, in this attempt or an earlier one, the caller's or another agent's: done waits for a pass
+  // (issue 23, sixth trials: a second agent claimed a WO that had just failed and finished it at once).
+  const failedNow = v !== null && (!v.passed || v.failed_in !== undefined);
+  const what = none
+    ? "it has no verification command"
+    : changed
+      ? `its verification command changed after the claim (now ${JSON.stringify(wo.verification)}): claim it again to verify with it`
+      : v === null
+        ? "no verification was recorded"
+        : !v.passed
+          ? `the last verification FAILED (${v.at})`
+          : v.failed_in !== undefined
+            ? `its last failing verification ran in ${v.failed_in}, and a pass elsewhere (${v.where ?? "not said"}) does not answer it: verify there or in the work order's worktree`
+            : !sameCommand
+              ? `its command changed since it last passed (it ran ${JSON.stringify(v.command)})`
+              : "its passing verification was under an earlier lease";
+  const reason = finish?.unverifiedReason;
+  if (reason !== undefined) {
+    if (finish?.role !== "admin")
+      throw new LedgerError("FORBIDDEN", `only admins may finish ${label(wo.id)} without a passing verification`, {
+        hint: failedNow
+          ? "fix what fails and {{op:verify}} again, or {{op:release}} {{status=blocked}} with a note"
+          : finish?.policy.require_verification
+            ? "{{op:verify}} until it passes (the project requires it), or ask an admin to finish it"
+            : "leave out the reason: done without a passing verification only warns here",
+        details: { project: wo.project, id: wo.id },
+      });
+    return { warnings: [], data: { unverified: true, unverified_reason: reason } };
+  }
+  if (failedNow && v.failed_in !== undefined) {
+    throw new LedgerError("VERIFICATION_REQUIRED", `${label(wo.id)} cannot be done: ${what}`, {
+      hint: `{{op:verify}} in ${v.failed_in} or in the work order's worktree ({{op:worktree}}, on branch ${wo.branch}) until it passes, or {{op:release}} {{status=blocked}} with a note saying what fails`,
+      details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
+    });
+  }
+  if (failedNow) {
+    throw new LedgerError(
+      "VERIFICATION_REQUIRED",
+      `${label(wo.id)} cannot be done: its verification FAILED ${v.token === attempt ? (lease ? "in this attempt" : "in its last attempt") : `when ${v.agent} ran it in an earlier attempt`} (${v.at}), and none has passed since${v.command !== undefined && v.command !== command ? ` (it ran ${JSON.stringify(v.command)}; the command is now ${JSON.stringify(command)})` : `: ${command}`}`,
+      {
+        hint: "fix what fails and {{op:verify}} again until it passes, or {{op:release}} {{status=blocked}} with a note saying what fails",
+        details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
+      },
+    );
+  }
+  if (finish?.policy.require_verification) {
+    throw new LedgerError(
+      "VERIFICATION_REQUIRED",
+      `${label(wo.id)} cannot be done yet: project ${wo.project} requires a passing verification under the current lease, and ${what}`,
+      {
+        hint: none
+          ? "its creator or an admin sets a verification command ({{op:update}} {{verification=npm test}}); then claim, {{op:verify}} and finish, or an admin finishes it with a reason"
+          : "run {{op:verify}} while you hold it and fix what fails until it passes, then finish; if it cannot pass, {{op:release}} {{status=blocked}} with a note",
+        details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
+      },
+    );
+  }
+  const shown = none ? "" : ` (command: ${command})`;
+  return { warnings: [`${label(wo.id)} is done without a passing verification: ${what}${shown}`], data: { unverified: true } };
+}

@@ -1,0 +1,150 @@
+/** A holder's release and update (done in one statement where the store compiles it), and notes. */
+import * as rules from "../rules.js";
+import { LedgerError } from "../errors.js";
+import { assertDependencies } from "../dependencies.js";
+import { once } from "../idempotency.js";
+import type { Tx } from "../port.js";
+import { inputs, type Inputs, type Parsed } from "../schemas.js";
+import { assertStageMove } from "../stages.js";
+import { appendNote, persist } from "../steps.js";
+import { CAP_FIELDS, type Note, type Role, type StoredWorkOrder } from "../types.js";
+import { parse } from "../validate.js";
+import { DEFAULT_POLICY, assertMayAuthor, verifierOf } from "../verification.js";
+import { FINISH_BY_RELEASE, FINISH_BY_UPDATE } from "../write-rules.js";
+import type { Finished } from "./results.js";
+import { finished, loadAs, policyOf, type Service } from "./shared.js";
+import { spendIn } from "./spending.js";
+
+/** What finishing `wo` must satisfy: its dependencies, and its project's policy. */
+async function finishing(tx: Tx, wo: StoredWorkOrder, role: Role | undefined, unverifiedReason: string | undefined): Promise<rules.Finish> {
+  const policy = await policyOf(tx, wo.project);
+  const pending = wo.depends_on.length ? await tx.notDoneOf(wo.project, wo.depends_on) : [];
+  return { policy, role, unverifiedReason, pending };
+}
+
+/** An admin who finished a WO without the verification its project requires leaves the reason as a verification note, for all to see. */
+async function noteOverride(tx: Tx, change: rules.Change, agent: string): Promise<void> {
+  const reason = change.events.find((e) => typeof e.data.unverified_reason === "string")?.data.unverified_reason as string | undefined;
+  if (reason !== undefined) await appendNote(tx, change.next, { agent, body: `done without a passing verification (admin override by ${agent}): ${reason}`, kind: "verification" });
+}
+
+export async function release(svc: Service, input: Inputs["release"]): Promise<Finished> {
+  const r = parse(inputs.release, input);
+  const { project, agent, role, id, status, note, lease_token, unverified_reason, spend, stage } = r;
+  if (status === "blocked" && !note?.trim()) {
+    // The next agent (or a person) must learn what blocks it; a bare "blocked" says nothing.
+    throw new LedgerError("VALIDATION", "note: required when releasing as blocked: say what blocks it", {
+      hint: "{{op:release}} {{status=blocked}} {{note=what fails or what is missing}}",
+      details: { issues: [{ field: "note", message: "required with status blocked" }] },
+    });
+  }
+  if (status === "done" && note === undefined && spend === undefined && stage === undefined) {
+    const atOnce = await finishAtOnce(svc, r, "release");
+    if (atOnce) return atOnce;
+  }
+  return svc.write(
+    (tx) =>
+      once(tx, "release", r, async () => {
+        let wo = await loadAs(tx, project, id, agent);
+        // Spend given with the release goes against the attempt it ends, before it ends (a cap it reaches then decides where the WO goes).
+        let spent: string[] = [];
+        if (spend !== undefined) {
+          rules.holding(wo, agent, tx.now(), lease_token, true);
+          const r = await spendIn(tx, wo, { ...spend, project, agent, role, id, lease_token });
+          wo = r.next;
+          spent = r.result.warnings ?? [];
+        }
+        if (stage !== undefined) assertStageMove(await policyOf(tx, project), wo, stage, role);
+        const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
+        const change = rules.release(wo, agent, tx.now(), status, lease_token, finish, stage);
+        await persist(tx, change);
+        await noteOverride(tx, change, agent);
+        if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
+        const out = finished(change);
+        return spent.length ? { ...out, warnings: [...spent, ...(out.warnings ?? [])] } : out;
+      }),
+    role,
+  );
+}
+
+export async function update(svc: Service, input: Inputs["update"]): Promise<Finished> {
+  const u = parse(inputs.update, input);
+  const { project, agent, role, id, fields, status, note, if_revision, lease_token, unverified_reason, stage } = u;
+  const hasFields = fields !== undefined && Object.values(fields).some((v) => v !== undefined);
+  if (!hasFields && status === undefined && note === undefined && stage === undefined) {
+    throw new LedgerError("VALIDATION", "nothing to update: give at least one field, a status, a stage or a note", {
+      hint: "e.g. {{status=done}}, or {{title=…}}",
+      details: { issues: [{ field: "", message: "no change requested" }] },
+    });
+  }
+  if (status === "done" && !hasFields && note === undefined && stage === undefined && if_revision === undefined) {
+    const atOnce = await finishAtOnce(svc, u, "update");
+    if (atOnce) return atOnce;
+  }
+  return svc.write(
+    (tx) =>
+      once(tx, "update", u, async () => {
+        const wo = await loadAs(tx, project, id, agent);
+        if (fields?.verification !== undefined && fields.verification !== wo.verification) {
+          assertMayAuthor(await policyOf(tx, project), project, agent, role, wo);
+        }
+        if (fields?.depends_on !== undefined) await assertDependencies(tx, wo, fields.depends_on, agent, role);
+        const caps = CAP_FIELDS.filter((c) => fields?.[c] !== undefined && fields[c] !== wo[c]);
+        if (caps.length && role !== "admin") {
+          throw new LedgerError("FORBIDDEN", `only admins may change the budget of ${rules.label(id)} (${caps.join(", ")})`, {
+            hint: "ask an admin; a budget is set when the work order is created",
+            details: { project, id, fields: caps },
+          });
+        }
+
+        if (stage !== undefined) assertStageMove(await policyOf(tx, project), wo, stage, role);
+        const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
+        const change = rules.update(wo, agent, tx.now(), { role, fields, status, stage, ifRevision: if_revision, token: lease_token, finish });
+        await persist(tx, change);
+        await noteOverride(tx, change, agent);
+        if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
+        return finished(change);
+      }),
+    role,
+  );
+}
+
+/**
+ * The holder's `done` as one statement where the store compiles rules
+ * (write-rules.ts FINISH_BY_*); null: the full sequence's (see claimAtOnce).
+ * Finished unverified, the warning is the core's own words for the state
+ * before.
+ */
+async function finishAtOnce(svc: Service, r: Parsed["release"] | Parsed["update"], via: "release" | "update"): Promise<Finished | null> {
+  const { project, agent, role, id, lease_token } = r;
+  if (!svc.store.applyRule || r.idempotency_key !== undefined || role === "admin" || r.unverified_reason !== undefined) return null;
+  const out = await svc.store.applyRule(via === "release" ? FINISH_BY_RELEASE : FINISH_BY_UPDATE, { project, id }, { agent, token: lease_token ?? null });
+  if (out.verdict !== "applied") return null;
+  if (out.event) svc.opts.onEvents?.([out.event]);
+  const finished = rules.toPublic(out.after!);
+  if (!out.before) return finished;
+  // The rule applied, so the project neither requires verification nor has a done stage, and no dependency is pending.
+  const finish: rules.Finish = { policy: DEFAULT_POLICY, role, pending: [] };
+  const at = out.event!.at;
+  const { warnings } =
+    via === "release" ? rules.release(out.before, agent, at, "done", lease_token, finish) : rules.update(out.before, agent, at, { status: "done", token: lease_token, finish });
+  return warnings?.length ? { ...finished, warnings } : finished;
+}
+
+export async function addNote(svc: Service, input: Inputs["addNote"]): Promise<Note> {
+  const n = parse(inputs.addNote, input);
+  const { project, agent, role, id, kind, body } = n;
+  return svc.write(
+    (tx) =>
+      once(tx, "addNote", n, async () => {
+        const wo = await loadAs(tx, project, id, agent);
+        // Anyone may comment, except a lapsed holder, whose words must not pass for the new holder's:
+        // fenced by name, and by the token its door remembers (another session of the same agent may hold it now).
+        rules.assertNotFenced(wo, agent, tx.now(), n.lease_token);
+        // A verification result is evidence others rely on: only the holder or an admin records one.
+        if (kind === "verification") verifierOf(wo, agent, role, tx.now(), undefined);
+        return appendNote(tx, wo, { agent, body, kind: kind ?? "progress" });
+      }),
+    role,
+  );
+}
