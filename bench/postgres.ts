@@ -25,7 +25,7 @@ type Mode = "workledger" | "pgboss" | "shape-workledger" | "shape-pgboss";
  * (their time is in the postmaster's children's time); NaN where there is
  * none. Ticks are taken as 1/100 s (USER_HZ on Linux).
  */
-function serverCpuMs(): number {
+export function serverCpuMs(): number {
   let ticks = 0;
   let seen = false;
   try {

@@ -9,7 +9,7 @@
  * Both report the last quarter of the run against the first.
  */
 import { progress } from "./progress.ts";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,6 +69,24 @@ function growth(figure: string, samples: number[]): Row {
   };
 }
 
+/** A real `serve` process (the built CLI) with rate limits out of the way, once it says where it listens. */
+export async function spawnServe(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--rate", "1000000", "--burst", "1000000", "--read-rate", "1000000000", "--read-burst", "1000000000"], {
+    env,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let err = "";
+    child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
+    child.stderr!.on("data", (d: Buffer) => {
+      err += d.toString();
+      const m = / on (http:\/\/\S+)/.exec(err);
+      if (m) resolve(m[1]!);
+    });
+  });
+  return { child, url };
+}
+
 async function childRss(dir: string, clients: number, seconds: number, every: number): Promise<number[]> {
   const env = { ...process.env, WORKLEDGER_DB: join(dir, "child.db") };
   const tokens = Array.from(
@@ -80,18 +98,7 @@ async function childRss(dir: string, clients: number, seconds: number, every: nu
         }
       ).token,
   );
-  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--rate", "1000000", "--burst", "1000000", "--read-rate", "1000000000", "--read-burst", "1000000000"], {
-    env,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  const url = await new Promise<string>((resolve) => {
-    let err = "";
-    child.stderr!.on("data", (d: Buffer) => {
-      err += d.toString();
-      const m = / on (http:\/\/\S+)/.exec(err);
-      if (m) resolve(m[1]!);
-    });
-  });
+  const { child, url } = await spawnServe(env);
   const until = Date.now() + seconds * 1000; // from when the server is up
   const rss = async () =>
     Number(/process_resident_memory_bytes (\d+)/.exec(await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${tokens[0]}` } })).text())?.[1]);
