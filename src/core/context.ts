@@ -7,7 +7,7 @@ import type { ContextPull } from "./ledger.js";
 import type { PulledContext } from "./freshness.js";
 import type { Tx } from "./port.js";
 import { DEFAULT_MAX_AGE_MS } from "./schemas.js";
-import type { ContextEntry, GitState } from "./types.js";
+import type { ContextEntry, GitState, StoredWorkOrder } from "./types.js";
 
 /**
  * The context linked to a WO (context-put with its id), the newest per key
@@ -59,4 +59,9 @@ export async function withDependencies(tx: Tx, project: string, context: WoConte
   const newer = context.newer_handover;
   const shown = newer !== null && rows.some((e) => e.key === "handover" && e.wo === newer.wo && e.created_at === newer.created_at && e.agent === newer.agent);
   return { ...context, dependencies: rows.map((e) => freshness(e, tx.now(), DEFAULT_MAX_AGE_MS, git)), ...(shown ? { newer_handover: null } : {}) };
+}
+
+/** What the next agent of `wo` reads (claim, get): the context linked to it, and to the WOs it depends on. */
+export async function briefing(tx: Tx, project: string, wo: Pick<StoredWorkOrder, "id" | "depends_on">, git: GitState | null | undefined): Promise<WoContext> {
+  return withDependencies(tx, project, await linkedContext(tx, project, wo.id, git), wo.depends_on, git);
 }

@@ -9,7 +9,9 @@
  */
 import { createHash } from "node:crypto";
 import { LedgerError } from "./errors.js";
-import type { Tx } from "./port.js";
+import type { KeyedWrite, Tx } from "./port.js";
+import { isRuleResult, type RuleResult } from "./rule-data.js";
+import type { StoredWorkOrder } from "./types.js";
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
 const PURGE_BATCH = 16;
@@ -20,24 +22,37 @@ interface Keyed {
   idempotency_key?: string | undefined;
 }
 
+/** What identifies a request under its key (a different one with the same key is refused). */
+export function requestHash(operation: string, input: Keyed): string {
+  // The lease token is not part of a request's identity: the CLI and the MCP server send a remembered one, and
+  // forget it when the write ends the lease, so the resend of a release would otherwise differ from the first.
+  // Nor is the caller's work tree, which the door reads afresh for each attempt.
+  const { idempotency_key: _k, agent: _a, role: _r, lease_token: _t, git: _g, ...request } = input as Keyed & Record<string, unknown>;
+  return createHash("sha256").update(operation).update("\0").update(JSON.stringify(request)).digest("hex");
+}
+
+/** The key a store applying a write in one statement records it under (port.ts KeyedWrite), if it has one. */
+export function keyedWrite(operation: string, input: Keyed): KeyedWrite | undefined {
+  const key = input.idempotency_key;
+  return key === undefined ? undefined : { agent: input.agent, key, operation, request_hash: requestHash(operation, input) };
+}
+
 /**
  * Runs `write` once per key: the first time for real, afterwards its recorded
  * result, passed through `replayed` when what it says may have stopped being
  * true (a claim's lease may have ended since).
  */
-export async function once<T>(tx: Tx, operation: string, input: Keyed, write: () => Promise<T>, replayed?: (first: T) => Promise<T>): Promise<T> {
+export async function once<T>(tx: Tx, operation: string, input: Keyed, write: () => Promise<T>, replayed?: (first: T | RuleResult<StoredWorkOrder>) => Promise<T>): Promise<T> {
   const key = input.idempotency_key;
   if (key === undefined) return write();
-  // The lease token is not part of a request's identity: the CLI and the MCP server send a remembered one, and
-  // forget it when the write ends the lease, so the resend of a release would otherwise differ from the first.
-  // Nor is the caller's work tree, which the door reads afresh for each attempt.
-  const { idempotency_key: _k, agent: _a, role: _r, lease_token: _t, git: _g, ...request } = input as Keyed & Record<string, unknown>;
-  const hash = createHash("sha256").update(operation).update("\0").update(JSON.stringify(request)).digest("hex");
+  const hash = requestHash(operation, input);
   const seen = await tx.getIdempotentWrite(input.project, input.agent, key);
   if (seen && Date.parse(seen.created_at) > Date.parse(tx.now()) - IDEMPOTENCY_WINDOW_MS) {
     if (seen.request_hash === hash) {
-      const first = JSON.parse(seen.result) as T;
-      return replayed ? replayed(first) : first;
+      const first = JSON.parse(seen.result) as T | RuleResult<StoredWorkOrder>;
+      if (replayed) return replayed(first);
+      if (isRuleResult(first)) throw new Error(`${operation}: a key's record from a one-statement write needs its operation's replay`);
+      return first;
     }
     throw new LedgerError(
       "IDEMPOTENCY_MISMATCH",

@@ -186,6 +186,20 @@ export interface Tx {
 /** Which WO a rule applies to: one by id, or the first of a project's queue that passes a filter. */
 export type RuleTarget = { project: string; id: number } | { project: string; next: QueueFilter };
 
+/**
+ * A write's idempotency key (idempotency.ts), for a store that applies the
+ * write in one statement: it records `{ [RULE_RESULT]: operation, before,
+ * after }` under the key in that statement, or, when the key was used
+ * already, writes nothing and answers "defer" (the core then answers from the
+ * record, as for any retry).
+ */
+export interface KeyedWrite {
+  agent: string;
+  key: string;
+  operation: string;
+  request_hash: string;
+}
+
 /** What a store's one-statement rule did (Store.applyRule). */
 export interface RuleOutcome {
   /**
@@ -209,7 +223,7 @@ export interface Store {
    * statement, its own transaction; stores without it leave the rule to the
    * core, which interprets the same rule inside write().
    */
-  applyRule?(rule: WriteRule, target: RuleTarget, args: RuleEnv["args"]): Promise<RuleOutcome>;
+  applyRule?(rule: WriteRule, target: RuleTarget, args: RuleEnv["args"], keyed?: KeyedWrite): Promise<RuleOutcome>;
   /**
    * Runs fn in one write transaction: all of it commits or none of it does.
    * SQLite serialises writers (one at a time); PostgreSQL runs them

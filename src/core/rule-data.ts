@@ -132,6 +132,19 @@ export interface RuleEnv {
   depsPending: boolean;
 }
 
+/**
+ * A store that applies a keyed write in one statement keeps, as the key's
+ * first result, `{ [RULE_RESULT]: operation, before, after }`: the states the
+ * core words its answer from (service/claims.ts, service/finishing.ts).
+ */
+export const RULE_RESULT = "$workledger_rule";
+export interface RuleResult<W> {
+  [RULE_RESULT]: string;
+  before: W | null;
+  after: W;
+}
+export const isRuleResult = (r: unknown): r is RuleResult<unknown> => typeof r === "object" && r !== null && RULE_RESULT in r;
+
 export type Verdict = { kind: "defer"; why: string } | { kind: "refuse"; code: string } | { kind: "apply" };
 
 type Row = Record<Field, Value>;

@@ -266,5 +266,35 @@ describe(
       assert.equal(atOnce, 3);
       assert.deepEqual(events.slice(-2), [`status_changed ${first.id}`, `released ${second.id}`]);
     });
+
+    it("keyed writes too: one statement records the key's first result, a retry answers it exactly, a different request is refused, and concurrent retries claim once", async () => {
+      let atOnce = 0;
+      const apply = store.applyRule!.bind(store);
+      const counted: Store = Object.assign(Object.create(store) as Store, {
+        applyRule: async (...a: Parameters<typeof apply>) => {
+          const out = await apply(...a);
+          if (out.verdict === "applied") atOnce++;
+          return out;
+        },
+      });
+      const ledger = new Ledger(counted);
+      await ledger.create({ project: "keyed", agent: "planner", new_project: true, items: Array.from({ length: 4 }, (_, i) => ({ title: `k${i}` })) });
+      const first = await ledger.claim({ project: "keyed", agent: "w1", next: true, idempotency_key: "c1" });
+      assert.equal(atOnce, 1, "a keyed claim is one statement too (the remote client keys every write)");
+      assert.deepEqual(await ledger.claim({ project: "keyed", agent: "w1", next: true, idempotency_key: "c1" }), first);
+      await assert.rejects(ledger.claim({ project: "keyed", agent: "w1", next: true, ttl: "2m", idempotency_key: "c1" }), { code: "IDEMPOTENCY_MISMATCH" });
+      const done = await ledger.update({ project: "keyed", agent: "w1", id: first.id, status: "done", idempotency_key: "d1" });
+      assert.equal(atOnce, 2);
+      assert.match(done.warnings?.[0] ?? "", /done without a passing verification/);
+      assert.deepEqual(
+        await ledger.update({ project: "keyed", agent: "w1", id: first.id, status: "done", idempotency_key: "d1" }),
+        done,
+        "the retry answers the first result, warning included",
+      );
+      // Retries sent together (a client that timed out and resent): one WO claimed, both told the same.
+      const [a, b] = await Promise.all([0, 1].map(() => ledger.claim({ project: "keyed", agent: "w2", next: true, idempotency_key: "c2" })));
+      assert.equal(a!.id, b!.id);
+      assert.equal((await ledger.list({ project: "keyed", status: "claimed" })).length, 1);
+    });
   },
 );

@@ -1,10 +1,11 @@
 /** Claims (by id, the queue's next, or in one statement where the store compiles the rule) and renewals. */
 import * as rules from "../rules.js";
-import { NO_CONTEXT, linkedContext, withDependencies } from "../context.js";
+import { NO_CONTEXT, briefing, linkedContext, withDependencies } from "../context.js";
 import { LedgerError, isLedgerError } from "../errors.js";
 import { conflicts, fileConflict } from "../file-conflicts.js";
 import { OverlapChecker } from "../files.js";
-import { once } from "../idempotency.js";
+import { keyedWrite, once } from "../idempotency.js";
+import { isRuleResult, type RuleResult } from "../rule-data.js";
 import { nearMisses } from "../names.js";
 import type { Tx } from "../port.js";
 import { DEFAULT_TTL_MS, inputs, type Inputs, type Parsed } from "../schemas.js";
@@ -31,7 +32,9 @@ export async function claim(svc: Service, input: Inputs["claim"]): Promise<Claim
   const atOnce = svc.store.applyRule ? await claimAtOnce(svc, c) : null;
   if (atOnce) return atOnce;
   // A retried claim answers its first result only while that lease lives: a lease that ended since is LEASE_LOST, not a success.
-  const still = async (tx: Tx, first: ClaimResult): Promise<ClaimResult> => {
+  const still = async (tx: Tx, recorded: ClaimResult | RuleResult<StoredWorkOrder>): Promise<ClaimResult> => {
+    // Recorded by the one-statement claim: its answer, worded from the state it left, as it was the first time.
+    const first = isRuleResult(recorded) ? { ...rules.toPublic(recorded.after), file_conflicts: [], context: await briefing(tx, c.project, recorded.after, c.git) } : recorded;
     const wo = await readAs(tx, c.project, first.id, c.agent);
     try {
       rules.holding(wo, c.agent, tx.now(), first.lease?.token, true);
@@ -49,7 +52,7 @@ export async function claim(svc: Service, input: Inputs["claim"]): Promise<Claim
       "claim",
       c,
       () => claimIn(tx, c, c.ttl ?? DEFAULT_TTL_MS),
-      (first) => still(tx, first),
+      (first: ClaimResult | RuleResult<StoredWorkOrder>) => still(tx, first),
     ),
   );
 }
@@ -63,14 +66,14 @@ export async function claim(svc: Service, input: Inputs["claim"]): Promise<Claim
  */
 async function claimAtOnce(svc: Service, c: Parsed["claim"]): Promise<ClaimResult | null> {
   const { project, agent, role, id, git } = c;
-  if (c.idempotency_key !== undefined || role === "admin" || (id === undefined ? c.any : c.stage !== undefined || c.labels?.length)) return null;
+  if (role === "admin" || (id === undefined ? c.any : c.stage !== undefined || c.labels?.length)) return null;
   const filter = queueFilter(c);
   const { args } = rules.claimEnv(agent, "", c.ttl ?? DEFAULT_TTL_MS, false, { asked: c.max_hold, role }, id === undefined ? filter.can : c.any ? undefined : (c.can ?? []));
-  const out = await svc.store.applyRule!(CLAIM, id === undefined ? { project, next: filter } : { project, id }, args);
+  const out = await svc.store.applyRule!(CLAIM, id === undefined ? { project, next: filter } : { project, id }, args, keyedWrite("claim", c));
   if (out.verdict !== "applied") return null;
   if (out.event) svc.opts.onEvents?.([out.event]);
   const wo = out.after!;
-  const context = out.hasContext ? await svc.store.read(async (tx) => withDependencies(tx, project, await linkedContext(tx, project, wo.id, git), wo.depends_on, git)) : NO_CONTEXT;
+  const context = out.hasContext ? await svc.store.read((tx) => briefing(tx, project, wo, git)) : NO_CONTEXT;
   return { ...rules.toPublic(wo), file_conflicts: [], context };
 }
 
@@ -129,7 +132,7 @@ async function claimNext(tx: Tx, c: Parsed["claim"], ttlMs: number): Promise<Cla
       }
     }
     const change = rules.claim(w, agent, tx.now(), ttlMs, [], { asked: maxHold, projectDefault: maxHoldMs, role }, filter.can);
-    const context = hasContext ? await withDependencies(tx, project, await linkedContext(tx, project, w.id, git), w.depends_on, git) : NO_CONTEXT;
+    const context = hasContext ? await briefing(tx, project, w, git) : NO_CONTEXT;
     await persist(tx, change);
     return { ...rules.toPublic(change.next), file_conflicts: [], context };
   }

@@ -2,7 +2,8 @@
 import * as rules from "../rules.js";
 import { LedgerError } from "../errors.js";
 import { assertDependencies } from "../dependencies.js";
-import { once } from "../idempotency.js";
+import { keyedWrite, once } from "../idempotency.js";
+import { isRuleResult, type RuleResult } from "../rule-data.js";
 import type { Tx } from "../port.js";
 import { inputs, type Inputs, type Parsed } from "../schemas.js";
 import { assertStageMove } from "../stages.js";
@@ -44,25 +45,31 @@ export async function release(svc: Service, input: Inputs["release"]): Promise<F
   }
   return svc.write(
     (tx) =>
-      once(tx, "release", r, async () => {
-        let wo = await loadAs(tx, project, id, agent);
-        // Spend given with the release goes against the attempt it ends, before it ends (a cap it reaches then decides where the WO goes).
-        let spent: string[] = [];
-        if (spend !== undefined) {
-          rules.holding(wo, agent, tx.now(), lease_token, true);
-          const r = await spendIn(tx, wo, { ...spend, project, agent, role, id, lease_token });
-          wo = r.next;
-          spent = r.result.warnings ?? [];
-        }
-        if (stage !== undefined) assertStageMove(await policyOf(tx, project), wo, stage, role);
-        const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
-        const change = rules.release(wo, agent, tx.now(), status, lease_token, finish, stage);
-        await persist(tx, change);
-        await noteOverride(tx, change, agent);
-        if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
-        const out = finished(change);
-        return spent.length ? { ...out, warnings: [...spent, ...(out.warnings ?? [])] } : out;
-      }),
+      once(
+        tx,
+        "release",
+        r,
+        async (): Promise<Finished> => {
+          let wo = await loadAs(tx, project, id, agent);
+          // Spend given with the release goes against the attempt it ends, before it ends (a cap it reaches then decides where the WO goes).
+          let spent: string[] = [];
+          if (spend !== undefined) {
+            rules.holding(wo, agent, tx.now(), lease_token, true);
+            const r = await spendIn(tx, wo, { ...spend, project, agent, role, id, lease_token });
+            wo = r.next;
+            spent = r.result.warnings ?? [];
+          }
+          if (stage !== undefined) assertStageMove(await policyOf(tx, project), wo, stage, role);
+          const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
+          const change = rules.release(wo, agent, tx.now(), status, lease_token, finish, stage);
+          await persist(tx, change);
+          await noteOverride(tx, change, agent);
+          if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
+          const out = finished(change);
+          return spent.length ? { ...out, warnings: [...spent, ...(out.warnings ?? [])] } : out;
+        },
+        replayedFinish("release", r),
+      ),
     role,
   );
 }
@@ -83,28 +90,34 @@ export async function update(svc: Service, input: Inputs["update"]): Promise<Fin
   }
   return svc.write(
     (tx) =>
-      once(tx, "update", u, async () => {
-        const wo = await loadAs(tx, project, id, agent);
-        if (fields?.verification !== undefined && fields.verification !== wo.verification) {
-          assertMayAuthor(await policyOf(tx, project), project, agent, role, wo);
-        }
-        if (fields?.depends_on !== undefined) await assertDependencies(tx, wo, fields.depends_on, agent, role);
-        const caps = CAP_FIELDS.filter((c) => fields?.[c] !== undefined && fields[c] !== wo[c]);
-        if (caps.length && role !== "admin") {
-          throw new LedgerError("FORBIDDEN", `only admins may change the budget of ${rules.label(id)} (${caps.join(", ")})`, {
-            hint: "ask an admin; a budget is set when the work order is created",
-            details: { project, id, fields: caps },
-          });
-        }
+      once(
+        tx,
+        "update",
+        u,
+        async (): Promise<Finished> => {
+          const wo = await loadAs(tx, project, id, agent);
+          if (fields?.verification !== undefined && fields.verification !== wo.verification) {
+            assertMayAuthor(await policyOf(tx, project), project, agent, role, wo);
+          }
+          if (fields?.depends_on !== undefined) await assertDependencies(tx, wo, fields.depends_on, agent, role);
+          const caps = CAP_FIELDS.filter((c) => fields?.[c] !== undefined && fields[c] !== wo[c]);
+          if (caps.length && role !== "admin") {
+            throw new LedgerError("FORBIDDEN", `only admins may change the budget of ${rules.label(id)} (${caps.join(", ")})`, {
+              hint: "ask an admin; a budget is set when the work order is created",
+              details: { project, id, fields: caps },
+            });
+          }
 
-        if (stage !== undefined) assertStageMove(await policyOf(tx, project), wo, stage, role);
-        const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
-        const change = rules.update(wo, agent, tx.now(), { role, fields, status, stage, ifRevision: if_revision, token: lease_token, finish });
-        await persist(tx, change);
-        await noteOverride(tx, change, agent);
-        if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
-        return finished(change);
-      }),
+          if (stage !== undefined) assertStageMove(await policyOf(tx, project), wo, stage, role);
+          const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
+          const change = rules.update(wo, agent, tx.now(), { role, fields, status, stage, ifRevision: if_revision, token: lease_token, finish });
+          await persist(tx, change);
+          await noteOverride(tx, change, agent);
+          if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
+          return finished(change);
+        },
+        replayedFinish("update", u),
+      ),
     role,
   );
 }
@@ -117,19 +130,32 @@ export async function update(svc: Service, input: Inputs["update"]): Promise<Fin
  */
 async function finishAtOnce(svc: Service, r: Parsed["release"] | Parsed["update"], via: "release" | "update"): Promise<Finished | null> {
   const { project, agent, role, id, lease_token } = r;
-  if (!svc.store.applyRule || r.idempotency_key !== undefined || role === "admin" || r.unverified_reason !== undefined) return null;
-  const out = await svc.store.applyRule(via === "release" ? FINISH_BY_RELEASE : FINISH_BY_UPDATE, { project, id }, { agent, token: lease_token ?? null });
+  if (!svc.store.applyRule || role === "admin" || r.unverified_reason !== undefined) return null;
+  const out = await svc.store.applyRule(via === "release" ? FINISH_BY_RELEASE : FINISH_BY_UPDATE, { project, id }, { agent, token: lease_token ?? null }, keyedWrite(via, r));
   if (out.verdict !== "applied") return null;
   if (out.event) svc.opts.onEvents?.([out.event]);
-  const finished = rules.toPublic(out.after!);
-  if (!out.before) return finished;
+  return finishedFrom(out.before, out.after!, via, r);
+}
+
+/**
+ * The answer to a holder's done applied in one statement, from the states
+ * before and after: the WO, and unverified, why (in the core's words). A
+ * retry with the same key gets it again from the key's record.
+ */
+function finishedFrom(before: StoredWorkOrder | null, after: StoredWorkOrder, via: "release" | "update", r: Parsed["release"] | Parsed["update"]): Finished {
+  const finished = rules.toPublic(after);
+  if (!before) return finished;
   // The rule applied, so the project neither requires verification nor has a done stage, and no dependency is pending.
-  const finish: rules.Finish = { policy: DEFAULT_POLICY, role, pending: [] };
-  const at = out.event!.at;
+  const finish: rules.Finish = { policy: DEFAULT_POLICY, role: r.role, pending: [] };
+  const at = after.updated_at;
   const { warnings } =
-    via === "release" ? rules.release(out.before, agent, at, "done", lease_token, finish) : rules.update(out.before, agent, at, { status: "done", token: lease_token, finish });
+    via === "release" ? rules.release(before, r.agent, at, "done", r.lease_token, finish) : rules.update(before, r.agent, at, { status: "done", token: r.lease_token, finish });
   return warnings?.length ? { ...finished, warnings } : finished;
 }
+
+/** A key's first result as recorded: the answer itself, or the states a one-statement done left (finishedFrom). */
+const replayedFinish = (via: "release" | "update", r: Parsed["release"] | Parsed["update"]) => async (first: Finished | RuleResult<StoredWorkOrder>) =>
+  isRuleResult(first) ? finishedFrom(first.before, first.after, via, r) : first;
 
 export async function addNote(svc: Service, input: Inputs["addNote"]): Promise<Note> {
   const n = parse(inputs.addNote, input);

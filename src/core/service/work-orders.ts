@@ -1,7 +1,7 @@
 /** Creating work orders and reading them: get, list, the queue, history. */
 import * as rules from "../rules.js";
 import { assertWithinCaps } from "../budget.js";
-import { linkedContext, withDependencies } from "../context.js";
+import { briefing } from "../context.js";
 import { LedgerError } from "../errors.js";
 import { conflicts } from "../file-conflicts.js";
 import { OverlapChecker } from "../files.js";
@@ -76,7 +76,7 @@ export async function get(svc: Service, input: Inputs["get"]): Promise<WorkOrder
   await svc.sweep(project);
   return svc.store.read(async (tx) => {
     const wo = rules.effective(await getOrNotFound(tx, project, id), tx.now());
-    const context = await withDependencies(tx, project, await linkedContext(tx, project, id, git), wo.depends_on, git);
+    const context = await briefing(tx, project, wo, git);
     return { ...rules.toPublic(wo), notes: await tx.listNotes(project, id), context, checkpoints: await checkpointsOf(tx, project, id) };
   });
 }

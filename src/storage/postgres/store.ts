@@ -13,12 +13,13 @@ import type { Store, StoreInfo, Tx } from "../../core/port.js";
 import { migrate } from "./migrate.js";
 import { HostPools, parseHosts } from "./hosts.js";
 import { ClockNotRead, PgTx } from "./tx.js";
-import type { RuleOutcome, RuleTarget } from "../../core/port.js";
+import type { KeyedWrite, RuleOutcome, RuleTarget } from "../../core/port.js";
 import type { RuleEnv, WriteRule } from "../../core/rule-data.js";
 import type { NewEvent } from "../../core/types.js";
 import { jsonToWorkOrder } from "./records.js";
 import { statementName } from "./session.js";
-import { ruleStatement } from "./sql/compile.js";
+import { KEY_TAKEN, ruleStatement } from "./sql/compile.js";
+import { IDEMPOTENCY_WINDOW_MS } from "../../core/idempotency.js";
 import { queueFilter } from "./sql/work-orders.js";
 
 interface RuleRow {
@@ -188,14 +189,18 @@ class PostgresStore implements Store {
    * no BEGIN or COMMIT. Its text depends only on the rule and the filter's
    * shape, so each connection prepares it once.
    */
-  async applyRule(rule: WriteRule, target: RuleTarget, args: RuleEnv["args"]): Promise<RuleOutcome> {
+  async applyRule(rule: WriteRule, target: RuleTarget, args: RuleEnv["args"], keyed?: KeyedWrite): Promise<RuleOutcome> {
     const values: unknown[] = [target.project, "id" in target ? target.id : null, this.clock ? new Date(this.clock()).toISOString() : null];
     for (const [name, type] of Object.entries(rule.args)) {
       const v = args[name] ?? null;
       values.push(type === "text[]" || v === null ? v : type === "boolean" ? v === true : v);
     }
+    // The key's lock name is the one tx.ts takes for the same key.
+    if (keyed) values.push(JSON.stringify([target.project, keyed.agent, keyed.key]), keyed.key, keyed.operation, keyed.request_hash, IDEMPOTENCY_WINDOW_MS);
     const text =
-      "id" in target ? ruleStatement(rule, { id: true }) : ruleStatement(rule, { next: true, filter: queueFilter(target.next, (v) => (values.push(v), `$${values.length}`)) });
+      "id" in target
+        ? ruleStatement(rule, { id: true, keyed: keyed !== undefined })
+        : ruleStatement(rule, { next: true, keyed: keyed !== undefined, filter: queueFilter(target.next, (v) => (values.push(v), `$${values.length}`)) });
     let client: pg.PoolClient;
     try {
       client = await this.hosts.connect();
@@ -215,6 +220,8 @@ class PostgresStore implements Store {
           : null;
       return { verdict: after ? "applied" : (r?.verdict ?? "none"), before, after, event, hasContext: r?.has_context ?? false };
     } catch (e) {
+      // The key was used already: nothing was written, and the core answers from its record.
+      if (keyed && e instanceof Error && e.message.includes(KEY_TAKEN)) return { verdict: "defer", before: null, after: null, event: null, hasContext: false };
       // Its own transaction: a connection lost before the answer leaves the outcome unknown, as a lost COMMIT does.
       const out = translate(e, this.info.location, true);
       if (!(e instanceof LedgerError) && out instanceof LedgerError) broken ??= e instanceof Error ? e : new Error(String(e));

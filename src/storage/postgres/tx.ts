@@ -35,6 +35,8 @@ import {
 } from "../work-order-row.js";
 import { toMicros } from "../../core/pricing.js";
 import { jsonToWorkOrder, woJson, type ContextRow, type EventRow, type NoteRow } from "./records.js";
+import { IDEMPOTENCY_LOCK_CLASS } from "./sql/compile.js";
+import { isRuleResult, RULE_RESULT } from "../../core/rule-data.js";
 import { PgSession } from "./session.js";
 import { CURSOR, EVENT_COLUMNS, SETTLED } from "./sql/events.js";
 import { claimProbe, INSERT_WO, LAPSED, queue, queueFilter, WO_JSON } from "./sql/work-orders.js";
@@ -50,8 +52,18 @@ export { ClockNotRead } from "./session.js";
 
 /** Lock class of the per-project lease-set locks ("wlls"); the two-int key space is apart from the bigint keys. */
 const LEASES_LOCK_CLASS = 0x776c6c73;
-/** Lock class of idempotency keys ("wlik"). */
-const IDEMPOTENCY_LOCK_CLASS = 0x776c696b;
+/**
+ * A key's record written by a one-statement rule (sql/compile.ts) holds the
+ * WO's rows before and after as PostgreSQL gave them: handed to the core as
+ * its records, like any other read.
+ */
+function asCoreResult(w: IdempotentWrite): IdempotentWrite {
+  if (!w.result.includes(RULE_RESULT)) return w;
+  const r = JSON.parse(w.result) as Record<string, unknown>;
+  if (!isRuleResult(r)) return w;
+  const wo = (row: unknown) => (row === null ? null : jsonToWorkOrder(row as Record<string, unknown>));
+  return { ...w, result: JSON.stringify({ ...r, before: wo(r.before), after: wo(r.after) }) };
+}
 
 const webhookValues = (w: Webhook) => WEBHOOK_COLUMNS.map((c) => (c === "events" || c === "health" ? JSON.stringify(w[c]) : w[c]));
 
@@ -350,7 +362,7 @@ export class PgTx extends PgSession implements Tx {
     );
     // Both awaited together: if the connection dies, both fail, and neither failure may go unheard (an unhandled rejection ends the process).
     const [, [r]] = await Promise.all([locked, read]);
-    return r ?? null;
+    return r ? asCoreResult(r) : null;
   }
 
   async insertWebhook(w: Webhook) {

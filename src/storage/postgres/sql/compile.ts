@@ -13,7 +13,7 @@
  * after any wait for that lock, above every id a writer it waited for could
  * have ordered its events by.
  */
-import type { ArgType, Expr, Field, PolicyKey, WriteRule } from "../../../core/rule-data.js";
+import { RULE_RESULT, type ArgType, type Expr, type Field, type PolicyKey, type WriteRule } from "../../../core/rule-data.js";
 import { DEPS_DONE, queue } from "./work-orders.js";
 
 const TIME_FIELDS: ReadonlySet<Field> = new Set(["lease_claimed_at", "lease_expires_at", "lease_renewed_at", "lease_hold_until", "updated_at"]);
@@ -121,7 +121,17 @@ export function sql(e: Expr, c: Ctx): string {
 const jsonValue = (e: Expr, c: Ctx) => (isTime(e) ? `to_char(${sql(e, c)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')` : sql(e, c));
 
 /** Which WO a rule applies to: one by id, or the first of the project's queue that passes a filter (its SQL from queueFilter). */
-export type Target = { id: true } | { next: true; filter: string };
+export type Target = ({ id: true } | { next: true; filter: string }) & {
+  /** The write carries an idempotency key (its parameters follow the rule's: see keyedParams). */
+  keyed?: boolean;
+};
+
+/** Lock class of idempotency keys ("wlik"), as tx.ts takes it: a keyed statement and a keyed transaction exclude each other. */
+export const IDEMPOTENCY_LOCK_CLASS = 0x776c696b;
+/** A keyed statement's parameters after the rule's: the key's lock name, the key, the operation, the request's hash, the keys' window (ms). */
+export const KEYED_PARAMS = 5;
+/** What a keyed statement fails with when its key was used already (the core then answers from the record). */
+export const KEY_TAKEN = "workledger: idempotency key already used";
 
 /**
  * The statement for `rule` on `target`. Parameters: $1 the project, $2 the
@@ -130,7 +140,7 @@ export type Target = { id: true } | { next: true; filter: string };
  * filter's (in `target.filter`, numbered on from there).
  */
 export function ruleStatement(rule: WriteRule, target: Target): string {
-  const key = "id" in target ? "" : target.filter;
+  const key = `${target.keyed ? "k" : ""}:${"id" in target ? "" : target.filter}`;
   let texts = compiled.get(rule);
   if (!texts) compiled.set(rule, (texts = new Map()));
   let text = texts.get(key);
@@ -151,11 +161,19 @@ function compile(rule: WriteRule, target: Target): string {
   };
   const now = "coalesce($3::timestamptz, date_trunc('milliseconds', clock_timestamp()))";
   const project = "(SELECT p FROM projects p WHERE p.name = w.project) AS wl_p";
+  const k = 4 + names.length; // the keyed parameters
+  // A keyed write takes its key's lock before it locks the WO: a transaction with the same key (tx.ts) waits for it, or it for that one.
+  const from = target.keyed ? `work_orders w CROSS JOIN (SELECT pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_CLASS}, hashtext($${k}::text))) AS lk` : "work_orders w";
   const locked =
     "id" in target
-      ? `SELECT w.*, ${now} AS wl_now, NOT ${DEPS_DONE} AS wl_deps_pending, ${project} FROM work_orders w WHERE w.project = $1 AND w.id = $2::integer FOR UPDATE`
+      ? `SELECT w.*, ${now} AS wl_now, NOT ${DEPS_DONE} AS wl_deps_pending, ${project} FROM ${from} WHERE w.project = $1 AND w.id = $2::integer FOR UPDATE OF w`
       : // An expiry anywhere in the project is recorded first by the core's sweep (it may return a WO to the queue ahead of this one).
-        `SELECT w.*, ${now} AS wl_now, false AS wl_deps_pending, ${project} ${queue("$1", target.filter).replace(" ORDER BY", ` AND $2::integer IS NULL AND NOT EXISTS (SELECT 1 FROM work_orders l WHERE l.project = $1 AND l.lease_expires_at <= ${now}) ORDER BY`)} LIMIT 1 FOR UPDATE OF w SKIP LOCKED`;
+        `SELECT w.*, ${now} AS wl_now, false AS wl_deps_pending, ${project} ${queue("$1", target.filter)
+          .replace("FROM work_orders w", `FROM ${from}`)
+          .replace(
+            " ORDER BY",
+            ` AND $2::integer IS NULL AND NOT EXISTS (SELECT 1 FROM work_orders l WHERE l.project = $1 AND l.lease_expires_at <= ${now}) ORDER BY`,
+          )} LIMIT 1 FOR UPDATE OF w SKIP LOCKED`;
   const v: Ctx = { row: "v", arg: argAt };
   const judged = [...rule.defer.map((d) => ({ code: "defer", when: d.when })), ...rule.refuse]
     .map((r) => `WHEN coalesce(${sql(r.when, { row: "c", arg: argAt })}, false) THEN ${quote(r.code)}`)
@@ -174,15 +192,30 @@ function compile(rule: WriteRule, target: Target): string {
       : // A lease from before attempts were recorded gets its row now (as Tx.saveAttempt does).
         `, a AS (INSERT INTO attempts (project, wo, token, agent, started_at, ended_at, outcome)
       SELECT v.project, v.id, v.lease_token, v.lease_agent, v.lease_claimed_at, v.wl_now, ${quote(rule.attempt.ends)} FROM v, u
-      ON CONFLICT (project, wo, token) DO UPDATE SET ended_at = excluded.ended_at, outcome = excluded.outcome)`;
+            ON CONFLICT (project, wo, token) DO UPDATE SET ended_at = excluded.ended_at, outcome = excluded.outcome)`;
+  // The key's record, in the same statement: the states before and after (the core words the first result from them
+  // on a retry, as it did the first time), and a few records past the keys' window cleared, as the core does.
+  const keyed = target.keyed
+    ? `, kr AS (INSERT INTO idempotent_writes (project, agent, key, operation, request_hash, result, created_at)
+      SELECT u.project, ${argAt("agent")}, $${k + 1}::text, $${k + 2}::text, $${k + 3}::text,
+        json_build_object('${RULE_RESULT}', $${k + 2}::text, 'before', (SELECT to_json(c) FROM c), 'after', to_json(u))::text, v.wl_now FROM u, v
+      ON CONFLICT (project, agent, key) DO NOTHING RETURNING 1),
+    kp AS (DELETE FROM idempotent_writes WHERE ctid IN (SELECT ctid FROM idempotent_writes
+      WHERE created_at < ${now} - $${k + 4}::float8 * interval '1 millisecond' ORDER BY created_at LIMIT 16 FOR UPDATE SKIP LOCKED))`
+    : "";
+  // Its key already used: the whole statement fails (nothing is written) and the core answers from the record.
+  // (The error is built from a value known only when it runs, so the planner cannot raise it early.)
+  const taken = target.keyed
+    ? `, (SELECT CASE WHEN EXISTS (SELECT 1 FROM u) AND NOT EXISTS (SELECT 1 FROM kr) THEN ('${KEY_TAKEN} ' || clock_timestamp()::text)::integer END) AS key_taken`
+    : "";
   return `WITH c AS (${locked}),
   v AS (SELECT c.*, CASE ${judged} ELSE NULL END AS wl_verdict FROM c),
   u AS (UPDATE work_orders w SET ${set} FROM v WHERE v.wl_verdict IS NULL AND w.project = v.project AND w.id = v.id RETURNING w.*),
   d AS (SELECT u.project, u.id, u.revision, v.wl_now, (${data.join(" || ")})::json AS data FROM u, v),
   e AS (INSERT INTO events (project, wo, type, agent, revision, at, data, order_xid)
     SELECT d.project, d.id, ${quote(rule.event.type)}, ${argAt("agent")}, d.revision, d.wl_now, d.data, greatest(pg_current_xact_id(), pg_snapshot_xmax(pg_current_snapshot())) FROM d
-    RETURNING seq)${attempt}
-  SELECT (SELECT wl_verdict FROM v) AS verdict,
+        RETURNING seq)${attempt}${keyed}
+  SELECT (SELECT wl_verdict FROM v) AS verdict${taken},
     (SELECT to_json(c) FROM v c WHERE c.wl_verdict IS NOT NULL OR coalesce(${sql(rule.needsBefore, { row: "c", arg: argAt })}, false)) AS before, (SELECT to_json(u) FROM u) AS after,
     (SELECT data FROM d) AS data, (SELECT wl_now FROM v) AS at, (SELECT count(*) FROM e) AS events,
     EXISTS (SELECT 1 FROM context WHERE project = $1) AS has_context`;
