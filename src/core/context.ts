@@ -2,7 +2,7 @@
  * Context as the ledger answers with it: pulled with freshness verdicts, and
  * the context a work order's next agent needs (claim and get show it).
  */
-import { freshness } from "./freshness.js";
+import { freshness, type LastCheckpoint } from "./freshness.js";
 import type { ContextPull } from "./ledger.js";
 import type { PulledContext } from "./freshness.js";
 import type { Tx } from "./port.js";
@@ -41,10 +41,14 @@ export function pulled(project: string, rows: readonly ContextEntry[], now: stri
  * tree (`git`) as context-pull judges it: from another HEAD is stale.
  */
 export async function linkedContext(tx: Tx, project: string, id: number, git: GitState | null | undefined): Promise<WoContext> {
-  // Both in one round trip on PostgreSQL (statements of one turn are sent together).
-  const [[linked], [handover]] = await Promise.all([tx.contextHistory(project, null, 1, id), tx.latestContext(project, "handover", null)]);
+  // All in one round trip on PostgreSQL (statements of one turn are sent together).
+  const [[linked], [handover], checkpoint] = await Promise.all([
+    tx.contextHistory(project, null, 1, id),
+    tx.latestContext(project, "handover", null),
+    lastCheckpoint(tx, project, id),
+  ]);
   const newer = handover && (!linked || handover.id > linked.id) ? { created_at: handover.created_at, agent: handover.agent, wo: handover.wo } : null;
-  return { linked: linked ? freshness(linked, tx.now(), DEFAULT_MAX_AGE_MS, git) : null, dependencies: [], newer_handover: newer };
+  return { linked: linked ? freshness(linked, tx.now(), DEFAULT_MAX_AGE_MS, git, checkpoint) : null, dependencies: [], newer_handover: newer };
 }
 
 /**
@@ -54,11 +58,21 @@ export async function linkedContext(tx: Tx, project: string, id: number, git: Gi
  */
 export async function withDependencies(tx: Tx, project: string, context: WoContext, deps: readonly number[], git: GitState | null | undefined): Promise<WoContext> {
   if (deps.length === 0) return context;
-  const rows = (await Promise.all(deps.map((d) => tx.latestContext(project, null, d)))).flat();
+  const [rows, checkpoints] = await Promise.all([
+    Promise.all(deps.map((d) => tx.latestContext(project, null, d))).then((r) => r.flat()),
+    Promise.all(deps.map((d) => lastCheckpoint(tx, project, d))),
+  ]);
+  const checkpointOf = new Map(deps.map((d, i) => [d, checkpoints[i]]));
   // The project's newest handover, when it is one of these, is shown here already (issue 23, tenth trials: it was named twice).
   const newer = context.newer_handover;
   const shown = newer !== null && rows.some((e) => e.key === "handover" && e.wo === newer.wo && e.created_at === newer.created_at && e.agent === newer.agent);
-  return { ...context, dependencies: rows.map((e) => freshness(e, tx.now(), DEFAULT_MAX_AGE_MS, git)), ...(shown ? { newer_handover: null } : {}) };
+  return { ...context, dependencies: rows.map((e) => freshness(e, tx.now(), DEFAULT_MAX_AGE_MS, git, checkpointOf.get(e.wo ?? -1))), ...(shown ? { newer_handover: null } : {}) };
+}
+
+/** The newest checkpoint recorded on WO `id`, or null. */
+async function lastCheckpoint(tx: Tx, project: string, id: number): Promise<LastCheckpoint | null> {
+  const [e] = await tx.eventsOfType(project, id, "checkpoint", 1);
+  return e ? { commit: String(e.data.commit), at: e.at } : null;
 }
 
 /** What the next agent of `wo` reads (claim, get): the context linked to it, and to the WOs it depends on. */

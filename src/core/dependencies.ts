@@ -1,7 +1,8 @@
 /**
  * A work order's dependencies as an edit changes them: only other WOs of the
  * project, never itself, never a cycle (a WO in one could never be claimed),
- * and a dependency that is not done dropped only by its creator or an admin.
+ * and a dependency that is not done added or dropped only by its creator or
+ * an admin.
  */
 import { LedgerError } from "./errors.js";
 import type { Tx } from "./port.js";
@@ -23,6 +24,19 @@ export async function assertDependencies(tx: Tx, wo: StoredWorkOrder, next: read
     throw new LedgerError("VALIDATION", `depends_on: ${bad.map(rules.label).join(", ")} is not another work order of project ${project}`, {
       details: { issues: [{ field: "depends_on", message: "unknown work order" }] },
     });
+  // Adding one that is not done makes the WO wait, as dropping one lets it go early: the creator's or an admin's call
+  // (issue 23, eleventh trials: a holder added an open WO to another's work, then could neither drop it nor finish).
+  const added = next.filter((d) => !wo.depends_on.includes(d));
+  const waits = added.length && role !== "admin" && agent !== wo.created_by ? await tx.notDoneOf(project, added) : [];
+  if (waits.length)
+    throw new LedgerError(
+      "FORBIDDEN",
+      `${agent} may not make ${rules.label(id)} wait on ${waits.map(rules.label).join(", ")}: not done yet, and only its creator (${wo.created_by}) or an admin may add such a dependency`,
+      {
+        hint: `{{op:release}} {{status=blocked}} with a note naming what it waits for, or ask ${wo.created_by} to add the dependency`,
+        details: { project, id, pending: waits, created_by: wo.created_by },
+      },
+    );
   const loop = await dependencyPath(tx, project, next, id);
   if (loop)
     throw new LedgerError("VALIDATION", `depends_on: would make a cycle ${[id, ...loop].map(rules.label).join(" → ")}`, {

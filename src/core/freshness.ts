@@ -8,12 +8,23 @@ export interface PulledContext extends ContextEntry {
   stale_reasons: string[];
 }
 
-export function freshness(entry: ContextEntry, now: string, maxAgeMs: number, current: GitState | null | undefined): PulledContext {
+/** The newest checkpoint recorded on a WO (what its branch was moved to under a lease). */
+export interface LastCheckpoint {
+  commit: string;
+  at: string;
+}
+
+export function freshness(entry: ContextEntry, now: string, maxAgeMs: number, current: GitState | null | undefined, checkpoint?: LastCheckpoint | null): PulledContext {
   const age_ms = Math.max(0, Date.parse(now) - Date.parse(entry.created_at));
   const stale_reasons: string[] = [];
   if (age_ms > maxAgeMs) stale_reasons.push(`older than ${formatDuration(maxAgeMs)} (${formatDuration(age_ms)} old)`);
   if (entry.git && current && current.head !== entry.git.head && sameLine(entry.git, current)) {
     stale_reasons.push(`repository moved since: HEAD was ${entry.git.head.slice(0, 12)}, now ${current.head.slice(0, 12)}`);
+  }
+  // Linked to a WO whose work was checkpointed after it was written: from wherever it is read, the work moved on
+  // (issue 23, eleventh trials: read from the main checkout, a handover older than two checkpoints was "fresh").
+  if (checkpoint && checkpoint.at > entry.created_at && checkpoint.commit !== entry.git?.head) {
+    stale_reasons.push(`its work order was checkpointed since it was written (${checkpoint.commit.slice(0, 12)} at ${checkpoint.at})`);
   }
   return { ...entry, age_ms, verdict: stale_reasons.length ? "stale" : "fresh", stale_reasons };
 }

@@ -264,7 +264,8 @@ export function holding(wo: StoredWorkOrder, agent: string, now: string, token: 
 
 function notHolder(wo: StoredWorkOrder, agent: string): LedgerError {
   return new LedgerError("NOT_HOLDER", `${agent} holds no lease on ${label(wo.id)} (nobody does): only its holder may do this`, {
-    hint: "{{op:claim}} it first",
+    // A finished one cannot be claimed (eleventh trials: "claim it first" led into ILLEGAL_TRANSITION).
+    hint: isFinished(wo.status) ? `it is ${wo.status}: nobody works on it any more; pick other work ({{op:findUnclaimed}})` : "{{op:claim}} it first",
     details: { project: wo.project, id: wo.id, status: wo.status },
   });
 }

@@ -234,16 +234,22 @@ for (const backend of backends) {
     });
 
     describe("what the third trials found (issue 23)", () => {
-      it("only the creator or an admin drops a dependency that is not done; adding one is for whoever may edit the WO", async () => {
+      it("only the creator or an admin drops or adds a dependency that is not done (eleventh trials: a holder trapped another's WO)", async () => {
         const e = await rejects(l.update({ ...BOB, id: 3, fields: { depends_on: [] } }), "FORBIDDEN");
         assert.match(e.message, /only its creator \(obs\) or an admin/);
         await l.claim({ ...BOB, id: 3 }).catch(() => undefined); // DEPENDENCY_PENDING: not claimable, so not finishable
         await rejects(l.update({ ...BOB, id: 3, status: "done" }), "NOT_HOLDER");
-        await rejects(l.update({ ...BOB, id: 3, fields: { depends_on: [2, 1] } }), "NOT_HOLDER");
+        await rejects(l.update({ ...BOB, id: 3, fields: { depends_on: [2, 1] } }), "FORBIDDEN");
         await l.update({ project: P, agent: "obs", id: 3, fields: { depends_on: [2, 1] } });
         await l.update({ project: P, agent: "obs", id: 3, fields: { depends_on: [2] } });
         await l.update({ ...ADMIN, id: 3, fields: { depends_on: [] } });
         assert.deepEqual((await l.get({ project: P, id: 3 })).depends_on, []);
+        // A holder of someone else's WO may not make it wait on open work: it says what blocks it instead.
+        await l.claim({ ...BOB, id: 1 });
+        const add = await rejects(l.update({ ...BOB, id: 1, fields: { depends_on: [2] } }), "FORBIDDEN");
+        assert.match(add.message, /bob may not make WO-1 wait on WO-2: not done yet, and only its creator \(obs\) or an admin may add such a dependency/);
+        assert.match(add.hint ?? "", /release.*blocked/);
+        assert.deepEqual((await l.get({ project: P, id: 1 })).depends_on, []);
       });
 
       it("only the holder links context to a WO, or with nobody holding it its last holder, its creator before any claim, or an admin; anyone may add a note", async () => {
@@ -310,6 +316,11 @@ for (const backend of backends) {
         await l.claim({ ...CAROL, id: 2 });
         const lost = await rejects(l.release({ ...BOB, id: 2, lease_token: token }), "LEASE_LOST");
         assert.match(lost.message, /you ended your lease \(token 1\) at \S+ by release; carol holds it now/, "not also 'it is open now'");
+        // Eleventh trials: verify on a done WO said "claim it first", which a done WO refuses.
+        await l.setPolicy({ ...ADMIN, require_verification: false });
+        await l.release({ ...CAROL, id: 2, status: "done" });
+        const done = await rejects(l.verifyCommand({ project: P, agent: "dave", id: 2 }), "NOT_HOLDER");
+        assert.match(done.hint ?? "", /^it is done: nobody works on it any more; pick other work/);
       });
 
       it("nobody edits the fields of a WO it does not hold, but its creator, its last holder and admins; a done WO's fields are its record (fifth trials)", async () => {

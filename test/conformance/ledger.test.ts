@@ -572,6 +572,21 @@ for (const backend of backends) {
         assert.equal((await l.contextPull({ project: P, git: on("82e3e2b", null) })).verdict, "stale", "a detached HEAD cannot say which line it is on: compared");
       });
 
+      it("a WO's handover written before a later checkpoint of it is stale from wherever it is read (issue 23, eleventh trials)", async () => {
+        const on = (head: string, branch: string | null) => ({ head, branch, dirty: false });
+        await make("checkpointed");
+        await l.claim({ project: P, agent: "a", id: 1 });
+        await l.recordCheckpoint({ project: P, agent: "a", id: 1, commit: "1111111111111111111111111111111111111111", message: "one" });
+        t.advance(1000);
+        await l.contextPut({ project: P, agent: "a", id: 1, body: "step 1 of 3 done", git: on("1111111111111111111111111111111111111111", "wo/1-checkpointed") });
+        assert.equal((await l.get({ project: P, id: 1, git: on("82e3e2b", "main") })).context.linked?.verdict, "fresh", "written at the last checkpoint");
+        t.advance(1000);
+        await l.recordCheckpoint({ project: P, agent: "a", id: 1, commit: "2222222222222222222222222222222222222222", message: "steps 2 and 3" });
+        const linked = (await l.get({ project: P, id: 1, git: on("82e3e2b", "main") })).context.linked;
+        assert.equal(linked?.verdict, "stale");
+        assert.match(linked?.stale_reasons[0] ?? "", /checkpointed since it was written \(222222222222 at /);
+      });
+
       it("links a work order, and the project must exist to pull", async () => {
         await rejects(l.contextPull({ project: "nope" }), "NOT_FOUND");
         await make("x");

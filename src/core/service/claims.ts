@@ -40,7 +40,7 @@ export async function claim(svc: Service, input: Inputs["claim"]): Promise<Claim
       rules.holding(wo, c.agent, tx.now(), first.lease?.token, true);
     } catch (e) {
       // Resending the same key only ever answers that first claim (tenth trials: the retry kept failing).
-      if (!isLedgerError(e) || e.code !== "LEASE_LOST") throw e;
+      if (!isLedgerError(e) || e.code !== "LEASE_LOST" || rules.isFinished(wo.status)) throw e;
       const hint = `${e.hintTemplate ?? ""}; to claim it again, send a new {{idempotency_key}} or none: this one answers only its first claim`;
       throw new LedgerError(e.code, e.message, { hint, ...(e.details ? { details: e.details } : {}) });
     }
