@@ -49,23 +49,7 @@ import type {
 import { followed, type Service } from "./service/shared.js";
 
 export type { WoContext } from "./context.js";
-export type {
-  WorkOrderWithNotes,
-  Held,
-  CheckpointResult,
-  Unclaimed,
-  ClaimResult,
-  ContextPull,
-  VerificationResult,
-  VerifyCommand,
-  Renewed,
-  Finished,
-  SpendResult,
-  AttemptView,
-  RenewAllResult,
-  Health,
-  LedgerOptions,
-} from "./service/results.js";
+export type * from "./service/results.js";
 export { MAX_ROWS } from "./service/shared.js";
 
 /** A lapsed agent that keeps writing is recorded once a minute per WO, not once per attempt. */

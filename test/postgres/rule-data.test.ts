@@ -109,6 +109,20 @@ function randomArgs(r: Rnd): RuleEnv["args"] {
   };
 }
 
+/** The store, counting the writes it applied in one statement. */
+function counting(store: Store): { counted: Store; applied: () => number } {
+  let n = 0;
+  const apply = store.applyRule!.bind(store);
+  const counted: Store = Object.assign(Object.create(store) as Store, {
+    applyRule: async (...a: Parameters<typeof apply>) => {
+      const out = await apply(...a);
+      if (out.verdict === "applied") n++;
+      return out;
+    },
+  });
+  return { counted, applied: () => n };
+}
+
 describe(
   "rules as data: the core's interpretation and PostgreSQL's one statement agree (issue 27)",
   { skip: available ? false : "PostgreSQL is unreachable (see the warning above)" },
@@ -222,15 +236,7 @@ describe(
     });
 
     it("the ledger claims and finishes in one statement when it can, and leaves the rest to the full sequence", async () => {
-      let atOnce = 0;
-      const apply = store.applyRule!.bind(store);
-      const counted: Store = Object.assign(Object.create(store) as Store, {
-        applyRule: async (...a: Parameters<typeof apply>) => {
-          const out = await apply(...a);
-          if (out.verdict === "applied") atOnce++;
-          return out;
-        },
-      });
+      const { counted, applied } = counting(store);
       const events: string[] = [];
       const ledger = new Ledger(counted, { onEvents: (es) => events.push(...es.map((e) => `${e.type} ${e.wo}`)) });
       const [plain, withFiles] = await ledger.create({
@@ -247,44 +253,36 @@ describe(
       assert.equal(first.id, plain!.id);
       assert.equal(first.lease?.agent, "w1");
       assert.deepEqual(first.context, NO_CONTEXT);
-      assert.equal(atOnce, 1, "claim --next of a plain WO is one statement");
+      assert.equal(applied(), 1, "claim --next of a plain WO is one statement");
       assert.deepEqual(events, [`claimed ${plain!.id}`], "its event is reported to the server's followers");
       const second = await ledger.claim({ project: "fast", agent: "w2", next: true, ttl: "1m" });
       assert.equal(second.id, withFiles!.id);
-      assert.equal(atOnce, 1, "a WO with files goes through the full sequence (file conflicts)");
+      assert.equal(applied(), 1, "a WO with files goes through the full sequence (file conflicts)");
       await assert.rejects(ledger.claim({ project: "fast", agent: "w3", id: plain!.id }), { code: "LEASE_HELD" });
       await assert.rejects(ledger.claim({ project: "fast", agent: "w3", next: true }), { code: "NOTHING_TO_CLAIM" });
-      assert.equal(atOnce, 1);
+      assert.equal(applied(), 1);
       // The holder's done is one statement too, by update or by release; unverified, it is told why in the core's words.
       const done = await ledger.update({ project: "fast", agent: "w1", id: first.id, status: "done", lease_token: first.lease!.token });
       assert.equal(done.status, "done");
       assert.deepEqual(done.warnings, [`WO-${first.id} is done without a passing verification: it has no verification command`]);
-      assert.equal(atOnce, 2);
+      assert.equal(applied(), 2);
       await assert.rejects(ledger.release({ project: "fast", agent: "w1", id: first.id, status: "done" }), { code: "LEASE_LOST" });
-      assert.equal(atOnce, 2, "a caller that is not the holder goes through the full sequence, which words the refusal");
+      assert.equal(applied(), 2, "a caller that is not the holder goes through the full sequence, which words the refusal");
       assert.equal((await ledger.release({ project: "fast", agent: "w2", id: second.id, status: "done" })).status, "done");
-      assert.equal(atOnce, 3);
+      assert.equal(applied(), 3);
       assert.deepEqual(events.slice(-2), [`status_changed ${first.id}`, `released ${second.id}`]);
     });
 
     it("keyed writes too: one statement records the key's first result, a retry answers it exactly, a different request is refused, and concurrent retries claim once", async () => {
-      let atOnce = 0;
-      const apply = store.applyRule!.bind(store);
-      const counted: Store = Object.assign(Object.create(store) as Store, {
-        applyRule: async (...a: Parameters<typeof apply>) => {
-          const out = await apply(...a);
-          if (out.verdict === "applied") atOnce++;
-          return out;
-        },
-      });
+      const { counted, applied } = counting(store);
       const ledger = new Ledger(counted);
       await ledger.create({ project: "keyed", agent: "planner", new_project: true, items: Array.from({ length: 4 }, (_, i) => ({ title: `k${i}` })) });
       const first = await ledger.claim({ project: "keyed", agent: "w1", next: true, idempotency_key: "c1" });
-      assert.equal(atOnce, 1, "a keyed claim is one statement too (the remote client keys every write)");
+      assert.equal(applied(), 1, "a keyed claim is one statement too (the remote client keys every write)");
       assert.deepEqual(await ledger.claim({ project: "keyed", agent: "w1", next: true, idempotency_key: "c1" }), first);
       await assert.rejects(ledger.claim({ project: "keyed", agent: "w1", next: true, ttl: "2m", idempotency_key: "c1" }), { code: "IDEMPOTENCY_MISMATCH" });
       const done = await ledger.update({ project: "keyed", agent: "w1", id: first.id, status: "done", idempotency_key: "d1" });
-      assert.equal(atOnce, 2);
+      assert.equal(applied(), 2);
       assert.match(done.warnings?.[0] ?? "", /done without a passing verification/);
       assert.deepEqual(
         await ledger.update({ project: "keyed", agent: "w1", id: first.id, status: "done", idempotency_key: "d1" }),

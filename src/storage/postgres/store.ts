@@ -125,18 +125,22 @@ class PostgresStore implements Store {
     return this.run("BEGIN ISOLATION LEVEL READ COMMITTED", true, fn);
   }
 
+  /** A pooled connection, or why there is none in the ledger's words. */
+  private async checkout(): Promise<pg.PoolClient> {
+    try {
+      return await this.hosts.connect();
+    } catch (e) {
+      throw translate(e, this.info.location, false);
+    }
+  }
+
   /** One snapshot for the whole read, so e.g. a WO and its notes agree. */
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", false, fn);
   }
 
   private async run<T>(begin: string, writing: boolean, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.hosts.connect();
-    } catch (e) {
-      throw translate(e, this.info.location, false);
-    }
+    const client = await this.checkout();
     let broken: Error | undefined;
     let committing = false;
     // A checked-out client whose connection dies between queries (e.g. the
@@ -201,12 +205,7 @@ class PostgresStore implements Store {
       "id" in target
         ? ruleStatement(rule, { id: true, keyed: keyed !== undefined })
         : ruleStatement(rule, { next: true, keyed: keyed !== undefined, filter: queueFilter(target.next, (v) => (values.push(v), `$${values.length}`)) });
-    let client: pg.PoolClient;
-    try {
-      client = await this.hosts.connect();
-    } catch (e) {
-      throw translate(e, this.info.location, false);
-    }
+    const client = await this.checkout();
     let broken: Error | undefined;
     const onError = (e: Error) => (broken ??= e);
     client.on("error", onError);
