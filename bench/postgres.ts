@@ -184,7 +184,7 @@ export async function postgresThroughput(url: string, runs: ThroughputRun[], pgb
         const shapePb = (await processes("shape-pgboss", url, schema, queue, c, perWorker)).cpuMs;
         rows.push({
           ...info,
-          figure: "  bare pg, trivial SQL in workledger's pattern, CPU per cycle",
+          figure: "  bare pg, one statement per operation answering a WO-sized row (workledger's), CPU per cycle",
           value: shapeWl,
           baseline: "in pg-boss's pattern",
           baselineValue: shapePb,

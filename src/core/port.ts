@@ -152,7 +152,12 @@ export interface Tx {
   lastEventSeq(project: string | null): Promise<number>;
 
   insertContext(entry: Omit<ContextEntry, "id">): Promise<ContextEntry>;
-  /** Newest entry per key (or for one key), of those linked to WO `wo` when it is given. */
+  /**
+   * Newest entry per key (or for one key), of those linked to WO `wo` when it
+   * is given; without it, the newest per key of the project-wide entries and
+   * of those linked to a WO, newest first (a WO's handover must not hide the
+   * project's plan: issue 23, ninth and eleventh trials).
+   */
   latestContext(project: string, key: string | null, wo: number | null): Promise<ContextEntry[]>;
   /** Entries newest first (of one key, of those linked to WO `wo`, when given). */
   contextHistory(project: string, key: string | null, limit: number, wo: number | null): Promise<ContextEntry[]>;

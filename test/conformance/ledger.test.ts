@@ -597,6 +597,27 @@ for (const backend of backends) {
         await rejects(l.contextPut({ project: P, agent: "a", body: "  " }), "VALIDATION");
       });
 
+      it("a WO's newer handover does not hide the project's plan: the newest per key of each, newest first (issue 23, eleventh trials)", async () => {
+        await make("x");
+        await l.contextPut({ project: P, agent: "alice", body: "the plan: parser first, then the CLI" });
+        t.advance(1000);
+        await l.contextPut({ project: P, agent: "obs", id: 1, body: "WO-1: half done" });
+        t.advance(1000);
+        await l.contextPut({ project: P, agent: "obs", id: 1, body: "WO-1: done, see the branch" });
+        const pulled = await l.contextPull({ project: P });
+        assert.deepEqual(
+          pulled.entries.map((e) => [e.wo, e.body]),
+          [
+            [1, "WO-1: done, see the branch"],
+            [null, "the plan: parser first, then the CLI"],
+          ],
+        );
+        assert.deepEqual(
+          (await l.contextPull({ project: P, id: 1 })).entries.map((e) => e.body),
+          ["WO-1: done, see the branch"],
+        );
+      });
+
       it("says none when nothing was handed over", async () => {
         await make("x");
         assert.equal((await l.contextPull({ project: P })).verdict, "none");

@@ -338,8 +338,8 @@ export class PgTx extends PgSession implements Tx {
   async latestContext(project: string, key: string | null, wo: number | null) {
     return this.rows<ContextRow>(
       `SELECT c.id, c.project, c.key, c.body, c.agent, c.wo, c.created_at, c.git FROM context c
-       JOIN (SELECT max(id) AS id FROM context WHERE project = $1 AND ($2::text IS NULL OR key = $2) AND ($3::int IS NULL OR wo = $3) GROUP BY key) m ON m.id = c.id
-       ORDER BY c.key`,
+       JOIN (SELECT max(id) AS id FROM context WHERE project = $1 AND ($2::text IS NULL OR key = $2) AND ($3::int IS NULL OR wo = $3) GROUP BY key, wo IS NULL) m ON m.id = c.id
+       ORDER BY c.key, c.id DESC`,
       [project, key, wo],
     );
   }

@@ -349,8 +349,8 @@ export class SqliteTx implements Tx {
   async latestContext(project: string, key: string | null, wo: number | null) {
     const rows = this.sql(
       `SELECT c.* FROM context c
-       JOIN (SELECT max(id) AS id FROM context WHERE project = @project AND (@key IS NULL OR key = @key) AND (@wo IS NULL OR wo = @wo) GROUP BY key) m ON m.id = c.id
-       ORDER BY c.key`,
+       JOIN (SELECT max(id) AS id FROM context WHERE project = @project AND (@key IS NULL OR key = @key) AND (@wo IS NULL OR wo = @wo) GROUP BY key, wo IS NULL) m ON m.id = c.id
+       ORDER BY c.key, c.id DESC`,
     ).all({ project, key, wo }) as ContextRow[];
     return rows.map(toContext);
   }
