@@ -27,8 +27,15 @@ const NOTHING_HANDED_OVER =
 /** What a claim in a project without any context shows. */
 export const NO_CONTEXT: WoContext = { linked: null, dependencies: [], newer_handover: null };
 
-export function pulled(project: string, rows: readonly ContextEntry[], now: string, maxAge: number | undefined, git: GitState | null | undefined): ContextPull {
-  const entries = rows.map((e) => freshness(e, now, maxAge ?? DEFAULT_MAX_AGE_MS, git));
+/**
+ * Entries with their freshness. Those linked to a WO are judged against its
+ * newest checkpoint too (read here, one per WO, together), so context-pull
+ * and get agree (issue 23, twelfth trials).
+ */
+export async function pulled(tx: Tx, project: string, rows: readonly ContextEntry[], maxAge: number | undefined, git: GitState | null | undefined): Promise<ContextPull> {
+  const wos = [...new Set(rows.flatMap((e) => (e.wo === null ? [] : [e.wo])))];
+  const checkpoints = new Map(await Promise.all(wos.map(async (id) => [id, await lastCheckpoint(tx, project, id)] as const)));
+  const entries = rows.map((e) => freshness(e, tx.now(), maxAge ?? DEFAULT_MAX_AGE_MS, git, e.wo === null ? null : checkpoints.get(e.wo)));
   const verdict = entries.length === 0 ? "none" : entries.some((e) => e.verdict === "stale") ? "stale" : "fresh";
   if (verdict === "none") return { project, verdict, entries, hint: NOTHING_HANDED_OVER };
   return { project, verdict, entries };

@@ -106,13 +106,22 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
  */
 async function refusedSince(ledger: LedgerApi, path: string, since: string, branch: string): Promise<string[]> {
   try {
-    const refused = (await checkCommits(ledger, path, `${since}..HEAD`, false)).commits.filter((c) => c.trailers === "malformed" || c.verdict?.ok === false);
-    if (refused.length === 0) return [];
-    const first = refused[0]!;
-    const why = first.verdict?.message ?? "its trailers cannot be read";
-    return [
-      `${branch} holds ${refused.length} commit(s) made outside the lease they name (${first.commit.slice(0, 12)} "${first.subject}": ${why}); check-commits flags them: revert them, or reset to ${since.slice(0, 12)}, before building on them`,
-    ];
+    const { commits } = await checkCommits(ledger, path, `${since}..HEAD`, false);
+    const refused = commits.filter((c) => c.trailers === "malformed" || c.verdict?.ok === false);
+    // Commits naming no lease (hooks not installed, or skipped): nobody vouched for them under a lease (twelfth trials).
+    const unmarked = commits.filter((c) => c.trailers === "none");
+    const out: string[] = [];
+    const first = refused[0];
+    if (first)
+      out.push(
+        `${branch} holds ${refused.length} commit(s) made outside the lease they name (${first.commit.slice(0, 12)} "${first.subject}": ${first.verdict?.message ?? "its trailers cannot be read"}); check-commits flags them: revert them, or reset to ${since.slice(0, 12)}, before building on them`,
+      );
+    const loose = unmarked[0];
+    if (loose)
+      out.push(
+        `${branch} holds ${unmarked.length} commit(s) after ${since.slice(0, 12)} that name no lease (${loose.commit.slice(0, 12)} "${loose.subject}", made without workledger's git hooks): read them before building on them, or reset to ${since.slice(0, 12)}`,
+      );
+    return out;
   } catch {
     return []; // a warning, never in the way of the worktree
   }

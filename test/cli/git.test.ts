@@ -173,6 +173,22 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(readFileSync(join(aliceTree, "draft.txt"), "utf8"), "unfinished\n");
   });
 
+  it("a late commit that names no lease (hooks skipped) is named when the next holder's worktree is made (twelfth trials)", async () => {
+    const id = s.run(["create", "--title", "Loose commit", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["claim", "--id", String(id), "--ttl", "3s"], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
+    writeFileSync(join(tree, "z.txt"), "1\n");
+    assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "one"], { env: alice, cwd: tree }).code, 0);
+    await new Promise((done) => setTimeout(done, 4000)); // the lease lapses
+    writeFileSync(join(tree, "z.txt"), "rm -rf /\n");
+    assert.equal(gitIn(tree, alice, "-c", "core.hooksPath=/dev/null", "commit", "-qam", "sneaky late commit").status, 0);
+    const taken = s.run(["claim", "--id", String(id)], { env: bob });
+    assert.equal(taken.code, 0, taken.stderr);
+    const wb = s.run(["worktree", "--id", String(id), "--json"], { env: bob, cwd: repo });
+    assert.equal(wb.code, 0, wb.stderr);
+    assert.match((wb.json.warnings ?? []).join("\n"), /holds 1 commit\(s\) after \w{12} that name no lease \(\w{12} "sneaky late commit", made without workledger's git hooks\)/);
+  });
+
   it("over MCP: worktree gives the holder's worktree, and checkpoint commits it under the lease", async () => {
     const id = s.run(["create", "--title", "Over MCP", "--verification", "test -f mcp.txt", "--json"], { env: alice }).json.id as number;
     const m = await connectMcp(s, "mcp-agent", { WORKLEDGER_PROJECT: "gitty" }, repo);

@@ -585,6 +585,13 @@ for (const backend of backends) {
         const linked = (await l.get({ project: P, id: 1, git: on("82e3e2b", "main") })).context.linked;
         assert.equal(linked?.verdict, "stale");
         assert.match(linked?.stale_reasons[0] ?? "", /checkpointed since it was written \(222222222222 at /);
+        // context-pull judges it alike, with or without the WO named (twelfth trials: it said fresh).
+        for (const pull of [
+          await l.contextPull({ project: P, git: on("82e3e2b", "main") }),
+          await l.contextPull({ project: P, id: 1 }),
+          await l.contextHistory({ project: P, id: 1 }),
+        ])
+          assert.deepEqual([pull.verdict, pull.entries[0]?.verdict], ["stale", "stale"]);
       });
 
       it("links a work order, and the project must exist to pull", async () => {

@@ -89,10 +89,21 @@ describe("MCP: the lease follows the agent (issue 15)", { concurrency: true }, (
     await a.client.close().catch(() => undefined);
     const b = await connect("phoenix");
     try {
+      // Listed, but not kept alive by this session until it claims again (twelfth MCP trial: notes did not keep it).
+      const who = await b.call("whoami");
+      assert.deepEqual(
+        who.body.leases.map((l: { id: number; kept_alive: boolean }) => [l.id, l.kept_alive]),
+        [[id, false]],
+      );
+      assert.match(who.body.hint, new RegExp(`WO-${id}: taken by another session under your name, and not kept alive by this one: claim each again`));
       const again = await b.call("claim", { id });
       assert.equal(again.body.error.code, "LEASE_HELD");
       assert.match(again.body.error.message, /is already yours: you hold its lease \(token 1\)/);
       assert.match(again.body.error.hint, /carry on working on it/);
+      assert.deepEqual(
+        (await b.call("whoami")).body.leases.map((l: { kept_alive: boolean }) => l.kept_alive),
+        [true],
+      );
       // Adopted: renewed by this session past the 3s the dead one's lease had left.
       await sleep(7_000);
       const note = await b.call("add_note", { id, body: "still mine" });

@@ -44,7 +44,7 @@ export async function contextPull(svc: Service, input: Inputs["contextPull"]): P
   return svc.store.read(async (tx) => {
     await requireProject(tx, c.project);
     const rows = await tx.latestContext(c.project, c.key ?? null, c.id ?? null);
-    return pulled(c.project, rows, tx.now(), c.max_age, c.git);
+    return pulled(tx, c.project, rows, c.max_age, c.git);
   });
 }
 
@@ -54,7 +54,7 @@ export async function contextHistory(svc: Service, input: Inputs["contextPull"])
   return svc.store.read(async (tx) => {
     await requireProject(tx, c.project);
     const rows = await tx.contextHistory(c.project, c.key ?? null, c.limit ?? DEFAULT_LIST_LIMIT, c.id ?? null);
-    const all = pulled(c.project, rows, tx.now(), c.max_age, c.git);
+    const all = await pulled(tx, c.project, rows, c.max_age, c.git);
     return { ...all, verdict: all.entries[0]?.verdict ?? "none" };
   });
 }

@@ -14,10 +14,10 @@ import type { GitState } from "../../core/types.js";
 import { verifyWorkOrder } from "../../exec/verify.js";
 import { checkpoint } from "../../exec/checkpoint.js";
 import { worktree } from "../../exec/worktree.js";
-import { whoami } from "../../core/whoami.js";
+import { whoami, type Whoami } from "../../core/whoami.js";
 import { callLedger, resolve } from "../../core/operations.js";
 import { patiently } from "../../core/retry.js";
-import { mapLeaseMemory, withLeaseMemory } from "../../core/lease-memory.js";
+import { mapLeaseMemory, withLeaseMemory, type LeaseMemory } from "../../core/lease-memory.js";
 import { KeepAlive } from "../keep-alive.js";
 import { LIVENESS_TTL_MS, livenessTtl } from "../../core/liveness.js";
 import { searchedIn } from "../../core/steps.js";
@@ -56,12 +56,35 @@ export const INSTRUCTIONS = [
   "Loop: context_pull; find_unclaimed; claim (id, or next=true); get and work only within its scope and files; add_note as you go;",
   "verify (it runs in this server's working directory, your client's, unless you give dir; without your secrets, sandboxed where bubblewrap is installed); release with status=done (or status=blocked and a note); context_put (with id) what the next agent needs.",
   "This server remembers your lease tokens and renews your leases (a minute at a time) while you are connected and active: never pass lease_token, never renew by hand; with no tool call for the project's idle limit (default 20 minutes) you lose them, so add_note your progress when you work long.",
-  "LEASE_HELD: someone else holds it, pick another (unless it says the lease is yours: then carry on, this session keeps it alive). LEASE_LOST: stop working on that work order. whoami lists the leases you hold and the ledger and project in use.",
+  "LEASE_HELD: someone else holds it, pick another (unless it says the lease is yours: then carry on, this session keeps it alive). LEASE_LOST: stop working on that work order. whoami lists the leases you hold (one this session does not keep alive says so: claim it again) and the ledger and project in use.",
   "In a project with stages, take your stage's work (claim next=true, stage=…) and hand it on when your part is done (release stage=…); claims take only work whose requires your capabilities (this server's WORKLEDGER_CAN) cover.",
   "Agents on one machine share the ledger named by WORKLEDGER_DB, else by the .workledger file at the git repository's root (workledger init writes it), else ~/.workledger.",
 ].join(" ");
 
 const KEPT_ALIVE = `this session holds the lease ${LIVENESS_TTL_MS / 1000}s at a time (or the shorter ttl you asked for) and renews it after a third of that (every ${LIVENESS_TTL_MS / 3000}s) while you are connected and active (up to max_hold): it lapses within a minute after the session ends, or when you make no tool call for the project's idle limit`;
+
+/**
+ * whoami in a session: which of the agent's leases this session keeps alive.
+ * One another session of the same name took (a session that ended and was
+ * started again: twelfth MCP trial) lapses within a minute unless claimed
+ * again here, which adopts it.
+ */
+function keptAliveHere(w: Whoami, memory: LeaseMemory): Whoami & { hint?: string } {
+  const leases = w.leases.map((l) => {
+    const mine = memory.recall(l.project, l.id);
+    return { ...l, kept_alive: mine !== undefined && !mine.lost && mine.token === l.token };
+  });
+  const orphans = leases.filter((l) => !l.kept_alive).map((l) => `WO-${l.id}`);
+  return {
+    ...w,
+    leases,
+    ...(orphans.length
+      ? {
+          hint: `${orphans.join(", ")}: taken by another session under your name, and not kept alive by this one: claim each again (it answers that it is yours) to keep it, or it lapses within a minute`,
+        }
+      : {}),
+  };
+}
 
 /** A first guess at create is one work order: its fields at the top level become the one item. */
 function oneItem(args: Args): Args {
@@ -125,7 +148,7 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
       const result =
         op.local && local ? await local(ledger, args, opts) : remote ? await callLedger(ledger, op, args) : await patiently(op, args, (input) => callLedger(ledger, op, input));
       // Said with the lease, so a TTL of a minute is not taken for the one asked for.
-      const said = shortened ? { ...(result as object), kept_alive: KEPT_ALIVE } : result;
+      const said = shortened ? { ...(result as object), kept_alive: KEPT_ALIVE } : op.name === "whoami" ? keptAliveHere(result as Whoami, memory) : result;
       return { content: [{ type: "text", text: JSON.stringify(said) }, ...keepAliveNews()] };
     } catch (e) {
       const err = isLedgerError(e) ? (searchedIn(e, opts.ledger.info.location) as LedgerError) : new LedgerError("INTERNAL", e instanceof Error ? e.message : String(e));
