@@ -77,7 +77,7 @@ export async function withDependencies(tx: Tx, project: string, context: WoConte
 }
 
 /** The newest checkpoint recorded on WO `id`, or null. */
-async function lastCheckpoint(tx: Tx, project: string, id: number): Promise<LastCheckpoint | null> {
+export async function lastCheckpoint(tx: Tx, project: string, id: number): Promise<LastCheckpoint | null> {
   const [e] = await tx.eventsOfType(project, id, "checkpoint", 1);
   return e ? { commit: String(e.data.commit), at: e.at } : null;
 }

@@ -15,6 +15,8 @@ export interface Finish {
   unverifiedReason?: string | undefined;
   /** Its dependencies that are not done: done waits for them. */
   pending: readonly number[];
+  /** Its newest checkpoint (undefined: none): a pass from before it verified other work. */
+  lastCheckpoint?: { commit: string; at: string } | undefined;
 }
 
 /** The verification command `done` is judged by: the holder's pinned one, or without a lease the current one. */
@@ -66,7 +68,10 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   const changed = lease !== null && wo.pinned_verification !== null && wo.pinned_verification !== wo.verification;
   // A pass counts for the command that ran: one changed since (even between attempts) needs its own run.
   const sameCommand = v?.command === undefined || v.command === command;
-  const verified = !changed && sameCommand && v !== null && v.passed && v.failed_in === undefined && (v.token === attempt || (lease === null && v.token === null));
+  // A pass verified the work as it was: checkpointed since, the work changed (issue 23, twelfth MCP trial: a breaking checkpoint, then done).
+  const checkpoint = finish?.lastCheckpoint;
+  const outdated = v !== null && checkpoint !== undefined && checkpoint.at > v.at;
+  const verified = !changed && !outdated && sameCommand && v !== null && v.passed && v.failed_in === undefined && (v.token === attempt || (lease === null && v.token === null));
   if (verified) return { warnings: [], data: {} };
   // The newest verification FAILED, in this attempt or an earlier one, the caller's or another agent's: done waits for a pass
   // (issue 23, sixth trials: a second agent claimed a WO that had just failed and finished it at once).
@@ -83,7 +88,9 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
             ? `its last failing verification ran in ${v.failed_in}, and a pass elsewhere (${v.where ?? "not said"}) does not answer it: verify there or in the work order's worktree`
             : !sameCommand
               ? `its command changed since it last passed (it ran ${JSON.stringify(v.command)})`
-              : "its passing verification was under an earlier lease";
+              : outdated
+                ? `it was checkpointed (${checkpoint.commit.slice(0, 12)} at ${checkpoint.at}) after its verification passed (${v.at}): verify the work as it is now`
+                : "its passing verification was under an earlier lease";
   const reason = finish?.unverifiedReason;
   if (reason !== undefined) {
     if (finish?.role !== "admin")

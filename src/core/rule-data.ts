@@ -55,6 +55,8 @@ export type Expr =
   | { policy: PolicyKey }
   /** Whether a WO it depends on is not done. */
   | { depsPending: true }
+  /** When the WO's newest checkpoint was recorded (null: none). */
+  | { lastCheckpointAt: true }
   | { op: Cmp | "and" | "or"; args: Expr[] }
   | { op: "not" | "isNull"; args: [Expr] }
   /** True when its argument is (false for null): two-valued, so it may be negated safely. */
@@ -82,7 +84,7 @@ export type Expr =
   | { op: "prepend"; args: [list: Expr, entry: Expr, agent: Expr]; keep: number }
   | { op: "object"; fields: Record<string, Expr> }
   /** A field of the WO's last verification record (null: none, or absent). */
-  | { op: "verification"; key: "passed" | "token" | "command" | "failed_in" }
+  | { op: "verification"; key: "passed" | "token" | "command" | "failed_in" | "at" }
   /** Only whitespace (String.prototype.trim's). */
   | { op: "blank"; args: [Expr] };
 
@@ -130,6 +132,7 @@ export interface RuleEnv {
   now: string;
   policy: { max_hold_ms: number | null; done_stage: string | null; require_verification: boolean };
   depsPending: boolean;
+  lastCheckpointAt: string | null;
 }
 
 /**
@@ -191,6 +194,7 @@ export function evaluate(e: Expr, row: Row, env: RuleEnv): Value {
   if ("lit" in e) return e.lit;
   if ("policy" in e) return env.policy[e.policy];
   if ("depsPending" in e) return env.depsPending;
+  if ("lastCheckpointAt" in e) return env.lastCheckpointAt;
   const v = (i: number) => evaluate((e as { args: Expr[] }).args[i]!, row, env);
   switch (e.op) {
     case "and": {

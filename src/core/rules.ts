@@ -359,6 +359,7 @@ export function claimEnv(agent: string, now: string, ttlMs: number, depsPending:
     now,
     policy: { max_hold_ms: hold.projectDefault ?? null, done_stage: null, require_verification: false },
     depsPending,
+    lastCheckpointAt: null,
   };
 }
 

@@ -133,6 +133,20 @@ for (const backend of backends) {
         assert.equal((await l.release({ ...CAROL, id: 1, status: "done" })).status, "done");
       });
 
+      it("a pass from before the WO's newest checkpoint verified other work: done warns, or where verification is required waits (twelfth MCP trial)", async () => {
+        await l.claim({ ...BOB, id: 1 });
+        await l.recordCheckpoint({ ...BOB, id: 1, commit: "a".repeat(40), message: "div added" });
+        t.advance(1000);
+        await l.recordVerification({ ...BOB, id: 1, ...result(true) });
+        t.advance(1000);
+        await l.recordCheckpoint({ ...BOB, id: 1, commit: "b".repeat(40), message: "div removed again" });
+        await l.setPolicy({ ...ADMIN, require_verification: true });
+        await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /it was checkpointed \(bbbbbbbbbbbb at \S+\) after its verification passed/);
+        await l.setPolicy({ ...ADMIN, require_verification: false });
+        const done = await l.update({ ...BOB, id: 1, status: "done" });
+        assert.match(done.warnings?.[0] ?? "", /is done without a passing verification: it was checkpointed/);
+      });
+
       it("a pass counts only for the command that ran: changed since, even between attempts, done needs a new run (seventh trials)", async () => {
         await l.claim({ ...BOB, id: 1 });
         await l.recordVerification({ ...BOB, id: 1, ...result(true) });

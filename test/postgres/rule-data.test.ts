@@ -156,7 +156,13 @@ describe(
         const wo = randomWo(r, project, 100 + n);
         const args = randomArgs(r);
         await store.write((tx) => tx.insertWorkOrder(wo));
-        const env: RuleEnv = { args, now: NOW, policy: { ...policyOf(project), done_stage: null, require_verification: false }, depsPending: wo.depends_on.includes(2) };
+        const env: RuleEnv = {
+          args,
+          now: NOW,
+          policy: { ...policyOf(project), done_stage: null, require_verification: false },
+          depsPending: wo.depends_on.includes(2),
+          lastCheckpointAt: null,
+        };
         const verdict = decide(CLAIM, wo, env);
         const expected = verdict.kind === "apply" ? "applied" : verdict.kind === "defer" ? "defer" : verdict.code;
         const out = await store.applyRule!(CLAIM, { project, id: wo.id }, args);
@@ -201,9 +207,26 @@ describe(
         const token = r.pick([null, null, wo.lease?.token ?? 1, (wo.lease?.token ?? 1) + 1]);
         const via = r.pick(["release", "update"] as const);
         const rule = via === "release" ? FINISH_BY_RELEASE : FINISH_BY_UPDATE;
-        await store.write((tx) => tx.insertWorkOrder(wo));
+        // Sometimes a checkpoint, before or after the last verification (at -30 s): a pass from before it does not count.
+        const checkpointAt = r.chance(0.3) ? at(r.pick([-60_000, -10_000])) : null;
+        const checkpoint = checkpointAt === null ? undefined : { commit: "c".repeat(40), at: checkpointAt };
+        await store.write(async (tx) => {
+          await tx.insertWorkOrder(wo);
+          if (checkpoint)
+            await tx.appendEvents([
+              {
+                project,
+                wo: wo.id,
+                type: "checkpoint",
+                agent: "a",
+                revision: wo.revision,
+                at: checkpoint.at,
+                data: { commit: checkpoint.commit, token: 1, message: "m", branch: wo.branch },
+              },
+            ]);
+        });
         const pending = wo.depends_on.filter((d) => d === 2);
-        const env: RuleEnv = { args: { agent, token }, now: NOW, policy: policyOf(project), depsPending: pending.length > 0 };
+        const env: RuleEnv = { args: { agent, token }, now: NOW, policy: policyOf(project), depsPending: pending.length > 0, lastCheckpointAt: checkpointAt };
         const verdict = decide(rule, wo, env);
         const expected = verdict.kind === "apply" ? "applied" : verdict.kind === "defer" ? "defer" : verdict.code;
         const out = await store.applyRule!(rule, { project, id: wo.id }, env.args);
@@ -212,7 +235,7 @@ describe(
         seen.set(expected, (seen.get(expected) ?? 0) + 1);
         if (verdict.kind === "defer") continue;
         // The core's own release and update on the same state, as the ledger calls them.
-        const finish = { policy: PROJECTS[project], role: "agent" as const, pending };
+        const finish = { policy: PROJECTS[project], role: "agent" as const, pending, lastCheckpoint: checkpoint };
         const core = () =>
           via === "release"
             ? rules.release(wo, agent, NOW, "done", token ?? undefined, finish)

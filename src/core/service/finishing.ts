@@ -2,6 +2,7 @@
 import * as rules from "../rules.js";
 import { LedgerError } from "../errors.js";
 import { assertDependencies } from "../dependencies.js";
+import { lastCheckpoint } from "../context.js";
 import { keyedWrite, once } from "../idempotency.js";
 import { isRuleResult, type RuleResult } from "../rule-data.js";
 import type { Tx } from "../port.js";
@@ -18,9 +19,12 @@ import { spendIn } from "./spending.js";
 
 /** What finishing `wo` must satisfy: its dependencies, and its project's policy. */
 async function finishing(tx: Tx, wo: StoredWorkOrder, role: Role | undefined, unverifiedReason: string | undefined): Promise<rules.Finish> {
-  const policy = await policyOf(tx, wo.project);
-  const pending = wo.depends_on.length ? await tx.notDoneOf(wo.project, wo.depends_on) : [];
-  return { policy, role, unverifiedReason, pending };
+  const [policy, pending, checkpoint] = await Promise.all([
+    policyOf(tx, wo.project),
+    wo.depends_on.length ? tx.notDoneOf(wo.project, wo.depends_on) : [],
+    lastCheckpoint(tx, wo.project, wo.id),
+  ]);
+  return { policy, role, unverifiedReason, pending, ...(checkpoint ? { lastCheckpoint: checkpoint } : {}) };
 }
 
 /** An admin who finished a WO without the verification its project requires leaves the reason as a verification note, for all to see. */

@@ -42,6 +42,8 @@ function isTime(e: Expr): boolean {
 }
 
 const CMP = { eq: "=", lt: "<", le: "<=", gt: ">", ge: ">=" } as const;
+/** The verification record's fields as SQL types (text unless named). */
+const CAST: Record<string, string> = { passed: "::boolean", token: "::integer", at: "::timestamptz" };
 
 /** The project's settings, from the projects row selected with the WO (`wl_p`). */
 const POLICY: Record<PolicyKey, (p: string) => string> = {
@@ -61,6 +63,7 @@ export function sql(e: Expr, c: Ctx): string {
   if ("lit" in e) return literal(e.lit);
   if ("policy" in e) return POLICY[e.policy](`(${c.row}.wl_p)`);
   if ("depsPending" in e) return `${c.row}.wl_deps_pending`;
+  if ("lastCheckpointAt" in e) return `${c.row}.wl_last_checkpoint`;
   const x = (i: number) => sql((e as { args: Expr[] }).args[i]!, c);
   switch (e.op) {
     case "and":
@@ -101,7 +104,7 @@ export function sql(e: Expr, c: Ctx): string {
       // Math.round: halves go up.
       return `floor(${x(0)} * 1e6::float8 + 0.5)`;
     case "verification":
-      return `(${c.row}.last_verification::json->>${quote(e.key)})${e.key === "passed" ? "::boolean" : e.key === "token" ? "::integer" : ""}`;
+      return `(${c.row}.last_verification::json->>${quote(e.key)})${CAST[e.key] ?? ""}`;
     case "object":
       return `json_build_object(${Object.entries(e.fields)
         .map(([k, x]) => `${quote(k)}, ${jsonValue(x, c)}`)
@@ -160,7 +163,12 @@ function compile(rule: WriteRule, target: Target): string {
     return `$${4 + i}::${types[name]}`;
   };
   const now = "coalesce($3::timestamptz, date_trunc('milliseconds', clock_timestamp()))";
-  const project = "(SELECT p FROM projects p WHERE p.name = w.project) AS wl_p";
+  const project =
+    "(SELECT p FROM projects p WHERE p.name = w.project) AS wl_p" +
+    // Read only by the rules that ask for it (a WO's events are few, but a claim need not read them).
+    (JSON.stringify(rule).includes('"lastCheckpointAt"')
+      ? ", (SELECT max(e.at) FROM events e WHERE e.project = w.project AND e.wo = w.id AND e.type = 'checkpoint') AS wl_last_checkpoint"
+      : "");
   const k = 4 + names.length; // the keyed parameters
   // A keyed write takes its key's lock before it locks the WO: a transaction with the same key (tx.ts) waits for it, or it for that one.
   const from = target.keyed ? `work_orders w CROSS JOIN (SELECT pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_CLASS}, hashtext($${k}::text))) AS lk` : "work_orders w";
