@@ -33,7 +33,7 @@ export async function assertDependencies(tx: Tx, wo: StoredWorkOrder, next: read
       "FORBIDDEN",
       `${agent} may not make ${rules.label(id)} wait on ${waits.map(rules.label).join(", ")}: not done yet, and only its creator (${wo.created_by}) or an admin may add such a dependency`,
       {
-        hint: `{{op:release}} {{status=blocked}} with a note naming what it waits for, or ask ${wo.created_by} to add the dependency`,
+        hint: `{{op:release}} {{status=blocked}} with a note naming what it waits for: its creator (${wo.created_by}) or an admin sees it and may add the dependency`,
         details: { project, id, pending: waits, created_by: wo.created_by },
       },
     );
