@@ -352,10 +352,19 @@ export interface HoldAsk {
   role?: Role | undefined;
 }
 
-/** The environment the claim rule is judged in (also what the PostgreSQL adapter sends it as parameters). */
-export function claimEnv(agent: string, now: string, ttlMs: number, depsPending: boolean, hold: HoldAsk, can: readonly string[] | undefined): RuleEnv {
+/** The claim rule's arguments (what the PostgreSQL adapter sends as parameters). */
+export const claimArgs = (agent: string, ttlMs: number, hold: HoldAsk, can: readonly string[] | undefined): RuleEnv["args"] => ({
+  agent,
+  ttl_ms: ttlMs,
+  max_hold_ms: hold.asked ?? null,
+  admin: hold.role === "admin",
+  can: can ?? null,
+});
+
+/** The environment the claim rule is judged in by the core. */
+function claimEnv(agent: string, now: string, ttlMs: number, depsPending: boolean, hold: HoldAsk, can: readonly string[] | undefined): RuleEnv {
   return {
-    args: { agent, ttl_ms: ttlMs, max_hold_ms: hold.asked ?? null, admin: hold.role === "admin", can: can ?? null },
+    args: claimArgs(agent, ttlMs, hold, can),
     now,
     policy: { max_hold_ms: hold.projectDefault ?? null, done_stage: null, require_verification: false },
     depsPending,

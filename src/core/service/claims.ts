@@ -68,7 +68,7 @@ async function claimAtOnce(svc: Service, c: Parsed["claim"]): Promise<ClaimResul
   const { project, agent, role, id, git } = c;
   if (role === "admin" || (id === undefined ? c.any : c.stage !== undefined || c.labels?.length)) return null;
   const filter = queueFilter(c);
-  const { args } = rules.claimEnv(agent, "", c.ttl ?? DEFAULT_TTL_MS, false, { asked: c.max_hold, role }, id === undefined ? filter.can : c.any ? undefined : (c.can ?? []));
+  const args = rules.claimArgs(agent, c.ttl ?? DEFAULT_TTL_MS, { asked: c.max_hold, role }, id === undefined ? filter.can : c.any ? undefined : (c.can ?? []));
   const out = await svc.store.applyRule!(CLAIM, id === undefined ? { project, next: filter } : { project, id }, args, keyedWrite("claim", c));
   if (out.verdict !== "applied") return null;
   if (out.event) svc.opts.onEvents?.([out.event]);

@@ -18,7 +18,7 @@ import type { RuleEnv, WriteRule } from "../../core/rule-data.js";
 import type { NewEvent } from "../../core/types.js";
 import { jsonToWorkOrder } from "./records.js";
 import { statementName } from "./session.js";
-import { KEY_TAKEN, ruleStatement } from "./sql/compile.js";
+import { idempotencyLockName, KEY_TAKEN, ruleStatement } from "./sql/compile.js";
 import { IDEMPOTENCY_WINDOW_MS } from "../../core/idempotency.js";
 import { queueFilter } from "./sql/work-orders.js";
 
@@ -197,10 +197,9 @@ class PostgresStore implements Store {
     const values: unknown[] = [target.project, "id" in target ? target.id : null, this.clock ? new Date(this.clock()).toISOString() : null];
     for (const [name, type] of Object.entries(rule.args)) {
       const v = args[name] ?? null;
-      values.push(type === "text[]" || v === null ? v : type === "boolean" ? v === true : v);
+      values.push(type === "boolean" && v !== null ? v === true : v);
     }
-    // The key's lock name is the one tx.ts takes for the same key.
-    if (keyed) values.push(JSON.stringify([target.project, keyed.agent, keyed.key]), keyed.key, keyed.operation, keyed.request_hash, IDEMPOTENCY_WINDOW_MS);
+    if (keyed) values.push(idempotencyLockName(target.project, keyed.agent, keyed.key), keyed.key, keyed.operation, keyed.request_hash, IDEMPOTENCY_WINDOW_MS);
     const text =
       "id" in target
         ? ruleStatement(rule, { id: true, keyed: keyed !== undefined })

@@ -35,7 +35,7 @@ import {
 } from "../work-order-row.js";
 import { toMicros } from "../../core/pricing.js";
 import { jsonToWorkOrder, woJson, type ContextRow, type EventRow, type NoteRow } from "./records.js";
-import { IDEMPOTENCY_LOCK_CLASS } from "./sql/compile.js";
+import { IDEMPOTENCY_LOCK_CLASS, idempotencyLockName } from "./sql/compile.js";
 import { isRuleResult, RULE_RESULT } from "../../core/rule-data.js";
 import { PgSession } from "./session.js";
 import { CURSOR, EVENT_COLUMNS, SETTLED } from "./sql/events.js";
@@ -355,7 +355,7 @@ export class PgTx extends PgSession implements Tx {
   /** In a write transaction the key is locked first (a transaction-scoped advisory lock): a concurrent retry waits for this one, then finds its record. */
   async getIdempotentWrite(project: string, agent: string, key: string) {
     // The lock and the read go out together; the read's snapshot is taken when it runs, after the lock is granted.
-    const locked = this.writing ? this.run("SELECT pg_advisory_xact_lock($1::integer, hashtext($2))", [IDEMPOTENCY_LOCK_CLASS, JSON.stringify([project, agent, key])]) : null;
+    const locked = this.writing ? this.run("SELECT pg_advisory_xact_lock($1::integer, hashtext($2))", [IDEMPOTENCY_LOCK_CLASS, idempotencyLockName(project, agent, key)]) : null;
     const read = this.rows<IdempotentWrite>(
       "SELECT project, agent, key, operation, request_hash, result, created_at FROM idempotent_writes WHERE project = $1 AND agent = $2 AND key = $3",
       [project, agent, key],

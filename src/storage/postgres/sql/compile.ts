@@ -125,22 +125,26 @@ const jsonValue = (e: Expr, c: Ctx) => (isTime(e) ? `to_char(${sql(e, c)} AT TIM
 
 /** Which WO a rule applies to: one by id, or the first of the project's queue that passes a filter (its SQL from queueFilter). */
 export type Target = ({ id: true } | { next: true; filter: string }) & {
-  /** The write carries an idempotency key (its parameters follow the rule's: see keyedParams). */
+  /** The write carries an idempotency key (its parameters follow the rule's: see ruleStatement). */
   keyed?: boolean;
 };
 
 /** Lock class of idempotency keys ("wlik"), as tx.ts takes it: a keyed statement and a keyed transaction exclude each other. */
 export const IDEMPOTENCY_LOCK_CLASS = 0x776c696b;
-/** A keyed statement's parameters after the rule's: the key's lock name, the key, the operation, the request's hash, the keys' window (ms). */
-export const KEYED_PARAMS = 5;
+/** The name a key's advisory lock is taken under (hashed), by a keyed statement and by a keyed transaction alike. */
+export const idempotencyLockName = (project: string, agent: string, key: string) => JSON.stringify([project, agent, key]);
+
 /** What a keyed statement fails with when its key was used already (the core then answers from the record). */
 export const KEY_TAKEN = "workledger: idempotency key already used";
 
 /**
  * The statement for `rule` on `target`. Parameters: $1 the project, $2 the
  * WO's id (by id), $3 the time (null: the database's, read once the row is
- * locked), then the rule's arguments in the order of rule.args, then the
- * filter's (in `target.filter`, numbered on from there).
+ * locked), then the rule's arguments in the order of rule.args, for a keyed
+ * write five more (the key's lock name, the key, the operation, the
+ * request's hash, the keys' window in ms), then the filter's (in
+ * `target.filter`, numbered on from there). Only a claim asks whether the
+ * project has context (its answer shows the WO's).
  */
 export function ruleStatement(rule: WriteRule, target: Target): string {
   const key = `${target.keyed ? "k" : ""}:${"id" in target ? "" : target.filter}`;
@@ -226,5 +230,5 @@ function compile(rule: WriteRule, target: Target): string {
   SELECT (SELECT wl_verdict FROM v) AS verdict${taken},
     (SELECT to_json(c) FROM v c WHERE c.wl_verdict IS NOT NULL OR coalesce(${sql(rule.needsBefore, { row: "c", arg: argAt })}, false)) AS before, (SELECT to_json(u) FROM u) AS after,
     (SELECT data FROM d) AS data, (SELECT wl_now FROM v) AS at, (SELECT count(*) FROM e) AS events,
-    EXISTS (SELECT 1 FROM context WHERE project = $1) AS has_context`;
+        ${rule.attempt === "opens" ? "EXISTS (SELECT 1 FROM context WHERE project = $1)" : "false"} AS has_context`;
 }
