@@ -1,5 +1,6 @@
 /** Freshness of handed-over context: may the next agent trust it as it is? */
 import { formatDuration } from "./duration.js";
+import type { ContextPull } from "./service/results.js";
 import type { ContextEntry, GitState } from "./types.js";
 
 export interface PulledContext extends ContextEntry {
@@ -37,3 +38,42 @@ export function freshness(entry: ContextEntry, now: string, maxAgeMs: number, cu
  * as stale to the next holder's claim); in the worktree it is judged again.
  */
 const sameLine = (saved: GitState, current: GitState) => saved.branch === null || current.branch === null || saved.branch === current.branch;
+
+/** What the caller's own repository says of branches it does not stand on (read by the door, which has the files). */
+export interface LocalRepository {
+  /** The commit a local branch points at, or undefined when there is no such branch here. */
+  tip(branch: string): string | undefined;
+  /** Whether `older` is an ancestor of `newer` in this repository (false when either is unknown here). */
+  contains(older: string, newer: string): boolean;
+}
+
+/**
+ * An entry saved on a branch the caller does not stand on is judged against
+ * that branch's tip in the caller's repository: a plain commit on a WO's
+ * branch after its handover (no checkpoint, so the ledger never heard of it)
+ * makes the handover stale from the main checkout too (issue 23, twelfth
+ * trials). Only when the tip descends from the entry's HEAD: a clone that is
+ * behind has not seen the work move.
+ */
+export function onItsBranch(entry: PulledContext, current: GitState | null | undefined, repo: LocalRepository): PulledContext {
+  const saved = entry.git;
+  if (!saved?.branch || !current || saved.branch === current.branch) return entry;
+  const tip = repo.tip(saved.branch);
+  if (tip === undefined || tip === saved.head || entry.stale_reasons.some((r) => r.includes(tip.slice(0, 12))) || !repo.contains(saved.head, tip)) return entry;
+  const reason = `its branch ${saved.branch} moved since: HEAD was ${saved.head.slice(0, 12)}, now ${tip.slice(0, 12)}`;
+  return { ...entry, verdict: "stale", stale_reasons: [...entry.stale_reasons, reason] };
+}
+
+/** A context-pull's, claim's or get's answer with each entry judged on its branch too (onItsBranch); anything else as it is. */
+export function judgedOnBranches<T>(result: T, current: GitState | null | undefined, repo: LocalRepository): T {
+  if (!current || result === null || typeof result !== "object") return result;
+  const judge = (e: PulledContext) => onItsBranch(e, current, repo);
+  if ("entries" in result && "verdict" in result) {
+    const pull = result as unknown as ContextPull;
+    const entries = pull.entries.map(judge);
+    return { ...pull, entries, verdict: pull.verdict === "none" ? "none" : entries.some((e) => e.verdict === "stale") ? "stale" : "fresh" } as T;
+  }
+  const context = (result as { context?: { linked: PulledContext | null; dependencies: PulledContext[] } }).context;
+  if (!context || !("linked" in context)) return result;
+  return { ...result, context: { ...context, linked: context.linked && judge(context.linked), dependencies: context.dependencies.map(judge) } };
+}

@@ -215,7 +215,9 @@ const VIA: Record<NonNullable<EndedLease["via"]>, string> = { release: "release"
 function leaseLost(wo: StoredWorkOrder, agent: string, now: string, token: number | undefined, mine: EndedLease | undefined): LedgerError {
   const live = isLive(wo.lease, now) ? wo.lease : null;
   let why: string;
-  if (mine?.how === "expired") why = `your lease (token ${mine.token}) expired at ${mine.at}`;
+  if (mine?.idle)
+    why = `your lease (token ${mine.token}) ended at ${mine.at}: you were idle for longer than the project's idle limit (nothing done through the ledger while a keep-alive held it)`;
+  else if (mine?.how === "expired") why = `your lease (token ${mine.token}) expired at ${mine.at}`;
   else if (mine) why = `you ended your lease (token ${mine.token}) at ${mine.at} by ${VIA[mine.via ?? "release"]}${live ? "" : `; it is ${mine.status} now`}`;
   else if (token !== undefined) why = `token ${token} is not a current lease`;
   else why = wo.fence > 0 ? `${agent} holds no lease on it` : "it was never claimed";
@@ -446,7 +448,9 @@ export function endIdle(wo: StoredWorkOrder, agent: string, now: string, token: 
   holding(wo, agent, now, token, true);
   const change = expire({ ...wo, lease: { ...(wo.lease as Lease), expires_at: now } }, now) as Change;
   const [ended] = change.events;
-  return { ...change, prev: wo, events: [{ ...ended!, data: { ...ended!.data, reason: "idle", idle_ms: idleMs, idle_limit_ms: limitMs } }] };
+  const [mine, ...others] = change.next.ended_leases;
+  const next = { ...change.next, ended_leases: [{ ...mine!, idle: true as const }, ...others] };
+  return { ...change, prev: wo, next, events: [{ ...ended!, data: { ...ended!.data, reason: "idle", idle_ms: idleMs, idle_limit_ms: limitMs } }] };
 }
 
 export { release, update, assertMayDropDependencies, type UpdateRequest } from "./status-rules.js";

@@ -49,6 +49,8 @@ export interface EndedLease {
   via?: "release" | "update" | "verify";
   /** It handed the WO on to another stage: the next stage's agents finish it, not this one. */
   handed_on?: true;
+  /** It expired because its keep-alive found the agent idle past the project's limit. */
+  idle?: true;
 }
 
 /** The newest verification result recorded on a WO, and the lease it was recorded under. */

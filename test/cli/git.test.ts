@@ -189,6 +189,35 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.match((wb.json.warnings ?? []).join("\n"), /holds 1 commit\(s\) after \w{12} that name no lease \(\w{12} "sneaky late commit", made without workledger's git hooks\)/);
   });
 
+  it("a plain commit on a WO's branch after its handover makes the handover stale from the main checkout too; a clone that is behind does not (twelfth trials)", async () => {
+    const id = s.run(["create", "--title", "Plain commit", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
+    writeFileSync(join(tree, "p.txt"), "1\n");
+    assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "one"], { env: alice, cwd: tree }).code, 0);
+    assert.equal(s.run(["context-put", "--id", String(id), "--key", "handover", "-m", "p.txt written, nothing else"], { env: alice, cwd: tree }).code, 0);
+    const linked = () => s.run(["get", "--id", String(id), "--json"], { env: bob, cwd: repo }).json.context.linked;
+    assert.equal(linked().verdict, "fresh", "read from main, the branch is where the handover left it");
+    writeFileSync(join(tree, "p.txt"), "2\n");
+    assert.equal(gitIn(tree, alice, "-c", "core.hooksPath=/dev/null", "commit", "-qam", "more, no checkpoint").status, 0);
+    const after = linked();
+    assert.equal(after.verdict, "stale");
+    assert.match(after.stale_reasons.join("\n"), /its branch wo\/\d+-plain-commit moved since: HEAD was \w{12}, now \w{12}/);
+    const pulled = s.run(["context-pull", "--key", "handover", "--json"], { env: bob, cwd: repo }).json;
+    assert.equal(pulled.verdict, "stale", "context-pull agrees with get");
+    const m = await connectMcp(s, "bob", { WORKLEDGER_PROJECT: "gitty" }, repo);
+    try {
+      assert.equal((await m.call("get", { id })).body.context.linked.verdict, "stale", "over MCP too");
+    } finally {
+      await m.client.close();
+    }
+    // A clone whose branch is behind the handover has not seen the work move: nothing to say.
+    const behind = join(s.dir, "behind");
+    execFileSync("git", ["clone", "-q", repo, behind]);
+    execFileSync("git", ["branch", "-q", "-f", after.git.branch, `${after.git.head}~1`], { cwd: behind });
+    assert.equal(s.run(["get", "--id", String(id), "--json"], { env: bob, cwd: behind }).json.context.linked.verdict, "fresh");
+  });
+
   it("over MCP: worktree gives the holder's worktree, and checkpoint commits it under the lease", async () => {
     const id = s.run(["create", "--title", "Over MCP", "--verification", "test -f mcp.txt", "--json"], { env: alice }).json.id as number;
     const m = await connectMcp(s, "mcp-agent", { WORKLEDGER_PROJECT: "gitty" }, repo);

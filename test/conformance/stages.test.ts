@@ -214,7 +214,9 @@ for (const backend of backends) {
         (await l.attempts({ project: P, id: 1 })).map((a) => a.outcome),
         ["expired"],
       );
-      await rejects(l.addNote({ ...coder, id: 1, body: "back" }), "LEASE_LOST", /expired/);
+      // Round 12: the later refusal says idleness ended it, not just "expired".
+      await rejects(l.addNote({ ...coder, id: 1, body: "back" }), "LEASE_LOST", /idle for longer than the project's idle limit/);
+      await rejects(l.release({ ...coder, id: 1, status: "done" }), "LEASE_LOST", /idle for longer/);
       assert.equal((await l.claim({ project: P, agent: "other", id: 1 })).lease?.agent, "other");
       // Only a keep-alive's renewal is judged, and only where the project has a limit.
       await l.claim({ ...coder, id: 2, ttl: "1m" });

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseDuration } from "../../core/duration.js";
 import { LedgerError } from "../../core/errors.js";
+import type { LocalRepository } from "../../core/freshness.js";
 import type { GitState } from "../../core/types.js";
 import { utf8 } from "../../core/validate.js";
 import { str, type Opts } from "./invocation.js";
@@ -100,6 +101,32 @@ function gitDirOf(cwd: string): { dir: string; common: string } | undefined {
     }
     if (dirname(at) === at) return undefined;
   }
+}
+
+/**
+ * The repository `cwd` stands in, as freshness needs it (core/freshness.ts
+ * onItsBranch): branch tips read from its files; ancestry asked of git, which
+ * only happens when a tip differs from what an entry was saved on.
+ */
+export function localRepository(cwd = process.cwd()): LocalRepository {
+  const found = gitDirOf(cwd);
+  return {
+    tip(branch) {
+      if (found === undefined || !/^[\w./-]+$/.test(branch) || branch.includes("..")) return undefined;
+      const ref = `refs/heads/${branch}`;
+      const loose = join(found.common, ref);
+      const sha = existsSync(loose) ? readFileSync(loose, "utf8").trim() : packedRef(join(found.common, "packed-refs"), ref);
+      return sha !== undefined && /^[0-9a-f]{40,64}$/.test(sha) ? sha : undefined;
+    },
+    contains(older, newer) {
+      try {
+        execFileSync("git", ["merge-base", "--is-ancestor", older, newer], { cwd, stdio: "ignore", timeout: 5000 });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
 }
 
 function packedRef(file: string, ref: string): string | undefined {

@@ -10,8 +10,10 @@
 import type { Command } from "commander";
 import type { LedgerApi } from "../../core/api.js";
 import { callLedger, inputFields, OPERATIONS, resolve, type Operation } from "../../core/operations.js";
+import { judgedOnBranches } from "../../core/freshness.js";
+import type { GitState } from "../../core/types.js";
 import { kebab } from "./hints.js";
-import { gitState, headState } from "./input.js";
+import { gitState, headState, localRepository } from "./input.js";
 import { collect, commaList, identity, list, num, projectOf, str, type Ctx, type Opts, type Result } from "./invocation.js";
 import { cliAction } from "./run.js";
 
@@ -122,7 +124,9 @@ export function registerOperation<R>(program: Command, spec: OperationCommand<R>
         target = alt.op;
       }
       const runHere = spec.run && (op.local || spec.runWhen?.(o));
-      const result = runHere ? await spec.run!(ledger, input, ctx, o) : ((await callLedger(ledger, target, input)) as R);
+      const answer = runHere ? await spec.run!(ledger, input, ctx, o) : ((await callLedger(ledger, target, input)) as R);
+      // Context saved on another branch is judged against that branch here too (the ledger cannot see this repository).
+      const result = op.callerGit && op.name !== "contextPut" ? judgedOnBranches(answer, input.git as GitState | null, localRepository()) : answer;
       return { data: spec.output ? spec.output(result, o) : result, ...spec.render(result, ctx, o) };
     }),
   );

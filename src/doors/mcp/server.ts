@@ -10,6 +10,7 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { LedgerApi } from "../../core/api.js";
 import { LedgerError, isLedgerError } from "../../core/errors.js";
+import { judgedOnBranches, type LocalRepository } from "../../core/freshness.js";
 import type { GitState } from "../../core/types.js";
 import { verifyWorkOrder } from "../../exec/verify.js";
 import { checkpoint } from "../../exec/checkpoint.js";
@@ -37,6 +38,8 @@ export interface McpOptions {
   version: string;
   /** The git state of a work tree (default: the server's working directory, the client's), recorded with context and verify. */
   git: (cwd?: string) => GitState | null;
+  /** The server's repository, where context saved on another branch is judged against that branch (none: not judged so). */
+  repo?: LocalRepository;
 }
 
 type Args = Record<string, unknown>;
@@ -147,8 +150,9 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
       // Over a store of its own, the server rides out a database failover for the model (the remote client does so itself).
       const result =
         op.local && local ? await local(ledger, args, opts) : remote ? await callLedger(ledger, op, args) : await patiently(op, args, (input) => callLedger(ledger, op, input));
+      const judged = op.callerGit && opts.repo ? judgedOnBranches(result, args.git as GitState | null, opts.repo) : result;
       // Said with the lease, so a TTL of a minute is not taken for the one asked for.
-      const said = shortened ? { ...(result as object), kept_alive: KEPT_ALIVE } : op.name === "whoami" ? keptAliveHere(result as Whoami, memory) : result;
+      const said = shortened ? { ...(judged as object), kept_alive: KEPT_ALIVE } : op.name === "whoami" ? keptAliveHere(result as Whoami, memory) : judged;
       return { content: [{ type: "text", text: JSON.stringify(said) }, ...keepAliveNews()] };
     } catch (e) {
       const err = isLedgerError(e) ? (searchedIn(e, opts.ledger.info.location) as LedgerError) : new LedgerError("INTERNAL", e instanceof Error ? e.message : String(e));

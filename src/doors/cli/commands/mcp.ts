@@ -1,6 +1,6 @@
 /** mcp and agent-setup: workledger as tools for LLM agents. */
 import type { Command } from "commander";
-import { gitState } from "../input.js";
+import { gitState, localRepository } from "../input.js";
 import { cliAction } from "../run.js";
 import { declaredCan } from "../operation.js";
 import { idleFor } from "../sessions.js";
@@ -18,7 +18,7 @@ export function register(program: Command): void {
         const ledger = await ctx.ledger({ tokenMemory: false });
         // The client that started this server is the session its hooks record activity for (agent-setup).
         const hookIdle = () => idleFor(process.ppid);
-        await runMcp({ ledger, agent: ctx.agent, project: ctx.project, can: declaredCan(o), hookIdle, version: pkgVersion, git: (cwd) => gitState(cwd) });
+        await runMcp({ ledger, agent: ctx.agent, project: ctx.project, can: declaredCan(o), hookIdle, version: pkgVersion, git: (cwd) => gitState(cwd), repo: localRepository() });
         return { data: undefined, human: () => "" };
       }),
     );

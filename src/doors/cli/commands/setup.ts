@@ -10,7 +10,8 @@ import { formatDuration } from "../../../core/duration.js";
 import type { Project, ProjectSummary } from "../../../core/types.js";
 import { commaList, identity, str, type Ctx, type Opts } from "../invocation.js";
 import { EXIT } from "../exit.js";
-import { headState, parseJson, readFileArg } from "../input.js";
+import { headState, localRepository, parseJson, readFileArg } from "../input.js";
+import { judgedOnBranches } from "../../../core/freshness.js";
 import { capFlag } from "./fields.js";
 import { c, table } from "../output.js";
 import { NEW_PROJECT, registerOperation } from "../operation.js";
@@ -85,7 +86,8 @@ export function register(program: Command): void {
           });
           if (ctx.project !== undefined) {
             try {
-              const pull = await ledger.contextPull({ project: ctx.project, max_age: str(o.maxAge), git: headState() });
+              const git = headState();
+              const pull = judgedOnBranches(await ledger.contextPull({ project: ctx.project, max_age: str(o.maxAge), git }), git, localRepository());
               const stale = pull.entries.filter((e) => e.verdict === "stale");
               const detail =
                 pull.verdict === "none"
