@@ -17,6 +17,7 @@ import type { Ledger } from "../src/core/ledger.ts";
 import type { ThroughputRun } from "./postgres.ts";
 import { openLedger, RemoteLedger } from "../src/index.ts";
 import { queueLatency, SHAPES } from "./queue-latency.ts";
+import { send } from "../src/remote/http.ts";
 import { quantile } from "./stats.ts";
 import { runTogether } from "./together.ts";
 import { claimAndComplete } from "./worker.mjs";
@@ -207,8 +208,10 @@ export async function serveThroughput(cycles: number, warmup: number): Promise<R
       httpMs += await run(remote, "http", n);
     }
     server.kill("SIGTERM");
+    const hopMs = await bareHops(2 * cycles, 2 * warmup);
     const d = cycles / (directMs / 1000);
     const h = cycles / (httpMs / 1000);
+    const floor = cycles / ((directMs + hopMs) / 1000);
     return [
       {
         figure: "PostgreSQL claim+complete through serve (HTTP keep-alive), 1 worker",
@@ -220,6 +223,17 @@ export async function serveThroughput(cycles: number, warmup: number): Promise<R
         target: "≥ 0.5×",
         pass: h / d >= 0.5,
       },
+      {
+        // What no server can beat: the store called directly plus one bare HTTP exchange per call, same client code.
+        figure: "  same, against the direct path plus a bare HTTP hop per call (the floor)",
+        value: h,
+        unit: "cycles/s",
+        baseline: "direct + bare hop",
+        baselineValue: floor,
+        ratio: h / floor,
+        target: "",
+        pass: null,
+      },
     ];
   } finally {
     await direct.close();
@@ -228,6 +242,22 @@ export async function serveThroughput(cycles: number, warmup: number): Promise<R
     await c.connect();
     await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await c.end();
+  }
+}
+
+/** Milliseconds `n` sequential keep-alive POSTs take against bench/hop-endpoint.mjs (after `warmup` untimed), with the remote client's own `send`. */
+async function bareHops(n: number, warmup: number): Promise<number> {
+  const endpoint = spawn(process.execPath, [fileURLToPath(new URL("./hop-endpoint.mjs", import.meta.url))], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const url = new URL(await new Promise<string>((resolve) => endpoint.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim()))));
+    const body = JSON.stringify({ project: "http", ttl: "30m", status: "done" });
+    const hop = () => send(url, "POST", { "content-type": "application/json" }, body, 10_000);
+    for (let i = 0; i < warmup; i++) await hop();
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await hop();
+    return performance.now() - t0;
+  } finally {
+    endpoint.kill("SIGTERM");
   }
 }
 
