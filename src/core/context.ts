@@ -43,17 +43,19 @@ export async function pulled(tx: Tx, project: string, rows: readonly ContextEntr
 
 /**
  * The context a WO's next agent needs (claim, get): the newest entry linked to
- * it, and the project's newest handover when that is newer (it may say
- * something the linked entry does not). Judged against the caller's work
+ * it, and the project's newest project-wide handover when that is newer (it
+ * may say something the linked entry does not). Judged against the caller's work
  * tree (`git`) as context-pull judges it: from another HEAD is stale.
  */
 export async function linkedContext(tx: Tx, project: string, id: number, git: GitState | null | undefined): Promise<WoContext> {
   // All in one round trip on PostgreSQL (statements of one turn are sent together).
-  const [[linked], [handover], checkpoint] = await Promise.all([
+  const [[linked], handovers, checkpoint] = await Promise.all([
     tx.contextHistory(project, null, 1, id),
     tx.latestContext(project, "handover", null),
     lastCheckpoint(tx, project, id),
   ]);
+  // Only the project-wide one: another WO's handover is that WO's business (thirteenth trials: WO-17 pointed at WO-3's).
+  const handover = handovers.find((e) => e.wo === null);
   const newer = handover && (!linked || handover.id > linked.id) ? { created_at: handover.created_at, agent: handover.agent, wo: handover.wo } : null;
   return { linked: linked ? freshness(linked, tx.now(), DEFAULT_MAX_AGE_MS, git, checkpoint) : null, dependencies: [], newer_handover: newer };
 }

@@ -14,6 +14,7 @@ export async function assertDependencies(tx: Tx, wo: StoredWorkOrder, next: read
   const { project, id } = wo;
   if (next.includes(id))
     throw new LedgerError("VALIDATION", `depends_on: ${rules.label(id)} cannot depend on itself`, {
+      hint: "name the work orders it waits for, not itself",
       details: { issues: [{ field: "depends_on", message: "names the work order itself" }] },
     });
   const dropped = wo.depends_on.filter((d) => !next.includes(d));

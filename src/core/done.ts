@@ -19,26 +19,30 @@ export interface Finish {
   lastCheckpoint?: { commit: string; at: string } | undefined;
 }
 
+/** What a releaser that no longer holds the WO does to finish it after all. */
+const CLAIM_AGAIN = "you no longer hold it: {{op:claim}} it again, fix what fails and {{op:verify}} until it passes, then {{op:release}} {{status=done}}";
+
 /** The verification command `done` is judged by: the holder's pinned one, or without a lease the current one. */
 export const commandForDone = (wo: StoredWorkOrder) => (wo.lease ? (wo.pinned_verification ?? wo.verification) : wo.verification);
 
 /**
  * The record of a new verification result: a pass after a failure answers it
- * only where that failure ran (the same directory) or on the WO's own branch
- * (its worktree); a pass elsewhere is recorded, and the failure stays
- * unanswered (issue 23, eighth and ninth trials: a failing verify, then a
- * passing one in a scratch directory or another WO's worktree, then done).
+ * only where that failure ran (the same directory) or at the top of a work
+ * tree on the WO's own branch (its worktree); a pass elsewhere is recorded,
+ * and the failure stays unanswered (issue 23, eighth, ninth and thirteenth
+ * trials: a failing verify, then a passing one in a scratch directory,
+ * another WO's worktree or a subdirectory of its own, then done).
  */
 export function verificationRecord(
   prev: VerificationRecord | null,
   next: VerificationRecord,
-  at: { dir?: string | undefined; branch?: string | null | undefined },
+  at: { dir?: string | undefined; branch?: string | null | undefined; top?: string | undefined },
   woBranch: string,
 ): VerificationRecord {
   const record: VerificationRecord = { ...next, ...(at.dir === undefined ? {} : { where: at.dir }) };
   if (!next.passed) return record;
   const open = prev === null ? undefined : !prev.passed ? prev.where : prev.failed_in;
-  const answers = open === undefined || at.dir === open || (at.branch != null && at.branch === woBranch);
+  const answers = open === undefined || at.dir === open || (at.branch != null && at.branch === woBranch && at.dir !== undefined && at.dir === at.top);
   return answers ? record : { ...record, failed_in: open };
 }
 
@@ -51,9 +55,13 @@ export function verificationRecord(
 export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | undefined, stage: string | null): { warnings: string[]; data: Record<string, unknown> } {
   if (finish) assertDoneStage(wo, stage, finish.policy);
   const pending = finish?.pending ?? [];
+  // Without a lease (the releaser's own follow-up) nothing is left to release: the way on is to claim it again (thirteenth trials).
+  const held = wo.lease !== null;
   if (pending.length > 0) {
     throw new LedgerError("DEPENDENCY_PENDING", `${label(wo.id)} cannot be done: it depends on ${pending.map(label).join(", ")}, not done yet`, {
-      hint: "finish those first, or {{op:release}} it with a note saying what it waits for",
+      hint: held
+        ? "finish those first, or {{op:release}} it with a note saying what it waits for"
+        : "those come first: it stays as it is meanwhile; {{op:claim}} it again once they are done",
       details: { project: wo.project, id: wo.id, pending },
     });
   }
@@ -106,7 +114,9 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   }
   if (failedNow && v.failed_in !== undefined) {
     throw new LedgerError("VERIFICATION_REQUIRED", `${label(wo.id)} cannot be done: ${what}`, {
-      hint: `{{op:verify}} in ${v.failed_in} or in the work order's worktree ({{op:worktree}}, on branch ${wo.branch}) until it passes, or {{op:release}} {{status=blocked}} with a note saying what fails`,
+      hint: held
+        ? `{{op:verify}} in ${v.failed_in} or in the work order's worktree ({{op:worktree}}, on branch ${wo.branch}) until it passes, or {{op:release}} {{status=blocked}} with a note saying what fails`
+        : CLAIM_AGAIN,
       details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
     });
   }
@@ -115,7 +125,7 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
       "VERIFICATION_REQUIRED",
       `${label(wo.id)} cannot be done: its verification FAILED ${v.token === attempt ? (lease ? "in this attempt" : "in its last attempt") : `when ${v.agent} ran it in an earlier attempt`} (${v.at}), and none has passed since${v.command !== undefined && v.command !== command ? ` (it ran ${JSON.stringify(v.command)}; the command is now ${JSON.stringify(command)})` : `: ${command}`}`,
       {
-        hint: "fix what fails and {{op:verify}} again until it passes, or {{op:release}} {{status=blocked}} with a note saying what fails",
+        hint: held ? "fix what fails and {{op:verify}} again until it passes, or {{op:release}} {{status=blocked}} with a note saying what fails" : CLAIM_AGAIN,
         details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
       },
     );
@@ -127,7 +137,9 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
       {
         hint: none
           ? "its creator or an admin sets a verification command ({{op:update}} {{verification=npm test}}); then claim, {{op:verify}} and finish, or an admin finishes it with a reason"
-          : "run {{op:verify}} while you hold it and fix what fails until it passes, then finish; if it cannot pass, {{op:release}} {{status=blocked}} with a note",
+          : held
+            ? "run {{op:verify}} while you hold it and fix what fails until it passes, then finish; if it cannot pass, {{op:release}} {{status=blocked}} with a note"
+            : CLAIM_AGAIN,
         details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
       },
     );

@@ -134,9 +134,10 @@ export function assertMayLinkContext(wo: StoredWorkOrder, agent: string, role: R
   }
   if (role === "admin") return;
   const last = lastEnded(wo);
-  if (last?.agent === agent && last.how === "ended") return; // its own release, a hand-off included: the loop's last step
+  // Its own release, a hand-off included (the loop's last step), while the WO is as it left it.
+  if (last?.agent === agent && last.how === "ended" && last.status === wo.status) return;
   if (wo.fence === 0 && wo.created_by === agent) return;
-  const who = last?.how === "ended" ? `its last holder (${last.agent})` : wo.fence === 0 ? `its creator (${wo.created_by})` : "whoever claims it next";
+  const who = last?.how === "ended" && last.status === wo.status ? `its last holder (${last.agent})` : wo.fence === 0 ? `its creator (${wo.created_by})` : "whoever claims it next";
   throw new LedgerError(
     "NOT_HOLDER",
     `${agent} may not link context to ${label(wo.id)}: only ${who} or an admin may while nobody holds it (its next agents read it as the handover)`,
@@ -151,11 +152,12 @@ export function assertMayLinkContext(wo: StoredWorkOrder, agent: string, role: R
  * nothing since would pass for the state of work that moved on (issue 23,
  * both trials: "WO-11 is finished, no need to redo" became the next holder's
  * newest handover). `attempts` are the agent's recent ones, oldest first,
- * with expiries recorded.
+ * with expiries recorded; one still running means it is at work here.
  */
 export function assertNotLapsedSince(attempts: readonly Attempt[], agent: string, project: string): void {
   const newest = attempts.at(-1);
-  if (newest === undefined) return;
+  // An agent still holding work in the project is at work: its context is about that (thirteenth trials: three live leases, one lapsed).
+  if (newest === undefined || attempts.some((a) => a.outcome === null)) return;
   const lapsed = attempts.filter((a) => (a.outcome === "expired" || a.outcome === "lost") && (a.ended_at ?? "") >= newest.started_at).at(-1);
   if (lapsed === undefined) return;
   throw new LedgerError(
@@ -167,6 +169,14 @@ export function assertNotLapsedSince(attempts: readonly Attempt[], agent: string
     },
   );
 }
+/**
+ * Whether `last` (a WO's last attempt) was ended by `agent` itself, not handed
+ * on to another stage, and the WO is still as that release left it: that
+ * agent may still finish or fix what it released. A status change by someone
+ * else since (an admin's reopen: thirteenth trials) ends that right.
+ */
+export const ownRelease = (wo: StoredWorkOrder, last: EndedLease | undefined, agent: string): boolean =>
+  last?.agent === agent && last.how === "ended" && !last.handed_on && last.status === wo.status;
 /** How the WO's last attempt ended (undefined: never claimed, or that attempt is the live one). */
 export const lastEnded = (wo: StoredWorkOrder): EndedLease | undefined => wo.ended_leases.find((e) => e.token === wo.fence);
 /** The outcome of an attempt its holder ends leaving the WO `to`: handed on when it also moved the WO to another stage. */
@@ -267,7 +277,11 @@ export function holding(wo: StoredWorkOrder, agent: string, now: string, token: 
 function notHolder(wo: StoredWorkOrder, agent: string): LedgerError {
   return new LedgerError("NOT_HOLDER", `${agent} holds no lease on ${label(wo.id)} (nobody does): only its holder may do this`, {
     // A finished one cannot be claimed (eleventh trials: "claim it first" led into ILLEGAL_TRANSITION).
-    hint: isFinished(wo.status) ? `it is ${wo.status}: nobody works on it any more; pick other work ({{op:findUnclaimed}})` : "{{op:claim}} it first",
+    hint: isFinished(wo.status)
+      ? `it is ${wo.status}: nobody works on it any more; pick other work ({{op:findUnclaimed}})`
+      : wo.depends_on.length
+        ? `{{op:claim}} it first (it can be claimed once ${wo.depends_on.map(label).join(", ")} ${wo.depends_on.length === 1 ? "is" : "are"} done)`
+        : "{{op:claim}} it first",
     details: { project: wo.project, id: wo.id, status: wo.status },
   });
 }

@@ -160,6 +160,8 @@ export const inputs = builtOnFirstRead({
       command,
       dir: line(1, 4096).optional(),
       git: gitState().nullable().optional(),
+      /** The top-level directory of the work tree `dir` is in (a pass on the WO's branch answers a failure only there). */
+      top: line(1, 4096).optional(),
       /** What the command ran in: bwrap, or none (exec/sandbox.ts). */
       sandbox: z.enum(["bwrap", "none"], { error: "must be bwrap or none" }).optional(),
       block_on_fail: z.boolean().optional(),

@@ -9,7 +9,7 @@ import type { WoPatch } from "./schemas.js";
 import { CAP_FIELDS, label } from "./types.js";
 import type { Attempt, AttemptOutcome, EndedLease, Lease, NewEvent, RestingStatus, Role, Status, StoredWorkOrder, WorkOrderFields } from "./types.js";
 import { checkDone, type Finish } from "./done.js";
-import { afterAttempt, assertNotFenced, attemptOf, bump, endedAs, event, holding, isFinished, isLive, lastEnded, withEnded, type Change } from "./rules.js";
+import { afterAttempt, assertNotFenced, attemptOf, bump, endedAs, event, holding, isFinished, isLive, lastEnded, ownRelease, withEnded, type Change } from "./rules.js";
 
 /** Ends the caller's lease, leaving the WO in `status` (default: where it was before the claim) and, handed on, in `stage` (then open by default). */
 export function release(wo: StoredWorkOrder, agent: string, now: string, status?: RestingStatus, token?: number, finish?: Finish, stage?: string): Change {
@@ -139,7 +139,12 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
       const reason = budgetReached(patched);
       if (reason !== null) throw budgetExhausted(patched, reason, "reopened");
     }
-    if (req.role !== "admin") withoutLease(wo, agent, to, `set ${label(wo.id)} to ${to}`);
+    if (req.role !== "admin") {
+      withoutLease(wo, agent, to, `set ${label(wo.id)} to ${to}`);
+      // The releaser's own follow-up keeps its right for the next one (release blocked, unblock, done).
+      const last = lastEnded(wo);
+      if (last && ownRelease(wo, last, agent)) patch.ended_leases = wo.ended_leases.map((e) => (e === last ? { ...e, status: to } : e));
+    }
   } else if (moved && !holder && req.role !== "admin" && !(wo.fence === 0 && wo.created_by === agent)) {
     // Handing work on is its holder's act (release or update with the stage): the last releaser claims it again first.
     throw new LedgerError(
@@ -212,7 +217,7 @@ function withoutLease(wo: StoredWorkOrder, agent: string, to: RestingStatus, wha
       details: { project: wo.project, id: wo.id, status: wo.status, to },
     });
   const last = lastEnded(wo);
-  if (ownRelease(last, agent)) return;
+  if (ownRelease(wo, last, agent)) return;
   if (wo.fence === 0 && wo.created_by === agent && to !== "done") return;
   throw new LedgerError(
     "NOT_HOLDER",
@@ -236,12 +241,12 @@ function withoutLease(wo: StoredWorkOrder, agent: string, to: RestingStatus, wha
  */
 function mayEditUnheld(wo: StoredWorkOrder, agent: string, frozen: boolean): void {
   const last = lastEnded(wo);
-  if (!frozen && (agent === wo.created_by || ownRelease(last, agent))) return;
+  if (!frozen && (agent === wo.created_by || ownRelease(wo, last, agent))) return;
   throw new LedgerError(
     "NOT_HOLDER",
     frozen
       ? `${label(wo.id)} is ${wo.status}: its fields are its record, and only an admin may change them`
-      : `${agent} may not edit ${label(wo.id)} without a lease: only its creator (${wo.created_by}), ${last && ownRelease(last, last.agent) ? `its last holder (${last.agent}), ` : ""}or an admin may while nobody holds it`,
+      : `${agent} may not edit ${label(wo.id)} without a lease: only its creator (${wo.created_by}), ${last && ownRelease(wo, last, last.agent) ? `its last holder (${last.agent}), ` : ""}or an admin may while nobody holds it`,
     {
       hint: frozen
         ? "create a new work order for what is left, or {{op:addNote}} to it"
@@ -251,14 +256,17 @@ function mayEditUnheld(wo: StoredWorkOrder, agent: string, frozen: boolean): voi
   );
 }
 
-/** Whether `last` (a WO's last attempt) was ended by `agent` itself, not handed on to another stage: that agent may still finish or fix what it released. */
-const ownRelease = (last: EndedLease | undefined, agent: string): boolean => last?.agent === agent && last.how === "ended" && !last.handed_on;
-
 /** Who, besides an admin, may act on a WO nobody holds because its own release ended the last attempt, in words. */
 function lastHolderMay(wo: StoredWorkOrder, last: EndedLease | undefined): string {
-  if (last && ownRelease(last, last.agent)) return `only ${last.agent}, whose own release ended its last attempt`;
+  if (last && ownRelease(wo, last, last.agent)) return `only ${last.agent}, whose own release ended its last attempt`;
   if (wo.fence === 0) return "it was never claimed: whoever claims it";
-  const why = last?.handed_on ? `${last.agent} handed it on to its stage's agents` : last ? `${last.agent}'s lease lapsed` : "its last attempt is not this agent's";
+  const why = last?.handed_on
+    ? `${last.agent} handed it on to its stage's agents`
+    : last?.how === "ended"
+      ? `it was set ${wo.status} since ${last.agent}'s own release left it ${last.status}`
+      : last
+        ? `${last.agent}'s lease lapsed`
+        : "its last attempt is not this agent's";
   return `${why}, so only whoever claims it next`;
 }
 

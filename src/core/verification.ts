@@ -84,7 +84,7 @@ export function commandToRun(wo: StoredWorkOrder, agent: string, role: Role | un
   const command = as === "holder" ? pinned : wo.verification;
   if (!command.trim()) {
     throw new LedgerError("VALIDATION", `verification: ${label(wo.id)} has no verification command`, {
-      hint: "its creator or an admin sets one ({{op:update}} {{verification=npm test}}); until then, finishing it warns, or is refused where the project requires verification",
+      hint: "its creator or an admin sets one ({{op:update}} {{verification=npm test}}) while nobody holds it: its holder releases it first, with a note asking for one; until then, finishing it warns, or is refused where the project requires verification",
       details: { issues: [{ field: "verification", message: "empty" }] },
     });
   }

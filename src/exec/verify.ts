@@ -6,7 +6,7 @@
  * agents that pay for every byte.
  */
 import { spawn } from "node:child_process";
-import { statSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { LedgerError } from "../core/errors.js";
 import type { LedgerApi } from "../core/api.js";
@@ -16,7 +16,7 @@ import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { noIdentity, parse } from "../core/validate.js";
 import { sandboxFor, scrubEnvironment } from "../core/sandbox.js";
 import { detectSandbox } from "./sandbox.js";
-import { mainWorkTree } from "./git.js";
+import { git, mainWorkTree } from "./git.js";
 import { worktreePath, worktreeTag } from "./worktree.js";
 
 export interface VerifyRun {
@@ -124,6 +124,8 @@ export async function verifyWorkOrder(
   opts.onStart?.(command);
   const program = box.wrap(command, dir, { network: rules.network, hide: ledgerFiles(ledger) });
   const run = await runVerification(program, { cwd: dir, env, timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });
+  const gitHere = opts.git(dir);
+  const top = gitHere ? topLevel(dir) : undefined;
   const result = await ledger.recordVerification({
     ...who,
     passed: run.passed,
@@ -132,12 +134,24 @@ export async function verifyWorkOrder(
     output_tail: run.output_tail,
     command,
     dir,
-    git: opts.git(dir),
+    git: gitHere,
+    ...(top !== undefined ? { top } : {}),
     sandbox,
     ...(v.block_on_fail ? { block_on_fail: true } : {}),
     ...(v.idempotency_key !== undefined ? { idempotency_key: v.idempotency_key } : {}),
   });
   return { ...result, exit_code: run.exit_code, timed_out: run.timed_out, duration_ms: run.duration_ms, author, env_removed: removed };
+}
+
+/** The top-level directory of the work tree `dir` is in, spelled as `dir` when it is that directory (symbolic links aside). */
+function topLevel(dir: string): string | undefined {
+  const top = git(dir, ["rev-parse", "--show-toplevel"]);
+  if (top === null) return undefined;
+  try {
+    return realpathSync(top) === realpathSync(dir) ? dir : top;
+  } catch {
+    return top;
+  }
 }
 
 /** The caller's worktree for the WO (exec/worktree.ts) when it exists and the caller is not in it already; else undefined. */

@@ -88,14 +88,39 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
       hint: "move it away (workledger never deletes a directory it did not make), then run it again",
       details: { path },
     });
-  // --force: the branch may be checked out in a lapsed holder's worktree, which stays as it is.
+  const detached = detachEarlier(top, branch, held);
+  // --force: the branch may still be checked out elsewhere (the main work tree, a worktree workledger did not make).
   gitOrFail(top, ["worktree", "add", "--force", "--quiet", path, branch], `add a worktree for ${branch}`);
   writeTag(path, { project: held.project, id: held.id, token: held.lease.token, agent: held.lease.agent, branch });
   const missing = checkpoint !== null && git(path, ["merge-base", "--is-ancestor", checkpoint.commit, "HEAD"]) === null;
   const warnings = missing
     ? [`the last checkpoint (${checkpoint.commit.slice(0, 12)} by ${checkpoint.agent}) is not on ${branch} in this repository: fetch ${branch} from where it was pushed`]
     : await refusedSince(ledger, path, checkpoint?.commit ?? defaultBranch(top), branch);
+  warnings.push(
+    ...detached.map((p) => `${p} (an earlier holder's worktree) had ${branch} checked out: it is detached now, its files untouched, so a commit there cannot land on the branch`),
+  );
   return { ...base, created: true, ...(warnings.length ? { warnings } : {}) };
+}
+
+/**
+ * Earlier holders' worktrees for this WO that have its branch checked out:
+ * their HEAD is detached where it stands (files and index untouched), so a
+ * lapsed holder's plain commit there, made after the branch moved under it,
+ * cannot land on the branch and silently revert the next holder's work
+ * (issue 23, thirteenth trials). Returns their paths.
+ */
+function detachEarlier(top: string, branch: string, held: { project: string; id: number }): string[] {
+  const records = gitOrFail(top, ["worktree", "list", "--porcelain"], "list worktrees").split("\n\n");
+  const onBranch = records.flatMap((r) => {
+    const path = /^worktree (.+)$/m.exec(r)?.[1];
+    return path !== undefined && /^branch refs\/heads\/(.+)$/m.exec(r)?.[1] === branch ? [path] : [];
+  });
+  return onBranch.filter((p) => {
+    const tag = worktreeTag(p);
+    if (tag === null || tag.project !== held.project || tag.id !== held.id) return false;
+    const head = git(p, ["rev-parse", "HEAD"]);
+    return head !== null && git(p, ["update-ref", "--no-deref", "-m", "workledger: detached for the next holder", "HEAD", head]) !== null;
+  });
 }
 
 /**
@@ -119,7 +144,7 @@ async function refusedSince(ledger: LedgerApi, path: string, since: string, bran
     const loose = unmarked[0];
     if (loose)
       out.push(
-        `${branch} holds ${unmarked.length} commit(s) after ${since.slice(0, 12)} that name no lease (${loose.commit.slice(0, 12)} "${loose.subject}", made without workledger's git hooks): read them before building on them, or reset to ${since.slice(0, 12)}`,
+        `${branch} holds ${unmarked.length} commit(s) after ${since.slice(0, 12)} that name no lease (${loose.commit.slice(0, 12)} "${loose.subject}", made outside a workledger worktree or with its git hooks skipped): read them before building on them, or reset to ${since.slice(0, 12)}`,
       );
     return out;
   } catch {

@@ -168,8 +168,8 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     const pruned = s.run(["worktree", "--prune", "--json"], { cwd: repo });
     assert.equal(pruned.code, 0, pruned.stderr);
     assert.deepEqual(pruned.json.removed, [bobTree]);
-    // Her draft, and (as her tree sees it) the files bob committed to the branch since: kept.
-    assert.deepEqual(pruned.json.kept, [{ path: aliceTree, reason: "it holds 3 uncommitted change(s)" }], git(aliceTree, "status", "--porcelain"));
+    // Her draft: kept (her tree was detached when bob's was made, so bob's commits are not changes of hers).
+    assert.deepEqual(pruned.json.kept, [{ path: aliceTree, reason: "it holds 1 uncommitted change(s)" }], git(aliceTree, "status", "--porcelain"));
     assert.equal(readFileSync(join(aliceTree, "draft.txt"), "utf8"), "unfinished\n");
   });
 
@@ -186,7 +186,10 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(taken.code, 0, taken.stderr);
     const wb = s.run(["worktree", "--id", String(id), "--json"], { env: bob, cwd: repo });
     assert.equal(wb.code, 0, wb.stderr);
-    assert.match((wb.json.warnings ?? []).join("\n"), /holds 1 commit\(s\) after \w{12} that name no lease \(\w{12} "sneaky late commit", made without workledger's git hooks\)/);
+    assert.match(
+      (wb.json.warnings ?? []).join("\n"),
+      /holds 1 commit\(s\) after \w{12} that name no lease \(\w{12} "sneaky late commit", made outside a workledger worktree or with its git hooks skipped\)/,
+    );
   });
 
   it("a plain commit on a WO's branch after its handover makes the handover stale from the main checkout too; a clone that is behind does not (twelfth trials)", async () => {
@@ -216,6 +219,26 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     execFileSync("git", ["clone", "-q", repo, behind]);
     execFileSync("git", ["branch", "-q", "-f", after.git.branch, `${after.git.head}~1`], { cwd: behind });
     assert.equal(s.run(["get", "--id", String(id), "--json"], { env: bob, cwd: behind }).json.context.linked.verdict, "fresh");
+  });
+
+  it("a new holder's worktree detaches the lapsed holder's, so its plain commit cannot land on the branch and revert the new work (thirteenth trials)", async () => {
+    const id = s.run(["create", "--title", "Detach", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["claim", "--id", String(id), "--ttl", "2s"], { env: alice }).code, 0);
+    const old = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
+    writeFileSync(join(old, "d.txt"), "alice's half-done edit\n");
+    await sleep(2500);
+    assert.equal(s.run(["claim", "--id", String(id)], { env: bob }).code, 0);
+    const wb = s.run(["worktree", "--id", String(id), "--json"], { env: bob, cwd: repo });
+    assert.match((wb.json.warnings ?? []).join("\n"), /an earlier holder's worktree\) had wo\/\d+-detach checked out: it is detached now/);
+    const fresh = wb.json.path as string;
+    writeFileSync(join(fresh, "d.txt"), "bob's verified work\n");
+    assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "bob's work"], { env: bob, cwd: fresh }).code, 0);
+    const tip = git(repo, "rev-parse", wb.json.branch);
+    assert.equal(readFileSync(join(old, "d.txt"), "utf8"), "alice's half-done edit\n", "the old worktree's files are untouched");
+    git(old, "add", "-A");
+    assert.equal(gitIn(old, alice, "-c", "core.hooksPath=/dev/null", "commit", "-qm", "late, no hooks").status, 0);
+    assert.equal(git(repo, "rev-parse", wb.json.branch), tip, "the branch did not move");
+    assert.equal(git(repo, "show", `${wb.json.branch}:d.txt`), "bob's verified work");
   });
 
   it("over MCP: worktree gives the holder's worktree, and checkpoint commits it under the lease", async () => {

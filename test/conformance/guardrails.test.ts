@@ -153,11 +153,13 @@ for (const backend of backends) {
         await l.release({ ...BOB, id: 1, status: "done" });
         await l.update({ ...ADMIN, id: 1, status: "open" });
         await l.update({ project: P, agent: "obs", id: 1, fields: { verification: "false" } });
-        const done = await l.update({ ...BOB, id: 1, status: "done" });
+        await l.claim({ ...BOB, id: 1 });
+        const done = await l.release({ ...BOB, id: 1, status: "done" });
         assert.match(done.warnings?.[0] ?? "", /its command changed since it last passed \(it ran "npm test"\)/);
         await l.setPolicy({ ...ADMIN, require_verification: true });
         await l.update({ ...ADMIN, id: 1, status: "open" });
-        await rejects(l.update({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED");
+        await l.claim({ ...BOB, id: 1 });
+        await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED");
       });
 
       it("a spend report is no revision: a lapsed holder's or a stranger's never breaks the holder's compare-and-set (sixth trials)", async () => {
@@ -232,12 +234,14 @@ for (const backend of backends) {
       ]);
       assert.deepEqual((await l.get({ project: P, id: 3 })).context.dependencies.length, 2);
       assert.deepEqual((await l.get({ project: P, id: 1 })).context.dependencies, []);
-      assert.equal(c.context.newer_handover?.wo, 1, "a newer handover about another WO is pointed to");
+      assert.equal(c.context.newer_handover, null, "a newer handover about another WO is that WO's, not pointed to (thirteenth trials)");
       // The newest handover is a dependency's: shown under dependencies, not named a second time (tenth trials).
       await l.contextPut({ ...BOB, id: 2, body: "one more thing" });
       const again = (await l.get({ project: P, id: 3 })).context;
       assert.deepEqual(again.dependencies.map((e) => e.body).sort(), ["one more thing", "use the v3 API"]);
       assert.equal(again.newer_handover, null);
+      await l.contextPut({ project: P, agent: "obs", body: "project-wide news" });
+      assert.equal((await l.get({ project: P, id: 3 })).context.newer_handover?.agent, "obs", "a newer project-wide one is");
     });
 
     it("a resent write with the same key answers the first result, though the remembered token was forgotten", async () => {
@@ -374,9 +378,19 @@ for (const backend of backends) {
         await l.contextPut({ ...BOB, body: "working on WO-2 now" });
         // A crashed session's agent, restarted, is fenced the same way until it claims (its lease lapsed unseen).
         await l.release({ ...BOB, id: 2, status: "done" });
+        await l.release({ ...CAROL, id: 1, status: "open" }); // it holds nothing else in the project
         await l.claim({ ...CAROL, id: 3, ttl: "1m" });
         t.advance(61_000);
         await rejects(l.contextPut({ ...CAROL, body: "restarted" }), "LEASE_LOST");
+      });
+
+      it("an agent still holding other work in the project saves project-wide context though one of its leases lapsed (thirteenth trials)", async () => {
+        await l.claim({ ...BOB, id: 1, ttl: "1m" });
+        await l.claim({ ...BOB, id: 2, ttl: "10m" });
+        t.advance(61_000);
+        await l.claim({ ...CAROL, id: 1 });
+        assert.equal((await l.contextPut({ ...BOB, body: "still on WO-2" })).body, "still on WO-2");
+        await rejects(l.addNote({ ...BOB, id: 1, body: "WO-1 too" }), "LEASE_LOST", /expired/);
       });
 
       it("claim and get judge linked context against the caller's work tree, as context-pull does", async () => {
@@ -402,6 +416,16 @@ for (const backend of backends) {
         await rejects(l.update({ project: P, agent: "obs", id: 2, status: "open" }), "NOT_HOLDER", /only an admin may reopen it/);
         await rejects(l.update({ ...BOB, id: 2, fields: { scope: "rewritten" } }), "NOT_HOLDER", /its fields are its record/);
         assert.equal((await l.update({ ...ADMIN, id: 2, status: "open" })).status, "open");
+        // Reopened by an admin, it is no longer as bob's release left it: finishing it again takes a claim (thirteenth trials).
+        await rejects(l.update({ ...BOB, id: 2, status: "done" }), "NOT_HOLDER", /may not set WO-2 to done without a lease/);
+        await rejects(l.contextPut({ ...BOB, id: 2, body: "done again" }), "NOT_HOLDER", /whoever claims it next/);
+      });
+
+      it("the agent whose release ended the last attempt keeps its right through its own follow-ups (release blocked, reopen, done)", async () => {
+        await l.claim({ ...BOB, id: 2 });
+        await l.release({ ...BOB, id: 2, status: "blocked", note: "waiting for the schema" });
+        assert.equal((await l.update({ ...BOB, id: 2, status: "open" })).status, "open");
+        assert.equal((await l.update({ ...BOB, id: 2, status: "done" })).status, "done");
       });
 
       it("a session holding a stale token of its agent's is fenced for notes, linked context and spend, while the agent holds the WO anew elsewhere", async () => {
@@ -419,7 +443,7 @@ for (const backend of backends) {
       });
 
       it("after a FAILED verification only a pass where it failed or on the WO's own branch answers it: a pass elsewhere is recorded, and done still waits", async () => {
-        const where = (branch: string | null, dir: string) => ({ dir, git: branch === null ? null : { head: "a".repeat(40), branch, dirty: false } });
+        const where = (branch: string | null, dir: string, top = dir) => ({ dir, top, git: branch === null ? null : { head: "a".repeat(40), branch, dirty: false } });
         await l.claim({ ...BOB, id: 1 });
         await l.recordVerification({ ...BOB, id: 1, ...result(false), ...where("main", "/src/app") });
         await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where(null, "/tmp/fake") });
@@ -432,7 +456,10 @@ for (const backend of backends) {
         await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where(null, "/tmp/fake") });
         await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where("wo/2-y", "/src/app.worktrees/proj/wo-2-lease-1") });
         await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /ran in \/src\/app/);
-        // The WO's own worktree (its branch) answers it.
+        // Nor a subdirectory of the WO's own worktree (thirteenth trials: the pass ran where the check does not look).
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where("wo/1-x", "/src/app.worktrees/proj/wo-1-lease-1/src", "/src/app.worktrees/proj/wo-1-lease-1") });
+        await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /ran in \/src\/app/);
+        // The top of the WO's own worktree (its branch) answers it.
         await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where("wo/1-x", "/src/app.worktrees/proj/wo-1-lease-1") });
         assert.equal((await l.release({ ...BOB, id: 1, status: "done" })).status, "done");
       });

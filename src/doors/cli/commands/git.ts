@@ -112,7 +112,9 @@ function registerGitHooks(program: Command): void {
               `your changes are still in the work tree; ${
                 v.status === "done" || v.status === "cancelled"
                   ? `${label(v.id)} is ${v.status}: nobody commits to its branch any more; carry what is left to a new work order (git stash, then apply it in that one's worktree)`
-                  : "claim the work order again (or leave it to its holder) before committing it"
+                  : v.problem === "not_the_holder"
+                    ? "this worktree is its holder's: commit in a worktree of a work order you hold (workledger worktree --id N)"
+                    : "claim the work order again (or leave it to its holder) before committing it"
               }; git commit --no-verify skips this check, and check-commits will flag the commit`,
             ),
         };
