@@ -231,7 +231,7 @@ export async function serveThroughput(cycles: number, warmup: number): Promise<R
         baseline: "direct + bare hop",
         baselineValue: floor,
         ratio: h / floor,
-        target: "",
+        target: "—",
         pass: null,
       },
     ];

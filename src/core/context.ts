@@ -15,7 +15,10 @@ import type { ContextEntry, GitState, StoredWorkOrder } from "./types.js";
  * project's handover is newer.
  */
 export interface WoContext {
+  /** The newest handover linked to it (else the newest entry of any key). */
   linked: PulledContext | null;
+  /** The newest entry of each other key linked to it (a later "design" must not hide the handover: thirteenth MCP trial). */
+  also_linked: PulledContext[];
   dependencies: PulledContext[];
   newer_handover: { created_at: string; agent: string; wo: number | null } | null;
 }
@@ -25,7 +28,7 @@ const NOTHING_HANDED_OVER =
   "nothing was handed over yet (or nothing under this key or work order): start from the work orders themselves, and hand over what you learn when you stop";
 
 /** What a claim in a project without any context shows. */
-export const NO_CONTEXT: WoContext = { linked: null, dependencies: [], newer_handover: null };
+export const NO_CONTEXT: WoContext = { linked: null, also_linked: [], dependencies: [], newer_handover: null };
 
 /**
  * Entries with their freshness. Those linked to a WO are judged against its
@@ -49,15 +52,19 @@ export async function pulled(tx: Tx, project: string, rows: readonly ContextEntr
  */
 export async function linkedContext(tx: Tx, project: string, id: number, git: GitState | null | undefined): Promise<WoContext> {
   // All in one round trip on PostgreSQL (statements of one turn are sent together).
-  const [[linked], handovers, checkpoint] = await Promise.all([
-    tx.contextHistory(project, null, 1, id),
-    tx.latestContext(project, "handover", null),
-    lastCheckpoint(tx, project, id),
-  ]);
+  const [perKey, handovers, checkpoint] = await Promise.all([tx.latestContext(project, null, id), tx.latestContext(project, "handover", null), lastCheckpoint(tx, project, id)]);
   // Only the project-wide one: another WO's handover is that WO's business (thirteenth trials: WO-17 pointed at WO-3's).
   const handover = handovers.find((e) => e.wo === null);
-  const newer = handover && (!linked || handover.id > linked.id) ? { created_at: handover.created_at, agent: handover.agent, wo: handover.wo } : null;
-  return { linked: linked ? freshness(linked, tx.now(), DEFAULT_MAX_AGE_MS, git, checkpoint) : null, dependencies: [], newer_handover: newer };
+  const newest = perKey.reduce<ContextEntry | undefined>((a, e) => (a === undefined || e.id > a.id ? e : a), undefined);
+  const linked = perKey.find((e) => e.key === "handover") ?? newest;
+  const newer = handover && (!newest || handover.id > newest.id) ? { created_at: handover.created_at, agent: handover.agent, wo: handover.wo } : null;
+  const judge = (e: ContextEntry) => freshness(e, tx.now(), DEFAULT_MAX_AGE_MS, git, checkpoint);
+  return {
+    linked: linked ? judge(linked) : null,
+    also_linked: perKey.filter((e) => e !== linked).map(judge),
+    dependencies: [],
+    newer_handover: newer,
+  };
 }
 
 /**

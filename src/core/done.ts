@@ -19,6 +19,9 @@ export interface Finish {
   lastCheckpoint?: { commit: string; at: string } | undefined;
 }
 
+/** Said with DEPENDENCY_PENDING (thirteenth MCP trial: a cancelled dependency was "not done yet"). */
+export const CANCELLED_DEPENDENCY = "a cancelled dependency never will be done: its dependent's creator or an admin drops it ({{op:update}} {{depends_on}})";
+
 /** What a releaser that no longer holds the WO does to finish it after all. */
 const CLAIM_AGAIN = "you no longer hold it: {{op:claim}} it again, fix what fails and {{op:verify}} until it passes, then {{op:release}} {{status=done}}";
 
@@ -59,9 +62,7 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   const held = wo.lease !== null;
   if (pending.length > 0) {
     throw new LedgerError("DEPENDENCY_PENDING", `${label(wo.id)} cannot be done: it depends on ${pending.map(label).join(", ")}, not done yet`, {
-      hint: held
-        ? "finish those first, or {{op:release}} it with a note saying what it waits for"
-        : "those come first: it stays as it is meanwhile; {{op:claim}} it again once they are done",
+      hint: `${held ? "finish those first, or {{op:release}} it with a note saying what it waits for" : "those come first: it stays as it is meanwhile; {{op:claim}} it again once they are done"}; ${CANCELLED_DEPENDENCY}`,
       details: { project: wo.project, id: wo.id, pending },
     });
   }
@@ -80,7 +81,11 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   const checkpoint = finish?.lastCheckpoint;
   const outdated = v !== null && checkpoint !== undefined && checkpoint.at > v.at;
   const verified = !changed && !outdated && sameCommand && v !== null && v.passed && v.failed_in === undefined && (v.token === attempt || (lease === null && v.token === null));
-  if (verified) return { warnings: [], data: {} };
+  if (verified) {
+    // It passed on uncommitted changes: done, but the branch does not hold what passed until they are checkpointed.
+    const uncommitted = v.dirty ? [`${label(wo.id)}'s passing verification ran on uncommitted changes: checkpoint them, or its branch does not hold what passed`] : [];
+    return { warnings: uncommitted, data: {} };
+  }
   // The newest verification FAILED, in this attempt or an earlier one, the caller's or another agent's: done waits for a pass
   // (issue 23, sixth trials: a second agent claimed a WO that had just failed and finished it at once).
   const failedNow = v !== null && (!v.passed || v.failed_in !== undefined);

@@ -73,7 +73,8 @@ export function judgedOnBranches<T>(result: T, current: GitState | null | undefi
     const entries = pull.entries.map(judge);
     return { ...pull, entries, verdict: pull.verdict === "none" ? "none" : entries.some((e) => e.verdict === "stale") ? "stale" : "fresh" } as T;
   }
-  const context = (result as { context?: { linked: PulledContext | null; dependencies: PulledContext[] } }).context;
+  const context = (result as { context?: { linked: PulledContext | null; also_linked?: PulledContext[]; dependencies: PulledContext[] } }).context;
   if (!context || !("linked" in context)) return result;
-  return { ...result, context: { ...context, linked: context.linked && judge(context.linked), dependencies: context.dependencies.map(judge) } };
+  const judged = { ...context, linked: context.linked && judge(context.linked), dependencies: context.dependencies.map(judge) };
+  return { ...result, context: context.also_linked ? { ...judged, also_linked: context.also_linked.map(judge) } : judged };
 }

@@ -7,6 +7,7 @@ import { LedgerError } from "./errors.js";
 import { formatDuration } from "./duration.js";
 import { budgetExhausted, budgetReached, deadLetterNote, NO_SPEND, spendCapReached } from "./budget.js";
 import { capabilityMissing } from "./stages.js";
+import { CANCELLED_DEPENDENCY } from "./done.js";
 import { decide, effect, type RuleEnv } from "./rule-data.js";
 import { CLAIM, ENDED_LEASES_KEPT } from "./write-rules.js";
 import { branchName, DEFAULT_BRANCH_PREFIX } from "./branch.js";
@@ -410,12 +411,12 @@ function claimRefused(code: string, wo: StoredWorkOrder, agent: string, now: str
         hint:
           wo.status === "done"
             ? "pick another work order ({{op:findUnclaimed}}); a done one is its record, and only an admin reopens it"
-            : "pick another work order ({{op:findUnclaimed}}); its creator, the agent that cancelled it, or an admin can reopen it",
+            : "pick another work order ({{op:findUnclaimed}}); its creator or an admin can reopen it",
         details: { project: wo.project, id: wo.id, status: wo.status },
       });
     case "DEPENDENCY_PENDING":
       return new LedgerError("DEPENDENCY_PENDING", `${label(wo.id)} depends on ${pendingDeps.map(label).join(", ")}, not done yet`, {
-        hint: "pick another work order ({{op:findUnclaimed}} lists only those whose dependencies are done)",
+        hint: `pick another work order ({{op:findUnclaimed}} lists only those whose dependencies are done); ${CANCELLED_DEPENDENCY}`,
         details: { project: wo.project, id: wo.id, pending: pendingDeps },
       });
     case "CAPABILITY_MISSING":

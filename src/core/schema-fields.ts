@@ -8,7 +8,7 @@ import { parseDuration, unitless } from "./duration.js";
 import { fileListProblem, globProblem } from "./files.js";
 
 import { once } from "./lazy.js";
-import { NOTE_KINDS, PRIORITIES, ROLES, STATUSES } from "./types.js";
+import { PRIORITIES, ROLES, STATUSES, type NoteKind } from "./types.js";
 
 export const REPORT_BY = ["agent", "phase", "label", "wo", "model"] as const;
 
@@ -129,7 +129,11 @@ export const maxAge = duration(1, 366 * 86_400_000, "1ms and 366d");
 export const priority = z.enum(PRIORITIES, { error: "must be one of P0, P1, P2, P3 (P0 is most urgent)" });
 export const status = z.enum(STATUSES, { error: `must be one of ${STATUSES.join(", ")}` });
 export const statusFilter = z.enum([...STATUSES, "all"], { error: `must be one of ${STATUSES.join(", ")}, all` });
-export const noteKind = z.enum(NOTE_KINDS, { error: `must be one of ${NOTE_KINDS.join(", ")}` });
+/** What add-note takes: a verification note is verify's record of a run, never written by hand (thirteenth MCP trial: a holder's "PASSED" note). */
+const WRITTEN_KINDS = ["progress", "finding", "blocker", "link"] as const satisfies readonly NoteKind[];
+export const noteKind = z.enum(WRITTEN_KINDS, {
+  error: `must be one of ${WRITTEN_KINDS.join(", ")} (verification notes are recorded by verify, which runs the command)`,
+});
 export const releaseStatus = z.enum(["open", "blocked", "done"], { error: "must be one of open, blocked, done" });
 export const updateStatus = z.enum(["open", "blocked", "done", "cancelled"], {
   error: "must be one of open, blocked, done, cancelled (claim takes a lease; use claim for that)",

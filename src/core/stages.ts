@@ -48,7 +48,7 @@ export function capabilityMissing(wo: StoredWorkOrder, can: readonly string[]): 
     "CAPABILITY_MISSING",
     `${label(wo.id)} requires ${wo.requires.join(", ")}; you declared ${can.length ? can.join(", ") : "no capabilities"}, so ${missing.join(", ")} is missing`,
     {
-      hint: "pick work that fits ({{op:findUnclaimed}} lists only that), or declare the capability if you have it",
+      hint: "pick work that fits ({{op:findUnclaimed}} lists only that), or declare the capability if you have it (WORKLEDGER_CAN)",
       details: { project: wo.project, id: wo.id, requires: wo.requires, missing, can },
     },
   );

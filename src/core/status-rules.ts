@@ -101,6 +101,18 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
   // An admin may change a held WO's budget (raise its cap) without taking the lease; the rest of the contract waits for the holder.
   const onlyCaps = Object.entries(req.fields ?? {}).every(([k, v]) => v === undefined || (CAP_FIELDS as readonly string[]).includes(k));
   const adminEdit = req.role === "admin" && onlyCaps && req.status === undefined && req.stage === undefined && isLive(wo.lease, now) && wo.lease.agent !== agent;
+  if (
+    req.fields?.verification !== undefined &&
+    !adminEdit &&
+    isLive(wo.lease, now) &&
+    wo.lease.agent !== agent &&
+    !wo.ended_leases.some((e) => e.agent === agent && e.how === "expired")
+  )
+    // Its holder may not change it either (thirteenth MCP trial: each side was sent to the other).
+    throw new LedgerError("LEASE_HELD", `${label(wo.id)} is held by ${wo.lease.agent}: its verification command changes only while nobody holds it`, {
+      hint: "{{op:addNote}} asking its holder to release it (blocked, with a note), then set it; or leave it to the next attempt",
+      details: { project: wo.project, id: wo.id, holder: wo.lease.agent, expires_at: wo.lease.expires_at },
+    });
   const holder = resting ? (assertNotFenced(wo, agent, now), false) : adminEdit ? false : holding(wo, agent, now, req.token, false);
   const changes = diff(wo, req.fields ?? {});
   // Reopening in the same step makes it editable again (the reopen itself has its own rule, withoutLease).
@@ -129,7 +141,9 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
   // Budgets are judged with the caps as this change leaves them (raising one and reopening may go together).
   const patched: StoredWorkOrder = { ...wo, ...patch };
   const budget = statusChanges ? null : rebudget(wo, patched, changes);
-  if (Object.keys(changes).length === 0 && !statusChanges && !budget) return { prev: wo, next: wo, events: [] };
+  // Set to what it already is by someone not holding it: say so (thirteenth MCP trial: "done" on a done WO read as a success).
+  const already = to !== undefined && !holder && to === from ? [`${label(wo.id)} is already ${to}: your status change changed nothing`] : [];
+  if (Object.keys(changes).length === 0 && !statusChanges && !budget) return { prev: wo, next: wo, events: [], ...warned(already) };
 
   // Whoever changes the command is its author from now on. The pinned command stays: a holder's edit,
   // even a blank, counts as a change (VERIFICATION_CHANGED) until it claims again.
@@ -139,12 +153,7 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
       const reason = budgetReached(patched);
       if (reason !== null) throw budgetExhausted(patched, reason, "reopened");
     }
-    if (req.role !== "admin") {
-      withoutLease(wo, agent, to, `set ${label(wo.id)} to ${to}`);
-      // The releaser's own follow-up keeps its right for the next one (release blocked, unblock, done).
-      const last = lastEnded(wo);
-      if (last && ownRelease(wo, last, agent)) patch.ended_leases = wo.ended_leases.map((e) => (e === last ? { ...e, status: to } : e));
-    }
+    if (req.role !== "admin") withoutLease(wo, agent, to, `set ${label(wo.id)} to ${to}`);
   } else if (moved && !holder && req.role !== "admin" && !(wo.fence === 0 && wo.created_by === agent)) {
     // Handing work on is its holder's act (release or update with the stage): the last releaser claims it again first.
     throw new LedgerError(
@@ -204,10 +213,13 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
 
 /**
  * Who may change the status of a WO nobody holds (DESIGN.md §9): the agent
- * whose own release ended its last attempt (the seed's `release`, then
- * `update --status done`), and, for a WO never claimed, its creator (to
- * block, cancel or reopen its own contract, never to call it done). Admins
- * are not asked. Anyone else must claim it first.
+ * whose own release ended its last attempt, once, from the state that
+ * release left (the seed's `release`, then `update --status done`), and its
+ * creator (to block, cancel or reopen its own contract, never to call it
+ * done). A cancelled WO is reopened by its creator only (thirteenth MCP
+ * trial: a worker cancelled, reopened and cancelled again, and locked the
+ * creator out), a done one by an admin. Admins are not asked. Anyone else
+ * must claim it first.
  */
 function withoutLease(wo: StoredWorkOrder, agent: string, to: RestingStatus, what: string): void {
   // A done WO is its record: reopening it (and finishing it again, unverified) is an admin's act (issue 23, eighth trials).
@@ -216,12 +228,17 @@ function withoutLease(wo: StoredWorkOrder, agent: string, to: RestingStatus, wha
       hint: "create a new work order for what is left (it may depend on this one), or {{op:addNote}} what you found",
       details: { project: wo.project, id: wo.id, status: wo.status, to },
     });
+  if (wo.created_by === agent && to !== "done") return;
+  if (wo.status === "cancelled")
+    throw new LedgerError("NOT_HOLDER", `${label(wo.id)} is cancelled: only its creator (${wo.created_by}) or an admin may reopen it`, {
+      hint: "create a new work order if the work is still wanted, or {{op:addNote}} why it should be reopened",
+      details: { project: wo.project, id: wo.id, status: wo.status, to, created_by: wo.created_by },
+    });
   const last = lastEnded(wo);
   if (ownRelease(wo, last, agent)) return;
-  if (wo.fence === 0 && wo.created_by === agent && to !== "done") return;
   throw new LedgerError(
     "NOT_HOLDER",
-    `${agent} may not ${what} without a lease: ${lastHolderMay(wo, last)}${wo.fence === 0 && to !== "done" ? `, its creator (${wo.created_by})` : ""}, or an admin may`,
+    `${agent} may not ${what} without a lease: ${lastHolderMay(wo, last)}${to !== "done" ? `, its creator (${wo.created_by})` : ""}, or an admin may`,
     {
       hint:
         to === "done"

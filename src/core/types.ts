@@ -66,6 +66,8 @@ export interface VerificationRecord {
   where?: string;
   /** A pass recorded after a failure elsewhere: where that failure ran, still unanswered (issue 23, eighth trials). */
   failed_in?: string;
+  /** It ran on uncommitted changes: what passed is not on the branch until they are checkpointed (thirteenth MCP trial). */
+  dirty?: true;
 }
 
 /** The editable content of a work order. */

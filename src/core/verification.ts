@@ -43,10 +43,9 @@ export function assertMayAuthor(policy: ProjectPolicy, project: string, agent: s
   const who = rule === "admins" ? "admins" : `the work order's creator (${wo?.created_by ?? "?"}) and admins`;
   const what = wo === null ? "a verification command" : `the verification command of ${label(wo.id)}`;
   throw new LedgerError("FORBIDDEN", `${agent} may not set ${what}: in project ${project} only ${who} may (it is code other agents run)`, {
-    hint:
-      rule === "admins"
-        ? "ask an admin to set it"
-        : `ask ${wo?.created_by ?? "its creator"} or an admin to set it; an admin can change the project's policy ({{op:setPolicy}} {{verification_authors}})`,
+    hint: `${rule === "admins" ? "ask an admin to set it" : `ask ${wo?.created_by ?? "its creator"} or an admin to set it`}${
+      wo?.lease?.agent === agent ? ": they set it while nobody holds it, so {{op:release}} it ({{status=blocked}}, with a note saying what is wrong with the command)" : ""
+    }${rule === "admins" ? "" : "; an admin can change the project's policy ({{op:setPolicy}} {{verification_authors}})"}`,
     details: { project, ...(wo ? { id: wo.id, created_by: wo.created_by } : {}), verification_authors: rule },
   });
 }

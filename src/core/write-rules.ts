@@ -75,7 +75,7 @@ export const CLAIM: WriteRule = {
   attempt: "opens",
 };
 
-const lv = (key: "passed" | "token" | "command" | "failed_in" | "at"): Expr => ({ op: "verification", key });
+const lv = (key: "passed" | "token" | "command" | "failed_in" | "at" | "dirty"): Expr => ({ op: "verification", key });
 /** Whether `e` is true (false for null): a condition that may be null, negated or combined without SQL's nulls. */
 const holds = (e: Expr): Expr => ({ op: "holds", args: [e] });
 const ne = (a: Expr, b: Expr): Expr => not(cmp("eq", a, b));
@@ -117,6 +117,8 @@ function finish(via: "release" | "update"): WriteRule {
       { why: "the project finishes work only from its done stage", when: given({ policy: "done_stage" }) },
       // done.ts: a pass from before the newest checkpoint verified other work (the full sequence words the warning).
       { why: "checkpointed after its last verification", when: holds(and(given({ lastCheckpointAt: true }), cmp("gt", { lastCheckpointAt: true }, lv("at")))) },
+      // done.ts: a pass on uncommitted changes finishes with a warning (the full sequence words it).
+      { why: "its last verification ran on uncommitted changes", when: holds(cmp("eq", lv("dirty"), lit(true))) },
     ],
     refuse: [
       { code: "DEPENDENCY_PENDING", when: { depsPending: true } },

@@ -63,10 +63,14 @@ function workTreeOf(held: Held, dir: string): string {
   if (git(dir, ["symbolic-ref", "--quiet", "--short", "HEAD"]) === held.branch) return gitOrFail(dir, ["rev-parse", "--show-toplevel"], "find the work tree");
   const own = worktreePath(mainWorkTree(dir), held);
   if (git(own, ["symbolic-ref", "--quiet", "--short", "HEAD"]) === held.branch) return own;
-  throw new LedgerError("VALIDATION", `dir: ${dir} does not have ${held.branch} checked out, and your worktree for WO-${held.id} does not exist; nothing was committed`, {
-    hint: `{{op:worktree}} {{id=${held.id}}} makes your worktree on ${held.branch}: work there, then checkpoint`,
-    details: { issues: [{ field: "dir", message: `not on ${held.branch}` }], branch: held.branch },
-  });
+  throw new LedgerError(
+    "VALIDATION",
+    `${dir} (where this ran) does not have ${held.branch} checked out, and your worktree for WO-${held.id} does not exist; nothing was committed`,
+    {
+      hint: `{{op:worktree}} {{id=${held.id}}} makes your worktree on ${held.branch}: work there, then checkpoint`,
+      details: { issues: [{ field: "dir", message: `not on ${held.branch}` }], branch: held.branch },
+    },
+  );
 }
 
 /** git's configured identity, or where there is none the agent's (a checkpoint must not fail for want of user.email). */

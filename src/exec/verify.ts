@@ -6,7 +6,7 @@
  * agents that pay for every byte.
  */
 import { spawn } from "node:child_process";
-import { realpathSync, statSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { LedgerError } from "../core/errors.js";
 import type { LedgerApi } from "../core/api.js";
@@ -16,8 +16,8 @@ import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { noIdentity, parse } from "../core/validate.js";
 import { sandboxFor, scrubEnvironment } from "../core/sandbox.js";
 import { detectSandbox } from "./sandbox.js";
-import { git, mainWorkTree } from "./git.js";
-import { worktreePath, worktreeTag } from "./worktree.js";
+import { git } from "./git.js";
+import { isDirectory, ownWorktree } from "./worktree.js";
 
 export interface VerifyRun {
   passed: boolean;
@@ -67,14 +67,6 @@ export function runVerification(
     child.on("error", (e) => finish(127, `\n[could not start: ${e.message}]`));
     child.on("close", (code) => finish(code));
   });
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 export type VerifyOutcome = VerificationResult & {
@@ -151,19 +143,6 @@ function topLevel(dir: string): string | undefined {
     return realpathSync(top) === realpathSync(dir) ? dir : top;
   } catch {
     return top;
-  }
-}
-
-/** The caller's worktree for the WO (exec/worktree.ts) when it exists and the caller is not in it already; else undefined. */
-async function ownWorktree(ledger: LedgerApi, who: Inputs["holding"]): Promise<string | undefined> {
-  const here = process.cwd();
-  if (worktreeTag(here) !== null) return undefined; // in a worktree workledger made: here is meant
-  try {
-    const held = await ledger.holding(who);
-    const path = worktreePath(mainWorkTree(here), held);
-    return isDirectory(path) ? path : undefined;
-  } catch {
-    return undefined; // not the holder, or not in a repository: verify says so itself, or runs here
   }
 }
 

@@ -5,7 +5,7 @@
  * the last one. A worktree is never deleted or reset by a takeover; `prune`
  * removes only those whose WO is finished and that hold nothing uncommitted.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { LedgerApi } from "../core/api.js";
 import { LedgerError } from "../core/errors.js";
@@ -200,4 +200,25 @@ export async function worktree(ledger: LedgerApi, input: Inputs["worktree"]): Pr
   if (!ledger.knowsCaller && w.agent === undefined) throw noIdentity();
   const { project, agent, role, id, lease_token } = w as typeof w & { project: string; id: number };
   return openWorktree(ledger, { project, agent: agent!, role, id, ...(lease_token !== undefined ? { lease_token } : {}) }, dir);
+}
+
+/** The caller's worktree for the WO (exec/worktree.ts) when it exists and the caller is not in it already; else undefined. */
+export async function ownWorktree(ledger: LedgerApi, who: Inputs["holding"]): Promise<string | undefined> {
+  const here = process.cwd();
+  if (worktreeTag(here) !== null) return undefined; // in a worktree workledger made: here is meant
+  try {
+    const held = await ledger.holding(who);
+    const path = worktreePath(mainWorkTree(here), held);
+    return isDirectory(path) ? path : undefined;
+  } catch {
+    return undefined; // not the holder, or not in a repository: verify says so itself, or runs here
+  }
+}
+
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

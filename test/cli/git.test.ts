@@ -253,6 +253,11 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
       const cp = await m.call("checkpoint", { id, message: "a model's work" });
       assert.equal(cp.isError, false, JSON.stringify(cp.body));
       assert.equal(git(repo, "show", "-s", "--format=%s", w.body.branch), "a model's work");
+      // Its handover is stamped with its worktree's state, not the server's directory (thirteenth MCP trial).
+      writeFileSync(join(w.body.path, "wip.txt"), "not committed\n");
+      const put = await m.call("context_put", { id, body: "wip.txt is a draft" });
+      assert.deepEqual([put.body.git?.branch, put.body.git?.dirty], [w.body.branch, true], JSON.stringify(put.body));
+      rmSync(join(w.body.path, "wip.txt"));
       // The server runs in the repository; verify runs in the model's worktree for the WO, where the work is (ninth MCP trial).
       const v = await m.call("verify", { id });
       assert.equal(v.isError, false, JSON.stringify(v.body));

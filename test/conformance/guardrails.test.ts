@@ -244,6 +244,20 @@ for (const backend of backends) {
       assert.equal((await l.get({ project: P, id: 3 })).context.newer_handover?.agent, "obs", "a newer project-wide one is");
     });
 
+    it("a later entry under another key does not hide the WO's handover: get shows the handover as linked and the newest of each other key (thirteenth MCP trial)", async () => {
+      await l.claim({ ...BOB, id: 2 });
+      await l.contextPut({ ...BOB, id: 2, body: "HANDOVER: parser done, tests next" });
+      await l.contextPut({ ...BOB, id: 2, key: "design", body: "v1" });
+      await l.contextPut({ ...BOB, id: 2, key: "design", body: "v2" });
+      const c = (await l.get({ project: P, id: 2 })).context;
+      assert.equal(c.linked?.body, "HANDOVER: parser done, tests next");
+      assert.deepEqual(
+        c.also_linked.map((e) => [e.key, e.body, e.verdict]),
+        [["design", "v2", "fresh"]],
+      );
+      assert.equal(c.newer_handover, null);
+    });
+
     it("a resent write with the same key answers the first result, though the remembered token was forgotten", async () => {
       const c = await l.claim({ ...BOB, id: 2 });
       const first = await l.release({ ...BOB, id: 2, status: "done", lease_token: c.lease!.token, idempotency_key: "r1" });
@@ -284,7 +298,8 @@ for (const backend of backends) {
         assert.match(stranger.message, /only its last holder \(carol\) or an admin may while nobody holds it/);
         await rejects(l.contextPut({ project: P, agent: "obs", id: 2, body: "creator, after the work" }), "NOT_HOLDER");
         await l.contextPut({ ...ADMIN, id: 2, key: "review", body: "an admin's review" });
-        assert.equal((await l.get({ project: P, id: 2 })).context.linked?.body, "an admin's review");
+        const linked = (await l.get({ project: P, id: 2 })).context;
+        assert.deepEqual([linked.linked?.body, linked.also_linked.map((e) => e.body)], ["the real handover", ["an admin's review"]]);
         assert.deepEqual((await l.claim({ ...BOB, id: 3 })).context.dependencies.map((d) => [d.key, d.body]).sort(), [
           ["handover", "the real handover"],
           ["review", "an admin's review"],
@@ -421,11 +436,20 @@ for (const backend of backends) {
         await rejects(l.contextPut({ ...BOB, id: 2, body: "done again" }), "NOT_HOLDER", /whoever claims it next/);
       });
 
-      it("the agent whose release ended the last attempt keeps its right through its own follow-ups (release blocked, reopen, done)", async () => {
-        await l.claim({ ...BOB, id: 2 });
-        await l.release({ ...BOB, id: 2, status: "blocked", note: "waiting for the schema" });
-        assert.equal((await l.update({ ...BOB, id: 2, status: "open" })).status, "open");
-        assert.equal((await l.update({ ...BOB, id: 2, status: "done" })).status, "done");
+      it("the releaser follows up once, from the state its release left; the creator keeps its contract; a cancelled WO is the creator's to reopen (thirteenth MCP trial)", async () => {
+        const id = (await l.create({ project: P, agent: "alice", items: [{ title: "alice's" }] }))[0]!.id;
+        await l.claim({ ...CAROL, id });
+        await l.update({ ...CAROL, id, status: "cancelled" });
+        await rejects(l.update({ ...CAROL, id, status: "open" }), "NOT_HOLDER", /is cancelled: only its creator \(alice\) or an admin may reopen it/);
+        assert.equal((await l.update({ project: P, agent: "alice", id, status: "open" })).status, "open");
+        await l.claim({ ...CAROL, id });
+        await l.release({ ...CAROL, id, status: "blocked", note: "waiting for the schema" });
+        assert.equal((await l.update({ ...CAROL, id, status: "open" })).status, "open");
+        await rejects(l.update({ ...CAROL, id, status: "blocked", note: "again" }), "NOT_HOLDER", /it was set open since carol's own release left it blocked/);
+        assert.equal((await l.update({ project: P, agent: "alice", id, status: "cancelled" })).status, "cancelled", "the creator is never locked out");
+        await rejects(l.update({ project: P, agent: "alice", id, status: "done" }), "ILLEGAL_TRANSITION");
+        const same = await l.update({ ...BOB, id, status: "cancelled" });
+        assert.deepEqual([same.status, same.warnings], ["cancelled", [`WO-${id} is already cancelled: your status change changed nothing`]]);
       });
 
       it("a session holding a stale token of its agent's is fenced for notes, linked context and spend, while the agent holds the WO anew elsewhere", async () => {
@@ -462,6 +486,14 @@ for (const backend of backends) {
         // The top of the WO's own worktree (its branch) answers it.
         await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where("wo/1-x", "/src/app.worktrees/proj/wo-1-lease-1") });
         assert.equal((await l.release({ ...BOB, id: 1, status: "done" })).status, "done");
+      });
+
+      it("done on a pass that ran on uncommitted changes warns that the branch does not hold them (thirteenth MCP trial)", async () => {
+        await l.claim({ ...BOB, id: 1 });
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/w", git: { head: "a".repeat(40), branch: "wo/1-x", dirty: true } });
+        const done = await l.release({ ...BOB, id: 1, status: "done" });
+        assert.equal(done.status, "done");
+        assert.match((done.warnings ?? []).join("\n"), /passing verification ran on uncommitted changes: checkpoint them/);
       });
 
       it("a lapsed holder's refused writes are recorded as an event (a person's concern), at most once a minute per agent and WO", async () => {

@@ -443,23 +443,23 @@ for (const backend of backends) {
         await l.create({ project: P, agent: "o", items: [{ title: "x", verification: "false" }] });
         await rejects(l.verifyCommand({ project: P, agent: "b", role: "agent", id: 1 }), "NOT_HOLDER");
         await rejects(l.recordVerification({ project: P, agent: "b", role: "agent", id: 1, ...result(true), command: "false" }), "NOT_HOLDER");
-        await rejects(l.addNote({ project: P, agent: "b", role: "agent", id: 1, kind: "verification", body: "verification PASSED" }), "NOT_HOLDER");
+        await rejects(
+          l.addNote({ project: P, agent: "b", role: "agent", id: 1, kind: "verification" as never, body: "verification PASSED" }),
+          "VALIDATION",
+          /verification notes are recorded by verify/,
+        );
         await l.claim({ project: P, agent: "a", role: "agent", id: 1 });
         await rejects(l.verifyCommand({ project: P, agent: "b", role: "agent", id: 1 }), "LEASE_HELD");
         await rejects(l.recordVerification({ project: P, agent: "b", role: "agent", id: 1, ...result(true), command: "false" }), "LEASE_HELD");
-        await rejects(l.addNote({ project: P, agent: "b", role: "agent", id: 1, kind: "verification", body: "verification PASSED" }), "LEASE_HELD");
         assert.deepEqual((await l.get({ project: P, id: 1 })).notes, []);
-        // The holder may add a verification note by hand; an admin may record a result but not block a WO someone holds.
-        await l.addNote({ project: P, agent: "a", role: "agent", id: 1, kind: "verification", body: "checked by hand" });
+        // Nor does the holder write one by hand (thirteenth MCP trial: it looked like a real run); an admin may record a result but not block a WO someone holds.
+        await rejects(l.addNote({ project: P, agent: "a", role: "agent", id: 1, kind: "verification" as never, body: "checked by hand" }), "VALIDATION");
         const r = await l.recordVerification({ project: P, agent: "root", role: "admin", id: 1, ...result(false), command: "false", block_on_fail: true });
         assert.equal(r.block_refused?.code, "LEASE_HELD");
         assert.equal(r.work_order.status, "claimed");
         assert.deepEqual(
           (await l.get({ project: P, id: 1 })).notes.map((n) => [n.agent, n.kind]),
-          [
-            ["a", "verification"],
-            ["root", "verification"],
-          ],
+          [["root", "verification"]],
         );
       });
 

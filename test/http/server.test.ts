@@ -302,7 +302,7 @@ describe("HTTP API", () => {
     assert.equal((await req("GET", `${path}/verification`, { token: tokens.alice })).json.error.code, "LEASE_HELD");
     const forged = { passed: true, exit_code: 0, duration_ms: 1, output_tail: "", command: "npm test" };
     assert.equal((await req("POST", `${path}/verification`, { token: tokens.alice, body: forged })).status, 409);
-    assert.equal((await req("POST", `${path}/notes`, { token: tokens.alice, body: { kind: "verification", body: "verification PASSED" } })).status, 409);
+    assert.equal((await req("POST", `${path}/notes`, { token: tokens.alice, body: { kind: "verification", body: "verification PASSED" } })).status, 400);
     const ok = await req("POST", `${path}/verification`, { token: tokens.bob, body: { ...forged, git: { head: "abc", branch: "main", dirty: false } } });
     assert.equal(ok.status, 201);
     assert.equal(ok.json.command, "npm test");

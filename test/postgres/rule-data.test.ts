@@ -82,6 +82,7 @@ function randomWo(r: Rnd, project: string, id: number): StoredWorkOrder {
           token: r.pick([null, fence, fence, fence - 1]),
           ...(r.chance(0.8) ? { command: r.pick([verification, verification, "old command"]) } : {}),
           ...(r.chance(0.15) ? { failed_in: "/elsewhere" } : {}),
+          ...(r.chance(0.1) ? { dirty: true } : {}),
         },
     ended_leases: r.chance(0.5)
       ? [

@@ -18,7 +18,7 @@ export interface ModelWo {
   /** How each agent's last lease ended: an expired one fences the agent by name until it claims again (DESIGN.md §9). */
   ended: Map<string, "expired" | "ended">;
   /** Who held the newest lease, and how it ended: only that agent, after ending it itself, may change the status of a WO nobody holds. */
-  last: { agent: string; how: "live" | "expired" | "ended" } | null;
+  last: { agent: string; how: "live" | "expired" | "ended"; status?: Resting } | null;
 }
 
 export type Outcome = { ok: true } | { ok: false; code: string };
@@ -122,9 +122,14 @@ export class Model {
     if (h === "free") return this.notHeld(w, agent, token);
     if (h !== "holder") return this.fail(h);
     w.ended.set(agent, "ended");
-    w.last = { agent, how: "ended" };
+    w.last = { agent, how: "ended", status: status ?? w.prior ?? "open" };
     Object.assign(w, { status: status ?? w.prior ?? "open", holder: null, token: null, expires: null, prior: null, revision: w.revision + 1 });
     return { ok: true };
+  }
+
+  /** The agent whose own release ended the newest lease, while the WO is as that release left it (status-rules.ts ownRelease). */
+  private ownRelease(w: ModelWo, agent: string): boolean {
+    return w.last?.agent === agent && w.last.how === "ended" && w.last.status === w.status;
   }
 
   update(agent: string, id: number, req: { title?: string; status?: Resting; ifRevision?: number; token?: number }): Outcome {
@@ -140,18 +145,19 @@ export class Model {
     // lease, and never on a done or cancelled WO unless the same request reopens it.
     if (titleChanges && !holder) {
       const frozen = (w.status === "done" || w.status === "cancelled") && req.status !== "open";
-      if (frozen || !(w.last?.agent === agent && w.last.how === "ended")) return this.fail("NOT_HOLDER");
+      if (frozen || !this.ownRelease(w, agent)) return this.fail("NOT_HOLDER");
     }
     if (req.status !== undefined && !holder && req.status !== w.status && !ALLOWED[w.status as Resting].includes(req.status)) return this.fail("ILLEGAL_TRANSITION");
     const statusChanges = req.status !== undefined && (holder || req.status !== w.status);
     if (!titleChanges && !statusChanges) return { ok: true };
     // Without a lease, only the agent whose own release ended the newest lease changes the status (WOs here are the creator's, obs's),
     // and a done WO is its record: only an admin reopens it (none acts here).
-    if (statusChanges && !holder && (w.status === "done" || !(w.last?.agent === agent && w.last.how === "ended"))) return this.fail("NOT_HOLDER");
+    // A cancelled one, by its creator (obs, who does not act here); the releaser follows up once, from the state it left.
+    if (statusChanges && !holder && (w.status === "done" || w.status === "cancelled" || !this.ownRelease(w, agent))) return this.fail("NOT_HOLDER");
     if (titleChanges) w.title = req.title!;
     if (statusChanges && holder) {
       w.ended.set(agent, "ended");
-      w.last = { agent, how: "ended" };
+      w.last = { agent, how: "ended", status: req.status! };
     }
     if (statusChanges) Object.assign(w, { status: req.status, holder: null, token: null, expires: null, prior: null });
     w.revision += 1;

@@ -139,17 +139,21 @@ async function claimNext(tx: Tx, c: Parsed["claim"], ttlMs: number): Promise<Cla
   const wanted = filterWords(c);
   if (skipped.length) {
     const some = skipped.slice(0, 10).map(rules.label).join(", ");
-    throw new LedgerError("NOTHING_TO_CLAIM", `no unclaimed work order in project ${project}${wanted} is free to take: ${some} touch files someone holds (their file_conflicts)`, {
-      hint: "wait for those files to be released, or {{op:claim}} one of them by id to accept the overlap",
-      details: { project, touching_held_files: skipped },
-    });
+    throw new LedgerError(
+      "NOTHING_TO_CLAIM",
+      `no unclaimed work order in project ${project}${wanted} is free to take: ${some} ${skipped.length === 1 ? "touches" : "touch"} files a held work order holds (yours among them, perhaps: see their file_conflicts)`,
+      {
+        hint: "finish or release the work orders that hold those files (yours first), or {{op:claim}} one of them by id to accept the overlap",
+        details: { project, touching_held_files: skipped },
+      },
+    );
   }
   if (c.stage !== undefined) stageOf(await policyOf(tx, project), project, c.stage);
   // An agent that forgot to declare what it can do should learn that work is waiting for it.
   const [unfit] = filter.can ? await tx.claimable(project, 1, 0, { ...filter, can: undefined }) : [];
   throw new LedgerError("NOTHING_TO_CLAIM", `no unclaimed work order in project ${project}${wanted} is free to take`, {
     hint: unfit
-      ? `${rules.label(unfit.id)} waits for an agent that can ${unfit.requires.join(", ")}: declare the capabilities you have, or try again later`
+      ? `${rules.label(unfit.id)} waits for an agent that can ${unfit.requires.join(", ")}: declare the capabilities you have (WORKLEDGER_CAN), or try again later`
       : "all open work is claimed or waiting on dependencies; try again later or {{op:create}} work",
     details: { project, ...(unfit ? { needs_capabilities: { id: unfit.id, requires: unfit.requires } } : {}) },
   });

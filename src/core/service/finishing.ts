@@ -11,7 +11,7 @@ import { assertStageMove } from "../stages.js";
 import { appendNote, persist } from "../steps.js";
 import { CAP_FIELDS, type Note, type Role, type StoredWorkOrder } from "../types.js";
 import { parse } from "../validate.js";
-import { DEFAULT_POLICY, assertMayAuthor, verifierOf } from "../verification.js";
+import { DEFAULT_POLICY, assertMayAuthor } from "../verification.js";
 import { FINISH_BY_RELEASE, FINISH_BY_UPDATE } from "../write-rules.js";
 import type { Finished } from "./results.js";
 import { finished, loadAs, policyOf, type Service } from "./shared.js";
@@ -171,8 +171,6 @@ export async function addNote(svc: Service, input: Inputs["addNote"]): Promise<N
         // Anyone may comment, except a lapsed holder, whose words must not pass for the new holder's:
         // fenced by name, and by the token its door remembers (another session of the same agent may hold it now).
         rules.assertNotFenced(wo, agent, tx.now(), n.lease_token);
-        // A verification result is evidence others rely on: only the holder or an admin records one.
-        if (kind === "verification") verifierOf(wo, agent, role, tx.now(), undefined);
         return appendNote(tx, wo, { agent, body, kind: kind ?? "progress" });
       }),
     role,

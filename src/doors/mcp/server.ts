@@ -9,12 +9,13 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { LedgerApi } from "../../core/api.js";
+import type { Inputs } from "../../core/schemas.js";
 import { LedgerError, isLedgerError } from "../../core/errors.js";
 import { judgedOnBranches, type LocalRepository } from "../../core/freshness.js";
 import type { GitState } from "../../core/types.js";
 import { verifyWorkOrder } from "../../exec/verify.js";
 import { checkpoint } from "../../exec/checkpoint.js";
-import { worktree } from "../../exec/worktree.js";
+import { ownWorktree, worktree } from "../../exec/worktree.js";
 import { whoami, type Whoami } from "../../core/whoami.js";
 import { callLedger, resolve } from "../../core/operations.js";
 import { patiently } from "../../core/retry.js";
@@ -91,11 +92,26 @@ function keptAliveHere(w: Whoami, memory: LeaseMemory): Whoami & { hint?: string
 
 /** A first guess at create is one work order: its fields at the top level become the one item. */
 function oneItem(args: Args): Args {
-  if (args.items !== undefined) return args;
-  const { project, idempotency_key, new_project, ...fields } = args;
+  const { project, idempotency_key, new_project, items, ...fields } = args;
+  if (items !== undefined) {
+    const extra = Object.keys(fields);
+    if (extra.length)
+      throw new LedgerError("VALIDATION", `${extra.join(", ")}: give either items (several work orders) or one work order's fields, not both`, {
+        hint: "put those fields inside each item, or leave out items to create one work order; nothing was written",
+        details: { issues: extra.map((field) => ({ field, message: "given beside items" })) },
+      });
+    return args;
+  }
   return { project, idempotency_key, new_project, items: [fields] };
 }
 const BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));
+
+/** The caller's worktree for the WO a call names, when it holds the WO and the worktree exists (exec/worktree.ts ownWorktree). */
+async function worktreeOf(ledger: LedgerApi, args: Args): Promise<string | undefined> {
+  const { project, agent, id } = args;
+  if (typeof project !== "string" || typeof id !== "number") return undefined;
+  return ownWorktree(ledger, { project, id, ...(typeof agent === "string" ? { agent } : {}) } as Inputs["holding"]);
+}
 
 /**
  * The server, and its session's keep-alive: every lease the session claims
@@ -143,8 +159,9 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
       if (op.name === "claim" || (op.name === "renew" && asked !== undefined)) args.ttl = livenessTtl(asked);
       const shortened = (op.name === "claim" || op.name === "renew") && args.ttl !== asked;
       // What the server fills in (identity, work tree, capabilities) is no tool's argument: refused above, never taken from the model.
-      if (op.callerGit) args.git = opts.git();
       if (op.actor && opts.agent !== undefined) args.agent = opts.agent;
+      // Context about a WO is stamped with the state of the model's worktree for it, where the work is, not the server's directory.
+      if (op.callerGit) args.git = opts.git(op.name === "contextPut" ? await worktreeOf(ledger, args) : undefined);
       if (op.capabilities && opts.can !== undefined) args.can = opts.can;
       const local = LOCAL[op.name];
       // Over a store of its own, the server rides out a database failover for the model (the remote client does so itself).

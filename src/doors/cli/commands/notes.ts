@@ -14,7 +14,7 @@ export function register(program: Command): void {
     description: "append a note every agent can read (anyone may add notes)",
     flags: {
       id: WO_ID,
-      kind: { help: "progress|finding|blocker|verification|link", flag: "--kind <kind>", default: "progress" },
+      kind: { help: "progress|finding|blocker|link (verification notes are verify's)", flag: "--kind <kind>", default: "progress" },
       body: { read: (o) => readBody(o) },
       lease_token: LEASE_TOKEN,
       idempotency_key: IDEMPOTENCY_KEY,
