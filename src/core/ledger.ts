@@ -28,6 +28,8 @@ import * as checkpoints from "./service/checkpoints.js";
 import * as webhooks from "./service/webhooks.js";
 import * as verifications from "./service/verifications.js";
 import * as spending from "./service/spending.js";
+import * as insights from "./service/insights.js";
+import type { Attention, Roster } from "./insights.js";
 import * as handoff from "./service/handoff.js";
 import type {
   WorkOrderWithNotes,
@@ -302,6 +304,15 @@ export class Ledger {
 
   report(input: Inputs["report"]): Promise<Report> {
     return spending.report(this.svc, input);
+  }
+
+  // insights.ts
+  attention(input: Inputs["attention"]): Promise<Attention> {
+    return insights.attention(this.svc, input);
+  }
+
+  agents(input: Inputs["agents"]): Promise<Roster> {
+    return insights.agents(this.svc, input);
   }
 
   // handoff.ts

@@ -260,6 +260,22 @@ const TABLE = [
     http: { method: "GET", paths: [`${P}/report`] },
   },
   {
+    name: "attention",
+    summary: "What needs a human: blocked and dead-lettered work, failed verifications, agents losing leases, refused writes",
+    input: "attention",
+    access: "read",
+    actor: false,
+    http: { method: "GET", paths: [`${P}/attention`] },
+  },
+  {
+    name: "agents",
+    summary: "Every agent seen in a window: last activity, leases held now, attempts, done, lost, spend, and whether it is gone",
+    input: "agents",
+    access: "read",
+    actor: false,
+    http: { method: "GET", paths: [`${P}/agents`] },
+  },
+  {
     name: "verifyCommand",
     summary: "The verification command you may run now (pinned at your claim)",
     input: "verifyCommand",

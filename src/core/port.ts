@@ -2,6 +2,7 @@
  * The storage port. It speaks the domain, not SQL: adapters persist records
  * and answer queries atomically; the lease rules live in src/core/rules.ts.
  */
+import type { AgentActivity } from "./insights.js";
 import type {
   Attempt,
   ContextEntry,
@@ -29,6 +30,8 @@ export interface ListQuery {
   after?: number | undefined;
   limit: number;
 }
+
+export type { AgentActivity };
 
 /** Attempts of a project (started at or after `since`), or of one WO or agent: the newest `limit`, oldest first. */
 export interface AttemptQuery {
@@ -137,6 +140,12 @@ export interface Tx {
   /** Events after `after` in sequence order; every project when project is null. */
   /** Events after `after` in seq order: the first `limit`, or with `newest` the last `limit` (still in seq order). */
   listEvents(project: string | null, wo: number | null, after: number, limit: number, newest?: boolean): Promise<LedgerEvent[]>;
+  /** The newest `limit` events of one type on one WO, in seq order. */
+  eventsOfType(project: string, wo: number, type: LedgerEvent["type"], limit: number): Promise<LedgerEvent[]>;
+  /** The project's newest `limit` events of these types at or after `since`, in seq order (the dashboard's needs-a-human panel and roster). */
+  recentEventsOfTypes(project: string, types: readonly LedgerEvent["type"][], since: string, limit: number): Promise<LedgerEvent[]>;
+  /** Each agent that acted in the project at or after `since` (its events; an expiry recorded under its name is not its act): its newest event's time and how many. */
+  agentActivity(project: string, since: string): Promise<AgentActivity[]>;
   /**
    * What a follower (watch, SSE) reads: events after the one with seq `after`,
    * in delivery order, such that resuming from the seq of the last one returned
@@ -144,8 +153,6 @@ export interface Tx {
    * commit order (SQLite's single writer) leave it out and followers use
    * listEvents; PostgreSQL commits concurrently and needs its own order.
    */
-  /** The newest `limit` events of one type on one WO, in seq order. */
-  eventsOfType(project: string, wo: number, type: LedgerEvent["type"], limit: number): Promise<LedgerEvent[]>;
   followEvents?(project: string | null, after: number, limit: number): Promise<LedgerEvent[]>;
   lastEventAt(): Promise<string | null>;
   /** Where a follower starts to see only what happens from now on: the seq of the last event delivered so far (0 when none). */

@@ -116,6 +116,16 @@ export const inputs = builtOnFirstRead({
         .describe("group rows by")
         .optional(),
     }),
+  attention: () =>
+    z.strictObject({
+      project: projectName,
+      since: maxAge.describe("window for lost leases, refused writes and failed verifications, default 7d").optional(),
+    }),
+  agents: () =>
+    z.strictObject({
+      project: projectName,
+      since: maxAge.describe("agents seen this recently, default 24h").optional(),
+    }),
   release: () =>
     z.strictObject({
       ...target,

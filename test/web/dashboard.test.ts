@@ -80,6 +80,13 @@ describe("web dashboard", { skip: browser === null }, () => {
     await page.close();
   });
 
+  it("with one project, the landing page opens its board (issue 28)", async () => {
+    const page = await open(tokens.alice!, "");
+    await page.locator(column("open", 1)).waitFor();
+    assert.match(page.url(), /#\/p\/ancc$/);
+    await page.close();
+  });
+
   it("shows the board: four columns, cards with id, title, priority and labels, and the overview", async () => {
     const page = await open(tokens.alice!, "#/p/ancc");
     await page.locator(column("open", 1)).waitFor();
@@ -360,6 +367,34 @@ describe("web dashboard", { skip: browser === null }, () => {
     await page.goto(`${server.url}/#/p/pipe/wo/2`);
     await page.locator(".page-head .badge.stage", { hasText: "ready" }).waitFor();
     await page.close();
+  });
+
+  it("puts what needs a human first, with a one-click reopen for admins, lists the agents at work, and sums both per project on the landing page (issue 28)", async () => {
+    const id = (await cli(["--agent", "observer", "create", "--title", "Needs the staging password"])).json.id as number;
+    assert.equal((await cli(["--agent", "agent-d", "claim", "--id", String(id)])).code, 0);
+    assert.equal((await cli(["--agent", "agent-d", "release", "--id", String(id), "--status", "blocked", "--note", "the staging password expired"])).code, 0);
+    const page = await open(tokens.alice!, "#/p/ancc");
+    const item = page.locator(`.needs-human li[data-kind="blocked"][data-wo="${id}"]`);
+    await item.waitFor();
+    assert.match(await item.innerText(), /the staging password expired/);
+    await page.locator('.roster li[data-agent="agent-d"]').waitFor();
+    assert.match(await page.locator('.roster li[data-agent="agent-d"]').innerText(), /holds nothing[\s\S]*1 attempts · 0 done · 0 lost/);
+    await item.locator("button", { hasText: "Reopen" }).click();
+    await item.waitFor({ state: "detached" });
+    assert.equal((await cli(["get", "--id", String(id)])).json.status, "open");
+    // A reader sees the panel but no button.
+    assert.equal((await cli(["--agent", "agent-d", "claim", "--id", String(id)])).code, 0);
+    assert.equal((await cli(["--agent", "agent-d", "release", "--id", String(id), "--status", "blocked", "--note", "again"])).code, 0);
+    const reader = await open(tokens.rita!, "#/p/ancc");
+    await reader.locator(`.needs-human li[data-wo="${id}"]`).waitFor();
+    assert.equal(await reader.locator(".needs-human button").count(), 0);
+    // The landing page lists the projects (all of them, even one, with ?all=1), each with what needs a human and the agents at work.
+    await reader.goto(`${server.url}/#/?all=1`);
+    const ancc = reader.locator('li[data-project="ancc"] .health');
+    await ancc.locator("[data-needs]").waitFor();
+    assert.match(await ancc.innerText(), /need.* a human · \d+ agents? at work/);
+    await page.close();
+    await reader.close();
   });
 
   it("is readable at phone width: no sideways scrolling", async () => {

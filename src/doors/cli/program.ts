@@ -10,6 +10,7 @@ import * as agentCheck from "./commands/agent-check.js";
 import * as context from "./commands/context.js";
 import * as demo from "./commands/demo.js";
 import * as history from "./commands/history.js";
+import * as insights from "./commands/insights.js";
 import * as git from "./commands/git.js";
 import * as keepalive from "./commands/keepalive.js";
 import * as leases from "./commands/leases.js";
@@ -36,7 +37,7 @@ export function buildProgram(): Command {
     .option("--as-admin", "act as an admin on a local ledger (or WORKLEDGER_ROLE=admin; for a person's shell, never an agent's): recorded in the events")
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-  for (const m of [setup, workorders, leases, keepalive, notes, spend, context, history, git, webhooks, server, mcp, agentCheck, demo]) m.register(program);
+  for (const m of [setup, workorders, leases, keepalive, notes, spend, insights, context, history, git, webhooks, server, mcp, agentCheck, demo]) m.register(program);
   // Every subcommand inherits exit handling so usage errors become exit 2 with our error format.
   for (const cmd of program.commands) propagate(cmd);
   return program;

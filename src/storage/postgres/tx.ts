@@ -17,7 +17,7 @@
  *   followers read them gap-free without serialising commits (below).
  * Read transactions (REPEATABLE READ READ ONLY) never lock.
  */
-import type { AttemptQuery, ClaimProbe, IdempotentWrite, ListQuery, SpendQuery, Tx } from "../../core/port.js";
+import type { AgentActivity, AttemptQuery, ClaimProbe, IdempotentWrite, ListQuery, SpendQuery, Tx } from "../../core/port.js";
 import type { Attempt, SpendRecord, ContextEntry, LedgerEvent, Note, ProjectPolicy, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
 import type { Webhook } from "../../core/webhooks.js";
 import { WEBHOOK_COLUMNS } from "../webhook-columns.js";
@@ -316,6 +316,19 @@ export class PgTx extends PgSession implements Tx {
         ? await this.rows<{ seq: number }>(`SELECT seq FROM events WHERE ${SETTLED} ORDER BY order_xid DESC, seq DESC LIMIT 1`)
         : await this.rows<{ seq: number }>(`SELECT seq FROM events WHERE project = $1 AND ${SETTLED} ORDER BY order_xid DESC, seq DESC LIMIT 1`, [project]);
     return rows[0]?.seq ?? 0;
+  }
+
+  async recentEventsOfTypes(project: string, types: readonly LedgerEvent["type"][], since: string, limit: number): Promise<LedgerEvent[]> {
+    if (types.length === 0) return [];
+    const cols = "SELECT seq, project, wo, type, agent, revision, at, data FROM events";
+    return (await this.rows<EventRow>(`${cols} WHERE project = $1 AND type = ANY($2) AND at >= $3 ORDER BY seq DESC LIMIT $4`, [project, types, since, limit])).reverse();
+  }
+
+  async agentActivity(project: string, since: string): Promise<AgentActivity[]> {
+    return this.rows<AgentActivity>(
+      "SELECT agent, max(at) AS last_at, count(*)::integer AS events FROM events WHERE project = $1 AND at >= $2 AND type <> 'expired' GROUP BY agent ORDER BY agent",
+      [project, since],
+    );
   }
 
   async lastEventAt() {

@@ -13,7 +13,7 @@ import {
   type StoredWorkOrder,
   type TokenRecord,
 } from "../../core/types.js";
-import type { AttemptQuery, ClaimProbe, IdempotentWrite, ListQuery, SpendQuery, Tx } from "../../core/port.js";
+import type { AgentActivity, AttemptQuery, ClaimProbe, IdempotentWrite, ListQuery, SpendQuery, Tx } from "../../core/port.js";
 import type { QueueFilter } from "../../core/stages.js";
 import type { Webhook } from "../../core/webhooks.js";
 import { WEBHOOK_COLUMNS } from "../webhook-columns.js";
@@ -324,6 +324,23 @@ export class SqliteTx implements Tx {
   async eventsOfType(project: string, wo: number, type: LedgerEvent["type"], count: number): Promise<LedgerEvent[]> {
     const rows = this.sql(`SELECT * FROM events WHERE project = ? AND wo = ? AND type = ? ORDER BY seq DESC ${limit(count)}`).all(project, wo, type) as EventRow[];
     return rows.map(toEvent).reverse();
+  }
+
+  async recentEventsOfTypes(project: string, types: readonly LedgerEvent["type"][], since: string, count: number): Promise<LedgerEvent[]> {
+    if (types.length === 0) return [];
+    const rows = this.sql(`SELECT * FROM events WHERE project = ? AND type IN (${types.map(() => "?").join(", ")}) AND at >= ? ORDER BY seq DESC ${limit(count)}`).all(
+      project,
+      ...types,
+      since,
+    ) as EventRow[];
+    return rows.map(toEvent).reverse();
+  }
+
+  async agentActivity(project: string, since: string): Promise<AgentActivity[]> {
+    return this.sql("SELECT agent, max(at) AS last_at, count(*) AS events FROM events WHERE project = ? AND at >= ? AND type <> 'expired' GROUP BY agent ORDER BY agent").all(
+      project,
+      since,
+    ) as AgentActivity[];
   }
 
   async lastEventAt() {

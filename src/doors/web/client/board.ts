@@ -10,13 +10,14 @@ import { h, replace } from "./dom.js";
 import { byUrgency, columns, filtersToQuery, matches, parseFilters, type Filters } from "./filters.js";
 import { follow, type LiveStatus } from "./live.js";
 import { overview } from "./overview.js";
+import { attentionPanel } from "./attention.js";
 import { canAct, errorBox, projectHash, type View } from "./view.js";
 import { PRIORITIES, STATUSES, type WorkOrder } from "../../../core/types.js";
 
 const LIMIT = 2000;
 const PAGE = 1000;
-/** Events that change the spend panel (new spend, or an attempt that opens or ends). */
-const SPEND_EVENTS = new Set(["spend_recorded", "claimed", "released", "expired", "status_changed"]);
+/** Events that change the spend, roster or needs-a-human panels (spend, an attempt that opens or ends, a refusal, a verification). */
+const PANEL_EVENTS = new Set(["spend_recorded", "claimed", "released", "expired", "status_changed", "write_refused", "note_added", "updated"]);
 
 export const boardView: View = ({ root, me, project, params }) => {
   const stop = new AbortController();
@@ -24,13 +25,22 @@ export const boardView: View = ({ root, me, project, params }) => {
   let filters: Filters = parseFilters(params);
   const board = h("div", { class: "board", role: "region", "aria-label": "Board" });
   const side = overview(project);
+  const needs = attentionPanel(project, me);
   const status = h("span", { class: "live-status", role: "status" }, "connecting…");
   const notice = h("div", {});
   const form = filterForm();
 
   replace(
     root,
-    h("div", { class: "page-head" }, h("h1", {}, project), status, canAct(me) ? h("a", { href: `${projectHash(project)}/new`, class: "button" }, "New work order") : null),
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", {}, project),
+      status,
+      canAct(me) ? h("a", { href: `${projectHash(project)}/new`, class: "button" }, "New work order") : null,
+      me.project ? null : h("a", { href: "#/?all=1", class: "muted" }, "all projects"),
+    ),
+    needs.el,
     form.el,
     notice,
     h("div", { class: "layout" }, board, side.el),
@@ -79,12 +89,15 @@ export const boardView: View = ({ root, me, project, params }) => {
     }, 100);
   };
 
-  // A burst of events redraws the spend panel once.
-  let spendTimer: ReturnType<typeof setTimeout> | null = null;
-  const spendSoon = () => {
-    spendTimer ??= setTimeout(() => {
-      spendTimer = null;
-      if (!stop.signal.aborted) void side.loadSpend();
+  // A burst of events redraws the spend, roster and needs-a-human panels once (each is one request).
+  let panelsTimer: ReturnType<typeof setTimeout> | null = null;
+  const panelsSoon = () => {
+    panelsTimer ??= setTimeout(() => {
+      panelsTimer = null;
+      if (stop.signal.aborted) return;
+      void side.loadSpend();
+      void side.loadRoster();
+      void needs.load();
     }, 300);
   };
 
@@ -108,6 +121,8 @@ export const boardView: View = ({ root, me, project, params }) => {
       void side.loadActivity(seq);
       void side.loadContext();
       void side.loadSpend();
+      void side.loadRoster();
+      void needs.load();
       const show: Record<LiveStatus, string> = { live: "● live", reconnecting: "reconnecting…", denied: "not allowed to follow events" };
       follow(
         project,
@@ -116,7 +131,7 @@ export const boardView: View = ({ root, me, project, params }) => {
           side.pushEvent(e);
           if (e.wo !== null) refresh(e.wo);
           if (e.type === "context_put") void side.loadContext();
-          if (SPEND_EVENTS.has(e.type)) spendSoon();
+          if (PANEL_EVENTS.has(e.type)) panelsSoon();
         },
         (s) => {
           status.textContent = show[s];
@@ -211,5 +226,6 @@ export const boardView: View = ({ root, me, project, params }) => {
     stop.abort();
     clearInterval(ticker);
     if (flushing) clearTimeout(flushing);
+    if (panelsTimer) clearTimeout(panelsTimer);
   };
 };

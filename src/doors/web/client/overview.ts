@@ -10,6 +10,7 @@ import { errorBox, woHash } from "./view.js";
 import { STATUSES, type ContextEntry, type LedgerEvent, type WorkOrder } from "../../../core/types.js";
 import type { Report, ReportRow } from "../../../core/report.js";
 import { spendChart, usd } from "./budget.js";
+import { rosterPanel } from "./roster.js";
 
 const FEED = 30;
 
@@ -66,6 +67,7 @@ export function overview(project: string) {
   const feed = h("ol", { class: "feed", "aria-live": "off" });
   const context = h("div", { class: "context" });
   const spend = h("div", { class: "spend" });
+  const roster = rosterPanel(project);
   let spendBy: "agent" | "phase" = "agent";
   const byPicker = h(
     "select",
@@ -101,6 +103,8 @@ export function overview(project: string) {
     counts,
     h("h2", {}, "Holding leases"),
     holders,
+    h("h2", {}, "Agents, last day"),
+    roster.el,
     h("h2", {}, "Latest context"),
     context,
     h("h2", {}, "Spend, 7 days ", byPicker),
@@ -115,6 +119,7 @@ export function overview(project: string) {
   return {
     el,
     loadSpend,
+    loadRoster: roster.load,
     setWorkOrders(wos: Iterable<WorkOrder>): void {
       const list = [...wos];
       replace(

@@ -1,15 +1,25 @@
-/** The landing view: every project the token may see, with counts per status. */
-import { api } from "./api.js";
+/**
+ * The landing view: every project the token may see, with counts per status,
+ * what needs a human and how many agents are at work. With one project it
+ * opens that project's board directly (`#/?all=1` shows this list anyway).
+ */
+import { api, enc } from "./api.js";
 import { h, replace } from "./dom.js";
 import { BOARD_COLUMNS } from "./filters.js";
 import { errorBox, projectHash, type View } from "./view.js";
 import type { ProjectSummary } from "../../../core/types.js";
+import type { Attention, Roster } from "../../../core/insights.js";
 import { webhooksSection } from "./webhooks.js";
 
-export const projectsView: View = ({ root, me }) => {
+/** Projects whose needs-a-human count and live agents are read (two requests each). */
+const SUMMED = 20;
+
+export const projectsView: View = ({ root, me, params }) => {
   replace(root, h("h1", {}, "Projects"), h("p", { class: "muted" }, "Loading…"));
   api<ProjectSummary[]>("GET", "/v1/projects").then(
-    (projects) =>
+    (projects) => {
+      // Replaced, not pushed: going back must not land here and bounce forward again.
+      if (projects.length === 1 && params.get("all") !== "1") return location.replace(projectHash(projects[0]!.name));
       replace(
         root,
         h("h1", {}, "Projects"),
@@ -18,22 +28,43 @@ export const projectsView: View = ({ root, me }) => {
           : h(
               "ul",
               { class: "projects" },
-              projects.map((p) =>
+              projects.map((p, i) =>
                 h(
                   "li",
-                  {},
+                  { "data-project": p.name },
                   h("a", { href: projectHash(p.name), class: "project-link" }, p.name),
                   h(
                     "span",
                     { class: "counts" },
                     [...BOARD_COLUMNS, "cancelled" as const].map((s) => h("span", { class: `count s-${s}` }, `${p.counts[s]} ${s}`)),
                   ),
+                  i < SUMMED ? health(p.name) : null,
                 ),
               ),
             ),
         me.role === "admin" ? webhooksSection() : null,
-      ),
+      );
+    },
     (e) => replace(root, h("h1", {}, "Projects"), errorBox(e)),
   );
   return () => {};
 };
+
+/** "2 need a human · 3 agents at work", filled in when both answers arrive. */
+function health(project: string): HTMLElement {
+  const el = h("span", { class: "health muted" });
+  void Promise.all([api<Attention>("GET", `/v1/projects/${enc(project)}/attention`), api<Roster>("GET", `/v1/projects/${enc(project)}/agents`)]).then(
+    ([a, r]) => {
+      const live = r.agents.filter((x) => !x.gone).length;
+      replace(
+        el,
+        a.items.length
+          ? h("a", { href: projectHash(project), class: "badge needs", "data-needs": a.items.length }, `${a.items.length} need${a.items.length === 1 ? "s" : ""} a human`)
+          : "nothing needs a human",
+        ` · ${live} agent${live === 1 ? "" : "s"} at work`,
+      );
+    },
+    () => replace(el),
+  );
+  return el;
+}

@@ -126,7 +126,7 @@ export const woView: View = ({ root, me, project, id }) => {
     const kind = h(
       "select",
       { id: "note-kind", name: "kind" },
-      NOTE_KINDS.map((k) => h("option", { value: k }, k)),
+      NOTE_KINDS.filter((k) => k !== "verification").map((k) => h("option", { value: k }, k)),
     );
     return h(
       "form",

@@ -1,0 +1,53 @@
+/** What needs a human, and who is at work: the dashboard's first panels (issue 28), read in one transaction each. */
+import { buildAttention, buildRoster, type Attention, type Roster } from "../insights.js";
+import { requireProject } from "../steps.js";
+import { inputs, type Inputs } from "../schemas.js";
+import type { Note } from "../types.js";
+import { parse } from "../validate.js";
+import { MAX_ROWS, type Service } from "./shared.js";
+
+/** At most this many blocked or failing WOs, and events of a kind, are read for one answer. */
+const SHOWN = 200;
+const DAY = 86_400_000;
+
+const windowStart = (now: string, ms: number | undefined) => new Date(Date.parse(now) - (ms ?? 7 * DAY)).toISOString();
+
+export async function attention(svc: Service, input: Inputs["attention"]): Promise<Attention> {
+  const r = parse(inputs.attention, input);
+  await svc.sweep(r.project);
+  return svc.store.read(async (tx) => {
+    await requireProject(tx, r.project);
+    const since = windowStart(tx.now(), r.since);
+    const [blocked, events, verifications] = await Promise.all([
+      tx.listWorkOrders({ project: r.project, statuses: ["blocked"], limit: SHOWN }),
+      tx.recentEventsOfTypes(r.project, ["expired", "write_refused"], since, SHOWN * 10),
+      tx.recentEventsOfTypes(r.project, ["note_added"], since, SHOWN * 10),
+    ]);
+    // A failure counts while it is the WO's newest verification and the WO is not finished.
+    const failedIds = [...new Set(verifications.filter((e) => e.data.kind === "verification" && e.data.passed === false).map((e) => e.wo!))].slice(-SHOWN);
+    const failing = (await Promise.all(failedIds.map((id) => tx.getWorkOrder(r.project, id)))).filter(
+      (wo) => wo !== null && wo.last_verification?.passed === false && (wo.status === "open" || wo.status === "claimed" || wo.status === "blocked"),
+    );
+    const notes = await Promise.all(blocked.map((wo) => tx.listNotes(r.project, wo.id)));
+    const newestBlocker = (list: Note[]) => list.filter((n) => n.kind === "blocker").at(-1);
+    return buildAttention(r.project, since, { blocked: blocked.map((wo, i) => ({ wo, blocker: newestBlocker(notes[i]!) })), failing: failing.map((wo) => wo!), events });
+  });
+}
+
+export async function agents(svc: Service, input: Inputs["agents"]): Promise<Roster> {
+  const r = parse(inputs.agents, input);
+  await svc.sweep(r.project);
+  return svc.store.read(async (tx) => {
+    await requireProject(tx, r.project);
+    const now = tx.now();
+    const since = windowStart(now, r.since ?? DAY);
+    const [activity, attempts, spend, live, claims] = await Promise.all([
+      tx.agentActivity(r.project, since),
+      tx.listAttempts({ project: r.project, since, limit: MAX_ROWS }),
+      tx.listSpend({ project: r.project, since, limit: MAX_ROWS }),
+      tx.liveLeases(r.project, now),
+      tx.recentEventsOfTypes(r.project, ["claimed"], since, MAX_ROWS),
+    ]);
+    return buildRoster(r.project, since, now, { activity, attempts, spend, live, claims });
+  });
+}
