@@ -35,12 +35,25 @@ export const NO_CONTEXT: WoContext = { linked: null, also_linked: [], dependenci
  * newest checkpoint too (read here, one per WO, together), so context-pull
  * and get agree (issue 23, twelfth trials).
  */
-export async function pulled(tx: Tx, project: string, rows: readonly ContextEntry[], maxAge: number | undefined, git: GitState | null | undefined): Promise<ContextPull> {
+export async function pulled(
+  tx: Tx,
+  project: string,
+  rows: readonly ContextEntry[],
+  maxAge: number | undefined,
+  git: GitState | null | undefined,
+  wo?: number,
+): Promise<ContextPull> {
   const wos = [...new Set(rows.flatMap((e) => (e.wo === null ? [] : [e.wo])))];
   const checkpoints = new Map(await Promise.all(wos.map(async (id) => [id, await lastCheckpoint(tx, project, id)] as const)));
   const entries = rows.map((e) => freshness(e, tx.now(), maxAge ?? DEFAULT_MAX_AGE_MS, git, e.wo === null ? null : checkpoints.get(e.wo)));
   const verdict = entries.length === 0 ? "none" : entries.some((e) => e.verdict === "stale") ? "stale" : "fresh";
-  if (verdict === "none") return { project, verdict, entries, hint: NOTHING_HANDED_OVER };
+  if (verdict === "none")
+    return {
+      project,
+      verdict,
+      entries,
+      hint: wo === undefined ? NOTHING_HANDED_OVER : `${NOTHING_HANDED_OVER}; {{op:get}} of the work order also shows what the work orders it depends on handed over`,
+    };
   return { project, verdict, entries };
 }
 

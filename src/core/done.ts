@@ -31,7 +31,8 @@ export const commandForDone = (wo: StoredWorkOrder) => (wo.lease ? (wo.pinned_ve
 /**
  * The record of a new verification result: a pass after a failure answers it
  * only where that failure ran (the same directory) or at the top of a work
- * tree on the WO's own branch (its worktree); a pass elsewhere is recorded,
+ * tree on the WO's own branch in the same repository (its worktree); a pass
+ * elsewhere is recorded,
  * and the failure stays unanswered (issue 23, eighth, ninth and thirteenth
  * trials: a failing verify, then a passing one in a scratch directory,
  * another WO's worktree or a subdirectory of its own, then done).
@@ -39,14 +40,17 @@ export const commandForDone = (wo: StoredWorkOrder) => (wo.lease ? (wo.pinned_ve
 export function verificationRecord(
   prev: VerificationRecord | null,
   next: VerificationRecord,
-  at: { dir?: string | undefined; branch?: string | null | undefined; top?: string | undefined },
+  at: { dir?: string | undefined; branch?: string | null | undefined; top?: string | undefined; repo?: string | undefined },
   woBranch: string,
 ): VerificationRecord {
-  const record: VerificationRecord = { ...next, ...(at.dir === undefined ? {} : { where: at.dir }) };
+  const record: VerificationRecord = { ...next, ...(at.dir === undefined ? {} : { where: at.dir }), ...(at.repo === undefined ? {} : { repo: at.repo }) };
   if (!next.passed) return record;
   const open = prev === null ? undefined : !prev.passed ? prev.where : prev.failed_in;
-  const answers = open === undefined || at.dir === open || (at.branch != null && at.branch === woBranch && at.dir !== undefined && at.dir === at.top);
-  return answers ? record : { ...record, failed_in: open };
+  const openRepo = prev === null ? undefined : !prev.passed ? prev.repo : prev.failed_repo;
+  // On its branch counts only in the same repository (fourteenth trials: a clone, or a repository made with that branch name).
+  const onItsBranch = at.branch != null && at.branch === woBranch && at.dir !== undefined && at.dir === at.top && at.repo !== undefined && at.repo === openRepo;
+  const answers = open === undefined || at.dir === open || onItsBranch;
+  return answers ? record : { ...record, failed_in: open, ...(openRepo === undefined ? {} : { failed_repo: openRepo }) };
 }
 
 /**
@@ -83,7 +87,11 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   const verified = !changed && !outdated && sameCommand && v !== null && v.passed && v.failed_in === undefined && (v.token === attempt || (lease === null && v.token === null));
   if (verified) {
     // It passed on uncommitted changes: done, but the branch does not hold what passed until they are checkpointed.
-    const uncommitted = v.dirty ? [`${label(wo.id)}'s passing verification ran on uncommitted changes: checkpoint them, or its branch does not hold what passed`] : [];
+    const uncommitted = v.dirty
+      ? [
+          `${label(wo.id)}'s passing verification ran on uncommitted changes: its branch does not hold what passed (checkpoint before finishing; a new work order can carry them now)`,
+        ]
+      : [];
     return { warnings: uncommitted, data: {} };
   }
   // The newest verification FAILED, in this attempt or an earlier one, the caller's or another agent's: done waits for a pass

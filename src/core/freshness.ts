@@ -15,6 +15,9 @@ export interface LastCheckpoint {
   at: string;
 }
 
+/** Said of context saved in a work tree with uncommitted changes. */
+export const DIRTY = "saved with uncommitted changes: what it describes is not on its branch (commit or checkpoint, then save it again)";
+
 export function freshness(entry: ContextEntry, now: string, maxAgeMs: number, current: GitState | null | undefined, checkpoint?: LastCheckpoint | null): PulledContext {
   const age_ms = Math.max(0, Date.parse(now) - Date.parse(entry.created_at));
   const stale_reasons: string[] = [];
@@ -22,6 +25,8 @@ export function freshness(entry: ContextEntry, now: string, maxAgeMs: number, cu
   if (entry.git && current && current.head !== entry.git.head && sameLine(entry.git, current)) {
     stale_reasons.push(`repository moved since: HEAD was ${entry.git.head.slice(0, 12)}, now ${current.head.slice(0, 12)}`);
   }
+  // Saved with uncommitted changes: what it describes is not on its branch (fourteenth trials: the next holder's worktree lacked it).
+  if (entry.git?.dirty) stale_reasons.push(DIRTY);
   // Linked to a WO whose work was checkpointed after it was written: from wherever it is read, the work moved on
   // (issue 23, eleventh trials: read from the main checkout, a handover older than two checkpoints was "fresh").
   if (checkpoint && checkpoint.at > entry.created_at && checkpoint.commit !== entry.git?.head) {

@@ -27,6 +27,8 @@ export interface RememberedLease {
   lost?: boolean;
   /** The keep-alive session that took it (the pid `keepalive --pid` watches): only that session renews it. */
   session?: number;
+  /** Taken over from a dead session of the same agent: renewed at once, whatever is left of it. */
+  adopted?: true;
 }
 
 export interface LeaseMemory {
@@ -78,7 +80,7 @@ function learn(memory: LeaseMemory, wo: WorkOrder | undefined, agent: string | u
 function adoptOwn(memory: LeaseMemory, e: unknown): void {
   if (!isLedgerError(e) || e.code !== "LEASE_HELD" || e.details?.yours !== true) return;
   const { project, id, lease } = e.details as { project: string; id: number; lease: Lease };
-  memory.remember({ project, id, token: lease.token, length_ms: leaseLength(lease) });
+  memory.remember({ project, id, token: lease.token, length_ms: leaseLength(lease), adopted: true });
 }
 
 /** `ledger`, with each claim's token remembered in `memory` and attached to the caller's later holder writes. */

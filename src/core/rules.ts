@@ -141,7 +141,9 @@ export function assertMayLinkContext(wo: StoredWorkOrder, agent: string, role: R
   const who = last?.how === "ended" && last.status === wo.status ? `its last holder (${last.agent})` : wo.fence === 0 ? `its creator (${wo.created_by})` : "whoever claims it next";
   throw new LedgerError(
     "NOT_HOLDER",
-    `${agent} may not link context to ${label(wo.id)}: only ${who} or an admin may while nobody holds it (its next agents read it as the handover)`,
+    `${agent} may not link context to ${label(wo.id)}: ${
+      last?.agent === agent && last.how === "ended" ? `it was set ${wo.status} since your release left it ${last.status}, so ` : ""
+    }only ${who} or an admin may while nobody holds it (its next agents read it as the handover)`,
     {
       hint: "{{op:addNote}} instead (shown as yours), or save it without {{id}} as project-wide context",
       details: { project: wo.project, id: wo.id, last_attempt: last ?? null },
@@ -281,7 +283,7 @@ function notHolder(wo: StoredWorkOrder, agent: string): LedgerError {
     hint: isFinished(wo.status)
       ? `it is ${wo.status}: nobody works on it any more; pick other work ({{op:findUnclaimed}})`
       : wo.depends_on.length
-        ? `{{op:claim}} it first (it can be claimed once ${wo.depends_on.map(label).join(", ")} ${wo.depends_on.length === 1 ? "is" : "are"} done)`
+        ? `{{op:claim}} it first (a claim says whether it must still wait for ${wo.depends_on.map(label).join(", ")})`
         : "{{op:claim}} it first",
     details: { project: wo.project, id: wo.id, status: wo.status },
   });

@@ -172,6 +172,8 @@ export const inputs = builtOnFirstRead({
       git: gitState().nullable().optional(),
       /** The top-level directory of the work tree `dir` is in (a pass on the WO's branch answers a failure only there). */
       top: line(1, 4096).optional(),
+      /** The repository it is in (its main work tree): a pass on the WO's branch answers a failure only in the same one. */
+      repo: line(1, 4096).optional(),
       /** What the command ran in: bwrap, or none (exec/sandbox.ts). */
       sandbox: z.enum(["bwrap", "none"], { error: "must be bwrap or none" }).optional(),
       block_on_fail: z.boolean().optional(),

@@ -27,7 +27,7 @@ export function stageOf(policy: ProjectPolicy, project: string, name: string, fi
     "VALIDATION",
     names.length
       ? `${field}: project ${project} has no stage ${JSON.stringify(name)}; its stages are ${names.join(", ")}`
-      : `${field}: project ${project} has no stages, so a work order cannot be put in one`,
+      : `${field}: project ${project} has no stages${field === "stage" ? "" : ", so a work order cannot be put in one"}`,
     {
       hint: names.length ? `use one of ${names.join(", ")}` : "leave the stage out, or ask an admin to give the project stages ({{op:setPolicy}} {{stages=…}})",
       details: { issues: [{ field, message: names.length ? `must be one of ${names.join(", ")}` : "the project has no stages" }], stages: names },

@@ -136,6 +136,12 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
     });
   }
   const statusChanges = to !== undefined && (holder || to !== from);
+  // Cancelling withdraws the contract: its creator's or an admin's call, not its holder's (fourteenth MCP trial).
+  if (statusChanges && holder && to === "cancelled" && agent !== wo.created_by && req.role !== "admin")
+    throw new LedgerError("FORBIDDEN", `only ${label(wo.id)}'s creator (${wo.created_by}) or an admin may cancel it`, {
+      hint: "{{op:release}} it {{status=blocked}} with a note saying why it should not be done: its creator decides",
+      details: { project: wo.project, id: wo.id, created_by: wo.created_by },
+    });
   const patch = Object.fromEntries(Object.entries(req.fields ?? {}).filter(([, v]) => v !== undefined)) as Partial<StoredWorkOrder>;
   if (moved) patch.stage = req.stage ?? null;
   // Budgets are judged with the caps as this change leaves them (raising one and reopening may go together).

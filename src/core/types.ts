@@ -62,10 +62,13 @@ export interface VerificationRecord {
   token: number | null;
   /** The command that ran (absent in records from before it was kept): a pass counts only for that command. */
   command?: string;
-  /** Where it ran: the git repository (its main work tree), else the directory (absent: not said). */
+  /** The directory it ran in (absent: not said). */
   where?: string;
-  /** A pass recorded after a failure elsewhere: where that failure ran, still unanswered (issue 23, eighth trials). */
+  /** The repository it ran in: its main work tree (absent: outside git, or not said). */
+  repo?: string;
+  /** A pass recorded after a failure elsewhere: where that failure ran, still unanswered (issue 23, eighth trials), and in which repository. */
   failed_in?: string;
+  failed_repo?: string;
   /** It ran on uncommitted changes: what passed is not on the branch until they are checkpointed (thirteenth MCP trial). */
   dirty?: true;
 }

@@ -60,8 +60,15 @@ export class KeepAlive {
     for (const lease of this.memory.all().filter((l) => !l.lost)) {
       const key = `${lease.project}\0${lease.id}\0${lease.token}`;
       const last = this.renewedAt.get(key);
-      if (last === undefined) this.renewedAt.set(key, Date.now()); // first seen: just claimed
-      if (last === undefined || Date.now() - last < lease.length_ms / 3) continue;
+      if (lease.adopted) {
+        // Little of it may be left (a session that took a while to start): renewed now, then at the usual pace.
+        const { adopted: _a, ...kept } = lease;
+        this.memory.remember(kept);
+        this.renewedAt.set(key, 0);
+      } else {
+        if (last === undefined) this.renewedAt.set(key, Date.now()); // first seen: just claimed
+        if (last === undefined || Date.now() - last < lease.length_ms / 3) continue;
+      }
       try {
         // The memory attaches the token; without a TTL the lease keeps its length. (A remote ledger knows the agent by its token.)
         const idle = this.idleMs();

@@ -14,7 +14,7 @@ import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { trailerLines } from "../core/trailers.js";
 import { noIdentity, parse } from "../core/validate.js";
 import { git, gitOrFail, mainWorkTree } from "./git.js";
-import { worktreePath } from "./worktree.js";
+import { worktreePath, worktreeTag } from "./worktree.js";
 import { defaultBranch } from "./branch.js";
 
 export type CheckpointOutcome = (CheckpointResult & { dir: string; branch: string; files: number }) | { nothing: true; dir: string; branch: string; id: number };
@@ -62,6 +62,17 @@ const isIn = (dir: string, commit: string, branch: string) => git(dir, ["merge-b
 function workTreeOf(held: Held, dir: string): string {
   if (git(dir, ["symbolic-ref", "--quiet", "--short", "HEAD"]) === held.branch) return gitOrFail(dir, ["rev-parse", "--show-toplevel"], "find the work tree");
   const own = worktreePath(mainWorkTree(dir), held);
+  // An earlier lease's worktree of this WO: its changes are not this lease's to commit (fourteenth trials: silently left behind).
+  const tag = worktreeTag(dir);
+  if (tag !== null && tag.project === held.project && tag.id === held.id && tag.token !== held.lease.token)
+    throw new LedgerError(
+      "VALIDATION",
+      `${dir} is the worktree of your earlier lease ${tag.token} on WO-${held.id}; you hold it under lease ${held.lease.token} now, and nothing was committed`,
+      {
+        hint: `carry the changes to this lease's worktree (git stash here, then git stash pop in ${own}; {{op:worktree}} {{id=${held.id}}} makes it), then checkpoint there`,
+        details: { issues: [{ field: "dir", message: `lease ${tag.token}'s worktree` }], worktree: own },
+      },
+    );
   if (git(own, ["symbolic-ref", "--quiet", "--short", "HEAD"]) === held.branch) return own;
   throw new LedgerError(
     "VALIDATION",

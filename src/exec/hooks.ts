@@ -10,7 +10,8 @@ import { join } from "node:path";
 import type { LedgerApi } from "../core/api.js";
 import { byItsHolder, unreadable, type CommitVerdict } from "../core/commits.js";
 import { commitLease, trailerLines } from "../core/trailers.js";
-import { gitOrFail } from "./git.js";
+import { label, type WorkOrder } from "../core/types.js";
+import { git, gitOrFail } from "./git.js";
 import { worktreeTag } from "./worktree.js";
 
 export const HOOKS = ["prepare-commit-msg", "commit-msg"] as const;
@@ -50,17 +51,20 @@ export interface HookOutcome {
   added_trailers: boolean;
 }
 
-/** Adds the worktree's lease as trailers to the message in `file` (replacing any it had); false outside a worktree workledger made. */
-function addTrailers(cwd: string, file: string): boolean {
-  const tag = worktreeTag(cwd);
-  if (tag === null) return false;
-  const args = trailerLines(tag).flatMap((t) => ["--trailer", t]);
+/** Adds the worktree's lease (or `lease`) as trailers to the message in `file` (replacing any it had); false outside a worktree workledger made. */
+function addTrailers(cwd: string, file: string, lease: { project: string; id: number; token: number } | null = worktreeTag(cwd)): boolean {
+  if (lease === null) return false;
+  const args = trailerLines(lease).flatMap((t) => ["--trailer", t]);
   gitOrFail(cwd, ["interpret-trailers", "--in-place", "--if-exists", "replace", ...args, file], "add the work order's trailers");
   return true;
 }
 
-/** Runs a hook for the commit whose message is in `file`, in the work tree `cwd`. */
-export async function runHook(ledger: LedgerApi, name: HookName, cwd: string, file: string): Promise<HookOutcome> {
+/**
+ * Runs a hook for the commit whose message is in `file`, in the work tree
+ * `cwd`; `project` is the caller's (its WO branches are fenced too when
+ * checked out outside a worktree workledger made).
+ */
+export async function runHook(ledger: LedgerApi, name: HookName, cwd: string, file: string, project?: string): Promise<HookOutcome> {
   if (name === "prepare-commit-msg") return { verdict: null, added_trailers: addTrailers(cwd, file) };
   const read = () => commitLease(gitOrFail(cwd, ["interpret-trailers", "--parse", file], "read the commit message's trailers"));
   let lease = read();
@@ -68,6 +72,17 @@ export async function runHook(ledger: LedgerApi, name: HookName, cwd: string, fi
   if (lease === null && addTrailers(cwd, file)) {
     added = true; // committed without prepare-commit-msg (a message given with -F, or the hook missing)
     lease = read();
+  }
+  if (lease === null && project !== undefined) {
+    // A WO's branch checked out elsewhere (the main checkout, a clone): the commit is its live holder's, or refused
+    // (fourteenth trials: a lapsed holder committed on the branch from the main checkout while another held it).
+    const wo = await workOrderOfBranch(ledger, project, cwd);
+    if (wo !== null) {
+      const live = wo.lease !== null && Date.parse(wo.lease.expires_at) > Date.now() ? wo.lease : null;
+      if (live === null) return { added_trailers: added, verdict: nobodyHolds(wo) };
+      added = addTrailers(cwd, file, { project, id: wo.id, token: live.token });
+      lease = read();
+    }
   }
   if (lease === null) return { verdict: null, added_trailers: added };
   if (lease === "malformed") {
@@ -78,4 +93,35 @@ export async function runHook(ledger: LedgerApi, name: HookName, cwd: string, fi
   }
   const [verdict] = await ledger.checkCommits({ project: lease.project, commits: [{ id: lease.id, token: lease.token }] });
   return { verdict: byItsHolder(verdict!, process.env.WORKLEDGER_AGENT || undefined), added_trailers: added };
+}
+
+/** The WO whose branch `cwd` has checked out, named `<prefix><id>-…` (core/branch.ts); null when it is no WO's. */
+async function workOrderOfBranch(ledger: LedgerApi, project: string, cwd: string): Promise<WorkOrder | null> {
+  const branch = git(cwd, ["symbolic-ref", "--quiet", "--short", "HEAD"]);
+  const id = branch === null ? undefined : /(?:^|\/)(\d+)(?:-[^/]*)?$/.exec(branch)?.[1];
+  if (id === undefined) return null;
+  try {
+    const wo = await ledger.get({ project, id: Number(id) });
+    return wo.branch === branch ? wo : null;
+  } catch {
+    return null; // no such WO here: not a WO's branch
+  }
+}
+
+/** A commit on the branch of a WO nobody holds: refused. */
+function nobodyHolds(wo: WorkOrder): CommitVerdict {
+  const message = `${wo.branch} is ${label(wo.id)}'s branch and nobody holds ${label(wo.id)} (${wo.status}): only its holder commits to it`;
+  return {
+    commit: null,
+    project: wo.project,
+    id: wo.id,
+    token: 0,
+    at: new Date().toISOString(),
+    ok: false,
+    problem: "not_the_holder",
+    message,
+    attempt: null,
+    status: wo.status,
+    holder: null,
+  };
 }

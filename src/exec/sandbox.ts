@@ -6,9 +6,9 @@
  * tree), and with a scrubbed environment either way.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { delimiter, join, resolve, sep } from "node:path";
+import { delimiter, dirname, join, resolve, sep } from "node:path";
 import { HIDDEN_IN_HOME, type SandboxKind } from "../core/sandbox.js";
 
 export interface Sandbox {
@@ -82,8 +82,32 @@ function bwrapArgs(dir: string, opts: { network: boolean; hide: readonly string[
     "--bind",
     work,
     work,
+    ...linkedGitDirs(work),
     ...hidden.filter(late).flatMap(cover),
     "--chdir",
     work,
   ];
+}
+
+/**
+ * A linked worktree's git lives in its repository's git directory, outside
+ * the work tree (and hidden by the private /tmp when the repository is
+ * there): the repository's read-only, the worktree's own part (its index,
+ * HEAD) writable, so `git diff` works in the verification (fourteenth MCP
+ * trial: "not a git repository" in a worktree under /tmp).
+ */
+function linkedGitDirs(work: string): string[] {
+  for (let at = work; ; at = dirname(at)) {
+    const dotGit = join(at, ".git");
+    if (existsSync(dotGit)) {
+      if (!statSync(dotGit).isFile()) return [];
+      const own = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"))?.[1]?.trim();
+      if (own === undefined) return [];
+      const gitdir = resolve(at, own);
+      const commondir = join(gitdir, "commondir");
+      const common = existsSync(commondir) ? resolve(gitdir, readFileSync(commondir, "utf8").trim()) : gitdir;
+      return [...(existsSync(common) ? ["--ro-bind", common, common] : []), ...(existsSync(gitdir) ? ["--bind", gitdir, gitdir] : [])];
+    }
+    if (dirname(at) === at) return [];
+  }
 }

@@ -16,7 +16,7 @@ import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { noIdentity, parse } from "../core/validate.js";
 import { sandboxFor, scrubEnvironment } from "../core/sandbox.js";
 import { detectSandbox } from "./sandbox.js";
-import { git } from "./git.js";
+import { git, mainWorkTree } from "./git.js";
 import { isDirectory, ownWorktree } from "./worktree.js";
 
 export interface VerifyRun {
@@ -118,6 +118,7 @@ export async function verifyWorkOrder(
   const run = await runVerification(program, { cwd: dir, env, timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });
   const gitHere = opts.git(dir);
   const top = gitHere ? topLevel(dir) : undefined;
+  const repo = gitHere ? repositoryOf(dir) : undefined;
   const result = await ledger.recordVerification({
     ...who,
     passed: run.passed,
@@ -128,6 +129,7 @@ export async function verifyWorkOrder(
     dir,
     git: gitHere,
     ...(top !== undefined ? { top } : {}),
+    ...(repo !== undefined ? { repo } : {}),
     sandbox,
     ...(v.block_on_fail ? { block_on_fail: true } : {}),
     ...(v.idempotency_key !== undefined ? { idempotency_key: v.idempotency_key } : {}),
@@ -151,4 +153,13 @@ function ledgerFiles(ledger: LedgerApi): string[] {
   const db = ledger.info.kind === "sqlite" ? ledger.info.location : null;
   const state = process.env.WORKLEDGER_STATE_DIR;
   return [...(db ? [db, `${db}-wal`, `${db}-shm`, `${db}-journal`] : []), ...(state ? [state] : [])];
+}
+
+/** The repository `dir` is in, named by its main work tree (undefined when git cannot say). */
+function repositoryOf(dir: string): string | undefined {
+  try {
+    return realpathSync(mainWorkTree(dir));
+  } catch {
+    return undefined;
+  }
 }

@@ -222,3 +222,10 @@ export function isDirectory(path: string): boolean {
     return false;
   }
 }
+
+/** The caller's worktree for the WO a call's input names (project, agent, id), when it holds the WO, the worktree exists and it stands elsewhere. */
+export async function worktreeOf(ledger: LedgerApi, input: Record<string, unknown>): Promise<string | undefined> {
+  const { project, agent, id } = input;
+  if (typeof project !== "string" || typeof id !== "number") return undefined;
+  return ownWorktree(ledger, { project, id, ...(typeof agent === "string" ? { agent } : {}) } as Inputs["holding"]);
+}

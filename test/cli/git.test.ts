@@ -199,7 +199,11 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     writeFileSync(join(tree, "p.txt"), "1\n");
     assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "one"], { env: alice, cwd: tree }).code, 0);
     assert.equal(s.run(["context-put", "--id", String(id), "--key", "handover", "-m", "p.txt written, nothing else"], { env: alice, cwd: tree }).code, 0);
+    // Saved from the main checkout, it is stamped with the holder's worktree for the WO, where the work is (fourteenth trials).
+    const fromMain = s.run(["context-put", "--id", String(id), "--key", "notes", "-m", "from main", "--json"], { env: alice, cwd: repo });
+    assert.match(fromMain.json.git.branch, /^wo\/\d+-plain-commit$/);
     const linked = () => s.run(["get", "--id", String(id), "--json"], { env: bob, cwd: repo }).json.context.linked;
+    const linkedAll = () => s.run(["get", "--id", String(id), "--json"], { env: bob, cwd: repo }).json.context.also_linked;
     assert.equal(linked().verdict, "fresh", "read from main, the branch is where the handover left it");
     writeFileSync(join(tree, "p.txt"), "2\n");
     assert.equal(gitIn(tree, alice, "-c", "core.hooksPath=/dev/null", "commit", "-qam", "more, no checkpoint").status, 0);
@@ -208,6 +212,12 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.match(after.stale_reasons.join("\n"), /its branch wo\/\d+-plain-commit moved since: HEAD was \w{12}, now \w{12}/);
     const pulled = s.run(["context-pull", "--key", "handover", "--json"], { env: bob, cwd: repo }).json;
     assert.equal(pulled.verdict, "stale", "context-pull agrees with get");
+    // Saved with uncommitted changes, it says so at once and reads as stale.
+    writeFileSync(join(tree, "q.txt"), "draft\n");
+    const dirty = s.run(["context-put", "--id", String(id), "--key", "draft", "-m", "q.txt drafted"], { env: alice, cwd: tree });
+    assert.match(dirty.stderr, /warning: context draft was saved with uncommitted changes/);
+    const draft = linkedAll().find((e: { key: string }) => e.key === "draft");
+    assert.equal(draft.verdict, "stale");
     const m = await connectMcp(s, "bob", { WORKLEDGER_PROJECT: "gitty" }, repo);
     try {
       assert.equal((await m.call("get", { id })).body.context.linked.verdict, "stale", "over MCP too");
@@ -239,6 +249,49 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(gitIn(old, alice, "-c", "core.hooksPath=/dev/null", "commit", "-qm", "late, no hooks").status, 0);
     assert.equal(git(repo, "rev-parse", wb.json.branch), tip, "the branch did not move");
     assert.equal(git(repo, "show", `${wb.json.branch}:d.txt`), "bob's verified work");
+    // alice holds it again later: her first lease's worktree is not this lease's to checkpoint (fourteenth trials).
+    assert.equal(s.run(["release", "--id", String(id)], { env: bob }).code, 0);
+    assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    writeFileSync(join(old, "d2.txt"), "more\n");
+    const stale = s.run(["checkpoint", "--id", String(id), "-m", "from the old tree"], { env: alice, cwd: old });
+    assert.equal(stale.code, 2, stale.stdout + stale.stderr);
+    assert.match(stale.stderr, /is the worktree of your earlier lease 1 on WO-\d+; you hold it under lease 3 now/);
+  });
+
+  it("the hooks fence a WO's branch checked out outside a workledger worktree too: its live holder's commits get its trailers, anyone else's are refused (fourteenth trials)", async () => {
+    const id = s.run(["create", "--title", "Plain checkout", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["git-hooks", "install"], { cwd: repo }).code, 0, "installed (again)");
+    const branch = s.run(["branch", "--id", String(id), "--json"], { env: alice, cwd: repo }).json.branch as string;
+    const plain = join(s.dir, "plain-checkout");
+    git(repo, "worktree", "add", "--quiet", plain, branch);
+    const commit = (agent: Record<string, string>, msg: string) => {
+      writeFileSync(join(plain, "p.txt"), `${msg}\n`);
+      git(plain, "add", "-A");
+      return gitIn(plain, agent, "commit", "-q", "-m", msg);
+    };
+    const nobody = commit(alice, "nobody holds it");
+    assert.notEqual(nobody.status, 0);
+    assert.match(nobody.stderr, /is WO-\d+'s branch and nobody holds WO-\d+ \(open\)[\s\S]*claim WO-\d+ first/);
+    assert.equal(s.run(["claim", "--id", String(id), "--ttl", "2s"], { env: alice }).code, 0);
+    assert.equal(commit(alice, "alice holds it").status, 0);
+    assert.match(git(plain, "log", "-1", "--format=%B"), new RegExp(`Work-Order: gitty#${id}\nLease-Token: 1`));
+    await sleep(2500);
+    assert.equal(s.run(["claim", "--id", String(id)], { env: bob }).code, 0);
+    const late = commit(alice, "alice, lapsed");
+    assert.notEqual(late.status, 0);
+    assert.match(late.stderr, /bob's under lease 2: alice may not commit under it/);
+    assert.equal(commit(bob, "bob holds it").status, 0);
+  });
+
+  it("a verification that runs git works in the holder's worktree, in the sandbox too (fourteenth MCP trial)", () => {
+    const id = s.run(["create", "--title", "Git in the sandbox", "--verification", "git diff --quiet HEAD && test -f g.txt", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
+    writeFileSync(join(tree, "g.txt"), "1\n");
+    assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "g"], { env: alice, cwd: tree }).code, 0);
+    const v = s.run(["verify", "--id", String(id), "--json"], { env: alice, cwd: tree });
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    assert.equal(v.json.passed, true);
   });
 
   it("over MCP: worktree gives the holder's worktree, and checkpoint commits it under the lease", async () => {

@@ -439,7 +439,10 @@ for (const backend of backends) {
       it("the releaser follows up once, from the state its release left; the creator keeps its contract; a cancelled WO is the creator's to reopen (thirteenth MCP trial)", async () => {
         const id = (await l.create({ project: P, agent: "alice", items: [{ title: "alice's" }] }))[0]!.id;
         await l.claim({ ...CAROL, id });
-        await l.update({ ...CAROL, id, status: "cancelled" });
+        // Its holder does not cancel it either (fourteenth MCP trial): it hands the question to the creator.
+        await rejects(l.update({ ...CAROL, id, status: "cancelled" }), "FORBIDDEN", new RegExp(`only WO-${id}'s creator \\(alice\\) or an admin may cancel it`));
+        await l.release({ ...CAROL, id, status: "blocked", note: "should this be done at all?" });
+        assert.equal((await l.update({ project: P, agent: "alice", id, status: "cancelled" })).status, "cancelled");
         await rejects(l.update({ ...CAROL, id, status: "open" }), "NOT_HOLDER", /is cancelled: only its creator \(alice\) or an admin may reopen it/);
         assert.equal((await l.update({ project: P, agent: "alice", id, status: "open" })).status, "open");
         await l.claim({ ...CAROL, id });
@@ -467,7 +470,9 @@ for (const backend of backends) {
       });
 
       it("after a FAILED verification only a pass where it failed or on the WO's own branch answers it: a pass elsewhere is recorded, and done still waits", async () => {
-        const where = (branch: string | null, dir: string, top = dir) => ({ dir, top, git: branch === null ? null : { head: "a".repeat(40), branch, dirty: false } });
+        // Every git work tree here is of the repository /src/app, unless said.
+        const where = (branch: string | null, dir: string, top = dir, repo = "/src/app") =>
+          branch === null ? { dir, git: null } : { dir, top, repo, git: { head: "a".repeat(40), branch, dirty: false } };
         await l.claim({ ...BOB, id: 1 });
         await l.recordVerification({ ...BOB, id: 1, ...result(false), ...where("main", "/src/app") });
         await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where(null, "/tmp/fake") });
@@ -483,6 +488,9 @@ for (const backend of backends) {
         // Nor a subdirectory of the WO's own worktree (thirteenth trials: the pass ran where the check does not look).
         await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where("wo/1-x", "/src/app.worktrees/proj/wo-1-lease-1/src", "/src/app.worktrees/proj/wo-1-lease-1") });
         await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /ran in \/src\/app/);
+        // Nor the top of another repository's work tree that has a branch of that name (fourteenth trials: a clone, a new repository).
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where("wo/1-x", "/tmp/bogus", "/tmp/bogus", "/tmp/bogus") });
+        await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /ran in \/src\/app/);
         // The top of the WO's own worktree (its branch) answers it.
         await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where("wo/1-x", "/src/app.worktrees/proj/wo-1-lease-1") });
         assert.equal((await l.release({ ...BOB, id: 1, status: "done" })).status, "done");
@@ -493,7 +501,7 @@ for (const backend of backends) {
         await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/w", git: { head: "a".repeat(40), branch: "wo/1-x", dirty: true } });
         const done = await l.release({ ...BOB, id: 1, status: "done" });
         assert.equal(done.status, "done");
-        assert.match((done.warnings ?? []).join("\n"), /passing verification ran on uncommitted changes: checkpoint them/);
+        assert.match((done.warnings ?? []).join("\n"), /passing verification ran on uncommitted changes: its branch does not hold what passed/);
       });
 
       it("a lapsed holder's refused writes are recorded as an event (a person's concern), at most once a minute per agent and WO", async () => {

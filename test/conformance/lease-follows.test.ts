@@ -268,7 +268,7 @@ for (const backend of backends) {
           [[4, 1]],
         );
         const e = await rejects(l.claim({ ...B, next: true }), "NOTHING_TO_CLAIM");
-        assert.match(e.message, /WO-4 touches files a held work order holds/);
+        assert.match(e.message, /WO-4 touches files that held work orders hold/);
         assert.deepEqual(e.details?.touching_held_files, [4]);
       });
     });

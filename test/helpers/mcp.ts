@@ -20,7 +20,8 @@ export async function connectMcp(s: Sandbox, agent: string, env: Record<string, 
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [CLI, "mcp"],
-    ...(cwd ? { cwd } : {}),
+    // In the sandbox unless told: not in this repository, whose state (a dirty work tree) would leak into the results.
+    cwd: cwd ?? s.dir,
     env: { ...(process.env as Record<string, string>), ...s.env, WORKLEDGER_AGENT: agent, ...env },
     stderr: "pipe",
   });

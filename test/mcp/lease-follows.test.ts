@@ -84,7 +84,8 @@ describe("MCP: the lease follows the agent (issue 15)", { concurrency: true }, (
   it("a new session under the same name that claims its dead predecessor's WO is told the lease is its own, and keeps it alive from then on (tenth MCP trial)", async () => {
     const id = newWo("restarted");
     const a = await connect("phoenix");
-    assert.equal((await a.call("claim", { id, ttl: "3s" })).isError, false);
+    // 6s: time for a new session to start and adopt it on a loaded machine (CI); it must outlive that, not the sleep below.
+    assert.equal((await a.call("claim", { id, ttl: "6s" })).isError, false);
     process.kill(a.transport.pid!, "SIGKILL");
     await a.client.close().catch(() => undefined);
     const b = await connect("phoenix");
@@ -104,7 +105,7 @@ describe("MCP: the lease follows the agent (issue 15)", { concurrency: true }, (
         (await b.call("whoami")).body.leases.map((l: { kept_alive: boolean }) => l.kept_alive),
         [true],
       );
-      // Adopted: renewed by this session past the 3s the dead one's lease had left.
+      // Adopted: renewed by this session past the 6s the dead one's lease had.
       await sleep(7_000);
       const note = await b.call("add_note", { id, body: "still mine" });
       assert.equal(note.isError, false, JSON.stringify(note.body));

@@ -149,6 +149,8 @@ export class Model {
     }
     if (req.status !== undefined && !holder && req.status !== w.status && !ALLOWED[w.status as Resting].includes(req.status)) return this.fail("ILLEGAL_TRANSITION");
     const statusChanges = req.status !== undefined && (holder || req.status !== w.status);
+    // Only the creator (obs, who does not act here) or an admin cancels.
+    if (statusChanges && holder && req.status === "cancelled") return this.fail("FORBIDDEN");
     if (!titleChanges && !statusChanges) return { ok: true };
     // Without a lease, only the agent whose own release ended the newest lease changes the status (WOs here are the creator's, obs's),
     // and a done WO is its record: only an admin reopens it (none acts here).

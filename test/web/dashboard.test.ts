@@ -393,6 +393,13 @@ describe("web dashboard", { skip: browser === null }, () => {
     const ancc = reader.locator('li[data-project="ancc"] .health');
     await ancc.locator("[data-needs]").waitFor();
     assert.match(await ancc.innerText(), /need.* a human · \d+ agents? at work/);
+    // The WO page shows what was handed over about it (before, only an event line said some existed).
+    assert.equal((await cli(["--agent", "agent-d", "context-put", "--id", String(id), "-m", "the password lives in the team vault"])).code, 0);
+    await page.goto(`${server.url}/#/p/ancc/wo/${id}`);
+    const ctx = page.locator('.wo-context .ctx[data-key="handover"]');
+    await ctx.waitFor();
+    await ctx.locator("summary").click();
+    assert.match(await ctx.innerText(), /the password lives in the team vault/);
     await page.close();
     await reader.close();
   });

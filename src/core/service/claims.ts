@@ -141,9 +141,9 @@ async function claimNext(tx: Tx, c: Parsed["claim"], ttlMs: number): Promise<Cla
     const some = skipped.slice(0, 10).map(rules.label).join(", ");
     throw new LedgerError(
       "NOTHING_TO_CLAIM",
-      `no unclaimed work order in project ${project}${wanted} is free to take: ${some} ${skipped.length === 1 ? "touches" : "touch"} files a held work order holds (yours among them, perhaps: see their file_conflicts)`,
+      `no unclaimed work order in project ${project}${wanted} is free to take: ${some} ${skipped.length === 1 ? "touches" : "touch"} files that held work orders hold (their file_conflicts say which, and whose)`,
       {
-        hint: "finish or release the work orders that hold those files (yours first), or {{op:claim}} one of them by id to accept the overlap",
+        hint: "wait for those files to be released (if you hold some, finish or release that work first), or {{op:claim}} one of them by id to accept the overlap",
         details: { project, touching_held_files: skipped },
       },
     );

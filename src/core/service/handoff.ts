@@ -44,7 +44,7 @@ export async function contextPull(svc: Service, input: Inputs["contextPull"]): P
   return svc.store.read(async (tx) => {
     await requireProject(tx, c.project);
     const rows = await tx.latestContext(c.project, c.key ?? null, c.id ?? null);
-    return pulled(tx, c.project, rows, c.max_age, c.git);
+    return pulled(tx, c.project, rows, c.max_age, c.git, c.id);
   });
 }
 

@@ -14,6 +14,7 @@ import { judgedOnBranches } from "../../core/freshness.js";
 import type { GitState } from "../../core/types.js";
 import { kebab } from "./hints.js";
 import { gitState, headState, localRepository } from "./input.js";
+import { worktreeOf } from "../../exec/worktree.js";
 import { collect, commaList, identity, list, num, projectOf, str, type Ctx, type Opts, type Result } from "./invocation.js";
 import { cliAction } from "./run.js";
 
@@ -117,6 +118,9 @@ export function registerOperation<R>(program: Command, spec: OperationCommand<R>
     cliAction(async (o, ctx, args) => {
       let input = inputOf(op, spec.flags, o, ctx, args);
       const ledger = await ctx.ledger();
+      // Context about a WO is stamped with the caller's worktree for it, where the work is, when it stands elsewhere (fourteenth trials).
+      const tree = op.name === "contextPut" ? await worktreeOf(ledger, input) : undefined;
+      if (tree !== undefined) input.git = gitState(tree);
       let target = resolve(op, input);
       if (alt?.when(input, o)) {
         const fields = inputFields(alt.op);

@@ -9,13 +9,12 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { LedgerApi } from "../../core/api.js";
-import type { Inputs } from "../../core/schemas.js";
 import { LedgerError, isLedgerError } from "../../core/errors.js";
 import { judgedOnBranches, type LocalRepository } from "../../core/freshness.js";
 import type { GitState } from "../../core/types.js";
 import { verifyWorkOrder } from "../../exec/verify.js";
 import { checkpoint } from "../../exec/checkpoint.js";
-import { ownWorktree, worktree } from "../../exec/worktree.js";
+import { worktree, worktreeOf } from "../../exec/worktree.js";
 import { whoami, type Whoami } from "../../core/whoami.js";
 import { callLedger, resolve } from "../../core/operations.js";
 import { patiently } from "../../core/retry.js";
@@ -105,13 +104,6 @@ function oneItem(args: Args): Args {
   return { project, idempotency_key, new_project, items: [fields] };
 }
 const BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));
-
-/** The caller's worktree for the WO a call names, when it holds the WO and the worktree exists (exec/worktree.ts ownWorktree). */
-async function worktreeOf(ledger: LedgerApi, args: Args): Promise<string | undefined> {
-  const { project, agent, id } = args;
-  if (typeof project !== "string" || typeof id !== "number") return undefined;
-  return ownWorktree(ledger, { project, id, ...(typeof agent === "string" ? { agent } : {}) } as Inputs["holding"]);
-}
 
 /**
  * The server, and its session's keep-alive: every lease the session claims

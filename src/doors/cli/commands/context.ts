@@ -1,4 +1,5 @@
 /** context-put, context-pull: handing working knowledge to the next agent. */
+import { DIRTY } from "../../../core/freshness.js";
 import type { Command } from "commander";
 import type { ContextPull } from "../../../core/ledger.js";
 import type { ContextEntry } from "../../../core/types.js";
@@ -23,7 +24,10 @@ export function register(program: Command): void {
         .option("-m, --message <text>", "the context (or --body-file, or stdin)")
         .option("--body <text>", "same as -m")
         .option("--body-file <file>", "read the context from a file"),
-    render: (entry) => ({ human: () => `saved context ${entry.key} for ${entry.project}${entry.git ? ` at ${entry.git.head.slice(0, 12)}` : ""}` }),
+    render: (entry) => ({
+      warnings: entry.git?.dirty ? [`context ${entry.key} was ${DIRTY}; the next agent reads it as stale`] : [],
+      human: () => `saved context ${entry.key} for ${entry.project}${entry.git ? ` at ${entry.git.head.slice(0, 12)}` : ""}`,
+    }),
   });
 
   // With --history the table's contextHistory answers (the query chooses it), with every entry.

@@ -100,7 +100,7 @@ function registerGitHooks(program: Command): void {
       cliAction(async (_o, ctx, args) => {
         const [hook, file] = args as [string, string];
         if (!(HOOKS as readonly string[]).includes(hook)) return { data: null, human: () => "" }; // a hook of a newer version: let the commit be
-        const out = await runHook(await ctx.ledger(), hook as HookName, process.cwd(), file);
+        const out = await runHook(await ctx.ledger(), hook as HookName, process.cwd(), file, ctx.project);
         const v = out.verdict;
         if (v === null || v.ok) return { data: out, human: () => "" };
         return {
@@ -112,9 +112,13 @@ function registerGitHooks(program: Command): void {
               `your changes are still in the work tree; ${
                 v.status === "done" || v.status === "cancelled"
                   ? `${label(v.id)} is ${v.status}: nobody commits to its branch any more; carry what is left to a new work order (git stash, then apply it in that one's worktree)`
-                  : v.problem === "not_the_holder"
-                    ? "this worktree is its holder's: commit in a worktree of a work order you hold (workledger worktree --id N)"
-                    : "claim the work order again (or leave it to its holder) before committing it"
+                  : v.holder !== null && v.holder.agent === process.env.WORKLEDGER_AGENT
+                    ? `you hold ${label(v.id)} under lease ${v.holder.token} now: commit in that lease's worktree (workledger worktree --id ${v.id})`
+                    : v.problem === "not_the_holder"
+                      ? v.holder === null
+                        ? `claim ${label(v.id)} first, then commit in its worktree (workledger worktree --id ${v.id})`
+                        : "it is its holder's: commit in a worktree of a work order you hold (workledger worktree --id N)"
+                      : "claim the work order again (or leave it to its holder) before committing it"
               }; git commit --no-verify skips this check, and check-commits will flag the commit`,
             ),
         };

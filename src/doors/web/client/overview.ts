@@ -14,12 +14,31 @@ import { rosterPanel } from "./roster.js";
 
 const FEED = 30;
 
-interface Freshness {
+export interface Freshness {
   age_ms: number;
   verdict: "fresh" | "stale";
   stale_reasons: string[];
 }
 type PulledContext = { verdict: "fresh" | "stale" | "none"; entries: (ContextEntry & Freshness)[] };
+
+/** A context entry, folded: key, fresh or stale (why, on hover), age, author, git state, `from` (a dependency's), then its body. */
+export function contextEntry(x: ContextEntry & Freshness, from?: string): HTMLElement {
+  return h(
+    "details",
+    { class: "ctx", "data-key": x.key, ...(x.wo === null ? {} : { "data-from": x.wo }) },
+    h(
+      "summary",
+      {},
+      h("strong", {}, x.key),
+      " ",
+      h("span", { class: `badge v-${x.verdict}`, title: x.stale_reasons.join("; ") }, x.verdict),
+      " ",
+      h("span", { class: "muted" }, `${from ? `${from} · ` : ""}${age(x.age_ms)} old · ${x.agent}${x.git ? ` · ${x.git.head.slice(0, 8)}${x.git.dirty ? "+dirty" : ""}` : ""}`),
+    ),
+    x.stale_reasons.length ? h("p", { class: "muted" }, x.stale_reasons.join("; ")) : null,
+    h("pre", {}, x.body),
+  );
+}
 
 /** One event as a list item: when, who, what, then `tail` (the project feed links the WO, a WO's history shows the revision and diff). */
 export function eventItem(e: LedgerEvent, attrs: Record<string, AttrValue>, ...tail: Child[]): HTMLLIElement {
@@ -150,27 +169,7 @@ export function overview(project: string) {
     async loadContext(): Promise<void> {
       try {
         const c = await api<PulledContext>("GET", `/v1/projects/${enc(project)}/context`);
-        replace(
-          context,
-          c.entries.length
-            ? c.entries.map((x) =>
-                h(
-                  "details",
-                  { class: "ctx", "data-key": x.key },
-                  h(
-                    "summary",
-                    {},
-                    h("strong", {}, x.key),
-                    " ",
-                    h("span", { class: `badge v-${x.verdict}`, title: x.stale_reasons.join("; ") }, x.verdict),
-                    " ",
-                    h("span", { class: "muted" }, `${age(x.age_ms)} old · ${x.agent}${x.git ? ` · ${x.git.head.slice(0, 8)}${x.git.dirty ? "+dirty" : ""}` : ""}`),
-                  ),
-                  h("pre", {}, x.body),
-                ),
-              )
-            : h("p", { class: "muted" }, "No context saved yet."),
-        );
+        replace(context, c.entries.length ? c.entries.map((x) => contextEntry(x)) : h("p", { class: "muted" }, "No context saved yet."));
       } catch (e) {
         replace(context, errorBox(e));
       }

@@ -9,13 +9,28 @@ import { labelChips, leaseLine, priorityBadge, requiresChips, stageBadge, status
 import { h, replace, woRef, type Child } from "./dom.js";
 import { changed, woForm } from "./forms.js";
 import { follow } from "./live.js";
-import { eventItem } from "./overview.js";
+import { contextEntry, eventItem, type Freshness } from "./overview.js";
 import { attemptTimeline, budgetFacts, deadLetter, type AttemptView } from "./budget.js";
 import { ago } from "./time.js";
 import { canAct, errorBox, projectHash, woHash, type View } from "./view.js";
-import { NOTE_KINDS, type Checkpoint, type LedgerEvent, type Note, type WorkOrder } from "../../../core/types.js";
+import { NOTE_KINDS, type Checkpoint, type ContextEntry, type LedgerEvent, type Note, type WorkOrder } from "../../../core/types.js";
 
-type Full = WorkOrder & { notes: Note[]; checkpoints?: Checkpoint[] };
+type Pulled = ContextEntry & Freshness;
+type Full = WorkOrder & { notes: Note[]; checkpoints?: Checkpoint[]; context?: { linked: Pulled | null; also_linked?: Pulled[]; dependencies: Pulled[] } };
+
+/** What was handed over about this WO and about the WOs it depends on (issue 28: the page showed only that some existed). */
+function handedOver(w: Full): HTMLElement {
+  const c = w.context;
+  const own = c ? [...(c.linked ? [c.linked] : []), ...(c.also_linked ?? [])] : [];
+  const deps = c?.dependencies ?? [];
+  if (own.length === 0 && deps.length === 0) return h("p", { class: "muted" }, "Nothing handed over yet.");
+  return h(
+    "div",
+    { class: "wo-context" },
+    own.map((x) => contextEntry(x)),
+    deps.map((x) => contextEntry(x, `from ${woRef(x.wo ?? 0)}`)),
+  );
+}
 
 const section = (title: string, ...body: Child[]) => h("section", { class: "wo-section" }, h("h2", {}, title), ...body);
 const text = (v: string) => (v ? h("p", { class: "pre" }, v) : h("p", { class: "muted" }, "—"));
@@ -173,6 +188,7 @@ export const woView: View = ({ root, me, project, id }) => {
           ),
           section("Scope", text(w.scope)),
           section("Handover", text(w.handover)),
+          section("Context", handedOver(w)),
           section(
             "Notes",
             w.notes.length
