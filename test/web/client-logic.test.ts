@@ -5,6 +5,7 @@ import { create, toPublic } from "../../src/core/rules.ts";
 import type { WorkOrder } from "../../src/core/types.ts";
 import { byUrgency, columns, filtersToQuery, matches, parseFilters } from "../../src/doors/web/client/filters.ts";
 import { ago, countdown, leaseState } from "../../src/doors/web/client/time.ts";
+import { depths } from "../../src/doors/web/client/layout.ts";
 
 /** A new WO as the core makes one (its defaults), with `over` on top. */
 const wo = (over: Partial<WorkOrder>): WorkOrder => ({ ...toPublic(create("p", 1, { title: "Fix tokenizer" }, "o", "2026-01-01T00:00:00.000Z").wo), ...over });
@@ -90,5 +91,27 @@ describe("dashboard lease countdown", () => {
     assert.equal(ago("2026-01-01T00:00:00.000Z", at(0.5)), "just now");
     assert.equal(ago("2026-01-01T00:00:00.000Z", at(125)), "2m 05s ago");
     assert.equal(ago("2026-01-01T00:00:00.000Z", at(3 * 86400)), "3d ago");
+  });
+});
+
+describe("dependency graph (issue 28)", () => {
+  it("puts each work order one column right of its deepest dependency; dependencies not shown do not count", () => {
+    const graph = new Map([
+      [1, { depends_on: [] }],
+      [2, { depends_on: [1] }],
+      [3, { depends_on: [1, 2] }],
+      [4, { depends_on: [99] }],
+      [5, { depends_on: [3, 4] }],
+    ]);
+    assert.deepEqual(
+      [...depths(graph)].sort((a, b) => a[0] - b[0]),
+      [
+        [1, 0],
+        [2, 1],
+        [3, 2],
+        [4, 0],
+        [5, 3],
+      ],
+    );
   });
 });

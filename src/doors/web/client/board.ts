@@ -11,6 +11,7 @@ import { byUrgency, columns, filtersToQuery, matches, parseFilters, type Filters
 import { follow, type LiveStatus } from "./live.js";
 import { overview } from "./overview.js";
 import { attentionPanel } from "./attention.js";
+import { dependencyGraph } from "./graph.js";
 import { canAct, errorBox, projectHash, type View } from "./view.js";
 import { PRIORITIES, STATUSES, type WorkOrder } from "../../../core/types.js";
 
@@ -26,6 +27,7 @@ export const boardView: View = ({ root, me, project, params }) => {
   const board = h("div", { class: "board", role: "region", "aria-label": "Board" });
   const side = overview(project);
   const needs = attentionPanel(project, me);
+  const graph = dependencyGraph(project, () => wos.values());
   const status = h("span", { class: "live-status", role: "status" }, "connecting…");
   const notice = h("div", {});
   const form = filterForm();
@@ -44,6 +46,7 @@ export const boardView: View = ({ root, me, project, params }) => {
     form.el,
     notice,
     h("div", { class: "layout" }, board, side.el),
+    graph.el,
   );
 
   function render(): void {
@@ -62,6 +65,7 @@ export const boardView: View = ({ root, me, project, params }) => {
       }),
     );
     side.setWorkOrders(wos.values());
+    graph.redraw();
     form.options([...wos.values()]);
     if (focused) board.querySelector<HTMLElement>(`[data-wo="${focused}"] a`)?.focus();
   }
