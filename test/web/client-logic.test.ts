@@ -5,7 +5,7 @@ import { create, toPublic } from "../../src/core/rules.ts";
 import type { WorkOrder } from "../../src/core/types.ts";
 import { byUrgency, columns, filtersToQuery, matches, parseFilters } from "../../src/doors/web/client/filters.ts";
 import { ago, countdown, leaseState } from "../../src/doors/web/client/time.ts";
-import { depths } from "../../src/doors/web/client/layout.ts";
+import { depths, timeline } from "../../src/doors/web/client/layout.ts";
 
 /** A new WO as the core makes one (its defaults), with `over` on top. */
 const wo = (over: Partial<WorkOrder>): WorkOrder => ({ ...toPublic(create("p", 1, { title: "Fix tokenizer" }, "o", "2026-01-01T00:00:00.000Z").wo), ...over });
@@ -112,6 +112,39 @@ describe("dependency graph (issue 28)", () => {
         [4, 0],
         [5, 3],
       ],
+    );
+  });
+});
+
+describe("lease timeline (issue 28)", () => {
+  it("gives each agent a lane, clips bars to the window (a running one reaches now), and links a WO passing from one agent to the next", () => {
+    const t = (m: number) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString();
+    const since = Date.parse(t(0));
+    const now = Date.parse(t(100));
+    const { lanes, bars, handoffs } = timeline(
+      [
+        { wo: 1, token: 1, agent: "bob", started_at: t(-20), ended_at: t(10), outcome: "expired" },
+        { wo: 1, token: 2, agent: "alice", started_at: t(20), ended_at: t(50), outcome: "done" },
+        { wo: 2, token: 1, agent: "bob", started_at: t(60), ended_at: null, outcome: null },
+        { wo: 2, token: 2, agent: "bob", started_at: t(60), ended_at: null, outcome: null },
+      ],
+      since,
+      now,
+    );
+    assert.deepEqual(lanes, ["alice", "bob"]);
+    assert.deepEqual(
+      bars.map((b) => [b.wo, b.lane, b.from, b.to, b.outcome]),
+      [
+        [1, 1, 0, 0.1, "expired"],
+        [1, 0, 0.2, 0.5, "done"],
+        [2, 1, 0.6, 1, "running"],
+        [2, 1, 0.6, 1, "running"],
+      ],
+    );
+    assert.deepEqual(
+      handoffs.map((h) => [h.wo, h.from.agent, h.to.agent]),
+      [[1, "bob", "alice"]],
+      "a WO taken again by the same agent is no hand-off",
     );
   });
 });

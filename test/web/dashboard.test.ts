@@ -394,12 +394,16 @@ describe("web dashboard", { skip: browser === null }, () => {
     await ancc.locator("[data-needs]").waitFor();
     assert.match(await ancc.innerText(), /need.* a human · \d+ agents? at work/);
     // The dependency graph: WO-2 waits for WO-1; what is outlined as ready is what find-unclaimed returns.
-    await page.click(".graph-panel summary");
+    await page.click(".dependency-graph summary");
     await page.locator('.graph a[data-wo="2"]').waitFor();
     const shown = await page.locator(".graph a[data-wo]").evaluateAll((els) => els.map((e) => [e.getAttribute("data-wo"), e.hasAttribute("data-ready")]));
     const free = new Set(((await cli(["find-unclaimed", "--limit", "1000"])).json as { id: number }[]).map((w) => String(w.id)));
     assert.ok(shown.some(([wo]) => wo === "1"));
     for (const [wo, ready] of shown) assert.equal(ready, free.has(wo!), `WO-${wo}`);
+    // The lease timeline: agent-d's two leases on the blocked WO are bars on its lane.
+    await page.click(".lease-timeline summary");
+    await page.locator(`.lease-timeline a[data-wo="${id}"][data-agent="agent-d"]`).first().waitFor();
+    assert.ok((await page.locator(`.lease-timeline a[data-wo="${id}"]`).count()) >= 2);
     // The WO page shows what was handed over about it (before, only an event line said some existed).
     assert.equal((await cli(["--agent", "agent-d", "context-put", "--id", String(id), "-m", "the password lives in the team vault"])).code, 0);
     await page.goto(`${server.url}/#/p/ancc/wo/${id}`);

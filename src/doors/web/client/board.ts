@@ -12,6 +12,7 @@ import { follow, type LiveStatus } from "./live.js";
 import { overview } from "./overview.js";
 import { attentionPanel } from "./attention.js";
 import { dependencyGraph } from "./graph.js";
+import { leaseTimeline } from "./timeline.js";
 import { canAct, errorBox, projectHash, type View } from "./view.js";
 import { PRIORITIES, STATUSES, type WorkOrder } from "../../../core/types.js";
 
@@ -28,6 +29,7 @@ export const boardView: View = ({ root, me, project, params }) => {
   const side = overview(project);
   const needs = attentionPanel(project, me);
   const graph = dependencyGraph(project, () => wos.values());
+  const leases = leaseTimeline(project);
   const status = h("span", { class: "live-status", role: "status" }, "connecting…");
   const notice = h("div", {});
   const form = filterForm();
@@ -46,6 +48,7 @@ export const boardView: View = ({ root, me, project, params }) => {
     form.el,
     notice,
     h("div", { class: "layout" }, board, side.el),
+    leases.el,
     graph.el,
   );
 
@@ -102,6 +105,7 @@ export const boardView: View = ({ root, me, project, params }) => {
       void side.loadSpend();
       void side.loadRoster();
       void needs.load();
+      leases.redraw();
     }, 300);
   };
 

@@ -25,7 +25,12 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
 
 export function dependencyGraph(project: string, all: () => Iterable<WorkOrder>) {
   const area = h("div", { class: "graph" });
-  const el = h("details", { class: "graph-panel", ontoggle: (e: Event) => (e.target as HTMLDetailsElement).open && void draw() }, h("summary", {}, "Dependency graph"), area);
+  const el = h(
+    "details",
+    { class: "graph-panel dependency-graph", ontoggle: (e: Event) => (e.target as HTMLDetailsElement).open && void draw() },
+    h("summary", {}, "Dependency graph"),
+    area,
+  );
 
   async function draw(): Promise<void> {
     const list = [...all()];

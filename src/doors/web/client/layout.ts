@@ -17,3 +17,56 @@ export function depths(wos: ReadonlyMap<number, Pick<WorkOrder, "depends_on">>):
   for (const id of wos.keys()) of(id, new Set());
   return depth;
 }
+
+/** One bar of the lease timeline: an attempt, clipped to the window, on its agent's lane. */
+export interface Bar {
+  wo: number;
+  agent: string;
+  lane: number;
+  /** Fractions of the window (0 = its start, 1 = now). */
+  from: number;
+  to: number;
+  outcome: string;
+}
+
+/** A WO passing from one agent to the next: from the end of one bar to the start of the next. */
+export interface Handoff {
+  wo: number;
+  from: Bar;
+  to: Bar;
+}
+
+/**
+ * Lanes (one per agent, alphabetical), bars clipped to [since, now] (a
+ * running attempt reaches now), and hand-offs between consecutive attempts of
+ * one WO by different agents.
+ */
+export function timeline(
+  attempts: readonly { wo: number; token: number; agent: string; started_at: string; ended_at: string | null; outcome: string | null }[],
+  since: number,
+  now: number,
+): { lanes: string[]; bars: Bar[]; handoffs: Handoff[] } {
+  const span = Math.max(1, now - since);
+  const lanes = [...new Set(attempts.map((a) => a.agent))].sort();
+  const at = (t: number) => Math.min(1, Math.max(0, (t - since) / span));
+  const bars = attempts.map((a) => ({
+    wo: a.wo,
+    agent: a.agent,
+    lane: lanes.indexOf(a.agent),
+    from: at(Date.parse(a.started_at)),
+    to: at(a.ended_at === null ? now : Date.parse(a.ended_at)),
+    outcome: a.outcome ?? "running",
+    token: a.token,
+  }));
+  const byWo = new Map<number, (Bar & { token: number })[]>();
+  for (const b of bars) byWo.set(b.wo, [...(byWo.get(b.wo) ?? []), b]);
+  const handoffs = [...byWo.values()].flatMap((list) =>
+    list
+      .sort((x, y) => x.token - y.token)
+      .flatMap((b, i) => {
+        const next = list[i + 1];
+        return next && next.agent !== b.agent ? [{ wo: b.wo, from: b, to: next }] : [];
+      }),
+  );
+  return { lanes, bars, handoffs };
+}
