@@ -43,14 +43,24 @@ export function verificationRecord(
   at: { dir?: string | undefined; branch?: string | null | undefined; top?: string | undefined; repo?: string | undefined },
   woBranch: string,
 ): VerificationRecord {
-  const record: VerificationRecord = { ...next, ...(at.dir === undefined ? {} : { where: at.dir }), ...(at.repo === undefined ? {} : { repo: at.repo }) };
+  const record: VerificationRecord = {
+    ...next,
+    ...(at.dir === undefined ? {} : { where: at.dir }),
+    ...(at.repo === undefined ? {} : { repo: at.repo }),
+    ...(at.branch == null ? {} : { branch: at.branch }),
+  };
   if (!next.passed) return record;
   const open = prev === null ? undefined : !prev.passed ? prev.where : prev.failed_in;
   const openRepo = prev === null ? undefined : !prev.passed ? prev.repo : prev.failed_repo;
+  const openBranch = prev === null ? undefined : !prev.passed ? prev.branch : prev.failed_branch;
+  // The same directory on another branch is other work (fifteenth trials: a branch made there to pass).
+  const sameDir = at.dir === open && (at.branch ?? undefined) === openBranch;
   // On its branch counts only in the same repository (fourteenth trials: a clone, or a repository made with that branch name).
   const onItsBranch = at.branch != null && at.branch === woBranch && at.dir !== undefined && at.dir === at.top && at.repo !== undefined && at.repo === openRepo;
-  const answers = open === undefined || at.dir === open || onItsBranch;
-  return answers ? record : { ...record, failed_in: open, ...(openRepo === undefined ? {} : { failed_repo: openRepo }) };
+  const answers = open === undefined || sameDir || onItsBranch;
+  return answers
+    ? record
+    : { ...record, failed_in: open, ...(openRepo === undefined ? {} : { failed_repo: openRepo }), ...(openBranch === undefined ? {} : { failed_branch: openBranch }) };
 }
 
 /**

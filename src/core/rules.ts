@@ -135,14 +135,15 @@ export function assertMayLinkContext(wo: StoredWorkOrder, agent: string, role: R
   }
   if (role === "admin") return;
   const last = lastEnded(wo);
-  // Its own release, a hand-off included (the loop's last step), while the WO is as it left it.
-  if (last?.agent === agent && last.how === "ended" && last.status === wo.status) return;
+  // Its own release, a hand-off included (the loop's last step), while nobody else changed the WO since (its own follow-up allowed).
+  const linkable = last?.how === "ended" && untouchedSince(wo, last, last.followed_revision ?? last.revision);
+  if (last?.agent === agent && linkable) return;
   if (wo.fence === 0 && wo.created_by === agent) return;
-  const who = last?.how === "ended" && last.status === wo.status ? `its last holder (${last.agent})` : wo.fence === 0 ? `its creator (${wo.created_by})` : "whoever claims it next";
+  const who = linkable ? `its last holder (${last!.agent})` : wo.fence === 0 ? `its creator (${wo.created_by})` : isFinished(wo.status) ? "nobody" : "whoever claims it next";
   throw new LedgerError(
     "NOT_HOLDER",
     `${agent} may not link context to ${label(wo.id)}: ${
-      last?.agent === agent && last.how === "ended" ? `it was set ${wo.status} since your release left it ${last.status}, so ` : ""
+      last?.agent === agent && last.how === "ended" ? `it was changed since your release and your one follow-up (now ${wo.status}), so ` : ""
     }only ${who} or an admin may while nobody holds it (its next agents read it as the handover)`,
     {
       hint: "{{op:addNote}} instead (shown as yours), or save it without {{id}} as project-wide context",
@@ -174,12 +175,15 @@ export function assertNotLapsedSince(attempts: readonly Attempt[], agent: string
 }
 /**
  * Whether `last` (a WO's last attempt) was ended by `agent` itself, not handed
- * on to another stage, and the WO is still as that release left it: that
- * agent may still finish or fix what it released. A status change by someone
- * else since (an admin's reopen: thirteenth trials) ends that right.
+ * on to another stage, and nothing changed the WO since: that agent may
+ * still finish or fix what it released, once. A change by anyone since (an
+ * admin's reopen, the creator's edit: thirteenth and fifteenth trials), or
+ * its own follow-up, ends that right.
  */
 export const ownRelease = (wo: StoredWorkOrder, last: EndedLease | undefined, agent: string): boolean =>
-  last?.agent === agent && last.how === "ended" && !last.handed_on && last.status === wo.status;
+  last?.agent === agent && last.how === "ended" && !last.handed_on && untouchedSince(wo, last, last.revision);
+/** Nothing changed `wo` since revision `at` (records from before revisions were kept: since the ending's time). */
+const untouchedSince = (wo: StoredWorkOrder, last: EndedLease, at: number | undefined) => (at === undefined ? wo.updated_at <= last.at : wo.revision === at);
 /** How the WO's last attempt ended (undefined: never claimed, or that attempt is the live one). */
 export const lastEnded = (wo: StoredWorkOrder): EndedLease | undefined => wo.ended_leases.find((e) => e.token === wo.fence);
 /** The outcome of an attempt its holder ends leaving the WO `to`: handed on when it also moved the WO to another stage. */
@@ -231,7 +235,7 @@ function leaseLost(wo: StoredWorkOrder, agent: string, now: string, token: numbe
   if (mine?.idle)
     why = `your lease (token ${mine.token}) ended at ${mine.at}: you were idle for longer than the project's idle limit (nothing done through the ledger while a keep-alive held it)`;
   else if (mine?.how === "expired") why = `your lease (token ${mine.token}) expired at ${mine.at}`;
-  else if (mine) why = `you ended your lease (token ${mine.token}) at ${mine.at} by ${VIA[mine.via ?? "release"]}${live ? "" : `; it is ${mine.status} now`}`;
+  else if (mine) why = `you ended your lease (token ${mine.token}) at ${mine.at} by ${VIA[mine.via ?? "release"]}${live ? "" : `; it is ${wo.status} now`}`;
   else if (token !== undefined) why = `token ${token} is not a current lease`;
   else why = wo.fence > 0 ? `${agent} holds no lease on it` : "it was never claimed";
   if (live) why += `; ${live.agent} holds it now (token ${live.token}, claimed at ${live.claimed_at})`;

@@ -33,6 +33,7 @@ export function release(wo: StoredWorkOrder, agent: string, now: string, status?
       how: "ended",
       status: to,
       via: "release",
+      revision: wo.revision + 1,
       ...(outcome === "handed_on" ? { handed_on: true as const } : {}),
     }),
     ...(moved ? { stage } : {}),
@@ -193,9 +194,14 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
       how: "ended",
       status: patch.status as RestingStatus,
       via: req.via ?? "update",
+      revision: wo.revision + 1,
       ...(outcome === "handed_on" ? { handed_on: true as const } : {}),
     };
     patch.ended_leases = withEnded(wo, ended);
+  } else if (!holder && req.role !== "admin") {
+    // The releaser's one follow-up: noted, so it may still link its handover after it (and change nothing more).
+    const last = lastEnded(wo);
+    if (last && ownRelease(wo, last, agent)) patch.ended_leases = wo.ended_leases.map((e) => (e === last ? { ...e, followed_revision: wo.revision + 1 } : e));
   }
   const next = bump(wo, now, patch);
   const events: NewEvent[] = [];
@@ -242,6 +248,11 @@ function withoutLease(wo: StoredWorkOrder, agent: string, to: RestingStatus, wha
     });
   const last = lastEnded(wo);
   if (ownRelease(wo, last, agent)) return;
+  if (to === "cancelled")
+    throw new LedgerError("NOT_HOLDER", `only ${label(wo.id)}'s creator (${wo.created_by}) or an admin may cancel it`, {
+      hint: "{{op:addNote}} why it should not be done: its creator decides",
+      details: { project: wo.project, id: wo.id, status: wo.status, to, created_by: wo.created_by },
+    });
   throw new LedgerError(
     "NOT_HOLDER",
     `${agent} may not ${what} without a lease: ${lastHolderMay(wo, last)}${to !== "done" ? `, its creator (${wo.created_by})` : ""}, or an admin may`,
@@ -286,7 +297,7 @@ function lastHolderMay(wo: StoredWorkOrder, last: EndedLease | undefined): strin
   const why = last?.handed_on
     ? `${last.agent} handed it on to its stage's agents`
     : last?.how === "ended"
-      ? `it was set ${wo.status} since ${last.agent}'s own release left it ${last.status}`
+      ? `it was changed since ${last.agent}'s own release (now ${wo.status})`
       : last
         ? `${last.agent}'s lease lapsed`
         : "its last attempt is not this agent's";

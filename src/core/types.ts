@@ -51,6 +51,10 @@ export interface EndedLease {
   handed_on?: true;
   /** It expired because its keep-alive found the agent idle past the project's limit. */
   idle?: true;
+  /** The WO's revision right after this ending (absent in older records): changed since, its releaser's right to follow up is gone. */
+  revision?: number;
+  /** The revision its releaser's one follow-up change without a lease left (context may still be linked after it). */
+  followed_revision?: number;
 }
 
 /** The newest verification result recorded on a WO, and the lease it was recorded under. */
@@ -69,6 +73,9 @@ export interface VerificationRecord {
   /** A pass recorded after a failure elsewhere: where that failure ran, still unanswered (issue 23, eighth trials), and in which repository. */
   failed_in?: string;
   failed_repo?: string;
+  /** The git branch it ran on (absent: detached, outside git, or not said), and for an unanswered failure the branch that failure ran on. */
+  branch?: string;
+  failed_branch?: string;
   /** It ran on uncommitted changes: what passed is not on the branch until they are checkpointed (thirteenth MCP trial). */
   dirty?: true;
 }

@@ -137,7 +137,11 @@ function finish(via: "release" | "update"): WriteRule {
       lease_hold_until: lit(null),
       ended_leases: {
         op: "prepend",
-        args: [f("ended_leases"), { op: "object", fields: { agent: arg("agent"), token, at: NOW, how: lit("ended"), status: done, via: lit(via) } }, arg("agent")],
+        args: [
+          f("ended_leases"),
+          { op: "object", fields: { agent: arg("agent"), token, at: NOW, how: lit("ended"), status: done, via: lit(via), revision: plus(f("revision"), lit(1)) } },
+          arg("agent"),
+        ],
         keep: ENDED_LEASES_KEPT,
       },
       revision: plus(f("revision"), lit(1)),

@@ -80,6 +80,8 @@ export async function runHook(ledger: LedgerApi, name: HookName, cwd: string, fi
     if (wo !== null) {
       const live = wo.lease !== null && Date.parse(wo.lease.expires_at) > Date.now() ? wo.lease : null;
       if (live === null) return { added_trailers: added, verdict: nobodyHolds(wo) };
+      // Whose commit it is must be known before the holder's lease is written into it (fifteenth trials: an anonymous commit got it).
+      if (!ledger.knowsCaller && !process.env.WORKLEDGER_AGENT) return { added_trailers: added, verdict: anonymous(wo) };
       added = addTrailers(cwd, file, { project, id: wo.id, token: live.token });
       lease = read();
     }
@@ -106,6 +108,24 @@ async function workOrderOfBranch(ledger: LedgerApi, project: string, cwd: string
   } catch {
     return null; // no such WO here: not a WO's branch
   }
+}
+
+/** A commit on a held WO's branch by someone who does not say who it is: refused. */
+function anonymous(wo: WorkOrder): CommitVerdict {
+  const message = `${wo.branch} is ${label(wo.id)}'s branch and this commit names no agent (WORKLEDGER_AGENT is not set): only its holder commits to it`;
+  return {
+    commit: null,
+    project: wo.project,
+    id: wo.id,
+    token: 0,
+    at: new Date().toISOString(),
+    ok: false,
+    problem: "not_the_holder",
+    message,
+    attempt: null,
+    status: wo.status,
+    holder: null,
+  };
 }
 
 /** A commit on the branch of a WO nobody holds: refused. */

@@ -115,6 +115,13 @@ function detachEarlier(top: string, branch: string, held: { project: string; id:
     const path = /^worktree (.+)$/m.exec(r)?.[1];
     return path !== undefined && /^branch refs\/heads\/(.+)$/m.exec(r)?.[1] === branch ? [path] : [];
   });
+  // Another project's WO with the same branch name (same id and title): two holders would overwrite each other (fifteenth trials).
+  const other = onBranch.map((p) => [p, worktreeTag(p)] as const).find(([, t]) => t !== null && (t.project !== held.project || t.id !== held.id));
+  if (other)
+    throw new LedgerError("VALIDATION", `${branch} is also the branch of ${other[1]!.project}#${other[1]!.id} (its worktree ${other[0]}); nothing was changed`, {
+      hint: "give one of the projects its own branch prefix (an admin: project set --branch-prefix), so their work orders' branches differ",
+      details: { branch, worktree: other[0], project: other[1]!.project, id: other[1]!.id },
+    });
   return onBranch.filter((p) => {
     const tag = worktreeTag(p);
     if (tag === null || tag.project !== held.project || tag.id !== held.id) return false;
@@ -144,7 +151,7 @@ async function refusedSince(ledger: LedgerApi, path: string, since: string, bran
     const loose = unmarked[0];
     if (loose)
       out.push(
-        `${branch} holds ${unmarked.length} commit(s) after ${since.slice(0, 12)} that name no lease (${loose.commit.slice(0, 12)} "${loose.subject}", made outside a workledger worktree or with its git hooks skipped): read them before building on them, or reset to ${since.slice(0, 12)}`,
+        `${branch} holds ${unmarked.length} commit(s) after ${since.slice(0, 12)} that name no lease (${loose.commit.slice(0, 12)} "${loose.subject}", made without workledger's git hooks: not installed, skipped, or outside its worktrees): read them before building on them, or reset to ${since.slice(0, 12)}`,
       );
     return out;
   } catch {

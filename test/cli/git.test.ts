@@ -188,7 +188,7 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(wb.code, 0, wb.stderr);
     assert.match(
       (wb.json.warnings ?? []).join("\n"),
-      /holds 1 commit\(s\) after \w{12} that name no lease \(\w{12} "sneaky late commit", made outside a workledger worktree or with its git hooks skipped\)/,
+      /holds 1 commit\(s\) after \w{12} that name no lease \(\w{12} "sneaky late commit", made without workledger.s git hooks: not installed, skipped, or outside its worktrees\)/,
     );
   });
 
@@ -273,6 +273,9 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.notEqual(nobody.status, 0);
     assert.match(nobody.stderr, /is WO-\d+'s branch and nobody holds WO-\d+ \(open\)[\s\S]*claim WO-\d+ first/);
     assert.equal(s.run(["claim", "--id", String(id), "--ttl", "2s"], { env: alice }).code, 0);
+    const anonymous = commit({ WORKLEDGER_PROJECT: "gitty" }, "who am I");
+    assert.notEqual(anonymous.status, 0, "an anonymous commit never gets the holder's lease");
+    assert.match(anonymous.stderr, /this commit names no agent \(WORKLEDGER_AGENT is not set\)/);
     assert.equal(commit(alice, "alice holds it").status, 0);
     assert.match(git(plain, "log", "-1", "--format=%B"), new RegExp(`Work-Order: gitty#${id}\nLease-Token: 1`));
     await sleep(2500);
@@ -292,6 +295,19 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     const v = s.run(["verify", "--id", String(id), "--json"], { env: alice, cwd: tree });
     assert.equal(v.code, 0, v.stdout + v.stderr);
     assert.equal(v.json.passed, true);
+  });
+
+  it("a worktree is refused on a branch another project's work order already works on (same id and title: fifteenth trials)", () => {
+    const id = s.run(["create", "--title", "Twin", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    assert.equal(s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).code, 0);
+    const other = { WORKLEDGER_AGENT: "bob", WORKLEDGER_PROJECT: "twins" };
+    const items = JSON.stringify(Array.from({ length: id }, () => ({ title: "Twin" })));
+    assert.equal(s.run(["create", "--from", "-", "--new-project"], { env: other, input: items }).code, 0);
+    assert.equal(s.run(["claim", "--id", String(id)], { env: other }).code, 0);
+    const refused = s.run(["worktree", "--id", String(id), "--json"], { env: other, cwd: repo });
+    assert.equal(refused.code, 2, refused.stdout);
+    assert.match(refused.json.error.message, new RegExp(`wo/${id}-twin is also the branch of gitty#${id}`));
   });
 
   it("over MCP: worktree gives the holder's worktree, and checkpoint commits it under the lease", async () => {

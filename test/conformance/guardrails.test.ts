@@ -366,7 +366,7 @@ for (const backend of backends) {
         assert.deepEqual([raised.max_usd, raised.lease?.agent], [5, "carol"]);
         await l.release({ ...CAROL, id: 2 });
         assert.equal((await l.update({ ...CAROL, id: 2, fields: { scope: "only the parser" } })).scope, "only the parser", "its last holder, after its own release");
-        await rejects(l.update({ ...BOB, id: 2, fields: { files: ["other/**"] } }), "NOT_HOLDER", /its last holder \(carol\)/);
+        await rejects(l.update({ ...BOB, id: 2, fields: { files: ["other/**"] } }), "NOT_HOLDER", /only its creator \(obs\), or an admin may/);
         await l.claim({ ...CAROL, id: 2 });
         await l.release({ ...CAROL, id: 2, status: "done" });
         for (const who of [BOB, CAROL, { project: P, agent: "obs" }])
@@ -436,6 +436,14 @@ for (const backend of backends) {
         await rejects(l.contextPut({ ...BOB, id: 2, body: "done again" }), "NOT_HOLDER", /whoever claims it next/);
       });
 
+      it("a creator's edit after a plain release ends the releaser's right to finish or edit without a claim (fifteenth MCP trial)", async () => {
+        await l.claim({ ...CAROL, id: 1 });
+        await l.release({ ...CAROL, id: 1 });
+        await l.update({ project: P, agent: "obs", id: 1, fields: { verification: "false" } });
+        await rejects(l.update({ ...CAROL, id: 1, status: "done" }), "NOT_HOLDER", /it was changed since carol's own release/);
+        await rejects(l.update({ ...CAROL, id: 1, fields: { scope: "mine now" } }), "NOT_HOLDER");
+      });
+
       it("the releaser follows up once, from the state its release left; the creator keeps its contract; a cancelled WO is the creator's to reopen (thirteenth MCP trial)", async () => {
         const id = (await l.create({ project: P, agent: "alice", items: [{ title: "alice's" }] }))[0]!.id;
         await l.claim({ ...CAROL, id });
@@ -448,7 +456,11 @@ for (const backend of backends) {
         await l.claim({ ...CAROL, id });
         await l.release({ ...CAROL, id, status: "blocked", note: "waiting for the schema" });
         assert.equal((await l.update({ ...CAROL, id, status: "open" })).status, "open");
-        await rejects(l.update({ ...CAROL, id, status: "blocked", note: "again" }), "NOT_HOLDER", /it was set open since carol's own release left it blocked/);
+        await rejects(l.update({ ...CAROL, id, status: "blocked", note: "again" }), "NOT_HOLDER", /it was changed since carol's own release \(now open\)/);
+        // Its one follow-up made, it may still leave its handover; once someone else changes the WO, not even that (fifteenth trials).
+        await l.contextPut({ ...CAROL, id, body: "the schema is in review" });
+        await l.update({ project: P, agent: "alice", id, fields: { scope: "the creator's edit" } });
+        await rejects(l.contextPut({ ...CAROL, id, body: "one more" }), "NOT_HOLDER", /it was changed since your release and your one follow-up/);
         assert.equal((await l.update({ project: P, agent: "alice", id, status: "cancelled" })).status, "cancelled", "the creator is never locked out");
         await rejects(l.update({ project: P, agent: "alice", id, status: "done" }), "ILLEGAL_TRANSITION");
         const same = await l.update({ ...BOB, id, status: "cancelled" });
@@ -487,6 +499,9 @@ for (const backend of backends) {
         await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /ran in \/src\/app/);
         // Nor a subdirectory of the WO's own worktree (thirteenth trials: the pass ran where the check does not look).
         await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where("wo/1-x", "/src/app.worktrees/proj/wo-1-lease-1/src", "/src/app.worktrees/proj/wo-1-lease-1") });
+        await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /ran in \/src\/app/);
+        // Nor where it failed, on another branch made there (fifteenth trials).
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where("hack", "/src/app") });
         await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /ran in \/src\/app/);
         // Nor the top of another repository's work tree that has a branch of that name (fourteenth trials: a clone, a new repository).
         await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where("wo/1-x", "/tmp/bogus", "/tmp/bogus", "/tmp/bogus") });

@@ -18,7 +18,7 @@ export interface ModelWo {
   /** How each agent's last lease ended: an expired one fences the agent by name until it claims again (DESIGN.md §9). */
   ended: Map<string, "expired" | "ended">;
   /** Who held the newest lease, and how it ended: only that agent, after ending it itself, may change the status of a WO nobody holds. */
-  last: { agent: string; how: "live" | "expired" | "ended"; status?: Resting } | null;
+  last: { agent: string; how: "live" | "expired" | "ended"; changed?: boolean } | null;
 }
 
 export type Outcome = { ok: true } | { ok: false; code: string };
@@ -122,14 +122,14 @@ export class Model {
     if (h === "free") return this.notHeld(w, agent, token);
     if (h !== "holder") return this.fail(h);
     w.ended.set(agent, "ended");
-    w.last = { agent, how: "ended", status: status ?? w.prior ?? "open" };
+    w.last = { agent, how: "ended" };
     Object.assign(w, { status: status ?? w.prior ?? "open", holder: null, token: null, expires: null, prior: null, revision: w.revision + 1 });
     return { ok: true };
   }
 
-  /** The agent whose own release ended the newest lease, while the WO is as that release left it (status-rules.ts ownRelease). */
+  /** The agent whose own release ended the newest lease, while nothing changed the WO since (status-rules.ts ownRelease). */
   private ownRelease(w: ModelWo, agent: string): boolean {
-    return w.last?.agent === agent && w.last.how === "ended" && w.last.status === w.status;
+    return w.last?.agent === agent && w.last.how === "ended" && !w.last.changed;
   }
 
   update(agent: string, id: number, req: { title?: string; status?: Resting; ifRevision?: number; token?: number }): Outcome {
@@ -159,8 +159,9 @@ export class Model {
     if (titleChanges) w.title = req.title!;
     if (statusChanges && holder) {
       w.ended.set(agent, "ended");
-      w.last = { agent, how: "ended", status: req.status! };
-    }
+      w.last = { agent, how: "ended" };
+    } else if (w.last) w.last.changed = true; // a change without a lease ends the releaser's right
+
     if (statusChanges) Object.assign(w, { status: req.status, holder: null, token: null, expires: null, prior: null });
     w.revision += 1;
     return { ok: true };
