@@ -79,9 +79,9 @@ export async function runHook(ledger: LedgerApi, name: HookName, cwd: string, fi
     const wo = await workOrderOfBranch(ledger, project, cwd);
     if (wo !== null) {
       const live = wo.lease !== null && Date.parse(wo.lease.expires_at) > Date.now() ? wo.lease : null;
-      if (live === null) return { added_trailers: added, verdict: nobodyHolds(wo) };
+      if (live === null) return { added_trailers: added, verdict: refusedOnBranch(wo, "nobody holds it") };
       // Whose commit it is must be known before the holder's lease is written into it (fifteenth trials: an anonymous commit got it).
-      if (!ledger.knowsCaller && !process.env.WORKLEDGER_AGENT) return { added_trailers: added, verdict: anonymous(wo) };
+      if (!ledger.knowsCaller && !process.env.WORKLEDGER_AGENT) return { added_trailers: added, verdict: refusedOnBranch(wo, "anonymous") };
       added = addTrailers(cwd, file, { project, id: wo.id, token: live.token });
       lease = read();
     }
@@ -110,27 +110,13 @@ async function workOrderOfBranch(ledger: LedgerApi, project: string, cwd: string
   }
 }
 
-/** A commit on a held WO's branch by someone who does not say who it is: refused. */
-function anonymous(wo: WorkOrder): CommitVerdict {
-  const message = `${wo.branch} is ${label(wo.id)}'s branch and this commit names no agent (WORKLEDGER_AGENT is not set): only its holder commits to it`;
-  return {
-    commit: null,
-    project: wo.project,
-    id: wo.id,
-    token: 0,
-    at: new Date().toISOString(),
-    ok: false,
-    problem: "not_the_holder",
-    message,
-    attempt: null,
-    status: wo.status,
-    holder: null,
-  };
-}
-
-/** A commit on the branch of a WO nobody holds: refused. */
-function nobodyHolds(wo: WorkOrder): CommitVerdict {
-  const message = `${wo.branch} is ${label(wo.id)}'s branch and nobody holds ${label(wo.id)} (${wo.status}): only its holder commits to it`;
+/**
+ * A commit on a WO's branch outside its worktrees, refused: nobody holds the
+ * WO, or the commit names no agent (never stamped with the holder's lease).
+ */
+function refusedOnBranch(wo: WorkOrder, why: "nobody holds it" | "anonymous"): CommitVerdict {
+  const because = why === "anonymous" ? "this commit names no agent (WORKLEDGER_AGENT is not set)" : `nobody holds ${label(wo.id)} (${wo.status})`;
+  const message = `${wo.branch} is ${label(wo.id)}'s branch and ${because}: only its holder commits to it`;
   return {
     commit: null,
     project: wo.project,

@@ -28,3 +28,13 @@ export function replace(parent: Element, ...children: Child[]): void {
 }
 
 export const woRef = (id: number): string => `WO-${id}`;
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** The same for SVG elements (the dependency graph, the lease timeline). */
+export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, ...children: (SVGElement | string)[]): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  for (const c of children) el.append(c);
+  return el;
+}

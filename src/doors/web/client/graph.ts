@@ -6,22 +6,14 @@
  * work orders; a click opens one.
  */
 import { api, enc } from "./api.js";
-import { h, replace, woRef } from "./dom.js";
+import { h, replace, svg, woRef } from "./dom.js";
 import { errorBox, woHash } from "./view.js";
 import type { WorkOrder } from "../../../core/types.js";
 import { depths } from "./layout.js";
 
 const GRAPHED = 400;
-const NS = "http://www.w3.org/2000/svg";
 const COL = 120;
 const ROW = 30;
-
-function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, ...children: (SVGElement | string)[]): SVGElementTagNameMap[K] {
-  const el = document.createElementNS(NS, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  for (const c of children) el.append(c);
-  return el;
-}
 
 export function dependencyGraph(project: string, all: () => Iterable<WorkOrder>) {
   const area = h("div", { class: "graph" });

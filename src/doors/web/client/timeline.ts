@@ -5,26 +5,18 @@
  * the next. Read from the attempts the ledger keeps; redrawn as events come.
  */
 import { api, enc } from "./api.js";
-import { h, replace, woRef } from "./dom.js";
+import { h, replace, svg, woRef } from "./dom.js";
 import { serverNow } from "./time.js";
 import { errorBox, woHash } from "./view.js";
 import type { Attempt } from "../../../core/types.js";
 import { timeline } from "./layout.js";
 
-const NS = "http://www.w3.org/2000/svg";
 const WINDOWS: Record<string, number> = { "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000 };
 const LANE = 22;
 const LABEL = 110;
 const WIDTH = 900;
 /** At most this many attempts are drawn (the newest). */
 const DRAWN = 5000;
-
-function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, ...children: (SVGElement | string)[]): SVGElementTagNameMap[K] {
-  const el = document.createElementNS(NS, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  for (const c of children) el.append(c);
-  return el;
-}
 
 export function leaseTimeline(project: string) {
   let window = "24h";
