@@ -23,6 +23,7 @@ export async function assertDependencies(tx: Tx, wo: StoredWorkOrder, next: read
   const bad = await tx.missingOf(project, next);
   if (bad.length)
     throw new LedgerError("VALIDATION", `depends_on: ${bad.map(rules.label).join(", ")} is not another work order of project ${project}`, {
+      hint: "name work orders of this project ({{op:list}} shows them); nothing was changed",
       details: { issues: [{ field: "depends_on", message: "unknown work order" }] },
     });
   // Adding one that is not done makes the WO wait, as dropping one lets it go early: the creator's or an admin's call

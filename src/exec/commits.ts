@@ -9,7 +9,7 @@ import type { CommitVerdict } from "../core/commits.js";
 import { LedgerError } from "../core/errors.js";
 import { MAX_COMMITS_CHECKED } from "../core/schemas.js";
 import { commitLease, LEASE_TOKEN_TRAILER, WORK_ORDER_TRAILER, type CommitLease } from "../core/trailers.js";
-import { gitOrFail } from "./git.js";
+import { git, gitOrFail } from "./git.js";
 
 export interface CheckedCommit {
   commit: string;
@@ -48,6 +48,12 @@ function commitsIn(dir: string, range: string): RangeCommit[] {
       details: { issues: [{ field: "range", message: "not a revision range" }] },
     });
   const format = `%H%x1f%cI%x1f%s%x1f%(trailers:key=${WORK_ORDER_TRAILER},key=${LEASE_TOKEN_TRAILER},unfold)%x1e`;
+  // A range git cannot resolve is bad input (exit 2), not an outage to wait out (fifteenth trials: exit 7).
+  if (git(dir, ["rev-parse", "--quiet", "--end-of-options", ...range.split(/\.{2,3}/).filter(Boolean)]) === null)
+    throw new LedgerError("VALIDATION", `range: ${JSON.stringify(range)} names a revision this repository does not have`, {
+      hint: "give a git revision range such as origin/main..HEAD (fetch first if it names a remote branch)",
+      details: { issues: [{ field: "range", message: "unknown revision" }] },
+    });
   const out = gitOrFail(dir, ["log", "--no-merges", `--max-count=${MAX_RANGE + 1}`, `--format=${format}`, "--end-of-options", range, "--"], `read the commits of ${range}`);
   const commits = out
     .split("\x1e")

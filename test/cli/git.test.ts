@@ -352,5 +352,8 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(forged.json.commits.at(-1).verdict.problem, "never_issued");
     assert.equal(s.run(["check-commits", "--output=/tmp/x"], { cwd: repo }).code, 2);
     assert.equal(s.run(["check-commits", "--", "--output=/tmp/x"], { cwd: repo }).code, 2);
+    // A revision the repository does not have is bad input, not an outage (fifteenth trials: exit 7).
+    const unknown = s.run(["check-commits", "nonexistent..HEAD", "--json"], { cwd: repo });
+    assert.deepEqual([unknown.code, unknown.json.error.code], [2, "VALIDATION"]);
   });
 });
