@@ -225,8 +225,8 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
 
 /**
  * Who may change the status of a WO nobody holds (DESIGN.md §9): the agent
- * whose own release ended its last attempt, once, from the state that
- * release left (the seed's `release`, then `update --status done`), and its
+ * whose own release ended its last attempt, once, while nobody else changed
+ * it since (the seed's `release`, then `update --status done`), and its
  * creator (to block, cancel or reopen its own contract, never to call it
  * done). A cancelled WO is reopened by its creator only (thirteenth MCP
  * trial: a worker cancelled, reopened and cancelled again, and locked the
@@ -246,13 +246,13 @@ function withoutLease(wo: StoredWorkOrder, agent: string, to: RestingStatus, wha
       hint: "create a new work order if the work is still wanted, or {{op:addNote}} why it should be reopened",
       details: { project: wo.project, id: wo.id, status: wo.status, to, created_by: wo.created_by },
     });
-  const last = lastEnded(wo);
-  if (ownRelease(wo, last, agent)) return;
   if (to === "cancelled")
     throw new LedgerError("NOT_HOLDER", `only ${label(wo.id)}'s creator (${wo.created_by}) or an admin may cancel it`, {
       hint: "{{op:addNote}} why it should not be done: its creator decides",
       details: { project: wo.project, id: wo.id, status: wo.status, to, created_by: wo.created_by },
     });
+  const last = lastEnded(wo);
+  if (ownRelease(wo, last, agent)) return;
   throw new LedgerError(
     "NOT_HOLDER",
     `${agent} may not ${what} without a lease: ${lastHolderMay(wo, last)}${to !== "done" ? `, its creator (${wo.created_by})` : ""}, or an admin may`,

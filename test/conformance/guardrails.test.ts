@@ -439,6 +439,7 @@ for (const backend of backends) {
       it("a creator's edit after a plain release ends the releaser's right to finish or edit without a claim (fifteenth MCP trial)", async () => {
         await l.claim({ ...CAROL, id: 1 });
         await l.release({ ...CAROL, id: 1 });
+        await rejects(l.update({ ...CAROL, id: 1, status: "cancelled" }), "NOT_HOLDER", /only WO-1's creator \(obs\) or an admin may cancel it/);
         await l.update({ project: P, agent: "obs", id: 1, fields: { verification: "false" } });
         await rejects(l.update({ ...CAROL, id: 1, status: "done" }), "NOT_HOLDER", /it was changed since carol's own release/);
         await rejects(l.update({ ...CAROL, id: 1, fields: { scope: "mine now" } }), "NOT_HOLDER");

@@ -155,7 +155,7 @@ export class Model {
     // Without a lease, only the agent whose own release ended the newest lease changes the status (WOs here are the creator's, obs's),
     // and a done WO is its record: only an admin reopens it (none acts here).
     // A cancelled one, by its creator (obs, who does not act here); the releaser follows up once, from the state it left.
-    if (statusChanges && !holder && (w.status === "done" || w.status === "cancelled" || !this.ownRelease(w, agent))) return this.fail("NOT_HOLDER");
+    if (statusChanges && !holder && (w.status === "done" || w.status === "cancelled" || req.status === "cancelled" || !this.ownRelease(w, agent))) return this.fail("NOT_HOLDER");
     if (titleChanges) w.title = req.title!;
     if (statusChanges && holder) {
       w.ended.set(agent, "ended");
