@@ -16,7 +16,7 @@ import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { noIdentity, parse } from "../core/validate.js";
 import { sandboxFor, scrubEnvironment } from "../core/sandbox.js";
 import { detectSandbox } from "./sandbox.js";
-import { git, mainWorkTree } from "./git.js";
+import { git } from "./git.js";
 import { isDirectory, ownWorktree } from "./worktree.js";
 
 export interface VerifyRun {
@@ -117,8 +117,7 @@ export async function verifyWorkOrder(
   const program = box.wrap(command, dir, { network: rules.network, hide: ledgerFiles(ledger) });
   const run = await runVerification(program, { cwd: dir, env, timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });
   const gitHere = opts.git(dir);
-  const top = gitHere ? topLevel(dir) : undefined;
-  const repo = gitHere ? repositoryOf(dir) : undefined;
+  const { top, repo } = gitHere ? workTreeOf(dir) : {};
   const result = await ledger.recordVerification({
     ...who,
     passed: run.passed,
@@ -137,14 +136,20 @@ export async function verifyWorkOrder(
   return { ...result, exit_code: run.exit_code, timed_out: run.timed_out, duration_ms: run.duration_ms, author, env_removed: removed };
 }
 
-/** The top-level directory of the work tree `dir` is in, spelled as `dir` when it is that directory (symbolic links aside). */
-function topLevel(dir: string): string | undefined {
-  const top = git(dir, ["rev-parse", "--show-toplevel"]);
-  if (top === null) return undefined;
+/**
+ * The work tree `dir` is in, from one git call: its top-level directory
+ * (spelled as `dir` when it is that directory, symbolic links aside) and its
+ * repository, named by the main work tree (git.ts mainWorkTree's rule).
+ */
+function workTreeOf(dir: string): { top?: string; repo?: string } {
+  const out = git(dir, ["rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir"]);
+  const [top, common] = out?.split("\n") ?? [];
+  if (!top || !common) return {};
+  const main = /\/\.git\/?$/.test(common) ? common.replace(/\/\.git\/?$/, "") : top;
   try {
-    return realpathSync(top) === realpathSync(dir) ? dir : top;
+    return { top: realpathSync(top) === realpathSync(dir) ? dir : top, repo: realpathSync(main) };
   } catch {
-    return top;
+    return { top, repo: main };
   }
 }
 
@@ -153,13 +158,4 @@ function ledgerFiles(ledger: LedgerApi): string[] {
   const db = ledger.info.kind === "sqlite" ? ledger.info.location : null;
   const state = process.env.WORKLEDGER_STATE_DIR;
   return [...(db ? [db, `${db}-wal`, `${db}-shm`, `${db}-journal`] : []), ...(state ? [state] : [])];
-}
-
-/** The repository `dir` is in, named by its main work tree (undefined when git cannot say). */
-function repositoryOf(dir: string): string | undefined {
-  try {
-    return realpathSync(mainWorkTree(dir));
-  } catch {
-    return undefined;
-  }
 }
