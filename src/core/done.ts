@@ -96,13 +96,24 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   const outdated = v !== null && checkpoint !== undefined && checkpoint.at > v.at;
   const verified = !changed && !outdated && sameCommand && v !== null && v.passed && v.failed_in === undefined && (v.token === attempt || (lease === null && v.token === null));
   if (verified) {
-    // It passed on uncommitted changes: done, but the branch does not hold what passed until they are checkpointed.
-    const uncommitted = v.dirty
-      ? [
-          `${label(wo.id)}'s passing verification ran on uncommitted changes: its branch does not hold what passed (checkpoint before finishing; a new work order can carry them now)`,
-        ]
-      : [];
-    return { warnings: uncommitted, data: {} };
+    if (!v.dirty) return { warnings: [], data: {} };
+    // It passed on uncommitted changes. On the WO's branch, checkpointing them is one step away, and done would leave the branch
+    // without what passed (fifteenth trials: the warning came when no step was left): refused. Elsewhere it warns.
+    if (v.branch !== wo.branch)
+      return {
+        warnings: [`${label(wo.id)}'s passing verification ran on uncommitted changes${v.where ? ` in ${v.where}` : ""}: no branch holds what passed until they are committed`],
+        data: {},
+      };
+    const reason = finish?.unverifiedReason;
+    if (reason !== undefined && finish?.role === "admin") return { warnings: [], data: { unverified: true, unverified_reason: reason } };
+    throw new LedgerError(
+      "VERIFICATION_REQUIRED",
+      `${label(wo.id)} cannot be done: its passing verification ran on uncommitted changes, so its branch ${wo.branch} does not hold what passed`,
+      {
+        hint: held ? "{{op:checkpoint}} to commit them on its branch, {{op:verify}} again, then finish" : CLAIM_AGAIN,
+        details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
+      },
+    );
   }
   // The newest verification FAILED, in this attempt or an earlier one, the caller's or another agent's: done waits for a pass
   // (issue 23, sixth trials: a second agent claimed a WO that had just failed and finished it at once).

@@ -9,7 +9,8 @@
  */
 export interface HintDialect {
   op(name: string): string;
-  field(name: string, value: string | undefined): string;
+  /** `op`: the operation the hint named last, whose argument this field is. */
+  field(name: string, value: string | undefined, op: string | undefined): string;
   /** Said once after a hint that named these operations (e.g. that one is not offered by this door). */
   after?(ops: readonly string[]): string;
 }
@@ -25,7 +26,7 @@ export function renderHint(template: string, dialect: HintDialect): string {
   const ops: string[] = [];
   const text = template.replace(/\{\{(op:)?(\w+)(?:=([^}]*))?\}\}/g, (_m, op: string | undefined, name: string, value: string | undefined) => {
     if (op) ops.push(name);
-    return op ? dialect.op(name) : dialect.field(name, value);
+    return op ? dialect.op(name) : dialect.field(name, value, ops.at(-1));
   });
   return text + (dialect.after?.(ops) ?? "");
 }

@@ -2,8 +2,10 @@
  * Git hooks that carry the lease to the commit (issue 26). `prepare-commit-msg`
  * adds the Work-Order and Lease-Token trailers of the WO a worktree was made
  * for; `commit-msg` refuses the commit when that lease is no longer live,
- * naming who holds the WO now. Installed in the repository's hooks directory
- * (core.hooksPath honoured), which its worktrees share.
+ * naming who holds the WO now (`--no-verify` skips it: check-commits flags
+ * such a commit). A cherry-pick or revert runs only `prepare-commit-msg`,
+ * which then refuses it the same way. Installed in the repository's hooks
+ * directory (core.hooksPath honoured), which its worktrees share.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -65,10 +67,12 @@ function addTrailers(cwd: string, file: string, lease: { project: string; id: nu
  * checked out outside a worktree workledger made).
  */
 export async function runHook(ledger: LedgerApi, name: HookName, cwd: string, file: string, project?: string): Promise<HookOutcome> {
-  if (name === "prepare-commit-msg") return { verdict: null, added_trailers: addTrailers(cwd, file) };
+  // The worktree's lease replaces whatever lease the message named (an amended or a picked commit's).
+  let added = name === "prepare-commit-msg" && addTrailers(cwd, file);
+  // A cherry-pick or revert runs no commit-msg hook: this is its only check (fifteenth trials: a non-holder's pick landed).
+  if (name === "prepare-commit-msg" && !picking(cwd)) return { verdict: null, added_trailers: added };
   const read = () => commitLease(gitOrFail(cwd, ["interpret-trailers", "--parse", file], "read the commit message's trailers"));
   let lease = read();
-  let added = false;
   if (lease === null && addTrailers(cwd, file)) {
     added = true; // committed without prepare-commit-msg (a message given with -F, or the hook missing)
     lease = read();
@@ -95,6 +99,12 @@ export async function runHook(ledger: LedgerApi, name: HookName, cwd: string, fi
   }
   const [verdict] = await ledger.checkCommits({ project: lease.project, commits: [{ id: lease.id, token: lease.token }] });
   return { verdict: byItsHolder(verdict!, process.env.WORKLEDGER_AGENT || undefined), added_trailers: added };
+}
+
+/** A cherry-pick or revert is making this commit (git leaves CHERRY_PICK_HEAD or REVERT_HEAD while it does). */
+function picking(cwd: string): boolean {
+  const paths = git(cwd, ["rev-parse", "--path-format=absolute", "--git-path", "CHERRY_PICK_HEAD", "--git-path", "REVERT_HEAD"]);
+  return paths !== null && paths.split("\n").some((p) => existsSync(p));
 }
 
 /** The WO whose branch `cwd` has checked out, named `<prefix><id>-…` (core/branch.ts); null when it is no WO's. */

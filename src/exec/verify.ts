@@ -8,6 +8,7 @@
 import { spawn } from "node:child_process";
 import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
+import { constants } from "node:os";
 import { LedgerError } from "../core/errors.js";
 import type { LedgerApi } from "../core/api.js";
 import type { VerificationResult } from "../core/ledger.js";
@@ -65,7 +66,8 @@ export function runVerification(
       });
     };
     child.on("error", (e) => finish(127, `\n[could not start: ${e.message}]`));
-    child.on("close", (code) => finish(code));
+    // Killed by a signal of its own (not the timeout): the shell's convention, 128 + the signal's number, so no exit code means a timeout.
+    child.on("close", (code, signal) => finish(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
   });
 }
 

@@ -136,6 +136,16 @@ describe("bad input", () => {
       assert.equal(r.json.error.code, "NO_IDENTITY");
       assert.match(r.json.error.hint, /--agent NAME \(or set WORKLEDGER_AGENT/);
     }
+    // A bad name is refused naming where it came from, for every command and the MCP server (fifteenth trials: `agent`).
+    for (const [args, env, from] of [
+      [["claim", "--id", "1"], { WORKLEDGER_AGENT: "bad name" }, "WORKLEDGER_AGENT"],
+      [["mcp"], { WORKLEDGER_AGENT: "bad name" }, "WORKLEDGER_AGENT"],
+      [["list", "--agent", "-x"], {}, "--agent"],
+    ] as const) {
+      const r = s.run([...args, "--json"], { env: { WORKLEDGER_PROJECT: "p", ...env } });
+      assert.equal(r.code, 2, args.join(" "));
+      assert.match(r.json.error.message, new RegExp(`^${from}: must be 1-128 characters`));
+    }
     assert.equal(dump(s.db), before_);
   });
 

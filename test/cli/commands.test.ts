@@ -226,6 +226,13 @@ describe("CLI", () => {
     assert.equal(bad.json.exit_code, 3);
     assert.equal(bad.json.work_order.status, "blocked");
     assert.match(bad.json.note.body, /boom/);
+    // Killed at its timeout: not "FAILED (exit timeout)" but a timeout, in the note and in words (fifteenth trials).
+    s.run(["create", "--title", "hangs", "--verification", "sleep 30"], { env });
+    s.run(["claim", "--id", "3"], { env });
+    const slow = s.run(["verify", "--id", "3", "--timeout", "1s"], { env });
+    assert.equal(slow.code, 6);
+    assert.match(slow.stdout, /verification TIMED OUT for WO-3 \(not a pass; --timeout gives it longer\)/);
+    assert.match(s.run(["show", "--id", "3", "--json"], { env }).json.notes.at(-1).body, /^verification TIMED OUT \(not a pass\)/);
     const history = s.run(["history", "--id", "1", "--json"], { env }).json;
     assert.deepEqual(
       history.map((e: { type: string }) => e.type),

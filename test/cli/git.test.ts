@@ -272,6 +272,13 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     const nobody = commit(alice, "nobody holds it");
     assert.notEqual(nobody.status, 0);
     assert.match(nobody.stderr, /is WO-\d+'s branch and nobody holds WO-\d+ \(open\)[\s\S]*claim WO-\d+ first/);
+    // A cherry-pick runs no commit-msg hook, only prepare-commit-msg: that one fences it too (fifteenth trials).
+    git(plain, "reset", "-q", "--hard");
+    git(repo, "commit", "-q", "--allow-empty", "-m", "elsewhere");
+    const picked = gitIn(plain, alice, "cherry-pick", "--allow-empty", "main");
+    assert.notEqual(picked.status, 0, "a non-holder's cherry-pick is refused");
+    assert.match(picked.stderr, /is WO-\d+'s branch and nobody holds WO-\d+ \(open\)/);
+    git(plain, "cherry-pick", "--abort");
     // 6s: two commits, each running the hooks (two processes), must fit in it on a loaded CI machine.
     assert.equal(s.run(["claim", "--id", String(id), "--ttl", "6s"], { env: alice }).code, 0);
     const anonymous = commit({ WORKLEDGER_PROJECT: "gitty" }, "who am I");

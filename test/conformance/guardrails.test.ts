@@ -512,12 +512,21 @@ for (const backend of backends) {
         assert.equal((await l.release({ ...BOB, id: 1, status: "done" })).status, "done");
       });
 
-      it("done on a pass that ran on uncommitted changes warns that the branch does not hold them (thirteenth MCP trial)", async () => {
+      it("done on a pass that ran on uncommitted changes on its branch is refused until they are checkpointed; elsewhere it warns (fifteenth trials)", async () => {
         await l.claim({ ...BOB, id: 1 });
-        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/w", git: { head: "a".repeat(40), branch: "wo/1-x", dirty: true } });
-        const done = await l.release({ ...BOB, id: 1, status: "done" });
+        const branch = (await l.get({ project: P, id: 1 })).branch;
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/w", git: { head: "a".repeat(40), branch, dirty: true } });
+        await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /uncommitted changes, so its branch .* does not hold what passed/);
+        // Committed and verified again: done.
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/w", git: { head: "b".repeat(40), branch, dirty: false } });
+        assert.equal((await l.release({ ...BOB, id: 1, status: "done" })).status, "done");
+        // A pass on uncommitted changes off the WO's branch (no checkpoint of it is possible) finishes with a warning.
+        await l.create({ project: P, agent: "obs", items: [{ title: "w", verification: "npm test" }] });
+        await l.claim({ ...BOB, id: 4 });
+        await l.recordVerification({ ...BOB, id: 4, ...result(true), dir: "/w", git: { head: "a".repeat(40), branch: "main", dirty: true } });
+        const done = await l.release({ ...BOB, id: 4, status: "done" });
         assert.equal(done.status, "done");
-        assert.match((done.warnings ?? []).join("\n"), /passing verification ran on uncommitted changes: its branch does not hold what passed/);
+        assert.match((done.warnings ?? []).join("\n"), /passing verification ran on uncommitted changes in \/w: no branch holds what passed/);
       });
 
       it("a lapsed holder's refused writes are recorded as an event (a person's concern), at most once a minute per agent and WO", async () => {

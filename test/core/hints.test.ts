@@ -6,6 +6,7 @@ import { LedgerError } from "../../src/core/errors.ts";
 import { API_DIALECT, renderHint } from "../../src/core/hints.ts";
 import { OPERATIONS } from "../../src/core/operations.ts";
 import { CLI_DIALECT } from "../../src/doors/cli/hints.ts";
+import { MCP_DIALECT } from "../../src/doors/mcp/tools.ts";
 
 const core = new URL("../../src/core/", import.meta.url);
 const sources = readdirSync(core)
@@ -17,6 +18,11 @@ describe("error hints", () => {
     const t = "pick another ({{op:findUnclaimed}}), or {{op:claim}} without {{exclusive_files}}; {{op:update}} {{status=open}}; {{op:createProject}}; {{verification=npm test}}";
     assert.equal(renderHint(t, API_DIALECT), "pick another (find_unclaimed), or claim without exclusive_files; update status=open; create_project; verification=npm test");
     assert.equal(renderHint(t, CLI_DIALECT), 'pick another (find-unclaimed), or claim without --exclusive-files; update --status open; project create; --verification "npm test"');
+    // The MCP update tool takes WO fields inside `fields` (fifteenth trials: a hint said `update verification=…`), its status at the top.
+    assert.equal(
+      renderHint("{{op:update}} {{verification=npm test}}, or {{op:update}} {{status=open}}", MCP_DIALECT),
+      'update fields={"verification":"npm test"}, or update status=open',
+    );
     const e = new LedgerError("LEASE_LOST", "gone", { hint: "{{op:claim}} again with {{lease_token}}" });
     assert.equal(e.hint, "claim again with lease_token");
     assert.equal(e.toJSON(CLI_DIALECT).hint, "claim again with --lease-token");

@@ -54,7 +54,8 @@ export async function recordVerification(svc: Service, input: Inputs["verificati
         const sandbox = v.sandbox ?? "none";
         if (sandbox === "none") sandboxFor(policy.require_sandbox, wo, "none", "the result says it ran without one");
         const git = v.git ?? null;
-        const verdict = v.passed ? "PASSED" : `FAILED (exit ${v.exit_code ?? "timeout"})`;
+        // No exit code: it was killed at its timeout (a hang or a slow suite, not a pass; fifteenth trials read "FAILED (exit timeout)").
+        const verdict = v.passed ? "PASSED" : v.exit_code === null ? "TIMED OUT (not a pass)" : `FAILED (exit ${v.exit_code})`;
         const where = git ? ` at ${git.head.slice(0, 12)}${git.branch ? ` (${git.branch}${git.dirty ? ", dirty" : ""})` : ""}` : "";
         const by = as === "admin" ? `${v.agent} (admin, not the holder)` : v.agent;
         const dir = v.dir ?? null;

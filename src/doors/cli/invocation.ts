@@ -8,6 +8,7 @@ import { currentSession } from "./sessions.js";
 import { findRepoConfig } from "./ledger-config.js";
 import { LedgerError } from "../../core/errors.js";
 import { searchedIn } from "../../core/steps.js";
+import { agentName } from "../../core/schema-fields.js";
 
 export type Opts = Record<string, string | boolean | string[] | undefined>;
 
@@ -43,7 +44,7 @@ export interface Result {
 export function makeCtx(g: Opts): Ctx & { close(): Promise<void>; searched(e: unknown): Promise<unknown> } {
   let ledger: Promise<LedgerApi> | undefined;
   const databaseUrl = str(g.databaseUrl) ?? (process.env.WORKLEDGER_DATABASE_URL || undefined);
-  const agent = str(g.agent) ?? (process.env.WORKLEDGER_AGENT || undefined);
+  const agent = agentOf(g);
   const given = str(g.db) ?? (process.env.WORKLEDGER_DB || undefined);
   // The repository's .workledger only where nothing names a ledger (a database or a server URL does too).
   const config = given === undefined && databaseUrl === undefined && !process.env.WORKLEDGER_URL ? findRepoConfig() : null;
@@ -86,6 +87,20 @@ export function makeCtx(g: Opts): Ctx & { close(): Promise<void>; searched(e: un
 
 /** The first setting given, in the order they take effect: where a value came from. */
 const sourceOf = (settings: [string | undefined, string | undefined][]): string | null => settings.find(([value]) => value)?.[1] ?? null;
+
+/**
+ * The caller's name, refused here when it is not a valid one: refused later, the error would name a field `agent`
+ * that an MCP model cannot set and that is no CLI flag's name (fifteenth trials).
+ */
+function agentOf(g: Opts): string | undefined {
+  const [agent, from] = str(g.agent) !== undefined ? [str(g.agent), "--agent"] : [process.env.WORKLEDGER_AGENT || undefined, "WORKLEDGER_AGENT"];
+  const bad = agent === undefined ? undefined : agentName.safeParse(agent).error?.issues[0]?.message;
+  if (bad === undefined) return agent;
+  throw new LedgerError("VALIDATION", `${from}: ${bad}, got ${JSON.stringify(agent)}`, {
+    hint: `give a name like agent-a (${from === "--agent" ? "the flag" : "the variable, where this process was started"}); nothing was done`,
+    details: { issues: [{ field: from, message: bad }] },
+  });
+}
 
 /** A local caller is an agent unless it asks for admin; any other WORKLEDGER_ROLE is a mistake, not a role. */
 function roleOf(g: Opts): "agent" | "admin" {

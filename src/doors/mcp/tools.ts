@@ -55,7 +55,12 @@ export const MCP_DIALECT: HintDialect = {
     const op = toolOf(name);
     return op?.tool?.name ?? `workledger ${op?.cli ?? snake(name).replace(/_/g, "-")}`;
   },
-  field: API_DIALECT.field,
+  // A field the tool takes inside `fields` (update's verification, title, …) is named there.
+  field: (name, value, op) => {
+    const shape = TOOLS.find((t) => t.op.name === op)?.schema.shape;
+    const nested = shape !== undefined && !(name in shape) && "fields" in shape;
+    return nested ? `fields={${JSON.stringify(name)}:${JSON.stringify(value ?? "…")}}` : API_DIALECT.field(name, value, op);
+  },
   // Said once, at the end: in the middle it would split a command from its arguments.
   after: (ops) => (ops.some((o) => !toolOf(o)?.tool) ? " (a workledger command is not an MCP tool: ask a person to run it)" : ""),
 };

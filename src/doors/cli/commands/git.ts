@@ -79,7 +79,7 @@ function registerGitHooks(program: Command): void {
   hooks
     .command("install")
     .description(
-      "install prepare-commit-msg (adds Work-Order and Lease-Token trailers in worktrees made by workledger worktree) and commit-msg (refuses the commit when that lease is no longer live) in the repository, for all its worktrees",
+      "install prepare-commit-msg and commit-msg (they add Work-Order and Lease-Token trailers in worktrees made by workledger worktree, and refuse the commit when that lease is no longer live, or on a work order's branch checked out elsewhere when you do not hold it) in the repository, for all its worktrees",
     )
     .option("--dir <path>", "the git repository (default: the current directory)")
     .action(

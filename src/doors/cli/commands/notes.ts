@@ -31,7 +31,7 @@ export function register(program: Command): void {
       id: WO_ID,
       timeout: { help: "kill the command after this long", flag: "--timeout <duration>", default: "10m" },
       dir: {
-        help: "run it in this directory (default: your worktree for the work order if you have one and are not in it, else the current one); the result names where it ran",
+        help: "run it in this directory (default: your worktree for the work order if you have one and stand in the repository outside a workledger worktree, else the current one); the result names where it ran",
         flag: "--dir <path>",
       },
       trust: { help: "run it although its author is not one the project trusts (read it with get first)", flag: "--trust" },
@@ -50,8 +50,9 @@ export function register(program: Command): void {
       human: () =>
         (out.passed
           ? c.green(`verification passed for WO-${out.work_order.id}`)
-          : c.red(`verification FAILED for WO-${out.work_order.id}`) +
-            ` (${out.timed_out ? "timed out" : `exit ${out.exit_code}`})${out.work_order.status === "blocked" ? "; marked blocked" : ""}`) +
+          : (out.timed_out
+              ? c.red(`verification TIMED OUT for WO-${out.work_order.id}`) + ` (not a pass; --timeout gives it longer)`
+              : c.red(`verification FAILED for WO-${out.work_order.id}`) + ` (exit ${out.exit_code})`) + (out.work_order.status === "blocked" ? "; marked blocked" : "")) +
         `: ${shown(out.command)} (${out.dir ? `in ${shown(out.dir)}; ` : ""}sandbox: ${out.sandbox})`,
     }),
   });
