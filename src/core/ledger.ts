@@ -30,6 +30,7 @@ import * as verifications from "./service/verifications.js";
 import * as spending from "./service/spending.js";
 import * as insights from "./service/insights.js";
 import type { Attention, Roster } from "./insights.js";
+import type { Flow } from "./flow.js";
 import * as handoff from "./service/handoff.js";
 import type {
   WorkOrderWithNotes,
@@ -313,6 +314,10 @@ export class Ledger {
 
   agents(input: Inputs["agents"]): Promise<Roster> {
     return insights.agents(this.svc, input);
+  }
+
+  flow(input: Inputs["flow"]): Promise<Flow> {
+    return insights.flow(this.svc, input);
   }
 
   // handoff.ts

@@ -276,6 +276,14 @@ const TABLE = [
     http: { method: "GET", paths: [`${P}/agents`] },
   },
   {
+    name: "flow",
+    summary: "Flow over a window: created, claimed, done and expired per interval, the queue's depth, time from created to done, and spend by agent and phase",
+    input: "flow",
+    access: "read",
+    actor: false,
+    http: { method: "GET", paths: [`${P}/flow`] },
+  },
+  {
     name: "verifyCommand",
     summary: "The verification command you may run now (pinned at your claim)",
     input: "verifyCommand",

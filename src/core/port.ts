@@ -3,6 +3,7 @@
  * and answer queries atomically; the lease rules live in src/core/rules.ts.
  */
 import type { AgentActivity } from "./insights.js";
+import type { StatusChange } from "./flow.js";
 import type {
   Attempt,
   ContextEntry,
@@ -146,6 +147,8 @@ export interface Tx {
   recentEventsOfTypes(project: string, types: readonly LedgerEvent["type"][], since: string, limit: number): Promise<LedgerEvent[]>;
   /** Each agent that acted in the project at or after `since` (its events; an expiry recorded under its name is not its act): its newest event's time and how many. */
   agentActivity(project: string, since: string): Promise<AgentActivity[]>;
+  /** The flow's status changes (core/flow.ts): each WO's last one before `since` (its status then), and the first `limit` from `since` on, in seq order. */
+  statusChanges(project: string, since: string, limit: number): Promise<{ before: StatusChange[]; changes: StatusChange[] }>;
   /**
    * What a follower (watch, SSE) reads: events after the one with seq `after`,
    * in delivery order, such that resuming from the seq of the last one returned

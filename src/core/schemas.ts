@@ -126,6 +126,12 @@ export const inputs = builtOnFirstRead({
       project: projectName,
       since: maxAge.describe("agents seen this recently, default 24h").optional(),
     }),
+  flow: () =>
+    z.strictObject({
+      project: projectName,
+      since: maxAge.describe("window, default 24h").optional(),
+      buckets: countUpTo(200).describe("intervals in the window, default 24").optional(),
+    }),
   release: () =>
     z.strictObject({
       ...target,

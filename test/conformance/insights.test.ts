@@ -1,4 +1,4 @@
-/** What needs a human, and the agent roster (issue 28), through the library API once per back end (SQLite, PostgreSQL, over HTTP). */
+/** What needs a human, the agent roster and flow over time (issue 28), through the library API once per back end (SQLite, PostgreSQL, over HTTP). */
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import type { LedgerApi } from "../../src/core/api.ts";
@@ -94,6 +94,61 @@ for (const backend of backends) {
       const again = (agent: string) => later.agents.find((a) => a.agent === agent)!;
       assert.deepEqual([again("planner").gone, again("bob").gone, again("bob").lost, again("bob").holding], [true, true, 1, []]);
       assert.deepEqual((await l.agents({ project: P, since: "1m" })).agents, [], "nobody acted in the last minute");
+    });
+
+    it("flow: created, claimed, done and expired per interval, the queue at each interval's end (replayed from before the window), lead time and spend by agent and phase", async () => {
+      const H = 3_600_000;
+      const open = async () => (await l.list({ project: P, status: "open" })).length;
+      const queueAtEnd: number[] = [];
+      // Hour 0 (the five WOs were created at its start): two claims, one of which lapses.
+      await l.claim({ ...as("bob"), id: 1, ttl: "30m" });
+      await l.claim({ ...as("carol"), id: 2, ttl: "2h" });
+      await l.spend({ ...as("carol"), id: 2, phase: "execute", cost_usd: 0.5, tokens_in: 100, tokens_out: 20 });
+      t.advance(H - 60_000);
+      queueAtEnd.push(await open()); // records bob's expiry
+      // Hour 1: one done, one blocked.
+      t.advance(2 * 60_000);
+      await l.release({ ...as("carol"), id: 2, status: "done" });
+      await l.claim({ ...as("dave"), id: 3 });
+      await l.release({ ...as("dave"), id: 3, status: "blocked", note: "waits" });
+      t.advance(H - 2 * 60_000);
+      queueAtEnd.push(await open());
+      // Hour 2: a new WO, a claim.
+      t.advance(60_000);
+      await l.create({ ...as("planner"), items: [{ title: "late" }] });
+      await l.claim({ ...as("erin"), id: 4, ttl: "2h" });
+      t.advance(H - 60_000 - 1);
+      queueAtEnd.push(await open());
+      t.advance(1);
+
+      const f = await l.flow({ project: P, since: "3h", buckets: 3 });
+      assert.equal(f.interval_ms, H);
+      assert.deepEqual(
+        f.points.map((p) => [p.created, p.claimed, p.done, p.expired, p.queue]),
+        [
+          [5, 2, 0, 1, 4],
+          [0, 1, 1, 0, 3],
+          [1, 1, 0, 0, 3],
+        ],
+      );
+      assert.deepEqual(
+        f.points.map((p) => p.queue),
+        queueAtEnd,
+        "the queue's depth is what list said at each interval's end",
+      );
+      assert.equal(f.queue_at_start, 0);
+      assert.deepEqual(f.done, { count: 1, median_ms: H + 60_000, p90_ms: H + 60_000 });
+      assert.deepEqual(f.spend, [{ agent: "carol", phase: "execute", usd: 0.5, tokens: 120 }]);
+      assert.equal(f.truncated, false);
+      // A window that starts later replays the statuses from before it.
+      const later = await l.flow({ project: P, since: "2h", buckets: 2 });
+      assert.equal(later.queue_at_start, queueAtEnd[0]);
+      assert.deepEqual(
+        later.points.map((p) => p.queue),
+        queueAtEnd.slice(1),
+      );
+      await rejects(l.flow({ project: P, buckets: 0 }), "VALIDATION");
+      await rejects(l.flow({ project: "nope" }), "NOT_FOUND");
     });
   });
 }

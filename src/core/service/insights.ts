@@ -1,5 +1,6 @@
 /** What needs a human, and who is at work: the dashboard's first panels (issue 28), read in one transaction each. */
 import { buildAttention, buildRoster, type Attention, type Roster } from "../insights.js";
+import { buildFlow, type Flow } from "../flow.js";
 import { requireProject } from "../steps.js";
 import { inputs, type Inputs } from "../schemas.js";
 import type { Note } from "../types.js";
@@ -31,6 +32,21 @@ export async function attention(svc: Service, input: Inputs["attention"]): Promi
     const notes = await Promise.all(blocked.map((wo) => tx.listNotes(r.project, wo.id)));
     const newestBlocker = (list: Note[]) => list.filter((n) => n.kind === "blocker").at(-1);
     return buildAttention(r.project, since, { blocked: blocked.map((wo, i) => ({ wo, blocker: newestBlocker(notes[i]!) })), failing: failing.map((wo) => wo!), events });
+  });
+}
+
+/** Status changes one flow answer reads at most (a window with more says it is truncated). */
+const FLOW_ROWS = 500_000;
+
+export async function flow(svc: Service, input: Inputs["flow"]): Promise<Flow> {
+  const r = parse(inputs.flow, input);
+  await svc.sweep(r.project);
+  return svc.store.read(async (tx) => {
+    await requireProject(tx, r.project);
+    const until = tx.now();
+    const since = windowStart(until, r.since ?? DAY);
+    const [{ before, changes }, spent] = await Promise.all([tx.statusChanges(r.project, since, FLOW_ROWS), tx.listSpend({ project: r.project, since, limit: MAX_ROWS })]);
+    return buildFlow(r.project, { since, until, buckets: r.buckets ?? 24 }, before, changes, spent, FLOW_ROWS);
   });
 }
 

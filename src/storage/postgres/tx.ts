@@ -18,6 +18,7 @@
  * Read transactions (REPEATABLE READ READ ONLY) never lock.
  */
 import type { AgentActivity, AttemptQuery, ClaimProbe, IdempotentWrite, ListQuery, SpendQuery, Tx } from "../../core/port.js";
+import { STATUS_EVENTS, type StatusChange } from "../../core/flow.js";
 import type { Attempt, SpendRecord, ContextEntry, LedgerEvent, Note, ProjectPolicy, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
 import type { Webhook } from "../../core/webhooks.js";
 import { WEBHOOK_COLUMNS } from "../webhook-columns.js";
@@ -329,6 +330,17 @@ export class PgTx extends PgSession implements Tx {
       "SELECT agent, max(at) AS last_at, count(*)::integer AS events FROM events WHERE project = $1 AND at >= $2 AND type <> 'expired' GROUP BY agent ORDER BY agent",
       [project, since],
     );
+  }
+
+  async statusChanges(project: string, since: string, limit: number): Promise<{ before: StatusChange[]; changes: StatusChange[] }> {
+    const cols = `SELECT e.wo, CASE e.type WHEN 'expired' THEN coalesce((e.data->>'expires_at')::timestamptz, e.at) ELSE e.at END AS at, e.type, CASE e.type WHEN 'created' THEN 'open' WHEN 'claimed' THEN 'claimed' WHEN 'status_changed' THEN e.data->>'to'
+      ELSE e.data->>'status' END AS "to", w.created_at FROM events e JOIN work_orders w ON w.project = e.project AND w.id = e.wo`;
+    const last = "SELECT max(seq) FROM events WHERE project = $1 AND type = ANY($2) AND at < $3 GROUP BY wo";
+    const [before, changes] = await Promise.all([
+      this.rows<StatusChange>(`${cols} WHERE e.seq IN (${last})`, [project, STATUS_EVENTS, since]),
+      this.rows<StatusChange>(`${cols} WHERE e.project = $1 AND e.type = ANY($2) AND e.at >= $3 ORDER BY e.seq LIMIT $4`, [project, STATUS_EVENTS, since, limit]),
+    ]);
+    return { before, changes };
   }
 
   async lastEventAt() {

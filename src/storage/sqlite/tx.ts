@@ -14,6 +14,7 @@ import {
   type TokenRecord,
 } from "../../core/types.js";
 import type { AgentActivity, AttemptQuery, ClaimProbe, IdempotentWrite, ListQuery, SpendQuery, Tx } from "../../core/port.js";
+import { STATUS_EVENTS, type StatusChange } from "../../core/flow.js";
 import type { QueueFilter } from "../../core/stages.js";
 import type { Webhook } from "../../core/webhooks.js";
 import { WEBHOOK_COLUMNS } from "../webhook-columns.js";
@@ -341,6 +342,17 @@ export class SqliteTx implements Tx {
       project,
       since,
     ) as AgentActivity[];
+  }
+
+  async statusChanges(project: string, since: string, count: number): Promise<{ before: StatusChange[]; changes: StatusChange[] }> {
+    const types = STATUS_EVENTS.map((t) => `'${t}'`).join(", ");
+    const cols = `SELECT e.wo, CASE e.type WHEN 'expired' THEN coalesce(json_extract(e.data, '$.expires_at'), e.at) ELSE e.at END AS at, e.type, CASE e.type WHEN 'created' THEN 'open' WHEN 'claimed' THEN 'claimed' WHEN 'status_changed' THEN json_extract(e.data, '$.to')
+      ELSE json_extract(e.data, '$.status') END AS "to", w.created_at FROM events e JOIN work_orders w ON w.project = e.project AND w.id = e.wo`;
+    const last = `SELECT max(seq) FROM events WHERE project = @project AND type IN (${types}) AND at < @since GROUP BY wo`;
+    return {
+      before: this.sql(`${cols} WHERE e.seq IN (${last})`).all({ project, since }) as StatusChange[],
+      changes: this.sql(`${cols} WHERE e.project = @project AND e.type IN (${types}) AND e.at >= @since ORDER BY e.seq ${limit(count)}`).all({ project, since }) as StatusChange[],
+    };
   }
 
   async lastEventAt() {

@@ -1,6 +1,8 @@
-/** attention and agents: what needs a human, and who is at work (the dashboard's first panels, in a terminal). */
+/** attention, agents and flow: what needs a human, who is at work, and how work flows (the dashboard's panels, in a terminal). */
 import type { Command } from "commander";
 import type { Attention, Roster } from "../../../core/insights.js";
+import type { Flow } from "../../../core/flow.js";
+import { formatDuration } from "../../../core/duration.js";
 import { formatUsd } from "../../../core/pricing.js";
 import { c, relative, shown, table } from "../output.js";
 import { registerOperation } from "../operation.js";
@@ -38,6 +40,19 @@ function rosterText(r: Roster): string {
   ]);
 }
 
+function flowText(f: Flow): string {
+  const lead = (ms: number | null) => (ms === null ? "-" : formatDuration(ms));
+  const rows = table([
+    ["from", "created", "claimed", "done", "expired", "queue"],
+    ...f.points.map((p) => [p.at.slice(0, 16).replace("T", " "), ...[p.created, p.claimed, p.done, p.expired, p.queue].map(String)]),
+  ]);
+  const spend = f.spend.length ? `\n${table([["agent", "phase", "spend", "tokens"], ...f.spend.map((s) => [s.agent, s.phase, formatUsd(s.usd), String(s.tokens)])])}` : "";
+  return (
+    `${rows}\n${c.dim(`queue at the start ${f.queue_at_start}; ${f.done.count} done, created to done median ${lead(f.done.median_ms)}, p90 ${lead(f.done.p90_ms)}${f.truncated ? `; only up to ${f.until}` : ""}`)}` +
+    spend
+  );
+}
+
 export function register(program: Command): void {
   registerOperation<Attention>(program, {
     op: "attention",
@@ -50,5 +65,15 @@ export function register(program: Command): void {
     description: "every agent seen in a window: last activity, leases held now, attempts, done, lost, spend, and whether it is gone",
     flags: { since: { help: "window (default 24h)", flag: "--since <duration>" } },
     render: (r) => ({ human: () => rosterText(r) }),
+  });
+  registerOperation<Flow>(program, {
+    op: "flow",
+    description:
+      "flow over a window: created, claimed, done and expired per interval, the queue (open, unclaimed) at each interval's end, time from created to done, spend by agent and phase",
+    flags: {
+      since: { help: "window (default 24h)", flag: "--since <duration>" },
+      buckets: { help: "intervals in the window (default 24, at most 200)", flag: "--buckets <n>", number: true },
+    },
+    render: (f) => ({ human: () => flowText(f) }),
   });
 }
