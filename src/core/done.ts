@@ -50,6 +50,7 @@ export function verificationRecord(
     ...(at.branch == null ? {} : { branch: at.branch }),
   };
   if (!next.passed) return record;
+  if (prev !== null && (!prev.passed || prev.after_failure)) record.after_failure = true;
   const open = prev === null ? undefined : !prev.passed ? prev.where : prev.failed_in;
   const openRepo = prev === null ? undefined : !prev.passed ? prev.repo : prev.failed_repo;
   const openBranch = prev === null ? undefined : !prev.passed ? prev.branch : prev.failed_branch;
@@ -163,6 +164,15 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
         details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
       },
     );
+  }
+  // A pass that answered a failure, or ran on uncommitted changes, then a checkpoint: the work that passed is not what the branch
+  // holds now (sixteenth trials: fail, pass on uncommitted changes, break them, checkpoint, done).
+  if (outdated && (v.after_failure || v.dirty)) {
+    const passed = v.after_failure ? "its verification failed before it passed" : "it passed on uncommitted changes";
+    throw new LedgerError("VERIFICATION_REQUIRED", `${label(wo.id)} cannot be done: ${passed}, and ${what}`, {
+      hint: held ? "{{op:verify}} the work as it is now until it passes, then finish" : CLAIM_AGAIN,
+      details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
+    });
   }
   if (finish?.policy.require_verification) {
     throw new LedgerError(

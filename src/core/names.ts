@@ -39,6 +39,9 @@ function shortMiss(a: string, b: string): boolean {
   return long.length === 4 && long.startsWith(short);
 }
 
+/** The same letters in another order after the same first one: a letter typed in the wrong place (`dmoe` for `demo`, sixteenth trials). */
+const jumbled = (a: string, b: string) => a.length > 3 && a[0] === b[0] && [...a].sort().join("") === [...b].sort().join("");
+
 /** Names that differ only in their digits are a numbered series (`api-1`, `api-2`), not a typo. */
 const numbered = (a: string, b: string) => a.replace(/\d+/g, "#") === b.replace(/\d+/g, "#");
 
@@ -48,7 +51,7 @@ export function nearMisses(name: string, names: readonly string[]): string[] {
   return names
     .filter((n) => n !== name && !numbered(n, name))
     .map((n) => ({ n, d: editDistance(name, n, max) }))
-    .filter((x) => x.d <= max && (Math.min(name.length, x.n.length) > 3 || shortMiss(name, x.n)))
+    .filter((x) => (x.d <= max && (Math.min(name.length, x.n.length) > 3 || shortMiss(name, x.n))) || (x.d === 2 && jumbled(name, x.n)))
     .sort((x, y) => x.d - y.d || x.n.localeCompare(y.n))
     .map((x) => x.n);
 }

@@ -156,19 +156,24 @@ export function assertMayLinkContext(wo: StoredWorkOrder, agent: string, role: R
  * nothing since would pass for the state of work that moved on (issue 23,
  * both trials: "WO-11 is finished, no need to redo" became the next holder's
  * newest handover). `attempts` are the agent's recent ones, oldest first,
- * with expiries recorded; one still running means it is at work here.
+ * with expiries recorded. One still running that was claimed before the
+ * lapse does not make it fresh (sixteenth trials: "everything on WO-7 is
+ * finished" from an agent that still held WO-5): it links its context to
+ * the work it holds instead.
  */
 export function assertNotLapsedSince(attempts: readonly Attempt[], agent: string, project: string): void {
   const newest = attempts.at(-1);
-  // An agent still holding work in the project is at work: its context is about that (thirteenth trials: three live leases, one lapsed).
-  if (newest === undefined || attempts.some((a) => a.outcome === null)) return;
+  if (newest === undefined) return;
   const lapsed = attempts.filter((a) => (a.outcome === "expired" || a.outcome === "lost") && (a.ended_at ?? "") >= newest.started_at).at(-1);
   if (lapsed === undefined) return;
+  const held = attempts.filter((a) => a.outcome === null).map((a) => a.wo);
   throw new LedgerError(
     "LEASE_LOST",
     `your lease on ${label(lapsed.wo)} lapsed (${lapsed.ended_at}) and you have claimed nothing in project ${project} since it did: context you save now would pass for the state of work that has moved on`,
     {
-      hint: `{{op:get}} ${label(lapsed.wo)} to see where it stands now, and claim work again before saving context`,
+      hint: held.length
+        ? `save it linked to the work order you hold ({{id=${held[0]}}}) if it is about that one; {{op:get}} ${label(lapsed.wo)} to see where it stands now`
+        : `{{op:get}} ${label(lapsed.wo)} to see where it stands now, and claim work again before saving context`,
       details: { project, agent, lapsed: { id: lapsed.wo, token: lapsed.token, at: lapsed.ended_at } },
     },
   );

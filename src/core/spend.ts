@@ -63,14 +63,19 @@ export function growth(total: Figures, before: readonly SpendRecord[]): Figures 
 
 /**
  * Whether a report is outside the attempt a cap judges: against an attempt another has started after, or
- * made without one while another agent holds the WO. It is recorded and
- * counted, but never against a cap, so a former holder cannot end the
- * current attempt or dead-letter the WO at its end (issue 24). A report
- * after one's own release, before anyone claims again, is not outside: agents
- * report when they finish, and that spend is what the cap is for.
+ * made without one while another agent holds the WO, or by an agent that never
+ * held it and did not create it. It is recorded and counted, but never against
+ * a cap, so a former holder cannot end the current attempt or dead-letter the
+ * WO at its end (issue 24), and no other agent can dead-letter it by reporting
+ * spend on it (sixteenth MCP trial). A report after one's own release, before
+ * anyone claims again, is not outside: agents report when they finish, and
+ * that spend is what the cap is for; nor is its creator's (a planner's) or an
+ * admin's.
  */
-export function isOutside(wo: StoredWorkOrder, attempt: Attempt | null, agent: string, now: string): boolean {
-  return attempt ? attempt.token !== wo.fence : isLive(wo.lease, now) && wo.lease.agent !== agent;
+export function isOutside(wo: StoredWorkOrder, attempt: Attempt | null, agent: string, role: Role | undefined, now: string): boolean {
+  if (attempt) return attempt.token !== wo.fence;
+  if (isLive(wo.lease, now)) return wo.lease.agent !== agent;
+  return agent !== wo.created_by && role !== "admin";
 }
 
 /** One report's cost is bounded like a cost given by hand: a token count at a high price must not record more. */

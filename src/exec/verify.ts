@@ -12,13 +12,13 @@ import { constants } from "node:os";
 import { LedgerError } from "../core/errors.js";
 import type { LedgerApi } from "../core/api.js";
 import type { VerificationResult } from "../core/ledger.js";
-import type { GitState } from "../core/types.js";
+import { label, type GitState } from "../core/types.js";
 import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { noIdentity, parse } from "../core/validate.js";
 import { sandboxFor, scrubEnvironment } from "../core/sandbox.js";
 import { detectSandbox } from "./sandbox.js";
 import { git } from "./git.js";
-import { isDirectory, ownWorktree } from "./worktree.js";
+import { isDirectory, ownWorktree, worktreeTag } from "./worktree.js";
 
 export interface VerifyRun {
   passed: boolean;
@@ -111,6 +111,7 @@ export async function verifyWorkOrder(
       details: { issues: [{ field: "dir", message: "not a directory" }] },
     });
   }
+  await assertNotAnotherWorktree(ledger, who, dir);
   const { command, author, sandbox: rules } = await ledger.verifyCommand({ ...who, ...(v.trust ? { trust: true } : {}) });
   const box = detectSandbox();
   const sandbox = sandboxFor(rules.required, who, box.kind, box.why);
@@ -136,6 +137,30 @@ export async function verifyWorkOrder(
     ...(v.idempotency_key !== undefined ? { idempotency_key: v.idempotency_key } : {}),
   });
   return { ...result, exit_code: run.exit_code, timed_out: run.timed_out, duration_ms: run.duration_ms, author, env_removed: removed };
+}
+
+/**
+ * A worktree workledger made is its attempt's: a verification runs in the
+ * caller's own, never in another WO's or an earlier lease's, where the
+ * command would write into work another agent holds (sixteenth MCP trial).
+ */
+async function assertNotAnotherWorktree(ledger: LedgerApi, who: Inputs["holding"] & { id: number }, dir: string): Promise<void> {
+  const tag = worktreeTag(dir);
+  if (tag === null) return;
+  const token =
+    tag.project === who.project && tag.id === who.id
+      ? await ledger.holding(who).then(
+          (h) => h.lease.token,
+          () => null,
+        )
+      : null;
+  if (token === tag.token) return;
+  const whose =
+    tag.project === who.project && tag.id === who.id ? `an earlier lease's (${tag.token}) of ${label(who.id)}` : `${tag.project} ${label(tag.id)}'s (lease ${tag.token})`;
+  throw new LedgerError("VALIDATION", `dir: ${dir} is ${whose} worktree, not yours for ${label(who.id)}: nothing was run`, {
+    hint: "a verification runs in the work it verifies: leave out {{dir}} to run it in your worktree for it ({{op:worktree}} makes one)",
+    details: { issues: [{ field: "dir", message: "another attempt's worktree" }], worktree: tag },
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 /** `workledger branch` in a scratch repository (issue 26): created from the default branch, nothing checked out, idempotent. */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
@@ -303,6 +303,20 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     const v = s.run(["verify", "--id", String(id), "--json"], { env: alice, cwd: tree });
     assert.equal(v.code, 0, v.stdout + v.stderr);
     assert.equal(v.json.passed, true);
+  });
+
+  it("verify runs in no other attempt's worktree: its command would write into work another agent holds (sixteenth MCP trial)", () => {
+    const mine = s.run(["create", "--title", "Writes a file", "--verification", "touch escaped.txt", "--json"], { env: bob }).json.id as number;
+    const theirs = s.run(["create", "--title", "Alice's own", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["claim", "--id", String(mine)], { env: bob }).code, 0);
+    assert.equal(s.run(["claim", "--id", String(theirs)], { env: alice }).code, 0);
+    const aliceTree = s.run(["worktree", "--id", String(theirs)], { env: alice, cwd: repo }).stdout.trim();
+    const refused = s.run(["verify", "--id", String(mine), "--dir", aliceTree, "--json"], { env: bob, cwd: repo });
+    assert.equal(refused.code, 2, refused.stdout);
+    assert.match(refused.json.error.message, new RegExp(`is gitty WO-${theirs}'s \\(lease 1\\) worktree, not yours for WO-${mine}: nothing was run`));
+    assert.equal(existsSync(join(aliceTree, "escaped.txt")), false);
+    const bobTree = s.run(["worktree", "--id", String(mine)], { env: bob, cwd: repo }).stdout.trim();
+    assert.equal(s.run(["verify", "--id", String(mine), "--dir", bobTree], { env: bob, cwd: repo }).code, 0, "its own worktree");
   });
 
   it("a worktree is refused on a branch another project's work order already works on (same id and title: fifteenth trials)", () => {

@@ -130,8 +130,9 @@ for (const backend of backends) {
         await rejects(l.spend({ ...A, id: 2, ...bad }), "VALIDATION");
       }
       const wo = await l.get({ project: P, id: 2 });
-      // bob's review came while alice held it: counted, but not against alice's attempt's cap (issue 24).
-      assert.deepEqual(wo.spend, { usd: 0.25, tokens_in: 1, tokens_out: 0, unpriced: 1, outside_usd: 0, outside_tokens: 1 });
+      // bob's review came while alice held it: counted, but not against alice's attempt's cap (issue 24); alice's planning
+      // before her claim is not the creator's: counted, never against a cap (sixteenth MCP trial).
+      assert.deepEqual(wo.spend, { usd: 0.25, tokens_in: 1, tokens_out: 0, unpriced: 1, outside_usd: 0.25, outside_tokens: 1 });
       assert.equal((await l.history({ project: P, id: 2 })).filter((e) => e.type === "spend_recorded").length, 2);
       // Counted in the report, by phase.
       const report = await l.report({ project: P, by: "phase" });
@@ -142,6 +143,11 @@ for (const backend of backends) {
           ["review", 0],
         ],
       );
+      // So no agent dead-letters a WO it never held by reporting spend on it; its creator's planning counts.
+      await l.spend({ ...B, id: 1, cost_usd: 5 });
+      assert.deepEqual([(await l.get({ project: P, id: 1 })).status, (await l.get({ project: P, id: 1 })).dead_letter], ["open", null]);
+      await l.spend({ project: P, agent: "obs", id: 1, phase: "enrich", cost_usd: 1 });
+      assert.equal((await l.get({ project: P, id: 1 })).status, "blocked", "the creator's spend reached the cap");
     });
 
     it("a source's running totals are recorded once: the same totals add nothing, grown ones only the growth", async () => {

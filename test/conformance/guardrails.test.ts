@@ -147,6 +147,21 @@ for (const backend of backends) {
         assert.match(done.warnings?.[0] ?? "", /is done without a passing verification: it was checkpointed/);
       });
 
+      it("a pass that answered a failure, checkpointed over since, no longer answers it: done waits for a new pass (sixteenth MCP trial)", async () => {
+        await l.claim({ ...BOB, id: 1 });
+        await l.recordVerification({ ...BOB, id: 1, ...result(false) });
+        t.advance(1000);
+        await l.recordVerification({ ...BOB, id: 1, ...result(true) });
+        t.advance(1000);
+        await l.recordVerification({ ...BOB, id: 1, ...result(true) }); // a second pass still came after the failure
+        t.advance(1000);
+        await l.recordCheckpoint({ ...BOB, id: 1, commit: "c".repeat(40), message: "broke it again" });
+        await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /its verification failed before it passed, and it was checkpointed \(cccccccccccc/);
+        t.advance(1000);
+        await l.recordVerification({ ...BOB, id: 1, ...result(true) });
+        assert.equal((await l.release({ ...BOB, id: 1, status: "done" })).status, "done");
+      });
+
       it("a pass counts only for the command that ran: changed since, even between attempts, done needs a new run (seventh trials)", async () => {
         await l.claim({ ...BOB, id: 1 });
         await l.recordVerification({ ...BOB, id: 1, ...result(true) });
@@ -399,13 +414,19 @@ for (const backend of backends) {
         await rejects(l.contextPut({ ...CAROL, body: "restarted" }), "LEASE_LOST");
       });
 
-      it("an agent still holding other work in the project saves project-wide context though one of its leases lapsed (thirteenth trials)", async () => {
+      it("an agent still holding other work claimed before the lapse links its context to that work; claimed after, it saves project-wide context (thirteenth, sixteenth trials)", async () => {
         await l.claim({ ...BOB, id: 1, ttl: "1m" });
         await l.claim({ ...BOB, id: 2, ttl: "10m" });
         t.advance(61_000);
         await l.claim({ ...CAROL, id: 1 });
-        assert.equal((await l.contextPut({ ...BOB, body: "still on WO-2" })).body, "still on WO-2");
+        // "Everything on WO-1 is finished" must not become the project's newest handover.
+        const e = await rejects(l.contextPut({ ...BOB, body: "everything on WO-1 is finished" }), "LEASE_LOST", /your lease on WO-1 lapsed/);
+        assert.match(e.hint ?? "", /save it linked to the work order you hold \(id=2\)/);
+        assert.equal((await l.contextPut({ ...BOB, id: 2, body: "still on WO-2" })).wo, 2);
         await rejects(l.addNote({ ...BOB, id: 1, body: "WO-1 too" }), "LEASE_LOST", /expired/);
+        await l.create({ project: P, agent: "obs", items: [{ title: "w" }] });
+        await l.claim({ ...BOB, id: 4 });
+        assert.equal((await l.contextPut({ ...BOB, body: "on WO-2 and WO-4" })).body, "on WO-2 and WO-4");
       });
 
       it("claim and get judge linked context against the caller's work tree, as context-pull does", async () => {
@@ -517,6 +538,11 @@ for (const backend of backends) {
         const branch = (await l.get({ project: P, id: 1 })).branch;
         await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/w", git: { head: "a".repeat(40), branch, dirty: true } });
         await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /uncommitted changes, so its branch .* does not hold what passed/);
+        // Checkpointed, not verified again: what was committed is not what passed (sixteenth trials).
+        t.advance(1000);
+        await l.recordCheckpoint({ ...BOB, id: 1, commit: "b".repeat(40), message: "what passed, or not" });
+        await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /it passed on uncommitted changes, and it was checkpointed/);
+        t.advance(1000);
         // Committed and verified again: done.
         await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/w", git: { head: "b".repeat(40), branch, dirty: false } });
         assert.equal((await l.release({ ...BOB, id: 1, status: "done" })).status, "done");

@@ -20,8 +20,8 @@ describe("error hints", () => {
     assert.equal(renderHint(t, CLI_DIALECT), 'pick another (find-unclaimed), or claim without --exclusive-files; update --status open; project create; --verification "npm test"');
     // The MCP update tool takes WO fields inside `fields` (fifteenth trials: a hint said `update verification=…`), its status at the top.
     assert.equal(
-      renderHint("{{op:update}} {{verification=npm test}}, or {{op:update}} {{status=open}}", MCP_DIALECT),
-      'update fields={"verification":"npm test"}, or update status=open',
+      renderHint("{{op:update}} {{verification=npm test}}, or {{op:update}} {{status=open}} {{max_usd=6}}", MCP_DIALECT),
+      'update fields={"verification":"npm test"}, or update status=open fields={"max_usd":6}',
     );
     const e = new LedgerError("LEASE_LOST", "gone", { hint: "{{op:claim}} again with {{lease_token}}" });
     assert.equal(e.hint, "claim again with lease_token");

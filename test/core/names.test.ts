@@ -21,6 +21,8 @@ describe("near misses among project names", () => {
     assert.deepEqual(nearMisses("shpo", ["shop"]), ["shop"]);
     assert.deepEqual(nearMisses("sho", ["shop", "ship"]), ["shop"]);
     assert.deepEqual(nearMisses("hspo", ["shop"]), [], "two swaps are not one typo");
+    assert.deepEqual(nearMisses("dmoe", ["demo"]), ["demo"], "but a letter typed two places late is (sixteenth trials)");
+    assert.deepEqual(nearMisses("meat", ["team"]), [], "an anagram is another word");
     assert.deepEqual(nearMisses("mem1", ["mem0", "mem2"]), [], "a numbered series");
     assert.deepEqual(nearMisses("api-12", ["api-1"]), []);
     assert.deepEqual(nearMisses("shop", ["shop"]), []);

@@ -47,7 +47,7 @@ export async function spendIn(tx: Tx, wo: StoredWorkOrder, s: SpendReport): Prom
     source: s.source ?? null,
     created_at: tx.now(),
   });
-  const change = recordSpend(wo, attempt, record, tx.now(), isOutside(wo, attempt, s.agent, tx.now()));
+  const change = recordSpend(wo, attempt, record, tx.now(), isOutside(wo, attempt, s.agent, s.role, tx.now()));
   await persist(tx, change);
   const result = { spend: record, attempt: change.attempt ?? attempt, work_order: rules.toPublic(change.next), ...(change.warnings ? { warnings: change.warnings } : {}) };
   return { result, next: change.next };

@@ -59,7 +59,9 @@ export const MCP_DIALECT: HintDialect = {
   field: (name, value, op) => {
     const shape = TOOLS.find((t) => t.op.name === op)?.schema.shape;
     const nested = shape !== undefined && !(name in shape) && "fields" in shape;
-    return nested ? `fields={${JSON.stringify(name)}:${JSON.stringify(value ?? "…")}}` : API_DIALECT.field(name, value, op);
+    // A number or a switch is written as JSON writes it (sixteenth MCP trial: `"max_usd":"6"`).
+    const json = value === undefined ? '"…"' : /^(-?\d+(\.\d+)?|true|false)$/.test(value) ? value : JSON.stringify(value);
+    return nested ? `fields={${JSON.stringify(name)}:${json}}` : API_DIALECT.field(name, value, op);
   },
   // Said once, at the end: in the middle it would split a command from its arguments.
   after: (ops) => (ops.some((o) => !toolOf(o)?.tool) ? " (a workledger command is not an MCP tool: ask a person to run it)" : ""),
