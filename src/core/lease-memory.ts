@@ -14,7 +14,8 @@ import type { LedgerApi } from "./api.js";
 import { isLedgerError } from "./errors.js";
 import { OPERATIONS, type Operation } from "./operations.js";
 import { leaseLength } from "./rules.js";
-import { woId } from "./schemas.js";
+import { woId, type Inputs } from "./schemas.js";
+import type { RenewAllResult } from "./service/results.js";
 import type { Lease, WorkOrder } from "./types.js";
 
 export interface RememberedLease {
@@ -83,12 +84,34 @@ function adoptOwn(memory: LeaseMemory, e: unknown): void {
   memory.remember({ project, id, token: lease.token, length_ms: leaseLength(lease), adopted: true });
 }
 
+/**
+ * Renewing every lease also renews, or reports refused, each lease this
+ * caller remembers in the project that the ledger no longer counts as its own
+ * (sixteenth trials: a lapsed lease left `renew` answering "nothing to renew",
+ * exit 0, and the agent worked on).
+ */
+async function renewAllRemembered(ledger: LedgerApi, memory: LeaseMemory, input: Inputs["renewAll"]): Promise<RenewAllResult> {
+  const out = await ledger.renewAll(input);
+  const answered = new Set([...out.renewed.map((w) => w.id), ...out.refused.map((f) => f.id)]);
+  for (const l of memory.all().filter((x) => x.project === input.project && !answered.has(x.id))) {
+    try {
+      out.renewed.push(await ledger.renew({ ...input, id: l.id, lease_token: l.token }));
+    } catch (e) {
+      if (!isLedgerError(e)) throw e;
+      if (e.code === "LEASE_LOST") memory.remember({ ...l, lost: true });
+      out.refused.push({ id: l.id, error: e.toJSON() });
+    }
+  }
+  return out;
+}
+
 /** `ledger`, with each claim's token remembered in `memory` and attached to the caller's later holder writes. */
 export function withLeaseMemory(ledger: LedgerApi, memory: LeaseMemory): LedgerApi {
   return new Proxy(ledger, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target) as unknown;
       if (typeof value !== "function") return value;
+      if (prop === "renewAll") return (input: Inputs["renewAll"]) => renewAllRemembered(target, memory, input);
       const op = BY_NAME.get(prop);
       if (!op) return (value as (...a: unknown[]) => unknown).bind(target);
       const call = (input: unknown) => (value as (i: unknown) => Promise<unknown>).call(target, input);

@@ -4,8 +4,10 @@
  * for; `commit-msg` refuses the commit when that lease is no longer live,
  * naming who holds the WO now (`--no-verify` skips it: check-commits flags
  * such a commit). A cherry-pick or revert runs only `prepare-commit-msg`,
- * which then refuses it the same way. Installed in the repository's hooks
- * directory (core.hooksPath honoured), which its worktrees share.
+ * which then refuses it the same way. `post-commit` tells the ledger of a
+ * commit made under the lease, as a checkpoint. Installed in the
+ * repository's hooks directory (core.hooksPath honoured), which its
+ * worktrees share.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,10 +15,11 @@ import type { LedgerApi } from "../core/api.js";
 import { byItsHolder, unreadable, type CommitVerdict } from "../core/commits.js";
 import { commitLease, trailerLines } from "../core/trailers.js";
 import { label, type WorkOrder } from "../core/types.js";
+import type { CheckpointResult } from "../core/service/results.js";
 import { git, gitOrFail } from "./git.js";
 import { worktreeTag } from "./worktree.js";
 
-export const HOOKS = ["prepare-commit-msg", "commit-msg"] as const;
+export const HOOKS = ["prepare-commit-msg", "commit-msg", "post-commit"] as const;
 export type HookName = (typeof HOOKS)[number];
 const MARK = "# installed by workledger git-hooks install";
 
@@ -105,6 +108,30 @@ export async function runHook(ledger: LedgerApi, name: HookName, cwd: string, fi
 function picking(cwd: string): boolean {
   const paths = git(cwd, ["rev-parse", "--path-format=absolute", "--git-path", "CHERRY_PICK_HEAD", "--git-path", "REVERT_HEAD"]);
   return paths !== null && paths.split("\n").some((p) => existsSync(p));
+}
+
+/**
+ * After a commit on its WO's branch in a worktree workledger made, under the
+ * lease its trailers name: the ledger records it as a checkpoint, so a pass
+ * from before it no longer passes for the work, and a handover from before it
+ * reads stale (sixteenth trials: verify, `git rm` and commit, done). The
+ * commit stands whatever happens here (post-commit cannot refuse it); null
+ * when it is not such a commit.
+ */
+export async function recordCommit(ledger: LedgerApi, cwd: string, agent: string | undefined): Promise<CheckpointResult | null> {
+  const tag = worktreeTag(cwd);
+  if (tag === null) return null;
+  const [commit, branch, subject, ...trailers] = (git(cwd, ["log", "-1", "--format=%H%n%D%n%s%n%(trailers:only,unfold)"]) ?? "").split("\n");
+  const lease = commitLease(trailers.join("\n"));
+  if (lease === null || lease === "malformed" || lease.project !== tag.project || lease.id !== tag.id || !branch?.split(", ").includes(`HEAD -> ${tag.branch}`)) return null;
+  return ledger.recordCheckpoint({
+    project: lease.project,
+    id: lease.id,
+    agent: (agent ?? tag.agent) as string,
+    lease_token: lease.token,
+    commit: commit!,
+    message: subject || "(no message)",
+  });
 }
 
 /** The WO whose branch `cwd` has checked out, named `<prefix><id>-…` (core/branch.ts); null when it is no WO's. */

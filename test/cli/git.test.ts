@@ -305,6 +305,25 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(v.json.passed, true);
   });
 
+  it("a plain commit under the lease is recorded as a checkpoint: a pass from before it answers a failure no more (sixteenth trials)", () => {
+    assert.equal(s.run(["git-hooks", "install"], { cwd: repo }).code, 0);
+    const id = s.run(["create", "--title", "Keeps r", "--verification", "test -f r.txt", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
+    assert.equal(s.run(["verify", "--id", String(id)], { env: alice, cwd: tree }).code, 6, "no r.txt yet");
+    writeFileSync(join(tree, "r.txt"), "r\n");
+    assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "add r"], { env: alice, cwd: tree }).code, 0);
+    assert.equal(s.run(["verify", "--id", String(id)], { env: alice, cwd: tree }).code, 0);
+    git(tree, "rm", "-q", "r.txt");
+    const commit = gitIn(tree, alice, "commit", "-q", "-m", "drop r");
+    assert.equal(commit.status, 0, commit.stderr);
+    const wo = s.run(["get", "--id", String(id), "--json"], { env: alice }).json;
+    assert.equal(wo.checkpoints.at(-1)?.commit, git(tree, "rev-parse", "HEAD"), "the commit is the newest checkpoint");
+    const done = s.run(["release", "--id", String(id), "--status", "done", "--json"], { env: alice });
+    assert.equal(done.code, 6, done.stdout);
+    assert.match(done.json.error.message, /its verification failed before it passed, and it was checkpointed/);
+  });
+
   it("verify runs in no other attempt's worktree: its command would write into work another agent holds (sixteenth MCP trial)", () => {
     const mine = s.run(["create", "--title", "Writes a file", "--verification", "touch escaped.txt", "--json"], { env: bob }).json.id as number;
     const theirs = s.run(["create", "--title", "Alice's own", "--json"], { env: alice }).json.id as number;

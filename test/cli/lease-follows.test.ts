@@ -207,6 +207,25 @@ describe("CLI: the lease follows the agent (issue 15)", { concurrency: true }, (
     assert.equal(bare.code, 2);
     assert.match(bare.stderr, /ttl: needs a unit: did you mean 30s or 30m\?/);
   });
+
+  it("renew without --id names a remembered lease that lapsed as refused, exit 5 (sixteenth trials: it said there was nothing to renew)", () => {
+    const a = newWo("lapses");
+    const b = newWo("lives");
+    assert.equal(s.run(["claim", "--id", a, "--ttl", "1s"], { env: as("forgetful") }).code, 0);
+    assert.equal(s.run(["claim", "--id", b, "--ttl", "1m"], { env: as("forgetful") }).code, 0);
+    spawnSyncSleep(1200);
+    const r = s.run(["renew", "--json"], { env: as("forgetful") });
+    assert.equal(r.code, 5, r.stdout);
+    assert.deepEqual(
+      r.json.renewed.map((w: { id: number }) => String(w.id)),
+      [b],
+    );
+    assert.deepEqual(
+      r.json.refused.map((f: { id: number; error: { code: string } }) => [String(f.id), f.error.code]),
+      [[a, "LEASE_LOST"]],
+    );
+    assert.match(s.run(["renew"], { env: as("forgetful") }).stderr, new RegExp(`WO-${a}: .*expired`));
+  });
 });
 
 /** Blocks for ms (the sandbox's runs are synchronous too). */

@@ -41,7 +41,10 @@ function toolSchema(op: Operation): Pick<ToolDef, "schema" | "needsProject"> {
     ...(op.callerGit ? ["git"] : []),
     ...(op.capabilities ? ["can", "any"] : []),
   ];
-  const schema = omit(base, hidden).partial({ project: true } as never) as z.ZodObject;
+  let schema = omit(base, hidden).partial({ project: true } as never) as z.ZodObject;
+  // The server holds a session's lease a minute at a time and renews it (server.ts): a longer ttl is not kept (sixteenth MCP trial).
+  const asked = schema.shape.ttl as z.ZodType | undefined;
+  if (asked !== undefined) schema = schema.extend({ ttl: asked.describe("at most 60s is held at a time: this server renews it while you are connected") });
   return { schema, needsProject: project !== undefined && !project.safeParse(undefined).success };
 }
 

@@ -9,7 +9,7 @@ import { ensureBranch, type BranchResult } from "../../../exec/branch.js";
 import { checkpoint, type CheckpointOutcome } from "../../../exec/checkpoint.js";
 import { worktree, type PruneResult, type WorktreeResult } from "../../../exec/worktree.js";
 import { checkCommits, type CheckedCommit, type CommitCheck } from "../../../exec/commits.js";
-import { HOOKS, installHooks, runHook, type HookName } from "../../../exec/hooks.js";
+import { HOOKS, installHooks, recordCommit, runHook, type HookName } from "../../../exec/hooks.js";
 import { c, shown } from "../output.js";
 import { EXIT } from "../exit.js";
 import { IDEMPOTENCY_KEY, LEASE_TOKEN, registerOperation, WO_ID } from "../operation.js";
@@ -79,7 +79,7 @@ function registerGitHooks(program: Command): void {
   hooks
     .command("install")
     .description(
-      "install prepare-commit-msg and commit-msg (they add Work-Order and Lease-Token trailers in worktrees made by workledger worktree, and refuse the commit when that lease is no longer live, or on a work order's branch checked out elsewhere when you do not hold it) in the repository, for all its worktrees",
+      "install prepare-commit-msg and commit-msg (they add Work-Order and Lease-Token trailers in worktrees made by workledger worktree, and refuse the commit when that lease is no longer live, or on a work order's branch checked out elsewhere when you do not hold it) and post-commit (records such a commit as a checkpoint) in the repository, for all its worktrees",
     )
     .option("--dir <path>", "the git repository (default: the current directory)")
     .action(
@@ -94,12 +94,19 @@ function registerGitHooks(program: Command): void {
     );
   // What the installed hooks run (not for people: git calls it with the message file).
   program
-    .command("git-hook <hook> <file> [args...]", { hidden: true })
+    .command("git-hook <hook> [file] [args...]", { hidden: true })
     .description(`run a workledger git hook (${HOOKS.join(", ")})`)
     .action(
       cliAction(async (_o, ctx, args) => {
-        const [hook, file] = args as [string, string];
+        const [hook, file] = args as [string, string | undefined];
         if (!(HOOKS as readonly string[]).includes(hook)) return { data: null, human: () => "" }; // a hook of a newer version: let the commit be
+        if (hook === "post-commit") {
+          // The commit is made: a ledger that cannot be told is a warning, never a failure.
+          const recorded = await recordCommit(await ctx.ledger(), process.cwd(), ctx.agent).catch((e: unknown) => e as Error);
+          const warnings = recorded instanceof Error ? [`workledger: this commit is not recorded as a checkpoint: ${recorded.message}`] : [];
+          return { data: undefined, human: () => "", warnings };
+        }
+        if (file === undefined) return { data: null, human: () => "" };
         const out = await runHook(await ctx.ledger(), hook as HookName, process.cwd(), file, ctx.project);
         const v = out.verdict;
         if (v === null || v.ok) return { data: out, human: () => "" };
