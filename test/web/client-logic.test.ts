@@ -5,7 +5,7 @@ import { create, toPublic } from "../../src/core/rules.ts";
 import type { WorkOrder } from "../../src/core/types.ts";
 import { byUrgency, columns, filtersToQuery, matches, parseFilters } from "../../src/doors/web/client/filters.ts";
 import { ago, countdown, leaseState } from "../../src/doors/web/client/time.ts";
-import { depths, timeline } from "../../src/doors/web/client/layout.ts";
+import { depths, flowShapes, timeline } from "../../src/doors/web/client/layout.ts";
 
 /** A new WO as the core makes one (its defaults), with `over` on top. */
 const wo = (over: Partial<WorkOrder>): WorkOrder => ({ ...toPublic(create("p", 1, { title: "Fix tokenizer" }, "o", "2026-01-01T00:00:00.000Z").wo), ...over });
@@ -146,5 +146,22 @@ describe("lease timeline (issue 28)", () => {
       [[1, "bob", "alice"]],
       "a WO taken again by the same agent is no hand-off",
     );
+  });
+});
+
+describe("flow chart (issue 28)", () => {
+  it("scales bars and the queue line to the largest count, the queue at the window's start included", () => {
+    const point = (created: number, done: number, queue: number) => ({ at: "t", created, done, expired: 0, queue });
+    const f = flowShapes({ queue_at_start: 8, points: [point(4, 0, 6), point(0, 2, 4)] }, 100, 40);
+    assert.equal(f.max, 8, "the start's queue is the largest");
+    assert.deepEqual(
+      f.bars.map((b) => [b.x, b.width, b.heights.created, b.heights.done]),
+      [
+        [0, 50, 20, 0],
+        [50, 50, 0, 10],
+      ],
+    );
+    assert.equal(f.queue, "0,0.0 50.0,10.0 100.0,20.0");
+    assert.equal(flowShapes({ queue_at_start: 0, points: [] }, 100, 40).queue, "0,40.0", "an empty window is a flat line");
   });
 });

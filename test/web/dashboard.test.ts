@@ -392,7 +392,8 @@ describe("web dashboard", { skip: browser === null }, () => {
     await reader.goto(`${server.url}/#/?all=1`);
     const ancc = reader.locator('li[data-project="ancc"] .health');
     await ancc.locator("[data-needs]").waitFor();
-    assert.match(await ancc.innerText(), /need.* a human · \d+ agents? at work/);
+    assert.match(await ancc.innerText(), /need.* a human · \d+ agents? at work · \d+ done in 24h/);
+    await ancc.locator("svg.flow-chart").waitFor();
     // The dependency graph: WO-2 waits for WO-1; what is outlined as ready is what find-unclaimed returns.
     await page.click(".dependency-graph summary");
     await page.locator('.graph a[data-wo="2"]').waitFor();
@@ -404,6 +405,13 @@ describe("web dashboard", { skip: browser === null }, () => {
     await page.click(".lease-timeline summary");
     await page.locator(`.lease-timeline a[data-wo="${id}"][data-agent="agent-d"]`).first().waitFor();
     assert.ok((await page.locator(`.lease-timeline a[data-wo="${id}"]`).count()) >= 2);
+    // Flow: the queue line is the one the flow API replays, and the day's done work is counted.
+    await page.click(".flow-panel summary");
+    const line = page.locator(".flow-panel polyline.queue");
+    await line.waitFor();
+    const flow = (await cli(["flow", "--since", "24h", "--buckets", "24"])).json as { points: { queue: number }[]; done: { count: number } };
+    assert.equal(await line.getAttribute("data-queue"), flow.points.map((p) => p.queue).join(","));
+    assert.match(await page.locator("[data-flow-summary]").innerText(), new RegExp(`^${flow.done.count} done; created to done: median`));
     // The WO page shows what was handed over about it (before, only an event line said some existed).
     assert.equal((await cli(["--agent", "agent-d", "context-put", "--id", String(id), "-m", "the password lives in the team vault"])).code, 0);
     await page.goto(`${server.url}/#/p/ancc/wo/${id}`);

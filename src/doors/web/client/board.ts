@@ -13,6 +13,7 @@ import { overview } from "./overview.js";
 import { attentionPanel } from "./attention.js";
 import { dependencyGraph } from "./graph.js";
 import { leaseTimeline } from "./timeline.js";
+import { flowPanel } from "./flow.js";
 import { canAct, errorBox, projectHash, type View } from "./view.js";
 import { PRIORITIES, STATUSES, type WorkOrder } from "../../../core/types.js";
 
@@ -30,6 +31,7 @@ export const boardView: View = ({ root, me, project, params }) => {
   const needs = attentionPanel(project, me);
   const graph = dependencyGraph(project, () => wos.values());
   const leases = leaseTimeline(project);
+  const flow = flowPanel(project);
   const status = h("span", { class: "live-status", role: "status" }, "connecting…");
   const notice = h("div", {});
   const form = filterForm();
@@ -49,6 +51,7 @@ export const boardView: View = ({ root, me, project, params }) => {
     notice,
     h("div", { class: "layout" }, board, side.el),
     leases.el,
+    flow.el,
     graph.el,
   );
 
@@ -106,6 +109,7 @@ export const boardView: View = ({ root, me, project, params }) => {
       void side.loadRoster();
       void needs.load();
       leases.redraw();
+      flow.redraw();
     }, 300);
   };
 

@@ -70,3 +70,35 @@ export function timeline(
   );
   return { lanes, bars, handoffs };
 }
+
+/** The flow chart in a `w`×`h` box: per interval a created and a done bar, a mark where leases expired, and the queue as a line. */
+export interface FlowShapes {
+  /** Per interval its counts, its slot (x, width) and its bars' heights. */
+  bars: { at: string; created: number; done: number; expired: number; x: number; width: number; heights: { created: number; done: number } }[];
+  /** SVG polyline points of the queue's depth at the start and at each interval's end. */
+  queue: string;
+  /** The count at the box's top. */
+  max: number;
+}
+
+export function flowShapes(
+  flow: { queue_at_start: number; points: readonly { at: string; created: number; done: number; expired: number; queue: number }[] },
+  w: number,
+  h: number,
+): FlowShapes {
+  const points = flow.points;
+  const max = Math.max(1, flow.queue_at_start, ...points.flatMap((p) => [p.created, p.done, p.queue]));
+  const slot = w / Math.max(1, points.length);
+  const y = (n: number) => h - (n / max) * h;
+  const bars = points.map((p, i) => ({
+    at: p.at,
+    created: p.created,
+    done: p.done,
+    expired: p.expired,
+    x: i * slot,
+    width: slot,
+    heights: { created: h - y(p.created), done: h - y(p.done) },
+  }));
+  const queue = [`0,${y(flow.queue_at_start).toFixed(1)}`, ...points.map((p, i) => `${(i * slot + slot).toFixed(1)},${y(p.queue).toFixed(1)}`)].join(" ");
+  return { bars, queue, max };
+}

@@ -1,6 +1,7 @@
 /**
  * The landing view: every project the token may see, with counts per status,
- * what needs a human and how many agents are at work. With one project it
+ * what needs a human, how many agents are at work, and a small chart of the
+ * last day's flow. With one project it
  * opens that project's board directly (`#/?all=1` shows this list anyway).
  */
 import { api, enc } from "./api.js";
@@ -9,9 +10,11 @@ import { BOARD_COLUMNS } from "./filters.js";
 import { errorBox, projectHash, type View } from "./view.js";
 import type { ProjectSummary } from "../../../core/types.js";
 import type { Attention, Roster } from "../../../core/insights.js";
+import type { Flow } from "../../../core/flow.js";
+import { flowChart } from "./flow.js";
 import { webhooksSection } from "./webhooks.js";
 
-/** Projects whose needs-a-human count and live agents are read (two requests each). */
+/** Projects whose needs-a-human count, live agents and flow are read (three requests each). */
 const SUMMED = 20;
 
 export const projectsView: View = ({ root, me, params }) => {
@@ -50,18 +53,20 @@ export const projectsView: View = ({ root, me, params }) => {
   return () => {};
 };
 
-/** "2 need a human · 3 agents at work", filled in when both answers arrive. */
+/** "2 need a human · 3 agents at work" and the day's flow, filled in when the answers arrive. */
 function health(project: string): HTMLElement {
   const el = h("span", { class: "health muted" });
-  void Promise.all([api<Attention>("GET", `/v1/projects/${enc(project)}/attention`), api<Roster>("GET", `/v1/projects/${enc(project)}/agents`)]).then(
-    ([a, r]) => {
+  const base = `/v1/projects/${enc(project)}`;
+  void Promise.all([api<Attention>("GET", `${base}/attention`), api<Roster>("GET", `${base}/agents`), api<Flow>("GET", `${base}/flow?since=24h&buckets=24`)]).then(
+    ([a, r, f]) => {
       const live = r.agents.filter((x) => !x.gone).length;
       replace(
         el,
         a.items.length
           ? h("a", { href: projectHash(project), class: "badge needs", "data-needs": a.items.length }, `${a.items.length} need${a.items.length === 1 ? "s" : ""} a human`)
           : "nothing needs a human",
-        ` · ${live} agent${live === 1 ? "" : "s"} at work`,
+        ` · ${live} agent${live === 1 ? "" : "s"} at work · ${f.done.count} done in 24h`,
+        flowChart(f, 120, 24),
       );
     },
     () => replace(el),
