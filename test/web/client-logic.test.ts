@@ -5,7 +5,7 @@ import { create, toPublic } from "../../src/core/rules.ts";
 import type { WorkOrder } from "../../src/core/types.ts";
 import { byUrgency, columns, filtersToQuery, matches, parseFilters } from "../../src/doors/web/client/filters.ts";
 import { ago, countdown, leaseState } from "../../src/doors/web/client/time.ts";
-import { depths, flowShapes, timeline } from "../../src/doors/web/client/layout.ts";
+import { depths, flowShapes, leftBehind, timeline } from "../../src/doors/web/client/layout.ts";
 
 /** A new WO as the core makes one (its defaults), with `over` on top. */
 const wo = (over: Partial<WorkOrder>): WorkOrder => ({ ...toPublic(create("p", 1, { title: "Fix tokenizer" }, "o", "2026-01-01T00:00:00.000Z").wo), ...over });
@@ -163,5 +163,28 @@ describe("flow chart (issue 28)", () => {
     );
     assert.equal(f.queue, "0,0.0 50.0,10.0 100.0,20.0");
     assert.equal(flowShapes({ queue_at_start: 0, points: [] }, 100, 40).queue, "0,40.0", "an empty window is a flat line");
+  });
+});
+
+describe("what each attempt left behind (issue 28)", () => {
+  it("its agent's notes while it ran, and the checkpoints under its lease", () => {
+    const attempts = [
+      { token: 1, agent: "a", started_at: "t1", ended_at: "t3" },
+      { token: 2, agent: "b", started_at: "t4", ended_at: null },
+    ];
+    const notes = [
+      { agent: "a", created_at: "t2", body: "a's" },
+      { agent: "b", created_at: "t2", body: "b before its claim" },
+      { agent: "a", created_at: "t5", body: "a after its lease" },
+      { agent: "b", created_at: "t6", body: "b's" },
+    ];
+    const left = leftBehind(attempts, notes, [{ token: 2, commit: "c" }]);
+    assert.deepEqual(
+      [...left].map(([t, l]) => [t, l.notes.map((n) => n.body), l.checkpoints.map((k) => k.commit)]),
+      [
+        [1, ["a's"], []],
+        [2, ["b's"], ["c"]],
+      ],
+    );
   });
 });

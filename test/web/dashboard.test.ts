@@ -315,6 +315,7 @@ describe("web dashboard", { skip: browser === null }, () => {
     await page.locator('.card[data-wo="1"] .budget[data-level="over"]').waitFor();
     assert.equal(await page.evaluate(`getComputedStyle(document.querySelector('.card[data-wo="1"] .budget-fill')).backgroundColor`), "rgb(192, 57, 43)", "red at the cap");
     assert.match((await page.locator('.card[data-wo="1"] .usage').textContent()) ?? "", /1 attempt · \$1\.15/);
+    assert.equal((await c(["add-note", "--id", "1", "-m", "tried the cache first"], "bob")).code, 0);
     assert.equal((await c(["release", "--id", "1"], "bob")).code, 0);
     await page.locator(column("blocked", 1)).waitFor();
     // The project's spend: a chart per day, by agent or by phase.
@@ -333,6 +334,8 @@ describe("web dashboard", { skip: browser === null }, () => {
     await attempt.waitFor();
     assert.equal(await attempt.getAttribute("data-outcome"), "released");
     assert.match((await attempt.textContent()) ?? "", /bob.*\$1\.15/);
+    // What the attempt left behind: bob's note made while it ran.
+    assert.match((await attempt.locator('.left-behind [data-left="note"]').first().textContent()) ?? "", /tried the cache first/);
     assert.equal(await page.locator('.facts .budget[data-cap="usd"]').getAttribute("data-level"), "over");
     assert.equal(await page.locator('.facts .budget[data-cap="attempts"]').getAttribute("data-level"), "ok");
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-attempts.png"), fullPage: true });

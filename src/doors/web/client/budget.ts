@@ -7,7 +7,9 @@ import { h, woRef } from "./dom.js";
 import { ago } from "./time.js";
 import { formatDuration } from "../../../core/duration.js";
 import { formatTokens as tokens, formatUsd } from "../../../core/pricing.js";
-import type { Attempt, SpendTotals, WorkOrder } from "../../../core/types.js";
+import type { Attempt, Checkpoint, Note, SpendTotals, WorkOrder } from "../../../core/types.js";
+
+type LeftBehind = { notes: Note[]; checkpoints: Checkpoint[] };
 
 /** Near a cap from this share on (amber), at it from 1 (red). */
 export const NEAR = 0.8;
@@ -62,8 +64,8 @@ export function cardUsage(wo: WorkOrder): HTMLElement | null {
 
 export type AttemptView = Attempt & { duration_ms: number | null; spend: SpendTotals };
 
-/** The WO page's attempts: one line each, oldest first, with outcome and cost. */
-export function attemptTimeline(list: readonly AttemptView[]): HTMLElement {
+/** The WO page's attempts: one line each, oldest first, with outcome and cost, and what each left behind (its notes and checkpoints). */
+export function attemptTimeline(list: readonly AttemptView[], left: ReadonlyMap<number, LeftBehind> = new Map()): HTMLElement {
   if (!list.length) return h("p", { class: "muted" }, "No attempts yet.");
   return h(
     "ol",
@@ -83,10 +85,26 @@ export function attemptTimeline(list: readonly AttemptView[]): HTMLElement {
         h("span", { class: "badge" }, a.outcome ?? "running"),
         " ",
         h("span", { class: "cost" }, `${usd(a.spend.usd)}${a.spend.unpriced ? "+?" : ""} · ${tokens(a.spend.tokens_in + a.spend.tokens_out)} tokens`),
+        leftList(left.get(a.token)),
       ),
     ),
   );
 }
+
+function leftList(left: LeftBehind | undefined): HTMLElement | null {
+  if (!left || left.notes.length + left.checkpoints.length === 0) return null;
+  const items = [
+    ...left.notes.map((n) => ({ at: n.created_at, el: h("li", { "data-left": "note" }, h("span", { class: "badge" }, n.kind), " ", oneLine(n.body)) })),
+    ...left.checkpoints.map((k) => ({ at: k.at, el: h("li", { "data-left": "checkpoint" }, h("code", {}, k.commit.slice(0, 12)), " ", oneLine(k.message)) })),
+  ].sort((x, y) => x.at.localeCompare(y.at));
+  return h(
+    "ul",
+    { class: "left-behind" },
+    items.map((i) => i.el),
+  );
+}
+
+const oneLine = (s: string) => (s.length > 160 ? `${s.slice(0, 159)}…` : s).replace(/\s+/g, " ");
 
 /** The WO page's facts about its budget: each cap's bar, and why it is dead-lettered. */
 export function budgetFacts(wo: WorkOrder): HTMLElement[] {

@@ -102,3 +102,20 @@ export function flowShapes(
   const queue = [`0,${y(flow.queue_at_start).toFixed(1)}`, ...points.map((p, i) => `${(i * slot + slot).toFixed(1)},${y(p.queue).toFixed(1)}`)].join(" ");
   return { bars, queue, max };
 }
+
+/** What each attempt left behind: its agent's notes made while it ran, and the checkpoints made under its lease. */
+export function leftBehind<N extends { agent: string; created_at: string }, K extends { token: number }>(
+  attempts: readonly { token: number; agent: string; started_at: string; ended_at: string | null }[],
+  notes: readonly N[],
+  checkpoints: readonly K[],
+): Map<number, { notes: N[]; checkpoints: K[] }> {
+  return new Map(
+    attempts.map((a) => [
+      a.token,
+      {
+        notes: notes.filter((n) => n.agent === a.agent && n.created_at >= a.started_at && (a.ended_at === null || n.created_at <= a.ended_at)),
+        checkpoints: checkpoints.filter((k) => k.token === a.token),
+      },
+    ]),
+  );
+}

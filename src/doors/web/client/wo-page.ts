@@ -11,6 +11,7 @@ import { changed, woForm } from "./forms.js";
 import { follow } from "./live.js";
 import { contextEntry, eventItem, type Freshness } from "./overview.js";
 import { attemptTimeline, budgetFacts, deadLetter, type AttemptView } from "./budget.js";
+import { leftBehind } from "./layout.js";
 import { ago } from "./time.js";
 import { canAct, errorBox, projectHash, woHash, type View } from "./view.js";
 import { NOTE_KINDS, type Checkpoint, type ContextEntry, type LedgerEvent, type Note, type WorkOrder } from "../../../core/types.js";
@@ -215,7 +216,7 @@ export const woView: View = ({ root, me, project, id }) => {
               : text(""),
             noteForm(),
           ),
-          section("Attempts", attemptTimeline(attempts)),
+          section("Attempts", attemptTimeline(attempts, leftBehind(attempts, w.notes, w.checkpoints ?? []))),
           section(
             "Checkpoints",
             w.checkpoints?.length
