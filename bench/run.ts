@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--scenarios sqlite,cli,scale,pipeline,memory,postgres,capacity] [--sizes 10000,100000] [--memory-seconds 600] [--quick] [--out FILE]`
+ * `npm run bench -- [--scenarios sqlite,cli,scale,pipeline,memory,postgres,capacity,browser] [--sizes 10000,100000] [--memory-seconds 600] [--quick] [--out FILE]`
  *
  * Every figure is measured next to a baseline in the same run on the same
  * machine and printed as a ratio against its target (docs/PERFORMANCE.md).
@@ -324,6 +324,10 @@ export async function bench(opts: { scenarios: string[]; sizes: number[]; quick:
     const { capacity } = await import("./capacity.ts");
     rows.push(...(await capacity(why ? undefined : PG_URL, q)));
   }
+  if (scenario("browser")) {
+    const { dashboardScale } = await import("./browser.ts");
+    rows.push(...(await dashboardScale(q)));
+  }
   if (scenario("memory")) {
     const { serveMemory } = await import("./serve-memory.ts");
     rows.push(...(await serveMemory(q ? 3 : opts.memorySeconds, 4)));
@@ -352,7 +356,7 @@ export async function bench(opts: { scenarios: string[]; sizes: number[]; quick:
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      scenarios: { type: "string", default: "sqlite,cli,scale,pipeline,memory,postgres,capacity" },
+      scenarios: { type: "string", default: "sqlite,cli,scale,pipeline,memory,postgres,capacity,browser" },
       "memory-seconds": { type: "string", default: "60" },
       sizes: { type: "string", default: "10000,100000" },
       quick: { type: "boolean", default: false },

@@ -13,14 +13,14 @@ export const STATUS_EVENTS = ["created", "claimed", "released", "expired", "stat
 /**
  * A status-changing event, as little as the flow needs: when it took effect
  * (an expiry's at its lease's end, not when it was recorded), the status it
- * left the WO in, and when the WO was created.
+ * left the WO in, and for one that left it done, when the WO was created.
  */
 export interface StatusChange {
   wo: number;
   at: string;
   type: (typeof STATUS_EVENTS)[number];
   to: Status;
-  created_at: string;
+  created_at: string | null;
 }
 
 export interface FlowPoint {
@@ -98,7 +98,7 @@ export function buildFlow(
       else if (c.type === "expired") p.expired++;
       if (c.to === "done" && was !== "done") {
         p.done++;
-        leadTimes.push(Date.parse(c.at) - Date.parse(c.created_at));
+        leadTimes.push(Date.parse(c.at) - Date.parse(c.created_at ?? c.at));
       }
     }
     p.queue = queue;

@@ -3,7 +3,8 @@
  * a human (work no agent will fix), and which agents are alive and what they
  * hold. Built here from rows the store reads (service/insights.ts); no I/O.
  */
-import type { Attempt, LedgerEvent, Note, SpendRecord, StoredWorkOrder } from "./types.js";
+import { toUsd } from "./pricing.js";
+import type { LedgerEvent, Note, StoredWorkOrder } from "./types.js";
 import { label } from "./types.js";
 
 /** Why a person should look, most urgent kinds first. */
@@ -109,11 +110,19 @@ export function buildAttention(project: string, since: string, rows: AttentionRo
   return { project, since, items };
 }
 
-/** One agent's activity in a project over a window (Tx.agentActivity). */
+/** One agent's activity in a project over a window, aggregated by the store (Tx.agentActivity). */
 export interface AgentActivity {
   agent: string;
-  last_at: string;
+  /** Its newest event (an expiry recorded under its name is not its act); null: none in the window. */
+  last_at: string | null;
   events: number;
+  /** Attempts it started in the window, and how many of those ended done, or lapsed. */
+  attempts: number;
+  done: number;
+  lost: number;
+  spend_micros: number;
+  /** The TTL of its last claim in the window (null: none, or not recorded). */
+  ttl_ms: number | null;
 }
 
 /** One agent seen in the window. */
@@ -144,11 +153,7 @@ const DEFAULT_TTL_MS = 30 * 60_000;
 
 export interface RosterRows {
   activity: AgentActivity[];
-  attempts: Attempt[];
-  spend: SpendRecord[];
   live: StoredWorkOrder[];
-  /** The window's claims, for each agent's last TTL. */
-  claims: LedgerEvent[];
 }
 
 export function buildRoster(project: string, since: string, now: string, rows: RosterRows): Roster {
@@ -158,18 +163,13 @@ export function buildRoster(project: string, since: string, now: string, rows: R
     if (!v) byAgent.set(agent, (v = { agent, last_at: null, events: 0, holding: [], attempts: 0, done: 0, lost: 0, spend_usd: 0, gone: false }));
     return v;
   };
-  for (const a of rows.activity) Object.assign(of(a.agent), { last_at: a.last_at, events: a.events });
-  for (const a of rows.attempts) {
-    const v = of(a.agent);
-    v.attempts++;
-    if (a.outcome === "done") v.done++;
-    if (a.outcome === "expired" || a.outcome === "lost") v.lost++;
+  const ttl = new Map<string, number>();
+  for (const a of rows.activity) {
+    Object.assign(of(a.agent), { last_at: a.last_at, events: a.events, attempts: a.attempts, done: a.done, lost: a.lost, spend_usd: toUsd(a.spend_micros) });
+    if (a.ttl_ms) ttl.set(a.agent, a.ttl_ms);
   }
-  for (const s of rows.spend) of(s.agent).spend_usd += s.cost_usd ?? 0;
   for (const wo of rows.live) of(wo.lease!.agent).holding.push({ id: wo.id, token: wo.lease!.token, expires_at: wo.lease!.expires_at });
-  const ttl = new Map(rows.claims.map((e) => [e.agent, Number(e.data.ttl_ms) || DEFAULT_TTL_MS]));
   for (const v of byAgent.values()) {
-    v.spend_usd = Math.round(v.spend_usd * 1e6) / 1e6;
     const silent = v.last_at === null ? Infinity : Date.parse(now) - Date.parse(v.last_at);
     v.gone = v.holding.length === 0 && silent > (ttl.get(v.agent) ?? DEFAULT_TTL_MS);
   }

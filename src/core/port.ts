@@ -145,7 +145,10 @@ export interface Tx {
   eventsOfType(project: string, wo: number, type: LedgerEvent["type"], limit: number): Promise<LedgerEvent[]>;
   /** The project's newest `limit` events of these types at or after `since`, in seq order (the dashboard's needs-a-human panel and roster). */
   recentEventsOfTypes(project: string, types: readonly LedgerEvent["type"][], since: string, limit: number): Promise<LedgerEvent[]>;
-  /** Each agent that acted in the project at or after `since` (its events; an expiry recorded under its name is not its act): its newest event's time and how many. */
+  /**
+   * Each agent that acted in the project at or after `since`, aggregated: its events (an expiry recorded under its name is
+   * not its act), the attempts it started then and how they ended, its spend, and its last claim's TTL.
+   */
   agentActivity(project: string, since: string): Promise<AgentActivity[]>;
   /** The flow's status changes (core/flow.ts): each WO's last one before `since` (its status then), and the first `limit` from `since` on, in seq order. */
   statusChanges(project: string, since: string, limit: number): Promise<{ before: StatusChange[]; changes: StatusChange[] }>;

@@ -7,14 +7,14 @@ describe("benchmark smoke run", () => {
   it("measures every scenario against its baseline and prints a table", async () => {
     const said: string[] = [];
     const rows = await bench({
-      scenarios: ["sqlite", "cli", "scale", "pipeline", "memory", "postgres", "capacity"],
+      scenarios: ["sqlite", "cli", "scale", "pipeline", "memory", "postgres", "capacity", "browser"],
       sizes: [],
       quick: true,
       memorySeconds: 3,
       log: (s) => said.push(s),
     });
     // A long run says where it is as it goes (issue 27): each scenario, and the phases inside it.
-    for (const scenario of ["sqlite", "cli", "scale", "pipeline", "memory", "postgres", "capacity"])
+    for (const scenario of ["sqlite", "cli", "scale", "pipeline", "memory", "postgres", "capacity", "browser"])
       assert.ok(
         said.some((s) => s.endsWith(`] scenario ${scenario}`)),
         scenario,
@@ -45,6 +45,8 @@ describe("benchmark smoke run", () => {
       /capacity, PostgreSQL, 2 serves: agents at every p99 < 100 ms/,
       /capacity, SQLite, 1 serve: agents at every p99 < 100 ms/,
       /claim p50 \/ p99 at \d+ agents/,
+      /dashboard board: time to interact, 300 WOs/,
+      /dashboard flow \(24h\): open/,
     ])
       assert.match(figures, expected);
     for (const r of rows) {

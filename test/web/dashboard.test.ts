@@ -426,6 +426,20 @@ describe("web dashboard", { skip: browser === null }, () => {
     await reader.close();
   });
 
+  it("draws at most 100 cards a column until asked for the rest (issue 28: views stay responsive with many work orders)", async () => {
+    const items = JSON.stringify(Array.from({ length: 105 }, (_, i) => ({ title: `bulk ${i + 1}` })));
+    assert.equal(sb.run(["-p", "many", "--agent", "observer", "create", "--from", "-", "--new-project"], { input: items }).code, 0);
+    const page = await open(tokens.alice!, "#/p/many");
+    const open_ = page.locator('section[data-column="open"]');
+    await open_.locator(".card").first().waitFor();
+    assert.equal(await open_.locator(".card").count(), 100);
+    assert.match(await open_.locator("h2").innerText(), /open\s+105/i);
+    await open_.locator("button.more", { hasText: "show all 105 (5 more)" }).click();
+    await open_.locator('.card[data-wo="105"]').waitFor();
+    assert.equal(await open_.locator(".card").count(), 105);
+    await page.close();
+  });
+
   it("is readable at phone width: no sideways scrolling", async () => {
     const page = await open(tokens.alice!, "#/p/ancc", { width: 390, height: 844 });
     await page.locator(column("claimed", 1)).waitFor();

@@ -57,13 +57,7 @@ export async function agents(svc: Service, input: Inputs["agents"]): Promise<Ros
     await requireProject(tx, r.project);
     const now = tx.now();
     const since = windowStart(now, r.since ?? DAY);
-    const [activity, attempts, spend, live, claims] = await Promise.all([
-      tx.agentActivity(r.project, since),
-      tx.listAttempts({ project: r.project, since, limit: MAX_ROWS }),
-      tx.listSpend({ project: r.project, since, limit: MAX_ROWS }),
-      tx.liveLeases(r.project, now),
-      tx.recentEventsOfTypes(r.project, ["claimed"], since, MAX_ROWS),
-    ]);
-    return buildRoster(r.project, since, now, { activity, attempts, spend, live, claims });
+    const [activity, live] = await Promise.all([tx.agentActivity(r.project, since), tx.liveLeases(r.project, now)]);
+    return buildRoster(r.project, since, now, { activity, live });
   });
 }

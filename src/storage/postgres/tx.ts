@@ -327,18 +327,34 @@ export class PgTx extends PgSession implements Tx {
 
   async agentActivity(project: string, since: string): Promise<AgentActivity[]> {
     return this.rows<AgentActivity>(
-      "SELECT agent, max(at) AS last_at, count(*)::integer AS events FROM events WHERE project = $1 AND at >= $2 AND type <> 'expired' GROUP BY agent ORDER BY agent",
+      `WITH ev AS (SELECT agent, max(at) AS last_at, count(*)::integer AS events FROM events WHERE project = $1 AND at >= $2 AND type <> 'expired' GROUP BY agent),
+       tries AS (SELECT agent, count(*)::integer AS attempts, (count(*) FILTER (WHERE outcome = 'done'))::integer AS done,
+                   (count(*) FILTER (WHERE outcome IN ('expired', 'lost')))::integer AS lost
+                 FROM attempts WHERE project = $1 AND started_at >= $2 GROUP BY agent),
+       spent AS (SELECT agent, sum(coalesce(cost_micros, 0))::float8 AS micros FROM spend WHERE project = $1 AND created_at >= $2 GROUP BY agent),
+       claims AS (SELECT agent, (data->>'ttl_ms')::float8 AS ttl_ms FROM events
+                  WHERE seq IN (SELECT max(seq) FROM events WHERE project = $1 AND type = 'claimed' AND at >= $2 GROUP BY agent)),
+       who AS (SELECT agent FROM ev UNION SELECT agent FROM tries UNION SELECT agent FROM spent)
+       SELECT who.agent, ev.last_at, coalesce(ev.events, 0) AS events, coalesce(tries.attempts, 0) AS attempts, coalesce(tries.done, 0) AS done,
+         coalesce(tries.lost, 0) AS lost, coalesce(spent.micros, 0) AS spend_micros, claims.ttl_ms
+       FROM who LEFT JOIN ev USING (agent) LEFT JOIN tries USING (agent) LEFT JOIN spent USING (agent) LEFT JOIN claims USING (agent) ORDER BY who.agent`,
       [project, since],
     );
   }
 
   async statusChanges(project: string, since: string, limit: number): Promise<{ before: StatusChange[]; changes: StatusChange[] }> {
-    const cols = `SELECT e.wo, CASE e.type WHEN 'expired' THEN coalesce((e.data->>'expires_at')::timestamptz, e.at) ELSE e.at END AS at, e.type, CASE e.type WHEN 'created' THEN 'open' WHEN 'claimed' THEN 'claimed' WHEN 'status_changed' THEN e.data->>'to'
-      ELSE e.data->>'status' END AS "to", w.created_at FROM events e JOIN work_orders w ON w.project = e.project AND w.id = e.wo`;
-    const last = "SELECT max(seq) FROM events WHERE project = $1 AND type = ANY($2) AND at < $3 GROUP BY wo";
+    // The WO's creation time only where it is needed (done), as on SQLite.
+    const rows = (where: string, args: unknown[]) =>
+      this.rows<StatusChange>(
+        `SELECT wo, at, type, "to", CASE WHEN "to" = 'done' THEN (SELECT created_at FROM work_orders w WHERE w.project = $1 AND w.id = c.wo) END AS created_at
+         FROM (SELECT e.wo, CASE e.type WHEN 'expired' THEN coalesce((e.data->>'expires_at')::timestamptz, e.at) ELSE e.at END AS at, e.type,
+                 CASE e.type WHEN 'created' THEN 'open' WHEN 'claimed' THEN 'claimed' WHEN 'status_changed' THEN e.data->>'to' ELSE e.data->>'status' END AS "to"
+               FROM events e WHERE ${where}) c`,
+        args,
+      );
     const [before, changes] = await Promise.all([
-      this.rows<StatusChange>(`${cols} WHERE e.seq IN (${last})`, [project, STATUS_EVENTS, since]),
-      this.rows<StatusChange>(`${cols} WHERE e.project = $1 AND e.type = ANY($2) AND e.at >= $3 ORDER BY e.seq LIMIT $4`, [project, STATUS_EVENTS, since, limit]),
+      rows("e.seq IN (SELECT max(seq) FROM events WHERE project = $1 AND type = ANY($2) AND at < $3 GROUP BY wo)", [project, STATUS_EVENTS, since]),
+      rows("e.project = $1 AND e.type = ANY($2) AND e.at >= $3 ORDER BY e.seq LIMIT $4", [project, STATUS_EVENTS, since, limit]),
     ]);
     return { before, changes };
   }

@@ -18,6 +18,8 @@ import { canAct, errorBox, projectHash, type View } from "./view.js";
 import { PRIORITIES, STATUSES, type WorkOrder } from "../../../core/types.js";
 
 const LIMIT = 2000;
+/** Cards drawn per column until a person asks for the rest: 2,000 cards at once took a second and a half to draw (issue 28, the 10,000-WO bench). */
+const CARDS_SHOWN = 100;
 const PAGE = 1000;
 /** Events that change the spend, roster or needs-a-human panels (spend, an attempt that opens or ends, a refusal, a verification). */
 const PANEL_EVENTS = new Set(["spend_recorded", "claimed", "released", "expired", "status_changed", "write_refused", "note_added", "updated"]);
@@ -25,6 +27,8 @@ const PANEL_EVENTS = new Set(["spend_recorded", "claimed", "released", "expired"
 export const boardView: View = ({ root, me, project, params }) => {
   const stop = new AbortController();
   const wos = new Map<number, WorkOrder>();
+  /** Columns a person asked to see whole. */
+  const expanded = new Set<string>();
   let filters: Filters = parseFilters(params);
   const board = h("div", { class: "board", role: "region", "aria-label": "Board" });
   const side = overview(project);
@@ -62,11 +66,15 @@ export const boardView: View = ({ root, me, project, params }) => {
       board,
       columns(filters).map((s) => {
         const cards = [...wos.values()].filter((w) => w.status === s && matches(w, filters)).sort(byUrgency);
+        const shown = expanded.has(s) ? cards : cards.slice(0, CARDS_SHOWN);
         return h(
           "section",
           { class: "column", "data-column": s, "aria-label": s },
           h("h2", {}, s, " ", h("span", { class: "muted" }, cards.length)),
-          h("ol", { class: "cards" }, cards.map(card)),
+          h("ol", { class: "cards" }, shown.map(card)),
+          shown.length < cards.length
+            ? h("button", { class: "more", type: "button", onclick: () => (expanded.add(s), render()) }, `show all ${cards.length} (${cards.length - shown.length} more)`)
+            : null,
         );
       }),
     );
