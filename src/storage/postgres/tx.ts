@@ -360,7 +360,8 @@ export class PgTx extends PgSession implements Tx {
   }
 
   async lastEventAt() {
-    return (await this.rows<{ at: string | null }>("SELECT max(at) AS at FROM events"))[0]?.at ?? null;
+    // The newest by seq (the primary key), not max(at), which read every event.
+    return (await this.rows<{ at: string }>("SELECT at FROM events ORDER BY seq DESC LIMIT 1"))[0]?.at ?? null;
   }
 
   async insertContext(entry: Omit<ContextEntry, "id">): Promise<ContextEntry> {

@@ -368,8 +368,9 @@ export class SqliteTx implements Tx {
     };
   }
 
+  // The newest event's time by seq (the primary key): max(at) read every event (the dashboard's first request, issue 28 item 7).
   async lastEventAt() {
-    return (this.sql("SELECT max(at) AS at FROM events").get() as { at: string | null }).at;
+    return (this.sql("SELECT at FROM events ORDER BY seq DESC LIMIT 1").get() as { at: string } | undefined)?.at ?? null;
   }
 
   async lastEventSeq(project: string | null) {
