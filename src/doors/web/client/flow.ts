@@ -8,6 +8,7 @@ import { api, enc } from "./api.js";
 import { h, replace, svg } from "./dom.js";
 import { errorBox } from "./view.js";
 import { flowShapes } from "./layout.js";
+import { windowedPanel } from "./panel.js";
 import type { Flow } from "../../../core/flow.js";
 
 const WINDOWS: Record<string, number> = { "1h": 12, "24h": 24, "7d": 28 };
@@ -40,22 +41,9 @@ export function flowChart(f: Flow, w = W, hgt = H): SVGSVGElement {
 }
 
 export function flowPanel(project: string) {
-  let window = "24h";
-  const area = h("div", { class: "flow-area" });
-  const picker = h(
-    "select",
-    { "aria-label": "Window", onchange: (e: Event) => ((window = (e.target as HTMLSelectElement).value), void draw()) },
-    Object.keys(WINDOWS).map((w) => h("option", { value: w, selected: w === window }, `last ${w}`)),
-  );
-  const el = h(
-    "details",
-    { class: "graph-panel flow-panel", ontoggle: (e: Event) => (e.target as HTMLDetailsElement).open && void draw() },
-    h("summary", {}, "Flow"),
-    picker,
-    area,
-  );
+  return windowedPanel("Flow", "flow-panel", Object.keys(WINDOWS), draw);
 
-  async function draw(): Promise<void> {
+  async function draw(window: string, area: HTMLElement): Promise<void> {
     let f: Flow;
     try {
       f = await api<Flow>("GET", `/v1/projects/${enc(project)}/flow?since=${window}&buckets=${WINDOWS[window]}`);
@@ -82,5 +70,4 @@ export function flowPanel(project: string) {
         : null,
     );
   }
-  return { el, redraw: () => el.open && void draw() };
 }

@@ -10,6 +10,7 @@ import { serverNow } from "./time.js";
 import { errorBox, woHash } from "./view.js";
 import type { Attempt } from "../../../core/types.js";
 import { timeline } from "./layout.js";
+import { windowedPanel } from "./panel.js";
 
 const WINDOWS: Record<string, number> = { "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000 };
 const LANE = 22;
@@ -19,22 +20,9 @@ const WIDTH = 900;
 const DRAWN = 5000;
 
 export function leaseTimeline(project: string) {
-  let window = "24h";
-  const area = h("div", { class: "timeline-area" });
-  const picker = h(
-    "select",
-    { "aria-label": "Window", onchange: (e: Event) => ((window = (e.target as HTMLSelectElement).value), void draw()) },
-    Object.keys(WINDOWS).map((w) => h("option", { value: w, selected: w === window }, `last ${w}`)),
-  );
-  const el = h(
-    "details",
-    { class: "graph-panel lease-timeline", ontoggle: (e: Event) => (e.target as HTMLDetailsElement).open && void draw() },
-    h("summary", {}, "Lease timeline"),
-    picker,
-    area,
-  );
+  return windowedPanel("Lease timeline", "lease-timeline", Object.keys(WINDOWS), draw);
 
-  async function draw(): Promise<void> {
+  async function draw(window: string, area: HTMLElement): Promise<void> {
     let attempts: Attempt[];
     try {
       attempts = await api<Attempt[]>("GET", `/v1/projects/${enc(project)}/attempts?since=${window}&limit=${DRAWN}`);
@@ -72,5 +60,4 @@ export function leaseTimeline(project: string) {
       h("div", { class: "graph-scroll" }, picture),
     );
   }
-  return { el, redraw: () => el.open && void draw() };
 }
