@@ -128,7 +128,9 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
         : !v.passed
           ? `the last verification FAILED (${v.at})`
           : v.failed_in !== undefined
-            ? `its last failing verification ran in ${v.failed_in}, and a pass elsewhere (${v.where ?? "not said"}) does not answer it: verify there or in the work order's worktree`
+            ? v.where === v.failed_in
+              ? `its last failing verification ran in ${v.failed_in} on ${v.failed_branch ?? "a detached HEAD"}, and a pass there on ${v.branch ?? "a detached HEAD"} (another branch) does not answer it: verify there on ${v.failed_branch ?? "the branch it failed on"}, or in the work order's worktree`
+              : `its last failing verification ran in ${v.failed_in}, and a pass elsewhere (${v.where ?? "not said"}) does not answer it: verify there or in the work order's worktree`
             : !sameCommand
               ? `its command changed since it last passed (it ran ${JSON.stringify(v.command)})`
               : outdated

@@ -236,18 +236,19 @@ export function update(wo: StoredWorkOrder, agent: string, now: string, req: Upd
 function withoutLease(wo: StoredWorkOrder, agent: string, to: RestingStatus, what: string): void {
   // A done WO is its record: reopening it (and finishing it again, unverified) is an admin's act (issue 23, eighth trials).
   if (wo.status === "done")
-    throw new LedgerError("NOT_HOLDER", `${label(wo.id)} is done: its record stands, and only an admin may reopen it`, {
+    // FORBIDDEN, not NOT_HOLDER: no claim makes it the caller's (seventeenth trials: "claim it first" was answered ILLEGAL_TRANSITION).
+    throw new LedgerError("FORBIDDEN", `${label(wo.id)} is done: its record stands, and only an admin may reopen it`, {
       hint: "create a new work order for what is left (it may depend on this one), or {{op:addNote}} what you found",
       details: { project: wo.project, id: wo.id, status: wo.status, to },
     });
   if (wo.created_by === agent && to !== "done") return;
   if (wo.status === "cancelled")
-    throw new LedgerError("NOT_HOLDER", `${label(wo.id)} is cancelled: only its creator (${wo.created_by}) or an admin may reopen it`, {
+    throw new LedgerError("FORBIDDEN", `${label(wo.id)} is cancelled: only its creator (${wo.created_by}) or an admin may reopen it`, {
       hint: "create a new work order if the work is still wanted, or {{op:addNote}} why it should be reopened",
       details: { project: wo.project, id: wo.id, status: wo.status, to, created_by: wo.created_by },
     });
   if (to === "cancelled")
-    throw new LedgerError("NOT_HOLDER", `only ${label(wo.id)}'s creator (${wo.created_by}) or an admin may cancel it`, {
+    throw new LedgerError("FORBIDDEN", `only ${label(wo.id)}'s creator (${wo.created_by}) or an admin may cancel it`, {
       hint: "{{op:addNote}} why it should not be done: its creator decides",
       details: { project: wo.project, id: wo.id, status: wo.status, to, created_by: wo.created_by },
     });
@@ -277,7 +278,7 @@ function mayEditUnheld(wo: StoredWorkOrder, agent: string, frozen: boolean): voi
   const last = lastEnded(wo);
   if (!frozen && (agent === wo.created_by || ownRelease(wo, last, agent))) return;
   throw new LedgerError(
-    "NOT_HOLDER",
+    frozen ? "FORBIDDEN" : "NOT_HOLDER",
     frozen
       ? `${label(wo.id)} is ${wo.status}: its fields are its record, and only an admin may change them`
       : `${agent} may not edit ${label(wo.id)} without a lease: only its creator (${wo.created_by}), ${last && ownRelease(wo, last, last.agent) ? `its last holder (${last.agent}), ` : ""}or an admin may while nobody holds it`,

@@ -111,7 +111,7 @@ export async function verifyWorkOrder(
       details: { issues: [{ field: "dir", message: "not a directory" }] },
     });
   }
-  await assertNotAnotherWorktree(ledger, who, dir);
+  await assertNotAnotherWorktree(ledger, who, dir, v.dir !== undefined);
   const { command, author, sandbox: rules } = await ledger.verifyCommand({ ...who, ...(v.trust ? { trust: true } : {}) });
   const box = detectSandbox();
   const sandbox = sandboxFor(rules.required, who, box.kind, box.why);
@@ -144,21 +144,23 @@ export async function verifyWorkOrder(
  * caller's own, never in another WO's or an earlier lease's, where the
  * command would write into work another agent holds (sixteenth MCP trial).
  */
-async function assertNotAnotherWorktree(ledger: LedgerApi, who: Inputs["holding"] & { id: number }, dir: string): Promise<void> {
+async function assertNotAnotherWorktree(ledger: LedgerApi, who: Inputs["holding"] & { id: number }, dir: string, given: boolean): Promise<void> {
   const tag = worktreeTag(dir);
   if (tag === null) return;
-  const token =
-    tag.project === who.project && tag.id === who.id
-      ? await ledger.holding(who).then(
-          (h) => h.lease.token,
-          () => null,
-        )
-      : null;
-  if (token === tag.token) return;
-  const whose =
-    tag.project === who.project && tag.id === who.id ? `an earlier lease's (${tag.token}) of ${label(who.id)}` : `${tag.project} ${label(tag.id)}'s (lease ${tag.token})`;
+  const same = tag.project === who.project && tag.id === who.id;
+  // Not holding the WO at all: the ledger refuses the verification itself (LEASE_LOST, NOT_HOLDER) before anything runs.
+  const token = same
+    ? await ledger.holding(who).then(
+        (h) => h.lease.token,
+        () => undefined,
+      )
+    : null;
+  if (token === undefined || token === tag.token) return;
+  const whose = same ? `an earlier lease's (${tag.token}) of ${label(who.id)}` : `${tag.project} ${label(tag.id)}'s (lease ${tag.token})`;
   throw new LedgerError("VALIDATION", `dir: ${dir} is ${whose} worktree, not yours for ${label(who.id)}: nothing was run`, {
-    hint: "a verification runs in the work it verifies: leave out {{dir}} to run it in your worktree for it ({{op:worktree}} makes one)",
+    hint: given
+      ? "a verification runs in the work it verifies: leave out {{dir}} to run it in your worktree for it ({{op:worktree}} makes one)"
+      : "a verification runs in the work it verifies: run it in your worktree for it ({{op:worktree}} prints its path, or makes one)",
     details: { issues: [{ field: "dir", message: "another attempt's worktree" }], worktree: tag },
   });
 }

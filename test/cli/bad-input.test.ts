@@ -73,6 +73,15 @@ describe("bad input", () => {
     });
   }
 
+  it("a reader that stops early (| head) gets no stack trace (seventeenth trials)", () => {
+    const db = `${s.dir}/long.db`;
+    const items = JSON.stringify(Array.from({ length: 400 }, (_, i) => ({ title: `a rather long title for work order number ${i}`, description: "x".repeat(200) })));
+    assert.equal(s.run(["create", "--db", db, "-p", "long", "--agent", "o", "--from", "-", "--new-project"], { input: items }).code, 0);
+    const env = { ...process.env, ...s.env, WORKLEDGER_DB: db };
+    const r = spawnSync("sh", ["-c", `"$0" "$1" list -p long --status all --limit 1000 --json | head -c 10 > /dev/null`, process.execPath, CLI], { env, encoding: "utf8" });
+    assert.equal(r.stderr, "");
+  });
+
   it("bytes that are not UTF-8 are refused (exit 2) in arguments, files and stdin, not stored as U+FFFD (issue 13)", () => {
     const bad = `${s.dir}/bad.json`;
     writeFileSync(bad, Buffer.concat([Buffer.from('[{"title":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('"}]')]));

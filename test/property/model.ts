@@ -145,7 +145,8 @@ export class Model {
     // lease, and never on a done or cancelled WO unless the same request reopens it.
     if (titleChanges && !holder) {
       const frozen = (w.status === "done" || w.status === "cancelled") && req.status !== "open";
-      if (frozen || !this.ownRelease(w, agent)) return this.fail("NOT_HOLDER");
+      if (frozen) return this.fail("FORBIDDEN"); // its record: no claim makes it the caller's
+      if (!this.ownRelease(w, agent)) return this.fail("NOT_HOLDER");
     }
     if (req.status !== undefined && !holder && req.status !== w.status && !ALLOWED[w.status as Resting].includes(req.status)) return this.fail("ILLEGAL_TRANSITION");
     const statusChanges = req.status !== undefined && (holder || req.status !== w.status);
@@ -155,7 +156,8 @@ export class Model {
     // Without a lease, only the agent whose own release ended the newest lease changes the status (WOs here are the creator's, obs's),
     // and a done WO is its record: only an admin reopens it (none acts here).
     // A cancelled one, by its creator (obs, who does not act here); the releaser follows up once, from the state it left.
-    if (statusChanges && !holder && (w.status === "done" || w.status === "cancelled" || req.status === "cancelled" || !this.ownRelease(w, agent))) return this.fail("NOT_HOLDER");
+    if (statusChanges && !holder && (w.status === "done" || w.status === "cancelled" || req.status === "cancelled")) return this.fail("FORBIDDEN");
+    if (statusChanges && !holder && !this.ownRelease(w, agent)) return this.fail("NOT_HOLDER");
     if (titleChanges) w.title = req.title!;
     if (statusChanges && holder) {
       w.ended.set(agent, "ended");
