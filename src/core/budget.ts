@@ -72,7 +72,7 @@ export const capReached = (wo: StoredWorkOrder, reason: string) => `${label(wo.i
 
 /** The note a dead-lettered WO gets, for whoever looks at it next. */
 export const deadLetterNote = (wo: StoredWorkOrder, reason: string) =>
-  `budget exhausted (${reason}): ${label(wo.id)} is blocked and out of the queue; an admin can raise the cap (update --max-attempts, --max-usd or --max-tokens) to return it`;
+  `budget exhausted (${reason}): ${label(wo.id)} is blocked and out of the queue; an admin can raise its cap (max_attempts, max_usd or max_tokens) to return it`;
 
 export const NO_SPEND: SpendTotals = { usd: 0, tokens_in: 0, tokens_out: 0, unpriced: 0 };
 

@@ -52,7 +52,8 @@ export async function pulled(
       project,
       verdict,
       entries,
-      hint: wo === undefined ? NOTHING_HANDED_OVER : `${NOTHING_HANDED_OVER}; {{op:get}} of the work order also shows what the work orders it depends on handed over`,
+      // A result's hint is no error's: no door renders it, so it names no operation (seventeenth MCP trial: `{{op:get}}` shown as is).
+      hint: wo === undefined ? NOTHING_HANDED_OVER : `${NOTHING_HANDED_OVER}; getting the work order also shows what the work orders it depends on handed over`,
     };
   return { project, verdict, entries };
 }

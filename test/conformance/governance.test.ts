@@ -82,6 +82,11 @@ for (const backend of backends) {
       assert.deepEqual([late.spend?.token, late.spend?.phase, late.attempt?.outcome], [1, "execute", "done"]);
       const unknown = await l.spend({ ...A, id: 2, model: "some-local-model", tokens_in: 5, tokens_out: 5 });
       assert.equal(unknown.spend?.cost_usd, null);
+      assert.equal(unknown.warnings, undefined, "no USD cap to escape");
+      // Where there is one, unpriced spend says it counts toward none (seventeenth MCP trial).
+      await l.claim({ ...B, id: 1 });
+      const escapes = await l.spend({ ...B, id: 1, model: "some-local-model", tokens_in: 5, tokens_out: 5 });
+      assert.match((escapes.warnings ?? []).join("\n"), /WO-1: no price is known for model some-local-model, so this report counts toward no USD cap/);
       const wo = await l.get({ project: P, id: 2 });
       assert.deepEqual(wo.spend, { usd: 0.295, tokens_in: 100_005, tokens_out: 2_015, unpriced: 1 });
       const [a] = await l.attempts({ project: P, id: 2 });

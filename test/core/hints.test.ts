@@ -23,6 +23,7 @@ describe("error hints", () => {
       renderHint("{{op:update}} {{verification=npm test}}, or {{op:update}} {{status=open}} {{max_usd=6}}", MCP_DIALECT),
       'update fields={"verification":"npm test"}, or update status=open fields={"max_usd":6}',
     );
+    assert.match(renderHint("give {{agent=NAME}}", MCP_DIALECT), /^give an agent name in this MCP server's settings/);
     const e = new LedgerError("LEASE_LOST", "gone", { hint: "{{op:claim}} again with {{lease_token}}" });
     assert.equal(e.hint, "claim again with lease_token");
     assert.equal(e.toJSON(CLI_DIALECT).hint, "claim again with --lease-token");

@@ -110,6 +110,10 @@ describe("MCP: guardrails bind local agents (issue 23)", () => {
     const v = await gus.call("verify", { id, dir: s.dir });
     assert.deepEqual([v.body.passed, v.body.dir], [true, s.dir]);
     assert.match(none.body.hint, /nothing was handed over/);
+    // About a work order: no template left unrendered in a result's hint (seventeenth MCP trial).
+    const aboutWo = await gus.call("context_pull", { id });
+    assert.match(aboutWo.body.hint, /getting the work order also shows what the work orders it depends on handed over/);
+    assert.doesNotMatch(aboutWo.body.hint, /\{\{/);
   });
 
   it("verify runs without the session's secrets and names its sandbox; a project's trusted authors bind it, trust runs one anyway (issue 24)", async () => {

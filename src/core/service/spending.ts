@@ -49,7 +49,15 @@ export async function spendIn(tx: Tx, wo: StoredWorkOrder, s: SpendReport): Prom
   });
   const change = recordSpend(wo, attempt, record, tx.now(), isOutside(wo, attempt, s.agent, s.role, tx.now()));
   await persist(tx, change);
-  const result = { spend: record, attempt: change.attempt ?? attempt, work_order: rules.toPublic(change.next), ...(change.warnings ? { warnings: change.warnings } : {}) };
+  // Unpriced spend counts toward no USD cap: say so where there is one (seventeenth MCP trial: ten million tokens of an unknown model, no word).
+  const unpriced =
+    cost === null && wo.max_usd !== null
+      ? [
+          `${rules.label(wo.id)}: no price is known for ${model === null ? "spend without a model" : `model ${model}`}, so this report counts toward no USD cap (its tokens still count toward max_tokens): report cost_usd, or an admin sets the model's price`,
+        ]
+      : [];
+  const warnings = [...(change.warnings ?? []), ...unpriced];
+  const result = { spend: record, attempt: change.attempt ?? attempt, work_order: rules.toPublic(change.next), ...(warnings.length ? { warnings } : {}) };
   return { result, next: change.next };
 }
 

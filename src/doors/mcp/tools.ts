@@ -60,6 +60,8 @@ export const MCP_DIALECT: HintDialect = {
   },
   // A field the tool takes inside `fields` (update's verification, title, …) is named there.
   field: (name, value, op) => {
+    // Who the session is comes from the server's settings, never from a tool's arguments (seventeenth MCP trial: "give agent=NAME").
+    if (name === "agent") return "an agent name in this MCP server's settings (WORKLEDGER_AGENT or --agent, set by a person)";
     const shape = TOOLS.find((t) => t.op.name === op)?.schema.shape;
     const nested = shape !== undefined && !(name in shape) && "fields" in shape;
     // A number or a switch is written as JSON writes it (sixteenth MCP trial: `"max_usd":"6"`).
