@@ -6,7 +6,7 @@
 import { LedgerError } from "./errors.js";
 import { assertDoneStage } from "./stages.js";
 import { label } from "./types.js";
-import type { ProjectPolicy, Role, StoredWorkOrder, VerificationRecord } from "./types.js";
+import type { GitState, ProjectPolicy, Role, StoredWorkOrder, VerificationRecord } from "./types.js";
 
 /** How the caller finishes (status done): the project's policy, the caller's role, and an admin's reason to finish unverified. */
 export interface Finish {
@@ -17,6 +17,8 @@ export interface Finish {
   pending: readonly number[];
   /** Its newest checkpoint (undefined: none): a pass from before it verified other work. */
   lastCheckpoint?: { commit: string; at: string } | undefined;
+  /** The caller's work tree: standing on the WO's branch, where that branch is now. */
+  here?: GitState | undefined;
 }
 
 /** Said with DEPENDENCY_PENDING (thirteenth MCP trial: a cancelled dependency was "not done yet"). */
@@ -94,7 +96,11 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   const sameCommand = v?.command === undefined || v.command === command;
   // A pass verified the work as it was: checkpointed since, the work changed (issue 23, twelfth MCP trial: a breaking checkpoint, then done).
   const checkpoint = finish?.lastCheckpoint;
-  const outdated = v !== null && checkpoint !== undefined && checkpoint.at > v.at;
+  // Standing on the WO's branch, the caller sees where it is now: moved from the commit that passed (reset, a ref moved by
+  // hand: seventeenth trials), it no longer holds what passed.
+  const here = finish?.here;
+  const moved = v !== null && v.head !== undefined && v.branch === wo.branch && here?.branch === wo.branch && here.head !== v.head;
+  const outdated = v !== null && ((checkpoint !== undefined && checkpoint.at > v.at) || moved);
   const verified = !changed && !outdated && sameCommand && v !== null && v.passed && v.failed_in === undefined && (v.token === attempt || (lease === null && v.token === null));
   if (verified) {
     if (!v.dirty) return { warnings: [], data: {} };
@@ -133,9 +139,11 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
               : `its last failing verification ran in ${v.failed_in}, and a pass elsewhere (${v.where ?? "not said"}) does not answer it: verify there or in the work order's worktree`
             : !sameCommand
               ? `its command changed since it last passed (it ran ${JSON.stringify(v.command)})`
-              : outdated
+              : outdated && checkpoint !== undefined && checkpoint.at > v.at
                 ? `it was checkpointed (${checkpoint.commit.slice(0, 12)} at ${checkpoint.at}) after its verification passed (${v.at}): verify the work as it is now`
-                : "its passing verification was under an earlier lease";
+                : moved
+                  ? `its branch ${wo.branch} is at ${here!.head.slice(0, 12)} now, not at ${v.head!.slice(0, 12)} where its verification passed (${v.at}): verify the work as it is now`
+                  : "its passing verification was under an earlier lease";
   const reason = finish?.unverifiedReason;
   if (reason !== undefined) {
     if (finish?.role !== "admin")

@@ -198,6 +198,7 @@ const TABLE = [
     access: "write",
     actor: true,
     http: { method: "POST", paths: [`${WO}/release`] },
+    callerGit: true,
     tool: { name: "release", description: "End your lease; status=done finishes (blocked needs a note).", schema: releaseTool },
   },
   {
@@ -208,6 +209,7 @@ const TABLE = [
     access: "write",
     actor: true,
     http: { method: "PATCH", paths: [WO] },
+    callerGit: true,
     tool: { name: "update", description: "Change fields and/or status; the holder's status change ends its lease.", schema: updateTool },
   },
   {

@@ -141,6 +141,7 @@ export const inputs = builtOnFirstRead({
       lease_token: leaseToken.optional(),
       unverified_reason: unverifiedReason.optional(),
       spend: z.strictObject(spendFields).superRefine(spendFigures).describe("what this attempt cost, recorded before it ends (as spend)").optional(),
+      git: gitState().nullable().optional(),
       idempotency_key: idempotencyKey,
     }),
   update: () =>
@@ -153,6 +154,7 @@ export const inputs = builtOnFirstRead({
       if_revision: revision.optional(),
       lease_token: leaseToken.optional(),
       unverified_reason: unverifiedReason.optional(),
+      git: gitState().nullable().optional(),
       idempotency_key: idempotencyKey,
     }),
   addNote: () =>

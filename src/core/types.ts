@@ -78,6 +78,8 @@ export interface VerificationRecord {
   failed_branch?: string;
   /** It ran on uncommitted changes: what passed is not on the branch until they are checkpointed (thirteenth MCP trial). */
   dirty?: true;
+  /** The commit it ran at (absent: outside git, or not said). */
+  head?: string;
   /** A pass that came after a failure (directly, or after passes that did): checkpointed over, it answers that failure no more. */
   after_failure?: true;
 }

@@ -323,6 +323,19 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.match(done.json.error.message, /its verification failed before it passed, and it was checkpointed/);
   });
 
+  it("done standing on the WO's branch moved from the commit that passed (a reset) does not count that pass (seventeenth trials)", () => {
+    const id = s.run(["create", "--title", "Keeps q", "--verification", "test -f q.txt", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
+    writeFileSync(join(tree, "q.txt"), "q\n");
+    assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "add q"], { env: alice, cwd: tree }).code, 0);
+    assert.equal(s.run(["verify", "--id", String(id)], { env: alice, cwd: tree }).code, 0);
+    git(tree, "reset", "-q", "--hard", "HEAD~1");
+    const done = s.run(["release", "--id", String(id), "--status", "done", "--json"], { env: alice, cwd: tree });
+    assert.equal(done.code, 0, done.stdout);
+    assert.match(done.stderr, new RegExp(`done without a passing verification: its branch wo/${id}-keeps-q is at \\w{12} now, not at \\w{12} where its verification passed`));
+  });
+
   it("verify runs in no other attempt's worktree: its command would write into work another agent holds (sixteenth MCP trial)", () => {
     const mine = s.run(["create", "--title", "Writes a file", "--verification", "touch escaped.txt", "--json"], { env: bob }).json.id as number;
     const theirs = s.run(["create", "--title", "Alice's own", "--json"], { env: alice }).json.id as number;

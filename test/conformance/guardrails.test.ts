@@ -147,6 +147,21 @@ for (const backend of backends) {
         assert.match(done.warnings?.[0] ?? "", /is done without a passing verification: it was checkpointed/);
       });
 
+      it("standing on the WO's branch moved from the commit that passed: that pass answers a failure no more, and without one done warns (seventeenth trials)", async () => {
+        await l.claim({ ...BOB, id: 1 });
+        const branch = (await l.get({ project: P, id: 1 })).branch;
+        const at = (head: string, on = branch) => ({ head: head.repeat(40), branch: on, dirty: false });
+        await l.recordVerification({ ...BOB, id: 1, ...result(false), dir: "/w", git: at("a") });
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/w", git: at("b") });
+        await rejects(
+          l.release({ ...BOB, id: 1, status: "done", git: at("c") }),
+          "VERIFICATION_REQUIRED",
+          /its branch \S+ is at cccccccccccc now, not at bbbbbbbbbbbb where its verification passed/,
+        );
+        // On another branch the caller cannot see where the WO's branch is: the pass stands.
+        assert.equal((await l.release({ ...BOB, id: 1, status: "done", git: at("c", "main") })).status, "done");
+      });
+
       it("a pass that answered a failure, checkpointed over since, no longer answers it: done waits for a new pass (sixteenth MCP trial)", async () => {
         await l.claim({ ...BOB, id: 1 });
         await l.recordVerification({ ...BOB, id: 1, ...result(false) });

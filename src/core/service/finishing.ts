@@ -9,7 +9,7 @@ import type { Tx } from "../port.js";
 import { inputs, type Inputs, type Parsed } from "../schemas.js";
 import { assertStageMove } from "../stages.js";
 import { appendNote, persist } from "../steps.js";
-import { CAP_FIELDS, type Note, type Role, type StoredWorkOrder } from "../types.js";
+import { CAP_FIELDS, type GitState, type Note, type Role, type StoredWorkOrder } from "../types.js";
 import { parse } from "../validate.js";
 import { DEFAULT_POLICY, assertMayAuthor } from "../verification.js";
 import { FINISH_BY_RELEASE, FINISH_BY_UPDATE } from "../write-rules.js";
@@ -18,13 +18,13 @@ import { finished, loadAs, policyOf, type Service } from "./shared.js";
 import { spendIn } from "./spending.js";
 
 /** What finishing `wo` must satisfy: its dependencies, and its project's policy. */
-async function finishing(tx: Tx, wo: StoredWorkOrder, role: Role | undefined, unverifiedReason: string | undefined): Promise<rules.Finish> {
+async function finishing(tx: Tx, wo: StoredWorkOrder, role: Role | undefined, unverifiedReason: string | undefined, here: GitState | null | undefined): Promise<rules.Finish> {
   const [policy, pending, checkpoint] = await Promise.all([
     policyOf(tx, wo.project),
     wo.depends_on.length ? tx.notDoneOf(wo.project, wo.depends_on) : [],
     lastCheckpoint(tx, wo.project, wo.id),
   ]);
-  return { policy, role, unverifiedReason, pending, ...(checkpoint ? { lastCheckpoint: checkpoint } : {}) };
+  return { policy, role, unverifiedReason, pending, ...(checkpoint ? { lastCheckpoint: checkpoint } : {}), ...(here ? { here } : {}) };
 }
 
 /** An admin who finished a WO without the verification its project requires leaves the reason as a verification note, for all to see. */
@@ -64,7 +64,7 @@ export async function release(svc: Service, input: Inputs["release"]): Promise<F
             spent = r.result.warnings ?? [];
           }
           if (stage !== undefined) assertStageMove(await policyOf(tx, project), wo, stage, role);
-          const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
+          const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason, r.git) : undefined;
           const change = rules.release(wo, agent, tx.now(), status, lease_token, finish, stage);
           await persist(tx, change);
           await noteOverride(tx, change, agent);
@@ -113,7 +113,7 @@ export async function update(svc: Service, input: Inputs["update"]): Promise<Fin
           }
 
           if (stage !== undefined) assertStageMove(await policyOf(tx, project), wo, stage, role);
-          const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason) : undefined;
+          const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason, u.git) : undefined;
           const change = rules.update(wo, agent, tx.now(), { role, fields, status, stage, ifRevision: if_revision, token: lease_token, finish });
           await persist(tx, change);
           await noteOverride(tx, change, agent);
@@ -134,7 +134,8 @@ export async function update(svc: Service, input: Inputs["update"]): Promise<Fin
  */
 async function finishAtOnce(svc: Service, r: Parsed["release"] | Parsed["update"], via: "release" | "update"): Promise<Finished | null> {
   const { project, agent, role, id, lease_token } = r;
-  if (!svc.store.applyRule || role === "admin" || r.unverified_reason !== undefined) return null;
+  // Standing in a work tree, where the WO's branch is now decides too (done.ts): the full sequence's.
+  if (!svc.store.applyRule || role === "admin" || r.unverified_reason !== undefined || r.git) return null;
   const out = await svc.store.applyRule(via === "release" ? FINISH_BY_RELEASE : FINISH_BY_UPDATE, { project, id }, { agent, token: lease_token ?? null }, keyedWrite(via, r));
   if (out.verdict !== "applied") return null;
   if (out.event) svc.opts.onEvents?.([out.event]);

@@ -63,7 +63,15 @@ export async function recordVerification(svc: Service, input: Inputs["verificati
           `verification ${verdict} in ${(v.duration_ms / 1000).toFixed(1)}s (sandbox: ${sandbox}) by ${by}${where}${dir ? ` in ${dir}` : ""}: ${v.command}\n${v.output_tail}`.trimEnd();
         // The result counts for `done` (rules.checkDone) only under the lease it was recorded in.
         const underLease = rules.isLive(wo.lease, tx.now()) && wo.lease.agent === v.agent ? wo.lease.token : null;
-        const record = { passed: v.passed, agent: v.agent, at: tx.now(), token: underLease, command: v.command, ...(git?.dirty ? { dirty: true as const } : {}) };
+        const record = {
+          passed: v.passed,
+          agent: v.agent,
+          at: tx.now(),
+          token: underLease,
+          command: v.command,
+          ...(git ? { head: git.head } : {}),
+          ...(git?.dirty ? { dirty: true as const } : {}),
+        };
         const recorded = {
           ...wo,
           last_verification: rules.verificationRecord(wo.last_verification, record, { dir: v.dir, branch: v.git?.branch, top: v.top, repo: v.repo }, wo.branch),

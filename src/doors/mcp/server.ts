@@ -152,8 +152,10 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
       const shortened = (op.name === "claim" || op.name === "renew") && args.ttl !== asked;
       // What the server fills in (identity, work tree, capabilities) is no tool's argument: refused above, never taken from the model.
       if (op.actor && opts.agent !== undefined) args.agent = opts.agent;
-      // Context about a WO is stamped with the state of the model's worktree for it, where the work is, not the server's directory.
-      if (op.callerGit) args.git = opts.git(op.name === "contextPut" ? await worktreeOf(ledger, args) : undefined);
+      // Context about a WO is stamped with the state of the model's worktree for it, where the work is, not the server's directory;
+      // a finish is judged by where the WO's branch is in that worktree.
+      const inWorktree = op.name === "contextPut" || op.name === "release" || op.name === "update";
+      if (op.callerGit) args.git = opts.git(inWorktree ? await worktreeOf(ledger, args) : undefined);
       if (op.capabilities && opts.can !== undefined) args.can = opts.can;
       const local = LOCAL[op.name];
       // Over a store of its own, the server rides out a database failover for the model (the remote client does so itself).
