@@ -15,6 +15,9 @@ export interface LastCheckpoint {
   at: string;
 }
 
+/** Said of context saved in a git work tree and read by a caller that stands in none (null: it said so; undefined: not said, as over HTTP). */
+export const UNJUDGED = "saved in a git work tree and read outside one: whether its branch moved since cannot be judged here (pull it in the repository)";
+
 /** Said of context saved in a work tree with uncommitted changes. */
 export const DIRTY = "saved with uncommitted changes: what it describes is not on its branch (commit or checkpoint, then save it again)";
 
@@ -22,6 +25,8 @@ export function freshness(entry: ContextEntry, now: string, maxAgeMs: number, cu
   const age_ms = Math.max(0, Date.parse(now) - Date.parse(entry.created_at));
   const stale_reasons: string[] = [];
   if (age_ms > maxAgeMs) stale_reasons.push(`older than ${formatDuration(maxAgeMs)} (${formatDuration(age_ms)} old)`);
+  // Outside any work tree, fresh would be a guess (seventeenth trials: a handover whose branch moved read fresh from /tmp).
+  if (entry.git && current === null) stale_reasons.push(UNJUDGED);
   if (entry.git && current && current.head !== entry.git.head && sameLine(entry.git, current)) {
     stale_reasons.push(`repository moved since: HEAD was ${entry.git.head.slice(0, 12)}, now ${current.head.slice(0, 12)}`);
   }

@@ -148,9 +148,9 @@ export class RemoteLedger implements LedgerApi {
       return this.call(http.method, url, withKey(op, fields), {}, takesKey(op));
     }
     const { git, ...query } = { ...fields, ...http.when } as Record<string, unknown>;
-    // The caller's work tree travels as its HEAD and branch (what the server compares).
+    // The caller's work tree travels as its HEAD and branch (what the server compares); outside any, as head=none.
     const g = git as GitState | null | undefined;
-    return this.call("GET", url, undefined, { ...(query as Query), head: g?.head, git_branch: g?.branch ?? undefined });
+    return this.call("GET", url, undefined, { ...(query as Query), head: g === null ? "none" : g?.head, git_branch: g?.branch ?? undefined });
   }
 
   events({ project, ...query }: Inputs["events"]) {

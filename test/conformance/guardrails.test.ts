@@ -451,6 +451,11 @@ for (const backend of backends) {
         await l.release({ ...BOB, id: 2, status: "done" });
         assert.equal((await l.get({ project: P, id: 2, git: at("aaa") })).context.linked?.verdict, "fresh");
         assert.equal((await l.get({ project: P, id: 2, git: at("bbb") })).context.linked?.verdict, "stale");
+        // Read outside any work tree (null), whether its branch moved cannot be judged: not fresh (seventeenth trials); not said (HTTP), as it is.
+        assert.deepEqual((await l.get({ project: P, id: 2, git: null })).context.linked?.stale_reasons, [
+          "saved in a git work tree and read outside one: whether its branch moved since cannot be judged here (pull it in the repository)",
+        ]);
+        assert.equal((await l.get({ project: P, id: 2 })).context.linked?.verdict, "fresh");
         const c = await l.claim({ ...CAROL, id: 3, git: at("bbb") });
         assert.deepEqual(
           c.context.dependencies.map((e) => e.verdict),

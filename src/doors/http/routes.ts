@@ -55,11 +55,12 @@ export function fromQuery(op: Operation, query: Record<string, string>): Input {
     // A list travels comma-separated (labels=api,ui); an empty value is an empty list.
     input[k] = type === "number" && /^\d+$/.test(v) ? Number(v) : type === "boolean" ? v === "true" : type === "list" ? (v === "" ? [] : v.split(",")) : v;
   }
-  // The caller's work tree travels as its HEAD and branch (what freshness compares).
-  if (typeof input.head === "string") {
+  // The caller's work tree travels as its HEAD and branch (what freshness compares); head=none: it stands in none.
+  if (input.head === "none") input.git = null;
+  else if (typeof input.head === "string") {
     input.git = { head: input.head, branch: typeof input.git_branch === "string" ? input.git_branch : null, dirty: false };
-    delete input.head;
   }
+  delete input.head;
   delete input.git_branch;
   return input;
 }
