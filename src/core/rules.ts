@@ -458,10 +458,12 @@ export function renew(wo: StoredWorkOrder, agent: string, now: string, ttlMs: nu
   }
   const expires_at = earliest(after(now, ttlMs), lease.hold_until);
   const renewed = { lease: { ...lease, expires_at, renewed_at: now } };
+  // Cut short by the hold's end: said now, not at the next renewal's refusal (seventeenth trials).
+  const cut = expires_at !== after(now, ttlMs) ? [`${label(wo.id)} is held until ${lease.hold_until} at most (max_hold): this renewal ends then; finish or release it before`] : [];
   // A keep-alive's renewal is no revision: the history shows every revision, and the holder's own compare-and-set must not fail on its keep-alive.
   if (keepalive) return { prev: wo, next: { ...wo, ...renewed }, events: [] };
   const next = bump(wo, now, renewed);
-  return { prev: wo, next, events: [event(next, "renewed", agent, now, { token: lease.token, expires_at, ttl_ms: ttlMs })] };
+  return { prev: wo, next, events: [event(next, "renewed", agent, now, { token: lease.token, expires_at, ttl_ms: ttlMs })], ...(cut.length ? { warnings: cut } : {}) };
 }
 
 /**

@@ -135,6 +135,7 @@ for (const backend of backends) {
         t.advance(9 * 60_000);
         const r = await l.renew({ ...A, id: 1, ttl: "10m" });
         assert.equal(r.lease?.expires_at, c.lease?.hold_until, "the renewal stops at the cap");
+        assert.match((r.warnings ?? []).join("\n"), /WO-1 is held until \S+ at most \(max_hold\): this renewal ends then/, "and says so (seventeenth trials)");
         await rejects(l.renew({ ...A, id: 1 }), "MAX_HOLD_REACHED");
         await l.setPolicy({ project: P, agent: "root", role: "admin", max_hold: "1h" });
         const d = await l.claim({ ...B, id: 2 });

@@ -174,7 +174,7 @@ export async function renew(svc: Service, input: Inputs["renew"]): Promise<Renew
       }
       const change = rules.renew(wo, agent, tx.now(), ttl, lease_token, keepalive);
       await persist(tx, change);
-      return rules.toPublic(change.next);
+      return { ...rules.toPublic(change.next), ...(change.warnings ? { warnings: change.warnings } : {}) };
     }),
   );
 }

@@ -53,7 +53,7 @@ export interface VerifyCommand {
 }
 
 /** A renewed WO; or, when its keep-alive said the agent was idle past the project's limit, the WO whose lease that ended. */
-export type Renewed = WorkOrder & { ended?: { reason: "idle"; idle_ms: number; idle_limit_ms: number } };
+export type Renewed = WorkOrder & { ended?: { reason: "idle"; idle_ms: number; idle_limit_ms: number }; warnings?: string[] };
 
 /** A release or update: the WO, and warnings for the caller (finished without a passing verification). */
 export type Finished = WorkOrder & { warnings?: string[] };

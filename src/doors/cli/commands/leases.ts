@@ -1,7 +1,7 @@
 /** claim, renew, release, update: the lease lifecycle. */
 import type { Command } from "commander";
 import { LedgerError } from "../../../core/errors.js";
-import type { ClaimResult, Finished, RenewAllResult } from "../../../core/ledger.js";
+import type { ClaimResult, Finished, RenewAllResult, Renewed } from "../../../core/ledger.js";
 import type { WorkOrder } from "../../../core/types.js";
 import type { Inputs } from "../../../core/schemas.js";
 import { whoami, type Whoami } from "../../../core/whoami.js";
@@ -62,7 +62,7 @@ export function register(program: Command): void {
     render: (wo) => ({ warnings: render.conflictLines(wo.file_conflicts), human: () => render.claimed(wo) }),
   });
 
-  registerOperation<WorkOrder | RenewAllResult>(program, {
+  registerOperation<Renewed | RenewAllResult>(program, {
     op: "renew",
     description: "extend your live lease (without --id: every lease you hold in the project); an expired lease cannot be renewed (claim again)",
     flags: {
@@ -87,7 +87,7 @@ export function register(program: Command): void {
             human: () => (r.renewed.length ? r.renewed.map(renewedLine).join("\n") : "you hold no lease to renew"),
             exitCode: r.refused.length ? EXIT[r.refused[0]?.error.code ?? "LEASE_LOST"] : 0,
           }
-        : { human: () => renewedLine(r) },
+        : { warnings: r.warnings ?? [], human: () => renewedLine(r) },
   });
 
   registerOperation<Finished>(program, {
