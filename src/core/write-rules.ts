@@ -75,7 +75,7 @@ export const CLAIM: WriteRule = {
   attempt: "opens",
 };
 
-const lv = (key: "passed" | "token" | "command" | "failed_in" | "at" | "dirty"): Expr => ({ op: "verification", key });
+const lv = (key: "passed" | "token" | "command" | "failed_in" | "at" | "dirty" | "head" | "branch"): Expr => ({ op: "verification", key });
 /** Whether `e` is true (false for null): a condition that may be null, negated or combined without SQL's nulls. */
 const holds = (e: Expr): Expr => ({ op: "holds", args: [e] });
 const ne = (a: Expr, b: Expr): Expr => not(cmp("eq", a, b));
@@ -111,7 +111,7 @@ function finish(via: "release" | "update"): WriteRule {
   const unverified = when(VERIFIED, lit(null), lit(true));
   return {
     name: `finish by ${via}`,
-    args: { agent: "text", token: "integer" },
+    args: { agent: "text", token: "integer", here_head: "text", here_branch: "text" },
     defer: [
       { why: "only the live holder finishes this way", when: not(HOLDER) },
       { why: "the project finishes work only from its done stage", when: given({ policy: "done_stage" }) },
@@ -119,6 +119,8 @@ function finish(via: "release" | "update"): WriteRule {
       { why: "checkpointed after its last verification", when: holds(and(given({ lastCheckpointAt: true }), cmp("gt", { lastCheckpointAt: true }, lv("at")))) },
       // done.ts: a pass on uncommitted changes finishes with a warning (the full sequence words it).
       { why: "its last verification ran on uncommitted changes", when: holds(cmp("eq", lv("dirty"), lit(true))) },
+      // done.ts: the caller stands on the branch the pass ran on, at another commit (the full sequence judges it on the WO's branch).
+      { why: "the caller's HEAD is not the commit that passed", when: holds(and(cmp("eq", arg("here_branch"), lv("branch")), ne(arg("here_head"), lv("head")))) },
     ],
     refuse: [
       { code: "DEPENDENCY_PENDING", when: { depsPending: true } },

@@ -199,10 +199,14 @@ describe(
     it("finish by release and by update: 400 random states give the same verdict, record, event and attempt as the core's release and update", async () => {
       const seed = Number(process.env.RULES_SEED ?? 23);
       const r = random(seed);
+      // Where the pass ran and where the caller stands, drawn apart so the states above stay those of the seed.
+      const rh = random(seed + 1);
       const seen = new Map<string, number>();
       for (let n = 0; n < 400; n++) {
         const project = r.pick(Object.keys(PROJECTS)) as ProjectName;
         const wo = randomWo(r, project, 1000 + n);
+        if (wo.last_verification && rh.chance(0.5))
+          wo.last_verification = { ...wo.last_verification, head: rh.pick(["a".repeat(40), "b".repeat(40)]), branch: rh.pick([wo.branch, "main"]) };
         const holder = wo.lease?.agent;
         const agent = holder !== undefined && r.chance(0.8) ? holder : r.pick(["a", "b"]);
         const token = r.pick([null, null, wo.lease?.token ?? 1, (wo.lease?.token ?? 1) + 1]);
@@ -227,7 +231,10 @@ describe(
             ]);
         });
         const pending = wo.depends_on.filter((d) => d === 2);
-        const env: RuleEnv = { args: { agent, token }, now: NOW, policy: policyOf(project), depsPending: pending.length > 0, lastCheckpointAt: checkpointAt };
+        // Sometimes the caller stands in a work tree: on the WO's branch or another, at one commit or another.
+        const here = rh.chance(0.5) ? { head: rh.pick(["a".repeat(40), "b".repeat(40)]), branch: rh.pick([wo.branch, "main", null]), dirty: false } : undefined;
+        const args = { agent, token, here_head: here?.head ?? null, here_branch: here?.branch ?? null };
+        const env: RuleEnv = { args, now: NOW, policy: policyOf(project), depsPending: pending.length > 0, lastCheckpointAt: checkpointAt };
         const verdict = decide(rule, wo, env);
         const expected = verdict.kind === "apply" ? "applied" : verdict.kind === "defer" ? "defer" : verdict.code;
         const out = await store.applyRule!(rule, { project, id: wo.id }, env.args);
@@ -236,7 +243,7 @@ describe(
         seen.set(expected, (seen.get(expected) ?? 0) + 1);
         if (verdict.kind === "defer") continue;
         // The core's own release and update on the same state, as the ledger calls them.
-        const finish = { policy: PROJECTS[project], role: "agent" as const, pending, lastCheckpoint: checkpoint };
+        const finish = { policy: PROJECTS[project], role: "agent" as const, pending, lastCheckpoint: checkpoint, ...(here ? { here } : {}) };
         const core = () =>
           via === "release"
             ? rules.release(wo, agent, NOW, "done", token ?? undefined, finish)

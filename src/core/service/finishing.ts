@@ -134,9 +134,14 @@ export async function update(svc: Service, input: Inputs["update"]): Promise<Fin
  */
 async function finishAtOnce(svc: Service, r: Parsed["release"] | Parsed["update"], via: "release" | "update"): Promise<Finished | null> {
   const { project, agent, role, id, lease_token } = r;
-  // Standing in a work tree, where the WO's branch is now decides too (done.ts): the full sequence's.
-  if (!svc.store.applyRule || role === "admin" || r.unverified_reason !== undefined || r.git) return null;
-  const out = await svc.store.applyRule(via === "release" ? FINISH_BY_RELEASE : FINISH_BY_UPDATE, { project, id }, { agent, token: lease_token ?? null }, keyedWrite(via, r));
+  if (!svc.store.applyRule || role === "admin" || r.unverified_reason !== undefined) return null;
+  const here = { here_head: r.git?.head ?? null, here_branch: r.git?.branch ?? null };
+  const out = await svc.store.applyRule(
+    via === "release" ? FINISH_BY_RELEASE : FINISH_BY_UPDATE,
+    { project, id },
+    { agent, token: lease_token ?? null, ...here },
+    keyedWrite(via, r),
+  );
   if (out.verdict !== "applied") return null;
   if (out.event) svc.opts.onEvents?.([out.event]);
   return finishedFrom(out.before, out.after!, via, r);
