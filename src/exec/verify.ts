@@ -104,14 +104,16 @@ export async function verifyWorkOrder(
   };
   // Where it runs decides what it checks: the directory given, else the caller's worktree for the WO when it has one
   // and stands outside it (an MCP server runs in the repository, the model works in the worktree), else here.
-  const dir = resolve(v.dir ?? (await ownWorktree(ledger, who)) ?? process.cwd());
+  const own = v.dir === undefined ? await ownWorktree(ledger, who) : undefined;
+  const dir = resolve(v.dir ?? own ?? process.cwd());
   if (!isDirectory(dir)) {
     throw new LedgerError("VALIDATION", `dir: ${dir} is not a directory here`, {
       hint: "give the work tree the verification should run in; nothing was run",
       details: { issues: [{ field: "dir", message: "not a directory" }] },
     });
   }
-  await assertNotAnotherWorktree(ledger, who, dir, v.dir !== undefined);
+  // The caller's own worktree for its lease needs no second look (a git call and a ledger read fewer).
+  if (own === undefined) await assertNotAnotherWorktree(ledger, who, dir, v.dir !== undefined);
   const { command, author, sandbox: rules } = await ledger.verifyCommand({ ...who, ...(v.trust ? { trust: true } : {}) });
   const box = detectSandbox();
   const sandbox = sandboxFor(rules.required, who, box.kind, box.why);
