@@ -100,7 +100,8 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   // hand: seventeenth trials), it no longer holds what passed.
   const here = finish?.here;
   const moved = v !== null && v.head !== undefined && v.branch === wo.branch && here?.branch === wo.branch && here.head !== v.head;
-  const outdated = v !== null && ((checkpoint !== undefined && checkpoint.at > v.at) || moved);
+  const checkpointed = v !== null && checkpoint !== undefined && checkpoint.at > v.at;
+  const outdated = checkpointed || moved;
   const verified = !changed && !outdated && sameCommand && v !== null && v.passed && v.failed_in === undefined && (v.token === attempt || (lease === null && v.token === null));
   if (verified) {
     if (!v.dirty) return { warnings: [], data: {} };
@@ -139,7 +140,7 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
               : `its last failing verification ran in ${v.failed_in}, and a pass elsewhere (${v.where ?? "not said"}) does not answer it: verify there or in the work order's worktree`
             : !sameCommand
               ? `its command changed since it last passed (it ran ${JSON.stringify(v.command)})`
-              : outdated && checkpoint !== undefined && checkpoint.at > v.at
+              : checkpointed
                 ? `it was checkpointed (${checkpoint.commit.slice(0, 12)} at ${checkpoint.at}) after its verification passed (${v.at}): verify the work as it is now`
                 : moved
                   ? `its branch ${wo.branch} is at ${here!.head.slice(0, 12)} now, not at ${v.head!.slice(0, 12)} where its verification passed (${v.at}): verify the work as it is now`
