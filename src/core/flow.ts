@@ -5,6 +5,7 @@
  * Replayed from status changes the store reads compactly (Tx.statusChanges):
  * each WO's status at the window's start, then every change in it.
  */
+import { toMicros, toUsd } from "./pricing.js";
 import type { SpendRecord, Status } from "./types.js";
 
 /** The events that change a WO's status: created and claimed (open, claimed), and those whose data names the new one (`status`, or `to`). */
@@ -119,14 +120,14 @@ export function buildFlow(
 }
 
 function spendByAgentAndPhase(spent: readonly SpendRecord[]): FlowSpend[] {
-  const by = new Map<string, FlowSpend>();
+  // Money summed in micro-dollars, as on the WO (budget.ts addSpend).
+  const by = new Map<string, Omit<FlowSpend, "usd"> & { micros: number }>();
   for (const s of spent) {
     const key = `${s.agent}\u0000${s.phase}`;
-    const row = by.get(key) ?? { agent: s.agent, phase: s.phase, usd: 0, tokens: 0 };
-    row.usd += s.cost_usd ?? 0;
+    const row = by.get(key) ?? { agent: s.agent, phase: s.phase, micros: 0, tokens: 0 };
+    row.micros += toMicros(s.cost_usd ?? 0);
     row.tokens += s.tokens_in + s.tokens_out;
     by.set(key, row);
   }
-  // Rounded after summing: float sums of micro-dollars carry noise.
-  return [...by.values()].sort((a, b) => b.usd - a.usd || b.tokens - a.tokens || a.agent.localeCompare(b.agent)).map((r) => ({ ...r, usd: Math.round(r.usd * 1e6) / 1e6 }));
+  return [...by.values()].map(({ micros, ...r }) => ({ ...r, usd: toUsd(micros) })).sort((a, b) => b.usd - a.usd || b.tokens - a.tokens || a.agent.localeCompare(b.agent));
 }
