@@ -7,8 +7,8 @@
  * keeps whole seconds: a commit dated 12:00:05 was made in [05, 06), so it is
  * judged before a lease only when that whole second is.
  */
-import type { Attempt, Lease, Status, StoredWorkOrder } from "./types.js";
-import { isLive, label } from "./rules.js";
+import type { Attempt, Lease, Status, StoredWorkOrder, WorkOrder } from "./types.js";
+import { isFinished, isLive, label } from "./rules.js";
 
 export type CommitProblem = "unknown_work_order" | "never_issued" | "before_lease" | "after_lease" | "not_the_holder";
 
@@ -61,4 +61,26 @@ export function byItsHolder(v: CommitVerdict, agent: string | undefined): Commit
 export function unreadable(lines: readonly string[], at: string): CommitVerdict {
   const message = `the commit's Work-Order / Lease-Token trailers cannot be read: ${lines.join("; ")}`;
   return { commit: null, project: "", id: 0, token: 0, at, ok: false, message, attempt: null, status: null, holder: null };
+}
+
+/** What a ref update does to a WO's branch. */
+export type BranchMove = "create" | "move" | "delete";
+
+/**
+ * Whether a ref update to `wo`'s branch may go through (the
+ * reference-transaction hook asks; eighteenth-round probe: a non-holder moved
+ * a held WO's branch with `merge --ff-only`, `reset` and `update-ref`, which
+ * run no commit hook). Its live holder and an admin may do anything; anyone
+ * may create the branch while nobody else holds the WO (`workledger branch`:
+ * the next holder's worktree reads what it holds) or delete it once the WO is
+ * finished. null: allowed; else why not.
+ */
+export function judgeBranchMove(wo: WorkOrder, move: BranchMove, caller: { agent: string | undefined; admin: boolean }, now: string): string | null {
+  const live = isLive(wo.lease, now) ? wo.lease : null;
+  if (caller.admin || (live !== null && caller.agent !== undefined && live.agent === caller.agent)) return null;
+  if (move === "create" && live === null) return null;
+  if (move === "delete" && isFinished(wo.status)) return null;
+  const who = caller.agent ?? "an agent with no name (WORKLEDGER_AGENT is not set)";
+  const held = live !== null ? `${live.agent} holds it (lease ${live.token})` : `nobody holds it (${wo.status})`;
+  return `${wo.branch} is ${label(wo.id)}'s branch and ${held}: only its holder ${move === "delete" ? "deletes" : "moves"} it, not ${who}`;
 }

@@ -1,7 +1,8 @@
 /**
  * Who the caller is and what it holds (the MCP `whoami` tool and the CLI's
  * `whoami`): its agent name (a remote ledger knows it by the token), its role,
- * and its live leases, so an agent that lost track can find its own work.
+ * and its live leases in every project, so an agent that lost track can find
+ * its own work.
  */
 import type { LedgerApi } from "./api.js";
 import { inputs, type Inputs } from "./schemas.js";
@@ -29,10 +30,13 @@ export async function whoami(ledger: LedgerApi, input: Inputs["whoami"]): Promis
   const agent = me?.agent ?? given;
   if (agent === undefined) throw noIdentity();
   // Before a project's first write there is nothing held in it: whoami still answers (a near miss of a name is still refused).
-  const held = await ledger.list({ ...(project === undefined ? {} : { project }), agent, status: "claimed", limit: 1000 }).catch((e: unknown) => {
+  const none = (e: unknown) => {
     if (notYetWritten(e)) return [];
     throw e;
-  });
+  };
+  const mine = (p: string | undefined) => ledger.list({ ...(p === undefined ? {} : { project: p }), agent, status: "claimed", limit: 1000 }).catch(none);
+  // Its leases in every project it may see (seventeenth trials: only the default project's were listed).
+  const [, held] = await Promise.all([project === undefined ? [] : mine(project), mine(me?.project ?? undefined)]);
   return {
     agent,
     ledger: ledger.info.location,

@@ -4,7 +4,7 @@
  * without checking anything out: the caller's work tree is left as it is.
  */
 import { LedgerError } from "../core/errors.js";
-import { git, mainWorkTree } from "./git.js";
+import { asAgent, git, mainWorkTree } from "./git.js";
 
 export interface BranchResult {
   branch: string;
@@ -23,11 +23,12 @@ export function defaultBranch(dir: string): string {
   return "HEAD";
 }
 
-export function ensureBranch(dir: string, branch: string): BranchResult {
+/** `agent`: who asks (the branch fence lets the holder, or anyone while nobody holds the WO, create it). */
+export function ensureBranch(dir: string, branch: string, agent?: string): BranchResult {
   const top = mainWorkTree(dir);
   if (git(top, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`]) !== null) return { branch, dir: top, created: false, base: null };
   const base = defaultBranch(top);
-  if (git(top, ["branch", "--no-track", branch, base]) === null)
+  if (git(top, ["branch", "--no-track", branch, base], asAgent(agent)) === null)
     throw new LedgerError("UNAVAILABLE", `git could not create branch ${branch} from ${base} in ${top}`, {
       hint: "check that the repository has a commit and that the branch name is free",
       details: { branch, base, dir: top },

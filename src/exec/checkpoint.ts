@@ -13,7 +13,7 @@ import type { CheckpointResult, Held } from "../core/ledger.js";
 import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { trailerLines } from "../core/trailers.js";
 import { noIdentity, parse } from "../core/validate.js";
-import { git, gitOrFail, mainWorkTree } from "./git.js";
+import { asAgent, git, gitOrFail, mainWorkTree } from "./git.js";
 import { worktreePath, worktreeTag } from "./worktree.js";
 import { defaultBranch } from "./branch.js";
 
@@ -43,7 +43,10 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   }
   const files = gitOrFail(dir, ["diff", "--cached", "--name-only", head], "list the changes").split("\n").filter(Boolean).length;
   const message = [c.message, "", ...trailerLines({ project: held.project, id: held.id, token: held.lease.token })].join("\n") + "\n";
-  const commit = gitOrFail(dir, ["commit-tree", tree, "-p", head, "-F", "-"], "make the checkpoint commit", { input: message, env: withIdentity(dir, held.lease.agent) });
+  const commit = gitOrFail(dir, ["commit-tree", tree, "-p", head, "-F", "-"], "make the checkpoint commit", {
+    input: message,
+    ...asAgent(held.lease.agent, withIdentity(dir, held.lease.agent)),
+  });
   let recorded: CheckpointResult;
   try {
     recorded = await ledger.recordCheckpoint({ ...who, commit, message: c.message, ...(c.idempotency_key !== undefined ? { idempotency_key: c.idempotency_key } : {}) });
@@ -51,7 +54,12 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
     if (staged === null || git(dir, ["read-tree", staged]) === null) git(dir, ["reset", "--quiet"]); // the files stay as they are
     throw e;
   }
-  gitOrFail(dir, ["update-ref", "-m", `workledger checkpoint WO-${held.id}`, `refs/heads/${held.branch}`, commit, head], `move ${held.branch} to the checkpoint ${commit}`);
+  gitOrFail(
+    dir,
+    ["update-ref", "-m", `workledger checkpoint WO-${held.id}`, `refs/heads/${held.branch}`, commit, head],
+    `move ${held.branch} to the checkpoint ${commit}`,
+    asAgent(held.lease.agent),
+  );
   return { ...recorded, dir, branch: held.branch, files };
 }
 

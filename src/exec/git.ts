@@ -7,6 +7,9 @@ export interface GitOptions {
   input?: string;
 }
 
+/** git run for `agent`: its hooks (the branch fence) know whose update it is, however workledger was told the name. */
+export const asAgent = (agent: string | undefined, env: NodeJS.ProcessEnv = process.env): GitOptions => ({ env: agent === undefined ? env : { ...env, WORKLEDGER_AGENT: agent } });
+
 /** git's output (trimmed), or null when it failed. */
 export function git(dir: string, args: string[], opts: GitOptions = {}): string | null {
   try {

@@ -17,10 +17,12 @@ import { commitLease, trailerLines } from "../core/trailers.js";
 import { label, type WorkOrder } from "../core/types.js";
 import type { CheckpointResult } from "../core/service/results.js";
 import { git, gitOrFail } from "./git.js";
+import { workOrderOfBranch } from "./ref-fence.js";
 import { worktreeTag } from "./worktree.js";
 
-export const HOOKS = ["prepare-commit-msg", "commit-msg", "post-commit"] as const;
-export type HookName = (typeof HOOKS)[number];
+export const HOOKS = ["prepare-commit-msg", "commit-msg", "post-commit", "reference-transaction"] as const;
+/** The hooks that see a commit's message. */
+export type CommitHook = "prepare-commit-msg" | "commit-msg";
 const MARK = "# installed by workledger git-hooks install";
 
 export interface HooksInstalled {
@@ -43,12 +45,30 @@ export function installHooks(dir: string, node: string, script: string): HooksIn
       out.kept.push({ hook: path, reason: `a ${name} hook is there already; add this line to it: ${quoted(node)} ${quoted(script)} git-hook ${name} "$@" || exit 1` });
       continue;
     }
-    writeFileSync(path, `#!/bin/sh\n${MARK}\nexec ${quoted(node)} ${quoted(script)} git-hook ${name} "$@"\n`);
+    const run = `${quoted(node)} ${quoted(script)} git-hook ${name}`;
+    writeFileSync(path, `#!/bin/sh\n${MARK}\n${name === "reference-transaction" ? refFilter(run) : `exec ${run} "$@"`}\n`);
     chmodSync(path, 0o755);
     out.installed.push(path);
   }
   return out;
 }
+
+/**
+ * The reference-transaction script: workledger starts only for a prepared
+ * update of a branch named like a WO's (…/<id> or …/<id>-<title>),
+ * so fetches, tags and other branches cost a shell and an awk. The updates
+ * go in as a here-document, so workledger's parent is git itself (it tells
+ * git's own ref packing apart by that).
+ */
+const refFilter = (run: string) =>
+  [
+    `[ "$1" = prepared ] || exit 0`,
+    `updates=$(awk '$3 ~ /^refs\\/heads\\/(.*\\/)?[0-9]+(-[^\\/]*)?$/')`,
+    `[ -n "$updates" ] || exit 0`,
+    `exec ${run} <<EOF`,
+    `$updates`,
+    `EOF`,
+  ].join("\n");
 
 export interface HookOutcome {
   /** null: the commit is not a WO's (no trailers, not in a worktree workledger made). */
@@ -69,7 +89,7 @@ function addTrailers(cwd: string, file: string, lease: { project: string; id: nu
  * `cwd`; `project` is the caller's (its WO branches are fenced too when
  * checked out outside a worktree workledger made).
  */
-export async function runHook(ledger: LedgerApi, name: HookName, cwd: string, file: string, project?: string): Promise<HookOutcome> {
+export async function runHook(ledger: LedgerApi, name: CommitHook, cwd: string, file: string, project?: string): Promise<HookOutcome> {
   // The worktree's lease replaces whatever lease the message named (an amended or a picked commit's).
   let added = name === "prepare-commit-msg" && addTrailers(cwd, file);
   // A cherry-pick or revert runs no commit-msg hook: this is its only check (fifteenth trials: a non-holder's pick landed).
@@ -83,7 +103,7 @@ export async function runHook(ledger: LedgerApi, name: HookName, cwd: string, fi
   if (lease === null && project !== undefined) {
     // A WO's branch checked out elsewhere (the main checkout, a clone): the commit is its live holder's, or refused
     // (fourteenth trials: a lapsed holder committed on the branch from the main checkout while another held it).
-    const wo = await workOrderOfBranch(ledger, project, cwd);
+    const wo = await workOrderCheckedOut(ledger, project, cwd);
     if (wo !== null) {
       const live = wo.lease !== null && Date.parse(wo.lease.expires_at) > Date.now() ? wo.lease : null;
       if (live === null) return { added_trailers: added, verdict: refusedOnBranch(wo, "nobody holds it") };
@@ -134,17 +154,10 @@ export async function recordCommit(ledger: LedgerApi, cwd: string, agent: string
   });
 }
 
-/** The WO whose branch `cwd` has checked out, named `<prefix><id>-…` (core/branch.ts); null when it is no WO's. */
-async function workOrderOfBranch(ledger: LedgerApi, project: string, cwd: string): Promise<WorkOrder | null> {
+/** The WO whose branch `cwd` has checked out; null when it is no WO's. */
+async function workOrderCheckedOut(ledger: LedgerApi, project: string, cwd: string): Promise<WorkOrder | null> {
   const branch = git(cwd, ["symbolic-ref", "--quiet", "--short", "HEAD"]);
-  const id = branch === null ? undefined : /(?:^|\/)(\d+)(?:-[^/]*)?$/.exec(branch)?.[1];
-  if (id === undefined) return null;
-  try {
-    const wo = await ledger.get({ project, id: Number(id) });
-    return wo.branch === branch ? wo : null;
-  } catch {
-    return null; // no such WO here: not a WO's branch
-  }
+  return branch === null ? null : workOrderOfBranch(ledger, project, branch);
 }
 
 /**

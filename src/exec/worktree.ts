@@ -78,7 +78,7 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
   // The lease first: a lapsed holder gets no new worktree and touches nothing.
   const held = await ledger.holding(who);
   const top = mainWorkTree(dir);
-  const { branch } = ensureBranch(top, held.branch);
+  const { branch } = ensureBranch(top, held.branch, held.lease.agent);
   const path = worktreePath(top, held);
   const checkpoint = held.checkpoints.at(-1) ?? null;
   const base = { project: held.project, id: held.id, path, branch, token: held.lease.token, checkpoint };

@@ -76,7 +76,7 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
   it("takeover: the second holder's worktree starts from the first's checkpoint; the first's late commit is refused by the hook and flagged by check-commits; nothing uncommitted is deleted", async () => {
     const hooks = s.run(["git-hooks", "install", "--json"], { cwd: repo });
     assert.equal(hooks.code, 0, hooks.stderr);
-    assert.equal(hooks.json.installed.length, 3);
+    assert.equal(hooks.json.installed.length, 4);
 
     // Alice claims with a short lease, works in her worktree, checkpoints, commits once in time, and stalls.
     assert.equal(s.run(["claim", "--id", "1", "--ttl", "8s"], { env: alice }).code, 0); // long enough for the steps below on a busy machine
@@ -106,14 +106,23 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     // Git dates commits in whole seconds: one made in the second the lease ended is judged in its favour; be past it.
     await sleep(1100);
 
-    // Alice's later commit: refused by the commit-msg hook, naming who holds the WO now; with --no-verify it lands.
+    // Alice's later commit: refused by the commit-msg hook, naming who holds the WO now; with every hook skipped it lands.
     assert.equal(s.run(["claim", "--id", "1"], { env: bob }).code, 0);
     writeFileSync(join(aliceTree, "late.txt"), "late\n");
     git(aliceTree, "add", "late.txt");
     const refused = gitIn(aliceTree, alice, "commit", "-q", "-m", "late work");
     assert.notEqual(refused.status, 0);
     assert.match(refused.stderr, /commit refused: .*after alice's lease 1 on WO-1 ended .*bob holds it now \(lease 2\)/);
-    assert.equal(gitIn(aliceTree, alice, "commit", "-q", "--no-verify", "-m", "late work, hook skipped").status, 0);
+    // --no-verify skips the commit hooks, not the branch fence; only skipping every hook lands it (her lease's trailers written by hand).
+    assert.match(
+      gitIn(aliceTree, alice, "commit", "-q", "--no-verify", "-m", "late work").stderr,
+      /branch update refused: .*bob holds it \(lease 2\): only its holder moves it, not alice/,
+    );
+    assert.equal(
+      gitIn(aliceTree, alice, "-c", "core.hooksPath=/dev/null", "commit", "-q", "-m", "late work, hook skipped", "--trailer", "Work-Order: gitty#1", "--trailer", "Lease-Token: 1")
+        .status,
+      0,
+    );
     const late = git(aliceTree, "rev-parse", "HEAD");
     assert.equal(s.run(["checkpoint", "--id", "1", "-m", "x"], { env: alice, cwd: aliceTree }).code, 5, "a lapsed holder cannot checkpoint");
 

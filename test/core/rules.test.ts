@@ -5,6 +5,7 @@ import { LedgerError } from "../../src/core/errors.ts";
 import * as rules from "../../src/core/rules.ts";
 import { assertMayAuthor, commandToRun, DEFAULT_POLICY } from "../../src/core/verification.ts";
 import type { StoredWorkOrder } from "../../src/core/types.ts";
+import { judgeBranchMove, type BranchMove } from "../../src/core/commits.ts";
 
 const T0 = "2026-01-01T00:00:00.000Z";
 const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
@@ -371,5 +372,28 @@ describe("verification trust (issue 13)", () => {
     );
     assert.doesNotThrow(() => assertMayAuthor({ ...DEFAULT_POLICY, verification_authors: "admins" }, "p", "o", "admin", mine));
     assert.doesNotThrow(() => assertMayAuthor({ ...DEFAULT_POLICY, verification_authors: "any" }, "p", "x", "agent", mine));
+  });
+});
+
+describe("branch moves (reference-transaction hook)", () => {
+  const judge = (w: StoredWorkOrder, move: BranchMove, agent: string | undefined, admin = false, now = at(1)) =>
+    judgeBranchMove(rules.toPublic(rules.effective(w, now)), move, { agent, admin }, now);
+  it("its live holder and an admin move it; nobody else, and nobody once the lease lapsed", () => {
+    const held = claimed("a");
+    for (const move of ["create", "move", "delete"] as const) {
+      assert.equal(judge(held, move, "a"), null);
+      assert.equal(judge(held, move, "b", true), null);
+    }
+    assert.match(judge(held, "move", "b") ?? "", /a holds it \(lease 1\): only its holder moves it, not b$/);
+    assert.match(judge(held, "create", "b") ?? "", /not b$/, "not even to re-create it while it is held");
+    assert.match(judge(held, "move", undefined) ?? "", /not an agent with no name/);
+    assert.match(judge(held, "move", "a", false, at(61)) ?? "", /nobody holds it \(open\)/, "lapsed");
+  });
+  it("anyone creates it while nobody holds the WO, and deletes it once the WO is finished", () => {
+    assert.equal(judge(wo(), "create", "b"), null);
+    assert.match(judge(wo(), "delete", "b") ?? "", /only its holder deletes it/);
+    assert.equal(judge(wo({ status: "done" }), "delete", "b"), null);
+    assert.equal(judge(wo({ status: "cancelled" }), "delete", undefined), null);
+    assert.match(judge(wo({ status: "done" }), "move", "b") ?? "", /nobody holds it \(done\)/);
   });
 });

@@ -33,16 +33,16 @@ async function noteOverride(tx: Tx, change: rules.Change, agent: string): Promis
   if (reason !== undefined) await appendNote(tx, change.next, { agent, body: `done without a passing verification (admin override by ${agent}): ${reason}`, kind: "verification" });
 }
 
+/** The next agent (or a person) must learn what blocks it; a bare "blocked" says nothing. */
+const noteRequired = () =>
+  new LedgerError("VALIDATION", "note: required when releasing as blocked: say what blocks it", {
+    hint: "{{op:release}} {{status=blocked}} {{note=what fails or what is missing}}",
+    details: { issues: [{ field: "note", message: "required with status blocked" }] },
+  });
+
 export async function release(svc: Service, input: Inputs["release"]): Promise<Finished> {
   const r = parse(inputs.release, input);
   const { project, agent, role, id, status, note, lease_token, unverified_reason, spend, stage } = r;
-  if (status === "blocked" && !note?.trim()) {
-    // The next agent (or a person) must learn what blocks it; a bare "blocked" says nothing.
-    throw new LedgerError("VALIDATION", "note: required when releasing as blocked: say what blocks it", {
-      hint: "{{op:release}} {{status=blocked}} {{note=what fails or what is missing}}",
-      details: { issues: [{ field: "note", message: "required with status blocked" }] },
-    });
-  }
   if (status === "done" && note === undefined && spend === undefined && stage === undefined) {
     const atOnce = await finishAtOnce(svc, r, "release");
     if (atOnce) return atOnce;
@@ -55,6 +55,11 @@ export async function release(svc: Service, input: Inputs["release"]): Promise<F
         r,
         async (): Promise<Finished> => {
           let wo = await loadAs(tx, project, id, agent);
+          if (status === "blocked" && !note?.trim()) {
+            // The lease is judged first (release's own checks, nothing written): a lapsed holder learns it lost the WO (seventeenth trials).
+            rules.release(wo, agent, tx.now(), status, lease_token, undefined, stage);
+            throw noteRequired();
+          }
           // Spend given with the release goes against the attempt it ends, before it ends (a cap it reaches then decides where the WO goes).
           let spent: string[] = [];
           if (spend !== undefined) {

@@ -1,5 +1,5 @@
 /** branch, worktree, checkpoint, git-hooks and check-commits: the git side of a work order (issue 26). */
-import { realpathSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { label } from "../../../core/types.js";
@@ -9,7 +9,8 @@ import { ensureBranch, type BranchResult } from "../../../exec/branch.js";
 import { checkpoint, type CheckpointOutcome } from "../../../exec/checkpoint.js";
 import { worktree, type PruneResult, type WorktreeResult } from "../../../exec/worktree.js";
 import { checkCommits, type CheckedCommit, type CommitCheck } from "../../../exec/commits.js";
-import { HOOKS, installHooks, recordCommit, runHook, type HookName } from "../../../exec/hooks.js";
+import { HOOKS, installHooks, recordCommit, runHook, type CommitHook } from "../../../exec/hooks.js";
+import { fenceRefUpdates, parseRefUpdates } from "../../../exec/ref-fence.js";
 import { c, shown } from "../output.js";
 import { EXIT } from "../exit.js";
 import { IDEMPOTENCY_KEY, LEASE_TOKEN, registerOperation, WO_ID } from "../operation.js";
@@ -25,10 +26,10 @@ export function register(program: Command): void {
     op: "branch",
     description: "print a work order's git branch (e.g. wo/53-fix-tokenizer-crash), creating it from the repository's default branch if it does not exist; nothing is checked out",
     flags: { id: WO_ID, dir: DIR },
-    run: async (ledger, input) => {
+    run: async (ledger, input, ctx) => {
       const { project, id, dir } = parse(inputs.branch, input);
       const wo = await ledger.get({ project, id });
-      return { project, id, ...ensureBranch(dir ?? process.cwd(), wo.branch) };
+      return { project, id, ...ensureBranch(dir ?? process.cwd(), wo.branch, ctx.agent) };
     },
     render: (r) => ({ human: () => (r.created ? `${r.branch} (created from ${r.base})` : r.branch) }),
   });
@@ -75,11 +76,13 @@ export function register(program: Command): void {
 const FENCED_EXIT = EXIT.LEASE_LOST;
 
 function registerGitHooks(program: Command): void {
-  const hooks = program.command("git-hooks").description("git hooks that put your lease on your commits and refuse a commit once it has lapsed");
+  const hooks = program
+    .command("git-hooks")
+    .description("git hooks that put your lease on your commits, refuse a commit once it has lapsed, and keep a work order's branch its holder's");
   hooks
     .command("install")
     .description(
-      "install prepare-commit-msg and commit-msg (they add Work-Order and Lease-Token trailers in worktrees made by workledger worktree, and refuse the commit when that lease is no longer live, or on a work order's branch checked out elsewhere when you do not hold it) and post-commit (records such a commit as a checkpoint) in the repository, for all its worktrees",
+      "install prepare-commit-msg and commit-msg (they add Work-Order and Lease-Token trailers in worktrees made by workledger worktree, and refuse the commit when that lease is no longer live, or on a work order's branch checked out elsewhere when you do not hold it) post-commit (records such a commit as a checkpoint) and reference-transaction (refuses any other move of a work order's branch by someone who does not hold it: merge, reset, update-ref, fetch) in the repository, for all its worktrees",
     )
     .option("--dir <path>", "the git repository (default: the current directory)")
     .action(
@@ -106,8 +109,23 @@ function registerGitHooks(program: Command): void {
           const warnings = recorded instanceof Error ? [`workledger: this commit is not recorded as a checkpoint: ${recorded.message}`] : [];
           return { data: undefined, human: () => "", warnings };
         }
+        if (hook === "reference-transaction") {
+          const caller = { agent: ctx.agent, admin: ctx.role === "admin", project: ctx.project };
+          const refused = await fenceRefUpdates(await ctx.ledger(), process.cwd(), parseRefUpdates(readFileSync(0, "utf8")), caller);
+          return {
+            data: { refused },
+            ...(refused.length ? { exitCode: FENCED_EXIT } : {}),
+            human: () =>
+              refused
+                .map(
+                  (r) =>
+                    `${c.red("workledger: branch update refused:")} ${shown(r.message)}\n${c.dim(`nothing was changed; claim ${label(r.id)} to work on its branch (workledger worktree --id ${r.id})`)}`,
+                )
+                .join("\n"),
+          };
+        }
         if (file === undefined) return { data: null, human: () => "" };
-        const out = await runHook(await ctx.ledger(), hook as HookName, process.cwd(), file, ctx.project);
+        const out = await runHook(await ctx.ledger(), hook as CommitHook, process.cwd(), file, ctx.project);
         const v = out.verdict;
         if (v === null || v.ok) return { data: out, human: () => "" };
         return {

@@ -1,0 +1,105 @@
+/**
+ * The reference-transaction hook's fence (issue 23, seventeenth round): a WO's
+ * branch moves only for its live holder, whatever git command moves it. The
+ * commit hooks see commits; `merge --ff-only`, `reset`, `update-ref`,
+ * `branch -f` and `fetch` into a local branch move the branch without one.
+ * git hands the hook each update as `<old> <new> <ref>` before it is made;
+ * `<old>` is what the command expected, so the ref's value is read instead;
+ * the installed script passes on only those to branches named like a WO's,
+ * so fetches and commits elsewhere never start workledger.
+ */
+import { readFileSync } from "node:fs";
+import type { LedgerApi } from "../core/api.js";
+import { judgeBranchMove, type BranchMove } from "../core/commits.js";
+import type { WorkOrder } from "../core/types.js";
+import { git } from "./git.js";
+import { worktreeTag } from "./worktree.js";
+
+export interface RefUpdate {
+  old: string;
+  new: string;
+  ref: string;
+}
+
+export interface RefusedMove {
+  branch: string;
+  project: string;
+  id: number;
+  message: string;
+}
+
+const NONE = /^0+$/;
+
+/** git's `<old> <new> <ref>` lines. */
+export function parseRefUpdates(text: string): RefUpdate[] {
+  return text.split("\n").flatMap((line) => {
+    const [old, now, ref] = line.trim().split(" ");
+    return old && now && ref ? [{ old, new: now, ref }] : [];
+  });
+}
+
+/** The id a branch named like a WO's (`<prefix><id>` or `<prefix><id>-<title>`, core/branch.ts) carries. */
+export function idOfBranch(branch: string): number | null {
+  const id = /(?:^|\/)(\d+)(?:-[^/]*)?$/.exec(branch)?.[1];
+  return id === undefined ? null : Number(id);
+}
+
+/** The WO whose branch `branch` is in `project`; null when it is no WO's. */
+export async function workOrderOfBranch(ledger: LedgerApi, project: string, branch: string): Promise<WorkOrder | null> {
+  const id = idOfBranch(branch);
+  if (id === null) return null;
+  try {
+    const wo = await ledger.get({ project, id });
+    return wo.branch === branch ? wo : null;
+  } catch {
+    return null; // no such WO here: not a WO's branch
+  }
+}
+
+/**
+ * The updates among `updates` (made in the work tree `cwd`) that move a WO's
+ * branch for someone who may not: each refused with why. The caller is
+ * `agent` (a remote ledger knows it by the token; inside a worktree workledger
+ * made, its tag names the agent it was made for).
+ */
+export async function fenceRefUpdates(
+  ledger: LedgerApi,
+  cwd: string,
+  updates: RefUpdate[],
+  caller: { agent: string | undefined; admin: boolean; project: string | undefined },
+): Promise<RefusedMove[]> {
+  const moves = updates.filter((u) => u.ref.startsWith("refs/heads/"));
+  if (moves.length === 0 || packingRefs()) return [];
+  const tag = worktreeTag(cwd);
+  const me = ledger.knowsCaller ? await ledger.whoami() : null;
+  const who = { agent: me?.agent ?? caller.agent ?? tag?.agent, admin: me ? me.role === "admin" : caller.admin };
+  const at = new Date().toISOString();
+  const refused: RefusedMove[] = [];
+  for (const u of moves) {
+    const branch = u.ref.slice("refs/heads/".length);
+    const project = tag?.project ?? caller.project;
+    // git names the old value the command expected (zeros when it named none, as `update-ref -d` does): read what it is.
+    const now = git(cwd, ["rev-parse", "--verify", "--quiet", u.ref]);
+    const move: BranchMove | null = NONE.test(u.new) ? (now === null ? null : "delete") : now === null ? "create" : now === u.new ? null : "move";
+    if (project === undefined || move === null) continue; // no move: nothing to delete, or git packing its refs
+    const wo = await workOrderOfBranch(ledger, project, branch);
+    const why = wo && judgeBranchMove(wo, move, who, at);
+    if (wo && why) refused.push({ branch, project, id: wo.id, message: why });
+  }
+  return refused;
+}
+
+/**
+ * git's pack-refs (run by `gc`, also automatically) rewrites every loose ref
+ * as a creation in packed-refs, then deletes the loose one: neither moves a
+ * branch. Linux only (/proc); elsewhere its pseudo-creations are told apart
+ * by their value, and its deletions of a held WO's loose ref are refused,
+ * which leaves that ref loose and correct.
+ */
+function packingRefs(): boolean {
+  try {
+    return readFileSync(`/proc/${process.ppid}/cmdline`, "utf8").split("\0").includes("pack-refs");
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The reference-transaction hook (issue 23, seventeenth round): a WO's branch
+ * moves only for its live holder, whatever git command moves it (merge
+ * --ff-only, reset, update-ref, branch -f, fetch), and git's own ref packing
+ * and other branches are left alone.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { sandbox, type Sandbox } from "../helpers/cli.ts";
+
+describe("CLI: a WO's branch moves only for its holder (reference-transaction hook)", () => {
+  let s: Sandbox;
+  let repo: string;
+  const alice = { WORKLEDGER_AGENT: "alice", WORKLEDGER_PROJECT: "fence" };
+  const bob = { WORKLEDGER_AGENT: "bob", WORKLEDGER_PROJECT: "fence" };
+  const nobody = { WORKLEDGER_PROJECT: "fence" };
+  const id = { GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" };
+  const gitIn = (cwd: string, agent: Record<string, string>, ...args: string[]) =>
+    spawnSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, WORKLEDGER_AGENT: "", WORKLEDGER_ROLE: "", ...s.env, ...id, ...agent } });
+  const git = (cwd: string, agent: Record<string, string>, ...args: string[]) => {
+    const r = gitIn(cwd, agent, ...args);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  const branch = "wo/1-fenced-work";
+  const tip = () => git(repo, {}, "rev-parse", branch);
+  const refused = (r: ReturnType<typeof gitIn>, who: RegExp) => {
+    assert.notEqual(r.status, 0, "the update is refused");
+    assert.match(r.stderr, /workledger: branch update refused: wo\/1-fenced-work is WO-1's branch and /);
+    assert.match(r.stderr, who);
+  };
+  let other: string;
+
+  before(() => {
+    s = sandbox();
+    repo = join(s.dir, "repo");
+    mkdirSync(repo);
+    git(repo, {}, "init", "-q", "-b", "main");
+    writeFileSync(join(repo, "README"), "hello\n");
+    git(repo, {}, "add", ".");
+    git(repo, {}, "commit", "-q", "-m", "start");
+    // A commit on another branch, which a non-holder tries to put on the WO's.
+    git(repo, {}, "checkout", "-q", "-b", "bobs-idea");
+    git(repo, {}, "commit", "-q", "--allow-empty", "-m", "bob's idea");
+    other = git(repo, {}, "rev-parse", "HEAD");
+    git(repo, {}, "checkout", "-q", "main");
+    assert.equal(s.run(["create", "--title", "Fenced work", "--new-project"], { env: alice }).code, 0);
+    assert.equal(s.run(["git-hooks", "install"], { cwd: repo }).code, 0);
+  });
+  after(() => s.cleanup());
+
+  it("the holder's own commits and checkpoints move it; a non-holder's merge --ff-only, reset, commit --no-verify, update-ref and fetch do not", () => {
+    assert.equal(s.run(["claim", "--id", "1"], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", "1"], { env: alice, cwd: repo }).stdout.trim();
+    writeFileSync(join(tree, "a.txt"), "alice\n");
+    assert.equal(s.run(["checkpoint", "--id", "1", "-m", "alice's work"], { env: alice, cwd: tree }).code, 0);
+    git(tree, alice, "commit", "-q", "--allow-empty", "-m", "alice commits herself");
+    // With no name given, the worktree's own tag says whose it is.
+    git(tree, {}, "commit", "-q", "--allow-empty", "-m", "alice, WORKLEDGER_AGENT unset");
+    const held = tip();
+    // Bob's commit on top of alice's work (commit-tree moves no branch), which a fast-forward would put on the branch.
+    const ahead = git(repo, bob, "commit-tree", `${held}^{tree}`, "-p", held, "-m", "bob's fast-forward");
+
+    // Bob checks the branch out beside alice's worktree (git lets him with --force) and tries every way to move it.
+    const bobs = join(s.dir, "bobs-checkout");
+    git(repo, bob, "worktree", "add", "-q", "--force", bobs, branch);
+    refused(gitIn(bobs, bob, "merge", "-q", "--ff-only", ahead), /alice holds it \(lease 1\): only its holder moves it, not bob/);
+    refused(gitIn(bobs, bob, "reset", "-q", "--hard", "main"), /not bob/);
+    refused(gitIn(bobs, bob, "commit", "-q", "--allow-empty", "--no-verify", "-m", "skips the commit hooks"), /not bob/);
+    refused(gitIn(repo, bob, "update-ref", `refs/heads/${branch}`, ahead), /not bob/);
+    refused(gitIn(repo, bob, "fetch", "--update-head-ok", ".", `+bobs-idea:${branch}`), /not bob/);
+    refused(gitIn(repo, bob, "update-ref", "-d", `refs/heads/${branch}`), /only its holder deletes it, not bob/);
+    refused(gitIn(repo, nobody, "update-ref", `refs/heads/${branch}`, other), /not an agent with no name \(WORKLEDGER_AGENT is not set\)/);
+    assert.equal(tip(), held, "the branch did not move");
+
+    // git's ref packing (gc, also run automatically) rewrites every ref: it is not a move.
+    git(repo, bob, "gc", "-q");
+    git(repo, bob, "pack-refs", "--all");
+    assert.equal(tip(), held);
+    // Other branches never reach workledger.
+    git(repo, bob, "branch", "-f", "bobs-idea", "main");
+    // A person's shell that asks for admin may move it (recorded nowhere: it is git, not the ledger).
+    git(repo, { ...bob, WORKLEDGER_ROLE: "admin" }, "update-ref", `refs/heads/${branch}`, ahead);
+    assert.equal(tip(), ahead);
+  });
+
+  it("nobody moves it once its lease lapses; once done, anyone may delete it; creating a branch nobody holds is anyone's", () => {
+    assert.equal(s.run(["release", "--id", "1", "--status", "done"], { env: alice }).code, 0);
+    refused(gitIn(repo, alice, "update-ref", `refs/heads/${branch}`, other), /nobody holds it \(done\): only its holder moves it, not alice/);
+    git(repo, bob, "worktree", "remove", "--force", join(s.dir, "bobs-checkout"));
+    const tree = join(s.dir, "repo.worktrees", "fence", "wo-1-lease-1");
+    git(repo, bob, "worktree", "remove", "--force", tree);
+    git(repo, bob, "branch", "-D", branch);
+    // A new WO's branch, made by someone who does not hold it (nobody does yet): what `workledger branch` does.
+    assert.equal(s.run(["create", "--title", "Second"], { env: alice }).code, 0);
+    const made = s.run(["branch", "--id", "2", "--json"], { env: bob, cwd: repo });
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal(made.json.created, true);
+  });
+});
