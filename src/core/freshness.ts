@@ -18,6 +18,8 @@ export interface LastCheckpoint {
 /** Said of context saved in a git work tree and read by a caller that stands in none (null: it said so; undefined: not said, as over HTTP). */
 export const UNJUDGED = "saved in a git work tree and read outside one: whether its branch moved since cannot be judged here (pull it in the repository)";
 
+const MOVED = "repository moved since";
+
 /** Said of context saved in a work tree with uncommitted changes. */
 export const DIRTY = "saved with uncommitted changes: what it describes is not on its branch (commit or checkpoint, then save it again)";
 
@@ -28,7 +30,7 @@ export function freshness(entry: ContextEntry, now: string, maxAgeMs: number, cu
   // Outside any work tree, fresh would be a guess (seventeenth trials: a handover whose branch moved read fresh from /tmp).
   if (entry.git && current === null) stale_reasons.push(UNJUDGED);
   if (entry.git && current && current.head !== entry.git.head && sameLine(entry.git, current)) {
-    stale_reasons.push(`repository moved since: HEAD was ${entry.git.head.slice(0, 12)}, now ${current.head.slice(0, 12)}`);
+    stale_reasons.push(`${MOVED}: HEAD was ${entry.git.head.slice(0, 12)}, now ${current.head.slice(0, 12)}`);
   }
   // Saved with uncommitted changes: what it describes is not on its branch (fourteenth trials: the next holder's worktree lacked it).
   if (entry.git?.dirty) stale_reasons.push(DIRTY);
@@ -55,6 +57,25 @@ export interface LocalRepository {
   tip(branch: string): string | undefined;
   /** Whether `older` is an ancestor of `newer` in this repository (false when either is unknown here). */
   contains(older: string, newer: string): boolean;
+  /** Whether this repository has the commit. */
+  has(commit: string): boolean;
+}
+
+/**
+ * An entry whose HEAD this repository does not have was saved in another one
+ * (or a clone that has not fetched it): "moved since" would be a guess made
+ * by comparing two unrelated histories (seventeenth trials: context read in
+ * an unrelated repository said its repository had moved). It stays stale,
+ * saying why.
+ */
+function inAnotherRepository(entry: PulledContext, repo: LocalRepository): PulledContext {
+  const saved = entry.git;
+  const moved = entry.stale_reasons.findIndex((r) => r.startsWith(MOVED));
+  if (!saved || moved < 0 || repo.has(saved.head)) return entry;
+  const stale_reasons = [...entry.stale_reasons];
+  stale_reasons[moved] =
+    `saved in another repository (its HEAD ${saved.head.slice(0, 12)} is not in this one): whether it moved cannot be judged here (pull it where it was saved, or fetch it first)`;
+  return { ...entry, stale_reasons };
 }
 
 /**
@@ -74,10 +95,10 @@ export function onItsBranch(entry: PulledContext, current: GitState | null | und
   return { ...entry, verdict: "stale", stale_reasons: [...entry.stale_reasons, reason] };
 }
 
-/** A context-pull's, claim's or get's answer with each entry judged on its branch too (onItsBranch); anything else as it is. */
+/** A context-pull's, claim's or get's answer with each entry judged in this repository and on its branch too (onItsBranch); anything else as it is. */
 export function judgedOnBranches<T>(result: T, current: GitState | null | undefined, repo: LocalRepository): T {
   if (!current || result === null || typeof result !== "object") return result;
-  const judge = (e: PulledContext) => onItsBranch(e, current, repo);
+  const judge = (e: PulledContext) => onItsBranch(inAnotherRepository(e, repo), current, repo);
   if ("entries" in result && "verdict" in result) {
     const pull = result as unknown as ContextPull;
     const entries = pull.entries.map(judge);

@@ -200,6 +200,18 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     );
   });
 
+  it("context read in an unrelated repository says it was saved in another one, not that the repository moved (seventeenth trials)", () => {
+    assert.equal(s.run(["context-put", "--key", "elsewhere", "-m", "main as it is"], { env: alice, cwd: repo }).code, 0);
+    const unrelated = join(s.dir, "unrelated");
+    mkdirSync(unrelated);
+    git(unrelated, "init", "-q", "-b", "main");
+    git(unrelated, "commit", "-q", "--allow-empty", "-m", "another history");
+    const reasons = (cwd: string) => s.run(["context-pull", "--key", "elsewhere", "--json"], { env: bob, cwd }).json.entries[0].stale_reasons.join("\n");
+    assert.match(reasons(unrelated), /^saved in another repository \(its HEAD \w{12} is not in this one\): whether it moved cannot be judged here/);
+    git(repo, "commit", "-q", "--allow-empty", "-m", "main moves on");
+    assert.match(reasons(repo), /^repository moved since: HEAD was \w{12}, now \w{12}$/);
+  });
+
   it("a plain commit on a WO's branch after its handover makes the handover stale from the main checkout too; a clone that is behind does not (twelfth trials)", async () => {
     const id = s.run(["create", "--title", "Plain commit", "--json"], { env: alice }).json.id as number;
     assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);

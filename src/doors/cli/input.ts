@@ -118,15 +118,19 @@ export function localRepository(cwd = process.cwd()): LocalRepository {
       const sha = existsSync(loose) ? readFileSync(loose, "utf8").trim() : packedRef(join(found.common, "packed-refs"), ref);
       return sha !== undefined && /^[0-9a-f]{40,64}$/.test(sha) ? sha : undefined;
     },
-    contains(older, newer) {
-      try {
-        execFileSync("git", ["merge-base", "--is-ancestor", older, newer], { cwd, stdio: "ignore", timeout: 5000 });
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    contains: (older, newer) => succeeds(cwd, ["merge-base", "--is-ancestor", older, newer]),
+    has: (commit) => /^[0-9a-f]{40,64}$/.test(commit) && succeeds(cwd, ["cat-file", "-e", `${commit}^{commit}`]),
   };
+}
+
+/** Whether git exits 0. */
+function succeeds(cwd: string, args: string[]): boolean {
+  try {
+    execFileSync("git", args, { cwd, stdio: "ignore", timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function packedRef(file: string, ref: string): string | undefined {
