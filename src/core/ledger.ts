@@ -32,6 +32,8 @@ import * as insights from "./service/insights.js";
 import type { Attention, Roster } from "./insights.js";
 import type { Flow } from "./flow.js";
 import * as handoff from "./service/handoff.js";
+import * as archive from "./service/archive.js";
+import type { ArchiveLine, ExportSummary, ImportSummary } from "./service/archive.js";
 import type {
   WorkOrderWithNotes,
   Held,
@@ -75,6 +77,16 @@ export class Ledger {
     this.tokens = new Tokens(store);
     this.tokenLookup = opts.tokenCacheMs ? new TokenCache(this.tokens, opts.tokenCacheMs) : this.tokens;
     this.svc = { store, opts, write: (fn, role) => this.write(fn, role), sweep: (project) => this.sweep(project) };
+  }
+
+  /** Writes the ledger (or one project) as JSON Lines, a line at a time (issue 29): an admin's act. */
+  exportLedger(input: { project?: string | undefined; role: Role }, out: (line: ArchiveLine) => Promise<void>): Promise<ExportSummary> {
+    return archive.exportLedger(this.svc, input, out);
+  }
+
+  /** Loads an export into this ledger, one transaction per project, into projects that are new or empty here: an admin's act. */
+  importLedger(input: { role: Role }, lines: AsyncIterable<string>): Promise<ImportSummary> {
+    return archive.importLedger(this.svc, input, lines);
   }
 
   /** Who the ledger knows the caller as: nobody, locally (the caller passes its agent name). */

@@ -174,6 +174,8 @@ export interface Tx {
   latestContext(project: string, key: string | null, wo: number | null): Promise<ContextEntry[]>;
   /** Entries newest first (of one key, of those linked to WO `wo`, when given). */
   contextHistory(project: string, key: string | null, limit: number, wo: number | null): Promise<ContextEntry[]>;
+  /** A project's entries after the one with id `after`, oldest first (export pages through them). */
+  contextPage(project: string, after: number, limit: number): Promise<ContextEntry[]>;
 
   /**
    * The write recorded under an idempotency key of an agent's, or null. In a

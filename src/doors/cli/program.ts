@@ -18,6 +18,7 @@ import * as mcp from "./commands/mcp.js";
 import * as spend from "./commands/spend.js";
 import * as notes from "./commands/notes.js";
 import * as server from "./commands/server.js";
+import * as archive from "./commands/archive.js";
 import * as setup from "./commands/setup.js";
 import * as webhooks from "./commands/webhooks.js";
 import * as workorders from "./commands/workorders.js";
@@ -37,7 +38,7 @@ export function buildProgram(): Command {
     .option("--as-admin", "act as an admin on a local ledger (or WORKLEDGER_ROLE=admin; for a person's shell, never an agent's): recorded in the events")
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-  for (const m of [setup, workorders, leases, keepalive, notes, spend, insights, context, history, git, webhooks, server, mcp, agentCheck, demo]) m.register(program);
+  for (const m of [setup, workorders, leases, keepalive, notes, spend, insights, context, history, git, webhooks, server, archive, mcp, agentCheck, demo]) m.register(program);
   // Every subcommand inherits exit handling so usage errors become exit 2 with our error format.
   for (const cmd of program.commands) propagate(cmd);
   return program;

@@ -394,6 +394,14 @@ export class PgTx extends PgSession implements Tx {
     );
   }
 
+  async contextPage(project: string, after: number, limit: number) {
+    return this.rows<ContextRow>(`SELECT id, project, key, body, agent, wo, created_at, git FROM context WHERE project = $1 AND id > $2 ORDER BY id LIMIT $3`, [
+      project,
+      after,
+      limit,
+    ]);
+  }
+
   /** In a write transaction the key is locked first (a transaction-scoped advisory lock): a concurrent retry waits for this one, then finds its record. */
   async getIdempotentWrite(project: string, agent: string, key: string) {
     // The lock and the read go out together; the read's snapshot is taken when it runs, after the lock is granted.

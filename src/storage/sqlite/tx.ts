@@ -407,6 +407,11 @@ export class SqliteTx implements Tx {
     return rows.map(toContext);
   }
 
+  async contextPage(project: string, after: number, count: number) {
+    const rows = this.sql(`SELECT * FROM context WHERE project = ? AND id > ? ORDER BY id ${limit(count)}`).all(project, after) as ContextRow[];
+    return rows.map(toContext);
+  }
+
   async getIdempotentWrite(project: string, agent: string, key: string) {
     const r = this.sql("SELECT project, agent, key, operation, request_hash, result, created_at FROM idempotent_writes WHERE project = ? AND agent = ? AND key = ?").get(
       project,

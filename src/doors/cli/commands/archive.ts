@@ -1,0 +1,108 @@
+/** export and import: a ledger as JSON Lines, to move it between stores (issue 29). */
+import { createReadStream, createWriteStream, renameSync, rmSync } from "node:fs";
+import type { Readable, Writable } from "node:stream";
+import type { Command } from "commander";
+import { LedgerError } from "../../../core/errors.js";
+import { withLocal } from "../connect.js";
+import { str } from "../invocation.js";
+import { c } from "../output.js";
+import { cliAction } from "../run.js";
+
+/** The longest line import reads (a WO with its whole history of checkpoints fits many times over). */
+const MAX_LINE = 64 << 20;
+
+export function register(program: Command): void {
+  program
+    .command("export")
+    .description(
+      "write the ledger (or one project with --project) as JSON Lines: a header naming the schema, the tokens' records (never a secret), then each project with its work orders, attempts, notes, spend, context and events; an admin's act (--as-admin)",
+    )
+    .option("--out <file>", "write to this file (whole or not at all) instead of standard output")
+    .addHelpText("after", "\nMove a laptop's ledger to a team server:\n  workledger export --as-admin | workledger import --as-admin --database-url postgres://…/workledger\n")
+    .action(
+      cliAction(async (o, ctx) => {
+        const file = str(o.out);
+        const partial = file === undefined ? undefined : `${file}.partial`;
+        const sink = partial === undefined ? process.stdout : createWriteStream(partial, { mode: 0o600 });
+        try {
+          // --project as typed: a default project from the environment must not narrow a whole-ledger export.
+          const summary = await withLocal(ctx, (ledger) =>
+            ledger.exportLedger({ project: str(ctx.flags.project), role: ctx.role }, (line) => put(sink, JSON.stringify(line) + "\n")),
+          );
+          if (partial !== undefined) {
+            await close(sink);
+            renameSync(partial, file!);
+          }
+          process.stderr.write(c.dim(`exported ${summary.projects} project(s), ${summary.lines} lines${file ? ` to ${file}` : ""}\n`));
+          return { data: undefined, human: () => "" };
+        } catch (e) {
+          if (partial !== undefined) {
+            sink.destroy();
+            rmSync(partial, { force: true });
+          }
+          throw e;
+        }
+      }),
+    );
+
+  program
+    .command("import [file]")
+    .description(
+      "load an export (a file, or standard input) into this ledger: tokens, then each project in one transaction, into projects that are new or empty here; ids, lease tokens, revisions and times are kept; an admin's act (--as-admin)",
+    )
+    .action(
+      cliAction(async (_o, ctx, args) => {
+        const file = args[0] as string | undefined;
+        const input = file === undefined || file === "-" ? process.stdin : createReadStream(file);
+        const r = await withLocal(ctx, (ledger) => ledger.importLedger({ role: ctx.role }, linesOf(input)));
+        return {
+          data: r,
+          human: () =>
+            [
+              ...r.projects.map((p) => `imported ${p.name}: ${p.work_orders} work order(s), ${p.events} event(s), ${p.lines} line(s)`),
+              r.tokens ? `imported ${r.tokens} token(s)` : "",
+            ]
+              .filter(Boolean)
+              .join("\n") || c.dim("the export held no project"),
+        };
+      }),
+    );
+}
+
+/** Writes a chunk, waiting while the stream's buffer is full (a slow pipe must not fill memory). */
+function put(out: Writable, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (out.write(text)) return resolve();
+    const fail = (e: Error) => reject(e);
+    out.once("error", fail);
+    out.once("drain", () => {
+      out.off("error", fail);
+      resolve();
+    });
+  });
+}
+
+function close(out: Writable): Promise<void> {
+  return new Promise((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+}
+
+/** The stream's lines, none longer than MAX_LINE. */
+async function* linesOf(input: Readable): AsyncGenerator<string> {
+  input.setEncoding("utf8"); // a character split between two chunks stays whole
+  let rest = "";
+  for await (const chunk of input as AsyncIterable<string>) {
+    rest += chunk;
+    let start = 0;
+    for (let nl = rest.indexOf("\n"); nl >= 0; nl = rest.indexOf("\n", start)) {
+      yield rest.slice(start, nl);
+      start = nl + 1;
+    }
+    rest = rest.slice(start);
+    if (rest.length > MAX_LINE)
+      throw new LedgerError("VALIDATION", `a line of the export is longer than ${MAX_LINE >> 20} MB`, {
+        hint: "give the file workledger export wrote, unchanged",
+        details: { issues: [{ field: "file", message: "line too long" }] },
+      });
+  }
+  if (rest !== "") yield rest;
+}
