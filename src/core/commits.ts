@@ -71,16 +71,19 @@ export type BranchMove = "create" | "move" | "delete";
  * reference-transaction hook asks; eighteenth-round probe: a non-holder moved
  * a held WO's branch with `merge --ff-only`, `reset` and `update-ref`, which
  * run no commit hook). Its live holder and an admin may do anything; anyone
- * may create the branch while nobody else holds the WO (`workledger branch`:
- * the next holder's worktree reads what it holds) or delete it once the WO is
- * finished. null: allowed; else why not.
+ * may create the branch at the default branch's tip while nobody holds the WO
+ * (`workledger branch` does; eighteenth trials: a lapsed holder created it at
+ * a commit of its own) or delete it once the WO is finished. `atBase`: the
+ * update puts the branch where the default branch is. null: allowed; else why not.
  */
-export function judgeBranchMove(wo: WorkOrder, move: BranchMove, caller: { agent: string | undefined; admin: boolean }, now: string): string | null {
+export function judgeBranchMove(wo: WorkOrder, move: BranchMove, caller: { agent: string | undefined; admin: boolean }, now: string, atBase = false): string | null {
   const live = isLive(wo.lease, now) ? wo.lease : null;
   if (caller.admin || (live !== null && caller.agent !== undefined && live.agent === caller.agent)) return null;
-  if (move === "create" && live === null) return null;
+  if (move === "create" && live === null && atBase) return null;
   if (move === "delete" && isFinished(wo.status)) return null;
   const who = caller.agent ?? "an agent with no name (WORKLEDGER_AGENT is not set)";
   const held = live !== null ? `${live.agent} holds it (lease ${live.token})` : `nobody holds it (${wo.status})`;
-  return `${wo.branch} is ${label(wo.id)}'s branch and ${held}: only its holder ${move === "delete" ? "deletes" : "moves"} it, not ${who}`;
+  const what =
+    move === "delete" ? "deletes it" : move === "create" && live === null ? "makes it anywhere but at the default branch's tip (where workledger branch makes it)" : "moves it";
+  return `${wo.branch} is ${label(wo.id)}'s branch and ${held}: only its holder ${what}, not ${who}`;
 }

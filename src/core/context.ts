@@ -2,7 +2,8 @@
  * Context as the ledger answers with it: pulled with freshness verdicts, and
  * the context a work order's next agent needs (claim and get show it).
  */
-import { freshness, type LastCheckpoint } from "./freshness.js";
+import { freshness, type Finished, type LastCheckpoint } from "./freshness.js";
+import { isFinished } from "./rules.js";
 import type { ContextPull } from "./ledger.js";
 import type { PulledContext } from "./freshness.js";
 import type { Tx } from "./port.js";
@@ -44,8 +45,11 @@ export async function pulled(
   wo?: number,
 ): Promise<ContextPull> {
   const wos = [...new Set(rows.flatMap((e) => (e.wo === null ? [] : [e.wo])))];
-  const checkpoints = new Map(await Promise.all(wos.map(async (id) => [id, await lastCheckpoint(tx, project, id)] as const)));
-  const entries = rows.map((e) => freshness(e, tx.now(), maxAge ?? DEFAULT_MAX_AGE_MS, git, e.wo === null ? null : checkpoints.get(e.wo)));
+  const since = new Map(await Promise.all(wos.map(async (id) => [id, await workSince(tx, project, id)] as const)));
+  const entries = rows.map((e) => {
+    const w = e.wo === null ? undefined : since.get(e.wo);
+    return freshness(e, tx.now(), maxAge ?? DEFAULT_MAX_AGE_MS, git, w?.checkpoint, w?.finished);
+  });
   const verdict = entries.length === 0 ? "none" : entries.some((e) => e.verdict === "stale") ? "stale" : "fresh";
   if (verdict === "none")
     return {
@@ -66,13 +70,17 @@ export async function pulled(
  */
 export async function linkedContext(tx: Tx, project: string, id: number, git: GitState | null | undefined): Promise<WoContext> {
   // All in one round trip on PostgreSQL (statements of one turn are sent together).
-  const [perKey, handovers, checkpoint] = await Promise.all([tx.latestContext(project, null, id), tx.latestContext(project, "handover", null), lastCheckpoint(tx, project, id)]);
+  const [perKey, handovers, { checkpoint, finished }] = await Promise.all([
+    tx.latestContext(project, null, id),
+    tx.latestContext(project, "handover", null),
+    workSince(tx, project, id),
+  ]);
   // Only the project-wide one: another WO's handover is that WO's business (thirteenth trials: WO-17 pointed at WO-3's).
   const handover = handovers.find((e) => e.wo === null);
   const newest = perKey.reduce<ContextEntry | undefined>((a, e) => (a === undefined || e.id > a.id ? e : a), undefined);
   const linked = perKey.find((e) => e.key === "handover") ?? newest;
   const newer = handover && (!newest || handover.id > newest.id) ? { created_at: handover.created_at, agent: handover.agent, wo: handover.wo } : null;
-  const judge = (e: ContextEntry) => freshness(e, tx.now(), DEFAULT_MAX_AGE_MS, git, checkpoint);
+  const judge = (e: ContextEntry) => freshness(e, tx.now(), DEFAULT_MAX_AGE_MS, git, checkpoint, finished);
   return {
     linked: linked ? judge(linked) : null,
     also_linked: perKey.filter((e) => e !== linked).map(judge),
@@ -88,15 +96,32 @@ export async function linkedContext(tx: Tx, project: string, id: number, git: Gi
  */
 export async function withDependencies(tx: Tx, project: string, context: WoContext, deps: readonly number[], git: GitState | null | undefined): Promise<WoContext> {
   if (deps.length === 0) return context;
-  const [rows, checkpoints] = await Promise.all([
+  const [rows, works] = await Promise.all([
     Promise.all(deps.map((d) => tx.latestContext(project, null, d))).then((r) => r.flat()),
-    Promise.all(deps.map((d) => lastCheckpoint(tx, project, d))),
+    Promise.all(deps.map((d) => workSince(tx, project, d))),
   ]);
-  const checkpointOf = new Map(deps.map((d, i) => [d, checkpoints[i]]));
+  const workOf = new Map(deps.map((d, i) => [d, works[i]]));
   // The project's newest handover, when it is one of these, is shown here already (issue 23, tenth trials: it was named twice).
   const newer = context.newer_handover;
   const shown = newer !== null && rows.some((e) => e.key === "handover" && e.wo === newer.wo && e.created_at === newer.created_at && e.agent === newer.agent);
-  return { ...context, dependencies: rows.map((e) => freshness(e, tx.now(), DEFAULT_MAX_AGE_MS, git, checkpointOf.get(e.wo ?? -1))), ...(shown ? { newer_handover: null } : {}) };
+  return {
+    ...context,
+    dependencies: rows.map((e) => {
+      const w = workOf.get(e.wo ?? -1);
+      return freshness(e, tx.now(), DEFAULT_MAX_AGE_MS, git, w?.checkpoint, w?.finished);
+    }),
+    ...(shown ? { newer_handover: null } : {}),
+  };
+}
+
+/** What happened to WO `id` that context linked to it may not know: its newest checkpoint, and how it was finished. */
+async function workSince(tx: Tx, project: string, id: number): Promise<{ checkpoint: LastCheckpoint | null; finished: Finished | null }> {
+  const [checkpoint, wo] = await Promise.all([lastCheckpoint(tx, project, id), tx.getWorkOrder(project, id)]);
+  if (wo === null || !isFinished(wo.status)) return { checkpoint, finished: null };
+  const last = wo.ended_leases[0];
+  // Its last holder finished it (release, or the releaser's one follow-up); a creator's or an admin's finish names nobody.
+  const agent = last !== undefined && (last.status === wo.status || last.followed_revision !== undefined) ? last.agent : null;
+  return { checkpoint, finished: { status: wo.status as Finished["status"], at: last !== undefined && last.status === wo.status ? last.at : wo.updated_at, agent } };
 }
 
 /** The newest checkpoint recorded on WO `id`, or null. */

@@ -27,6 +27,12 @@ export const CANCELLED_DEPENDENCY = "a cancelled dependency never will be done: 
 /** What a releaser that no longer holds the WO does to finish it after all. */
 const CLAIM_AGAIN = "you no longer hold it: {{op:claim}} it again, fix what fails and {{op:verify}} until it passes, then {{op:release}} {{status=done}}";
 
+/** A path of an earlier attempt's worktree of the WO (exec/worktree.ts names them wo-<id>-lease-<token>), where its holder now may not verify. */
+function earlierWorktree(path: string | undefined, wo: StoredWorkOrder): boolean {
+  const m = /(?:^|\/)wo-(\d+)-lease-(\d+)$/.exec(path ?? "");
+  return m !== null && Number(m[1]) === wo.id && Number(m[2]) !== wo.lease?.token;
+}
+
 /** The verification command `done` is judged by: the holder's pinned one, or without a lease the current one. */
 export const commandForDone = (wo: StoredWorkOrder) => (wo.lease ? (wo.pinned_verification ?? wo.verification) : wo.verification);
 
@@ -102,7 +108,12 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   const moved = v !== null && v.head !== undefined && v.branch === wo.branch && here?.branch === wo.branch && here.head !== v.head;
   const checkpointed = v !== null && checkpoint !== undefined && checkpoint.at > v.at;
   const outdated = checkpointed || moved;
-  const verified = !changed && !outdated && sameCommand && v !== null && v.passed && v.failed_in === undefined && (v.token === attempt || (lease === null && v.token === null));
+  // The work is on the WO's branch (checkpointed there) and the pass ran in a work tree on another branch or a detached HEAD
+  // (of this repository or another): it did not check that work (eighteenth trials: checkpoint broken work, pass on main, done).
+  // So did a pass outside any work tree (eighteenth trials); one whose door said nothing of git is judged as before.
+  const offBranch = v !== null && v.passed && checkpoint !== undefined && (v.head !== undefined ? (v.branch ?? null) !== wo.branch : v.outside_git === true);
+  const verified =
+    !changed && !outdated && !offBranch && sameCommand && v !== null && v.passed && v.failed_in === undefined && (v.token === attempt || (lease === null && v.token === null));
   if (verified) {
     if (!v.dirty) return { warnings: [], data: {} };
     // It passed on uncommitted changes. On the WO's branch, checkpointing them is one step away, and done would leave the branch
@@ -137,7 +148,7 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
           : v.failed_in !== undefined
             ? v.where === v.failed_in
               ? `its last failing verification ran in ${v.failed_in} on ${v.failed_branch ?? "a detached HEAD"}, and a pass there on ${v.branch ?? "a detached HEAD"} (another branch) does not answer it: verify there on ${v.failed_branch ?? "the branch it failed on"}, or in the work order's worktree`
-              : `its last failing verification ran in ${v.failed_in}, and a pass elsewhere (${v.where ?? "not said"}) does not answer it: verify there or in the work order's worktree`
+              : `its last failing verification ran in ${v.failed_in}, and a pass elsewhere (${v.where ?? "not said"}) does not answer it: ${earlierWorktree(v.failed_in, wo) ? "verify in your own worktree for it (that one was an earlier attempt's)" : "verify there or in the work order's worktree"}`
             : !sameCommand
               ? `its command changed since it last passed (it ran ${JSON.stringify(v.command)})`
               : checkpointed
@@ -161,7 +172,7 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   if (failedNow && v.failed_in !== undefined) {
     throw new LedgerError("VERIFICATION_REQUIRED", `${label(wo.id)} cannot be done: ${what}`, {
       hint: held
-        ? `{{op:verify}} in ${v.failed_in} or in the work order's worktree ({{op:worktree}}, on branch ${wo.branch}) until it passes, or {{op:release}} {{status=blocked}} with a note saying what fails`
+        ? `{{op:verify}} ${earlierWorktree(v.failed_in, wo) ? "in your worktree for it" : `in ${v.failed_in} or in the work order's worktree`} ({{op:worktree}}, on branch ${wo.branch}) until it passes, or {{op:release}} {{status=blocked}} with a note saying what fails`
         : CLAIM_AGAIN,
       details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
     });
@@ -176,6 +187,15 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
       },
     );
   }
+  if (offBranch && !changed && sameCommand)
+    throw new LedgerError(
+      "VERIFICATION_REQUIRED",
+      `${label(wo.id)} cannot be done: its verification passed ${v.branch ? `on ${v.branch}` : v.outside_git ? "outside any git work tree" : "on a detached HEAD"}${v.where ? ` in ${v.where}` : ""}, not on its branch ${wo.branch}, which holds its checkpointed work (${checkpoint.commit.slice(0, 12)}): that pass did not check it`,
+      {
+        hint: held ? "{{op:verify}} in its worktree ({{op:worktree}}) until it passes, then finish" : CLAIM_AGAIN,
+        details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
+      },
+    );
   // A pass that answered a failure, or ran on uncommitted changes, then a checkpoint: the work that passed is not what the branch
   // holds now (sixteenth trials: fail, pass on uncommitted changes, break them, checkpoint, done).
   if (outdated && (v.after_failure || v.dirty)) {

@@ -23,7 +23,21 @@ const MOVED = "repository moved since";
 /** Said of context saved in a work tree with uncommitted changes. */
 export const DIRTY = "saved with uncommitted changes: what it describes is not on its branch (commit or checkpoint, then save it again)";
 
-export function freshness(entry: ContextEntry, now: string, maxAgeMs: number, current: GitState | null | undefined, checkpoint?: LastCheckpoint | null): PulledContext {
+/** How the WO an entry is linked to was finished: its status, when, and by whom when its last holder finished it. */
+export interface Finished {
+  status: "done" | "cancelled";
+  at: string;
+  agent: string | null;
+}
+
+export function freshness(
+  entry: ContextEntry,
+  now: string,
+  maxAgeMs: number,
+  current: GitState | null | undefined,
+  checkpoint?: LastCheckpoint | null,
+  finished?: Finished | null,
+): PulledContext {
   const age_ms = Math.max(0, Date.parse(now) - Date.parse(entry.created_at));
   const stale_reasons: string[] = [];
   if (age_ms > maxAgeMs) stale_reasons.push(`older than ${formatDuration(maxAgeMs)} (${formatDuration(age_ms)} old)`);
@@ -38,6 +52,11 @@ export function freshness(entry: ContextEntry, now: string, maxAgeMs: number, cu
   // (issue 23, eleventh trials: read from the main checkout, a handover older than two checkpoints was "fresh").
   if (checkpoint && checkpoint.at > entry.created_at && checkpoint.commit !== entry.git?.head) {
     stale_reasons.push(`its work order was checkpointed since it was written (${checkpoint.commit.slice(0, 12)} at ${checkpoint.at})`);
+  }
+  // Finished by someone else after it was written: its "next steps" were taken or dropped (eighteenth MCP trial: a handover
+  // saying "X is not done" read fresh after the next holder did X and finished). Its own author's finish keeps it current.
+  if (finished && finished.at > entry.created_at && finished.agent !== entry.agent) {
+    stale_reasons.push(`its work order was ${finished.status}${finished.agent ? ` by ${finished.agent}` : ""} at ${finished.at}, after it was written`);
   }
   return { ...entry, age_ms, verdict: stale_reasons.length ? "stale" : "fresh", stale_reasons };
 }
@@ -59,6 +78,8 @@ export interface LocalRepository {
   contains(older: string, newer: string): boolean;
   /** Whether this repository has the commit. */
   has(commit: string): boolean;
+  /** Whether the local branch pointed at the commit at some time (its reflog). */
+  wasAt(branch: string, commit: string): boolean;
 }
 
 /**
@@ -83,15 +104,19 @@ function inAnotherRepository(entry: PulledContext, repo: LocalRepository): Pulle
  * that branch's tip in the caller's repository: a plain commit on a WO's
  * branch after its handover (no checkpoint, so the ledger never heard of it)
  * makes the handover stale from the main checkout too (issue 23, twelfth
- * trials). Only when the tip descends from the entry's HEAD: a clone that is
- * behind has not seen the work move.
+ * trials), and so does a reset of the branch. A clone whose branch is
+ * behind (and never was at the entry's HEAD) has not seen the work move.
  */
 export function onItsBranch(entry: PulledContext, current: GitState | null | undefined, repo: LocalRepository): PulledContext {
   const saved = entry.git;
   if (!saved?.branch || !current || saved.branch === current.branch) return entry;
   const tip = repo.tip(saved.branch);
-  if (tip === undefined || tip === saved.head || entry.stale_reasons.some((r) => r.includes(tip.slice(0, 12))) || !repo.contains(saved.head, tip)) return entry;
-  const reason = `its branch ${saved.branch} moved since: HEAD was ${saved.head.slice(0, 12)}, now ${tip.slice(0, 12)}`;
+  if (tip === undefined || tip === saved.head || entry.stale_reasons.some((r) => r.includes(tip.slice(0, 12)))) return entry;
+  // Ahead of the entry's HEAD: moved on. Not ahead, but the branch here was at that HEAD once (its reflog says): reset or
+  // rewritten (eighteenth trials: a reset read fresh). Otherwise this is a clone whose branch never got there: nothing to say.
+  const forward = repo.contains(saved.head, tip);
+  if (!forward && !repo.wasAt(saved.branch, saved.head)) return entry;
+  const reason = `its branch ${saved.branch} ${forward ? "moved" : "was reset or rewritten"} since: HEAD was ${saved.head.slice(0, 12)}, now ${tip.slice(0, 12)}`;
   return { ...entry, verdict: "stale", stale_reasons: [...entry.stale_reasons, reason] };
 }
 

@@ -80,6 +80,8 @@ export interface VerificationRecord {
   dirty?: true;
   /** The commit it ran at (absent: outside git, or not said). */
   head?: string;
+  /** The door said it ran outside any git work tree (absent: it ran in one, or nothing was said). */
+  outside_git?: true;
   /** A pass that came after a failure (directly, or after passes that did): checkpointed over, it answers that failure no more. */
   after_failure?: true;
 }

@@ -119,6 +119,8 @@ function finish(via: "release" | "update"): WriteRule {
       { why: "checkpointed after its last verification", when: holds(and(given({ lastCheckpointAt: true }), cmp("gt", { lastCheckpointAt: true }, lv("at")))) },
       // done.ts: a pass on uncommitted changes finishes with a warning (the full sequence words it).
       { why: "its last verification ran on uncommitted changes", when: holds(cmp("eq", lv("dirty"), lit(true))) },
+      // done.ts: with checkpoints on the WO's branch, a pass counts only on that branch (the full sequence compares the branches).
+      { why: "its work is checkpointed: the full sequence judges where its pass ran", when: holds(and(given({ lastCheckpointAt: true }), given(f("last_verification")))) },
       // done.ts: the caller stands on the branch the pass ran on, at another commit (the full sequence judges it on the WO's branch).
       { why: "the caller's HEAD is not the commit that passed", when: holds(and(cmp("eq", arg("here_branch"), lv("branch")), ne(arg("here_head"), lv("head")))) },
     ],

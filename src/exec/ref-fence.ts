@@ -5,13 +5,14 @@
  * `branch -f` and `fetch` into a local branch move the branch without one.
  * git hands the hook each update as `<old> <new> <ref>` before it is made;
  * `<old>` is what the command expected, so the ref's value is read instead;
- * the installed script passes on only those to branches named like a WO's,
- * so fetches and commits elsewhere never start workledger.
+ * the installed script passes on only those to branches named like a WO's
+ * (and replace refs), so fetches and commits elsewhere never start workledger.
  */
 import { readFileSync } from "node:fs";
 import type { LedgerApi } from "../core/api.js";
 import { judgeBranchMove, type BranchMove } from "../core/commits.js";
 import type { WorkOrder } from "../core/types.js";
+import { defaultBranch } from "./branch.js";
 import { git } from "./git.js";
 import { worktreeTag } from "./worktree.js";
 
@@ -22,10 +23,10 @@ export interface RefUpdate {
 }
 
 export interface RefusedMove {
-  branch: string;
-  project: string;
-  id: number;
+  ref: string;
   message: string;
+  /** The WO whose branch it is (absent: a replace ref). */
+  wo?: { project: string; id: number };
 }
 
 const NONE = /^0+$/;
@@ -68,13 +69,17 @@ export async function fenceRefUpdates(
   updates: RefUpdate[],
   caller: { agent: string | undefined; admin: boolean; project: string | undefined },
 ): Promise<RefusedMove[]> {
+  if (packingRefs()) return [];
   const moves = updates.filter((u) => u.ref.startsWith("refs/heads/"));
-  if (moves.length === 0 || packingRefs()) return [];
   const tag = worktreeTag(cwd);
   const me = ledger.knowsCaller ? await ledger.whoami() : null;
   const who = { agent: me?.agent ?? caller.agent ?? tag?.agent, admin: me ? me.role === "admin" : caller.admin };
   const at = new Date().toISOString();
-  const refused: RefusedMove[] = [];
+  // A replace ref makes every branch show another commit's content in place of one of its own (eighteenth trials: a
+  // lapsed holder replaced a commit of a held WO's branch): a person's act. Removing one is anyone's.
+  const refused: RefusedMove[] = updates
+    .filter((u) => u.ref.startsWith("refs/replace/") && !NONE.test(u.new) && !who.admin)
+    .map((u) => ({ ref: u.ref, message: `${u.ref}: git replace changes what every branch shows, work orders' too: an admin's act (WORKLEDGER_ROLE=admin in a person's shell)` }));
   for (const u of moves) {
     const branch = u.ref.slice("refs/heads/".length);
     const project = tag?.project ?? caller.project;
@@ -83,8 +88,9 @@ export async function fenceRefUpdates(
     const move: BranchMove | null = NONE.test(u.new) ? (now === null ? null : "delete") : now === null ? "create" : now === u.new ? null : "move";
     if (project === undefined || move === null) continue; // no move: nothing to delete, or git packing its refs
     const wo = await workOrderOfBranch(ledger, project, branch);
-    const why = wo && judgeBranchMove(wo, move, who, at);
-    if (wo && why) refused.push({ branch, project, id: wo.id, message: why });
+    const atBase = move === "create" && git(cwd, ["rev-parse", "--verify", "--quiet", `${defaultBranch(cwd)}^{commit}`]) === u.new;
+    const why = wo && judgeBranchMove(wo, move, who, at, atBase);
+    if (wo && why) refused.push({ ref: u.ref, message: why, wo: { project, id: wo.id } });
   }
   return refused;
 }

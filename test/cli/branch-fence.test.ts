@@ -27,9 +27,9 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
   };
   const branch = "wo/1-fenced-work";
   const tip = () => git(repo, {}, "rev-parse", branch);
-  const refused = (r: ReturnType<typeof gitIn>, who: RegExp) => {
+  const refused = (r: ReturnType<typeof gitIn>, who: RegExp, name = branch, wo = 1) => {
     assert.notEqual(r.status, 0, "the update is refused");
-    assert.match(r.stderr, /workledger: branch update refused: wo\/1-fenced-work is WO-1's branch and /);
+    assert.match(r.stderr, new RegExp(`workledger: branch update refused: ${name} is WO-${wo}'s branch and `));
     assert.match(r.stderr, who);
   };
   let other: string;
@@ -82,20 +82,28 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     assert.equal(tip(), held);
     // Other branches never reach workledger.
     git(repo, bob, "branch", "-f", "bobs-idea", "main");
+    // git replace would make the branch show another commit's content: a person's act (eighteenth trials).
+    const replaced = gitIn(repo, bob, "replace", held, ahead);
+    assert.notEqual(replaced.status, 0);
+    assert.match(replaced.stderr, /workledger: ref update refused: refs\/replace\/\w+: git replace changes what every branch shows/);
+    git(repo, { ...bob, WORKLEDGER_ROLE: "admin" }, "replace", held, ahead);
+    git(repo, bob, "replace", "-d", held); // undoing one is anyone's
     // A person's shell that asks for admin may move it (recorded nowhere: it is git, not the ledger).
     git(repo, { ...bob, WORKLEDGER_ROLE: "admin" }, "update-ref", `refs/heads/${branch}`, ahead);
     assert.equal(tip(), ahead);
   });
 
-  it("nobody moves it once its lease lapses; once done, anyone may delete it; creating a branch nobody holds is anyone's", () => {
+  it("nobody moves it once its lease lapses; once done, anyone may delete it; anyone creates a branch nobody holds at the default branch's tip, nowhere else", () => {
     assert.equal(s.run(["release", "--id", "1", "--status", "done"], { env: alice }).code, 0);
     refused(gitIn(repo, alice, "update-ref", `refs/heads/${branch}`, other), /nobody holds it \(done\): only its holder moves it, not alice/);
     git(repo, bob, "worktree", "remove", "--force", join(s.dir, "bobs-checkout"));
     const tree = join(s.dir, "repo.worktrees", "fence", "wo-1-lease-1");
     git(repo, bob, "worktree", "remove", "--force", tree);
     git(repo, bob, "branch", "-D", branch);
-    // A new WO's branch, made by someone who does not hold it (nobody does yet): what `workledger branch` does.
+    // A new WO's branch, made by someone who does not hold it (nobody does yet): at the default branch's tip, what
+    // `workledger branch` does, and nowhere else (eighteenth trials: a lapsed holder made it at a commit of its own).
     assert.equal(s.run(["create", "--title", "Second"], { env: alice }).code, 0);
+    refused(gitIn(repo, bob, "branch", "wo/2-second", other), /only its holder makes it anywhere but at the default branch's tip/, "wo/2-second", 2);
     const made = s.run(["branch", "--id", "2", "--json"], { env: bob, cwd: repo });
     assert.equal(made.code, 0, made.stderr);
     assert.equal(made.json.created, true);

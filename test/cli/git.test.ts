@@ -201,15 +201,24 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
   });
 
   it("context read in an unrelated repository says it was saved in another one, not that the repository moved (seventeenth trials)", () => {
-    assert.equal(s.run(["context-put", "--key", "elsewhere", "-m", "main as it is"], { env: alice, cwd: repo }).code, 0);
+    git(repo, "commit", "-q", "--allow-empty", "-m", "a commit to reset to");
+    const erin = { WORKLEDGER_AGENT: "erin", WORKLEDGER_PROJECT: "gitty" }; // holds nothing, lapsed nowhere: may save project-wide context
+    const put = s.run(["context-put", "--key", "elsewhere", "-m", "main as it is"], { env: erin, cwd: repo });
+    assert.equal(put.code, 0, put.stderr);
     const unrelated = join(s.dir, "unrelated");
     mkdirSync(unrelated);
     git(unrelated, "init", "-q", "-b", "main");
     git(unrelated, "commit", "-q", "--allow-empty", "-m", "another history");
     const reasons = (cwd: string) => s.run(["context-pull", "--key", "elsewhere", "--json"], { env: bob, cwd }).json.entries[0].stale_reasons.join("\n");
     assert.match(reasons(unrelated), /^saved in another repository \(its HEAD \w{12} is not in this one\): whether it moved cannot be judged here/);
+    const saved = git(repo, "rev-parse", "HEAD");
     git(repo, "commit", "-q", "--allow-empty", "-m", "main moves on");
     assert.match(reasons(repo), /^repository moved since: HEAD was \w{12}, now \w{12}$/);
+    // Reset behind where it was saved: stale from a checkout on another branch too (eighteenth trials: it read fresh).
+    const side = join(s.dir, "side");
+    git(repo, "worktree", "add", "-q", "-b", "side", side);
+    git(repo, "reset", "-q", "--hard", `${saved}~1`);
+    assert.match(reasons(side), new RegExp(`its branch main was reset or rewritten since: HEAD was ${saved.slice(0, 12)}, now \\w{12}`));
   });
 
   it("a plain commit on a WO's branch after its handover makes the handover stale from the main checkout too; a clone that is behind does not (twelfth trials)", async () => {

@@ -149,6 +149,28 @@ for (const backend of backends) {
         assert.match(done.warnings?.[0] ?? "", /is done without a passing verification: it was checkpointed/);
       });
 
+      it("with its work checkpointed on its branch, a pass on another branch or in another repository does not count (eighteenth MCP trial)", async () => {
+        await l.claim({ ...BOB, id: 1 });
+        const branch = (await l.get({ project: P, id: 1 })).branch;
+        await l.recordCheckpoint({ ...BOB, id: 1, commit: "a".repeat(40), message: "broken work" });
+        t.advance(1000);
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/repo", git: { head: "f".repeat(40), branch: "main", dirty: false } });
+        const e = await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED");
+        assert.match(e.message, new RegExp(`its verification passed on main in /repo, not on its branch ${branch}, which holds its checkpointed work \\(aaaaaaaaaaaa\\)`));
+        assert.match(e.hint ?? "", /verify in its worktree/);
+        await rejects(l.update({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED");
+        // Outside any work tree, or on a detached HEAD (an older commit checked out), it checked no branch either (eighteenth trials).
+        t.advance(1000);
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/tmp/elsewhere", git: null });
+        await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /passed outside any git work tree in \/tmp\/elsewhere, not on its branch/);
+        t.advance(1000);
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/repo.worktrees/wo-1", git: { head: "0".repeat(40), branch: null, dirty: false } });
+        await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /passed on a detached HEAD/);
+        t.advance(1000);
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/repo.worktrees/wo-1", git: { head: "a".repeat(40), branch, dirty: false } });
+        assert.equal((await l.release({ ...BOB, id: 1, status: "done" })).status, "done");
+      });
+
       it("standing on the WO's branch moved from the commit that passed: that pass answers a failure no more, and without one done warns (seventeenth trials)", async () => {
         await l.claim({ ...BOB, id: 1 });
         const branch = (await l.get({ project: P, id: 1 })).branch;
@@ -557,6 +579,41 @@ for (const backend of backends) {
         // The top of the WO's own worktree (its branch) answers it.
         await l.recordVerification({ ...BOB, id: 1, ...result(true), ...where("wo/1-x", "/src/app.worktrees/proj/wo-1-lease-1") });
         assert.equal((await l.release({ ...BOB, id: 1, status: "done" })).status, "done");
+      });
+
+      it("context linked to a WO another agent finished after it was written reads stale; its own finisher's stays fresh (eighteenth MCP trial)", async () => {
+        await l.claim({ ...BOB, id: 2 });
+        await l.contextPut({ ...BOB, id: 2, body: "next step is X, not done" });
+        await l.release({ ...BOB, id: 2 });
+        t.advance(1000);
+        await l.claim({ ...CAROL, id: 2 });
+        await l.release({ ...CAROL, id: 2, status: "done" });
+        const pulled = await l.contextPull({ project: P, id: 2 });
+        assert.equal(pulled.verdict, "stale");
+        assert.match(pulled.entries[0]!.stale_reasons.join("\n"), /its work order was done by carol at \S+, after it was written/);
+        assert.equal((await l.get({ project: P, id: 2 })).context.linked?.verdict, "stale", "get agrees");
+        // Read as a dependency's context too (WO 3 depends on 2).
+        assert.equal((await l.get({ project: P, id: 3 })).context.dependencies[0]?.verdict, "stale");
+        // Written by whoever finished it: still what the work is.
+        await l.create({ project: P, agent: "obs", items: [{ title: "own" }] });
+        await l.claim({ ...BOB, id: 4 });
+        await l.contextPut({ ...BOB, id: 4, body: "done: X and Y" });
+        t.advance(1000);
+        await l.release({ ...BOB, id: 4, status: "done" });
+        assert.equal((await l.contextPull({ project: P, id: 4 })).verdict, "fresh");
+      });
+
+      it("a failure in an earlier attempt's worktree: the next holder is sent to its own worktree, not to that one (eighteenth trials)", async () => {
+        await l.claim({ ...BOB, id: 1, ttl: "1s" });
+        const tree = "/src/app.worktrees/proj/wo-1-lease-1";
+        await l.recordVerification({ ...BOB, id: 1, ...result(false), dir: tree, top: tree, repo: "/src/app", git: { head: "a".repeat(40), branch: "wo/1-x", dirty: false } });
+        t.advance(2000);
+        await l.claim({ ...CAROL, id: 1 });
+        await l.recordVerification({ ...CAROL, id: 1, ...result(true), dir: "/tmp/fake", git: null });
+        const e = await rejects(l.release({ ...CAROL, id: 1, status: "done" }), "VERIFICATION_REQUIRED");
+        assert.match(e.message, /verify in your own worktree for it \(that one was an earlier attempt's\)/);
+        assert.match(e.hint ?? "", /in your worktree for it/);
+        assert.doesNotMatch(e.hint ?? "", /wo-1-lease-1/);
       });
 
       it("done on a pass that ran on uncommitted changes on its branch is refused until they are checkpointed; elsewhere it warns (fifteenth trials)", async () => {

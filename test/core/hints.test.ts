@@ -24,6 +24,8 @@ describe("error hints", () => {
       'update fields={"verification":"npm test"}, or update status=open fields={"max_usd":6}',
     );
     assert.match(renderHint("give {{agent=NAME}}", MCP_DIALECT), /^give an agent name in this MCP server's settings/);
+    // A list field is shown as a list (eighteenth MCP trial: `"depends_on":"…"` was refused).
+    assert.equal(renderHint("{{op:update}} {{depends_on}}", MCP_DIALECT), 'update fields={"depends_on":[…]}');
     const e = new LedgerError("LEASE_LOST", "gone", { hint: "{{op:claim}} again with {{lease_token}}" });
     assert.equal(e.hint, "claim again with lease_token");
     assert.equal(e.toJSON(CLI_DIALECT).hint, "claim again with --lease-token");

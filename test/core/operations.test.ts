@@ -27,7 +27,22 @@ import { RemoteLedger } from "../../src/remote/client.ts";
 const API_EXTRAS = ["info", "knowsCaller", "whoami", "follow", "close", "health", "events", "lastEventSeq"];
 /** serve's webhook deliverer (doors/http/deliverer.ts) calls these; no door offers them. */
 const DELIVERER = ["webhooksToDeliver", "webhookProgress", "webhookEvents", "webhooksRelease", "webhookChange"];
-const NOT_OPERATIONS = new Set([...API_EXTRAS, ...DELIVERER, "constructor", "write", "recordRefusal", "change", "sweep", "claimNext", "claimIn", "claimAtOnce", "finishAtOnce"]);
+/** Moving a whole ledger (issue 29): the CLI's, on the store it opens itself, never a door's operation. */
+const ARCHIVE = ["exportLedger", "importLedger"];
+const NOT_OPERATIONS = new Set([
+  ...API_EXTRAS,
+  ...DELIVERER,
+  ...ARCHIVE,
+  "constructor",
+  "write",
+  "recordRefusal",
+  "change",
+  "sweep",
+  "claimNext",
+  "claimIn",
+  "claimAtOnce",
+  "finishAtOnce",
+]);
 
 describe("operation table", () => {
   let dir: string;

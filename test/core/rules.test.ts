@@ -376,8 +376,8 @@ describe("verification trust (issue 13)", () => {
 });
 
 describe("branch moves (reference-transaction hook)", () => {
-  const judge = (w: StoredWorkOrder, move: BranchMove, agent: string | undefined, admin = false, now = at(1)) =>
-    judgeBranchMove(rules.toPublic(rules.effective(w, now)), move, { agent, admin }, now);
+  const judge = (w: StoredWorkOrder, move: BranchMove, agent: string | undefined, admin = false, now = at(1), atBase = false) =>
+    judgeBranchMove(rules.toPublic(rules.effective(w, now)), move, { agent, admin }, now, atBase);
   it("its live holder and an admin move it; nobody else, and nobody once the lease lapsed", () => {
     const held = claimed("a");
     for (const move of ["create", "move", "delete"] as const) {
@@ -389,8 +389,10 @@ describe("branch moves (reference-transaction hook)", () => {
     assert.match(judge(held, "move", undefined) ?? "", /not an agent with no name/);
     assert.match(judge(held, "move", "a", false, at(61)) ?? "", /nobody holds it \(open\)/, "lapsed");
   });
-  it("anyone creates it while nobody holds the WO, and deletes it once the WO is finished", () => {
-    assert.equal(judge(wo(), "create", "b"), null);
+  it("anyone creates it at the default branch's tip while nobody holds the WO, and deletes it once the WO is finished", () => {
+    assert.equal(judge(wo(), "create", "b", false, at(1), true), null);
+    assert.match(judge(wo(), "create", "b") ?? "", /only its holder makes it anywhere but at the default branch's tip/);
+    assert.match(judge(claimed("a"), "create", "b", false, at(1), true) ?? "", /a holds it/, "not while someone holds it");
     assert.match(judge(wo(), "delete", "b") ?? "", /only its holder deletes it/);
     assert.equal(judge(wo({ status: "done" }), "delete", "b"), null);
     assert.equal(judge(wo({ status: "cancelled" }), "delete", undefined), null);

@@ -69,7 +69,7 @@ export async function recordVerification(svc: Service, input: Inputs["verificati
           at: tx.now(),
           token: underLease,
           command: v.command,
-          ...(git ? { head: git.head } : {}),
+          ...(git ? { head: git.head } : v.git === null ? { outside_git: true as const } : {}),
           ...(git?.dirty ? { dirty: true as const } : {}),
         };
         const recorded = {

@@ -118,6 +118,16 @@ export function localRepository(cwd = process.cwd()): LocalRepository {
       const sha = existsSync(loose) ? readFileSync(loose, "utf8").trim() : packedRef(join(found.common, "packed-refs"), ref);
       return sha !== undefined && /^[0-9a-f]{40,64}$/.test(sha) ? sha : undefined;
     },
+    wasAt(branch, commit) {
+      if (found === undefined || !/^[\w./-]+$/.test(branch) || branch.includes("..")) return false;
+      const log = join(found.common, "logs", "refs", "heads", branch);
+      return (
+        existsSync(log) &&
+        readFileSync(log, "utf8")
+          .split("\n")
+          .some((l) => l.split(" ")[1] === commit)
+      );
+    },
     contains: (older, newer) => succeeds(cwd, ["merge-base", "--is-ancestor", older, newer]),
     has: (commit) => /^[0-9a-f]{40,64}$/.test(commit) && succeeds(cwd, ["cat-file", "-e", `${commit}^{commit}`]),
   };

@@ -52,6 +52,7 @@ function toolSchema(op: Operation): Pick<ToolDef, "schema" | "needsProject"> {
  * Hints in MCP words: an operation is its tool (one without a tool is named
  * as not offered here), a field is a JSON argument (`status=open`).
  */
+const LIST_FIELDS = new Set(["acceptance", "files", "labels", "depends_on", "requires"]);
 const toolOf = (name: string) => OPERATIONS.find((o) => o.name === name);
 export const MCP_DIALECT: HintDialect = {
   op: (name) => {
@@ -65,7 +66,8 @@ export const MCP_DIALECT: HintDialect = {
     const shape = TOOLS.find((t) => t.op.name === op)?.schema.shape;
     const nested = shape !== undefined && !(name in shape) && "fields" in shape;
     // A number or a switch is written as JSON writes it (sixteenth MCP trial: `"max_usd":"6"`).
-    const json = value === undefined ? '"…"' : /^(-?\d+(\.\d+)?|true|false)$/.test(value) ? value : JSON.stringify(value);
+    // A list field is written as a list (eighteenth MCP trial: `"depends_on":"…"` was refused as "must be an array").
+    const json = value === undefined ? (LIST_FIELDS.has(name) ? "[…]" : '"…"') : /^(-?\d+(\.\d+)?|true|false)$/.test(value) ? value : JSON.stringify(value);
     return nested ? `fields={${JSON.stringify(name)}:${json}}` : API_DIALECT.field(name, value, op);
   },
   // Said once, at the end: in the middle it would split a command from its arguments.

@@ -119,7 +119,8 @@ function registerGitHooks(program: Command): void {
               refused
                 .map(
                   (r) =>
-                    `${c.red("workledger: branch update refused:")} ${shown(r.message)}\n${c.dim(`nothing was changed; claim ${label(r.id)} to work on its branch (workledger worktree --id ${r.id})`)}`,
+                    `${c.red(`workledger: ${r.wo ? "branch" : "ref"} update refused:`)} ${shown(r.message)}\n` +
+                    c.dim(`nothing was changed${r.wo ? `; claim ${label(r.wo.id)} to work on its branch (workledger worktree --id ${r.wo.id})` : ""}`),
                 )
                 .join("\n"),
           };
@@ -144,7 +145,7 @@ function registerGitHooks(program: Command): void {
                         ? `claim ${label(v.id)} first, then commit in its worktree (workledger worktree --id ${v.id})`
                         : "it is its holder's: commit in a worktree of a work order you hold (workledger worktree --id N)"
                       : "claim the work order again (or leave it to its holder) before committing it"
-              }; git commit --no-verify skips this check, and check-commits will flag the commit`,
+              }`,
             ),
         };
       }),
