@@ -112,12 +112,33 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   // (of this repository or another): it did not check that work (eighteenth trials: checkpoint broken work, pass on main, done).
   // So did a pass outside any work tree (eighteenth trials); one whose door said nothing of git is judged as before.
   const offBranch = v !== null && v.passed && checkpoint !== undefined && (v.head !== undefined ? (v.branch ?? null) !== wo.branch : v.outside_git === true);
+  // On a branch of its name, but not at its last checkpoint (later, the pass ran first: `checkpointed`): another commit, as in a
+  // clone made to pass (nineteenth trials). `checkpoint` records one's own later commits, so the way on is one step.
+  const offCheckpoint = v !== null && v.passed && !offBranch && !checkpointed && checkpoint !== undefined && v.head !== undefined && v.head !== checkpoint.commit;
   const verified =
-    !changed && !outdated && !offBranch && sameCommand && v !== null && v.passed && v.failed_in === undefined && (v.token === attempt || (lease === null && v.token === null));
+    !changed &&
+    !outdated &&
+    !offBranch &&
+    !offCheckpoint &&
+    sameCommand &&
+    v !== null &&
+    v.passed &&
+    v.failed_in === undefined &&
+    (v.token === attempt || (lease === null && v.token === null));
   if (verified) {
     if (!v.dirty) return { warnings: [], data: {} };
     // It passed on uncommitted changes. On the WO's branch, checkpointing them is one step away, and done would leave the branch
-    // without what passed (fifteenth trials: the warning came when no step was left): refused. Elsewhere it warns.
+    // without what passed (fifteenth trials: the warning came when no step was left): refused. Elsewhere it warns, unless it
+    // was to answer a failure: what no commit holds answers none (nineteenth MCP trial).
+    if (v.after_failure)
+      throw new LedgerError(
+        "VERIFICATION_REQUIRED",
+        `${label(wo.id)} cannot be done: its verification failed, and the pass after it ran on uncommitted changes${v.where ? ` in ${v.where}` : ""}, which no commit holds`,
+        {
+          hint: held ? "commit them (on the work order's branch: {{op:checkpoint}}), {{op:verify}} again, then finish" : CLAIM_AGAIN,
+          details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
+        },
+      );
     if (v.branch !== wo.branch)
       return {
         warnings: [`${label(wo.id)}'s passing verification ran on uncommitted changes${v.where ? ` in ${v.where}` : ""}: no branch holds what passed until they are committed`],
@@ -187,6 +208,15 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
       },
     );
   }
+  if (offCheckpoint && !changed && sameCommand)
+    throw new LedgerError(
+      "VERIFICATION_REQUIRED",
+      `${label(wo.id)} cannot be done: its verification passed at ${v.head!.slice(0, 12)}${v.where ? ` in ${v.where}` : ""}, not at its last checkpoint ${checkpoint.commit.slice(0, 12)}, which is what its branch holds`,
+      {
+        hint: held ? "in your worktree for it ({{op:worktree}}): {{op:checkpoint}} (it records your own commits too), {{op:verify}} again, then finish" : CLAIM_AGAIN,
+        details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
+      },
+    );
   if (offBranch && !changed && sameCommand)
     throw new LedgerError(
       "VERIFICATION_REQUIRED",

@@ -153,7 +153,8 @@ export class Ledger {
   /** Store, schema, clock and (unless told not to: it reads the whole file) an integrity check. */
   async health(opts: { integrity?: boolean } = {}): Promise<Health> {
     const integrity = opts.integrity === false ? [] : await this.store.integrity();
-    return this.store.read(async (tx) => ({ store: this.store.info, integrity, now: tx.now(), last_event_at: await tx.lastEventAt() }));
+    const schema = opts.integrity === false || !this.store.schemaDrift ? undefined : await this.store.schemaDrift();
+    return this.store.read(async (tx) => ({ store: this.store.info, integrity, ...(schema ? { schema } : {}), now: tx.now(), last_event_at: await tx.lastEventAt() }));
   }
 
   /**

@@ -257,5 +257,7 @@ export interface Store {
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Storage-level integrity check; returns problems found (empty when healthy). */
   integrity(): Promise<string[]>;
+  /** Where the schema differs from what the migrations make (a store that can tell: PostgreSQL). */
+  schemaDrift?(): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -55,8 +55,8 @@ export function installHooks(dir: string, node: string, script: string): HooksIn
 
 /**
  * The reference-transaction script: workledger starts only for a prepared
- * update of a branch named like a WO's (…/<id> or …/<id>-<title>) or of a
- * replace ref,
+ * update of a branch named like a WO's (…/<id> or …/<id>-<title>), of a
+ * replace ref, or a branch's deletion (a rename's only trace),
  * so fetches, tags and other branches cost a shell and an awk. The updates
  * go in as a here-document, so workledger's parent is git itself (it tells
  * git's own ref packing apart by that).
@@ -64,7 +64,7 @@ export function installHooks(dir: string, node: string, script: string): HooksIn
 const refFilter = (run: string) =>
   [
     `[ "$1" = prepared ] || exit 0`,
-    `updates=$(awk '$3 ~ /^refs\\/heads\\/(.*\\/)?[0-9]+(-[^\\/]*)?$/ || $3 ~ /^refs\\/replace\\//')`,
+    `updates=$(awk '$3 ~ /^refs\\/heads\\/(.*\\/)?[0-9]+(-[^\\/]*)?$/ || $3 ~ /^refs\\/replace\\// || ($2 ~ /^0+$/ && $3 ~ /^refs\\/heads\\//)')`,
     `[ -n "$updates" ] || exit 0`,
     `exec ${run} <<EOF`,
     `$updates`,

@@ -30,6 +30,7 @@ export interface RefusedMove {
 }
 
 const NONE = /^0+$/;
+const ZERO = "0".repeat(40);
 
 /** git's `<old> <new> <ref>` lines. */
 export function parseRefUpdates(text: string): RefUpdate[] {
@@ -69,8 +70,13 @@ export async function fenceRefUpdates(
   updates: RefUpdate[],
   caller: { agent: string | undefined; admin: boolean; project: string | undefined },
 ): Promise<RefusedMove[]> {
-  if (packingRefs()) return [];
+  const parent = parentArgs();
+  if (parent.includes("pack-refs")) return [];
   const moves = updates.filter((u) => u.ref.startsWith("refs/heads/"));
+  // git branch -m writes the new name outside any transaction: only the old one's deletion reaches this hook, so the
+  // new name is read from git's command line and judged as the branch the old one's commit is put on (nineteenth trials).
+  const renamed = renameTarget(parent);
+  if (renamed !== null) for (const u of moves.filter((m) => NONE.test(m.new) && !NONE.test(m.old))) moves.push({ old: ZERO, new: u.old, ref: `refs/heads/${renamed}` });
   const tag = worktreeTag(cwd);
   const me = ledger.knowsCaller ? await ledger.whoami() : null;
   const who = { agent: me?.agent ?? caller.agent ?? tag?.agent, admin: me ? me.role === "admin" : caller.admin };
@@ -96,16 +102,25 @@ export async function fenceRefUpdates(
 }
 
 /**
- * git's pack-refs (run by `gc`, also automatically) rewrites every loose ref
- * as a creation in packed-refs, then deletes the loose one: neither moves a
- * branch. Linux only (/proc); elsewhere its pseudo-creations are told apart
- * by their value, and its deletions of a held WO's loose ref are refused,
- * which leaves that ref loose and correct.
+ * The command line of the git process that runs this hook (Linux: /proc;
+ * elsewhere nothing). git's pack-refs (run by `gc`, also automatically)
+ * rewrites every loose ref as a creation in packed-refs, then deletes the
+ * loose one: neither moves a branch. Elsewhere its pseudo-creations are told
+ * apart by their value, and its deletions of a held WO's loose ref are
+ * refused, which leaves that ref loose and correct.
  */
-function packingRefs(): boolean {
+function parentArgs(): string[] {
   try {
-    return readFileSync(`/proc/${process.ppid}/cmdline`, "utf8").split("\0").includes("pack-refs");
+    return readFileSync(`/proc/${process.ppid}/cmdline`, "utf8").split("\0").filter(Boolean);
   } catch {
-    return false;
+    return [];
   }
+}
+
+/** The new name of a `git branch -m|-M|--move … NEW` (the last argument), or null. `git branch -c` (copy) runs no hook at all. */
+function renameTarget(args: readonly string[]): string | null {
+  const at = args.indexOf("branch");
+  if (at < 0 || !args.slice(at + 1).some((a) => a === "-m" || a === "-M" || a === "--move")) return null;
+  const last = args.at(-1);
+  return last === undefined || last.startsWith("-") ? null : last.replace(/^refs\/heads\//, "");
 }

@@ -6,8 +6,8 @@
  * agents that pay for every byte.
  */
 import { spawn } from "node:child_process";
-import { realpathSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, realpathSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { constants } from "node:os";
 import { LedgerError } from "../core/errors.js";
 import type { LedgerApi } from "../core/api.js";
@@ -121,7 +121,8 @@ export async function verifyWorkOrder(
   opts.onStart?.(command);
   const program = box.wrap(command, dir, { network: rules.network, hide: ledgerFiles(ledger) });
   const run = await runVerification(program, { cwd: dir, env, timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });
-  const gitHere = opts.git(dir);
+  const seen = opts.git(dir);
+  const gitHere = seen && !seen.dirty && hiddenChanges(dir) ? { ...seen, dirty: true } : seen;
   const { top, repo } = gitHere ? workTreeOf(dir) : {};
   const result = await ledger.recordVerification({
     ...who,
@@ -189,4 +190,30 @@ function ledgerFiles(ledger: LedgerApi): string[] {
   const db = ledger.info.kind === "sqlite" ? ledger.info.location : null;
   const state = process.env.WORKLEDGER_STATE_DIR;
   return [...(db ? [db, `${db}-wal`, `${db}-shm`, `${db}-journal`] : []), ...(state ? [state] : [])];
+}
+
+/**
+ * Files git was told not to look at (`update-index --skip-worktree` or
+ * `--assume-unchanged`) that are in the work tree and differ from what is
+ * committed: `git status` does not show them, so a pass on them would read
+ * as clean (nineteenth trials). A sparse checkout's skipped files are not in
+ * the work tree and do not count.
+ */
+function hiddenChanges(dir: string): boolean {
+  const listed = git(dir, ["ls-files", "-v", "-z"]);
+  if (listed === null) return false;
+  const hidden = listed
+    .split("\0")
+    .filter((l) => /^(S|[a-z]) /.test(l))
+    .map((l) => l.slice(2));
+  if (hidden.length === 0) return false;
+  const top = git(dir, ["rev-parse", "--show-toplevel"]);
+  if (top === null) return false;
+  return hidden.some((f) => {
+    const path = join(top, f);
+    if (!existsSync(path)) return false;
+    const blob = git(top, ["rev-parse", `HEAD:${f}`]);
+    const now = git(top, ["hash-object", "--", f]);
+    return blob === null || now !== blob;
+  });
 }

@@ -80,6 +80,7 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     git(repo, bob, "gc", "-q");
     git(repo, bob, "pack-refs", "--all");
     assert.equal(tip(), held);
+    git(repo, bob, "branch", "bobs-copy", "bobs-idea"); // renamed onto a WO's branch below
     // Other branches never reach workledger.
     git(repo, bob, "branch", "-f", "bobs-idea", "main");
     // git replace would make the branch show another commit's content: a person's act (eighteenth trials).
@@ -104,6 +105,8 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     // `workledger branch` does, and nowhere else (eighteenth trials: a lapsed holder made it at a commit of its own).
     assert.equal(s.run(["create", "--title", "Second"], { env: alice }).code, 0);
     refused(gitIn(repo, bob, "branch", "wo/2-second", other), /only its holder makes it anywhere but at the default branch's tip/, "wo/2-second", 2);
+    // A rename onto a WO's branch name writes it without a transaction of its own (nineteenth trials): judged by the old one's deletion.
+    refused(gitIn(repo, bob, "branch", "-m", "bobs-copy", "wo/2-second"), /only its holder makes it anywhere but at the default branch's tip/, "wo/2-second", 2);
     const made = s.run(["branch", "--id", "2", "--json"], { env: bob, cwd: repo });
     assert.equal(made.code, 0, made.stderr);
     assert.equal(made.json.created, true);

@@ -172,13 +172,15 @@ describe("CLI: guardrails bind local agents (issue 23)", () => {
     assert.equal(typo.code, 4);
     assert.match(typo.json.error.message, /did you mean guard\?/);
     const id = newWo("lapses", "--verification", "true");
-    const claim = s.run(["claim", "--id", id, "--ttl", "1s", "--json"], as("bob")).json;
     // whoami lists its leases in every project, not only the one it is asked about (seventeenth trials).
+    const held = newWo("held while asking elsewhere");
+    const kept = s.run(["claim", "--id", held, "--json"], as("bob")).json;
     const leases = s.run(["whoami", "-p", "brand-new", "--json"], as("bob")).json.leases as { project: string; id: number }[];
     assert.ok(
-      leases.some((l) => l.project === claim.project && l.id === Number(id)),
+      leases.some((l) => l.project === kept.project && l.id === Number(held)),
       JSON.stringify(leases),
     );
+    const claim = s.run(["claim", "--id", id, "--ttl", "1s", "--json"], as("bob")).json;
     await sleep(1500);
     const late = s.run(["verify", "--id", id, "--json"], as("bob"));
     assert.equal(late.code, 5);

@@ -166,6 +166,15 @@ for (const backend of backends) {
         t.advance(1000);
         await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/repo.worktrees/wo-1", git: { head: "0".repeat(40), branch: null, dirty: false } });
         await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /passed on a detached HEAD/);
+        // On a branch of its name at another commit (a clone made to pass: nineteenth trials): not its last checkpoint.
+        t.advance(1000);
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/clone", git: { head: "c".repeat(40), branch, dirty: false } });
+        const clone = await rejects(
+          l.release({ ...BOB, id: 1, status: "done" }),
+          "VERIFICATION_REQUIRED",
+          /passed at cccccccccccc in \/clone, not at its last checkpoint aaaaaaaaaaaa/,
+        );
+        assert.match(clone.hint ?? "", /checkpoint \(it records your own commits too\), verify again/);
         t.advance(1000);
         await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/repo.worktrees/wo-1", git: { head: "a".repeat(40), branch, dirty: false } });
         assert.equal((await l.release({ ...BOB, id: 1, status: "done" })).status, "done");
@@ -636,6 +645,18 @@ for (const backend of backends) {
         const done = await l.release({ ...BOB, id: 4, status: "done" });
         assert.equal(done.status, "done");
         assert.match((done.warnings ?? []).join("\n"), /passing verification ran on uncommitted changes in \/w: no branch holds what passed/);
+        // But not to answer a failure: what no commit holds answers none (nineteenth MCP trial).
+        await l.create({ project: P, agent: "obs", items: [{ title: "v", verification: "npm test" }] });
+        await l.claim({ ...BOB, id: 5 });
+        await l.recordVerification({ ...BOB, id: 5, ...result(false), dir: "/w", git: { head: "a".repeat(40), branch: "main", dirty: false } });
+        await l.recordVerification({ ...BOB, id: 5, ...result(true), dir: "/w", git: { head: "a".repeat(40), branch: "main", dirty: true } });
+        await rejects(
+          l.release({ ...BOB, id: 5, status: "done" }),
+          "VERIFICATION_REQUIRED",
+          /its verification failed, and the pass after it ran on uncommitted changes in \/w, which no commit holds/,
+        );
+        await l.recordVerification({ ...BOB, id: 5, ...result(true), dir: "/w", git: { head: "b".repeat(40), branch: "main", dirty: false } });
+        assert.equal((await l.release({ ...BOB, id: 5, status: "done" })).status, "done");
       });
 
       it("a lapsed holder's refused writes are recorded as an event (a person's concern), at most once a minute per agent and WO", async () => {

@@ -96,7 +96,14 @@ describe("MCP: the lease follows the agent (issue 15)", { concurrency: true }, (
         who.body.leases.map((l: { id: number; kept_alive: boolean }) => [l.id, l.kept_alive]),
         [[id, false]],
       );
-      assert.match(who.body.hint, new RegExp(`WO-${id}: taken by another session under your name, and not kept alive by this one: claim each again`));
+      // Named with its project: whoami lists every project's leases (nineteenth MCP trial: a bare id claimed another project's WO).
+      const project = who.body.leases[0].project as string;
+      assert.match(
+        who.body.hint,
+        new RegExp(
+          `${project} WO-${id}: taken by another session under your name, and not kept alive by this one: claim each again with its project \\(claim project=${project} id=${id};`,
+        ),
+      );
       const again = await b.call("claim", { id });
       assert.equal(again.body.error.code, "LEASE_HELD");
       assert.match(again.body.error.message, /is already yours: you hold its lease \(token 1\)/);

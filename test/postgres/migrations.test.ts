@@ -90,6 +90,48 @@ describe("PostgreSQL: upgrades one server at a time (issue 29)", () => {
   });
 });
 
+describe("PostgreSQL: doctor checks the schema against its migrations (issue 29)", () => {
+  it("names each missing, unexpected or changed column, index and constraint", async (t) => {
+    if (!(await requirePostgres("doctor schema"))) return t.skip("PostgreSQL unreachable");
+    const schema = uniqueSchema("wl_drift");
+    const store = await openPostgresStore({ connectionString: PG_URL, schema, poolSize: 1 });
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    try {
+      const ledger = new Ledger(store);
+      assert.deepEqual((await ledger.health()).schema, [], "as the migrations made it");
+      const S = pg.escapeIdentifier(schema);
+      await client.query(`ALTER TABLE ${S}.notes ADD COLUMN mood text`);
+      await client.query(`ALTER TABLE ${S}.notes ALTER COLUMN body DROP NOT NULL`);
+      const [index] = (
+        await client.query<{ name: string }>(`SELECT indexname AS name FROM pg_indexes WHERE schemaname = $1 AND indexname NOT LIKE '%pkey' ORDER BY 1 LIMIT 1`, [schema])
+      ).rows;
+      await client.query(`DROP INDEX ${S}.${pg.escapeIdentifier(index!.name)}`);
+      const drift = (await ledger.health()).schema ?? [];
+      assert.ok(
+        drift.some((d) => d.startsWith("unexpected column notes.mood (text)")),
+        drift.join("\n"),
+      );
+      assert.ok(
+        drift.some((d) => d === "column notes.body differs: expected text not null, found text"),
+        drift.join("\n"),
+      );
+      assert.ok(
+        drift.some((d) => d.startsWith(`missing index ${index!.name} (CREATE `)),
+        drift.join("\n"),
+      );
+      assert.equal(drift.length, 3, drift.join("\n"));
+      // Nothing of the scratch schema it compared with is left behind.
+      const left = await client.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'workledger_doctor_%'");
+      assert.equal(left.rowCount, 0);
+    } finally {
+      await client.end();
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
+});
+
 describe("SQLite: the same rule for a ledger file", () => {
   let dir: string;
   before(() => (dir = mkdtempSync(join(tmpdir(), "workledger-mig-"))));

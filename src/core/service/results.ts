@@ -80,6 +80,8 @@ export interface RenewAllResult {
 export interface Health {
   store: StoreInfo;
   integrity: string[];
+  /** Where the store's schema differs from what its migrations make (PostgreSQL; absent where not checked). */
+  schema?: string[];
   now: string;
   last_event_at: string | null;
 }

@@ -77,13 +77,14 @@ function keptAliveHere(w: Whoami, memory: LeaseMemory): Whoami & { hint?: string
     const mine = memory.recall(l.project, l.id);
     return { ...l, kept_alive: mine !== undefined && !mine.lost && mine.token === l.token };
   });
-  const orphans = leases.filter((l) => !l.kept_alive).map((l) => `WO-${l.id}`);
+  // Each named with its project: whoami lists every project's, and a bare id claims the session's project's (nineteenth MCP trial).
+  const orphans = leases.filter((l) => !l.kept_alive);
   return {
     ...w,
     leases,
     ...(orphans.length
       ? {
-          hint: `${orphans.join(", ")}: taken by another session under your name, and not kept alive by this one: claim each again (it answers that it is yours) to keep it, or it lapses within a minute`,
+          hint: `${orphans.map((l) => `${l.project} WO-${l.id}`).join(", ")}: taken by another session under your name, and not kept alive by this one: claim each again with its project (${orphans.map((l) => `claim project=${l.project} id=${l.id}`).join("; ")}; it answers that it is yours) to keep it, or it lapses within a minute`,
         }
       : {}),
   };

@@ -25,6 +25,9 @@ const LOCK_KEY = "8605364469904533863";
 let cached: Migration[] | undefined;
 const migrations = (): Migration[] => (cached ??= listMigrations(DIR));
 
+/** Every migration's SQL, in order (doctor applies them to a scratch schema to compare). */
+export const migrationSql = (): string[] => migrations().map((m) => readFileSync(DIR + m.file, "utf8"));
+
 export function latestVersion(): number {
   return migrations().at(-1)?.version ?? 0;
 }

@@ -10,6 +10,7 @@
 import pg from "pg";
 import { LedgerError } from "../../core/errors.js";
 import type { Store, StoreInfo, Tx } from "../../core/port.js";
+import { schemaDrift } from "./schema-drift.js";
 import { migrate } from "./migrate.js";
 import { HostPools, parseHosts } from "./hosts.js";
 import { ClockNotRead, PgTx } from "./tx.js";
@@ -246,6 +247,20 @@ class PostgresStore implements Store {
       );
       for (const r of ids.rows) problems.push(`project ${r.name}: next id ${r.next_id} is already taken by a work order`);
       return problems;
+    } catch (e) {
+      failed = e instanceof Error ? e : new Error(String(e));
+      throw translate(e, this.info.location, false);
+    } finally {
+      client?.release(failed);
+    }
+  }
+
+  async schemaDrift(): Promise<string[]> {
+    let client: pg.PoolClient | undefined;
+    let failed: Error | undefined;
+    try {
+      client = await this.hosts.connect();
+      return await schemaDrift(client);
     } catch (e) {
       failed = e instanceof Error ? e : new Error(String(e));
       throw translate(e, this.info.location, false);

@@ -144,7 +144,7 @@ function registerGitHooks(program: Command): void {
                       ? v.holder === null
                         ? `claim ${label(v.id)} first, then commit in its worktree (workledger worktree --id ${v.id})`
                         : "it is its holder's: commit in a worktree of a work order you hold (workledger worktree --id N)"
-                      : "claim the work order again (or leave it to its holder) before committing it"
+                      : `claim ${label(v.id)} again (or leave it to its holder); then carry your changes to that lease's worktree (git stash here, workledger worktree --id ${v.id}, git stash pop there) and commit there: a commit here names your old lease`
               }`,
             ),
         };

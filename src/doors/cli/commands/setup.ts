@@ -76,6 +76,13 @@ export function register(program: Command): void {
           const h = await ledger.health();
           checks.push({ name: "storage", ok: true, detail: `${h.store.kind} ${h.store.location}, schema v${h.store.schema_version} (from ${ctx.from.ledger})` });
           checks.push({ name: "integrity", ok: h.integrity.length === 0, detail: h.integrity.length ? h.integrity.slice(0, 5).join("; ") : "ok", exit: 7 });
+          if (h.schema)
+            checks.push({
+              name: "schema",
+              ok: h.schema.length === 0,
+              detail: h.schema.length ? h.schema.slice(0, 5).join("; ") + (h.schema.length > 5 ? ` (and ${h.schema.length - 5} more)` : "") : "as its migrations make it",
+              exit: 7,
+            });
           if (h.store.kind === "sqlite") checks.push(privacyCheck(h.store.location));
           const ahead = h.last_event_at ? Date.parse(h.last_event_at) - Date.parse(h.now) : 0;
           checks.push({
