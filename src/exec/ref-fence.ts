@@ -72,11 +72,13 @@ export async function fenceRefUpdates(
 ): Promise<RefusedMove[]> {
   const parent = parentArgs();
   if (parent.includes("pack-refs")) return [];
-  const moves = updates.filter((u) => u.ref.startsWith("refs/heads/"));
+  const heads = updates.filter((u) => u.ref.startsWith("refs/heads/"));
   // git branch -m writes the new name outside any transaction: only the old one's deletion reaches this hook, so the
   // new name is read from git's command line and judged as the branch the old one's commit is put on (nineteenth trials).
   const renamed = renameTarget(parent);
-  if (renamed !== null) for (const u of moves.filter((m) => NONE.test(m.new) && !NONE.test(m.old))) moves.push({ old: ZERO, new: u.old, ref: `refs/heads/${renamed}` });
+  if (renamed !== null) for (const u of heads.filter((m) => NONE.test(m.new) && !NONE.test(m.old))) heads.push({ old: ZERO, new: u.old, ref: `refs/heads/${renamed}` });
+  const moves = heads.filter((u) => idOfBranch(u.ref.slice("refs/heads/".length)) !== null);
+  if (moves.length === 0 && !updates.some((u) => u.ref.startsWith("refs/replace/"))) return []; // another branch's deletion
   const tag = worktreeTag(cwd);
   const me = ledger.knowsCaller ? await ledger.whoami() : null;
   const who = { agent: me?.agent ?? caller.agent ?? tag?.agent, admin: me ? me.role === "admin" : caller.admin };
