@@ -224,6 +224,7 @@ describe("CLI: the lease follows the agent (issue 15)", { concurrency: true }, (
       r.json.refused.map((f: { id: number; error: { code: string } }) => [String(f.id), f.error.code]),
       [[a, "LEASE_LOST"]],
     );
+    assert.match(r.json.warnings?.[0] ?? "", new RegExp(`^WO-${a}: .*expired`), "in the JSON's warnings too");
     assert.match(s.run(["renew"], { env: as("forgetful") }).stderr, new RegExp(`WO-${a}: .*expired`));
   });
 });

@@ -80,6 +80,8 @@ export function register(program: Command): void {
     },
     options: (cmd) => cmd.option("--all", "renew every lease you hold in the project (the same as leaving out --id)"),
     alternate: { op: "renewAll", when: (input, o) => renewsAll(input, o) },
+    // Its refusals are warnings, in the JSON too (SKILL.md: warnings go to stderr and a `warnings` field; nineteenth trials).
+    output: (r) => ("renewed" in r && r.refused.length ? { ...r, warnings: r.refused.map((f) => `WO-${f.id}: ${f.error.message}`) } : r),
     render: (r) =>
       "renewed" in r
         ? {
