@@ -98,8 +98,10 @@ async function renewAllRemembered(ledger: LedgerApi, memory: LeaseMemory, input:
       out.renewed.push(await ledger.renew({ ...input, id: l.id, lease_token: l.token }));
     } catch (e) {
       if (!isLedgerError(e)) throw e;
-      if (e.code === "LEASE_LOST") memory.remember({ ...l, lost: true });
       out.refused.push({ id: l.id, error: e.toJSON() });
+      // Said once for a finished WO (it can never be claimed again), kept for one that may be (twentieth trials: exit 5 for ever).
+      const finished = e.details?.status === "done" || e.details?.status === "cancelled";
+      if (e.code === "LEASE_LOST") finished ? memory.forget(l.project, l.id) : memory.remember({ ...l, lost: true });
     }
   }
   return out;

@@ -32,7 +32,9 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   if (tree === gitOrFail(dir, ["rev-parse", `${head}^{tree}`], "read HEAD's tree")) {
     // Nothing to commit, but the holder's own commits since the last checkpoint (a merge, a commit of its own) are
     // recorded as they are (tenth MCP trial: they were "nothing", and the next worktree's checkpoint named an older one).
-    if (head === held.checkpoints.at(-1)?.commit || isIn(dir, head, defaultBranch(dir))) return { nothing: true, dir, branch: held.branch, id: held.id };
+    // A HEAD moved back (its own reset) after a checkpoint is recorded too: done judges a pass by the last one (twentieth trials).
+    const last = held.checkpoints.at(-1)?.commit;
+    if (head === last || (last === undefined && isIn(dir, head, defaultBranch(dir)))) return { nothing: true, dir, branch: held.branch, id: held.id };
     const recorded = await ledger.recordCheckpoint({
       ...who,
       commit: head,

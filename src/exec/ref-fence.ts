@@ -88,17 +88,21 @@ export async function fenceRefUpdates(
   const refused: RefusedMove[] = updates
     .filter((u) => u.ref.startsWith("refs/replace/") && !NONE.test(u.new) && !who.admin)
     .map((u) => ({ ref: u.ref, message: `${u.ref}: git replace changes what every branch shows, work orders' too: an admin's act (WORKLEDGER_ROLE=admin in a person's shell)` }));
+  // Every project's WOs: a name the caller's project does not know may be another's (twentieth trials: WORKLEDGER_PROJECT=other
+  // let a non-holder move shop's branch). The caller's and the worktree's are asked even before their first write.
+  const names = [...new Set([tag?.project, caller.project, ...(await ledger.projects({})).map((p) => p.name)].filter((p): p is string => p !== undefined))];
   for (const u of moves) {
     const branch = u.ref.slice("refs/heads/".length);
-    const project = tag?.project ?? caller.project;
     // git names the old value the command expected (zeros when it named none, as `update-ref -d` does): read what it is.
     const now = git(cwd, ["rev-parse", "--verify", "--quiet", u.ref]);
     const move: BranchMove | null = NONE.test(u.new) ? (now === null ? null : "delete") : now === null ? "create" : now === u.new ? null : "move";
-    if (project === undefined || move === null) continue; // no move: nothing to delete, or git packing its refs
-    const wo = await workOrderOfBranch(ledger, project, branch);
+    if (move === null) continue; // no move: nothing to delete, or git packing its refs
     const atBase = move === "create" && git(cwd, ["rev-parse", "--verify", "--quiet", `${defaultBranch(cwd)}^{commit}`]) === u.new;
-    const why = wo && judgeBranchMove(wo, move, who, at, atBase);
-    if (wo && why) refused.push({ ref: u.ref, message: why, wo: { project, id: wo.id } });
+    for (const project of names) {
+      const wo = await workOrderOfBranch(ledger, project, branch);
+      const why = wo && judgeBranchMove(wo, move, who, at, atBase);
+      if (wo && why) refused.push({ ref: u.ref, message: why, wo: { project, id: wo.id } });
+    }
   }
   return refused;
 }

@@ -60,6 +60,11 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     git(tree, alice, "commit", "-q", "--allow-empty", "-m", "alice commits herself");
     // With no name given, the worktree's own tag says whose it is.
     git(tree, {}, "commit", "-q", "--allow-empty", "-m", "alice, WORKLEDGER_AGENT unset");
+    // Her own reset back is hers to make, and checkpoint records where the branch is now (twentieth trials: "nothing").
+    git(tree, alice, "reset", "-q", "--hard", "HEAD~1");
+    const back = s.run(["checkpoint", "--id", "1", "-m", "back one", "--json"], { env: alice, cwd: tree });
+    assert.equal(back.json.nothing, undefined, back.stdout);
+    assert.equal(s.run(["get", "--id", "1", "--json"], { env: alice }).json.checkpoints.at(-1).commit, tip());
     const held = tip();
     // Bob's commit on top of alice's work (commit-tree moves no branch), which a fast-forward would put on the branch.
     const ahead = git(repo, bob, "commit-tree", `${held}^{tree}`, "-p", held, "-m", "bob's fast-forward");
@@ -73,6 +78,8 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     refused(gitIn(repo, bob, "update-ref", `refs/heads/${branch}`, ahead), /not bob/);
     refused(gitIn(repo, bob, "fetch", "--update-head-ok", ".", `+bobs-idea:${branch}`), /not bob/);
     refused(gitIn(repo, bob, "update-ref", "-d", `refs/heads/${branch}`), /only its holder deletes it, not bob/);
+    // Whatever project the caller names, the branch is judged as every project's (twentieth trials: WORKLEDGER_PROJECT=other).
+    refused(gitIn(repo, { ...bob, WORKLEDGER_PROJECT: "elsewhere" }, "update-ref", `refs/heads/${branch}`, ahead), /not bob/);
     refused(gitIn(repo, nobody, "update-ref", `refs/heads/${branch}`, other), /not an agent with no name \(WORKLEDGER_AGENT is not set\)/);
     assert.equal(tip(), held, "the branch did not move");
 

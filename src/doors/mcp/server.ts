@@ -84,7 +84,7 @@ function keptAliveHere(w: Whoami, memory: LeaseMemory): Whoami & { hint?: string
     leases,
     ...(orphans.length
       ? {
-          hint: `${orphans.map((l) => `${l.project} WO-${l.id}`).join(", ")}: taken by another session under your name, and not kept alive by this one: claim each again with its project (${orphans.map((l) => `claim project=${l.project} id=${l.id}`).join("; ")}; it answers that it is yours) to keep it, or it lapses within a minute`,
+          hint: `${orphans.map((l) => `${l.project} WO-${l.id}`).join(", ")}: taken by another session under your name, and not kept alive by this one: claim each again with its project (${orphans.map((l) => `claim project=${l.project} id=${l.id}`).join("; ")}; it answers that it is yours) to keep it, or it lapses when its lease expires (expires_at; within a minute when the other session kept it alive)`,
         }
       : {}),
   };
