@@ -211,7 +211,7 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   if (offCheckpoint && !changed && sameCommand)
     throw new LedgerError(
       "VERIFICATION_REQUIRED",
-      `${label(wo.id)} cannot be done: its verification passed at ${v.head!.slice(0, 12)}${v.where ? ` in ${v.where}` : ""}, not at its last checkpoint ${checkpoint.commit.slice(0, 12)}, which is what its branch holds`,
+      `${label(wo.id)} cannot be done: its verification passed at ${v.head!.slice(0, 12)}${v.where ? ` in ${v.where}` : ""}, not at its last recorded checkpoint ${checkpoint.commit.slice(0, 12)} (a commit of its branch the ledger was not told of counts once checkpointed)`,
       {
         hint: held ? "in your worktree for it ({{op:worktree}}): {{op:checkpoint}} (it records your own commits too), {{op:verify}} again, then finish" : CLAIM_AGAIN,
         details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },

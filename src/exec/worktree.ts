@@ -16,6 +16,7 @@ import { noIdentity, parse, REQUIRED } from "../core/validate.js";
 import { defaultBranch, ensureBranch } from "./branch.js";
 import { checkCommits } from "./commits.js";
 import { git, gitOrFail, mainWorkTree } from "./git.js";
+import { workOrderOfBranch } from "./ref-fence.js";
 
 /** What a worktree made by workledger records about itself, in its own git directory (hooks read it). */
 export interface WorktreeTag {
@@ -88,6 +89,7 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
       hint: "move it away (workledger never deletes a directory it did not make), then run it again",
       details: { path },
     });
+  await refuseSharedBranch(ledger, held, branch);
   const detached = detachEarlier(top, branch, held);
   // --force: the branch may still be checked out elsewhere (the main work tree, a worktree workledger did not make).
   gitOrFail(top, ["worktree", "add", "--force", "--quiet", path, branch], `add a worktree for ${branch}`);
@@ -100,6 +102,24 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
     ...detached.map((p) => `${p} (an earlier holder's worktree) had ${branch} checked out: it is detached now, its files untouched, so a commit there cannot land on the branch`),
   );
   return { ...base, created: true, ...(warnings.length ? { warnings } : {}) };
+}
+
+/**
+ * Another project's WO with the same branch name (same prefix, id and title)
+ * would have two projects' work on one branch (twentieth MCP trial: once the
+ * other's worktree was removed, a WO was finished on the other project's
+ * work): refused whether or not a worktree of it exists.
+ */
+async function refuseSharedBranch(ledger: LedgerApi, held: { project: string; id: number }, branch: string): Promise<void> {
+  for (const { name } of await ledger.projects({})) {
+    if (name === held.project) continue;
+    const other = await workOrderOfBranch(ledger, name, branch);
+    if (other)
+      throw new LedgerError("VALIDATION", `${branch} is also the branch of ${name}#${other.id}; nothing was changed`, {
+        hint: "a person gives one of the projects its own branch prefix (workledger project set --as-admin --branch-prefix), so their work orders' branches differ",
+        details: { branch, project: name, id: other.id },
+      });
+  }
 }
 
 /**

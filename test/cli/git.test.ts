@@ -410,6 +410,11 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     const refused = s.run(["worktree", "--id", String(id), "--json"], { env: other, cwd: repo });
     assert.equal(refused.code, 2, refused.stdout);
     assert.match(refused.json.error.message, new RegExp(`wo/${id}-twin is also the branch of gitty#${id}`));
+    // With no worktree of the other left, still refused (twentieth MCP trial: then it was finished on the other's work).
+    git(repo, "worktree", "remove", "--force", join(s.dir, "repo.worktrees", "gitty", `wo-${id}-lease-1`));
+    const still = s.run(["worktree", "--id", String(id), "--json"], { env: other, cwd: repo });
+    assert.equal(still.code, 2, still.stdout);
+    assert.match(still.json.error.message, new RegExp(`wo/${id}-twin is also the branch of gitty#${id}; nothing was changed`));
   });
 
   it("over MCP: worktree gives the holder's worktree, and checkpoint commits it under the lease", async () => {

@@ -172,7 +172,7 @@ for (const backend of backends) {
         const clone = await rejects(
           l.release({ ...BOB, id: 1, status: "done" }),
           "VERIFICATION_REQUIRED",
-          /passed at cccccccccccc in \/clone, not at its last checkpoint aaaaaaaaaaaa/,
+          /passed at cccccccccccc in \/clone, not at its last recorded checkpoint aaaaaaaaaaaa/,
         );
         assert.match(clone.hint ?? "", /checkpoint \(it records your own commits too\), verify again/);
         t.advance(1000);
