@@ -8,7 +8,7 @@
  * judged before a lease only when that whole second is.
  */
 import type { Attempt, Lease, Status, StoredWorkOrder, WorkOrder } from "./types.js";
-import { isFinished, isLive, label } from "./rules.js";
+import { isLive, label } from "./rules.js";
 
 export type CommitProblem = "unknown_work_order" | "never_issued" | "before_lease" | "after_lease" | "not_the_holder";
 
@@ -73,15 +73,20 @@ export type BranchMove = "create" | "move" | "delete";
  * run no commit hook). Its live holder and an admin may do anything; anyone
  * may create the branch at the default branch's tip while nobody holds the WO
  * (`workledger branch` does; eighteenth trials: a lapsed holder created it at
- * a commit of its own) or delete it once the WO is finished. `atBase`: the
- * update puts the branch where the default branch is. null: allowed; else why not.
+ * a commit of its own) or delete it once the WO is cancelled, or done with its
+ * work on the default branch. `atBase`: a creation puts the branch where the
+ * default branch is, a deletion removes one the default branch contains. null: allowed; else why not.
  */
 export function judgeBranchMove(wo: WorkOrder, move: BranchMove, caller: { agent: string | undefined; admin: boolean }, now: string, atBase = false): string | null {
   const live = isLive(wo.lease, now) ? wo.lease : null;
   if (caller.admin || (live !== null && caller.agent !== undefined && live.agent === caller.agent)) return null;
   if (move === "create" && live === null && atBase) return null;
-  if (move === "delete" && isFinished(wo.status)) return null;
+  // A done WO's branch goes once the default branch has its work (twentieth trials: deleted, then made again at main, the done
+  // work was gone from the branch its dependents merge); a cancelled one's work is not wanted.
+  if (move === "delete" && (wo.status === "cancelled" || (wo.status === "done" && atBase))) return null;
   const who = caller.agent ?? "an agent with no name (WORKLEDGER_AGENT is not set)";
+  if (move === "delete" && wo.status === "done")
+    return `${wo.branch} is ${label(wo.id)}'s branch and holds done work the default branch does not have: merge it before deleting it (or a person deletes it as an admin), not ${who}`;
   const held = live !== null ? `${live.agent} holds it (lease ${live.token})` : `nobody holds it (${wo.status})`;
   const what =
     move === "delete" ? "deletes it" : move === "create" && live === null ? "makes it anywhere but at the default branch's tip (where workledger branch makes it)" : "moves it";

@@ -97,7 +97,11 @@ export async function fenceRefUpdates(
     const now = git(cwd, ["rev-parse", "--verify", "--quiet", u.ref]);
     const move: BranchMove | null = NONE.test(u.new) ? (now === null ? null : "delete") : now === null ? "create" : now === u.new ? null : "move";
     if (move === null) continue; // no move: nothing to delete, or git packing its refs
-    const atBase = move === "create" && git(cwd, ["rev-parse", "--verify", "--quiet", `${defaultBranch(cwd)}^{commit}`]) === u.new;
+    const base = move === "create" || move === "delete" ? defaultBranch(cwd) : "";
+    const atBase =
+      move === "create"
+        ? git(cwd, ["rev-parse", "--verify", "--quiet", `${base}^{commit}`]) === u.new
+        : move === "delete" && git(cwd, ["merge-base", "--is-ancestor", now!, base]) !== null;
     for (const project of names) {
       const wo = await workOrderOfBranch(ledger, project, branch);
       const why = wo && judgeBranchMove(wo, move, who, at, atBase);

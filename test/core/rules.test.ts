@@ -389,12 +389,13 @@ describe("branch moves (reference-transaction hook)", () => {
     assert.match(judge(held, "move", undefined) ?? "", /not an agent with no name/);
     assert.match(judge(held, "move", "a", false, at(61)) ?? "", /nobody holds it \(open\)/, "lapsed");
   });
-  it("anyone creates it at the default branch's tip while nobody holds the WO, and deletes it once the WO is finished", () => {
+  it("anyone creates it at the default branch's tip while nobody holds the WO, and deletes it once the WO is cancelled, or done and merged", () => {
     assert.equal(judge(wo(), "create", "b", false, at(1), true), null);
     assert.match(judge(wo(), "create", "b") ?? "", /only its holder makes it anywhere but at the default branch's tip/);
     assert.match(judge(claimed("a"), "create", "b", false, at(1), true) ?? "", /a holds it/, "not while someone holds it");
     assert.match(judge(wo(), "delete", "b") ?? "", /only its holder deletes it/);
-    assert.equal(judge(wo({ status: "done" }), "delete", "b"), null);
+    assert.equal(judge(wo({ status: "done" }), "delete", "b", false, at(1), true), null, "its work is on the default branch");
+    assert.match(judge(wo({ status: "done" }), "delete", "b") ?? "", /holds done work the default branch does not have: merge it before deleting it/);
     assert.equal(judge(wo({ status: "cancelled" }), "delete", undefined), null);
     assert.match(judge(wo({ status: "done" }), "move", "b") ?? "", /nobody holds it \(done\)/);
   });
