@@ -68,13 +68,9 @@ export async function pulled(
  * may say something the linked entry does not). Judged against the caller's work
  * tree (`git`) as context-pull judges it: from another HEAD is stale.
  */
-export async function linkedContext(tx: Tx, project: string, id: number, git: GitState | null | undefined): Promise<WoContext> {
+export async function linkedContext(tx: Tx, project: string, id: number, git: GitState | null | undefined, finished: Finished | null = null): Promise<WoContext> {
   // All in one round trip on PostgreSQL (statements of one turn are sent together).
-  const [perKey, handovers, { checkpoint, finished }] = await Promise.all([
-    tx.latestContext(project, null, id),
-    tx.latestContext(project, "handover", null),
-    workSince(tx, project, id),
-  ]);
+  const [perKey, handovers, checkpoint] = await Promise.all([tx.latestContext(project, null, id), tx.latestContext(project, "handover", null), lastCheckpoint(tx, project, id)]);
   // Only the project-wide one: another WO's handover is that WO's business (thirteenth trials: WO-17 pointed at WO-3's).
   const handover = handovers.find((e) => e.wo === null);
   const newest = perKey.reduce<ContextEntry | undefined>((a, e) => (a === undefined || e.id > a.id ? e : a), undefined);
@@ -114,14 +110,20 @@ export async function withDependencies(tx: Tx, project: string, context: WoConte
   };
 }
 
-/** What happened to WO `id` that context linked to it may not know: its newest checkpoint, and how it was finished. */
-async function workSince(tx: Tx, project: string, id: number): Promise<{ checkpoint: LastCheckpoint | null; finished: Finished | null }> {
-  const [checkpoint, wo] = await Promise.all([lastCheckpoint(tx, project, id), tx.getWorkOrder(project, id)]);
-  if (wo === null || !isFinished(wo.status)) return { checkpoint, finished: null };
+/** How a WO was finished, for the context linked to it (null: it is not finished). */
+type FinishState = Pick<StoredWorkOrder, "status" | "ended_leases" | "updated_at">;
+function finishedOf(wo: FinishState): Finished | null {
+  if (!isFinished(wo.status)) return null;
   const last = wo.ended_leases[0];
   // Its last holder finished it (release, or the releaser's one follow-up); a creator's or an admin's finish names nobody.
   const agent = last !== undefined && (last.status === wo.status || last.followed_revision !== undefined) ? last.agent : null;
-  return { checkpoint, finished: { status: wo.status as Finished["status"], at: last !== undefined && last.status === wo.status ? last.at : wo.updated_at, agent } };
+  return { status: wo.status as Finished["status"], at: last !== undefined && last.status === wo.status ? last.at : wo.updated_at, agent };
+}
+
+/** What happened to WO `id` that context linked to it may not know: its newest checkpoint, and how it was finished. */
+async function workSince(tx: Tx, project: string, id: number): Promise<{ checkpoint: LastCheckpoint | null; finished: Finished | null }> {
+  const [checkpoint, wo] = await Promise.all([lastCheckpoint(tx, project, id), tx.getWorkOrder(project, id)]);
+  return { checkpoint, finished: wo === null ? null : finishedOf(wo) };
 }
 
 /** The newest checkpoint recorded on WO `id`, or null. */
@@ -131,6 +133,7 @@ export async function lastCheckpoint(tx: Tx, project: string, id: number): Promi
 }
 
 /** What the next agent of `wo` reads (claim, get): the context linked to it, and to the WOs it depends on. */
-export async function briefing(tx: Tx, project: string, wo: Pick<StoredWorkOrder, "id" | "depends_on">, git: GitState | null | undefined): Promise<WoContext> {
-  return withDependencies(tx, project, await linkedContext(tx, project, wo.id, git), wo.depends_on, git);
+export async function briefing(tx: Tx, project: string, wo: Pick<StoredWorkOrder, "id" | "depends_on"> & FinishState, git: GitState | null | undefined): Promise<WoContext> {
+  // The WO as the caller read it says how it was finished: no second read (a claimed one never is).
+  return withDependencies(tx, project, await linkedContext(tx, project, wo.id, git, finishedOf(wo)), wo.depends_on, git);
 }

@@ -99,10 +99,9 @@ async function renewAllRemembered(ledger: LedgerApi, memory: LeaseMemory, input:
     } catch (e) {
       if (!isLedgerError(e)) throw e;
       out.refused.push({ id: l.id, error: e.toJSON() });
-      // Said once for a finished WO (it can never be claimed again), kept for one that may be (twentieth trials: exit 5 for ever).
-      const finished = e.details?.status === "done" || e.details?.status === "cancelled";
       if (e.code !== "LEASE_LOST") continue;
-      if (finished) memory.forget(l.project, l.id);
+      // Said once for a finished WO (it can never be claimed again), kept for one that may be (twentieth trials: exit 5 for ever).
+      if (e.details?.status === "done" || e.details?.status === "cancelled") memory.forget(l.project, l.id);
       else memory.remember({ ...l, lost: true });
     }
   }

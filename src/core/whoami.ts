@@ -34,9 +34,10 @@ export async function whoami(ledger: LedgerApi, input: Inputs["whoami"]): Promis
     if (notYetWritten(e)) return [];
     throw e;
   };
-  const mine = (p: string | undefined) => ledger.list({ ...(p === undefined ? {} : { project: p }), agent, status: "claimed", limit: 1000 }).catch(none);
-  // Its leases in every project it may see (seventeenth trials: only the default project's were listed).
-  const [, held] = await Promise.all([project === undefined ? [] : mine(project), mine(me?.project ?? undefined)]);
+  const mine = (p: string | undefined, limit: number) => ledger.list({ ...(p === undefined ? {} : { project: p }), agent, status: "claimed", limit }).catch(none);
+  // Its leases in every project it may see (seventeenth trials: only the default project's were listed); the project asked
+  // about is read only for the ledger to refuse a near miss of its name.
+  const [, held] = await Promise.all([project === undefined ? [] : mine(project, 1), mine(me?.project ?? undefined, 1000)]);
   return {
     agent,
     ledger: ledger.info.location,

@@ -58,18 +58,20 @@ export async function workOrderOfBranch(ledger: LedgerApi, project: string, bran
   }
 }
 
+/** Each project's WO whose branch is `branch` (one name is several projects' when their prefixes, ids and titles agree). */
+export async function workOrdersOfBranch(ledger: LedgerApi, branch: string): Promise<WorkOrder[]> {
+  if (idOfBranch(branch) === null) return [];
+  const found = await Promise.all((await ledger.projects({})).map((p) => workOrderOfBranch(ledger, p.name, branch)));
+  return found.filter((w): w is WorkOrder => w !== null);
+}
+
 /**
  * The updates among `updates` (made in the work tree `cwd`) that move a WO's
  * branch for someone who may not: each refused with why. The caller is
  * `agent` (a remote ledger knows it by the token; inside a worktree workledger
  * made, its tag names the agent it was made for).
  */
-export async function fenceRefUpdates(
-  ledger: LedgerApi,
-  cwd: string,
-  updates: RefUpdate[],
-  caller: { agent: string | undefined; admin: boolean; project: string | undefined },
-): Promise<RefusedMove[]> {
+export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: RefUpdate[], caller: { agent: string | undefined; admin: boolean }): Promise<RefusedMove[]> {
   const parent = parentArgs();
   if (parent.includes("pack-refs")) return [];
   const heads = updates.filter((u) => u.ref.startsWith("refs/heads/"));
@@ -88,24 +90,22 @@ export async function fenceRefUpdates(
   const refused: RefusedMove[] = updates
     .filter((u) => u.ref.startsWith("refs/replace/") && !NONE.test(u.new) && !who.admin)
     .map((u) => ({ ref: u.ref, message: `${u.ref}: git replace changes what every branch shows, work orders' too: an admin's act (WORKLEDGER_ROLE=admin in a person's shell)` }));
-  // Every project's WOs: a name the caller's project does not know may be another's (twentieth trials: WORKLEDGER_PROJECT=other
-  // let a non-holder move shop's branch). The caller's and the worktree's are asked even before their first write.
-  const names = [...new Set([tag?.project, caller.project, ...(await ledger.projects({})).map((p) => p.name)].filter((p): p is string => p !== undefined))];
   for (const u of moves) {
     const branch = u.ref.slice("refs/heads/".length);
     // git names the old value the command expected (zeros when it named none, as `update-ref -d` does): read what it is.
     const now = git(cwd, ["rev-parse", "--verify", "--quiet", u.ref]);
     const move: BranchMove | null = NONE.test(u.new) ? (now === null ? null : "delete") : now === null ? "create" : now === u.new ? null : "move";
     if (move === null) continue; // no move: nothing to delete, or git packing its refs
-    const base = move === "create" || move === "delete" ? defaultBranch(cwd) : "";
+    // A creation at the default branch's tip, a deletion of what the default branch holds (judgeBranchMove).
     const atBase =
       move === "create"
-        ? git(cwd, ["rev-parse", "--verify", "--quiet", `${base}^{commit}`]) === u.new
-        : move === "delete" && git(cwd, ["merge-base", "--is-ancestor", now!, base]) !== null;
-    for (const project of names) {
-      const wo = await workOrderOfBranch(ledger, project, branch);
-      const why = wo && judgeBranchMove(wo, move, who, at, atBase);
-      if (wo && why) refused.push({ ref: u.ref, message: why, wo: { project, id: wo.id } });
+        ? git(cwd, ["rev-parse", "--verify", "--quiet", `${defaultBranch(cwd)}^{commit}`]) === u.new
+        : move === "delete" && git(cwd, ["merge-base", "--is-ancestor", now!, defaultBranch(cwd)]) !== null;
+    // Every project's: a name the caller's project does not know may be another's (twentieth trials: WORKLEDGER_PROJECT=other
+    // let a non-holder move shop's branch).
+    for (const wo of await workOrdersOfBranch(ledger, branch)) {
+      const why = judgeBranchMove(wo, move, who, at, atBase);
+      if (why) refused.push({ ref: u.ref, message: why, wo: { project: wo.project, id: wo.id } });
     }
   }
   return refused;

@@ -200,15 +200,14 @@ function ledgerFiles(ledger: LedgerApi): string[] {
  * the work tree and do not count.
  */
 function hiddenChanges(dir: string): boolean {
-  const listed = git(dir, ["ls-files", "-v", "-z"]);
-  if (listed === null) return false;
+  // From the top, so a verify run in a subdirectory sees the whole work tree's (and paths are the top's).
+  const top = git(dir, ["rev-parse", "--show-toplevel"]);
+  const listed = top === null ? null : git(top, ["ls-files", "-v", "-z"]);
+  if (top === null || listed === null) return false;
   const hidden = listed
     .split("\0")
     .filter((l) => /^(S|[a-z]) /.test(l))
     .map((l) => l.slice(2));
-  if (hidden.length === 0) return false;
-  const top = git(dir, ["rev-parse", "--show-toplevel"]);
-  if (top === null) return false;
   return hidden.some((f) => {
     const path = join(top, f);
     if (!existsSync(path)) return false;

@@ -16,7 +16,7 @@ import { noIdentity, parse, REQUIRED } from "../core/validate.js";
 import { defaultBranch, ensureBranch } from "./branch.js";
 import { checkCommits } from "./commits.js";
 import { git, gitOrFail, mainWorkTree } from "./git.js";
-import { workOrderOfBranch } from "./ref-fence.js";
+import { workOrdersOfBranch } from "./ref-fence.js";
 
 /** What a worktree made by workledger records about itself, in its own git directory (hooks read it). */
 export interface WorktreeTag {
@@ -111,15 +111,12 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
  * work): refused whether or not a worktree of it exists.
  */
 async function refuseSharedBranch(ledger: LedgerApi, held: { project: string; id: number }, branch: string): Promise<void> {
-  for (const { name } of await ledger.projects({})) {
-    if (name === held.project) continue;
-    const other = await workOrderOfBranch(ledger, name, branch);
-    if (other)
-      throw new LedgerError("VALIDATION", `${branch} is also the branch of ${name}#${other.id}; nothing was changed`, {
-        hint: "a person gives one of the projects its own branch prefix (workledger project set --as-admin --branch-prefix), so their work orders' branches differ",
-        details: { branch, project: name, id: other.id },
-      });
-  }
+  const other = (await workOrdersOfBranch(ledger, branch)).find((w) => w.project !== held.project);
+  if (other)
+    throw new LedgerError("VALIDATION", `${branch} is also the branch of ${other.project}#${other.id}; nothing was changed`, {
+      hint: "a person gives one of the projects its own branch prefix (workledger project set --as-admin --branch-prefix), so their work orders' branches differ",
+      details: { branch, project: other.project, id: other.id },
+    });
 }
 
 /**

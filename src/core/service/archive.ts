@@ -12,7 +12,18 @@
 import { LedgerError } from "../errors.js";
 import type { Tx } from "../port.js";
 import { assertAdmin } from "../tokens.js";
-import type { Attempt, ContextEntry, NewEvent, Note, Project, Role, SpendRecord, StoredWorkOrder, TokenRecord } from "../types.js";
+import {
+  STATUSES,
+  type Attempt,
+  type ContextEntry,
+  type NewEvent,
+  type Note,
+  type Project,
+  type Role,
+  type SpendRecord,
+  type StoredWorkOrder,
+  type TokenRecord,
+} from "../types.js";
 import { requireProject } from "../steps.js";
 import type { Service } from "./shared.js";
 import { MAX_ROWS } from "./shared.js";
@@ -47,7 +58,6 @@ export type ArchiveLine =
   | { type: "event"; record: NewEvent }
   | { type: "end"; projects: number; lines: number };
 
-const STATUSES = ["open", "claimed", "blocked", "done", "cancelled"] as const;
 const NOT_EXPORTED = ["webhooks (a secret is never exported: subscribe again on the new ledger)", "idempotency records (a retry window, not history)"];
 
 export interface ExportSummary {
@@ -77,29 +87,37 @@ export async function exportLedger(svc: Service, input: { project?: string | und
 async function exportProject(tx: Tx, name: string, put: (line: ArchiveLine) => Promise<void>): Promise<void> {
   await put({ type: "project", record: await requireProject(tx, name) });
   const ids: number[] = [];
-  for (let after = 0; ;) {
-    const wos = await tx.listWorkOrders({ project: name, statuses: STATUSES, after, limit: PAGE });
-    for (const wo of wos) await put({ type: "work_order", record: wo });
-    ids.push(...wos.map((w) => w.id));
-    if (wos.length < PAGE) break;
-    after = wos.at(-1)!.id;
+  for await (const wo of paged(
+    (after) => tx.listWorkOrders({ project: name, statuses: STATUSES, after, limit: PAGE }),
+    (w) => w.id,
+  )) {
+    await put({ type: "work_order", record: wo });
+    ids.push(wo.id);
   }
   for (const id of ids) {
     for (const a of await tx.listAttempts({ project: name, wo: id, limit: MAX_ROWS })) await put({ type: "attempt", record: a });
     for (const { id: _id, ...n } of await tx.listNotes(name, id)) await put({ type: "note", record: n });
     for (const { id: _id, ...s } of await tx.listSpend({ project: name, wo: id, limit: MAX_ROWS })) await put({ type: "spend", record: s });
   }
+  for await (const { id: _id, ...c } of paged(
+    (after) => tx.contextPage(name, after, PAGE),
+    (e) => e.id,
+  ))
+    await put({ type: "context", record: c });
+  for await (const { seq: _seq, ...e } of paged(
+    (after) => tx.listEvents(name, null, after, PAGE),
+    (e) => e.seq,
+  ))
+    await put({ type: "event", record: e });
+}
+
+/** Every record `read` pages through, PAGE at a time, each page after the cursor `key` gives its last. */
+async function* paged<T>(read: (after: number) => Promise<T[]>, key: (last: T) => number): AsyncGenerator<T> {
   for (let after = 0; ;) {
-    const entries = await tx.contextPage(name, after, PAGE);
-    for (const { id: _id, ...c } of entries) await put({ type: "context", record: c });
-    if (entries.length < PAGE) break;
-    after = entries.at(-1)!.id;
-  }
-  for (let after = 0; ;) {
-    const events = await tx.listEvents(name, null, after, PAGE);
-    for (const { seq: _seq, ...e } of events) await put({ type: "event", record: e });
-    if (events.length < PAGE) break;
-    after = events.at(-1)!.seq;
+    const page = await read(after);
+    yield* page;
+    if (page.length < PAGE) return;
+    after = key(page.at(-1)!);
   }
 }
 
@@ -122,7 +140,7 @@ const REQUIRED: Record<Exclude<ArchiveLine["type"], "header" | "end">, readonly 
 
 /**
  * Loads an export into this ledger: the tokens first (one already here with
- * the same record is skipped; a different one under its id is refused), then
+ * the same hash is skipped; another under its id is refused), then
  * each project in one transaction of its own, into a project that does not
  * exist here or holds nothing yet. Ids, tokens, revisions and times are kept;
  * the store numbers events, notes, context and spend again, in the file's
@@ -175,7 +193,8 @@ function parseLine(text: string, n: number): ArchiveLine {
   if (v === null || typeof v !== "object" || typeof (v as { type?: unknown }).type !== "string") throw bad(n, "not a record of an export (no type)");
   const line = v as ArchiveLine;
   if (line.type === "header" || line.type === "end") return line;
-  const required = REQUIRED[line.type];
+  // Own keys only: a type named like an Object method ("constructor") is no record type either.
+  const required = Object.hasOwn(REQUIRED, line.type) ? REQUIRED[line.type] : undefined;
   if (required === undefined) throw bad(n, `unknown record type ${JSON.stringify(line.type)}`);
   const record = (line as { record?: unknown }).record;
   if (record === null || typeof record !== "object") throw bad(n, `a ${line.type} line without its record`);

@@ -232,11 +232,8 @@ class PostgresStore implements Store {
   }
 
   /** Cheap consistency checks the schema's constraints do not cover (index-backed, no full scans). */
-  async integrity(): Promise<string[]> {
-    let client: pg.PoolClient | undefined;
-    let failed: Error | undefined;
-    try {
-      client = await this.hosts.connect();
+  integrity(): Promise<string[]> {
+    return this.outsideTx(async (client) => {
       const problems: string[] = [];
       const fences = await client.query<{ project: string; id: number; lease_token: number | null; fence: number }>(
         "SELECT project, id, lease_token, fence FROM work_orders WHERE lease_expires_at IS NOT NULL AND (lease_token IS NULL OR lease_token > fence) ORDER BY project, id LIMIT 20",
@@ -247,20 +244,20 @@ class PostgresStore implements Store {
       );
       for (const r of ids.rows) problems.push(`project ${r.name}: next id ${r.next_id} is already taken by a work order`);
       return problems;
-    } catch (e) {
-      failed = e instanceof Error ? e : new Error(String(e));
-      throw translate(e, this.info.location, false);
-    } finally {
-      client?.release(failed);
-    }
+    });
   }
 
-  async schemaDrift(): Promise<string[]> {
+  schemaDrift(): Promise<string[]> {
+    return this.outsideTx(schemaDrift);
+  }
+
+  /** `fn` on a pooled connection of its own (doctor's checks); a failure is said in the ledger's words and the connection destroyed. */
+  private async outsideTx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient | undefined;
     let failed: Error | undefined;
     try {
       client = await this.hosts.connect();
-      return await schemaDrift(client);
+      return await fn(client);
     } catch (e) {
       failed = e instanceof Error ? e : new Error(String(e));
       throw translate(e, this.info.location, false);

@@ -110,7 +110,7 @@ function registerGitHooks(program: Command): void {
           return { data: undefined, human: () => "", warnings };
         }
         if (hook === "reference-transaction") {
-          const caller = { agent: ctx.agent, admin: ctx.role === "admin", project: ctx.project };
+          const caller = { agent: ctx.agent, admin: ctx.role === "admin" };
           const refused = await fenceRefUpdates(await ctx.ledger(), process.cwd(), parseRefUpdates(readFileSync(0, "utf8")), caller);
           return {
             data: { refused },
