@@ -4,12 +4,13 @@
  * for; `commit-msg` refuses the commit when that lease is no longer live,
  * naming who holds the WO now (`--no-verify` skips it: check-commits flags
  * such a commit). A cherry-pick or revert runs only `prepare-commit-msg`,
- * which then refuses it the same way. `post-commit` tells the ledger of a
- * commit made under the lease, as a checkpoint. Installed in the
+ * which then refuses it the same way. `reference-transaction` lets a WO's
+ * branch move only for its holder and records each move it made as a
+ * checkpoint (ref-fence.ts). Installed in the
  * repository's hooks directory (core.hooksPath honoured), which its
  * worktrees share.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LedgerApi } from "../core/api.js";
 import { byItsHolder, unreadable, type CommitVerdict } from "../core/commits.js";
@@ -20,7 +21,9 @@ import { git, gitOrFail } from "./git.js";
 import { workOrderOfBranch } from "./ref-fence.js";
 import { worktreeTag } from "./worktree.js";
 
-export const HOOKS = ["prepare-commit-msg", "commit-msg", "post-commit", "reference-transaction"] as const;
+export const HOOKS = ["prepare-commit-msg", "commit-msg", "reference-transaction"] as const;
+/** Hooks earlier versions installed: still run when there, removed by the next install (reference-transaction records commits now). */
+export const RETIRED_HOOKS = ["post-commit"] as const;
 /** The hooks that see a commit's message. */
 export type CommitHook = "prepare-commit-msg" | "commit-msg";
 const MARK = "# installed by workledger git-hooks install";
@@ -39,6 +42,10 @@ export function installHooks(dir: string, node: string, script: string): HooksIn
   const hooks = gitOrFail(dir, ["rev-parse", "--path-format=absolute", "--git-path", "hooks"], "find the hooks directory");
   mkdirSync(hooks, { recursive: true });
   const out: HooksInstalled = { dir: hooks, installed: [], kept: [] };
+  for (const name of RETIRED_HOOKS) {
+    const path = join(hooks, name);
+    if (existsSync(path) && readFileSync(path, "utf8").includes(MARK)) rmSync(path);
+  }
   for (const name of HOOKS) {
     const path = join(hooks, name);
     if (existsSync(path) && !readFileSync(path, "utf8").includes(MARK)) {
@@ -56,17 +63,21 @@ export function installHooks(dir: string, node: string, script: string): HooksIn
 /**
  * The reference-transaction script: workledger starts only for a prepared
  * update of a branch named like a WO's (…/<id> or …/<id>-<title>), of a
- * replace ref, or a branch's deletion (a rename's only trace),
+ * replace ref, or a branch's deletion (a rename's only trace), to fence it,
+ * and for a committed move of such a branch, to record it as a checkpoint;
  * so fetches, tags and other branches cost a shell and an awk. The updates
  * go in as a here-document, so workledger's parent is git itself (it tells
  * git's own ref packing apart by that).
  */
 const refFilter = (run: string) =>
   [
-    `[ "$1" = prepared ] || exit 0`,
-    `updates=$(awk '$3 ~ /^refs\\/heads\\/(.*\\/)?[0-9]+(-[^\\/]*)?$/ || $3 ~ /^refs\\/replace\\// || ($2 ~ /^0+$/ && $3 ~ /^refs\\/heads\\//)')`,
+    `case "$1" in`,
+    `prepared) updates=$(awk '$3 ~ /^refs\\/heads\\/(.*\\/)?[0-9]+(-[^\\/]*)?$/ || $3 ~ /^refs\\/replace\\// || ($2 ~ /^0+$/ && $3 ~ /^refs\\/heads\\//)') ;;`,
+    `committed) updates=$(awk '$1 != $2 && $2 !~ /^0+$/ && $3 ~ /^refs\\/heads\\/(.*\\/)?[0-9]+(-[^\\/]*)?$/') ;;`,
+    `*) exit 0 ;;`,
+    `esac`,
     `[ -n "$updates" ] || exit 0`,
-    `exec ${run} <<EOF`,
+    `exec ${run} "$1" <<EOF`,
     `$updates`,
     `EOF`,
   ].join("\n");

@@ -11,6 +11,7 @@
 import { readFileSync } from "node:fs";
 import type { LedgerApi } from "../core/api.js";
 import { judgeBranchMove, type BranchMove } from "../core/commits.js";
+import type { CheckpointResult } from "../core/service/results.js";
 import type { WorkOrder } from "../core/types.js";
 import { defaultBranch } from "./branch.js";
 import { git } from "./git.js";
@@ -20,6 +21,12 @@ export interface RefUpdate {
   old: string;
   new: string;
   ref: string;
+}
+
+/** The caller as the door knows it (WORKLEDGER_AGENT, WORKLEDGER_ROLE). */
+export interface Caller {
+  agent: string | undefined;
+  admin: boolean;
 }
 
 export interface RefusedMove {
@@ -71,7 +78,7 @@ export async function workOrdersOfBranch(ledger: LedgerApi, branch: string): Pro
  * `agent` (a remote ledger knows it by the token; inside a worktree workledger
  * made, its tag names the agent it was made for).
  */
-export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: RefUpdate[], caller: { agent: string | undefined; admin: boolean }): Promise<RefusedMove[]> {
+export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: RefUpdate[], caller: Caller): Promise<RefusedMove[]> {
   const parent = parentArgs();
   if (parent.includes("pack-refs")) return [];
   const heads = updates.filter((u) => u.ref.startsWith("refs/heads/"));
@@ -81,9 +88,7 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
   if (renamed !== null) for (const u of heads.filter((m) => NONE.test(m.new) && !NONE.test(m.old))) heads.push({ old: ZERO, new: u.old, ref: `refs/heads/${renamed}` });
   const moves = heads.filter((u) => idOfBranch(u.ref.slice("refs/heads/".length)) !== null);
   if (moves.length === 0 && !updates.some((u) => u.ref.startsWith("refs/replace/"))) return []; // another branch's deletion
-  const tag = worktreeTag(cwd);
-  const me = ledger.knowsCaller ? await ledger.whoami() : null;
-  const who = { agent: me?.agent ?? caller.agent ?? tag?.agent, admin: me ? me.role === "admin" : caller.admin };
+  const who = await callerOf(ledger, cwd, caller);
   const at = new Date().toISOString();
   // A replace ref makes every branch show another commit's content in place of one of its own (eighteenth trials: a
   // lapsed holder replaced a commit of a held WO's branch): a person's act. Removing one is anyone's.
@@ -109,6 +114,44 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
     }
   }
   return refused;
+}
+
+/** Who moves the branch: a remote ledger knows it by the token; inside a worktree workledger made, its tag names the agent it was made for. */
+async function callerOf(ledger: LedgerApi, cwd: string, caller: Caller): Promise<{ agent: string | undefined; admin: boolean }> {
+  const me = ledger.knowsCaller ? await ledger.whoami() : null;
+  return { agent: me?.agent ?? caller.agent ?? worktreeTag(cwd)?.agent, admin: me ? me.role === "admin" : caller.admin };
+}
+
+/**
+ * After git made the moves (the hook's `committed` state): each move of a WO's
+ * branch by its live holder is recorded as a checkpoint, whatever made it
+ * (`merge`, `pull`, `reset`, `rebase`, a commit). Done judges a pass by the
+ * last checkpoint (twentieth trials: after a `pull --ff-only` the ledger
+ * still named the commit before it, and a pass there in a clone finished the
+ * WO on code its branch no longer had). Only the holder's own moves are
+ * recorded; a branch not yet moved past the default branch holds no work.
+ * Never fails: git has made the moves already.
+ */
+export async function recordBranchMoves(ledger: LedgerApi, cwd: string, updates: RefUpdate[], caller: Caller): Promise<CheckpointResult[]> {
+  if (parentArgs().includes("pack-refs")) return [];
+  // git rewrites a ref with its own value too (`worktree add` checking the branch out): no move, nothing of the holder's.
+  const moves = updates.filter((u) => u.ref.startsWith("refs/heads/") && !NONE.test(u.new) && u.old !== u.new && idOfBranch(u.ref.slice("refs/heads/".length)) !== null);
+  if (moves.length === 0) return [];
+  const who = await callerOf(ledger, cwd, caller);
+  if (who.agent === undefined) return [];
+  const out: CheckpointResult[] = [];
+  for (const u of moves)
+    for (const wo of await workOrdersOfBranch(ledger, u.ref.slice("refs/heads/".length))) {
+      if (wo.lease?.agent !== who.agent) continue;
+      const mine = { project: wo.project, id: wo.id, agent: who.agent };
+      const held = await ledger.holding(mine).catch(() => null);
+      const last = held?.checkpoints.at(-1)?.commit;
+      if (held === null || last === u.new || (last === undefined && git(cwd, ["merge-base", "--is-ancestor", u.new, defaultBranch(cwd)]) !== null)) continue;
+      const message = git(cwd, ["log", "-1", "--format=%s", u.new]) || "(no message)";
+      const recorded = await ledger.recordCheckpoint({ ...mine, lease_token: held.lease.token, commit: u.new, message }).catch(() => null);
+      if (recorded) out.push(recorded);
+    }
+  return out;
 }
 
 /**

@@ -57,14 +57,27 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     const tree = s.run(["worktree", "--id", "1"], { env: alice, cwd: repo }).stdout.trim();
     writeFileSync(join(tree, "a.txt"), "alice\n");
     assert.equal(s.run(["checkpoint", "--id", "1", "-m", "alice's work"], { env: alice, cwd: tree }).code, 0);
+    // Every move the holder makes is recorded as a checkpoint, once, with its commit's subject (twentieth trials: a
+    // `pull --ff-only` was not, and a pass at the commit before it, in a clone, finished the WO).
+    const checkpoints = () =>
+      s.run(["get", "--id", "1", "--json"], { env: alice }).json.checkpoints.map((c: { commit: string; message: string; agent: string }) => [c.commit, c.message, c.agent]);
+    const last = () => checkpoints().at(-1);
     git(tree, alice, "commit", "-q", "--allow-empty", "-m", "alice commits herself");
+    assert.deepEqual(last(), [tip(), "alice commits herself", "alice"]);
     // With no name given, the worktree's own tag says whose it is.
     git(tree, {}, "commit", "-q", "--allow-empty", "-m", "alice, WORKLEDGER_AGENT unset");
-    // Her own reset back is hers to make, and checkpoint records where the branch is now (twentieth trials: "nothing").
+    assert.deepEqual(last(), [tip(), "alice, WORKLEDGER_AGENT unset", "alice"]);
+    // Her own reset back and fast-forward merge are hers to make, and recorded (twentieth trials: "nothing" to checkpoint).
+    const before = tip();
     git(tree, alice, "reset", "-q", "--hard", "HEAD~1");
-    const back = s.run(["checkpoint", "--id", "1", "-m", "back one", "--json"], { env: alice, cwd: tree });
-    assert.equal(back.json.nothing, undefined, back.stdout);
-    assert.equal(s.run(["get", "--id", "1", "--json"], { env: alice }).json.checkpoints.at(-1).commit, tip());
+    assert.deepEqual(last(), [tip(), "alice commits herself", "alice"]);
+    assert.equal(s.run(["checkpoint", "--id", "1", "-m", "back one", "--json"], { env: alice, cwd: tree }).json.nothing, true, "recorded already");
+    git(tree, alice, "merge", "-q", "--ff-only", before);
+    assert.deepEqual(last(), [before, "alice, WORKLEDGER_AGENT unset", "alice"]);
+    const count = checkpoints().length;
+    git(repo, alice, "update-ref", `refs/heads/${branch}`, before); // no move: nothing recorded
+    assert.equal(checkpoints().length, count);
+    git(tree, alice, "reset", "-q", "--hard", "HEAD~1");
     const held = tip();
     // Bob's commit on top of alice's work (commit-tree moves no branch), which a fast-forward would put on the branch.
     const ahead = git(repo, bob, "commit-tree", `${held}^{tree}`, "-p", held, "-m", "bob's fast-forward");
@@ -99,6 +112,7 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     // A person's shell that asks for admin may move it (recorded nowhere: it is git, not the ledger).
     git(repo, { ...bob, WORKLEDGER_ROLE: "admin" }, "update-ref", `refs/heads/${branch}`, ahead);
     assert.equal(tip(), ahead);
+    assert.equal(last()[0], held, "a move not the holder's is no checkpoint of its");
   });
 
   it("nobody moves it once its lease lapses; once done and merged, anyone may delete it; anyone creates a branch nobody holds at the default branch's tip, nowhere else", () => {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
 import { sleep, until } from "../helpers/util.ts";
@@ -74,12 +74,18 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
   after(() => s.cleanup());
 
   it("takeover: the second holder's worktree starts from the first's checkpoint; the first's late commit is refused by the hook and flagged by check-commits; nothing uncommitted is deleted", async () => {
+    // An earlier version's post-commit hook (reference-transaction records commits now) is removed; someone else's stays.
+    writeFileSync(join(repo, ".git", "hooks", "post-commit"), "#!/bin/sh\n# installed by workledger git-hooks install\nexit 0\n");
     const hooks = s.run(["git-hooks", "install", "--json"], { cwd: repo });
     assert.equal(hooks.code, 0, hooks.stderr);
-    assert.equal(hooks.json.installed.length, 4);
+    assert.deepEqual(
+      hooks.json.installed.map((h: string) => basename(h)),
+      ["prepare-commit-msg", "commit-msg", "reference-transaction"],
+    );
+    assert.equal(existsSync(join(repo, ".git", "hooks", "post-commit")), false);
 
     // Alice claims with a short lease, works in her worktree, checkpoints, commits once in time, and stalls.
-    assert.equal(s.run(["claim", "--id", "1", "--ttl", "15s"], { env: alice }).code, 0); // long enough for the steps below (four hooks a commit) on a busy machine
+    assert.equal(s.run(["claim", "--id", "1", "--ttl", "15s"], { env: alice }).code, 0); // long enough for the steps below (three hooks a commit) on a busy machine
     const wa = s.run(["worktree", "--id", "1"], { env: alice, cwd: repo });
     assert.equal(wa.code, 0, wa.stderr);
     const aliceTree = wa.stdout.trim();
@@ -136,7 +142,7 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(readFileSync(join(bobTree, "greeting.txt"), "utf8"), "hi\n");
     writeFileSync(join(bobTree, "notes.txt"), "done\n");
     assert.equal(s.run(["checkpoint", "--id", "1", "-m", "notes added"], { env: bob, cwd: bobTree }).code, 0);
-    // A commit bob makes himself is recorded as a checkpoint by the post-commit hook (tenth MCP trial, sixteenth trials).
+    // A commit bob makes himself is recorded as a checkpoint by the reference-transaction hook (tenth MCP trial, sixteenth trials).
     writeFileSync(join(bobTree, "own.txt"), "committed by hand\n");
     git(bobTree, "add", "own.txt");
     assert.equal(gitIn(bobTree, bob, "commit", "-q", "-m", "bob's own commit").status, 0);
@@ -379,7 +385,8 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     writeFileSync(join(tree, "q.txt"), "q\n");
     assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "add q"], { env: alice, cwd: tree }).code, 0);
     assert.equal(s.run(["verify", "--id", String(id)], { env: alice, cwd: tree }).code, 0);
-    git(tree, "reset", "-q", "--hard", "HEAD~1");
+    // Without the hooks (with them the reset is a checkpoint of its own, and the pass is before it).
+    git(tree, "-c", "core.hooksPath=/dev/null", "reset", "-q", "--hard", "HEAD~1");
     const done = s.run(["release", "--id", String(id), "--status", "done", "--json"], { env: alice, cwd: tree });
     assert.equal(done.code, 0, done.stdout);
     assert.match(done.stderr, new RegExp(`done without a passing verification: its branch wo/${id}-keeps-q is at \\w{12} now, not at \\w{12} where its verification passed`));

@@ -36,6 +36,10 @@ export async function recordCheckpoint(svc: Service, input: Inputs["checkpoint"]
       once(tx, "recordCheckpoint", c, async () => {
         const wo = await loadAs(tx, c.project, c.id, c.agent);
         rules.holding(wo, c.agent, tx.now(), c.lease_token, true);
+        // The same commit under the same lease is one checkpoint: git's hooks and `checkpoint` may each report it.
+        const [last] = await tx.eventsOfType(c.project, c.id, "checkpoint", 1);
+        if (last && last.data.commit === c.commit && Number(last.data.token) === wo.lease!.token)
+          return { checkpoint: { commit: c.commit, agent: last.agent, token: wo.lease!.token, at: last.at, message: String(last.data.message) }, work_order: rules.toPublic(wo) };
         const checkpoint: Checkpoint = { commit: c.commit, agent: c.agent, token: wo.lease!.token, at: tx.now(), message: c.message };
         const { commit, token, message } = checkpoint;
         await tx.appendEvents([

@@ -9,8 +9,8 @@ import { ensureBranch, type BranchResult } from "../../../exec/branch.js";
 import { checkpoint, type CheckpointOutcome } from "../../../exec/checkpoint.js";
 import { worktree, type PruneResult, type WorktreeResult } from "../../../exec/worktree.js";
 import { checkCommits, type CheckedCommit, type CommitCheck } from "../../../exec/commits.js";
-import { HOOKS, installHooks, recordCommit, runHook, type CommitHook } from "../../../exec/hooks.js";
-import { fenceRefUpdates, parseRefUpdates } from "../../../exec/ref-fence.js";
+import { HOOKS, RETIRED_HOOKS, installHooks, recordCommit, runHook, type CommitHook } from "../../../exec/hooks.js";
+import { fenceRefUpdates, parseRefUpdates, recordBranchMoves } from "../../../exec/ref-fence.js";
 import { c, shown } from "../output.js";
 import { EXIT } from "../exit.js";
 import { IDEMPOTENCY_KEY, LEASE_TOKEN, registerOperation, WO_ID } from "../operation.js";
@@ -82,7 +82,7 @@ function registerGitHooks(program: Command): void {
   hooks
     .command("install")
     .description(
-      "install prepare-commit-msg and commit-msg (they add Work-Order and Lease-Token trailers in worktrees made by workledger worktree, and refuse the commit when that lease is no longer live, or on a work order's branch checked out elsewhere when you do not hold it) post-commit (records such a commit as a checkpoint) and reference-transaction (refuses any other move of a work order's branch by someone who does not hold it: merge, reset, update-ref, fetch) in the repository, for all its worktrees",
+      "install prepare-commit-msg and commit-msg (they add Work-Order and Lease-Token trailers in worktrees made by workledger worktree, and refuse the commit when that lease is no longer live, or on a work order's branch checked out elsewhere when you do not hold it) and reference-transaction (refuses any other move of a work order's branch by someone who does not hold it: merge, reset, update-ref, fetch; and records each move its holder makes, commits included, as a checkpoint) in the repository, for all its worktrees",
     )
     .option("--dir <path>", "the git repository (default: the current directory)")
     .action(
@@ -102,15 +102,21 @@ function registerGitHooks(program: Command): void {
     .action(
       cliAction(async (_o, ctx, args) => {
         const [hook, file] = args as [string, string | undefined];
-        if (!(HOOKS as readonly string[]).includes(hook)) return { data: null, human: () => "" }; // a hook of a newer version: let the commit be
+        if (![...HOOKS, ...RETIRED_HOOKS].includes(hook as never)) return { data: null, human: () => "" }; // a hook of a newer version: let the commit be
+        const caller = { agent: ctx.agent, admin: ctx.role === "admin" };
         if (hook === "post-commit") {
           // The commit is made: a ledger that cannot be told is a warning, never a failure.
           const recorded = await recordCommit(await ctx.ledger(), process.cwd(), ctx.agent).catch((e: unknown) => e as Error);
           const warnings = recorded instanceof Error ? [`workledger: this commit is not recorded as a checkpoint: ${recorded.message}`] : [];
           return { data: undefined, human: () => "", warnings };
         }
+        if (hook === "reference-transaction" && file === "committed") {
+          // The moves are made: a ledger that cannot be told is a warning, never a failure.
+          const recorded = await recordBranchMoves(await ctx.ledger(), process.cwd(), parseRefUpdates(readFileSync(0, "utf8")), caller).catch((e: unknown) => e as Error);
+          const warnings = recorded instanceof Error ? [`workledger: this move is not recorded as a checkpoint: ${recorded.message}`] : [];
+          return { data: undefined, human: () => "", warnings };
+        }
         if (hook === "reference-transaction") {
-          const caller = { agent: ctx.agent, admin: ctx.role === "admin" };
           const refused = await fenceRefUpdates(await ctx.ledger(), process.cwd(), parseRefUpdates(readFileSync(0, "utf8")), caller);
           return {
             data: { refused },
