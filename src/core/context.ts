@@ -2,7 +2,7 @@
  * Context as the ledger answers with it: pulled with freshness verdicts, and
  * the context a work order's next agent needs (claim and get show it).
  */
-import { freshness, type Finished, type LastCheckpoint } from "./freshness.js";
+import { freshness, onWorkOrdersBranch, type Finished, type LastCheckpoint, type WorkSince } from "./freshness.js";
 import { isFinished } from "./rules.js";
 import type { ContextPull } from "./ledger.js";
 import type { PulledContext } from "./freshness.js";
@@ -47,8 +47,7 @@ export async function pulled(
   const wos = [...new Set(rows.flatMap((e) => (e.wo === null ? [] : [e.wo])))];
   const since = new Map(await Promise.all(wos.map(async (id) => [id, await workSince(tx, project, id)] as const)));
   const entries = rows.map((e) => {
-    const w = e.wo === null ? undefined : since.get(e.wo);
-    return freshness(e, tx.now(), maxAge ?? DEFAULT_MAX_AGE_MS, git, w?.checkpoint, w?.finished);
+    return freshness(e, tx.now(), maxAge ?? DEFAULT_MAX_AGE_MS, git, e.wo === null ? undefined : since.get(e.wo));
   });
   const verdict = entries.length === 0 ? "none" : entries.some((e) => e.verdict === "stale") ? "stale" : "fresh";
   if (verdict === "none")
@@ -68,7 +67,7 @@ export async function pulled(
  * may say something the linked entry does not). Judged against the caller's work
  * tree (`git`) as context-pull judges it: from another HEAD is stale.
  */
-export async function linkedContext(tx: Tx, project: string, id: number, git: GitState | null | undefined, finished: Finished | null = null): Promise<WoContext> {
+export async function linkedContext(tx: Tx, project: string, id: number, git: GitState | null | undefined, finished: Finished | null = null, branch?: string): Promise<WoContext> {
   // All in one round trip on PostgreSQL (statements of one turn are sent together).
   const [perKey, handovers, checkpoint] = await Promise.all([tx.latestContext(project, null, id), tx.latestContext(project, "handover", null), lastCheckpoint(tx, project, id)]);
   // Only the project-wide one: another WO's handover is that WO's business (thirteenth trials: WO-17 pointed at WO-3's).
@@ -76,13 +75,19 @@ export async function linkedContext(tx: Tx, project: string, id: number, git: Gi
   const newest = perKey.reduce<ContextEntry | undefined>((a, e) => (a === undefined || e.id > a.id ? e : a), undefined);
   const linked = perKey.find((e) => e.key === "handover") ?? newest;
   const newer = handover && (!newest || handover.id > newest.id) ? { created_at: handover.created_at, agent: handover.agent, wo: handover.wo } : null;
-  const judge = (e: ContextEntry) => freshness(e, tx.now(), DEFAULT_MAX_AGE_MS, git, checkpoint, finished);
+  const judge = (e: ContextEntry) => freshness(e, tx.now(), DEFAULT_MAX_AGE_MS, git, { checkpoint, finished, ...(branch !== undefined ? { branch } : {}) });
   return {
     linked: linked ? judge(linked) : null,
     also_linked: perKey.filter((e) => e !== linked).map(judge),
     dependencies: [],
     newer_handover: newer,
   };
+}
+
+/** The context linked to a WO whose branch was not known when it was read (claim reads it beside the WO). */
+export function onBranch(context: WoContext, branch: string): WoContext {
+  const on = (e: PulledContext) => onWorkOrdersBranch(e, branch);
+  return { ...context, linked: context.linked && on(context.linked), also_linked: context.also_linked.map(on) };
 }
 
 /**
@@ -102,16 +107,13 @@ export async function withDependencies(tx: Tx, project: string, context: WoConte
   const shown = newer !== null && rows.some((e) => e.key === "handover" && e.wo === newer.wo && e.created_at === newer.created_at && e.agent === newer.agent);
   return {
     ...context,
-    dependencies: rows.map((e) => {
-      const w = workOf.get(e.wo ?? -1);
-      return freshness(e, tx.now(), DEFAULT_MAX_AGE_MS, git, w?.checkpoint, w?.finished);
-    }),
+    dependencies: rows.map((e) => freshness(e, tx.now(), DEFAULT_MAX_AGE_MS, git, workOf.get(e.wo ?? -1))),
     ...(shown ? { newer_handover: null } : {}),
   };
 }
 
 /** How a WO was finished, for the context linked to it (null: it is not finished). */
-type FinishState = Pick<StoredWorkOrder, "status" | "ended_leases" | "updated_at">;
+type FinishState = Pick<StoredWorkOrder, "status" | "ended_leases" | "updated_at" | "branch">;
 function finishedOf(wo: FinishState): Finished | null {
   if (!isFinished(wo.status)) return null;
   const last = wo.ended_leases[0];
@@ -121,9 +123,9 @@ function finishedOf(wo: FinishState): Finished | null {
 }
 
 /** What happened to WO `id` that context linked to it may not know: its newest checkpoint, and how it was finished. */
-async function workSince(tx: Tx, project: string, id: number): Promise<{ checkpoint: LastCheckpoint | null; finished: Finished | null }> {
+async function workSince(tx: Tx, project: string, id: number): Promise<WorkSince> {
   const [checkpoint, wo] = await Promise.all([lastCheckpoint(tx, project, id), tx.getWorkOrder(project, id)]);
-  return { checkpoint, finished: wo === null ? null : finishedOf(wo) };
+  return wo === null ? { checkpoint } : { checkpoint, finished: finishedOf(wo), branch: wo.branch };
 }
 
 /** The newest checkpoint recorded on WO `id`, or null. */
@@ -135,5 +137,5 @@ export async function lastCheckpoint(tx: Tx, project: string, id: number): Promi
 /** What the next agent of `wo` reads (claim, get): the context linked to it, and to the WOs it depends on. */
 export async function briefing(tx: Tx, project: string, wo: Pick<StoredWorkOrder, "id" | "depends_on"> & FinishState, git: GitState | null | undefined): Promise<WoContext> {
   // The WO as the caller read it says how it was finished: no second read (a claimed one never is).
-  return withDependencies(tx, project, await linkedContext(tx, project, wo.id, git, finishedOf(wo)), wo.depends_on, git);
+  return withDependencies(tx, project, await linkedContext(tx, project, wo.id, git, finishedOf(wo), wo.branch), wo.depends_on, git);
 }

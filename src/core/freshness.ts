@@ -7,6 +7,8 @@ export interface PulledContext extends ContextEntry {
   age_ms: number;
   verdict: "fresh" | "stale";
   stale_reasons: string[];
+  /** Its WO's branch, when it was saved on another one (the main checkout): the caller's repository judges that branch too (onItsWorkOrdersBranch). */
+  wo_branch?: string;
 }
 
 /** The newest checkpoint recorded on a WO (what its branch was moved to under a lease). */
@@ -30,14 +32,16 @@ export interface Finished {
   agent: string | null;
 }
 
-export function freshness(
-  entry: ContextEntry,
-  now: string,
-  maxAgeMs: number,
-  current: GitState | null | undefined,
-  checkpoint?: LastCheckpoint | null,
-  finished?: Finished | null,
-): PulledContext {
+/** What happened to the WO an entry is linked to that the entry may not know. */
+export interface WorkSince {
+  checkpoint?: LastCheckpoint | null;
+  finished?: Finished | null;
+  /** The WO's branch. */
+  branch?: string;
+}
+
+export function freshness(entry: ContextEntry, now: string, maxAgeMs: number, current: GitState | null | undefined, since: WorkSince = {}): PulledContext {
+  const { checkpoint, finished } = since;
   const age_ms = Math.max(0, Date.parse(now) - Date.parse(entry.created_at));
   const stale_reasons: string[] = [];
   if (age_ms > maxAgeMs) stale_reasons.push(`older than ${formatDuration(maxAgeMs)} (${formatDuration(age_ms)} old)`);
@@ -58,7 +62,12 @@ export function freshness(
   if (finished && finished.at > entry.created_at && finished.agent !== entry.agent) {
     stale_reasons.push(`its work order was ${finished.status}${finished.agent ? ` by ${finished.agent}` : ""} at ${finished.at}, after it was written`);
   }
-  return { ...entry, age_ms, verdict: stale_reasons.length ? "stale" : "fresh", stale_reasons };
+  return onWorkOrdersBranch({ ...entry, age_ms, verdict: stale_reasons.length ? "stale" : "fresh", stale_reasons }, since.branch);
+}
+
+/** The entry naming its WO's branch when it was saved in git on another one (judged there by the caller's door: onItsWorkOrdersBranch). */
+export function onWorkOrdersBranch(entry: PulledContext, branch: string | undefined): PulledContext {
+  return entry.git && branch !== undefined && entry.git.branch !== branch ? { ...entry, wo_branch: branch } : entry;
 }
 
 /**
@@ -80,6 +89,8 @@ export interface LocalRepository {
   has(commit: string): boolean;
   /** Whether the local branch pointed at the commit at some time (its reflog). */
   wasAt(branch: string, commit: string): boolean;
+  /** When the commit was made (its committer date, ISO), or undefined when this repository does not have it. */
+  committedAt(commit: string): string | undefined;
 }
 
 /**
@@ -120,10 +131,29 @@ export function onItsBranch(entry: PulledContext, current: GitState | null | und
   return { ...entry, verdict: "stale", stale_reasons: [...entry.stale_reasons, reason] };
 }
 
-/** A context-pull's, claim's or get's answer with each entry judged in this repository and on its branch too (onItsBranch); anything else as it is. */
+/**
+ * An entry saved on another branch than its WO's (the main checkout, before
+ * the WO's worktree was made) is judged against the WO's branch as well: a
+ * commit made on it after the entry was written, with the hooks not
+ * installed (so no checkpoint told the ledger), means the work moved on
+ * (twentieth trials: such a handover read fresh). git dates commits in whole
+ * seconds: one made in the entry's second counts as after it.
+ */
+export function onItsWorkOrdersBranch(entry: PulledContext, repo: LocalRepository): PulledContext {
+  const saved = entry.git;
+  if (!saved || entry.wo_branch === undefined) return entry;
+  const tip = repo.tip(entry.wo_branch);
+  if (tip === undefined || tip === saved.head || entry.stale_reasons.some((r) => r.includes(tip.slice(0, 12)))) return entry;
+  const at = repo.committedAt(tip);
+  if (at === undefined || Date.parse(at) < Math.floor(Date.parse(entry.created_at) / 1000) * 1000) return entry;
+  const reason = `its work order's branch ${entry.wo_branch} has a commit made after it was written (${tip.slice(0, 12)} at ${at})`;
+  return { ...entry, verdict: "stale", stale_reasons: [...entry.stale_reasons, reason] };
+}
+
+/** A context-pull's, claim's or get's answer with each entry judged in this repository, on its branch and on its WO's (onItsBranch, onItsWorkOrdersBranch); anything else as it is. */
 export function judgedOnBranches<T>(result: T, current: GitState | null | undefined, repo: LocalRepository): T {
   if (!current || result === null || typeof result !== "object") return result;
-  const judge = (e: PulledContext) => onItsBranch(inAnotherRepository(e, repo), current, repo);
+  const judge = (e: PulledContext) => onItsWorkOrdersBranch(onItsBranch(inAnotherRepository(e, repo), current, repo), repo);
   if ("entries" in result && "verdict" in result) {
     const pull = result as unknown as ContextPull;
     const entries = pull.entries.map(judge);

@@ -110,6 +110,27 @@ export function searchedIn(e: unknown, ledger: string): unknown {
 }
 
 /**
+ * An error about a WO of another project than the caller's default one says
+ * which: its hint's next step (claim it, get it) would otherwise go to the
+ * default project's WO of the same number (twentieth MCP trial).
+ */
+export function inItsProject(e: unknown, defaultProject: string | undefined): unknown {
+  const project = e instanceof LedgerError ? e.details?.project : undefined;
+  // A validation error's project may be another WO's it clashes with: only errors about the WO itself are qualified.
+  if (
+    !(e instanceof LedgerError) ||
+    e.code === "VALIDATION" ||
+    typeof project !== "string" ||
+    typeof e.details?.id !== "number" ||
+    defaultProject === undefined ||
+    project === defaultProject
+  )
+    return e;
+  const where = `${rules.label(e.details.id)} is in project ${project}, not ${defaultProject}: give {{project=${project}}} with each call about it`;
+  return new LedgerError(e.code, `${e.message} (project ${project})`, { hint: e.hintTemplate ? `${e.hintTemplate}; ${where}` : where, details: e.details, cause: e });
+}
+
+/**
  * The project a write names, created by that first write (DESIGN.md §3),
  * unless its name is a near miss of an existing one (`shopp` beside `shop`):
  * then it is refused, so a typo never silently starts a second project.

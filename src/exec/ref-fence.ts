@@ -33,7 +33,7 @@ export interface RefusedMove {
   ref: string;
   message: string;
   /** The WO whose branch it is (absent: a replace ref). */
-  wo?: { project: string; id: number };
+  wo?: { project: string; id: number; status: WorkOrder["status"] };
 }
 
 const NONE = /^0+$/;
@@ -110,7 +110,7 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
     // let a non-holder move shop's branch).
     for (const wo of await workOrdersOfBranch(ledger, branch)) {
       const why = judgeBranchMove(wo, move, who, at, atBase);
-      if (why) refused.push({ ref: u.ref, message: why, wo: { project: wo.project, id: wo.id } });
+      if (why) refused.push({ ref: u.ref, message: why, wo: { project: wo.project, id: wo.id, status: wo.status } });
     }
   }
   return refused;

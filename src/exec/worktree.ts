@@ -114,7 +114,7 @@ async function refuseSharedBranch(ledger: LedgerApi, held: { project: string; id
   const other = (await workOrdersOfBranch(ledger, branch)).find((w) => w.project !== held.project);
   if (other)
     throw new LedgerError("VALIDATION", `${branch} is also the branch of ${other.project}#${other.id}; nothing was changed`, {
-      hint: "a person gives one of the projects its own branch prefix (workledger project set --as-admin --branch-prefix), so their work orders' branches differ",
+      hint: "a person (an admin) gives one of the projects its own branch prefix ({{op:setPolicy}} {{branch_prefix}}), so their work orders' branches differ",
       details: { branch, project: other.project, id: other.id },
     });
 }
@@ -136,7 +136,7 @@ function detachEarlier(top: string, branch: string, held: { project: string; id:
   const other = onBranch.map((p) => [p, worktreeTag(p)] as const).find(([, t]) => t !== null && (t.project !== held.project || t.id !== held.id));
   if (other)
     throw new LedgerError("VALIDATION", `${branch} is also the branch of ${other[1]!.project}#${other[1]!.id} (its worktree ${other[0]}); nothing was changed`, {
-      hint: "give one of the projects its own branch prefix (an admin: project set --branch-prefix), so their work orders' branches differ",
+      hint: "a person (an admin) gives one of the projects its own branch prefix ({{op:setPolicy}} {{branch_prefix}}), so their work orders' branches differ",
       details: { branch, worktree: other[0], project: other[1]!.project, id: other[1]!.id },
     });
   return onBranch.filter((p) => {

@@ -117,7 +117,9 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
 
   it("nobody moves it once its lease lapses; once done and merged, anyone may delete it; anyone creates a branch nobody holds at the default branch's tip, nowhere else", () => {
     assert.equal(s.run(["release", "--id", "1", "--status", "done"], { env: alice }).code, 0);
-    refused(gitIn(repo, alice, "update-ref", `refs/heads/${branch}`, other), /nobody holds it \(done\): only its holder moves it, not alice/);
+    const finished = gitIn(repo, alice, "update-ref", `refs/heads/${branch}`, other);
+    refused(finished, /nobody holds it \(done\): only its holder moves it, not alice/);
+    assert.doesNotMatch(finished.stderr, /claim WO-1/, "a done WO is nobody's to claim (twentieth trials)");
     git(repo, bob, "worktree", "remove", "--force", join(s.dir, "bobs-checkout"));
     const tree = join(s.dir, "repo.worktrees", "fence", "wo-1-lease-1");
     git(repo, bob, "worktree", "remove", "--force", tree);

@@ -285,6 +285,33 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(s.run(["get", "--id", String(id), "--json"], { env: bob, cwd: behind }).json.context.linked.verdict, "fresh");
   });
 
+  it("a handover saved from the main checkout before the WO's worktree existed reads stale after a plain commit on the WO's branch (twentieth trials)", async () => {
+    const id = s.run(["create", "--title", "Saved on main", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    const put = s.run(["context-put", "--id", String(id), "--key", "handover", "-m", "plan: write m.txt", "--json"], { env: alice, cwd: repo });
+    assert.equal(put.json.git.branch, "main", "no worktree yet: stamped with the main checkout");
+    const linked = () => s.run(["get", "--id", String(id), "--json"], { env: bob, cwd: repo }).json.context.linked;
+    assert.equal(linked().verdict, "fresh");
+    const tree = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
+    assert.equal(linked().verdict, "fresh", "the branch made at the default branch's tip holds no work yet");
+    await sleep(1100); // git dates commits in whole seconds: one in the handover's second counts as after it
+    writeFileSync(join(tree, "m.txt"), "m\n");
+    git(tree, "add", "m.txt");
+    assert.equal(gitIn(tree, alice, "-c", "core.hooksPath=/dev/null", "commit", "-q", "-m", "m, no checkpoint").status, 0);
+    const tip = git(tree, "rev-parse", "HEAD");
+    const after = linked();
+    assert.equal(after.verdict, "stale");
+    assert.match(after.stale_reasons.join("\n"), new RegExp(`its work order's branch wo/${id}-saved-on-main has a commit made after it was written \\(${tip.slice(0, 12)} at `));
+    const pulled = s.run(["context-pull", "--id", String(id), "--json"], { env: bob, cwd: repo }).json;
+    assert.equal(pulled.entries[0].verdict, "stale", "context-pull agrees with get");
+    const m = await connectMcp(s, "bob", { WORKLEDGER_PROJECT: "gitty" }, repo);
+    try {
+      assert.equal((await m.call("get", { id })).body.context.linked.verdict, "stale", "over MCP too");
+    } finally {
+      await m.client.close();
+    }
+  });
+
   it("a new holder's worktree detaches the lapsed holder's, so its plain commit cannot land on the branch and revert the new work (thirteenth trials)", async () => {
     const id = s.run(["create", "--title", "Detach", "--json"], { env: alice }).json.id as number;
     assert.equal(s.run(["claim", "--id", String(id), "--ttl", "2s"], { env: alice }).code, 0);

@@ -3,6 +3,9 @@
  * ledger: what the MCP-only trial did no longer breaks the promise.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
@@ -114,6 +117,40 @@ describe("MCP: guardrails bind local agents (issue 23)", () => {
     const aboutWo = await gus.call("context_pull", { id });
     assert.match(aboutWo.body.hint, /getting the work order also shows what the work orders it depends on handed over/);
     assert.doesNotMatch(aboutWo.body.hint, /\{\{/);
+  });
+
+  it("messages (twentieth MCP trial): a WO of another project names it; checkpoint names no argument the tool lacks; a shared branch's hint names no CLI flag", async () => {
+    const ida = await connect("ida");
+    const other = cli("obs", ["create", "--project", "mcpg-other", "--title", "elsewhere", "--new-project"]).json.id as number;
+    const done = await ida.call("update", { project: "mcpg-other", id: other, status: "done" });
+    assert.equal(done.body.error.code, "NOT_HOLDER");
+    assert.match(done.body.error.message, /\(project mcpg-other\)$/);
+    assert.match(done.body.error.hint, new RegExp(`WO-${other} is in project mcpg-other, not ${P}: give project=mcpg-other with each call about it`));
+    // In the session's own project nothing is added.
+    const own = await ida.call("update", { id: newWo("here"), status: "done" });
+    assert.doesNotMatch(own.body.error.hint, /is in project/);
+
+    // Two projects whose WO-1 have one branch name: the hint says what a person does, in no CLI flag.
+    const repo = join(s.dir, "twins");
+    mkdirSync(repo);
+    for (const args of [
+      ["init", "-q", "-b", "main"],
+      ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "start"],
+    ])
+      execFileSync("git", args, { cwd: repo });
+    for (const p of ["twin-a", "twin-b"]) cli("obs", ["create", "--project", p, "--title", "Twin", "--new-project"]);
+    const twin = await connectMcp(s, "ida", { WORKLEDGER_PROJECT: "twin-a" }, repo);
+    open.push(twin.client);
+    assert.equal(cli("ida", ["claim", "--project", "twin-b", "--id", "1"]).code, 0);
+    assert.equal((await twin.call("claim", { id: 1 })).isError, false);
+    // No worktree yet: checkpoint is refused, naming no `dir` (the server chooses where it runs).
+    const cp = await twin.call("checkpoint", { id: 1, message: "x" });
+    assert.match(cp.body.error.message, /your worktree for WO-1 does not exist/);
+    assert.equal(cp.body.error.details.issues, undefined, JSON.stringify(cp.body.error));
+    const wt = await twin.call("worktree", { id: 1 });
+    assert.match(wt.body.error.message, /wo\/1-twin is also the branch of twin-b#1/);
+    assert.doesNotMatch(wt.body.error.hint, /--/);
+    assert.match(wt.body.error.hint, /branch_prefix/);
   });
 
   it("verify runs without the session's secrets and names its sandbox; a project's trusted authors bind it, trust runs one anyway (issue 24)", async () => {

@@ -1,6 +1,6 @@
 /** Claims (by id, the queue's next, or in one statement where the store compiles the rule) and renewals. */
 import * as rules from "../rules.js";
-import { NO_CONTEXT, briefing, linkedContext, withDependencies } from "../context.js";
+import { NO_CONTEXT, briefing, linkedContext, onBranch, withDependencies } from "../context.js";
 import { LedgerError, isLedgerError } from "../errors.js";
 import { conflicts, fileConflict } from "../file-conflicts.js";
 import { OverlapChecker } from "../files.js";
@@ -100,7 +100,7 @@ async function claimIn(tx: Tx, c: Parsed["claim"], ttlMs: number): Promise<Claim
   const file_conflicts = wo.files.length ? conflicts(wo, await tx.liveLeases(project, now), new OverlapChecker()) : [];
   if (exclusive_files && file_conflicts.length) throw fileConflict(wo, file_conflicts);
   await persist(tx, change);
-  return { ...rules.toPublic(change.next), file_conflicts, context: await withDependencies(tx, project, await context, wo.depends_on, git) };
+  return { ...rules.toPublic(change.next), file_conflicts, context: await withDependencies(tx, project, onBranch(await context, wo.branch), wo.depends_on, git) };
 }
 
 async function claimNext(tx: Tx, c: Parsed["claim"], ttlMs: number): Promise<ClaimResult> {

@@ -128,6 +128,14 @@ export function localRepository(cwd = process.cwd()): LocalRepository {
           .some((l) => l.split(" ")[1] === commit)
       );
     },
+    committedAt(commit) {
+      if (!/^[0-9a-f]{40,64}$/.test(commit)) return undefined;
+      try {
+        return execFileSync("git", ["log", "-1", "--format=%cI", commit], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000 }).trim() || undefined;
+      } catch {
+        return undefined;
+      }
+    },
     contains: (older, newer) => succeeds(cwd, ["merge-base", "--is-ancestor", older, newer]),
     has: (commit) => /^[0-9a-f]{40,64}$/.test(commit) && succeeds(cwd, ["cat-file", "-e", `${commit}^{commit}`]),
   };

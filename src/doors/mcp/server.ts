@@ -21,7 +21,7 @@ import { patiently } from "../../core/retry.js";
 import { mapLeaseMemory, withLeaseMemory, type LeaseMemory } from "../../core/lease-memory.js";
 import { KeepAlive } from "../keep-alive.js";
 import { LIVENESS_TTL_MS, livenessTtl } from "../../core/liveness.js";
-import { searchedIn } from "../../core/steps.js";
+import { inItsProject, searchedIn } from "../../core/steps.js";
 import { jsonSchema, MCP_DIALECT, TOOLS } from "./tools.js";
 import { utf8Filter } from "./utf8-filter.js";
 
@@ -167,7 +167,10 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
       const said = shortened ? { ...(judged as object), kept_alive: KEPT_ALIVE } : op.name === "whoami" ? keptAliveHere(result as Whoami, memory) : judged;
       return { content: [{ type: "text", text: JSON.stringify(said) }, ...keepAliveNews()] };
     } catch (e) {
-      const err = isLedgerError(e) ? (searchedIn(e, opts.ledger.info.location) as LedgerError) : new LedgerError("INTERNAL", e instanceof Error ? e.message : String(e));
+      const known = isLedgerError(e) ? (inItsProject(searchedIn(e, opts.ledger.info.location), opts.project) as LedgerError) : null;
+      const err = known
+        ? onlyItsArguments(known, [...(advertised.get(name) ?? []), ...Object.keys(given ?? {})])
+        : new LedgerError("INTERNAL", e instanceof Error ? e.message : String(e));
       if (!isLedgerError(e)) process.stderr.write(`workledger mcp: ${(e as Error)?.stack ?? String(e)}\n`);
       return { isError: true, content: [{ type: "text", text: JSON.stringify({ error: err.toJSON(MCP_DIALECT) }) }, ...keepAliveNews()] };
     }
@@ -179,6 +182,24 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
   };
   keepAlive.start();
   return Object.assign(server, { keepAlive });
+}
+
+/**
+ * An error's issues about fields the tool does not take (the server fills
+ * them in: checkpoint's `dir`) are left out: the model cannot give them
+ * (twentieth MCP trial). The message and hint say what happened.
+ */
+function onlyItsArguments(e: LedgerError, fields: readonly string[]): LedgerError {
+  const issues = e.details?.issues;
+  if (!Array.isArray(issues)) return e;
+  const kept = issues.filter((i: { field?: unknown }) => typeof i.field !== "string" || i.field === "" || fields.includes(i.field.split(/[.[]/)[0]!));
+  if (kept.length === issues.length) return e;
+  const { issues: _dropped, ...rest } = e.details!;
+  return new LedgerError(e.code, e.message, {
+    ...(e.hintTemplate !== undefined ? { hint: e.hintTemplate } : {}),
+    details: kept.length ? { ...rest, issues: kept } : rest,
+    cause: e,
+  });
 }
 
 /** Serves on stdin/stdout until the client closes the stream. */

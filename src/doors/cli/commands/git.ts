@@ -3,6 +3,7 @@ import { readFileSync, realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { label } from "../../../core/types.js";
+import { isFinished } from "../../../core/rules.js";
 import { inputs } from "../../../core/schemas.js";
 import { parse } from "../../../core/validate.js";
 import { ensureBranch, type BranchResult } from "../../../exec/branch.js";
@@ -126,7 +127,7 @@ function registerGitHooks(program: Command): void {
                 .map(
                   (r) =>
                     `${c.red(`workledger: ${r.wo ? "branch" : "ref"} update refused:`)} ${shown(r.message)}\n` +
-                    c.dim(`nothing was changed${r.wo ? `; claim ${label(r.wo.id)} to work on its branch (workledger worktree --id ${r.wo.id})` : ""}`),
+                    c.dim(`nothing was changed${r.wo && !isFinished(r.wo.status) ? `; claim ${label(r.wo.id)} to work on its branch (workledger worktree --id ${r.wo.id})` : ""}`),
                 )
                 .join("\n"),
           };
