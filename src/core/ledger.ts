@@ -34,6 +34,8 @@ import type { Flow } from "./flow.js";
 import * as handoff from "./service/handoff.js";
 import * as archive from "./service/archive.js";
 import type { ArchiveLine, ExportSummary, ImportSummary } from "./service/archive.js";
+import * as retention from "./service/retention.js";
+import type { PruneSummary } from "./service/retention.js";
 import type {
   WorkOrderWithNotes,
   Held,
@@ -87,6 +89,11 @@ export class Ledger {
   /** Loads an export into this ledger, one transaction per project, into projects that are new or empty here: an admin's act. */
   importLedger(input: { role: Role }, lines: AsyncIterable<string>): Promise<ImportSummary> {
     return archive.importLedger(this.svc, input, lines);
+  }
+
+  /** Removes the history of WOs finished before a cutoff, handing it to `archive` first (issue 29): an admin's act. */
+  prune(input: Inputs["prune"], archive: (lines: ArchiveLine[]) => Promise<void>): Promise<PruneSummary> {
+    return retention.prune(this.svc, input, archive);
   }
 
   /** Who the ledger knows the caller as: nobody, locally (the caller passes its agent name). */

@@ -81,6 +81,14 @@ export interface StoreInfo {
   schema_version: number;
 }
 
+/** What prune removed. */
+export interface PrunedCounts {
+  events: number;
+  notes: number;
+  context: number;
+  spend: number;
+}
+
 export interface Tx {
   /** The transaction's clock, ISO-8601 UTC with milliseconds (the database clock where there is one). */
   now(): string;
@@ -187,6 +195,11 @@ export interface Tx {
   putIdempotentWrite(w: IdempotentWrite): Promise<void>;
   /** Deletes up to `limit` records made before `before` (any project). */
   purgeIdempotentWrites(before: string, limit: number): Promise<void>;
+
+  /** Done or cancelled WOs last changed before `before` whose history is still here (they have events), lowest id first (prune). */
+  prunable(project: string, before: string, limit: number): Promise<number[]>;
+  /** Deletes these WOs' events, notes, linked context and spend records (prune), and says how many of each. */
+  pruneHistory(project: string, ids: readonly number[]): Promise<PrunedCounts>;
 
   insertWebhook(w: Webhook): Promise<void>;
   /** One subscription (in a write transaction, locked until it ends). */

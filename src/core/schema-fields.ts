@@ -123,6 +123,8 @@ export const durationOrNone = (within: typeof ttl, example: string, more: string
 export const maxHoldSetting = durationOrNone(maxHold, "4h", "1d");
 /** A project's idle limit (1s to 7d); none: a keep-alive never stops for idleness. */
 export const idleLimitSetting = durationOrNone(ttl, "20m", "2h");
+/** How long ago a WO finished for prune to remove its history. */
+export const retention = duration(1000, 36_600 * 86_400_000, "1s and 36600d");
 /** A context's maximum age before it counts as stale. */
 export const maxAge = duration(1, 366 * 86_400_000, "1ms and 366d");
 

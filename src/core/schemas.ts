@@ -20,6 +20,7 @@ import {
   maxHoldSetting,
   idleLimitSetting,
   maxAge,
+  retention,
   statusFilter,
   noteKind,
   releaseStatus,
@@ -106,6 +107,13 @@ export const inputs = builtOnFirstRead({
       agent: agentName.describe("only this agent's").optional(),
       since: maxAge.describe("only those started this recently").optional(),
       limit: limit.describe("the newest this many (default 100)").optional(),
+    }),
+  /** Retention (service/retention.ts): an admin's. */
+  prune: () =>
+    z.strictObject({
+      project: projectName.describe("this project only (default: every project)").optional(),
+      before: retention.describe("prune WOs finished (done or cancelled) longer ago than this, e.g. 180d"),
+      role: z.enum(ROLES).default("agent"),
     }),
   report: () =>
     z.strictObject({

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
@@ -169,6 +169,28 @@ describe("CLI: export and import move a ledger between stores (issue 29)", () =>
     assert.match(text.split("\n")[0]!, /"projects":\["second"\]/);
     const missing = s.run(["export", "--out", join(s.dir, "no-such-dir", "x.jsonl")], { env: ADMIN });
     assert.notEqual(missing.code, 0);
+  });
+
+  // Last: it removes the history the tests above export.
+  it("prune: an admin's act; archives first into a new file, which import loads; refuses an existing archive and none", () => {
+    const args = (file: string) => ["prune", "--before", "1s", "--archive", file, "--project", "moved", "--json"];
+    const file = join(s.dir, "pruned.jsonl");
+    assert.equal(s.run(args(file), { env: as("bob") }).code, 9, "an agent may not (FORBIDDEN)");
+    assert.equal(existsSync(file), false, "no archive of nothing is left behind");
+    assert.match(s.run(["prune", "--before", "1s"], { env: ADMIN }).stderr, /--archive is required/);
+    const before = s.run(["report", "--since", "1d", "--json"], { env: as("alice") }).json;
+    const r = s.run(args(file), { env: ADMIN });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      r.json.projects.map((p: { name: string; work_orders: number }) => [p.name, p.work_orders]),
+      [["moved", 1]],
+    );
+    assert.deepEqual(s.run(["report", "--since", "1d", "--json"], { env: as("alice") }).json.totals, before.totals);
+    assert.equal(s.run(["history", "--id", "1", "--json"], { env: as("alice") }).json.length, 0);
+    assert.match(s.run(args(file), { env: ADMIN }).json.error.message, /the file exists; prune never writes over an archive/);
+    const loaded = s.run(["import", file], { env: { ...ADMIN, WORKLEDGER_DB: join(s.dir, "from-archive.db") } });
+    assert.equal(loaded.code, 0, loaded.stderr);
+    assert.match(loaded.stdout, /imported moved: 1 work order\(s\)/);
   });
 });
 

@@ -31,7 +31,7 @@ import { MAX_ROWS } from "./shared.js";
 export const ARCHIVE_FORMAT = "workledger-export";
 export const ARCHIVE_VERSION = 1;
 /** Records read from the store at a time (bounded memory on export). */
-const PAGE = 1000;
+export const PAGE = 1000;
 
 export interface ArchiveHeader {
   type: "header";
@@ -44,6 +44,8 @@ export interface ArchiveHeader {
   /** The projects it holds (all of the ledger's, or the one asked for). */
   projects: string[];
   not_exported: string[];
+  /** A prune's archive (retention.ts): the history removed of WOs finished before this time. */
+  pruned_before?: string;
 }
 
 export type ArchiveLine =
@@ -58,7 +60,7 @@ export type ArchiveLine =
   | { type: "event"; record: NewEvent }
   | { type: "end"; projects: number; lines: number };
 
-const NOT_EXPORTED = ["webhooks (a secret is never exported: subscribe again on the new ledger)", "idempotency records (a retry window, not history)"];
+export const NOT_EXPORTED = ["webhooks (a secret is never exported: subscribe again on the new ledger)", "idempotency records (a retry window, not history)"];
 
 export interface ExportSummary {
   projects: number;
@@ -112,7 +114,7 @@ async function exportProject(tx: Tx, name: string, put: (line: ArchiveLine) => P
 }
 
 /** Every record `read` pages through, PAGE at a time, each page after the cursor `key` gives its last. */
-async function* paged<T>(read: (after: number) => Promise<T[]>, key: (last: T) => number): AsyncGenerator<T> {
+export async function* paged<T>(read: (after: number) => Promise<T[]>, key: (last: T) => number): AsyncGenerator<T> {
   for (let after = 0; ;) {
     const page = await read(after);
     yield* page;

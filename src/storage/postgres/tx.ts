@@ -415,6 +415,20 @@ export class PgTx extends PgSession implements Tx {
     return r ? asCoreResult(r) : null;
   }
 
+  async prunable(project: string, before: string, limit: number) {
+    const rows = await this.rows<{ id: number }>(
+      `SELECT id FROM work_orders w WHERE project = $1 AND status IN ('done', 'cancelled') AND updated_at < $2::timestamptz
+         AND EXISTS (SELECT 1 FROM events e WHERE e.project = w.project AND e.wo = w.id) ORDER BY id LIMIT $3`,
+      [project, before, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async pruneHistory(project: string, ids: readonly number[]) {
+    const del = (table: string) => this.run(`DELETE FROM ${table} WHERE project = $1 AND wo = ANY($2::integer[])`, [project, ids]);
+    return { events: await del("events"), notes: await del("notes"), context: await del("context"), spend: await del("spend") };
+  }
+
   async insertWebhook(w: Webhook) {
     await this.run(`INSERT INTO webhooks (${WEBHOOK_COLUMNS.join(", ")}) VALUES (${WEBHOOK_COLUMNS.map((_c, i) => `$${i + 1}`).join(", ")})`, webhookValues(w));
   }

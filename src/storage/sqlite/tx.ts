@@ -434,6 +434,19 @@ export class SqliteTx implements Tx {
     ).run(before);
   }
 
+  async prunable(project: string, before: string, count: number) {
+    const rows = this.sql(
+      `SELECT id FROM work_orders w WHERE project = ? AND status IN ('done', 'cancelled') AND updated_at < ?
+         AND EXISTS (SELECT 1 FROM events e WHERE e.project = w.project AND e.wo = w.id) ORDER BY id ${limit(count)}`,
+    ).all(project, before) as { id: number }[];
+    return rows.map((r) => r.id);
+  }
+
+  async pruneHistory(project: string, ids: readonly number[]) {
+    const del = (table: string) => this.sql(`DELETE FROM ${table} WHERE project = ? AND wo IN (SELECT value FROM json_each(?))`).run(project, JSON.stringify(ids)).changes;
+    return { events: del("events"), notes: del("notes"), context: del("context"), spend: del("spend") };
+  }
+
   async insertWebhook(w: Webhook) {
     this.sql(`INSERT INTO webhooks (${WEBHOOK_COLUMNS.join(", ")}) VALUES (${WEBHOOK_COLUMNS.map((c) => `@${c}`).join(", ")})`).run(webhookRow(w));
   }

@@ -1,8 +1,9 @@
-/** export and import: a ledger as JSON Lines, to move it between stores (issue 29). */
-import { createReadStream, createWriteStream, renameSync, rmSync } from "node:fs";
+/** export, import and prune: a ledger as JSON Lines, to move it between stores or keep what is removed (issue 29). */
+import { closeSync, createReadStream, createWriteStream, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import type { Command } from "commander";
 import { LedgerError } from "../../../core/errors.js";
+import type { PruneSummary } from "../../../core/service/retention.js";
 import { withLocal } from "../connect.js";
 import { str } from "../invocation.js";
 import { c } from "../output.js";
@@ -45,6 +46,7 @@ export function register(program: Command): void {
       }),
     );
 
+  registerPrune(program);
   program
     .command("import [file]")
     .description(
@@ -67,6 +69,68 @@ export function register(program: Command): void {
         };
       }),
     );
+}
+
+function registerPrune(program: Command): void {
+  program
+    .command("prune")
+    .description(
+      "remove the history (events, notes, linked context, spend records) of work orders finished (done or cancelled) longer ago than --before, keeping each one's final state, its attempts and its spend folded per attempt and day, so reports still add up; what it removes is written to --archive first (an export that import can load); open, claimed and blocked work orders are never touched; an admin's act (--as-admin)",
+    )
+    .option("--before <duration>", "finished longer ago than this, e.g. 180d")
+    .option("--archive <file>", "a new file: what is removed is written there first")
+    .addHelpText("after", "\nKeep half a year:\n  workledger prune --as-admin --before 180d --archive ledger-2026-06.jsonl\n")
+    .action(
+      cliAction(async (o, ctx) => {
+        const file = str(o.archive);
+        if (file === undefined)
+          throw new LedgerError("VALIDATION", "--archive is required: prune writes what it removes there first", {
+            hint: "give a new file, e.g. --archive pruned.jsonl (workledger import loads it into an empty ledger)",
+            details: { issues: [{ field: "archive", message: "required" }] },
+          });
+        const fd = openArchive(file);
+        let records = false;
+        try {
+          const r = await withLocal(ctx, (ledger) =>
+            ledger.prune({ project: str(ctx.flags.project), before: str(o.before) as string, role: ctx.role }, async (lines) => {
+              records ||= lines.some((l) => l.type !== "header" && l.type !== "end");
+              writeSync(fd, lines.map((l) => JSON.stringify(l) + "\n").join(""));
+              fsyncSync(fd); // on disk before the transaction that removes it commits
+            }),
+          );
+          return { data: { ...r, archive: file }, human: () => pruneText(r, file) };
+        } catch (e) {
+          if (!records) rmSync(file, { force: true }); // nothing was removed: no archive of nothing left behind
+          throw e;
+        } finally {
+          closeSync(fd);
+        }
+      }),
+    );
+}
+
+/** A new archive file (never one that is there: it may hold what an earlier prune removed). */
+function openArchive(file: string): number {
+  try {
+    return openSync(file, "wx", 0o600);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new LedgerError("VALIDATION", `--archive ${file}: ${code === "EEXIST" ? "the file exists; prune never writes over an archive" : (e as Error).message}`, {
+      hint: "give a new file name; nothing was removed",
+      details: { issues: [{ field: "archive", message: code === "EEXIST" ? "exists" : "cannot be created" }] },
+    });
+  }
+}
+
+function pruneText(r: PruneSummary, file: string): string {
+  if (r.projects.length === 0) return c.dim(`nothing to prune: no work order finished before ${r.before} still has its history`);
+  return [
+    ...r.projects.map(
+      (p) =>
+        `pruned ${p.name}: ${p.work_orders} work order(s) finished before ${r.before}: ${p.events} event(s), ${p.notes} note(s), ${p.context} context entr${p.context === 1 ? "y" : "ies"}, ${p.spend} spend record(s) (kept as ${p.spend_kept})`,
+    ),
+    c.dim(`what was removed is in ${file} (${r.lines} lines; workledger import loads it into an empty ledger)`),
+  ].join("\n");
 }
 
 /** Writes a chunk, waiting while the stream's buffer is full (a slow pipe must not fill memory). */
