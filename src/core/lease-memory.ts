@@ -26,6 +26,8 @@ export interface RememberedLease {
   length_ms: number;
   /** The ledger said this lease is gone: its token is still sent (and refused) until the caller claims again. */
   lost?: boolean;
+  /** `renew` has said it is lost once: the next one forgets it (the WO is someone else's work now). */
+  told?: true;
   /** The keep-alive session that took it (the pid `keepalive --pid` watches): only that session renews it. */
   session?: number;
   /** Taken over from a dead session of the same agent: renewed at once, whatever is left of it. */
@@ -98,11 +100,14 @@ async function renewAllRemembered(ledger: LedgerApi, memory: LeaseMemory, input:
       out.renewed.push(await ledger.renew({ ...input, id: l.id, lease_token: l.token }));
     } catch (e) {
       if (!isLedgerError(e)) throw e;
+      // Said once, then forgotten (twentieth and twenty-first trials: exit 5 for ever, minutes after another agent took it);
+      // the ledger still fences the caller's writes by name.
+      if (e.code === "LEASE_LOST" && l.told) {
+        memory.forget(l.project, l.id);
+        continue;
+      }
       out.refused.push({ id: l.id, error: e.toJSON() });
-      if (e.code !== "LEASE_LOST") continue;
-      // Said once for a finished WO (it can never be claimed again), kept for one that may be (twentieth trials: exit 5 for ever).
-      if (e.details?.status === "done" || e.details?.status === "cancelled") memory.forget(l.project, l.id);
-      else memory.remember({ ...l, lost: true });
+      if (e.code === "LEASE_LOST") memory.remember({ ...l, lost: true, told: true });
     }
   }
   return out;

@@ -6,6 +6,7 @@
  * ledger records it under the live lease (or refuses), and only then does
  * the branch move to it.
  */
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { LedgerApi } from "../core/api.js";
 import { LedgerError } from "../core/errors.js";
@@ -83,7 +84,18 @@ function workTreeOf(held: Held, dir: string): string {
         details: { issues: [{ field: "dir", message: `lease ${tag.token}'s worktree` }], worktree: own },
       },
     );
-  if (git(own, ["symbolic-ref", "--quiet", "--short", "HEAD"]) === held.branch) return own;
+  const ownBranch = existsSync(own) ? (git(own, ["symbolic-ref", "--quiet", "--short", "HEAD"]) ?? "detached") : null;
+  if (ownBranch === held.branch) return own;
+  // It exists but is not on the branch (twenty-first trials: a detached one was said not to exist).
+  if (ownBranch !== null)
+    throw new LedgerError(
+      "VALIDATION",
+      `${dir} (where this ran) does not have ${held.branch} checked out, nor does your worktree for WO-${held.id} (${own}: ${ownBranch === "detached" ? "its HEAD is detached" : `on ${ownBranch}`}); nothing was committed`,
+      {
+        hint: `git switch ${held.branch} in ${own}, then checkpoint there`,
+        details: { issues: [{ field: "dir", message: `not on ${held.branch}` }], branch: held.branch, worktree: own },
+      },
+    );
   throw new LedgerError(
     "VALIDATION",
     `${dir} (where this ran) does not have ${held.branch} checked out, and your worktree for WO-${held.id} does not exist; nothing was committed`,

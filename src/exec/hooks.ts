@@ -62,7 +62,8 @@ export function installHooks(dir: string, node: string, script: string): HooksIn
 
 /**
  * The reference-transaction script: workledger starts only for a prepared
- * update of a branch named like a WO's (…/<id> or …/<id>-<title>), of a
+ * update of a branch with a number in its name (a WO's is <prefix><id>-<title>,
+ * whatever the project's prefix), of a
  * replace ref, or a branch's deletion (a rename's only trace), to fence it,
  * and for a committed move of such a branch, to record it as a checkpoint;
  * so fetches, tags and other branches cost a shell and an awk. The updates
@@ -72,8 +73,8 @@ export function installHooks(dir: string, node: string, script: string): HooksIn
 const refFilter = (run: string) =>
   [
     `case "$1" in`,
-    `prepared) updates=$(awk '$3 ~ /^refs\\/heads\\/(.*\\/)?[0-9]+(-[^\\/]*)?$/ || $3 ~ /^refs\\/replace\\// || ($2 ~ /^0+$/ && $3 ~ /^refs\\/heads\\//)') ;;`,
-    `committed) updates=$(awk '$1 != $2 && $2 !~ /^0+$/ && $3 ~ /^refs\\/heads\\/(.*\\/)?[0-9]+(-[^\\/]*)?$/') ;;`,
+    `prepared) updates=$(awk '$3 ~ /^refs\\/heads\\/.*[0-9]/ || $3 ~ /^refs\\/replace\\// || ($2 ~ /^0+$/ && $3 ~ /^refs\\/heads\\//)') ;;`,
+    `committed) updates=$(awk '$1 != $2 && $2 !~ /^0+$/ && $3 ~ /^refs\\/heads\\/.*[0-9]/') ;;`,
     `*) exit 0 ;;`,
     `esac`,
     `[ -n "$updates" ] || exit 0`,

@@ -5,8 +5,9 @@
  * `branch -f` and `fetch` into a local branch move the branch without one.
  * git hands the hook each update as `<old> <new> <ref>` before it is made;
  * `<old>` is what the command expected, so the ref's value is read instead;
- * the installed script passes on only those to branches named like a WO's
- * (and replace refs), so fetches and commits elsewhere never start workledger.
+ * the installed script passes on only those to branches with a number in
+ * their name (and replace refs), so fetches and most commits elsewhere never
+ * start workledger.
  */
 import { readFileSync } from "node:fs";
 import type { LedgerApi } from "../core/api.js";
@@ -47,27 +48,29 @@ export function parseRefUpdates(text: string): RefUpdate[] {
   });
 }
 
-/** The id a branch named like a WO's (`<prefix><id>` or `<prefix><id>-<title>`, core/branch.ts) carries. */
-export function idOfBranch(branch: string): number | null {
-  const id = /(?:^|\/)(\d+)(?:-[^/]*)?$/.exec(branch)?.[1];
-  return id === undefined ? null : Number(id);
+/**
+ * The ids a branch named like a WO's (`<prefix><id>-<title>`, core/branch.ts)
+ * may carry: each run of digits in it, since a project's prefix is its own
+ * (`team/wo-`, `wo-`: twenty-first trials, a prefix not ending in `/` was
+ * never fenced) and may have changed since the WO was named.
+ */
+export function idsOfBranch(branch: string): number[] {
+  const runs = branch.match(/\d{1,9}/g) ?? [];
+  return [...new Set(runs.map(Number))].filter((n) => n > 0).slice(0, 8);
 }
 
 /** The WO whose branch `branch` is in `project`; null when it is no WO's. */
 export async function workOrderOfBranch(ledger: LedgerApi, project: string, branch: string): Promise<WorkOrder | null> {
-  const id = idOfBranch(branch);
-  if (id === null) return null;
-  try {
-    const wo = await ledger.get({ project, id });
-    return wo.branch === branch ? wo : null;
-  } catch {
-    return null; // no such WO here: not a WO's branch
+  for (const id of idsOfBranch(branch)) {
+    const wo = await ledger.get({ project, id }).catch(() => null); // no such WO here: not a WO's branch
+    if (wo?.branch === branch) return wo;
   }
+  return null;
 }
 
 /** Each project's WO whose branch is `branch` (one name is several projects' when their prefixes, ids and titles agree). */
 export async function workOrdersOfBranch(ledger: LedgerApi, branch: string): Promise<WorkOrder[]> {
-  if (idOfBranch(branch) === null) return [];
+  if (idsOfBranch(branch).length === 0) return [];
   const found = await Promise.all((await ledger.projects({})).map((p) => workOrderOfBranch(ledger, p.name, branch)));
   return found.filter((w): w is WorkOrder => w !== null);
 }
@@ -86,7 +89,7 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
   // new name is read from git's command line and judged as the branch the old one's commit is put on (nineteenth trials).
   const renamed = renameTarget(parent);
   if (renamed !== null) for (const u of heads.filter((m) => NONE.test(m.new) && !NONE.test(m.old))) heads.push({ old: ZERO, new: u.old, ref: `refs/heads/${renamed}` });
-  const moves = heads.filter((u) => idOfBranch(u.ref.slice("refs/heads/".length)) !== null);
+  const moves = heads.filter((u) => idsOfBranch(u.ref.slice("refs/heads/".length)).length > 0);
   if (moves.length === 0 && !updates.some((u) => u.ref.startsWith("refs/replace/"))) return []; // another branch's deletion
   const who = await callerOf(ledger, cwd, caller);
   const at = new Date().toISOString();
@@ -135,7 +138,7 @@ async function callerOf(ledger: LedgerApi, cwd: string, caller: Caller): Promise
 export async function recordBranchMoves(ledger: LedgerApi, cwd: string, updates: RefUpdate[], caller: Caller): Promise<CheckpointResult[]> {
   if (parentArgs().includes("pack-refs")) return [];
   // git rewrites a ref with its own value too (`worktree add` checking the branch out): no move, nothing of the holder's.
-  const moves = updates.filter((u) => u.ref.startsWith("refs/heads/") && !NONE.test(u.new) && u.old !== u.new && idOfBranch(u.ref.slice("refs/heads/".length)) !== null);
+  const moves = updates.filter((u) => u.ref.startsWith("refs/heads/") && !NONE.test(u.new) && u.old !== u.new && idsOfBranch(u.ref.slice("refs/heads/".length)).length > 0);
   if (moves.length === 0) return [];
   const who = await callerOf(ledger, cwd, caller);
   if (who.agent === undefined) return [];

@@ -96,7 +96,12 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
   writeTag(path, { project: held.project, id: held.id, token: held.lease.token, agent: held.lease.agent, branch });
   const missing = checkpoint !== null && git(path, ["merge-base", "--is-ancestor", checkpoint.commit, "HEAD"]) === null;
   const warnings = missing
-    ? [`the last checkpoint (${checkpoint.commit.slice(0, 12)} by ${checkpoint.agent}) is not on ${branch} in this repository: fetch ${branch} from where it was pushed`]
+    ? [
+        git(path, ["cat-file", "-e", `${checkpoint.commit}^{commit}`]) === null
+          ? `the last checkpoint (${checkpoint.commit.slice(0, 12)} by ${checkpoint.agent}) is not in this repository: fetch ${branch} from where it was made`
+          : // Here, but not on the branch: the branch was moved off it (twenty-first trials: "fetch it" after a local reset).
+            `the last checkpoint (${checkpoint.commit.slice(0, 12)} by ${checkpoint.agent}) is in this repository but not on ${branch}: the branch was reset or rewritten since; git log ${checkpoint.commit.slice(0, 12)} shows that work, git merge it here to carry on from it`,
+      ]
     : await refusedSince(ledger, path, checkpoint?.commit ?? defaultBranch(top), branch);
   warnings.push(
     ...detached.map((p) => `${p} (an earlier holder's worktree) had ${branch} checked out: it is detached now, its files untouched, so a commit there cannot land on the branch`),

@@ -31,6 +31,7 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     assert.notEqual(r.status, 0, "the update is refused");
     assert.match(r.stderr, new RegExp(`workledger: branch update refused: ${name} is WO-${wo}'s branch and `));
     assert.match(r.stderr, who);
+    assert.match(r.stderr, /the branch did not move \(a command that also writes files/, "git may have written files before the ref (twenty-first trials)");
   };
   let other: string;
 
@@ -85,7 +86,9 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     // Bob checks the branch out beside alice's worktree (git lets him with --force) and tries every way to move it.
     const bobs = join(s.dir, "bobs-checkout");
     git(repo, bob, "worktree", "add", "-q", "--force", bobs, branch);
-    refused(gitIn(bobs, bob, "merge", "-q", "--ff-only", ahead), /alice holds it \(lease 1\): only its holder moves it, not bob/);
+    const merge = gitIn(bobs, bob, "merge", "-q", "--ff-only", ahead);
+    refused(merge, /alice holds it \(lease 1\): only its holder moves it, not bob/);
+    assert.match(merge.stderr, /workledger worktree --project fence --id 1\)/, "the project is named: the caller's default may be another");
     refused(gitIn(bobs, bob, "reset", "-q", "--hard", "main"), /not bob/);
     refused(gitIn(bobs, bob, "commit", "-q", "--allow-empty", "--no-verify", "-m", "skips the commit hooks"), /not bob/);
     refused(gitIn(repo, bob, "update-ref", `refs/heads/${branch}`, ahead), /not bob/);
@@ -136,5 +139,18 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     const made = s.run(["branch", "--id", "2", "--json"], { env: bob, cwd: repo });
     assert.equal(made.code, 0, made.stderr);
     assert.equal(made.json.created, true);
+  });
+
+  it("a project's own branch prefix is fenced too, whatever it ends with (twenty-first trials: team/wo- was not)", () => {
+    assert.equal(s.run(["project", "set", "fence", "--as-admin", "--branch-prefix", "team/wo-"], { env: alice }).code, 0);
+    const id = s.run(["create", "--title", "Prefixed", "--json"], { env: alice }).json.id as number;
+    const name = `team/wo-${id}-prefixed`;
+    assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
+    git(tree, alice, "commit", "-q", "--allow-empty", "-m", "prefixed work");
+    const at = git(repo, {}, "rev-parse", name);
+    assert.equal(s.run(["get", "--id", String(id), "--json"], { env: alice }).json.checkpoints.at(-1).commit, at, "the holder's commit is recorded");
+    refused(gitIn(repo, bob, "update-ref", `refs/heads/${name}`, other), /not bob/, name, id);
+    assert.equal(git(repo, {}, "rev-parse", name), at);
   });
 });

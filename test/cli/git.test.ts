@@ -312,6 +312,24 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     }
   });
 
+  it("a detached worktree is named as such by checkpoint; a branch moved off its last checkpoint here is said to be reset, not unfetched (twenty-first trials)", () => {
+    const id = s.run(["create", "--title", "Detached here", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
+    writeFileSync(join(tree, "h.txt"), "h\n");
+    assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "h"], { env: alice, cwd: tree }).code, 0);
+    git(tree, "checkout", "-q", "--detach");
+    const cp = s.run(["checkpoint", "--id", String(id), "-m", "again", "--json"], { env: alice, cwd: repo });
+    assert.match(cp.json.error.message, /nor does your worktree for WO-\d+ \(.*: its HEAD is detached\)/);
+    assert.match(cp.json.error.hint, /^git switch wo\/\d+-detached-here in /);
+    const branch = `wo/${id}-detached-here`;
+    assert.equal(gitIn(repo, alice, "-c", "core.hooksPath=/dev/null", "update-ref", `refs/heads/${branch}`, git(repo, "rev-parse", "main")).status, 0);
+    assert.equal(s.run(["release", "--id", String(id)], { env: alice }).code, 0);
+    assert.equal(s.run(["claim", "--id", String(id)], { env: bob }).code, 0);
+    const wb = s.run(["worktree", "--id", String(id), "--json"], { env: bob, cwd: repo });
+    assert.match((wb.json.warnings ?? []).join("\n"), /is in this repository but not on wo\/\d+-detached-here: the branch was reset or rewritten since/);
+  });
+
   it("a new holder's worktree detaches the lapsed holder's, so its plain commit cannot land on the branch and revert the new work (thirteenth trials)", async () => {
     const id = s.run(["create", "--title", "Detach", "--json"], { env: alice }).json.id as number;
     assert.equal(s.run(["claim", "--id", String(id), "--ttl", "2s"], { env: alice }).code, 0);

@@ -25,7 +25,9 @@ for (const backend of backends.filter((b) => b.name !== "remote")) {
 
     beforeEach(async () => {
       t = clock();
-      ({ ledger: l as unknown, cleanup } = (await backend.open(t)) as unknown as { ledger: Ledger; cleanup: () => Promise<void> });
+      const opened = await backend.open(t);
+      l = opened.ledger as Ledger; // the local stores' ledger: prune is no remote operation
+      cleanup = opened.cleanup;
     });
     afterEach(async () => cleanup());
 

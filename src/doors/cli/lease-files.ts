@@ -83,6 +83,7 @@ export function fileLeaseMemory(ledger: string, agent: string, dir = leaseDir(),
                 token: s.token,
                 length_ms: s.length_ms,
                 ...(s.lost ? { lost: true } : {}),
+                ...(s.told ? { told: true as const } : {}),
                 ...(s.session === undefined ? {} : { session: s.session }),
               },
             ]

@@ -127,7 +127,12 @@ function registerGitHooks(program: Command): void {
                 .map(
                   (r) =>
                     `${c.red(`workledger: ${r.wo ? "branch" : "ref"} update refused:`)} ${shown(r.message)}\n` +
-                    c.dim(`nothing was changed${r.wo && !isFinished(r.wo.status) ? `; claim ${label(r.wo.id)} to work on its branch (workledger worktree --id ${r.wo.id})` : ""}`),
+                    c.dim(
+                      // git may have changed the files before the ref (reset --hard, merge): only the branch is sure to be as it was (twenty-first trials).
+                      `the ${r.wo ? "branch" : "ref"} did not move (a command that also writes files, like reset --hard or merge, may have changed this work tree: git status shows it)${
+                        r.wo && !isFinished(r.wo.status) ? `; claim ${label(r.wo.id)} to work on its branch (workledger worktree --project ${r.wo.project} --id ${r.wo.id})` : ""
+                      }`,
+                    ),
                 )
                 .join("\n"),
           };
