@@ -173,9 +173,9 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
             : !sameCommand
               ? `its command changed since it last passed (it ran ${JSON.stringify(v.command)})`
               : checkpointed
-                ? `it was checkpointed (${checkpoint.commit.slice(0, 12)} at ${checkpoint.at}) after its verification passed (${v.at}): verify the work as it is now`
+                ? `it was checkpointed (${checkpoint.commit.slice(0, 12)} at ${checkpoint.at}) after its verification passed (${v.at})`
                 : moved
-                  ? `its branch ${wo.branch} is at ${here!.head.slice(0, 12)} now, not at ${v.head!.slice(0, 12)} where its verification passed (${v.at}): verify the work as it is now`
+                  ? `its branch ${wo.branch} is at ${here!.head.slice(0, 12)} now, not at ${v.head!.slice(0, 12)} where its verification passed (${v.at})`
                   : "its passing verification was under an earlier lease";
   const reason = finish?.unverifiedReason;
   if (reason !== undefined) {

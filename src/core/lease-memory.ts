@@ -11,7 +11,7 @@
  * memory is the door's (a map for an MCP session, files for the CLI).
  */
 import type { LedgerApi } from "./api.js";
-import { isLedgerError } from "./errors.js";
+import { LedgerError, isLedgerError } from "./errors.js";
 import { OPERATIONS, type Operation } from "./operations.js";
 import { leaseLength } from "./rules.js";
 import { woId, type Inputs } from "./schemas.js";
@@ -80,10 +80,19 @@ function learn(memory: LeaseMemory, wo: WorkOrder | undefined, agent: string | u
  * keep-alive renews it (tenth MCP trial: told it held the lease, the new
  * session let it lapse while it worked).
  */
-function adoptOwn(memory: LeaseMemory, e: unknown): void {
-  if (!isLedgerError(e) || e.code !== "LEASE_HELD" || e.details?.yours !== true) return;
+function adoptOwn(memory: LeaseMemory, e: unknown): unknown {
+  if (!isLedgerError(e) || e.code !== "LEASE_HELD" || e.details?.yours !== true) return e;
   const { project, id, lease } = e.details as { project: string; id: number; lease: Lease };
+  // This memory's own lease on it ended and another process under the name claimed it again: that one works on it, and
+  // this one must not take it over (twenty-first MCP trial: a fenced session adopted a live session's lease and released it).
+  const before = memory.recall(project, id);
+  if (before !== undefined && before.token < lease.token)
+    return new LedgerError("LEASE_HELD", `${e.message}, claimed again by another session under your name after your lease ${before.token} ended`, {
+      hint: "leave it to that session (its worktree, its lease), and pick other work ({{op:findUnclaimed}})",
+      details: { ...e.details, yours: false, superseded: before.token },
+    });
   memory.remember({ project, id, token: lease.token, length_ms: leaseLength(lease), adopted: true });
+  return e;
 }
 
 /**
@@ -131,8 +140,7 @@ export function withLeaseMemory(ledger: LedgerApi, memory: LeaseMemory): LedgerA
             learn(memory, workOrderOf(result), agent);
             return result;
           } catch (e) {
-            adoptOwn(memory, e);
-            throw e;
+            throw adoptOwn(memory, e);
           }
         }
         const id = woId.safeParse(input.id);

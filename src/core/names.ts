@@ -31,12 +31,13 @@ const typoDistance = (name: string) => (name.length <= 5 ? 1 : 2);
 /**
  * Every short name is one edit from many others (`api`, `app`), so for names
  * of 3 characters or fewer only a swap of neighbours, or a fourth character
- * added or dropped (`sho`, `shop`), counts as a typo.
+ * added or dropped (`sho`, `prj` for `shop`, `proj`), counts as a typo.
  */
 function shortMiss(a: string, b: string): boolean {
   if (a.length === b.length) return editDistance(a, b, 1) === 1 && [...a].sort().join("") === [...b].sort().join("");
   const [short, long] = a.length < b.length ? [a, b] : [b, a];
-  return long.length === 4 && long.startsWith(short);
+  // Any one of its four letters dropped (twenty-first MCP trial: `prj` and `poj` for `proj` started new projects).
+  return long.length === 4 && [...long].some((_, i) => long.slice(0, i) + long.slice(i + 1) === short);
 }
 
 /** The same letters in another order after the same first one: a letter typed in the wrong place (`dmoe` for `demo`, sixteenth trials). */

@@ -333,7 +333,7 @@ export function create(
     priority: fields.priority ?? "P2",
     handover: fields.handover ?? "",
     labels: fields.labels ?? [],
-    depends_on: fields.depends_on ?? [],
+    depends_on: [...new Set(fields.depends_on ?? [])], // one named twice (53, WO-53) is one
     requires: fields.requires ?? [],
     stage,
     branch: branchName(branchPrefix, id, fields.title),

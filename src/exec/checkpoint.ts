@@ -14,7 +14,7 @@ import type { CheckpointResult, Held } from "../core/ledger.js";
 import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { trailerLines } from "../core/trailers.js";
 import { noIdentity, parse } from "../core/validate.js";
-import { asAgent, git, gitOrFail, mainWorkTree } from "./git.js";
+import { asAgent, git, gitOrFail, hiddenChanges, mainWorkTree } from "./git.js";
 import { worktreePath, worktreeTag } from "./worktree.js";
 import { defaultBranch } from "./branch.js";
 
@@ -26,6 +26,19 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   const who = { project: c.project, agent: c.agent as string, role: c.role, id: c.id, ...(c.lease_token !== undefined ? { lease_token: c.lease_token } : {}) };
   const held = await ledger.holding(who);
   const dir = workTreeOf(held, resolve(c.dir ?? process.cwd()));
+  // `git add --all` leaves them out, and the work would read as checkpointed (twenty-first MCP trial: "nothing" to commit).
+  const hidden = hiddenChanges(dir);
+  if (hidden.length > 0) {
+    const some = hidden.slice(0, 5).map((f) => JSON.stringify(f));
+    throw new LedgerError(
+      "VALIDATION",
+      `${hidden.length} changed file(s) are hidden from git (skip-worktree or assume-unchanged): ${some.join(", ")}${hidden.length > 5 ? ", …" : ""}; nothing was committed`,
+      {
+        hint: `let git see them (git update-index --no-skip-worktree --no-assume-unchanged -- ${some.join(" ")}, run in ${dir}), then checkpoint again`,
+        details: { hidden },
+      },
+    );
+  }
   const head = gitOrFail(dir, ["rev-parse", "--verify", "HEAD"], "read HEAD");
   const staged = git(dir, ["write-tree"]); // what the caller had staged, put back if the ledger refuses
   gitOrFail(dir, ["add", "--all"], "stage the work tree's changes");

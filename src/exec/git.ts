@@ -1,5 +1,7 @@
 /** Running git for the ledger's git commands: bounded in time, never through a shell. */
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { LedgerError } from "../core/errors.js";
 
 export interface GitOptions {
@@ -41,9 +43,16 @@ function run(dir: string, args: string[], opts: GitOptions): string {
     timeout: 60_000,
     maxBuffer: 64 * 1024 * 1024,
     ...(opts.input === undefined ? {} : { input: opts.input }),
-    ...(opts.env ? { env: opts.env } : {}),
+    env: { ...(opts.env ?? process.env), ...NO_REPLACE },
   }).trim();
 }
+
+/**
+ * workledger reads commits as they are: `git replace` makes a commit show
+ * another's content, so a verify on replaced work read clean (twenty-first
+ * MCP trial: a checkpoint of broken work passed for another commit's).
+ */
+export const NO_REPLACE = { GIT_NO_REPLACE_OBJECTS: "1" } as const;
 
 /** The main work tree of the repository `dir` is in (from a linked worktree too). */
 export function mainWorkTree(dir: string): string {
@@ -55,4 +64,28 @@ export function mainWorkTree(dir: string): string {
     });
   // A repository whose git directory is not `<root>/.git` (GIT_DIR elsewhere): the work tree git names.
   return /\/\.git\/?$/.test(common) ? common.replace(/\/\.git\/?$/, "") : gitOrFail(dir, ["rev-parse", "--show-toplevel"], "find the work tree");
+}
+
+/**
+ * Files git was told not to look at (`update-index --skip-worktree` or
+ * `--assume-unchanged`) that are in the work tree and differ from what is
+ * committed: `git status` does not show them, so a pass on them would read
+ * as clean (nineteenth trials). A sparse checkout's skipped files are not in
+ * the work tree and do not count. Paths are the work tree's top's.
+ */
+export function hiddenChanges(dir: string): string[] {
+  // From the top, so a verify run in a subdirectory sees the whole work tree's (and paths are the top's).
+  const top = git(dir, ["rev-parse", "--show-toplevel"]);
+  const listed = top === null ? null : git(top, ["ls-files", "-v", "-z"]);
+  if (top === null || listed === null) return [];
+  const hidden = listed
+    .split("\0")
+    .filter((l) => /^(S|[a-z]) /.test(l))
+    .map((l) => l.slice(2));
+  return hidden.filter((f) => {
+    if (!existsSync(join(top, f))) return false;
+    const blob = git(top, ["rev-parse", `HEAD:${f}`]);
+    const now = git(top, ["hash-object", "--", f]);
+    return blob === null || now !== blob;
+  });
 }

@@ -6,8 +6,8 @@
  * agents that pay for every byte.
  */
 import { spawn } from "node:child_process";
-import { existsSync, realpathSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { realpathSync } from "node:fs";
+import { resolve } from "node:path";
 import { constants } from "node:os";
 import { LedgerError } from "../core/errors.js";
 import type { LedgerApi } from "../core/api.js";
@@ -17,7 +17,7 @@ import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { noIdentity, parse } from "../core/validate.js";
 import { sandboxFor, scrubEnvironment } from "../core/sandbox.js";
 import { detectSandbox } from "./sandbox.js";
-import { git } from "./git.js";
+import { git, hiddenChanges } from "./git.js";
 import { isDirectory, ownWorktree, worktreeTag } from "./worktree.js";
 
 export interface VerifyRun {
@@ -122,7 +122,7 @@ export async function verifyWorkOrder(
   const program = box.wrap(command, dir, { network: rules.network, hide: ledgerFiles(ledger) });
   const run = await runVerification(program, { cwd: dir, env, timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });
   const seen = opts.git(dir);
-  const gitHere = seen && !seen.dirty && hiddenChanges(dir) ? { ...seen, dirty: true } : seen;
+  const gitHere = seen && !seen.dirty && hiddenChanges(dir).length > 0 ? { ...seen, dirty: true } : seen;
   const { top, repo } = gitHere ? workTreeOf(dir) : {};
   const result = await ledger.recordVerification({
     ...who,
@@ -190,29 +190,4 @@ function ledgerFiles(ledger: LedgerApi): string[] {
   const db = ledger.info.kind === "sqlite" ? ledger.info.location : null;
   const state = process.env.WORKLEDGER_STATE_DIR;
   return [...(db ? [db, `${db}-wal`, `${db}-shm`, `${db}-journal`] : []), ...(state ? [state] : [])];
-}
-
-/**
- * Files git was told not to look at (`update-index --skip-worktree` or
- * `--assume-unchanged`) that are in the work tree and differ from what is
- * committed: `git status` does not show them, so a pass on them would read
- * as clean (nineteenth trials). A sparse checkout's skipped files are not in
- * the work tree and do not count.
- */
-function hiddenChanges(dir: string): boolean {
-  // From the top, so a verify run in a subdirectory sees the whole work tree's (and paths are the top's).
-  const top = git(dir, ["rev-parse", "--show-toplevel"]);
-  const listed = top === null ? null : git(top, ["ls-files", "-v", "-z"]);
-  if (top === null || listed === null) return false;
-  const hidden = listed
-    .split("\0")
-    .filter((l) => /^(S|[a-z]) /.test(l))
-    .map((l) => l.slice(2));
-  return hidden.some((f) => {
-    const path = join(top, f);
-    if (!existsSync(path)) return false;
-    const blob = git(top, ["rev-parse", `HEAD:${f}`]);
-    const now = git(top, ["hash-object", "--", f]);
-    return blob === null || now !== blob;
-  });
 }

@@ -223,6 +223,35 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     const done = s.run(["release", "--id", id, "--status", "done"], { env: carol, cwd: tree });
     assert.equal(done.code, 6, done.stderr);
     assert.match(done.stderr, /ran on uncommitted changes/);
+    // Context saved over it is saved with uncommitted changes, and a checkpoint does not leave it out silently (twenty-first MCP trial).
+    const put = s.run(["context-put", "--id", id, "--key", "handover", "-m", "fixed", "--json"], { env: carol, cwd: tree });
+    assert.equal(put.json.git.dirty, true, put.stdout);
+    const cp = s.run(["checkpoint", "--id", id, "-m", "fixed", "--json"], { env: carol, cwd: tree });
+    assert.match(cp.json.error.message, /1 changed file\(s\) are hidden from git \(skip-worktree or assume-unchanged\): "f.txt"; nothing was committed/);
+    assert.match(cp.json.error.hint, /git update-index --no-skip-worktree --no-assume-unchanged -- "f.txt"/);
+  });
+
+  it("git replace does not make replaced work read clean: workledger reads commits as they are (twenty-first MCP trial)", () => {
+    const id = String(s.run(["create", "--title", "Replaced", "--verification", "grep -q fixed r.txt", "--json"], { env: alice }).json.id);
+    assert.equal(s.run(["claim", "--id", id], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", id], { env: alice, cwd: repo }).stdout.trim();
+    writeFileSync(join(tree, "r.txt"), "broken\n");
+    assert.equal(s.run(["checkpoint", "--id", id, "-m", "broken"], { env: alice, cwd: tree }).code, 0);
+    const broken = git(tree, "rev-parse", "HEAD");
+    git(tree, "checkout", "-q", "--detach");
+    writeFileSync(join(tree, "r.txt"), "fixed\n");
+    git(tree, "commit", "-qam", "good");
+    const good = git(tree, "rev-parse", "HEAD");
+    git(tree, "checkout", "-q", `wo/${id}-replaced`);
+    // Without the hooks (they refuse git replace but to an admin's shell).
+    assert.equal(gitIn(tree, alice, "-c", "core.hooksPath=/dev/null", "replace", broken, good).status, 0);
+    git(tree, "reset", "-q", "--hard");
+    const pass = s.run(["verify", "--id", id, "--json"], { env: alice, cwd: tree });
+    assert.deepEqual([pass.json.passed, pass.json.git.head, pass.json.git.dirty], [true, broken, true], pass.stdout);
+    const done = s.run(["release", "--id", id, "--status", "done"], { env: alice, cwd: tree });
+    assert.equal(done.code, 6, done.stderr);
+    assert.match(done.stderr, /uncommitted changes/);
+    git(repo, "replace", "-d", broken);
   });
 
   it("context read in an unrelated repository says it was saved in another one, not that the repository moved (seventeenth trials)", () => {

@@ -20,6 +20,7 @@ describe("near misses among project names", () => {
     assert.deepEqual(nearMisses("dmeo", ["demo"]), ["demo"]);
     assert.deepEqual(nearMisses("shpo", ["shop"]), ["shop"]);
     assert.deepEqual(nearMisses("sho", ["shop", "ship"]), ["shop"]);
+    assert.deepEqual([nearMisses("prj", ["proj"]), nearMisses("poj", ["proj"])], [["proj"], ["proj"]], "or any other of its letters (twenty-first MCP trial)");
     assert.deepEqual(nearMisses("hspo", ["shop"]), [], "two swaps are not one typo");
     assert.deepEqual(nearMisses("dmoe", ["demo"]), ["demo"], "but a letter typed two places late is (sixteenth trials)");
     assert.deepEqual(nearMisses("meat", ["team"]), [], "an anagram is another word");

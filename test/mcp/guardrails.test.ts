@@ -126,6 +126,10 @@ describe("MCP: guardrails bind local agents (issue 23)", () => {
     assert.equal(done.body.error.code, "NOT_HOLDER");
     assert.match(done.body.error.message, /\(project mcpg-other\)$/);
     assert.match(done.body.error.hint, new RegExp(`WO-${other} is in project mcpg-other, not ${P}: give project=mcpg-other with each call about it`));
+    // One dependency named three ways is one (twenty-first MCP trial: [19,19,19]).
+    const dep = newWo("dep");
+    const dup = await ida.call("create", { title: "needs dep", depends_on: [`WO-${dep}`, `wo-${dep}`, String(dep)] });
+    assert.deepEqual(dup.body[0].depends_on, [dep], JSON.stringify(dup.body));
     // In the session's own project nothing is added.
     const own = await ida.call("update", { id: newWo("here"), status: "done" });
     assert.doesNotMatch(own.body.error.hint, /is in project/);

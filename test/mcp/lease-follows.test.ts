@@ -150,6 +150,16 @@ describe("MCP: the lease follows the agent (issue 15)", { concurrency: true }, (
     // the stale session forgot its token and acted as the live one).
     assert.equal((await first.call("spend", { id, tokens_in: 50 })).body.attempt.token, 1);
     assert.equal((await first.call("add_note", { id, body: "after a spend" })).body.error?.code, "LEASE_LOST");
+    // Told to leave it to the other session, and a claim does not take it over (twenty-first MCP trial: whoami said
+    // "claim it again", the claim said "carry on", and the fenced session released the live one's WO).
+    assert.match(
+      (await first.call("whoami")).body.hint,
+      /your lease in this session ended, and another session under your name claimed it again \(lease 2\): leave it to that session/,
+    );
+    const again = await first.call("claim", { id });
+    assert.equal(again.body.error?.code, "LEASE_HELD");
+    assert.match(again.body.error.message, /claimed again by another session under your name after your lease 1 ended/);
+    assert.equal((await first.call("release", { id })).body.error?.code, "LEASE_LOST", "still fenced");
     assert.equal(s.run(["get", "-p", P, "--id", String(id), "--json"]).json.status, "claimed");
     assert.equal((await second.call("release", { id, status: "done" })).isError, false, "the current session's token is its own");
     await first.client.close();

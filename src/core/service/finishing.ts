@@ -84,7 +84,10 @@ export async function release(svc: Service, input: Inputs["release"]): Promise<F
 }
 
 export async function update(svc: Service, input: Inputs["update"]): Promise<Finished> {
-  const u = parse(inputs.update, input);
+  const parsed = parse(inputs.update, input);
+  // One dependency named twice (53, WO-53) is one (twenty-first MCP trial: [19,19,19] was stored).
+  const deps = parsed.fields?.depends_on;
+  const u = deps ? { ...parsed, fields: { ...parsed.fields, depends_on: [...new Set(deps)] } } : parsed;
   const { project, agent, role, id, fields, status, note, if_revision, lease_token, unverified_reason, stage } = u;
   const hasFields = fields !== undefined && Object.values(fields).some((v) => v !== undefined);
   if (!hasFields && status === undefined && note === undefined && stage === undefined) {

@@ -6,6 +6,7 @@ import { parseDuration } from "../../core/duration.js";
 import { LedgerError } from "../../core/errors.js";
 import type { LocalRepository } from "../../core/freshness.js";
 import type { GitState } from "../../core/types.js";
+import { hiddenChanges, NO_REPLACE } from "../../exec/git.js";
 import { utf8 } from "../../core/validate.js";
 import { str, type Opts } from "./invocation.js";
 
@@ -131,7 +132,10 @@ export function localRepository(cwd = process.cwd()): LocalRepository {
     committedAt(commit) {
       if (!/^[0-9a-f]{40,64}$/.test(commit)) return undefined;
       try {
-        return execFileSync("git", ["log", "-1", "--format=%cI", commit], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000 }).trim() || undefined;
+        return (
+          execFileSync("git", ["log", "-1", "--format=%cI", commit], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000, env: GIT_ENV }).trim() ||
+          undefined
+        );
       } catch {
         return undefined;
       }
@@ -144,7 +148,7 @@ export function localRepository(cwd = process.cwd()): LocalRepository {
 /** Whether git exits 0. */
 function succeeds(cwd: string, args: string[]): boolean {
   try {
-    execFileSync("git", args, { cwd, stdio: "ignore", timeout: 5000 });
+    execFileSync("git", args, { cwd, stdio: "ignore", timeout: 5000, env: GIT_ENV });
     return true;
   } catch {
     return false;
@@ -158,10 +162,19 @@ function packedRef(file: string, ref: string): string | undefined {
 }
 
 /** HEAD, branch and dirtiness of the work tree we run in, or null outside git. One git call. */
-export function gitState(cwd = process.cwd()): GitState | null {
+/** Commits as they are, never as `git replace` shows them (exec/git.ts NO_REPLACE). */
+const GIT_ENV = { ...process.env, ...NO_REPLACE };
+
+/**
+ * The work tree's HEAD, branch and whether it has uncommitted changes;
+ * `saved` (context-put) counts changes hidden from git status too (the
+ * twenty-first MCP trial saved a handover over an assume-unchanged edit, and
+ * it read fresh).
+ */
+export function gitState(cwd = process.cwd(), saved = false): GitState | null {
   let out: string;
   try {
-    out = execFileSync("git", ["status", "--porcelain=v2", "--branch"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000 });
+    out = execFileSync("git", ["status", "--porcelain=v2", "--branch"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000, env: GIT_ENV });
   } catch {
     return null;
   }
@@ -173,5 +186,6 @@ export function gitState(cwd = process.cwd()): GitState | null {
     else if (line.startsWith("# branch.head ")) branch = line.slice(14) === "(detached)" ? null : line.slice(14);
     else if (line && !line.startsWith("#")) dirty = true;
   }
-  return head && head !== "(initial)" ? { head, branch, dirty } : null;
+  if (!head || head === "(initial)") return null;
+  return { head, branch, dirty: dirty || (saved && hiddenChanges(cwd).length > 0) };
 }

@@ -120,7 +120,7 @@ export function registerOperation<R>(program: Command, spec: OperationCommand<R>
       const ledger = await ctx.ledger();
       // Context about a WO is stamped with the caller's worktree for it, where the work is, when it stands elsewhere (fourteenth trials).
       const tree = op.name === "contextPut" ? await worktreeOf(ledger, input) : undefined;
-      if (tree !== undefined) input.git = gitState(tree);
+      if (tree !== undefined) input.git = gitState(tree, true);
       let target = resolve(op, input);
       if (alt?.when(input, o)) {
         const fields = inputFields(alt.op);
@@ -144,7 +144,7 @@ function inputOf(op: Operation, flags: Readonly<Record<string, FlagSpec>>, o: Op
   const input: Record<string, unknown> = op.everyProject ? {} : { project: projectOf(ctx) };
   if (op.actor) Object.assign(input, { agent: identity(ctx), role: ctx.role });
   // Recorded with what is written (context-put) it is the whole state; only judged against (claim, get), HEAD and branch.
-  if (op.callerGit) input.git = op.name === "contextPut" ? gitState() : headState();
+  if (op.callerGit) input.git = op.name === "contextPut" ? gitState(process.cwd(), true) : headState();
   for (const [field, f] of Object.entries(flags)) {
     const value = f.read ? f.read(o, ctx, args) : flagValue(field, f, o);
     if (value !== undefined || f.read) input[field] = value;

@@ -37,7 +37,8 @@ export interface McpOptions {
   hookIdle?: () => number | undefined;
   version: string;
   /** The git state of a work tree (default: the server's working directory, the client's), recorded with context and verify. */
-  git: (cwd?: string) => GitState | null;
+  /** The work tree's state; `saved`: as context-put records it (changes hidden from git status count: exec/git.ts hiddenChanges). */
+  git: (cwd?: string, saved?: boolean) => GitState | null;
   /** The server's repository, where context saved on another branch is judged against that branch (none: not judged so). */
   repo?: LocalRepository;
 }
@@ -47,7 +48,7 @@ type Args = Record<string, unknown>;
 /** Operations that run on this machine rather than through the ledger (see core/operations.ts). */
 const LOCAL: Record<string, (l: LedgerApi, a: Args, o: McpOptions) => Promise<unknown>> = {
   // The core's schemas are the check (hence the casts).
-  verify: (l, a, o) => verifyWorkOrder(l, a as never, { git: o.git }),
+  verify: (l, a, o) => verifyWorkOrder(l, a as never, { git: (cwd) => o.git(cwd) }),
   whoami: (l, a) => whoami(l, a as never),
   worktree: (l, a) => worktree(l, a as never),
   checkpoint: (l, a) => checkpoint(l, a as never),
@@ -78,16 +79,24 @@ function keptAliveHere(w: Whoami, memory: LeaseMemory): Whoami & { hint?: string
     return { ...l, kept_alive: mine !== undefined && !mine.lost && mine.token === l.token };
   });
   // Each named with its project: whoami lists every project's, and a bare id claims the session's project's (nineteenth MCP trial).
-  const orphans = leases.filter((l) => !l.kept_alive);
-  return {
-    ...w,
-    leases,
+  const name = (l: { project: string; id: number }) => `${l.project} WO-${l.id}`;
+  // This session held it under an earlier lease: the session that claimed it again after that one ended works on it
+  // (twenty-first MCP trial: told to claim it, a fenced session took over a live session's work).
+  const superseded = leases.filter((l) => !l.kept_alive && memory.recall(l.project, l.id) !== undefined);
+  const orphans = leases.filter((l) => !l.kept_alive && !superseded.includes(l));
+  const hints = [
+    ...(superseded.length
+      ? [
+          `${superseded.map(name).join(", ")}: your lease in this session ended, and another session under your name claimed it again (lease ${superseded.map((l) => l.token).join(", ")}): leave it to that session, and take other work`,
+        ]
+      : []),
     ...(orphans.length
-      ? {
-          hint: `${orphans.map((l) => `${l.project} WO-${l.id}`).join(", ")}: taken by another session under your name, and not kept alive by this one: claim each again with its project (${orphans.map((l) => `claim project=${l.project} id=${l.id}`).join("; ")}; it answers that it is yours) to keep it, or it lapses when its lease expires (expires_at; within a minute when the other session kept it alive)`,
-        }
-      : {}),
-  };
+      ? [
+          `${orphans.map(name).join(", ")}: taken by another session under your name, and not kept alive by this one: claim each again with its project (${orphans.map((l) => `claim project=${l.project} id=${l.id}`).join("; ")}; it answers that it is yours) to keep it, or it lapses when its lease expires (expires_at; within a minute when the other session kept it alive)`,
+        ]
+      : []),
+  ];
+  return { ...w, leases, ...(hints.length ? { hint: hints.join("; ") } : {}) };
 }
 
 /** A first guess at create is one work order: its fields at the top level become the one item. */
@@ -156,7 +165,7 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
       // Context about a WO is stamped with the state of the model's worktree for it, where the work is, not the server's directory;
       // a finish is judged by where the WO's branch is in that worktree.
       const inWorktree = op.name === "contextPut" || op.name === "release" || op.name === "update";
-      if (op.callerGit) args.git = opts.git(inWorktree ? await worktreeOf(ledger, args) : undefined);
+      if (op.callerGit) args.git = opts.git(inWorktree ? await worktreeOf(ledger, args) : undefined, op.name === "contextPut");
       if (op.capabilities && opts.can !== undefined) args.can = opts.can;
       const local = LOCAL[op.name];
       // Over a store of its own, the server rides out a database failover for the model (the remote client does so itself).

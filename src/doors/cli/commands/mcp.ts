@@ -18,7 +18,16 @@ export function register(program: Command): void {
         const ledger = await ctx.ledger({ tokenMemory: false });
         // The client that started this server is the session its hooks record activity for (agent-setup).
         const hookIdle = () => idleFor(process.ppid);
-        await runMcp({ ledger, agent: ctx.agent, project: ctx.project, can: declaredCan(o), hookIdle, version: pkgVersion, git: (cwd) => gitState(cwd), repo: localRepository() });
+        await runMcp({
+          ledger,
+          agent: ctx.agent,
+          project: ctx.project,
+          can: declaredCan(o),
+          hookIdle,
+          version: pkgVersion,
+          git: (cwd, saved) => gitState(cwd, saved),
+          repo: localRepository(),
+        });
         return { data: undefined, human: () => "" };
       }),
     );
