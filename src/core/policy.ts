@@ -6,7 +6,21 @@ import type { ProjectPolicy } from "./types.js";
 export type PolicyChange = Omit<Parsed["setPolicy"], "project" | "agent" | "role">;
 
 export function mergePolicy(before: ProjectPolicy, change: PolicyChange): ProjectPolicy {
-  const { verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices, stages, done_stage, idle_limit, branch_prefix, ...sandbox } = change;
+  const {
+    verification_authors,
+    require_verification,
+    max_hold,
+    max_usd,
+    max_tokens,
+    max_attempts,
+    prices,
+    stages,
+    done_stage,
+    idle_limit,
+    branch_prefix,
+    prune_after,
+    ...sandbox
+  } = change;
   return {
     verification_authors: verification_authors ?? before.verification_authors,
     require_verification: require_verification ?? before.require_verification,
@@ -23,5 +37,6 @@ export function mergePolicy(before: ProjectPolicy, change: PolicyChange): Projec
     done_stage: done_stage === undefined ? before.done_stage : done_stage,
     idle_limit_ms: idle_limit === undefined ? before.idle_limit_ms : idle_limit,
     branch_prefix: branch_prefix ?? before.branch_prefix,
+    prune_after_ms: prune_after === undefined ? before.prune_after_ms : prune_after,
   };
 }

@@ -119,12 +119,14 @@ export const durationOrNone = (within: typeof ttl, example: string, more: string
       for (const i of r.error.issues) ctx.addIssue({ code: "custom", message: i.message });
       return z.NEVER;
     });
+/** How long ago a WO finished for prune to remove its history. */
+export const retention = duration(1000, 36_600 * 86_400_000, "1s and 36600d");
+/** A project's retention, which serve prunes by once a day; none: it never does. */
+export const pruneAfterSetting = durationOrNone(retention, "180d", "365d");
 /** A project's default cap on holding a lease; none removes it. */
 export const maxHoldSetting = durationOrNone(maxHold, "4h", "1d");
 /** A project's idle limit (1s to 7d); none: a keep-alive never stops for idleness. */
 export const idleLimitSetting = durationOrNone(ttl, "20m", "2h");
-/** How long ago a WO finished for prune to remove its history. */
-export const retention = duration(1000, 36_600 * 86_400_000, "1s and 36600d");
 /** A context's maximum age before it counts as stale. */
 export const maxAge = duration(1, 366 * 86_400_000, "1ms and 366d");
 

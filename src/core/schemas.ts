@@ -19,6 +19,7 @@ import {
   ttl,
   maxHoldSetting,
   idleLimitSetting,
+  pruneAfterSetting,
   maxAge,
   retention,
   statusFilter,
@@ -237,10 +238,11 @@ export const inputs = builtOnFirstRead({
           .regex(BRANCH_PREFIX, { error: "must be words of a-z, 0-9, . _ - joined by /, ending in / or - (like wo/ or team/wo-), or empty" })
           .describe("new WOs' branches start with this (default wo/)")
           .optional(),
+        prune_after: pruneAfterSetting.optional(),
       })
       .refine((v) => Object.entries(v).some(([k, x]) => !["project", "agent", "role"].includes(k) && x !== undefined), {
         error:
-          "give at least one setting: verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices, trusted_authors, verification_env, verification_network, require_sandbox, stages, done_stage, idle_limit or branch_prefix",
+          "give at least one setting: verification_authors, require_verification, max_hold, max_usd, max_tokens, max_attempts, prices, trusted_authors, verification_env, verification_network, require_sandbox, stages, done_stage, idle_limit, branch_prefix or prune_after",
         path: ["verification_authors"],
       }),
   /** A request to run a WO's verification command (the door runs it, then records a `verification`). */

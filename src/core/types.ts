@@ -348,6 +348,8 @@ export interface ProjectPolicy {
   idle_limit_ms: number | null;
   /** What new WOs' branch names start with (core/branch.ts). */
   branch_prefix: string;
+  /** serve prunes WOs finished longer ago than this, once a day (ms; null: never; service/retention.ts). */
+  prune_after_ms: number | null;
 }
 
 export interface ModelPrice {

@@ -32,6 +32,7 @@ export const DEFAULT_POLICY: ProjectPolicy = {
   done_stage: null,
   idle_limit_ms: 20 * 60_000,
   branch_prefix: DEFAULT_BRANCH_PREFIX,
+  prune_after_ms: null,
 };
 
 const isAdmin = (role: Role | undefined) => role === "admin";

@@ -222,7 +222,7 @@ export interface ProjectRow {
 /** The policy fields about running verification commands, stored as one JSON column. */
 type VerificationRules = Pick<ProjectPolicy, "trusted_authors" | "verification_env" | "verification_network" | "require_sandbox">;
 /** The policy fields about the pipeline, stored as one JSON column. */
-type WorkRules = Pick<ProjectPolicy, "stages" | "done_stage" | "idle_limit_ms" | "branch_prefix">;
+type WorkRules = Pick<ProjectPolicy, "stages" | "done_stage" | "idle_limit_ms" | "branch_prefix" | "prune_after_ms">;
 
 const PROJECT_FIELDS = [
   "name",
@@ -263,6 +263,7 @@ function workRules(json: string | null): WorkRules {
     done_stage: v.done_stage ?? null,
     idle_limit_ms: v.idle_limit_ms === undefined ? DEFAULT_POLICY.idle_limit_ms : v.idle_limit_ms,
     branch_prefix: v.branch_prefix ?? DEFAULT_POLICY.branch_prefix,
+    prune_after_ms: v.prune_after_ms ?? null,
   };
 }
 
@@ -291,7 +292,13 @@ export const policyRow = (p: ProjectPolicy) => [
     verification_network: p.verification_network,
     require_sandbox: p.require_sandbox,
   } satisfies VerificationRules),
-  JSON.stringify({ stages: p.stages, done_stage: p.done_stage, idle_limit_ms: p.idle_limit_ms, branch_prefix: p.branch_prefix } satisfies WorkRules),
+  JSON.stringify({
+    stages: p.stages,
+    done_stage: p.done_stage,
+    idle_limit_ms: p.idle_limit_ms,
+    branch_prefix: p.branch_prefix,
+    prune_after_ms: p.prune_after_ms,
+  } satisfies WorkRules),
 ];
 export const POLICY_COLUMNS = PROJECT_FIELDS.slice(2);
 

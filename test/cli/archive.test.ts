@@ -6,11 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
+import { serve } from "../helpers/serve.ts";
+import { sleep, until } from "../helpers/util.ts";
 import { dropSchema, PG_URL, requirePostgres, uniqueSchema } from "../conformance/backends.ts";
 
 const ADMIN = { WORKLEDGER_ROLE: "admin" };
@@ -191,6 +193,37 @@ describe("CLI: export and import move a ledger between stores (issue 29)", () =>
     const loaded = s.run(["import", file], { env: { ...ADMIN, WORKLEDGER_DB: join(s.dir, "from-archive.db") } });
     assert.equal(loaded.code, 0, loaded.stderr);
     assert.match(loaded.stdout, /imported moved: 1 work order\(s\)/);
+  });
+
+  it("serve prunes each project that sets prune_after once a day into its --archive-dir, and without one says it does not", async () => {
+    for (const args of [
+      ["create", "--new-project", "--title", "old"],
+      ["claim", "--id", "1"],
+      ["release", "--id", "1", "--status", "done"],
+    ])
+      assert.equal(s.run(args, { env: as("alice", "kept") }).code, 0);
+    await sleep(1100);
+    const set = s.run(["project", "set", "kept", "--as-admin", "--prune-after", "1s"], { env: as("alice", "kept") });
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /serve prunes work orders finished over 1s ago, daily/);
+    const none = await serve(s.env);
+    try {
+      assert.ok(await until(() => /kept set prune_after, but serve has no --archive-dir: nothing is pruned/.test(none.stderr()), 10_000), none.stderr());
+    } finally {
+      await none.stop();
+    }
+    const dir = join(s.dir, "archives");
+    mkdirSync(dir);
+    const file = join(dir, `kept-${new Date().toISOString().slice(0, 10)}.jsonl`);
+    const server = await serve(s.env, ["--archive-dir", dir]);
+    try {
+      assert.ok(await until(() => /prune: kept: 1 work order\(s\) finished before/.test(server.stderr()), 10_000), server.stderr());
+    } finally {
+      await server.stop();
+    }
+    assert.match(readFileSync(file, "utf8"), /"type":"event"/);
+    assert.equal(s.run(["history", "--id", "1", "--json"], { env: as("alice", "kept") }).json.length, 0);
+    assert.equal(s.run(["history", "--id", "1", "--json"], { env: as("alice", "second") }).json.length > 0, true, "a project without prune_after keeps its history");
   });
 });
 

@@ -132,6 +132,10 @@ for (const backend of backends.filter((b) => b.name !== "remote")) {
         "VALIDATION",
         /before/,
       );
+      // The project's retention, which serve prunes by daily, is stored with its policy.
+      const set = await l.setPolicy({ project: P, agent: "boss", role: "admin", prune_after: "180d" });
+      assert.equal(set.policy.prune_after_ms, 180 * DAY);
+      assert.equal((await l.setPolicy({ project: P, agent: "boss", role: "admin", prune_after: "none" })).policy.prune_after_ms, null);
     });
   });
 }

@@ -120,7 +120,8 @@ export function policy(p: Project): string {
   ].join(", ");
   const { stages, done_stage } = p.policy;
   const pipeline = stages.length ? `; stages ${stages.join(" → ")}${done_stage ? `, done only from ${done_stage}` : ""}` : "";
-  return `project ${p.name}: verification commands may be set by ${verification_authors}; done ${require_verification ? "needs" : "does not need"} a passing verification; ${hold}; ${caps ? `new work orders get caps ${caps}` : "no default budget"}${prices}; ${running}${pipeline}`;
+  const pruned = p.policy.prune_after_ms === null ? "" : `; serve prunes work orders finished over ${formatDuration(p.policy.prune_after_ms)} ago, daily`;
+  return `project ${p.name}: verification commands may be set by ${verification_authors}; done ${require_verification ? "needs" : "does not need"} a passing verification; ${hold}; ${caps ? `new work orders get caps ${caps}` : "no default budget"}${prices}; ${running}${pipeline}${pruned}`;
 }
 
 function eventText(e: LedgerEvent): string {

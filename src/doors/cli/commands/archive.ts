@@ -1,9 +1,10 @@
 /** export, import and prune: a ledger as JSON Lines, to move it between stores or keep what is removed (issue 29). */
-import { closeSync, createReadStream, createWriteStream, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { createReadStream, createWriteStream, renameSync, rmSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import type { Command } from "commander";
 import { LedgerError } from "../../../core/errors.js";
 import type { PruneSummary } from "../../../core/service/retention.js";
+import { openArchive } from "../../archive-file.js";
 import { withLocal } from "../connect.js";
 import { str } from "../invocation.js";
 import { c } from "../output.js";
@@ -88,38 +89,15 @@ function registerPrune(program: Command): void {
             hint: "give a new file, e.g. --archive pruned.jsonl (workledger import loads it into an empty ledger)",
             details: { issues: [{ field: "archive", message: "required" }] },
           });
-        const fd = openArchive(file);
-        let records = false;
+        const archive = openArchive(file);
         try {
-          const r = await withLocal(ctx, (ledger) =>
-            ledger.prune({ project: str(ctx.flags.project), before: str(o.before) as string, role: ctx.role }, async (lines) => {
-              records ||= lines.some((l) => l.type !== "header" && l.type !== "end");
-              writeSync(fd, lines.map((l) => JSON.stringify(l) + "\n").join(""));
-              fsyncSync(fd); // on disk before the transaction that removes it commits
-            }),
-          );
+          const r = await withLocal(ctx, (ledger) => ledger.prune({ project: str(ctx.flags.project), before: str(o.before) as string, role: ctx.role }, archive.write));
           return { data: { ...r, archive: file }, human: () => pruneText(r, file) };
-        } catch (e) {
-          if (!records) rmSync(file, { force: true }); // nothing was removed: no archive of nothing left behind
-          throw e;
         } finally {
-          closeSync(fd);
+          archive.close();
         }
       }),
     );
-}
-
-/** A new archive file (never one that is there: it may hold what an earlier prune removed). */
-function openArchive(file: string): number {
-  try {
-    return openSync(file, "wx", 0o600);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new LedgerError("VALIDATION", `--archive ${file}: ${code === "EEXIST" ? "the file exists; prune never writes over an archive" : (e as Error).message}`, {
-      hint: "give a new file name; nothing was removed",
-      details: { issues: [{ field: "archive", message: code === "EEXIST" ? "exists" : "cannot be created" }] },
-    });
-  }
 }
 
 function pruneText(r: PruneSummary, file: string): string {

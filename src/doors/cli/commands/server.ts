@@ -4,6 +4,8 @@ import { LedgerError } from "../../../core/errors.js";
 import { inputs, type Inputs } from "../../../core/schemas.js";
 import { parse } from "../../../core/validate.js";
 import type { LedgerEvent } from "../../../core/types.js";
+import { DailyPrune } from "../../daily-prune.js";
+import { isDirectory } from "../../../exec/worktree.js";
 import { withLocal } from "../connect.js";
 import { intervalMs, usage } from "../input.js";
 import { parseDuration } from "../../../core/duration.js";
@@ -47,6 +49,7 @@ export function register(program: Command): void {
     .option("--webhook-timeout <duration>", "a webhook receiver must answer within this", "10s")
     .option("--webhook-retry-max <duration>", "failed deliveries are retried with exponential backoff (and jitter) up to this wait", "5m")
     .option("--webhook-suspend-after <duration>", "a subscription failing for this long is suspended (webhook resume restarts it)", "24h")
+    .option("--archive-dir <dir>", "where the daily prune of projects with prune_after (project set --prune-after) writes what it removes; without it nothing is pruned")
     .option("--trust-proxy <list>", "comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For names the client (default: none)")
     .action(
       cliAction(async (o, ctx) => {
@@ -57,6 +60,8 @@ export function register(program: Command): void {
           import("../../http/deliverer.js"),
         ]);
         const metrics = new Metrics();
+        const archiveDir = str(o.archiveDir);
+        if (archiveDir !== undefined && !isDirectory(archiveDir)) throw usage("archive-dir", `${archiveDir} is not a directory here`);
         let deliverer: InstanceType<typeof Deliverer> | undefined;
         const webhooks = {
           timeoutMs: durationFlag(o.webhookTimeout, "webhook-timeout", 100),
@@ -84,6 +89,8 @@ export function register(program: Command): void {
             });
             deliverer = new Deliverer(ledger, webhooks);
             deliverer.start();
+            const pruner = new DailyPrune(ledger, archiveDir, (line) => process.stderr.write(`${line}\n`));
+            pruner.start();
             process.stderr.write(`workledger ${pkgVersion} serving ${ledger.info.kind} ${ledger.info.location} on ${server.url}\n`);
             process.stderr.write(`webhooks: delivered by ${deliverer.owner}\n`);
             process.stderr.write(`dashboard: ${server.url}/ (sign in with a token from: workledger token create --as-admin --agent NAME --role admin|reader)\n`);
@@ -91,6 +98,7 @@ export function register(program: Command): void {
             process.stderr.write(`${sig}: finishing in-flight requests\n`);
             await server.close();
             await deliverer.stop();
+            await pruner.stop();
             return { data: { stopped: true, url: server.url }, human: () => "stopped" };
           },
           {

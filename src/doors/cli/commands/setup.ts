@@ -194,6 +194,10 @@ export function register(program: Command): void {
         flag: "--idle-limit <duration>",
       },
       branch_prefix: { help: "what new work orders' branch names start with (default wo/; e.g. team/wo-); existing ones keep theirs", flag: "--branch-prefix <prefix>" },
+      prune_after: {
+        help: "serve prunes the history of work orders finished longer ago than this, once a day, archiving it in its --archive-dir (e.g. 180d), or none (default)",
+        flag: "--prune-after <duration>",
+      },
       done_stage: {
         help: "work may be done only from this stage (e.g. review), or none (default: any)",
         flag: "--done-stage <stage>",
