@@ -36,8 +36,10 @@ export interface McpOptions {
   /** How long ago the client's hooks last recorded the agent doing something (ms), if they do; tool calls count too. */
   hookIdle?: () => number | undefined;
   version: string;
-  /** The git state of a work tree (default: the server's working directory, the client's), recorded with context and verify. */
-  /** The work tree's state; `saved`: as context-put records it (changes hidden from git status count: exec/git.ts hiddenChanges). */
+  /**
+   * The git state of a work tree (default: the server's working directory, the client's), recorded with context and verify;
+   * `saved`: as context-put records it (changes hidden from git status count: exec/git.ts hiddenChanges).
+   */
   git: (cwd?: string, saved?: boolean) => GitState | null;
   /** The server's repository, where context saved on another branch is judged against that branch (none: not judged so). */
   repo?: LocalRepository;
@@ -82,7 +84,7 @@ function keptAliveHere(w: Whoami, memory: LeaseMemory): Whoami & { hint?: string
   const name = (l: { project: string; id: number }) => `${l.project} WO-${l.id}`;
   // This session held it under an earlier lease: the session that claimed it again after that one ended works on it
   // (twenty-first MCP trial: told to claim it, a fenced session took over a live session's work).
-  const superseded = leases.filter((l) => !l.kept_alive && memory.recall(l.project, l.id) !== undefined);
+  const superseded = leases.filter((l) => !l.kept_alive && (memory.recall(l.project, l.id)?.token ?? Infinity) < l.token);
   const orphans = leases.filter((l) => !l.kept_alive && !superseded.includes(l));
   const hints = [
     ...(superseded.length
