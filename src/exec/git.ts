@@ -43,8 +43,23 @@ function run(dir: string, args: string[], opts: GitOptions): string {
     timeout: 60_000,
     maxBuffer: 64 * 1024 * 1024,
     ...(opts.input === undefined ? {} : { input: opts.input }),
-    env: { ...(opts.env ?? process.env), ...NO_REPLACE },
+    env: gitEnv(opts.env ?? process.env),
   }).trim();
+}
+
+/**
+ * Variables that point git at another repository, work tree or index than
+ * the directory's own: workledger asks git about the directory it names
+ * (twenty-second trials: GIT_DIR and GIT_WORK_TREE of a worktree made a
+ * pass in another directory read as one on the WO's branch).
+ */
+const ELSEWHERE = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE"];
+
+/** `env` for workledger's own git calls: the directory's repository as it is (NO_REPLACE, none of ELSEWHERE). */
+export function gitEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env, ...NO_REPLACE };
+  for (const k of ELSEWHERE) delete out[k];
+  return out;
 }
 
 /**

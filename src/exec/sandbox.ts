@@ -82,7 +82,7 @@ function bwrapArgs(dir: string, opts: { network: boolean; hide: readonly string[
     "--bind",
     work,
     work,
-    ...linkedGitDirs(work),
+    ...gitDirs(work),
     ...hidden.filter(late).flatMap(cover),
     "--chdir",
     work,
@@ -90,17 +90,21 @@ function bwrapArgs(dir: string, opts: { network: boolean; hide: readonly string[
 }
 
 /**
- * A linked worktree's git lives in its repository's git directory, outside
- * the work tree (and hidden by the private /tmp when the repository is
- * there): the repository's read-only, the worktree's own part (its index,
- * HEAD) writable, so `git diff` works in the verification (fourteenth MCP
- * trial: "not a git repository" in a worktree under /tmp).
+ * The repository's git directory is read-only to the command: what it could
+ * write there (a hook, a config's core.hooksPath) would run, unsandboxed, in
+ * every later git command of every agent using the repository (twenty-second
+ * trials: a verify in the main checkout planted a post-commit hook). A linked
+ * worktree's git lives in its repository's git directory, outside the work
+ * tree (and hidden by the private /tmp when the repository is there): the
+ * repository's read-only, the worktree's own part (its index, HEAD)
+ * writable, so `git diff` works in the verification (fourteenth MCP trial:
+ * "not a git repository" in a worktree under /tmp).
  */
-function linkedGitDirs(work: string): string[] {
+function gitDirs(work: string): string[] {
   for (let at = work; ; at = dirname(at)) {
     const dotGit = join(at, ".git");
     if (existsSync(dotGit)) {
-      if (!statSync(dotGit).isFile()) return [];
+      if (!statSync(dotGit).isFile()) return ["--ro-bind", dotGit, dotGit];
       const own = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"))?.[1]?.trim();
       if (own === undefined) return [];
       const gitdir = resolve(at, own);

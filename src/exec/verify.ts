@@ -120,9 +120,13 @@ export async function verifyWorkOrder(
   const { env, removed } = scrubEnvironment(process.env, rules.env);
   opts.onStart?.(command);
   const program = box.wrap(command, dir, { network: rules.network, hide: ledgerFiles(ledger) });
+  const before = opts.git(dir);
   const run = await runVerification(program, { cwd: dir, env, timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });
   const seen = opts.git(dir);
-  const gitHere = seen && !seen.dirty && hiddenChanges(dir).length > 0 ? { ...seen, dirty: true } : seen;
+  // HEAD moved while it ran (a commit, a checkout: twenty-second MCP trial): what ran is not what HEAD names now, so the
+  // pass counts as one on uncommitted changes; so do changes git status does not show.
+  const moved = before !== null && seen !== null && (before.head !== seen.head || before.branch !== seen.branch);
+  const gitHere = seen && !seen.dirty && (moved || hiddenChanges(dir).length > 0) ? { ...seen, dirty: true } : seen;
   const { top, repo } = gitHere ? workTreeOf(dir) : {};
   const result = await ledger.recordVerification({
     ...who,

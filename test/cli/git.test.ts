@@ -231,6 +231,39 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.match(cp.json.error.hint, /git update-index --no-skip-worktree --no-assume-unchanged -- "f.txt"/);
   });
 
+  it("a commit made while verify runs makes its pass one on uncommitted changes: it ran on what HEAD named before (twenty-second MCP trial)", async () => {
+    const id = String(s.run(["create", "--title", "Moves during verify", "--verification", "grep -q good g.txt && sleep 3", "--json"], { env: alice }).json.id);
+    assert.equal(s.run(["claim", "--id", id], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", id], { env: alice, cwd: repo }).stdout.trim();
+    writeFileSync(join(tree, "g.txt"), "good\n");
+    assert.equal(s.run(["checkpoint", "--id", id, "-m", "good"], { env: alice, cwd: tree }).code, 0);
+    const running = s.spawn(["verify", "--id", id, "--dir", tree, "--json"], { env: alice });
+    await sleep(1500);
+    writeFileSync(join(tree, "g.txt"), "bad\n");
+    assert.equal(gitIn(tree, alice, "commit", "-qam", "bad, during verify").status, 0);
+    const v = await running;
+    assert.deepEqual([v.json.passed, v.json.git.head, v.json.git.dirty], [true, git(tree, "rev-parse", "HEAD"), true], v.stdout);
+    const done = s.run(["release", "--id", id, "--status", "done"], { env: alice, cwd: tree });
+    assert.equal(done.code, 6, done.stderr);
+  });
+
+  it("verify asks git about the directory it runs in, whatever GIT_DIR and GIT_WORK_TREE say (twenty-second trials)", () => {
+    const id = String(s.run(["create", "--title", "Elsewhere", "--verification", "test -f ok.txt", "--json"], { env: alice }).json.id);
+    assert.equal(s.run(["claim", "--id", id], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", id], { env: alice, cwd: repo }).stdout.trim();
+    writeFileSync(join(tree, "e.txt"), "work, no ok.txt\n");
+    assert.equal(s.run(["checkpoint", "--id", id, "-m", "no ok.txt"], { env: alice, cwd: tree }).code, 0);
+    const fake = join(s.dir, "fake");
+    mkdirSync(fake);
+    writeFileSync(join(fake, "ok.txt"), "ok\n");
+    const elsewhere = { ...alice, GIT_DIR: git(tree, "rev-parse", "--absolute-git-dir"), GIT_WORK_TREE: tree };
+    const v = s.run(["verify", "--id", id, "--dir", fake, "--json"], { env: elsewhere, cwd: fake });
+    assert.deepEqual([v.json.passed, v.json.git], [true, null], v.stdout);
+    const done = s.run(["release", "--id", id, "--status", "done", "--json"], { env: alice, cwd: tree });
+    assert.equal(done.code, 6, done.stdout);
+    assert.match(done.json.error.message, /outside any git work tree/);
+  });
+
   it("git replace does not make replaced work read clean: workledger reads commits as they are (twenty-first MCP trial)", () => {
     const id = String(s.run(["create", "--title", "Replaced", "--verification", "grep -q fixed r.txt", "--json"], { env: alice }).json.id);
     assert.equal(s.run(["claim", "--id", id], { env: alice }).code, 0);

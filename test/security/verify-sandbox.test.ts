@@ -7,6 +7,7 @@
  * require the sandbox and list the authors verify trusts.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
@@ -111,6 +112,19 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     assert.equal(built.code, 0, built.stdout + built.stderr);
     assert.match(built.json.note.body, /1 test passed/);
     assert.ok(existsSync(join(tree, "dist", "math.js")), "the work tree is writable");
+  });
+
+  it("the repository's git directory is read-only to the command, in the main checkout too: no hook is planted (twenty-second trials)", (t) => {
+    if (!hasBwrap && !skipLoudly("bubblewrap verification tests", "bwrap cannot run here", ["Install it: apt-get install bubblewrap"])) return t.skip("no bwrap");
+    const repo = join(s.dir, "checkout");
+    mkdirSync(repo);
+    execFileSync("git", ["init", "-q", "-b", "main"], { cwd: repo });
+    const id = wo("echo planted > .git/hooks/post-commit; echo built > out.txt; test -f .git/hooks/post-commit");
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob"));
+    assert.equal(r.json.passed, false, r.stdout + r.stderr);
+    assert.equal(existsSync(join(repo, ".git", "hooks", "post-commit")), false, "nothing was written in .git");
+    assert.equal(readFileSync(join(repo, "out.txt"), "utf8"), "built\n", "the work tree is writable");
   });
 
   it("a project may allow the network and pass named variables", (t) => {

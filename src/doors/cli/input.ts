@@ -6,7 +6,7 @@ import { parseDuration } from "../../core/duration.js";
 import { LedgerError } from "../../core/errors.js";
 import type { LocalRepository } from "../../core/freshness.js";
 import type { GitState } from "../../core/types.js";
-import { hiddenChanges, NO_REPLACE } from "../../exec/git.js";
+import { gitEnv, hiddenChanges } from "../../exec/git.js";
 import { utf8 } from "../../core/validate.js";
 import { str, type Opts } from "./invocation.js";
 
@@ -162,8 +162,8 @@ function packedRef(file: string, ref: string): string | undefined {
 }
 
 /** HEAD, branch and dirtiness of the work tree we run in, or null outside git. One git call. */
-/** Commits as they are, never as `git replace` shows them (exec/git.ts NO_REPLACE). */
-const GIT_ENV = { ...process.env, ...NO_REPLACE };
+/** The directory's own repository, its commits as they are (exec/git.ts gitEnv). */
+const GIT_ENV = gitEnv();
 
 /**
  * The work tree's HEAD, branch and whether it has uncommitted changes;
