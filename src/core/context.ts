@@ -2,7 +2,7 @@
  * Context as the ledger answers with it: pulled with freshness verdicts, and
  * the context a work order's next agent needs (claim and get show it).
  */
-import { freshness, onWorkOrdersBranch, type Finished, type LastCheckpoint, type WorkSince } from "./freshness.js";
+import { freshness, type Finished, type LastCheckpoint, type WorkSince } from "./freshness.js";
 import { isFinished } from "./rules.js";
 import type { ContextPull } from "./ledger.js";
 import type { PulledContext } from "./freshness.js";
@@ -82,12 +82,6 @@ export async function linkedContext(tx: Tx, project: string, id: number, git: Gi
     dependencies: [],
     newer_handover: newer,
   };
-}
-
-/** The context linked to a WO whose branch was not known when it was read (claim reads it beside the WO). */
-export function onBranch(context: WoContext, branch: string): WoContext {
-  const on = (e: PulledContext) => onWorkOrdersBranch(e, branch);
-  return { ...context, linked: context.linked && on(context.linked), also_linked: context.also_linked.map(on) };
 }
 
 /**

@@ -57,6 +57,14 @@ export function freshness(entry: ContextEntry, now: string, maxAgeMs: number, cu
   if (checkpoint && checkpoint.at > entry.created_at && checkpoint.commit !== entry.git?.head) {
     stale_reasons.push(`its work order was checkpointed since it was written (${checkpoint.commit.slice(0, 12)} at ${checkpoint.at})`);
   }
+  // Saved off its WO's branch (the main checkout with no worktree, a detached HEAD) while that branch holds checkpointed
+  // work its HEAD is not: it describes other code than the work's (twenty-second MCP trial: "z.txt is not there" read fresh).
+  const off = entry.git && since.branch !== undefined && entry.git.branch !== since.branch;
+  if (off && checkpoint && checkpoint.commit !== entry.git!.head && !stale_reasons.some((r) => r.includes(checkpoint.commit.slice(0, 12)))) {
+    stale_reasons.push(
+      `saved on ${entry.git!.branch ?? "a detached HEAD"}, not on its work order's branch ${since.branch}, which holds checkpointed work (${checkpoint.commit.slice(0, 12)})`,
+    );
+  }
   // Finished by someone else after it was written: its "next steps" were taken or dropped (eighteenth MCP trial: a handover
   // saying "X is not done" read fresh after the next holder did X and finished). Its own author's finish keeps it current.
   if (finished && finished.at > entry.created_at && finished.agent !== entry.agent) {
@@ -66,7 +74,7 @@ export function freshness(entry: ContextEntry, now: string, maxAgeMs: number, cu
 }
 
 /** The entry naming its WO's branch when it was saved in git on another one (judged there by the caller's door: onItsWorkOrdersBranch). */
-export function onWorkOrdersBranch(entry: PulledContext, branch: string | undefined): PulledContext {
+function onWorkOrdersBranch(entry: PulledContext, branch: string | undefined): PulledContext {
   return entry.git && branch !== undefined && entry.git.branch !== branch ? { ...entry, wo_branch: branch } : entry;
 }
 
@@ -102,12 +110,16 @@ export interface LocalRepository {
  */
 function inAnotherRepository(entry: PulledContext, repo: LocalRepository): PulledContext {
   const saved = entry.git;
+  if (!saved || repo.has(saved.head)) return entry;
+  // On another branch than the caller's too (twenty-second trials: it read fresh, nothing here could judge it).
   const moved = entry.stale_reasons.findIndex((r) => r.startsWith(MOVED));
-  if (!saved || moved < 0 || repo.has(saved.head)) return entry;
   const stale_reasons = [...entry.stale_reasons];
-  stale_reasons[moved] =
-    `saved in another repository (its HEAD ${saved.head.slice(0, 12)} is not in this one): whether it moved cannot be judged here (pull it where it was saved, or fetch it first)`;
-  return { ...entry, stale_reasons };
+  stale_reasons.splice(
+    moved < 0 ? stale_reasons.length : moved,
+    moved < 0 ? 0 : 1,
+    `saved in another repository (its HEAD ${saved.head.slice(0, 12)} is not in this one): whether it moved cannot be judged here (pull it where it was saved, or fetch it first)`,
+  );
+  return { ...entry, verdict: "stale", stale_reasons };
 }
 
 /**

@@ -298,6 +298,10 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     git(unrelated, "commit", "-q", "--allow-empty", "-m", "another history");
     const reasons = (cwd: string) => s.run(["context-pull", "--key", "elsewhere", "--json"], { env: bob, cwd }).json.entries[0].stale_reasons.join("\n");
     assert.match(reasons(unrelated), /^saved in another repository \(its HEAD \w{12} is not in this one\): whether it moved cannot be judged here/);
+    // On another branch there too (twenty-second trials: it read fresh).
+    git(unrelated, "checkout", "-q", "-b", "feat");
+    assert.match(reasons(unrelated), /^saved in another repository \(its HEAD \w{12} is not in this one\)/);
+    git(unrelated, "checkout", "-q", "main");
     const saved = git(repo, "rev-parse", "HEAD");
     git(repo, "commit", "-q", "--allow-empty", "-m", "main moves on");
     assert.match(reasons(repo), /^repository moved since: HEAD was \w{12}, now \w{12}$/);
@@ -390,6 +394,22 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(s.run(["claim", "--id", String(id)], { env: bob }).code, 0);
     const wb = s.run(["worktree", "--id", String(id), "--json"], { env: bob, cwd: repo });
     assert.match((wb.json.warnings ?? []).join("\n"), /is in this repository but not on wo\/\d+-detached-here: the branch was reset or rewritten since/);
+  });
+
+  it("context linked to a WO and saved off its branch, which holds checkpointed work, reads stale (twenty-second MCP trial)", () => {
+    const id = String(s.run(["create", "--title", "Off its branch", "--json"], { env: alice }).json.id);
+    assert.equal(s.run(["claim", "--id", id], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", id], { env: alice, cwd: repo }).stdout.trim();
+    writeFileSync(join(tree, "z.txt"), "z\n");
+    assert.equal(s.run(["checkpoint", "--id", id, "-m", "z"], { env: alice, cwd: tree }).code, 0);
+    assert.equal(s.run(["release", "--id", id], { env: alice }).code, 0);
+    assert.equal(s.run(["claim", "--id", id], { env: bob }).code, 0);
+    // Bob has no worktree: saved from the main checkout, it describes main, not the work.
+    const put = s.run(["context-put", "--id", id, "--key", "handover", "-m", "z.txt is not there", "--json"], { env: bob, cwd: repo });
+    assert.equal(put.json.git.branch, "main");
+    const e = s.run(["context-pull", "--id", id, "--json"], { env: bob, cwd: repo }).json.entries[0];
+    assert.equal(e.verdict, "stale");
+    assert.match(e.stale_reasons.join("\n"), new RegExp(`saved on main, not on its work order's branch wo/${id}-off-its-branch, which holds checkpointed work`));
   });
 
   it("a new holder's worktree detaches the lapsed holder's, so its plain commit cannot land on the branch and revert the new work (thirteenth trials)", async () => {

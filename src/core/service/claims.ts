@@ -1,6 +1,6 @@
 /** Claims (by id, the queue's next, or in one statement where the store compiles the rule) and renewals. */
 import * as rules from "../rules.js";
-import { NO_CONTEXT, briefing, linkedContext, onBranch, withDependencies } from "../context.js";
+import { NO_CONTEXT, briefing, linkedContext, withDependencies } from "../context.js";
 import { LedgerError, isLedgerError } from "../errors.js";
 import { conflicts, fileConflict } from "../file-conflicts.js";
 import { OverlapChecker } from "../files.js";
@@ -80,12 +80,13 @@ async function claimAtOnce(svc: Service, c: Parsed["claim"]): Promise<ClaimResul
 async function claimIn(tx: Tx, c: Parsed["claim"], ttlMs: number): Promise<ClaimResult> {
   const { project, agent, role, id, exclusive_files, max_hold, git } = c;
   if (id === undefined) return claimNext(tx, c, ttlMs);
-  // Sent with the claim's first statement (one round trip on PostgreSQL): the project's default hold cap, and the WO's context.
+  // Sent with the claim's first statement (one round trip on PostgreSQL): the project's default hold cap.
   const defaults = tx.getProject(project);
   defaults.catch(() => undefined); // awaited below; a failure surfaces there (or the claim's own comes first)
-  const context = linkedContext(tx, project, id, git);
-  context.catch(() => undefined);
   const wo = await loadForWrite(tx, project, id);
+  // Read once the WO is: its context is judged against its branch too (core/freshness.ts).
+  const context = linkedContext(tx, project, id, git, null, wo.branch);
+  context.catch(() => undefined);
   const now = tx.now(); // read after the row is locked: the clock may have moved while we waited
   // Filters are for claim --next; given with an id they must hold (issue 23, MCP trial: stage=build took a WO in spec).
   const asked = { ...queueFilter(c), can: undefined };
@@ -100,7 +101,7 @@ async function claimIn(tx: Tx, c: Parsed["claim"], ttlMs: number): Promise<Claim
   const file_conflicts = wo.files.length ? conflicts(wo, await tx.liveLeases(project, now), new OverlapChecker()) : [];
   if (exclusive_files && file_conflicts.length) throw fileConflict(wo, file_conflicts);
   await persist(tx, change);
-  return { ...rules.toPublic(change.next), file_conflicts, context: await withDependencies(tx, project, onBranch(await context, wo.branch), wo.depends_on, git) };
+  return { ...rules.toPublic(change.next), file_conflicts, context: await withDependencies(tx, project, await context, wo.depends_on, git) };
 }
 
 async function claimNext(tx: Tx, c: Parsed["claim"], ttlMs: number): Promise<ClaimResult> {
