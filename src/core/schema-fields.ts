@@ -198,7 +198,10 @@ export const budgetFields = () => ({
 /** Every editable WO field; used whole for create and partially for update. Built on first use, like `inputs`. */
 export const woFields = once(() =>
   z.strictObject({
-    title: line(1, 200).describe("one line"),
+    // Blank is no title (twenty-second MCP trial: "   " made a WO whose branch was wo/24).
+    title: line(1, 200)
+      .refine((t) => t.trim() !== "", { error: "must not be blank" })
+      .describe("one line"),
     description: text(100_000).describe("markdown"),
     repo: line(0, 500).describe("URL or org/name"),
     acceptance: list(line(1, 1000), 100).describe("acceptance criteria"),

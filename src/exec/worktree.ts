@@ -79,9 +79,10 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
   // The lease first: a lapsed holder gets no new worktree and touches nothing.
   const held = await ledger.holding(who);
   const top = mainWorkTree(dir);
-  const { branch } = ensureBranch(top, held.branch, held.lease.agent);
+  const { branch, created } = ensureBranch(top, held.branch, held.lease.agent);
   const path = worktreePath(top, held);
   const checkpoint = held.checkpoints.at(-1) ?? null;
+  if (!created && checkpoint === null) refuseOlderBranch(top, branch, held);
   const base = { project: held.project, id: held.id, path, branch, token: held.lease.token, checkpoint };
   if (linkedWorktrees(top).includes(path)) return { ...base, created: false };
   if (existsSync(path))
@@ -122,6 +123,31 @@ async function refuseSharedBranch(ledger: LedgerApi, held: { project: string; id
       hint: "a person (an admin) gives one of the projects its own branch prefix ({{op:setPolicy}} {{branch_prefix}}), so their work orders' branches differ",
       details: { branch, project: other.project, id: other.id },
     });
+}
+
+/**
+ * A branch with the WO's name that existed before the WO did, holding
+ * commits the default branch does not have, is someone's work under a name
+ * that happened to be free, not this WO's (twenty-second MCP trial: a branch
+ * made ahead for a WO's id and title was the first holder's start, and its
+ * code passed as the work). Known by its reflog's first entry; refused
+ * until it is deleted or an admin moves it.
+ */
+function refuseOlderBranch(top: string, branch: string, held: { id: number; created_at: string }): void {
+  const made = git(top, ["log", "-g", "--format=%ct", `refs/heads/${branch}`])
+    ?.split("\n")
+    .at(-1);
+  if (!made || Number(made) * 1000 >= Math.floor(Date.parse(held.created_at) / 1000) * 1000) return;
+  const ahead = Number(git(top, ["rev-list", "--count", `${defaultBranch(top)}..refs/heads/${branch}`]) ?? "0");
+  if (ahead === 0) return;
+  throw new LedgerError(
+    "VALIDATION",
+    `${branch} was made before WO-${held.id} was (${new Date(Number(made) * 1000).toISOString()}), and holds ${ahead} commit(s) the default branch does not: it is not this work order's work; nothing was changed`,
+    {
+      hint: `read it (git log ${defaultBranch(top)}..${branch}); then delete it (git branch -D ${branch}: you hold the work order) and run this again, which starts the branch from the default branch`,
+      details: { branch, commits: ahead },
+    },
+  );
 }
 
 /**

@@ -412,6 +412,23 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.match(e.stale_reasons.join("\n"), new RegExp(`saved on main, not on its work order's branch wo/${id}-off-its-branch, which holds checkpointed work`));
   });
 
+  it("a branch made under a WO's name before the WO existed is not its work: worktree refuses it until it is deleted (twenty-second MCP trial)", async () => {
+    const n = Number(s.run(["create", "--title", "Before the plant", "--json"], { env: alice }).json.id) + 1;
+    const planted = git(repo, "commit-tree", `${git(repo, "rev-parse", "main")}^{tree}`, "-p", "main", "-m", "planted ahead");
+    git(repo, "branch", `wo/${n}-planted`, planted);
+    await sleep(1100); // git dates the reflog in whole seconds
+    const id = String(s.run(["create", "--title", "Planted", "--json"], { env: alice }).json.id);
+    assert.equal(Number(id), n);
+    assert.equal(s.run(["claim", "--id", id], { env: bob }).code, 0);
+    const wt = s.run(["worktree", "--id", id, "--json"], { env: bob, cwd: repo });
+    assert.equal(wt.code, 2, wt.stdout);
+    assert.match(wt.json.error.message, new RegExp(`wo/${n}-planted was made before WO-${n} was .* and holds 1 commit\\(s\\) the default branch does not`));
+    assert.equal(gitIn(repo, bob, "branch", "-D", `wo/${n}-planted`).status, 0, "its holder deletes it");
+    const again = s.run(["worktree", "--id", id, "--json"], { env: bob, cwd: repo });
+    assert.equal(again.code, 0, again.stdout);
+    assert.equal(git(again.json.path, "rev-parse", "HEAD"), git(repo, "rev-parse", "main"));
+  });
+
   it("a new holder's worktree detaches the lapsed holder's, so its plain commit cannot land on the branch and revert the new work (thirteenth trials)", async () => {
     const id = s.run(["create", "--title", "Detach", "--json"], { env: alice }).json.id as number;
     assert.equal(s.run(["claim", "--id", String(id), "--ttl", "2s"], { env: alice }).code, 0);

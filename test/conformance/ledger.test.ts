@@ -86,6 +86,7 @@ for (const backend of backends) {
       it("creates a batch atomically: one bad item writes nothing", async () => {
         await make("seed");
         await rejects(l.create({ project: P, agent: "obs", items: [{ title: "ok" }, { title: "" }] }), "VALIDATION");
+        await rejects(l.create({ project: P, agent: "obs", items: [{ title: "   " }] }), "VALIDATION", /title: must not be blank/);
         await rejects(l.create({ project: P, agent: "obs", items: [{ title: "ok" }, { title: "dep", depends_on: [99] }] }), "VALIDATION");
         assert.equal((await l.list({ project: P, status: "all" })).length, 1);
         const [next] = await make("after");
