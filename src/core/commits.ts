@@ -77,9 +77,23 @@ export type BranchMove = "create" | "move" | "delete";
  * work on the default branch. `atBase`: a creation puts the branch where the
  * default branch is, a deletion removes one the default branch contains. null: allowed; else why not.
  */
-export function judgeBranchMove(wo: WorkOrder, move: BranchMove, caller: { agent: string | undefined; admin: boolean }, now: string, atBase = false): string | null {
+export function judgeBranchMove(
+  wo: WorkOrder,
+  move: BranchMove,
+  caller: { agent: string | undefined; admin: boolean },
+  now: string,
+  atBase = false,
+  checkpointed = false,
+): string | null {
   const live = isLive(wo.lease, now) ? wo.lease : null;
-  if (caller.admin || (live !== null && caller.agent !== undefined && live.agent === caller.agent)) return null;
+  if (caller.admin) return null;
+  if (live !== null && caller.agent !== undefined && live.agent === caller.agent) {
+    // Its holder too keeps recorded work on it (twenty-second trials: renamed away, the WO was done, and the branch made
+    // again at the default branch's tip held none of its work): the next holder and the dependents start from it.
+    if (move === "delete" && checkpointed && !atBase)
+      return `${wo.branch} is ${label(wo.id)}'s branch and holds its checkpointed work, which the default branch does not have: it stays while the work order is open (merge it first, or a person deletes it as an admin)`;
+    return null;
+  }
   if (move === "create" && live === null && atBase) return null;
   // A done WO's branch goes once the default branch has its work (twentieth trials: deleted, then made again at main, the done
   // work was gone from the branch its dependents merge); a cancelled one's work is not wanted.

@@ -12,7 +12,7 @@
 import { readFileSync } from "node:fs";
 import type { LedgerApi } from "../core/api.js";
 import { judgeBranchMove, type BranchMove } from "../core/commits.js";
-import type { CheckpointResult } from "../core/service/results.js";
+import type { CheckpointResult, WorkOrderWithNotes } from "../core/service/results.js";
 import type { WorkOrder } from "../core/types.js";
 import { defaultBranch } from "./branch.js";
 import { git } from "./git.js";
@@ -34,7 +34,7 @@ export interface RefusedMove {
   ref: string;
   message: string;
   /** The WO whose branch it is (absent: a replace ref). */
-  wo?: { project: string; id: number; status: WorkOrder["status"] };
+  wo?: { project: string; id: number; status: WorkOrder["status"]; holder: string | null };
 }
 
 const NONE = /^0+$/;
@@ -60,7 +60,7 @@ export function idsOfBranch(branch: string): number[] {
 }
 
 /** The WO whose branch `branch` is in `project`; null when it is no WO's. */
-export async function workOrderOfBranch(ledger: LedgerApi, project: string, branch: string): Promise<WorkOrder | null> {
+export async function workOrderOfBranch(ledger: LedgerApi, project: string, branch: string): Promise<WorkOrderWithNotes | null> {
   for (const id of idsOfBranch(branch)) {
     const wo = await ledger.get({ project, id }).catch(() => null); // no such WO here: not a WO's branch
     if (wo?.branch === branch) return wo;
@@ -69,10 +69,10 @@ export async function workOrderOfBranch(ledger: LedgerApi, project: string, bran
 }
 
 /** Each project's WO whose branch is `branch` (one name is several projects' when their prefixes, ids and titles agree). */
-export async function workOrdersOfBranch(ledger: LedgerApi, branch: string): Promise<WorkOrder[]> {
+export async function workOrdersOfBranch(ledger: LedgerApi, branch: string): Promise<WorkOrderWithNotes[]> {
   if (idsOfBranch(branch).length === 0) return [];
   const found = await Promise.all((await ledger.projects({})).map((p) => workOrderOfBranch(ledger, p.name, branch)));
-  return found.filter((w): w is WorkOrder => w !== null);
+  return found.filter((w): w is WorkOrderWithNotes => w !== null);
 }
 
 /**
@@ -112,8 +112,8 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
     // Every project's: a name the caller's project does not know may be another's (twentieth trials: WORKLEDGER_PROJECT=other
     // let a non-holder move shop's branch).
     for (const wo of await workOrdersOfBranch(ledger, branch)) {
-      const why = judgeBranchMove(wo, move, who, at, atBase);
-      if (why) refused.push({ ref: u.ref, message: why, wo: { project: wo.project, id: wo.id, status: wo.status } });
+      const why = judgeBranchMove(wo, move, who, at, atBase, wo.checkpoints.length > 0);
+      if (why) refused.push({ ref: u.ref, message: why, wo: { project: wo.project, id: wo.id, status: wo.status, holder: wo.lease?.agent ?? null } });
     }
   }
   return refused;
@@ -137,8 +137,14 @@ async function callerOf(ledger: LedgerApi, cwd: string, caller: Caller): Promise
  */
 export async function recordBranchMoves(ledger: LedgerApi, cwd: string, updates: RefUpdate[], caller: Caller): Promise<CheckpointResult[]> {
   if (parentArgs().includes("pack-refs")) return [];
+  // A rename writes the new name outside any transaction: its old name's deletion carries the commit (as in fenceRefUpdates).
+  const renamed = renameTarget(parentArgs());
+  const all =
+    renamed === null
+      ? updates
+      : [...updates, ...updates.filter((u) => NONE.test(u.new) && !NONE.test(u.old)).map((u) => ({ old: ZERO, new: u.old, ref: `refs/heads/${renamed}` }))];
   // git rewrites a ref with its own value too (`worktree add` checking the branch out): no move, nothing of the holder's.
-  const moves = updates.filter((u) => u.ref.startsWith("refs/heads/") && !NONE.test(u.new) && u.old !== u.new && idsOfBranch(u.ref.slice("refs/heads/".length)).length > 0);
+  const moves = all.filter((u) => u.ref.startsWith("refs/heads/") && !NONE.test(u.new) && u.old !== u.new && idsOfBranch(u.ref.slice("refs/heads/".length)).length > 0);
   if (moves.length === 0) return [];
   const who = await callerOf(ledger, cwd, caller);
   if (who.agent === undefined) return [];

@@ -141,6 +141,27 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     assert.equal(made.json.created, true);
   });
 
+  it("its holder's rename onto it is a checkpoint; its holder does not rename, delete or overwrite away its checkpointed work (twenty-second trials)", () => {
+    const id = s.run(["create", "--title", "Renamed", "--json"], { env: alice }).json.id as number;
+    const name = `wo/${id}-renamed`;
+    assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
+    git(tree, alice, "checkout", "-q", "--detach"); // git renames nothing onto a branch checked out
+    const side = git(repo, alice, "commit-tree", "main^{tree}", "-p", git(repo, {}, "rev-parse", name), "-m", "put on by a rename");
+    git(repo, alice, "branch", "side-work", side);
+    git(repo, alice, "branch", "-M", "side-work", name);
+    assert.equal(git(repo, {}, "rev-parse", name), side);
+    assert.equal(s.run(["get", "--id", String(id), "--json"], { env: alice }).json.checkpoints.at(-1).commit, side, "recorded");
+    const away = gitIn(repo, alice, "branch", "-m", name, `away-${id}`);
+    refused(away, /holds its checkpointed work, which the default branch does not have: it stays while the work order is open/, name, id);
+    const deleted = gitIn(repo, alice, "branch", "-D", name);
+    refused(deleted, /holds its checkpointed work/, name, id);
+    assert.doesNotMatch(deleted.stderr, /claim WO-/, "its holder is not told to claim it");
+    git(repo, alice, "branch", "other-work", "main");
+    refused(gitIn(repo, alice, "branch", "-M", "other-work", name), /holds its checkpointed work/, name, id);
+    assert.equal(git(repo, {}, "rev-parse", name), side);
+  });
+
   it("a project's own branch prefix is fenced too, whatever it ends with (twenty-first trials: team/wo- was not)", () => {
     assert.equal(s.run(["project", "set", "fence", "--as-admin", "--branch-prefix", "team/wo-"], { env: alice }).code, 0);
     const id = s.run(["create", "--title", "Prefixed", "--json"], { env: alice }).json.id as number;

@@ -73,11 +73,11 @@ describe("bundled bin", () => {
     // Built-ins a list never uses are loaded on first use only (scripts/bundle-cli.mjs, issue 27).
     for (const m of ["crypto", "child_process", "http", "https", "dns"]) assert.ok(!files.includes(`NativeModule ${m}`), `list loaded node:${m}`);
     // A size budget, not a timing: start-up cost grows with the code compiled.
-    // Today about 538 KB (better-sqlite3's JavaScript, 17 KB, is inlined to be code-cached with the rest; export/import and the
-    // branch fence added 17 KB in session 16);
+    // Today about 560 KB (better-sqlite3's JavaScript, 17 KB, is inlined to be code-cached with the rest; export/import and the
+    // branch fence added 17 KB in session 16, prune and the round 20-22 checks 22 KB in session 17);
     // a regression such as `import { z } from "zod"` (every locale, +600 KB) fails here.
     const bytes = statSync(CLI).size + statSync(BUNDLE).size;
-    assert.ok(bytes < 560_000, `the bin is ${bytes} bytes of JavaScript`);
+    assert.ok(bytes < 590_000, `the bin is ${bytes} bytes of JavaScript`);
   });
 });
 

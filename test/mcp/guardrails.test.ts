@@ -130,6 +130,13 @@ describe("MCP: guardrails bind local agents (issue 23)", () => {
     const dep = newWo("dep");
     const dup = await ida.call("create", { title: "needs dep", depends_on: [`WO-${dep}`, `wo-${dep}`, String(dep)] });
     assert.deepEqual(dup.body[0].depends_on, [dep], JSON.stringify(dup.body));
+    // Holding that id in another project, "claim it first" says which (twenty-second MCP trial).
+    const k = cli("obs", ["create", "--project", "mcpg-other", "--title", "held there"]).json.id as number;
+    while (newWo("filler") < k);
+    assert.equal((await ida.call("claim", { project: "mcpg-other", id: k })).isError, false);
+    const wrong = await ida.call("verify", { id: k });
+    assert.equal(wrong.body.error.code, "NOT_HOLDER", JSON.stringify(wrong.body));
+    assert.match(wrong.body.error.hint, new RegExp(`you hold WO-${k} of project mcpg-other, not of ${P}: give project=mcpg-other`));
     // In the session's own project nothing is added.
     const own = await ida.call("update", { id: newWo("here"), status: "done" });
     assert.doesNotMatch(own.body.error.hint, /is in project/);

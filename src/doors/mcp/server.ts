@@ -180,7 +180,7 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
     } catch (e) {
       const known = isLedgerError(e) ? (inItsProject(searchedIn(e, opts.ledger.info.location), opts.project) as LedgerError) : null;
       const err = known
-        ? onlyItsArguments(known, [...(advertised.get(name) ?? []), ...Object.keys(given ?? {})])
+        ? heldElsewhere(onlyItsArguments(known, [...(advertised.get(name) ?? []), ...Object.keys(given ?? {})]), memory)
         : new LedgerError("INTERNAL", e instanceof Error ? e.message : String(e));
       if (!isLedgerError(e)) process.stderr.write(`workledger mcp: ${(e as Error)?.stack ?? String(e)}\n`);
       return { isError: true, content: [{ type: "text", text: JSON.stringify({ error: err.toJSON(MCP_DIALECT) }) }, ...keepAliveNews()] };
@@ -209,6 +209,23 @@ function onlyItsArguments(e: LedgerError, fields: readonly string[]): LedgerErro
   return new LedgerError(e.code, e.message, {
     ...(e.hintTemplate !== undefined ? { hint: e.hintTemplate } : {}),
     details: kept.length ? { ...rest, issues: kept } : rest,
+    cause: e,
+  });
+}
+
+/**
+ * "Claim it first" about a WO this session holds in another project (the id
+ * was taken as the default project's: twenty-second MCP trial) says which
+ * project it holds it in instead.
+ */
+function heldElsewhere(e: LedgerError, memory: LeaseMemory): LedgerError {
+  const { project, id } = (e.details ?? {}) as { project?: unknown; id?: unknown };
+  if (e.code !== "NOT_HOLDER" || typeof id !== "number") return e;
+  const mine = memory.all().find((l) => l.id === id && l.project !== project && !l.lost);
+  if (mine === undefined) return e;
+  return new LedgerError(e.code, e.message, {
+    hint: `you hold WO-${id} of project ${mine.project}, not of ${String(project)}: give {{project=${mine.project}}}`,
+    details: e.details ?? {},
     cause: e,
   });
 }

@@ -130,7 +130,9 @@ function registerGitHooks(program: Command): void {
                     c.dim(
                       // git may have changed the files before the ref (reset --hard, merge): only the branch is sure to be as it was (twenty-first trials).
                       `the ${r.wo ? "branch" : "ref"} did not move (a command that also writes files, like reset --hard or merge, may have changed this work tree: git status shows it)${
-                        r.wo && !isFinished(r.wo.status) ? `; claim ${label(r.wo.id)} to work on its branch (workledger worktree --project ${r.wo.project} --id ${r.wo.id})` : ""
+                        r.wo && !isFinished(r.wo.status) && r.wo.holder !== caller.agent
+                          ? `; claim ${label(r.wo.id)} to work on its branch (workledger worktree --project ${r.wo.project} --id ${r.wo.id})`
+                          : ""
                       }`,
                     ),
                 )

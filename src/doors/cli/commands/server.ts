@@ -4,7 +4,6 @@ import { LedgerError } from "../../../core/errors.js";
 import { inputs, type Inputs } from "../../../core/schemas.js";
 import { parse } from "../../../core/validate.js";
 import type { LedgerEvent } from "../../../core/types.js";
-import { DailyPrune } from "../../daily-prune.js";
 import { isDirectory } from "../../../exec/worktree.js";
 import { withLocal } from "../connect.js";
 import { intervalMs, usage } from "../input.js";
@@ -54,10 +53,11 @@ export function register(program: Command): void {
     .action(
       cliAction(async (o, ctx) => {
         // Loaded on demand: every other command starts faster without the HTTP stack.
-        const [{ Metrics }, { startServer }, { Deliverer }] = await Promise.all([
+        const [{ Metrics }, { startServer }, { Deliverer }, { DailyPrune }] = await Promise.all([
           import("../../http/metrics.js"),
           import("../../http/server.js"),
           import("../../http/deliverer.js"),
+          import("../../daily-prune.js"),
         ]);
         const metrics = new Metrics();
         const archiveDir = str(o.archiveDir);
