@@ -70,12 +70,8 @@ export function freshness(entry: ContextEntry, now: string, maxAgeMs: number, cu
   if (finished && finished.at > entry.created_at && finished.agent !== entry.agent) {
     stale_reasons.push(`its work order was ${finished.status}${finished.agent ? ` by ${finished.agent}` : ""} at ${finished.at}, after it was written`);
   }
-  return onWorkOrdersBranch({ ...entry, age_ms, verdict: stale_reasons.length ? "stale" : "fresh", stale_reasons }, since.branch);
-}
-
-/** The entry naming its WO's branch when it was saved in git on another one (judged there by the caller's door: onItsWorkOrdersBranch). */
-function onWorkOrdersBranch(entry: PulledContext, branch: string | undefined): PulledContext {
-  return entry.git && branch !== undefined && entry.git.branch !== branch ? { ...entry, wo_branch: branch } : entry;
+  // Saved off its WO's branch, it names that branch: the caller's door judges it there too (onItsWorkOrdersBranch).
+  return { ...entry, age_ms, verdict: stale_reasons.length ? "stale" : "fresh", stale_reasons, ...(off ? { wo_branch: since.branch! } : {}) };
 }
 
 /**

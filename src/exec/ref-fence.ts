@@ -84,11 +84,10 @@ export async function workOrdersOfBranch(ledger: LedgerApi, branch: string): Pro
 export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: RefUpdate[], caller: Caller): Promise<RefusedMove[]> {
   const parent = parentArgs();
   if (parent.includes("pack-refs")) return [];
-  const heads = updates.filter((u) => u.ref.startsWith("refs/heads/"));
-  // git branch -m writes the new name outside any transaction: only the old one's deletion reaches this hook, so the
-  // new name is read from git's command line and judged as the branch the old one's commit is put on (nineteenth trials).
-  const renamed = renameTarget(parent);
-  if (renamed !== null) for (const u of heads.filter((m) => NONE.test(m.new) && !NONE.test(m.old))) heads.push({ old: ZERO, new: u.old, ref: `refs/heads/${renamed}` });
+  const heads = withRenameTarget(
+    updates.filter((u) => u.ref.startsWith("refs/heads/")),
+    parent,
+  );
   const moves = heads.filter((u) => idsOfBranch(u.ref.slice("refs/heads/".length)).length > 0);
   if (moves.length === 0 && !updates.some((u) => u.ref.startsWith("refs/replace/"))) return []; // another branch's deletion
   const who = await callerOf(ledger, cwd, caller);
@@ -136,13 +135,9 @@ async function callerOf(ledger: LedgerApi, cwd: string, caller: Caller): Promise
  * Never fails: git has made the moves already.
  */
 export async function recordBranchMoves(ledger: LedgerApi, cwd: string, updates: RefUpdate[], caller: Caller): Promise<CheckpointResult[]> {
-  if (parentArgs().includes("pack-refs")) return [];
-  // A rename writes the new name outside any transaction: its old name's deletion carries the commit (as in fenceRefUpdates).
-  const renamed = renameTarget(parentArgs());
-  const all =
-    renamed === null
-      ? updates
-      : [...updates, ...updates.filter((u) => NONE.test(u.new) && !NONE.test(u.old)).map((u) => ({ old: ZERO, new: u.old, ref: `refs/heads/${renamed}` }))];
+  const parent = parentArgs();
+  if (parent.includes("pack-refs")) return [];
+  const all = withRenameTarget(updates, parent);
   // git rewrites a ref with its own value too (`worktree add` checking the branch out): no move, nothing of the holder's.
   const moves = all.filter((u) => u.ref.startsWith("refs/heads/") && !NONE.test(u.new) && u.old !== u.new && idsOfBranch(u.ref.slice("refs/heads/".length)).length > 0);
   if (moves.length === 0) return [];
@@ -151,13 +146,13 @@ export async function recordBranchMoves(ledger: LedgerApi, cwd: string, updates:
   const out: CheckpointResult[] = [];
   for (const u of moves)
     for (const wo of await workOrdersOfBranch(ledger, u.ref.slice("refs/heads/".length))) {
-      if (wo.lease?.agent !== who.agent) continue;
-      const mine = { project: wo.project, id: wo.id, agent: who.agent };
-      const held = await ledger.holding(mine).catch(() => null);
-      const last = held?.checkpoints.at(-1)?.commit;
-      if (held === null || last === u.new || (last === undefined && git(cwd, ["merge-base", "--is-ancestor", u.new, defaultBranch(cwd)]) !== null)) continue;
+      // The WO as read says whose it is and where its checkpoints are; recordCheckpoint judges the lease's liveness.
+      if (wo.lease === null || wo.lease.agent !== who.agent) continue;
+      const last = wo.checkpoints.at(-1)?.commit;
+      if (last === u.new || (last === undefined && git(cwd, ["merge-base", "--is-ancestor", u.new, defaultBranch(cwd)]) !== null)) continue;
       const message = git(cwd, ["log", "-1", "--format=%s", u.new]) || "(no message)";
-      const recorded = await ledger.recordCheckpoint({ ...mine, lease_token: held.lease.token, commit: u.new, message }).catch(() => null);
+      const mine = { project: wo.project, id: wo.id, agent: who.agent, lease_token: wo.lease.token };
+      const recorded = await ledger.recordCheckpoint({ ...mine, commit: u.new, message }).catch(() => null);
       if (recorded) out.push(recorded);
     }
   return out;
@@ -177,6 +172,18 @@ function parentArgs(): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * git branch -m writes the new name outside any transaction: only the old
+ * one's deletion reaches this hook, so the new name is read from git's command
+ * line and taken as the branch the old one's commit is put on (nineteenth trials).
+ */
+function withRenameTarget(updates: RefUpdate[], parent: readonly string[]): RefUpdate[] {
+  const renamed = renameTarget(parent);
+  if (renamed === null) return updates;
+  const deleted = updates.filter((u) => u.ref.startsWith("refs/heads/") && NONE.test(u.new) && !NONE.test(u.old));
+  return [...updates, ...deleted.map((u) => ({ old: ZERO, new: u.old, ref: `refs/heads/${renamed}` }))];
 }
 
 /** The new name of a `git branch -m|-M|--move … NEW` (the last argument), or null. `git branch -c` (copy) runs no hook at all. */

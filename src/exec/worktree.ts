@@ -110,6 +110,9 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
   return { ...base, created: true, ...(warnings.length ? { warnings } : {}) };
 }
 
+/** What separates two projects' WOs that have one branch name. */
+const SHARED_BRANCH = "a person (an admin) gives one of the projects its own branch prefix ({{op:setPolicy}} {{branch_prefix}}), so their work orders' branches differ";
+
 /**
  * Another project's WO with the same branch name (same prefix, id and title)
  * would have two projects' work on one branch (twentieth MCP trial: once the
@@ -120,7 +123,7 @@ async function refuseSharedBranch(ledger: LedgerApi, held: { project: string; id
   const other = (await workOrdersOfBranch(ledger, branch)).find((w) => w.project !== held.project);
   if (other)
     throw new LedgerError("VALIDATION", `${branch} is also the branch of ${other.project}#${other.id}; nothing was changed`, {
-      hint: "a person (an admin) gives one of the projects its own branch prefix ({{op:setPolicy}} {{branch_prefix}}), so their work orders' branches differ",
+      hint: SHARED_BRANCH,
       details: { branch, project: other.project, id: other.id },
     });
 }
@@ -167,7 +170,7 @@ function detachEarlier(top: string, branch: string, held: { project: string; id:
   const other = onBranch.map((p) => [p, worktreeTag(p)] as const).find(([, t]) => t !== null && (t.project !== held.project || t.id !== held.id));
   if (other)
     throw new LedgerError("VALIDATION", `${branch} is also the branch of ${other[1]!.project}#${other[1]!.id} (its worktree ${other[0]}); nothing was changed`, {
-      hint: "a person (an admin) gives one of the projects its own branch prefix ({{op:setPolicy}} {{branch_prefix}}), so their work orders' branches differ",
+      hint: SHARED_BRANCH,
       details: { branch, worktree: other[0], project: other[1]!.project, id: other[1]!.id },
     });
   return onBranch.filter((p) => {

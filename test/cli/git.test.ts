@@ -59,6 +59,15 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(r.status, 0, r.stderr);
     return r.stdout.trim();
   };
+  /** A WO alice claimed, whose worktree holds `file` checkpointed: its id and worktree. */
+  const checkpointed = (title: string, verification: string, file: string, content: string) => {
+    const id = String(s.run(["create", "--title", title, "--verification", verification, "--json"], { env: alice }).json.id);
+    assert.equal(s.run(["claim", "--id", id], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", id], { env: alice, cwd: repo }).stdout.trim();
+    writeFileSync(join(tree, file), content);
+    assert.equal(s.run(["checkpoint", "--id", id, "-m", `${file}: ${content.trim()}`], { env: alice, cwd: tree }).code, 0);
+    return { id, tree };
+  };
 
   before(() => {
     s = sandbox();
@@ -232,11 +241,7 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
   });
 
   it("a commit made while verify runs makes its pass one on uncommitted changes: it ran on what HEAD named before (twenty-second MCP trial)", async () => {
-    const id = String(s.run(["create", "--title", "Moves during verify", "--verification", "grep -q good g.txt && sleep 3", "--json"], { env: alice }).json.id);
-    assert.equal(s.run(["claim", "--id", id], { env: alice }).code, 0);
-    const tree = s.run(["worktree", "--id", id], { env: alice, cwd: repo }).stdout.trim();
-    writeFileSync(join(tree, "g.txt"), "good\n");
-    assert.equal(s.run(["checkpoint", "--id", id, "-m", "good"], { env: alice, cwd: tree }).code, 0);
+    const { id, tree } = checkpointed("Moves during verify", "grep -q good g.txt && sleep 3", "g.txt", "good\n");
     const running = s.spawn(["verify", "--id", id, "--dir", tree, "--json"], { env: alice });
     await sleep(1500);
     writeFileSync(join(tree, "g.txt"), "bad\n");
@@ -248,11 +253,7 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
   });
 
   it("verify asks git about the directory it runs in, whatever GIT_DIR and GIT_WORK_TREE say (twenty-second trials)", () => {
-    const id = String(s.run(["create", "--title", "Elsewhere", "--verification", "test -f ok.txt", "--json"], { env: alice }).json.id);
-    assert.equal(s.run(["claim", "--id", id], { env: alice }).code, 0);
-    const tree = s.run(["worktree", "--id", id], { env: alice, cwd: repo }).stdout.trim();
-    writeFileSync(join(tree, "e.txt"), "work, no ok.txt\n");
-    assert.equal(s.run(["checkpoint", "--id", id, "-m", "no ok.txt"], { env: alice, cwd: tree }).code, 0);
+    const { id, tree } = checkpointed("Elsewhere", "test -f ok.txt", "e.txt", "work, no ok.txt\n");
     const fake = join(s.dir, "fake");
     mkdirSync(fake);
     writeFileSync(join(fake, "ok.txt"), "ok\n");
@@ -265,11 +266,7 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
   });
 
   it("git replace does not make replaced work read clean: workledger reads commits as they are (twenty-first MCP trial)", () => {
-    const id = String(s.run(["create", "--title", "Replaced", "--verification", "grep -q fixed r.txt", "--json"], { env: alice }).json.id);
-    assert.equal(s.run(["claim", "--id", id], { env: alice }).code, 0);
-    const tree = s.run(["worktree", "--id", id], { env: alice, cwd: repo }).stdout.trim();
-    writeFileSync(join(tree, "r.txt"), "broken\n");
-    assert.equal(s.run(["checkpoint", "--id", id, "-m", "broken"], { env: alice, cwd: tree }).code, 0);
+    const { id, tree } = checkpointed("Replaced", "grep -q fixed r.txt", "r.txt", "broken\n");
     const broken = git(tree, "rev-parse", "HEAD");
     git(tree, "checkout", "-q", "--detach");
     writeFileSync(join(tree, "r.txt"), "fixed\n");

@@ -161,13 +161,12 @@ function packedRef(file: string, ref: string): string | undefined {
   return undefined;
 }
 
-/** HEAD, branch and dirtiness of the work tree we run in, or null outside git. One git call. */
 /** The directory's own repository, its commits as they are (exec/git.ts gitEnv). */
 const GIT_ENV = gitEnv();
 
 /**
- * The work tree's HEAD, branch and whether it has uncommitted changes;
- * `saved` (context-put) counts changes hidden from git status too (the
+ * The work tree's HEAD, branch and whether it has uncommitted changes (one
+ * git call), or null outside git; `saved` (context-put) counts changes hidden from git status too (the
  * twenty-first MCP trial saved a handover over an assume-unchanged edit, and
  * it read fresh).
  */
