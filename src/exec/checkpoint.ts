@@ -14,7 +14,7 @@ import type { CheckpointResult, Held } from "../core/ledger.js";
 import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { trailerLines } from "../core/trailers.js";
 import { noIdentity, parse } from "../core/validate.js";
-import { asAgent, git, gitOrFail, hiddenChanges, mainWorkTree } from "./git.js";
+import { asAgent, git, gitOrFail, hiddenChanges, mainWorkTree, redirected, redirectOf } from "./git.js";
 import { worktreePath, worktreeTag } from "./worktree.js";
 import { defaultBranch } from "./branch.js";
 
@@ -25,7 +25,10 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   if (!ledger.knowsCaller && c.agent === undefined) throw noIdentity();
   const who = { project: c.project, agent: c.agent as string, role: c.role, id: c.id, ...(c.lease_token !== undefined ? { lease_token: c.lease_token } : {}) };
   const held = await ledger.holding(who);
-  const dir = workTreeOf(held, resolve(c.dir ?? process.cwd()));
+  const here = resolve(c.dir ?? process.cwd());
+  const target = redirectOf(here, held.branch);
+  if (target !== null) throw redirected(held.branch, target, "nothing was committed", held.checkpoints.at(-1)?.commit);
+  const dir = workTreeOf(held, here);
   // `git add --all` leaves them out, and the work would read as checkpointed (twenty-first MCP trial: "nothing" to commit).
   const hidden = hiddenChanges(dir);
   if (hidden.length > 0) {

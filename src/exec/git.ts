@@ -1,6 +1,6 @@
 /** Running git for the ledger's git commands: bounded in time, never through a shell. */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LedgerError } from "../core/errors.js";
 
@@ -103,4 +103,39 @@ export function hiddenChanges(dir: string): string[] {
     const now = git(top, ["hash-object", "--", f]);
     return blob === null || now !== blob;
   });
+}
+
+/**
+ * Where `refs/heads/<branch>` is a symbolic ref (`git symbolic-ref
+ * refs/heads/<branch> refs/heads/<other>`), the branch it names: git runs no
+ * hook for that, so the branch fence never sees it, and every commit made "on"
+ * the branch lands on the other (twenty-second trials). Else null.
+ */
+export function redirectOf(dir: string, branch: string): string | null {
+  const to = git(dir, ["symbolic-ref", "--quiet", `refs/heads/${branch}`]);
+  return to ? to.replace(/^refs\/heads\//, "") : null;
+}
+
+/** The branch `dir`'s HEAD names itself, before git follows a symbolic ref (git symbolic-ref HEAD follows them all). */
+export function headNames(dir: string): string | null {
+  const gitDir = git(dir, ["rev-parse", "--absolute-git-dir"]);
+  if (gitDir === null) return null;
+  try {
+    return /^ref: refs\/heads\/(.+)$/m.exec(readFileSync(join(gitDir, "HEAD"), "utf8"))?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The refusal for a WO's branch made a symbolic ref to `target`; `restore`: the commit it should name (its last checkpoint), when known. */
+export function redirected(branch: string, target: string, did: string, restore?: string): LedgerError {
+  const at = restore ?? "<commit>";
+  return new LedgerError(
+    "VALIDATION",
+    `${branch} is a symbolic ref to ${target} (made with git symbolic-ref, which no git hook sees): a commit "on" ${branch} lands on ${target}, and ${target}'s commits read as ${branch}'s; ${did}`,
+    {
+      hint: `make it a branch again: git update-ref --no-deref refs/heads/${branch} ${at}${restore === undefined ? ", <commit> being its last checkpoint ({{op:get}} lists them) or the default branch's tip" : " (its last checkpoint)"}, then run this again`,
+      details: { branch, symref_to: target },
+    },
+  );
 }

@@ -17,7 +17,7 @@ import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { noIdentity, parse } from "../core/validate.js";
 import { sandboxFor, scrubEnvironment } from "../core/sandbox.js";
 import { detectSandbox } from "./sandbox.js";
-import { git, hiddenChanges } from "./git.js";
+import { git, headNames, hiddenChanges, redirected, redirectOf } from "./git.js";
 import { isDirectory, ownWorktree, worktreeTag } from "./worktree.js";
 
 export interface VerifyRun {
@@ -114,6 +114,9 @@ export async function verifyWorkOrder(
   }
   // The caller's own worktree for its lease needs no second look (a git call and a ledger read fewer).
   if (own === undefined) await assertNotAnotherWorktree(ledger, who, dir, v.dir !== undefined);
+  const named = headNames(dir);
+  const target = named === null ? null : redirectOf(dir, named);
+  if (named !== null && target !== null) throw redirected(named, target, "nothing was run");
   const { command, author, sandbox: rules } = await ledger.verifyCommand({ ...who, ...(v.trust ? { trust: true } : {}) });
   const box = detectSandbox();
   const sandbox = sandboxFor(rules.required, who, box.kind, box.why);

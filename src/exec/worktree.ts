@@ -79,9 +79,9 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
   // The lease first: a lapsed holder gets no new worktree and touches nothing.
   const held = await ledger.holding(who);
   const top = mainWorkTree(dir);
-  const { branch, created } = ensureBranch(top, held.branch, held.lease.agent);
-  const path = worktreePath(top, held);
   const checkpoint = held.checkpoints.at(-1) ?? null;
+  const { branch, created } = ensureBranch(top, held.branch, held.lease.agent, checkpoint?.commit);
+  const path = worktreePath(top, held);
   if (!created && checkpoint === null) refuseOlderBranch(top, branch, held);
   const base = { project: held.project, id: held.id, path, branch, token: held.lease.token, checkpoint };
   if (linkedWorktrees(top).includes(path)) return { ...base, created: false };

@@ -162,6 +162,34 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     assert.equal(git(repo, {}, "rev-parse", name), side);
   });
 
+  it("a WO's branch made a symbolic ref by anyone (git runs no hook for it) is named, and nothing runs on it until its holder makes it a branch again", () => {
+    const id = s.run(["create", "--title", "Redirected", "--verification", "true", "--json"], { env: alice }).json.id as number;
+    const name = `wo/${id}-redirected`;
+    assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
+    git(tree, alice, "commit", "-q", "--allow-empty", "-m", "alice's start");
+    const at = git(repo, {}, "rev-parse", name);
+    git(repo, bob, "symbolic-ref", `refs/heads/${name}`, "refs/heads/bobs-idea");
+    const said = new RegExp(`${name} is a symbolic ref to bobs-idea \\(made with git symbolic-ref, which no git hook sees\\)`);
+    for (const [args, did] of [
+      [["checkpoint", "--id", String(id), "-m", "x"], /nothing was committed/],
+      [["verify", "--id", String(id)], /nothing was run/],
+      [["worktree", "--id", String(id)], /nothing was changed/],
+    ] as const) {
+      const r = s.run([...args], { env: alice, cwd: args[0] === "worktree" ? repo : tree });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, said);
+      assert.match(r.stderr, did);
+      assert.match(r.stderr, new RegExp(`git update-ref --no-deref refs/heads/${name} `));
+    }
+    assert.match(s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stderr, new RegExp(`refs/heads/${name} ${at} \\(its last checkpoint\\)`));
+    // The restore the hint names is the holder's to make, and the branch is fenced again.
+    git(repo, alice, "update-ref", "--no-deref", `refs/heads/${name}`, at);
+    const passed = s.run(["verify", "--id", String(id)], { env: alice, cwd: tree });
+    assert.equal(passed.code, 0, passed.stderr);
+    refused(gitIn(repo, bob, "update-ref", `refs/heads/${name}`, other), /not bob/, name, id);
+  });
+
   it("a project's own branch prefix is fenced too, whatever it ends with (twenty-first trials: team/wo- was not)", () => {
     assert.equal(s.run(["project", "set", "fence", "--as-admin", "--branch-prefix", "team/wo-"], { env: alice }).code, 0);
     const id = s.run(["create", "--title", "Prefixed", "--json"], { env: alice }).json.id as number;

@@ -164,6 +164,36 @@ describe("MCP: guardrails bind local agents (issue 23)", () => {
     assert.match(wt.body.error.hint, /branch_prefix/);
   });
 
+  it("a worktree made over MCP makes the git hooks of the model's own shell find this ledger; outside a repository it says where the server works (twenty-second trials)", async () => {
+    const stray = await connect("joe");
+    const id = newWo("pinned");
+    assert.equal((await stray.call("claim", { id })).isError, false);
+    const nowhere = await stray.call("worktree", { id });
+    assert.match(nowhere.body.error.message, /is not in a git repository/);
+    assert.match(nowhere.body.error.hint, /this server works in .+, which is no git repository: start workledger mcp in the work order's repository/);
+    assert.doesNotMatch(nowhere.body.error.hint, /\bdir\b/, "the tool takes no dir");
+    await stray.client.close();
+
+    const repo = join(s.dir, "pinned");
+    mkdirSync(repo);
+    const gitIn = (cwd: string, env: Record<string, string | undefined>, ...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd, env: env as NodeJS.ProcessEnv, encoding: "utf8" }).trim();
+    gitIn(repo, process.env, "init", "-q", "-b", "main");
+    gitIn(repo, process.env, "commit", "-q", "--allow-empty", "-m", "start");
+    assert.equal(s.run(["git-hooks", "install"], { cwd: repo }).code, 0);
+    const joe = await connectMcp(s, "joe", { WORKLEDGER_PROJECT: P }, repo);
+    open.push(joe.client);
+    const made = await joe.call("worktree", { id });
+    assert.equal(made.isError, false, JSON.stringify(made.body));
+    assert.match(made.body.warnings.join("\n"), /wrote .+\/pinned\/\.workledger naming this ledger, so git hooks run from a shell without WORKLEDGER_DB use it/);
+    // The model's shell: none of the server's settings, another home.
+    const shell = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("WORKLEDGER_")));
+    gitIn(made.body.path, { ...shell, HOME: join(s.dir, "elsewhere") }, "commit", "-q", "--allow-empty", "-m", "from a plain shell");
+    const tip = gitIn(made.body.path, process.env, "rev-parse", "HEAD");
+    assert.equal(cli("obs", ["get", "--id", String(id)]).json.checkpoints.at(-1)?.commit, tip, "the hook recorded it in this ledger");
+    assert.equal((await joe.call("worktree", { id })).body.warnings, undefined, "said once");
+  });
+
   it("verify runs without the session's secrets and names its sandbox; a project's trusted authors bind it, trust runs one anyway (issue 24)", async () => {
     const id = newWo("leaky", "--verification", 'test -z "$WORKLEDGER_AGENT$WORKLEDGER_TOKEN"');
     const hal = await connect("hal", { WORKLEDGER_PROJECT: P, WORKLEDGER_TOKEN: "wl_secret" });

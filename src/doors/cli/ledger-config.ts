@@ -11,6 +11,7 @@
  * the queue (and so the verification commands) its agents work from.
  */
 import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { LedgerError } from "../../core/errors.js";
 
@@ -81,6 +82,24 @@ export function writeRepoConfig(root: string, db: string, project: string | unde
     appendFileSync(exclude, `/${CONFIG_FILE}\n`);
   }
   return { path, written: true };
+}
+
+/**
+ * The ledger a shell in `dir` with no WORKLEDGER_DB finds, made `db` where it
+ * can: a model runs git in its own shell, without the MCP server's settings,
+ * and the git hooks it starts then judged by another ledger, where nobody held
+ * the WO (twenty-second MCP trial). Writes the repository's `.workledger` when
+ * it has none; otherwise says what the hooks will use. Warnings, or none.
+ */
+export function pinForHooks(dir: string, db: string): string[] {
+  const root = repoRoot(dir);
+  if (root === null || db === ":memory:") return [];
+  const config = findRepoConfig(dir);
+  const found = config?.db ?? join(homedir(), ".workledger", "ledger.db");
+  if (resolve(found) === resolve(db)) return [];
+  const inside = !relative(root, resolve(db)).startsWith("..");
+  if (config === null && !inside) return [`wrote ${writeRepoConfig(root, db, undefined).path} naming this ledger, so git hooks run from a shell without WORKLEDGER_DB use it`];
+  return [`git hooks run from a shell without WORKLEDGER_DB use ${found}${config ? ` (${config.path})` : ""}, not this ledger (${db}): run git with WORKLEDGER_DB=${db}`];
 }
 
 const bad = (path: string, why: string) =>

@@ -14,7 +14,7 @@ import { judgedOnBranches, type LocalRepository } from "../../core/freshness.js"
 import type { GitState } from "../../core/types.js";
 import { verifyWorkOrder } from "../../exec/verify.js";
 import { checkpoint } from "../../exec/checkpoint.js";
-import { worktree, worktreeOf } from "../../exec/worktree.js";
+import { worktree, worktreeOf, type WorktreeResult } from "../../exec/worktree.js";
 import { whoami, type Whoami } from "../../core/whoami.js";
 import { callLedger, resolve } from "../../core/operations.js";
 import { patiently } from "../../core/retry.js";
@@ -43,6 +43,8 @@ export interface McpOptions {
   git: (cwd?: string, saved?: boolean) => GitState | null;
   /** The server's repository, where context saved on another branch is judged against that branch (none: not judged so). */
   repo?: LocalRepository;
+  /** Makes the git hooks run from the model's own shell in a worktree find this ledger (cli/ledger-config.ts pinForHooks); warnings. */
+  pinForHooks?: (worktree: string) => string[];
 }
 
 type Args = Record<string, unknown>;
@@ -52,7 +54,11 @@ const LOCAL: Record<string, (l: LedgerApi, a: Args, o: McpOptions) => Promise<un
   // The core's schemas are the check (hence the casts).
   verify: (l, a, o) => verifyWorkOrder(l, a as never, { git: (cwd) => o.git(cwd) }),
   whoami: (l, a) => whoami(l, a as never),
-  worktree: (l, a) => worktree(l, a as never),
+  worktree: async (l, a, o) => {
+    const made = await worktree(l, a as never);
+    const pinned = "path" in made && o.pinForHooks ? o.pinForHooks(made.path) : [];
+    return pinned.length ? { ...made, warnings: [...((made as WorktreeResult).warnings ?? []), ...pinned] } : made;
+  },
   checkpoint: (l, a) => checkpoint(l, a as never),
 };
 
@@ -206,8 +212,13 @@ function onlyItsArguments(e: LedgerError, fields: readonly string[]): LedgerErro
   const kept = issues.filter((i: { field?: unknown }) => typeof i.field !== "string" || i.field === "" || fields.includes(i.field.split(/[.[]/)[0]!));
   if (kept.length === issues.length) return e;
   const { issues: _dropped, ...rest } = e.details!;
+  // "Give its path" cannot be done here: the server works where its client started it (twenty-second MCP trial).
+  const notRepo = issues.some((i: { field?: unknown; message?: unknown }) => i.field === "dir" && i.message === "not a git repository" && !fields.includes("dir"));
+  const hint = notRepo
+    ? `this server works in ${process.cwd()}, which is no git repository: start workledger mcp in the work order's repository (the working directory in your MCP client's settings)`
+    : e.hintTemplate;
   return new LedgerError(e.code, e.message, {
-    ...(e.hintTemplate !== undefined ? { hint: e.hintTemplate } : {}),
+    ...(hint !== undefined ? { hint } : {}),
     details: kept.length ? { ...rest, issues: kept } : rest,
     cause: e,
   });

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { gitState, localRepository } from "../input.js";
 import { cliAction } from "../run.js";
+import { pinForHooks } from "../ledger-config.js";
 import { declaredCan } from "../operation.js";
 import { idleFor } from "../sessions.js";
 import { pkgVersion } from "../version.js";
@@ -27,6 +28,7 @@ export function register(program: Command): void {
           version: pkgVersion,
           git: (cwd, saved) => gitState(cwd, saved),
           repo: localRepository(),
+          ...(ledger.info.kind === "sqlite" ? { pinForHooks: (worktree: string) => pinForHooks(worktree, ledger.info.location) } : {}),
         });
         return { data: undefined, human: () => "" };
       }),
