@@ -9,14 +9,14 @@
  * rule.
  */
 import type { CommitVerdict } from "./commits.js";
-import { isLedgerError } from "./errors.js";
+import { isLedgerError, LedgerError } from "./errors.js";
 import { pollEvents, type FollowOptions } from "./follow.js";
-import type { Store, StoreInfo, Tx } from "./port.js";
+import type { BackupResult, Store, StoreInfo, Tx } from "./port.js";
 import type { Report } from "./report.js";
 import { inputs, type Inputs } from "./schemas.js";
 import { collecting, recordExpiries } from "./steps.js";
 import { TokenCache, type TokenLookup } from "./token-cache.js";
-import { Tokens, type PublicToken } from "./tokens.js";
+import { assertAdmin, Tokens, type PublicToken } from "./tokens.js";
 import type { ContextEntry, LedgerEvent, NewEvent, Note, Project, ProjectSummary, Role, WorkOrder } from "./types.js";
 import { parse } from "./validate.js";
 import { type PublicWebhook, type Webhook } from "./webhooks.js";
@@ -94,6 +94,16 @@ export class Ledger {
   /** Removes the history of WOs finished before a cutoff, handing it to `archive` first (issue 29): an admin's act. */
   prune(input: Inputs["prune"], archive: (lines: ArchiveLine[]) => Promise<void>): Promise<PruneSummary> {
     return retention.prune(this.svc, input, archive);
+  }
+
+  /** A consistent copy of a SQLite ledger while agents write (issue 29): an admin's act. */
+  backup(input: { file: string; role: Role }, onStart?: (bytes: number) => void): Promise<BackupResult> {
+    assertAdmin(input.role, "back up the ledger", "the copy holds every project's work and the tokens' records");
+    if (!this.store.backup)
+      throw new LedgerError("VALIDATION", `backup copies a SQLite ledger; this one is ${this.store.info.kind} (${this.store.info.location})`, {
+        hint: "back up PostgreSQL with its own tools: pg_dump, pg_basebackup, or a standby (README: Backups)",
+      });
+    return this.store.backup(input.file, onStart);
   }
 
   /** Who the ledger knows the caller as: nobody, locally (the caller passes its agent name). */

@@ -81,6 +81,14 @@ export interface StoreInfo {
   schema_version: number;
 }
 
+/** What backup wrote. */
+export interface BackupResult {
+  file: string;
+  bytes: number;
+  /** The copy's own integrity check, run before it was given its name. */
+  integrity: "ok";
+}
+
 /** What prune removed. */
 export interface PrunedCounts {
   events: number;
@@ -272,5 +280,11 @@ export interface Store {
   integrity(): Promise<string[]>;
   /** Where the schema differs from what the migrations make (a store that can tell: PostgreSQL). */
   schemaDrift?(): Promise<string[]>;
+  /**
+   * A consistent copy of the ledger in a new file `file`, made while others
+   * write, whole or not at all (a store that is one file: SQLite); `onStart`
+   * hears its size before the copy begins.
+   */
+  backup?(file: string, onStart?: (bytes: number) => void): Promise<BackupResult>;
   close(): Promise<void>;
 }

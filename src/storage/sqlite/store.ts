@@ -4,13 +4,13 @@
  * up front serialises claimants across processes, and the busy timeout makes
  * them queue briefly instead of failing.
  */
-import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { once } from "../../core/lazy.js";
 import Database from "better-sqlite3";
 import { LedgerError } from "../../core/errors.js";
-import type { Store, StoreInfo, Tx } from "../../core/port.js";
+import type { BackupResult, Store, StoreInfo, Tx } from "../../core/port.js";
 import { migrate } from "./migrate.js";
 import { SqliteTx } from "./tx.js";
 
@@ -101,11 +101,58 @@ class SqliteStore implements Store {
     return rows.map((r) => r.integrity_check).filter((m) => m !== "ok");
   }
 
+  /**
+   * SQLite's online backup: the first step learns the size, the second copies
+   * every page in one go, so writers in other processes (WAL: never blocked by
+   * it) cannot make it start over. Written beside `file` and renamed once its
+   * integrity check passes.
+   */
+  backup(file: string, onStart?: (bytes: number) => void): Promise<BackupResult> {
+    const next = this.queue.then(async () => {
+      if (existsSync(file)) throw notNew(file, "exists");
+      if (!existsSync(dirname(file))) throw notNew(file, "is in a directory that does not exist");
+      const partial = `${file}.partial`;
+      rmSync(partial, { force: true }); // an earlier backup's, cut short
+      closeSync(openSync(partial, "wx", 0o600)); // private, like the ledger
+      try {
+        const pageSize = this.db.pragma("page_size", { simple: true }) as number;
+        await this.db.backup(partial, {
+          progress: ({ totalPages }) => {
+            onStart?.(totalPages * pageSize);
+            onStart = undefined;
+            return 0x7fffffff;
+          },
+        });
+        const copy = new Database(partial, nativeBinding());
+        try {
+          const check = copy.pragma("quick_check", { simple: true });
+          if (check !== "ok")
+            throw new LedgerError("UNAVAILABLE", `the copy of ${this.info.location} failed its integrity check (${String(check)}); nothing was written to ${file}`);
+        } finally {
+          copy.close();
+        }
+        renameSync(partial, file);
+        return { file, bytes: statSync(file).size, integrity: "ok" as const };
+      } catch (e) {
+        for (const f of [partial, `${partial}-wal`, `${partial}-shm`]) rmSync(f, { force: true });
+        throw translate(e, this.info.location);
+      }
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
   async close(): Promise<void> {
     await this.queue;
     if (this.db.open) this.db.close();
   }
 }
+
+const notNew = (file: string, why: string) =>
+  new LedgerError("VALIDATION", `${file} ${why}: a backup is written to a new file in an existing directory; nothing was written`, {
+    hint: "give a new file's path",
+    details: { issues: [{ field: "file", message: why }] },
+  });
 
 /** mkdir -p, by hand (Node 20's recursive mkdirSync spins forever under /proc); what it creates is the user's only. */
 function ensureDir(dir: string): void {

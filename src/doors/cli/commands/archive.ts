@@ -1,5 +1,6 @@
 /** export, import and prune: a ledger as JSON Lines, to move it between stores or keep what is removed (issue 29). */
 import { createReadStream, createWriteStream, renameSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import type { Command } from "commander";
 import { LedgerError } from "../../../core/errors.js";
@@ -48,6 +49,24 @@ export function register(program: Command): void {
     );
 
   registerPrune(program);
+  program
+    .command("backup <file>")
+    .description(
+      "copy a SQLite ledger to a new file while agents keep writing (SQLite's online backup: one consistent moment), checked before it is given its name; an admin's act (--as-admin). PostgreSQL: see the README's Backups",
+    )
+    .addHelpText(
+      "after",
+      "\nBack up, then check the copy:\n  workledger backup --as-admin ~/backups/ledger-2026-12-06.db\n  WORKLEDGER_DB=~/backups/ledger-2026-12-06.db workledger doctor\n",
+    )
+    .action(
+      cliAction(async (_o, ctx, args) => {
+        const file = resolve(args[0] as string);
+        const r = await withLocal(ctx, (ledger) =>
+          ledger.backup({ file, role: ctx.role }, (bytes) => process.stderr.write(c.dim(`copying ${ledger.info.location} (${megabytes(bytes)})…\n`))),
+        );
+        return { data: r, human: () => `backed up to ${r.file} (${megabytes(r.bytes)}, integrity ok)` };
+      }),
+    );
   program
     .command("import [file]")
     .description(
@@ -110,6 +129,8 @@ function pruneText(r: PruneSummary, file: string): string {
     c.dim(`what was removed is in ${file} (${r.lines} lines; workledger import loads it into an empty ledger)`),
   ].join("\n");
 }
+
+const megabytes = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
 
 /** Writes a chunk, waiting while the stream's buffer is full (a slow pipe must not fill memory). */
 function put(out: Writable, text: string): Promise<void> {
