@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- [--scenarios sqlite,cli,scale,pipeline,memory,postgres,capacity,browser] [--sizes 10000,100000] [--memory-seconds 600] [--quick] [--out FILE]`
+ * `npm run bench -- [--scenarios sqlite,cli,scale,pipeline,memory,postgres,capacity,browser,large] [--sizes 10000,100000] [--memory-seconds 600] [--quick] [--out FILE]`
+ * (`large`, 10^6 WOs on each store, takes the better part of an hour: asked for by name only)
  *
  * Every figure is measured next to a baseline in the same run on the same
  * machine and printed as a ratio against its target (docs/PERFORMANCE.md).
@@ -323,6 +324,14 @@ export async function bench(opts: { scenarios: string[]; sizes: number[]; quick:
     if (why) opts.log(`PostgreSQL at ${PG_URL} is unreachable (${why}): PostgreSQL capacity SKIPPED`);
     const { capacity } = await import("./capacity.ts");
     rows.push(...(await capacity(why ? undefined : PG_URL, q)));
+  }
+  if (scenario("large")) {
+    const { largePostgres, largeSqlite } = await import("./large.ts");
+    const [copies, template] = q ? [3, 100] : [1000, 1000];
+    rows.push(...(await largeSqlite(copies, template)));
+    const why = await postgresUnreachable();
+    if (why) opts.log(`PostgreSQL at ${PG_URL} is unreachable (${why}): PostgreSQL large ledger SKIPPED`);
+    else rows.push(...(await largePostgres(PG_URL, copies, template)));
   }
   if (scenario("browser")) {
     const { dashboardScale } = await import("./browser.ts");

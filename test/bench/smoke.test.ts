@@ -7,14 +7,14 @@ describe("benchmark smoke run", () => {
   it("measures every scenario against its baseline and prints a table", async () => {
     const said: string[] = [];
     const rows = await bench({
-      scenarios: ["sqlite", "cli", "scale", "pipeline", "memory", "postgres", "capacity", "browser"],
+      scenarios: ["sqlite", "cli", "scale", "pipeline", "memory", "postgres", "capacity", "browser", "large"],
       sizes: [],
       quick: true,
       memorySeconds: 3,
       log: (s) => said.push(s),
     });
     // A long run says where it is as it goes (issue 27): each scenario, and the phases inside it.
-    for (const scenario of ["sqlite", "cli", "scale", "pipeline", "memory", "postgres", "capacity", "browser"])
+    for (const scenario of ["sqlite", "cli", "scale", "pipeline", "memory", "postgres", "capacity", "browser", "large"])
       assert.ok(
         said.some((s) => s.endsWith(`] scenario ${scenario}`)),
         scenario,
