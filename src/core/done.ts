@@ -5,6 +5,7 @@
  */
 import { LedgerError } from "./errors.js";
 import { assertDoneStage } from "./stages.js";
+import { authorsOf } from "./verification.js";
 import { label } from "./types.js";
 import type { GitState, ProjectPolicy, Role, StoredWorkOrder, VerificationRecord } from "./types.js";
 
@@ -57,6 +58,7 @@ export function verificationRecord(
     ...(at.repo === undefined ? {} : { repo: at.repo }),
     ...(at.branch == null ? {} : { branch: at.branch }),
   };
+  if (at.branch === woBranch || (prev !== null && prev.token === next.token && prev.on_its_branch)) record.on_its_branch = true;
   if (!next.passed) return record;
   if (prev !== null && (!prev.passed || prev.after_failure)) record.after_failure = true;
   const open = prev === null ? undefined : !prev.passed ? prev.where : prev.failed_in;
@@ -65,7 +67,10 @@ export function verificationRecord(
   // The same directory on another branch is other work (fifteenth trials: a branch made there to pass).
   const sameDir = at.dir === open && (at.branch ?? undefined) === openBranch;
   // On its branch counts only in the same repository (fourteenth trials: a clone, or a repository made with that branch name).
-  const onItsBranch = at.branch != null && at.branch === woBranch && at.dir !== undefined && at.dir === at.top && at.repo !== undefined && at.repo === openRepo;
+  // A failure outside git names no repository: then the top of any work tree on its branch answers it (twenty-third trials: a
+  // failure in a scratch directory could be answered only there, and stopped every later holder).
+  const onItsBranch =
+    at.branch != null && at.branch === woBranch && at.dir !== undefined && at.dir === at.top && at.repo !== undefined && (openRepo === undefined || at.repo === openRepo);
   const answers = open === undefined || sameDir || onItsBranch;
   return answers
     ? record
@@ -111,7 +116,10 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   // The work is on the WO's branch (checkpointed there) and the pass ran in a work tree on another branch or a detached HEAD
   // (of this repository or another): it did not check that work (eighteenth trials: checkpoint broken work, pass on main, done).
   // So did a pass outside any work tree (eighteenth trials); one whose door said nothing of git is judged as before.
-  const offBranch = v !== null && v.passed && checkpoint !== undefined && (v.head !== undefined ? (v.branch ?? null) !== wo.branch : v.outside_git === true);
+  // So does a pass elsewhere after this lease verified on the branch, checkpointed or not (twenty-third trials: a pass on
+  // uncommitted changes in the worktree, then one in a scratch copy, then done).
+  const offBranch =
+    v !== null && v.passed && (checkpoint !== undefined || v.on_its_branch === true) && (v.head !== undefined ? (v.branch ?? null) !== wo.branch : v.outside_git === true);
   // On a branch of its name, but not at its last checkpoint (later, the pass ran first: `checkpointed`): another commit, as in a
   // clone made to pass (nineteenth trials). `checkpoint` records one's own later commits, so the way on is one step.
   const offCheckpoint = v !== null && v.passed && !offBranch && !checkpointed && checkpoint !== undefined && v.head !== undefined && v.head !== checkpoint.commit;
@@ -220,7 +228,7 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   if (offBranch && !changed && sameCommand)
     throw new LedgerError(
       "VERIFICATION_REQUIRED",
-      `${label(wo.id)} cannot be done: its verification passed ${v.branch ? `on ${v.branch}` : v.outside_git ? "outside any git work tree" : "on a detached HEAD"}${v.where ? ` in ${v.where}` : ""}, not on its branch ${wo.branch}, which holds its checkpointed work (${checkpoint.commit.slice(0, 12)}): that pass did not check it`,
+      `${label(wo.id)} cannot be done: its verification passed ${v.branch ? `on ${v.branch}` : v.outside_git ? "outside any git work tree" : "on a detached HEAD"}${v.where ? ` in ${v.where}` : ""}, not on its branch ${wo.branch}, which holds its ${checkpoint ? `checkpointed work (${checkpoint.commit.slice(0, 12)})` : "work (you verified there before)"}: that pass did not check it`,
       {
         hint: held ? "{{op:verify}} in its worktree ({{op:worktree}}) until it passes, then finish" : CLAIM_AGAIN,
         details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
@@ -241,7 +249,7 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
       `${label(wo.id)} cannot be done yet: project ${wo.project} requires a passing verification under the current lease, and ${what}`,
       {
         hint: none
-          ? "its creator or an admin sets a verification command ({{op:update}} {{verification=npm test}}); then claim, {{op:verify}} and finish, or an admin finishes it with a reason"
+          ? `${authorsOf(finish.policy.verification_authors, wo)} sets a verification command ({{op:update}} {{verification=npm test}}); then claim, {{op:verify}} and finish, or an admin finishes it with a reason`
           : held
             ? "run {{op:verify}} while you hold it and fix what fails until it passes, then finish; if it cannot pass, {{op:release}} {{status=blocked}} with a note"
             : CLAIM_AGAIN,

@@ -84,7 +84,7 @@ export type Expr =
   | { op: "prepend"; args: [list: Expr, entry: Expr, agent: Expr]; keep: number }
   | { op: "object"; fields: Record<string, Expr> }
   /** A field of the WO's last verification record (null: none, or absent). */
-  | { op: "verification"; key: "passed" | "token" | "command" | "failed_in" | "at" | "dirty" | "head" | "branch" }
+  | { op: "verification"; key: "passed" | "token" | "command" | "failed_in" | "at" | "dirty" | "head" | "branch" | "on_its_branch" }
   /** Only whitespace (String.prototype.trim's). */
   | { op: "blank"; args: [Expr] };
 

@@ -84,6 +84,8 @@ export interface VerificationRecord {
   outside_git?: true;
   /** A pass that came after a failure (directly, or after passes that did): checkpointed over, it answers that failure no more. */
   after_failure?: true;
+  /** This lease verified on the WO's branch before (or now): its work is there, so a pass elsewhere did not check it. */
+  on_its_branch?: true;
 }
 
 /** The editable content of a work order. */

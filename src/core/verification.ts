@@ -14,7 +14,7 @@
 import { DEFAULT_BRANCH_PREFIX } from "./branch.js";
 import { LedgerError } from "./errors.js";
 import { holding, isLive, label } from "./rules.js";
-import type { ProjectPolicy, Role, StoredWorkOrder } from "./types.js";
+import type { ProjectPolicy, Role, StoredWorkOrder, VerificationAuthors } from "./types.js";
 
 export const DEFAULT_POLICY: ProjectPolicy = {
   verification_authors: "creator",
@@ -36,6 +36,10 @@ export const DEFAULT_POLICY: ProjectPolicy = {
 };
 
 const isAdmin = (role: Role | undefined) => role === "admin";
+
+/** Who may set a WO's verification command under the project's rule, in a hint's words (twenty-third MCP trial: "its creator" where only admins may). */
+export const authorsOf = (rule: VerificationAuthors, wo: { created_by: string }) =>
+  rule === "admins" ? "an admin" : rule === "any" ? "anyone" : `its creator (${wo.created_by}) or an admin`;
 
 /** Throws unless `agent` may set the verification command of `wo` (null: a WO it is creating). */
 export function assertMayAuthor(policy: ProjectPolicy, project: string, agent: string, role: Role | undefined, wo: StoredWorkOrder | null): void {
@@ -68,7 +72,14 @@ export function verifierOf(wo: StoredWorkOrder, agent: string, role: Role | unde
 }
 
 /** The command the caller's verify may run now (the pinned one for the holder, the current one for an admin), and as whom it runs. */
-export function commandToRun(wo: StoredWorkOrder, agent: string, role: Role | undefined, now: string, token: number | undefined): { command: string; as: "holder" | "admin" } {
+export function commandToRun(
+  wo: StoredWorkOrder,
+  agent: string,
+  role: Role | undefined,
+  now: string,
+  token: number | undefined,
+  authors: VerificationAuthors = DEFAULT_POLICY.verification_authors,
+): { command: string; as: "holder" | "admin" } {
   const as = verifierOf(wo, agent, role, now, token);
   const pinned = wo.pinned_verification ?? wo.verification; // leases from before pinning ran the current command
   if (as === "holder" && pinned !== wo.verification) {
@@ -84,7 +95,7 @@ export function commandToRun(wo: StoredWorkOrder, agent: string, role: Role | un
   const command = as === "holder" ? pinned : wo.verification;
   if (!command.trim()) {
     throw new LedgerError("VALIDATION", `verification: ${label(wo.id)} has no verification command`, {
-      hint: "its creator or an admin sets one ({{op:update}} {{verification=npm test}}) while nobody holds it: its holder releases it first, with a note asking for one; until then, finishing it warns, or is refused where the project requires verification",
+      hint: `${authorsOf(authors, wo)} sets one ({{op:update}} {{verification=npm test}}) while nobody holds it: its holder releases it first, with a note asking for one; until then, finishing it warns, or is refused where the project requires verification`,
       details: { issues: [{ field: "verification", message: "empty" }] },
     });
   }

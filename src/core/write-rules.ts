@@ -75,7 +75,7 @@ export const CLAIM: WriteRule = {
   attempt: "opens",
 };
 
-const lv = (key: "passed" | "token" | "command" | "failed_in" | "at" | "dirty" | "head" | "branch"): Expr => ({ op: "verification", key });
+const lv = (key: "passed" | "token" | "command" | "failed_in" | "at" | "dirty" | "head" | "branch" | "on_its_branch"): Expr => ({ op: "verification", key });
 /** Whether `e` is true (false for null): a condition that may be null, negated or combined without SQL's nulls. */
 const holds = (e: Expr): Expr => ({ op: "holds", args: [e] });
 const ne = (a: Expr, b: Expr): Expr => not(cmp("eq", a, b));
@@ -121,6 +121,8 @@ function finish(via: "release" | "update"): WriteRule {
       { why: "its last verification ran on uncommitted changes", when: holds(cmp("eq", lv("dirty"), lit(true))) },
       // done.ts: with checkpoints on the WO's branch, a pass counts only on that branch (the full sequence compares the branches).
       { why: "its work is checkpointed: the full sequence judges where its pass ran", when: holds(and(given({ lastCheckpointAt: true }), given(f("last_verification")))) },
+      // done.ts: this lease verified on the WO's branch before, so a pass elsewhere did not check its work (the full sequence words it).
+      { why: "its lease verified on its branch: the full sequence judges where its pass ran", when: holds(cmp("eq", lv("on_its_branch"), lit(true))) },
       // done.ts: the caller stands on the branch the pass ran on, at another commit (the full sequence judges it on the WO's branch).
       { why: "the caller's HEAD is not the commit that passed", when: holds(and(cmp("eq", arg("here_branch"), lv("branch")), ne(arg("here_head"), lv("head")))) },
     ],

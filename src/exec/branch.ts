@@ -23,14 +23,11 @@ export function defaultBranch(dir: string): string {
   return "HEAD";
 }
 
-/**
- * `agent`: who asks (the branch fence lets the holder, or anyone while nobody holds the WO, create it);
- * `restore`: the commit the branch should name (its last checkpoint), for the hint when it is a symbolic ref.
- */
-export function ensureBranch(dir: string, branch: string, agent?: string, restore?: string): BranchResult {
+/** `agent`: who asks (the branch fence lets the holder, or anyone while nobody holds the WO, create it). */
+export function ensureBranch(dir: string, branch: string, agent?: string): BranchResult {
   const top = mainWorkTree(dir);
   const target = redirectOf(top, branch);
-  if (target !== null) throw redirected(branch, target, "nothing was changed", restore);
+  if (target !== null) throw redirected(branch, target, "nothing was changed");
   if (git(top, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`]) !== null) return { branch, dir: top, created: false, base: null };
   const base = defaultBranch(top);
   if (git(top, ["branch", "--no-track", branch, base], asAgent(agent)) === null)

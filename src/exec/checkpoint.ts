@@ -17,8 +17,10 @@ import { noIdentity, parse } from "../core/validate.js";
 import { asAgent, git, gitOrFail, hiddenChanges, mainWorkTree, redirected, redirectOf } from "./git.js";
 import { worktreePath, worktreeTag } from "./worktree.js";
 import { defaultBranch } from "./branch.js";
+import { checkCommits } from "./commits.js";
 
-export type CheckpointOutcome = (CheckpointResult & { dir: string; branch: string; files: number }) | { nothing: true; dir: string; branch: string; id: number };
+export type CheckpointOutcome =
+  (CheckpointResult & { dir: string; branch: string; files: number; warnings?: string[] }) | { nothing: true; dir: string; branch: string; id: number };
 
 export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpoint"]): Promise<CheckpointOutcome> {
   const c = parse(inputs.commitCheckpoint.extend({ agent: agentName.optional() }), input);
@@ -27,7 +29,7 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   const held = await ledger.holding(who);
   const here = resolve(c.dir ?? process.cwd());
   const target = redirectOf(here, held.branch);
-  if (target !== null) throw redirected(held.branch, target, "nothing was committed", held.checkpoints.at(-1)?.commit);
+  if (target !== null) throw redirected(held.branch, target, "nothing was committed");
   const dir = workTreeOf(held, here);
   // `git add --all` leaves them out, and the work would read as checkpointed (twenty-first MCP trial: "nothing" to commit).
   const hidden = hiddenChanges(dir);
@@ -43,6 +45,9 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
     );
   }
   const head = gitOrFail(dir, ["rev-parse", "--verify", "HEAD"], "read HEAD");
+  const last = held.checkpoints.at(-1)?.commit;
+  const others = await othersCommits(ledger, dir, `${last ?? defaultBranch(dir)}..${head}`);
+  const warned = others.length ? { warnings: others } : {};
   const staged = git(dir, ["write-tree"]); // what the caller had staged, put back if the ledger refuses
   gitOrFail(dir, ["add", "--all"], "stage the work tree's changes");
   const tree = gitOrFail(dir, ["write-tree"], "write the tree");
@@ -50,7 +55,6 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
     // Nothing to commit, but the holder's own commits since the last checkpoint (a merge, a commit of its own) are
     // recorded as they are (tenth MCP trial: they were "nothing", and the next worktree's checkpoint named an older one).
     // A HEAD moved back (its own reset) after a checkpoint is recorded too: done judges a pass by the last one (twentieth trials).
-    const last = held.checkpoints.at(-1)?.commit;
     if (head === last || (last === undefined && isIn(dir, head, defaultBranch(dir)))) return { nothing: true, dir, branch: held.branch, id: held.id };
     const recorded = await ledger.recordCheckpoint({
       ...who,
@@ -58,7 +62,7 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
       message: c.message,
       ...(c.idempotency_key !== undefined ? { idempotency_key: c.idempotency_key } : {}),
     });
-    return { ...recorded, dir, branch: held.branch, files: 0 };
+    return { ...recorded, dir, branch: held.branch, files: 0, ...warned };
   }
   const files = gitOrFail(dir, ["diff", "--cached", "--name-only", head], "list the changes").split("\n").filter(Boolean).length;
   const message = [c.message, "", ...trailerLines({ project: held.project, id: held.id, token: held.lease.token })].join("\n") + "\n";
@@ -79,7 +83,31 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
     `move ${held.branch} to the checkpoint ${commit}`,
     asAgent(held.lease.agent),
   );
-  return { ...recorded, dir, branch: held.branch, files };
+  return { ...recorded, dir, branch: held.branch, files, ...warned };
+}
+
+/**
+ * What a checkpoint says about the commits since the last one that it makes
+ * the holder's without their being its: one made outside the lease it names
+ * (a lapsed holder's, a forged one), and one that names no lease (made
+ * without workledger's hooks: the holder's own, or someone's who skipped
+ * them). Twenty-third trials: a non-holder's merge, made with the hooks
+ * skipped, was checkpointed by the next holder unsaid, and its gutted test
+ * passed. Warnings, as the worktree's are: the holder vouches for what it
+ * checkpoints, and a revert leaves such a commit in the history.
+ */
+async function othersCommits(ledger: LedgerApi, dir: string, range: string): Promise<string[]> {
+  const { commits } = await checkCommits(ledger, dir, range, false);
+  const refused = commits.filter((c) => c.trailers === "malformed" || c.verdict?.ok === false);
+  const loose = commits.filter((c) => c.trailers === "none");
+  const named = (list: typeof commits) => `${list[0]!.commit.slice(0, 12)} "${list[0]!.subject}"${list.length > 1 ? ", …" : ""}`;
+  const undo = `if that is not what you meant to build on, git log ${range} shows them: revert them, or reset to ${range.split("..")[0]!.slice(0, 12)}, and checkpoint again`;
+  return [
+    ...(refused.length ? [`recorded as yours: ${refused.length} commit(s) since the last checkpoint made outside the lease they name (${named(refused)}); ${undo}`] : []),
+    ...(loose.length
+      ? [`recorded as yours: ${loose.length} commit(s) since the last checkpoint that name no lease (${named(loose)}), made without workledger's git hooks; ${undo}`]
+      : []),
+  ];
 }
 
 /** Whether `commit` is already on `branch` (a worktree not yet moved past its base has no work to record). */

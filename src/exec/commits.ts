@@ -54,7 +54,7 @@ function commitsIn(dir: string, range: string): RangeCommit[] {
       hint: "give a git revision range such as origin/main..HEAD (fetch first if it names a remote branch)",
       details: { issues: [{ field: "range", message: "unknown revision" }] },
     });
-  const out = gitOrFail(dir, ["log", "--no-merges", `--max-count=${MAX_RANGE + 1}`, `--format=${format}`, "--end-of-options", range, "--"], `read the commits of ${range}`);
+  const out = gitOrFail(dir, ["log", `--max-count=${MAX_RANGE + 1}`, `--format=${format}`, "--end-of-options", range, "--"], `read the commits of ${range}`);
   const commits = out
     .split("\x1e")
     .map((r) => r.replace(/^\n/, ""))

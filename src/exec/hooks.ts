@@ -10,7 +10,7 @@
  * repository's hooks directory (core.hooksPath honoured), which its
  * worktrees share.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LedgerApi } from "../core/api.js";
 import { byItsHolder, unreadable, type CommitVerdict } from "../core/commits.js";
@@ -93,6 +93,9 @@ export interface HookOutcome {
 /** Adds the worktree's lease (or `lease`) as trailers to the message in `file` (replacing any it had); false outside a worktree workledger made. */
 function addTrailers(cwd: string, file: string, lease: { project: string; id: number; token: number } | null = worktreeTag(cwd)): boolean {
   if (lease === null) return false;
+  // git merge writes its message without a final newline, and interpret-trailers then joins the trailers to the subject,
+  // where no one reads them (twenty-third trials: a merge's trailers went in twice).
+  if (!readFileSync(file, "utf8").endsWith("\n")) appendFileSync(file, "\n");
   const args = trailerLines(lease).flatMap((t) => ["--trailer", t]);
   gitOrFail(cwd, ["interpret-trailers", "--in-place", "--if-exists", "replace", ...args, file], "add the work order's trailers");
   return true;

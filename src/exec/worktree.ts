@@ -12,10 +12,11 @@ import { LedgerError } from "../core/errors.js";
 import { isFinished } from "../core/rules.js";
 import { agentName, inputs, projectName, type Inputs } from "../core/schemas.js";
 import type { Checkpoint } from "../core/types.js";
+import type { Held } from "../core/ledger.js";
 import { noIdentity, parse, REQUIRED } from "../core/validate.js";
 import { defaultBranch, ensureBranch } from "./branch.js";
 import { checkCommits } from "./commits.js";
-import { git, gitOrFail, mainWorkTree } from "./git.js";
+import { asAgent, git, gitOrFail, hiddenChanges, mainWorkTree, redirectOf } from "./git.js";
 import { workOrdersOfBranch } from "./ref-fence.js";
 
 /** What a worktree made by workledger records about itself, in its own git directory (hooks read it). */
@@ -80,11 +81,12 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
   const held = await ledger.holding(who);
   const top = mainWorkTree(dir);
   const checkpoint = held.checkpoints.at(-1) ?? null;
-  const { branch, created } = ensureBranch(top, held.branch, held.lease.agent, checkpoint?.commit);
+  const restored = unredirect(top, held, checkpoint);
+  const { branch, created } = ensureBranch(top, held.branch, held.lease.agent);
   const path = worktreePath(top, held);
   if (!created && checkpoint === null) refuseOlderBranch(top, branch, held);
   const base = { project: held.project, id: held.id, path, branch, token: held.lease.token, checkpoint };
-  if (linkedWorktrees(top).includes(path)) return { ...base, created: false };
+  if (linkedWorktrees(top).includes(path)) return { ...base, created: false, ...(restored ? { warnings: [restored] } : {}) };
   if (existsSync(path))
     throw new LedgerError("VALIDATION", `${path} exists and is not a worktree of ${top}; nothing was changed`, {
       hint: "move it away (workledger never deletes a directory it did not make), then run it again",
@@ -101,13 +103,34 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
         git(path, ["cat-file", "-e", `${checkpoint.commit}^{commit}`]) === null
           ? `the last checkpoint (${checkpoint.commit.slice(0, 12)} by ${checkpoint.agent}) is not in this repository: fetch ${branch} from where it was made`
           : // Here, but not on the branch: the branch was moved off it (twenty-first trials: "fetch it" after a local reset).
-            `the last checkpoint (${checkpoint.commit.slice(0, 12)} by ${checkpoint.agent}) is in this repository but not on ${branch}: the branch was reset or rewritten since; git log ${checkpoint.commit.slice(0, 12)} shows that work, git merge it here to carry on from it`,
+            `the last checkpoint (${checkpoint.commit.slice(0, 12)} by ${checkpoint.agent}) is in this repository but not on ${branch}: the branch was reset or rewritten since; git log ${checkpoint.commit.slice(0, 12)} shows that work, git reset --hard ${checkpoint.commit.slice(0, 12)} here carries on from exactly it (git merge would keep what the branch holds now too)`,
       ]
     : await refusedSince(ledger, path, checkpoint?.commit ?? defaultBranch(top), branch);
+  if (restored) warnings.unshift(restored);
   warnings.push(
     ...detached.map((p) => `${p} (an earlier holder's worktree) had ${branch} checked out: it is detached now, its files untouched, so a commit there cannot land on the branch`),
   );
   return { ...base, created: true, ...(warnings.length ? { warnings } : {}) };
+}
+
+/**
+ * The WO's branch made a symbolic ref to another branch (git runs no hook for
+ * that, so anyone could): its holder's `worktree` makes it a branch again, at
+ * its last checkpoint or else the default branch's tip, as the holder (the
+ * fence lets it), and says so. A holder in a plain shell could not (the
+ * fence knew no name there: twenty-third MCP trial).
+ */
+function unredirect(top: string, held: Held, checkpoint: Checkpoint | null): string | null {
+  const target = redirectOf(top, held.branch);
+  if (target === null) return null;
+  const at = checkpoint?.commit ?? gitOrFail(top, ["rev-parse", "--verify", `${defaultBranch(top)}^{commit}`], "read the default branch");
+  gitOrFail(
+    top,
+    ["update-ref", "--no-deref", "-m", "workledger: a branch again", `refs/heads/${held.branch}`, at],
+    `make ${held.branch} a branch again`,
+    asAgent(held.lease.agent),
+  );
+  return `${held.branch} was a symbolic ref to ${target} (made with git symbolic-ref, which no git hook sees): it is a branch again, at ${checkpoint ? "its last checkpoint" : "the default branch's tip"} ${at.slice(0, 12)}; ${target}'s commits are not on it${checkpoint ? "" : " (if work of yours was on it, git reflog shows where it was)"}`;
 }
 
 /** What separates two projects' WOs that have one branch name. */
@@ -137,9 +160,12 @@ async function refuseSharedBranch(ledger: LedgerApi, held: { project: string; id
  * until it is deleted or an admin moves it.
  */
 function refuseOlderBranch(top: string, branch: string, held: { id: number; created_at: string }): void {
-  const made = git(top, ["log", "-g", "--format=%ct", `refs/heads/${branch}`])
-    ?.split("\n")
-    .at(-1);
+  // When the branch was made (its reflog's first entry), not its commit's date (twenty-third trials: main's first commit's).
+  const made = /@\{(\d+)\}$/.exec(
+    git(top, ["log", "-g", "--date=unix", "--format=%gd", `refs/heads/${branch}`])
+      ?.split("\n")
+      .at(-1) ?? "",
+  )?.[1];
   if (!made || Number(made) * 1000 >= Math.floor(Date.parse(held.created_at) / 1000) * 1000) return;
   const ahead = Number(git(top, ["rev-list", "--count", `${defaultBranch(top)}..refs/heads/${branch}`]) ?? "0");
   if (ahead === 0) return;
@@ -239,6 +265,11 @@ export async function pruneWorktrees(ledger: LedgerApi, dir: string): Promise<Pr
     const changes = git(path, ["status", "--porcelain", "--untracked-files=all"]);
     if (changes === null || changes !== "") {
       keep(changes === null ? "git could not say whether it holds uncommitted changes" : `it holds ${changes.split("\n").length} uncommitted change(s)`);
+      continue;
+    }
+    const hidden = hiddenChanges(path);
+    if (hidden.length) {
+      keep(`it holds ${hidden.length} change(s) hidden from git status (skip-worktree or assume-unchanged)`);
       continue;
     }
     gitOrFail(top, ["worktree", "remove", path], `remove the worktree ${path}`);

@@ -409,9 +409,67 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.match(e.stale_reasons.join("\n"), new RegExp(`saved on main, not on its work order's branch wo/${id}-off-its-branch, which holds checkpointed work`));
   });
 
+  it("a merge made with the hooks skipped is flagged by check-commits, named by the worktree, said by checkpoint, as is one that forges a lease (twenty-third trials)", () => {
+    const id = String(s.run(["create", "--title", "Merged in", "--json"], { env: alice }).json.id);
+    const branch = s.run(["branch", "--id", id, "--json"], { env: bob, cwd: repo }).json.branch as string;
+    const side = git(repo, "commit-tree", `${git(repo, "rev-parse", "main")}^{tree}`, "-p", "main", "-m", "side work");
+    const merge = git(repo, "commit-tree", `${git(repo, "rev-parse", "main")}^{tree}`, "-p", branch, "-p", side, "-m", "Merge side");
+    assert.equal(gitIn(repo, bob, "-c", "core.hooksPath=/dev/null", "update-ref", `refs/heads/${branch}`, merge).status, 0);
+    const check = s.run(["check-commits", `main..${branch}`, "--require-trailers", "--json"], { env: bob, cwd: repo });
+    assert.equal(check.json.passed, false);
+    assert.deepEqual(
+      check.json.commits.map((c: { subject: string; trailers: string }) => [c.subject, c.trailers]),
+      [
+        ["side work", "none"],
+        ["Merge side", "none"],
+      ],
+    );
+    assert.equal(s.run(["claim", "--id", id], { env: alice }).code, 0);
+    const wt = s.run(["worktree", "--id", id, "--json"], { env: alice, cwd: repo });
+    assert.match(wt.json.warnings.join("\n"), /holds 2 commit\(s\) after main that name no lease \(\w{12} "side work"/);
+    const cp = s.run(["checkpoint", "--id", id, "-m", "take over", "--json"], { env: alice, cwd: wt.json.path });
+    assert.equal(cp.code, 0, cp.stdout);
+    assert.match(cp.json.warnings.join("\n"), /recorded as yours: 2 commit\(s\) since the last checkpoint that name no lease \(\w{12} "side work", …\)/);
+    // A commit naming a lease it was not made under is no holder's to take on.
+    const forged = git(wt.json.path, "commit-tree", "HEAD^{tree}", "-p", "HEAD", "-m", `forged\n\nWork-Order: gitty#${id}\nLease-Token: 99`);
+    git(wt.json.path, "-c", "core.hooksPath=/dev/null", "reset", "-q", "--hard", forged);
+    const taken = s.run(["checkpoint", "--id", id, "-m", "again", "--json"], { env: alice, cwd: wt.json.path });
+    assert.equal(taken.code, 0, taken.stdout);
+    assert.match(
+      taken.json.warnings.join("\n"),
+      /recorded as yours: 1 commit\(s\) since the last checkpoint made outside the lease they name \(\w{12} "forged"\); .*revert them, or reset to/,
+    );
+    // Under the hooks, a merge's message gets its trailers once, after a blank line (twenty-third trials: twice, the first on the subject).
+    const other = git(repo, "commit-tree", `${git(repo, "rev-parse", "main")}^{tree}`, "-p", "main", "-m", "more side work");
+    git(repo, "branch", "more-side", other);
+    assert.equal(s.run(["git-hooks", "install"], { cwd: repo }).code, 0);
+    const merged = gitIn(wt.json.path, alice, "merge", "--no-ff", "more-side");
+    assert.equal(merged.status, 0, merged.stderr);
+    assert.equal(git(wt.json.path, "log", "-1", "--format=%B"), `Merge branch 'more-side' into ${branch}\n\nWork-Order: gitty#${id}\nLease-Token: 1`);
+  });
+
+  it("a file deleted and hidden with skip-worktree makes a pass dirty; worktree --prune keeps such a worktree (twenty-third trials)", () => {
+    const id = String(s.run(["create", "--title", "Hidden deletion", "--verification", "true", "--json"], { env: alice }).json.id);
+    assert.equal(s.run(["claim", "--id", id], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", id], { env: alice, cwd: repo }).stdout.trim();
+    git(tree, "update-index", "--skip-worktree", "README");
+    rmSync(join(tree, "README"));
+    assert.equal(git(tree, "status", "--porcelain"), "");
+    const pass = s.run(["verify", "--id", id, "--json"], { env: alice, cwd: tree });
+    assert.deepEqual([pass.code, pass.json.git.dirty], [0, true]);
+    assert.equal(s.run(["update", "--id", id, "--status", "cancelled"], { env: alice }).code, 0);
+    const pruned = s.run(["worktree", "--prune", "--json"], { env: alice, cwd: repo });
+    assert.ok(
+      pruned.json.kept.some((k: { path: string; reason: string }) => k.path === tree && /1 change\(s\) hidden from git status/.test(k.reason)),
+      JSON.stringify(pruned.json),
+    );
+  });
+
   it("a branch made under a WO's name before the WO existed is not its work: worktree refuses it until it is deleted (twenty-second MCP trial)", async () => {
     const n = Number(s.run(["create", "--title", "Before the plant", "--json"], { env: alice }).json.id) + 1;
     const planted = git(repo, "commit-tree", `${git(repo, "rev-parse", "main")}^{tree}`, "-p", "main", "-m", "planted ahead");
+    await sleep(1100); // the commit's date is not the branch's
+    const madeAt = Math.floor(Date.now() / 1000) * 1000;
     git(repo, "branch", `wo/${n}-planted`, planted);
     await sleep(1100); // git dates the reflog in whole seconds
     const id = String(s.run(["create", "--title", "Planted", "--json"], { env: alice }).json.id);
@@ -420,6 +478,8 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     const wt = s.run(["worktree", "--id", id, "--json"], { env: bob, cwd: repo });
     assert.equal(wt.code, 2, wt.stdout);
     assert.match(wt.json.error.message, new RegExp(`wo/${n}-planted was made before WO-${n} was .* and holds 1 commit\\(s\\) the default branch does not`));
+    const said = /was made before WO-\d+ was \((\S+)\)/.exec(wt.json.error.message)![1]!;
+    assert.ok(Date.parse(said) >= madeAt, `the branch's making (${said}), not its commit's date (twenty-third trials)`);
     assert.equal(gitIn(repo, bob, "branch", "-D", `wo/${n}-planted`).status, 0, "its holder deletes it");
     const again = s.run(["worktree", "--id", id, "--json"], { env: bob, cwd: repo });
     assert.equal(again.code, 0, again.stdout);

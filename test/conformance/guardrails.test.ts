@@ -590,6 +590,43 @@ for (const backend of backends) {
         assert.equal((await l.release({ ...BOB, id: 1, status: "done" })).status, "done");
       });
 
+      it("a failure outside git is answered by a pass at the top of a work tree on its branch, under the next lease too (twenty-third trials)", async () => {
+        await l.claim({ ...BOB, id: 1, ttl: "1s" });
+        await l.recordVerification({ ...BOB, id: 1, ...result(false), dir: "/tmp/scratch", git: null });
+        t.advance(2000);
+        await l.claim({ ...CAROL, id: 1 });
+        const branch = (await l.get({ project: P, id: 1 })).branch;
+        // Another directory outside git still does not answer it.
+        await l.recordVerification({ ...CAROL, id: 1, ...result(true), dir: "/tmp/elsewhere", git: null });
+        await rejects(l.release({ ...CAROL, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /ran in \/tmp\/scratch/);
+        const tree = "/src/app.worktrees/proj/wo-1-lease-2";
+        await l.recordVerification({ ...CAROL, id: 1, ...result(true), dir: tree, top: tree, repo: "/src/app", git: { head: "a".repeat(40), branch, dirty: false } });
+        assert.equal((await l.release({ ...CAROL, id: 1, status: "done" })).status, "done");
+      });
+
+      it("once a lease verified on its branch, a pass outside git or on another branch does not count, checkpoint or not (twenty-third trials)", async () => {
+        await l.claim({ ...BOB, id: 1 });
+        const branch = (await l.get({ project: P, id: 1 })).branch;
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/w", top: "/w", repo: "/src/app", git: { head: "a".repeat(40), branch, dirty: true } });
+        await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /uncommitted changes/);
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/tmp/scratch", git: null });
+        await rejects(
+          l.release({ ...BOB, id: 1, status: "done" }),
+          "VERIFICATION_REQUIRED",
+          /passed outside any git work tree in \/tmp\/scratch, not on its branch \S+, which holds its work \(you verified there before\)/,
+        );
+        await l.recordVerification({
+          ...BOB,
+          id: 1,
+          ...result(true),
+          dir: "/src/app",
+          top: "/src/app",
+          repo: "/src/app",
+          git: { head: "b".repeat(40), branch: "main", dirty: false },
+        });
+        await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /passed on main in \/src\/app/);
+      });
+
       it("context linked to a WO another agent finished after it was written reads stale; its own finisher's stays fresh (eighteenth MCP trial)", async () => {
         await l.claim({ ...BOB, id: 2 });
         await l.contextPut({ ...BOB, id: 2, body: "next step is X, not done" });

@@ -27,8 +27,8 @@ import { RemoteLedger } from "../../src/remote/client.ts";
 const API_EXTRAS = ["info", "knowsCaller", "whoami", "follow", "close", "health", "events", "lastEventSeq"];
 /** serve's webhook deliverer (doors/http/deliverer.ts) calls these; no door offers them. */
 const DELIVERER = ["webhooksToDeliver", "webhookProgress", "webhookEvents", "webhooksRelease", "webhookChange"];
-/** Moving a whole ledger, and pruning it (issue 29): the CLI's, on the store it opens itself, never a door's operation. */
-const ARCHIVE = ["exportLedger", "importLedger", "prune"];
+/** Moving a whole ledger, pruning and backing it up (issue 29): the CLI's, on the store it opens itself, never a door's operation. */
+const ARCHIVE = ["exportLedger", "importLedger", "prune", "backup"];
 const NOT_OPERATIONS = new Set([
   ...API_EXTRAS,
   ...DELIVERER,

@@ -19,8 +19,8 @@ export async function verifyCommand(svc: Service, input: Inputs["verifyCommand"]
   const { project, agent, role, id, lease_token, trust } = parse(inputs.verifyCommand, input);
   return svc.store.read(async (tx) => {
     const wo = await readAs(tx, project, id, agent);
-    const { command } = commandToRun(wo, agent, role, tx.now(), lease_token);
     const policy = await policyOf(tx, project);
+    const { command } = commandToRun(wo, agent, role, tx.now(), lease_token, policy.verification_authors);
     assertTrusted(policy, wo, agent, wo.verification_by, trust === true);
     return {
       project,

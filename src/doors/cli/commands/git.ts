@@ -65,12 +65,24 @@ export function register(program: Command): void {
     },
     run: (ledger, input) => checkpoint(ledger, input as Parameters<typeof checkpoint>[1]),
     render: (r) => ({
+      ...("warnings" in r && r.warnings ? { warnings: r.warnings } : {}),
       human: () =>
         "nothing" in r
           ? c.dim(`nothing to checkpoint in ${shown(r.dir)}: it holds no changes since the last commit on ${r.branch}`)
           : `checkpoint ${r.checkpoint.commit.slice(0, 12)} on ${r.branch} (${r.files} file${r.files === 1 ? "" : "s"}, lease token ${r.checkpoint.token})`,
     }),
   });
+}
+
+/**
+ * What a refused mover of a WO's branch does next: claim it while nobody holds it; a git run that names no agent may be
+ * its holder's, from a shell without WORKLEDGER_AGENT (twenty-third MCP trial: the holder was told to claim what it held).
+ */
+function fenceHint(wo: { project: string; id: number; holder: string | null }, agent: string | undefined): string {
+  const worktree = `workledger worktree --project ${wo.project} --id ${wo.id}, or over MCP the worktree tool`;
+  if (wo.holder === null) return `; claim ${label(wo.id)} to work on its branch (then ${worktree})`;
+  if (agent === undefined) return `; if you are ${wo.holder}, run git in your worktree for it (${worktree}, prints its path) or with WORKLEDGER_AGENT=${wo.holder} set`;
+  return "";
 }
 
 /** Exit of check-commits and the commit-msg hook when a commit names a lease that was not live: LEASE_LOST's. */
@@ -130,9 +142,7 @@ function registerGitHooks(program: Command): void {
                     c.dim(
                       // git may have changed the files before the ref (reset --hard, merge): only the branch is sure to be as it was (twenty-first trials).
                       `the ${r.wo ? "branch" : "ref"} did not move (a command that also writes files, like reset --hard or merge, may have changed this work tree: git status shows it)${
-                        r.wo && !isFinished(r.wo.status) && r.wo.holder !== caller.agent
-                          ? `; claim ${label(r.wo.id)} to work on its branch (workledger worktree --project ${r.wo.project} --id ${r.wo.id})`
-                          : ""
+                        r.wo && !isFinished(r.wo.status) ? fenceHint(r.wo, caller.agent) : ""
                       }`,
                     ),
                 )

@@ -43,7 +43,7 @@ function isTime(e: Expr): boolean {
 
 const CMP = { eq: "=", lt: "<", le: "<=", gt: ">", ge: ">=" } as const;
 /** The verification record's fields as SQL types (text unless named). */
-const CAST: Record<string, string> = { passed: "::boolean", dirty: "::boolean", token: "::integer", at: "::timestamptz" };
+const CAST: Record<string, string> = { passed: "::boolean", dirty: "::boolean", on_its_branch: "::boolean", token: "::integer", at: "::timestamptz" };
 
 /** The project's settings, from the projects row selected with the WO (`wl_p`). */
 const POLICY: Record<PolicyKey, (p: string) => string> = {
