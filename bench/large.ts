@@ -6,8 +6,11 @@
  *
  * The template is made through the ledger (claims, notes, spend, context,
  * releases: about ten events a work order); the large ledger is that
- * template copied in SQL, each copy older by COPY_STEP_MS, inserted oldest
- * first so the event log's order follows time, as a real one's does.
+ * template copied in SQL, each copy a day older than the next, so a million
+ * work orders are about three years of a thousand a day, inserted oldest
+ * first so the event log's order follows time, as a real one's does. In the
+ * copies, what the template leaves open or blocked is cancelled: a ledger run
+ * for years finishes or drops its old work, and its queue is the recent part.
  */
 import Database from "better-sqlite3";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -21,8 +24,10 @@ import type { Row } from "./run.ts";
 
 const PROJECT = "big";
 
-/** Copies are spread over a hundred days, so `report --since 7d` reads about 7% of the log. */
-const COPY_STEP_MS = (100 * 86_400_000) / 1000;
+/** A copy a day: `report --since 7d` reads a week's work, seven thousand work orders. */
+const COPY_STEP_MS = 86_400_000;
+/** Older work left open or blocked is cancelled in the copies. */
+const FINISHED = "CASE WHEN status IN ('open', 'blocked') THEN 'cancelled' ELSE status END";
 const RUNS = 21;
 const TARGET_MS = 50;
 
@@ -133,7 +138,9 @@ export async function largeSqlite(copies: number, size: number): Promise<Row[]> 
     const copy = (k: number) => {
       for (const table of Object.keys(COPIED)) {
         const columns = (raw.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).map((r) => r.name);
-        const [cols, exprs] = copyColumns(columns, table, (c) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${c}, '-${(k * COPY_STEP_MS) / 1000} seconds')`, String(k * size));
+        const [cols, exprs] = copyColumns(columns, table, (c) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${c}, '-${(k * COPY_STEP_MS) / 1000} seconds')`, String(k * size), {
+          status: FINISHED,
+        });
         const { wo } = COPIED[table]!;
         const fromTemplate = table === "events" ? `seq <= ${templateSeq}` : `${wo} <= ${size}`;
         raw.prepare(`INSERT INTO ${table} (${cols}) SELECT ${exprs} FROM ${table} WHERE project = '${PROJECT}' AND ${fromTemplate}`).run();
@@ -191,6 +198,7 @@ export async function largePostgres(url: string, copies: number, size: number): 
       for (const table of Object.keys(COPIED)) {
         const [cols, exprs] = copyColumns(await columnsOf(table), table, (c) => `${c} - k * interval '${COPY_STEP_MS} milliseconds'`, `k * ${size}`, {
           order_xid: "pg_current_xact_id()", // where a follower finds it: this transaction's
+          status: FINISHED,
         });
         const { wo } = COPIED[table]!;
         const fromTemplate = table === "events" ? `seq <= ${templateSeq}` : `${wo} <= ${size}`;

@@ -21,7 +21,11 @@ export interface WoContext {
   /** The newest entry of each other key linked to it (a later "design" must not hide the handover: thirteenth MCP trial). */
   also_linked: PulledContext[];
   dependencies: PulledContext[];
-  newer_handover: { created_at: string; agent: string; wo: number | null } | null;
+  /**
+   * The project's newest project-wide handover, when it is newer than anything linked to this WO (or nothing is):
+   * judged like the others, so a stale one reads as such (twenty-third MCP trial: "newer" read as news).
+   */
+  newer_handover: { created_at: string; agent: string; wo: number | null; verdict: "fresh" | "stale"; stale_reasons: string[] } | null;
 }
 
 /** Said when there is no context: what to do instead of trusting it. */
@@ -74,8 +78,9 @@ export async function linkedContext(tx: Tx, project: string, id: number, git: Gi
   const handover = handovers.find((e) => e.wo === null);
   const newest = perKey.reduce<ContextEntry | undefined>((a, e) => (a === undefined || e.id > a.id ? e : a), undefined);
   const linked = perKey.find((e) => e.key === "handover") ?? newest;
-  const newer = handover && (!newest || handover.id > newest.id) ? { created_at: handover.created_at, agent: handover.agent, wo: handover.wo } : null;
   const judge = (e: ContextEntry) => freshness(e, tx.now(), DEFAULT_MAX_AGE_MS, git, { checkpoint, finished, ...(branch !== undefined ? { branch } : {}) });
+  const judged = handover && (!newest || handover.id > newest.id) ? freshness(handover, tx.now(), DEFAULT_MAX_AGE_MS, git) : null;
+  const newer = judged && { created_at: judged.created_at, agent: judged.agent, wo: judged.wo, verdict: judged.verdict, stale_reasons: judged.stale_reasons };
   return {
     linked: linked ? judge(linked) : null,
     also_linked: perKey.filter((e) => e !== linked).map(judge),

@@ -313,7 +313,8 @@ const TABLE = [
     local: true,
     tool: {
       name: "verify",
-      description: "Run the verification command of a WO you hold here and record the result (with the command).",
+      description:
+        "Run the verification command of a WO you hold here and record the result (with the command). A long one reports progress every 15 s when your call asks for it (a progressToken), so your client's request timeout does not end it; else raise that timeout.",
     },
   },
   {

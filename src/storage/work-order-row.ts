@@ -312,15 +312,34 @@ export const toSpend = (r: SpendRow): SpendRecord => {
 export const ATTEMPT_COLUMNS = "project, wo, token, agent, started_at, ended_at, outcome";
 
 /** Projects with per-status counts, from rows of (project, status, count) with a null status for empty projects. */
-export function foldProjectCounts(rows: readonly (ProjectRow & { status: string | null; n: number })[]): ProjectSummary[] {
+/** The statuses counted row by row; `done`, by far the most at any size, is the rest of the project's ids (COUNTED_SQL). */
+export const COUNTED = ["open", "claimed", "blocked", "cancelled"] as const;
+
+/**
+ * One row per project and counted status: `n` WOs of it (its index's range),
+ * and `next_id`. A project's ids are dense (allocated in the transaction that
+ * inserts them; no WO is ever deleted, prune keeps each one; import keeps ids
+ * and moves next_id past them), so its done WOs are next_id - 1 less the
+ * others, without counting a million index entries (issue 29: 90 ms on
+ * SQLite, 200 ms on PostgreSQL at 10^6 WOs).
+ */
+export const countedSql = (dialect: "sqlite" | "postgres") =>
+  `SELECT ${projectColumns("p")}, p.next_id, s.status, (SELECT count(*) FROM work_orders w WHERE w.project = p.name AND w.status = s.status) AS n
+   FROM projects p CROSS JOIN ${
+     dialect === "sqlite" ? `(${COUNTED.map((c) => `SELECT '${c}' AS status`).join(" UNION ALL ")}) s` : `(VALUES ${COUNTED.map((c) => `('${c}')`).join(", ")}) s(status)`
+   } ORDER BY p.name`;
+
+export function foldProjectCounts(rows: readonly (ProjectRow & { next_id: number | string; status: string; n: number | string })[]): ProjectSummary[] {
   const out = new Map<string, ProjectSummary>();
   for (const r of rows) {
     let p = out.get(r.name);
     if (!p) {
       p = { ...toProject(r), counts: Object.fromEntries(STATUSES.map((s) => [s, 0])) as ProjectSummary["counts"] };
+      p.counts.done = Number(r.next_id) - 1;
       out.set(r.name, p);
     }
-    if (r.status !== null) p.counts[r.status as keyof ProjectSummary["counts"]] = r.n;
+    p.counts[r.status as keyof ProjectSummary["counts"]] = Number(r.n);
+    p.counts.done -= Number(r.n);
   }
   return [...out.values()];
 }

@@ -305,6 +305,11 @@ for (const backend of backends) {
       assert.equal(again.newer_handover, null);
       await l.contextPut({ project: P, agent: "obs", body: "project-wide news" });
       assert.equal((await l.get({ project: P, id: 3 })).context.newer_handover?.agent, "obs", "a newer project-wide one is");
+      // Judged like the rest (twenty-third MCP trial: an old one read as news).
+      t.advance(25 * 3600_000);
+      const old = (await l.get({ project: P, id: 3 })).context.newer_handover;
+      assert.equal(old?.verdict, "stale");
+      assert.match(old!.stale_reasons.join(), /older than 24h/);
     });
 
     it("a later entry under another key does not hide the WO's handover: get shows the handover as linked and the newest of each other key (thirteenth MCP trial)", async () => {

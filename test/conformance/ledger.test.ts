@@ -162,6 +162,19 @@ for (const backend of backends) {
         assert.deepEqual(p?.counts, { open: 1, claimed: 1, blocked: 0, done: 0, cancelled: 0 });
         assert.equal((await l.createProject({ project: P, agent: "a" })).created, false);
         assert.equal((await l.createProject({ project: "new", agent: "a" })).created, true);
+        // Every status, done ones counted as the rest of the project's ids (issue 29): as many as there are.
+        await make("c", "d", "e", "f");
+        await l.release({ project: P, agent: "a", id: 1, status: "done" });
+        await l.update({ project: P, agent: "obs", id: 3, status: "cancelled" });
+        await l.claim({ project: P, agent: "b", id: 4 });
+        await l.release({ project: P, agent: "b", id: 4, status: "blocked", note: "waits" });
+        await l.claim({ project: P, agent: "b", id: 5 });
+        await l.release({ project: P, agent: "b", id: 5, status: "done" });
+        const counted = (await l.projects()).find((x) => x.name === P)!.counts;
+        const real = Object.fromEntries(["open", "claimed", "blocked", "done", "cancelled"].map((st) => [st, 0]));
+        for (const w of await l.list({ project: P, status: "all" })) real[w.status]!++;
+        assert.deepEqual(counted, real);
+        assert.deepEqual((await l.projects()).find((x) => x.name === "new")!.counts, { open: 0, claimed: 0, blocked: 0, done: 0, cancelled: 0 });
       });
     });
 

@@ -51,7 +51,13 @@ function woContext(ctx: WoContext): string[] {
   if (ctx.linked) lines.push("", c.dim("context for this work order:"), contextEntry(ctx.linked));
   for (const e of ctx.also_linked ?? []) lines.push("", c.dim(`also linked to this work order (${e.key}):`), contextEntry(e));
   for (const d of ctx.dependencies ?? []) lines.push("", c.dim(`context from WO-${d.wo}, which this depends on:`), contextEntry(d));
-  if (ctx.newer_handover) lines.push(c.dim(`the project's handover is newer (${relative(ctx.newer_handover.created_at)}, ${ctx.newer_handover.agent}): read it with context-pull`));
+  const newer = ctx.newer_handover;
+  if (newer)
+    lines.push(
+      c.dim(
+        `the project's handover is newer (${relative(newer.created_at)}, ${newer.agent}${newer.verdict === "stale" ? `; stale: ${newer.stale_reasons.join("; ")}` : ""}): read it with context-pull`,
+      ),
+    );
   return lines;
 }
 

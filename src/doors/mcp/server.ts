@@ -43,11 +43,16 @@ export interface McpOptions {
   git: (cwd?: string, saved?: boolean) => GitState | null;
   /** The server's repository, where context saved on another branch is judged against that branch (none: not judged so). */
   repo?: LocalRepository;
+  /** How often a verification the client asked progress of says it still runs (default PROGRESS_EVERY_MS). */
+  progressEveryMs?: number;
   /** Makes the git hooks run from the model's own shell in a worktree find this ledger (cli/ledger-config.ts pinForHooks); warnings. */
   pinForHooks?: (worktree: string) => string[];
 }
 
 type Args = Record<string, unknown>;
+
+/** Under the SDK's default request timeout (60 s), with room for a slow turn. */
+const PROGRESS_EVERY_MS = 15_000;
 
 /** Operations that run on this machine rather than through the ledger (see core/operations.ts). */
 const LOCAL: Record<string, (l: LedgerApi, a: Args, o: McpOptions) => Promise<unknown>> = {
@@ -148,8 +153,30 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
   const advertised = new Map(listed.map((t) => [t.name, Object.keys((t.inputSchema as { properties?: object }).properties ?? {})]));
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
-  server.setRequestHandler(CallToolRequestSchema, async (req): Promise<CallToolResult> => {
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
     const { name, arguments: given } = req.params;
+    // A long verification tells a client that asked for progress that it still runs, so its request timeout (60 s in the
+    // SDK) starts again (twenty-third MCP trial: a 75 s verification timed out in the client).
+    const progressToken = req.params._meta?.progressToken;
+    let beats = 0;
+    const beat =
+      name === "verify" && progressToken !== undefined
+        ? setInterval(() => {
+            beats++;
+            const every = (opts.progressEveryMs ?? PROGRESS_EVERY_MS) / 1000;
+            extra
+              .sendNotification({ method: "notifications/progress", params: { progressToken, progress: beats, message: `the verification still runs (${beats * every}s)` } })
+              .catch(() => undefined);
+          }, opts.progressEveryMs ?? PROGRESS_EVERY_MS)
+        : undefined;
+    try {
+      return await callTool(name, given);
+    } finally {
+      clearInterval(beat);
+    }
+  });
+
+  const callTool = async (name: string, given: Record<string, unknown> | undefined): Promise<CallToolResult> => {
     lastCall = Date.now();
     try {
       const tool = BY_NAME.get(name);
@@ -191,7 +218,7 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
       if (!isLedgerError(e)) process.stderr.write(`workledger mcp: ${(e as Error)?.stack ?? String(e)}\n`);
       return { isError: true, content: [{ type: "text", text: JSON.stringify({ error: err.toJSON(MCP_DIALECT) }) }, ...keepAliveNews()] };
     }
-  });
+  };
   /** Renewals that failed since the last call, as a second content block of the next result. */
   const keepAliveNews = () => {
     const failures = keepAlive.takeFailures();

@@ -24,6 +24,7 @@ import type { Webhook } from "../../core/webhooks.js";
 import { WEBHOOK_COLUMNS } from "../webhook-columns.js";
 import {
   ATTEMPT_COLUMNS,
+  countedSql,
   foldProjectCounts,
   POLICY_COLUMNS,
   policyRow,
@@ -87,11 +88,7 @@ export class PgTx extends PgSession implements Tx {
   }
 
   async listProjects(): Promise<ProjectSummary[]> {
-    const rows = await this.rows<ProjectRow & { status: string | null; n: number }>(
-      `SELECT ${projectColumns("p")}, w.status, count(w.id) AS n
-       FROM projects p LEFT JOIN work_orders w ON w.project = p.name
-       GROUP BY ${projectColumns("p")}, w.status ORDER BY p.name`,
-    );
+    const rows = await this.rows<ProjectRow & { next_id: string; status: string; n: string }>(countedSql("postgres"));
     return foldProjectCounts(rows);
   }
 

@@ -21,6 +21,7 @@ import { WEBHOOK_COLUMNS } from "../webhook-columns.js";
 import { fromWorkOrder, toContext, toEvent, toWorkOrder, WO_COLUMNS, type ContextRow, type EventRow, type WorkOrderRow } from "./records.js";
 import {
   ATTEMPT_COLUMNS,
+  countedSql,
   foldProjectCounts,
   POLICY_COLUMNS,
   policyRow,
@@ -127,11 +128,11 @@ export class SqliteTx implements Tx {
   }
 
   async listProjects(): Promise<ProjectSummary[]> {
-    const rows = this.sql(
-      `SELECT ${projectColumns("p")}, w.status, count(w.id) AS n
-       FROM projects p LEFT JOIN work_orders w ON w.project = p.name
-       GROUP BY p.name, w.status ORDER BY p.name`,
-    ).all() as (ProjectRow & { status: string | null; n: number })[];
+    const rows = this.sql(countedSql("sqlite")).all() as (ProjectRow & {
+      next_id: number;
+      status: string;
+      n: number;
+    })[];
     return foldProjectCounts(rows);
   }
 
