@@ -18,8 +18,8 @@ export interface Finish {
   pending: readonly number[];
   /** Its newest checkpoint (undefined: none): a pass from before it verified other work. */
   lastCheckpoint?: { commit: string; at: string } | undefined;
-  /** The caller's work tree: standing on the WO's branch, where that branch is now. */
-  here?: GitState | undefined;
+  /** The caller's work tree: standing on the WO's branch, where that branch is now; null: the door said it stands outside git. */
+  here?: GitState | null | undefined;
 }
 
 /** Said with DEPENDENCY_PENDING (thirteenth MCP trial: a cancelled dependency was "not done yet"). */
@@ -51,6 +51,7 @@ export function verificationRecord(
   next: VerificationRecord,
   at: { dir?: string | undefined; branch?: string | null | undefined; top?: string | undefined; repo?: string | undefined },
   woBranch: string,
+  id: number,
 ): VerificationRecord {
   const record: VerificationRecord = {
     ...next,
@@ -68,9 +69,12 @@ export function verificationRecord(
   const sameDir = at.dir === open && (at.branch ?? undefined) === openBranch;
   // On its branch counts only in the same repository (fourteenth trials: a clone, or a repository made with that branch name).
   // A failure outside git names no repository: then the top of any work tree on its branch answers it (twenty-third trials: a
-  // failure in a scratch directory could be answered only there, and stopped every later holder).
-  const onItsBranch =
-    at.branch != null && at.branch === woBranch && at.dir !== undefined && at.dir === at.top && at.repo !== undefined && (openRepo === undefined || at.repo === openRepo);
+  // failure in a scratch directory could be answered only there, and stopped every later holder). The current lease's own
+  // worktree (exec/worktree.ts names it …/wo-<id>-lease-<token>) answers any failure: it is where the work is (twenty-fourth
+  // MCP trial: a failure in a clone since deleted stopped every later holder).
+  const atTop = at.branch != null && at.branch === woBranch && at.dir !== undefined && at.dir === at.top && at.repo !== undefined;
+  const ownWorktree = atTop && next.token !== null && at.dir!.endsWith(`/wo-${id}-lease-${next.token}`);
+  const onItsBranch = atTop && (openRepo === undefined || at.repo === openRepo || ownWorktree);
   const answers = open === undefined || sameDir || onItsBranch;
   return answers
     ? record
@@ -110,7 +114,9 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   // Standing on the WO's branch, the caller sees where it is now: moved from the commit that passed (reset, a ref moved by
   // hand: seventeenth trials), it no longer holds what passed.
   const here = finish?.here;
-  const moved = v !== null && v.head !== undefined && v.branch === wo.branch && here?.branch === wo.branch && here.head !== v.head;
+  // The door names the WO's branch as it is in the caller's repository wherever the caller stands (doors/finish-here.ts), so a
+  // pass elsewhere at another commit (on main, with the branch ahead of it: twenty-fourth trials) is judged the same way.
+  const moved = v !== null && v.head !== undefined && here?.branch === wo.branch && here.head !== v.head;
   const checkpointed = v !== null && checkpoint !== undefined && checkpoint.at > v.at;
   const outdated = checkpointed || moved;
   // The work is on the WO's branch (checkpointed there) and the pass ran in a work tree on another branch or a detached HEAD
@@ -133,6 +139,17 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
     v.passed &&
     v.failed_in === undefined &&
     (v.token === attempt || (lease === null && v.token === null));
+  // Its work is on its branch, and the caller stands outside git: where that branch is now cannot be checked from there
+  // (twenty-fourth trials: done from /tmp on a branch a non-holder had moved since the pass).
+  if (verified && here === null && (checkpoint !== undefined || v.on_its_branch === true))
+    throw new LedgerError(
+      "VERIFICATION_REQUIRED",
+      `${label(wo.id)} cannot be done from outside git: its work is on its branch ${wo.branch}, and whether that branch is still where its verification passed (${v.head?.slice(0, 12) ?? "?"}) is checked only from its repository`,
+      {
+        hint: "finish it from the repository or your worktree for it",
+        details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
+      },
+    );
   if (verified) {
     if (!v.dirty) return { warnings: [], data: {} };
     // It passed on uncommitted changes. On the WO's branch, checkpointing them is one step away, and done would leave the branch

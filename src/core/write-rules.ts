@@ -111,7 +111,7 @@ function finish(via: "release" | "update"): WriteRule {
   const unverified = when(VERIFIED, lit(null), lit(true));
   return {
     name: `finish by ${via}`,
-    args: { agent: "text", token: "integer", here_head: "text", here_branch: "text" },
+    args: { agent: "text", token: "integer", here_head: "text" },
     defer: [
       { why: "only the live holder finishes this way", when: not(HOLDER) },
       { why: "the project finishes work only from its done stage", when: given({ policy: "done_stage" }) },
@@ -123,8 +123,8 @@ function finish(via: "release" | "update"): WriteRule {
       { why: "its work is checkpointed: the full sequence judges where its pass ran", when: holds(and(given({ lastCheckpointAt: true }), given(f("last_verification")))) },
       // done.ts: this lease verified on the WO's branch before, so a pass elsewhere did not check its work (the full sequence words it).
       { why: "its lease verified on its branch: the full sequence judges where its pass ran", when: holds(cmp("eq", lv("on_its_branch"), lit(true))) },
-      // done.ts: the caller stands on the branch the pass ran on, at another commit (the full sequence judges it on the WO's branch).
-      { why: "the caller's HEAD is not the commit that passed", when: holds(and(cmp("eq", arg("here_branch"), lv("branch")), ne(arg("here_head"), lv("head")))) },
+      // done.ts: the caller (or the WO's branch, where the door names it) is at another commit than the one that passed (the full sequence judges it).
+      { why: "the caller's HEAD is not the commit that passed", when: holds(and(given(arg("here_head")), ne(arg("here_head"), lv("head")))) },
     ],
     refuse: [
       { code: "DEPENDENCY_PENDING", when: { depsPending: true } },

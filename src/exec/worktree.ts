@@ -86,7 +86,17 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
   const path = worktreePath(top, held);
   if (!created && checkpoint === null) refuseOlderBranch(top, branch, held);
   const base = { project: held.project, id: held.id, path, branch, token: held.lease.token, checkpoint };
-  if (linkedWorktrees(top).includes(path)) return { ...base, created: false, ...(restored ? { warnings: [restored] } : {}) };
+  if (linkedWorktrees(top).includes(path)) {
+    // Its path is known ahead (the next lease's token): one someone else made there is theirs, not this attempt's (twenty-fourth
+    // MCP trial: a non-holder's worktree, with files planted in it, was handed over and checkpointed).
+    const tag = worktreeTag(path);
+    if (tag === null || tag.project !== held.project || tag.id !== held.id || tag.token !== held.lease.token || tag.agent !== held.lease.agent)
+      throw new LedgerError("VALIDATION", `${path} is a worktree workledger did not make for your lease ${held.lease.token} on WO-${held.id}; nothing was changed`, {
+        hint: `read what is in it; then remove it (git worktree remove --force ${path}) and run this again, which makes yours there`,
+        details: { path, tag },
+      });
+    return { ...base, created: false, ...(restored ? { warnings: [restored] } : {}) };
+  }
   if (existsSync(path))
     throw new LedgerError("VALIDATION", `${path} exists and is not a worktree of ${top}; nothing was changed`, {
       hint: "move it away (workledger never deletes a directory it did not make), then run it again",
@@ -159,7 +169,7 @@ async function refuseSharedBranch(ledger: LedgerApi, held: { project: string; id
  * code passed as the work). Known by its reflog's first entry; refused
  * until it is deleted or an admin moves it.
  */
-function refuseOlderBranch(top: string, branch: string, held: { id: number; created_at: string }): void {
+function refuseOlderBranch(top: string, branch: string, held: { id: number; created_at: string; lease: { agent: string } }): void {
   // When the branch was made (its reflog's first entry), not its commit's date (twenty-third trials: main's first commit's).
   const made = /@\{(\d+)\}$/.exec(
     git(top, ["log", "-g", "--date=unix", "--format=%gd", `refs/heads/${branch}`])
@@ -173,7 +183,7 @@ function refuseOlderBranch(top: string, branch: string, held: { id: number; crea
     "VALIDATION",
     `${branch} was made before WO-${held.id} was (${new Date(Number(made) * 1000).toISOString()}), and holds ${ahead} commit(s) the default branch does not: it is not this work order's work; nothing was changed`,
     {
-      hint: `read it (git log ${defaultBranch(top)}..${branch}); then delete it (git branch -D ${branch}: you hold the work order) and run this again, which starts the branch from the default branch`,
+      hint: `read it (git log ${defaultBranch(top)}..${branch}); then delete it (WORKLEDGER_AGENT=${held.lease.agent} git branch -D ${branch}: you hold the work order) and run this again, which starts the branch from the default branch`,
       details: { branch, commits: ahead },
     },
   );

@@ -162,7 +162,7 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(verified.code, 0, verified.stderr);
     assert.equal(verified.json.dir, bobTree, "verify ran in the worktree");
     assert.equal(verified.json.git.branch, "wo/1-add-greeting");
-    assert.equal(s.run(["release", "--id", "1", "--status", "done"], { env: bob }).code, 0);
+    assert.equal(s.run(["release", "--id", "1", "--status", "done"], { env: bob, cwd: bobTree }).code, 0);
     // Done, the branch takes no more commits, and the refusal says where the rest goes instead of "claim it again" (tenth trials).
     const afterDone = gitIn(aliceTree, alice, "commit", "-q", "--allow-empty", "-m", "after done");
     assert.notEqual(afterDone.status, 0);
@@ -446,6 +446,75 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     const merged = gitIn(wt.json.path, alice, "merge", "--no-ff", "more-side");
     assert.equal(merged.status, 0, merged.stderr);
     assert.equal(git(wt.json.path, "log", "-1", "--format=%B"), `Merge branch 'more-side' into ${branch}\n\nWork-Order: gitty#${id}\nLease-Token: 1`);
+  });
+
+  it("done from the main checkout is judged by where the WO's branch is, moved by a non-holder or ahead of a pass on main (twenty-fourth trials)", () => {
+    assert.equal(s.run(["git-hooks", "install"], { cwd: repo }).code, 0);
+    const sneak = (branch: string) => {
+      const c = git(repo, "commit-tree", `${git(repo, "rev-parse", branch)}^{tree}`, "-p", branch, "-m", "bob's sneak");
+      assert.equal(gitIn(repo, bob, "-c", "core.hooksPath=/dev/null", "update-ref", `refs/heads/${branch}`, c).status, 0);
+    };
+    // A project that requires verification (finishing unverified elsewhere only warns).
+    const strict = { WORKLEDGER_PROJECT: "strict" };
+    const [al, bo] = [
+      { ...alice, ...strict },
+      { ...bob, ...strict },
+    ];
+    const id = String(s.run(["create", "--title", "Moved under", "--verification", "true", "--new-project", "--json"], { env: al }).json.id);
+    assert.equal(s.run(["project", "set", "strict", "--as-admin", "--require-verification", "on"], { env: al }).code, 0);
+    // Checkpointed and verified, then moved under the holder: refused wherever the holder stands.
+    assert.equal(s.run(["claim", "--id", id], { env: al }).code, 0);
+    const tree = s.run(["worktree", "--id", id], { env: al, cwd: repo }).stdout.trim();
+    writeFileSync(join(tree, "m.txt"), "mine\n");
+    assert.equal(s.run(["checkpoint", "--id", id, "-m", "mine"], { env: al, cwd: tree }).code, 0);
+    assert.equal(s.run(["verify", "--id", id], { env: al, cwd: tree }).code, 0);
+    const branch = s.run(["get", "--id", id, "--json"], { env: al }).json.branch as string;
+    sneak(branch);
+    const fromMain = s.run(["release", "--id", id, "--status", "done"], { env: al, cwd: repo });
+    assert.equal(fromMain.code, 6, fromMain.stderr);
+    assert.match(fromMain.stderr, new RegExp(`its branch ${branch} is at \\w{12} now, not at \\w{12} where its verification passed`));
+    // From outside git the branch cannot be looked at: finish where it can.
+    const fromTmp = s.run(["release", "--id", id, "--status", "done"], { env: al, cwd: s.dir });
+    assert.equal(fromTmp.code, 6, fromTmp.stderr);
+    assert.match(fromTmp.stderr, /cannot be done from outside git: its work is on its branch .*\nhint: finish it from the repository or your worktree for it/);
+    // No checkpoints: a pass on main, with the branch holding a commit main lacks, did not check it.
+    const fresh = String(s.run(["create", "--title", "Ahead of main", "--verification", "true", "--json"], { env: al }).json.id);
+    const ahead = s.run(["branch", "--id", fresh, "--json"], { env: bo, cwd: repo }).json.branch as string;
+    sneak(ahead);
+    assert.equal(s.run(["claim", "--id", fresh], { env: al }).code, 0);
+    assert.equal(s.run(["verify", "--id", fresh, "--dir", repo], { env: al, cwd: repo }).code, 0);
+    const onMain = s.run(["release", "--id", fresh, "--status", "done"], { env: al, cwd: repo });
+    assert.equal(onMain.code, 6, onMain.stderr);
+    assert.match(onMain.stderr, new RegExp(`its branch ${ahead} is at`));
+  });
+
+  it("worktree refuses a worktree at its path that it did not make for this lease (twenty-fourth MCP trial: a non-holder's, with planted files)", () => {
+    const id = String(s.run(["create", "--title", "Planted tree", "--json"], { env: alice }).json.id);
+    const branch = s.run(["branch", "--id", id, "--json"], { env: bob, cwd: repo }).json.branch as string;
+    const path = join(`${repo}.worktrees`, "gitty", `wo-${id}-lease-1`);
+    git(repo, "worktree", "add", "-q", "--force", path, branch);
+    writeFileSync(join(path, "planted.txt"), "bob's\n");
+    assert.equal(s.run(["claim", "--id", id], { env: alice }).code, 0);
+    const wt = s.run(["worktree", "--id", id, "--json"], { env: alice, cwd: repo });
+    assert.equal(wt.code, 2, wt.stdout);
+    assert.match(wt.json.error.message, new RegExp(`is a worktree workledger did not make for your lease 1 on WO-${id}; nothing was changed`));
+    assert.match(wt.json.error.hint, /git worktree remove --force/);
+    git(repo, "worktree", "remove", "--force", path);
+    const mine = s.run(["worktree", "--id", id, "--json"], { env: alice, cwd: repo });
+    assert.equal(mine.code, 0, mine.stdout);
+    assert.equal(existsSync(join(mine.json.path, "planted.txt")), false);
+  });
+
+  it("the holder's move is recorded while git prepares it, before the ref moves (twenty-fourth trials: a lease that ended meanwhile left it unrecorded)", () => {
+    const { id, tree } = checkpointed("Prepared", "true", "p.txt", "one\n");
+    const head = git(tree, "rev-parse", "HEAD");
+    const next = git(tree, "commit-tree", "HEAD^{tree}", "-p", "HEAD", "-m", "prepared move");
+    const branch = s.run(["get", "--id", id, "--json"], { env: alice }).json.branch as string;
+    // What git's reference-transaction hook gets at `prepared`; the ref has not moved.
+    const r = s.run(["git-hook", "reference-transaction", "prepared"], { env: alice, cwd: tree, input: `${head} ${next} refs/heads/${branch}\n` });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(git(tree, "rev-parse", branch), head, "git has not moved it");
+    assert.equal(s.run(["get", "--id", id, "--json"], { env: alice }).json.checkpoints.at(-1).commit, next, "recorded already");
   });
 
   it("a file deleted and hidden with skip-worktree makes a pass dirty; worktree --prune keeps such a worktree (twenty-third trials)", () => {

@@ -609,6 +609,20 @@ for (const backend of backends) {
         assert.equal((await l.release({ ...CAROL, id: 1, status: "done" })).status, "done");
       });
 
+      it("a failure in another repository (a clone since deleted) is answered by a pass at the top of this lease's own worktree (twenty-fourth MCP trial)", async () => {
+        await l.claim({ ...BOB, id: 1 });
+        const branch = (await l.get({ project: P, id: 1 })).branch;
+        const clone = { dir: "/tmp/clone", top: "/tmp/clone", repo: "/tmp/clone", git: { head: "c".repeat(40), branch, dirty: false } };
+        await l.recordVerification({ ...BOB, id: 1, ...result(false), ...clone });
+        // Another lease's worktree path, or a look-alike elsewhere, does not answer it.
+        const other = "/src/app.worktrees/proj/wo-1-lease-9";
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: other, top: other, repo: "/src/app", git: { head: "a".repeat(40), branch, dirty: false } });
+        await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /ran in \/tmp\/clone/);
+        const own = "/src/app.worktrees/proj/wo-1-lease-1";
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: own, top: own, repo: "/src/app", git: { head: "a".repeat(40), branch, dirty: false } });
+        assert.equal((await l.release({ ...BOB, id: 1, status: "done" })).status, "done");
+      });
+
       it("once a lease verified on its branch, a pass outside git or on another branch does not count, checkpoint or not (twenty-third trials)", async () => {
         await l.claim({ ...BOB, id: 1 });
         const branch = (await l.get({ project: P, id: 1 })).branch;

@@ -233,7 +233,7 @@ describe(
         const pending = wo.depends_on.filter((d) => d === 2);
         // Sometimes the caller stands in a work tree: on the WO's branch or another, at one commit or another.
         const here = rh.chance(0.5) ? { head: rh.pick(["a".repeat(40), "b".repeat(40)]), branch: rh.pick([wo.branch, "main", null]), dirty: false } : undefined;
-        const args = { agent, token, here_head: here?.head ?? null, here_branch: here?.branch ?? null };
+        const args = { agent, token, here_head: here?.head ?? null };
         const env: RuleEnv = { args, now: NOW, policy: policyOf(project), depsPending: pending.length > 0, lastCheckpointAt: checkpointAt };
         const verdict = decide(rule, wo, env);
         const expected = verdict.kind === "apply" ? "applied" : verdict.kind === "defer" ? "defer" : verdict.code;

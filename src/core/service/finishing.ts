@@ -24,7 +24,7 @@ async function finishing(tx: Tx, wo: StoredWorkOrder, role: Role | undefined, un
     wo.depends_on.length ? tx.notDoneOf(wo.project, wo.depends_on) : [],
     lastCheckpoint(tx, wo.project, wo.id),
   ]);
-  return { policy, role, unverifiedReason, pending, ...(checkpoint ? { lastCheckpoint: checkpoint } : {}), ...(here ? { here } : {}) };
+  return { policy, role, unverifiedReason, pending, ...(checkpoint ? { lastCheckpoint: checkpoint } : {}), ...(here !== undefined ? { here } : {}) };
 }
 
 /** An admin who finished a WO without the verification its project requires leaves the reason as a verification note, for all to see. */
@@ -142,8 +142,9 @@ export async function update(svc: Service, input: Inputs["update"]): Promise<Fin
  */
 async function finishAtOnce(svc: Service, r: Parsed["release"] | Parsed["update"], via: "release" | "update"): Promise<Finished | null> {
   const { project, agent, role, id, lease_token } = r;
-  if (!svc.store.applyRule || role === "admin" || r.unverified_reason !== undefined) return null;
-  const here = { here_head: r.git?.head ?? null, here_branch: r.git?.branch ?? null };
+  // From outside git (the door said so), the full sequence judges whether the work's branch could be checked (done.ts).
+  if (!svc.store.applyRule || role === "admin" || r.unverified_reason !== undefined || r.git === null) return null;
+  const here = { here_head: r.git?.head ?? null };
   const out = await svc.store.applyRule(
     via === "release" ? FINISH_BY_RELEASE : FINISH_BY_UPDATE,
     { project, id },

@@ -74,7 +74,7 @@ export async function recordVerification(svc: Service, input: Inputs["verificati
         };
         const recorded = {
           ...wo,
-          last_verification: rules.verificationRecord(wo.last_verification, record, { dir: v.dir, branch: v.git?.branch, top: v.top, repo: v.repo }, wo.branch),
+          last_verification: rules.verificationRecord(wo.last_verification, record, { dir: v.dir, branch: v.git?.branch, top: v.top, repo: v.repo }, wo.branch, wo.id),
         };
         await tx.saveWorkOrder(recorded, wo);
         wo = recorded;

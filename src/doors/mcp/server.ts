@@ -15,6 +15,7 @@ import type { GitState } from "../../core/types.js";
 import { verifyWorkOrder } from "../../exec/verify.js";
 import { checkpoint } from "../../exec/checkpoint.js";
 import { worktree, worktreeOf, type WorktreeResult } from "../../exec/worktree.js";
+import { finishHere } from "../finish-here.js";
 import { whoami, type Whoami } from "../../core/whoami.js";
 import { callLedger, resolve } from "../../core/operations.js";
 import { patiently } from "../../core/retry.js";
@@ -71,7 +72,7 @@ const LOCAL: Record<string, (l: LedgerApi, a: Args, o: McpOptions) => Promise<un
 export const INSTRUCTIONS = [
   "workledger: a shared queue of work orders; claim one before working on it, so no two agents do the same work.",
   "Loop: context_pull; find_unclaimed; claim (id, or next=true); get and work only within its scope and files; add_note as you go;",
-  "verify (it runs in your worktree for the work order when you made one, else in this server's working directory, your client's, unless you give dir; without your secrets, sandboxed where bubblewrap is installed); release with status=done (or status=blocked and a note); context_put (with id) what the next agent needs.",
+  "verify (it runs in your worktree for the work order when you made one, else in this server's working directory, your client's, unless you give dir; without your secrets, sandboxed where bubblewrap is installed); context_put (with id, from your worktree, before you release) what the next agent needs; release with status=done (or status=blocked and a note).",
   "This server remembers your lease tokens and renews your leases (a minute at a time) while you are connected and active: never pass lease_token, never renew by hand; with no tool call for the project's idle limit (default 20 minutes) you lose them, so add_note your progress when you work long.",
   "LEASE_HELD: someone else holds it, pick another (unless it says the lease is yours: then carry on, this session keeps it alive). LEASE_LOST: stop working on that work order. whoami lists the leases you hold (one this session does not keep alive says so: claim it again) and the ledger and project in use.",
   "In a project with stages, take your stage's work (claim next=true, stage=…) and hand it on when your part is done (release stage=…); claims take only work whose requires your capabilities (this server's WORKLEDGER_CAN) cover.",
@@ -201,6 +202,7 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
       // a finish is judged by where the WO's branch is in that worktree.
       const inWorktree = op.name === "contextPut" || op.name === "release" || op.name === "update";
       if (op.callerGit) args.git = opts.git(inWorktree ? await worktreeOf(ledger, args) : undefined, op.name === "contextPut");
+      if (op.name === "release" || op.name === "update") await finishHere(ledger, args, opts.repo);
       if (op.capabilities && opts.can !== undefined) args.can = opts.can;
       const local = LOCAL[op.name];
       // Over a store of its own, the server rides out a database failover for the model (the remote client does so itself).

@@ -74,12 +74,15 @@ export function register(program: Command): void {
   });
 }
 
+/** How a shell or a model gets its worktree for a WO (twenty-fourth MCP trial: a hint without the project failed in a plain shell). */
+const worktreeOf = (wo: { project: string; id: number }) => `workledger worktree --project ${wo.project} --id ${wo.id}, or over MCP the worktree tool`;
+
 /**
  * What a refused mover of a WO's branch does next: claim it while nobody holds it; a git run that names no agent may be
  * its holder's, from a shell without WORKLEDGER_AGENT (twenty-third MCP trial: the holder was told to claim what it held).
  */
 function fenceHint(wo: { project: string; id: number; holder: string | null }, agent: string | undefined): string {
-  const worktree = `workledger worktree --project ${wo.project} --id ${wo.id}, or over MCP the worktree tool`;
+  const worktree = worktreeOf(wo);
   if (wo.holder === null) return `; claim ${label(wo.id)} to work on its branch (then ${worktree})`;
   if (agent === undefined) return `; if you are ${wo.holder}, run git in your worktree for it (${worktree}, prints its path) or with WORKLEDGER_AGENT=${wo.holder} set`;
   return "";
@@ -130,7 +133,11 @@ function registerGitHooks(program: Command): void {
           return { data: undefined, human: () => "", warnings };
         }
         if (hook === "reference-transaction") {
-          const refused = await fenceRefUpdates(await ctx.ledger(), process.cwd(), parseRefUpdates(readFileSync(0, "utf8")), caller);
+          const updates = parseRefUpdates(readFileSync(0, "utf8"));
+          const refused = await fenceRefUpdates(await ctx.ledger(), process.cwd(), updates, caller);
+          // The holder's move is recorded while its lease is live, before git makes it (and once more, idempotently, after):
+          // a commit whose lease ended while git moved the branch landed unrecorded (twenty-fourth trials).
+          if (refused.length === 0) await recordBranchMoves(await ctx.ledger(), process.cwd(), updates, caller).catch(() => undefined);
           return {
             data: { refused },
             ...(refused.length ? { exitCode: FENCED_EXIT } : {}),
@@ -163,12 +170,12 @@ function registerGitHooks(program: Command): void {
                 v.status === "done" || v.status === "cancelled"
                   ? `${label(v.id)} is ${v.status}: nobody commits to its branch any more; carry what is left to a new work order (git stash, then apply it in that one's worktree)`
                   : v.holder !== null && v.holder.agent === process.env.WORKLEDGER_AGENT
-                    ? `you hold ${label(v.id)} under lease ${v.holder.token} now: commit in that lease's worktree (workledger worktree --id ${v.id})`
+                    ? `you hold ${label(v.id)} under lease ${v.holder.token} now: commit in that lease's worktree (${worktreeOf(v)})`
                     : v.problem === "not_the_holder"
                       ? v.holder === null
-                        ? `claim ${label(v.id)} first, then commit in its worktree (workledger worktree --id ${v.id})`
-                        : "it is its holder's: commit in a worktree of a work order you hold (workledger worktree --id N)"
-                      : `claim ${label(v.id)} again (or leave it to its holder); then carry your changes to that lease's worktree (git stash here, workledger worktree --id ${v.id}, git stash pop there) and commit there: a commit here names your old lease`
+                        ? `claim ${label(v.id)} first, then commit in its worktree (${worktreeOf(v)})`
+                        : "it is its holder's: commit in a worktree of a work order you hold"
+                      : `claim ${label(v.id)} again (or leave it to its holder); then carry your changes to that lease's worktree (git stash here; ${worktreeOf(v)} prints its path; git stash pop there) and commit there: a commit here names your old lease`
               }`,
             ),
         };
