@@ -41,6 +41,11 @@ const COPIED: Record<string, { wo: string; skip: string[] }> = {
   context: { wo: "wo", skip: ["id"] },
 };
 
+/** Tables whose rows the store numbers in order: the template's are moved after the copies, so the newest rows have the highest keys. */
+const SURROGATE = Object.entries(COPIED)
+  .filter(([, c]) => c.skip.length > 0)
+  .map(([table, c]) => [table, c.skip[0]!] as const);
+
 /** About ten events per WO: most are claimed, noted on, charged and done; some blocked; the rest open. */
 async function template(l: Ledger, size: number): Promise<void> {
   const project = PROJECT;
@@ -135,6 +140,7 @@ export async function largeSqlite(copies: number, size: number): Promise<Row[]> 
     raw.pragma("journal_mode = WAL");
     raw.pragma("synchronous = OFF"); // seeding only
     const templateSeq = (raw.prepare("SELECT max(seq) AS s FROM events").get() as { s: number }).s;
+    const lastKey = Object.fromEntries(SURROGATE.map(([t, key]) => [t, (raw.prepare(`SELECT coalesce(max(${key}), 0) AS k FROM ${t}`).get() as { k: number }).k]));
     const copy = (k: number) => {
       for (const table of Object.keys(COPIED)) {
         const columns = (raw.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).map((r) => r.name);
@@ -146,15 +152,17 @@ export async function largeSqlite(copies: number, size: number): Promise<Row[]> 
         raw.prepare(`INSERT INTO ${table} (${cols}) SELECT ${exprs} FROM ${table} WHERE project = '${PROJECT}' AND ${fromTemplate}`).run();
       }
     };
-    // Oldest first; the template's own events are moved to the end, as the newest.
+    // Oldest first; the template's own rows are moved to the end, as the newest.
     for (let k = copies - 1; k >= 1; k--) {
       if (k % 50 === 0) progress(`  SQLite: copies left ${k}`);
       raw.transaction(() => copy(k))();
     }
     raw.transaction(() => {
-      const columns = (raw.prepare("SELECT name FROM pragma_table_info('events')").all() as { name: string }[]).map((r) => r.name).filter((c) => c !== "seq");
-      raw.prepare(`INSERT INTO events (${columns.join(", ")}) SELECT ${columns.join(", ")} FROM events WHERE seq <= ${templateSeq} ORDER BY seq`).run();
-      raw.prepare(`DELETE FROM events WHERE seq <= ${templateSeq}`).run();
+      for (const [table, key] of SURROGATE) {
+        const columns = (raw.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).map((r) => r.name).filter((c) => c !== key);
+        raw.prepare(`INSERT INTO ${table} (${columns.join(", ")}) SELECT ${columns.join(", ")} FROM ${table} WHERE ${key} <= ${lastKey[table]} ORDER BY ${key}`).run();
+        raw.prepare(`DELETE FROM ${table} WHERE ${key} <= ${lastKey[table]}`).run();
+      }
       raw.prepare("UPDATE projects SET next_id = ? WHERE name = ?").run(copies * size + 1, PROJECT);
     })();
     raw.exec("ANALYZE");
@@ -185,6 +193,8 @@ export async function largePostgres(url: string, copies: number, size: number): 
     await template(l, size);
     const small = await measure(l, size);
     const templateSeq = Number((await admin.query("SELECT max(seq) AS s FROM events")).rows[0].s);
+    const lastKey: Record<string, number> = {};
+    for (const [t, key] of SURROGATE) lastKey[t] = Number((await admin.query(`SELECT coalesce(max(${key}), 0) AS k FROM ${t}`)).rows[0].k);
     const columnsOf = async (table: string) =>
       (await admin.query("SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position", [schema, table])).rows.map(
         (r: { column_name: string }) => r.column_name,
@@ -209,11 +219,13 @@ export async function largePostgres(url: string, copies: number, size: number): 
       }
       await admin.query("COMMIT");
     }
-    const columns = (await columnsOf("events")).filter((c: string) => c !== "seq").join(", ");
     await admin.query("BEGIN");
-    const moved = columns.replace("order_xid", "pg_current_xact_id()");
-    await admin.query(`INSERT INTO events (${columns}) SELECT ${moved} FROM events WHERE seq <= ${templateSeq} ORDER BY seq`);
-    await admin.query(`DELETE FROM events WHERE seq <= ${templateSeq}`);
+    for (const [table, key] of SURROGATE) {
+      const columns = (await columnsOf(table)).filter((c: string) => c !== key).join(", ");
+      const moved = columns.replace("order_xid", "pg_current_xact_id()");
+      await admin.query(`INSERT INTO ${table} (${columns}) SELECT ${moved} FROM ${table} WHERE ${key} <= ${lastKey[table]} ORDER BY ${key}`);
+      await admin.query(`DELETE FROM ${table} WHERE ${key} <= ${lastKey[table]}`);
+    }
     await admin.query("UPDATE projects SET next_id = $1 WHERE name = $2", [copies * size + 1, PROJECT]);
     await admin.query("COMMIT");
     await admin.query("VACUUM ANALYZE");

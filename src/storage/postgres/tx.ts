@@ -220,8 +220,9 @@ export class PgTx extends PgSession implements Tx {
 
   async listAttempts(q: AttemptQuery) {
     const rows = await this.rows<Attempt>(
+      // A window is its own statement: `$4 IS NULL OR started_at >= $4` keeps a generic plan off the index by time.
       `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE project = $1 AND ($2::int IS NULL OR wo = $2) AND ($3::text IS NULL OR agent = $3)
-       AND ($4::timestamptz IS NULL OR started_at >= $4) ORDER BY started_at DESC, wo DESC, token DESC LIMIT $5`,
+       ${q.since === undefined ? "AND $4::timestamptz IS NULL" : "AND started_at >= $4"} ORDER BY started_at DESC, wo DESC, token DESC LIMIT $5`,
       [q.project, q.wo ?? null, q.agent ?? null, q.since ?? null, q.limit],
     );
     return rows.reverse();
@@ -252,8 +253,9 @@ export class PgTx extends PgSession implements Tx {
 
   async listSpend(q: SpendQuery) {
     const rows = await this.rows<SpendRow>(
+      // A window reads its range of the index by time, newest first (by id it read every row of the project: issue 29).
       `SELECT ${SPEND_COLUMNS} FROM spend WHERE project = $1 AND ($2::int IS NULL OR wo = $2) AND ($3::int IS NULL OR token = $3)
-       AND ($4::text IS NULL OR source = $4) AND ($5::timestamptz IS NULL OR created_at >= $5) ORDER BY id DESC LIMIT $6`,
+       AND ($4::text IS NULL OR source = $4) ${q.since === undefined ? "AND $5::timestamptz IS NULL ORDER BY id DESC" : "AND created_at >= $5 ORDER BY created_at DESC, id DESC"} LIMIT $6`,
       [q.project, q.wo ?? null, q.token ?? null, q.source ?? null, q.since ?? null, q.limit],
     );
     return rows.reverse().map(toSpend);

@@ -263,7 +263,7 @@ export class SqliteTx implements Tx {
   async listAttempts(q: AttemptQuery) {
     const rows = this.sql(
       `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE project = @project AND (@wo IS NULL OR wo = @wo) AND (@agent IS NULL OR agent = @agent)
-       AND (@since IS NULL OR started_at >= @since) ORDER BY started_at DESC, wo DESC, token DESC ${limit(q.limit)}`,
+       ${q.since === undefined ? "AND @since IS NULL" : "AND started_at >= @since"} ORDER BY started_at DESC, wo DESC, token DESC ${limit(q.limit)}`,
     ).all({ project: q.project, wo: q.wo ?? null, agent: q.agent ?? null, since: q.since ?? null }) as Attempt[];
     return rows.reverse();
   }
@@ -279,8 +279,9 @@ export class SqliteTx implements Tx {
 
   async listSpend(q: SpendQuery) {
     const rows = this.sql(
+      // A window reads its range of the index by time, newest first (by id it read every row of the project: issue 29).
       `SELECT ${SPEND_COLUMNS} FROM spend WHERE project = @project AND (@wo IS NULL OR wo = @wo) AND (@token IS NULL OR token = @token)
-       AND (@source IS NULL OR source = @source) AND (@since IS NULL OR created_at >= @since) ORDER BY id DESC ${limit(q.limit)}`,
+       AND (@source IS NULL OR source = @source) ${q.since === undefined ? "AND @since IS NULL ORDER BY id DESC" : "AND created_at >= @since ORDER BY created_at DESC, id DESC"} ${limit(q.limit)}`,
     ).all({ project: q.project, wo: q.wo ?? null, token: q.token ?? null, source: q.source ?? null, since: q.since ?? null }) as SpendRow[];
     return rows.reverse().map(toSpend);
   }
