@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [--scenarios sqlite,cli,scale,pipeline,memory,postgres,capacity,browser,large] [--sizes 10000,100000] [--memory-seconds 600] [--quick] [--out FILE]`
- * (`large`, 10^6 WOs on each store, takes the better part of an hour: asked for by name only)
+ * (`large`, 10^6 WOs on each store, takes a quarter of an hour: asked for by name only)
  *
  * Every figure is measured next to a baseline in the same run on the same
  * machine and printed as a ratio against its target (docs/PERFORMANCE.md).
