@@ -17,7 +17,7 @@ import { noIdentity, parse } from "../core/validate.js";
 import { asAgent, git, gitOrFail, hiddenChanges, mainWorkTree, redirected, redirectOf } from "./git.js";
 import { worktreePath, worktreeTag } from "./worktree.js";
 import { defaultBranch } from "./branch.js";
-import { checkCommits } from "./commits.js";
+import { unvouched, type CheckedCommit } from "./commits.js";
 
 export type CheckpointOutcome =
   (CheckpointResult & { dir: string; branch: string; files: number; warnings?: string[] }) | { nothing: true; dir: string; branch: string; id: number };
@@ -97,10 +97,8 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
  * checkpoints, and a revert leaves such a commit in the history.
  */
 async function othersCommits(ledger: LedgerApi, dir: string, range: string): Promise<string[]> {
-  const { commits } = await checkCommits(ledger, dir, range, false);
-  const refused = commits.filter((c) => c.trailers === "malformed" || c.verdict?.ok === false);
-  const loose = commits.filter((c) => c.trailers === "none");
-  const named = (list: typeof commits) => `${list[0]!.commit.slice(0, 12)} "${list[0]!.subject}"${list.length > 1 ? ", …" : ""}`;
+  const { refused, unmarked: loose } = await unvouched(ledger, dir, range);
+  const named = (list: CheckedCommit[]) => `${list[0]!.commit.slice(0, 12)} "${list[0]!.subject}"${list.length > 1 ? ", …" : ""}`;
   const undo = `if that is not what you meant to build on, git log ${range} shows them: revert them, or reset to ${range.split("..")[0]!.slice(0, 12)}, and checkpoint again`;
   return [
     ...(refused.length ? [`recorded as yours: ${refused.length} commit(s) since the last checkpoint made outside the lease they name (${named(refused)}); ${undo}`] : []),

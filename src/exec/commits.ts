@@ -107,3 +107,14 @@ export async function checkCommits(ledger: LedgerApi, dir: string, range: string
     passed: refused + malformed === 0 && (!requireTrailers || unmarked === 0),
   };
 }
+
+/**
+ * The commits of a range nobody vouched for under a live lease: `refused`,
+ * made outside the lease they name (or with trailers that cannot be read),
+ * and `unmarked`, naming none (made without workledger's git hooks). What a
+ * new worktree and a checkpoint warn of before taking them on.
+ */
+export async function unvouched(ledger: LedgerApi, dir: string, range: string): Promise<{ refused: CheckedCommit[]; unmarked: CheckedCommit[] }> {
+  const { commits } = await checkCommits(ledger, dir, range, false);
+  return { refused: commits.filter((c) => c.trailers === "malformed" || c.verdict?.ok === false), unmarked: commits.filter((c) => c.trailers === "none") };
+}

@@ -81,7 +81,7 @@ export async function workOrdersOfBranch(ledger: LedgerApi, branch: string): Pro
  * `agent` (a remote ledger knows it by the token; inside a worktree workledger
  * made, its tag names the agent it was made for).
  */
-export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: RefUpdate[], caller: Caller): Promise<RefusedMove[]> {
+export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: RefUpdate[], caller: Caller, run = hookRun(ledger, cwd, caller)): Promise<RefusedMove[]> {
   const parent = parentArgs();
   if (parent.includes("pack-refs")) return [];
   const heads = withRenameTarget(
@@ -90,7 +90,7 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
   );
   const moves = heads.filter((u) => idsOfBranch(u.ref.slice("refs/heads/".length)).length > 0);
   if (moves.length === 0 && !updates.some((u) => u.ref.startsWith("refs/replace/"))) return []; // another branch's deletion
-  const who = await callerOf(ledger, cwd, caller);
+  const who = await run.who();
   const at = new Date().toISOString();
   // A replace ref makes every branch show another commit's content in place of one of its own (eighteenth trials: a
   // lapsed holder replaced a commit of a held WO's branch): a person's act. Removing one is anyone's.
@@ -110,12 +110,31 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
         : move === "delete" && git(cwd, ["merge-base", "--is-ancestor", now!, defaultBranch(cwd)]) !== null;
     // Every project's: a name the caller's project does not know may be another's (twentieth trials: WORKLEDGER_PROJECT=other
     // let a non-holder move shop's branch).
-    for (const wo of await workOrdersOfBranch(ledger, branch)) {
+    for (const wo of await run.workOrders(branch)) {
       const why = judgeBranchMove(wo, move, who, at, atBase, wo.checkpoints.length > 0);
       if (why) refused.push({ ref: u.ref, message: why, wo: { project: wo.project, id: wo.id, status: wo.status, holder: wo.lease?.agent ?? null } });
     }
   }
   return refused;
+}
+
+/** What one run of the hook reads of the ledger, read once: the fence and the recorder of one `prepared` ask the same. */
+export interface HookRun {
+  who(): Promise<{ agent: string | undefined; admin: boolean }>;
+  workOrders(branch: string): Promise<WorkOrderWithNotes[]>;
+}
+
+export function hookRun(ledger: LedgerApi, cwd: string, caller: Caller): HookRun {
+  let who: ReturnType<HookRun["who"]> | undefined;
+  const wos = new Map<string, Promise<WorkOrderWithNotes[]>>();
+  return {
+    who: () => (who ??= callerOf(ledger, cwd, caller)),
+    workOrders: (branch) => {
+      let found = wos.get(branch);
+      if (found === undefined) wos.set(branch, (found = workOrdersOfBranch(ledger, branch)));
+      return found;
+    },
+  };
 }
 
 /** Who moves the branch: a remote ledger knows it by the token; inside a worktree workledger made, its tag names the agent it was made for. */
@@ -134,18 +153,18 @@ async function callerOf(ledger: LedgerApi, cwd: string, caller: Caller): Promise
  * recorded; a branch not yet moved past the default branch holds no work.
  * Never fails: git has made the moves already.
  */
-export async function recordBranchMoves(ledger: LedgerApi, cwd: string, updates: RefUpdate[], caller: Caller): Promise<CheckpointResult[]> {
+export async function recordBranchMoves(ledger: LedgerApi, cwd: string, updates: RefUpdate[], caller: Caller, run = hookRun(ledger, cwd, caller)): Promise<CheckpointResult[]> {
   const parent = parentArgs();
   if (parent.includes("pack-refs")) return [];
   const all = withRenameTarget(updates, parent);
   // git rewrites a ref with its own value too (`worktree add` checking the branch out): no move, nothing of the holder's.
   const moves = all.filter((u) => u.ref.startsWith("refs/heads/") && !NONE.test(u.new) && u.old !== u.new && idsOfBranch(u.ref.slice("refs/heads/".length)).length > 0);
   if (moves.length === 0) return [];
-  const who = await callerOf(ledger, cwd, caller);
+  const who = await run.who();
   if (who.agent === undefined) return [];
   const out: CheckpointResult[] = [];
   for (const u of moves)
-    for (const wo of await workOrdersOfBranch(ledger, u.ref.slice("refs/heads/".length))) {
+    for (const wo of await run.workOrders(u.ref.slice("refs/heads/".length))) {
       // The WO as read says whose it is and where its checkpoints are; recordCheckpoint judges the lease's liveness.
       if (wo.lease === null || wo.lease.agent !== who.agent) continue;
       const last = wo.checkpoints.at(-1)?.commit;

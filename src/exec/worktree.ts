@@ -15,7 +15,7 @@ import type { Checkpoint } from "../core/types.js";
 import type { Held } from "../core/ledger.js";
 import { noIdentity, parse, REQUIRED } from "../core/validate.js";
 import { defaultBranch, ensureBranch } from "./branch.js";
-import { checkCommits } from "./commits.js";
+import { unvouched } from "./commits.js";
 import { asAgent, git, gitOrFail, hiddenChanges, mainWorkTree, redirectOf } from "./git.js";
 import { workOrdersOfBranch } from "./ref-fence.js";
 
@@ -225,10 +225,8 @@ function detachEarlier(top: string, branch: string, held: { project: string; id:
  */
 async function refusedSince(ledger: LedgerApi, path: string, since: string, branch: string): Promise<string[]> {
   try {
-    const { commits } = await checkCommits(ledger, path, `${since}..HEAD`, false);
-    const refused = commits.filter((c) => c.trailers === "malformed" || c.verdict?.ok === false);
-    // Commits naming no lease (hooks not installed, or skipped): nobody vouched for them under a lease (twelfth trials).
-    const unmarked = commits.filter((c) => c.trailers === "none");
+    // Commits naming no lease (hooks not installed, or skipped) too: nobody vouched for them under a lease (twelfth trials).
+    const { refused, unmarked } = await unvouched(ledger, path, `${since}..HEAD`);
     const out: string[] = [];
     const first = refused[0];
     if (first)

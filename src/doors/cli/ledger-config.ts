@@ -11,9 +11,9 @@
  * the queue (and so the verification commands) its agents work from.
  */
 import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { LedgerError } from "../../core/errors.js";
+import { DEFAULT_DB } from "../../index.js";
 
 export const CONFIG_FILE = ".workledger";
 
@@ -95,7 +95,7 @@ export function pinForHooks(dir: string, db: string): string[] {
   const root = repoRoot(dir);
   if (root === null || db === ":memory:") return [];
   const config = findRepoConfig(dir);
-  const found = config?.db ?? join(homedir(), ".workledger", "ledger.db");
+  const found = config?.db ?? DEFAULT_DB;
   if (resolve(found) === resolve(db)) return [];
   const inside = !relative(root, resolve(db)).startsWith("..");
   if (config === null && !inside) return [`wrote ${writeRepoConfig(root, db, undefined).path} naming this ledger, so git hooks run from a shell without WORKLEDGER_DB use it`];

@@ -159,16 +159,19 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
     // A long verification tells a client that asked for progress that it still runs, so its request timeout (60 s in the
     // SDK) starts again (twenty-third MCP trial: a 75 s verification timed out in the client).
     const progressToken = req.params._meta?.progressToken;
+    const every = opts.progressEveryMs ?? PROGRESS_EVERY_MS;
     let beats = 0;
     const beat =
       name === "verify" && progressToken !== undefined
         ? setInterval(() => {
             beats++;
-            const every = (opts.progressEveryMs ?? PROGRESS_EVERY_MS) / 1000;
             extra
-              .sendNotification({ method: "notifications/progress", params: { progressToken, progress: beats, message: `the verification still runs (${beats * every}s)` } })
+              .sendNotification({
+                method: "notifications/progress",
+                params: { progressToken, progress: beats, message: `the verification still runs (${(beats * every) / 1000}s)` },
+              })
               .catch(() => undefined);
-          }, opts.progressEveryMs ?? PROGRESS_EVERY_MS)
+          }, every)
         : undefined;
     try {
       return await callTool(name, given);

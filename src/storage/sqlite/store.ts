@@ -80,7 +80,7 @@ class SqliteStore implements Store {
    * process run one after another even when callers overlap.
    */
   private run<T>(begin: "BEGIN IMMEDIATE" | "BEGIN DEFERRED", fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const next = this.queue.then(async () => {
+    return this.inTurn(async () => {
       guard(this.info.location, () => this.statements[begin].run());
       this.tx.at = new Date(this.clock()).toISOString();
       try {
@@ -92,6 +92,11 @@ class SqliteStore implements Store {
         throw translate(e, this.info.location);
       }
     });
+  }
+
+  /** Runs `fn` once everything this connection was asked before it has ended (one connection, one thing at a time). */
+  private inTurn<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn);
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -108,7 +113,7 @@ class SqliteStore implements Store {
    * integrity check passes.
    */
   backup(file: string, onStart?: (bytes: number) => void): Promise<BackupResult> {
-    const next = this.queue.then(async () => {
+    return this.inTurn(async () => {
       if (existsSync(file)) throw notNew(file, "exists");
       if (!existsSync(dirname(file))) throw notNew(file, "is in a directory that does not exist");
       const partial = `${file}.partial`;
@@ -138,8 +143,6 @@ class SqliteStore implements Store {
         throw translate(e, this.info.location);
       }
     });
-    this.queue = next.catch(() => undefined);
-    return next;
   }
 
   async close(): Promise<void> {

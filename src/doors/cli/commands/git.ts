@@ -11,7 +11,7 @@ import { checkpoint, type CheckpointOutcome } from "../../../exec/checkpoint.js"
 import { worktree, type PruneResult, type WorktreeResult } from "../../../exec/worktree.js";
 import { checkCommits, type CheckedCommit, type CommitCheck } from "../../../exec/commits.js";
 import { HOOKS, RETIRED_HOOKS, installHooks, recordCommit, runHook, type CommitHook } from "../../../exec/hooks.js";
-import { fenceRefUpdates, parseRefUpdates, recordBranchMoves } from "../../../exec/ref-fence.js";
+import { fenceRefUpdates, hookRun, parseRefUpdates, recordBranchMoves } from "../../../exec/ref-fence.js";
 import { c, shown } from "../output.js";
 import { EXIT } from "../exit.js";
 import { IDEMPOTENCY_KEY, LEASE_TOKEN, registerOperation, WO_ID } from "../operation.js";
@@ -134,10 +134,12 @@ function registerGitHooks(program: Command): void {
         }
         if (hook === "reference-transaction") {
           const updates = parseRefUpdates(readFileSync(0, "utf8"));
-          const refused = await fenceRefUpdates(await ctx.ledger(), process.cwd(), updates, caller);
+          const ledger = await ctx.ledger();
+          const run = hookRun(ledger, process.cwd(), caller);
+          const refused = await fenceRefUpdates(ledger, process.cwd(), updates, caller, run);
           // The holder's move is recorded while its lease is live, before git makes it (and once more, idempotently, after):
           // a commit whose lease ended while git moved the branch landed unrecorded (twenty-fourth trials).
-          if (refused.length === 0) await recordBranchMoves(await ctx.ledger(), process.cwd(), updates, caller).catch(() => undefined);
+          if (refused.length === 0) await recordBranchMoves(ledger, process.cwd(), updates, caller, run).catch(() => undefined);
           return {
             data: { refused },
             ...(refused.length ? { exitCode: FENCED_EXIT } : {}),
