@@ -2,6 +2,7 @@
  * The storage port. It speaks the domain, not SQL: adapters persist records
  * and answer queries atomically; the lease rules live in src/core/rules.ts.
  */
+import type { ReportWindow } from "./report.js";
 import type { AgentActivity } from "./insights.js";
 import type { StatusChange } from "./flow.js";
 import type {
@@ -147,6 +148,8 @@ export interface Tx {
   listAttempts(q: AttemptQuery): Promise<Attempt[]>;
   insertSpend(s: Omit<SpendRecord, "id">): Promise<SpendRecord>;
   listSpend(q: SpendQuery): Promise<SpendRecord[]>;
+  /** What a report folds of a project's window: the newest `limit` of each, lean (a busy week is thousands: issue 29 item 7). */
+  reportWindow(project: string, since: string, limit: number): Promise<ReportWindow>;
   /** The labels of these WOs (for reports by label). */
   labelsOf(project: string, ids: readonly number[]): Promise<{ id: number; labels: string[] }[]>;
 

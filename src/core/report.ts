@@ -4,9 +4,9 @@
  * and the seed's question (is enrichment worth its spend?): WOs that had an
  * `enrich` phase against those that did not.
  */
-import { toMicros, toUsd } from "./pricing.js";
+import { toUsd } from "./pricing.js";
 import type { REPORT_BY } from "./schemas.js";
-import { ATTEMPT_OUTCOMES, type Attempt, type AttemptOutcome, type SpendRecord } from "./types.js";
+import { ATTEMPT_OUTCOMES, type Attempt as StoredAttempt, type AttemptOutcome, type SpendRecord as StoredSpend } from "./types.js";
 
 export type ReportBy = (typeof REPORT_BY)[number];
 
@@ -51,56 +51,103 @@ export interface Report {
 
 export const NO_GROUP = "(none)";
 
+/** The parts of attempts and spend records a report reads (the store's reportWindow); cost in micro-dollars, null when unknown. */
+export interface ReportWindow {
+  attempts: Pick<StoredAttempt, "wo" | "token" | "agent" | "outcome">[];
+  spend: (Pick<StoredSpend, "wo" | "token" | "agent" | "phase" | "model" | "tokens_in" | "tokens_out" | "created_at"> & { cost_micros: number | null })[];
+}
+type Attempt = ReportWindow["attempts"][number];
+type SpendRecord = ReportWindow["spend"][number];
+
 interface Window {
   attempts: readonly Attempt[];
   spend: readonly SpendRecord[];
   labels: ReadonlyMap<number, readonly string[]>;
 }
 
-/** One row over a set of attempts and spend records. */
-function row(key: string, attempts: readonly Attempt[], spend: readonly SpendRecord[]): ReportRow {
-  const outcomes = Object.fromEntries([...ATTEMPT_OUTCOMES, "running"].map((o) => [o, 0])) as ReportRow["outcomes"];
-  for (const a of attempts) outcomes[a.outcome ?? "running"]++;
-  const done = new Set(attempts.filter((a) => a.outcome === "done").map((a) => a.wo)).size;
-  const micros = spend.reduce((n, s) => n + toMicros(s.cost_usd ?? 0), 0);
-  const ratio = (n: number) => (done ? Math.round((n / done) * 1e6) / 1e6 : null);
-  const execute = spend.filter((s) => s.phase === "execute").reduce((n, s) => n + toMicros(s.cost_usd ?? 0), 0);
-  return {
-    key,
-    attempts: attempts.length,
-    outcomes,
-    done_wos: done,
-    usd: toUsd(micros),
-    tokens_in: spend.reduce((n, s) => n + s.tokens_in, 0),
-    tokens_out: spend.reduce((n, s) => n + s.tokens_out, 0),
-    unpriced: spend.filter((s) => s.cost_usd === null).length,
-    attempts_per_done_wo: ratio(attempts.length),
-    cost_per_done_wo: done ? toUsd(Math.round(micros / done)) : null,
-    first_attempt_done: firstAttemptDone(attempts),
-    execute_cost_per_done_wo: done ? toUsd(Math.round(execute / done)) : null,
-  };
+const OUTCOMES = [...ATTEMPT_OUTCOMES, "running"] as const;
+
+/**
+ * One row's figures, added up one attempt or spend record at a time: a
+ * report folds every record once into each group it belongs to (a week of a
+ * busy project is thousands of each; issue 29 item 7). Attempts come ordered
+ * by WO and token, so what is counted once per WO needs no set of WOs.
+ */
+class Tally {
+  private attempts = 0;
+  /** Attempts by outcome, in OUTCOMES' order. */
+  private readonly outcomes = OUTCOMES.map(() => 0);
+  private doneWos = 0;
+  /** WOs with an ended attempt that was not a hand-off, and those whose first such attempt was done. */
+  private triedWos = 0;
+  private firstDone = 0;
+  /** The WO of the last attempt, and whether it has been counted as done and as tried. */
+  private wo = -1;
+  private woDone = false;
+  private woTried = false;
+  private micros = 0;
+  private executeMicros = 0;
+  private tokensIn = 0;
+  private tokensOut = 0;
+  private unpriced = 0;
+
+  attempt(a: Attempt): void {
+    this.attempts++;
+    this.outcomes[OUTCOMES.indexOf(a.outcome ?? "running")]!++;
+    if (a.wo !== this.wo) [this.wo, this.woDone, this.woTried] = [a.wo, false, false];
+    if (a.outcome === "done" && !this.woDone) [this.woDone, this.doneWos] = [true, this.doneWos + 1];
+    if (a.outcome === null || a.outcome === "handed_on" || this.woTried) return;
+    this.woTried = true;
+    this.triedWos++;
+    if (a.outcome === "done") this.firstDone++;
+  }
+
+  spend(s: SpendRecord): void {
+    const micros = s.cost_micros ?? 0;
+    this.micros += micros;
+    if (s.phase === "execute") this.executeMicros += micros;
+    this.tokensIn += s.tokens_in;
+    this.tokensOut += s.tokens_out;
+    if (s.cost_micros === null) this.unpriced++;
+  }
+
+  row(key: string): ReportRow {
+    const done = this.doneWos;
+    return {
+      key,
+      attempts: this.attempts,
+      outcomes: Object.fromEntries(OUTCOMES.map((o, i) => [o, this.outcomes[i]])) as ReportRow["outcomes"],
+      done_wos: done,
+      usd: toUsd(this.micros),
+      tokens_in: this.tokensIn,
+      tokens_out: this.tokensOut,
+      unpriced: this.unpriced,
+      attempts_per_done_wo: done ? Math.round((this.attempts / done) * 1e6) / 1e6 : null,
+      cost_per_done_wo: done ? toUsd(Math.round(this.micros / done)) : null,
+      // See ReportRow.first_attempt_done.
+      first_attempt_done: this.triedWos ? Math.round((this.firstDone / this.triedWos) * 1e6) / 1e6 : null,
+      execute_cost_per_done_wo: done ? toUsd(Math.round(this.executeMicros / done)) : null,
+    };
+  }
 }
 
-/** See ReportRow.first_attempt_done: each WO's first ended attempt that was not a hand-off, and how many of those were done. */
-function firstAttemptDone(attempts: readonly Attempt[]): number | null {
-  const first = new Map<number, Attempt>();
-  for (const a of attempts) {
-    if (a.outcome === null || a.outcome === "handed_on") continue;
-    const seen = first.get(a.wo);
-    if (!seen || a.token < seen.token) first.set(a.wo, a);
+/** Tallies by key, made on first use, in the order first used. */
+class Tallies extends Map<string, Tally> {
+  of(key: string): Tally {
+    let t = this.get(key);
+    if (!t) this.set(key, (t = new Tally()));
+    return t;
   }
-  if (first.size === 0) return null;
-  const done = [...first.values()].filter((a) => a.outcome === "done").length;
-  return Math.round((done / first.size) * 1e6) / 1e6;
 }
 
 const attemptKey = (a: { wo: number; token: number }) => `${a.wo}#${a.token}`;
 
 /** The group keys of each attempt and spend record for `by` (a WO with two labels counts under both). */
-function keysOf(by: ReportBy, w: Window): { attempt: (a: Attempt) => string[]; spend: (s: SpendRecord) => string[] } {
+function keysOf(by: ReportBy, w: Window): { attempt: (a: Attempt) => readonly string[]; spend: (s: SpendRecord) => readonly string[] } {
+  const none = [NO_GROUP];
   const label = (wo: number) => {
-    const l = w.labels.get(wo) ?? [];
-    return l.length ? [...l] : [NO_GROUP];
+    const l = w.labels.get(wo);
+    return l?.length ? l : none;
   };
   if (by === "agent") return { attempt: (a) => [a.agent], spend: (s) => [s.agent] };
   if (by === "wo") return { attempt: (a) => [`WO-${a.wo}`], spend: (s) => [`WO-${s.wo}`] };
@@ -113,48 +160,53 @@ function keysOf(by: ReportBy, w: Window): { attempt: (a: Attempt) => string[]; s
     if (!perAttempt.has(k)) perAttempt.set(k, new Set());
     perAttempt.get(k)!.add(of(s));
   }
-  return { attempt: (a) => [...(perAttempt.get(attemptKey(a)) ?? [NO_GROUP])], spend: (s) => [of(s)] };
+  return { attempt: (a) => [...(perAttempt.get(attemptKey(a)) ?? none)], spend: (s) => [of(s)] };
 }
 
 export function buildReport(project: string, since: string, until: string, by: ReportBy, w: Window): Report {
   const keys = keysOf(by, w);
-  const groups = new Map<string, { attempts: Attempt[]; spend: SpendRecord[] }>();
-  const group = (k: string) => {
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = { attempts: [], spend: [] }));
-    return g;
-  };
-  for (const a of w.attempts) for (const k of keys.attempt(a)) group(k).attempts.push(a);
-  for (const s of w.spend) for (const k of keys.spend(s)) group(k).spend.push(s);
-  const rows = [...groups.entries()].map(([k, g]) => row(k, g.attempts, g.spend)).sort((a, b) => b.usd - a.usd || b.attempts - a.attempts || a.key.localeCompare(b.key));
-  const enriched = new Set(w.spend.filter((s) => s.phase === "enrich").map((s) => s.wo));
-  const part = (key: string, yes: boolean, wos?: ReadonlySet<number>) =>
-    row(
-      key,
-      w.attempts.filter((a) => enriched.has(a.wo) === yes && (!wos || wos.has(a.wo))),
-      w.spend.filter((s) => enriched.has(s.wo) === yes && (!wos || wos.has(s.wo))),
-    );
-  // Per model: the WOs whose execute spend names it (a WO done by two models counts under both).
-  const byModel = new Map<string, Set<number>>();
+  const groups = new Tallies();
+  const totals = new Tally();
+  // The enrichment split: WOs with spend in an `enrich` phase against the others, and per model of their execute spend.
+  const enriched = new Set<number>();
+  const modelsOf = new Map<number, Set<string>>();
   for (const s of w.spend) {
+    if (s.phase === "enrich") enriched.add(s.wo);
     if (s.phase !== "execute") continue;
-    const m = s.model ?? NO_GROUP;
-    if (!byModel.has(m)) byModel.set(m, new Set());
-    byModel.get(m)!.add(s.wo);
+    const models = modelsOf.get(s.wo) ?? new Set<string>();
+    modelsOf.set(s.wo, models.add(s.model ?? NO_GROUP));
   }
-  const by_model = [...byModel.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .flatMap(([m, wos]) => [part(`${m}, with enrich`, true, wos), part(`${m}, without enrich`, false, wos)]);
+  const split = new Tallies();
+  const models = [...new Set([...modelsOf.values()].flatMap((m) => [...m]))].sort((a, b) => a.localeCompare(b));
+  for (const m of models) for (const part of [", with enrich", ", without enrich"]) split.of(m + part);
+  const sidesOf = new Map<number, Tally[]>();
+  const sides = (wo: number) => {
+    let tallies = sidesOf.get(wo);
+    if (!tallies) {
+      const side = enriched.has(wo) ? "with enrich" : "without enrich";
+      sidesOf.set(wo, (tallies = [split.of(side), ...[...(modelsOf.get(wo) ?? [])].map((m) => split.of(`${m}, ${side}`))]));
+    }
+    return tallies;
+  };
+  for (const a of [...w.attempts].sort((x, y) => x.wo - y.wo || x.token - y.token)) {
+    totals.attempt(a);
+    for (const k of keys.attempt(a)) groups.of(k).attempt(a);
+    for (const t of sides(a.wo)) t.attempt(a);
+  }
   const days = new Map<string, { day: string; key: string; micros: number; tokens: number }>();
   for (const s of w.spend) {
+    totals.spend(s);
+    for (const t of sides(s.wo)) t.spend(s);
+    const day = s.created_at.slice(0, 10);
     for (const key of keys.spend(s)) {
-      const day = s.created_at.slice(0, 10);
+      groups.of(key).spend(s);
       const d = days.get(`${day}\0${key}`) ?? { day, key, micros: 0, tokens: 0 };
-      d.micros += toMicros(s.cost_usd ?? 0);
+      d.micros += s.cost_micros ?? 0;
       d.tokens += s.tokens_in + s.tokens_out;
       days.set(`${day}\0${key}`, d);
     }
   }
+  const rows = [...groups].map(([k, t]) => t.row(k)).sort((a, b) => b.usd - a.usd || b.attempts - a.attempts || a.key.localeCompare(b.key));
   return {
     project,
     since,
@@ -162,7 +214,11 @@ export function buildReport(project: string, since: string, until: string, by: R
     by,
     days: [...days.values()].sort((a, b) => a.day.localeCompare(b.day) || a.key.localeCompare(b.key)).map(({ micros, ...d }) => ({ ...d, usd: toUsd(micros) })),
     rows,
-    totals: row("total", w.attempts, w.spend),
-    enrichment: { with_enrich: part("with enrich", true), without_enrich: part("without enrich", false), by_model },
+    totals: totals.row("total"),
+    enrichment: {
+      with_enrich: split.of("with enrich").row("with enrich"),
+      without_enrich: split.of("without enrich").row("without enrich"),
+      by_model: models.flatMap((m) => [`${m}, with enrich`, `${m}, without enrich`].map((k) => split.of(k).row(k))),
+    },
   };
 }

@@ -102,11 +102,12 @@ export async function report(svc: Service, input: Inputs["report"]): Promise<Rep
     await requireProject(tx, r.project);
     const until = tx.now();
     const since = new Date(Date.parse(until) - (r.since ?? 7 * 86_400_000)).toISOString();
-    const attempts = await tx.listAttempts({ project: r.project, since, limit: MAX_ROWS });
-    const spend = await tx.listSpend({ project: r.project, since, limit: MAX_ROWS });
-    const ids = [...new Set([...attempts.map((a) => a.wo), ...spend.map((s) => s.wo)])];
+    const by = r.by ?? "agent";
+    const { attempts, spend } = await tx.reportWindow(r.project, since, MAX_ROWS);
+    // Labels are read only for a report by label (a week's WOs are thousands).
+    const ids = by === "label" ? [...new Set([...attempts.map((a) => a.wo), ...spend.map((s) => s.wo)])] : [];
     const labels = new Map((await tx.labelsOf(r.project, ids)).map((l) => [l.id, l.labels]));
-    const report = buildReport(r.project, since, until, r.by ?? "agent", { attempts, spend, labels });
+    const report = buildReport(r.project, since, until, by, { attempts, spend, labels });
     // Bounded in memory: past MAX_ROWS of either, the report covers the newest and says so.
     return attempts.length === MAX_ROWS || spend.length === MAX_ROWS ? { ...report, truncated: true } : report;
   });

@@ -18,6 +18,7 @@
  * Read transactions (REPEATABLE READ READ ONLY) never lock.
  */
 import type { AgentActivity, AttemptQuery, ClaimProbe, IdempotentWrite, ListQuery, SpendQuery, Tx } from "../../core/port.js";
+import type { ReportWindow } from "../../core/report.js";
 import { STATUS_EVENTS, type StatusChange } from "../../core/flow.js";
 import type { Attempt, SpendRecord, ContextEntry, LedgerEvent, Note, ProjectPolicy, ProjectSummary, StoredWorkOrder, TokenRecord } from "../../core/types.js";
 import type { Webhook } from "../../core/webhooks.js";
@@ -30,6 +31,8 @@ import {
   policyRow,
   projectColumns,
   SPEND_COLUMNS,
+  REPORT_ATTEMPTS_SQL,
+  reportSpendSql,
   toProject,
   toSpend,
   type ProjectRow,
@@ -259,6 +262,15 @@ export class PgTx extends PgSession implements Tx {
       [q.project, q.wo ?? null, q.token ?? null, q.source ?? null, q.since ?? null, q.limit],
     );
     return rows.reverse().map(toSpend);
+  }
+
+  async reportWindow(project: string, since: string, limit: number): Promise<ReportWindow> {
+    const args = [project, since, limit];
+    const [attempts, spend] = await Promise.all([
+      this.rows<ReportWindow["attempts"][number]>(REPORT_ATTEMPTS_SQL, args),
+      this.rows<ReportWindow["spend"][number]>(reportSpendSql("cost_micros::float8"), args),
+    ]);
+    return { attempts, spend };
   }
 
   async labelsOf(project: string, ids: readonly number[]) {

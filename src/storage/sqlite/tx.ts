@@ -14,6 +14,7 @@ import {
   type TokenRecord,
 } from "../../core/types.js";
 import type { AgentActivity, AttemptQuery, ClaimProbe, IdempotentWrite, ListQuery, SpendQuery, Tx } from "../../core/port.js";
+import type { ReportWindow } from "../../core/report.js";
 import { STATUS_EVENTS, type StatusChange } from "../../core/flow.js";
 import type { QueueFilter } from "../../core/stages.js";
 import type { Webhook } from "../../core/webhooks.js";
@@ -27,6 +28,8 @@ import {
   policyRow,
   projectColumns,
   SPEND_COLUMNS,
+  REPORT_ATTEMPTS_SQL,
+  reportSpendSql,
   toProject,
   toSpend,
   type ProjectRow,
@@ -167,7 +170,7 @@ export class SqliteTx implements Tx {
 
   async dependenciesOf(project: string, ids: readonly number[]) {
     if (ids.length === 0) return [];
-    const rows = this.sql("SELECT w.id, w.depends_on FROM json_each(?) d JOIN work_orders w ON w.project = ? AND w.id = d.value").all(JSON.stringify(ids), project) as {
+    const rows = this.sql("SELECT id, depends_on FROM work_orders WHERE project = ? AND id IN (SELECT value FROM json_each(?))").all(project, JSON.stringify(ids)) as {
       id: number;
       depends_on: string;
     }[];
@@ -286,9 +289,21 @@ export class SqliteTx implements Tx {
     return rows.reverse().map(toSpend);
   }
 
+  async reportWindow(project: string, since: string, limit: number): Promise<ReportWindow> {
+    // Rows as arrays made into objects of one shape here: a third of the time of better-sqlite3's row objects, and faster to fold.
+    const rows = (sql: string) => this.sql(sql.replaceAll(/\$\d/g, "?")).raw(true).all(project, since, limit) as unknown[][];
+    return {
+      attempts: rows(REPORT_ATTEMPTS_SQL).map(([wo, token, agent, outcome]) => ({ wo, token, agent, outcome }) as ReportWindow["attempts"][number]),
+      spend: rows(reportSpendSql("cost_micros")).map(
+        ([wo, token, agent, phase, model, tokens_in, tokens_out, cost_micros, created_at]) =>
+          ({ wo, token, agent, phase, model, tokens_in, tokens_out, cost_micros, created_at }) as ReportWindow["spend"][number],
+      ),
+    };
+  }
+
   async labelsOf(project: string, ids: readonly number[]) {
     if (ids.length === 0) return [];
-    const rows = this.sql("SELECT w.id, w.labels FROM json_each(?) d JOIN work_orders w ON w.project = ? AND w.id = d.value").all(JSON.stringify(ids), project) as {
+    const rows = this.sql("SELECT id, labels FROM work_orders WHERE project = ? AND id IN (SELECT value FROM json_each(?))").all(project, JSON.stringify(ids)) as {
       id: number;
       labels: string;
     }[];
