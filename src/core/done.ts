@@ -124,8 +124,14 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   // So did a pass outside any work tree (eighteenth trials); one whose door said nothing of git is judged as before.
   // So does a pass elsewhere after this lease verified on the branch, checkpointed or not (twenty-third trials: a pass on
   // uncommitted changes in the worktree, then one in a scratch copy, then done).
+  // Where the project requires verification, only a pass on the WO's branch counts, work there or not (twenty-fifth trials:
+  // a pass in a scratch directory outside git finished a WO with nothing on its branch).
+  const required = finish?.policy.require_verification === true;
   const offBranch =
-    v !== null && v.passed && (checkpoint !== undefined || v.on_its_branch === true) && (v.head !== undefined ? (v.branch ?? null) !== wo.branch : v.outside_git === true);
+    v !== null &&
+    v.passed &&
+    (checkpoint !== undefined || v.on_its_branch === true || required) &&
+    (v.head !== undefined ? (v.branch ?? null) !== wo.branch : v.outside_git === true);
   // On a branch of its name, but not at its last checkpoint (later, the pass ran first: `checkpointed`): another commit, as in a
   // clone made to pass (nineteenth trials). `checkpoint` records one's own later commits, so the way on is one step.
   const offCheckpoint = v !== null && v.passed && !offBranch && !checkpointed && checkpoint !== undefined && v.head !== undefined && v.head !== checkpoint.commit;
@@ -152,13 +158,15 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
     );
   if (verified) {
     if (!v.dirty) return { warnings: [], data: {} };
+    // Changes the command made as it ran are not work to commit: they may be another author's (twenty-fifth MCP trial).
+    const byRun = v.changed_by_run ? " (the verification command itself changed them as it ran: look at them before you keep any)" : "";
     // It passed on uncommitted changes. On the WO's branch, checkpointing them is one step away, and done would leave the branch
     // without what passed (fifteenth trials: the warning came when no step was left): refused. Elsewhere it warns, unless it
     // was to answer a failure: what no commit holds answers none (nineteenth MCP trial).
     if (v.after_failure)
       throw new LedgerError(
         "VERIFICATION_REQUIRED",
-        `${label(wo.id)} cannot be done: its verification failed, and the pass after it ran on uncommitted changes${v.where ? ` in ${v.where}` : ""}, which no commit holds`,
+        `${label(wo.id)} cannot be done: its verification failed, and the pass after it ran on uncommitted changes${v.where ? ` in ${v.where}` : ""}, which no commit holds${byRun}`,
         {
           hint: held ? "commit them (on the work order's branch: {{op:checkpoint}}), {{op:verify}} again, then finish" : CLAIM_AGAIN,
           details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
@@ -166,16 +174,22 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
       );
     if (v.branch !== wo.branch)
       return {
-        warnings: [`${label(wo.id)}'s passing verification ran on uncommitted changes${v.where ? ` in ${v.where}` : ""}: no branch holds what passed until they are committed`],
+        warnings: [
+          `${label(wo.id)}'s passing verification ran on uncommitted changes${v.where ? ` in ${v.where}` : ""}: no branch holds what passed until they are committed${byRun}`,
+        ],
         data: {},
       };
     const reason = finish?.unverifiedReason;
     if (reason !== undefined && finish?.role === "admin") return { warnings: [], data: { unverified: true, unverified_reason: reason } };
     throw new LedgerError(
       "VERIFICATION_REQUIRED",
-      `${label(wo.id)} cannot be done: its passing verification ran on uncommitted changes, so its branch ${wo.branch} does not hold what passed`,
+      `${label(wo.id)} cannot be done: its passing verification ran on uncommitted changes, so its branch ${wo.branch} does not hold what passed${byRun}`,
       {
-        hint: held ? "{{op:checkpoint}} to commit them on its branch, {{op:verify}} again, then finish" : CLAIM_AGAIN,
+        hint: !held
+          ? CLAIM_AGAIN
+          : v.changed_by_run
+            ? "discard the changes the command made (git status names them; ignore build output in .gitignore), {{op:checkpoint}} only your own work, {{op:verify}} again, then finish"
+            : "{{op:checkpoint}} to commit them on its branch, {{op:verify}} again, then finish",
         details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
       },
     );
@@ -245,7 +259,7 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   if (offBranch && !changed && sameCommand)
     throw new LedgerError(
       "VERIFICATION_REQUIRED",
-      `${label(wo.id)} cannot be done: its verification passed ${v.branch ? `on ${v.branch}` : v.outside_git ? "outside any git work tree" : "on a detached HEAD"}${v.where ? ` in ${v.where}` : ""}, not on its branch ${wo.branch}, which holds its ${checkpoint ? `checkpointed work (${checkpoint.commit.slice(0, 12)})` : "work (you verified there before)"}: that pass did not check it`,
+      `${label(wo.id)} cannot be done: its verification passed ${v.branch ? `on ${v.branch}` : v.outside_git ? "outside any git work tree" : "on a detached HEAD"}${v.where ? ` in ${v.where}` : ""}, not on its branch ${wo.branch}, ${checkpoint || v.on_its_branch ? `which holds its ${checkpoint ? `checkpointed work (${checkpoint.commit.slice(0, 12)})` : "work (you verified there before)"}: that pass did not check it` : `and project ${wo.project} requires a pass on it`}`,
       {
         hint: held ? "{{op:verify}} in its worktree ({{op:worktree}}) until it passes, then finish" : CLAIM_AGAIN,
         details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },

@@ -354,13 +354,18 @@ const TABLE = [
   },
   {
     name: "worktree",
-    summary: "A git worktree for your attempt on a work order you hold, on its branch, from its last checkpoint (prune: remove finished ones)",
+    summary:
+      "A git worktree for your attempt on a work order you hold, on its branch as it is (commits after its last checkpoint are named in warnings; prune: remove finished ones)",
     input: "worktree",
     lease: "uses",
     access: "write",
     actor: true,
     local: true,
-    tool: { name: "worktree", description: "Your git worktree for a WO you hold (path), on its branch from the last checkpoint. Work there.", schema: worktreeTool },
+    tool: {
+      name: "worktree",
+      description: "Your git worktree for a WO you hold (path), on its branch as it is (warnings name commits after its last checkpoint). Work there.",
+      schema: worktreeTool,
+    },
   },
   {
     name: "checkpoint",

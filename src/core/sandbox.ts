@@ -12,11 +12,22 @@ import type { ProjectPolicy } from "./types.js";
 export type SandboxKind = "bwrap" | "none";
 
 /** Variable names that never reach a verification command unless the project passes them by name (workledger's own never do). */
-export const SECRET_NAME = /TOKEN|SECRET|PASS|CREDENTIAL|PRIVATE|COOKIE|SESSION|AUTH|(^|_)KEYS?($|_)|APIKEY|DATABASE_URL|_DSN$/i;
+export const SECRET_NAME = /TOKEN|SECRET|PASS|CREDENTIAL|PRIVATE|COOKIE|SESSION|AUTH|(^|_)KEYS?($|_)|APIKEY|DATABASE_URL|_DSN$|WEBHOOK|SIGNING/i;
 /** Values that carry a password in a URL (`scheme://user:password@host`), whatever the variable is called. */
 const SECRET_VALUE = /[a-z][a-z0-9+.-]*:\/\/[^/\s@]*:[^/\s@]*@/i;
 
-/** Folders and files under the home directory a verification command never sees (hidden even when the rest is readable). */
+/**
+ * Home directories are hidden whole from a verification command (an empty,
+ * writable, throw-away directory in their place): what they hold is the
+ * verifier's, and a command that read a file there could print it into the
+ * note every agent reads, or plant one (a `.bashrc`) that runs unsandboxed
+ * later (twenty-fifth trials). Toolchains installed there (`~/.cargo`,
+ * `~/.pyenv`: a directory of the home holding an entry of PATH) stay
+ * readable, with the credential files below hidden in them too.
+ */
+export const HIDDEN_HOMES = ["/root", "/home"];
+
+/** Credential files and folders under a home directory: hidden even inside a toolchain folder left readable. */
 export const HIDDEN_IN_HOME = [
   ".workledger",
   ".ssh",
@@ -35,7 +46,26 @@ export const HIDDEN_IN_HOME = [
   ".git-credentials",
   ".pgpass",
   ".config/workledger",
+  ".cargo/credentials",
+  ".cargo/credentials.toml",
 ];
+
+/** The machine's own secrets, hidden from every verification command (the sandbox may run as root). */
+export const HIDDEN_SYSTEM = ["/etc/shadow", "/etc/gshadow", "/etc/ssh"];
+
+/**
+ * A verification command never runs in a directory holding the caller's home
+ * directory (the home itself, `/`): the work tree it runs in is writable, and
+ * the home is what it must not see or change (an MCP server started in the
+ * home ran another agent's command there: twenty-fifth MCP trial).
+ */
+export function assertRunDir(dir: string, home: string, sep: string): void {
+  if (home !== dir && !home.startsWith(dir.endsWith(sep) ? dir : dir + sep)) return;
+  throw new LedgerError("VALIDATION", `dir: ${dir} holds your home directory (${home}): a verification command never runs there; nothing was run`, {
+    hint: "run it in the work tree it verifies: your worktree for the work order ({{op:worktree}} makes one), or give its path ({{dir=PATH}})",
+    details: { issues: [{ field: "dir", message: "holds the home directory" }], home },
+  });
+}
 
 /** The environment a verification command runs with, and the names left out (never their values). */
 export function scrubEnvironment(env: Readonly<Record<string, string | undefined>>, pass: readonly string[]): { env: Record<string, string>; removed: string[] } {
@@ -72,7 +102,7 @@ export function assertTrusted(policy: ProjectPolicy, wo: { project: string; id: 
     "UNTRUSTED_VERIFICATION",
     `the verification command of ${label(wo.id)} was written by ${author ?? "an unknown author"}, who is not a trusted author in project ${wo.project} (${trusted.join(", ") || "nobody"}); nothing was run`,
     {
-      hint: "read the command first ({{op:get}}); run it only if you would run it yourself ({{trust}}), or ask an admin to set it",
+      hint: "read the command first ({{op:get}}); run it only if you would run it yourself ({{trust}}), or ask an admin to add its author to the project's trusted authors",
       details: { project: wo.project, id: wo.id, author, trusted_authors: trusted },
     },
   );

@@ -191,6 +191,8 @@ export const inputs = builtOnFirstRead({
       top: line(1, 4096).optional(),
       /** The repository it is in (its main work tree): a pass on the WO's branch answers a failure only in the same one. */
       repo: line(1, 4096).optional(),
+      /** The work tree was clean when the command started and is not now: the command changed it. */
+      changed_by_run: z.literal(true).optional(),
       /** What the command ran in: bwrap, or none (exec/sandbox.ts). */
       sandbox: z.enum(["bwrap", "none"], { error: "must be bwrap or none" }).optional(),
       block_on_fail: z.boolean().optional(),

@@ -78,6 +78,8 @@ export interface VerificationRecord {
   failed_branch?: string;
   /** It ran on uncommitted changes: what passed is not on the branch until they are checkpointed (thirteenth MCP trial). */
   dirty?: true;
+  /** Those changes were made by the command as it ran (the tree was clean when it started): not the holder's work (twenty-fifth MCP trial). */
+  changed_by_run?: true;
   /** The commit it ran at (absent: outside git, or not said). */
   head?: string;
   /** The door said it ran outside any git work tree (absent: it ran in one, or nothing was said). */

@@ -123,6 +123,11 @@ function finish(via: "release" | "update"): WriteRule {
       { why: "its work is checkpointed: the full sequence judges where its pass ran", when: holds(and(given({ lastCheckpointAt: true }), given(f("last_verification")))) },
       // done.ts: this lease verified on the WO's branch before, so a pass elsewhere did not check its work (the full sequence words it).
       { why: "its lease verified on its branch: the full sequence judges where its pass ran", when: holds(cmp("eq", lv("on_its_branch"), lit(true))) },
+      // done.ts: where the project requires verification, a pass counts only on the WO's branch (the full sequence compares the branches).
+      {
+        why: "the project requires verification on its branch: the full sequence judges where its pass ran",
+        when: holds(and({ policy: "require_verification" }, given(f("last_verification")))),
+      },
       // done.ts: the caller (or the WO's branch, where the door names it) is at another commit than the one that passed (the full sequence judges it).
       { why: "the caller's HEAD is not the commit that passed", when: holds(and(given(arg("here_head")), ne(arg("here_head"), lv("head")))) },
     ],

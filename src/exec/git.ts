@@ -4,6 +4,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LedgerError } from "../core/errors.js";
 
+/** The file at a repository's root that names the ledger its agents and git hooks use (doors/cli/ledger-config.ts reads it). */
+export const LEDGER_PIN = ".workledger";
+
 export interface GitOptions {
   env?: NodeJS.ProcessEnv;
   input?: string;

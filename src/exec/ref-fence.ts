@@ -15,7 +15,7 @@ import { judgeBranchMove, type BranchMove } from "../core/commits.js";
 import type { CheckpointResult, WorkOrderWithNotes } from "../core/service/results.js";
 import type { WorkOrder } from "../core/types.js";
 import { defaultBranch } from "./branch.js";
-import { git } from "./git.js";
+import { git, LEDGER_PIN } from "./git.js";
 import { worktreeTag } from "./worktree.js";
 
 export interface RefUpdate {
@@ -103,6 +103,8 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
     const now = git(cwd, ["rev-parse", "--verify", "--quiet", u.ref]);
     const move: BranchMove | null = NONE.test(u.new) ? (now === null ? null : "delete") : now === null ? "create" : now === u.new ? null : "move";
     if (move === null) continue; // no move: nothing to delete, or git packing its refs
+    const pin = move === "delete" || who.admin ? null : addsPin(cwd, now ?? defaultBranch(cwd), u.new, branch);
+    if (pin) refused.push({ ref: u.ref, message: pin });
     // A creation at the default branch's tip, a deletion of what the default branch holds (judgeBranchMove).
     const atBase =
       move === "create"
@@ -116,6 +118,20 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
     }
   }
   return refused;
+}
+
+/**
+ * A commit that brings `.workledger` onto a branch: checked out in the main
+ * checkout, it replaces the file naming the ledger every agent and git hook
+ * there uses (git overwrites it: it is only excluded, not tracked), and the
+ * hooks then judge by another ledger, where nobody holds anything
+ * (twenty-fifth trials). Refused with why; null when the branch had one or
+ * the commit has none.
+ */
+function addsPin(cwd: string, before: string, after: string, branch: string): string | null {
+  const has = (rev: string) => git(cwd, ["cat-file", "-e", `${rev}:${LEDGER_PIN}`]) !== null;
+  if (!has(after) || has(before)) return null;
+  return `${branch}: commit ${after.slice(0, 12)} adds ${LEDGER_PIN}, the file naming the ledger this machine's agents and git hooks use; it is never committed (checked out, it would turn them to another ledger): take it out (git rm --cached ${LEDGER_PIN}, then git commit --amend)`;
 }
 
 /** What one run of the hook reads of the ledger, read once: the fence and the recorder of one `prepared` ask the same. */

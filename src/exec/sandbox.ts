@@ -1,22 +1,28 @@
 /**
  * Runs a verification command the way core/sandbox.ts says: inside
  * bubblewrap where it works here (the root file system read-only, the work
- * tree and a private /tmp writable, credential folders and the ledger's own
- * files hidden, no network unless the project allows it, its own process
- * tree), and with a scrubbed environment either way.
+ * tree and a private /tmp writable, home directories, credentials and the
+ * ledger's own files hidden, no network unless the project allows it, its own
+ * process tree), and with a scrubbed environment either way.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, dirname, join, resolve, sep } from "node:path";
-import { HIDDEN_IN_HOME, type SandboxKind } from "../core/sandbox.js";
+import { HIDDEN_HOMES, HIDDEN_IN_HOME, HIDDEN_SYSTEM, type SandboxKind } from "../core/sandbox.js";
 
 export interface Sandbox {
   kind: SandboxKind;
   /** Why there is none (shown in SANDBOX_REQUIRED). */
   why: string;
-  /** The program and arguments that run `command` in `dir`. */
-  wrap(command: string, dir: string, opts: { network: boolean; hide: readonly string[] }): [string, string[]];
+  /** The program and arguments that run `command` in `dir`; `hide`: more paths hidden, `protect`: files in the work tree kept read-only. */
+  wrap(command: string, dir: string, opts: WrapOptions): [string, string[]];
+}
+
+export interface WrapOptions {
+  network: boolean;
+  hide: readonly string[];
+  protect: readonly string[];
 }
 
 const shell = (command: string): [string, string[]] => ["/bin/sh", ["-c", command]];
@@ -49,21 +55,49 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-/** Paths hidden from every verification command: credentials under the home directory, plus `hide` (the ledger's files). */
-function hiddenPaths(hide: readonly string[]): string[] {
-  const home = homedir();
-  return [...HIDDEN_IN_HOME.map((p) => join(home, p)), ...hide].map((p) => resolve(p)).filter((p) => existsSync(p));
+const under = (p: string, root: string) => p === root || p.startsWith(root + sep);
+
+/** The home directories hidden whole: the caller's, root's and every one under /home (core/sandbox.ts HIDDEN_HOMES). */
+function homes(): string[] {
+  const listed = (d: string) => {
+    try {
+      return readdirSync(d).map((n) => join(d, n));
+    } catch {
+      return [];
+    }
+  };
+  const all = [homedir(), ...HIDDEN_HOMES.flatMap((h) => (h === "/home" ? listed(h) : [h]))].map((p) => resolve(p)).filter((p) => existsSync(p) && statSync(p).isDirectory());
+  // One covering another (a HOME of /home/me/sub) is covered with it.
+  return [...new Set(all)].filter((h, _, list) => !list.some((o) => o !== h && under(h, o)));
 }
 
-function bwrapArgs(dir: string, opts: { network: boolean; hide: readonly string[] }): string[] {
+/** The folders of hidden homes that hold an entry of PATH (`~/.cargo` for `~/.cargo/bin`): toolchains, readable again. */
+function toolchains(hidden: readonly string[]): string[] {
+  const found = new Set<string>();
+  for (const entry of (process.env.PATH ?? "").split(delimiter)) {
+    if (!entry.startsWith("/")) continue;
+    const home = hidden.find((h) => under(entry, h) && entry !== h);
+    const top = home === undefined ? undefined : entry.slice(home.length + 1).split(sep)[0];
+    if (home !== undefined && top && existsSync(join(home, top))) found.add(join(home, top));
+  }
+  return [...found];
+}
+
+/** Paths hidden from every verification command: credentials under the home directory and the machine's, plus `hide` (the ledger's files). */
+function hiddenPaths(hide: readonly string[]): string[] {
+  const home = homedir();
+  return [...HIDDEN_IN_HOME.map((p) => join(home, p)), ...HIDDEN_SYSTEM, ...hide].map((p) => resolve(p)).filter((p) => existsSync(p));
+}
+
+function bwrapArgs(dir: string, opts: WrapOptions): string[] {
   const work = resolve(dir);
   const hidden = hiddenPaths(opts.hide);
-  const under = (p: string, root: string) => p === root || p.startsWith(root + sep);
   // A directory is covered by an empty tmpfs, a file by /dev/null. What lies under /tmp is gone with
   // the private /tmp, unless it is in the work tree: that is covered again after the work tree's mount.
   const cover = (p: string) => (statSync(p).isDirectory() ? ["--tmpfs", p] : ["--ro-bind", "/dev/null", p]);
   const late = (p: string) => under(p, work);
   const early = (p: string) => !late(p) && !under(p, "/tmp");
+  const hiddenHomes = homes().filter((h) => !under(h, "/tmp"));
   return [
     "--die-with-parent",
     "--new-session",
@@ -76,6 +110,8 @@ function bwrapArgs(dir: string, opts: { network: boolean; hide: readonly string[
     "/dev",
     "--proc",
     "/proc",
+    ...hiddenHomes.flatMap((h) => ["--tmpfs", h]),
+    ...toolchains(hiddenHomes).flatMap((t) => ["--ro-bind", t, t]),
     ...hidden.filter(early).flatMap(cover),
     "--tmpfs",
     "/tmp",
@@ -84,6 +120,7 @@ function bwrapArgs(dir: string, opts: { network: boolean; hide: readonly string[
     work,
     ...gitDirs(work),
     ...hidden.filter(late).flatMap(cover),
+    ...opts.protect.filter((p) => existsSync(p)).flatMap((p) => ["--ro-bind", p, p]),
     "--chdir",
     work,
   ];

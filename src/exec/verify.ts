@@ -6,18 +6,18 @@
  * agents that pay for every byte.
  */
 import { spawn } from "node:child_process";
-import { realpathSync } from "node:fs";
-import { resolve } from "node:path";
-import { constants } from "node:os";
+import { lstatSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve, sep } from "node:path";
+import { constants, homedir } from "node:os";
 import { LedgerError } from "../core/errors.js";
 import type { LedgerApi } from "../core/api.js";
 import type { VerificationResult } from "../core/ledger.js";
 import { label, type GitState } from "../core/types.js";
 import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { noIdentity, parse } from "../core/validate.js";
-import { sandboxFor, scrubEnvironment } from "../core/sandbox.js";
+import { assertRunDir, sandboxFor, scrubEnvironment } from "../core/sandbox.js";
 import { detectSandbox } from "./sandbox.js";
-import { git, headNames, hiddenChanges, redirected, redirectOf } from "./git.js";
+import { git, headNames, hiddenChanges, LEDGER_PIN, redirected, redirectOf } from "./git.js";
 import { isDirectory, ownWorktree, worktreeTag } from "./worktree.js";
 
 export interface VerifyRun {
@@ -105,13 +105,18 @@ export async function verifyWorkOrder(
   // Where it runs decides what it checks: the directory given, else the caller's worktree for the WO when it has one
   // and stands outside it (an MCP server runs in the repository, the model works in the worktree), else here.
   const own = v.dir === undefined ? await ownWorktree(ledger, who) : undefined;
-  const dir = resolve(v.dir ?? own ?? process.cwd());
-  if (!isDirectory(dir)) {
-    throw new LedgerError("VALIDATION", `dir: ${dir} is not a directory here`, {
+  const given = resolve(v.dir ?? own ?? process.cwd());
+  if (!isDirectory(given)) {
+    throw new LedgerError("VALIDATION", `dir: ${given} is not a directory here`, {
       hint: "give the work tree the verification should run in; nothing was run",
       details: { issues: [{ field: "dir", message: "not a directory" }] },
     });
   }
+  // It checks the work tree, not a folder of it: it runs at the top of the work tree `given` is in (a pass in a
+  // subdirectory counted for done: twenty-fifth trials).
+  const tree = workTreeOf(given);
+  const dir = tree.top ?? given;
+  assertRunDir(dir, resolve(homedir()), sep);
   // The caller's own worktree for its lease needs no second look (a git call and a ledger read fewer).
   if (own === undefined) await assertNotAnotherWorktree(ledger, who, dir, v.dir !== undefined);
   const named = headNames(dir);
@@ -122,15 +127,20 @@ export async function verifyWorkOrder(
   const sandbox = sandboxFor(rules.required, who, box.kind, box.why);
   const { env, removed } = scrubEnvironment(process.env, rules.env);
   opts.onStart?.(command);
-  const program = box.wrap(command, dir, { network: rules.network, hide: ledgerFiles(ledger) });
+  // The file naming the ledger git hooks use stays as it was: rewritten, it turned every agent's hooks to another ledger (twenty-fifth trials).
+  const pins = tree.repo === undefined ? [] : [...new Set([join(tree.repo, LEDGER_PIN), join(dir, LEDGER_PIN)])];
+  const pinned = pins.map((p) => [p, readPin(p)] as const);
+  const program = box.wrap(command, dir, { network: rules.network, hide: ledgerFiles(ledger), protect: pins });
   const before = opts.git(dir);
   const run = await runVerification(program, { cwd: dir, env, timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });
+  for (const [path, was] of pinned) if (restorePin(path, was)) run.output_tail = `${run.output_tail}\n[workledger restored ${path}: the command changed it]`.slice(-TAIL_CHARS);
   const seen = opts.git(dir);
   // HEAD moved while it ran (a commit, a checkout: twenty-second MCP trial): what ran is not what HEAD names now, so the
   // pass counts as one on uncommitted changes; so do changes git status does not show.
   const moved = before !== null && seen !== null && (before.head !== seen.head || before.branch !== seen.branch);
   const gitHere = seen && !seen.dirty && (moved || hiddenChanges(dir).length > 0) ? { ...seen, dirty: true } : seen;
-  const { top, repo } = gitHere ? workTreeOf(dir) : {};
+  const changedByRun = before !== null && !before.dirty && gitHere !== null && gitHere.dirty && !moved;
+  const { top, repo } = gitHere ? tree : {};
   const result = await ledger.recordVerification({
     ...who,
     passed: run.passed,
@@ -143,6 +153,7 @@ export async function verifyWorkOrder(
     ...(top !== undefined ? { top } : {}),
     ...(repo !== undefined ? { repo } : {}),
     sandbox,
+    ...(changedByRun ? { changed_by_run: true as const } : {}),
     ...(v.block_on_fail ? { block_on_fail: true } : {}),
     ...(v.idempotency_key !== undefined ? { idempotency_key: v.idempotency_key } : {}),
   });
@@ -190,6 +201,23 @@ function workTreeOf(dir: string): { top?: string; repo?: string } {
   } catch {
     return { top, repo: main };
   }
+}
+
+/** A file's content; null when there is none; undefined when something else is there (left alone). */
+function readPin(path: string): string | null | undefined {
+  try {
+    return lstatSync(path).isFile() ? readFileSync(path, "utf8") : undefined;
+  } catch {
+    return null;
+  }
+}
+
+/** Puts the file back as it was (removed when there was none); whether it had changed. */
+function restorePin(path: string, was: string | null | undefined): boolean {
+  if (was === undefined || readPin(path) === was) return false;
+  rmSync(path, { recursive: true, force: true });
+  if (was !== null) writeFileSync(path, was);
+  return true;
 }
 
 /** The local ledger's own files (database, journals, lease memory): a verification command never sees them. */

@@ -214,4 +214,18 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     refused(gitIn(repo, bob, "update-ref", `refs/heads/${name}`, other), /not bob/, name, id);
     assert.equal(git(repo, {}, "rev-parse", name), at);
   });
+
+  it("its holder's commit that adds .workledger is refused, --no-verify too: checked out, it would turn every agent's hooks to another ledger (twenty-fifth trials)", () => {
+    const id = s.run(["create", "--title", "Pin trap", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
+    const name = git(tree, {}, "symbolic-ref", "--short", "HEAD");
+    const at = git(repo, {}, "rev-parse", name);
+    writeFileSync(join(tree, ".workledger"), '{"db":"/tmp/elsewhere.db"}\n');
+    git(tree, alice, "add", "-f", ".workledger");
+    const r = gitIn(tree, alice, "commit", "-q", "--no-verify", "-m", "config");
+    assert.notEqual(r.status, 0, "refused");
+    assert.match(r.stderr, /adds \.workledger, the file naming the ledger .* it is never committed/);
+    assert.equal(git(repo, {}, "rev-parse", name), at, "the branch did not move");
+  });
 });

@@ -149,6 +149,21 @@ for (const backend of backends) {
         assert.match(done.warnings?.[0] ?? "", /is done without a passing verification: it was checkpointed/);
       });
 
+      it("where the project requires verification, only a pass on the WO's branch counts, work there or not (twenty-fifth trials)", async () => {
+        await l.setPolicy({ ...ADMIN, require_verification: true });
+        await l.claim({ ...BOB, id: 1 });
+        const branch = (await l.get({ project: P, id: 1 })).branch;
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/tmp/fake", git: null });
+        const e = await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED");
+        assert.match(e.message, new RegExp(`passed outside any git work tree in /tmp/fake, not on its branch ${branch}, and project ${P} requires a pass on it`));
+        t.advance(1000);
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/repo", git: { head: "f".repeat(40), branch: "main", dirty: false } });
+        await rejects(l.update({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /passed on main in \/repo, not on its branch/);
+        t.advance(1000);
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/repo.worktrees/wo-1", git: { head: "e".repeat(40), branch, dirty: false } });
+        assert.equal((await l.release({ ...BOB, id: 1, status: "done", git: { head: "e".repeat(40), branch, dirty: false } })).status, "done");
+      });
+
       it("with its work checkpointed on its branch, a pass on another branch or in another repository does not count (eighteenth MCP trial)", async () => {
         await l.claim({ ...BOB, id: 1 });
         const branch = (await l.get({ project: P, id: 1 })).branch;

@@ -99,6 +99,7 @@ describe("every command example in SKILL.md, its reference and README.md runs", 
         const dir = mkdtempSync(join(tmpdir(), "workledger-example-"));
         try {
           copyFileSync(seed.db, join(dir, "ledger.db"));
+          mkdirSync(`${dir}.home`);
           // Agents work in a repository: the examples run in one (with a first commit on main).
           spawnSync("git", ["init", "-q", "-b", "main"], { cwd: dir });
           spawnSync("git", ["-c", "user.name=example", "-c", "user.email=example@example.com", "commit", "-q", "--allow-empty", "-m", "init"], { cwd: dir });
@@ -106,7 +107,8 @@ describe("every command example in SKILL.md, its reference and README.md runs", 
             ...(process.env as Record<string, string>),
             ...seed.env,
             PATH: `${bin}:${process.env.PATH ?? ""}`,
-            HOME: dir,
+            // A home of its own beside the repository: verify never runs in a directory holding the home.
+            HOME: `${dir}.home`,
             WORKLEDGER_DB: join(dir, "ledger.db"),
             WORKLEDGER_STATE_DIR: join(dir, "state"),
             WORKLEDGER_AGENT: "agent-a",
@@ -141,6 +143,7 @@ describe("every command example in SKILL.md, its reference and README.md runs", 
           }
         } finally {
           rmSync(dir, { recursive: true, force: true });
+          rmSync(`${dir}.home`, { recursive: true, force: true });
         }
       }
     });

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -125,6 +125,67 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     assert.equal(r.json.passed, false, r.stdout + r.stderr);
     assert.equal(existsSync(join(repo, ".git", "hooks", "post-commit")), false, "nothing was written in .git");
     assert.equal(readFileSync(join(repo, "out.txt"), "utf8"), "built\n", "the work tree is writable");
+  });
+
+  it("home directories are hidden whole, toolchains on PATH in them excepted; a command never runs in a directory holding the home (twenty-fifth trials)", (t) => {
+    if (!hasBwrap && !skipLoudly("bubblewrap verification tests", "bwrap cannot run here", ["Install it: apt-get install bubblewrap"])) return t.skip("no bwrap");
+    // Outside /tmp, which the sandbox replaces anyway: a home as agents have one.
+    const realHome = mkdtempSync("/var/tmp/wl-home-");
+    try {
+      writeFileSync(join(realHome, "notes.txt"), "HOME SECRET");
+      mkdirSync(join(realHome, "tools", "bin"), { recursive: true });
+      writeFileSync(join(realHome, "tools", "bin", "wl-hello"), "#!/bin/sh\necho hello-from-toolchain\n", { mode: 0o755 });
+      const env = { HOME: realHome, PATH: `${join(realHome, "tools", "bin")}:${process.env.PATH}` };
+      const id = wo(`cat "$HOME/notes.txt"; echo planted >> "$HOME/.bashrc"; test -s /etc/shadow && echo SHADOW-READ; wl-hello`);
+      assert.equal(s.run(["claim", "--id", id], as("bob", env)).code, 0);
+      const r = s.run(["verify", "--id", id, "--json"], as("bob", env));
+      assert.equal(r.json.passed, true, r.stdout + r.stderr);
+      assert.match(r.json.note.body, /hello-from-toolchain/, "a toolchain in the home still runs");
+      assert.doesNotMatch(r.json.note.body, /HOME SECRET|\nSHADOW-READ/);
+      assert.equal(existsSync(join(realHome, ".bashrc")), false, "nothing was planted in the home");
+
+      const marker = join(tree, "ran-in-home");
+      const inHome = wo(`touch ${marker}`);
+      assert.equal(s.run(["claim", "--id", inHome], as("bob", env)).code, 0);
+      for (const dir of [realHome, "/"]) {
+        const refused = s.run(["verify", "--id", inHome, "--dir", dir, "--json"], as("bob", env));
+        assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+        assert.match(refused.stdout + refused.stderr, /holds your home directory .*never runs there/);
+      }
+      assert.equal(existsSync(marker), false, "nothing ran");
+    } finally {
+      rmSync(realHome, { recursive: true, force: true });
+    }
+  });
+
+  it("it runs at the top of the work tree, keeps the ledger's pin file as it was, and says when it changed the tree itself (twenty-fifth trials)", () => {
+    const repo = join(s.dir, "pinned");
+    mkdirSync(join(repo, "sub"), { recursive: true });
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: repo, env: { ...process.env, WORKLEDGER_HOOKS: "off" } });
+    git("init", "-q", "-b", "main");
+    writeFileSync(join(repo, "top.txt"), "at the top\n");
+    writeFileSync(join(repo, "sub", "keep"), "");
+    git("add", ".");
+    git("-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "init");
+    const pin = join(repo, ".workledger");
+    writeFileSync(pin, JSON.stringify({ project: P }) + "\n");
+    writeFileSync(join(repo, ".git", "info", "exclude"), "/.workledger\n");
+    const id = wo(`echo '{"db":"/tmp/elsewhere.db"}' > .workledger; echo out > built.txt; test -f top.txt`);
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    const r = s.run(["verify", "--id", id, "--dir", join(repo, "sub"), "--json"], as("bob"));
+    assert.equal(r.json.passed, true, "it ran at the top, where top.txt is: " + r.stdout + r.stderr);
+    assert.equal(r.json.dir, repo);
+    assert.equal(readFileSync(pin, "utf8"), JSON.stringify({ project: P }) + "\n", "the pin is as it was");
+
+    rmSync(pin);
+    rmSync(join(repo, "built.txt"));
+    const again = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob"));
+    assert.equal(again.json.passed, true, again.stdout + again.stderr);
+    assert.equal(existsSync(pin), false, "a pin the command wrote is removed");
+    assert.match(again.json.note.body, /restored .*\.workledger: the command changed it/);
+    // The tree was clean when it started: what it wrote is the command's, not the holder's work to commit.
+    const done = s.run(["release", "--id", id, "--status", "done", "--json"], as("bob"));
+    assert.match(done.stdout + done.stderr, /ran on uncommitted changes .*the verification command itself changed them/);
   });
 
   it("a project may allow the network and pass named variables", (t) => {

@@ -70,7 +70,7 @@ export async function recordVerification(svc: Service, input: Inputs["verificati
           token: underLease,
           command: v.command,
           ...(git ? { head: git.head } : v.git === null ? { outside_git: true as const } : {}),
-          ...(git?.dirty ? { dirty: true as const } : {}),
+          ...(git?.dirty ? { dirty: true as const, ...(v.changed_by_run ? { changed_by_run: true as const } : {}) } : {}),
         };
         const recorded = {
           ...wo,

@@ -14,8 +14,9 @@ import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } fro
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { LedgerError } from "../../core/errors.js";
 import { DEFAULT_DB } from "../../index.js";
+import { LEDGER_PIN } from "../../exec/git.js";
 
-export const CONFIG_FILE = ".workledger";
+export const CONFIG_FILE = LEDGER_PIN;
 
 export interface RepoConfig {
   /** The config file, and the repository root it sits in. */

@@ -38,7 +38,7 @@ export function register(program: Command): void {
   registerOperation<WorktreeResult | PruneResult>(program, {
     op: "worktree",
     description:
-      "print the git worktree of your attempt on a work order you hold (beside the repository, in <repo>.worktrees/<project>/wo-<id>-lease-<token>), creating it on the work order's branch, which starts from its last checkpoint; --prune removes those of done or cancelled work orders that hold no uncommitted changes",
+      "print the git worktree of your attempt on a work order you hold (beside the repository, in <repo>.worktrees/<project>/wo-<id>-lease-<token>), creating it on the work order's branch as it is (warnings name commits after its last checkpoint); --prune removes those of done or cancelled work orders that hold no uncommitted changes",
     flags: {
       id: { ...WO_ID, help: "work order id (53 or WO-53); not with --prune" },
       dir: DIR,
