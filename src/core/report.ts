@@ -54,7 +54,8 @@ export const NO_GROUP = "(none)";
 /** The parts of attempts and spend records a report reads (the store's reportWindow); cost in micro-dollars, null when unknown. */
 export interface ReportWindow {
   attempts: Pick<StoredAttempt, "wo" | "token" | "agent" | "outcome">[];
-  spend: (Pick<StoredSpend, "wo" | "token" | "agent" | "phase" | "model" | "tokens_in" | "tokens_out" | "created_at"> & { cost_micros: number | null })[];
+  /** `day`: the UTC day of created_at (YYYY-MM-DD). */
+  spend: (Pick<StoredSpend, "wo" | "token" | "agent" | "phase" | "model" | "tokens_in" | "tokens_out"> & { cost_micros: number | null; day: string })[];
 }
 type Attempt = ReportWindow["attempts"][number];
 type SpendRecord = ReportWindow["spend"][number];
@@ -197,7 +198,7 @@ export function buildReport(project: string, since: string, until: string, by: R
   for (const s of w.spend) {
     totals.spend(s);
     for (const t of sides(s.wo)) t.spend(s);
-    const day = s.created_at.slice(0, 10);
+    const day = s.day;
     for (const key of keys.spend(s)) {
       groups.of(key).spend(s);
       const d = days.get(`${day}\0${key}`) ?? { day, key, micros: 0, tokens: 0 };

@@ -312,8 +312,9 @@ export const toSpend = (r: SpendRow): SpendRecord => {
 export const ATTEMPT_COLUMNS = "project, wo, token, agent, started_at, ended_at, outcome";
 /** What a report reads of a window (port.ts ReportWindow), newest first: the same ranges of the indexes by time as listAttempts and listSpend. */
 export const REPORT_ATTEMPTS_SQL = "SELECT wo, token, agent, outcome FROM attempts WHERE project = $1 AND started_at >= $2 ORDER BY started_at DESC, wo DESC, token DESC LIMIT $3";
-export const reportSpendSql = (micros: string) =>
-  `SELECT wo, token, agent, phase, model, tokens_in, tokens_out, ${micros} AS cost_micros, created_at FROM spend WHERE project = $1 AND created_at >= $2 ORDER BY created_at DESC, id DESC LIMIT $3`;
+/** `day`: the store's expression for created_at's UTC day (a time parsed per row was half of PostgreSQL's report). */
+export const reportSpendSql = (day: string) =>
+  `SELECT wo, token, agent, phase, model, tokens_in, tokens_out, cost_micros, ${day} AS day FROM spend WHERE project = $1 AND created_at >= $2 ORDER BY created_at DESC, id DESC LIMIT $3`;
 
 /** Projects with per-status counts, from rows of (project, status, count) with a null status for empty projects. */
 /** The statuses counted row by row; `done`, by far the most at any size, is the rest of the project's ids (COUNTED_SQL). */

@@ -268,7 +268,7 @@ export class PgTx extends PgSession implements Tx {
     const args = [project, since, limit];
     const [attempts, spend] = await Promise.all([
       this.rows<ReportWindow["attempts"][number]>(REPORT_ATTEMPTS_SQL, args),
-      this.rows<ReportWindow["spend"][number]>(reportSpendSql("cost_micros::float8"), args),
+      this.rows<ReportWindow["spend"][number]>(reportSpendSql("to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"), args),
     ]);
     return { attempts, spend };
   }

@@ -294,9 +294,9 @@ export class SqliteTx implements Tx {
     const rows = (sql: string) => this.sql(sql.replaceAll(/\$\d/g, "?")).raw(true).all(project, since, limit) as unknown[][];
     return {
       attempts: rows(REPORT_ATTEMPTS_SQL).map(([wo, token, agent, outcome]) => ({ wo, token, agent, outcome }) as ReportWindow["attempts"][number]),
-      spend: rows(reportSpendSql("cost_micros")).map(
-        ([wo, token, agent, phase, model, tokens_in, tokens_out, cost_micros, created_at]) =>
-          ({ wo, token, agent, phase, model, tokens_in, tokens_out, cost_micros, created_at }) as ReportWindow["spend"][number],
+      spend: rows(reportSpendSql("substr(created_at, 1, 10)")).map(
+        ([wo, token, agent, phase, model, tokens_in, tokens_out, cost_micros, day]) =>
+          ({ wo, token, agent, phase, model, tokens_in, tokens_out, cost_micros, day }) as ReportWindow["spend"][number],
       ),
     };
   }
