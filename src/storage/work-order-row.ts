@@ -310,6 +310,21 @@ export const toSpend = (r: SpendRow): SpendRecord => {
   return { ...rest, cost_usd: cost_micros === null ? null : toUsd(Number(cost_micros)) };
 };
 export const ATTEMPT_COLUMNS = "project, wo, token, agent, started_at, ended_at, outcome";
+/**
+ * The ids of the newest context entry of each key of a project, project-wide
+ * and linked (wo NULL or not), each found by a seek in its partial index
+ * (migration 0016); the keys by a loose scan of context_by_key, or the one
+ * given. `p` and `k` are the store's project and key parameters (k null:
+ * every key).
+ */
+export const latestContextIds = (p: string, k: string) => `WITH RECURSIVE keys(k) AS (
+    SELECT CASE WHEN ${k} IS NULL THEN (SELECT min(key) FROM context WHERE project = ${p}) ELSE ${k} END
+    UNION ALL
+    SELECT (SELECT min(key) FROM context WHERE project = ${p} AND key > keys.k) FROM keys WHERE keys.k IS NOT NULL AND ${k} IS NULL)
+  SELECT (SELECT max(id) FROM context WHERE project = ${p} AND key = keys.k AND wo IS NULL) AS id FROM keys WHERE keys.k IS NOT NULL
+  UNION ALL
+  SELECT (SELECT max(id) FROM context WHERE project = ${p} AND key = keys.k AND wo IS NOT NULL) FROM keys WHERE keys.k IS NOT NULL`;
+
 /** What a report reads of a window (port.ts ReportWindow), newest first: the same ranges of the indexes by time as listAttempts and listSpend. */
 export const REPORT_ATTEMPTS_SQL = "SELECT wo, token, agent, outcome FROM attempts WHERE project = $1 AND started_at >= $2 ORDER BY started_at DESC, wo DESC, token DESC LIMIT $3";
 /** `day`: the store's expression for created_at's UTC day (a time parsed per row was half of PostgreSQL's report). */

@@ -33,6 +33,7 @@ import {
   SPEND_COLUMNS,
   REPORT_ATTEMPTS_SQL,
   reportSpendSql,
+  latestContextIds,
   toProject,
   toSpend,
   type ProjectRow,
@@ -389,11 +390,17 @@ export class PgTx extends PgSession implements Tx {
   }
 
   async latestContext(project: string, key: string | null, wo: number | null) {
+    // A WO's own entries are few (context_by_wo); the project's are found key by key (latestContextIds).
+    if (wo !== null)
+      return this.rows<ContextRow>(
+        `SELECT c.id, c.project, c.key, c.body, c.agent, c.wo, c.created_at, c.git FROM context c
+         JOIN (SELECT max(id) AS id FROM context WHERE project = $1 AND ($2::text IS NULL OR key = $2) AND wo = $3 GROUP BY key) m ON m.id = c.id
+         ORDER BY c.key, c.id DESC`,
+        [project, key, wo],
+      );
     return this.rows<ContextRow>(
-      `SELECT c.id, c.project, c.key, c.body, c.agent, c.wo, c.created_at, c.git FROM context c
-       JOIN (SELECT max(id) AS id FROM context WHERE project = $1 AND ($2::text IS NULL OR key = $2) AND ($3::int IS NULL OR wo = $3) GROUP BY key, wo IS NULL) m ON m.id = c.id
-       ORDER BY c.key, c.id DESC`,
-      [project, key, wo],
+      `SELECT id, project, key, body, agent, wo, created_at, git FROM context WHERE id IN (${latestContextIds("$1", "$2::text")}) ORDER BY key, id DESC`,
+      [project, key],
     );
   }
 

@@ -30,6 +30,7 @@ import {
   SPEND_COLUMNS,
   REPORT_ATTEMPTS_SQL,
   reportSpendSql,
+  latestContextIds,
   toProject,
   toSpend,
   type ProjectRow,
@@ -407,11 +408,16 @@ export class SqliteTx implements Tx {
   }
 
   async latestContext(project: string, key: string | null, wo: number | null) {
-    const rows = this.sql(
-      `SELECT c.* FROM context c
-       JOIN (SELECT max(id) AS id FROM context WHERE project = @project AND (@key IS NULL OR key = @key) AND (@wo IS NULL OR wo = @wo) GROUP BY key, wo IS NULL) m ON m.id = c.id
-       ORDER BY c.key, c.id DESC`,
-    ).all({ project, key, wo }) as ContextRow[];
+    // A WO's own entries are few (context_by_wo); the project's are found key by key (latestContextIds).
+    const rows = (
+      wo !== null
+        ? this.sql(
+            `SELECT c.* FROM context c
+             JOIN (SELECT max(id) AS id FROM context WHERE project = @project AND (@key IS NULL OR key = @key) AND wo = @wo GROUP BY key) m ON m.id = c.id
+             ORDER BY c.key, c.id DESC`,
+          ).all({ project, key, wo })
+        : this.sql(`SELECT * FROM context WHERE id IN (${latestContextIds("@project", "@key")}) ORDER BY key, id DESC`).all({ project, key })
+    ) as ContextRow[];
     return rows.map(toContext);
   }
 
