@@ -108,7 +108,11 @@ describe("MCP surface (issue 15)", () => {
       assert.equal(refused.body.error.code, "VERIFICATION_REQUIRED");
       assert.match(refused.body.error.hint, /run verify while you hold it/);
       assert.equal((await call("verify", { id: wo.id })).body.passed, true);
-      assert.equal((await call("release", { id: wo.id, status: "done" })).body.status, "done");
+      // This server runs where the test does, not on the WO's branch: that pass is not one of its work (twenty-fifth trials).
+      const elsewhere = await call("release", { id: wo.id, status: "done" });
+      assert.equal(elsewhere.body.error.code, "VERIFICATION_REQUIRED");
+      assert.match(elsewhere.body.error.message, /not on its branch wo\/\d+-must-verify, and project shop requires a pass on it/);
+      assert.equal((await call("release", { id: wo.id, status: "open" })).body.status, "open");
     } finally {
       s.run(["project", "set", "shop", "--require-verification", "off", "--as-admin"], { env: { WORKLEDGER_AGENT: "root" } });
     }

