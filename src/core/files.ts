@@ -123,7 +123,7 @@ export function fileListProblem(files: readonly string[]): string | null {
 export function globProblem(p: string): string | null {
   // Paths are the repository's, relative to its root: one outside it names nothing a WO can touch (twenty-fifth MCP trial).
   if (p.startsWith("/")) return "is absolute: give a path relative to the repository's root";
-  if (p.split("/").includes("..")) return "leaves the repository (..): give a path relative to its root";
+  if (p.split("/").includes("..")) return "has a .. segment: give the path from the repository's root without one";
   let groups = 0;
   let expansions = 1;
   for (let i = 0; i < p.length; i++) {

@@ -20,4 +20,7 @@ export async function finishHere(ledger: LedgerApi, input: Record<string, unknow
   if (wo === null || here?.branch === wo.branch) return;
   const tip = repo.tip(wo.branch);
   if (tip !== undefined) input.git = { head: tip, branch: wo.branch, dirty: false };
+  // A repository without the WO's branch tells nothing of where it is: judged as from outside git (twenty-sixth trials:
+  // done from an unrelated repository skipped the check that the branch had not moved since the pass).
+  else if (here) input.git = null;
 }

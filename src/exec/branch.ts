@@ -4,7 +4,7 @@
  * without checking anything out: the caller's work tree is left as it is.
  */
 import { LedgerError } from "../core/errors.js";
-import { asAgent, git, mainWorkTree, redirected, redirectOf } from "./git.js";
+import { asAgent, git, gitOrFail, mainWorkTree, redirected, redirectOf } from "./git.js";
 
 export interface BranchResult {
   branch: string;
@@ -30,10 +30,20 @@ export function ensureBranch(dir: string, branch: string, agent?: string): Branc
   if (target !== null) throw redirected(branch, target, "nothing was changed");
   if (git(top, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`]) !== null) return { branch, dir: top, created: false, base: null };
   const base = defaultBranch(top);
-  if (git(top, ["branch", "--no-track", branch, base], asAgent(agent)) === null)
+  try {
+    gitOrFail(top, ["branch", "--no-track", branch, base], `create branch ${branch} from ${base}`, asAgent(agent));
+  } catch (e) {
+    // The branch fence said no (another agent holds the WO): a lease's refusal, not git being unavailable (twenty-sixth trials).
+    const refused = /workledger: branch update refused: ([^;]*)/.exec(e instanceof Error ? e.message : "");
+    if (refused)
+      throw new LedgerError("LEASE_HELD", `${refused[1]!.trim()}: ${branch} was not created`, {
+        hint: "only the work order's holder creates its branch while it is held; claim it when it is free",
+        details: { branch, base, dir: top },
+      });
     throw new LedgerError("UNAVAILABLE", `git could not create branch ${branch} from ${base} in ${top}`, {
       hint: "check that the repository has a commit and that the branch name is free",
       details: { branch, base, dir: top },
     });
+  }
   return { branch, dir: top, created: true, base };
 }

@@ -14,7 +14,7 @@ import type { CheckpointResult, Held } from "../core/ledger.js";
 import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { trailerLines } from "../core/trailers.js";
 import { noIdentity, parse } from "../core/validate.js";
-import { asAgent, git, gitOrFail, hiddenChanges, mainWorkTree, redirected, redirectOf } from "./git.js";
+import { asAgent, git, gitOrFail, hiddenChanges, LEDGER_PIN, mainWorkTree, redirected, redirectOf } from "./git.js";
 import { worktreePath, worktreeTag } from "./worktree.js";
 import { defaultBranch } from "./branch.js";
 import { unvouched, type CheckedCommit } from "./commits.js";
@@ -47,10 +47,22 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   const head = gitOrFail(dir, ["rev-parse", "--verify", "HEAD"], "read HEAD");
   const last = held.checkpoints.at(-1)?.commit;
   const others = await othersCommits(ledger, dir, `${last ?? defaultBranch(dir)}..${head}`);
-  const warned = others.length ? { warnings: others } : {};
   const staged = git(dir, ["write-tree"]); // what the caller had staged, put back if the ledger refuses
   gitOrFail(dir, ["add", "--all"], "stage the work tree's changes");
   const tree = gitOrFail(dir, ["write-tree"], "write the tree");
+  // A .workledger on the branch, checked out or merged in the main checkout, turns every agent's ledger elsewhere
+  // (twenty-sixth trials: committed with the hooks skipped, it reached done unsaid).
+  if (git(dir, ["cat-file", "-e", `${tree}:${LEDGER_PIN}`]) !== null) {
+    if (staged === null || git(dir, ["read-tree", staged]) === null) git(dir, ["reset", "--quiet"]);
+    throw new LedgerError(
+      "VALIDATION",
+      `${held.branch} holds ${LEDGER_PIN}, the file naming the ledger this machine's agents and git hooks use; it is never committed: nothing was checkpointed`,
+      {
+        hint: `take it out of the branch (git rm --cached ${LEDGER_PIN} in ${dir}, then commit), then checkpoint again`,
+        details: { file: LEDGER_PIN, branch: held.branch },
+      },
+    );
+  }
   if (tree === gitOrFail(dir, ["rev-parse", `${head}^{tree}`], "read HEAD's tree")) {
     // Nothing to commit, but the holder's own commits since the last checkpoint (a merge, a commit of its own) are
     // recorded as they are (tenth MCP trial: they were "nothing", and the next worktree's checkpoint named an older one).
@@ -62,7 +74,7 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
       message: c.message,
       ...(c.idempotency_key !== undefined ? { idempotency_key: c.idempotency_key } : {}),
     });
-    return { ...recorded, dir, branch: held.branch, files: 0, ...warned };
+    return { ...recorded, dir, branch: held.branch, files: 0, ...withWarnings(recorded, others) };
   }
   const files = gitOrFail(dir, ["diff", "--cached", "--name-only", head], "list the changes").split("\n").filter(Boolean).length;
   const message = [c.message, "", ...trailerLines({ project: held.project, id: held.id, token: held.lease.token })].join("\n") + "\n";
@@ -83,8 +95,14 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
     `move ${held.branch} to the checkpoint ${commit}`,
     asAgent(held.lease.agent),
   );
-  return { ...recorded, dir, branch: held.branch, files, ...warned };
+  return { ...recorded, dir, branch: held.branch, files, ...withWarnings(recorded, others) };
 }
+
+/** The ledger's warnings about the checkpoint and the door's about the commits it takes on, together. */
+const withWarnings = (recorded: CheckpointResult, others: string[]): { warnings?: string[] } => {
+  const all = [...(recorded.warnings ?? []), ...others];
+  return all.length ? { warnings: all } : {};
+};
 
 /**
  * What a checkpoint says about the commits since the last one that it makes

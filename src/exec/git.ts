@@ -38,8 +38,16 @@ export function gitOrFail(dir: string, args: string[], what: string, opts: GitOp
   }
 }
 
+/**
+ * Settings of a repository that make git start a program of its own while
+ * workledger asks it a question (core.fsmonitor runs a command on every
+ * status): off for workledger's git calls, so a work tree's config never runs
+ * code through them (twenty-sixth MCP trial).
+ */
+const SAFE = ["-c", "core.fsmonitor=false"];
+
 function run(dir: string, args: string[], opts: GitOptions): string {
-  return execFileSync("git", args, {
+  return execFileSync("git", [...SAFE, ...args], {
     cwd: dir,
     encoding: "utf8",
     stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],

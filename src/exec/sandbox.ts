@@ -6,8 +6,8 @@
  * process tree), and with a scrubbed environment either way.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { homedir } from "node:os";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve, sep } from "node:path";
 import { HIDDEN_HOMES, HIDDEN_IN_HOME, HIDDEN_SYSTEM, type SandboxKind } from "../core/sandbox.js";
 
@@ -56,6 +56,44 @@ function onPath(name: string): string | undefined {
 }
 
 const under = (p: string, root: string) => p === root || p.startsWith(root + sep);
+
+/**
+ * The repository's git config as the command sees it: without the passwords
+ * of remote URLs and the settings that carry a credential (an extra HTTP
+ * header, a token, a credential helper): readable, they went into the
+ * verification note every agent reads (twenty-sixth trials: a remote URL's
+ * token and an `http.extraHeader`). Each is a copy, bound over the original.
+ */
+function scrubbedConfigs(...gitDirs: string[]): string[] {
+  return gitDirs
+    .flatMap((d) => [join(d, "config"), join(d, "config.worktree")])
+    .filter((f, i, all) => all.indexOf(f) === i && existsSync(f) && statSync(f).isFile())
+    .flatMap((f) => ["--ro-bind", scratchFile(scrubConfig(readFileSync(f, "utf8"))), f]);
+}
+
+/** A git config's text without credentials (see scrubbedConfigs). */
+export function scrubConfig(text: string): string {
+  return text
+    .split("\n")
+    .filter((line) => !/^\s*(extraheader|token|password|passwd|secret|helper|askpass|cookiefile|sslkey|sslcertpasswordprotected|pass)\s*=/i.test(line))
+    .map((line) => line.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, "$1"))
+    .join("\n");
+}
+
+let scratch: string | undefined;
+let scratchCount = 0;
+
+/** A file in this process's scratch folder (removed when it exits), holding `text`. */
+function scratchFile(text: string): string {
+  if (scratch === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), "workledger-sandbox-"));
+    scratch = dir;
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  }
+  const file = join(scratch, `config-${++scratchCount}`);
+  writeFileSync(file, text, { mode: 0o600 });
+  return file;
+}
 
 /** The home directories hidden whole: the caller's, root's and every one under /home (core/sandbox.ts HIDDEN_HOMES). */
 function homes(): string[] {
@@ -132,22 +170,31 @@ function bwrapArgs(dir: string, opts: WrapOptions): string[] {
  * every later git command of every agent using the repository (twenty-second
  * trials: a verify in the main checkout planted a post-commit hook). A linked
  * worktree's git lives in its repository's git directory, outside the work
- * tree (and hidden by the private /tmp when the repository is there): the
- * repository's read-only, the worktree's own part (its index, HEAD)
- * writable, so `git diff` works in the verification (fourteenth MCP trial:
- * "not a git repository" in a worktree under /tmp).
+ * tree (and hidden by the private /tmp when the repository is there): both
+ * that and the worktree's own part are read-only, and so is the `.git` file
+ * that points at it, so `git diff` works in the verification (fourteenth MCP
+ * trial: "not a git repository" in a worktree under /tmp) and nothing it
+ * writes there steers git later (twenty-sixth MCP trial: a `.git` file
+ * rewritten to a git directory with a core.fsmonitor command ran that command,
+ * outside the sandbox, in workledger's own next git call).
  */
 function gitDirs(work: string): string[] {
   for (let at = work; ; at = dirname(at)) {
     const dotGit = join(at, ".git");
     if (existsSync(dotGit)) {
-      if (!statSync(dotGit).isFile()) return ["--ro-bind", dotGit, dotGit];
+      if (!statSync(dotGit).isFile()) return ["--ro-bind", dotGit, dotGit, ...scrubbedConfigs(dotGit)];
       const own = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"))?.[1]?.trim();
       if (own === undefined) return [];
       const gitdir = resolve(at, own);
       const commondir = join(gitdir, "commondir");
       const common = existsSync(commondir) ? resolve(gitdir, readFileSync(commondir, "utf8").trim()) : gitdir;
-      return [...(existsSync(common) ? ["--ro-bind", common, common] : []), ...(existsSync(gitdir) ? ["--bind", gitdir, gitdir] : [])];
+      return [
+        ...[common, gitdir].filter((d, i, all) => existsSync(d) && all.indexOf(d) === i).flatMap((d) => ["--ro-bind", d, d]),
+        "--ro-bind",
+        dotGit,
+        dotGit,
+        ...scrubbedConfigs(common, gitdir),
+      ];
     }
     if (dirname(at) === at) return [];
   }

@@ -132,6 +132,8 @@ export async function verifyWorkOrder(
   const pinned = pins.map((p) => [p, readPin(p)] as const);
   const program = box.wrap(command, dir, { network: rules.network, hide: ledgerFiles(ledger), protect: pins });
   const before = opts.git(dir);
+  // Changes hidden from git status (skip-worktree) before it ran are not the command's (twenty-sixth trials).
+  const dirtyBefore = before !== null && (before.dirty || hiddenChanges(dir).length > 0);
   const run = await runVerification(program, { cwd: dir, env, timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });
   for (const [path, was] of pinned) if (restorePin(path, was)) run.output_tail = `${run.output_tail}\n[workledger restored ${path}: the command changed it]`.slice(-TAIL_CHARS);
   const seen = opts.git(dir);
@@ -139,7 +141,7 @@ export async function verifyWorkOrder(
   // pass counts as one on uncommitted changes; so do changes git status does not show.
   const moved = before !== null && seen !== null && (before.head !== seen.head || before.branch !== seen.branch);
   const gitHere = seen && !seen.dirty && (moved || hiddenChanges(dir).length > 0) ? { ...seen, dirty: true } : seen;
-  const changedByRun = before !== null && !before.dirty && gitHere !== null && gitHere.dirty && !moved;
+  const changedByRun = before !== null && !dirtyBefore && gitHere !== null && gitHere.dirty && !moved;
   const { top, repo } = gitHere ? tree : {};
   const result = await ledger.recordVerification({
     ...who,

@@ -227,5 +227,19 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     assert.notEqual(r.status, 0, "refused");
     assert.match(r.stderr, /adds \.workledger, the file naming the ledger .* it is never committed/);
     assert.equal(git(repo, {}, "rev-parse", name), at, "the branch did not move");
+    // With the hooks skipped the commit lands; checkpoint then refuses to take it on (twenty-sixth trials).
+    git(tree, alice, "-c", "core.hooksPath=/dev/null", "commit", "-q", "-m", "config, hooks skipped");
+    const cp = s.run(["checkpoint", "--id", String(id), "-m", "more", "--json"], { env: alice, cwd: tree });
+    assert.equal(cp.code, 2, cp.stdout + cp.stderr);
+    assert.match(cp.stdout + cp.stderr, /holds \.workledger, the file naming the ledger .* nothing was checkpointed/);
+  });
+
+  it("a non-holder's `branch` for a held WO is the lease's refusal, not git being unavailable (twenty-sixth trials)", () => {
+    const id = s.run(["create", "--title", "Not yours", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    const r = s.run(["branch", "--id", String(id), "--json"], { env: bob, cwd: repo });
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    assert.equal(r.json.error.code, "LEASE_HELD");
+    assert.match(r.json.error.message, /only its holder .*was not created/);
   });
 });

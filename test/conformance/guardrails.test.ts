@@ -149,6 +149,26 @@ for (const backend of backends) {
         assert.match(done.warnings?.[0] ?? "", /is done without a passing verification: it was checkpointed/);
       });
 
+      it("a checkpoint after a verification whose command changed the work tree says so (twenty-sixth MCP trial)", async () => {
+        await l.claim({ ...BOB, id: 1 });
+        const branch = (await l.get({ project: P, id: 1 })).branch;
+        await l.recordVerification({
+          ...BOB,
+          id: 1,
+          ...result(true),
+          dir: "/wt",
+          top: "/wt",
+          repo: "/repo",
+          git: { head: "e".repeat(40), branch, dirty: true },
+          changed_by_run: true,
+        });
+        const cp = await l.recordCheckpoint({ ...BOB, id: 1, commit: "f".repeat(40), message: "work" });
+        assert.match(cp.warnings?.[0] ?? "", /last verification command changed files in \/wt as it ran; this checkpoint commits whatever of them was still there/);
+        t.advance(1000);
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/wt", top: "/wt", repo: "/repo", git: { head: "f".repeat(40), branch, dirty: false } });
+        assert.equal((await l.recordCheckpoint({ ...BOB, id: 1, commit: "1".repeat(40), message: "more" })).warnings, undefined);
+      });
+
       it("where the project requires verification, only a pass on the WO's branch counts, work there or not (twenty-fifth trials)", async () => {
         await l.setPolicy({ ...ADMIN, require_verification: true });
         await l.claim({ ...BOB, id: 1 });

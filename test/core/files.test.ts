@@ -48,7 +48,7 @@ describe("file overlap", () => {
     assert.equal(globProblem("src/[z-a]*.ts"), "has an empty range z-a");
     // Paths are the repository's (twenty-fifth MCP trial: /etc/shadow and ../../etc/passwd were accepted).
     assert.match(globProblem("/etc/shadow") ?? "", /is absolute/);
-    for (const p of ["../../etc/passwd", "src/../../x", ".."]) assert.match(globProblem(p) ?? "", /leaves the repository/, p);
+    for (const p of ["../../etc/passwd", "src/../../x", ".."]) assert.match(globProblem(p) ?? "", /has a \.\. segment/, p);
     for (const p of ["src/**", "a..b/c", ".github/*.yml"]) assert.equal(globProblem(p), null, p);
     assert.equal(globProblem("src/{a,b"), "has an unclosed {");
     assert.equal(globProblem("src/**/*.{ts,tsx}"), null);

@@ -188,6 +188,39 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     assert.match(done.stdout + done.stderr, /ran on uncommitted changes .*the verification command itself changed them/);
   });
 
+  it("in a linked worktree, its .git file and git directory are read-only, and git's config has no credentials (twenty-sixth trials)", (t) => {
+    if (!hasBwrap && !skipLoudly("bubblewrap verification tests", "bwrap cannot run here", ["Install it: apt-get install bubblewrap"])) return t.skip("no bwrap");
+    const repo = join(s.dir, "linked");
+    mkdirSync(repo);
+    const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, WORKLEDGER_HOOKS: "off" } }).trim();
+    git(repo, "init", "-q", "-b", "main");
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-q", "--allow-empty", "-m", "init");
+    git(repo, "remote", "add", "origin", "https://alice:ghp_SECRET123@example.com/org/x.git");
+    git(repo, "config", "http.extraHeader", "Authorization: Bearer HEADER-SECRET");
+    const tree = join(s.dir, "linked-wt");
+    git(repo, "worktree", "add", "-q", "-b", "side", tree);
+    const dotGit = readFileSync(join(tree, ".git"), "utf8");
+    const gitDir = git(tree, "rev-parse", "--absolute-git-dir");
+    const id = wo(
+      [
+        `cat "$(git rev-parse --git-common-dir)/config"`,
+        `echo PLANT > "$(git rev-parse --git-dir)/PLANT"`,
+        `echo "../evil" > "$(git rev-parse --git-dir)/commondir"`,
+        `echo "gitdir: /tmp/evil" > .git`,
+        "git status --short >/dev/null && echo GIT-WORKS",
+      ].join("; "),
+    );
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    const r = s.run(["verify", "--id", id, "--dir", tree, "--json"], as("bob"));
+    assert.equal(r.json.passed, true, r.stdout + r.stderr);
+    assert.match(r.json.note.body, /GIT-WORKS/, "git still works in the verification");
+    assert.match(r.json.note.body, /url = https:\/\/example\.com\/org\/x\.git/, "the remote is there, without its password");
+    assert.doesNotMatch(r.json.note.body, /ghp_SECRET123|HEADER-SECRET/);
+    assert.equal(readFileSync(join(tree, ".git"), "utf8"), dotGit, "the .git file is as it was");
+    assert.equal(existsSync(join(gitDir, "PLANT")), false, "nothing was written in the worktree's git directory");
+    assert.equal(readFileSync(join(gitDir, "commondir"), "utf8").trim(), "../..");
+  });
+
   it("a project may allow the network and pass named variables", (t) => {
     if (!hasBwrap && !skipLoudly("bubblewrap verification tests", "bwrap cannot run here", ["Install it: apt-get install bubblewrap"])) return t.skip("no bwrap");
     assert.equal(s.run(["project", "set", P, "--verification-network", "on", "--verification-env", "NPM_TOKEN"], admin()).code, 0);

@@ -45,7 +45,15 @@ export async function recordCheckpoint(svc: Service, input: Inputs["checkpoint"]
         await tx.appendEvents([
           { project: c.project, wo: c.id, type: "checkpoint", agent: c.agent, revision: wo.revision, at: checkpoint.at, data: { commit, token, message, branch: wo.branch } },
         ]);
-        return { checkpoint, work_order: rules.toPublic(wo) };
+        // Files a verification command wrote are its author's, not the holder's (twenty-sixth MCP trial: a planted .envrc was checkpointed unsaid).
+        const v = wo.last_verification;
+        const planted =
+          v?.changed_by_run && v.token === token
+            ? [
+                `${rules.label(wo.id)}'s last verification command changed files in ${v.where ?? "its work tree"} as it ran; this checkpoint commits whatever of them was still there: keep only your own work (git show ${commit.slice(0, 12)} lists it)`,
+              ]
+            : [];
+        return { checkpoint, work_order: rules.toPublic(wo), ...(planted.length ? { warnings: planted } : {}) };
       }),
     c.role,
   );

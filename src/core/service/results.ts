@@ -15,6 +15,8 @@ export type Held = WorkOrder & { lease: NonNullable<WorkOrder["lease"]>; checkpo
 export interface CheckpointResult {
   checkpoint: Checkpoint;
   work_order: WorkOrder;
+  /** What the holder should look at in what it just checkpointed (files its last verification's command wrote). */
+  warnings?: string[];
 }
 
 export type Unclaimed = WorkOrder & { file_conflicts: FileConflict[] };
