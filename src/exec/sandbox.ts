@@ -6,6 +6,7 @@
  * process tree), and with a scrubbed environment either way.
  */
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve, sep } from "node:path";
@@ -81,17 +82,16 @@ export function scrubConfig(text: string): string {
 }
 
 let scratch: string | undefined;
-let scratchCount = 0;
 
-/** A file in this process's scratch folder (removed when it exits), holding `text`. */
+/** A file in this process's scratch folder (removed when it exits) holding `text`: one per content, so a long-lived MCP server's verifications reuse it. */
 function scratchFile(text: string): string {
   if (scratch === undefined) {
     const dir = mkdtempSync(join(tmpdir(), "workledger-sandbox-"));
     scratch = dir;
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   }
-  const file = join(scratch, `config-${++scratchCount}`);
-  writeFileSync(file, text, { mode: 0o600 });
+  const file = join(scratch, `config-${createHash("sha256").update(text).digest("hex").slice(0, 16)}`);
+  if (!existsSync(file)) writeFileSync(file, text, { mode: 0o600 });
   return file;
 }
 
