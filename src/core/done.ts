@@ -160,13 +160,15 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
     if (!v.dirty) return { warnings: [], data: {} };
     // Changes the command made as it ran are not work to commit: they may be another author's (twenty-fifth MCP trial).
     const byRun = v.changed_by_run ? " (the verification command itself changed them as it ran: look at them before you keep any)" : "";
+    // HEAD moved while it ran (a commit or checkout meanwhile): the run checked neither commit as it is (twenty-fourth MCP trial).
+    const ranOn = v.head_moved ? "ran while HEAD moved (a commit or checkout during the run), not on one commit" : "ran on uncommitted changes";
     // It passed on uncommitted changes. On the WO's branch, checkpointing them is one step away, and done would leave the branch
     // without what passed (fifteenth trials: the warning came when no step was left): refused. Elsewhere it warns, unless it
     // was to answer a failure: what no commit holds answers none (nineteenth MCP trial).
     if (v.after_failure)
       throw new LedgerError(
         "VERIFICATION_REQUIRED",
-        `${label(wo.id)} cannot be done: its verification failed, and the pass after it ran on uncommitted changes${v.where ? ` in ${v.where}` : ""}, which no commit holds${byRun}`,
+        `${label(wo.id)} cannot be done: its verification failed, and the pass after it ${ranOn}${v.where ? ` in ${v.where}` : ""}, which no commit holds${byRun}`,
         {
           hint: held ? "commit them (on the work order's branch: {{op:checkpoint}}), {{op:verify}} again, then finish" : CLAIM_AGAIN,
           details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
@@ -174,22 +176,22 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
       );
     if (v.branch !== wo.branch)
       return {
-        warnings: [
-          `${label(wo.id)}'s passing verification ran on uncommitted changes${v.where ? ` in ${v.where}` : ""}: no branch holds what passed until they are committed${byRun}`,
-        ],
+        warnings: [`${label(wo.id)}'s passing verification ${ranOn}${v.where ? ` in ${v.where}` : ""}: no branch holds what passed until they are committed${byRun}`],
         data: {},
       };
     const reason = finish?.unverifiedReason;
     if (reason !== undefined && finish?.role === "admin") return { warnings: [], data: { unverified: true, unverified_reason: reason } };
     throw new LedgerError(
       "VERIFICATION_REQUIRED",
-      `${label(wo.id)} cannot be done: its passing verification ran on uncommitted changes, so its branch ${wo.branch} does not hold what passed${byRun}`,
+      `${label(wo.id)} cannot be done: its passing verification ${ranOn}, so its branch ${wo.branch} does not hold what passed${byRun}`,
       {
         hint: !held
           ? CLAIM_AGAIN
-          : v.changed_by_run
-            ? "discard the changes the command made (git status names them; ignore build output in .gitignore), {{op:checkpoint}} only your own work, {{op:verify}} again, then finish"
-            : "{{op:checkpoint}} to commit them on its branch, {{op:verify}} again, then finish",
+          : v.head_moved
+            ? "{{op:verify}} again while nothing moves HEAD (checkpoint first if git status shows changes), then finish"
+            : v.changed_by_run
+              ? "discard the changes the command made (git status names them; ignore build output in .gitignore), {{op:checkpoint}} only your own work, {{op:verify}} again, then finish"
+              : "{{op:checkpoint}} to commit them on its branch, {{op:verify}} again, then finish",
         details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
       },
     );

@@ -46,13 +46,17 @@ const jumbled = (a: string, b: string) => a.length > 3 && a[0] === b[0] && [...a
 /** Names that differ only in their digits are a numbered series (`api-1`, `api-2`), not a typo. */
 const numbered = (a: string, b: string) => a.replace(/\d+/g, "#") === b.replace(/\d+/g, "#");
 
+/** Names that differ only in separators are one name typed two ways (`p1-` for `p1`: twenty-fourth MCP trial), however short. */
+const bare = (n: string) => n.replace(/[-_.]+/g, "");
+
 /** The names a typo of `name` could have meant (not itself), closest first. */
 export function nearMisses(name: string, names: readonly string[]): string[] {
   const max = typoDistance(name);
+  const typo = (n: string, d: number) => (d <= max && (Math.min(name.length, n.length) > 3 || shortMiss(name, n))) || (d === 2 && jumbled(name, n));
   return names
-    .filter((n) => n !== name && !numbered(n, name))
-    .map((n) => ({ n, d: editDistance(name, n, max) }))
-    .filter((x) => (x.d <= max && (Math.min(name.length, x.n.length) > 3 || shortMiss(name, x.n))) || (x.d === 2 && jumbled(name, x.n)))
+    .filter((n) => n !== name)
+    .map((n) => ({ n, same: bare(n) === bare(name), d: editDistance(name, n, max) }))
+    .filter((x) => x.same || (!numbered(x.n, name) && typo(x.n, x.d)))
     .sort((x, y) => x.d - y.d || x.n.localeCompare(y.n))
     .map((x) => x.n);
 }

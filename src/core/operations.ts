@@ -104,7 +104,7 @@ const TABLE = [
     actor: true,
     capabilities: true,
     local: true,
-    tool: { name: "whoami", description: "Your agent name, role and the leases you hold." },
+    tool: { name: "whoami", description: "Your agent name, role, the leases you hold, and those that lapsed in the last day (why: expired, idle, max_hold)." },
   },
   {
     name: "createProject",

@@ -98,6 +98,7 @@ export function withAttempt(wo: StoredWorkOrder, agent: string, last: Attempt | 
     at: last.ended_at ?? wo.lease?.expires_at ?? now,
     how: lapsed ? "expired" : "ended",
     status: last.outcome === null ? (wo.prior_status ?? "open") : ENDED_STATUS[last.outcome],
+    ...(lapsed && wo.lease?.token === last.token && atCap(wo.lease) ? { max_hold: true as const } : {}),
     ...(last.outcome === "handed_on" ? { handed_on: true as const } : {}),
   };
   return { ...wo, ended_leases: [ended, ...wo.ended_leases.filter((e) => e.agent !== agent)] };
@@ -195,13 +196,31 @@ export const lastEnded = (wo: StoredWorkOrder): EndedLease | undefined => wo.end
 export const endedAs = (to: RestingStatus, moved: boolean): AttemptOutcome => (moved && to === "open" ? "handed_on" : OUTCOME[to]);
 export const withEnded = (wo: StoredWorkOrder, e: EndedLease): EndedLease[] => [e, ...wo.ended_leases.filter((x) => x.agent !== e.agent)].slice(0, ENDED_LEASES_KEPT);
 
+/** The lease ran to its hold cap: renewals could not keep it past this time. */
+const atCap = (lease: Lease): boolean => lease.hold_until !== null && Date.parse(lease.expires_at) >= Date.parse(lease.hold_until);
+
 /** Records the lazy expiry of a lease whose time has passed, or null when there is none. */
 export function expire(wo: StoredWorkOrder, now: string): Change | null {
   if (wo.lease === null || isLive(wo.lease, now)) return null;
   const { agent, token, expires_at } = wo.lease;
   const { status, dead_letter, extra } = afterAttempt(wo, wo.prior_status ?? "open");
-  const next = bump(wo, now, { status, dead_letter, lease: null, prior_status: null, ended_leases: withEnded(wo, { agent, token, at: expires_at, how: "expired", status }) });
-  const data = { holder: agent, token, expires_at, status: next.status, outcome: "expired", ...(dead_letter ? { dead_letter } : {}) };
+  const capped = atCap(wo.lease) ? { max_hold: true as const } : {};
+  const next = bump(wo, now, {
+    status,
+    dead_letter,
+    lease: null,
+    prior_status: null,
+    ended_leases: withEnded(wo, { agent, token, at: expires_at, how: "expired", status, ...capped }),
+  });
+  const data = {
+    holder: agent,
+    token,
+    expires_at,
+    status: next.status,
+    outcome: "expired",
+    ...(capped.max_hold ? { reason: "max_hold" } : {}),
+    ...(dead_letter ? { dead_letter } : {}),
+  };
   return { prev: wo, next, events: [event(next, "expired", agent, now, data)], attempt: attemptOf(wo, wo.lease, expires_at, "expired"), note: extra.note };
 }
 
@@ -239,6 +258,7 @@ function leaseLost(wo: StoredWorkOrder, agent: string, now: string, token: numbe
   let why: string;
   if (mine?.idle)
     why = `your lease (token ${mine.token}) ended at ${mine.at}: you were idle for longer than the project's idle limit (nothing done through the ledger while a keep-alive held it)`;
+  else if (mine?.max_hold) why = `your lease (token ${mine.token}) ended at ${mine.at}: it reached its hold cap (max_hold), which renewals cannot pass`;
   else if (mine?.how === "expired") why = `your lease (token ${mine.token}) expired at ${mine.at}`;
   else if (mine) why = `you ended your lease (token ${mine.token}) at ${mine.at} by ${VIA[mine.via ?? "release"]}${live ? "" : `; it is ${wo.status} now`}`;
   else if (token !== undefined) why = `token ${token} is not a current lease`;

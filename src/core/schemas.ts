@@ -193,6 +193,8 @@ export const inputs = builtOnFirstRead({
       repo: line(1, 4096).optional(),
       /** The work tree was clean when the command started and is not now: the command changed it. */
       changed_by_run: z.literal(true).optional(),
+      /** HEAD moved while the command ran (git names the commit after the run). */
+      head_moved: z.literal(true).optional(),
       /** What the command ran in: bwrap, or none (exec/sandbox.ts). */
       sandbox: z.enum(["bwrap", "none"], { error: "must be bwrap or none" }).optional(),
       block_on_fail: z.boolean().optional(),

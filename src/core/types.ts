@@ -51,6 +51,8 @@ export interface EndedLease {
   handed_on?: true;
   /** It expired because its keep-alive found the agent idle past the project's limit. */
   idle?: true;
+  /** It expired at its hold cap (max_hold): renewals could not keep it longer. */
+  max_hold?: true;
   /** The WO's revision right after this ending (absent in older records): changed since, its releaser's right to follow up is gone. */
   revision?: number;
   /** The revision its releaser's one follow-up change without a lease left (context may still be linked after it). */
@@ -80,6 +82,8 @@ export interface VerificationRecord {
   dirty?: true;
   /** Those changes were made by the command as it ran (the tree was clean when it started): not the holder's work (twenty-fifth MCP trial). */
   changed_by_run?: true;
+  /** HEAD moved while it ran (a commit or a checkout): what passed is not what HEAD names now (counted as dirty). */
+  head_moved?: true;
   /** The commit it ran at (absent: outside git, or not said). */
   head?: string;
   /** The door said it ran outside any git work tree (absent: it ran in one, or nothing was said). */

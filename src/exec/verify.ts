@@ -138,7 +138,8 @@ export async function verifyWorkOrder(
   for (const [path, was] of pinned) if (restorePin(path, was)) run.output_tail = `${run.output_tail}\n[workledger restored ${path}: the command changed it]`.slice(-TAIL_CHARS);
   const seen = opts.git(dir);
   // HEAD moved while it ran (a commit, a checkout: twenty-second MCP trial): what ran is not what HEAD names now, so the
-  // pass counts as one on uncommitted changes; so do changes git status does not show.
+  // pass counts as one on uncommitted changes, and says HEAD moved (twenty-fourth MCP trial: "uncommitted changes" misled); so do
+  // changes git status does not show.
   const moved = before !== null && seen !== null && (before.head !== seen.head || before.branch !== seen.branch);
   const gitHere = seen && !seen.dirty && (moved || hiddenChanges(dir).length > 0) ? { ...seen, dirty: true } : seen;
   const changedByRun = before !== null && !dirtyBefore && gitHere !== null && gitHere.dirty && !moved;
@@ -156,6 +157,7 @@ export async function verifyWorkOrder(
     ...(repo !== undefined ? { repo } : {}),
     sandbox,
     ...(changedByRun ? { changed_by_run: true as const } : {}),
+    ...(moved ? { head_moved: true as const } : {}),
     ...(v.block_on_fail ? { block_on_fail: true } : {}),
     ...(v.idempotency_key !== undefined ? { idempotency_key: v.idempotency_key } : {}),
   });

@@ -248,8 +248,10 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(gitIn(tree, alice, "commit", "-qam", "bad, during verify").status, 0);
     const v = await running;
     assert.deepEqual([v.json.passed, v.json.git.head, v.json.git.dirty], [true, git(tree, "rev-parse", "HEAD"), true], v.stdout);
-    const done = s.run(["release", "--id", id, "--status", "done"], { env: alice, cwd: tree });
-    assert.equal(done.code, 6, done.stderr);
+    const done = s.run(["release", "--id", id, "--status", "done", "--json"], { env: alice, cwd: tree });
+    assert.equal(done.code, 6, done.stdout);
+    // Said as what happened, not as "dirty" or "uncommitted changes" (twenty-fourth MCP trial).
+    assert.match(v.json.note.body, /\(wo\/\d+-moves-during-verify, HEAD moved while it ran\)/);
   });
 
   it("verify asks git about the directory it runs in, whatever GIT_DIR and GIT_WORK_TREE say (twenty-second trials)", () => {

@@ -184,6 +184,8 @@ describe("CLI: guardrails bind local agents (issue 23)", () => {
     await sleep(1500);
     const late = s.run(["verify", "--id", id, "--json"], as("bob"));
     assert.equal(late.code, 5);
-    assert.match(late.json.error.message, new RegExp(`expired at ${claim.lease.expires_at.replace(/\./g, "\\.")}`));
+    assert.match(late.json.error.message, new RegExp(`expired at ${claim.lease.expires_at.replace(/\./g, "\\.")}`)); // whoami names the lease it lost (session 19 known item: it listed none and said nothing).
+    const lost = s.run(["whoami"], as("bob")).stdout;
+    assert.match(lost, new RegExp(`lost WO-${id} in guard \\(token ${claim.lease.token}\\) .*: its lease expired unrenewed`));
   });
 });

@@ -97,7 +97,8 @@ describe("stages and capabilities in the CLI and over MCP (issue 25)", () => {
       // (said once at the end, not between the command and its arguments: MCP trial 8).
       assert.equal(
         renderHint("an admin can change it ({{op:setPolicy}} {{verification_authors=any}})", MCP_DIALECT),
-        "an admin can change it (workledger project set verification_authors=any) (a workledger command is not an MCP tool: ask a person to run it)",
+        "an admin can change it (workledger project set --verification-authors any) (a workledger command is not an MCP tool: ask a person to run it)",
+        "in its flags (twenty-fourth MCP trial)",
       );
       assert.equal(renderHint("{{op:claim}} it first", MCP_DIALECT), "claim it first");
       const none = await mcp.call("claim", { id: 2 });

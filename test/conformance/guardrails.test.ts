@@ -721,6 +721,14 @@ for (const backend of backends) {
         const branch = (await l.get({ project: P, id: 1 })).branch;
         await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/w", git: { head: "a".repeat(40), branch, dirty: true } });
         await rejects(l.release({ ...BOB, id: 1, status: "done" }), "VERIFICATION_REQUIRED", /uncommitted changes, so its branch .* does not hold what passed/);
+        // A HEAD that moved while it ran is said so, not as uncommitted changes (twenty-fourth MCP trial).
+        await l.recordVerification({ ...BOB, id: 1, ...result(true), dir: "/w", git: { head: "a".repeat(40), branch, dirty: true }, head_moved: true });
+        const moved = await rejects(
+          l.release({ ...BOB, id: 1, status: "done" }),
+          "VERIFICATION_REQUIRED",
+          /verification ran while HEAD moved \(a commit or checkout during the run\)/,
+        );
+        assert.match(moved.hint ?? "", /verify again while nothing moves HEAD/);
         // Checkpointed, not verified again: what was committed is not what passed (sixteenth trials).
         t.advance(1000);
         await l.recordCheckpoint({ ...BOB, id: 1, commit: "b".repeat(40), message: "what passed, or not" });

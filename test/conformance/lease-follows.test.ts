@@ -137,6 +137,11 @@ for (const backend of backends) {
         assert.equal(r.lease?.expires_at, c.lease?.hold_until, "the renewal stops at the cap");
         assert.match((r.warnings ?? []).join("\n"), /WO-1 is held until \S+ at most \(max_hold\): this renewal ends then/, "and says so (seventeenth trials)");
         await rejects(l.renew({ ...A, id: 1 }), "MAX_HOLD_REACHED");
+        t.advance(7 * 60_000);
+        const lost = await rejects(l.renew({ ...A, id: 1 }), "LEASE_LOST");
+        assert.match(lost.message, /your lease \(token 1\) ended at \S+: it reached its hold cap \(max_hold\)/, "not 'expired' (session 19 known item)");
+        const lapsed = (await l.history({ project: P, id: 1 })).find((e) => e.type === "expired");
+        assert.equal(lapsed?.data.reason, "max_hold");
         await l.setPolicy({ project: P, agent: "root", role: "admin", max_hold: "1h" });
         const d = await l.claim({ ...B, id: 2 });
         assert.equal(d.lease?.hold_until, new Date(t.now + 3_600_000).toISOString());

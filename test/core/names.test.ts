@@ -27,5 +27,7 @@ describe("near misses among project names", () => {
     assert.deepEqual(nearMisses("mem1", ["mem0", "mem2"]), [], "a numbered series");
     assert.deepEqual(nearMisses("api-12", ["api-1"]), []);
     assert.deepEqual(nearMisses("shop", ["shop"]), []);
+    assert.deepEqual(nearMisses("p1-", ["p1", "p2"]), ["p1"], "the same name with a separator more, however short (twenty-fourth MCP trial)");
+    assert.deepEqual(nearMisses("my_proj", ["my-proj", "myproj"]), ["my-proj", "myproj"]);
   });
 });

@@ -51,6 +51,13 @@ describe("MCP: the lease follows the agent (issue 15)", { concurrency: true }, (
       const back = await h!.call("add_note", { id: hung, body: "still here" });
       assert.equal(back.body.error.code, "LEASE_LOST");
       assert.match(JSON.stringify(back.extra), /went back to the pool: no activity for \d+s \(the project's idle limit is 3s\)/);
+      // whoami says what it lost and why (session 19 known item: it listed no leases and nothing else).
+      const me = (await h!.call("whoami")).body as { leases: unknown[]; lapsed: { id: number; why: string }[] };
+      assert.deepEqual(me.leases, []);
+      assert.deepEqual(
+        me.lapsed.map((l) => [l.id, l.why]),
+        [[hung, "idle"]],
+      );
     } finally {
       await Promise.all([h!.client.close(), b!.client.close()]);
     }

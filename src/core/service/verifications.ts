@@ -56,7 +56,7 @@ export async function recordVerification(svc: Service, input: Inputs["verificati
         const git = v.git ?? null;
         // No exit code: it was killed at its timeout (a hang or a slow suite, not a pass; fifteenth trials read "FAILED (exit timeout)").
         const verdict = v.passed ? "PASSED" : v.exit_code === null ? "TIMED OUT (not a pass)" : `FAILED (exit ${v.exit_code})`;
-        const where = git ? ` at ${git.head.slice(0, 12)}${git.branch ? ` (${git.branch}${git.dirty ? ", dirty" : ""})` : ""}` : "";
+        const where = git ? ` at ${git.head.slice(0, 12)}${git.branch ? ` (${git.branch}${v.head_moved ? ", HEAD moved while it ran" : git.dirty ? ", dirty" : ""})` : ""}` : "";
         const by = as === "admin" ? `${v.agent} (admin, not the holder)` : v.agent;
         const dir = v.dir ?? null;
         const body =
@@ -70,7 +70,7 @@ export async function recordVerification(svc: Service, input: Inputs["verificati
           token: underLease,
           command: v.command,
           ...(git ? { head: git.head } : v.git === null ? { outside_git: true as const } : {}),
-          ...(git?.dirty ? { dirty: true as const, ...(v.changed_by_run ? { changed_by_run: true as const } : {}) } : {}),
+          ...(git?.dirty ? { dirty: true as const, ...(v.changed_by_run ? { changed_by_run: true as const } : {}), ...(v.head_moved ? { head_moved: true as const } : {}) } : {}),
         };
         const recorded = {
           ...wo,

@@ -5,7 +5,8 @@
  * tree), and a description written for a model.
  */
 import * as z from "zod";
-import { API_DIALECT, snake, type HintDialect } from "../../core/hints.js";
+import { API_DIALECT, type HintDialect } from "../../core/hints.js";
+import { CLI_DIALECT } from "../cli/hints.js";
 import { OPERATIONS, type Operation } from "../../core/operations.js";
 import { inputs, TOOL_JSON } from "../../core/schemas.js";
 
@@ -55,14 +56,13 @@ function toolSchema(op: Operation): Pick<ToolDef, "schema" | "needsProject"> {
 const LIST_FIELDS = new Set(["acceptance", "files", "labels", "depends_on", "requires"]);
 const toolOf = (name: string) => OPERATIONS.find((o) => o.name === name);
 export const MCP_DIALECT: HintDialect = {
-  op: (name) => {
-    const op = toolOf(name);
-    return op?.tool?.name ?? `workledger ${op?.cli ?? snake(name).replace(/_/g, "-")}`;
-  },
+  op: (name) => toolOf(name)?.tool?.name ?? `workledger ${CLI_DIALECT.op(name)}`,
   // A field the tool takes inside `fields` (update's verification, title, …) is named there.
   field: (name, value, op) => {
     // Who the session is comes from the server's settings, never from a tool's arguments (seventeenth MCP trial: "give agent=NAME").
     if (name === "agent") return "an agent name in this MCP server's settings (WORKLEDGER_AGENT or --agent, set by a person)";
+    // An argument of a command a person runs is its flag (twenty-fourth MCP trial: `workledger project set verification_authors`).
+    if (op !== undefined && !toolOf(op)?.tool) return CLI_DIALECT.field(name, value, op);
     const shape = TOOLS.find((t) => t.op.name === op)?.schema.shape;
     const nested = shape !== undefined && !(name in shape) && "fields" in shape;
     // A number or a switch is written as JSON writes it (sixteenth MCP trial: `"max_usd":"6"`).

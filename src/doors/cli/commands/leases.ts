@@ -109,6 +109,11 @@ export function register(program: Command): void {
     render: (wo) => ({ warnings: wo.warnings ?? [], human: () => `released ${render.woLabel(wo)}: now ${wo.status}` }),
   });
 
+  const LAPSED: Record<Whoami["lapsed"][number]["why"], string> = {
+    expired: "its lease expired unrenewed",
+    idle: "idle past the project's idle limit while a keep-alive held it",
+    max_hold: "it reached its hold cap (max_hold)",
+  };
   registerOperation<Whoami & { from: Ctx["from"] }>(program, {
     op: "whoami",
     description: "who you are (your agent name, or your token's), your role, and the leases you hold (in the project, or everywhere)",
@@ -122,6 +127,7 @@ export function register(program: Command): void {
           `${me.agent} (${me.role}${me.token_project ? `, project ${me.token_project}` : ""}), can: ${me.can.length ? me.can.join(", ") : "(no capabilities declared)"}`,
           `ledger ${me.ledger} (${me.from.ledger})${me.project ? `, project ${me.project} (${me.from.project})` : ""}`,
           ...me.leases.map((l) => `holds WO-${l.id} in ${l.project}: ${l.title}, expires ${relative(l.expires_at)}`),
+          ...me.lapsed.map((l) => `lost WO-${l.id} in ${l.project} (token ${l.token}) ${relative(l.ended_at)}: ${LAPSED[l.why]}; claim it again only if it is still free`),
         ].join("\n"),
     }),
   });
