@@ -11,8 +11,6 @@ import type { ProjectPolicy } from "./types.js";
 
 export type SandboxKind = "bwrap" | "none";
 
-/** Variable names that never reach a verification command unless the project passes them by name (workledger's own never do). */
-export const SECRET_NAME = /TOKEN|SECRET|PASS|CREDENTIAL|PRIVATE|COOKIE|SESSION|AUTH|(^|_)KEYS?($|_)|APIKEY|DATABASE_URL|_DSN$|WEBHOOK|SIGNING/i;
 /** Values that carry a password in a URL (`scheme://user:password@host`), whatever the variable is called. */
 const SECRET_VALUE = /[a-z][a-z0-9+.-]*:\/\/[^/\s@]*:[^/\s@]*@/i;
 
@@ -67,17 +65,41 @@ export function assertRunDir(dir: string, home: string, sep: string): void {
   });
 }
 
-/** The environment a verification command runs with, and the names left out (never their values). */
-export function scrubEnvironment(env: Readonly<Record<string, string | undefined>>, pass: readonly string[]): { env: Record<string, string>; removed: string[] } {
+/**
+ * The variables a verification command gets from the caller's environment:
+ * where things are and how text is written, nothing that changes what a
+ * program does. The pinned command must mean the same whoever runs it: a
+ * caller's `npm_config_script_shell=/bin/true` made a failing test pass, and
+ * a scrub by name let `GH_PAT` through (twenty-seventh trials). A project
+ * passes others by name (`verification_env`).
+ */
+const PASSED = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|TMPDIR|CI)$/;
+
+/**
+ * The environment a verification command runs with, and the names left out
+ * (never their values). PATH keeps only absolute folders outside the work
+ * tree `dir`: a folder in it is the work's own, where a stand-in for a tool
+ * could answer for it.
+ */
+export function scrubEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+  pass: readonly string[],
+  dir: string,
+  sep = "/",
+): { env: Record<string, string>; removed: string[] } {
   const out: Record<string, string> = {};
   const removed: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue;
     // Workledger's own variables are never passed, even when named: they are the caller's identity.
-    const keep = !/^WORKLEDGER_/i.test(name) && (pass.includes(name) || (!SECRET_NAME.test(name) && !SECRET_VALUE.test(value)));
-    if (keep) out[name] = value;
+    const named = pass.includes(name) || (PASSED.test(name) && !SECRET_VALUE.test(value));
+    if (!/^WORKLEDGER_/i.test(name) && named) out[name] = value;
     else removed.push(name);
   }
+  if (out.PATH !== undefined)
+    out.PATH = out.PATH.split(":")
+      .filter((d) => d.startsWith(sep) && d !== dir && !d.startsWith(dir.endsWith(sep) ? dir : dir + sep))
+      .join(":");
   return { env: out, removed: removed.sort() };
 }
 

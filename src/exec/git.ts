@@ -42,9 +42,14 @@ export function gitOrFail(dir: string, args: string[], what: string, opts: GitOp
  * Settings of a repository that make git start a program of its own while
  * workledger asks it a question (core.fsmonitor runs a command on every
  * status): off for workledger's git calls, so a work tree's config never runs
- * code through them (twenty-sixth MCP trial).
+ * code through them (twenty-sixth MCP trial). Nor does git go into a nested
+ * repository (a submodule) of the work tree: its config is the work tree's,
+ * writable to a verification command, and its fsmonitor ran as the verifier
+ * (twenty-seventh MCP trial); every `status` also says `--ignore-submodules=dirty`.
  */
-const SAFE = ["-c", "core.fsmonitor=false"];
+export const SAFE = ["-c", "core.fsmonitor=false", "-c", "submodule.recurse=false"];
+/** `git status` without looking into submodules: their HEADs are compared, nothing of theirs runs. */
+export const STATUS = ["status", "--ignore-submodules=dirty"];
 
 function run(dir: string, args: string[], opts: GitOptions): string {
   return execFileSync("git", [...SAFE, ...args], {

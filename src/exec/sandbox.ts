@@ -140,6 +140,10 @@ function bwrapArgs(dir: string, opts: WrapOptions): string[] {
     "--die-with-parent",
     "--new-session",
     "--unshare-all",
+    // Run as root, bwrap keeps every capability: a command remounted the read-only git directory writable and
+    // planted a hook that ran as the next agent to commit (twenty-seventh trials).
+    "--cap-drop",
+    "ALL",
     ...(opts.network ? ["--share-net"] : []),
     "--ro-bind",
     "/",

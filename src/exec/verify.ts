@@ -125,7 +125,7 @@ export async function verifyWorkOrder(
   const { command, author, sandbox: rules } = await ledger.verifyCommand({ ...who, ...(v.trust ? { trust: true } : {}) });
   const box = detectSandbox();
   const sandbox = sandboxFor(rules.required, who, box.kind, box.why);
-  const { env, removed } = scrubEnvironment(process.env, rules.env);
+  const { env, removed } = scrubEnvironment(process.env, rules.env, dir, sep);
   opts.onStart?.(command);
   // The file naming the ledger git hooks use stays as it was: rewritten, it turned every agent's hooks to another ledger (twenty-fifth trials).
   const pins = tree.repo === undefined ? [] : [...new Set([join(tree.repo, LEDGER_PIN), join(dir, LEDGER_PIN)])];

@@ -16,7 +16,7 @@ import type { Held } from "../core/ledger.js";
 import { noIdentity, parse, REQUIRED } from "../core/validate.js";
 import { defaultBranch, ensureBranch } from "./branch.js";
 import { unvouched } from "./commits.js";
-import { asAgent, git, gitOrFail, hiddenChanges, mainWorkTree, redirectOf } from "./git.js";
+import { asAgent, git, gitOrFail, hiddenChanges, mainWorkTree, redirectOf, STATUS } from "./git.js";
 import { workOrdersOfBranch } from "./ref-fence.js";
 
 /** What a worktree made by workledger records about itself, in its own git directory (hooks read it). */
@@ -270,7 +270,7 @@ export async function pruneWorktrees(ledger: LedgerApi, dir: string): Promise<Pr
       keep(`WO-${wo.id} is ${wo.status}`);
       continue;
     }
-    const changes = git(path, ["status", "--porcelain", "--untracked-files=all"]);
+    const changes = git(path, [...STATUS, "--porcelain", "--untracked-files=all"]);
     if (changes === null || changes !== "") {
       keep(changes === null ? "git could not say whether it holds uncommitted changes" : `it holds ${changes.split("\n").length} uncommitted change(s)`);
       continue;

@@ -20,7 +20,7 @@ import { skipLoudly } from "../helpers/util.ts";
 const hasBwrap = spawnSync("bwrap", ["--ro-bind", "/", "/", "--unshare-all", "/bin/true"]).status === 0;
 
 describe("the verification environment (issue 24, finding 2)", () => {
-  it("leaves out workledger's variables and anything that looks secret, names what it left out, and passes named ones", () => {
+  it("passes where things are and how text is written, leaves out the rest and workledger's variables, names what it left out, and passes named ones", () => {
     const env = {
       PATH: "/usr/bin",
       HOME: "/home/a",
@@ -36,19 +36,35 @@ describe("the verification environment (issue 24, finding 2)", () => {
       DATABASE_URL: "postgres://u:p@h/db",
       MIRROR: "https://user:pw@example.com/x",
       CI: "true",
+      LC_ALL: "C.UTF-8",
+      // What the twenty-seventh trials passed: a variable that changed what npm runs, and secrets a scrub by name missed.
+      npm_config_script_shell: "/bin/true",
+      NODE_OPTIONS: "--require ./fake.js",
+      BASH_ENV: "/w/x.sh",
+      GH_PAT: "ghp_x",
+      CI_JOB_JWT: "jwt",
+      KUBECONFIG: "/k",
+      JAVA_HOME: "/usr/lib/jvm/x",
     };
-    const { env: out, removed } = scrubEnvironment(env, ["GITHUB_TOKEN", "WORKLEDGER_TOKEN"]);
-    assert.deepEqual(Object.keys(out).sort(), ["CI", "GITHUB_TOKEN", "HOME", "LANG", "PATH"]);
+    const { env: out, removed } = scrubEnvironment({ ...env, PATH: "/w/bin:/usr/local/bin:.::/w:/usr/bin:/wx/bin:bin" }, ["GITHUB_TOKEN", "WORKLEDGER_TOKEN", "JAVA_HOME"], "/w");
+    assert.deepEqual(Object.keys(out).sort(), ["CI", "GITHUB_TOKEN", "HOME", "JAVA_HOME", "LANG", "LC_ALL", "PATH"]);
+    assert.equal(out.PATH, "/usr/local/bin:/usr/bin:/wx/bin", "no folder of the work tree, nothing relative");
     assert.deepEqual(removed, [
       "AWS_SECRET_ACCESS_KEY",
+      "BASH_ENV",
+      "CI_JOB_JWT",
       "DATABASE_URL",
+      "GH_PAT",
+      "KUBECONFIG",
       "MIRROR",
+      "NODE_OPTIONS",
       "NPM_CONFIG__AUTH",
       "OPENAI_API_KEY",
       "PGPASSWORD",
       "SSH_AUTH_SOCK",
       "WORKLEDGER_AGENT",
       "WORKLEDGER_TOKEN",
+      "npm_config_script_shell",
     ]);
   });
 });
@@ -125,6 +141,47 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     assert.equal(r.json.passed, false, r.stdout + r.stderr);
     assert.equal(existsSync(join(repo, ".git", "hooks", "post-commit")), false, "nothing was written in .git");
     assert.equal(readFileSync(join(repo, "out.txt"), "utf8"), "built\n", "the work tree is writable");
+  });
+
+  it("the command has no capabilities, even as root: it cannot make a read-only mount writable (twenty-seventh trials)", (t) => {
+    if (!hasBwrap && !skipLoudly("bubblewrap verification tests", "bwrap cannot run here", ["Install it: apt-get install bubblewrap"])) return t.skip("no bwrap");
+    const repo = join(s.dir, "remount");
+    mkdirSync(repo);
+    execFileSync("git", ["init", "-q", "-b", "main"], { cwd: repo });
+    const id = wo("grep CapEff /proc/self/status; mount -o remount,bind,rw $PWD/.git; echo planted > .git/hooks/post-commit");
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob"));
+    assert.equal(r.json.passed, false, r.stdout + r.stderr);
+    assert.match(r.json.note.body, /CapEff:\s+0{16}\b/);
+    assert.equal(existsSync(join(repo, ".git", "hooks", "post-commit")), false, "nothing was written in .git");
+  });
+
+  it("workledger's git never goes into a nested repository the command made: its fsmonitor or clean filter does not run as the verifier (twenty-seventh MCP trial)", (t) => {
+    if (!hasBwrap && !skipLoudly("bubblewrap verification tests", "bwrap cannot run here", ["Install it: apt-get install bubblewrap"])) return t.skip("no bwrap");
+    const repo = join(s.dir, "nested");
+    const escaped = join(s.dir, "escaped.txt");
+    mkdirSync(repo);
+    const g = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@x", ...args], { cwd: repo, encoding: "utf8" }).trim();
+    g("init", "-q", "-b", "main");
+    writeFileSync(join(repo, "a.txt"), "a\n");
+    g("add", ".");
+    g("commit", "-qm", "init");
+    // What the trial's test code did: a submodule entry whose repository's config runs a program on every status.
+    g("update-index", "--add", "--cacheinfo", `160000,${g("rev-parse", "HEAD")},vendor`);
+    g("commit", "-qm", "vendor");
+    const plant = [
+      "rm -rf vendor && git init -q vendor",
+      `git -C vendor config core.fsmonitor 'echo fsmonitor >> ${escaped}; false'`,
+      `git -C vendor config filter.x.clean 'echo clean >> ${escaped}; cat'`,
+      "echo '* filter=x' > vendor/.gitattributes && echo v > vendor/v.txt && git -C vendor add . 2>/dev/null; true",
+    ].join(" && ");
+    const id = wo(plant);
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob"));
+    assert.equal(r.json.passed, true, r.stdout + r.stderr);
+    // What it left behind is still there for the holder's own git; workledger's calls after the run start none of it.
+    s.run(["context-put", "--key", "k", "--value", "v", "--id", id], { ...as("bob"), cwd: repo });
+    assert.equal(existsSync(escaped), false, existsSync(escaped) ? readFileSync(escaped, "utf8") : "");
   });
 
   it("home directories are hidden whole, toolchains on PATH in them excepted; a command never runs in a directory holding the home (twenty-fifth trials)", (t) => {

@@ -6,7 +6,7 @@ import { parseDuration } from "../../core/duration.js";
 import { LedgerError } from "../../core/errors.js";
 import type { LocalRepository } from "../../core/freshness.js";
 import type { GitState } from "../../core/types.js";
-import { gitEnv, hiddenChanges } from "../../exec/git.js";
+import { gitEnv, hiddenChanges, SAFE, STATUS } from "../../exec/git.js";
 import { utf8 } from "../../core/validate.js";
 import { str, type Opts } from "./invocation.js";
 
@@ -133,7 +133,7 @@ export function localRepository(cwd = process.cwd()): LocalRepository {
       if (!/^[0-9a-f]{40,64}$/.test(commit)) return undefined;
       try {
         return (
-          execFileSync("git", ["log", "-1", "--format=%cI", commit], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000, env: GIT_ENV }).trim() ||
+          execFileSync("git", [...SAFE, "log", "-1", "--format=%cI", commit], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000, env: GIT_ENV }).trim() ||
           undefined
         );
       } catch {
@@ -148,7 +148,7 @@ export function localRepository(cwd = process.cwd()): LocalRepository {
 /** Whether git exits 0. */
 function succeeds(cwd: string, args: string[]): boolean {
   try {
-    execFileSync("git", args, { cwd, stdio: "ignore", timeout: 5000, env: GIT_ENV });
+    execFileSync("git", [...SAFE, ...args], { cwd, stdio: "ignore", timeout: 5000, env: GIT_ENV });
     return true;
   } catch {
     return false;
@@ -173,7 +173,7 @@ const GIT_ENV = gitEnv();
 export function gitState(cwd = process.cwd(), saved = false): GitState | null {
   let out: string;
   try {
-    out = execFileSync("git", ["status", "--porcelain=v2", "--branch"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000, env: GIT_ENV });
+    out = execFileSync("git", [...SAFE, ...STATUS, "--porcelain=v2", "--branch"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000, env: GIT_ENV });
   } catch {
     return null;
   }
