@@ -224,7 +224,7 @@ export const inputs = builtOnFirstRead({
           .optional(),
         trusted_authors: list(agentName, 100).nullable().describe("verify runs only these authors' commands without trust; null: any allowed author").optional(),
         verification_env: list(z.string({ error: "must be a string" }).regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { error: "must be an environment variable name" }), 100)
-          .describe("variables passed to verification commands although they look secret")
+          .describe("variables passed to verification commands besides PATH, HOME, LANG and the like")
           .optional(),
         verification_network: z.boolean({ error: "must be true or false" }).describe("verification commands may use the network").optional(),
         require_sandbox: z.boolean({ error: "must be true or false" }).describe("verify refuses to run without a sandbox (bwrap)").optional(),

@@ -342,7 +342,7 @@ export interface ProjectPolicy {
   prices: PriceTable | null;
   /** Authors whose verification commands verify runs without --trust; null: any author the project lets write them. */
   trusted_authors: string[] | null;
-  /** Variables passed to verification commands although they look secret (core/sandbox.ts). */
+  /** Variables passed to verification commands besides the fixed few (core/sandbox.ts). */
   verification_env: string[];
   /** Verification commands may use the network (in the sandbox they have none otherwise). */
   verification_network: boolean;

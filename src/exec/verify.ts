@@ -9,11 +9,13 @@ import { spawn } from "node:child_process";
 import { lstatSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
 import { constants, homedir } from "node:os";
+import { StringDecoder } from "node:string_decoder";
 import { LedgerError } from "../core/errors.js";
 import type { LedgerApi } from "../core/api.js";
 import type { VerificationResult } from "../core/ledger.js";
 import { label, type GitState } from "../core/types.js";
 import { agentName, inputs, type Inputs } from "../core/schemas.js";
+import { CONTROL } from "../core/schema-fields.js";
 import { noIdentity, parse } from "../core/validate.js";
 import { assertRunDir, sandboxFor, scrubEnvironment } from "../core/sandbox.js";
 import { detectSandbox } from "./sandbox.js";
@@ -31,6 +33,21 @@ export interface VerifyRun {
 export const TAIL_CHARS = 4000;
 export const DEFAULT_VERIFY_TIMEOUT_MS = 10 * 60_000;
 
+/**
+ * The output's last TAIL_CHARS characters as text every door records and
+ * shows: colours and other terminal escapes left out, other control
+ * characters shown as U+FFFD, no half of a character at the cut. A coloured
+ * failure was refused as a field to fix and went unrecorded (twenty-seventh trials).
+ */
+export function printable(output: string): string {
+  const plain = output.replace(ESCAPES, "").replace(CONTROLS, "\uFFFD");
+  const tail = plain.slice(-TAIL_CHARS);
+  return /^[\udc00-\udfff]/.test(tail) ? tail.slice(1) : tail;
+}
+/** CSI sequences (colours, cursor moves), OSC sequences (titles, links) and two-character escapes. */
+const CONTROLS = new RegExp(CONTROL.source, "g");
+const ESCAPES = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])/g;
+
 export function runVerification(
   [program, args]: [string, string[]],
   opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number; echo?: (chunk: Buffer) => void },
@@ -40,12 +57,13 @@ export function runVerification(
     const child = spawn(program, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let tail = "";
     let timedOut = false;
-    const keep = (chunk: Buffer) => {
+    // One decoder per stream: a character split between two chunks is decoded whole.
+    const keep = (decoder: StringDecoder) => (chunk: Buffer) => {
       opts.echo?.(chunk);
-      tail = (tail + chunk.toString("utf8")).slice(-TAIL_CHARS);
+      tail = (tail + decoder.write(chunk)).slice(-2 * TAIL_CHARS);
     };
-    child.stdout.on("data", keep);
-    child.stderr.on("data", keep);
+    child.stdout.on("data", keep(new StringDecoder("utf8")));
+    child.stderr.on("data", keep(new StringDecoder("utf8")));
     const timer = setTimeout(() => {
       timedOut = true;
       try {
@@ -62,7 +80,7 @@ export function runVerification(
         exit_code: timedOut ? null : code,
         timed_out: timedOut,
         duration_ms: Date.now() - started,
-        output_tail: (tail + note).slice(-TAIL_CHARS),
+        output_tail: printable(tail + note),
       });
     };
     child.on("error", (e) => finish(127, `\n[could not start: ${e.message}]`));
@@ -135,7 +153,7 @@ export async function verifyWorkOrder(
   // Changes hidden from git status (skip-worktree) before it ran are not the command's (twenty-sixth trials).
   const dirtyBefore = before !== null && (before.dirty || hiddenChanges(dir).length > 0);
   const run = await runVerification(program, { cwd: dir, env, timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });
-  for (const [path, was] of pinned) if (restorePin(path, was)) run.output_tail = `${run.output_tail}\n[workledger restored ${path}: the command changed it]`.slice(-TAIL_CHARS);
+  for (const [path, was] of pinned) if (restorePin(path, was)) run.output_tail = printable(`${run.output_tail}\n[workledger restored ${path}: the command changed it]`);
   const seen = opts.git(dir);
   // HEAD moved while it ran (a commit, a checkout: twenty-second MCP trial): what ran is not what HEAD names now, so the
   // pass counts as one on uncommitted changes, and says HEAD moved (twenty-fourth MCP trial: "uncommitted changes" misled); so do

@@ -14,6 +14,7 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { scrubEnvironment } from "../../src/core/sandbox.ts";
+import { printable, TAIL_CHARS } from "../../src/exec/verify.ts";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
 import { skipLoudly } from "../helpers/util.ts";
 
@@ -66,6 +67,15 @@ describe("the verification environment (issue 24, finding 2)", () => {
       "WORKLEDGER_TOKEN",
       "npm_config_script_shell",
     ]);
+  });
+});
+
+describe("the output a verification records (twenty-seventh trials)", () => {
+  it("is text: colours and escapes left out, other controls shown as U+FFFD, never half a character at the cut", () => {
+    assert.equal(printable("\u001b[31mFAIL\u001b[0m 1 test\u001b]0;title\u0007\r\n\tok\u0000\u0008"), "FAIL 1 test\r\n\tok\uFFFD\uFFFD");
+    const cut = printable("\u{1F600}".repeat(TAIL_CHARS) + "y");
+    assert.equal(cut.length, TAIL_CHARS - 1);
+    assert.ok(!/^[\udc00-\udfff]/.test(cut), "no lone low surrogate at the start");
   });
 });
 
@@ -141,6 +151,15 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     assert.equal(r.json.passed, false, r.stdout + r.stderr);
     assert.equal(existsSync(join(repo, ".git", "hooks", "post-commit")), false, "nothing was written in .git");
     assert.equal(readFileSync(join(repo, "out.txt"), "utf8"), "built\n", "the work tree is writable");
+  });
+
+  it("a coloured failure is recorded as a failure, and done is refused after it (twenty-seventh trials)", () => {
+    const id = wo(`printf '\\033[31mFAIL\\033[0m \\001\\n'; exit 1`);
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    const r = s.run(["verify", "--id", id, "--json"], as("bob"));
+    assert.equal(r.code, 6, r.stdout + r.stderr);
+    assert.match(r.json.note.body, /FAIL \uFFFD/);
+    assert.equal(s.run(["release", "--id", id, "--status", "done"], as("bob")).code, 6);
   });
 
   it("the command has no capabilities, even as root: it cannot make a read-only mount writable (twenty-seventh trials)", (t) => {

@@ -170,7 +170,7 @@ export function register(program: Command): void {
         read: (o) => (str(o.trustedAuthors)?.trim().toLowerCase() === "none" ? null : commaList(o.trustedAuthors)),
       },
       verification_env: {
-        help: "environment variables passed to verification commands although they look secret (comma-separated; empty: none)",
+        help: "environment variables passed to verification commands besides PATH, HOME, LANG and the like (comma-separated; empty: none)",
         flag: "--verification-env <names>",
         read: (o) => commaList(o.verificationEnv),
       },
