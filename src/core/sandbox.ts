@@ -51,18 +51,39 @@ export const HIDDEN_IN_HOME = [
 /** The machine's own secrets, hidden from every verification command (the sandbox may run as root). */
 export const HIDDEN_SYSTEM = ["/etc/shadow", "/etc/gshadow", "/etc/ssh"];
 
+/** Files a home directory holds and a work tree does not: outside git, a directory holding one is someone's home. */
+export const HOME_MARKERS = [
+  ".ssh",
+  ".gnupg",
+  ".bashrc",
+  ".profile",
+  ".bash_history",
+  ".gitconfig",
+  ".git-credentials",
+  ".netrc",
+  ".aws",
+  ".kube",
+  ".docker",
+  ".workledger/ledger.db",
+];
+
 /**
- * A verification command never runs in a directory holding the caller's home
- * directory (the home itself, `/`): the work tree it runs in is writable, and
- * the home is what it must not see or change (an MCP server started in the
- * home ran another agent's command there: twenty-fifth MCP trial).
+ * Where a verification command may run: never in a directory holding the
+ * caller's home directory (the home itself, `/`): the work tree it runs in is
+ * writable, and the home is what it must not see or change (an MCP server
+ * started in the home ran another agent's command there: twenty-fifth MCP
+ * trial). Outside git, never in one that holds a home's files: `dir` pointed
+ * at another agent's home, and its key went into the note every agent reads
+ * (twenty-seventh trials).
  */
-export function assertRunDir(dir: string, home: string, sep: string): void {
-  if (home !== dir && !home.startsWith(dir.endsWith(sep) ? dir : dir + sep)) return;
-  throw new LedgerError("VALIDATION", `dir: ${dir} holds your home directory (${home}): a verification command never runs there; nothing was run`, {
-    hint: "run it in the work tree it verifies: your worktree for the work order ({{op:worktree}} makes one), or give its path ({{dir=PATH}})",
-    details: { issues: [{ field: "dir", message: "holds the home directory" }], home },
-  });
+export function assertRunDir(dir: string, home: string, sep: string, where: { inGit: boolean; homeFile: string | undefined }): void {
+  const refuse = (why: string, message: string) =>
+    new LedgerError("VALIDATION", `dir: ${dir} ${why}: a verification command never runs there; nothing was run`, {
+      hint: "run it in the work tree it verifies: your worktree for the work order ({{op:worktree}} makes one), or give its path ({{dir=PATH}})",
+      details: { issues: [{ field: "dir", message }], home },
+    });
+  if (home === dir || home.startsWith(dir.endsWith(sep) ? dir : dir + sep)) throw refuse(`holds your home directory (${home})`, "holds the home directory");
+  if (!where.inGit && where.homeFile !== undefined) throw refuse(`is outside git and holds ${where.homeFile}, as a home directory does`, "looks like a home directory");
 }
 
 /**

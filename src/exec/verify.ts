@@ -6,7 +6,7 @@
  * agents that pay for every byte.
  */
 import { spawn } from "node:child_process";
-import { lstatSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
 import { constants, homedir } from "node:os";
 import { StringDecoder } from "node:string_decoder";
@@ -17,7 +17,7 @@ import { label, type GitState } from "../core/types.js";
 import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { CONTROL } from "../core/schema-fields.js";
 import { noIdentity, parse } from "../core/validate.js";
-import { assertRunDir, sandboxFor, scrubEnvironment } from "../core/sandbox.js";
+import { assertRunDir, HOME_MARKERS, sandboxFor, scrubEnvironment } from "../core/sandbox.js";
 import { detectSandbox } from "./sandbox.js";
 import { git, headNames, hiddenChanges, LEDGER_PIN, redirected, redirectOf } from "./git.js";
 import { isDirectory, ownWorktree, worktreeTag } from "./worktree.js";
@@ -134,7 +134,10 @@ export async function verifyWorkOrder(
   // subdirectory counted for done: twenty-fifth trials).
   const tree = workTreeOf(given);
   const dir = tree.top ?? given;
-  assertRunDir(dir, resolve(homedir()), sep);
+  assertRunDir(dir, resolve(homedir()), sep, {
+    inGit: tree.top !== undefined,
+    homeFile: HOME_MARKERS.find((f) => existsSync(join(dir, f))),
+  });
   // The caller's own worktree for its lease needs no second look (a git call and a ledger read fewer).
   if (own === undefined) await assertNotAnotherWorktree(ledger, who, dir, v.dir !== undefined);
   const named = headNames(dir);

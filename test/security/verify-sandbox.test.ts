@@ -175,6 +175,25 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     assert.equal(existsSync(join(repo, ".git", "hooks", "post-commit")), false, "nothing was written in .git");
   });
 
+  it("outside git it never runs in a directory that looks like a home, given or stood in; in a plain one it does (twenty-seventh trials)", () => {
+    const other = join(s.dir, "home-alice");
+    mkdirSync(join(other, ".ssh"), { recursive: true });
+    writeFileSync(join(other, ".ssh", "id_rsa"), "SECRET-SSH-alice");
+    const plain = join(s.dir, "plain");
+    mkdirSync(plain);
+    const id = wo("cat .ssh/id_rsa; echo hacked >> .bashrc; true");
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    const r = s.run(["verify", "--id", id, "--dir", other, "--json"], as("bob"));
+    assert.equal(r.code, 2, r.stdout);
+    assert.match(r.json.error.message, /is outside git and holds \.ssh, as a home directory does/);
+    const stood = s.run(["verify", "--id", id, "--json"], { ...as("bob"), cwd: other });
+    assert.equal(stood.code, 2, "standing in it is no different");
+    assert.equal(existsSync(join(other, ".bashrc")), false);
+    assert.doesNotMatch(JSON.stringify(s.run(["get", "--id", id, "--json"], as("bob")).json), /SECRET-SSH/);
+    const there = s.run(["verify", "--id", id, "--dir", plain, "--json"], as("bob"));
+    assert.deepEqual([there.json.passed, there.json.dir], [true, plain], there.stdout + there.stderr);
+  });
+
   it("workledger's git never goes into a nested repository the command made: its fsmonitor or clean filter does not run as the verifier (twenty-seventh MCP trial)", (t) => {
     if (!hasBwrap && !skipLoudly("bubblewrap verification tests", "bwrap cannot run here", ["Install it: apt-get install bubblewrap"])) return t.skip("no bwrap");
     const repo = join(s.dir, "nested");
