@@ -15,7 +15,7 @@ import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { trailerLines } from "../core/trailers.js";
 import { noIdentity, parse } from "../core/validate.js";
 import { asAgent, git, gitOrFail, hiddenChanges, LEDGER_PIN, mainWorkTree, redirected, redirectOf } from "./git.js";
-import { worktreePath, worktreeTag } from "./worktree.js";
+import { refuseSharedBranch, worktreePath, worktreeTag } from "./worktree.js";
 import { defaultBranch } from "./branch.js";
 import { unvouched, type CheckedCommit } from "./commits.js";
 
@@ -31,6 +31,7 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   const target = redirectOf(here, held.branch);
   if (target !== null) throw redirected(held.branch, target, "nothing was committed");
   const dir = workTreeOf(held, here);
+  await refuseSharedBranch(ledger, held, held.branch);
   // `git add --all` leaves them out, and the work would read as checkpointed (twenty-first MCP trial: "nothing" to commit).
   const hidden = hiddenChanges(dir);
   if (hidden.length > 0) {

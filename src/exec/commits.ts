@@ -41,13 +41,14 @@ interface RangeCommit {
   lease: CommitLease | null | "malformed";
 }
 
-function commitsIn(dir: string, range: string): RangeCommit[] {
+/** `dated`: the committer's date (check-commits: when it was put where it is) or the author's (kept by a rebase). */
+function commitsIn(dir: string, range: string, dated: "%cI" | "%aI" = "%cI"): RangeCommit[] {
   if (range.startsWith("-") || /[\0-\x1f]/.test(range))
     throw new LedgerError("VALIDATION", `range: ${JSON.stringify(range)} is not a revision range`, {
       hint: "give a git revision range such as origin/main..HEAD",
       details: { issues: [{ field: "range", message: "not a revision range" }] },
     });
-  const format = `%H%x1f%cI%x1f%s%x1f%(trailers:key=${WORK_ORDER_TRAILER},key=${LEASE_TOKEN_TRAILER},unfold)%x1e`;
+  const format = `%H%x1f${dated}%x1f%s%x1f%(trailers:key=${WORK_ORDER_TRAILER},key=${LEASE_TOKEN_TRAILER},unfold)%x1e`;
   // A range git cannot resolve is bad input (exit 2), not an outage to wait out (fifteenth trials: exit 7).
   if (git(dir, ["rev-parse", "--quiet", "--end-of-options", ...range.split(/\.{2,3}/).filter(Boolean)]) === null)
     throw new LedgerError("VALIDATION", `range: ${JSON.stringify(range)} names a revision this repository does not have`, {
@@ -73,26 +74,7 @@ function commitsIn(dir: string, range: string): RangeCommit[] {
 
 export async function checkCommits(ledger: LedgerApi, dir: string, range: string, requireTrailers: boolean): Promise<CommitCheck> {
   const commits = commitsIn(dir, range);
-  const verdicts = new Map<string, CommitVerdict>();
-  const byProject = new Map<string, { commit: string; id: number; token: number; at: string }[]>();
-  for (const c of commits) {
-    if (c.lease === null || c.lease === "malformed") continue;
-    const list = byProject.get(c.lease.project) ?? [];
-    list.push({ commit: c.commit, id: c.lease.id, token: c.lease.token, at: c.at });
-    byProject.set(c.lease.project, list);
-  }
-  for (const [project, list] of byProject) {
-    for (let i = 0; i < list.length; i += MAX_COMMITS_CHECKED) {
-      for (const v of await ledger.checkCommits({ project, commits: list.slice(i, i + MAX_COMMITS_CHECKED) })) verdicts.set(v.commit!, v);
-    }
-  }
-  const checked: CheckedCommit[] = commits.map((c) => ({
-    commit: c.commit,
-    at: c.at,
-    subject: c.subject,
-    trailers: c.lease === null ? "none" : c.lease === "malformed" ? "malformed" : "lease",
-    verdict: verdicts.get(c.commit) ?? null,
-  }));
+  const checked = await judged(ledger, commits);
   const count = (f: (c: CheckedCommit) => boolean) => checked.filter(f).length;
   const refused = count((c) => c.verdict?.ok === false);
   const unmarked = count((c) => c.trailers === "none");
@@ -106,6 +88,47 @@ export async function checkCommits(ledger: LedgerApi, dir: string, range: string
     malformed,
     passed: refused + malformed === 0 && (!requireTrailers || unmarked === 0),
   };
+}
+
+/** Each commit with the ledger's verdict on the lease its trailers name (a project at a time, MAX_COMMITS_CHECKED per request). */
+async function judged(ledger: LedgerApi, commits: RangeCommit[]): Promise<CheckedCommit[]> {
+  const verdicts = new Map<string, CommitVerdict>();
+  const byProject = new Map<string, { commit: string; id: number; token: number; at: string }[]>();
+  for (const c of commits) {
+    if (c.lease === null || c.lease === "malformed") continue;
+    const list = byProject.get(c.lease.project) ?? [];
+    list.push({ commit: c.commit, id: c.lease.id, token: c.lease.token, at: c.at });
+    byProject.set(c.lease.project, list);
+  }
+  for (const [project, list] of byProject) {
+    for (let i = 0; i < list.length; i += MAX_COMMITS_CHECKED) {
+      for (const v of await ledger.checkCommits({ project, commits: list.slice(i, i + MAX_COMMITS_CHECKED) })) verdicts.set(v.commit!, v);
+    }
+  }
+  return commits.map((c) => ({
+    commit: c.commit,
+    at: c.at,
+    subject: c.subject,
+    trailers: c.lease === null ? "none" : c.lease === "malformed" ? "malformed" : "lease",
+    verdict: verdicts.get(c.commit) ?? null,
+  }));
+}
+
+/**
+ * The commits of `range` made outside the lease their trailers name (or whose
+ * trailers cannot be read), leaving out those of `current`, the lease moving
+ * the branch, which is live: what the reference-transaction hook refuses to
+ * put on a WO's branch (twenty-seventh trials: a lapsed holder's commit, put
+ * on the branch from the next holder's worktree by update-ref, became that
+ * holder's checkpoint and the WO went done). Asks the ledger only about
+ * commits naming another lease.
+ */
+export async function madeOutsideTheirLease(ledger: LedgerApi, dir: string, range: string, current: CommitLease): Promise<CheckedCommit[]> {
+  const same = (l: CommitLease) => l.project === current.project && l.id === current.id && l.token === current.token;
+  // By the author's date: a rebase (a takeover rebasing the branch onto main) re-dates the commits it copies, not their authorship.
+  const others = commitsIn(dir, range, "%aI").filter((c) => c.lease === "malformed" || (c.lease !== null && !same(c.lease)));
+  if (others.length === 0) return [];
+  return (await judged(ledger, others)).filter((c) => c.trailers === "malformed" || c.verdict?.ok === false);
 }
 
 /**

@@ -13,9 +13,10 @@ import { readFileSync } from "node:fs";
 import type { LedgerApi } from "../core/api.js";
 import { judgeBranchMove, type BranchMove } from "../core/commits.js";
 import type { CheckpointResult, WorkOrderWithNotes } from "../core/service/results.js";
-import type { WorkOrder } from "../core/types.js";
+import { label, type WorkOrder } from "../core/types.js";
 import { defaultBranch } from "./branch.js";
 import { git, LEDGER_PIN } from "./git.js";
+import { madeOutsideTheirLease } from "./commits.js";
 import { worktreeTag } from "./worktree.js";
 
 export interface RefUpdate {
@@ -113,11 +114,22 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
     // Every project's: a name the caller's project does not know may be another's (twentieth trials: WORKLEDGER_PROJECT=other
     // let a non-holder move shop's branch).
     for (const wo of await run.workOrders(branch)) {
-      const why = judgeBranchMove(wo, move, who, at, atBase, wo.checkpoints.length > 0);
+      const why =
+        judgeBranchMove(wo, move, who, at, atBase, wo.checkpoints.length > 0) ??
+        (move === "delete" ? null : await outsideTheirLease(ledger, cwd, wo, who, `${now ?? defaultBranch(cwd)}..${u.new}`));
       if (why) refused.push({ ref: u.ref, message: why, wo: { project: wo.project, id: wo.id, status: wo.status, holder: wo.lease?.agent ?? null } });
     }
   }
   return refused;
+}
+
+/** Why the holder's move may not bring `range`'s commits onto `wo`'s branch: some were made outside the lease they name. null: none. */
+async function outsideTheirLease(ledger: LedgerApi, cwd: string, wo: WorkOrder, who: { agent: string | undefined; admin: boolean }, range: string): Promise<string | null> {
+  if (who.admin || wo.lease === null || wo.lease.agent !== who.agent) return null;
+  const bad = await madeOutsideTheirLease(ledger, cwd, range, { project: wo.project, id: wo.id, token: wo.lease.token });
+  if (bad.length === 0) return null;
+  const named = bad.slice(0, 3).map((c) => `${c.commit.slice(0, 12)} (${c.verdict?.message ?? "its Work-Order / Lease-Token trailers cannot be read"})`);
+  return `${wo.branch}: ${bad.length} commit(s) it would take on were made outside the lease they name: ${named.join("; ")}${bad.length > 3 ? "; …" : ""}. They are not ${label(wo.id)}'s work under your lease: leave them out (git rebase -i, or git reset --hard to your last checkpoint), or redo the change under your lease`;
 }
 
 /**
@@ -134,6 +146,17 @@ function addsPin(cwd: string, before: string, after: string, branch: string): st
   return `${branch}: commit ${after.slice(0, 12)} adds ${LEDGER_PIN}, the file naming the ledger this machine's agents and git hooks use; it is never committed (checked out, it would turn them to another ledger): take it out (git rm --cached ${LEDGER_PIN}, then git commit --amend)`;
 }
 
+/**
+ * The WO a branch name is the branch of: the one made first, when two
+ * projects' WOs share it (worktree.ts refuseSharedBranch); a later one's
+ * holder neither moves it nor, holding its own, stops the first's (twenty-seventh MCP trial).
+ */
+const firstMade = (wos: WorkOrderWithNotes[]): WorkOrderWithNotes[] => (wos.length < 2 ? wos : [wos.reduce((a, b) => (madeBefore(b, a) ? b : a))]);
+
+/** Which of two WOs sharing a branch name was made first (by project name when made at once). */
+export const madeBefore = (a: { project: string; created_at: string }, b: { project: string; created_at: string }) =>
+  a.created_at < b.created_at || (a.created_at === b.created_at && a.project < b.project);
+
 /** What one run of the hook reads of the ledger, read once: the fence and the recorder of one `prepared` ask the same. */
 export interface HookRun {
   who(): Promise<{ agent: string | undefined; admin: boolean }>;
@@ -147,7 +170,7 @@ export function hookRun(ledger: LedgerApi, cwd: string, caller: Caller): HookRun
     who: () => (who ??= callerOf(ledger, cwd, caller)),
     workOrders: (branch) => {
       let found = wos.get(branch);
-      if (found === undefined) wos.set(branch, (found = workOrdersOfBranch(ledger, branch)));
+      if (found === undefined) wos.set(branch, (found = workOrdersOfBranch(ledger, branch).then(firstMade)));
       return found;
     },
   };

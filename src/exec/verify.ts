@@ -109,7 +109,13 @@ export type VerifyOutcome = VerificationResult & {
 export async function verifyWorkOrder(
   ledger: LedgerApi,
   input: Inputs["verify"],
-  opts: { git: (cwd: string) => GitState | null; echo?: (chunk: Buffer) => void; onStart?: (command: string) => void },
+  opts: {
+    git: (cwd: string) => GitState | null;
+    echo?: (chunk: Buffer) => void;
+    onStart?: (command: string) => void;
+    /** Where it runs when no directory is given is the server's, not the caller's choice (MCP). */
+    serverDir?: boolean;
+  },
 ): Promise<VerifyOutcome> {
   const v = parse(inputs.verify.extend({ agent: agentName.optional() }), input);
   if (!ledger.knowsCaller && v.agent === undefined) throw noIdentity();
@@ -141,6 +147,7 @@ export async function verifyWorkOrder(
   // The caller's own worktree for its lease needs no second look (a git call and a ledger read fewer).
   if (own === undefined) await assertNotAnotherWorktree(ledger, who, dir, v.dir !== undefined);
   const named = headNames(dir);
+  if (opts.serverDir && v.dir === undefined && own === undefined && tree.top !== undefined) await assertOnItsBranch(ledger, who, dir, named);
   const target = named === null ? null : redirectOf(dir, named);
   if (named !== null && target !== null) throw redirected(named, target, "nothing was run");
   const { command, author, sandbox: rules } = await ledger.verifyCommand({ ...who, ...(v.trust ? { trust: true } : {}) });
@@ -183,6 +190,26 @@ export async function verifyWorkOrder(
     ...(v.idempotency_key !== undefined ? { idempotency_key: v.idempotency_key } : {}),
   });
   return { ...result, exit_code: run.exit_code, timed_out: run.timed_out, duration_ms: run.duration_ms, author, env_removed: removed };
+}
+
+/**
+ * A server's directory (MCP) off the WO's branch, once the WO has work on its
+ * branch, checks none of it: a failure there blocks done all the same
+ * (twenty-seventh MCP trial: claimed again, the earlier lease's worktree no
+ * longer this lease's, verify ran in the main checkout on main and failed).
+ * Refused before anything runs, as checkpoint is.
+ */
+async function assertOnItsBranch(ledger: LedgerApi, who: Inputs["holding"] & { id: number }, dir: string, branch: string | null): Promise<void> {
+  const held = await ledger.holding(who).catch(() => null); // not the holder: the ledger refuses the verification itself
+  if (held === null || held.checkpoints.length === 0 || branch === held.branch) return;
+  throw new LedgerError(
+    "VALIDATION",
+    `your worktree for ${label(who.id)} (lease ${held.lease.token}) does not exist, and this server's directory ${dir} is on ${branch ?? "a detached HEAD"}, not ${held.branch}, which holds the work: nothing was run`,
+    {
+      hint: "make your worktree for this lease ({{op:worktree}}: it starts from the branch), then {{op:verify}} again; or give the directory to run in ({{dir=PATH}})",
+      details: { issues: [{ field: "dir", message: "not on the work order's branch" }], branch: held.branch },
+    },
+  );
 }
 
 /**

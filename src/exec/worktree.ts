@@ -17,7 +17,7 @@ import { noIdentity, parse, REQUIRED } from "../core/validate.js";
 import { defaultBranch, ensureBranch } from "./branch.js";
 import { unvouched } from "./commits.js";
 import { asAgent, git, gitOrFail, hiddenChanges, mainWorkTree, redirectOf, STATUS } from "./git.js";
-import { workOrdersOfBranch } from "./ref-fence.js";
+import { madeBefore, workOrdersOfBranch } from "./ref-fence.js";
 
 /** What a worktree made by workledger records about itself, in its own git directory (hooks read it). */
 export interface WorktreeTag {
@@ -150,10 +150,13 @@ const SHARED_BRANCH = "a person (an admin) gives one of the projects its own bra
  * Another project's WO with the same branch name (same prefix, id and title)
  * would have two projects' work on one branch (twentieth MCP trial: once the
  * other's worktree was removed, a WO was finished on the other project's
- * work): refused whether or not a worktree of it exists.
+ * work): the name is the WO's made first, and the later one is refused its
+ * worktree and checkpoints, whether or not a worktree of the other exists.
+ * A later one never blocks the first (twenty-seventh MCP trial: a new project
+ * with a WO of the same id and title blocked a held WO's worktree).
  */
-async function refuseSharedBranch(ledger: LedgerApi, held: { project: string; id: number }, branch: string): Promise<void> {
-  const other = (await workOrdersOfBranch(ledger, branch)).find((w) => w.project !== held.project);
+export async function refuseSharedBranch(ledger: LedgerApi, held: { project: string; id: number; created_at: string }, branch: string): Promise<void> {
+  const other = (await workOrdersOfBranch(ledger, branch)).find((w) => w.project !== held.project && madeBefore(w, held));
   if (other)
     throw new LedgerError("VALIDATION", `${branch} is also the branch of ${other.project}#${other.id}; nothing was changed`, {
       hint: SHARED_BRANCH,

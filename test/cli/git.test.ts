@@ -585,6 +585,33 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.match(stale.stderr, /is the worktree of your earlier lease 1 on WO-\d+; you hold it under lease 3 now/);
   });
 
+  it("the hooks refuse to put a lapsed lease's commit on the branch, even moved by its holder's worktree with no agent named (twenty-seventh trials)", async () => {
+    assert.equal(s.run(["git-hooks", "install"], { cwd: repo }).code, 0);
+    const id = s.run(["create", "--title", "Late commit", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["claim", "--id", String(id), "--ttl", "2s"], { env: alice }).code, 0);
+    const old = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
+    await sleep(2500);
+    assert.equal(s.run(["claim", "--id", String(id)], { env: bob }).code, 0);
+    const wb = s.run(["worktree", "--id", String(id), "--json"], { env: bob, cwd: repo });
+    const tip = git(repo, "rev-parse", wb.json.branch);
+    // alice, lapsed, commits in her old (now detached) worktree with the hooks off, naming her first lease.
+    writeFileSync(join(old, "late.txt"), "alice after her lease\n");
+    git(old, "add", "-A");
+    const msg = `late\n\nWork-Order: gitty#${id}\nLease-Token: 1`;
+    assert.equal(gitIn(old, alice, "-c", "core.hooksPath=/dev/null", "commit", "-q", "-m", msg).status, 0);
+    const late = git(old, "rev-parse", "HEAD");
+    // Put on the branch from bob's worktree by a shell that names no agent: the worktree's holder moves it, but not with that commit.
+    const moved = spawnSync("git", ["update-ref", `refs/heads/${wb.json.branch}`, late], { cwd: wb.json.path, encoding: "utf8", env: { ...process.env, ...s.env } });
+    assert.notEqual(moved.status, 0, moved.stderr);
+    assert.match(moved.stderr, /1 commit\(s\) it would take on were made outside the lease they name: \w{12} \(made at \S+, after alice's lease 1 on WO-\d+ ended/);
+    assert.equal(git(repo, "rev-parse", wb.json.branch), tip, "the branch did not move");
+    // bob's own commit moves it as before.
+    writeFileSync(join(wb.json.path, "b.txt"), "bob\n");
+    git(wb.json.path, "add", "-A");
+    assert.equal(gitIn(wb.json.path, bob, "commit", "-q", "-m", "bob's").status, 0);
+    assert.notEqual(git(repo, "rev-parse", wb.json.branch), tip);
+  });
+
   it("the hooks fence a WO's branch checked out outside a workledger worktree too: its live holder's commits get its trailers, anyone else's are refused (fourteenth trials)", async () => {
     const id = s.run(["create", "--title", "Plain checkout", "--json"], { env: alice }).json.id as number;
     assert.equal(s.run(["git-hooks", "install"], { cwd: repo }).code, 0, "installed (again)");
@@ -695,6 +722,19 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     const still = s.run(["worktree", "--id", String(id), "--json"], { env: other, cwd: repo });
     assert.equal(still.code, 2, still.stdout);
     assert.match(still.json.error.message, new RegExp(`wo/${id}-twin is also the branch of gitty#${id}; nothing was changed`));
+    // Nor does it checkpoint onto that branch from a checkout of it (twenty-seventh MCP trial: its commit landed on the other's branch).
+    const plain = join(s.dir, "twin-checkout");
+    git(repo, "worktree", "add", "--quiet", plain, `wo/${id}-twin`);
+    writeFileSync(join(plain, "junk.txt"), "junk\n");
+    const onto = s.run(["checkpoint", "--id", String(id), "-m", "junk", "--json"], { env: other, cwd: plain });
+    assert.equal(onto.code, 2, onto.stdout);
+    assert.match(onto.json.error.message, new RegExp(`wo/${id}-twin is also the branch of gitty#${id}`));
+    git(repo, "worktree", "remove", "--force", plain);
+    // The later one, held, never blocks the first: its holder's worktree and commits go on (twenty-seventh MCP trial: squatting).
+    const mine = s.run(["worktree", "--id", String(id), "--json"], { env: alice, cwd: repo });
+    assert.equal(mine.code, 0, mine.stdout);
+    writeFileSync(join(mine.json.path, "twin.txt"), "alice's\n");
+    assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "alice's twin"], { env: alice, cwd: mine.json.path }).code, 0);
   });
 
   it("over MCP: worktree gives the holder's worktree, and checkpoint commits it under the lease", async () => {
@@ -719,6 +759,16 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
       assert.equal(v.isError, false, JSON.stringify(v.body));
       assert.deepEqual([v.body.passed, v.body.dir], [true, w.body.path]);
       assert.equal((await m.call("checkpoint", { id, message: "again", dir: "/" })).body.error.code, "VALIDATION", "dir is not a tool argument");
+      // Claimed again, its earlier lease's worktree is not this lease's: verify does not fall back to the server's main checkout
+      // on another branch, where a failure would block done (twenty-seventh MCP trial); it says to make the worktree.
+      assert.equal((await m.call("release", { id })).isError, false);
+      await m.call("claim", { id });
+      const off = await m.call("verify", { id });
+      assert.equal(off.body.error?.code, "VALIDATION", JSON.stringify(off.body));
+      assert.match(off.body.error.message, /your worktree for WO-\d+ \(lease 2\) does not exist, and this server's directory .* is on \S+, not wo\/\d+-over-mcp/);
+      assert.match(off.body.error.hint, /make your worktree for this lease \(worktree/);
+      const again = await m.call("worktree", { id });
+      assert.deepEqual([(await m.call("verify", { id })).body.passed], [true], JSON.stringify(again.body));
     } finally {
       await m.client.close();
     }

@@ -150,16 +150,17 @@ describe("MCP: guardrails bind local agents (issue 23)", () => {
     ])
       execFileSync("git", args, { cwd: repo });
     for (const p of ["twin-a", "twin-b"]) cli("obs", ["create", "--project", p, "--title", "Twin", "--new-project"]);
-    const twin = await connectMcp(s, "ida", { WORKLEDGER_PROJECT: "twin-a" }, repo);
+    // The session's project made its WO-1 second: the branch name is twin-a's.
+    const twin = await connectMcp(s, "ida", { WORKLEDGER_PROJECT: "twin-b" }, repo);
     open.push(twin.client);
-    assert.equal(cli("ida", ["claim", "--project", "twin-b", "--id", "1"]).code, 0);
+    assert.equal(cli("ida", ["claim", "--project", "twin-a", "--id", "1"]).code, 0);
     assert.equal((await twin.call("claim", { id: 1 })).isError, false);
     // No worktree yet: checkpoint is refused, naming no `dir` (the server chooses where it runs).
     const cp = await twin.call("checkpoint", { id: 1, message: "x" });
     assert.match(cp.body.error.message, /your worktree for WO-1 does not exist/);
     assert.equal(cp.body.error.details.issues, undefined, JSON.stringify(cp.body.error));
     const wt = await twin.call("worktree", { id: 1 });
-    assert.match(wt.body.error.message, /wo\/1-twin is also the branch of twin-b#1/);
+    assert.match(wt.body.error.message, /wo\/1-twin is also the branch of twin-a#1/);
     // A setting only a person changes is named as the command that person runs, flags and all (twenty-fourth MCP trial).
     assert.match(wt.body.error.hint, /\(workledger project set --branch-prefix\), .*ask a person to run it/);
   });

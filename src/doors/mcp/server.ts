@@ -58,7 +58,7 @@ const PROGRESS_EVERY_MS = 15_000;
 /** Operations that run on this machine rather than through the ledger (see core/operations.ts). */
 const LOCAL: Record<string, (l: LedgerApi, a: Args, o: McpOptions) => Promise<unknown>> = {
   // The core's schemas are the check (hence the casts).
-  verify: (l, a, o) => verifyWorkOrder(l, a as never, { git: (cwd) => o.git(cwd) }),
+  verify: (l, a, o) => verifyWorkOrder(l, a as never, { git: (cwd) => o.git(cwd), serverDir: true }),
   whoami: (l, a) => whoami(l, a as never),
   worktree: async (l, a, o) => {
     const made = await worktree(l, a as never);
