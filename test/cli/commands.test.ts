@@ -1,7 +1,7 @@
 /** The real built binary against a temporary ledger: stdout JSON and exit codes for every command. */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
@@ -51,6 +51,11 @@ describe("CLI", () => {
       assert.match(r.stdout, /Usage: workledger/, cmd);
     }
     assert.equal(s.run(["project", "create", "--help"]).code, 0);
+  });
+
+  it("skill prints the SKILL.md it ships, and --reference the reference it links to (twenty-seventh trials)", () => {
+    assert.equal(s.run(["skill"]).stdout.trimEnd(), readFileSync("SKILL.md", "utf8").trimEnd());
+    assert.equal(s.run(["skill", "--reference", "--json"]).json.text, readFileSync("SKILL-REFERENCE.md", "utf8"));
   });
 
   it("create from flags prints the WO; every field flag lands", () => {

@@ -116,6 +116,8 @@ for (const backend of backends) {
       await l.claim({ ...A, id: 2 });
       const review = await l.spend({ ...B, id: 2, phase: "review", tokens_in: 1 });
       assert.deepEqual([review.attempt, review.spend?.agent], [null, "bob"]);
+      // Said, not refused (twenty-seventh MCP trial: a non-holder's spend on a held WO came back with no word).
+      assert.match((review.warnings ?? []).join("\n"), /recorded against WO-2 itself, not an attempt: you hold no lease on it and never did/);
       await rejects(l.spend({ ...B, id: 2, tokens_in: 1, lease_token: 1 }), "FORBIDDEN");
       await rejects(l.spend({ ...A, id: 2, tokens_in: 1, lease_token: 7 }), "NOT_FOUND");
       for (const bad of [

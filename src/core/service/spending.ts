@@ -56,7 +56,12 @@ export async function spendIn(tx: Tx, wo: StoredWorkOrder, s: SpendReport): Prom
           `${rules.label(wo.id)}: no price is known for ${model === null ? "spend without a model" : `model ${model}`}, so this report counts toward no USD cap (its tokens still count toward max_tokens): report cost_usd, or an admin sets the model's price`,
         ]
       : [];
-  const warnings = [...(change.warnings ?? []), ...unpriced];
+  // Said, not refused: planning and review spend is the WO's too (issue 23 item 9); a holder's report that lands here means it lost track (twenty-seventh MCP trial).
+  const unattached =
+    attempt === null
+      ? [`recorded against ${rules.label(wo.id)} itself, not an attempt: you hold no lease on it and never did (planning or review spend); it counts in its totals and budget`]
+      : [];
+  const warnings = [...(change.warnings ?? []), ...unpriced, ...unattached];
   const result = { spend: record, attempt: change.attempt ?? attempt, work_order: rules.toPublic(change.next), ...(warnings.length ? { warnings } : {}) };
   return { result, next: change.next };
 }

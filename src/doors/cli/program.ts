@@ -20,6 +20,7 @@ import * as notes from "./commands/notes.js";
 import * as server from "./commands/server.js";
 import * as archive from "./commands/archive.js";
 import * as setup from "./commands/setup.js";
+import * as skill from "./commands/skill.js";
 import * as webhooks from "./commands/webhooks.js";
 import * as workorders from "./commands/workorders.js";
 import { checkArgvUtf8 } from "./input.js";
@@ -38,7 +39,8 @@ export function buildProgram(): Command {
     .option("--as-admin", "act as an admin on a local ledger (or WORKLEDGER_ROLE=admin; for a person's shell, never an agent's): recorded in the events")
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-  for (const m of [setup, workorders, leases, keepalive, notes, spend, insights, context, history, git, webhooks, server, archive, mcp, agentCheck, demo]) m.register(program);
+  for (const m of [setup, workorders, leases, keepalive, notes, spend, insights, context, history, git, webhooks, server, archive, mcp, agentCheck, demo, skill])
+    m.register(program);
   // Every subcommand inherits exit handling so usage errors become exit 2 with our error format.
   for (const cmd of program.commands) propagate(cmd);
   return program;
