@@ -252,8 +252,14 @@ function writeTag(path: string, tag: WorktreeTag): void {
   writeFileSync(join(gitDir, TAG_FILE), JSON.stringify(tag) + "\n");
 }
 
-/** Removes the worktrees workledger made whose WO is done or cancelled and that hold no uncommitted change; says why it kept the others. */
-export async function pruneWorktrees(ledger: LedgerApi, dir: string): Promise<PruneResult> {
+/**
+ * Removes the worktrees workledger made whose WO is done or cancelled and that
+ * hold no uncommitted change; says why it kept the others. Only the caller's
+ * own (made for its leases), or any for an admin: what git ignores there
+ * (build output, a local `.env`) is the agent's, and went with another
+ * agent's prune (twenty-seventh trials).
+ */
+export async function pruneWorktrees(ledger: LedgerApi, dir: string, caller: { agent: string | undefined; admin: boolean }): Promise<PruneResult> {
   const top = mainWorkTree(dir);
   const mine = resolve(worktreesRoot(top));
   const out: PruneResult = { removed: [], kept: [] };
@@ -266,6 +272,10 @@ export async function pruneWorktrees(ledger: LedgerApi, dir: string): Promise<Pr
     const tag = worktreeTag(path);
     if (tag === null) {
       keep("workledger did not make it");
+      continue;
+    }
+    if (!caller.admin && tag.agent !== caller.agent) {
+      keep(`it was made for ${tag.agent}'s lease: only ${tag.agent} (or an admin) prunes it`);
       continue;
     }
     const wo = await ledger.get({ project: tag.project, id: tag.id });
@@ -291,10 +301,13 @@ export async function pruneWorktrees(ledger: LedgerApi, dir: string): Promise<Pr
 
 /** `workledger worktree`: the caller's worktree on a WO, or with prune the removal of finished ones. */
 export async function worktree(ledger: LedgerApi, input: Inputs["worktree"]): Promise<WorktreeResult | PruneResult> {
-  // Pruning needs no identity or project: each worktree's tag names its WO.
+  // Pruning needs no project: each worktree's tag names its WO (and the agent it was made for).
   const w = parse(inputs.worktree.extend({ agent: agentName.optional(), project: projectName.optional() }), input);
   const dir = resolve(w.dir ?? process.cwd());
-  if (w.prune) return pruneWorktrees(ledger, dir);
+  if (w.prune) {
+    const me = ledger.knowsCaller ? await ledger.whoami() : null;
+    return pruneWorktrees(ledger, dir, { agent: me?.agent ?? w.agent, admin: (me?.role ?? w.role) === "admin" });
+  }
   for (const field of ["project", "id"] as const)
     if (w[field] === undefined) throw new LedgerError("VALIDATION", `${field}: ${REQUIRED}`, { details: { issues: [{ field, message: REQUIRED }] } });
   if (!ledger.knowsCaller && w.agent === undefined) throw noIdentity();

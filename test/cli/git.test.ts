@@ -188,11 +188,16 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
 
     // Nothing uncommitted was deleted; prune removes only the finished, clean worktree, and says why it kept alice's.
     assert.equal(readFileSync(join(aliceTree, "draft.txt"), "utf8"), "unfinished\n");
-    const pruned = s.run(["worktree", "--prune", "--json"], { cwd: repo });
+    // Each agent prunes its own (twenty-seventh trials: another agent's prune took what git ignores in them too).
+    const nobody = s.run(["worktree", "--prune", "--json"], { cwd: repo });
+    assert.deepEqual(nobody.json.removed, []);
+    const pruned = s.run(["worktree", "--prune", "--json"], { env: bob, cwd: repo });
     assert.equal(pruned.code, 0, pruned.stderr);
     assert.deepEqual(pruned.json.removed, [bobTree]);
+    assert.deepEqual(pruned.json.kept, [{ path: aliceTree, reason: "it was made for alice's lease: only alice (or an admin) prunes it" }]);
     // Her draft: kept (her tree was detached when bob's was made, so bob's commits are not changes of hers).
-    assert.deepEqual(pruned.json.kept, [{ path: aliceTree, reason: "it holds 1 uncommitted change(s)" }], git(aliceTree, "status", "--porcelain"));
+    const hers = s.run(["worktree", "--prune", "--json"], { env: alice, cwd: repo });
+    assert.deepEqual(hers.json.kept, [{ path: aliceTree, reason: "it holds 1 uncommitted change(s)" }], git(aliceTree, "status", "--porcelain"));
     assert.equal(readFileSync(join(aliceTree, "draft.txt"), "utf8"), "unfinished\n");
   });
 

@@ -38,11 +38,11 @@ export function register(program: Command): void {
   registerOperation<WorktreeResult | PruneResult>(program, {
     op: "worktree",
     description:
-      "print the git worktree of your attempt on a work order you hold (beside the repository, in <repo>.worktrees/<project>/wo-<id>-lease-<token>), creating it on the work order's branch as it is (warnings name commits after its last checkpoint); --prune removes those of done or cancelled work orders that hold no uncommitted changes",
+      "print the git worktree of your attempt on a work order you hold (beside the repository, in <repo>.worktrees/<project>/wo-<id>-lease-<token>), creating it on the work order's branch as it is (warnings name commits after its last checkpoint); --prune removes yours (an admin: anyone's) of done or cancelled work orders that hold no uncommitted changes",
     flags: {
       id: { ...WO_ID, help: "work order id (53 or WO-53); not with --prune" },
       dir: DIR,
-      prune: { help: "remove the worktrees of done or cancelled work orders that hold no uncommitted changes, and say why the others stay", flag: "--prune" },
+      prune: { help: "remove your worktrees (an admin: anyone's) of done or cancelled work orders that hold no uncommitted changes, and say why the others stay", flag: "--prune" },
       lease_token: LEASE_TOKEN,
     },
     run: (ledger, input) => worktree(ledger, input as Parameters<typeof worktree>[1]),
