@@ -51,6 +51,9 @@ export const HIDDEN_IN_HOME = [
 /** The machine's own secrets, hidden from every verification command (the sandbox may run as root). */
 export const HIDDEN_SYSTEM = ["/etc/shadow", "/etc/gshadow", "/etc/ssh"];
 
+/** Whether `path` is `dir` or below it. */
+const within = (path: string, dir: string, sep: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+
 /** Files a home directory holds and a work tree does not: outside git, a directory holding one is someone's home. */
 export const HOME_MARKERS = [
   ".ssh",
@@ -82,7 +85,7 @@ export function assertRunDir(dir: string, home: string, sep: string, where: { in
       hint: "run it in the work tree it verifies: your worktree for the work order ({{op:worktree}} makes one), or give its path ({{dir=PATH}})",
       details: { issues: [{ field: "dir", message }], home },
     });
-  if (home === dir || home.startsWith(dir.endsWith(sep) ? dir : dir + sep)) throw refuse(`holds your home directory (${home})`, "holds the home directory");
+  if (within(home, dir, sep)) throw refuse(`holds your home directory (${home})`, "holds the home directory");
   if (!where.inGit && where.homeFile !== undefined) throw refuse(`is outside git and holds ${where.homeFile}, as a home directory does`, "looks like a home directory");
 }
 
@@ -119,7 +122,7 @@ export function scrubEnvironment(
   }
   if (out.PATH !== undefined)
     out.PATH = out.PATH.split(":")
-      .filter((d) => d.startsWith(sep) && d !== dir && !d.startsWith(dir.endsWith(sep) ? dir : dir + sep))
+      .filter((d) => d.startsWith(sep) && !within(d, dir, sep))
       .join(":");
   return { env: out, removed: removed.sort() };
 }
