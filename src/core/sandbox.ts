@@ -75,9 +75,9 @@ export const HOME_MARKERS = [
  * caller's home directory (the home itself, `/`): the work tree it runs in is
  * writable, and the home is what it must not see or change (an MCP server
  * started in the home ran another agent's command there: twenty-fifth MCP
- * trial). Outside git, never in one that holds a home's files: `dir` pointed
- * at another agent's home, and its key went into the note every agent reads
- * (twenty-seventh trials).
+ * trial). Outside git, never in or below one that holds a home's files: `dir`
+ * pointed at another agent's home, and its key went into the note every agent
+ * reads (twenty-seventh trials). `homeFile`: that file (the exec layer looks).
  */
 export function assertRunDir(dir: string, home: string, sep: string, where: { inGit: boolean; homeFile: string | undefined }): void {
   const refuse = (why: string, message: string) =>
@@ -86,7 +86,7 @@ export function assertRunDir(dir: string, home: string, sep: string, where: { in
       details: { issues: [{ field: "dir", message }], home },
     });
   if (within(home, dir, sep)) throw refuse(`holds your home directory (${home})`, "holds the home directory");
-  if (!where.inGit && where.homeFile !== undefined) throw refuse(`is outside git and holds ${where.homeFile}, as a home directory does`, "looks like a home directory");
+  if (!where.inGit && where.homeFile !== undefined) throw refuse(`is outside git, where ${where.homeFile} is, as in a home directory`, "in what looks like a home directory");
 }
 
 /**

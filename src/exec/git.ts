@@ -1,7 +1,7 @@
 /** Running git for the ledger's git commands: bounded in time, never through a shell. */
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, lstatSync, readFileSync } from "node:fs";
+import { join, resolve, sep } from "node:path";
 import { LedgerError } from "../core/errors.js";
 
 /** The file at a repository's root that names the ledger its agents and git hooks use (doors/cli/ledger-config.ts reads it). */
@@ -50,6 +50,44 @@ export function gitOrFail(dir: string, args: string[], what: string, opts: GitOp
 export const SAFE = ["-c", "core.fsmonitor=false", "-c", "submodule.recurse=false"];
 /** `git status` without looking into submodules: their HEADs are compared, nothing of theirs runs. */
 export const STATUS = ["status", "--ignore-submodules=dirty"];
+
+/**
+ * A checked-out submodule of the work tree `dir` is in: its path, and whether its
+ * repository is one git may look into. One `git submodule` makes (a `.git`
+ * file naming a directory under the repository's own `modules/`) keeps its
+ * config where a verification command cannot write; a `.git` directory (or
+ * a file naming any other place) is the work tree's, whose config could run
+ * code as whoever next asks git about it (twenty-seventh and twenty-eighth
+ * MCP trials: fsmonitor in a nested repository). `sig` tells a `.git` made or
+ * changed since.
+ */
+export interface Submodule {
+  path: string;
+  safe: boolean;
+  sig: string;
+}
+
+export function submodules(dir: string): Submodule[] {
+  const [top, common] = git(dir, ["rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir"])?.split("\n") ?? [];
+  const listed = top === undefined ? null : git(top, ["ls-files", "--stage", "-z"]);
+  if (listed === null || top === undefined || common === undefined) return [];
+  const modules = join(common, "modules") + sep;
+  return listed.split("\0").flatMap((entry) => {
+    if (!entry.startsWith("160000 ")) return [];
+    const path = entry.slice(entry.indexOf("\t") + 1);
+    const dotGit = join(top, path, ".git");
+    let st;
+    try {
+      st = lstatSync(dotGit);
+    } catch {
+      return []; // not checked out
+    }
+    const sig = `${st.mode}:${st.ino}:${st.mtimeMs}:${st.size}`;
+    if (!st.isFile()) return [{ path, safe: false, sig }];
+    const named = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"))?.[1];
+    return [{ path, safe: named !== undefined && resolve(join(top, path), named.trim()).startsWith(modules), sig }];
+  });
+}
 
 function run(dir: string, args: string[], opts: GitOptions): string {
   return execFileSync("git", [...SAFE, ...args], {

@@ -81,6 +81,9 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
   const held = await ledger.holding(who);
   const top = mainWorkTree(dir);
   const checkpoint = held.checkpoints.at(-1) ?? null;
+  // Before anything else about the branch: another project's WO made first owns the name, and its work is not this one's to
+  // delete (twenty-seventh MCP trial: the older-branch hint said to delete a done WO's unmerged work).
+  await refuseSharedBranch(ledger, held, held.branch);
   const restored = unredirect(top, held, checkpoint);
   const { branch, created } = ensureBranch(top, held.branch, held.lease.agent);
   const path = worktreePath(top, held);
@@ -102,7 +105,6 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
       hint: "move it away (workledger never deletes a directory it did not make), then run it again",
       details: { path },
     });
-  await refuseSharedBranch(ledger, held, branch);
   const detached = detachEarlier(top, branch, held);
   // --force: the branch may still be checked out elsewhere (the main work tree, a worktree workledger did not make).
   gitOrFail(top, ["worktree", "add", "--force", "--quiet", path, branch], `add a worktree for ${branch}`);

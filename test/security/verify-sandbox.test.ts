@@ -185,7 +185,10 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
     const r = s.run(["verify", "--id", id, "--dir", other, "--json"], as("bob"));
     assert.equal(r.code, 2, r.stdout);
-    assert.match(r.json.error.message, /is outside git and holds \.ssh, as a home directory does/);
+    assert.match(r.json.error.message, /is outside git, where .*home-alice\/\.ssh is, as in a home directory/);
+    // Nor in a folder of it (twenty-eighth MCP trial: its .ssh was accepted).
+    const inside = s.run(["verify", "--id", id, "--dir", join(other, ".ssh"), "--json"], as("bob"));
+    assert.equal(inside.code, 2, inside.stdout);
     const stood = s.run(["verify", "--id", id, "--json"], { ...as("bob"), cwd: other });
     assert.equal(stood.code, 2, "standing in it is no different");
     assert.equal(existsSync(join(other, ".bashrc")), false);
@@ -217,9 +220,20 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
     const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob"));
     assert.equal(r.json.passed, true, r.stdout + r.stderr);
-    // What it left behind is still there for the holder's own git; workledger's calls after the run start none of it.
+    // The repository it made there is gone (twenty-eighth MCP trial: the holder's own `git status` ran its fsmonitor later)...
+    assert.match(r.json.note.body, /\[workledger removed vendor\/\.git: the command made a repository there/);
+    assert.equal(existsSync(join(repo, "vendor", ".git")), false);
+    g("status");
     s.run(["context-put", "--key", "k", "--value", "v", "--id", id], { ...as("bob"), cwd: repo });
     assert.equal(existsSync(escaped), false, existsSync(escaped) ? readFileSync(escaped, "utf8") : "");
+    // ...and one the holder made itself, whose files changed, is not looked into: the tree counts as dirty, not clean
+    // (twenty-eighth MCP trial: a nested repository's edited file made a failing commit pass as clean).
+    execFileSync("git", ["init", "-q", join(repo, "vendor")]);
+    writeFileSync(join(repo, "vendor", "t.js"), "changed\n");
+    const plain = wo("true");
+    assert.equal(s.run(["claim", "--id", plain], as("bob")).code, 0);
+    const again = s.run(["verify", "--id", plain, "--dir", repo, "--json"], as("bob"));
+    assert.equal(again.json.git.dirty, true, again.stdout);
   });
 
   it("home directories are hidden whole, toolchains on PATH in them excepted; a command never runs in a directory holding the home (twenty-fifth trials)", (t) => {

@@ -6,7 +6,7 @@ import { parseDuration } from "../../core/duration.js";
 import { LedgerError } from "../../core/errors.js";
 import type { LocalRepository } from "../../core/freshness.js";
 import type { GitState } from "../../core/types.js";
-import { gitEnv, hiddenChanges, SAFE, STATUS } from "../../exec/git.js";
+import { gitEnv, hiddenChanges, SAFE, STATUS, submodules } from "../../exec/git.js";
 import { utf8 } from "../../core/validate.js";
 import { str, type Opts } from "./invocation.js";
 
@@ -171,9 +171,13 @@ const GIT_ENV = gitEnv();
  * it read fresh).
  */
 export function gitState(cwd = process.cwd(), saved = false): GitState | null {
+  // A submodule git may not look into is not checked: what it holds counts as uncommitted (twenty-eighth MCP trial: a nested
+  // repository's changed file made a failing commit pass as clean). The others git looks into, as it does by default.
+  const unsafe = submodules(cwd).some((m) => !m.safe);
   let out: string;
   try {
-    out = execFileSync("git", [...SAFE, ...STATUS, "--porcelain=v2", "--branch"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000, env: GIT_ENV });
+    const status = unsafe ? STATUS : ["status", "--ignore-submodules=none"];
+    out = execFileSync("git", [...SAFE, ...status, "--porcelain=v2", "--branch"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000, env: GIT_ENV });
   } catch {
     return null;
   }
@@ -186,5 +190,5 @@ export function gitState(cwd = process.cwd(), saved = false): GitState | null {
     else if (line && !line.startsWith("#")) dirty = true;
   }
   if (!head || head === "(initial)") return null;
-  return { head, branch, dirty: dirty || (saved && hiddenChanges(cwd).length > 0) };
+  return { head, branch, dirty: dirty || unsafe || (saved && hiddenChanges(cwd).length > 0) };
 }
