@@ -48,8 +48,12 @@ export const HIDDEN_IN_HOME = [
   ".cargo/credentials.toml",
 ];
 
-/** The machine's own secrets, hidden from every verification command (the sandbox may run as root). */
-export const HIDDEN_SYSTEM = ["/etc/shadow", "/etc/gshadow", "/etc/ssh"];
+/**
+ * The machine's own secrets, hidden from every verification command (the sandbox may run as root), and its
+ * services' sockets: in /run, a database's let a command run a program as the database's user, outside the
+ * sandbox (twenty-eighth trials: PostgreSQL's COPY … TO PROGRAM copied another agent's key out).
+ */
+export const HIDDEN_SYSTEM = ["/etc/shadow", "/etc/gshadow", "/etc/ssh", "/run", "/var/lib/mysql", "/var/lib/postgresql"];
 
 /** Whether `path` is `dir` or below it. */
 const within = (path: string, dir: string, sep: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
@@ -97,7 +101,7 @@ export function assertRunDir(dir: string, home: string, sep: string, where: { in
  * a scrub by name let `GH_PAT` through (twenty-seventh trials). A project
  * passes others by name (`verification_env`).
  */
-const PASSED = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|TMPDIR|CI)$/;
+const PASSED = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_(ALL|CTYPE|COLLATE|MESSAGES|NUMERIC|TIME|MONETARY)|TZ|TERM|TMPDIR|CI)$/;
 
 /**
  * The environment a verification command runs with, and the names left out

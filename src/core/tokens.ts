@@ -29,7 +29,7 @@ export class Tokens {
   /** Creates a token; the secret is returned this once and never stored. */
   async create(input: Inputs["tokenCreate"], by: Role): Promise<PublicToken & { token: string }> {
     const t = parse(inputs.tokenCreate, input);
-    assertAdmin(by, `create a token (here: ${t.role} ${t.agent})`);
+    assertAdmin(by, `create a token (here: one acting as ${t.agent}, role ${t.role})`);
     const { id, secret } = newToken();
     return this.store.write(async (tx) => {
       const record: TokenRecord = {

@@ -14,7 +14,7 @@ import type { CheckpointResult, Held } from "../core/ledger.js";
 import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { trailerLines } from "../core/trailers.js";
 import { noIdentity, parse } from "../core/validate.js";
-import { asAgent, git, gitOrFail, hiddenChanges, LEDGER_PIN, mainWorkTree, redirected, redirectOf } from "./git.js";
+import { asAgent, git, gitOrFail, hiddenChanges, LEDGER_PIN, mainWorkTree, redirected, redirectOf, submodules } from "./git.js";
 import { refuseSharedBranch, worktreePath, worktreeTag } from "./worktree.js";
 import { defaultBranch } from "./branch.js";
 import { unvouched, type CheckedCommit } from "./commits.js";
@@ -61,6 +61,21 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
       {
         hint: `take it out of the branch (git rm --cached ${LEDGER_PIN} in ${dir}, then commit), then checkpoint again`,
         details: { file: LEDGER_PIN, branch: held.branch },
+      },
+    );
+  }
+  // A folder holding a repository of its own is committed as its commit alone, none of its files (twenty-eighth trials: the
+  // branch's checkout had an empty lib/ and the test that passed in the worktree could not run).
+  const nested = submodules(dir).filter((m) => !m.safe);
+  if (nested.length > 0) {
+    if (staged === null || git(dir, ["read-tree", staged]) === null) git(dir, ["reset", "--quiet"]);
+    const paths = nested.map((m) => m.path);
+    throw new LedgerError(
+      "VALIDATION",
+      `${paths.join(", ")} holds a git repository of its own: git would commit only which commit it is at, none of its files; nothing was checkpointed`,
+      {
+        hint: `to keep its files in this branch, remove its repository (rm -rf ${paths.map((p) => `${p}/.git`).join(" ")}, in ${dir}) and checkpoint again; for a real submodule, git submodule add its URL`,
+        details: { nested: paths },
       },
     );
   }

@@ -7,7 +7,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve, sep } from "node:path";
 import { HIDDEN_HOMES, HIDDEN_IN_HOME, HIDDEN_SYSTEM, type SandboxKind } from "../core/sandbox.js";
@@ -127,6 +127,12 @@ function hiddenPaths(hide: readonly string[]): string[] {
   return [...HIDDEN_IN_HOME.map((p) => join(home, p)), ...HIDDEN_SYSTEM, ...hide].map((p) => resolve(p)).filter((p) => existsSync(p));
 }
 
+/** Where the network is allowed, the resolver's file stays readable when it lives in a hidden folder (systemd's is in /run). */
+function resolver(hidden: readonly string[]): string[] {
+  const real = existsSync("/etc/resolv.conf") ? realpathSync("/etc/resolv.conf") : null;
+  return real !== null && hidden.some((h) => real.startsWith(h + "/")) ? ["--ro-bind", real, real] : [];
+}
+
 function bwrapArgs(dir: string, opts: WrapOptions): string[] {
   const work = resolve(dir);
   const hidden = hiddenPaths(opts.hide);
@@ -155,6 +161,7 @@ function bwrapArgs(dir: string, opts: WrapOptions): string[] {
     ...hiddenHomes.flatMap((h) => ["--tmpfs", h]),
     ...toolchains(hiddenHomes).flatMap((t) => ["--ro-bind", t, t]),
     ...hidden.filter(early).flatMap(cover),
+    ...(opts.network ? resolver(hidden) : []),
     "--tmpfs",
     "/tmp",
     "--bind",

@@ -742,6 +742,24 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "alice's twin"], { env: alice, cwd: mine.json.path }).code, 0);
   });
 
+  it("checkpoint refuses a folder holding a repository of its own, which git would commit as a bare commit id (twenty-eighth trials)", () => {
+    const id = s.run(["create", "--title", "Nested lib", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
+    mkdirSync(join(tree, "lib"));
+    git(join(tree, "lib"), "init", "-q");
+    writeFileSync(join(tree, "lib", "x.js"), "console.log(1)\n");
+    git(join(tree, "lib"), "add", ".");
+    git(join(tree, "lib"), "commit", "-qm", "n");
+    const refused = s.run(["checkpoint", "--id", String(id), "-m", "lib", "--json"], { env: alice, cwd: tree });
+    assert.equal(refused.code, 2, refused.stdout);
+    assert.match(refused.json.error.message, /^lib holds a git repository of its own: git would commit only which commit it is at/);
+    assert.equal(git(tree, "diff", "--cached", "--name-only"), "", "the index is as it was");
+    rmSync(join(tree, "lib", ".git"), { recursive: true, force: true });
+    assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "lib"], { env: alice, cwd: tree }).code, 0);
+    assert.equal(git(repo, "show", `wo/${id}-nested-lib:lib/x.js`), "console.log(1)");
+  });
+
   it("over MCP: worktree gives the holder's worktree, and checkpoint commits it under the lease", async () => {
     const id = s.run(["create", "--title", "Over MCP", "--verification", "test -f mcp.txt", "--json"], { env: alice }).json.id as number;
     const m = await connectMcp(s, "mcp-agent", { WORKLEDGER_PROJECT: "gitty" }, repo);

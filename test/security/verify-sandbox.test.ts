@@ -38,6 +38,7 @@ describe("the verification environment (issue 24, finding 2)", () => {
       MIRROR: "https://user:pw@example.com/x",
       CI: "true",
       LC_ALL: "C.UTF-8",
+      LC_SECRET: "s", // not a locale category (twenty-eighth trials)
       // What the twenty-seventh trials passed: a variable that changed what npm runs, and secrets a scrub by name missed.
       npm_config_script_shell: "/bin/true",
       NODE_OPTIONS: "--require ./fake.js",
@@ -57,6 +58,7 @@ describe("the verification environment (issue 24, finding 2)", () => {
       "DATABASE_URL",
       "GH_PAT",
       "KUBECONFIG",
+      "LC_SECRET",
       "MIRROR",
       "NODE_OPTIONS",
       "NPM_CONFIG__AUTH",
@@ -138,6 +140,21 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     assert.equal(built.code, 0, built.stdout + built.stderr);
     assert.match(built.json.note.body, /1 test passed/);
     assert.ok(existsSync(join(tree, "dist", "math.js")), "the work tree is writable");
+  });
+
+  it("the machine's service sockets in /run are out of reach (twenty-eighth trials: PostgreSQL's ran a program as its user)", async (t) => {
+    if (!hasBwrap && !skipLoudly("bubblewrap verification tests", "bwrap cannot run here", ["Install it: apt-get install bubblewrap"])) return t.skip("no bwrap");
+    const path = `/run/workledger-test-${process.pid}.sock`;
+    const service = createServer((c) => c.end("reached\n"));
+    await new Promise<void>((r) => service.listen(path, r));
+    try {
+      const id = wo(`test ! -e ${path} && node -e "require('net').connect('${path}').on('connect', () => process.exit(0)).on('error', () => process.exit(3))"`);
+      assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+      const r = s.run(["verify", "--id", id, "--json"], as("bob"));
+      assert.equal(r.json.exit_code, 3, r.stdout + r.stderr);
+    } finally {
+      service.close();
+    }
   });
 
   it("the repository's git directory is read-only to the command, in the main checkout too: no hook is planted (twenty-second trials)", (t) => {
