@@ -1,7 +1,7 @@
 /** Running git for the ledger's git commands: bounded in time, never through a shell. */
 import { execFileSync } from "node:child_process";
-import { existsSync, lstatSync, readFileSync } from "node:fs";
-import { join, resolve, sep } from "node:path";
+import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve, sep } from "node:path";
 import { LedgerError } from "../core/errors.js";
 
 /** The file at a repository's root that names the ledger its agents and git hooks use (doors/cli/ledger-config.ts reads it). */
@@ -48,6 +48,23 @@ export function gitOrFail(dir: string, args: string[], what: string, opts: GitOp
  * (twenty-seventh MCP trial); every `status` also says `--ignore-submodules=dirty`.
  */
 export const SAFE = ["-c", "core.fsmonitor=false", "-c", "submodule.recurse=false"];
+/**
+ * Keeps `paths` (relative to the work tree `dir` is the top of) out of git:
+ * listed in the repository's info/exclude, which every worktree of it shares.
+ * Returns those of them git already tracks (excluding does not untrack them).
+ */
+export function excludeFromGit(dir: string, paths: readonly string[]): string[] {
+  const file = git(dir, ["rev-parse", "--path-format=absolute", "--git-path", "info/exclude"]);
+  if (file === null) return [];
+  const had = existsSync(file) ? readFileSync(file, "utf8").split("\n") : [];
+  const add = paths.map((p) => `/${p}`).filter((p) => !had.includes(p));
+  if (add.length > 0) {
+    mkdirSync(dirname(file), { recursive: true });
+    appendFileSync(file, (had.length > 0 && had.at(-1) !== "" ? "\n" : "") + add.join("\n") + "\n");
+  }
+  return paths.filter((p) => git(dir, ["ls-files", "--error-unmatch", "--", p]) !== null);
+}
+
 /** `git status` without looking into submodules: their HEADs are compared, nothing of theirs runs. */
 export const STATUS = ["status", "--ignore-submodules=dirty"];
 

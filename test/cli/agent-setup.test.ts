@@ -1,7 +1,7 @@
 /** agent-setup writes the client's files, and its hooks work when run the way the client runs them (sh -c, child of the client). */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CLI, sandbox, type Sandbox } from "../helpers/cli.ts";
@@ -47,6 +47,19 @@ describe("agent-setup --client claude (issue 15)", () => {
     const md = readFileSync(join(s.dir, "CLAUDE.md"), "utf8");
     assert.match(md, /^# My project\n\n## Coordinating through workledger/);
     assert.equal(md.split("## Coordinating through workledger").length, 2);
+  });
+
+  it("in a git work tree, what it writes is kept out of git: a checkpoint would commit the agent's name for the next holder's client (twenty-eighth trials)", () => {
+    const repo = join(s.dir, "repo");
+    mkdirSync(repo);
+    const git = (...args: string[]) => spawnSync("git", args, { cwd: repo, encoding: "utf8" }).stdout.trim();
+    git("init", "-q", "-b", "main");
+    writeFileSync(join(repo, ".mcp.json"), "{}\n");
+    git("add", ".mcp.json");
+    const r = s.run(["agent-setup", "--client", "claude", "--dir", repo, "--json"], { env: as });
+    assert.equal(r.code, 0, r.stdout);
+    assert.deepEqual(r.json.warnings, [".mcp.json is tracked by git and now names hooked: do not commit it (git restore .mcp.json after your session)"]);
+    assert.equal(git("status", "--porcelain", "--untracked-files=all"), "AM .mcp.json", "nothing else it wrote shows");
   });
 
   it("the session-start hooks print context and keep the agent's lease alive while the client lives; the session-end hook warns", async () => {

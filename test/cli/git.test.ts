@@ -727,6 +727,10 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     const still = s.run(["worktree", "--id", String(id), "--json"], { env: other, cwd: repo });
     assert.equal(still.code, 2, still.stdout);
     assert.match(still.json.error.message, new RegExp(`wo/${id}-twin is also the branch of gitty#${id}; nothing was changed`));
+    // Nor does branch print it as its own (twenty-eighth trials).
+    const named = s.run(["branch", "--id", String(id), "--json"], { env: other, cwd: repo });
+    assert.equal(named.code, 2, named.stdout);
+    assert.match(named.json.error.message, new RegExp(`wo/${id}-twin is also the branch of gitty#${id}`));
     // Nor does it checkpoint onto that branch from a checkout of it (twenty-seventh MCP trial: its commit landed on the other's branch).
     const plain = join(s.dir, "twin-checkout");
     git(repo, "worktree", "add", "--quiet", plain, `wo/${id}-twin`);

@@ -126,6 +126,16 @@ for (const backend of backends) {
       assert.equal((await l.claim({ ...B, id: 1, idempotency_key: "attempt-1" })).lease?.agent, "bob");
     });
 
+    it("a retried release answers its first result, but not while the caller holds the WO under a later lease (twenty-eighth trials)", async () => {
+      await l.claim({ ...A, id: 1 });
+      const first = await l.release({ ...A, id: 1, idempotency_key: "r1" });
+      assert.deepEqual([(await l.release({ ...A, id: 1, idempotency_key: "r1" })).revision], [first.revision], "a plain retry");
+      await l.claim({ ...A, id: 1 });
+      const e = await rejects(l.release({ ...A, id: 1, idempotency_key: "r1" }), "IDEMPOTENCY_MISMATCH");
+      assert.match(e.message, /answers the release of WO-1 under lease 1; you hold it under lease 2 now: nothing was written/);
+      assert.equal((await l.get({ project: P, id: 1 })).lease?.token, 2, "still held");
+    });
+
     it("create: a key is the agent's (another agent's same key creates its own), and a repeat answers the first result even after the WOs changed", async () => {
       const [mine] = await l.create({ ...A, items: [{ title: "batch" }], idempotency_key: "plan-1" });
       const [theirs] = await l.create({ ...B, items: [{ title: "batch" }], idempotency_key: "plan-1" });

@@ -77,7 +77,7 @@ export async function release(svc: Service, input: Inputs["release"]): Promise<F
           const out = finished(change);
           return spent.length ? { ...out, warnings: [...spent, ...(out.warnings ?? [])] } : out;
         },
-        replayedFinish("release", r),
+        replayedFinish(tx, "release", r),
       ),
     role,
   );
@@ -128,7 +128,7 @@ export async function update(svc: Service, input: Inputs["update"]): Promise<Fin
           if (note !== undefined) await appendNote(tx, change.next, { agent, body: note, kind: status === "blocked" ? "blocker" : "progress" });
           return finished(change);
         },
-        replayedFinish("update", u),
+        replayedFinish(tx, "update", u),
       ),
     role,
   );
@@ -172,9 +172,26 @@ function finishedFrom(before: StoredWorkOrder | null, after: StoredWorkOrder, vi
   return warnings?.length ? { ...finished, warnings } : finished;
 }
 
-/** A key's first result as recorded: the answer itself, or the states a one-statement done left (finishedFrom). */
-const replayedFinish = (via: "release" | "update", r: Parsed["release"] | Parsed["update"]) => async (first: Finished | RuleResult<StoredWorkOrder>) =>
-  isRuleResult(first) ? finishedFrom(first.before, first.after, via, r) : first;
+/**
+ * A key's first result as recorded: the answer itself, or the states a
+ * one-statement done left (finishedFrom); but not while the caller holds the
+ * WO under a later lease, which that answer would hide (twenty-eighth trials:
+ * the retried release said "open, no lease" while the agent still held it).
+ */
+const replayedFinish = (tx: Tx, via: "release" | "update", r: Parsed["release"] | Parsed["update"]) => async (first: Finished | RuleResult<StoredWorkOrder>) => {
+  const answer = isRuleResult(first) ? finishedFrom(first.before, first.after, via, r) : first;
+  const now = await tx.getWorkOrder(r.project, r.id);
+  if (now !== null && rules.isLive(now.lease, tx.now()) && now.lease.agent === r.agent && now.lease.token > answer.attempts)
+    throw new LedgerError(
+      "IDEMPOTENCY_MISMATCH",
+      `idempotency key ${JSON.stringify(r.idempotency_key)} answers ${via === "release" ? "the release" : "the change"} of ${rules.label(r.id)} under lease ${answer.attempts}; you hold it under lease ${now.lease.token} now: nothing was written`,
+      {
+        hint: "to end this lease, send a new key (or none)",
+        details: { project: r.project, id: r.id, idempotency_key: r.idempotency_key, lease: now.lease.token },
+      },
+    );
+  return answer;
+};
 
 export async function addNote(svc: Service, input: Inputs["addNote"]): Promise<Note> {
   const n = parse(inputs.addNote, input);

@@ -10,11 +10,11 @@
  * A ledger inside the repository is refused: a cloned repository must not pick
  * the queue (and so the verification commands) its agents work from.
  */
-import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { LedgerError } from "../../core/errors.js";
 import { DEFAULT_DB } from "../../index.js";
-import { LEDGER_PIN } from "../../exec/git.js";
+import { excludeFromGit, LEDGER_PIN } from "../../exec/git.js";
 
 export const CONFIG_FILE = LEDGER_PIN;
 
@@ -78,10 +78,7 @@ export function writeRepoConfig(root: string, db: string, project: string | unde
   const path = join(root, CONFIG_FILE);
   if (existsSync(path)) return { path, written: false };
   writeFileSync(path, JSON.stringify({ db: resolve(db), ...(project ? { project } : {}) }, null, 2) + "\n");
-  const exclude = join(root, ".git", "info", "exclude");
-  if (existsSync(dirname(exclude)) && !(existsSync(exclude) && readFileSync(exclude, "utf8").split("\n").includes(`/${CONFIG_FILE}`))) {
-    appendFileSync(exclude, `/${CONFIG_FILE}\n`);
-  }
+  excludeFromGit(root, [CONFIG_FILE]);
   return { path, written: true };
 }
 

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LedgerError } from "../../../core/errors.js";
+import { excludeFromGit } from "../../../exec/git.js";
 import type { Ctx, Opts, Result } from "../invocation.js";
 import { str } from "../invocation.js";
 import { declaredCan } from "../operation.js";
@@ -149,18 +150,24 @@ export async function agentSetup(o: Opts, ctx: Ctx): Promise<Result> {
   const server = { command: process.execPath, args: [CLI, "mcp"], env: env(ctx, declaredCan(o)) };
   const files = filesFor(client as Client, server, dir);
   const print = o.print === true;
+  let warnings: string[] = [];
   if (!print) {
     for (const [path, content] of Object.entries(files)) {
       mkdirSync(dirname(join(dir, path)), { recursive: true });
       writeFileSync(join(dir, path), content);
     }
+    // They name this agent and run its commands: committed (a checkpoint takes every file), the next holder's client would run
+    // them as this agent (twenty-eighth trials). Kept out of git; one git already tracks is said.
+    const agent = server.env.WORKLEDGER_AGENT;
+    const named = excludeFromGit(dir, Object.keys(files)).filter((p) => agent !== undefined && files[p]!.includes(agent));
+    warnings = named.map((p) => `${p} is tracked by git and now names ${agent}: do not commit it (git restore ${p} after your session)`);
   }
-  const data = { client, dir, written: !print, server, files, instructions: AGENT_INSTRUCTIONS };
+  const data = { client, dir, written: !print, server, files, instructions: AGENT_INSTRUCTIONS, ...(warnings.length ? { warnings } : {}) };
   const human = () =>
     print
       ? Object.entries(files)
           .map(([path, content]) => `==> ${path} <==\n${content}`)
           .join("\n")
       : `wrote ${Object.keys(files).join(", ")} in ${dir}${client === "codex" ? "\n(codex-config.toml: add it to ~/.codex/config.toml)" : ""}`;
-  return { data, human };
+  return { data, human, ...(warnings.length ? { warnings } : {}) };
 }

@@ -8,7 +8,7 @@ import { inputs } from "../../../core/schemas.js";
 import { parse } from "../../../core/validate.js";
 import { ensureBranch, type BranchResult } from "../../../exec/branch.js";
 import { checkpoint, type CheckpointOutcome } from "../../../exec/checkpoint.js";
-import { worktree, type PruneResult, type WorktreeResult } from "../../../exec/worktree.js";
+import { refuseSharedBranch, worktree, type PruneResult, type WorktreeResult } from "../../../exec/worktree.js";
 import { checkCommits, type CheckedCommit, type CommitCheck } from "../../../exec/commits.js";
 import { HOOKS, RETIRED_HOOKS, installHooks, recordCommit, runHook, type CommitHook } from "../../../exec/hooks.js";
 import { fenceRefUpdates, hookRun, parseRefUpdates, recordBranchMoves } from "../../../exec/ref-fence.js";
@@ -30,6 +30,8 @@ export function register(program: Command): void {
     run: async (ledger, input, ctx) => {
       const { project, id, dir } = parse(inputs.branch, input);
       const wo = await ledger.get({ project, id });
+      // A name another project's WO owns is not this one's to print as its own (twenty-eighth trials).
+      await refuseSharedBranch(ledger, wo, wo.branch);
       return { project, id, ...ensureBranch(dir ?? process.cwd(), wo.branch, ctx.agent) };
     },
     render: (r) => ({ human: () => (r.created ? `${r.branch} (created from ${r.base})` : r.branch) }),
