@@ -59,16 +59,17 @@ prepare() {
   done
 }
 
-# Each line's subset, one test file at a time, the lines side by side (two cores, two lines).
+# Each line's subset, one test file at a time, the lines side by side (two cores, two lines); TAP on every line
+# (Node 23 and later print spec by default).
 test_lines() {
   local pids=() failed=0 i=0
   for line in $LINES; do
-    (cd "$WORK/$line/tree" && CI="${CI:-true}" on_line "$line" node --import tsx --test --test-concurrency=1 "${TESTS[@]}" && on_line "$line" demo "$WORK/$line/global") >"$WORK/$line.test.log" 2>&1 &
+    (cd "$WORK/$line/tree" && CI="${CI:-true}" on_line "$line" node --import tsx --test --test-reporter=tap --test-concurrency=1 "${TESTS[@]}" && on_line "$line" demo "$WORK/$line/global") >"$WORK/$line.test.log" 2>&1 &
     pids+=($!)
   done
   for line in $LINES; do
     if wait "${pids[$i]}"; then
-      echo "node-lines: Node $(on_line "$line" node --version) passed: $(grep -E '^# pass' "$WORK/$line.test.log"), the global install's demo"
+      echo "node-lines: Node $(on_line "$line" node --version) passed: the subset ($(sed -n 's/^# pass //p' "$WORK/$line.test.log") tests) and the global install's demo"
     else
       cat "$WORK/$line.test.log"
       echo "node-lines: Node $line failed (above)" >&2

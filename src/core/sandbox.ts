@@ -83,14 +83,23 @@ export const HOME_MARKERS = [
  * pointed at another agent's home, and its key went into the note every agent
  * reads (twenty-seventh trials). `homeFile`: that file (the exec layer looks).
  */
-export function assertRunDir(dir: string, home: string, sep: string, where: { inGit: boolean; homeFile: string | undefined }): void {
+export function assertRunDir(
+  dir: string,
+  home: string,
+  sep: string,
+  where: { inGit: boolean; homeFile: string | undefined; homesBelow: readonly string[]; scanned: boolean },
+): void {
   const refuse = (why: string, message: string) =>
     new LedgerError("VALIDATION", `dir: ${dir} ${why}: a verification command never runs there; nothing was run`, {
       hint: "run it in the work tree it verifies: your worktree for the work order ({{op:worktree}} makes one), or give its path ({{dir=PATH}})",
       details: { issues: [{ field: "dir", message }], home },
     });
   if (within(home, dir, sep)) throw refuse(`holds your home directory (${home})`, "holds the home directory");
-  if (!where.inGit && where.homeFile !== undefined) throw refuse(`is outside git, where ${where.homeFile} is, as in a home directory`, "in what looks like a home directory");
+  if (where.inGit) return;
+  if (where.homeFile !== undefined) throw refuse(`is outside git, where ${where.homeFile} is, as in a home directory`, "in what looks like a home directory");
+  // Below it too (twenty-ninth MCP trial: a server's folder held every agent's home, and a command read their keys).
+  if (where.homesBelow.length > 0) throw refuse(`is outside git and holds what looks like a home directory (${where.homesBelow[0]})`, "holds a home directory");
+  if (!where.scanned) throw refuse("is outside git and too large to look through for home directories and repositories", "too large to check");
 }
 
 /**

@@ -71,24 +71,23 @@ export const STATUS = ["status", "--ignore-submodules=dirty"];
 /**
  * A checked-out submodule of the work tree `dir` is in: its path, and whether its
  * repository is one git may look into. One `git submodule` makes (a `.git`
- * file naming a directory under the repository's own `modules/`) keeps its
+ * file naming a directory in the repository's own git directory) keeps its
  * config where a verification command cannot write; a `.git` directory (or
  * a file naming any other place) is the work tree's, whose config could run
  * code as whoever next asks git about it (twenty-seventh and twenty-eighth
- * MCP trials: fsmonitor in a nested repository). `sig` tells a `.git` made or
- * changed since.
+ * MCP trials: fsmonitor in a nested repository).
  */
 export interface Submodule {
   path: string;
   safe: boolean;
-  sig: string;
 }
 
 export function submodules(dir: string): Submodule[] {
   const [top, common] = git(dir, ["rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir"])?.split("\n") ?? [];
   const listed = top === undefined ? null : git(top, ["ls-files", "--stage", "-z"]);
   if (listed === null || top === undefined || common === undefined) return [];
-  const modules = join(common, "modules") + sep;
+  // In the repository's own git directory (a linked worktree's submodules are under its worktrees/<name>/modules).
+  const modules = common + sep;
   return listed.split("\0").flatMap((entry) => {
     if (!entry.startsWith("160000 ")) return [];
     const path = entry.slice(entry.indexOf("\t") + 1);
@@ -99,10 +98,9 @@ export function submodules(dir: string): Submodule[] {
     } catch {
       return []; // not checked out
     }
-    const sig = `${st.mode}:${st.ino}:${st.mtimeMs}:${st.size}`;
-    if (!st.isFile()) return [{ path, safe: false, sig }];
+    if (!st.isFile()) return [{ path, safe: false }];
     const named = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"))?.[1];
-    return [{ path, safe: named !== undefined && resolve(join(top, path), named.trim()).startsWith(modules), sig }];
+    return [{ path, safe: named !== undefined && resolve(join(top, path), named.trim()).startsWith(modules) }];
   });
 }
 

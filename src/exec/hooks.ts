@@ -64,17 +64,18 @@ export function installHooks(dir: string, node: string, script: string): HooksIn
  * The reference-transaction script: workledger starts only for a prepared
  * update of a branch with a number in its name (a WO's is <prefix><id>-<title>,
  * whatever the project's prefix), of a
- * replace ref, or a branch's deletion (a rename's only trace), to fence it,
+ * replace ref, a tag (one named like a branch shadows it), or a branch's
+ * deletion (a rename's only trace), to fence it,
  * and for a committed move of such a branch (or a deletion: a rename onto
  * one), to record it as a checkpoint;
- * so fetches, tags and other branches cost a shell and an awk. The updates
+ * so fetches and other branches cost a shell and an awk. The updates
  * go in as a here-document, so workledger's parent is git itself (it tells
  * git's own ref packing apart by that).
  */
 const refFilter = (run: string) =>
   [
     `case "$1" in`,
-    `prepared) updates=$(awk '$3 ~ /^refs\\/heads\\/.*[0-9]/ || $3 ~ /^refs\\/replace\\// || ($2 ~ /^0+$/ && $3 ~ /^refs\\/heads\\//)') ;;`,
+    `prepared) updates=$(awk '$3 ~ /^refs\\/heads\\/.*[0-9]/ || $3 ~ /^refs\\/replace\\// || ($2 ~ /^0+$/ && $3 ~ /^refs\\/heads\\//) || ($2 !~ /^0+$/ && $3 ~ /^refs\\/tags\\//)') ;;`,
     `committed) updates=$(awk '$1 != $2 && (($2 !~ /^0+$/ && $3 ~ /^refs\\/heads\\/.*[0-9]/) || ($2 ~ /^0+$/ && $3 ~ /^refs\\/heads\\//))') ;;`,
     `*) exit 0 ;;`,
     `esac`,

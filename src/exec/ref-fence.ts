@@ -90,7 +90,8 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
     parent,
   );
   const moves = heads.filter((u) => idsOfBranch(u.ref.slice("refs/heads/".length)).length > 0);
-  if (moves.length === 0 && !updates.some((u) => u.ref.startsWith("refs/replace/"))) return []; // another branch's deletion
+  const tags = updates.filter((u) => u.ref.startsWith("refs/tags/") && !NONE.test(u.new));
+  if (moves.length === 0 && tags.length === 0 && !updates.some((u) => u.ref.startsWith("refs/replace/"))) return []; // another branch's deletion
   const who = await run.who();
   const at = new Date().toISOString();
   // A replace ref makes every branch show another commit's content in place of one of its own (eighteenth trials: a
@@ -98,6 +99,18 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
   const refused: RefusedMove[] = updates
     .filter((u) => u.ref.startsWith("refs/replace/") && !NONE.test(u.new) && !who.admin)
     .map((u) => ({ ref: u.ref, message: `${u.ref}: git replace changes what every branch shows, work orders' too: an admin's act (WORKLEDGER_ROLE=admin in a person's shell)` }));
+  // A tag named like a branch wins over it wherever a command names it short: `git merge wo/1-…` took a non-holder's
+  // forged commit, and one named main stopped every new worktree (twenty-ninth trials).
+  if (!who.admin)
+    for (const u of tags) {
+      const name = u.ref.slice("refs/tags/".length);
+      const branch = git(cwd, ["rev-parse", "--verify", "--quiet", `refs/heads/${name}`]) !== null || name === defaultBranch(cwd) || (await run.workOrders(name)).length > 0;
+      if (branch)
+        refused.push({
+          ref: u.ref,
+          message: `${u.ref}: a tag named like the branch ${name} shadows it in every git command that names it (git merge ${name} would take the tag): name the tag otherwise`,
+        });
+    }
   for (const u of moves) {
     const branch = u.ref.slice("refs/heads/".length);
     // git names the old value the command expected (zeros when it named none, as `update-ref -d` does): read what it is.
@@ -151,7 +164,11 @@ function addsPin(cwd: string, before: string, after: string, branch: string): st
  * projects' WOs share it (worktree.ts refuseSharedBranch); a later one's
  * holder neither moves it nor, holding its own, stops the first's (twenty-seventh MCP trial).
  */
-const firstMade = (wos: WorkOrderWithNotes[]): WorkOrderWithNotes[] => (wos.length < 2 ? wos : [wos.reduce((a, b) => (madeBefore(b, a) ? b : a))]);
+const firstMade = (wos: WorkOrderWithNotes[]): WorkOrderWithNotes[] => {
+  if (wos.length < 2) return wos;
+  const live = wos.filter((w) => w.status !== "cancelled");
+  return live.length === 0 ? wos : [live.reduce((a, b) => (madeBefore(b, a) ? b : a))];
+};
 
 /** Which of two WOs sharing a branch name was made first (by project name when made at once). */
 export const madeBefore = (a: { project: string; created_at: string }, b: { project: string; created_at: string }) =>

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { delimiter, dirname, join, resolve, sep } from "node:path";
+import { delimiter, dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { HIDDEN_HOMES, HIDDEN_IN_HOME, HIDDEN_SYSTEM, type SandboxKind } from "../core/sandbox.js";
 
 export interface Sandbox {
@@ -30,10 +30,16 @@ const shell = (command: string): [string, string[]] => ["/bin/sh", ["-c", comman
 
 let found: Sandbox | undefined;
 
-/** The sandbox this machine offers, probed once: bwrap (WORKLEDGER_BWRAP, or on PATH) if it can start, else none. */
+/**
+ * The sandbox this machine offers, probed once: bwrap (WORKLEDGER_BWRAP, the
+ * system's, or else the first on PATH in an absolute folder outside the
+ * current directory) if it can start, else none. Never one a work tree holds:
+ * `npm exec` put a committed node_modules/.bin/bwrap first on PATH, and it ran
+ * the command unsandboxed while the result said bwrap (twenty-ninth trials).
+ */
 export function detectSandbox(): Sandbox {
   if (found) return found;
-  const bwrap = process.env.WORKLEDGER_BWRAP ?? onPath("bwrap");
+  const bwrap = process.env.WORKLEDGER_BWRAP ?? SYSTEM_BWRAP.find((p) => existsSync(p)) ?? onPath("bwrap");
   if (!bwrap) return (found = none("bubblewrap (bwrap) is not installed"));
   // User namespaces may be off (some containers): then bwrap exists but cannot start.
   const probe = spawnSync(bwrap, ["--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "/bin/true"], { stdio: ["ignore", "ignore", "pipe"], timeout: 10_000 });
@@ -48,9 +54,13 @@ function none(why: string): Sandbox {
   return { kind: "none", why, wrap: shell };
 }
 
+const SYSTEM_BWRAP = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"];
+
 function onPath(name: string): string | undefined {
+  const here = resolve(process.cwd());
   for (const d of (process.env.PATH ?? "").split(delimiter)) {
-    const p = join(d || ".", name);
+    if (!isAbsolute(d) || under(resolve(d), here)) continue;
+    const p = join(d, name);
     if (existsSync(p)) return p;
   }
   return undefined;

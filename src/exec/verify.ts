@@ -7,7 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, lstatSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve, sep } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { constants, homedir } from "node:os";
 import { StringDecoder } from "node:string_decoder";
 import { LedgerError } from "../core/errors.js";
@@ -19,7 +19,8 @@ import { CONTROL } from "../core/schema-fields.js";
 import { noIdentity, parse } from "../core/validate.js";
 import { assertRunDir, HOME_MARKERS, sandboxFor, scrubEnvironment } from "../core/sandbox.js";
 import { detectSandbox } from "./sandbox.js";
-import { git, headNames, hiddenChanges, LEDGER_PIN, redirected, redirectOf, submodules } from "./git.js";
+import { git, headNames, hiddenChanges, LEDGER_PIN, redirected, redirectOf } from "./git.js";
+import { scanTree } from "./tree-scan.js";
 import { isDirectory, ownWorktree, worktreeTag } from "./worktree.js";
 
 export interface VerifyRun {
@@ -140,9 +141,12 @@ export async function verifyWorkOrder(
   // subdirectory counted for done: twenty-fifth trials).
   const tree = workTreeOf(given);
   const dir = tree.top ?? given;
+  const scan = scanTree(dir);
   assertRunDir(dir, resolve(homedir()), sep, {
     inGit: tree.top !== undefined,
     homeFile: tree.top === undefined ? homeAround(dir, resolve(homedir())) : undefined,
+    homesBelow: scan.homes,
+    scanned: scan.complete,
   });
   // The caller's own worktree for its lease needs no second look (a git call and a ledger read fewer).
   if (own === undefined) await assertNotAnotherWorktree(ledger, who, dir, v.dir !== undefined);
@@ -158,22 +162,22 @@ export async function verifyWorkOrder(
   // The file naming the ledger git hooks use stays as it was: rewritten, it turned every agent's hooks to another ledger (twenty-fifth trials).
   const pins = tree.repo === undefined ? [] : [...new Set([join(tree.repo, LEDGER_PIN), join(dir, LEDGER_PIN)])];
   const pinned = pins.map((p) => [p, readPin(p)] as const);
-  const program = box.wrap(command, dir, { network: rules.network, hide: ledgerFiles(ledger), protect: pins });
-  const nested = new Map(submodules(dir).map((m) => [m.path, m.sig]));
+  // Every nested repository's .git is read-only to the command (its config and hooks run in the next git there).
+  const program = box.wrap(command, dir, { network: rules.network, hide: ledgerFiles(ledger), protect: [...pins, ...scan.gits] });
   const before = opts.git(dir);
   // Changes hidden from git status (skip-worktree) before it ran are not the command's (twenty-sixth trials).
   const dirtyBefore = before !== null && (before.dirty || hiddenChanges(dir).length > 0);
   const run = await runVerification(program, { cwd: dir, env, timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });
   for (const [path, was] of pinned) if (restorePin(path, was)) run.output_tail = printable(`${run.output_tail}\n[workledger restored ${path}: the command changed it]`);
-  // A repository the command made (or changed) at a submodule's path is the work tree's, its config too: the next git there
-  // (the holder's own `git status`) would run what it says, outside the sandbox (twenty-eighth MCP trial).
-  for (const m of submodules(dir))
-    if (!m.safe && nested.get(m.path) !== m.sig) {
-      rmSync(join(dir, m.path, ".git"), { recursive: true, force: true });
-      run.output_tail = printable(
-        `${run.output_tail}\n[workledger removed ${join(m.path, ".git")}: the command made a repository there, whose config would run in your next git command]`,
-      );
-    }
+  // A repository the command made is the work tree's, its config too: the next git there (the holder's own `git status`,
+  // which goes into submodules) would run what it says, outside the sandbox (twenty-eighth MCP trial).
+  const had = new Set(scan.gits);
+  for (const made of scanTree(dir).gits.filter((g) => !had.has(g))) {
+    rmSync(made, { recursive: true, force: true });
+    run.output_tail = printable(
+      `${run.output_tail}\n[workledger removed ${relative(dir, made)}: the command made a repository there, whose config would run in your next git command]`,
+    );
+  }
   const seen = opts.git(dir);
   // HEAD moved while it ran (a commit, a checkout: twenty-second MCP trial): what ran is not what HEAD names now, so the
   // pass counts as one on uncommitted changes, and says HEAD moved (twenty-fourth MCP trial: "uncommitted changes" misled); so do

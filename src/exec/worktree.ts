@@ -158,7 +158,8 @@ const SHARED_BRANCH = "a person (an admin) gives one of the projects its own bra
  * with a WO of the same id and title blocked a held WO's worktree).
  */
 export async function refuseSharedBranch(ledger: LedgerApi, held: { project: string; id: number; created_at: string }, branch: string): Promise<void> {
-  const other = (await workOrdersOfBranch(ledger, branch)).find((w) => w.project !== held.project && madeBefore(w, held));
+  // A cancelled one holds no work anyone wants: it never blocks (twenty-ninth MCP trial: cancelling a squatter did not help).
+  const other = (await workOrdersOfBranch(ledger, branch)).find((w) => w.project !== held.project && w.status !== "cancelled" && madeBefore(w, held));
   if (other)
     throw new LedgerError("VALIDATION", `${branch} is also the branch of ${other.project}#${other.id}; nothing was changed`, {
       hint: SHARED_BRANCH,

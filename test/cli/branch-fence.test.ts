@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
@@ -232,6 +232,30 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     const cp = s.run(["checkpoint", "--id", String(id), "-m", "more", "--json"], { env: alice, cwd: tree });
     assert.equal(cp.code, 2, cp.stdout + cp.stderr);
     assert.match(cp.stdout + cp.stderr, /holds \.workledger, the file naming the ledger .* nothing was checkpointed/);
+  });
+
+  it("a tag named like a branch (a WO's, the default one) is refused: it would shadow the branch; others are not (twenty-ninth trials)", () => {
+    for (const name of [branch, "main"]) {
+      const r = gitIn(repo, bob, "tag", name, other);
+      assert.notEqual(r.status, 0, name);
+      assert.match(r.stderr, new RegExp(`refs/tags/${name}: a tag named like the branch ${name} shadows it`));
+    }
+    assert.equal(gitIn(repo, bob, "tag", "v1.0", other).status, 0);
+  });
+
+  it("the hooks judge by the ledger the repository's .workledger names, not the shell's WORKLEDGER_DB (twenty-ninth trials)", () => {
+    const id = s.run(["create", "--title", "Pinned ledger", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", String(id), "--json"], { env: alice, cwd: repo }).json;
+    const pin = join(repo, ".workledger");
+    writeFileSync(pin, JSON.stringify({ db: s.db }) + "\n");
+    try {
+      // bob's own, empty ledger: nothing in it holds the WO, so by it the move would go through.
+      const moved = gitIn(repo, { ...bob, WORKLEDGER_DB: join(s.dir, "bobs.db") }, "update-ref", `refs/heads/${tree.branch}`, other);
+      refused(moved, /alice holds it \(lease 1\): only its holder moves it, not bob/, tree.branch, id);
+    } finally {
+      rmSync(pin);
+    }
   });
 
   it("a non-holder's `branch` for a held WO is the lease's refusal, not git being unavailable (twenty-sixth trials)", () => {

@@ -142,6 +142,20 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     assert.ok(existsSync(join(tree, "dist", "math.js")), "the work tree is writable");
   });
 
+  it("a bwrap the work tree holds is never the sandbox, first on PATH or not (twenty-ninth trials: npm exec put one there)", (t) => {
+    if (!hasBwrap && !skipLoudly("bubblewrap verification tests", "bwrap cannot run here", ["Install it: apt-get install bubblewrap"])) return t.skip("no bwrap");
+    const bin = join(tree, "node_modules", ".bin");
+    const ran = join(s.dir, "fake-bwrap-ran");
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, "bwrap"), `#!/bin/sh\necho ran > ${ran}\nwhile [ "$1" != /bin/sh ]; do shift; done; exec "$@"\n`, { mode: 0o755 });
+    const id = wo("true");
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    const r = s.run(["verify", "--id", id, "--json"], as("bob", { PATH: `${bin}:${process.env.PATH}` }));
+    assert.deepEqual([r.json.passed, r.json.sandbox], [true, "bwrap"], r.stdout + r.stderr);
+    assert.equal(existsSync(ran), false, "the fake never ran");
+    rmSync(join(tree, "node_modules"), { recursive: true, force: true });
+  });
+
   it("the machine's service sockets in /run are out of reach (twenty-eighth trials: PostgreSQL's ran a program as its user)", async (t) => {
     if (!hasBwrap && !skipLoudly("bubblewrap verification tests", "bwrap cannot run here", ["Install it: apt-get install bubblewrap"])) return t.skip("no bwrap");
     const path = `/run/workledger-test-${process.pid}.sock`;
@@ -251,6 +265,32 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     assert.equal(s.run(["claim", "--id", plain], as("bob")).code, 0);
     const again = s.run(["verify", "--id", plain, "--dir", repo, "--json"], as("bob"));
     assert.equal(again.json.git.dirty, true, again.stdout);
+  });
+
+  it("a repository nested in the tree keeps its .git as it was: another agent's command cannot plant config or hooks there (twenty-ninth MCP trial)", (t) => {
+    if (!hasBwrap && !skipLoudly("bubblewrap verification tests", "bwrap cannot run here", ["Install it: apt-get install bubblewrap"])) return t.skip("no bwrap");
+    const repo = join(s.dir, "with-clone");
+    mkdirSync(join(repo, "tools"), { recursive: true });
+    execFileSync("git", ["init", "-q", "-b", "main"], { cwd: repo });
+    execFileSync("git", ["init", "-q", join(repo, "tools", "helper")]);
+    const id = wo("git -C tools/helper config core.fsmonitor 'touch /tmp/owned; false'; echo hook > tools/helper/.git/hooks/pre-commit; true");
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob"));
+    assert.equal(r.json.passed, true, r.stdout + r.stderr);
+    const config = spawnSync("git", ["-C", join(repo, "tools", "helper"), "config", "core.fsmonitor"], { encoding: "utf8" });
+    assert.equal(config.stdout, "", "no fsmonitor was set");
+    assert.equal(existsSync(join(repo, "tools", "helper", ".git", "hooks", "pre-commit")), false);
+  });
+
+  it("outside git it never runs in a folder holding what looks like a home below it (twenty-ninth MCP trial: a server's folder held every agent's)", () => {
+    const parent = join(s.dir, "agents");
+    mkdirSync(join(parent, "home-alice", ".ssh"), { recursive: true });
+    writeFileSync(join(parent, "home-alice", ".ssh", "id_rsa"), "SECRET");
+    const id = wo("cat home-*/.ssh/id_rsa");
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    const r = s.run(["verify", "--id", id, "--dir", parent, "--json"], as("bob"));
+    assert.equal(r.code, 2, r.stdout);
+    assert.match(r.json.error.message, /is outside git and holds what looks like a home directory \(.*home-alice\)/);
   });
 
   it("home directories are hidden whole, toolchains on PATH in them excepted; a command never runs in a directory holding the home (twenty-fifth trials)", (t) => {

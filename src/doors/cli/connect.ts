@@ -11,9 +11,9 @@ export interface Where {
 
 const local = ({ db, databaseUrl }: Where) => (databaseUrl !== undefined ? { databaseUrl } : db !== undefined ? { db } : {});
 
-/** The ledger of this configuration: remote when WORKLEDGER_URL is set, else the local store. */
-export function connect(where: Where): Promise<LedgerApi> {
-  return connectLedger(local(where));
+/** The ledger of this configuration: remote when WORKLEDGER_URL is set (unless `localOnly`: a repository's pinned ledger), else the local store. */
+export function connect(where: Where & { localOnly?: boolean }): Promise<LedgerApi> {
+  return where.localOnly ? openLedger(local(where)) : connectLedger(local(where));
 }
 
 /** The store on this machine (serve and token administration always use it). */

@@ -41,13 +41,20 @@ export interface Result {
   warnings?: string[];
 }
 
-export function makeCtx(g: Opts): Ctx & { close(): Promise<void>; searched(e: unknown): Promise<unknown> } {
+/**
+ * `repoFirst` (the git hooks): the ledger the repository's `.workledger` names
+ * judges, whatever the shell's variables say: `WORKLEDGER_DB` naming a ledger
+ * of the caller's own let a non-holder move a WO's branch (twenty-ninth trials).
+ */
+export function makeCtx(g: Opts, { repoFirst = false } = {}): Ctx & { close(): Promise<void>; searched(e: unknown): Promise<unknown> } {
   let ledger: Promise<LedgerApi> | undefined;
-  const databaseUrl = str(g.databaseUrl) ?? (process.env.WORKLEDGER_DATABASE_URL || undefined);
+  const pinned = repoFirst ? findRepoConfig() : null;
+  const env = (name: string) => (pinned?.db !== undefined ? undefined : process.env[name] || undefined);
+  const databaseUrl = str(g.databaseUrl) ?? env("WORKLEDGER_DATABASE_URL");
   const agent = agentOf(g);
-  const given = str(g.db) ?? (process.env.WORKLEDGER_DB || undefined);
+  const given = str(g.db) ?? env("WORKLEDGER_DB");
   // The repository's .workledger only where nothing names a ledger (a database or a server URL does too).
-  const config = given === undefined && databaseUrl === undefined && !process.env.WORKLEDGER_URL ? findRepoConfig() : null;
+  const config = pinned ?? (given === undefined && databaseUrl === undefined && !env("WORKLEDGER_URL") ? findRepoConfig() : null);
   const db = given ?? config?.db;
   const project = str(g.project) ?? (process.env.WORKLEDGER_PROJECT || undefined) ?? config?.project;
   const from = {
@@ -76,7 +83,9 @@ export function makeCtx(g: Opts): Ctx & { close(): Promise<void>; searched(e: un
     databaseUrl,
     from,
     ledger: ({ tokenMemory = true } = {}) =>
-      (ledger ??= connect({ db, databaseUrl }).then((l) => (!tokenMemory || tokenMemoryOff() ? l : withLeaseMemory(l, leaseMemoryOf(l, agent))))),
+      (ledger ??= connect({ db, databaseUrl, localOnly: pinned?.db !== undefined }).then((l) =>
+        !tokenMemory || tokenMemoryOff() ? l : withLeaseMemory(l, leaseMemoryOf(l, agent)),
+      )),
     close: async () => (await ledger?.catch(() => undefined))?.close(),
     searched: async (e: unknown) => {
       const opened = await ledger?.catch(() => undefined);

@@ -9,14 +9,14 @@ import { currentSession, touchActivity } from "./sessions.js";
 
 export type Handler = (o: Opts, ctx: Ctx, args: string[]) => Promise<Result>;
 
-export function cliAction(handler: Handler) {
+export function cliAction(handler: Handler, ctxOpts: Parameters<typeof makeCtx>[1] = {}) {
   return async (...params: unknown[]): Promise<void> => {
     const cmd = params.at(-1) as Command;
     const g = cmd.optsWithGlobals<Opts>();
     const json = g.json === true;
     let ctx: ReturnType<typeof makeCtx> | undefined;
     try {
-      ctx = makeCtx(g); // may refuse a broken .workledger or WORKLEDGER_ROLE
+      ctx = makeCtx(g, ctxOpts); // may refuse a broken .workledger or WORKLEDGER_ROLE
       // A command run in a keep-alive session is the agent doing something: its leases stay held (see keep-alive.ts).
       const session = currentSession();
       if (session !== undefined) touchActivity(session);

@@ -118,72 +118,76 @@ function registerGitHooks(program: Command): void {
     .command("git-hook <hook> [file] [args...]", { hidden: true })
     .description(`run a workledger git hook (${HOOKS.join(", ")})`)
     .action(
-      cliAction(async (_o, ctx, args) => {
-        const [hook, file] = args as [string, string | undefined];
-        if (![...HOOKS, ...RETIRED_HOOKS].includes(hook as never)) return { data: null, human: () => "" }; // a hook of a newer version: let the commit be
-        const caller = { agent: ctx.agent, admin: ctx.role === "admin" };
-        if (hook === "post-commit") {
-          // The commit is made: a ledger that cannot be told is a warning, never a failure.
-          const recorded = await recordCommit(await ctx.ledger(), process.cwd(), ctx.agent).catch((e: unknown) => e as Error);
-          const warnings = recorded instanceof Error ? [`workledger: this commit is not recorded as a checkpoint: ${recorded.message}`] : [];
-          return { data: undefined, human: () => "", warnings };
-        }
-        if (hook === "reference-transaction" && file === "committed") {
-          // The moves are made: a ledger that cannot be told is a warning, never a failure.
-          const recorded = await recordBranchMoves(await ctx.ledger(), process.cwd(), parseRefUpdates(readFileSync(0, "utf8")), caller).catch((e: unknown) => e as Error);
-          const warnings = recorded instanceof Error ? [`workledger: this move is not recorded as a checkpoint: ${recorded.message}`] : [];
-          return { data: undefined, human: () => "", warnings };
-        }
-        if (hook === "reference-transaction") {
-          const updates = parseRefUpdates(readFileSync(0, "utf8"));
-          const ledger = await ctx.ledger();
-          const run = hookRun(ledger, process.cwd(), caller);
-          const refused = await fenceRefUpdates(ledger, process.cwd(), updates, caller, run);
-          // The holder's move is recorded while its lease is live, before git makes it (and once more, idempotently, after):
-          // a commit whose lease ended while git moved the branch landed unrecorded (twenty-fourth trials).
-          if (refused.length === 0) await recordBranchMoves(ledger, process.cwd(), updates, caller, run).catch(() => undefined);
+      cliAction(
+        async (_o, ctx, args) => {
+          const [hook, file] = args as [string, string | undefined];
+          if (![...HOOKS, ...RETIRED_HOOKS].includes(hook as never)) return { data: null, human: () => "" }; // a hook of a newer version: let the commit be
+          const caller = { agent: ctx.agent, admin: ctx.role === "admin" };
+          if (hook === "post-commit") {
+            // The commit is made: a ledger that cannot be told is a warning, never a failure.
+            const recorded = await recordCommit(await ctx.ledger(), process.cwd(), ctx.agent).catch((e: unknown) => e as Error);
+            const warnings = recorded instanceof Error ? [`workledger: this commit is not recorded as a checkpoint: ${recorded.message}`] : [];
+            return { data: undefined, human: () => "", warnings };
+          }
+          if (hook === "reference-transaction" && file === "committed") {
+            // The moves are made: a ledger that cannot be told is a warning, never a failure.
+            const recorded = await recordBranchMoves(await ctx.ledger(), process.cwd(), parseRefUpdates(readFileSync(0, "utf8")), caller).catch((e: unknown) => e as Error);
+            const warnings = recorded instanceof Error ? [`workledger: this move is not recorded as a checkpoint: ${recorded.message}`] : [];
+            return { data: undefined, human: () => "", warnings };
+          }
+          if (hook === "reference-transaction") {
+            const updates = parseRefUpdates(readFileSync(0, "utf8"));
+            const ledger = await ctx.ledger();
+            const run = hookRun(ledger, process.cwd(), caller);
+            const refused = await fenceRefUpdates(ledger, process.cwd(), updates, caller, run);
+            // The holder's move is recorded while its lease is live, before git makes it (and once more, idempotently, after):
+            // a commit whose lease ended while git moved the branch landed unrecorded (twenty-fourth trials).
+            if (refused.length === 0) await recordBranchMoves(ledger, process.cwd(), updates, caller, run).catch(() => undefined);
+            return {
+              data: { refused },
+              ...(refused.length ? { exitCode: FENCED_EXIT } : {}),
+              human: () =>
+                refused
+                  .map(
+                    (r) =>
+                      `${c.red(`workledger: ${r.wo ? "branch" : "ref"} update refused:`)} ${shown(r.message)}\n` +
+                      c.dim(
+                        // git may have changed the files before the ref (reset --hard, merge): only the branch is sure to be as it was (twenty-first trials).
+                        `the ${r.wo ? "branch" : "ref"} did not move (a command that also writes files, like reset --hard or merge, may have changed this work tree: git status shows it)${
+                          r.wo && !isFinished(r.wo.status) ? fenceHint(r.wo, caller.agent) : ""
+                        }`,
+                      ),
+                  )
+                  .join("\n"),
+            };
+          }
+          if (file === undefined) return { data: null, human: () => "" };
+          const out = await runHook(await ctx.ledger(), hook as CommitHook, process.cwd(), file, ctx.project);
+          const v = out.verdict;
+          if (v === null || v.ok) return { data: out, human: () => "" };
           return {
-            data: { refused },
-            ...(refused.length ? { exitCode: FENCED_EXIT } : {}),
+            data: out,
+            exitCode: FENCED_EXIT,
             human: () =>
-              refused
-                .map(
-                  (r) =>
-                    `${c.red(`workledger: ${r.wo ? "branch" : "ref"} update refused:`)} ${shown(r.message)}\n` +
-                    c.dim(
-                      // git may have changed the files before the ref (reset --hard, merge): only the branch is sure to be as it was (twenty-first trials).
-                      `the ${r.wo ? "branch" : "ref"} did not move (a command that also writes files, like reset --hard or merge, may have changed this work tree: git status shows it)${
-                        r.wo && !isFinished(r.wo.status) ? fenceHint(r.wo, caller.agent) : ""
-                      }`,
-                    ),
-                )
-                .join("\n"),
+              `${c.red("workledger: commit refused:")} ${shown(v.message)}\n` +
+              c.dim(
+                `your changes are still in the work tree; ${
+                  v.status === "done" || v.status === "cancelled"
+                    ? `${label(v.id)} is ${v.status}: nobody commits to its branch any more; carry what is left to a new work order (git stash, then apply it in that one's worktree)`
+                    : v.holder !== null && v.holder.agent === process.env.WORKLEDGER_AGENT
+                      ? `you hold ${label(v.id)} under lease ${v.holder.token} now: commit in that lease's worktree (${worktreeOf(v)})`
+                      : v.problem === "not_the_holder"
+                        ? v.holder === null
+                          ? `claim ${label(v.id)} first, then commit in its worktree (${worktreeOf(v)})`
+                          : "it is its holder's: commit in a worktree of a work order you hold"
+                        : `claim ${label(v.id)} again (or leave it to its holder); then carry your changes to that lease's worktree (git stash here; ${worktreeOf(v)} prints its path; git stash pop there) and commit there: a commit here names your old lease`
+                }`,
+              ),
           };
-        }
-        if (file === undefined) return { data: null, human: () => "" };
-        const out = await runHook(await ctx.ledger(), hook as CommitHook, process.cwd(), file, ctx.project);
-        const v = out.verdict;
-        if (v === null || v.ok) return { data: out, human: () => "" };
-        return {
-          data: out,
-          exitCode: FENCED_EXIT,
-          human: () =>
-            `${c.red("workledger: commit refused:")} ${shown(v.message)}\n` +
-            c.dim(
-              `your changes are still in the work tree; ${
-                v.status === "done" || v.status === "cancelled"
-                  ? `${label(v.id)} is ${v.status}: nobody commits to its branch any more; carry what is left to a new work order (git stash, then apply it in that one's worktree)`
-                  : v.holder !== null && v.holder.agent === process.env.WORKLEDGER_AGENT
-                    ? `you hold ${label(v.id)} under lease ${v.holder.token} now: commit in that lease's worktree (${worktreeOf(v)})`
-                    : v.problem === "not_the_holder"
-                      ? v.holder === null
-                        ? `claim ${label(v.id)} first, then commit in its worktree (${worktreeOf(v)})`
-                        : "it is its holder's: commit in a worktree of a work order you hold"
-                      : `claim ${label(v.id)} again (or leave it to its holder); then carry your changes to that lease's worktree (git stash here; ${worktreeOf(v)} prints its path; git stash pop there) and commit there: a commit here names your old lease`
-              }`,
-            ),
-        };
-      }),
+          // The repository's pinned ledger judges, not the shell's WORKLEDGER_DB (makeCtx).
+        },
+        { repoFirst: true },
+      ),
     );
 }
 
