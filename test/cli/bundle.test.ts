@@ -74,10 +74,11 @@ describe("bundled bin", () => {
     for (const m of ["crypto", "child_process", "http", "https", "dns"]) assert.ok(!files.includes(`NativeModule ${m}`), `list loaded node:${m}`);
     // A size budget, not a timing: start-up cost grows with the code compiled.
     // Today about 560 KB (better-sqlite3's JavaScript, 17 KB, is inlined to be code-cached with the rest; export/import and the
-    // branch fence added 17 KB in session 16, prune and the round 20-22 checks 22 KB in session 17);
+    // branch fence added 17 KB in session 16, prune and the round 20-22 checks 22 KB in session 17, the sandbox's
+    // and the git fence's round 25-29 checks and `skill` 18 KB in sessions 19-20: 591 KB);
     // a regression such as `import { z } from "zod"` (every locale, +600 KB) fails here.
     const bytes = statSync(CLI).size + statSync(BUNDLE).size;
-    assert.ok(bytes < 590_000, `the bin is ${bytes} bytes of JavaScript`);
+    assert.ok(bytes < 615_000, `the bin is ${bytes} bytes of JavaScript`);
   });
 });
 
