@@ -17,7 +17,7 @@ import { byItsHolder, unreadable, type CommitVerdict } from "../core/commits.js"
 import { commitLease, trailerLines } from "../core/trailers.js";
 import { label, type WorkOrder } from "../core/types.js";
 import type { CheckpointResult } from "../core/service/results.js";
-import { git, gitOrFail } from "./git.js";
+import { git, gitOrFail, LEDGER_PIN } from "./git.js";
 import { workOrderOfBranch } from "./ref-fence.js";
 import { worktreeTag } from "./worktree.js";
 
@@ -63,20 +63,25 @@ export function installHooks(dir: string, node: string, script: string): HooksIn
 /**
  * The reference-transaction script: workledger starts only for a prepared
  * update of a branch with a number in its name (a WO's is <prefix><id>-<title>,
- * whatever the project's prefix), of a
- * replace ref, a tag (one named like a branch shadows it), or a branch's
- * deletion (a rename's only trace), to fence it,
+ * whatever the project's prefix), of a replace ref, of a ref outside
+ * refs/heads and refs/remotes (a tag, `refs/wo/…`: one named like a branch
+ * shadows it), of a branch's deletion (a rename's only trace), or of any
+ * branch to a commit holding `.workledger` (checked out, it turns every
+ * agent's ledger elsewhere: thirtieth trials, pulled into main), to fence it;
  * and for a committed move of such a branch (or a deletion: a rename onto
- * one), to record it as a checkpoint;
- * so fetches and other branches cost a shell and an awk. The updates
- * go in as a here-document, so workledger's parent is git itself (it tells
- * git's own ref packing apart by that).
+ * one), to record it as a checkpoint; so fetches and other branches cost a
+ * shell, an awk and a `git cat-file` per branch. The updates go in as a
+ * here-document, so workledger's parent is git itself (it tells git's own ref
+ * packing apart by that).
  */
 const refFilter = (run: string) =>
   [
+    `all=$(cat)`,
     `case "$1" in`,
-    `prepared) updates=$(awk '$3 ~ /^refs\\/heads\\/.*[0-9]/ || $3 ~ /^refs\\/replace\\// || ($2 ~ /^0+$/ && $3 ~ /^refs\\/heads\\//) || ($2 !~ /^0+$/ && $3 ~ /^refs\\/tags\\//)') ;;`,
-    `committed) updates=$(awk '$1 != $2 && (($2 !~ /^0+$/ && $3 ~ /^refs\\/heads\\/.*[0-9]/) || ($2 ~ /^0+$/ && $3 ~ /^refs\\/heads\\//))') ;;`,
+    `prepared) updates=$(printf '%s\\n' "$all" | awk '$3 ~ /^refs\\/heads\\/.*[0-9]/ || $3 ~ /^refs\\/replace\\// || ($2 ~ /^0+$/ && $3 ~ /^refs\\/heads\\//) || ($2 !~ /^0+$/ && $3 ~ /^refs\\// && $3 !~ /^refs\\/(heads|remotes)\\//)')`,
+    `  pins=$(printf '%s\\n' "$all" | while read -r old new ref; do case "$ref" in refs/heads/*) git cat-file -e "$new:${LEDGER_PIN}" 2>/dev/null && echo "$old $new $ref" ;; esac; done)`,
+    `  updates=$(printf '%s\\n%s\\n' "$updates" "$pins" | awk 'NF && !seen[$0]++') ;;`,
+    `committed) updates=$(printf '%s\\n' "$all" | awk '$1 != $2 && (($2 !~ /^0+$/ && $3 ~ /^refs\\/heads\\/.*[0-9]/) || ($2 ~ /^0+$/ && $3 ~ /^refs\\/heads\\//))') ;;`,
     `*) exit 0 ;;`,
     `esac`,
     `[ -n "$updates" ] || exit 0`,

@@ -90,8 +90,9 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
     parent,
   );
   const moves = heads.filter((u) => idsOfBranch(u.ref.slice("refs/heads/".length)).length > 0);
-  const tags = updates.filter((u) => u.ref.startsWith("refs/tags/") && !NONE.test(u.new));
-  if (moves.length === 0 && tags.length === 0 && !updates.some((u) => u.ref.startsWith("refs/replace/"))) return []; // another branch's deletion
+  const others = heads.filter((u) => !moves.includes(u) && !NONE.test(u.new));
+  const shadows = updates.filter((u) => !NONE.test(u.new) && !/^refs\/(heads|remotes|replace)\//.test(u.ref));
+  if (moves.length === 0 && others.length === 0 && shadows.length === 0 && !updates.some((u) => u.ref.startsWith("refs/replace/"))) return []; // another branch's deletion
   const who = await run.who();
   const at = new Date().toISOString();
   // A replace ref makes every branch show another commit's content in place of one of its own (eighteenth trials: a
@@ -99,18 +100,27 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
   const refused: RefusedMove[] = updates
     .filter((u) => u.ref.startsWith("refs/replace/") && !NONE.test(u.new) && !who.admin)
     .map((u) => ({ ref: u.ref, message: `${u.ref}: git replace changes what every branch shows, work orders' too: an admin's act (WORKLEDGER_ROLE=admin in a person's shell)` }));
-  // A tag named like a branch wins over it wherever a command names it short: `git merge wo/1-…` took a non-holder's
-  // forged commit, and one named main stopped every new worktree (twenty-ninth trials).
-  if (!who.admin)
-    for (const u of tags) {
-      const name = u.ref.slice("refs/tags/".length);
-      const branch = git(cwd, ["rev-parse", "--verify", "--quiet", `refs/heads/${name}`]) !== null || name === defaultBranch(cwd) || (await run.workOrders(name)).length > 0;
-      if (branch)
-        refused.push({
-          ref: u.ref,
-          message: `${u.ref}: a tag named like the branch ${name} shadows it in every git command that names it (git merge ${name} would take the tag): name the tag otherwise`,
-        });
+  if (!who.admin) {
+    // A ref named like a branch wins over it wherever a command names it short (refs/<name> and refs/tags/<name> come before
+    // refs/heads/<name>): `git merge wo/1-…` took a non-holder's forged commit through a tag (twenty-ninth trials), a
+    // refs/wo/… one stopped the holder's checkpoint (thirtieth), and one named main every new worktree.
+    for (const u of shadows) {
+      const names = [u.ref.slice("refs/".length), ...(u.ref.startsWith("refs/tags/") ? [u.ref.slice("refs/tags/".length)] : [])];
+      for (const name of names)
+        if (git(cwd, ["rev-parse", "--verify", "--quiet", `refs/heads/${name}`]) !== null || name === defaultBranch(cwd) || (await run.workOrders(name)).length > 0)
+          refused.push({
+            ref: u.ref,
+            message: `${u.ref}: named like the branch ${name}, it would shadow it in every git command that names it (git merge ${name} would take it): name it otherwise`,
+          });
     }
+    // Any branch, not only a WO's: pulled into the main checkout, a committed .workledger turned every agent's ledger, and these
+    // hooks' too, to one of an attacker's own (thirtieth trials).
+    for (const u of others) {
+      const now = git(cwd, ["rev-parse", "--verify", "--quiet", u.ref]);
+      const pin = addsPin(cwd, now ?? defaultBranch(cwd), u.new, u.ref.slice("refs/heads/".length));
+      if (pin) refused.push({ ref: u.ref, message: pin });
+    }
+  }
   for (const u of moves) {
     const branch = u.ref.slice("refs/heads/".length);
     // git names the old value the command expected (zeros when it named none, as `update-ref -d` does): read what it is.

@@ -234,13 +234,31 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     assert.match(cp.stdout + cp.stderr, /holds \.workledger, the file naming the ledger .* nothing was checkpointed/);
   });
 
-  it("a tag named like a branch (a WO's, the default one) is refused: it would shadow the branch; others are not (twenty-ninth trials)", () => {
-    for (const name of [branch, "main"]) {
-      const r = gitIn(repo, bob, "tag", name, other);
-      assert.notEqual(r.status, 0, name);
-      assert.match(r.stderr, new RegExp(`refs/tags/${name}: a tag named like the branch ${name} shadows it`));
+  it("a tag or other ref named like a branch (a WO's, the default one) is refused: it would shadow the branch; others are not (twenty-ninth and thirtieth trials)", () => {
+    for (const [args, ref] of [
+      [["tag", branch, other], `refs/tags/${branch}`],
+      [["tag", "main", other], "refs/tags/main"],
+      [["update-ref", `refs/${branch}`, other], `refs/${branch}`],
+    ] as const) {
+      const r = gitIn(repo, bob, ...args);
+      assert.notEqual(r.status, 0, ref);
+      assert.match(r.stderr, new RegExp(`${ref}: named like the branch \\S+, it would shadow it`));
     }
     assert.equal(gitIn(repo, bob, "tag", "v1.0", other).status, 0);
+  });
+
+  it("no branch, the default one included, takes on a commit adding .workledger: pulled into the main checkout it turned every agent's ledger (thirtieth trials)", () => {
+    git(repo, {}, "checkout", "-q", "-b", "carols-pin");
+    writeFileSync(join(repo, ".workledger"), '{"db":"/tmp/elsewhere.db"}\n');
+    git(repo, {}, "add", "-f", ".workledger");
+    git(repo, {}, "-c", "core.hooksPath=/dev/null", "commit", "-q", "-m", "helper");
+    const pinned = git(repo, {}, "rev-parse", "HEAD");
+    git(repo, {}, "-c", "core.hooksPath=/dev/null", "checkout", "-q", "main");
+    const main = git(repo, {}, "rev-parse", "main");
+    const r = gitIn(repo, bob, "update-ref", "refs/heads/main", pinned);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /adds \.workledger, the file naming the ledger/);
+    assert.equal(git(repo, {}, "rev-parse", "main"), main, "main did not move");
   });
 
   it("the hooks judge by the ledger the repository's .workledger names, not the shell's WORKLEDGER_DB (twenty-ninth trials)", () => {

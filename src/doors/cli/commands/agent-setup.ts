@@ -80,8 +80,11 @@ function filesFor(client: Client, server: { command: string; args: string[]; env
   };
   if (client === "claude") {
     const command = (c: string) => ({ hooks: [{ type: "command", command: c }] });
+    // Its own server entry is written whole, never merged: a committed one's args went in front of ours (thirtieth trials).
+    const mcp = merge(readJson(join(dir, ".mcp.json")), { mcpServers: {} });
+    (mcp.mcpServers as Record<string, unknown>).workledger = server;
     return {
-      ".mcp.json": json(".mcp.json", { mcpServers: { workledger: server } }),
+      ".mcp.json": JSON.stringify(mcp, null, 2) + "\n",
       ".claude/settings.json": json(".claude/settings.json", {
         hooks: { SessionStart: [command(h.start), command(h.keepalive)], PostToolUse: [command(h.active)], SessionEnd: [command(h.spend), command(h.end)] },
       }),
@@ -126,6 +129,15 @@ function readJson(path: string): Record<string, unknown> {
   });
 }
 
+/** The hook commands of the work tree's Claude settings that are not among `ours` (thirtieth trials: a committed one stole keys). */
+function foreignHooks(dir: string, ours: readonly string[]): string[] {
+  const path = join(dir, ".claude", "settings.json");
+  if (!existsSync(path)) return [];
+  const settings = readJson(path) as { hooks?: Record<string, { hooks?: { command?: unknown }[] }[]> };
+  const commands = Object.values(settings.hooks ?? {}).flatMap((groups) => (Array.isArray(groups) ? groups.flatMap((g) => g.hooks ?? []) : []));
+  return commands.map((h) => h.command).filter((c): c is string => typeof c === "string" && !ours.includes(c));
+}
+
 /** Objects merge key by key; arrays gain the entries they do not have yet (hooks run again only once). */
 function merge(into: Record<string, unknown>, add: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...into };
@@ -148,9 +160,15 @@ export async function agentSetup(o: Opts, ctx: Ctx): Promise<Result> {
   }
   const dir = resolve(str(o.dir) ?? ".");
   const server = { command: process.execPath, args: [CLI, "mcp"], env: env(ctx, declaredCan(o)) };
+  const foreign = client === "claude" ? foreignHooks(dir, Object.values(hooks(server.env))) : [];
   const files = filesFor(client as Client, server, dir);
   const print = o.print === true;
-  let warnings: string[] = [];
+  // A settings file the work tree brought (a previous holder's commit) may run anyone's commands in this agent's client.
+  let warnings: string[] = foreign.length
+    ? [
+        `.claude/settings.json already holds ${foreign.length} hook command(s) workledger did not write, which your client runs outside any sandbox: read them before you start it (${JSON.stringify(foreign[0])}${foreign.length > 1 ? ", …" : ""})`,
+      ]
+    : [];
   if (!print) {
     for (const [path, content] of Object.entries(files)) {
       mkdirSync(dirname(join(dir, path)), { recursive: true });
@@ -160,7 +178,7 @@ export async function agentSetup(o: Opts, ctx: Ctx): Promise<Result> {
     // them as this agent (twenty-eighth trials). Kept out of git; one git already tracks is said.
     const agent = server.env.WORKLEDGER_AGENT;
     const named = excludeFromGit(dir, Object.keys(files)).filter((p) => agent !== undefined && files[p]!.includes(agent));
-    warnings = named.map((p) => `${p} is tracked by git and now names ${agent}: do not commit it (git restore ${p} after your session)`);
+    warnings = [...warnings, ...named.map((p) => `${p} is tracked by git and now names ${agent}: do not commit it (git restore ${p} after your session)`)];
   }
   const data = { client, dir, written: !print, server, files, instructions: AGENT_INSTRUCTIONS, ...(warnings.length ? { warnings } : {}) };
   const human = () =>
