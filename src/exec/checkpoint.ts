@@ -49,12 +49,15 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   const last = held.checkpoints.at(-1)?.commit;
   const others = await othersCommits(ledger, dir, `${last ?? defaultBranch(dir)}..${head}`);
   const staged = git(dir, ["write-tree"]); // what the caller had staged, put back if the ledger refuses
+  const unstage = () => {
+    if (staged === null || git(dir, ["read-tree", staged]) === null) git(dir, ["reset", "--quiet"]);
+  };
   gitOrFail(dir, ["add", "--all"], "stage the work tree's changes");
   const tree = gitOrFail(dir, ["write-tree"], "write the tree");
   // A .workledger on the branch, checked out or merged in the main checkout, turns every agent's ledger elsewhere
   // (twenty-sixth trials: committed with the hooks skipped, it reached done unsaid).
   if (git(dir, ["cat-file", "-e", `${tree}:${LEDGER_PIN}`]) !== null) {
-    if (staged === null || git(dir, ["read-tree", staged]) === null) git(dir, ["reset", "--quiet"]);
+    unstage();
     throw new LedgerError(
       "VALIDATION",
       `${held.branch} holds ${LEDGER_PIN}, the file naming the ledger this machine's agents and git hooks use; it is never committed: nothing was checkpointed`,
@@ -68,7 +71,7 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   // branch's checkout had an empty lib/ and the test that passed in the worktree could not run).
   const nested = submodules(dir).filter((m) => !m.safe);
   if (nested.length > 0) {
-    if (staged === null || git(dir, ["read-tree", staged]) === null) git(dir, ["reset", "--quiet"]);
+    unstage();
     const paths = nested.map((m) => m.path);
     throw new LedgerError(
       "VALIDATION",
@@ -102,7 +105,7 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   try {
     recorded = await ledger.recordCheckpoint({ ...who, commit, message: c.message, ...(c.idempotency_key !== undefined ? { idempotency_key: c.idempotency_key } : {}) });
   } catch (e) {
-    if (staged === null || git(dir, ["read-tree", staged]) === null) git(dir, ["reset", "--quiet"]); // the files stay as they are
+    unstage(); // the files stay as they are
     throw e;
   }
   gitOrFail(

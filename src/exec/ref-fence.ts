@@ -175,14 +175,22 @@ function addsPin(cwd: string, before: string, after: string, branch: string): st
  * holder neither moves it nor, holding its own, stops the first's (twenty-seventh MCP trial).
  */
 const firstMade = (wos: WorkOrderWithNotes[]): WorkOrderWithNotes[] => {
-  if (wos.length < 2) return wos;
-  const live = wos.filter((w) => w.status !== "cancelled");
-  return live.length === 0 ? wos : [live.reduce((a, b) => (madeBefore(b, a) ? b : a))];
+  const owner = wos.length < 2 ? undefined : branchOwner(wos);
+  return owner === undefined ? wos : [owner];
 };
 
 /** Which of two WOs sharing a branch name was made first (by project name when made at once). */
 export const madeBefore = (a: { project: string; created_at: string }, b: { project: string; created_at: string }) =>
   a.created_at < b.created_at || (a.created_at === b.created_at && a.project < b.project);
+
+/**
+ * Whose a branch name several projects' WOs share is: the one made first, a
+ * cancelled one never (it holds no work anyone wants: twenty-ninth MCP
+ * trial); undefined when all are cancelled.
+ */
+export function branchOwner<T extends { project: string; created_at: string; status: WorkOrder["status"] }>(wos: readonly T[]): T | undefined {
+  return wos.filter((w) => w.status !== "cancelled").reduce<T | undefined>((first, w) => (first === undefined || madeBefore(w, first) ? w : first), undefined);
+}
 
 /** What one run of the hook reads of the ledger, read once: the fence and the recorder of one `prepared` ask the same. */
 export interface HookRun {

@@ -7,9 +7,10 @@
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { HOME_MARKERS } from "../core/sandbox.js";
 
-/** Names a home directory holds and a work tree does not (core/sandbox.ts HOME_MARKERS, by name). */
-const HOME_NAMES = new Set([".ssh", ".gnupg", ".bashrc", ".profile", ".bash_history", ".gitconfig", ".git-credentials", ".netrc", ".aws", ".kube", ".docker"]);
+/** What a home directory holds and a work tree does not, by name (the markers that are one name). */
+const HOME_NAMES = new Set(HOME_MARKERS.filter((m) => !m.includes("/")));
 
 /** Folders a scan reads at most: a larger tree is scanned in part (`complete: false`). */
 const MAX_FOLDERS = 50_000;

@@ -17,7 +17,7 @@ import { noIdentity, parse, REQUIRED } from "../core/validate.js";
 import { defaultBranch, ensureBranch } from "./branch.js";
 import { unvouched } from "./commits.js";
 import { asAgent, git, gitOrFail, hiddenChanges, mainWorkTree, redirectOf, STATUS } from "./git.js";
-import { madeBefore, workOrdersOfBranch } from "./ref-fence.js";
+import { branchOwner, madeBefore, workOrdersOfBranch } from "./ref-fence.js";
 
 /** What a worktree made by workledger records about itself, in its own git directory (hooks read it). */
 export interface WorktreeTag {
@@ -158,8 +158,8 @@ const SHARED_BRANCH = "a person (an admin) gives one of the projects its own bra
  * with a WO of the same id and title blocked a held WO's worktree).
  */
 export async function refuseSharedBranch(ledger: LedgerApi, held: { project: string; id: number; created_at: string }, branch: string): Promise<void> {
-  // A cancelled one holds no work anyone wants: it never blocks (twenty-ninth MCP trial: cancelling a squatter did not help).
-  const other = (await workOrdersOfBranch(ledger, branch)).find((w) => w.project !== held.project && w.status !== "cancelled" && madeBefore(w, held));
+  const owner = branchOwner((await workOrdersOfBranch(ledger, branch)).filter((w) => w.project !== held.project));
+  const other = owner !== undefined && madeBefore(owner, held) ? owner : undefined;
   if (other)
     throw new LedgerError("VALIDATION", `${branch} is also the branch of ${other.project}#${other.id}; nothing was changed`, {
       hint: SHARED_BRANCH,

@@ -48,13 +48,14 @@ export interface Result {
  */
 export function makeCtx(g: Opts, { repoFirst = false } = {}): Ctx & { close(): Promise<void>; searched(e: unknown): Promise<unknown> } {
   let ledger: Promise<LedgerApi> | undefined;
-  const pinned = repoFirst ? findRepoConfig() : null;
-  const env = (name: string) => (pinned?.db !== undefined ? undefined : process.env[name] || undefined);
+  const repo = repoFirst ? findRepoConfig() : undefined; // undefined: not looked up yet
+  const pinned = repo?.db !== undefined ? repo : null;
+  const env = (name: string) => (pinned !== null ? undefined : process.env[name] || undefined);
   const databaseUrl = str(g.databaseUrl) ?? env("WORKLEDGER_DATABASE_URL");
   const agent = agentOf(g);
   const given = str(g.db) ?? env("WORKLEDGER_DB");
   // The repository's .workledger only where nothing names a ledger (a database or a server URL does too).
-  const config = pinned ?? (given === undefined && databaseUrl === undefined && !env("WORKLEDGER_URL") ? findRepoConfig() : null);
+  const config = pinned ?? (given === undefined && databaseUrl === undefined && !env("WORKLEDGER_URL") ? (repo === undefined ? findRepoConfig() : repo) : null);
   const db = given ?? config?.db;
   const project = str(g.project) ?? (process.env.WORKLEDGER_PROJECT || undefined) ?? config?.project;
   const from = {
@@ -83,9 +84,7 @@ export function makeCtx(g: Opts, { repoFirst = false } = {}): Ctx & { close(): P
     databaseUrl,
     from,
     ledger: ({ tokenMemory = true } = {}) =>
-      (ledger ??= connect({ db, databaseUrl, localOnly: pinned?.db !== undefined }).then((l) =>
-        !tokenMemory || tokenMemoryOff() ? l : withLeaseMemory(l, leaseMemoryOf(l, agent)),
-      )),
+      (ledger ??= connect({ db, databaseUrl, localOnly: pinned !== null }).then((l) => (!tokenMemory || tokenMemoryOff() ? l : withLeaseMemory(l, leaseMemoryOf(l, agent))))),
     close: async () => (await ledger?.catch(() => undefined))?.close(),
     searched: async (e: unknown) => {
       const opened = await ledger?.catch(() => undefined);

@@ -184,8 +184,8 @@ function registerGitHooks(program: Command): void {
                 }`,
               ),
           };
-          // The repository's pinned ledger judges, not the shell's WORKLEDGER_DB (makeCtx).
         },
+        // The repository's pinned ledger judges, not the shell's WORKLEDGER_DB (makeCtx).
         { repoFirst: true },
       ),
     );
