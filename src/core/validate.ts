@@ -77,7 +77,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 export function noIdentity(): LedgerError {
   return new LedgerError("NO_IDENTITY", "no agent identity: every change is recorded under an agent name", {
-    hint: "give {{agent=NAME}} (or set WORKLEDGER_AGENT where workledger runs; with a server, its token decides)",
+    hint: "set WORKLEDGER_AGENT=NAME where workledger runs, or give {{agent=NAME}} (with a server, its token decides)",
     details: { issues: [{ field: "agent", message: "required" }] },
   });
 }

@@ -143,7 +143,7 @@ describe("bad input", () => {
       const r = s.run([...args, "--json"], { env: { WORKLEDGER_PROJECT: "p" } });
       assert.equal(r.code, 2, args.join(" "));
       assert.equal(r.json.error.code, "NO_IDENTITY");
-      assert.match(r.json.error.hint, /--agent NAME \(or set WORKLEDGER_AGENT/);
+      assert.match(r.json.error.hint, /^set WORKLEDGER_AGENT=NAME where workledger runs, or give --agent NAME/);
     }
     // A bad name is refused naming where it came from, for every command and the MCP server (fifteenth trials: `agent`).
     for (const [args, env, from] of [

@@ -351,6 +351,9 @@ describe("CLI", () => {
       s.run(["list", "--agent", "h", "--json"], { env }).json.map((w: { id: number }) => w.id),
       [2],
     );
-    assert.deepEqual(s.run(["list", "--agent", "nobody", "--json"], { env }).json, []);
+    const none = s.run(["list", "--agent", "nobody", "--json"], { env });
+    assert.deepEqual(none.json, []);
+    // An agent passing --agent as its identity is told the empty list is a filter's.
+    assert.match(none.stderr, /none held by nobody: after list, --agent filters by lease holder; drop it/);
   });
 });

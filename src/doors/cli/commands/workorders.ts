@@ -37,6 +37,7 @@ export function register(program: Command): void {
   }).alias("show");
 
   const listLimit = (o: Opts) => num(o.limit) ?? 100;
+  const holderFilter = (o: Opts, ctx: { flags: Opts }) => str(o.agent) ?? str(ctx.flags.agent);
   registerOperation<WorkOrder[]>(program, {
     op: "list",
     description: "work orders; by default all but done and cancelled (without -p: every project)",
@@ -44,12 +45,16 @@ export function register(program: Command): void {
       status: { help: "open|claimed|blocked|done|cancelled|all", flag: "--status <status>" },
       label: { help: "only with this label", flag: "--label <label>" },
       // `--agent` is also the global identity flag, which commander fills first: here it is the filter.
-      agent: { help: "only those whose live lease this agent holds", flag: "--agent <name>", read: (o, ctx) => str(o.agent) ?? str(ctx.flags.agent) },
+      agent: { help: "only those whose live lease this agent holds", flag: "--agent <name>", read: holderFilter },
       limit: { help: "at most this many (default 100, at most 1000)", flag: "--limit <n>", read: listLimit },
       after: { help: "only ids after this one: the last id of the previous page (with -p)", flag: "--after <id>", read: (o) => num(o.after) },
     },
     render: (wos, ctx, o) => ({
-      warnings: wos.length === listLimit(o) ? [`showing ${listLimit(o)}; pass --limit for more, or --after ${wos.at(-1)?.id ?? 0} for the next page`] : [],
+      warnings: [
+        ...(wos.length === listLimit(o) ? [`showing ${listLimit(o)}; pass --limit for more, or --after ${wos.at(-1)?.id ?? 0} for the next page`] : []),
+        // An agent told to pass --agent for its identity would otherwise read "nothing here" as an empty queue.
+        ...(wos.length === 0 && holderFilter(o, ctx) ? [`none held by ${holderFilter(o, ctx)}: after list, --agent filters by lease holder; drop it to list every WO`] : []),
+      ],
       human: () => render.woRows(wos, ctx.project === undefined),
     }),
   });
