@@ -14,6 +14,7 @@ import type { LedgerApi } from "../core/api.js";
 import { judgeBranchMove, type BranchMove } from "../core/commits.js";
 import type { CheckpointResult, WorkOrderWithNotes } from "../core/service/results.js";
 import { label, type WorkOrder } from "../core/types.js";
+import { once } from "../core/lazy.js";
 import { defaultBranch } from "./branch.js";
 import { git, LEDGER_PIN } from "./git.js";
 import { madeOutsideTheirLease } from "./commits.js";
@@ -107,7 +108,7 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
     for (const u of shadows) {
       const names = [u.ref.slice("refs/".length), ...(u.ref.startsWith("refs/tags/") ? [u.ref.slice("refs/tags/".length)] : [])];
       for (const name of names)
-        if (git(cwd, ["rev-parse", "--verify", "--quiet", `refs/heads/${name}`]) !== null || name === defaultBranch(cwd) || (await run.workOrders(name)).length > 0)
+        if (git(cwd, ["rev-parse", "--verify", "--quiet", `refs/heads/${name}`]) !== null || name === run.base() || (await run.workOrders(name)).length > 0)
           refused.push({
             ref: u.ref,
             message: `${u.ref}: named like the branch ${name}, it would shadow it in every git command that names it (git merge ${name} would take it): name it otherwise`,
@@ -117,7 +118,7 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
     // hooks' too, to one of an attacker's own (thirtieth trials).
     for (const u of others) {
       const now = git(cwd, ["rev-parse", "--verify", "--quiet", u.ref]);
-      const pin = addsPin(cwd, now ?? defaultBranch(cwd), u.new, u.ref.slice("refs/heads/".length));
+      const pin = addsPin(cwd, now ?? run.base(), u.new, u.ref.slice("refs/heads/".length));
       if (pin) refused.push({ ref: u.ref, message: pin });
     }
   }
@@ -127,19 +128,19 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
     const now = git(cwd, ["rev-parse", "--verify", "--quiet", u.ref]);
     const move: BranchMove | null = NONE.test(u.new) ? (now === null ? null : "delete") : now === null ? "create" : now === u.new ? null : "move";
     if (move === null) continue; // no move: nothing to delete, or git packing its refs
-    const pin = move === "delete" || who.admin ? null : addsPin(cwd, now ?? defaultBranch(cwd), u.new, branch);
+    const pin = move === "delete" || who.admin ? null : addsPin(cwd, now ?? run.base(), u.new, branch);
     if (pin) refused.push({ ref: u.ref, message: pin });
     // A creation at the default branch's tip, a deletion of what the default branch holds (judgeBranchMove).
     const atBase =
       move === "create"
-        ? git(cwd, ["rev-parse", "--verify", "--quiet", `${defaultBranch(cwd)}^{commit}`]) === u.new
-        : move === "delete" && git(cwd, ["merge-base", "--is-ancestor", now!, defaultBranch(cwd)]) !== null;
+        ? git(cwd, ["rev-parse", "--verify", "--quiet", `${run.base()}^{commit}`]) === u.new
+        : move === "delete" && git(cwd, ["merge-base", "--is-ancestor", now!, run.base()]) !== null;
     // Every project's: a name the caller's project does not know may be another's (twentieth trials: WORKLEDGER_PROJECT=other
     // let a non-holder move shop's branch).
     for (const wo of await run.workOrders(branch)) {
       const why =
         judgeBranchMove(wo, move, who, at, atBase, wo.checkpoints.length > 0) ??
-        (move === "delete" ? null : await outsideTheirLease(ledger, cwd, wo, who, `${now ?? defaultBranch(cwd)}..${u.new}`));
+        (move === "delete" ? null : await outsideTheirLease(ledger, cwd, wo, who, `${now ?? run.base()}..${u.new}`));
       if (why) refused.push({ ref: u.ref, message: why, wo: { project: wo.project, id: wo.id, status: wo.status, holder: wo.lease?.agent ?? null } });
     }
   }
@@ -196,12 +197,15 @@ export function branchOwner<T extends { project: string; created_at: string; sta
 export interface HookRun {
   who(): Promise<{ agent: string | undefined; admin: boolean }>;
   workOrders(branch: string): Promise<WorkOrderWithNotes[]>;
+  /** The repository's default branch (a few git calls: asked once per run). */
+  base(): string;
 }
 
 export function hookRun(ledger: LedgerApi, cwd: string, caller: Caller): HookRun {
   let who: ReturnType<HookRun["who"]> | undefined;
   const wos = new Map<string, Promise<WorkOrderWithNotes[]>>();
   return {
+    base: once(() => defaultBranch(cwd)),
     who: () => (who ??= callerOf(ledger, cwd, caller)),
     workOrders: (branch) => {
       let found = wos.get(branch);
@@ -242,7 +246,7 @@ export async function recordBranchMoves(ledger: LedgerApi, cwd: string, updates:
       // The WO as read says whose it is and where its checkpoints are; recordCheckpoint judges the lease's liveness.
       if (wo.lease === null || wo.lease.agent !== who.agent) continue;
       const last = wo.checkpoints.at(-1)?.commit;
-      if (last === u.new || (last === undefined && git(cwd, ["merge-base", "--is-ancestor", u.new, defaultBranch(cwd)]) !== null)) continue;
+      if (last === u.new || (last === undefined && git(cwd, ["merge-base", "--is-ancestor", u.new, run.base()]) !== null)) continue;
       const message = git(cwd, ["log", "-1", "--format=%s", u.new]) || "(no message)";
       const mine = { project: wo.project, id: wo.id, agent: who.agent, lease_token: wo.lease.token };
       const recorded = await ledger.recordCheckpoint({ ...mine, commit: u.new, message }).catch(() => null);
