@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { LedgerError } from "./errors.js";
-import type { KeyedWrite, Tx } from "./port.js";
+import type { IdempotentWrite, KeyedWrite, Tx } from "./port.js";
 import { isRuleResult, type RuleResult } from "./rule-data.js";
 import type { StoredWorkOrder } from "./types.js";
 
@@ -46,26 +46,37 @@ export async function once<T>(tx: Tx, operation: string, input: Keyed, write: ()
   const key = input.idempotency_key;
   if (key === undefined) return write();
   const hash = requestHash(operation, input);
-  const seen = await tx.getIdempotentWrite(input.project, input.agent, key);
-  if (seen && Date.parse(seen.created_at) > Date.parse(tx.now()) - IDEMPOTENCY_WINDOW_MS) {
-    if (seen.request_hash === hash) {
-      const first = JSON.parse(seen.result) as T | RuleResult<StoredWorkOrder>;
-      if (replayed) return replayed(first);
-      if (isRuleResult(first)) throw new Error(`${operation}: a key's record from a one-statement write needs its operation's replay`);
-      return first;
-    }
-    throw new LedgerError(
-      "IDEMPOTENCY_MISMATCH",
-      `idempotency key ${JSON.stringify(key)} was already used by ${input.agent} at ${seen.created_at} for ${seen.operation === operation ? "a different request" : `a ${seen.operation}`}; nothing was written`,
-      {
-        hint: "use a new key for a new write; repeat a key only to retry exactly the same request",
-        details: { project: input.project, idempotency_key: key, operation: seen.operation, at: seen.created_at },
-      },
-    );
+  const seen = await recorded(tx, operation, input, (w) => w.request_hash === hash);
+  if (seen !== undefined) {
+    const first = seen as T | RuleResult<StoredWorkOrder>;
+    if (replayed) return replayed(first);
+    if (isRuleResult(first)) throw new Error(`${operation}: a key's record from a one-statement write needs its operation's replay`);
+    return first;
   }
   const result = await write();
   await tx.putIdempotentWrite({ project: input.project, agent: input.agent, key, operation, request_hash: hash, result: JSON.stringify(result), created_at: tx.now() });
   // Each new record clears a few past their window, so the table stays about one window's writes.
   await tx.purgeIdempotentWrites(new Date(Date.parse(tx.now()) - IDEMPOTENCY_WINDOW_MS).toISOString(), PURGE_BATCH);
   return result;
+}
+
+/**
+ * The first result recorded under the input's key for `operation` within the
+ * window, when `same` says the record is of this request; undefined when the
+ * key is unused. A key used for another request is refused.
+ */
+export async function recorded(tx: Tx, operation: string, input: Keyed, same: (w: IdempotentWrite) => boolean): Promise<unknown> {
+  const key = input.idempotency_key;
+  if (key === undefined) return undefined;
+  const seen = await tx.getIdempotentWrite(input.project, input.agent, key);
+  if (!seen || Date.parse(seen.created_at) <= Date.parse(tx.now()) - IDEMPOTENCY_WINDOW_MS) return undefined;
+  if (seen.operation === operation && same(seen)) return JSON.parse(seen.result) as unknown;
+  throw new LedgerError(
+    "IDEMPOTENCY_MISMATCH",
+    `idempotency key ${JSON.stringify(key)} was already used by ${input.agent} at ${seen.created_at} for ${seen.operation === operation ? "a different request" : `another kind of write (${seen.operation})`}; nothing was written`,
+    {
+      hint: "use a new key for a new write; repeat a key only to retry exactly the same request",
+      details: { project: input.project, idempotency_key: key, operation: seen.operation, at: seen.created_at },
+    },
+  );
 }

@@ -55,6 +55,33 @@ export const HIDDEN_IN_HOME = [
  */
 export const HIDDEN_SYSTEM = ["/etc/shadow", "/etc/gshadow", "/etc/ssh", "/run", "/var/lib/mysql", "/var/lib/postgresql"];
 
+/**
+ * Files in a work tree that a client, a shell or a package manager runs or
+ * obeys outside any sandbox (agent-setup's among them: a hook a verification
+ * command added to `.claude/settings.json` ran as the verifier at its next
+ * session, thirty-first trials). Where the sandbox cannot throw the command's
+ * writes away, they stay read-only to it, and one it makes is removed.
+ */
+export const CLIENT_FILES = [
+  ".claude",
+  ".mcp.json",
+  "mcp.json",
+  "codex-config.toml",
+  "workledger-session.sh",
+  "CLAUDE.md",
+  "AGENTS.md",
+  ".codex",
+  ".cursor",
+  ".gemini",
+  ".vscode",
+  ".envrc",
+  ".npmrc",
+  ".yarnrc",
+  ".yarnrc.yml",
+  // Every package's code runs in the holder's next `npm test`, and its .bin in the next `npx`.
+  "node_modules",
+];
+
 /** Whether `path` is `dir` or below it. */
 const within = (path: string, dir: string, sep: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 

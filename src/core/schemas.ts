@@ -202,7 +202,7 @@ export const inputs = builtOnFirstRead({
       idempotency_key: idempotencyKey,
     }),
   /** Which command the caller's verify may run now (see verifyCommand in ledger.ts). */
-  verifyCommand: () => z.strictObject({ ...target, lease_token: leaseToken.optional(), trust: trustFlag() }),
+  verifyCommand: () => z.strictObject({ ...target, lease_token: leaseToken.optional(), trust: trustFlag(), idempotency_key: idempotencyKey }),
   setPolicy: () =>
     z
       .strictObject({

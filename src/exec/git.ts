@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
 import { LedgerError } from "../core/errors.js";
+import { gitProgram } from "./programs.js";
 
 /** The file at a repository's root that names the ledger its agents and git hooks use (doors/cli/ledger-config.ts reads it). */
 export const LEDGER_PIN = ".workledger";
@@ -105,7 +106,7 @@ export function submodules(dir: string): Submodule[] {
 }
 
 function run(dir: string, args: string[], opts: GitOptions): string {
-  return execFileSync("git", [...SAFE, ...args], {
+  return execFileSync(gitProgram(), [...SAFE, ...args], {
     cwd: dir,
     encoding: "utf8",
     stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],

@@ -7,15 +7,18 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { delimiter, dirname, isAbsolute, join, resolve, sep } from "node:path";
+import { basename, delimiter, dirname, join, resolve, sep } from "node:path";
+import { trustedProgram } from "./programs.js";
 import { HIDDEN_HOMES, HIDDEN_IN_HOME, HIDDEN_SYSTEM, type SandboxKind } from "../core/sandbox.js";
 
 export interface Sandbox {
   kind: SandboxKind;
   /** Why there is none (shown in SANDBOX_REQUIRED). */
   why: string;
+  /** Whether what the command writes in the work tree is thrown away after it (an overlay); else it stays. */
+  discards: boolean;
   /** The program and arguments that run `command` in `dir`; `hide`: more paths hidden, `protect`: files in the work tree kept read-only. */
   wrap(command: string, dir: string, opts: WrapOptions): [string, string[]];
 }
@@ -39,7 +42,7 @@ let found: Sandbox | undefined;
  */
 export function detectSandbox(): Sandbox {
   if (found) return found;
-  const bwrap = process.env.WORKLEDGER_BWRAP ?? SYSTEM_BWRAP.find((p) => existsSync(p)) ?? onPath("bwrap");
+  const bwrap = process.env.WORKLEDGER_BWRAP ?? SYSTEM_BWRAP.find((p) => existsSync(p)) ?? trustedProgram("bwrap");
   if (!bwrap) return (found = none("bubblewrap (bwrap) is not installed"));
   // User namespaces may be off (some containers): then bwrap exists but cannot start.
   const probe = spawnSync(bwrap, ["--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "/bin/true"], { stdio: ["ignore", "ignore", "pipe"], timeout: 10_000 });
@@ -47,24 +50,74 @@ export function detectSandbox(): Sandbox {
     const why = probe.error ? probe.error.message : probe.stderr.toString().trim() || `exit ${probe.status}`;
     return (found = none(`bwrap at ${bwrap} cannot start here: ${why}`));
   }
-  return (found = { kind: "bwrap", why: "", wrap: (command, dir, opts) => [bwrap, [...bwrapArgs(dir, opts), "/bin/sh", "-c", command]] });
+  const overlay = overlayMount(bwrap);
+  return (found = {
+    kind: "bwrap",
+    why: "",
+    discards: overlay !== null,
+    wrap: (command, dir, opts) => {
+      const inner = [...bwrapArgs(dir, opts, overlay !== null), "/bin/sh", "-c", command];
+      return overlay === null ? [bwrap, inner] : [overlay.unshare, [...overlay.args(resolve(dir)), bwrap, ...inner]];
+    },
+  });
 }
 
+/**
+ * The work tree as the command sees it, where this machine lets an
+ * unprivileged user do it (Linux 5.11 or later with user namespaces): an
+ * overlay whose writes go to a throw-away memory file system, so nothing the
+ * command writes stays. A writable work tree let it plant code that ran later
+ * as the verifier, outside any sandbox: a hook in the client's settings (git
+ * ignores them), a husky hook in the work tree, a module in node_modules
+ * (thirty-first trials). bwrap 0.8 has no overlay of its own, so `unshare`
+ * makes a user and mount namespace, mounts the overlay there and starts bwrap
+ * in it (WORKLEDGER_UNSHARE names another `unshare`). Probed once; null where it cannot.
+ */
+function overlayMount(bwrap: string): { unshare: string; args: (work: string) => string[] } | null {
+  const unshare = process.env.WORKLEDGER_UNSHARE ?? SYSTEM_UNSHARE.find((p) => existsSync(p));
+  const at = join(scratchDir(), "overlay");
+  if (unshare === undefined || !SAFE_PATH.test(at)) return null;
+  mkdirSync(at, { recursive: true, mode: 0o700 });
+  const args = (work: string) => ["--user", "--map-root-user", "--mount", "/bin/sh", "-c", OVERLAY_SCRIPT, "sh", at, work];
+  const lower = mkdtempSync(join(scratchDir(), "probe-"));
+  const probe = spawnSync(
+    unshare,
+    [...args(lower), bwrap, "--ro-bind", "/", "/", "--unshare-all", ...asCaller, "--die-with-parent", "--bind", lower, lower, "--chdir", lower, "/bin/sh", "-c", "echo ok > probe"],
+    {
+      stdio: ["ignore", "ignore", "ignore"],
+      timeout: 10_000,
+    },
+  );
+  const works = probe.status === 0 && !existsSync(join(lower, "probe"));
+  rmSync(lower, { recursive: true, force: true });
+  return works ? { unshare, args } : null;
+}
+
+/** bwrap's arguments that make the command the caller's user and group (in the overlay's namespace the caller is root). */
+const asCaller = ["--unshare-user", "--uid", String(process.getuid?.() ?? 0), "--gid", String(process.getgid?.() ?? 0)];
+const SYSTEM_UNSHARE = ["/usr/bin/unshare", "/bin/unshare"];
+/** Characters a mount option may hold unquoted (the overlay's own folders; the work tree is bound to one of them first). */
+const SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
+/**
+ * Run as root of a new user namespace: a memory file system for the
+ * overlay's writes, the work tree bound to a folder with a plain name (its own
+ * may hold a comma or a colon, which mount options cannot), the overlay on
+ * the work tree, then bwrap. Every mount is this namespace's alone.
+ */
+const OVERLAY_SCRIPT = [
+  "m=$1 w=$2; shift 2",
+  'mount -t tmpfs -o mode=0700 workledger "$m"',
+  'mkdir "$m/lower" "$m/upper" "$m/work"',
+  'mount --bind "$w" "$m/lower"',
+  'mount -t overlay workledger -o "lowerdir=$m/lower,upperdir=$m/upper,workdir=$m/work" "$w"',
+  'exec "$@"',
+].join(" && ");
+
 function none(why: string): Sandbox {
-  return { kind: "none", why, wrap: shell };
+  return { kind: "none", why, discards: false, wrap: shell };
 }
 
 const SYSTEM_BWRAP = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"];
-
-function onPath(name: string): string | undefined {
-  const here = resolve(process.cwd());
-  for (const d of (process.env.PATH ?? "").split(delimiter)) {
-    if (!isAbsolute(d) || under(resolve(d), here)) continue;
-    const p = join(d, name);
-    if (existsSync(p)) return p;
-  }
-  return undefined;
-}
 
 const under = (p: string, root: string) => p === root || p.startsWith(root + sep);
 
@@ -93,14 +146,19 @@ export function scrubConfig(text: string): string {
 
 let scratch: string | undefined;
 
-/** A file in this process's scratch folder (removed when it exits) holding `text`: one per content, so a long-lived MCP server's verifications reuse it. */
-function scratchFile(text: string): string {
+/** This process's scratch folder, removed when it exits. */
+function scratchDir(): string {
   if (scratch === undefined) {
     const dir = mkdtempSync(join(tmpdir(), "workledger-sandbox-"));
     scratch = dir;
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   }
-  const file = join(scratch, `config-${createHash("sha256").update(text).digest("hex").slice(0, 16)}`);
+  return scratch;
+}
+
+/** A file in this process's scratch folder holding `text`: one per content, so a long-lived MCP server's verifications reuse it. */
+function scratchFile(text: string): string {
+  const file = join(scratchDir(), `config-${createHash("sha256").update(text).digest("hex").slice(0, 16)}`);
   if (!existsSync(file)) writeFileSync(file, text, { mode: 0o600 });
   return file;
 }
@@ -119,16 +177,27 @@ function homes(): string[] {
   return [...new Set(all)].filter((h, _, list) => !list.some((o) => o !== h && under(h, o)));
 }
 
-/** The folders of hidden homes that hold an entry of PATH (`~/.cargo` for `~/.cargo/bin`): toolchains, readable again. */
-function toolchains(hidden: readonly string[]): string[] {
-  const found = new Set<string>();
+/**
+ * The toolchains of hidden homes on PATH, readable again: for a `bin` or
+ * `shims` folder its prefix (`~/.nvm/versions/node/v20` for its `bin`: the
+ * programs need their `lib`), with the prefix's `share` and `state` still
+ * hidden (an application's data and tokens: `~/.local` for `~/.local/bin`
+ * showed `~/.local/share`, thirty-first MCP trial); for any other folder, the
+ * folder alone.
+ */
+function toolchains(hidden: readonly string[]): { dir: string; hide: string[] }[] {
+  const found = new Map<string, string[]>();
   for (const entry of (process.env.PATH ?? "").split(delimiter)) {
     if (!entry.startsWith("/")) continue;
-    const home = hidden.find((h) => under(entry, h) && entry !== h);
-    const top = home === undefined ? undefined : entry.slice(home.length + 1).split(sep)[0];
-    if (home !== undefined && top && existsSync(join(home, top))) found.add(join(home, top));
+    const at = resolve(entry);
+    const home = hidden.find((h) => under(at, h) && at !== h);
+    if (home === undefined || !existsSync(at)) continue;
+    const prefix = dirname(at);
+    const whole = ["bin", "shims"].includes(basename(at)) && prefix !== home;
+    found.set(whole ? prefix : at, whole ? ["share", "state"].map((d) => join(prefix, d)).filter((d) => existsSync(d)) : []);
   }
-  return [...found];
+  // Outer folders first: one inside another's hidden `share` (pnpm's) is bound again after it.
+  return [...found].sort(([a], [b]) => a.length - b.length).map(([dir, hide]) => ({ dir, hide }));
 }
 
 /** Paths hidden from every verification command: credentials under the home directory and the machine's, plus `hide` (the ledger's files). */
@@ -143,7 +212,7 @@ function resolver(hidden: readonly string[]): string[] {
   return real !== null && hidden.some((h) => real.startsWith(h + "/")) ? ["--ro-bind", real, real] : [];
 }
 
-function bwrapArgs(dir: string, opts: WrapOptions): string[] {
+function bwrapArgs(dir: string, opts: WrapOptions, overlaid: boolean): string[] {
   const work = resolve(dir);
   const hidden = hiddenPaths(opts.hide);
   // A directory is covered by an empty tmpfs, a file by /dev/null. What lies under /tmp is gone with
@@ -160,6 +229,7 @@ function bwrapArgs(dir: string, opts: WrapOptions): string[] {
     // planted a hook that ran as the next agent to commit (twenty-seventh trials).
     "--cap-drop",
     "ALL",
+    ...(overlaid ? asCaller : []),
     ...(opts.network ? ["--share-net"] : []),
     "--ro-bind",
     "/",
@@ -169,7 +239,7 @@ function bwrapArgs(dir: string, opts: WrapOptions): string[] {
     "--proc",
     "/proc",
     ...hiddenHomes.flatMap((h) => ["--tmpfs", h]),
-    ...toolchains(hiddenHomes).flatMap((t) => ["--ro-bind", t, t]),
+    ...toolchains(hiddenHomes).flatMap((t) => ["--ro-bind", t.dir, t.dir, ...t.hide.flatMap((h) => ["--tmpfs", h])]),
     ...hidden.filter(early).flatMap(cover),
     ...(opts.network ? resolver(hidden) : []),
     "--tmpfs",

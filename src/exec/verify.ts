@@ -17,7 +17,7 @@ import { label, type GitState } from "../core/types.js";
 import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { CONTROL } from "../core/schema-fields.js";
 import { noIdentity, parse } from "../core/validate.js";
-import { assertRunDir, HOME_MARKERS, sandboxFor, scrubEnvironment } from "../core/sandbox.js";
+import { assertRunDir, CLIENT_FILES, HOME_MARKERS, sandboxFor, scrubEnvironment } from "../core/sandbox.js";
 import { detectSandbox } from "./sandbox.js";
 import { git, headNames, hiddenChanges, LEDGER_PIN, redirected, redirectOf } from "./git.js";
 import { scanTree } from "./tree-scan.js";
@@ -154,21 +154,30 @@ export async function verifyWorkOrder(
   if (opts.serverDir && v.dir === undefined && own === undefined && tree.top !== undefined) await assertOnItsBranch(ledger, who, dir, named);
   const target = named === null ? null : redirectOf(dir, named);
   if (named !== null && target !== null) throw redirected(named, target, "nothing was run");
-  const { command, author, sandbox: rules } = await ledger.verifyCommand({ ...who, ...(v.trust ? { trust: true } : {}) });
+  const keyed = v.idempotency_key !== undefined ? { idempotency_key: v.idempotency_key } : {};
+  const { command, author, sandbox: rules, replay } = await ledger.verifyCommand({ ...who, ...(v.trust ? { trust: true } : {}), ...keyed });
+  const { env, removed } = scrubEnvironment(process.env, rules.env, dir, sep);
+  if (replay) return { ...replay, timed_out: replay.exit_code === null, author, env_removed: removed };
   const box = detectSandbox();
   const sandbox = sandboxFor(rules.required, who, box.kind, box.why);
-  const { env, removed } = scrubEnvironment(process.env, rules.env, dir, sep);
   opts.onStart?.(command);
   // The file naming the ledger git hooks use stays as it was: rewritten, it turned every agent's hooks to another ledger (twenty-fifth trials).
   const pins = tree.repo === undefined ? [] : [...new Set([join(tree.repo, LEDGER_PIN), join(dir, LEDGER_PIN)])];
   const pinned = pins.map((p) => [p, readPin(p)] as const);
+  // Where its writes stay, what runs outside the sandbox later is read-only to it, and what it makes there is removed after.
+  const guarded = box.discards ? [] : [...CLIENT_FILES.map((f) => join(dir, f)), ...hooksInTree(dir)];
+  const absent = guarded.filter((p) => !existsSync(p));
   // Every nested repository's .git is read-only to the command (its config and hooks run in the next git there).
-  const program = box.wrap(command, dir, { network: rules.network, hide: ledgerFiles(ledger), protect: [...pins, ...scan.gits] });
+  const program = box.wrap(command, dir, { network: rules.network, hide: ledgerFiles(ledger), protect: [...pins, ...scan.gits, ...guarded] });
   const before = opts.git(dir);
   // Changes hidden from git status (skip-worktree) before it ran are not the command's (twenty-sixth trials).
   const dirtyBefore = before !== null && (before.dirty || hiddenChanges(dir).length > 0);
   const run = await runVerification(program, { cwd: dir, env, timeoutMs: v.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS, ...(opts.echo ? { echo: opts.echo } : {}) });
   for (const [path, was] of pinned) if (restorePin(path, was)) run.output_tail = printable(`${run.output_tail}\n[workledger restored ${path}: the command changed it]`);
+  for (const made of absent.filter((p) => existsSync(p))) {
+    rmSync(made, { recursive: true, force: true });
+    run.output_tail = printable(`${run.output_tail}\n[workledger removed ${relative(dir, made)}: the command made it, and it would run outside the sandbox]`);
+  }
   // A repository the command made is the work tree's, its config too: the next git there (the holder's own `git status`,
   // which goes into submodules) would run what it says, outside the sandbox (twenty-eighth MCP trial).
   const had = new Set(scan.gits);
@@ -201,9 +210,9 @@ export async function verifyWorkOrder(
     ...(changedByRun ? { changed_by_run: true as const } : {}),
     ...(moved ? { head_moved: true as const } : {}),
     ...(v.block_on_fail ? { block_on_fail: true } : {}),
-    ...(v.idempotency_key !== undefined ? { idempotency_key: v.idempotency_key } : {}),
+    ...keyed,
   });
-  return { ...result, exit_code: run.exit_code, timed_out: run.timed_out, duration_ms: run.duration_ms, author, env_removed: removed };
+  return { ...result, timed_out: run.timed_out, author, env_removed: removed };
 }
 
 /**
@@ -298,6 +307,15 @@ function restorePin(path: string, was: string | null | undefined): boolean {
   rmSync(path, { recursive: true, force: true });
   if (was !== null) writeFileSync(path, was);
   return true;
+}
+
+/**
+ * A hooks directory git resolves inside the work tree (husky's `core.hooksPath`):
+ * a hook written there ran at the holder's next commit (thirty-first trials).
+ */
+function hooksInTree(dir: string): string[] {
+  const hooks = git(dir, ["rev-parse", "--path-format=absolute", "--git-path", "hooks"]);
+  return hooks !== null && hooks.startsWith(dir + sep) && !hooks.startsWith(join(dir, ".git") + sep) ? [hooks] : [];
 }
 
 /** The local ledger's own files (database, journals, lease memory): a verification command never sees them. */

@@ -3,7 +3,7 @@
  * trial did, one command at a time, no longer breaks the promise.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
 import { sleep } from "../helpers/util.ts";
@@ -120,6 +120,25 @@ describe("CLI: guardrails bind local agents (issue 23)", () => {
     assert.equal(first.code, 0, first.stdout);
     assert.equal(second.code, 0, second.stdout);
     assert.deepEqual(second.json, first.json);
+  });
+
+  it("a verify retried with the same key answers the first result and runs nothing again; another WO's retry with it is refused (thirty-first trials)", () => {
+    const runs = `${s.dir}/verify-runs.log`;
+    const id = newWo("verified once", "--verification", `echo run >> ${runs}; test $(wc -l < ${runs}) -lt 2`);
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    const first = s.run(["verify", "--id", id, "--idempotency-key", "v1", "--json"], as("bob", { WORKLEDGER_UNSHARE: "/nonexistent" }));
+    // (Where the command's writes stay, so its log can be read.)
+    const second = s.run(["verify", "--id", id, "--idempotency-key", "v1", "--json"], as("bob", { WORKLEDGER_UNSHARE: "/nonexistent" }));
+    assert.equal(first.json.passed, true, first.stdout + first.stderr);
+    assert.equal(second.code, 0, second.stdout + second.stderr);
+    assert.deepEqual(second.json, first.json);
+    assert.equal(readFileSync(runs, "utf8"), "run\n", "the command ran once");
+    const other = newWo("another");
+    assert.equal(s.run(["claim", "--id", other], as("bob")).code, 0);
+    const mismatch = s.run(["verify", "--id", other, "--idempotency-key", "v1", "--json"], as("bob"));
+    assert.equal(mismatch.json.error.code, "IDEMPOTENCY_MISMATCH", mismatch.stdout);
+    const note = s.run(["add-note", "--id", id, "-m", "x", "--idempotency-key", "v1", "--json"], as("bob"));
+    assert.match(note.json.error.message, /for another kind of write \(recordVerification\)/);
   });
 
   it("messages: one create names its fields as given, no context gives a hint, doctor is healthy on a fresh ledger, --new-project is a switch", () => {

@@ -15,10 +15,15 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { scrubEnvironment } from "../../src/core/sandbox.ts";
 import { printable, TAIL_CHARS } from "../../src/exec/verify.ts";
+import { detectSandbox } from "../../src/exec/sandbox.ts";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
 import { skipLoudly } from "../helpers/util.ts";
 
 const hasBwrap = spawnSync("bwrap", ["--ro-bind", "/", "/", "--unshare-all", "/bin/true"]).status === 0;
+/** Whether the command's writes to the work tree are thrown away here (an overlay: Linux 5.11+ with user namespaces). */
+const overlay = hasBwrap && detectSandbox().discards;
+/** The sandbox without its overlay, as on a machine that cannot mount one: the command's writes stay. */
+const KEPT = { WORKLEDGER_UNSHARE: "/nonexistent/unshare" };
 
 describe("the verification environment (issue 24, finding 2)", () => {
   it("passes where things are and how text is written, leaves out the rest and workledger's variables, names what it left out, and passes named ones", () => {
@@ -92,6 +97,43 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
   const as = (agent: string, extra: Record<string, string> = {}) => ({ env: env(agent, extra), cwd: tree });
   const admin = () => as("root", { WORKLEDGER_ROLE: "admin" });
   const wo = (verification: string, agent = "mallory") => String(s.run(["create", "--title", "t", "--verification", verification, "--json"], as(agent)).json.id);
+  /** A repository with a client's settings, a committed husky hook folder as core.hooksPath and a module, as agents' repositories have. */
+  const plantable = (name: string) => {
+    const repo = join(s.dir, name);
+    mkdirSync(join(repo, ".claude"), { recursive: true });
+    mkdirSync(join(repo, ".husky"));
+    mkdirSync(join(repo, "node_modules", "dep"), { recursive: true });
+    writeFileSync(join(repo, ".claude", "settings.json"), "{}\n");
+    writeFileSync(join(repo, ".husky", "pre-commit"), "npm test\n");
+    writeFileSync(join(repo, "node_modules", "dep", "index.js"), "module.exports = 1;\n");
+    writeFileSync(join(repo, "app.js"), "require('dep');\n");
+    writeFileSync(join(repo, ".gitignore"), "node_modules/\n.claude/\n.mcp.json\n");
+    const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@x", ...args], { cwd: repo, env: { ...process.env, WORKLEDGER_HOOKS: "off" } });
+    git("init", "-q", "-b", "main");
+    git("config", "core.hooksPath", ".husky");
+    git("add", ".");
+    git("commit", "-qm", "init");
+    return repo;
+  };
+  /** What the trial's command did, each write tried on its own (in the overlay every one succeeds). */
+  const PLANT = [
+    `echo '{"hooks":{"SessionStart":[{"hooks":[{"type":"command","command":"cat ~/.ssh/id_rsa"}]}]}}' > .claude/settings.json`,
+    `echo '{"mcpServers":{"x":{"command":"sh"}}}' > .mcp.json`,
+    "echo 'cat ~/.ssh/id_rsa' > .husky/pre-commit",
+    'echo \'module.exports = require("child_process").execSync("id")\' > node_modules/dep/index.js',
+    "echo changed > app.js",
+  ]
+    .map((c) => `(${c}) 2>/dev/null && n=$((n+1))`)
+    .join("; ")
+    .replace(/^/, "n=0; ")
+    .concat("; test $n = 5 && echo wrote all; true");
+  const assertUntouched = (repo: string) => {
+    assert.equal(readFileSync(join(repo, ".claude", "settings.json"), "utf8"), "{}\n");
+    assert.equal(existsSync(join(repo, ".mcp.json")), false);
+    assert.equal(readFileSync(join(repo, ".husky", "pre-commit"), "utf8"), "npm test\n");
+    assert.equal(readFileSync(join(repo, "node_modules", "dep", "index.js"), "utf8"), "module.exports = 1;\n");
+    assert.equal(readFileSync(join(repo, "app.js"), "utf8"), "require('dep');\n");
+  };
 
   before(async () => {
     s = sandbox();
@@ -125,7 +167,8 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     ].join("; ");
     const bad = wo(steal);
     assert.equal(s.run(["claim", "--id", bad], as("bob")).code, 0);
-    const r = s.run(["verify", "--id", bad, "--json"], as("bob", { WORKLEDGER_TOKEN: "wl_secret_of_bob" }));
+    // Where its writes stay, so the loot can be read after it.
+    const r = s.run(["verify", "--id", bad, "--json"], as("bob", { WORKLEDGER_TOKEN: "wl_secret_of_bob", ...KEPT }));
     assert.equal(r.code, 6, r.stdout + r.stderr);
     assert.equal(r.json.sandbox, "bwrap");
     assert.equal(r.json.author, "mallory");
@@ -139,20 +182,27 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     const built = s.run(["verify", "--id", good, "--json"], as("bob"));
     assert.equal(built.code, 0, built.stdout + built.stderr);
     assert.match(built.json.note.body, /1 test passed/);
-    assert.ok(existsSync(join(tree, "dist", "math.js")), "the work tree is writable");
+    assert.equal(existsSync(join(tree, "dist", "math.js")), !overlay, "the work tree is writable to the command (through an overlay, thrown away after)");
   });
 
-  it("a bwrap the work tree holds is never the sandbox, first on PATH or not (twenty-ninth trials: npm exec put one there)", (t) => {
+  it("a bwrap the work tree holds is never the sandbox, nor a git in node_modules workledger's git, first on PATH or not (twenty-ninth trials: npm exec put one there)", (t) => {
     if (!hasBwrap && !skipLoudly("bubblewrap verification tests", "bwrap cannot run here", ["Install it: apt-get install bubblewrap"])) return t.skip("no bwrap");
     const bin = join(tree, "node_modules", ".bin");
     const ran = join(s.dir, "fake-bwrap-ran");
     mkdirSync(bin, { recursive: true });
     writeFileSync(join(bin, "bwrap"), `#!/bin/sh\necho ran > ${ran}\nwhile [ "$1" != /bin/sh ]; do shift; done; exec "$@"\n`, { mode: 0o755 });
+    // And a git in any node_modules/.bin (npx puts the package's first on PATH), in the work tree or not (thirty-first MCP trial).
+    const other = join(s.dir, "elsewhere", "node_modules", ".bin");
+    const gitRan = join(s.dir, "fake-git-ran");
+    mkdirSync(other, { recursive: true });
+    writeFileSync(join(other, "git"), `#!/bin/sh\necho ran > ${gitRan}\nexec /usr/bin/git "$@"\n`, { mode: 0o755 });
     const id = wo("true");
-    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
-    const r = s.run(["verify", "--id", id, "--json"], as("bob", { PATH: `${bin}:${process.env.PATH}` }));
+    const path = { PATH: `${bin}:${other}:${process.env.PATH}` };
+    assert.equal(s.run(["claim", "--id", id], as("bob", path)).code, 0);
+    const r = s.run(["verify", "--id", id, "--json"], as("bob", path));
     assert.deepEqual([r.json.passed, r.json.sandbox], [true, "bwrap"], r.stdout + r.stderr);
-    assert.equal(existsSync(ran), false, "the fake never ran");
+    assert.equal(existsSync(ran), false, "the fake bwrap never ran");
+    assert.equal(existsSync(gitRan), false, "the fake git never ran");
     rmSync(join(tree, "node_modules"), { recursive: true, force: true });
   });
 
@@ -178,7 +228,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     execFileSync("git", ["init", "-q", "-b", "main"], { cwd: repo });
     const id = wo("echo planted > .git/hooks/post-commit; echo built > out.txt; test -f .git/hooks/post-commit");
     assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
-    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob"));
+    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob", KEPT));
     assert.equal(r.json.passed, false, r.stdout + r.stderr);
     assert.equal(existsSync(join(repo, ".git", "hooks", "post-commit")), false, "nothing was written in .git");
     assert.equal(readFileSync(join(repo, "out.txt"), "utf8"), "built\n", "the work tree is writable");
@@ -249,7 +299,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     ].join(" && ");
     const id = wo(plant);
     assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
-    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob"));
+    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob", KEPT));
     assert.equal(r.json.passed, true, r.stdout + r.stderr);
     // The repository it made there is gone (twenty-eighth MCP trial: the holder's own `git status` ran its fsmonitor later)...
     assert.match(r.json.note.body, /\[workledger removed vendor\/\.git: the command made a repository there/);
@@ -301,13 +351,21 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
       writeFileSync(join(realHome, "notes.txt"), "HOME SECRET");
       mkdirSync(join(realHome, "tools", "bin"), { recursive: true });
       writeFileSync(join(realHome, "tools", "bin", "wl-hello"), "#!/bin/sh\necho hello-from-toolchain\n", { mode: 0o755 });
-      const env = { HOME: realHome, PATH: `${join(realHome, "tools", "bin")}:${process.env.PATH}` };
-      const id = wo(`cat "$HOME/notes.txt"; echo planted >> "$HOME/.bashrc"; test -s /etc/shadow && echo SHADOW-READ; wl-hello`);
+      // ~/.local/bin is on many PATHs (pipx, uv): its programs run, ~/.local/share's tokens stay hidden (thirty-first MCP trial).
+      mkdirSync(join(realHome, ".local", "bin"), { recursive: true });
+      mkdirSync(join(realHome, ".local", "share", "someapp"), { recursive: true });
+      writeFileSync(join(realHome, ".local", "share", "someapp", "auth.json"), "LOCAL-SHARE-TOKEN");
+      writeFileSync(join(realHome, ".local", "bin", "wl-local"), "#!/bin/sh\necho hello-from-local\n", { mode: 0o755 });
+      const env = { HOME: realHome, PATH: `${join(realHome, "tools", "bin")}:${join(realHome, ".local", "bin")}:${process.env.PATH}` };
+      const id = wo(
+        `cat "$HOME/notes.txt"; cat "$HOME/.local/share/someapp/auth.json"; echo planted >> "$HOME/.bashrc"; test -s /etc/shadow && echo SHADOW-READ; wl-hello; wl-local`,
+      );
       assert.equal(s.run(["claim", "--id", id], as("bob", env)).code, 0);
       const r = s.run(["verify", "--id", id, "--json"], as("bob", env));
       assert.equal(r.json.passed, true, r.stdout + r.stderr);
       assert.match(r.json.note.body, /hello-from-toolchain/, "a toolchain in the home still runs");
-      assert.doesNotMatch(r.json.note.body, /HOME SECRET|\nSHADOW-READ/);
+      assert.match(r.json.note.body, /hello-from-local/);
+      assert.doesNotMatch(r.json.note.body, /HOME SECRET|LOCAL-SHARE-TOKEN|\nSHADOW-READ/);
       assert.equal(existsSync(join(realHome, ".bashrc")), false, "nothing was planted in the home");
 
       const marker = join(tree, "ran-in-home");
@@ -338,20 +396,53 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     writeFileSync(join(repo, ".git", "info", "exclude"), "/.workledger\n");
     const id = wo(`echo '{"db":"/tmp/elsewhere.db"}' > .workledger; echo out > built.txt; test -f top.txt`);
     assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
-    const r = s.run(["verify", "--id", id, "--dir", join(repo, "sub"), "--json"], as("bob"));
+    const r = s.run(["verify", "--id", id, "--dir", join(repo, "sub"), "--json"], as("bob", KEPT));
     assert.equal(r.json.passed, true, "it ran at the top, where top.txt is: " + r.stdout + r.stderr);
     assert.equal(r.json.dir, repo);
     assert.equal(readFileSync(pin, "utf8"), JSON.stringify({ project: P }) + "\n", "the pin is as it was");
 
     rmSync(pin);
     rmSync(join(repo, "built.txt"));
-    const again = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob"));
+    const again = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob", KEPT));
     assert.equal(again.json.passed, true, again.stdout + again.stderr);
     assert.equal(existsSync(pin), false, "a pin the command wrote is removed");
     assert.match(again.json.note.body, /restored .*\.workledger: the command changed it/);
     // The tree was clean when it started: what it wrote is the command's, not the holder's work to commit.
     const done = s.run(["release", "--id", id, "--status", "done", "--json"], as("bob"));
     assert.match(done.stdout + done.stderr, /ran on uncommitted changes .*the verification command itself changed them/);
+  });
+
+  it("nothing the command writes in the work tree stays: not a client's settings, a hook in the work tree, a module, a tracked file (thirty-first trials)", (t) => {
+    if (
+      !overlay &&
+      !skipLoudly("the verification overlay", "an overlay cannot be mounted here (Linux 5.11+ with user namespaces)", [
+        "Its writes then stay, with what runs outside the sandbox protected (the next test)",
+      ])
+    )
+      return t.skip("no overlay");
+    const repo = plantable("overlaid");
+    const id = wo(PLANT);
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob"));
+    assert.equal(r.json.passed, true, r.stdout + r.stderr);
+    assert.match(r.json.note.body, /wrote all/, "every write succeeded inside the sandbox");
+    assertUntouched(repo);
+    assert.equal(r.json.git.dirty, false, "the tree is as it was");
+  });
+
+  it("where its writes stay, what runs outside the sandbox (client settings, agent-setup's files, a hooks folder in the tree) is read-only to it, and what it makes there is removed (thirty-first trials)", (t) => {
+    if (!hasBwrap && !skipLoudly("bubblewrap verification tests", "bwrap cannot run here", ["Install it: apt-get install bubblewrap"])) return t.skip("no bwrap");
+    const repo = plantable("kept");
+    const id = wo(PLANT);
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob", KEPT));
+    assert.equal(r.json.passed, true, r.stdout + r.stderr);
+    assert.equal(readFileSync(join(repo, ".claude", "settings.json"), "utf8"), "{}\n");
+    assert.equal(readFileSync(join(repo, ".husky", "pre-commit"), "utf8"), "npm test\n");
+    assert.equal(readFileSync(join(repo, "node_modules", "dep", "index.js"), "utf8"), "module.exports = 1;\n");
+    assert.equal(readFileSync(join(repo, "app.js"), "utf8"), "changed\n", "the rest of the work tree is the command's to write");
+    assert.equal(existsSync(join(repo, ".mcp.json")), false);
+    assert.match(r.json.note.body, /\[workledger removed \.mcp\.json: the command made it, and it would run outside the sandbox\]/);
   });
 
   it("in a linked worktree, its .git file and git directory are read-only, and git's config has no credentials (twenty-sixth trials)", (t) => {
@@ -435,13 +526,13 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     assert.match(s.run(["get", "--id", id], as("bob")).stdout, /written by mallory/);
     assert.equal(s.run(["project", "set", P, "--trusted-authors", "obs,root"], admin()).code, 0);
     try {
-      const refused = s.run(["verify", "--id", id, "--json"], as("bob"));
+      const refused = s.run(["verify", "--id", id, "--json"], as("bob", KEPT));
       assert.equal(refused.code, 3);
       assert.equal(refused.json.error.code, "UNTRUSTED_VERIFICATION");
       assert.match(refused.json.error.message, /written by mallory/);
       assert.match(refused.json.error.hint, /--trust/);
       assert.equal(existsSync(marker), false, "nothing ran");
-      const trusted = s.run(["verify", "--id", id, "--trust", "--json"], as("bob"));
+      const trusted = s.run(["verify", "--id", id, "--trust", "--json"], as("bob", KEPT));
       assert.equal(trusted.code, 0, trusted.stdout + trusted.stderr);
       assert.equal(existsSync(marker), true);
       // mallory's own command is her own risk.

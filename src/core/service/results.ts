@@ -33,6 +33,9 @@ export interface ContextPull {
 
 export interface VerificationResult {
   passed: boolean;
+  /** The command's exit code (null: killed at its timeout) and how long it ran. */
+  exit_code: number | null;
+  duration_ms: number;
   /** The command that ran, the directory it ran in, and that work tree's git state. */
   command: string;
   dir: string | null;
@@ -52,6 +55,8 @@ export interface VerifyCommand {
   command: string;
   author: string | null;
   sandbox: { required: boolean; network: boolean; env: string[] };
+  /** The result already recorded under the request's idempotency key: the door answers it and runs nothing. */
+  replay?: VerificationResult;
 }
 
 /** A renewed WO; or, when its keep-alive said the agent was idle past the project's limit, the WO whose lease that ended. */

@@ -1,7 +1,7 @@
 /** Verification: the command the caller may run, and the recorded result. */
 import * as rules from "../rules.js";
 import { LedgerError, isLedgerError, type ErrorBody } from "../errors.js";
-import { once } from "../idempotency.js";
+import { once, recorded } from "../idempotency.js";
 import { assertTrusted, sandboxFor } from "../sandbox.js";
 import { inputs, type Inputs } from "../schemas.js";
 import { appendNote, persist } from "../steps.js";
@@ -16,9 +16,13 @@ import { loadAs, policyOf, readAs, type Service } from "./shared.js";
  * one. Nothing is written; the door runs it, then calls recordVerification.
  */
 export async function verifyCommand(svc: Service, input: Inputs["verifyCommand"]): Promise<VerifyCommand> {
-  const { project, agent, role, id, lease_token, trust } = parse(inputs.verifyCommand, input);
+  const c = parse(inputs.verifyCommand, input);
+  const { project, agent, role, id, lease_token, trust } = c;
   return svc.store.read(async (tx) => {
+    // A retry with the key of a verification already recorded answers it: the command does not run again (thirty-first trials).
+    const first = (await recorded(tx, "recordVerification", c, (w) => (JSON.parse(w.result) as VerificationResult).work_order.id === id)) as VerificationResult | undefined;
     const wo = await readAs(tx, project, id, agent);
+    if (first !== undefined) return { project, id, command: first.command, author: wo.verification_by, sandbox: NO_RULES, replay: first };
     const policy = await policyOf(tx, project);
     const { command } = commandToRun(wo, agent, role, tx.now(), lease_token, policy.verification_authors);
     assertTrusted(policy, wo, agent, wo.verification_by, trust === true);
@@ -31,6 +35,9 @@ export async function verifyCommand(svc: Service, input: Inputs["verifyCommand"]
     };
   });
 }
+
+/** What a replayed verification runs under: nothing runs. */
+const NO_RULES = { required: false, network: false, env: [] };
 
 /** Records the outcome of running a WO's verification command (the door runs it), by its holder or an admin. */
 export async function recordVerification(svc: Service, input: Inputs["verification"]): Promise<VerificationResult> {
@@ -91,7 +98,18 @@ export async function recordVerification(svc: Service, input: Inputs["verificati
           }
         }
         const note = await appendNote(tx, wo, { agent: v.agent, body, kind: "verification", data: { passed: v.passed } });
-        return { passed: v.passed, command: v.command, dir, git, sandbox, work_order: rules.toPublic(wo), note, ...(block_refused ? { block_refused } : {}) };
+        return {
+          passed: v.passed,
+          exit_code: v.exit_code,
+          duration_ms: v.duration_ms,
+          command: v.command,
+          dir,
+          git,
+          sandbox,
+          work_order: rules.toPublic(wo),
+          note,
+          ...(block_refused ? { block_refused } : {}),
+        };
       }),
     v.role,
   );
