@@ -49,13 +49,19 @@ export function assertWithinCaps(item: { [K in CapField]?: number | null | undef
   });
 }
 
-/** The cap flags an admin raises for this reason (for hints): above what is already spent, by one more cap's worth. */
-const raise = (wo: StoredWorkOrder) =>
-  wo.max_attempts !== null && wo.fence >= wo.max_attempts
-    ? `{{max_attempts=${wo.fence + 1}}}`
-    : wo.max_usd !== null && spendCapReached(wo)?.startsWith("$")
-      ? `{{max_usd=${toUsd(Math.ceil((toMicros(Math.max(wo.spend.usd, wo.max_usd)) + toMicros(wo.max_usd)) / 10_000) * 10_000)}}}`
-      : `{{max_tokens=${Math.max(wo.spend.tokens_in + wo.spend.tokens_out, wo.max_tokens ?? 0) + (wo.max_tokens ?? 0)}}}`;
+/**
+ * The cap flags an admin raises for this reason (for hints): above what the caps count (spend reported from outside any
+ * attempt is not: thirty-first MCP trial, non-holders' $100 inflated the figure), by one more cap's worth.
+ */
+function raise(wo: StoredWorkOrder): string {
+  if (wo.max_attempts !== null && wo.fence >= wo.max_attempts) return `{{max_attempts=${wo.fence + 1}}}`;
+  if (wo.max_usd !== null && spendCapReached(wo)?.startsWith("$")) {
+    const counted = toMicros(wo.spend.usd) - toMicros(wo.spend.outside_usd ?? 0);
+    return `{{max_usd=${toUsd(Math.ceil((Math.max(counted, toMicros(wo.max_usd)) + toMicros(wo.max_usd)) / 10_000) * 10_000)}}}`;
+  }
+  const tokens = wo.spend.tokens_in + wo.spend.tokens_out - (wo.spend.outside_tokens ?? 0);
+  return `{{max_tokens=${Math.max(tokens, wo.max_tokens ?? 0) + (wo.max_tokens ?? 0)}}}`;
+}
 
 export function budgetExhausted(wo: StoredWorkOrder, reason: string, what: "claimed" | "renewed" | "reopened"): LedgerError {
   return new LedgerError("BUDGET_EXHAUSTED", `${label(wo.id)} cannot be ${what}: its budget is used up (${reason})${wo.dead_letter ? "; it is blocked (dead-letter)" : ""}`, {

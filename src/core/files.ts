@@ -318,3 +318,11 @@ function charClass(body: string): (ch: string) => boolean {
   }
   return (ch) => ranges.some(([lo, hi]) => ch >= lo && ch <= hi) !== negate;
 }
+
+/** The paths a WO's `files` patterns cannot touch (none when it lists none: its scope is not stated), at most `limit` of them. */
+export function outsideFiles(paths: readonly string[], patterns: readonly string[], limit = 50): string[] {
+  if (patterns.length === 0) return [];
+  const checker = new OverlapChecker();
+  // A path with a glob's characters in its name is its own literal here: escaping is not part of the pattern language, so it is judged as written.
+  return paths.filter((p) => checker.files([p], patterns) === "no").slice(0, limit);
+}

@@ -17,6 +17,7 @@ import { noIdentity, parse } from "../core/validate.js";
 import { asAgent, git, gitOrFail, hiddenChanges, LEDGER_PIN, mainWorkTree, redirected, redirectOf, submodules } from "./git.js";
 import { refuseSharedBranch, worktreePath, worktreeTag } from "./worktree.js";
 import { defaultBranch } from "./branch.js";
+import { dependencyWork, scopeWarnings } from "./scope.js";
 import { unvouched, type CheckedCommit } from "./commits.js";
 
 export type CheckpointOutcome =
@@ -93,7 +94,13 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
       message: c.message,
       ...(c.idempotency_key !== undefined ? { idempotency_key: c.idempotency_key } : {}),
     });
-    return { ...recorded, dir, branch: held.branch, files: 0, ...withWarnings(recorded, others) };
+    return {
+      ...recorded,
+      dir,
+      branch: held.branch,
+      files: 0,
+      ...withWarnings(recorded, [...others, ...scopeWarnings(dir, last ?? defaultBranch(dir), head, held, await dependencyWork(ledger, held))]),
+    };
   }
   const files = gitOrFail(dir, ["diff", "--cached", "--name-only", head], "list the changes").split("\n").filter(Boolean).length;
   const message = [c.message, "", ...trailerLines({ project: held.project, id: held.id, token: held.lease.token })].join("\n") + "\n";
@@ -114,7 +121,13 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
     `move ${held.branch} to the checkpoint ${commit}`,
     asAgent(held.lease.agent),
   );
-  return { ...recorded, dir, branch: held.branch, files, ...withWarnings(recorded, others) };
+  return {
+    ...recorded,
+    dir,
+    branch: held.branch,
+    files,
+    ...withWarnings(recorded, [...others, ...scopeWarnings(dir, last ?? defaultBranch(dir), commit, held, await dependencyWork(ledger, held))]),
+  };
 }
 
 /** The ledger's warnings about the checkpoint and the door's about the commits it takes on, together. */

@@ -1,7 +1,7 @@
 /** Running git for the ledger's git commands: bounded in time, never through a shell. */
 import { execFileSync } from "node:child_process";
 import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync } from "node:fs";
-import { dirname, join, resolve, sep } from "node:path";
+import { dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { LedgerError } from "../core/errors.js";
 import { gitProgram } from "./programs.js";
 
@@ -210,4 +210,10 @@ export function redirected(branch: string, target: string, did: string): LedgerE
       details: { branch, symref_to: target },
     },
   );
+}
+
+/** The repository's core.hooksPath when it is relative (git resolves it in each worktree), else null. */
+export function relativeHooksPath(dir: string): string | null {
+  const configured = git(dir, ["config", "--get", "core.hooksPath"]);
+  return configured !== null && configured !== "" && !isAbsolute(configured) && !configured.startsWith("~") ? configured : null;
 }

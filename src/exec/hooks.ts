@@ -14,10 +14,11 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync,
 import { join } from "node:path";
 import type { LedgerApi } from "../core/api.js";
 import { byItsHolder, unreadable, type CommitVerdict } from "../core/commits.js";
+import { LedgerError } from "../core/errors.js";
 import { commitLease, trailerLines } from "../core/trailers.js";
 import { label, type WorkOrder } from "../core/types.js";
 import type { CheckpointResult } from "../core/service/results.js";
-import { git, gitOrFail, LEDGER_PIN } from "./git.js";
+import { git, gitOrFail, LEDGER_PIN, relativeHooksPath } from "./git.js";
 import { workOrderOfBranch } from "./ref-fence.js";
 import { worktreeTag } from "./worktree.js";
 
@@ -40,6 +41,18 @@ const quoted = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** Installs both hooks, running this workledger (`node` and its `script`) by absolute path: an agent's PATH need not have it. */
 export function installHooks(dir: string, node: string, script: string): HooksInstalled {
   const hooks = gitOrFail(dir, ["rev-parse", "--path-format=absolute", "--git-path", "hooks"], "find the hooks directory");
+  // git finds a relative core.hooksPath (husky's `.husky`) in each worktree's own files, where these hooks are not: in the
+  // worktrees agents work in, no lease hook would run and a lapsed holder's commits would land (thirty-first trials).
+  const configured = relativeHooksPath(dir);
+  if (configured !== null)
+    throw new LedgerError(
+      "VALIDATION",
+      `core.hooksPath is relative (${configured}): git looks for hooks in each worktree's own ${configured}, where workledger's are not, so they would not run in agents' worktrees; nothing was installed`,
+      {
+        hint: `make it absolute (git config core.hooksPath '${hooks}'), then run git-hooks install again`,
+        details: { issues: [{ field: "core.hooksPath", message: "relative" }], hooks_path: configured, absolute: hooks },
+      },
+    );
   mkdirSync(hooks, { recursive: true });
   const out: HooksInstalled = { dir: hooks, installed: [], kept: [] };
   for (const name of RETIRED_HOOKS) {

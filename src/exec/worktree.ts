@@ -11,12 +11,13 @@ import type { LedgerApi } from "../core/api.js";
 import { LedgerError } from "../core/errors.js";
 import { isFinished } from "../core/rules.js";
 import { agentName, inputs, projectName, type Inputs } from "../core/schemas.js";
-import type { Checkpoint } from "../core/types.js";
+import { label, type Checkpoint } from "../core/types.js";
 import type { Held } from "../core/ledger.js";
 import { noIdentity, parse, REQUIRED } from "../core/validate.js";
 import { defaultBranch, ensureBranch } from "./branch.js";
 import { unvouched } from "./commits.js";
-import { asAgent, git, gitOrFail, hiddenChanges, mainWorkTree, redirectOf, STATUS } from "./git.js";
+import { dependencyWork, scopeWarnings } from "./scope.js";
+import { asAgent, git, gitOrFail, hiddenChanges, mainWorkTree, redirectOf, relativeHooksPath, STATUS } from "./git.js";
 import { branchOwner, madeBefore, workOrdersOfBranch } from "./ref-fence.js";
 
 /** What a worktree made by workledger records about itself, in its own git directory (hooks read it). */
@@ -119,6 +120,17 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
       ]
     : await refusedSince(ledger, path, checkpoint?.commit ?? defaultBranch(top), branch);
   if (restored) warnings.unshift(restored);
+  // Done dependencies' work this branch lacks (a WO's branch starts from the default branch; theirs stays on their own
+  // until merged: thirty-first MCP trial), and, taking over another's work, what it changed beyond the WO's scope.
+  const deps = await dependencyWork(ledger, held);
+  for (const d of deps.filter((d) => git(path, ["merge-base", "--is-ancestor", d.commit, "HEAD"]) === null))
+    warnings.push(`${label(d.id)} is done, but its work (${d.branch} at ${d.commit.slice(0, 12)}) is not in this worktree: git merge ${d.branch} here to build on it`);
+  if (checkpoint !== null && checkpoint.agent !== held.lease.agent) warnings.push(...scopeWarnings(path, defaultBranch(top), "HEAD", held, deps));
+  const hooksPath = relativeHooksPath(path);
+  if (hooksPath !== null)
+    warnings.push(
+      `core.hooksPath is relative (${hooksPath}): git looks for hooks in this worktree's own copy, so workledger's lease hooks do not run here; make it absolute and run git-hooks install`,
+    );
   warnings.push(
     ...detached.map((p) => `${p} (an earlier holder's worktree) had ${branch} checked out: it is detached now, its files untouched, so a commit there cannot land on the branch`),
   );

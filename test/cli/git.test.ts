@@ -1,7 +1,7 @@
 /** `workledger branch` in a scratch repository (issue 26): created from the default branch, nothing checked out, idempotent. */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
@@ -42,6 +42,27 @@ describe("CLI: a branch per work order (issue 26)", () => {
     assert.equal(out.code, 2);
     assert.match(out.json.error.message, /is not in a git repository/);
     assert.equal(s.run(["branch", "--id", "1", "--dir", repo, "--json"], { env, cwd: s.dir }).json.dir, repo);
+  });
+
+  it("a relative core.hooksPath (husky's) is refused by git-hooks install and named by worktree: git would look for the hooks in each worktree (thirty-first trials)", () => {
+    git("config", "core.hooksPath", ".husky");
+    try {
+      const refused = s.run(["git-hooks", "install", "--json"], { cwd: repo });
+      assert.equal(refused.code, 2, refused.stdout);
+      assert.match(refused.json.error.message, /^core\.hooksPath is relative \(\.husky\): .*nothing was installed/);
+      assert.equal(refused.json.error.hint, `make it absolute (git config core.hooksPath '${join(repo, ".husky")}'), then run git-hooks install again`);
+      assert.equal(existsSync(join(repo, ".husky")), false);
+      assert.equal(s.run(["claim", "--id", "1"], { env }).code, 0);
+      const opened = s.run(["worktree", "--id", "1"], { env, cwd: repo });
+      assert.equal(opened.code, 0, opened.stderr);
+      assert.match(opened.stderr, /core\.hooksPath is relative \(\.husky\): .*workledger's lease hooks do not run here/);
+      git("config", "core.hooksPath", join(repo, ".husky"));
+      const installed = s.run(["git-hooks", "install", "--json"], { cwd: repo });
+      assert.equal(installed.code, 0, installed.stdout);
+      assert.equal(installed.json.dir, join(repo, ".husky"));
+    } finally {
+      git("config", "--unset", "core.hooksPath");
+    }
   });
 });
 
@@ -744,6 +765,37 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(mine.code, 0, mine.stdout);
     writeFileSync(join(mine.json.path, "twin.txt"), "alice's\n");
     assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "alice's twin"], { env: alice, cwd: mine.json.path }).code, 0);
+  });
+
+  it("checkpoint and the next holder's worktree name changes outside the WO's files and links out of the tree; a worktree names a done dependency's unmerged work (thirty-first MCP trial)", () => {
+    const dep = checkpointed("Add mul", "true", "mul.js", "mul\n");
+    const finished = s.run(["release", "--id", dep.id, "--status", "done"], { env: alice });
+    assert.equal(finished.code, 0, finished.stdout + finished.stderr);
+    const id = String(s.run(["create", "--title", "Use mul", "--file", "src/use.js", "--depends-on", dep.id, "--json"], { env: alice }).json.id);
+    const claimed = s.run(["claim", "--id", id], { env: alice });
+    assert.equal(claimed.code, 0, claimed.stdout + claimed.stderr);
+    const opened = s.run(["worktree", "--id", id, "--json"], { env: alice, cwd: repo });
+    assert.match(
+      opened.stderr,
+      new RegExp(`WO-${dep.id} is done, but its work \\(wo/${dep.id}-add-mul at [0-9a-f]{12}\\) is not in this worktree: git merge wo/${dep.id}-add-mul here`),
+    );
+    const tree = opened.json.path as string;
+    git(tree, "merge", "-q", `wo/${dep.id}-add-mul`);
+    mkdirSync(join(tree, "src"));
+    writeFileSync(join(tree, "src", "use.js"), "use\n");
+    writeFileSync(join(tree, "package.json"), "{}\n");
+    symlinkSync("/root/.aws/credentials", join(tree, "creds.txt"));
+    const cp = s.run(["checkpoint", "--id", id, "-m", "use", "--json"], { env: alice, cwd: tree });
+    assert.equal(cp.code, 0, cp.stderr);
+    assert.match(cp.stderr, new RegExp(`WO-${id} lists files src/use.js; this work also changes creds.txt, package.json: outside its scope`));
+    assert.match(cp.stderr, /creds\.txt: a link pointing outside the work tree/);
+    assert.doesNotMatch(cp.stderr, /mul\.js/, "the dependency's merged work is not this checkpoint's to explain");
+    assert.equal(s.run(["release", "--id", id], { env: alice }).code, 0);
+    assert.equal(s.run(["claim", "--id", id], { env: bob }).code, 0);
+    const taken = s.run(["worktree", "--id", id, "--json"], { env: bob, cwd: repo });
+    assert.equal(taken.code, 0, taken.stderr);
+    assert.match(taken.stderr, /this work also changes creds\.txt, package\.json: outside its scope/);
+    assert.doesNotMatch(taken.stderr, /is done, but its work/, "the dependency's work is merged in");
   });
 
   it("checkpoint refuses a folder holding a repository of its own, which git would commit as a bare commit id (twenty-eighth trials)", () => {

@@ -205,6 +205,8 @@ for (const backend of backends) {
       const r = await l.spend({ ...A, id: 1, cost_usd: 1.5 });
       assert.match(r.warnings?.[0] ?? "", /\$1\.50 spent of a \$1\.00 cap/);
       assert.equal(r.work_order.status, "claimed");
+      // A reviewer's spend from outside any attempt counts for reports, never for the cap or the hint's figure (thirty-first MCP trial).
+      await l.spend({ ...A, agent: "reviewer", id: 1, phase: "review", cost_usd: 100 });
       await rejects(l.renew({ ...A, id: 1 }), "BUDGET_EXHAUSTED");
       const released = await l.release({ ...A, id: 1 });
       assert.equal(released.status, "blocked");
