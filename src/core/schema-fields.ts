@@ -331,7 +331,7 @@ export const claimFields = z.strictObject({
   next: z.boolean().describe("take the most urgent free WO").optional(),
   ttl: ttl.optional(),
   exclusive_files: z.boolean().describe("refuse if its files overlap a held WO's").optional(),
-  max_hold: maxHold.describe("renewals stop after this long").optional(),
+  max_hold: maxHold.describe("renewals stop after this long (1m to 30d, like 2h)").optional(),
   idempotency_key: idempotencyKey,
   git: gitState().nullable().optional(),
   ...queueFields,

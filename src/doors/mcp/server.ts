@@ -11,7 +11,7 @@ import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } fr
 import type { LedgerApi } from "../../core/api.js";
 import { LedgerError, isLedgerError } from "../../core/errors.js";
 import { judgedOnBranches, type LocalRepository } from "../../core/freshness.js";
-import type { GitState } from "../../core/types.js";
+import { CAP_FIELDS, type GitState } from "../../core/types.js";
 import { verifyWorkOrder } from "../../exec/verify.js";
 import { checkpoint } from "../../exec/checkpoint.js";
 import { worktree, worktreeOf, type WorktreeResult } from "../../exec/worktree.js";
@@ -186,9 +186,11 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
       const tool = BY_NAME.get(name);
       if (!tool) throw new LedgerError("VALIDATION", `unknown tool ${name}`, { hint: `tools: ${[...BY_NAME.keys()].join(", ")}` });
       const valid = advertised.get(name) ?? [];
-      const unknown = Object.keys(given ?? {}).filter((k) => !valid.includes(k));
+      // A WO's caps are left out of create's schema (the list stays small) but taken as in items (thirty-first MCP trial).
+      const unknown = Object.keys(given ?? {}).filter((k) => !valid.includes(k) && !(name === "create" && (CAP_FIELDS as readonly string[]).includes(k)));
       if (unknown.length)
         throw new LedgerError("VALIDATION", `${unknown.join(", ")}: not an argument of ${name}; valid: ${valid.join(", ")}`, {
+          hint: "leave those out, or give them as one of the valid arguments; nothing was written",
           details: { issues: unknown.map((field) => ({ field, message: "not an argument of this tool" })) },
         });
       const args: Args = tool.name === "create" ? oneItem({ ...(given ?? {}) }) : { ...(given ?? {}) };
@@ -241,7 +243,10 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
 function onlyItsArguments(e: LedgerError, fields: readonly string[]): LedgerError {
   const issues = e.details?.issues;
   if (!Array.isArray(issues)) return e;
-  const kept = issues.filter((i: { field?: unknown }) => typeof i.field !== "string" || i.field === "" || fields.includes(i.field.split(/[.[]/)[0]!));
+  // A field the model gave and no schema knows (inside create's items: thirty-first MCP trial) is the model's to fix.
+  const kept = issues.filter(
+    (i: { field?: unknown; message?: unknown }) => typeof i.field !== "string" || i.field === "" || i.message === "unknown field" || fields.includes(i.field.split(/[.[]/)[0]!),
+  );
   if (kept.length === issues.length) return e;
   const { issues: _dropped, ...rest } = e.details!;
   // "Give its path" cannot be done here: the server works where its client started it (twenty-second MCP trial).
