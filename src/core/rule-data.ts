@@ -65,6 +65,9 @@ export type Expr =
   /** Integer sum. */
   | { op: "plus"; args: [Expr, Expr] }
   | { op: "least"; args: [Expr, Expr] }
+  | { op: "greatest"; args: [Expr, Expr] }
+  /** Milliseconds from the second timestamp to the first (null when either is). */
+  | { op: "msBetween"; args: [Expr, Expr] }
   /** A timestamp plus milliseconds (null when either is). */
   | { op: "addMs"; args: [Expr, Expr] }
   /** The earlier of two timestamps, ignoring a null one (SQL's LEAST). */
@@ -88,7 +91,7 @@ export type Expr =
   /** Only whitespace (String.prototype.trim's). */
   | { op: "blank"; args: [Expr] };
 
-export type PolicyKey = "max_hold_ms" | "done_stage" | "require_verification";
+export type PolicyKey = "max_hold_ms" | "done_stage" | "require_verification" | "idle_limit_ms";
 
 export const f = (name: Field): Expr => ({ f: name });
 export const arg = (name: string): Expr => ({ arg: name });
@@ -119,18 +122,19 @@ export interface WriteRule {
   defer: readonly { why: string; when: Expr }[];
   refuse: readonly { code: string; when: Expr }[];
   set: Partial<Record<Field, Expr>>;
-  event: { type: "claimed" | "status_changed" | "released"; data: Record<string, Expr>; omitNull: readonly string[] };
+  /** null: it appends none (a keep-alive's renewal). */
+  event: { type: "claimed" | "status_changed" | "released" | "renewed"; data: Record<string, Expr>; omitNull: readonly string[] } | null;
   /** When the core needs the state before even though the rule applied (to word a warning); refused or deferred, it always gets it. */
   needsBefore: Expr;
-  /** The attempt it opens (a claim), or the outcome of the one it ends. */
-  attempt: "opens" | { ends: "done" };
+  /** The attempt it opens (a claim), the outcome of the one it ends, or null: the attempt goes on (a renewal). */
+  attempt: "opens" | { ends: "done" } | null;
 }
 
 /** What a rule's interpretation needs besides the WO: its arguments, the time, and the two facts it may look up. */
 export interface RuleEnv {
   args: Record<string, Value | undefined>;
   now: string;
-  policy: { max_hold_ms: number | null; done_stage: string | null; require_verification: boolean };
+  policy: { max_hold_ms: number | null; done_stage: string | null; require_verification: boolean; idle_limit_ms?: number | null };
   depsPending: boolean;
   lastCheckpointAt: string | null;
 }
@@ -192,7 +196,7 @@ export function evaluate(e: Expr, row: Row, env: RuleEnv): Value {
   if ("arg" in e) return env.args[e.arg] ?? null;
   if ("now" in e) return env.now;
   if ("lit" in e) return e.lit;
-  if ("policy" in e) return env.policy[e.policy];
+  if ("policy" in e) return env.policy[e.policy] ?? null;
   if ("depsPending" in e) return env.depsPending;
   if ("lastCheckpointAt" in e) return env.lastCheckpointAt;
   const v = (i: number) => evaluate((e as { args: Expr[] }).args[i]!, row, env);
@@ -246,6 +250,10 @@ export function evaluate(e: Expr, row: Row, env: RuleEnv): Value {
       return a === null || b === null ? null : (a as number) - (b as number);
     case "least":
       return a === null ? b : b === null ? a : Math.min(a as number, b as number);
+    case "greatest":
+      return a === null ? b : b === null ? a : Math.max(a as number, b as number);
+    case "msBetween":
+      return a === null || b === null ? null : Date.parse(a as string) - Date.parse(b as string);
     case "addMs":
       return a === null || b === null ? null : iso(Date.parse(a as string) + (b as number));
     case "earliest":
@@ -283,9 +291,9 @@ export function effect(rule: WriteRule, wo: StoredWorkOrder, env: RuleEnv): { ne
   const after: Row = { ...row };
   for (const [k, e] of Object.entries(rule.set) as [Field, Expr][]) after[k] = evaluate(e, row, env);
   const data: Record<string, unknown> = {};
-  for (const [k, e] of Object.entries(rule.event.data)) {
+  for (const [k, e] of Object.entries(rule.event?.data ?? {})) {
     const x = evaluate(e, row, env);
-    if (x !== null || !rule.event.omitNull.includes(k)) data[k] = x;
+    if (x !== null || !rule.event!.omitNull.includes(k)) data[k] = x;
   }
   return { next: fromRow(wo, after), data };
 }

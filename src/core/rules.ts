@@ -9,7 +9,7 @@ import { budgetExhausted, budgetReached, deadLetterNote, NO_SPEND, spendCapReach
 import { capabilityMissing } from "./stages.js";
 import { CANCELLED_DEPENDENCY } from "./done.js";
 import { decide, effect, type RuleEnv } from "./rule-data.js";
-import { CLAIM, ENDED_LEASES_KEPT } from "./write-rules.js";
+import { CLAIM, ENDED_LEASES_KEPT, KEEPALIVE_RENEW, RENEW } from "./write-rules.js";
 import { branchName, DEFAULT_BRANCH_PREFIX } from "./branch.js";
 import type { WoCreate } from "./schemas.js";
 import { label } from "./types.js";
@@ -458,32 +458,51 @@ function claimRefused(code: string, wo: StoredWorkOrder, agent: string, now: str
 }
 
 const after = (now: string, ms: number) => new Date(Date.parse(now) + ms).toISOString();
-const earliest = (t: string, cap: string | null) => (cap !== null && cap < t ? cap : t);
 
 /** How long a lease runs from each claim or renewal: what a renewal without a TTL keeps. */
 export const leaseLength = (lease: Lease) => Date.parse(lease.expires_at) - Date.parse(lease.renewed_at ?? lease.claimed_at);
 
-/** Extends the caller's live lease by `ttlMs` from now (default: the lease's own length), up to its hold cap; a keep-alive's renewal appends no event. */
+/** A renewal's arguments, as the rule (write-rules.ts RENEW) takes them. */
+export const renewArgs = (agent: string, ttlMs: number | undefined, token: number | undefined, idleMs?: number) => ({
+  agent,
+  token: token ?? null,
+  ttl_ms: ttlMs ?? null,
+  idle_ms: idleMs ?? null,
+});
+
+/**
+ * Extends the caller's live lease by `ttlMs` from now (default: the lease's
+ * own length), up to its hold cap, as write-rules.ts RENEW states it (a
+ * keep-alive's renewal, KEEPALIVE_RENEW, appends no event); here the
+ * refusals' words and the warning of a renewal the hold cap cuts short.
+ */
 export function renew(wo: StoredWorkOrder, agent: string, now: string, ttlMs: number | undefined, token?: number, keepalive = false): Change {
   holding(wo, agent, now, token, true);
   const lease = wo.lease as Lease;
-  ttlMs ??= Math.max(leaseLength(lease), 1000);
-  const spent = spendCapReached(wo);
-  if (spent !== null) throw budgetExhausted(wo, spent, "renewed");
-  if (lease.hold_until !== null && lease.expires_at >= lease.hold_until) {
+  const rule = keepalive ? KEEPALIVE_RENEW : RENEW;
+  const env: RuleEnv = {
+    args: renewArgs(agent, ttlMs, token),
+    now,
+    policy: { max_hold_ms: null, done_stage: null, require_verification: false },
+    depsPending: false,
+    lastCheckpointAt: null,
+  };
+  const verdict = decide(rule, wo, env, false);
+  if (verdict.kind === "refuse" && verdict.code === "BUDGET_EXHAUSTED") throw budgetExhausted(wo, spendCapReached(wo) ?? "its caps", "renewed");
+  if (verdict.kind === "refuse") {
     throw new LedgerError("MAX_HOLD_REACHED", `${label(wo.id)} has been held for as long as one lease may be (until ${lease.hold_until}); it cannot be renewed`, {
       hint: "finish now and {{op:release}} it with a status, or release it with a note saying what is left",
       details: { project: wo.project, id: wo.id, hold_until: lease.hold_until, expires_at: lease.expires_at },
     });
   }
-  const expires_at = earliest(after(now, ttlMs), lease.hold_until);
-  const renewed = { lease: { ...lease, expires_at, renewed_at: now } };
+  const { next, data } = effect(rule, wo, env);
+  if (keepalive) return { prev: wo, next, events: [] };
   // Cut short by the hold's end: said now, not at the next renewal's refusal (seventeenth trials).
-  const cut = expires_at !== after(now, ttlMs) ? [`${label(wo.id)} is held until ${lease.hold_until} at most (max_hold): this renewal ends then; finish or release it before`] : [];
-  // A keep-alive's renewal is no revision: the history shows every revision, and the holder's own compare-and-set must not fail on its keep-alive.
-  if (keepalive) return { prev: wo, next: { ...wo, ...renewed }, events: [] };
-  const next = bump(wo, now, renewed);
-  return { prev: wo, next, events: [event(next, "renewed", agent, now, { token: lease.token, expires_at, ttl_ms: ttlMs })], ...(cut.length ? { warnings: cut } : {}) };
+  const cut =
+    next.lease!.expires_at !== after(now, data.ttl_ms as number)
+      ? [`${label(wo.id)} is held until ${lease.hold_until} at most (max_hold): this renewal ends then; finish or release it before`]
+      : [];
+  return { prev: wo, next, events: [event(next, "renewed", agent, now, data)], ...(cut.length ? { warnings: cut } : {}) };
 }
 
 /**

@@ -22,15 +22,16 @@ const expiresAt: Expr = { op: "earliest", args: [{ op: "addMs", args: [NOW, arg(
 const token = plus(f("fence"), lit(1));
 const micros = (e: Expr): Expr => ({ op: "micros", args: [e] });
 
-/** budget.ts budgetReached: the attempts cap, or a spend cap (spend from outside the attempt not counted). */
-export const BUDGET_REACHED: Expr = or(
-  and(given(f("max_attempts")), cmp("ge", f("fence"), f("max_attempts"))),
+/** budget.ts spendCapReached: a spend cap reached (spend from outside the attempt not counted). */
+const SPEND_REACHED: Expr = or(
   and(given(f("max_usd")), cmp("ge", minus(micros({ op: "spent", key: "usd" }), micros({ op: "spent", key: "outside_usd" })), micros(f("max_usd")))),
   and(
     given(f("max_tokens")),
     cmp("ge", minus(plus({ op: "spent", key: "tokens_in" }, { op: "spent", key: "tokens_out" }), { op: "spent", key: "outside_tokens" }), f("max_tokens")),
   ),
 );
+/** budget.ts budgetReached: the attempts cap, or a spend cap. */
+export const BUDGET_REACHED: Expr = or(and(given(f("max_attempts")), cmp("ge", f("fence"), f("max_attempts"))), SPEND_REACHED);
 
 /** A live lease: one whose expiry is after now. */
 const leaseLive = and(given(f("lease_expires_at")), cmp("gt", f("lease_expires_at"), NOW));
@@ -169,3 +170,48 @@ function finish(via: "release" | "update"): WriteRule {
 }
 export const FINISH_BY_RELEASE = finish("release");
 export const FINISH_BY_UPDATE = finish("update");
+
+/** How long a renewal extends the lease: the TTL asked for, else the lease's own length (rules.leaseLength), at least a second. */
+export const RENEW_TTL: Expr = when(
+  isNull(arg("ttl_ms")),
+  { op: "greatest", args: [{ op: "msBetween", args: [f("lease_expires_at"), when(isNull(f("lease_renewed_at")), f("lease_claimed_at"), f("lease_renewed_at"))] }, lit(1000)] },
+  arg("ttl_ms"),
+);
+
+/**
+ * The holder renews its lease (rules.renew): by now + the TTL, up to its
+ * hold cap; refused when a spend cap is reached or the hold cap already
+ * was. A keep-alive's renewal is no revision and appends no event. Whoever is
+ * not the live holder, a renewal the hold cap cuts short (the caller is
+ * warned) and a keep-alive whose agent is idle past the project's limit are
+ * the full sequence's.
+ */
+function renewal(keepalive: boolean): WriteRule {
+  const expires: Expr = { op: "earliest", args: [{ op: "addMs", args: [NOW, RENEW_TTL] }, f("lease_hold_until")] };
+  return {
+    name: keepalive ? "keep-alive renewal" : "renewal",
+    args: { agent: "text", token: "integer", ttl_ms: "float8", idle_ms: "float8" },
+    defer: [
+      { why: "only the live holder renews this way", when: not(HOLDER) },
+      {
+        why: "its keep-alive says it is idle past the project's limit",
+        when: holds(and(given(arg("idle_ms")), given({ policy: "idle_limit_ms" }), cmp("gt", arg("idle_ms"), { policy: "idle_limit_ms" }))),
+      },
+      { why: "its hold cap cuts the renewal short (the full sequence warns)", when: holds(cmp("lt", f("lease_hold_until"), { op: "addMs", args: [NOW, RENEW_TTL] })) },
+    ],
+    refuse: [
+      { code: "BUDGET_EXHAUSTED", when: SPEND_REACHED },
+      { code: "MAX_HOLD_REACHED", when: holds(cmp("ge", f("lease_expires_at"), f("lease_hold_until"))) },
+    ],
+    set: {
+      lease_expires_at: expires,
+      lease_renewed_at: NOW,
+      ...(keepalive ? {} : { revision: plus(f("revision"), lit(1)), updated_at: NOW }),
+    },
+    event: keepalive ? null : { type: "renewed", data: { token: f("lease_token"), expires_at: expires, ttl_ms: RENEW_TTL }, omitNull: [] },
+    needsBefore: lit(false),
+    attempt: null,
+  };
+}
+export const RENEW = renewal(false);
+export const KEEPALIVE_RENEW = renewal(true);

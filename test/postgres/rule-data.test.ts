@@ -13,7 +13,7 @@ import { decide, effect, type RuleEnv } from "../../src/core/rule-data.ts";
 import * as rules from "../../src/core/rules.ts";
 import type { ProjectPolicy, StoredWorkOrder } from "../../src/core/types.ts";
 import { DEFAULT_POLICY } from "../../src/core/verification.ts";
-import { CLAIM, FINISH_BY_RELEASE, FINISH_BY_UPDATE } from "../../src/core/write-rules.ts";
+import { CLAIM, FINISH_BY_RELEASE, FINISH_BY_UPDATE, KEEPALIVE_RENEW, RENEW } from "../../src/core/write-rules.ts";
 import { LedgerError } from "../../src/core/errors.ts";
 import { NO_CONTEXT } from "../../src/core/context.ts";
 import { Ledger } from "../../src/core/ledger.ts";
@@ -266,6 +266,54 @@ describe(
         assert.ok((seen.get(outcome) ?? 0) > 0, `no case ended ${outcome}: ${JSON.stringify([...seen])}`);
     });
 
+    it("renewal, by hand and by keep-alive: 400 random states give the same verdict, record and event as the core's renew", async () => {
+      const seed = Number(process.env.RULES_SEED ?? 31);
+      const r = random(seed);
+      // Hold caps, TTLs and idleness drawn apart, so the states above stay those of the seed.
+      const rh = random(seed + 1);
+      const seen = new Map<string, number>();
+      for (let n = 0; n < 400; n++) {
+        const project = r.pick(Object.keys(PROJECTS)) as ProjectName;
+        const wo = randomWo(r, project, 2000 + n);
+        if (wo.lease && rh.chance(0.4)) wo.lease = { ...wo.lease, hold_until: rh.pick([wo.lease.expires_at, at(10_000), at(3_600_000)]) };
+        const holder = wo.lease?.agent;
+        const agent = holder !== undefined && r.chance(0.8) ? holder : r.pick(["a", "b"]);
+        const token = r.pick([undefined, undefined, wo.lease?.token ?? 1, (wo.lease?.token ?? 1) + 1]);
+        const keepalive = rh.chance(0.4);
+        const ttl = rh.pick([undefined, 1000, 60_000, 1_800_000]);
+        const idle = keepalive ? rh.pick([undefined, 1000, 30 * 60_000]) : undefined;
+        const rule = keepalive ? KEEPALIVE_RENEW : RENEW;
+        await store.write((tx) => tx.insertWorkOrder(wo));
+        const args = rules.renewArgs(agent, ttl, token, idle);
+        const env: RuleEnv = { args, now: NOW, policy: { ...policyOf(project), idle_limit_ms: PROJECTS[project].idle_limit_ms }, depsPending: false, lastCheckpointAt: null };
+        const verdict = decide(rule, wo, env);
+        const expected = verdict.kind === "apply" ? "applied" : verdict.kind === "defer" ? "defer" : verdict.code;
+        const out = await store.applyRule!(rule, { project, id: wo.id }, args);
+        const where = `seed ${seed}, case ${n} (${rule.name}): ${JSON.stringify({ wo, args })}`;
+        assert.equal(out.verdict, expected, where);
+        seen.set(expected, (seen.get(expected) ?? 0) + 1);
+        if (verdict.kind === "defer") continue;
+        const core = () => rules.renew(wo, agent, NOW, ttl, token, keepalive);
+        if (verdict.kind === "refuse") {
+          assert.throws(core, (e) => e instanceof LedgerError && e.code === verdict.code, where);
+          assert.equal(out.after, null, where);
+          continue;
+        }
+        const change = core();
+        const { next, data } = effect(rule, wo, env);
+        assert.deepEqual(next, change.next, where);
+        assert.deepEqual(out.after, next, where);
+        if (keepalive) {
+          assert.deepEqual([out.event, change.events], [null, []], where);
+        } else {
+          assert.deepEqual(out.event, { ...change.events[0], data }, where);
+          assert.deepEqual(change.events[0]!.data, data, where);
+        }
+      }
+      for (const outcome of ["applied", "defer", "BUDGET_EXHAUSTED", "MAX_HOLD_REACHED"])
+        assert.ok((seen.get(outcome) ?? 0) > 0, `no case ended ${outcome}: ${JSON.stringify([...seen])}`);
+    });
+
     it("the ledger claims and finishes in one statement when it can, and leaves the rest to the full sequence", async () => {
       const { counted, applied } = counting(store);
       const events: string[] = [];
@@ -302,6 +350,28 @@ describe(
       assert.equal((await ledger.release({ project: "fast", agent: "w2", id: second.id, status: "done" })).status, "done");
       assert.equal(applied(), 3);
       assert.deepEqual(events.slice(-2), [`status_changed ${first.id}`, `released ${second.id}`]);
+    });
+
+    it("the ledger renews in one statement, a keep-alive's without an event; a renewal cut short by the hold cap, or a stranger's, goes through the full sequence", async () => {
+      const { counted, applied } = counting(store);
+      const events: string[] = [];
+      const ledger = new Ledger(counted, { onEvents: (es) => events.push(...es.map((e) => `${e.type} ${e.wo}`)) });
+      const [wo] = await ledger.create({ project: "renewing", agent: "planner", new_project: true, items: [{ title: "held" }] });
+      const held = await ledger.claim({ project: "renewing", agent: "w1", id: wo!.id, ttl: "1m", max_hold: "1h" });
+      assert.equal(applied(), 1);
+      const renewed = await ledger.renew({ project: "renewing", agent: "w1", id: wo!.id, ttl: "2m", lease_token: held.lease!.token });
+      assert.equal(applied(), 2, "a renewal is one statement");
+      assert.equal(Date.parse(renewed.lease!.expires_at) - Date.parse(renewed.lease!.renewed_at!), 120_000);
+      assert.equal(renewed.revision, held.revision + 1);
+      const kept = await ledger.renew({ project: "renewing", agent: "w1", id: wo!.id, keepalive: true, idle_ms: 1000 });
+      assert.equal(applied(), 3, "a keep-alive's renewal too");
+      assert.equal(kept.revision, renewed.revision, "a keep-alive's renewal is no revision");
+      assert.deepEqual(events, [`created ${wo!.id}`, `claimed ${wo!.id}`, `renewed ${wo!.id}`]);
+      const cut = await ledger.renew({ project: "renewing", agent: "w1", id: wo!.id, ttl: "2h" });
+      assert.equal(applied(), 3, "cut short by the hold cap: the full sequence warns");
+      assert.match(cut.warnings?.[0] ?? "", /is held until .* at most \(max_hold\)/);
+      await assert.rejects(ledger.renew({ project: "renewing", agent: "w2", id: wo!.id }), { code: "LEASE_HELD" });
+      assert.equal(applied(), 3);
     });
 
     it("keyed writes too: one statement records the key's first result, a retry answers it exactly, a different request is refused, and concurrent retries claim once", async () => {

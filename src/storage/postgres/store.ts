@@ -214,7 +214,7 @@ class PostgresStore implements Store {
       const before = r?.before ? jsonToWorkOrder(r.before) : null;
       const after = r?.after ? jsonToWorkOrder(r.after) : null;
       const event: NewEvent | null =
-        after && r!.events > 0
+        after && rule.event && r!.events > 0
           ? { project: after.project, wo: after.id, type: rule.event.type, agent: String(args.agent), revision: after.revision, at: r!.at!, data: r!.data! }
           : null;
       return { verdict: after ? "applied" : (r?.verdict ?? "none"), before, after, event, hasContext: r?.has_context ?? false };

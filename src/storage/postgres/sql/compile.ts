@@ -14,6 +14,7 @@
  * have ordered its events by.
  */
 import { RULE_RESULT, type ArgType, type Expr, type Field, type PolicyKey, type WriteRule } from "../../../core/rule-data.js";
+import { DEFAULT_POLICY } from "../../../core/verification.js";
 import { DEPS_DONE, queue } from "./work-orders.js";
 
 const TIME_FIELDS: ReadonlySet<Field> = new Set(["lease_claimed_at", "lease_expires_at", "lease_renewed_at", "lease_hold_until", "updated_at"]);
@@ -50,6 +51,9 @@ const POLICY: Record<PolicyKey, (p: string) => string> = {
   max_hold_ms: (p) => `${p}.max_hold_ms`,
   require_verification: (p) => `coalesce(${p}.require_verification, false)`,
   done_stage: (p) => `(${p}.work_rules::json->>'done_stage')`,
+  // Absent from the stored rules: the default (work-order-row.ts workRules); present as null: none.
+  idle_limit_ms: (p) =>
+    `(CASE WHEN coalesce(${p}.work_rules::jsonb ? 'idle_limit_ms', false) THEN (${p}.work_rules::json->>'idle_limit_ms')::float8 ELSE ${DEFAULT_POLICY.idle_limit_ms} END)`,
 };
 
 /** Only the whitespace String.prototype.trim removes (so both interpreters call the same commands blank). */
@@ -90,6 +94,10 @@ export function sql(e: Expr, c: Ctx): string {
     case "least":
     case "earliest":
       return `LEAST(${x(0)}, ${x(1)})`;
+    case "greatest":
+      return `GREATEST(${x(0)}, ${x(1)})`;
+    case "msBetween":
+      return `(extract(epoch from (${x(0)} - ${x(1)})) * 1000)::float8`;
     case "addMs":
       return `(${x(0)} + ${x(1)} * interval '1 millisecond')`;
     case "if":
@@ -193,16 +201,26 @@ function compile(rule: WriteRule, target: Target): string {
   const set = Object.entries(rule.set)
     .map(([k, e]) => `${k} = ${sql(e, v)}`)
     .join(", ");
-  const data = Object.entries(rule.event.data).map(([k, e]) => {
+  const ev = rule.event;
+  const data = Object.entries(ev?.data ?? {}).map(([k, e]) => {
     const pair = `jsonb_build_object(${quote(k)}, ${jsonValue(e, v)})`;
-    return rule.event.omitNull.includes(k) ? `CASE WHEN ${sql(e, v)} IS NULL THEN '{}'::jsonb ELSE ${pair} END` : pair;
+    return ev!.omitNull.includes(k) ? `CASE WHEN ${sql(e, v)} IS NULL THEN '{}'::jsonb ELSE ${pair} END` : pair;
   });
+  // A rule without an event (a keep-alive's renewal) appends none: its CTEs stand empty.
+  const events = ev
+    ? `d AS (SELECT u.project, u.id, u.revision, v.wl_now, (${data.join(" || ")})::json AS data FROM u, v),
+  e AS (INSERT INTO events (project, wo, type, agent, revision, at, data, order_xid)
+    SELECT d.project, d.id, ${quote(ev.type)}, ${argAt("agent")}, d.revision, d.wl_now, d.data, greatest(pg_current_xact_id(), pg_snapshot_xmax(pg_current_snapshot())) FROM d
+        RETURNING seq)`
+    : "d AS (SELECT NULL::json AS data WHERE false),\n  e AS (SELECT 1 AS seq WHERE false)";
   const attempt =
-    rule.attempt === "opens"
-      ? `, a AS (INSERT INTO attempts (project, wo, token, agent, started_at, ended_at, outcome)
+    rule.attempt === null
+      ? ""
+      : rule.attempt === "opens"
+        ? `, a AS (INSERT INTO attempts (project, wo, token, agent, started_at, ended_at, outcome)
       SELECT u.project, u.id, u.lease_token, u.lease_agent, u.lease_claimed_at, NULL, NULL FROM u)`
-      : // A lease from before attempts were recorded gets its row now (as Tx.saveAttempt does).
-        `, a AS (INSERT INTO attempts (project, wo, token, agent, started_at, ended_at, outcome)
+        : // A lease from before attempts were recorded gets its row now (as Tx.saveAttempt does).
+          `, a AS (INSERT INTO attempts (project, wo, token, agent, started_at, ended_at, outcome)
       SELECT v.project, v.id, v.lease_token, v.lease_agent, v.lease_claimed_at, v.wl_now, ${quote(rule.attempt.ends)} FROM v, u
             ON CONFLICT (project, wo, token) DO UPDATE SET ended_at = excluded.ended_at, outcome = excluded.outcome)`;
   // The key's record, in the same statement: the states before and after (the core words the first result from them
@@ -223,10 +241,7 @@ function compile(rule: WriteRule, target: Target): string {
   return `WITH c AS (${locked}),
   v AS (SELECT c.*, CASE ${judged} ELSE NULL END AS wl_verdict FROM c),
   u AS (UPDATE work_orders w SET ${set} FROM v WHERE v.wl_verdict IS NULL AND w.project = v.project AND w.id = v.id RETURNING w.*),
-  d AS (SELECT u.project, u.id, u.revision, v.wl_now, (${data.join(" || ")})::json AS data FROM u, v),
-  e AS (INSERT INTO events (project, wo, type, agent, revision, at, data, order_xid)
-    SELECT d.project, d.id, ${quote(rule.event.type)}, ${argAt("agent")}, d.revision, d.wl_now, d.data, greatest(pg_current_xact_id(), pg_snapshot_xmax(pg_current_snapshot())) FROM d
-        RETURNING seq)${attempt}${keyed}
+  ${events}${attempt}${keyed}
   SELECT (SELECT wl_verdict FROM v) AS verdict${taken},
     (SELECT to_json(c) FROM v c WHERE c.wl_verdict IS NOT NULL OR coalesce(${sql(rule.needsBefore, { row: "c", arg: argAt })}, false)) AS before, (SELECT to_json(u) FROM u) AS after,
     (SELECT data FROM d) AS data, (SELECT wl_now FROM v) AS at, (SELECT count(*) FROM e) AS events,
