@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Store } from "../../src/core/port.ts";
-import { decide, effect, type RuleEnv } from "../../src/core/rule-data.ts";
+import { decide, effect, type RuleEnv, type Verdict } from "../../src/core/rule-data.ts";
 import * as rules from "../../src/core/rules.ts";
 import type { ProjectPolicy, StoredWorkOrder } from "../../src/core/types.ts";
 import { DEFAULT_POLICY } from "../../src/core/verification.ts";
@@ -110,6 +110,14 @@ function randomArgs(r: Rnd): RuleEnv["args"] {
   };
 }
 
+/** A verdict as the store names it. */
+const outcomeOf = (v: Verdict) => (v.kind === "apply" ? "applied" : v.kind === "defer" ? "defer" : v.code);
+
+/** The states must reach every outcome, or the test proves less than it says. */
+function assertReached(seen: Map<string, number>, outcomes: readonly string[]): void {
+  for (const outcome of outcomes) assert.ok((seen.get(outcome) ?? 0) > 0, `no case ended ${outcome}: ${JSON.stringify([...seen])}`);
+}
+
 /** The store, counting the writes it applied in one statement. */
 function counting(store: Store): { counted: Store; applied: () => number } {
   let n = 0;
@@ -165,7 +173,7 @@ describe(
           lastCheckpointAt: null,
         };
         const verdict = decide(CLAIM, wo, env);
-        const expected = verdict.kind === "apply" ? "applied" : verdict.kind === "defer" ? "defer" : verdict.code;
+        const expected = outcomeOf(verdict);
         const out = await store.applyRule!(CLAIM, { project, id: wo.id }, args);
         const where = `seed ${seed}, case ${n}: ${JSON.stringify({ wo, args })}`;
         assert.equal(out.verdict, expected, where);
@@ -191,9 +199,7 @@ describe(
         const attempts = await store.read((tx) => tx.listAttempts({ project, wo: wo.id, limit: 10 }));
         assert.deepEqual(attempts, [core.attempt], where);
       }
-      // The states must reach every outcome, or the test proves less than it says.
-      for (const outcome of ["applied", "defer", "LEASE_HELD", "ILLEGAL_TRANSITION", "DEPENDENCY_PENDING", "CAPABILITY_MISSING", "BUDGET_EXHAUSTED"])
-        assert.ok((seen.get(outcome) ?? 0) > 0, `no case ended ${outcome}: ${JSON.stringify([...seen])}`);
+      assertReached(seen, ["applied", "defer", "LEASE_HELD", "ILLEGAL_TRANSITION", "DEPENDENCY_PENDING", "CAPABILITY_MISSING", "BUDGET_EXHAUSTED"]);
     });
 
     it("finish by release and by update: 400 random states give the same verdict, record, event and attempt as the core's release and update", async () => {
@@ -236,7 +242,7 @@ describe(
         const args = { agent, token, here_head: here?.head ?? null };
         const env: RuleEnv = { args, now: NOW, policy: policyOf(project), depsPending: pending.length > 0, lastCheckpointAt: checkpointAt };
         const verdict = decide(rule, wo, env);
-        const expected = verdict.kind === "apply" ? "applied" : verdict.kind === "defer" ? "defer" : verdict.code;
+        const expected = outcomeOf(verdict);
         const out = await store.applyRule!(rule, { project, id: wo.id }, env.args);
         const where = `seed ${seed}, case ${n} (${via}): ${JSON.stringify({ wo, agent, token })}`;
         assert.equal(out.verdict, expected, where);
@@ -262,8 +268,7 @@ describe(
         const attempts = await store.read((tx) => tx.listAttempts({ project, wo: wo.id, limit: 10 }));
         assert.deepEqual(attempts, [change.attempt], where);
       }
-      for (const outcome of ["applied", "defer", "DEPENDENCY_PENDING", "VERIFICATION_REQUIRED"])
-        assert.ok((seen.get(outcome) ?? 0) > 0, `no case ended ${outcome}: ${JSON.stringify([...seen])}`);
+      assertReached(seen, ["applied", "defer", "DEPENDENCY_PENDING", "VERIFICATION_REQUIRED"]);
     });
 
     it("renewal, by hand and by keep-alive: 400 random states give the same verdict, record and event as the core's renew", async () => {
@@ -287,7 +292,7 @@ describe(
         const args = rules.renewArgs(agent, ttl, token, idle);
         const env: RuleEnv = { args, now: NOW, policy: { ...policyOf(project), idle_limit_ms: PROJECTS[project].idle_limit_ms }, depsPending: false, lastCheckpointAt: null };
         const verdict = decide(rule, wo, env);
-        const expected = verdict.kind === "apply" ? "applied" : verdict.kind === "defer" ? "defer" : verdict.code;
+        const expected = outcomeOf(verdict);
         const out = await store.applyRule!(rule, { project, id: wo.id }, args);
         const where = `seed ${seed}, case ${n} (${rule.name}): ${JSON.stringify({ wo, args })}`;
         assert.equal(out.verdict, expected, where);
@@ -310,8 +315,7 @@ describe(
           assert.deepEqual(change.events[0]!.data, data, where);
         }
       }
-      for (const outcome of ["applied", "defer", "BUDGET_EXHAUSTED", "MAX_HOLD_REACHED"])
-        assert.ok((seen.get(outcome) ?? 0) > 0, `no case ended ${outcome}: ${JSON.stringify([...seen])}`);
+      assertReached(seen, ["applied", "defer", "BUDGET_EXHAUSTED", "MAX_HOLD_REACHED"]);
     });
 
     it("the ledger claims and finishes in one statement when it can, and leaves the rest to the full sequence", async () => {
