@@ -202,7 +202,14 @@ export const inputs = builtOnFirstRead({
       idempotency_key: idempotencyKey,
     }),
   /** Which command the caller's verify may run now (see verifyCommand in ledger.ts). */
-  verifyCommand: () => z.strictObject({ ...target, lease_token: leaseToken.optional(), trust: trustFlag(), idempotency_key: idempotencyKey }),
+  verifyCommand: () =>
+    z.strictObject({
+      ...target,
+      lease_token: leaseToken.optional(),
+      trust: trustFlag(),
+      idempotency_key: idempotencyKey,
+      dir: line(1, 4096).describe("where it will run: a retry with the same key answers the first result only for the same directory").optional(),
+    }),
   setPolicy: () =>
     z
       .strictObject({

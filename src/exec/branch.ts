@@ -23,27 +23,24 @@ export function defaultBranch(dir: string): string {
   return "HEAD";
 }
 
-/** `agent`: who asks (the branch fence lets the holder, or anyone while nobody holds the WO, create it). */
-export function ensureBranch(dir: string, branch: string, agent?: string): BranchResult {
+/**
+ * The WO's branch, created from the default branch when it does not exist;
+ * `refusal`: why the caller may not create it (core/commits.ts
+ * judgeBranchMove: while another agent holds the WO), said instead. `agent`:
+ * who asks.
+ */
+export function ensureBranch(dir: string, branch: string, agent?: string, refusal: string | null = null): BranchResult {
   const top = mainWorkTree(dir);
   const target = redirectOf(top, branch);
   if (target !== null) throw redirected(branch, target, "nothing was changed");
   if (git(top, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`]) !== null) return { branch, dir: top, created: false, base: null };
   const base = defaultBranch(top);
-  try {
-    gitOrFail(top, ["branch", "--no-track", branch, base], `create branch ${branch} from ${base}`, asAgent(agent));
-  } catch (e) {
-    // The branch fence said no (another agent holds the WO): a lease's refusal, not git being unavailable (twenty-sixth trials).
-    const refused = /workledger: branch update refused: ([^;]*)/.exec(e instanceof Error ? e.message : "");
-    if (refused)
-      throw new LedgerError("LEASE_HELD", `${refused[1]!.trim()}: ${branch} was not created`, {
-        hint: "only the work order's holder creates its branch while it is held; claim it when it is free",
-        details: { branch, base, dir: top },
-      });
-    throw new LedgerError("UNAVAILABLE", `git could not create branch ${branch} from ${base} in ${top}`, {
-      hint: "check that the repository has a commit and that the branch name is free",
+  // workledger's git runs no hook (git.ts SAFE), so the fence's rule is applied here: a lease's refusal, not git being unavailable.
+  if (refusal !== null)
+    throw new LedgerError("LEASE_HELD", `${refusal}: ${branch} was not created`, {
+      hint: "only the work order's holder creates its branch while it is held; claim it when it is free",
       details: { branch, base, dir: top },
     });
-  }
+  gitOrFail(top, ["branch", "--no-track", branch, base], `create branch ${branch} from ${base}`, asAgent(agent));
   return { branch, dir: top, created: true, base };
 }

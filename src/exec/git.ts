@@ -47,8 +47,17 @@ export function gitOrFail(dir: string, args: string[], what: string, opts: GitOp
  * repository (a submodule) of the work tree: its config is the work tree's,
  * writable to a verification command, and its fsmonitor ran as the verifier
  * (twenty-seventh MCP trial); every `status` also says `--ignore-submodules=dirty`.
+ * Nor does it run hooks: a relative core.hooksPath (husky's) is found in each
+ * worktree's files, and hooks another agent committed there ran as the next
+ * holder in workledger's own `status`, `reset` and `update-ref` (thirty-second
+ * MCP trial). workledger checks the lease itself before it moves a branch.
  */
 export const SAFE = ["-c", "core.fsmonitor=false", "-c", "submodule.recurse=false"];
+/** What workledger asks git that reads the hooks setting itself (where the hooks are): the override would answer it. */
+const ASKS_ABOUT_HOOKS = new Set(["config", "rev-parse"]);
+const NO_HOOKS = ["-c", "core.hooksPath=/dev/null"];
+/** git's arguments as workledger runs it: SAFE, and no hook run by anything it asks (see SAFE). */
+export const safeArgs = (args: readonly string[]): string[] => [...SAFE, ...(ASKS_ABOUT_HOOKS.has(args[0]!) ? [] : NO_HOOKS), ...args];
 /**
  * Keeps `paths` (relative to the work tree `dir` is the top of) out of git:
  * listed in the repository's info/exclude, which every worktree of it shares.
@@ -106,7 +115,7 @@ export function submodules(dir: string): Submodule[] {
 }
 
 function run(dir: string, args: string[], opts: GitOptions): string {
-  return execFileSync(gitProgram(), [...SAFE, ...args], {
+  return execFileSync(gitProgram(), safeArgs(args), {
     cwd: dir,
     encoding: "utf8",
     stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],

@@ -200,10 +200,12 @@ function toolchains(hidden: readonly string[]): { dir: string; hide: string[] }[
   return [...found].sort(([a], [b]) => a.length - b.length).map(([dir, hide]) => ({ dir, hide }));
 }
 
-/** Paths hidden from every verification command: credentials under the home directory and the machine's, plus `hide` (the ledger's files). */
+/** Paths hidden from every verification command: credentials under the home directories and the machine's, plus `hide` (the ledger's files). */
 function hiddenPaths(hide: readonly string[]): string[] {
-  const home = homedir();
-  return [...HIDDEN_IN_HOME.map((p) => join(home, p)), ...HIDDEN_SYSTEM, ...hide].map((p) => resolve(p)).filter((p) => existsSync(p));
+  // Under every home, not only the caller's: a toolchain of root's on PATH (/root/.cargo) showed root's
+  // credentials.toml to a command run by another user's HOME (thirty-second trials).
+  const inHomes = [...new Set([homedir(), ...homes()])].flatMap((h) => HIDDEN_IN_HOME.map((p) => join(h, p)));
+  return [...inHomes, ...HIDDEN_SYSTEM, ...hide].map((p) => resolve(p)).filter((p) => existsSync(p));
 }
 
 /** Where the network is allowed, the resolver's file stays readable when it lives in a hidden folder (systemd's is in /run). */

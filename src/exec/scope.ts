@@ -9,8 +9,12 @@
 import { isAbsolute, normalize } from "node:path";
 import type { LedgerApi } from "../core/api.js";
 import { outsideFiles } from "../core/files.js";
+import { CLIENT_FILES } from "../core/sandbox.js";
 import { label } from "../core/types.js";
 import { git } from "./git.js";
+
+/** The top-level names of what runs outside the sandbox: clients' and tools' files, and the usual folders of committed git hooks. */
+const RUNS_OUTSIDE = new Set([...CLIENT_FILES, ".husky", ".githooks"]);
 
 /** A done dependency's work: its branch and last checkpoint. */
 export interface DependencyWork {
@@ -41,6 +45,13 @@ export function scopeWarnings(dir: string, base: string, tip: string, wo: { id: 
   if (outside.length > 0)
     out.push(
       `${label(wo.id)} lists files ${wo.files.join(", ")}; this work also changes ${outside.slice(0, 10).join(", ")}${outside.length > 10 ? ", …" : ""}: outside its scope, read those changes before you build on them`,
+    );
+  // Whatever the scope: files a client, a shell, git or npm runs from the tree outside any sandbox (thirty-second trials: a
+  // WO whose files were "**" handed the next holder an .npmrc whose script-shell ran as it on its next npm test).
+  const tools = paths.filter((p) => RUNS_OUTSIDE.has(p.split("/")[0]!));
+  if (tools.length > 0)
+    out.push(
+      `this work adds or changes ${tools.slice(0, 5).join(", ")}${tools.length > 5 ? ", …" : ""}: files your client, shell, git or npm runs outside any sandbox; read them before you run anything here`,
     );
   // Links as the tip has them: "<mode> <type> <object>\t<path>" per entry.
   const tree = git(dir, ["ls-tree", "-z", tip, "--", ...paths.slice(0, 500)]) ?? "";

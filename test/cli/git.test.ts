@@ -45,17 +45,31 @@ describe("CLI: a branch per work order (issue 26)", () => {
   });
 
   it("a relative core.hooksPath (husky's) is refused by git-hooks install and named by worktree: git would look for the hooks in each worktree (thirty-first trials)", () => {
+    // Hooks committed in the tree: workledger's own git never runs them (thirty-second MCP trial: another agent's, checked out
+    // in the next holder's worktree, ran as that holder in workledger's status, reset and update-ref).
+    const ran = join(s.dir, "committed-hook-ran");
+    mkdirSync(join(repo, ".husky"));
+    for (const hook of ["reference-transaction", "post-checkout", "post-index-change"])
+      writeFileSync(join(repo, ".husky", hook), `#!/bin/sh\necho ${hook} >> ${ran}\n`, { mode: 0o755 });
+    git("checkout", "-q", "main");
+    git("add", ".husky");
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "husky");
     git("config", "core.hooksPath", ".husky");
+    rmSync(ran, { force: true });
     try {
       const refused = s.run(["git-hooks", "install", "--json"], { cwd: repo });
       assert.equal(refused.code, 2, refused.stdout);
       assert.match(refused.json.error.message, /^core\.hooksPath is relative \(\.husky\): .*nothing was installed/);
       assert.equal(refused.json.error.hint, `make it absolute (git config core.hooksPath '${join(repo, ".husky")}'), then run git-hooks install again`);
-      assert.equal(existsSync(join(repo, ".husky")), false);
       assert.equal(s.run(["claim", "--id", "1"], { env }).code, 0);
       const opened = s.run(["worktree", "--id", "1"], { env, cwd: repo });
       assert.equal(opened.code, 0, opened.stderr);
       assert.match(opened.stderr, /core\.hooksPath is relative \(\.husky\): .*workledger's lease hooks do not run here/);
+      const tree = opened.stdout.trim();
+      writeFileSync(join(tree, "work.txt"), "w\n");
+      const cp = s.run(["checkpoint", "--id", "1", "-m", "work"], { env, cwd: tree });
+      assert.equal(cp.code, 0, cp.stderr);
+      assert.equal(existsSync(ran), false, existsSync(ran) ? readFileSync(ran, "utf8") : "");
       git("config", "core.hooksPath", join(repo, ".husky"));
       const installed = s.run(["git-hooks", "install", "--json"], { cwd: repo });
       assert.equal(installed.code, 0, installed.stdout);
@@ -784,17 +798,20 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     mkdirSync(join(tree, "src"));
     writeFileSync(join(tree, "src", "use.js"), "use\n");
     writeFileSync(join(tree, "package.json"), "{}\n");
+    writeFileSync(join(tree, ".npmrc"), "script-shell=/tmp/evil.sh\n");
     symlinkSync("/root/.aws/credentials", join(tree, "creds.txt"));
     const cp = s.run(["checkpoint", "--id", id, "-m", "use", "--json"], { env: alice, cwd: tree });
     assert.equal(cp.code, 0, cp.stderr);
-    assert.match(cp.stderr, new RegExp(`WO-${id} lists files src/use.js; this work also changes creds.txt, package.json: outside its scope`));
+    assert.match(cp.stderr, new RegExp(`WO-${id} lists files src/use.js; this work also changes .npmrc, creds.txt, package.json: outside its scope`));
+    assert.match(cp.stderr, /this work adds or changes \.npmrc: files your client, shell, git or npm runs outside any sandbox/);
     assert.match(cp.stderr, /creds\.txt: a link pointing outside the work tree/);
     assert.doesNotMatch(cp.stderr, /mul\.js/, "the dependency's merged work is not this checkpoint's to explain");
     assert.equal(s.run(["release", "--id", id], { env: alice }).code, 0);
     assert.equal(s.run(["claim", "--id", id], { env: bob }).code, 0);
     const taken = s.run(["worktree", "--id", id, "--json"], { env: bob, cwd: repo });
     assert.equal(taken.code, 0, taken.stderr);
-    assert.match(taken.stderr, /this work also changes creds\.txt, package\.json: outside its scope/);
+    assert.match(taken.stderr, /this work also changes \.npmrc, creds\.txt, package\.json: outside its scope/);
+    assert.match(taken.stderr, /this work adds or changes \.npmrc: files your client, shell, git or npm runs outside any sandbox; read them/);
     assert.doesNotMatch(taken.stderr, /is done, but its work/, "the dependency's work is merged in");
   });
 

@@ -133,6 +133,9 @@ describe("CLI: guardrails bind local agents (issue 23)", () => {
     assert.equal(second.code, 0, second.stdout + second.stderr);
     assert.deepEqual(second.json, first.json);
     assert.equal(readFileSync(runs, "utf8"), "run\n", "the command ran once");
+    mkdirSync(`${s.dir}/elsewhere`);
+    const elsewhere = s.run(["verify", "--id", id, "--idempotency-key", "v1", "--dir", `${s.dir}/elsewhere`, "--json"], as("bob"));
+    assert.equal(elsewhere.json.error.code, "IDEMPOTENCY_MISMATCH", "the same key in another directory is another request");
     const other = newWo("another");
     assert.equal(s.run(["claim", "--id", other], as("bob")).code, 0);
     const mismatch = s.run(["verify", "--id", other, "--idempotency-key", "v1", "--json"], as("bob"));

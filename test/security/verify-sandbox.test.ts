@@ -347,6 +347,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     if (!hasBwrap && !skipLoudly("bubblewrap verification tests", "bwrap cannot run here", ["Install it: apt-get install bubblewrap"])) return t.skip("no bwrap");
     // Outside /tmp, which the sandbox replaces anyway: a home as agents have one.
     const realHome = mkdtempSync("/var/tmp/wl-home-");
+    const cleanups: (() => void)[] = [];
     try {
       writeFileSync(join(realHome, "notes.txt"), "HOME SECRET");
       mkdirSync(join(realHome, "tools", "bin"), { recursive: true });
@@ -356,16 +357,34 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
       mkdirSync(join(realHome, ".local", "share", "someapp"), { recursive: true });
       writeFileSync(join(realHome, ".local", "share", "someapp", "auth.json"), "LOCAL-SHARE-TOKEN");
       writeFileSync(join(realHome, ".local", "bin", "wl-local"), "#!/bin/sh\necho hello-from-local\n", { mode: 0o755 });
-      const env = { HOME: realHome, PATH: `${join(realHome, "tools", "bin")}:${join(realHome, ".local", "bin")}:${process.env.PATH}` };
+      // Another user's home (hidden whole) with a toolchain on PATH: its credentials stay hidden too (thirty-second trials: root's
+      // ~/.cargo/credentials.toml, under /root/.cargo/bin on PATH, was read by a command run with another HOME).
+      const other = (() => {
+        try {
+          return mkdtempSync("/home/wl-other-");
+        } catch {
+          return null; // not allowed to make one here: that part is not tried
+        }
+      })();
+      if (other !== null) {
+        mkdirSync(join(other, ".cargo", "bin"), { recursive: true });
+        writeFileSync(join(other, ".cargo", "credentials.toml"), "OTHER-CARGO-TOKEN");
+        writeFileSync(join(other, ".cargo", "bin", "wl-cargo"), "#!/bin/sh\necho hello-from-cargo\n", { mode: 0o755 });
+      }
+      cleanups.push(() => other !== null && rmSync(other, { recursive: true, force: true }));
+      const env = {
+        HOME: realHome,
+        PATH: [join(realHome, "tools", "bin"), join(realHome, ".local", "bin"), ...(other ? [join(other, ".cargo", "bin")] : []), process.env.PATH].join(":"),
+      };
       const id = wo(
-        `cat "$HOME/notes.txt"; cat "$HOME/.local/share/someapp/auth.json"; echo planted >> "$HOME/.bashrc"; test -s /etc/shadow && echo SHADOW-READ; wl-hello; wl-local`,
+        `cat "$HOME/notes.txt"; cat "$HOME/.local/share/someapp/auth.json"; cat /home/wl-other-*/.cargo/credentials.toml; echo planted >> "$HOME/.bashrc"; test -s /etc/shadow && echo SHADOW-READ; wl-hello; wl-local`,
       );
       assert.equal(s.run(["claim", "--id", id], as("bob", env)).code, 0);
       const r = s.run(["verify", "--id", id, "--json"], as("bob", env));
       assert.equal(r.json.passed, true, r.stdout + r.stderr);
       assert.match(r.json.note.body, /hello-from-toolchain/, "a toolchain in the home still runs");
       assert.match(r.json.note.body, /hello-from-local/);
-      assert.doesNotMatch(r.json.note.body, /HOME SECRET|LOCAL-SHARE-TOKEN|\nSHADOW-READ/);
+      assert.doesNotMatch(r.json.note.body, /HOME SECRET|LOCAL-SHARE-TOKEN|OTHER-CARGO-TOKEN|\nSHADOW-READ/);
       assert.equal(existsSync(join(realHome, ".bashrc")), false, "nothing was planted in the home");
 
       const marker = join(tree, "ran-in-home");
@@ -379,6 +398,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
       assert.equal(existsSync(marker), false, "nothing ran");
     } finally {
       rmSync(realHome, { recursive: true, force: true });
+      for (const c of cleanups.splice(0)) c();
     }
   });
 

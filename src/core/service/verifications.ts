@@ -2,6 +2,7 @@
 import * as rules from "../rules.js";
 import { LedgerError, isLedgerError, type ErrorBody } from "../errors.js";
 import { once, recorded } from "../idempotency.js";
+import type { IdempotentWrite } from "../port.js";
 import { assertTrusted, sandboxFor } from "../sandbox.js";
 import { inputs, type Inputs } from "../schemas.js";
 import { appendNote, persist } from "../steps.js";
@@ -20,7 +21,11 @@ export async function verifyCommand(svc: Service, input: Inputs["verifyCommand"]
   const { project, agent, role, id, lease_token, trust } = c;
   return svc.store.read(async (tx) => {
     // A retry with the key of a verification already recorded answers it: the command does not run again (thirty-first trials).
-    const first = (await recorded(tx, "recordVerification", c, (w) => (JSON.parse(w.result) as VerificationResult).work_order.id === id)) as VerificationResult | undefined;
+    const same = (w: IdempotentWrite) => {
+      const r = JSON.parse(w.result) as VerificationResult;
+      return r.work_order.id === id && (c.dir === undefined || r.dir === c.dir);
+    };
+    const first = (await recorded(tx, "recordVerification", c, same)) as VerificationResult | undefined;
     const wo = await readAs(tx, project, id, agent);
     if (first !== undefined) return { project, id, command: first.command, author: wo.verification_by, sandbox: NO_RULES, replay: first };
     const policy = await policyOf(tx, project);

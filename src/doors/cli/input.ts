@@ -6,7 +6,7 @@ import { parseDuration } from "../../core/duration.js";
 import { LedgerError } from "../../core/errors.js";
 import type { LocalRepository } from "../../core/freshness.js";
 import type { GitState } from "../../core/types.js";
-import { gitEnv, hiddenChanges, SAFE, STATUS, submodules } from "../../exec/git.js";
+import { gitEnv, hiddenChanges, safeArgs, STATUS, submodules } from "../../exec/git.js";
 import { gitProgram } from "../../exec/programs.js";
 import { utf8 } from "../../core/validate.js";
 import { str, type Opts } from "./invocation.js";
@@ -134,7 +134,7 @@ export function localRepository(cwd = process.cwd()): LocalRepository {
       if (!/^[0-9a-f]{40,64}$/.test(commit)) return undefined;
       try {
         return (
-          execFileSync(gitProgram(), [...SAFE, "log", "-1", "--format=%cI", commit], {
+          execFileSync(gitProgram(), safeArgs(["log", "-1", "--format=%cI", commit]), {
             cwd,
             encoding: "utf8",
             stdio: ["ignore", "pipe", "ignore"],
@@ -154,7 +154,7 @@ export function localRepository(cwd = process.cwd()): LocalRepository {
 /** Whether git exits 0. */
 function succeeds(cwd: string, args: string[]): boolean {
   try {
-    execFileSync(gitProgram(), [...SAFE, ...args], { cwd, stdio: "ignore", timeout: 5000, env: GIT_ENV });
+    execFileSync(gitProgram(), safeArgs(args), { cwd, stdio: "ignore", timeout: 5000, env: GIT_ENV });
     return true;
   } catch {
     return false;
@@ -183,7 +183,7 @@ export function gitState(cwd = process.cwd(), saved = false): GitState | null {
   let out: string;
   try {
     const status = unsafe ? STATUS : ["status", "--ignore-submodules=none"];
-    out = execFileSync(gitProgram(), [...SAFE, ...status, "--porcelain=v2", "--branch"], {
+    out = execFileSync(gitProgram(), safeArgs([...status, "--porcelain=v2", "--branch"]), {
       cwd,
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],

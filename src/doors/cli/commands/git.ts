@@ -7,6 +7,7 @@ import { isFinished } from "../../../core/rules.js";
 import { inputs } from "../../../core/schemas.js";
 import { parse } from "../../../core/validate.js";
 import { ensureBranch, type BranchResult } from "../../../exec/branch.js";
+import { judgeBranchMove } from "../../../core/commits.js";
 import { checkpoint, type CheckpointOutcome } from "../../../exec/checkpoint.js";
 import { refuseSharedBranch, worktree, type PruneResult, type WorktreeResult } from "../../../exec/worktree.js";
 import { checkCommits, type CheckedCommit, type CommitCheck } from "../../../exec/commits.js";
@@ -32,7 +33,8 @@ export function register(program: Command): void {
       const wo = await ledger.get({ project, id });
       // A name another project's WO owns is not this one's to print as its own (twenty-eighth trials).
       await refuseSharedBranch(ledger, wo, wo.branch);
-      return { project, id, ...ensureBranch(dir ?? process.cwd(), wo.branch, ctx.agent) };
+      const refusal = judgeBranchMove(wo, "create", { agent: ctx.agent, admin: ctx.role === "admin" }, new Date().toISOString(), true);
+      return { project, id, ...ensureBranch(dir ?? process.cwd(), wo.branch, ctx.agent, refusal) };
     },
     render: (r) => ({ human: () => (r.created ? `${r.branch} (created from ${r.base})` : r.branch) }),
   });
