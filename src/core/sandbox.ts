@@ -114,7 +114,7 @@ export function assertRunDir(
   dir: string,
   home: string,
   sep: string,
-  where: { inGit: boolean; homeFile: string | undefined; homesBelow: readonly string[]; scanned: boolean },
+  where: { inGit: boolean; homeFile: string | undefined; homesBelow: readonly string[]; scanned: boolean; homes?: readonly string[] },
 ): void {
   const refuse = (why: string, message: string) =>
     new LedgerError("VALIDATION", `dir: ${dir} ${why}: a verification command never runs there; nothing was run`, {
@@ -123,6 +123,10 @@ export function assertRunDir(
     });
   if (within(home, dir, sep)) throw refuse(`holds your home directory (${home})`, "holds the home directory");
   if (where.inGit) return;
+  // A folder of a home outside git is no work tree, and what the home holds is there to read (thirty-second MCP trial:
+  // dir=/root/.local/share, named in a WO's description, put another program's token into the note).
+  const inHome = [home, ...(where.homes ?? [])].find((h) => within(dir, h, sep));
+  if (inHome !== undefined) throw refuse(`is outside git inside a home directory (${inHome})`, "in a home directory outside git");
   if (where.homeFile !== undefined) throw refuse(`is outside git, where ${where.homeFile} is, as in a home directory`, "in what looks like a home directory");
   // Below it too (twenty-ninth MCP trial: a server's folder held every agent's home, and a command read their keys).
   if (where.homesBelow.length > 0) throw refuse(`is outside git and holds what looks like a home directory (${where.homesBelow[0]})`, "holds a home directory");

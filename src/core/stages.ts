@@ -48,7 +48,8 @@ export function capabilityMissing(wo: StoredWorkOrder, can: readonly string[]): 
     "CAPABILITY_MISSING",
     `${label(wo.id)} requires ${wo.requires.join(", ")}; you declared ${can.length ? can.join(", ") : "no capabilities"}, so ${missing.join(", ")} is missing`,
     {
-      hint: "pick work that fits ({{op:findUnclaimed}} lists only that), or declare the capability if you have it (WORKLEDGER_CAN)",
+      // A holder may sharpen what a WO requires (an enricher does): one that asks for what nobody declares is claimed this way (thirty-second MCP trial).
+      hint: "pick work that fits ({{op:findUnclaimed}} lists only that), or declare the capability if you have it (WORKLEDGER_CAN); if you know you can do it, {{op:claim}} it by id with {{any=true}}",
       details: { project: wo.project, id: wo.id, requires: wo.requires, missing, can },
     },
   );

@@ -164,7 +164,7 @@ function scratchFile(text: string): string {
 }
 
 /** The home directories hidden whole: the caller's, root's and every one under /home (core/sandbox.ts HIDDEN_HOMES). */
-function homes(): string[] {
+export function homes(): string[] {
   const listed = (d: string) => {
     try {
       return readdirSync(d).map((n) => join(d, n));

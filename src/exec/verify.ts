@@ -18,7 +18,7 @@ import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { CONTROL } from "../core/schema-fields.js";
 import { noIdentity, parse } from "../core/validate.js";
 import { assertRunDir, CLIENT_FILES, HOME_MARKERS, sandboxFor, scrubEnvironment } from "../core/sandbox.js";
-import { detectSandbox } from "./sandbox.js";
+import { detectSandbox, homes } from "./sandbox.js";
 import { git, headNames, hiddenChanges, LEDGER_PIN, redirected, redirectOf } from "./git.js";
 import { scanTree } from "./tree-scan.js";
 import { isDirectory, ownWorktree, worktreeTag } from "./worktree.js";
@@ -147,6 +147,7 @@ export async function verifyWorkOrder(
     homeFile: tree.top === undefined ? homeAround(dir, resolve(homedir())) : undefined,
     homesBelow: scan.homes,
     scanned: scan.complete,
+    homes: tree.top === undefined ? homes() : [],
   });
   // The caller's own worktree for its lease needs no second look (a git call and a ledger read fewer).
   if (own === undefined) await assertNotAnotherWorktree(ledger, who, dir, v.dir !== undefined);

@@ -74,6 +74,24 @@ describe("agent-setup --client claude (issue 15)", () => {
     assert.match(r.json.warnings.join("\n"), /settings\.json already holds 1 hook command\(s\) workledger did not write.*cat ~\/\.ssh\/id_rsa/);
   });
 
+  it("refuses a folder set up for another agent unless told to take it over, and then leaves none of that agent's hooks (thirty-second trials)", () => {
+    const shared = join(s.dir, "shared");
+    mkdirSync(shared);
+    const dave = { WORKLEDGER_AGENT: "dave", WORKLEDGER_PROJECT: "hooks" };
+    assert.equal(s.run(["agent-setup", "--client", "claude", "--dir", shared, "--json"], { env: dave }).code, 0);
+    const refused = s.run(["agent-setup", "--client", "claude", "--dir", shared, "--json"], { env: as });
+    assert.equal(refused.code, 2, refused.stdout);
+    assert.match(refused.json.error.message, /is set up for agent dave: .*dave's client there would act as you; nothing was written/);
+    assert.match(refused.json.error.hint, /--replace/);
+    assert.equal(JSON.parse(readFileSync(join(shared, ".mcp.json"), "utf8")).mcpServers.workledger.env.WORKLEDGER_AGENT, "dave");
+    const taken = s.run(["agent-setup", "--client", "claude", "--dir", shared, "--replace", "--json"], { env: as });
+    assert.equal(taken.code, 0, taken.stdout);
+    assert.equal(taken.json.warnings, undefined, "dave's hooks are gone, not reported as someone else's");
+    const settings = JSON.parse(readFileSync(join(shared, ".claude/settings.json"), "utf8")) as Settings;
+    assert.equal(commands(settings, "SessionStart").length, 2);
+    assert.doesNotMatch(JSON.stringify(settings), /WORKLEDGER_AGENT=dave/);
+  });
+
   it("the session-start hooks print context and keep the agent's lease alive while the client lives; the session-end hook warns", async () => {
     const settings = JSON.parse(readFileSync(join(s.dir, ".claude/settings.json"), "utf8")) as Settings;
     const [pull, keep] = commands(settings, "SessionStart");

@@ -276,6 +276,14 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     assert.doesNotMatch(JSON.stringify(s.run(["get", "--id", id, "--json"], as("bob")).json), /SECRET-SSH/);
     const there = s.run(["verify", "--id", id, "--dir", plain, "--json"], as("bob"));
     assert.deepEqual([there.json.passed, there.json.dir], [true, plain], there.stdout + there.stderr);
+    // A folder of the home with no home's marker in it or above it short of the home (thirty-second MCP trial: ~/.local/share,
+    // named in a WO's description, gave another program's token to the note).
+    const share = join(home, ".local", "share");
+    mkdirSync(join(share, "app"), { recursive: true });
+    writeFileSync(join(share, "app", "token.json"), "APP-TOKEN");
+    const data = s.run(["verify", "--id", id, "--dir", share, "--json"], as("bob"));
+    assert.equal(data.code, 2, data.stdout);
+    assert.match(data.json.error.message, /is outside git inside a home directory \(.*\/home\): a verification command never runs there/);
   });
 
   it("workledger's git never goes into a nested repository the command made: its fsmonitor or clean filter does not run as the verifier (twenty-seventh MCP trial)", (t) => {

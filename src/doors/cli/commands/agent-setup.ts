@@ -129,6 +129,26 @@ function readJson(path: string): Record<string, unknown> {
   });
 }
 
+/** The workledger server entry the client's MCP file there has, if any. */
+function previousServer(dir: string, client: Client): { env?: Record<string, string> } | undefined {
+  const file = client === "claude" ? ".mcp.json" : client === "generic" ? "mcp.json" : null;
+  if (file === null || !existsSync(join(dir, file))) return undefined;
+  const servers = readJson(join(dir, file)).mcpServers as Record<string, { env?: Record<string, string> }> | undefined;
+  return servers?.workledger;
+}
+
+/** Takes the hook commands `gone` (those agent-setup wrote for the agent set up there before) out of the Claude settings. */
+function dropHooks(dir: string, gone: readonly string[]): void {
+  const path = join(dir, ".claude", "settings.json");
+  if (!existsSync(path)) return;
+  const settings = readJson(path) as { hooks?: Record<string, { hooks?: { command?: unknown }[] }[]> };
+  for (const [event, groups] of Object.entries(settings.hooks ?? {})) {
+    if (!Array.isArray(groups)) continue;
+    settings.hooks![event] = groups.filter((g) => !(g.hooks ?? []).every((h) => typeof h.command === "string" && gone.includes(h.command)));
+  }
+  writeFileSync(path, JSON.stringify(settings, null, 2) + "\n");
+}
+
 /** The hook commands of the work tree's Claude settings that are not among `ours` (thirtieth trials: a committed one stole keys). */
 function foreignHooks(dir: string, ours: readonly string[]): string[] {
   const path = join(dir, ".claude", "settings.json");
@@ -160,6 +180,20 @@ export async function agentSetup(o: Opts, ctx: Ctx): Promise<Result> {
   }
   const dir = resolve(str(o.dir) ?? ".");
   const server = { command: process.execPath, args: [CLI, "mcp"], env: env(ctx, declaredCan(o)) };
+  // One client's files name one agent: written over, another agent's client there would act as this one, and keep its
+  // hooks beside these (thirty-second trials: dave's .mcp.json became bob's, dave's keep-alive and spend hooks stayed).
+  const before = previousServer(dir, client as Client);
+  const other = before?.env?.WORKLEDGER_AGENT;
+  if (other !== undefined && other !== server.env.WORKLEDGER_AGENT && o.replace !== true && o.print !== true)
+    throw new LedgerError(
+      "VALIDATION",
+      `${dir} is set up for agent ${other}: its client's files name one agent, and written over, ${other}'s client there would act as you; nothing was written`,
+      {
+        hint: `set yours up where you work (your worktree: workledger worktree --id N), or pass --replace to take these over (${other}'s hooks there are removed)`,
+        details: { issues: [{ field: "dir", message: `set up for ${other}` }], agent: other },
+      },
+    );
+  if (before?.env !== undefined && o.print !== true) dropHooks(dir, Object.values(hooks(before.env)));
   const foreign = client === "claude" ? foreignHooks(dir, Object.values(hooks(server.env))) : [];
   const files = filesFor(client as Client, server, dir);
   const print = o.print === true;

@@ -41,5 +41,6 @@ export function register(program: Command): void {
     .option("--dir <dir>", "the project folder the client runs in", ".")
     .option("--can <capabilities>", "the agent's capabilities, comma-separated (default: WORKLEDGER_CAN), written into its MCP server's settings")
     .option("--print", "show the files instead of writing them")
+    .option("--replace", "take over files set up there for another agent (their hooks are removed)")
     .action(cliAction(async (o, ctx) => agentSetup(o, ctx)));
 }
