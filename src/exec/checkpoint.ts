@@ -68,6 +68,21 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
       },
     );
   }
+  // An agent's client files and node_modules run in the next holder's client, unasked, as that holder (thirty-second MCP
+  // trial: a checkpointed node_modules/.bin/workledger ran when the next holder's client started `npx workledger mcp` there).
+  const agentFiles = (git(dir, ["diff", "--name-only", "-z", head, tree]) ?? "").split("\0").filter((p) => p !== "" && AGENT_FILES.has(p.split("/")[0]!));
+  if (agentFiles.length > 0 && c.role !== "admin") {
+    unstage();
+    const some = agentFiles.slice(0, 5);
+    throw new LedgerError(
+      "VALIDATION",
+      `${some.join(", ")}${agentFiles.length > 5 ? ", …" : ""}: an agent's client files and node_modules are never checkpointed, since the next holder's client would run them as that holder; nothing was checkpointed`,
+      {
+        hint: `keep them out of the branch (add them to .gitignore, or git rm -r --cached ${[...new Set(some.map((p) => p.split("/")[0]!))].join(" ")} in ${dir}), then checkpoint again; a project that ships one has a person commit it`,
+        details: { files: agentFiles.slice(0, 50) },
+      },
+    );
+  }
   // A folder holding a repository of its own is committed as its commit alone, none of its files (twenty-eighth trials: the
   // branch's checkout had an empty lib/ and the test that passed in the worktree could not run).
   const nested = submodules(dir).filter((m) => !m.safe);
@@ -129,6 +144,9 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
     ...withWarnings(recorded, [...others, ...scopeWarnings(dir, last ?? defaultBranch(dir), commit, held, await dependencyWork(ledger, held))]),
   };
 }
+
+/** What a checkpoint never takes (top-level names): agent-setup's files, other agent clients' settings, installed packages. */
+const AGENT_FILES = new Set([".claude", ".mcp.json", "mcp.json", "codex-config.toml", "workledger-session.sh", ".codex", ".cursor", ".gemini", "node_modules"]);
 
 /** The ledger's warnings about the checkpoint and the door's about the commits it takes on, together. */
 const withWarnings = (recorded: CheckpointResult, others: string[]): { warnings?: string[] } => {
