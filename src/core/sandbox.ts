@@ -78,6 +78,12 @@ export const CLIENT_FILES = [
   ".npmrc",
   ".yarnrc",
   ".yarnrc.yml",
+  ".pnpmfile.cjs",
+  "opencode.json",
+  ".opencode",
+  ".aider.conf.yml",
+  ".continue",
+  ".windsurf",
   // Every package's code runs in the holder's next `npm test`, and its .bin in the next `npx`.
   "node_modules",
 ];

@@ -70,7 +70,7 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   }
   // An agent's client files and node_modules run in the next holder's client, unasked, as that holder (thirty-second MCP
   // trial: a checkpointed node_modules/.bin/workledger ran when the next holder's client started `npx workledger mcp` there).
-  const agentFiles = (git(dir, ["diff", "--name-only", "-z", head, tree]) ?? "").split("\0").filter((p) => p !== "" && AGENT_FILES.has(p.split("/")[0]!));
+  const agentFiles = (git(dir, ["diff", "--name-only", "-z", head, tree]) ?? "").split("\0").filter((p) => p !== "" && isAgentFile(p));
   if (agentFiles.length > 0 && c.role !== "admin") {
     unstage();
     const some = agentFiles.slice(0, 5);
@@ -145,8 +145,26 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   };
 }
 
-/** What a checkpoint never takes (top-level names): agent-setup's files, other agent clients' settings, installed packages. */
-const AGENT_FILES = new Set([".claude", ".mcp.json", "mcp.json", "codex-config.toml", "workledger-session.sh", ".codex", ".cursor", ".gemini", "node_modules"]);
+/**
+ * What a checkpoint never takes, at any depth (a monorepo package's own: thirty-third trials): agent clients' settings,
+ * agent-setup's files, installed packages; `mcp.json` (a common name) only where agent-setup writes it.
+ */
+const AGENT_FILES = new Set([
+  ".claude",
+  ".mcp.json",
+  "codex-config.toml",
+  "workledger-session.sh",
+  ".codex",
+  ".cursor",
+  ".gemini",
+  ".opencode",
+  "opencode.json",
+  ".aider.conf.yml",
+  ".continue",
+  ".windsurf",
+  "node_modules",
+]);
+const isAgentFile = (path: string) => path === "mcp.json" || path.split("/").some((part) => AGENT_FILES.has(part));
 
 /** The ledger's warnings about the checkpoint and the door's about the commits it takes on, together. */
 const withWarnings = (recorded: CheckpointResult, others: string[]): { warnings?: string[] } => {

@@ -85,7 +85,7 @@ export async function workOrdersOfBranch(ledger: LedgerApi, branch: string): Pro
  */
 export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: RefUpdate[], caller: Caller, run = hookRun(ledger, cwd, caller)): Promise<RefusedMove[]> {
   const parent = parentArgs();
-  if (parent.includes("pack-refs")) return [];
+  if (gitSubcommand(parent) === "pack-refs") return [];
   const heads = withRenameTarget(
     updates.filter((u) => u.ref.startsWith("refs/heads/")),
     parent,
@@ -233,7 +233,7 @@ async function callerOf(ledger: LedgerApi, cwd: string, caller: Caller): Promise
  */
 export async function recordBranchMoves(ledger: LedgerApi, cwd: string, updates: RefUpdate[], caller: Caller, run = hookRun(ledger, cwd, caller)): Promise<CheckpointResult[]> {
   const parent = parentArgs();
-  if (parent.includes("pack-refs")) return [];
+  if (gitSubcommand(parent) === "pack-refs") return [];
   const all = withRenameTarget(updates, parent);
   // git rewrites a ref with its own value too (`worktree add` checking the branch out): no move, nothing of the holder's.
   const moves = all.filter((u) => u.ref.startsWith("refs/heads/") && !NONE.test(u.new) && u.old !== u.new && idsOfBranch(u.ref.slice("refs/heads/".length)).length > 0);
@@ -271,6 +271,24 @@ function parentArgs(): string[] {
   }
 }
 
+/** Global options of git that take the next argument as their value. */
+const WITH_VALUE = new Set(["-c", "-C", "--git-dir", "--work-tree", "--namespace", "--config-env", "--super-prefix"]);
+
+/**
+ * The git command `args` (a git process's command line) runs: its first
+ * argument that is not a global option. Not any argument that reads like one:
+ * `update-ref -m pack-refs` passed for git's own ref packing, and a lapsed
+ * holder moved a WO's branch unfenced (thirty-third trials).
+ */
+export function gitSubcommand(args: readonly string[]): string | undefined {
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i]!;
+    if (WITH_VALUE.has(a)) i++;
+    else if (!a.startsWith("-")) return a;
+  }
+  return undefined;
+}
+
 /**
  * git branch -m writes the new name outside any transaction: only the old
  * one's deletion reaches this hook, so the new name is read from git's command
@@ -286,7 +304,7 @@ function withRenameTarget(updates: RefUpdate[], parent: readonly string[]): RefU
 /** The new name of a `git branch -m|-M|--move … NEW` (the last argument), or null. `git branch -c` (copy) runs no hook at all. */
 function renameTarget(args: readonly string[]): string | null {
   const at = args.indexOf("branch");
-  if (at < 0 || !args.slice(at + 1).some((a) => a === "-m" || a === "-M" || a === "--move")) return null;
+  if (at < 0 || gitSubcommand(args) !== "branch" || !args.slice(at + 1).some((a) => a === "-m" || a === "-M" || a === "--move")) return null;
   const last = args.at(-1);
   return last === undefined || last.startsWith("-") ? null : last.replace(/^refs\/heads\//, "");
 }

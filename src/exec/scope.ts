@@ -13,7 +13,7 @@ import { CLIENT_FILES } from "../core/sandbox.js";
 import { label } from "../core/types.js";
 import { git } from "./git.js";
 
-/** The top-level names of what runs outside the sandbox: clients' and tools' files, and the usual folders of committed git hooks. */
+/** The names of what runs outside the sandbox, at any depth (a monorepo package's own): clients' and tools' files, committed git hooks' usual folders. */
 const RUNS_OUTSIDE = new Set([...CLIENT_FILES, ".husky", ".githooks"]);
 
 /** A done dependency's work: its branch and last checkpoint. */
@@ -48,7 +48,7 @@ export function scopeWarnings(dir: string, base: string, tip: string, wo: { id: 
     );
   // Whatever the scope: files a client, a shell, git or npm runs from the tree outside any sandbox (thirty-second trials: a
   // WO whose files were "**" handed the next holder an .npmrc whose script-shell ran as it on its next npm test).
-  const tools = paths.filter((p) => RUNS_OUTSIDE.has(p.split("/")[0]!));
+  const tools = paths.filter((p) => p.split("/").some((part) => RUNS_OUTSIDE.has(part)));
   if (tools.length > 0)
     out.push(
       `this work adds or changes ${tools.slice(0, 5).join(", ")}${tools.length > 5 ? ", …" : ""}: files your client, shell, git or npm runs outside any sandbox; read them before you run anything here`,

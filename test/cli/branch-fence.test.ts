@@ -109,6 +109,10 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     git(repo, bob, "gc", "-q");
     git(repo, bob, "pack-refs", "--all");
     assert.equal(tip(), held);
+    // Told apart by the command git runs, not by a word anywhere on its line (thirty-third trials: a reflog message).
+    refused(gitIn(repo, bob, "update-ref", "-m", "pack-refs", `refs/heads/${branch}`, ahead), /not bob/);
+    refused(gitIn(repo, bob, "-c", "x.y=pack-refs", "update-ref", `refs/heads/${branch}`, ahead), /not bob/);
+    assert.equal(tip(), held);
     git(repo, bob, "branch", "bobs-copy", "bobs-idea"); // renamed onto a WO's branch below
     // Other branches never reach workledger.
     git(repo, bob, "branch", "-f", "bobs-idea", "main");

@@ -801,13 +801,14 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     writeFileSync(join(tree, ".npmrc"), "script-shell=/tmp/evil.sh\n");
     symlinkSync("/root/.aws/credentials", join(tree, "creds.txt"));
     // An agent's client files and node_modules are never checkpointed (thirty-second MCP trial: npx ran a planted .bin as the next holder).
-    mkdirSync(join(tree, "node_modules", ".bin"), { recursive: true });
-    writeFileSync(join(tree, "node_modules", ".bin", "workledger"), "#!/bin/sh\n", { mode: 0o755 });
+    // At any depth (thirty-third trials: a monorepo package's app/node_modules/.bin).
+    mkdirSync(join(tree, "app", "node_modules", ".bin"), { recursive: true });
+    writeFileSync(join(tree, "app", "node_modules", ".bin", "workledger"), "#!/bin/sh\n", { mode: 0o755 });
     const refused = s.run(["checkpoint", "--id", id, "-m", "use", "--json"], { env: alice, cwd: tree });
     assert.equal(refused.code, 2, refused.stdout);
-    assert.match(refused.json.error.message, /^node_modules\/\.bin\/workledger: an agent's client files and node_modules are never checkpointed/);
+    assert.match(refused.json.error.message, /^app\/node_modules\/\.bin\/workledger: an agent's client files and node_modules are never checkpointed/);
     assert.equal(git(tree, "diff", "--cached", "--name-only"), "", "the index is as it was");
-    rmSync(join(tree, "node_modules"), { recursive: true });
+    rmSync(join(tree, "app"), { recursive: true });
     const cp = s.run(["checkpoint", "--id", id, "-m", "use", "--json"], { env: alice, cwd: tree });
     assert.equal(cp.code, 0, cp.stderr);
     assert.match(cp.stderr, new RegExp(`WO-${id} lists files src/use.js; this work also changes .npmrc, creds.txt, package.json: outside its scope`));
