@@ -60,25 +60,19 @@ export const HIDDEN_SYSTEM = ["/etc/shadow", "/etc/gshadow", "/etc/ssh", "/run",
  * obeys outside any sandbox (agent-setup's among them: a hook a verification
  * command added to `.claude/settings.json` ran as the verifier at its next
  * session, thirty-first trials). Where the sandbox cannot throw the command's
- * writes away, they stay read-only to it, and one it makes is removed.
+ * writes away, they stay read-only to it, and one it makes is removed. Those
+ * only agents' clients and package managers write (AGENT_CLIENT_FILES) are
+ * never checkpointed either.
  */
-export const CLIENT_FILES = [
+export const AGENT_CLIENT_FILES = [
   ".claude",
   ".mcp.json",
   "mcp.json",
   "codex-config.toml",
   "workledger-session.sh",
-  "CLAUDE.md",
-  "AGENTS.md",
   ".codex",
   ".cursor",
   ".gemini",
-  ".vscode",
-  ".envrc",
-  ".npmrc",
-  ".yarnrc",
-  ".yarnrc.yml",
-  ".pnpmfile.cjs",
   "opencode.json",
   ".opencode",
   ".aider.conf.yml",
@@ -87,6 +81,9 @@ export const CLIENT_FILES = [
   // Every package's code runs in the holder's next `npm test`, and its .bin in the next `npx`.
   "node_modules",
 ];
+/** Of those, what projects commit themselves: instructions and tools' settings. */
+const PROJECT_TOOL_FILES = ["CLAUDE.md", "AGENTS.md", ".vscode", ".envrc", ".npmrc", ".yarnrc", ".yarnrc.yml", ".pnpmfile.cjs"];
+export const CLIENT_FILES = [...AGENT_CLIENT_FILES, ...PROJECT_TOOL_FILES];
 
 /** Whether `path` is `dir` or below it. */
 const within = (path: string, dir: string, sep: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);

@@ -16,6 +16,7 @@ import { trailerLines } from "../core/trailers.js";
 import { noIdentity, parse } from "../core/validate.js";
 import { asAgent, git, gitOrFail, hiddenChanges, LEDGER_PIN, mainWorkTree, redirected, redirectOf, submodules } from "./git.js";
 import { refuseSharedBranch, worktreePath, worktreeTag } from "./worktree.js";
+import { AGENT_CLIENT_FILES } from "../core/sandbox.js";
 import { defaultBranch } from "./branch.js";
 import { dependencyWork, scopeWarnings } from "./scope.js";
 import { unvouched, type CheckedCommit } from "./commits.js";
@@ -48,7 +49,10 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   }
   const head = gitOrFail(dir, ["rev-parse", "--verify", "HEAD"], "read HEAD");
   const last = held.checkpoints.at(-1)?.commit;
-  const others = await othersCommits(ledger, dir, `${last ?? defaultBranch(dir)}..${head}`);
+  // Where this checkpoint's work starts: the last checkpoint, else the default branch (a few git calls: read once).
+  const since = last ?? defaultBranch(dir);
+  const others = await othersCommits(ledger, dir, `${since}..${head}`);
+  const scoped = async (tip: string) => [...others, ...scopeWarnings(dir, since, tip, held, await dependencyWork(ledger, held))];
   const staged = git(dir, ["write-tree"]); // what the caller had staged, put back if the ledger refuses
   const unstage = () => {
     if (staged === null || git(dir, ["read-tree", staged]) === null) git(dir, ["reset", "--quiet"]);
@@ -102,20 +106,14 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
     // Nothing to commit, but the holder's own commits since the last checkpoint (a merge, a commit of its own) are
     // recorded as they are (tenth MCP trial: they were "nothing", and the next worktree's checkpoint named an older one).
     // A HEAD moved back (its own reset) after a checkpoint is recorded too: done judges a pass by the last one (twentieth trials).
-    if (head === last || (last === undefined && isIn(dir, head, defaultBranch(dir)))) return { nothing: true, dir, branch: held.branch, id: held.id };
+    if (head === last || (last === undefined && isIn(dir, head, since))) return { nothing: true, dir, branch: held.branch, id: held.id };
     const recorded = await ledger.recordCheckpoint({
       ...who,
       commit: head,
       message: c.message,
       ...(c.idempotency_key !== undefined ? { idempotency_key: c.idempotency_key } : {}),
     });
-    return {
-      ...recorded,
-      dir,
-      branch: held.branch,
-      files: 0,
-      ...withWarnings(recorded, [...others, ...scopeWarnings(dir, last ?? defaultBranch(dir), head, held, await dependencyWork(ledger, held))]),
-    };
+    return { ...recorded, dir, branch: held.branch, files: 0, ...withWarnings(recorded, await scoped(head)) };
   }
   const files = gitOrFail(dir, ["diff", "--cached", "--name-only", head], "list the changes").split("\n").filter(Boolean).length;
   const message = [c.message, "", ...trailerLines({ project: held.project, id: held.id, token: held.lease.token })].join("\n") + "\n";
@@ -136,34 +134,14 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
     `move ${held.branch} to the checkpoint ${commit}`,
     asAgent(held.lease.agent),
   );
-  return {
-    ...recorded,
-    dir,
-    branch: held.branch,
-    files,
-    ...withWarnings(recorded, [...others, ...scopeWarnings(dir, last ?? defaultBranch(dir), commit, held, await dependencyWork(ledger, held))]),
-  };
+  return { ...recorded, dir, branch: held.branch, files, ...withWarnings(recorded, await scoped(commit)) };
 }
 
 /**
- * What a checkpoint never takes, at any depth (a monorepo package's own: thirty-third trials): agent clients' settings,
- * agent-setup's files, installed packages; `mcp.json` (a common name) only where agent-setup writes it.
+ * What a checkpoint never takes, at any depth (a monorepo package's own: thirty-third trials): agents' client files and
+ * installed packages; `mcp.json` (a common name) only where agent-setup writes it.
  */
-const AGENT_FILES = new Set([
-  ".claude",
-  ".mcp.json",
-  "codex-config.toml",
-  "workledger-session.sh",
-  ".codex",
-  ".cursor",
-  ".gemini",
-  ".opencode",
-  "opencode.json",
-  ".aider.conf.yml",
-  ".continue",
-  ".windsurf",
-  "node_modules",
-]);
+const AGENT_FILES = new Set(AGENT_CLIENT_FILES.filter((f) => f !== "mcp.json"));
 const isAgentFile = (path: string) => path === "mcp.json" || path.split("/").some((part) => AGENT_FILES.has(part));
 
 /** The ledger's warnings about the checkpoint and the door's about the commits it takes on, together. */

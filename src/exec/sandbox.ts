@@ -201,10 +201,10 @@ function toolchains(hidden: readonly string[]): { dir: string; hide: string[] }[
 }
 
 /** Paths hidden from every verification command: credentials under the home directories and the machine's, plus `hide` (the ledger's files). */
-function hiddenPaths(hide: readonly string[]): string[] {
+function hiddenPaths(hide: readonly string[], allHomes: readonly string[]): string[] {
   // Under every home, not only the caller's: a toolchain of root's on PATH (/root/.cargo) showed root's
   // credentials.toml to a command run by another user's HOME (thirty-second trials).
-  const inHomes = [...new Set([homedir(), ...homes()])].flatMap((h) => HIDDEN_IN_HOME.map((p) => join(h, p)));
+  const inHomes = [...new Set([homedir(), ...allHomes])].flatMap((h) => HIDDEN_IN_HOME.map((p) => join(h, p)));
   return [...inHomes, ...HIDDEN_SYSTEM, ...hide].map((p) => resolve(p)).filter((p) => existsSync(p));
 }
 
@@ -216,13 +216,14 @@ function resolver(hidden: readonly string[]): string[] {
 
 function bwrapArgs(dir: string, opts: WrapOptions, overlaid: boolean): string[] {
   const work = resolve(dir);
-  const hidden = hiddenPaths(opts.hide);
+  const allHomes = homes();
+  const hidden = hiddenPaths(opts.hide, allHomes);
   // A directory is covered by an empty tmpfs, a file by /dev/null. What lies under /tmp is gone with
   // the private /tmp, unless it is in the work tree: that is covered again after the work tree's mount.
   const cover = (p: string) => (statSync(p).isDirectory() ? ["--tmpfs", p] : ["--ro-bind", "/dev/null", p]);
   const late = (p: string) => under(p, work);
   const early = (p: string) => !late(p) && !under(p, "/tmp");
-  const hiddenHomes = homes().filter((h) => !under(h, "/tmp"));
+  const hiddenHomes = allHomes.filter((h) => !under(h, "/tmp"));
   return [
     "--die-with-parent",
     "--new-session",

@@ -156,8 +156,13 @@ export async function verifyWorkOrder(
   const target = named === null ? null : redirectOf(dir, named);
   if (named !== null && target !== null) throw redirected(named, target, "nothing was run");
   const keyed = v.idempotency_key !== undefined ? { idempotency_key: v.idempotency_key } : {};
-  const asked = { ...who, ...(v.trust ? { trust: true } : {}), ...keyed, ...(v.idempotency_key !== undefined ? { dir } : {}) };
-  const { command, author, sandbox: rules, replay } = await ledger.verifyCommand(asked);
+  // A keyed request names its directory: a retry elsewhere is another request.
+  const {
+    command,
+    author,
+    sandbox: rules,
+    replay,
+  } = await ledger.verifyCommand({ ...who, ...(v.trust ? { trust: true } : {}), ...keyed, ...(v.idempotency_key !== undefined ? { dir } : {}) });
   const { env, removed } = scrubEnvironment(process.env, rules.env, dir, sep);
   if (replay) return { ...replay, timed_out: replay.exit_code === null, author, env_removed: removed };
   const box = detectSandbox();

@@ -137,23 +137,26 @@ function previousServer(dir: string, client: Client): { env?: Record<string, str
   return servers?.workledger;
 }
 
+type ClaudeSettings = { hooks?: Record<string, { hooks?: { command?: unknown }[] }[]> };
+const SETTINGS = [".claude", "settings.json"];
+/** The work tree's Claude settings, or null when it has none. */
+const claudeSettings = (dir: string): ClaudeSettings | null => (existsSync(join(dir, ...SETTINGS)) ? (readJson(join(dir, ...SETTINGS)) as ClaudeSettings) : null);
+
 /** Takes the hook commands `gone` (those agent-setup wrote for the agent set up there before) out of the Claude settings. */
 function dropHooks(dir: string, gone: readonly string[]): void {
-  const path = join(dir, ".claude", "settings.json");
-  if (!existsSync(path)) return;
-  const settings = readJson(path) as { hooks?: Record<string, { hooks?: { command?: unknown }[] }[]> };
+  const settings = claudeSettings(dir);
+  if (settings === null) return;
   for (const [event, groups] of Object.entries(settings.hooks ?? {})) {
     if (!Array.isArray(groups)) continue;
     settings.hooks![event] = groups.filter((g) => !(g.hooks ?? []).every((h) => typeof h.command === "string" && gone.includes(h.command)));
   }
-  writeFileSync(path, JSON.stringify(settings, null, 2) + "\n");
+  writeFileSync(join(dir, ...SETTINGS), JSON.stringify(settings, null, 2) + "\n");
 }
 
 /** The hook commands of the work tree's Claude settings that are not among `ours` (thirtieth trials: a committed one stole keys). */
 function foreignHooks(dir: string, ours: readonly string[]): string[] {
-  const path = join(dir, ".claude", "settings.json");
-  if (!existsSync(path)) return [];
-  const settings = readJson(path) as { hooks?: Record<string, { hooks?: { command?: unknown }[] }[]> };
+  const settings = claudeSettings(dir);
+  if (settings === null) return [];
   const commands = Object.values(settings.hooks ?? {}).flatMap((groups) => (Array.isArray(groups) ? groups.flatMap((g) => g.hooks ?? []) : []));
   return commands.map((h) => h.command).filter((c): c is string => typeof c === "string" && !ours.includes(c));
 }
