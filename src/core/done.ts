@@ -20,6 +20,8 @@ export interface Finish {
   lastCheckpoint?: { commit: string; at: string } | undefined;
   /** The caller's work tree: standing on the WO's branch, where that branch is now; null: the door said it stands outside git. */
   here?: GitState | null | undefined;
+  /** The repository the caller finishes from (its main work tree); undefined: outside git, or the door did not say. */
+  finishedIn?: string | undefined;
 }
 
 /** Said with DEPENDENCY_PENDING (thirteenth MCP trial: a cancelled dependency was "not done yet"). */
@@ -135,7 +137,12 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   // On a branch of its name, but not at its last checkpoint (later, the pass ran first: `checkpointed`): another commit, as in a
   // clone made to pass (nineteenth trials). `checkpoint` records one's own later commits, so the way on is one step.
   const offCheckpoint = v !== null && v.passed && !offBranch && !checkpointed && checkpoint !== undefined && v.head !== undefined && v.head !== checkpoint.commit;
+  // It ran outside git, or in another repository, while the caller finishes from a repository: it did not check the work
+  // there (thirty-fourth trials: verify --dir a scratch folder, or an unrelated repository, then done with no word).
+  const finishedIn = finish?.finishedIn;
+  const elsewhere = v !== null && v.passed && finishedIn !== undefined && (v.outside_git === true || (v.repo !== undefined && v.repo !== finishedIn));
   const verified =
+    !elsewhere &&
     !changed &&
     !outdated &&
     !offBranch &&
@@ -217,7 +224,9 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
                 ? `it was checkpointed (${checkpoint.commit.slice(0, 12)} at ${checkpoint.at}) after its verification passed (${v.at})`
                 : moved
                   ? `its branch ${wo.branch} is at ${here!.head.slice(0, 12)} now, not at ${v.head!.slice(0, 12)} where its verification passed (${v.at})`
-                  : "its passing verification was under an earlier lease";
+                  : elsewhere
+                    ? `its passing verification ran in ${v.where ?? "a directory not said"}, ${v.outside_git ? "outside git" : `in another repository (${v.repo})`}, not in the repository you finish it from (${finishedIn}): it did not check the work there`
+                    : "its passing verification was under an earlier lease";
   const reason = finish?.unverifiedReason;
   if (reason !== undefined) {
     if (finish?.role !== "admin")

@@ -85,6 +85,8 @@ const sameLine = (saved: GitState, current: GitState) => saved.branch === null |
 
 /** What the caller's own repository says of branches it does not stand on (read by the door, which has the files). */
 export interface LocalRepository {
+  /** Which repository this is: its main work tree (exec/git.ts repositoryOf), or undefined outside git. */
+  root(): string | undefined;
   /** The commit a local branch points at, or undefined when there is no such branch here. */
   tip(branch: string): string | undefined;
   /** Whether `older` is an ancestor of `newer` in this repository (false when either is unknown here). */

@@ -81,6 +81,13 @@ export const AGENT_CLIENT_FILES = [
   // Every package's code runs in the holder's next `npm test`, and its .bin in the next `npx`.
   "node_modules",
 ];
+const AGENT_FILES = new Set(AGENT_CLIENT_FILES.filter((f) => f !== "mcp.json"));
+/**
+ * Whether a path of a work tree is an agent client's file or an installed package's, at any depth (a monorepo package's own:
+ * thirty-third trials); `mcp.json` (a common name) only where agent-setup writes it. Checkpoints never take them, and a
+ * WO's branch never gets them from its holder (only from an admin).
+ */
+export const isAgentClientPath = (path: string) => path === "mcp.json" || path.split("/").some((part) => AGENT_FILES.has(part));
 /** Of those, what projects commit themselves: instructions and tools' settings. */
 const PROJECT_TOOL_FILES = ["CLAUDE.md", "AGENTS.md", ".vscode", ".envrc", ".npmrc", ".yarnrc", ".yarnrc.yml", ".pnpmfile.cjs"];
 export const CLIENT_FILES = [...AGENT_CLIENT_FILES, ...PROJECT_TOOL_FILES];
@@ -102,7 +109,14 @@ export const HOME_MARKERS = [
   ".kube",
   ".docker",
   ".workledger/ledger.db",
+  // An agent's lease memory: its home, whichever ledger it uses (thirty-fourth trials: a home with only .config and .cache).
+  ".workledger/leases",
 ];
+/**
+ * Of those, what no work tree's top holds: a home's own state and keys, not the dotfiles a dotfiles repository tracks.
+ * A work tree whose top holds one is a home kept in git (thirty-fourth MCP trial: another agent's, its keys put in a note).
+ */
+export const HOME_STATE_MARKERS = [".ssh", ".gnupg", ".bash_history", ".git-credentials", ".netrc", ".workledger/ledger.db", ".workledger/leases"];
 
 /**
  * Where a verification command may run: never in a directory holding the
@@ -111,7 +125,9 @@ export const HOME_MARKERS = [
  * started in the home ran another agent's command there: twenty-fifth MCP
  * trial). Outside git, never in or below one that holds a home's files: `dir`
  * pointed at another agent's home, and its key went into the note every agent
- * reads (twenty-seventh trials). `homeFile`: that file (the exec layer looks).
+ * reads (twenty-seventh trials). In git, never in a work tree whose top holds
+ * a home's state (HOME_STATE_MARKERS: a home kept in git). `homeFile`: that
+ * file (the exec layer looks).
  */
 export function assertRunDir(
   dir: string,
@@ -125,7 +141,10 @@ export function assertRunDir(
       details: { issues: [{ field: "dir", message }], home },
     });
   if (within(home, dir, sep)) throw refuse(`holds your home directory (${home})`, "holds the home directory");
-  if (where.inGit) return;
+  if (where.inGit) {
+    if (where.homeFile !== undefined) throw refuse(`is a work tree whose top holds ${where.homeFile}, as a home directory does`, "a home directory kept in git");
+    return;
+  }
   // A folder of a home outside git is no work tree, and what the home holds is there to read (thirty-second MCP trial:
   // dir=/root/.local/share, named in a WO's description, put another program's token into the note).
   const inHome = [home, ...(where.homes ?? [])].find((h) => within(dir, h, sep));

@@ -151,6 +151,8 @@ export const inputs = builtOnFirstRead({
       unverified_reason: unverifiedReason.optional(),
       spend: z.strictObject(spendFields).superRefine(spendFigures).describe("what this attempt cost, recorded before it ends (as spend)").optional(),
       git: gitState().nullable().optional(),
+      /** The repository the caller finishes from (its main work tree; the door fills it): a pass elsewhere did not check the work there. */
+      finished_in: line(1, 4096).optional(),
       idempotency_key: idempotencyKey,
     }),
   update: () =>
@@ -164,6 +166,7 @@ export const inputs = builtOnFirstRead({
       lease_token: leaseToken.optional(),
       unverified_reason: unverifiedReason.optional(),
       git: gitState().nullable().optional(),
+      finished_in: line(1, 4096).optional(),
       idempotency_key: idempotencyKey,
     }),
   addNote: () =>

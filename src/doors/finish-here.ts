@@ -15,6 +15,8 @@ export async function finishHere(ledger: LedgerApi, input: Record<string, unknow
   // As given: 53, or "WO-53" (the core's schema reads both).
   const id = Number(String(input.id).replace(/^\s*wo-?/i, ""));
   if (status !== "done" || repo === undefined || typeof project !== "string" || !Number.isInteger(id)) return;
+  const root = repo.root();
+  if (root !== undefined) input.finished_in = root;
   const here = input.git as GitState | null | undefined;
   const wo = await ledger.get({ project, id }).catch(() => null);
   if (wo === null || here?.branch === wo.branch) return;

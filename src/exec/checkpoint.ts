@@ -15,8 +15,8 @@ import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { trailerLines } from "../core/trailers.js";
 import { noIdentity, parse } from "../core/validate.js";
 import { asAgent, git, gitOrFail, hiddenChanges, LEDGER_PIN, mainWorkTree, redirected, redirectOf, submodules } from "./git.js";
-import { refuseSharedBranch, worktreePath, worktreeTag } from "./worktree.js";
-import { AGENT_CLIENT_FILES } from "../core/sandbox.js";
+import { refuseSharedBranch, unrecordedTip, worktreePath, worktreeTag } from "./worktree.js";
+import { isAgentClientPath } from "../core/sandbox.js";
 import { defaultBranch } from "./branch.js";
 import { dependencyWork, scopeWarnings } from "./scope.js";
 import { unvouched, type CheckedCommit } from "./commits.js";
@@ -52,6 +52,8 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   // Where this checkpoint's work starts: the last checkpoint, else the default branch (a few git calls: read once).
   const since = last ?? defaultBranch(dir);
   const others = await othersCommits(ledger, dir, `${since}..${head}`);
+  const unrecorded = others.length === 0 ? unrecordedTip(dir, since, held.branch, held.checkpoints) : null;
+  if (unrecorded) others.push(`recorded as yours: ${unrecorded}`);
   const scoped = async (tip: string) => [...others, ...scopeWarnings(dir, since, tip, held, await dependencyWork(ledger, held))];
   const staged = git(dir, ["write-tree"]); // what the caller had staged, put back if the ledger refuses
   const unstage = () => {
@@ -74,7 +76,7 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   }
   // An agent's client files and node_modules run in the next holder's client, unasked, as that holder (thirty-second MCP
   // trial: a checkpointed node_modules/.bin/workledger ran when the next holder's client started `npx workledger mcp` there).
-  const agentFiles = (git(dir, ["diff", "--name-only", "-z", head, tree]) ?? "").split("\0").filter((p) => p !== "" && isAgentFile(p));
+  const agentFiles = (git(dir, ["diff", "--name-only", "-z", head, tree]) ?? "").split("\0").filter((p) => p !== "" && isAgentClientPath(p));
   if (agentFiles.length > 0 && c.role !== "admin") {
     unstage();
     const some = agentFiles.slice(0, 5);
@@ -136,13 +138,6 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   );
   return { ...recorded, dir, branch: held.branch, files, ...withWarnings(recorded, await scoped(commit)) };
 }
-
-/**
- * What a checkpoint never takes, at any depth (a monorepo package's own: thirty-third trials): agents' client files and
- * installed packages; `mcp.json` (a common name) only where agent-setup writes it.
- */
-const AGENT_FILES = new Set(AGENT_CLIENT_FILES.filter((f) => f !== "mcp.json"));
-const isAgentFile = (path: string) => path === "mcp.json" || path.split("/").some((part) => AGENT_FILES.has(part));
 
 /** The ledger's warnings about the checkpoint and the door's about the commits it takes on, together. */
 const withWarnings = (recorded: CheckpointResult, others: string[]): { warnings?: string[] } => {

@@ -1,6 +1,6 @@
 /** Running git for the ledger's git commands: bounded in time, never through a shell. */
 import { execFileSync } from "node:child_process";
-import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { LedgerError } from "../core/errors.js";
 import { gitProgram } from "./programs.js";
@@ -15,6 +15,24 @@ export interface GitOptions {
 
 /** git run for `agent`: its hooks (the branch fence) know whose update it is, however workledger was told the name. */
 export const asAgent = (agent: string | undefined, env: NodeJS.ProcessEnv = process.env): GitOptions => ({ env: agent === undefined ? env : { ...env, WORKLEDGER_AGENT: agent } });
+
+/**
+ * The work tree `dir` is in, from one git call: its top-level directory
+ * (spelled as `dir` when it is that directory, symbolic links aside) and its
+ * repository, named by the main work tree (mainWorkTree's rule): what a
+ * verification records of where it ran, and what done compares it with.
+ */
+export function repositoryOf(dir: string): { top?: string; repo?: string } {
+  const out = git(dir, ["rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir"]);
+  const [top, common] = out?.split("\n") ?? [];
+  if (!top || !common) return {};
+  const main = /\/\.git\/?$/.test(common) ? common.replace(/\/\.git\/?$/, "") : top;
+  try {
+    return { top: realpathSync(top) === realpathSync(dir) ? dir : top, repo: realpathSync(main) };
+  } catch {
+    return { top, repo: main };
+  }
+}
 
 /** git's output (trimmed), or null when it failed. */
 export function git(dir: string, args: string[], opts: GitOptions = {}): string | null {

@@ -15,6 +15,7 @@ import { judgeBranchMove, type BranchMove } from "../core/commits.js";
 import type { CheckpointResult, WorkOrderWithNotes } from "../core/service/results.js";
 import { label, type WorkOrder } from "../core/types.js";
 import { once } from "../core/lazy.js";
+import { isAgentClientPath } from "../core/sandbox.js";
 import { defaultBranch } from "./branch.js";
 import { git, LEDGER_PIN } from "./git.js";
 import { madeOutsideTheirLease } from "./commits.js";
@@ -137,7 +138,10 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
         : move === "delete" && git(cwd, ["merge-base", "--is-ancestor", now!, run.base()]) !== null;
     // Every project's: a name the caller's project does not know may be another's (twentieth trials: WORKLEDGER_PROJECT=other
     // let a non-holder move shop's branch).
-    for (const wo of await run.workOrders(branch)) {
+    const wos = await run.workOrders(branch);
+    const clients = move === "delete" || who.admin || wos.length === 0 ? null : addsClientFiles(cwd, now ?? run.base(), u.new, branch);
+    if (clients) refused.push({ ref: u.ref, message: clients });
+    for (const wo of wos) {
       const why =
         judgeBranchMove(wo, move, who, at, atBase, wo.checkpoints.length > 0) ??
         (move === "delete" ? null : await outsideTheirLease(ledger, cwd, wo, who, `${now ?? run.base()}..${u.new}`));
@@ -168,6 +172,21 @@ function addsPin(cwd: string, before: string, after: string, branch: string): st
   const has = (rev: string) => git(cwd, ["cat-file", "-e", `${rev}:${LEDGER_PIN}`]) !== null;
   if (!has(after) || has(before)) return null;
   return `${branch}: commit ${after.slice(0, 12)} adds ${LEDGER_PIN}, the file naming the ledger this machine's agents and git hooks use; it is never committed (checked out, it would turn them to another ledger): take it out (git rm --cached ${LEDGER_PIN}, then git commit --amend)`;
+}
+
+/**
+ * A move that brings agents' client files or installed packages onto a WO's
+ * branch (isAgentClientPath): checked out in the next holder's worktree, its
+ * client runs them as that holder (thirty-fourth trials: a plain `git commit`
+ * of `.claude/settings.json` went past what checkpoint refuses). An admin's
+ * act; null when the move changes none.
+ */
+function addsClientFiles(cwd: string, before: string, after: string, branch: string): string | null {
+  const changed = (git(cwd, ["diff", "--name-only", "-z", "--no-renames", "--diff-filter=ACMT", before, after]) ?? "").split("\0");
+  const files = changed.filter((p) => p !== "" && isAgentClientPath(p));
+  if (files.length === 0) return null;
+  const shown = files.slice(0, 3).join(", ") + (files.length > 3 ? ", …" : "");
+  return `${branch}: ${after.slice(0, 12)} adds or changes ${shown}: files an agent's client runs (its hooks, MCP servers) or installed packages, which would run as the next holder of the work order; only an admin puts them on a work order's branch (WORKLEDGER_ROLE=admin in a person's shell): take them out (git rm -r --cached <path>, then git commit --amend)`;
 }
 
 /**

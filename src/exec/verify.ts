@@ -6,7 +6,7 @@
  * agents that pay for every byte.
  */
 import { spawn } from "node:child_process";
-import { existsSync, lstatSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { constants, homedir } from "node:os";
 import { StringDecoder } from "node:string_decoder";
@@ -17,9 +17,9 @@ import { label, type GitState } from "../core/types.js";
 import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { CONTROL } from "../core/schema-fields.js";
 import { noIdentity, parse } from "../core/validate.js";
-import { assertRunDir, CLIENT_FILES, HOME_MARKERS, sandboxFor, scrubEnvironment } from "../core/sandbox.js";
+import { assertRunDir, CLIENT_FILES, HOME_MARKERS, HOME_STATE_MARKERS, sandboxFor, scrubEnvironment } from "../core/sandbox.js";
 import { detectSandbox, homes } from "./sandbox.js";
-import { git, headNames, hiddenChanges, LEDGER_PIN, redirected, redirectOf } from "./git.js";
+import { git, headNames, hiddenChanges, LEDGER_PIN, redirected, redirectOf, repositoryOf } from "./git.js";
 import { scanTree } from "./tree-scan.js";
 import { isDirectory, ownWorktree, worktreeTag } from "./worktree.js";
 
@@ -139,12 +139,12 @@ export async function verifyWorkOrder(
   }
   // It checks the work tree, not a folder of it: it runs at the top of the work tree `given` is in (a pass in a
   // subdirectory counted for done: twenty-fifth trials).
-  const tree = workTreeOf(given);
+  const tree = repositoryOf(given);
   const dir = tree.top ?? given;
   const scan = scanTree(dir);
   assertRunDir(dir, resolve(homedir()), sep, {
     inGit: tree.top !== undefined,
-    homeFile: tree.top === undefined ? homeAround(dir, resolve(homedir())) : undefined,
+    homeFile: tree.top === undefined ? homeAround(dir, resolve(homedir())) : HOME_STATE_MARKERS.map((m) => join(dir, m)).find((f) => existsSync(f)),
     homesBelow: scan.homes,
     scanned: scan.complete,
     homes: tree.top === undefined ? homes() : [],
@@ -280,23 +280,6 @@ async function assertNotAnotherWorktree(ledger: LedgerApi, who: Inputs["holding"
       : "a verification runs in the work it verifies: run it in your worktree for it ({{op:worktree}} prints its path, or makes one)",
     details: { issues: [{ field: "dir", message: "another attempt's worktree" }], worktree: tag },
   });
-}
-
-/**
- * The work tree `dir` is in, from one git call: its top-level directory
- * (spelled as `dir` when it is that directory, symbolic links aside) and its
- * repository, named by the main work tree (git.ts mainWorkTree's rule).
- */
-function workTreeOf(dir: string): { top?: string; repo?: string } {
-  const out = git(dir, ["rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir"]);
-  const [top, common] = out?.split("\n") ?? [];
-  if (!top || !common) return {};
-  const main = /\/\.git\/?$/.test(common) ? common.replace(/\/\.git\/?$/, "") : top;
-  try {
-    return { top: realpathSync(top) === realpathSync(dir) ? dir : top, repo: realpathSync(main) };
-  } catch {
-    return { top, repo: main };
-  }
 }
 
 /** A file's content; null when there is none; undefined when something else is there (left alone). */

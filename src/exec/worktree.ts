@@ -118,7 +118,7 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
           : // Here, but not on the branch: the branch was moved off it (twenty-first trials: "fetch it" after a local reset).
             `the last checkpoint (${checkpoint.commit.slice(0, 12)} by ${checkpoint.agent}) is in this repository but not on ${branch}: the branch was reset or rewritten since; git log ${checkpoint.commit.slice(0, 12)} shows that work, git reset --hard ${checkpoint.commit.slice(0, 12)} here carries on from exactly it (git merge would keep what the branch holds now too)`,
       ]
-    : await refusedSince(ledger, path, checkpoint?.commit ?? defaultBranch(top), branch);
+    : await refusedSince(ledger, path, checkpoint?.commit ?? defaultBranch(top), branch, held.checkpoints);
   if (restored) warnings.unshift(restored);
   // Done dependencies' work this branch lacks (a WO's branch starts from the default branch; theirs stays on their own
   // until merged: thirty-first MCP trial), and, taking over another's work, what it changed beyond the WO's scope.
@@ -239,9 +239,10 @@ function detachEarlier(top: string, branch: string, held: { project: string; id:
  * Commits on the branch after `since` (the last checkpoint, or the default
  * branch) that were made outside the lease they name: a lapsed holder's
  * `--no-verify` commits. The new holder is told before building on them
- * (ninth trials); they stay, for check-commits to flag.
+ * (ninth trials); they stay, for check-commits to flag. And a tip the ledger
+ * never recorded, whatever its commits' trailers say (unrecordedTip).
  */
-async function refusedSince(ledger: LedgerApi, path: string, since: string, branch: string): Promise<string[]> {
+async function refusedSince(ledger: LedgerApi, path: string, since: string, branch: string, recorded: readonly { commit: string }[]): Promise<string[]> {
   try {
     // Commits naming no lease (hooks not installed, or skipped) too: nobody vouched for them under a lease (twelfth trials).
     const { refused, unmarked } = await unvouched(ledger, path, `${since}..HEAD`);
@@ -256,10 +257,29 @@ async function refusedSince(ledger: LedgerApi, path: string, since: string, bran
       out.push(
         `${branch} holds ${unmarked.length} commit(s) after ${since.slice(0, 12)} that name no lease (${loose.commit.slice(0, 12)} "${loose.subject}", made without workledger's git hooks: not installed, skipped, or outside its worktrees): read them before building on them, or reset to ${since.slice(0, 12)}`,
       );
+    const unrecorded = out.length === 0 ? unrecordedTip(path, since, branch, recorded) : null;
+    if (unrecorded) out.push(unrecorded);
     return out;
   } catch {
     return []; // a warning, never in the way of the worktree
   }
+}
+
+/**
+ * The branch's tip when no holder's move put it there: workledger's git hooks
+ * record every move a holder makes as a checkpoint, so a tip past `since`
+ * that no checkpoint names was moved with them skipped, and its commits'
+ * trailers vouch for nothing (thirty-fourth trials: a lapsed holder copied
+ * its old lease's trailers and date onto a commit gutting the test, moved the
+ * branch with core.hooksPath=/dev/null, and the next holder's worktree said
+ * nothing). null when the tip is recorded, or is `since` itself.
+ */
+export function unrecordedTip(path: string, since: string, branch: string, recorded: readonly { commit: string }[]): string | null {
+  const head = git(path, ["rev-parse", "HEAD"]);
+  if (head === null || recorded.some((c) => c.commit === head) || git(path, ["rev-parse", `${since}^{commit}`]) === head) return null;
+  const count = git(path, ["rev-list", "--count", `${since}..${head}`]) ?? "?";
+  if (count === "0") return null; // behind it (a branch made before the default branch moved on): nothing new
+  return `${branch} was moved past ${since.slice(0, 12)} to ${head.slice(0, 12)} (${count} commit(s)) with workledger's git hooks skipped (or by an admin): no holder's move recorded it, so the lease its commits name vouches for none of them; read them (git log ${since.slice(0, 12)}..${head.slice(0, 12)}) before building on them, or reset to ${since.slice(0, 12)}`;
 }
 
 function writeTag(path: string, tag: WorktreeTag): void {
@@ -274,12 +294,20 @@ function writeTag(path: string, tag: WorktreeTag): void {
  * (build output, a local `.env`) is the agent's, and went with another
  * agent's prune (twenty-seventh trials).
  */
-export async function pruneWorktrees(ledger: LedgerApi, dir: string, caller: { agent: string | undefined; admin: boolean }): Promise<PruneResult> {
+export async function pruneWorktrees(
+  ledger: LedgerApi,
+  dir: string,
+  caller: { agent: string | undefined; admin: boolean },
+  only?: { id: number; project: string | undefined },
+): Promise<PruneResult> {
   const top = mainWorkTree(dir);
   const mine = resolve(worktreesRoot(top));
   const out: PruneResult = { removed: [], kept: [] };
   for (const path of linkedWorktrees(top).filter((p) => p.startsWith(mine + "/"))) {
     const keep = (reason: string) => out.kept.push({ path, reason });
+    // With an id, that WO's worktrees only (thirty-fourth trials: --id was ignored, and every worktree reported on).
+    const tagged = only === undefined || !existsSync(path) ? null : worktreeTag(path);
+    if (only !== undefined && (tagged === null || tagged.id !== only.id || (only.project !== undefined && tagged.project !== only.project))) continue;
     if (!existsSync(path)) {
       keep("its directory is gone (git worktree prune forgets it)");
       continue;
@@ -321,7 +349,8 @@ export async function worktree(ledger: LedgerApi, input: Inputs["worktree"]): Pr
   const dir = resolve(w.dir ?? process.cwd());
   if (w.prune) {
     const me = ledger.knowsCaller ? await ledger.whoami() : null;
-    return pruneWorktrees(ledger, dir, { agent: me?.agent ?? w.agent, admin: (me?.role ?? w.role) === "admin" });
+    const only = w.id === undefined ? undefined : { id: w.id, project: w.project };
+    return pruneWorktrees(ledger, dir, { agent: me?.agent ?? w.agent, admin: (me?.role ?? w.role) === "admin" }, only);
   }
   for (const field of ["project", "id"] as const)
     if (w[field] === undefined) throw new LedgerError("VALIDATION", `${field}: ${REQUIRED}`, { details: { issues: [{ field, message: REQUIRED }] } });

@@ -238,6 +238,65 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     assert.match(cp.stdout + cp.stderr, /holds \.workledger, the file naming the ledger .* nothing was checkpointed/);
   });
 
+  it("its holder's commit of an agent client's files is refused, --no-verify too, an admin's is not: the next holder's client would run them (thirty-fourth trials)", () => {
+    const id = s.run(["create", "--title", "Client trap", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
+    const name = git(tree, {}, "symbolic-ref", "--short", "HEAD");
+    const at = git(repo, {}, "rev-parse", name);
+    mkdirSync(join(tree, "pkg", ".claude"), { recursive: true });
+    writeFileSync(join(tree, "pkg", ".claude", "settings.json"), '{"hooks":{"SessionStart":[{"hooks":[{"type":"command","command":"id"}]}]}}\n');
+    git(tree, alice, "add", "-f", "pkg/.claude/settings.json");
+    const r = gitIn(tree, alice, "commit", "-q", "--no-verify", "-m", "settings");
+    assert.notEqual(r.status, 0, "refused");
+    assert.match(r.stderr, /adds or changes pkg\/\.claude\/settings\.json: files an agent's client runs .* only an admin puts them on a work order's branch/);
+    assert.equal(git(repo, {}, "rev-parse", name), at, "the branch did not move");
+    git(tree, { ...alice, WORKLEDGER_ROLE: "admin" }, "commit", "-q", "-m", "settings, by a person");
+    assert.notEqual(git(repo, {}, "rev-parse", name), at, "an admin's moves it");
+  });
+
+  it("a lapsed holder's commit with its old lease's trailers and date, put on the branch with the hooks skipped, is named by the next holder's worktree and checkpoint (thirty-fourth trials)", () => {
+    const id = s.run(["create", "--title", "Forged tip", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
+    writeFileSync(join(tree, "test.sh"), "exit 1\n");
+    assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "real work"], { env: alice, cwd: tree }).code, 0);
+    const name = git(tree, {}, "symbolic-ref", "--short", "HEAD");
+    const checkpointed = git(repo, {}, "rev-parse", name);
+    const date = git(repo, {}, "log", "-1", "--format=%cI", checkpointed);
+    assert.equal(s.run(["release", "--id", String(id)], { env: alice }).code, 0);
+    // After the release: a commit gutting the test, its trailers and dates copied from the lease that was live.
+    writeFileSync(join(tree, "test.sh"), "exit 0\n");
+    git(tree, {}, "add", "test.sh");
+    const treeId = git(tree, {}, "write-tree");
+    const forged = git(
+      tree,
+      { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+      "commit-tree",
+      treeId,
+      "-p",
+      checkpointed,
+      "-m",
+      `tidy tests\n\nWork-Order: fence#${id}\nLease-Token: 1`,
+    );
+    git(tree, {}, "-c", "core.hooksPath=/dev/null", "update-ref", `refs/heads/${name}`, forged);
+    assert.equal(s.run(["claim", "--id", String(id)], { env: bob }).code, 0);
+    const taken = s.run(["worktree", "--id", String(id), "--json"], { env: bob, cwd: repo });
+    assert.equal(taken.code, 0, taken.stderr);
+    const said = new RegExp(`${name} was moved past ${checkpointed.slice(0, 12)} to ${forged.slice(0, 12)} \\(1 commit\\(s\\)\\) with workledger's git hooks skipped`);
+    assert.ok(
+      (taken.json.warnings as string[]).some((w) => said.test(w)),
+      JSON.stringify(taken.json.warnings),
+    );
+    writeFileSync(join(taken.json.path as string, "b.txt"), "bob\n");
+    const cp = s.run(["checkpoint", "--id", String(id), "-m", "bob's work", "--json"], { env: bob, cwd: taken.json.path as string });
+    assert.equal(cp.code, 0, cp.stderr);
+    assert.ok(
+      (cp.json.warnings as string[]).some((w) => w.startsWith("recorded as yours: ") && said.test(w)),
+      JSON.stringify(cp.json.warnings),
+    );
+  });
+
   it("a tag or other ref named like a branch (a WO's, the default one) is refused: it would shadow the branch; others are not (twenty-ninth and thirtieth trials)", () => {
     for (const [args, ref] of [
       [["tag", branch, other], `refs/tags/${branch}`],

@@ -13,7 +13,7 @@ import { finishHere } from "../../src/doors/finish-here.ts";
 const BRANCH = "wo/8-add-mod";
 const ledger = { get: async () => ({ branch: BRANCH }) } as unknown as LedgerApi;
 const repo = (tips: Record<string, string>): LocalRepository =>
-  ({ tip: (b: string) => tips[b], contains: () => false, has: () => false, wasAt: () => false, committedAt: () => undefined }) as LocalRepository;
+  ({ root: () => "/r", tip: (b: string) => tips[b], contains: () => false, has: () => false, wasAt: () => false, committedAt: () => undefined }) as LocalRepository;
 const main = { head: "a".repeat(40), branch: "main", dirty: false };
 
 describe("finishHere: a done is judged by the WO's branch where the caller stands", () => {
@@ -27,12 +27,14 @@ describe("finishHere: a done is judged by the WO's branch where the caller stand
     const input: Record<string, unknown> = { project: "p", id: "WO-8", status: "done", git: main };
     await finishHere(ledger, input, repo({}));
     assert.equal(input.git, null);
+    assert.equal(input.finished_in, "/r", "the repository it finishes from, where a pass elsewhere did not run");
   });
 
   it("leaves other statuses, and a caller on the branch, as they are", async () => {
     const other: Record<string, unknown> = { project: "p", id: 8, status: "blocked", git: main };
     await finishHere(ledger, other, repo({}));
     assert.equal(other.git, main);
+    assert.equal(other.finished_in, undefined);
     const onIt = { head: "c".repeat(40), branch: BRANCH, dirty: false };
     const here: Record<string, unknown> = { project: "p", id: 8, status: "done", git: onIt };
     await finishHere(ledger, here, repo({ [BRANCH]: "d".repeat(40) }));

@@ -226,6 +226,8 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     // Each agent prunes its own (twenty-seventh trials: another agent's prune took what git ignores in them too).
     const nobody = s.run(["worktree", "--prune", "--json"], { cwd: repo });
     assert.deepEqual(nobody.json.removed, []);
+    // With an id, only that WO's (thirty-fourth trials: --id was ignored).
+    assert.deepEqual(s.run(["worktree", "--prune", "--id", "99", "--json"], { env: bob, cwd: repo }).json, { removed: [], kept: [] });
     const pruned = s.run(["worktree", "--prune", "--json"], { env: bob, cwd: repo });
     assert.equal(pruned.code, 0, pruned.stderr);
     assert.deepEqual(pruned.json.removed, [bobTree]);

@@ -3,6 +3,7 @@
  * trial did, one command at a time, no longer breaks the promise.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { sandbox, type Sandbox } from "../helpers/cli.ts";
@@ -182,6 +183,47 @@ describe("CLI: guardrails bind local agents (issue 23)", () => {
     const nowhere = s.run(["verify", "--id", id, "--dir", `${s.dir}/nope`, "--json"], as("bob"));
     assert.equal(nowhere.code, 2);
     assert.match(nowhere.json.error.message, /^dir: .*nope is not a directory/);
+  });
+
+  it("a pass outside git or in another repository does not verify a done declared from the work's repository: it warns and marks it unverified (thirty-fourth trials)", () => {
+    const repoAt = (dir: string, marker: boolean) => {
+      mkdirSync(dir);
+      if (marker) writeFileSync(`${dir}/marker.txt`, "");
+      execFileSync("git", ["init", "-q", "-b", "main"], { cwd: dir });
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "start"], { cwd: dir });
+    };
+    const repo = `${s.dir}/work-repo`;
+    const other = `${s.dir}/other-repo`;
+    const scratch = `${s.dir}/scratch`;
+    repoAt(repo, false);
+    repoAt(other, true);
+    mkdirSync(scratch);
+    writeFileSync(`${scratch}/marker.txt`, "");
+    for (const [dir, said] of [
+      [scratch, "outside git"],
+      [other, `in another repository \\(${other}\\)`],
+    ] as const) {
+      const id = newWo(`passes elsewhere: ${said}`, "--verification", "test -f marker.txt");
+      assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+      assert.equal(s.run(["verify", "--id", id, "--dir", dir, "--json"], as("bob")).json.passed, true);
+      const done = s.run(["release", "--id", id, "--status", "done", "--json"], { ...as("bob"), cwd: repo });
+      assert.equal(done.code, 0, done.stderr);
+      assert.match(
+        (done.json.warnings as string[]).join("\n"),
+        new RegExp(`is done without a passing verification: its passing verification ran in ${dir}, ${said}, not in the repository you finish it from \\(${repo}\\)`),
+      );
+      const events = s.run(["history", "--id", id, "--json"], as("bob")).json as { data: { status?: string; unverified?: boolean } }[];
+      assert.equal(events.find((e) => e.data.status === "done")?.data.unverified, true, JSON.stringify(events));
+    }
+    // A pass in the repository it is finished from counts, as ever.
+    writeFileSync(`${repo}/marker.txt`, "");
+    execFileSync("git", ["add", "marker.txt"], { cwd: repo });
+    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "marker"], { cwd: repo });
+    const id = newWo("passes here", "--verification", "test -f marker.txt");
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    assert.equal(s.run(["verify", "--id", id, "--json"], { ...as("bob"), cwd: repo }).json.passed, true);
+    const done = s.run(["release", "--id", id, "--status", "done", "--json"], { ...as("bob"), cwd: repo });
+    assert.deepEqual([done.code, done.json.warnings], [0, undefined], done.stderr);
   });
 
   it("what a trial found: the generic recipe watches its shell ($$), whoami answers before a project's first write, claim --next suggests a near-miss project, verify says when the lease really expired", async () => {

@@ -235,6 +235,12 @@ describe("CLI: the lease follows the agent (issue 15)", { concurrency: true }, (
     assert.deepEqual([later.code, later.json.refused], [0, []]);
     // The ledger still fences its writes by name.
     assert.equal(s.run(["add-note", "--id", a, "-m", "still mine?"], { env: as("forgetful") }).code, 5);
+    // Whatever a refusal's code, the verdict is exit 5 (thirty-fourth trials: a budget's exited 3).
+    const capped = String(s.run(["create", "--title", "capped", "--max-usd", "0.01", "--json"], { env: as("obs") }).json.id);
+    assert.equal(s.run(["claim", "--id", capped], { env: as("spender") }).code, 0);
+    s.run(["spend", "--id", capped, "--phase", "execute", "--cost-usd", "1", "--json"], { env: as("spender") });
+    const spent = s.run(["renew", "--json"], { env: as("spender") });
+    assert.deepEqual([spent.code, spent.json.refused.map((f: { error: { code: string } }) => f.error.code)], [5, ["BUDGET_EXHAUSTED"]], spent.stdout);
   });
 });
 

@@ -58,7 +58,10 @@ describe("CLI: one ledger per repository (issue 23)", () => {
   it("a named ledger wins over the repository's; outside it, a missing project names the ledger searched", () => {
     const other = join(s.dir, "other.db");
     const named = s.run(["whoami", "--json"], { cwd: repo, env: { ...as("bob", "home-b"), WORKLEDGER_DB: other } }).json;
-    assert.deepEqual([named.ledger, named.from.ledger], [other, "WORKLEDGER_DB"]);
+    assert.deepEqual([named.ledger, named.from.ledger, named.project], [other, "WORKLEDGER_DB", null]);
+    // The very ledger the repository names: its project too (thirty-fourth trials).
+    const same = s.run(["whoami", "--json"], { cwd: repo, env: { ...as("bob", "home-b"), WORKLEDGER_DB: join(s.dir, "home-a", ".workledger", "ledger.db") } }).json;
+    assert.deepEqual([same.project, same.from], ["shop", { ledger: "WORKLEDGER_DB", project: join(repo, ".workledger") }]);
     const lost = s.run(["list", "-p", "shop", "--json"], { cwd: s.dir, env: as("bob", "home-b") });
     assert.equal(lost.code, 4);
     assert.match(lost.json.error.message, new RegExp(`project shop does not exist \\(searched ledger ${join(s.dir, "home-b", ".workledger", "ledger.db")}\\)`));

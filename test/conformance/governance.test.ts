@@ -118,6 +118,8 @@ for (const backend of backends) {
       assert.deepEqual([review.attempt, review.spend?.agent], [null, "bob"]);
       // Said, not refused (twenty-seventh MCP trial: a non-holder's spend on a held WO came back with no word).
       assert.match((review.warnings ?? []).join("\n"), /recorded against WO-2 itself, not an attempt: you hold no lease on it and never did/);
+      // Said as it is: another's held WO's budget is not bob's to use up (thirty-fourth trials: "and budget", and no cap applied).
+      assert.match((review.warnings ?? []).join("\n"), /counts in its totals and report, not toward its budget/);
       await rejects(l.spend({ ...B, id: 2, tokens_in: 1, lease_token: 1 }), "FORBIDDEN");
       await rejects(l.spend({ ...A, id: 2, tokens_in: 1, lease_token: 7 }), "NOT_FOUND");
       for (const bad of [

@@ -286,6 +286,30 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     assert.match(data.json.error.message, /is outside git inside a home directory \(.*\/home\): a verification command never runs there/);
   });
 
+  it("never runs in another agent's home: one marked only by its lease memory, or one kept in git (thirty-fourth trials)", () => {
+    const id = wo("cat .config/secret.env .netrc; true");
+    assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
+    // Outside git, a home with no key in it: what an agent's own HOME looks like after its first claim.
+    const leasesOnly = join(s.dir, "home-carol");
+    mkdirSync(join(leasesOnly, ".workledger", "leases"), { recursive: true });
+    mkdirSync(join(leasesOnly, ".config"));
+    writeFileSync(join(leasesOnly, ".config", "secret.env"), "CAROL_SECRET=1");
+    const r = s.run(["verify", "--id", id, "--dir", leasesOnly, "--json"], as("bob"));
+    assert.equal(r.code, 2, r.stdout);
+    assert.match(r.json.error.message, /is outside git, where .*home-carol\/\.workledger\/leases is, as in a home directory/);
+    // A home kept in git (dotfiles): a folder of it runs at its top, which holds its keys.
+    const dotfiles = join(s.dir, "home-dave");
+    mkdirSync(join(dotfiles, ".config"), { recursive: true });
+    writeFileSync(join(dotfiles, ".netrc"), "machine x password DAVE_SECRET");
+    execFileSync("git", ["init", "-q", "-b", "main"], { cwd: dotfiles });
+    for (const dir of [dotfiles, join(dotfiles, ".config")]) {
+      const g = s.run(["verify", "--id", id, "--dir", dir, "--json"], as("bob"));
+      assert.equal(g.code, 2, g.stdout);
+      assert.match(g.json.error.message, /is a work tree whose top holds .*home-dave\/\.netrc, as a home directory does/);
+    }
+    assert.doesNotMatch(JSON.stringify(s.run(["get", "--id", id, "--json"], as("bob")).json), /_SECRET/);
+  });
+
   it("workledger's git never goes into a nested repository the command made: its fsmonitor or clean filter does not run as the verifier (twenty-seventh MCP trial)", (t) => {
     if (!hasBwrap && !skipLoudly("bubblewrap verification tests", "bwrap cannot run here", ["Install it: apt-get install bubblewrap"])) return t.skip("no bwrap");
     const repo = join(s.dir, "nested");

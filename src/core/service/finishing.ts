@@ -18,13 +18,28 @@ import { finished, loadAs, policyOf, type Service } from "./shared.js";
 import { spendIn } from "./spending.js";
 
 /** What finishing `wo` must satisfy: its dependencies, and its project's policy. */
-async function finishing(tx: Tx, wo: StoredWorkOrder, role: Role | undefined, unverifiedReason: string | undefined, here: GitState | null | undefined): Promise<rules.Finish> {
+async function finishing(
+  tx: Tx,
+  wo: StoredWorkOrder,
+  role: Role | undefined,
+  unverifiedReason: string | undefined,
+  here: GitState | null | undefined,
+  finishedIn: string | undefined,
+): Promise<rules.Finish> {
   const [policy, pending, checkpoint] = await Promise.all([
     policyOf(tx, wo.project),
     wo.depends_on.length ? tx.notDoneOf(wo.project, wo.depends_on) : [],
     lastCheckpoint(tx, wo.project, wo.id),
   ]);
-  return { policy, role, unverifiedReason, pending, ...(checkpoint ? { lastCheckpoint: checkpoint } : {}), ...(here !== undefined ? { here } : {}) };
+  return {
+    policy,
+    role,
+    unverifiedReason,
+    pending,
+    ...(checkpoint ? { lastCheckpoint: checkpoint } : {}),
+    ...(here !== undefined ? { here } : {}),
+    ...(finishedIn !== undefined ? { finishedIn } : {}),
+  };
 }
 
 /** An admin who finished a WO without the verification its project requires leaves the reason as a verification note, for all to see. */
@@ -69,7 +84,7 @@ export async function release(svc: Service, input: Inputs["release"]): Promise<F
             spent = r.result.warnings ?? [];
           }
           if (stage !== undefined) assertStageMove(await policyOf(tx, project), wo, stage, role);
-          const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason, r.git) : undefined;
+          const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason, r.git, r.finished_in) : undefined;
           const change = rules.release(wo, agent, tx.now(), status, lease_token, finish, stage);
           await persist(tx, change);
           await noteOverride(tx, change, agent);
@@ -121,7 +136,7 @@ export async function update(svc: Service, input: Inputs["update"]): Promise<Fin
           }
 
           if (stage !== undefined) assertStageMove(await policyOf(tx, project), wo, stage, role);
-          const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason, u.git) : undefined;
+          const finish = status === "done" ? await finishing(tx, wo, role, unverified_reason, u.git, u.finished_in) : undefined;
           const change = rules.update(wo, agent, tx.now(), { role, fields, status, stage, ifRevision: if_revision, token: lease_token, finish });
           await persist(tx, change);
           await noteOverride(tx, change, agent);

@@ -47,7 +47,8 @@ export async function spendIn(tx: Tx, wo: StoredWorkOrder, s: SpendReport): Prom
     source: s.source ?? null,
     created_at: tx.now(),
   });
-  const change = recordSpend(wo, attempt, record, tx.now(), isOutside(wo, attempt, s.agent, s.role, tx.now()));
+  const outside = isOutside(wo, attempt, s.agent, s.role, tx.now());
+  const change = recordSpend(wo, attempt, record, tx.now(), outside);
   await persist(tx, change);
   // Unpriced spend counts toward no USD cap: say so where there is one (seventeenth MCP trial: ten million tokens of an unknown model, no word).
   const unpriced =
@@ -59,7 +60,9 @@ export async function spendIn(tx: Tx, wo: StoredWorkOrder, s: SpendReport): Prom
   // Said, not refused: planning and review spend is the WO's too (issue 23 item 9); a holder's report that lands here means it lost track (twenty-seventh MCP trial).
   const unattached =
     attempt === null
-      ? [`recorded against ${rules.label(wo.id)} itself, not an attempt: you hold no lease on it and never did (planning or review spend); it counts in its totals and budget`]
+      ? [
+          `recorded against ${rules.label(wo.id)} itself, not an attempt: you hold no lease on it and never did (planning or review spend); it counts in its totals and report, ${outside ? "not toward its budget (that bounds its holders', its creator's and admins' spend)" : "and toward its budget"}`,
+        ]
       : [];
   const warnings = [...(change.warnings ?? []), ...unpriced, ...unattached];
   const result = { spend: record, attempt: change.attempt ?? attempt, work_order: rules.toPublic(change.next), ...(warnings.length ? { warnings } : {}) };

@@ -6,7 +6,7 @@ import { parseDuration } from "../../core/duration.js";
 import { LedgerError } from "../../core/errors.js";
 import type { LocalRepository } from "../../core/freshness.js";
 import type { GitState } from "../../core/types.js";
-import { gitEnv, hiddenChanges, safeArgs, STATUS, submodules } from "../../exec/git.js";
+import { gitEnv, hiddenChanges, repositoryOf, safeArgs, STATUS, submodules } from "../../exec/git.js";
 import { gitProgram } from "../../exec/programs.js";
 import { utf8 } from "../../core/validate.js";
 import { str, type Opts } from "./invocation.js";
@@ -113,6 +113,7 @@ function gitDirOf(cwd: string): { dir: string; common: string } | undefined {
 export function localRepository(cwd = process.cwd()): LocalRepository {
   const found = gitDirOf(cwd);
   return {
+    root: () => (found === undefined ? undefined : repositoryOf(cwd).repo),
     tip(branch) {
       if (found === undefined || !/^[\w./-]+$/.test(branch) || branch.includes("..")) return undefined;
       const ref = `refs/heads/${branch}`;

@@ -1,11 +1,12 @@
 /** What every CLI command gets: global options resolved against the environment, and a lazily opened ledger. */
 import { createHash } from "node:crypto";
+import { resolve } from "node:path";
 import type { LedgerApi } from "../../core/api.js";
 import { withLeaseMemory } from "../../core/lease-memory.js";
 import { connect } from "./connect.js";
 import { fileLeaseMemory, leaseDir, tokenMemoryOff } from "./lease-files.js";
 import { currentSession } from "./sessions.js";
-import { findRepoConfig } from "./ledger-config.js";
+import { findRepoConfig, type RepoConfig } from "./ledger-config.js";
 import { LedgerError } from "../../core/errors.js";
 import { searchedIn } from "../../core/steps.js";
 import { agentName } from "../../core/schema-fields.js";
@@ -42,6 +43,22 @@ export interface Result {
 }
 
 /**
+ * The repository's .workledger when `db` (given by --db or WORKLEDGER_DB) is
+ * the ledger it names: its project is the one to use there too (thirty-fourth
+ * trials: WORKLEDGER_DB set to that very ledger left whoami without one).
+ * `repo`: already looked up (undefined: not yet; null: not to be used).
+ */
+function sameLedgerConfig(db: string | undefined, repo: RepoConfig | null | undefined): RepoConfig | null {
+  if (db === undefined || repo === null) return null;
+  try {
+    const config = repo ?? findRepoConfig();
+    return config?.db !== undefined && resolve(config.db) === resolve(db) ? config : null;
+  } catch {
+    return null; // a broken .workledger is said where it names the ledger; here it only might have named a project
+  }
+}
+
+/**
  * `repoFirst` (the git hooks): the ledger the repository's `.workledger` names
  * judges, whatever the shell's variables say: `WORKLEDGER_DB` naming a ledger
  * of the caller's own let a non-holder move a WO's branch (twenty-ninth trials).
@@ -57,7 +74,8 @@ export function makeCtx(g: Opts, { repoFirst = false } = {}): Ctx & { close(): P
   // The repository's .workledger only where nothing names a ledger (a database or a server URL does too).
   const config = pinned ?? (given === undefined && databaseUrl === undefined && !env("WORKLEDGER_URL") ? (repo === undefined ? findRepoConfig() : repo) : null);
   const db = given ?? config?.db;
-  const project = str(g.project) ?? (process.env.WORKLEDGER_PROJECT || undefined) ?? config?.project;
+  const projectConfig = config ?? sameLedgerConfig(given, databaseUrl === undefined && !env("WORKLEDGER_URL") ? repo : null);
+  const project = str(g.project) ?? (process.env.WORKLEDGER_PROJECT || undefined) ?? projectConfig?.project;
   const from = {
     ledger:
       sourceOf([
@@ -71,7 +89,7 @@ export function makeCtx(g: Opts, { repoFirst = false } = {}): Ctx & { close(): P
     project: sourceOf([
       [str(g.project), "--project"],
       [process.env.WORKLEDGER_PROJECT, "WORKLEDGER_PROJECT"],
-      [config?.project, config?.path],
+      [projectConfig?.project, projectConfig?.path],
     ]),
   };
   return {

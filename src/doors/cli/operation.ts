@@ -78,7 +78,7 @@ export const IDEMPOTENCY_KEY: FlagSpec = {
 export const NEW_PROJECT: FlagSpec = { help: "create the project even though its name is close to an existing one's", flag: "--new-project" };
 
 /** Input fields the CLI fills itself instead of taking them as the command's flags (an actor's agent is its identity). */
-export const filledByDoor = (op: Operation): string[] => ["project", "role", "git", ...(op.actor ? ["agent"] : [])];
+export const filledByDoor = (op: Operation): string[] => ["project", "role", "git", "finished_in", ...(op.actor ? ["agent"] : [])];
 
 const camel = (s: string) => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 

@@ -39,7 +39,7 @@ function toolSchema(op: Operation): Pick<ToolDef, "schema" | "needsProject"> {
     "keepalive",
     "idle_ms",
     "unverified_reason",
-    ...(op.callerGit ? ["git"] : []),
+    ...(op.callerGit ? ["git", "finished_in"] : []),
     ...(op.capabilities ? ["can", "any"] : []),
   ];
   let schema = omit(base, hidden).partial({ project: true } as never) as z.ZodObject;

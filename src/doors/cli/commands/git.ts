@@ -44,7 +44,7 @@ export function register(program: Command): void {
     description:
       "print the git worktree of your attempt on a work order you hold (beside the repository, in <repo>.worktrees/<project>/wo-<id>-lease-<token>), creating it on the work order's branch as it is (warnings name commits after its last checkpoint); --prune removes yours (an admin: anyone's) of done or cancelled work orders that hold no uncommitted changes",
     flags: {
-      id: { ...WO_ID, help: "work order id (53 or WO-53); not with --prune" },
+      id: { ...WO_ID, help: "work order id (53 or WO-53); with --prune, only that work order's worktrees" },
       dir: DIR,
       prune: { help: "remove your worktrees (an admin: anyone's) of done or cancelled work orders that hold no uncommitted changes, and say why the others stay", flag: "--prune" },
       lease_token: LEASE_TOKEN,

@@ -87,7 +87,8 @@ export function register(program: Command): void {
         ? {
             warnings: r.refused.map((f) => `WO-${f.id}: ${f.error.message}`),
             human: () => (r.renewed.length ? r.renewed.map(renewedLine).join("\n") : "you hold no lease to renew"),
-            exitCode: r.refused.length ? EXIT[r.refused[0]?.error.code ?? "LEASE_LOST"] : 0,
+            // One verdict whatever the refusals were (SKILL.md: 5, see `refused`; thirty-fourth trials: a budget's refusal exited 3).
+            exitCode: r.refused.length ? EXIT.LEASE_LOST : 0,
           }
         : { warnings: r.warnings ?? [], human: () => renewedLine(r) },
   });
