@@ -64,7 +64,7 @@ prepare() {
 test_lines() {
   local pids=() failed=0 i=0
   for line in $LINES; do
-    (cd "$WORK/$line/tree" && CI="${CI:-true}" on_line "$line" node --import tsx --test --test-reporter=tap --test-concurrency=1 "${TESTS[@]}" && on_line "$line" demo "$WORK/$line/global") >"$WORK/$line.test.log" 2>&1 &
+    (cd "$WORK/$line/tree" && CI="${CI:-true}" WORKLEDGER_NODE_LINE="$line" on_line "$line" node --import tsx --test --test-reporter=tap --test-concurrency=1 "${TESTS[@]}" && on_line "$line" demo "$WORK/$line/global") >"$WORK/$line.test.log" 2>&1 &
     pids+=($!)
   done
   for line in $LINES; do

@@ -235,7 +235,7 @@ function leaseHeld(wo: StoredWorkOrder, lease: Lease, now: string, caller: strin
   const left = formatDuration(Date.parse(lease.expires_at) - Date.parse(now));
   if (lease.agent === caller)
     return new LedgerError("LEASE_HELD", `${label(wo.id)} is already yours: you hold its lease (token ${lease.token}) until ${lease.expires_at} (expires in ${left})`, {
-      hint: "carry on working on it: its token is remembered for your writes, and a keep-alive (an MCP session, keepalive --pid) renews it from now on; without one, {{op:renew}} it before it expires",
+      hint: "carry on working on it: its token is remembered for your writes, and a keep-alive (an MCP session, or the keepalive command) renews it from now on; without one, {{op:renew}} it before it expires",
       details: { project: wo.project, id: wo.id, holder: lease.agent, expires_at: lease.expires_at, yours: true, lease },
     });
   return new LedgerError("LEASE_HELD", `${label(wo.id)} is claimed by ${lease.agent} until ${lease.expires_at} (expires in ${left})`, {

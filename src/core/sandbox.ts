@@ -88,6 +88,20 @@ const AGENT_FILES = new Set(AGENT_CLIENT_FILES.filter((f) => f !== "mcp.json"));
  * WO's branch never gets them from its holder (only from an admin).
  */
 export const isAgentClientPath = (path: string) => path === "mcp.json" || path.split("/").some((part) => AGENT_FILES.has(part));
+/**
+ * Whether a path names a file that holds credentials by its name alone: keys, a
+ * shell's `.env`, package registries' and git's credential files. A checkpoint
+ * never adds one (thirty-fourth trials: `.env`, an `.ssh` key and an `.npmrc`
+ * token went onto the branch every later holder checks out); samples and
+ * public keys are not.
+ */
+export function isCredentialPath(path: string): boolean {
+  const parts = path.split("/");
+  const name = parts.at(-1) ?? "";
+  if (parts.slice(0, -1).some((p) => p === ".ssh" || p === ".gnupg" || p === ".aws")) return !name.endsWith(".pub") && name !== "config";
+  if (/^\.env(\..+)?$/.test(name)) return !/\.(example|sample|template|dist|defaults?)$/.test(name);
+  return /^(id_(rsa|dsa|ecdsa|ed25519)(_sk)?|\.netrc|\.git-credentials|\.pypirc|\.pgpass)$/.test(name);
+}
 /** Of those, what projects commit themselves: instructions and tools' settings. */
 const PROJECT_TOOL_FILES = ["CLAUDE.md", "AGENTS.md", ".vscode", ".envrc", ".npmrc", ".yarnrc", ".yarnrc.yml", ".pnpmfile.cjs"];
 export const CLIENT_FILES = [...AGENT_CLIENT_FILES, ...PROJECT_TOOL_FILES];

@@ -203,7 +203,11 @@ export const woFields = once(() =>
       .refine((t) => t.trim() !== "", { error: "must not be blank" })
       .describe("one line"),
     description: text(100_000).describe("markdown"),
-    repo: line(0, 500).describe("URL or org/name"),
+    // Copied into a `git clone` by the agents that read it: never an option, nor a transport that runs a command (thirty-fourth
+    // MCP trial: `--upload-pack=…` and `ext::sh -c …` were stored).
+    repo: line(0, 500)
+      .refine((r) => !/^\s*-/.test(r) && !/^\s*(ext|fd)::/i.test(r), { error: "must be a URL, a path or org/name: not a git option nor an ext:: or fd:: transport" })
+      .describe("URL or org/name"),
     acceptance: list(line(1, 1000), 100).describe("acceptance criteria"),
     scope: text(20_000).describe("what is in and out"),
     files: list(
@@ -230,7 +234,7 @@ export const woFields = once(() =>
 );
 
 /** verify's consent to run a command by an author the project does not list as trusted. */
-export const trustFlag = () => z.boolean({ error: "must be true or false" }).describe("run an untrusted author's command").optional();
+export const trustFlag = () => z.boolean({ error: "must be true or false" }).describe("run it though its author is not in trusted_authors").optional();
 
 /**
  * An item of a batch may depend on an earlier item of the same batch by its

@@ -409,8 +409,8 @@ export const createTool = once(() => {
 
 /**
  * What the MCP tools leave out to keep the tool list small (a model pays for
- * every byte of it): budget caps (admins set them; the project's defaults
- * apply, and `items` still takes them), and spend's running-total source and
+ * every byte of it): budget caps (admins change them; the project's defaults
+ * apply, and create still takes smaller ones), and spend's running-total source and
  * cache split (the CLI's transcript reader sends those).
  */
 const CAPS = { max_usd: true, max_tokens: true, max_attempts: true } as const satisfies Record<(typeof CAP_FIELDS)[number], true>;

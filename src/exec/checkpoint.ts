@@ -7,7 +7,7 @@
  * the branch move to it.
  */
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import type { LedgerApi } from "../core/api.js";
 import { LedgerError } from "../core/errors.js";
 import type { CheckpointResult, Held } from "../core/ledger.js";
@@ -16,7 +16,7 @@ import { trailerLines } from "../core/trailers.js";
 import { noIdentity, parse } from "../core/validate.js";
 import { asAgent, git, gitOrFail, hiddenChanges, LEDGER_PIN, mainWorkTree, redirected, redirectOf, submodules } from "./git.js";
 import { refuseSharedBranch, unrecordedTip, worktreePath, worktreeTag } from "./worktree.js";
-import { isAgentClientPath } from "../core/sandbox.js";
+import { isAgentClientPath, isCredentialPath } from "../core/sandbox.js";
 import { defaultBranch } from "./branch.js";
 import { dependencyWork, scopeWarnings } from "./scope.js";
 import { unvouched, type CheckedCommit } from "./commits.js";
@@ -86,6 +86,20 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
       {
         hint: `keep them out of the branch (add them to .gitignore, or git rm -r --cached ${[...new Set(some.map((p) => p.split("/")[0]!))].join(" ")} in ${dir}), then checkpoint again; a project that ships one has a person commit it`,
         details: { files: agentFiles.slice(0, 50) },
+      },
+    );
+  }
+  // Credentials a later holder would check out with the work (thirty-fourth trials); an .npmrc only with a token in it.
+  const added = (git(dir, ["diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", head, tree]) ?? "").split("\0").filter((p) => p !== "");
+  const secrets = added.filter((p) => isCredentialPath(p) || (basename(p) === ".npmrc" && /_auth(Token)?\s*=|_password\s*=/.test(git(dir, ["show", `${tree}:${p}`]) ?? "")));
+  if (secrets.length > 0) {
+    unstage();
+    throw new LedgerError(
+      "VALIDATION",
+      `${secrets.slice(0, 5).join(", ")}${secrets.length > 5 ? ", …" : ""}: files that hold credentials are never checkpointed, since every later holder of the work order checks them out; nothing was checkpointed`,
+      {
+        hint: `keep them out of the branch (add them to .gitignore, or delete them if the work made them), then checkpoint again; a sample without secrets (.env.example) is checkpointed, and one meant to be shared (a test's fixture) is committed with git itself`,
+        details: { files: secrets.slice(0, 50) },
       },
     );
   }
@@ -172,9 +186,9 @@ const isIn = (dir: string, commit: string, branch: string) => git(dir, ["merge-b
 
 /** The work tree to checkpoint: `dir` when it has the WO's branch checked out, else the caller's attempt's worktree. */
 function workTreeOf(held: Held, dir: string): string {
-  if (git(dir, ["symbolic-ref", "--quiet", "--short", "HEAD"]) === held.branch) return gitOrFail(dir, ["rev-parse", "--show-toplevel"], "find the work tree");
   const own = worktreePath(mainWorkTree(dir), held);
-  // An earlier lease's worktree of this WO: its changes are not this lease's to commit (fourteenth trials: silently left behind).
+  // An earlier lease's worktree of this WO: its changes are not this lease's to commit (fourteenth trials: silently left behind),
+  // on the branch or not, as verify refuses to run there (thirty-fourth trials: checkpoint took it, verify refused it).
   const tag = worktreeTag(dir);
   if (tag !== null && tag.project === held.project && tag.id === held.id && tag.token !== held.lease.token)
     throw new LedgerError(
@@ -185,6 +199,7 @@ function workTreeOf(held: Held, dir: string): string {
         details: { issues: [{ field: "dir", message: `lease ${tag.token}'s worktree` }], worktree: own },
       },
     );
+  if (git(dir, ["symbolic-ref", "--quiet", "--short", "HEAD"]) === held.branch) return gitOrFail(dir, ["rev-parse", "--show-toplevel"], "find the work tree");
   const ownBranch = existsSync(own) ? (git(own, ["symbolic-ref", "--quiet", "--short", "HEAD"]) ?? "detached") : null;
   if (ownBranch === held.branch) return own;
   // It exists but is not on the branch (twenty-first trials: a detached one was said not to exist).

@@ -132,7 +132,10 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
       `core.hooksPath is relative (${hooksPath}): git looks for hooks in this worktree's own copy, so workledger's lease hooks do not run here; make it absolute and run git-hooks install`,
     );
   warnings.push(
-    ...detached.map((p) => `${p} (an earlier holder's worktree) had ${branch} checked out: it is detached now, its files untouched, so a commit there cannot land on the branch`),
+    ...detached.map(
+      (p) =>
+        `${p} (${worktreeTag(p)?.agent === held.lease.agent ? "your earlier lease's" : "an earlier holder's"} worktree) had ${branch} checked out: it is detached now, its files untouched, so a commit there cannot land on the branch`,
+    ),
   );
   return { ...base, created: true, ...(warnings.length ? { warnings } : {}) };
 }

@@ -451,6 +451,16 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     const e = s.run(["context-pull", "--id", id, "--json"], { env: bob, cwd: repo }).json.entries[0];
     assert.equal(e.verdict, "stale");
     assert.match(e.stale_reasons.join("\n"), new RegExp(`saved on main, not on its work order's branch wo/${id}-off-its-branch, which holds checkpointed work`));
+    // Released, its holder's handover from the main checkout describes the branch's work: stamped there, it reads fresh until
+    // the branch moves (thirty-fourth trials: SKILL.md's loop, release then context-put, saved it stale at once).
+    writeFileSync(join(repo, "scratch.txt"), "uncommitted in the main checkout\n");
+    assert.equal(s.run(["worktree", "--id", id], { env: bob, cwd: repo }).code, 0);
+    assert.equal(s.run(["release", "--id", id], { env: bob, cwd: repo }).code, 0);
+    const after = s.run(["context-put", "--id", id, "--key", "handover", "-m", "z.txt is on the branch", "--json"], { env: bob, cwd: repo });
+    assert.deepEqual(after.json.git, { head: git(repo, "rev-parse", `wo/${id}-off-its-branch`), branch: `wo/${id}-off-its-branch`, dirty: false });
+    const fresh = s.run(["context-pull", "--id", id, "--json"], { env: bob, cwd: repo }).json.entries[0];
+    assert.deepEqual([fresh.body, fresh.verdict], ["z.txt is on the branch", "fresh"], JSON.stringify(fresh));
+    rmSync(join(repo, "scratch.txt"));
   });
 
   it("a merge made with the hooks skipped is flagged by check-commits, named by the worktree, said by checkpoint, as is one that forges a lease (twenty-third trials)", () => {
@@ -621,6 +631,8 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     // alice holds it again later: her first lease's worktree is not this lease's to checkpoint (fourteenth trials).
     assert.equal(s.run(["release", "--id", String(id)], { env: bob }).code, 0);
     assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    // With the branch checked out there again too, as verify refuses to run there (thirty-fourth trials).
+    git(old, "checkout", "-q", "--ignore-other-worktrees", wb.json.branch);
     writeFileSync(join(old, "d2.txt"), "more\n");
     const stale = s.run(["checkpoint", "--id", String(id), "-m", "from the old tree"], { env: alice, cwd: old });
     assert.equal(stale.code, 2, stale.stdout + stale.stderr);
@@ -842,6 +854,26 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     rmSync(join(tree, "lib", ".git"), { recursive: true, force: true });
     assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "lib"], { env: alice, cwd: tree }).code, 0);
     assert.equal(git(repo, "show", `wo/${id}-nested-lib:lib/x.js`), "console.log(1)");
+  });
+
+  it("checkpoint refuses files that hold credentials, which every later holder would check out; samples and public keys go in (thirty-fourth trials)", () => {
+    const id = s.run(["create", "--title", "Secrets", "--json"], { env: alice }).json.id as number;
+    assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);
+    const tree = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
+    mkdirSync(join(tree, "keys", ".ssh"), { recursive: true });
+    writeFileSync(join(tree, "keys", ".ssh", "id_ed25519"), "PRIVATE\n");
+    writeFileSync(join(tree, "keys", ".ssh", "id_ed25519.pub"), "ssh-ed25519 AAAA\n");
+    writeFileSync(join(tree, ".env"), "API_KEY=1\n");
+    writeFileSync(join(tree, ".env.example"), "API_KEY=\n");
+    writeFileSync(join(tree, ".npmrc"), "//registry.npmjs.org/:_authToken=npm_x\n");
+    const refused = s.run(["checkpoint", "--id", String(id), "-m", "everything", "--json"], { env: alice, cwd: tree });
+    assert.equal(refused.code, 2, refused.stdout);
+    assert.match(refused.json.error.message, /^\.env, \.npmrc, keys\/\.ssh\/id_ed25519: files that hold credentials are never checkpointed/);
+    assert.equal(git(tree, "diff", "--cached", "--name-only"), "", "the index is as it was");
+    for (const f of [".env", ".npmrc", "keys/.ssh/id_ed25519"]) rmSync(join(tree, f));
+    writeFileSync(join(tree, ".npmrc"), "registry=https://registry.npmjs.org/\n");
+    assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "samples"], { env: alice, cwd: tree }).code, 0);
+    assert.equal(git(repo, "ls-tree", "-r", "--name-only", `wo/${id}-secrets`, "--", ".env.example", ".npmrc", "keys").split("\n").length, 3);
   });
 
   it("over MCP: worktree gives the holder's worktree, and checkpoint commits it under the lease", async () => {

@@ -101,6 +101,11 @@ describe("stages and capabilities in the CLI and over MCP (issue 25)", () => {
         "in its flags (twenty-fourth MCP trial)",
       );
       assert.equal(renderHint("{{op:claim}} it first", MCP_DIALECT), "claim it first");
+      // No tool takes `any` (thirty-fourth MCP trial: CAPABILITY_MISSING's hint offered any=true, and claim refused it).
+      assert.equal(
+        renderHint("{{op:claim}} it by id with {{any=true}}", MCP_DIALECT),
+        "claim it by id with --any, which only a person's workledger claim takes (this server's capabilities are its settings: WORKLEDGER_CAN)",
+      );
       const none = await mcp.call("claim", { id: 2 });
       assert.equal(none.body.error.code, "LEASE_HELD");
     });

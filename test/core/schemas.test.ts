@@ -50,6 +50,12 @@ describe("shared input schemas", () => {
   it("rejects unknown fields in a work order (typos in batch files)", () => {
     assert.throws(() => parse(inputs.create, { project: "p", agent: "a", items: [{ title: "x", titel: "y" }] }), /titel/);
   });
+  it("a repo is never a git option nor a transport that runs a command; URLs, paths and org/name are (thirty-fourth MCP trial)", () => {
+    const create = (repo: string) => parse(inputs.create, { project: "p", agent: "a", items: [{ title: "x", repo }] });
+    for (const bad of ["--upload-pack=touch /tmp/x", " -c core.sshCommand=x", "ext::sh -c touch% /tmp/x", "FD::3"])
+      assert.throws(() => create(bad), /items\[0\]\.repo: must be a URL, a path or org\/name/, bad);
+    for (const ok of ["", "org/name", "https://github.com/org/name.git", "git@github.com:org/name.git", "/srv/git/name", "../name"]) assert.doesNotThrow(() => create(ok), ok);
+  });
   it("rejects bad project names and control characters in titles", () => {
     assert.throws(() => parse(inputs.get, { project: "Bad Name", id: 1 }), /project/);
     assert.throws(() => parse(inputs.create, { project: "p", agent: "a", items: [{ title: "a\u0000b" }] }), /control/);

@@ -14,7 +14,7 @@ import { judgedOnBranches } from "../../core/freshness.js";
 import type { GitState } from "../../core/types.js";
 import { kebab } from "./hints.js";
 import { gitState, headState, localRepository } from "./input.js";
-import { finishHere } from "../finish-here.js";
+import { finishHere, handoverHere } from "../finish-here.js";
 import { worktreeOf } from "../../exec/worktree.js";
 import { collect, commaList, identity, list, num, projectOf, str, type Ctx, type Opts, type Result } from "./invocation.js";
 import { cliAction } from "./run.js";
@@ -122,6 +122,7 @@ export function registerOperation<R>(program: Command, spec: OperationCommand<R>
       // Context about a WO is stamped with the caller's worktree for it, where the work is, when it stands elsewhere (fourteenth trials).
       const tree = op.name === "contextPut" ? await worktreeOf(ledger, input) : undefined;
       if (tree !== undefined) input.git = gitState(tree, true);
+      else if (op.name === "contextPut") await handoverHere(ledger, input, localRepository());
       if (op.name === "release" || op.name === "update") await finishHere(ledger, input, localRepository());
       let target = resolve(op, input);
       if (alt?.when(input, o)) {

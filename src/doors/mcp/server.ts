@@ -15,7 +15,7 @@ import { CAP_FIELDS, type GitState } from "../../core/types.js";
 import { verifyWorkOrder } from "../../exec/verify.js";
 import { checkpoint } from "../../exec/checkpoint.js";
 import { worktree, worktreeOf, type WorktreeResult } from "../../exec/worktree.js";
-import { finishHere } from "../finish-here.js";
+import { finishHere, handoverHere } from "../finish-here.js";
 import { whoami, type Whoami } from "../../core/whoami.js";
 import { callLedger, resolve } from "../../core/operations.js";
 import { patiently } from "../../core/retry.js";
@@ -206,7 +206,9 @@ export function createMcpServer(opts: McpOptions): Server & { keepAlive: KeepAli
       // Context about a WO is stamped with the state of the model's worktree for it, where the work is, not the server's directory;
       // a finish is judged by where the WO's branch is in that worktree.
       const inWorktree = op.name === "contextPut" || op.name === "release" || op.name === "update";
-      if (op.callerGit) args.git = opts.git(inWorktree ? await worktreeOf(ledger, args) : undefined, op.name === "contextPut");
+      const tree = inWorktree ? await worktreeOf(ledger, args) : undefined;
+      if (op.callerGit) args.git = opts.git(tree, op.name === "contextPut");
+      if (op.name === "contextPut" && tree === undefined) await handoverHere(ledger, args, opts.repo);
       if (op.name === "release" || op.name === "update") await finishHere(ledger, args, opts.repo);
       if (op.capabilities && opts.can !== undefined) args.can = opts.can;
       const local = LOCAL[op.name];

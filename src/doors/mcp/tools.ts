@@ -61,6 +61,8 @@ export const MCP_DIALECT: HintDialect = {
   field: (name, value, op) => {
     // Who the session is comes from the server's settings, never from a tool's arguments (seventeenth MCP trial: "give agent=NAME").
     if (name === "agent") return "an agent name in this MCP server's settings (WORKLEDGER_AGENT or --agent, set by a person)";
+    // The server's capabilities are its settings: no tool takes `any` (thirty-fourth MCP trial: the hint offered it, claim refused it).
+    if (name === "any") return "--any, which only a person's workledger claim takes (this server's capabilities are its settings: WORKLEDGER_CAN)";
     // An argument of a command a person runs is its flag (twenty-fourth MCP trial: `workledger project set verification_authors`).
     if (op !== undefined && !toolOf(op)?.tool) return CLI_DIALECT.field(name, value, op);
     const shape = TOOLS.find((t) => t.op.name === op)?.schema.shape;
