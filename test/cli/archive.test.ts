@@ -37,9 +37,10 @@ describe("CLI: export and import move a ledger between stores (issue 29)", () =>
     run(["create", "--new-project", "--title", "Parser", "--verification", "true", "--label", "core"], as("alice"));
     run(["create", "--title", "Docs", "--depends-on", "1", "--priority", "P1"], as("alice"));
     run(["create", "--title", "Ünïcode ✓ title"], as("alice"));
-    run(["claim", "--id", "1", "--ttl", "1s"], as("bob"));
+    // Long enough for the note under a loaded machine's CLI start-up, waited out to its end.
+    const lapsing = JSON.parse(run(["claim", "--id", "1", "--ttl", "4s", "--json"], as("bob")).stdout).lease.expires_at as string;
     run(["add-note", "--id", "1", "-m", "started"], as("bob"));
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(lapsing) - Date.now()) + 300));
     run(["claim", "--id", "1"], as("carol"));
     run(["spend", "--id", "1", "--tokens-in", "1200", "--tokens-out", "300", "--cost-usd", "0.25"], as("carol"));
     run(["verify", "--id", "1"], as("carol"));

@@ -94,6 +94,12 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     assert.equal(r.status, 0, r.stderr);
     return r.stdout.trim();
   };
+  /** alice's claim of `id` for a few seconds (room for a loaded machine's CLI calls under it); resolves once it has lapsed. */
+  const lapsingClaim = (id: number): Promise<unknown> => {
+    const claim = s.run(["claim", "--id", String(id), "--ttl", "4s", "--json"], { env: alice });
+    assert.equal(claim.code, 0, claim.stderr);
+    return sleep(Math.max(0, Date.parse(claim.json.lease.expires_at) - Date.now()) + 300);
+  };
   /** A WO alice claimed, whose worktree holds `file` checkpointed: its id and worktree. */
   const checkpointed = (title: string, verification: string, file: string, content: string) => {
     const id = String(s.run(["create", "--title", title, "--verification", verification, "--json"], { env: alice }).json.id);
@@ -612,10 +618,10 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
 
   it("a new holder's worktree detaches the lapsed holder's, so its plain commit cannot land on the branch and revert the new work (thirteenth trials)", async () => {
     const id = s.run(["create", "--title", "Detach", "--json"], { env: alice }).json.id as number;
-    assert.equal(s.run(["claim", "--id", String(id), "--ttl", "2s"], { env: alice }).code, 0);
+    const lapsing = lapsingClaim(id);
     const old = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
     writeFileSync(join(old, "d.txt"), "alice's half-done edit\n");
-    await sleep(2500);
+    await lapsing;
     assert.equal(s.run(["claim", "--id", String(id)], { env: bob }).code, 0);
     const wb = s.run(["worktree", "--id", String(id), "--json"], { env: bob, cwd: repo });
     assert.match((wb.json.warnings ?? []).join("\n"), /an earlier holder's worktree\) had wo\/\d+-detach checked out: it is detached now/);
@@ -642,9 +648,9 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
   it("the hooks refuse to put a lapsed lease's commit on the branch, even moved by its holder's worktree with no agent named (twenty-seventh trials)", async () => {
     assert.equal(s.run(["git-hooks", "install"], { cwd: repo }).code, 0);
     const id = s.run(["create", "--title", "Late commit", "--json"], { env: alice }).json.id as number;
-    assert.equal(s.run(["claim", "--id", String(id), "--ttl", "2s"], { env: alice }).code, 0);
+    const lapsing = lapsingClaim(id);
     const old = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo }).stdout.trim();
-    await sleep(2500);
+    await lapsing;
     assert.equal(s.run(["claim", "--id", String(id)], { env: bob }).code, 0);
     const wb = s.run(["worktree", "--id", String(id), "--json"], { env: bob, cwd: repo });
     const tip = git(repo, "rev-parse", wb.json.branch);
