@@ -170,6 +170,24 @@ export function assertRunDir(
 }
 
 /**
+ * Where a verification given a directory may run: in the repository the
+ * caller stands in (its main checkout or a worktree of it), or, standing
+ * outside git, at or below where it stands. A directory named elsewhere, in a
+ * WO's description or by a prompt, ran its author's command in another
+ * agent's home and put its keys in a note (thirty-fourth and thirty-fifth
+ * trials: a home with no key at its top, a home kept in git, a repository in
+ * a home). Paths are real ones (symbolic links resolved).
+ */
+export function assertCallersWork(dir: string, at: { repo: string | undefined; callerRepo: string | undefined; cwd: string }, sep: string): void {
+  if (at.callerRepo !== undefined ? at.repo === at.callerRepo : within(dir, at.cwd, sep)) return;
+  const where = at.callerRepo !== undefined ? `the repository you stand in (${at.callerRepo})` : `where you stand (${at.cwd})`;
+  throw new LedgerError("VALIDATION", `dir: ${dir} is ${at.repo !== undefined ? `in another repository (${at.repo})` : "outside git"}, not in ${where}: a verification runs in the work it verifies; nothing was run`, {
+    hint: "run it from the work order's repository or your worktree for it ({{op:worktree}}), leaving out {{dir}} or naming a directory of that repository",
+    details: { issues: [{ field: "dir", message: "not in the caller's repository" }], repository: at.callerRepo ?? null },
+  });
+}
+
+/**
  * The variables a verification command gets from the caller's environment:
  * where things are and how text is written, nothing that changes what a
  * program does. The pinned command must mean the same whoever runs it: a

@@ -6,7 +6,7 @@
  * agents that pay for every byte.
  */
 import { spawn } from "node:child_process";
-import { existsSync, lstatSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { constants, homedir } from "node:os";
 import { StringDecoder } from "node:string_decoder";
@@ -17,7 +17,7 @@ import { label, type GitState } from "../core/types.js";
 import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { CONTROL } from "../core/schema-fields.js";
 import { noIdentity, parse } from "../core/validate.js";
-import { assertRunDir, CLIENT_FILES, HOME_MARKERS, HOME_STATE_MARKERS, sandboxFor, scrubEnvironment } from "../core/sandbox.js";
+import { assertCallersWork, assertRunDir, CLIENT_FILES, HOME_MARKERS, HOME_STATE_MARKERS, sandboxFor, scrubEnvironment } from "../core/sandbox.js";
 import { detectSandbox, homes } from "./sandbox.js";
 import { git, headNames, hiddenChanges, LEDGER_PIN, redirected, redirectOf, repositoryOf } from "./git.js";
 import { scanTree } from "./tree-scan.js";
@@ -142,13 +142,15 @@ export async function verifyWorkOrder(
   const tree = repositoryOf(given);
   const dir = tree.top ?? given;
   const scan = scanTree(dir);
-  assertRunDir(dir, resolve(homedir()), sep, {
+  // Judged by real paths: a link to a home is that home (thirty-fifth MCP trial: a link to the caller's own ran there).
+  assertRunDir(real(dir), real(homedir()), sep, {
     inGit: tree.top !== undefined,
     homeFile: tree.top === undefined ? homeAround(dir, resolve(homedir())) : HOME_STATE_MARKERS.map((m) => join(dir, m)).find((f) => existsSync(f)),
     homesBelow: scan.homes,
     scanned: scan.complete,
     homes: tree.top === undefined ? homes() : [],
   });
+  if (v.dir !== undefined) assertCallersWork(real(dir), { repo: tree.repo, callerRepo: repositoryOf(process.cwd()).repo, cwd: real(process.cwd()) }, sep);
   // The caller's own worktree for its lease needs no second look (a git call and a ledger read fewer).
   if (own === undefined) await assertNotAnotherWorktree(ledger, who, dir, v.dir !== undefined);
   const named = headNames(dir);
@@ -220,6 +222,15 @@ export async function verifyWorkOrder(
     ...keyed,
   });
   return { ...result, timed_out: run.timed_out, author, env_removed: removed };
+}
+
+/** The path with its links resolved (as given when it cannot be). */
+function real(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
 }
 
 /**

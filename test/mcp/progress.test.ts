@@ -23,6 +23,8 @@ describe("MCP: a long verification reports progress", () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "workledger-progress-"));
+    // The server stands where the work is, as a client starts it: verify runs only there (thirty-fifth MCP trial).
+    process.chdir(dir);
     ledger = await openLedger({ db: join(dir, "l.db") });
     await ledger.create({ project: "p", agent: "seed", items: [{ title: "slow", verification: "sleep 1.5" }] });
     const [a, b] = InMemoryTransport.createLinkedPair();
@@ -35,6 +37,7 @@ describe("MCP: a long verification reports progress", () => {
     server.keepAlive.stop();
     await mcp.close();
     await ledger.close();
+    process.chdir(tmpdir());
     rmSync(dir, { recursive: true, force: true });
   });
 

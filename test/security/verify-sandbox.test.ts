@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, symlinkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -228,7 +228,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     execFileSync("git", ["init", "-q", "-b", "main"], { cwd: repo });
     const id = wo("echo planted > .git/hooks/post-commit; echo built > out.txt; test -f .git/hooks/post-commit");
     assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
-    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob", KEPT));
+    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], { ...as("bob", KEPT), cwd: s.dir });
     assert.equal(r.json.passed, false, r.stdout + r.stderr);
     assert.equal(existsSync(join(repo, ".git", "hooks", "post-commit")), false, "nothing was written in .git");
     assert.equal(readFileSync(join(repo, "out.txt"), "utf8"), "built\n", "the work tree is writable");
@@ -250,7 +250,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     execFileSync("git", ["init", "-q", "-b", "main"], { cwd: repo });
     const id = wo("grep CapEff /proc/self/status; mount -o remount,bind,rw $PWD/.git; echo planted > .git/hooks/post-commit");
     assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
-    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob"));
+    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], { ...as("bob"), cwd: s.dir });
     assert.equal(r.json.passed, false, r.stdout + r.stderr);
     assert.match(r.json.note.body, /CapEff:\s+0{16}\b/);
     assert.equal(existsSync(join(repo, ".git", "hooks", "post-commit")), false, "nothing was written in .git");
@@ -264,24 +264,24 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     mkdirSync(plain);
     const id = wo("cat .ssh/id_rsa; echo hacked >> .bashrc; true");
     assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
-    const r = s.run(["verify", "--id", id, "--dir", other, "--json"], as("bob"));
+    const r = s.run(["verify", "--id", id, "--dir", other, "--json"], { ...as("bob"), cwd: s.dir });
     assert.equal(r.code, 2, r.stdout);
     assert.match(r.json.error.message, /is outside git, where .*home-alice\/\.ssh is, as in a home directory/);
     // Nor in a folder of it (twenty-eighth MCP trial: its .ssh was accepted).
-    const inside = s.run(["verify", "--id", id, "--dir", join(other, ".ssh"), "--json"], as("bob"));
+    const inside = s.run(["verify", "--id", id, "--dir", join(other, ".ssh"), "--json"], { ...as("bob"), cwd: s.dir });
     assert.equal(inside.code, 2, inside.stdout);
     const stood = s.run(["verify", "--id", id, "--json"], { ...as("bob"), cwd: other });
     assert.equal(stood.code, 2, "standing in it is no different");
     assert.equal(existsSync(join(other, ".bashrc")), false);
     assert.doesNotMatch(JSON.stringify(s.run(["get", "--id", id, "--json"], as("bob")).json), /SECRET-SSH/);
-    const there = s.run(["verify", "--id", id, "--dir", plain, "--json"], as("bob"));
+    const there = s.run(["verify", "--id", id, "--dir", plain, "--json"], { ...as("bob"), cwd: s.dir });
     assert.deepEqual([there.json.passed, there.json.dir], [true, plain], there.stdout + there.stderr);
     // A folder of the home with no home's marker in it or above it short of the home (thirty-second MCP trial: ~/.local/share,
     // named in a WO's description, gave another program's token to the note).
     const share = join(home, ".local", "share");
     mkdirSync(join(share, "app"), { recursive: true });
     writeFileSync(join(share, "app", "token.json"), "APP-TOKEN");
-    const data = s.run(["verify", "--id", id, "--dir", share, "--json"], as("bob"));
+    const data = s.run(["verify", "--id", id, "--dir", share, "--json"], { ...as("bob"), cwd: s.dir });
     assert.equal(data.code, 2, data.stdout);
     assert.match(data.json.error.message, /is outside git inside a home directory \(.*\/home\): a verification command never runs there/);
   });
@@ -294,7 +294,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     mkdirSync(join(leasesOnly, ".workledger", "leases"), { recursive: true });
     mkdirSync(join(leasesOnly, ".config"));
     writeFileSync(join(leasesOnly, ".config", "secret.env"), "CAROL_SECRET=1");
-    const r = s.run(["verify", "--id", id, "--dir", leasesOnly, "--json"], as("bob"));
+    const r = s.run(["verify", "--id", id, "--dir", leasesOnly, "--json"], { ...as("bob"), cwd: s.dir });
     assert.equal(r.code, 2, r.stdout);
     assert.match(r.json.error.message, /is outside git, where .*home-carol\/\.workledger\/leases is, as in a home directory/);
     // A home kept in git (dotfiles): a folder of it runs at its top, which holds its keys.
@@ -303,10 +303,25 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     writeFileSync(join(dotfiles, ".netrc"), "machine x password DAVE_SECRET");
     execFileSync("git", ["init", "-q", "-b", "main"], { cwd: dotfiles });
     for (const dir of [dotfiles, join(dotfiles, ".config")]) {
-      const g = s.run(["verify", "--id", id, "--dir", dir, "--json"], as("bob"));
+      const g = s.run(["verify", "--id", id, "--dir", dir, "--json"], { ...as("bob"), cwd: s.dir });
       assert.equal(g.code, 2, g.stdout);
       assert.match(g.json.error.message, /is a work tree whose top holds .*home-dave\/\.netrc, as a home directory does/);
     }
+    // A home with no mark of one: named from the repository, a directory outside it is refused (thirty-fifth MCP trial).
+    const unmarked = join(s.dir, "home-erin");
+    mkdirSync(join(unmarked, "proj"), { recursive: true });
+    writeFileSync(join(unmarked, ".netrc-like"), "ERIN_SECRET=1");
+    execFileSync("git", ["init", "-q", "-b", "main"], { cwd: join(unmarked, "proj") });
+    for (const dir of [unmarked, join(unmarked, "proj")]) {
+      const away = s.run(["verify", "--id", id, "--dir", dir, "--json"], as("bob"));
+      assert.equal(away.code, 2, away.stdout);
+      assert.match(away.json.error.message, new RegExp(`is (outside git|in another repository \\(.*proj\\)), not in (the repository you stand in|where you stand) \\(${tree}\\)`));
+    }
+    // A link to the caller's own home is that home (thirty-fifth MCP trial).
+    symlinkSync(home, join(s.dir, "link-to-home"));
+    const linked = s.run(["verify", "--id", id, "--dir", join(s.dir, "link-to-home"), "--json"], { ...as("bob"), cwd: s.dir });
+    assert.equal(linked.code, 2, linked.stdout);
+    assert.match(linked.json.error.message, /holds your home directory/);
     assert.doesNotMatch(JSON.stringify(s.run(["get", "--id", id, "--json"], as("bob")).json), /_SECRET/);
   });
 
@@ -331,7 +346,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     ].join(" && ");
     const id = wo(plant);
     assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
-    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob", KEPT));
+    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], { ...as("bob", KEPT), cwd: s.dir });
     assert.equal(r.json.passed, true, r.stdout + r.stderr);
     // The repository it made there is gone (twenty-eighth MCP trial: the holder's own `git status` ran its fsmonitor later)...
     assert.match(r.json.note.body, /\[workledger removed vendor\/\.git: the command made a repository there/);
@@ -345,7 +360,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     writeFileSync(join(repo, "vendor", "t.js"), "changed\n");
     const plain = wo("true");
     assert.equal(s.run(["claim", "--id", plain], as("bob")).code, 0);
-    const again = s.run(["verify", "--id", plain, "--dir", repo, "--json"], as("bob"));
+    const again = s.run(["verify", "--id", plain, "--dir", repo, "--json"], { ...as("bob"), cwd: s.dir });
     assert.equal(again.json.git.dirty, true, again.stdout);
   });
 
@@ -357,7 +372,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     execFileSync("git", ["init", "-q", join(repo, "tools", "helper")]);
     const id = wo("git -C tools/helper config core.fsmonitor 'touch /tmp/owned; false'; echo hook > tools/helper/.git/hooks/pre-commit; true");
     assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
-    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob"));
+    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], { ...as("bob"), cwd: s.dir });
     assert.equal(r.json.passed, true, r.stdout + r.stderr);
     const config = spawnSync("git", ["-C", join(repo, "tools", "helper"), "config", "core.fsmonitor"], { encoding: "utf8" });
     assert.equal(config.stdout, "", "no fsmonitor was set");
@@ -370,7 +385,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     writeFileSync(join(parent, "home-alice", ".ssh", "id_rsa"), "SECRET");
     const id = wo("cat home-*/.ssh/id_rsa");
     assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
-    const r = s.run(["verify", "--id", id, "--dir", parent, "--json"], as("bob"));
+    const r = s.run(["verify", "--id", id, "--dir", parent, "--json"], { ...as("bob"), cwd: s.dir });
     assert.equal(r.code, 2, r.stdout);
     assert.match(r.json.error.message, /is outside git and holds what looks like a home directory \(.*home-alice\)/);
   });
@@ -423,7 +438,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
       const inHome = wo(`touch ${marker}`);
       assert.equal(s.run(["claim", "--id", inHome], as("bob", env)).code, 0);
       for (const dir of [realHome, "/"]) {
-        const refused = s.run(["verify", "--id", inHome, "--dir", dir, "--json"], as("bob", env));
+        const refused = s.run(["verify", "--id", inHome, "--dir", dir, "--json"], { ...as("bob", env), cwd: s.dir });
         assert.equal(refused.code, 2, refused.stdout + refused.stderr);
         assert.match(refused.stdout + refused.stderr, /holds your home directory .*never runs there/);
       }
@@ -448,14 +463,14 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     writeFileSync(join(repo, ".git", "info", "exclude"), "/.workledger\n");
     const id = wo(`echo '{"db":"/tmp/elsewhere.db"}' > .workledger; echo out > built.txt; test -f top.txt`);
     assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
-    const r = s.run(["verify", "--id", id, "--dir", join(repo, "sub"), "--json"], as("bob", KEPT));
+    const r = s.run(["verify", "--id", id, "--dir", join(repo, "sub"), "--json"], { ...as("bob", KEPT), cwd: s.dir });
     assert.equal(r.json.passed, true, "it ran at the top, where top.txt is: " + r.stdout + r.stderr);
     assert.equal(r.json.dir, repo);
     assert.equal(readFileSync(pin, "utf8"), JSON.stringify({ project: P }) + "\n", "the pin is as it was");
 
     rmSync(pin);
     rmSync(join(repo, "built.txt"));
-    const again = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob", KEPT));
+    const again = s.run(["verify", "--id", id, "--dir", repo, "--json"], { ...as("bob", KEPT), cwd: s.dir });
     assert.equal(again.json.passed, true, again.stdout + again.stderr);
     assert.equal(existsSync(pin), false, "a pin the command wrote is removed");
     assert.match(again.json.note.body, /restored .*\.workledger: the command changed it/);
@@ -475,7 +490,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     const repo = plantable("overlaid");
     const id = wo(PLANT);
     assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
-    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob"));
+    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], { ...as("bob"), cwd: s.dir });
     assert.equal(r.json.passed, true, r.stdout + r.stderr);
     assert.match(r.json.note.body, /wrote all/, "every write succeeded inside the sandbox");
     assertUntouched(repo);
@@ -487,7 +502,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     const repo = plantable("kept");
     const id = wo(PLANT);
     assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
-    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], as("bob", KEPT));
+    const r = s.run(["verify", "--id", id, "--dir", repo, "--json"], { ...as("bob", KEPT), cwd: s.dir });
     assert.equal(r.json.passed, true, r.stdout + r.stderr);
     assert.equal(readFileSync(join(repo, ".claude", "settings.json"), "utf8"), "{}\n");
     assert.equal(readFileSync(join(repo, ".husky", "pre-commit"), "utf8"), "npm test\n");
@@ -520,7 +535,7 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
       ].join("; "),
     );
     assert.equal(s.run(["claim", "--id", id], as("bob")).code, 0);
-    const r = s.run(["verify", "--id", id, "--dir", tree, "--json"], as("bob"));
+    const r = s.run(["verify", "--id", id, "--dir", tree, "--json"], { ...as("bob"), cwd: s.dir });
     assert.equal(r.json.passed, true, r.stdout + r.stderr);
     assert.match(r.json.note.body, /GIT-WORKS/, "git still works in the verification");
     assert.match(r.json.note.body, /url = https:\/\/example\.com\/org\/x\.git/, "the remote is there, without its password");
