@@ -181,10 +181,14 @@ export function assertRunDir(
 export function assertCallersWork(dir: string, at: { repo: string | undefined; callerRepo: string | undefined; cwd: string }, sep: string): void {
   if (at.callerRepo !== undefined ? at.repo === at.callerRepo : within(dir, at.cwd, sep)) return;
   const where = at.callerRepo !== undefined ? `the repository you stand in (${at.callerRepo})` : `where you stand (${at.cwd})`;
-  throw new LedgerError("VALIDATION", `dir: ${dir} is ${at.repo !== undefined ? `in another repository (${at.repo})` : "outside git"}, not in ${where}: a verification runs in the work it verifies; nothing was run`, {
-    hint: "run it from the work order's repository or your worktree for it ({{op:worktree}}), leaving out {{dir}} or naming a directory of that repository",
-    details: { issues: [{ field: "dir", message: "not in the caller's repository" }], repository: at.callerRepo ?? null },
-  });
+  throw new LedgerError(
+    "VALIDATION",
+    `dir: ${dir} is ${at.repo !== undefined ? `in another repository (${at.repo})` : "outside git"}, not in ${where}: a verification runs in the work it verifies; nothing was run`,
+    {
+      hint: "run it from the work order's repository or your worktree for it ({{op:worktree}}), leaving out {{dir}} or naming a directory of that repository",
+      details: { issues: [{ field: "dir", message: "not in the caller's repository" }], repository: at.callerRepo ?? null },
+    },
+  );
 }
 
 /**
