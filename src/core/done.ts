@@ -140,7 +140,10 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   // It ran outside git, or in another repository, while the caller finishes from a repository: it did not check the work
   // there (thirty-fourth trials: verify --dir a scratch folder, or an unrelated repository, then done with no word).
   const finishedIn = finish?.finishedIn;
-  const elsewhere = v !== null && v.passed && finishedIn !== undefined && (v.outside_git === true || (v.repo !== undefined && v.repo !== finishedIn));
+  // So did one on a detached HEAD: a checkout of some commit, not work on a branch (thirty-fifth trials: a detached checkout
+  // of another WO's branch passed for a WO with no work of its own).
+  const detached = v !== null && v.passed && v.head !== undefined && (v.branch ?? null) === null;
+  const elsewhere = detached || (v !== null && v.passed && finishedIn !== undefined && (v.outside_git === true || (v.repo !== undefined && v.repo !== finishedIn)));
   const verified =
     !elsewhere &&
     !changed &&
@@ -224,9 +227,11 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
                 ? `it was checkpointed (${checkpoint.commit.slice(0, 12)} at ${checkpoint.at}) after its verification passed (${v.at})`
                 : moved
                   ? `its branch ${wo.branch} is at ${here!.head.slice(0, 12)} now, not at ${v.head!.slice(0, 12)} where its verification passed (${v.at})`
-                  : elsewhere
-                    ? `its passing verification ran in ${v.where ?? "a directory not said"}, ${v.outside_git ? "outside git" : `in another repository (${v.repo})`}, not in the repository you finish it from (${finishedIn}): it did not check the work there`
-                    : "its passing verification was under an earlier lease";
+                  : detached
+                    ? `its passing verification ran on a detached HEAD (${v.head!.slice(0, 12)}${v.where ? ` in ${v.where}` : ""}), a checkout of a commit, not the work on a branch`
+                    : elsewhere
+                      ? `its passing verification ran in ${v.where ?? "a directory not said"}, ${v.outside_git ? "outside git" : `in another repository (${v.repo})`}, not in the repository you finish it from (${finishedIn}): it did not check the work there`
+                      : "its passing verification was under an earlier lease";
   const reason = finish?.unverifiedReason;
   if (reason !== undefined) {
     if (finish?.role !== "admin")

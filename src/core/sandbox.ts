@@ -78,6 +78,10 @@ export const AGENT_CLIENT_FILES = [
   ".aider.conf.yml",
   ".continue",
   ".windsurf",
+  ".amazonq",
+  ".roo",
+  ".kiro",
+  ".claude.json",
   // Every package's code runs in the holder's next `npm test`, and its .bin in the next `npx`.
   "node_modules",
 ];
@@ -87,7 +91,8 @@ const AGENT_FILES = new Set(AGENT_CLIENT_FILES.filter((f) => f !== "mcp.json"));
  * thirty-third trials); `mcp.json` (a common name) only where agent-setup writes it. Checkpoints never take them, and a
  * WO's branch never gets them from its holder (only from an admin).
  */
-export const isAgentClientPath = (path: string) => path === "mcp.json" || path.split("/").some((part) => AGENT_FILES.has(part));
+// Any case: on a case-insensitive file system (macOS's), `.Claude` is `.claude` (thirty-fifth MCP trial).
+export const isAgentClientPath = (path: string) => path.toLowerCase() === "mcp.json" || path.split("/").some((part) => AGENT_FILES.has(part.toLowerCase()));
 /**
  * Whether a path names a file that holds credentials by its name alone: keys, a
  * shell's `.env`, package registries' and git's credential files. A checkpoint
@@ -102,6 +107,21 @@ export function isCredentialPath(path: string): boolean {
   if (/^\.env(\..+)?$/.test(name)) return !/\.(example|sample|template|dist|defaults?)$/.test(name);
   return /^(id_(rsa|dsa|ecdsa|ed25519)(_sk)?|\.netrc|\.git-credentials|\.pypirc|\.pgpass)$/.test(name);
 }
+/**
+ * What a file holding a credential has in it, whatever its name (thirty-fifth
+ * trials: `tls.key` and `deploy_key` with a private key, a `ghp_` token in a
+ * text file went onto the branch): private keys, well-known token formats, an
+ * `.npmrc`'s token. A POSIX extended regular expression (git grep -E).
+ */
+export const CREDENTIAL_CONTENT = [
+  "-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----",
+  "gh[pousr]_[A-Za-z0-9]{36}",
+  "github_pat_[A-Za-z0-9_]{22,}",
+  "AKIA[0-9A-Z]{16}",
+  "xox[abprs]-[A-Za-z0-9-]{10,}",
+  "sk-ant-[A-Za-z0-9_-]{20,}",
+  "_authToken[ ]*=[ ]*[^ $]",
+].join("|");
 /** Of those, what projects commit themselves: instructions and tools' settings. */
 const PROJECT_TOOL_FILES = ["CLAUDE.md", "AGENTS.md", ".vscode", ".envrc", ".npmrc", ".yarnrc", ".yarnrc.yml", ".pnpmfile.cjs"];
 export const CLIENT_FILES = [...AGENT_CLIENT_FILES, ...PROJECT_TOOL_FILES];

@@ -7,14 +7,14 @@
  * the branch move to it.
  */
 import { existsSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { LedgerApi } from "../core/api.js";
 import { LedgerError } from "../core/errors.js";
 import type { CheckpointResult, Held } from "../core/ledger.js";
 import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { trailerLines } from "../core/trailers.js";
 import { noIdentity, parse } from "../core/validate.js";
-import { asAgent, git, gitOrFail, hiddenChanges, LEDGER_PIN, mainWorkTree, redirected, redirectOf, submodules } from "./git.js";
+import { asAgent, git, gitOrFail, hiddenChanges, holdingCredentials, LEDGER_PIN, mainWorkTree, redirected, redirectOf, submodules } from "./git.js";
 import { refuseSharedBranch, unrecordedTip, worktreePath, worktreeTag } from "./worktree.js";
 import { isAgentClientPath, isCredentialPath } from "../core/sandbox.js";
 import { defaultBranch } from "./branch.js";
@@ -84,21 +84,22 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
       "VALIDATION",
       `${some.join(", ")}${agentFiles.length > 5 ? ", …" : ""}: an agent's client files and node_modules are never checkpointed, since the next holder's client would run them as that holder; nothing was checkpointed`,
       {
-        hint: `keep them out of the branch (add them to .gitignore, or git rm -r --cached ${[...new Set(some.map((p) => p.split("/")[0]!))].join(" ")} in ${dir}), then checkpoint again; a project that ships one has a person commit it`,
+        // Each up to its client's own folder or file (thirty-fifth MCP trial: `git rm -r --cached src` for src/.claude/…).
+        hint: `keep them out of the branch (add them to .gitignore, or git rm -r --cached ${[...new Set(some.map(clientPart))].join(" ")} in ${dir}), then checkpoint again; a project that ships one has a person commit it`,
         details: { files: agentFiles.slice(0, 50) },
       },
     );
   }
   // Credentials a later holder would check out with the work (thirty-fourth trials); an .npmrc only with a token in it.
   const added = (git(dir, ["diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", head, tree]) ?? "").split("\0").filter((p) => p !== "");
-  const secrets = added.filter((p) => isCredentialPath(p) || (basename(p) === ".npmrc" && /_auth(Token)?\s*=|_password\s*=/.test(git(dir, ["show", `${tree}:${p}`]) ?? "")));
+  const secrets = [...new Set([...added.filter(isCredentialPath), ...holdingCredentials(dir, tree, added)])];
   if (secrets.length > 0) {
     unstage();
     throw new LedgerError(
       "VALIDATION",
       `${secrets.slice(0, 5).join(", ")}${secrets.length > 5 ? ", …" : ""}: files that hold credentials are never checkpointed, since every later holder of the work order checks them out; nothing was checkpointed`,
       {
-        hint: `keep them out of the branch (add them to .gitignore, or delete them if the work made them), then checkpoint again; a sample without secrets (.env.example) is checkpointed, and one meant to be shared (a test's fixture) is committed with git itself`,
+        hint: `keep them out of the branch (add them to .gitignore, or delete them if the work made them), then checkpoint again; a sample without secrets (.env.example) is checkpointed, and one meant to be shared (a test's fixture) is an admin's to commit`,
         details: { files: secrets.slice(0, 50) },
       },
     );
@@ -152,6 +153,13 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   );
   return { ...recorded, dir, branch: held.branch, files, ...withWarnings(recorded, await scoped(commit)) };
 }
+
+/** A client's path up to its own folder or file: `src/.claude` of `src/.claude/settings.json`. */
+const clientPart = (path: string) => {
+  const parts = path.split("/");
+  const at = parts.findIndex((p) => isAgentClientPath(p));
+  return parts.slice(0, at < 0 ? 1 : at + 1).join("/");
+};
 
 /** The ledger's warnings about the checkpoint and the door's about the commits it takes on, together. */
 const withWarnings = (recorded: CheckpointResult, others: string[]): { warnings?: string[] } => {

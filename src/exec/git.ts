@@ -4,6 +4,7 @@ import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync, realpat
 import { dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { LedgerError } from "../core/errors.js";
 import { gitProgram } from "./programs.js";
+import { CREDENTIAL_CONTENT } from "../core/sandbox.js";
 
 /** The file at a repository's root that names the ledger its agents and git hooks use (doors/cli/ledger-config.ts reads it). */
 export const LEDGER_PIN = ".workledger";
@@ -32,6 +33,16 @@ export function repositoryOf(dir: string): { top?: string; repo?: string } {
   } catch {
     return { top, repo: main };
   }
+}
+
+/** Which of `paths` (files of `tree`) hold a credential by their content (CREDENTIAL_CONTENT); binary files are not read. */
+export function holdingCredentials(dir: string, tree: string, paths: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < paths.length; i += 200) {
+    const found = git(dir, ["grep", "-l", "-I", "-E", "-e", CREDENTIAL_CONTENT, tree, "--", ...paths.slice(i, i + 200).map((p) => `:(literal)${p}`)]);
+    for (const line of found?.split("\n") ?? []) if (line) out.push(line.slice(tree.length + 1));
+  }
+  return out;
 }
 
 /** git's output (trimmed), or null when it failed. */

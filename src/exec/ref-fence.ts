@@ -15,9 +15,9 @@ import { judgeBranchMove, type BranchMove } from "../core/commits.js";
 import type { CheckpointResult, WorkOrderWithNotes } from "../core/service/results.js";
 import { label, type WorkOrder } from "../core/types.js";
 import { once } from "../core/lazy.js";
-import { isAgentClientPath } from "../core/sandbox.js";
+import { isAgentClientPath, isCredentialPath } from "../core/sandbox.js";
 import { defaultBranch } from "./branch.js";
-import { git, LEDGER_PIN } from "./git.js";
+import { git, holdingCredentials, LEDGER_PIN } from "./git.js";
 import { madeOutsideTheirLease } from "./commits.js";
 import { worktreeTag } from "./worktree.js";
 
@@ -139,8 +139,7 @@ export async function fenceRefUpdates(ledger: LedgerApi, cwd: string, updates: R
     // Every project's: a name the caller's project does not know may be another's (twentieth trials: WORKLEDGER_PROJECT=other
     // let a non-holder move shop's branch).
     const wos = await run.workOrders(branch);
-    const clients = move === "delete" || who.admin || wos.length === 0 ? null : addsClientFiles(cwd, now ?? run.base(), u.new, branch);
-    if (clients) refused.push({ ref: u.ref, message: clients });
+    if (move !== "delete" && !who.admin && wos.length > 0) for (const message of forbiddenFiles(cwd, now ?? run.base(), u.new, branch)) refused.push({ ref: u.ref, message });
     for (const wo of wos) {
       const why =
         judgeBranchMove(wo, move, who, at, atBase, wo.checkpoints.length > 0) ??
@@ -175,18 +174,31 @@ function addsPin(cwd: string, before: string, after: string, branch: string): st
 }
 
 /**
- * A move that brings agents' client files or installed packages onto a WO's
- * branch (isAgentClientPath): checked out in the next holder's worktree, its
- * client runs them as that holder (thirty-fourth trials: a plain `git commit`
- * of `.claude/settings.json` went past what checkpoint refuses). An admin's
- * act; null when the move changes none.
+ * What a move brings onto a WO's branch that checkpoint refuses too: agents'
+ * client files or installed packages (isAgentClientPath), which the next
+ * holder's client runs as that holder (thirty-fourth trials: a plain `git
+ * commit` of `.claude/settings.json`), and files holding credentials. An
+ * admin's act; why, one message each, none when it brings neither.
  */
-function addsClientFiles(cwd: string, before: string, after: string, branch: string): string | null {
-  const changed = (git(cwd, ["diff", "--name-only", "-z", "--no-renames", "--diff-filter=ACMT", before, after]) ?? "").split("\0");
-  const files = changed.filter((p) => p !== "" && isAgentClientPath(p));
-  if (files.length === 0) return null;
-  const shown = files.slice(0, 3).join(", ") + (files.length > 3 ? ", …" : "");
-  return `${branch}: ${after.slice(0, 12)} adds or changes ${shown}: files an agent's client runs (its hooks, MCP servers) or installed packages, which would run as the next holder of the work order; only an admin puts them on a work order's branch (WORKLEDGER_ROLE=admin in a person's shell): take them out (git rm -r --cached <path>, then git commit --amend)`;
+function forbiddenFiles(cwd: string, before: string, after: string, branch: string): string[] {
+  const names = (filter: string) => (git(cwd, ["diff", "--name-only", "-z", "--no-renames", `--diff-filter=${filter}`, before, after]) ?? "").split("\0").filter((p) => p !== "");
+  const shown = (files: string[]) => files.slice(0, 5).join(", ") + (files.length > 5 ? `, … (${files.length})` : "");
+  const clients = names("ACMT").filter(isAgentClientPath);
+  // And credentials, as checkpoint refuses them: a plain commit put keys on the branch (thirty-fifth trials).
+  const added = names("A");
+  const secrets = [...new Set([...added.filter(isCredentialPath), ...holdingCredentials(cwd, after, added)])];
+  return [
+    ...(clients.length
+      ? [
+          `${branch}: ${after.slice(0, 12)} adds or changes ${shown(clients)}: files an agent's client runs (its hooks, MCP servers) or installed packages, which would run as the next holder of the work order; only an admin puts them on a work order's branch (WORKLEDGER_ROLE=admin in a person's shell): take them out (git rm -r --cached <path>, then git commit --amend)`,
+        ]
+      : []),
+    ...(secrets.length
+      ? [
+          `${branch}: ${after.slice(0, 12)} adds ${shown(secrets)}, holding credentials every later holder of the work order would check out: take them out (git rm --cached <path>, add them to .gitignore, then git commit --amend); one meant to be shared is an admin's to commit`,
+        ]
+      : []),
+  ];
 }
 
 /**

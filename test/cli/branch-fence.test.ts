@@ -253,6 +253,15 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     assert.equal(git(repo, {}, "rev-parse", name), at, "the branch did not move");
     git(tree, { ...alice, WORKLEDGER_ROLE: "admin" }, "commit", "-q", "-m", "settings, by a person");
     assert.notEqual(git(repo, {}, "rev-parse", name), at, "an admin's moves it");
+    // Credentials, by name or by what they hold, as checkpoint refuses them (thirty-fifth trials).
+    const before = git(repo, {}, "rev-parse", name);
+    writeFileSync(join(tree, ".env.production"), "API_KEY=1\n");
+    writeFileSync(join(tree, "server.pem"), "-----BEGIN PRIVATE KEY-----\nMII\n");
+    git(tree, alice, "add", "-f", ".env.production", "server.pem");
+    const keys = gitIn(tree, alice, "commit", "-q", "-m", "keys");
+    assert.notEqual(keys.status, 0, "refused");
+    assert.match(keys.stderr, /adds \.env\.production, server\.pem, holding credentials every later holder of the work order would check out/);
+    assert.equal(git(repo, {}, "rev-parse", name), before, "the branch did not move");
   });
 
   it("a lapsed holder's commit with its old lease's trailers and date, put on the branch with the hooks skipped, is named by the next holder's worktree and checkpoint (thirty-fourth trials)", () => {

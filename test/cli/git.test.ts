@@ -872,11 +872,15 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     writeFileSync(join(tree, ".env"), "API_KEY=1\n");
     writeFileSync(join(tree, ".env.example"), "API_KEY=\n");
     writeFileSync(join(tree, ".npmrc"), "//registry.npmjs.org/:_authToken=npm_x\n");
+    // By what they hold, whatever their names (thirty-fifth trials).
+    writeFileSync(join(tree, "tls.key"), "-----BEGIN RSA PRIVATE KEY-----\nMII\n");
+    writeFileSync(join(tree, "notes.txt"), `token ghp_${"a".repeat(36)}\n`);
     const refused = s.run(["checkpoint", "--id", String(id), "-m", "everything", "--json"], { env: alice, cwd: tree });
     assert.equal(refused.code, 2, refused.stdout);
-    assert.match(refused.json.error.message, /^\.env, \.npmrc, keys\/\.ssh\/id_ed25519: files that hold credentials are never checkpointed/);
+    assert.match(refused.json.error.message, /: files that hold credentials are never checkpointed/);
+    assert.deepEqual([...refused.json.error.details.files].sort(), [".env", ".npmrc", "keys/.ssh/id_ed25519", "notes.txt", "tls.key"]);
     assert.equal(git(tree, "diff", "--cached", "--name-only"), "", "the index is as it was");
-    for (const f of [".env", ".npmrc", "keys/.ssh/id_ed25519"]) rmSync(join(tree, f));
+    for (const f of [".env", ".npmrc", "keys/.ssh/id_ed25519", "tls.key", "notes.txt"]) rmSync(join(tree, f));
     writeFileSync(join(tree, ".npmrc"), "registry=https://registry.npmjs.org/\n");
     assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "samples"], { env: alice, cwd: tree }).code, 0);
     assert.equal(git(repo, "ls-tree", "-r", "--name-only", `wo/${id}-secrets`, "--", ".env.example", ".npmrc", "keys").split("\n").length, 3);

@@ -215,6 +215,13 @@ describe("CLI: guardrails bind local agents (issue 23)", () => {
       const events = s.run(["history", "--id", id, "--json"], as("bob")).json as { data: { status?: string; unverified?: boolean } }[];
       assert.equal(events.find((e) => e.data.status === "done")?.data.unverified, true, JSON.stringify(events));
     }
+    // A detached checkout of the repository is a commit, not work on a branch (thirty-fifth trials).
+    execFileSync("git", ["worktree", "add", "-q", "--detach", `${s.dir}/detached`, "main"], { cwd: other });
+    const detachedWo = newWo("passes detached", "--verification", "true");
+    assert.equal(s.run(["claim", "--id", detachedWo], as("bob")).code, 0);
+    assert.equal(s.run(["verify", "--id", detachedWo, "--dir", `${s.dir}/detached`, "--json"], as("bob")).json.passed, true);
+    const fromThere = s.run(["release", "--id", detachedWo, "--status", "done", "--json"], { ...as("bob"), cwd: other });
+    assert.match((fromThere.json.warnings as string[]).join("\n"), /its passing verification ran on a detached HEAD \([0-9a-f]{12} in .*detached\), a checkout of a commit/);
     // A pass in the repository it is finished from counts, as ever.
     writeFileSync(`${repo}/marker.txt`, "");
     execFileSync("git", ["add", "marker.txt"], { cwd: repo });
