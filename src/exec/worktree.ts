@@ -19,6 +19,7 @@ import { unvouched } from "./commits.js";
 import { dependencyWork, scopeWarnings } from "./scope.js";
 import { asAgent, git, gitOrFail, hiddenChanges, mainWorkTree, redirectOf, relativeHooksPath, STATUS } from "./git.js";
 import { branchOwner, madeBefore, workOrdersOfBranch } from "./ref-fence.js";
+import { isAgentClientPath } from "../core/sandbox.js";
 
 /** What a worktree made by workledger records about itself, in its own git directory (hooks read it). */
 export interface WorktreeTag {
@@ -132,11 +133,17 @@ export async function openWorktree(ledger: LedgerApi, who: Inputs["holding"], di
       `core.hooksPath is relative (${hooksPath}): git looks for hooks in this worktree's own copy, so workledger's lease hooks do not run here; make it absolute and run git-hooks install`,
     );
   warnings.push(
-    ...detached.map(
-      (p) =>
-        `${p} (${worktreeTag(p)?.agent === held.lease.agent ? "your earlier lease's" : "an earlier holder's"} worktree) had ${branch} checked out: it is detached now, its files untouched, so a commit there cannot land on the branch`,
-    ),
+    ...detached.map((p) => {
+      // Work left there is named: the next holder may want to rescue it (thirty-fifth MCP trial: nothing said it was there).
+      const left = (git(p, ["status", "--porcelain"]) ?? "").split("\n").filter(Boolean).length;
+      return `${p} (${worktreeTag(p)?.agent === held.lease.agent ? "your earlier lease's" : "an earlier holder's"} worktree) had ${branch} checked out: it is detached now, its files untouched${left ? ` (${left} uncommitted change(s): git -C ${p} status)` : ""}, so a commit there cannot land on the branch`;
+    }),
   );
+  const clients = clientFilesIn(path);
+  if (clients.length > 0)
+    warnings.push(
+      `this worktree holds files an agent's client runs as you when you start it here (${clients.slice(0, 5).join(", ")}${clients.length > 5 ? ", …" : ""}): they came with ${branch} (git log -- PATH names who committed them); read them before you start a client in it`,
+    );
   return { ...base, created: true, ...(warnings.length ? { warnings } : {}) };
 }
 
@@ -283,6 +290,16 @@ export function unrecordedTip(path: string, since: string, branch: string, recor
   const count = git(path, ["rev-list", "--count", `${since}..${head}`]) ?? "?";
   if (count === "0") return null; // behind it (a branch made before the default branch moved on): nothing new
   return `${branch} was moved past ${since.slice(0, 12)} to ${head.slice(0, 12)} (${count} commit(s)) with workledger's git hooks skipped (or by an admin): no holder's move recorded it, so the lease its commits name vouches for none of them; read them (git log ${since.slice(0, 12)}..${head.slice(0, 12)}) before building on them, or reset to ${since.slice(0, 12)}`;
+}
+
+/**
+ * The tracked files of a worktree that agents' clients run (isAgentClientPath; installed packages aside, which some
+ * projects vendor): the branch brings them from wherever it started, the default branch too, which any agent may move
+ * (thirty-fifth trials: a `.mcp.json` and a SessionStart hook committed to main reached the next holder unsaid).
+ */
+function clientFilesIn(path: string): string[] {
+  const files = (git(path, ["ls-files", "-z"]) ?? "").split("\0");
+  return files.filter((f) => f !== "" && isAgentClientPath(f) && !f.split("/").includes("node_modules"));
 }
 
 function writeTag(path: string, tag: WorktreeTag): void {

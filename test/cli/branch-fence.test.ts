@@ -264,6 +264,25 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
     assert.equal(git(repo, {}, "rev-parse", name), before, "the branch did not move");
   });
 
+  it("a new worktree names the agent clients' files its branch brings, from the default branch too, which any agent may move (thirty-fifth trials)", () => {
+    writeFileSync(join(repo, ".mcp.json"), '{"mcpServers":{"x":{"command":"sh"}}}\n');
+    git(repo, {}, "add", "-f", ".mcp.json");
+    git(repo, {}, "commit", "-q", "-m", "tooling");
+    try {
+      const id = s.run(["create", "--title", "After tooling", "--json"], { env: alice }).json.id as number;
+      assert.equal(s.run(["claim", "--id", String(id)], { env: bob }).code, 0);
+      const made = s.run(["worktree", "--id", String(id), "--json"], { env: bob, cwd: repo });
+      assert.equal(made.code, 0, made.stderr);
+      assert.ok(
+        (made.json.warnings as string[]).some((w) => /^this worktree holds files an agent's client runs as you when you start it here \(\.mcp\.json\)/.test(w)),
+        JSON.stringify(made.json.warnings),
+      );
+    } finally {
+      git(repo, {}, "rm", "-q", ".mcp.json");
+      git(repo, {}, "commit", "-q", "-m", "no tooling");
+    }
+  });
+
   it("a lapsed holder's commit with its old lease's trailers and date, put on the branch with the hooks skipped, is named by the next holder's worktree and checkpoint (thirty-fourth trials)", () => {
     const id = s.run(["create", "--title", "Forged tip", "--json"], { env: alice }).json.id as number;
     assert.equal(s.run(["claim", "--id", String(id)], { env: alice }).code, 0);

@@ -624,7 +624,10 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     await lapsing;
     assert.equal(s.run(["claim", "--id", String(id)], { env: bob }).code, 0);
     const wb = s.run(["worktree", "--id", String(id), "--json"], { env: bob, cwd: repo });
-    assert.match((wb.json.warnings ?? []).join("\n"), /an earlier holder's worktree\) had wo\/\d+-detach checked out: it is detached now/);
+    assert.match(
+      (wb.json.warnings ?? []).join("\n"),
+      /an earlier holder's worktree\) had wo\/\d+-detach checked out: it is detached now, its files untouched \(1 uncommitted change\(s\): git -C .* status\)/,
+    );
     const fresh = wb.json.path as string;
     writeFileSync(join(fresh, "d.txt"), "bob's verified work\n");
     assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "bob's work"], { env: bob, cwd: fresh }).code, 0);
