@@ -18,7 +18,7 @@ import { LedgerError } from "../core/errors.js";
 import { commitLease, trailerLines } from "../core/trailers.js";
 import { label, type WorkOrder } from "../core/types.js";
 import type { CheckpointResult } from "../core/service/results.js";
-import { git, gitOrFail, LEDGER_PIN, relativeHooksPath } from "./git.js";
+import { git, gitOrFail, headNames, LEDGER_PIN, redirected, redirectOf, relativeHooksPath } from "./git.js";
 import { workOrderOfBranch } from "./ref-fence.js";
 import { worktreeTag } from "./worktree.js";
 
@@ -126,6 +126,11 @@ function addTrailers(cwd: string, file: string, lease: { project: string; id: nu
  * checked out outside a worktree workledger made).
  */
 export async function runHook(ledger: LedgerApi, name: CommitHook, cwd: string, file: string, project?: string): Promise<HookOutcome> {
+  // A WO's branch someone made a symbolic ref to another (no hook sees that): the commit would land there, on main
+  // (thirty-fifth trials: the holder's plain commit moved the default branch).
+  const named = name === "commit-msg" ? headNames(cwd) : null;
+  const target = named === null || worktreeTag(cwd)?.branch !== named ? null : redirectOf(cwd, named);
+  if (named !== null && target !== null) throw redirected(named, target, "the commit was not made");
   // The worktree's lease replaces whatever lease the message named (an amended or a picked commit's).
   let added = name === "prepare-commit-msg" && addTrailers(cwd, file);
   // A cherry-pick or revert runs no commit-msg hook: this is its only check (fifteenth trials: a non-holder's pick landed).

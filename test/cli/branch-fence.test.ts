@@ -192,6 +192,12 @@ describe("CLI: a WO's branch moves only for its holder (reference-transaction ho
       assert.match(r.stderr, did);
       assert.match(r.stderr, /its holder's worktree makes it a branch again, at its last checkpoint/);
     }
+    // The holder's plain commit would land on bobs-idea: refused, and it does not move (thirty-fifth trials: it moved main).
+    const before = git(repo, {}, "rev-parse", "bobs-idea");
+    const plain = gitIn(tree, alice, "commit", "-q", "--allow-empty", "-m", "alice's next");
+    assert.notEqual(plain.status, 0, "refused");
+    assert.match(plain.stderr, new RegExp(`${name} is a symbolic ref to bobs-idea .*the commit was not made`));
+    assert.equal(git(repo, {}, "rev-parse", "bobs-idea"), before);
     // The holder's worktree puts it back where its last checkpoint is (a plain shell's update-ref names no agent: refused).
     const back = s.run(["worktree", "--id", String(id)], { env: alice, cwd: repo });
     assert.equal(back.code, 0, back.stderr);
