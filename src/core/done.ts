@@ -143,7 +143,10 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
   // So did one on a detached HEAD: a checkout of some commit, not work on a branch (thirty-fifth trials: a detached checkout
   // of another WO's branch passed for a WO with no work of its own).
   const detached = v !== null && v.passed && v.head !== undefined && (v.branch ?? null) === null;
-  const elsewhere = detached || (v !== null && v.passed && finishedIn !== undefined && (v.outside_git === true || (v.repo !== undefined && v.repo !== finishedIn)));
+  // So did one on a branch that is neither the WO's nor the one the caller finishes on (thirty-sixth trials: a branch made
+  // to pass, then done from main, which still failed).
+  const otherBranch = v !== null && v.passed && v.branch != null && v.branch !== wo.branch && here != null && here.branch !== v.branch;
+  const elsewhere = detached || otherBranch || (v !== null && v.passed && finishedIn !== undefined && (v.outside_git === true || (v.repo !== undefined && v.repo !== finishedIn)));
   const verified =
     !elsewhere &&
     !changed &&
@@ -184,10 +187,11 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
           details: { project: wo.project, id: wo.id, command, last_verification: v, by: agent },
         },
       );
+    // Marked as what it is: no commit holds what passed (thirty-sixth trials: warned, and the event said nothing).
     if (v.branch !== wo.branch)
       return {
         warnings: [`${label(wo.id)}'s passing verification ${ranOn}${v.where ? ` in ${v.where}` : ""}: no branch holds what passed until they are committed${byRun}`],
-        data: {},
+        data: { unverified: true },
       };
     const reason = finish?.unverifiedReason;
     if (reason !== undefined && finish?.role === "admin") return { warnings: [], data: { unverified: true, unverified_reason: reason } };
@@ -227,11 +231,13 @@ export function checkDone(wo: StoredWorkOrder, agent: string, finish: Finish | u
                 ? `it was checkpointed (${checkpoint.commit.slice(0, 12)} at ${checkpoint.at}) after its verification passed (${v.at})`
                 : moved
                   ? `its branch ${wo.branch} is at ${here!.head.slice(0, 12)} now, not at ${v.head!.slice(0, 12)} where its verification passed (${v.at})`
-                  : detached
-                    ? `its passing verification ran on a detached HEAD (${v.head!.slice(0, 12)}${v.where ? ` in ${v.where}` : ""}), a checkout of a commit, not the work on a branch`
-                    : elsewhere
-                      ? `its passing verification ran in ${v.where ?? "a directory not said"}, ${v.outside_git ? "outside git" : `in another repository (${v.repo})`}, not in the repository you finish it from (${finishedIn}): it did not check the work there`
-                      : "its passing verification was under an earlier lease";
+                  : otherBranch
+                    ? `its passing verification ran on ${v.branch}${v.where ? ` in ${v.where}` : ""}, not on its branch ${wo.branch}${here!.branch !== wo.branch ? ` nor on ${here!.branch ?? "the detached HEAD"} you finish it from` : ""}`
+                    : detached
+                      ? `its passing verification ran on a detached HEAD (${v.head!.slice(0, 12)}${v.where ? ` in ${v.where}` : ""}), a checkout of a commit, not the work on a branch`
+                      : elsewhere
+                        ? `its passing verification ran in ${v.where ?? "a directory not said"}, ${v.outside_git ? "outside git" : `in another repository (${v.repo})`}, not in the repository you finish it from (${finishedIn}): it did not check the work there`
+                        : "its passing verification was under an earlier lease";
   const reason = finish?.unverifiedReason;
   if (reason !== undefined) {
     if (finish?.role !== "admin")

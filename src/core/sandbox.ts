@@ -82,6 +82,12 @@ export const AGENT_CLIENT_FILES = [
   ".roo",
   ".kiro",
   ".claude.json",
+  ".qwen",
+  ".crush.json",
+  ".augment",
+  ".cline",
+  ".junie",
+  ".zed",
   // Every package's code runs in the holder's next `npm test`, and its .bin in the next `npx`.
   "node_modules",
 ];
@@ -92,7 +98,8 @@ const AGENT_FILES = new Set(AGENT_CLIENT_FILES.filter((f) => f !== "mcp.json"));
  * WO's branch never gets them from its holder (only from an admin).
  */
 // Any case: on a case-insensitive file system (macOS's), `.Claude` is `.claude` (thirty-fifth MCP trial).
-export const isAgentClientPath = (path: string) => path.toLowerCase() === "mcp.json" || path.split("/").some((part) => AGENT_FILES.has(part.toLowerCase()));
+export const isAgentClientPath = (path: string) =>
+  path.toLowerCase() === "mcp.json" || /(^|\/)\.vscode\/mcp\.json$/i.test(path) || path.split("/").some((part) => AGENT_FILES.has(part.toLowerCase()));
 /**
  * Whether a path names a file that holds credentials by its name alone: keys, a
  * shell's `.env`, package registries' and git's credential files. A checkpoint
@@ -102,8 +109,11 @@ export const isAgentClientPath = (path: string) => path.toLowerCase() === "mcp.j
  */
 export function isCredentialPath(path: string): boolean {
   const parts = path.split("/");
-  const name = parts.at(-1) ?? "";
+  // Any case: on a case-insensitive file system `.ENV` is `.env` (thirty-sixth MCP trial).
+  const name = (parts.at(-1) ?? "").toLowerCase();
   if (parts.slice(0, -1).some((p) => p === ".ssh" || p === ".gnupg" || p === ".aws")) return !name.endsWith(".pub") && name !== "config";
+  // Registries' and CLIs' logins (thirty-sixth trials: docker's auths and gh's hosts went onto the branch).
+  if (/(^|\/)(\.docker\/config\.json|\.config\/gh\/hosts\.yml|\.kube\/config)$/.test(path)) return true;
   if (/^\.env(\..+)?$/.test(name)) return !/\.(example|sample|template|dist|defaults?)$/.test(name);
   return /^(id_(rsa|dsa|ecdsa|ed25519)(_sk)?|\.netrc|\.git-credentials|\.pypirc|\.pgpass)$/.test(name);
 }
@@ -114,12 +124,13 @@ export function isCredentialPath(path: string): boolean {
  * `.npmrc`'s token. A POSIX extended regular expression (git grep -E).
  */
 export const CREDENTIAL_CONTENT = [
-  "-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----",
+  "-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----",
   "gh[pousr]_[A-Za-z0-9]{36}",
   "github_pat_[A-Za-z0-9_]{22,}",
   "AKIA[0-9A-Z]{16}",
   "xox[abprs]-[A-Za-z0-9-]{10,}",
-  "sk-ant-[A-Za-z0-9_-]{20,}",
+  "sk-(ant|proj)-[A-Za-z0-9_-]{20,}",
+  "glpat-[A-Za-z0-9_-]{20,}",
   "_authToken[ ]*=[ ]*[^ $]",
 ].join("|");
 /** Of those, what projects commit themselves: instructions and tools' settings. */
@@ -200,10 +211,10 @@ export function assertRunDir(
  */
 export function assertCallersWork(dir: string, at: { repo: string | undefined; callerRepo: string | undefined; cwd: string }, sep: string): void {
   if (at.callerRepo !== undefined ? at.repo === at.callerRepo : within(dir, at.cwd, sep)) return;
-  const where = at.callerRepo !== undefined ? `the repository you stand in (${at.callerRepo})` : `where you stand (${at.cwd})`;
+  const where = at.callerRepo !== undefined ? `in the repository you stand in (${at.callerRepo})` : `below where you stand (${at.cwd})`;
   throw new LedgerError(
     "VALIDATION",
-    `dir: ${dir} is ${at.repo !== undefined ? `in another repository (${at.repo})` : "outside git"}, not in ${where}: a verification runs in the work it verifies; nothing was run`,
+    `dir: ${dir} is ${at.repo !== undefined ? `in another repository (${at.repo})` : "outside git"}, not ${where}: a verification runs in the work it verifies; nothing was run`,
     {
       hint: "run it from the work order's repository or your worktree for it ({{op:worktree}}), leaving out {{dir}} or naming a directory of that repository",
       details: { issues: [{ field: "dir", message: "not in the caller's repository" }], repository: at.callerRepo ?? null },

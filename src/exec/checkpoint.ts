@@ -14,7 +14,7 @@ import type { CheckpointResult, Held } from "../core/ledger.js";
 import { agentName, inputs, type Inputs } from "../core/schemas.js";
 import { trailerLines } from "../core/trailers.js";
 import { noIdentity, parse } from "../core/validate.js";
-import { asAgent, git, gitOrFail, hiddenChanges, holdingCredentials, LEDGER_PIN, mainWorkTree, redirected, redirectOf, submodules } from "./git.js";
+import { asAgent, credentialsAdded, git, gitOrFail, hiddenChanges, LEDGER_PIN, mainWorkTree, redirected, redirectOf, submodules } from "./git.js";
 import { refuseSharedBranch, unrecordedTip, worktreePath, worktreeTag } from "./worktree.js";
 import { isAgentClientPath, isCredentialPath } from "../core/sandbox.js";
 import { defaultBranch } from "./branch.js";
@@ -76,7 +76,10 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
   }
   // An agent's client files and node_modules run in the next holder's client, unasked, as that holder (thirty-second MCP
   // trial: a checkpointed node_modules/.bin/workledger ran when the next holder's client started `npx workledger mcp` there).
-  const agentFiles = (git(dir, ["diff", "--name-only", "-z", head, tree]) ?? "").split("\0").filter((p) => p !== "" && isAgentClientPath(p));
+  // Since the last checkpoint, not only what is uncommitted: a plain commit made without the hooks carried them too
+  // (thirty-sixth MCP trial: `.mcp.json` and a token committed with git, then a checkpoint took them on).
+  const from = last ?? git(dir, ["merge-base", since, head]) ?? since; // where the branch left the default branch
+  const agentFiles = (git(dir, ["diff", "--name-only", "-z", from, tree]) ?? "").split("\0").filter((p) => p !== "" && isAgentClientPath(p));
   if (agentFiles.length > 0 && c.role !== "admin") {
     unstage();
     const some = agentFiles.slice(0, 5);
@@ -91,8 +94,8 @@ export async function checkpoint(ledger: LedgerApi, input: Inputs["commitCheckpo
     );
   }
   // Credentials a later holder would check out with the work (thirty-fourth trials); an .npmrc only with a token in it.
-  const added = (git(dir, ["diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", head, tree]) ?? "").split("\0").filter((p) => p !== "");
-  const secrets = [...new Set([...added.filter(isCredentialPath), ...holdingCredentials(dir, tree, added)])];
+  const added = (git(dir, ["diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", from, tree]) ?? "").split("\0").filter((p) => p !== "");
+  const secrets = [...new Set([...added.filter(isCredentialPath), ...credentialsAdded(dir, from, tree)])];
   if (secrets.length > 0) {
     unstage();
     throw new LedgerError(

@@ -35,15 +35,23 @@ export function repositoryOf(dir: string): { top?: string; repo?: string } {
   }
 }
 
-/** Which of `paths` (files of `tree`) hold a credential by their content (CREDENTIAL_CONTENT); binary files are not read. */
-export function holdingCredentials(dir: string, tree: string, paths: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < paths.length; i += 200) {
-    const found = git(dir, ["grep", "-l", "-I", "-E", "-e", CREDENTIAL_CONTENT, tree, "--", ...paths.slice(i, i + 200).map((p) => `:(literal)${p}`)]);
-    for (const line of found?.split("\n") ?? []) if (line) out.push(line.slice(tree.length + 1));
+/**
+ * The files whose lines added between two commits or trees hold a credential
+ * (CREDENTIAL_CONTENT): new files whole, and what was added to tracked ones
+ * (thirty-sixth trials: a token appended to a tracked file went in). Binary
+ * files are not read.
+ */
+export function credentialsAdded(dir: string, from: string, to: string): string[] {
+  const diff = git(dir, ["diff", "-U0", "--no-color", "--no-ext-diff", "--no-renames", "--src-prefix=a/", "--dst-prefix=b/", from, to]) ?? "";
+  const out = new Set<string>();
+  let file = "";
+  for (const line of diff.split("\n")) {
+    if (line.startsWith("+++ ")) file = line.startsWith("+++ b/") ? line.slice(6) : "";
+    else if (file && line.startsWith("+") && CREDENTIAL_PATTERN.test(line)) out.add(file);
   }
-  return out;
+  return [...out];
 }
+const CREDENTIAL_PATTERN = new RegExp(CREDENTIAL_CONTENT);
 
 /** git's output (trimmed), or null when it failed. */
 export function git(dir: string, args: string[], opts: GitOptions = {}): string | null {

@@ -17,7 +17,7 @@ import { label, type WorkOrder } from "../core/types.js";
 import { once } from "../core/lazy.js";
 import { isAgentClientPath, isCredentialPath } from "../core/sandbox.js";
 import { defaultBranch } from "./branch.js";
-import { git, holdingCredentials, LEDGER_PIN } from "./git.js";
+import { credentialsAdded, git, LEDGER_PIN } from "./git.js";
 import { madeOutsideTheirLease } from "./commits.js";
 import { worktreeTag } from "./worktree.js";
 
@@ -186,7 +186,7 @@ function forbiddenFiles(cwd: string, before: string, after: string, branch: stri
   const clients = names("ACMT").filter(isAgentClientPath);
   // And credentials, as checkpoint refuses them: a plain commit put keys on the branch (thirty-fifth trials).
   const added = names("A");
-  const secrets = [...new Set([...added.filter(isCredentialPath), ...holdingCredentials(cwd, after, added)])];
+  const secrets = [...new Set([...added.filter(isCredentialPath), ...credentialsAdded(cwd, before, after)])];
   return [
     ...(clients.length
       ? [

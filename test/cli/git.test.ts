@@ -887,6 +887,16 @@ describe("CLI: a worktree per attempt, checkpoints, and fencing to the merge (is
     writeFileSync(join(tree, ".npmrc"), "registry=https://registry.npmjs.org/\n");
     assert.equal(s.run(["checkpoint", "--id", String(id), "-m", "samples"], { env: alice, cwd: tree }).code, 0);
     assert.equal(git(repo, "ls-tree", "-r", "--name-only", `wo/${id}-secrets`, "--", ".env.example", ".npmrc", "keys").split("\n").length, 3);
+    // What is added to a tracked file, a name in another case, and what a plain commit carried since the last checkpoint
+    // are judged too (thirty-sixth trials).
+    writeFileSync(join(tree, ".env.example"), `API_KEY=\nGH=gho_${"b".repeat(36)}\n`);
+    writeFileSync(join(tree, ".ENV"), "API_KEY=1\n");
+    git(tree, "add", "-A");
+    git(tree, "-c", "user.name=t", "-c", "user.email=t@t", "-c", "core.hooksPath=/dev/null", "commit", "-q", "-m", "plain");
+    writeFileSync(join(tree, "more.txt"), "more\n");
+    const again = s.run(["checkpoint", "--id", String(id), "-m", "more", "--json"], { env: alice, cwd: tree });
+    assert.equal(again.code, 2, again.stdout);
+    assert.deepEqual([...again.json.error.details.files].sort(), [".ENV", ".env.example"]);
   });
 
   it("over MCP: worktree gives the holder's worktree, and checkpoint commits it under the lease", async () => {

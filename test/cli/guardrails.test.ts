@@ -222,6 +222,15 @@ describe("CLI: guardrails bind local agents (issue 23)", () => {
     assert.equal(s.run(["verify", "--id", detachedWo, "--dir", `${s.dir}/detached`, "--json"], as("bob")).json.passed, true);
     const fromThere = s.run(["release", "--id", detachedWo, "--status", "done", "--json"], { ...as("bob"), cwd: other });
     assert.match((fromThere.json.warnings as string[]).join("\n"), /its passing verification ran on a detached HEAD \([0-9a-f]{12} in .*detached\), a checkout of a commit/);
+    // So is a branch that is neither the WO's nor the one it is finished on (thirty-sixth trials).
+    execFileSync("git", ["branch", "side"], { cwd: other });
+    execFileSync("git", ["worktree", "add", "-q", `${s.dir}/side`, "side"], { cwd: other });
+    const sideWo = newWo("passes on a side branch", "--verification", "true");
+    assert.equal(s.run(["claim", "--id", sideWo], as("bob")).code, 0);
+    assert.equal(s.run(["branch", "--id", sideWo], { ...as("bob"), cwd: other }).code, 0);
+    assert.equal(s.run(["verify", "--id", sideWo, "--dir", `${s.dir}/side`, "--json"], as("bob")).json.passed, true);
+    const fromMain = s.run(["release", "--id", sideWo, "--status", "done", "--json"], { ...as("bob"), cwd: other });
+    assert.match((fromMain.json.warnings as string[]).join("\n"), /its passing verification ran on side in .*side, not on its branch wo\/\d+-passes-on-a-side-branch/);
     // A pass in the repository it is finished from counts, as ever.
     writeFileSync(`${repo}/marker.txt`, "");
     execFileSync("git", ["add", "marker.txt"], { cwd: repo });
