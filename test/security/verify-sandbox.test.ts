@@ -315,7 +315,10 @@ describe("verify runs the command sandboxed and without secrets (issue 24, findi
     for (const dir of [unmarked, join(unmarked, "proj")]) {
       const away = s.run(["verify", "--id", id, "--dir", dir, "--json"], as("bob"));
       assert.equal(away.code, 2, away.stdout);
-      assert.match(away.json.error.message, new RegExp(`is (outside git|in another repository \\(.*proj\\)), not (in the repository you stand in|below where you stand) \\(${tree}\\)`));
+      assert.match(
+        away.json.error.message,
+        new RegExp(`is (outside git|in another repository \\(.*proj\\)), not (in the repository you stand in|below where you stand) \\(${tree}\\)`),
+      );
     }
     // A link to the caller's own home is that home (thirty-fifth MCP trial).
     symlinkSync(home, join(s.dir, "link-to-home"));
