@@ -6,6 +6,7 @@
 import * as z from "zod";
 import { builtOnFirstRead, once } from "./lazy.js";
 import { BRANCH_PREFIX } from "./branch.js";
+import { CREDENTIAL } from "./credentials.js";
 import { type CAP_FIELDS, ROLES, VERIFICATION_AUTHORS, WEBHOOK_EVENT_NAMES, WEBHOOK_FORMATS } from "./types.js";
 import {
   REPORT_BY,
@@ -62,6 +63,7 @@ export * from "./schema-fields.js";
  * Each door's input schemas by operation. Each is built when first read (see
  * ./lazy.ts): a CLI command pays only for the one it validates.
  */
+
 export const inputs = builtOnFirstRead({
   createProject: () => z.strictObject({ ...actor, new_project: z.boolean().describe("create it though its name is close to an existing one").optional() }),
   projects: () => z.strictObject({ project: projectName.optional() }),
@@ -341,7 +343,10 @@ export const inputs = builtOnFirstRead({
   commitCheckpoint: () =>
     z.strictObject({
       ...target,
-      message: line(1, 1000).describe("what the checkpoint holds"),
+      // It goes into the commit every later holder reads (thirty-sixth MCP trial: a token in it reached the branch).
+      message: line(1, 1000)
+        .refine((m) => !CREDENTIAL.test(m), { error: "must not hold a credential (a key or token): it goes into the commit every later holder reads" })
+        .describe("what the checkpoint holds"),
       dir: line(1, 4096).describe("the worktree (default: your working directory, else your attempt's worktree)").optional(),
       lease_token: leaseToken.optional(),
       idempotency_key: idempotencyKey,

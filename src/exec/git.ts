@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync, realpat
 import { dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { LedgerError } from "../core/errors.js";
 import { gitProgram } from "./programs.js";
-import { CREDENTIAL_CONTENT } from "../core/sandbox.js";
+import { CREDENTIAL } from "../core/credentials.js";
 
 /** The file at a repository's root that names the ledger its agents and git hooks use (doors/cli/ledger-config.ts reads it). */
 export const LEDGER_PIN = ".workledger";
@@ -37,7 +37,7 @@ export function repositoryOf(dir: string): { top?: string; repo?: string } {
 
 /**
  * The files whose lines added between two commits or trees hold a credential
- * (CREDENTIAL_CONTENT): new files whole, and what was added to tracked ones
+ * (CREDENTIAL): new files whole, and what was added to tracked ones
  * (thirty-sixth trials: a token appended to a tracked file went in). Binary
  * files are not read.
  */
@@ -47,11 +47,10 @@ export function credentialsAdded(dir: string, from: string, to: string): string[
   let file = "";
   for (const line of diff.split("\n")) {
     if (line.startsWith("+++ ")) file = line.startsWith("+++ b/") ? line.slice(6) : "";
-    else if (file && line.startsWith("+") && CREDENTIAL_PATTERN.test(line)) out.add(file);
+    else if (file && line.startsWith("+") && CREDENTIAL.test(line)) out.add(file);
   }
   return [...out];
 }
-const CREDENTIAL_PATTERN = new RegExp(CREDENTIAL_CONTENT);
 
 /** git's output (trimmed), or null when it failed. */
 export function git(dir: string, args: string[], opts: GitOptions = {}): string | null {

@@ -370,6 +370,8 @@ export async function worktree(ledger: LedgerApi, input: Inputs["worktree"]): Pr
   if (w.prune) {
     const me = ledger.knowsCaller ? await ledger.whoami() : null;
     const only = w.id === undefined ? undefined : { id: w.id, project: w.project };
+    // A WO that does not exist is said so (thirty-sixth trials: --id 999 answered an empty prune).
+    if (only !== undefined && w.project !== undefined) await ledger.get({ project: w.project, id: only.id });
     return pruneWorktrees(ledger, dir, { agent: me?.agent ?? w.agent, admin: (me?.role ?? w.role) === "admin" }, only);
   }
   for (const field of ["project", "id"] as const)

@@ -56,6 +56,11 @@ describe("shared input schemas", () => {
       assert.throws(() => create(bad), /items\[0\]\.repo: must be a URL, a path or org\/name/, bad);
     for (const ok of ["", "org/name", "https://github.com/org/name.git", "git@github.com:org/name.git", "/srv/git/name", "../name"]) assert.doesNotThrow(() => create(ok), ok);
   });
+  it("a checkpoint's message never holds a credential: it goes into the commit every later holder reads (thirty-sixth MCP trial)", () => {
+    const checkpoint = (message: string) => parse(inputs.commitCheckpoint, { project: "p", agent: "a", id: 1, message });
+    assert.throws(() => checkpoint(`deploy with ghp_${"A1b2".repeat(9)}`), /message: must not hold a credential/);
+    assert.doesNotThrow(() => checkpoint("parser half done"));
+  });
   it("rejects bad project names and control characters in titles", () => {
     assert.throws(() => parse(inputs.get, { project: "Bad Name", id: 1 }), /project/);
     assert.throws(() => parse(inputs.create, { project: "p", agent: "a", items: [{ title: "a\u0000b" }] }), /control/);
